@@ -1,0 +1,100 @@
+//! The audit log: every admin write, recorded in the transaction that makes it.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde::Serialize;
+
+use crate::apps::App;
+use crate::error::DbError;
+
+/// Who does something: an admin (through the API) or an operator at the CLI.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub admin_id: Option<i64>,
+    /// The admin's email, or `cli` for CLI commands.
+    pub label: String,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    pub fn cli() -> Actor {
+        Actor { admin_id: None, label: "cli".into(), request_id: None }
+    }
+
+    /// The actor for work Hearth does by itself (the first admin at first start).
+    pub fn system() -> Actor {
+        Actor { admin_id: None, label: "system".into(), request_id: None }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// The admin's email, `cli` or `system`.
+    pub actor: String,
+    pub actor_id: Option<i64>,
+    pub application_id: Option<String>,
+    /// What was done, for example `app.create`, `app.key.rotate`, `member.set`.
+    pub action: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub request_id: Option<String>,
+}
+
+/// Records one action. Details must never hold a secret (keys, passwords).
+pub async fn record(
+    client: &impl GenericClient,
+    actor: &Actor,
+    app: Option<&App>,
+    action: &str,
+    details: serde_json::Value,
+) -> Result<(), DbError> {
+    client
+        .execute(
+            "INSERT INTO audit_log (actor_id, actor, app_id, application_id, action, details, request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &actor.admin_id,
+                &actor.label,
+                &app.map(|a| a.id),
+                &app.map(|a| a.application_id.as_str()),
+                &action,
+                &details,
+                &actor.request_id,
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Entries newest first: those of one app, or all of them. `before` pages backwards by id.
+pub async fn list(
+    client: &impl GenericClient,
+    app_id: Option<i64>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, DbError> {
+    let rows = client
+        .query(
+            "SELECT id, at, actor, actor_id, application_id, action, details, request_id FROM audit_log \
+             WHERE ($1::bigint IS NULL OR app_id = $1) AND ($2::bigint IS NULL OR id < $2) \
+             ORDER BY id DESC LIMIT $3",
+            &[&app_id, &before, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| AuditEntry {
+            id: r.get(0),
+            at: r.get(1),
+            actor: r.get(2),
+            actor_id: r.get(3),
+            application_id: r.get(4),
+            action: r.get(5),
+            details: r.get(6),
+            request_id: r.get(7),
+        })
+        .collect())
+}

@@ -1,0 +1,205 @@
+//! The `hearth` command line: `serve`, `migrate`, `app create|list`, `admin create`, `openapi`.
+//! Every command prints what it did. Commands other than `serve` work on the configured
+//! database, or on the embedded cluster in the data folder whether or not a server is running.
+
+use clap::{Parser, Subcommand};
+
+use crate::admins::{self, audit::Actor};
+use crate::apps::{self, NewApp};
+use crate::config::{Config, Settings};
+use crate::db::Db;
+use crate::startup::Hearth;
+
+#[derive(Debug, Parser)]
+#[command(name = "hearth", version, about = "Hearth: a self-hostable, multi-tenant backend with a Parse-compatible API")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the server (applies pending migrations first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage apps.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Manage admins.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Create an app and print its keys. Give explicit ids and keys to move an existing Parse or
+    /// Back4App app here without changing its clients.
+    Create {
+        /// The app's display name.
+        name: String,
+        #[arg(long)]
+        application_id: Option<String>,
+        #[arg(long)]
+        master_key: Option<String>,
+        #[arg(long)]
+        read_only_master_key: Option<String>,
+        #[arg(long)]
+        rest_api_key: Option<String>,
+        #[arg(long)]
+        javascript_key: Option<String>,
+        #[arg(long)]
+        client_key: Option<String>,
+        /// Email of the admin who owns the app [default: none; instance administrators see every app].
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// List apps.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin and print the password (generated unless given).
+    Create {
+        email: String,
+        /// At least 8 characters [default: generated and printed].
+        #[arg(long, env = "HEARTH_NEW_ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// Make the admin an instance administrator (sees every app, manages admins).
+        #[arg(long)]
+        superuser: bool,
+    },
+}
+
+/// Runs a command; the error is printed by `main`.
+pub async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Openapi => {
+            println!("{}", crate::http::openapi::document());
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = Db::open(&config).await?;
+            let result = crate::db::migrate::run(&db.pool).await;
+            db.close().await;
+            let applied = result?;
+            if applied.is_empty() {
+                println!("Database is up to date; no migration to apply.");
+            }
+            for m in applied {
+                println!("Applied migration {} ({}).", m.version, m.name);
+            }
+            Ok(())
+        }
+        Command::App(cmd) => with_db(config, |db| Box::pin(app(db, cmd))).await,
+        Command::Admin(cmd) => with_db(config, |db| Box::pin(admin(db, cmd))).await,
+    }
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
+
+/// Opens (and migrates) the database, runs `f`, and closes it whatever `f` answered.
+async fn with_db(
+    config: Config,
+    f: impl for<'a> FnOnce(&'a Db) -> BoxFuture<'a, Result<(), Box<dyn std::error::Error>>>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let db = Db::open_and_migrate(&config).await?;
+    let result = f(&db).await;
+    db.close().await;
+    result
+}
+
+async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let hearth = Hearth::build(config).await?;
+    let base = hearth.config.base_url(hearth.port);
+    println!("Hearth {} is listening on {base}", env!("CARGO_PKG_VERSION"));
+    println!("  Dashboard:      {base}/dashboard");
+    println!("  Parse API:      {base}/parse");
+    println!("  Management API: {base}/admin/v1 (reference: {base}/admin/v1/docs)");
+    match &hearth.first_admin {
+        Some((admin, Some(password))) => {
+            println!("First admin created. Log in with (shown only once):");
+            println!("  email:    {}", admin.email);
+            println!("  password: {password}");
+        }
+        Some((admin, None)) => println!("First admin created: {} (password from HEARTH_ADMIN_PASSWORD)", admin.email),
+        None => println!("Log in with an existing admin account (create one with `hearth admin create EMAIL`)."),
+    }
+    hearth.run_until_signalled().await?;
+    println!("Hearth stopped.");
+    Ok(())
+}
+
+async fn app(db: &Db, cmd: AppCommand) -> Result<(), Box<dyn std::error::Error>> {
+    match cmd {
+        AppCommand::Create { name, application_id, master_key, read_only_master_key, rest_api_key, javascript_key, client_key, owner } => {
+            let owner_id = match owner {
+                Some(email) => {
+                    let client = db.pool.get().await?;
+                    let admin = admins::find_by_email(&client, &email).await?.ok_or_else(|| format!("no admin with email {email}"))?;
+                    Some(admin.id)
+                }
+                None => None,
+            };
+            let new = NewApp {
+                name,
+                application_id,
+                master_key,
+                read_only_master_key,
+                rest_api_key,
+                javascript_key,
+                client_key,
+                settings: None,
+            };
+            let app = apps::create(&db.pool, &Actor::cli(), new, owner_id).await?;
+            println!("Created app {:?}.", app.name);
+            println!("  Application ID:       {}", app.application_id);
+            println!("  Master key:           {}", app.keys.master_key);
+            println!("  Read-only master key: {}", app.keys.read_only_master_key);
+            for (label, key) in [
+                ("REST API key:        ", &app.keys.rest_api_key),
+                ("JavaScript key:      ", &app.keys.javascript_key),
+                ("Client key:          ", &app.keys.client_key),
+            ] {
+                println!("  {label} {}", key.as_deref().unwrap_or("(none)"));
+            }
+            Ok(())
+        }
+        AppCommand::List => {
+            let client = db.pool.get().await?;
+            let list = apps::list(&client).await?;
+            if list.is_empty() {
+                println!("No apps yet. Create one with `hearth app create NAME`.");
+            } else {
+                println!("{:<42} {:<20} CREATED", "APPLICATION ID", "NAME");
+                for app in &list {
+                    println!("{:<42} {:<20} {}", app.application_id, app.name, app.created_at.format("%Y-%m-%d %H:%M"));
+                }
+                println!("{} app(s).", list.len());
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn admin(db: &Db, cmd: AdminCommand) -> Result<(), Box<dyn std::error::Error>> {
+    match cmd {
+        AdminCommand::Create { email, password, superuser } => {
+            let generated = password.is_none().then(|| crate::apps::keys::random_key(20));
+            let password = password.or(generated.clone()).expect("one is set");
+            let admin = admins::create(&db.pool, &Actor::cli(), &email, &password, superuser).await?;
+            let kind = if superuser { "instance administrator" } else { "admin" };
+            println!("Created {kind} {} (id {}).", admin.email, admin.id);
+            if let Some(password) = generated {
+                println!("  password: {password}");
+            }
+            Ok(())
+        }
+    }
+}

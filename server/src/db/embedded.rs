@@ -1,0 +1,344 @@
+//! The embedded default: a private PostgreSQL cluster under the data folder, started from the
+//! system's PostgreSQL binaries.
+//!
+//! The cluster listens only on a Unix socket in a folder that only its owner can enter, and its
+//! superuser `hearth` has a generated password kept in `<data_dir>/postgres.password` (mode 0600).
+//! PostgreSQL refuses to run as root, so when Hearth runs as root the server binaries run as the
+//! `postgres` system user, which then owns the cluster folder.
+//!
+//! Invariant: a cluster is stopped only by the process that started it. A CLI command run while
+//! `hearth serve` is up uses the running cluster and leaves it running.
+
+use std::ffi::CString;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::config::Secret;
+
+/// The superuser and database names inside the embedded cluster.
+pub const USER: &str = "hearth";
+pub const DATABASE: &str = "hearth";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    #[error(
+        "PostgreSQL server binaries (initdb, pg_ctl) were not found on PATH or under /usr/lib/postgresql/*/bin.\n\
+         Install them (Debian/Ubuntu: apt-get install postgresql), point Hearth at them with \
+         HEARTH_POSTGRES_BIN_DIR, or use an existing server with HEARTH_DATABASE_URL=postgres://..."
+    )]
+    NoBinaries,
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "Hearth runs as root and PostgreSQL refuses to; it needs the `postgres` system user to run the \
+         embedded cluster (Debian: apt-get install postgresql creates it), or set HEARTH_DATABASE_URL"
+    )]
+    NoPostgresUser,
+    #[error("{what} failed: {detail}")]
+    Command { what: String, detail: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EmbeddedError + '_ {
+    move |source| EmbeddedError::Io { path: path.to_path_buf(), source }
+}
+
+/// A running embedded cluster.
+#[derive(Debug)]
+pub struct Cluster {
+    bin_dir: PathBuf,
+    pgdata: PathBuf,
+    socket_dir: PathBuf,
+    port: u16,
+    password: Secret,
+    owner: Option<(u32, u32)>,
+    started_here: bool,
+}
+
+impl Cluster {
+    /// Initialises the cluster on first use, starts it unless it already runs, and returns it.
+    /// Blocking: call from `spawn_blocking`.
+    pub fn ensure_running(data_dir: &Path, bin_dir: Option<&Path>) -> Result<Cluster, EmbeddedError> {
+        let bin_dir = find_binaries(bin_dir)?;
+        fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+        let data_dir = data_dir.canonicalize().map_err(io(data_dir))?;
+        let owner = if unsafe { libc::geteuid() } == 0 { Some(postgres_user()?) } else { None };
+
+        // One process at a time initialises or starts the cluster.
+        let lock_path = data_dir.join("postgres.lock");
+        let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
+        flock(&lock, &lock_path)?;
+
+        let pgdata = data_dir.join("postgres");
+        let password_path = data_dir.join("postgres.password");
+        if !pgdata.join("PG_VERSION").exists() {
+            init(&bin_dir, &pgdata, &password_path, owner)?;
+        }
+        let password = Secret::new(
+            fs::read_to_string(&password_path).map_err(io(&password_path))?.trim().to_string(),
+        );
+
+        let mut cluster = Cluster {
+            bin_dir,
+            pgdata,
+            socket_dir: PathBuf::new(),
+            port: 5432,
+            password,
+            owner,
+            started_here: false,
+        };
+        if !cluster.is_running() {
+            let socket_dir = socket_dir_for(&data_dir);
+            fs::create_dir_all(&socket_dir).map_err(io(&socket_dir))?;
+            fs::set_permissions(&socket_dir, fs::Permissions::from_mode(0o700)).map_err(io(&socket_dir))?;
+            chown(&socket_dir, owner)?;
+            let conf = format!(
+                "# Written by Hearth at each start of the embedded cluster.\n\
+                 listen_addresses = ''\n\
+                 port = 5432\n\
+                 unix_socket_directories = '{}'\n\
+                 unix_socket_permissions = 0700\n\
+                 max_connections = 200\n",
+                socket_dir.display().to_string().replace('\'', "''")
+            );
+            let conf_path = cluster.pgdata.join("hearth.conf");
+            fs::write(&conf_path, conf).map_err(io(&conf_path))?;
+            chown(&conf_path, owner)?;
+            let log = cluster.pgdata.join("server.log");
+            let out = cluster.command("pg_ctl")
+                .arg("-D").arg(&cluster.pgdata)
+                .arg("-l").arg(&log)
+                .args(["-w", "-t", "120", "-s", "start"])
+                .output()
+                .map_err(io(&cluster.bin_dir))?;
+            if !out.status.success() {
+                let tail = fs::read_to_string(&log).unwrap_or_default();
+                let tail: Vec<&str> = tail.lines().rev().take(8).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                return Err(EmbeddedError::Command {
+                    what: "starting the embedded PostgreSQL".into(),
+                    detail: format!("{}\n{}", output_text(&out), tail.join("\n")),
+                });
+            }
+            cluster.started_here = true;
+            tracing::info!(pgdata = %cluster.pgdata.display(), "started embedded PostgreSQL");
+        }
+        // The running server says where its socket is (line 5 of postmaster.pid) and its port.
+        let pid_file = cluster.pgdata.join("postmaster.pid");
+        let pid_text = fs::read_to_string(&pid_file).map_err(io(&pid_file))?;
+        let lines: Vec<&str> = pid_text.lines().collect();
+        cluster.port = lines.get(3).and_then(|p| p.trim().parse().ok()).unwrap_or(5432);
+        cluster.socket_dir = PathBuf::from(lines.get(4).map_or("", |s| s.trim()));
+        drop(lock);
+        Ok(cluster)
+    }
+
+    /// Connection settings for a database of this cluster.
+    pub fn pg_config(&self, dbname: &str) -> tokio_postgres::Config {
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host_path(&self.socket_dir)
+            .port(self.port)
+            .user(USER)
+            .password(self.password.expose())
+            .dbname(dbname)
+            .application_name("hearth");
+        config
+    }
+
+    /// A `postgres://` URL for this cluster (socket path in the `host` parameter), for tools.
+    pub fn url(&self, dbname: &str) -> String {
+        format!(
+            "postgres://{USER}:{}@/{dbname}?host={}&port={}",
+            self.password.expose(),
+            self.socket_dir.display(),
+            self.port
+        )
+    }
+
+    /// Whether this process started the cluster (and so must stop it).
+    pub fn started_here(&self) -> bool {
+        self.started_here
+    }
+
+    /// Stops the cluster if this process started it. Blocking.
+    pub fn stop(&self) -> Result<(), EmbeddedError> {
+        if !self.started_here {
+            return Ok(());
+        }
+        let out = self.command("pg_ctl")
+            .arg("-D").arg(&self.pgdata)
+            .args(["-m", "fast", "-w", "-t", "60", "-s", "stop"])
+            .output()
+            .map_err(io(&self.bin_dir))?;
+        if !out.status.success() {
+            return Err(EmbeddedError::Command { what: "stopping the embedded PostgreSQL".into(), detail: output_text(&out) });
+        }
+        tracing::info!(pgdata = %self.pgdata.display(), "stopped embedded PostgreSQL");
+        Ok(())
+    }
+
+    fn is_running(&self) -> bool {
+        self.command("pg_ctl")
+            .arg("-D").arg(&self.pgdata)
+            .arg("status")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    fn command(&self, program: &str) -> Command {
+        command(&self.bin_dir, program, self.owner)
+    }
+}
+
+fn command(bin_dir: &Path, program: &str, owner: Option<(u32, u32)>) -> Command {
+    let mut cmd = Command::new(bin_dir.join(program));
+    // The server must not inherit a working directory it cannot enter, nor a locale it lacks.
+    cmd.current_dir("/").env("LC_ALL", "C").env_remove("PGDATA");
+    if let Some((uid, gid)) = owner {
+        cmd.uid(uid).gid(gid);
+    }
+    cmd
+}
+
+fn init(bin_dir: &Path, pgdata: &Path, password_path: &Path, owner: Option<(u32, u32)>) -> Result<(), EmbeddedError> {
+    // A leftover from an interrupted first start holds no data: start over.
+    if pgdata.exists() {
+        fs::remove_dir_all(pgdata).map_err(io(pgdata))?;
+    }
+    fs::create_dir_all(pgdata).map_err(io(pgdata))?;
+    fs::set_permissions(pgdata, fs::Permissions::from_mode(0o700)).map_err(io(pgdata))?;
+    chown(pgdata, owner)?;
+
+    let password = crate::apps::keys::random_key(32);
+    let mut file = fs::OpenOptions::new().create(true).truncate(true).write(true).mode(0o600)
+        .open(password_path).map_err(io(password_path))?;
+    file.write_all(password.as_bytes()).map_err(io(password_path))?;
+    // initdb reads the password from a file it can open as the server's user, outside the
+    // folder it initialises (which must be empty).
+    let pwfile = pgdata.with_extension("initdb.pw");
+    fs::write(&pwfile, &password).map_err(io(&pwfile))?;
+    chown(&pwfile, owner)?;
+
+    tracing::info!(pgdata = %pgdata.display(), "initialising embedded PostgreSQL (first start)");
+    let out = command(bin_dir, "initdb", owner)
+        .arg("-D").arg(pgdata)
+        .args(["-U", USER, "-A", "scram-sha-256", "-E", "UTF8", "--no-locale", "--no-instructions"])
+        .arg(format!("--pwfile={}", pwfile.display()))
+        .output();
+    let _ = fs::remove_file(&pwfile);
+    let out = out.map_err(io(bin_dir))?;
+    if !out.status.success() {
+        let _ = fs::remove_dir_all(pgdata);
+        return Err(EmbeddedError::Command { what: "initdb".into(), detail: output_text(&out) });
+    }
+    let conf_path = pgdata.join("postgresql.conf");
+    let mut conf = fs::OpenOptions::new().append(true).open(&conf_path).map_err(io(&conf_path))?;
+    conf.write_all(b"\n# Hearth's settings for the embedded cluster.\ninclude_if_exists = 'hearth.conf'\n")
+        .map_err(io(&conf_path))?;
+    Ok(())
+}
+
+/// The socket folder: `<data_dir>/run`, or a private folder under /tmp when that path would be
+/// too long for a Unix socket address (107 bytes on Linux).
+fn socket_dir_for(data_dir: &Path) -> PathBuf {
+    let dir = data_dir.join("run");
+    if dir.as_os_str().len() + "/.s.PGSQL.5432".len() < 100 {
+        return dir;
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data_dir.as_os_str().as_encoded_bytes() {
+        hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    PathBuf::from(format!("/tmp/hearth-pg-{hash:016x}"))
+}
+
+fn find_binaries(configured: Option<&Path>) -> Result<PathBuf, EmbeddedError> {
+    let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    if let Some(dir) = configured {
+        return if has_both(dir) { Ok(dir.to_path_buf()) } else { Err(EmbeddedError::NoBinaries) };
+    }
+    // On PATH (resolving links, so that pg_ctl finds the postgres binary beside the real file).
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if let Ok(real) = dir.join("initdb").canonicalize()
+                && let Some(real_dir) = real.parent()
+                && has_both(real_dir)
+            {
+                return Ok(real_dir.to_path_buf());
+            }
+        }
+    }
+    // Debian and Ubuntu keep them per major version.
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, bin)| has_both(bin))
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin).ok_or(EmbeddedError::NoBinaries)
+}
+
+fn postgres_user() -> Result<(u32, u32), EmbeddedError> {
+    let name = CString::new("postgres").expect("no NUL");
+    // SAFETY: getpwnam returns a pointer into static storage or null; it is read at once.
+    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+    if pw.is_null() {
+        return Err(EmbeddedError::NoPostgresUser);
+    }
+    // SAFETY: non-null, points to a valid passwd entry.
+    let (uid, gid) = unsafe { ((*pw).pw_uid, (*pw).pw_gid) };
+    Ok((uid, gid))
+}
+
+fn chown(path: &Path, owner: Option<(u32, u32)>) -> Result<(), EmbeddedError> {
+    match owner {
+        Some((uid, gid)) => std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(io(path)),
+        None => Ok(()),
+    }
+}
+
+fn flock(file: &fs::File, path: &Path) -> Result<(), EmbeddedError> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid open file descriptor; the lock is released when the file is closed.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(io(path)(std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+fn output_text(out: &Output) -> String {
+    let mut text = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !stdout.trim().is_empty() {
+        text.push('\n');
+        text.push_str(stdout.trim());
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_data_folders_get_a_short_socket_folder() {
+        assert_eq!(socket_dir_for(Path::new("/srv/hearth")), PathBuf::from("/srv/hearth/run"));
+        let long = PathBuf::from(format!("/srv/{}", "x".repeat(120)));
+        let dir = socket_dir_for(&long);
+        assert!(dir.starts_with("/tmp/hearth-pg-"), "{dir:?}");
+        assert_eq!(dir, socket_dir_for(&long), "stable for one data folder");
+    }
+
+    #[test]
+    fn a_configured_folder_without_binaries_is_a_clear_error() {
+        let err = find_binaries(Some(Path::new("/nonexistent"))).unwrap_err();
+        assert!(err.to_string().contains("apt-get install postgresql"), "{err}");
+        assert!(err.to_string().contains("HEARTH_DATABASE_URL"), "{err}");
+    }
+}

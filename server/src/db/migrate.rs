@@ -1,0 +1,105 @@
+//! SQL migrations from `migrations/`, embedded in the binary and applied in order.
+//!
+//! All pending migrations run in one transaction that first takes a transaction-scoped advisory
+//! lock, so instances starting at once apply them exactly once: the others wait for the lock,
+//! then find nothing to do. Each applied migration is recorded with a checksum; a recorded
+//! migration whose file has changed stops the start with a clear error.
+
+use deadpool_postgres::Pool;
+
+use crate::error::DbError;
+
+/// A migration: its version, name and SQL.
+pub struct Migration {
+    pub version: i32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. Add new files here; never edit one that has shipped.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "control_plane",
+    sql: include_str!("../../../migrations/0001_control_plane.sql"),
+}];
+
+/// The advisory lock key that serialises migration runs ("hearth" in ASCII).
+const LOCK_KEY: i64 = 0x6865_6172_7468;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("migration {version} ({name}) was changed after it was applied; restore the original file")]
+    Changed { version: i32, name: String },
+    #[error("the database has migration {0}, newer than this binary knows; upgrade Hearth")]
+    Newer(i32),
+}
+
+impl From<tokio_postgres::Error> for MigrateError {
+    fn from(err: tokio_postgres::Error) -> Self {
+        MigrateError::Db(err.into())
+    }
+}
+
+/// Applies pending migrations; returns the versions this call applied (empty if none).
+pub async fn run(pool: &Pool) -> Result<Vec<&'static Migration>, MigrateError> {
+    let mut client = pool.get().await.map_err(DbError::from)?;
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY]).await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS hearth_migrations (
+            version    integer PRIMARY KEY,
+            name       text NOT NULL,
+            checksum   text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )",
+    )
+    .await?;
+    let rows = tx.query("SELECT version, name, checksum FROM hearth_migrations", &[]).await?;
+    let mut applied = Vec::new();
+    for migration in MIGRATIONS {
+        let sum = checksum(migration.sql);
+        match rows.iter().find(|r| r.get::<_, i32>(0) == migration.version) {
+            Some(row) if row.get::<_, String>(2) == sum => continue,
+            Some(row) => {
+                return Err(MigrateError::Changed { version: migration.version, name: row.get(1) });
+            }
+            None => {}
+        }
+        tx.batch_execute(migration.sql).await?;
+        tx.execute(
+            "INSERT INTO hearth_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+            &[&migration.version, &migration.name, &sum],
+        )
+        .await?;
+        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+        applied.push(migration);
+    }
+    let known = MIGRATIONS.last().map_or(0, |m| m.version);
+    if let Some(newer) = rows.iter().map(|r| r.get::<_, i32>(0)).find(|v| *v > known) {
+        return Err(MigrateError::Newer(newer));
+    }
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// FNV-1a, 64 bits, in hex: stable across Rust versions, unlike `DefaultHasher`.
+fn checksum(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions_increase() {
+        let versions: Vec<i32> = super::MIGRATIONS.iter().map(|m| m.version).collect();
+        assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+        assert_eq!(super::checksum("a"), "af63dc4c8601ec8c");
+    }
+}

@@ -1,0 +1,128 @@
+//! PostgreSQL access: the pool for the control plane and the default data source, started on
+//! the embedded cluster or an existing server.
+
+pub mod embedded;
+pub mod migrate;
+
+use std::str::FromStr;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use crate::config::{Config, Database};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Embedded(#[from] embedded::EmbeddedError),
+    #[error("invalid database URL: {0}")]
+    Url(tokio_postgres::Error),
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Connect(String),
+    #[error(transparent)]
+    Migrate(#[from] migrate::MigrateError),
+}
+
+/// The open database: a pool, and the embedded cluster when Hearth runs one.
+pub struct Db {
+    pub pool: Pool,
+    /// Connection settings, also used by the bus for its LISTEN connection.
+    pub pg_config: tokio_postgres::Config,
+    embedded: Option<embedded::Cluster>,
+}
+
+impl Db {
+    /// Starts the embedded cluster if configured, creates the pool and checks one connection.
+    pub async fn open(config: &Config) -> Result<Db, OpenError> {
+        let (pg_config, embedded) = match &config.database {
+            Database::Url(url) => {
+                (tokio_postgres::Config::from_str(url.expose()).map_err(OpenError::Url)?, None)
+            }
+            Database::Embedded { bin_dir } => {
+                let data_dir = config.data_dir.clone();
+                let bin_dir = bin_dir.clone();
+                let cluster = tokio::task::spawn_blocking(move || {
+                    embedded::Cluster::ensure_running(&data_dir, bin_dir.as_deref())
+                })
+                .await
+                .expect("embedded start does not panic")?;
+                if let Err(err) = create_database(&cluster).await {
+                    let _ = cluster.stop();
+                    return Err(err);
+                }
+                (cluster.pg_config(embedded::DATABASE), Some(cluster))
+            }
+        };
+        let pool = pool(&pg_config, config.database_pool_size);
+        if let Err(err) = pool.get().await {
+            if let Some(cluster) = &embedded {
+                let _ = cluster.stop();
+            }
+            return Err(OpenError::Connect(err.to_string()));
+        }
+        Ok(Db { pool, pg_config, embedded })
+    }
+
+    /// Opens, then applies pending migrations.
+    pub async fn open_and_migrate(config: &Config) -> Result<Db, OpenError> {
+        let db = Db::open(config).await?;
+        if let Err(err) = migrate::run(&db.pool).await {
+            db.close().await;
+            return Err(err.into());
+        }
+        Ok(db)
+    }
+
+    /// Closes the pool and stops the embedded cluster if this process started it.
+    pub async fn close(self) {
+        self.pool.close();
+        if let Some(cluster) = self.embedded {
+            let result = tokio::task::spawn_blocking(move || cluster.stop()).await;
+            if let Ok(Err(err)) = result {
+                tracing::error!(error = %err, "could not stop the embedded PostgreSQL");
+            }
+        }
+    }
+
+    /// Whether Hearth runs on its embedded cluster.
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+}
+
+/// A pool on the given server.
+pub fn pool(pg_config: &tokio_postgres::Config, size: usize) -> Pool {
+    let manager = Manager::from_config(
+        pg_config.clone(),
+        NoTls,
+        ManagerConfig { recycling_method: RecyclingMethod::Fast },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .create_timeout(Some(std::time::Duration::from_secs(10)))
+        .wait_timeout(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .expect("a runtime is set, so building the pool cannot fail")
+}
+
+/// Creates Hearth's database in the embedded cluster on first start.
+async fn create_database(cluster: &embedded::Cluster) -> Result<(), OpenError> {
+    let (client, conn) = cluster.pg_config("postgres").connect(NoTls).await.map_err(|e| OpenError::Connect(e.to_string()))?;
+    let conn = tokio::spawn(conn);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&embedded::DATABASE])
+        .await
+        .map_err(|e| OpenError::Connect(e.to_string()))?
+        .is_some();
+    if !exists {
+        // The name is a constant, not input.
+        client
+            .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'", embedded::DATABASE))
+            .await
+            .map_err(|e| OpenError::Connect(e.to_string()))?;
+    }
+    drop(client);
+    let _ = conn.await;
+    Ok(())
+}

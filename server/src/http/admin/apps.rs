@@ -1,0 +1,212 @@
+//! Apps and their keys.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::membership;
+use crate::admins::members::Role;
+use crate::apps::keys::KeyKind;
+use crate::apps::{self, App, AppSettings, NewApp};
+use crate::error::{ApiError, ParseCode};
+use crate::http::State;
+use crate::http::extract::{AdminSession, Json};
+
+/// An app as the management API shows it. Owners and developers see every key; viewers see the
+/// client keys and the read-only master key, never the master key.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppView {
+    pub application_id: String,
+    pub name: String,
+    /// The caller's role in the app.
+    pub role: Role,
+    pub data_source: String,
+    pub settings: AppSettings,
+    pub keys: KeysView,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KeysView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master_key: Option<String>,
+    pub read_only_master_key: Option<String>,
+    pub rest_api_key: Option<String>,
+    pub javascript_key: Option<String>,
+    pub client_key: Option<String>,
+}
+
+impl AppView {
+    pub fn new(app: &App, role: Role) -> AppView {
+        let k = &app.keys;
+        AppView {
+            application_id: app.application_id.clone(),
+            name: app.name.clone(),
+            role,
+            data_source: app.data_source.clone(),
+            settings: app.settings.clone(),
+            keys: KeysView {
+                master_key: (role >= Role::Developer).then(|| k.master_key.clone()),
+                read_only_master_key: Some(k.read_only_master_key.clone()),
+                rest_api_key: k.rest_api_key.clone(),
+                javascript_key: k.javascript_key.clone(),
+                client_key: k.client_key.clone(),
+            },
+            created_at: app.created_at,
+            updated_at: app.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSummary {
+    pub application_id: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AppList {
+    pub results: Vec<AppSummary>,
+}
+
+/// The apps the admin can see (every app for instance administrators).
+#[utoipa::path(get, path = "/admin/v1/apps", tag = "apps", security(("admin_token" = [])), responses(
+    (status = 200, body = AppList), (status = 401, body = crate::http::openapi::ErrorBody)
+))]
+pub async fn list(state: web::Data<State>, session: AdminSession) -> Result<web::Json<AppList>, ApiError> {
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let apps: Vec<(App, Role)> = if session.admin.is_superuser {
+        apps::list(&client).await?.into_iter().map(|a| (a, Role::Owner)).collect()
+    } else {
+        apps::list_for_admin(&client, session.admin.id).await?
+    };
+    let results = apps
+        .into_iter()
+        .map(|(a, role)| AppSummary { application_id: a.application_id, name: a.name, role, created_at: a.created_at })
+        .collect();
+    Ok(web::Json(AppList { results }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateApp {
+    pub name: String,
+    /// Keep an existing Parse or Back4App application id; generated when left out.
+    pub application_id: Option<String>,
+    pub master_key: Option<String>,
+    pub read_only_master_key: Option<String>,
+    pub rest_api_key: Option<String>,
+    pub javascript_key: Option<String>,
+    pub client_key: Option<String>,
+    pub settings: Option<AppSettings>,
+}
+
+/// Create an app; the caller becomes its owner. Keys left out are generated.
+#[utoipa::path(post, path = "/admin/v1/apps", tag = "apps", security(("admin_token" = [])), request_body = CreateApp, responses(
+    (status = 201, body = AppView),
+    (status = 400, description = "Invalid name, id, key or settings (code 142)", body = crate::http::openapi::ErrorBody),
+    (status = 409, description = "The application id is taken (code 137)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn create(state: web::Data<State>, session: AdminSession, body: Json<CreateApp>) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let new = NewApp {
+        name: b.name,
+        application_id: b.application_id,
+        master_key: b.master_key,
+        read_only_master_key: b.read_only_master_key,
+        rest_api_key: b.rest_api_key,
+        javascript_key: b.javascript_key,
+        client_key: b.client_key,
+        settings: b.settings.map(|s| serde_json::to_value(s).expect("serialisable")),
+    };
+    let app = apps::create(&state.pool, &session.actor, new, Some(session.admin.id)).await?;
+    Ok(HttpResponse::Created().json(AppView::new(&app, Role::Owner)))
+}
+
+/// One app, with the keys the caller's role may see.
+#[utoipa::path(get, path = "/admin/v1/apps/{application_id}", tag = "apps", security(("admin_token" = [])),
+    params(("application_id" = String, Path)), responses(
+    (status = 200, body = AppView), (status = 404, body = crate::http::openapi::ErrorBody)
+))]
+pub async fn get(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<web::Json<AppView>, ApiError> {
+    let m = membership(&state, &session, &path, Role::Viewer).await?;
+    Ok(web::Json(AppView::new(&m.app, m.role)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateApp {
+    pub name: Option<String>,
+    /// Replaces the settings; fields left out take their defaults.
+    #[schema(value_type = Option<AppSettings>)]
+    pub settings: Option<serde_json::Value>,
+}
+
+/// Rename an app or change its settings (developer or owner).
+#[utoipa::path(patch, path = "/admin/v1/apps/{application_id}", tag = "apps", security(("admin_token" = [])),
+    params(("application_id" = String, Path)), request_body = UpdateApp, responses(
+    (status = 200, body = AppView), (status = 403, body = crate::http::openapi::ErrorBody), (status = 404, body = crate::http::openapi::ErrorBody)
+))]
+pub async fn update(
+    state: web::Data<State>,
+    session: AdminSession,
+    path: web::Path<String>,
+    body: Json<UpdateApp>,
+) -> Result<web::Json<AppView>, ApiError> {
+    let m = membership(&state, &session, &path, Role::Developer).await?;
+    let app = apps::update(&state.pool, &session.actor, &m.app, body.0.name, body.0.settings).await?;
+    Ok(web::Json(AppView::new(&app, m.role)))
+}
+
+/// Delete an app and all its data (owner).
+#[utoipa::path(delete, path = "/admin/v1/apps/{application_id}", tag = "apps", security(("admin_token" = [])),
+    params(("application_id" = String, Path)), responses(
+    (status = 204), (status = 403, body = crate::http::openapi::ErrorBody), (status = 404, body = crate::http::openapi::ErrorBody)
+))]
+pub async fn delete(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let m = membership(&state, &session, &path, Role::Owner).await?;
+    apps::delete(&state.pool, &session.actor, &m.app).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKey {
+    /// The new value; a random one when left out.
+    pub value: Option<String>,
+}
+
+/// Replace one key (owner). The old value stops working on every instance at once.
+#[utoipa::path(post, path = "/admin/v1/apps/{application_id}/keys/{kind}/rotate", tag = "apps", security(("admin_token" = [])),
+    params(("application_id" = String, Path), ("kind" = KeyKind, Path)), request_body(content = Option<RotateKey>), responses(
+    (status = 200, body = AppView), (status = 403, body = crate::http::openapi::ErrorBody), (status = 404, body = crate::http::openapi::ErrorBody)
+))]
+pub async fn rotate_key(
+    req: actix_web::HttpRequest,
+    state: web::Data<State>,
+    session: AdminSession,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+) -> Result<web::Json<AppView>, ApiError> {
+    let (application_id, kind) = path.into_inner();
+    let kind = KeyKind::parse(&kind).ok_or_else(|| {
+        ApiError::new(ParseCode::ObjectNotFound, "unknown key kind; one of masterKey, readOnlyMasterKey, restApiKey, javascriptKey, clientKey")
+    })?;
+    let m = membership(&state, &session, &application_id, Role::Owner).await?;
+    // The body is optional: an empty one asks for a random value.
+    let raw = crate::http::extract::read_body(&req, &mut payload.into_inner()).await?;
+    let body: RotateKey = if raw.iter().all(u8::is_ascii_whitespace) {
+        RotateKey::default()
+    } else {
+        serde_json::from_slice(&raw).map_err(|e| ApiError::new(ParseCode::InvalidJson, format!("invalid JSON: {e}")))?
+    };
+    let app = apps::rotate_key(&state.pool, &session.actor, &m.app, kind, body.value).await?;
+    Ok(web::Json(AppView::new(&app, m.role)))
+}

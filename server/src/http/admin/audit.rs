@@ -1,0 +1,65 @@
+//! The audit log, per app and for the whole instance.
+
+use actix_web::web;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{membership, require_superuser};
+use crate::admins::audit::{self, AuditEntry};
+use crate::admins::members::Role;
+use crate::error::{ApiError, ParseCode};
+use crate::http::State;
+use crate::http::extract::AdminSession;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// Entries older than this id (for paging backwards).
+    pub before: Option<i64>,
+    /// At most this many entries, 1 to 1000 [default: 100].
+    pub limit: Option<i64>,
+}
+
+impl Page {
+    fn limit(&self) -> Result<i64, ApiError> {
+        match self.limit {
+            None => Ok(100),
+            Some(n) if (1..=1000).contains(&n) => Ok(n),
+            Some(_) => Err(ApiError::new(ParseCode::InvalidQuery, "limit must be between 1 and 1000")),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditList {
+    pub results: Vec<AuditEntry>,
+}
+
+/// The app's audit log, newest first (any member).
+#[utoipa::path(get, path = "/admin/v1/apps/{application_id}/audit", tag = "audit", security(("admin_token" = [])),
+    params(("application_id" = String, Path), Page), responses((status = 200, body = AuditList), (status = 404, body = crate::http::openapi::ErrorBody)))]
+pub async fn app_log(
+    state: web::Data<State>,
+    session: AdminSession,
+    path: web::Path<String>,
+    page: web::Query<Page>,
+) -> Result<web::Json<AuditList>, ApiError> {
+    let limit = page.limit()?;
+    let m = membership(&state, &session, &path, Role::Viewer).await?;
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    Ok(web::Json(AuditList { results: audit::list(&client, Some(m.app.id), page.before, limit).await? }))
+}
+
+/// The whole instance's audit log, newest first (instance administrators only).
+#[utoipa::path(get, path = "/admin/v1/audit", tag = "audit", security(("admin_token" = [])),
+    params(Page), responses((status = 200, body = AuditList), (status = 403, body = crate::http::openapi::ErrorBody)))]
+pub async fn instance_log(
+    state: web::Data<State>,
+    session: AdminSession,
+    page: web::Query<Page>,
+) -> Result<web::Json<AuditList>, ApiError> {
+    require_superuser(&session)?;
+    let limit = page.limit()?;
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    Ok(web::Json(AuditList { results: audit::list(&client, None, page.before, limit).await? }))
+}

@@ -1,0 +1,63 @@
+//! Admin login and logout.
+
+use actix_web::cookie::{Cookie, SameSite, time};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::admins::{self, Admin};
+use crate::error::ApiError;
+use crate::http::State;
+use crate::http::extract::{ADMIN_COOKIE, AdminSession, Json};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResponse {
+    /// Use as `Authorization: Bearer <token>`; also set as the `hearth_admin` HttpOnly cookie.
+    pub token: String,
+    pub expires_in: u64,
+    pub admin: Admin,
+}
+
+/// Log in with email and password.
+#[utoipa::path(post, path = "/admin/v1/auth/login", tag = "admin", request_body = LoginRequest, responses(
+    (status = 200, body = LoginResponse),
+    (status = 401, description = "Invalid email or password (code 209)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn login(req: HttpRequest, state: web::Data<State>, body: Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+    let admin = admins::verify_login(&state.pool, &body.0.email, &body.0.password).await?;
+    let token = state.tokens.issue(&admin);
+    let ttl = state.tokens.ttl();
+    let cookie = Cookie::build(ADMIN_COOKIE, token.clone())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(req.connection_info().scheme() == "https")
+        .max_age(time::Duration::seconds(ttl.as_secs() as i64))
+        .finish();
+    Ok(HttpResponse::Ok().cookie(cookie).json(LoginResponse { token, expires_in: ttl.as_secs(), admin }))
+}
+
+/// Log out of the dashboard: clears the cookie.
+#[utoipa::path(post, path = "/admin/v1/auth/logout", tag = "admin", responses((status = 204)))]
+pub async fn logout() -> HttpResponse {
+    let mut cookie = Cookie::build(ADMIN_COOKIE, "").path("/").http_only(true).same_site(SameSite::Strict).finish();
+    cookie.make_removal();
+    HttpResponse::NoContent().cookie(cookie).finish()
+}
+
+/// The logged-in admin.
+#[utoipa::path(get, path = "/admin/v1/me", tag = "admin", security(("admin_token" = [])), responses(
+    (status = 200, body = Admin),
+    (status = 401, body = crate::http::openapi::ErrorBody)
+))]
+pub async fn me(session: AdminSession) -> web::Json<Admin> {
+    web::Json(session.admin)
+}

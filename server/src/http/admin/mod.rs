@@ -1,0 +1,65 @@
+//! The management API at `/admin/v1`: admin login, apps, keys, members, admins, audit log.
+
+pub mod apps;
+pub mod audit;
+pub mod auth;
+pub mod members;
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use super::State;
+use super::extract::{AdminSession, Membership};
+use crate::admins::members::Role;
+use crate::error::{ApiError, ParseCode};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use super::resource;
+    cfg.service(resource("/auth/login").post(auth::login))
+        .service(resource("/auth/logout").post(auth::logout))
+        .service(resource("/me").get(auth::me))
+        .service(resource("/admins").get(members::list_admins).post(members::create_admin))
+        .service(resource("/apps").get(apps::list).post(apps::create))
+        .service(resource("/apps/{application_id}").get(apps::get).patch(apps::update).delete(apps::delete))
+        .service(resource("/apps/{application_id}/keys/{kind}/rotate").post(apps::rotate_key))
+        .service(resource("/apps/{application_id}/members").get(members::list).put(members::set))
+        .service(resource("/apps/{application_id}/members/{admin_id}").delete(members::remove))
+        .service(resource("/apps/{application_id}/audit").get(audit::app_log))
+        .service(resource("/audit").get(audit::instance_log));
+}
+
+/// The app named in the path, if the admin may act on it with at least `min`. Superusers are
+/// owners of every app. An app the admin cannot see answers "not found", never "forbidden", so
+/// that other tenants' application ids are not revealed.
+pub async fn membership(
+    state: &State,
+    session: &AdminSession,
+    application_id: &str,
+    min: Role,
+) -> Result<Membership, ApiError> {
+    let not_found = || ApiError::new(ParseCode::ObjectNotFound, "app not found");
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let app = crate::apps::get(&client, application_id).await?.ok_or_else(not_found)?;
+    let role = if session.admin.is_superuser {
+        Role::Owner
+    } else {
+        crate::admins::members::role(&client, app.id, session.admin.id).await?.ok_or_else(not_found)?
+    };
+    if role < min {
+        return Err(ApiError::new(
+            ParseCode::OperationForbidden,
+            format!("this needs the {} role on the app; you are {}", min.as_str(), role.as_str()),
+        ));
+    }
+    Ok(Membership { app: Arc::new(app), role })
+}
+
+/// Only instance administrators (superusers) may do this.
+pub fn require_superuser(session: &AdminSession) -> Result<(), ApiError> {
+    if session.admin.is_superuser {
+        Ok(())
+    } else {
+        Err(ApiError::new(ParseCode::OperationForbidden, "this needs an instance administrator"))
+    }
+}

@@ -1,0 +1,38 @@
+//! Renders [`ApiError`] as an HTTP response, and routes actix's own failures (bad query
+//! strings, bad path parameters, unknown routes, wrong methods) through the same body.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+
+use crate::error::{ApiError, ParseCode};
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(chain) = self.cause_chain() {
+            tracing::error!(error = %chain, "internal error");
+        }
+        HttpResponse::build(self.status_code()).json(self.body())
+    }
+}
+
+/// The answer for a path that matches no route.
+pub async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ParseCode::UnknownRoute, format!("no route for {} {}", req.method(), req.path())))
+}
+
+/// The answer for a route that exists, called with a method it does not take.
+pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ParseCode::MethodNotAllowed, format!("{} is not allowed on {}", req.method(), req.path())))
+}
+
+pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::new(ParseCode::InvalidQuery, format!("invalid query string: {err}")).into()
+}
+
+pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::new(ParseCode::ObjectNotFound, format!("invalid path: {err}")).into()
+}

@@ -1,0 +1,216 @@
+//! Extractors: the JSON body (any content type, size-limited, errors in Parse form), the Parse
+//! caller (application id and keys from headers or the JS SDK's body fields), and the admin
+//! session (bearer token or cookie).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::HeaderMap;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use super::State;
+use crate::admins::{self, Admin, audit::Actor};
+use crate::apps::keys::PresentedKeys;
+use crate::auth::Caller;
+use crate::error::{ApiError, ParseCode};
+
+/// The admin session cookie, set at login for the dashboard.
+pub const ADMIN_COOKIE: &str = "hearth_admin";
+
+/// The request id given to every request, also returned as `X-Request-Id`.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Set on a request once it addressed a known app: the metrics label.
+#[derive(Debug, Clone)]
+pub struct ResolvedApp(pub String);
+
+/// Reads the whole body, refusing more than the configured limit.
+pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, ApiError> {
+    let limit = req.app_data::<web::Data<State>>().map_or(20 << 20, |s| s.config.max_body_size);
+    let too_large = || ApiError::new(ParseCode::PayloadTooLarge, format!("request body is larger than {limit} bytes"));
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::new(ParseCode::InvalidJson, format!("could not read the request body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// A JSON body of type `T`, whatever the content type (the Parse JS SDK sends `text/plain`).
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let body = read_body(&req, &mut payload).await?;
+            if body.is_empty() {
+                return Err(ApiError::new(ParseCode::InvalidJson, "request body is empty; expected JSON"));
+            }
+            serde_json::from_slice(&body).map(Json).map_err(|e| ApiError::new(ParseCode::InvalidJson, format!("invalid JSON: {e}")))
+        })
+    }
+}
+
+/// A Parse API request: the caller and the JSON body, if any.
+///
+/// The app and keys come from the `X-Parse-*` headers or, as the JS SDK sends them, from the
+/// body fields `_ApplicationId`, `_JavaScriptKey`, `_ClientKey`, `_RestAPIKey`, `_MasterKey`,
+/// `_SessionToken`, `_InstallationId` (removed from the body before handlers see it).
+pub struct ParseRequest {
+    pub caller: Caller,
+    /// The body as a JSON object; `None` when the request had no body.
+    pub body: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `_method` from the body: the JS SDK sends GET, PUT and DELETE as POST.
+    pub method_override: Option<String>,
+}
+
+impl FromRequest for ParseRequest {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let state = req.app_data::<web::Data<State>>().expect("state is registered").clone();
+            let raw = read_body(&req, &mut payload).await?;
+            let mut body = if raw.iter().all(u8::is_ascii_whitespace) {
+                None
+            } else {
+                match serde_json::from_slice::<serde_json::Value>(&raw) {
+                    Ok(serde_json::Value::Object(map)) => Some(map),
+                    Ok(_) => return Err(ApiError::new(ParseCode::InvalidJson, "request body must be a JSON object")),
+                    Err(e) => return Err(ApiError::new(ParseCode::InvalidJson, format!("invalid JSON: {e}"))),
+                }
+            };
+            let headers = req.headers();
+            let mut take = |field: &str| -> Option<String> {
+                match body.as_mut()?.remove(field)? {
+                    serde_json::Value::String(s) => Some(s),
+                    _ => None,
+                }
+            };
+            let from_body = BodyFields {
+                application_id: take("_ApplicationId"),
+                javascript_key: take("_JavaScriptKey"),
+                client_key: take("_ClientKey"),
+                rest_api_key: take("_RestAPIKey"),
+                master_key: take("_MasterKey"),
+                session_token: take("_SessionToken"),
+                installation_id: take("_InstallationId"),
+                method: take("_method"),
+            };
+            // The JS SDK also sends these; they carry nothing the server needs here.
+            for field in ["_ClientVersion", "_ContentType", "_RevocableSession", "_context"] {
+                if let Some(map) = body.as_mut() {
+                    map.remove(field);
+                }
+            }
+            let application_id = header(headers, "x-parse-application-id")
+                .or(from_body.application_id)
+                .ok_or_else(unauthorized)?;
+            let presented = PresentedKeys {
+                master_key: header(headers, "x-parse-master-key").or(from_body.master_key),
+                rest_api_key: header(headers, "x-parse-rest-api-key").or(from_body.rest_api_key),
+                javascript_key: header(headers, "x-parse-javascript-key").or(from_body.javascript_key),
+                client_key: header(headers, "x-parse-client-key").or(from_body.client_key),
+            };
+            let app = state.registry.get(&application_id).await?.ok_or_else(unauthorized)?;
+            let power = app.keys.classify(&presented).ok_or_else(unauthorized)?;
+            req.extensions_mut().insert(ResolvedApp(app.application_id.clone()));
+            Ok(ParseRequest {
+                caller: Caller {
+                    app,
+                    power,
+                    session_token: header(headers, "x-parse-session-token").or(from_body.session_token),
+                    installation_id: header(headers, "x-parse-installation-id").or(from_body.installation_id),
+                },
+                body,
+                method_override: from_body.method,
+            })
+        })
+    }
+}
+
+struct BodyFields {
+    application_id: Option<String>,
+    javascript_key: Option<String>,
+    client_key: Option<String>,
+    rest_api_key: Option<String>,
+    master_key: Option<String>,
+    session_token: Option<String>,
+    installation_id: Option<String>,
+    method: Option<String>,
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(ParseCode::Unauthorized, "unauthorized")
+}
+
+/// A logged-in admin, from `Authorization: Bearer <token>` or the dashboard cookie.
+pub struct AdminSession {
+    pub admin: Admin,
+    pub actor: Actor,
+}
+
+impl FromRequest for AdminSession {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req.app_data::<web::Data<State>>().expect("state is registered").clone();
+            let bearer = req
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer ").map(str::trim).map(str::to_string));
+            let token = bearer
+                .or_else(|| req.cookie(ADMIN_COOKIE).map(|c| c.value().to_string()))
+                .ok_or_else(|| ApiError::new(ParseCode::InvalidSessionToken, "admin login required"))?;
+            let invalid = || ApiError::new(ParseCode::InvalidSessionToken, "invalid or expired admin token");
+            let claims = state.tokens.verify(&token).ok_or_else(invalid)?;
+            let id: i64 = claims.sub.parse().map_err(|_| invalid())?;
+            let client = state.pool.get().await.map_err(ApiError::internal)?;
+            let admin = admins::get(&client, id).await?.ok_or_else(invalid)?;
+            if admin.token_version != claims.ver {
+                return Err(invalid());
+            }
+            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            let actor = Actor { admin_id: Some(admin.id), label: admin.email.clone(), request_id };
+            Ok(AdminSession { admin, actor })
+        })
+    }
+}
+
+/// The app an admin addresses, with the admin's role in it.
+pub struct Membership {
+    pub app: Arc<crate::apps::App>,
+    pub role: admins::members::Role,
+}

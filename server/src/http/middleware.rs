@@ -1,0 +1,68 @@
+//! The one middleware around every request: a request id (in the span of every log line and in
+//! the `X-Request-Id` header), access logs, Prometheus metrics, and panics turned into Parse's
+//! internal error body instead of a dropped connection.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
+use futures_util::FutureExt;
+use tracing::Instrument;
+
+use super::extract::{RequestId, ResolvedApp};
+use crate::error::ApiError;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let id = incoming_id(&req).unwrap_or_else(|| crate::apps::keys::random_key(16));
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+    let started = Instant::now();
+
+    // The request must not be cloned before routing (actix needs sole ownership to route it),
+    // so a panic is answered with an error and no response headers of ours.
+    let outcome = std::panic::AssertUnwindSafe(next.call(req)).catch_unwind().instrument(span.clone()).await;
+    let mut res = match outcome {
+        Ok(Ok(res)) => res.map_into_boxed_body(),
+        Ok(Err(err)) => return Err(err),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            span.in_scope(|| tracing::error!(panic = %what, "handler panicked"));
+            metrics::counter!("hearth_http_panics_total").increment(1);
+            return Err(ApiError::internal(std::io::Error::other(format!("handler panicked: {what}"))).into());
+        }
+    };
+
+    let elapsed = started.elapsed();
+    let status = res.status().as_u16();
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let app = res.request().extensions().get::<ResolvedApp>().map_or_else(|| "-".to_string(), |a| a.0.clone());
+    let labels = [("app", app), ("route", route), ("method", method), ("status", status.to_string())];
+    metrics::counter!("hearth_http_requests_total", &labels).increment(1);
+    metrics::histogram!("hearth_http_request_duration_seconds", &labels[..3]).record(elapsed.as_secs_f64());
+    span.in_scope(|| tracing::info!(status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "request"));
+
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
+    Ok(res)
+}
+
+/// A request id the client (or a proxy) chose, if it is safe to log and echo.
+fn incoming_id(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
+    let ok = (1..=64).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then(|| value.to_string())
+}

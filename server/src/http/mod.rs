@@ -1,0 +1,71 @@
+//! The HTTP layer: the only module that knows actix-web, headers, status codes and response
+//! envelopes. Handlers are thin adapters: extract, call one domain function, map the result.
+
+pub mod admin;
+pub mod dashboard;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod ops;
+pub mod parse;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, Resource, web};
+use deadpool_postgres::Pool;
+
+use crate::admins::token::TokenKeys;
+use crate::apps::registry::AppRegistry;
+use crate::config::Config;
+
+/// What every handler can reach.
+pub struct State {
+    pub config: Arc<Config>,
+    pub pool: Pool,
+    pub registry: AppRegistry,
+    pub tokens: TokenKeys,
+    /// Set when a graceful shutdown starts: `/ready` answers 503 so load balancers drain.
+    pub shutting_down: Arc<AtomicBool>,
+}
+
+/// A resource whose unmatched methods answer 405 in Parse form.
+pub fn resource(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(error::method_not_allowed))
+}
+
+/// Every route, shared by the server and the tests.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .service(resource("/health").get(ops::health))
+        .service(resource("/ready").get(ops::ready))
+        .service(resource("/metrics").get(ops::metrics))
+        .service(resource("/admin/v1/openapi.json").get(openapi::json))
+        .service(resource("/admin/v1/docs").get(openapi::page))
+        .service(web::scope("/admin/v1").configure(admin::configure))
+        .service(web::scope("/parse").configure(parse::configure))
+        .service(resource("/dashboard").get(dashboard::index))
+        .service(resource("/dashboard/").get(dashboard::index));
+}
+
+/// Binds the HTTP server on a listener; it does not handle signals (the caller does).
+pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result<Server> {
+    let config = state.config.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(actix_web::middleware::from_fn(middleware::observe))
+            .configure(configure)
+            .default_service(web::to(error::unknown_route))
+    })
+    .workers(config.workers)
+    .shutdown_timeout(config.shutdown_timeout.as_secs())
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

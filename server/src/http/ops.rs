@@ -1,0 +1,52 @@
+//! Operations endpoints: `/health` (alive), `/ready` (dependencies reachable, not draining) and
+//! `/metrics` (Prometheus).
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+
+use super::State;
+use crate::error::{ApiError, ParseCode};
+
+/// Alive: the process answers.
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "The process is alive")))]
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready: the database answers and the instance is not shutting down.
+#[utoipa::path(get, path = "/ready", tag = "operations", responses(
+    (status = 200, description = "Ready for traffic"),
+    (status = 503, description = "Draining, or the database is unreachable")
+))]
+pub async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    let unavailable = |why: &str| {
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({ "code": ParseCode::OtherCause.code(), "error": why }))
+    };
+    if state.shutting_down.load(Ordering::SeqCst) {
+        return Ok(unavailable("shutting down"));
+    }
+    let check = async {
+        let client = state.pool.get().await.ok()?;
+        client.query_one("SELECT 1", &[]).await.ok()
+    };
+    match tokio::time::timeout(Duration::from_secs(2), check).await {
+        Ok(Some(_)) => Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))),
+        _ => Ok(unavailable("database unreachable")),
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(state: web::Data<State>) -> HttpResponse {
+    let pool = state.pool.status();
+    metrics::gauge!("hearth_db_pool_size").set(pool.size as f64);
+    metrics::gauge!("hearth_db_pool_max").set(pool.max_size as f64);
+    metrics::gauge!("hearth_db_pool_available").set(pool.available as f64);
+    metrics::gauge!("hearth_db_pool_waiting").set(pool.waiting as f64);
+    metrics::gauge!("hearth_apps_cached").set(state.registry.cached() as f64);
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(crate::telemetry::metrics_handle().render())
+}

@@ -1,0 +1,49 @@
+//! The Parse-compatible API at `/parse`. Every route but `health` first resolves the caller
+//! from the application id and keys; an unknown route answers only after that, as Parse Server
+//! does, so that probing without keys learns nothing.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::error::{ApiError, ParseCode};
+use crate::http::extract::ParseRequest;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use super::resource;
+    cfg.service(resource("/health").get(health))
+        .service(resource("/serverInfo").get(server_info).post(server_info))
+        .default_service(web::to(unknown));
+}
+
+/// Parse Server's health check: no keys needed.
+#[utoipa::path(get, path = "/parse/health", tag = "parse", responses((status = 200, description = "`{\"status\":\"ok\"}`")))]
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// The server's version and features (master key).
+#[utoipa::path(get, path = "/parse/serverInfo", tag = "parse", security(("parse_master_key" = [], "parse_application_id" = [])), responses(
+    (status = 200, description = "Version and features"),
+    (status = 403, description = "Missing or wrong application id or key (code 119)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn server_info(req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    if !req.caller.is_master() {
+        return Err(ApiError::new(ParseCode::OperationForbidden, "unauthorized: master key is required"));
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "parseServerVersion": "7.0.0",
+        "hearthVersion": env!("CARGO_PKG_VERSION"),
+        "features": {
+            "globalConfig": { "create": false, "read": false, "update": false, "delete": false },
+            "hooks": { "create": false, "read": false, "update": false, "delete": false },
+            "cloudCode": { "jobs": false },
+            "logs": { "level": false, "size": false, "order": false, "until": false, "from": false },
+            "push": { "immediatePush": false, "scheduledPush": false, "storedPushData": false, "pushAudiences": false, "localization": false },
+            "schemas": { "addField": false, "removeField": false, "addClass": false, "removeClass": false, "clearAllDataFromClass": false, "exportClass": false, "editClassLevelPermissions": false, "editPointerPermissions": false }
+        }
+    })))
+}
+
+/// Any other path under `/parse`: the keys are checked first, then the route is unknown.
+async fn unknown(http: HttpRequest, _caller: ParseRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ParseCode::UnknownRoute, format!("no route for {} {}", http.method(), http.path())))
+}

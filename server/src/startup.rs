@@ -1,0 +1,129 @@
+//! Builds a running Hearth from a [`Config`]: database, migrations, first admin, bus, registry,
+//! HTTP server. Used by `hearth serve` and by the tests, so both run the same thing.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::web;
+
+use crate::admins::{self, Admin, token::TokenKeys};
+use crate::apps::registry::AppRegistry;
+use crate::bus::Bus;
+use crate::config::Config;
+use crate::db::{Db, OpenError};
+use crate::http::{self, State};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] OpenError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: String, source: std::io::Error },
+    #[error("cannot start: {0}")]
+    Other(String),
+}
+
+/// A running instance.
+pub struct Hearth {
+    pub port: u16,
+    pub config: Arc<Config>,
+    /// The first admin, when this start created it, with the generated password if any.
+    pub first_admin: Option<(Admin, Option<String>)>,
+    server: Server,
+    bus: Bus,
+    db: Db,
+    shutting_down: Arc<AtomicBool>,
+}
+
+impl Hearth {
+    pub async fn build(config: Config) -> Result<Hearth, StartError> {
+        crate::telemetry::metrics_handle();
+        let addr = format!("{}:{}", config.host, config.port);
+        // Bind first: a taken port fails fast, before the database is started.
+        let listener = TcpListener::bind((config.host, config.port)).map_err(|source| StartError::Listen { addr: addr.clone(), source })?;
+        let port = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?.port();
+
+        let db = Db::open_and_migrate(&config).await?;
+        match Self::wire(&config, &db, listener).await {
+            Ok((server, bus, first_admin, shutting_down)) => {
+                Ok(Hearth { port, config: Arc::new(config), first_admin, server, bus, db, shutting_down })
+            }
+            Err(err) => {
+                db.close().await;
+                Err(err)
+            }
+        }
+    }
+
+    async fn wire(
+        config: &Config,
+        db: &Db,
+        listener: TcpListener,
+    ) -> Result<(Server, Bus, Option<(Admin, Option<String>)>, Arc<AtomicBool>), StartError> {
+        let other = |e: &dyn std::fmt::Display| StartError::Other(e.to_string());
+        let first_admin = admins::ensure_first(&db.pool, &config.admin_email, config.admin_password.as_ref().map(|s| s.expose()))
+            .await
+            .map_err(|e| other(&e))?;
+        let tokens = TokenKeys::load(&db.pool, config.jwt_secret.as_ref(), config.admin_token_ttl).await.map_err(|e| other(&e))?;
+        let bus = Bus::start(db.pg_config.clone()).await.map_err(|e| other(&e))?;
+        let shutting_down = Arc::new(AtomicBool::new(false));
+        let state = web::Data::new(State {
+            config: Arc::new(config.clone()),
+            pool: db.pool.clone(),
+            registry: AppRegistry::new(db.pool.clone(), &bus),
+            tokens,
+            shutting_down: shutting_down.clone(),
+        });
+        let server = http::server(state, listener).map_err(|e| other(&e))?;
+        Ok((server, bus, first_admin, shutting_down))
+    }
+
+    pub fn handle(&self) -> StopHandle {
+        StopHandle { server: self.server.handle(), shutting_down: self.shutting_down.clone() }
+    }
+
+    /// Serves until stopped (by a [`StopHandle`]), then closes the database (stopping the
+    /// embedded cluster if this process started it).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.bus.stop();
+        self.db.close().await;
+        result
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests and stops.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let handle = self.handle();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down: draining in-flight requests");
+            handle.stop().await;
+        });
+        self.run_until_stopped().await
+    }
+}
+
+/// Stops a running instance gracefully.
+#[derive(Clone)]
+pub struct StopHandle {
+    server: ServerHandle,
+    shutting_down: Arc<AtomicBool>,
+}
+
+impl StopHandle {
+    pub async fn stop(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        self.server.stop(true).await;
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
