@@ -170,9 +170,10 @@ impl<E: ParseErrorCode> From<E> for ApiError {
     }
 }
 
-/// A database failure is internal unless a module maps it to something more precise first.
+/// A database failure is internal unless a module maps it to something more precise first,
+/// except text PostgreSQL cannot store (a NUL character): that is the caller's input, not ours.
 #[derive(Debug, thiserror::Error)]
-#[error("database error")]
+#[error("{}", if self.is_unstorable_text() { "text contains a character that cannot be stored (U+0000)" } else { "database error" })]
 pub struct DbError(#[from] pub DbErrorKind);
 
 #[derive(Debug, thiserror::Error)]
@@ -197,11 +198,17 @@ impl From<deadpool_postgres::PoolError> for DbError {
 
 impl ParseErrorCode for DbError {
     fn parse_code(&self) -> ParseCode {
-        ParseCode::InternalServerError
+        if self.is_unstorable_text() { ParseCode::ValidationError } else { ParseCode::InternalServerError }
     }
 }
 
 impl DbError {
+    /// Text with a NUL character, which PostgreSQL refuses in `text` and `jsonb`.
+    pub fn is_unstorable_text(&self) -> bool {
+        use tokio_postgres::error::SqlState;
+        matches!(self.sqlstate(), Some(s) if *s == SqlState::CHARACTER_NOT_IN_REPERTOIRE || *s == SqlState::UNTRANSLATABLE_CHARACTER)
+    }
+
     /// The SQLSTATE of the underlying PostgreSQL error, if any.
     pub fn sqlstate(&self) -> Option<&tokio_postgres::error::SqlState> {
         match &self.0 {

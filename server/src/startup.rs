@@ -3,7 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::web;
@@ -35,6 +35,7 @@ pub struct Hearth {
     bus: Bus,
     db: Db,
     shutting_down: Arc<AtomicBool>,
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl Hearth {
@@ -47,9 +48,16 @@ impl Hearth {
 
         let db = Db::open_and_migrate(&config).await?;
         match Self::wire(&config, &db, listener).await {
-            Ok((server, bus, first_admin, shutting_down)) => {
-                Ok(Hearth { port, config: Arc::new(config), first_admin, server, bus, db, shutting_down })
-            }
+            Ok((server, bus, first_admin, state)) => Ok(Hearth {
+                port,
+                config: Arc::new(config),
+                first_admin,
+                server,
+                bus,
+                db,
+                shutting_down: state.shutting_down.clone(),
+                in_flight: state.in_flight.clone(),
+            }),
             Err(err) => {
                 db.close().await;
                 Err(err)
@@ -61,27 +69,31 @@ impl Hearth {
         config: &Config,
         db: &Db,
         listener: TcpListener,
-    ) -> Result<(Server, Bus, Option<(Admin, Option<String>)>, Arc<AtomicBool>), StartError> {
+    ) -> Result<(Server, Bus, Option<(Admin, Option<String>)>, web::Data<State>), StartError> {
         let other = |e: &dyn std::fmt::Display| StartError::Other(e.to_string());
         let first_admin = admins::ensure_first(&db.pool, &config.admin_email, config.admin_password.as_ref().map(|s| s.expose()))
             .await
             .map_err(|e| other(&e))?;
         let tokens = TokenKeys::load(&db.pool, config.jwt_secret.as_ref(), config.admin_token_ttl).await.map_err(|e| other(&e))?;
         let bus = Bus::start(db.pg_config.clone()).await.map_err(|e| other(&e))?;
-        let shutting_down = Arc::new(AtomicBool::new(false));
         let state = web::Data::new(State {
             config: Arc::new(config.clone()),
             pool: db.pool.clone(),
             registry: AppRegistry::new(db.pool.clone(), &bus),
             tokens,
-            shutting_down: shutting_down.clone(),
+            shutting_down: Arc::default(),
+            in_flight: Arc::default(),
         });
-        let server = http::server(state, listener).map_err(|e| other(&e))?;
-        Ok((server, bus, first_admin, shutting_down))
+        let server = http::server(state.clone(), listener).map_err(|e| other(&e))?;
+        Ok((server, bus, first_admin, state))
     }
 
     pub fn handle(&self) -> StopHandle {
-        StopHandle { server: self.server.handle(), shutting_down: self.shutting_down.clone() }
+        StopHandle {
+            server: self.server.handle(),
+            shutting_down: self.shutting_down.clone(),
+            in_flight: self.in_flight.clone(),
+        }
     }
 
     /// Serves until stopped (by a [`StopHandle`]), then closes the database (stopping the
@@ -110,12 +122,20 @@ impl Hearth {
 pub struct StopHandle {
     server: ServerHandle,
     shutting_down: Arc<AtomicBool>,
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl StopHandle {
+    /// Stops accepting connections and waits for requests in flight (up to the shutdown timeout).
     pub async fn stop(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
+        tracing::info!(in_flight = self.in_flight(), "stopping");
         self.server.stop(true).await;
+    }
+
+    /// Requests being served right now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
     }
 }
 

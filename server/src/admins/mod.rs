@@ -52,7 +52,7 @@ impl ParseErrorCode for AdminError {
             AdminError::Duplicate => ParseCode::DuplicateValue,
             AdminError::InvalidLogin => ParseCode::InvalidSessionToken,
             AdminError::NotFound => ParseCode::ObjectNotFound,
-            AdminError::Db(_) => ParseCode::InternalServerError,
+            AdminError::Db(e) => e.parse_code(),
         }
     }
 }

@@ -92,7 +92,7 @@ impl ParseErrorCode for AppError {
             | AppError::InvalidSettings(_) => ParseCode::ValidationError,
             AppError::DuplicateApplicationId(_) => ParseCode::DuplicateValue,
             AppError::NotFound => ParseCode::ObjectNotFound,
-            AppError::Db(_) => ParseCode::InternalServerError,
+            AppError::Db(e) => e.parse_code(),
         }
     }
 }
@@ -215,6 +215,9 @@ pub async fn create(pool: &Pool, actor: &Actor, new: NewApp, owner: Option<i64>)
 
 /// The app with this application id.
 pub async fn get(client: &impl GenericClient, application_id: &str) -> Result<Option<App>, AppError> {
+    if !valid_application_id(application_id) {
+        return Ok(None);
+    }
     let row = client
         .query_opt(&format!("SELECT {COLUMNS} FROM apps WHERE application_id = $1"), &[&application_id])
         .await?;

@@ -26,6 +26,7 @@ pub async fn observe(
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let started = Instant::now();
+    let _in_flight = req.app_data::<actix_web::web::Data<super::State>>().map(|s| InFlight::enter(&s.in_flight));
 
     // The request must not be cloned before routing (actix needs sole ownership to route it),
     // so a panic is answered with an error and no response headers of ours.
@@ -65,4 +66,20 @@ fn incoming_id(req: &ServiceRequest) -> Option<String> {
     let value = req.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
     let ok = (1..=64).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     ok.then(|| value.to_string())
+}
+
+/// Counts a request as in flight until dropped (also when the handler panics).
+struct InFlight(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl InFlight {
+    fn enter(counter: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> InFlight {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InFlight(counter.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }

@@ -12,7 +12,7 @@ pub mod parse;
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, Resource, web};
@@ -30,6 +30,8 @@ pub struct State {
     pub tokens: TokenKeys,
     /// Set when a graceful shutdown starts: `/ready` answers 503 so load balancers drain.
     pub shutting_down: Arc<AtomicBool>,
+    /// Requests being served by this instance.
+    pub in_flight: Arc<AtomicUsize>,
 }
 
 /// A resource whose unmatched methods answer 405 in Parse form.

@@ -78,7 +78,7 @@ pub struct AppList {
 
 /// The apps the admin can see (every app for instance administrators).
 #[utoipa::path(get, path = "/admin/v1/apps", tag = "apps", security(("admin_token" = [])), responses(
-    (status = 200, body = AppList), (status = 401, body = crate::http::openapi::ErrorBody)
+    (status = 200, description = "Success", body = AppList), (status = 401, description = "Not logged in or token invalid (code 209)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn list(state: web::Data<State>, session: AdminSession) -> Result<web::Json<AppList>, ApiError> {
     let client = state.pool.get().await.map_err(ApiError::internal)?;
@@ -105,12 +105,13 @@ pub struct CreateApp {
     pub rest_api_key: Option<String>,
     pub javascript_key: Option<String>,
     pub client_key: Option<String>,
-    pub settings: Option<AppSettings>,
+    #[schema(value_type = Option<AppSettings>)]
+    pub settings: Option<serde_json::Value>,
 }
 
 /// Create an app; the caller becomes its owner. Keys left out are generated.
 #[utoipa::path(post, path = "/admin/v1/apps", tag = "apps", security(("admin_token" = [])), request_body = CreateApp, responses(
-    (status = 201, body = AppView),
+    (status = 201, description = "Created", body = AppView),
     (status = 400, description = "Invalid name, id, key or settings (code 142)", body = crate::http::openapi::ErrorBody),
     (status = 409, description = "The application id is taken (code 137)", body = crate::http::openapi::ErrorBody)
 ))]
@@ -124,7 +125,7 @@ pub async fn create(state: web::Data<State>, session: AdminSession, body: Json<C
         rest_api_key: b.rest_api_key,
         javascript_key: b.javascript_key,
         client_key: b.client_key,
-        settings: b.settings.map(|s| serde_json::to_value(s).expect("serialisable")),
+        settings: b.settings,
     };
     let app = apps::create(&state.pool, &session.actor, new, Some(session.admin.id)).await?;
     Ok(HttpResponse::Created().json(AppView::new(&app, Role::Owner)))
@@ -133,7 +134,7 @@ pub async fn create(state: web::Data<State>, session: AdminSession, body: Json<C
 /// One app, with the keys the caller's role may see.
 #[utoipa::path(get, path = "/admin/v1/apps/{application_id}", tag = "apps", security(("admin_token" = [])),
     params(("application_id" = String, Path)), responses(
-    (status = 200, body = AppView), (status = 404, body = crate::http::openapi::ErrorBody)
+    (status = 200, description = "Success", body = AppView), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn get(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<web::Json<AppView>, ApiError> {
     let m = membership(&state, &session, &path, Role::Viewer).await?;
@@ -152,7 +153,7 @@ pub struct UpdateApp {
 /// Rename an app or change its settings (developer or owner).
 #[utoipa::path(patch, path = "/admin/v1/apps/{application_id}", tag = "apps", security(("admin_token" = [])),
     params(("application_id" = String, Path)), request_body = UpdateApp, responses(
-    (status = 200, body = AppView), (status = 403, body = crate::http::openapi::ErrorBody), (status = 404, body = crate::http::openapi::ErrorBody)
+    (status = 200, description = "Success", body = AppView), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn update(
     state: web::Data<State>,
@@ -168,7 +169,7 @@ pub async fn update(
 /// Delete an app and all its data (owner).
 #[utoipa::path(delete, path = "/admin/v1/apps/{application_id}", tag = "apps", security(("admin_token" = [])),
     params(("application_id" = String, Path)), responses(
-    (status = 204), (status = 403, body = crate::http::openapi::ErrorBody), (status = 404, body = crate::http::openapi::ErrorBody)
+    (status = 204, description = "No content"), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn delete(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let m = membership(&state, &session, &path, Role::Owner).await?;
@@ -186,7 +187,7 @@ pub struct RotateKey {
 /// Replace one key (owner). The old value stops working on every instance at once.
 #[utoipa::path(post, path = "/admin/v1/apps/{application_id}/keys/{kind}/rotate", tag = "apps", security(("admin_token" = [])),
     params(("application_id" = String, Path), ("kind" = KeyKind, Path)), request_body(content = Option<RotateKey>), responses(
-    (status = 200, body = AppView), (status = 403, body = crate::http::openapi::ErrorBody), (status = 404, body = crate::http::openapi::ErrorBody)
+    (status = 200, description = "Success", body = AppView), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn rotate_key(
     req: actix_web::HttpRequest,

@@ -12,6 +12,7 @@ use crate::http::State;
 use crate::http::extract::AdminSession;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
     /// Entries older than this id (for paging backwards).
@@ -37,7 +38,7 @@ pub struct AuditList {
 
 /// The app's audit log, newest first (any member).
 #[utoipa::path(get, path = "/admin/v1/apps/{application_id}/audit", tag = "audit", security(("admin_token" = [])),
-    params(("application_id" = String, Path), Page), responses((status = 200, body = AuditList), (status = 404, body = crate::http::openapi::ErrorBody)))]
+    params(("application_id" = String, Path), Page), responses((status = 200, description = "Success", body = AuditList), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)))]
 pub async fn app_log(
     state: web::Data<State>,
     session: AdminSession,
@@ -52,7 +53,7 @@ pub async fn app_log(
 
 /// The whole instance's audit log, newest first (instance administrators only).
 #[utoipa::path(get, path = "/admin/v1/audit", tag = "audit", security(("admin_token" = [])),
-    params(Page), responses((status = 200, body = AuditList), (status = 403, body = crate::http::openapi::ErrorBody)))]
+    params(Page), responses((status = 200, description = "Success", body = AuditList), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody)))]
 pub async fn instance_log(
     state: web::Data<State>,
     session: AdminSession,

@@ -28,7 +28,7 @@ pub struct LoginResponse {
 
 /// Log in with email and password.
 #[utoipa::path(post, path = "/admin/v1/auth/login", tag = "admin", request_body = LoginRequest, responses(
-    (status = 200, body = LoginResponse),
+    (status = 200, description = "Success", body = LoginResponse),
     (status = 401, description = "Invalid email or password (code 209)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn login(req: HttpRequest, state: web::Data<State>, body: Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
@@ -46,7 +46,7 @@ pub async fn login(req: HttpRequest, state: web::Data<State>, body: Json<LoginRe
 }
 
 /// Log out of the dashboard: clears the cookie.
-#[utoipa::path(post, path = "/admin/v1/auth/logout", tag = "admin", responses((status = 204)))]
+#[utoipa::path(post, path = "/admin/v1/auth/logout", tag = "admin", responses((status = 204, description = "No content")))]
 pub async fn logout() -> HttpResponse {
     let mut cookie = Cookie::build(ADMIN_COOKIE, "").path("/").http_only(true).same_site(SameSite::Strict).finish();
     cookie.make_removal();
@@ -55,8 +55,8 @@ pub async fn logout() -> HttpResponse {
 
 /// The logged-in admin.
 #[utoipa::path(get, path = "/admin/v1/me", tag = "admin", security(("admin_token" = [])), responses(
-    (status = 200, body = Admin),
-    (status = 401, body = crate::http::openapi::ErrorBody)
+    (status = 200, description = "Success", body = Admin),
+    (status = 401, description = "Not logged in or token invalid (code 209)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn me(session: AdminSession) -> web::Json<Admin> {
     web::Json(session.admin)

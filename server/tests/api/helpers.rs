@@ -1,0 +1,163 @@
+//! The test harness: a PostgreSQL for the whole run (`HEARTH_TEST_DATABASE_URL`, or an embedded
+//! cluster under the target folder), a fresh database per run, and in-process Hearth servers on
+//! free ports. Each test creates its own admin and app through the management API.
+
+use std::sync::OnceLock;
+
+use hearth::config::Config;
+use hearth::startup::{Hearth, StopHandle};
+use serde_json::{Value, json};
+
+pub const ROOT_EMAIL: &str = "root@hearth.test";
+pub const ROOT_PASSWORD: &str = "root-password-1";
+
+/// The server the harness creates databases on: a maintenance-database URL.
+fn cluster_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("HEARTH_TEST_DATABASE_URL") {
+            return url;
+        }
+        // No server given: run the embedded cluster (the same code `hearth serve` uses) under
+        // the temporary folder, where the `postgres` user can reach it when tests run as root.
+        // It keeps running for later runs.
+        let dir = std::env::temp_dir().join("hearth-test-pg");
+        let cluster = hearth::db::embedded::Cluster::ensure_running(&dir, None).expect("start the test PostgreSQL");
+        cluster.url("postgres")
+    })
+}
+
+/// Creates an empty database and returns its URL.
+pub fn fresh_database() -> String {
+    let base = cluster_url().to_string();
+    let name = format!("hearth_test_{}", hearth::apps::keys::random_key(12).to_lowercase());
+    let create = name.clone();
+    // A thread of its own, since tests call this from inside their runtime.
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let config: tokio_postgres::Config = base.parse().expect("valid URL");
+            let (client, conn) = config.connect(tokio_postgres::NoTls).await.expect("connect to the test PostgreSQL");
+            tokio::spawn(conn);
+            client.batch_execute(&format!("CREATE DATABASE {create}")).await.expect("create database");
+        });
+    })
+    .join()
+    .unwrap();
+    with_dbname(cluster_url(), &name)
+}
+
+/// The URL with another database name (works for `postgres://.../db?...` URLs).
+fn with_dbname(url: &str, dbname: &str) -> String {
+    let (before_query, query) = url.split_once('?').map_or((url, None), |(a, b)| (a, Some(b)));
+    let base = before_query.rsplit_once('/').map_or(before_query, |(a, _)| a);
+    match query {
+        Some(q) => format!("{base}/{dbname}?{q}"),
+        None => format!("{base}/{dbname}"),
+    }
+}
+
+/// The database shared by the tests of this run.
+pub fn run_database() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(fresh_database)
+}
+
+pub fn test_config(database_url: &str) -> Config {
+    let dir = std::env::temp_dir().join("hearth-tests");
+    let mut config = Config::for_database(database_url, &dir);
+    config.port = 0;
+    config.workers = 1;
+    config.database_pool_size = 4;
+    config.admin_email = ROOT_EMAIL.into();
+    config.admin_password = Some(hearth::config::Secret::new(ROOT_PASSWORD));
+    config.shutdown_timeout = std::time::Duration::from_secs(5);
+    config
+}
+
+/// A Hearth running in this process.
+pub struct TestServer {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub stop: StopHandle,
+    pub done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(test_config(run_database())).await
+    }
+
+    pub async fn start_with(config: Config) -> TestServer {
+        let hearth = Hearth::build(config).await.expect("Hearth starts");
+        let base = format!("http://127.0.0.1:{}", hearth.port);
+        let stop = hearth.handle();
+        let done = tokio::spawn(hearth.run_until_stopped());
+        TestServer { base, http: reqwest::Client::new(), stop, done }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Logs in and returns the token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let res = self.http.post(self.url("/admin/v1/auth/login")).json(&json!({"email": email, "password": password})).send().await.unwrap();
+        assert_eq!(res.status(), 200, "login of {email}");
+        res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+    }
+
+    /// A new admin of its own (created by the instance administrator), logged in.
+    pub async fn new_admin(&self) -> TestAdmin {
+        let root = self.login(ROOT_EMAIL, ROOT_PASSWORD).await;
+        let email = format!("{}@example.test", hearth::apps::keys::random_key(10).to_lowercase());
+        let password = "a-good-password";
+        let res = self
+            .http
+            .post(self.url("/admin/v1/admins"))
+            .bearer_auth(&root)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let token = self.login(&email, password).await;
+        TestAdmin { email, token }
+    }
+
+    /// A new app owned by `owner`; returns the management API's view of it (with keys).
+    pub async fn new_app(&self, owner: &TestAdmin) -> Value {
+        let (status, body) = self.admin(owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "Test app"}))).await;
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    /// Calls the management API as an admin; returns the status and the JSON body (Null if none).
+    pub async fn admin(&self, who: &TestAdmin, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(&who.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+    }
+
+    pub async fn shutdown(self) {
+        self.stop.stop().await;
+        self.done.await.unwrap().unwrap();
+    }
+}
+
+pub struct TestAdmin {
+    pub email: String,
+    pub token: String,
+}
+
+/// Answers as (status, JSON body).
+pub async fn json_of(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}

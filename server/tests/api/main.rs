@@ -1,0 +1,8 @@
+//! Integration tests: real Hearth servers on a real PostgreSQL, one binary for all of them.
+//! Each test gets its own server(s), admin and app; nothing depends on another test's data.
+
+mod admin_api;
+mod errors;
+mod helpers;
+mod ops;
+mod processes;
