@@ -10,13 +10,13 @@ use super::State;
 use crate::error::{ApiError, ParseCode};
 
 /// Alive: the process answers.
-#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "The process is alive")))]
+#[utoipa::path(get, operation_id = "health", path = "/health", tag = "operations", responses((status = 200, description = "The process is alive")))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
 /// Ready: the database answers and the instance is not shutting down.
-#[utoipa::path(get, path = "/ready", tag = "operations", responses(
+#[utoipa::path(get, operation_id = "ready", path = "/ready", tag = "operations", responses(
     (status = 200, description = "Ready for traffic"),
     (status = 503, description = "Draining, or the database is unreachable")
 ))]
@@ -38,7 +38,7 @@ pub async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
 }
 
 /// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
+#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(state: web::Data<State>) -> HttpResponse {
     let pool = state.pool.status();
     metrics::gauge!("hearth_db_pool_size").set(pool.size as f64);

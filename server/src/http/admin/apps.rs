@@ -77,7 +77,7 @@ pub struct AppList {
 }
 
 /// The apps the admin can see (every app for instance administrators).
-#[utoipa::path(get, path = "/admin/v1/apps", tag = "apps", security(("admin_token" = [])), responses(
+#[utoipa::path(get, operation_id = "listApps", path = "/admin/v1/apps", tag = "apps", security(("admin_token" = [])), responses(
     (status = 200, description = "Success", body = AppList), (status = 401, description = "Not logged in or token invalid (code 209)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn list(state: web::Data<State>, session: AdminSession) -> Result<web::Json<AppList>, ApiError> {
@@ -110,7 +110,7 @@ pub struct CreateApp {
 }
 
 /// Create an app; the caller becomes its owner. Keys left out are generated.
-#[utoipa::path(post, path = "/admin/v1/apps", tag = "apps", security(("admin_token" = [])), request_body = CreateApp, responses(
+#[utoipa::path(post, operation_id = "createApp", path = "/admin/v1/apps", tag = "apps", security(("admin_token" = [])), request_body = CreateApp, responses(
     (status = 201, description = "Created", body = AppView),
     (status = 400, description = "Invalid name, id, key or settings (code 142)", body = crate::http::openapi::ErrorBody),
     (status = 409, description = "The application id is taken (code 137)", body = crate::http::openapi::ErrorBody)
@@ -132,7 +132,7 @@ pub async fn create(state: web::Data<State>, session: AdminSession, body: Json<C
 }
 
 /// One app, with the keys the caller's role may see.
-#[utoipa::path(get, path = "/admin/v1/apps/{application_id}", tag = "apps", security(("admin_token" = [])),
+#[utoipa::path(get, operation_id = "getApp", path = "/admin/v1/apps/{application_id}", tag = "apps", security(("admin_token" = [])),
     params(("application_id" = String, Path)), responses(
     (status = 200, description = "Success", body = AppView), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
@@ -151,7 +151,7 @@ pub struct UpdateApp {
 }
 
 /// Rename an app or change its settings (developer or owner).
-#[utoipa::path(patch, path = "/admin/v1/apps/{application_id}", tag = "apps", security(("admin_token" = [])),
+#[utoipa::path(patch, operation_id = "updateApp", path = "/admin/v1/apps/{application_id}", tag = "apps", security(("admin_token" = [])),
     params(("application_id" = String, Path)), request_body = UpdateApp, responses(
     (status = 200, description = "Success", body = AppView), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
@@ -167,7 +167,7 @@ pub async fn update(
 }
 
 /// Delete an app and all its data (owner).
-#[utoipa::path(delete, path = "/admin/v1/apps/{application_id}", tag = "apps", security(("admin_token" = [])),
+#[utoipa::path(delete, operation_id = "deleteApp", path = "/admin/v1/apps/{application_id}", tag = "apps", security(("admin_token" = [])),
     params(("application_id" = String, Path)), responses(
     (status = 204, description = "No content"), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
@@ -185,7 +185,7 @@ pub struct RotateKey {
 }
 
 /// Replace one key (owner). The old value stops working on every instance at once.
-#[utoipa::path(post, path = "/admin/v1/apps/{application_id}/keys/{kind}/rotate", tag = "apps", security(("admin_token" = [])),
+#[utoipa::path(post, operation_id = "rotateAppKey", path = "/admin/v1/apps/{application_id}/keys/{kind}/rotate", tag = "apps", security(("admin_token" = [])),
     params(("application_id" = String, Path), ("kind" = KeyKind, Path)), request_body(content = Option<RotateKey>), responses(
     (status = 200, description = "Success", body = AppView), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]

@@ -37,7 +37,7 @@ pub struct AuditList {
 }
 
 /// The app's audit log, newest first (any member).
-#[utoipa::path(get, path = "/admin/v1/apps/{application_id}/audit", tag = "audit", security(("admin_token" = [])),
+#[utoipa::path(get, operation_id = "appAuditLog", path = "/admin/v1/apps/{application_id}/audit", tag = "audit", security(("admin_token" = [])),
     params(("application_id" = String, Path), Page), responses((status = 200, description = "Success", body = AuditList), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)))]
 pub async fn app_log(
     state: web::Data<State>,
@@ -52,7 +52,7 @@ pub async fn app_log(
 }
 
 /// The whole instance's audit log, newest first (instance administrators only).
-#[utoipa::path(get, path = "/admin/v1/audit", tag = "audit", security(("admin_token" = [])),
+#[utoipa::path(get, operation_id = "instanceAuditLog", path = "/admin/v1/audit", tag = "audit", security(("admin_token" = [])),
     params(Page), responses((status = 200, description = "Success", body = AuditList), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody)))]
 pub async fn instance_log(
     state: web::Data<State>,

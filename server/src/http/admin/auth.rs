@@ -27,7 +27,7 @@ pub struct LoginResponse {
 }
 
 /// Log in with email and password.
-#[utoipa::path(post, path = "/admin/v1/auth/login", tag = "admin", request_body = LoginRequest, responses(
+#[utoipa::path(post, operation_id = "login", path = "/admin/v1/auth/login", tag = "admin", request_body = LoginRequest, responses(
     (status = 200, description = "Success", body = LoginResponse),
     (status = 401, description = "Invalid email or password (code 209)", body = crate::http::openapi::ErrorBody)
 ))]
@@ -46,7 +46,7 @@ pub async fn login(req: HttpRequest, state: web::Data<State>, body: Json<LoginRe
 }
 
 /// Log out of the dashboard: clears the cookie.
-#[utoipa::path(post, path = "/admin/v1/auth/logout", tag = "admin", responses((status = 204, description = "No content")))]
+#[utoipa::path(post, operation_id = "logout", path = "/admin/v1/auth/logout", tag = "admin", responses((status = 204, description = "No content")))]
 pub async fn logout() -> HttpResponse {
     let mut cookie = Cookie::build(ADMIN_COOKIE, "").path("/").http_only(true).same_site(SameSite::Strict).finish();
     cookie.make_removal();
@@ -54,7 +54,7 @@ pub async fn logout() -> HttpResponse {
 }
 
 /// The logged-in admin.
-#[utoipa::path(get, path = "/admin/v1/me", tag = "admin", security(("admin_token" = [])), responses(
+#[utoipa::path(get, operation_id = "me", path = "/admin/v1/me", tag = "admin", security(("admin_token" = [])), responses(
     (status = 200, description = "Success", body = Admin),
     (status = 401, description = "Not logged in or token invalid (code 209)", body = crate::http::openapi::ErrorBody)
 ))]

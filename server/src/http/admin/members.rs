@@ -17,7 +17,7 @@ pub struct MemberList {
 }
 
 /// The app's members and their roles (any member).
-#[utoipa::path(get, path = "/admin/v1/apps/{application_id}/members", tag = "members", security(("admin_token" = [])),
+#[utoipa::path(get, operation_id = "listMembers", path = "/admin/v1/apps/{application_id}/members", tag = "members", security(("admin_token" = [])),
     params(("application_id" = String, Path)), responses((status = 200, description = "Success", body = MemberList), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)))]
 pub async fn list(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<web::Json<MemberList>, ApiError> {
     let m = membership(&state, &session, &path, Role::Viewer).await?;
@@ -34,7 +34,7 @@ pub struct SetMember {
 }
 
 /// Add an admin to the app or change their role (owner). An app keeps at least one owner.
-#[utoipa::path(put, path = "/admin/v1/apps/{application_id}/members", tag = "members", security(("admin_token" = [])),
+#[utoipa::path(put, operation_id = "setMember", path = "/admin/v1/apps/{application_id}/members", tag = "members", security(("admin_token" = [])),
     params(("application_id" = String, Path)), request_body = SetMember, responses(
     (status = 200, description = "Success", body = Member), (status = 400, description = "Invalid input (Parse error body)", body = crate::http::openapi::ErrorBody),
     (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)))]
@@ -50,7 +50,7 @@ pub async fn set(
 }
 
 /// Remove an admin from the app (owner).
-#[utoipa::path(delete, path = "/admin/v1/apps/{application_id}/members/{admin_id}", tag = "members", security(("admin_token" = [])),
+#[utoipa::path(delete, operation_id = "removeMember", path = "/admin/v1/apps/{application_id}/members/{admin_id}", tag = "members", security(("admin_token" = [])),
     params(("application_id" = String, Path), ("admin_id" = i64, Path)), responses(
     (status = 204, description = "No content"), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)))]
 pub async fn remove(
@@ -70,7 +70,7 @@ pub struct AdminList {
 }
 
 /// Every admin of the instance (instance administrators only).
-#[utoipa::path(get, path = "/admin/v1/admins", tag = "admin", security(("admin_token" = [])), responses(
+#[utoipa::path(get, operation_id = "listAdmins", path = "/admin/v1/admins", tag = "admin", security(("admin_token" = [])), responses(
     (status = 200, description = "Success", body = AdminList), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody)))]
 pub async fn list_admins(state: web::Data<State>, session: AdminSession) -> Result<web::Json<AdminList>, ApiError> {
     require_superuser(&session)?;
@@ -89,7 +89,7 @@ pub struct CreateAdmin {
 }
 
 /// Create an admin (instance administrators only).
-#[utoipa::path(post, path = "/admin/v1/admins", tag = "admin", security(("admin_token" = [])), request_body = CreateAdmin, responses(
+#[utoipa::path(post, operation_id = "createAdmin", path = "/admin/v1/admins", tag = "admin", security(("admin_token" = [])), request_body = CreateAdmin, responses(
     (status = 201, description = "Created", body = Admin), (status = 400, description = "Invalid input (Parse error body)", body = crate::http::openapi::ErrorBody),
     (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 409, description = "Already exists (code 137)", body = crate::http::openapi::ErrorBody)))]
 pub async fn create_admin(state: web::Data<State>, session: AdminSession, body: Json<CreateAdmin>) -> Result<HttpResponse, ApiError> {

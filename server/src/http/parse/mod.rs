@@ -15,13 +15,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Parse Server's health check: no keys needed.
-#[utoipa::path(get, path = "/parse/health", tag = "parse", responses((status = 200, description = "`{\"status\":\"ok\"}`")))]
+#[utoipa::path(get, operation_id = "parseHealth", path = "/parse/health", tag = "parse", responses((status = 200, description = "`{\"status\":\"ok\"}`")))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
 /// The server's version and features (master key).
-#[utoipa::path(get, path = "/parse/serverInfo", tag = "parse", security(("parse_master_key" = [], "parse_application_id" = [])), responses(
+#[utoipa::path(get, operation_id = "serverInfo", path = "/parse/serverInfo", tag = "parse", security(("parse_master_key" = [], "parse_application_id" = [])), responses(
     (status = 200, description = "Version and features"),
     (status = 403, description = "Missing or wrong application id or key (code 119)", body = crate::http::openapi::ErrorBody)
 ))]
