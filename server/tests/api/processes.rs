@@ -15,7 +15,8 @@ struct Served {
     child: Child,
     port: u16,
     stdout: Vec<String>,
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    /// Everything written to standard error, once the process has exited.
+    stderr: std::thread::JoinHandle<String>,
 }
 
 fn serve(args: &[&str], envs: &[(&str, &str)]) -> Served {
@@ -30,20 +31,18 @@ fn serve(args: &[&str], envs: &[(&str, &str)]) -> Served {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn hearth");
-    let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let mut err_pipe = child.stderr.take().unwrap();
-    let sink = stderr.clone();
-    std::thread::spawn(move || {
+    let stderr = std::thread::spawn(move || {
         let mut text = String::new();
         let _ = std::io::Read::read_to_string(&mut err_pipe, &mut text);
-        sink.lock().unwrap().push_str(&text);
+        text
     });
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut stdout = Vec::new();
     let port = loop {
         let Some(Ok(line)) = lines.next() else {
             let _ = child.wait();
-            panic!("hearth exited before listening:\n{}\n{}", stdout.join("\n"), stderr.lock().unwrap());
+            panic!("hearth exited before listening:\n{}\n{}", stdout.join("\n"), stderr.join().unwrap());
         };
         stdout.push(line.clone());
         if let Some(rest) = line.split("listening on http://").nth(1) {
@@ -74,8 +73,9 @@ impl Served {
     fn terminate(mut self) -> String {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let status = self.child.wait().unwrap();
-        assert!(status.success(), "hearth exited with {status}:\n{}", self.stderr.lock().unwrap());
-        self.stderr.lock().unwrap().clone()
+        let stderr = self.stderr.join().unwrap();
+        assert!(status.success(), "hearth exited with {status}:\n{stderr}");
+        stderr
     }
 }
 
