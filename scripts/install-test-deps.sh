@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what the tests need, when missing, under $HEARTH_TOOLS_DIR (outside the clone):
+# PostgreSQL server binaries, and a Python environment with the OpenAPI validator.
+set -euo pipefail
+
+tools=${HEARTH_TOOLS_DIR:-$HOME/.cache/hearth/tools}
+mkdir -p "$tools"
+
+"$(dirname "$0")/install-run-deps.sh"
+
+venv="$tools/venv"
+if ! "$venv/bin/openapi-spec-validator" --help >/dev/null 2>&1; then
+  echo "Installing openapi-spec-validator into $venv..."
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check openapi-spec-validator
+  echo "Installed openapi-spec-validator."
+fi

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test against a PostgreSQL cluster of this run's own, stopped and removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools=${HEARTH_TOOLS_DIR:-$HOME/.cache/hearth/tools}
+export HEARTH_OPENAPI_VALIDATOR="$tools/venv/bin/openapi-spec-validator"
+
+# The test harness starts the cluster (with Hearth's own embedded-PostgreSQL code) in this folder.
+# It must be reachable by the `postgres` user when tests run as root: keep it under /tmp.
+run_dir=$(mktemp -d /tmp/hearth-test-run.XXXXXX)
+chmod 755 "$run_dir"
+export HEARTH_TEST_PG_DIR="$run_dir/pg"
+cleanup() {
+  if [ -f "$HEARTH_TEST_PG_DIR/postgres/postmaster.pid" ]; then
+    pg_bin=$(dirname "$(readlink -f "$(command -v pg_ctl 2>/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl | tail -n1)")")
+    if [ "$(id -u)" = 0 ]; then
+      runuser -u postgres -- "$pg_bin/pg_ctl" -D "$HEARTH_TEST_PG_DIR/postgres" -m immediate -w stop >/dev/null || true
+    else
+      "$pg_bin/pg_ctl" -D "$HEARTH_TEST_PG_DIR/postgres" -m immediate -w stop >/dev/null || true
+    fi
+  fi
+  rm -rf "$run_dir"
+}
+trap cleanup EXIT
+
+echo "Building and running the Rust tests..."
+cargo test --workspace --no-fail-fast
