@@ -99,15 +99,18 @@ impl ParseErrorCode for AppError {
 
 /// What creating an app takes. Every key left out is generated; explicit ones let an existing
 /// Parse or Back4App app move to Hearth without changing its clients.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewApp {
     pub name: String,
+    /// Keep an existing Parse or Back4App application id; generated when left out.
     pub application_id: Option<String>,
     pub master_key: Option<String>,
     pub read_only_master_key: Option<String>,
     pub rest_api_key: Option<String>,
     pub javascript_key: Option<String>,
     pub client_key: Option<String>,
+    #[schema(value_type = Option<AppSettings>)]
     pub settings: Option<serde_json::Value>,
 }
 

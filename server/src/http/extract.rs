@@ -52,8 +52,30 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::
     Ok(body.freeze())
 }
 
+/// Parses a body as JSON of type `T`; `None` when the body is empty or only white space.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<Option<T>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(body).map(Some).map_err(|e| ApiError::new(ParseCode::InvalidJson, format!("invalid JSON: {e}")))
+}
+
 /// A JSON body of type `T`, whatever the content type (the Parse JS SDK sends `text/plain`).
 pub struct Json<T>(pub T);
+
+/// A JSON body of type `T`, or `None` when the request has no body.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move { parse_json(&read_body(&req, &mut payload).await?).map(OptionalJson) })
+    }
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
@@ -63,11 +85,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let req = req.clone();
         let mut payload = payload.take();
         Box::pin(async move {
-            let body = read_body(&req, &mut payload).await?;
-            if body.is_empty() {
-                return Err(ApiError::new(ParseCode::InvalidJson, "request body is empty; expected JSON"));
-            }
-            serde_json::from_slice(&body).map(Json).map_err(|e| ApiError::new(ParseCode::InvalidJson, format!("invalid JSON: {e}")))
+            parse_json(&read_body(&req, &mut payload).await?)?
+                .map(Json)
+                .ok_or_else(|| ApiError::new(ParseCode::InvalidJson, "request body is empty; expected JSON"))
         })
     }
 }
@@ -94,15 +114,10 @@ impl FromRequest for ParseRequest {
         let mut payload = payload.take();
         Box::pin(async move {
             let state = req.app_data::<web::Data<State>>().expect("state is registered").clone();
-            let raw = read_body(&req, &mut payload).await?;
-            let mut body = if raw.iter().all(u8::is_ascii_whitespace) {
-                None
-            } else {
-                match serde_json::from_slice::<serde_json::Value>(&raw) {
-                    Ok(serde_json::Value::Object(map)) => Some(map),
-                    Ok(_) => return Err(ApiError::new(ParseCode::InvalidJson, "request body must be a JSON object")),
-                    Err(e) => return Err(ApiError::new(ParseCode::InvalidJson, format!("invalid JSON: {e}"))),
-                }
+            let mut body = match parse_json::<serde_json::Value>(&read_body(&req, &mut payload).await?)? {
+                None => None,
+                Some(serde_json::Value::Object(map)) => Some(map),
+                Some(_) => return Err(ApiError::new(ParseCode::InvalidJson, "request body must be a JSON object")),
             };
             let headers = req.headers();
             let mut take = |field: &str| -> Option<String> {

@@ -11,7 +11,7 @@ use crate::apps::keys::KeyKind;
 use crate::apps::{self, App, AppSettings, NewApp};
 use crate::error::{ApiError, ParseCode};
 use crate::http::State;
-use crate::http::extract::{AdminSession, Json};
+use crate::http::extract::{AdminSession, Json, OptionalJson};
 
 /// An app as the management API shows it. Owners and developers see every key; viewers see the
 /// client keys and the read-only master key, never the master key.
@@ -94,40 +94,14 @@ pub async fn list(state: web::Data<State>, session: AdminSession) -> Result<web:
     Ok(web::Json(AppList { results }))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateApp {
-    pub name: String,
-    /// Keep an existing Parse or Back4App application id; generated when left out.
-    pub application_id: Option<String>,
-    pub master_key: Option<String>,
-    pub read_only_master_key: Option<String>,
-    pub rest_api_key: Option<String>,
-    pub javascript_key: Option<String>,
-    pub client_key: Option<String>,
-    #[schema(value_type = Option<AppSettings>)]
-    pub settings: Option<serde_json::Value>,
-}
-
 /// Create an app; the caller becomes its owner. Keys left out are generated.
-#[utoipa::path(post, operation_id = "createApp", path = "/admin/v1/apps", tag = "apps", security(("admin_token" = [])), request_body = CreateApp, responses(
+#[utoipa::path(post, operation_id = "createApp", path = "/admin/v1/apps", tag = "apps", security(("admin_token" = [])), request_body = NewApp, responses(
     (status = 201, description = "Created", body = AppView),
     (status = 400, description = "Invalid name, id, key or settings (code 142)", body = crate::http::openapi::ErrorBody),
     (status = 409, description = "The application id is taken (code 137)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn create(state: web::Data<State>, session: AdminSession, body: Json<CreateApp>) -> Result<HttpResponse, ApiError> {
-    let b = body.0;
-    let new = NewApp {
-        name: b.name,
-        application_id: b.application_id,
-        master_key: b.master_key,
-        read_only_master_key: b.read_only_master_key,
-        rest_api_key: b.rest_api_key,
-        javascript_key: b.javascript_key,
-        client_key: b.client_key,
-        settings: b.settings,
-    };
-    let app = apps::create(&state.pool, &session.actor, new, Some(session.admin.id)).await?;
+pub async fn create(state: web::Data<State>, session: AdminSession, body: Json<NewApp>) -> Result<HttpResponse, ApiError> {
+    let app = apps::create(&state.pool, &session.actor, body.0, Some(session.admin.id)).await?;
     Ok(HttpResponse::Created().json(AppView::new(&app, Role::Owner)))
 }
 
@@ -177,7 +151,7 @@ pub async fn delete(state: web::Data<State>, session: AdminSession, path: web::P
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateKey {
     /// The new value; a random one when left out.
@@ -190,24 +164,18 @@ pub struct RotateKey {
     (status = 200, description = "Success", body = AppView), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn rotate_key(
-    req: actix_web::HttpRequest,
     state: web::Data<State>,
     session: AdminSession,
     path: web::Path<(String, String)>,
-    payload: web::Payload,
+    body: OptionalJson<RotateKey>,
 ) -> Result<web::Json<AppView>, ApiError> {
     let (application_id, kind) = path.into_inner();
     let kind = KeyKind::parse(&kind).ok_or_else(|| {
         ApiError::new(ParseCode::ObjectNotFound, "unknown key kind; one of masterKey, readOnlyMasterKey, restApiKey, javascriptKey, clientKey")
     })?;
     let m = membership(&state, &session, &application_id, Role::Owner).await?;
-    // The body is optional: an empty one asks for a random value.
-    let raw = crate::http::extract::read_body(&req, &mut payload.into_inner()).await?;
-    let body: RotateKey = if raw.iter().all(u8::is_ascii_whitespace) {
-        RotateKey::default()
-    } else {
-        serde_json::from_slice(&raw).map_err(|e| ApiError::new(ParseCode::InvalidJson, format!("invalid JSON: {e}")))?
-    };
-    let app = apps::rotate_key(&state.pool, &session.actor, &m.app, kind, body.value).await?;
+    // No body asks for a random value.
+    let value = body.0.and_then(|b| b.value);
+    let app = apps::rotate_key(&state.pool, &session.actor, &m.app, kind, value).await?;
     Ok(web::Json(AppView::new(&app, m.role)))
 }
