@@ -6,83 +6,61 @@
 
 use std::fmt;
 
-/// Parse's error codes that Hearth uses, each with the HTTP status it is answered with.
+/// A Parse error code and the HTTP status it is answered with. Parse Server answers most codes
+/// with 400, 101 with 404 and internal errors with 500; the management API (ours) uses the
+/// statuses HTTP clients expect (401, 403, 409) with the same codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParseCode {
-    /// -1: a failure with no more specific code (unknown route, oversized body).
-    OtherCause,
-    /// 1: a failure inside the server; details only in the logs.
-    InternalServerError,
-    /// 101: the object (or app, admin, member) does not exist or is not visible.
-    ObjectNotFound,
-    /// 102: a query that cannot be run.
-    InvalidQuery,
-    /// 103: a class name that breaks Parse's rules.
-    InvalidClassName,
-    /// 107: a body that is not valid JSON, or JSON of the wrong shape.
-    InvalidJson,
-    /// 111: a value of the wrong type.
-    IncorrectType,
-    /// 119: the caller is not allowed to do this.
-    OperationForbidden,
-    /// 137: a value that must be unique already exists.
-    DuplicateValue,
-    /// 142: input that fails validation.
-    ValidationError,
-    /// 155: too many requests.
-    RequestLimitExceeded,
-    /// 209: a missing, expired or invalid session (admin token or Parse session token).
-    InvalidSessionToken,
-    /// Parse Server's `{"error":"unauthorized"}`: missing or wrong application id or key.
-    Unauthorized,
-    /// 413: the request body is larger than the configured limit.
-    PayloadTooLarge,
-    /// 404 for a route that does not exist.
-    UnknownRoute,
-    /// 405 for a route that exists with another method.
-    MethodNotAllowed,
+pub struct ParseCode {
+    code: i32,
+    status: u16,
 }
 
 impl ParseCode {
+    const fn new(code: i32, status: u16) -> ParseCode {
+        ParseCode { code, status }
+    }
+
+    /// No more specific code: unknown route, wrong method, oversized body.
+    pub const OTHER_CAUSE: ParseCode = ParseCode::new(-1, 400);
+    pub const UNKNOWN_ROUTE: ParseCode = ParseCode::new(-1, 404);
+    pub const METHOD_NOT_ALLOWED: ParseCode = ParseCode::new(-1, 405);
+    pub const PAYLOAD_TOO_LARGE: ParseCode = ParseCode::new(-1, 413);
+    /// A failure inside the server; details only in the logs.
+    pub const INTERNAL_SERVER_ERROR: ParseCode = ParseCode::new(1, 500);
+    pub const OBJECT_NOT_FOUND: ParseCode = ParseCode::new(101, 404);
+    pub const INVALID_QUERY: ParseCode = ParseCode::new(102, 400);
+    pub const INVALID_CLASS_NAME: ParseCode = ParseCode::new(103, 400);
+    pub const MISSING_OBJECT_ID: ParseCode = ParseCode::new(104, 400);
+    pub const INVALID_KEY_NAME: ParseCode = ParseCode::new(105, 400);
+    pub const INVALID_POINTER: ParseCode = ParseCode::new(106, 400);
+    pub const INVALID_JSON: ParseCode = ParseCode::new(107, 400);
+    pub const INCORRECT_TYPE: ParseCode = ParseCode::new(111, 400);
+    pub const OPERATION_FORBIDDEN: ParseCode = ParseCode::new(119, 403);
+    /// Parse Server's `{"error":"unauthorized"}` for a missing or wrong application id or key.
+    pub const UNAUTHORIZED: ParseCode = ParseCode::new(119, 403);
+    pub const INVALID_NESTED_KEY: ParseCode = ParseCode::new(121, 400);
+    pub const INVALID_ACL: ParseCode = ParseCode::new(123, 400);
+    pub const MISSING_REQUIRED_FIELD: ParseCode = ParseCode::new(135, 400);
+    pub const DUPLICATE_VALUE: ParseCode = ParseCode::new(137, 400);
+    pub const VALIDATION_ERROR: ParseCode = ParseCode::new(142, 400);
+    pub const REQUEST_LIMIT_EXCEEDED: ParseCode = ParseCode::new(155, 429);
+    pub const DUPLICATE_REQUEST: ParseCode = ParseCode::new(159, 400);
+    pub const INVALID_SESSION_TOKEN: ParseCode = ParseCode::new(209, 400);
+    /// A schema change that cannot be made (a field that exists, a class that is not empty).
+    pub const INVALID_SCHEMA_OPERATION: ParseCode = ParseCode::new(255, 400);
+    /// Management API: no or an invalid admin login.
+    pub const ADMIN_LOGIN_REQUIRED: ParseCode = ParseCode::new(209, 401);
+    /// Management API: a value that must be unique exists already.
+    pub const CONFLICT: ParseCode = ParseCode::new(137, 409);
+
     /// The numeric code in the body.
     pub fn code(self) -> i32 {
-        match self {
-            ParseCode::OtherCause
-            | ParseCode::PayloadTooLarge
-            | ParseCode::UnknownRoute
-            | ParseCode::MethodNotAllowed => -1,
-            ParseCode::InternalServerError => 1,
-            ParseCode::ObjectNotFound => 101,
-            ParseCode::InvalidQuery => 102,
-            ParseCode::InvalidClassName => 103,
-            ParseCode::InvalidJson => 107,
-            ParseCode::IncorrectType => 111,
-            ParseCode::OperationForbidden | ParseCode::Unauthorized => 119,
-            ParseCode::DuplicateValue => 137,
-            ParseCode::ValidationError => 142,
-            ParseCode::RequestLimitExceeded => 155,
-            ParseCode::InvalidSessionToken => 209,
-        }
+        self.code
     }
 
     /// The HTTP status the code is answered with.
     pub fn status(self) -> u16 {
-        match self {
-            ParseCode::InternalServerError => 500,
-            ParseCode::ObjectNotFound | ParseCode::UnknownRoute => 404,
-            ParseCode::OperationForbidden | ParseCode::Unauthorized => 403,
-            ParseCode::InvalidSessionToken => 401,
-            ParseCode::PayloadTooLarge => 413,
-            ParseCode::MethodNotAllowed => 405,
-            ParseCode::RequestLimitExceeded => 429,
-            ParseCode::DuplicateValue => 409,
-            ParseCode::OtherCause
-            | ParseCode::InvalidQuery
-            | ParseCode::InvalidClassName
-            | ParseCode::InvalidJson
-            | ParseCode::IncorrectType
-            | ParseCode::ValidationError => 400,
-        }
+        self.status
     }
 }
 
@@ -109,7 +87,7 @@ impl ApiError {
     /// An internal failure: the caller sees only "Internal server error", the logs see `cause`.
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         ApiError {
-            code: ParseCode::InternalServerError,
+            code: ParseCode::INTERNAL_SERVER_ERROR,
             message: "Internal server error".into(),
             source: Some(cause.into()),
         }
@@ -162,7 +140,7 @@ impl fmt::Display for ApiError {
 impl<E: ParseErrorCode> From<E> for ApiError {
     fn from(err: E) -> Self {
         let code = err.parse_code();
-        if code == ParseCode::InternalServerError {
+        if code == ParseCode::INTERNAL_SERVER_ERROR {
             ApiError::internal(err)
         } else {
             ApiError::new(code, err.to_string())
@@ -198,7 +176,7 @@ impl From<deadpool_postgres::PoolError> for DbError {
 
 impl ParseErrorCode for DbError {
     fn parse_code(&self) -> ParseCode {
-        if self.is_unstorable_text() { ParseCode::ValidationError } else { ParseCode::InternalServerError }
+        if self.is_unstorable_text() { ParseCode::VALIDATION_ERROR } else { ParseCode::INTERNAL_SERVER_ERROR }
     }
 }
 
@@ -234,11 +212,11 @@ mod tests {
     #[test]
     fn codes_map_to_parse_statuses() {
         let cases = [
-            (ParseCode::ObjectNotFound, 101, 404),
-            (ParseCode::InvalidJson, 107, 400),
-            (ParseCode::Unauthorized, 119, 403),
-            (ParseCode::InvalidSessionToken, 209, 401),
-            (ParseCode::PayloadTooLarge, -1, 413),
+            (ParseCode::OBJECT_NOT_FOUND, 101, 404),
+            (ParseCode::INVALID_JSON, 107, 400),
+            (ParseCode::UNAUTHORIZED, 119, 403),
+            (ParseCode::ADMIN_LOGIN_REQUIRED, 209, 401),
+            (ParseCode::PAYLOAD_TOO_LARGE, -1, 413),
         ];
         for (code, n, status) in cases {
             assert_eq!((code.code(), code.status()), (n, status), "{code:?}");

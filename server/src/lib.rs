@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bus;
 pub mod cli;
 pub mod config;
+pub mod data;
 pub mod db;
 pub mod error;
 pub mod http;

@@ -80,6 +80,7 @@ impl Hearth {
             config: Arc::new(config.clone()),
             pool: db.pool.clone(),
             registry: AppRegistry::new(db.pool.clone(), &bus),
+            schemas: crate::data::schema::SchemaCache::new(db.pool.clone(), &bus),
             tokens,
             shutting_down: Arc::default(),
             in_flight: Arc::default(),

@@ -48,10 +48,10 @@ pub enum AdminError {
 impl ParseErrorCode for AdminError {
     fn parse_code(&self) -> ParseCode {
         match self {
-            AdminError::InvalidEmail | AdminError::WeakPassword | AdminError::LastOwner => ParseCode::ValidationError,
-            AdminError::Duplicate => ParseCode::DuplicateValue,
-            AdminError::InvalidLogin => ParseCode::InvalidSessionToken,
-            AdminError::NotFound => ParseCode::ObjectNotFound,
+            AdminError::InvalidEmail | AdminError::WeakPassword | AdminError::LastOwner => ParseCode::VALIDATION_ERROR,
+            AdminError::Duplicate => ParseCode::CONFLICT,
+            AdminError::InvalidLogin => ParseCode::ADMIN_LOGIN_REQUIRED,
+            AdminError::NotFound => ParseCode::OBJECT_NOT_FOUND,
             AdminError::Db(e) => e.parse_code(),
         }
     }

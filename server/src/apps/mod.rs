@@ -89,9 +89,9 @@ impl ParseErrorCode for AppError {
             | AppError::InvalidApplicationId
             | AppError::InvalidKey(_)
             | AppError::SameMasterKeys
-            | AppError::InvalidSettings(_) => ParseCode::ValidationError,
-            AppError::DuplicateApplicationId(_) => ParseCode::DuplicateValue,
-            AppError::NotFound => ParseCode::ObjectNotFound,
+            | AppError::InvalidSettings(_) => ParseCode::VALIDATION_ERROR,
+            AppError::DuplicateApplicationId(_) => ParseCode::CONFLICT,
+            AppError::NotFound => ParseCode::OBJECT_NOT_FOUND,
             AppError::Db(e) => e.parse_code(),
         }
     }
@@ -203,6 +203,7 @@ pub async fn create(pool: &Pool, actor: &Actor, new: NewApp, owner: Option<i64>)
     };
     // The schema name is `app_` and a number from the database: never input.
     tx.batch_execute(&format!("CREATE SCHEMA \"{schema_name}\"")).await?;
+    crate::data::storage::ensure_app_tables(&tx, &schema_name).await?;
     if let Some(admin_id) = owner {
         tx.execute(
             "INSERT INTO app_members (app_id, admin_id, role) VALUES ($1, $2, $3)",

@@ -49,6 +49,7 @@ impl AppRegistry {
                         }
                     }
                     Event::Reset => cache.clear(),
+                    Event::Message { .. } => {}
                 }
             }
         });

@@ -25,6 +25,8 @@ const CHANNEL: &str = "hearth_bus";
 pub enum Topic {
     /// An app was created, changed or deleted; payload `{"applicationId": ...}`.
     Apps,
+    /// An app's class schemas changed; payload `{"app": <internal app id>}`.
+    Schema,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -17,11 +17,10 @@ pub struct Migration {
 }
 
 /// Every migration, in order. Add new files here; never edit one that has shipped.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "control_plane",
-    sql: include_str!("../../../migrations/0001_control_plane.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "control_plane", sql: include_str!("../../../migrations/0001_control_plane.sql") },
+    Migration { version: 2, name: "data_functions", sql: include_str!("../../../migrations/0002_data_functions.sql") },
+];
 
 /// The advisory lock key that serialises migration runs ("hearth" in ASCII).
 const LOCK_KEY: i64 = 0x6865_6172_7468;

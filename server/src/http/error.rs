@@ -21,18 +21,18 @@ impl ResponseError for ApiError {
 
 /// The answer for a path that matches no route.
 pub async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(ParseCode::UnknownRoute, format!("no route for {} {}", req.method(), req.path())))
+    Err(ApiError::new(ParseCode::UNKNOWN_ROUTE, format!("no route for {} {}", req.method(), req.path())))
 }
 
 /// The answer for a route that exists, called with a method it does not take.
 pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(ParseCode::MethodNotAllowed, format!("{} is not allowed on {}", req.method(), req.path())))
+    Err(ApiError::new(ParseCode::METHOD_NOT_ALLOWED, format!("{} is not allowed on {}", req.method(), req.path())))
 }
 
 pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::new(ParseCode::InvalidQuery, format!("invalid query string: {err}")).into()
+    ApiError::new(ParseCode::INVALID_QUERY, format!("invalid query string: {err}")).into()
 }
 
 pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::new(ParseCode::ObjectNotFound, format!("invalid path: {err}")).into()
+    ApiError::new(ParseCode::OBJECT_NOT_FOUND, format!("invalid path: {err}")).into()
 }

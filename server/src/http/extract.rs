@@ -32,7 +32,7 @@ pub struct ResolvedApp(pub String);
 /// Reads the whole body, refusing more than the configured limit.
 pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, ApiError> {
     let limit = req.app_data::<web::Data<State>>().map_or(20 << 20, |s| s.config.max_body_size);
-    let too_large = || ApiError::new(ParseCode::PayloadTooLarge, format!("request body is larger than {limit} bytes"));
+    let too_large = || ApiError::new(ParseCode::PAYLOAD_TOO_LARGE, format!("request body is larger than {limit} bytes"));
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -43,7 +43,7 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::
     }
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::new(ParseCode::InvalidJson, format!("could not read the request body: {e}")))?;
+        let chunk = chunk.map_err(|e| ApiError::new(ParseCode::INVALID_JSON, format!("could not read the request body: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -57,7 +57,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<Option<T>, ApiErro
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(body).map(Some).map_err(|e| ApiError::new(ParseCode::InvalidJson, format!("invalid JSON: {e}")))
+    serde_json::from_slice(body).map(Some).map_err(|e| ApiError::new(ParseCode::INVALID_JSON, format!("invalid JSON: {e}")))
 }
 
 /// A JSON body of type `T`, whatever the content type (the Parse JS SDK sends `text/plain`).
@@ -87,7 +87,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         Box::pin(async move {
             parse_json(&read_body(&req, &mut payload).await?)?
                 .map(Json)
-                .ok_or_else(|| ApiError::new(ParseCode::InvalidJson, "request body is empty; expected JSON"))
+                .ok_or_else(|| ApiError::new(ParseCode::INVALID_JSON, "request body is empty; expected JSON"))
         })
     }
 }
@@ -98,11 +98,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// body fields `_ApplicationId`, `_JavaScriptKey`, `_ClientKey`, `_RestAPIKey`, `_MasterKey`,
 /// `_SessionToken`, `_InstallationId` (removed from the body before handlers see it).
 pub struct ParseRequest {
+    /// The method to act on: `_method` from the body of a POST, or the request's own.
+    pub method: String,
     pub caller: Caller,
     /// The body as a JSON object; `None` when the request had no body.
     pub body: Option<serde_json::Map<String, serde_json::Value>>,
     /// `_method` from the body: the JS SDK sends GET, PUT and DELETE as POST.
     pub method_override: Option<String>,
+    /// `X-Parse-Request-Id` (or `_RequestId`): retries of a write with the same id are answered once.
+    pub request_id: Option<String>,
 }
 
 impl FromRequest for ParseRequest {
@@ -117,7 +121,7 @@ impl FromRequest for ParseRequest {
             let mut body = match parse_json::<serde_json::Value>(&read_body(&req, &mut payload).await?)? {
                 None => None,
                 Some(serde_json::Value::Object(map)) => Some(map),
-                Some(_) => return Err(ApiError::new(ParseCode::InvalidJson, "request body must be a JSON object")),
+                Some(_) => return Err(ApiError::new(ParseCode::INVALID_JSON, "request body must be a JSON object")),
             };
             let headers = req.headers();
             let mut take = |field: &str| -> Option<String> {
@@ -135,6 +139,7 @@ impl FromRequest for ParseRequest {
                 session_token: take("_SessionToken"),
                 installation_id: take("_InstallationId"),
                 method: take("_method"),
+                request_id: take("_RequestId"),
             };
             // The JS SDK also sends these; they carry nothing the server needs here.
             for field in ["_ClientVersion", "_ContentType", "_RevocableSession", "_context"] {
@@ -154,7 +159,12 @@ impl FromRequest for ParseRequest {
             let app = state.registry.get(&application_id).await?.ok_or_else(unauthorized)?;
             let power = app.keys.classify(&presented).ok_or_else(unauthorized)?;
             req.extensions_mut().insert(ResolvedApp(app.application_id.clone()));
+            let method = match (&from_body.method, req.method().as_str()) {
+                (Some(m), "POST") => m.to_ascii_uppercase(),
+                (_, m) => m.to_string(),
+            };
             Ok(ParseRequest {
+                method,
                 caller: Caller {
                     app,
                     power,
@@ -163,6 +173,7 @@ impl FromRequest for ParseRequest {
                 },
                 body,
                 method_override: from_body.method,
+                request_id: header(headers, "x-parse-request-id").or(from_body.request_id),
             })
         })
     }
@@ -177,6 +188,7 @@ struct BodyFields {
     session_token: Option<String>,
     installation_id: Option<String>,
     method: Option<String>,
+    request_id: Option<String>,
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -184,7 +196,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 fn unauthorized() -> ApiError {
-    ApiError::new(ParseCode::Unauthorized, "unauthorized")
+    ApiError::new(ParseCode::UNAUTHORIZED, "unauthorized")
 }
 
 /// A logged-in admin, from `Authorization: Bearer <token>` or the dashboard cookie.
@@ -208,8 +220,8 @@ impl FromRequest for AdminSession {
                 .and_then(|v| v.strip_prefix("Bearer ").map(str::trim).map(str::to_string));
             let token = bearer
                 .or_else(|| req.cookie(ADMIN_COOKIE).map(|c| c.value().to_string()))
-                .ok_or_else(|| ApiError::new(ParseCode::InvalidSessionToken, "admin login required"))?;
-            let invalid = || ApiError::new(ParseCode::InvalidSessionToken, "invalid or expired admin token");
+                .ok_or_else(|| ApiError::new(ParseCode::ADMIN_LOGIN_REQUIRED, "admin login required"))?;
+            let invalid = || ApiError::new(ParseCode::ADMIN_LOGIN_REQUIRED, "invalid or expired admin token");
             let claims = state.tokens.verify(&token).ok_or_else(invalid)?;
             let id: i64 = claims.sub.parse().map_err(|_| invalid())?;
             let client = state.pool.get().await.map_err(ApiError::internal)?;

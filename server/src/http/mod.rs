@@ -27,6 +27,7 @@ pub struct State {
     pub config: Arc<Config>,
     pub pool: Pool,
     pub registry: AppRegistry,
+    pub schemas: crate::data::schema::SchemaCache,
     pub tokens: TokenKeys,
     /// Set when a graceful shutdown starts: `/ready` answers 503 so load balancers drain.
     pub shutting_down: Arc<AtomicBool>,

@@ -22,7 +22,7 @@ pub async fn health() -> HttpResponse {
 ))]
 pub async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let unavailable = |why: &str| {
-        HttpResponse::ServiceUnavailable().json(serde_json::json!({ "code": ParseCode::OtherCause.code(), "error": why }))
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({ "code": ParseCode::OTHER_CAUSE.code(), "error": why }))
     };
     if state.shutting_down.load(Ordering::SeqCst) {
         return Ok(unavailable("shutting down"));

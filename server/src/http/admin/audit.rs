@@ -26,7 +26,7 @@ impl Page {
         match self.limit {
             None => Ok(100),
             Some(n) if (1..=1000).contains(&n) => Ok(n),
-            Some(_) => Err(ApiError::new(ParseCode::InvalidQuery, "limit must be between 1 and 1000")),
+            Some(_) => Err(ApiError::new(ParseCode::INVALID_QUERY, "limit must be between 1 and 1000")),
         }
     }
 }

@@ -38,7 +38,7 @@ pub async fn membership(
     application_id: &str,
     min: Role,
 ) -> Result<Membership, ApiError> {
-    let not_found = || ApiError::new(ParseCode::ObjectNotFound, "app not found");
+    let not_found = || ApiError::new(ParseCode::OBJECT_NOT_FOUND, "app not found");
     let client = state.pool.get().await.map_err(ApiError::internal)?;
     let app = crate::apps::get(&client, application_id).await?.ok_or_else(not_found)?;
     let role = if session.admin.is_superuser {
@@ -48,7 +48,7 @@ pub async fn membership(
     };
     if role < min {
         return Err(ApiError::new(
-            ParseCode::OperationForbidden,
+            ParseCode::OPERATION_FORBIDDEN,
             format!("this needs the {} role on the app; you are {}", min.as_str(), role.as_str()),
         ));
     }
@@ -60,6 +60,6 @@ pub fn require_superuser(session: &AdminSession) -> Result<(), ApiError> {
     if session.admin.is_superuser {
         Ok(())
     } else {
-        Err(ApiError::new(ParseCode::OperationForbidden, "this needs an instance administrator"))
+        Err(ApiError::new(ParseCode::OPERATION_FORBIDDEN, "this needs an instance administrator"))
     }
 }

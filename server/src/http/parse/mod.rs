@@ -2,6 +2,12 @@
 //! from the application id and keys; an unknown route answers only after that, as Parse Server
 //! does, so that probing without keys learns nothing.
 
+pub mod aggregate;
+pub mod batch;
+pub mod classes;
+pub mod config;
+pub mod schemas;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::{ApiError, ParseCode};
@@ -11,6 +17,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use super::resource;
     cfg.service(resource("/health").get(health))
         .service(resource("/serverInfo").get(server_info).post(server_info))
+        .service(resource("/classes/{class}").get(classes::class).post(classes::class))
+        .service(resource("/classes/{class}/{id}").get(classes::object).put(classes::object).delete(classes::object).post(classes::object))
+        .service(resource("/batch").post(batch::batch))
+        .service(resource("/schemas").get(schemas::all).post(schemas::all))
+        .service(resource("/schemas/{class}").get(schemas::one).post(schemas::one).put(schemas::one).delete(schemas::one))
+        .service(resource("/purge/{class}").delete(schemas::purge).post(schemas::purge))
+        .service(resource("/config").get(config::config).put(config::config).post(config::config))
+        .service(resource("/aggregate/{class}").get(aggregate::aggregate).post(aggregate::aggregate))
         .default_service(web::to(unknown));
 }
 
@@ -27,7 +41,7 @@ pub async fn health() -> HttpResponse {
 ))]
 pub async fn server_info(req: ParseRequest) -> Result<HttpResponse, ApiError> {
     if !req.caller.is_master() {
-        return Err(ApiError::new(ParseCode::OperationForbidden, "unauthorized: master key is required"));
+        return Err(ApiError::new(ParseCode::OPERATION_FORBIDDEN, "unauthorized: master key is required"));
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "parseServerVersion": "7.0.0",
@@ -45,5 +59,5 @@ pub async fn server_info(req: ParseRequest) -> Result<HttpResponse, ApiError> {
 
 /// Any other path under `/parse`: the keys are checked first, then the route is unknown.
 async fn unknown(http: HttpRequest, _caller: ParseRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(ParseCode::UnknownRoute, format!("no route for {} {}", http.method(), http.path())))
+    Err(ApiError::new(ParseCode::UNKNOWN_ROUTE, format!("no route for {} {}", http.method(), http.path())))
 }

@@ -1,0 +1,119 @@
+-- wrk script for bench/data-api/run.sh: the four data API workloads, identical for both servers.
+--
+--   wrk -t2 -c32 -d15s --latency --timeout 30s -s workload.lua http://127.0.0.1:PORT -- MODE [IDS]
+--
+-- MODE: create  POST /parse/classes/BenchItem {"score": n, "name": "item<n>", "tag": "t<n%10>"}
+--       get     GET  /parse/classes/BenchItem/<objectId>, cycling over the ids in the file IDS
+--       query   GET  /parse/classes/BenchItem?where={"tag":"t3","score":{"$gte":100}}&order=-score&limit=20
+--       batch   POST /parse/batch with 50 creates
+-- Every request carries X-Parse-Application-Id and X-Parse-REST-API-Key. The script counts
+-- responses outside 2xx (wrk itself only counts statuses >= 400) and, for batch, the sub-requests
+-- answered with an error. done() prints one line "RESULT {json}" that run.sh reads.
+
+local app_id = os.getenv("BENCH_APP_ID") or "benchApp"
+local rest_key = os.getenv("BENCH_REST_KEY") or "benchRestKey"
+local mount = "/parse"
+
+wrk.headers["X-Parse-Application-Id"] = app_id
+wrk.headers["X-Parse-REST-API-Key"] = rest_key
+
+-- Main state: one entry per thread, to collect the counters in done().
+local threads = {}
+
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+
+-- Per-thread state.
+local mode
+local reqs = {}     -- prebuilt requests (get: one per id; query: one)
+local idx = 0
+local n = 0         -- create/batch: next score
+bad = 0             -- responses outside 2xx
+item_errors = 0     -- batch: sub-requests answered with "error"
+first_bad = ""      -- first unexpected answer, for the report
+
+local function item(k)
+  return string.format('{"score":%d,"name":"item%d","tag":"t%d"}', k, k, k % 10)
+end
+
+function init(args)
+  mode = args[1]
+  n = (tid + 1) * 100000000 -- distinct scores per thread, far from the seeded 0..N-1
+  if mode == "get" then
+    local f = assert(io.open(args[2], "r"), "ids file")
+    for id in f:lines() do
+      if id ~= "" then
+        reqs[#reqs + 1] = wrk.format("GET", mount .. "/classes/BenchItem/" .. id)
+      end
+    end
+    f:close()
+    assert(#reqs > 0, "no ids in " .. args[2])
+    idx = (tid * 7919) % #reqs -- threads start at different places
+  elseif mode == "query" then
+    local where = '{"tag":"t3","score":{"$gte":100}}'
+    local enc = where:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end)
+    reqs[1] = wrk.format("GET", mount .. "/classes/BenchItem?where=" .. enc .. "&order=-score&limit=20")
+  elseif mode == "create" then
+    wrk.headers["Content-Type"] = "application/json"
+  elseif mode == "batch" then
+    wrk.headers["Content-Type"] = "application/json"
+  else
+    error("unknown mode " .. tostring(mode))
+  end
+end
+
+function request()
+  if mode == "get" then
+    idx = idx % #reqs + 1
+    return reqs[idx]
+  elseif mode == "query" then
+    return reqs[1]
+  elseif mode == "create" then
+    n = n + 1
+    return wrk.format("POST", mount .. "/classes/BenchItem", nil, item(n))
+  else -- batch
+    local parts = {}
+    for i = 1, 50 do
+      n = n + 1
+      parts[i] = '{"method":"POST","path":"' .. mount .. '/classes/BenchItem","body":' .. item(n) .. '}'
+    end
+    return wrk.format("POST", mount .. "/batch", nil, '{"requests":[' .. table.concat(parts, ",") .. ']}')
+  end
+end
+
+function response(status, headers, body)
+  if status < 200 or status > 299 then
+    bad = bad + 1
+    if first_bad == "" then first_bad = status .. " " .. string.sub(body or "", 1, 200) end
+  elseif mode == "batch" then
+    local _, errs = string.gsub(body, '"error"', "")
+    if errs > 0 then
+      item_errors = item_errors + errs
+      if first_bad == "" then first_bad = status .. " " .. string.sub(body, 1, 200) end
+    end
+  end
+end
+
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c) return string.format("\\u%04x", string.byte(c)) end) .. '"'
+end
+
+function done(summary, latency, requests)
+  local b, ie, fb = 0, 0, ""
+  for _, t in ipairs(threads) do
+    b = b + t:get("bad")
+    ie = ie + t:get("item_errors")
+    if fb == "" then fb = t:get("first_bad") end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"requests":%d,"duration_us":%d,"bytes":%d,"rps":%.2f,' ..
+    '"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f,' ..
+    '"non2xx":%d,"item_errors":%d,"connect_errors":%d,"read_errors":%d,"write_errors":%d,' ..
+    '"timeouts":%d,"status_errors":%d,"first_bad":%s}\n',
+    summary.requests, summary.duration, summary.bytes, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean,
+    b, ie, e.connect, e.read, e.write, e.timeout, e.status, json_string(fb)))
+end

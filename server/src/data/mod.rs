@@ -1,0 +1,113 @@
+//! The data API: classes, objects, queries and schemas of an app, over PostgreSQL.
+//!
+//! Each app's schema (`app_<id>`) holds `_hearth_schema` (the class schemas), `_hearth_config`
+//! (Parse Config), `_hearth_idempotency` (answers to retried writes), one table per class
+//! (`object_id`, `created_at`, `updated_at`, `_acl`, `_rperm`, `_wperm`, `data jsonb`) and one join
+//! table per relation field. Adding a field changes `_hearth_schema`, never a table.
+//!
+//! Invariant: every public function takes the [`Caller`](crate::auth::Caller), so the app (and
+//! later the user's rights) always come with the request.
+
+pub mod aggregate;
+pub mod config;
+pub mod names;
+pub mod objects;
+pub mod query;
+pub mod schema;
+pub mod storage;
+pub mod value;
+pub mod write;
+
+use crate::error::{DbError, ParseCode, ParseErrorCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("Invalid classname: {0}, classnames can only have alphanumeric characters and _, and must start with an alpha character ")]
+    InvalidClassName(String),
+    #[error("Invalid field name: {0}.")]
+    InvalidFieldName(String),
+    #[error("{0}")]
+    IncorrectType(String),
+    #[error("schema mismatch for {class}.{field}; expected {expected} but got {got}")]
+    SchemaMismatch { class: String, field: String, expected: String, got: String },
+    #[error("type {0} needs a class name")]
+    MissingTargetClass(String),
+    #[error("Nested keys should not contain the '$' or '.' characters: {0}")]
+    InvalidNestedKey(String),
+    #[error("{0}")]
+    InvalidGeoPoint(String),
+    #[error("Object not found.")]
+    ObjectNotFound,
+    #[error("Class {0} does not exist.")]
+    ClassNotFound(String),
+    #[error("Class {0} already exists.")]
+    ClassExists(String),
+    #[error("Field {0} exists, cannot update.")]
+    FieldExists(String),
+    #[error("Field {0} does not exist, cannot delete.")]
+    FieldMissing(String),
+    #[error("Class {0} is not empty, contains {1} objects, cannot drop schema.")]
+    ClassNotEmpty(String, i64),
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("{0}")]
+    InvalidJson(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    InvalidAcl(String),
+    #[error("A duplicate value for a field with unique values was provided")]
+    Duplicate,
+    #[error("{0}")]
+    InvalidOperation(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<tokio_postgres::Error> for DataError {
+    fn from(err: tokio_postgres::Error) -> Self {
+        DataError::from_db(err.into())
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for DataError {
+    fn from(err: deadpool_postgres::PoolError) -> Self {
+        DataError::Db(err.into())
+    }
+}
+
+impl DataError {
+    /// Maps what PostgreSQL says about the caller's input to Parse errors; the rest is internal.
+    pub fn from_db(err: DbError) -> DataError {
+        use tokio_postgres::error::SqlState;
+        match err.sqlstate() {
+            Some(s) if *s == SqlState::UNIQUE_VIOLATION => DataError::Duplicate,
+            Some(s) if *s == SqlState::INVALID_REGULAR_EXPRESSION => DataError::InvalidQuery("Invalid regular expression".into()),
+            Some(s) if *s == SqlState::UNDEFINED_OBJECT => DataError::InvalidQuery("Invalid text search language".into()),
+            Some(s) if *s == SqlState::NUMERIC_VALUE_OUT_OF_RANGE => DataError::InvalidQuery("Number out of range".into()),
+            Some(s) if *s == SqlState::PROGRAM_LIMIT_EXCEEDED => DataError::InvalidJson("Object is too large".into()),
+            _ => DataError::Db(err),
+        }
+    }
+}
+
+impl ParseErrorCode for DataError {
+    fn parse_code(&self) -> ParseCode {
+        match self {
+            DataError::InvalidClassName(_) | DataError::ClassNotFound(_) | DataError::ClassExists(_) => ParseCode::INVALID_CLASS_NAME,
+            DataError::InvalidFieldName(_) => ParseCode::INVALID_KEY_NAME,
+            DataError::IncorrectType(_) | DataError::SchemaMismatch { .. } | DataError::InvalidGeoPoint(_) => ParseCode::INCORRECT_TYPE,
+            DataError::MissingTargetClass(_) => ParseCode::MISSING_REQUIRED_FIELD,
+            DataError::InvalidNestedKey(_) => ParseCode::INVALID_NESTED_KEY,
+            DataError::ObjectNotFound => ParseCode::OBJECT_NOT_FOUND,
+            DataError::FieldExists(_) | DataError::FieldMissing(_) | DataError::ClassNotEmpty(..) => ParseCode::INVALID_SCHEMA_OPERATION,
+            DataError::InvalidQuery(_) => ParseCode::INVALID_QUERY,
+            DataError::InvalidJson(_) => ParseCode::INVALID_JSON,
+            DataError::Forbidden(_) => ParseCode::OPERATION_FORBIDDEN,
+            DataError::InvalidAcl(_) => ParseCode::INVALID_ACL,
+            DataError::Duplicate => ParseCode::DUPLICATE_VALUE,
+            DataError::InvalidOperation(_) => ParseCode::INVALID_JSON,
+            DataError::Db(e) => e.parse_code(),
+        }
+    }
+}

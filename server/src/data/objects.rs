@@ -1,0 +1,628 @@
+//! Objects: create, get, update (with Parse's field operators, applied atomically in SQL),
+//! delete, find and count.
+//!
+//! Answers are JSON text assembled by PostgreSQL (`storage::OBJECT_JSON`) and passed through
+//! without decoding, unless `keys`, `excludeKeys` or `include` need the objects reshaped.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use deadpool_postgres::GenericClient;
+use serde_json::{Map, Value, json};
+
+use super::names::{self, ClassName, FieldName};
+use super::query::FindOptions;
+use super::query::compile::{Compiler, Param};
+use super::schema::{ClassSchema, SchemaCache};
+use super::storage::{self, OBJECT_JSON};
+use super::value::{self, FieldType};
+use super::DataError;
+use crate::auth::Caller;
+
+/// A field operation in a write.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Set(Value),
+    Delete,
+    Increment(f64),
+    Add(Vec<Value>),
+    AddUnique(Vec<Value>),
+    Remove(Vec<Value>),
+    AddRelation(String, Vec<String>),
+    RemoveRelation(String, Vec<String>),
+}
+
+impl Op {
+    /// Parses one field's value: a plain value, or `{"__op": ...}`.
+    pub fn parse(value: Value) -> Result<Op, DataError> {
+        let Some(op) = value.get("__op").and_then(Value::as_str).map(str::to_string) else {
+            let mut v = value;
+            value::type_of(&mut v)?;
+            return Ok(Op::Set(v));
+        };
+        let objects = |v: &Value| -> Result<Vec<Value>, DataError> {
+            let items = v.get("objects").and_then(Value::as_array).ok_or_else(|| DataError::InvalidJson(format!("{op} needs objects")))?;
+            items.iter().map(|i| { let mut i = i.clone(); value::type_of(&mut i)?; Ok(i) }).collect()
+        };
+        Ok(match op.as_str() {
+            "Delete" => Op::Delete,
+            "Increment" => match value.get("amount") {
+                Some(Value::Number(n)) => Op::Increment(n.as_f64().unwrap_or(0.0)),
+                _ => return Err(DataError::InvalidJson("Increment: amount must be a number".into())),
+            },
+            "Add" => Op::Add(objects(&value)?),
+            "AddUnique" => {
+                let mut unique: Vec<Value> = Vec::new();
+                for item in objects(&value)? {
+                    if !unique.contains(&item) {
+                        unique.push(item);
+                    }
+                }
+                Op::AddUnique(unique)
+            }
+            "Remove" => Op::Remove(objects(&value)?),
+            "AddRelation" | "RemoveRelation" => {
+                let mut class = None;
+                let mut ids = Vec::new();
+                for item in value.get("objects").and_then(Value::as_array).into_iter().flatten() {
+                    let (c, id) = value::pointer_parts(item.as_object().ok_or_else(|| DataError::InvalidJson("relation objects must be pointers".into()))?)?;
+                    if class.as_ref().is_some_and(|k| k != &c) {
+                        return Err(DataError::IncorrectType("related objects must all be of one class".into()));
+                    }
+                    class = Some(c);
+                    ids.push(id);
+                }
+                let class = class.ok_or_else(|| DataError::InvalidJson(format!("{op} needs objects")))?;
+                if op == "AddRelation" { Op::AddRelation(class, ids) } else { Op::RemoveRelation(class, ids) }
+            }
+            "Batch" => return Err(DataError::InvalidJson("Batch operations are not supported; send AddRelation and RemoveRelation separately".into())),
+            other => return Err(DataError::InvalidJson(format!("unknown operator {other}"))),
+        })
+    }
+
+    /// The field type the operation needs, if any.
+    fn field_type(&self) -> Result<Option<FieldType>, DataError> {
+        Ok(match self {
+            Op::Set(v) => value::type_of(&mut v.clone())?,
+            Op::Delete => None,
+            Op::Increment(_) => Some(FieldType::Number),
+            Op::Add(_) | Op::AddUnique(_) | Op::Remove(_) => Some(FieldType::Array),
+            Op::AddRelation(c, _) | Op::RemoveRelation(c, _) => Some(FieldType::Relation(c.clone())),
+        })
+    }
+}
+
+/// A parsed write: field operations and, if given, the ACL.
+pub struct Write {
+    pub ops: Vec<(FieldName, Op)>,
+    pub acl: Option<Acl>,
+}
+
+/// An ACL as given, and its read and write permission lists.
+pub struct Acl {
+    pub json: Value,
+    pub read: Vec<String>,
+    pub write: Vec<String>,
+}
+
+impl Acl {
+    pub fn parse(value: &Value) -> Result<Acl, DataError> {
+        let map = value.as_object().ok_or_else(|| DataError::InvalidAcl("ACL must be an object".into()))?;
+        let (mut read, mut write) = (Vec::new(), Vec::new());
+        for (who, perms) in map {
+            let perms = perms.as_object().ok_or_else(|| DataError::InvalidAcl(format!("invalid permissions for {who}")))?;
+            for (perm, allowed) in perms {
+                match (perm.as_str(), allowed) {
+                    ("read", Value::Bool(true)) => read.push(who.clone()),
+                    ("write", Value::Bool(true)) => write.push(who.clone()),
+                    ("read" | "write", Value::Bool(false)) => {}
+                    _ => return Err(DataError::InvalidAcl(format!("invalid permission {perm} for {who}"))),
+                }
+            }
+        }
+        Ok(Acl { json: value.clone(), read, write })
+    }
+}
+
+impl Write {
+    /// Parses a request body; `objectId`, `createdAt` and `updatedAt` are ignored as Parse does.
+    pub fn parse(body: Map<String, Value>) -> Result<Write, DataError> {
+        let mut ops = Vec::new();
+        let mut acl = None;
+        for (key, value) in body {
+            match key.as_str() {
+                "objectId" | "createdAt" | "updatedAt" | "className" | "__type" => continue,
+                "ACL" => acl = Some(Acl::parse(&value)?),
+                _ => {
+                    let field = FieldName::parse(&key)?;
+                    ops.push((field, Op::parse(value)?));
+                }
+            }
+        }
+        Ok(Write { ops, acl })
+    }
+
+    /// The fields (and their types) the schema must have for this write.
+    fn needed_fields(&self) -> Result<Vec<(String, FieldType)>, DataError> {
+        let mut out = Vec::new();
+        for (field, op) in &self.ops {
+            if let Some(t) = op.field_type()? {
+                out.push((field.as_str().to_string(), t));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Makes sure the schema has what the write needs, returning the class schema.
+pub async fn prepare_write(schemas: &SchemaCache, caller: &Caller, class: &ClassName, write: &Write) -> Result<Arc<ClassSchema>, DataError> {
+    if !caller.may_write() {
+        return Err(DataError::Forbidden("read-only masterKey isn't allowed to perform the create operation.".into()));
+    }
+    let needed = write.needed_fields()?;
+    let may_create = caller.is_master() || caller.app.settings.allow_client_class_creation;
+    schemas.ensure_for_write(&caller.app, class, &needed, may_create).await
+}
+
+/// Creates an object; returns `{"objectId", "createdAt"}` as JSON.
+pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassSchema, write: Write) -> Result<Value, DataError> {
+    let schema = &caller.app.schema_name;
+    let mut data = Map::new();
+    let mut relations = Vec::new();
+    for (field, op) in write.ops {
+        let key = field.as_str().to_string();
+        match op {
+            Op::Set(v) => {
+                data.insert(key, v);
+            }
+            Op::Delete => {}
+            Op::Increment(n) => {
+                data.insert(key, json!(n));
+            }
+            Op::Add(items) | Op::AddUnique(items) => {
+                data.insert(key, Value::Array(items));
+            }
+            Op::Remove(_) => {
+                data.insert(key, json!([]));
+            }
+            Op::AddRelation(target, ids) => {
+                data.insert(key.clone(), json!({"__type": "Relation", "className": target}));
+                relations.push((key, ids, true));
+            }
+            Op::RemoveRelation(target, _) => {
+                data.insert(key, json!({"__type": "Relation", "className": target}));
+            }
+        }
+    }
+    let (acl, read, write_perm) = acl_columns(write.acl);
+    let table = class.name.table(schema);
+    let sql = format!(
+        "INSERT INTO {table} (object_id, _acl, _rperm, _wperm, data) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (object_id) DO NOTHING RETURNING hearth_fn.iso(created_at)"
+    );
+    let stmt = client.prepare_cached(&sql).await?;
+    let data = Value::Object(data);
+    // A clash of random ids is astronomically rare; one retry settles it.
+    for _ in 0..3 {
+        let id = names::new_object_id();
+        if let Some(row) = client.query_opt(&stmt, &[&id, &acl, &read, &write_perm, &data]).await? {
+            for (field, ids, _) in &relations {
+                add_relations(client, schema, &class.name, field, &id, ids).await?;
+            }
+            let created: String = row.get(0);
+            return Ok(json!({"objectId": id, "createdAt": created}));
+        }
+    }
+    Err(DataError::Duplicate)
+}
+
+fn acl_columns(acl: Option<Acl>) -> (Option<Value>, Option<Vec<String>>, Option<Vec<String>>) {
+    match acl {
+        Some(acl) => (Some(acl.json), Some(acl.read), Some(acl.write)),
+        None => (None, None, None),
+    }
+}
+
+async fn add_relations(client: &impl GenericClient, schema: &str, class: &ClassName, field: &str, owner: &str, ids: &[String]) -> Result<(), DataError> {
+    let table = storage::join_table(schema, class, field);
+    client
+        .execute(
+            &format!("INSERT INTO {table} (owning_id, related_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING"),
+            &[&owner, &ids],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Updates an object with its operators in one statement; returns `{"updatedAt", ...}` with
+/// the new values of fields changed by operators.
+pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassSchema, id: &str, write: Write) -> Result<Value, DataError> {
+    if !names::plausible_object_id(id) {
+        return Err(DataError::ObjectNotFound);
+    }
+    let schema = &caller.app.schema_name;
+    let mut params: Vec<Param> = vec![Box::new(id.to_string())];
+    let mut bind = |v: Param| {
+        params.push(v);
+        format!("${}", params.len())
+    };
+    let mut expr = "t.data".to_string();
+    let mut returned = Vec::new();
+    let mut relations = Vec::new();
+    for (field, op) in write.ops {
+        let key = field.as_str().to_string();
+        let k = bind(Box::new(key.clone()));
+        let old = format!("(t.data -> {k}::text)");
+        let old_array = format!("(CASE WHEN jsonb_typeof({old}) = 'array' THEN {old} ELSE '[]'::jsonb END)");
+        let new_value = match op {
+            Op::Set(v) => {
+                let p = bind(Box::new(v));
+                format!("{p}::jsonb")
+            }
+            Op::Delete => {
+                expr = format!("({expr} - {k}::text)");
+                continue;
+            }
+            Op::Increment(n) => {
+                let p = bind(Box::new(n));
+                returned.push((key.clone(), k.clone()));
+                format!("to_jsonb((CASE WHEN jsonb_typeof({old}) = 'number' THEN ({old})::numeric ELSE 0 END) + {p}::float8::numeric)")
+            }
+            Op::Add(items) => {
+                let p = bind(Box::new(Value::Array(items)));
+                returned.push((key.clone(), k.clone()));
+                format!("({old_array} || {p}::jsonb)")
+            }
+            Op::AddUnique(items) => {
+                let p = bind(Box::new(Value::Array(items)));
+                returned.push((key.clone(), k.clone()));
+                format!(
+                    "({old_array} || (SELECT COALESCE(jsonb_agg(e ORDER BY i), '[]'::jsonb) FROM jsonb_array_elements({p}::jsonb) WITH ORDINALITY a(e, i) \
+                     WHERE NOT {old_array} @> jsonb_build_array(e)))"
+                )
+            }
+            Op::Remove(items) => {
+                let p = bind(Box::new(Value::Array(items)));
+                returned.push((key.clone(), k.clone()));
+                format!(
+                    "(SELECT COALESCE(jsonb_agg(e ORDER BY i), '[]'::jsonb) FROM jsonb_array_elements({old_array}) WITH ORDINALITY a(e, i) \
+                     WHERE NOT {p}::jsonb @> jsonb_build_array(e))"
+                )
+            }
+            Op::AddRelation(target, ids) => {
+                relations.push((key.clone(), ids, true));
+                let p = bind(Box::new(json!({"__type": "Relation", "className": target})));
+                format!("{p}::jsonb")
+            }
+            Op::RemoveRelation(target, ids) => {
+                relations.push((key.clone(), ids, false));
+                let p = bind(Box::new(json!({"__type": "Relation", "className": target})));
+                format!("{p}::jsonb")
+            }
+        };
+        expr = format!("({expr} || jsonb_build_object({k}::text, {new_value}))");
+    }
+    let mut set = format!("data = {expr}, updated_at = clock_timestamp()");
+    if let Some(acl) = write.acl {
+        let (a, r, w) = (bind(Box::new(acl.json)), bind(Box::new(acl.read)), bind(Box::new(acl.write)));
+        set.push_str(&format!(", _acl = {a}::jsonb, _rperm = {r}::text[], _wperm = {w}::text[]"));
+    }
+    let returning: String = returned.iter().map(|(_, k)| format!(", t.data -> {k}::text")).collect();
+    let table = class.name.table(schema);
+    let sql = format!("UPDATE {table} t SET {set} WHERE t.object_id = $1 RETURNING hearth_fn.iso(t.updated_at){returning}");
+    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+    let stmt = client.prepare_cached(&sql).await?;
+    let row = client.query_opt(&stmt, &refs).await?.ok_or(DataError::ObjectNotFound)?;
+    let mut answer = Map::new();
+    answer.insert("updatedAt".into(), Value::String(row.get(0)));
+    for (i, (key, _)) in returned.iter().enumerate() {
+        let v: Option<Value> = row.get(i + 1);
+        answer.insert(key.clone(), v.unwrap_or(Value::Null));
+    }
+    for (field, ids, add) in relations {
+        if add {
+            add_relations(client, schema, &class.name, &field, id, &ids).await?;
+        } else {
+            let table = storage::join_table(schema, &class.name, &field);
+            client.execute(&format!("DELETE FROM {table} WHERE owning_id = $1 AND related_id = ANY($2::text[])"), &[&id, &ids]).await?;
+        }
+    }
+    Ok(Value::Object(answer))
+}
+
+/// Deletes an object (and its relation rows).
+pub async fn delete(client: &impl GenericClient, caller: &Caller, class: &ClassSchema, id: &str) -> Result<(), DataError> {
+    if !caller.may_write() {
+        return Err(DataError::Forbidden("read-only masterKey isn't allowed to perform the delete operation.".into()));
+    }
+    if !names::plausible_object_id(id) {
+        return Err(DataError::ObjectNotFound);
+    }
+    let schema = &caller.app.schema_name;
+    let stmt = client.prepare_cached(&format!("DELETE FROM {} WHERE object_id = $1", class.name.table(schema))).await?;
+    if client.execute(&stmt, &[&id]).await? == 0 {
+        return Err(DataError::ObjectNotFound);
+    }
+    for (field, t) in &class.fields {
+        if let FieldType::Relation(_) = t {
+            let table = storage::join_table(schema, &class.name, field);
+            client.execute(&format!("DELETE FROM {table} WHERE owning_id = $1"), &[&id]).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One object's JSON text.
+pub async fn get(client: &impl GenericClient, caller: &Caller, class: &ClassSchema, id: &str) -> Result<String, DataError> {
+    if !names::plausible_object_id(id) {
+        return Err(DataError::ObjectNotFound);
+    }
+    let sql = format!("SELECT {OBJECT_JSON} FROM {} t WHERE t.object_id = $1", class.name.table(&caller.app.schema_name));
+    let stmt = client.prepare_cached(&sql).await?;
+    let row = client.query_opt(&stmt, &[&id]).await?.ok_or(DataError::ObjectNotFound)?;
+    Ok(row.get(0))
+}
+
+/// The result of a find: the objects' JSON texts and, if asked, the count.
+pub struct Found {
+    pub results: Vec<String>,
+    pub count: Option<i64>,
+}
+
+/// Runs a query. A class that does not exist has no objects.
+pub async fn find(
+    client: &impl GenericClient,
+    caller: &Caller,
+    schemas: &SchemaCache,
+    class: &ClassName,
+    options: &FindOptions,
+) -> Result<Found, DataError> {
+    let app_schema = schemas.app(&caller.app).await?;
+    let limit = options.limit()?;
+    let skip = options.skip()?;
+    let mut compiler = Compiler::new(&app_schema, &caller.app.schema_name);
+    let condition = compiler.condition(class, "t", options.where_.as_ref().unwrap_or(&Value::Null), 0)?;
+    let condition_params = compiler.params.len();
+    let order = compiler.order(class, "t", options.order.as_deref())?;
+    if app_schema.class(class).is_none() {
+        return Ok(Found { results: Vec::new(), count: options.count.then_some(0) });
+    }
+    let table = class.table(&caller.app.schema_name);
+    let count = if options.count {
+        let sql = format!("SELECT count(*) FROM {table} t WHERE {condition}");
+        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = compiler.params[..condition_params].iter().map(|p| p.as_ref() as _).collect();
+        let stmt = client.prepare_cached(&sql).await?;
+        Some(client.query_one(&stmt, &refs).await?.get(0))
+    } else {
+        None
+    };
+    if limit == 0 {
+        return Ok(Found { results: Vec::new(), count });
+    }
+    let order = if order.is_empty() { String::new() } else { format!(" ORDER BY {order}") };
+    let n = compiler.params.len();
+    let sql = format!("SELECT {OBJECT_JSON} FROM {table} t WHERE {condition}{order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let mut refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = compiler.params.iter().map(|p| p.as_ref() as _).collect();
+    refs.push(&limit);
+    refs.push(&skip);
+    let stmt = client.prepare_cached(&sql).await?;
+    let rows = client.query(&stmt, &refs).await?;
+    Ok(Found { results: rows.iter().map(|r| r.get(0)).collect(), count })
+}
+
+/// Distinct values of a field among the objects a query finds.
+pub async fn distinct(
+    client: &impl GenericClient,
+    caller: &Caller,
+    schemas: &SchemaCache,
+    class: &ClassName,
+    field: &str,
+    where_: Option<&Value>,
+) -> Result<Vec<Value>, DataError> {
+    let app_schema = schemas.app(&caller.app).await?;
+    let mut compiler = Compiler::new(&app_schema, &caller.app.schema_name);
+    let condition = compiler.condition(class, "t", where_.unwrap_or(&Value::Null), 0)?;
+    if app_schema.class(class).is_none() {
+        return Ok(Vec::new());
+    }
+    let path: Vec<String> = field.split('.').map(str::to_string).collect();
+    FieldName::parse(&path[0])?;
+    compiler.params.push(Box::new(path));
+    let p = compiler.params.len();
+    let sql = format!(
+        "SELECT DISTINCT v FROM (SELECT CASE WHEN jsonb_typeof(t.data #> ${p}::text[]) = 'array' THEN NULL ELSE t.data #> ${p}::text[] END AS v \
+         FROM {table} t WHERE {condition} \
+         UNION ALL SELECT e FROM {table} t, jsonb_array_elements(CASE WHEN jsonb_typeof(t.data #> ${p}::text[]) = 'array' THEN t.data #> ${p}::text[] ELSE '[]'::jsonb END) e WHERE {condition}) d \
+         WHERE v IS NOT NULL AND v <> 'null'::jsonb",
+        table = class.table(&caller.app.schema_name)
+    );
+    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = compiler.params.iter().map(|p| p.as_ref() as _).collect();
+    let rows = client.query(&sql, &refs).await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Applies `keys`, `excludeKeys` and `include` to found objects (decoding them only then).
+pub async fn reshape(
+    client: &impl GenericClient,
+    caller: &Caller,
+    schemas: &SchemaCache,
+    results: Vec<String>,
+    options: &FindOptions,
+) -> Result<Vec<String>, DataError> {
+    if options.keys.is_none() && options.exclude_keys.is_none() && options.include.is_none() {
+        return Ok(results);
+    }
+    let mut objects: Vec<Value> = results.iter().map(|r| serde_json::from_str(r).expect("PostgreSQL made valid JSON")).collect();
+    if let Some(include) = &options.include {
+        let paths: Vec<Vec<String>> = include.split(',').map(str::trim).filter(|p| !p.is_empty()).map(|p| p.split('.').map(str::to_string).collect()).collect();
+        include_paths(client, caller, schemas, &mut objects, &paths, 0).await?;
+    }
+    for object in &mut objects {
+        select_keys(object, options.keys.as_deref(), options.exclude_keys.as_deref());
+    }
+    Ok(objects.iter().map(Value::to_string).collect())
+}
+
+const ALWAYS: &[&str] = &["objectId", "createdAt", "updatedAt", "className", "__type"];
+
+fn select_keys(object: &mut Value, keys: Option<&str>, exclude: Option<&str>) {
+    let Value::Object(map) = object else { return };
+    if let Some(keys) = keys {
+        let wanted: Vec<&str> = keys.split(',').map(str::trim).filter(|k| !k.is_empty()).collect();
+        if !wanted.is_empty() {
+            let mut kept = Map::new();
+            for (k, v) in std::mem::take(map) {
+                let nested: Vec<&str> = wanted.iter().filter_map(|w| w.strip_prefix(k.as_str()).and_then(|r| r.strip_prefix('.'))).collect();
+                if ALWAYS.contains(&k.as_str()) || k == "ACL" || wanted.contains(&k.as_str()) {
+                    kept.insert(k, v);
+                } else if !nested.is_empty() {
+                    let mut v = v;
+                    select_keys(&mut v, Some(&nested.join(",")), None);
+                    kept.insert(k, v);
+                }
+            }
+            *map = kept;
+        }
+    }
+    if let Some(exclude) = exclude {
+        for key in exclude.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+            remove_path(map, &key.split('.').collect::<Vec<_>>());
+        }
+    }
+}
+
+fn remove_path(map: &mut Map<String, Value>, path: &[&str]) {
+    match path {
+        [] => {}
+        [last] => {
+            if !ALWAYS.contains(last) {
+                map.remove(*last);
+            }
+        }
+        [first, rest @ ..] => {
+            if let Some(Value::Object(inner)) = map.get_mut(*first) {
+                remove_path(inner, rest);
+            }
+        }
+    }
+}
+
+/// Replaces pointers at the given paths with the objects they point to (`*`: every pointer
+/// at that level), one query per class and level.
+fn include_paths<'a>(
+    client: &'a impl GenericClient,
+    caller: &'a Caller,
+    schemas: &'a SchemaCache,
+    objects: &'a mut [Value],
+    paths: &'a [Vec<String>],
+    depth: usize,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), DataError>> + Send + 'a>>
+where
+    for<'b> &'b Value: Send,
+{
+    Box::pin(async move {
+        if depth > 8 || paths.is_empty() {
+            return Ok(());
+        }
+        // Group by the first segment.
+        let mut by_key: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+        for path in paths {
+            let Some((first, rest)) = path.split_first() else { continue };
+            by_key.entry(first.clone()).or_default().push(rest.to_vec());
+        }
+        let keys: Vec<String> = if let Some(rest) = by_key.remove("*") {
+            let mut all = BTreeMap::new();
+            for object in objects.iter() {
+                for (k, v) in object.as_object().into_iter().flatten() {
+                    if is_pointer(v) || v.as_array().is_some_and(|a| a.iter().any(is_pointer)) {
+                        all.insert(k.clone(), rest.clone());
+                    }
+                }
+            }
+            for (k, r) in all {
+                by_key.entry(k).or_default().extend(r);
+            }
+            by_key.keys().cloned().collect()
+        } else {
+            by_key.keys().cloned().collect()
+        };
+        for key in keys {
+            let rest: Vec<Vec<String>> = by_key.get(&key).cloned().unwrap_or_default().into_iter().filter(|r| !r.is_empty()).collect();
+            // Collect pointers by class.
+            let mut wanted: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for object in objects.iter() {
+                let Some(v) = object.get(&key) else { continue };
+                for p in pointers(v) {
+                    wanted.entry(p.0).or_default().push(p.1);
+                }
+            }
+            let mut fetched: BTreeMap<(String, String), Value> = BTreeMap::new();
+            for (class, ids) in wanted {
+                let Ok(class_name) = ClassName::parse(&class) else { continue };
+                if schemas.class(&caller.app, &class_name).await?.is_none() {
+                    continue;
+                }
+                let sql = format!("SELECT {OBJECT_JSON} FROM {} t WHERE t.object_id = ANY($1::text[])", class_name.table(&caller.app.schema_name));
+                let rows = client.query(&sql, &[&ids]).await?;
+                let mut found: Vec<Value> = rows.iter().map(|r| serde_json::from_str::<Value>(r.get::<_, &str>(0)).expect("valid JSON")).collect();
+                include_paths(client, caller, schemas, &mut found, &rest, depth + 1).await?;
+                for mut object in found {
+                    if let Value::Object(map) = &mut object {
+                        map.insert("__type".into(), json!("Object"));
+                        map.insert("className".into(), json!(class));
+                    }
+                    let id = object["objectId"].as_str().unwrap_or_default().to_string();
+                    fetched.insert((class.clone(), id), object);
+                }
+            }
+            for object in objects.iter_mut() {
+                let Some(v) = object.get_mut(&key) else { continue };
+                replace_pointers(v, &fetched);
+            }
+        }
+        Ok(())
+    })
+}
+
+fn is_pointer(v: &Value) -> bool {
+    v.get("__type").and_then(Value::as_str) == Some("Pointer")
+}
+
+fn pointers(v: &Value) -> Vec<(String, String)> {
+    match v {
+        Value::Array(items) => items.iter().flat_map(pointers).collect(),
+        Value::Object(map) if is_pointer(v) => value::pointer_parts(map).ok().into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn replace_pointers(v: &mut Value, fetched: &BTreeMap<(String, String), Value>) {
+    match v {
+        Value::Array(items) => items.iter_mut().for_each(|i| replace_pointers(i, fetched)),
+        Value::Object(map) => {
+            if map.get("__type").and_then(Value::as_str) == Some("Pointer")
+                && let Ok(key) = value::pointer_parts(map)
+                && let Some(object) = fetched.get(&key)
+            {
+                *v = object.clone();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Deletes every object of a class (and its relation rows), keeping the class.
+pub async fn purge(pool: &deadpool_postgres::Pool, caller: &Caller, schemas: &SchemaCache, class: &ClassName) -> Result<(), DataError> {
+    let Some(schema) = schemas.class(&caller.app, class).await? else { return Ok(()) };
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let app_schema = &caller.app.schema_name;
+    tx.batch_execute(&format!("DELETE FROM {}", class.table(app_schema))).await?;
+    for (field, t) in &schema.fields {
+        if let FieldType::Relation(_) = t {
+            tx.batch_execute(&format!("DELETE FROM {}", storage::join_table(app_schema, class, field))).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,722 @@
+//! Compiles Parse's `where` JSON into a parameterised SQL condition.
+//!
+//! Every value becomes a bind parameter, field names are validated (`FieldName`) and JSON paths
+//! are passed as parameters too, so no input text ever becomes SQL text. A condition that cannot
+//! be compiled is an `InvalidQuery` (102), `InvalidFieldName` (105) or `InvalidJson` (107) error;
+//! the compiler never panics on input (see the property test below).
+
+use serde_json::{Map, Value, json};
+use tokio_postgres::types::ToSql;
+
+use crate::data::DataError;
+use crate::data::names::{ClassName, FieldName};
+use crate::data::schema::AppSchema;
+use crate::data::storage;
+use crate::data::value::{self, FieldType};
+
+/// A bind parameter.
+pub type Param = Box<dyn ToSql + Sync + Send>;
+
+/// How deep `$or`/`$and`/sub-queries may nest.
+const MAX_DEPTH: usize = 16;
+
+/// Compiles conditions for one query, collecting the parameters in order.
+pub struct Compiler<'a> {
+    schema: &'a AppSchema,
+    app_schema: &'a str,
+    pub params: Vec<Param>,
+    /// A distance expression to sort by when a `$nearSphere` appeared and no order was given.
+    pub near_order: Option<String>,
+    aliases: usize,
+}
+
+/// What a `where` key refers to.
+enum Field {
+    ObjectId,
+    CreatedAt,
+    UpdatedAt,
+    /// A path into `data`, with the schema's type of its first segment if known.
+    Data { path: Vec<String>, ty: Option<FieldType> },
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(schema: &'a AppSchema, app_schema: &'a str) -> Compiler<'a> {
+        Compiler { schema, app_schema, params: Vec::new(), near_order: None, aliases: 0 }
+    }
+
+    fn bind(&mut self, value: impl ToSql + Sync + Send + 'static) -> String {
+        self.params.push(Box::new(value));
+        format!("${}", self.params.len())
+    }
+
+    fn alias(&mut self) -> String {
+        self.aliases += 1;
+        format!("q{}", self.aliases)
+    }
+
+    /// The SQL condition for a `where` object on `class`, whose rows are aliased `alias`.
+    pub fn condition(&mut self, class: &ClassName, alias: &str, where_: &Value, depth: usize) -> Result<String, DataError> {
+        if depth > MAX_DEPTH {
+            return Err(DataError::InvalidQuery("query is nested too deeply".into()));
+        }
+        let map = match where_ {
+            Value::Object(map) => map,
+            Value::Null => return Ok("TRUE".into()),
+            _ => return Err(DataError::InvalidQuery("where must be a JSON object".into())),
+        };
+        let mut parts = Vec::new();
+        for (key, cond) in map {
+            let part = match key.as_str() {
+                "$or" | "$and" | "$nor" => {
+                    let items = cond.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
+                        DataError::InvalidQuery(format!("Bad $or format - use an array value."))
+                    })?;
+                    let subs: Vec<String> =
+                        items.iter().map(|w| self.condition(class, alias, w, depth + 1)).collect::<Result<_, _>>()?;
+                    match key.as_str() {
+                        "$or" => format!("({})", subs.join(" OR ")),
+                        "$and" => format!("({})", subs.join(" AND ")),
+                        _ => format!("NOT ({})", subs.join(" OR ")),
+                    }
+                }
+                "$relatedTo" => self.related_to(alias, cond)?,
+                k if k.starts_with('$') => return Err(DataError::InvalidQuery(format!("Invalid key name: {k}"))),
+                _ => {
+                    let field = self.field(class, key)?;
+                    self.field_condition(class, alias, &field, cond, depth)?
+                }
+            };
+            parts.push(part);
+        }
+        Ok(if parts.is_empty() { "TRUE".into() } else { parts.join(" AND ") })
+    }
+
+    fn field(&self, class: &ClassName, key: &str) -> Result<Field, DataError> {
+        match key {
+            "objectId" => return Ok(Field::ObjectId),
+            "createdAt" => return Ok(Field::CreatedAt),
+            "updatedAt" => return Ok(Field::UpdatedAt),
+            _ => {}
+        }
+        let mut segments = key.split('.');
+        let first = FieldName::parse(segments.next().unwrap_or_default())?;
+        let mut path = vec![first.as_str().to_string()];
+        for segment in segments {
+            if segment.is_empty() || segment.contains('$') {
+                return Err(DataError::InvalidFieldName(key.to_string()));
+            }
+            path.push(segment.to_string());
+        }
+        let ty = self.schema.class(class).and_then(|c| c.field(first.as_str()).cloned()).filter(|_| path.len() == 1);
+        Ok(Field::Data { path, ty })
+    }
+
+    /// The jsonb expression of a data path.
+    fn json_expr(&mut self, alias: &str, path: &[String]) -> String {
+        if path.len() == 1 {
+            let p = self.bind(path[0].clone());
+            format!("({alias}.data -> {p}::text)")
+        } else {
+            let p = self.bind(path.to_vec());
+            format!("({alias}.data #> {p}::text[])")
+        }
+    }
+
+    fn field_condition(&mut self, class: &ClassName, alias: &str, field: &Field, cond: &Value, depth: usize) -> Result<String, DataError> {
+        let ops = match cond {
+            Value::Object(map) if map.keys().any(|k| k.starts_with('$')) => map,
+            _ => return self.equals(alias, field, cond),
+        };
+        let mut parts = Vec::new();
+        for (op, arg) in ops {
+            let part = match op.as_str() {
+                "$eq" => self.equals(alias, field, arg)?,
+                "$ne" => match arg {
+                    Value::Null => self.exists(alias, field, true),
+                    _ => format!("NOT {}", self.equals(alias, field, arg)?),
+                },
+                "$lt" | "$lte" | "$gt" | "$gte" => self.compare(alias, field, op, arg)?,
+                "$in" => self.in_list(alias, field, arg)?,
+                "$nin" => format!("NOT {}", self.in_list(alias, field, arg)?),
+                "$exists" => match arg {
+                    Value::Bool(b) => self.exists(alias, field, *b),
+                    _ => return Err(DataError::InvalidQuery("$exists: must be a boolean".into())),
+                },
+                "$all" => self.all(alias, field, arg)?,
+                "$containedBy" => {
+                    let list = arg.as_array().ok_or_else(|| DataError::InvalidQuery("$containedBy: must be an array".into()))?;
+                    let x = self.data_expr(alias, field, "$containedBy")?;
+                    let p = self.bind(normalised_array(list)?);
+                    format!("(jsonb_typeof({x}) = 'array' AND {x} <@ {p}::jsonb)")
+                }
+                "$regex" => self.regex(alias, field, arg, ops.get("$options"))?,
+                "$options" => {
+                    if !ops.contains_key("$regex") {
+                        return Err(DataError::InvalidQuery("$options needs $regex".into()));
+                    }
+                    continue;
+                }
+                "$select" | "$dontSelect" => self.select(alias, field, arg, op == "$dontSelect", depth)?,
+                "$inQuery" | "$notInQuery" => self.in_query(alias, field, arg, op == "$notInQuery", depth)?,
+                "$text" => self.text(alias, field, arg)?,
+                "$nearSphere" => self.near(alias, field, arg, ops)?,
+                "$maxDistance" | "$maxDistanceInRadians" | "$maxDistanceInKilometers" | "$maxDistanceInMiles" => {
+                    if !ops.contains_key("$nearSphere") {
+                        return Err(DataError::InvalidQuery(format!("{op} needs $nearSphere")));
+                    }
+                    continue;
+                }
+                "$within" => self.within_box(alias, field, arg)?,
+                "$geoWithin" => self.geo_within(alias, field, arg)?,
+                "$geoIntersects" => self.geo_intersects(alias, field, arg)?,
+                other => return Err(DataError::InvalidQuery(format!("bad constraint: {other}"))),
+            };
+            parts.push(part);
+        }
+        let _ = class;
+        Ok(if parts.is_empty() { "TRUE".into() } else { format!("({})", parts.join(" AND ")) })
+    }
+
+    fn data_expr(&mut self, alias: &str, field: &Field, op: &str) -> Result<String, DataError> {
+        match field {
+            Field::Data { path, .. } => Ok(self.json_expr(alias, path)),
+            _ => Err(DataError::InvalidQuery(format!("{op} cannot be used on objectId, createdAt or updatedAt"))),
+        }
+    }
+
+    fn equals(&mut self, alias: &str, field: &Field, value: &Value) -> Result<String, DataError> {
+        match field {
+            Field::ObjectId => match value {
+                Value::String(id) => {
+                    let p = self.bind(id.clone());
+                    Ok(format!("({alias}.object_id = {p})"))
+                }
+                _ => Ok("FALSE".into()),
+            },
+            Field::CreatedAt | Field::UpdatedAt => {
+                let column = if matches!(field, Field::CreatedAt) { "created_at" } else { "updated_at" };
+                let p = self.bind(date_param(value)?);
+                Ok(format!("({alias}.{column} = {p})"))
+            }
+            Field::Data { path, ty } => {
+                if value.is_null() {
+                    let x = self.json_expr(alias, path);
+                    return Ok(format!("({x} IS NULL OR {x} = 'null'::jsonb)"));
+                }
+                let v = normalised(value)?;
+                let doc = nest(path, v.clone());
+                let as_array = nest(path, json!([v]));
+                let scalar = !v.is_array();
+                match ty {
+                    Some(FieldType::Array) if scalar => {
+                        let p = self.bind(as_array);
+                        Ok(format!("({alias}.data @> {p}::jsonb)"))
+                    }
+                    Some(_) => {
+                        let p = self.bind(doc);
+                        Ok(format!("({alias}.data @> {p}::jsonb)"))
+                    }
+                    None if scalar => {
+                        let (p, q) = (self.bind(doc), self.bind(as_array));
+                        Ok(format!("({alias}.data @> {p}::jsonb OR {alias}.data @> {q}::jsonb)"))
+                    }
+                    None => {
+                        let p = self.bind(doc);
+                        Ok(format!("({alias}.data @> {p}::jsonb)"))
+                    }
+                }
+            }
+        }
+    }
+
+    fn exists(&mut self, alias: &str, field: &Field, yes: bool) -> String {
+        let cond = match field {
+            Field::Data { path, .. } => {
+                let x = self.json_expr(alias, path);
+                format!("({x} IS NOT NULL AND {x} <> 'null'::jsonb)")
+            }
+            _ => "TRUE".into(),
+        };
+        if yes { cond } else { format!("NOT {cond}") }
+    }
+
+    fn compare(&mut self, alias: &str, field: &Field, op: &str, value: &Value) -> Result<String, DataError> {
+        let sql_op = match op {
+            "$lt" => "<",
+            "$lte" => "<=",
+            "$gt" => ">",
+            _ => ">=",
+        };
+        match field {
+            Field::ObjectId => {
+                let id = value.as_str().ok_or_else(|| DataError::InvalidQuery(format!("bad {op} value")))?;
+                let p = self.bind(id.to_string());
+                Ok(format!("({alias}.object_id COLLATE \"C\" {sql_op} {p})"))
+            }
+            Field::CreatedAt | Field::UpdatedAt => {
+                let column = if matches!(field, Field::CreatedAt) { "created_at" } else { "updated_at" };
+                let p = self.bind(date_param(value)?);
+                Ok(format!("({alias}.{column} {sql_op} {p})"))
+            }
+            Field::Data { path, .. } => {
+                let x = self.json_expr(alias, path);
+                match value {
+                    Value::Number(n) => {
+                        let p = self.bind(n.as_f64().unwrap_or(0.0));
+                        Ok(format!("((CASE WHEN jsonb_typeof({x}) = 'number' THEN ({x})::float8 END) {sql_op} {p}::float8)"))
+                    }
+                    Value::String(s) => {
+                        let p = self.bind(s.clone());
+                        Ok(format!("((CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END) COLLATE \"C\" {sql_op} {p})"))
+                    }
+                    Value::Object(map) if map.get("__type").and_then(Value::as_str) == Some("Date") => {
+                        let iso = value::format_date(date_param(value)?);
+                        let p = self.bind(iso);
+                        Ok(format!("((CASE WHEN jsonb_typeof({x}) = 'object' THEN {x} ->> '__type' END) = 'Date' AND ({x} ->> 'iso') COLLATE \"C\" {sql_op} {p})"))
+                    }
+                    _ => Err(DataError::InvalidQuery(format!("bad {op} value: {value}"))),
+                }
+            }
+        }
+    }
+
+    fn in_list(&mut self, alias: &str, field: &Field, list: &Value) -> Result<String, DataError> {
+        let items = list.as_array().ok_or_else(|| DataError::InvalidQuery("bad $in value".into()))?;
+        match field {
+            Field::ObjectId => {
+                let ids: Vec<String> = items.iter().filter_map(Value::as_str).map(str::to_string).collect();
+                let p = self.bind(ids);
+                Ok(format!("({alias}.object_id = ANY({p}::text[]))"))
+            }
+            Field::CreatedAt | Field::UpdatedAt => {
+                let column = if matches!(field, Field::CreatedAt) { "created_at" } else { "updated_at" };
+                let dates: Vec<chrono::DateTime<chrono::Utc>> = items.iter().map(date_param).collect::<Result<_, _>>()?;
+                let p = self.bind(dates);
+                Ok(format!("({alias}.{column} = ANY({p}::timestamptz[]))"))
+            }
+            Field::Data { path, .. } => {
+                let mut docs = Vec::new();
+                let mut null = false;
+                for item in items {
+                    if item.is_null() {
+                        null = true;
+                        continue;
+                    }
+                    let v = normalised(item)?;
+                    if !v.is_array() {
+                        docs.push(nest(path, json!([v.clone()])));
+                    }
+                    docs.push(nest(path, v));
+                }
+                let p = self.bind(docs);
+                let mut cond = format!("{alias}.data @> ANY({p}::jsonb[])");
+                if null {
+                    let x = self.json_expr(alias, path);
+                    cond = format!("{cond} OR {x} IS NULL OR {x} = 'null'::jsonb");
+                }
+                Ok(format!("({cond})"))
+            }
+        }
+    }
+
+    fn all(&mut self, alias: &str, field: &Field, list: &Value) -> Result<String, DataError> {
+        let items = list.as_array().ok_or_else(|| DataError::InvalidQuery("$all: must be an array".into()))?;
+        let Field::Data { path, .. } = field else {
+            return Err(DataError::InvalidQuery("$all cannot be used on objectId, createdAt or updatedAt".into()));
+        };
+        // containsAllStartingWith: [{"$regex": "^..."}, ...]
+        if items.iter().any(|i| i.get("$regex").is_some()) {
+            let x = self.json_expr(alias, path);
+            let mut parts = Vec::new();
+            for item in items {
+                let pattern = item.get("$regex").and_then(Value::as_str).ok_or_else(|| DataError::InvalidQuery("$all: every element must be a $regex".into()))?;
+                let p = self.bind(translate_regex(pattern, "")?);
+                parts.push(format!("EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({x}) = 'array' THEN {x} ELSE '[]'::jsonb END) e WHERE e ~ {p})"));
+            }
+            return Ok(format!("({})", parts.join(" AND ")));
+        }
+        let p = self.bind(nest(path, normalised_array(items)?));
+        Ok(format!("({alias}.data @> {p}::jsonb)"))
+    }
+
+    fn regex(&mut self, alias: &str, field: &Field, pattern: &Value, options: Option<&Value>) -> Result<String, DataError> {
+        let pattern = pattern.as_str().ok_or_else(|| DataError::InvalidQuery("$regex: must be a string".into()))?;
+        let options = match options {
+            None => "",
+            Some(Value::String(o)) => o.as_str(),
+            Some(_) => return Err(DataError::InvalidQuery("$options: must be a string".into())),
+        };
+        let p = self.bind(translate_regex(pattern, options)?);
+        let x = match field {
+            Field::ObjectId => format!("{alias}.object_id"),
+            Field::CreatedAt | Field::UpdatedAt => return Err(DataError::InvalidQuery("$regex cannot be used on dates".into())),
+            Field::Data { path, .. } => {
+                let x = self.json_expr(alias, path);
+                format!("(CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END)")
+            }
+        };
+        Ok(format!("({x} ~ {p})"))
+    }
+
+    /// `$select`/`$dontSelect`: the field's value is (not) among the values of `key` in the
+    /// objects another query finds.
+    fn select(&mut self, alias: &str, field: &Field, arg: &Value, negate: bool, depth: usize) -> Result<String, DataError> {
+        let bad = || DataError::InvalidQuery("improper usage of $select".into());
+        let query = arg.get("query").ok_or_else(bad)?;
+        let key = arg.get("key").and_then(Value::as_str).ok_or_else(bad)?;
+        let class = ClassName::parse(query.get("className").and_then(Value::as_str).ok_or_else(bad)?)?;
+        let sub = self.alias();
+        let sub_field = self.field(&class, key)?;
+        let sub_value = match &sub_field {
+            Field::ObjectId => format!("to_jsonb({sub}.object_id)"),
+            Field::CreatedAt | Field::UpdatedAt => return Err(bad()),
+            Field::Data { path, .. } => self.json_expr(&sub, path),
+        };
+        let sub_where = self.condition(&class, &sub, query.get("where").unwrap_or(&Value::Null), depth + 1)?;
+        let x = match field {
+            Field::ObjectId => format!("to_jsonb({alias}.object_id)"),
+            Field::CreatedAt | Field::UpdatedAt => return Err(bad()),
+            Field::Data { path, .. } => self.json_expr(alias, path),
+        };
+        let subquery = if self.schema.class(&class).is_some() {
+            format!("SELECT {sub_value} FROM {} {sub} WHERE {sub_where}", class.table(self.app_schema))
+        } else {
+            "SELECT NULL::jsonb WHERE FALSE".into()
+        };
+        let cond = format!("COALESCE({x} = ANY(ARRAY({subquery})), FALSE)");
+        Ok(if negate { format!("NOT {cond}") } else { cond })
+    }
+
+    /// `$inQuery`/`$notInQuery`: the pointer field points (not) to an object the sub-query finds.
+    fn in_query(&mut self, alias: &str, field: &Field, arg: &Value, negate: bool, depth: usize) -> Result<String, DataError> {
+        let bad = || DataError::InvalidQuery("improper usage of $inQuery".into());
+        let class = ClassName::parse(arg.get("className").and_then(Value::as_str).ok_or_else(bad)?)?;
+        let x = self.data_expr(alias, field, "$inQuery")?;
+        let sub = self.alias();
+        let sub_where = self.condition(&class, &sub, arg.get("where").unwrap_or(&Value::Null), depth + 1)?;
+        let class_param = self.bind(class.as_str().to_string());
+        let subquery = if self.schema.class(&class).is_some() {
+            format!("SELECT {sub}.object_id FROM {} {sub} WHERE {sub_where}", class.table(self.app_schema))
+        } else {
+            "SELECT NULL::text WHERE FALSE".into()
+        };
+        let cond = format!(
+            "COALESCE(({x} ->> 'className') = {class_param} AND ({x} ->> 'objectId') = ANY(ARRAY({subquery})), FALSE)"
+        );
+        Ok(if negate { format!("NOT {cond}") } else { cond })
+    }
+
+    fn related_to(&mut self, alias: &str, arg: &Value) -> Result<String, DataError> {
+        let bad = || DataError::InvalidQuery("improper usage of $relatedTo".into());
+        let object = arg.get("object").and_then(Value::as_object).ok_or_else(bad)?;
+        let (owner_class, owner_id) = value::pointer_parts(object)?;
+        let owner_class = ClassName::parse(&owner_class)?;
+        let key = FieldName::parse(arg.get("key").and_then(Value::as_str).ok_or_else(bad)?)?;
+        match self.schema.class(&owner_class).and_then(|c| c.field(key.as_str()).cloned()) {
+            Some(FieldType::Relation(_)) => {
+                let table = storage::join_table(self.app_schema, &owner_class, key.as_str());
+                let p = self.bind(owner_id);
+                Ok(format!("({alias}.object_id IN (SELECT related_id FROM {table} WHERE owning_id = {p}))"))
+            }
+            _ => Ok("FALSE".into()),
+        }
+    }
+
+    fn text(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
+        let search = arg.get("$search").and_then(Value::as_object).ok_or_else(|| DataError::InvalidQuery("bad $text: $search, should be object".into()))?;
+        let term = search.get("$term").and_then(Value::as_str).ok_or_else(|| DataError::InvalidQuery("bad $text: $term, should be string".into()))?;
+        let language = match search.get("$language") {
+            None => "english".to_string(),
+            Some(Value::String(l)) => l.to_ascii_lowercase(),
+            Some(_) => return Err(DataError::InvalidQuery("bad $text: $language, should be string".into())),
+        };
+        if !language.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(DataError::InvalidQuery("bad $text: $language".into()));
+        }
+        let x = self.data_expr(alias, field, "$text")?;
+        let (l, t) = (self.bind(language), self.bind(term.to_string()));
+        Ok(format!("(to_tsvector({l}::text::regconfig, COALESCE({x} #>> '{{}}', '')) @@ plainto_tsquery({l}::text::regconfig, {t}))"))
+    }
+
+    fn near(&mut self, alias: &str, field: &Field, arg: &Value, ops: &Map<String, Value>) -> Result<String, DataError> {
+        let (lat, lng) = geo(arg)?;
+        let x = self.data_expr(alias, field, "$nearSphere")?;
+        let (a, b) = (self.bind(lat), self.bind(lng));
+        let distance = format!("hearth_fn.geo_distance({x}, {a}::float8, {b}::float8)");
+        let max = [("$maxDistance", 1.0), ("$maxDistanceInRadians", 1.0), ("$maxDistanceInKilometers", 6371.0), ("$maxDistanceInMiles", 3958.8)]
+            .iter()
+            .find_map(|(key, radius)| ops.get(*key).map(|v| v.as_f64().map(|d| d / radius)));
+        if self.near_order.is_none() {
+            self.near_order = Some(distance.clone());
+        }
+        match max {
+            None => Ok(format!("({distance} IS NOT NULL)")),
+            Some(Some(max)) => {
+                let m = self.bind(max);
+                Ok(format!("({distance} <= {m}::float8)"))
+            }
+            Some(None) => Err(DataError::InvalidQuery("$maxDistance must be a number".into())),
+        }
+    }
+
+    fn within_box(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
+        let corners = arg.get("$box").and_then(Value::as_array).filter(|b| b.len() == 2).ok_or_else(|| DataError::InvalidQuery("bad $within: $box, should be an array of 2 GeoPoints".into()))?;
+        let (sw, ne) = (geo(&corners[0])?, geo(&corners[1])?);
+        if sw.0 > ne.0 {
+            return Err(DataError::InvalidQuery("GeoBox: the southwest corner must be south of the northeast corner".into()));
+        }
+        let x = self.data_expr(alias, field, "$within")?;
+        let (a, b, c, d) = (self.bind(sw.0), self.bind(sw.1), self.bind(ne.0), self.bind(ne.1));
+        Ok(format!("(hearth_fn.geo_point({x}) <@ box(point({a}::float8, {b}::float8), point({c}::float8, {d}::float8)))"))
+    }
+
+    fn geo_within(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
+        let x = self.data_expr(alias, field, "$geoWithin")?;
+        if let Some(points) = arg.get("$polygon") {
+            let points: Vec<(f64, f64)> = match points {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|p| match p {
+                        Value::Array(pair) if pair.len() == 2 => Ok((pair[0].as_f64().unwrap_or(f64::NAN), pair[1].as_f64().unwrap_or(f64::NAN))),
+                        other => geo(other),
+                    })
+                    .collect::<Result<_, _>>()?,
+                Value::Object(map) => value::polygon(map)?,
+                _ => return Err(DataError::InvalidQuery("bad $geoWithin value; $polygon should be Polygon object or Array of Parse.GeoPoint's".into())),
+            };
+            if points.len() < 3 || points.iter().any(|(a, b)| !a.is_finite() || !b.is_finite()) {
+                return Err(DataError::InvalidQuery("bad $geoWithin value; Polygon must have at least 3 values".into()));
+            }
+            let text = format!("({})", points.iter().map(|(a, b)| format!("({a},{b})")).collect::<Vec<_>>().join(","));
+            let p = self.bind(text);
+            return Ok(format!("(hearth_fn.geo_point({x}) <@ CAST({p}::text AS polygon))"));
+        }
+        if let Some(sphere) = arg.get("$centerSphere").and_then(Value::as_array).filter(|s| s.len() == 2) {
+            let (lat, lng) = match &sphere[0] {
+                Value::Array(pair) if pair.len() == 2 => (pair[1].as_f64(), pair[0].as_f64()),
+                other => geo(other).map(|(a, b)| (Some(a), Some(b)))?,
+            };
+            let radius = sphere[1].as_f64();
+            let (Some(lat), Some(lng), Some(radius)) = (lat, lng, radius) else {
+                return Err(DataError::InvalidQuery("bad $geoWithin value; $centerSphere should be [[lng, lat], radius]".into()));
+            };
+            let (a, b, r) = (self.bind(lat), self.bind(lng), self.bind(radius));
+            return Ok(format!("(hearth_fn.geo_distance({x}, {a}::float8, {b}::float8) <= {r}::float8)"));
+        }
+        Err(DataError::InvalidQuery("bad $geoWithin value".into()))
+    }
+
+    fn geo_intersects(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
+        let point = arg.get("$point").ok_or_else(|| DataError::InvalidQuery("bad $geoIntersect value; $point should be GeoPoint".into()))?;
+        let (lat, lng) = geo(point)?;
+        let x = self.data_expr(alias, field, "$geoIntersects")?;
+        let (a, b) = (self.bind(lat), self.bind(lng));
+        Ok(format!("(hearth_fn.geo_polygon({x}) @> point({a}::float8, {b}::float8))"))
+    }
+
+    /// The ORDER BY list for Parse's `order` (`score,-name`), or the `$nearSphere` distance.
+    pub fn order(&mut self, class: &ClassName, alias: &str, order: Option<&str>) -> Result<String, DataError> {
+        let mut parts = Vec::new();
+        for key in order.unwrap_or("").split(',').map(str::trim).filter(|k| !k.is_empty()) {
+            let (desc, key) = match key.strip_prefix('-') {
+                Some(k) => (true, k),
+                None => (false, key),
+            };
+            if key == "$score" {
+                continue;
+            }
+            let expr = match self.field(class, key)? {
+                Field::ObjectId => format!("{alias}.object_id COLLATE \"C\""),
+                Field::CreatedAt => format!("{alias}.created_at"),
+                Field::UpdatedAt => format!("{alias}.updated_at"),
+                Field::Data { path, ty } => {
+                    let x = self.json_expr(alias, &path);
+                    match ty {
+                        Some(FieldType::Number) => format!("(CASE WHEN jsonb_typeof({x}) = 'number' THEN ({x})::float8 END)"),
+                        Some(FieldType::String) => format!("(CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END) COLLATE \"C\""),
+                        Some(FieldType::Date) => format!("({x} ->> 'iso') COLLATE \"C\""),
+                        _ => x,
+                    }
+                }
+            };
+            parts.push(format!("{expr} {}", if desc { "DESC NULLS LAST" } else { "ASC NULLS FIRST" }));
+        }
+        if parts.is_empty()
+            && let Some(distance) = &self.near_order
+        {
+            parts.push(format!("{distance} ASC"));
+        }
+        Ok(parts.join(", "))
+    }
+}
+
+/// `{"a": {"b": v}}` for the path `a.b`.
+fn nest(path: &[String], value: Value) -> Value {
+    path.iter().rev().fold(value, |inner, key| {
+        let mut map = Map::new();
+        map.insert(key.clone(), inner);
+        Value::Object(map)
+    })
+}
+
+/// A query value in its stored form (dates normalised, typed values checked).
+fn normalised(value: &Value) -> Result<Value, DataError> {
+    let mut v = value.clone();
+    if let Value::Object(map) = &v
+        && map.keys().any(|k| k.starts_with('$'))
+    {
+        return Err(DataError::InvalidQuery(format!("bad value: {value}")));
+    }
+    value::type_of(&mut v).map_err(|e| DataError::InvalidQuery(e.to_string()))?;
+    Ok(v)
+}
+
+fn normalised_array(items: &[Value]) -> Result<Value, DataError> {
+    Ok(Value::Array(items.iter().map(normalised).collect::<Result<_, _>>()?))
+}
+
+fn date_param(value: &Value) -> Result<chrono::DateTime<chrono::Utc>, DataError> {
+    let iso = match value {
+        Value::Object(map) if map.get("__type").and_then(Value::as_str) == Some("Date") => map.get("iso").and_then(Value::as_str),
+        Value::String(s) => Some(s.as_str()),
+        _ => None,
+    };
+    iso.and_then(value::parse_date).ok_or_else(|| DataError::InvalidQuery(format!("bad date value: {value}")))
+}
+
+fn geo(value: &Value) -> Result<(f64, f64), DataError> {
+    match value {
+        Value::Object(map) if map.get("__type").and_then(Value::as_str) == Some("GeoPoint") => value::geo_point(map),
+        _ => Err(DataError::InvalidQuery(format!("bad GeoPoint: {value}"))),
+    }
+}
+
+/// Translates a Parse (PCRE-style) pattern and options to a PostgreSQL regular expression:
+/// `\Q...\E` literal sections are escaped, and `i m s x` become embedded options with the same
+/// meaning (`m`: `^`/`$` at line breaks; `s`: `.` matches a newline).
+pub fn translate_regex(pattern: &str, options: &str) -> Result<String, DataError> {
+    if let Some(bad) = options.chars().find(|c| !"imsx".contains(*c)) {
+        return Err(DataError::InvalidQuery(format!("Unsupported regex option: {bad}")));
+    }
+    let (m, s) = (options.contains('m'), options.contains('s'));
+    let mut flags = String::from(match (m, s) {
+        (false, false) => "p",
+        (false, true) => "s",
+        (true, false) => "n",
+        (true, true) => "w",
+    });
+    if options.contains('i') {
+        flags.push('i');
+    }
+    if options.contains('x') {
+        flags.push('x');
+    }
+    let mut out = format!("(?{flags})");
+    let mut rest = pattern;
+    while let Some(start) = rest.find("\\Q") {
+        out.push_str(&rest[..start]);
+        let literal_start = start + 2;
+        let (literal, next) = match rest[literal_start..].find("\\E") {
+            Some(end) => (&rest[literal_start..literal_start + end], &rest[literal_start + end + 2..]),
+            None => (&rest[literal_start..], ""),
+        };
+        for c in literal.chars() {
+            if c.is_ascii_alphanumeric() || c == ' ' || !c.is_ascii() {
+                out.push(c);
+            } else {
+                out.push('\\');
+                out.push(c);
+            }
+        }
+        rest = next;
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::schema::AppSchema;
+
+    fn compile(w: Value) -> Result<(String, usize), DataError> {
+        let schema = AppSchema::default();
+        let mut c = Compiler::new(&schema, "app_1");
+        let class = ClassName::parse("Thing").unwrap();
+        let sql = c.condition(&class, "t", &w, 0)?;
+        let _ = c.order(&class, "t", w.get("__order").and_then(Value::as_str))?;
+        Ok((sql, c.params.len()))
+    }
+
+    #[test]
+    fn values_become_parameters() {
+        let (sql, n) = compile(json!({"name": "x'); DROP TABLE apps; --", "score": {"$gt": 5}})).unwrap();
+        assert!(!sql.contains("DROP"), "{sql}");
+        assert!(n >= 3, "{sql}");
+    }
+
+    #[test]
+    fn bad_input_is_a_parse_error() {
+        let cases = [
+            json!({"a": {"$foo": 1}}),
+            json!({"$where": "1"}),
+            json!({"a": {"$regex": 5}}),
+            json!({"a": {"$regex": "x", "$options": "q"}}),
+            json!({"a'b": 1}),
+            json!({"$or": "x"}),
+            json!({"a": {"$exists": "yes"}}),
+            json!({"a": {"$in": 5}}),
+            json!({"createdAt": {"$lt": "not a date"}}),
+            json!([1, 2]),
+        ];
+        for case in cases {
+            assert!(compile(case.clone()).is_err(), "{case}");
+        }
+    }
+
+    #[test]
+    fn regex_translation() {
+        assert_eq!(translate_regex("^\\Qa.b*\\E", "").unwrap(), "(?p)^a\\.b\\*");
+        assert_eq!(translate_regex("x", "im").unwrap(), "(?ni)x");
+        assert_eq!(translate_regex("x", "msx").unwrap(), "(?wx)x");
+    }
+
+    /// Any JSON either compiles or is a Parse error: generated where-objects from a small
+    /// grammar of keys, operators and values, thousands of them, never panic.
+    #[test]
+    fn arbitrary_where_objects_never_panic() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let keys = ["a", "b.c", "objectId", "createdAt", "$or", "$and", "$nor", "$relatedTo", "bad key", "", "a.$x", "_x", "$regex"];
+        let ops = ["$lt", "$gt", "$lte", "$gte", "$ne", "$in", "$nin", "$exists", "$all", "$containedBy", "$regex", "$options",
+                   "$select", "$dontSelect", "$inQuery", "$notInQuery", "$text", "$nearSphere", "$maxDistance", "$within",
+                   "$geoWithin", "$geoIntersects", "$eq", "$zzz"];
+        fn value(rng: &mut rand::rngs::StdRng, depth: u32, keys: &[&str], ops: &[&str]) -> Value {
+            match rng.random_range(0..if depth > 3 { 6 } else { 10 }) {
+                0 => Value::Null,
+                1 => json!(rng.random_range(-1000.0..1000.0)),
+                2 => json!(["x", "(?", "\\Q", "[", "\u{0}", "é"][rng.random_range(0..6)]),
+                3 => json!(rng.random_bool(0.5)),
+                4 => json!({"__type": ["Date", "Pointer", "GeoPoint", "Polygon", "Bytes", "X"][rng.random_range(0..6)], "iso": "2024-01-01T00:00:00Z", "latitude": rng.random_range(-100.0..100.0), "longitude": 3, "className": "A", "objectId": "x"}),
+                5 => json!([1, "a", null]),
+                6 => Value::Array((0..rng.random_range(0..3)).map(|_| value(rng, depth + 1, keys, ops)).collect()),
+                _ => {
+                    let mut map = Map::new();
+                    for _ in 0..rng.random_range(0..3) {
+                        let k = if rng.random_bool(0.5) { keys[rng.random_range(0..keys.len())] } else { ops[rng.random_range(0..ops.len())] };
+                        map.insert(k.to_string(), value(rng, depth + 1, keys, ops));
+                    }
+                    if rng.random_bool(0.2) {
+                        map.insert("query".into(), json!({"className": "B", "where": value(rng, depth + 1, keys, ops)}));
+                        map.insert("key".into(), json!("a"));
+                    }
+                    Value::Object(map)
+                }
+            }
+        }
+        for _ in 0..20_000 {
+            let w = value(&mut rng, 0, &keys, &ops);
+            let _ = compile(w);
+        }
+    }
+}

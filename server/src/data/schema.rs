@@ -1,0 +1,453 @@
+//! Class schemas: the fields and their types, class-level permissions and indexes of each class,
+//! kept in the app's `_hearth_schema` table and cached per app in process.
+//!
+//! Writes add missing fields here (never `ALTER TABLE`). Every change locks the class's row,
+//! re-checks, updates, and announces itself on the bus in the same transaction, so every
+//! instance drops its cached copy at commit.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use deadpool_postgres::{GenericClient, Pool};
+use serde_json::{Map, Value, json};
+
+use super::names::{ClassName, FieldName};
+use super::storage;
+use super::value::FieldType;
+use super::DataError;
+use crate::apps::App;
+use crate::bus::{self, Bus, Event, Topic};
+
+/// One class's schema.
+#[derive(Debug, Clone)]
+pub struct ClassSchema {
+    pub name: ClassName,
+    /// User fields (the default ones, objectId/createdAt/updatedAt/ACL, are implicit).
+    pub fields: BTreeMap<String, FieldType>,
+    pub clp: Value,
+    pub indexes: Value,
+}
+
+impl ClassSchema {
+    pub fn field(&self, name: &str) -> Option<&FieldType> {
+        self.fields.get(name)
+    }
+
+    /// The schema API's form of the class.
+    pub fn to_json(&self) -> Value {
+        let mut fields = Map::new();
+        fields.insert("objectId".into(), json!({"type": "String"}));
+        fields.insert("createdAt".into(), json!({"type": "Date"}));
+        fields.insert("updatedAt".into(), json!({"type": "Date"}));
+        fields.insert("ACL".into(), json!({"type": "ACL"}));
+        for (name, t) in &self.fields {
+            fields.insert(name.clone(), t.to_json());
+        }
+        let mut clp = default_clp();
+        if let (Some(clp), Some(given)) = (clp.as_object_mut(), self.clp.as_object()) {
+            for (k, v) in given {
+                clp.insert(k.clone(), v.clone());
+            }
+        }
+        let mut indexes = json!({"_id_": {"_id": 1}});
+        if let (Some(all), Some(given)) = (indexes.as_object_mut(), self.indexes.as_object()) {
+            for (k, v) in given {
+                all.insert(k.clone(), v.clone());
+            }
+        }
+        json!({"className": self.name.as_str(), "fields": fields, "classLevelPermissions": clp, "indexes": indexes})
+    }
+}
+
+/// Parse's default class-level permissions: everything open.
+pub fn default_clp() -> Value {
+    json!({
+        "find": {"*": true}, "count": {"*": true}, "get": {"*": true}, "create": {"*": true},
+        "update": {"*": true}, "delete": {"*": true}, "addField": {"*": true}, "protectedFields": {"*": []}
+    })
+}
+
+/// Every class of one app.
+#[derive(Debug, Default)]
+pub struct AppSchema {
+    pub classes: HashMap<String, Arc<ClassSchema>>,
+}
+
+impl AppSchema {
+    pub fn class(&self, name: &ClassName) -> Option<Arc<ClassSchema>> {
+        self.classes.get(name.as_str()).cloned()
+    }
+}
+
+/// Schemas of active apps, loaded on first use and dropped on bus events.
+#[derive(Clone)]
+pub struct SchemaCache {
+    pool: Pool,
+    cache: Arc<RwLock<HashMap<i64, Arc<AppSchema>>>>,
+    generation: Arc<AtomicU64>,
+}
+
+impl SchemaCache {
+    pub fn new(pool: Pool, bus: &Bus) -> SchemaCache {
+        let schemas = SchemaCache { pool, cache: Arc::default(), generation: Arc::default() };
+        let (cache, generation) = (schemas.cache.clone(), schemas.generation.clone());
+        let mut events = bus.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let event = match events.recv().await {
+                    Ok(event) => event,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Event::Reset,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let mut cache = cache.write().expect("not poisoned");
+                generation.fetch_add(1, Ordering::SeqCst);
+                match event {
+                    Event::Message { topic: Topic::Schema, payload } => {
+                        if let Some(id) = payload.get("app").and_then(Value::as_i64) {
+                            cache.remove(&id);
+                        }
+                    }
+                    // A deleted app's schema goes with it; ids are never reused.
+                    Event::Message { .. } => {}
+                    Event::Reset => cache.clear(),
+                }
+            }
+        });
+        schemas
+    }
+
+    /// The app's schemas, from the cache or the database.
+    pub async fn app(&self, app: &App) -> Result<Arc<AppSchema>, DataError> {
+        if let Some(schema) = self.cache.read().expect("not poisoned").get(&app.id) {
+            return Ok(schema.clone());
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let client = self.pool.get().await?;
+        storage::ensure_app_tables(&client, &app.schema_name).await?;
+        let rows = client
+            .query(&format!("SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema", app.schema_name), &[])
+            .await?;
+        let mut classes = HashMap::new();
+        for row in rows {
+            let class = from_row(row.get(0), row.get(1), row.get(2), row.get(3))?;
+            classes.insert(class.name.as_str().to_string(), Arc::new(class));
+        }
+        let schema = Arc::new(AppSchema { classes });
+        let mut cache = self.cache.write().expect("not poisoned");
+        if self.generation.load(Ordering::SeqCst) == generation {
+            cache.insert(app.id, schema.clone());
+        }
+        Ok(schema)
+    }
+
+    /// Drops this process's copy at once (the bus tells the other instances).
+    pub fn forget(&self, app: &App) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.cache.write().expect("not poisoned").remove(&app.id);
+    }
+
+    pub async fn class(&self, app: &App, class: &ClassName) -> Result<Option<Arc<ClassSchema>>, DataError> {
+        Ok(self.app(app).await?.class(class))
+    }
+
+    /// Makes sure the class exists with these fields (adding what is missing), as a write
+    /// needs. `may_create` says whether the caller may create a missing class.
+    pub async fn ensure_for_write(
+        &self,
+        app: &App,
+        class: &ClassName,
+        needed: &[(String, FieldType)],
+        may_create: bool,
+    ) -> Result<Arc<ClassSchema>, DataError> {
+        let current = self.class(app, class).await?;
+        if let Some(current) = &current {
+            let mut missing = false;
+            for (name, t) in needed {
+                match current.field(name) {
+                    Some(existing) if existing == t => {}
+                    Some(existing) => return Err(mismatch(class, name, existing, t)),
+                    None => missing = true,
+                }
+            }
+            if !missing {
+                return Ok(current.clone());
+            }
+        } else if !may_create {
+            return Err(DataError::Forbidden(format!("This user is not allowed to access non-existent class: {class}")));
+        }
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let fields: BTreeMap<String, FieldType> = needed.iter().cloned().collect();
+        let updated = upsert_fields(&tx, app, class, &fields, true).await?;
+        tx.commit().await?;
+        self.forget(app);
+        Ok(Arc::new(updated))
+    }
+}
+
+fn mismatch(class: &ClassName, field: &str, expected: &FieldType, got: &FieldType) -> DataError {
+    DataError::SchemaMismatch { class: class.to_string(), field: field.into(), expected: expected.describe(), got: got.describe() }
+}
+
+fn from_row(name: String, fields: Value, clp: Value, indexes: Value) -> Result<ClassSchema, DataError> {
+    let mut parsed = BTreeMap::new();
+    for (field, t) in fields.as_object().into_iter().flatten() {
+        parsed.insert(field.clone(), FieldType::from_json(t)?);
+    }
+    Ok(ClassSchema { name: ClassName::parse(&name)?, fields: parsed, clp, indexes })
+}
+
+/// Adds fields to a class, creating the class (row and table) when missing. With
+/// `tolerate_existing`, fields that already exist with the same type are fine (a write); without,
+/// any existing field is an error (the schema API). Runs inside the caller's transaction.
+async fn upsert_fields(
+    tx: &impl GenericClient,
+    app: &App,
+    class: &ClassName,
+    fields: &BTreeMap<String, FieldType>,
+    tolerate_existing: bool,
+) -> Result<ClassSchema, DataError> {
+    let schema = &app.schema_name;
+    storage::ensure_app_tables(tx, schema).await?;
+    tx.execute(
+        &format!("INSERT INTO \"{schema}\"._hearth_schema (class_name) VALUES ($1) ON CONFLICT DO NOTHING"),
+        &[&class.as_str()],
+    )
+    .await?;
+    let row = tx
+        .query_one(
+            &format!("SELECT class_name, fields, clp, indexes FROM \"{schema}\"._hearth_schema WHERE class_name = $1 FOR UPDATE"),
+            &[&class.as_str()],
+        )
+        .await?;
+    let mut current = from_row(row.get(0), row.get(1), row.get(2), row.get(3))?;
+    storage::create_class_table(tx, schema, class).await?;
+    let mut changed = false;
+    for (name, t) in fields {
+        match current.fields.get(name) {
+            Some(existing) if existing == t && tolerate_existing => {}
+            Some(_) if !tolerate_existing => return Err(DataError::FieldExists(name.clone())),
+            Some(existing) => return Err(mismatch(class, name, existing, t)),
+            None => {
+                if let FieldType::Relation(_) = t {
+                    storage::create_join_table(tx, &storage::join_table(schema, class, name)).await?;
+                }
+                current.fields.insert(name.clone(), t.clone());
+                changed = true;
+            }
+        }
+    }
+    if changed {
+        save(tx, app, &current).await?;
+    }
+    Ok(current)
+}
+
+async fn save(tx: &impl GenericClient, app: &App, class: &ClassSchema) -> Result<(), DataError> {
+    let fields: Map<String, Value> = class.fields.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+    tx.execute(
+        &format!("UPDATE \"{}\"._hearth_schema SET fields = $2, clp = $3, indexes = $4 WHERE class_name = $1", app.schema_name),
+        &[&class.name.as_str(), &Value::Object(fields), &class.clp, &class.indexes],
+    )
+    .await?;
+    bus::publish(tx, Topic::Schema, &json!({"app": app.id})).await?;
+    Ok(())
+}
+
+/// Parses a schema API `fields` object into field types (rejecting default fields).
+pub fn parse_fields(fields: Option<&Value>) -> Result<BTreeMap<String, FieldType>, DataError> {
+    let mut out = BTreeMap::new();
+    let Some(fields) = fields else { return Ok(out) };
+    let map = fields.as_object().ok_or_else(|| DataError::InvalidJson("fields must be an object".into()))?;
+    for (name, t) in map {
+        let field = FieldName::parse(name)?;
+        if field.is_default() {
+            return Err(DataError::FieldExists(name.clone()));
+        }
+        out.insert(name.clone(), FieldType::from_json(t)?);
+    }
+    Ok(out)
+}
+
+/// Creates a class through the schema API.
+pub async fn create_class(
+    pool: &Pool,
+    cache: &SchemaCache,
+    app: &App,
+    class: &ClassName,
+    fields: BTreeMap<String, FieldType>,
+    clp: Option<Value>,
+    indexes: Option<Value>,
+) -> Result<ClassSchema, DataError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    storage::ensure_app_tables(&tx, &app.schema_name).await?;
+    let inserted = tx
+        .execute(
+            &format!("INSERT INTO \"{}\"._hearth_schema (class_name) VALUES ($1) ON CONFLICT DO NOTHING", app.schema_name),
+            &[&class.as_str()],
+        )
+        .await?;
+    if inserted == 0 {
+        return Err(DataError::ClassExists(class.to_string()));
+    }
+    let mut created = upsert_fields(&tx, app, class, &fields, false).await?;
+    if let Some(clp) = clp {
+        created.clp = valid_clp(clp)?;
+    }
+    if let Some(indexes) = indexes {
+        apply_indexes(&tx, app, &mut created, indexes).await?;
+    }
+    save(&tx, app, &created).await?;
+    tx.commit().await?;
+    cache.forget(app);
+    Ok(created)
+}
+
+/// Updates a class through the schema API: adds fields, deletes fields (`{"__op": "Delete"}`,
+/// which also removes their values), replaces class-level permissions, adds or drops indexes.
+pub async fn update_class(
+    pool: &Pool,
+    cache: &SchemaCache,
+    app: &App,
+    class: &ClassName,
+    body: &Map<String, Value>,
+) -> Result<ClassSchema, DataError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    storage::ensure_app_tables(&tx, &app.schema_name).await?;
+    let row = tx
+        .query_opt(
+            &format!("SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema WHERE class_name = $1 FOR UPDATE", app.schema_name),
+            &[&class.as_str()],
+        )
+        .await?
+        .ok_or_else(|| DataError::ClassNotFound(class.to_string()))?;
+    let mut current = from_row(row.get(0), row.get(1), row.get(2), row.get(3))?;
+    let table = class.table(&app.schema_name);
+    let mut to_add = BTreeMap::new();
+    for (name, spec) in body.get("fields").and_then(Value::as_object).into_iter().flatten() {
+        let field = FieldName::parse(name)?;
+        if spec.get("__op").and_then(Value::as_str) == Some("Delete") {
+            let Some(t) = current.fields.remove(name) else { return Err(DataError::FieldMissing(name.clone())) };
+            if let FieldType::Relation(_) = t {
+                tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", storage::join_table(&app.schema_name, class, name))).await?;
+            } else {
+                tx.execute(&format!("UPDATE {table} SET data = data - $1 WHERE data ? $1"), &[&field.as_str()]).await?;
+            }
+        } else {
+            if field.is_default() || current.fields.contains_key(name) {
+                return Err(DataError::FieldExists(name.clone()));
+            }
+            to_add.insert(name.clone(), FieldType::from_json(spec)?);
+        }
+    }
+    if !to_add.is_empty() {
+        save(&tx, app, &current).await?;
+        current = upsert_fields(&tx, app, class, &to_add, false).await?;
+    }
+    if let Some(clp) = body.get("classLevelPermissions") {
+        current.clp = valid_clp(clp.clone())?;
+    }
+    if let Some(indexes) = body.get("indexes") {
+        apply_indexes(&tx, app, &mut current, indexes.clone()).await?;
+    }
+    save(&tx, app, &current).await?;
+    tx.commit().await?;
+    cache.forget(app);
+    Ok(current)
+}
+
+/// Deletes an empty class (Parse refuses to drop a class that holds objects).
+pub async fn delete_class(pool: &Pool, cache: &SchemaCache, app: &App, class: &ClassName) -> Result<(), DataError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    storage::ensure_app_tables(&tx, &app.schema_name).await?;
+    let row = tx
+        .query_opt(
+            &format!("SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema WHERE class_name = $1 FOR UPDATE", app.schema_name),
+            &[&class.as_str()],
+        )
+        .await?;
+    let Some(row) = row else {
+        // Parse answers success for a class that does not exist.
+        return Ok(());
+    };
+    let current = from_row(row.get(0), row.get(1), row.get(2), row.get(3))?;
+    let table = class.table(&app.schema_name);
+    let count: i64 = tx.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await?.get(0);
+    if count > 0 {
+        return Err(DataError::ClassNotEmpty(class.to_string(), count));
+    }
+    for (name, t) in &current.fields {
+        if let FieldType::Relation(_) = t {
+            tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", storage::join_table(&app.schema_name, class, name))).await?;
+        }
+    }
+    tx.batch_execute(&format!("DROP TABLE IF EXISTS {table}")).await?;
+    tx.execute(&format!("DELETE FROM \"{}\"._hearth_schema WHERE class_name = $1", app.schema_name), &[&class.as_str()]).await?;
+    bus::publish(&tx, Topic::Schema, &json!({"app": app.id})).await?;
+    tx.commit().await?;
+    cache.forget(app);
+    Ok(())
+}
+
+fn valid_clp(clp: Value) -> Result<Value, DataError> {
+    const OPS: &[&str] = &["find", "count", "get", "create", "update", "delete", "addField", "protectedFields", "readUserFields", "writeUserFields"];
+    let map = clp.as_object().ok_or_else(|| DataError::InvalidJson("classLevelPermissions must be an object".into()))?;
+    for key in map.keys() {
+        if !OPS.contains(&key.as_str()) {
+            return Err(DataError::InvalidJson(format!("{key} is not a valid operation for class level permissions")));
+        }
+    }
+    Ok(clp)
+}
+
+/// Adds (`{"name": {"field": 1}}`) or drops (`{"name": {"__op": "Delete"}}`) indexes. An index on
+/// one field is unique when given as `{"field": 1, "unique": true}`... Parse has no unique flag
+/// in its schema API, so indexes are plain expression indexes on the field's JSON value.
+async fn apply_indexes(tx: &impl GenericClient, app: &App, class: &mut ClassSchema, indexes: Value) -> Result<(), DataError> {
+    let map = indexes.as_object().ok_or_else(|| DataError::InvalidJson("indexes must be an object".into()))?;
+    let mut current = class.indexes.as_object().cloned().unwrap_or_default();
+    let table = class.name.table(&app.schema_name);
+    for (name, spec) in map {
+        let index_name = format!("\"{}\".\"{}_i_{}\"", app.schema_name, class.name, sanitize(name));
+        if spec.get("__op").and_then(Value::as_str) == Some("Delete") {
+            if current.remove(name).is_none() {
+                return Err(DataError::InvalidQuery(format!("Index {name} does not exist, cannot delete.")));
+            }
+            tx.batch_execute(&format!("DROP INDEX IF EXISTS {index_name}")).await?;
+            continue;
+        }
+        if current.contains_key(name) {
+            return Err(DataError::InvalidQuery(format!("Index {name} exists, cannot update.")));
+        }
+        let keys = spec.as_object().filter(|m| !m.is_empty()).ok_or_else(|| DataError::InvalidJson(format!("index {name} needs fields")))?;
+        let mut columns = Vec::new();
+        for field in keys.keys() {
+            let column = match field.as_str() {
+                "objectId" => "object_id".to_string(),
+                "createdAt" => "created_at".to_string(),
+                "updatedAt" => "updated_at".to_string(),
+                other => {
+                    let f = FieldName::parse(other)?;
+                    if !class.fields.contains_key(other) {
+                        return Err(DataError::InvalidQuery(format!("Field {other} does not exist, cannot add index.")));
+                    }
+                    format!("(data->'{}')", f.as_str())
+                }
+            };
+            columns.push(column);
+        }
+        tx.batch_execute(&format!("CREATE INDEX {} ON {table} ({})", index_name.rsplit('.').next().expect("has a name"), columns.join(", ")))
+            .await?;
+        current.insert(name.clone(), spec.clone());
+    }
+    class.indexes = Value::Object(current);
+    Ok(())
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect()
+}

@@ -1,0 +1,86 @@
+//! Tables inside an app's schema: the per-app bookkeeping tables, one table per class, one join
+//! table per relation field. Identifiers come from validated names and the `app_<id>` schema.
+
+use deadpool_postgres::GenericClient;
+
+use super::names::ClassName;
+use crate::error::DbError;
+
+/// Creates the app's bookkeeping tables if they are missing (new apps, and apps made before a
+/// table was added). Idempotent.
+pub async fn ensure_app_tables(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_schema (
+                class_name text PRIMARY KEY,
+                fields     jsonb NOT NULL DEFAULT '{{}}',
+                clp        jsonb NOT NULL DEFAULT '{{}}',
+                indexes    jsonb NOT NULL DEFAULT '{{}}'
+            );
+            CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_config (
+                id              integer PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+                params          jsonb NOT NULL DEFAULT '{{}}',
+                master_key_only jsonb NOT NULL DEFAULT '{{}}'
+            );
+            CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_idempotency (
+                request_id text PRIMARY KEY,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                status     smallint NOT NULL,
+                body       text NOT NULL
+            );"
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Creates a class table (idempotent: a concurrent creator may have won).
+pub async fn create_class_table(client: &impl GenericClient, schema: &str, class: &ClassName) -> Result<(), DbError> {
+    let table = class.table(schema);
+    let name = class.as_str();
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {table} (
+                object_id  text PRIMARY KEY,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                _acl       jsonb,
+                _rperm     text[],
+                _wperm     text[],
+                data       jsonb NOT NULL DEFAULT '{{}}'
+            );
+            CREATE INDEX IF NOT EXISTS \"{name}_data\" ON {table} USING gin (data jsonb_path_ops);
+            CREATE INDEX IF NOT EXISTS \"{name}_created\" ON {table} (created_at);
+            CREATE INDEX IF NOT EXISTS \"{name}_updated\" ON {table} (updated_at);"
+        ))
+        .await?;
+    Ok(())
+}
+
+/// The join table of a relation field: `_j_<hash of class and field>` (class and field names
+/// together can exceed PostgreSQL's 63-byte identifiers).
+pub fn join_table(schema: &str, class: &ClassName, field: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in class.as_str().bytes().chain([b':']).chain(field.bytes()) {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("\"{schema}\".\"_j_{hash:016x}\"")
+}
+
+pub async fn create_join_table(client: &impl GenericClient, table: &str) -> Result<(), DbError> {
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {table} (
+                owning_id  text NOT NULL,
+                related_id text NOT NULL,
+                PRIMARY KEY (owning_id, related_id)
+            )"
+        ))
+        .await?;
+    Ok(())
+}
+
+/// The JSON text of an object as Parse returns it, assembled by PostgreSQL from a class table
+/// row (aliased `t`).
+pub const OBJECT_JSON: &str = "(t.data || jsonb_build_object('objectId', t.object_id, \
+     'createdAt', hearth_fn.iso(t.created_at), 'updatedAt', hearth_fn.iso(t.updated_at)) || \
+     CASE WHEN t._acl IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('ACL', t._acl) END)::text";

@@ -1,0 +1,127 @@
+//! Writes as one vocabulary for single requests, batches and retried requests: a
+//! [`WriteRequest`] is executed on any client (pool connection or transaction), and
+//! [`idempotent`] makes a retried write (same `X-Parse-Request-Id`) answer its first answer.
+
+use deadpool_postgres::{GenericClient, Pool};
+use serde_json::{Map, Value, json};
+
+use super::DataError;
+use super::names::ClassName;
+use super::objects::{self, Write};
+use super::schema::SchemaCache;
+use crate::auth::Caller;
+
+/// A write on one object.
+#[derive(Debug, Clone)]
+pub enum WriteRequest {
+    Create { class: ClassName, body: Map<String, Value> },
+    Update { class: ClassName, id: String, body: Map<String, Value> },
+    Delete { class: ClassName, id: String },
+}
+
+/// A successful answer: HTTP status and body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl WriteRequest {
+    /// Parses `/classes/X` or `/classes/X/id` with a method, as batch requests carry them (any
+    /// mount prefix such as `/parse` is ignored).
+    pub fn from_path(method: &str, path: &str, body: Option<Map<String, Value>>) -> Result<WriteRequest, DataError> {
+        let rest = path.find("/classes/").map(|i| &path[i + "/classes/".len()..]).ok_or_else(|| DataError::InvalidJson(format!("cannot route batch path {path}")))?;
+        let mut parts = rest.trim_end_matches('/').split('/');
+        let class = ClassName::parse(parts.next().unwrap_or_default())?;
+        let id = parts.next().map(str::to_string);
+        if parts.next().is_some() {
+            return Err(DataError::InvalidJson(format!("cannot route batch path {path}")));
+        }
+        let body = body.unwrap_or_default();
+        match (method, id) {
+            ("POST", None) => Ok(WriteRequest::Create { class, body }),
+            ("PUT", Some(id)) => Ok(WriteRequest::Update { class, id, body }),
+            ("DELETE", Some(id)) => Ok(WriteRequest::Delete { class, id }),
+            _ => Err(DataError::InvalidJson(format!("cannot route batch path {method} {path}"))),
+        }
+    }
+
+    /// Prepares the schema (outside any transaction), then writes with `client`.
+    pub async fn execute(self, client: &impl GenericClient, caller: &Caller, schemas: &SchemaCache) -> Result<Answer, DataError> {
+        match self {
+            WriteRequest::Create { class, body } => {
+                let write = Write::parse(body)?;
+                let schema = objects::prepare_write(schemas, caller, &class, &write).await?;
+                Ok(Answer { status: 201, body: objects::create(client, caller, &schema, write).await? })
+            }
+            WriteRequest::Update { class, id, body } => {
+                let write = Write::parse(body)?;
+                if schemas.class(&caller.app, &class).await?.is_none() {
+                    return Err(DataError::ObjectNotFound);
+                }
+                let schema = objects::prepare_write(schemas, caller, &class, &write).await?;
+                Ok(Answer { status: 200, body: objects::update(client, caller, &schema, &id, write).await? })
+            }
+            WriteRequest::Delete { class, id } => {
+                let schema = schemas.class(&caller.app, &class).await?.ok_or(DataError::ObjectNotFound)?;
+                objects::delete(client, caller, &schema, &id).await?;
+                Ok(Answer { status: 200, body: json!({}) })
+            }
+        }
+    }
+}
+
+/// Runs a write once per request id: the first run stores its answer in the same transaction as
+/// the write; a retry (even one racing the first) waits for it and gets the stored answer.
+pub async fn idempotent(pool: &Pool, caller: &Caller, schemas: &SchemaCache, request_id: &str, request: WriteRequest) -> Result<Answer, DataError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let table = format!("\"{}\"._hearth_idempotency", caller.app.schema_name);
+    super::storage::ensure_app_tables(&tx, &caller.app.schema_name).await?;
+    // Expired entries make room (the retry window is five minutes, as Parse Server's default).
+    tx.execute(&format!("DELETE FROM {table} WHERE request_id = $1 AND created_at < now() - interval '5 minutes'"), &[&request_id]).await?;
+    let claimed = tx
+        .execute(&format!("INSERT INTO {table} (request_id, status, body) VALUES ($1, 0, '') ON CONFLICT DO NOTHING"), &[&request_id])
+        .await?;
+    if claimed == 0 {
+        let row = tx.query_one(&format!("SELECT status, body FROM {table} WHERE request_id = $1"), &[&request_id]).await?;
+        let status: i16 = row.get(0);
+        let body: String = row.get(1);
+        return Ok(Answer { status: status as u16, body: serde_json::from_str(&body).unwrap_or(Value::Null) });
+    }
+    let answer = request.execute(&tx, caller, schemas).await?;
+    tx.execute(
+        &format!("UPDATE {table} SET status = $2, body = $3 WHERE request_id = $1"),
+        &[&request_id, &(answer.status as i16), &answer.body.to_string()],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(answer)
+}
+
+/// Runs a batch: each request answered with `{"success": ...}` or `{"error": {code, error}}`;
+/// with `transaction`, all in one transaction that the first failure rolls back.
+pub async fn batch(
+    pool: &Pool,
+    caller: &Caller,
+    schemas: &SchemaCache,
+    requests: Vec<WriteRequest>,
+    transaction: bool,
+) -> Result<Vec<Result<Answer, DataError>>, DataError> {
+    let mut client = pool.get().await?;
+    if transaction {
+        let tx = client.transaction().await?;
+        let mut answers = Vec::new();
+        for request in requests {
+            // The first failure fails the whole batch, and nothing of it is kept.
+            answers.push(Ok(request.execute(&tx, caller, schemas).await?));
+        }
+        tx.commit().await?;
+        return Ok(answers);
+    }
+    let mut answers = Vec::new();
+    for request in requests {
+        answers.push(request.execute(&client, caller, schemas).await);
+    }
+    Ok(answers)
+}

@@ -1,0 +1,213 @@
+'use strict';
+// What every test file uses: the target's address (from run.js, through the environment), an app
+// of the file's own (Hearth: created through the management API; Parse Server: the run's one
+// app), the Parse SDK set up for it, a small REST client for status and error-code checks, and
+// unique class names so that no test can see another test's data.
+
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const Parse = require('parse/node');
+
+const TARGET = process.env.E2E_TARGET;
+const BASE = process.env.E2E_BASE_URL;
+if (!TARGET || !BASE) {
+  throw new Error('The e2e test files need a running target: start them with `node run.js` (see tests/README.md)');
+}
+const isHearth = TARGET === 'hearth';
+const isParseServer = TARGET === 'parse-server';
+const PARSE_URL = `${BASE}/parse`;
+
+/** Random lower/upper-case letters and digits. */
+function rand(n = 10) {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = crypto.randomBytes(n);
+  let s = '';
+  for (let i = 0; i < n; i++) s += chars[bytes[i] % chars.length];
+  return s;
+}
+
+/** A class name no other test uses: `prefix_XXXXXXXX`. */
+function cls(prefix = 'E2E') {
+  return `${prefix}_${rand(8)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Management API (Hearth)
+
+let adminToken;
+async function adminLogin() {
+  if (adminToken) return adminToken;
+  const res = await fetch(`${BASE}/admin/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: process.env.E2E_ADMIN_EMAIL, password: process.env.E2E_ADMIN_PASSWORD }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `admin login answers 200 (got ${res.status}: ${text})`);
+  adminToken = JSON.parse(text).token;
+  assert.ok(adminToken, `admin login returns a token: ${text}`);
+  return adminToken;
+}
+
+/** Creates a new app on Hearth; returns {applicationId, keys: {masterKey, ...}}. */
+async function createHearthApp(name = 'e2e') {
+  const token = await adminLogin();
+  const res = await fetch(`${BASE}/admin/v1/apps`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ name }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 201, `creating an app answers 201 (got ${res.status}: ${text})`);
+  const app = JSON.parse(text);
+  assert.ok(app.applicationId && app.keys && app.keys.masterKey && app.keys.javascriptKey, `the new app has an id and keys: ${text}`);
+  return { applicationId: app.applicationId, keys: app.keys };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file's app and the SDK
+
+let appPromise;
+/** The app of this test file (created on first use). */
+function getApp() {
+  if (!appPromise) {
+    appPromise = isHearth ? createHearthApp(`e2e ${process.argv[1] ? require('node:path').basename(process.argv[1]) : ''}`.trim()) : Promise.resolve(JSON.parse(process.env.E2E_APP));
+  }
+  return appPromise;
+}
+
+/** Sets the Parse SDK up for this file's app, with the master key used by default (as a Node
+ * back end would; both Parse Server 9 and Hearth refuse class creation to clients by default).
+ * Tests that need the client's view use `{ useMasterKey: false }` or `rest(..., { key: 'js' })`. */
+async function setup() {
+  const app = await getApp();
+  Parse.initialize(app.applicationId, app.keys.javascriptKey, app.keys.masterKey);
+  Parse.serverURL = PARSE_URL;
+  Parse.CoreManager.set('USE_MASTER_KEY', true);
+  // The SDK retries 5xx answers with back-off; a 500 is a bug here, so fail at once.
+  Parse.CoreManager.set('REQUEST_ATTEMPT_LIMIT', 1);
+  return app;
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST
+
+const KEY_HEADERS = {
+  master: ['X-Parse-Master-Key', 'masterKey'],
+  readOnlyMaster: ['X-Parse-Master-Key', 'readOnlyMasterKey'],
+  rest: ['X-Parse-REST-API-Key', 'restApiKey'],
+  js: ['X-Parse-JavaScript-Key', 'javascriptKey'],
+  client: ['X-Parse-Client-Key', 'clientKey'],
+};
+
+/** Encodes a query string the way the REST guide does: objects and arrays as JSON. */
+function qs(params) {
+  if (!params) return '';
+  const parts = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined) continue;
+    const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(s)}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+/**
+ * Calls the Parse REST API. `path` is below /parse (e.g. `/classes/Foo`).
+ * opts: body (JSON-encoded unless `raw` is given), raw (a string body sent as is), query (object
+ * for qs), key ('master' default, 'readOnlyMaster', 'rest', 'js', 'client', 'none'), app (another
+ * {applicationId, keys}), headers (extra).
+ * Returns { status, body, text, headers }; body is the parsed JSON (or undefined).
+ */
+async function rest(method, path, opts = {}) {
+  const app = opts.app || (await getApp());
+  const headers = { 'X-Parse-Application-Id': app.applicationId, ...(opts.headers || {}) };
+  const key = opts.key || 'master';
+  if (key !== 'none') {
+    const [header, field] = KEY_HEADERS[key];
+    headers[header] = app.keys[field];
+  }
+  let body;
+  if (opts.raw !== undefined) {
+    body = opts.raw;
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+  } else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['Content-Type'] = 'application/json';
+  }
+  const res = await fetch(`${PARSE_URL}${path}${qs(opts.query)}`, { method, headers, body });
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, body: json, text, headers: res.headers };
+}
+
+/** Asserts a Parse error answer: HTTP status, {"code": code, "error": "<string>"}. */
+function assertRestError(res, status, code, what) {
+  const label = what ? `${what}: ` : '';
+  assert.ok(res.status < 500, `${label}never a 5xx (got ${res.status}: ${res.text})`);
+  assert.equal(res.status, status, `${label}HTTP status ${status} (got ${res.status}: ${res.text})`);
+  assert.ok(res.body && typeof res.body === 'object', `${label}a JSON error body (got ${res.text})`);
+  assert.equal(res.body.code, code, `${label}Parse error code ${code} (got ${res.text})`);
+  assert.equal(typeof res.body.error, 'string', `${label}"error" is a message string (got ${res.text})`);
+}
+
+/** Asserts a 2xx answer and returns its body. */
+function ok(res, what) {
+  assert.ok(res.status >= 200 && res.status < 300, `${what ? `${what}: ` : ''}expected 2xx, got ${res.status}: ${res.text}`);
+  return res.body;
+}
+
+/** Awaits `promise` and asserts it fails with a Parse.Error of `code`; returns the error. */
+async function expectParseError(promise, code, what) {
+  let result;
+  try {
+    result = await promise;
+  } catch (e) {
+    assert.ok(e instanceof Parse.Error || typeof e.code === 'number', `${what || 'call'} fails with a Parse.Error (got ${e && e.stack})`);
+    assert.equal(e.code, code, `${what || 'call'} fails with Parse error code ${code} (got ${e.code}: ${e.message})`);
+    return e;
+  }
+  assert.fail(`${what || 'call'} should fail with Parse error ${code}, but succeeded with ${JSON.stringify(result)}`);
+}
+
+/** Saves `n` objects of `className` built by `make(i)` (attributes), with saveAll; returns them. */
+async function seed(className, rows) {
+  const objs = rows.map((attrs) => {
+    const o = new Parse.Object(className);
+    o.set(attrs);
+    return o;
+  });
+  await Parse.Object.saveAll(objs);
+  return objs;
+}
+
+/** Sorted values of `key` in `objs` (Parse.Objects). */
+function values(objs, key) {
+  return objs.map((o) => o.get(key)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+module.exports = {
+  Parse,
+  TARGET,
+  BASE,
+  PARSE_URL,
+  isHearth,
+  isParseServer,
+  rand,
+  cls,
+  getApp,
+  createHearthApp,
+  setup,
+  rest,
+  qs,
+  ok,
+  assertRestError,
+  expectParseError,
+  seed,
+  values,
+};
