@@ -8,12 +8,12 @@ use serde_json::Value;
 use super::DataError;
 use super::names::{ClassName, FieldName};
 use super::query::compile::Compiler;
-use super::schema::SchemaCache;
+use super::schema::AppSchema;
 use crate::auth::Caller;
 
 const MAX_STAGES: usize = 32;
 
-pub async fn run(client: &impl GenericClient, caller: &Caller, schemas: &SchemaCache, class: &ClassName, pipeline: &Value) -> Result<Vec<Value>, DataError> {
+pub async fn run(client: &impl GenericClient, caller: &Caller, app_schema: &AppSchema, class: &ClassName, pipeline: &Value) -> Result<Vec<Value>, DataError> {
     let stages = match pipeline {
         Value::Array(stages) => stages.clone(),
         Value::Object(_) => vec![pipeline.clone()],
@@ -22,11 +22,10 @@ pub async fn run(client: &impl GenericClient, caller: &Caller, schemas: &SchemaC
     if stages.len() > MAX_STAGES {
         return Err(DataError::InvalidQuery("too many pipeline stages".into()));
     }
-    let app_schema = schemas.app(&caller.app).await?;
     if app_schema.class(class).is_none() {
         return Ok(Vec::new());
     }
-    let mut compiler = Compiler::new(&app_schema, &caller.app.schema_name);
+    let mut compiler = Compiler::new(app_schema, &caller.app.schema_name);
     let mut sql = format!(
         "SELECT t.object_id, t.created_at, t.updated_at, t.data FROM {} t",
         class.table(&caller.app.schema_name)

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use super::names::{self, ClassName, FieldName};
 use super::query::FindOptions;
 use super::query::compile::{Compiler, Param};
-use super::schema::{ClassSchema, SchemaCache};
+use super::schema::{AppSchema, ClassSchema, SchemaCache};
 use super::storage::{self, OBJECT_JSON};
 use super::value::{self, FieldType};
 use super::DataError;
@@ -373,14 +373,13 @@ pub struct Found {
 pub async fn find(
     client: &impl GenericClient,
     caller: &Caller,
-    schemas: &SchemaCache,
+    app_schema: &AppSchema,
     class: &ClassName,
     options: &FindOptions,
 ) -> Result<Found, DataError> {
-    let app_schema = schemas.app(&caller.app).await?;
     let limit = options.limit()?;
     let skip = options.skip()?;
-    let mut compiler = Compiler::new(&app_schema, &caller.app.schema_name);
+    let mut compiler = Compiler::new(app_schema, &caller.app.schema_name);
     let condition = compiler.condition(class, "t", options.where_.as_ref().unwrap_or(&Value::Null), 0)?;
     let condition_params = compiler.params.len();
     let order = compiler.order(class, "t", options.order.as_deref())?;
@@ -414,13 +413,12 @@ pub async fn find(
 pub async fn distinct(
     client: &impl GenericClient,
     caller: &Caller,
-    schemas: &SchemaCache,
+    app_schema: &AppSchema,
     class: &ClassName,
     field: &str,
     where_: Option<&Value>,
 ) -> Result<Vec<Value>, DataError> {
-    let app_schema = schemas.app(&caller.app).await?;
-    let mut compiler = Compiler::new(&app_schema, &caller.app.schema_name);
+    let mut compiler = Compiler::new(app_schema, &caller.app.schema_name);
     let condition = compiler.condition(class, "t", where_.unwrap_or(&Value::Null), 0)?;
     if app_schema.class(class).is_none() {
         return Ok(Vec::new());
@@ -445,7 +443,7 @@ pub async fn distinct(
 pub async fn reshape(
     client: &impl GenericClient,
     caller: &Caller,
-    schemas: &SchemaCache,
+    app_schema: &AppSchema,
     results: Vec<String>,
     options: &FindOptions,
 ) -> Result<Vec<String>, DataError> {
@@ -455,7 +453,7 @@ pub async fn reshape(
     let mut objects: Vec<Value> = results.iter().map(|r| serde_json::from_str(r).expect("PostgreSQL made valid JSON")).collect();
     if let Some(include) = &options.include {
         let paths: Vec<Vec<String>> = include.split(',').map(str::trim).filter(|p| !p.is_empty()).map(|p| p.split('.').map(str::to_string).collect()).collect();
-        include_paths(client, caller, schemas, &mut objects, &paths, 0).await?;
+        include_paths(client, caller, app_schema, &mut objects, &paths, 0).await?;
     }
     for object in &mut objects {
         select_keys(object, options.keys.as_deref(), options.exclude_keys.as_deref());
@@ -512,7 +510,7 @@ fn remove_path(map: &mut Map<String, Value>, path: &[&str]) {
 fn include_paths<'a>(
     client: &'a impl GenericClient,
     caller: &'a Caller,
-    schemas: &'a SchemaCache,
+    app_schema: &'a AppSchema,
     objects: &'a mut [Value],
     paths: &'a [Vec<String>],
     depth: usize,
@@ -559,13 +557,13 @@ where
             let mut fetched: BTreeMap<(String, String), Value> = BTreeMap::new();
             for (class, ids) in wanted {
                 let Ok(class_name) = ClassName::parse(&class) else { continue };
-                if schemas.class(&caller.app, &class_name).await?.is_none() {
+                if app_schema.class(&class_name).is_none() {
                     continue;
                 }
                 let sql = format!("SELECT {OBJECT_JSON} FROM {} t WHERE t.object_id = ANY($1::text[])", class_name.table(&caller.app.schema_name));
                 let rows = client.query(&sql, &[&ids]).await?;
                 let mut found: Vec<Value> = rows.iter().map(|r| serde_json::from_str::<Value>(r.get::<_, &str>(0)).expect("valid JSON")).collect();
-                include_paths(client, caller, schemas, &mut found, &rest, depth + 1).await?;
+                include_paths(client, caller, app_schema, &mut found, &rest, depth + 1).await?;
                 for mut object in found {
                     if let Value::Object(map) = &mut object {
                         map.insert("__type".into(), json!("Object"));

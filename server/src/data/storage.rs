@@ -7,8 +7,16 @@ use super::names::ClassName;
 use crate::error::DbError;
 
 /// Creates the app's bookkeeping tables if they are missing (new apps, and apps made before a
-/// table was added). Idempotent.
+/// table was added). Idempotent, also when two connections race (PostgreSQL's
+/// `CREATE TABLE IF NOT EXISTS` can then fail on its catalog; the loser retries and finds them).
 pub async fn ensure_app_tables(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {
+    match create_app_tables(client, schema).await {
+        Err(e) if e.sqlstate() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => create_app_tables(client, schema).await,
+        other => other,
+    }
+}
+
+async fn create_app_tables(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {
     client
         .batch_execute(&format!(
             "CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_schema (

@@ -1,6 +1,9 @@
 //! Writes as one vocabulary for single requests, batches and retried requests: a
-//! [`WriteRequest`] is executed on any client (pool connection or transaction), and
+//! [`WriteRequest`] is prepared (schema) and then applied on any client (pool connection or
+//! transaction), and
 //! [`idempotent`] makes a retried write (same `X-Parse-Request-Id`) answer its first answer.
+
+use std::sync::Arc;
 
 use deadpool_postgres::{GenericClient, Pool};
 use serde_json::{Map, Value, json};
@@ -8,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::DataError;
 use super::names::ClassName;
 use super::objects::{self, Write};
-use super::schema::SchemaCache;
+use super::schema::{ClassSchema, SchemaCache};
 use crate::auth::Caller;
 
 /// A write on one object.
@@ -46,13 +49,14 @@ impl WriteRequest {
         }
     }
 
-    /// Prepares the schema (outside any transaction), then writes with `client`.
-    pub async fn execute(self, client: &impl GenericClient, caller: &Caller, schemas: &SchemaCache) -> Result<Answer, DataError> {
+    /// Makes sure the schema has what the write needs. Runs before the write takes a
+    /// connection: a request never holds one connection while waiting for another.
+    pub async fn prepare(self, caller: &Caller, schemas: &SchemaCache) -> Result<Prepared, DataError> {
         match self {
             WriteRequest::Create { class, body } => {
                 let write = Write::parse(body)?;
                 let schema = objects::prepare_write(schemas, caller, &class, &write).await?;
-                Ok(Answer { status: 201, body: objects::create(client, caller, &schema, write).await? })
+                Ok(Prepared::Create { schema, write })
             }
             WriteRequest::Update { class, id, body } => {
                 let write = Write::parse(body)?;
@@ -60,10 +64,30 @@ impl WriteRequest {
                     return Err(DataError::ObjectNotFound);
                 }
                 let schema = objects::prepare_write(schemas, caller, &class, &write).await?;
-                Ok(Answer { status: 200, body: objects::update(client, caller, &schema, &id, write).await? })
+                Ok(Prepared::Update { schema, id, write })
             }
             WriteRequest::Delete { class, id } => {
                 let schema = schemas.class(&caller.app, &class).await?.ok_or(DataError::ObjectNotFound)?;
+                Ok(Prepared::Delete { schema, id })
+            }
+        }
+    }
+}
+
+/// A write whose schema is ready.
+pub enum Prepared {
+    Create { schema: Arc<ClassSchema>, write: Write },
+    Update { schema: Arc<ClassSchema>, id: String, write: Write },
+    Delete { schema: Arc<ClassSchema>, id: String },
+}
+
+impl Prepared {
+    /// Writes with `client` (a pool connection or a transaction).
+    pub async fn apply(self, client: &impl GenericClient, caller: &Caller) -> Result<Answer, DataError> {
+        match self {
+            Prepared::Create { schema, write } => Ok(Answer { status: 201, body: objects::create(client, caller, &schema, write).await? }),
+            Prepared::Update { schema, id, write } => Ok(Answer { status: 200, body: objects::update(client, caller, &schema, &id, write).await? }),
+            Prepared::Delete { schema, id } => {
                 objects::delete(client, caller, &schema, &id).await?;
                 Ok(Answer { status: 200, body: json!({}) })
             }
@@ -71,13 +95,22 @@ impl WriteRequest {
     }
 }
 
+/// Runs one write (prepared, then applied on its own connection).
+pub async fn run(pool: &Pool, caller: &Caller, schemas: &SchemaCache, request: WriteRequest) -> Result<Answer, DataError> {
+    let prepared = request.prepare(caller, schemas).await?;
+    let client = pool.get().await?;
+    prepared.apply(&client, caller).await
+}
+
 /// Runs a write once per request id: the first run stores its answer in the same transaction as
 /// the write; a retry (even one racing the first) waits for it and gets the stored answer.
 pub async fn idempotent(pool: &Pool, caller: &Caller, schemas: &SchemaCache, request_id: &str, request: WriteRequest) -> Result<Answer, DataError> {
+    // Loading the app's schemas also makes sure its bookkeeping tables exist.
+    schemas.app(&caller.app).await?;
+    let prepared = request.prepare(caller, schemas).await?;
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     let table = format!("\"{}\"._hearth_idempotency", caller.app.schema_name);
-    super::storage::ensure_app_tables(&tx, &caller.app.schema_name).await?;
     // Expired entries make room (the retry window is five minutes, as Parse Server's default).
     tx.execute(&format!("DELETE FROM {table} WHERE request_id = $1 AND created_at < now() - interval '5 minutes'"), &[&request_id]).await?;
     let claimed = tx
@@ -89,7 +122,7 @@ pub async fn idempotent(pool: &Pool, caller: &Caller, schemas: &SchemaCache, req
         let body: String = row.get(1);
         return Ok(Answer { status: status as u16, body: serde_json::from_str(&body).unwrap_or(Value::Null) });
     }
-    let answer = request.execute(&tx, caller, schemas).await?;
+    let answer = prepared.apply(&tx, caller).await?;
     tx.execute(
         &format!("UPDATE {table} SET status = $2, body = $3 WHERE request_id = $1"),
         &[&request_id, &(answer.status as i16), &answer.body.to_string()],
@@ -108,20 +141,25 @@ pub async fn batch(
     requests: Vec<WriteRequest>,
     transaction: bool,
 ) -> Result<Vec<Result<Answer, DataError>>, DataError> {
-    let mut client = pool.get().await?;
     if transaction {
+        // Schemas first (they commit on their own), then every write in one transaction that
+        // the first failure rolls back.
+        let mut prepared = Vec::with_capacity(requests.len());
+        for request in requests {
+            prepared.push(request.prepare(caller, schemas).await?);
+        }
+        let mut client = pool.get().await?;
         let tx = client.transaction().await?;
         let mut answers = Vec::new();
-        for request in requests {
-            // The first failure fails the whole batch, and nothing of it is kept.
-            answers.push(Ok(request.execute(&tx, caller, schemas).await?));
+        for p in prepared {
+            answers.push(Ok(p.apply(&tx, caller).await?));
         }
         tx.commit().await?;
         return Ok(answers);
     }
     let mut answers = Vec::new();
     for request in requests {
-        answers.push(request.execute(&client, caller, schemas).await);
+        answers.push(run(pool, caller, schemas, request).await);
     }
     Ok(answers)
 }

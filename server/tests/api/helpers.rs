@@ -92,6 +92,10 @@ impl TestServer {
     }
 
     pub async fn start_with(config: Config) -> TestServer {
+        // HEARTH_TEST_LOG=debug (or any tracing filter) shows the servers' logs.
+        if let Ok(filter) = std::env::var("HEARTH_TEST_LOG") {
+            hearth::telemetry::init_logs(hearth::config::LogFormat::Text, &filter);
+        }
         let hearth = Hearth::build(config).await.expect("Hearth starts");
         let base = format!("http://127.0.0.1:{}", hearth.port);
         let stop = hearth.handle();

@@ -2,6 +2,7 @@
 //! Each test gets its own server(s), admin and app; nothing depends on another test's data.
 
 mod admin_api;
+mod data;
 mod errors;
 mod helpers;
 mod ops;

@@ -695,9 +695,9 @@ mod tests {
             match rng.random_range(0..if depth > 3 { 6 } else { 10 }) {
                 0 => Value::Null,
                 1 => json!(rng.random_range(-1000.0..1000.0)),
-                2 => json!(["x", "(?", "\\Q", "[", "\u{0}", "é"][rng.random_range(0..6)]),
+                2 => json!((["x", "(?", "\\Q", "[", "\u{0}", "é"][rng.random_range(0..6)])),
                 3 => json!(rng.random_bool(0.5)),
-                4 => json!({"__type": ["Date", "Pointer", "GeoPoint", "Polygon", "Bytes", "X"][rng.random_range(0..6)], "iso": "2024-01-01T00:00:00Z", "latitude": rng.random_range(-100.0..100.0), "longitude": 3, "className": "A", "objectId": "x"}),
+                4 => json!({"__type": (["Date", "Pointer", "GeoPoint", "Polygon", "Bytes", "X"][rng.random_range(0..6)]), "iso": "2024-01-01T00:00:00Z", "latitude": rng.random_range(-100.0..100.0), "longitude": 3, "className": "A", "objectId": "x"}),
                 5 => json!([1, "a", null]),
                 6 => Value::Array((0..rng.random_range(0..3)).map(|_| value(rng, depth + 1, keys, ops)).collect()),
                 _ => {

@@ -22,10 +22,11 @@ pub async fn aggregate(http: HttpRequest, state: web::Data<State>, path: web::Pa
     for (k, v) in req.body.clone().unwrap_or_default() {
         args.insert(k, v);
     }
+    let app_schema = state.schemas.app(&req.caller.app).await?;
     let client = state.pool.get().await.map_err(ApiError::internal)?;
     if let Some(field) = args.get("distinct").and_then(Value::as_str) {
         let options = find_options(&http, &req)?;
-        let values = crate::data::objects::distinct(&client, &req.caller, &state.schemas, &class, field, options.where_.as_ref()).await?;
+        let values = crate::data::objects::distinct(&client, &req.caller, &app_schema, &class, field, options.where_.as_ref()).await?;
         return Ok(HttpResponse::Ok().json(json!({"results": values})));
     }
     let pipeline = match args.get("pipeline") {
@@ -33,6 +34,6 @@ pub async fn aggregate(http: HttpRequest, state: web::Data<State>, path: web::Pa
         Some(v) => v.clone(),
         None => return Err(ApiError::new(ParseCode::INVALID_QUERY, "aggregate needs a pipeline or distinct")),
     };
-    let results = crate::data::aggregate::run(&client, &req.caller, &state.schemas, &class, &pipeline).await?;
+    let results = crate::data::aggregate::run(&client, &req.caller, &app_schema, &class, &pipeline).await?;
     Ok(HttpResponse::Ok().json(json!({"results": results})))
 }

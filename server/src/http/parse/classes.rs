@@ -35,13 +35,13 @@ pub async fn object(http: HttpRequest, state: web::Data<State>, path: web::Path<
     let class = ClassName::parse(&class)?;
     match req.method.as_str() {
         "GET" => {
-            let Some(schema) = state.schemas.class(&req.caller.app, &class).await? else {
-                return Err(crate::data::DataError::ObjectNotFound.into());
-            };
+            // Schemas before a connection: a request never holds one while waiting for another.
+            let app_schema = state.schemas.app(&req.caller.app).await?;
+            let schema = app_schema.class(&class).ok_or(crate::data::DataError::ObjectNotFound)?;
+            let options = find_options(&http, &req)?;
             let client = state.pool.get().await.map_err(ApiError::internal)?;
             let text = objects::get(&client, &req.caller, &schema, &id).await?;
-            let options = find_options(&http, &req)?;
-            let text = objects::reshape(&client, &req.caller, &state.schemas, vec![text], &options).await?.remove(0);
+            let text = objects::reshape(&client, &req.caller, &app_schema, vec![text], &options).await?.remove(0);
             Ok(json_text(200, text))
         }
         "PUT" => {
@@ -60,18 +60,16 @@ pub async fn object(http: HttpRequest, state: web::Data<State>, path: web::Path<
 async fn run_write(state: &State, req: &ParseRequest, request: WriteRequest) -> Result<Answer, ApiError> {
     let answer = match &req.request_id {
         Some(id) => write::idempotent(&state.pool, &req.caller, &state.schemas, id, request).await?,
-        None => {
-            let client = state.pool.get().await.map_err(ApiError::internal)?;
-            request.execute(&client, &req.caller, &state.schemas).await?
-        }
+        None => write::run(&state.pool, &req.caller, &state.schemas, request).await?,
     };
     Ok(answer)
 }
 
 async fn find(state: &State, req: &ParseRequest, class: &ClassName, options: &FindOptions) -> Result<HttpResponse, ApiError> {
+    let app_schema = state.schemas.app(&req.caller.app).await?;
     let client = state.pool.get().await.map_err(ApiError::internal)?;
-    let found = objects::find(&client, &req.caller, &state.schemas, class, options).await?;
-    let results = objects::reshape(&client, &req.caller, &state.schemas, found.results, options).await?;
+    let found = objects::find(&client, &req.caller, &app_schema, class, options).await?;
+    let results = objects::reshape(&client, &req.caller, &app_schema, found.results, options).await?;
     let mut body = String::with_capacity(results.iter().map(String::len).sum::<usize>() + 32);
     body.push_str("{\"results\":[");
     body.push_str(&results.join(","));

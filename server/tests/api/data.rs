@@ -1,0 +1,167 @@
+//! The data API at the REST level: tenancy, exact concurrent operators, idempotent retries,
+//! error codes, and hostile input that must never reach SQL as text.
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestServer, json_of};
+
+/// An app's keys for calling the Parse API.
+struct Keys {
+    id: String,
+    master: String,
+    rest: String,
+}
+
+async fn app(server: &TestServer) -> Keys {
+    let owner = server.new_admin().await;
+    let app = server.new_app(&owner).await;
+    Keys {
+        id: app["applicationId"].as_str().unwrap().into(),
+        master: app["keys"]["masterKey"].as_str().unwrap().into(),
+        rest: app["keys"]["restApiKey"].as_str().unwrap().into(),
+    }
+}
+
+async fn call(server: &TestServer, keys: &Keys, master: bool, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut req = server.http.request(method, server.url(&format!("/parse{path}"))).header("X-Parse-Application-Id", &keys.id);
+    req = if master { req.header("X-Parse-Master-Key", &keys.master) } else { req.header("X-Parse-REST-API-Key", &keys.rest) };
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    json_of(req.send().await.unwrap()).await
+}
+
+fn query(where_: Value) -> String {
+    format!("/classes/Item?where={}", urlencode(&where_.to_string()))
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+#[tokio::test]
+async fn two_apps_with_the_same_class_never_see_each_other() {
+    let server = TestServer::start().await;
+    let (a, b) = (app(&server).await, app(&server).await);
+    let (status, created) = call(&server, &a, true, reqwest::Method::POST, "/classes/Item", Some(json!({"owner": "a"}))).await;
+    assert_eq!(status, 201, "{created}");
+    call(&server, &b, true, reqwest::Method::POST, "/classes/Item", Some(json!({"owner": "b"}))).await;
+    let (_, found) = call(&server, &b, true, reqwest::Method::GET, "/classes/Item", None).await;
+    let owners: Vec<&str> = found["results"].as_array().unwrap().iter().map(|o| o["owner"].as_str().unwrap()).collect();
+    assert_eq!(owners, ["b"]);
+    let id = created["objectId"].as_str().unwrap();
+    let (status, err) = call(&server, &b, true, reqwest::Method::GET, &format!("/classes/Item/{id}"), None).await;
+    assert_eq!((status, err), (404, json!({"code": 101, "error": "Object not found."})));
+    let (status, _) = call(&server, &b, true, reqwest::Method::PUT, &format!("/classes/Item/{id}"), Some(json!({"owner": "b"}))).await;
+    assert_eq!(status, 404);
+    let (status, _) = call(&server, &b, true, reqwest::Method::DELETE, &format!("/classes/Item/{id}"), None).await;
+    assert_eq!(status, 404);
+    let (_, still) = call(&server, &a, true, reqwest::Method::GET, &format!("/classes/Item/{id}"), None).await;
+    assert_eq!(still["owner"], "a");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrent_operators_give_exact_results() {
+    let server = TestServer::start().await;
+    let keys = app(&server).await;
+    // The master key creates the class; clients may not (allowClientClassCreation is off).
+    let (_, created) = call(&server, &keys, true, reqwest::Method::POST, "/classes/Item", Some(json!({"n": 0, "tags": []}))).await;
+    let path = format!("/classes/Item/{}", created["objectId"].as_str().unwrap());
+    let increments = (0..25).map(|_| call(&server, &keys, false, reqwest::Method::PUT, &path, Some(json!({"n": {"__op": "Increment", "amount": 2}}))));
+    let adds = (0..25).map(|i| call(&server, &keys, false, reqwest::Method::PUT, &path, Some(json!({"tags": {"__op": "AddUnique", "objects": [format!("t{}", i % 5), "all"]}}))));
+    let answers = join_all(increments.chain(adds)).await;
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+    let (_, object) = call(&server, &keys, false, reqwest::Method::GET, &path, None).await;
+    assert_eq!(object["n"], 50);
+    let mut tags: Vec<&str> = object["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    tags.sort();
+    assert_eq!(tags, ["all", "t0", "t1", "t2", "t3", "t4"]);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn retried_writes_with_a_request_id_apply_once() {
+    let server = TestServer::start().await;
+    let keys = app(&server).await;
+    let send = |rid: &'static str, body: Value| {
+        server.http.post(server.url("/parse/classes/Item")).header("X-Parse-Application-Id", &keys.id)
+            .header("X-Parse-Master-Key", &keys.master).header("X-Parse-Request-Id", rid).json(&body).send()
+    };
+    // Ten copies of one request at once, then one more later: one object, one answer.
+    let answers = join_all((0..10).map(|_| async { json_of(send("req-1", json!({"v": 1})).await.unwrap()).await })).await;
+    let (_, first) = &answers[0];
+    assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
+    let again = json_of(send("req-1", json!({"v": 1})).await.unwrap()).await;
+    assert_eq!(&again.1, first);
+    // Another request id is another write.
+    let other = json_of(send("req-2", json!({"v": 2})).await.unwrap()).await;
+    assert_ne!(other.1["objectId"], first["objectId"]);
+    let (_, found) = call(&server, &keys, true, reqwest::Method::GET, "/classes/Item?count=1&limit=0", None).await;
+    assert_eq!(found["count"], 2);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn error_codes_follow_parse() {
+    let server = TestServer::start().await;
+    let keys = app(&server).await;
+    use reqwest::Method as M;
+    call(&server, &keys, true, M::POST, "/classes/Item", Some(json!({"n": 1}))).await;
+    let cases: Vec<(bool, M, String, Option<Value>, u16, i64)> = vec![
+        (true, M::GET, "/classes/Item/doesnotexist".into(), None, 404, 101),
+        (true, M::GET, query(json!({"n": {"$bogus": 1}})), None, 400, 102),
+        (true, M::GET, "/classes/1Bad".into(), None, 400, 103),
+        (true, M::POST, "/classes/Item".into(), Some(json!({"bad-field": 1})), 400, 105),
+        (true, M::POST, "/classes/Item".into(), Some(json!({"n": "one"})), 400, 111),
+        (true, M::POST, "/classes/Item".into(), Some(json!({"p": {"__type": "Pointer", "className": "Item"}})), 400, 111),
+        (false, M::POST, "/schemas/Other".into(), Some(json!({})), 403, 119),
+        (false, M::POST, "/classes/NewClass".into(), Some(json!({"a": 1})), 403, 119),
+        (true, M::GET, "/classes/Item?where=%7Bnot".into(), None, 400, 107),
+    ];
+    for (master, method, path, body, status, code) in cases {
+        let (got_status, err) = call(&server, &keys, master, method.clone(), &path, body.clone()).await;
+        assert_eq!((got_status, err["code"].as_i64()), (status, Some(code)), "{method} {path} {body:?}: {err}");
+        assert!(err["error"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn hostile_input_never_reaches_sql_as_text() {
+    let server = TestServer::start().await;
+    let keys = app(&server).await;
+    use reqwest::Method as M;
+    call(&server, &keys, true, M::POST, "/classes/Item", Some(json!({"name": "x", "n": 1}))).await;
+    let evil = "x'); DROP TABLE \"Item\"; --";
+    let paths = vec![
+        format!("/classes/{}", urlencode(evil)),
+        query(json!({ evil: 1 })),
+        query(json!({"name": evil})),
+        query(json!({"name": {"$regex": "(((((", "$options": "i"}})),
+        query(json!({"name": {"$regex": evil}})),
+        query(json!({"name": {"$in": [evil, {"$gt": 1}]}})),
+        query(json!({"$or": [{"name": evil}, {"n": {"$gt": evil}}]})),
+        format!("/classes/Item?order={}", urlencode(evil)),
+        format!("/classes/Item?keys={}", urlencode(evil)),
+        format!("/classes/Item?include={}", urlencode(evil)),
+        format!("/classes/Item?limit={}", urlencode(evil)),
+        format!("/classes/Item/{}", urlencode(evil)),
+        query(json!({"name": {"$text": {"$search": {"$term": evil, "$language": evil}}}})),
+        query(json!({"name": "\u{0}"})),
+    ];
+    for path in &paths {
+        let (status, body) = call(&server, &keys, true, M::GET, path, None).await;
+        assert!(status < 500, "{path}: {status} {body}");
+        assert!(status == 200 || body["code"].is_i64(), "{path}: {body}");
+    }
+    for body in [json!({ evil: 1 }), json!({"name": evil}), json!({"o": {"a.b": 1}}), json!({"o": {"$set": 1}}), json!({"s": "\u{0}"})] {
+        let (status, answer) = call(&server, &keys, true, M::POST, "/classes/Item", Some(body.clone())).await;
+        assert!(status < 500, "{body}: {status} {answer}");
+    }
+    // The table and its objects are intact.
+    let (status, found) = call(&server, &keys, true, M::GET, &query(json!({"n": 1})), None).await;
+    assert_eq!((status, found["results"].as_array().unwrap().len()), (200, 1));
+    server.shutdown().await;
+}
