@@ -27,6 +27,10 @@ pub struct ErrorBody {
         admin::members::list, admin::members::set, admin::members::remove,
         admin::audit::app_log, admin::audit::instance_log,
         parse::health, parse::server_info,
+        parse::docs::find_objects, parse::docs::create_object, parse::docs::get_object, parse::docs::update_object,
+        parse::docs::delete_object, parse::docs::batch, parse::docs::schemas, parse::docs::get_schema,
+        parse::docs::create_schema, parse::docs::update_schema, parse::docs::delete_schema, parse::docs::purge,
+        parse::docs::get_config, parse::docs::update_config, parse::docs::aggregate,
         ops::health, ops::ready, ops::metrics,
     ),
     components(schemas(ErrorBody, crate::apps::keys::KeyKind)),
@@ -54,6 +58,10 @@ impl Modify for Security {
         components.add_security_scheme(
             "parse_application_id",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Parse-Application-Id"))),
+        );
+        components.add_security_scheme(
+            "parse_rest_api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Parse-REST-API-Key"))),
         );
         components.add_security_scheme(
             "parse_master_key",

@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod batch;
 pub mod classes;
 pub mod config;
+pub mod docs;
 pub mod schemas;
 
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -1,0 +1,98 @@
+//! OpenAPI descriptions of the Parse data API. The handlers take one route for several
+//! methods (the JS SDK tunnels GET, PUT and DELETE through POST with `_method`), so each method
+//! is described here on its own. These functions are never called.
+#![allow(dead_code)]
+
+use crate::http::openapi::ErrorBody;
+
+/// Query objects: `where` (JSON), `order`, `limit` (default 100), `skip`, `keys`, `excludeKeys`, `include`, `count=1`.
+#[utoipa::path(get, operation_id = "findObjects", path = "/parse/classes/{className}", tag = "parse",
+    params(("className" = String, Path), ("where" = Option<String>, Query), ("order" = Option<String>, Query), ("limit" = Option<i64>, Query),
+           ("skip" = Option<i64>, Query), ("keys" = Option<String>, Query), ("excludeKeys" = Option<String>, Query),
+           ("include" = Option<String>, Query), ("count" = Option<i64>, Query)),
+    security(("parse_application_id" = [], "parse_rest_api_key" = []), ("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "`{\"results\": [...], \"count\": N}`"), (status = 400, description = "Invalid query (102), JSON (107)", body = ErrorBody)))]
+fn find_objects() {}
+
+/// Create an object. Fields may use operators (`{"__op": "Increment", "amount": 1}`...).
+#[utoipa::path(post, operation_id = "createObject", path = "/parse/classes/{className}", tag = "parse",
+    params(("className" = String, Path), ("X-Parse-Request-Id" = Option<String>, Header, description = "Retries with the same id are applied once")),
+    request_body(content = Object, description = "The object's fields"),
+    security(("parse_application_id" = [], "parse_rest_api_key" = []), ("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 201, description = "`{\"objectId\", \"createdAt\"}`"), (status = 400, description = "Invalid field (105), type (111)", body = ErrorBody)))]
+fn create_object() {}
+
+/// Get one object; `keys` and `include` apply.
+#[utoipa::path(get, operation_id = "getObject", path = "/parse/classes/{className}/{objectId}", tag = "parse",
+    params(("className" = String, Path), ("objectId" = String, Path), ("keys" = Option<String>, Query), ("include" = Option<String>, Query)),
+    security(("parse_application_id" = [], "parse_rest_api_key" = []), ("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "The object"), (status = 404, description = "Object not found (101)", body = ErrorBody)))]
+fn get_object() {}
+
+/// Update an object; operators are applied atomically.
+#[utoipa::path(put, operation_id = "updateObject", path = "/parse/classes/{className}/{objectId}", tag = "parse",
+    params(("className" = String, Path), ("objectId" = String, Path), ("X-Parse-Request-Id" = Option<String>, Header)),
+    request_body(content = Object, description = "Fields to set, or operators"),
+    security(("parse_application_id" = [], "parse_rest_api_key" = []), ("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "`{\"updatedAt\", ...new values of operator fields}`"), (status = 404, description = "Object not found (101)", body = ErrorBody)))]
+fn update_object() {}
+
+/// Delete an object.
+#[utoipa::path(delete, operation_id = "deleteObject", path = "/parse/classes/{className}/{objectId}", tag = "parse",
+    params(("className" = String, Path), ("objectId" = String, Path)),
+    security(("parse_application_id" = [], "parse_rest_api_key" = []), ("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "`{}`"), (status = 404, description = "Object not found (101)", body = ErrorBody)))]
+fn delete_object() {}
+
+/// Several writes in one request: `{"requests": [{"method", "path", "body"}], "transaction": bool}`.
+#[utoipa::path(post, operation_id = "batch", path = "/parse/batch", tag = "parse", request_body(content = Object),
+    security(("parse_application_id" = [], "parse_rest_api_key" = []), ("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "One `{\"success\": ...}` or `{\"error\": {code, error}}` per request")))]
+fn batch() {}
+
+/// Every class schema (master key).
+#[utoipa::path(get, operation_id = "getSchemas", path = "/parse/schemas", tag = "parse",
+    security(("parse_application_id" = [], "parse_master_key" = [])), responses((status = 200, description = "`{\"results\": [...]}`"), (status = 403, description = "Master key required", body = ErrorBody)))]
+fn schemas() {}
+
+/// One class schema (master key).
+#[utoipa::path(get, operation_id = "getSchema", path = "/parse/schemas/{className}", tag = "parse", params(("className" = String, Path)),
+    security(("parse_application_id" = [], "parse_master_key" = [])), responses((status = 200, description = "The class schema"), (status = 400, description = "Class does not exist (103)", body = ErrorBody)))]
+fn get_schema() {}
+
+/// Create a class: `{"fields", "classLevelPermissions", "indexes"}` (master key).
+#[utoipa::path(post, operation_id = "createSchema", path = "/parse/schemas/{className}", tag = "parse", params(("className" = String, Path)), request_body(content = Object),
+    security(("parse_application_id" = [], "parse_master_key" = [])), responses((status = 200, description = "The class schema"), (status = 400, description = "Class exists (103)", body = ErrorBody)))]
+fn create_schema() {}
+
+/// Add or delete (`{"__op": "Delete"}`) fields, set permissions and indexes (master key).
+#[utoipa::path(put, operation_id = "updateSchema", path = "/parse/schemas/{className}", tag = "parse", params(("className" = String, Path)), request_body(content = Object),
+    security(("parse_application_id" = [], "parse_master_key" = [])), responses((status = 200, description = "The class schema"), (status = 400, description = "Field exists (255)", body = ErrorBody)))]
+fn update_schema() {}
+
+/// Delete an empty class (master key).
+#[utoipa::path(delete, operation_id = "deleteSchema", path = "/parse/schemas/{className}", tag = "parse", params(("className" = String, Path)),
+    security(("parse_application_id" = [], "parse_master_key" = [])), responses((status = 200, description = "`{}`"), (status = 400, description = "Class not empty (255)", body = ErrorBody)))]
+fn delete_schema() {}
+
+/// Delete every object of a class (master key).
+#[utoipa::path(delete, operation_id = "purgeClass", path = "/parse/purge/{className}", tag = "parse", params(("className" = String, Path)),
+    security(("parse_application_id" = [], "parse_master_key" = [])), responses((status = 200, description = "`{}`")))]
+fn purge() {}
+
+/// Parse Config: public parameters (all of them with the master key).
+#[utoipa::path(get, operation_id = "getConfig", path = "/parse/config", tag = "parse",
+    security(("parse_application_id" = [], "parse_rest_api_key" = []), ("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "`{\"params\": {...}}`")))]
+fn get_config() {}
+
+/// Set Config parameters: `{"params": {...}, "masterKeyOnly": {...}}` (master key).
+#[utoipa::path(put, operation_id = "updateConfig", path = "/parse/config", tag = "parse", request_body(content = Object),
+    security(("parse_application_id" = [], "parse_master_key" = [])), responses((status = 200, description = "`{\"result\": true}`")))]
+fn update_config() {}
+
+/// Aggregate (`pipeline`: `$match $group $sort $limit $skip $project $count $sample`) or `distinct` (master key).
+#[utoipa::path(get, operation_id = "aggregate", path = "/parse/aggregate/{className}", tag = "parse",
+    params(("className" = String, Path), ("pipeline" = Option<String>, Query), ("distinct" = Option<String>, Query), ("where" = Option<String>, Query)),
+    security(("parse_application_id" = [], "parse_master_key" = [])), responses((status = 200, description = "`{\"results\": [...]}`")))]
+fn aggregate() {}
