@@ -35,7 +35,12 @@ impl ParseCode {
     pub const INVALID_POINTER: ParseCode = ParseCode::new(106, 400);
     pub const INVALID_JSON: ParseCode = ParseCode::new(107, 400);
     pub const INCORRECT_TYPE: ParseCode = ParseCode::new(111, 400);
-    pub const OPERATION_FORBIDDEN: ParseCode = ParseCode::new(119, 403);
+    /// Parse Server answers a refused operation with 400...
+    pub const OPERATION_FORBIDDEN: ParseCode = ParseCode::new(119, 400);
+    /// ...but a master-key-only route called without it with 403.
+    pub const MASTER_KEY_REQUIRED: ParseCode = ParseCode::new(119, 403);
+    /// Management API: the admin's role does not allow this.
+    pub const ADMIN_FORBIDDEN: ParseCode = ParseCode::new(119, 403);
     /// Parse Server's `{"error":"unauthorized"}` for a missing or wrong application id or key.
     pub const UNAUTHORIZED: ParseCode = ParseCode::new(119, 403);
     pub const INVALID_NESTED_KEY: ParseCode = ParseCode::new(121, 400);

@@ -132,7 +132,7 @@ fn numeric(expr: &str) -> String {
 
 fn group(compiler: &mut Compiler, prev: &str, s: &str, arg: &Value) -> Result<String, DataError> {
     let spec = arg.as_object().ok_or_else(|| DataError::InvalidQuery("$group needs an object".into()))?;
-    let id = spec.get("_id").or_else(|| spec.get("objectId")).ok_or_else(|| DataError::InvalidQuery("$group needs _id".into()))?;
+    let id = spec.get("_id").ok_or_else(|| DataError::InvalidQuery("$group needs _id".into()))?;
     let key = match id {
         Value::Null => "NULL::jsonb".to_string(),
         Value::String(f) if f.starts_with('$') => field_expr(compiler, s, f)?,
@@ -152,7 +152,7 @@ fn group(compiler: &mut Compiler, prev: &str, s: &str, arg: &Value) -> Result<St
     };
     let mut accs = Vec::new();
     for (name, acc) in spec {
-        if name == "_id" || name == "objectId" {
+        if name == "_id" {
             continue;
         }
         let field = FieldName::parse(name)?;

@@ -60,6 +60,8 @@ pub enum DataError {
     Duplicate,
     #[error("{0}")]
     InvalidOperation(String),
+    #[error("{0} is required")]
+    Required(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -107,6 +109,7 @@ impl ParseErrorCode for DataError {
             DataError::InvalidAcl(_) => ParseCode::INVALID_ACL,
             DataError::Duplicate => ParseCode::DUPLICATE_VALUE,
             DataError::InvalidOperation(_) => ParseCode::INVALID_JSON,
+            DataError::Required(_) => ParseCode::VALIDATION_ERROR,
             DataError::Db(e) => e.parse_code(),
         }
     }

@@ -169,6 +169,8 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
     let schema = &caller.app.schema_name;
     let mut data = Map::new();
     let mut relations = Vec::new();
+    // Fields computed by operators are returned, as Parse Server returns them.
+    let mut computed = Map::new();
     for (field, op) in write.ops {
         let key = field.as_str().to_string();
         match op {
@@ -177,13 +179,16 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
             }
             Op::Delete => {}
             Op::Increment(n) => {
-                data.insert(key, json!(n));
+                data.insert(key.clone(), json!(n));
+                computed.insert(key, json!(n));
             }
             Op::Add(items) | Op::AddUnique(items) => {
-                data.insert(key, Value::Array(items));
+                data.insert(key.clone(), Value::Array(items.clone()));
+                computed.insert(key, Value::Array(items));
             }
             Op::Remove(_) => {
-                data.insert(key, json!([]));
+                data.insert(key.clone(), json!([]));
+                computed.insert(key, json!([]));
             }
             Op::AddRelation(target, ids) => {
                 data.insert(key.clone(), json!({"__type": "Relation", "className": target}));
@@ -194,10 +199,22 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
             }
         }
     }
+    for (field, options) in &class.options {
+        if let Some(default) = options.get("defaultValue")
+            && !data.contains_key(field)
+        {
+            data.insert(field.clone(), default.clone());
+            computed.insert(field.clone(), default.clone());
+        }
+        if options.get("required") == Some(&Value::Bool(true)) && data.get(field).is_none_or(Value::is_null) {
+            return Err(DataError::Required(field.clone()));
+        }
+    }
     let (acl, read, write_perm) = acl_columns(write.acl);
     let table = class.name.table(schema);
     let sql = format!(
-        "INSERT INTO {table} (object_id, _acl, _rperm, _wperm, data) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO {table} (object_id, created_at, updated_at, _acl, _rperm, _wperm, data) \
+         VALUES ($1, date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), $2, $3, $4, $5) \
          ON CONFLICT (object_id) DO NOTHING RETURNING hearth_fn.iso(created_at)"
     );
     let stmt = client.prepare_cached(&sql).await?;
@@ -210,7 +227,9 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
                 add_relations(client, schema, &class.name, field, &id, ids).await?;
             }
             let created: String = row.get(0);
-            return Ok(json!({"objectId": id, "createdAt": created}));
+            computed.insert("objectId".into(), json!(id));
+            computed.insert("createdAt".into(), json!(created));
+            return Ok(Value::Object(computed));
         }
     }
     Err(DataError::Duplicate)
@@ -251,6 +270,10 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
     let mut relations = Vec::new();
     for (field, op) in write.ops {
         let key = field.as_str().to_string();
+        let required = class.options.get(&key).is_some_and(|o| o.get("required") == Some(&Value::Bool(true)));
+        if required && matches!(&op, Op::Delete | Op::Set(Value::Null)) {
+            return Err(DataError::Required(key));
+        }
         let k = bind(Box::new(key.clone()));
         let old = format!("(t.data -> {k}::text)");
         let old_array = format!("(CASE WHEN jsonb_typeof({old}) = 'array' THEN {old} ELSE '[]'::jsonb END)");
@@ -302,7 +325,8 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
         };
         expr = format!("({expr} || jsonb_build_object({k}::text, {new_value}))");
     }
-    let mut set = format!("data = {expr}, updated_at = clock_timestamp()");
+    // Milliseconds, as dates travel: an updatedAt read back must compare equal.
+    let mut set = format!("data = {expr}, updated_at = date_trunc('milliseconds', clock_timestamp())");
     if let Some(acl) = write.acl {
         let (a, r, w) = (bind(Box::new(acl.json)), bind(Box::new(acl.read)), bind(Box::new(acl.write)));
         set.push_str(&format!(", _acl = {a}::jsonb, _rperm = {r}::text[], _wperm = {w}::text[]"));

@@ -25,11 +25,21 @@ pub struct ClassSchema {
     pub name: ClassName,
     /// User fields (the default ones, objectId/createdAt/updatedAt/ACL, are implicit).
     pub fields: BTreeMap<String, FieldType>,
+    /// Per-field options kept beside the type: `required`, `defaultValue`.
+    pub options: BTreeMap<String, Map<String, Value>>,
     pub clp: Value,
     pub indexes: Value,
 }
 
 impl ClassSchema {
+    /// Whether a client (not the master key) may add fields: `addField` open to the public.
+    pub fn clients_may_add_fields(&self) -> bool {
+        match self.clp.get("addField") {
+            None => true,
+            Some(rule) => rule.get("*") == Some(&Value::Bool(true)),
+        }
+    }
+
     pub fn field(&self, name: &str) -> Option<&FieldType> {
         self.fields.get(name)
     }
@@ -42,7 +52,7 @@ impl ClassSchema {
         fields.insert("updatedAt".into(), json!({"type": "Date"}));
         fields.insert("ACL".into(), json!({"type": "ACL"}));
         for (name, t) in &self.fields {
-            fields.insert(name.clone(), t.to_json());
+            fields.insert(name.clone(), self.field_json(name, t));
         }
         let mut clp = default_clp();
         if let (Some(clp), Some(given)) = (clp.as_object_mut(), self.clp.as_object()) {
@@ -57,6 +67,18 @@ impl ClassSchema {
             }
         }
         json!({"className": self.name.as_str(), "fields": fields, "classLevelPermissions": clp, "indexes": indexes})
+    }
+}
+
+impl ClassSchema {
+    fn field_json(&self, name: &str, t: &FieldType) -> Value {
+        let mut spec = t.to_json();
+        if let (Some(spec), Some(options)) = (spec.as_object_mut(), self.options.get(name)) {
+            for (k, v) in options {
+                spec.insert(k.clone(), v.clone());
+            }
+        }
+        spec
     }
 }
 
@@ -173,13 +195,16 @@ impl SchemaCache {
             if !missing {
                 return Ok(current.clone());
             }
+            if !may_create && !current.clients_may_add_fields() {
+                return Err(DataError::Forbidden(format!("Permission denied for action addField on class {class}.")));
+            }
         } else if !may_create {
             return Err(DataError::Forbidden(format!("This user is not allowed to access non-existent class: {class}")));
         }
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         let fields: BTreeMap<String, FieldType> = needed.iter().cloned().collect();
-        let updated = upsert_fields(&tx, app, class, &fields, true).await?;
+        let updated = upsert_fields(&tx, app, class, &fields, &BTreeMap::new(), true).await?;
         tx.commit().await?;
         self.forget(app);
         Ok(Arc::new(updated))
@@ -192,10 +217,25 @@ fn mismatch(class: &ClassName, field: &str, expected: &FieldType, got: &FieldTyp
 
 fn from_row(name: String, fields: Value, clp: Value, indexes: Value) -> Result<ClassSchema, DataError> {
     let mut parsed = BTreeMap::new();
-    for (field, t) in fields.as_object().into_iter().flatten() {
-        parsed.insert(field.clone(), FieldType::from_json(t)?);
+    let mut options = BTreeMap::new();
+    for (field, spec) in fields.as_object().into_iter().flatten() {
+        parsed.insert(field.clone(), FieldType::from_json(spec)?);
+        let extra = field_options(spec);
+        if !extra.is_empty() {
+            options.insert(field.clone(), extra);
+        }
     }
-    Ok(ClassSchema { name: ClassName::parse(&name)?, fields: parsed, clp, indexes })
+    Ok(ClassSchema { name: ClassName::parse(&name)?, fields: parsed, options, clp, indexes })
+}
+
+/// The `required` and `defaultValue` of a field spec.
+fn field_options(spec: &Value) -> Map<String, Value> {
+    spec.as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() == "required" || k.as_str() == "defaultValue")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// Adds fields to a class, creating the class (row and table) when missing. With
@@ -206,6 +246,7 @@ async fn upsert_fields(
     app: &App,
     class: &ClassName,
     fields: &BTreeMap<String, FieldType>,
+    options: &BTreeMap<String, Map<String, Value>>,
     tolerate_existing: bool,
 ) -> Result<ClassSchema, DataError> {
     let schema = &app.schema_name;
@@ -230,10 +271,20 @@ async fn upsert_fields(
             Some(_) if !tolerate_existing => return Err(DataError::FieldExists(name.clone())),
             Some(existing) => return Err(mismatch(class, name, existing, t)),
             None => {
+                if *t == FieldType::GeoPoint
+                    && let Some((other, _)) = current.fields.iter().find(|(_, t)| **t == FieldType::GeoPoint)
+                {
+                    return Err(DataError::IncorrectType(format!(
+                        "there can only be one geopoint field in a class ({other} exists, {name} was added)"
+                    )));
+                }
                 if let FieldType::Relation(_) = t {
                     storage::create_join_table(tx, &storage::join_table(schema, class, name)).await?;
                 }
                 current.fields.insert(name.clone(), t.clone());
+                if let Some(extra) = options.get(name) {
+                    current.options.insert(name.clone(), extra.clone());
+                }
                 changed = true;
             }
         }
@@ -245,7 +296,7 @@ async fn upsert_fields(
 }
 
 async fn save(tx: &impl GenericClient, app: &App, class: &ClassSchema) -> Result<(), DataError> {
-    let fields: Map<String, Value> = class.fields.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+    let fields: Map<String, Value> = class.fields.iter().map(|(k, t)| (k.clone(), class.field_json(k, t))).collect();
     tx.execute(
         &format!("UPDATE \"{}\"._hearth_schema SET fields = $2, clp = $3, indexes = $4 WHERE class_name = $1", app.schema_name),
         &[&class.name.as_str(), &Value::Object(fields), &class.clp, &class.indexes],
@@ -255,19 +306,39 @@ async fn save(tx: &impl GenericClient, app: &App, class: &ClassSchema) -> Result
     Ok(())
 }
 
-/// Parses a schema API `fields` object into field types (rejecting default fields).
-pub fn parse_fields(fields: Option<&Value>) -> Result<BTreeMap<String, FieldType>, DataError> {
+/// Field types and options from a schema API `fields` object.
+pub type FieldSpecs = (BTreeMap<String, FieldType>, BTreeMap<String, Map<String, Value>>);
+
+/// Parses a schema API `fields` object (rejecting default fields; checking that a
+/// `defaultValue` has the field's type).
+pub fn parse_fields(fields: Option<&Value>) -> Result<FieldSpecs, DataError> {
     let mut out = BTreeMap::new();
-    let Some(fields) = fields else { return Ok(out) };
+    let mut options = BTreeMap::new();
+    let Some(fields) = fields else { return Ok((out, options)) };
     let map = fields.as_object().ok_or_else(|| DataError::InvalidJson("fields must be an object".into()))?;
     for (name, t) in map {
         let field = FieldName::parse(name)?;
         if field.is_default() {
             return Err(DataError::FieldExists(name.clone()));
         }
-        out.insert(name.clone(), FieldType::from_json(t)?);
+        let ty = FieldType::from_json(t)?;
+        let extra = field_options(t);
+        if let Some(default) = extra.get("defaultValue") {
+            let mut d = default.clone();
+            if let Some(got) = super::value::type_of(&mut d)?
+                && got != ty
+            {
+                return Err(DataError::IncorrectType(format!(
+                    "schema mismatch for {name} default value; expected {} but got {}", ty.describe(), got.describe()
+                )));
+            }
+        }
+        if !extra.is_empty() {
+            options.insert(name.clone(), extra);
+        }
+        out.insert(name.clone(), ty);
     }
-    Ok(out)
+    Ok((out, options))
 }
 
 /// Creates a class through the schema API.
@@ -276,7 +347,7 @@ pub async fn create_class(
     cache: &SchemaCache,
     app: &App,
     class: &ClassName,
-    fields: BTreeMap<String, FieldType>,
+    fields: FieldSpecs,
     clp: Option<Value>,
     indexes: Option<Value>,
 ) -> Result<ClassSchema, DataError> {
@@ -292,7 +363,7 @@ pub async fn create_class(
     if inserted == 0 {
         return Err(DataError::ClassExists(class.to_string()));
     }
-    let mut created = upsert_fields(&tx, app, class, &fields, false).await?;
+    let mut created = upsert_fields(&tx, app, class, &fields.0, &fields.1, false).await?;
     if let Some(clp) = clp {
         created.clp = valid_clp(clp)?;
     }
@@ -326,10 +397,11 @@ pub async fn update_class(
         .ok_or_else(|| DataError::ClassNotFound(class.to_string()))?;
     let mut current = from_row(row.get(0), row.get(1), row.get(2), row.get(3))?;
     let table = class.table(&app.schema_name);
-    let mut to_add = BTreeMap::new();
+    let mut to_add = serde_json::Map::new();
     for (name, spec) in body.get("fields").and_then(Value::as_object).into_iter().flatten() {
         let field = FieldName::parse(name)?;
         if spec.get("__op").and_then(Value::as_str) == Some("Delete") {
+            current.options.remove(name);
             let Some(t) = current.fields.remove(name) else { return Err(DataError::FieldMissing(name.clone())) };
             if let FieldType::Relation(_) = t {
                 tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", storage::join_table(&app.schema_name, class, name))).await?;
@@ -340,12 +412,13 @@ pub async fn update_class(
             if field.is_default() || current.fields.contains_key(name) {
                 return Err(DataError::FieldExists(name.clone()));
             }
-            to_add.insert(name.clone(), FieldType::from_json(spec)?);
+            to_add.insert(name.clone(), spec.clone());
         }
     }
     if !to_add.is_empty() {
+        let (types, options) = parse_fields(Some(&Value::Object(to_add)))?;
         save(&tx, app, &current).await?;
-        current = upsert_fields(&tx, app, class, &to_add, false).await?;
+        current = upsert_fields(&tx, app, class, &types, &options, false).await?;
     }
     if let Some(clp) = body.get("classLevelPermissions") {
         current.clp = valid_clp(clp.clone())?;

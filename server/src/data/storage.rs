@@ -49,8 +49,8 @@ pub async fn create_class_table(client: &impl GenericClient, schema: &str, class
         .batch_execute(&format!(
             "CREATE TABLE IF NOT EXISTS {table} (
                 object_id  text PRIMARY KEY,
-                created_at timestamptz NOT NULL DEFAULT now(),
-                updated_at timestamptz NOT NULL DEFAULT now(),
+                created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
+                updated_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
                 _acl       jsonb,
                 _rperm     text[],
                 _wperm     text[],

@@ -20,6 +20,8 @@ pub enum WriteRequest {
     Create { class: ClassName, body: Map<String, Value> },
     Update { class: ClassName, id: String, body: Map<String, Value> },
     Delete { class: ClassName, id: String },
+    /// Reads are allowed in batches too, as Parse Server allows them.
+    Get { class: ClassName, id: String },
 }
 
 /// A successful answer: HTTP status and body.
@@ -33,18 +35,20 @@ impl WriteRequest {
     /// Parses `/classes/X` or `/classes/X/id` with a method, as batch requests carry them (any
     /// mount prefix such as `/parse` is ignored).
     pub fn from_path(method: &str, path: &str, body: Option<Map<String, Value>>) -> Result<WriteRequest, DataError> {
-        let rest = path.find("/classes/").map(|i| &path[i + "/classes/".len()..]).ok_or_else(|| DataError::InvalidJson(format!("cannot route batch path {path}")))?;
+        let cannot = || DataError::InvalidJson(format!("cannot route batch path {path}"));
+        let rest = path.strip_prefix("/parse/classes/").ok_or_else(cannot)?;
         let mut parts = rest.trim_end_matches('/').split('/');
         let class = ClassName::parse(parts.next().unwrap_or_default())?;
         let id = parts.next().map(str::to_string);
         if parts.next().is_some() {
-            return Err(DataError::InvalidJson(format!("cannot route batch path {path}")));
+            return Err(cannot());
         }
         let body = body.unwrap_or_default();
         match (method, id) {
             ("POST", None) => Ok(WriteRequest::Create { class, body }),
             ("PUT", Some(id)) => Ok(WriteRequest::Update { class, id, body }),
             ("DELETE", Some(id)) => Ok(WriteRequest::Delete { class, id }),
+            ("GET", Some(id)) => Ok(WriteRequest::Get { class, id }),
             _ => Err(DataError::InvalidJson(format!("cannot route batch path {method} {path}"))),
         }
     }
@@ -70,6 +74,10 @@ impl WriteRequest {
                 let schema = schemas.class(&caller.app, &class).await?.ok_or(DataError::ObjectNotFound)?;
                 Ok(Prepared::Delete { schema, id })
             }
+            WriteRequest::Get { class, id } => {
+                let schema = schemas.class(&caller.app, &class).await?.ok_or(DataError::ObjectNotFound)?;
+                Ok(Prepared::Get { schema, id })
+            }
         }
     }
 }
@@ -79,6 +87,7 @@ pub enum Prepared {
     Create { schema: Arc<ClassSchema>, write: Write },
     Update { schema: Arc<ClassSchema>, id: String, write: Write },
     Delete { schema: Arc<ClassSchema>, id: String },
+    Get { schema: Arc<ClassSchema>, id: String },
 }
 
 impl Prepared {
@@ -90,6 +99,10 @@ impl Prepared {
             Prepared::Delete { schema, id } => {
                 objects::delete(client, caller, &schema, &id).await?;
                 Ok(Answer { status: 200, body: json!({}) })
+            }
+            Prepared::Get { schema, id } => {
+                let text = objects::get(client, caller, &schema, &id).await?;
+                Ok(Answer { status: 200, body: serde_json::from_str(&text).expect("PostgreSQL made valid JSON") })
             }
         }
     }

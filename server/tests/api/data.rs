@@ -117,7 +117,7 @@ async fn error_codes_follow_parse() {
         (true, M::POST, "/classes/Item".into(), Some(json!({"n": "one"})), 400, 111),
         (true, M::POST, "/classes/Item".into(), Some(json!({"p": {"__type": "Pointer", "className": "Item"}})), 400, 111),
         (false, M::POST, "/schemas/Other".into(), Some(json!({})), 403, 119),
-        (false, M::POST, "/classes/NewClass".into(), Some(json!({"a": 1})), 403, 119),
+        (false, M::POST, "/classes/NewClass".into(), Some(json!({"a": 1})), 400, 119),
         (true, M::GET, "/classes/Item?where=%7Bnot".into(), None, 400, 107),
     ];
     for (master, method, path, body, status, code) in cases {

@@ -123,6 +123,16 @@ impl<'a> Compiler<'a> {
     }
 
     fn field_condition(&mut self, class: &ClassName, alias: &str, field: &Field, cond: &Value, depth: usize) -> Result<String, DataError> {
+        // Equality with an object on a relation field: the objects whose relation holds it.
+        if let Field::Data { path, ty: Some(FieldType::Relation(_)) } = field
+            && let Some(map) = cond.as_object()
+            && map.get("__type").and_then(Value::as_str) == Some("Pointer")
+        {
+            let (_, id) = value::pointer_parts(map)?;
+            let table = storage::join_table(self.app_schema, class, &path[0]);
+            let p = self.bind(id);
+            return Ok(format!("({alias}.object_id IN (SELECT owning_id FROM {table} WHERE related_id = {p}))"));
+        }
         let ops = match cond {
             Value::Object(map) if map.keys().any(|k| k.starts_with('$')) => map,
             _ => return self.equals(alias, field, cond),

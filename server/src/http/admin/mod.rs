@@ -48,7 +48,7 @@ pub async fn membership(
     };
     if role < min {
         return Err(ApiError::new(
-            ParseCode::OPERATION_FORBIDDEN,
+            ParseCode::ADMIN_FORBIDDEN,
             format!("this needs the {} role on the app; you are {}", min.as_str(), role.as_str()),
         ));
     }
@@ -60,6 +60,6 @@ pub fn require_superuser(session: &AdminSession) -> Result<(), ApiError> {
     if session.admin.is_superuser {
         Ok(())
     } else {
-        Err(ApiError::new(ParseCode::OPERATION_FORBIDDEN, "this needs an instance administrator"))
+        Err(ApiError::new(ParseCode::ADMIN_FORBIDDEN, "this needs an instance administrator"))
     }
 }

@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/classes/{class}/{id}").get(classes::object).put(classes::object).delete(classes::object).post(classes::object))
         .service(resource("/batch").post(batch::batch))
         .service(resource("/schemas").get(schemas::all).post(schemas::all))
+        .service(resource("/schemas/").get(schemas::all).post(schemas::all))
         .service(resource("/schemas/{class}").get(schemas::one).post(schemas::one).put(schemas::one).delete(schemas::one))
         .service(resource("/purge/{class}").delete(schemas::purge).post(schemas::purge))
         .service(resource("/config").get(config::config).put(config::config).post(config::config))
@@ -42,7 +43,7 @@ pub async fn health() -> HttpResponse {
 ))]
 pub async fn server_info(req: ParseRequest) -> Result<HttpResponse, ApiError> {
     if !req.caller.is_master() {
-        return Err(ApiError::new(ParseCode::OPERATION_FORBIDDEN, "unauthorized: master key is required"));
+        return Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "unauthorized: master key is required"));
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "parseServerVersion": "7.0.0",

@@ -14,7 +14,7 @@ pub fn require_master(req: &ParseRequest) -> Result<(), ApiError> {
     if req.caller.is_master() {
         Ok(())
     } else {
-        Err(ApiError::new(ParseCode::OPERATION_FORBIDDEN, "unauthorized: master key is required"))
+        Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "unauthorized: master key is required"))
     }
 }
 
