@@ -26,6 +26,8 @@ pub enum DataError {
     InvalidClassName(String),
     #[error("Invalid field name: {0}.")]
     InvalidFieldName(String),
+    #[error("Invalid key name: {0}")]
+    InvalidKeyName(String),
     #[error("{0}")]
     IncorrectType(String),
     #[error("schema mismatch for {class}.{field}; expected {expected} but got {got}")]
@@ -97,7 +99,7 @@ impl ParseErrorCode for DataError {
     fn parse_code(&self) -> ParseCode {
         match self {
             DataError::InvalidClassName(_) | DataError::ClassNotFound(_) | DataError::ClassExists(_) => ParseCode::INVALID_CLASS_NAME,
-            DataError::InvalidFieldName(_) => ParseCode::INVALID_KEY_NAME,
+            DataError::InvalidFieldName(_) | DataError::InvalidKeyName(_) => ParseCode::INVALID_KEY_NAME,
             DataError::IncorrectType(_) | DataError::SchemaMismatch { .. } | DataError::InvalidGeoPoint(_) => ParseCode::INCORRECT_TYPE,
             DataError::MissingTargetClass(_) => ParseCode::MISSING_REQUIRED_FIELD,
             DataError::InvalidNestedKey(_) => ParseCode::INVALID_NESTED_KEY,

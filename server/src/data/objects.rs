@@ -125,13 +125,26 @@ impl Acl {
 }
 
 impl Write {
-    /// Parses a request body; `objectId`, `createdAt` and `updatedAt` are ignored as Parse does.
-    pub fn parse(body: Map<String, Value>) -> Result<Write, DataError> {
+    /// Parses a request body. `objectId` may not be set (on an update it may repeat the
+    /// object's own id); `createdAt` and `updatedAt` are kept by the server (a date there is
+    /// ignored, anything else is error 111).
+    pub fn parse(body: Map<String, Value>, object_id: Option<&str>) -> Result<Write, DataError> {
         let mut ops = Vec::new();
         let mut acl = None;
         for (key, value) in body {
             match key.as_str() {
-                "objectId" | "createdAt" | "updatedAt" | "className" | "__type" => continue,
+                "objectId" => {
+                    if object_id.is_none() || value.as_str() != object_id {
+                        return Err(DataError::InvalidFieldName("objectId".into()));
+                    }
+                }
+                "createdAt" | "updatedAt" => {
+                    let mut v = value;
+                    if value::type_of(&mut v)? != Some(FieldType::Date) {
+                        return Err(DataError::IncorrectType(format!("{key} must be a Date")));
+                    }
+                }
+                "className" | "__type" => continue,
                 "ACL" => acl = Some(Acl::parse(&value)?),
                 _ => {
                     let field = FieldName::parse(&key)?;

@@ -497,8 +497,15 @@ async fn apply_indexes(tx: &impl GenericClient, app: &App, class: &mut ClassSche
             return Err(DataError::InvalidQuery(format!("Index {name} exists, cannot update.")));
         }
         let keys = spec.as_object().filter(|m| !m.is_empty()).ok_or_else(|| DataError::InvalidJson(format!("index {name} needs fields")))?;
+        // `"unique": true` beside the fields makes a unique index (Hearth's addition; writes that
+        // would duplicate a value get error 137).
+        let unique = match keys.get("unique") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(DataError::InvalidJson("unique must be a boolean".into())),
+        };
         let mut columns = Vec::new();
-        for field in keys.keys() {
+        for field in keys.keys().filter(|k| k.as_str() != "unique") {
             let column = match field.as_str() {
                 "objectId" => "object_id".to_string(),
                 "createdAt" => "created_at".to_string(),
@@ -513,8 +520,19 @@ async fn apply_indexes(tx: &impl GenericClient, app: &App, class: &mut ClassSche
             };
             columns.push(column);
         }
-        tx.batch_execute(&format!("CREATE INDEX {} ON {table} ({})", index_name.rsplit('.').next().expect("has a name"), columns.join(", ")))
-            .await?;
+        if columns.is_empty() {
+            return Err(DataError::InvalidJson(format!("index {name} needs fields")));
+        }
+        let kind = if unique { "UNIQUE INDEX" } else { "INDEX" };
+        let created = tx
+            .batch_execute(&format!("CREATE {kind} {} ON {table} ({})", index_name.rsplit('.').next().expect("has a name"), columns.join(", ")))
+            .await;
+        if let Err(e) = created {
+            return Err(match e.code() {
+                Some(s) if *s == tokio_postgres::error::SqlState::UNIQUE_VIOLATION => DataError::Duplicate,
+                _ => e.into(),
+            });
+        }
         current.insert(name.clone(), spec.clone());
     }
     class.indexes = Value::Object(current);

@@ -58,12 +58,12 @@ impl WriteRequest {
     pub async fn prepare(self, caller: &Caller, schemas: &SchemaCache) -> Result<Prepared, DataError> {
         match self {
             WriteRequest::Create { class, body } => {
-                let write = Write::parse(body)?;
+                let write = Write::parse(body, None)?;
                 let schema = objects::prepare_write(schemas, caller, &class, &write).await?;
                 Ok(Prepared::Create { schema, write })
             }
             WriteRequest::Update { class, id, body } => {
-                let write = Write::parse(body)?;
+                let write = Write::parse(body, Some(&id))?;
                 if schemas.class(&caller.app, &class).await?.is_none() {
                     return Err(DataError::ObjectNotFound);
                 }
@@ -143,6 +143,72 @@ pub async fn idempotent(pool: &Pool, caller: &Caller, schemas: &SchemaCache, req
     .await?;
     tx.commit().await?;
     Ok(answer)
+}
+
+/// Runs a batch once per request id: the whole batch in one transaction (each request in a
+/// savepoint, so one failure does not undo the others unless `transaction` asks for that),
+/// its answers stored with the id in the same transaction.
+pub async fn idempotent_batch(
+    pool: &Pool,
+    caller: &Caller,
+    schemas: &SchemaCache,
+    request_id: &str,
+    requests: Vec<WriteRequest>,
+    transaction: bool,
+) -> Result<Value, DataError> {
+    schemas.app(&caller.app).await?;
+    let mut prepared = Vec::with_capacity(requests.len());
+    for request in requests {
+        prepared.push(request.prepare(caller, schemas).await);
+    }
+    let mut client = pool.get().await?;
+    let mut tx = client.transaction().await?;
+    let table = format!("\"{}\"._hearth_idempotency", caller.app.schema_name);
+    let key = format!("batch:{request_id}");
+    tx.execute(&format!("DELETE FROM {table} WHERE request_id = $1 AND created_at < now() - interval '5 minutes'"), &[&key]).await?;
+    let claimed = tx
+        .execute(&format!("INSERT INTO {table} (request_id, status, body) VALUES ($1, 0, '') ON CONFLICT DO NOTHING"), &[&key])
+        .await?;
+    if claimed == 0 {
+        let body: String = tx.query_one(&format!("SELECT body FROM {table} WHERE request_id = $1"), &[&key]).await?.get(0);
+        return Ok(serde_json::from_str(&body).unwrap_or(Value::Null));
+    }
+    let mut answers = Vec::with_capacity(prepared.len());
+    for p in prepared {
+        let result = match p {
+            Ok(p) => {
+                let sp = tx.savepoint("batch_item").await?;
+                let result = p.apply(&sp, caller).await;
+                if result.is_ok() { sp.commit().await? } else { sp.rollback().await? }
+                result
+            }
+            Err(e) => Err(e),
+        };
+        if transaction && let Err(e) = result {
+            return Err(e);
+        }
+        answers.push(result);
+    }
+    let body = answers_json(answers);
+    tx.execute(&format!("UPDATE {table} SET status = 200, body = $2 WHERE request_id = $1"), &[&key, &body.to_string()]).await?;
+    tx.commit().await?;
+    Ok(body)
+}
+
+/// Parse's batch answer: `{"success": ...}` or `{"error": {code, error}}` per request.
+pub fn answers_json(answers: Vec<Result<Answer, DataError>>) -> Value {
+    Value::Array(
+        answers
+            .into_iter()
+            .map(|a| match a {
+                Ok(answer) => json!({"success": answer.body}),
+                Err(err) => {
+                    let err = crate::error::ApiError::from(err);
+                    json!({"error": {"code": err.code().code(), "error": err.message()}})
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Runs a batch: each request answered with `{"success": ...}` or `{"error": {code, error}}`;

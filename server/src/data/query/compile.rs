@@ -80,7 +80,7 @@ impl<'a> Compiler<'a> {
                     }
                 }
                 "$relatedTo" => self.related_to(alias, cond)?,
-                k if k.starts_with('$') => return Err(DataError::InvalidQuery(format!("Invalid key name: {k}"))),
+                k if k.starts_with('$') => return Err(DataError::InvalidKeyName(k.to_string())),
                 _ => {
                     let field = self.field(class, key)?;
                     self.field_condition(class, alias, &field, cond, depth)?
@@ -123,6 +123,14 @@ impl<'a> Compiler<'a> {
     }
 
     fn field_condition(&mut self, class: &ClassName, alias: &str, field: &Field, cond: &Value, depth: usize) -> Result<String, DataError> {
+        // Stored text never holds U+0000 (PostgreSQL refuses it), so a value with one matches
+        // nothing; it must not reach PostgreSQL, which would refuse the query.
+        if has_nul(cond) {
+            return Ok(match cond.as_object().map(|m| m.keys().any(|k| k == "$ne" || k == "$nin")) {
+                Some(true) => "TRUE".into(),
+                _ => "FALSE".into(),
+            });
+        }
         // Equality with an object on a relation field: the objects whose relation holds it.
         if let Field::Data { path, ty: Some(FieldType::Relation(_)) } = field
             && let Some(map) = cond.as_object()
@@ -291,7 +299,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn in_list(&mut self, alias: &str, field: &Field, list: &Value) -> Result<String, DataError> {
-        let items = list.as_array().ok_or_else(|| DataError::InvalidQuery("bad $in value".into()))?;
+        let items = list.as_array().ok_or_else(|| DataError::InvalidJson("bad $in value".into()))?;
         match field {
             Field::ObjectId => {
                 let ids: Vec<String> = items.iter().filter_map(Value::as_str).map(str::to_string).collect();
@@ -527,7 +535,12 @@ impl<'a> Compiler<'a> {
     /// The ORDER BY list for Parse's `order` (`score,-name`), or the `$nearSphere` distance.
     pub fn order(&mut self, class: &ClassName, alias: &str, order: Option<&str>) -> Result<String, DataError> {
         let mut parts = Vec::new();
-        for key in order.unwrap_or("").split(',').map(str::trim).filter(|k| !k.is_empty()) {
+        let order = order.unwrap_or("");
+        let keys: Vec<&str> = if order.trim().is_empty() { Vec::new() } else { order.split(',').map(str::trim).collect() };
+        for key in keys {
+            if key.is_empty() || key == "-" {
+                return Err(DataError::InvalidFieldName(order.to_string()));
+            }
             let (desc, key) = match key.strip_prefix('-') {
                 Some(k) => (true, k),
                 None => (false, key),
@@ -557,6 +570,15 @@ impl<'a> Compiler<'a> {
             parts.push(format!("{distance} ASC"));
         }
         Ok(parts.join(", "))
+    }
+}
+
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
     }
 }
 

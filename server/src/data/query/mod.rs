@@ -72,7 +72,7 @@ impl FindOptions {
     pub fn limit(&self) -> Result<i64, DataError> {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
-            Some(n) if n < 0 => Ok(DEFAULT_LIMIT),
+            Some(n) if n < 0 => Err(DataError::InvalidQuery("Invalid limit: it must be zero or more".into())),
             Some(n) => Ok(n.min(MAX_LIMIT)),
         }
     }

@@ -1,7 +1,7 @@
 //! `POST /parse/batch`.
 
 use actix_web::{HttpResponse, web};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::data::write::{self, WriteRequest};
 use crate::error::{ApiError, ParseCode};
@@ -32,16 +32,9 @@ pub async fn batch(state: web::Data<State>, req: ParseRequest) -> Result<HttpRes
         };
         parsed.push(WriteRequest::from_path(method, path, body)?);
     }
-    let answers = write::batch(&state.pool, &req.caller, &state.schemas, parsed, transaction).await?;
-    let out: Vec<Value> = answers
-        .into_iter()
-        .map(|a| match a {
-            Ok(answer) => json!({"success": answer.body}),
-            Err(err) => {
-                let err = ApiError::from(err);
-                json!({"error": {"code": err.code().code(), "error": err.message()}})
-            }
-        })
-        .collect();
+    let out = match &req.request_id {
+        Some(id) => write::idempotent_batch(&state.pool, &req.caller, &state.schemas, id, parsed, transaction).await?,
+        None => write::answers_json(write::batch(&state.pool, &req.caller, &state.schemas, parsed, transaction).await?),
+    };
     Ok(HttpResponse::Ok().json(out))
 }
