@@ -2,6 +2,7 @@
 # Installs what the tests need, when missing, under $HEARTH_TOOLS_DIR (outside the clone):
 # PostgreSQL server binaries, and a Python environment with the OpenAPI validator.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 tools=${HEARTH_TOOLS_DIR:-$HOME/.cache/hearth/tools}
 mkdir -p "$tools"
@@ -15,4 +16,11 @@ if ! "$venv/bin/openapi-spec-validator" --help >/dev/null 2>&1; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check openapi-spec-validator
   echo "Installed openapi-spec-validator."
+fi
+
+# The end-to-end suite's npm packages (the Parse JS SDK, and Parse Server 9 as the reference).
+if [ ! -f tests/node_modules/.package-lock.json ] || ! cmp -s tests/package-lock.json tests/node_modules/.hearth-lock; then
+  echo "Installing the end-to-end test packages (npm ci in tests/)..."
+  (cd tests && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.hearth-lock)
+  echo "Installed the end-to-end test packages."
 fi

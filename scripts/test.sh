@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools=${HEARTH_TOOLS_DIR:-$HOME/.cache/hearth/tools}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/hearth/target}
 export HEARTH_OPENAPI_VALIDATOR="$tools/venv/bin/openapi-spec-validator"
 
 # The test harness starts the cluster (with Hearth's own embedded-PostgreSQL code) in this folder.
@@ -24,5 +25,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+status=0
 echo "Building and running the Rust tests..."
-cargo test --workspace --no-fail-fast
+cargo test --workspace --no-fail-fast || status=$?
+
+# End to end: the official Parse JS SDK against the `hearth` binary the Rust tests just built.
+echo "Running the end-to-end tests (Parse JS SDK)..."
+export HEARTH_BIN="$CARGO_TARGET_DIR/debug/hearth"
+(cd tests && node run.js) || status=$?
+exit $status

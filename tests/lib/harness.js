@@ -6,6 +6,7 @@
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const http = require('node:http');
 const Parse = require('parse/node');
 
 const TARGET = process.env.E2E_TARGET;
@@ -112,6 +113,34 @@ function qs(params) {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
+/** One HTTP request on a connection of its own (no keep-alive: Parse Server closes the connection
+ * after some 403 answers, which makes a reused connection fail at random). Resolves to
+ * { status, headers (a Headers), text }. */
+function httpRequest(method, url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const payload = body === undefined ? undefined : Buffer.from(body);
+    const h = { ...headers, Connection: 'close' };
+    if (payload) h['Content-Length'] = String(payload.length);
+    const req = http.request(
+      { method, hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers: h, agent: false },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const out = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) out.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+          resolve({ status: res.statusCode, headers: out, text: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
 /**
  * Calls the Parse REST API. `path` is below /parse (e.g. `/classes/Foo`).
  * opts: body (JSON-encoded unless `raw` is given), raw (a string body sent as is), query (object
@@ -135,8 +164,8 @@ async function rest(method, path, opts = {}) {
     body = JSON.stringify(opts.body);
     headers['Content-Type'] = 'application/json';
   }
-  const res = await fetch(`${PARSE_URL}${path}${qs(opts.query)}`, { method, headers, body });
-  const text = await res.text();
+  const res = await httpRequest(method, `${PARSE_URL}${path}${qs(opts.query)}`, headers, body);
+  const text = res.text;
   let json;
   try {
     json = text ? JSON.parse(text) : undefined;
@@ -186,6 +215,14 @@ async function seed(className, rows) {
   return objs;
 }
 
+/** How many objects `className` holds, counted by fetching them (up to 1000). Parse Server on
+ * PostgreSQL answers an unconstrained count() with the planner's row estimate, so tests that need
+ * an exact total of a whole class use this. */
+async function countAll(className, options) {
+  const found = await new Parse.Query(className).limit(1000).find(options);
+  return found.length;
+}
+
 /** Sorted values of `key` in `objs` (Parse.Objects). */
 function values(objs, key) {
   return objs.map((o) => o.get(key)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -209,5 +246,6 @@ module.exports = {
   assertRestError,
   expectParseError,
   seed,
+  countAll,
   values,
 };
