@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test against a PostgreSQL cluster of this run's own, stopped and removed at the end.
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
 tools=${HEARTH_TOOLS_DIR:-$HOME/.cache/hearth/tools}
@@ -26,11 +26,18 @@ cleanup() {
 trap cleanup EXIT
 
 status=0
+log="$run_dir/test-output.log"
 echo "Building and running the Rust tests..."
-cargo test --workspace --no-fail-fast || status=$?
+cargo test --workspace --no-fail-fast 2>&1 | tee -a "$log" || status=$?
 
 # End to end: the official Parse JS SDK against the `hearth` binary the Rust tests just built.
 echo "Running the end-to-end tests (Parse JS SDK)..."
 export HEARTH_BIN="$CARGO_TARGET_DIR/debug/hearth"
-(cd tests && node run.js) || status=$?
+(cd tests && node run.js) 2>&1 | tee -a "$log" || status=$?
+
+# One closing line for both runners.
+passed=$(( $(grep -oE '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}') + $(grep -oE '^ℹ pass [0-9]+' "$log" | tail -n1 | awk '{print $3+0}') ))
+failed=$(( $(grep -oE '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}') + $(grep -oE '^ℹ fail [0-9]+' "$log" | tail -n1 | awk '{print $3+0}') ))
+[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+echo "Total: $passed passed, $failed failed"
 exit $status
