@@ -9,6 +9,7 @@ pub mod admins;
 pub mod apps;
 pub mod auth;
 pub mod bus;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod data;

@@ -6,8 +6,7 @@
 //! instance drops its cached copy at commit.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use deadpool_postgres::{GenericClient, Pool};
 use serde_json::{Map, Value, json};
@@ -17,7 +16,8 @@ use super::storage;
 use super::value::FieldType;
 use super::DataError;
 use crate::apps::App;
-use crate::bus::{self, Bus, Event, Topic};
+use crate::bus::{self, Bus, Topic};
+use crate::cache::BusCache;
 
 /// One class's schema.
 #[derive(Debug, Clone)]
@@ -106,45 +106,25 @@ impl AppSchema {
 #[derive(Clone)]
 pub struct SchemaCache {
     pool: Pool,
-    cache: Arc<RwLock<HashMap<i64, Arc<AppSchema>>>>,
-    generation: Arc<AtomicU64>,
+    cache: BusCache<i64, AppSchema>,
 }
 
 impl SchemaCache {
     pub fn new(pool: Pool, bus: &Bus) -> SchemaCache {
-        let schemas = SchemaCache { pool, cache: Arc::default(), generation: Arc::default() };
-        let (cache, generation) = (schemas.cache.clone(), schemas.generation.clone());
-        let mut events = bus.subscribe();
-        tokio::spawn(async move {
-            loop {
-                let event = match events.recv().await {
-                    Ok(event) => event,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Event::Reset,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                };
-                let mut cache = cache.write().expect("not poisoned");
-                generation.fetch_add(1, Ordering::SeqCst);
-                match event {
-                    Event::Message { topic: Topic::Schema, payload } => {
-                        if let Some(id) = payload.get("app").and_then(Value::as_i64) {
-                            cache.remove(&id);
-                        }
-                    }
-                    // A deleted app's schema goes with it; ids are never reused.
-                    Event::Message { .. } => {}
-                    Event::Reset => cache.clear(),
-                }
-            }
+        // A deleted app's schema goes with it: ids are never reused.
+        let cache = BusCache::new(bus, 50_000, |topic, payload| match topic {
+            Topic::Schema => payload.get("app").and_then(Value::as_i64),
+            _ => None,
         });
-        schemas
+        SchemaCache { pool, cache }
     }
 
     /// The app's schemas, from the cache or the database.
     pub async fn app(&self, app: &App) -> Result<Arc<AppSchema>, DataError> {
-        if let Some(schema) = self.cache.read().expect("not poisoned").get(&app.id) {
-            return Ok(schema.clone());
+        if let Some(schema) = self.cache.get(&app.id) {
+            return Ok(schema);
         }
-        let generation = self.generation.load(Ordering::SeqCst);
+        let generation = self.cache.generation();
         let client = self.pool.get().await?;
         storage::ensure_app_tables(&client, &app.schema_name).await?;
         let rows = client
@@ -156,17 +136,13 @@ impl SchemaCache {
             classes.insert(class.name.as_str().to_string(), Arc::new(class));
         }
         let schema = Arc::new(AppSchema { classes });
-        let mut cache = self.cache.write().expect("not poisoned");
-        if self.generation.load(Ordering::SeqCst) == generation {
-            cache.insert(app.id, schema.clone());
-        }
+        self.cache.insert(app.id, schema.clone(), generation);
         Ok(schema)
     }
 
     /// Drops this process's copy at once (the bus tells the other instances).
     pub fn forget(&self, app: &App) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        self.cache.write().expect("not poisoned").remove(&app.id);
+        self.cache.forget(&app.id);
     }
 
     pub async fn class(&self, app: &App, class: &ClassName) -> Result<Option<Arc<ClassSchema>>, DataError> {
@@ -256,13 +232,7 @@ async fn upsert_fields(
         &[&class.as_str()],
     )
     .await?;
-    let row = tx
-        .query_one(
-            &format!("SELECT class_name, fields, clp, indexes FROM \"{schema}\"._hearth_schema WHERE class_name = $1 FOR UPDATE"),
-            &[&class.as_str()],
-        )
-        .await?;
-    let mut current = from_row(row.get(0), row.get(1), row.get(2), row.get(3))?;
+    let mut current = lock_class(tx, app, class).await?.expect("the row was just inserted");
     storage::create_class_table(tx, schema, class).await?;
     let mut changed = false;
     for (name, t) in fields {
@@ -376,6 +346,17 @@ pub async fn create_class(
     Ok(created)
 }
 
+/// The class's schema row, locked for the rest of the transaction (`None`: no such class).
+async fn lock_class(tx: &impl GenericClient, app: &App, class: &ClassName) -> Result<Option<ClassSchema>, DataError> {
+    let row = tx
+        .query_opt(
+            &format!("SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema WHERE class_name = $1 FOR UPDATE", app.schema_name),
+            &[&class.as_str()],
+        )
+        .await?;
+    row.map(|r| from_row(r.get(0), r.get(1), r.get(2), r.get(3))).transpose()
+}
+
 /// Updates a class through the schema API: adds fields, deletes fields (`{"__op": "Delete"}`,
 /// which also removes their values), replaces class-level permissions, adds or drops indexes.
 pub async fn update_class(
@@ -388,14 +369,7 @@ pub async fn update_class(
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     storage::ensure_app_tables(&tx, &app.schema_name).await?;
-    let row = tx
-        .query_opt(
-            &format!("SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema WHERE class_name = $1 FOR UPDATE", app.schema_name),
-            &[&class.as_str()],
-        )
-        .await?
-        .ok_or_else(|| DataError::ClassNotFound(class.to_string()))?;
-    let mut current = from_row(row.get(0), row.get(1), row.get(2), row.get(3))?;
+    let mut current = lock_class(&tx, app, class).await?.ok_or_else(|| DataError::ClassNotFound(class.to_string()))?;
     let table = class.table(&app.schema_name);
     let mut to_add = serde_json::Map::new();
     for (name, spec) in body.get("fields").and_then(Value::as_object).into_iter().flatten() {
@@ -437,17 +411,8 @@ pub async fn delete_class(pool: &Pool, cache: &SchemaCache, app: &App, class: &C
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     storage::ensure_app_tables(&tx, &app.schema_name).await?;
-    let row = tx
-        .query_opt(
-            &format!("SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema WHERE class_name = $1 FOR UPDATE", app.schema_name),
-            &[&class.as_str()],
-        )
-        .await?;
-    let Some(row) = row else {
-        // Parse answers success for a class that does not exist.
-        return Ok(());
-    };
-    let current = from_row(row.get(0), row.get(1), row.get(2), row.get(3))?;
+    // Parse answers success for a class that does not exist.
+    let Some(current) = lock_class(&tx, app, class).await? else { return Ok(()) };
     let table = class.table(&app.schema_name);
     let count: i64 = tx.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await?.get(0);
     if count > 0 {

@@ -82,12 +82,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
+        let body = OptionalJson::<T>::from_request(req, payload);
         Box::pin(async move {
-            parse_json(&read_body(&req, &mut payload).await?)?
-                .map(Json)
-                .ok_or_else(|| ApiError::new(ParseCode::INVALID_JSON, "request body is empty; expected JSON"))
+            body.await?.0.map(Json).ok_or_else(|| ApiError::new(ParseCode::INVALID_JSON, "request body is empty; expected JSON"))
         })
     }
 }
