@@ -1,6 +1,10 @@
 // Parse Server 9 at its best on this machine, for bench/data-api/run.sh: Node cluster mode, one
 // worker per core, each worker running ParseServer mounted at /parse in express, all on one port.
-// Nothing beyond the defaults: no LiveQuery, no dashboard, no cloud code, logs at 'error'.
+// Nothing beyond the defaults: no LiveQuery, no dashboard, no cloud code, logs at 'error'. The one
+// setting that is not a default is databaseOptions.enableSchemaHooks, which Parse Server documents
+// as required when several instances share a database: without it, a class created through one
+// worker stays unknown to the others (their schema cache never reloads) and they answer
+// 119 "Permission denied" for it. It costs nothing per request (a LISTEN on one connection).
 //
 //   PARSE_PORT=1338 PARSE_DATABASE_URI=postgres://postgres@127.0.0.1:5432/parse node cluster.js
 //
@@ -44,6 +48,9 @@ if (cluster.isPrimary) {
     });
   fork();
 } else {
+  // Parse Server's default logger (deprecation warnings at start) reads its folder from the
+  // environment before the options apply.
+  if (process.env.PARSE_LOGS_FOLDER) process.env.PARSE_SERVER_LOGS_FOLDER = process.env.PARSE_LOGS_FOLDER;
   const express = require('express');
   const { ParseServer } = require('parse-server');
   process.on('disconnect', () => process.exit(0)); // the primary is gone
@@ -54,6 +61,7 @@ if (cluster.isPrimary) {
       masterKey: process.env.PARSE_MASTER_KEY || 'benchMasterKey',
       restAPIKey: process.env.PARSE_REST_API_KEY || 'benchRestKey',
       serverURL: `http://127.0.0.1:${port}/parse`,
+      databaseOptions: { enableSchemaHooks: true },
       logLevel: 'error',
       logsFolder: process.env.PARSE_LOGS_FOLDER || './logs',
     });

@@ -1,8 +1,8 @@
 //! Objects: create, get, update (with Parse's field operators, applied atomically in SQL),
 //! delete, find and count.
 //!
-//! Answers are JSON text assembled by PostgreSQL (`storage::OBJECT_JSON`) and passed through
-//! without decoding, unless `keys`, `excludeKeys` or `include` need the objects reshaped.
+//! Answers are JSON text assembled from the stored document (`storage::object_json`) and passed
+//! through without decoding, unless `keys`, `excludeKeys` or `include` need them reshaped.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use super::names::{self, ClassName, FieldName};
 use super::query::FindOptions;
 use super::query::compile::{Compiler, Param};
 use super::schema::{AppSchema, ClassSchema, SchemaCache};
-use super::storage::{self, OBJECT_JSON};
+use super::storage::{self, OBJECT_COLUMNS, object_json};
 use super::value::{self, FieldType};
 use super::DataError;
 use crate::auth::Caller;
@@ -394,10 +394,10 @@ pub async fn get(client: &impl GenericClient, caller: &Caller, class: &ClassSche
     if !names::plausible_object_id(id) {
         return Err(DataError::ObjectNotFound);
     }
-    let sql = format!("SELECT {OBJECT_JSON} FROM {} t WHERE t.object_id = $1", class.name.table(&caller.app.schema_name));
+    let sql = format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = $1", class.name.table(&caller.app.schema_name));
     let stmt = client.prepare_cached(&sql).await?;
     let row = client.query_opt(&stmt, &[&id]).await?.ok_or(DataError::ObjectNotFound)?;
-    Ok(row.get(0))
+    Ok(object_json(&row))
 }
 
 /// The result of a find: the objects' JSON texts and, if asked, the count.
@@ -437,13 +437,13 @@ pub async fn find(
     }
     let order = if order.is_empty() { String::new() } else { format!(" ORDER BY {order}") };
     let n = compiler.params.len();
-    let sql = format!("SELECT {OBJECT_JSON} FROM {table} t WHERE {condition}{order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let sql = format!("SELECT {OBJECT_COLUMNS} FROM {table} t WHERE {condition}{order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
     let mut refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = compiler.params.iter().map(|p| p.as_ref() as _).collect();
     refs.push(&limit);
     refs.push(&skip);
     let stmt = client.prepare_cached(&sql).await?;
     let rows = client.query(&stmt, &refs).await?;
-    Ok(Found { results: rows.iter().map(|r| r.get(0)).collect(), count })
+    Ok(Found { results: rows.iter().map(object_json).collect(), count })
 }
 
 /// Distinct values of a field among the objects a query finds.
@@ -597,9 +597,9 @@ where
                 if app_schema.class(&class_name).is_none() {
                     continue;
                 }
-                let sql = format!("SELECT {OBJECT_JSON} FROM {} t WHERE t.object_id = ANY($1::text[])", class_name.table(&caller.app.schema_name));
+                let sql = format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = ANY($1::text[])", class_name.table(&caller.app.schema_name));
                 let rows = client.query(&sql, &[&ids]).await?;
-                let mut found: Vec<Value> = rows.iter().map(|r| serde_json::from_str::<Value>(r.get::<_, &str>(0)).expect("valid JSON")).collect();
+                let mut found: Vec<Value> = rows.iter().map(|r| serde_json::from_str::<Value>(&object_json(r)).expect("valid JSON")).collect();
                 include_paths(client, caller, app_schema, &mut found, &rest, depth + 1).await?;
                 for mut object in found {
                     if let Value::Object(map) = &mut object {

@@ -276,7 +276,31 @@ impl<'a> Compiler<'a> {
                 let p = self.bind(date_param(value)?);
                 Ok(format!("({alias}.{column} {sql_op} {p})"))
             }
-            Field::Data { path, .. } => {
+            Field::Data { path, ty } => {
+                // With the type known from the schema, every stored value has it (or is null),
+                // so the cheap extraction is safe and lets PostgreSQL plan with indexes.
+                if path.len() == 1 {
+                    // Bound only in the arms that use it: an unused parameter has no type.
+                    match (ty, value) {
+                        (Some(FieldType::Number), Value::Number(n)) => {
+                            let k = self.bind(path[0].clone());
+                            let p = self.bind(n.as_f64().unwrap_or(0.0));
+                            return Ok(format!("(({alias}.data ->> {k}::text)::float8 {sql_op} {p}::float8)"));
+                        }
+                        (Some(FieldType::String), Value::String(s)) => {
+                            let k = self.bind(path[0].clone());
+                            let p = self.bind(s.clone());
+                            return Ok(format!("(({alias}.data ->> {k}::text) COLLATE \"C\" {sql_op} {p})"));
+                        }
+                        (Some(FieldType::Date), Value::Object(_)) => {
+                            let iso = value::format_date(date_param(value)?);
+                            let k = self.bind(path[0].clone());
+                            let p = self.bind(iso);
+                            return Ok(format!("(({alias}.data -> {k}::text ->> 'iso') COLLATE \"C\" {sql_op} {p})"));
+                        }
+                        _ => {}
+                    }
+                }
                 let x = self.json_expr(alias, path);
                 match value {
                     Value::Number(n) => {
@@ -552,15 +576,16 @@ impl<'a> Compiler<'a> {
                 Field::ObjectId => format!("{alias}.object_id COLLATE \"C\""),
                 Field::CreatedAt => format!("{alias}.created_at"),
                 Field::UpdatedAt => format!("{alias}.updated_at"),
-                Field::Data { path, ty } => {
-                    let x = self.json_expr(alias, &path);
+                Field::Data { path, ty } if path.len() == 1 && matches!(ty, Some(FieldType::Number | FieldType::String | FieldType::Date)) => {
+                    // Typed by the schema: the cheap extraction is safe (see `compare`).
+                    let k = self.bind(path[0].clone());
                     match ty {
-                        Some(FieldType::Number) => format!("(CASE WHEN jsonb_typeof({x}) = 'number' THEN ({x})::float8 END)"),
-                        Some(FieldType::String) => format!("(CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END) COLLATE \"C\""),
-                        Some(FieldType::Date) => format!("({x} ->> 'iso') COLLATE \"C\""),
-                        _ => x,
+                        Some(FieldType::Number) => format!("({alias}.data ->> {k}::text)::float8"),
+                        Some(FieldType::String) => format!("({alias}.data ->> {k}::text) COLLATE \"C\""),
+                        _ => format!("({alias}.data -> {k}::text ->> 'iso') COLLATE \"C\""),
                     }
                 }
+                Field::Data { path, .. } => self.json_expr(alias, &path),
             };
             parts.push(format!("{expr} {}", if desc { "DESC NULLS LAST" } else { "ASC NULLS FIRST" }));
         }
@@ -671,12 +696,23 @@ mod tests {
     use super::*;
     use crate::data::schema::AppSchema;
 
+    /// Compiles against a schema where `n` is a Number, `s` a String and `d` a Date (so both
+    /// the typed and the untyped paths run), and checks that every bound parameter is used:
+    /// PostgreSQL cannot type a parameter the statement never mentions.
     fn compile(w: Value) -> Result<(String, usize), DataError> {
-        let schema = AppSchema::default();
-        let mut c = Compiler::new(&schema, "app_1");
+        use std::collections::{BTreeMap, HashMap};
+        use std::sync::Arc;
         let class = ClassName::parse("Thing").unwrap();
-        let sql = c.condition(&class, "t", &w, 0)?;
-        let _ = c.order(&class, "t", w.get("__order").and_then(Value::as_str))?;
+        let fields = BTreeMap::from([("n".to_string(), FieldType::Number), ("s".to_string(), FieldType::String), ("d".to_string(), FieldType::Date)]);
+        let thing = crate::data::schema::ClassSchema { name: class.clone(), fields, options: BTreeMap::new(), clp: json!({}), indexes: json!({}) };
+        let schema = AppSchema { classes: HashMap::from([("Thing".to_string(), Arc::new(thing))]) };
+        let mut c = Compiler::new(&schema, "app_1");
+        let mut sql = c.condition(&class, "t", &w, 0)?;
+        sql.push_str(&c.order(&class, "t", Some("n,-s,d"))?);
+        for i in 1..=c.params.len() {
+            let used = sql.match_indices(&format!("${i}")).any(|(at, m)| !sql[at + m.len()..].starts_with(|ch: char| ch.is_ascii_digit()));
+            assert!(used, "parameter ${i} is never used in {sql} (from {w})");
+        }
         Ok((sql, c.params.len()))
     }
 
@@ -719,7 +755,7 @@ mod tests {
     fn arbitrary_where_objects_never_panic() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let keys = ["a", "b.c", "objectId", "createdAt", "$or", "$and", "$nor", "$relatedTo", "bad key", "", "a.$x", "_x", "$regex"];
+        let keys = ["a", "b.c", "n", "s", "d", "objectId", "createdAt", "$or", "$and", "$nor", "$relatedTo", "bad key", "", "a.$x", "_x", "$regex"];
         let ops = ["$lt", "$gt", "$lte", "$gte", "$ne", "$in", "$nin", "$exists", "$all", "$containedBy", "$regex", "$options",
                    "$select", "$dontSelect", "$inQuery", "$notInQuery", "$text", "$nearSphere", "$maxDistance", "$within",
                    "$geoWithin", "$geoIntersects", "$eq", "$zzz"];
