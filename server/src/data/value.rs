@@ -221,8 +221,9 @@ pub fn parse_date(iso: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .or_else(|| chrono::NaiveDateTime::parse_from_str(iso, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|d| d.and_utc()))
 }
 
+/// `2024-01-02T03:04:05.678Z`: Parse's date form (milliseconds, UTC, `Z`).
 pub fn format_date(date: chrono::DateTime<chrono::Utc>) -> String {
-    date.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    date.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 #[cfg(test)]
