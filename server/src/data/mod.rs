@@ -60,8 +60,6 @@ pub enum DataError {
     InvalidAcl(String),
     #[error("A duplicate value for a field with unique values was provided")]
     Duplicate,
-    #[error("{0}")]
-    InvalidOperation(String),
     #[error("{0} is required")]
     Required(String),
     #[error(transparent)]
@@ -110,7 +108,6 @@ impl ParseErrorCode for DataError {
             DataError::Forbidden(_) => ParseCode::OPERATION_FORBIDDEN,
             DataError::InvalidAcl(_) => ParseCode::INVALID_ACL,
             DataError::Duplicate => ParseCode::DUPLICATE_VALUE,
-            DataError::InvalidOperation(_) => ParseCode::INVALID_JSON,
             DataError::Required(_) => ParseCode::VALIDATION_ERROR,
             DataError::Db(e) => e.parse_code(),
         }

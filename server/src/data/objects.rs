@@ -22,7 +22,8 @@ use crate::auth::Caller;
 /// A field operation in a write.
 #[derive(Debug, Clone)]
 pub enum Op {
-    Set(Value),
+    /// A value and its type (`None` for null), found once when the body is parsed.
+    Set(Value, Option<FieldType>),
     Delete,
     Increment(f64),
     Add(Vec<Value>),
@@ -37,8 +38,8 @@ impl Op {
     pub fn parse(value: Value) -> Result<Op, DataError> {
         let Some(op) = value.get("__op").and_then(Value::as_str).map(str::to_string) else {
             let mut v = value;
-            value::type_of(&mut v)?;
-            return Ok(Op::Set(v));
+            let ty = value::type_of(&mut v)?;
+            return Ok(Op::Set(v, ty));
         };
         let objects = |v: &Value| -> Result<Vec<Value>, DataError> {
             let items = v.get("objects").and_then(Value::as_array).ok_or_else(|| DataError::InvalidJson(format!("{op} needs objects")))?;
@@ -81,14 +82,14 @@ impl Op {
     }
 
     /// The field type the operation needs, if any.
-    fn field_type(&self) -> Result<Option<FieldType>, DataError> {
-        Ok(match self {
-            Op::Set(v) => value::type_of(&mut v.clone())?,
+    fn field_type(&self) -> Option<FieldType> {
+        match self {
+            Op::Set(_, ty) => ty.clone(),
             Op::Delete => None,
             Op::Increment(_) => Some(FieldType::Number),
             Op::Add(_) | Op::AddUnique(_) | Op::Remove(_) => Some(FieldType::Array),
             Op::AddRelation(c, _) | Op::RemoveRelation(c, _) => Some(FieldType::Relation(c.clone())),
-        })
+        }
     }
 }
 
@@ -156,14 +157,8 @@ impl Write {
     }
 
     /// The fields (and their types) the schema must have for this write.
-    fn needed_fields(&self) -> Result<Vec<(String, FieldType)>, DataError> {
-        let mut out = Vec::new();
-        for (field, op) in &self.ops {
-            if let Some(t) = op.field_type()? {
-                out.push((field.as_str().to_string(), t));
-            }
-        }
-        Ok(out)
+    fn needed_fields(&self) -> Vec<(String, FieldType)> {
+        self.ops.iter().filter_map(|(field, op)| Some((field.as_str().to_string(), op.field_type()?))).collect()
     }
 }
 
@@ -172,7 +167,7 @@ pub async fn prepare_write(schemas: &SchemaCache, caller: &Caller, class: &Class
     if !caller.may_write() {
         return Err(DataError::Forbidden("read-only masterKey isn't allowed to perform the create operation.".into()));
     }
-    let needed = write.needed_fields()?;
+    let needed = write.needed_fields();
     let may_create = caller.is_master() || caller.app.settings.allow_client_class_creation;
     schemas.ensure_for_write(&caller.app, class, &needed, may_create).await
 }
@@ -187,7 +182,7 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
     for (field, op) in write.ops {
         let key = field.as_str().to_string();
         match op {
-            Op::Set(v) => {
+            Op::Set(v, _) => {
                 data.insert(key, v);
             }
             Op::Delete => {}
@@ -284,14 +279,14 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
     for (field, op) in write.ops {
         let key = field.as_str().to_string();
         let required = class.options.get(&key).is_some_and(|o| o.get("required") == Some(&Value::Bool(true)));
-        if required && matches!(&op, Op::Delete | Op::Set(Value::Null)) {
+        if required && matches!(&op, Op::Delete | Op::Set(Value::Null, _)) {
             return Err(DataError::Required(key));
         }
         let k = bind(Box::new(key.clone()));
         let old = format!("(t.data -> {k}::text)");
         let old_array = format!("(CASE WHEN jsonb_typeof({old}) = 'array' THEN {old} ELSE '[]'::jsonb END)");
         let new_value = match op {
-            Op::Set(v) => {
+            Op::Set(v, _) => {
                 let p = bind(Box::new(v));
                 format!("{p}::jsonb")
             }

@@ -159,11 +159,6 @@ impl Cluster {
         )
     }
 
-    /// Whether this process started the cluster (and so must stop it).
-    pub fn started_here(&self) -> bool {
-        self.started_here
-    }
-
     /// Stops the cluster if this process started it. Blocking.
     pub fn stop(&self) -> Result<(), EmbeddedError> {
         if !self.started_here {

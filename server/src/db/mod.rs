@@ -83,11 +83,6 @@ impl Db {
             }
         }
     }
-
-    /// Whether Hearth runs on its embedded cluster.
-    pub fn is_embedded(&self) -> bool {
-        self.embedded.is_some()
-    }
 }
 
 /// A pool on the given server.
