@@ -63,7 +63,8 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
-    /// Maximum connections in the PostgreSQL pool [default: 32].
+    /// Connections to PostgreSQL for serving requests, shared out between the workers (each worker
+    /// has its own pool) [default: 32]. Caches, the CLI and background work use up to 4 more.
     #[arg(long, env = "HEARTH_DATABASE_POOL_SIZE", global = true)]
     pub database_pool_size: Option<usize>,
 

@@ -4,6 +4,11 @@ use clap::Parser;
 use hearth::cli::{Cli, Command};
 use hearth::config::Config;
 
+// mimalloc serves the many small, short-lived allocations of request handling with less
+// contention and fragmentation than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

@@ -79,6 +79,8 @@ impl Hearth {
         let state = web::Data::new(State {
             config: Arc::new(config.clone()),
             pool: db.pool.clone(),
+            pg_config: db.pg_config.clone(),
+            worker_pools: Arc::default(),
             registry: AppRegistry::new(db.pool.clone(), &bus),
             schemas: crate::data::schema::SchemaCache::new(db.pool.clone(), &bus),
             tokens,

@@ -470,20 +470,29 @@ async fn apply_indexes(tx: &impl GenericClient, app: &App, class: &mut ClassSche
             Some(_) => return Err(DataError::InvalidJson("unique must be a boolean".into())),
         };
         let mut columns = Vec::new();
-        for field in keys.keys().filter(|k| k.as_str() != "unique") {
+        for (field, direction) in keys.iter().filter(|(k, _)| k.as_str() != "unique") {
             let column = match field.as_str() {
-                "objectId" => "object_id".to_string(),
+                "objectId" => "object_id COLLATE \"C\"".to_string(),
                 "createdAt" => "created_at".to_string(),
                 "updatedAt" => "updated_at".to_string(),
                 other => {
                     let f = FieldName::parse(other)?;
-                    if !class.fields.contains_key(other) {
+                    let Some(ty) = class.fields.get(other) else {
                         return Err(DataError::InvalidQuery(format!("Field {other} does not exist, cannot add index.")));
-                    }
-                    format!("(data->'{}')", f.as_str())
+                    };
+                    // The expression queries use for this type, so the planner matches them.
+                    crate::data::query::compile::typed_expr("", f.as_str(), ty)
                 }
             };
-            columns.push(column);
+            // Nulls sort as queries sort them (first ascending, last descending), so the index
+            // also serves `order`, read forwards or backwards.
+            let order = match direction.as_f64() {
+                Some(d) if d < 0.0 => "DESC NULLS LAST",
+                Some(_) => "ASC NULLS FIRST",
+                // Parse's other index kinds ("text", "2dsphere") get a plain btree.
+                None => "",
+            };
+            columns.push(format!("{column} {order}"));
         }
         if columns.is_empty() {
             return Err(DataError::InvalidJson(format!("index {name} needs fields")));

@@ -20,6 +20,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "control_plane", sql: include_str!("../../../migrations/0001_control_plane.sql") },
     Migration { version: 2, name: "data_functions", sql: include_str!("../../../migrations/0002_data_functions.sql") },
+    Migration { version: 3, name: "iso_stable", sql: include_str!("../../../migrations/0003_iso_stable.sql") },
 ];
 
 /// The advisory lock key that serialises migration runs ("hearth" in ASCII).

@@ -53,7 +53,9 @@ impl Db {
                 (cluster.pg_config(embedded::DATABASE), Some(cluster))
             }
         };
-        let pool = pool(&pg_config, config.database_pool_size);
+        // Requests use per-worker pools (`http::server`); this one serves caches, the CLI and
+        // background work.
+        let pool = pool(&pg_config, config.database_pool_size.min(4));
         if let Err(err) = pool.get().await {
             if let Some(cluster) = &embedded {
                 let _ = cluster.stop();

@@ -17,6 +17,9 @@ use crate::error::ApiError;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The route pattern of a request its handler routed by hand, for the metrics' `route` label.
+pub struct RouteLabel(pub &'static str);
+
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -48,7 +51,10 @@ pub async fn observe(
 
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
-    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let route = match res.request().extensions().get::<RouteLabel>() {
+        Some(label) => label.0.to_string(),
+        None => res.request().match_pattern().unwrap_or_else(|| "unmatched".into()),
+    };
     let app = res.request().extensions().get::<ResolvedApp>().map_or_else(|| "-".to_string(), |a| a.0.clone());
     let labels = [("app", app), ("route", route), ("method", method), ("status", status.to_string())];
     metrics::counter!("hearth_http_requests_total", &labels).increment(1);

@@ -23,9 +23,15 @@ use crate::apps::registry::AppRegistry;
 use crate::config::Config;
 
 /// What every handler can reach.
+#[derive(Clone)]
 pub struct State {
     pub config: Arc<Config>,
+    /// This worker's pool (see [`server`]).
     pub pool: Pool,
+    /// Connection settings, to open each worker's pool.
+    pub pg_config: tokio_postgres::Config,
+    /// Every worker's pool, for the pool metrics.
+    pub worker_pools: Arc<std::sync::Mutex<Vec<Pool>>>,
     pub registry: AppRegistry,
     pub schemas: crate::data::schema::SchemaCache,
     pub tokens: TokenKeys,
@@ -58,9 +64,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Binds the HTTP server on a listener; it does not handle signals (the caller does).
 pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result<Server> {
     let config = state.config.clone();
+    // Each worker is a single-threaded runtime and gets its own pool, so a request and the task
+    // driving its PostgreSQL connection run on the same thread: no cross-thread wake-ups per
+    // query. The configured pool size is shared out between the workers.
+    let per_worker = config.database_pool_size.div_ceil(config.workers.max(1));
     let server = HttpServer::new(move || {
+        let pool = crate::db::pool(&state.pg_config, per_worker);
+        state.worker_pools.lock().expect("not poisoned").push(pool.clone());
+        let worker = web::Data::new(State { pool, ..State::clone(&state) });
         App::new()
-            .app_data(state.clone())
+            .app_data(worker)
             .wrap(actix_web::middleware::from_fn(middleware::observe))
             .configure(configure)
             .default_service(web::to(error::unknown_route))

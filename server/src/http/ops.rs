@@ -40,11 +40,16 @@ pub async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(state: web::Data<State>) -> HttpResponse {
-    let pool = state.pool.status();
-    metrics::gauge!("hearth_db_pool_size").set(pool.size as f64);
-    metrics::gauge!("hearth_db_pool_max").set(pool.max_size as f64);
-    metrics::gauge!("hearth_db_pool_available").set(pool.available as f64);
-    metrics::gauge!("hearth_db_pool_waiting").set(pool.waiting as f64);
+    // Summed over the workers' pools (each worker has its own).
+    let (mut size, mut max, mut available, mut waiting) = (0, 0, 0, 0);
+    for pool in state.worker_pools.lock().expect("not poisoned").iter() {
+        let s = pool.status();
+        (size, max, available, waiting) = (size + s.size, max + s.max_size, available + s.available, waiting + s.waiting);
+    }
+    metrics::gauge!("hearth_db_pool_size").set(size as f64);
+    metrics::gauge!("hearth_db_pool_max").set(max as f64);
+    metrics::gauge!("hearth_db_pool_available").set(available as f64);
+    metrics::gauge!("hearth_db_pool_waiting").set(waiting as f64);
     metrics::gauge!("hearth_apps_cached").set(state.registry.cached() as f64);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

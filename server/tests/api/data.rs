@@ -165,3 +165,38 @@ async fn hostile_input_never_reaches_sql_as_text() {
     assert_eq!((status, found["results"].as_array().unwrap().len()), (200, 1));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn schema_indexes_on_typed_fields_keep_query_answers() {
+    let server = TestServer::start().await;
+    let keys = app(&server).await;
+    let schema = json!({
+        "className": "Item",
+        "fields": {"tag": {"type": "String"}, "score": {"type": "Number"}},
+        "indexes": {"tag_score": {"tag": 1, "score": -1}},
+    });
+    let (status, body) = call(&server, &keys, true, reqwest::Method::POST, "/schemas/Item", Some(schema)).await;
+    assert_eq!(status, 200, "{body}");
+    let mut requests: Vec<Value> = (0..40).map(|n| json!({"method": "POST", "path": "/parse/classes/Item", "body": {"tag": format!("t{}", n % 2), "score": n}})).collect();
+    requests.push(json!({"method": "POST", "path": "/parse/classes/Item", "body": {"tag": "t0"}}));
+    let (status, _) = call(&server, &keys, true, reqwest::Method::POST, "/batch", Some(json!({"requests": requests}))).await;
+    assert_eq!(status, 200);
+    // Equality, range and order on the indexed fields; the object without a score sorts last
+    // when descending, first when ascending, as Parse Server sorts them.
+    let where_ = urlencode(&json!({"tag": "t0", "score": {"$gte": 30}}).to_string());
+    let (_, found) = call(&server, &keys, false, reqwest::Method::GET, &format!("/classes/Item?where={where_}&order=-score"), None).await;
+    let scores: Vec<Value> = found["results"].as_array().unwrap().iter().map(|o| o["score"].clone()).collect();
+    assert_eq!(scores, [json!(38), json!(36), json!(34), json!(32), json!(30)]);
+    let where_ = urlencode(&json!({"tag": "t0"}).to_string());
+    let (_, found) = call(&server, &keys, false, reqwest::Method::GET, &format!("/classes/Item?where={where_}&order=-score&limit=30"), None).await;
+    let results = found["results"].as_array().unwrap();
+    assert_eq!(results.len(), 21);
+    assert_eq!((results[0]["score"].clone(), results[20].get("score")), (json!(38), None));
+    let (_, found) = call(&server, &keys, false, reqwest::Method::GET, &format!("/classes/Item?where={where_}&order=score&limit=2"), None).await;
+    assert_eq!(found["results"][0].get("score"), None, "{found}");
+    assert_eq!(found["results"][1]["score"], json!(0));
+    // A number compared with a string-typed field matches nothing rather than failing.
+    let where_ = urlencode(&json!({"tag": 5}).to_string());
+    let (status, found) = call(&server, &keys, false, reqwest::Method::GET, &format!("/classes/Item?where={where_}"), None).await;
+    assert_eq!((status, found), (200, json!({"results": []})));
+}

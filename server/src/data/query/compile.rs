@@ -69,7 +69,7 @@ impl<'a> Compiler<'a> {
             let part = match key.as_str() {
                 "$or" | "$and" | "$nor" => {
                     let items = cond.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
-                        DataError::InvalidQuery(format!("Bad $or format - use an array value."))
+                        DataError::InvalidQuery("Bad $or format - use an array value.".to_string())
                     })?;
                     let subs: Vec<String> =
                         items.iter().map(|w| self.condition(class, alias, w, depth + 1)).collect::<Result<_, _>>()?;
@@ -230,6 +230,20 @@ impl<'a> Compiler<'a> {
                         let p = self.bind(as_array);
                         Ok(format!("({alias}.data @> {p}::jsonb)"))
                     }
+                    // A typed scalar also gets the typed comparison, so that a schema index on
+                    // the field (`typed_expr`) can serve it; containment keeps the GIN index
+                    // usable when there is none.
+                    Some(t @ (FieldType::String | FieldType::Number)) if path.len() == 1 && scalar => {
+                        let x = typed_expr(alias, &path[0], t);
+                        let p = self.bind(doc);
+                        let q = match &v {
+                            Value::Number(n) if matches!(t, FieldType::Number) => format!("{}::float8", self.bind(n.as_f64().unwrap_or(0.0))),
+                            Value::String(s) if matches!(t, FieldType::String) => self.bind(s.clone()),
+                            // A value of another type matches nothing; containment says so.
+                            _ => return Ok(format!("({alias}.data @> {p}::jsonb)")),
+                        };
+                        Ok(format!("({alias}.data @> {p}::jsonb AND {x} = {q})"))
+                    }
                     Some(_) => {
                         let p = self.bind(doc);
                         Ok(format!("({alias}.data @> {p}::jsonb)"))
@@ -283,20 +297,20 @@ impl<'a> Compiler<'a> {
                     // Bound only in the arms that use it: an unused parameter has no type.
                     match (ty, value) {
                         (Some(FieldType::Number), Value::Number(n)) => {
-                            let k = self.bind(path[0].clone());
+                            let x = typed_expr(alias, &path[0], &FieldType::Number);
                             let p = self.bind(n.as_f64().unwrap_or(0.0));
-                            return Ok(format!("(({alias}.data ->> {k}::text)::float8 {sql_op} {p}::float8)"));
+                            return Ok(format!("({x} {sql_op} {p}::float8)"));
                         }
                         (Some(FieldType::String), Value::String(s)) => {
-                            let k = self.bind(path[0].clone());
+                            let x = typed_expr(alias, &path[0], &FieldType::String);
                             let p = self.bind(s.clone());
-                            return Ok(format!("(({alias}.data ->> {k}::text) COLLATE \"C\" {sql_op} {p})"));
+                            return Ok(format!("({x} {sql_op} {p})"));
                         }
                         (Some(FieldType::Date), Value::Object(_)) => {
                             let iso = value::format_date(date_param(value)?);
-                            let k = self.bind(path[0].clone());
+                            let x = typed_expr(alias, &path[0], &FieldType::Date);
                             let p = self.bind(iso);
-                            return Ok(format!("(({alias}.data -> {k}::text ->> 'iso') COLLATE \"C\" {sql_op} {p})"));
+                            return Ok(format!("({x} {sql_op} {p})"));
                         }
                         _ => {}
                     }
@@ -578,12 +592,7 @@ impl<'a> Compiler<'a> {
                 Field::UpdatedAt => format!("{alias}.updated_at"),
                 Field::Data { path, ty } if path.len() == 1 && matches!(ty, Some(FieldType::Number | FieldType::String | FieldType::Date)) => {
                     // Typed by the schema: the cheap extraction is safe (see `compare`).
-                    let k = self.bind(path[0].clone());
-                    match ty {
-                        Some(FieldType::Number) => format!("({alias}.data ->> {k}::text)::float8"),
-                        Some(FieldType::String) => format!("({alias}.data ->> {k}::text) COLLATE \"C\""),
-                        _ => format!("({alias}.data -> {k}::text ->> 'iso') COLLATE \"C\""),
-                    }
+                    typed_expr(alias, &path[0], ty.as_ref().expect("matched a type"))
                 }
                 Field::Data { path, .. } => self.json_expr(alias, &path),
             };
@@ -595,6 +604,21 @@ impl<'a> Compiler<'a> {
             parts.push(format!("{distance} ASC"));
         }
         Ok(parts.join(", "))
+    }
+}
+
+/// The SQL expression of a top-level field whose schema type is `ty`, as queries compare and sort
+/// it and as schema indexes are built on it (`schema::apply_indexes`), so that PostgreSQL
+/// matches the two. The name is a validated field name (letters, digits, `_`), so it is written
+/// as a literal: a parameter would hide the expression from the planner's index matching.
+pub fn typed_expr(alias: &str, name: &str, ty: &FieldType) -> String {
+    assert!(FieldName::parse(name).is_ok(), "typed_expr takes validated field names");
+    let data = if alias.is_empty() { "data".to_string() } else { format!("{alias}.data") };
+    match ty {
+        FieldType::Number => format!("(({data} ->> '{name}')::float8)"),
+        FieldType::String => format!("(({data} ->> '{name}') COLLATE \"C\")"),
+        FieldType::Date => format!("(({data} -> '{name}' ->> 'iso') COLLATE \"C\")"),
+        _ => format!("({data} -> '{name}')"),
     }
 }
 
@@ -714,6 +738,24 @@ mod tests {
             assert!(used, "parameter ${i} is never used in {sql} (from {w})");
         }
         Ok((sql, c.params.len()))
+    }
+
+    /// Schema indexes are built on `typed_expr`; typed conditions and orders must use exactly
+    /// that text, or PostgreSQL cannot match them to the index.
+    #[test]
+    fn typed_fields_compile_to_the_indexed_expressions() {
+        let (sql, _) = compile(json!({"s": "a", "n": {"$gte": 1}, "d": {"$lt": {"__type": "Date", "iso": "2020-01-01T00:00:00.000Z"}}})).unwrap();
+        for ty in [FieldType::String, FieldType::Number, FieldType::Date] {
+            let name = match ty { FieldType::String => "s", FieldType::Number => "n", _ => "d" };
+            let x = typed_expr("t", name, &ty);
+            assert!(sql.matches(&x).count() >= 2, "{x} is compared and sorted in {sql}");
+        }
+        // Equality on a typed field keeps the containment test for the GIN index as well.
+        assert!(sql.contains("t.data @> $"), "{sql}");
+        // A value of the wrong type falls back to containment only (it matches nothing): the
+        // typed expression appears once, in the order.
+        let (sql, _) = compile(json!({"n": "text"})).unwrap();
+        assert_eq!(sql.matches(&typed_expr("t", "n", &FieldType::Number)).count(), 1, "{sql}");
     }
 
     #[test]

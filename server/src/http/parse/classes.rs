@@ -1,6 +1,6 @@
 //! `/parse/classes`: objects and queries.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
 use crate::data::names::ClassName;
@@ -11,17 +11,44 @@ use crate::error::{ApiError, ParseCode};
 use crate::http::State;
 use crate::http::extract::ParseRequest;
 
+/// Everything under `/classes`, routed here by hand: these are the hottest routes, and actix's
+/// pattern routes match dynamic segments with a regular expression per route and request.
+pub async fn dispatch(http: HttpRequest, state: web::Data<State>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let rest = http.match_info().unprocessed();
+    let segments: Vec<&str> = rest.strip_prefix('/').map(|r| r.split('/').collect()).unwrap_or_default();
+    let method = http.method().as_str();
+    let (pattern, allowed) = match segments.as_slice() {
+        [class] if !class.is_empty() => ("/parse/classes/{class}", matches!(method, "GET" | "POST")),
+        [class, id] if !class.is_empty() && !id.is_empty() => ("/parse/classes/{class}/{id}", matches!(method, "GET" | "PUT" | "DELETE" | "POST")),
+        _ => ("", true),
+    };
+    if !allowed {
+        return crate::http::error::method_not_allowed(http).await;
+    }
+    // As everywhere under /parse, the keys are checked before an unknown route is reported.
+    let req = ParseRequest::from_request(&http, &mut payload.into_inner()).await?;
+    if !pattern.is_empty() {
+        http.extensions_mut().insert(crate::http::middleware::RouteLabel(pattern));
+    }
+    match segments.as_slice() {
+        [class] if !class.is_empty() => self::class(&http, &state, class, req).await,
+        [class, id] if !class.is_empty() && !id.is_empty() => object(&http, &state, class, id, req).await,
+        _ => Err(ApiError::new(ParseCode::UNKNOWN_ROUTE, format!("no route for {} {}", http.method(), http.path()))),
+    }
+}
+
 /// `GET /classes/X` (query), `POST /classes/X` (create, or a query sent as POST with `_method: GET`).
-pub async fn class(http: HttpRequest, state: web::Data<State>, path: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    let class = ClassName::parse(&path)?;
+async fn class(http: &HttpRequest, state: &State, class: &str, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    let http = http.clone();
+    let class = ClassName::parse(class)?;
     match req.method.as_str() {
         "GET" => {
             let options = find_options(&http, &req)?;
-            find(&state, &req, &class, &options).await
+            find(state, &req, &class, &options).await
         }
         "POST" => {
             let body = req.body.clone().unwrap_or_default();
-            let answer = run_write(&state, &req, WriteRequest::Create { class: class.clone(), body }).await?;
+            let answer = run_write(state, &req, WriteRequest::Create { class: class.clone(), body }).await?;
             let location = format!("{}/parse/classes/{}/{}", base_url(&http), class, answer.body["objectId"].as_str().unwrap_or_default());
             Ok(HttpResponse::Created().insert_header(("Location", location)).json(answer.body))
         }
@@ -30,9 +57,10 @@ pub async fn class(http: HttpRequest, state: web::Data<State>, path: web::Path<S
 }
 
 /// `GET`, `PUT`, `DELETE /classes/X/id` (also as POST with `_method`).
-pub async fn object(http: HttpRequest, state: web::Data<State>, path: web::Path<(String, String)>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    let (class, id) = path.into_inner();
-    let class = ClassName::parse(&class)?;
+async fn object(http: &HttpRequest, state: &State, class: &str, id: &str, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    let http = http.clone();
+    let id = id.to_string();
+    let class = ClassName::parse(class)?;
     match req.method.as_str() {
         "GET" => {
             // Schemas before a connection: a request never holds one while waiting for another.
@@ -46,11 +74,11 @@ pub async fn object(http: HttpRequest, state: web::Data<State>, path: web::Path<
         }
         "PUT" => {
             let body = req.body.clone().unwrap_or_default();
-            let answer = run_write(&state, &req, WriteRequest::Update { class, id, body }).await?;
+            let answer = run_write(state, &req, WriteRequest::Update { class, id, body }).await?;
             Ok(HttpResponse::Ok().json(answer.body))
         }
         "DELETE" => {
-            let answer = run_write(&state, &req, WriteRequest::Delete { class, id }).await?;
+            let answer = run_write(state, &req, WriteRequest::Delete { class, id }).await?;
             Ok(HttpResponse::Ok().json(answer.body))
         }
         other => Err(method_error(other, &http)),

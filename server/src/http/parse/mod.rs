@@ -16,10 +16,9 @@ use crate::http::extract::ParseRequest;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use super::resource;
-    cfg.service(resource("/health").get(health))
+    cfg.service(web::scope("/classes").default_service(web::to(classes::dispatch)))
+        .service(resource("/health").get(health))
         .service(resource("/serverInfo").get(server_info).post(server_info))
-        .service(resource("/classes/{class}").get(classes::class).post(classes::class))
-        .service(resource("/classes/{class}/{id}").get(classes::object).put(classes::object).delete(classes::object).post(classes::object))
         .service(resource("/batch").post(batch::batch))
         .service(resource("/schemas").get(schemas::all).post(schemas::all))
         .service(resource("/schemas/").get(schemas::all).post(schemas::all))
