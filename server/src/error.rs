@@ -50,7 +50,16 @@ impl ParseCode {
     pub const VALIDATION_ERROR: ParseCode = ParseCode::new(142, 400);
     pub const REQUEST_LIMIT_EXCEEDED: ParseCode = ParseCode::new(155, 429);
     pub const DUPLICATE_REQUEST: ParseCode = ParseCode::new(159, 400);
+    pub const USERNAME_MISSING: ParseCode = ParseCode::new(200, 400);
+    pub const PASSWORD_MISSING: ParseCode = ParseCode::new(201, 400);
+    pub const USERNAME_TAKEN: ParseCode = ParseCode::new(202, 400);
+    pub const EMAIL_TAKEN: ParseCode = ParseCode::new(203, 400);
+    pub const EMAIL_MISSING: ParseCode = ParseCode::new(204, 400);
+    pub const EMAIL_NOT_FOUND: ParseCode = ParseCode::new(205, 400);
+    pub const SESSION_MISSING: ParseCode = ParseCode::new(206, 400);
+    pub const ACCOUNT_ALREADY_LINKED: ParseCode = ParseCode::new(208, 400);
     pub const INVALID_SESSION_TOKEN: ParseCode = ParseCode::new(209, 400);
+    pub const UNSUPPORTED_SERVICE: ParseCode = ParseCode::new(252, 400);
     /// A schema change that cannot be made (a field that exists, a class that is not empty).
     pub const INVALID_SCHEMA_OPERATION: ParseCode = ParseCode::new(255, 400);
     /// Management API: no or an invalid admin login.
@@ -193,6 +202,16 @@ impl DbError {
     }
 
     /// The SQLSTATE of the underlying PostgreSQL error, if any.
+    /// The constraint (or unique index) a failed statement broke, if PostgreSQL named one.
+    pub fn constraint(&self) -> Option<&str> {
+        let e = match &self.0 {
+            DbErrorKind::Postgres(e) => e,
+            DbErrorKind::Pool(deadpool_postgres::PoolError::Backend(e)) => e,
+            DbErrorKind::Pool(_) => return None,
+        };
+        e.as_db_error().and_then(|d| d.constraint())
+    }
+
     pub fn sqlstate(&self) -> Option<&tokio_postgres::error::SqlState> {
         match &self.0 {
             DbErrorKind::Postgres(e) => e.code(),

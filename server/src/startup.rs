@@ -82,6 +82,7 @@ impl Hearth {
             pg_config: db.pg_config.clone(),
             worker_pools: Arc::default(),
             registry: AppRegistry::new(db.pool.clone(), &bus),
+            auth: crate::auth::AuthCaches { sessions: crate::auth::sessions::SessionCache::new(&bus), roles: crate::auth::roles::RoleCache::new(&bus) },
             schemas: crate::data::schema::SchemaCache::new(db.pool.clone(), &bus),
             tokens,
             shutting_down: Arc::default(),

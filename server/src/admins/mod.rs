@@ -5,8 +5,7 @@ pub mod audit;
 pub mod members;
 pub mod token;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use crate::auth::password::{DUMMY_HASH, hash as hash_password, verify as verify_password};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool};
 use serde::Serialize;
@@ -149,27 +148,6 @@ pub async fn find_by_email(client: &impl GenericClient, email: &str) -> Result<O
 pub async fn list(client: &impl GenericClient) -> Result<Vec<Admin>, DbError> {
     let rows = client.query(&format!("SELECT {COLUMNS} FROM admins ORDER BY id"), &[]).await?;
     Ok(rows.iter().map(from_row).collect())
-}
-
-/// A hash of a random password, verified against when the email is unknown.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0ZLTeyoHCA0tPZOI4rXmnqnXF9BVHrpOpmrAzzgT/6A";
-
-/// argon2id with the crate's defaults (19 MiB, 2 passes, 1 lane), which are OWASP's minimum;
-/// the parameters are recorded in the hash, so they can be raised later.
-async fn hash_password(password: String) -> String {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default().hash_password(password.as_bytes()).expect("hashing cannot fail").to_string()
-    })
-    .await
-    .expect("hashing does not panic")
-}
-
-async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        <Argon2 as PasswordVerifier<str>>::verify_password(&Argon2::default(), password.as_bytes(), &hash).is_ok()
-    })
-    .await
-    .unwrap_or(false)
 }
 
 fn valid_email(email: &str) -> Result<String, AdminError> {

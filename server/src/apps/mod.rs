@@ -28,6 +28,13 @@ pub struct AppSettings {
     /// Whether anonymous users (authData.anonymous) may sign up.
     #[serde(default = "yes")]
     pub enable_anonymous_users: bool,
+    /// How long a session lasts, in seconds (Parse's default: one year).
+    #[serde(default = "one_year")]
+    pub session_length: i64,
+}
+
+fn one_year() -> i64 {
+    31_536_000
 }
 
 fn yes() -> bool {
@@ -36,7 +43,7 @@ fn yes() -> bool {
 
 impl Default for AppSettings {
     fn default() -> Self {
-        AppSettings { allow_client_class_creation: false, enable_anonymous_users: true }
+        AppSettings { allow_client_class_creation: false, enable_anonymous_users: true, session_length: one_year() }
     }
 }
 

@@ -1,19 +1,53 @@
-//! Who is calling: the [`Caller`] built from an app's keys (and, later, a session token), passed
-//! to every domain function that touches an app's data.
+//! Who is calling, and what they may do: the [`Caller`] built from an app's keys and session
+//! token, passed to every domain function that touches an app's data; users and their sessions,
+//! roles, passwords, and the access rules (class-level permissions, ACLs) that every data path
+//! applies.
+
+pub mod access;
+pub mod password;
+pub mod roles;
+pub mod sessions;
+pub mod users;
 
 use std::sync::Arc;
 
 use crate::apps::App;
 use crate::apps::keys::KeyPower;
 
-/// The caller of a Parse API request: the app it addresses and the powers its keys give.
+/// The user behind a valid session token.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub user_id: String,
+    pub session_id: String,
+    /// Names of the roles the user holds, directly or through child roles.
+    pub roles: Arc<Vec<String>>,
+}
+
+/// The caller of a Parse API request: the app it addresses, the powers its keys give, and the
+/// user of its session token, if any.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub app: Arc<App>,
     pub power: KeyPower,
-    /// The raw `X-Parse-Session-Token`, resolved to a user once users exist.
+    /// The raw `X-Parse-Session-Token` (resolved into `user`).
     pub session_token: Option<String>,
     pub installation_id: Option<String>,
+    pub user: Option<SessionUser>,
+    /// The caches a write must keep current (ending sessions, changing roles).
+    pub caches: AuthCaches,
+}
+
+/// The instance's session and role caches.
+#[derive(Clone)]
+pub struct AuthCaches {
+    pub sessions: sessions::SessionCache,
+    pub roles: roles::RoleCache,
+}
+
+impl std::fmt::Debug for AuthCaches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthCaches")
+    }
 }
 
 impl Caller {
@@ -25,5 +59,20 @@ impl Caller {
     /// Whether the caller may write at all (the read-only master key may not).
     pub fn may_write(&self) -> bool {
         self.power != KeyPower::ReadOnlyMaster
+    }
+
+    pub fn user_id(&self) -> Option<&str> {
+        self.user.as_ref().map(|u| u.user_id.as_str())
+    }
+
+    /// The names an ACL or class-level permission may grant to: `*`, the user's id, and
+    /// `role:<name>` for each of the user's roles.
+    pub fn principals(&self) -> Vec<String> {
+        let mut out = vec!["*".to_string()];
+        if let Some(user) = &self.user {
+            out.push(user.user_id.clone());
+            out.extend(user.roles.iter().map(|r| format!("role:{r}")));
+        }
+        out
     }
 }

@@ -27,6 +27,10 @@ pub enum Topic {
     Apps,
     /// An app's class schemas changed; payload `{"app": <internal app id>}`.
     Schema,
+    /// A session ended (logout, revocation, deleted user); payload `{"app": id, "hash": token hash}`.
+    Sessions,
+    /// An app's roles changed (a `_Role` written or deleted); payload `{"app": id}`.
+    Roles,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -62,6 +62,26 @@ pub enum DataError {
     Duplicate,
     #[error("{0} is required")]
     Required(String),
+    #[error("{0}")]
+    UsernameMissing(String),
+    #[error("{0}")]
+    PasswordMissing(String),
+    #[error("Account already exists for this username.")]
+    UsernameTaken,
+    #[error("Account already exists for this email address.")]
+    EmailTaken,
+    #[error("this auth is already used")]
+    AccountLinked,
+    #[error("Invalid username/password.")]
+    InvalidLogin,
+    #[error("{0}")]
+    InvalidSession(String),
+    #[error("{0}")]
+    SessionMissing(String),
+    #[error("Permission denied, user needs to be authenticated.")]
+    AuthRequired,
+    #[error("{0}")]
+    UnsupportedService(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -83,7 +103,11 @@ impl DataError {
     pub fn from_db(err: DbError) -> DataError {
         use tokio_postgres::error::SqlState;
         match err.sqlstate() {
-            Some(s) if *s == SqlState::UNIQUE_VIOLATION => DataError::Duplicate,
+            Some(s) if *s == SqlState::UNIQUE_VIOLATION => match err.constraint() {
+                Some("_User_username") => DataError::UsernameTaken,
+                Some("_User_email") => DataError::EmailTaken,
+                _ => DataError::Duplicate,
+            },
             Some(s) if *s == SqlState::INVALID_REGULAR_EXPRESSION => DataError::InvalidQuery("Invalid regular expression".into()),
             Some(s) if *s == SqlState::UNDEFINED_OBJECT => DataError::InvalidQuery("Invalid text search language".into()),
             Some(s) if *s == SqlState::NUMERIC_VALUE_OUT_OF_RANGE => DataError::InvalidQuery("Number out of range".into()),
@@ -109,6 +133,15 @@ impl ParseErrorCode for DataError {
             DataError::InvalidAcl(_) => ParseCode::INVALID_ACL,
             DataError::Duplicate => ParseCode::DUPLICATE_VALUE,
             DataError::Required(_) => ParseCode::VALIDATION_ERROR,
+            DataError::UsernameMissing(_) => ParseCode::USERNAME_MISSING,
+            DataError::PasswordMissing(_) => ParseCode::PASSWORD_MISSING,
+            DataError::UsernameTaken => ParseCode::USERNAME_TAKEN,
+            DataError::EmailTaken => ParseCode::EMAIL_TAKEN,
+            DataError::AccountLinked => ParseCode::ACCOUNT_ALREADY_LINKED,
+            DataError::InvalidLogin | DataError::AuthRequired => ParseCode::OBJECT_NOT_FOUND,
+            DataError::InvalidSession(_) => ParseCode::INVALID_SESSION_TOKEN,
+            DataError::SessionMissing(_) => ParseCode::SESSION_MISSING,
+            DataError::UnsupportedService(_) => ParseCode::UNSUPPORTED_SERVICE,
             DataError::Db(e) => e.parse_code(),
         }
     }

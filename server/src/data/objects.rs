@@ -17,7 +17,8 @@ use super::schema::{AppSchema, ClassSchema, SchemaCache};
 use super::storage::{self, OBJECT_COLUMNS, object_json};
 use super::value::{self, FieldType};
 use super::DataError;
-use crate::auth::Caller;
+use crate::auth::access::{self, Action};
+use crate::auth::{Caller, roles, sessions};
 
 /// A field operation in a write.
 #[derive(Debug, Clone)]
@@ -97,6 +98,10 @@ impl Op {
 pub struct Write {
     pub ops: Vec<(FieldName, Op)>,
     pub acl: Option<Acl>,
+    /// `_User` only: the new password's hash (the password itself is never stored).
+    pub hashed_password: Option<String>,
+    /// The new object's id when the server chose it beforehand (a signup's ACL names it).
+    pub object_id: Option<String>,
 }
 
 /// An ACL as given, and its read and write permission lists.
@@ -153,7 +158,7 @@ impl Write {
                 }
             }
         }
-        Ok(Write { ops, acl })
+        Ok(Write { ops, acl, hashed_password: None, object_id: None })
     }
 
     /// The fields (and their types) the schema must have for this write.
@@ -169,7 +174,7 @@ pub async fn prepare_write(schemas: &SchemaCache, caller: &Caller, class: &Class
     }
     let needed = write.needed_fields();
     let may_create = caller.is_master() || caller.app.settings.allow_client_class_creation;
-    schemas.ensure_for_write(&caller.app, class, &needed, may_create).await
+    schemas.ensure_for_write(&caller.app, class, &needed, may_create, &|c| access::allowed(caller, c, Action::AddField).is_ok()).await
 }
 
 /// Creates an object; returns `{"objectId", "createdAt"}` as JSON.
@@ -220,17 +225,23 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
     }
     let (acl, read, write_perm) = acl_columns(write.acl);
     let table = class.name.table(schema);
+    let (extra_column, extra_value) = if class.name.as_str() == "_User" { (", _hashed_password", ", $6") } else { ("", "") };
     let sql = format!(
-        "INSERT INTO {table} (object_id, created_at, updated_at, _acl, _rperm, _wperm, data) \
-         VALUES ($1, date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), $2, $3, $4, $5) \
+        "INSERT INTO {table} (object_id, created_at, updated_at, _acl, _rperm, _wperm, data{extra_column}) \
+         VALUES ($1, date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), $2, $3, $4, $5{extra_value}) \
          ON CONFLICT (object_id) DO NOTHING RETURNING created_at"
     );
     let stmt = client.prepare_cached(&sql).await?;
     let data = Value::Object(data);
+    let mut preset = write.object_id;
     // A clash of random ids is astronomically rare; one retry settles it.
     for _ in 0..3 {
-        let id = names::new_object_id();
-        if let Some(row) = client.query_opt(&stmt, &[&id, &acl, &read, &write_perm, &data]).await? {
+        let id = preset.take().unwrap_or_else(names::new_object_id);
+        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&id, &acl, &read, &write_perm, &data];
+        if !extra_column.is_empty() {
+            params.push(&write.hashed_password);
+        }
+        if let Some(row) = client.query_opt(&stmt, &params).await? {
             for (field, ids, _) in &relations {
                 add_relations(client, schema, &class.name, field, &id, ids).await?;
             }
@@ -238,6 +249,9 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
             let created: chrono::DateTime<chrono::Utc> = row.get(0);
             computed.insert("objectId".into(), json!(id));
             computed.insert("createdAt".into(), json!(crate::data::value::format_date(created)));
+            if class.name.as_str() == "_Role" {
+                roles::changed(client, &caller.caches.roles, &caller.app).await?;
+            }
             return Ok(Value::Object(computed));
         }
     }
@@ -340,9 +354,14 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
         let (a, r, w) = (bind(Box::new(acl.json)), bind(Box::new(acl.read)), bind(Box::new(acl.write)));
         set.push_str(&format!(", _acl = {a}::jsonb, _rperm = {r}::text[], _wperm = {w}::text[]"));
     }
+    if let Some(hash) = write.hashed_password {
+        let h = bind(Box::new(hash));
+        set.push_str(&format!(", _hashed_password = {h}"));
+    }
+    let rows = access::check(caller, class, Action::Update, "t", &mut bind)?.map(|c| format!(" AND {c}")).unwrap_or_default();
     let returning: String = returned.iter().map(|(_, k)| format!(", t.data -> {k}::text")).collect();
     let table = class.name.table(schema);
-    let sql = format!("UPDATE {table} t SET {set} WHERE t.object_id = $1 RETURNING t.updated_at{returning}");
+    let sql = format!("UPDATE {table} t SET {set} WHERE t.object_id = $1{rows} RETURNING t.updated_at{returning}");
     let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
     let stmt = client.prepare_cached(&sql).await?;
     let row = client.query_opt(&stmt, &refs).await?.ok_or(DataError::ObjectNotFound)?;
@@ -361,6 +380,9 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
             client.execute(&format!("DELETE FROM {table} WHERE owning_id = $1 AND related_id = ANY($2::text[])"), &[&id, &ids]).await?;
         }
     }
+    if class.name.as_str() == "_Role" {
+        roles::changed(client, &caller.caches.roles, &caller.app).await?;
+    }
     Ok(Value::Object(answer))
 }
 
@@ -373,9 +395,30 @@ pub async fn delete(client: &impl GenericClient, caller: &Caller, class: &ClassS
         return Err(DataError::ObjectNotFound);
     }
     let schema = &caller.app.schema_name;
-    let stmt = client.prepare_cached(&format!("DELETE FROM {} WHERE object_id = $1", class.name.table(schema))).await?;
-    if client.execute(&stmt, &[&id]).await? == 0 {
+    let mut params: Vec<Param> = vec![Box::new(id.to_string())];
+    let rows = access::check(caller, class, Action::Delete, "t", &mut |p| {
+        params.push(p);
+        format!("${}", params.len())
+    })?;
+    let rows = rows.map(|c| format!(" AND {c}")).unwrap_or_default();
+    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
+    let table = class.name.table(schema);
+    if class.name.as_str() == "_Session" {
+        // Ending a session also tells every instance to forget its token.
+        let ended = sessions::end_where(client, &caller.caches.sessions, &caller.app, &format!("object_id IN (SELECT t.object_id FROM {table} t WHERE t.object_id = $1{rows})"), &refs).await?;
+        return if ended == 0 { Err(DataError::ObjectNotFound) } else { Ok(()) };
+    }
+    let stmt = client.prepare_cached(&format!("DELETE FROM {table} t WHERE t.object_id = $1{rows}")).await?;
+    if client.execute(&stmt, &refs).await? == 0 {
         return Err(DataError::ObjectNotFound);
+    }
+    match class.name.as_str() {
+        // A deleted user's sessions end with it.
+        "_User" => {
+            sessions::end_where(client, &caller.caches.sessions, &caller.app, "data -> 'user' ->> 'objectId' = $1", &[&id]).await?;
+        }
+        "_Role" => roles::changed(client, &caller.caches.roles, &caller.app).await?,
+        _ => {}
     }
     for (field, t) in &class.fields {
         if let FieldType::Relation(_) = t {
@@ -391,10 +434,17 @@ pub async fn get(client: &impl GenericClient, caller: &Caller, class: &ClassSche
     if !names::plausible_object_id(id) {
         return Err(DataError::ObjectNotFound);
     }
-    let sql = format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = $1", class.name.table(&caller.app.schema_name));
+    let mut params: Vec<Param> = vec![Box::new(id.to_string())];
+    let rows = access::check(caller, class, Action::Get, "t", &mut |p| {
+        params.push(p);
+        format!("${}", params.len())
+    })?;
+    let rows = rows.map(|c| format!(" AND {c}")).unwrap_or_default();
+    let sql = format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = $1{rows}", class.name.table(&caller.app.schema_name));
     let stmt = client.prepare_cached(&sql).await?;
-    let row = client.query_opt(&stmt, &[&id]).await?.ok_or(DataError::ObjectNotFound)?;
-    Ok(object_json(&row))
+    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
+    let row = client.query_opt(&stmt, &refs).await?.ok_or(DataError::ObjectNotFound)?;
+    Ok(access::redact(caller, class, vec![object_json(&row)]).remove(0))
 }
 
 /// The result of a find: the objects' JSON texts and, if asked, the count.
@@ -413,13 +463,22 @@ pub async fn find(
 ) -> Result<Found, DataError> {
     let limit = options.limit()?;
     let skip = options.skip()?;
-    let mut compiler = Compiler::new(app_schema, &caller.app.schema_name);
-    let condition = compiler.condition(class, "t", options.where_.as_ref().unwrap_or(&Value::Null), 0)?;
+    let mut compiler = Compiler::new(app_schema, &caller.app.schema_name).for_caller(caller);
+    let mut condition = compiler.condition(class, "t", options.where_.as_ref().unwrap_or(&Value::Null), 0)?;
+    let Some(schema) = app_schema.class(class) else {
+        return Ok(Found { results: Vec::new(), count: options.count.then_some(0) });
+    };
+    // The class-level permissions of what is asked (a count, results, or both), and the rows the
+    // caller may read, inside the statement.
+    if options.count {
+        access::allowed(caller, &schema, Action::Count)?;
+    }
+    let action = if limit == 0 && options.count { Action::Count } else { Action::Find };
+    if let Some(rows) = access::check(caller, &schema, action, "t", &mut |p| compiler.bind_param(p))? {
+        condition = format!("{condition} AND {rows}");
+    }
     let condition_params = compiler.params.len();
     let order = compiler.order(class, "t", options.order.as_deref())?;
-    if app_schema.class(class).is_none() {
-        return Ok(Found { results: Vec::new(), count: options.count.then_some(0) });
-    }
     let table = class.table(&caller.app.schema_name);
     let count = if options.count {
         let sql = format!("SELECT count(*) FROM {table} t WHERE {condition}");
@@ -440,7 +499,7 @@ pub async fn find(
     refs.push(&skip);
     let stmt = client.prepare_cached(&sql).await?;
     let rows = client.query(&stmt, &refs).await?;
-    Ok(Found { results: rows.iter().map(object_json).collect(), count })
+    Ok(Found { results: access::redact(caller, &schema, rows.iter().map(object_json).collect()), count })
 }
 
 /// Distinct values of a field among the objects a query finds.
@@ -452,10 +511,13 @@ pub async fn distinct(
     field: &str,
     where_: Option<&Value>,
 ) -> Result<Vec<Value>, DataError> {
-    let mut compiler = Compiler::new(app_schema, &caller.app.schema_name);
-    let condition = compiler.condition(class, "t", where_.unwrap_or(&Value::Null), 0)?;
-    if app_schema.class(class).is_none() {
+    let mut compiler = Compiler::new(app_schema, &caller.app.schema_name).for_caller(caller);
+    let mut condition = compiler.condition(class, "t", where_.unwrap_or(&Value::Null), 0)?;
+    let Some(schema) = app_schema.class(class) else {
         return Ok(Vec::new());
+    };
+    if let Some(rows) = access::check(caller, &schema, Action::Find, "t", &mut |p| compiler.bind_param(p))? {
+        condition = format!("{condition} AND {rows}");
     }
     let path: Vec<String> = field.split('.').map(str::to_string).collect();
     FieldName::parse(&path[0])?;
@@ -591,12 +653,22 @@ where
             let mut fetched: BTreeMap<(String, String), Value> = BTreeMap::new();
             for (class, ids) in wanted {
                 let Ok(class_name) = ClassName::parse(&class) else { continue };
-                if app_schema.class(&class_name).is_none() {
+                let Some(schema) = app_schema.class(&class_name) else { continue };
+                // Included objects obey the same rules as fetched ones; what the caller may not
+                // read stays a pointer.
+                let mut params: Vec<Param> = vec![Box::new(ids)];
+                let Ok(rows) = access::check(caller, &schema, Action::Get, "t", &mut |p| {
+                    params.push(p);
+                    format!("${}", params.len())
+                }) else {
                     continue;
-                }
-                let sql = format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = ANY($1::text[])", class_name.table(&caller.app.schema_name));
-                let rows = client.query(&sql, &[&ids]).await?;
-                let mut found: Vec<Value> = rows.iter().map(|r| serde_json::from_str::<Value>(&object_json(r)).expect("valid JSON")).collect();
+                };
+                let rows = rows.map(|c| format!(" AND {c}")).unwrap_or_default();
+                let sql = format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = ANY($1::text[]){rows}", class_name.table(&caller.app.schema_name));
+                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
+                let rows = client.query(&sql, &refs).await?;
+                let texts = access::redact(caller, &schema, rows.iter().map(object_json).collect());
+                let mut found: Vec<Value> = texts.iter().map(|t| serde_json::from_str::<Value>(t).expect("valid JSON")).collect();
                 include_paths(client, caller, app_schema, &mut found, &rest, depth + 1).await?;
                 for mut object in found {
                     if let Value::Object(map) = &mut object {

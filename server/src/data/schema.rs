@@ -32,14 +32,6 @@ pub struct ClassSchema {
 }
 
 impl ClassSchema {
-    /// Whether a client (not the master key) may add fields: `addField` open to the public.
-    pub fn clients_may_add_fields(&self) -> bool {
-        match self.clp.get("addField") {
-            None => true,
-            Some(rule) => rule.get("*") == Some(&Value::Bool(true)),
-        }
-    }
-
     pub fn field(&self, name: &str) -> Option<&FieldType> {
         self.fields.get(name)
     }
@@ -157,6 +149,7 @@ impl SchemaCache {
         class: &ClassName,
         needed: &[(String, FieldType)],
         may_create: bool,
+        may_add_fields: &(dyn Fn(&ClassSchema) -> bool + Sync),
     ) -> Result<Arc<ClassSchema>, DataError> {
         let current = self.class(app, class).await?;
         if let Some(current) = &current {
@@ -171,7 +164,7 @@ impl SchemaCache {
             if !missing {
                 return Ok(current.clone());
             }
-            if !may_create && !current.clients_may_add_fields() {
+            if !may_add_fields(current) {
                 return Err(DataError::Forbidden(format!("Permission denied for action addField on class {class}.")));
             }
         } else if !may_create {

@@ -10,10 +10,59 @@ use crate::error::DbError;
 /// table was added). Idempotent, also when two connections race (PostgreSQL's
 /// `CREATE TABLE IF NOT EXISTS` can then fail on its catalog; the loser retries and finds them).
 pub async fn ensure_app_tables(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {
+    let retry = |e: &DbError| e.sqlstate() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION);
     match create_app_tables(client, schema).await {
-        Err(e) if e.sqlstate() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => create_app_tables(client, schema).await,
+        Err(e) if retry(&e) => create_app_tables(client, schema).await?,
+        other => other?,
+    }
+    match ensure_system_classes(client, schema).await {
+        Err(e) if retry(&e) => ensure_system_classes(client, schema).await,
         other => other,
     }
+}
+
+/// The system classes every app has from the start, as in Parse: `_User`, `_Role`, `_Session`.
+/// Beside the usual columns, secrets live in columns of their own that no read ever selects:
+/// `_User._hashed_password`, `_Session._token_hash` (a session token is only stored hashed).
+/// Usernames are unique, emails unique without regard to case, role names unique.
+async fn ensure_system_classes(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {
+    let present = client
+        .query_opt(&format!("SELECT 1 FROM \"{schema}\"._hearth_schema WHERE class_name = '_Session'"), &[])
+        .await?
+        .is_some();
+    if present {
+        return Ok(());
+    }
+    for class in ["_User", "_Role", "_Session"] {
+        create_class_table(client, schema, &ClassName::parse(class).expect("a system class")).await?;
+    }
+    let role = ClassName::parse("_Role").expect("a system class");
+    let users_join = join_table(schema, &role, "users");
+    let roles_join = join_table(schema, &role, "roles");
+    create_join_table(client, &users_join).await?;
+    create_join_table(client, &roles_join).await?;
+    client
+        .batch_execute(&format!(
+            "ALTER TABLE \"{schema}\".\"_User\" ADD COLUMN IF NOT EXISTS _hashed_password text;
+            CREATE UNIQUE INDEX IF NOT EXISTS \"_User_username\" ON \"{schema}\".\"_User\" ((data ->> 'username'));
+            CREATE UNIQUE INDEX IF NOT EXISTS \"_User_email\" ON \"{schema}\".\"_User\" (lower(data ->> 'email'));
+            CREATE UNIQUE INDEX IF NOT EXISTS \"_Role_name\" ON \"{schema}\".\"_Role\" ((data ->> 'name'));
+            CREATE INDEX IF NOT EXISTS \"_Role_users_user\" ON {users_join} (related_id);
+            CREATE INDEX IF NOT EXISTS \"_Role_roles_child\" ON {roles_join} (related_id);
+            ALTER TABLE \"{schema}\".\"_Session\" ADD COLUMN IF NOT EXISTS _token_hash text UNIQUE;
+            CREATE INDEX IF NOT EXISTS \"_Session_user\" ON \"{schema}\".\"_Session\" ((data -> 'user' ->> 'objectId'));
+            INSERT INTO \"{schema}\"._hearth_schema (class_name, fields) VALUES
+              ('_User', '{{\"username\": {{\"type\": \"String\"}}, \"password\": {{\"type\": \"String\"}}, \"email\": {{\"type\": \"String\"}},
+                 \"emailVerified\": {{\"type\": \"Boolean\"}}, \"authData\": {{\"type\": \"Object\"}}}}'),
+              ('_Role', '{{\"name\": {{\"type\": \"String\"}}, \"users\": {{\"type\": \"Relation\", \"targetClass\": \"_User\"}},
+                 \"roles\": {{\"type\": \"Relation\", \"targetClass\": \"_Role\"}}}}'),
+              ('_Session', '{{\"user\": {{\"type\": \"Pointer\", \"targetClass\": \"_User\"}}, \"installationId\": {{\"type\": \"String\"}},
+                 \"sessionToken\": {{\"type\": \"String\"}}, \"expiresAt\": {{\"type\": \"Date\"}}, \"createdWith\": {{\"type\": \"Object\"}},
+                 \"restricted\": {{\"type\": \"Boolean\"}}}}')
+            ON CONFLICT DO NOTHING;"
+        ))
+        .await?;
+    Ok(())
 }
 
 async fn create_app_tables(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {

@@ -12,7 +12,8 @@ use super::DataError;
 use super::names::ClassName;
 use super::objects::{self, Write};
 use super::schema::{ClassSchema, SchemaCache};
-use crate::auth::Caller;
+use crate::auth::access::{self, Action};
+use crate::auth::{Caller, sessions, users};
 
 /// A write on one object.
 #[derive(Debug, Clone)]
@@ -58,14 +59,27 @@ impl WriteRequest {
     pub async fn prepare(self, caller: &Caller, schemas: &SchemaCache) -> Result<Prepared, DataError> {
         match self {
             WriteRequest::Create { class, body } => {
-                let write = Write::parse(body, None)?;
+                let mut write = Write::parse(body, None)?;
+                if let Some(schema) = schemas.class(&caller.app, &class).await? {
+                    access::allowed(caller, &schema, Action::Create)?;
+                }
+                match class.as_str() {
+                    "_User" => users::prepare_write(caller, &mut write, true).await?,
+                    "_Session" if !caller.is_master() => {
+                        return Err(DataError::Forbidden("Sessions are created by logging in.".into()));
+                    }
+                    _ => {}
+                }
                 let schema = objects::prepare_write(schemas, caller, &class, &write).await?;
                 Ok(Prepared::Create { schema, write })
             }
             WriteRequest::Update { class, id, body } => {
-                let write = Write::parse(body, Some(&id))?;
+                let mut write = Write::parse(body, Some(&id))?;
                 if schemas.class(&caller.app, &class).await?.is_none() {
                     return Err(DataError::ObjectNotFound);
+                }
+                if class.as_str() == "_User" {
+                    users::prepare_write(caller, &mut write, false).await?;
                 }
                 let schema = objects::prepare_write(schemas, caller, &class, &write).await?;
                 Ok(Prepared::Update { schema, id, write })
@@ -94,6 +108,7 @@ impl Prepared {
     /// Writes with `client` (a pool connection or a transaction).
     pub async fn apply(self, client: &impl GenericClient, caller: &Caller) -> Result<Answer, DataError> {
         match self {
+            Prepared::Create { schema, write } if schema.name.as_str() == "_User" => sign_up(client, caller, &schema, write).await,
             Prepared::Create { schema, write } => Ok(Answer { status: 201, body: objects::create(client, caller, &schema, write).await? }),
             Prepared::Update { schema, id, write } => Ok(Answer { status: 200, body: objects::update(client, caller, &schema, &id, write).await? }),
             Prepared::Delete { schema, id } => {
@@ -106,6 +121,30 @@ impl Prepared {
             }
         }
     }
+}
+
+/// A new `_User`: signs up (or, with the `authData` of an existing user, logs that user in), and
+/// starts the session whose token the answer carries.
+async fn sign_up(client: &impl GenericClient, caller: &Caller, schema: &ClassSchema, write: Write) -> Result<Answer, DataError> {
+    let auth_data = write.ops.iter().find_map(|(f, op)| match (f.as_str(), op) {
+        ("authData", objects::Op::Set(Value::Object(map), _)) => Some(map.clone()),
+        _ => None,
+    });
+    let (provider, action) = match auth_data.as_ref().and_then(|m| m.keys().next().cloned()) {
+        Some(p) => (p, "signup"),
+        None => ("password".to_string(), "signup"),
+    };
+    if let Some(auth_data) = &auth_data
+        && let Some(user_id) = users::find_by_auth_data(client, caller, auth_data).await?
+    {
+        let (token, _) = sessions::create(client, &caller.app, &user_id, sessions::created_with("login", &provider), caller.installation_id.as_deref()).await?;
+        return Ok(Answer { status: 200, body: users::with_token(client, caller, &user_id, &token).await? });
+    }
+    let mut body = objects::create(client, caller, schema, write).await?;
+    let user_id = body["objectId"].as_str().unwrap_or_default().to_string();
+    let (token, _) = sessions::create(client, &caller.app, &user_id, sessions::created_with(action, &provider), caller.installation_id.as_deref()).await?;
+    body["sessionToken"] = json!(token);
+    Ok(Answer { status: 201, body })
 }
 
 /// Runs one write (prepared, then applied on its own connection).

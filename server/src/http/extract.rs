@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use super::State;
 use crate::admins::{self, Admin, audit::Actor};
 use crate::apps::keys::PresentedKeys;
-use crate::auth::Caller;
+use crate::auth::{Caller, SessionUser};
 use crate::error::{ApiError, ParseCode};
 
 /// The admin session cookie, set at login for the dashboard.
@@ -160,13 +160,25 @@ impl FromRequest for ParseRequest {
                 (Some(m), "POST") => m.to_ascii_uppercase(),
                 (_, m) => m.to_string(),
             };
+            let session_token = header(headers, "x-parse-session-token").or(from_body.session_token).filter(|t| !t.is_empty());
+            // A session token must be valid (error 209 otherwise), whatever the route.
+            let user = match &session_token {
+                None => None,
+                Some(token) => {
+                    let session = state.auth.sessions.resolve(&state.pool, &app, token).await?;
+                    let roles = state.auth.roles.of_user(&state.pool, &app, &session.user_id).await?;
+                    Some(SessionUser { user_id: session.user_id.clone(), session_id: session.session_id.clone(), roles })
+                }
+            };
             Ok(ParseRequest {
                 method,
                 caller: Caller {
                     app,
                     power,
-                    session_token: header(headers, "x-parse-session-token").or(from_body.session_token),
+                    session_token,
                     installation_id: header(headers, "x-parse-installation-id").or(from_body.installation_id),
+                    user,
+                    caches: state.auth.clone(),
                 },
                 body,
                 method_override: from_body.method,

@@ -33,6 +33,8 @@ pub struct State {
     /// Every worker's pool, for the pool metrics.
     pub worker_pools: Arc<std::sync::Mutex<Vec<Pool>>>,
     pub registry: AppRegistry,
+    /// Session and role caches.
+    pub auth: crate::auth::AuthCaches,
     pub schemas: crate::data::schema::SchemaCache,
     pub tokens: TokenKeys,
     /// Set when a graceful shutdown starts: `/ready` answers 503 so load balancers drain.

@@ -10,7 +10,9 @@ use tokio_postgres::types::ToSql;
 
 use crate::data::DataError;
 use crate::data::names::{ClassName, FieldName};
-use crate::data::schema::AppSchema;
+use crate::data::schema::{AppSchema, ClassSchema};
+use crate::auth::Caller;
+use crate::auth::access::{self, Action};
 use crate::data::storage;
 use crate::data::value::{self, FieldType};
 
@@ -28,6 +30,8 @@ pub struct Compiler<'a> {
     /// A distance expression to sort by when a `$nearSphere` appeared and no order was given.
     pub near_order: Option<String>,
     aliases: usize,
+    /// Whose query this is: sub-queries on other classes obey the caller's access rules.
+    caller: Option<&'a Caller>,
 }
 
 /// What a `where` key refers to.
@@ -41,7 +45,26 @@ enum Field {
 
 impl<'a> Compiler<'a> {
     pub fn new(schema: &'a AppSchema, app_schema: &'a str) -> Compiler<'a> {
-        Compiler { schema, app_schema, params: Vec::new(), near_order: None, aliases: 0 }
+        Compiler { schema, app_schema, params: Vec::new(), near_order: None, aliases: 0, caller: None }
+    }
+
+    /// Applies `caller`'s access rules to the sub-queries (`$select`, `$inQuery`, ...) too.
+    pub fn for_caller(mut self, caller: &'a Caller) -> Compiler<'a> {
+        self.caller = Some(caller);
+        self
+    }
+
+    /// Binds a value and returns its placeholder.
+    pub fn bind_param(&mut self, value: Param) -> String {
+        self.params.push(value);
+        format!("${}", self.params.len())
+    }
+
+    /// The rows of `class` (aliased `alias`) a sub-query may read: `TRUE` for the master key,
+    /// otherwise the caller's access conditions (error 119 when the class refuses `find`).
+    fn readable(&mut self, class: &ClassSchema, alias: &str) -> Result<String, DataError> {
+        let Some(caller) = self.caller else { return Ok("TRUE".into()) };
+        Ok(access::check(caller, class, Action::Find, alias, &mut |p| self.bind_param(p))?.unwrap_or_else(|| "TRUE".into()))
     }
 
     fn bind(&mut self, value: impl ToSql + Sync + Send + 'static) -> String {
@@ -434,8 +457,9 @@ impl<'a> Compiler<'a> {
             Field::CreatedAt | Field::UpdatedAt => return Err(bad()),
             Field::Data { path, .. } => self.json_expr(alias, path),
         };
-        let subquery = if self.schema.class(&class).is_some() {
-            format!("SELECT {sub_value} FROM {} {sub} WHERE {sub_where}", class.table(self.app_schema))
+        let subquery = if let Some(schema) = self.schema.class(&class) {
+            let readable = self.readable(&schema, &sub)?;
+            format!("SELECT {sub_value} FROM {} {sub} WHERE {sub_where} AND {readable}", class.table(self.app_schema))
         } else {
             "SELECT NULL::jsonb WHERE FALSE".into()
         };
@@ -451,8 +475,9 @@ impl<'a> Compiler<'a> {
         let sub = self.alias();
         let sub_where = self.condition(&class, &sub, arg.get("where").unwrap_or(&Value::Null), depth + 1)?;
         let class_param = self.bind(class.as_str().to_string());
-        let subquery = if self.schema.class(&class).is_some() {
-            format!("SELECT {sub}.object_id FROM {} {sub} WHERE {sub_where}", class.table(self.app_schema))
+        let subquery = if let Some(schema) = self.schema.class(&class) {
+            let readable = self.readable(&schema, &sub)?;
+            format!("SELECT {sub}.object_id FROM {} {sub} WHERE {sub_where} AND {readable}", class.table(self.app_schema))
         } else {
             "SELECT NULL::text WHERE FALSE".into()
         };

@@ -38,7 +38,7 @@ pub async fn dispatch(http: HttpRequest, state: web::Data<State>, payload: web::
 }
 
 /// `GET /classes/X` (query), `POST /classes/X` (create, or a query sent as POST with `_method: GET`).
-async fn class(http: &HttpRequest, state: &State, class: &str, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn class(http: &HttpRequest, state: &State, class: &str, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     let http = http.clone();
     let class = ClassName::parse(class)?;
     match req.method.as_str() {
@@ -50,6 +50,10 @@ async fn class(http: &HttpRequest, state: &State, class: &str, req: ParseRequest
             let body = req.body.clone().unwrap_or_default();
             let answer = run_write(state, &req, WriteRequest::Create { class: class.clone(), body }).await?;
             let location = format!("{}/parse/classes/{}/{}", base_url(&http), class, answer.body["objectId"].as_str().unwrap_or_default());
+            if answer.status != 201 {
+                // A signup with the authData of an existing user logged that user in.
+                return Ok(HttpResponse::Ok().json(answer.body));
+            }
             Ok(HttpResponse::Created().insert_header(("Location", location)).json(answer.body))
         }
         other => Err(method_error(other, &http)),
@@ -57,7 +61,7 @@ async fn class(http: &HttpRequest, state: &State, class: &str, req: ParseRequest
 }
 
 /// `GET`, `PUT`, `DELETE /classes/X/id` (also as POST with `_method`).
-async fn object(http: &HttpRequest, state: &State, class: &str, id: &str, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &str, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     let http = http.clone();
     let id = id.to_string();
     let class = ClassName::parse(class)?;

@@ -8,6 +8,7 @@ pub mod classes;
 pub mod config;
 pub mod docs;
 pub mod schemas;
+pub mod users;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::scope("/classes").default_service(web::to(classes::dispatch)))
         .service(resource("/health").get(health))
         .service(resource("/serverInfo").get(server_info).post(server_info))
+        .configure(users::configure)
         .service(resource("/batch").post(batch::batch))
         .service(resource("/schemas").get(schemas::all).post(schemas::all))
         .service(resource("/schemas/").get(schemas::all).post(schemas::all))

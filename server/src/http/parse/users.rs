@@ -1,0 +1,157 @@
+//! `/parse/users`, `/login`, `/logout`, `/sessions`, `/roles` and the other user routes: thin
+//! adapters over `auth::users` and `auth::sessions`; user, session and role objects otherwise go
+//! through the class routes (`_User`, `_Session`, `_Role`), with their access rules.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value, json};
+
+use super::classes;
+use crate::auth::{sessions, users};
+use crate::data::DataError;
+use crate::error::{ApiError, ParseCode};
+use crate::http::State;
+use crate::http::extract::ParseRequest;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use crate::http::resource;
+    cfg.service(resource("/users").get(users_class).post(users_class))
+        .service(resource("/users/me").get(me).post(me))
+        .service(resource("/users/{id}").get(user_object).put(user_object).delete(user_object).post(user_object))
+        .service(resource("/login").get(log_in).post(log_in))
+        .service(resource("/logout").post(log_out))
+        .service(resource("/verifyPassword").get(verify_password).post(verify_password))
+        .service(resource("/loginAs").post(log_in_as))
+        .service(resource("/upgradeToRevocableSession").post(upgrade_session))
+        .service(resource("/sessions").get(sessions_class).post(sessions_class))
+        .service(resource("/sessions/me").get(session_me).post(session_me))
+        .service(resource("/sessions/{id}").get(session_object).put(session_object).delete(session_object).post(session_object))
+        .service(resource("/roles").get(roles_class).post(roles_class))
+        .service(resource("/roles/{id}").get(role_object).put(role_object).delete(role_object).post(role_object));
+}
+
+async fn users_class(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    classes::class(&http, &state, "_User", req).await
+}
+
+async fn user_object(http: HttpRequest, state: web::Data<State>, id: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    classes::object(&http, &state, "_User", &id, req).await
+}
+
+async fn sessions_class(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    classes::class(&http, &state, "_Session", req).await
+}
+
+async fn session_object(http: HttpRequest, state: web::Data<State>, id: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    classes::object(&http, &state, "_Session", &id, req).await
+}
+
+async fn roles_class(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    classes::class(&http, &state, "_Role", req).await
+}
+
+async fn role_object(http: HttpRequest, state: web::Data<State>, id: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    classes::object(&http, &state, "_Role", &id, req).await
+}
+
+/// Parameters from the query string and the JSON body (the body wins).
+fn params(http: &HttpRequest, req: &ParseRequest) -> Result<Map<String, Value>, ApiError> {
+    let mut map = Map::new();
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(http.query_string())
+        .map_err(|e| ApiError::new(ParseCode::INVALID_QUERY, format!("invalid query string: {e}")))?;
+    for (k, v) in pairs.into_inner() {
+        map.insert(k, Value::String(v));
+    }
+    if let Some(body) = &req.body {
+        map.extend(body.clone());
+    }
+    Ok(map)
+}
+
+fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    map.get(key).and_then(Value::as_str)
+}
+
+/// The session token, or error 209 (as Parse answers a missing one).
+fn token(req: &ParseRequest) -> Result<(String, String), ApiError> {
+    match (&req.caller.session_token, &req.caller.user) {
+        (Some(token), Some(user)) => Ok((token.clone(), user.user_id.clone())),
+        _ => Err(DataError::InvalidSession("Invalid session token".into()).into()),
+    }
+}
+
+/// `GET /users/me`: the current user, with its session token.
+async fn me(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    let (token, user_id) = token(&req)?;
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(users::with_token(&client, &req.caller, &user_id, &token).await?))
+}
+
+/// `GET /login?username=&password=` or `POST /login` with JSON.
+async fn log_in(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    let p = params(&http, &req)?;
+    let user = users::log_in(&state.pool, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password"), "login").await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// `POST /logout`: ends the caller's session.
+async fn log_out(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    if let Some(user) = &req.caller.user {
+        let client = state.pool.get().await.map_err(ApiError::internal)?;
+        sessions::end_where(&client, &state.auth.sessions, &req.caller.app, "object_id = $1", &[&user.session_id]).await?;
+    }
+    Ok(HttpResponse::Ok().json(json!({})))
+}
+
+/// `GET /verifyPassword`: the user, if the password is right (no session is started).
+async fn verify_password(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    let p = params(&http, &req)?;
+    let (user_id, ok) = users::check_password(&state.pool, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password")).await?;
+    if !ok {
+        return Err(DataError::InvalidLogin.into());
+    }
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let mut user = users::with_token(&client, &req.caller, &user_id, "").await?;
+    if let Some(map) = user.as_object_mut() {
+        map.remove("sessionToken");
+    }
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// `POST /loginAs` (master key): a session for any user.
+async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    if !req.caller.is_master() || !req.caller.may_write() {
+        return Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "master key is required"));
+    }
+    let p = params(&http, &req)?;
+    let user_id = text(&p, "userId").ok_or_else(|| ApiError::new(ParseCode::INVALID_JSON, "userId must not be empty, null, or undefined"))?;
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let exists = client
+        .query_opt(&format!("SELECT 1 FROM \"{}\".\"_User\" WHERE object_id = $1", req.caller.app.schema_name), &[&user_id])
+        .await
+        .map_err(|e| ApiError::from(DataError::from(e)))?
+        .is_some();
+    if !exists {
+        return Err(ApiError::new(ParseCode::OBJECT_NOT_FOUND, "user not found"));
+    }
+    let (token, _) = sessions::create(&client, &req.caller.app, user_id, sessions::created_with("login", "masterkey"), req.caller.installation_id.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(users::with_token(&client, &req.caller, user_id, &token).await?))
+}
+
+/// `POST /upgradeToRevocableSession`: every Hearth session is revocable already; answers the
+/// caller's session.
+async fn upgrade_session(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    session_me(state, req).await
+}
+
+/// `GET /sessions/me`: the caller's session, with its token.
+async fn session_me(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    let (token, _) = token(&req)?;
+    let session_id = req.caller.user.as_ref().map(|u| u.session_id.clone()).unwrap_or_default();
+    let app_schema = state.schemas.app(&req.caller.app).await?;
+    let schema = app_schema.class(&crate::data::names::ClassName::parse("_Session").expect("a system class")).ok_or(DataError::ObjectNotFound)?;
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let text = crate::data::objects::get(&client, &req.caller, &schema, &session_id).await?;
+    let mut session: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
+    session["sessionToken"] = json!(token);
+    Ok(HttpResponse::Ok().json(session))
+}
