@@ -396,11 +396,7 @@ pub async fn delete(client: &impl GenericClient, caller: &Caller, class: &ClassS
     }
     let schema = &caller.app.schema_name;
     let mut params: Vec<Param> = vec![Box::new(id.to_string())];
-    let rows = access::check(caller, class, Action::Delete, "t", &mut |p| {
-        params.push(p);
-        format!("${}", params.len())
-    })?;
-    let rows = rows.map(|c| format!(" AND {c}")).unwrap_or_default();
+    let rows = and_access(caller, class, Action::Delete, &mut params)?;
     let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
     let table = class.name.table(schema);
     if class.name.as_str() == "_Session" {
@@ -429,17 +425,23 @@ pub async fn delete(client: &impl GenericClient, caller: &Caller, class: &ClassS
     Ok(())
 }
 
+/// ` AND <the rows the caller may touch>` over alias `t` (empty when all), its values appended to
+/// `params`; error when the class-level permissions refuse the action.
+fn and_access(caller: &Caller, class: &ClassSchema, action: Action, params: &mut Vec<Param>) -> Result<String, DataError> {
+    let rows = access::check(caller, class, action, "t", &mut |p| {
+        params.push(p);
+        format!("${}", params.len())
+    })?;
+    Ok(rows.map(|c| format!(" AND {c}")).unwrap_or_default())
+}
+
 /// One object's JSON text.
 pub async fn get(client: &impl GenericClient, caller: &Caller, class: &ClassSchema, id: &str) -> Result<String, DataError> {
     if !names::plausible_object_id(id) {
         return Err(DataError::ObjectNotFound);
     }
     let mut params: Vec<Param> = vec![Box::new(id.to_string())];
-    let rows = access::check(caller, class, Action::Get, "t", &mut |p| {
-        params.push(p);
-        format!("${}", params.len())
-    })?;
-    let rows = rows.map(|c| format!(" AND {c}")).unwrap_or_default();
+    let rows = and_access(caller, class, Action::Get, &mut params)?;
     let sql = format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = $1{rows}", class.name.table(&caller.app.schema_name));
     let stmt = client.prepare_cached(&sql).await?;
     let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
@@ -657,13 +659,7 @@ where
                 // Included objects obey the same rules as fetched ones; what the caller may not
                 // read stays a pointer.
                 let mut params: Vec<Param> = vec![Box::new(ids)];
-                let Ok(rows) = access::check(caller, &schema, Action::Get, "t", &mut |p| {
-                    params.push(p);
-                    format!("${}", params.len())
-                }) else {
-                    continue;
-                };
-                let rows = rows.map(|c| format!(" AND {c}")).unwrap_or_default();
+                let Ok(rows) = and_access(caller, &schema, Action::Get, &mut params) else { continue };
                 let sql = format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = ANY($1::text[]){rows}", class_name.table(&caller.app.schema_name));
                 let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
                 let rows = client.query(&sql, &refs).await?;

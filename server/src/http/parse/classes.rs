@@ -115,6 +115,11 @@ async fn find(state: &State, req: &ParseRequest, class: &ClassName, options: &Fi
 
 /// Query options from the query string (GET) or the body (the JS SDK's POST with `_method`).
 pub fn find_options(http: &HttpRequest, req: &ParseRequest) -> Result<FindOptions, ApiError> {
+    Ok(FindOptions::from_map(&request_params(http, req)?)?)
+}
+
+/// A request's parameters: the query string's, then the JSON body's (the body wins).
+pub fn request_params(http: &HttpRequest, req: &ParseRequest) -> Result<Map<String, Value>, ApiError> {
     let mut map = Map::new();
     let pairs = web::Query::<Vec<(String, String)>>::from_query(http.query_string())
         .map_err(|e| ApiError::new(ParseCode::INVALID_QUERY, format!("invalid query string: {e}")))?;
@@ -126,7 +131,7 @@ pub fn find_options(http: &HttpRequest, req: &ParseRequest) -> Result<FindOption
             map.insert(k.clone(), v.clone());
         }
     }
-    Ok(FindOptions::from_map(&map)?)
+    Ok(map)
 }
 
 pub fn json_text(status: u16, text: String) -> HttpResponse {

@@ -53,20 +53,6 @@ async fn role_object(http: HttpRequest, state: web::Data<State>, id: web::Path<S
     classes::object(&http, &state, "_Role", &id, req).await
 }
 
-/// Parameters from the query string and the JSON body (the body wins).
-fn params(http: &HttpRequest, req: &ParseRequest) -> Result<Map<String, Value>, ApiError> {
-    let mut map = Map::new();
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(http.query_string())
-        .map_err(|e| ApiError::new(ParseCode::INVALID_QUERY, format!("invalid query string: {e}")))?;
-    for (k, v) in pairs.into_inner() {
-        map.insert(k, Value::String(v));
-    }
-    if let Some(body) = &req.body {
-        map.extend(body.clone());
-    }
-    Ok(map)
-}
-
 fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     map.get(key).and_then(Value::as_str)
 }
@@ -88,7 +74,7 @@ async fn me(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, 
 
 /// `GET /login?username=&password=` or `POST /login` with JSON.
 async fn log_in(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    let p = params(&http, &req)?;
+    let p = classes::request_params(&http, &req)?;
     let user = users::log_in(&state.pool, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password"), "login").await?;
     Ok(HttpResponse::Ok().json(user))
 }
@@ -104,7 +90,7 @@ async fn log_out(state: web::Data<State>, req: ParseRequest) -> Result<HttpRespo
 
 /// `GET /verifyPassword`: the user, if the password is right (no session is started).
 async fn verify_password(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    let p = params(&http, &req)?;
+    let p = classes::request_params(&http, &req)?;
     let (user_id, ok) = users::check_password(&state.pool, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password")).await?;
     if !ok {
         return Err(DataError::InvalidLogin.into());
@@ -122,7 +108,7 @@ async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest
     if !req.caller.is_master() || !req.caller.may_write() {
         return Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "master key is required"));
     }
-    let p = params(&http, &req)?;
+    let p = classes::request_params(&http, &req)?;
     let user_id = text(&p, "userId").ok_or_else(|| ApiError::new(ParseCode::INVALID_JSON, "userId must not be empty, null, or undefined"))?;
     let client = state.pool.get().await.map_err(ApiError::internal)?;
     let exists = client
