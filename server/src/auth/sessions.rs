@@ -155,3 +155,15 @@ pub async fn end_where(
     }
     Ok(rows.len() as u64)
 }
+
+/// Tells every instance to read a session again (call in the writing transaction).
+pub async fn changed(client: &impl GenericClient, cache: &SessionCache, app: &App, session_id: &str) -> Result<(), DataError> {
+    let row = client
+        .query_opt(&format!("SELECT _token_hash FROM \"{}\".\"_Session\" WHERE object_id = $1", app.schema_name), &[&session_id])
+        .await?;
+    if let Some(hash) = row.and_then(|r| r.get::<_, Option<String>>(0)) {
+        bus::publish(client, Topic::Sessions, &json!({"app": app.id, "hash": hash})).await?;
+        cache.cache.forget(&(app.id, hash));
+    }
+    Ok(())
+}

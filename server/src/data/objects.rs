@@ -380,8 +380,11 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
             client.execute(&format!("DELETE FROM {table} WHERE owning_id = $1 AND related_id = ANY($2::text[])"), &[&id, &ids]).await?;
         }
     }
-    if class.name.as_str() == "_Role" {
-        roles::changed(client, &caller.caches.roles, &caller.app).await?;
+    match class.name.as_str() {
+        "_Role" => roles::changed(client, &caller.caches.roles, &caller.app).await?,
+        // A changed session (its expiry, say) is read again on its next use, everywhere.
+        "_Session" => sessions::changed(client, &caller.caches.sessions, &caller.app, id).await?,
+        _ => {}
     }
     Ok(Value::Object(answer))
 }

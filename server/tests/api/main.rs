@@ -7,3 +7,4 @@ mod errors;
 mod helpers;
 mod ops;
 mod processes;
+mod security;
