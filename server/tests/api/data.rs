@@ -4,24 +4,7 @@
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestServer, json_of};
-
-/// An app's keys for calling the Parse API.
-struct Keys {
-    id: String,
-    master: String,
-    rest: String,
-}
-
-async fn app(server: &TestServer) -> Keys {
-    let owner = server.new_admin().await;
-    let app = server.new_app(&owner).await;
-    Keys {
-        id: app["applicationId"].as_str().unwrap().into(),
-        master: app["keys"]["masterKey"].as_str().unwrap().into(),
-        rest: app["keys"]["restApiKey"].as_str().unwrap().into(),
-    }
-}
+use crate::helpers::{Keys, TestServer, app_keys as app, json_of};
 
 async fn call(server: &TestServer, keys: &Keys, master: bool, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut req = server.http.request(method, server.url(&format!("/parse{path}"))).header("X-Parse-Application-Id", &keys.id);

@@ -168,3 +168,21 @@ pub async fn json_of(res: reqwest::Response) -> (u16, Value) {
     let text = res.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
+
+/// An app's id and Parse keys.
+pub struct Keys {
+    pub id: String,
+    pub master: String,
+    pub rest: String,
+}
+
+/// A new app, owned by a new admin; returns its keys.
+pub async fn app_keys(server: &TestServer) -> Keys {
+    let owner = server.new_admin().await;
+    let app = server.new_app(&owner).await;
+    Keys {
+        id: app["applicationId"].as_str().unwrap().into(),
+        master: app["keys"]["masterKey"].as_str().unwrap().into(),
+        rest: app["keys"]["restApiKey"].as_str().unwrap().into(),
+    }
+}

@@ -4,24 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestServer, json_of};
-
-/// An app's id and keys.
-struct App {
-    id: String,
-    master: String,
-    rest: String,
-}
-
-async fn app(server: &TestServer) -> App {
-    let owner = server.new_admin().await;
-    let app = server.new_app(&owner).await;
-    App {
-        id: app["applicationId"].as_str().unwrap().into(),
-        master: app["keys"]["masterKey"].as_str().unwrap().into(),
-        rest: app["keys"]["restApiKey"].as_str().unwrap().into(),
-    }
-}
+use crate::helpers::{Keys, TestServer, app_keys as app, json_of};
 
 /// Who calls: the master key, or the REST key with an optional session token.
 #[derive(Clone, Copy)]
@@ -30,7 +13,7 @@ enum As<'a> {
     Client(Option<&'a str>),
 }
 
-async fn call(server: &TestServer, app: &App, who: As<'_>, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+async fn call(server: &TestServer, app: &Keys, who: As<'_>, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut req = server.http.request(method, server.url(&format!("/parse{path}"))).header("X-Parse-Application-Id", &app.id);
     req = match who {
         As::Master => req.header("X-Parse-Master-Key", &app.master),
@@ -49,7 +32,7 @@ async fn call(server: &TestServer, app: &App, who: As<'_>, method: reqwest::Meth
 }
 
 /// Signs a user up; returns (objectId, sessionToken).
-async fn sign_up(server: &TestServer, app: &App, name: &str) -> (String, String) {
+async fn sign_up(server: &TestServer, app: &Keys, name: &str) -> (String, String) {
     let (status, user) = call(server, app, As::Client(None), reqwest::Method::POST, "/users", Some(json!({"username": name, "password": "pw-1"}))).await;
     assert_eq!(status, 201, "{user}");
     (user["objectId"].as_str().unwrap().into(), user["sessionToken"].as_str().unwrap().into())
