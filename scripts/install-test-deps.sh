@@ -18,6 +18,24 @@ if ! "$venv/bin/openapi-spec-validator" --help >/dev/null 2>&1; then
   echo "Installed openapi-spec-validator."
 fi
 
+# A real SMTP server for the email tests (aiosmtpd, in the same environment).
+if ! "$venv/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
+  echo "Installing aiosmtpd into $venv..."
+  "$venv/bin/pip" install --quiet --disable-pip-version-check aiosmtpd
+  echo "Installed aiosmtpd."
+fi
+
+# Redis, for the tests of sessions and rate limits shared between instances.
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing redis-server (apt-get)..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server >/dev/null
+    echo "Installed redis-server."
+  else
+    echo "redis-server is missing: install it (apt-get install redis-server); the Redis tests will fail without it" >&2
+  fi
+fi
+
 # The end-to-end suite's npm packages (the Parse JS SDK, and Parse Server 9 as the reference).
 if [ ! -f tests/node_modules/.package-lock.json ] || ! cmp -s tests/package-lock.json tests/node_modules/.hearth-lock; then
   echo "Installing the end-to-end test packages (npm ci in tests/)..."

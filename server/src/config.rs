@@ -114,6 +114,16 @@ pub struct Settings {
     /// Log filter in tracing's syntax, for example info or hearth=debug,info [default: info].
     #[arg(long, env = "HEARTH_LOG", global = true)]
     pub log: Option<String>,
+
+    /// Take the client's address from X-Forwarded-For / Forwarded (set it only behind a proxy
+    /// that sets them), for rate limits per address [default: false].
+    #[arg(long, env = "HEARTH_TRUST_PROXY", global = true)]
+    pub trust_proxy: Option<bool>,
+
+    /// Redis URL (redis://host:port/db). When set, instances share the session cache and the
+    /// rate-limit counters through it. Also read from the file named by HEARTH_REDIS_URL_FILE.
+    #[arg(long, env = "HEARTH_REDIS_URL", global = true, hide_env_values = true)]
+    pub redis_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -150,6 +160,8 @@ pub struct Config {
     pub workers: usize,
     pub log_format: LogFormat,
     pub log: String,
+    pub trust_proxy: bool,
+    pub redis_url: Option<Secret>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -181,6 +193,7 @@ impl Config {
         let database_url = secret(s.database_url, "HEARTH_DATABASE_URL_FILE")?;
         let admin_password = secret(s.admin_password, "HEARTH_ADMIN_PASSWORD_FILE")?;
         let jwt_secret = secret(s.jwt_secret, "HEARTH_JWT_SECRET_FILE")?;
+        let redis_url = secret(s.redis_url, "HEARTH_REDIS_URL_FILE")?;
         if let Some(secret) = &jwt_secret
             && secret.expose().len() < 32
         {
@@ -217,6 +230,8 @@ impl Config {
             workers: s.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
             log_format: s.log_format.unwrap_or(LogFormat::Text),
             log: s.log.unwrap_or_else(|| "info".into()),
+            trust_proxy: s.trust_proxy.unwrap_or(false),
+            redis_url,
         })
     }
 
@@ -266,6 +281,8 @@ impl Settings {
             workers: self.workers.or(lower.workers),
             log_format: self.log_format.or(lower.log_format),
             log: self.log.or(lower.log),
+            trust_proxy: self.trust_proxy.or(lower.trust_proxy),
+            redis_url: self.redis_url.or(lower.redis_url),
         }
     }
 }

@@ -45,9 +45,14 @@ impl ParseCode {
     pub const UNAUTHORIZED: ParseCode = ParseCode::new(119, 403);
     pub const INVALID_NESTED_KEY: ParseCode = ParseCode::new(121, 400);
     pub const INVALID_ACL: ParseCode = ParseCode::new(123, 400);
+    pub const INVALID_EMAIL_ADDRESS: ParseCode = ParseCode::new(125, 400);
     pub const MISSING_REQUIRED_FIELD: ParseCode = ParseCode::new(135, 400);
     pub const DUPLICATE_VALUE: ParseCode = ParseCode::new(137, 400);
     pub const VALIDATION_ERROR: ParseCode = ParseCode::new(142, 400);
+    /// Too many requests (Parse Server's rate limiter answers code 100).
+    pub const RATE_LIMITED: ParseCode = ParseCode::new(100, 429);
+    /// A locked account: Parse's code for a failed login, answered as too many requests.
+    pub const ACCOUNT_LOCKED: ParseCode = ParseCode::new(101, 429);
     pub const REQUEST_LIMIT_EXCEEDED: ParseCode = ParseCode::new(155, 429);
     pub const DUPLICATE_REQUEST: ParseCode = ParseCode::new(159, 400);
     pub const USERNAME_MISSING: ParseCode = ParseCode::new(200, 400);
@@ -82,6 +87,11 @@ impl ParseCode {
 pub trait ParseErrorCode: std::error::Error + Send + Sync + 'static {
     /// The code (and so the status) this error is answered with.
     fn parse_code(&self) -> ParseCode;
+
+    /// Seconds after which the request may succeed (answered as `Retry-After`).
+    fn retry_after(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The error every handler returns. Renders as `{"code": N, "error": "..."}`.
@@ -90,12 +100,14 @@ pub struct ApiError {
     message: String,
     /// The full cause, for logs only; set for internal errors.
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Seconds until a retry may succeed (locked accounts, rate limits).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with a message the caller may see.
     pub fn new(code: ParseCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), source: None }
+        ApiError { code, message: message.into(), source: None, retry_after: None }
     }
 
     /// An internal failure: the caller sees only "Internal server error", the logs see `cause`.
@@ -104,11 +116,16 @@ impl ApiError {
             code: ParseCode::INTERNAL_SERVER_ERROR,
             message: "Internal server error".into(),
             source: Some(cause.into()),
+            retry_after: None,
         }
     }
 
     pub fn code(&self) -> ParseCode {
         self.code
+    }
+
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 
     pub fn message(&self) -> &str {
@@ -157,7 +174,7 @@ impl<E: ParseErrorCode> From<E> for ApiError {
         if code == ParseCode::INTERNAL_SERVER_ERROR {
             ApiError::internal(err)
         } else {
-            ApiError::new(code, err.to_string())
+            ApiError { retry_after: err.retry_after(), ..ApiError::new(code, err.to_string()) }
         }
     }
 }

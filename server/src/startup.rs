@@ -76,13 +76,24 @@ impl Hearth {
             .map_err(|e| other(&e))?;
         let tokens = TokenKeys::load(&db.pool, config.jwt_secret.as_ref(), config.admin_token_ttl).await.map_err(|e| other(&e))?;
         let bus = Bus::start(db.pg_config.clone()).await.map_err(|e| other(&e))?;
+        let port = listener.local_addr().map_err(|e| other(&e))?.port();
+        let redis = match &config.redis_url {
+            Some(url) => Some(connect_redis(url.expose()).await.map_err(|e| other(&format!("cannot connect to Redis: {e}")))?),
+            None => None,
+        };
         let state = web::Data::new(State {
             config: Arc::new(config.clone()),
             pool: db.pool.clone(),
             pg_config: db.pg_config.clone(),
             worker_pools: Arc::default(),
             registry: AppRegistry::new(db.pool.clone(), &bus),
-            auth: crate::auth::AuthCaches { sessions: crate::auth::sessions::SessionCache::new(&bus), roles: crate::auth::roles::RoleCache::new(&bus) },
+            auth: crate::auth::AuthCaches {
+                sessions: crate::auth::sessions::SessionCache::new(&bus, redis.clone()),
+                roles: crate::auth::roles::RoleCache::new(&bus),
+                limits: crate::auth::limits::RateLimiter::new(redis),
+                jwks: crate::auth::providers::JwksCache::default(),
+                parse_url: format!("{}/parse", config.base_url(port)).into(),
+            },
             schemas: crate::data::schema::SchemaCache::new(db.pool.clone(), &bus),
             tokens,
             shutting_down: Arc::default(),
@@ -150,4 +161,16 @@ async fn wait_for_signal() {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
+}
+
+/// A Redis connection that reconnects by itself; the first connection must succeed, so a wrong
+/// URL stops the start rather than every later request.
+async fn connect_redis(url: &str) -> Result<redis::aio::ConnectionManager, redis::RedisError> {
+    let client = redis::Client::open(url)?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(std::time::Duration::from_secs(5)))
+        .set_response_timeout(Some(std::time::Duration::from_secs(2)));
+    let manager = redis::aio::ConnectionManager::new_with_config(client, config).await?;
+    tracing::info!("connected to Redis: sessions and rate limits are shared");
+    Ok(manager)
 }

@@ -14,6 +14,7 @@ use tokio_postgres::Row;
 
 use crate::admins::audit::{self, Actor};
 use crate::admins::members::Role;
+use crate::auth::settings::{self, AccountLockout, AuthProviders, EmailSettings, PasswordPolicy, RateLimit, default_rate_limits};
 use crate::bus;
 use crate::error::{DbError, ParseCode, ParseErrorCode};
 use keys::{AppKeys, KeyKind, KEY_LEN, random_key, valid_key};
@@ -31,19 +32,63 @@ pub struct AppSettings {
     /// How long a session lasts, in seconds (Parse's default: one year).
     #[serde(default = "one_year")]
     pub session_length: i64,
+    /// Send new users (and users who change their email) a link to verify their email.
+    #[serde(default)]
+    pub verify_user_emails: bool,
+    /// Refuse logins (error 205) until the user's email is verified.
+    #[serde(default)]
+    pub prevent_login_with_unverified_email: bool,
+    /// Seconds an email-verification link stays valid.
+    #[serde(default = "one_day")]
+    pub email_verify_token_validity_duration: i64,
+    /// The address clients reach `/parse` at (scheme, host and path); links in emails are built
+    /// on it. Without it, on the instance's public URL (never on a request's Host header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_server_url: Option<String>,
+    /// The SMTP server and templates of the app's emails (verification, password reset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_policy: Option<PasswordPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_lockout: Option<AccountLockout>,
+    /// Limits on login, sign-up, password reset and verification emails.
+    #[serde(default = "default_rate_limits")]
+    pub rate_limits: Vec<RateLimit>,
+    /// `authData` providers verified by OpenID Connect (`apple`, `google`, or any named one).
+    #[serde(default, skip_serializing_if = "AuthProviders::is_empty")]
+    #[schema(value_type = Object)]
+    pub auth: AuthProviders,
 }
 
 fn one_year() -> i64 {
     31_536_000
 }
 
+fn one_day() -> i64 {
+    86_400
+}
+
 fn yes() -> bool {
     true
 }
 
+impl AppSettings {
+    /// The settings as the audit log keeps them: without the SMTP password.
+    pub fn for_audit(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).expect("settings serialise");
+        if let Some(email) = v.get_mut("email").and_then(serde_json::Value::as_object_mut)
+            && email.contains_key("password")
+        {
+            email.insert("password".into(), serde_json::json!("(hidden)"));
+        }
+        v
+    }
+}
+
 impl Default for AppSettings {
     fn default() -> Self {
-        AppSettings { allow_client_class_creation: false, enable_anonymous_users: true, session_length: one_year() }
+        serde_json::from_value(serde_json::json!({})).expect("every setting has a default")
     }
 }
 
@@ -287,7 +332,7 @@ pub async fn update(
         actor,
         Some(&updated),
         "app.update",
-        serde_json::json!({ "name": updated.name, "settings": updated.settings }),
+        serde_json::json!({ "name": updated.name, "settings": updated.settings.for_audit() }),
     )
     .await?;
     announce(&tx, &updated).await?;
@@ -370,7 +415,16 @@ pub fn valid_application_id(id: &str) -> bool {
 }
 
 fn parse_settings(value: serde_json::Value) -> Result<AppSettings, AppError> {
-    serde_json::from_value(value).map_err(|e| AppError::InvalidSettings(e.to_string()))
+    let s: AppSettings = serde_json::from_value(value).map_err(|e| AppError::InvalidSettings(e.to_string()))?;
+    if s.session_length <= 0 || s.email_verify_token_validity_duration <= 0 {
+        return Err(AppError::InvalidSettings("sessionLength and emailVerifyTokenValidityDuration must be positive".into()));
+    }
+    if s.verify_user_emails && s.email.is_none() {
+        return Err(AppError::InvalidSettings("verifyUserEmails needs the email settings (an SMTP server to send them)".into()));
+    }
+    settings::validate(s.public_server_url.as_deref(), s.email.as_ref(), s.password_policy.as_ref(), s.account_lockout.as_ref(), &s.rate_limits, &s.auth)
+        .map_err(AppError::InvalidSettings)?;
+    Ok(s)
 }
 
 #[cfg(test)]

@@ -4,9 +4,14 @@
 //! applies.
 
 pub mod access;
+pub mod accounts;
+pub mod email;
+pub mod limits;
 pub mod password;
+pub mod providers;
 pub mod roles;
 pub mod sessions;
+pub mod settings;
 pub mod users;
 
 use std::sync::Arc;
@@ -32,16 +37,24 @@ pub struct Caller {
     /// The raw `X-Parse-Session-Token` (resolved into `user`).
     pub session_token: Option<String>,
     pub installation_id: Option<String>,
+    /// The client's address (rate limits per address).
+    pub ip: Option<std::net::IpAddr>,
     pub user: Option<SessionUser>,
     /// The caches a write must keep current (ending sessions, changing roles).
     pub caches: AuthCaches,
 }
 
-/// The instance's session and role caches.
+/// The instance's user-security state, shared by every request: the session and role caches,
+/// the rate-limit counters, the providers' keys, and where links in emails point.
 #[derive(Clone)]
 pub struct AuthCaches {
     pub sessions: sessions::SessionCache,
     pub roles: roles::RoleCache,
+    pub limits: limits::RateLimiter,
+    pub jwks: providers::JwksCache,
+    /// The `/parse` address links point to unless an app's `publicServerUrl` says otherwise
+    /// (never the request's Host header, which a client chooses).
+    pub parse_url: Arc<str>,
 }
 
 impl std::fmt::Debug for AuthCaches {

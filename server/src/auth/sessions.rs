@@ -36,19 +36,70 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Sessions by (app, token hash).
+/// Sessions by (app, token hash): in this process, and in Redis when the instance has one, so
+/// that a token checked by one instance costs the others no database round trip either.
 #[derive(Clone)]
 pub struct SessionCache {
     cache: BusCache<(i64, String), Session>,
+    redis: Option<redis::aio::ConnectionManager>,
+}
+
+/// How long Redis keeps a session (it is dropped at once when the session changes or ends).
+const SHARED_TTL_SECS: i64 = 600;
+
+fn shared_key(app: i64, hash: &str) -> String {
+    format!("hearth:session:{app}:{hash}")
 }
 
 impl SessionCache {
-    pub fn new(bus: &Bus) -> SessionCache {
+    pub fn new(bus: &Bus, redis: Option<redis::aio::ConnectionManager>) -> SessionCache {
         let cache = BusCache::new(bus, 100_000, |topic, payload| match topic {
             Topic::Sessions => Some((payload.get("app")?.as_i64()?, payload.get("hash")?.as_str()?.to_string())),
             _ => None,
         });
-        SessionCache { cache }
+        if let Some(redis) = &redis {
+            // Every instance drops the shared entry when it hears of the change: the event
+            // arrives after the change committed, so no later load can bring the old one back.
+            let mut events = bus.subscribe();
+            let mut conn = redis.clone();
+            tokio::spawn(async move {
+                loop {
+                    match events.recv().await {
+                        Ok(bus::Event::Message { topic: Topic::Sessions, payload }) => {
+                            if let (Some(app), Some(hash)) = (payload.get("app").and_then(Value::as_i64), payload.get("hash").and_then(Value::as_str)) {
+                                let dropped: Result<(), _> = redis::cmd("DEL").arg(shared_key(app, hash)).query_async(&mut conn).await;
+                                if let Err(e) = dropped {
+                                    tracing::warn!(error = %e, "cannot drop a shared session");
+                                }
+                            }
+                        }
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            });
+        }
+        SessionCache { cache, redis }
+    }
+
+    async fn shared_get(&self, key: &str) -> Option<Session> {
+        let mut conn = self.redis.clone()?;
+        let text: Option<String> = redis::cmd("GET").arg(key).query_async(&mut conn).await.ok()?;
+        let text = text?;
+        let mut parts = text.splitn(3, '|');
+        let (session_id, user_id, expires) = (parts.next()?, parts.next()?, parts.next()?);
+        let expires_at = DateTime::parse_from_rfc3339(expires).ok()?.with_timezone(&Utc);
+        Some(Session { session_id: session_id.to_string(), user_id: user_id.to_string(), expires_at })
+    }
+
+    async fn shared_put(&self, key: &str, session: &Session) {
+        let Some(mut conn) = self.redis.clone() else { return };
+        let ttl = (session.expires_at - Utc::now()).num_seconds().clamp(1, SHARED_TTL_SECS);
+        let value = format!("{}|{}|{}", session.session_id, session.user_id, session.expires_at.to_rfc3339());
+        let put: Result<(), _> = redis::cmd("SET").arg(key).arg(value).arg("EX").arg(ttl).query_async(&mut conn).await;
+        if let Err(e) = put {
+            tracing::warn!(error = %e, "cannot share a session");
+        }
     }
 
     /// The session of a token, or error 209.
@@ -59,22 +110,33 @@ impl SessionCache {
             Some(s) => s,
             None => {
                 let generation = self.cache.generation();
-                let client = pool.get().await?;
-                let row = client
-                    .query_opt(
-                        &format!(
-                            "SELECT object_id, data -> 'user' ->> 'objectId', data -> 'expiresAt' ->> 'iso' FROM \"{}\".\"_Session\" WHERE _token_hash = $1",
-                            app.schema_name
-                        ),
-                        &[&key.1],
-                    )
-                    .await?;
-                let Some(row) = row else { return Err(invalid()) };
-                let expires_at = row
-                    .get::<_, Option<String>>(2)
-                    .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
-                    .map_or(DateTime::<Utc>::MAX_UTC, |d| d.with_timezone(&Utc));
-                let session = Arc::new(Session { session_id: row.get(0), user_id: row.get::<_, Option<String>>(1).unwrap_or_default(), expires_at });
+                let shared = shared_key(app.id, &key.1);
+                let session = match self.shared_get(&shared).await {
+                    Some(session) => Arc::new(session),
+                    None => {
+                        let client = pool.get().await?;
+                        let row = client
+                            .query_opt(
+                                &format!(
+                                    "SELECT object_id, data -> 'user' ->> 'objectId', data -> 'expiresAt' ->> 'iso' FROM \"{}\".\"_Session\" WHERE _token_hash = $1",
+                                    app.schema_name
+                                ),
+                                &[&key.1],
+                            )
+                            .await?;
+                        let Some(row) = row else { return Err(invalid()) };
+                        let expires_at = row
+                            .get::<_, Option<String>>(2)
+                            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+                            .map_or(DateTime::<Utc>::MAX_UTC, |d| d.with_timezone(&Utc));
+                        let session = Arc::new(Session { session_id: row.get(0), user_id: row.get::<_, Option<String>>(1).unwrap_or_default(), expires_at });
+                        // Not shared if a change was heard meanwhile: the load may predate it.
+                        if self.cache.generation() == generation {
+                            self.shared_put(&shared, &session).await;
+                        }
+                        session
+                    }
+                };
                 self.cache.insert(key, session.clone(), generation);
                 session
             }

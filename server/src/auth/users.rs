@@ -5,7 +5,7 @@
 use deadpool_postgres::{GenericClient, Pool};
 use serde_json::{Map, Value, json};
 
-use super::{Caller, password, sessions};
+use super::{Caller, accounts, password, sessions};
 use crate::data::DataError;
 use crate::data::names::{ClassName, new_object_id};
 use crate::data::objects::{Op, Write};
@@ -15,27 +15,39 @@ pub fn user_class() -> ClassName {
     ClassName::parse("_User").expect("a system class")
 }
 
-/// The auth providers Hearth verifies. Others are refused with error 252.
-fn check_auth_data(caller: &Caller, auth_data: &Map<String, Value>) -> Result<(), DataError> {
+/// Checks `authData` as given on a sign-up or an update: anonymous ids (when the app allows
+/// anonymous users), and ID tokens of the OpenID Connect providers the app configures. A null
+/// provider (unlinking) needs no check. Others are refused with error 252.
+async fn check_auth_data(caller: &Caller, auth_data: &Map<String, Value>) -> Result<(), DataError> {
     for (provider, data) in auth_data {
+        if data.is_null() {
+            continue;
+        }
         match provider.as_str() {
             "anonymous" if caller.app.settings.enable_anonymous_users || caller.is_master() => {
-                if !data.is_null() && data.get("id").and_then(Value::as_str).is_none_or(str::is_empty) {
+                if data.get("id").and_then(Value::as_str).is_none_or(str::is_empty) {
                     return Err(DataError::UnsupportedService("anonymous authData needs an id".into()));
                 }
             }
-            _ => return Err(DataError::UnsupportedService("This authentication method is unsupported.".into())),
+            name => {
+                let settings = caller.app.settings.auth.get(name).ok_or_else(|| DataError::UnsupportedService("This authentication method is unsupported.".into()))?;
+                let data = data.as_object().ok_or_else(|| DataError::InvalidAuthData(format!("{name} auth is invalid for this user.")))?;
+                caller.caches.jwks.verify(name, settings, data).await?;
+            }
         }
     }
     Ok(())
 }
 
-/// Takes the password out of a `_User` write (hashing it), checks `authData`, and for a new user
-/// requires a username and a password (unless `authData` signs it up) and sets its ACL.
+/// Takes the password out of a `_User` write (checked against the policy; `accounts` hashes
+/// it), checks `authData` (an update links and unlinks providers rather than replacing them),
+/// and for a new user requires a username and a password (unless `authData` signs it up) and
+/// sets its ACL. With email verification on, a new or changed email starts unverified.
 pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -> Result<(), DataError> {
     let mut plain = None;
     let mut auth_data = None;
     let mut username = None;
+    let mut email_set = false;
     for (field, op) in &write.ops {
         match (field.as_str(), op) {
             ("password", Op::Set(Value::String(p), _)) => plain = Some(p.clone()),
@@ -46,6 +58,13 @@ pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -
             ("authData", _) => return Err(DataError::IncorrectType("authData must be an object".into())),
             ("username", Op::Set(Value::String(u), _)) => username = Some(u.clone()),
             ("username", _) => return Err(DataError::UsernameMissing("bad or missing username".into())),
+            ("email", Op::Set(Value::String(e), _)) => {
+                // Parse's rule: something, an @, something.
+                if !e.split_once('@').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()) {
+                    return Err(DataError::InvalidEmail);
+                }
+                email_set = true;
+            }
             ("emailVerified", _) if !caller.is_master() => {
                 return Err(DataError::Forbidden("Clients aren't allowed to manually update email verification.".into()));
             }
@@ -54,7 +73,19 @@ pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -
     }
     write.ops.retain(|(field, _)| field.as_str() != "password");
     if let Some(auth_data) = &auth_data {
-        check_auth_data(caller, auth_data)?;
+        check_auth_data(caller, auth_data).await?;
+        if !creating {
+            // Linking adds providers and unlinking (null) removes one; the others stay.
+            for (field, op) in write.ops.iter_mut() {
+                if field.as_str() == "authData" {
+                    *op = Op::Merge(auth_data.clone());
+                }
+            }
+        }
+    }
+    if email_set && caller.app.settings.verify_user_emails && !write.ops.iter().any(|(f, _)| f.as_str() == "emailVerified") {
+        let name = crate::data::names::FieldName::parse("emailVerified").expect("valid");
+        write.ops.push((name, Op::Set(json!(false), Some(crate::data::value::FieldType::Boolean))));
     }
     if creating {
         if auth_data.is_none() {
@@ -78,7 +109,27 @@ pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -
         return Err(DataError::PasswordMissing("password is required".into()));
     }
     if let Some(plain) = plain {
-        write.hashed_password = Some(password::hash(plain).await);
+        accounts::check_policy(&caller.app, username.as_deref(), &plain)?;
+        write.new_password = Some(plain);
+    }
+    Ok(())
+}
+
+/// Whether a write changes the user's email (a new verification email follows it).
+pub fn changes_email(write: &Write) -> bool {
+    write.ops.iter().any(|(f, op)| f.as_str() == "email" && matches!(op, Op::Set(Value::String(_), _)))
+}
+
+/// Refuses linking a provider account that another user has linked already (error 208).
+pub async fn check_links(client: &impl GenericClient, caller: &Caller, user_id: &str, write: &Write) -> Result<(), DataError> {
+    for (field, op) in &write.ops {
+        if let Op::Merge(map) | Op::Set(Value::Object(map), _) = op
+            && field.as_str() == "authData"
+            && let Some(owner) = find_by_auth_data(client, caller, map).await?
+            && owner != user_id
+        {
+            return Err(DataError::AccountLinked);
+        }
     }
     Ok(())
 }
@@ -87,11 +138,10 @@ pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -
 pub async fn find_by_auth_data(client: &impl GenericClient, caller: &Caller, auth_data: &Map<String, Value>) -> Result<Option<String>, DataError> {
     for (provider, data) in auth_data {
         let Some(id) = data.get("id").and_then(Value::as_str) else { continue };
+        // Containment, so the data column's GIN index finds the user.
+        let probe = json!({"authData": {provider: {"id": id}}});
         let row = client
-            .query_opt(
-                &format!("SELECT object_id FROM \"{}\".\"_User\" WHERE data -> 'authData' -> $1::text ->> 'id' = $2", caller.app.schema_name),
-                &[provider, &id],
-            )
+            .query_opt(&format!("SELECT object_id FROM \"{}\".\"_User\" t WHERE t.data @> $1::jsonb LIMIT 1", caller.app.schema_name), &[&probe])
             .await?;
         if let Some(row) = row {
             return Ok(Some(row.get(0)));
@@ -113,18 +163,15 @@ pub async fn with_token(client: &impl GenericClient, caller: &Caller, user_id: &
 
 /// Logs in with a username (or email) and password: the user with a new session token.
 pub async fn log_in(pool: &Pool, caller: &Caller, username: Option<&str>, email: Option<&str>, plain: Option<&str>, action: &str) -> Result<Value, DataError> {
-    let (user_id, ok) = check_password(pool, caller, username, email, plain).await?;
-    if !ok {
-        return Err(DataError::InvalidLogin);
-    }
+    let user_id = check_password(pool, caller, username, email, plain).await?;
     let client = pool.get().await?;
     let (token, _) = sessions::create(&client, &caller.app, &user_id, sessions::created_with(action, "password"), caller.installation_id.as_deref()).await?;
     with_token(&client, caller, &user_id, &token).await
 }
 
-/// Checks a password: the user's id and whether the password is right (an unknown user costs
-/// as much time as a wrong password).
-pub async fn check_password(pool: &Pool, caller: &Caller, username: Option<&str>, email: Option<&str>, plain: Option<&str>) -> Result<(String, bool), DataError> {
+/// Checks a password: the user's id, or error 101 (an unknown user costs as much time as a
+/// wrong password). The app's lockout, email-verification and password-age rules apply.
+pub async fn check_password(pool: &Pool, caller: &Caller, username: Option<&str>, email: Option<&str>, plain: Option<&str>) -> Result<String, DataError> {
     let username = username.filter(|u| !u.is_empty());
     let email = email.filter(|e| !e.is_empty());
     if username.is_none() && email.is_none() {
@@ -132,27 +179,22 @@ pub async fn check_password(pool: &Pool, caller: &Caller, username: Option<&str>
     }
     let plain = plain.filter(|p| !p.is_empty()).ok_or_else(|| DataError::PasswordMissing("password is required.".into()))?;
     let client = pool.get().await?;
+    let columns = "object_id, _hashed_password, _locked_until, data -> 'emailVerified', data ? 'email', _password_changed_at";
+    let table = format!("\"{}\".\"_User\"", caller.app.schema_name);
     let row = match username {
-        Some(u) => {
-            client
-                .query_opt(&format!("SELECT object_id, _hashed_password FROM \"{}\".\"_User\" WHERE data ->> 'username' = $1", caller.app.schema_name), &[&u])
-                .await?
-        }
-        None => {
-            client
-                .query_opt(
-                    &format!("SELECT object_id, _hashed_password FROM \"{}\".\"_User\" WHERE lower(data ->> 'email') = lower($1)", caller.app.schema_name),
-                    &[&email],
-                )
-                .await?
-        }
+        Some(u) => client.query_opt(&format!("SELECT {columns} FROM {table} WHERE data ->> 'username' = $1"), &[&u]).await?,
+        None => client.query_opt(&format!("SELECT {columns} FROM {table} WHERE lower(data ->> 'email') = lower($1)"), &[&email]).await?,
     };
     drop(client);
-    let (id, hash) = match row {
-        Some(row) => (row.get::<_, String>(0), row.get::<_, Option<String>>(1)),
-        None => (String::new(), None),
-    };
+    let hash = row.as_ref().and_then(|r| r.get::<_, Option<String>>(1));
     let known = hash.is_some();
-    let ok = password::verify(plain.to_string(), hash.unwrap_or_else(|| password::DUMMY_HASH.to_string())).await;
-    Ok((id, ok && known))
+    let ok = password::verify(plain.to_string(), hash.unwrap_or_else(|| password::DUMMY_HASH.to_string())).await && known;
+    let Some(row) = row.filter(|_| known) else { return Err(DataError::InvalidLogin) };
+    let check = accounts::login_attempt(pool, &caller.app, Some((row.get(0), row.get(2))), ok).await?;
+    if !check.ok {
+        return Err(DataError::InvalidLogin);
+    }
+    let verified = row.get::<_, Option<Value>>(3).and_then(|v| v.as_bool());
+    accounts::may_log_in(&caller.app, verified, row.get(4), row.get(5))?;
+    Ok(check.user_id)
 }

@@ -82,6 +82,25 @@ pub enum DataError {
     AuthRequired,
     #[error("{0}")]
     UnsupportedService(String),
+    /// A provider's token did not check out (Parse answers 101).
+    #[error("{0}")]
+    InvalidAuthData(String),
+    /// A new password breaks the app's password policy (142).
+    #[error("{0}")]
+    PasswordPolicy(String),
+    #[error("{0}")]
+    EmailMissing(String),
+    #[error("Email address format is invalid.")]
+    InvalidEmail,
+    #[error("{0}")]
+    EmailNotFound(String),
+    /// The app has no SMTP settings, or no way to build links.
+    #[error("{0}")]
+    EmailNotConfigured(String),
+    #[error("Your account is locked due to multiple failed login attempts. Please try again after {minutes} minute(s)")]
+    AccountLocked { minutes: u64, retry_after: u64 },
+    #[error("Too many requests.")]
+    RateLimited { retry_after: u64 },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -142,7 +161,22 @@ impl ParseErrorCode for DataError {
             DataError::InvalidSession(_) => ParseCode::INVALID_SESSION_TOKEN,
             DataError::SessionMissing(_) => ParseCode::SESSION_MISSING,
             DataError::UnsupportedService(_) => ParseCode::UNSUPPORTED_SERVICE,
+            DataError::InvalidAuthData(_) => ParseCode::OBJECT_NOT_FOUND,
+            DataError::PasswordPolicy(_) => ParseCode::VALIDATION_ERROR,
+            DataError::EmailMissing(_) => ParseCode::EMAIL_MISSING,
+            DataError::InvalidEmail => ParseCode::INVALID_EMAIL_ADDRESS,
+            DataError::EmailNotFound(_) => ParseCode::EMAIL_NOT_FOUND,
+            DataError::EmailNotConfigured(_) => ParseCode::OTHER_CAUSE,
+            DataError::AccountLocked { .. } => ParseCode::ACCOUNT_LOCKED,
+            DataError::RateLimited { .. } => ParseCode::RATE_LIMITED,
             DataError::Db(e) => e.parse_code(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            DataError::AccountLocked { retry_after, .. } | DataError::RateLimited { retry_after } => Some(*retry_after),
+            _ => None,
         }
     }
 }

@@ -32,6 +32,9 @@ pub enum Op {
     Remove(Vec<Value>),
     AddRelation(String, Vec<String>),
     RemoveRelation(String, Vec<String>),
+    /// Sets the keys of an object field, removing those set to null (how `authData` links and
+    /// unlinks providers). Made by `auth::users`, never parsed from a request.
+    Merge(Map<String, Value>),
 }
 
 impl Op {
@@ -90,6 +93,7 @@ impl Op {
             Op::Increment(_) => Some(FieldType::Number),
             Op::Add(_) | Op::AddUnique(_) | Op::Remove(_) => Some(FieldType::Array),
             Op::AddRelation(c, _) | Op::RemoveRelation(c, _) => Some(FieldType::Relation(c.clone())),
+            Op::Merge(_) => Some(FieldType::Object),
         }
     }
 }
@@ -98,8 +102,11 @@ impl Op {
 pub struct Write {
     pub ops: Vec<(FieldName, Op)>,
     pub acl: Option<Acl>,
-    /// `_User` only: the new password's hash (the password itself is never stored).
-    pub hashed_password: Option<String>,
+    /// `_User` only: values for the columns no read selects (the password's hash, never the
+    /// password; token hashes; the password history). Names come from `auth`, never from input.
+    pub secrets: Vec<(&'static str, Param)>,
+    /// `_User` only: the new password, until `auth::users` has checked and hashed it.
+    pub new_password: Option<String>,
     /// The new object's id when the server chose it beforehand (a signup's ACL names it).
     pub object_id: Option<String>,
 }
@@ -158,7 +165,7 @@ impl Write {
                 }
             }
         }
-        Ok(Write { ops, acl, hashed_password: None, object_id: None })
+        Ok(Write { ops, acl, secrets: Vec::new(), new_password: None, object_id: None })
     }
 
     /// The fields (and their types) the schema must have for this write.
@@ -191,6 +198,10 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
                 data.insert(key, v);
             }
             Op::Delete => {}
+            Op::Merge(map) => {
+                let kept: Map<String, Value> = map.into_iter().filter(|(_, v)| !v.is_null()).collect();
+                data.insert(key.clone(), Value::Object(kept));
+            }
             Op::Increment(n) => {
                 data.insert(key.clone(), json!(n));
                 computed.insert(key, json!(n));
@@ -225,10 +236,11 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
     }
     let (acl, read, write_perm) = acl_columns(write.acl);
     let table = class.name.table(schema);
-    let (extra_column, extra_value) = if class.name.as_str() == "_User" { (", _hashed_password", ", $6") } else { ("", "") };
+    let extra_columns: String = write.secrets.iter().map(|(c, _)| format!(", {c}")).collect();
+    let extra_values: String = (0..write.secrets.len()).map(|i| format!(", ${}", i + 6)).collect();
     let sql = format!(
-        "INSERT INTO {table} (object_id, created_at, updated_at, _acl, _rperm, _wperm, data{extra_column}) \
-         VALUES ($1, date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), $2, $3, $4, $5{extra_value}) \
+        "INSERT INTO {table} (object_id, created_at, updated_at, _acl, _rperm, _wperm, data{extra_columns}) \
+         VALUES ($1, date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), $2, $3, $4, $5{extra_values}) \
          ON CONFLICT (object_id) DO NOTHING RETURNING created_at"
     );
     let stmt = client.prepare_cached(&sql).await?;
@@ -238,8 +250,8 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
     for _ in 0..3 {
         let id = preset.take().unwrap_or_else(names::new_object_id);
         let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&id, &acl, &read, &write_perm, &data];
-        if !extra_column.is_empty() {
-            params.push(&write.hashed_password);
+        for (_, value) in &write.secrets {
+            params.push(value.as_ref() as _);
         }
         if let Some(row) = client.query_opt(&stmt, &params).await? {
             for (field, ids, _) in &relations {
@@ -335,6 +347,15 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
                      WHERE NOT {p}::jsonb @> jsonb_build_array(e))"
                 )
             }
+            Op::Merge(map) => {
+                let p = bind(Box::new(Value::Object(map)));
+                returned.push((key.clone(), k.clone()));
+                format!(
+                    "(SELECT COALESCE(jsonb_object_agg(e.key, e.value), '{{}}'::jsonb) FROM \
+                     jsonb_each((CASE WHEN jsonb_typeof({old}) = 'object' THEN {old} ELSE '{{}}'::jsonb END) || {p}::jsonb) e \
+                     WHERE e.value <> 'null'::jsonb)"
+                )
+            }
             Op::AddRelation(target, ids) => {
                 relations.push((key.clone(), ids, true));
                 let p = bind(Box::new(json!({"__type": "Relation", "className": target})));
@@ -354,9 +375,9 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
         let (a, r, w) = (bind(Box::new(acl.json)), bind(Box::new(acl.read)), bind(Box::new(acl.write)));
         set.push_str(&format!(", _acl = {a}::jsonb, _rperm = {r}::text[], _wperm = {w}::text[]"));
     }
-    if let Some(hash) = write.hashed_password {
-        let h = bind(Box::new(hash));
-        set.push_str(&format!(", _hashed_password = {h}"));
+    for (column, value) in write.secrets {
+        let p = bind(value);
+        set.push_str(&format!(", {column} = {p}"));
     }
     let rows = access::check(caller, class, Action::Update, "t", &mut bind)?.map(|c| format!(" AND {c}")).unwrap_or_default();
     let returning: String = returned.iter().map(|(_, k)| format!(", t.data -> {k}::text")).collect();

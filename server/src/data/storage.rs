@@ -23,11 +23,16 @@ pub async fn ensure_app_tables(client: &impl GenericClient, schema: &str) -> Res
 
 /// The system classes every app has from the start, as in Parse: `_User`, `_Role`, `_Session`.
 /// Beside the usual columns, secrets live in columns of their own that no read ever selects:
-/// `_User._hashed_password`, `_Session._token_hash` (a session token is only stored hashed).
+/// `_User._hashed_password` (and the account's lockout counter, email and reset token hashes,
+/// password history), `_Session._token_hash` (a session token is only stored hashed).
 /// Usernames are unique, emails unique without regard to case, role names unique.
 async fn ensure_system_classes(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {
+    // The last column added to the system classes tells whether they are complete.
     let present = client
-        .query_opt(&format!("SELECT 1 FROM \"{schema}\"._hearth_schema WHERE class_name = '_Session'"), &[])
+        .query_opt(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = '_User' AND column_name = '_password_history'",
+            &[&schema],
+        )
         .await?
         .is_some();
     if present {
@@ -43,7 +48,17 @@ async fn ensure_system_classes(client: &impl GenericClient, schema: &str) -> Res
     create_join_table(client, &roles_join).await?;
     client
         .batch_execute(&format!(
-            "ALTER TABLE \"{schema}\".\"_User\" ADD COLUMN IF NOT EXISTS _hashed_password text;
+            "ALTER TABLE \"{schema}\".\"_User\" ADD COLUMN IF NOT EXISTS _hashed_password text,
+               ADD COLUMN IF NOT EXISTS _failed_logins integer NOT NULL DEFAULT 0,
+               ADD COLUMN IF NOT EXISTS _locked_until timestamptz,
+               ADD COLUMN IF NOT EXISTS _email_token_hash text,
+               ADD COLUMN IF NOT EXISTS _email_token_expires timestamptz,
+               ADD COLUMN IF NOT EXISTS _reset_token_hash text,
+               ADD COLUMN IF NOT EXISTS _reset_token_expires timestamptz,
+               ADD COLUMN IF NOT EXISTS _password_changed_at timestamptz,
+               ADD COLUMN IF NOT EXISTS _password_history text[];
+            CREATE UNIQUE INDEX IF NOT EXISTS \"_User_email_token\" ON \"{schema}\".\"_User\" (_email_token_hash) WHERE _email_token_hash IS NOT NULL;
+            CREATE UNIQUE INDEX IF NOT EXISTS \"_User_reset_token\" ON \"{schema}\".\"_User\" (_reset_token_hash) WHERE _reset_token_hash IS NOT NULL;
             CREATE UNIQUE INDEX IF NOT EXISTS \"_User_username\" ON \"{schema}\".\"_User\" ((data ->> 'username'));
             CREATE UNIQUE INDEX IF NOT EXISTS \"_User_email\" ON \"{schema}\".\"_User\" (lower(data ->> 'email'));
             CREATE UNIQUE INDEX IF NOT EXISTS \"_Role_name\" ON \"{schema}\".\"_Role\" ((data ->> 'name'));

@@ -13,7 +13,7 @@ use super::names::ClassName;
 use super::objects::{self, Write};
 use super::schema::{ClassSchema, SchemaCache};
 use crate::auth::access::{self, Action};
-use crate::auth::{Caller, sessions, users};
+use crate::auth::{Caller, accounts, sessions, users};
 
 /// A write on one object.
 #[derive(Debug, Clone)]
@@ -110,6 +110,16 @@ impl Prepared {
         match self {
             Prepared::Create { schema, write } if schema.name.as_str() == "_User" => sign_up(client, caller, &schema, write).await,
             Prepared::Create { schema, write } => Ok(Answer { status: 201, body: objects::create(client, caller, &schema, write).await? }),
+            Prepared::Update { schema, id, mut write } if schema.name.as_str() == "_User" => {
+                users::check_links(client, caller, &id, &write).await?;
+                accounts::finish_password(client, &caller.app, Some(&id), &mut write).await?;
+                let new_email = users::changes_email(&write);
+                let body = objects::update(client, caller, &schema, &id, write).await?;
+                if new_email {
+                    accounts::send_verification(client, caller, &id).await?;
+                }
+                Ok(Answer { status: 200, body })
+            }
             Prepared::Update { schema, id, write } => Ok(Answer { status: 200, body: objects::update(client, caller, &schema, &id, write).await? }),
             Prepared::Delete { schema, id } => {
                 objects::delete(client, caller, &schema, &id).await?;
@@ -125,7 +135,7 @@ impl Prepared {
 
 /// A new `_User`: signs up (or, with the `authData` of an existing user, logs that user in), and
 /// starts the session whose token the answer carries.
-async fn sign_up(client: &impl GenericClient, caller: &Caller, schema: &ClassSchema, write: Write) -> Result<Answer, DataError> {
+async fn sign_up(client: &impl GenericClient, caller: &Caller, schema: &ClassSchema, mut write: Write) -> Result<Answer, DataError> {
     let auth_data = write.ops.iter().find_map(|(f, op)| match (f.as_str(), op) {
         ("authData", objects::Op::Set(Value::Object(map), _)) => Some(map.clone()),
         _ => None,
@@ -140,8 +150,18 @@ async fn sign_up(client: &impl GenericClient, caller: &Caller, schema: &ClassSch
         let (token, _) = sessions::create(client, &caller.app, &user_id, sessions::created_with("login", &provider), caller.installation_id.as_deref()).await?;
         return Ok(Answer { status: 200, body: users::with_token(client, caller, &user_id, &token).await? });
     }
+    accounts::finish_password(client, &caller.app, None, &mut write).await?;
+    let has_email = users::changes_email(&write);
     let mut body = objects::create(client, caller, schema, write).await?;
     let user_id = body["objectId"].as_str().unwrap_or_default().to_string();
+    let settings = &caller.app.settings;
+    if has_email && settings.verify_user_emails {
+        accounts::send_verification(client, caller, &user_id).await?;
+        if settings.prevent_login_with_unverified_email {
+            // As Parse: no session until the email is verified.
+            return Ok(Answer { status: 201, body });
+        }
+    }
     let (token, _) = sessions::create(client, &caller.app, &user_id, sessions::created_with(action, &provider), caller.installation_id.as_deref()).await?;
     body["sessionToken"] = json!(token);
     Ok(Answer { status: 201, body })

@@ -15,7 +15,11 @@ impl ResponseError for ApiError {
         if let Some(chain) = self.cause_chain() {
             tracing::error!(error = %chain, "internal error");
         }
-        HttpResponse::build(self.status_code()).json(self.body())
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(self.body())
     }
 }
 

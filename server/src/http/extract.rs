@@ -177,6 +177,7 @@ impl FromRequest for ParseRequest {
                     power,
                     session_token,
                     installation_id: header(headers, "x-parse-installation-id").or(from_body.installation_id),
+                    ip: client_ip(&req, state.config.trust_proxy),
                     user,
                     caches: state.auth.clone(),
                 },
@@ -249,4 +250,14 @@ impl FromRequest for AdminSession {
 pub struct Membership {
     pub app: Arc<crate::apps::App>,
     pub role: admins::members::Role,
+}
+
+/// The client's address: the peer's, or behind a trusted proxy the one it forwards.
+pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> Option<std::net::IpAddr> {
+    if trust_proxy
+        && let Some(ip) = req.connection_info().realip_remote_addr().and_then(|a| a.parse::<std::net::SocketAddr>().map(|s| s.ip()).or_else(|_| a.parse()).ok())
+    {
+        return Some(ip);
+    }
+    req.peer_addr().map(|a| a.ip())
 }

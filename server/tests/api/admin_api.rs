@@ -64,7 +64,11 @@ async fn an_owner_creates_reads_updates_rotates_and_deletes_an_app() {
     for key in ["masterKey", "readOnlyMasterKey", "restApiKey", "javascriptKey", "clientKey"] {
         assert_eq!(app["keys"][key].as_str().unwrap().len(), 40, "{key}");
     }
-    assert_eq!(app["settings"], json!({"allowClientClassCreation": false, "enableAnonymousUsers": true, "sessionLength": 31_536_000}));
+    assert_eq!(app["settings"]["allowClientClassCreation"], false);
+    assert_eq!(app["settings"]["enableAnonymousUsers"], true);
+    assert_eq!(app["settings"]["sessionLength"], 31_536_000);
+    assert_eq!(app["settings"]["verifyUserEmails"], false);
+    assert_eq!(app["settings"]["rateLimits"][0], json!({"path": "login", "requests": 100, "window": 60, "zone": "ip"}));
 
     let (status, list) = server.admin(&owner, Method::GET, "/admin/v1/apps", None).await;
     assert_eq!(status, 200);

@@ -1,5 +1,6 @@
 //! `/parse/classes`: objects and queries.
 
+use crate::auth::settings::LimitedPath;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
@@ -47,6 +48,9 @@ pub(crate) async fn class(http: &HttpRequest, state: &State, class: &str, req: P
             find(state, &req, &class, &options).await
         }
         "POST" => {
+            if class.as_str() == "_User" {
+                state.auth.limits.check(&req.caller, LimitedPath::Signup).await?;
+            }
             let body = req.body.clone().unwrap_or_default();
             let answer = run_write(state, &req, WriteRequest::Create { class: class.clone(), body }).await?;
             let location = format!("{}/parse/classes/{}/{}", base_url(&http), class, answer.body["objectId"].as_str().unwrap_or_default());

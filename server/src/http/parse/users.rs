@@ -6,7 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
 use super::classes;
-use crate::auth::{sessions, users};
+use crate::auth::settings::LimitedPath;
+use crate::auth::{accounts, sessions, users};
 use crate::data::DataError;
 use crate::error::{ApiError, ParseCode};
 use crate::http::State;
@@ -20,6 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/login").get(log_in).post(log_in))
         .service(resource("/logout").post(log_out))
         .service(resource("/verifyPassword").get(verify_password).post(verify_password))
+        .service(resource("/requestPasswordReset").post(request_password_reset))
+        .service(resource("/verificationEmailRequest").post(verification_email_request))
         .service(resource("/loginAs").post(log_in_as))
         .service(resource("/upgradeToRevocableSession").post(upgrade_session))
         .service(resource("/sessions").get(sessions_class).post(sessions_class))
@@ -74,6 +77,7 @@ async fn me(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, 
 
 /// `GET /login?username=&password=` or `POST /login` with JSON.
 async fn log_in(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    state.auth.limits.check(&req.caller, LimitedPath::Login).await?;
     let p = classes::request_params(&http, &req)?;
     let user = users::log_in(&state.pool, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password"), "login").await?;
     Ok(HttpResponse::Ok().json(user))
@@ -90,11 +94,9 @@ async fn log_out(state: web::Data<State>, req: ParseRequest) -> Result<HttpRespo
 
 /// `GET /verifyPassword`: the user, if the password is right (no session is started).
 async fn verify_password(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    state.auth.limits.check(&req.caller, LimitedPath::Login).await?;
     let p = classes::request_params(&http, &req)?;
-    let (user_id, ok) = users::check_password(&state.pool, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password")).await?;
-    if !ok {
-        return Err(DataError::InvalidLogin.into());
-    }
+    let user_id = users::check_password(&state.pool, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password")).await?;
     let client = state.pool.get().await.map_err(ApiError::internal)?;
     let mut user = users::with_token(&client, &req.caller, &user_id, "").await?;
     if let Some(map) = user.as_object_mut() {
@@ -140,4 +142,20 @@ async fn session_me(state: web::Data<State>, req: ParseRequest) -> Result<HttpRe
     let mut session: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
     session["sessionToken"] = json!(token);
     Ok(HttpResponse::Ok().json(session))
+}
+
+/// `POST /requestPasswordReset` `{email}`: emails a link to choose a new password.
+async fn request_password_reset(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    state.auth.limits.check(&req.caller, LimitedPath::PasswordReset).await?;
+    let body = req.body.clone().unwrap_or_default();
+    accounts::request_reset(&state.pool, &req.caller, text(&body, "email")).await?;
+    Ok(HttpResponse::Ok().json(json!({})))
+}
+
+/// `POST /verificationEmailRequest` `{email}`: sends the verification email again.
+async fn verification_email_request(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    state.auth.limits.check(&req.caller, LimitedPath::VerificationEmail).await?;
+    let body = req.body.clone().unwrap_or_default();
+    accounts::request_verification(&state.pool, &req.caller, text(&body, "email")).await?;
+    Ok(HttpResponse::Ok().json(json!({})))
 }

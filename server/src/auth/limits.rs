@@ -1,0 +1,69 @@
+//! Rate limits on the user routes an attacker would hammer (login, sign-up, password reset,
+//! verification emails), per client address or per app, as the app's settings say. Fixed
+//! windows: counted in Redis when the instance has one (so every instance shares the count),
+//! in this process otherwise (and when Redis fails, rather than refusing everyone).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::Caller;
+use super::settings::{LimitZone, LimitedPath};
+use crate::data::DataError;
+
+/// Local counters beyond this many keys drop the windows that have passed.
+const MAX_LOCAL_KEYS: usize = 100_000;
+
+#[derive(Clone, Default)]
+pub struct RateLimiter {
+    /// Key → (end of its window, count).
+    local: Arc<Mutex<HashMap<String, (u64, u32)>>>,
+    redis: Option<redis::aio::ConnectionManager>,
+}
+
+impl RateLimiter {
+    pub fn new(redis: Option<redis::aio::ConnectionManager>) -> RateLimiter {
+        RateLimiter { local: Arc::default(), redis }
+    }
+
+    /// Counts one request to `path`; error 100 (HTTP 429, with the seconds to wait) when a
+    /// limit of the app is exceeded. The master key is never limited.
+    pub async fn check(&self, caller: &Caller, path: LimitedPath) -> Result<(), DataError> {
+        if caller.is_master() {
+            return Ok(());
+        }
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        for limit in caller.app.settings.rate_limits.iter().filter(|l| l.path == path) {
+            let window = u64::from(limit.window);
+            let index = now / window;
+            let who = match limit.zone {
+                LimitZone::Ip => caller.ip.map_or_else(|| "unknown".to_string(), |ip| ip.to_string()),
+                LimitZone::App => "*".to_string(),
+            };
+            let key = format!("hearth:rl:{}:{path:?}:{}:{}:{who}:{index}", caller.app.id, limit.requests, limit.window);
+            let count = self.count(&key, (index + 1) * window, window, now).await;
+            if count > limit.requests {
+                return Err(DataError::RateLimited { retry_after: window - now % window });
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts one more request in the window that ends at `ends` (seconds since the epoch).
+    async fn count(&self, key: &str, ends: u64, window: u64, now: u64) -> u32 {
+        if let Some(redis) = &self.redis {
+            let mut conn = redis.clone();
+            let counted: Result<(u32, i32), _> = redis::pipe().atomic().incr(key, 1u32).expire(key, window as i64).query_async(&mut conn).await;
+            match counted {
+                Ok((count, _)) => return count,
+                Err(e) => tracing::warn!(error = %e, "rate limit counted locally: Redis failed"),
+            }
+        }
+        let mut local = self.local.lock().expect("not poisoned");
+        if local.len() > MAX_LOCAL_KEYS {
+            local.retain(|_, (end, _)| *end > now);
+        }
+        let entry = local.entry(key.to_string()).or_insert((ends, 0));
+        entry.1 += 1;
+        entry.1
+    }
+}

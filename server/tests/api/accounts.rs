@@ -1,0 +1,255 @@
+//! Accounts beyond passwords: OpenID Connect sign-in verified against a local JWKS endpoint
+//! (keys of these tests' own, the provider's real protocol), linking and unlinking providers,
+//! and rate limits, counted per instance or shared through a real Redis.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{Keys, TestServer, json_of, run_database, test_config};
+
+/// A key made for these tests only (RSA 2048, PKCS#1 DER); its public half is the JWKS.
+const TEST_KEY: &[u8] = include_bytes!("oidc-test-key.der");
+const TEST_KEY_N: &str = "uwFIXtwrNDwBMe3aAqsdS78xYpPwZ1WmTX16aFB0ga7yeuvUq7YnpBJPruw24w2kCornA4DABKH7qBX80FFZJCkY1ONZaE4ux_1zPHFgulVn_CJFNRYfXljg11y80v1QKHr6v0nWZVVn8S3syQcyGWi_MangBIcUA5xfwc3C2KbVV0vxnwLK4FG1CZM6ce1KmNLB4HUFNTHL7pv0ImfhdBa3vCIhAe4QxP2bcQDApz6aexjUCOSDsA_wiwBeZwA7L1xoWJmGslL4NDwcrjzlqa7T0ebAEVKlJODCB2NbQdyg_PT650bOemo_jQa7OxNH1vMpd4g7D6KRzrexMxvB-w";
+const ISSUER: &str = "https://id.example.test";
+
+/// Serves `{"keys": [...]}` over HTTP on a free port; counts the fetches.
+async fn jwks_server() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counter = fetches.clone();
+    let body = json!({"keys": [{"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256", "n": TEST_KEY_N, "e": "AQAB"}]}).to_string();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            counter.fetch_add(1, Ordering::SeqCst);
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let answer = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (url, fetches)
+}
+
+/// An ID token for `sub`, issued for `aud`, expiring `ttl` seconds from now (negative: past).
+fn id_token(sub: &str, aud: &str, ttl: i64) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"iss": ISSUER, "aud": aud, "sub": sub, "iat": now, "exp": now + ttl});
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("k1".into());
+    jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_rsa_der(TEST_KEY)).unwrap()
+}
+
+/// A new app with these settings; its keys.
+async fn app_with(server: &TestServer, settings: Value) -> Keys {
+    let owner = server.new_admin().await;
+    let (status, app) = server.admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "accounts", "settings": settings}))).await;
+    assert_eq!(status, 201, "{app}");
+    Keys {
+        id: app["applicationId"].as_str().unwrap().into(),
+        master: app["keys"]["masterKey"].as_str().unwrap().into(),
+        rest: app["keys"]["restApiKey"].as_str().unwrap().into(),
+    }
+}
+
+/// A client call (REST key, optional session token); the status, body and Retry-After.
+async fn call(server: &TestServer, app: &Keys, token: Option<&str>, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value, Option<String>) {
+    let mut req = server
+        .http
+        .request(method, server.url(&format!("/parse{path}")))
+        .header("X-Parse-Application-Id", &app.id)
+        .header("X-Parse-REST-API-Key", &app.rest);
+    if let Some(t) = token {
+        req = req.header("X-Parse-Session-Token", t);
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.unwrap();
+    let retry = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    let (status, body) = json_of(res).await;
+    (status, body, retry)
+}
+
+#[tokio::test]
+async fn openid_connect_tokens_sign_up_log_in_link_and_unlink() {
+    let server = TestServer::start().await;
+    let (jwks, fetches) = jwks_server().await;
+    let a = app_with(&server, json!({"auth": {"acme": {"issuer": ISSUER, "jwksUrl": jwks, "clientIds": ["client-1"]}}})).await;
+    let acme = |sub: &str, aud: &str, ttl: i64| json!({"authData": {"acme": {"id": sub, "id_token": id_token(sub, aud, ttl)}}});
+
+    // Sign up with a valid token, then log in with another: the same user.
+    let (status, user, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(acme("sub-1", "client-1", 600))).await;
+    assert_eq!(status, 201, "{user}");
+    let id = user["objectId"].as_str().unwrap().to_string();
+    assert!(user["sessionToken"].as_str().unwrap().starts_with("r:"));
+    let (status, again, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(acme("sub-1", "client-1", 600))).await;
+    assert_eq!((status, again["objectId"].as_str()), (200, Some(id.as_str())), "{again}");
+    // The keys were fetched once for both.
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+
+    // Tokens for another audience, expired, about someone else, unsigned or forged: refused.
+    let bad = [
+        acme("sub-1", "client-2", 600),
+        acme("sub-1", "client-1", -600),
+        json!({"authData": {"acme": {"id": "sub-1", "id_token": id_token("sub-2", "client-1", 600)}}}),
+        json!({"authData": {"acme": {"id": "sub-1", "id_token": "not.a.token"}}}),
+        json!({"authData": {"acme": {"id": "sub-1"}}}),
+    ];
+    for body in bad {
+        let (status, err, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(body.clone())).await;
+        assert_eq!((status, err["code"].as_i64()), (404, Some(101)), "{body} -> {err}");
+    }
+    // A token signed with HS256 using the public key as the secret: the classic confusion.
+    let now = chrono::Utc::now().timestamp();
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header { kid: Some("k1".into()), ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256) },
+        &json!({"iss": ISSUER, "aud": "client-1", "sub": "sub-1", "exp": now + 600}),
+        &jsonwebtoken::EncodingKey::from_secret(TEST_KEY_N.as_bytes()),
+    )
+    .unwrap();
+    let (status, err, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"authData": {"acme": {"id": "sub-1", "id_token": forged}}}))).await;
+    assert_eq!((status, err["code"].as_i64()), (404, Some(101)), "{err}");
+    // A provider the app does not configure.
+    let (status, err, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"authData": {"facebook": {"id": "1", "access_token": "x"}}}))).await;
+    assert_eq!((status, err["code"].as_i64()), (400, Some(252)), "{err}");
+
+    // A password user links the provider (a new subject), keeps anonymous data apart, unlinks.
+    let (status, pw, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "pat", "password": "pw-1"}))).await;
+    assert_eq!(status, 201, "{pw}");
+    let (pat, token) = (pw["objectId"].as_str().unwrap().to_string(), pw["sessionToken"].as_str().unwrap().to_string());
+    // Linking a subject another user holds: 208.
+    let (status, err, _) = call(&server, &a, Some(&token), reqwest::Method::PUT, &format!("/users/{pat}"), Some(acme("sub-1", "client-1", 600))).await;
+    assert_eq!((status, err["code"].as_i64()), (400, Some(208)), "{err}");
+    let (status, body, _) = call(&server, &a, Some(&token), reqwest::Method::PUT, &format!("/users/{pat}"), Some(acme("sub-3", "client-1", 600))).await;
+    assert_eq!(status, 200, "{body}");
+    let anon = json!({"authData": {"anonymous": {"id": "0d5a4b8e-6b4f-4c3e-9f1e-3c2b1a0f9e8d"}}});
+    let (status, body, _) = call(&server, &a, Some(&token), reqwest::Method::PUT, &format!("/users/{pat}"), Some(anon)).await;
+    assert_eq!(status, 200, "{body}");
+    // Both providers are linked: the first link survived the second.
+    let (status, me, _) = call(&server, &a, Some(&token), reqwest::Method::GET, "/users/me", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["authData"]["acme"]["id"], "sub-3", "{me}");
+    assert!(me["authData"]["anonymous"].is_object(), "{me}");
+    // Logging in with the linked provider finds pat.
+    let (status, login, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(acme("sub-3", "client-1", 600))).await;
+    assert_eq!((status, login["objectId"].as_str()), (200, Some(pat.as_str())), "{login}");
+    // Unlinking removes one provider only.
+    let (status, body, _) = call(&server, &a, Some(&token), reqwest::Method::PUT, &format!("/users/{pat}"), Some(json!({"authData": {"acme": null}}))).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, me, _) = call(&server, &a, Some(&token), reqwest::Method::GET, "/users/me", None).await;
+    assert!(me["authData"].get("acme").is_none() && me["authData"]["anonymous"].is_object(), "{me}");
+    // And the password still works.
+    let (status, _, _) = call(&server, &a, None, reqwest::Method::GET, "/login?username=pat&password=pw-1", None).await;
+    assert_eq!(status, 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn settings_refuse_providers_without_keys_and_bad_patterns() {
+    let server = TestServer::start().await;
+    let owner = server.new_admin().await;
+    for settings in [
+        json!({"auth": {"acme": {"clientIds": ["c"]}}}),
+        json!({"auth": {"google": {"clientIds": []}}}),
+        json!({"passwordPolicy": {"validatorPattern": "(unclosed"}}),
+        json!({"verifyUserEmails": true}),
+        json!({"accountLockout": {"threshold": 0, "duration": 5}}),
+        json!({"rateLimits": [{"path": "login", "requests": 0, "window": 60}]}),
+        json!({"email": {"host": "smtp.example.com", "from": "not an address"}}),
+    ] {
+        let (status, err) = server.admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "x", "settings": settings.clone()}))).await;
+        assert_eq!((status, err["code"].as_i64()), (400, Some(142)), "{settings} -> {err}");
+    }
+    server.shutdown().await;
+}
+
+/// A Redis server of this test's own, on a free port, stopped when dropped.
+struct Redis {
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let status = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "yes", "--save", "", "--appendonly", "no"])
+            .arg("--pidfile")
+            .arg(dir.path().join("redis.pid"))
+            .arg("--dir")
+            .arg(dir.path())
+            .status()
+            .expect("redis-server runs (make test installs it)");
+        assert!(status.success());
+        // The daemon forks before it listens: wait (at most ten seconds) until it accepts.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
+            std::thread::yield_now();
+        }
+        Redis { url: format!("redis://127.0.0.1:{port}"), dir }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("redis.pid")) {
+            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_and_two_instances_share_them_through_redis() {
+    let redis = Redis::start();
+    let mut config = test_config(run_database());
+    config.redis_url = Some(hearth::config::Secret::new(&redis.url));
+    let one = TestServer::start_with(config.clone()).await;
+    let two = TestServer::start_with(config.clone()).await;
+    let limited = json!({"rateLimits": [{"path": "login", "requests": 3, "window": 3600}]});
+    let a = app_with(&one, limited.clone()).await;
+    let b = app_with(&one, limited).await;
+    let (status, _, _) = call(&one, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "rl", "password": "pw-1"}))).await;
+    assert_eq!(status, 201);
+    let login = "/login?username=rl&password=pw-1";
+    // Three logins, spread over both instances, use the allowance; the fourth is refused.
+    for server in [&one, &two, &one] {
+        let (status, body, _) = call(server, &a, None, reqwest::Method::GET, login, None).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, err, retry) = call(&two, &a, None, reqwest::Method::GET, login, None).await;
+    assert_eq!((status, err), (429, json!({"code": 100, "error": "Too many requests."})));
+    let retry: u64 = retry.expect("a Retry-After header").parse().unwrap();
+    assert!((1..=3600).contains(&retry), "{retry}");
+    // Another app has its own count.
+    let (status, body, _) = call(&two, &b, None, reqwest::Method::GET, login, None).await;
+    assert_eq!((status, body["code"].as_i64()), (404, Some(101)), "{body}");
+
+    // Sessions are shared through Redis too, and revocation still reaches both instances.
+    let (_, user, _) = call(&one, &b, None, reqwest::Method::POST, "/users", Some(json!({"username": "sx", "password": "pw-1"}))).await;
+    let token = user["sessionToken"].as_str().unwrap().to_string();
+    assert_eq!(call(&two, &b, Some(&token), reqwest::Method::GET, "/users/me", None).await.0, 200);
+    assert_eq!(call(&one, &b, Some(&token), reqwest::Method::GET, "/users/me", None).await.0, 200);
+    assert_eq!(call(&one, &b, Some(&token), reqwest::Method::POST, "/logout", Some(json!({}))).await.0, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while call(&two, &b, Some(&token), reqwest::Method::GET, "/users/me", None).await.0 != 400 {
+        assert!(std::time::Instant::now() < deadline, "instance two still accepts the logged-out token");
+        tokio::task::yield_now().await;
+    }
+    // A new instance (empty local cache) does not get the ended session back from Redis.
+    let three = TestServer::start_with(config).await;
+    assert_eq!(call(&three, &b, Some(&token), reqwest::Method::GET, "/users/me", None).await.0, 400);
+    for s in [one, two, three] {
+        s.shutdown().await;
+    }
+}
+
