@@ -98,8 +98,10 @@ pub fn check(caller: &Caller, class: &ClassSchema, action: Action, alias: &str, 
         Action::Create | Action::AddField => None,
     };
     if let Some(column) = column {
+        // No list means public; the principals always hold `*`. Written over coalesce() so the
+        // class's GIN index on that expression (`_rperm`) serves it.
         let p = bind(Box::new(caller.principals()));
-        conds.push(format!("({alias}.{column} IS NULL OR {alias}.{column} && {p}::text[])"));
+        conds.push(format!("(coalesce({alias}.{column}, '{{*}}'::text[]) && {p}::text[])"));
     }
     // Sessions belong to their user alone, whatever their ACL says.
     if class.name.as_str() == "_Session" && action != Action::Create {
@@ -118,50 +120,127 @@ pub fn allowed(caller: &Caller, class: &ClassSchema, action: Action) -> Result<(
     clp_grant(caller, class, action).map(|_| ())
 }
 
+/// The protected-field rules of `class`: its CLP's `protectedFields`, or for `_User` by
+/// default `email` and `authData` hidden from everyone (but the user and the master key).
+fn protection_rules(class: &ClassSchema) -> Option<Map<String, Value>> {
+    match class.clp.get("protectedFields").and_then(Value::as_object) {
+        Some(map) if !map.is_empty() => Some(map.clone()),
+        _ if class.name.as_str() == "_User" => json!({"*": ["email", "authData"]}).as_object().cloned(),
+        _ => None,
+    }
+}
+
+fn intersect(hidden: Option<Vec<String>>, list: &Value) -> Option<Vec<String>> {
+    let fields: Vec<String> = list.as_array()?.iter().filter_map(Value::as_str).map(str::to_string).collect();
+    Some(match hidden {
+        None => fields,
+        Some(h) => h.into_iter().filter(|f| fields.contains(f)).collect(),
+    })
+}
+
 /// Fields the caller may not see in objects of `class`: the intersection of the protected-field
 /// lists of every group the caller is in (`*`, the user, their roles, `authenticated`), as Parse
-/// computes it. `_User` keeps `email` and `authData` from everyone but the user and the master key.
-pub fn protected_fields(caller: &Caller, class: &ClassSchema) -> Vec<String> {
-    if caller.is_master() {
-        return Vec::new();
-    }
-    let given = class.clp.get("protectedFields").and_then(Value::as_object);
-    let default_user = json!({"*": ["email", "authData"]});
-    let rules: &Map<String, Value> = match given {
-        Some(map) if !map.is_empty() => map,
-        _ if class.name.as_str() == "_User" => default_user.as_object().expect("an object"),
-        _ => return Vec::new(),
-    };
+/// computes it; `None` when no list applies. Per-object groups (`userField:<pointer field>`)
+/// are added by [`redact`].
+fn caller_protection(caller: &Caller, rules: &Map<String, Value>) -> Option<Vec<String>> {
     let mut groups = caller.principals();
     if caller.user.is_some() {
         groups.push("authenticated".into());
     }
-    let mut hidden: Option<Vec<String>> = None;
+    let mut hidden = None;
     for group in groups {
-        if let Some(list) = rules.get(&group).and_then(Value::as_array) {
-            let fields: Vec<String> = list.iter().filter_map(Value::as_str).map(str::to_string).collect();
-            hidden = Some(match hidden {
-                None => fields,
-                Some(h) => h.into_iter().filter(|f| fields.contains(f)).collect(),
-            });
+        if let Some(list) = rules.get(&group) {
+            hidden = intersect(hidden.clone(), list).or(hidden);
         }
     }
-    hidden.unwrap_or_default()
+    hidden
+}
+
+/// Fields the caller may not see in any object of `class` (those hidden whatever the object).
+pub fn protected_fields(caller: &Caller, class: &ClassSchema) -> Vec<String> {
+    if caller.is_master() {
+        return Vec::new();
+    }
+    let Some(rules) = protection_rules(class) else { return Vec::new() };
+    let mut hidden = caller_protection(caller, &rules).unwrap_or_default();
+    // A `userField:` group may lift a field for the objects the user is named in; a field is
+    // hidden everywhere only if every such group hides it too.
+    if caller.user.is_some() {
+        for (group, list) in &rules {
+            if group.starts_with("userField:") {
+                hidden = intersect(Some(hidden), list).unwrap_or_default();
+            }
+        }
+    }
+    hidden
+}
+
+/// Refuses a query that constrains a field the caller may not see (it would reveal the value
+/// through which objects match), as Parse Server does: error 119.
+pub fn check_where(caller: &Caller, class: &ClassSchema, where_: &Value) -> Result<(), DataError> {
+    if caller.is_master() || where_.is_null() {
+        return Ok(());
+    }
+    let Some(rules) = protection_rules(class) else { return Ok(()) };
+    let hidden = caller_protection(caller, &rules).unwrap_or_default();
+    if hidden.is_empty() {
+        return Ok(());
+    }
+    fn walk(v: &Value, hidden: &[String], class: &str) -> Result<(), DataError> {
+        let Some(map) = v.as_object() else { return Ok(()) };
+        for (key, value) in map {
+            match key.as_str() {
+                "$or" | "$and" | "$nor" => {
+                    for sub in value.as_array().into_iter().flatten() {
+                        walk(sub, hidden, class)?;
+                    }
+                }
+                _ => {
+                    let root = key.split('.').next().unwrap_or(key);
+                    if hidden.iter().any(|h| h == root) {
+                        return Err(DataError::Forbidden(format!("This user is not allowed to query {root} on class {class}")));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    walk(where_, &hidden, class.name.as_str())
 }
 
 /// Removes protected fields from objects' JSON texts (a user always sees all of their own
-/// `_User` object).
+/// `_User` object). `userField:<field>` groups apply to the objects whose `field` points to
+/// the user (or lists them).
 pub fn redact(caller: &Caller, class: &ClassSchema, texts: Vec<String>) -> Vec<String> {
-    let hidden = protected_fields(caller, class);
-    if hidden.is_empty() {
+    if caller.is_master() {
         return texts;
     }
-    let own = if class.name.as_str() == "_User" { caller.user_id() } else { None };
+    let Some(rules) = protection_rules(class) else { return texts };
+    let base = caller_protection(caller, &rules);
+    let user_fields: Vec<(&str, &Value)> = match caller.user_id() {
+        Some(_) => rules.iter().filter_map(|(g, l)| Some((g.strip_prefix("userField:")?, l))).collect(),
+        None => Vec::new(),
+    };
+    if base.as_ref().is_none_or(Vec::is_empty) && user_fields.is_empty() {
+        return texts;
+    }
+    let user = caller.user_id();
+    let own = if class.name.as_str() == "_User" { user } else { None };
     texts
         .into_iter()
         .map(|text| {
             let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(&text) else { return text };
             if own.is_some() && object.get("objectId").and_then(Value::as_str) == own {
+                return text;
+            }
+            let mut hidden = base.clone();
+            for (field, list) in &user_fields {
+                if points_to(object.get(*field), user.unwrap_or_default()) {
+                    hidden = intersect(hidden.clone(), list).or(hidden);
+                }
+            }
+            let hidden = hidden.unwrap_or_default();
+            if hidden.is_empty() {
                 return text;
             }
             for field in &hidden {
@@ -170,4 +249,13 @@ pub fn redact(caller: &Caller, class: &ClassSchema, texts: Vec<String>) -> Vec<S
             Value::Object(object).to_string()
         })
         .collect()
+}
+
+/// Whether a pointer (or an array of pointers) names the user.
+fn points_to(value: Option<&Value>, user_id: &str) -> bool {
+    match value {
+        Some(Value::Object(p)) => p.get("objectId").and_then(Value::as_str) == Some(user_id),
+        Some(Value::Array(items)) => items.iter().any(|i| points_to(Some(i), user_id)),
+        _ => false,
+    }
 }

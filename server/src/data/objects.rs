@@ -494,6 +494,7 @@ pub async fn find(
     let Some(schema) = app_schema.class(class) else {
         return Ok(Found { results: Vec::new(), count: options.count.then_some(0) });
     };
+    access::check_where(caller, &schema, options.where_.as_ref().unwrap_or(&Value::Null))?;
     // The class-level permissions of what is asked (a count, results, or both), and the rows the
     // caller may read, inside the statement.
     if options.count {
