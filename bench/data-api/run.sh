@@ -20,7 +20,8 @@
 #  7. prints a markdown table (also in RESULTS/summary.md); raw outputs stay in RESULTS.
 #
 # Settings (environment): CONCURRENCY (32), DURATION (15 s), WARMUP (3 s), OBJECTS (10000),
-# THREADS (wrk and pgbench threads; number of cores), WORKLOADS ("get query create batch"),
+# THREADS (wrk and pgbench threads; number of cores), WORKLOADS ("get query get_session query_session
+# get_acl query_acl login create batch"),
 # SERVERS ("parse hearth"), RESULTS (bench/results/data-api-<date>), PG_BIN
 # (/usr/lib/postgresql/15/bin), HEARTH_BIN (default: built from this checkout), WAIT_QUIET (0: before
 # each measured run, wait up to this many seconds for other processes to leave the CPU idle),
@@ -37,7 +38,7 @@ OBJECTS=${OBJECTS:-10000}
 THREADS=${THREADS:-$(nproc)}
 WAIT_QUIET=${WAIT_QUIET:-0}
 RETRIES=${RETRIES:-2}
-WORKLOADS=${WORKLOADS:-get query create batch}
+WORKLOADS=${WORKLOADS:-get query get_session query_session get_acl query_acl login create batch}
 SERVERS=${SERVERS:-parse hearth}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 RESULTS=${RESULTS:-$repo/bench/results/data-api-$(date +%Y%m%d-%H%M%S)}
@@ -199,7 +200,7 @@ if [ "$hearth_status" = ok ]; then
     else
       code=$(curl -s -o "$RESULTS/hearth-app.json" -w '%{http_code}' --max-time 10 "$hb/admin/v1/apps" \
         -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-        -d "{\"name\":\"bench\",\"applicationId\":\"$APP_ID\",\"masterKey\":\"$MASTER_KEY\",\"restApiKey\":\"$REST_KEY\"}")
+        -d "{\"name\":\"bench\",\"applicationId\":\"$APP_ID\",\"masterKey\":\"$MASTER_KEY\",\"restApiKey\":\"$REST_KEY\",\"settings\":{\"rateLimits\":[]}}")
       [ "$code" = 201 ] || hearth_status="app creation answered HTTP $code"
     fi
   fi
@@ -228,9 +229,10 @@ check() { # server workload -> prints ok or the reason
 
 # ---- timed runs ---------------------------------------------------------------------------------
 wrk_run() { # server workload seconds outfile
-  local s=$1 w=$2 ids=
-  [ "$w" = get ] && ids=$RESULTS/$s.ids
-  BENCH_APP_ID=$APP_ID BENCH_REST_KEY=$REST_KEY wrk -t"$THREADS" -c"$CONCURRENCY" -d"$3s" --latency --timeout 30s \
+  local s=$1 w=$2 ids= token=
+  case $w in get | get_session) ids=$RESULTS/$s.ids ;; get_acl) ids=$RESULTS/$s.secure.ids ;; esac
+  [ -f "$RESULTS/$s.token" ] && token=$(cat "$RESULTS/$s.token")
+  BENCH_APP_ID=$APP_ID BENCH_REST_KEY=$REST_KEY BENCH_SESSION_TOKEN=$token wrk -t"$THREADS" -c"$CONCURRENCY" -d"$3s" --latency --timeout 30s \
     -s "$here/workload.lua" "${url[$s]}" -- "$w" $ids >"$4" 2>&1
 }
 for w in $WORKLOADS; do

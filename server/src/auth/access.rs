@@ -98,10 +98,12 @@ pub fn check(caller: &Caller, class: &ClassSchema, action: Action, alias: &str, 
         Action::Create | Action::AddField => None,
     };
     if let Some(column) = column {
-        // No list means public; the principals always hold `*`. Written over coalesce() so the
-        // class's GIN index on that expression (`_rperm`) serves it.
+        // No list means public. Deliberately not served by an index of its own: with prepared
+        // (generic) plans PostgreSQL cannot tell how selective the principals are, and a GIN
+        // index on the lists led it to scan the index for public queries (ten times slower, see
+        // docs/benchmarks.md); the query's own indexes find the rows and this filters them.
         let p = bind(Box::new(caller.principals()));
-        conds.push(format!("(coalesce({alias}.{column}, '{{*}}'::text[]) && {p}::text[])"));
+        conds.push(format!("({alias}.{column} IS NULL OR {alias}.{column} && {p}::text[])"));
     }
     // Sessions belong to their user alone, whatever their ACL says.
     if class.name.as_str() == "_Session" && action != Action::Create {

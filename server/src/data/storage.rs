@@ -121,7 +121,6 @@ pub async fn create_class_table(client: &impl GenericClient, schema: &str, class
                 data       jsonb NOT NULL DEFAULT '{{}}'
             );
             CREATE INDEX IF NOT EXISTS \"{name}_data\" ON {table} USING gin (data jsonb_path_ops);
-            CREATE INDEX IF NOT EXISTS \"{name}_rperm\" ON {table} USING gin ((coalesce(_rperm, '{{*}}'::text[])));
             CREATE INDEX IF NOT EXISTS \"{name}_created\" ON {table} (created_at);
             CREATE INDEX IF NOT EXISTS \"{name}_updated\" ON {table} (updated_at);"
         ))

@@ -156,10 +156,19 @@ async fn schema_indexes_on_typed_fields_keep_query_answers() {
     let schema = json!({
         "className": "Item",
         "fields": {"tag": {"type": "String"}, "score": {"type": "Number"}},
-        "indexes": {"tag_score": {"tag": 1, "score": -1}},
+        "indexes": {"tag_then_score": {"tag": 1, "score": -1}},
     });
     let (status, body) = call(&server, &keys, true, reqwest::Method::POST, "/schemas/Item", Some(schema)).await;
     assert_eq!(status, 200, "{body}");
+    // The index keeps the fields in the order given (tag, then score), not sorted by name.
+    let (db, conn) = tokio_postgres::connect(crate::helpers::run_database(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let rows = db.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'Item_i_tag_then_score'", &[]).await.unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let def: String = row.get(0);
+        assert!(def.find("'tag'").unwrap() < def.find("'score'").unwrap(), "{def}");
+    }
     let mut requests: Vec<Value> = (0..40).map(|n| json!({"method": "POST", "path": "/parse/classes/Item", "body": {"tag": format!("t{}", n % 2), "score": n}})).collect();
     requests.push(json!({"method": "POST", "path": "/parse/classes/Item", "body": {"tag": "t0"}}));
     let (status, _) = call(&server, &keys, true, reqwest::Method::POST, "/batch", Some(json!({"requests": requests}))).await;
