@@ -98,12 +98,14 @@ pub fn check(caller: &Caller, class: &ClassSchema, action: Action, alias: &str, 
         Action::Create | Action::AddField => None,
     };
     if let Some(column) = column {
-        // No list means public. Deliberately not served by an index of its own: with prepared
-        // (generic) plans PostgreSQL cannot tell how selective the principals are, and a GIN
-        // index on the lists led it to scan the index for public queries (ten times slower, see
-        // docs/benchmarks.md); the query's own indexes find the rows and this filters them.
+        // No list means public. The query's own indexes find the rows and this filters them,
+        // inside the statement. Written as CASE so that PostgreSQL estimates it as matching
+        // half the rows: with prepared (generic) plans it cannot know the principals, and the
+        // estimate of `&&` (half a percent) made it sort every matching row rather than read
+        // an ordered index (and a GIN index on the lists made it scan that index for public
+        // queries); both were ten times slower, see docs/benchmarks.md.
         let p = bind(Box::new(caller.principals()));
-        conds.push(format!("({alias}.{column} IS NULL OR {alias}.{column} && {p}::text[])"));
+        conds.push(format!("(CASE WHEN {alias}.{column} IS NULL THEN true ELSE {alias}.{column} && {p}::text[] END)"));
     }
     // Sessions belong to their user alone, whatever their ACL says.
     if class.name.as_str() == "_Session" && action != Action::Create {

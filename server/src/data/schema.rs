@@ -36,6 +36,11 @@ impl ClassSchema {
         self.fields.get(name)
     }
 
+    /// Whether one of the class's schema indexes has the field among its keys.
+    pub fn indexed(&self, name: &str) -> bool {
+        self.indexes.as_object().is_some_and(|all| all.values().any(|keys| keys.get(name).is_some()))
+    }
+
     /// The schema API's form of the class.
     pub fn to_json(&self) -> Value {
         let mut fields = Map::new();

@@ -40,7 +40,8 @@ enum Field {
     CreatedAt,
     UpdatedAt,
     /// A path into `data`, with the schema's type of its first segment if known.
-    Data { path: Vec<String>, ty: Option<FieldType> },
+    /// `indexed`: a one-segment path whose field is in one of the class's schema indexes.
+    Data { path: Vec<String>, ty: Option<FieldType>, indexed: bool },
 }
 
 impl<'a> Compiler<'a> {
@@ -130,8 +131,10 @@ impl<'a> Compiler<'a> {
             }
             path.push(segment.to_string());
         }
-        let ty = self.schema.class(class).and_then(|c| c.field(first.as_str()).cloned()).filter(|_| path.len() == 1);
-        Ok(Field::Data { path, ty })
+        let schema = self.schema.class(class);
+        let ty = schema.as_ref().and_then(|c| c.field(first.as_str()).cloned()).filter(|_| path.len() == 1);
+        let indexed = path.len() == 1 && schema.is_some_and(|c| c.indexed(first.as_str()));
+        Ok(Field::Data { path, ty, indexed })
     }
 
     /// The jsonb expression of a data path.
@@ -155,7 +158,7 @@ impl<'a> Compiler<'a> {
             });
         }
         // Equality with an object on a relation field: the objects whose relation holds it.
-        if let Field::Data { path, ty: Some(FieldType::Relation(_)) } = field
+        if let Field::Data { path, ty: Some(FieldType::Relation(_)), .. } = field
             && let Some(map) = cond.as_object()
             && map.get("__type").and_then(Value::as_str) == Some("Pointer")
         {
@@ -239,7 +242,7 @@ impl<'a> Compiler<'a> {
                 let p = self.bind(date_param(value)?);
                 Ok(format!("({alias}.{column} = {p})"))
             }
-            Field::Data { path, ty } => {
+            Field::Data { path, ty, indexed } => {
                 if value.is_null() {
                     let x = self.json_expr(alias, path);
                     return Ok(format!("({x} IS NULL OR {x} = 'null'::jsonb)"));
@@ -253,19 +256,23 @@ impl<'a> Compiler<'a> {
                         let p = self.bind(as_array);
                         Ok(format!("({alias}.data @> {p}::jsonb)"))
                     }
-                    // A typed scalar also gets the typed comparison, so that a schema index on
-                    // the field (`typed_expr`) can serve it; containment keeps the GIN index
-                    // usable when there is none.
-                    Some(t @ (FieldType::String | FieldType::Number)) if path.len() == 1 && scalar => {
+                    // A typed scalar in a schema index is compared through `typed_expr`, which
+                    // the index is built on; elsewhere containment serves (the GIN index).
+                    // Never both: PostgreSQL would count the one condition twice, expect next
+                    // to no rows, and (with prepared, generic plans) sort a bitmap scan's rows
+                    // instead of reading the index in order.
+                    Some(t @ (FieldType::String | FieldType::Number)) if *indexed && scalar => {
                         let x = typed_expr(alias, &path[0], t);
-                        let p = self.bind(doc);
                         let q = match &v {
                             Value::Number(n) if matches!(t, FieldType::Number) => format!("{}::float8", self.bind(n.as_f64().unwrap_or(0.0))),
                             Value::String(s) if matches!(t, FieldType::String) => self.bind(s.clone()),
                             // A value of another type matches nothing; containment says so.
-                            _ => return Ok(format!("({alias}.data @> {p}::jsonb)")),
+                            _ => {
+                                let p = self.bind(doc);
+                                return Ok(format!("({alias}.data @> {p}::jsonb)"));
+                            }
                         };
-                        Ok(format!("({alias}.data @> {p}::jsonb AND {x} = {q})"))
+                        Ok(format!("({x} = {q})"))
                     }
                     Some(_) => {
                         let p = self.bind(doc);
@@ -313,7 +320,7 @@ impl<'a> Compiler<'a> {
                 let p = self.bind(date_param(value)?);
                 Ok(format!("({alias}.{column} {sql_op} {p})"))
             }
-            Field::Data { path, ty } => {
+            Field::Data { path, ty, .. } => {
                 // With the type known from the schema, every stored value has it (or is null),
                 // so the cheap extraction is safe and lets PostgreSQL plan with indexes.
                 if path.len() == 1 {
@@ -615,7 +622,7 @@ impl<'a> Compiler<'a> {
                 Field::ObjectId => format!("{alias}.object_id COLLATE \"C\""),
                 Field::CreatedAt => format!("{alias}.created_at"),
                 Field::UpdatedAt => format!("{alias}.updated_at"),
-                Field::Data { path, ty } if path.len() == 1 && matches!(ty, Some(FieldType::Number | FieldType::String | FieldType::Date)) => {
+                Field::Data { path, ty, .. } if path.len() == 1 && matches!(ty, Some(FieldType::Number | FieldType::String | FieldType::Date)) => {
                     // Typed by the schema: the cheap extraction is safe (see `compare`).
                     typed_expr(alias, &path[0], ty.as_ref().expect("matched a type"))
                 }
@@ -745,15 +752,15 @@ mod tests {
     use super::*;
     use crate::data::schema::AppSchema;
 
-    /// Compiles against a schema where `n` is a Number, `s` a String and `d` a Date (so both
-    /// the typed and the untyped paths run), and checks that every bound parameter is used:
+    /// Compiles against a schema where `n` is a Number, `s` a String and `d` a Date, `s` and `n`
+    /// in a schema index (so both the typed and the untyped paths run), and checks that every bound parameter is used:
     /// PostgreSQL cannot type a parameter the statement never mentions.
     fn compile(w: Value) -> Result<(String, usize), DataError> {
         use std::collections::{BTreeMap, HashMap};
         use std::sync::Arc;
         let class = ClassName::parse("Thing").unwrap();
         let fields = BTreeMap::from([("n".to_string(), FieldType::Number), ("s".to_string(), FieldType::String), ("d".to_string(), FieldType::Date)]);
-        let thing = crate::data::schema::ClassSchema { name: class.clone(), fields, options: BTreeMap::new(), clp: json!({}), indexes: json!({}) };
+        let thing = crate::data::schema::ClassSchema { name: class.clone(), fields, options: BTreeMap::new(), clp: json!({}), indexes: json!({"s_n": {"s": 1, "n": -1}}) };
         let schema = AppSchema { classes: HashMap::from([("Thing".to_string(), Arc::new(thing))]) };
         let mut c = Compiler::new(&schema, "app_1");
         let mut sql = c.condition(&class, "t", &w, 0)?;
@@ -775,7 +782,10 @@ mod tests {
             let x = typed_expr("t", name, &ty);
             assert!(sql.matches(&x).count() >= 2, "{x} is compared and sorted in {sql}");
         }
-        // Equality on a typed field keeps the containment test for the GIN index as well.
+        // Equality on an indexed typed field is the typed comparison alone; on a field in no
+        // index, containment (the GIN index).
+        assert!(!sql.contains("t.data @> $"), "{sql}");
+        let (sql, _) = compile(json!({"d": {"__type": "Date", "iso": "2020-01-01T00:00:00.000Z"}, "other": 1})).unwrap();
         assert!(sql.contains("t.data @> $"), "{sql}");
         // A value of the wrong type falls back to containment only (it matches nothing): the
         // typed expression appears once, in the order.
