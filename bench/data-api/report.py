@@ -14,6 +14,11 @@ import sys
 LABELS = {
     "get": "get by id",
     "query": "query (where, order, limit 20)",
+    "get_session": "get by id, logged-in user, public class",
+    "query_session": "query, logged-in user, public class",
+    "get_acl": "get by id, logged-in user, ACL-protected class",
+    "query_acl": "query, logged-in user, ACL-protected class",
+    "login": "login (password check, new session)",
     "create": "create",
     "batch": "batch of 50 creates",
 }

@@ -65,7 +65,10 @@ function expect(cond, r, what) {
   if (!cond) throw new Unavailable(reason(r, what));
 }
 
-const verify = { schema: 'ok', create: 'ok', batch: 'ok', get: 'ok', query: 'ok' };
+const verify = {
+  schema: 'ok', create: 'ok', batch: 'ok', get: 'ok', query: 'ok',
+  get_session: 'ok', query_session: 'ok', get_acl: 'ok', query_acl: 'ok', login: 'ok',
+};
 const t0 = Date.now();
 
 // 1. The class.
@@ -176,6 +179,82 @@ if (verify.query === 'ok') {
     expect(res[0].score === top, r, `query: first score should be ${top}`);
   } catch (e) {
     verify.query = e.message;
+  }
+}
+
+// 4. The security layer: a logged-in user reads the public class (BenchItem) and a class whose
+//    every object is readable by that user alone (SecureItem, same fields, index and seed), and
+//    logs in. Writes <out>.token (the user's session token) and <out>.secure.ids.
+const USERNAME = 'benchuser';
+const PASSWORD = 'bench-password-1';
+const secure = [];
+let token;
+try {
+  const r = await call('POST', '/users', { username: USERNAME, password: PASSWORD });
+  expect(r.status === 201 && typeof r.body?.sessionToken === 'string', r, 'POST /users');
+  token = r.body.sessionToken;
+  const userId = r.body.objectId;
+  const s = await call('POST', '/schemas/SecureItem', {
+    className: 'SecureItem',
+    fields: { score: { type: 'Number' }, name: { type: 'String' }, tag: { type: 'String' } },
+    indexes: { tag_score: { tag: 1, score: -1 } },
+  }, { 'X-Parse-Master-Key': opt['master-key'] });
+  expect(s.status === 200 || s.status === 201, s, 'POST /schemas/SecureItem');
+  const acl = { [userId]: { read: true, write: true } };
+  for (let from = 0; from < N; from += 50) {
+    const count = Math.min(50, N - from);
+    const b = await call('POST', '/batch', {
+      requests: Array.from({ length: count }, (_, i) => ({
+        method: 'POST', path: `${mount}/classes/SecureItem`, body: { ...item(from + i), ACL: acl },
+      })),
+    }, { 'X-Parse-Master-Key': opt['master-key'] });
+    expect(b.status === 200 && Array.isArray(b.body) && b.body.every((x) => x?.success?.objectId), b, 'seeding SecureItem');
+    b.body.forEach((x) => secure.push(x.success.objectId));
+  }
+  writeFileSync(`${opt.out}.token`, token + '\n');
+  writeFileSync(`${opt.out}.secure.ids`, secure.join('\n') + '\n');
+} catch (e) {
+  for (const k of ['get_session', 'query_session', 'get_acl', 'query_acl', 'login']) verify[k] = e.message;
+}
+const asUser = { 'X-Parse-Session-Token': token };
+const checkGet = async (key, cls, list) => {
+  if (verify[key] !== 'ok') return;
+  try {
+    for (let k = 0; k < 20; k++) {
+      const n = Math.floor((k * (N - 1)) / 19);
+      const r = await call('GET', `/classes/${cls}/${list[n]}`, undefined, asUser);
+      expect(r.status === 200 && r.body?.objectId === list[n] && r.body.score === n, r, `GET /classes/${cls}/${list[n]} as the user`);
+    }
+  } catch (e) {
+    verify[key] = e.message;
+  }
+};
+const checkQuery = async (key, cls) => {
+  if (verify[key] !== 'ok') return;
+  try {
+    const where = encodeURIComponent(JSON.stringify({ tag: 't3', score: { $gte: 100 } }));
+    const r = await call('GET', `/classes/${cls}?where=${where}&order=-score&limit=20`, undefined, asUser);
+    const res = r.body?.results;
+    expect(r.status === 200 && Array.isArray(res) && res.length === 20 && res.every((o) => o.tag === 't3'), r, `query ${cls} as the user`);
+  } catch (e) {
+    verify[key] = e.message;
+  }
+};
+await checkGet('get_session', 'BenchItem', ids);
+await checkQuery('query_session', 'BenchItem');
+await checkGet('get_acl', 'SecureItem', secure);
+await checkQuery('query_acl', 'SecureItem');
+if (verify.get_acl === 'ok') {
+  // Hidden from everyone else.
+  const r = await call('GET', `/classes/SecureItem/${secure[0]}`);
+  if (r.status !== 404) verify.get_acl = `GET of a private object without a session answered ${r.status}`;
+}
+if (verify.login === 'ok') {
+  try {
+    const r = await call('GET', `/login?username=${USERNAME}&password=${PASSWORD}`);
+    expect(r.status === 200 && typeof r.body?.sessionToken === 'string', r, 'GET /login');
+  } catch (e) {
+    verify.login = e.message;
   }
 }
 

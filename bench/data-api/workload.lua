@@ -6,6 +6,10 @@
 --       get     GET  /parse/classes/BenchItem/<objectId>, cycling over the ids in the file IDS
 --       query   GET  /parse/classes/BenchItem?where={"tag":"t3","score":{"$gte":100}}&order=-score&limit=20
 --       batch   POST /parse/batch with 50 creates
+--       get_session, query_session   get and query on BenchItem with the session token of a user
+--       get_acl, query_acl           the same on SecureItem, whose objects only that user may read
+--       login   GET /parse/login?username=benchuser&password=... (a new session each time)
+-- BENCH_SESSION_TOKEN holds the token for the *_session and *_acl modes.
 -- Every request carries X-Parse-Application-Id and X-Parse-REST-API-Key. The script counts
 -- responses outside 2xx (wrk itself only counts statuses >= 400) and, for batch, the sub-requests
 -- answered with an error. done() prints one line "RESULT {json}" that run.sh reads.
@@ -40,12 +44,22 @@ end
 
 function init(args)
   mode = args[1]
+  local cls = "BenchItem"
+  if mode == "get_acl" or mode == "query_acl" then cls = "SecureItem" end
+  if mode:find("_session$") or mode:find("_acl$") then
+    wrk.headers["X-Parse-Session-Token"] = assert(os.getenv("BENCH_SESSION_TOKEN"), "BENCH_SESSION_TOKEN")
+    mode = mode:gsub("_session$", ""):gsub("_acl$", "")
+  end
+  if mode == "login" then
+    reqs[1] = wrk.format("GET", mount .. "/login?username=benchuser&password=bench-password-1")
+    return
+  end
   n = (tid + 1) * 100000000 -- distinct scores per thread, far from the seeded 0..N-1
   if mode == "get" then
     local f = assert(io.open(args[2], "r"), "ids file")
     for id in f:lines() do
       if id ~= "" then
-        reqs[#reqs + 1] = wrk.format("GET", mount .. "/classes/BenchItem/" .. id)
+        reqs[#reqs + 1] = wrk.format("GET", mount .. "/classes/" .. cls .. "/" .. id)
       end
     end
     f:close()
@@ -54,7 +68,7 @@ function init(args)
   elseif mode == "query" then
     local where = '{"tag":"t3","score":{"$gte":100}}'
     local enc = where:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end)
-    reqs[1] = wrk.format("GET", mount .. "/classes/BenchItem?where=" .. enc .. "&order=-score&limit=20")
+    reqs[1] = wrk.format("GET", mount .. "/classes/" .. cls .. "?where=" .. enc .. "&order=-score&limit=20")
   elseif mode == "create" then
     wrk.headers["Content-Type"] = "application/json"
   elseif mode == "batch" then
@@ -68,7 +82,7 @@ function request()
   if mode == "get" then
     idx = idx % #reqs + 1
     return reqs[idx]
-  elseif mode == "query" then
+  elseif mode == "query" or mode == "login" then
     return reqs[1]
   elseif mode == "create" then
     n = n + 1
