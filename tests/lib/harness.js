@@ -65,6 +65,20 @@ async function createHearthApp(name = 'e2e') {
   return { applicationId: app.applicationId, keys: app.keys };
 }
 
+/** Replaces the settings of a Hearth app (fields left out take their defaults). */
+async function updateHearthSettings(settings, app) {
+  const target = app || (await getApp());
+  const token = await adminLogin();
+  const res = await fetch(`${BASE}/admin/v1/apps/${encodeURIComponent(target.applicationId)}`, {
+    method: 'PATCH',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ settings }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `updating the app's settings answers 200 (got ${res.status}: ${text})`);
+  return JSON.parse(text).settings;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The file's app and the SDK
 
@@ -239,6 +253,7 @@ module.exports = {
   cls,
   getApp,
   createHearthApp,
+  updateHearthSettings,
   setup,
   rest,
   qs,

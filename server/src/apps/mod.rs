@@ -29,6 +29,10 @@ pub struct AppSettings {
     /// Whether anonymous users (authData.anonymous) may sign up.
     #[serde(default = "yes")]
     pub enable_anonymous_users: bool,
+    /// New users readable by themselves only (Parse Server 9's default); false makes them
+    /// publicly readable, as older Parse Servers did.
+    #[serde(default = "yes")]
+    pub enforce_private_users: bool,
     /// How long a session lasts, in seconds (Parse's default: one year).
     #[serde(default = "one_year")]
     pub session_length: i64,

@@ -169,6 +169,10 @@ pub fn created_with(action: &str, provider: &str) -> Value {
 }
 
 /// Starts a session for a user; returns the token (shown once) and the session's object id.
+/// Earlier sessions on the same installation live on: Parse Server deletes them, but its cache
+/// keeps accepting their tokens for a while, and the JS SDK goes on sending the token of the
+/// user it was given by `become` after a `logIn`; with revocation taking effect at once, ending
+/// them would log such apps out (see docs/users-and-security.md).
 pub async fn create(client: &impl GenericClient, app: &App, user_id: &str, created_with: Value, installation_id: Option<&str>) -> Result<(String, String), DataError> {
     let token = new_token();
     let id = new_object_id();

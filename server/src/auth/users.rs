@@ -102,7 +102,14 @@ pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -
         }
         let id = new_object_id();
         if write.acl.is_none() {
-            write.acl = Some(crate::data::objects::Acl::parse(&json!({"*": {"read": true}, &id: {"read": true, "write": true}}))?);
+            // As Parse Server 9 (`enforcePrivateUsers`): a new user is readable by itself only,
+            // unless the app says users are public.
+            let acl = if caller.app.settings.enforce_private_users {
+                json!({&id: {"read": true, "write": true}})
+            } else {
+                json!({"*": {"read": true}, &id: {"read": true, "write": true}})
+            };
+            write.acl = Some(crate::data::objects::Acl::parse(&acl)?);
         }
         write.object_id = Some(id);
     } else if plain.as_deref() == Some("") {

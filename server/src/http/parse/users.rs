@@ -41,7 +41,34 @@ async fn user_object(http: HttpRequest, state: web::Data<State>, id: web::Path<S
 }
 
 async fn sessions_class(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    if req.method == "POST" && !req.caller.is_master() {
+        return create_session(&state, &req).await;
+    }
     classes::class(&http, &state, "_Session", req).await
+}
+
+/// `POST /sessions` by a logged-in client: a new session for the caller's own user, as Parse
+/// Server allows (`createdWith.action` `create`); without a session, error 206.
+async fn create_session(state: &State, req: &ParseRequest) -> Result<HttpResponse, ApiError> {
+    let Some(user) = &req.caller.user else {
+        return Err(DataError::SessionMissing("Session token required.".into()).into());
+    };
+    // As Parse Server: the session is the caller's, whatever `user` the body names.
+    let body = req.body.clone().unwrap_or_default();
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let installation = body.get("installationId").and_then(Value::as_str).or(req.caller.installation_id.as_deref());
+    let created_with = json!({"action": "create"});
+    let (token, id) = sessions::create(&client, &req.caller.app, &user.user_id, created_with, installation).await?;
+    let text = client
+        .query_one(
+            &format!("SELECT {} FROM \"{}\".\"_Session\" t WHERE t.object_id = $1", crate::data::storage::OBJECT_COLUMNS, req.caller.app.schema_name),
+            &[&id],
+        )
+        .await
+        .map_err(|e| ApiError::from(DataError::from(e)))?;
+    let mut session: Value = serde_json::from_str(&crate::data::storage::object_json(&text)).map_err(ApiError::internal)?;
+    session["sessionToken"] = json!(token);
+    Ok(HttpResponse::Created().json(session))
 }
 
 async fn session_object(http: HttpRequest, state: web::Data<State>, id: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
