@@ -59,8 +59,9 @@ fn clp_grant(caller: &Caller, class: &ClassSchema, action: Action) -> Result<Gra
     if principals.iter().any(|p| rule.get(p) == Some(&Value::Bool(true))) {
         return Ok(Grant::All);
     }
-    if rule.get("requiresAuthentication") == Some(&Value::Bool(true)) {
-        return if caller.user.is_some() { Ok(Grant::All) } else { Err(DataError::AuthRequired) };
+    let requires_user = rule.get("requiresAuthentication") == Some(&Value::Bool(true));
+    if requires_user && caller.user.is_none() {
+        return Err(DataError::AuthRequired);
     }
     let mut fields: Vec<String> = rule.get("pointerFields").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
     let legacy = if action.reads() { "readUserFields" } else { "writeUserFields" };
@@ -70,6 +71,11 @@ fn clp_grant(caller: &Caller, class: &ClassSchema, action: Action) -> Result<Gra
     fields.retain(|f| FieldName::parse(f).is_ok());
     if !fields.is_empty() && caller.user.is_some() && !matches!(action, Action::Create | Action::AddField) {
         return Ok(Grant::PointerFields(fields));
+    }
+    // As Parse Server: `requiresAuthentication` lets any user through, but pointer
+    // permissions (above) still narrow the rows when the class has them.
+    if requires_user {
+        return Ok(Grant::All);
     }
     Err(denied())
 }

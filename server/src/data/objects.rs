@@ -500,7 +500,13 @@ pub async fn find(
     if options.count {
         access::allowed(caller, &schema, Action::Count)?;
     }
-    let action = if limit == 0 && options.count { Action::Count } else { Action::Find };
+    // As Parse Server: a query on one objectId and nothing else is a get (the SDKs' `get`).
+    let single = options.where_.as_ref().and_then(Value::as_object).is_some_and(|w| w.len() == 1 && w.get("objectId").is_some_and(Value::is_string));
+    let action = match (limit == 0 && options.count, single) {
+        (true, _) => Action::Count,
+        (false, true) => Action::Get,
+        (false, false) => Action::Find,
+    };
     if let Some(rows) = access::check(caller, &schema, action, "t", &mut |p| compiler.bind_param(p))? {
         condition = format!("{condition} AND {rows}");
     }
