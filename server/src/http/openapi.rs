@@ -31,6 +31,8 @@ pub struct ErrorBody {
         parse::docs::delete_object, parse::docs::batch, parse::docs::schemas, parse::docs::get_schema,
         parse::docs::create_schema, parse::docs::update_schema, parse::docs::delete_schema, parse::docs::purge,
         parse::docs::get_config, parse::docs::update_config, parse::docs::aggregate,
+        parse::docs::sign_up, parse::docs::log_in, parse::docs::log_out, parse::docs::me, parse::docs::request_password_reset,
+        parse::docs::verification_email_request, parse::docs::sessions, parse::docs::create_role,
         ops::health, ops::ready, ops::metrics,
     ),
     components(schemas(ErrorBody, crate::apps::keys::KeyKind)),
@@ -41,6 +43,7 @@ pub struct ErrorBody {
         (name = "members", description = "Admins' roles per app: owner, developer, viewer"),
         (name = "audit", description = "Every admin write"),
         (name = "parse", description = "The Parse REST API"),
+        (name = "users", description = "Parse users, sessions and roles"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]
@@ -66,6 +69,10 @@ impl Modify for Security {
         components.add_security_scheme(
             "parse_master_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Parse-Master-Key"))),
+        );
+        components.add_security_scheme(
+            "parse_session_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Parse-Session-Token"))),
         );
     }
 }

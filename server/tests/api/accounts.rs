@@ -253,3 +253,30 @@ async fn rate_limits_answer_429_and_two_instances_share_them_through_redis() {
     }
 }
 
+
+#[tokio::test]
+async fn expired_passwords_and_disabled_anonymous_users_are_refused() {
+    let server = TestServer::start().await;
+    let a = app_with(&server, json!({"passwordPolicy": {"maxPasswordAge": 30}, "enableAnonymousUsers": false})).await;
+    let (status, user, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "old", "password": "pw-1"}))).await;
+    assert_eq!(status, 201, "{user}");
+    let login = "/login?username=old&password=pw-1";
+    assert_eq!(call(&server, &a, None, reqwest::Method::GET, login, None).await.0, 200);
+    // The password was set 31 days ago: it has expired, and only a reset helps.
+    let (db, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&a.id]).await.unwrap().get(0);
+    let moved = db
+        .execute(&format!("UPDATE \"{schema}\".\"_User\" SET _password_changed_at = now() - interval '31 days' WHERE data ->> 'username' = 'old'"), &[])
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+    let (status, err, _) = call(&server, &a, None, reqwest::Method::GET, login, None).await;
+    assert_eq!((status, err["code"].as_i64()), (404, Some(101)), "{err}");
+    assert!(err["error"].as_str().unwrap().contains("expired"), "{err}");
+    // Anonymous sign-ups are off for this app: 252.
+    let anon = json!({"authData": {"anonymous": {"id": "5b1f0b9a-8a51-4c1e-a7a2-0c9e0d0b6f11"}}});
+    let (status, err, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(anon)).await;
+    assert_eq!((status, err["code"].as_i64()), (400, Some(252)), "{err}");
+    server.shutdown().await;
+}

@@ -96,3 +96,54 @@ fn update_config() {}
     params(("className" = String, Path), ("pipeline" = Option<String>, Query), ("distinct" = Option<String>, Query), ("where" = Option<String>, Query)),
     security(("parse_application_id" = [], "parse_master_key" = [])), responses((status = 200, description = "`{\"results\": [...]}`")))]
 fn aggregate() {}
+
+/// Sign up (`username`, `password`, optional `email`, other fields), or sign up / log in with
+/// `authData` (`anonymous`, or a configured OpenID Connect provider: `{id, id_token}`).
+#[utoipa::path(post, operation_id = "signUp", path = "/parse/users", tag = "users", request_body(content = Object),
+    security(("parse_application_id" = [], "parse_rest_api_key" = [])),
+    responses((status = 201, description = "The new user with `sessionToken`"), (status = 200, description = "authData of an existing user: logged in"),
+              (status = 400, description = "Username missing (200), password missing (201), username taken (202), email taken (203), invalid email (125), password policy (142), provider unsupported (252)", body = ErrorBody),
+              (status = 429, description = "Rate limited (100), with Retry-After", body = ErrorBody)))]
+fn sign_up() {}
+
+/// Log in: `username` (or `email`) and `password`, as query parameters (GET) or JSON (POST).
+#[utoipa::path(get, operation_id = "logIn", path = "/parse/login", tag = "users",
+    params(("username" = Option<String>, Query), ("email" = Option<String>, Query), ("password" = String, Query)),
+    security(("parse_application_id" = [], "parse_rest_api_key" = [])),
+    responses((status = 200, description = "The user with a new `sessionToken`"), (status = 404, description = "Invalid username/password (101)", body = ErrorBody),
+              (status = 400, description = "Email not verified (205)", body = ErrorBody),
+              (status = 429, description = "Account locked (101) or rate limited (100), with Retry-After", body = ErrorBody)))]
+fn log_in() {}
+
+/// End the caller's session.
+#[utoipa::path(post, operation_id = "logOut", path = "/parse/logout", tag = "users",
+    security(("parse_application_id" = [], "parse_rest_api_key" = [], "parse_session_token" = [])), responses((status = 200, description = "`{}`")))]
+fn log_out() {}
+
+/// The current user, with its session token.
+#[utoipa::path(get, operation_id = "currentUser", path = "/parse/users/me", tag = "users",
+    security(("parse_application_id" = [], "parse_rest_api_key" = [], "parse_session_token" = [])),
+    responses((status = 200, description = "The user"), (status = 400, description = "Invalid session token (209)", body = ErrorBody)))]
+fn me() {}
+
+/// Email a link to choose a new password (`{"email": ...}`); an unknown email answers success.
+#[utoipa::path(post, operation_id = "requestPasswordReset", path = "/parse/requestPasswordReset", tag = "users", request_body(content = Object),
+    security(("parse_application_id" = [], "parse_rest_api_key" = [])),
+    responses((status = 200, description = "`{}`"), (status = 400, description = "Email missing (204)", body = ErrorBody)))]
+fn request_password_reset() {}
+
+/// Send the email-verification link again (`{"email": ...}`).
+#[utoipa::path(post, operation_id = "verificationEmailRequest", path = "/parse/verificationEmailRequest", tag = "users", request_body(content = Object),
+    security(("parse_application_id" = [], "parse_rest_api_key" = [])),
+    responses((status = 200, description = "`{}`"), (status = 400, description = "Email missing (204), no user with that email (205)", body = ErrorBody)))]
+fn verification_email_request() {}
+
+/// The caller's sessions (`_Session` objects; the master key sees all).
+#[utoipa::path(get, operation_id = "listSessions", path = "/parse/sessions", tag = "users",
+    security(("parse_application_id" = [], "parse_rest_api_key" = [], "parse_session_token" = [])), responses((status = 200, description = "`{\"results\": [...]}`")))]
+fn sessions() {}
+
+/// Roles (`_Role` objects: `name`, `users` and `roles` relations, ACL).
+#[utoipa::path(post, operation_id = "createRole", path = "/parse/roles", tag = "users", request_body(content = Object),
+    security(("parse_application_id" = [], "parse_master_key" = [])), responses((status = 201, description = "The new role")))]
+fn create_role() {}
