@@ -55,6 +55,7 @@ impl ParseCode {
     pub const ACCOUNT_LOCKED: ParseCode = ParseCode::new(101, 429);
     pub const REQUEST_LIMIT_EXCEEDED: ParseCode = ParseCode::new(155, 429);
     pub const DUPLICATE_REQUEST: ParseCode = ParseCode::new(159, 400);
+    pub const INVALID_VALUE: ParseCode = ParseCode::new(162, 400);
     pub const USERNAME_MISSING: ParseCode = ParseCode::new(200, 400);
     pub const PASSWORD_MISSING: ParseCode = ParseCode::new(201, 400);
     pub const USERNAME_TAKEN: ParseCode = ParseCode::new(202, 400);

@@ -9,13 +9,15 @@ const crypto = require('node:crypto');
 const h = require('../lib/harness');
 const { Parse } = h;
 
-const asClient = { useMasterKey: false };
+/** Fresh SDK options for the client's view: linkWith and AnonymousUtils.logIn write a sessionToken
+ * into the options object they get, so a shared object would carry a stale token to later calls. */
+const client = () => ({ useMasterKey: false });
 
 /** A new user signed up through the SDK (as a client); returns it with its session token. */
 async function signUp(extra = {}) {
   const user = new Parse.User();
   user.set({ username: `u_${h.rand(10)}`, password: 'pw-Secret-1', ...extra });
-  await user.signUp(null, asClient);
+  await user.signUp(null, client());
   return user;
 }
 
@@ -29,11 +31,11 @@ describe('users', () => {
     const name = `ann_${h.rand(8)}`;
     const user = new Parse.User();
     user.set({ username: name, password: 'pw-Secret-1', email: `${name}@example.com`, city: 'Lyon' });
-    await user.signUp(null, asClient);
+    await user.signUp(null, client());
     assert.ok(user.id && user.getSessionToken().startsWith('r:'), 'a session token comes back');
     assert.equal(user.get('password'), undefined, 'the password never comes back');
 
-    const logged = await Parse.User.logIn(name, 'pw-Secret-1', asClient);
+    const logged = await Parse.User.logIn(name, 'pw-Secret-1', client());
     assert.equal(logged.id, user.id);
     assert.notEqual(logged.getSessionToken(), user.getSessionToken(), 'each login is a new session');
     assert.equal(Parse.User.current().id, user.id, 'the SDK keeps the current user');
@@ -114,8 +116,8 @@ describe('users', () => {
       const res = await h.rest('POST', '/users', { key: 'rest', body });
       h.assertRestError(res, 400, code, JSON.stringify(body));
     }
-    await h.expectParseError(Parse.User.logIn(name, 'wrong-password', asClient), 101, 'a wrong password');
-    await h.expectParseError(Parse.User.logIn(`nobody_${h.rand(6)}`, 'pw', asClient), 101, 'an unknown user');
+    await h.expectParseError(Parse.User.logIn(name, 'wrong-password', client()), 101, 'a wrong password');
+    await h.expectParseError(Parse.User.logIn(`nobody_${h.rand(6)}`, 'pw', client()), 101, 'an unknown user');
     const res = await h.rest('GET', '/login', { key: 'rest', query: { username: name, password: 'wrong' } });
     h.assertRestError(res, 404, 101, 'a wrong password over REST');
     const bad = await h.rest('GET', '/users/me', { key: 'rest', headers: { 'X-Parse-Session-Token': 'r:not-a-token' } });
@@ -123,7 +125,7 @@ describe('users', () => {
   });
 
   test('anonymous users, and linking and unlinking authData', async () => {
-    const anon = await Parse.AnonymousUtils.logIn(asClient);
+    const anon = await Parse.AnonymousUtils.logIn(client());
     assert.ok(anon.id && anon.getSessionToken());
     assert.ok(Parse.AnonymousUtils.isLinked(anon), 'the user is anonymous');
     const authData = anon.get('authData');
@@ -137,14 +139,14 @@ describe('users', () => {
     const user = await signUp();
     await Parse.User.become(user.getSessionToken());
     const current = Parse.User.current();
-    await current.linkWith('anonymous', { authData: { id: crypto.randomUUID() } }, asClient);
+    await current.linkWith('anonymous', { authData: { id: crypto.randomUUID() } }, client());
     const linked = await new Parse.Query(Parse.User).get(user.id, { sessionToken: user.getSessionToken(), useMasterKey: false });
     assert.ok(linked.get('authData') && linked.get('authData').anonymous, 'linked');
-    await current._unlinkFrom('anonymous', asClient);
+    await current._unlinkFrom('anonymous', client());
     const unlinked = await new Parse.Query(Parse.User).get(user.id, { sessionToken: user.getSessionToken(), useMasterKey: false });
     assert.ok(!unlinked.get('authData') || !unlinked.get('authData').anonymous, 'unlinked');
     // The password still logs in.
-    const back = await Parse.User.logIn(user.get('username'), 'pw-Secret-1', asClient);
+    const back = await Parse.User.logIn(user.get('username'), 'pw-Secret-1', client());
     assert.equal(back.id, user.id);
   });
 

@@ -1,5 +1,6 @@
 """A real SMTP server for the email tests (aiosmtpd): stores each message it receives as a JSON
-file ({"to": [...], "subject": ..., "text": ...}, the body decoded) in the folder given, and
+file ({"from": envelope sender, "to": [...], "subject": ..., "fromHeader": the From header,
+"text": ...}, the body decoded) in the folder given, and
 prints "listening on PORT" once it accepts connections.
 
     python3 smtp-sink.py FOLDER PORT
@@ -26,6 +27,7 @@ class Store:
             "from": envelope.mail_from,
             "to": [r.lower() for r in envelope.rcpt_tos],
             "subject": str(message.get("Subject", "")),
+            "fromHeader": str(message.get("From", "")),
             "text": body.get_content() if body is not None else "",
         }
         name = os.path.join(folder, f"{next(counter):06d}")

@@ -101,8 +101,24 @@ pub async fn login_attempt(
     }
     let client = pool.get().await?;
     let table = format!("\"{}\".\"_User\"", app.schema_name);
+    // Both statements skip a lock that concurrent attempts set after the read above: a right
+    // password then still finds the account locked, a wrong one leaves the lock as it is.
+    let not_locked = "(_locked_until IS NULL OR _locked_until <= now())";
     if ok {
-        client.execute(&format!("UPDATE {table} SET _failed_logins = 0, _locked_until = NULL WHERE object_id = $1 AND _failed_logins > 0"), &[&user_id]).await?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "WITH reset AS (UPDATE {table} SET _failed_logins = 0, _locked_until = NULL \
+                       WHERE object_id = $1 AND (_failed_logins > 0 OR _locked_until IS NOT NULL) AND {not_locked}) \
+                     SELECT _locked_until FROM {table} WHERE object_id = $1 AND NOT {not_locked}"
+                ),
+                &[&user_id],
+            )
+            .await?;
+        if let Some(until) = row.and_then(|r| r.get::<_, Option<DateTime<Utc>>>(0)) {
+            let seconds = (until - now).num_seconds().max(1) as u64;
+            return Err(DataError::AccountLocked { minutes: seconds.div_ceil(60), retry_after: seconds });
+        }
     } else {
         let threshold = lockout.threshold as i32;
         let minutes = lockout.duration as f64;
@@ -110,9 +126,9 @@ pub async fn login_attempt(
             .execute(
                 &format!(
                     "UPDATE {table} SET \
-                       _locked_until = CASE WHEN _failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3::float8::int) END, \
+                       _locked_until = CASE WHEN _failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3::float8::int) ELSE _locked_until END, \
                        _failed_logins = CASE WHEN _failed_logins + 1 >= $2 THEN 0 ELSE _failed_logins + 1 END \
-                     WHERE object_id = $1"
+                     WHERE object_id = $1 AND {not_locked}"
                 ),
                 &[&user_id, &threshold, &minutes],
             )
@@ -199,7 +215,7 @@ pub async fn request_verification(pool: &Pool, caller: &Caller, address: Option<
         .ok_or_else(|| DataError::EmailNotFound(format!("No user found with email {address}.")))?;
     let (user_id, verified): (String, Option<Value>) = (row.get(0), row.get(1));
     if verified == Some(Value::Bool(true)) {
-        return Err(DataError::Forbidden(format!("Email {address} is already verified.")));
+        return Err(DataError::OtherCause(format!("Email {address} is already verified.")));
     }
     send_verification(&client, caller, &user_id).await
 }

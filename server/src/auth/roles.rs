@@ -91,3 +91,15 @@ pub async fn changed(client: &impl GenericClient, cache: &RoleCache, app: &App) 
     cache.forget(app);
     Ok(())
 }
+
+/// A new role needs a name and an ACL, as Parse requires (error 111).
+pub fn check_new(write: &crate::data::objects::Write) -> Result<(), DataError> {
+    let named = write.ops.iter().any(|(f, op)| f.as_str() == "name" && matches!(op, crate::data::objects::Op::Set(serde_json::Value::String(n), _) if !n.is_empty()));
+    if !named {
+        return Err(DataError::IncorrectType("name is required.".into()));
+    }
+    if write.acl.is_none() {
+        return Err(DataError::IncorrectType("ACL is required.".into()));
+    }
+    Ok(())
+}

@@ -15,7 +15,9 @@ use crate::apps::App;
 use crate::bus::{self, Bus, Topic};
 use crate::cache::BusCache;
 use crate::data::DataError;
-use crate::data::names::new_object_id;
+use crate::auth::Caller;
+use crate::data::names::{FieldName, new_object_id};
+use crate::data::objects::{Acl, Op, Write};
 use crate::data::value::format_date;
 
 /// A new session token: `r:` and 32 random letters and digits (190 bits), as Parse makes them.
@@ -47,6 +49,11 @@ pub struct SessionCache {
 /// How long Redis keeps a session (it is dropped at once when the session changes or ends).
 const SHARED_TTL_SECS: i64 = 600;
 
+/// The shared epoch: every shared entry records the epoch it was stored in, and one that is not
+/// current is ignored. An instance that may have missed bus events (its listener lagged or
+/// reconnected) bumps it, so entries it could not drop cannot outlive their sessions.
+const EPOCH_KEY: &str = "hearth:session:epoch";
+
 fn shared_key(app: i64, hash: &str) -> String {
     format!("hearth:session:{app}:{hash}")
 }
@@ -64,17 +71,21 @@ impl SessionCache {
             let mut conn = redis.clone();
             tokio::spawn(async move {
                 loop {
-                    match events.recv().await {
+                    let dropped: Result<(), redis::RedisError> = match events.recv().await {
                         Ok(bus::Event::Message { topic: Topic::Sessions, payload }) => {
-                            if let (Some(app), Some(hash)) = (payload.get("app").and_then(Value::as_i64), payload.get("hash").and_then(Value::as_str)) {
-                                let dropped: Result<(), _> = redis::cmd("DEL").arg(shared_key(app, hash)).query_async(&mut conn).await;
-                                if let Err(e) = dropped {
-                                    tracing::warn!(error = %e, "cannot drop a shared session");
-                                }
+                            match (payload.get("app").and_then(Value::as_i64), payload.get("hash").and_then(Value::as_str)) {
+                                (Some(app), Some(hash)) => redis::cmd("DEL").arg(shared_key(app, hash)).query_async(&mut conn).await,
+                                _ => Ok(()),
                             }
                         }
-                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Ok(bus::Event::Reset) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            redis::cmd("INCR").arg(EPOCH_KEY).query_async::<i64>(&mut conn).await.map(|_| ())
+                        }
+                        Ok(_) => Ok(()),
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    };
+                    if let Err(e) = dropped {
+                        tracing::warn!(error = %e, "cannot drop shared sessions");
                     }
                 }
             });
@@ -82,23 +93,38 @@ impl SessionCache {
         SessionCache { cache, redis }
     }
 
-    async fn shared_get(&self, key: &str) -> Option<Session> {
+    /// The shared entry of a key, if stored in the current epoch; and the current epoch.
+    async fn shared_get(&self, key: &str) -> Option<(Option<Session>, i64)> {
         let mut conn = self.redis.clone()?;
-        let text: Option<String> = redis::cmd("GET").arg(key).query_async(&mut conn).await.ok()?;
-        let text = text?;
-        let mut parts = text.splitn(3, '|');
-        let (session_id, user_id, expires) = (parts.next()?, parts.next()?, parts.next()?);
-        let expires_at = DateTime::parse_from_rfc3339(expires).ok()?.with_timezone(&Utc);
-        Some(Session { session_id: session_id.to_string(), user_id: user_id.to_string(), expires_at })
+        let (epoch, text): (Option<i64>, Option<String>) = redis::cmd("MGET").arg(EPOCH_KEY).arg(key).query_async(&mut conn).await.ok()?;
+        let epoch = epoch.unwrap_or(0);
+        let session = text.and_then(|text| {
+            let mut parts = text.splitn(4, '|');
+            let (stored, session_id, user_id, expires) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            if stored.parse::<i64>().ok()? != epoch {
+                return None;
+            }
+            let expires_at = DateTime::parse_from_rfc3339(expires).ok()?.with_timezone(&Utc);
+            Some(Session { session_id: session_id.to_string(), user_id: user_id.to_string(), expires_at })
+        });
+        Some((session, epoch))
     }
 
-    async fn shared_put(&self, key: &str, session: &Session) {
+    async fn shared_put(&self, key: &str, session: &Session, epoch: i64) {
         let Some(mut conn) = self.redis.clone() else { return };
         let ttl = (session.expires_at - Utc::now()).num_seconds().clamp(1, SHARED_TTL_SECS);
-        let value = format!("{}|{}|{}", session.session_id, session.user_id, session.expires_at.to_rfc3339());
+        let value = format!("{epoch}|{}|{}|{}", session.session_id, session.user_id, session.expires_at.to_rfc3339());
         let put: Result<(), _> = redis::cmd("SET").arg(key).arg(value).arg("EX").arg(ttl).query_async(&mut conn).await;
         if let Err(e) = put {
             tracing::warn!(error = %e, "cannot share a session");
+        }
+    }
+
+    async fn shared_drop(&self, key: &str) {
+        let Some(mut conn) = self.redis.clone() else { return };
+        let dropped: Result<(), _> = redis::cmd("DEL").arg(key).query_async(&mut conn).await;
+        if let Err(e) = dropped {
+            tracing::warn!(error = %e, "cannot drop a shared session");
         }
     }
 
@@ -111,7 +137,8 @@ impl SessionCache {
             None => {
                 let generation = self.cache.generation();
                 let shared = shared_key(app.id, &key.1);
-                let session = match self.shared_get(&shared).await {
+                let (found, epoch) = self.shared_get(&shared).await.unwrap_or((None, 0));
+                let session = match found {
                     Some(session) => Arc::new(session),
                     None => {
                         let client = pool.get().await?;
@@ -132,7 +159,12 @@ impl SessionCache {
                         let session = Arc::new(Session { session_id: row.get(0), user_id: row.get::<_, Option<String>>(1).unwrap_or_default(), expires_at });
                         // Not shared if a change was heard meanwhile: the load may predate it.
                         if self.cache.generation() == generation {
-                            self.shared_put(&shared, &session).await;
+                            self.shared_put(&shared, &session, epoch).await;
+                            // A change heard while storing may have been dropped before the
+                            // store landed: drop it again.
+                            if self.cache.generation() != generation {
+                                self.shared_drop(&shared).await;
+                            }
                         }
                         session
                     }
@@ -169,11 +201,10 @@ pub fn created_with(action: &str, provider: &str) -> Value {
 }
 
 /// Starts a session for a user; returns the token (shown once) and the session's object id.
-/// Earlier sessions on the same installation live on: Parse Server deletes them, but its cache
-/// keeps accepting their tokens for a while, and the JS SDK goes on sending the token of the
-/// user it was given by `become` after a `logIn`; with revocation taking effect at once, ending
-/// them would log such apps out (see docs/users-and-security.md).
-pub async fn create(client: &impl GenericClient, app: &App, user_id: &str, created_with: Value, installation_id: Option<&str>) -> Result<(String, String), DataError> {
+/// As in Parse Server, a new session on an installation ends the user's earlier sessions on
+/// that installation (a device holds one session per user).
+pub async fn create(client: &impl GenericClient, caller: &Caller, user_id: &str, created_with: Value) -> Result<(String, String), DataError> {
+    let (app, installation_id) = (&caller.app, caller.installation_id.as_deref());
     let token = new_token();
     let id = new_object_id();
     let expires = Utc::now() + Duration::seconds(app.settings.session_length.max(1));
@@ -185,6 +216,9 @@ pub async fn create(client: &impl GenericClient, app: &App, user_id: &str, creat
     });
     if let Some(installation) = installation_id {
         data["installationId"] = json!(installation);
+    }
+    if let Some(installation) = installation_id {
+        end_where(client, &caller.caches.sessions, app, "data -> 'user' ->> 'objectId' = $1 AND data ->> 'installationId' = $2", &[&user_id, &installation]).await?;
     }
     let acl = json!({ user_id: {"read": true, "write": true} });
     let perms = vec![user_id.to_string()];
@@ -199,6 +233,60 @@ pub async fn create(client: &impl GenericClient, app: &App, user_id: &str, creat
         )
         .await?;
     Ok((token, id))
+}
+
+/// A field of a session write as Hearth sets it (never from input).
+fn set(name: &str, value: Value) -> (FieldName, Op) {
+    let mut value = value;
+    let ty = crate::data::value::type_of(&mut value).expect("a valid value");
+    (FieldName::parse(name).expect("a valid field name"), Op::Set(value, ty))
+}
+
+/// Prepares a write to `_Session`, as Parse Server treats them. A client (logged in, else
+/// error 209) creates a session for its own user only, whatever the body names; the new token
+/// is returned. A client may note fields on its sessions, but not set their ACL, user,
+/// installation or token (105). The master key writes sessions as given; a `sessionToken` it
+/// gives is stored as its hash, so that token works.
+pub fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -> Result<Option<String>, DataError> {
+    let given_token = write.ops.iter().find_map(|(f, op)| match (f.as_str(), op) {
+        ("sessionToken", Op::Set(Value::String(t), _)) => Some(t.clone()),
+        _ => None,
+    });
+    if caller.is_master() {
+        write.ops.retain(|(f, _)| f.as_str() != "sessionToken");
+        if let Some(token) = given_token {
+            write.secrets.push(("_token_hash", Box::new(token_hash(&token))));
+        }
+        return Ok(None);
+    }
+    let user = caller.user.as_ref().ok_or_else(|| DataError::InvalidSession("Session token required.".into()))?;
+    if !creating {
+        if write.acl.is_some() {
+            return Err(DataError::InvalidKeyName("Cannot set ACL on a Session.".into()));
+        }
+        for (field, op) in &write.ops {
+            let other_user = field.as_str() == "user" && !matches!(op, Op::Set(v, _) if v.get("objectId").and_then(Value::as_str) == Some(&user.user_id));
+            if other_user || matches!(field.as_str(), "installationId" | "sessionToken" | "createdWith" | "expiresAt" | "restricted") {
+                return Err(DataError::InvalidKeyName(field.as_str().to_string()));
+            }
+        }
+        return Ok(None);
+    }
+    // A new session of the caller's own user; other fields of the body are kept.
+    write.ops.retain(|(f, _)| !matches!(f.as_str(), "user" | "sessionToken" | "createdWith" | "expiresAt" | "restricted"));
+    let installation = write.ops.iter().any(|(f, _)| f.as_str() == "installationId");
+    let expires = Utc::now() + Duration::seconds(caller.app.settings.session_length.max(1));
+    write.ops.push(set("user", json!({"__type": "Pointer", "className": "_User", "objectId": user.user_id})));
+    write.ops.push(set("createdWith", json!({"action": "create"})));
+    write.ops.push(set("restricted", json!(false)));
+    write.ops.push(set("expiresAt", json!({"__type": "Date", "iso": format_date(expires)})));
+    if !installation && let Some(id) = &caller.installation_id {
+        write.ops.push(set("installationId", json!(id)));
+    }
+    write.acl = Some(Acl { json: json!({ &user.user_id: {"read": true, "write": true} }), read: vec![user.user_id.clone()], write: vec![user.user_id.clone()] });
+    let token = new_token();
+    write.secrets.push(("_token_hash", Box::new(token_hash(&token))));
+    Ok(Some(token))
 }
 
 /// Ends sessions matching `condition` (SQL over the `_Session` table, with `params`): this

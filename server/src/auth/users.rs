@@ -59,8 +59,9 @@ pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -
             ("username", Op::Set(Value::String(u), _)) => username = Some(u.clone()),
             ("username", _) => return Err(DataError::UsernameMissing("bad or missing username".into())),
             ("email", Op::Set(Value::String(e), _)) => {
-                // Parse's rule: something, an @, something.
-                if !e.split_once('@').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()) {
+                // Parse's rule: something, an @, something; and no spaces or control
+                // characters, which no mail server takes (and which could bend a mail header).
+                if !e.split_once('@').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()) || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
                     return Err(DataError::InvalidEmail);
                 }
                 email_set = true;
@@ -98,7 +99,9 @@ pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -
         } else if username.is_none() {
             // Users signed up by a provider get a random username, as in Parse.
             let name = crate::data::names::FieldName::parse("username").expect("valid");
-            write.ops.push((name, Op::Set(json!(crate::apps::keys::random_key(25).to_lowercase()), Some(crate::data::value::FieldType::String))));
+            let generated = crate::apps::keys::random_key(25).to_lowercase();
+            write.ops.push((name, Op::Set(json!(generated), Some(crate::data::value::FieldType::String))));
+            write.generated_username = Some(generated);
         }
         let id = new_object_id();
         if write.acl.is_none() {
@@ -120,6 +123,37 @@ pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -
         write.new_password = Some(plain);
     }
     Ok(())
+}
+
+/// Parse's rule for changing or deleting a `_User`: only the user itself (with its session) or
+/// the master key may; others get error 206, checked before anything about the user is read.
+pub fn may_modify(caller: &Caller, user_id: &str, message: &str) -> Result<(), DataError> {
+    if caller.is_master() || caller.user.as_ref().is_some_and(|u| u.user_id == user_id) {
+        return Ok(());
+    }
+    Err(DataError::SessionMissing(message.to_string()))
+}
+
+/// Refuses a username that another user has in any case (202), as Parse Server does (its
+/// unique index is case-sensitive, the check before a write is not). Emails are unique without
+/// regard to case by their index already (203).
+pub async fn check_username(client: &impl GenericClient, caller: &Caller, user_id: Option<&str>, write: &Write) -> Result<(), DataError> {
+    let Some(username) = write.ops.iter().find_map(|(f, op)| match (f.as_str(), op) {
+        ("username", Op::Set(Value::String(u), _)) => Some(u.as_str()),
+        _ => None,
+    }) else {
+        return Ok(());
+    };
+    let row = client
+        .query_opt(
+            &format!(
+                "SELECT 1 FROM \"{}\".\"_User\" WHERE lower(data ->> 'username') = lower($1) AND object_id IS DISTINCT FROM $2 LIMIT 1",
+                caller.app.schema_name
+            ),
+            &[&username, &user_id],
+        )
+        .await?;
+    if row.is_some() { Err(DataError::UsernameTaken) } else { Ok(()) }
 }
 
 /// Whether a write changes the user's email (a new verification email follows it).
@@ -172,7 +206,7 @@ pub async fn with_token(client: &impl GenericClient, caller: &Caller, user_id: &
 pub async fn log_in(pool: &Pool, caller: &Caller, username: Option<&str>, email: Option<&str>, plain: Option<&str>, action: &str) -> Result<Value, DataError> {
     let user_id = check_password(pool, caller, username, email, plain).await?;
     let client = pool.get().await?;
-    let (token, _) = sessions::create(&client, &caller.app, &user_id, sessions::created_with(action, "password"), caller.installation_id.as_deref()).await?;
+    let (token, _) = sessions::create(&client, caller, &user_id, sessions::created_with(action, "password")).await?;
     with_token(&client, caller, &user_id, &token).await
 }
 

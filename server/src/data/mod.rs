@@ -97,6 +97,9 @@ pub enum DataError {
     /// The app has no SMTP settings, or no way to build links.
     #[error("{0}")]
     EmailNotConfigured(String),
+    /// A refusal Parse gives without a more specific code (-1).
+    #[error("{0}")]
+    OtherCause(String),
     #[error("Your account is locked due to multiple failed login attempts. Please try again after {minutes} minute(s)")]
     AccountLocked { minutes: u64, retry_after: u64 },
     #[error("Too many requests.")]
@@ -166,7 +169,7 @@ impl ParseErrorCode for DataError {
             DataError::EmailMissing(_) => ParseCode::EMAIL_MISSING,
             DataError::InvalidEmail => ParseCode::INVALID_EMAIL_ADDRESS,
             DataError::EmailNotFound(_) => ParseCode::EMAIL_NOT_FOUND,
-            DataError::EmailNotConfigured(_) => ParseCode::OTHER_CAUSE,
+            DataError::EmailNotConfigured(_) | DataError::OtherCause(_) => ParseCode::OTHER_CAUSE,
             DataError::AccountLocked { .. } => ParseCode::ACCOUNT_LOCKED,
             DataError::RateLimited { .. } => ParseCode::RATE_LIMITED,
             DataError::Db(e) => e.parse_code(),

@@ -109,6 +109,8 @@ pub struct Write {
     pub new_password: Option<String>,
     /// The new object's id when the server chose it beforehand (a signup's ACL names it).
     pub object_id: Option<String>,
+    /// `_User` only: the username Hearth chose for a user signed up by a provider.
+    pub generated_username: Option<String>,
 }
 
 /// An ACL as given, and its read and write permission lists.
@@ -165,7 +167,7 @@ impl Write {
                 }
             }
         }
-        Ok(Write { ops, acl, secrets: Vec::new(), new_password: None, object_id: None })
+        Ok(Write { ops, acl, secrets: Vec::new(), new_password: None, object_id: None, generated_username: None })
     }
 
     /// The fields (and their types) the schema must have for this write.

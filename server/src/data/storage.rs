@@ -27,14 +27,11 @@ pub async fn ensure_app_tables(client: &impl GenericClient, schema: &str) -> Res
 /// password history), `_Session._token_hash` (a session token is only stored hashed).
 /// Usernames are unique, emails unique without regard to case, role names unique.
 async fn ensure_system_classes(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {
-    // The last column added to the system classes tells whether they are complete.
+    // The last index added to the system classes tells whether they are complete.
     let present = client
-        .query_opt(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = '_User' AND column_name = '_password_history'",
-            &[&schema],
-        )
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&format!("\"{schema}\".\"_User_username_lower\"")])
         .await?
-        .is_some();
+        .get::<_, bool>(0);
     if present {
         return Ok(());
     }
@@ -60,6 +57,7 @@ async fn ensure_system_classes(client: &impl GenericClient, schema: &str) -> Res
             CREATE UNIQUE INDEX IF NOT EXISTS \"_User_email_token\" ON \"{schema}\".\"_User\" (_email_token_hash) WHERE _email_token_hash IS NOT NULL;
             CREATE UNIQUE INDEX IF NOT EXISTS \"_User_reset_token\" ON \"{schema}\".\"_User\" (_reset_token_hash) WHERE _reset_token_hash IS NOT NULL;
             CREATE UNIQUE INDEX IF NOT EXISTS \"_User_username\" ON \"{schema}\".\"_User\" ((data ->> 'username'));
+            CREATE INDEX IF NOT EXISTS \"_User_username_lower\" ON \"{schema}\".\"_User\" (lower(data ->> 'username'));
             CREATE UNIQUE INDEX IF NOT EXISTS \"_User_email\" ON \"{schema}\".\"_User\" (lower(data ->> 'email'));
             CREATE UNIQUE INDEX IF NOT EXISTS \"_Role_name\" ON \"{schema}\".\"_Role\" ((data ->> 'name'));
             CREATE INDEX IF NOT EXISTS \"_Role_users_user\" ON {users_join} (related_id);

@@ -13,7 +13,9 @@ use super::names::ClassName;
 use super::objects::{self, Write};
 use super::schema::{ClassSchema, SchemaCache};
 use crate::auth::access::{self, Action};
-use crate::auth::{Caller, accounts, sessions, users};
+use crate::auth::settings::LimitedPath;
+use super::storage::{OBJECT_COLUMNS, object_json};
+use crate::auth::{Caller, accounts, roles, sessions, users};
 
 /// A write on one object.
 #[derive(Debug, Clone)]
@@ -63,23 +65,40 @@ impl WriteRequest {
                 if let Some(schema) = schemas.class(&caller.app, &class).await? {
                     access::allowed(caller, &schema, Action::Create)?;
                 }
+                let mut token = None;
                 match class.as_str() {
-                    "_User" => users::prepare_write(caller, &mut write, true).await?,
-                    "_Session" if !caller.is_master() => {
-                        return Err(DataError::Forbidden("Sessions are created by logging in.".into()));
+                    "_User" => {
+                        // Sign-ups are limited however they arrive (alone, in a batch, retried).
+                        caller.caches.limits.check(caller, LimitedPath::Signup).await?;
+                        users::prepare_write(caller, &mut write, true).await?
                     }
+                    "_Session" => token = sessions::prepare_write(caller, &mut write, true)?,
+                    "_Role" => roles::check_new(&write)?,
                     _ => {}
                 }
                 let schema = objects::prepare_write(schemas, caller, &class, &write).await?;
-                Ok(Prepared::Create { schema, write })
+                match token {
+                    Some(token) => Ok(Prepared::CreateSession { schema, write, token }),
+                    None => Ok(Prepared::Create { schema, write }),
+                }
             }
             WriteRequest::Update { class, id, body } => {
                 let mut write = Write::parse(body, Some(&id))?;
                 if schemas.class(&caller.app, &class).await?.is_none() {
                     return Err(DataError::ObjectNotFound);
                 }
-                if class.as_str() == "_User" {
-                    users::prepare_write(caller, &mut write, false).await?;
+                match class.as_str() {
+                    "_User" => {
+                        users::prepare_write(caller, &mut write, false).await?;
+                        if users::changes_email(&write) && caller.app.settings.verify_user_emails {
+                            // A changed email sends a verification email: limited as asking for one.
+                            caller.caches.limits.check(caller, LimitedPath::VerificationEmail).await?;
+                        }
+                    }
+                    "_Session" => {
+                        sessions::prepare_write(caller, &mut write, false)?;
+                    }
+                    _ => {}
                 }
                 let schema = objects::prepare_write(schemas, caller, &class, &write).await?;
                 Ok(Prepared::Update { schema, id, write })
@@ -99,6 +118,8 @@ impl WriteRequest {
 /// A write whose schema is ready.
 pub enum Prepared {
     Create { schema: Arc<ClassSchema>, write: Write },
+    /// A client's new session of its own: answered with the whole session and its token.
+    CreateSession { schema: Arc<ClassSchema>, write: Write, token: String },
     Update { schema: Arc<ClassSchema>, id: String, write: Write },
     Delete { schema: Arc<ClassSchema>, id: String },
     Get { schema: Arc<ClassSchema>, id: String },
@@ -110,18 +131,20 @@ impl Prepared {
         match self {
             Prepared::Create { schema, write } if schema.name.as_str() == "_User" => sign_up(client, caller, &schema, write).await,
             Prepared::Create { schema, write } => Ok(Answer { status: 201, body: objects::create(client, caller, &schema, write).await? }),
-            Prepared::Update { schema, id, mut write } if schema.name.as_str() == "_User" => {
-                users::check_links(client, caller, &id, &write).await?;
-                accounts::finish_password(client, &caller.app, Some(&id), &mut write).await?;
-                let new_email = users::changes_email(&write);
-                let body = objects::update(client, caller, &schema, &id, write).await?;
-                if new_email {
-                    accounts::send_verification(client, caller, &id).await?;
-                }
-                Ok(Answer { status: 200, body })
+            Prepared::CreateSession { schema, write, token } => {
+                let created = objects::create(client, caller, &schema, write).await?;
+                let id = created["objectId"].as_str().unwrap_or_default();
+                let row = client.query_one(&format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = $1", schema.name.table(&caller.app.schema_name)), &[&id]).await?;
+                let mut body: Value = serde_json::from_str(&object_json(&row)).expect("PostgreSQL made valid JSON");
+                body["sessionToken"] = json!(token);
+                Ok(Answer { status: 201, body })
             }
+            Prepared::Update { schema, id, write } if schema.name.as_str() == "_User" => update_user(client, caller, &schema, &id, write).await,
             Prepared::Update { schema, id, write } => Ok(Answer { status: 200, body: objects::update(client, caller, &schema, &id, write).await? }),
             Prepared::Delete { schema, id } => {
+                if schema.name.as_str() == "_User" {
+                    users::may_modify(caller, &id, "insufficient auth to delete user")?;
+                }
                 objects::delete(client, caller, &schema, &id).await?;
                 Ok(Answer { status: 200, body: json!({}) })
             }
@@ -133,6 +156,37 @@ impl Prepared {
     }
 }
 
+/// A change to a `_User`. Only the user itself or the master key gets past the first line, so
+/// nothing below (linked accounts, the password history) can be probed by others. A new password
+/// ends every session of the user (as Parse's `revokeSessionOnPasswordReset`) and, for the user
+/// itself, starts a new one whose token the answer carries; a new password or email voids a
+/// pending reset link.
+async fn update_user(client: &impl GenericClient, caller: &Caller, schema: &ClassSchema, id: &str, mut write: Write) -> Result<Answer, DataError> {
+    users::may_modify(caller, id, &format!("Cannot modify user {id}."))?;
+    users::check_links(client, caller, id, &write).await?;
+    users::check_username(client, caller, Some(id), &write).await?;
+    let new_password = write.new_password.is_some();
+    accounts::finish_password(client, &caller.app, Some(id), &mut write).await?;
+    let new_email = users::changes_email(&write);
+    if new_password || new_email {
+        write.secrets.push(("_reset_token_hash", Box::new(None::<String>)));
+        write.secrets.push(("_reset_token_expires", Box::new(None::<chrono::DateTime<chrono::Utc>>)));
+    }
+    let mut body = objects::update(client, caller, schema, id, write).await?;
+    if new_email {
+        accounts::send_verification(client, caller, id).await?;
+    }
+    if new_password {
+        sessions::end_where(client, &caller.caches.sessions, &caller.app, "data -> 'user' ->> 'objectId' = $1", &[&id]).await?;
+        if !caller.is_master() {
+            let created_with = sessions::created_with("signup", "password");
+            let (token, _) = sessions::create(client, caller, id, created_with).await?;
+            body["sessionToken"] = json!(token);
+        }
+    }
+    Ok(Answer { status: 200, body })
+}
+
 /// A new `_User`: signs up (or, with the `authData` of an existing user, logs that user in), and
 /// starts the session whose token the answer carries.
 async fn sign_up(client: &impl GenericClient, caller: &Caller, schema: &ClassSchema, mut write: Write) -> Result<Answer, DataError> {
@@ -140,19 +194,26 @@ async fn sign_up(client: &impl GenericClient, caller: &Caller, schema: &ClassSch
         ("authData", objects::Op::Set(Value::Object(map), _)) => Some(map.clone()),
         _ => None,
     });
+    // As Parse: a sign-up by a provider is recorded as a login with it.
     let (provider, action) = match auth_data.as_ref().and_then(|m| m.keys().next().cloned()) {
-        Some(p) => (p, "signup"),
+        Some(p) => (p, "login"),
         None => ("password".to_string(), "signup"),
     };
     if let Some(auth_data) = &auth_data
         && let Some(user_id) = users::find_by_auth_data(client, caller, auth_data).await?
     {
-        let (token, _) = sessions::create(client, &caller.app, &user_id, sessions::created_with("login", &provider), caller.installation_id.as_deref()).await?;
+        let (token, _) = sessions::create(client, caller, &user_id, sessions::created_with("login", &provider)).await?;
         return Ok(Answer { status: 200, body: users::with_token(client, caller, &user_id, &token).await? });
     }
+    users::check_username(client, caller, None, &write).await?;
     accounts::finish_password(client, &caller.app, None, &mut write).await?;
     let has_email = users::changes_email(&write);
+    let generated = write.generated_username.take();
     let mut body = objects::create(client, caller, schema, write).await?;
+    if let Some(username) = generated {
+        // As Parse: a username Hearth chose is part of the answer.
+        body["username"] = json!(username);
+    }
     let user_id = body["objectId"].as_str().unwrap_or_default().to_string();
     let settings = &caller.app.settings;
     if has_email && settings.verify_user_emails {
@@ -162,7 +223,7 @@ async fn sign_up(client: &impl GenericClient, caller: &Caller, schema: &ClassSch
             return Ok(Answer { status: 201, body });
         }
     }
-    let (token, _) = sessions::create(client, &caller.app, &user_id, sessions::created_with(action, &provider), caller.installation_id.as_deref()).await?;
+    let (token, _) = sessions::create(client, caller, &user_id, sessions::created_with(action, &provider)).await?;
     body["sessionToken"] = json!(token);
     Ok(Answer { status: 201, body })
 }

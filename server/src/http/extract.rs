@@ -161,11 +161,20 @@ impl FromRequest for ParseRequest {
                 (_, m) => m.to_string(),
             };
             let session_token = header(headers, "x-parse-session-token").or(from_body.session_token).filter(|t| !t.is_empty());
-            // A session token must be valid (error 209 otherwise), whatever the route.
-            let user = match &session_token {
+            // A session token must be valid (error 209 otherwise), whatever the route, but for
+            // a login: the SDKs send the current user's token with every request, and a token
+            // revoked elsewhere must not stop the user from logging in again.
+            let logging_in = req.path().ends_with("/login");
+            let session = match &session_token {
                 None => None,
-                Some(token) => {
-                    let session = state.auth.sessions.resolve(&state.pool, &app, token).await?;
+                Some(token) => match state.auth.sessions.resolve(&state.pool, &app, token).await {
+                    Err(crate::data::DataError::InvalidSession(_)) if logging_in => None,
+                    other => Some(other?),
+                },
+            };
+            let user = match session {
+                None => None,
+                Some(session) => {
                     let roles = state.auth.roles.of_user(&state.pool, &app, &session.user_id).await?;
                     Some(SessionUser { user_id: session.user_id.clone(), session_id: session.session_id.clone(), roles })
                 }
@@ -252,12 +261,45 @@ pub struct Membership {
     pub role: admins::members::Role,
 }
 
-/// The client's address: the peer's, or behind a trusted proxy the one it forwards.
+/// The client's address: the peer's, or behind a trusted proxy the one it forwards. The
+/// proxy appends the address it saw to `X-Forwarded-For`, so the rightmost entry is the one
+/// to believe (entries to its left are whatever the client sent); `Forwarded` and
+/// `X-Real-Ip` are not read, as a proxy that does not set them would pass them through.
 pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> Option<std::net::IpAddr> {
     if trust_proxy
-        && let Some(ip) = req.connection_info().realip_remote_addr().and_then(|a| a.parse::<std::net::SocketAddr>().map(|s| s.ip()).or_else(|_| a.parse()).ok())
+        && let Some(ip) = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+            .and_then(parse_ip)
     {
         return Some(ip);
     }
     req.peer_addr().map(|a| a.ip())
+}
+
+fn parse_ip(text: &str) -> Option<std::net::IpAddr> {
+    let text = text.trim();
+    text.parse::<std::net::SocketAddr>().map(|s| s.ip()).or_else(|_| text.trim_matches(|c| c == '[' || c == ']').parse()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::client_ip;
+
+    #[test]
+    fn the_proxy_appends_the_address_to_believe() {
+        let peer = "10.0.0.1:5000".parse().unwrap();
+        let req = TestRequest::default().peer_addr(peer).insert_header(("X-Forwarded-For", "1.1.1.1, 2.2.2.2")).to_http_request();
+        assert_eq!(client_ip(&req, true), Some("2.2.2.2".parse().unwrap()));
+        assert_eq!(client_ip(&req, false), Some("10.0.0.1".parse().unwrap()));
+        let req = TestRequest::default().peer_addr(peer).insert_header(("X-Forwarded-For", "[2001:db8::1]:443")).to_http_request();
+        assert_eq!(client_ip(&req, true), Some("2001:db8::1".parse().unwrap()));
+        let req = TestRequest::default().peer_addr(peer).insert_header(("X-Forwarded-For", "junk")).to_http_request();
+        assert_eq!(client_ip(&req, true), Some("10.0.0.1".parse().unwrap()));
+    }
 }

@@ -164,6 +164,8 @@ async fn settings_refuse_providers_without_keys_and_bad_patterns() {
         json!({"accountLockout": {"threshold": 0, "duration": 5}}),
         json!({"rateLimits": [{"path": "login", "requests": 0, "window": 60}]}),
         json!({"email": {"host": "smtp.example.com", "from": "not an address"}}),
+        // Keys fetched in clear could be swapped on the way.
+        json!({"auth": {"acme": {"issuer": ISSUER, "jwksUrl": "http://keys.example.com/jwks", "clientIds": ["c"]}}}),
     ] {
         let (status, err) = server.admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "x", "settings": settings.clone()}))).await;
         assert_eq!((status, err["code"].as_i64()), (400, Some(142)), "{settings} -> {err}");
@@ -278,5 +280,93 @@ async fn expired_passwords_and_disabled_anonymous_users_are_refused() {
     let anon = json!({"authData": {"anonymous": {"id": "5b1f0b9a-8a51-4c1e-a7a2-0c9e0d0b6f11"}}});
     let (status, err, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(anon)).await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(252)), "{err}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn only_the_user_changes_itself_and_a_new_password_ends_its_sessions() {
+    let server = TestServer::start().await;
+    let a = app_with(&server, json!({"passwordPolicy": {"maxPasswordHistory": 3}})).await;
+    let (_, ann, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "ann", "password": "pw-Ann-1"}))).await;
+    let (_, bob, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "bob", "password": "pw-Bob-1"}))).await;
+    let ann_id = ann["objectId"].as_str().unwrap();
+    let ann_token = ann["sessionToken"].as_str().unwrap();
+    let bob_token = bob["sessionToken"].as_str().unwrap();
+    let path = format!("/users/{ann_id}");
+    // Bob learns nothing about Ann's passwords: the history check (142) is never reached.
+    for who in [Some(bob_token), None] {
+        let (status, err, _) = call(&server, &a, who, reqwest::Method::PUT, &path, Some(json!({"password": "pw-Ann-1"}))).await;
+        assert_eq!((status, err["code"].as_i64()), (400, Some(206)), "{err}");
+        let (status, err, _) = call(&server, &a, who, reqwest::Method::DELETE, &path, None).await;
+        assert_eq!((status, err["code"].as_i64()), (400, Some(206)), "{err}");
+    }
+    // Ann's own change: the history applies, then every session ends and a new one starts.
+    let (status, err, _) = call(&server, &a, Some(ann_token), reqwest::Method::PUT, &path, Some(json!({"password": "pw-Ann-1"}))).await;
+    assert_eq!((status, err["code"].as_i64()), (400, Some(142)), "{err}");
+    let (_, second, _) = call(&server, &a, None, reqwest::Method::GET, "/login?username=ann&password=pw-Ann-1", None).await;
+    let second = second["sessionToken"].as_str().unwrap();
+    let (status, changed, _) = call(&server, &a, Some(ann_token), reqwest::Method::PUT, &path, Some(json!({"password": "pw-Ann-2"}))).await;
+    assert_eq!(status, 200, "{changed}");
+    let fresh = changed["sessionToken"].as_str().expect("a new session token");
+    for old in [ann_token, second] {
+        let (status, err, _) = call(&server, &a, Some(old), reqwest::Method::GET, "/users/me", None).await;
+        assert_eq!((status, err["code"].as_i64()), (400, Some(209)), "{err}");
+    }
+    let (status, me, _) = call(&server, &a, Some(fresh), reqwest::Method::GET, "/users/me", None).await;
+    assert_eq!((status, me["objectId"].as_str()), (200, Some(ann_id)), "{me}");
+    // A stale token does not stop a login (the SDKs send the current user's token along).
+    let (status, body, _) = call(&server, &a, Some(ann_token), reqwest::Method::GET, "/login?username=ann&password=pw-Ann-2", None).await;
+    assert_eq!(status, 200, "{body}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_leave_the_account_locked() {
+    let server = TestServer::start().await;
+    let a = app_with(&server, json!({"accountLockout": {"threshold": 3, "duration": 5}})).await;
+    let (status, _, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "lock", "password": "pw-1"}))).await;
+    assert_eq!(status, 201);
+    let wrong: Vec<_> = (0..12).map(|_| call(&server, &a, None, reqwest::Method::GET, "/login?username=lock&password=nope", None)).collect();
+    for (status, body, _) in futures_util::future::join_all(wrong).await {
+        assert!(matches!((status, body["code"].as_i64()), (404 | 429, Some(101))), "{status} {body}");
+    }
+    // However the attempts interleaved, the lock they set stands: the right password waits.
+    let (status, err, retry) = call(&server, &a, None, reqwest::Method::GET, "/login?username=lock&password=pw-1", None).await;
+    assert_eq!((status, err["code"].as_i64()), (429, Some(101)), "{err}");
+    assert!(retry.is_some());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn sign_ups_in_a_batch_count_against_the_sign_up_limit() {
+    let server = TestServer::start().await;
+    let a = app_with(&server, json!({"rateLimits": [{"path": "signup", "requests": 2, "window": 3600}]})).await;
+    let requests: Vec<Value> =
+        (0..3).map(|i| json!({"method": "POST", "path": "/parse/classes/_User", "body": {"username": format!("b{i}"), "password": "pw-1"}})).collect();
+    let (status, answers, _) = call(&server, &a, None, reqwest::Method::POST, "/batch", Some(json!({"requests": requests}))).await;
+    assert_eq!(status, 200, "{answers}");
+    assert!(answers[0]["success"]["objectId"].is_string() && answers[1]["success"]["objectId"].is_string(), "{answers}");
+    assert_eq!(answers[2]["error"]["code"], json!(100), "{answers}");
+    let (status, err, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "b9", "password": "pw-1"}))).await;
+    assert_eq!((status, err["code"].as_i64()), (429, Some(100)), "{err}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn viewers_do_not_see_the_smtp_password() {
+    let server = TestServer::start().await;
+    let owner = server.new_admin().await;
+    let viewer = server.new_admin().await;
+    let settings = json!({"email": {"host": "smtp.example.com", "username": "mailer", "password": "smtp-secret", "from": "app@example.com"}});
+    let (status, app) = server.admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "mail", "settings": settings}))).await;
+    assert_eq!(status, 201, "{app}");
+    let id = app["applicationId"].as_str().unwrap();
+    assert_eq!(app["settings"]["email"]["password"], json!("smtp-secret"), "the owner sees it");
+    let (status, m) = server.admin(&owner, reqwest::Method::PUT, &format!("/admin/v1/apps/{id}/members"), Some(json!({"email": viewer.email, "role": "viewer"}))).await;
+    assert_eq!(status, 200, "{m}");
+    let (status, seen) = server.admin(&viewer, reqwest::Method::GET, &format!("/admin/v1/apps/{id}"), None).await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["settings"]["email"]["password"], json!("(hidden)"), "{seen}");
+    assert_eq!(seen["settings"]["email"]["username"], json!("mailer"));
     server.shutdown().await;
 }

@@ -186,3 +186,29 @@ pub async fn app_keys(server: &TestServer) -> Keys {
         rest: app["keys"]["restApiKey"].as_str().unwrap().into(),
     }
 }
+
+/// Who calls: the master key, or the REST key with an optional session token.
+#[derive(Clone, Copy)]
+pub enum As<'a> {
+    Master,
+    Client(Option<&'a str>),
+}
+
+/// A call to the Parse API of `app` as `who`: the status and the JSON body.
+pub async fn call(server: &TestServer, app: &Keys, who: As<'_>, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut req = server.http.request(method, server.url(&format!("/parse{path}"))).header("X-Parse-Application-Id", &app.id);
+    req = match who {
+        As::Master => req.header("X-Parse-Master-Key", &app.master),
+        As::Client(token) => {
+            let req = req.header("X-Parse-REST-API-Key", &app.rest);
+            match token {
+                Some(t) => req.header("X-Parse-Session-Token", t),
+                None => req,
+            }
+        }
+    };
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    json_of(req.send().await.unwrap()).await
+}

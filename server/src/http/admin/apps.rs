@@ -48,7 +48,17 @@ impl AppView {
             name: app.name.clone(),
             role,
             data_source: app.data_source.clone(),
-            settings: app.settings.clone(),
+            settings: {
+                let mut settings = app.settings.clone();
+                // Viewers see the settings, not the SMTP password.
+                if role < Role::Developer
+                    && let Some(email) = settings.email.as_mut()
+                    && email.password.is_some()
+                {
+                    email.password = Some("(hidden)".into());
+                }
+                settings
+            },
             keys: KeysView {
                 master_key: (role >= Role::Developer).then(|| k.master_key.clone()),
                 read_only_master_key: Some(k.read_only_master_key.clone()),

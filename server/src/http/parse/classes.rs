@@ -1,6 +1,5 @@
 //! `/parse/classes`: objects and queries.
 
-use crate::auth::settings::LimitedPath;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
@@ -48,12 +47,11 @@ pub(crate) async fn class(http: &HttpRequest, state: &State, class: &str, req: P
             find(state, &req, &class, &options).await
         }
         "POST" => {
-            if class.as_str() == "_User" {
-                state.auth.limits.check(&req.caller, LimitedPath::Signup).await?;
-            }
             let body = req.body.clone().unwrap_or_default();
             let answer = run_write(state, &req, WriteRequest::Create { class: class.clone(), body }).await?;
-            let location = format!("{}/parse/classes/{}/{}", base_url(&http), class, answer.body["objectId"].as_str().unwrap_or_default());
+            // As Parse Server: users live under /users.
+            let path = if class.as_str() == "_User" { "users".to_string() } else { format!("classes/{class}") };
+            let location = format!("{}/parse/{path}/{}", base_url(&http), answer.body["objectId"].as_str().unwrap_or_default());
             if answer.status != 201 {
                 // A signup with the authData of an existing user logged that user in.
                 return Ok(HttpResponse::Ok().json(answer.body));
@@ -78,6 +76,14 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
             let client = state.pool.get().await.map_err(ApiError::internal)?;
             let text = objects::get(&client, &req.caller, &schema, &id).await?;
             let text = objects::reshape(&client, &req.caller, &app_schema, vec![text], &options).await?.remove(0);
+            if let (Some(user), Some(token), "_User") = (&req.caller.user, &req.caller.session_token, class.as_str())
+                && user.user_id == id
+            {
+                // As Parse Server: a user reading itself gets its session token back.
+                let mut me: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
+                me["sessionToken"] = Value::String(token.clone());
+                return Ok(HttpResponse::Ok().json(me));
+            }
             Ok(json_text(200, text))
         }
         "PUT" => {

@@ -41,34 +41,8 @@ async fn user_object(http: HttpRequest, state: web::Data<State>, id: web::Path<S
 }
 
 async fn sessions_class(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    if req.method == "POST" && !req.caller.is_master() {
-        return create_session(&state, &req).await;
-    }
+    // A client's POST makes a session of its own (see `auth::sessions::prepare_write`).
     classes::class(&http, &state, "_Session", req).await
-}
-
-/// `POST /sessions` by a logged-in client: a new session for the caller's own user, as Parse
-/// Server allows (`createdWith.action` `create`); without a session, error 206.
-async fn create_session(state: &State, req: &ParseRequest) -> Result<HttpResponse, ApiError> {
-    let Some(user) = &req.caller.user else {
-        return Err(DataError::SessionMissing("Session token required.".into()).into());
-    };
-    // As Parse Server: the session is the caller's, whatever `user` the body names.
-    let body = req.body.clone().unwrap_or_default();
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    let installation = body.get("installationId").and_then(Value::as_str).or(req.caller.installation_id.as_deref());
-    let created_with = json!({"action": "create"});
-    let (token, id) = sessions::create(&client, &req.caller.app, &user.user_id, created_with, installation).await?;
-    let text = client
-        .query_one(
-            &format!("SELECT {} FROM \"{}\".\"_Session\" t WHERE t.object_id = $1", crate::data::storage::OBJECT_COLUMNS, req.caller.app.schema_name),
-            &[&id],
-        )
-        .await
-        .map_err(|e| ApiError::from(DataError::from(e)))?;
-    let mut session: Value = serde_json::from_str(&crate::data::storage::object_json(&text)).map_err(ApiError::internal)?;
-    session["sessionToken"] = json!(token);
-    Ok(HttpResponse::Created().json(session))
 }
 
 async fn session_object(http: HttpRequest, state: web::Data<State>, id: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
@@ -81,6 +55,15 @@ async fn roles_class(http: HttpRequest, state: web::Data<State>, req: ParseReque
 
 async fn role_object(http: HttpRequest, state: web::Data<State>, id: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     classes::object(&http, &state, "_Role", &id, req).await
+}
+
+/// The `email` of a request body: absent is for `accounts` to refuse (204), not a string is 125.
+fn email(body: &Map<String, Value>) -> Result<Option<&str>, ApiError> {
+    match body.get("email") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(e)) => Ok(Some(e)),
+        Some(_) => Err(DataError::InvalidEmail.into()),
+    }
 }
 
 fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -105,6 +88,7 @@ async fn me(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, 
 /// `GET /login?username=&password=` or `POST /login` with JSON.
 async fn log_in(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     state.auth.limits.check(&req.caller, LimitedPath::Login).await?;
+    state.schemas.app(&req.caller.app).await?;
     let p = classes::request_params(&http, &req)?;
     let user = users::log_in(&state.pool, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password"), "login").await?;
     Ok(HttpResponse::Ok().json(user))
@@ -122,6 +106,7 @@ async fn log_out(state: web::Data<State>, req: ParseRequest) -> Result<HttpRespo
 /// `GET /verifyPassword`: the user, if the password is right (no session is started).
 async fn verify_password(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     state.auth.limits.check(&req.caller, LimitedPath::Login).await?;
+    state.schemas.app(&req.caller.app).await?;
     let p = classes::request_params(&http, &req)?;
     let user_id = users::check_password(&state.pool, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password")).await?;
     let client = state.pool.get().await.map_err(ApiError::internal)?;
@@ -135,10 +120,10 @@ async fn verify_password(http: HttpRequest, state: web::Data<State>, req: ParseR
 /// `POST /loginAs` (master key): a session for any user.
 async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     if !req.caller.is_master() || !req.caller.may_write() {
-        return Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "master key is required"));
+        return Err(DataError::Forbidden("master key is required".into()).into());
     }
     let p = classes::request_params(&http, &req)?;
-    let user_id = text(&p, "userId").ok_or_else(|| ApiError::new(ParseCode::INVALID_JSON, "userId must not be empty, null, or undefined"))?;
+    let user_id = text(&p, "userId").filter(|u| !u.is_empty()).ok_or_else(|| ApiError::new(ParseCode::INVALID_VALUE, "userId must not be empty, null, or undefined"))?;
     let client = state.pool.get().await.map_err(ApiError::internal)?;
     let exists = client
         .query_opt(&format!("SELECT 1 FROM \"{}\".\"_User\" WHERE object_id = $1", req.caller.app.schema_name), &[&user_id])
@@ -148,7 +133,7 @@ async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest
     if !exists {
         return Err(ApiError::new(ParseCode::OBJECT_NOT_FOUND, "user not found"));
     }
-    let (token, _) = sessions::create(&client, &req.caller.app, user_id, sessions::created_with("login", "masterkey"), req.caller.installation_id.as_deref()).await?;
+    let (token, _) = sessions::create(&client, &req.caller, user_id, sessions::created_with("login", "masterkey")).await?;
     Ok(HttpResponse::Ok().json(users::with_token(&client, &req.caller, user_id, &token).await?))
 }
 
@@ -174,15 +159,17 @@ async fn session_me(state: web::Data<State>, req: ParseRequest) -> Result<HttpRe
 /// `POST /requestPasswordReset` `{email}`: emails a link to choose a new password.
 async fn request_password_reset(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     state.auth.limits.check(&req.caller, LimitedPath::PasswordReset).await?;
+    state.schemas.app(&req.caller.app).await?;
     let body = req.body.clone().unwrap_or_default();
-    accounts::request_reset(&state.pool, &req.caller, text(&body, "email")).await?;
+    accounts::request_reset(&state.pool, &req.caller, email(&body)?).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
 
 /// `POST /verificationEmailRequest` `{email}`: sends the verification email again.
 async fn verification_email_request(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     state.auth.limits.check(&req.caller, LimitedPath::VerificationEmail).await?;
+    state.schemas.app(&req.caller.app).await?;
     let body = req.body.clone().unwrap_or_default();
-    accounts::request_verification(&state.pool, &req.caller, text(&body, "email")).await?;
+    accounts::request_verification(&state.pool, &req.caller, email(&body)?).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
