@@ -48,12 +48,18 @@ enum Grant {
     All,
     /// Only objects whose pointer fields (these) point at the user.
     PointerFields(Vec<String>),
+    /// Pointer permissions apply but there is no user: no object at all (as Parse Server: a
+    /// find finds nothing, a get, an update or a delete finds no object, error 101).
+    Nothing,
 }
 
 fn clp_grant(caller: &Caller, class: &ClassSchema, action: Action) -> Result<Grant, DataError> {
     let denied = || DataError::Forbidden(format!("Permission denied for action {} on class {}.", action.name(), class.name));
     let Some(rule) = class.clp.get(action.name()).and_then(Value::as_object) else {
-        return Ok(Grant::All);
+        // As Parse Server: a class without class-level permissions is open to all; once some
+        // are set, an operation they leave out is closed (master key only).
+        let set = class.clp.as_object().is_some_and(|m| !m.is_empty());
+        return if set { Err(denied()) } else { Ok(Grant::All) };
     };
     let principals = caller.principals();
     if principals.iter().any(|p| rule.get(p) == Some(&Value::Bool(true))) {
@@ -69,8 +75,8 @@ fn clp_grant(caller: &Caller, class: &ClassSchema, action: Action) -> Result<Gra
         fields.extend(class.clp.get(legacy).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string));
     }
     fields.retain(|f| FieldName::parse(f).is_ok());
-    if !fields.is_empty() && caller.user.is_some() && !matches!(action, Action::Create | Action::AddField) {
-        return Ok(Grant::PointerFields(fields));
+    if !fields.is_empty() && !matches!(action, Action::Create | Action::AddField) {
+        return Ok(if caller.user.is_some() { Grant::PointerFields(fields) } else { Grant::Nothing });
     }
     // As Parse Server: `requiresAuthentication` lets any user through, but pointer
     // permissions (above) still narrow the rows when the class has them.
@@ -88,15 +94,19 @@ pub fn check(caller: &Caller, class: &ClassSchema, action: Action, alias: &str, 
         return Ok(None);
     }
     let mut conds = Vec::new();
-    if let Grant::PointerFields(fields) = clp_grant(caller, class, action)? {
-        let user = caller.user_id().expect("pointer permissions need a user").to_string();
-        let id = bind(Box::new(user.clone()));
-        let list = bind(Box::new(json!([{ "objectId": user }])));
-        let any: Vec<String> = fields
-            .iter()
-            .map(|f| format!("({alias}.data -> '{f}' ->> 'objectId' = {id} OR {alias}.data -> '{f}' @> {list}::jsonb)"))
-            .collect();
-        conds.push(format!("({})", any.join(" OR ")));
+    match clp_grant(caller, class, action)? {
+        Grant::All => {}
+        Grant::Nothing => conds.push("FALSE".to_string()),
+        Grant::PointerFields(fields) => {
+            let user = caller.user_id().expect("pointer permissions need a user").to_string();
+            let id = bind(Box::new(user.clone()));
+            let list = bind(Box::new(json!([{ "objectId": user }])));
+            let any: Vec<String> = fields
+                .iter()
+                .map(|f| format!("({alias}.data -> '{f}' ->> 'objectId' = {id} OR {alias}.data -> '{f}' @> {list}::jsonb)"))
+                .collect();
+            conds.push(format!("({})", any.join(" OR ")));
+        }
     }
     let column = match action {
         Action::Get | Action::Find | Action::Count => Some("_rperm"),
@@ -185,14 +195,36 @@ pub fn protected_fields(caller: &Caller, class: &ClassSchema) -> Vec<String> {
     hidden
 }
 
+/// The fields a query of the caller may not constrain, select or sort on: those protected from
+/// every group the caller is in (`userField:` groups, which depend on each object, do not lift
+/// them), as Parse Server's `denyProtectedFields`. A user's query on their own `_User` object
+/// (`objectId` is theirs) is free, as in Parse.
+fn query_protection(caller: &Caller, class: &ClassSchema, where_: &Value) -> Vec<String> {
+    if caller.is_master() {
+        return Vec::new();
+    }
+    let Some(rules) = protection_rules(class) else { return Vec::new() };
+    if class.name.as_str() == "_User" && caller.user_id().is_some() && where_.get("objectId").and_then(Value::as_str) == caller.user_id() {
+        return Vec::new();
+    }
+    caller_protection(caller, &rules).unwrap_or_default()
+}
+
+/// Whether a key (`field` or `field.sub`) names a hidden field.
+fn hides(hidden: &[String], key: &str) -> bool {
+    let root = key.split('.').next().unwrap_or(key);
+    hidden.iter().any(|h| h == root || h == key)
+}
+
 /// Refuses a query that constrains a field the caller may not see (it would reveal the value
-/// through which objects match), as Parse Server does: error 119.
+/// through which objects match), as Parse Server does: error 119. `$or`, `$and` and `$nor` are
+/// searched; sub-queries (`$inQuery`, `$select`, ...) are checked on their own class when they
+/// are compiled.
 pub fn check_where(caller: &Caller, class: &ClassSchema, where_: &Value) -> Result<(), DataError> {
     if caller.is_master() || where_.is_null() {
         return Ok(());
     }
-    let Some(rules) = protection_rules(class) else { return Ok(()) };
-    let hidden = caller_protection(caller, &rules).unwrap_or_default();
+    let hidden = query_protection(caller, class, where_);
     if hidden.is_empty() {
         return Ok(());
     }
@@ -205,12 +237,10 @@ pub fn check_where(caller: &Caller, class: &ClassSchema, where_: &Value) -> Resu
                         walk(sub, hidden, class)?;
                     }
                 }
-                _ => {
-                    let root = key.split('.').next().unwrap_or(key);
-                    if hidden.iter().any(|h| h == root) {
-                        return Err(DataError::Forbidden(format!("This user is not allowed to query {root} on class {class}")));
-                    }
+                _ if hides(hidden, key) => {
+                    return Err(DataError::Forbidden(format!("This user is not allowed to query {key} on class {class}")));
                 }
+                _ => {}
             }
         }
         Ok(())
@@ -218,22 +248,47 @@ pub fn check_where(caller: &Caller, class: &ClassSchema, where_: &Value) -> Resu
     walk(where_, &hidden, class.name.as_str())
 }
 
+/// Refuses an `order` on a field the caller may not see (error 119), as Parse Server does: the
+/// order would reveal how the hidden values compare. `keys` are the order's fields, without `-`.
+pub fn check_order(caller: &Caller, class: &ClassSchema, keys: &[&str]) -> Result<(), DataError> {
+    let hidden = query_protection(caller, class, &Value::Null);
+    match keys.iter().find(|k| hides(&hidden, k)) {
+        Some(key) => Err(DataError::Forbidden(format!("This user is not allowed to sort by {key} on class {}", class.name))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a `$select`/`$dontSelect` whose `key` is a field of `class` the caller may not see
+/// (error 119): the outer query would reveal its values.
+pub fn check_select_key(caller: &Caller, class: &ClassSchema, key: &str) -> Result<(), DataError> {
+    let hidden = query_protection(caller, class, &Value::Null);
+    if hides(&hidden, key) {
+        return Err(DataError::Forbidden(format!("This user is not allowed to select {key} on class {}", class.name)));
+    }
+    Ok(())
+}
+
 /// Removes protected fields from objects' JSON texts (a user always sees all of their own
-/// `_User` object). `userField:<field>` groups apply to the objects whose `field` points to
-/// the user (or lists them).
+/// `_User` object).
+///
+/// As Parse Server (`addProtectedFields`, then `filterSensitiveData`): the fields hidden from
+/// the caller are the intersection of the lists of the groups they are in (`*`, their id, their
+/// roles, `authenticated`); a `userField:<field>` group is one more such group for the objects
+/// whose `field` points to the user (or lists them), so it can only narrow what is hidden, never
+/// hide more. With no group of the caller's listed, nothing is hidden.
 pub fn redact(caller: &Caller, class: &ClassSchema, texts: Vec<String>) -> Vec<String> {
     if caller.is_master() {
         return texts;
     }
     let Some(rules) = protection_rules(class) else { return texts };
-    let base = caller_protection(caller, &rules);
-    let user_fields: Vec<(&str, &Value)> = match caller.user_id() {
-        Some(_) => rules.iter().filter_map(|(g, l)| Some((g.strip_prefix("userField:")?, l))).collect(),
+    let Some(base) = caller_protection(caller, &rules).filter(|b| !b.is_empty()) else { return texts };
+    let user_fields: Vec<(&str, Vec<&str>)> = match caller.user_id() {
+        Some(_) => rules
+            .iter()
+            .filter_map(|(g, l)| Some((g.strip_prefix("userField:")?, l.as_array()?.iter().filter_map(Value::as_str).collect())))
+            .collect(),
         None => Vec::new(),
     };
-    if base.as_ref().is_none_or(Vec::is_empty) && user_fields.is_empty() {
-        return texts;
-    }
     let user = caller.user_id();
     let own = if class.name.as_str() == "_User" { user } else { None };
     texts
@@ -246,10 +301,9 @@ pub fn redact(caller: &Caller, class: &ClassSchema, texts: Vec<String>) -> Vec<S
             let mut hidden = base.clone();
             for (field, list) in &user_fields {
                 if points_to(object.get(*field), user.unwrap_or_default()) {
-                    hidden = intersect(hidden.clone(), list).or(hidden);
+                    hidden.retain(|f| list.contains(&f.as_str()));
                 }
             }
-            let hidden = hidden.unwrap_or_default();
             if hidden.is_empty() {
                 return text;
             }

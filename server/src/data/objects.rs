@@ -687,12 +687,14 @@ where
             }
             let mut fetched: BTreeMap<(String, String), Value> = BTreeMap::new();
             for (class, ids) in wanted {
+                // Pointers to a class that does not exist find nothing (and are left out below).
                 let Ok(class_name) = ClassName::parse(&class) else { continue };
                 let Some(schema) = app_schema.class(&class_name) else { continue };
-                // Included objects obey the same rules as fetched ones; what the caller may not
-                // read stays a pointer.
+                // Included objects obey the same rules as fetched ones, as in Parse Server: a
+                // class whose `get` the caller may not run fails the request (119, or 101 when
+                // it needs a user); objects the ACL or pointer permissions hide are not fetched.
                 let mut params: Vec<Param> = vec![Box::new(ids)];
-                let Ok(rows) = and_access(caller, &schema, Action::Get, &mut params) else { continue };
+                let rows = and_access(caller, &schema, Action::Get, &mut params)?;
                 let sql = format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = ANY($1::text[]){rows}", class_name.table(&caller.app.schema_name));
                 let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
                 let rows = client.query(&sql, &refs).await?;
@@ -709,8 +711,12 @@ where
                 }
             }
             for object in objects.iter_mut() {
-                let Some(v) = object.get_mut(&key) else { continue };
-                replace_pointers(v, &fetched);
+                let Some(map) = object.as_object_mut() else { continue };
+                if let Some(v) = map.get_mut(&key)
+                    && !replace_pointers(v, &fetched)
+                {
+                    map.remove(&key);
+                }
             }
         }
         Ok(())
@@ -729,18 +735,24 @@ fn pointers(v: &Value) -> Vec<(String, String)> {
     }
 }
 
-fn replace_pointers(v: &mut Value, fetched: &BTreeMap<(String, String), Value>) {
+/// Replaces the pointers in `v` (a pointer, or an array of them) by the fetched objects. As Parse
+/// Server's `replacePointers`: a pointer whose object was not fetched (the caller may not see
+/// it, or it is gone) is left out, from an array as from its field; `false` says that `v`
+/// itself is such a pointer, for the caller to remove the field.
+fn replace_pointers(v: &mut Value, fetched: &BTreeMap<(String, String), Value>) -> bool {
     match v {
-        Value::Array(items) => items.iter_mut().for_each(|i| replace_pointers(i, fetched)),
-        Value::Object(map) => {
-            if map.get("__type").and_then(Value::as_str) == Some("Pointer")
-                && let Ok(key) = value::pointer_parts(map)
-                && let Some(object) = fetched.get(&key)
-            {
-                *v = object.clone();
-            }
+        Value::Array(items) => {
+            items.retain_mut(|i| replace_pointers(i, fetched));
+            true
         }
-        _ => {}
+        Value::Object(map) if map.get("__type").and_then(Value::as_str) == Some("Pointer") => match value::pointer_parts(map).ok().and_then(|key| fetched.get(&key)) {
+            Some(object) => {
+                *v = object.clone();
+                true
+            }
+            None => false,
+        },
+        _ => true,
     }
 }
 

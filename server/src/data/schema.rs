@@ -51,7 +51,10 @@ impl ClassSchema {
         for (name, t) in &self.fields {
             fields.insert(name.clone(), self.field_json(name, t));
         }
-        let mut clp = default_clp();
+        // As Parse: a class without class-level permissions is open; once some are set, the
+        // operations they leave out are closed (see `access`).
+        let set = self.clp.as_object().is_some_and(|m| !m.is_empty());
+        let mut clp = if set { empty_clp() } else { default_clp() };
         if let (Some(clp), Some(given)) = (clp.as_object_mut(), self.clp.as_object()) {
             for (k, v) in given {
                 clp.insert(k.clone(), v.clone());
@@ -84,6 +87,13 @@ pub fn default_clp() -> Value {
     json!({
         "find": {"*": true}, "count": {"*": true}, "get": {"*": true}, "create": {"*": true},
         "update": {"*": true}, "delete": {"*": true}, "addField": {"*": true}, "protectedFields": {"*": []}
+    })
+}
+
+/// Parse's class-level permissions that open nothing (to the master key only).
+pub fn empty_clp() -> Value {
+    json!({
+        "find": {}, "count": {}, "get": {}, "create": {}, "update": {}, "delete": {}, "addField": {}, "protectedFields": {}
     })
 }
 
@@ -333,7 +343,7 @@ pub async fn create_class(
     }
     let mut created = upsert_fields(&tx, app, class, &fields.0, &fields.1, false).await?;
     if let Some(clp) = clp {
-        created.clp = valid_clp(clp)?;
+        created.clp = valid_clp(clp, &created)?;
     }
     if let Some(indexes) = indexes {
         apply_indexes(&tx, app, &mut created, indexes).await?;
@@ -393,7 +403,7 @@ pub async fn update_class(
         current = upsert_fields(&tx, app, class, &types, &options, false).await?;
     }
     if let Some(clp) = body.get("classLevelPermissions") {
-        current.clp = valid_clp(clp.clone())?;
+        current.clp = valid_clp(clp.clone(), &current)?;
     }
     if let Some(indexes) = body.get("indexes") {
         apply_indexes(&tx, app, &mut current, indexes.clone()).await?;
@@ -429,15 +439,134 @@ pub async fn delete_class(pool: &Pool, cache: &SchemaCache, app: &App, class: &C
     Ok(())
 }
 
-fn valid_clp(clp: Value) -> Result<Value, DataError> {
-    const OPS: &[&str] = &["find", "count", "get", "create", "update", "delete", "addField", "protectedFields", "readUserFields", "writeUserFields"];
-    let map = clp.as_object().ok_or_else(|| DataError::InvalidJson("classLevelPermissions must be an object".into()))?;
-    for key in map.keys() {
-        if !OPS.contains(&key.as_str()) {
-            return Err(DataError::InvalidJson(format!("{key} is not a valid operation for class level permissions")));
+/// Checks class-level permissions as Parse Server's `validateCLP` does (error 107 for anything
+/// else), against the class's fields: known operations; for each operation, keys that are `*`,
+/// `requiresAuthentication`, `pointerFields`, `role:<name>` or a user id, with `true` (or a
+/// list of `_User` pointer or array fields for `pointerFields`); `readUserFields` and
+/// `writeUserFields` such lists; `protectedFields` lists of existing, non-default fields for
+/// `*`, `authenticated`, `role:<name>`, `userField:<field>` or a user id. `null` resets them.
+fn valid_clp(clp: Value, class: &ClassSchema) -> Result<Value, DataError> {
+    const OPS: &[&str] = &["ACL", "find", "count", "get", "create", "update", "delete", "addField", "protectedFields", "readUserFields", "writeUserFields"];
+    let invalid = |message: String| DataError::InvalidJson(message);
+    if clp.is_null() {
+        return Ok(json!({}));
+    }
+    let map = clp.as_object().ok_or_else(|| invalid("classLevelPermissions must be an object".into()))?;
+    // Parse accepts as a user id any run of letters and digits (its object ids).
+    let user_id = |key: &str| !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric());
+    for (op, rule) in map {
+        if !OPS.contains(&op.as_str()) {
+            return Err(invalid(format!("{op} is not a valid operation for class level permissions")));
+        }
+        if op == "readUserFields" || op == "writeUserFields" {
+            let fields = rule
+                .as_array()
+                .ok_or_else(|| invalid(format!("'{}' is not a valid value for class level permissions {op} - must be an array", js_text(rule))))?;
+            for field in fields {
+                clp_pointer_field(class, field, op)?;
+            }
+            continue;
+        }
+        let entries = rule
+            .as_object()
+            .ok_or_else(|| invalid(format!("'{}' is not a valid value for class level permissions {op} - must be an object", js_text(rule))))?;
+        if op == "protectedFields" {
+            for (group, fields) in entries {
+                let known = group == "*" || group == "authenticated" || group.starts_with("role:") || group.starts_with("userField:");
+                if !known && !user_id(group) {
+                    return Err(invalid(format!("'{group}' is not a valid key for class level permissions")));
+                }
+                let fields = fields
+                    .as_array()
+                    .ok_or_else(|| invalid(format!("'{}' is not a valid value for protectedFields[{group}] - expected an array.", js_text(fields))))?;
+                for field in fields {
+                    let name = field.as_str().unwrap_or_default();
+                    if super::names::DEFAULT_FIELDS.contains(&name) {
+                        return Err(invalid(format!("Default field '{name}' can not be protected")));
+                    }
+                    if !class.fields.contains_key(name) && system_field(class, name).is_none() {
+                        return Err(invalid(format!("Field '{}' in protectedFields:{group} does not exist", js_text(field))));
+                    }
+                }
+            }
+            continue;
+        }
+        for (key, permit) in entries {
+            let known = key == "*" || key == "requiresAuthentication" || key == "pointerFields" || key.starts_with("role:");
+            if !known && !user_id(key) {
+                return Err(invalid(format!("'{key}' is not a valid key for class level permissions")));
+            }
+            if key == "pointerFields" {
+                let fields = permit
+                    .as_array()
+                    .ok_or_else(|| invalid(format!("'{}' is not a valid value for {op}[{key}] - expected an array.", js_text(permit))))?;
+                for field in fields {
+                    clp_pointer_field(class, field, op)?;
+                }
+            } else if op == "ACL" {
+                let perms = permit
+                    .as_object()
+                    .ok_or_else(|| invalid(format!("'{}' is not a valid value for class level permissions acl", js_text(permit))))?;
+                if let Some(bad) = perms.keys().find(|k| *k != "read" && *k != "write") {
+                    return Err(invalid(format!("'{bad}' is not a valid key for class level permissions acl")));
+                }
+                if let Some(bad) = perms.values().find(|v| !v.is_boolean()) {
+                    return Err(invalid(format!("'{}' is not a valid value for class level permissions acl", js_text(bad))));
+                }
+            } else if permit != &Value::Bool(true) {
+                return Err(invalid(format!("'{}' is not a valid value for class level permissions acl {op}:{key}", js_text(permit))));
+            }
         }
     }
     Ok(clp)
+}
+
+/// A pointer permission's field must be a pointer to `_User` or an array (of such pointers).
+fn clp_pointer_field(class: &ClassSchema, field: &Value, op: &str) -> Result<(), DataError> {
+    let name = field.as_str().unwrap_or_default();
+    let ty = class.fields.get(name).cloned().or_else(|| system_field(class, name));
+    match ty {
+        Some(FieldType::Array) => Ok(()),
+        Some(FieldType::Pointer(target)) if target == "_User" => Ok(()),
+        _ => Err(DataError::InvalidJson(format!("'{}' is not a valid column for class level pointer permissions {op}", js_text(field)))),
+    }
+}
+
+/// The fields Parse Server gives a system class from the start (which Hearth's schema only
+/// lists once written), so that permissions may name them before then.
+fn system_field(class: &ClassSchema, name: &str) -> Option<FieldType> {
+    let ty = match (class.name.as_str(), name) {
+        ("_User", "username" | "password" | "email") => FieldType::String,
+        ("_User", "emailVerified") => FieldType::Boolean,
+        ("_User", "authData") => FieldType::Object,
+        ("_Role", "name") => FieldType::String,
+        ("_Role", "users") => FieldType::Relation("_User".into()),
+        ("_Role", "roles") => FieldType::Relation("_Role".into()),
+        ("_Session", "user") => FieldType::Pointer("_User".into()),
+        ("_Session", "installationId" | "sessionToken") => FieldType::String,
+        ("_Session", "expiresAt") => FieldType::Date,
+        ("_Session", "createdWith") => FieldType::Object,
+        ("_Installation", "channels") => FieldType::Array,
+        ("_Installation", "badge") => FieldType::Number,
+        (
+            "_Installation",
+            "installationId" | "deviceToken" | "deviceType" | "pushType" | "GCMSenderId" | "timeZone" | "localeIdentifier" | "appVersion" | "appName"
+            | "appIdentifier" | "parseVersion",
+        ) => FieldType::String,
+        _ => return None,
+    };
+    Some(ty)
+}
+
+/// A value as JavaScript's template strings show it (Parse's messages quote values so).
+fn js_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".into(),
+        Value::Array(items) => items.iter().map(|i| if i.is_null() { String::new() } else { js_text(i) }).collect::<Vec<_>>().join(","),
+        Value::Object(_) => "[object Object]".into(),
+        other => other.to_string(),
+    }
 }
 
 /// Adds (`{"name": {"field": 1}}`) or drops (`{"name": {"__op": "Delete"}}`) indexes. An index on

@@ -1,6 +1,7 @@
 //! Integration tests: real Hearth servers on a real PostgreSQL, one binary for all of them.
 //! Each test gets its own server(s), admin and app; nothing depends on another test's data.
 
+mod access_rules;
 mod accounts;
 mod admin_api;
 mod data;

@@ -68,6 +68,19 @@ impl<'a> Compiler<'a> {
         Ok(access::check(caller, class, Action::Find, alias, &mut |p| self.bind_param(p))?.unwrap_or_else(|| "TRUE".into()))
     }
 
+    /// A sub-query's own checks, as if it were a query of its own (Parse Server runs it as one):
+    /// its `where` may not constrain, nor its `key` (`$select`) name, a field of its class
+    /// protected from the caller (error 119). Its nested sub-queries are checked as they are
+    /// compiled.
+    fn check_subquery(&self, class: &ClassSchema, where_: &Value, key: Option<&str>) -> Result<(), DataError> {
+        let Some(caller) = self.caller else { return Ok(()) };
+        access::check_where(caller, class, where_)?;
+        match key {
+            Some(key) => access::check_select_key(caller, class, key),
+            None => Ok(()),
+        }
+    }
+
     fn bind(&mut self, value: impl ToSql + Sync + Send + 'static) -> String {
         self.params.push(Box::new(value));
         format!("${}", self.params.len())
@@ -453,12 +466,16 @@ impl<'a> Compiler<'a> {
         let class = ClassName::parse(query.get("className").and_then(Value::as_str).ok_or_else(bad)?)?;
         let sub = self.alias();
         let sub_field = self.field(&class, key)?;
+        let inner_where = query.get("where").unwrap_or(&Value::Null);
+        if let Some(schema) = self.schema.class(&class) {
+            self.check_subquery(&schema, inner_where, Some(key))?;
+        }
         let sub_value = match &sub_field {
             Field::ObjectId => format!("to_jsonb({sub}.object_id)"),
             Field::CreatedAt | Field::UpdatedAt => return Err(bad()),
             Field::Data { path, .. } => self.json_expr(&sub, path),
         };
-        let sub_where = self.condition(&class, &sub, query.get("where").unwrap_or(&Value::Null), depth + 1)?;
+        let sub_where = self.condition(&class, &sub, inner_where, depth + 1)?;
         let x = match field {
             Field::ObjectId => format!("to_jsonb({alias}.object_id)"),
             Field::CreatedAt | Field::UpdatedAt => return Err(bad()),
@@ -480,7 +497,11 @@ impl<'a> Compiler<'a> {
         let class = ClassName::parse(arg.get("className").and_then(Value::as_str).ok_or_else(bad)?)?;
         let x = self.data_expr(alias, field, "$inQuery")?;
         let sub = self.alias();
-        let sub_where = self.condition(&class, &sub, arg.get("where").unwrap_or(&Value::Null), depth + 1)?;
+        let inner_where = arg.get("where").unwrap_or(&Value::Null);
+        if let Some(schema) = self.schema.class(&class) {
+            self.check_subquery(&schema, inner_where, None)?;
+        }
+        let sub_where = self.condition(&class, &sub, inner_where, depth + 1)?;
         let class_param = self.bind(class.as_str().to_string());
         let subquery = if let Some(schema) = self.schema.class(&class) {
             let readable = self.readable(&schema, &sub)?;
@@ -607,6 +628,13 @@ impl<'a> Compiler<'a> {
         let mut parts = Vec::new();
         let order = order.unwrap_or("");
         let keys: Vec<&str> = if order.trim().is_empty() { Vec::new() } else { order.split(',').map(str::trim).collect() };
+        // An order on a field protected from the caller would reveal how its values compare.
+        if let Some(caller) = self.caller
+            && let Some(schema) = self.schema.class(class)
+        {
+            let fields: Vec<&str> = keys.iter().map(|k| k.strip_prefix('-').unwrap_or(k)).collect();
+            access::check_order(caller, &schema, &fields)?;
+        }
         for key in keys {
             if key.is_empty() || key == "-" {
                 return Err(DataError::InvalidFieldName(order.to_string()));
