@@ -143,11 +143,22 @@ pub fn allowed(caller: &Caller, class: &ClassSchema, action: Action) -> Result<(
 /// The protected-field rules of `class`: its CLP's `protectedFields`, or for `_User` by
 /// default `email` and `authData` hidden from everyone (but the user and the master key).
 fn protection_rules(class: &ClassSchema) -> Option<Map<String, Value>> {
-    match class.clp.get("protectedFields").and_then(Value::as_object) {
-        Some(map) if !map.is_empty() => Some(map.clone()),
-        _ if class.name.as_str() == "_User" => json!({"*": ["email", "authData"]}).as_object().cloned(),
-        _ => None,
+    let given = class.clp.get("protectedFields").and_then(Value::as_object).filter(|m| !m.is_empty());
+    if class.name.as_str() != "_User" {
+        return given.cloned();
     }
+    // As Parse Server (its `protectedFields` option's default, added to every `_User` CLP):
+    // `email` and `authData` stay hidden from `*` whatever else the class lists.
+    let mut rules = given.cloned().unwrap_or_default();
+    let all = rules.entry("*").or_insert_with(|| json!([]));
+    if let Some(list) = all.as_array_mut() {
+        for field in ["email", "authData"] {
+            if !list.iter().any(|f| f == field) {
+                list.push(json!(field));
+            }
+        }
+    }
+    Some(rules)
 }
 
 fn intersect(hidden: Option<Vec<String>>, list: &Value) -> Option<Vec<String>> {

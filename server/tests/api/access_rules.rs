@@ -327,3 +327,24 @@ async fn operations_left_out_of_set_permissions_are_closed() {
     assert_eq!(schema["classLevelPermissions"]["find"], json!({"*": true}), "{schema}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn user_emails_stay_hidden_whatever_the_user_class_protects() {
+    let server = TestServer::start().await;
+    let a = app(&server).await;
+    let clp = json!({"get": {"*": true}, "find": {"*": true}, "count": {"*": true}, "create": {"*": true}, "update": {"*": true}, "delete": {"*": true},
+        "addField": {"*": true}, "protectedFields": {"*": ["phone"]}});
+    let (status, ann) = call(&server, &a, ANONYMOUS, M::POST, "/users", Some(json!({"username": "ann", "password": "pw-1", "email": "ann@example.com", "phone": "1",
+        "ACL": {"*": {"read": true}}}))).await;
+    assert_eq!(status, 201, "{ann}");
+    let (status, body) = call(&server, &a, MASTER, M::PUT, "/schemas/_User", Some(json!({"classLevelPermissions": clp}))).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, bob) = sign_up(&server, &a, "bob").await;
+    let (status, seen) = call(&server, &a, As::Client(Some(&bob)), M::GET, &format!("/users/{}", ann["objectId"].as_str().unwrap()), None).await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["username"], json!("ann"));
+    assert!(seen.get("email").is_none() && seen.get("phone").is_none(), "{seen}");
+    let (_, me) = call(&server, &a, As::Client(ann["sessionToken"].as_str()), M::GET, "/users/me", None).await;
+    assert_eq!(me["email"], json!("ann@example.com"), "the user sees its own email");
+    server.shutdown().await;
+}
