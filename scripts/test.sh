@@ -8,6 +8,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/hearth/target}
 export HEARTH_OPENAPI_VALIDATOR="$tools/venv/bin/openapi-spec-validator"
 # The Python with aiosmtpd, for the tests that send email to a real SMTP server.
 export HEARTH_TEST_PYTHON="$tools/venv/bin/python"
+# SeaweedFS, a real S3 server for the S3 storage tests.
+export HEARTH_TEST_WEED="$tools/venv/bin/weed"
 
 # The test harness starts the cluster (with Hearth's own embedded-PostgreSQL code) in this folder.
 # It must be reachable by the `postgres` user when tests run as root: keep it under /tmp.

@@ -15,6 +15,8 @@ use std::time::Duration;
 use clap::Args;
 use serde::Deserialize;
 
+use crate::files::settings::S3Settings;
+
 /// A value that must never appear in logs or debug output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -124,6 +126,47 @@ pub struct Settings {
     /// rate-limit counters through it. Also read from the file named by HEARTH_REDIS_URL_FILE.
     #[arg(long, env = "HEARTH_REDIS_URL", global = true, hide_env_values = true)]
     pub redis_url: Option<String>,
+
+    /// Where apps' files are kept: local (a folder) or s3 (an S3-compatible bucket)
+    /// [default: local]. Apps may have S3 storage of their own (their files.s3 setting).
+    #[arg(long, env = "HEARTH_FILES_STORAGE", global = true)]
+    pub files_storage: Option<FilesStorage>,
+
+    /// Folder of the files for local storage [default: <data_dir>/files].
+    #[arg(long, env = "HEARTH_FILES_DIR", global = true)]
+    pub files_dir: Option<PathBuf>,
+
+    /// S3 bucket of the files, required with files_storage = s3.
+    #[arg(long, env = "HEARTH_S3_BUCKET", global = true)]
+    pub s3_bucket: Option<String>,
+
+    /// Prepended to every object key, apps/ say [default: none].
+    #[arg(long, env = "HEARTH_S3_PREFIX", global = true)]
+    pub s3_prefix: Option<String>,
+
+    /// S3 region [default: us-east-1].
+    #[arg(long, env = "HEARTH_S3_REGION", global = true)]
+    pub s3_region: Option<String>,
+
+    /// S3 endpoint for S3-compatible servers (MinIO, SeaweedFS, R2...): http(s)://host:port
+    /// [default: AWS's endpoint for the region].
+    #[arg(long, env = "HEARTH_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+
+    /// Path-style S3 addressing (endpoint/bucket/key), which most S3-compatible servers need
+    /// [default: false].
+    #[arg(long, env = "HEARTH_S3_FORCE_PATH_STYLE", global = true)]
+    pub s3_force_path_style: Option<bool>,
+
+    /// S3 access key id [default: the usual AWS sources: AWS_* variables, profile, instance
+    /// role]. Also read from the file named by HEARTH_S3_ACCESS_KEY_ID_FILE.
+    #[arg(long, env = "HEARTH_S3_ACCESS_KEY_ID", global = true)]
+    pub s3_access_key_id: Option<String>,
+
+    /// S3 secret access key, with s3_access_key_id. Also read from the file named by
+    /// HEARTH_S3_SECRET_ACCESS_KEY_FILE.
+    #[arg(long, env = "HEARTH_S3_SECRET_ACCESS_KEY", global = true, hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -131,6 +174,35 @@ pub struct Settings {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// The kinds of file storage of an installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FilesStorage {
+    Local,
+    S3,
+}
+
+/// Where apps' files are kept, unless an app has S3 storage of its own.
+#[derive(Clone, PartialEq, Eq)]
+pub enum FilesConfig {
+    /// A folder on local disk.
+    Local { dir: PathBuf },
+    /// An S3-compatible bucket.
+    S3(S3Settings),
+}
+
+impl std::fmt::Debug for FilesConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FilesConfig::Local { dir } => f.debug_struct("Local").field("dir", dir).finish(),
+            FilesConfig::S3(s3) => {
+                let hidden = S3Settings { secret_access_key: s3.secret_access_key.as_ref().map(|_| "***".into()), ..s3.clone() };
+                f.debug_tuple("S3").field(&hidden).finish()
+            }
+        }
+    }
 }
 
 /// Where the control plane and the default data source live.
@@ -162,6 +234,7 @@ pub struct Config {
     pub log: String,
     pub trust_proxy: bool,
     pub redis_url: Option<Secret>,
+    pub files: FilesConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -211,10 +284,43 @@ impl Config {
         if pool == 0 {
             return Err(ConfigError::Invalid { name: "database_pool_size", reason: "must be at least 1".into() });
         }
+        let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("hearth-data"));
+        let files = match s.files_storage.unwrap_or(FilesStorage::Local) {
+            FilesStorage::Local => FilesConfig::Local { dir: s.files_dir.unwrap_or_else(|| data_dir.join("files")) },
+            FilesStorage::S3 => {
+                let bucket = s.s3_bucket.filter(|b| !b.is_empty()).ok_or(ConfigError::Invalid {
+                    name: "s3_bucket",
+                    reason: "is required with files_storage = s3".into(),
+                })?;
+                let s3_access_key_id = secret(s.s3_access_key_id, "HEARTH_S3_ACCESS_KEY_ID_FILE")?;
+                let s3_secret_access_key = secret(s.s3_secret_access_key, "HEARTH_S3_SECRET_ACCESS_KEY_FILE")?;
+                if s3_access_key_id.is_some() != s3_secret_access_key.is_some() {
+                    return Err(ConfigError::Invalid {
+                        name: "s3_access_key_id",
+                        reason: "s3_access_key_id and s3_secret_access_key go together (or neither, for the usual AWS sources)".into(),
+                    });
+                }
+                if let Some(endpoint) = &s.s3_endpoint
+                    && !endpoint.starts_with("http://")
+                    && !endpoint.starts_with("https://")
+                {
+                    return Err(ConfigError::Invalid { name: "s3_endpoint", reason: format!("{endpoint:?} is not an http:// or https:// URL") });
+                }
+                FilesConfig::S3(S3Settings {
+                    bucket,
+                    prefix: s.s3_prefix.unwrap_or_default(),
+                    region: s.s3_region.unwrap_or_else(|| "us-east-1".into()),
+                    endpoint: s.s3_endpoint,
+                    force_path_style: s.s3_force_path_style.unwrap_or(false),
+                    access_key_id: s3_access_key_id.map(|k| k.expose().to_string()),
+                    secret_access_key: s3_secret_access_key.map(|k| k.expose().to_string()),
+                })
+            }
+        };
         Ok(Config {
             host: s.host.unwrap_or(IpAddr::from([127, 0, 0, 1])),
             port: s.port.unwrap_or(1337),
-            data_dir: s.data_dir.unwrap_or_else(|| PathBuf::from("hearth-data")),
+            data_dir,
             database: match database_url {
                 Some(url) => Database::Url(url),
                 None => Database::Embedded { bin_dir: s.postgres_bin_dir },
@@ -232,6 +338,7 @@ impl Config {
             log: s.log.unwrap_or_else(|| "info".into()),
             trust_proxy: s.trust_proxy.unwrap_or(false),
             redis_url,
+            files,
         })
     }
 
@@ -256,6 +363,7 @@ impl Config {
         let mut config = Config::resolve(Settings::default()).expect("defaults are valid");
         config.database = Database::Url(Secret::new(url));
         config.data_dir = data_dir.to_path_buf();
+        config.files = FilesConfig::Local { dir: data_dir.join("files") };
         config
     }
 }
@@ -283,6 +391,15 @@ impl Settings {
             log: self.log.or(lower.log),
             trust_proxy: self.trust_proxy.or(lower.trust_proxy),
             redis_url: self.redis_url.or(lower.redis_url),
+            files_storage: self.files_storage.or(lower.files_storage),
+            files_dir: self.files_dir.or(lower.files_dir),
+            s3_bucket: self.s3_bucket.or(lower.s3_bucket),
+            s3_prefix: self.s3_prefix.or(lower.s3_prefix),
+            s3_region: self.s3_region.or(lower.s3_region),
+            s3_endpoint: self.s3_endpoint.or(lower.s3_endpoint),
+            s3_force_path_style: self.s3_force_path_style.or(lower.s3_force_path_style),
+            s3_access_key_id: self.s3_access_key_id.or(lower.s3_access_key_id),
+            s3_secret_access_key: self.s3_secret_access_key.or(lower.s3_secret_access_key),
         }
     }
 }
@@ -349,6 +466,34 @@ mod tests {
         std::fs::write(&file, "prot = 4000\n").unwrap();
         let err = Config::resolve(Settings { config: Some(file), ..Settings::default() }).unwrap_err();
         assert!(err.to_string().contains("prot"), "{err}");
+    }
+
+    #[test]
+    fn files_storage() {
+        let config = Config::resolve(Settings { data_dir: Some("/srv/h".into()), ..Settings::default() }).unwrap();
+        assert_eq!(config.files, FilesConfig::Local { dir: PathBuf::from("/srv/h/files") });
+
+        let err = Config::resolve(Settings { files_storage: Some(FilesStorage::S3), ..Settings::default() }).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "s3_bucket", .. }), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hearth.toml");
+        std::fs::write(
+            &file,
+            "files_storage = \"s3\"\ns3_bucket = \"b\"\ns3_endpoint = \"http://127.0.0.1:8333\"\ns3_force_path_style = true\n\
+             s3_access_key_id = \"id\"\ns3_secret_access_key = \"hush\"\n",
+        )
+        .unwrap();
+        let config = Config::resolve(Settings { config: Some(file), s3_prefix: Some("apps/".into()), ..Settings::default() }).unwrap();
+        let FilesConfig::S3(s3) = &config.files else { panic!("{:?}", config.files) };
+        assert_eq!((s3.bucket.as_str(), s3.prefix.as_str(), s3.region.as_str()), ("b", "apps/", "us-east-1"));
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:8333"));
+        assert!(s3.force_path_style);
+        assert_eq!((s3.access_key_id.as_deref(), s3.secret_access_key.as_deref()), (Some("id"), Some("hush")));
+        assert!(!format!("{config:?}").contains("hush"), "the secret stays out of debug output");
+
+        let half = Settings { files_storage: Some(FilesStorage::S3), s3_bucket: Some("b".into()), s3_access_key_id: Some("id".into()), ..Settings::default() };
+        assert!(matches!(Config::resolve(half), Err(ConfigError::Invalid { name: "s3_access_key_id", .. })));
     }
 
     #[test]

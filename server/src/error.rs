@@ -45,7 +45,13 @@ impl ParseCode {
     pub const UNAUTHORIZED: ParseCode = ParseCode::new(119, 403);
     pub const INVALID_NESTED_KEY: ParseCode = ParseCode::new(121, 400);
     pub const INVALID_ACL: ParseCode = ParseCode::new(123, 400);
+    pub const INVALID_FILE_NAME: ParseCode = ParseCode::new(122, 400);
     pub const INVALID_EMAIL_ADDRESS: ParseCode = ParseCode::new(125, 400);
+    /// A file refused (type, extension, who uploads).
+    pub const FILE_SAVE_ERROR: ParseCode = ParseCode::new(130, 400);
+    /// The storage failed to keep a file.
+    pub const FILE_SAVE_ERROR_INTERNAL: ParseCode = ParseCode::new(130, 500);
+    pub const FILE_TOO_LARGE: ParseCode = ParseCode::new(131, 413);
     pub const MISSING_REQUIRED_FIELD: ParseCode = ParseCode::new(135, 400);
     pub const DUPLICATE_VALUE: ParseCode = ParseCode::new(137, 400);
     pub const VALIDATION_ERROR: ParseCode = ParseCode::new(142, 400);
@@ -54,6 +60,7 @@ impl ParseCode {
     /// A locked account: Parse's code for a failed login, answered as too many requests.
     pub const ACCOUNT_LOCKED: ParseCode = ParseCode::new(101, 429);
     pub const REQUEST_LIMIT_EXCEEDED: ParseCode = ParseCode::new(155, 429);
+    pub const FILE_DELETE_ERROR: ParseCode = ParseCode::new(153, 400);
     pub const DUPLICATE_REQUEST: ParseCode = ParseCode::new(159, 400);
     pub const INVALID_VALUE: ParseCode = ParseCode::new(162, 400);
     pub const USERNAME_MISSING: ParseCode = ParseCode::new(200, 400);
@@ -66,6 +73,8 @@ impl ParseCode {
     pub const ACCOUNT_ALREADY_LINKED: ParseCode = ParseCode::new(208, 400);
     pub const INVALID_SESSION_TOKEN: ParseCode = ParseCode::new(209, 400);
     pub const UNSUPPORTED_SERVICE: ParseCode = ParseCode::new(252, 400);
+    /// The storage failed to read a file.
+    pub const FILE_READ_ERROR: ParseCode = ParseCode::new(601, 500);
     /// A schema change that cannot be made (a field that exists, a class that is not empty).
     pub const INVALID_SCHEMA_OPERATION: ParseCode = ParseCode::new(255, 400);
     /// Management API: no or an invalid admin login.

@@ -15,6 +15,7 @@ pub mod config;
 pub mod data;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod startup;
 pub mod telemetry;

@@ -81,6 +81,18 @@ impl Hearth {
             Some(url) => Some(connect_redis(url.expose()).await.map_err(|e| other(&format!("cannot connect to Redis: {e}")))?),
             None => None,
         };
+        let parse_url: std::sync::Arc<str> = format!("{}/parse", config.base_url(port)).into();
+        let storage: crate::files::SharedStorage = match &config.files {
+            crate::config::FilesConfig::Local { dir } => std::sync::Arc::new(crate::files::local::LocalDisk::new(dir.clone())),
+            crate::config::FilesConfig::S3(s3) => {
+                let storage = crate::files::s3::S3Storage::connect(s3).await.map_err(|e| other(&format!("file storage: {e}")))?;
+                // A wrong bucket or credentials fail the start, not the first upload.
+                storage.check().await.map_err(|e| other(&format!("file storage: {e}")))?;
+                tracing::info!(bucket = storage.bucket(), "files in S3");
+                std::sync::Arc::new(storage)
+            }
+        };
+        let files = std::sync::Arc::new(crate::files::service::Files::new(storage, parse_url.clone()));
         let state = web::Data::new(State {
             config: Arc::new(config.clone()),
             pool: db.pool.clone(),
@@ -92,8 +104,9 @@ impl Hearth {
                 roles: crate::auth::roles::RoleCache::new(&bus),
                 limits: crate::auth::limits::RateLimiter::new(redis),
                 jwks: crate::auth::providers::JwksCache::default(),
-                parse_url: format!("{}/parse", config.base_url(port)).into(),
+                parse_url: parse_url.clone(),
             },
+            files: files.clone(),
             schemas: crate::data::schema::SchemaCache::new(db.pool.clone(), &bus),
             tokens,
             shutting_down: Arc::default(),

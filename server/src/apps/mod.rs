@@ -63,6 +63,9 @@ pub struct AppSettings {
     #[serde(default, skip_serializing_if = "AuthProviders::is_empty")]
     #[schema(value_type = Object)]
     pub auth: AuthProviders,
+    /// Files: limits, who may upload, public or private, caching, the app's own storage.
+    #[serde(default)]
+    pub files: crate::files::settings::FileSettings,
 }
 
 fn one_year() -> i64 {
@@ -85,6 +88,11 @@ impl AppSettings {
             && email.contains_key("password")
         {
             email.insert("password".into(), serde_json::json!("(hidden)"));
+        }
+        if let Some(s3) = v.pointer_mut("/files/s3").and_then(serde_json::Value::as_object_mut)
+            && s3.get("secretAccessKey").is_some_and(|k| !k.is_null())
+        {
+            s3.insert("secretAccessKey".into(), serde_json::json!("(hidden)"));
         }
         v
     }
@@ -427,6 +435,7 @@ fn parse_settings(value: serde_json::Value) -> Result<AppSettings, AppError> {
         return Err(AppError::InvalidSettings("verifyUserEmails needs the email settings (an SMTP server to send them)".into()));
     }
     settings::validate(s.public_server_url.as_deref(), s.email.as_ref(), s.password_policy.as_ref(), s.account_lockout.as_ref(), &s.rate_limits, &s.auth)
+        .and_then(|()| s.files.validate())
         .map_err(AppError::InvalidSettings)?;
     Ok(s)
 }

@@ -42,6 +42,12 @@ impl AppRegistry {
         Ok(Some(app))
     }
 
+    /// Drops an app from this instance's cache at once (the bus tells the others, a moment
+    /// later): a change answered to an admin is what the next request on this instance sees.
+    pub fn forget(&self, application_id: &str) {
+        self.cache.forget(&application_id.to_string());
+    }
+
     /// How many apps are cached (for metrics).
     pub fn cached(&self) -> usize {
         self.cache.len()

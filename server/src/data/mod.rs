@@ -105,6 +105,8 @@ pub enum DataError {
     #[error("Too many requests.")]
     RateLimited { retry_after: u64 },
     #[error(transparent)]
+    File(#[from] crate::files::FileError),
+    #[error(transparent)]
     Db(#[from] DbError),
 }
 
@@ -172,6 +174,7 @@ impl ParseErrorCode for DataError {
             DataError::EmailNotConfigured(_) | DataError::OtherCause(_) => ParseCode::OTHER_CAUSE,
             DataError::AccountLocked { .. } => ParseCode::ACCOUNT_LOCKED,
             DataError::RateLimited { .. } => ParseCode::RATE_LIMITED,
+            DataError::File(e) => e.parse_code(),
             DataError::Db(e) => e.parse_code(),
         }
     }

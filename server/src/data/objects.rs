@@ -578,6 +578,8 @@ pub async fn reshape(
     results: Vec<String>,
     options: &FindOptions,
 ) -> Result<Vec<String>, DataError> {
+    // Private files: every File URL a client reads is signed (see `files::service`).
+    let results = crate::files::service::sign_texts(&caller.caches.parse_url, &caller.app, results);
     if options.keys.is_none() && options.exclude_keys.is_none() && options.include.is_none() {
         return Ok(results);
     }
@@ -585,6 +587,11 @@ pub async fn reshape(
     if let Some(include) = &options.include {
         let paths: Vec<Vec<String>> = include.split(',').map(str::trim).filter(|p| !p.is_empty()).map(|p| p.split('.').map(str::to_string).collect()).collect();
         include_paths(client, caller, app_schema, &mut objects, &paths, 0).await?;
+        if caller.app.settings.files.private {
+            for object in &mut objects {
+                crate::files::service::set_urls(&caller.caches.parse_url, &caller.app, object, true);
+            }
+        }
     }
     for object in &mut objects {
         select_keys(object, options.keys.as_deref(), options.exclude_keys.as_deref());

@@ -92,6 +92,15 @@ async fn create_app_tables(client: &impl GenericClient, schema: &str) -> Result<
                 params          jsonb NOT NULL DEFAULT '{{}}',
                 master_key_only jsonb NOT NULL DEFAULT '{{}}'
             );
+            CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_files (
+                name         text PRIMARY KEY,
+                size         bigint NOT NULL,
+                content_type text NOT NULL,
+                created_at   timestamptz NOT NULL DEFAULT date_trunc('seconds', now()),
+                metadata     jsonb NOT NULL DEFAULT '{{}}',
+                tags         jsonb NOT NULL DEFAULT '{{}}',
+                created_by   text
+            );
             CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_idempotency (
                 request_id text PRIMARY KEY,
                 created_at timestamptz NOT NULL DEFAULT now(),

@@ -62,6 +62,7 @@ impl WriteRequest {
         match self {
             WriteRequest::Create { class, body } => {
                 let mut write = Write::parse(body, None)?;
+                file_urls(caller, &mut write);
                 if let Some(schema) = schemas.class(&caller.app, &class).await? {
                     access::allowed(caller, &schema, Action::Create)?;
                 }
@@ -84,6 +85,7 @@ impl WriteRequest {
             }
             WriteRequest::Update { class, id, body } => {
                 let mut write = Write::parse(body, Some(&id))?;
+                file_urls(caller, &mut write);
                 if schemas.class(&caller.app, &class).await?.is_none() {
                     return Err(DataError::ObjectNotFound);
                 }
@@ -111,6 +113,23 @@ impl WriteRequest {
                 let schema = schemas.class(&caller.app, &class).await?.ok_or(DataError::ObjectNotFound)?;
                 Ok(Prepared::Get { schema, id })
             }
+        }
+    }
+}
+
+/// Files in a write get the URL Hearth serves them at, whatever URL the client sent: a stored
+/// URL can never point a reader elsewhere. Private files' URLs are signed when read.
+fn file_urls(caller: &Caller, write: &mut Write) {
+    let (parse_url, app) = (&caller.caches.parse_url, &caller.app);
+    for (_, op) in &mut write.ops {
+        match op {
+            objects::Op::Set(value, _) => crate::files::service::set_urls(parse_url, app, value, false),
+            objects::Op::Add(items) | objects::Op::AddUnique(items) => {
+                for item in items {
+                    crate::files::service::set_urls(parse_url, app, item, false);
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -114,12 +114,24 @@ impl FromRequest for ParseRequest {
         let req = req.clone();
         let mut payload = payload.take();
         Box::pin(async move {
-            let state = req.app_data::<web::Data<State>>().expect("state is registered").clone();
-            let mut body = match parse_json::<serde_json::Value>(&read_body(&req, &mut payload).await?)? {
+            let body = match parse_json::<serde_json::Value>(&read_body(&req, &mut payload).await?)? {
                 None => None,
                 Some(serde_json::Value::Object(map)) => Some(map),
                 Some(_) => return Err(ApiError::new(ParseCode::INVALID_JSON, "request body must be a JSON object")),
             };
+            ParseRequest::resolve(&req, body).await
+        })
+    }
+}
+
+impl ParseRequest {
+    /// The caller of a request whose body (if it has a JSON one) was read already: keys from
+    /// the headers, or from the body's `_ApplicationId`... fields, which are taken out of it.
+    pub async fn resolve(req: &HttpRequest, body: Option<serde_json::Map<String, serde_json::Value>>) -> Result<ParseRequest, ApiError> {
+        let mut body = body;
+        let req = req.clone();
+        {
+            let state = req.app_data::<web::Data<State>>().expect("state is registered").clone();
             let headers = req.headers();
             let mut take = |field: &str| -> Option<String> {
                 match body.as_mut()?.remove(field)? {
@@ -194,7 +206,7 @@ impl FromRequest for ParseRequest {
                 method_override: from_body.method,
                 request_id: header(headers, "x-parse-request-id").or(from_body.request_id),
             })
-        })
+        }
     }
 }
 

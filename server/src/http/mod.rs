@@ -36,6 +36,8 @@ pub struct State {
     /// Session and role caches.
     pub auth: crate::auth::AuthCaches,
     pub schemas: crate::data::schema::SchemaCache,
+    /// Files of every app, and their backends.
+    pub files: Arc<crate::files::service::Files>,
     pub tokens: TokenKeys,
     /// Set when a graceful shutdown starts: `/ready` answers 503 so load balancers drain.
     pub shutting_down: Arc<AtomicBool>,

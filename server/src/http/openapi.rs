@@ -25,7 +25,7 @@ pub struct ErrorBody {
         admin::members::list_admins, admin::members::create_admin,
         admin::apps::list, admin::apps::create, admin::apps::get, admin::apps::update, admin::apps::delete, admin::apps::rotate_key,
         admin::members::list, admin::members::set, admin::members::remove,
-        admin::audit::app_log, admin::audit::instance_log,
+        admin::audit::app_log, admin::audit::instance_log, admin::files::cleanup,
         parse::health, parse::server_info,
         parse::docs::find_objects, parse::docs::create_object, parse::docs::get_object, parse::docs::update_object,
         parse::docs::delete_object, parse::docs::batch, parse::docs::schemas, parse::docs::get_schema,
@@ -33,6 +33,7 @@ pub struct ErrorBody {
         parse::docs::get_config, parse::docs::update_config, parse::docs::aggregate,
         parse::docs::sign_up, parse::docs::log_in, parse::docs::log_out, parse::docs::me, parse::docs::request_password_reset,
         parse::docs::verification_email_request, parse::docs::sessions, parse::docs::create_role,
+        parse::docs::upload_file, parse::docs::download_file, parse::docs::file_metadata, parse::docs::delete_file,
         ops::health, ops::ready, ops::metrics,
     ),
     components(schemas(ErrorBody, crate::apps::keys::KeyKind)),
@@ -44,6 +45,7 @@ pub struct ErrorBody {
         (name = "audit", description = "Every admin write"),
         (name = "parse", description = "The Parse REST API"),
         (name = "users", description = "Parse users, sessions and roles"),
+        (name = "files", description = "Parse files: uploads, downloads, deletes"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

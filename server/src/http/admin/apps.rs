@@ -57,6 +57,9 @@ impl AppView {
                 {
                     email.password = Some("(hidden)".into());
                 }
+                if role < Role::Developer {
+                    settings.files.redact();
+                }
                 settings
             },
             keys: KeysView {
@@ -147,6 +150,7 @@ pub async fn update(
 ) -> Result<web::Json<AppView>, ApiError> {
     let m = membership(&state, &session, &path, Role::Developer).await?;
     let app = apps::update(&state.pool, &session.actor, &m.app, body.0.name, body.0.settings).await?;
+    state.registry.forget(&app.application_id);
     Ok(web::Json(AppView::new(&app, m.role)))
 }
 
@@ -157,7 +161,10 @@ pub async fn update(
 ))]
 pub async fn delete(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let m = membership(&state, &session, &path, Role::Owner).await?;
+    let files = state.files.delete_app_files(&state.pool, &m.app).await;
+    tracing::info!(app = m.app.application_id, files, "deleting an app and its files");
     apps::delete(&state.pool, &session.actor, &m.app).await?;
+    state.registry.forget(&m.app.application_id);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -187,5 +194,6 @@ pub async fn rotate_key(
     // No body asks for a random value.
     let value = body.0.and_then(|b| b.value);
     let app = apps::rotate_key(&state.pool, &session.actor, &m.app, kind, value).await?;
+    state.registry.forget(&app.application_id);
     Ok(web::Json(AppView::new(&app, m.role)))
 }

@@ -2,6 +2,7 @@
 
 pub mod apps;
 pub mod audit;
+pub mod files;
 pub mod auth;
 pub mod members;
 
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/apps/{application_id}/members").get(members::list).put(members::set))
         .service(resource("/apps/{application_id}/members/{admin_id}").delete(members::remove))
         .service(resource("/apps/{application_id}/audit").get(audit::app_log))
+        .service(resource("/apps/{application_id}/files/cleanup").post(files::cleanup))
         .service(resource("/audit").get(audit::instance_log));
 }
 

@@ -147,3 +147,36 @@ fn sessions() {}
 #[utoipa::path(post, operation_id = "createRole", path = "/parse/roles", tag = "users", request_body(content = Object),
     security(("parse_application_id" = [], "parse_master_key" = [])), responses((status = 201, description = "The new role")))]
 fn create_role() {}
+
+/// Upload a file: the raw bytes with their `Content-Type` and the keys in `X-Parse-*` headers,
+/// streamed to storage; or the JS SDK's JSON (`base64`, `_ContentType`, `fileData`, keys in
+/// the body; at most 64 MiB). Who may upload follows the app's `files` settings.
+#[utoipa::path(post, operation_id = "uploadFile", path = "/parse/files/{name}", tag = "files", params(("name" = String, Path)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    security(("parse_application_id" = [], "parse_rest_api_key" = [])),
+    responses((status = 201, description = "`{\"name\", \"url\"}`, and `Location`"),
+              (status = 400, description = "Invalid name (122), refused upload (130)", body = ErrorBody),
+              (status = 413, description = "Larger than the app's maxUploadSize (131)", body = ErrorBody)))]
+fn upload_file() {}
+
+/// Download a file, streamed: `Range` (206, 416), `If-None-Match`/`If-Modified-Since` (304),
+/// `ETag`, `Last-Modified`, `Cache-Control`. Private files need the signed URL's `expires` and
+/// `signature`, or the master key.
+#[utoipa::path(get, operation_id = "downloadFile", path = "/parse/files/{applicationId}/{name}", tag = "files",
+    params(("applicationId" = String, Path), ("name" = String, Path), ("expires" = Option<i64>, Query), ("signature" = Option<String>, Query)),
+    responses((status = 200, description = "The file"), (status = 206, description = "Part of the file"), (status = 304, description = "Not modified"),
+              (status = 403, description = "A private file without a valid signature (119)", body = ErrorBody),
+              (status = 404, description = "No such file (101)", body = ErrorBody), (status = 416, description = "Range not satisfiable")))]
+fn download_file() {}
+
+/// A file's metadata as saved (`{"metadata": ...}`), or `{}`.
+#[utoipa::path(get, operation_id = "fileMetadata", path = "/parse/files/{applicationId}/metadata/{name}", tag = "files",
+    params(("applicationId" = String, Path), ("name" = String, Path)), responses((status = 200, description = "`{\"metadata\": {...}}`")))]
+fn file_metadata() {}
+
+/// Delete a file (master key).
+#[utoipa::path(delete, operation_id = "deleteFile", path = "/parse/files/{name}", tag = "files", params(("name" = String, Path)),
+    security(("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "`{}`"), (status = 400, description = "No such file (153)", body = ErrorBody),
+              (status = 403, description = "Without the master key (119)", body = ErrorBody)))]
+fn delete_file() {}

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod classes;
 pub mod config;
 pub mod docs;
+pub mod files;
 pub mod pages;
 pub mod schemas;
 pub mod users;
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/health").get(health))
         .service(resource("/serverInfo").get(server_info).post(server_info))
         .configure(users::configure)
+        .configure(files::configure)
         .configure(pages::configure)
         .service(resource("/batch").post(batch::batch))
         .service(resource("/schemas").get(schemas::all).post(schemas::all))

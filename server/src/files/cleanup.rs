@@ -1,0 +1,81 @@
+//! The clean-up of files no object references any more. A file is a candidate when it was
+//! stored longer ago than the grace period (an upload is saved before the object that will
+//! reference it) and no File value names it: in any field of any object of the app, at any
+//! depth, nor in the app's Parse Config. A dry run (the default) only reports the candidates.
+
+use deadpool_postgres::Pool;
+use serde::Serialize;
+
+use super::service::{Files, key};
+use crate::apps::App;
+use crate::data::DataError;
+use crate::data::schema::SchemaCache;
+
+/// What a clean-up found, and did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub dry_run: bool,
+    pub grace_hours: u32,
+    /// Files no object references, older than the grace period (at most 10,000 per run).
+    pub candidates: Vec<String>,
+    pub candidate_bytes: i64,
+    /// How many were deleted (0 on a dry run).
+    pub deleted: usize,
+}
+
+/// The most files one run handles; a later run takes the rest.
+const BATCH: i64 = 10_000;
+
+/// Finds (and unless `dry_run`, deletes) the app's unreferenced files.
+pub async fn run(pool: &Pool, schemas: &SchemaCache, files: &Files, app: &App, grace_hours: u32, dry_run: bool) -> Result<Report, DataError> {
+    let app_schema = schemas.app(app).await?;
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    tx.batch_execute("CREATE TEMPORARY TABLE hearth_file_refs (name text) ON COMMIT DROP").await?;
+    // Every File value's name, wherever it sits in an object (jsonpath's `.**` goes through
+    // nested objects and arrays).
+    let path = "'lax $.** ? (@.__type == \"File\").name'";
+    for class in app_schema.classes.values() {
+        let table = class.name.table(&app.schema_name);
+        tx.execute(&format!("INSERT INTO hearth_file_refs SELECT n #>> '{{}}' FROM {table} t, jsonb_path_query(t.data, {path}) n"), &[]).await?;
+    }
+    tx.execute(
+        &format!("INSERT INTO hearth_file_refs SELECT n #>> '{{}}' FROM \"{}\"._hearth_config c, jsonb_path_query(c.params, {path}) n", app.schema_name),
+        &[],
+    )
+    .await?;
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT f.name, f.size FROM \"{}\"._hearth_files f \
+                 WHERE f.created_at < now() - make_interval(hours => $1) \
+                   AND NOT EXISTS (SELECT 1 FROM hearth_file_refs r WHERE r.name = f.name) \
+                 ORDER BY f.created_at LIMIT $2",
+                app.schema_name
+            ),
+            &[&(grace_hours as i32), &BATCH],
+        )
+        .await?;
+    tx.commit().await?;
+    let candidates: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    let candidate_bytes = rows.iter().map(|r| r.get::<_, i64>(1)).sum();
+    let mut deleted = 0;
+    if !dry_run {
+        let storage = files.storage(app).await?;
+        for name in &candidates {
+            // The row goes first (a download then finds no file rather than missing bytes).
+            // An upload is referenced soon after it is stored, or never: the grace period is
+            // what keeps a file whose object is still being saved.
+            let gone = client
+                .execute(&format!("DELETE FROM \"{}\"._hearth_files WHERE name = $1", app.schema_name), &[name])
+                .await?;
+            if gone == 1 {
+                storage.delete(&key(app, name)).await?;
+                deleted += 1;
+            }
+        }
+        tracing::info!(app = app.application_id, deleted, bytes = candidate_bytes, "unreferenced files deleted");
+    }
+    Ok(Report { dry_run, grace_hours, candidates, candidate_bytes, deleted })
+}

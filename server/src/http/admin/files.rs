@@ -1,0 +1,44 @@
+//! An app's files, for admins: the clean-up of unreferenced files.
+
+use actix_web::web;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::membership;
+use crate::admins::audit;
+use crate::admins::members::Role;
+use crate::error::ApiError;
+use crate::files::cleanup::{self, Report};
+use crate::http::State;
+use crate::http::extract::{AdminSession, OptionalJson};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cleanup {
+    /// Only report what would be deleted [default: true].
+    pub dry_run: Option<bool>,
+    /// Files stored less than this many hours ago are kept [default: 24].
+    pub grace_hours: Option<u32>,
+}
+
+/// Find the app's files no object references any more (older than the grace period), and
+/// unless it is a dry run delete them (developer or owner).
+#[utoipa::path(post, operation_id = "cleanUpFiles", path = "/admin/v1/apps/{application_id}/files/cleanup", tag = "apps", security(("admin_token" = [])),
+    params(("application_id" = String, Path)), request_body(content = Option<Cleanup>), responses(
+    (status = 200, description = "What was found and deleted", body = Report), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody),
+    (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn cleanup(state: web::Data<State>, session: AdminSession, path: web::Path<String>, body: OptionalJson<Cleanup>) -> Result<web::Json<Report>, ApiError> {
+    let m = membership(&state, &session, &path, Role::Developer).await?;
+    let body = body.0.unwrap_or(Cleanup { dry_run: None, grace_hours: None });
+    let dry_run = body.dry_run.unwrap_or(true);
+    let grace = body.grace_hours.unwrap_or(24);
+    let report = cleanup::run(&state.pool, &state.schemas, &state.files, &m.app, grace, dry_run).await?;
+    if !dry_run {
+        let client = state.pool.get().await.map_err(ApiError::internal)?;
+        audit::record(&client, &session.actor, Some(&m.app), "files.cleanup", serde_json::json!({"deleted": report.deleted, "bytes": report.candidate_bytes}))
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    Ok(web::Json(report))
+}

@@ -1,0 +1,296 @@
+//! `/parse/files`: uploads (raw bytes, or the JS SDK's base64 JSON), downloads (streamed, with
+//! ranges and conditional requests), file metadata, deletes. Thin over `files::service`.
+
+use actix_web::http::header::{self, HttpDate};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+
+use crate::data::DataError;
+use crate::error::{ApiError, ParseCode};
+use crate::files::service::{self, FileRow};
+use crate::files::settings::Redirect;
+use crate::files::{ByteRange, ByteStream, FileError, names};
+use crate::http::State;
+use crate::http::extract::{ParseRequest, parse_json};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use crate::http::resource;
+    cfg.service(resource("/files/{name}").post(upload).delete(delete))
+        .service(resource("/files/{app}/metadata/{name}").get(metadata))
+        .service(resource("/files/{app}/{name}").get(download).head(download));
+}
+
+/// `POST /files/{name}`: with `X-Parse-Application-Id` in the headers, the body is the file,
+/// streamed to storage as it arrives; without, it is the JS SDK's JSON (`base64`, `_ContentType`,
+/// `fileData`, and the keys), read whole up to a limit.
+async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<String>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let raw = http.headers().contains_key("x-parse-application-id");
+    let (req, content_type, body, metadata, tags) = if raw {
+        let req = ParseRequest::resolve(&http, None).await?;
+        let max = req.caller.app.settings.files.max_upload_size;
+        let declared = http.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max) {
+            return Err(DataError::from(FileError::TooLarge(max)).into());
+        }
+        let content_type = http.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let body = forward(payload);
+        (req, content_type, body, Value::Object(Map::new()), Value::Object(Map::new()))
+    } else {
+        let bytes = read_limited(payload, service::JSON_FORM_LIMIT).await?;
+        let mut map = match parse_json::<Value>(&bytes)? {
+            Some(Value::Object(map)) => map,
+            _ => return Err(ApiError::new(ParseCode::UNAUTHORIZED, "unauthorized")),
+        };
+        let base64 = map.remove("base64");
+        let content_type = match map.remove("_ContentType") {
+            Some(Value::String(t)) => Some(t),
+            _ => None,
+        };
+        let (metadata, tags) = service::file_data(&mut map);
+        let req = ParseRequest::resolve(&http, Some(map)).await?;
+        let data = match base64 {
+            Some(Value::String(text)) => decode_base64(&text)?,
+            _ => return Err(DataError::from(FileError::NotAllowed("Invalid file upload.".into())).into()),
+        };
+        let body: ByteStream = Box::pin(futures_util::stream::once(async move { Ok(web::Bytes::from(data)) }));
+        (req, content_type, body, metadata, tags)
+    };
+    // The app's bookkeeping tables (its files' table among them) exist from here on.
+    state.schemas.app(&req.caller.app).await?;
+    let answer = state.files.upload(&state.pool, &req.caller, &name, content_type.as_deref(), body, metadata, tags).await?;
+    let url = answer["url"].as_str().unwrap_or_default().to_string();
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, url)).json(answer))
+}
+
+/// The request body as a stream a backend can hold across threads: a task on this worker reads
+/// the payload (which stays on its thread) into a small bounded channel, so memory holds a few
+/// chunks at most and a slow backend slows the client down.
+fn forward(payload: web::Payload) -> ByteStream {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+    actix_web::rt::spawn(async move {
+        let mut payload = payload.into_inner();
+        while let Some(chunk) = payload.next().await {
+            let failed = chunk.is_err();
+            if tx.send(chunk.map_err(std::io::Error::other)).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }))
+}
+
+async fn read_limited(payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    let mut payload = payload.into_inner();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::new(ParseCode::INVALID_JSON, format!("could not read the request body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                ParseCode::FILE_TOO_LARGE,
+                format!("a file sent as base64 JSON may be at most {limit} bytes; send larger files as raw bytes with X-Parse-Application-Id"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Standard base64 (with or without padding), or a `data:...;base64,` URL as the SDKs may send.
+fn decode_base64(text: &str) -> Result<Vec<u8>, ApiError> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+    let text = text.split_once(";base64,").map_or(text, |(_, data)| data);
+    let clean: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    STANDARD
+        .decode(&clean)
+        .or_else(|_| STANDARD_NO_PAD.decode(&clean))
+        .map_err(|_| DataError::from(FileError::NotAllowed("Invalid file upload: the base64 data is not valid.".into())).into())
+}
+
+/// `DELETE /files/{name}` (master key).
+async fn delete(state: web::Data<State>, name: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    if !req.caller.is_master() {
+        return Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "A master key is required to delete a file."));
+    }
+    state.schemas.app(&req.caller.app).await?;
+    state.files.delete(&state.pool, &req.caller, &name).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({})))
+}
+
+/// The app of a file URL and the file's row, after the access checks: private files need a
+/// valid signature or the master key.
+async fn open(http: &HttpRequest, state: &State, app_id: &str, name: &str) -> Result<(std::sync::Arc<crate::apps::App>, FileRow), ApiError> {
+    let not_found = || ApiError::from(DataError::from(FileError::NotFound));
+    let app = state.registry.get(app_id).await?.ok_or_else(not_found)?;
+    names::check_stored(name).map_err(DataError::from)?;
+    if app.settings.files.private {
+        let query = web::Query::<std::collections::HashMap<String, String>>::from_query(http.query_string()).map(|q| q.into_inner()).unwrap_or_default();
+        let master = http.headers().get("x-parse-master-key").and_then(|v| v.to_str().ok()) == Some(app.keys.master_key.as_str());
+        let signed = service::signature_valid(&app, name, query.get("expires").map(String::as_str), query.get("signature").map(String::as_str));
+        if !master && !signed {
+            return Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "This file is private: it needs a signed URL."));
+        }
+    }
+    // A file of an app whose tables were never set up does not exist.
+    state.schemas.app(&app).await?;
+    let row = state.files.find(&state.pool, &app, name).await?.ok_or_else(not_found)?;
+    Ok((app, row))
+}
+
+/// `GET /files/{app}/metadata/{name}`: the metadata saved with the file, or `{}`.
+async fn metadata(http: HttpRequest, state: web::Data<State>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (app_id, name) = path.into_inner();
+    match open(&http, &state, &app_id, &name).await {
+        Ok((_, row)) => Ok(HttpResponse::Ok().json(serde_json::json!({"metadata": row.metadata}))),
+        Err(e) if e.code() == ParseCode::OBJECT_NOT_FOUND || e.code() == ParseCode::INVALID_FILE_NAME => Ok(HttpResponse::Ok().json(serde_json::json!({}))),
+        Err(e) => Err(e),
+    }
+}
+
+/// What a `Range` header asks of a file of `size` bytes: `Ok(None)` for the whole file (no
+/// header, several ranges, or one this does not read), `Err(())` when unsatisfiable.
+fn requested_range(value: Option<&str>, size: u64) -> Result<Option<ByteRange>, ()> {
+    let Some(spec) = value.and_then(|v| v.trim().strip_prefix("bytes=")) else { return Ok(None) };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else { return Ok(None) };
+    let (a, b) = (a.trim(), b.trim());
+    let range = match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(start), Ok(end)) if start <= end => {
+            if start >= size {
+                return Err(());
+            }
+            ByteRange { start, end: end.min(size - 1) }
+        }
+        (Ok(start), Err(_)) if b.is_empty() => {
+            if start >= size {
+                return Err(());
+            }
+            ByteRange { start, end: size - 1 }
+        }
+        (Err(_), Ok(suffix)) if a.is_empty() => {
+            if suffix == 0 || size == 0 {
+                return Err(());
+            }
+            ByteRange { start: size.saturating_sub(suffix), end: size - 1 }
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(range))
+}
+
+/// Types a browser would run if opened from the API's origin: sent as attachments.
+fn risky(content_type: &str) -> bool {
+    let t = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    t.contains("html") || t.contains("xml") || t.contains("javascript") || t == "image/svg+xml" || t == "application/pdf"
+}
+
+/// `GET`/`HEAD /files/{app}/{name}`: the file, streamed.
+async fn download(http: HttpRequest, state: web::Data<State>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (app_id, name) = path.into_inner();
+    let (app, row) = open(&http, &state, &app_id, &name).await?;
+    let settings = &app.settings.files;
+    let key = service::key(&app, &row.name);
+    let storage = state.files.storage(&app).await.map_err(DataError::from)?;
+    match settings.redirect {
+        Redirect::Presigned => {
+            if let Some(url) = storage.presigned_get(&key, settings.signed_url_ttl).await.map_err(DataError::from)? {
+                return Ok(HttpResponse::Found().insert_header((header::LOCATION, url)).insert_header((header::CACHE_CONTROL, "no-store")).finish());
+            }
+        }
+        Redirect::Public if !settings.private => {
+            let base = settings.public_base_url.as_deref().unwrap_or_default().trim_end_matches('/');
+            let url = format!("{base}/{}/{}", service::encode(&app.schema_name), service::encode(&row.name));
+            return Ok(HttpResponse::MovedPermanently().insert_header((header::LOCATION, url)).finish());
+        }
+        _ => {}
+    }
+    let size = row.size as u64;
+    let etag = format!("\"{}\"", &row.name[..32.min(row.name.len())]);
+    let modified = std::time::SystemTime::from(row.created_at);
+    let cache = if settings.private { format!("private, max-age={}", settings.signed_url_ttl) } else { settings.cache_control.clone() };
+    let given = names::given_part(&row.name).replace('"', "");
+    let disposition = if risky(&row.content_type) { format!("attachment; filename=\"{given}\"") } else { format!("inline; filename=\"{given}\"") };
+    let headers = |b: &mut actix_web::HttpResponseBuilder| {
+        b.insert_header((header::ETAG, etag.clone()))
+            .insert_header((header::LAST_MODIFIED, HttpDate::from(modified)))
+            .insert_header((header::CACHE_CONTROL, cache.clone()))
+            .insert_header((header::ACCEPT_RANGES, "bytes"))
+            .insert_header(("X-Content-Type-Options", "nosniff"))
+            .insert_header(("Content-Security-Policy", "default-src 'none'; sandbox"));
+    };
+    // Conditional requests: the file never changes, so a matching ETag or date is enough.
+    let if_none_match = http.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    let not_modified = match if_none_match {
+        Some(tags) => tags.split(',').any(|t| { let t = t.trim(); t == "*" || t.trim_start_matches("W/") == etag }),
+        None => http
+            .headers()
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<HttpDate>().ok())
+            .is_some_and(|since| std::time::SystemTime::from(since) >= modified - std::time::Duration::from_millis(999)),
+    };
+    if not_modified {
+        let mut b = HttpResponse::NotModified();
+        headers(&mut b);
+        return Ok(b.finish());
+    }
+    let range = match requested_range(http.headers().get(header::RANGE).and_then(|v| v.to_str().ok()), size) {
+        Ok(r) => r,
+        Err(()) => {
+            let mut b = HttpResponse::RangeNotSatisfiable();
+            headers(&mut b);
+            return Ok(b.insert_header((header::CONTENT_RANGE, format!("bytes */{size}"))).finish());
+        }
+    };
+    let mut b = match range {
+        Some(r) => {
+            let mut b = HttpResponse::PartialContent();
+            b.insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{size}", r.start, r.end)));
+            b
+        }
+        None => HttpResponse::Ok(),
+    };
+    headers(&mut b);
+    b.insert_header((header::CONTENT_TYPE, row.content_type.clone())).insert_header((header::CONTENT_DISPOSITION, disposition));
+    let length = range.map_or(size, |r| r.len());
+    if http.method() == actix_web::http::Method::HEAD {
+        // A sized body that is never sent: HEAD answers carry the length of what GET would send.
+        return Ok(b.no_chunking(length).streaming(futures_util::stream::empty::<Result<web::Bytes, std::io::Error>>()));
+    }
+    let stream = storage.get(&key, range).await.map_err(DataError::from)?.ok_or_else(|| {
+        tracing::error!(key, "a file's row has no bytes in storage");
+        ApiError::from(DataError::from(FileError::Read("the file's bytes are missing".into())))
+    })?;
+    Ok(b.no_chunking(length).streaming(stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(requested_range(None, 10), Ok(None));
+        assert_eq!(requested_range(Some("bytes=0-4"), 10), Ok(Some(ByteRange { start: 0, end: 4 })));
+        assert_eq!(requested_range(Some("bytes=5-"), 10), Ok(Some(ByteRange { start: 5, end: 9 })));
+        assert_eq!(requested_range(Some("bytes=-3"), 10), Ok(Some(ByteRange { start: 7, end: 9 })));
+        assert_eq!(requested_range(Some("bytes=-30"), 10), Ok(Some(ByteRange { start: 0, end: 9 })));
+        assert_eq!(requested_range(Some("bytes=5-100"), 10), Ok(Some(ByteRange { start: 5, end: 9 })));
+        assert_eq!(requested_range(Some("bytes=10-"), 10), Err(()));
+        assert_eq!(requested_range(Some("bytes=-0"), 10), Err(()));
+        assert_eq!(requested_range(Some("bytes=0-1,3-4"), 10), Ok(None));
+        assert_eq!(requested_range(Some("bytes=4-2"), 10), Ok(None));
+        assert_eq!(requested_range(Some("items=0-1"), 10), Ok(None));
+    }
+
+    #[test]
+    fn base64_forms() {
+        assert_eq!(decode_base64("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(decode_base64("aGVsbG8").unwrap(), b"hello");
+        assert_eq!(decode_base64("data:text/plain;base64,aGk=").unwrap(), b"hi");
+        assert!(decode_base64("a*b").is_err());
+    }
+}
