@@ -245,3 +245,30 @@ async fn the_clean_up_deletes_only_unreferenced_files_past_the_grace_period() {
     assert_eq!(files_in(&dir), 0);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_app_with_storage_of_its_own_and_redirects_to_presigned_urls() {
+    let (server, dir) = server().await;
+    let s3 = crate::seaweed::s3_settings();
+    let a = app(&server, json!({"files": {"s3": s3, "redirect": "presigned", "private": true, "enableForPublic": true}})).await;
+    let bytes: Vec<u8> = (0..9_000_000u32).map(|i| (i % 253) as u8).collect();
+    let (status, file) = upload(&server, &a, As::Client(None), "big.bin", Some("application/octet-stream"), bytes.clone()).await;
+    assert_eq!(status, 201, "{file}");
+    assert_eq!(files_in(&dir), 0, "the app's files are in its own S3 storage, not on local disk");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = client.get(file["url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(res.status(), 302, "a signed URL redirects to the bucket");
+    let presigned = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(presigned.starts_with(s3.endpoint.as_deref().unwrap()) && presigned.contains("X-Amz-Signature"), "{presigned}");
+    let got = server.http.get(&presigned).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    // Unsigned: refused before any redirect.
+    let name = file["name"].as_str().unwrap();
+    let res = client.get(server.url(&format!("/parse/files/{}/{name}", a.id))).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let (status, _) = call(&server, &a, As::Master, M::DELETE, &format!("/files/{name}"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(server.http.get(&presigned).send().await.unwrap().status(), 404, "gone from the bucket");
+    server.shutdown().await;
+}
