@@ -41,6 +41,15 @@ pub enum Redirect {
     Public,
 }
 
+/// Who may read private files without a signed URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PrivateReaders {
+    #[default]
+    Master,
+    Users,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FileSettings {
@@ -67,6 +76,10 @@ pub struct FileSettings {
     /// a caller with the master key; public ones at stable URLs.
     #[serde(default)]
     pub private: bool,
+    /// Who else may read private files without a signed URL: `master` (the master key only, the
+    /// default) or `users` (also any request with a valid session token of the app).
+    #[serde(default)]
+    pub private_readers: PrivateReaders,
     /// How long signed and presigned URLs work, in seconds [3600].
     #[serde(default = "one_hour")]
     pub signed_url_ttl: u64,

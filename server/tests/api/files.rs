@@ -199,6 +199,22 @@ async fn private_files_need_a_signed_url_and_urls_are_the_servers() {
     }
     let res = server.http.get(&plain).header("X-Parse-Master-Key", &a.master).send().await.unwrap();
     assert_eq!(res.status(), 200, "the master key reads private files");
+    // Users' session tokens open private files only where the app says so.
+    let (_, user) = call(&server, &a, As::Client(None), M::POST, "/users", Some(json!({"username": "u", "password": "pw-1"}))).await;
+    let token = user["sessionToken"].as_str().unwrap();
+    assert_eq!(server.http.get(&plain).header("X-Parse-Session-Token", token).send().await.unwrap().status(), 403);
+    let owner = server.new_admin().await;
+    let c = {
+        let (_, made) = server.admin(&owner, M::POST, "/admin/v1/apps", Some(json!({"name": "u", "settings": {"files": {"private": true, "privateReaders": "users", "enableForPublic": true}}}))).await;
+        Keys { id: made["applicationId"].as_str().unwrap().into(), master: made["keys"]["masterKey"].as_str().unwrap().into(), rest: made["keys"]["restApiKey"].as_str().unwrap().into() }
+    };
+    let (_, file) = upload(&server, &c, As::Client(None), "s.txt", Some("text/plain"), b"s".to_vec()).await;
+    let (_, user) = call(&server, &c, As::Client(None), M::POST, "/users", Some(json!({"username": "u", "password": "pw-1"}))).await;
+    let plain_c = server.url(&format!("/parse/files/{}/{}", c.id, file["name"].as_str().unwrap()));
+    let res = server.http.get(&plain_c).header("X-Parse-Session-Token", user["sessionToken"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(res.status(), 200, "a user of the app reads it");
+    let res = server.http.get(&plain_c).header("X-Parse-Session-Token", token).send().await.unwrap();
+    assert_eq!(res.status(), 403, "another app's user does not");
     // A public app stores the server's URL too.
     let b = app(&server, json!({})).await;
     let (_, made) = call(&server, &b, As::Master, M::POST, "/classes/Doc", Some(json!({"file": {"__type": "File", "name": "x_y.txt", "url": "https://evil.example/x"}}))).await;

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::data::DataError;
 use crate::error::{ApiError, ParseCode};
 use crate::files::service::{self, FileRow};
-use crate::files::settings::Redirect;
+use crate::files::settings::{PrivateReaders, Redirect};
 use crate::files::{ByteRange, ByteStream, FileError, names};
 use crate::http::State;
 use crate::http::extract::{ParseRequest, parse_json};
@@ -128,7 +128,11 @@ async fn open(http: &HttpRequest, state: &State, app_id: &str, name: &str) -> Re
         let query = web::Query::<std::collections::HashMap<String, String>>::from_query(http.query_string()).map(|q| q.into_inner()).unwrap_or_default();
         let master = http.headers().get("x-parse-master-key").and_then(|v| v.to_str().ok()) == Some(app.keys.master_key.as_str());
         let signed = service::signature_valid(&app, name, query.get("expires").map(String::as_str), query.get("signature").map(String::as_str));
-        if !master && !signed {
+        let user = match (app.settings.files.private_readers, http.headers().get("x-parse-session-token").and_then(|v| v.to_str().ok())) {
+            (PrivateReaders::Users, Some(token)) if !master && !signed => state.auth.sessions.resolve(&state.pool, &app, token).await.is_ok(),
+            _ => false,
+        };
+        if !master && !signed && !user {
             return Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "This file is private: it needs a signed URL."));
         }
     }
