@@ -34,14 +34,28 @@ log="$run_dir/test-output.log"
 echo "Building and running the Rust tests..."
 cargo test --workspace --no-fail-fast 2>&1 | tee -a "$log" || status=$?
 
-# End to end: the official Parse JS SDK against the `hearth` binary the Rust tests just built.
+# End to end: the official Parse JS SDK against the `hearth` binary the Rust tests just built,
+# files on local disk; then the file suite again with files on a real S3 server (SeaweedFS, which
+# run.js starts and stops). Each run's output is also kept apart, for the totals below.
 echo "Running the end-to-end tests (Parse JS SDK)..."
 export HEARTH_BIN="$CARGO_TARGET_DIR/debug/hearth"
-(cd tests && node run.js) 2>&1 | tee -a "$log" || status=$?
+export HEARTH_TEST_WEED=${HEARTH_TEST_WEED:-$tools/venv/bin/weed}
+(cd tests && node run.js) 2>&1 | tee "$run_dir/e2e-1.log" | tee -a "$log" || status=$?
+echo "Running the end-to-end file tests with files on S3 (SeaweedFS)..."
+(cd tests && FILES=s3 node run.js files) 2>&1 | tee "$run_dir/e2e-2.log" | tee -a "$log" || status=$?
+
+# The node test runner's summary ("ℹ pass N", "ℹ fail N") of every end-to-end run, added up.
+e2e_total() {
+  local sum=0 f
+  for f in "$run_dir"/e2e-*.log; do
+    sum=$(( sum + $(grep -oE "^ℹ $1 [0-9]+" "$f" | tail -n1 | awk '{s=$3} END {print s+0}') ))
+  done
+  echo "$sum"
+}
 
 # One closing line for both runners.
-passed=$(( $(grep -oE '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}') + $(grep -oE '^ℹ pass [0-9]+' "$log" | tail -n1 | awk '{print $3+0}') ))
-failed=$(( $(grep -oE '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}') + $(grep -oE '^ℹ fail [0-9]+' "$log" | tail -n1 | awk '{print $3+0}') ))
+passed=$(( $(grep -oE '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}') + $(e2e_total pass) ))
+failed=$(( $(grep -oE '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}') + $(e2e_total fail) ))
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 echo "Total: $passed passed, $failed failed"
 exit $status

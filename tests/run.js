@@ -9,6 +9,8 @@
 //   TARGET=parse-server node run.js  every file, against Parse Server 9 on PostgreSQL
 //   node run.js queries geo          only e2e/*queries*.test.js and e2e/*geo*.test.js
 //   node run.js --test-name-pattern=increment    extra options go to `node --test`
+//   FILES=s3 node run.js files       the file suite against Hearth keeping files on a SeaweedFS
+//                                    S3 server that the run starts (lib/seaweedfs.js) and stops
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -17,6 +19,7 @@ const { startTarget } = require('./lib/targets');
 
 async function main() {
   const target = process.env.TARGET || 'hearth';
+  const storage = process.env.FILES || 'local';
   const e2eDir = path.join(__dirname, 'e2e');
   const args = process.argv.slice(2);
   const nodeOpts = args.filter((a) => a.startsWith('--'));
@@ -37,7 +40,7 @@ async function main() {
   let server;
   const started = Date.now();
   try {
-    server = await startTarget(target, runDir);
+    server = await startTarget(target, runDir, storage);
   } catch (e) {
     console.error(`Could not start the ${target} target: ${e.message}`);
     console.error(`(logs are kept in ${runDir})`);
@@ -90,8 +93,9 @@ async function main() {
   }
   if (code === 0) fs.rmSync(runDir, { recursive: true, force: true });
   else {
-    // Keep the logs; drop the database folders, which are large and owned by `postgres`.
-    for (const d of ['pg', 'hearth-data', 'pgsock']) fs.rmSync(path.join(runDir, d), { recursive: true, force: true });
+    // Keep the logs; drop the database and storage folders, which are large (and the cluster's
+    // owned by `postgres`).
+    for (const d of ['pg', 'hearth-data', 'pgsock', 'seaweedfs', 'files']) fs.rmSync(path.join(runDir, d), { recursive: true, force: true });
   }
   return code;
 }

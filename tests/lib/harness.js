@@ -237,6 +237,34 @@ async function countAll(className, options) {
   return found.length;
 }
 
+// ---------------------------------------------------------------------------------------------
+// File storage (what the target keeps on disk or in its bucket)
+
+/** Where the target keeps files: `local` (a folder, E2E_FILES_DIR) or `s3` (a bucket, E2E_S3). */
+const FILES = process.env.E2E_FILES || 'local';
+
+/** What the file storage holds now: paths below the files folder (local disk), or the keys of
+ * the bucket and, prefixed with `(upload) `, of its multipart uploads in progress (S3). */
+async function storedFiles() {
+  if (FILES === 's3') {
+    const s3 = JSON.parse(process.env.E2E_S3);
+    const seaweedfs = require('./seaweedfs');
+    const uploads = await seaweedfs.listUploads(s3);
+    return [...(await seaweedfs.listKeys(s3)), ...uploads.map((k) => `(upload) ${k}`)];
+  }
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const root = process.env.E2E_FILES_DIR;
+  if (!root || !fs.existsSync(root)) return [];
+  return fs.readdirSync(root, { recursive: true }).filter((p) => {
+    try {
+      return fs.statSync(path.join(root, p)).isFile();
+    } catch {
+      return false; // gone since the listing (a temporary file renamed)
+    }
+  });
+}
+
 /** Sorted values of `key` in `objs` (Parse.Objects). */
 function values(objs, key) {
   return objs.map((o) => o.get(key)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -249,6 +277,8 @@ module.exports = {
   PARSE_URL,
   isHearth,
   isParseServer,
+  FILES,
+  storedFiles,
   rand,
   cls,
   getApp,

@@ -1,6 +1,7 @@
 'use strict';
 // Starts and stops the server the suite runs against (env TARGET):
-//   hearth        the Hearth binary (HEARTH_BIN), with its own embedded PostgreSQL;
+//   hearth        the Hearth binary (HEARTH_BIN), with its own embedded PostgreSQL, keeping files
+//                 on local disk, or (env FILES=s3) on a SeaweedFS S3 server of the run's own;
 //   parse-server  Parse Server 9 from node_modules on a PostgreSQL cluster of this run's own.
 // Each start returns { env, stop }: `env` is what the test files read (see lib/harness.js),
 // `stop()` ends every process the start created. Nothing here prints after the start line, so
@@ -11,6 +12,8 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const seaweedfs = require('./seaweedfs');
+const { terminate } = require('./process');
 
 const ADMIN_EMAIL = 'e2e@hearth.test';
 const ADMIN_PASSWORD = 'e2e-password-1';
@@ -65,28 +68,6 @@ function tail(file, lines = 30) {
   }
 }
 
-/** Sends SIGTERM and waits for the exit (SIGKILL after `ms`). */
-function terminate(child, ms = 20000) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      try {
-        child.kill('SIGKILL');
-      } catch {}
-    }, ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    try {
-      child.kill('SIGTERM');
-    } catch {
-      clearTimeout(timer);
-      resolve();
-    }
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Hearth
 
@@ -96,7 +77,9 @@ function hearthBin() {
   return path.join(target, 'debug', 'hearth');
 }
 
-async function startHearth(runDir) {
+/** Starts Hearth; `files` is `local` (files under its data folder) or `s3` (a SeaweedFS server
+ * of the run's own, started first and stopped last). */
+async function startHearth(runDir, files = 'local') {
   const bin = hearthBin();
   if (!fs.existsSync(bin)) {
     throw new Error(`Hearth binary not found at ${bin}: build it (cargo build -p hearth) or set HEARTH_BIN`);
@@ -105,8 +88,30 @@ async function startHearth(runDir) {
   fs.mkdirSync(dataDir, { mode: 0o755 });
   fs.chmodSync(dataDir, 0o755);
   const logFile = path.join(runDir, 'server.log');
+  const env = { ...process.env, HEARTH_ADMIN_EMAIL: ADMIN_EMAIL, HEARTH_ADMIN_PASSWORD: ADMIN_PASSWORD };
+  // What the test files learn of the file storage, to check what it holds (lib/harness.js).
+  const filesEnv = { E2E_FILES: files };
+  let s3 = null;
+  if (files === 's3') {
+    s3 = await seaweedfs.start(path.join(runDir, 'seaweedfs'), path.join(runDir, 'seaweedfs.log'));
+    Object.assign(env, {
+      HEARTH_FILES_STORAGE: 's3',
+      HEARTH_S3_BUCKET: s3.bucket,
+      HEARTH_S3_ENDPOINT: s3.endpoint,
+      HEARTH_S3_FORCE_PATH_STYLE: 'true',
+      HEARTH_S3_REGION: s3.region,
+      HEARTH_S3_ACCESS_KEY_ID: s3.accessKeyId,
+      HEARTH_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    });
+    filesEnv.E2E_S3 = JSON.stringify({ endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  } else if (files === 'local') {
+    delete env.HEARTH_FILES_STORAGE;
+    filesEnv.E2E_FILES_DIR = path.join(dataDir, 'files');
+  } else {
+    throw new Error(`unknown FILES ${JSON.stringify(files)}: use local or s3`);
+  }
   const child = spawn(bin, ['serve', '--port', '0', '--data-dir', dataDir, '--log', 'warn'], {
-    env: { ...process.env, HEARTH_ADMIN_EMAIL: ADMIN_EMAIL, HEARTH_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let m;
@@ -114,18 +119,23 @@ async function startHearth(runDir) {
     m = await waitForLine(child, /is listening on (http:\/\/[^\s]+)/, 120000, logFile, `Hearth (${bin})`);
   } catch (e) {
     await terminate(child);
+    if (s3) await s3.stop();
     throw e;
   }
   const base = m[1].replace(/\/+$/, '');
   return {
-    description: `Hearth ${bin} at ${base}`,
+    description: `Hearth ${bin} at ${base}, files ${s3 ? `on ${s3.description}` : 'on local disk'}`,
     env: {
       E2E_TARGET: 'hearth',
       E2E_BASE_URL: base,
       E2E_ADMIN_EMAIL: ADMIN_EMAIL,
       E2E_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      ...filesEnv,
     },
-    stop: () => terminate(child, 30000),
+    stop: async () => {
+      await terminate(child, 30000);
+      if (s3) await s3.stop();
+    },
   };
 }
 
@@ -264,6 +274,9 @@ async function startParseServer(runDir) {
     env: {
       E2E_TARGET: 'parse-server',
       E2E_BASE_URL: base,
+      // @parse/fs-files-adapter keeps files in `files/` below the working directory.
+      E2E_FILES: 'local',
+      E2E_FILES_DIR: path.join(runDir, 'files'),
       E2E_APP: JSON.stringify({
         applicationId: app.appId,
         keys: {
@@ -282,9 +295,13 @@ async function startParseServer(runDir) {
   };
 }
 
-async function startTarget(name, runDir) {
-  if (name === 'hearth') return startHearth(runDir);
-  if (name === 'parse-server') return startParseServer(runDir);
+/** `files`: where Hearth keeps files, `local` (the default) or `s3` (env FILES). */
+async function startTarget(name, runDir, files = 'local') {
+  if (name === 'hearth') return startHearth(runDir, files);
+  if (name === 'parse-server') {
+    if (files !== 'local') throw new Error(`FILES=${files} is for TARGET=hearth (Parse Server runs with @parse/fs-files-adapter)`);
+    return startParseServer(runDir);
+  }
   throw new Error(`unknown TARGET ${JSON.stringify(name)}: use hearth or parse-server`);
 }
 

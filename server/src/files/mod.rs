@@ -86,6 +86,9 @@ pub enum FileError {
     NotAllowed(String),
     #[error("File not found.")]
     NotFound,
+    /// The read-only master key writes no file (Parse Server answers 403).
+    #[error("read-only masterKey isn't allowed to {0} a file.")]
+    ReadOnly(&'static str),
     #[error("Could not store the file: {0}")]
     Save(String),
     #[error("Could not delete the file: {0}")]
@@ -101,6 +104,7 @@ impl ParseErrorCode for FileError {
             FileError::TooLarge(_) => ParseCode::FILE_TOO_LARGE,
             FileError::NotAllowed(_) => ParseCode::FILE_SAVE_ERROR,
             FileError::NotFound => ParseCode::OBJECT_NOT_FOUND,
+            FileError::ReadOnly(_) => ParseCode::MASTER_KEY_REQUIRED,
             FileError::Save(_) => ParseCode::FILE_SAVE_ERROR_INTERNAL,
             FileError::Delete(_) => ParseCode::FILE_DELETE_ERROR,
             FileError::Read(_) => ParseCode::FILE_READ_ERROR,

@@ -180,7 +180,7 @@ impl Files {
             return Err(DataError::Forbidden("A master key is required to delete a file.".into()));
         }
         if !caller.may_write() {
-            return Err(DataError::Forbidden("read-only masterKey isn't allowed to delete a file.".into()));
+            return Err(FileError::ReadOnly("delete").into());
         }
         if self.find(pool, &caller.app, name).await?.is_none() {
             return Err(FileError::Delete("the file does not exist".into()).into());
@@ -241,7 +241,7 @@ pub fn key(app: &App, name: &str) -> String {
 /// users and other users each as the app allows (Parse Server's messages).
 async fn may_upload(pool: &Pool, caller: &Caller) -> Result<(), DataError> {
     if caller.is_master() {
-        return if caller.may_write() { Ok(()) } else { Err(DataError::Forbidden("read-only masterKey isn't allowed to upload a file.".into())) };
+        return if caller.may_write() { Ok(()) } else { Err(FileError::ReadOnly("create").into()) };
     }
     let s = &caller.app.settings.files;
     let Some(user) = &caller.user else {
