@@ -111,7 +111,15 @@ impl S3Storage {
         let mut ended = false;
         let mut number = 0;
         loop {
-            let part = if buf.len() > PART_SIZE { buf.split_to(PART_SIZE).freeze() } else { buf.split().freeze() };
+            // The part keeps its buffer; what is read beyond it moves to a buffer of its own (a
+            // chunk at most), so a part in flight never pins the next part's memory.
+            let part = if buf.len() > PART_SIZE {
+                let rest = BytesMut::from(&buf[PART_SIZE..]);
+                buf.truncate(PART_SIZE);
+                std::mem::replace(&mut buf, rest).freeze()
+            } else {
+                std::mem::take(&mut buf).freeze()
+            };
             number += 1;
             let upload = self.upload_part(key, upload_id, number, part);
             if ended || buf.len() > PART_SIZE {
@@ -161,6 +169,9 @@ impl S3Storage {
 /// Reads `body` into `buf` until it holds more than a part or the body ends (true). Counts the
 /// bytes in `size`; more than `max` fail.
 async fn fill(body: &mut ByteStream, buf: &mut BytesMut, size: &mut u64, max: u64) -> Result<bool, FileError> {
+    // One allocation per part, sized for it (a part and one more chunk): grown by doubling, a
+    // part's buffer would reach twice the part size.
+    buf.reserve((PART_SIZE + (1 << 20)).saturating_sub(buf.len()));
     while buf.len() <= PART_SIZE {
         match body.next().await {
             None => return Ok(true),

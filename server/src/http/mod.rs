@@ -82,6 +82,13 @@ pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result
             .configure(configure)
             .default_service(web::to(error::unknown_route))
     })
+    // Streamed answers (files) are written in several pieces: without TCP_NODELAY the kernel
+    // holds a small piece back until the client acknowledges the last, which it delays (~40 ms).
+    .on_connect(|conn, _| {
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+    })
     .workers(config.workers)
     .shutdown_timeout(config.shutdown_timeout.as_secs())
     .disable_signals()
