@@ -128,7 +128,7 @@ impl AppKeys {
 }
 
 /// Constant-time comparison, so that timing does not reveal how much of a key matched.
-fn eq(a: &str, b: &str) -> bool {
+pub fn eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;

@@ -297,6 +297,10 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
         return Err(DataError::ObjectNotFound);
     }
     let schema = &caller.app.schema_name;
+    if class.name.as_str() == "_Session" && write.secrets.iter().any(|(c, _)| *c == "_token_hash") {
+        // A session given a new token (master key): its old token ends too, everywhere.
+        sessions::changed(client, &caller.caches.sessions, &caller.app, id).await?;
+    }
     let mut params: Vec<Param> = vec![Box::new(id.to_string())];
     let mut bind = |v: Param| {
         params.push(v);

@@ -134,6 +134,15 @@ fn file_urls(caller: &Caller, write: &mut Write) {
     }
 }
 
+/// The values a write sets or adds (where File values may be).
+fn written_values(write: &Write) -> impl Iterator<Item = &Value> {
+    write.ops.iter().flat_map(|(_, op)| match op {
+        objects::Op::Set(value, _) => std::slice::from_ref(value).iter(),
+        objects::Op::Add(items) | objects::Op::AddUnique(items) => items.iter(),
+        _ => [].iter(),
+    })
+}
+
 /// A write whose schema is ready.
 pub enum Prepared {
     Create { schema: Arc<ClassSchema>, write: Write },
@@ -149,17 +158,34 @@ impl Prepared {
     pub async fn apply(self, client: &impl GenericClient, caller: &Caller) -> Result<Answer, DataError> {
         match self {
             Prepared::Create { schema, write } if schema.name.as_str() == "_User" => sign_up(client, caller, &schema, write).await,
-            Prepared::Create { schema, write } => Ok(Answer { status: 201, body: objects::create(client, caller, &schema, write).await? }),
+            Prepared::Create { schema, write } => {
+                crate::files::service::check_references(client, caller, written_values(&write)).await?;
+                Ok(Answer { status: 201, body: objects::create(client, caller, &schema, write).await? })
+            }
             Prepared::CreateSession { schema, write, token } => {
                 let created = objects::create(client, caller, &schema, write).await?;
                 let id = created["objectId"].as_str().unwrap_or_default();
                 let row = client.query_one(&format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = $1", schema.name.table(&caller.app.schema_name)), &[&id]).await?;
                 let mut body: Value = serde_json::from_str(&object_json(&row)).expect("PostgreSQL made valid JSON");
+                if let (Some(user), Some(installation)) = (body["user"]["objectId"].as_str(), body["installationId"].as_str()) {
+                    // As a login: one session per user and installation.
+                    sessions::end_where(
+                        client,
+                        &caller.caches.sessions,
+                        &caller.app,
+                        "data -> 'user' ->> 'objectId' = $1 AND data ->> 'installationId' = $2 AND object_id <> $3",
+                        &[&user, &installation, &id],
+                    )
+                    .await?;
+                }
                 body["sessionToken"] = json!(token);
                 Ok(Answer { status: 201, body })
             }
             Prepared::Update { schema, id, write } if schema.name.as_str() == "_User" => update_user(client, caller, &schema, &id, write).await,
-            Prepared::Update { schema, id, write } => Ok(Answer { status: 200, body: objects::update(client, caller, &schema, &id, write).await? }),
+            Prepared::Update { schema, id, write } => {
+                crate::files::service::check_references(client, caller, written_values(&write)).await?;
+                Ok(Answer { status: 200, body: objects::update(client, caller, &schema, &id, write).await? })
+            }
             Prepared::Delete { schema, id } => {
                 if schema.name.as_str() == "_User" {
                     users::may_modify(caller, &id, "insufficient auth to delete user")?;
@@ -182,6 +208,7 @@ impl Prepared {
 /// pending reset link.
 async fn update_user(client: &impl GenericClient, caller: &Caller, schema: &ClassSchema, id: &str, mut write: Write) -> Result<Answer, DataError> {
     users::may_modify(caller, id, &format!("Cannot modify user {id}."))?;
+    crate::files::service::check_references(client, caller, written_values(&write)).await?;
     users::check_links(client, caller, id, &write).await?;
     users::check_username(client, caller, Some(id), &write).await?;
     let new_password = write.new_password.is_some();
@@ -225,6 +252,7 @@ async fn sign_up(client: &impl GenericClient, caller: &Caller, schema: &ClassSch
         return Ok(Answer { status: 200, body: users::with_token(client, caller, &user_id, &token).await? });
     }
     users::check_username(client, caller, None, &write).await?;
+    crate::files::service::check_references(client, caller, written_values(&write)).await?;
     accounts::finish_password(client, &caller.app, None, &mut write).await?;
     let has_email = users::changes_email(&write);
     let generated = write.generated_username.take();

@@ -28,10 +28,18 @@ pub struct Report {
 const BATCH: i64 = 10_000;
 
 /// Finds (and unless `dry_run`, deletes) the app's unreferenced files.
+/// The longest grace period: ten years.
+pub const MAX_GRACE_HOURS: u32 = 87_600;
+
 pub async fn run(pool: &Pool, schemas: &SchemaCache, files: &Files, app: &App, grace_hours: u32, dry_run: bool) -> Result<Report, DataError> {
+    if grace_hours > MAX_GRACE_HOURS {
+        return Err(DataError::InvalidJson(format!("graceHours must be at most {MAX_GRACE_HOURS}")));
+    }
     let app_schema = schemas.app(app).await?;
     let mut client = pool.get().await?;
-    let tx = client.transaction().await?;
+    // One snapshot for every class: a reference moving from one object to another during the
+    // scan is seen in one of them.
+    let tx = client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
     tx.batch_execute("CREATE TEMPORARY TABLE hearth_file_refs (name text) ON COMMIT DROP").await?;
     // Every File value's name, wherever it sits in an object (jsonpath's `.**` goes through
     // nested objects and arrays).
@@ -71,8 +79,12 @@ pub async fn run(pool: &Pool, schemas: &SchemaCache, files: &Files, app: &App, g
                 .execute(&format!("DELETE FROM \"{}\"._hearth_files WHERE name = $1", app.schema_name), &[name])
                 .await?;
             if gone == 1 {
-                storage.delete(&key(app, name)).await?;
-                deleted += 1;
+                // A failure is logged and the run goes on: the row is gone, so the file is
+                // unreachable either way, and the report says how many were deleted.
+                match storage.delete(&key(app, name)).await {
+                    Ok(_) => deleted += 1,
+                    Err(e) => tracing::warn!(error = %e, name, "cannot delete an unreferenced file's bytes"),
+                }
             }
         }
         tracing::info!(app = app.application_id, deleted, bytes = candidate_bytes, "unreferenced files deleted");

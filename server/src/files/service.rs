@@ -356,6 +356,50 @@ pub fn sign_texts(parse_url: &str, app: &App, texts: Vec<String>) -> Vec<String>
         .collect()
 }
 
+/// The names of the File values in a JSON value, at any depth.
+fn file_names(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if map.get("__type").and_then(Value::as_str) == Some("File") {
+                if let Some(name) = map.get("name").and_then(Value::as_str) {
+                    out.push(name.to_string());
+                }
+                return;
+            }
+            map.values().for_each(|v| file_names(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| file_names(v, out)),
+        _ => {}
+    }
+}
+
+/// For an app with private files, a File value in an object is a way to get a fresh signed URL
+/// on every read: a client may write only files it uploaded itself (a user, its own; a client
+/// without a user, files uploaded without one). The master key writes any. Error 119 otherwise.
+pub async fn check_references<'a>(client: &impl deadpool_postgres::GenericClient, caller: &Caller, values: impl Iterator<Item = &'a Value>) -> Result<(), DataError> {
+    if !caller.app.settings.files.private || caller.is_master() {
+        return Ok(());
+    }
+    let mut names = Vec::new();
+    values.for_each(|v| file_names(v, &mut names));
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let owned: i64 = client
+        .query_one(
+            &format!("SELECT count(*) FROM \"{}\"._hearth_files WHERE name = ANY($1) AND created_by IS NOT DISTINCT FROM $2", caller.app.schema_name),
+            &[&names, &caller.user_id()],
+        )
+        .await?
+        .get(0);
+    if owned as usize != names.len() {
+        return Err(DataError::Forbidden("A private file can be saved in an object only by whoever uploaded it.".into()));
+    }
+    Ok(())
+}
+
 /// The metadata and tags of the JS SDK's `fileData`.
 pub fn file_data(body: &mut Map<String, Value>) -> (Value, Value) {
     let data = body.remove("fileData").unwrap_or(Value::Null);

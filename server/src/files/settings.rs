@@ -152,8 +152,16 @@ impl FileSettings {
             if s3.bucket.is_empty() {
                 return Err("files.s3.bucket is required".into());
             }
-            if s3.access_key_id.is_some() != s3.secret_access_key.is_some() {
-                return Err("files.s3 needs both accessKeyId and secretAccessKey, or neither".into());
+            // An app's storage uses its own keys: the installation's AWS credentials (its
+            // environment, profile or instance role) are not the app developers' to use.
+            if s3.access_key_id.as_deref().is_none_or(str::is_empty) || s3.secret_access_key.as_deref().is_none_or(str::is_empty) {
+                return Err("files.s3 needs accessKeyId and secretAccessKey (an app's storage does not use the installation's credentials)".into());
+            }
+            if let Some(endpoint) = &s3.endpoint
+                && !endpoint.starts_with("https://")
+                && !endpoint.starts_with("http://")
+            {
+                return Err("files.s3.endpoint must be an http:// or https:// URL".into());
             }
         }
         Ok(())

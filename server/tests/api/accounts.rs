@@ -166,6 +166,8 @@ async fn settings_refuse_providers_without_keys_and_bad_patterns() {
         json!({"email": {"host": "smtp.example.com", "from": "not an address"}}),
         // Keys fetched in clear could be swapped on the way.
         json!({"auth": {"acme": {"issuer": ISSUER, "jwksUrl": "http://keys.example.com/jwks", "clientIds": ["c"]}}}),
+        // An app's own storage brings its own keys, never the installation's credentials.
+        json!({"files": {"s3": {"bucket": "b"}}}),
     ] {
         let (status, err) = server.admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "x", "settings": settings.clone()}))).await;
         assert_eq!((status, err["code"].as_i64()), (400, Some(142)), "{settings} -> {err}");

@@ -203,6 +203,15 @@ async fn private_files_need_a_signed_url_and_urls_are_the_servers() {
     let (_, user) = call(&server, &a, As::Client(None), M::POST, "/users", Some(json!({"username": "u", "password": "pw-1"}))).await;
     let token = user["sessionToken"].as_str().unwrap();
     assert_eq!(server.http.get(&plain).header("X-Parse-Session-Token", token).send().await.unwrap().status(), 403);
+    // A File value is a way to a freshly signed URL: a user may save only files it uploaded.
+    let (status, _) = call(&server, &a, As::Master, M::POST, "/classes/Note", Some(json!({"f": {"__type": "File", "name": name}}))).await;
+    assert_eq!(status, 201, "the master key saves any file");
+    let (status, err) = call(&server, &a, As::Client(Some(token)), M::POST, "/classes/Note", Some(json!({"f": {"__type": "File", "name": name}}))).await;
+    assert_eq!((status, err["code"].as_i64()), (400, Some(119)), "someone else's private file: {err}");
+    assert!(err["error"].as_str().unwrap().contains("uploaded"), "{err}");
+    let (_, own) = upload(&server, &a, As::Client(Some(token)), "mine.txt", Some("text/plain"), b"mine".to_vec()).await;
+    let (status, made) = call(&server, &a, As::Client(Some(token)), M::POST, "/classes/Note", Some(json!({"f": {"__type": "File", "name": own["name"]}}))).await;
+    assert_eq!(status, 201, "its own file: {made}");
     let owner = server.new_admin().await;
     let c = {
         let (_, made) = server.admin(&owner, M::POST, "/admin/v1/apps", Some(json!({"name": "u", "settings": {"files": {"private": true, "privateReaders": "users", "enableForPublic": true}}}))).await;
@@ -240,6 +249,8 @@ async fn the_clean_up_deletes_only_unreferenced_files_past_the_grace_period() {
     call(&server, &a, As::Master, M::POST, "/classes/Other", Some(json!({"deep": {"list": [1, file(&names[1])]}}))).await;
     call(&server, &a, As::Master, M::PUT, "/config", Some(json!({"params": {"logo": file(&names[2])}}))).await;
     let path = format!("/admin/v1/apps/{}/files/cleanup", a.id);
+    let (status, err) = server.admin(&owner, M::POST, &path, Some(json!({"graceHours": 4_294_967_295u64}))).await;
+    assert_eq!((status, err["code"].as_i64()), (400, Some(107)), "an absurd grace period: {err}");
     // Within the grace period nothing is a candidate.
     let (status, report) = server.admin(&owner, M::POST, &path, None).await;
     assert_eq!((status, report["dryRun"].as_bool(), report["candidates"].as_array().map(Vec::len)), (200, Some(true), Some(0)), "{report}");

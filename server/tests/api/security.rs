@@ -173,3 +173,21 @@ async fn sessions_and_schemas_are_out_of_a_clients_reach() {
     assert!(!text.contains("password") && !text.contains("hashed"), "{text}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_session_given_a_new_token_by_the_master_key_drops_the_old_one() {
+    let server = TestServer::start().await;
+    let a = app(&server).await;
+    let (user, _) = sign_up(&server, &a, "ann").await;
+    let pointer = json!({"__type": "Pointer", "className": "_User", "objectId": user});
+    let (status, made) = call(&server, &a, As::Master, reqwest::Method::POST, "/sessions", Some(json!({"user": pointer, "sessionToken": "r:first-token-0123456789"}))).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(call(&server, &a, As::Client(Some("r:first-token-0123456789")), reqwest::Method::GET, "/users/me", None).await.0, 200);
+    let path = format!("/sessions/{}", made["objectId"].as_str().unwrap());
+    let (status, _) = call(&server, &a, As::Master, reqwest::Method::PUT, &path, Some(json!({"sessionToken": "r:second-token-0123456789"}))).await;
+    assert_eq!(status, 200);
+    let (status, err) = call(&server, &a, As::Client(Some("r:first-token-0123456789")), reqwest::Method::GET, "/users/me", None).await;
+    assert_eq!((status, err["code"].as_i64()), (400, Some(209)), "the old token, cached a moment ago: {err}");
+    assert_eq!(call(&server, &a, As::Client(Some("r:second-token-0123456789")), reqwest::Method::GET, "/users/me", None).await.0, 200);
+    server.shutdown().await;
+}

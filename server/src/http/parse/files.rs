@@ -37,6 +37,10 @@ async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<Stri
         let body = forward(payload);
         (req, content_type, body, Value::Object(Map::new()), Value::Object(Map::new()))
     } else {
+        let declared = http.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > service::JSON_FORM_LIMIT) {
+            return Err(ApiError::new(ParseCode::FILE_TOO_LARGE, format!("a file sent as base64 JSON may be at most {} bytes", service::JSON_FORM_LIMIT)));
+        }
         let bytes = read_limited(payload, service::JSON_FORM_LIMIT).await?;
         let mut map = match parse_json::<Value>(&bytes)? {
             Some(Value::Object(map)) => map,
@@ -126,7 +130,7 @@ async fn open(http: &HttpRequest, state: &State, app_id: &str, name: &str) -> Re
     names::check_stored(name).map_err(DataError::from)?;
     if app.settings.files.private {
         let query = web::Query::<std::collections::HashMap<String, String>>::from_query(http.query_string()).map(|q| q.into_inner()).unwrap_or_default();
-        let master = http.headers().get("x-parse-master-key").and_then(|v| v.to_str().ok()) == Some(app.keys.master_key.as_str());
+        let master = http.headers().get("x-parse-master-key").and_then(|v| v.to_str().ok()).is_some_and(|k| crate::apps::keys::eq(k, &app.keys.master_key));
         let signed = service::signature_valid(&app, name, query.get("expires").map(String::as_str), query.get("signature").map(String::as_str));
         let user = match (app.settings.files.private_readers, http.headers().get("x-parse-session-token").and_then(|v| v.to_str().ok())) {
             (PrivateReaders::Users, Some(token)) if !master && !signed => state.auth.sessions.resolve(&state.pool, &app, token).await.is_ok(),
