@@ -198,6 +198,9 @@ pub async fn with_token(client: &impl GenericClient, caller: &Caller, user_id: &
         .await?
         .ok_or(DataError::ObjectNotFound)?;
     let mut user: Value = serde_json::from_str(&object_json(&row)).expect("valid JSON");
+    if caller.app.settings.files.private {
+        crate::files::service::set_urls(&caller.caches.parse_url, &caller.app, &mut user, true);
+    }
     user["sessionToken"] = json!(token);
     Ok(user)
 }

@@ -58,10 +58,13 @@ impl Storage for LocalDisk {
             }
             .await;
             match written {
-                Ok(size) => {
-                    tokio::fs::rename(&temp, &path).await.map_err(|e| FileError::Save(e.to_string()))?;
-                    Ok(Stored { size })
-                }
+                Ok(size) => match tokio::fs::rename(&temp, &path).await {
+                    Ok(()) => Ok(Stored { size }),
+                    Err(e) => {
+                        let _ = tokio::fs::remove_file(&temp).await;
+                        Err(FileError::Save(e.to_string()))
+                    }
+                },
                 Err(e) => {
                     let _ = tokio::fs::remove_file(&temp).await;
                     Err(e)

@@ -188,32 +188,30 @@ impl Files {
         if let Some(t) = &self.triggers {
             t.before_delete(caller, name)?;
         }
+        // The row first: a download meanwhile finds no file, rather than a row without bytes.
         let storage = self.storage(&caller.app).await?;
-        storage.delete(&key(&caller.app, name)).await?;
         let client = pool.get().await?;
         client.execute(&format!("DELETE FROM \"{}\"._hearth_files WHERE name = $1", caller.app.schema_name), &[&name]).await?;
+        storage.delete(&key(&caller.app, name)).await?;
         Ok(())
     }
 }
 
 impl Files {
-    /// Deletes every file of an app (the app is being deleted): the bytes of each file its table
-    /// lists. Failures are logged, not raised: the app goes either way. Returns how many.
-    pub async fn delete_app_files(&self, pool: &Pool, app: &App) -> usize {
-        let names: Vec<String> = match pool.get().await {
-            Ok(client) => {
-                let table = format!("\"{}\"._hearth_files", app.schema_name);
-                match client.query(&format!("SELECT name FROM {table}"), &[]).await {
-                    Ok(rows) => rows.iter().map(|r| r.get(0)).collect(),
-                    // An app that never had a file may not have the table.
-                    Err(_) => Vec::new(),
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot list a deleted app's files");
-                return 0;
-            }
-        };
+    /// The names of an app's files (listed before the app is deleted, to delete their bytes
+    /// after it). An app that never had a file may have no table: none.
+    pub async fn app_file_names(&self, pool: &Pool, app: &App) -> Result<Vec<String>, DataError> {
+        let client = pool.get().await?;
+        match client.query(&format!("SELECT name FROM \"{}\"._hearth_files", app.schema_name), &[]).await {
+            Ok(rows) => Ok(rows.iter().map(|r| r.get(0)).collect()),
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes the bytes of a deleted app's files. Failures are logged, not raised: the app is
+    /// gone either way. Returns how many were deleted.
+    pub async fn delete_app_files(&self, app: &App, names: Vec<String>) -> usize {
         let storage = match self.storage(app).await {
             Ok(s) => s,
             Err(e) => {

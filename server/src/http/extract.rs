@@ -176,7 +176,7 @@ impl ParseRequest {
             // A session token must be valid (error 209 otherwise), whatever the route, but for
             // a login: the SDKs send the current user's token with every request, and a token
             // revoked elsewhere must not stop the user from logging in again.
-            let logging_in = req.path().ends_with("/login");
+            let logging_in = req.path() == "/parse/login";
             let session = match &session_token {
                 None => None,
                 Some(token) => match state.auth.sessions.resolve(&state.pool, &app, token).await {

@@ -161,10 +161,13 @@ pub async fn update(
 ))]
 pub async fn delete(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let m = membership(&state, &session, &path, Role::Owner).await?;
-    let files = state.files.delete_app_files(&state.pool, &m.app).await;
-    tracing::info!(app = m.app.application_id, files, "deleting an app and its files");
+    // The files' names first, the app (and its tables) next, the files' bytes last: a failed
+    // delete leaves the app whole.
+    let names = state.files.app_file_names(&state.pool, &m.app).await?;
     apps::delete(&state.pool, &session.actor, &m.app).await?;
     state.registry.forget(&m.app.application_id);
+    let files = state.files.delete_app_files(&m.app, names).await;
+    tracing::info!(app = m.app.application_id, files, "app deleted with its files");
     Ok(HttpResponse::NoContent().finish())
 }
 
