@@ -3,7 +3,7 @@
 //! complete, so a reader never sees half a file and a failed upload leaves nothing.
 
 use std::io::SeekFrom;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -22,10 +22,6 @@ pub struct LocalDisk {
 impl LocalDisk {
     pub fn new(root: impl Into<PathBuf>) -> LocalDisk {
         LocalDisk { root: root.into() }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     /// The path of a key (checked by `split_key`).

@@ -21,7 +21,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use futures_util::future::BoxFuture;
 
@@ -125,6 +124,3 @@ pub fn split_key(key: &str) -> Result<(&str, &str), FileError> {
     }
     Ok((dir, name))
 }
-
-/// When a file was stored, as its row says.
-pub type StoredAt = DateTime<Utc>;

@@ -67,10 +67,6 @@ impl Files {
         self
     }
 
-    pub fn default_kind(&self) -> &'static str {
-        self.default.kind()
-    }
-
     /// The backend that keeps an app's files.
     pub async fn storage(&self, app: &App) -> Result<SharedStorage, FileError> {
         let Some(settings) = &app.settings.files.s3 else { return Ok(self.default.clone()) };

@@ -127,86 +127,82 @@ impl FromRequest for ParseRequest {
 impl ParseRequest {
     /// The caller of a request whose body (if it has a JSON one) was read already: keys from
     /// the headers, or from the body's `_ApplicationId`... fields, which are taken out of it.
-    pub async fn resolve(req: &HttpRequest, body: Option<serde_json::Map<String, serde_json::Value>>) -> Result<ParseRequest, ApiError> {
-        let mut body = body;
-        let req = req.clone();
-        {
-            let state = req.app_data::<web::Data<State>>().expect("state is registered").clone();
-            let headers = req.headers();
-            let mut take = |field: &str| -> Option<String> {
-                match body.as_mut()?.remove(field)? {
-                    serde_json::Value::String(s) => Some(s),
-                    _ => None,
-                }
-            };
-            let from_body = BodyFields {
-                application_id: take("_ApplicationId"),
-                javascript_key: take("_JavaScriptKey"),
-                client_key: take("_ClientKey"),
-                rest_api_key: take("_RestAPIKey"),
-                master_key: take("_MasterKey"),
-                session_token: take("_SessionToken"),
-                installation_id: take("_InstallationId"),
-                method: take("_method"),
-                request_id: take("_RequestId"),
-            };
-            // The JS SDK also sends these; they carry nothing the server needs here.
-            for field in ["_ClientVersion", "_ContentType", "_RevocableSession", "_context"] {
-                if let Some(map) = body.as_mut() {
-                    map.remove(field);
-                }
+    pub async fn resolve(req: &HttpRequest, mut body: Option<serde_json::Map<String, serde_json::Value>>) -> Result<ParseRequest, ApiError> {
+        let state = req.app_data::<web::Data<State>>().expect("state is registered").clone();
+        let headers = req.headers();
+        let mut take = |field: &str| -> Option<String> {
+            match body.as_mut()?.remove(field)? {
+                serde_json::Value::String(s) => Some(s),
+                _ => None,
             }
-            let application_id = header(headers, "x-parse-application-id")
-                .or(from_body.application_id)
-                .ok_or_else(unauthorized)?;
-            let presented = PresentedKeys {
-                master_key: header(headers, "x-parse-master-key").or(from_body.master_key),
-                rest_api_key: header(headers, "x-parse-rest-api-key").or(from_body.rest_api_key),
-                javascript_key: header(headers, "x-parse-javascript-key").or(from_body.javascript_key),
-                client_key: header(headers, "x-parse-client-key").or(from_body.client_key),
-            };
-            let app = state.registry.get(&application_id).await?.ok_or_else(unauthorized)?;
-            let power = app.keys.classify(&presented).ok_or_else(unauthorized)?;
-            req.extensions_mut().insert(ResolvedApp(app.application_id.clone()));
-            let method = match (&from_body.method, req.method().as_str()) {
-                (Some(m), "POST") => m.to_ascii_uppercase(),
-                (_, m) => m.to_string(),
-            };
-            let session_token = header(headers, "x-parse-session-token").or(from_body.session_token).filter(|t| !t.is_empty());
-            // A session token must be valid (error 209 otherwise), whatever the route, but for
-            // a login: the SDKs send the current user's token with every request, and a token
-            // revoked elsewhere must not stop the user from logging in again.
-            let logging_in = req.path() == "/parse/login";
-            let session = match &session_token {
-                None => None,
-                Some(token) => match state.auth.sessions.resolve(&state.pool, &app, token).await {
-                    Err(crate::data::DataError::InvalidSession(_)) if logging_in => None,
-                    other => Some(other?),
-                },
-            };
-            let user = match session {
-                None => None,
-                Some(session) => {
-                    let roles = state.auth.roles.of_user(&state.pool, &app, &session.user_id).await?;
-                    Some(SessionUser { user_id: session.user_id.clone(), session_id: session.session_id.clone(), roles })
-                }
-            };
-            Ok(ParseRequest {
-                method,
-                caller: Caller {
-                    app,
-                    power,
-                    session_token,
-                    installation_id: header(headers, "x-parse-installation-id").or(from_body.installation_id),
-                    ip: client_ip(&req, state.config.trust_proxy),
-                    user,
-                    caches: state.auth.clone(),
-                },
-                body,
-                method_override: from_body.method,
-                request_id: header(headers, "x-parse-request-id").or(from_body.request_id),
-            })
+        };
+        let from_body = BodyFields {
+            application_id: take("_ApplicationId"),
+            javascript_key: take("_JavaScriptKey"),
+            client_key: take("_ClientKey"),
+            rest_api_key: take("_RestAPIKey"),
+            master_key: take("_MasterKey"),
+            session_token: take("_SessionToken"),
+            installation_id: take("_InstallationId"),
+            method: take("_method"),
+            request_id: take("_RequestId"),
+        };
+        // The JS SDK also sends these; they carry nothing the server needs here.
+        for field in ["_ClientVersion", "_ContentType", "_RevocableSession", "_context"] {
+            if let Some(map) = body.as_mut() {
+                map.remove(field);
+            }
         }
+        let application_id = header(headers, "x-parse-application-id")
+            .or(from_body.application_id)
+            .ok_or_else(unauthorized)?;
+        let presented = PresentedKeys {
+            master_key: header(headers, "x-parse-master-key").or(from_body.master_key),
+            rest_api_key: header(headers, "x-parse-rest-api-key").or(from_body.rest_api_key),
+            javascript_key: header(headers, "x-parse-javascript-key").or(from_body.javascript_key),
+            client_key: header(headers, "x-parse-client-key").or(from_body.client_key),
+        };
+        let app = state.registry.get(&application_id).await?.ok_or_else(unauthorized)?;
+        let power = app.keys.classify(&presented).ok_or_else(unauthorized)?;
+        req.extensions_mut().insert(ResolvedApp(app.application_id.clone()));
+        let method = match (&from_body.method, req.method().as_str()) {
+            (Some(m), "POST") => m.to_ascii_uppercase(),
+            (_, m) => m.to_string(),
+        };
+        let session_token = header(headers, "x-parse-session-token").or(from_body.session_token).filter(|t| !t.is_empty());
+        // A session token must be valid (error 209 otherwise), whatever the route, but for
+        // a login: the SDKs send the current user's token with every request, and a token
+        // revoked elsewhere must not stop the user from logging in again.
+        let logging_in = req.path() == "/parse/login";
+        let session = match &session_token {
+            None => None,
+            Some(token) => match state.auth.sessions.resolve(&state.pool, &app, token).await {
+                Err(crate::data::DataError::InvalidSession(_)) if logging_in => None,
+                other => Some(other?),
+            },
+        };
+        let user = match session {
+            None => None,
+            Some(session) => {
+                let roles = state.auth.roles.of_user(&state.pool, &app, &session.user_id).await?;
+                Some(SessionUser { user_id: session.user_id.clone(), session_id: session.session_id.clone(), roles })
+            }
+        };
+        Ok(ParseRequest {
+            method,
+            caller: Caller {
+                app,
+                power,
+                session_token,
+                installation_id: header(headers, "x-parse-installation-id").or(from_body.installation_id),
+                ip: client_ip(req, state.config.trust_proxy),
+                user,
+                caches: state.auth.clone(),
+            },
+            body,
+            method_override: from_body.method,
+            request_id: header(headers, "x-parse-request-id").or(from_body.request_id),
+        })
     }
 }
 
