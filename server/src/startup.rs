@@ -96,6 +96,7 @@ impl Hearth {
         let state = web::Data::new(State {
             config: Arc::new(config.clone()),
             pool: db.pool.clone(),
+            reader: crate::db::SharedReader::new(db.pool.clone()),
             pg_config: db.pg_config.clone(),
             worker_pools: Arc::default(),
             registry: AppRegistry::new(db.pool.clone(), &bus),

@@ -103,6 +103,34 @@ pub fn pool(pg_config: &tokio_postgres::Config, size: usize) -> Pool {
         .expect("a runtime is set, so building the pool cannot fail")
 }
 
+/// One connection that a worker's short reads (get by id) share. tokio-postgres pipelines the
+/// statements of concurrent requests on it, so a burst costs one write and one read on each side
+/// instead of one per statement. Only for reads without a transaction or session state, each
+/// bounded to one row: a long statement would hold up the ones queued behind it.
+#[derive(Clone)]
+pub struct SharedReader {
+    pool: Pool,
+    current: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<deadpool_postgres::Object>>>>,
+}
+
+impl SharedReader {
+    pub fn new(pool: Pool) -> SharedReader {
+        SharedReader { pool, current: Default::default() }
+    }
+
+    /// The shared connection, taken from the pool on first use and again after it closed.
+    pub async fn client(&self) -> Result<std::sync::Arc<deadpool_postgres::Object>, deadpool_postgres::PoolError> {
+        if let Some(client) = self.current.lock().expect("not poisoned").as_ref().filter(|c| !c.is_closed()) {
+            return Ok(client.clone());
+        }
+        let client = std::sync::Arc::new(self.pool.get().await?);
+        // Two requests may both have found none; the later one's stays, the other goes back to
+        // the pool when its request ends.
+        *self.current.lock().expect("not poisoned") = Some(client.clone());
+        Ok(client)
+    }
+}
+
 /// Creates Hearth's database in the embedded cluster on first start.
 async fn create_database(cluster: &embedded::Cluster) -> Result<(), OpenError> {
     let (client, conn) = cluster.pg_config("postgres").connect(NoTls).await.map_err(|e| OpenError::Connect(e.to_string()))?;

@@ -28,6 +28,8 @@ pub struct State {
     pub config: Arc<Config>,
     /// This worker's pool (see [`server`]).
     pub pool: Pool,
+    /// This worker's connection for gets by id, shared and pipelined (see [`crate::db::SharedReader`]).
+    pub reader: crate::db::SharedReader,
     /// Connection settings, to open each worker's pool.
     pub pg_config: tokio_postgres::Config,
     /// Every worker's pool, for the pool metrics.
@@ -75,7 +77,8 @@ pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result
     let server = HttpServer::new(move || {
         let pool = crate::db::pool(&state.pg_config, per_worker);
         state.worker_pools.lock().expect("not poisoned").push(pool.clone());
-        let worker = web::Data::new(State { pool, ..State::clone(&state) });
+        let reader = crate::db::SharedReader::new(pool.clone());
+        let worker = web::Data::new(State { pool, reader, ..State::clone(&state) });
         App::new()
             .app_data(worker)
             .wrap(actix_web::middleware::from_fn(middleware::observe))

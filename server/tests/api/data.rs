@@ -192,3 +192,32 @@ async fn schema_indexes_on_typed_fields_keep_query_answers() {
     let (status, found) = call(&server, &keys, false, reqwest::Method::GET, &format!("/classes/Item?where={where_}"), None).await;
     assert_eq!((status, found), (200, json!({"results": []})));
 }
+
+/// Gets by id share one pipelined connection per worker: many at once, found or not, each get
+/// their own answer.
+#[tokio::test]
+async fn concurrent_gets_each_get_their_own_object() {
+    let server = TestServer::start().await;
+    let keys = app(&server).await;
+    let mut ids = Vec::new();
+    for n in 0..40 {
+        let (status, created) = call(&server, &keys, true, reqwest::Method::POST, "/classes/Item", Some(json!({"n": n}))).await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["objectId"].as_str().unwrap().to_string());
+    }
+    let gets = (0..200).map(|i| {
+        let (server, keys, ids) = (&server, &keys, &ids);
+        async move {
+            let missing = i % 7 == 0;
+            let id = if missing { format!("missing{i:03}") } else { ids[i % ids.len()].clone() };
+            let (status, body) = call(server, keys, i % 2 == 0, reqwest::Method::GET, &format!("/classes/Item/{id}"), None).await;
+            if missing {
+                assert_eq!((status, body), (404, json!({"code": 101, "error": "Object not found."})));
+            } else {
+                assert_eq!(status, 200, "{body}");
+                assert_eq!((body["objectId"].as_str(), body["n"].as_u64()), (Some(id.as_str()), Some((i % ids.len()) as u64)));
+            }
+        }
+    });
+    join_all(gets).await;
+}

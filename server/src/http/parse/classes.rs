@@ -73,9 +73,10 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
             let app_schema = state.schemas.app(&req.caller.app).await?;
             let schema = app_schema.class(&class).ok_or(crate::data::DataError::ObjectNotFound)?;
             let options = find_options(&http, &req)?;
-            let client = state.pool.get().await.map_err(ApiError::internal)?;
-            let text = objects::get(&client, &req.caller, &schema, &id).await?;
-            let text = objects::reshape(&client, &req.caller, &app_schema, vec![text], &options).await?.remove(0);
+            let client = state.reader.client().await.map_err(ApiError::internal)?;
+            let client: &deadpool_postgres::Object = &client;
+            let text = objects::get(client, &req.caller, &schema, &id).await?;
+            let text = objects::reshape(client, &req.caller, &app_schema, vec![text], &options).await?.remove(0);
             if let (Some(user), Some(token), "_User") = (&req.caller.user, &req.caller.session_token, class.as_str())
                 && user.user_id == id
             {
