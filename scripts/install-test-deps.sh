@@ -50,3 +50,11 @@ if [ ! -f tests/node_modules/.package-lock.json ] || ! cmp -s tests/package-lock
   (cd tests && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.hearth-lock)
   echo "Installed the end-to-end test packages."
 fi
+
+# The AssemblyScript guest SDK's compiler (the tests compile its examples to .wasm).
+sdk=sdk/functions/assemblyscript
+if [ ! -f $sdk/node_modules/.package-lock.json ] || ! cmp -s $sdk/package-lock.json $sdk/node_modules/.hearth-lock; then
+  echo "Installing the AssemblyScript compiler (npm ci in $sdk)..."
+  (cd $sdk && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.hearth-lock)
+  echo "Installed the AssemblyScript compiler."
+fi

@@ -31,8 +31,26 @@ pub enum Command {
     /// Manage admins.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Manage an app's cloud functions.
+    #[command(subcommand)]
+    Functions(FunctionsCommand),
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FunctionsCommand {
+    /// Deploy a WebAssembly module as the app's next version, active at once.
+    Deploy {
+        /// The app's application id.
+        app: String,
+        /// The `.wasm` file.
+        file: std::path::PathBuf,
+    },
+    /// List the app's deployments.
+    List { app: String },
+    /// Make a version the active one (roll back).
+    Activate { app: String, version: i32 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +117,10 @@ pub async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::er
         }
         Command::App(cmd) => with_db(config, |db| Box::pin(app(db, cmd))).await,
         Command::Admin(cmd) => with_db(config, |db| Box::pin(admin(db, cmd))).await,
+        Command::Functions(cmd) => {
+            let cfg = config.clone();
+            with_db(config, move |db| Box::pin(functions(db, cfg, cmd))).await
+        }
     }
 }
 
@@ -202,4 +224,63 @@ async fn admin(db: &Db, cmd: AdminCommand) -> Result<(), Box<dyn std::error::Err
             Ok(())
         }
     }
+}
+
+async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(), Box<dyn std::error::Error>> {
+    use crate::functions::{Functions, Hooks, deploy, runtime::RuntimeConfig};
+    let app_id = match &cmd {
+        FunctionsCommand::Deploy { app, .. } | FunctionsCommand::List { app } | FunctionsCommand::Activate { app, .. } => app.clone(),
+    };
+    let app = {
+        let client = db.pool.get().await?;
+        apps::get(&client, &app_id).await?.ok_or_else(|| format!("no app with application id {app_id:?}"))?
+    };
+    let bus = crate::bus::Bus::start(db.pg_config.clone()).await?;
+    let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus);
+    let runtime = RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: 4 };
+    let functions = Functions::new(runtime, db.pool.clone(), schemas, &bus)?;
+    let result = async {
+        match cmd {
+            FunctionsCommand::Deploy { file, .. } => {
+                let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                let caches = crate::auth::AuthCaches {
+                    sessions: crate::auth::sessions::SessionCache::new(&bus, None),
+                    roles: crate::auth::roles::RoleCache::new(&bus),
+                    limits: crate::auth::limits::RateLimiter::new(None),
+                    jwks: crate::auth::providers::JwksCache::default(),
+                    functions: Hooks(Some(functions.clone())),
+                    parse_url: format!("{}/parse", config.base_url(config.port)).into(),
+                };
+                let caller = crate::auth::Caller::master(std::sync::Arc::new(app.clone()), caches);
+                let d = deploy::deploy(&functions, &caller, &bytes, "cli").await?;
+                let client = db.pool.get().await?;
+                crate::admins::audit::record(&client, &Actor::cli(), Some(&app), "functions.deploy", serde_json::json!({"version": d.version, "sha256": d.sha256})).await?;
+                println!("Deployed version {} of {}'s functions ({} KiB, sha256 {}).", d.version, app.application_id, (d.size + 1023) / 1024, &d.sha256[..16]);
+                let list = |items: Vec<&String>| if items.is_empty() { "none".to_string() } else { items.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") };
+                println!("  functions: {}", list(d.manifest.functions.iter().collect()));
+                println!("  triggers:  {}", list(d.manifest.triggers.iter().collect()));
+                println!("  jobs:      {}", list(d.manifest.jobs.iter().collect()));
+            }
+            FunctionsCommand::List { .. } => {
+                let list = deploy::list(&db.pool, app.id).await?;
+                if list.is_empty() {
+                    println!("No deployments yet. Deploy one with `hearth functions deploy {} FILE.wasm`.", app.application_id);
+                }
+                for d in &list {
+                    let mark = if d.active { "*" } else { " " };
+                    println!("{mark} v{:<4} {} {:>7} KiB  {}  by {}", d.version, &d.sha256[..16], (d.size + 1023) / 1024, d.created_at.format("%Y-%m-%d %H:%M"), d.created_by);
+                }
+            }
+            FunctionsCommand::Activate { version, .. } => {
+                deploy::activate(&functions, app.id, version).await?;
+                let client = db.pool.get().await?;
+                crate::admins::audit::record(&client, &Actor::cli(), Some(&app), "functions.activate", serde_json::json!({"version": version})).await?;
+                println!("Version {version} of {}'s functions is active.", app.application_id);
+            }
+        }
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
+    .await;
+    bus.stop();
+    result
 }

@@ -16,7 +16,8 @@ pub struct ParseCode {
 }
 
 impl ParseCode {
-    const fn new(code: i32, status: u16) -> ParseCode {
+    /// A code of the caller's choosing (a cloud function's error); the rest use the constants.
+    pub const fn new(code: i32, status: u16) -> ParseCode {
         ParseCode { code, status }
     }
 
@@ -54,6 +55,8 @@ impl ParseCode {
     pub const FILE_TOO_LARGE: ParseCode = ParseCode::new(131, 413);
     pub const MISSING_REQUIRED_FIELD: ParseCode = ParseCode::new(135, 400);
     pub const DUPLICATE_VALUE: ParseCode = ParseCode::new(137, 400);
+    /// A cloud function failed, threw, or does not exist.
+    pub const SCRIPT_FAILED: ParseCode = ParseCode::new(141, 400);
     pub const VALIDATION_ERROR: ParseCode = ParseCode::new(142, 400);
     /// Too many requests (Parse Server's rate limiter answers code 100).
     pub const RATE_LIMITED: ParseCode = ParseCode::new(100, 429);

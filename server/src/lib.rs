@@ -16,6 +16,7 @@ pub mod data;
 pub mod db;
 pub mod error;
 pub mod files;
+pub mod functions;
 pub mod http;
 pub mod startup;
 pub mod telemetry;

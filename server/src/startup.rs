@@ -65,6 +65,9 @@ impl Hearth {
         }
     }
 
+    /// Function instances alive at once on this instance (slots of the pooling allocator).
+    const FUNCTION_INSTANCES: u32 = 64;
+
     async fn wire(
         config: &Config,
         db: &Db,
@@ -93,6 +96,11 @@ impl Hearth {
             }
         };
         let files = std::sync::Arc::new(crate::files::service::Files::new(storage, parse_url.clone()));
+        let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus);
+        let runtime = crate::functions::runtime::RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: Self::FUNCTION_INSTANCES };
+        // Function calls have a pool of their own: their data calls never wait behind the caches' pool.
+        let function_pool = crate::db::pool(&db.pg_config, config.database_pool_size.clamp(2, 8));
+        let functions = crate::functions::Functions::new(runtime, function_pool, schemas.clone(), &bus).map_err(|e| other(&e))?;
         let state = web::Data::new(State {
             config: Arc::new(config.clone()),
             pool: db.pool.clone(),
@@ -105,10 +113,12 @@ impl Hearth {
                 roles: crate::auth::roles::RoleCache::new(&bus),
                 limits: crate::auth::limits::RateLimiter::new(redis),
                 jwks: crate::auth::providers::JwksCache::default(),
+                functions: crate::functions::Hooks(Some(functions.clone())),
                 parse_url: parse_url.clone(),
             },
             files: files.clone(),
-            schemas: crate::data::schema::SchemaCache::new(db.pool.clone(), &bus),
+            functions,
+            schemas,
             tokens,
             shutting_down: Arc::default(),
             in_flight: Arc::default(),

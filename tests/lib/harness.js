@@ -282,6 +282,7 @@ module.exports = {
   rand,
   cls,
   getApp,
+  adminLogin,
   createHearthApp,
   updateHearthSettings,
   setup,

@@ -66,6 +66,9 @@ pub struct AppSettings {
     /// Files: limits, who may upload, public or private, caching, the app's own storage.
     #[serde(default)]
     pub files: crate::files::settings::FileSettings,
+    /// Cloud functions: limits, master rights, outbound HTTP, secrets.
+    #[serde(default)]
+    pub functions: crate::functions::settings::FunctionSettings,
 }
 
 fn one_year() -> i64 {
@@ -93,6 +96,11 @@ impl AppSettings {
             && s3.get("secretAccessKey").is_some_and(|k| !k.is_null())
         {
             s3.insert("secretAccessKey".into(), serde_json::json!("(hidden)"));
+        }
+        if let Some(secrets) = v.pointer_mut("/functions/secrets").and_then(serde_json::Value::as_object_mut) {
+            for value in secrets.values_mut() {
+                *value = serde_json::json!("(hidden)");
+            }
         }
         v
     }
@@ -436,6 +444,7 @@ fn parse_settings(value: serde_json::Value) -> Result<AppSettings, AppError> {
     }
     settings::validate(s.public_server_url.as_deref(), s.email.as_ref(), s.password_policy.as_ref(), s.account_lockout.as_ref(), &s.rate_limits, &s.auth)
         .and_then(|()| s.files.validate())
+        .and_then(|()| s.functions.validate())
         .map_err(AppError::InvalidSettings)?;
     Ok(s)
 }

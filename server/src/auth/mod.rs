@@ -42,6 +42,8 @@ pub struct Caller {
     pub user: Option<SessionUser>,
     /// The caches a write must keep current (ending sessions, changing roles).
     pub caches: AuthCaches,
+    /// How many cloud-function calls deep this request is (0: a client's request).
+    pub depth: u8,
 }
 
 /// The instance's user-security state, shared by every request: the session and role caches,
@@ -52,6 +54,8 @@ pub struct AuthCaches {
     pub roles: roles::RoleCache,
     pub limits: limits::RateLimiter,
     pub jwks: providers::JwksCache,
+    /// The app's cloud code, which writes, finds and logins run (triggers).
+    pub functions: crate::functions::Hooks,
     /// The `/parse` address links point to unless an app's `publicServerUrl` says otherwise
     /// (never the request's Host header, which a client chooses).
     pub parse_url: Arc<str>,
@@ -64,6 +68,11 @@ impl std::fmt::Debug for AuthCaches {
 }
 
 impl Caller {
+    /// The app's master: for work Hearth does for an app (a deploy's manifest, a scheduled job).
+    pub fn master(app: Arc<App>, caches: AuthCaches) -> Caller {
+        Caller { app, power: KeyPower::Master, session_token: None, installation_id: None, ip: None, user: None, caches, depth: 0 }
+    }
+
     /// Master or read-only master: may read everything.
     pub fn is_master(&self) -> bool {
         matches!(self.power, KeyPower::Master | KeyPower::ReadOnlyMaster)

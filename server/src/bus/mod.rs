@@ -31,6 +31,8 @@ pub enum Topic {
     Sessions,
     /// An app's roles changed (a `_Role` written or deleted); payload `{"app": id}`.
     Roles,
+    /// An app's active function deployment changed; payload `{"app": id}`.
+    Functions,
 }
 
 #[derive(Debug, Clone, PartialEq)]

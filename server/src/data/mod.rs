@@ -104,6 +104,9 @@ pub enum DataError {
     AccountLocked { minutes: u64, retry_after: u64 },
     #[error("Too many requests.")]
     RateLimited { retry_after: u64 },
+    /// A cloud function (a trigger) refused or failed; its code (141 unless it chose one).
+    #[error("{message}")]
+    Script { code: i32, message: String },
     #[error(transparent)]
     File(#[from] crate::files::FileError),
     #[error(transparent)]
@@ -174,6 +177,7 @@ impl ParseErrorCode for DataError {
             DataError::EmailNotConfigured(_) | DataError::OtherCause(_) => ParseCode::OTHER_CAUSE,
             DataError::AccountLocked { .. } => ParseCode::ACCOUNT_LOCKED,
             DataError::RateLimited { .. } => ParseCode::RATE_LIMITED,
+            DataError::Script { code, .. } => ParseCode::new(*code, 400),
             DataError::File(e) => e.parse_code(),
             DataError::Db(e) => e.parse_code(),
         }

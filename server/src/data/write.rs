@@ -16,6 +16,7 @@ use crate::auth::access::{self, Action};
 use crate::auth::settings::LimitedPath;
 use super::storage::{OBJECT_COLUMNS, object_json};
 use crate::auth::{Caller, accounts, roles, sessions, users};
+use crate::functions::triggers;
 
 /// A write on one object.
 #[derive(Debug, Clone)]
@@ -56,9 +57,29 @@ impl WriteRequest {
         }
     }
 
-    /// Makes sure the schema has what the write needs. Runs before the write takes a
-    /// connection: a request never holds one connection while waiting for another.
-    pub async fn prepare(self, caller: &Caller, schemas: &SchemaCache) -> Result<Prepared, DataError> {
+    /// Runs the before-triggers (which may change or refuse the write), then makes sure the
+    /// schema has what the write needs. Runs before the write takes a connection: a request
+    /// never holds one connection while waiting for another.
+    pub async fn prepare(self, caller: &Caller, schemas: &SchemaCache) -> Result<Ready, DataError> {
+        let (request, after, changed) = match self {
+            WriteRequest::Create { class, body } => {
+                let t = triggers::before_save(caller, &class, None, body).await?;
+                (WriteRequest::Create { class, body: t.body }, t.after, t.changed)
+            }
+            WriteRequest::Update { class, id, body } => {
+                let t = triggers::before_save(caller, &class, Some(&id), body).await?;
+                (WriteRequest::Update { class, id, body: t.body }, t.after, t.changed)
+            }
+            WriteRequest::Delete { class, id } => {
+                let after = triggers::before_delete(caller, &class, &id).await?;
+                (WriteRequest::Delete { class, id }, after, Map::new())
+            }
+            get @ WriteRequest::Get { .. } => (get, None, Map::new()),
+        };
+        Ok(Ready { write: request.prepare_write(caller, schemas).await?, after, changed })
+    }
+
+    async fn prepare_write(self, caller: &Caller, schemas: &SchemaCache) -> Result<Prepared, DataError> {
         match self {
             WriteRequest::Create { class, body } => {
                 let mut write = Write::parse(body, None)?;
@@ -141,6 +162,34 @@ fn written_values(write: &Write) -> impl Iterator<Item = &Value> {
         objects::Op::Add(items) | objects::Op::AddUnique(items) => items.iter(),
         _ => [].iter(),
     })
+}
+
+/// A write ready to apply, and what its after-trigger needs once it committed.
+pub struct Ready {
+    pub write: Prepared,
+    pub after: Option<triggers::After>,
+    /// Values a beforeSave trigger set, which the answer carries.
+    changed: Map<String, Value>,
+}
+
+impl Ready {
+    /// Writes with `client`; the after-trigger is the caller's to run once this committed.
+    pub async fn apply(self, client: &impl GenericClient, caller: &Caller) -> Result<(Answer, Option<triggers::After>), DataError> {
+        let mut answer = self.write.apply(client, caller).await?;
+        if let Value::Object(body) = &mut answer.body {
+            for (key, value) in self.changed {
+                body.entry(key).or_insert(value);
+            }
+        }
+        Ok((answer, self.after))
+    }
+}
+
+/// Runs an after-trigger of a committed write.
+async fn after(caller: &Caller, after: Option<triggers::After>, answer: &Answer) {
+    if let Some(after) = after {
+        triggers::after(caller, after, &answer.body).await;
+    }
 }
 
 /// A write whose schema is ready.
@@ -279,7 +328,10 @@ async fn sign_up(client: &impl GenericClient, caller: &Caller, schema: &ClassSch
 pub async fn run(pool: &Pool, caller: &Caller, schemas: &SchemaCache, request: WriteRequest) -> Result<Answer, DataError> {
     let prepared = request.prepare(caller, schemas).await?;
     let client = pool.get().await?;
-    prepared.apply(&client, caller).await
+    let (answer, then) = prepared.apply(&client, caller).await?;
+    drop(client);
+    after(caller, then, &answer).await;
+    Ok(answer)
 }
 
 /// Runs a write once per request id: the first run stores its answer in the same transaction as
@@ -302,13 +354,15 @@ pub async fn idempotent(pool: &Pool, caller: &Caller, schemas: &SchemaCache, req
         let body: String = row.get(1);
         return Ok(Answer { status: status as u16, body: serde_json::from_str(&body).unwrap_or(Value::Null) });
     }
-    let answer = prepared.apply(&tx, caller).await?;
+    let (answer, then) = prepared.apply(&tx, caller).await?;
     tx.execute(
         &format!("UPDATE {table} SET status = $2, body = $3 WHERE request_id = $1"),
         &[&request_id, &(answer.status as i16), &answer.body.to_string()],
     )
     .await?;
     tx.commit().await?;
+    drop(client);
+    after(caller, then, &answer).await;
     Ok(answer)
 }
 
@@ -341,13 +395,17 @@ pub async fn idempotent_batch(
         return Ok(serde_json::from_str(&body).unwrap_or(Value::Null));
     }
     let mut answers = Vec::with_capacity(prepared.len());
+    let mut afters = Vec::new();
     for p in prepared {
         let result = match p {
             Ok(p) => {
                 let sp = tx.savepoint("batch_item").await?;
                 let result = p.apply(&sp, caller).await;
                 if result.is_ok() { sp.commit().await? } else { sp.rollback().await? }
-                result
+                result.map(|(answer, then)| {
+                    afters.push((then, answer.clone()));
+                    answer
+                })
             }
             Err(e) => Err(e),
         };
@@ -359,6 +417,10 @@ pub async fn idempotent_batch(
     let body = answers_json(answers);
     tx.execute(&format!("UPDATE {table} SET status = 200, body = $2 WHERE request_id = $1"), &[&key, &body.to_string()]).await?;
     tx.commit().await?;
+    drop(client);
+    for (then, answer) in afters {
+        after(caller, then, &answer).await;
+    }
     Ok(body)
 }
 
@@ -396,11 +458,17 @@ pub async fn batch(
         }
         let mut client = pool.get().await?;
         let tx = client.transaction().await?;
-        let mut answers = Vec::new();
+        let mut done = Vec::new();
         for p in prepared {
-            answers.push(Ok(p.apply(&tx, caller).await?));
+            done.push(p.apply(&tx, caller).await?);
         }
         tx.commit().await?;
+        drop(client);
+        let mut answers = Vec::with_capacity(done.len());
+        for (answer, then) in done {
+            after(caller, then, &answer).await;
+            answers.push(Ok(answer));
+        }
         return Ok(answers);
     }
     let mut answers = Vec::new();

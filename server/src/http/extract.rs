@@ -198,6 +198,7 @@ impl ParseRequest {
                 ip: client_ip(req, state.config.trust_proxy),
                 user,
                 caches: state.auth.clone(),
+                depth: 0,
             },
             body,
             method_override: from_body.method,

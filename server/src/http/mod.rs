@@ -38,6 +38,8 @@ pub struct State {
     /// Session and role caches.
     pub auth: crate::auth::AuthCaches,
     pub schemas: crate::data::schema::SchemaCache,
+    /// Cloud functions of every app.
+    pub functions: Arc<crate::functions::Functions>,
     /// Files of every app, and their backends.
     pub files: Arc<crate::files::service::Files>,
     pub tokens: TokenKeys,

@@ -26,7 +26,8 @@ pub struct ErrorBody {
         admin::apps::list, admin::apps::create, admin::apps::get, admin::apps::update, admin::apps::delete, admin::apps::rotate_key,
         admin::members::list, admin::members::set, admin::members::remove,
         admin::audit::app_log, admin::audit::instance_log, admin::files::cleanup,
-        parse::health, parse::server_info,
+        admin::functions::deploy, admin::functions::list, admin::functions::activate, admin::functions::delete, admin::functions::log,
+        parse::health, parse::server_info, parse::functions::call,
         parse::docs::find_objects, parse::docs::create_object, parse::docs::get_object, parse::docs::update_object,
         parse::docs::delete_object, parse::docs::batch, parse::docs::schemas, parse::docs::get_schema,
         parse::docs::create_schema, parse::docs::update_schema, parse::docs::delete_schema, parse::docs::purge,
@@ -46,6 +47,7 @@ pub struct ErrorBody {
         (name = "parse", description = "The Parse REST API"),
         (name = "users", description = "Parse users, sessions and roles"),
         (name = "files", description = "Parse files: uploads, downloads, deletes"),
+        (name = "functions", description = "Cloud functions: deployments and their log"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

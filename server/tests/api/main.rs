@@ -7,6 +7,7 @@ mod admin_api;
 mod data;
 mod errors;
 mod files;
+mod functions;
 mod helpers;
 mod ops;
 mod processes;

@@ -59,6 +59,7 @@ impl AppView {
                 }
                 if role < Role::Developer {
                     settings.files.redact();
+                    settings.functions.redact();
                 }
                 settings
             },

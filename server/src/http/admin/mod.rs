@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod audit;
 pub mod files;
+pub mod functions;
 pub mod auth;
 pub mod members;
 
@@ -28,6 +29,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/apps/{application_id}/members/{admin_id}").delete(members::remove))
         .service(resource("/apps/{application_id}/audit").get(audit::app_log))
         .service(resource("/apps/{application_id}/files/cleanup").post(files::cleanup))
+        .service(
+            resource("/apps/{application_id}/functions")
+                .app_data(web::PayloadConfig::new(crate::functions::deploy::MAX_MODULE_BYTES))
+                .get(functions::list)
+                .post(functions::deploy),
+        )
+        .service(resource("/apps/{application_id}/functions/logs").get(functions::log))
+        .service(resource("/apps/{application_id}/functions/{version}/activate").post(functions::activate))
+        .service(resource("/apps/{application_id}/functions/{version}").delete(functions::delete))
         .service(resource("/audit").get(audit::instance_log));
 }
 

@@ -8,6 +8,7 @@ pub mod classes;
 pub mod config;
 pub mod docs;
 pub mod files;
+pub mod functions;
 pub mod pages;
 pub mod schemas;
 pub mod users;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/schemas/{class}").get(schemas::one).post(schemas::one).put(schemas::one).delete(schemas::one))
         .service(resource("/purge/{class}").delete(schemas::purge).post(schemas::purge))
         .service(resource("/config").get(config::config).put(config::config).post(config::config))
+        .service(resource("/functions/{name}").post(functions::call).get(functions::call))
         .service(resource("/aggregate/{class}").get(aggregate::aggregate).post(aggregate::aggregate))
         .default_service(web::to(unknown));
 }

@@ -119,6 +119,7 @@ async fn reset_submit(http: HttpRequest, state: web::Data<State>, path: web::Pat
         ip: client_ip(&http, state.config.trust_proxy),
         user: None,
         caches: state.auth.clone(),
+        depth: 0,
     };
     state.auth.limits.check(&caller, LimitedPath::PasswordReset).await?;
     let token = body.token.as_deref().unwrap_or("");

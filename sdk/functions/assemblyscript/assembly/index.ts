@@ -1,0 +1,278 @@
+// Hearth cloud functions in AssemblyScript (Hearth ABI v1, docs/functions.md).
+//
+// A module registers its handlers at top level and re-exports the ABI's entry points:
+//
+//   import { define, beforeSave, Request, Response, JSON } from "@hearth/functions/assembly";
+//   export { hearth_abi_v1, hearth_alloc, hearth_handle } from "@hearth/functions/assembly";
+//   define("hello", (req: Request): Response => Response.ok(JSON.Value.String("hi")));
+//
+// Build with `asc module.ts -o module.wasm -O3 --runtime stub` (each call runs in a fresh
+// instance, so memory is never freed and the stub runtime is the right one).
+
+import { JSON } from "assemblyscript-json/assembly";
+export { JSON };
+
+// ---- the host ----------------------------------------------------------------------------------
+
+@external("hearth", "log")
+declare function host_log(level: i32, ptr: usize, len: i32): void;
+@external("hearth", "answer")
+declare function host_answer(ptr: usize, len: i32): void;
+@external("hearth", "call")
+declare function host_call(ptr: usize, len: i32): i32;
+@external("hearth", "take")
+declare function host_take(ptr: usize): void;
+
+function send(text: string, to: (ptr: usize, len: i32) => void): void {
+  const bytes = String.UTF8.encode(text);
+  to(changetype<usize>(bytes), bytes.byteLength);
+}
+
+// ---- requests and answers ----------------------------------------------------------------------
+
+/** What a handler receives. */
+export class Request {
+  constructor(public raw: JSON.Obj) {}
+
+  /** "function", "job" or "trigger". */
+  get kind(): string { return str(this.raw, "kind"); }
+  /** The function or job name. */
+  get name(): string { return str(this.raw, "name"); }
+  /** The trigger ("beforeSave"...) and its class. */
+  get trigger(): string { return str(this.raw, "trigger"); }
+  get className(): string { return str(this.raw, "className"); }
+  /** A function's or job's parameters. */
+  get params(): JSON.Obj { return obj(this.raw, "params"); }
+  /** A trigger's object (as it would be saved, for beforeSave). */
+  get object(): JSON.Obj { return obj(this.raw, "object"); }
+  /** The stored object before an update (empty on create). */
+  get original(): JSON.Obj { return obj(this.raw, "original"); }
+  /** Whether the caller used the master key. */
+  get master(): bool { const b = this.raw.getBool("master"); return b != null && b.valueOf(); }
+  /** The caller's user id ("" when none). */
+  get userId(): string { const u = this.raw.getObj("user"); return u == null ? "" : str(u, "objectId"); }
+  get installationId(): string { return str(this.raw, "installationId"); }
+}
+
+/** A number field (integer or not); NaN when absent or not a number. */
+export function number(o: JSON.Obj, key: string): f64 {
+  const i = o.getInteger(key);
+  if (i != null) return <f64>i.valueOf();
+  const n = o.getNum(key);
+  return n == null ? NaN : n.valueOf();
+}
+
+function str(o: JSON.Obj, key: string): string {
+  const v = o.getString(key);
+  return v == null ? "" : v.valueOf();
+}
+
+function obj(o: JSON.Obj, key: string): JSON.Obj {
+  const v = o.getObj(key);
+  return v == null ? new JSON.Obj() : v;
+}
+
+/** A handler's answer: a result, a (changed) object, or an error with a Parse code. */
+export class Response {
+  constructor(public json: JSON.Obj) {}
+
+  /** A function's result (`{"result": value}` for the client). */
+  static ok(value: JSON.Value): Response {
+    const o = new JSON.Obj();
+    o.set("result", value);
+    return new Response(o);
+  }
+
+  /** beforeSave: the object to save (changes to what the trigger was given are written). */
+  static object(object: JSON.Obj): Response {
+    const o = new JSON.Obj();
+    o.set("object", object);
+    return new Response(o);
+  }
+
+  /** Go ahead unchanged (triggers), or a null result (functions). */
+  static nothing(): Response {
+    return Response.ok(JSON.Value.Null());
+  }
+
+  /** An error for the client: Parse's code 141 (script failed) unless another is given. */
+  static error(message: string, code: i32 = 141): Response {
+    const e = new JSON.Obj();
+    e.set("code", code);
+    e.set("message", message);
+    const o = new JSON.Obj();
+    o.set("error", e);
+    return new Response(o);
+  }
+}
+
+export type Handler = (req: Request) => Response;
+
+// ---- registration ------------------------------------------------------------------------------
+
+const functions = new Map<string, Handler>();
+const jobs = new Map<string, Handler>();
+const triggers = new Map<string, Handler>();
+
+/** A function, called at POST /parse/functions/NAME (Parse.Cloud.run). */
+export function define(name: string, handler: Handler): void { functions.set(name, handler); }
+/** A job, run by POST /parse/jobs/NAME or a schedule. */
+export function job(name: string, handler: Handler): void { jobs.set(name, handler); }
+export function beforeSave(className: string, handler: Handler): void { triggers.set("beforeSave:" + className, handler); }
+export function afterSave(className: string, handler: Handler): void { triggers.set("afterSave:" + className, handler); }
+export function beforeDelete(className: string, handler: Handler): void { triggers.set("beforeDelete:" + className, handler); }
+export function afterDelete(className: string, handler: Handler): void { triggers.set("afterDelete:" + className, handler); }
+export function beforeFind(className: string, handler: Handler): void { triggers.set("beforeFind:" + className, handler); }
+export function afterFind(className: string, handler: Handler): void { triggers.set("afterFind:" + className, handler); }
+
+// ---- the ABI's entry points (re-export these from your module) ---------------------------------
+
+/** Says the module speaks Hearth ABI v1. */
+export function hearth_abi_v1(): void {}
+
+/** Memory for the request. */
+export function hearth_alloc(len: i32): usize {
+  return changetype<usize>(new ArrayBuffer(len));
+}
+
+function names(m: Map<string, Handler>): JSON.Arr {
+  const a = new JSON.Arr();
+  const keys = m.keys();
+  for (let i = 0; i < keys.length; i++) a.push(JSON.Value.String(keys[i]));
+  return a;
+}
+
+/** Handles one request; the answer goes back through `hearth.answer`. */
+export function hearth_handle(ptr: usize, len: i32): i32 {
+  const request = <JSON.Obj>JSON.parse(String.UTF8.decodeUnsafe(ptr, len));
+  const req = new Request(request);
+  const kind = req.kind;
+  let answer: Response;
+  if (kind == "manifest") {
+    const o = new JSON.Obj();
+    o.set("functions", names(functions));
+    o.set("jobs", names(jobs));
+    o.set("triggers", names(triggers));
+    answer = new Response(o);
+  } else {
+    const table = kind == "function" ? functions : kind == "job" ? jobs : triggers;
+    const key = kind == "trigger" ? req.trigger + ":" + req.className : req.name;
+    answer = table.has(key) ? table.get(key)(req) : Response.error("Invalid function: \"" + key + "\"");
+  }
+  send(answer.json.stringify(), host_answer);
+  return 0;
+}
+
+// ---- what a handler may ask of Hearth ----------------------------------------------------------
+
+/** A host call's outcome: `ok` and `value`, or `code` and `message`. */
+export class Result {
+  constructor(public ok: bool, public value: JSON.Value, public code: i32, public message: string) {}
+
+  /** The value as an object (empty if it is not one). */
+  get obj(): JSON.Obj { return this.value.isObj ? <JSON.Obj>this.value : new JSON.Obj(); }
+  /** A query's results. */
+  get results(): JSON.Value[] {
+    const r = this.obj.getArr("results");
+    return r == null ? new Array<JSON.Value>() : r.valueOf();
+  }
+}
+
+/** Any host call (`{"op": ...}`); the typed helpers below are built on it. */
+export function call(op: JSON.Obj): Result {
+  const bytes = String.UTF8.encode(op.stringify());
+  const size = host_call(changetype<usize>(bytes), bytes.byteLength);
+  const out = new ArrayBuffer(size);
+  host_take(changetype<usize>(out));
+  const answer = <JSON.Obj>JSON.parse(String.UTF8.decode(out));
+  const error = answer.getObj("error");
+  if (error != null) {
+    const code = error.getInteger("code");
+    return new Result(false, JSON.Value.Null(), code == null ? 141 : <i32>code.valueOf(), str(error, "message"));
+  }
+  const value = answer.get("result");
+  return new Result(true, value == null ? JSON.Value.Null() : value, 0, "");
+}
+
+function op(name: string, useMasterKey: bool): JSON.Obj {
+  const o = new JSON.Obj();
+  o.set("op", name);
+  if (useMasterKey) o.set("useMasterKey", true);
+  return o;
+}
+
+/** A query, with the caller's rights (or the master's). `options` may set order, limit, skip,
+ *  keys, include, count as in the REST API. */
+export function query(className: string, where: JSON.Obj, options: JSON.Obj | null = null, useMasterKey: bool = false): Result {
+  const o = op("find", useMasterKey);
+  o.set("className", className);
+  o.set("where", where);
+  if (options != null) {
+    const keys = options.keys;
+    for (let i = 0; i < keys.length; i++) o.set(keys[i], options.get(keys[i])!);
+  }
+  return call(o);
+}
+
+export function get(className: string, objectId: string, useMasterKey: bool = false): Result {
+  const o = op("get", useMasterKey);
+  o.set("className", className);
+  o.set("objectId", objectId);
+  return call(o);
+}
+
+/** Creates (no objectId) or updates an object; answers what the REST API answers. */
+export function save(className: string, object: JSON.Obj, objectId: string = "", useMasterKey: bool = false): Result {
+  const o = op("save", useMasterKey);
+  o.set("className", className);
+  o.set("object", object);
+  if (objectId.length > 0) o.set("objectId", objectId);
+  return call(o);
+}
+
+export function destroy(className: string, objectId: string, useMasterKey: bool = false): Result {
+  const o = op("delete", useMasterKey);
+  o.set("className", className);
+  o.set("objectId", objectId);
+  return call(o);
+}
+
+/** The app's Parse Config parameters. */
+export function config(useMasterKey: bool = false): Result { return call(op("config", useMasterKey)); }
+
+/** One of the app's secrets (settings.functions.secrets); null when unset. */
+export function secret(name: string): Result {
+  const o = op("secret", false);
+  o.set("name", name);
+  return call(o);
+}
+
+/** Runs another function of the app. */
+export function run(name: string, params: JSON.Obj): Result {
+  const o = op("run", false);
+  o.set("name", name);
+  o.set("params", params);
+  return call(o);
+}
+
+/** HTTP to a host on the app's allow-list (settings.functions.httpAllow); answers
+ *  `{status, headers, body}`. */
+export function httpFetch(method: string, url: string, body: string = "", headers: JSON.Obj | null = null): Result {
+  const o = op("http", false);
+  o.set("method", method);
+  o.set("url", url);
+  if (body.length > 0) o.set("body", body);
+  if (headers != null) o.set("headers", headers);
+  return call(o);
+}
+
+/** Logging to the app's function log. */
+export function log(message: string): void { send1(1, message); }
+export function debug(message: string): void { send1(0, message); }
+export function warn(message: string): void { send1(2, message); }
+export function error(message: string): void { send1(3, message); }
+
+function send1(level: i32, message: string): void {
+  const bytes = String.UTF8.encode(message);
+  host_log(level, changetype<usize>(bytes), bytes.byteLength);
+}

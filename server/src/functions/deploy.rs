@@ -1,0 +1,175 @@
+//! Deployments: an uploaded module is checked (it compiles, imports only the Hearth ABI and the
+//! WASI subset, exports the ABI's entry points, and answers its manifest), stored as the app's next
+//! version and made active on every instance; an earlier version can be made active again
+//! (roll back), and versions deleted.
+
+use std::sync::Arc;
+
+use deadpool_postgres::Pool;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sha2::Digest;
+use utoipa::ToSchema;
+use wasmtime::{ExternType, ValType};
+
+use super::host::ALLOWED_IMPORTS;
+use super::runtime::{Kind, Manifest, hex};
+use super::{FunctionError, Functions};
+use crate::auth::Caller;
+use crate::bus::{self, Topic};
+
+/// The largest module accepted.
+pub const MAX_MODULE_BYTES: usize = 32 << 20;
+
+/// Triggers a module may declare, as `kind:ClassName` (file triggers on `@File`).
+pub const TRIGGERS: &[&str] = &[
+    "beforeSave",
+    "afterSave",
+    "beforeDelete",
+    "afterDelete",
+    "beforeFind",
+    "afterFind",
+    "beforeLogin",
+    "afterLogin",
+    "afterLogout",
+    "beforeSaveFile",
+    "afterSaveFile",
+    "beforeDeleteFile",
+];
+
+/// A deployment as the management API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    pub version: i32,
+    pub sha256: String,
+    pub size: i32,
+    pub active: bool,
+    pub manifest: Manifest,
+    pub created_by: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Checks a module and asks it for its manifest.
+pub async fn check(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8]) -> Result<Manifest, FunctionError> {
+    if bytes.len() > MAX_MODULE_BYTES {
+        return Err(FunctionError::InvalidModule(format!("the module is larger than {} MiB", MAX_MODULE_BYTES >> 20)));
+    }
+    if !bytes.starts_with(b"\0asm") {
+        return Err(FunctionError::InvalidModule("not a WebAssembly module (a .wasm file starts with \\0asm)".into()));
+    }
+    let module = functions.compile(bytes)?;
+    for import in module.imports() {
+        if !ALLOWED_IMPORTS.contains(&(import.module(), import.name())) {
+            let hint = if import.module().starts_with("wasi") { " (no file system, sockets or other WASI calls are offered)" } else { "" };
+            return Err(FunctionError::InvalidModule(format!("the module imports {}.{}, which Hearth does not offer{hint}", import.module(), import.name())));
+        }
+    }
+    let export = |name: &str| module.exports().find(|e| e.name() == name).map(|e| e.ty());
+    if !matches!(export("memory"), Some(ExternType::Memory(_))) {
+        return Err(FunctionError::InvalidModule("the module must export its memory as \"memory\"".into()));
+    }
+    let func = |name: &str, params: &[ValType], results: &[ValType]| -> Result<(), FunctionError> {
+        let ok = match export(name) {
+            Some(ExternType::Func(f)) => {
+                f.params().map(|p| p.to_string()).eq(params.iter().map(ToString::to_string)) && f.results().map(|r| r.to_string()).eq(results.iter().map(ToString::to_string))
+            }
+            _ => false,
+        };
+        if ok { Ok(()) } else { Err(FunctionError::InvalidModule(format!("the module must export the function {name} (Hearth ABI v{}; see docs/functions.md)", super::ABI_VERSION))) }
+    };
+    func("hearth_abi_v1", &[], &[])?;
+    func("hearth_alloc", &[ValType::I32], &[ValType::I32])?;
+    func("hearth_handle", &[ValType::I32, ValType::I32], &[ValType::I32])?;
+    let loaded = functions.prepare(&module, 0, Manifest::default(), 1)?;
+    let active = Arc::new(super::runtime::Active(Some(loaded)));
+    let answer = functions.run_on_threads(active, caller, Kind::Manifest, Map::new()).await.map_err(|e| FunctionError::InvalidModule(format!("the module's manifest call failed: {e}")))?;
+    let manifest: Manifest = serde_json::from_value(answer).map_err(|e| FunctionError::InvalidModule(format!("the module's manifest is not {{functions, jobs, triggers}}: {e}")))?;
+    for name in manifest.functions.iter().chain(&manifest.jobs) {
+        if name.is_empty() || name.len() > 128 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
+            return Err(FunctionError::InvalidModule(format!("invalid function or job name {name:?}")));
+        }
+    }
+    for trigger in &manifest.triggers {
+        let (kind, class) = trigger.split_once(':').unwrap_or((trigger, ""));
+        let class_ok = if kind.ends_with("File") { class == "@File" } else { crate::data::names::ClassName::parse(class).is_ok() };
+        if !TRIGGERS.contains(&kind) || !class_ok {
+            return Err(FunctionError::InvalidModule(format!("invalid trigger {trigger:?} (kind:ClassName, file triggers on @File)")));
+        }
+    }
+    Ok(manifest)
+}
+
+/// Checks and stores a module as the app's next version, active at once everywhere.
+pub async fn deploy(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8], actor: &str) -> Result<Deployment, FunctionError> {
+    let manifest = check(functions, caller, bytes).await?;
+    let app = &caller.app;
+    let sha = hex(&sha2::Sha256::digest(bytes));
+    let mut client = functions.pool.get().await?;
+    let tx = client.transaction().await?;
+    // One deploy at a time per app: the version numbers stay dense and ordered.
+    tx.execute("SELECT 1 FROM apps WHERE id = $1 FOR UPDATE", &[&app.id]).await?;
+    tx.execute("UPDATE function_deployments SET active = false WHERE app_id = $1 AND active", &[&app.id]).await?;
+    let size = i32::try_from(bytes.len()).expect("bounded above");
+    let row = tx
+        .query_one(
+            "INSERT INTO function_deployments (app_id, version, sha256, module, manifest, size, active, created_by)
+             SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, true, $6 FROM function_deployments WHERE app_id = $1
+             RETURNING version, created_at",
+            &[&app.id, &sha, &bytes, &serde_json::to_value(&manifest).expect("serialises"), &size, &actor],
+        )
+        .await?;
+    bus::publish(&tx, Topic::Functions, &json!({"app": app.id})).await?;
+    tx.commit().await?;
+    functions.forget(app.id);
+    Ok(Deployment { version: row.get(0), sha256: sha, size, active: true, manifest, created_by: actor.to_string(), created_at: row.get(1) })
+}
+
+/// The app's deployments, newest first.
+pub async fn list(pool: &Pool, app_id: i64) -> Result<Vec<Deployment>, FunctionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query("SELECT version, sha256, size, active, manifest, created_by, created_at FROM function_deployments WHERE app_id = $1 ORDER BY version DESC", &[&app_id])
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Deployment {
+            version: r.get(0),
+            sha256: r.get(1),
+            size: r.get(2),
+            active: r.get(3),
+            manifest: serde_json::from_value(r.get::<_, Value>(4)).unwrap_or_default(),
+            created_by: r.get(5),
+            created_at: r.get(6),
+        })
+        .collect())
+}
+
+/// Makes `version` the active one (a roll back, or forward again).
+pub async fn activate(functions: &Functions, app_id: i64, version: i32) -> Result<(), FunctionError> {
+    let mut client = functions.pool.get().await?;
+    let tx = client.transaction().await?;
+    tx.execute("SELECT 1 FROM apps WHERE id = $1 FOR UPDATE", &[&app_id]).await?;
+    if tx.query_opt("SELECT 1 FROM function_deployments WHERE app_id = $1 AND version = $2", &[&app_id, &version]).await?.is_none() {
+        return Err(FunctionError::NoSuchVersion(version));
+    }
+    tx.execute("UPDATE function_deployments SET active = false WHERE app_id = $1 AND active", &[&app_id]).await?;
+    tx.execute("UPDATE function_deployments SET active = true WHERE app_id = $1 AND version = $2", &[&app_id, &version]).await?;
+    bus::publish(&tx, Topic::Functions, &json!({"app": app_id})).await?;
+    tx.commit().await?;
+    functions.forget(app_id);
+    Ok(())
+}
+
+/// Deletes a version; deleting the active one leaves the app without functions.
+pub async fn delete(functions: &Functions, app_id: i64, version: i32) -> Result<(), FunctionError> {
+    let mut client = functions.pool.get().await?;
+    let tx = client.transaction().await?;
+    if tx.execute("DELETE FROM function_deployments WHERE app_id = $1 AND version = $2", &[&app_id, &version]).await? == 0 {
+        return Err(FunctionError::NoSuchVersion(version));
+    }
+    bus::publish(&tx, Topic::Functions, &json!({"app": app_id})).await?;
+    tx.commit().await?;
+    functions.forget(app_id);
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Cloud functions: apps' WebAssembly modules, run in wasmtime as Parse Cloud Code runs (functions,
+//! triggers around writes), each call in a fresh instance with hard limits.
+//!
+//! - [`deploy`]: checking an uploaded module, its versions, which one is active.
+//! - [`runtime`]: the engine, compiled modules (cached on disk), one call from request to answer.
+//! - [`host`]: what a guest may ask of Hearth (the ABI's host calls), always with the caller's
+//!   rights unless it asks for master rights and the app allows them.
+//! - [`triggers`]: where writes meet cloud code (beforeSave may change or refuse a write...).
+//! - [`logs`]: each app's function log, bounded.
+//!
+//! The ABI is documented in `docs/functions.md`.
+
+pub mod deploy;
+pub mod host;
+pub mod logs;
+pub mod runtime;
+pub mod settings;
+pub mod triggers;
+
+use std::sync::Arc;
+
+use crate::data::DataError;
+use crate::error::{ParseCode, ParseErrorCode};
+
+pub use runtime::Functions;
+
+/// The version of the ABI this server speaks; a module says it speaks it by exporting
+/// `hearth_abi_v1`.
+pub const ABI_VERSION: u32 = 1;
+
+/// How deep calls may nest (a trigger saving an object that fires a trigger...).
+pub const MAX_DEPTH: u8 = 4;
+
+/// The handle requests carry to reach the instance's cloud functions (none in some tools and tests).
+#[derive(Clone, Default)]
+pub struct Hooks(pub Option<Arc<Functions>>);
+
+impl Hooks {
+    pub fn get(&self) -> Option<&Arc<Functions>> {
+        self.0.as_ref()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FunctionError {
+    /// No function, job or trigger of that name in the active deployment.
+    #[error("Invalid function: \"{0}\"")]
+    UnknownFunction(String),
+    #[error("Invalid job: \"{0}\"")]
+    UnknownJob(String),
+    /// The guest answered an error (its code, 141 by default, and message).
+    #[error("{message}")]
+    Script { code: i32, message: String },
+    /// The call was stopped: a trap, its time or memory limit, a bad answer.
+    #[error("{0}")]
+    Stopped(String),
+    /// The module cannot be deployed.
+    #[error("{0}")]
+    InvalidModule(String),
+    #[error("no deployment with version {0}")]
+    NoSuchVersion(i32),
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+impl From<crate::error::DbError> for FunctionError {
+    fn from(e: crate::error::DbError) -> Self {
+        FunctionError::Data(DataError::Db(e))
+    }
+}
+
+impl From<tokio_postgres::Error> for FunctionError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        FunctionError::Data(e.into())
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for FunctionError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        FunctionError::Data(e.into())
+    }
+}
+
+impl ParseErrorCode for FunctionError {
+    fn parse_code(&self) -> ParseCode {
+        match self {
+            FunctionError::UnknownFunction(_) | FunctionError::UnknownJob(_) | FunctionError::Stopped(_) => ParseCode::SCRIPT_FAILED,
+            FunctionError::Script { code, .. } => ParseCode::new(*code, 400),
+            FunctionError::InvalidModule(_) => ParseCode::INVALID_JSON,
+            FunctionError::NoSuchVersion(_) => ParseCode::OBJECT_NOT_FOUND,
+            FunctionError::Data(e) => e.parse_code(),
+        }
+    }
+}
+
+impl From<FunctionError> for DataError {
+    /// A trigger's refusal, as the write that fired it answers.
+    fn from(e: FunctionError) -> DataError {
+        match e {
+            FunctionError::Data(e) => e,
+            other => DataError::Script { code: other.parse_code().code(), message: other.to_string() },
+        }
+    }
+}

@@ -1,0 +1,412 @@
+//! The engine and one call: the active deployment of an app (compiled once, the compiled form
+//! cached on disk, an `InstancePre` ready), a fresh instance per call from the pooling allocator,
+//! the request written into the guest, its answer read back, and every way a call can go wrong
+//! turned into an answer (a trap, the time or memory limit, a bad answer).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::Pool;
+use serde_json::{Map, Value, json};
+use sha2::Digest;
+use tokio::sync::Semaphore;
+use wasmtime::{Engine, InstancePre, Linker, Module, Store, Trap, UpdateDeadline};
+
+use super::host::{self, Host};
+use super::{FunctionError, MAX_DEPTH};
+use crate::auth::Caller;
+use crate::bus::{Bus, Topic};
+use crate::cache::BusCache;
+use crate::data::schema::SchemaCache;
+
+/// How often the engine's epoch advances: the granularity of time limits, and how often a busy
+/// guest yields its thread to other requests.
+const TICK: Duration = Duration::from_millis(2);
+
+/// Installation-wide settings of the function runtime.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Where compiled modules are cached (`<data_dir>/functions-cache`); none: compile on load.
+    pub cache_dir: Option<PathBuf>,
+    /// Instances alive at once on this instance (the pooling allocator's slots).
+    pub max_instances: u32,
+}
+
+/// What a deployed module declares it offers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Manifest {
+    #[serde(default)]
+    pub functions: BTreeSet<String>,
+    #[serde(default)]
+    pub jobs: BTreeSet<String>,
+    /// `beforeSave:ClassName`, `afterDelete:ClassName`, ...
+    #[serde(default)]
+    pub triggers: BTreeSet<String>,
+}
+
+impl Manifest {
+    pub fn has_trigger(&self, kind: &str, class: &str) -> bool {
+        self.triggers.contains(&format!("{kind}:{class}"))
+    }
+}
+
+/// An app's active deployment, ready to call.
+pub struct Loaded {
+    pub version: i32,
+    pub manifest: Manifest,
+    pre: InstancePre<Host>,
+    /// The app's calls running at once on this instance.
+    slots: Semaphore,
+}
+
+/// What the cache holds per app: the active deployment, or none.
+pub struct Active(pub Option<Loaded>);
+
+/// One call's kind, as the guest receives it.
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Function(String),
+    Job(String),
+    Trigger { trigger: &'static str, class: String },
+    /// At deploy: the module's manifest.
+    Manifest,
+}
+
+impl Kind {
+    /// The log's name for it: `function:hello`, `beforeSave:Item`...
+    pub fn source(&self) -> String {
+        match self {
+            Kind::Function(name) => format!("function:{name}"),
+            Kind::Job(name) => format!("job:{name}"),
+            Kind::Trigger { trigger, class } => format!("{trigger}:{class}"),
+            Kind::Manifest => "deploy".into(),
+        }
+    }
+}
+
+pub struct Functions {
+    engine: Engine,
+    linker: Linker<Host>,
+    config: RuntimeConfig,
+    active: BusCache<i64, Active>,
+    /// Slots of the pooling allocator: a call waits for one rather than fail.
+    slots: Arc<Semaphore>,
+    pub(crate) pool: Pool,
+    pub(crate) schemas: SchemaCache,
+    pub(crate) http: reqwest::Client,
+    logs: super::logs::LogWriter,
+    ticking: Arc<AtomicBool>,
+    /// Calls run on threads of their own: a guest busy with computation shares the CPU with the
+    /// HTTP workers through the OS scheduler, and never holds up a worker's other requests.
+    threads: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Functions {
+    fn drop(&mut self) {
+        self.ticking.store(false, Ordering::Relaxed);
+        if let Some(threads) = self.threads.take() {
+            threads.shutdown_background();
+        }
+    }
+}
+
+impl Functions {
+    pub fn new(config: RuntimeConfig, pool: Pool, schemas: SchemaCache, bus: &Bus) -> Result<Arc<Functions>, FunctionError> {
+        let engine = engine(config.max_instances).map_err(|e| FunctionError::InvalidModule(format!("cannot start the function engine: {e:#}")))?;
+        let linker = host::linker(&engine).map_err(|e| FunctionError::InvalidModule(format!("cannot link the host calls: {e:#}")))?;
+        let ticking = Arc::new(AtomicBool::new(true));
+        {
+            let (engine, ticking) = (engine.clone(), ticking.clone());
+            std::thread::Builder::new()
+                .name("hearth-epoch".into())
+                .spawn(move || {
+                    while ticking.load(Ordering::Relaxed) {
+                        std::thread::sleep(TICK);
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|e| FunctionError::InvalidModule(format!("cannot start the epoch thread: {e}")))?;
+        }
+        let active = BusCache::new(bus, 100_000, |topic, payload| match topic {
+            Topic::Functions => payload.get("app")?.as_i64(),
+            _ => None,
+        });
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| FunctionError::InvalidModule(format!("cannot build the HTTP client: {e}")))?;
+        let logs = super::logs::LogWriter::start(pool.clone());
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cores)
+            .thread_name("hearth-fn")
+            .enable_all()
+            .build()
+            .map_err(|e| FunctionError::InvalidModule(format!("cannot start the function threads: {e}")))?;
+        Ok(Arc::new(Functions {
+            slots: Arc::new(Semaphore::new(config.max_instances as usize)),
+            engine,
+            linker,
+            config,
+            active,
+            pool,
+            schemas,
+            http,
+            logs,
+            ticking,
+            threads: Some(threads),
+        }))
+    }
+
+    /// Compiles a module (or takes its compiled form from the disk cache).
+    pub(crate) fn compile(&self, bytes: &[u8]) -> Result<Module, FunctionError> {
+        let sha = hex(&sha2::Sha256::digest(bytes));
+        let cached = self.config.cache_dir.as_ref().map(|dir| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            std::hash::Hash::hash(&self.engine.precompile_compatibility_hash(), &mut hasher);
+            dir.join(format!("{sha}-{:016x}.cwasm", std::hash::Hasher::finish(&hasher)))
+        });
+        if let Some(path) = &cached
+            && path.exists()
+        {
+            // SAFETY: the file was written by `Module::serialize` of an engine with the same
+            // compatibility hash (it is in the name), in Hearth's own data folder.
+            match unsafe { Module::deserialize_file(&self.engine, path) } {
+                Ok(module) => return Ok(module),
+                Err(err) => tracing::warn!(path = %path.display(), error = %err, "compiled module unusable; compiling again"),
+            }
+        }
+        let module = Module::new(&self.engine, bytes).map_err(|e| FunctionError::InvalidModule(format!("not a valid WebAssembly module: {e}")))?;
+        if let Some(path) = &cached
+            && let Ok(serialized) = module.serialize()
+        {
+            let tmp = path.with_extension("tmp");
+            let write = std::fs::create_dir_all(path.parent().expect("a file in a folder")).and_then(|()| std::fs::write(&tmp, serialized)).and_then(|()| std::fs::rename(&tmp, path));
+            if let Err(err) = write {
+                tracing::warn!(path = %path.display(), error = %err, "cannot cache the compiled module");
+            }
+        }
+        Ok(module)
+    }
+
+    /// Links a compiled module to the host calls (the imports were checked at deploy).
+    pub(crate) fn prepare(&self, module: &Module, version: i32, manifest: Manifest, max_concurrent: u32) -> Result<Loaded, FunctionError> {
+        let pre = self.linker.instantiate_pre(module).map_err(|e| FunctionError::InvalidModule(format!("{e:#}")))?;
+        Ok(Loaded { version, manifest, pre, slots: Semaphore::new(max_concurrent as usize) })
+    }
+
+    /// The app's active deployment, loaded once per instance (and again after a change).
+    pub async fn active(&self, caller: &Caller) -> Result<Arc<Active>, FunctionError> {
+        let app = &caller.app;
+        if let Some(active) = self.active.get(&app.id) {
+            return Ok(active);
+        }
+        let generation = self.active.generation();
+        let client = self.pool.get().await?;
+        let row = client.query_opt("SELECT version, sha256, manifest FROM function_deployments WHERE app_id = $1 AND active", &[&app.id]).await?;
+        let active = match row {
+            None => Active(None),
+            Some(row) => {
+                let (version, manifest): (i32, Value) = (row.get(0), row.get(2));
+                let manifest: Manifest = serde_json::from_value(manifest).unwrap_or_default();
+                let module = client.query_one("SELECT module FROM function_deployments WHERE app_id = $1 AND version = $2", &[&app.id, &version]).await?;
+                let bytes: Vec<u8> = module.get(0);
+                drop(client);
+                let module = self.compile(&bytes)?;
+                Active(Some(self.prepare(&module, version, manifest, app.settings.functions.max_concurrent)?))
+            }
+        };
+        let active = Arc::new(active);
+        self.active.insert(app.id, active.clone(), generation);
+        Ok(active)
+    }
+
+    /// Forgets an app's deployment in this process at once (the bus tells the others).
+    pub fn forget(&self, app_id: i64) {
+        self.active.forget(&app_id);
+    }
+
+    /// Whether the app's active deployment has this trigger (no call is made otherwise).
+    pub async fn has_trigger(&self, caller: &Caller, trigger: &str, class: &str) -> Result<bool, FunctionError> {
+        Ok(self.active(caller).await?.0.as_ref().is_some_and(|l| l.manifest.has_trigger(trigger, class)))
+    }
+
+    /// Runs one call of the app's active deployment and answers the guest's JSON answer.
+    pub async fn call(self: &Arc<Self>, caller: &Caller, kind: Kind, fields: Map<String, Value>) -> Result<Value, FunctionError> {
+        let active = self.active(caller).await?;
+        let Some(loaded) = active.0.as_ref() else {
+            return Err(match kind {
+                Kind::Job(name) => FunctionError::UnknownJob(name),
+                Kind::Function(name) => FunctionError::UnknownFunction(name),
+                _ => FunctionError::UnknownFunction(kind.source()),
+            });
+        };
+        match &kind {
+            Kind::Function(name) if !loaded.manifest.functions.contains(name) => return Err(FunctionError::UnknownFunction(name.clone())),
+            Kind::Job(name) if !loaded.manifest.jobs.contains(name) => return Err(FunctionError::UnknownJob(name.clone())),
+            _ => {}
+        }
+        self.run_on_threads(active.clone(), caller, kind, fields).await
+    }
+
+    /// Runs a call of `active` on the function threads.
+    pub(crate) async fn run_on_threads(self: &Arc<Self>, active: Arc<Active>, caller: &Caller, kind: Kind, fields: Map<String, Value>) -> Result<Value, FunctionError> {
+        let (this, caller) = (self.clone(), caller.clone());
+        let task = async move {
+            let loaded = active.0.as_ref().expect("a deployment");
+            this.run_loaded(loaded, &caller, kind, fields).await
+        };
+        let threads = self.threads.as_ref().expect("running until dropped");
+        threads.spawn(task).await.map_err(|e| FunctionError::Stopped(format!("the call ended abnormally: {e}")))?
+    }
+
+    /// Runs a call on a loaded module: the whole life of one instance.
+    async fn run_loaded(self: &Arc<Self>, loaded: &Loaded, caller: &Caller, kind: Kind, fields: Map<String, Value>) -> Result<Value, FunctionError> {
+        if caller.depth >= MAX_DEPTH {
+            return Err(FunctionError::Stopped(format!("calls nest more than {MAX_DEPTH} deep (a trigger saving what fires it?)")));
+        }
+        let settings = &caller.app.settings.functions;
+        let timeout = Duration::from_millis(if matches!(kind, Kind::Job(_)) { settings.job_timeout_ms } else { settings.timeout_ms });
+        let _app_slot = loaded.slots.acquire().await.expect("never closed");
+        let _slot = self.slots.acquire().await.expect("never closed");
+        let started = Instant::now();
+        let source = kind.source();
+        let request = request_json(caller, &kind, fields);
+        let mut store = Store::new(&self.engine, Host::new(self.clone(), caller, &source, started + timeout));
+        store.limiter(|host| host);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|ctx| {
+            if Instant::now() >= ctx.data().deadline { Ok(UpdateDeadline::Interrupt) } else { Ok(UpdateDeadline::Yield(1)) }
+        });
+        // Host calls (a slow query, an HTTP request) are bounded too: the deadline plus a margin.
+        let outcome = tokio::time::timeout(timeout + Duration::from_millis(500), invoke(&loaded.pre, &mut store, &request)).await;
+        let duration = started.elapsed();
+        let host = store.data_mut();
+        let result = match outcome {
+            Err(_) => Err(FunctionError::Stopped(format!("the call took longer than its limit ({} ms)", timeout.as_millis()))),
+            Ok(Err(err)) => Err(host.explain(err, timeout)),
+            Ok(Ok(())) => host.take_answer(),
+        };
+        let status = if result.is_ok() { "ok" } else { "error" };
+        metrics::counter!("hearth_function_calls_total", "status" => status).increment(1);
+        metrics::histogram!("hearth_function_call_seconds").record(duration.as_secs_f64());
+        let logs = std::mem::take(&mut host.logs);
+        let app_id = caller.app.id;
+        if let Err(err) = &result {
+            tracing::info!(app = app_id, source = %source, error = %err, "function call failed");
+        }
+        self.logs.record(app_id, &source, logs, result.as_ref().err(), duration);
+        result
+    }
+}
+
+/// Instantiates, writes the request, calls the handler.
+async fn invoke(pre: &InstancePre<Host>, store: &mut Store<Host>, request: &[u8]) -> wasmtime::Result<()> {
+    let instance = pre.instantiate_async(&mut *store).await?;
+    let memory = instance.get_memory(&mut *store, "memory").ok_or_else(|| wasmtime::Error::msg("the module exports no memory"))?;
+    let alloc = instance.get_typed_func::<i32, i32>(&mut *store, "hearth_alloc")?;
+    let handle = instance.get_typed_func::<(i32, i32), i32>(&mut *store, "hearth_handle")?;
+    let len = i32::try_from(request.len()).map_err(|_| wasmtime::Error::msg("request too large"))?;
+    let ptr = alloc.call_async(&mut *store, len).await?;
+    memory.write(&mut *store, ptr as u32 as usize, request).map_err(|_| wasmtime::Error::msg("hearth_alloc returned memory out of bounds"))?;
+    handle.call_async(&mut *store, (ptr, len)).await?;
+    Ok(())
+}
+
+/// The JSON request the guest receives.
+fn request_json(caller: &Caller, kind: &Kind, fields: Map<String, Value>) -> Vec<u8> {
+    let mut request = Map::new();
+    request.insert("abi".into(), json!(super::ABI_VERSION));
+    match kind {
+        Kind::Function(name) => {
+            request.insert("kind".into(), json!("function"));
+            request.insert("name".into(), json!(name));
+        }
+        Kind::Job(name) => {
+            request.insert("kind".into(), json!("job"));
+            request.insert("name".into(), json!(name));
+        }
+        Kind::Trigger { trigger, class } => {
+            request.insert("kind".into(), json!("trigger"));
+            request.insert("trigger".into(), json!(trigger));
+            request.insert("className".into(), json!(class));
+        }
+        Kind::Manifest => {
+            request.insert("kind".into(), json!("manifest"));
+        }
+    }
+    request.insert("master".into(), json!(caller.is_master()));
+    request.insert(
+        "user".into(),
+        match &caller.user {
+            Some(user) => json!({"__type": "Pointer", "className": "_User", "objectId": user.user_id}),
+            None => Value::Null,
+        },
+    );
+    request.insert("installationId".into(), caller.installation_id.as_ref().map_or(Value::Null, |i| json!(i)));
+    request.insert("ip".into(), caller.ip.map_or(Value::Null, |ip| json!(ip.to_string())));
+    request.extend(fields);
+    serde_json::to_vec(&Value::Object(request)).expect("JSON serialises")
+}
+
+fn engine(max_instances: u32) -> wasmtime::Result<Engine> {
+    let mut config = wasmtime::Config::new();
+    config.epoch_interruption(true);
+    // Deep recursion is stopped well before the host's own stack is at risk.
+    config.max_wasm_stack(512 << 10);
+    config.async_stack_size(2 << 20);
+    let mut pooling = wasmtime::PoolingAllocationConfig::default();
+    pooling
+        .total_core_instances(max_instances)
+        .total_memories(max_instances)
+        .total_tables(max_instances)
+        .total_stacks(max_instances)
+        .max_memories_per_module(1)
+        .max_tables_per_module(1)
+        .table_elements(100_000)
+        .max_memory_size((super::settings::MAX_MEMORY_MIB as usize) << 20);
+    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling));
+    Engine::new(&config)
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Host {
+    /// Why a call stopped, for the caller and the log.
+    fn explain(&mut self, err: wasmtime::Error, timeout: Duration) -> FunctionError {
+        if let Some(message) = self.stop_reason.take() {
+            return FunctionError::Stopped(message);
+        }
+        match err.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => FunctionError::Stopped(format!("the call took longer than its limit ({} ms)", timeout.as_millis())),
+            Some(Trap::StackOverflow) => FunctionError::Stopped("the call overflowed its stack (too deep a recursion?)".into()),
+            Some(trap) => FunctionError::Stopped(format!("the function trapped: {trap}")),
+            None => FunctionError::Stopped(format!("the function failed: {err}")),
+        }
+    }
+
+    /// The guest's answer: `{"error": {...}}` becomes an error; anything else is the answer.
+    fn take_answer(&mut self) -> Result<Value, FunctionError> {
+        let Some(bytes) = self.answer.take() else {
+            return Err(FunctionError::Stopped("the function gave no answer".into()));
+        };
+        let answer: Value = serde_json::from_slice(&bytes).map_err(|e| FunctionError::Stopped(format!("the function's answer is not JSON: {e}")))?;
+        if let Some(error) = answer.get("error").filter(|e| !e.is_null()) {
+            let code = error.get("code").and_then(Value::as_i64).and_then(|c| i32::try_from(c).ok()).unwrap_or(141);
+            let message = match error.get("message").or(error.get("error")) {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None if error.is_string() => error.as_str().unwrap_or_default().to_string(),
+                None => "Script failed.".into(),
+            };
+            return Err(FunctionError::Script { code, message });
+        }
+        Ok(answer)
+    }
+}
