@@ -77,6 +77,7 @@ pub async fn delete(state: web::Data<State>, session: AdminSession, path: web::P
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// Lines older than this id (to page back).
     pub before: Option<i64>,
