@@ -95,7 +95,7 @@ pub struct Host {
 }
 
 impl Host {
-    pub fn new(functions: Arc<Functions>, caller: &Caller, _source: &str, deadline: Instant) -> Host {
+    pub fn new(functions: Arc<Functions>, caller: &Caller, deadline: Instant) -> Host {
         let settings = &caller.app.settings.functions;
         Host {
             functions,

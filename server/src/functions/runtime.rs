@@ -276,7 +276,7 @@ impl Functions {
         let started = Instant::now();
         let source = kind.source();
         let request = request_json(caller, &kind, fields);
-        let mut store = Store::new(&self.engine, Host::new(self.clone(), caller, &source, started + timeout));
+        let mut store = Store::new(&self.engine, Host::new(self.clone(), caller, started + timeout));
         store.limiter(|host| host);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
