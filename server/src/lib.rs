@@ -18,5 +18,6 @@ pub mod error;
 pub mod files;
 pub mod functions;
 pub mod http;
+pub mod queue;
 pub mod startup;
 pub mod telemetry;

@@ -33,6 +33,7 @@ pub struct Hearth {
     pub first_admin: Option<(Admin, Option<String>)>,
     server: Server,
     bus: Bus,
+    background: Background,
     db: Db,
     shutting_down: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
@@ -48,12 +49,13 @@ impl Hearth {
 
         let db = Db::open_and_migrate(&config).await?;
         match Self::wire(&config, &db, listener).await {
-            Ok((server, bus, first_admin, state)) => Ok(Hearth {
+            Ok((server, bus, first_admin, state, background)) => Ok(Hearth {
                 port,
                 config: Arc::new(config),
                 first_admin,
                 server,
                 bus,
+                background,
                 db,
                 shutting_down: state.shutting_down.clone(),
                 in_flight: state.in_flight.clone(),
@@ -67,12 +69,14 @@ impl Hearth {
 
     /// Function instances alive at once on this instance (slots of the pooling allocator).
     const FUNCTION_INSTANCES: u32 = 64;
+    /// Queued tasks (job runs...) running at once on this instance.
+    const QUEUE_CONCURRENCY: usize = 8;
 
     async fn wire(
         config: &Config,
         db: &Db,
         listener: TcpListener,
-    ) -> Result<(Server, Bus, Option<(Admin, Option<String>)>, web::Data<State>), StartError> {
+    ) -> Result<(Server, Bus, Option<(Admin, Option<String>)>, web::Data<State>, Background), StartError> {
         let other = |e: &dyn std::fmt::Display| StartError::Other(e.to_string());
         let first_admin = admins::ensure_first(&db.pool, &config.admin_email, config.admin_password.as_ref().map(|s| s.expose()))
             .await
@@ -124,7 +128,12 @@ impl Hearth {
             in_flight: Arc::default(),
         });
         let server = http::server(state.clone(), listener).map_err(|e| other(&e))?;
-        Ok((server, bus, first_admin, state))
+        let jobs = crate::functions::jobs::Runner { functions: state.functions.clone(), registry: state.registry.clone(), caches: state.auth.clone() };
+        let background = Background {
+            queue: crate::queue::Queue::new(db.pool.clone(), Self::QUEUE_CONCURRENCY).handle(crate::functions::jobs::TASK_KIND, Arc::new(jobs)).start(&bus),
+            ticker: crate::functions::schedules::start_ticker(db.pool.clone()),
+        };
+        Ok((server, bus, first_admin, state, background))
     }
 
     pub fn handle(&self) -> StopHandle {
@@ -139,6 +148,7 @@ impl Hearth {
     /// embedded cluster if this process started it).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.background.stop();
         self.bus.stop();
         self.db.close().await;
         result
@@ -153,6 +163,19 @@ impl Hearth {
             handle.stop().await;
         });
         self.run_until_stopped().await
+    }
+}
+
+/// Background work: the queue worker and the schedules' ticker.
+struct Background {
+    queue: crate::queue::QueueHandle,
+    ticker: tokio::task::AbortHandle,
+}
+
+impl Background {
+    fn stop(&self) {
+        self.queue.stop();
+        self.ticker.abort();
     }
 }
 

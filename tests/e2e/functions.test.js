@@ -50,7 +50,7 @@ describe('deploy', { skip }, () => {
     assert.equal(deployed.version, 1);
     assert.deepEqual(deployed.manifest.functions.slice().sort(), ['add', 'addNote', 'callHello', 'configValue', 'countNotes', 'fail', 'fetch', 'getNote', 'hello', 'secretValue', 'whoami']);
     assert.deepEqual(deployed.manifest.triggers.slice().sort(), ['afterDelete:Player', 'afterSave:Player', 'beforeDelete:Player', 'beforeSave:Player']);
-    assert.deepEqual(deployed.manifest.jobs, ['tidy']);
+    assert.deepEqual(deployed.manifest.jobs.slice().sort(), ['broken', 'steps', 'tick', 'tidy']);
   });
 });
 

@@ -130,6 +130,9 @@ async function startHearth(runDir, files = 'local') {
       E2E_BASE_URL: base,
       E2E_ADMIN_EMAIL: ADMIN_EMAIL,
       E2E_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      // For tests that start another instance on the same database (lib/instance.js).
+      E2E_HEARTH_BIN: bin,
+      E2E_HEARTH_DATA_DIR: dataDir,
       ...filesEnv,
     },
     stop: async () => {
@@ -305,4 +308,4 @@ async function startTarget(name, runDir, files = 'local') {
   throw new Error(`unknown TARGET ${JSON.stringify(name)}: use hearth or parse-server`);
 }
 
-module.exports = { startTarget, ADMIN_EMAIL, ADMIN_PASSWORD };
+module.exports = { startTarget, waitForLine, ADMIN_EMAIL, ADMIN_PASSWORD };

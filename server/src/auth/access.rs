@@ -53,7 +53,14 @@ enum Grant {
     Nothing,
 }
 
+/// Classes only the master key may touch at all (Parse Server's list, as far as Hearth has them).
+const MASTER_ONLY_CLASSES: &[&str] = &["_JobStatus", "_PushStatus"];
+
 fn clp_grant(caller: &Caller, class: &ClassSchema, action: Action) -> Result<Grant, DataError> {
+    if MASTER_ONLY_CLASSES.contains(&class.name.as_str()) {
+        let method = if action == Action::Count { "find" } else { action.name() };
+        return Err(DataError::Forbidden(format!("Clients aren't allowed to perform the {method} operation on the {} collection.", class.name)));
+    }
     let denied = || DataError::Forbidden(format!("Permission denied for action {} on class {}.", action.name(), class.name));
     let Some(rule) = class.clp.get(action.name()).and_then(Value::as_object) else {
         // As Parse Server: a class without class-level permissions is open to all; once some

@@ -33,6 +33,8 @@ pub enum Topic {
     Roles,
     /// An app's active function deployment changed; payload `{"app": id}`.
     Functions,
+    /// Work was queued (`crate::queue`); payload `{"kind": ...}`.
+    Queue,
 }
 
 #[derive(Debug, Clone, PartialEq)]

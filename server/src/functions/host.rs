@@ -92,6 +92,8 @@ pub struct Host {
     dropped_logs: usize,
     /// Set when the host itself stops the guest (memory limit, abort, an oversized answer).
     pub(crate) stop_reason: Option<String>,
+    /// A job run's `_JobStatus` id (what `message` updates).
+    pub(crate) job: Option<String>,
 }
 
 impl Host {
@@ -108,6 +110,7 @@ impl Host {
             logs: Vec::new(),
             dropped_logs: 0,
             stop_reason: None,
+            job: None,
         }
     }
 
@@ -193,9 +196,9 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     linker.func_wrap_async("hearth", "call", |mut caller: Wasm<'_, Host>, (ptr, len): (i32, i32)| {
         Box::new(async move {
             let bytes = read(&mut caller, ptr, len, MAX_CALL_BYTES)?;
-            let (functions, request_caller) = (caller.data().functions.clone(), caller.data().caller.clone());
+            let (functions, request_caller, job) = (caller.data().functions.clone(), caller.data().caller.clone(), caller.data().job.clone());
             let outcome = match serde_json::from_slice::<Value>(&bytes) {
-                Ok(Value::Object(op)) => host_call(&functions, &request_caller, op).await,
+                Ok(Value::Object(op)) => host_call(&functions, &request_caller, job.as_deref(), op).await,
                 Ok(_) | Err(_) => Err((107, "a host call takes a JSON object".to_string())),
             };
             let answer = match outcome {
@@ -299,7 +302,7 @@ fn data_error(e: DataError) -> (i32, String) {
 }
 
 /// One host call: `{"op": ..., ...}`.
-async fn host_call(functions: &Arc<Functions>, caller: &Caller, mut op: Map<String, Value>) -> HostResult {
+async fn host_call(functions: &Arc<Functions>, caller: &Caller, job: Option<&str>, mut op: Map<String, Value>) -> HostResult {
     let name = op.remove("op").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     let mut caller = caller.clone();
     caller.depth += 1;
@@ -375,6 +378,24 @@ async fn host_call(functions: &Arc<Functions>, caller: &Caller, mut op: Map<Stri
             Ok(answer.get("result").cloned().unwrap_or(Value::Null))
         }
         "http" => http(functions, &caller, &op).await,
+        "message" => {
+            // A job reports how it is doing: its `_JobStatus` message and progress.
+            let Some(id) = job.filter(|id| !id.is_empty()) else { return Err((141, "message is for jobs only".into())) };
+            let mut changes = Map::new();
+            match op.get("message") {
+                Some(Value::String(m)) => _ = changes.insert("message".into(), json!(m)),
+                Some(Value::Null) | None => {}
+                Some(other) => _ = changes.insert("message".into(), json!(other.to_string())),
+            }
+            match op.get("progress") {
+                Some(Value::Number(n)) => _ = changes.insert("progress".into(), json!(n)),
+                Some(Value::Null) | None => {}
+                Some(_) => return Err((107, "progress must be a number".into())),
+            }
+            let master = Caller::master(caller.app.clone(), caller.caches.clone());
+            super::jobs::update_status(functions, &master, id, Value::Object(changes)).await.map_err(data_error)?;
+            Ok(json!({}))
+        }
         "push" => Err((141, "push is not available on this server yet".into())),
         other => Err((141, format!("unknown host call {other:?}"))),
     }

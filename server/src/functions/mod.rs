@@ -6,14 +6,18 @@
 //! - [`host`]: what a guest may ask of Hearth (the ABI's host calls), always with the caller's
 //!   rights unless it asks for master rights and the app allows them.
 //! - [`triggers`]: where writes meet cloud code (beforeSave may change or refuse a write...).
+//! - [`jobs`]: background runs over the durable queue, with Parse's `_JobStatus`;
+//!   [`schedules`]: jobs on cron expressions, each tick run once across instances.
 //! - [`logs`]: each app's function log, bounded.
 //!
 //! The ABI is documented in `docs/functions.md`.
 
 pub mod deploy;
 pub mod host;
+pub mod jobs;
 pub mod logs;
 pub mod runtime;
+pub mod schedules;
 pub mod settings;
 pub mod triggers;
 
@@ -59,6 +63,10 @@ pub enum FunctionError {
     InvalidModule(String),
     #[error("no deployment with version {0}")]
     NoSuchVersion(i32),
+    #[error("{0}")]
+    InvalidSchedule(String),
+    #[error("no schedule with id {0}")]
+    NoSuchSchedule(i64),
     #[error(transparent)]
     Data(#[from] DataError),
 }
@@ -87,7 +95,8 @@ impl ParseErrorCode for FunctionError {
             FunctionError::UnknownFunction(_) | FunctionError::UnknownJob(_) | FunctionError::Stopped(_) => ParseCode::SCRIPT_FAILED,
             FunctionError::Script { code, .. } => ParseCode::new(*code, 400),
             FunctionError::InvalidModule(_) => ParseCode::INVALID_JSON,
-            FunctionError::NoSuchVersion(_) => ParseCode::OBJECT_NOT_FOUND,
+            FunctionError::NoSuchVersion(_) | FunctionError::NoSuchSchedule(_) => ParseCode::OBJECT_NOT_FOUND,
+            FunctionError::InvalidSchedule(_) => ParseCode::INVALID_JSON,
             FunctionError::Data(e) => e.parse_code(),
         }
     }

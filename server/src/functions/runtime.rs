@@ -275,8 +275,14 @@ impl Functions {
         let _slot = self.slots.acquire().await.expect("never closed");
         let started = Instant::now();
         let source = kind.source();
+        let job = match kind {
+            Kind::Job(_) => fields.get("jobId").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        };
         let request = request_json(caller, &kind, fields);
-        let mut store = Store::new(&self.engine, Host::new(self.clone(), caller, started + timeout));
+        let mut host = Host::new(self.clone(), caller, started + timeout);
+        host.job = job;
+        let mut store = Store::new(&self.engine, host);
         store.limiter(|host| host);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {

@@ -89,3 +89,28 @@ impl Drop for InFlight {
         self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// Headers a browser may send to `/parse` (Parse Server's list).
+const CORS_ALLOW_HEADERS: &str = "X-Parse-Master-Key, X-Parse-REST-API-Key, X-Parse-Javascript-Key, X-Parse-Application-Id, X-Parse-Client-Version, X-Parse-Session-Token, X-Requested-With, X-Parse-Revocable-Session, X-Parse-Request-Id, Content-Type, Pragma, Cache-Control";
+/// Response headers a browser (and the JS SDK, which reads only these) may see.
+const CORS_EXPOSE_HEADERS: &str = "X-Parse-Job-Status-Id, X-Parse-Push-Status-Id";
+
+/// Cross-origin requests to `/parse`, as Parse Server allows them: any origin (Parse's
+/// credentials are headers or body fields, never cookies), preflights answered at once.
+pub async fn cors(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let preflight = req.method() == actix_web::http::Method::OPTIONS;
+    let mut res = if preflight {
+        req.into_response(actix_web::HttpResponse::Ok().finish())
+    } else {
+        next.call(req).await?.map_into_boxed_body()
+    };
+    let headers = res.headers_mut();
+    let set = |headers: &mut actix_web::http::header::HeaderMap, name: &'static str, value: &'static str| {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    };
+    set(headers, "access-control-allow-origin", "*");
+    set(headers, "access-control-allow-methods", "GET,PUT,POST,DELETE,OPTIONS");
+    set(headers, "access-control-allow-headers", CORS_ALLOW_HEADERS);
+    set(headers, "access-control-expose-headers", CORS_EXPOSE_HEADERS);
+    Ok(res)
+}

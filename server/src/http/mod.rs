@@ -64,7 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/admin/v1/openapi.json").get(openapi::json))
         .service(resource("/admin/v1/docs").get(openapi::page))
         .service(web::scope("/admin/v1").configure(admin::configure))
-        .service(web::scope("/parse").configure(parse::configure))
+        .service(web::scope("/parse").wrap(actix_web::middleware::from_fn(middleware::cors)).configure(parse::configure))
         .service(resource("/dashboard").get(dashboard::index))
         .service(resource("/dashboard/").get(dashboard::index));
 }
@@ -94,6 +94,10 @@ pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result
             let _ = tcp.set_nodelay(true);
         }
     })
+    // Longer than the idle timeouts of clients' pools and load balancers (Node's fetch keeps 4 s,
+    // cloud load balancers 60 s): a client never sends a request on a connection the server is
+    // closing at that moment.
+    .keep_alive(std::time::Duration::from_secs(75))
     .workers(config.workers)
     .shutdown_timeout(config.shutdown_timeout.as_secs())
     .disable_signals()

@@ -27,7 +27,8 @@ pub struct ErrorBody {
         admin::members::list, admin::members::set, admin::members::remove,
         admin::audit::app_log, admin::audit::instance_log, admin::files::cleanup,
         admin::functions::deploy, admin::functions::list, admin::functions::activate, admin::functions::delete, admin::functions::log,
-        parse::health, parse::server_info, parse::functions::call,
+        admin::functions::list_schedules, admin::functions::create_schedule, admin::functions::update_schedule, admin::functions::delete_schedule,
+        parse::health, parse::server_info, parse::functions::call, parse::jobs::start, parse::jobs::data,
         parse::docs::find_objects, parse::docs::create_object, parse::docs::get_object, parse::docs::update_object,
         parse::docs::delete_object, parse::docs::batch, parse::docs::schemas, parse::docs::get_schema,
         parse::docs::create_schema, parse::docs::update_schema, parse::docs::delete_schema, parse::docs::purge,
@@ -47,7 +48,7 @@ pub struct ErrorBody {
         (name = "parse", description = "The Parse REST API"),
         (name = "users", description = "Parse users, sessions and roles"),
         (name = "files", description = "Parse files: uploads, downloads, deletes"),
-        (name = "functions", description = "Cloud functions: deployments and their log"),
+        (name = "functions", description = "Cloud functions: deployments, their log, job schedules"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

@@ -9,7 +9,7 @@ use crate::helpers::{As, Keys, TestAdmin, TestServer, call, json_of};
 
 /// A module answering its manifest, and otherwise running `body` then answering `answer`.
 /// The request's kind starts at byte 17 (`{"abi":1,"kind":"` comes first, in that order).
-fn module(manifest: &str, answer: &str, body: &str, extra: &str) -> Vec<u8> {
+pub(crate) fn module(manifest: &str, answer: &str, body: &str, extra: &str) -> Vec<u8> {
     let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
     let wat = format!(
         r#"(module
@@ -42,7 +42,7 @@ fn function(name: &str, result: &str) -> Vec<u8> {
     module(&format!(r#"{{"functions":["{name}"]}}"#), &format!(r#"{{"result":{result}}}"#), "", "")
 }
 
-async fn setup(server: &TestServer) -> (TestAdmin, Keys) {
+pub(crate) async fn setup(server: &TestServer) -> (TestAdmin, Keys) {
     let owner = server.new_admin().await;
     let app = server.new_app(&owner).await;
     let keys = Keys {
@@ -53,7 +53,7 @@ async fn setup(server: &TestServer) -> (TestAdmin, Keys) {
     (owner, keys)
 }
 
-async fn deploy(server: &TestServer, who: &TestAdmin, app: &Keys, bytes: Vec<u8>) -> (u16, Value) {
+pub(crate) async fn deploy(server: &TestServer, who: &TestAdmin, app: &Keys, bytes: Vec<u8>) -> (u16, Value) {
     let res = server.http.post(server.url(&format!("/admin/v1/apps/{}/functions", app.id))).bearer_auth(&who.token).header("Content-Type", "application/wasm").body(bytes).send().await.unwrap();
     json_of(res).await
 }

@@ -52,6 +52,10 @@ export class Request {
   /** The caller's user id ("" when none). */
   get userId(): string { const u = this.raw.getObj("user"); return u == null ? "" : str(u, "objectId"); }
   get installationId(): string { return str(this.raw, "installationId"); }
+  /** A job run's `_JobStatus` objectId. */
+  get jobId(): string { return str(this.raw, "jobId"); }
+  /** A scheduled job run's tick, as a Parse Date object (empty when started over the API). */
+  get scheduledFor(): JSON.Obj { return obj(this.raw, "scheduledFor"); }
 }
 
 /** A number field (integer or not); NaN when absent or not a number. */
@@ -244,6 +248,14 @@ export function config(useMasterKey: bool = false): Result { return call(op("con
 export function secret(name: string): Result {
   const o = op("secret", false);
   o.set("name", name);
+  return call(o);
+}
+
+/** A job reports how it is doing: its `_JobStatus` message, and progress when >= 0. */
+export function message(text: string, progress: f64 = -1): Result {
+  const o = op("message", false);
+  o.set("message", text);
+  if (progress >= 0) o.set("progress", progress);
   return call(o);
 }
 

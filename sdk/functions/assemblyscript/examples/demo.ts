@@ -2,7 +2,7 @@
 // caller's rights, and a function that fails. Used by Hearth's end-to-end tests.
 import {
   define, beforeSave, afterSave, beforeDelete, afterDelete, job,
-  Request, Response, JSON, number, query, save, get, log, config, secret, run, httpFetch,
+  Request, Response, JSON, number, query, save, get, log, config, secret, run, httpFetch, message,
 } from "../assembly/index";
 export { hearth_abi_v1, hearth_alloc, hearth_handle } from "../assembly/index";
 
@@ -116,4 +116,38 @@ afterDelete("Player", (req: Request): Response => {
 job("tidy", (req: Request): Response => {
   log("tidying");
   return Response.ok(JSON.Value.String("tidied"));
+});
+
+// A job that reports its progress, then waits (at most a while) until a `Release` object with its
+// params' `key` exists, and records its run.
+job("steps", (req: Request): Response => {
+  const key = req.params.getString("key");
+  message("halfway", 0.5);
+  const where = new JSON.Obj();
+  where.set("key", key == null ? "" : key.valueOf());
+  let released = false;
+  for (let i = 0; i < 20000 && !released; i++) {
+    released = query("Release", where, null, true).results.length > 0;
+  }
+  if (!released) return Response.error("never released", 142);
+  const o = new JSON.Obj();
+  o.set("key", key == null ? "" : key.valueOf());
+  o.set("jobId", req.jobId);
+  save("JobRun", o, "", true);
+  return Response.ok(JSON.Value.String("all steps done"));
+});
+
+job("broken", (req: Request): Response => {
+  return Response.error("the job broke", 142);
+});
+
+// Run by schedules: records each tick it runs for.
+job("tick", (req: Request): Response => {
+  const o = new JSON.Obj();
+  o.set("tick", req.scheduledFor);
+  const tag = req.params.getString("tag");
+  o.set("tag", tag == null ? "" : tag.valueOf());
+  o.set("jobId", req.jobId);
+  save("Tick", o, "", true);
+  return Response.nothing();
 });

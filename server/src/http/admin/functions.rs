@@ -1,5 +1,5 @@
 //! An app's cloud functions, for admins: deploy a module (the raw `.wasm` bytes), list versions,
-//! make one active (roll back), delete one, read the function log.
+//! make one active (roll back), delete one, read the function log; schedule jobs.
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::functions::deploy::{self, Deployment};
 use crate::functions::logs::{self, LogLine};
+use crate::functions::schedules::{self, Schedule, ScheduleInput};
 use crate::http::State;
 use crate::http::extract::AdminSession;
 
@@ -94,4 +95,67 @@ pub struct LogQuery {
 pub async fn log(state: web::Data<State>, session: AdminSession, path: web::Path<String>, query: web::Query<LogQuery>) -> Result<web::Json<Vec<LogLine>>, ApiError> {
     let m = membership(&state, &session, &path, Role::Viewer).await?;
     Ok(web::Json(logs::list(&state.pool, m.app.id, query.before, query.limit.unwrap_or(100)).await.map_err(ApiError::internal)?))
+}
+
+/// The app's job schedules (viewers too).
+#[utoipa::path(get, operation_id = "listSchedules", path = "/admin/v1/apps/{application_id}/functions/schedules", tag = "functions", security(("admin_token" = [])),
+    params(("application_id" = String, Path)), responses(
+    (status = 200, description = "Schedules", body = Vec<Schedule>),
+    (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn list_schedules(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<web::Json<Vec<Schedule>>, ApiError> {
+    let m = membership(&state, &session, &path, Role::Viewer).await?;
+    Ok(web::Json(schedules::list(&state.pool, m.app.id).await?))
+}
+
+/// Schedule a job: `{"job", "cron", "params"?, "description"?, "enabled"?}`; the cron expression
+/// (UTC) has 5 fields (minute first) or 6 (seconds first) (developer or owner).
+#[utoipa::path(post, operation_id = "createSchedule", path = "/admin/v1/apps/{application_id}/functions/schedules", tag = "functions", security(("admin_token" = [])),
+    params(("application_id" = String, Path)), request_body = ScheduleInput, responses(
+    (status = 201, description = "The schedule", body = Schedule),
+    (status = 400, description = "Invalid schedule (code 107, with the reason)", body = crate::http::openapi::ErrorBody),
+    (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn create_schedule(state: web::Data<State>, session: AdminSession, path: web::Path<String>, body: web::Json<ScheduleInput>) -> Result<HttpResponse, ApiError> {
+    let m = membership(&state, &session, &path, Role::Developer).await?;
+    let schedule = schedules::create(&state.pool, m.app.id, body.into_inner(), &session.actor.label).await?;
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    audit::record(&client, &session.actor, Some(&m.app), "functions.schedule.create", serde_json::json!({"id": schedule.id, "job": schedule.job, "cron": schedule.cron}))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Created().json(schedule))
+}
+
+/// Change a schedule (any of its fields); switching it on or changing its expression starts it
+/// from now (developer or owner).
+#[utoipa::path(patch, operation_id = "updateSchedule", path = "/admin/v1/apps/{application_id}/functions/schedules/{id}", tag = "functions", security(("admin_token" = [])),
+    params(("application_id" = String, Path), ("id" = i64, Path)), request_body = ScheduleInput, responses(
+    (status = 200, description = "The schedule", body = Schedule),
+    (status = 400, description = "Invalid schedule (code 107, with the reason)", body = crate::http::openapi::ErrorBody),
+    (status = 404, description = "No such app or schedule (code 101)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn update_schedule(state: web::Data<State>, session: AdminSession, path: web::Path<(String, i64)>, body: web::Json<ScheduleInput>) -> Result<web::Json<Schedule>, ApiError> {
+    let (application_id, id) = path.into_inner();
+    let m = membership(&state, &session, &application_id, Role::Developer).await?;
+    let schedule = schedules::update(&state.pool, m.app.id, id, body.into_inner()).await?;
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    audit::record(&client, &session.actor, Some(&m.app), "functions.schedule.update", serde_json::json!({"id": id, "job": schedule.job, "cron": schedule.cron, "enabled": schedule.enabled}))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(web::Json(schedule))
+}
+
+/// Delete a schedule (developer or owner); runs already queued still run.
+#[utoipa::path(delete, operation_id = "deleteSchedule", path = "/admin/v1/apps/{application_id}/functions/schedules/{id}", tag = "functions", security(("admin_token" = [])),
+    params(("application_id" = String, Path), ("id" = i64, Path)), responses(
+    (status = 204, description = "Deleted"),
+    (status = 404, description = "No such app or schedule (code 101)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn delete_schedule(state: web::Data<State>, session: AdminSession, path: web::Path<(String, i64)>) -> Result<HttpResponse, ApiError> {
+    let (application_id, id) = path.into_inner();
+    let m = membership(&state, &session, &application_id, Role::Developer).await?;
+    schedules::delete(&state.pool, m.app.id, id).await?;
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    audit::record(&client, &session.actor, Some(&m.app), "functions.schedule.delete", serde_json::json!({"id": id})).await.map_err(ApiError::internal)?;
+    Ok(HttpResponse::NoContent().finish())
 }

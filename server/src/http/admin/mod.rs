@@ -36,6 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .post(functions::deploy),
         )
         .service(resource("/apps/{application_id}/functions/logs").get(functions::log))
+        .service(resource("/apps/{application_id}/functions/schedules").get(functions::list_schedules).post(functions::create_schedule))
+        .service(resource("/apps/{application_id}/functions/schedules/{id}").patch(functions::update_schedule).delete(functions::delete_schedule))
         .service(resource("/apps/{application_id}/functions/{version}/activate").post(functions::activate))
         .service(resource("/apps/{application_id}/functions/{version}").delete(functions::delete))
         .service(resource("/audit").get(audit::instance_log));

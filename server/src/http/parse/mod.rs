@@ -9,6 +9,7 @@ pub mod config;
 pub mod docs;
 pub mod files;
 pub mod functions;
+pub mod jobs;
 pub mod pages;
 pub mod schemas;
 pub mod users;
@@ -33,6 +34,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/purge/{class}").delete(schemas::purge).post(schemas::purge))
         .service(resource("/config").get(config::config).put(config::config).post(config::config))
         .service(resource("/functions/{name}").post(functions::call).get(functions::call))
+        .service(resource("/jobs/{name}").post(jobs::start))
+        .service(resource("/jobs").post(jobs::start))
+        .service(resource("/cloud_code/jobs/data").get(jobs::data).post(jobs::data))
         .service(resource("/aggregate/{class}").get(aggregate::aggregate).post(aggregate::aggregate))
         .default_service(web::to(unknown));
 }
@@ -58,7 +62,7 @@ pub async fn server_info(req: ParseRequest) -> Result<HttpResponse, ApiError> {
         "features": {
             "globalConfig": { "create": false, "read": false, "update": false, "delete": false },
             "hooks": { "create": false, "read": false, "update": false, "delete": false },
-            "cloudCode": { "jobs": false },
+            "cloudCode": { "jobs": true },
             "logs": { "level": false, "size": false, "order": false, "until": false, "from": false },
             "push": { "immediatePush": false, "scheduledPush": false, "storedPushData": false, "pushAudiences": false, "localization": false },
             "schemas": { "addField": false, "removeField": false, "addClass": false, "removeClass": false, "clearAllDataFromClass": false, "exportClass": false, "editClassLevelPermissions": false, "editPointerPermissions": false }

@@ -1,0 +1,250 @@
+//! Jobs and schedules: `/parse/jobs` runs a job in the background with its `_JobStatus`, the
+//! durable queue runs it once, and a schedule's tick is queued once however many instances (and
+//! tickers) race for it.
+//!
+//! Each test has a database of its own: every server's queue worker takes tasks from its
+//! database's queue, and another test's server stopping halfway through a run would leave it to
+//! its lease.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::functions::{deploy, module, setup};
+use crate::helpers::{As, Keys, TestServer, call, fresh_database, json_of, test_config};
+
+/// Starts a job; answers the status, the body and the `X-Parse-Job-Status-Id` header.
+async fn start_job(server: &TestServer, app: &Keys, key: (&str, &str), name: &str, params: Value) -> (u16, Value, Option<String>) {
+    let res = server
+        .http
+        .post(server.url(&format!("/parse/jobs/{name}")))
+        .header("X-Parse-Application-Id", &app.id)
+        .header(key.0, key.1)
+        .json(&params)
+        .send()
+        .await
+        .unwrap();
+    let header = res.headers().get("x-parse-job-status-id").map(|v| v.to_str().unwrap().to_string());
+    let (status, body) = json_of(res).await;
+    (status, body, header)
+}
+
+/// Waits (polling, up to 30 s) until the run's status is no longer `running`; answers it.
+async fn finished(server: &TestServer, app: &Keys, id: &str) -> Value {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = call(server, app, As::Master, reqwest::Method::GET, &format!("/classes/_JobStatus/{id}"), None).await;
+        assert_eq!(status, 200, "{body}");
+        if body["status"] != "running" {
+            return body;
+        }
+        assert!(Instant::now() < until, "the job is still running: {body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn jobs_run_in_the_background_and_report_their_status() {
+    let (server, _) = own_server().await;
+    let (owner, app) = setup(&server).await;
+    let master = ("X-Parse-Master-Key", app.master.as_str());
+    let (status, body, header) = start_job(&server, &app, master, "nightly", json!({})).await;
+    assert_eq!((status, body, header), (400, json!({"code": 141, "error": "Invalid job: \"nightly\""}), None));
+
+    let (status, deployed) = deploy(&server, &owner, &app, module(r#"{"jobs":["nightly"]}"#, r#"{"result":"all done"}"#, "", "")).await;
+    assert_eq!(status, 201, "{deployed}");
+    // The master key only.
+    let (status, body, header) = start_job(&server, &app, ("X-Parse-REST-API-Key", &app.rest), "nightly", json!({})).await;
+    assert_eq!((status, body["code"].clone(), header), (403, json!(119), None));
+
+    let (status, body, header) = start_job(&server, &app, master, "nightly", json!({"batch": 3})).await;
+    assert_eq!((status, body), (200, json!({})));
+    let id = header.expect("X-Parse-Job-Status-Id");
+    let run = finished(&server, &app, &id).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["message"], "all done");
+    assert_eq!(run["jobName"], "nightly");
+    assert_eq!(run["source"], "api");
+    assert_eq!(run["params"], json!({"batch": 3}));
+    assert_eq!(run["finishedAt"]["__type"], "Date");
+
+    // `_JobStatus` is the master key's alone.
+    let (status, body) = call(&server, &app, As::Client(None), reqwest::Method::GET, "/classes/_JobStatus", None).await;
+    assert_eq!((status, body["code"].clone()), (400, json!(119)), "{body}");
+    assert_eq!(body["error"], "Clients aren't allowed to perform the find operation on the _JobStatus collection.");
+    let (status, _) = call(&server, &app, As::Client(None), reqwest::Method::PUT, &format!("/classes/_JobStatus/{id}"), Some(json!({"status": "succeeded"}))).await;
+    assert_eq!(status, 400);
+
+    // A job that fails: its status says so, with the guest's message.
+    let (status, _) = deploy(&server, &owner, &app, module(r#"{"jobs":["nightly"]}"#, r#"{"error":{"code":142,"message":"no data to process"}}"#, "", "")).await;
+    assert_eq!(status, 201);
+    let (_, _, header) = start_job(&server, &app, master, "nightly", json!({})).await;
+    let run = finished(&server, &app, &header.unwrap()).await;
+    assert_eq!((run["status"].clone(), run["message"].clone()), (json!("failed"), json!("no data to process")), "{run}");
+
+    // A job that loops forever is stopped at its own time limit.
+    let (status, _) = server.admin(&owner, reqwest::Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(json!({"settings": {"functions": {"jobTimeoutMs": 300}}}))).await;
+    assert_eq!(status, 200);
+    let (status, _) = deploy(&server, &owner, &app, module(r#"{"jobs":["nightly"]}"#, r#"{"result":1}"#, "(loop $l (br $l))", "")).await;
+    assert_eq!(status, 201);
+    let (_, _, header) = start_job(&server, &app, master, "nightly", json!({})).await;
+    let run = finished(&server, &app, &header.unwrap()).await;
+    assert_eq!(run["status"], "failed");
+    assert_eq!(run["message"], "the call took longer than its limit (300 ms)");
+}
+
+async fn app_internal_id(db: &tokio_postgres::Client, app: &Keys) -> i64 {
+    db.query_one("SELECT id FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0)
+}
+
+/// A server on a database of its own; answers it and the database's URL.
+async fn own_server() -> (TestServer, String) {
+    let url = fresh_database();
+    (TestServer::start_with(test_config(&url)).await, url)
+}
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = url.parse::<tokio_postgres::Config>().unwrap().connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    client
+}
+
+#[tokio::test]
+async fn a_schedule_tick_runs_once_however_many_instances_tick() {
+    // Two instances on one database, and eight more tickers racing theirs.
+    let (one, url) = own_server().await;
+    let two = TestServer::start_with(test_config(&url)).await;
+    let (owner, app) = setup(&one).await;
+    let (status, _) = deploy(&one, &owner, &app, module(r#"{"jobs":["report"]}"#, r#"{"result":"reported"}"#, "", "")).await;
+    assert_eq!(status, 201);
+    // Yearly: after its tick the next one is months away, so exactly one run may follow.
+    let path = format!("/admin/v1/apps/{}/functions/schedules", app.id);
+    let (status, schedule) = two.admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "report", "cron": "0 0 1 1 *", "params": {"kind": "yearly"}}))).await;
+    assert_eq!(status, 201, "{schedule}");
+    assert_eq!(schedule["enabled"], true);
+    let id = schedule["id"].as_i64().unwrap();
+
+    let db = connect(&url).await;
+    let app_id = app_internal_id(&db, &app).await;
+    db.execute("UPDATE function_schedules SET next_run = now() - interval '1 second' WHERE id = $1", &[&id]).await.unwrap();
+    let pool = hearth::db::pool(&url.parse().unwrap(), 8);
+    let racers: Vec<_> = (0..8).map(|_| hearth::functions::schedules::tick(&pool)).collect();
+    for outcome in futures_util::future::join_all(racers).await {
+        outcome.unwrap();
+    }
+    let next: chrono::DateTime<chrono::Utc> = db.query_one("SELECT next_run FROM function_schedules WHERE id = $1", &[&id]).await.unwrap().get(0);
+    assert!(next > chrono::Utc::now() + chrono::Duration::days(1), "moved to the next tick: {next}");
+
+    // The one run happens (on either instance) and nothing more is queued.
+    let until = Instant::now() + Duration::from_secs(30);
+    let runs = loop {
+        let (status, body) = call(&one, &app, As::Master, reqwest::Method::GET, "/classes/_JobStatus?where=%7B%22jobName%22%3A%22report%22%7D", None).await;
+        assert_eq!(status, 200, "{body}");
+        let runs = body["results"].as_array().unwrap().clone();
+        let queued: i64 = db.query_one("SELECT count(*) FROM queue_tasks WHERE app_id = $1", &[&app_id]).await.unwrap().get(0);
+        if queued == 0 && runs.iter().all(|r| r["status"] != "running") && !runs.is_empty() {
+            break runs;
+        }
+        assert!(Instant::now() < until, "no finished run: {runs:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!((runs[0]["status"].clone(), runs[0]["source"].clone(), runs[0]["params"].clone()), (json!("succeeded"), json!("schedule"), json!({"kind": "yearly"})));
+    let (status, list) = one.admin(&owner, reqwest::Method::GET, &path, None).await;
+    assert_eq!(status, 200);
+    assert!(list[0]["lastRun"].is_string(), "{list}");
+    one.shutdown().await;
+    two.shutdown().await;
+}
+
+#[tokio::test]
+async fn schedules_refuse_bad_input_and_can_be_changed_and_deleted() {
+    let (server, _) = own_server().await;
+    let (owner, app) = setup(&server).await;
+    let path = format!("/admin/v1/apps/{}/functions/schedules", app.id);
+    for (body, message) in [
+        (json!({"cron": "* * * * *"}), "job is required"),
+        (json!({"job": "j"}), "cron is required"),
+        (json!({"job": "j", "cron": "* * *"}), "cron expression \"* * *\" has 3 fields; expected 5 (minute hour day month weekday) or 6 (seconds first)"),
+        (json!({"job": "", "cron": "* * * * *"}), "job must be a job's name (1 to 128 characters)"),
+    ] {
+        let (status, answer) = server.admin(&owner, reqwest::Method::POST, &path, Some(body.clone())).await;
+        assert_eq!((status, answer.clone()), (400, json!({"code": 107, "error": message})), "{body}");
+    }
+    let (status, answer) = server.admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "j", "cron": "61 * * * *"}))).await;
+    assert_eq!((status, answer["code"].clone()), (400, json!(107)), "{answer}");
+    assert!(answer["error"].as_str().unwrap().starts_with("invalid cron expression \"61 * * * *\""), "{answer}");
+    let (status, answer) = server.admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "j", "cron": "* * * * *", "surprise": 1}))).await;
+    assert_eq!(status, 400, "{answer}");
+
+    let (status, schedule) = server.admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "j", "cron": "*/5 * * * *", "description": "every five minutes"}))).await;
+    assert_eq!(status, 201, "{schedule}");
+    let next: chrono::DateTime<chrono::Utc> = schedule["nextRun"].as_str().unwrap().parse().unwrap();
+    assert_eq!(next.timestamp() % 300, 0, "{schedule}");
+    let one = format!("{path}/{}", schedule["id"]);
+    let (status, changed) = server.admin(&owner, reqwest::Method::PATCH, &one, Some(json!({"enabled": false, "cron": "0 3 * * *"}))).await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!((changed["enabled"].clone(), changed["cron"].clone(), changed["description"].clone()), (json!(false), json!("0 3 * * *"), json!("every five minutes")));
+    let (status, _) = server.admin(&owner, reqwest::Method::PATCH, &one, Some(json!({"cron": "nope"}))).await;
+    assert_eq!(status, 400);
+    let (status, _) = server.admin(&owner, reqwest::Method::DELETE, &one, None).await;
+    assert_eq!(status, 204);
+    let (status, answer) = server.admin(&owner, reqwest::Method::DELETE, &one, None).await;
+    assert_eq!((status, answer["code"].clone()), (404, json!(101)));
+
+    // Another app's admin cannot see or touch them.
+    let stranger = server.new_admin().await;
+    let (status, _) = server.admin(&stranger, reqwest::Method::GET, &path, None).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_run_whose_instance_stopped_is_marked_failed() {
+    let (server, url) = own_server().await;
+    let (owner, app) = setup(&server).await;
+    let (status, _) = deploy(&server, &owner, &app, module(r#"{"jobs":["long"]}"#, r#"{"result":1}"#, "", "")).await;
+    assert_eq!(status, 201);
+    // A run as a stopped instance leaves it: its status running, its task claimed on its last
+    // attempt and its lease run out.
+    let (status, created) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/_JobStatus", Some(json!({"jobName": "long", "status": "running", "source": "api"}))).await;
+    assert_eq!(status, 201, "{created}");
+    let status_id = created["objectId"].as_str().unwrap();
+    let db = connect(&url).await;
+    let app_id = app_internal_id(&db, &app).await;
+    let payload = json!({"applicationId": app.id, "job": "long", "params": {}, "source": "api", "statusId": status_id});
+    db.execute(
+        "INSERT INTO queue_tasks (kind, app_id, payload, attempts, max_attempts, locked_until) VALUES ('job', $1, $2, 1, 1, now() - interval '1 second')",
+        &[&app_id, &payload],
+    )
+    .await
+    .unwrap();
+    let run = finished(&server, &app, status_id).await;
+    assert_eq!((run["status"].clone(), run["message"].clone()), (json!("failed"), json!("interrupted: the instance running it stopped")), "{run}");
+    let queued: i64 = db.query_one("SELECT count(*) FROM queue_tasks WHERE app_id = $1", &[&app_id]).await.unwrap().get(0);
+    assert_eq!(queued, 0);
+}
+
+#[tokio::test]
+async fn browsers_may_call_the_parse_api_and_read_the_job_status_header() {
+    let (server, _) = own_server().await;
+    // A preflight needs no keys.
+    let res = server
+        .http
+        .request(reqwest::Method::OPTIONS, server.url("/parse/jobs/nightly"))
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    assert!(res.headers()["access-control-allow-headers"].to_str().unwrap().contains("X-Parse-Session-Token"));
+    let (_, app) = setup(&server).await;
+    let res = server.http.get(server.url("/parse/classes/Thing")).header("X-Parse-Application-Id", &app.id).header("X-Parse-REST-API-Key", &app.rest).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-expose-headers"], "X-Parse-Job-Status-Id, X-Parse-Push-Status-Id");
+    // Errors carry the headers too, so that a browser can read them.
+    let res = server.http.get(server.url("/parse/classes/Thing")).header("X-Parse-Application-Id", &app.id).header("X-Parse-REST-API-Key", "wrong").send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+}

@@ -1,0 +1,142 @@
+'use strict';
+// Cloud-code jobs and schedules with the official Parse JS SDK: Parse.Cloud.startJob answers the
+// run's `_JobStatus` id, the job reports its progress there and ends succeeded or failed; a
+// schedule fires once per tick while two Hearth instances run on the same database. The jobs are
+// those of the guest SDK's example (sdk/functions/assemblyscript/examples/demo.ts). Hearth only.
+
+const { test, describe, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const h = require('../lib/harness');
+const { Parse } = h;
+
+const skip = h.isHearth ? false : 'WebAssembly cloud functions are Hearth\'s (Parse Server runs JavaScript cloud code)';
+const SDK = path.join(__dirname, '..', '..', 'sdk', 'functions', 'assemblyscript');
+
+function compileDemo() {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-fn-')), 'demo.wasm');
+  execFileSync(path.join(SDK, 'node_modules', '.bin', 'asc'), ['examples/demo.ts', '-o', out, '-O3', '--runtime', 'stub'], { cwd: SDK, stdio: 'pipe' });
+  return fs.readFileSync(out);
+}
+
+async function admin(method, url, body, base = h.BASE) {
+  const res = await fetch(`${base}/admin/v1${url}`, {
+    method,
+    headers: { 'Content-Type': body instanceof Uint8Array ? 'application/wasm' : 'application/json', Authorization: `Bearer ${await h.adminLogin()}` },
+    body: body instanceof Uint8Array ? body : body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
+}
+
+/** Polls (every 20 ms, up to `ms`) until `check` answers a value; answers it. */
+async function until(what, check, ms = 30000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+let app;
+before(async () => {
+  if (!h.isHearth) return;
+  const wasm = compileDemo();
+  app = await h.setup();
+  const deployed = await admin('POST', `/apps/${encodeURIComponent(app.applicationId)}/functions`, wasm);
+  assert.equal(deployed.status, 201, deployed.text);
+});
+
+describe('jobs', { skip }, () => {
+  test('startJob answers the run\'s status id; the job reports progress, then succeeds', async () => {
+    const key = h.rand();
+    const id = await Parse.Cloud.startJob('steps', { key });
+    assert.match(id, /^[A-Za-z0-9]{10}$/);
+    const halfway = await until('the progress report', async () => {
+      const status = await Parse.Cloud.getJobStatus(id);
+      return status.get('message') === 'halfway' ? status : null;
+    });
+    assert.equal(halfway.get('status'), 'running');
+    assert.equal(halfway.get('progress'), 0.5);
+    assert.equal(halfway.get('jobName'), 'steps');
+    assert.deepEqual(halfway.get('params'), { key });
+    // The job waits for this object.
+    await new Parse.Object('Release').save({ key });
+    const done = await until('the end of the run', async () => {
+      const status = await Parse.Cloud.getJobStatus(id);
+      return status.get('status') !== 'running' ? status : null;
+    });
+    assert.equal(done.get('status'), 'succeeded');
+    assert.equal(done.get('message'), 'all steps done');
+    assert.ok(done.get('finishedAt') instanceof Date);
+    const run = await new Parse.Query('JobRun').equalTo('key', key).first();
+    assert.equal(run.get('jobId'), id);
+  });
+
+  test('a failing job ends failed with its message', async () => {
+    const id = await Parse.Cloud.startJob('broken', {});
+    const done = await until('the end of the run', async () => {
+      const status = await Parse.Cloud.getJobStatus(id);
+      return status.get('status') !== 'running' ? status : null;
+    });
+    assert.equal(done.get('status'), 'failed');
+    assert.equal(done.get('message'), 'the job broke');
+  });
+
+  test('jobs need the master key, and so does their status', async () => {
+    const res = await h.rest('POST', '/jobs/steps', { key: 'js', body: {} });
+    h.assertRestError(res, 403, 119, 'starting a job with the JavaScript key');
+    const unknown = await h.rest('POST', '/jobs/nope', { body: {} });
+    h.assertRestError(unknown, 400, 141, 'an unknown job');
+    await h.expectParseError(new Parse.Query('_JobStatus').find({ useMasterKey: false }), 119, 'a client reading _JobStatus');
+  });
+
+  test('getJobsData lists the deployment\'s jobs', async () => {
+    const data = await Parse.Cloud.getJobsData();
+    assert.deepEqual(data.jobs.slice().sort(), ['broken', 'steps', 'tick', 'tidy']);
+    assert.deepEqual(data.in_use, []);
+  });
+});
+
+describe('schedules', { skip }, () => {
+  let second;
+  before(async () => {
+    if (!h.isHearth) return;
+    second = await import('../lib/instance.js').then((m) => m.startSecondInstance());
+  });
+  after(async () => {
+    if (second) await second.stop();
+  });
+
+  test('a schedule fires once per tick with two instances running', async () => {
+    const tag = h.rand();
+    const base = `/apps/${encodeURIComponent(app.applicationId)}/functions/schedules`;
+    // Created through the second instance: the first learns of it from the database alone.
+    const created = await admin('POST', base, { job: 'tick', cron: '* * * * * *', params: { tag }, description: 'every second' }, second.base);
+    assert.equal(created.status, 201, created.text);
+    const ticks = async () => new Parse.Query('Tick').equalTo('tag', tag).limit(1000).find();
+    await until('four ticks', async () => (await ticks()).length >= 4);
+    const off = await admin('PATCH', `${base}/${created.body.id}`, { enabled: false });
+    assert.equal(off.status, 200, off.text);
+    // Every run queued before the schedule went off has ended: as many runs as ticks recorded.
+    const runs = await until('the last runs', async () => {
+      const all = await new Parse.Query('_JobStatus').equalTo('jobName', 'tick').equalTo('params.tag', tag).limit(1000).find();
+      const recorded = (await ticks()).length;
+      return all.length > 0 && all.every((r) => r.get('status') === 'succeeded') && recorded === all.length ? all : null;
+    });
+    const seen = (await ticks()).map((t) => t.get('tick').toISOString());
+    assert.equal(new Set(seen).size, seen.length, `each tick ran once: ${seen.sort().join(', ')}`);
+    assert.ok(seen.length >= 4 && runs.length === seen.length);
+    for (const t of seen) assert.match(t, /\.000Z$/, 'ticks fall on whole seconds');
+    assert.ok(runs.every((r) => r.get('source') === 'schedule'));
+    const list = await admin('GET', base);
+    assert.equal(list.body.find((s) => s.id === created.body.id).enabled, false);
+    const data = await Parse.Cloud.getJobsData();
+    assert.deepEqual(data.in_use, ['tick']);
+  });
+});
