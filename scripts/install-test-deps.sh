@@ -58,3 +58,14 @@ if [ ! -f $sdk/node_modules/.package-lock.json ] || ! cmp -s $sdk/package-lock.j
   (cd $sdk && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.hearth-lock)
   echo "Installed the AssemblyScript compiler."
 fi
+
+# The Rust guest SDK's target (the tests build its example for wasm32-unknown-unknown). Without
+# it, tests/e2e/functions-rust.test.js skips and says why (sdk/functions/rust/build.sh).
+wasm_target=wasm32-unknown-unknown
+if command -v rustc >/dev/null 2>&1 && [ ! -d "$(rustc --print sysroot)/lib/rustlib/$wasm_target/lib" ]; then
+  if command -v rustup >/dev/null 2>&1 && rustup target add "$wasm_target"; then
+    echo "Installed the Rust target $wasm_target."
+  else
+    echo "Cannot add the Rust target $wasm_target (needs rustup and its download server): the Rust guest SDK's end-to-end test will be skipped" >&2
+  fi
+fi

@@ -33,6 +33,10 @@ status=0
 log="$run_dir/test-output.log"
 echo "Building and running the Rust tests..."
 cargo test --workspace --no-fail-fast 2>&1 | tee -a "$log" || status=$?
+# The Rust guest SDK for cloud functions is a workspace of its own (it builds for wasm32); its
+# unit tests run natively.
+echo "Running the Rust guest SDK's tests..."
+(cd sdk/functions/rust && CARGO_TARGET_DIR="$CARGO_TARGET_DIR-wasm" cargo test --locked --no-fail-fast) 2>&1 | tee -a "$log" || status=$?
 
 # End to end: the official Parse JS SDK against the `hearth` binary the Rust tests just built,
 # files on local disk; then the file suite again with files on a real S3 server (SeaweedFS, which

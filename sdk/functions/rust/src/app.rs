@@ -1,0 +1,218 @@
+//! The module's handlers: registered by name on an [`App`], listed in the manifest, and run for
+//! the request that names them.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::{Error, Object, Request};
+
+type Handler = Box<dyn Fn(&Request) -> Result<Object, Error>>;
+
+/// The module's functions, jobs and triggers, registered by the module's `register` function
+/// (see [`export!`](crate::export)).
+///
+/// Registering a name twice keeps the last handler. The manifest Hearth asks for at deploy lists
+/// what is registered: functions and jobs by name, triggers as `kind:ClassName`
+/// (`beforeSave:Player`, `beforeLogin:_User`, `afterLogout:_Session`, `beforeSaveFile:@File`).
+#[derive(Default)]
+pub struct App {
+    functions: BTreeMap<String, Handler>,
+    jobs: BTreeMap<String, Handler>,
+    triggers: BTreeMap<String, Handler>,
+}
+
+/// The class of file triggers.
+const FILE: &str = "@File";
+
+impl App {
+    pub fn new() -> App {
+        App::default()
+    }
+
+    /// A function, called by `POST /parse/functions/NAME` (`Parse.Cloud.run`). Its `Ok` value
+    /// is the client's result.
+    pub fn define<T, F>(&mut self, name: &str, handler: F) -> &mut App
+    where
+        T: Serialize,
+        F: Fn(&Request) -> Result<T, Error> + 'static,
+    {
+        self.functions.insert(name.to_string(), result(handler));
+        self
+    }
+
+    /// A job, run by `POST /parse/jobs/NAME` or a schedule (with the job time limit).
+    pub fn job<T, F>(&mut self, name: &str, handler: F) -> &mut App
+    where
+        T: Serialize,
+        F: Fn(&Request) -> Result<T, Error> + 'static,
+    {
+        self.jobs.insert(name.to_string(), result(handler));
+        self
+    }
+
+    /// `beforeSave`: the handler gets the object as the write would leave it, and may change it
+    /// (what it changes is written, and returned to the client) or refuse the write with an
+    /// error. An unchanged object is not sent back: the write goes ahead as asked.
+    pub fn before_save<F>(&mut self, class: &str, handler: F) -> &mut App
+    where
+        F: Fn(&Request, &mut Object) -> Result<(), Error> + 'static,
+    {
+        self.trigger("beforeSave", class, move |req| {
+            let mut object = req.object().clone();
+            handler(req, &mut object)?;
+            Ok(if &object == req.object() { Object::new() } else { answer("object", Value::Object(object)) })
+        })
+    }
+
+    /// `afterSave`, after the write committed (its errors go to the function log only).
+    pub fn after_save<F>(&mut self, class: &str, handler: F) -> &mut App
+    where
+        F: Fn(&Request) -> Result<(), Error> + 'static,
+    {
+        self.trigger("afterSave", class, done(handler))
+    }
+
+    /// `beforeDelete`: an error refuses the delete.
+    pub fn before_delete<F>(&mut self, class: &str, handler: F) -> &mut App
+    where
+        F: Fn(&Request) -> Result<(), Error> + 'static,
+    {
+        self.trigger("beforeDelete", class, done(handler))
+    }
+
+    /// `afterDelete`, after the delete committed (its errors go to the function log only).
+    pub fn after_delete<F>(&mut self, class: &str, handler: F) -> &mut App
+    where
+        F: Fn(&Request) -> Result<(), Error> + 'static,
+    {
+        self.trigger("afterDelete", class, done(handler))
+    }
+
+    /// `beforeFind`: the handler gets the request's `query` and may change it, or refuse the
+    /// find. The answer is `{"query": ...}` (the query as given when unchanged).
+    pub fn before_find<F>(&mut self, class: &str, handler: F) -> &mut App
+    where
+        F: Fn(&Request, &mut Object) -> Result<(), Error> + 'static,
+    {
+        self.trigger("beforeFind", class, move |req| {
+            let mut query = req.query().clone();
+            handler(req, &mut query)?;
+            Ok(if req.get("query").is_none() && query.is_empty() { Object::new() } else { answer("query", Value::Object(query)) })
+        })
+    }
+
+    /// `afterFind`: the handler gets the objects found and may change, drop or add some. The
+    /// answer is `{"objects": [...]}` (the objects as given when unchanged).
+    pub fn after_find<F>(&mut self, class: &str, handler: F) -> &mut App
+    where
+        F: Fn(&Request, &mut Vec<Value>) -> Result<(), Error> + 'static,
+    {
+        self.trigger("afterFind", class, move |req| {
+            let mut objects = req.objects().to_vec();
+            handler(req, &mut objects)?;
+            Ok(if req.get("objects").is_none() && objects.is_empty() { Object::new() } else { answer("objects", Value::Array(objects)) })
+        })
+    }
+
+    /// `beforeLogin` (on `_User`): the request's object is the user; an error refuses the login.
+    pub fn before_login<F>(&mut self, handler: F) -> &mut App
+    where
+        F: Fn(&Request) -> Result<(), Error> + 'static,
+    {
+        self.trigger("beforeLogin", "_User", done(handler))
+    }
+
+    /// `afterLogin` (on `_User`).
+    pub fn after_login<F>(&mut self, handler: F) -> &mut App
+    where
+        F: Fn(&Request) -> Result<(), Error> + 'static,
+    {
+        self.trigger("afterLogin", "_User", done(handler))
+    }
+
+    /// `afterLogout` (on `_Session`): the request's object is the session ended.
+    pub fn after_logout<F>(&mut self, handler: F) -> &mut App
+    where
+        F: Fn(&Request) -> Result<(), Error> + 'static,
+    {
+        self.trigger("afterLogout", "_Session", done(handler))
+    }
+
+    /// `beforeSaveFile` (on `@File`): an error refuses the upload. To answer a changed file, use
+    /// [`App::trigger`] with the answer `docs/functions.md` gives.
+    pub fn before_save_file<F>(&mut self, handler: F) -> &mut App
+    where
+        F: Fn(&Request) -> Result<(), Error> + 'static,
+    {
+        self.trigger("beforeSaveFile", FILE, done(handler))
+    }
+
+    /// `afterSaveFile` (on `@File`).
+    pub fn after_save_file<F>(&mut self, handler: F) -> &mut App
+    where
+        F: Fn(&Request) -> Result<(), Error> + 'static,
+    {
+        self.trigger("afterSaveFile", FILE, done(handler))
+    }
+
+    /// `beforeDeleteFile` (on `@File`): an error refuses the delete.
+    pub fn before_delete_file<F>(&mut self, handler: F) -> &mut App
+    where
+        F: Fn(&Request) -> Result<(), Error> + 'static,
+    {
+        self.trigger("beforeDeleteFile", FILE, done(handler))
+    }
+
+    /// Any trigger, `trigger:class` in the manifest, whose handler writes the whole answer
+    /// object itself (`{}` for "go ahead unchanged"): for triggers or answers newer than the
+    /// typed helpers above.
+    pub fn trigger<F>(&mut self, trigger: &str, class: &str, handler: F) -> &mut App
+    where
+        F: Fn(&Request) -> Result<Object, Error> + 'static,
+    {
+        self.triggers.insert(format!("{trigger}:{class}"), Box::new(handler));
+        self
+    }
+
+    /// The manifest: `{"functions": [...], "jobs": [...], "triggers": [...]}`.
+    pub fn manifest(&self) -> Value {
+        let names = |m: &BTreeMap<String, Handler>| m.keys().cloned().collect::<Vec<_>>();
+        json!({ "functions": names(&self.functions), "jobs": names(&self.jobs), "triggers": names(&self.triggers) })
+    }
+
+    /// The answer to a request: the manifest, or the named handler's answer, or
+    /// `{"error": {"code", "message"}}`.
+    pub fn handle(&self, request: &Request) -> Value {
+        let (table, key, unknown) = match request.kind() {
+            "manifest" => return self.manifest(),
+            "function" => (&self.functions, request.name().to_string(), "Invalid function"),
+            "job" => (&self.jobs, request.name().to_string(), "Invalid job"),
+            "trigger" => (&self.triggers, format!("{}:{}", request.trigger(), request.class_name()), "No handler for trigger"),
+            other => return Error::script(format!("unknown request kind {other:?}")).to_answer(),
+        };
+        let outcome = match table.get(&key) {
+            Some(handler) => handler(request),
+            None => Err(Error::script(format!("{unknown}: \"{key}\""))),
+        };
+        match outcome {
+            Ok(answer) => Value::Object(answer),
+            Err(error) => error.to_answer(),
+        }
+    }
+}
+
+/// A function's or job's handler, answering `{"result": value}`.
+fn result<T: Serialize, F: Fn(&Request) -> Result<T, Error> + 'static>(handler: F) -> Handler {
+    Box::new(move |req| Ok(answer("result", serde_json::to_value(handler(req)?)?)))
+}
+
+/// A trigger that only goes ahead or refuses: it answers `{}`.
+fn done<F: Fn(&Request) -> Result<(), Error> + 'static>(handler: F) -> impl Fn(&Request) -> Result<Object, Error> + 'static {
+    move |req| handler(req).map(|()| Object::new())
+}
+
+fn answer(key: &str, value: Value) -> Object {
+    Object::from_iter([(key.to_string(), value)])
+}
