@@ -8,6 +8,7 @@
 //! - [`triggers`]: where writes meet cloud code (beforeSave may change or refuse a write...).
 //! - [`jobs`]: background runs over the durable queue, with Parse's `_JobStatus`;
 //!   [`schedules`]: jobs on cron expressions, each tick run once across instances.
+//! - [`webhooks`]: Parse's Hooks API, external endpoints as functions and triggers.
 //! - [`logs`]: each app's function log, bounded.
 //!
 //! The ABI is documented in `docs/functions.md`.
@@ -20,6 +21,7 @@ pub mod runtime;
 pub mod schedules;
 pub mod settings;
 pub mod triggers;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -67,6 +69,9 @@ pub enum FunctionError {
     InvalidSchedule(String),
     #[error("no schedule with id {0}")]
     NoSuchSchedule(i64),
+    /// A Hooks API request that cannot be done (Parse's code 143).
+    #[error("{0}")]
+    Webhook(String),
     #[error(transparent)]
     Data(#[from] DataError),
 }
@@ -97,6 +102,7 @@ impl ParseErrorCode for FunctionError {
             FunctionError::InvalidModule(_) => ParseCode::INVALID_JSON,
             FunctionError::NoSuchVersion(_) | FunctionError::NoSuchSchedule(_) => ParseCode::OBJECT_NOT_FOUND,
             FunctionError::InvalidSchedule(_) => ParseCode::INVALID_JSON,
+            FunctionError::Webhook(_) => ParseCode::new(143, 400),
             FunctionError::Data(e) => e.parse_code(),
         }
     }

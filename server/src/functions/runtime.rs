@@ -62,8 +62,8 @@ pub struct Loaded {
     slots: Semaphore,
 }
 
-/// What the cache holds per app: the active deployment, or none.
-pub struct Active(pub Option<Loaded>);
+/// What the cache holds per app: the active deployment (or none) and the app's webhooks.
+pub struct Active(pub Option<Loaded>, pub super::webhooks::Webhooks);
 
 /// One call's kind, as the guest receives it.
 #[derive(Debug, Clone)]
@@ -208,8 +208,9 @@ impl Functions {
         let generation = self.active.generation();
         let client = self.pool.get().await?;
         let row = client.query_opt("SELECT version, sha256, manifest FROM function_deployments WHERE app_id = $1 AND active", &[&app.id]).await?;
+        let hooks = super::webhooks::Webhooks::load(&client, app.id).await?;
         let active = match row {
-            None => Active(None),
+            None => Active(None, hooks),
             Some(row) => {
                 let (version, manifest): (i32, Value) = (row.get(0), row.get(2));
                 let manifest: Manifest = serde_json::from_value(manifest).unwrap_or_default();
@@ -217,7 +218,7 @@ impl Functions {
                 let bytes: Vec<u8> = module.get(0);
                 drop(client);
                 let module = self.compile(&bytes)?;
-                Active(Some(self.prepare(&module, version, manifest, app.settings.functions.max_concurrent)?))
+                Active(Some(self.prepare(&module, version, manifest, app.settings.functions.max_concurrent)?), hooks)
             }
         };
         let active = Arc::new(active);
@@ -232,12 +233,19 @@ impl Functions {
 
     /// Whether the app's active deployment has this trigger (no call is made otherwise).
     pub async fn has_trigger(&self, caller: &Caller, trigger: &str, class: &str) -> Result<bool, FunctionError> {
-        Ok(self.active(caller).await?.0.as_ref().is_some_and(|l| l.manifest.has_trigger(trigger, class)))
+        let active = self.active(caller).await?;
+        Ok(active.1.has_trigger(trigger, class) || active.0.as_ref().is_some_and(|l| l.manifest.has_trigger(trigger, class)))
     }
 
     /// Runs one call of the app's active deployment and answers the guest's JSON answer.
     pub async fn call(self: &Arc<Self>, caller: &Caller, kind: Kind, fields: Map<String, Value>) -> Result<Value, FunctionError> {
         let active = self.active(caller).await?;
+        if let Some(url) = active.1.url_for(&kind) {
+            if caller.depth >= MAX_DEPTH {
+                return Err(FunctionError::Stopped(format!("calls nest more than {MAX_DEPTH} deep (a trigger saving what fires it?)")));
+            }
+            return super::webhooks::call(self, caller, &kind, fields, url).await;
+        }
         let Some(loaded) = active.0.as_ref() else {
             return Err(match kind {
                 Kind::Job(name) => FunctionError::UnknownJob(name),
@@ -301,12 +309,23 @@ impl Functions {
         metrics::counter!("hearth_function_calls_total", "status" => status).increment(1);
         metrics::histogram!("hearth_function_call_seconds").record(duration.as_secs_f64());
         let logs = std::mem::take(&mut host.logs);
-        let app_id = caller.app.id;
-        if let Err(err) = &result {
+        self.record(caller.app.id, &source, logs, result.as_ref().err(), duration);
+        result
+    }
+
+    /// Records a call that ran elsewhere (a webhook) in the app's function log and the metrics.
+    pub(crate) fn record_call(&self, app_id: i64, source: &str, error: Option<&FunctionError>, duration: Duration) {
+        let status = if error.is_none() { "ok" } else { "error" };
+        metrics::counter!("hearth_function_calls_total", "status" => status).increment(1);
+        metrics::histogram!("hearth_function_call_seconds").record(duration.as_secs_f64());
+        self.record(app_id, source, Vec::new(), error, duration);
+    }
+
+    fn record(&self, app_id: i64, source: &str, logs: Vec<(host::Level, String)>, error: Option<&FunctionError>, duration: Duration) {
+        if let Some(err) = error {
             tracing::info!(app = app_id, source = %source, error = %err, "function call failed");
         }
-        self.logs.record(app_id, &source, logs, result.as_ref().err(), duration);
-        result
+        self.logs.record(app_id, source, logs, error, duration);
     }
 }
 

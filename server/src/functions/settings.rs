@@ -36,6 +36,10 @@ pub struct FunctionSettings {
     /// Values functions read by name; shown only to developers and owners.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secrets: BTreeMap<String, String>,
+    /// Sent to webhooks in `X-Parse-Webhook-Key`, so that they know the call is Hearth's; shown
+    /// only to developers and owners.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_key: Option<String>,
 }
 
 fn ten_seconds() -> u64 {
@@ -80,6 +84,11 @@ impl FunctionSettings {
         if !(1..=(64 << 20)).contains(&self.max_response_bytes) {
             return Err("functions.maxResponseBytes must be 1 to 67108864".into());
         }
+        if let Some(key) = &self.webhook_key
+            && (key.is_empty() || key.len() > 256 || key.chars().any(|c| c.is_control()))
+        {
+            return Err("functions.webhookKey must be 1 to 256 characters, none a control character".into());
+        }
         for host in &self.http_allow {
             let bare = host.strip_prefix("*.").unwrap_or(host);
             if bare.is_empty() || !bare.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')) {
@@ -105,6 +114,9 @@ impl FunctionSettings {
     pub fn redact(&mut self) {
         for value in self.secrets.values_mut() {
             *value = "(hidden)".into();
+        }
+        if let Some(key) = self.webhook_key.as_mut() {
+            *key = "(hidden)".into();
         }
     }
 }

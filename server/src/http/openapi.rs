@@ -29,6 +29,7 @@ pub struct ErrorBody {
         admin::functions::deploy, admin::functions::list, admin::functions::activate, admin::functions::delete, admin::functions::log,
         admin::functions::list_schedules, admin::functions::create_schedule, admin::functions::update_schedule, admin::functions::delete_schedule,
         parse::health, parse::server_info, parse::functions::call, parse::jobs::start, parse::jobs::data,
+        parse::hooks::functions, parse::hooks::function, parse::hooks::triggers, parse::hooks::trigger,
         parse::docs::find_objects, parse::docs::create_object, parse::docs::get_object, parse::docs::update_object,
         parse::docs::delete_object, parse::docs::batch, parse::docs::schemas, parse::docs::get_schema,
         parse::docs::create_schema, parse::docs::update_schema, parse::docs::delete_schema, parse::docs::purge,

@@ -9,6 +9,7 @@ pub mod config;
 pub mod docs;
 pub mod files;
 pub mod functions;
+pub mod hooks;
 pub mod jobs;
 pub mod pages;
 pub mod schemas;
@@ -34,6 +35,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/purge/{class}").delete(schemas::purge).post(schemas::purge))
         .service(resource("/config").get(config::config).put(config::config).post(config::config))
         .service(resource("/functions/{name}").post(functions::call).get(functions::call))
+        .service(resource("/hooks/functions").get(hooks::functions).post(hooks::functions))
+        .service(resource("/hooks/functions/{name}").get(hooks::function).post(hooks::function).put(hooks::function))
+        .service(resource("/hooks/triggers").get(hooks::triggers).post(hooks::triggers))
+        .service(resource("/hooks/triggers/{class}/{trigger}").get(hooks::trigger).post(hooks::trigger).put(hooks::trigger))
         .service(resource("/jobs/{name}").post(jobs::start))
         .service(resource("/jobs").post(jobs::start))
         .service(resource("/cloud_code/jobs/data").get(jobs::data).post(jobs::data))
@@ -61,7 +66,7 @@ pub async fn server_info(req: ParseRequest) -> Result<HttpResponse, ApiError> {
         "hearthVersion": env!("CARGO_PKG_VERSION"),
         "features": {
             "globalConfig": { "create": false, "read": false, "update": false, "delete": false },
-            "hooks": { "create": false, "read": false, "update": false, "delete": false },
+            "hooks": { "create": true, "read": true, "update": true, "delete": true },
             "cloudCode": { "jobs": true },
             "logs": { "level": false, "size": false, "order": false, "until": false, "from": false },
             "push": { "immediatePush": false, "scheduledPush": false, "storedPushData": false, "pushAudiences": false, "localization": false },

@@ -1,0 +1,113 @@
+//! `/parse/hooks`: Parse's Hooks API (master key): webhooks registered as the app's cloud
+//! functions (`/hooks/functions[/:name]`) and triggers (`/hooks/triggers[/:className/:triggerName]`).
+//! GET lists or reads, POST registers, PUT changes the URL or, with `{"__op": "Delete"}`, removes.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, ParseCode};
+use crate::functions::webhooks::{self, Hook};
+use crate::http::State;
+use crate::http::extract::ParseRequest;
+
+fn master_only(req: &ParseRequest) -> Result<(), ApiError> {
+    match req.caller.is_master() {
+        true => Ok(()),
+        false => Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "unauthorized: master key is required")),
+    }
+}
+
+fn field<'a>(req: &'a ParseRequest, name: &str) -> Option<&'a str> {
+    req.body.as_ref()?.get(name)?.as_str()
+}
+
+fn invalid() -> ApiError {
+    ApiError::new(ParseCode::new(143, 400), "invalid hook declaration")
+}
+
+fn writes(req: &ParseRequest) -> Result<(), ApiError> {
+    match req.caller.may_write() {
+        true => Ok(()),
+        false => Err(ApiError::new(ParseCode::OPERATION_FORBIDDEN, "read-only masterKey isn't allowed to change hooks.")),
+    }
+}
+
+/// `GET` lists, `POST` registers.
+async fn collection(http: HttpRequest, state: &State, req: ParseRequest, functions: bool) -> Result<HttpResponse, ApiError> {
+    master_only(&req)?;
+    let app = req.caller.app.clone();
+    match req.method.as_str() {
+        "GET" => Ok(HttpResponse::Ok().json(webhooks::list(&state.pool, app.id, functions).await?)),
+        "POST" => {
+            writes(&req)?;
+            let hook = match functions {
+                true => Hook::function(field(&req, "functionName").ok_or_else(invalid)?)?,
+                false => Hook::trigger(field(&req, "className").ok_or_else(invalid)?, field(&req, "triggerName").ok_or_else(invalid)?)?,
+            };
+            let url = field(&req, "url").ok_or_else(invalid)?;
+            let saved = webhooks::save(&state.pool, &app, &hook, url, true).await?;
+            state.functions.forget(app.id);
+            Ok(HttpResponse::Ok().json(saved))
+        }
+        _ => crate::http::error::method_not_allowed(http).await,
+    }
+}
+
+/// `GET` reads, `PUT` changes the URL or removes.
+async fn one(http: HttpRequest, state: &State, req: ParseRequest, hook: Hook) -> Result<HttpResponse, ApiError> {
+    master_only(&req)?;
+    let app = req.caller.app.clone();
+    match req.method.as_str() {
+        "GET" => Ok(HttpResponse::Ok().json(webhooks::get(&state.pool, app.id, &hook).await?)),
+        "PUT" => {
+            writes(&req)?;
+            let delete = req.body.as_ref().and_then(|b| b.get("__op")).and_then(Value::as_str) == Some("Delete");
+            let answer = if delete {
+                webhooks::delete(&state.pool, app.id, &hook).await?;
+                json!({})
+            } else {
+                let url = field(&req, "url").ok_or_else(invalid)?;
+                webhooks::save(&state.pool, &app, &hook, url, false).await?
+            };
+            state.functions.forget(app.id);
+            Ok(HttpResponse::Ok().json(answer))
+        }
+        _ => crate::http::error::method_not_allowed(http).await,
+    }
+}
+
+#[utoipa::path(post, operation_id = "hookFunctions", path = "/parse/hooks/functions", tag = "parse", security(("parse_master_key" = [], "parse_application_id" = [])), responses(
+    (status = 200, description = "GET: `[{functionName, url}]`; POST `{functionName, url}`: the registered hook"),
+    (status = 400, description = "Invalid or already registered (code 143)", body = crate::http::openapi::ErrorBody),
+    (status = 403, description = "Not the master key (code 119)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn functions(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    collection(http, &state, req, true).await
+}
+
+#[utoipa::path(put, operation_id = "hookFunction", path = "/parse/hooks/functions/{name}", tag = "parse", params(("name" = String, Path)), security(("parse_master_key" = [], "parse_application_id" = [])), responses(
+    (status = 200, description = "GET: the hook; PUT `{url}`: the changed hook; PUT `{\"__op\": \"Delete\"}`: `{}`"),
+    (status = 400, description = "No such hook, or invalid (code 143)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn function(http: HttpRequest, state: web::Data<State>, path: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    let hook = Hook::function(&path.into_inner())?;
+    one(http, &state, req, hook).await
+}
+
+#[utoipa::path(post, operation_id = "hookTriggers", path = "/parse/hooks/triggers", tag = "parse", security(("parse_master_key" = [], "parse_application_id" = [])), responses(
+    (status = 200, description = "GET: `[{className, triggerName, url}]`; POST `{className, triggerName, url}`: the registered hook"),
+    (status = 400, description = "Invalid or already registered (code 143)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn triggers(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    collection(http, &state, req, false).await
+}
+
+#[utoipa::path(put, operation_id = "hookTrigger", path = "/parse/hooks/triggers/{className}/{triggerName}", tag = "parse", params(("className" = String, Path), ("triggerName" = String, Path)), security(("parse_master_key" = [], "parse_application_id" = [])), responses(
+    (status = 200, description = "GET: the hook; PUT `{url}`: the changed hook; PUT `{\"__op\": \"Delete\"}`: `{}`"),
+    (status = 400, description = "No such hook, or invalid (code 143)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn trigger(http: HttpRequest, state: web::Data<State>, path: web::Path<(String, String)>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+    let (class, trigger) = path.into_inner();
+    let hook = Hook::trigger(&class, &trigger)?;
+    one(http, &state, req, hook).await
+}
