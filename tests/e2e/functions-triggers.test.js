@@ -9,35 +9,13 @@
 
 const { test, describe, before } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const h = require('../lib/harness');
+const { compileExample, deploy } = require('../lib/functions');
 const { Parse } = h;
 
 const HEARTH_ONLY = 'WebAssembly cloud functions are Hearth\'s (Parse Server runs JavaScript cloud code)';
 const skip = h.isHearth ? false : HEARTH_ONLY;
-const SDK = path.join(__dirname, '..', '..', 'sdk', 'functions', 'assemblyscript');
 const PASSWORD = 'pw-12345678';
-
-/** Compiles the SDK's triggers example to a .wasm file; answers its bytes. */
-function compileExample() {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-fn-')), 'triggers.wasm');
-  execFileSync(path.join(SDK, 'node_modules', '.bin', 'asc'), ['examples/triggers.ts', '-o', out, '-O3', '--runtime', 'stub'], { cwd: SDK, stdio: 'pipe' });
-  return fs.readFileSync(out);
-}
-
-async function deploy(app, bytes) {
-  const res = await fetch(`${h.BASE}/admin/v1/apps/${encodeURIComponent(app.applicationId)}/functions`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/wasm', Authorization: `Bearer ${await h.adminLogin()}` },
-    body: bytes,
-  });
-  const text = await res.text();
-  assert.equal(res.status, 201, `deploy answers 201: ${text}`);
-  return JSON.parse(text);
-}
 
 /** The objects of a log class the triggers write, read with the master key. */
 async function logged(className, key, value) {
@@ -53,9 +31,7 @@ let app;
 let deployed;
 before(async () => {
   if (!h.isHearth) return;
-  // Compiled first: the compiler blocks this process for seconds, during which an idle HTTP
-  // connection kept by `fetch` may be closed by the server under it.
-  const bytes = compileExample();
+  const bytes = compileExample('triggers');
   app = await h.setup();
   Parse.User.enableUnsafeCurrentUser();
   deployed = await deploy(app, bytes);
