@@ -99,7 +99,8 @@ impl Hearth {
                 std::sync::Arc::new(storage)
             }
         };
-        let files = std::sync::Arc::new(crate::files::service::Files::new(storage, parse_url.clone()));
+        let files = crate::files::service::Files::new(storage, parse_url.clone()).with_triggers(Arc::new(crate::functions::triggers::FileHooks));
+        let files = Arc::new(files);
         let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus);
         let runtime = crate::functions::runtime::RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: Self::FUNCTION_INSTANCES };
         // Function calls have a pool of their own: their data calls never wait behind the caches' pool.

@@ -6,27 +6,17 @@
 
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const h = require('../lib/harness');
+const { compileExample, deploy } = require('../lib/functions');
 const { Parse } = h;
 
 const skip = h.isHearth ? false : 'WebAssembly cloud functions are Hearth\'s (Parse Server runs JavaScript cloud code)';
-const SDK = path.join(__dirname, '..', '..', 'sdk', 'functions', 'assemblyscript');
-
-function compileDemo() {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-fn-')), 'demo.wasm');
-  execFileSync(path.join(SDK, 'node_modules', '.bin', 'asc'), ['examples/demo.ts', '-o', out, '-O3', '--runtime', 'stub'], { cwd: SDK, stdio: 'pipe' });
-  return fs.readFileSync(out);
-}
 
 async function admin(method, url, body, base = h.BASE) {
   const res = await fetch(`${base}/admin/v1${url}`, {
     method,
-    headers: { 'Content-Type': body instanceof Uint8Array ? 'application/wasm' : 'application/json', Authorization: `Bearer ${await h.adminLogin()}` },
-    body: body instanceof Uint8Array ? body : body === undefined ? undefined : JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await h.adminLogin()}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
@@ -46,10 +36,9 @@ async function until(what, check, ms = 30000) {
 let app;
 before(async () => {
   if (!h.isHearth) return;
-  const wasm = compileDemo();
+  const wasm = compileExample('demo');
   app = await h.setup();
-  const deployed = await admin('POST', `/apps/${encodeURIComponent(app.applicationId)}/functions`, wasm);
-  assert.equal(deployed.status, 201, deployed.text);
+  await deploy(app, wasm);
 });
 
 describe('jobs', { skip }, () => {

@@ -7,42 +7,21 @@
 
 const { test, describe, before } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const h = require('../lib/harness');
+const { compileExample, deploy } = require('../lib/functions');
 const { Parse } = h;
 
 const HEARTH_ONLY = 'WebAssembly cloud functions are Hearth\'s (Parse Server runs JavaScript cloud code)';
 const skip = h.isHearth ? false : HEARTH_ONLY;
-const SDK = path.join(__dirname, '..', '..', 'sdk', 'functions', 'assemblyscript');
-
-/** Compiles the SDK's example to a .wasm file; answers its bytes. */
-function compileDemo() {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-fn-')), 'demo.wasm');
-  execFileSync(path.join(SDK, 'node_modules', '.bin', 'asc'), ['examples/demo.ts', '-o', out, '-O3', '--runtime', 'stub'], { cwd: SDK, stdio: 'pipe' });
-  return fs.readFileSync(out);
-}
-
-async function deploy(app, bytes) {
-  const res = await fetch(`${h.BASE}/admin/v1/apps/${encodeURIComponent(app.applicationId)}/functions`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/wasm', Authorization: `Bearer ${await h.adminLogin()}` },
-    body: bytes,
-  });
-  const text = await res.text();
-  assert.equal(res.status, 201, `deploy answers 201: ${text}`);
-  return JSON.parse(text);
-}
 
 let app;
 let deployed;
 before(async () => {
   if (!h.isHearth) return;
+  const bytes = compileExample('demo');
   app = await h.setup();
   await h.updateHearthSettings({ functions: { secrets: { apiToken: 's3cr3t' } } }, app);
-  deployed = await deploy(app, compileDemo());
+  deployed = await deploy(app, bytes);
 });
 
 describe('deploy', { skip }, () => {

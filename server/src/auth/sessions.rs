@@ -289,6 +289,20 @@ pub fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -> Resu
     Ok(Some(token))
 }
 
+/// Logs the caller out: ends its session (none: nothing to do), then runs the app's
+/// `afterLogout` with the ended session.
+pub async fn log_out(pool: &Pool, caller: &Caller) -> Result<(), DataError> {
+    let Some(user) = &caller.user else { return Ok(()) };
+    let after = crate::functions::triggers::ending_session(caller, &user.session_id).await?;
+    let client = pool.get().await?;
+    end_where(&client, &caller.caches.sessions, &caller.app, "object_id = $1", &[&user.session_id]).await?;
+    drop(client);
+    if let Some(after) = after {
+        crate::functions::triggers::after(caller, after, &Value::Null).await;
+    }
+    Ok(())
+}
+
 /// Ends sessions matching `condition` (SQL over the `_Session` table, with `params`): this
 /// instance forgets them at once, the bus tells the others. Returns how many ended.
 pub async fn end_where(

@@ -10,6 +10,7 @@ use crate::data::DataError;
 use crate::data::names::{ClassName, new_object_id};
 use crate::data::objects::{Op, Write};
 use crate::data::storage::{OBJECT_COLUMNS, object_json};
+use crate::functions::triggers;
 
 pub fn user_class() -> ClassName {
     ClassName::parse("_User").expect("a system class")
@@ -205,12 +206,20 @@ pub async fn with_token(client: &impl GenericClient, caller: &Caller, user_id: &
     Ok(user)
 }
 
-/// Logs in with a username (or email) and password: the user with a new session token.
+/// Logs in with a username (or email) and password: the user with a new session token. The
+/// app's `beforeLogin` may refuse once the password is right, before any session exists;
+/// `afterLogin` runs once it does.
 pub async fn log_in(pool: &Pool, caller: &Caller, username: Option<&str>, email: Option<&str>, plain: Option<&str>, action: &str) -> Result<Value, DataError> {
     let user_id = check_password(pool, caller, username, email, plain).await?;
+    let after = triggers::before_login(caller, &user_id).await?;
     let client = pool.get().await?;
     let (token, _) = sessions::create(&client, caller, &user_id, sessions::created_with(action, "password")).await?;
-    with_token(&client, caller, &user_id, &token).await
+    let user = with_token(&client, caller, &user_id, &token).await?;
+    drop(client);
+    if let Some(after) = after {
+        triggers::after(caller, after, &user).await;
+    }
+    Ok(user)
 }
 
 /// Checks a password: the user's id, or error 101 (an unknown user costs as much time as a

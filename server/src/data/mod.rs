@@ -13,6 +13,7 @@ pub mod config;
 pub mod names;
 pub mod objects;
 pub mod query;
+pub mod read;
 pub mod schema;
 pub mod storage;
 pub mod value;

@@ -61,6 +61,25 @@ impl WriteRequest {
     /// schema has what the write needs. Runs before the write takes a connection: a request
     /// never holds one connection while waiting for another.
     pub async fn prepare(self, caller: &Caller, schemas: &SchemaCache) -> Result<Ready, DataError> {
+        if let WriteRequest::Create { class, body } = &self
+            && class.as_str() == "_User"
+            && let Some(user_id) = triggers::auth_data_login(caller, body).await?
+        {
+            // A sign-up that logs a user in: the login triggers, once the authData is checked.
+            let write = self.prepare_write(caller, schemas).await?;
+            let after = triggers::before_login(caller, &user_id).await?;
+            return Ok(Ready { write, after, changed: Map::new() });
+        }
+        if let WriteRequest::Get { class, id } = &self
+            && triggers::on_find(caller, class).await?
+        {
+            // With find triggers, the object is read here, through them: their calls must not run
+            // while a connection is held (in a batch, this is before the batch's writes).
+            let functions = caller.caches.functions.get().expect("has find triggers");
+            let text = super::read::get(&functions.pool, caller, schemas, class, id, Default::default()).await?;
+            let body = serde_json::from_str(&text).expect("found objects are valid JSON");
+            return Ok(Ready { write: Prepared::Read(Answer { status: 200, body }), after: None, changed: Map::new() });
+        }
         let (request, after, changed) = match self {
             WriteRequest::Create { class, body } => {
                 let t = triggers::before_save(caller, &class, None, body).await?;
@@ -200,6 +219,8 @@ pub enum Prepared {
     Update { schema: Arc<ClassSchema>, id: String, write: Write },
     Delete { schema: Arc<ClassSchema>, id: String },
     Get { schema: Arc<ClassSchema>, id: String },
+    /// A read done already (through find triggers).
+    Read(Answer),
 }
 
 impl Prepared {
@@ -246,6 +267,7 @@ impl Prepared {
                 let text = objects::get(client, caller, &schema, &id).await?;
                 Ok(Answer { status: 200, body: serde_json::from_str(&text).expect("PostgreSQL made valid JSON") })
             }
+            Prepared::Read(answer) => Ok(answer),
         }
     }
 }

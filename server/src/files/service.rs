@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
+use futures_util::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
@@ -24,16 +25,34 @@ pub struct FileRow {
     pub content_type: String,
     pub created_at: DateTime<Utc>,
     pub metadata: Value,
+    pub tags: Value,
 }
 
-/// Hooks around file saves and deletes (Parse's `beforeSave(Parse.File)`...): cloud functions
-/// will implement them; until then none is installed.
+/// An upload as the client describes it, before any byte is stored: the name it gives, the
+/// content type (empty: guessed from the name), the size if known beforehand (a raw upload's
+/// `Content-Length`, a base64 upload's decoded length), metadata and tags.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub name: String,
+    pub content_type: String,
+    pub size: Option<u64>,
+    pub metadata: Value,
+    pub tags: Value,
+}
+
+/// Hooks around file saves and deletes (Parse's `beforeSave(Parse.File)`...), which cloud
+/// functions implement (`functions::triggers::FileHooks`). They see what is known of a file,
+/// never its bytes.
 pub trait FileTriggers: Send + Sync {
-    /// May refuse an upload (its error is the answer) before any byte is stored.
-    fn before_save(&self, caller: &Caller, name: &str, content_type: &str) -> Result<(), DataError>;
-    fn after_save(&self, caller: &Caller, file: &FileRow);
+    /// Before any byte is stored: may refuse the upload (its error is the answer), or change the
+    /// file's name, content type, metadata or tags (checked again as the client's own are).
+    fn before_save<'a>(&'a self, caller: &'a Caller, file: &'a mut NewFile) -> BoxFuture<'a, Result<(), DataError>>;
+    /// Once the file is stored; failures are the hook's to log.
+    fn after_save<'a>(&'a self, caller: &'a Caller, file: &'a FileRow) -> BoxFuture<'a, ()>;
     /// May refuse a delete.
-    fn before_delete(&self, caller: &Caller, name: &str) -> Result<(), DataError>;
+    fn before_delete<'a>(&'a self, caller: &'a Caller, file: &'a FileRow) -> BoxFuture<'a, Result<(), DataError>>;
+    /// Once the file is deleted; failures are the hook's to log.
+    fn after_delete<'a>(&'a self, caller: &'a Caller, file: &'a FileRow) -> BoxFuture<'a, ()>;
 }
 
 /// The files of every app: the installation's backend, the backends of apps with storage of
@@ -85,40 +104,24 @@ impl Files {
         client_url(&self.parse_url, app, name)
     }
 
-    /// Stores an upload: the checks, the bytes, the row. Answers Parse's `{name, url}`.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn upload(
-        &self,
-        pool: &Pool,
-        caller: &Caller,
-        given: &str,
-        content_type: Option<&str>,
-        body: ByteStream,
-        metadata: Value,
-        tags: Value,
-    ) -> Result<Value, DataError> {
-        names::check_given(given)?;
+    /// Stores an upload: the checks, the `beforeSave` hook, the bytes, the row, the `afterSave`
+    /// hook. Answers Parse's `{name, url}`.
+    pub async fn upload(&self, pool: &Pool, caller: &Caller, mut file: NewFile, body: ByteStream) -> Result<Value, DataError> {
+        names::check_given(&file.name)?;
         may_upload(pool, caller).await?;
         let settings = &caller.app.settings.files;
-        let content_type = match content_type.map(str::trim).filter(|t| !t.is_empty()) {
-            Some(t) => t.to_string(),
-            None => mime_guess::from_path(given).first_or_octet_stream().essence_str().to_string(),
-        };
-        if content_type.chars().any(|c| c.is_control()) || !content_type.contains('/') {
-            return Err(FileError::NotAllowed("Invalid content type.".into()).into());
+        file.content_type = file.content_type.trim().to_string();
+        if file.content_type.is_empty() {
+            file.content_type = mime_guess::from_path(&file.name).first_or_octet_stream().essence_str().to_string();
         }
-        let ext = names::extension(given);
-        if !settings.allows_extension(&ext) {
-            return Err(FileError::NotAllowed(format!("File upload of extension {ext} is disabled.")).into());
-        }
-        if !settings.allows_type(&content_type) {
-            return Err(FileError::NotAllowed(format!("File upload of type {content_type} is disabled.")).into());
-        }
+        allowed(settings, &file)?;
         if let Some(t) = &self.triggers {
-            t.before_save(caller, given, &content_type)?;
+            t.before_save(caller, &mut file).await?;
+            allowed(settings, &file)?;
         }
+        let NewFile { name: given, content_type, metadata, tags, .. } = file;
         let storage = self.storage(&caller.app).await?;
-        let name = names::stored_name(given);
+        let name = names::stored_name(&given);
         let key = key(&caller.app, &name);
         let stored = storage.put(&key, &content_type, body, settings.max_upload_size).await?;
         let forget = async || {
@@ -152,7 +155,7 @@ impl Files {
             }
         };
         if let Some(t) = &self.triggers {
-            t.after_save(caller, &FileRow { name: name.clone(), size: stored.size as i64, content_type, created_at, metadata });
+            t.after_save(caller, &FileRow { name: name.clone(), size: stored.size as i64, content_type, created_at, metadata, tags }).await;
         }
         Ok(json!({"name": name, "url": self.client_url(&caller.app, &name)}))
     }
@@ -164,10 +167,10 @@ impl Files {
         }
         let client = pool.get().await?;
         let stmt = client
-            .prepare_cached(&format!("SELECT name, size, content_type, created_at, metadata FROM \"{}\"._hearth_files WHERE name = $1", app.schema_name))
+            .prepare_cached(&format!("SELECT name, size, content_type, created_at, metadata, tags FROM \"{}\"._hearth_files WHERE name = $1", app.schema_name))
             .await?;
         let row = client.query_opt(&stmt, &[&name]).await?;
-        Ok(row.map(|r| FileRow { name: r.get(0), size: r.get(1), content_type: r.get(2), created_at: r.get(3), metadata: r.get(4) }))
+        Ok(row.map(|r| FileRow { name: r.get(0), size: r.get(1), content_type: r.get(2), created_at: r.get(3), metadata: r.get(4), tags: r.get(5) }))
     }
 
     /// Deletes a file (master key): its bytes, then its row. Error 153 for an unknown file.
@@ -178,17 +181,21 @@ impl Files {
         if !caller.may_write() {
             return Err(FileError::ReadOnly("delete").into());
         }
-        if self.find(pool, &caller.app, name).await?.is_none() {
+        let Some(row) = self.find(pool, &caller.app, name).await? else {
             return Err(FileError::Delete("the file does not exist".into()).into());
-        }
+        };
         if let Some(t) = &self.triggers {
-            t.before_delete(caller, name)?;
+            t.before_delete(caller, &row).await?;
         }
         // The row first: a download meanwhile finds no file, rather than a row without bytes.
         let storage = self.storage(&caller.app).await?;
         let client = pool.get().await?;
         client.execute(&format!("DELETE FROM \"{}\"._hearth_files WHERE name = $1", caller.app.schema_name), &[&name]).await?;
+        drop(client);
         storage.delete(&key(&caller.app, name)).await?;
+        if let Some(t) = &self.triggers {
+            t.after_delete(caller, &row).await;
+        }
         Ok(())
     }
 }
@@ -224,6 +231,24 @@ impl Files {
         }
         deleted
     }
+}
+
+/// The checks on a file as a client (or a `beforeSave` hook) describes it: its name, content
+/// type, and the app's allowed extensions and types.
+fn allowed(settings: &super::settings::FileSettings, file: &NewFile) -> Result<(), DataError> {
+    names::check_given(&file.name)?;
+    let content_type = &file.content_type;
+    if content_type.chars().any(|c| c.is_control()) || !content_type.contains('/') {
+        return Err(FileError::NotAllowed("Invalid content type.".into()).into());
+    }
+    let ext = names::extension(&file.name);
+    if !settings.allows_extension(&ext) {
+        return Err(FileError::NotAllowed(format!("File upload of extension {ext} is disabled.")).into());
+    }
+    if !settings.allows_type(content_type) {
+        return Err(FileError::NotAllowed(format!("File upload of type {content_type} is disabled.")).into());
+    }
+    Ok(())
 }
 
 /// Where an app's file lives in its backend.

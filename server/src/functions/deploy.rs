@@ -21,7 +21,8 @@ use crate::bus::{self, Topic};
 /// The largest module accepted.
 pub const MAX_MODULE_BYTES: usize = 32 << 20;
 
-/// Triggers a module may declare, as `kind:ClassName` (file triggers on `@File`).
+/// Triggers a module may declare, as `kind:ClassName`: Parse's, on the classes Parse allows them
+/// on (see [`trigger_allowed`]).
 pub const TRIGGERS: &[&str] = &[
     "beforeSave",
     "afterSave",
@@ -35,7 +36,31 @@ pub const TRIGGERS: &[&str] = &[
     "beforeSaveFile",
     "afterSaveFile",
     "beforeDeleteFile",
+    "afterDeleteFile",
 ];
+
+/// Whether a trigger may be declared on a class, by Parse Server's rules: the login triggers on
+/// `_User`, `afterLogout` on `_Session` (the only trigger there), file triggers on `@File`.
+fn trigger_allowed(kind: &str, class: &str) -> bool {
+    if !TRIGGERS.contains(&kind) {
+        return false;
+    }
+    match kind {
+        "beforeLogin" | "afterLogin" => class == "_User",
+        "afterLogout" => class == "_Session",
+        file if file.ends_with("File") => class == "@File",
+        _ => class != "_Session" && crate::data::names::ClassName::parse(class).is_ok(),
+    }
+}
+
+/// A trigger's name as Hearth calls it: Parse Server's newer spelling of file triggers
+/// (`beforeSave` on `Parse.File`, that is `beforeSave:@File`) becomes `beforeSaveFile:@File`.
+fn canonical(trigger: &str) -> String {
+    match trigger.split_once(':') {
+        Some((kind @ ("beforeSave" | "afterSave" | "beforeDelete" | "afterDelete"), "@File")) => format!("{kind}File:@File"),
+        _ => trigger.to_string(),
+    }
+}
 
 /// A deployment as the management API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,7 +109,8 @@ pub async fn check(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8]) ->
     let loaded = functions.prepare(&module, 0, Manifest::default(), 1)?;
     let active = Arc::new(super::runtime::Active(Some(loaded), Default::default()));
     let answer = functions.run_on_threads(active, caller, Kind::Manifest, Map::new()).await.map_err(|e| FunctionError::InvalidModule(format!("the module's manifest call failed: {e}")))?;
-    let manifest: Manifest = serde_json::from_value(answer).map_err(|e| FunctionError::InvalidModule(format!("the module's manifest is not {{functions, jobs, triggers}}: {e}")))?;
+    let mut manifest: Manifest = serde_json::from_value(answer).map_err(|e| FunctionError::InvalidModule(format!("the module's manifest is not {{functions, jobs, triggers}}: {e}")))?;
+    manifest.triggers = manifest.triggers.iter().map(|t| canonical(t)).collect();
     for name in manifest.functions.iter().chain(&manifest.jobs) {
         if name.is_empty() || name.len() > 128 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
             return Err(FunctionError::InvalidModule(format!("invalid function or job name {name:?}")));
@@ -92,9 +118,10 @@ pub async fn check(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8]) ->
     }
     for trigger in &manifest.triggers {
         let (kind, class) = trigger.split_once(':').unwrap_or((trigger, ""));
-        let class_ok = if kind.ends_with("File") { class == "@File" } else { crate::data::names::ClassName::parse(class).is_ok() };
-        if !TRIGGERS.contains(&kind) || !class_ok {
-            return Err(FunctionError::InvalidModule(format!("invalid trigger {trigger:?} (kind:ClassName, file triggers on @File)")));
+        if !trigger_allowed(kind, class) {
+            return Err(FunctionError::InvalidModule(format!(
+                "invalid trigger {trigger:?} (kind:ClassName; beforeLogin and afterLogin on _User, afterLogout on _Session and nothing else there, file triggers on @File)"
+            )));
         }
     }
     Ok(manifest)
@@ -172,4 +199,37 @@ pub async fn delete(functions: &Functions, app_id: i64, version: i32) -> Result<
     tx.commit().await?;
     functions.forget(app_id);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triggers_go_on_the_classes_parse_allows() {
+        for (trigger, ok) in [
+            ("beforeSave:Item", true),
+            ("beforeFind:_User", true),
+            ("beforeLogin:_User", true),
+            ("afterLogin:_User", true),
+            ("afterLogout:_Session", true),
+            ("beforeSaveFile:@File", true),
+            ("afterDeleteFile:@File", true),
+            ("beforeLogin:Item", false),
+            ("afterLogout:_User", false),
+            ("beforeSave:_Session", false),
+            ("beforeFind:_Session", false),
+            ("beforeSaveFile:Item", false),
+            ("beforeSave:@File", false),
+            ("beforeSave:1bad", false),
+            ("beforeLunch:Item", false),
+        ] {
+            let (kind, class) = trigger.split_once(':').unwrap();
+            assert_eq!(trigger_allowed(kind, class), ok, "{trigger}");
+        }
+        assert_eq!(canonical("beforeSave:@File"), "beforeSaveFile:@File");
+        assert_eq!(canonical("afterDelete:@File"), "afterDeleteFile:@File");
+        assert_eq!(canonical("beforeSave:Item"), "beforeSave:Item");
+        assert_eq!(canonical("beforeFind:@File"), "beforeFind:@File");
+    }
 }

@@ -328,11 +328,8 @@ async fn host_call(functions: &Arc<Functions>, caller: &Caller, job: Option<&str
         "find" => {
             let class = class(&op)?;
             let options = FindOptions::from_map(&op).map_err(data_error)?;
-            let app_schema = schemas.app(&caller.app).await.map_err(data_error)?;
-            let client = pool.get().await.map_err(|e| data_error(e.into()))?;
-            let found = crate::data::objects::find(&client, &caller, &app_schema, &class, &options).await.map_err(data_error)?;
-            let results = crate::data::objects::reshape(&client, &caller, &app_schema, found.results, &options).await.map_err(data_error)?;
-            let results: Vec<Value> = results.iter().map(|t| serde_json::from_str(t).expect("stored JSON is valid")).collect();
+            let found = crate::data::read::find(pool, &caller, schemas, &class, options).await.map_err(data_error)?;
+            let results: Vec<Value> = found.results.iter().map(|t| serde_json::from_str(t).expect("found objects are valid JSON")).collect();
             let mut out = json!({ "results": results });
             if let Some(count) = found.count {
                 out["count"] = json!(count);

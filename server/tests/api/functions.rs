@@ -7,22 +7,43 @@ use serde_json::{Value, json};
 
 use crate::helpers::{As, Keys, TestAdmin, TestServer, call, json_of};
 
+/// A string for a WAT data segment.
+fn wat_string(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// What `$echo` puts before the request it saves (and `}}` after): a master save of a `Seen`
+/// object whose `request` is the request the module got.
+const ECHO_PREFIX: &str = r#"{"op":"save","className":"Seen","useMasterKey":true,"object":{"request":"#;
+
+/// A body that saves the request in a `Seen` object (see [`seen`]) before answering.
+const ECHO: &str = "(call $echo (local.get $p) (local.get $n))";
+
 /// A module answering its manifest, and otherwise running `body` then answering `answer`.
 /// The request's kind starts at byte 17 (`{"abi":1,"kind":"` comes first, in that order).
 pub(crate) fn module(manifest: &str, answer: &str, body: &str, extra: &str) -> Vec<u8> {
-    let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
     let wat = format!(
         r#"(module
   (import "hearth" "answer" (func $answer (param i32 i32)))
+  (import "hearth" "call" (func $call (param i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 1024) "{m}")
   (data (i32.const 8192) "{a}")
+  (data (i32.const 16384) "{e}")
   (func (export "hearth_abi_v1"))
   (func (export "hearth_alloc") (param $n i32) (result i32)
     (local $at i32)
     (local.set $at (i32.mul (memory.size) (i32.const 65536)))
     (drop (memory.grow (i32.add (i32.shr_u (local.get $n) (i32.const 16)) (i32.const 1))))
     (local.get $at))
+  (func $echo (param $p i32) (param $n i32)
+    (local $b i32)
+    (local.set $b (i32.mul (memory.size) (i32.const 65536)))
+    (drop (memory.grow (i32.add (i32.shr_u (i32.add (local.get $n) (i32.const 256)) (i32.const 16)) (i32.const 1))))
+    (memory.copy (local.get $b) (i32.const 16384) (i32.const {el}))
+    (memory.copy (i32.add (local.get $b) (i32.const {el})) (local.get $p) (local.get $n))
+    (i32.store16 (i32.add (i32.add (local.get $b) (i32.const {el})) (local.get $n)) (i32.const 0x7d7d))
+    (drop (call $call (local.get $b) (i32.add (i32.add (local.get $n) (i32.const {el})) (i32.const 2)))))
   (func (export "hearth_handle") (param $p i32) (param $n i32) (result i32)
     (if (i32.eq (i32.load8_u offset=17 (local.get $p)) (i32.const 109))
       (then (call $answer (i32.const 1024) (i32.const {ml})) (return (i32.const 0))))
@@ -30,12 +51,33 @@ pub(crate) fn module(manifest: &str, answer: &str, body: &str, extra: &str) -> V
     (call $answer (i32.const 8192) (i32.const {al}))
     (i32.const 0))
   {extra})"#,
-        m = esc(manifest),
-        a = esc(answer),
+        m = wat_string(manifest),
+        a = wat_string(answer),
+        e = wat_string(ECHO_PREFIX),
+        el = ECHO_PREFIX.len(),
         ml = manifest.len(),
         al = answer.len(),
     );
     wat::parse_str(&wat).unwrap()
+}
+
+/// A module body making one host call (`op`, JSON; its answer dropped), and the data it needs.
+fn host_call(op: &str) -> (String, String) {
+    let body = format!("(drop (call $call (i32.const 24576) (i32.const {})))", op.len());
+    (body, format!(r#"(data (i32.const 24576) "{}")"#, wat_string(op)))
+}
+
+/// A query string's value, encoded.
+fn encoded(value: &Value) -> String {
+    let url = reqwest::Url::parse_with_params("http://x/", &[("v", value.to_string())]).unwrap();
+    url.query().unwrap().trim_start_matches("v=").to_string()
+}
+
+/// The requests an echoing module saved for `trigger`, oldest first.
+async fn seen(server: &TestServer, app: &Keys, trigger: &str) -> Vec<Value> {
+    let (status, body) = call(server, app, As::Master, reqwest::Method::GET, "/classes/Seen?order=createdAt&limit=1000", None).await;
+    assert_eq!(status, 200, "{body}");
+    body["results"].as_array().unwrap().iter().map(|o| o["request"].clone()).filter(|r| r["trigger"] == trigger).collect()
 }
 
 fn function(name: &str, result: &str) -> Vec<u8> {
@@ -101,6 +143,10 @@ async fn bad_modules_are_refused_at_deploy() {
         (wasi, "imports wasi_snapshot_preview1.path_open"),
         (module("not json", "{}", "", ""), "manifest"),
         (module(r#"{"triggers":["beforeSave:1bad"]}"#, "{}", "", ""), "invalid trigger"),
+        (module(r#"{"triggers":["beforeLogin:Item"]}"#, "{}", "", ""), "beforeLogin and afterLogin on _User"),
+        (module(r#"{"triggers":["afterLogout:_User"]}"#, "{}", "", ""), "afterLogout on _Session"),
+        (module(r#"{"triggers":["beforeSave:_Session"]}"#, "{}", "", ""), "invalid trigger \"beforeSave:_Session\""),
+        (module(r#"{"triggers":["beforeSaveFile:Item"]}"#, "{}", "", ""), "file triggers on @File"),
     ];
     for (bytes, expected) in cases {
         let (status, body) = deploy(&server, &owner, &app, bytes).await;
@@ -207,4 +253,267 @@ async fn an_app_cannot_reach_another_apps_functions() {
     // B's admin cannot deploy to, list or roll back A's functions.
     assert_eq!(deploy(&server, &owner_b, &a, function("x", "1")).await.0, 404);
     assert_eq!(server.admin(&owner_b, reqwest::Method::GET, &format!("/admin/v1/apps/{}/functions", a.id), None).await.0, 404);
+}
+
+/// Creates an object with the master key; answers its id.
+async fn create(server: &TestServer, app: &Keys, class: &str, object: Value) -> String {
+    let (status, body) = call(server, app, As::Master, reqwest::Method::POST, &format!("/classes/{class}"), Some(object)).await;
+    assert_eq!(status, 201, "{body}");
+    body["objectId"].as_str().unwrap().to_string()
+}
+
+fn field<'a>(results: &'a Value, key: &str) -> Vec<&'a Value> {
+    results["results"].as_array().unwrap().iter().map(|o| &o[key]).collect()
+}
+
+#[tokio::test]
+async fn before_find_changes_the_query_of_finds_and_gets() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let mut ids = Vec::new();
+    for (n, open) in [(1, true), (2, true), (3, false)] {
+        ids.push(create(&server, &app, "Item", json!({"n": n, "open": open})).await);
+    }
+    // The trigger answers another query: open items only, the newest one.
+    let answer = r#"{"query":{"where":{"open":true},"order":"-n","limit":1}}"#;
+    assert_eq!(deploy(&server, &owner, &app, module(r#"{"triggers":["beforeFind:Item"]}"#, answer, ECHO, "")).await.0, 201);
+    let (status, found) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/classes/Item", Some(json!({"_method": "GET", "where": {"n": 3}, "keys": "n"}))).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(field(&found, "n"), [&json!(2)]);
+    let (status, found) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Item", None).await;
+    assert_eq!((status, field(&found, "n")), (200, vec![&json!(2)]));
+    let requests = seen(&server, &app, "beforeFind").await;
+    assert_eq!(requests.len(), 2);
+    let first = &requests[0];
+    assert_eq!((&first["kind"], &first["className"], &first["master"], &first["user"]), (&json!("trigger"), &json!("Item"), &json!(false), &Value::Null));
+    assert_eq!(first["query"], json!({"className": "Item", "where": {"n": 3}, "keys": "n"}));
+    assert_eq!((&first["count"], &first["isGet"]), (&json!(false), &json!(false)));
+    assert_eq!(requests[1]["query"], json!({"className": "Item", "where": {}}));
+    // A get is a query on its objectId: the trigger's constraints apply, and it stays on the
+    // object asked for.
+    let (status, body) = call(&server, &app, As::Client(None), reqwest::Method::GET, &format!("/classes/Item/{}", ids[2]), None).await;
+    assert_eq!((status, body), (404, json!({"code": 101, "error": "Object not found."})));
+    let (status, body) = call(&server, &app, As::Client(None), reqwest::Method::GET, &format!("/classes/Item/{}", ids[0]), None).await;
+    assert_eq!((status, &body["n"]), (200, &json!(1)), "{body}");
+    let gets = seen(&server, &app, "beforeFind").await;
+    assert_eq!(gets[3]["query"], json!({"className": "Item", "where": {"objectId": ids[0]}}));
+    assert_eq!(gets[3]["isGet"], true);
+    // Other classes are not the trigger's.
+    create(&server, &app, "Other", json!({"n": 3})).await;
+    let (_, found) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Other", None).await;
+    assert_eq!(field(&found, "n"), [&json!(3)]);
+    assert_eq!(seen(&server, &app, "beforeFind").await.len(), 4);
+}
+
+#[tokio::test]
+async fn after_find_replaces_what_a_find_found() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let id = create(&server, &app, "Item", json!({"n": 1})).await;
+    create(&server, &app, "Item", json!({"n": 2})).await;
+    let answer = r#"{"objects":[{"objectId":"madeUp","title":"from the trigger"}]}"#;
+    assert_eq!(deploy(&server, &owner, &app, module(r#"{"triggers":["afterFind:Item"]}"#, answer, ECHO, "")).await.0, 201);
+    let (status, found) = call(&server, &app, As::Client(None), reqwest::Method::GET, "/classes/Item?order=n&count=1", None).await;
+    assert_eq!((status, found), (200, json!({"results": [{"objectId": "madeUp", "title": "from the trigger"}], "count": 2})));
+    let request = &seen(&server, &app, "afterFind").await[0];
+    let objects = request["objects"].as_array().unwrap();
+    assert_eq!(objects.iter().map(|o| (&o["className"], &o["n"])).collect::<Vec<_>>(), [(&json!("Item"), &json!(1)), (&json!("Item"), &json!(2))]);
+    assert_eq!(request["query"], json!({"className": "Item", "where": {}, "order": "n", "count": true}));
+    // A get answers the first object the trigger leaves.
+    let (status, got) = call(&server, &app, As::Client(None), reqwest::Method::GET, &format!("/classes/Item/{id}"), None).await;
+    assert_eq!((status, got), (200, json!({"objectId": "madeUp", "title": "from the trigger"})));
+    assert_eq!(seen(&server, &app, "afterFind").await[1]["isGet"], true);
+    // None left: a find finds nothing, a get is 101.
+    assert_eq!(deploy(&server, &owner, &app, module(r#"{"triggers":["afterFind:Item"]}"#, r#"{"objects":[]}"#, "", "")).await.0, 201);
+    let (_, found) = call(&server, &app, As::Client(None), reqwest::Method::GET, "/classes/Item", None).await;
+    assert_eq!(found, json!({"results": []}));
+    let (status, body) = call(&server, &app, As::Client(None), reqwest::Method::GET, &format!("/classes/Item/{id}"), None).await;
+    assert_eq!((status, body["code"].clone()), (404, json!(101)));
+}
+
+#[tokio::test]
+async fn find_triggers_refuse_and_a_trap_is_141_while_the_server_carries_on() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let id = create(&server, &app, "Item", json!({"n": 1})).await;
+    let other = create(&server, &app, "Other", json!({"n": 2})).await;
+    let refusing = module(r#"{"triggers":["beforeFind:Item"]}"#, r#"{"error":{"code":142,"message":"no finds today"}}"#, "", "");
+    assert_eq!(deploy(&server, &owner, &app, refusing).await.0, 201);
+    let refused = (400, json!({"code": 142, "error": "no finds today"}));
+    assert_eq!(call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Item", None).await, refused);
+    assert_eq!(call(&server, &app, As::Master, reqwest::Method::GET, &format!("/classes/Item/{id}"), None).await, refused);
+    // Gets in a batch go through the triggers too.
+    let batch = json!({"requests": [{"method": "GET", "path": format!("/parse/classes/Item/{id}")}, {"method": "GET", "path": format!("/parse/classes/Other/{other}")}]});
+    let (status, answers) = call(&server, &app, As::Master, reqwest::Method::POST, "/batch", Some(batch)).await;
+    assert_eq!(status, 200, "{answers}");
+    assert_eq!(answers[0], json!({"error": {"code": 142, "error": "no finds today"}}));
+    assert_eq!(answers[1]["success"]["n"], 2);
+    // Answers of the wrong shape are the trigger's failure.
+    for (answer, status, code, words) in [
+        (r#"{"query":"all of it"}"#, 400, 141, "beforeFind answered a query that is not an object"),
+        (r#"{"query":{"limit":"many"}}"#, 400, 102, "limit must be an integer"),
+    ] {
+        assert_eq!(deploy(&server, &owner, &app, module(r#"{"triggers":["beforeFind:Item"]}"#, answer, "", "")).await.0, 201);
+        let (s, body) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Item", None).await;
+        assert_eq!((s, body["code"].clone()), (status, json!(code)), "{answer}: {body}");
+        assert!(body["error"].as_str().unwrap().contains(words), "{body}");
+    }
+    assert_eq!(deploy(&server, &owner, &app, module(r#"{"triggers":["afterFind:Item"]}"#, r#"{"objects":{"n":1}}"#, "", "")).await.0, 201);
+    let (s, body) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Item", None).await;
+    assert_eq!((s, body), (400, json!({"code": 141, "error": "afterFind answered objects that are not an array of objects"})));
+    // A trap is 141, and the server and the app's other classes carry on.
+    assert_eq!(deploy(&server, &owner, &app, module(r#"{"triggers":["afterFind:Item"]}"#, "{}", "unreachable", "")).await.0, 201);
+    for path in ["/classes/Item".to_string(), format!("/classes/Item/{id}")] {
+        let (s, body) = call(&server, &app, As::Master, reqwest::Method::GET, &path, None).await;
+        assert_eq!((s, body["code"].clone()), (400, json!(141)), "{body}");
+        assert!(body["error"].as_str().unwrap().contains("unreachable"), "{body}");
+    }
+    let (s, found) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Other", None).await;
+    assert_eq!((s, field(&found, "n")), (200, vec![&json!(2)]));
+    let (s, got) = call(&server, &app, As::Master, reqwest::Method::GET, &format!("/classes/Other/{other}"), None).await;
+    assert_eq!((s, &got["n"]), (200, &json!(2)));
+}
+
+#[tokio::test]
+async fn a_find_trigger_finding_its_own_class_nests_at_most_four_deep() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    create(&server, &app, "Item", json!({"n": 1})).await;
+    // Each call saves its request, then finds Items (which calls the trigger again).
+    let (find, extra) = host_call(r#"{"op":"find","className":"Item"}"#);
+    assert_eq!(deploy(&server, &owner, &app, module(r#"{"triggers":["beforeFind:Item"]}"#, "{}", &format!("{ECHO} {find}"), &extra)).await.0, 201);
+    let (status, found) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Item", None).await;
+    assert_eq!((status, field(&found, "n")), (200, vec![&json!(1)]));
+    // The client's find, and three nested ones; the fifth call was refused (its host call
+    // answered the error to the guest, which went on).
+    assert_eq!(seen(&server, &app, "beforeFind").await.len(), hearth::functions::MAX_DEPTH as usize);
+}
+
+async fn sessions_of(server: &TestServer, app: &Keys, user_id: &str) -> usize {
+    let path = format!("/classes/_Session?where={}", encoded(&json!({"user": {"__type": "Pointer", "className": "_User", "objectId": user_id}})));
+    let (status, body) = call(server, app, As::Master, reqwest::Method::GET, &path, None).await;
+    assert_eq!(status, 200, "{body}");
+    body["results"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn before_login_refuses_before_any_session_and_after_login_sees_the_user() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let (status, user) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/users", Some(json!({"username": "ada", "password": "pw-123456"}))).await;
+    assert_eq!(status, 201, "{user}");
+    let user_id = user["objectId"].as_str().unwrap().to_string();
+    assert_eq!(sessions_of(&server, &app, &user_id).await, 1);
+    let refusing = module(r#"{"triggers":["beforeLogin:_User"]}"#, r#"{"error":{"code":142,"message":"not today"}}"#, ECHO, "");
+    assert_eq!(deploy(&server, &owner, &app, refusing).await.0, 201);
+    let login = json!({"username": "ada", "password": "pw-123456"});
+    let (status, body) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/login", Some(login.clone())).await;
+    assert_eq!((status, body), (400, json!({"code": 142, "error": "not today"})));
+    assert_eq!(sessions_of(&server, &app, &user_id).await, 1, "no session for a refused login");
+    let request = &seen(&server, &app, "beforeLogin").await[0];
+    assert_eq!((&request["className"], &request["user"]), (&json!("_User"), &Value::Null));
+    assert_eq!((&request["object"]["objectId"], &request["object"]["username"], &request["object"]["className"]), (&json!(user_id), &json!("ada"), &json!("_User")));
+    assert!(request["object"].get("sessionToken").is_none() && request["object"].get("password").is_none(), "{request}");
+    // A wrong password never reaches the trigger.
+    let (status, _) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/login", Some(json!({"username": "ada", "password": "wrong-one"}))).await;
+    assert_eq!(status, 404);
+    assert_eq!(seen(&server, &app, "beforeLogin").await.len(), 1);
+    // A sign-up by authData is not a login; the same authData again logs in, and is refused.
+    let anon = json!({"authData": {"anonymous": {"id": "0d5a4b8e-6b4f-4c3e-9f1e-3c2b1a0f9e8d"}}});
+    let (status, anon_user) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/users", Some(anon.clone())).await;
+    assert_eq!(status, 201, "{anon_user}");
+    assert_eq!(seen(&server, &app, "beforeLogin").await.len(), 1);
+    let (status, body) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/users", Some(anon.clone())).await;
+    assert_eq!((status, body), (400, json!({"code": 142, "error": "not today"})));
+    assert_eq!(sessions_of(&server, &app, anon_user["objectId"].as_str().unwrap()).await, 1);
+    let request = &seen(&server, &app, "beforeLogin").await[1];
+    assert_eq!(request["object"]["authData"], json!({"anonymous": {"id": "0d5a4b8e-6b4f-4c3e-9f1e-3c2b1a0f9e8d"}}));
+
+    // afterLogin runs once the session exists; its error is only logged.
+    let after = module(r#"{"triggers":["afterLogin:_User"]}"#, r#"{"error":{"code":142,"message":"ignored"}}"#, ECHO, "");
+    assert_eq!(deploy(&server, &owner, &app, after).await.0, 201);
+    let (status, logged_in) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/login", Some(login)).await;
+    assert_eq!(status, 200, "{logged_in}");
+    assert!(logged_in["sessionToken"].as_str().unwrap().starts_with("r:"));
+    assert_eq!(sessions_of(&server, &app, &user_id).await, 2);
+    let request = &seen(&server, &app, "afterLogin").await[0];
+    assert_eq!(request["user"], json!({"__type": "Pointer", "className": "_User", "objectId": user_id}));
+    assert_eq!(request["object"]["username"], "ada");
+    assert!(request["object"].get("sessionToken").is_none(), "{request}");
+    let (status, again) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/users", Some(anon)).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(seen(&server, &app, "afterLogin").await[1]["object"]["objectId"], anon_user["objectId"]);
+}
+
+#[tokio::test]
+async fn after_logout_gets_the_ended_session() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let (_, user) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/users", Some(json!({"username": "bo", "password": "pw-123456"}))).await;
+    let token = user["sessionToken"].as_str().unwrap().to_string();
+    let after = module(r#"{"triggers":["afterLogout:_Session"]}"#, r#"{"error":{"code":142,"message":"ignored"}}"#, ECHO, "");
+    assert_eq!(deploy(&server, &owner, &app, after).await.0, 201);
+    let (_, me) = call(&server, &app, As::Client(Some(&token)), reqwest::Method::GET, "/sessions/me", None).await;
+    assert_eq!(call(&server, &app, As::Client(Some(&token)), reqwest::Method::POST, "/logout", Some(json!({}))).await, (200, json!({})));
+    assert_eq!(call(&server, &app, As::Client(Some(&token)), reqwest::Method::GET, "/users/me", None).await.0, 400);
+    let requests = seen(&server, &app, "afterLogout").await;
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!((&request["className"], &request["user"]["objectId"]), (&json!("_Session"), &user["objectId"]));
+    let session = &request["object"];
+    assert_eq!((&session["objectId"], &session["user"], &session["className"]), (&me["objectId"], &me["user"], &json!("_Session")));
+    assert!(session.get("sessionToken").is_none(), "{session}");
+    // A logout without a session ends nothing, and calls nothing.
+    assert_eq!(call(&server, &app, As::Client(None), reqwest::Method::POST, "/logout", Some(json!({}))).await.0, 200);
+    assert_eq!(seen(&server, &app, "afterLogout").await.len(), 1);
+}
+
+async fn upload(server: &TestServer, app: &Keys, name: &str, body: &'static str) -> (u16, Value) {
+    let req = server.http.post(server.url(&format!("/parse/files/{name}"))).header("X-Parse-Application-Id", &app.id).header("X-Parse-Master-Key", &app.master);
+    json_of(req.header("Content-Type", "text/plain").body(body).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn file_triggers_refuse_rename_and_see_what_is_stored() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let refusing = module(r#"{"triggers":["beforeSaveFile:@File"]}"#, r#"{"error":{"code":130,"message":"no files"}}"#, "", "");
+    assert_eq!(deploy(&server, &owner, &app, refusing).await.0, 201);
+    assert_eq!(upload(&server, &app, "a.txt", "hello").await, (400, json!({"code": 130, "error": "no files"})));
+    // Parse Server's newer spelling (beforeSave on Parse.File) is the same trigger.
+    let manifest = r#"{"triggers":["beforeSave:@File","afterSave:@File","afterDelete:@File"]}"#;
+    let renaming = module(manifest, r#"{"file":{"name":"renamed.txt","metadata":{"checked":"yes"}}}"#, ECHO, "");
+    let (status, deployed) = deploy(&server, &owner, &app, renaming).await;
+    assert_eq!(status, 201, "{deployed}");
+    assert_eq!(deployed["manifest"]["triggers"], json!(["afterDeleteFile:@File", "afterSaveFile:@File", "beforeSaveFile:@File"]));
+    let (status, file) = upload(&server, &app, "a.txt", "hello").await;
+    assert_eq!(status, 201, "{file}");
+    let name = file["name"].as_str().unwrap().to_string();
+    assert!(name.ends_with("_renamed.txt"), "{name}");
+    let (_, metadata) = json_of(server.http.get(server.url(&format!("/parse/files/{}/metadata/{name}", app.id))).send().await.unwrap()).await;
+    assert_eq!(metadata, json!({"metadata": {"checked": "yes"}}));
+    assert_eq!(server.http.get(file["url"].as_str().unwrap()).send().await.unwrap().text().await.unwrap(), "hello");
+    let before = &seen(&server, &app, "beforeSaveFile").await[0];
+    assert_eq!((&before["className"], &before["master"]), (&json!("@File"), &json!(true)));
+    assert_eq!(before["file"], json!({"name": "a.txt", "contentType": "text/plain", "size": 5, "metadata": {}, "tags": {}}));
+    let after = &seen(&server, &app, "afterSaveFile").await[0];
+    assert_eq!(after["file"], json!({"name": name, "url": file["url"], "contentType": "text/plain", "size": 5, "metadata": {"checked": "yes"}, "tags": {}}));
+    // A name the trigger gives is checked as a client's would be.
+    for (answer, code) in [(r#"{"file":{"name":"../up.txt"}}"#, 122), (r#"{"file":{"name":7}}"#, 141)] {
+        assert_eq!(deploy(&server, &owner, &app, module(r#"{"triggers":["beforeSaveFile:@File"]}"#, answer, "", "")).await.0, 201);
+        let (status, body) = upload(&server, &app, "b.txt", "x").await;
+        assert_eq!((status, body["code"].clone()), (400, json!(code)), "{answer}: {body}");
+    }
+    // beforeDeleteFile refuses: the file stays.
+    let keeping = module(r#"{"triggers":["beforeDeleteFile:@File"]}"#, r#"{"error":{"code":153,"message":"kept"}}"#, ECHO, "");
+    assert_eq!(deploy(&server, &owner, &app, keeping).await.0, 201);
+    let delete = || server.http.delete(server.url(&format!("/parse/files/{name}"))).header("X-Parse-Application-Id", &app.id).header("X-Parse-Master-Key", &app.master).send();
+    assert_eq!(json_of(delete().await.unwrap()).await, (400, json!({"code": 153, "error": "kept"})));
+    assert_eq!(seen(&server, &app, "beforeDeleteFile").await[0]["file"]["name"], json!(name));
+    assert_eq!(server.http.get(file["url"].as_str().unwrap()).send().await.unwrap().status(), 200);
+    let manifest = r#"{"triggers":["afterDeleteFile:@File"]}"#;
+    assert_eq!(deploy(&server, &owner, &app, module(manifest, "{}", ECHO, "")).await.0, 201);
+    assert_eq!(json_of(delete().await.unwrap()).await.0, 200);
+    assert_eq!(server.http.get(file["url"].as_str().unwrap()).send().await.unwrap().status(), 404);
+    assert_eq!(seen(&server, &app, "afterDeleteFile").await[0]["file"]["metadata"], json!({"checked": "yes"}));
 }

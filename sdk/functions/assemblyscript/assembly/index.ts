@@ -38,15 +38,36 @@ export class Request {
   get kind(): string { return str(this.raw, "kind"); }
   /** The function or job name. */
   get name(): string { return str(this.raw, "name"); }
-  /** The trigger ("beforeSave"...) and its class. */
+  /** The trigger ("beforeSave"...) and its class ("@File" for file triggers). */
   get trigger(): string { return str(this.raw, "trigger"); }
   get className(): string { return str(this.raw, "className"); }
   /** A function's or job's parameters. */
   get params(): JSON.Obj { return obj(this.raw, "params"); }
-  /** A trigger's object (as it would be saved, for beforeSave). */
+  /** A trigger's object: as it would be saved (beforeSave), as saved (afterSave), the user
+   *  (beforeLogin, afterLogin), the ended session (afterLogout). */
   get object(): JSON.Obj { return obj(this.raw, "object"); }
   /** The stored object before an update (empty on create). */
   get original(): JSON.Obj { return obj(this.raw, "original"); }
+  /** beforeFind, afterFind: the query as the REST API spells it (className, where, order,
+   *  limit, skip, keys, excludeKeys, include, count). Change it and answer `Response.query`. */
+  get query(): JSON.Obj { return obj(this.raw, "query"); }
+  /** The query's `where` (always there in a beforeFind), to add constraints to. */
+  get where(): JSON.Obj {
+    const q = this.query;
+    let w = q.getObj("where");
+    if (w == null) { w = new JSON.Obj(); q.set("where", w); }
+    return w;
+  }
+  /** beforeFind, afterFind: whether the find is a get by id. */
+  get isGet(): bool { const b = this.raw.getBool("isGet"); return b != null && b.valueOf(); }
+  /** afterFind: the objects found (answer `Response.objects` to replace them). */
+  get objects(): JSON.Value[] {
+    const a = this.raw.getArr("objects");
+    return a == null ? new Array<JSON.Value>() : a.valueOf();
+  }
+  /** File triggers: {name, contentType, size, metadata, tags}, and url once stored. The bytes are
+   *  never given. In beforeSaveFile, `size` is null when the client did not say it beforehand. */
+  get file(): JSON.Obj { return obj(this.raw, "file"); }
   /** Whether the caller used the master key. */
   get master(): bool { const b = this.raw.getBool("master"); return b != null && b.valueOf(); }
   /** The caller's user id ("" when none). */
@@ -80,19 +101,32 @@ function obj(o: JSON.Obj, key: string): JSON.Obj {
 export class Response {
   constructor(public json: JSON.Obj) {}
 
-  /** A function's result (`{"result": value}` for the client). */
-  static ok(value: JSON.Value): Response {
+  /** An answer of one key: `{key: value}`. */
+  static of(key: string, value: JSON.Value): Response {
     const o = new JSON.Obj();
-    o.set("result", value);
+    o.set(key, value);
     return new Response(o);
   }
 
+  /** A function's result (`{"result": value}` for the client). */
+  static ok(value: JSON.Value): Response { return Response.of("result", value); }
+
   /** beforeSave: the object to save (changes to what the trigger was given are written). */
-  static object(object: JSON.Obj): Response {
-    const o = new JSON.Obj();
-    o.set("object", object);
-    return new Response(o);
+  static object(object: JSON.Obj): Response { return Response.of("object", object); }
+
+  /** beforeFind: the query to run instead (a get stays on its objectId whatever it says). */
+  static query(query: JSON.Obj): Response { return Response.of("query", query); }
+
+  /** afterFind: the objects the client gets instead of those found. */
+  static objects(objects: JSON.Value[]): Response {
+    const a = new JSON.Arr();
+    for (let i = 0; i < objects.length; i++) a.push(objects[i]);
+    return Response.of("objects", a);
   }
+
+  /** beforeSaveFile: the file to store instead: a new `name`, `contentType`, `metadata` or
+   *  `tags` (keys left out stay as they were). */
+  static file(file: JSON.Obj): Response { return Response.of("file", file); }
 
   /** Go ahead unchanged (triggers), or a null result (functions). */
   static nothing(): Response {
@@ -104,9 +138,7 @@ export class Response {
     const e = new JSON.Obj();
     e.set("code", code);
     e.set("message", message);
-    const o = new JSON.Obj();
-    o.set("error", e);
-    return new Response(o);
+    return Response.of("error", e);
   }
 }
 
@@ -126,8 +158,24 @@ export function beforeSave(className: string, handler: Handler): void { triggers
 export function afterSave(className: string, handler: Handler): void { triggers.set("afterSave:" + className, handler); }
 export function beforeDelete(className: string, handler: Handler): void { triggers.set("beforeDelete:" + className, handler); }
 export function afterDelete(className: string, handler: Handler): void { triggers.set("afterDelete:" + className, handler); }
+/** Runs before finds and gets on a class: may answer another query, or an error. */
 export function beforeFind(className: string, handler: Handler): void { triggers.set("beforeFind:" + className, handler); }
+/** Runs on what finds and gets on a class found: may answer other objects, or an error. */
 export function afterFind(className: string, handler: Handler): void { triggers.set("afterFind:" + className, handler); }
+/** Runs when a user's credentials are good, before its session exists: an error refuses the login. */
+export function beforeLogin(handler: Handler): void { triggers.set("beforeLogin:_User", handler); }
+/** Runs after a login (the user in `object` and `userId`); errors are only logged. */
+export function afterLogin(handler: Handler): void { triggers.set("afterLogin:_User", handler); }
+/** Runs after a logout (the ended session in `object`); errors are only logged. */
+export function afterLogout(handler: Handler): void { triggers.set("afterLogout:_Session", handler); }
+/** Runs before an upload is stored (`file`): an error refuses it; `Response.file` changes it. */
+export function beforeSaveFile(handler: Handler): void { triggers.set("beforeSaveFile:@File", handler); }
+/** Runs once a file is stored; errors are only logged. */
+export function afterSaveFile(handler: Handler): void { triggers.set("afterSaveFile:@File", handler); }
+/** Runs before a file is deleted: an error refuses the delete. */
+export function beforeDeleteFile(handler: Handler): void { triggers.set("beforeDeleteFile:@File", handler); }
+/** Runs once a file is deleted; errors are only logged. */
+export function afterDeleteFile(handler: Handler): void { triggers.set("afterDeleteFile:@File", handler); }
 
 // ---- the ABI's entry points (re-export these from your module) ---------------------------------
 

@@ -69,6 +69,28 @@ impl FindOptions {
         })
     }
 
+    /// The options as the REST API spells them (what [`FindOptions::from_map`] reads back), for
+    /// cloud code: `where` always (`{}` when none), the others when set.
+    pub fn to_map(&self) -> serde_json::Map<String, Value> {
+        let mut map = serde_json::Map::new();
+        map.insert("where".into(), self.where_.clone().unwrap_or_else(|| Value::Object(Default::default())));
+        let texts = [("order", &self.order), ("keys", &self.keys), ("excludeKeys", &self.exclude_keys), ("include", &self.include)];
+        for (key, value) in texts {
+            if let Some(v) = value {
+                map.insert(key.into(), Value::String(v.clone()));
+            }
+        }
+        for (key, value) in [("limit", self.limit), ("skip", self.skip)] {
+            if let Some(n) = value {
+                map.insert(key.into(), Value::from(n));
+            }
+        }
+        if self.count {
+            map.insert("count".into(), Value::Bool(true));
+        }
+        map
+    }
+
     pub fn limit(&self) -> Result<i64, DataError> {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
@@ -83,5 +105,23 @@ impl FindOptions {
             Some(n) if n >= 0 => Ok(n),
             Some(_) => Err(DataError::InvalidQuery("skip must be a non-negative number".into())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn options_read_back_what_they_write() {
+        let given = json!({"where": {"a": 1}, "order": "-b", "limit": "5", "skip": 2, "keys": ["a", "b"], "include": "p", "count": 1});
+        let options = FindOptions::from_map(given.as_object().unwrap()).unwrap();
+        let map = options.to_map();
+        assert_eq!(Value::Object(map.clone()), json!({"where": {"a": 1}, "order": "-b", "keys": "a,b", "include": "p", "limit": 5, "skip": 2, "count": true}));
+        let again = FindOptions::from_map(&map).unwrap();
+        assert_eq!(Value::Object(again.to_map()), Value::Object(map));
+        assert_eq!(Value::Object(FindOptions::default().to_map()), json!({"where": {}}));
     }
 }

@@ -4,9 +4,10 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
 use crate::data::names::ClassName;
-use crate::data::objects;
 use crate::data::query::FindOptions;
 use crate::data::write::{self, Answer, WriteRequest};
+use crate::data::{objects, read};
+use crate::functions::triggers;
 use crate::error::{ApiError, ParseCode};
 use crate::http::State;
 use crate::http::extract::ParseRequest;
@@ -44,7 +45,7 @@ pub(crate) async fn class(http: &HttpRequest, state: &State, class: &str, req: P
     match req.method.as_str() {
         "GET" => {
             let options = find_options(&http, &req)?;
-            find(state, &req, &class, &options).await
+            find(state, &req, &class, options).await
         }
         "POST" => {
             let body = req.body.clone().unwrap_or_default();
@@ -69,23 +70,20 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
     let class = ClassName::parse(class)?;
     match req.method.as_str() {
         "GET" => {
+            let options = find_options(&http, &req)?;
+            if triggers::on_find(&req.caller, &class).await? {
+                // Cloud code on the class's finds: the get is a query through its triggers.
+                let text = read::get(&state.pool, &req.caller, &state.schemas, &class, &id, options).await?;
+                return user_itself(&req, &class, &id, text);
+            }
             // Schemas before a connection: a request never holds one while waiting for another.
             let app_schema = state.schemas.app(&req.caller.app).await?;
             let schema = app_schema.class(&class).ok_or(crate::data::DataError::ObjectNotFound)?;
-            let options = find_options(&http, &req)?;
             let client = state.reader.client().await.map_err(ApiError::internal)?;
             let client: &deadpool_postgres::Object = &client;
             let text = objects::get(client, &req.caller, &schema, &id).await?;
             let text = objects::reshape(client, &req.caller, &app_schema, vec![text], &options).await?.remove(0);
-            if let (Some(user), Some(token), "_User") = (&req.caller.user, &req.caller.session_token, class.as_str())
-                && user.user_id == id
-            {
-                // As Parse Server: a user reading itself gets its session token back.
-                let mut me: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
-                me["sessionToken"] = Value::String(token.clone());
-                return Ok(HttpResponse::Ok().json(me));
-            }
-            Ok(json_text(200, text))
+            user_itself(&req, &class, &id, text)
         }
         "PUT" => {
             let body = req.body.clone().unwrap_or_default();
@@ -100,6 +98,18 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
     }
 }
 
+/// A got object's answer. As Parse Server: a user reading itself gets its session token back.
+fn user_itself(req: &ParseRequest, class: &ClassName, id: &str, text: String) -> Result<HttpResponse, ApiError> {
+    if let (Some(user), Some(token), "_User") = (&req.caller.user, &req.caller.session_token, class.as_str())
+        && user.user_id == id
+    {
+        let mut me: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
+        me["sessionToken"] = Value::String(token.clone());
+        return Ok(HttpResponse::Ok().json(me));
+    }
+    Ok(json_text(200, text))
+}
+
 async fn run_write(state: &State, req: &ParseRequest, request: WriteRequest) -> Result<Answer, ApiError> {
     let answer = match &req.request_id {
         Some(id) => write::idempotent(&state.pool, &req.caller, &state.schemas, id, request).await?,
@@ -108,11 +118,9 @@ async fn run_write(state: &State, req: &ParseRequest, request: WriteRequest) -> 
     Ok(answer)
 }
 
-async fn find(state: &State, req: &ParseRequest, class: &ClassName, options: &FindOptions) -> Result<HttpResponse, ApiError> {
-    let app_schema = state.schemas.app(&req.caller.app).await?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    let found = objects::find(&client, &req.caller, &app_schema, class, options).await?;
-    let results = objects::reshape(&client, &req.caller, &app_schema, found.results, options).await?;
+async fn find(state: &State, req: &ParseRequest, class: &ClassName, options: FindOptions) -> Result<HttpResponse, ApiError> {
+    let found = read::find(&state.pool, &req.caller, &state.schemas, class, options).await?;
+    let results = found.results;
     let mut body = String::with_capacity(results.iter().map(String::len).sum::<usize>() + 32);
     body.push_str("{\"results\":[");
     body.push_str(&results.join(","));

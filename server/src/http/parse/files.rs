@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::data::DataError;
 use crate::error::{ApiError, ParseCode};
-use crate::files::service::{self, FileRow};
+use crate::files::service::{self, FileRow, NewFile};
 use crate::files::settings::{PrivateReaders, Redirect};
 use crate::files::{ByteRange, ByteStream, FileError, names};
 use crate::http::State;
@@ -26,7 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// `fileData`, and the keys), read whole up to a limit.
 async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<String>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let raw = http.headers().contains_key("x-parse-application-id");
-    let (req, content_type, body, metadata, tags) = if raw {
+    let (req, content_type, size, body, metadata, tags) = if raw {
         let req = ParseRequest::resolve(&http, None).await?;
         let max = req.caller.app.settings.files.max_upload_size;
         let declared = http.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
@@ -35,7 +35,7 @@ async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<Stri
         }
         let content_type = http.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let body = forward(payload);
-        (req, content_type, body, Value::Object(Map::new()), Value::Object(Map::new()))
+        (req, content_type, declared, body, Value::Object(Map::new()), Value::Object(Map::new()))
     } else {
         let declared = http.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|n| n > service::JSON_FORM_LIMIT) {
@@ -57,12 +57,14 @@ async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<Stri
             Some(Value::String(text)) => decode_base64(&text)?,
             _ => return Err(DataError::from(FileError::NotAllowed("Invalid file upload.".into())).into()),
         };
+        let size = Some(data.len() as u64);
         let body: ByteStream = Box::pin(futures_util::stream::once(async move { Ok(web::Bytes::from(data)) }));
-        (req, content_type, body, metadata, tags)
+        (req, content_type, size, body, metadata, tags)
     };
     // The app's bookkeeping tables (its files' table among them) exist from here on.
     state.schemas.app(&req.caller.app).await?;
-    let answer = state.files.upload(&state.pool, &req.caller, &name, content_type.as_deref(), body, metadata, tags).await?;
+    let file = NewFile { name: name.into_inner(), content_type: content_type.unwrap_or_default(), size, metadata, tags };
+    let answer = state.files.upload(&state.pool, &req.caller, file, body).await?;
     let url = answer["url"].as_str().unwrap_or_default().to_string();
     Ok(HttpResponse::Created().insert_header((header::LOCATION, url)).json(answer))
 }

@@ -96,10 +96,7 @@ async fn log_in(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -
 
 /// `POST /logout`: ends the caller's session.
 async fn log_out(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    if let Some(user) = &req.caller.user {
-        let client = state.pool.get().await.map_err(ApiError::internal)?;
-        sessions::end_where(&client, &state.auth.sessions, &req.caller.app, "object_id = $1", &[&user.session_id]).await?;
-    }
+    sessions::log_out(&state.pool, &req.caller).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
 

@@ -1,0 +1,42 @@
+//! Reads as clients and cloud code make them: a find, or a get by id on a class with find
+//! triggers, with `beforeFind` before the query and `afterFind` on what it found (see
+//! `functions::triggers`). A get on a class without them takes the shorter path of
+//! [`objects::get`] (over the worker's shared connection, in `http`).
+
+use deadpool_postgres::Pool;
+use serde_json::json;
+
+use super::DataError;
+use super::names::ClassName;
+use super::objects::{self, Found};
+use super::query::FindOptions;
+use super::schema::SchemaCache;
+use crate::auth::Caller;
+use crate::functions::triggers;
+
+/// A query: its objects' JSON texts (shaped by `keys`, `excludeKeys`, `include`) and the count
+/// if asked.
+pub async fn find(pool: &Pool, caller: &Caller, schemas: &SchemaCache, class: &ClassName, options: FindOptions) -> Result<Found, DataError> {
+    run(pool, caller, schemas, class, options, None).await
+}
+
+/// A get by id as Parse Server runs it when triggers are about: a query on `objectId` (which
+/// `beforeFind` may add to), the first object `afterFind` leaves, or error 101.
+pub async fn get(pool: &Pool, caller: &Caller, schemas: &SchemaCache, class: &ClassName, id: &str, options: FindOptions) -> Result<String, DataError> {
+    let options = FindOptions { where_: Some(json!({"objectId": id})), count: false, ..options };
+    let found = run(pool, caller, schemas, class, options, Some(id)).await?;
+    found.results.into_iter().next().ok_or(DataError::ObjectNotFound)
+}
+
+/// The triggers' calls run while no connection is held: a request never holds one while waiting
+/// for another (a guest's host calls take their own).
+async fn run(pool: &Pool, caller: &Caller, schemas: &SchemaCache, class: &ClassName, options: FindOptions, get: Option<&str>) -> Result<Found, DataError> {
+    let options = triggers::before_find(caller, class, options, get).await?;
+    let app_schema = schemas.app(&caller.app).await?;
+    let client = pool.get().await?;
+    let found = objects::find(&client, caller, &app_schema, class, &options).await?;
+    let results = objects::reshape(&client, caller, &app_schema, found.results, &options).await?;
+    drop(client);
+    let results = triggers::after_find(caller, class, &options, get.is_some(), results).await?;
+    Ok(Found { results, count: found.count })
+}
