@@ -70,6 +70,11 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_DATABASE_POOL_SIZE", global = true)]
     pub database_pool_size: Option<usize>,
 
+    /// Cloud-function instances alive at once on this server (the pooling allocator's slots, whose
+    /// address space is reserved at start, 256 MiB each) [default: 64]. More calls wait.
+    #[arg(long, env = "HEARTH_FUNCTION_INSTANCES", global = true)]
+    pub function_instances: Option<u32>,
+
     /// Folder holding the PostgreSQL server binaries (initdb, pg_ctl) for the embedded cluster
     /// [default: found on PATH, then under /usr/lib/postgresql/<newest>/bin].
     #[arg(long, env = "HEARTH_POSTGRES_BIN_DIR", global = true)]
@@ -222,6 +227,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database: Database,
     pub database_pool_size: usize,
+    pub function_instances: u32,
     pub public_url: Option<String>,
     pub admin_email: String,
     pub admin_password: Option<Secret>,
@@ -280,6 +286,10 @@ impl Config {
                 .ok_or(ConfigError::Invalid { name: "max_body_size", reason: format!("{text:?} is not a size like 20MiB") })?,
             None => 20 * 1024 * 1024,
         };
+        let function_instances = s.function_instances.unwrap_or(64);
+        if !(1..=10_000).contains(&function_instances) {
+            return Err(ConfigError::Invalid { name: "function_instances", reason: "must be 1 to 10000".into() });
+        }
         let pool = s.database_pool_size.unwrap_or(32);
         if pool == 0 {
             return Err(ConfigError::Invalid { name: "database_pool_size", reason: "must be at least 1".into() });
@@ -326,6 +336,7 @@ impl Config {
                 None => Database::Embedded { bin_dir: s.postgres_bin_dir },
             },
             database_pool_size: pool,
+            function_instances,
             public_url: s.public_url.map(|u| u.trim_end_matches('/').to_string()),
             admin_email: s.admin_email.unwrap_or_else(|| "admin@hearth.local".into()),
             admin_password,
@@ -378,6 +389,7 @@ impl Settings {
             data_dir: self.data_dir.or(lower.data_dir),
             database_url: self.database_url.or(lower.database_url),
             database_pool_size: self.database_pool_size.or(lower.database_pool_size),
+            function_instances: self.function_instances.or(lower.function_instances),
             postgres_bin_dir: self.postgres_bin_dir.or(lower.postgres_bin_dir),
             public_url: self.public_url.or(lower.public_url),
             admin_email: self.admin_email.or(lower.admin_email),

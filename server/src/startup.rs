@@ -67,8 +67,6 @@ impl Hearth {
         }
     }
 
-    /// Function instances alive at once on this instance (slots of the pooling allocator).
-    const FUNCTION_INSTANCES: u32 = 64;
     /// Queued tasks (job runs...) running at once on this instance.
     const QUEUE_CONCURRENCY: usize = 8;
 
@@ -102,7 +100,7 @@ impl Hearth {
         let files = crate::files::service::Files::new(storage, parse_url.clone()).with_triggers(Arc::new(crate::functions::triggers::FileHooks));
         let files = Arc::new(files);
         let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus);
-        let runtime = crate::functions::runtime::RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: Self::FUNCTION_INSTANCES };
+        let runtime = crate::functions::runtime::RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: config.function_instances };
         // Function calls have a pool of their own: their data calls never wait behind the caches' pool.
         let function_pool = crate::db::pool(&db.pg_config, config.database_pool_size.clamp(2, 8));
         let functions = crate::functions::Functions::new(runtime, function_pool, schemas.clone(), &bus).map_err(|e| other(&e))?;
