@@ -84,7 +84,8 @@ fn yes() -> bool {
 }
 
 impl AppSettings {
-    /// The settings as the audit log keeps them: without the SMTP password.
+    /// The settings as the audit log keeps them: without the SMTP password, the S3 secret, the
+    /// functions' secrets and webhook key.
     pub fn for_audit(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).expect("settings serialise");
         if let Some(email) = v.get_mut("email").and_then(serde_json::Value::as_object_mut)
@@ -101,6 +102,9 @@ impl AppSettings {
             for value in secrets.values_mut() {
                 *value = serde_json::json!("(hidden)");
             }
+        }
+        if let Some(key) = v.pointer_mut("/functions/webhookKey").filter(|k| k.is_string()) {
+            *key = serde_json::json!("(hidden)");
         }
         v
     }
@@ -452,6 +456,16 @@ fn parse_settings(value: serde_json::Value) -> Result<AppSettings, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_audit_log_keeps_no_function_secrets() {
+        let settings: AppSettings = serde_json::from_value(serde_json::json!({"functions": {"secrets": {"token": "t0ken"}, "webhookKey": "k3y"}})).unwrap();
+        let audit = settings.for_audit().to_string();
+        assert!(!audit.contains("t0ken") && !audit.contains("k3y"), "{audit}");
+        let mut shown = settings.functions.clone();
+        shown.redact();
+        assert_eq!(shown.webhook_key.as_deref(), Some("(hidden)"));
+    }
 
     #[test]
     fn application_ids() {
