@@ -1,6 +1,12 @@
 //! Each app's function log: the guest's log lines, errors and every call's duration, written in
 //! batches by one background task (a call never waits on it) and kept for a bounded time.
+//!
+//! A call that succeeds without logging anything is not a line of its own: such calls are summed
+//! up per app and source over [`SUMMARY_EVERY`] (`ok in N µs` for one call, `ok: N calls, X µs on
+//! average, slowest Y µs` for more), so that a busy function costs the database one row per
+//! window rather than one per call.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
@@ -15,6 +21,8 @@ use super::host::Level;
 pub const RETENTION_DAYS: i32 = 7;
 /// Lines waiting to be written; beyond this, lines are dropped (and counted).
 const QUEUE: usize = 20_000;
+/// How long silent successful calls are summed up before their line is written.
+pub const SUMMARY_EVERY: Duration = Duration::from_secs(2);
 
 struct Line {
     app_id: i64,
@@ -24,10 +32,16 @@ struct Line {
     duration_us: Option<i64>,
 }
 
+enum Entry {
+    Line(Line),
+    /// A call that succeeded and logged nothing.
+    Ok { app_id: i64, source: String, us: i64 },
+}
+
 /// The sending side, held by the runtime.
 #[derive(Clone)]
 pub struct LogWriter {
-    tx: mpsc::Sender<Line>,
+    tx: mpsc::Sender<Entry>,
 }
 
 impl LogWriter {
@@ -40,32 +54,75 @@ impl LogWriter {
 
     /// Queues a call's lines: the guest's, then one for the outcome with the duration.
     pub fn record(&self, app_id: i64, source: &str, lines: Vec<(Level, String)>, error: Option<&FunctionError>, duration: Duration) {
-        let send = |level: &'static str, message: String, duration_us: Option<i64>| {
-            if self.tx.try_send(Line { app_id, level, source: source.to_string(), message, duration_us }).is_err() {
+        let send = |entry: Entry| {
+            if self.tx.try_send(entry).is_err() {
                 metrics::counter!("hearth_function_log_lines_dropped_total").increment(1);
             }
         };
-        for (level, message) in lines {
-            send(level.as_str(), message, None);
-        }
         let us = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
+        if lines.is_empty() && error.is_none() {
+            return send(Entry::Ok { app_id, source: source.to_string(), us });
+        }
+        let line = |level: &'static str, message: String, duration_us: Option<i64>| Entry::Line(Line { app_id, level, source: source.to_string(), message, duration_us });
+        for (level, message) in lines {
+            send(line(level.as_str(), message, None));
+        }
         match error {
-            None => send("info", format!("ok in {us} µs"), Some(us)),
-            Some(err) => send("error", format!("failed after {us} µs: {err}"), Some(us)),
+            None => send(line("info", format!("ok in {us} µs"), Some(us))),
+            Some(err) => send(line("error", format!("failed after {us} µs: {err}"), Some(us))),
         }
     }
 }
 
-async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Line>) {
+/// Silent successful calls of one app and source, summed up.
+#[derive(Default)]
+struct Summary {
+    calls: i64,
+    total_us: i64,
+    slowest_us: i64,
+}
+
+impl Summary {
+    fn line(self, app_id: i64, source: String) -> Line {
+        let message = match self.calls {
+            1 => format!("ok in {} µs", self.total_us),
+            n => format!("ok: {n} calls, {} µs on average, slowest {} µs", self.total_us / n, self.slowest_us),
+        };
+        Line { app_id, level: "info", source, message, duration_us: Some(self.slowest_us) }
+    }
+}
+
+async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Entry>) {
     let mut last_prune = tokio::time::Instant::now() - Duration::from_secs(3600);
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < 1000
-            && let Ok(line) = rx.try_recv()
-        {
-            batch.push(line);
+    let mut summaries: HashMap<(i64, String), Summary> = HashMap::new();
+    let mut every = tokio::time::interval(SUMMARY_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let mut batch = Vec::new();
+        tokio::select! {
+            entry = rx.recv() => {
+                let Some(first) = entry else { break };
+                let mut next = Some(first);
+                while let Some(entry) = next {
+                    match entry {
+                        Entry::Line(line) => batch.push(line),
+                        Entry::Ok { app_id, source, us } => {
+                            let s = summaries.entry((app_id, source)).or_default();
+                            s.calls += 1;
+                            s.total_us = s.total_us.saturating_add(us);
+                            s.slowest_us = s.slowest_us.max(us);
+                        }
+                    }
+                    next = if batch.len() < 1000 { rx.try_recv().ok() } else { None };
+                }
+            }
+            _ = every.tick() => {
+                batch.extend(summaries.drain().map(|((app_id, source), s)| s.line(app_id, source)));
+            }
         }
-        if let Err(err) = write(&pool, &batch).await {
+        if !batch.is_empty()
+            && let Err(err) = write(&pool, &batch).await
+        {
             tracing::warn!(error = %err, lines = batch.len(), "cannot write function log lines");
         }
         if last_prune.elapsed() > Duration::from_secs(600) {
@@ -76,6 +133,11 @@ async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Line>) {
                 tracing::warn!(error = %err, "cannot prune function logs");
             }
         }
+    }
+    // The runtime is going away: what was summed up so far is written.
+    let rest: Vec<Line> = summaries.drain().map(|((app_id, source), s)| s.line(app_id, source)).collect();
+    if !rest.is_empty() {
+        let _ = write(&pool, &rest).await;
     }
 }
 
