@@ -1,16 +1,18 @@
 // Parse Server 9 at its best on this machine, for bench/data-api/run.sh: Node cluster mode, one
 // worker per core, each worker running ParseServer mounted at /parse in express, all on one port.
-// Nothing beyond the defaults: no LiveQuery, no dashboard, no cloud code, logs at 'error'. The one
-// setting that is not a default is databaseOptions.enableSchemaHooks, which Parse Server documents
-// as required when several instances share a database: without it, a class created through one
-// worker stays unknown to the others (their schema cache never reloads) and they answer
-// 119 "Permission denied" for it. It costs nothing per request (a LISTEN on one connection).
+// Nothing beyond the defaults: no LiveQuery, no dashboard, no cloud code (unless PARSE_CLOUD names
+// a file), logs at 'error'. The one setting that is not a default is
+// databaseOptions.enableSchemaHooks, which Parse Server documents as required when several
+// instances share a database: without it, a class created through one worker stays unknown to the
+// others (their schema cache never reloads) and they answer 119 "Permission denied" for it. It
+// costs nothing per request (a LISTEN on one connection).
 //
 //   PARSE_PORT=1338 PARSE_DATABASE_URI=postgres://postgres@127.0.0.1:5432/parse node cluster.js
 //
 // Environment: PARSE_PORT, PARSE_DATABASE_URI (required); PARSE_APP_ID, PARSE_MASTER_KEY,
 // PARSE_REST_API_KEY (the benchmark's fixed keys by default); PARSE_WORKERS (default: number of
-// CPU cores); PARSE_LOGS_FOLDER (default: ./logs, Parse Server's own default).
+// CPU cores); PARSE_LOGS_FOLDER (default: ./logs, Parse Server's own default); PARSE_CLOUD (a Cloud
+// Code file for Parse Server's `cloud` option, e.g. bench/functions/parse-cloud.js; default: none).
 'use strict';
 const cluster = require('node:cluster');
 const os = require('node:os');
@@ -64,6 +66,7 @@ if (cluster.isPrimary) {
       databaseOptions: { enableSchemaHooks: true },
       logLevel: 'error',
       logsFolder: process.env.PARSE_LOGS_FOLDER || './logs',
+      ...(process.env.PARSE_CLOUD ? { cloud: process.env.PARSE_CLOUD } : {}),
     });
     await server.start();
     const app = express();

@@ -1,25 +1,34 @@
--- wrk script for bench/data-api/run.sh: the four data API workloads, identical for both servers.
+-- wrk script for bench/data-api/run.sh and bench/functions/run.sh: the workloads, identical for
+-- both servers.
 --
 --   wrk -t2 -c32 -d15s --latency --timeout 30s -s workload.lua http://127.0.0.1:PORT -- MODE [IDS]
 --
--- MODE: create  POST /parse/classes/BenchItem {"score": n, "name": "item<n>", "tag": "t<n%10>"}
+-- MODE: create  POST /parse/classes/BenchItem {"score": n, "name": "item<n>", "tag": "t<n%10>"};
+--               `create CLASS` creates in CLASS instead
 --       get     GET  /parse/classes/BenchItem/<objectId>, cycling over the ids in the file IDS
 --       query   GET  /parse/classes/BenchItem?where={"tag":"t3","score":{"$gte":100}}&order=-score&limit=20
 --       batch   POST /parse/batch with 50 creates
 --       get_session, query_session   get and query on BenchItem with the session token of a user
 --       get_acl, query_acl           the same on SecureItem, whose objects only that user may read
 --       login   GET /parse/login?username=benchuser&password=... (a new session each time)
+--       function [NAME]  POST /parse/functions/NAME (default noop) with the body {}
+--       serverinfo       GET /parse/serverInfo (needs the master key)
 -- BENCH_SESSION_TOKEN holds the token for the *_session and *_acl modes.
--- Every request carries X-Parse-Application-Id and X-Parse-REST-API-Key. The script counts
--- responses outside 2xx (wrk itself only counts statuses >= 400) and, for batch, the sub-requests
--- answered with an error. done() prints one line "RESULT {json}" that run.sh reads.
+-- Every request carries X-Parse-Application-Id and X-Parse-REST-API-Key, or X-Parse-Master-Key
+-- instead of the REST key when BENCH_MASTER_KEY is set. The script counts responses outside 2xx
+-- (wrk itself only counts statuses >= 400) and, for batch, the sub-requests answered with an
+-- error. done() prints one line "RESULT {json}" that run.sh reads.
 
 local app_id = os.getenv("BENCH_APP_ID") or "benchApp"
 local rest_key = os.getenv("BENCH_REST_KEY") or "benchRestKey"
 local mount = "/parse"
 
 wrk.headers["X-Parse-Application-Id"] = app_id
-wrk.headers["X-Parse-REST-API-Key"] = rest_key
+if os.getenv("BENCH_MASTER_KEY") and os.getenv("BENCH_MASTER_KEY") ~= "" then
+  wrk.headers["X-Parse-Master-Key"] = os.getenv("BENCH_MASTER_KEY")
+else
+  wrk.headers["X-Parse-REST-API-Key"] = rest_key
+end
 
 -- Main state: one entry per thread, to collect the counters in done().
 local threads = {}
@@ -31,7 +40,8 @@ end
 
 -- Per-thread state.
 local mode
-local reqs = {}     -- prebuilt requests (get: one per id; query: one)
+local reqs = {}     -- prebuilt requests (get: one per id; query, login, function, serverinfo: one)
+local create_class = "BenchItem"
 local idx = 0
 local n = 0         -- create/batch: next score
 bad = 0             -- responses outside 2xx
@@ -71,6 +81,12 @@ function init(args)
     reqs[1] = wrk.format("GET", mount .. "/classes/" .. cls .. "?where=" .. enc .. "&order=-score&limit=20")
   elseif mode == "create" then
     wrk.headers["Content-Type"] = "application/json"
+    create_class = args[2] or create_class
+  elseif mode == "function" then
+    wrk.headers["Content-Type"] = "application/json"
+    reqs[1] = wrk.format("POST", mount .. "/functions/" .. (args[2] or "noop"), nil, "{}")
+  elseif mode == "serverinfo" then
+    reqs[1] = wrk.format("GET", mount .. "/serverInfo")
   elseif mode == "batch" then
     wrk.headers["Content-Type"] = "application/json"
   else
@@ -82,11 +98,11 @@ function request()
   if mode == "get" then
     idx = idx % #reqs + 1
     return reqs[idx]
-  elseif mode == "query" or mode == "login" then
+  elseif mode == "query" or mode == "login" or mode == "function" or mode == "serverinfo" then
     return reqs[1]
   elseif mode == "create" then
     n = n + 1
-    return wrk.format("POST", mount .. "/classes/BenchItem", nil, item(n))
+    return wrk.format("POST", mount .. "/classes/" .. create_class, nil, item(n))
   else -- batch
     local parts = {}
     for i = 1, 50 do
