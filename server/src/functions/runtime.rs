@@ -393,7 +393,12 @@ fn engine(max_instances: u32) -> wasmtime::Result<Engine> {
         .max_memories_per_module(1)
         .max_tables_per_module(1)
         .table_elements(100_000)
-        .max_memory_size((super::settings::MAX_MEMORY_MIB as usize) << 20);
+        .max_memory_size((super::settings::MAX_MEMORY_MIB as usize) << 20)
+        // A finished instance's first MiB of memory (and its table's first 64 KiB) are zeroed in
+        // place for the next one rather than given back to the kernel: no `madvise` and no page
+        // faults for the small modules most calls run (at most 65 MiB resident for 64 slots).
+        .linear_memory_keep_resident(1 << 20)
+        .table_keep_resident(64 << 10);
     config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling));
     Engine::new(&config)
 }
