@@ -147,7 +147,7 @@ impl Hearth {
     /// embedded cluster if this process started it).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        self.background.stop();
+        self.background.stop(self.config.shutdown_timeout).await;
         self.bus.stop();
         self.db.close().await;
         result
@@ -172,9 +172,9 @@ struct Background {
 }
 
 impl Background {
-    fn stop(&self) {
-        self.queue.stop();
+    async fn stop(&self, grace: std::time::Duration) {
         self.ticker.abort();
+        self.queue.stop(grace).await;
     }
 }
 

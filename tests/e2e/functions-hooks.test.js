@@ -21,6 +21,7 @@ function receiver() {
     '/fn/refuse': () => ({ error: 'webhook says no' }),
     '/fn/refuse-coded': () => ({ code: 142, error: 'bad params, says the webhook' }),
     '/fn/garbage': () => 'this is not JSON',
+    '/fn/huge': () => ({ success: 'x'.repeat(100000) }),
     '/trigger/beforeSave': (body) => (body.object.name === 'bad' ? { error: 'no bad names' } : { success: { name: body.object.name.toUpperCase() } }),
     '/trigger/afterSave': () => ({ success: true }),
   };
@@ -44,7 +45,7 @@ before(async () => {
   if (!h.isHearth) return;
   hook = await receiver();
   await h.setup();
-  await h.updateHearthSettings({ functions: { httpAllow: ['127.0.0.1'], webhookKey: KEY, timeoutMs: 1500 } });
+  await h.updateHearthSettings({ functions: { httpAllow: ['127.0.0.1'], webhookKey: KEY, timeoutMs: 1500, maxResponseBytes: 65536 } });
 });
 after(() => {
   if (hook) {
@@ -84,6 +85,9 @@ describe('function webhooks', { skip }, () => {
     await Parse.Hooks.createFunction('refuseCoded', hook.url('/fn/refuse-coded'));
     await Parse.Hooks.createFunction('garbage', hook.url('/fn/garbage'));
     await Parse.Hooks.createFunction('slow', hook.url('/fn/slow'));
+    await Parse.Hooks.createFunction('huge', hook.url('/fn/huge'));
+    const huge = await Parse.Cloud.run('huge').then(() => null, (e) => e);
+    assert.deepEqual([huge.code, huge.message], [141, "the webhook's answer is too large"]);
     const refused = await Parse.Cloud.run('refuse').then(() => null, (e) => e);
     assert.deepEqual([refused.code, refused.message], [141, 'webhook says no']);
     await h.expectParseError(Parse.Cloud.run('refuseCoded'), 142, 'a coded error');
@@ -100,6 +104,11 @@ describe('function webhooks', { skip }, () => {
     await h.expectParseError(Parse.Hooks.createFunction('ftp', 'ftp://example.com/hook'), 143, 'not http(s)');
     await h.expectParseError(Parse.Hooks.updateFunction('never', hook.url('/fn/greet')), 143, 'changing what is not there');
     await h.expectParseError(Parse.Hooks.createTrigger('Hooked', 'beforeNothing', hook.url('/x')), 143, 'an unknown trigger');
+    await h.expectParseError(Parse.Hooks.createTrigger('Hooked', 'beforeLogin', hook.url('/x')), 143, 'a login trigger on another class than _User');
+    // Parse's spelling of file triggers: beforeSave on @File.
+    await Parse.Hooks.createTrigger('@File', 'beforeSave', hook.url('/trigger/file'));
+    assert.ok((await Parse.Hooks.getTriggers()).some((t) => t.className === '@File' && t.triggerName === 'beforeSaveFile'));
+    await Parse.Hooks.removeTrigger('@File', 'beforeSaveFile');
     const res = await h.rest('POST', '/hooks/functions', { key: 'rest', body: { functionName: 'x', url: hook.url('/fn/greet') } });
     h.assertRestError(res, 403, 119, 'the REST key');
   });

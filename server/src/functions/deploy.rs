@@ -41,7 +41,7 @@ pub const TRIGGERS: &[&str] = &[
 
 /// Whether a trigger may be declared on a class, by Parse Server's rules: the login triggers on
 /// `_User`, `afterLogout` on `_Session` (the only trigger there), file triggers on `@File`.
-fn trigger_allowed(kind: &str, class: &str) -> bool {
+pub(crate) fn trigger_allowed(kind: &str, class: &str) -> bool {
     if !TRIGGERS.contains(&kind) {
         return false;
     }
@@ -55,7 +55,7 @@ fn trigger_allowed(kind: &str, class: &str) -> bool {
 
 /// A trigger's name as Hearth calls it: Parse Server's newer spelling of file triggers
 /// (`beforeSave` on `Parse.File`, that is `beforeSave:@File`) becomes `beforeSaveFile:@File`.
-fn canonical(trigger: &str) -> String {
+pub(crate) fn canonical(trigger: &str) -> String {
     match trigger.split_once(':') {
         Some((kind @ ("beforeSave" | "afterSave" | "beforeDelete" | "afterDelete"), "@File")) => format!("{kind}File:@File"),
         _ => trigger.to_string(),

@@ -9,6 +9,7 @@
 //! and a run whose instance stopped is marked failed.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
@@ -108,17 +109,21 @@ pub struct Runner {
 }
 
 impl Runner {
+    /// The app's master caller; none when the app was deleted since (nothing to run or report).
+    /// A failing database is tried again a few times first.
     async fn master(&self, payload: &Value) -> Option<Caller> {
         let application_id = payload.get("applicationId").and_then(Value::as_str)?;
-        match self.registry.get(application_id).await {
-            Ok(Some(app)) => Some(Caller::master(app, self.caches.clone())),
-            // The app was deleted since: nothing to run or report.
-            Ok(None) => None,
-            Err(err) => {
-                tracing::warn!(app = application_id, error = %err, "cannot load the app of a queued job");
-                None
+        for attempt in 1..=5 {
+            match self.registry.get(application_id).await {
+                Ok(app) => return app.map(|app| Caller::master(app, self.caches.clone())),
+                Err(err) => {
+                    tracing::warn!(app = application_id, attempt, error = %err, "cannot load the app of a queued job");
+                    // Backoff between attempts, not synchronisation.
+                    tokio::time::sleep(Duration::from_secs(attempt)).await;
+                }
             }
         }
+        None
     }
 
     async fn run_job(&self, task: Task) {
@@ -185,6 +190,16 @@ impl Handler for Runner {
         Box::pin(async move {
             let Some(master) = this.master(&task.payload).await else { return };
             let Some(id) = task.payload.get("statusId").and_then(Value::as_str) else { return };
+            // A run that recorded its outcome (and lost only its queue row) keeps it.
+            let get = WriteRequest::Get { class: status_class(), id: id.to_string() };
+            match write::run(&this.functions.pool, &master, &this.functions.schemas, get).await {
+                Ok(status) if status.body.get("status").and_then(Value::as_str) == Some("running") => {}
+                Ok(_) => return,
+                Err(err) => {
+                    tracing::warn!(app = master.app.id, error = %err, "cannot read an abandoned job's status");
+                    return;
+                }
+            }
             let changes = json!({ "status": "failed", "message": reason, "finishedAt": date(Utc::now()) });
             if let Err(err) = update_status(&this.functions, &master, id, changes).await {
                 tracing::warn!(app = master.app.id, error = %err, "cannot record an abandoned job");

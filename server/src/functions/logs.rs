@@ -102,7 +102,7 @@ async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Entry>) {
         tokio::select! {
             entry = rx.recv() => {
                 let Some(first) = entry else { break };
-                let mut next = Some(first);
+                let (mut next, mut taken) = (Some(first), 0usize);
                 while let Some(entry) = next {
                     match entry {
                         Entry::Line(line) => batch.push(line),
@@ -113,7 +113,9 @@ async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Entry>) {
                             s.slowest_us = s.slowest_us.max(us);
                         }
                     }
-                    next = if batch.len() < 1000 { rx.try_recv().ok() } else { None };
+                    taken += 1;
+                    // Bounded, so that the summaries' tick is never held up for long.
+                    next = if batch.len() < 1000 && taken < 50_000 { rx.try_recv().ok() } else { None };
                 }
             }
             _ = every.tick() => {

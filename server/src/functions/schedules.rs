@@ -56,12 +56,53 @@ pub struct ScheduleInput {
 /// Parses a cron expression: 5 fields (minute first) or 6-7 (seconds first, then an optional year).
 pub fn parse_cron(expression: &str) -> Result<cron::Schedule, FunctionError> {
     let fields = expression.split_whitespace().count();
+    let mut parts: Vec<String> = expression.split_whitespace().map(str::to_string).collect();
+    let weekdays = match fields {
+        5 => 4,
+        6 | 7 => 5,
+        _ => 0,
+    };
+    if weekdays > 0 {
+        parts[weekdays] = standard_weekdays(&parts[weekdays]).map_err(|e| FunctionError::InvalidSchedule(format!("invalid cron expression {expression:?}: {e}")))?;
+    }
     let full = match fields {
-        5 => format!("0 {expression}"),
-        6 | 7 => expression.to_string(),
+        5 => format!("0 {}", parts.join(" ")),
+        6 | 7 => parts.join(" "),
         _ => return Err(FunctionError::InvalidSchedule(format!("cron expression {expression:?} has {fields} fields; expected 5 (minute hour day month weekday) or 6 (seconds first)"))),
     };
     cron::Schedule::from_str(&full).map_err(|e| FunctionError::InvalidSchedule(format!("invalid cron expression {expression:?}: {e}")))
+}
+
+/// An expression's weekdays, as standard cron numbers them (0 to 7, Sunday being 0 and 7),
+/// in the names the `cron` crate reads (it numbers them 1 to 7 from Sunday).
+fn standard_weekdays(field: &str) -> Result<String, String> {
+    const NAMES: [&str; 8] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+    let name = |token: &str| -> Result<String, String> {
+        match token.parse::<usize>() {
+            Ok(n) if n < NAMES.len() => Ok(NAMES[n].to_string()),
+            Ok(n) => Err(format!("weekday {n} is not 0 to 7")),
+            Err(_) => Ok(token.to_string()),
+        }
+    };
+    let mut items = Vec::new();
+    for item in field.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((range, step)) => (range, Some(step)),
+            None => (item, None),
+        };
+        let mapped = match range.split_once('-') {
+            // Sunday as 7 closes a range: Friday to Sunday is FRI-SAT and SUN.
+            Some((from, "7")) if step.is_none() && from != "0" && from != "7" => format!("{}-SAT,SUN", name(from)?),
+            Some((_, "7")) if step.is_some() => return Err("a weekday range with a step ends at 6 (Saturday)".into()),
+            Some((from, to)) => format!("{}-{}", name(from)?, name(to)?),
+            None => name(range)?,
+        };
+        items.push(match step {
+            Some(step) => format!("{mapped}/{step}"),
+            None => mapped,
+        });
+    }
+    Ok(items.join(","))
 }
 
 /// The first tick after `after`.
@@ -224,4 +265,36 @@ pub fn start_ticker(pool: Pool) -> tokio::task::AbortHandle {
         }
     })
     .abort_handle()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Datelike, TimeZone, Weekday};
+
+    use super::*;
+
+    fn days(expression: &str) -> Vec<Weekday> {
+        let schedule = parse_cron(expression).unwrap();
+        // From Sunday 2026-11-22, one week of daily ticks at 09:00.
+        let start = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        schedule.after(&start).take_while(|t| *t < start + chrono::Duration::days(7)).map(|t| t.weekday()).collect()
+    }
+
+    #[test]
+    fn weekdays_are_numbered_as_standard_cron_numbers_them() {
+        use Weekday::*;
+        assert_eq!(days("0 9 * * 1-5"), [Mon, Tue, Wed, Thu, Fri]);
+        assert_eq!(days("0 9 * * 0"), [Sun]);
+        assert_eq!(days("0 9 * * 7"), [Sun]);
+        assert_eq!(days("0 9 * * 5-7"), [Sun, Fri, Sat]);
+        assert_eq!(days("0 9 * * 0,6"), [Sun, Sat]);
+        assert_eq!(days("0 9 * * MON-FRI"), [Mon, Tue, Wed, Thu, Fri]);
+        assert_eq!(days("0 9 * * 0-6/2"), [Sun, Tue, Thu, Sat]);
+        assert_eq!(days("0 9 * * *").len(), 7);
+        // Seconds first (6 fields): the same numbering.
+        assert_eq!(days("0 0 9 * * 1"), [Mon]);
+        assert_eq!(days("0 0 9 * * Sun"), [Sun]);
+        assert!(parse_cron("0 9 * * 8").is_err());
+        assert!(parse_cron("0 9 * * 1-7/2").is_err());
+    }
 }

@@ -90,14 +90,17 @@ impl Hook {
         })
     }
 
-    /// Checks a trigger hook's names (Parse's trigger kinds, a valid class name).
+    /// Checks a trigger hook's names by the rules a deployment's manifest follows (Parse's
+    /// trigger kinds, on the classes Parse allows them); Parse's `beforeSave` on `@File` is
+    /// `beforeSaveFile`.
     pub fn trigger(class: &str, trigger: &str) -> Result<Hook, FunctionError> {
+        let canonical = super::deploy::canonical(&format!("{trigger}:{class}"));
+        let trigger = canonical.split_once(':').map_or(trigger, |(kind, _)| kind);
         if !super::deploy::TRIGGERS.contains(&trigger) {
             return Err(FunctionError::Webhook(format!("invalid trigger name: {trigger}")));
         }
-        let class_ok = class == "@File" || crate::data::names::ClassName::parse(class).is_ok();
-        if !class_ok {
-            return Err(FunctionError::Webhook(format!("invalid class name: {class}")));
+        if !super::deploy::trigger_allowed(trigger, class) {
+            return Err(FunctionError::Webhook(format!("invalid class name for a {trigger} trigger: {class}")));
         }
         Ok(Hook::Trigger { class: class.to_string(), trigger: trigger.to_string() })
     }
@@ -232,6 +235,8 @@ fn error_of(error: &Value, top: &Value) -> FunctionError {
 pub async fn call(functions: &Arc<Functions>, caller: &Caller, kind: &Kind, fields: Map<String, Value>, url: &str) -> Result<Value, FunctionError> {
     let started = Instant::now();
     let settings = &caller.app.settings.functions;
+    // Checked again at each call: an `http://` host may have left the app's `httpAllow` since.
+    check_url(&caller.app, url).map_err(|e| FunctionError::Stopped(format!("the webhook cannot be called: {e}")))?;
     // A beforeSave webhook may answer only the keys it changes (as Parse's): the rest stay.
     let given = match fields.get("object") {
         Some(Value::Object(object)) => object.clone(),
@@ -242,10 +247,18 @@ pub async fn call(functions: &Arc<Functions>, caller: &Caller, kind: &Kind, fiel
         request = request.header("X-Parse-Webhook-Key", key);
     }
     let outcome = async {
-        let response = request.send().await.map_err(|e| FunctionError::Stopped(format!("the webhook failed: {}", without_url(&e))))?;
-        let bytes = response.bytes().await.map_err(|e| FunctionError::Stopped(format!("the webhook's answer failed: {}", without_url(&e))))?;
-        if bytes.len() > settings.max_response_bytes {
-            return Err(FunctionError::Stopped("the webhook's answer is too large".into()));
+        let mut response = request.send().await.map_err(|e| FunctionError::Stopped(format!("the webhook failed: {}", without_url(&e))))?;
+        // Read up to the app's limit and no further, whatever the endpoint sends.
+        let too_large = || FunctionError::Stopped("the webhook's answer is too large".into());
+        if response.content_length().is_some_and(|n| n > settings.max_response_bytes as u64) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| FunctionError::Stopped(format!("the webhook's answer failed: {}", without_url(&e))))? {
+            if bytes.len() + chunk.len() > settings.max_response_bytes {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
         }
         let answer: Value = serde_json::from_slice(&bytes).map_err(|_| FunctionError::Stopped("Malformed response".into()))?;
         if let Some(error) = answer.get("error").filter(|e| !e.is_null()) {

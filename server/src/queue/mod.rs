@@ -4,7 +4,9 @@
 //! - A task is claimed with `FOR UPDATE SKIP LOCKED` and leased for [`LEASE`]: each task runs on
 //!   one instance at a time, and instances never wait on each other's claims.
 //! - While a task runs its lease is renewed; a task whose instance died is claimed again once its
-//!   lease ran out, or given up ([`Handler::abandon`]) when it used all its attempts.
+//!   lease ran out, or given up ([`Handler::abandon`]) when it used all its attempts. Each claim
+//!   has a lease id of its own, and only its holder renews, finishes or gives up the task: an
+//!   instance that lost its lease (stalled past it) leaves the task to the next holder.
 //! - A failed attempt is retried after a backoff while attempts remain, then given up.
 //! - A task queued with a `dedupe_key` is queued once only, whoever queues it.
 //! - Queuing publishes a bus event in the same transaction: every instance looks for work at once
@@ -39,6 +41,8 @@ pub struct Task {
     /// This attempt's number, from 1.
     pub attempt: i32,
     pub max_attempts: i32,
+    /// This claim's lease id.
+    pub lease: i64,
 }
 
 /// A task to queue.
@@ -96,17 +100,24 @@ pub struct Queue {
     stopped: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// Stops the worker (running tasks finish; nothing new is claimed).
+/// Stops the worker: nothing new is claimed, running tasks are given time to finish.
 #[derive(Clone)]
 pub struct QueueHandle {
     wake: Arc<Notify>,
     stopped: Arc<std::sync::atomic::AtomicBool>,
+    slots: Arc<Semaphore>,
+    concurrency: u32,
 }
 
 impl QueueHandle {
-    pub fn stop(&self) {
+    /// Stops claiming, then waits up to `grace` for the running tasks (those still running
+    /// afterwards are claimed again, or given up, once their lease runs out).
+    pub async fn stop(&self, grace: Duration) {
         self.stopped.store(true, std::sync::atomic::Ordering::Relaxed);
         self.wake.notify_one();
+        if tokio::time::timeout(grace, self.slots.acquire_many(self.concurrency)).await.is_err() {
+            tracing::warn!("queued tasks still running at shutdown; their leases will run out");
+        }
     }
 }
 
@@ -115,7 +126,7 @@ impl Queue {
         Queue {
             pool,
             handlers: HashMap::new(),
-            slots: Arc::new(Semaphore::new(concurrency.max(1))),
+            slots: Arc::new(Semaphore::new(concurrency.clamp(1, 10_000))),
             wake: Arc::default(),
             stopped: Arc::default(),
         }
@@ -128,7 +139,8 @@ impl Queue {
 
     /// Starts claiming and running tasks on the current runtime.
     pub fn start(self, bus: &Bus) -> QueueHandle {
-        let handle = QueueHandle { wake: self.wake.clone(), stopped: self.stopped.clone() };
+        let concurrency = u32::try_from(self.slots.available_permits()).unwrap_or(1);
+        let handle = QueueHandle { wake: self.wake.clone(), stopped: self.stopped.clone(), slots: self.slots.clone(), concurrency };
         let mut events = bus.subscribe();
         let wake = self.wake.clone();
         // Any instance queuing work wakes this one (a missed event only costs up to POLL).
@@ -181,24 +193,33 @@ impl Queue {
                      SELECT id FROM queue_tasks
                       WHERE kind = ANY($1) AND run_at <= now() AND (locked_until IS NULL OR locked_until < now())
                       ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-                 UPDATE queue_tasks t SET attempts = t.attempts + 1, locked_until = now() + make_interval(secs => $3)
+                 UPDATE queue_tasks t SET attempts = t.attempts + 1, locked_until = now() + make_interval(secs => $3),
+                        lease = (random() * 9e18)::bigint
                    FROM due WHERE t.id = due.id
-                 RETURNING t.id, t.kind, t.app_id, t.payload, t.attempts, t.max_attempts",
+                 RETURNING t.id, t.kind, t.app_id, t.payload, t.attempts, t.max_attempts, t.lease",
                 &[&kinds, &(limit as i64), &LEASE.as_secs_f64()],
             )
             .await?;
-        let mut tasks = Vec::new();
+        let (mut tasks, mut given_up) = (Vec::new(), Vec::new());
         for row in rows {
-            let task = Task { id: row.get(0), kind: row.get(1), app_id: row.get(2), payload: row.get(3), attempt: row.get(4), max_attempts: row.get(5) };
-            if task.attempt > task.max_attempts {
-                client.execute("DELETE FROM queue_tasks WHERE id = $1", &[&task.id]).await?;
-                tracing::warn!(task = task.id, kind = %task.kind, "queued task abandoned: its instance stopped while running it");
-                if let Some(handler) = self.handlers.get(task.kind.as_str()) {
-                    handler.abandon(task, "interrupted: the instance running it stopped".into()).await;
-                }
-                continue;
+            let task = Task { id: row.get(0), kind: row.get(1), app_id: row.get(2), payload: row.get(3), attempt: row.get(4), max_attempts: row.get(5), lease: row.get(6) };
+            if task.attempt > task.max_attempts { given_up.push(task) } else { tasks.push(task) }
+        }
+        if !given_up.is_empty() {
+            let ids: Vec<i64> = given_up.iter().map(|t| t.id).collect();
+            if let Err(err) = client.execute("DELETE FROM queue_tasks WHERE id = ANY($1)", &[&ids]).await {
+                // Claimed again once this claim's lease runs out.
+                tracing::warn!(error = %err, "cannot give up queued tasks");
+                given_up.clear();
             }
-            tasks.push(task);
+        }
+        // The handlers' own writes take connections of their own: this one goes back first.
+        drop(client);
+        for task in given_up {
+            tracing::warn!(task = task.id, kind = %task.kind, "queued task abandoned: its instance stopped while running it");
+            if let Some(handler) = self.handlers.get(task.kind.as_str()) {
+                handler.abandon(task, "interrupted: the instance running it stopped".into()).await;
+            }
         }
         Ok(tasks)
     }
@@ -207,12 +228,17 @@ impl Queue {
     async fn execute(&self, task: Task) {
         let Some(handler) = self.handlers.get(task.kind.as_str()).cloned() else { return };
         let renew = {
-            let (pool, id) = (self.pool.clone(), task.id);
+            let (pool, id, lease) = (self.pool.clone(), task.id, task.lease);
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(LEASE / 3).await;
-                    if let Ok(client) = pool.get().await {
-                        let _ = client.execute("UPDATE queue_tasks SET locked_until = now() + make_interval(secs => $2) WHERE id = $1", &[&id, &LEASE.as_secs_f64()]).await;
+                    let Ok(client) = pool.get().await else { continue };
+                    let renewed = client
+                        .execute("UPDATE queue_tasks SET locked_until = now() + make_interval(secs => $3) WHERE id = $1 AND lease = $2", &[&id, &lease, &LEASE.as_secs_f64()])
+                        .await;
+                    if let Ok(0) = renewed {
+                        tracing::warn!(task = id, "lost the lease of a running queued task (stalled past it); its outcome will not be recorded");
+                        break;
                     }
                 }
             })
@@ -225,23 +251,28 @@ impl Queue {
     }
 
     async fn finish(&self, handler: &Arc<dyn Handler>, task: Task, outcome: Result<(), String>) -> Result<(), DbError> {
+        // Every statement holds to this claim's lease: a task another instance has claimed since is
+        // its to finish.
         let client = self.pool.get().await?;
         match outcome {
             Ok(()) => {
-                client.execute("DELETE FROM queue_tasks WHERE id = $1", &[&task.id]).await?;
+                client.execute("DELETE FROM queue_tasks WHERE id = $1 AND lease = $2", &[&task.id, &task.lease]).await?;
             }
             Err(error) if task.attempt < task.max_attempts => {
                 let backoff = backoff(task.attempt);
                 client
                     .execute(
-                        "UPDATE queue_tasks SET run_at = now() + make_interval(secs => $2), locked_until = NULL, last_error = $3 WHERE id = $1",
-                        &[&task.id, &backoff.as_secs_f64(), &error],
+                        "UPDATE queue_tasks SET run_at = now() + make_interval(secs => $3), locked_until = NULL, last_error = $4 WHERE id = $1 AND lease = $2",
+                        &[&task.id, &task.lease, &backoff.as_secs_f64(), &error],
                     )
                     .await?;
             }
             Err(error) => {
-                client.execute("DELETE FROM queue_tasks WHERE id = $1", &[&task.id]).await?;
-                handler.abandon(task, error).await;
+                let deleted = client.execute("DELETE FROM queue_tasks WHERE id = $1 AND lease = $2", &[&task.id, &task.lease]).await?;
+                drop(client);
+                if deleted == 1 {
+                    handler.abandon(task, error).await;
+                }
             }
         }
         Ok(())

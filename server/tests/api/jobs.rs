@@ -222,6 +222,25 @@ async fn a_run_whose_instance_stopped_is_marked_failed() {
     assert_eq!((run["status"].clone(), run["message"].clone()), (json!("failed"), json!("interrupted: the instance running it stopped")), "{run}");
     let queued: i64 = db.query_one("SELECT count(*) FROM queue_tasks WHERE app_id = $1", &[&app_id]).await.unwrap().get(0);
     assert_eq!(queued, 0);
+
+    // A run that recorded its outcome but whose queue row stayed (its instance stopped just
+    // after) keeps its outcome when the row is given up.
+    let (_, done) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/_JobStatus", Some(json!({"jobName": "long", "status": "succeeded", "message": "done"}))).await;
+    let done_id = done["objectId"].as_str().unwrap();
+    let payload = json!({"applicationId": app.id, "job": "long", "params": {}, "source": "api", "statusId": done_id});
+    db.execute(
+        "INSERT INTO queue_tasks (kind, app_id, payload, attempts, max_attempts, locked_until) VALUES ('job', $1, $2, 1, 1, now() - interval '1 second')",
+        &[&app_id, &payload],
+    )
+    .await
+    .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    while db.query_one("SELECT count(*) FROM queue_tasks WHERE app_id = $1", &[&app_id]).await.unwrap().get::<_, i64>(0) > 0 {
+        assert!(Instant::now() < until, "the row was never given up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (_, kept) = call(&server, &app, As::Master, reqwest::Method::GET, &format!("/classes/_JobStatus/{done_id}"), None).await;
+    assert_eq!((kept["status"].clone(), kept["message"].clone()), (json!("succeeded"), json!("done")), "{kept}");
 }
 
 #[tokio::test]
