@@ -1,5 +1,6 @@
 # Shell functions shared by the benchmarks that run Hearth beside Parse Server 9 on one private
-# PostgreSQL 15 (bench/data-api/run.sh, bench/functions/run.sh). Source it from bash with
+# PostgreSQL 15 (bench/data-api/run.sh, bench/functions/run.sh; bench/files/run.sh uses its small
+# helpers only). Source it from bash with
 # `set -euo pipefail` (it sets repo, bench_dir and data_api), and set these before calling its
 # functions:
 #   RESULTS      an existing folder for raw outputs (absolute path)

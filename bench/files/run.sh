@@ -35,7 +35,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+# The helpers the benchmarks share (log, die, free_port, stop_group, other_cpu, quiet, wait_http,
+# psql_); this script keeps its own start-up and clean-up (SeaweedFS, the memory sampler).
+. "$here/../lib.sh"
 
 SIZES_MIB=${SIZES_MIB:-256 1024}
 SMALL_COUNT=${SMALL_COUNT:-2000}
@@ -50,10 +52,6 @@ WEED=${WEED:-${HEARTH_TOOLS_DIR:-$HOME/.cache/hearth/tools}/venv/bin/weed}
 RESULTS=${RESULTS:-$repo/bench/results/files-$(date +%Y%m%d-%H%M%S)}
 APP_ID=benchApp MASTER_KEY=benchMasterKey REST_KEY=benchRestKey
 MAX_UPLOAD=$((2 * 1024 * 1024 * 1024))
-
-log() { printf '== %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 mkdir -p "$RESULTS"
 RESULTS=$(cd "$RESULTS" && pwd)
@@ -94,13 +92,6 @@ chmod 755 "$work"
 pgdata=$work/pg/data
 pg_started= server_pid= weed_pid= rss_pid= up_name=
 
-stop_group() { # pid: TERM the process group it leads, wait up to 20 s, then KILL
-  local pid=$1 i
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 stop_server() { [ -z "$server_pid" ] || { stop_group "$server_pid"; server_pid=; }; }
 stop_weed() { [ -z "$weed_pid" ] || { stop_group "$weed_pid"; weed_pid=; }; }
 cleanup() {
@@ -119,31 +110,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-other_cpu() { # cores used over one second (the benchmark's own processes are idle then)
-  python3 -c '
-import os, time
-def t():
-    with open("/proc/stat") as f:
-        return sum(int(x) for x in f.readline().split()[1:4])
-hz = os.sysconf("SC_CLK_TCK"); a = t(); time.sleep(1); print(f"{(t() - a) / hz:.2f}")'
-}
-quiet() { # warn, or wait up to WAIT_QUIET seconds, while other processes keep the CPU busy
-  local deadline=$(($(date +%s) + WAIT_QUIET)) o
-  while o=$(other_cpu); python3 -c "import sys; sys.exit(0 if $o > 0.25 else 1)"; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then log "warning: other processes use $o cores; figures will be low"; return; fi
-    sleep 4
-  done
-}
-
-wait_http() { # url pid seconds: until the url answers 200
-  local url=$1 pid=$2 deadline=$(($(date +%s) + $3))
-  until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url")" = 200 ]; do
-    kill -0 "$pid" 2>/dev/null || return 1
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.2
-  done
-}
 
 json_get() { # file key: prints the value of a top-level key of a JSON file (empty if none)
   python3 -c 'import json,sys
@@ -169,7 +135,6 @@ log "PostgreSQL 15: initdb and start on 127.0.0.1:$pgport"
   -o "-c listen_addresses=127.0.0.1 -c port=$pgport -c unix_socket_directories=$work/pg/sock" start) \
   >/dev/null || die "PostgreSQL did not start"
 pg_started=1
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pgport" -U postgres "$@"; }
 for db in parse hearth_local hearth_s3; do psql_ -d postgres -c "CREATE DATABASE $db"; done
 pg_url=postgres://postgres@127.0.0.1:$pgport
 
