@@ -14,6 +14,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const h = require('../lib/harness');
+const { playerTriggerTests } = require('../lib/functions');
 const { Parse } = h;
 
 const BUILD = path.join(__dirname, '..', '..', 'sdk', 'functions', 'rust', 'build.sh');
@@ -181,50 +182,4 @@ describe("data calls with the caller's rights", { skip }, () => {
   });
 });
 
-describe('triggers', { skip }, () => {
-  test('beforeSave changes what is saved', async () => {
-    const p = await new Parse.Object('Player').save({ name: '  ferris ', score: 5000 });
-    assert.equal(p.get('name'), 'Ferris');
-    assert.equal(p.get('score'), 1000);
-    const fetched = await new Parse.Query('Player').get(p.id);
-    assert.equal(fetched.get('name'), 'Ferris');
-    assert.equal(fetched.get('score'), 1000);
-  });
-
-  test('beforeSave leaving an object alone keeps the write as asked (an increment stays atomic)', async () => {
-    const p = await new Parse.Object('Player').save({ name: 'Bo', score: 1 });
-    await Promise.all([1, 2, 3].map(() => {
-      const o = new Parse.Object('Player');
-      o.id = p.id;
-      o.increment('score', 2);
-      return o.save();
-    }));
-    assert.equal((await new Parse.Query('Player').get(p.id)).get('score'), 7);
-  });
-
-  test('beforeSave refuses, and nothing is saved', async () => {
-    const count = await new Parse.Query('Player').count();
-    await h.expectParseError(new Parse.Object('Player').save({ name: '   ' }), 142, 'empty name');
-    await h.expectParseError(new Parse.Object('Player').save({ score: 3 }), 142, 'no name');
-    assert.equal(await new Parse.Query('Player').count(), count);
-  });
-
-  test('afterSave and afterDelete are observable', async () => {
-    const p = await new Parse.Object('Player').save({ name: 'cy' });
-    const logs = await new Parse.Query('PlayerLog').equalTo('player', p.id).find();
-    assert.deepEqual(logs.map((l) => l.get('name')), ['Cy']);
-    await p.destroy();
-    assert.equal(await new Parse.Query('PlayerLog').equalTo('deleted', p.id).count(), 1);
-  });
-
-  test('beforeDelete refuses', async () => {
-    const p = await new Parse.Object('Player').save({ name: 'dee', protected: true });
-    await h.expectParseError(p.destroy(), 142, 'protected');
-    assert.equal((await new Parse.Query('Player').get(p.id)).get('name'), 'Dee');
-  });
-
-  test('triggers run for saves in a batch too', async () => {
-    const saved = await Parse.Object.saveAll([new Parse.Object('Player', { name: 'eve' }), new Parse.Object('Player', { name: 'fay' })]);
-    assert.deepEqual(saved.map((p) => p.get('name')), ['Eve', 'Fay']);
-  });
-});
+describe('triggers', { skip }, playerTriggerTests);

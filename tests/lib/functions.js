@@ -33,4 +33,57 @@ async function deploy(app, bytes) {
   return JSON.parse(text);
 }
 
-module.exports = { compileExample, deploy };
+/** The `Player` contract both guest SDKs' examples implement (demo.ts, the Rust example): run
+ * inside a `describe`, with the example deployed to the SDK's app. */
+function playerTriggerTests() {
+  const { test } = require('node:test');
+  const { Parse } = h;
+
+  test('beforeSave changes what is saved', async () => {
+    const p = await new Parse.Object('Player').save({ name: '  ada ', score: 5000 });
+    assert.equal(p.get('name'), 'Ada');
+    assert.equal(p.get('score'), 1000);
+    const fetched = await new Parse.Query('Player').get(p.id);
+    assert.equal(fetched.get('name'), 'Ada');
+    assert.equal(fetched.get('score'), 1000);
+  });
+
+  test('beforeSave refuses, and nothing is saved', async () => {
+    const before = await new Parse.Query('Player').count();
+    await h.expectParseError(new Parse.Object('Player').save({ name: '   ' }), 142, 'empty name');
+    await h.expectParseError(new Parse.Object('Player').save({ score: 3 }), 142, 'no name');
+    assert.equal(await new Parse.Query('Player').count(), before);
+  });
+
+  test('an increment the trigger leaves alone stays atomic', async () => {
+    const p = await new Parse.Object('Player').save({ name: 'bo', score: 1 });
+    await Promise.all([1, 2, 3, 4].map(() => {
+      const o = new Parse.Object('Player');
+      o.id = p.id;
+      o.increment('score', 2);
+      return o.save();
+    }));
+    assert.equal((await new Parse.Query('Player').get(p.id)).get('score'), 9);
+  });
+
+  test('afterSave and afterDelete run after the write', async () => {
+    const p = await new Parse.Object('Player').save({ name: 'cy' });
+    const logs = await new Parse.Query('PlayerLog').equalTo('player', p.id).find();
+    assert.deepEqual(logs.map((l) => l.get('name')), ['Cy']);
+    await p.destroy();
+    assert.equal(await new Parse.Query('PlayerLog').equalTo('deleted', p.id).count(), 1);
+  });
+
+  test('beforeDelete refuses', async () => {
+    const p = await new Parse.Object('Player').save({ name: 'dee', protected: true });
+    await h.expectParseError(p.destroy(), 142, 'protected');
+    assert.equal((await new Parse.Query('Player').get(p.id)).get('name'), 'Dee');
+  });
+
+  test('triggers run for saves in a batch too', async () => {
+    const saved = await Parse.Object.saveAll([new Parse.Object('Player', { name: 'eve' }), new Parse.Object('Player', { name: 'fay' })]);
+    assert.deepEqual(saved.map((p) => p.get('name')), ['Eve', 'Fay']);
+  });
+}
+
+module.exports = { compileExample, deploy, playerTriggerTests };
