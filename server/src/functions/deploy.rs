@@ -106,7 +106,7 @@ pub async fn check(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8]) ->
     func("hearth_abi_v1", &[], &[])?;
     func("hearth_alloc", &[ValType::I32], &[ValType::I32])?;
     func("hearth_handle", &[ValType::I32, ValType::I32], &[ValType::I32])?;
-    let loaded = functions.prepare(&module, 0, Manifest::default(), 1)?;
+    let loaded = functions.prepare(&module, 0, Manifest::default())?;
     let active = Arc::new(super::runtime::Active(Some(loaded), Default::default()));
     let answer = functions.run_on_threads(active, caller, Kind::Manifest, Map::new()).await.map_err(|e| FunctionError::InvalidModule(format!("the module's manifest call failed: {e}")))?;
     let mut manifest: Manifest = serde_json::from_value(answer).map_err(|e| FunctionError::InvalidModule(format!("the module's manifest is not {{functions, jobs, triggers}}: {e}")))?;

@@ -3,7 +3,7 @@
 //! the request written into the guest, its answer read back, and every way a call can go wrong
 //! turned into an answer (a trap, the time or memory limit, a bad answer).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +17,7 @@ use wasmtime::{Engine, InstancePre, Linker, Module, Store, Trap, UpdateDeadline}
 
 use super::host::{self, Host};
 use super::{FunctionError, MAX_DEPTH};
+use crate::apps::App;
 use crate::auth::Caller;
 use crate::bus::{Bus, Topic};
 use crate::cache::BusCache;
@@ -58,8 +59,6 @@ pub struct Loaded {
     pub version: i32,
     pub manifest: Manifest,
     pre: InstancePre<Host>,
-    /// The app's calls running at once on this instance.
-    slots: Semaphore,
 }
 
 /// What the cache holds per app: the active deployment (or none) and the app's webhooks.
@@ -92,8 +91,14 @@ pub struct Functions {
     linker: Linker<Host>,
     config: RuntimeConfig,
     active: BusCache<i64, Active>,
+    /// One load of an app's deployment at a time: calls arriving together after a change share
+    /// one load (and one compilation).
+    loading: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     /// Slots of the pooling allocator: a call waits for one rather than fail.
     slots: Arc<Semaphore>,
+    /// Each app's calls running at once on this instance (`maxConcurrent`), kept apart from its
+    /// loaded deployment so that a change of the limit applies at the next call.
+    app_slots: std::sync::Mutex<HashMap<i64, (u32, Arc<Semaphore>)>>,
     pub(crate) pool: Pool,
     pub(crate) schemas: SchemaCache,
     pub(crate) http: reqwest::Client,
@@ -149,10 +154,12 @@ impl Functions {
             .map_err(|e| FunctionError::InvalidModule(format!("cannot start the function threads: {e}")))?;
         Ok(Arc::new(Functions {
             slots: Arc::new(Semaphore::new(config.max_instances as usize)),
+            app_slots: std::sync::Mutex::default(),
             engine,
             linker,
             config,
             active,
+            loading: std::sync::Mutex::default(),
             pool,
             schemas,
             http,
@@ -194,9 +201,9 @@ impl Functions {
     }
 
     /// Links a compiled module to the host calls (the imports were checked at deploy).
-    pub(crate) fn prepare(&self, module: &Module, version: i32, manifest: Manifest, max_concurrent: u32) -> Result<Loaded, FunctionError> {
+    pub(crate) fn prepare(&self, module: &Module, version: i32, manifest: Manifest) -> Result<Loaded, FunctionError> {
         let pre = self.linker.instantiate_pre(module).map_err(|e| FunctionError::InvalidModule(format!("{e:#}")))?;
-        Ok(Loaded { version, manifest, pre, slots: Semaphore::new(max_concurrent as usize) })
+        Ok(Loaded { version, manifest, pre })
     }
 
     /// The app's active deployment, loaded once per instance (and again after a change).
@@ -205,6 +212,24 @@ impl Functions {
         if let Some(active) = self.active.get(&app.id) {
             return Ok(active);
         }
+        let lock = self.loading.lock().expect("not poisoned").entry(app.id).or_default().clone();
+        let loaded = async {
+            let _loading = lock.lock().await;
+            match self.active.get(&app.id) {
+                Some(active) => Ok(active),
+                None => self.load(app).await,
+            }
+        }
+        .await;
+        let mut loading = self.loading.lock().expect("not poisoned");
+        // The map's and this call's: no other call waits on this app's lock.
+        if Arc::strong_count(&lock) <= 2 {
+            loading.remove(&app.id);
+        }
+        loaded
+    }
+
+    async fn load(&self, app: &App) -> Result<Arc<Active>, FunctionError> {
         let generation = self.active.generation();
         let client = self.pool.get().await?;
         let row = client.query_opt("SELECT version, sha256, manifest FROM function_deployments WHERE app_id = $1 AND active", &[&app.id]).await?;
@@ -218,12 +243,24 @@ impl Functions {
                 let bytes: Vec<u8> = module.get(0);
                 drop(client);
                 let module = self.compile(&bytes)?;
-                Active(Some(self.prepare(&module, version, manifest, app.settings.functions.max_concurrent)?), hooks)
+                Active(Some(self.prepare(&module, version, manifest)?), hooks)
             }
         };
         let active = Arc::new(active);
         self.active.insert(app.id, active.clone(), generation);
         Ok(active)
+    }
+
+    /// The app's `maxConcurrent` slots. A changed limit starts a new set: calls running on the old
+    /// one finish under it, so the app may briefly run up to both limits' worth at once.
+    fn app_slots(&self, app: &App) -> Arc<Semaphore> {
+        let max = app.settings.functions.max_concurrent;
+        let mut slots = self.app_slots.lock().expect("not poisoned");
+        let entry = slots.entry(app.id).or_insert_with(|| (max, Arc::new(Semaphore::new(max as usize))));
+        if entry.0 != max {
+            *entry = (max, Arc::new(Semaphore::new(max as usize)));
+        }
+        entry.1.clone()
     }
 
     /// Forgets an app's deployment in this process at once (the bus tells the others).
@@ -279,7 +316,7 @@ impl Functions {
         }
         let settings = &caller.app.settings.functions;
         let timeout = Duration::from_millis(if matches!(kind, Kind::Job(_)) { settings.job_timeout_ms } else { settings.timeout_ms });
-        let _app_slot = loaded.slots.acquire().await.expect("never closed");
+        let _app_slot = self.app_slots(&caller.app).acquire_owned().await.expect("never closed");
         let _slot = self.slots.acquire().await.expect("never closed");
         let started = Instant::now();
         let source = kind.source();

@@ -520,3 +520,31 @@ async fn file_triggers_refuse_rename_and_see_what_is_stored() {
     assert_eq!(server.http.get(file["url"].as_str().unwrap()).send().await.unwrap().status(), 404);
     assert_eq!(seen(&server, &app, "afterDeleteFile").await[0]["file"]["metadata"], json!({"checked": "yes"}));
 }
+
+#[tokio::test]
+async fn a_change_of_the_apps_limits_reaches_its_loaded_deployment() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let settings = |functions: Value| json!({"settings": {"functions": functions}});
+    let path = format!("/admin/v1/apps/{}", app.id);
+    let (status, body) = server.admin(&owner, reqwest::Method::PATCH, &path, Some(settings(json!({"timeoutMs": 300})))).await;
+    assert_eq!(status, 200, "{body}");
+    // `spin` loops until its time limit stops it.
+    let body = r#"(if (i32.eq (i32.load8_u offset=35 (local.get $p)) (i32.const 115)) (then (loop $l (br $l))))"#;
+    let (status, answer) = deploy(&server, &owner, &app, module(r#"{"functions":["spin","fine"]}"#, r#"{"result":"fine"}"#, body, "")).await;
+    assert_eq!(status, 201, "{answer}");
+    // Loaded with the default concurrency, then limited to one call at a time.
+    assert_eq!(run(&server, &app, "fine", json!({})).await, (200, json!({"result": "fine"})));
+    let (status, body) = server.admin(&owner, reqwest::Method::PATCH, &path, Some(settings(json!({"timeoutMs": 300, "maxConcurrent": 1})))).await;
+    assert_eq!(status, 200, "{body}");
+
+    // Two spins now run one after the other: each has its 300 ms once it holds the app's one slot.
+    let started = Instant::now();
+    let (one, two) = tokio::join!(run(&server, &app, "spin", json!({})), run(&server, &app, "spin", json!({})));
+    let elapsed = started.elapsed();
+    for (status, body) in [one, two] {
+        assert_eq!((status, body["code"].clone()), (400, json!(141)), "{body}");
+        assert!(body["error"].as_str().unwrap().contains("longer than its limit (300 ms)"), "{body}");
+    }
+    assert!(elapsed >= std::time::Duration::from_millis(600), "the two calls overlapped: both done in {elapsed:?}");
+}
