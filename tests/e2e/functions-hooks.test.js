@@ -57,7 +57,7 @@ after(() => {
 describe('function webhooks', { skip }, () => {
   test('a registered function answers Parse.Cloud.run, with Parse\'s request and the key', async () => {
     assert.deepEqual(await Parse.Hooks.createFunction('greet', hook.url('/fn/greet')), { functionName: 'greet', url: hook.url('/fn/greet') });
-    const user = await Parse.User.signUp(`hook_${h.rand()}`, 'pw-12345678');
+    const user = await Parse.User.signUp(`hook_${h.rand()}`, 'pw-12345678', { city: 'Lyon' });
     assert.equal(await Parse.Cloud.run('greet', { name: 'Ada' }, { sessionToken: user.getSessionToken(), useMasterKey: false }), 'hi Ada');
     const call = hook.seen.filter((s) => s.path === '/fn/greet').pop();
     assert.equal(call.headers['x-parse-webhook-key'], KEY);
@@ -65,8 +65,13 @@ describe('function webhooks', { skip }, () => {
     assert.equal(call.body.functionName, 'greet');
     assert.deepEqual(call.body.params, { name: 'Ada' });
     assert.equal(call.body.master, false);
+    // The whole user, as Parse sends it, but without its password or session token.
     assert.equal(call.body.user.objectId, user.id);
+    assert.equal(call.body.user.username, user.getUsername());
+    assert.equal(call.body.user.city, 'Lyon');
+    assert.equal(call.body.user.createdAt, user.createdAt.toISOString());
     assert.ok(!JSON.stringify(call.body).includes(user.getSessionToken()), 'no session token in the webhook request');
+    assert.ok(!JSON.stringify(call.body).includes('pw-12345678') && !('password' in call.body.user), 'no password');
   });
 
   test('hooks are listed, read, changed and removed', async () => {

@@ -194,6 +194,13 @@ pub async fn find_by_auth_data(client: &impl GenericClient, caller: &Caller, aut
 
 /// A user's object as the user sees it, with a session token.
 pub async fn with_token(client: &impl GenericClient, caller: &Caller, user_id: &str, token: &str) -> Result<Value, DataError> {
+    let mut user = object(client, caller, user_id).await?;
+    user["sessionToken"] = json!(token);
+    Ok(user)
+}
+
+/// A user's object as the user sees it (no password; no find triggers run).
+pub async fn object(client: &impl GenericClient, caller: &Caller, user_id: &str) -> Result<Value, DataError> {
     let row = client
         .query_opt(&format!("SELECT {OBJECT_COLUMNS} FROM \"{}\".\"_User\" t WHERE t.object_id = $1", caller.app.schema_name), &[&user_id])
         .await?
@@ -202,7 +209,6 @@ pub async fn with_token(client: &impl GenericClient, caller: &Caller, user_id: &
     if caller.app.settings.files.private {
         crate::files::service::set_urls(&caller.caches.parse_url, &caller.app, &mut user, true);
     }
-    user["sessionToken"] = json!(token);
     Ok(user)
 }
 

@@ -18,6 +18,7 @@ use super::runtime::Kind;
 use super::{FunctionError, Functions};
 use crate::apps::App;
 use crate::auth::Caller;
+use crate::data::DataError;
 use crate::bus::{self, Topic};
 
 /// An app's webhooks, loaded with its active deployment.
@@ -188,7 +189,7 @@ pub async fn delete(pool: &Pool, app_id: i64, hook: &Hook) -> Result<(), Functio
 }
 
 /// Parse's webhook request body for a call.
-fn request_body(caller: &Caller, kind: &Kind, mut fields: Map<String, Value>) -> Value {
+fn request_body(caller: &Caller, user: Option<Value>, kind: &Kind, mut fields: Map<String, Value>) -> Value {
     let mut body = Map::new();
     match kind {
         Kind::Function(name) => _ = body.insert("functionName".into(), json!(name)),
@@ -204,8 +205,8 @@ fn request_body(caller: &Caller, kind: &Kind, mut fields: Map<String, Value>) ->
         Kind::Job(_) | Kind::Manifest => {}
     }
     body.insert("master".into(), json!(caller.is_master()));
-    if let Some(user) = &caller.user {
-        body.insert("user".into(), json!({"__type": "Pointer", "className": "_User", "objectId": user.user_id}));
+    if let Some(user) = user {
+        body.insert("user".into(), user);
     }
     if let Some(installation) = &caller.installation_id {
         body.insert("installationId".into(), json!(installation));
@@ -215,6 +216,24 @@ fn request_body(caller: &Caller, kind: &Kind, mut fields: Map<String, Value>) ->
     }
     body.extend(fields);
     Value::Object(body)
+}
+
+/// The caller's user as Parse sends it to webhooks: the whole object (as the master key reads it,
+/// so without its password), but without the session token, which stays with the client. A
+/// pointer when it cannot be read.
+async fn user_of(functions: &Functions, caller: &Caller) -> Option<Value> {
+    let id = &caller.user.as_ref()?.user_id;
+    let read = async {
+        let client = functions.pool.get().await.map_err(DataError::from)?;
+        crate::auth::users::object(&client, caller, id).await
+    };
+    match read.await {
+        Ok(user) => Some(user),
+        Err(err) => {
+            tracing::debug!(app = caller.app.id, error = %err, "cannot read the user of a webhook call");
+            Some(json!({"__type": "Pointer", "className": "_User", "objectId": id}))
+        }
+    }
 }
 
 /// A webhook's error, as the client receives it (141 unless it gives a code).
@@ -242,7 +261,7 @@ pub async fn call(functions: &Arc<Functions>, caller: &Caller, kind: &Kind, fiel
         Some(Value::Object(object)) => object.clone(),
         _ => Map::new(),
     };
-    let mut request = functions.http.post(url).timeout(Duration::from_millis(settings.timeout_ms)).json(&request_body(caller, kind, fields));
+    let mut request = functions.http.post(url).timeout(Duration::from_millis(settings.timeout_ms)).json(&request_body(caller, user_of(functions, caller).await, kind, fields));
     if let Some(key) = &settings.webhook_key {
         request = request.header("X-Parse-Webhook-Key", key);
     }
