@@ -20,6 +20,7 @@ use crate::apps::registry::AppRegistry;
 use crate::auth::{AuthCaches, Caller};
 use crate::data::DataError;
 use crate::data::names::ClassName;
+use crate::data::objects;
 use crate::data::write::{self, WriteRequest};
 use crate::queue::{self, BoxFuture, Handler, NewTask, Task};
 
@@ -63,12 +64,24 @@ pub fn payload(application_id: &str, job: &str, params: &Map<String, Value>, sou
     })
 }
 
-/// Creates a run's `_JobStatus` (running), readable with the master key only.
-async fn create_status(functions: &Functions, master: &Caller, job: &str, params: &Map<String, Value>, source: Source) -> Result<String, DataError> {
+/// Creates a run's `_JobStatus` (running), readable with the master key only. With a claimed
+/// task, the status's id is written into the task in the same transaction: however the instance
+/// stops, a status that exists is one the task knows (and marks failed if it is given up).
+async fn create_status(functions: &Functions, master: &Caller, job: &str, params: &Map<String, Value>, source: Source, task: Option<&Task>) -> Result<String, DataError> {
     let body = json!({ "jobName": job, "source": source.as_str(), "status": "running", "params": params, "ACL": {} });
     let Value::Object(body) = body else { unreachable!("an object") };
-    let answer = write::run(&functions.pool, master, &functions.schemas, WriteRequest::Create { class: status_class(), body }).await?;
-    Ok(answer.body.get("objectId").and_then(Value::as_str).unwrap_or_default().to_string())
+    let write = objects::Write::parse(body, None)?;
+    let class = objects::prepare_write(&functions.schemas, master, &status_class(), &write).await?;
+    let mut client = functions.pool.get().await?;
+    let tx = client.transaction().await?;
+    let created = objects::create(&tx, master, &class, write).await?;
+    let id = created.get("objectId").and_then(Value::as_str).unwrap_or_default().to_string();
+    if let Some(task) = task {
+        tx.execute("UPDATE queue_tasks SET payload = jsonb_set(payload, '{statusId}', to_jsonb($3::text)) WHERE id = $1 AND lease = $2", &[&task.id, &task.lease, &id])
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// Changes a run's `_JobStatus`.
@@ -86,7 +99,7 @@ pub async fn start(functions: &Arc<Functions>, caller: &Caller, job: &str, param
         return Err(FunctionError::UnknownJob(job.to_string()));
     }
     let master = Caller::master(caller.app.clone(), caller.caches.clone());
-    let id = create_status(functions, &master, job, &params, Source::Api).await?;
+    let id = create_status(functions, &master, job, &params, Source::Api, None).await?;
     let task = NewTask::new(TASK_KIND, Some(caller.app.id), payload(&caller.app.application_id, job, &params, Source::Api, Some(&id), None));
     let queued = async {
         let client = functions.pool.get().await?;
@@ -134,14 +147,9 @@ impl Runner {
         let source = if payload.get("source").and_then(Value::as_str) == Some("schedule") { Source::Schedule } else { Source::Api };
         let status_id = match payload.get("statusId").and_then(Value::as_str) {
             Some(id) => id.to_string(),
-            None => match create_status(&self.functions, &master, &job, &params, source).await {
-                Ok(id) => {
-                    // So that the run is marked failed if this instance stops while running it.
-                    if let Ok(client) = self.functions.pool.get().await {
-                        let _ = client.execute("UPDATE queue_tasks SET payload = jsonb_set(payload, '{statusId}', to_jsonb($2::text)) WHERE id = $1", &[&task.id, &id]).await;
-                    }
-                    id
-                }
+            // Recorded in the task too, so that the run is marked failed if this instance stops.
+            None => match create_status(&self.functions, &master, &job, &params, source, Some(&task)).await {
+                Ok(id) => id,
                 Err(err) => {
                     tracing::warn!(app = master.app.id, job = %job, error = %err, "cannot record a job run; running it anyway");
                     String::new()

@@ -167,6 +167,48 @@ async fn a_schedule_tick_runs_once_however_many_instances_tick() {
 }
 
 #[tokio::test]
+async fn a_scheduled_run_is_known_to_its_task_from_its_first_moment() {
+    let (server, url) = own_server().await;
+    let (owner, app) = setup(&server).await;
+    let (status, body) = server.admin(&owner, reqwest::Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(json!({"settings": {"functions": {"jobTimeoutMs": 1500}}}))).await;
+    assert_eq!(status, 200, "{body}");
+    // The job (`"kind":"job"`: a `j` at byte 17) loops until its time limit stops it.
+    let body = r#"(if (i32.eq (i32.load8_u offset=17 (local.get $p)) (i32.const 106)) (then (loop $l (br $l))))"#;
+    let (status, _) = deploy(&server, &owner, &app, module(r#"{"jobs":["spin"]}"#, r#"{"result":1}"#, body, "")).await;
+    assert_eq!(status, 201);
+    let path = format!("/admin/v1/apps/{}/functions/schedules", app.id);
+    let (status, schedule) = server.admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "spin", "cron": "0 0 1 1 *"}))).await;
+    assert_eq!(status, 201, "{schedule}");
+    let db = connect(&url).await;
+    let app_id = app_internal_id(&db, &app).await;
+    db.execute("UPDATE function_schedules SET next_run = now() - interval '1 second' WHERE id = $1", &[&schedule["id"].as_i64().unwrap()]).await.unwrap();
+
+    // While the run is on, its status exists and the task names it (one transaction made both).
+    let until = Instant::now() + Duration::from_secs(20);
+    let status_id = loop {
+        let (status, body) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/_JobStatus", None).await;
+        assert_eq!(status, 200, "{body}");
+        if let Some(run) = body["results"].as_array().unwrap().first() {
+            assert_eq!((run["status"].clone(), run["source"].clone()), (json!("running"), json!("schedule")), "{run}");
+            break run["objectId"].as_str().unwrap().to_string();
+        }
+        assert!(Instant::now() < until, "the schedule never ran");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let named: Vec<Option<String>> = db
+        .query("SELECT payload->>'statusId' FROM queue_tasks WHERE app_id = $1", &[&app_id])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(named, [Some(status_id.clone())]);
+    let run = finished(&server, &app, &status_id).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(run["message"].as_str().unwrap().contains("longer than its limit (1500 ms)"), "{run}");
+}
+
+#[tokio::test]
 async fn schedules_refuse_bad_input_and_can_be_changed_and_deleted() {
     let (server, _) = own_server().await;
     let (owner, app) = setup(&server).await;
