@@ -75,6 +75,11 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_FUNCTION_INSTANCES", global = true)]
     pub function_instances: Option<u32>,
 
+    /// Let cloud code's outbound requests (the http host call, webhooks) reach private addresses:
+    /// loopback, private and link-local networks [default: false, public addresses only].
+    #[arg(long, env = "HEARTH_FUNCTION_PRIVATE_NETWORK", global = true)]
+    pub function_private_network: Option<bool>,
+
     /// Folder holding the PostgreSQL server binaries (initdb, pg_ctl) for the embedded cluster
     /// [default: found on PATH, then under /usr/lib/postgresql/<newest>/bin].
     #[arg(long, env = "HEARTH_POSTGRES_BIN_DIR", global = true)]
@@ -228,6 +233,7 @@ pub struct Config {
     pub database: Database,
     pub database_pool_size: usize,
     pub function_instances: u32,
+    pub function_private_network: bool,
     pub public_url: Option<String>,
     pub admin_email: String,
     pub admin_password: Option<Secret>,
@@ -337,6 +343,7 @@ impl Config {
             },
             database_pool_size: pool,
             function_instances,
+            function_private_network: s.function_private_network.unwrap_or(false),
             public_url: s.public_url.map(|u| u.trim_end_matches('/').to_string()),
             admin_email: s.admin_email.unwrap_or_else(|| "admin@hearth.local".into()),
             admin_password,
@@ -390,6 +397,7 @@ impl Settings {
             database_url: self.database_url.or(lower.database_url),
             database_pool_size: self.database_pool_size.or(lower.database_pool_size),
             function_instances: self.function_instances.or(lower.function_instances),
+            function_private_network: self.function_private_network.or(lower.function_private_network),
             postgres_bin_dir: self.postgres_bin_dir.or(lower.postgres_bin_dir),
             public_url: self.public_url.or(lower.public_url),
             admin_email: self.admin_email.or(lower.admin_email),

@@ -16,7 +16,7 @@ async function startSecondInstance() {
   if (!bin || !dataDir) throw new Error('E2E_HEARTH_BIN and E2E_HEARTH_DATA_DIR are set by run.js for Hearth');
   const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-second-')), 'server.log');
   const child = spawn(bin, ['serve', '--port', '0', '--data-dir', dataDir, '--log', 'warn'], {
-    env: { ...process.env, HEARTH_ADMIN_EMAIL: process.env.E2E_ADMIN_EMAIL, HEARTH_ADMIN_PASSWORD: process.env.E2E_ADMIN_PASSWORD },
+    env: { ...process.env, HEARTH_ADMIN_EMAIL: process.env.E2E_ADMIN_EMAIL, HEARTH_ADMIN_PASSWORD: process.env.E2E_ADMIN_PASSWORD, HEARTH_FUNCTION_PRIVATE_NETWORK: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const m = await waitForLine(child, /is listening on (http:\/\/[^\s]+)/, 120000, logFile, `a second Hearth (${bin})`);

@@ -17,6 +17,7 @@ pub mod deploy;
 pub mod host;
 pub mod jobs;
 pub mod logs;
+pub mod network;
 pub mod runtime;
 pub mod schedules;
 pub mod settings;

@@ -34,6 +34,8 @@ pub struct RuntimeConfig {
     pub cache_dir: Option<PathBuf>,
     /// Instances alive at once on this instance (the pooling allocator's slots).
     pub max_instances: u32,
+    /// Whether cloud code's outbound requests may reach private addresses (`network`).
+    pub private_network: bool,
 }
 
 /// What a deployed module declares it offers.
@@ -141,6 +143,9 @@ impl Functions {
         });
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Straight to the checked addresses: never through a proxy that would resolve names itself.
+            .no_proxy()
+            .dns_resolver(super::network::Resolver { private_network: config.private_network })
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| FunctionError::InvalidModule(format!("cannot build the HTTP client: {e}")))?;
@@ -261,6 +266,11 @@ impl Functions {
             *entry = (max, Arc::new(Semaphore::new(max as usize)));
         }
         entry.1.clone()
+    }
+
+    /// Whether cloud code may reach private addresses.
+    pub(crate) fn private_network(&self) -> bool {
+        self.config.private_network
     }
 
     /// Forgets an app's deployment in this process at once (the bus tells the others).

@@ -153,10 +153,13 @@ pub async fn get(pool: &Pool, app_id: i64, hook: &Hook) -> Result<Value, Functio
 
 /// Registers a hook (`create`: it must not exist yet; otherwise it must exist) and tells every
 /// instance.
-pub async fn save(pool: &Pool, app: &App, hook: &Hook, url: &str, create: bool) -> Result<Value, FunctionError> {
+pub async fn save(functions: &Functions, app: &App, hook: &Hook, url: &str, create: bool) -> Result<Value, FunctionError> {
     check_url(app, url)?;
+    if let Ok(parsed) = reqwest::Url::parse(url) {
+        super::network::check_url(&parsed, functions.private_network()).map_err(|e| FunctionError::Webhook(format!("invalid webhook URL {url:?}: {e}")))?;
+    }
     let (class, name) = hook.key();
-    let mut client = pool.get().await?;
+    let mut client = functions.pool.get().await?;
     let tx = client.transaction().await?;
     let changed = if create {
         tx.execute("INSERT INTO function_hooks (app_id, class_name, name, url) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", &[&app.id, &class, &name, &url]).await?
@@ -256,6 +259,9 @@ pub async fn call(functions: &Arc<Functions>, caller: &Caller, kind: &Kind, fiel
     let settings = &caller.app.settings.functions;
     // Checked again at each call: an `http://` host may have left the app's `httpAllow` since.
     check_url(&caller.app, url).map_err(|e| FunctionError::Stopped(format!("the webhook cannot be called: {e}")))?;
+    if let Ok(parsed) = reqwest::Url::parse(url) {
+        super::network::check_url(&parsed, functions.private_network()).map_err(|e| FunctionError::Stopped(format!("the webhook cannot be called: {e}")))?;
+    }
     // A beforeSave webhook may answer only the keys it changes (as Parse's): the rest stay.
     let given = match fields.get("object") {
         Some(Value::Object(object)) => object.clone(),
@@ -313,7 +319,7 @@ fn without_url(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         return "it did not answer in time".into();
     }
-    let mut text = e.to_string();
+    let mut text = super::network::error_text(e);
     if let Some(url) = e.url() {
         text = text.replace(url.as_str(), "(url)");
     }

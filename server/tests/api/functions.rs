@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{As, Keys, TestAdmin, TestServer, call, json_of};
+use crate::helpers::{As, Keys, TestAdmin, TestServer, call, json_of, run_database, test_config};
 
 /// A string for a WAT data segment.
 fn wat_string(s: &str) -> String {
@@ -547,4 +547,78 @@ async fn a_change_of_the_apps_limits_reaches_its_loaded_deployment() {
         assert!(body["error"].as_str().unwrap().contains("longer than its limit (300 ms)"), "{body}");
     }
     assert!(elapsed >= std::time::Duration::from_millis(600), "the two calls overlapped: both done in {elapsed:?}");
+}
+
+/// A module whose function `relay` makes the host call `op` and answers its result as its own.
+fn relay(op: &str) -> Vec<u8> {
+    let manifest = r#"{"functions":["relay"]}"#;
+    wat::parse_str(format!(
+        r#"(module
+  (import "hearth" "answer" (func $answer (param i32 i32)))
+  (import "hearth" "call" (func $call (param i32 i32) (result i32)))
+  (import "hearth" "take" (func $take (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 1024) "{m}")
+  (data (i32.const 4096) "{o}")
+  (func (export "hearth_abi_v1"))
+  (func (export "hearth_alloc") (param $n i32) (result i32) (i32.const 16384))
+  (func (export "hearth_handle") (param $p i32) (param $n i32) (result i32)
+    (local $len i32)
+    (if (i32.eq (i32.load8_u offset=17 (local.get $p)) (i32.const 109))
+      (then (call $answer (i32.const 1024) (i32.const {ml})) (return (i32.const 0))))
+    (local.set $len (call $call (i32.const 4096) (i32.const {ol})))
+    (call $take (i32.const 32768))
+    (call $answer (i32.const 32768) (local.get $len))
+    (i32.const 0)))"#,
+        m = wat_string(manifest),
+        o = wat_string(op),
+        ml = manifest.len(),
+        ol = op.len(),
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn cloud_code_reaches_public_addresses_only_unless_the_server_allows_private_ones() {
+    // The test server keeps the default: public addresses only.
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let (status, body) = server
+        .admin(&owner, reqwest::Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(json!({"settings": {"functions": {"httpAllow": ["127.0.0.1", "localhost"]}}})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // An address in the URL is refused before any request; a name resolving to loopback when
+    // the connection is made, although the app's allow-list names both.
+    for (url, code, words) in [("http://127.0.0.1:9/x", 119, "127.0.0.1 is not a public address"), ("http://localhost:9/x", 141, "localhost has no public address")] {
+        assert_eq!(deploy(&server, &owner, &app, relay(&json!({"op": "http", "url": url}).to_string())).await.0, 201);
+        let (status, body) = run(&server, &app, "relay", json!({})).await;
+        assert_eq!((status, body["code"].clone()), (400, json!(code)), "{url}: {body}");
+        let error = body["error"].as_str().unwrap();
+        assert!(error.contains(words) && error.contains("HEARTH_FUNCTION_PRIVATE_NETWORK"), "{url}: {body}");
+    }
+    // Webhooks too: an address is refused at registration, a name when it is called.
+    let (status, body) = call(&server, &app, As::Master, reqwest::Method::POST, "/hooks/functions", Some(json!({"functionName": "inside", "url": "http://127.0.0.1:9/x"}))).await;
+    assert_eq!((status, body["code"].clone()), (400, json!(143)), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("not a public address"), "{body}");
+    let (status, body) = call(&server, &app, As::Master, reqwest::Method::POST, "/hooks/functions", Some(json!({"functionName": "named", "url": "https://localhost:9/x"}))).await;
+    assert!(status == 200 || status == 201, "{status} {body}");
+    let (status, body) = run(&server, &app, "named", json!({})).await;
+    assert_eq!((status, body["code"].clone()), (400, json!(141)), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("localhost has no public address"), "{body}");
+    server.shutdown().await;
+
+    // A server that allows private networks lets both through (nothing listens on port 9: the
+    // request is made and fails to connect).
+    let mut config = test_config(run_database());
+    config.function_private_network = true;
+    let server = TestServer::start_with(config).await;
+    let (owner, app) = setup(&server).await;
+    let path = format!("/admin/v1/apps/{}", app.id);
+    assert_eq!(server.admin(&owner, reqwest::Method::PATCH, &path, Some(json!({"settings": {"functions": {"httpAllow": ["127.0.0.1"]}}}))).await.0, 200);
+    assert_eq!(deploy(&server, &owner, &app, relay(r#"{"op":"http","url":"http://127.0.0.1:9/x"}"#)).await.0, 201);
+    let (status, body) = run(&server, &app, "relay", json!({})).await;
+    assert_eq!((status, body["code"].clone()), (400, json!(141)), "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("HTTP request failed"), "{body}");
+    assert!(!body["error"].as_str().unwrap().contains("public address"), "{body}");
+    server.shutdown().await;
 }

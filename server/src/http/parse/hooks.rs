@@ -45,7 +45,7 @@ async fn collection(http: HttpRequest, state: &State, req: ParseRequest, functio
                 false => Hook::trigger(field(&req, "className").ok_or_else(invalid)?, field(&req, "triggerName").ok_or_else(invalid)?)?,
             };
             let url = field(&req, "url").ok_or_else(invalid)?;
-            let saved = webhooks::save(&state.pool, &app, &hook, url, true).await?;
+            let saved = webhooks::save(&state.functions, &app, &hook, url, true).await?;
             state.functions.forget(app.id);
             Ok(HttpResponse::Ok().json(saved))
         }
@@ -67,7 +67,7 @@ async fn one(http: HttpRequest, state: &State, req: ParseRequest, hook: Hook) ->
                 json!({})
             } else {
                 let url = field(&req, "url").ok_or_else(invalid)?;
-                webhooks::save(&state.pool, &app, &hook, url, false).await?
+                webhooks::save(&state.functions, &app, &hook, url, false).await?
             };
             state.functions.forget(app.id);
             Ok(HttpResponse::Ok().json(answer))

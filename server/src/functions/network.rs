@@ -1,0 +1,140 @@
+//! Where cloud code's outbound requests (the `http` host call and webhooks) may connect.
+//!
+//! A server runs many apps, and each app's developers choose the hosts their code may call
+//! (`functions.httpAllow`, `https` webhooks). Without a check here, one app's code could reach
+//! what sits next to the server: the server itself, the database's host, a cloud's metadata
+//! address. So by default cloud code reaches public addresses only. A name is checked on the
+//! addresses it resolves to when the connection is made (a name cannot answer a public address
+//! to a check and a private one to the call); an address written in the URL is checked before
+//! the request. The operator may allow private networks (`function_private_network`), for
+//! webhooks on the same machine or network.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// What a refused connection answers, with the way to allow it.
+const HINT: &str = "cloud code on this server reaches public addresses only (the operator may allow private networks with HEARTH_FUNCTION_PRIVATE_NETWORK=true)";
+
+/// Whether `ip` is a public address: not loopback, private, link-local, shared (CGNAT),
+/// unspecified, multicast, broadcast, documentation, benchmarking or reserved.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public_v4(v4),
+            None => is_public_v6(v6),
+        },
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && ip.octets()[2] == 0)
+        || (a == 198 && (18..20).contains(&b))
+        || a >= 240)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    // NAT64 (64:ff9b::/96) carries an IPv4 address: that address decides.
+    if ip.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        let [.., a, b, c, d] = ip.octets();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    }
+    !(ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || (first & 0xfe00) == 0xfc00
+        || (first & 0xffc0) == 0xfe80
+        || first == 0x2001 && ip.segments()[1] == 0x0db8)
+}
+
+/// Refuses a URL whose host is a non-public address written as such (names are checked when
+/// they resolve).
+pub fn check_url(url: &reqwest::Url, private_network: bool) -> Result<(), String> {
+    let host = url.host_str().unwrap_or_default();
+    let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() else { return Ok(()) };
+    if private_network || is_public(ip) { Ok(()) } else { Err(format!("{ip} is not a public address: {HINT}")) }
+}
+
+/// The HTTP client's resolver: the system's, keeping only the addresses cloud code may reach.
+pub struct Resolver {
+    pub private_network: bool,
+}
+
+impl Resolve for Resolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let private_network = self.private_network;
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = found.into_iter().filter(|a| private_network || is_public(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(format!("{host} has no public address: {HINT}").into());
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// An error with its causes, as one line (reqwest's own text leaves them out).
+pub fn error_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "255.255.255.255", "224.0.0.1",
+            "192.0.2.1", "198.18.0.1", "240.0.0.1", "::1", "::", "fc00::1", "fd12::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+            "64:ff9b::a9fe:a9fe", "2001:db8::1", "ff02::1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["1.1.1.1", "8.8.8.8", "100.128.0.1", "172.32.0.1", "2606:4700::1111", "::ffff:1.1.1.1", "64:ff9b::808:808"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn addresses_in_urls_are_checked_and_names_left_to_the_resolver() {
+        let url = |u: &str| reqwest::Url::parse(u).unwrap();
+        assert!(check_url(&url("http://127.0.0.1:8080/x"), false).unwrap_err().contains("HEARTH_FUNCTION_PRIVATE_NETWORK"));
+        assert!(check_url(&url("http://[::1]/x"), false).is_err());
+        assert!(check_url(&url("http://127.0.0.1/x"), true).is_ok());
+        assert!(check_url(&url("https://1.1.1.1/x"), false).is_ok());
+        assert!(check_url(&url("https://example.com/x"), false).is_ok());
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_private_addresses_are_refused() {
+        let refused = Resolver { private_network: false }.resolve("localhost".parse().unwrap()).await;
+        assert!(refused.err().unwrap().to_string().contains("has no public address"));
+        let allowed = Resolver { private_network: true }.resolve("localhost".parse().unwrap()).await.unwrap();
+        assert!(allowed.into_iter().all(|a| a.ip().is_loopback()));
+    }
+}
