@@ -66,8 +66,10 @@ pub fn payload(application_id: &str, job: &str, params: &Map<String, Value>, sou
 
 /// Creates a run's `_JobStatus` (running), readable with the master key only. With a claimed
 /// task, the status's id is written into the task in the same transaction: however the instance
-/// stops, a status that exists is one the task knows (and marks failed if it is given up).
-async fn create_status(functions: &Functions, master: &Caller, job: &str, params: &Map<String, Value>, source: Source, task: Option<&Task>) -> Result<String, DataError> {
+/// stops, a status that exists is one the task knows (and marks failed if it is given up). None
+/// when this instance no longer holds the task (its lease ran out): nothing is created, and the
+/// task's next holder runs it.
+async fn create_status(functions: &Functions, master: &Caller, job: &str, params: &Map<String, Value>, source: Source, task: Option<&Task>) -> Result<Option<String>, DataError> {
     let body = json!({ "jobName": job, "source": source.as_str(), "status": "running", "params": params, "ACL": {} });
     let Value::Object(body) = body else { unreachable!("an object") };
     let write = objects::Write::parse(body, None)?;
@@ -77,11 +79,15 @@ async fn create_status(functions: &Functions, master: &Caller, job: &str, params
     let created = objects::create(&tx, master, &class, write).await?;
     let id = created.get("objectId").and_then(Value::as_str).unwrap_or_default().to_string();
     if let Some(task) = task {
-        tx.execute("UPDATE queue_tasks SET payload = jsonb_set(payload, '{statusId}', to_jsonb($3::text)) WHERE id = $1 AND lease = $2", &[&task.id, &task.lease, &id])
+        let held = tx
+            .execute("UPDATE queue_tasks SET payload = jsonb_set(payload, '{statusId}', to_jsonb($3::text)) WHERE id = $1 AND lease = $2", &[&task.id, &task.lease, &id])
             .await?;
+        if held == 0 {
+            return Ok(None);
+        }
     }
     tx.commit().await?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 /// Changes a run's `_JobStatus`.
@@ -99,7 +105,7 @@ pub async fn start(functions: &Arc<Functions>, caller: &Caller, job: &str, param
         return Err(FunctionError::UnknownJob(job.to_string()));
     }
     let master = Caller::master(caller.app.clone(), caller.caches.clone());
-    let id = create_status(functions, &master, job, &params, Source::Api, None).await?;
+    let id = create_status(functions, &master, job, &params, Source::Api, None).await?.unwrap_or_default();
     let task = NewTask::new(TASK_KIND, Some(caller.app.id), payload(&caller.app.application_id, job, &params, Source::Api, Some(&id), None));
     let queued = async {
         let client = functions.pool.get().await?;
@@ -149,7 +155,11 @@ impl Runner {
             Some(id) => id.to_string(),
             // Recorded in the task too, so that the run is marked failed if this instance stops.
             None => match create_status(&self.functions, &master, &job, &params, source, Some(&task)).await {
-                Ok(id) => id,
+                Ok(Some(id)) => id,
+                Ok(None) => {
+                    tracing::info!(app = master.app.id, job = %job, task = task.id, "a scheduled run's task was claimed by another instance; left to it");
+                    return;
+                }
                 Err(err) => {
                     tracing::warn!(app = master.app.id, job = %job, error = %err, "cannot record a job run; running it anyway");
                     String::new()

@@ -45,18 +45,25 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    // NAT64 (64:ff9b::/96) carries an IPv4 address: that address decides.
-    if ip.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        let [.., a, b, c, d] = ip.octets();
-        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    let s = ip.segments();
+    let o = ip.octets();
+    // Forms carrying an IPv4 address: NAT64 (64:ff9b::/96) and 6to4 (2002::/16) are judged by it.
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_public_v4(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
     }
-    !(ip.is_loopback()
-        || ip.is_unspecified()
+    if s[0] == 0x2002 {
+        return is_public_v4(Ipv4Addr::new(o[2], o[3], o[4], o[5]));
+    }
+    !(s[..6] == [0; 6] // ::/96: unspecified, loopback and IPv4-compatible
+        || s[..6] == [0, 0, 0, 0, 0xffff, 0] // SIIT (::ffff:0:a.b.c.d)
+        || s[..3] == [0x64, 0xff9b, 1] // local-use NAT64 (64:ff9b:1::/48)
+        || s[..4] == [0x100, 0, 0, 0] // discard (100::/64)
+        || (s[0] == 0x2001 && s[1] < 0x200) // IETF protocol assignments (2001::/23; Teredo among them)
+        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
         || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || first == 0x2001 && ip.segments()[1] == 0x0db8)
+        || (s[0] & 0xfe00) == 0xfc00 // unique local
+        || (s[0] & 0xffc0) == 0xfe80 // link-local
+        || (s[0] & 0xffc0) == 0xfec0) // site-local
 }
 
 /// Refuses a URL whose host is a non-public address written as such (names are checked when
@@ -111,11 +118,12 @@ mod tests {
         for private in [
             "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "255.255.255.255", "224.0.0.1",
             "192.0.2.1", "198.18.0.1", "240.0.0.1", "::1", "::", "fc00::1", "fd12::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-            "64:ff9b::a9fe:a9fe", "2001:db8::1", "ff02::1",
+            "64:ff9b::a9fe:a9fe", "2001:db8::1", "ff02::1", "::7f00:1", "::ffff:0:7f00:1", "64:ff9b:1::1", "2002:7f00:1::1", "2002:a00:1::",
+            "2001::1", "2001:0:4136:e378::1", "fec0::1", "100::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["1.1.1.1", "8.8.8.8", "100.128.0.1", "172.32.0.1", "2606:4700::1111", "::ffff:1.1.1.1", "64:ff9b::808:808"] {
+        for public in ["1.1.1.1", "8.8.8.8", "100.128.0.1", "172.32.0.1", "2606:4700::1111", "::ffff:1.1.1.1", "64:ff9b::808:808", "2002:808:808::1", "2a00:1450::1"] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }
@@ -125,6 +133,10 @@ mod tests {
         let url = |u: &str| reqwest::Url::parse(u).unwrap();
         assert!(check_url(&url("http://127.0.0.1:8080/x"), false).unwrap_err().contains("HEARTH_FUNCTION_PRIVATE_NETWORK"));
         assert!(check_url(&url("http://[::1]/x"), false).is_err());
+        // Other ways of writing an IPv4 address are written the usual way by the URL parser.
+        for other in ["http://2130706433/", "http://0x7f.1/", "http://127.1/", "http://0/", "http://[::ffff:127.0.0.1]/", "http://169.254.169.254./"] {
+            assert!(check_url(&url(other), false).is_err(), "{other}");
+        }
         assert!(check_url(&url("http://127.0.0.1/x"), true).is_ok());
         assert!(check_url(&url("https://1.1.1.1/x"), false).is_ok());
         assert!(check_url(&url("https://example.com/x"), false).is_ok());

@@ -63,6 +63,13 @@ pub struct Loaded {
     pre: InstancePre<Host>,
 }
 
+/// An app's `maxConcurrent` slots on this instance, and the app's version they follow.
+struct AppSlots {
+    as_of: chrono::DateTime<chrono::Utc>,
+    max: u32,
+    slots: Arc<Semaphore>,
+}
+
 /// What the cache holds per app: the active deployment (or none) and the app's webhooks.
 pub struct Active(pub Option<Loaded>, pub super::webhooks::Webhooks);
 
@@ -100,7 +107,7 @@ pub struct Functions {
     slots: Arc<Semaphore>,
     /// Each app's calls running at once on this instance (`maxConcurrent`), kept apart from its
     /// loaded deployment so that a change of the limit applies at the next call.
-    app_slots: std::sync::Mutex<HashMap<i64, (u32, Arc<Semaphore>)>>,
+    app_slots: std::sync::Mutex<HashMap<i64, AppSlots>>,
     pub(crate) pool: Pool,
     pub(crate) schemas: SchemaCache,
     pub(crate) http: reqwest::Client,
@@ -256,16 +263,22 @@ impl Functions {
         Ok(active)
     }
 
-    /// The app's `maxConcurrent` slots. A changed limit starts a new set: calls running on the old
-    /// one finish under it, so the app may briefly run up to both limits' worth at once.
+    /// The app's `maxConcurrent` slots. A limit changed since (the app's settings are newer than
+    /// the slots') starts a new set: calls running on the old one finish under it, so the app may
+    /// briefly run up to both limits' worth at once. Callers holding an older copy of the app use
+    /// the current set.
     fn app_slots(&self, app: &App) -> Arc<Semaphore> {
         let max = app.settings.functions.max_concurrent;
         let mut slots = self.app_slots.lock().expect("not poisoned");
-        let entry = slots.entry(app.id).or_insert_with(|| (max, Arc::new(Semaphore::new(max as usize))));
-        if entry.0 != max {
-            *entry = (max, Arc::new(Semaphore::new(max as usize)));
+        let entry = slots.entry(app.id).or_insert_with(|| AppSlots { as_of: app.updated_at, max, slots: Arc::new(Semaphore::new(max as usize)) });
+        if app.updated_at > entry.as_of {
+            entry.as_of = app.updated_at;
+            if entry.max != max {
+                entry.max = max;
+                entry.slots = Arc::new(Semaphore::new(max as usize));
+            }
         }
-        entry.1.clone()
+        entry.slots.clone()
     }
 
     /// Whether cloud code may reach private addresses.
@@ -326,7 +339,13 @@ impl Functions {
         }
         let settings = &caller.app.settings.functions;
         let timeout = Duration::from_millis(if matches!(kind, Kind::Job(_)) { settings.job_timeout_ms } else { settings.timeout_ms });
-        let _app_slot = self.app_slots(&caller.app).acquire_owned().await.expect("never closed");
+        // A nested call runs within its parent's slot (waiting for one of its own could wait on
+        // the parent itself), and a deploy's manifest call takes none.
+        let _app_slot = match kind {
+            Kind::Manifest => None,
+            _ if caller.depth > 0 => None,
+            _ => Some(self.app_slots(&caller.app).acquire_owned().await.expect("never closed")),
+        };
         let _slot = self.slots.acquire().await.expect("never closed");
         let started = Instant::now();
         let source = kind.source();

@@ -314,7 +314,8 @@ pub async fn call(functions: &Arc<Functions>, caller: &Caller, kind: &Kind, fiel
     outcome
 }
 
-/// A request error without the URL (it may carry credentials in its query).
+/// A request error without the URL or its host (the client calling the webhook does not learn
+/// where it is; a query may carry credentials).
 fn without_url(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         return "it did not answer in time".into();
@@ -322,6 +323,9 @@ fn without_url(e: &reqwest::Error) -> String {
     let mut text = super::network::error_text(e);
     if let Some(url) = e.url() {
         text = text.replace(url.as_str(), "(url)");
+        if let Some(host) = url.host_str().filter(|h| !h.is_empty()) {
+            text = text.replace(host, "(host)");
+        }
     }
     text
 }

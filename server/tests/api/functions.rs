@@ -604,7 +604,9 @@ async fn cloud_code_reaches_public_addresses_only_unless_the_server_allows_priva
     assert!(status == 200 || status == 201, "{status} {body}");
     let (status, body) = run(&server, &app, "named", json!({})).await;
     assert_eq!((status, body["code"].clone()), (400, json!(141)), "{body}");
-    assert!(body["error"].as_str().unwrap().contains("localhost has no public address"), "{body}");
+    // The client is not told where the webhook is.
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("(host) has no public address") && !error.contains("localhost"), "{body}");
     server.shutdown().await;
 
     // A server that allows private networks lets both through (nothing listens on port 9: the
@@ -621,4 +623,35 @@ async fn cloud_code_reaches_public_addresses_only_unless_the_server_allows_priva
     assert!(body["error"].as_str().unwrap().starts_with("HTTP request failed"), "{body}");
     assert!(!body["error"].as_str().unwrap().contains("public address"), "{body}");
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn with_one_slot_nested_calls_and_deploys_still_run() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let path = format!("/admin/v1/apps/{}", app.id);
+    let (status, body) = server.admin(&owner, reqwest::Method::PATCH, &path, Some(json!({"settings": {"functions": {"timeoutMs": 3000, "maxConcurrent": 1}}}))).await;
+    assert_eq!(status, 200, "{body}");
+    // `spin` loops; `go` saves a Seen object, whose beforeSave trigger (nested in `go`'s call,
+    // which holds the app's one slot) saves one too, and so on to the nesting limit.
+    let body = format!(r#"(if (i32.eq (i32.load8_u offset=35 (local.get $p)) (i32.const 115)) (then (loop $l (br $l)))) {ECHO}"#);
+    let bytes = module(r#"{"functions":["spin","go"],"triggers":["beforeSave:Seen"]}"#, "{}", &body, "");
+    assert_eq!(deploy(&server, &owner, &app, bytes.clone()).await.0, 201);
+    let (status, answer) = run(&server, &app, "go", json!({})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(!seen(&server, &app, "beforeSave").await.is_empty());
+
+    // A deploy does not wait for the slot a running call holds.
+    let spin = async {
+        let answer = run(&server, &app, "spin", json!({})).await;
+        (answer, Instant::now())
+    };
+    let redeploy = async {
+        let (status, _) = deploy(&server, &owner, &app, bytes.clone()).await;
+        (status, Instant::now())
+    };
+    let (((status, body), spun), (deployed, deployed_at)) = tokio::join!(spin, redeploy);
+    assert_eq!((status, body["code"].clone()), (400, json!(141)), "{body}");
+    assert_eq!(deployed, 201);
+    assert!(deployed_at < spun, "the deploy waited for the running call");
 }
