@@ -349,23 +349,24 @@ impl Functions {
         self.run_on_threads(active.clone(), caller, kind, fields).await
     }
 
-    /// Runs a call of `active`, on the function threads, or its first slice here when few calls
-    /// are running.
+    /// Runs a call of `active` on the function threads, or its first slice here when no other
+    /// call is running.
     ///
     /// The hop to the function threads and back costs a call about 40 µs of latency (two threads
     /// woken) when the server is idle; under load it is what lets HTTP work and guests overlap
     /// (measured: running first slices here under load lost up to 15% of calls per second). So
-    /// when no other call is running, a call's first slice runs here: most calls end within it. A call that waits (for a host call's query, a slot, or at its first epoch
-    /// tick while the guest computes) moves to the function threads for the rest: a busy guest
-    /// holds this thread (an HTTP worker's) for one tick at most, never for its whole run.
+    /// when no other call is running, a call's first slice runs here: most calls end within it.
+    /// A call that waits (for a host call's query, a slot, or at its first epoch tick while the
+    /// guest computes) moves to the function threads for the rest: a busy guest holds this
+    /// thread (an HTTP worker's) for one tick at most, never for its whole run.
     pub(crate) async fn run_on_threads(self: &Arc<Self>, active: Arc<Active>, caller: &Caller, kind: Kind, fields: Map<String, Value>) -> Result<Value, FunctionError> {
         let (this, caller) = (self.clone(), caller.clone());
         let mut task: Pin<Box<dyn Future<Output = Result<Value, FunctionError>> + Send>> = Box::pin(async move {
             let loaded = active.0.as_ref().expect("a deployment");
             this.run_loaded(loaded, &caller, kind, fields).await
         });
-        let _running = Running::start(&self.running);
-        if _running.before == 0 {
+        let running = Running::start(&self.running);
+        if running.before == 0 {
             let first = std::future::poll_fn(|cx| Poll::Ready(std::panic::catch_unwind(AssertUnwindSafe(|| task.as_mut().poll(cx))))).await;
             match first {
                 Ok(Poll::Ready(answer)) => return answer,

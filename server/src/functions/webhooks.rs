@@ -258,9 +258,15 @@ pub async fn call(functions: &Arc<Functions>, caller: &Caller, kind: &Kind, fiel
     let started = Instant::now();
     let settings = &caller.app.settings.functions;
     // Checked again at each call: an `http://` host may have left the app's `httpAllow` since.
-    check_url(&caller.app, url).map_err(|e| FunctionError::Stopped(format!("the webhook cannot be called: {e}")))?;
-    if let Ok(parsed) = reqwest::Url::parse(url) {
-        super::network::check_url(&parsed, functions.private_network()).map_err(|e| FunctionError::Stopped(format!("the webhook cannot be called: {e}")))?;
+    // The client calling the webhook is not told where it is.
+    if check_url(&caller.app, url).is_err() {
+        return Err(FunctionError::Stopped("the webhook cannot be called: its URL is no longer allowed (https, or http to a host in this app's functions.httpAllow)".into()));
+    }
+    if let Ok(parsed) = reqwest::Url::parse(url)
+        && let Err(e) = super::network::check_url(&parsed, functions.private_network())
+    {
+        let host = parsed.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+        return Err(FunctionError::Stopped(format!("the webhook cannot be called: {}", e.replace(host, "(host)"))));
     }
     // A beforeSave webhook may answer only the keys it changes (as Parse's): the rest stay.
     let given = match fields.get("object") {

@@ -622,6 +622,14 @@ async fn cloud_code_reaches_public_addresses_only_unless_the_server_allows_priva
     assert_eq!((status, body["code"].clone()), (400, json!(141)), "{body}");
     assert!(body["error"].as_str().unwrap().starts_with("HTTP request failed"), "{body}");
     assert!(!body["error"].as_str().unwrap().contains("public address"), "{body}");
+    // An http webhook is checked against the app's httpAllow again at each call.
+    let (status, body) = call(&server, &app, As::Master, reqwest::Method::POST, "/hooks/functions", Some(json!({"functionName": "local", "url": "http://127.0.0.1:9/x"}))).await;
+    assert!(status == 200 || status == 201, "{status} {body}");
+    assert_eq!(server.admin(&owner, reqwest::Method::PATCH, &path, Some(json!({"settings": {"functions": {"httpAllow": []}}}))).await.0, 200);
+    let (status, body) = run(&server, &app, "local", json!({})).await;
+    assert_eq!((status, body["code"].clone()), (400, json!(141)), "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("its URL is no longer allowed") && !error.contains("127.0.0.1"), "{body}");
     server.shutdown().await;
 }
 
