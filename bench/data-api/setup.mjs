@@ -18,6 +18,7 @@
 // Exits 0 even when checks fail: run.sh reports the failing workloads as not available.
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
+import { Unavailable, caller, expect, reason } from '../lib.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -40,30 +41,7 @@ const headers = {
 };
 const item = (n) => ({ score: n, name: `item${n}`, tag: `t${n % 10}` });
 
-class Unavailable extends Error {}
-
-// One HTTP call; returns {status, body (parsed JSON or raw text)}; never throws.
-async function call(method, path, body, extra = {}) {
-  try {
-    const res = await fetch(base + path, {
-      method,
-      headers: { ...headers, ...extra },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(60000),
-    });
-    const text = await res.text();
-    let json;
-    try { json = JSON.parse(text); } catch { json = undefined; }
-    return { status: res.status, body: json, text };
-  } catch (err) {
-    return { status: 0, body: undefined, text: `request failed: ${err.cause?.code || err.message}` };
-  }
-}
-const reason = (r, what) =>
-  `${what}: ${r.status ? 'HTTP ' + r.status : ''} ${String(r.text).replace(/\s+/g, ' ').slice(0, 160)}`.trim();
-function expect(cond, r, what) {
-  if (!cond) throw new Unavailable(reason(r, what));
-}
+const call = caller(base, headers);
 
 const verify = {
   schema: 'ok', create: 'ok', batch: 'ok', get: 'ok', query: 'ok',

@@ -36,7 +36,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 # The helpers the benchmarks share (log, die, free_port, stop_group, other_cpu, quiet, wait_http,
-# psql_); this script keeps its own start-up and clean-up (SeaweedFS, the memory sampler).
+# psql_, pg_start); this script keeps its own servers' start-up and clean-up (SeaweedFS, the memory
+# sampler).
 . "$here/../lib.sh"
 
 SIZES_MIB=${SIZES_MIB:-256 1024}
@@ -126,17 +127,7 @@ for mib in $SIZES_MIB; do
 done
 
 # ---- PostgreSQL ---------------------------------------------------------------------------------
-pgport=$(free_port)
-install -d -o postgres -g postgres "$work/pg" "$work/pg/sock"
-log "PostgreSQL 15: initdb and start on 127.0.0.1:$pgport"
-(cd /tmp && runuser -u postgres -- "$PG_BIN/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8) \
-  >"$RESULTS/initdb.log" 2>&1 || die "initdb failed (see $RESULTS/initdb.log)"
-(cd /tmp && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$pgdata" -l "$work/pg/postgres.log" -w -t 60 \
-  -o "-c listen_addresses=127.0.0.1 -c port=$pgport -c unix_socket_directories=$work/pg/sock" start) \
-  >/dev/null || die "PostgreSQL did not start"
-pg_started=1
-for db in parse hearth_local hearth_s3; do psql_ -d postgres -c "CREATE DATABASE $db"; done
-pg_url=postgres://postgres@127.0.0.1:$pgport
+pg_start parse hearth_local hearth_s3
 
 # ---- measuring ----------------------------------------------------------------------------------
 rss_start() { # prefix: starts the sampler on the server's process group, waits for its first sample
