@@ -70,6 +70,31 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_DATABASE_POOL_SIZE", global = true)]
     pub database_pool_size: Option<usize>,
 
+    /// Longest a request's SQL statement may run before PostgreSQL cancels it (its
+    /// statement_timeout): 500ms, 30s, 2m [default: 30s].
+    #[arg(long, env = "HEARTH_STATEMENT_TIMEOUT", global = true)]
+    pub statement_timeout: Option<String>,
+
+    /// Longest a query (a find, count, aggregation or get) may take; past it the statement is
+    /// cancelled and the request answered with error 124 [default: 15s].
+    #[arg(long, env = "HEARTH_QUERY_TIMEOUT", global = true)]
+    pub query_timeout: Option<String>,
+
+    /// Statement timeout of background work (queued tasks, clean-ups, caches, schema changes
+    /// and indexes, the CLI); migrations have none [default: 5m].
+    #[arg(long, env = "HEARTH_BACKGROUND_STATEMENT_TIMEOUT", global = true)]
+    pub background_statement_timeout: Option<String>,
+
+    /// Longest a connection may stay idle inside a transaction before PostgreSQL ends it
+    /// (idle_in_transaction_session_timeout) [default: 60s].
+    #[arg(long, env = "HEARTH_IDLE_TRANSACTION_TIMEOUT", global = true)]
+    pub idle_transaction_timeout: Option<String>,
+
+    /// Longest a request waits for a free database connection (or a new one) before it is
+    /// answered 503 with Retry-After [default: 5s].
+    #[arg(long, env = "HEARTH_DATABASE_WAIT_TIMEOUT", global = true)]
+    pub database_wait_timeout: Option<String>,
+
     /// Cloud-function instances alive at once on this server (the pooling allocator's slots, whose
     /// address space is reserved at start, 256 MiB each) [default: 64]. More calls wait.
     #[arg(long, env = "HEARTH_FUNCTION_INSTANCES", global = true)]
@@ -232,6 +257,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database: Database,
     pub database_pool_size: usize,
+    pub timeouts: DbTimeouts,
     pub function_instances: u32,
     pub function_private_network: bool,
     pub public_url: Option<String>,
@@ -247,6 +273,33 @@ pub struct Config {
     pub trust_proxy: bool,
     pub redis_url: Option<Secret>,
     pub files: FilesConfig,
+}
+
+/// How long database work may take, by kind of work (see the settings of the same names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbTimeouts {
+    /// PostgreSQL's statement_timeout on the connections that serve requests.
+    pub statement: Duration,
+    /// The deadline of a query (find, count, aggregation, get), cancelled past it.
+    pub query: Duration,
+    /// PostgreSQL's statement_timeout on the connections of background work.
+    pub background_statement: Duration,
+    /// PostgreSQL's idle_in_transaction_session_timeout on every connection.
+    pub idle_transaction: Duration,
+    /// How long a request waits for a connection.
+    pub wait: Duration,
+}
+
+impl Default for DbTimeouts {
+    fn default() -> Self {
+        DbTimeouts {
+            statement: Duration::from_secs(30),
+            query: Duration::from_secs(15),
+            background_statement: Duration::from_secs(300),
+            idle_transaction: Duration::from_secs(60),
+            wait: Duration::from_secs(5),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -300,6 +353,22 @@ impl Config {
         if pool == 0 {
             return Err(ConfigError::Invalid { name: "database_pool_size", reason: "must be at least 1".into() });
         }
+        let defaults = DbTimeouts::default();
+        let duration = |name: &'static str, text: Option<String>, default: Duration| -> Result<Duration, ConfigError> {
+            match text {
+                None => Ok(default),
+                Some(text) => parse_duration(&text)
+                    .filter(|d| !d.is_zero())
+                    .ok_or(ConfigError::Invalid { name, reason: format!("{text:?} is not a duration like 500ms, 30s or 2m") }),
+            }
+        };
+        let timeouts = DbTimeouts {
+            statement: duration("statement_timeout", s.statement_timeout, defaults.statement)?,
+            query: duration("query_timeout", s.query_timeout, defaults.query)?,
+            background_statement: duration("background_statement_timeout", s.background_statement_timeout, defaults.background_statement)?,
+            idle_transaction: duration("idle_transaction_timeout", s.idle_transaction_timeout, defaults.idle_transaction)?,
+            wait: duration("database_wait_timeout", s.database_wait_timeout, defaults.wait)?,
+        };
         let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("hearth-data"));
         let files = match s.files_storage.unwrap_or(FilesStorage::Local) {
             FilesStorage::Local => FilesConfig::Local { dir: s.files_dir.unwrap_or_else(|| data_dir.join("files")) },
@@ -342,6 +411,7 @@ impl Config {
                 None => Database::Embedded { bin_dir: s.postgres_bin_dir },
             },
             database_pool_size: pool,
+            timeouts,
             function_instances,
             function_private_network: s.function_private_network.unwrap_or(false),
             public_url: s.public_url.map(|u| u.trim_end_matches('/').to_string()),
@@ -396,6 +466,11 @@ impl Settings {
             data_dir: self.data_dir.or(lower.data_dir),
             database_url: self.database_url.or(lower.database_url),
             database_pool_size: self.database_pool_size.or(lower.database_pool_size),
+            statement_timeout: self.statement_timeout.or(lower.statement_timeout),
+            query_timeout: self.query_timeout.or(lower.query_timeout),
+            background_statement_timeout: self.background_statement_timeout.or(lower.background_statement_timeout),
+            idle_transaction_timeout: self.idle_transaction_timeout.or(lower.idle_transaction_timeout),
+            database_wait_timeout: self.database_wait_timeout.or(lower.database_wait_timeout),
             function_instances: self.function_instances.or(lower.function_instances),
             function_private_network: self.function_private_network.or(lower.function_private_network),
             postgres_bin_dir: self.postgres_bin_dir.or(lower.postgres_bin_dir),
@@ -436,6 +511,22 @@ fn secret(direct: Option<String>, file_var: &str) -> Result<Option<Secret>, Conf
     Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']))))
 }
 
+/// Parses `500ms`, `30s`, `2m`, `1h`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let millis = match unit.trim() {
+        "ms" => Some(1),
+        "" | "s" => Some(1_000),
+        "m" | "min" => Some(60_000),
+        "h" => Some(3_600_000),
+        _ => None,
+    }?;
+    n.checked_mul(millis).map(Duration::from_millis)
+}
+
 /// Parses `1048576`, `512KiB`, `20MiB`, `1GiB` (also KB/MB/GB, as powers of 1024).
 pub fn parse_size(text: &str) -> Option<usize> {
     let text = text.trim();
@@ -465,6 +556,22 @@ mod tests {
         assert_eq!(parse_size("ten"), None);
         assert_eq!(parse_size("5 parsecs"), None);
         assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("45"), Some(Duration::from_secs(45)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration(" 1h "), Some(Duration::from_secs(3600)));
+        for bad in ["", "ms", "5 days", "-1s", "1.5s"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+        let config = Config::resolve(Settings { query_timeout: Some("250ms".into()), ..Settings::default() }).unwrap();
+        assert_eq!(config.timeouts, DbTimeouts { query: Duration::from_millis(250), ..DbTimeouts::default() });
+        let zero = Settings { statement_timeout: Some("0s".into()), ..Settings::default() };
+        assert!(matches!(Config::resolve(zero), Err(ConfigError::Invalid { name: "statement_timeout", .. })));
     }
 
     #[test]

@@ -28,6 +28,10 @@ impl ParseCode {
     pub const PAYLOAD_TOO_LARGE: ParseCode = ParseCode::new(-1, 413);
     /// A failure inside the server; details only in the logs.
     pub const INTERNAL_SERVER_ERROR: ParseCode = ParseCode::new(1, 500);
+    /// A dependency (the database) cannot be reached for now: retry later (with Retry-After).
+    pub const SERVICE_UNAVAILABLE: ParseCode = ParseCode::new(2, 503);
+    /// The request's database work ran past its time limit and was cancelled.
+    pub const TIMEOUT: ParseCode = ParseCode::new(124, 400);
     pub const OBJECT_NOT_FOUND: ParseCode = ParseCode::new(101, 404);
     pub const INVALID_QUERY: ParseCode = ParseCode::new(102, 400);
     pub const INVALID_CLASS_NAME: ParseCode = ParseCode::new(103, 400);
@@ -181,22 +185,50 @@ impl fmt::Display for ApiError {
     }
 }
 
+/// Seconds a client is asked to wait before retrying when a dependency is unavailable.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
 impl<E: ParseErrorCode> From<E> for ApiError {
     fn from(err: E) -> Self {
         let code = err.parse_code();
         if code == ParseCode::INTERNAL_SERVER_ERROR {
-            ApiError::internal(err)
-        } else {
-            ApiError { retry_after: err.retry_after(), ..ApiError::new(code, err.to_string()) }
+            return ApiError::internal(err);
         }
+        let unavailable = code == ParseCode::SERVICE_UNAVAILABLE;
+        let retry_after = err.retry_after().or(unavailable.then_some(UNAVAILABLE_RETRY_AFTER));
+        let message = err.to_string();
+        // A failure of ours the caller may retry: the cause is kept for the logs.
+        let source: Option<Box<dyn std::error::Error + Send + Sync>> = if code.status() >= 500 { Some(Box::new(err)) } else { None };
+        ApiError { code, message, source, retry_after }
     }
 }
 
 /// A database failure is internal unless a module maps it to something more precise first,
-/// except text PostgreSQL cannot store (a NUL character): that is the caller's input, not ours.
+/// except text PostgreSQL cannot store (a NUL character: the caller's input, not ours), a
+/// statement past its time limit (124), and a database that cannot be reached (503).
 #[derive(Debug, thiserror::Error)]
-#[error("{}", if self.is_unstorable_text() { "text contains a character that cannot be stored (U+0000)" } else { "database error" })]
+#[error("{}", match self.failure() {
+    DbFailure::UnstorableText => "text contains a character that cannot be stored (U+0000)",
+    DbFailure::Timeout => TIMEOUT_MESSAGE,
+    DbFailure::Unavailable => UNAVAILABLE_MESSAGE,
+    DbFailure::Other => "database error",
+})]
 pub struct DbError(#[from] pub DbErrorKind);
+
+pub const TIMEOUT_MESSAGE: &str = "The request's database work took longer than the server allows and was cancelled.";
+pub const UNAVAILABLE_MESSAGE: &str = "The database is unavailable; try again later.";
+
+/// What a database failure means for the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbFailure {
+    /// Text with a NUL character, which PostgreSQL refuses in `text` and `jsonb`.
+    UnstorableText,
+    /// A statement cancelled: past its statement_timeout, or cancelled on purpose.
+    Timeout,
+    /// No connection, a lost one, or a server shutting down, starting or full.
+    Unavailable,
+    Other,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbErrorKind {
@@ -204,6 +236,9 @@ pub enum DbErrorKind {
     Postgres(#[from] tokio_postgres::Error),
     #[error(transparent)]
     Pool(#[from] deadpool_postgres::PoolError),
+    /// No answer within the deadline of a statement that should be quick: the database is stuck.
+    #[error("no answer from PostgreSQL within {0:?}")]
+    Stalled(std::time::Duration),
 }
 
 impl From<tokio_postgres::Error> for DbError {
@@ -220,16 +255,74 @@ impl From<deadpool_postgres::PoolError> for DbError {
 
 impl ParseErrorCode for DbError {
     fn parse_code(&self) -> ParseCode {
-        if self.is_unstorable_text() { ParseCode::VALIDATION_ERROR } else { ParseCode::INTERNAL_SERVER_ERROR }
+        self.failure().code()
+    }
+}
+
+impl DbFailure {
+    fn code(self) -> ParseCode {
+        match self {
+            DbFailure::UnstorableText => ParseCode::VALIDATION_ERROR,
+            DbFailure::Timeout => ParseCode::TIMEOUT,
+            DbFailure::Unavailable => ParseCode::SERVICE_UNAVAILABLE,
+            DbFailure::Other => ParseCode::INTERNAL_SERVER_ERROR,
+        }
     }
 }
 
 impl DbError {
-    /// Text with a NUL character, which PostgreSQL refuses in `text` and `jsonb`.
-    pub fn is_unstorable_text(&self) -> bool {
-        use tokio_postgres::error::SqlState;
-        matches!(self.sqlstate(), Some(s) if *s == SqlState::CHARACTER_NOT_IN_REPERTOIRE || *s == SqlState::UNTRANSLATABLE_CHARACTER)
+    /// What the failure means for the caller.
+    pub fn failure(&self) -> DbFailure {
+        match &self.0 {
+            DbErrorKind::Postgres(e) => Self::failure_of(e),
+            DbErrorKind::Pool(e) => Self::failure_of_pool(e),
+            DbErrorKind::Stalled(_) => DbFailure::Unavailable,
+        }
     }
+
+    fn failure_of_pool(err: &deadpool_postgres::PoolError) -> DbFailure {
+        use deadpool_postgres::PoolError;
+        match err {
+            PoolError::Timeout(_) | PoolError::Closed => DbFailure::Unavailable,
+            PoolError::Backend(e) => match Self::failure_of(e) {
+                // A connection that could not be made or checked: the server is not there.
+                DbFailure::Other => DbFailure::Unavailable,
+                other => other,
+            },
+            _ => DbFailure::Other,
+        }
+    }
+
+    fn failure_of(err: &tokio_postgres::Error) -> DbFailure {
+        use tokio_postgres::error::SqlState;
+        let Some(db) = err.as_db_error() else {
+            // No answer from the server: a closed connection, or a socket error or timeout.
+            let io = std::error::Error::source(err).is_some_and(|s| s.is::<std::io::Error>());
+            let text = err.to_string();
+            return if err.is_closed() || io || text.starts_with("error connecting") || text.contains("timeout") {
+                DbFailure::Unavailable
+            } else {
+                DbFailure::Other
+            };
+        };
+        let code = db.code();
+        if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE || *code == SqlState::UNTRANSLATABLE_CHARACTER {
+            DbFailure::UnstorableText
+        } else if *code == SqlState::QUERY_CANCELED {
+            DbFailure::Timeout
+        } else if *code == SqlState::ADMIN_SHUTDOWN
+            || *code == SqlState::CRASH_SHUTDOWN
+            || *code == SqlState::CANNOT_CONNECT_NOW
+            || *code == SqlState::TOO_MANY_CONNECTIONS
+            || *code == SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT
+            || code.code().starts_with("08")
+        {
+            DbFailure::Unavailable
+        } else {
+            DbFailure::Other
+        }
+    }
+
 
     /// The SQLSTATE of the underlying PostgreSQL error, if any.
     /// The constraint (or unique index) a failed statement broke, if PostgreSQL named one.
@@ -237,7 +330,7 @@ impl DbError {
         let e = match &self.0 {
             DbErrorKind::Postgres(e) => e,
             DbErrorKind::Pool(deadpool_postgres::PoolError::Backend(e)) => e,
-            DbErrorKind::Pool(_) => return None,
+            DbErrorKind::Pool(_) | DbErrorKind::Stalled(_) => return None,
         };
         e.as_db_error().and_then(|d| d.constraint())
     }
@@ -246,7 +339,7 @@ impl DbError {
         match &self.0 {
             DbErrorKind::Postgres(e) => e.code(),
             DbErrorKind::Pool(deadpool_postgres::PoolError::Backend(e)) => e.code(),
-            DbErrorKind::Pool(_) => None,
+            DbErrorKind::Pool(_) | DbErrorKind::Stalled(_) => None,
         }
     }
 }

@@ -102,6 +102,22 @@ test('notEqualTo matches objects that lack the field', async () => {
   assert.deepEqual(await names(c, (q) => q.notEqualTo('bio', 'Plays guitar in a band')), ['Alice', 'Carol', 'Eve', 'dave'], 'dave has no bio and is included');
 });
 
+test('equalTo and notEqualTo with an array compare the whole array, as Parse defines it (Hearth)', { skip: h.isParseServer && 'Parse Server 9 on PostgreSQL refuses equalTo with an array ("Postgres doesn\'t support this query type yet") and its notEqualTo([]) also answers empty arrays' }, async () => {
+  const c = await players();
+  assert.deepEqual(await names(c, (q) => q.notEqualTo('tags', [])), ['Alice', 'Carol', 'Eve', 'bob'], 'every non-empty array');
+  assert.deepEqual(await names(c, (q) => q.equalTo('tags', [])), ['dave'], 'only the empty array');
+  assert.deepEqual(await names(c, (q) => q.equalTo('tags', ['red', 'blue'])), ['Alice'], 'that array, in that order');
+  assert.deepEqual(await names(c, (q) => q.equalTo('tags', ['blue', 'red'])), [], 'order matters');
+  assert.deepEqual(await names(c, (q) => q.notEqualTo('tags', ['blue'])), ['Alice', 'Carol', 'Eve', 'dave']);
+});
+
+test('a query on a class that does not exist is refused to clients (119)', async () => {
+  const client = { useMasterKey: false };
+  await assert.rejects(new Parse.Query(h.cls('NoSuchClass')).find(client), (e) => e.code === Parse.Error.OPERATION_FORBIDDEN);
+  await assert.rejects(new Parse.Query(h.cls('NoSuchClass')).count(client), (e) => e.code === Parse.Error.OPERATION_FORBIDDEN);
+  assert.deepEqual(await new Parse.Query(h.cls('NoSuchClass')).find({ useMasterKey: true }), [], 'the master key finds nothing');
+});
+
 test('lessThan, lessThanOrEqualTo, greaterThan, greaterThanOrEqualTo on numbers', async () => {
   const c = await players();
   assert.deepEqual(await names(c, (q) => q.lessThan('score', 30)), ['Alice', 'bob']);

@@ -69,6 +69,10 @@ pub struct AppSettings {
     /// Cloud functions: limits, master rights, outbound HTTP, secrets.
     #[serde(default)]
     pub functions: crate::functions::settings::FunctionSettings,
+    /// Limits on the size of a query (conditions, `$or` items, `$in` values, order fields...),
+    /// checked before any SQL is built.
+    #[serde(default)]
+    pub query_limits: crate::data::query::limits::QueryLimits,
 }
 
 fn one_year() -> i64 {
@@ -449,6 +453,7 @@ fn parse_settings(value: serde_json::Value) -> Result<AppSettings, AppError> {
     settings::validate(s.public_server_url.as_deref(), s.email.as_ref(), s.password_policy.as_ref(), s.account_lockout.as_ref(), &s.rate_limits, &s.auth)
         .and_then(|()| s.files.validate())
         .and_then(|()| s.functions.validate())
+        .and_then(|()| s.query_limits.validate())
         .map_err(AppError::InvalidSettings)?;
     Ok(s)
 }

@@ -16,16 +16,18 @@ use crate::error::DbError;
 pub struct AppRegistry {
     pool: Pool,
     cache: BusCache<String, App>,
+    /// How long a load may wait for the database (see `db::Cancellable::bounded`).
+    deadline: std::time::Duration,
 }
 
 impl AppRegistry {
     /// A registry that follows the bus for changes.
-    pub fn new(pool: Pool, bus: &Bus) -> AppRegistry {
+    pub fn new(pool: Pool, bus: &Bus, deadline: std::time::Duration) -> AppRegistry {
         let cache = BusCache::new(bus, 50_000, |topic, payload| match topic {
             Topic::Apps => payload.get("applicationId").and_then(|v| v.as_str()).map(str::to_string),
             _ => None,
         });
-        AppRegistry { pool, cache }
+        AppRegistry { pool, cache, deadline }
     }
 
     /// The app with this application id, from the cache or the database.
@@ -35,8 +37,8 @@ impl AppRegistry {
             return Ok(Some(app));
         }
         let generation = self.cache.generation();
-        let client = self.pool.get().await.map_err(DbError::from)?;
-        let Some(app) = super::get(&client, application_id).await? else { return Ok(None) };
+        let conn = crate::db::Cancellable::get(&self.pool).await.map_err(DbError::from)?;
+        let Some(app) = conn.bounded(self.deadline, super::get(conn.client(), application_id)).await?? else { return Ok(None) };
         let app = Arc::new(app);
         self.cache.insert(key, app.clone(), generation);
         Ok(Some(app))

@@ -59,6 +59,16 @@ pub struct AuthCaches {
     /// The `/parse` address links point to unless an app's `publicServerUrl` says otherwise
     /// (never the request's Host header, which a client chooses).
     pub parse_url: Arc<str>,
+    /// How long database work may take (queries have a deadline of their own).
+    pub timeouts: crate::config::DbTimeouts,
+}
+
+impl AuthCaches {
+    /// The deadline of a write's statements, past which the database is taken for stuck: its
+    /// statement timeout (PostgreSQL stops a slow statement itself) and some time to say so.
+    pub fn write_deadline(&self) -> std::time::Duration {
+        self.timeouts.statement + std::time::Duration::from_secs(2)
+    }
 }
 
 impl std::fmt::Debug for AuthCaches {

@@ -24,15 +24,17 @@ pub struct AppRoles {
 #[derive(Clone)]
 pub struct RoleCache {
     cache: BusCache<i64, AppRoles>,
+    /// How long a load may wait for the database (see `db::Cancellable::bounded`).
+    deadline: std::time::Duration,
 }
 
 impl RoleCache {
-    pub fn new(bus: &Bus) -> RoleCache {
+    pub fn new(bus: &Bus, deadline: std::time::Duration) -> RoleCache {
         let cache = BusCache::new(bus, 10_000, |topic, payload| match topic {
             Topic::Roles => payload.get("app")?.as_i64(),
             _ => None,
         });
-        RoleCache { cache }
+        RoleCache { cache, deadline }
     }
 
     /// The names of the roles `user_id` holds in `app`, directly or inherited.
@@ -49,8 +51,8 @@ impl RoleCache {
         if let Some(roles) = entry.by_user.lock().expect("not poisoned").get(user_id) {
             return Ok(roles.clone());
         }
-        let client = pool.get().await?;
-        let roles = Arc::new(load(&client, app, user_id).await?);
+        let conn = crate::db::Cancellable::get(pool).await?;
+        let roles = Arc::new(conn.bounded(self.deadline, load(conn.client(), app, user_id)).await??);
         // A role change since `generation` was read may not be in what was loaded.
         if self.cache.generation() == generation {
             let mut map = entry.by_user.lock().expect("not poisoned");

@@ -44,6 +44,8 @@ pub struct Session {
 pub struct SessionCache {
     cache: BusCache<(i64, String), Session>,
     redis: Option<redis::aio::ConnectionManager>,
+    /// How long a load may wait for the database (see `db::Cancellable::bounded`).
+    deadline: std::time::Duration,
 }
 
 /// How long Redis keeps a session (it is dropped at once when the session changes or ends).
@@ -59,7 +61,7 @@ fn shared_key(app: i64, hash: &str) -> String {
 }
 
 impl SessionCache {
-    pub fn new(bus: &Bus, redis: Option<redis::aio::ConnectionManager>) -> SessionCache {
+    pub fn new(bus: &Bus, redis: Option<redis::aio::ConnectionManager>, deadline: std::time::Duration) -> SessionCache {
         let cache = BusCache::new(bus, 100_000, |topic, payload| match topic {
             Topic::Sessions => Some((payload.get("app")?.as_i64()?, payload.get("hash")?.as_str()?.to_string())),
             _ => None,
@@ -90,7 +92,7 @@ impl SessionCache {
                 }
             });
         }
-        SessionCache { cache, redis }
+        SessionCache { cache, redis, deadline }
     }
 
     /// The shared entry of a key, if stored in the current epoch; and the current epoch.
@@ -141,16 +143,12 @@ impl SessionCache {
                 let session = match found {
                     Some(session) => Arc::new(session),
                     None => {
-                        let client = pool.get().await?;
-                        let row = client
-                            .query_opt(
-                                &format!(
-                                    "SELECT object_id, data -> 'user' ->> 'objectId', data -> 'expiresAt' ->> 'iso' FROM \"{}\".\"_Session\" WHERE _token_hash = $1",
-                                    app.schema_name
-                                ),
-                                &[&key.1],
-                            )
-                            .await?;
+                        let conn = crate::db::Cancellable::get(pool).await?;
+                        let sql = format!(
+                            "SELECT object_id, data -> 'user' ->> 'objectId', data -> 'expiresAt' ->> 'iso' FROM \"{}\".\"_Session\" WHERE _token_hash = $1",
+                            app.schema_name
+                        );
+                        let row = conn.bounded(self.deadline, conn.client().query_opt(&sql, &[&key.1])).await??;
                         let Some(row) = row else { return Err(invalid()) };
                         let expires_at = row
                             .get::<_, Option<String>>(2)

@@ -25,6 +25,7 @@ pub async fn run(client: &impl GenericClient, caller: &Caller, app_schema: &AppS
     if app_schema.class(class).is_none() {
         return Ok(Vec::new());
     }
+    let limits = &caller.app.settings.query_limits;
     let mut compiler = Compiler::new(app_schema, &caller.app.schema_name);
     let mut sql = format!(
         "SELECT t.object_id, t.created_at, t.updated_at, t.data FROM {} t",
@@ -37,11 +38,13 @@ pub async fn run(client: &impl GenericClient, caller: &Caller, app_schema: &AppS
         let s = format!("s{i}");
         sql = match op.as_str() {
             "$match" => {
+                limits.check_where(arg)?;
                 let cond = compiler.condition(class, &s, arg, 0)?;
                 format!("SELECT * FROM {prev} WHERE {cond}")
             }
             "$sort" => {
                 let keys = arg.as_object().filter(|m| !m.is_empty()).ok_or_else(|| DataError::InvalidQuery("$sort needs fields".into()))?;
+                limits.check_order_keys(keys.len())?;
                 let mut order = Vec::new();
                 for (field, dir) in keys {
                     let dir = match dir.as_i64() {
@@ -70,6 +73,7 @@ pub async fn run(client: &impl GenericClient, caller: &Caller, app_schema: &AppS
             }
             "$project" => {
                 let fields = arg.as_object().ok_or_else(|| DataError::InvalidQuery("$project needs fields".into()))?;
+                limits.check_list("$project", fields.len())?;
                 let mut parts = Vec::new();
                 for (field, spec) in fields {
                     if matches!(field.as_str(), "objectId" | "_id" | "createdAt" | "updatedAt") {
@@ -85,10 +89,13 @@ pub async fn run(client: &impl GenericClient, caller: &Caller, app_schema: &AppS
                     let p = bind(&mut compiler, name.as_str().to_string());
                     parts.push(format!("{p}::text, {value}"));
                 }
-                let data = if parts.is_empty() { "'{}'::jsonb".to_string() } else { format!("jsonb_strip_nulls(jsonb_build_object({}))", parts.join(", ")) };
+                let data = format!("jsonb_strip_nulls({})", build_object(&parts));
                 format!("SELECT {s}.object_id, {s}.created_at, {s}.updated_at, {data} AS data FROM {prev}")
             }
-            "$group" => group(&mut compiler, &prev, &s, arg)?,
+            "$group" => {
+                limits.check_list("$group", arg.as_object().map_or(0, |m| m.len() + m.get("_id").and_then(Value::as_object).map_or(0, |id| id.len())))?;
+                group(&mut compiler, &prev, &s, arg)?
+            }
             other => return Err(DataError::InvalidQuery(format!("Invalid parameter for query: {other}"))),
         };
     }
@@ -97,6 +104,7 @@ pub async fn run(client: &impl GenericClient, caller: &Caller, app_schema: &AppS
          || CASE WHEN r.created_at IS NULL THEN '{{}}'::jsonb ELSE jsonb_build_object('createdAt', hearth_fn.iso(r.created_at), 'updatedAt', hearth_fn.iso(r.updated_at)) END) \
          FROM ({sql}) r"
     );
+    limits.check_parameters(compiler.params.len())?;
     let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = compiler.params.iter().map(|p| p.as_ref() as _).collect();
     let rows = client.query(&out, &refs).await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
@@ -126,6 +134,15 @@ fn field_expr(compiler: &mut Compiler, alias: &str, field: &str) -> Result<Strin
     })
 }
 
+/// `jsonb_build_object` of `key, value` pairs (already joined as `"k, v"`), in pieces of 50 pairs
+/// joined with `||`: a PostgreSQL function takes at most 100 arguments.
+fn build_object(pairs: &[String]) -> String {
+    if pairs.is_empty() {
+        return "'{}'::jsonb".into();
+    }
+    pairs.chunks(50).map(|chunk| format!("jsonb_build_object({})", chunk.join(", "))).collect::<Vec<_>>().join(" || ")
+}
+
 fn numeric(expr: &str) -> String {
     format!("(CASE WHEN jsonb_typeof({expr}) = 'number' THEN ({expr})::numeric END)")
 }
@@ -143,7 +160,7 @@ fn group(compiler: &mut Compiler, prev: &str, s: &str, arg: &Value) -> Result<St
                 let n = bind(compiler, FieldName::parse(name)?.as_str().to_string());
                 parts.push(format!("{n}::text, {}", field_expr(compiler, s, f)?));
             }
-            format!("jsonb_build_object({})", parts.join(", "))
+            build_object(&parts)
         }
         other => {
             let p = bind(compiler, other.clone());
@@ -175,7 +192,7 @@ fn group(compiler: &mut Compiler, prev: &str, s: &str, arg: &Value) -> Result<St
         let n = bind(compiler, field.as_str().to_string());
         accs.push(format!("{n}::text, to_jsonb({agg})"));
     }
-    let data = if accs.is_empty() { "'{}'::jsonb".to_string() } else { format!("jsonb_build_object({})", accs.join(", ")) };
+    let data = build_object(&accs);
     // The group key becomes objectId (as Parse Server answers); a non-string key stays JSON.
     Ok(format!(
         "SELECT NULL::text AS object_id, NULL::timestamptz AS created_at, NULL::timestamptz AS updated_at, \

@@ -108,6 +108,12 @@ pub enum DataError {
     /// A cloud function (a trigger) refused or failed; its code (141 unless it chose one).
     #[error("{message}")]
     Script { code: i32, message: String },
+    /// Database work past its deadline, cancelled (124).
+    #[error("{}", crate::error::TIMEOUT_MESSAGE)]
+    Timeout,
+    /// The database did not answer in time: it may be down or stuck (503).
+    #[error("{}", crate::error::UNAVAILABLE_MESSAGE)]
+    Unavailable,
     #[error(transparent)]
     File(#[from] crate::files::FileError),
     #[error(transparent)]
@@ -179,6 +185,8 @@ impl ParseErrorCode for DataError {
             DataError::AccountLocked { .. } => ParseCode::ACCOUNT_LOCKED,
             DataError::RateLimited { .. } => ParseCode::RATE_LIMITED,
             DataError::Script { code, .. } => ParseCode::new(*code, 400),
+            DataError::Timeout => ParseCode::TIMEOUT,
+            DataError::Unavailable => ParseCode::SERVICE_UNAVAILABLE,
             DataError::File(e) => e.parse_code(),
             DataError::Db(e) => e.parse_code(),
         }

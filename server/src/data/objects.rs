@@ -476,6 +476,16 @@ pub async fn get(client: &impl GenericClient, caller: &Caller, class: &ClassSche
     Ok(access::redact(caller, class, vec![object_json(&row)]).remove(0))
 }
 
+/// A read of a class that does not exist: nothing to find for the master key, and for system
+/// classes not made yet; refused for clients unless they may create classes (error 119, as
+/// Parse Server answers it).
+pub fn missing_class(caller: &Caller, class: &ClassName) -> Result<(), DataError> {
+    if caller.is_master() || caller.app.settings.allow_client_class_creation || names::SYSTEM_CLASSES.contains(&class.as_str()) {
+        return Ok(());
+    }
+    Err(DataError::Forbidden(format!("This user is not allowed to access non-existent class: {class}")))
+}
+
 /// The result of a find: the objects' JSON texts and, if asked, the count.
 pub struct Found {
     pub results: Vec<String>,
@@ -492,9 +502,12 @@ pub async fn find(
 ) -> Result<Found, DataError> {
     let limit = options.limit()?;
     let skip = options.skip()?;
+    let limits = &caller.app.settings.query_limits;
+    limits.check_options(options)?;
     let mut compiler = Compiler::new(app_schema, &caller.app.schema_name).for_caller(caller);
     let mut condition = compiler.condition(class, "t", options.where_.as_ref().unwrap_or(&Value::Null), 0)?;
     let Some(schema) = app_schema.class(class) else {
+        missing_class(caller, class)?;
         return Ok(Found { results: Vec::new(), count: options.count.then_some(0) });
     };
     access::check_where(caller, &schema, options.where_.as_ref().unwrap_or(&Value::Null))?;
@@ -515,6 +528,7 @@ pub async fn find(
     }
     let condition_params = compiler.params.len();
     let order = compiler.order(class, "t", options.order.as_deref())?;
+    limits.check_parameters(compiler.params.len() + 2)?;
     let table = class.table(&caller.app.schema_name);
     let count = if options.count {
         let sql = format!("SELECT count(*) FROM {table} t WHERE {condition}");
@@ -547,9 +561,14 @@ pub async fn distinct(
     field: &str,
     where_: Option<&Value>,
 ) -> Result<Vec<Value>, DataError> {
+    let limits = &caller.app.settings.query_limits;
+    if let Some(where_) = where_ {
+        limits.check_where(where_)?;
+    }
     let mut compiler = Compiler::new(app_schema, &caller.app.schema_name).for_caller(caller);
     let mut condition = compiler.condition(class, "t", where_.unwrap_or(&Value::Null), 0)?;
     let Some(schema) = app_schema.class(class) else {
+        missing_class(caller, class)?;
         return Ok(Vec::new());
     };
     if let Some(rows) = access::check(caller, &schema, Action::Find, "t", &mut |p| compiler.bind_param(p))? {
@@ -559,6 +578,7 @@ pub async fn distinct(
     FieldName::parse(&path[0])?;
     compiler.params.push(Box::new(path));
     let p = compiler.params.len();
+    limits.check_parameters(p)?;
     let sql = format!(
         "SELECT DISTINCT v FROM (SELECT CASE WHEN jsonb_typeof(t.data #> ${p}::text[]) = 'array' THEN NULL ELSE t.data #> ${p}::text[] END AS v \
          FROM {table} t WHERE {condition} \

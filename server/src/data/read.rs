@@ -12,6 +12,7 @@ use super::objects::{self, Found};
 use super::query::FindOptions;
 use super::schema::SchemaCache;
 use crate::auth::Caller;
+use crate::db::Cancellable;
 use crate::functions::triggers;
 
 /// A query: its objects' JSON texts (shaped by `keys`, `excludeKeys`, `include`) and the count
@@ -33,10 +34,15 @@ pub async fn get(pool: &Pool, caller: &Caller, schemas: &SchemaCache, class: &Cl
 async fn run(pool: &Pool, caller: &Caller, schemas: &SchemaCache, class: &ClassName, options: FindOptions, get: Option<&str>) -> Result<Found, DataError> {
     let options = triggers::before_find(caller, class, options, get).await?;
     let app_schema = schemas.app(&caller.app).await?;
-    let client = pool.get().await?;
-    let found = objects::find(&client, caller, &app_schema, class, &options).await?;
-    let results = objects::reshape(&client, caller, &app_schema, found.results, &options).await?;
-    drop(client);
-    let results = triggers::after_find(caller, class, &options, get.is_some(), results).await?;
+    let conn = Cancellable::get(pool).await?;
+    let work = async {
+        let found = objects::find(conn.client(), caller, &app_schema, class, &options).await?;
+        let results = objects::reshape(conn.client(), caller, &app_schema, found.results, &options).await?;
+        Ok::<_, DataError>(Found { results, count: found.count })
+    };
+    let found = conn.within(caller.caches.timeouts.query, work).await;
+    drop(conn);
+    let found = found.ok_or(DataError::Timeout)??;
+    let results = triggers::after_find(caller, class, &options, get.is_some(), found.results).await?;
     Ok(Found { results, count: found.count })
 }

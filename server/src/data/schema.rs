@@ -11,7 +11,8 @@ use std::sync::Arc;
 use deadpool_postgres::{GenericClient, Pool};
 use serde_json::{Map, Value, json};
 
-use super::names::{ClassName, FieldName};
+use super::names::{ClassName, FieldName, IndexName, relation_name};
+use crate::error::DbError;
 use super::storage;
 use super::value::FieldType;
 use super::DataError;
@@ -114,16 +115,18 @@ impl AppSchema {
 pub struct SchemaCache {
     pool: Pool,
     cache: BusCache<i64, AppSchema>,
+    /// How long a load may wait for the database (see `db::Cancellable::bounded`).
+    deadline: std::time::Duration,
 }
 
 impl SchemaCache {
-    pub fn new(pool: Pool, bus: &Bus) -> SchemaCache {
+    pub fn new(pool: Pool, bus: &Bus, deadline: std::time::Duration) -> SchemaCache {
         // A deleted app's schema goes with it: ids are never reused.
         let cache = BusCache::new(bus, 50_000, |topic, payload| match topic {
             Topic::Schema => payload.get("app").and_then(Value::as_i64),
             _ => None,
         });
-        SchemaCache { pool, cache }
+        SchemaCache { pool, cache, deadline }
     }
 
     /// The app's schemas, from the cache or the database.
@@ -132,11 +135,13 @@ impl SchemaCache {
             return Ok(schema);
         }
         let generation = self.cache.generation();
-        let client = self.pool.get().await?;
-        storage::ensure_app_tables(&client, &app.schema_name).await?;
-        let rows = client
-            .query(&format!("SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema", app.schema_name), &[])
-            .await?;
+        let conn = crate::db::Cancellable::get(&self.pool).await?;
+        let client = conn.client();
+        let load = async {
+            storage::ensure_app_tables(client, &app.schema_name).await?;
+            client.query(&format!("SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema", app.schema_name), &[]).await.map_err(DbError::from)
+        };
+        let rows = conn.bounded(self.deadline, load).await??;
         let mut classes = HashMap::new();
         for row in rows {
             let class = from_row(row.get(0), row.get(1), row.get(2), row.get(3))?;
@@ -577,14 +582,16 @@ async fn apply_indexes(tx: &impl GenericClient, app: &App, class: &mut ClassSche
     let mut current = class.indexes.as_object().cloned().unwrap_or_default();
     let table = class.name.table(&app.schema_name);
     for (name, spec) in map {
-        let index_name = format!("\"{}\".\"{}_i_{}\"", app.schema_name, class.name, sanitize(name));
         if spec.get("__op").and_then(Value::as_str) == Some("Delete") {
             if current.remove(name).is_none() {
                 return Err(DataError::InvalidQuery(format!("Index {name} does not exist, cannot delete.")));
             }
-            tx.batch_execute(&format!("DROP INDEX IF EXISTS {index_name}")).await?;
+            // An existing index's name was checked when it was made (or by older rules).
+            let relation = relation_name("i", &class.name, name);
+            tx.batch_execute(&format!("DROP INDEX IF EXISTS \"{}\".\"{relation}\"", app.schema_name)).await?;
             continue;
         }
+        let relation = IndexName::parse(name)?.relation(&class.name);
         if current.contains_key(name) {
             return Err(DataError::InvalidQuery(format!("Index {name} exists, cannot update.")));
         }
@@ -626,7 +633,7 @@ async fn apply_indexes(tx: &impl GenericClient, app: &App, class: &mut ClassSche
         }
         let kind = if unique { "UNIQUE INDEX" } else { "INDEX" };
         let created = tx
-            .batch_execute(&format!("CREATE {kind} {} ON {table} ({})", index_name.rsplit('.').next().expect("has a name"), columns.join(", ")))
+            .batch_execute(&format!("CREATE {kind} \"{relation}\" ON {table} ({})", columns.join(", ")))
             .await;
         if let Err(e) = created {
             return Err(match e.code() {
@@ -640,6 +647,3 @@ async fn apply_indexes(tx: &impl GenericClient, app: &App, class: &mut ClassSche
     Ok(())
 }
 
-fn sanitize(name: &str) -> String {
-    name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect()
-}

@@ -3,7 +3,7 @@
 
 use deadpool_postgres::GenericClient;
 
-use super::names::ClassName;
+use super::names::{ClassName, relation_name};
 use crate::error::DbError;
 
 /// Creates the app's bookkeeping tables if they are missing (new apps, and apps made before a
@@ -16,7 +16,11 @@ pub async fn ensure_app_tables(client: &impl GenericClient, schema: &str) -> Res
         other => other?,
     }
     match ensure_system_classes(client, schema).await {
-        Err(e) if retry(&e) => ensure_system_classes(client, schema).await,
+        Err(e) if retry(&e) => ensure_system_classes(client, schema).await?,
+        other => other?,
+    }
+    match rename_legacy_indexes(client, schema).await {
+        Err(e) if retry(&e) => rename_legacy_indexes(client, schema).await,
         other => other,
     }
 }
@@ -115,11 +119,11 @@ async fn create_app_tables(client: &impl GenericClient, schema: &str) -> Result<
 /// Creates a class table (idempotent: a concurrent creator may have won).
 pub async fn create_class_table(client: &impl GenericClient, schema: &str, class: &ClassName) -> Result<(), DbError> {
     let table = class.table(schema);
-    let name = class.as_str();
+    let [key, data, created, updated] = CLASS_INDEXES.map(|kind| relation_name("x", class, kind));
     client
         .batch_execute(&format!(
             "CREATE TABLE IF NOT EXISTS {table} (
-                object_id  text PRIMARY KEY,
+                object_id  text CONSTRAINT \"{key}\" PRIMARY KEY,
                 created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
                 updated_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
                 _acl       jsonb,
@@ -127,11 +131,55 @@ pub async fn create_class_table(client: &impl GenericClient, schema: &str, class
                 _wperm     text[],
                 data       jsonb NOT NULL DEFAULT '{{}}'
             );
-            CREATE INDEX IF NOT EXISTS \"{name}_data\" ON {table} USING gin (data jsonb_path_ops);
-            CREATE INDEX IF NOT EXISTS \"{name}_created\" ON {table} (created_at);
-            CREATE INDEX IF NOT EXISTS \"{name}_updated\" ON {table} (updated_at);"
+            CREATE INDEX IF NOT EXISTS \"{data}\" ON {table} USING gin (data jsonb_path_ops);
+            CREATE INDEX IF NOT EXISTS \"{created}\" ON {table} (created_at);
+            CREATE INDEX IF NOT EXISTS \"{updated}\" ON {table} (updated_at);"
         ))
         .await?;
+    Ok(())
+}
+
+/// The indexes every class table has (its primary key, on `data`, `created_at`, `updated_at`),
+/// by the names [`relation_name`] makes of them.
+const CLASS_INDEXES: [&str; 4] = ["pkey", "data", "created", "updated"];
+
+/// Apps made before index names were hashed named a class's indexes `<class>_pkey`,
+/// `<class>_data` (and so on) and schema indexes `<class>_i_<name with odd characters dropped>`:
+/// a class called like one of them could not be created, and two index names could become one.
+/// This renames them to [`relation_name`]'s names (a primary key's constraint with its index),
+/// once per app (`_hearth_meta` is made when it is done); renames are idempotent, so racing
+/// connections do no harm.
+async fn rename_legacy_indexes(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {
+    let done = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&format!("\"{schema}\"._hearth_meta")]).await?.get::<_, bool>(0);
+    if done {
+        return Ok(());
+    }
+    let rows = client.query(&format!("SELECT class_name, indexes FROM \"{schema}\"._hearth_schema"), &[]).await?;
+    let mut renames: Vec<(String, String)> = Vec::new();
+    for row in rows {
+        let Ok(class) = ClassName::parse(row.get::<_, &str>(0)) else { continue };
+        let indexes: serde_json::Value = row.get(1);
+        renames.extend(CLASS_INDEXES.iter().map(|kind| (format!("{class}_{kind}"), relation_name("x", &class, kind))));
+        for name in indexes.as_object().into_iter().flat_map(|m| m.keys()) {
+            let legacy: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect();
+            renames.push((format!("{class}_i_{legacy}"), relation_name("i", &class, name)));
+        }
+    }
+    // Only those that exist (an app made since has none).
+    let olds: Vec<&str> = renames.iter().map(|(old, _)| old.as_str()).collect();
+    let existing: Vec<String> = client
+        .query("SELECT relname::text FROM pg_class WHERE relnamespace = $1::text::regnamespace AND relkind = 'i' AND relname::text = ANY($2)", &[&schema, &olds])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut sql = String::new();
+    for (old, new) in renames.iter().filter(|(old, _)| existing.contains(old)) {
+        // Both names are made of validated names and hex digits; quotes cannot occur.
+        sql.push_str(&format!("ALTER INDEX IF EXISTS \"{schema}\".\"{old}\" RENAME TO \"{new}\";\n"));
+    }
+    sql.push_str(&format!("CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_meta (key text PRIMARY KEY, value jsonb NOT NULL);"));
+    client.batch_execute(&sql).await?;
     Ok(())
 }
 

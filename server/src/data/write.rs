@@ -16,6 +16,7 @@ use crate::auth::access::{self, Action};
 use crate::auth::settings::LimitedPath;
 use super::storage::{OBJECT_COLUMNS, object_json};
 use crate::auth::{Caller, accounts, roles, sessions, users};
+use crate::db::Cancellable;
 use crate::functions::triggers;
 
 /// A write on one object.
@@ -349,9 +350,10 @@ async fn sign_up(client: &impl GenericClient, caller: &Caller, schema: &ClassSch
 /// Runs one write (prepared, then applied on its own connection).
 pub async fn run(pool: &Pool, caller: &Caller, schemas: &SchemaCache, request: WriteRequest) -> Result<Answer, DataError> {
     let prepared = request.prepare(caller, schemas).await?;
-    let client = pool.get().await?;
-    let (answer, then) = prepared.apply(&client, caller).await?;
-    drop(client);
+    let conn = Cancellable::get(pool).await?;
+    let applied = conn.within(caller.caches.write_deadline(), prepared.apply(conn.client(), caller)).await;
+    drop(conn);
+    let (answer, then) = applied.ok_or(DataError::Unavailable)??;
     after(caller, then, &answer).await;
     Ok(answer)
 }
@@ -478,14 +480,20 @@ pub async fn batch(
         for request in requests {
             prepared.push(request.prepare(caller, schemas).await?);
         }
-        let mut client = pool.get().await?;
-        let tx = client.transaction().await?;
-        let mut done = Vec::new();
-        for p in prepared {
-            done.push(p.apply(&tx, caller).await?);
-        }
-        tx.commit().await?;
-        drop(client);
+        let mut conn = Cancellable::get(pool).await?;
+        let deadline = conn.deadline();
+        let work = async {
+            let tx = conn.client_mut().transaction().await?;
+            let mut done = Vec::new();
+            for p in prepared {
+                done.push(p.apply(&tx, caller).await?);
+            }
+            tx.commit().await?;
+            Ok::<_, DataError>(done)
+        };
+        let done = deadline.run(caller.caches.write_deadline(), work).await;
+        drop(conn);
+        let done = done.ok_or(DataError::Unavailable)??;
         let mut answers = Vec::with_capacity(done.len());
         for (answer, then) in done {
             after(caller, then, &answer).await;

@@ -50,6 +50,8 @@ impl From<tokio_postgres::Error> for MigrateError {
 pub async fn run(pool: &Pool) -> Result<Vec<&'static Migration>, MigrateError> {
     let mut client = pool.get().await.map_err(DbError::from)?;
     let tx = client.transaction().await?;
+    // A migration may rebuild a large table: no statement timeout, whatever the pool's.
+    tx.batch_execute("SET LOCAL statement_timeout = 0").await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY]).await?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS hearth_migrations (

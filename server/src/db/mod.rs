@@ -5,11 +5,12 @@ pub mod embedded;
 pub mod migrate;
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
-use crate::config::{Config, Database};
+use crate::config::{Config, Database, DbTimeouts};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -55,7 +56,7 @@ impl Db {
         };
         // Requests use per-worker pools (`http::server`); this one serves caches, the CLI and
         // background work.
-        let pool = pool(&pg_config, config.database_pool_size.min(4));
+        let pool = pool(&pg_config, config.database_pool_size.min(4), PoolTimeouts::background(&config.timeouts));
         if let Err(err) = pool.get().await {
             if let Some(cluster) = &embedded {
                 let _ = cluster.stop();
@@ -87,20 +88,180 @@ impl Db {
     }
 }
 
-/// A pool on the given server.
-pub fn pool(pg_config: &tokio_postgres::Config, size: usize) -> Pool {
-    let manager = Manager::from_config(
-        pg_config.clone(),
-        NoTls,
-        ManagerConfig { recycling_method: RecyclingMethod::Fast },
+/// The time limits of a pool's connections.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolTimeouts {
+    /// PostgreSQL's statement_timeout on each connection.
+    pub statement: Duration,
+    /// PostgreSQL's idle_in_transaction_session_timeout on each connection.
+    pub idle_transaction: Duration,
+    /// How long `get` waits for a connection, and for a new one to connect.
+    pub wait: Duration,
+}
+
+impl PoolTimeouts {
+    /// For the connections that serve requests (and cloud code's data calls).
+    pub fn requests(t: &DbTimeouts) -> PoolTimeouts {
+        PoolTimeouts { statement: t.statement, idle_transaction: t.idle_transaction, wait: t.wait }
+    }
+
+    /// For background work: caches, queued tasks, schema changes, the CLI.
+    pub fn background(t: &DbTimeouts) -> PoolTimeouts {
+        PoolTimeouts { statement: t.background_statement, idle_transaction: t.idle_transaction, wait: t.wait }
+    }
+}
+
+/// A pool on the given server. Its connections carry the time limits as session settings, so
+/// PostgreSQL itself stops a statement that runs too long and a transaction left idle, and
+/// checks while a statement runs that its client is still there (a client that went away stops
+/// its statement within a second).
+pub fn pool(pg_config: &tokio_postgres::Config, size: usize, timeouts: PoolTimeouts) -> Pool {
+    let mut pg_config = pg_config.clone();
+    let limits = format!(
+        "-c statement_timeout={} -c idle_in_transaction_session_timeout={} -c client_connection_check_interval=1000",
+        timeouts.statement.as_millis(),
+        timeouts.idle_transaction.as_millis()
     );
+    let options = match pg_config.get_options() {
+        Some(given) if !given.trim().is_empty() => format!("{given} {limits}"),
+        _ => limits,
+    };
+    pg_config.options(&options).connect_timeout(timeouts.wait);
+    let manager = Manager::from_config(pg_config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(manager)
         .max_size(size)
         .runtime(deadpool_postgres::Runtime::Tokio1)
-        .create_timeout(Some(std::time::Duration::from_secs(10)))
-        .wait_timeout(Some(std::time::Duration::from_secs(30)))
+        .create_timeout(Some(timeouts.wait))
+        .wait_timeout(Some(timeouts.wait))
+        .recycle_timeout(Some(timeouts.wait))
+        .post_recycle(deadpool_postgres::Hook::sync_fn(|client, _| {
+            // Each distinct query shape is a prepared statement, cached per connection, whose
+            // plan PostgreSQL keeps: a client sending ever new shapes must not grow them without
+            // bound.
+            if client.statement_cache.size() > MAX_CACHED_STATEMENTS {
+                client.statement_cache.clear();
+            }
+            Ok(())
+        }))
         .build()
         .expect("a runtime is set, so building the pool cannot fail")
+}
+
+/// Prepared statements a pooled connection keeps before it starts over (see [`pool`]).
+pub const MAX_CACHED_STATEMENTS: usize = 256;
+
+/// A pooled connection for one request's statements. Unless [`Cancellable::disarm`]ed, dropping it
+/// (the request's deadline passed, or its client went away, while a statement may still run)
+/// takes it out of the pool and cancels its statement: it never serves another request with a
+/// statement of the last one still running ahead.
+pub struct Cancellable {
+    client: Option<deadpool_postgres::Object>,
+    armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Cancellable {
+    pub async fn get(pool: &Pool) -> Result<Cancellable, crate::error::DbError> {
+        Ok(Cancellable { client: Some(pool.get().await?), armed: std::sync::Arc::new(true.into()) })
+    }
+
+    pub fn client(&self) -> &deadpool_postgres::Object {
+        self.client.as_ref().expect("present until dropped")
+    }
+
+    /// For a transaction.
+    pub fn client_mut(&mut self) -> &mut deadpool_postgres::Object {
+        self.client.as_mut().expect("present until dropped")
+    }
+
+    /// Its statements are over (done or failed): when dropped, it goes back to the pool.
+    pub fn disarm(&self) {
+        self.armed.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Runs `work` (reads on this connection) within `deadline`, or until the request's client
+    /// goes away: `None` then (the connection stays armed, to be cancelled when dropped). Only
+    /// for reads: a write is seen through (its after-triggers must run once it committed).
+    pub async fn within<T>(&self, deadline: Duration, work: impl std::future::Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            result = self.deadline().run(deadline, work) => result,
+            () = client_gone() => None,
+        }
+    }
+
+    /// Runs quick statements (a lookup by key) within `deadline`; past it the database is taken
+    /// for stuck, as unavailable (503), and the connection is cancelled and dropped.
+    pub async fn bounded<T>(&self, deadline: Duration, work: impl std::future::Future<Output = T>) -> Result<T, crate::error::DbError> {
+        self.deadline().run(deadline, work).await.ok_or(crate::error::DbError(crate::error::DbErrorKind::Stalled(deadline)))
+    }
+
+    /// What [`Cancellable::within`] does, for work that borrows the connection mutably.
+    pub fn deadline(&self) -> Deadline {
+        Deadline(self.armed.clone())
+    }
+}
+
+tokio::task_local! {
+    /// Whether the client of the request being served is gone, for queries to stop early. Set
+    /// by the HTTP layer around each request ([`serve_client`]).
+    static CLIENT_GONE: ClientGone;
+}
+
+/// Tells whether the client that asked for the work in progress has gone away.
+#[derive(Clone)]
+pub struct ClientGone(pub std::sync::Arc<dyn Fn() -> bool + Send + Sync>);
+
+/// Runs a request's future with `gone` as its client's check (see [`Cancellable::within`]).
+pub async fn serve_client<F: std::future::Future>(gone: ClientGone, work: F) -> F::Output {
+    CLIENT_GONE.scope(gone, work).await
+}
+
+/// Resolves once the current request's client is gone (checked every quarter of a second);
+/// never, outside a request.
+async fn client_gone() {
+    let Ok(gone) = CLIENT_GONE.try_with(Clone::clone) else { return std::future::pending().await };
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if (gone.0)() {
+            return;
+        }
+    }
+}
+
+/// Disarms its connection when work finishes within the deadline (see [`Cancellable::deadline`]).
+pub struct Deadline(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Deadline {
+    pub async fn run<T>(self, deadline: Duration, work: impl std::future::Future<Output = T>) -> Option<T> {
+        let result = tokio::time::timeout(deadline, work).await.ok();
+        if result.is_some() {
+            self.0.store(false, std::sync::atomic::Ordering::Relaxed);
+        }
+        result
+    }
+}
+
+impl Drop for Cancellable {
+    fn drop(&mut self) {
+        let Some(object) = self.client.take() else { return };
+        if !self.armed.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let client = deadpool_postgres::Object::take(object);
+        let token = client.cancel_token();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Err(err) = token.cancel_query(NoTls).await {
+                        tracing::warn!(error = %err, "could not cancel an abandoned statement");
+                    }
+                    drop(client);
+                });
+            }
+            // No runtime (the process is ending): closing the connection stops the statement
+            // at PostgreSQL's next check of its client.
+            Err(_) => drop(client),
+        }
+    }
 }
 
 /// One connection that a worker's short reads (get by id) share. tokio-postgres pipelines the
@@ -119,8 +280,13 @@ impl SharedReader {
     }
 
     /// The shared connection, taken from the pool on first use and again after it closed.
-    pub async fn client(&self) -> Result<std::sync::Arc<deadpool_postgres::Object>, deadpool_postgres::PoolError> {
+    pub async fn client(&self) -> Result<std::sync::Arc<deadpool_postgres::Object>, crate::error::DbError> {
         if let Some(client) = self.current.lock().expect("not poisoned").as_ref().filter(|c| !c.is_closed()) {
+            // It lives long and serves every app's classes: its prepared statements are bounded
+            // too (statements in use stay valid; they close when their last user is done).
+            if client.statement_cache.size() > MAX_CACHED_STATEMENTS {
+                client.statement_cache.clear();
+            }
             return Ok(client.clone());
         }
         let client = std::sync::Arc::new(self.pool.get().await?);
@@ -128,6 +294,14 @@ impl SharedReader {
         // the pool when its request ends.
         *self.current.lock().expect("not poisoned") = Some(client.clone());
         Ok(client)
+    }
+
+    /// Stops sharing `client` (it did not answer in time): the next get takes a new one.
+    pub fn reset(&self, client: &std::sync::Arc<deadpool_postgres::Object>) {
+        let mut current = self.current.lock().expect("not poisoned");
+        if current.as_ref().is_some_and(|c| std::sync::Arc::ptr_eq(c, client)) {
+            *current = None;
+        }
     }
 }
 

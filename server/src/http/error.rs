@@ -13,7 +13,11 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         if let Some(chain) = self.cause_chain() {
-            tracing::error!(error = %chain, "internal error");
+            if self.code() == ParseCode::SERVICE_UNAVAILABLE {
+                tracing::warn!(error = %chain, "unavailable");
+            } else {
+                tracing::error!(error = %chain, "internal error");
+            }
         }
         let mut response = HttpResponse::build(self.status_code());
         if let Some(seconds) = self.retry_after() {

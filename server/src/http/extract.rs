@@ -16,7 +16,7 @@ use super::State;
 use crate::admins::{self, Admin, audit::Actor};
 use crate::apps::keys::PresentedKeys;
 use crate::auth::{Caller, SessionUser};
-use crate::error::{ApiError, ParseCode};
+use crate::error::{ApiError, DbError, ParseCode};
 
 /// The admin session cookie, set at login for the dashboard.
 pub const ADMIN_COOKIE: &str = "hearth_admin";
@@ -252,7 +252,7 @@ impl FromRequest for AdminSession {
             let invalid = || ApiError::new(ParseCode::ADMIN_LOGIN_REQUIRED, "invalid or expired admin token");
             let claims = state.tokens.verify(&token).ok_or_else(invalid)?;
             let id: i64 = claims.sub.parse().map_err(|_| invalid())?;
-            let client = state.pool.get().await.map_err(ApiError::internal)?;
+            let client = state.pool.get().await.map_err(DbError::from)?;
             let admin = admins::get(&client, id).await?.ok_or_else(invalid)?;
             if admin.token_version != claims.ver {
                 return Err(invalid());

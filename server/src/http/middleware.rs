@@ -33,7 +33,8 @@ pub async fn observe(
 
     // The request must not be cloned before routing (actix needs sole ownership to route it),
     // so a panic is answered with an error and no response headers of ours.
-    let outcome = std::panic::AssertUnwindSafe(next.call(req)).catch_unwind().instrument(span.clone()).await;
+    let gone = client_gone(&req);
+    let outcome = crate::db::serve_client(gone, std::panic::AssertUnwindSafe(next.call(req)).catch_unwind()).instrument(span.clone()).await;
     let mut res = match outcome {
         Ok(Ok(res)) => res.map_into_boxed_body(),
         Ok(Err(err)) => return Err(err),
@@ -65,6 +66,29 @@ pub async fn observe(
         res.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     Ok(res)
+}
+
+/// The socket of a connection (recorded when it is accepted), to tell when its client is gone.
+#[derive(Clone, Copy)]
+pub struct ClientSocket(pub std::os::fd::RawFd);
+
+/// Whether the request's client has closed its connection: a peek at the socket reads its end
+/// (or a reset). Queries stop then (`db::Cancellable::within`). Called only while the request is
+/// being served, so while the connection, and its socket, are open.
+fn client_gone(req: &ServiceRequest) -> crate::db::ClientGone {
+    let socket = req.conn_data::<ClientSocket>().copied();
+    crate::db::ClientGone(std::sync::Arc::new(move || {
+        let Some(ClientSocket(fd)) = socket else { return false };
+        let mut byte = 0u8;
+        // SAFETY: `fd` is the open socket of the connection being served; a peek that does not
+        // wait reads nothing from it.
+        let n = unsafe { libc::recv(fd, (&mut byte as *mut u8).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
+        match n {
+            0 => true,
+            n if n > 0 => false,
+            _ => matches!(std::io::Error::last_os_error().raw_os_error(), Some(libc::ECONNRESET | libc::EPIPE | libc::ENOTCONN | libc::EBADF)),
+        }
+    }))
 }
 
 /// A request id the client (or a proxy) chose, if it is safe to log and echo.

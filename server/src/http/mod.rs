@@ -77,7 +77,7 @@ pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result
     // query. The configured pool size is shared out between the workers.
     let per_worker = config.database_pool_size.div_ceil(config.workers.max(1));
     let server = HttpServer::new(move || {
-        let pool = crate::db::pool(&state.pg_config, per_worker);
+        let pool = crate::db::pool(&state.pg_config, per_worker, crate::db::PoolTimeouts::requests(&state.config.timeouts));
         state.worker_pools.lock().expect("not poisoned").push(pool.clone());
         let reader = crate::db::SharedReader::new(pool.clone());
         let worker = web::Data::new(State { pool, reader, ..State::clone(&state) });
@@ -89,9 +89,10 @@ pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result
     })
     // Streamed answers (files) are written in several pieces: without TCP_NODELAY the kernel
     // holds a small piece back until the client acknowledges the last, which it delays (~40 ms).
-    .on_connect(|conn, _| {
+    .on_connect(|conn, data| {
         if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
             let _ = tcp.set_nodelay(true);
+            data.insert(middleware::ClientSocket(std::os::fd::AsRawFd::as_raw_fd(tcp)));
         }
     })
     // Longer than the idle timeouts of clients' pools and load balancers (Node's fetch keeps 4 s,

@@ -163,7 +163,8 @@ async fn schema_indexes_on_typed_fields_keep_query_answers() {
     // The index keeps the fields in the order given (tag, then score), not sorted by name.
     let (db, conn) = tokio_postgres::connect(crate::helpers::run_database(), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
-    let rows = db.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'Item_i_tag_then_score'", &[]).await.unwrap();
+    let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&keys.id]).await.unwrap().get(0);
+    let rows = db.query("SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'Item' AND indexdef LIKE '%''tag''%'", &[&schema]).await.unwrap();
     assert!(!rows.is_empty());
     for row in rows {
         let def: String = row.get(0);

@@ -179,7 +179,11 @@ pub struct Keys {
 /// A new app, owned by a new admin; returns its keys.
 pub async fn app_keys(server: &TestServer) -> Keys {
     let owner = server.new_admin().await;
-    let app = server.new_app(&owner).await;
+    keys_of(&server.new_app(&owner).await)
+}
+
+/// The keys of an app, from the management API's view of it.
+pub fn keys_of(app: &Value) -> Keys {
     Keys {
         id: app["applicationId"].as_str().unwrap().into(),
         master: app["keys"]["masterKey"].as_str().unwrap().into(),

@@ -22,6 +22,11 @@ pub type Param = Box<dyn ToSql + Sync + Send>;
 /// How deep `$or`/`$and`/sub-queries may nest.
 const MAX_DEPTH: usize = 16;
 
+/// The longest `$in` answered by containment through the GIN index; a longer one compares
+/// values (see `in_scalars`): each containment costs PostgreSQL a few kilobytes to run, so
+/// 100,000 of them took a backend past 700 MB.
+const CONTAINMENT_IN_MAX: usize = 500;
+
 /// Compiles conditions for one query, collecting the parameters in order.
 pub struct Compiler<'a> {
     schema: &'a AppSchema,
@@ -102,30 +107,74 @@ impl<'a> Compiler<'a> {
             _ => return Err(DataError::InvalidQuery("where must be a JSON object".into())),
         };
         let mut parts = Vec::new();
+        // Equalities on typed fields, answered together by one containment of their values:
+        // one condition for the planner however many fields, so planning stays linear.
+        let mut contained = Map::new();
         for (key, cond) in map {
             let part = match key.as_str() {
                 "$or" | "$and" | "$nor" => {
                     let items = cond.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
                         DataError::InvalidQuery("Bad $or format - use an array value.".to_string())
                     })?;
-                    let subs: Vec<String> =
-                        items.iter().map(|w| self.condition(class, alias, w, depth + 1)).collect::<Result<_, _>>()?;
-                    match key.as_str() {
-                        "$or" => format!("({})", subs.join(" OR ")),
-                        "$and" => format!("({})", subs.join(" AND ")),
-                        _ => format!("NOT ({})", subs.join(" OR ")),
+                    if key == "$or"
+                        && let Some(part) = self.or_as_in(class, alias, items, depth)?
+                    {
+                        part
+                    } else {
+                        let subs: Vec<String> =
+                            items.iter().map(|w| self.condition(class, alias, w, depth + 1)).collect::<Result<_, _>>()?;
+                        match key.as_str() {
+                            "$or" => format!("({})", subs.join(" OR ")),
+                            "$and" => format!("({})", subs.join(" AND ")),
+                            _ => format!("NOT ({})", subs.join(" OR ")),
+                        }
                     }
                 }
                 "$relatedTo" => self.related_to(alias, cond)?,
                 k if k.starts_with('$') => return Err(DataError::InvalidKeyName(k.to_string())),
                 _ => {
                     let field = self.field(class, key)?;
+                    if let Some((name, value)) = containable(&field, cond)? {
+                        contained.insert(name, value);
+                        continue;
+                    }
                     self.field_condition(class, alias, &field, cond, depth)?
                 }
             };
             parts.push(part);
         }
+        if !contained.is_empty() {
+            let p = self.bind(Value::Object(contained));
+            parts.push(format!("({alias}.data @> {p}::jsonb)"));
+        }
         Ok(if parts.is_empty() { "TRUE".into() } else { parts.join(" AND ") })
+    }
+
+    /// An `$or` whose items each ask one field (the same in all) to equal a plain value is an
+    /// `$in` on that field: one array parameter instead of one condition per item, which
+    /// PostgreSQL plans in constant memory (a long `OR` of containments costs it per item).
+    fn or_as_in(&mut self, class: &ClassName, alias: &str, items: &[Value], depth: usize) -> Result<Option<String>, DataError> {
+        let mut key = None;
+        let mut values = Vec::with_capacity(items.len());
+        for item in items {
+            let Some((k, v)) = item.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next()) else { return Ok(None) };
+            let plain = match v {
+                Value::Array(_) | Value::Null => false,
+                Value::Object(m) => !m.keys().any(|k| k.starts_with('$')) && m.get("__type").and_then(Value::as_str) != Some("Pointer"),
+                _ => true,
+            };
+            if k.starts_with('$') || !plain || key.is_some_and(|key| key != k) {
+                return Ok(None);
+            }
+            key = Some(k);
+            values.push(v.clone());
+        }
+        let Some(key) = key else { return Ok(None) };
+        let field = self.field(class, key)?;
+        if let Field::Data { ty: Some(FieldType::Relation(_)), .. } = field {
+            return Ok(None);
+        }
+        self.field_condition(class, alias, &field, &json!({"$in": values}), depth).map(Some)
     }
 
     fn field(&self, class: &ClassName, key: &str) -> Result<Field, DataError> {
@@ -190,7 +239,8 @@ impl<'a> Compiler<'a> {
                 "$eq" => self.equals(alias, field, arg)?,
                 "$ne" => match arg {
                     Value::Null => self.exists(alias, field, true),
-                    _ => format!("NOT {}", self.equals(alias, field, arg)?),
+                    // Objects without the field differ from any value (a typed comparison is NULL there).
+                    _ => format!("NOT COALESCE({}, FALSE)", self.equals(alias, field, arg)?),
                 },
                 "$lt" | "$lte" | "$gt" | "$gte" => self.compare(alias, field, op, arg)?,
                 "$in" => self.in_list(alias, field, arg)?,
@@ -261,11 +311,13 @@ impl<'a> Compiler<'a> {
                     return Ok(format!("({x} IS NULL OR {x} = 'null'::jsonb)"));
                 }
                 let v = normalised(value)?;
+                if v.is_array() {
+                    return Ok(self.array_equals(alias, path, v));
+                }
                 let doc = nest(path, v.clone());
                 let as_array = nest(path, json!([v]));
-                let scalar = !v.is_array();
                 match ty {
-                    Some(FieldType::Array) if scalar => {
+                    Some(FieldType::Array) => {
                         let p = self.bind(as_array);
                         Ok(format!("({alias}.data @> {p}::jsonb)"))
                     }
@@ -274,7 +326,7 @@ impl<'a> Compiler<'a> {
                     // Never both: PostgreSQL would count the one condition twice, expect next
                     // to no rows, and (with prepared, generic plans) sort a bitmap scan's rows
                     // instead of reading the index in order.
-                    Some(t @ (FieldType::String | FieldType::Number)) if *indexed && scalar => {
+                    Some(t @ (FieldType::String | FieldType::Number)) if *indexed => {
                         let x = typed_expr(alias, &path[0], t);
                         let q = match &v {
                             Value::Number(n) if matches!(t, FieldType::Number) => format!("{}::float8", self.bind(n.as_f64().unwrap_or(0.0))),
@@ -291,17 +343,29 @@ impl<'a> Compiler<'a> {
                         let p = self.bind(doc);
                         Ok(format!("({alias}.data @> {p}::jsonb)"))
                     }
-                    None if scalar => {
+                    // The type is unknown (a nested path): the value, or an array holding it.
+                    None => {
                         let (p, q) = (self.bind(doc), self.bind(as_array));
                         Ok(format!("({alias}.data @> {p}::jsonb OR {alias}.data @> {q}::jsonb)"))
-                    }
-                    None => {
-                        let p = self.bind(doc);
-                        Ok(format!("({alias}.data @> {p}::jsonb)"))
                     }
                 }
             }
         }
+    }
+
+    /// Equality with an array, as Parse (on MongoDB) has it: the field is that array, in that
+    /// order, or an array holding it as an element. Containment finds the candidates through
+    /// the GIN index; the exact comparison decides (containment alone would find any superset,
+    /// and every array contains `[]`). Never NULL, so `$ne` (its negation) keeps objects
+    /// without the field.
+    fn array_equals(&mut self, alias: &str, path: &[String], v: Value) -> String {
+        let (whole, element) = (self.bind(nest(path, v.clone())), self.bind(nest(path, json!([v.clone()]))));
+        let x = self.json_expr(alias, path);
+        let p = self.bind(v);
+        format!(
+            "(({alias}.data @> {whole}::jsonb AND {x} = {p}::jsonb) OR ({alias}.data @> {element}::jsonb AND \
+             EXISTS (SELECT 1 FROM jsonb_array_elements({x}) e WHERE e = {p}::jsonb)))"
+        )
     }
 
     fn exists(&mut self, alias: &str, field: &Field, yes: bool) -> String {
@@ -393,22 +457,36 @@ impl<'a> Compiler<'a> {
                 let p = self.bind(dates);
                 Ok(format!("({alias}.{column} = ANY({p}::timestamptz[]))"))
             }
-            Field::Data { path, .. } => {
-                let mut docs = Vec::new();
+            Field::Data { path, ty, indexed } => {
+                let mut values = Vec::with_capacity(items.len());
                 let mut null = false;
                 for item in items {
                     if item.is_null() {
                         null = true;
-                        continue;
+                    } else {
+                        values.push(normalised(item)?);
                     }
-                    let v = normalised(item)?;
-                    if !v.is_array() {
-                        docs.push(nest(path, json!([v.clone()])));
-                    }
-                    docs.push(nest(path, v));
                 }
-                let p = self.bind(docs);
-                let mut cond = format!("{alias}.data @> ANY({p}::jsonb[])");
+                let long = values.len() > CONTAINMENT_IN_MAX;
+                let mut cond = if long && values.iter().all(|v| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))) {
+                    self.in_scalars(alias, path, ty.as_ref(), *indexed, values)
+                } else if long && values.iter().all(|v| v.get("__type").and_then(Value::as_str) == Some("Pointer")) {
+                    self.in_pointers(alias, path, ty.as_ref(), &values)?
+                } else {
+                    // Containment finds them through the GIN index: the value itself, or an
+                    // array holding it, as the field's type allows.
+                    let mut docs = Vec::with_capacity(values.len());
+                    for v in values {
+                        if !v.is_array() && !matches!(ty, Some(t) if *t != FieldType::Array) {
+                            docs.push(nest(path, json!([v.clone()])));
+                        }
+                        if v.is_array() || !matches!(ty, Some(FieldType::Array)) {
+                            docs.push(nest(path, v));
+                        }
+                    }
+                    let p = self.bind(docs);
+                    format!("{alias}.data @> ANY({p}::jsonb[])")
+                };
                 if null {
                     let x = self.json_expr(alias, path);
                     cond = format!("{cond} OR {x} IS NULL OR {x} = 'null'::jsonb");
@@ -416,6 +494,55 @@ impl<'a> Compiler<'a> {
                 Ok(format!("({cond})"))
             }
         }
+    }
+
+    /// A long `$in` of strings, numbers and booleans, compared for equality (PostgreSQL hashes
+    /// the list): one containment per value would cost the executor memory per value.
+    fn in_scalars(&mut self, alias: &str, path: &[String], ty: Option<&FieldType>, indexed: bool, values: Vec<Value>) -> String {
+        if let (Some(t @ (FieldType::Number | FieldType::String)), true, 1) = (ty, indexed, path.len()) {
+            // Through the schema index's expression, when every value has the field's type.
+            let x = typed_expr(alias, &path[0], t);
+            if *t == FieldType::Number && values.iter().all(Value::is_number) {
+                let p = self.bind(values.iter().filter_map(Value::as_f64).collect::<Vec<f64>>());
+                return format!("{x} = ANY({p}::float8[])");
+            }
+            if *t == FieldType::String && values.iter().all(Value::is_string) {
+                let p = self.bind(values.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<String>>());
+                return format!("{x} = ANY({p}::text[])");
+            }
+        }
+        // The list as one jsonb array, read as a set: `= ANY(jsonb[])` would have the planner
+        // estimate each value on its own (over 300 MB for 100,000 of them).
+        let x = self.json_expr(alias, path);
+        let p = self.bind(Value::Array(values));
+        let set = format!("(SELECT jsonb_array_elements({p}::jsonb))");
+        let element = format!("EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({x}) = 'array' THEN {x} ELSE '[]'::jsonb END) e WHERE e IN {set})");
+        match ty {
+            Some(FieldType::Array) => element,
+            Some(_) => format!("{x} IN {set}"),
+            None => format!("({x} IN {set} OR {element})"),
+        }
+    }
+
+    /// A long `$in` of pointers, compared by class and id.
+    fn in_pointers(&mut self, alias: &str, path: &[String], ty: Option<&FieldType>, values: &[Value]) -> Result<String, DataError> {
+        let keys: Vec<String> = values
+            .iter()
+            .map(|v| value::pointer_parts(v.as_object().expect("a pointer is an object")).map(|(class, id)| format!("{class}:{id}")))
+            .collect::<Result<_, _>>()?;
+        let x = self.json_expr(alias, path);
+        let p = self.bind(keys);
+        let key = |e: &str| format!("(({e} ->> 'className') || ':' || ({e} ->> 'objectId'))");
+        let element = format!(
+            "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({x}) = 'array' THEN {x} ELSE '[]'::jsonb END) e WHERE {} = ANY({p}::text[]))",
+            key("e")
+        );
+        let direct = format!("(jsonb_typeof({x}) = 'object' AND {} = ANY({p}::text[]))", key(&x));
+        Ok(match ty {
+            Some(FieldType::Array) => element,
+            Some(_) => direct,
+            None => format!("({direct} OR {element})"),
+        })
     }
 
     fn all(&mut self, alias: &str, field: &Field, list: &Value) -> Result<String, DataError> {
@@ -682,6 +809,28 @@ pub fn typed_expr(alias: &str, name: &str, ty: &FieldType) -> String {
     }
 }
 
+/// A field's equality that one containment of the object's data answers, with the value to
+/// contain: a typed top-level field (not a relation, not in a schema index, which compares
+/// through its typed expression) and a plain value that is not null and not an array (an array
+/// is compared exactly, see `array_equals`). An array field's scalar is contained as `[v]`.
+fn containable(field: &Field, cond: &Value) -> Result<Option<(String, Value)>, DataError> {
+    let Field::Data { path, ty: Some(ty), indexed } = field else { return Ok(None) };
+    let plain = match cond {
+        Value::Null | Value::Array(_) => false,
+        Value::Object(m) => !m.keys().any(|k| k.starts_with('$')),
+        _ => true,
+    };
+    if path.len() != 1 || !plain || has_nul(cond) || matches!(ty, FieldType::Relation(_)) {
+        return Ok(None);
+    }
+    if *indexed && matches!(ty, FieldType::String | FieldType::Number) && matches!(cond, Value::String(_) | Value::Number(_)) {
+        return Ok(None);
+    }
+    let v = normalised(cond)?;
+    let v = if matches!(ty, FieldType::Array) { json!([v]) } else { v };
+    Ok(Some((path[0].clone(), v)))
+}
+
 fn has_nul(value: &Value) -> bool {
     match value {
         Value::String(s) => s.contains('\0'),
@@ -787,7 +936,13 @@ mod tests {
         use std::collections::{BTreeMap, HashMap};
         use std::sync::Arc;
         let class = ClassName::parse("Thing").unwrap();
-        let fields = BTreeMap::from([("n".to_string(), FieldType::Number), ("s".to_string(), FieldType::String), ("d".to_string(), FieldType::Date)]);
+        let fields = BTreeMap::from([
+            ("n".to_string(), FieldType::Number),
+            ("s".to_string(), FieldType::String),
+            ("d".to_string(), FieldType::Date),
+            ("b".to_string(), FieldType::Boolean),
+            ("tags".to_string(), FieldType::Array),
+        ]);
         let thing = crate::data::schema::ClassSchema { name: class.clone(), fields, options: BTreeMap::new(), clp: json!({}), indexes: json!({"s_n": {"s": 1, "n": -1}}) };
         let schema = AppSchema { classes: HashMap::from([("Thing".to_string(), Arc::new(thing))]) };
         let mut c = Compiler::new(&schema, "app_1");
@@ -819,6 +974,29 @@ mod tests {
         // typed expression appears once, in the order.
         let (sql, _) = compile(json!({"n": "text"})).unwrap();
         assert_eq!(sql.matches(&typed_expr("t", "n", &FieldType::Number)).count(), 1, "{sql}");
+    }
+
+    /// What a client sends many of compiles to a statement that does not grow with it: an `$or`
+    /// of equalities on one field is one `$in`, equalities on typed fields one containment, a
+    /// long `$in` one set parameter.
+    #[test]
+    fn large_shapes_compile_to_few_conditions() {
+        let or: Vec<Value> = (0..300).map(|i| json!({"x": format!("v{i}")})).collect();
+        let (sql, n) = compile(json!({"$or": or})).unwrap();
+        assert!(n <= 4 && !sql.contains(" OR t.data @>"), "{n} parameters: {sql}");
+        let or: Vec<Value> = (0..300).map(|i| json!({"objectId": format!("id{i}")})).collect();
+        let (sql, n) = compile(json!({"$or": or})).unwrap();
+        assert!(n <= 4 && sql.contains("object_id = ANY"), "{n} parameters: {sql}");
+        let (sql, _) = compile(json!({"d": {"__type": "Date", "iso": "2020-01-01T00:00:00.000Z"}, "b": true, "tags": "red"})).unwrap();
+        assert_eq!(sql.matches("t.data @>").count(), 1, "one containment for three typed equalities: {sql}");
+        let long: Vec<i64> = (0..5_000).collect();
+        let (sql, n) = compile(json!({"x": {"$in": long}})).unwrap();
+        assert!(n <= 4 && sql.contains("jsonb_array_elements"), "{n} parameters: {sql}");
+        let (sql, _) = compile(json!({"n": {"$in": long}})).unwrap();
+        assert!(sql.contains("= ANY(") && sql.contains("::float8[]"), "an indexed number's long $in uses its index: {sql}");
+        // Items of different fields, or not plain equalities, stay an OR.
+        let (sql, _) = compile(json!({"$or": [{"x": 1}, {"y": 2}]})).unwrap();
+        assert!(sql.contains(" OR "), "{sql}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (order, limit, skip, keys, excludeKeys, include, count).
 
 pub mod compile;
+pub mod limits;
 
 use serde_json::Value;
 

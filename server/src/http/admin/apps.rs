@@ -9,7 +9,7 @@ use super::membership;
 use crate::admins::members::Role;
 use crate::apps::keys::KeyKind;
 use crate::apps::{self, App, AppSettings, NewApp};
-use crate::error::{ApiError, ParseCode};
+use crate::error::{ApiError, DbError, ParseCode};
 use crate::http::State;
 use crate::http::extract::{AdminSession, Json, OptionalJson};
 
@@ -95,7 +95,7 @@ pub struct AppList {
     (status = 200, description = "Success", body = AppList), (status = 401, description = "Not logged in or token invalid (code 209)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn list(state: web::Data<State>, session: AdminSession) -> Result<web::Json<AppList>, ApiError> {
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     let apps: Vec<(App, Role)> = if session.admin.is_superuser {
         apps::list(&client).await?.into_iter().map(|a| (a, Role::Owner)).collect()
     } else {

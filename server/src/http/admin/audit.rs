@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{membership, require_superuser};
 use crate::admins::audit::{self, AuditEntry};
 use crate::admins::members::Role;
-use crate::error::{ApiError, ParseCode};
+use crate::error::{ApiError, DbError, ParseCode};
 use crate::http::State;
 use crate::http::extract::AdminSession;
 
@@ -47,7 +47,7 @@ pub async fn app_log(
 ) -> Result<web::Json<AuditList>, ApiError> {
     let limit = page.limit()?;
     let m = membership(&state, &session, &path, Role::Viewer).await?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     Ok(web::Json(AuditList { results: audit::list(&client, Some(m.app.id), page.before, limit).await? }))
 }
 
@@ -61,6 +61,6 @@ pub async fn instance_log(
 ) -> Result<web::Json<AuditList>, ApiError> {
     require_superuser(&session)?;
     let limit = page.limit()?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     Ok(web::Json(AuditList { results: audit::list(&client, None, page.before, limit).await? }))
 }

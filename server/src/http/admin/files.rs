@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::membership;
 use crate::admins::audit;
 use crate::admins::members::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, DbError};
 use crate::files::cleanup::{self, Report};
 use crate::http::State;
 use crate::http::extract::{AdminSession, OptionalJson};
@@ -35,10 +35,9 @@ pub async fn cleanup(state: web::Data<State>, session: AdminSession, path: web::
     let grace = body.grace_hours.unwrap_or(24);
     let report = cleanup::run(&state.pool, &state.schemas, &state.files, &m.app, grace, dry_run).await?;
     if !dry_run {
-        let client = state.pool.get().await.map_err(ApiError::internal)?;
+        let client = state.pool.get().await.map_err(DbError::from)?;
         audit::record(&client, &session.actor, Some(&m.app), "files.cleanup", serde_json::json!({"deleted": report.deleted, "bytes": report.candidate_bytes}))
-            .await
-            .map_err(ApiError::internal)?;
+            .await?;
     }
     Ok(web::Json(report))
 }

@@ -9,7 +9,7 @@ use super::membership;
 use crate::admins::audit;
 use crate::admins::members::Role;
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, DbError};
 use crate::functions::deploy::{self, Deployment};
 use crate::functions::logs::{self, LogLine};
 use crate::functions::schedules::{self, Schedule, ScheduleInput};
@@ -29,10 +29,9 @@ pub async fn deploy(state: web::Data<State>, session: AdminSession, path: web::P
     let m = membership(&state, &session, &path, Role::Developer).await?;
     let caller = Caller::master(m.app.clone(), state.auth.clone());
     let deployment = deploy::deploy(&state.functions, &caller, &body, &session.actor.label).await?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     audit::record(&client, &session.actor, Some(&m.app), "functions.deploy", serde_json::json!({"version": deployment.version, "sha256": deployment.sha256}))
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     Ok(HttpResponse::Created().json(deployment))
 }
 
@@ -57,8 +56,8 @@ pub async fn activate(state: web::Data<State>, session: AdminSession, path: web:
     let (application_id, version) = path.into_inner();
     let m = membership(&state, &session, &application_id, Role::Developer).await?;
     deploy::activate(&state.functions, m.app.id, version).await?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    audit::record(&client, &session.actor, Some(&m.app), "functions.activate", serde_json::json!({"version": version})).await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    audit::record(&client, &session.actor, Some(&m.app), "functions.activate", serde_json::json!({"version": version})).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -72,8 +71,8 @@ pub async fn delete(state: web::Data<State>, session: AdminSession, path: web::P
     let (application_id, version) = path.into_inner();
     let m = membership(&state, &session, &application_id, Role::Developer).await?;
     deploy::delete(&state.functions, m.app.id, version).await?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    audit::record(&client, &session.actor, Some(&m.app), "functions.delete", serde_json::json!({"version": version})).await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    audit::record(&client, &session.actor, Some(&m.app), "functions.delete", serde_json::json!({"version": version})).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -94,7 +93,7 @@ pub struct LogQuery {
 ))]
 pub async fn log(state: web::Data<State>, session: AdminSession, path: web::Path<String>, query: web::Query<LogQuery>) -> Result<web::Json<Vec<LogLine>>, ApiError> {
     let m = membership(&state, &session, &path, Role::Viewer).await?;
-    Ok(web::Json(logs::list(&state.pool, m.app.id, query.before, query.limit.unwrap_or(100)).await.map_err(ApiError::internal)?))
+    Ok(web::Json(logs::list(&state.pool, m.app.id, query.before, query.limit.unwrap_or(100)).await?))
 }
 
 /// The app's job schedules (viewers too).
@@ -119,10 +118,9 @@ pub async fn list_schedules(state: web::Data<State>, session: AdminSession, path
 pub async fn create_schedule(state: web::Data<State>, session: AdminSession, path: web::Path<String>, body: web::Json<ScheduleInput>) -> Result<HttpResponse, ApiError> {
     let m = membership(&state, &session, &path, Role::Developer).await?;
     let schedule = schedules::create(&state.pool, m.app.id, body.into_inner(), &session.actor.label).await?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     audit::record(&client, &session.actor, Some(&m.app), "functions.schedule.create", serde_json::json!({"id": schedule.id, "job": schedule.job, "cron": schedule.cron}))
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     Ok(HttpResponse::Created().json(schedule))
 }
 
@@ -138,10 +136,9 @@ pub async fn update_schedule(state: web::Data<State>, session: AdminSession, pat
     let (application_id, id) = path.into_inner();
     let m = membership(&state, &session, &application_id, Role::Developer).await?;
     let schedule = schedules::update(&state.pool, m.app.id, id, body.into_inner()).await?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     audit::record(&client, &session.actor, Some(&m.app), "functions.schedule.update", serde_json::json!({"id": id, "job": schedule.job, "cron": schedule.cron, "enabled": schedule.enabled}))
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     Ok(web::Json(schedule))
 }
 
@@ -155,7 +152,7 @@ pub async fn delete_schedule(state: web::Data<State>, session: AdminSession, pat
     let (application_id, id) = path.into_inner();
     let m = membership(&state, &session, &application_id, Role::Developer).await?;
     schedules::delete(&state.pool, m.app.id, id).await?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    audit::record(&client, &session.actor, Some(&m.app), "functions.schedule.delete", serde_json::json!({"id": id})).await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    audit::record(&client, &session.actor, Some(&m.app), "functions.schedule.delete", serde_json::json!({"id": id})).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::{membership, require_superuser};
 use crate::admins::members::{self, Member, Role};
 use crate::admins::{self, Admin};
-use crate::error::ApiError;
+use crate::error::{ApiError, DbError};
 use crate::http::State;
 use crate::http::extract::{AdminSession, Json};
 
@@ -21,7 +21,7 @@ pub struct MemberList {
     params(("application_id" = String, Path)), responses((status = 200, description = "Success", body = MemberList), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)))]
 pub async fn list(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<web::Json<MemberList>, ApiError> {
     let m = membership(&state, &session, &path, Role::Viewer).await?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     Ok(web::Json(MemberList { results: members::list(&client, m.app.id).await? }))
 }
 
@@ -74,7 +74,7 @@ pub struct AdminList {
     (status = 200, description = "Success", body = AdminList), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody)))]
 pub async fn list_admins(state: web::Data<State>, session: AdminSession) -> Result<web::Json<AdminList>, ApiError> {
     require_superuser(&session)?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     Ok(web::Json(AdminList { results: admins::list(&client).await? }))
 }
 

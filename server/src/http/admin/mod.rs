@@ -14,7 +14,7 @@ use actix_web::web;
 use super::State;
 use super::extract::{AdminSession, Membership};
 use crate::admins::members::Role;
-use crate::error::{ApiError, ParseCode};
+use crate::error::{ApiError, DbError, ParseCode};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use super::resource;
@@ -53,7 +53,7 @@ pub async fn membership(
     min: Role,
 ) -> Result<Membership, ApiError> {
     let not_found = || ApiError::new(ParseCode::OBJECT_NOT_FOUND, "app not found");
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     let app = crate::apps::get(&client, application_id).await?.ok_or_else(not_found)?;
     let role = if session.admin.is_superuser {
         Role::Owner

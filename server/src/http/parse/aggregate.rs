@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use super::classes::find_options;
 use super::schemas::require_master;
+use crate::data::DataError;
 use crate::data::names::ClassName;
+use crate::db::Cancellable;
 use crate::error::{ApiError, ParseCode};
 use crate::http::State;
 use crate::http::extract::ParseRequest;
@@ -23,17 +25,22 @@ pub async fn aggregate(http: HttpRequest, state: web::Data<State>, path: web::Pa
         args.insert(k, v);
     }
     let app_schema = state.schemas.app(&req.caller.app).await?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    if let Some(field) = args.get("distinct").and_then(Value::as_str) {
-        let options = find_options(&http, &req)?;
-        let values = crate::data::objects::distinct(&client, &req.caller, &app_schema, &class, field, options.where_.as_ref()).await?;
-        return Ok(HttpResponse::Ok().json(json!({"results": values})));
-    }
+    let where_ = if args.contains_key("distinct") { find_options(&http, &req)?.where_ } else { None };
     let pipeline = match args.get("pipeline") {
+        _ if args.contains_key("distinct") => Value::Null,
         Some(Value::String(s)) => serde_json::from_str(s).map_err(|e| ApiError::new(ParseCode::INVALID_JSON, format!("invalid pipeline: {e}")))?,
         Some(v) => v.clone(),
         None => return Err(ApiError::new(ParseCode::INVALID_QUERY, "aggregate needs a pipeline or distinct")),
     };
-    let results = crate::data::aggregate::run(&client, &req.caller, &app_schema, &class, &pipeline).await?;
+    let caller = &req.caller;
+    let conn = Cancellable::get(&state.pool).await?;
+    let work = async {
+        match args.get("distinct") {
+            Some(Value::String(field)) => crate::data::objects::distinct(conn.client(), caller, &app_schema, &class, field, where_.as_ref()).await,
+            Some(_) => Err(DataError::InvalidQuery("distinct must be a field name".into())),
+            None => crate::data::aggregate::run(conn.client(), caller, &app_schema, &class, &pipeline).await,
+        }
+    };
+    let results = conn.within(caller.caches.timeouts.query, work).await.ok_or(DataError::Timeout)??;
     Ok(HttpResponse::Ok().json(json!({"results": results})))
 }

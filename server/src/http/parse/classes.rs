@@ -71,6 +71,7 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
     match req.method.as_str() {
         "GET" => {
             let options = find_options(&http, &req)?;
+            req.caller.app.settings.query_limits.check_options(&options)?;
             if triggers::on_find(&req.caller, &class).await? {
                 // Cloud code on the class's finds: the get is a query through its triggers.
                 let text = read::get(&state.pool, &req.caller, &state.schemas, &class, &id, options).await?;
@@ -78,12 +79,23 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
             }
             // Schemas before a connection: a request never holds one while waiting for another.
             let app_schema = state.schemas.app(&req.caller.app).await?;
-            let schema = app_schema.class(&class).ok_or(crate::data::DataError::ObjectNotFound)?;
-            let client = state.reader.client().await.map_err(ApiError::internal)?;
-            let client: &deadpool_postgres::Object = &client;
-            let text = objects::get(client, &req.caller, &schema, &id).await?;
-            let text = objects::reshape(client, &req.caller, &app_schema, vec![text], &options).await?.remove(0);
-            user_itself(&req, &class, &id, text)
+            let Some(schema) = app_schema.class(&class) else {
+                objects::missing_class(&req.caller, &class)?;
+                return Err(crate::data::DataError::ObjectNotFound.into());
+            };
+            let shared = state.reader.client().await?;
+            let client: &deadpool_postgres::Object = &shared;
+            let work = async {
+                let text = objects::get(client, &req.caller, &schema, &id).await?;
+                objects::reshape(client, &req.caller, &app_schema, vec![text], &options).await
+            };
+            let Ok(texts) = tokio::time::timeout(req.caller.caches.timeouts.query, work).await else {
+                // A get by primary key this slow: the database is stuck. The next get takes
+                // another connection; this one goes when the gets queued on it are over.
+                state.reader.reset(&shared);
+                return Err(crate::data::DataError::Unavailable.into());
+            };
+            user_itself(&req, &class, &id, texts?.remove(0))
         }
         "PUT" => {
             let body = req.body.clone().unwrap_or_default();

@@ -5,12 +5,12 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::schemas::require_master;
-use crate::error::{ApiError, ParseCode};
+use crate::error::{ApiError, DbError, ParseCode};
 use crate::http::State;
 use crate::http::extract::ParseRequest;
 
 pub async fn config(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     match req.method.as_str() {
         "GET" => {
             let (params, master_only) = crate::data::config::get(&client, &req.caller).await?;

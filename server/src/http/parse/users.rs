@@ -9,7 +9,7 @@ use super::classes;
 use crate::auth::settings::LimitedPath;
 use crate::auth::{accounts, sessions, users};
 use crate::data::DataError;
-use crate::error::{ApiError, ParseCode};
+use crate::error::{ApiError, DbError, ParseCode};
 use crate::http::State;
 use crate::http::extract::ParseRequest;
 
@@ -81,7 +81,7 @@ fn token(req: &ParseRequest) -> Result<(String, String), ApiError> {
 /// `GET /users/me`: the current user, with its session token.
 async fn me(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     let (token, user_id) = token(&req)?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     Ok(HttpResponse::Ok().json(users::with_token(&client, &req.caller, &user_id, &token).await?))
 }
 
@@ -106,7 +106,7 @@ async fn verify_password(http: HttpRequest, state: web::Data<State>, req: ParseR
     state.schemas.app(&req.caller.app).await?;
     let p = classes::request_params(&http, &req)?;
     let user_id = users::check_password(&state.pool, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password")).await?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     let mut user = users::with_token(&client, &req.caller, &user_id, "").await?;
     if let Some(map) = user.as_object_mut() {
         map.remove("sessionToken");
@@ -121,7 +121,7 @@ async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest
     }
     let p = classes::request_params(&http, &req)?;
     let user_id = text(&p, "userId").filter(|u| !u.is_empty()).ok_or_else(|| ApiError::new(ParseCode::INVALID_VALUE, "userId must not be empty, null, or undefined"))?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     let exists = client
         .query_opt(&format!("SELECT 1 FROM \"{}\".\"_User\" WHERE object_id = $1", req.caller.app.schema_name), &[&user_id])
         .await
@@ -146,7 +146,7 @@ async fn session_me(state: web::Data<State>, req: ParseRequest) -> Result<HttpRe
     let session_id = req.caller.user.as_ref().map(|u| u.session_id.clone()).unwrap_or_default();
     let app_schema = state.schemas.app(&req.caller.app).await?;
     let schema = app_schema.class(&crate::data::names::ClassName::parse("_Session").expect("a system class")).ok_or(DataError::ObjectNotFound)?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     let text = crate::data::objects::get(&client, &req.caller, &schema, &session_id).await?;
     let mut session: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
     session["sessionToken"] = json!(token);

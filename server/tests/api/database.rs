@@ -1,0 +1,227 @@
+//! The database misbehaving under a running server: a query past its time limit is cancelled
+//! and answered 124, a client that leaves takes its query with it, a stopped database answers
+//! 503 with Retry-After (and the server recovers when it is back), a frozen one answers within
+//! the deadlines instead of hanging.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{As, Keys, TestServer, app_keys, call, run_database, test_config};
+
+/// A query that keeps PostgreSQL busy for tens of seconds on 20,000 objects: each object's `a`
+/// is looked for in the list of every `a` (`$dontSelect` compares against an array).
+fn slow_query() -> Value {
+    json!({"_method": "GET", "where": {"a": {"$dontSelect": {"query": {"className": "Item", "where": {}}, "key": "a"}}}, "limit": 1})
+}
+
+/// The app's class `Item` with 20,000 objects (written with SQL: the API would take long), and
+/// the app's schema name.
+async fn big_class(server: &TestServer, app: &Keys, database: &str) -> (tokio_postgres::Client, String) {
+    let (status, body) = call(server, app, As::Master, reqwest::Method::POST, "/classes/Item", Some(json!({"a": -1}))).await;
+    assert_eq!(status, 201, "{body}");
+    let (db, conn) = tokio_postgres::connect(database, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0);
+    db.batch_execute(&format!(
+        "INSERT INTO \"{schema}\".\"Item\" (object_id, data) SELECT 'o' || i, jsonb_build_object('a', i) FROM generate_series(1, 20000) i"
+    ))
+    .await
+    .unwrap();
+    (db, schema)
+}
+
+/// Waits (at most 10 s) until no statement on the app's schema runs, and says whether it got there.
+async fn statements_end(db: &tokio_postgres::Client, schema: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let running: i64 = db
+            .query_one("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND strpos(query, $1) > 0", &[&schema])
+            .await
+            .unwrap()
+            .get(0);
+        if running == 0 {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_query_past_its_deadline_is_cancelled_and_answers_124() {
+    let mut config = test_config(run_database());
+    config.timeouts.query = Duration::from_millis(300);
+    let server = TestServer::start_with(config).await;
+    let app = app_keys(&server).await;
+    let (db, schema) = big_class(&server, &app, run_database()).await;
+    let started = Instant::now();
+    let (status, err) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/classes/Item", Some(slow_query())).await;
+    assert_eq!((status, err["code"].as_i64()), (400, Some(124)), "{err}");
+    assert!(err["error"].as_str().unwrap().contains("longer than the server allows"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(10), "answered after {:?}", started.elapsed());
+    assert!(statements_end(&db, &schema).await, "the statement still runs");
+    // The same for an aggregation; and the server goes on serving.
+    let pipeline = json!({"_method": "GET", "pipeline": [{"$match": slow_query()["where"]}]});
+    let (status, err) = call(&server, &app, As::Master, reqwest::Method::POST, "/aggregate/Item", Some(pipeline)).await;
+    assert_eq!((status, err["code"].as_i64()), (400, Some(124)), "{err}");
+    assert!(statements_end(&db, &schema).await, "the aggregation still runs");
+    let (status, found) = call(&server, &app, As::Client(None), reqwest::Method::GET, "/classes/Item?limit=1&count=1", None).await;
+    assert_eq!((status, found["count"].as_i64()), (200, Some(20_001)), "{found}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn postgresql_stops_a_statement_past_the_statement_timeout() {
+    let mut config = test_config(run_database());
+    config.timeouts.statement = Duration::from_millis(300);
+    let server = TestServer::start_with(config).await;
+    let app = app_keys(&server).await;
+    let (db, schema) = big_class(&server, &app, run_database()).await;
+    let (status, err) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/classes/Item", Some(slow_query())).await;
+    assert_eq!((status, err["code"].as_i64()), (400, Some(124)), "{err}");
+    assert!(statements_end(&db, &schema).await);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_takes_its_query_with_it() {
+    let server = TestServer::start().await;
+    let app = app_keys(&server).await;
+    let (db, schema) = big_class(&server, &app, run_database()).await;
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
+    let sent = impatient
+        .post(server.url("/parse/classes/Item"))
+        .header("X-Parse-Application-Id", &app.id)
+        .header("X-Parse-REST-API-Key", &app.rest)
+        .json(&slow_query())
+        .send()
+        .await;
+    assert!(sent.is_err_and(|e| e.is_timeout()), "the query should still run when the client gives up");
+    assert!(statements_end(&db, &schema).await, "the statement outlived its client");
+    server.shutdown().await;
+}
+
+/// A PostgreSQL cluster of this test's own, which it may stop and freeze.
+struct PrivateCluster {
+    dir: std::path::PathBuf,
+    cluster: hearth::db::embedded::Cluster,
+}
+
+impl PrivateCluster {
+    fn start() -> PrivateCluster {
+        let dir = std::env::temp_dir().join(format!("hearth-test-down-{}", hearth::apps::keys::random_key(8).to_lowercase()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Reachable by the `postgres` user when the tests run as root.
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let cluster = hearth::db::embedded::Cluster::ensure_running(&dir, None).expect("start a private PostgreSQL");
+        PrivateCluster { dir, cluster }
+    }
+
+    fn restart(&mut self) {
+        self.cluster = hearth::db::embedded::Cluster::ensure_running(&self.dir, None).expect("restart the private PostgreSQL");
+    }
+
+    /// The postmaster and every process it started.
+    fn processes(&self) -> Vec<i32> {
+        let Ok(pid_file) = std::fs::read_to_string(self.dir.join("postgres/postmaster.pid")) else { return Vec::new() };
+        let Some(postmaster) = pid_file.lines().next().and_then(|l| l.trim().parse::<i32>().ok()) else { return Vec::new() };
+        let mut pids = vec![postmaster];
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+            // The parent pid is the second field after the command's closing parenthesis.
+            let parent = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).and_then(|p| p.parse::<i32>().ok());
+            if parent == Some(postmaster) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    fn signal(&self, signal: i32) {
+        for pid in self.processes() {
+            // SAFETY: signalling processes of this test's own cluster.
+            unsafe { libc::kill(pid, signal) };
+        }
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        self.signal(libc::SIGCONT);
+        let _ = self.cluster.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Polls `f` every 100 ms for at most `within`, until it returns true.
+async fn eventually<F: std::future::Future<Output = bool>>(within: Duration, mut f: impl FnMut() -> F) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_stopped_or_frozen_database_answers_within_bounds() {
+    let mut cluster = PrivateCluster::start();
+    let mut config = test_config(&cluster.cluster.url("postgres"));
+    config.timeouts.query = Duration::from_secs(1);
+    config.timeouts.statement = Duration::from_secs(1);
+    config.timeouts.wait = Duration::from_secs(1);
+    let server = TestServer::start_with(config).await;
+    let app = app_keys(&server).await;
+    let (status, created) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/Item", Some(json!({"a": 1}))).await;
+    assert_eq!(status, 201, "{created}");
+    let get = format!("/classes/Item/{}", created["objectId"].as_str().unwrap());
+    let unavailable = |status: u16, body: &Value| status == 503 && body["code"] == 2;
+
+    // Frozen: every process of the cluster stopped. Gets, finds and writes answer within their
+    // deadlines (503 or 124) instead of waiting for the database.
+    cluster.signal(libc::SIGSTOP);
+    let started = Instant::now();
+    let (status, body) = call(&server, &app, As::Client(None), reqwest::Method::GET, &get, None).await;
+    assert!(unavailable(status, &body), "{status} {body}");
+    let (status, body) = call(&server, &app, As::Client(None), reqwest::Method::GET, "/classes/Item", None).await;
+    assert!(unavailable(status, &body) || (status, body["code"].as_i64()) == (400, Some(124)), "{status} {body}");
+    let (status, body) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/Item", Some(json!({"a": 2}))).await;
+    assert!(unavailable(status, &body), "{status} {body}");
+    assert!(started.elapsed() < Duration::from_secs(20), "answered after {:?}", started.elapsed());
+    cluster.signal(libc::SIGCONT);
+    assert!(eventually(Duration::from_secs(30), || async { call(&server, &app, As::Client(None), reqwest::Method::GET, &get, None).await.0 == 200 }).await);
+
+    // Stopped: 503 with Retry-After, for the data API and the management API alike.
+    cluster.cluster.stop().unwrap();
+    for (who, method, path) in [(As::Client(None), reqwest::Method::GET, get.as_str()), (As::Client(None), reqwest::Method::GET, "/classes/Item"), (As::Master, reqwest::Method::POST, "/classes/Item")] {
+        let res = server
+            .http
+            .request(method.clone(), server.url(&format!("/parse{path}")))
+            .header("X-Parse-Application-Id", &app.id)
+            .header(if matches!(who, As::Master) { "X-Parse-Master-Key" } else { "X-Parse-REST-API-Key" }, if matches!(who, As::Master) { &app.master } else { &app.rest })
+            .json(&json!({"a": 3}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"), "{method} {path}");
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap();
+        assert!(unavailable(status, &body), "{method} {path}: {status} {body}");
+        assert_eq!(body["error"], "The database is unavailable; try again later.");
+    }
+    let res = server.http.post(server.url("/admin/v1/auth/login")).json(&json!({"email": crate::helpers::ROOT_EMAIL, "password": crate::helpers::ROOT_PASSWORD})).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+
+    // Back: the server recovers without a restart.
+    cluster.restart();
+    assert!(eventually(Duration::from_secs(30), || async { call(&server, &app, As::Client(None), reqwest::Method::GET, &get, None).await.0 == 200 }).await);
+    let (status, _) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/Item", Some(json!({"a": 4}))).await;
+    assert_eq!(status, 201);
+    server.shutdown().await;
+}
