@@ -165,3 +165,14 @@ fn help_documents_every_setting_and_bad_settings_fail_clearly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("apt-get install postgresql") && err.contains("HEARTH_DATABASE_URL"), "{err}");
 }
+
+#[tokio::test]
+async fn logs_to_a_pipe_carry_no_colour_codes() {
+    let url = fresh_database();
+    // Text logs (flags win over the JSON that `serve` asks for in the environment).
+    let served = serve(&["--log-format", "text"], &[("HEARTH_DATABASE_URL", url.as_str())]);
+    assert_eq!(reqwest::get(served.url("/ready")).await.unwrap().status(), 200);
+    let logs = served.terminate();
+    assert!(logs.contains(" INFO ") && logs.contains("applied migration"), "{logs}");
+    assert!(!logs.contains('\x1b'), "escape codes in logs written to a pipe:\n{logs:?}");
+}
