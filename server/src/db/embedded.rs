@@ -4,7 +4,11 @@
 //! The cluster listens only on a Unix socket in a folder that only its owner can enter, and its
 //! superuser `hearth` has a generated password kept in `<data_dir>/postgres.password` (mode 0600).
 //! PostgreSQL refuses to run as root, so when Hearth runs as root the server binaries run as the
-//! `postgres` system user, which then owns the cluster folder.
+//! `postgres` system user, which then owns the cluster folder. That user must be able to enter
+//! every folder on the way to the cluster; when it cannot enter the data folder (a clone in
+//! root's home, a `mktemp -d` folder: both 0700), the cluster and its socket are kept under
+//! `/var/lib/hearth/<name>/` instead, and `<data_dir>/postgres` is a symbolic link to it, which
+//! records where the cluster is.
 //!
 //! Invariant: a cluster is stopped only by the process that started it. A CLI command run while
 //! `hearth serve` is up uses the running cluster and leaves it running.
@@ -23,6 +27,9 @@ use crate::config::Secret;
 pub const USER: &str = "hearth";
 pub const DATABASE: &str = "hearth";
 
+/// Where clusters live whose data folder the `postgres` user cannot enter.
+pub const RELOCATED_ROOT: &str = "/var/lib/hearth";
+
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
     #[error(
@@ -40,6 +47,17 @@ pub enum EmbeddedError {
     NoPostgresUser,
     #[error("{what} failed: {detail}")]
     Command { what: String, detail: String },
+    #[error(
+        "PostgreSQL runs as the `postgres` user (Hearth runs as root), which cannot enter {blocked}: \
+         allow it with `chmod o+x {blocked}`, or move the data folder where it can ({pgdata} holds the cluster)"
+    )]
+    Unreachable { blocked: PathBuf, pgdata: PathBuf },
+    #[error(
+        "PostgreSQL runs as the `postgres` user (Hearth runs as root), which cannot enter {blocked}, and the \
+         cluster cannot be kept in /var/lib/hearth instead ({reason}): choose a data folder that user can enter \
+         (--data-dir or HEARTH_DATA_DIR, e.g. /var/lib/hearth/data) or set HEARTH_DATABASE_URL"
+    )]
+    NoPlace { blocked: PathBuf, reason: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EmbeddedError + '_ {
@@ -72,7 +90,7 @@ impl Cluster {
         let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
         flock(&lock, &lock_path)?;
 
-        let pgdata = data_dir.join("postgres");
+        let (pgdata, socket_dir) = locate(&data_dir, owner)?;
         let password_path = data_dir.join("postgres.password");
         if !pgdata.join("PG_VERSION").exists() {
             init(&bin_dir, &pgdata, &password_path, owner)?;
@@ -91,7 +109,6 @@ impl Cluster {
             started_here: false,
         };
         if !cluster.is_running() {
-            let socket_dir = socket_dir_for(&data_dir);
             fs::create_dir_all(&socket_dir).map_err(io(&socket_dir))?;
             fs::set_permissions(&socket_dir, fs::Permissions::from_mode(0o700)).map_err(io(&socket_dir))?;
             chown(&socket_dir, owner)?;
@@ -235,6 +252,68 @@ fn init(bin_dir: &Path, pgdata: &Path, password_path: &Path, owner: Option<(u32,
     conf.write_all(b"\n# Hearth's settings for the embedded cluster.\ninclude_if_exists = 'hearth.conf'\n")
         .map_err(io(&conf_path))?;
     Ok(())
+}
+
+/// Where the cluster's folder and its socket folder are: `<data_dir>/postgres` and
+/// [`socket_dir_for`], or under [`RELOCATED_ROOT`] when the `postgres` user (`owner`, when Hearth
+/// runs as root) cannot enter the data folder. A relocated cluster is found again through the
+/// link `<data_dir>/postgres`.
+fn locate(data_dir: &Path, owner: Option<(u32, u32)>) -> Result<(PathBuf, PathBuf), EmbeddedError> {
+    let here = data_dir.join("postgres");
+    if let Ok(target) = fs::read_link(&here) {
+        let target = if target.is_absolute() { target } else { data_dir.join(target) };
+        let home = target.parent().unwrap_or(Path::new("/"));
+        return Ok((target.clone(), home.join("run")));
+    }
+    let Some(owner) = owner else { return Ok((here, socket_dir_for(data_dir))) };
+    let Some(blocked) = blocked_folder(data_dir, owner) else { return Ok((here, socket_dir_for(data_dir))) };
+    if here.join("PG_VERSION").exists() {
+        // A cluster made here when the folder was reachable: moving it is the owner's call.
+        return Err(EmbeddedError::Unreachable { blocked, pgdata: here });
+    }
+    let no_place = |reason: String| EmbeddedError::NoPlace { blocked: blocked.clone(), reason };
+    let root = Path::new(RELOCATED_ROOT);
+    let made_root = !root.exists();
+    fs::create_dir_all(root).map_err(|e| no_place(e.to_string()))?;
+    if made_root {
+        fs::set_permissions(root, fs::Permissions::from_mode(0o755)).map_err(|e| no_place(e.to_string()))?;
+    }
+    // The data folder's name, for people looking in /var/lib/hearth, and a random part, so that a
+    // new data folder at the same path never meets an old cluster whose password it lacks.
+    let name: String = data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        .chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).take(40).collect();
+    let home = root.join(format!("{}-{}", name.trim_start_matches('.'), crate::apps::keys::random_key(8).to_lowercase()));
+    fs::create_dir(&home).map_err(|e| no_place(format!("{}: {e}", home.display())))?;
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).map_err(io(&home))?;
+    if blocked_folder(&home, owner).is_some() {
+        let _ = fs::remove_dir(&home);
+        return Err(no_place(format!("the postgres user cannot enter {}", home.display())));
+    }
+    let record = home.join("data-folder");
+    fs::write(&record, format!("{}\n", data_dir.display())).map_err(io(&record))?;
+    // A leftover of an interrupted first start holds no data.
+    if here.exists() {
+        fs::remove_dir_all(&here).map_err(io(&here))?;
+    }
+    let pgdata = home.join("postgres");
+    std::os::unix::fs::symlink(&pgdata, &here).map_err(io(&here))?;
+    tracing::info!(data_dir = %data_dir.display(), cluster = %pgdata.display(), "the postgres user cannot enter the data folder: keeping the embedded PostgreSQL under /var/lib/hearth");
+    Ok((pgdata, home.join("run")))
+}
+
+/// The first folder on the way to `dir` (itself included) that `owner` cannot enter, if any.
+fn blocked_folder(dir: &Path, owner: (u32, u32)) -> Option<PathBuf> {
+    let can_enter = |folder: &Path| {
+        let mut test = Command::new("test");
+        test.arg("-x").arg(folder).current_dir("/").uid(owner.0).gid(owner.1);
+        test.status().is_ok_and(|s| s.success())
+    };
+    if can_enter(dir) {
+        return None;
+    }
+    let mut ancestors: Vec<&Path> = dir.ancestors().collect();
+    ancestors.reverse();
+    ancestors.into_iter().find(|folder| !can_enter(folder)).map(Path::to_path_buf).or_else(|| Some(dir.to_path_buf()))
 }
 
 /// The socket folder: `<data_dir>/run`, or a private folder under /tmp when that path would be
