@@ -75,7 +75,8 @@ impl Hearth {
         db: &Db,
         listener: TcpListener,
     ) -> Result<(Server, Bus, Option<(Admin, Option<String>)>, web::Data<State>, Background), StartError> {
-        let other = |e: &dyn std::fmt::Display| StartError::Other(e.to_string());
+        // With the causes: a database error's own text is only "database error".
+        let other = |e: &(dyn std::error::Error + 'static)| StartError::Other(crate::telemetry::error_chain(e));
         let first_admin = admins::ensure_first(&db.pool, &config.admin_email, config.admin_password.as_ref().map(|s| s.expose()))
             .await
             .map_err(|e| other(&e))?;
@@ -83,16 +84,16 @@ impl Hearth {
         let bus = Bus::start(db.pg_config.clone()).await.map_err(|e| other(&e))?;
         let port = listener.local_addr().map_err(|e| other(&e))?.port();
         let redis = match &config.redis_url {
-            Some(url) => Some(connect_redis(url.expose()).await.map_err(|e| other(&format!("cannot connect to Redis: {e}")))?),
+            Some(url) => Some(connect_redis(url.expose()).await.map_err(|e| StartError::Other(format!("cannot connect to Redis: {}", crate::telemetry::error_chain(&e))))?),
             None => None,
         };
         let parse_url: std::sync::Arc<str> = format!("{}/parse", config.base_url(port)).into();
         let storage: crate::files::SharedStorage = match &config.files {
             crate::config::FilesConfig::Local { dir } => std::sync::Arc::new(crate::files::local::LocalDisk::new(dir.clone())),
             crate::config::FilesConfig::S3(s3) => {
-                let storage = crate::files::s3::S3Storage::connect(s3).await.map_err(|e| other(&format!("file storage: {e}")))?;
+                let storage = crate::files::s3::S3Storage::connect(s3).await.map_err(|e| StartError::Other(format!("file storage: {e}")))?;
                 // A wrong bucket or credentials fail the start, not the first upload.
-                storage.check().await.map_err(|e| other(&format!("file storage: {e}")))?;
+                storage.check().await.map_err(|e| StartError::Other(format!("file storage: {e}")))?;
                 tracing::info!(bucket = storage.bucket(), "files in S3");
                 std::sync::Arc::new(storage)
             }

@@ -38,3 +38,44 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
         handle
     })
 }
+
+/// An error with its causes, `outer: inner: ...`, for people and logs. Many errors name only
+/// their kind in `Display` (tokio-postgres says `db error`) and keep the server's message in
+/// their source; a cause already in the text so far is not repeated.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        next = cause.source();
+        // "db error" says nothing that the server's message, its source, does not.
+        if cause.downcast_ref::<tokio_postgres::Error>().is_some_and(|e| e.as_db_error().is_some()) && next.is_some() {
+            continue;
+        }
+        let line = cause.to_string();
+        if !line.is_empty() && !parts.iter().any(|p| p.contains(&line)) {
+            parts.push(line);
+        }
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("database error")]
+    struct Opaque(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot connect: {0}")]
+    struct Saying(#[source] std::io::Error);
+
+    #[test]
+    fn a_chain_names_every_cause_once() {
+        let cause = || std::io::Error::other("FATAL: the database system is shutting down");
+        assert_eq!(error_chain(&Opaque(cause())), "database error: FATAL: the database system is shutting down");
+        assert_eq!(error_chain(&Saying(cause())), "cannot connect: FATAL: the database system is shutting down");
+        assert_eq!(error_chain(&cause()), "FATAL: the database system is shutting down");
+    }
+}

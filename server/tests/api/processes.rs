@@ -1,10 +1,12 @@
-//! The `hearth` binary as people run it: the embedded PostgreSQL (also as root from a folder the
-//! `postgres` user cannot enter), restarts, the CLI beside a running server, SIGTERM, what reaches
-//! standard error, and two instances starting at once on one database.
+//! The `hearth` binary as people run it: the embedded PostgreSQL (as root from a folder the
+//! `postgres` user cannot enter, and restarted while its previous process still stops it),
+//! restarts, the CLI beside a running server, SIGTERM, what reaches standard error, and two
+//! instances starting at once on one database.
 
 use std::io::{BufRead, BufReader, Lines};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -80,6 +82,20 @@ fn start(dir: Option<&Path>, args: &[&str], envs: &[(&str, &str)]) -> Starting {
 }
 
 impl Starting {
+    /// Waits (60 s at most) until standard error has a line containing `text`.
+    fn wait_for_log(&self, text: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.stderr_lines.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return,
+                Ok(_) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("no log line with {text:?} within 60 s"),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("hearth exited before logging {text:?}"),
+            }
+        }
+    }
+
     /// Waits until the server listens (and has printed its first-admin lines).
     fn listening(self) -> Served {
         let Starting { mut child, stdout: mut lines, stderr, .. } = self;
@@ -154,6 +170,27 @@ fn remove_relocated(data_dir: &Path) {
 
 fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
+}
+
+/// The system's `pg_ctl` run on `pgdata` (as the `postgres` user when the tests run as root).
+fn pg_ctl(pgdata: &Path, args: &[&str]) -> std::process::Output {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin/pg_ctl"))))
+        .filter(|(_, bin)| bin.is_file())
+        .collect();
+    versions.sort();
+    let bin = versions.pop().map_or(PathBuf::from("pg_ctl"), |(_, bin)| bin);
+    let mut command = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    command.current_dir("/").arg("-D").arg(pgdata).args(args).output().unwrap()
 }
 
 impl Served {
@@ -317,6 +354,42 @@ fn a_cluster_the_postgres_user_can_no_longer_reach_is_a_one_line_error_saying_wh
 }
 
 #[tokio::test]
+async fn a_start_while_the_cluster_is_still_stopping_waits_for_it() {
+    let dir = DataDir::new();
+    // A cluster whose previous process is stopping it: a smart shutdown refuses new connections
+    // ("the database system is shutting down", SQLSTATE 57P03) until its last session ends, so
+    // the window stays open for as long as this session does.
+    let cluster = hearth::db::embedded::Cluster::ensure_running(&dir.path, None).unwrap();
+    let (session, conn) = cluster.pg_config("postgres").connect(tokio_postgres::NoTls).await.unwrap();
+    let conn = tokio::spawn(conn);
+    let pgdata = dir.path.join("postgres").canonicalize().unwrap();
+    let out = pg_ctl(&pgdata, &["stop", "-m", "smart", "--no-wait"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    drop(cluster);
+
+    let starting = start(None, &["--data-dir", dir.arg()], &[]);
+    starting.wait_for_log("PostgreSQL is shutting down or starting up: waiting for it");
+    // The previous stop ends; the new process starts the cluster and comes up.
+    drop(session);
+    let _ = conn.await;
+    let served = starting.listening();
+    assert_eq!(reqwest::get(served.url("/ready")).await.unwrap().status(), 200);
+    let logs = served.terminate();
+    assert!(logs.contains("started embedded PostgreSQL") && logs.contains("stopped embedded PostgreSQL"), "{logs}");
+}
+
+#[test]
+fn database_errors_name_their_cause() {
+    // A database that does not exist: PostgreSQL's message, not just "db error".
+    let url = fresh_database().replace("/hearth_test_", "/hearth_missing_");
+    let out = Command::new(BIN).args(["migrate", "--database-url", &url]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let name = url.split('/').find(|part| part.starts_with("hearth_missing_")).unwrap().split('?').next().unwrap();
+    assert_eq!(err.trim_end(), format!("error: cannot connect to PostgreSQL: FATAL: database \"{name}\" does not exist"));
+}
+
+#[tokio::test]
 async fn logs_to_a_pipe_carry_no_colour_codes() {
     let url = fresh_database();
     // Text logs (flags win over the JSON that `serve` asks for in the environment).
@@ -325,4 +398,23 @@ async fn logs_to_a_pipe_carry_no_colour_codes() {
     let logs = served.terminate();
     assert!(logs.contains(" INFO ") && logs.contains("applied migration"), "{logs}");
     assert!(!logs.contains('\x1b'), "escape codes in logs written to a pipe:\n{logs:?}");
+}
+
+#[tokio::test]
+async fn a_server_stopping_while_a_newer_one_runs_leaves_it_the_cluster() {
+    // A restart where the new process is up before the old one has stopped: the old one must
+    // not stop the cluster under the new one, and the new one stops it when it stops.
+    let dir = DataDir::new();
+    let old = serve(&["--data-dir", dir.arg()], &[]);
+    let new = serve(&["--data-dir", dir.arg()], &[]);
+    let logs = old.terminate();
+    assert!(logs.contains("the last of them stops it") && !logs.contains("stopped embedded PostgreSQL"), "{logs}");
+    assert_eq!(reqwest::get(new.url("/ready")).await.unwrap().status(), 200);
+    // The CLI beside it leaves it running too.
+    let out = cli(&["app", "list", "--data-dir", dir.arg()]);
+    assert!(out.contains("No apps yet"), "{out}");
+    assert_eq!(reqwest::get(new.url("/ready")).await.unwrap().status(), 200);
+    let logs = new.terminate();
+    assert!(logs.contains("stopped embedded PostgreSQL"), "{logs}");
+    assert!(!dir.path.join("postgres/postmaster.pid").exists() && !dir.path.join("postgres.handed-over").exists());
 }
