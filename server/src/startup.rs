@@ -132,6 +132,7 @@ impl Hearth {
         let background = Background {
             queue: crate::queue::Queue::new(db.pool.clone(), Self::QUEUE_CONCURRENCY).handle(crate::functions::jobs::TASK_KIND, Arc::new(jobs)).start(&bus),
             ticker: crate::functions::schedules::start_ticker(db.pool.clone()),
+            functions: state.functions.clone(),
         };
         Ok((server, bus, first_admin, state, background))
     }
@@ -166,16 +167,19 @@ impl Hearth {
     }
 }
 
-/// Background work: the queue worker and the schedules' ticker.
+/// Background work: the queue worker, the schedules' ticker and the function log's writer.
 struct Background {
     queue: crate::queue::QueueHandle,
     ticker: tokio::task::AbortHandle,
+    functions: Arc<crate::functions::Functions>,
 }
 
 impl Background {
     async fn stop(&self, grace: std::time::Duration) {
         self.ticker.abort();
         self.queue.stop(grace).await;
+        // The last calls' log lines, written while the database is still open.
+        self.functions.flush_logs().await;
     }
 }
 

@@ -400,6 +400,60 @@ async fn logs_to_a_pipe_carry_no_colour_codes() {
     assert!(!logs.contains('\x1b'), "escape codes in logs written to a pipe:\n{logs:?}");
 }
 
+/// A module whose manifest call logs `message` (when given) before answering.
+fn logging_module(message: Option<&str>) -> Vec<u8> {
+    let manifest = r#"{"functions":["hello"]}"#;
+    let log = message.map_or(String::new(), |m| format!("(call $log (i32.const 1) (i32.const 2048) (i32.const {}))", m.len()));
+    wat::parse_str(format!(
+        r#"(module
+  (import "hearth" "log" (func $log (param i32 i32 i32)))
+  (import "hearth" "answer" (func $answer (param i32 i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 1024) "{m}")
+  (data (i32.const 2048) "{l}")
+  (func (export "hearth_abi_v1"))
+  ;; The manifest request fits in the second page.
+  (func (export "hearth_alloc") (param i32) (result i32) (i32.const 65536))
+  (func (export "hearth_handle") (param $p i32) (param $n i32) (result i32)
+    {log}
+    (call $answer (i32.const 1024) (i32.const {ml}))
+    (i32.const 0)))"#,
+        m = manifest.replace('"', "\\\""),
+        l = message.unwrap_or(""),
+        ml = manifest.len(),
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn cli_deploys_write_their_function_log_before_closing_the_database() {
+    let url = fresh_database();
+    let data = tempfile::tempdir().unwrap();
+    let common = ["--database-url", url.as_str(), "--data-dir", data.path().to_str().unwrap()];
+    let created = cli(&[&["app", "create", "Logs"][..], &common].concat());
+    let app = created.lines().find_map(|l| l.trim().strip_prefix("Application ID:")).unwrap().trim().to_string();
+    for (i, message) in [Some("hello from the manifest"), None].into_iter().enumerate() {
+        let file = data.path().join(format!("m{i}.wasm"));
+        std::fs::write(&file, logging_module(message)).unwrap();
+        let out = Command::new(BIN).args(["functions", "deploy", &app, file.to_str().unwrap()]).args(common).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(stderr, "", "the deploy printed nothing on standard error");
+    }
+    // Both deploys' manifest calls are in the log: the line the first one logged, and each
+    // one's outcome (a silent call's is a summary, otherwise written up to 2 s later).
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let rows = client
+        .query("SELECT l.source, l.message FROM function_logs l JOIN apps a ON a.id = l.app_id WHERE a.application_id = $1 ORDER BY l.id", &[&app])
+        .await
+        .unwrap();
+    let lines: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0], ("deploy".to_string(), "hello from the manifest".to_string()), "{lines:?}");
+    assert!(lines[1..].iter().all(|(source, message)| source == "deploy" && message.starts_with("ok in ")), "{lines:?}");
+}
+
 #[tokio::test]
 async fn a_server_stopping_while_a_newer_one_runs_leaves_it_the_cluster() {
     // A restart where the new process is up before the old one has stopped: the old one must
