@@ -46,6 +46,9 @@ impl Hearth {
         // Bind first: a taken port fails fast, before the database is started.
         let listener = TcpListener::bind((config.host, config.port)).map_err(|source| StartError::Listen { addr: addr.clone(), source })?;
         let port = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?.port();
+        if config.metrics_token.is_none() && !config.host.is_loopback() {
+            tracing::warn!("/metrics is open to anyone who reaches this address: set metrics_token (HEARTH_METRICS_TOKEN)");
+        }
 
         let db = Db::open_and_migrate(&config).await?;
         match Self::wire(&config, &db, listener).await {
