@@ -303,6 +303,12 @@ impl Config {
         let admin_password = secret(s.admin_password, "HEARTH_ADMIN_PASSWORD_FILE")?;
         let jwt_secret = secret(s.jwt_secret, "HEARTH_JWT_SECRET_FILE")?;
         let redis_url = secret(s.redis_url, "HEARTH_REDIS_URL_FILE")?;
+        if let Some(url) = &s.public_url
+            && !url.starts_with("http://")
+            && !url.starts_with("https://")
+        {
+            return Err(ConfigError::Invalid { name: "public_url", reason: format!("{url:?} is not an http:// or https:// URL") });
+        }
         let metrics_token = secret(s.metrics_token, "HEARTH_METRICS_TOKEN_FILE")?;
         if metrics_token.as_ref().is_some_and(|t| t.expose().trim().is_empty()) {
             return Err(ConfigError::Invalid { name: "metrics_token", reason: "must not be empty".into() });
@@ -561,6 +567,16 @@ mod tests {
         assert!(!format!("{config:?}").contains("scrape-me"), "the token stays out of debug output");
         let empty = Settings { metrics_token: Some(" ".into()), ..Settings::default() };
         assert!(matches!(Config::resolve(empty), Err(ConfigError::Invalid { name: "metrics_token", .. })));
+    }
+
+    #[test]
+    fn the_public_url_is_http_or_https() {
+        let config = Config::resolve(Settings { public_url: Some("https://api.example.com/".into()), ..Settings::default() }).unwrap();
+        assert_eq!(config.public_url.as_deref(), Some("https://api.example.com"));
+        for url in ["javascript://evil.example", "api.example.com", "ftp://files.example.com"] {
+            let bad = Settings { public_url: Some(url.into()), ..Settings::default() };
+            assert!(matches!(Config::resolve(bad), Err(ConfigError::Invalid { name: "public_url", .. })), "{url}");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Health, readiness, metrics (and who may read them), request ids, the OpenAPI document,
-//! graceful draining.
+//! graceful draining, what a created object's `Location` trusts.
 
 use std::time::Duration;
 
@@ -116,6 +116,42 @@ async fn metrics_can_name_apps_by_a_digest_of_their_id() {
     let line = text.lines().find(|l| l.starts_with("hearth_http_requests_total{") && l.contains(&format!("app=\"{digest}\"")) && l.contains("route=\"/parse/serverInfo\""));
     assert!(line.is_some_and(|l| l.ends_with(" 1")), "no counter for app {digest} in:\n{text}");
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_created_objects_location_trusts_forwarded_headers_only_behind_a_trusted_proxy() {
+    // What a client (or a proxy that passes them through) may send: a scheme and host of its
+    // choosing.
+    let forged = [("X-Forwarded-Proto", "javascript"), ("X-Forwarded-Host", "evil.example")];
+    let proxied = [("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "api.example.com")];
+    let cases: [(bool, Option<&str>, &[(&str, &str)], &str); 6] = [
+        (false, None, &forged, "http://127.0.0.1:{port}"),
+        (false, None, &proxied, "http://127.0.0.1:{port}"),
+        (true, None, &proxied, "https://api.example.com"),
+        // A trusted proxy's scheme is http or https, and its host a plain host[:port].
+        (true, None, &forged, "http://evil.example"),
+        (true, None, &[("X-Forwarded-Proto", "javascript"), ("X-Forwarded-Host", "evil.example/x?")], "http://127.0.0.1:{port}"),
+        (true, Some("https://hearth.example.org"), &proxied, "https://hearth.example.org"),
+    ];
+    for (trust_proxy, public_url, headers, expected) in cases {
+        let mut config = test_config(run_database());
+        config.trust_proxy = trust_proxy;
+        config.public_url = public_url.map(str::to_string);
+        let server = TestServer::start_with(config).await;
+        let app = app_keys(&server).await;
+        let mut req = server.http.post(server.url("/parse/classes/Thing")).header("X-Parse-Application-Id", &app.id).header("X-Parse-Master-Key", &app.master);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = req.json(&json!({"n": 1})).send().await.unwrap();
+        let location = res.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+        let (status, body) = json_of(res).await;
+        assert_eq!(status, 201, "{body}");
+        let port = server.base.rsplit(':').next().unwrap();
+        let expected = format!("{}/parse/classes/Thing/{}", expected.replace("{port}", port), body["objectId"].as_str().unwrap());
+        assert_eq!(location.as_deref(), Some(expected.as_str()), "trust_proxy {trust_proxy}, public_url {public_url:?}, {headers:?}");
+        server.shutdown().await;
+    }
 }
 
 #[tokio::test]
