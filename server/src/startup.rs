@@ -178,7 +178,9 @@ struct Background {
 }
 
 impl Background {
-    async fn stop(&self, grace: std::time::Duration) {
+    /// Stops the work, then lets go of the functions (and their pool's connections) before the
+    /// database closes.
+    async fn stop(self, grace: std::time::Duration) {
         self.ticker.abort();
         self.queue.stop(grace).await;
         // The last calls' log lines, written while the database is still open.

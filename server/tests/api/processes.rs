@@ -317,6 +317,7 @@ async fn serve_as_root_from_a_folder_the_postgres_user_cannot_enter() {
     }
     let logs = served.terminate();
     assert!(logs.contains("stopped embedded PostgreSQL"), "{logs}");
+    assert!(!logs.contains("\"level\":\"WARN\""), "a clean start and stop warn of nothing:\n{logs}");
 
     // It starts again on the same cluster, which kept the app.
     let list = Command::new(BIN).current_dir(&clone).args(["app", "list"]).output().unwrap();
