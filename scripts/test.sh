@@ -11,20 +11,25 @@ export HEARTH_TEST_PYTHON="$tools/venv/bin/python"
 # SeaweedFS, a real S3 server for the S3 storage tests.
 export HEARTH_TEST_WEED="$tools/venv/bin/weed"
 
-# The test harness starts the cluster (with Hearth's own embedded-PostgreSQL code) in this folder.
-# It must be reachable by the `postgres` user when tests run as root: keep it under /tmp.
+# The test harness starts the cluster (with Hearth's own embedded-PostgreSQL code) in this folder,
+# which only its owner can enter: as root, the cluster then lives under /var/lib/hearth (as with
+# `make run` in root's home), and <run_dir>/pg/postgres links to it.
 run_dir=$(mktemp -d /tmp/hearth-test-run.XXXXXX)
-chmod 755 "$run_dir"
 export HEARTH_TEST_PG_DIR="$run_dir/pg"
 cleanup() {
-  if [ -f "$HEARTH_TEST_PG_DIR/postgres/postmaster.pid" ]; then
+  local pgdata
+  pgdata=$(readlink -f "$HEARTH_TEST_PG_DIR/postgres" 2>/dev/null || true)
+  if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
     pg_bin=$(dirname "$(readlink -f "$(command -v pg_ctl 2>/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl | tail -n1)")")
     if [ "$(id -u)" = 0 ]; then
-      runuser -u postgres -- "$pg_bin/pg_ctl" -D "$HEARTH_TEST_PG_DIR/postgres" -m immediate -w stop >/dev/null || true
+      runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null || true
     else
-      "$pg_bin/pg_ctl" -D "$HEARTH_TEST_PG_DIR/postgres" -m immediate -w stop >/dev/null || true
+      "$pg_bin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null || true
     fi
   fi
+  case "$pgdata" in
+    /var/lib/hearth/*) rm -rf "$(dirname "$pgdata")" ;;
+  esac
   rm -rf "$run_dir"
 }
 trap cleanup EXIT

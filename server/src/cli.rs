@@ -282,6 +282,9 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
         Ok::<(), Box<dyn std::error::Error>>(())
     }
     .await;
+    // The function log's writer runs in the background: what the deploy's calls logged is
+    // written before the database closes under it.
+    functions.flush_logs().await;
     bus.stop();
     result
 }

@@ -202,6 +202,16 @@ pub struct Settings {
     /// HEARTH_S3_SECRET_ACCESS_KEY_FILE.
     #[arg(long, env = "HEARTH_S3_SECRET_ACCESS_KEY", global = true, hide_env_values = true)]
     pub s3_secret_access_key: Option<String>,
+
+    /// Bearer token that /metrics requires (Authorization: Bearer TOKEN) [default: none, /metrics
+    /// is open]. Also read from the file named by HEARTH_METRICS_TOKEN_FILE.
+    #[arg(long, env = "HEARTH_METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// The app label of the request metrics: off (no per-app series), hashed (a digest of the
+    /// application id) or id (the application id) [default: off].
+    #[arg(long, env = "HEARTH_METRICS_APP_LABEL", global = true)]
+    pub metrics_app_label: Option<MetricsAppLabel>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -209,6 +219,18 @@ pub struct Settings {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// What the request metrics say of the app a request was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricsAppLabel {
+    /// No app label: one series per route, method and status, however many apps there are.
+    Off,
+    /// The first 16 hex digits of the SHA-256 of the application id.
+    Hashed,
+    /// The application id itself.
+    Id,
 }
 
 /// The kinds of file storage of an installation.
@@ -273,6 +295,8 @@ pub struct Config {
     pub trust_proxy: bool,
     pub redis_url: Option<Secret>,
     pub files: FilesConfig,
+    pub metrics_token: Option<Secret>,
+    pub metrics_app_label: MetricsAppLabel,
 }
 
 /// How long database work may take, by kind of work (see the settings of the same names).
@@ -332,6 +356,16 @@ impl Config {
         let admin_password = secret(s.admin_password, "HEARTH_ADMIN_PASSWORD_FILE")?;
         let jwt_secret = secret(s.jwt_secret, "HEARTH_JWT_SECRET_FILE")?;
         let redis_url = secret(s.redis_url, "HEARTH_REDIS_URL_FILE")?;
+        if let Some(url) = &s.public_url
+            && !url.starts_with("http://")
+            && !url.starts_with("https://")
+        {
+            return Err(ConfigError::Invalid { name: "public_url", reason: format!("{url:?} is not an http:// or https:// URL") });
+        }
+        let metrics_token = secret(s.metrics_token, "HEARTH_METRICS_TOKEN_FILE")?;
+        if metrics_token.as_ref().is_some_and(|t| t.expose().trim().is_empty()) {
+            return Err(ConfigError::Invalid { name: "metrics_token", reason: "must not be empty".into() });
+        }
         if let Some(secret) = &jwt_secret
             && secret.expose().len() < 32
         {
@@ -427,6 +461,8 @@ impl Config {
             trust_proxy: s.trust_proxy.unwrap_or(false),
             redis_url,
             files,
+            metrics_token,
+            metrics_app_label: s.metrics_app_label.unwrap_or(MetricsAppLabel::Off),
         })
     }
 
@@ -495,6 +531,8 @@ impl Settings {
             s3_force_path_style: self.s3_force_path_style.or(lower.s3_force_path_style),
             s3_access_key_id: self.s3_access_key_id.or(lower.s3_access_key_id),
             s3_secret_access_key: self.s3_secret_access_key.or(lower.s3_secret_access_key),
+            metrics_token: self.metrics_token.or(lower.metrics_token),
+            metrics_app_label: self.metrics_app_label.or(lower.metrics_app_label),
         }
     }
 }
@@ -621,6 +659,31 @@ mod tests {
 
         let half = Settings { files_storage: Some(FilesStorage::S3), s3_bucket: Some("b".into()), s3_access_key_id: Some("id".into()), ..Settings::default() };
         assert!(matches!(Config::resolve(half), Err(ConfigError::Invalid { name: "s3_access_key_id", .. })));
+    }
+
+    #[test]
+    fn metrics_settings() {
+        let config = Config::resolve(Settings::default()).unwrap();
+        assert_eq!((config.metrics_token.is_none(), config.metrics_app_label), (true, MetricsAppLabel::Off));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hearth.toml");
+        std::fs::write(&file, "metrics_token = \"scrape-me\"\nmetrics_app_label = \"hashed\"\n").unwrap();
+        let config = Config::resolve(Settings { config: Some(file), ..Settings::default() }).unwrap();
+        assert_eq!(config.metrics_token.as_ref().map(Secret::expose), Some("scrape-me"));
+        assert_eq!(config.metrics_app_label, MetricsAppLabel::Hashed);
+        assert!(!format!("{config:?}").contains("scrape-me"), "the token stays out of debug output");
+        let empty = Settings { metrics_token: Some(" ".into()), ..Settings::default() };
+        assert!(matches!(Config::resolve(empty), Err(ConfigError::Invalid { name: "metrics_token", .. })));
+    }
+
+    #[test]
+    fn the_public_url_is_http_or_https() {
+        let config = Config::resolve(Settings { public_url: Some("https://api.example.com/".into()), ..Settings::default() }).unwrap();
+        assert_eq!(config.public_url.as_deref(), Some("https://api.example.com"));
+        for url in ["javascript://evil.example", "api.example.com", "ftp://files.example.com"] {
+            let bad = Settings { public_url: Some(url.into()), ..Settings::default() };
+            assert!(matches!(Config::resolve(bad), Err(ConfigError::Invalid { name: "public_url", .. })), "{url}");
+        }
     }
 
     #[test]

@@ -26,7 +26,8 @@ async fn main() -> std::process::ExitCode {
     match hearth::cli::run(cli.command, config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
+            // With its causes: a database error's own text is only "db error".
+            eprintln!("error: {}", hearth::telemetry::error_chain(err.as_ref()));
             std::process::ExitCode::FAILURE
         }
     }

@@ -46,6 +46,9 @@ impl Hearth {
         // Bind first: a taken port fails fast, before the database is started.
         let listener = TcpListener::bind((config.host, config.port)).map_err(|source| StartError::Listen { addr: addr.clone(), source })?;
         let port = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?.port();
+        if config.metrics_token.is_none() && !config.host.is_loopback() {
+            tracing::warn!("/metrics is open to anyone who reaches this address: set metrics_token (HEARTH_METRICS_TOKEN)");
+        }
 
         let db = Db::open_and_migrate(&config).await?;
         match Self::wire(&config, &db, listener).await {
@@ -75,7 +78,8 @@ impl Hearth {
         db: &Db,
         listener: TcpListener,
     ) -> Result<(Server, Bus, Option<(Admin, Option<String>)>, web::Data<State>, Background), StartError> {
-        let other = |e: &dyn std::fmt::Display| StartError::Other(e.to_string());
+        // With the causes: a database error's own text is only "database error".
+        let other = |e: &(dyn std::error::Error + 'static)| StartError::Other(crate::telemetry::error_chain(e));
         let first_admin = admins::ensure_first(&db.pool, &config.admin_email, config.admin_password.as_ref().map(|s| s.expose()))
             .await
             .map_err(|e| other(&e))?;
@@ -83,16 +87,16 @@ impl Hearth {
         let bus = Bus::start(db.pg_config.clone()).await.map_err(|e| other(&e))?;
         let port = listener.local_addr().map_err(|e| other(&e))?.port();
         let redis = match &config.redis_url {
-            Some(url) => Some(connect_redis(url.expose()).await.map_err(|e| other(&format!("cannot connect to Redis: {e}")))?),
+            Some(url) => Some(connect_redis(url.expose()).await.map_err(|e| StartError::Other(format!("cannot connect to Redis: {}", crate::telemetry::error_chain(&e))))?),
             None => None,
         };
         let parse_url: std::sync::Arc<str> = format!("{}/parse", config.base_url(port)).into();
         let storage: crate::files::SharedStorage = match &config.files {
             crate::config::FilesConfig::Local { dir } => std::sync::Arc::new(crate::files::local::LocalDisk::new(dir.clone())),
             crate::config::FilesConfig::S3(s3) => {
-                let storage = crate::files::s3::S3Storage::connect(s3).await.map_err(|e| other(&format!("file storage: {e}")))?;
+                let storage = crate::files::s3::S3Storage::connect(s3).await.map_err(|e| StartError::Other(format!("file storage: {e}")))?;
                 // A wrong bucket or credentials fail the start, not the first upload.
-                storage.check().await.map_err(|e| other(&format!("file storage: {e}")))?;
+                storage.check().await.map_err(|e| StartError::Other(format!("file storage: {e}")))?;
                 tracing::info!(bucket = storage.bucket(), "files in S3");
                 std::sync::Arc::new(storage)
             }
@@ -132,6 +136,7 @@ impl Hearth {
         let background = Background {
             queue: crate::queue::Queue::new(db.pool.clone(), Self::QUEUE_CONCURRENCY).handle(crate::functions::jobs::TASK_KIND, Arc::new(jobs)).start(&bus),
             ticker: crate::functions::schedules::start_ticker(db.pool.clone()),
+            functions: state.functions.clone(),
         };
         Ok((server, bus, first_admin, state, background))
     }
@@ -166,16 +171,21 @@ impl Hearth {
     }
 }
 
-/// Background work: the queue worker and the schedules' ticker.
+/// Background work: the queue worker, the schedules' ticker and the function log's writer.
 struct Background {
     queue: crate::queue::QueueHandle,
     ticker: tokio::task::AbortHandle,
+    functions: Arc<crate::functions::Functions>,
 }
 
 impl Background {
-    async fn stop(&self, grace: std::time::Duration) {
+    /// Stops the work, then lets go of the functions (and their pool's connections) before the
+    /// database closes.
+    async fn stop(self, grace: std::time::Duration) {
         self.ticker.abort();
         self.queue.stop(grace).await;
+        // The last calls' log lines, written while the database is still open.
+        self.functions.flush_logs().await;
     }
 }
 

@@ -1,5 +1,6 @@
 //! Logs (tracing, text or JSON) and the Prometheus metrics registry.
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -8,10 +9,12 @@ use tracing_subscriber::EnvFilter;
 use crate::config::LogFormat;
 
 /// Installs the global log subscriber. Logs go to standard error; standard output is kept for
-/// what commands print for people.
+/// what commands print for people. Text logs are coloured only when standard error is a terminal
+/// (and `NO_COLOR` is unset): in a file, a pipe or a journal, escape codes are noise.
 pub fn init_logs(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
         LogFormat::Text => builder.try_init(),
@@ -34,4 +37,45 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
         let _ = metrics::set_global_recorder(recorder);
         handle
     })
+}
+
+/// An error with its causes, `outer: inner: ...`, for people and logs. Many errors name only
+/// their kind in `Display` (tokio-postgres says `db error`) and keep the server's message in
+/// their source; a cause already in the text so far is not repeated.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        next = cause.source();
+        // "db error" says nothing that the server's message, its source, does not.
+        if cause.downcast_ref::<tokio_postgres::Error>().is_some_and(|e| e.as_db_error().is_some()) && next.is_some() {
+            continue;
+        }
+        let line = cause.to_string();
+        if !line.is_empty() && !parts.iter().any(|p| p.contains(&line)) {
+            parts.push(line);
+        }
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("database error")]
+    struct Opaque(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot connect: {0}")]
+    struct Saying(#[source] std::io::Error);
+
+    #[test]
+    fn a_chain_names_every_cause_once() {
+        let cause = || std::io::Error::other("FATAL: the database system is shutting down");
+        assert_eq!(error_chain(&Opaque(cause())), "database error: FATAL: the database system is shutting down");
+        assert_eq!(error_chain(&Saying(cause())), "cannot connect: FATAL: the database system is shutting down");
+        assert_eq!(error_chain(&cause()), "FATAL: the database system is shutting down");
+    }
 }

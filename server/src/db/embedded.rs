@@ -4,10 +4,19 @@
 //! The cluster listens only on a Unix socket in a folder that only its owner can enter, and its
 //! superuser `hearth` has a generated password kept in `<data_dir>/postgres.password` (mode 0600).
 //! PostgreSQL refuses to run as root, so when Hearth runs as root the server binaries run as the
-//! `postgres` system user, which then owns the cluster folder.
+//! `postgres` system user, which then owns the cluster folder. That user must be able to enter
+//! every folder on the way to the cluster; when it cannot enter the data folder (a clone in
+//! root's home, a `mktemp -d` folder: both 0700), the cluster and its socket are kept under
+//! `/var/lib/hearth/<name>/` instead, and `<data_dir>/postgres` is a symbolic link to it, which
+//! records where the cluster is.
 //!
-//! Invariant: a cluster is stopped only by the process that started it. A CLI command run while
-//! `hearth serve` is up uses the running cluster and leaves it running.
+//! Invariant: a cluster is stopped by the process that started it or, when other Hearth processes
+//! still use it then, by the last of them. Each holds a shared lock on `<data_dir>/postgres.users`
+//! while it uses the cluster, so a CLI command run while `hearth serve` is up leaves the cluster
+//! running, and so does a server stopping while a newer one (a restart) already uses it; the
+//! starter then leaves `<data_dir>/postgres.handed-over` for the last one. A cluster started by
+//! hand is left running. Starts and stops hold `<data_dir>/postgres.lock`, so a start waits for a
+//! stop in progress to end.
 
 use std::ffi::CString;
 use std::fs;
@@ -22,6 +31,9 @@ use crate::config::Secret;
 /// The superuser and database names inside the embedded cluster.
 pub const USER: &str = "hearth";
 pub const DATABASE: &str = "hearth";
+
+/// Where clusters live whose data folder the `postgres` user cannot enter.
+pub const RELOCATED_ROOT: &str = "/var/lib/hearth";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
@@ -40,6 +52,17 @@ pub enum EmbeddedError {
     NoPostgresUser,
     #[error("{what} failed: {detail}")]
     Command { what: String, detail: String },
+    #[error(
+        "PostgreSQL runs as the `postgres` user (Hearth runs as root), which cannot enter {blocked}: \
+         allow it with `chmod o+x {blocked}`, or move the data folder where it can ({pgdata} holds the cluster)"
+    )]
+    Unreachable { blocked: PathBuf, pgdata: PathBuf },
+    #[error(
+        "PostgreSQL runs as the `postgres` user (Hearth runs as root), which cannot enter {blocked}, and the \
+         cluster cannot be kept in /var/lib/hearth instead ({reason}): choose a data folder that user can enter \
+         (--data-dir or HEARTH_DATA_DIR, e.g. /var/lib/hearth/data) or set HEARTH_DATABASE_URL"
+    )]
+    NoPlace { blocked: PathBuf, reason: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EmbeddedError + '_ {
@@ -50,6 +73,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EmbeddedError + '_ {
 #[derive(Debug)]
 pub struct Cluster {
     bin_dir: PathBuf,
+    lock_path: PathBuf,
+    /// `<data_dir>/postgres.users`, on which this process holds a shared lock.
+    users: fs::File,
+    /// `<data_dir>/postgres.handed-over`: present while the cluster's stop is left to the last
+    /// process using it.
+    handed_over: PathBuf,
     pgdata: PathBuf,
     socket_dir: PathBuf,
     port: u16,
@@ -67,12 +96,15 @@ impl Cluster {
         let data_dir = data_dir.canonicalize().map_err(io(data_dir))?;
         let owner = if unsafe { libc::geteuid() } == 0 { Some(postgres_user()?) } else { None };
 
-        // One process at a time initialises or starts the cluster.
+        // One process at a time initialises, starts or stops the cluster.
         let lock_path = data_dir.join("postgres.lock");
-        let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
-        flock(&lock, &lock_path)?;
+        let lock = flock(&lock_path)?;
+        let users_path = data_dir.join("postgres.users");
+        let users = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&users_path).map_err(io(&users_path))?;
+        // No process stops the cluster while this one holds the lock above.
+        lock_file(&users, libc::LOCK_SH).map_err(io(&users_path))?;
 
-        let pgdata = data_dir.join("postgres");
+        let (pgdata, socket_dir) = locate(&data_dir, owner)?;
         let password_path = data_dir.join("postgres.password");
         if !pgdata.join("PG_VERSION").exists() {
             init(&bin_dir, &pgdata, &password_path, owner)?;
@@ -83,6 +115,9 @@ impl Cluster {
 
         let mut cluster = Cluster {
             bin_dir,
+            lock_path,
+            users,
+            handed_over: data_dir.join("postgres.handed-over"),
             pgdata,
             socket_dir: PathBuf::new(),
             port: 5432,
@@ -90,50 +125,64 @@ impl Cluster {
             owner,
             started_here: false,
         };
-        if !cluster.is_running() {
-            let socket_dir = socket_dir_for(&data_dir);
-            fs::create_dir_all(&socket_dir).map_err(io(&socket_dir))?;
-            fs::set_permissions(&socket_dir, fs::Permissions::from_mode(0o700)).map_err(io(&socket_dir))?;
-            chown(&socket_dir, owner)?;
-            let conf = format!(
-                "# Written by Hearth at each start of the embedded cluster.\n\
-                 listen_addresses = ''\n\
-                 port = 5432\n\
-                 unix_socket_directories = '{}'\n\
-                 unix_socket_permissions = 0700\n\
-                 max_connections = 200\n",
-                socket_dir.display().to_string().replace('\'', "''")
-            );
-            let conf_path = cluster.pgdata.join("hearth.conf");
-            fs::write(&conf_path, conf).map_err(io(&conf_path))?;
-            chown(&conf_path, owner)?;
-            let log = cluster.pgdata.join("server.log");
-            let out = cluster.command("pg_ctl")
-                .arg("-D").arg(&cluster.pgdata)
-                .arg("-l").arg(&log)
-                .args(["-w", "-t", "120", "-s", "start"])
-                .output()
-                .map_err(io(&cluster.bin_dir))?;
-            if !out.status.success() {
-                let tail = fs::read_to_string(&log).unwrap_or_default();
-                let tail: Vec<&str> = tail.lines().rev().take(8).collect();
-                let tail: Vec<&str> = tail.into_iter().rev().collect();
-                return Err(EmbeddedError::Command {
-                    what: "starting the embedded PostgreSQL".into(),
-                    detail: format!("{}\n{}", output_text(&out), tail.join("\n")),
-                });
-            }
-            cluster.started_here = true;
-            tracing::info!(pgdata = %cluster.pgdata.display(), "started embedded PostgreSQL");
-        }
-        // The running server says where its socket is (line 5 of postmaster.pid) and its port.
+        // The running server says where its socket is (line 5 of postmaster.pid) and its port. A
+        // server found running may end its shutdown (begun by a process that died) just after
+        // the check: it is started again.
         let pid_file = cluster.pgdata.join("postmaster.pid");
-        let pid_text = fs::read_to_string(&pid_file).map_err(io(&pid_file))?;
+        let pid_text = loop {
+            if !cluster.is_running() {
+                cluster.start(&socket_dir)?;
+            }
+            match fs::read_to_string(&pid_file) {
+                Ok(text) => break text,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound && !cluster.started_here => continue,
+                Err(err) => return Err(io(&pid_file)(err)),
+            }
+        };
         let lines: Vec<&str> = pid_text.lines().collect();
         cluster.port = lines.get(3).and_then(|p| p.trim().parse().ok()).unwrap_or(5432);
         cluster.socket_dir = PathBuf::from(lines.get(4).map_or("", |s| s.trim()));
         drop(lock);
         Ok(cluster)
+    }
+
+    /// Starts the server (the caller holds the lock).
+    fn start(&mut self, socket_dir: &Path) -> Result<(), EmbeddedError> {
+        fs::create_dir_all(socket_dir).map_err(io(socket_dir))?;
+        fs::set_permissions(socket_dir, fs::Permissions::from_mode(0o700)).map_err(io(socket_dir))?;
+        chown(socket_dir, self.owner)?;
+        let conf = format!(
+            "# Written by Hearth at each start of the embedded cluster.\n\
+             listen_addresses = ''\n\
+             port = 5432\n\
+             unix_socket_directories = '{}'\n\
+             unix_socket_permissions = 0700\n\
+             max_connections = 200\n",
+            socket_dir.display().to_string().replace('\'', "''")
+        );
+        let conf_path = self.pgdata.join("hearth.conf");
+        fs::write(&conf_path, conf).map_err(io(&conf_path))?;
+        chown(&conf_path, self.owner)?;
+        let log = self.pgdata.join("server.log");
+        let out = self.command("pg_ctl")
+            .arg("-D").arg(&self.pgdata)
+            .arg("-l").arg(&log)
+            .args(["-w", "-t", "120", "-s", "start"])
+            .output()
+            .map_err(io(&self.bin_dir))?;
+        if !out.status.success() {
+            let tail = fs::read_to_string(&log).unwrap_or_default();
+            let tail: Vec<&str> = tail.lines().rev().take(8).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            return Err(EmbeddedError::Command {
+                what: "starting the embedded PostgreSQL".into(),
+                detail: format!("{}\n{}", output_text(&out), tail.join("\n")),
+            });
+        }
+        self.started_here = true;
+        let _ = fs::remove_file(&self.handed_over);
+        tracing::info!(pgdata = %self.pgdata.display(), "started embedded PostgreSQL");
+        Ok(())
     }
 
     /// Connection settings for a database of this cluster.
@@ -159,11 +208,28 @@ impl Cluster {
         )
     }
 
-    /// Stops the cluster if this process started it. Blocking.
+    /// Whether this process started the cluster.
+    pub fn started_here(&self) -> bool {
+        self.started_here
+    }
+
+    /// Stops the cluster unless another Hearth process uses it, holding the lock so that a start
+    /// waits for the end of the stop rather than find a server that refuses connections.
+    /// Blocking.
     pub fn stop(&self) -> Result<(), EmbeddedError> {
-        if !self.started_here {
+        let _lock = flock(&self.lock_path)?;
+        // Turning this process's shared lock into an exclusive one succeeds only when no other
+        // process holds one.
+        let last = lock_file(&self.users, libc::LOCK_EX | libc::LOCK_NB).is_ok();
+        let ours = self.started_here || self.handed_over.exists();
+        if !last && ours {
+            fs::write(&self.handed_over, b"").map_err(io(&self.handed_over))?;
+            tracing::info!(pgdata = %self.pgdata.display(), "other Hearth processes use the embedded PostgreSQL: the last of them stops it");
+        }
+        if !last || !ours || !self.is_running() {
             return Ok(());
         }
+        let _ = fs::remove_file(&self.handed_over);
         let out = self.command("pg_ctl")
             .arg("-D").arg(&self.pgdata)
             .args(["-m", "fast", "-w", "-t", "60", "-s", "stop"])
@@ -237,6 +303,68 @@ fn init(bin_dir: &Path, pgdata: &Path, password_path: &Path, owner: Option<(u32,
     Ok(())
 }
 
+/// Where the cluster's folder and its socket folder are: `<data_dir>/postgres` and
+/// [`socket_dir_for`], or under [`RELOCATED_ROOT`] when the `postgres` user (`owner`, when Hearth
+/// runs as root) cannot enter the data folder. A relocated cluster is found again through the
+/// link `<data_dir>/postgres`.
+fn locate(data_dir: &Path, owner: Option<(u32, u32)>) -> Result<(PathBuf, PathBuf), EmbeddedError> {
+    let here = data_dir.join("postgres");
+    if let Ok(target) = fs::read_link(&here) {
+        let target = if target.is_absolute() { target } else { data_dir.join(target) };
+        let home = target.parent().unwrap_or(Path::new("/"));
+        return Ok((target.clone(), home.join("run")));
+    }
+    let Some(owner) = owner else { return Ok((here, socket_dir_for(data_dir))) };
+    let Some(blocked) = blocked_folder(data_dir, owner) else { return Ok((here, socket_dir_for(data_dir))) };
+    if here.join("PG_VERSION").exists() {
+        // A cluster made here when the folder was reachable: moving it is the owner's call.
+        return Err(EmbeddedError::Unreachable { blocked, pgdata: here });
+    }
+    let no_place = |reason: String| EmbeddedError::NoPlace { blocked: blocked.clone(), reason };
+    let root = Path::new(RELOCATED_ROOT);
+    let made_root = !root.exists();
+    fs::create_dir_all(root).map_err(|e| no_place(e.to_string()))?;
+    if made_root {
+        fs::set_permissions(root, fs::Permissions::from_mode(0o755)).map_err(|e| no_place(e.to_string()))?;
+    }
+    // The data folder's name, for people looking in /var/lib/hearth, and a random part, so that a
+    // new data folder at the same path never meets an old cluster whose password it lacks.
+    let name: String = data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        .chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).take(40).collect();
+    let home = root.join(format!("{}-{}", name.trim_start_matches('.'), crate::apps::keys::random_key(8).to_lowercase()));
+    fs::create_dir(&home).map_err(|e| no_place(format!("{}: {e}", home.display())))?;
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).map_err(io(&home))?;
+    if blocked_folder(&home, owner).is_some() {
+        let _ = fs::remove_dir(&home);
+        return Err(no_place(format!("the postgres user cannot enter {}", home.display())));
+    }
+    let record = home.join("data-folder");
+    fs::write(&record, format!("{}\n", data_dir.display())).map_err(io(&record))?;
+    // A leftover of an interrupted first start holds no data.
+    if here.exists() {
+        fs::remove_dir_all(&here).map_err(io(&here))?;
+    }
+    let pgdata = home.join("postgres");
+    std::os::unix::fs::symlink(&pgdata, &here).map_err(io(&here))?;
+    tracing::info!(data_dir = %data_dir.display(), cluster = %pgdata.display(), "the postgres user cannot enter the data folder: keeping the embedded PostgreSQL under /var/lib/hearth");
+    Ok((pgdata, home.join("run")))
+}
+
+/// The first folder on the way to `dir` (itself included) that `owner` cannot enter, if any.
+fn blocked_folder(dir: &Path, owner: (u32, u32)) -> Option<PathBuf> {
+    let can_enter = |folder: &Path| {
+        let mut test = Command::new("test");
+        test.arg("-x").arg(folder).current_dir("/").uid(owner.0).gid(owner.1);
+        test.status().is_ok_and(|s| s.success())
+    };
+    if can_enter(dir) {
+        return None;
+    }
+    let mut ancestors: Vec<&Path> = dir.ancestors().collect();
+    ancestors.reverse();
+    ancestors.into_iter().find(|folder| !can_enter(folder)).map(Path::to_path_buf).or_else(|| Some(dir.to_path_buf()))
+}
+
 /// The socket folder: `<data_dir>/run`, or a private folder under /tmp when that path would be
 /// too long for a Unix socket address (107 bytes on Linux).
 fn socket_dir_for(data_dir: &Path) -> PathBuf {
@@ -298,11 +426,19 @@ fn chown(path: &Path, owner: Option<(u32, u32)>) -> Result<(), EmbeddedError> {
     }
 }
 
-fn flock(file: &fs::File, path: &Path) -> Result<(), EmbeddedError> {
+/// Takes the exclusive lock on `path` (waiting for it); released when the file is dropped.
+fn flock(path: &Path) -> Result<fs::File, EmbeddedError> {
+    let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(io(path))?;
+    lock_file(&file, libc::LOCK_EX).map_err(io(path))?;
+    Ok(file)
+}
+
+/// `flock(2)` with `operation`; a lock is released when its file is closed.
+fn lock_file(file: &fs::File, operation: i32) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
-    // SAFETY: a valid open file descriptor; the lock is released when the file is closed.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        return Err(io(path)(std::io::Error::last_os_error()));
+    // SAFETY: a valid open file descriptor.
+    if unsafe { libc::flock(file.as_raw_fd(), operation) } != 0 {
+        return Err(std::io::Error::last_os_error());
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ pub mod embedded;
 pub mod migrate;
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
@@ -16,13 +16,18 @@ use crate::config::{Config, Database, DbTimeouts};
 pub enum OpenError {
     #[error(transparent)]
     Embedded(#[from] embedded::EmbeddedError),
-    #[error("invalid database URL: {0}")]
+    #[error("invalid database URL: {}", crate::telemetry::error_chain(.0))]
     Url(tokio_postgres::Error),
     #[error("cannot connect to PostgreSQL: {0}")]
     Connect(String),
     #[error(transparent)]
     Migrate(#[from] migrate::MigrateError),
 }
+
+/// How long a start waits for PostgreSQL to finish a shutdown or a start in progress (a
+/// shutdown's checkpoint with many apps takes seconds).
+pub const START_WAIT: Duration = Duration::from_secs(90);
+const RETRY_EVERY: Duration = Duration::from_millis(200);
 
 /// The open database: a pool, and the embedded cluster when Hearth runs one.
 pub struct Db {
@@ -34,34 +39,41 @@ pub struct Db {
 
 impl Db {
     /// Starts the embedded cluster if configured, creates the pool and checks one connection.
+    /// While PostgreSQL is shutting down or starting up (a restart right after a stop), waits
+    /// for it, up to [`START_WAIT`].
     pub async fn open(config: &Config) -> Result<Db, OpenError> {
+        let deadline = Instant::now() + START_WAIT;
         let (pg_config, embedded) = match &config.database {
             Database::Url(url) => {
                 (tokio_postgres::Config::from_str(url.expose()).map_err(OpenError::Url)?, None)
             }
             Database::Embedded { bin_dir } => {
-                let data_dir = config.data_dir.clone();
-                let bin_dir = bin_dir.clone();
-                let cluster = tokio::task::spawn_blocking(move || {
-                    embedded::Cluster::ensure_running(&data_dir, bin_dir.as_deref())
-                })
-                .await
-                .expect("embedded start does not panic")?;
-                if let Err(err) = create_database(&cluster).await {
-                    let _ = cluster.stop();
-                    return Err(err);
-                }
+                let cluster = start_embedded(config, bin_dir.clone(), deadline).await?;
                 (cluster.pg_config(embedded::DATABASE), Some(cluster))
             }
         };
         // Requests use per-worker pools (`http::server`); this one serves caches, the CLI and
         // background work.
         let pool = pool(&pg_config, config.database_pool_size.min(4), PoolTimeouts::background(&config.timeouts));
-        if let Err(err) = pool.get().await {
-            if let Some(cluster) = &embedded {
-                let _ = cluster.stop();
-            }
-            return Err(OpenError::Connect(err.to_string()));
+        let mut waiting = false;
+        loop {
+            let err = match pool.get().await {
+                Ok(_) => break,
+                Err(deadpool_postgres::PoolError::Backend(err)) if is_starting_or_stopping(&err, false) && Instant::now() < deadline => err,
+                Err(err) => {
+                    if let Some(cluster) = &embedded {
+                        let _ = cluster.stop();
+                    }
+                    // The server's answer, without the pool's wrapping of it.
+                    let cause = match &err {
+                        deadpool_postgres::PoolError::Backend(e) => crate::telemetry::error_chain(e),
+                        other => crate::telemetry::error_chain(other),
+                    };
+                    return Err(OpenError::Connect(cause));
+                }
+            };
+            note_wait(&mut waiting, &err);
+            tokio::time::sleep(RETRY_EVERY).await;
         }
         Ok(Db { pool, pg_config, embedded })
     }
@@ -305,21 +317,60 @@ impl SharedReader {
     }
 }
 
+/// Starts (or finds running) the embedded cluster and creates Hearth's database on first start.
+/// A cluster found shutting down (its previous process is stopping it) is waited for, then
+/// started again.
+async fn start_embedded(config: &Config, bin_dir: Option<std::path::PathBuf>, deadline: Instant) -> Result<embedded::Cluster, OpenError> {
+    let mut waiting = false;
+    loop {
+        let (data_dir, bin_dir) = (config.data_dir.clone(), bin_dir.clone());
+        let cluster = tokio::task::spawn_blocking(move || embedded::Cluster::ensure_running(&data_dir, bin_dir.as_deref()))
+            .await
+            .expect("embedded start does not panic")?;
+        let err = match create_database(&cluster).await {
+            Ok(()) => return Ok(cluster),
+            Err(err) if !cluster.started_here() && is_starting_or_stopping(&err, true) && Instant::now() < deadline => err,
+            Err(err) => {
+                let _ = cluster.stop();
+                return Err(OpenError::Connect(crate::telemetry::error_chain(&err)));
+            }
+        };
+        note_wait(&mut waiting, &err);
+        tokio::time::sleep(RETRY_EVERY).await;
+    }
+}
+
+/// PostgreSQL refuses connections for now (SQLSTATE 57P03: shutting down, starting up, in
+/// recovery); for the embedded cluster, also a socket that is gone or refuses (its server is
+/// ending) while its `postmaster.pid` was still there.
+fn is_starting_or_stopping(err: &tokio_postgres::Error, embedded: bool) -> bool {
+    if err.code() == Some(&tokio_postgres::error::SqlState::CANNOT_CONNECT_NOW) {
+        return true;
+    }
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return embedded && matches!(io.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused);
+        }
+        source = cause.source();
+    }
+    false
+}
+
+fn note_wait(waiting: &mut bool, err: &tokio_postgres::Error) {
+    if !std::mem::replace(waiting, true) {
+        tracing::info!(cause = %crate::telemetry::error_chain(err), "PostgreSQL is shutting down or starting up: waiting for it (up to {} s)", START_WAIT.as_secs());
+    }
+}
+
 /// Creates Hearth's database in the embedded cluster on first start.
-async fn create_database(cluster: &embedded::Cluster) -> Result<(), OpenError> {
-    let (client, conn) = cluster.pg_config("postgres").connect(NoTls).await.map_err(|e| OpenError::Connect(e.to_string()))?;
+async fn create_database(cluster: &embedded::Cluster) -> Result<(), tokio_postgres::Error> {
+    let (client, conn) = cluster.pg_config("postgres").connect(NoTls).await?;
     let conn = tokio::spawn(conn);
-    let exists = client
-        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&embedded::DATABASE])
-        .await
-        .map_err(|e| OpenError::Connect(e.to_string()))?
-        .is_some();
+    let exists = client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&embedded::DATABASE]).await?.is_some();
     if !exists {
         // The name is a constant, not input.
-        client
-            .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'", embedded::DATABASE))
-            .await
-            .map_err(|e| OpenError::Connect(e.to_string()))?;
+        client.batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'", embedded::DATABASE)).await?;
     }
     drop(client);
     let _ = conn.await;

@@ -36,6 +36,8 @@ enum Entry {
     Line(Line),
     /// A call that succeeded and logged nothing.
     Ok { app_id: i64, source: String, us: i64 },
+    /// Write everything queued before this, summaries included, then answer.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// The sending side, held by the runtime.
@@ -50,6 +52,17 @@ impl LogWriter {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(write_loop(pool, rx));
         LogWriter { tx }
+    }
+
+    /// Writes every line queued so far (and the summaries of silent calls), and returns once
+    /// they are in the database, or could not be written. A command that is about to close its
+    /// database (the CLI) calls this first, so that no line is lost or written to a closed pool.
+    pub async fn flush(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // Waits for room in the queue, unlike `record`: this is not a request's path.
+        if self.tx.send(Entry::Flush(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
     }
 
     /// Queues a call's lines: the guest's, then one for the outcome with the duration.
@@ -99,6 +112,7 @@ async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Entry>) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let mut batch = Vec::new();
+        let mut flushed = Vec::new();
         tokio::select! {
             entry = rx.recv() => {
                 let Some(first) = entry else { break };
@@ -111,6 +125,10 @@ async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Entry>) {
                             s.calls += 1;
                             s.total_us = s.total_us.saturating_add(us);
                             s.slowest_us = s.slowest_us.max(us);
+                        }
+                        Entry::Flush(done) => {
+                            batch.extend(summaries.drain().map(|((app_id, source), s)| s.line(app_id, source)));
+                            flushed.push(done);
                         }
                     }
                     taken += 1;
@@ -125,15 +143,18 @@ async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Entry>) {
         if !batch.is_empty()
             && let Err(err) = write(&pool, &batch).await
         {
-            tracing::warn!(error = %err, lines = batch.len(), "cannot write function log lines");
+            tracing::warn!(error = %crate::telemetry::error_chain(&err), lines = batch.len(), "cannot write function log lines");
         }
         if last_prune.elapsed() > Duration::from_secs(600) {
             last_prune = tokio::time::Instant::now();
             if let Ok(client) = pool.get().await
                 && let Err(err) = client.execute("DELETE FROM function_logs WHERE at < now() - make_interval(days => $1)", &[&RETENTION_DAYS]).await
             {
-                tracing::warn!(error = %err, "cannot prune function logs");
+                tracing::warn!(error = %crate::telemetry::error_chain(&err), "cannot prune function logs");
             }
+        }
+        for done in flushed {
+            let _ = done.send(());
         }
     }
     // The runtime is going away: what was summed up so far is written.
@@ -150,12 +171,14 @@ async fn write(pool: &Pool, batch: &[Line]) -> Result<(), crate::error::DbError>
     let sources: Vec<&str> = batch.iter().map(|l| l.source.as_str()).collect();
     let messages: Vec<&str> = batch.iter().map(|l| l.message.as_str()).collect();
     let durations: Vec<Option<i64>> = batch.iter().map(|l| l.duration_us).collect();
-    // The app may have been deleted since: its lines go with it.
+    // The app may have been deleted since: its lines go with it. The lines keep their order (the
+    // ids follow it), whatever plan the semi-join gets.
     client
         .execute(
             "INSERT INTO function_logs (app_id, level, source, message, duration_us)
-             SELECT l.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS l(app_id, level, source, message, duration_us)
-             WHERE EXISTS (SELECT 1 FROM apps WHERE apps.id = l.app_id)",
+             SELECT l.app_id, l.level, l.source, l.message, l.duration_us
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS l(app_id, level, source, message, duration_us, n)
+             WHERE EXISTS (SELECT 1 FROM apps WHERE apps.id = l.app_id) ORDER BY l.n",
             &[&apps, &levels, &sources, &messages, &durations],
         )
         .await?;

@@ -439,6 +439,11 @@ impl Functions {
         }
         self.logs.record(app_id, source, logs, error, duration);
     }
+
+    /// Writes the function log lines queued so far ([`super::logs::LogWriter::flush`]).
+    pub async fn flush_logs(&self) {
+        self.logs.flush().await;
+    }
 }
 
 /// Instantiates, writes the request, calls the handler.

@@ -1,6 +1,6 @@
 //! The one middleware around every request: a request id (in the span of every log line and in
-//! the `X-Request-Id` header), access logs, Prometheus metrics, and panics turned into Parse's
-//! internal error body instead of a dropped connection.
+//! the `X-Request-Id` header), access logs, Prometheus metrics (per app only when configured),
+//! and panics turned into Parse's internal error body instead of a dropped connection.
 
 use std::time::Instant;
 
@@ -13,6 +13,7 @@ use futures_util::FutureExt;
 use tracing::Instrument;
 
 use super::extract::{RequestId, ResolvedApp};
+use crate::config::MetricsAppLabel;
 use crate::error::ApiError;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -29,7 +30,9 @@ pub async fn observe(
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let started = Instant::now();
-    let _in_flight = req.app_data::<actix_web::web::Data<super::State>>().map(|s| InFlight::enter(&s.in_flight));
+    let state = req.app_data::<actix_web::web::Data<super::State>>();
+    let _in_flight = state.map(|s| InFlight::enter(&s.in_flight));
+    let app_labels = state.map_or(MetricsAppLabel::Off, |s| s.config.metrics_app_label);
 
     // The request must not be cloned before routing (actix needs sole ownership to route it),
     // so a panic is answered with an error and no response headers of ours.
@@ -56,10 +59,13 @@ pub async fn observe(
         Some(label) => label.0.to_string(),
         None => res.request().match_pattern().unwrap_or_else(|| "unmatched".into()),
     };
-    let app = res.request().extensions().get::<ResolvedApp>().map_or_else(|| "-".to_string(), |a| a.0.clone());
-    let labels = [("app", app), ("route", route), ("method", method), ("status", status.to_string())];
+    let mut labels = Vec::with_capacity(4);
+    if let Some(app) = app_label(app_labels, res.request().extensions().get::<ResolvedApp>()) {
+        labels.push(("app", app));
+    }
+    labels.extend([("route", route), ("method", method), ("status", status.to_string())]);
     metrics::counter!("hearth_http_requests_total", &labels).increment(1);
-    metrics::histogram!("hearth_http_request_duration_seconds", &labels[..3]).record(elapsed.as_secs_f64());
+    metrics::histogram!("hearth_http_request_duration_seconds", &labels[..labels.len() - 1]).record(elapsed.as_secs_f64());
     span.in_scope(|| tracing::info!(status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "request"));
 
     if let Ok(value) = HeaderValue::from_str(&id) {
@@ -89,6 +95,22 @@ fn client_gone(req: &ServiceRequest) -> crate::db::ClientGone {
             _ => matches!(std::io::Error::last_os_error().raw_os_error(), Some(libc::ECONNRESET | libc::EPIPE | libc::ENOTCONN | libc::EBADF)),
         }
     }))
+}
+
+/// The `app` label of a request's metrics, per the `metrics_app_label` setting: none when off
+/// (the default: with thousands of apps, per-app series would swamp Prometheus, and /metrics would
+/// list every tenant's id), a digest, or the id. `-` for requests that named no real app.
+fn app_label(mode: MetricsAppLabel, app: Option<&ResolvedApp>) -> Option<String> {
+    use sha2::Digest;
+    match (mode, app) {
+        (MetricsAppLabel::Off, _) => None,
+        (_, None) => Some("-".into()),
+        (MetricsAppLabel::Id, Some(app)) => Some(app.0.clone()),
+        (MetricsAppLabel::Hashed, Some(app)) => {
+            let digest = sha2::Sha256::digest(app.0.as_bytes());
+            Some(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
+        }
+    }
 }
 
 /// A request id the client (or a proxy) chose, if it is safe to log and echo.

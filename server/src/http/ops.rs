@@ -1,10 +1,11 @@
 //! Operations endpoints: `/health` (alive), `/ready` (dependencies reachable, not draining) and
-//! `/metrics` (Prometheus).
+//! `/metrics` (Prometheus, behind a bearer token when `metrics_token` is set).
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::State;
 use crate::error::{ApiError, ParseCode};
@@ -37,9 +38,27 @@ pub async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     }
 }
 
-/// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
-pub async fn metrics(state: web::Data<State>) -> HttpResponse {
+/// Prometheus metrics in the text exposition format; with `metrics_token` set, only for a
+/// request that presents it as a bearer token.
+#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text format"),
+    (status = 401, description = "`metrics_token` is set and the request did not present it")
+))]
+pub async fn metrics(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    if let Some(token) = &state.config.metrics_token {
+        let presented = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim());
+        if !presented.is_some_and(|t| crate::apps::keys::eq(t, token.expose())) {
+            return HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"hearth metrics\""))
+                .json(serde_json::json!({ "code": ParseCode::UNAUTHORIZED.code(), "error": "unauthorized" }));
+        }
+    }
     // Summed over the workers' pools (each worker has its own).
     let (mut size, mut max, mut available, mut waiting) = (0, 0, 0, 0);
     for pool in state.worker_pools.lock().expect("not poisoned").iter() {

@@ -20,8 +20,7 @@ fn cluster_url() -> &'static str {
         }
         // No server given: run the embedded cluster (the same code `hearth serve` uses) in
         // HEARTH_TEST_PG_DIR (`make test` gives each run its own and stops it at the end), or
-        // under the temporary folder, where it keeps running for later runs. Either way the
-        // `postgres` user must be able to reach it when tests run as root.
+        // under the temporary folder, where it keeps running for later runs.
         let dir = std::env::var_os("HEARTH_TEST_PG_DIR")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| std::env::temp_dir().join("hearth-test-pg"));

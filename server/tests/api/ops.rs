@@ -1,10 +1,13 @@
-//! Health, readiness, metrics, request ids, the OpenAPI document, graceful draining.
+//! Health, readiness, metrics (and who may read them), request ids, the OpenAPI document,
+//! graceful draining, what a created object's `Location` trusts.
 
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{TestServer, json_of};
+use hearth::config::{MetricsAppLabel, Secret};
+
+use crate::helpers::{As, TestServer, app_keys, call, json_of, run_database, test_config};
 
 #[tokio::test]
 async fn health_ready_and_parse_health() {
@@ -33,7 +36,9 @@ async fn every_response_carries_a_request_id() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_app_route_and_status() {
-    let server = TestServer::start().await;
+    let mut config = test_config(run_database());
+    config.metrics_app_label = MetricsAppLabel::Id;
+    let server = TestServer::start_with(config).await;
     let owner = server.new_admin().await;
     let app = server.new_app(&owner).await;
     let id = app["applicationId"].as_str().unwrap();
@@ -50,6 +55,103 @@ async fn metrics_count_requests_by_app_route_and_status() {
     assert!(text.contains("hearth_http_request_duration_seconds_bucket{"), "latency histogram");
     assert!(text.contains("hearth_db_pool_max 4"), "pool usage");
     server.shutdown().await;
+}
+
+/// `/metrics` as the given `Authorization` header reads it: the status, the answer's
+/// `WWW-Authenticate` header and body.
+async fn metrics_as(server: &TestServer, authorization: Option<&str>) -> (u16, Option<String>, String) {
+    let mut req = server.http.get(server.url("/metrics"));
+    if let Some(value) = authorization {
+        req = req.header("Authorization", value);
+    }
+    let res = req.send().await.unwrap();
+    let challenge = res.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_string());
+    (res.status().as_u16(), challenge, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn metrics_need_the_token_when_one_is_set_and_name_no_app_by_default() {
+    let mut config = test_config(run_database());
+    config.metrics_token = Some(Secret::new("metrics-token-for-tests"));
+    let server = TestServer::start_with(config).await;
+    let app = app_keys(&server).await;
+    for _ in 0..2 {
+        let (status, _) = call(&server, &app, As::Master, reqwest::Method::GET, "/serverInfo", None).await;
+        assert_eq!(status, 200);
+    }
+    for (case, authorization) in [
+        ("no credentials", None),
+        ("a wrong token", Some("Bearer metrics-token-for-test")),
+        ("another scheme", Some("Basic bWV0cmljcy10b2tlbi1mb3ItdGVzdHM=")),
+        ("the token alone", Some("metrics-token-for-tests")),
+    ] {
+        let (status, challenge, body) = metrics_as(&server, authorization).await;
+        assert_eq!((status, challenge.as_deref()), (401, Some("Bearer realm=\"hearth metrics\"")), "{case}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap(), json!({"code": 119, "error": "unauthorized"}), "{case}");
+    }
+    let (status, _, text) = metrics_as(&server, Some("Bearer metrics-token-for-tests")).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, _, _) = metrics_as(&server, Some("bearer metrics-token-for-tests")).await;
+    assert_eq!(status, 200, "the scheme is case-insensitive");
+    // The app's requests are counted, without naming the app.
+    assert!(!text.contains(&app.id), "the application id is in /metrics:\n{text}");
+    let counted = text.lines().any(|l| l.starts_with("hearth_http_requests_total{") && !l.contains("app=") && l.contains("route=\"/parse/serverInfo\""));
+    assert!(counted, "no app-less counter for the route in:\n{text}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn metrics_can_name_apps_by_a_digest_of_their_id() {
+    let mut config = test_config(run_database());
+    config.metrics_app_label = MetricsAppLabel::Hashed;
+    let server = TestServer::start_with(config).await;
+    let app = app_keys(&server).await;
+    let (status, _) = call(&server, &app, As::Master, reqwest::Method::GET, "/serverInfo", None).await;
+    assert_eq!(status, 200);
+    // No token set: /metrics is open.
+    let (status, _, text) = metrics_as(&server, None).await;
+    assert_eq!(status, 200);
+    let digest: String = <sha2::Sha256 as sha2::Digest>::digest(app.id.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect();
+    assert!(!text.contains(&app.id), "the application id is in /metrics");
+    let line = text.lines().find(|l| l.starts_with("hearth_http_requests_total{") && l.contains(&format!("app=\"{digest}\"")) && l.contains("route=\"/parse/serverInfo\""));
+    assert!(line.is_some_and(|l| l.ends_with(" 1")), "no counter for app {digest} in:\n{text}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_created_objects_location_trusts_forwarded_headers_only_behind_a_trusted_proxy() {
+    // What a client (or a proxy that passes them through) may send: a scheme and host of its
+    // choosing.
+    let forged = [("X-Forwarded-Proto", "javascript"), ("X-Forwarded-Host", "evil.example")];
+    let proxied = [("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "api.example.com")];
+    let cases: [(bool, Option<&str>, &[(&str, &str)], &str); 6] = [
+        (false, None, &forged, "http://127.0.0.1:{port}"),
+        (false, None, &proxied, "http://127.0.0.1:{port}"),
+        (true, None, &proxied, "https://api.example.com"),
+        // A trusted proxy's scheme is http or https, and its host a plain host[:port].
+        (true, None, &forged, "http://evil.example"),
+        (true, None, &[("X-Forwarded-Proto", "javascript"), ("X-Forwarded-Host", "evil.example/x?")], "http://127.0.0.1:{port}"),
+        (true, Some("https://hearth.example.org"), &proxied, "https://hearth.example.org"),
+    ];
+    for (trust_proxy, public_url, headers, expected) in cases {
+        let mut config = test_config(run_database());
+        config.trust_proxy = trust_proxy;
+        config.public_url = public_url.map(str::to_string);
+        let server = TestServer::start_with(config).await;
+        let app = app_keys(&server).await;
+        let mut req = server.http.post(server.url("/parse/classes/Thing")).header("X-Parse-Application-Id", &app.id).header("X-Parse-Master-Key", &app.master);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = req.json(&json!({"n": 1})).send().await.unwrap();
+        let location = res.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+        let (status, body) = json_of(res).await;
+        assert_eq!(status, 201, "{body}");
+        let port = server.base.rsplit(':').next().unwrap();
+        let expected = format!("{}/parse/classes/Thing/{}", expected.replace("{port}", port), body["objectId"].as_str().unwrap());
+        assert_eq!(location.as_deref(), Some(expected.as_str()), "trust_proxy {trust_proxy}, public_url {public_url:?}, {headers:?}");
+        server.shutdown().await;
+    }
 }
 
 #[tokio::test]

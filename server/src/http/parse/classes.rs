@@ -52,7 +52,7 @@ pub(crate) async fn class(http: &HttpRequest, state: &State, class: &str, req: P
             let answer = run_write(state, &req, WriteRequest::Create { class: class.clone(), body }).await?;
             // As Parse Server: users live under /users.
             let path = if class.as_str() == "_User" { "users".to_string() } else { format!("classes/{class}") };
-            let location = format!("{}/parse/{path}/{}", base_url(&http), answer.body["objectId"].as_str().unwrap_or_default());
+            let location = format!("{}/parse/{path}/{}", base_url(&http, &state.config), answer.body["objectId"].as_str().unwrap_or_default());
             if answer.status != 201 {
                 // A signup with the authData of an existing user logged that user in.
                 return Ok(HttpResponse::Ok().json(answer.body));
@@ -175,7 +175,25 @@ fn method_error(method: &str, http: &HttpRequest) -> ApiError {
     ApiError::new(ParseCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {}", http.path()))
 }
 
-fn base_url(http: &HttpRequest) -> String {
-    let info = http.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+/// The base of a created object's `Location`: `public_url` when set; otherwise, behind a trusted
+/// proxy (`trust_proxy`), the scheme and host it forwards (the rightmost entries, the ones the
+/// proxy wrote); otherwise the request's own `Host`, over http, as Parse Server answers. A client
+/// cannot choose the scheme: it is http or https, and a host is a plain `host[:port]`.
+fn base_url(http: &HttpRequest, config: &crate::config::Config) -> String {
+    if let Some(url) = &config.public_url {
+        return url.clone();
+    }
+    let header = |name: &str| http.headers().get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit(',').next()).map(str::trim);
+    let is_host = |h: &&str| !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b));
+    let (mut scheme, mut host) = ("http", None);
+    if config.trust_proxy {
+        if header("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https")) {
+            scheme = "https";
+        }
+        host = header("x-forwarded-host").filter(is_host);
+    }
+    match host.or_else(|| header("host").filter(is_host)).or_else(|| http.uri().authority().map(|a| a.as_str()).filter(is_host)) {
+        Some(host) => format!("{scheme}://{host}"),
+        None => config.base_url(http.app_config().local_addr().port()),
+    }
 }
