@@ -9,6 +9,7 @@ mod errors;
 mod files;
 mod functions;
 mod helpers;
+mod idempotency;
 mod jobs;
 mod ops;
 mod processes;
