@@ -125,6 +125,7 @@ impl Hearth {
             tokens,
             shutting_down: Arc::default(),
             in_flight: Arc::default(),
+            spools: Arc::new(crate::http::body::Spools::new(&config)),
         });
         let server = http::server(state.clone(), listener).map_err(|e| other(&e))?;
         let jobs = crate::functions::jobs::Runner { functions: state.functions.clone(), registry: state.registry.clone(), caches: state.auth.clone() };

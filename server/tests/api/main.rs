@@ -4,6 +4,7 @@
 mod access_rules;
 mod accounts;
 mod admin_api;
+mod bodies;
 mod data;
 mod errors;
 mod files;

@@ -11,15 +11,15 @@ use crate::helpers::{ROOT_PASSWORD, fresh_database};
 const BIN: &str = env!("CARGO_BIN_EXE_hearth");
 
 /// A `hearth serve` child process and what it printed.
-struct Served {
-    child: Child,
+pub(crate) struct Served {
+    pub(crate) child: Child,
     port: u16,
     stdout: Vec<String>,
     /// Everything written to standard error, once the process has exited.
     stderr: std::thread::JoinHandle<String>,
 }
 
-fn serve(args: &[&str], envs: &[(&str, &str)]) -> Served {
+pub(crate) fn serve(args: &[&str], envs: &[(&str, &str)]) -> Served {
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(["--port", "0", "--workers", "1"])
@@ -65,12 +65,12 @@ fn serve(args: &[&str], envs: &[(&str, &str)]) -> Served {
 }
 
 impl Served {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }
 
     /// SIGTERM, then wait for a clean exit.
-    fn terminate(mut self) -> String {
+    pub(crate) fn terminate(mut self) -> String {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let status = self.child.wait().unwrap();
         let stderr = self.stderr.join().unwrap();
