@@ -259,3 +259,69 @@ async fn large_base64_uploads_do_not_grow_the_servers_memory() {
     assert!(grown < 64 && after < 32, "three stored 45 MB files grew the server by {grown} MiB at most, {after} MiB after");
     served.terminate();
 }
+
+/// Open files of this process (the in-process server's) under `dir`, unlinked ones included.
+fn open_files_under(dir: &std::path::Path) -> usize {
+    let dir = dir.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc/self/fd").unwrap().flatten().filter(|fd| std::fs::read_link(fd.path()).is_ok_and(|to| to.to_string_lossy().starts_with(&dir))).count()
+}
+
+#[tokio::test]
+async fn bodies_past_the_spool_slots_wait_then_get_503() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(run_database());
+    config.body_timeout = Duration::from_secs(2);
+    config.body_min_rate = 1024;
+    config.preauth_spools = 1;
+    config.data_dir = dir.path().to_path_buf();
+    config.files = hearth::config::FilesConfig::Local { dir: dir.path().join("files") };
+    let server = TestServer::start_with(config).await;
+    let keys = app_keys(&server).await;
+    let spools = dir.path().join("tmp");
+    let address = server.base.trim_start_matches("http://").to_string();
+    let large = head("POST", "/parse/classes/Item", &[], "Content-Length: 1000000\r\n");
+    // One large body without keys in its headers takes the only slot, and keeps it by sending
+    // 2 KiB a second (faster than the slowest rate accepted).
+    let mut holder = TcpStream::connect(&address).await.unwrap();
+    holder.write_all(large.as_bytes()).await.unwrap();
+    holder.write_all(&[b' '; 100 << 10]).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while open_files_under(&spools) == 0 {
+        assert!(Instant::now() < deadline, "the first body never reached a temporary file");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A second one waits for the slot while its deadline allows, then is told to come back.
+    let second = async {
+        let mut stream = TcpStream::connect(&address).await.unwrap();
+        stream.write_all(large.as_bytes()).await.unwrap();
+        stream.write_all(&[b' '; 100 << 10]).await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer)).await.expect("answered").ok();
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let keep_holding = async {
+        loop {
+            // The holder's pace, not synchronisation.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            holder.write_all(&[b' '; 2048]).await.unwrap();
+        }
+    };
+    let answer = tokio::select! {
+        answer = second => answer,
+        () = keep_holding => unreachable!(),
+    };
+    assert!(answer.starts_with("HTTP/1.1 503") && answer.contains("send the keys in X-Parse-* headers"), "{answer}");
+    // Once the holder goes away, the slot is free again and its file gone.
+    drop(holder);
+    let body = sdk_body(&keys, &keys.master, json!({"text": "y".repeat(100 << 10)}));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, answer) = json_of(server.http.post(server.url("/parse/classes/Item")).header("Content-Type", "text/plain").body(body.clone()).send().await.unwrap()).await;
+        if status == 201 {
+            break;
+        }
+        assert!(status == 503 && Instant::now() < deadline, "{status} {answer}");
+    }
+    assert_eq!(open_files_under(&spools), 0, "no temporary file is left open");
+    server.shutdown().await;
+}
