@@ -32,8 +32,8 @@ pub struct Spools {
 }
 
 impl Spools {
-    /// `dir` is emptied: files there are only ever anonymous, but an older layout or a crash
-    /// between creating and unlinking a file (where `O_TMPFILE` is missing) may leave some.
+    /// Leftovers in `dir` are removed: its files are anonymous, but where `O_TMPFILE` is missing
+    /// a file is made with a `.tmp` name and unlinked at once, and a crash in between leaves it.
     pub fn new(config: &Config) -> Spools {
         let dir = config.data_dir.join("tmp");
         if let Ok(entries) = std::fs::read_dir(&dir) {
@@ -176,6 +176,7 @@ pub async fn read_unchecked(req: &actix_web::HttpRequest, config: &Config, spool
             return Ok(Unchecked::Memory(head.freeze()));
         }
     }
+    // Parse has no code for this: -1, as for its other refusals without one.
     let busy = || ApiError::new(ParseCode::new(-1, 503), "Too many large requests without keys in their headers at once; retry, or send the keys in X-Parse-* headers.");
     let slot = tokio::time::timeout(timed.left(), spools.slots.clone().acquire_owned()).await.map_err(|_| busy())?.map_err(|_| busy())?;
     let dir = spools.dir.clone();

@@ -242,7 +242,7 @@ pub async fn admits(req: &HttpRequest, state: &State, body: &BodyKeys) -> Result
 
 /// The keys the JS SDK sends in a JSON body. Other members are skipped as they are read
 /// (serde_json ignores them without keeping them), so a large body's keys cost no memory.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct BodyKeys {
     #[serde(rename = "_ApplicationId", default, deserialize_with = "string_or_nothing")]
     pub application_id: Option<String>,

@@ -21,12 +21,18 @@ pub const FIELDS_LIMIT: usize = 1 << 20;
 const PIECE: usize = 64 << 10;
 
 /// What the form holds.
-#[derive(Debug)]
 pub struct Form {
     /// Every member but `base64`.
     pub fields: Map<String, Value>,
     /// Where the text of the `base64` string lies (between its quotes), if it is a string.
     pub base64: Option<Range<u64>>,
+}
+
+/// Names the members only: their values carry keys.
+impl std::fmt::Debug for Form {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Form").field("fields", &self.fields.keys().collect::<Vec<_>>()).field("base64", &self.base64).finish()
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
