@@ -140,6 +140,27 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_SHUTDOWN_TIMEOUT", global = true)]
     pub shutdown_timeout: Option<u64>,
 
+    /// Seconds a request body has to arrive, extended by one second for every body_min_rate
+    /// bytes received; a slower sender is answered 408 and its connection closed [default: 30].
+    #[arg(long, env = "HEARTH_BODY_TIMEOUT", global = true)]
+    pub body_timeout: Option<u64>,
+
+    /// The slowest sustained upload rate accepted, in bytes per second or with a unit (see
+    /// body_timeout) [default: 4KiB].
+    #[arg(long, env = "HEARTH_BODY_MIN_RATE", global = true)]
+    pub body_min_rate: Option<String>,
+
+    /// Most of a body kept in memory before its keys are checked (the Parse JS SDK sends its keys
+    /// inside the JSON body); larger such bodies go to a temporary file under the data folder
+    /// [default: 64KiB].
+    #[arg(long, env = "HEARTH_PREAUTH_BODY_SIZE", global = true)]
+    pub preauth_body_size: Option<String>,
+
+    /// Bodies written to temporary files before their keys are checked, at once; more wait for a
+    /// turn up to body_timeout, then are answered 503 [default: 8].
+    #[arg(long, env = "HEARTH_PREAUTH_SPOOLS", global = true)]
+    pub preauth_spools: Option<usize>,
+
     /// HTTP worker threads [default: number of CPU cores].
     #[arg(long, env = "HEARTH_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -289,6 +310,10 @@ pub struct Config {
     pub admin_token_ttl: Duration,
     pub max_body_size: usize,
     pub shutdown_timeout: Duration,
+    pub body_timeout: Duration,
+    pub body_min_rate: usize,
+    pub preauth_body_size: usize,
+    pub preauth_spools: usize,
     pub workers: usize,
     pub log_format: LogFormat,
     pub log: String,
@@ -379,6 +404,16 @@ impl Config {
                 .ok_or(ConfigError::Invalid { name: "max_body_size", reason: format!("{text:?} is not a size like 20MiB") })?,
             None => 20 * 1024 * 1024,
         };
+        let size = |value: Option<String>, name: &'static str, default: usize| match value {
+            Some(text) => parse_size(&text).filter(|n| *n > 0).ok_or(ConfigError::Invalid { name, reason: format!("{text:?} is not a size like 64KiB") }),
+            None => Ok(default),
+        };
+        let body_min_rate = size(s.body_min_rate, "body_min_rate", 4 << 10)?;
+        let preauth_body_size = size(s.preauth_body_size, "preauth_body_size", 64 << 10)?;
+        let preauth_spools = s.preauth_spools.unwrap_or(8);
+        if !(1..=10_000).contains(&preauth_spools) {
+            return Err(ConfigError::Invalid { name: "preauth_spools", reason: "must be 1 to 10000".into() });
+        }
         let function_instances = s.function_instances.unwrap_or(64);
         if !(1..=10_000).contains(&function_instances) {
             return Err(ConfigError::Invalid { name: "function_instances", reason: "must be 1 to 10000".into() });
@@ -455,6 +490,10 @@ impl Config {
             admin_token_ttl: Duration::from_secs(s.admin_token_ttl.unwrap_or(12 * 3600)),
             max_body_size,
             shutdown_timeout: Duration::from_secs(s.shutdown_timeout.unwrap_or(30)),
+            body_timeout: Duration::from_secs(s.body_timeout.unwrap_or(30).max(1)),
+            body_min_rate,
+            preauth_body_size,
+            preauth_spools,
             workers: s.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
             log_format: s.log_format.unwrap_or(LogFormat::Text),
             log: s.log.unwrap_or_else(|| "info".into()),
@@ -517,6 +556,10 @@ impl Settings {
             admin_token_ttl: self.admin_token_ttl.or(lower.admin_token_ttl),
             max_body_size: self.max_body_size.or(lower.max_body_size),
             shutdown_timeout: self.shutdown_timeout.or(lower.shutdown_timeout),
+            body_timeout: self.body_timeout.or(lower.body_timeout),
+            body_min_rate: self.body_min_rate.or(lower.body_min_rate),
+            preauth_body_size: self.preauth_body_size.or(lower.preauth_body_size),
+            preauth_spools: self.preauth_spools.or(lower.preauth_spools),
             workers: self.workers.or(lower.workers),
             log_format: self.log_format.or(lower.log_format),
             log: self.log.or(lower.log),

@@ -130,11 +130,15 @@ impl Hearth {
             tokens,
             shutting_down: Arc::default(),
             in_flight: Arc::default(),
+            spools: Arc::new(crate::http::body::Spools::new(&config)),
         });
         let server = http::server(state.clone(), listener).map_err(|e| other(&e))?;
         let jobs = crate::functions::jobs::Runner { functions: state.functions.clone(), registry: state.registry.clone(), caches: state.auth.clone() };
         let background = Background {
-            queue: crate::queue::Queue::new(db.pool.clone(), Self::QUEUE_CONCURRENCY).handle(crate::functions::jobs::TASK_KIND, Arc::new(jobs)).start(&bus),
+            queue: crate::queue::Queue::new(db.pool.clone(), Self::QUEUE_CONCURRENCY)
+                .handle(crate::functions::jobs::TASK_KIND, Arc::new(jobs))
+                .handle(crate::data::idempotency::SWEEP_TASK, Arc::new(crate::data::idempotency::Sweeper { pool: db.pool.clone() }))
+                .start(&bus),
             ticker: crate::functions::schedules::start_ticker(db.pool.clone()),
             functions: state.functions.clone(),
         };

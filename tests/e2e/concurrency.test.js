@@ -150,6 +150,15 @@ test('a retry of a create is recognised as a duplicate by Parse Server (159)', {
   h.assertRestError(retry, 400, 159, 'retry');
 });
 
+test('a request id reused by another client for another sign-up is refused (159), without the first answer', async () => {
+  const headers = { 'X-Parse-Request-Id': requestId() };
+  const first = await h.rest('POST', '/users', { key: 'rest', body: { username: `idem-${h.rand(8)}`, password: 'first-password' }, headers });
+  assert.equal(first.status, 201, first.text);
+  const other = await h.rest('POST', '/users', { key: 'rest', body: { username: `idem-${h.rand(8)}`, password: 'other-password' }, headers });
+  h.assertRestError(other, 400, 159, 'another sign-up with the same request id');
+  assert.ok(!other.text.includes(first.body.objectId) && !other.text.includes(first.body.sessionToken), `nothing of the first answer: ${other.text}`);
+});
+
 test('an increment retried with the same request id is applied once', async () => {
   const obj = await make({ n: 10 });
   const headers = { 'X-Parse-Request-Id': requestId() };

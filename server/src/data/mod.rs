@@ -10,6 +10,7 @@
 
 pub mod aggregate;
 pub mod config;
+pub mod idempotency;
 pub mod names;
 pub mod objects;
 pub mod query;
@@ -105,6 +106,9 @@ pub enum DataError {
     AccountLocked { minutes: u64, retry_after: u64 },
     #[error("Too many requests.")]
     RateLimited { retry_after: u64 },
+    /// A request id used before by another caller or for another request (Parse's 159).
+    #[error("Duplicate request")]
+    DuplicateRequest,
     /// A cloud function (a trigger) refused or failed; its code (141 unless it chose one).
     #[error("{message}")]
     Script { code: i32, message: String },
@@ -184,6 +188,7 @@ impl ParseErrorCode for DataError {
             DataError::EmailNotConfigured(_) | DataError::OtherCause(_) => ParseCode::OTHER_CAUSE,
             DataError::AccountLocked { .. } => ParseCode::ACCOUNT_LOCKED,
             DataError::RateLimited { .. } => ParseCode::RATE_LIMITED,
+            DataError::DuplicateRequest => ParseCode::DUPLICATE_REQUEST,
             DataError::Script { code, .. } => ParseCode::new(*code, 400),
             DataError::Timeout => ParseCode::TIMEOUT,
             DataError::Unavailable => ParseCode::SERVICE_UNAVAILABLE,

@@ -105,12 +105,23 @@ async fn create_app_tables(client: &impl GenericClient, schema: &str) -> Result<
                 tags         jsonb NOT NULL DEFAULT '{{}}',
                 created_by   text
             );
+            DO $$ BEGIN
+              -- The first shape kept answers in clear (`body`): dropped, with its answers.
+              IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('\"{schema}\"._hearth_idempotency') AND attname = 'body' AND NOT attisdropped) THEN
+                DROP TABLE \"{schema}\"._hearth_idempotency;
+              END IF;
+            END $$;
             CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_idempotency (
-                request_id text PRIMARY KEY,
-                created_at timestamptz NOT NULL DEFAULT now(),
-                status     smallint NOT NULL,
-                body       text NOT NULL
-            );"
+                request_id   text PRIMARY KEY,
+                created_at   timestamptz NOT NULL DEFAULT now(),
+                caller       text NOT NULL,
+                method       text NOT NULL,
+                path         text NOT NULL,
+                request_hash bytea NOT NULL,
+                status       smallint NOT NULL,
+                answer       bytea NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS \"_hearth_idempotency_created\" ON \"{schema}\"._hearth_idempotency (created_at);"
         ))
         .await?;
     Ok(())

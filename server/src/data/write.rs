@@ -1,7 +1,8 @@
 //! Writes as one vocabulary for single requests, batches and retried requests: a
 //! [`WriteRequest`] is prepared (schema) and then applied on any client (pool connection or
 //! transaction), and
-//! [`idempotent`] makes a retried write (same `X-Parse-Request-Id`) answer its first answer.
+//! [`idempotent`] makes a retried write (same `X-Parse-Request-Id`, same caller, same request)
+//! answer its first answer (see [`super::idempotency`]).
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use deadpool_postgres::{GenericClient, Pool};
 use serde_json::{Map, Value, json};
 
 use super::DataError;
+use super::idempotency::{Claim, Retry};
 use super::names::ClassName;
 use super::objects::{self, Write};
 use super::schema::{ClassSchema, SchemaCache};
@@ -55,6 +57,24 @@ impl WriteRequest {
             ("DELETE", Some(id)) => Ok(WriteRequest::Delete { class, id }),
             ("GET", Some(id)) => Ok(WriteRequest::Get { class, id }),
             _ => Err(DataError::InvalidJson(format!("cannot route batch path {method} {path}"))),
+        }
+    }
+
+    /// The method and path this request stands for (as a batch names it, without a mount prefix).
+    fn route(&self) -> (&'static str, String) {
+        match self {
+            WriteRequest::Create { class, .. } => ("POST", format!("/classes/{class}")),
+            WriteRequest::Update { class, id, .. } => ("PUT", format!("/classes/{class}/{id}")),
+            WriteRequest::Delete { class, id } => ("DELETE", format!("/classes/{class}/{id}")),
+            WriteRequest::Get { class, id } => ("GET", format!("/classes/{class}/{id}")),
+        }
+    }
+
+    /// The body as sent (before any trigger changed it), serialized: what a retry must repeat.
+    fn body_bytes(&self) -> Vec<u8> {
+        match self {
+            WriteRequest::Create { body, .. } | WriteRequest::Update { body, .. } => serde_json::to_vec(body).expect("a JSON map serializes"),
+            WriteRequest::Delete { .. } | WriteRequest::Get { .. } => Vec::new(),
         }
     }
 
@@ -359,31 +379,21 @@ pub async fn run(pool: &Pool, caller: &Caller, schemas: &SchemaCache, request: W
 }
 
 /// Runs a write once per request id: the first run stores its answer in the same transaction as
-/// the write; a retry (even one racing the first) waits for it and gets the stored answer.
+/// the write; a retry by the same caller with the same request (even one racing the first)
+/// waits for it and gets the stored answer; any other use of the id is refused (159).
 pub async fn idempotent(pool: &Pool, caller: &Caller, schemas: &SchemaCache, request_id: &str, request: WriteRequest) -> Result<Answer, DataError> {
+    let (method, path) = request.route();
+    let retry = Retry::new(caller, request_id.to_string(), method, &path, &request.body_bytes());
     // Loading the app's schemas also makes sure its bookkeeping tables exist.
     schemas.app(&caller.app).await?;
     let prepared = request.prepare(caller, schemas).await?;
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
-    let table = format!("\"{}\"._hearth_idempotency", caller.app.schema_name);
-    // Expired entries make room (the retry window is five minutes, as Parse Server's default).
-    tx.execute(&format!("DELETE FROM {table} WHERE request_id = $1 AND created_at < now() - interval '5 minutes'"), &[&request_id]).await?;
-    let claimed = tx
-        .execute(&format!("INSERT INTO {table} (request_id, status, body) VALUES ($1, 0, '') ON CONFLICT DO NOTHING"), &[&request_id])
-        .await?;
-    if claimed == 0 {
-        let row = tx.query_one(&format!("SELECT status, body FROM {table} WHERE request_id = $1"), &[&request_id]).await?;
-        let status: i16 = row.get(0);
-        let body: String = row.get(1);
-        return Ok(Answer { status: status as u16, body: serde_json::from_str(&body).unwrap_or(Value::Null) });
+    if let Claim::Replay(status, body) = retry.claim(&tx, caller).await? {
+        return Ok(Answer { status, body });
     }
     let (answer, then) = prepared.apply(&tx, caller).await?;
-    tx.execute(
-        &format!("UPDATE {table} SET status = $2, body = $3 WHERE request_id = $1"),
-        &[&request_id, &(answer.status as i16), &answer.body.to_string()],
-    )
-    .await?;
+    retry.store(&tx, caller, answer.status, &answer.body).await?;
     tx.commit().await?;
     drop(client);
     after(caller, then, &answer).await;
@@ -392,7 +402,8 @@ pub async fn idempotent(pool: &Pool, caller: &Caller, schemas: &SchemaCache, req
 
 /// Runs a batch once per request id: the whole batch in one transaction (each request in a
 /// savepoint, so one failure does not undo the others unless `transaction` asks for that),
-/// its answers stored with the id in the same transaction.
+/// its answers stored with the id in the same transaction. Retries are told apart as for
+/// [`idempotent`], over the whole list of requests.
 pub async fn idempotent_batch(
     pool: &Pool,
     caller: &Caller,
@@ -401,6 +412,15 @@ pub async fn idempotent_batch(
     requests: Vec<WriteRequest>,
     transaction: bool,
 ) -> Result<Value, DataError> {
+    let mut what = vec![u8::from(transaction)];
+    for request in &requests {
+        let (method, path) = request.route();
+        for part in [method.as_bytes(), path.as_bytes(), &request.body_bytes()] {
+            what.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            what.extend_from_slice(part);
+        }
+    }
+    let retry = Retry::new(caller, format!("batch:{request_id}"), "POST", "/batch", &what);
     schemas.app(&caller.app).await?;
     let mut prepared = Vec::with_capacity(requests.len());
     for request in requests {
@@ -408,15 +428,8 @@ pub async fn idempotent_batch(
     }
     let mut client = pool.get().await?;
     let mut tx = client.transaction().await?;
-    let table = format!("\"{}\"._hearth_idempotency", caller.app.schema_name);
-    let key = format!("batch:{request_id}");
-    tx.execute(&format!("DELETE FROM {table} WHERE request_id = $1 AND created_at < now() - interval '5 minutes'"), &[&key]).await?;
-    let claimed = tx
-        .execute(&format!("INSERT INTO {table} (request_id, status, body) VALUES ($1, 0, '') ON CONFLICT DO NOTHING"), &[&key])
-        .await?;
-    if claimed == 0 {
-        let body: String = tx.query_one(&format!("SELECT body FROM {table} WHERE request_id = $1"), &[&key]).await?.get(0);
-        return Ok(serde_json::from_str(&body).unwrap_or(Value::Null));
+    if let Claim::Replay(_, body) = retry.claim(&tx, caller).await? {
+        return Ok(body);
     }
     let mut answers = Vec::with_capacity(prepared.len());
     let mut afters = Vec::new();
@@ -439,7 +452,7 @@ pub async fn idempotent_batch(
         answers.push(result);
     }
     let body = answers_json(answers);
-    tx.execute(&format!("UPDATE {table} SET status = 200, body = $2 WHERE request_id = $1"), &[&key, &body.to_string()]).await?;
+    retry.store(&tx, caller, 200, &body).await?;
     tx.commit().await?;
     drop(client);
     for (then, answer) in afters {

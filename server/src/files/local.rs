@@ -1,9 +1,15 @@
 //! Files on local disk, under `<data dir>/files/<app schema>/<stored name>`: the embedded
-//! default. An upload is written to a temporary file beside its final place and renamed when
-//! complete, so a reader never sees half a file and a failed upload leaves nothing.
+//! default. An upload is written to an unnamed file (`O_TMPFILE`) in its folder and linked
+//! under its name when complete, so a reader never sees half a file, and an upload that fails,
+//! is abandoned (its request dropped) or outlived by its process leaves nothing behind. Where
+//! the file system has no unnamed files, a named `.upload-*` file is used instead, removed when
+//! the upload fails or is dropped (only a crash can leave one).
 
 use std::io::SeekFrom;
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -17,11 +23,18 @@ const CHUNK: usize = 64 * 1024;
 
 pub struct LocalDisk {
     root: PathBuf,
+    /// Whether unnamed files can be made and linked here (checked once, at start).
+    unnamed: bool,
 }
 
 impl LocalDisk {
     pub fn new(root: impl Into<PathBuf>) -> LocalDisk {
-        LocalDisk { root: root.into() }
+        let root = root.into();
+        let unnamed = unnamed_files_work(&root);
+        if !unnamed {
+            tracing::info!(root = %root.display(), "the file system has no unnamed temporary files; uploads use named ones");
+        }
+        LocalDisk { root, unnamed }
     }
 
     /// The path of a key (checked by `split_key`).
@@ -37,35 +50,21 @@ impl Storage for LocalDisk {
             let path = self.path(key)?;
             let dir = path.parent().expect("a key has a folder");
             tokio::fs::create_dir_all(dir).await.map_err(|e| FileError::Save(e.to_string()))?;
-            let temp = dir.join(format!(".upload-{}", crate::apps::keys::random_key(16)));
-            let written = async {
-                let mut file = tokio::fs::File::create(&temp).await.map_err(|e| FileError::Save(e.to_string()))?;
-                let mut size: u64 = 0;
-                while let Some(chunk) = body.next().await {
-                    let chunk = chunk.map_err(|e| FileError::Save(format!("the upload broke off: {e}")))?;
-                    size += chunk.len() as u64;
-                    if size > max {
-                        return Err(FileError::TooLarge(max));
-                    }
-                    file.write_all(&chunk).await.map_err(|e| FileError::Save(e.to_string()))?;
+            // Dropped with this future (a failed or abandoned upload): an unnamed file goes
+            // with its descriptor, a named one is removed by `Partial`'s drop.
+            let mut partial = Partial::create(dir, self.unnamed).await.map_err(|e| FileError::Save(e.to_string()))?;
+            let mut size: u64 = 0;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| FileError::Save(format!("the upload broke off: {e}")))?;
+                size += chunk.len() as u64;
+                if size > max {
+                    return Err(FileError::TooLarge(max));
                 }
-                file.sync_all().await.map_err(|e| FileError::Save(e.to_string()))?;
-                Ok(size)
+                partial.file.write_all(&chunk).await.map_err(|e| FileError::Save(e.to_string()))?;
             }
-            .await;
-            match written {
-                Ok(size) => match tokio::fs::rename(&temp, &path).await {
-                    Ok(()) => Ok(Stored { size }),
-                    Err(e) => {
-                        let _ = tokio::fs::remove_file(&temp).await;
-                        Err(FileError::Save(e.to_string()))
-                    }
-                },
-                Err(e) => {
-                    let _ = tokio::fs::remove_file(&temp).await;
-                    Err(e)
-                }
-            }
+            partial.file.sync_all().await.map_err(|e| FileError::Save(e.to_string()))?;
+            partial.persist(&path).map_err(|e| FileError::Save(e.to_string()))?;
+            Ok(Stored { size })
         })
     }
 
@@ -122,6 +121,63 @@ impl Storage for LocalDisk {
     }
 }
 
+/// A file being written.
+struct Partial {
+    file: tokio::fs::File,
+    /// The name of a named temporary file; `None` for an unnamed one.
+    named: Option<PathBuf>,
+}
+
+impl Partial {
+    async fn create(dir: &Path, unnamed: bool) -> std::io::Result<Partial> {
+        if unnamed {
+            let file = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_TMPFILE).mode(0o644).open(dir)?;
+            return Ok(Partial { file: tokio::fs::File::from_std(file), named: None });
+        }
+        let temp = dir.join(format!(".upload-{}", crate::apps::keys::random_key(16)));
+        let file = tokio::fs::File::create(&temp).await?;
+        Ok(Partial { file, named: Some(temp) })
+    }
+
+    /// Gives the complete file its name.
+    fn persist(mut self, path: &Path) -> std::io::Result<()> {
+        match self.named.take() {
+            Some(temp) => std::fs::rename(&temp, path).inspect_err(|_| {
+                let _ = std::fs::remove_file(&temp);
+            }),
+            None => link(&self.file, path),
+        }
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if let Some(temp) = &self.named {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}
+
+/// Links an unnamed file under `path` (through `/proc/self/fd`, which needs no privilege).
+fn link(file: &impl AsRawFd, path: &Path) -> std::io::Result<()> {
+    let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).expect("no NUL");
+    let to = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+    // SAFETY: both paths are NUL-terminated C strings that outlive the call.
+    let done = unsafe { libc::linkat(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::AT_SYMLINK_FOLLOW) };
+    if done == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+}
+
+/// Whether an unnamed file can be made in `root` and linked under a name.
+fn unnamed_files_work(root: &Path) -> bool {
+    let probe = root.join(format!(".probe-{}", crate::apps::keys::random_key(16)));
+    let works = std::fs::create_dir_all(root)
+        .and_then(|()| std::fs::OpenOptions::new().write(true).custom_flags(libc::O_TMPFILE).mode(0o644).open(root))
+        .and_then(|file| link(&file, &probe))
+        .is_ok();
+    let _ = std::fs::remove_file(&probe);
+    works
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,8 +214,33 @@ mod tests {
         let disk = LocalDisk::new(dir.path());
         assert!(matches!(disk.put("app_1/big", "x", body(&[b"12345", b"6"]), 5).await, Err(FileError::TooLarge(5))));
         assert_eq!(std::fs::read_dir(dir.path().join("app_1")).unwrap().count(), 0, "no temporary file is left");
+        assert!(disk.unnamed, "this file system has unnamed files");
         for key in ["../x", "app_1/../x", "app_1/.x", "a/b/c", "app_1/"] {
             assert!(disk.put(key, "x", body(&[b"1"]), 5).await.is_err(), "{key}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_upload_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        for unnamed in [true, false] {
+            let disk = LocalDisk { root: dir.path().to_path_buf(), unnamed };
+            // A body that sends a piece, then never ends: the upload is dropped while it waits.
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let mut tx = Some(tx);
+            let waiting = futures_util::stream::poll_fn(move |_| {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(());
+                }
+                std::task::Poll::<Option<Result<Bytes, std::io::Error>>>::Pending
+            });
+            let stalled: ByteStream = Box::pin(futures_util::stream::iter([Ok(Bytes::from_static(b"part"))]).chain(waiting));
+            let upload = Box::pin(disk.put("app_1/x_stalled.bin", "x", stalled, 100));
+            let futures_util::future::Either::Right((_, upload)) = futures_util::future::select(upload, rx).await else { panic!("the upload waits for more") };
+            let during = std::fs::read_dir(dir.path().join("app_1")).unwrap().count();
+            assert_eq!(during, usize::from(!unnamed), "a named temporary file is seen while writing (unnamed: {unnamed})");
+            drop(upload);
+            assert_eq!(std::fs::read_dir(dir.path().join("app_1")).unwrap().count(), 0, "nothing left (unnamed: {unnamed})");
         }
     }
 }

@@ -20,6 +20,10 @@ impl ResponseError for ApiError {
             }
         }
         let mut response = HttpResponse::build(self.status_code());
+        if self.status_code() == StatusCode::REQUEST_TIMEOUT {
+            // A body cut off by its deadline: the rest of it is not waited for.
+            response.force_close();
+        }
         if let Some(seconds) = self.retry_after() {
             response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
         }

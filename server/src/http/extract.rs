@@ -9,10 +9,11 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::http::header::HeaderMap;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use futures_util::StreamExt;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::State;
+use super::body::{self, Unchecked};
 use crate::admins::{self, Admin, audit::Actor};
 use crate::apps::keys::PresentedKeys;
 use crate::auth::{Caller, SessionUser};
@@ -29,27 +30,10 @@ pub struct RequestId(pub String);
 #[derive(Debug, Clone)]
 pub struct ResolvedApp(pub String);
 
-/// Reads the whole body, refusing more than the configured limit.
+/// Reads the whole body (against the body deadline), refusing more than the configured limit.
 pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, ApiError> {
-    let limit = req.app_data::<web::Data<State>>().map_or(20 << 20, |s| s.config.max_body_size);
-    let too_large = || ApiError::new(ParseCode::PAYLOAD_TOO_LARGE, format!("request body is larger than {limit} bytes"));
-    let declared = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::new(ParseCode::INVALID_JSON, format!("could not read the request body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+    let state = req.app_data::<web::Data<State>>().expect("state is registered");
+    body::read(req, &state.config, payload.take(), state.config.max_body_size).await
 }
 
 /// Parses a body as JSON of type `T`; `None` when the body is empty or only white space.
@@ -112,9 +96,29 @@ impl FromRequest for ParseRequest {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
-            let body = match parse_json::<serde_json::Value>(&read_body(&req, &mut payload).await?)? {
+            let state = req.app_data::<web::Data<State>>().expect("state is registered").clone();
+            let config = &state.config;
+            // Keys in the headers (every SDK but the JS SDK's JSON form) admit the body before
+            // it is read; otherwise it is read under the pre-authentication limits.
+            let bytes = if admits(&req, &state, &BodyKeys::default()).await? {
+                body::read(&req, config, payload, config.max_body_size).await?
+            } else {
+                match body::read_unchecked(&req, config, &state.spools, payload, config.max_body_size).await? {
+                    Unchecked::Memory(bytes) => bytes,
+                    spooled => {
+                        // A large body: its keys are read from the file first, the rest only
+                        // once they admit it.
+                        let keys = body_keys(&spooled).await?;
+                        if !admits(&req, &state, &keys).await? {
+                            return Err(unauthorized());
+                        }
+                        read_all(spooled).await?
+                    }
+                }
+            };
+            let body = match parse_json::<serde_json::Value>(&bytes)? {
                 None => None,
                 Some(serde_json::Value::Object(map)) => Some(map),
                 Some(_) => return Err(ApiError::new(ParseCode::INVALID_JSON, "request body must be a JSON object")),
@@ -205,6 +209,113 @@ impl ParseRequest {
             request_id: header(headers, "x-parse-request-id").or(from_body.request_id),
         })
     }
+}
+
+/// Whether the application id and keys, from the headers or else from `body`, admit the
+/// request. Refused at once (403): an application id in the headers that names no app (it wins
+/// over the body's), and keys in the headers that do not admit the request (clients that send
+/// keys in headers send them all there). Without keys in the headers, they may still be in the
+/// body: `false`.
+pub async fn admits(req: &HttpRequest, state: &State, body: &BodyKeys) -> Result<bool, ApiError> {
+    let headers = req.headers();
+    let Some(application_id) = header(headers, "x-parse-application-id").or_else(|| body.application_id.clone()) else { return Ok(false) };
+    let app = state.registry.get(&application_id).await?.ok_or_else(unauthorized)?;
+    let in_headers = PresentedKeys {
+        master_key: header(headers, "x-parse-master-key"),
+        rest_api_key: header(headers, "x-parse-rest-api-key"),
+        javascript_key: header(headers, "x-parse-javascript-key"),
+        client_key: header(headers, "x-parse-client-key"),
+    };
+    let any_in_headers = [&in_headers.master_key, &in_headers.rest_api_key, &in_headers.javascript_key, &in_headers.client_key].iter().any(|k| k.is_some());
+    let presented = PresentedKeys {
+        master_key: in_headers.master_key.or_else(|| body.master_key.clone()),
+        rest_api_key: in_headers.rest_api_key.or_else(|| body.rest_api_key.clone()),
+        javascript_key: in_headers.javascript_key.or_else(|| body.javascript_key.clone()),
+        client_key: in_headers.client_key.or_else(|| body.client_key.clone()),
+    };
+    match app.keys.classify(&presented) {
+        Some(_) => Ok(true),
+        None if any_in_headers => Err(unauthorized()),
+        None => Ok(false),
+    }
+}
+
+/// The keys the JS SDK sends in a JSON body. Other members are skipped as they are read
+/// (serde_json ignores them without keeping them), so a large body's keys cost no memory.
+#[derive(Default, Deserialize)]
+pub struct BodyKeys {
+    #[serde(rename = "_ApplicationId", default, deserialize_with = "string_or_nothing")]
+    pub application_id: Option<String>,
+    #[serde(rename = "_JavaScriptKey", default, deserialize_with = "string_or_nothing")]
+    pub javascript_key: Option<String>,
+    #[serde(rename = "_ClientKey", default, deserialize_with = "string_or_nothing")]
+    pub client_key: Option<String>,
+    #[serde(rename = "_RestAPIKey", default, deserialize_with = "string_or_nothing")]
+    pub rest_api_key: Option<String>,
+    #[serde(rename = "_MasterKey", default, deserialize_with = "string_or_nothing")]
+    pub master_key: Option<String>,
+}
+
+/// A string, or `None` for any other value (which, as for small bodies, carries no key).
+fn string_or_nothing<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct Visit;
+    impl<'de> serde::de::Visitor<'de> for Visit {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Visit)
+}
+
+/// The keys of a spooled JSON body, read from its file on a blocking thread.
+pub async fn body_keys(body: &Unchecked) -> Result<BodyKeys, ApiError> {
+    let reader = body.reader().map_err(ApiError::internal)?;
+    web::block(move || serde_json::from_reader::<_, BodyKeys>(reader))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::new(ParseCode::INVALID_JSON, format!("invalid JSON: {e}")))
+}
+
+/// A spooled body, read back into memory once its keys admitted it.
+async fn read_all(body: Unchecked) -> Result<web::Bytes, ApiError> {
+    let mut reader = body.reader().map_err(ApiError::internal)?;
+    let len = body.len() as usize;
+    let bytes = web::block(move || {
+        let mut bytes = Vec::with_capacity(len);
+        std::io::Read::read_to_end(&mut reader, &mut bytes).map(|_| bytes)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    drop(body);
+    Ok(bytes.into())
 }
 
 struct BodyFields {

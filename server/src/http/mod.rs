@@ -2,6 +2,7 @@
 //! envelopes. Handlers are thin adapters: extract, call one domain function, map the result.
 
 pub mod admin;
+pub mod body;
 pub mod dashboard;
 pub mod error;
 pub mod extract;
@@ -47,6 +48,8 @@ pub struct State {
     pub shutting_down: Arc<AtomicBool>,
     /// Requests being served by this instance.
     pub in_flight: Arc<AtomicUsize>,
+    /// Temporary files for large bodies whose keys are not known yet.
+    pub spools: Arc<body::Spools>,
 }
 
 /// A resource whose unmatched methods answer 405 in Parse form.

@@ -4,12 +4,14 @@
 mod access_rules;
 mod accounts;
 mod admin_api;
+mod bodies;
 mod data;
 mod database;
 mod errors;
 mod files;
 mod functions;
 mod helpers;
+mod idempotency;
 mod jobs;
 mod ops;
 mod processes;

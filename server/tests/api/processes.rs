@@ -15,7 +15,7 @@ use crate::helpers::{ROOT_PASSWORD, fresh_database};
 const BIN: &str = env!("CARGO_BIN_EXE_hearth");
 
 /// A child process, killed if a failed test leaves it running.
-struct Proc(Child);
+pub(crate) struct Proc(pub(crate) Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -27,8 +27,8 @@ impl Drop for Proc {
 }
 
 /// A `hearth serve` child process and what it printed.
-struct Served {
-    child: Proc,
+pub(crate) struct Served {
+    pub(crate) child: Proc,
     port: u16,
     stdout: Vec<String>,
     /// Everything written to standard error, once the process has exited.
@@ -44,7 +44,7 @@ struct Starting {
     stderr: std::thread::JoinHandle<String>,
 }
 
-fn serve(args: &[&str], envs: &[(&str, &str)]) -> Served {
+pub(crate) fn serve(args: &[&str], envs: &[(&str, &str)]) -> Served {
     start(None, args, envs).listening()
 }
 
@@ -194,12 +194,12 @@ fn pg_ctl(pgdata: &Path, args: &[&str]) -> std::process::Output {
 }
 
 impl Served {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }
 
     /// SIGTERM, then wait for a clean exit.
-    fn terminate(mut self) -> String {
+    pub(crate) fn terminate(mut self) -> String {
         unsafe { libc::kill(self.child.0.id() as i32, libc::SIGTERM) };
         let status = self.child.0.wait().unwrap();
         let stderr = self.stderr.join().unwrap();

@@ -3,7 +3,6 @@
 
 use actix_web::http::header::{self, HttpDate};
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::data::DataError;
@@ -11,8 +10,14 @@ use crate::error::{ApiError, ParseCode};
 use crate::files::service::{self, FileRow, NewFile};
 use crate::files::settings::{PrivateReaders, Redirect};
 use crate::files::{ByteRange, ByteStream, FileError, names};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::config::Config;
 use crate::http::State;
-use crate::http::extract::{ParseRequest, parse_json};
+use crate::http::body::{self, Unchecked};
+use crate::http::extract::ParseRequest;
+use crate::http::parse::file_form::{self, FormError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use crate::http::resource;
@@ -22,10 +27,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `POST /files/{name}`: with `X-Parse-Application-Id` in the headers, the body is the file,
-/// streamed to storage as it arrives; without, it is the JS SDK's JSON (`base64`, `_ContentType`,
-/// `fileData`, and the keys), read whole up to a limit.
+/// streamed to storage as it arrives once the headers' keys admitted it; without, it is the JS
+/// SDK's JSON (`base64`, `_ContentType`, `fileData`, and the keys after them), read under the
+/// pre-authentication limits (a temporary file beyond a small size), its keys checked, then
+/// its base64 text decoded in pieces on its way to storage: neither the text nor the file is
+/// ever whole in memory.
 async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<String>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let raw = http.headers().contains_key("x-parse-application-id");
+    let timed_out = Arc::new(AtomicBool::new(false));
     let (req, content_type, size, body, metadata, tags) = if raw {
         let req = ParseRequest::resolve(&http, None).await?;
         let max = req.caller.app.settings.files.max_upload_size;
@@ -34,51 +43,66 @@ async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<Stri
             return Err(DataError::from(FileError::TooLarge(max)).into());
         }
         let content_type = http.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let body = forward(payload);
+        let body = forward(&state.config, payload, timed_out.clone());
         (req, content_type, declared, body, Value::Object(Map::new()), Value::Object(Map::new()))
     } else {
-        let declared = http.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > service::JSON_FORM_LIMIT) {
-            return Err(ApiError::new(ParseCode::FILE_TOO_LARGE, format!("a file sent as base64 JSON may be at most {} bytes", service::JSON_FORM_LIMIT)));
-        }
-        let bytes = read_limited(payload, service::JSON_FORM_LIMIT).await?;
-        let mut map = match parse_json::<Value>(&bytes)? {
-            Some(Value::Object(map)) => map,
-            _ => return Err(ApiError::new(ParseCode::UNAUTHORIZED, "unauthorized")),
-        };
-        let base64 = map.remove("base64");
+        let limit = service::JSON_FORM_LIMIT;
+        let too_large = || ApiError::new(ParseCode::FILE_TOO_LARGE, format!("a file sent as base64 JSON may be at most {limit} bytes; send larger files as raw bytes with X-Parse-Application-Id"));
+        let unchecked = body::read_unchecked(&http, &state.config, &state.spools, payload.into_inner(), limit)
+            .await
+            .map_err(|e| if e.code() == ParseCode::PAYLOAD_TOO_LARGE { too_large() } else { e })?;
+        let reader = unchecked.reader().map_err(ApiError::internal)?;
+        let form = web::block(move || file_form::scan(reader)).await.map_err(ApiError::internal)?.map_err(|e| match e {
+            FormError::Invalid(why) => ApiError::new(ParseCode::INVALID_JSON, format!("invalid JSON: {why}")),
+            FormError::TooLarge => ApiError::new(ParseCode::INVALID_JSON, format!("the members beside base64 may take at most {} bytes", file_form::FIELDS_LIMIT)),
+            FormError::Io(why) => ApiError::internal(why),
+        })?;
+        let mut map = form.fields;
         let content_type = match map.remove("_ContentType") {
             Some(Value::String(t)) => Some(t),
             _ => None,
         };
         let (metadata, tags) = service::file_data(&mut map);
         let req = ParseRequest::resolve(&http, Some(map)).await?;
-        let data = match base64 {
-            Some(Value::String(text)) => decode_base64(&text)?,
-            _ => return Err(DataError::from(FileError::NotAllowed("Invalid file upload.".into())).into()),
-        };
-        let size = Some(data.len() as u64);
-        let body: ByteStream = Box::pin(futures_util::stream::once(async move { Ok(web::Bytes::from(data)) }));
-        (req, content_type, size, body, metadata, tags)
+        let invalid = |why: &str| ApiError::from(DataError::from(FileError::NotAllowed(why.into())));
+        let range = form.base64.ok_or_else(|| invalid("Invalid file upload."))?;
+        // A first pass checks the text and finds the size, so that a bad upload stores nothing.
+        let mut reader = unchecked.reader().map_err(ApiError::internal)?;
+        let checked = range.clone();
+        let size = web::block(move || file_form::decode::<()>(&mut *reader, checked, |_| Ok(())))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|_| invalid("Invalid file upload: the base64 data is not valid."))?;
+        (req, content_type, Some(size), decoded(unchecked, range), metadata, tags)
     };
     // The app's bookkeeping tables (its files' table among them) exist from here on.
     state.schemas.app(&req.caller.app).await?;
     let file = NewFile { name: name.into_inner(), content_type: content_type.unwrap_or_default(), size, metadata, tags };
-    let answer = state.files.upload(&state.pool, &req.caller, file, body).await?;
+    let answer = match state.files.upload(&state.pool, &req.caller, file, body).await {
+        Err(_) if timed_out.load(Ordering::Relaxed) => return Err(body::timed_out(&state.config)),
+        other => other?,
+    };
     let url = answer["url"].as_str().unwrap_or_default().to_string();
     Ok(HttpResponse::Created().insert_header((header::LOCATION, url)).json(answer))
 }
 
 /// The request body as a stream a backend can hold across threads: a task on this worker reads
-/// the payload (which stays on its thread) into a small bounded channel, so memory holds a few
-/// chunks at most and a slow backend slows the client down.
-fn forward(payload: web::Payload) -> ByteStream {
+/// the payload (which stays on its thread, against the body deadline) into a small bounded
+/// channel, so memory holds a few chunks at most and a slow backend slows the client down.
+/// A body cut off by its deadline sets `timed_out`.
+fn forward(config: &Config, payload: web::Payload, timed_out: Arc<AtomicBool>) -> ByteStream {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+    let mut payload = body::Timed::new(config, payload.into_inner());
     actix_web::rt::spawn(async move {
-        let mut payload = payload.into_inner();
         while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| {
+                if e.code() == body::BODY_TIMEOUT {
+                    timed_out.store(true, Ordering::Relaxed);
+                }
+                std::io::Error::other(e.message().to_string())
+            });
             let failed = chunk.is_err();
-            if tx.send(chunk.map_err(std::io::Error::other)).await.is_err() || failed {
+            if tx.send(chunk).await.is_err() || failed {
                 return;
             }
         }
@@ -86,32 +110,21 @@ fn forward(payload: web::Payload) -> ByteStream {
     Box::pin(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }))
 }
 
-async fn read_limited(payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
-    let mut payload = payload.into_inner();
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::new(ParseCode::INVALID_JSON, format!("could not read the request body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::new(
-                ParseCode::FILE_TOO_LARGE,
-                format!("a file sent as base64 JSON may be at most {limit} bytes; send larger files as raw bytes with X-Parse-Application-Id"),
-            ));
+/// The decoded bytes of the base64 text at `range` of a checked form, decoded on a blocking
+/// thread a piece at a time into a small bounded channel (the body's file is kept until done).
+fn decoded(body: Unchecked, range: std::ops::Range<u64>) -> ByteStream {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(2);
+    tokio::task::spawn_blocking(move || {
+        let sent = body.reader().map_err(|e| e.to_string()).and_then(|mut reader| {
+            file_form::decode(&mut *reader, range, |bytes| tx.blocking_send(Ok(bytes.into())).map_err(|_| "the upload was dropped".to_string()))
+                .map_err(|e| e.unwrap_or_else(|| "the base64 data is not valid".into()))
+        });
+        if let Err(e) = sent {
+            let _ = tx.blocking_send(Err(std::io::Error::other(e)));
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
-/// Standard base64 (with or without padding), or a `data:...;base64,` URL as the SDKs may send.
-fn decode_base64(text: &str) -> Result<Vec<u8>, ApiError> {
-    use base64::Engine;
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-    let text = text.split_once(";base64,").map_or(text, |(_, data)| data);
-    let clean: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    STANDARD
-        .decode(&clean)
-        .or_else(|_| STANDARD_NO_PAD.decode(&clean))
-        .map_err(|_| DataError::from(FileError::NotAllowed("Invalid file upload: the base64 data is not valid.".into())).into())
+        drop(body);
+    });
+    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }))
 }
 
 /// `DELETE /files/{name}` (master key).
@@ -296,11 +309,4 @@ mod tests {
         assert_eq!(requested_range(Some("items=0-1"), 10), Ok(None));
     }
 
-    #[test]
-    fn base64_forms() {
-        assert_eq!(decode_base64("aGVsbG8=").unwrap(), b"hello");
-        assert_eq!(decode_base64("aGVsbG8").unwrap(), b"hello");
-        assert_eq!(decode_base64("data:text/plain;base64,aGk=").unwrap(), b"hi");
-        assert!(decode_base64("a*b").is_err());
-    }
 }

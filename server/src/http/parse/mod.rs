@@ -7,6 +7,7 @@ pub mod batch;
 pub mod classes;
 pub mod config;
 pub mod docs;
+pub mod file_form;
 pub mod files;
 pub mod functions;
 pub mod hooks;
