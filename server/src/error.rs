@@ -32,6 +32,12 @@ impl ParseCode {
     pub const SERVICE_UNAVAILABLE: ParseCode = ParseCode::new(2, 503);
     /// The request's database work ran past its time limit and was cancelled.
     pub const TIMEOUT: ParseCode = ParseCode::new(124, 400);
+    /// A request body that arrived too slowly: cut off, its connection closed.
+    pub const BODY_TIMEOUT: ParseCode = ParseCode::new(124, 408);
+    /// Too much of something at once on this instance (large unauthenticated bodies): retry.
+    pub const BUSY: ParseCode = ParseCode::new(-1, 503);
+    /// A webhook (Parse's Hooks API) refused or failed.
+    pub const WEBHOOK_ERROR: ParseCode = ParseCode::new(143, 400);
     pub const OBJECT_NOT_FOUND: ParseCode = ParseCode::new(101, 404);
     pub const INVALID_QUERY: ParseCode = ParseCode::new(102, 400);
     pub const INVALID_CLASS_NAME: ParseCode = ParseCode::new(103, 400);

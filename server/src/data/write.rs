@@ -387,15 +387,21 @@ pub async fn idempotent(pool: &Pool, caller: &Caller, schemas: &SchemaCache, req
     // Loading the app's schemas also makes sure its bookkeeping tables exist.
     schemas.app(&caller.app).await?;
     let prepared = request.prepare(caller, schemas).await?;
-    let mut client = pool.get().await?;
-    let tx = client.transaction().await?;
-    if let Claim::Replay(status, body) = retry.claim(&tx, caller).await? {
-        return Ok(Answer { status, body });
-    }
-    let (answer, then) = prepared.apply(&tx, caller).await?;
-    retry.store(&tx, caller, answer.status, &answer.body).await?;
-    tx.commit().await?;
-    drop(client);
+    let mut conn = Cancellable::get(pool).await?;
+    let deadline = conn.deadline();
+    let work = async {
+        let tx = conn.client_mut().transaction().await?;
+        if let Claim::Replay(status, body) = retry.claim(&tx, caller).await? {
+            return Ok((Answer { status, body }, None));
+        }
+        let (answer, then) = prepared.apply(&tx, caller).await?;
+        retry.store(&tx, caller, answer.status, &answer.body).await?;
+        tx.commit().await?;
+        Ok::<_, DataError>((answer, then))
+    };
+    let applied = deadline.run(caller.caches.write_deadline(), work).await;
+    drop(conn);
+    let (answer, then) = applied.ok_or(DataError::Unavailable)??;
     after(caller, then, &answer).await;
     Ok(answer)
 }
@@ -426,35 +432,41 @@ pub async fn idempotent_batch(
     for request in requests {
         prepared.push(request.prepare(caller, schemas).await);
     }
-    let mut client = pool.get().await?;
-    let mut tx = client.transaction().await?;
-    if let Claim::Replay(_, body) = retry.claim(&tx, caller).await? {
-        return Ok(body);
-    }
-    let mut answers = Vec::with_capacity(prepared.len());
-    let mut afters = Vec::new();
-    for p in prepared {
-        let result = match p {
-            Ok(p) => {
-                let sp = tx.savepoint("batch_item").await?;
-                let result = p.apply(&sp, caller).await;
-                if result.is_ok() { sp.commit().await? } else { sp.rollback().await? }
-                result.map(|(answer, then)| {
-                    afters.push((then, answer.clone()));
-                    answer
-                })
-            }
-            Err(e) => Err(e),
-        };
-        if transaction && let Err(e) = result {
-            return Err(e);
+    let mut conn = Cancellable::get(pool).await?;
+    let deadline = conn.deadline();
+    let work = async {
+        let mut tx = conn.client_mut().transaction().await?;
+        let mut afters = Vec::new();
+        if let Claim::Replay(_, body) = retry.claim(&tx, caller).await? {
+            return Ok((body, afters));
         }
-        answers.push(result);
-    }
-    let body = answers_json(answers);
-    retry.store(&tx, caller, 200, &body).await?;
-    tx.commit().await?;
-    drop(client);
+        let mut answers = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            let result = match p {
+                Ok(p) => {
+                    let sp = tx.savepoint("batch_item").await?;
+                    let result = p.apply(&sp, caller).await;
+                    if result.is_ok() { sp.commit().await? } else { sp.rollback().await? }
+                    result.map(|(answer, then)| {
+                        afters.push((then, answer.clone()));
+                        answer
+                    })
+                }
+                Err(e) => Err(e),
+            };
+            if transaction && let Err(e) = result {
+                return Err(e);
+            }
+            answers.push(result);
+        }
+        let body = answers_json(answers);
+        retry.store(&tx, caller, 200, &body).await?;
+        tx.commit().await?;
+        Ok::<_, DataError>((body, afters))
+    };
+    let applied = deadline.run(caller.caches.write_deadline(), work).await;
+    drop(conn);
+    let (body, afters) = applied.ok_or(DataError::Unavailable)??;
     for (then, answer) in afters {
         after(caller, then, &answer).await;
     }

@@ -151,20 +151,35 @@ impl Cluster {
         fs::create_dir_all(socket_dir).map_err(io(socket_dir))?;
         fs::set_permissions(socket_dir, fs::Permissions::from_mode(0o700)).map_err(io(socket_dir))?;
         chown(socket_dir, self.owner)?;
+        let memory = MemoryPlan::for_machine();
         let conf = format!(
             "# Written by Hearth at each start of the embedded cluster.\n\
              listen_addresses = ''\n\
              port = 5432\n\
              unix_socket_directories = '{}'\n\
              unix_socket_permissions = 0700\n\
-             max_connections = 200\n",
-            socket_dir.display().to_string().replace('\'', "''")
+             {}",
+            socket_dir.display().to_string().replace('\'', "''"),
+            memory.settings()
         );
         let conf_path = self.pgdata.join("hearth.conf");
         fs::write(&conf_path, conf).map_err(io(&conf_path))?;
         chown(&conf_path, self.owner)?;
         let log = self.pgdata.join("server.log");
-        let out = self.command("pg_ctl")
+        let mut start = self.command("pg_ctl");
+        let limit = memory.address_space_limit();
+        // SAFETY: setrlimit is async-signal-safe; it runs in the child between fork and exec and
+        // touches nothing else. The server it starts, and every backend, inherit the limit.
+        unsafe {
+            start.pre_exec(move || {
+                let rlimit = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+                if libc::setrlimit(libc::RLIMIT_AS, &rlimit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let out = start
             .arg("-D").arg(&self.pgdata)
             .arg("-l").arg(&log)
             .args(["-w", "-t", "120", "-s", "start"])
@@ -252,6 +267,69 @@ impl Cluster {
 
     fn command(&self, program: &str) -> Command {
         command(&self.bin_dir, program, self.owner)
+    }
+}
+
+/// How much memory the embedded cluster may use, from the machine's: shared buffers, memory per
+/// sort or hash, and a ceiling on each process's address space, so that no query (however its
+/// planner or executor behave) can take the machine: a backend past its ceiling gets
+/// PostgreSQL's "out of memory" error and the others go on, instead of the kernel's OOM killer
+/// restarting the cluster under every app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryPlan {
+    pub machine: u64,
+    pub shared_buffers: u64,
+    pub work_mem: u64,
+    pub maintenance_work_mem: u64,
+    /// The most one backend may allocate beyond the shared buffers.
+    pub backend: u64,
+}
+
+/// Connections the embedded cluster accepts.
+const MAX_CONNECTIONS: u64 = 200;
+
+impl MemoryPlan {
+    pub fn for_machine() -> MemoryPlan {
+        // SAFETY: sysconf has no preconditions.
+        let (pages, page) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+        let machine = if pages > 0 && page > 0 { pages as u64 * page as u64 } else { 2 << 30 };
+        MemoryPlan::for_memory(machine)
+    }
+
+    pub fn for_memory(machine: u64) -> MemoryPlan {
+        const MIB: u64 = 1 << 20;
+        let shared_buffers = (machine / 16).clamp(128 * MIB, 1024 * MIB);
+        // A quarter of the machine for sorts and hashes, if every connection ran two at once.
+        let work_mem = (machine / 4 / (MAX_CONNECTIONS * 2)).clamp(4 * MIB, 64 * MIB);
+        let maintenance_work_mem = (machine / 16).clamp(64 * MIB, 512 * MIB);
+        let backend = (machine / 8).clamp(512 * MIB, 4096 * MIB);
+        // Whole MiB, as PostgreSQL shows them back.
+        let [shared_buffers, work_mem, maintenance_work_mem, backend] = [shared_buffers, work_mem, maintenance_work_mem, backend].map(|b| b / MIB * MIB);
+        MemoryPlan { machine, shared_buffers, work_mem, maintenance_work_mem, backend }
+    }
+
+    /// The lines of `hearth.conf` that set it.
+    fn settings(&self) -> String {
+        let kb = |bytes: u64| bytes / 1024;
+        format!(
+            "max_connections = {MAX_CONNECTIONS}\n\
+             shared_buffers = '{}kB'\n\
+             work_mem = '{}kB'\n\
+             hash_mem_multiplier = 1.0\n\
+             maintenance_work_mem = '{}kB'\n\
+             temp_file_limit = '{}kB'\n\
+             jit = off\n",
+            kb(self.shared_buffers),
+            kb(self.work_mem),
+            kb(self.maintenance_work_mem),
+            kb(4 << 30),
+        )
+    }
+
+    /// The address-space ceiling of each of the cluster's processes: the shared buffers they all
+    /// map, what one backend may allocate, and room for the server's code and libraries.
+    pub fn address_space_limit(&self) -> u64 {
+        self.shared_buffers + self.backend + (512 << 20)
     }
 }
 
@@ -456,6 +534,27 @@ fn output_text(out: &Output) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_follows_the_machine_within_bounds() {
+        const GIB: u64 = 1 << 30;
+        let small = MemoryPlan::for_memory(2 * GIB);
+        assert_eq!((small.shared_buffers, small.work_mem, small.backend), (128 << 20, 4 << 20, 512 << 20));
+        let ours = MemoryPlan::for_memory(24 * GIB);
+        assert_eq!(ours.shared_buffers, GIB);
+        assert_eq!(ours.work_mem, 15 << 20);
+        assert_eq!(ours.backend, 3 * GIB);
+        let big = MemoryPlan::for_memory(512 * GIB);
+        assert_eq!((big.shared_buffers, big.work_mem, big.backend), (GIB, 64 << 20, 4 * GIB));
+        for plan in [ours, big] {
+            // Every connection sorting twice at once stays within a quarter of the machine (on
+            // a small one PostgreSQL's own 4 MiB default is the floor).
+            assert!(MAX_CONNECTIONS * 2 * plan.work_mem <= plan.machine / 4, "{plan:?}");
+        }
+        for plan in [small, ours, big] {
+            assert!(plan.address_space_limit() < plan.machine.max(4 * GIB), "{plan:?}");
+        }
+    }
 
     #[test]
     fn long_data_folders_get_a_short_socket_folder() {

@@ -103,7 +103,7 @@ impl ParseErrorCode for FunctionError {
             FunctionError::InvalidModule(_) => ParseCode::INVALID_JSON,
             FunctionError::NoSuchVersion(_) | FunctionError::NoSuchSchedule(_) => ParseCode::OBJECT_NOT_FOUND,
             FunctionError::InvalidSchedule(_) => ParseCode::INVALID_JSON,
-            FunctionError::Webhook(_) => ParseCode::new(143, 400),
+            FunctionError::Webhook(_) => ParseCode::WEBHOOK_ERROR,
             FunctionError::Data(e) => e.parse_code(),
         }
     }

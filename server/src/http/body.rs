@@ -22,9 +22,6 @@ use tokio::time::Instant;
 use crate::config::Config;
 use crate::error::{ApiError, ParseCode};
 
-/// Parse's TIMEOUT (124), as an HTTP 408: the body did not arrive in time.
-pub const BODY_TIMEOUT: ParseCode = ParseCode::new(124, 408);
-
 /// The instance's share of temporary files for bodies whose keys are not known yet.
 pub struct Spools {
     slots: Arc<Semaphore>,
@@ -106,7 +103,7 @@ pub fn timed_out(config: &Config) -> ApiError {
 
 fn timed_out_after(timeout: Duration, min_rate: u64) -> ApiError {
     ApiError::new(
-        BODY_TIMEOUT,
+        ParseCode::BODY_TIMEOUT,
         format!(
             "The request body did not arrive in time (it has {} s, one more for every {min_rate} bytes received, and at most {} s between two pieces).",
             timeout.as_secs(),
@@ -177,7 +174,7 @@ pub async fn read_unchecked(req: &actix_web::HttpRequest, config: &Config, spool
         }
     }
     // Parse has no code for this: -1, as for its other refusals without one.
-    let busy = || ApiError::new(ParseCode::new(-1, 503), "Too many large requests without keys in their headers at once; retry, or send the keys in X-Parse-* headers.");
+    let busy = || ApiError::new(ParseCode::BUSY, "Too many large requests without keys in their headers at once; retry, or send the keys in X-Parse-* headers.");
     let slot = tokio::time::timeout(timed.left(), spools.slots.clone().acquire_owned()).await.map_err(|_| busy())?.map_err(|_| busy())?;
     let dir = spools.dir.clone();
     let mut file = actix_web::web::block(move || {

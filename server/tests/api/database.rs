@@ -125,7 +125,7 @@ impl PrivateCluster {
     }
 
     /// The postmaster and every process it started.
-    fn processes(&self) -> Vec<i32> {
+    pub(crate) fn processes(&self) -> Vec<i32> {
         let Ok(pid_file) = std::fs::read_to_string(self.dir.join("postgres/postmaster.pid")) else { return Vec::new() };
         let Some(postmaster) = pid_file.lines().next().and_then(|l| l.trim().parse::<i32>().ok()) else { return Vec::new() };
         let mut pids = vec![postmaster];
@@ -224,4 +224,32 @@ async fn a_stopped_or_frozen_database_answers_within_bounds() {
     let (status, _) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/Item", Some(json!({"a": 4}))).await;
     assert_eq!(status, 201);
     server.shutdown().await;
+}
+
+/// The embedded cluster's memory follows the machine's, and each of its processes has an
+/// address-space ceiling: a runaway query gets PostgreSQL's "out of memory" instead of the
+/// kernel's OOM killer restarting the cluster under every app.
+#[tokio::test]
+async fn the_embedded_cluster_runs_within_the_machines_memory() {
+    let cluster = PrivateCluster::start();
+    let plan = hearth::db::embedded::MemoryPlan::for_machine();
+    let (db, conn) = cluster.cluster.pg_config("postgres").connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let show = |name: &'static str| {
+        let db = &db;
+        async move {
+            let row = db.query_one("SELECT setting::bigint * CASE unit WHEN '8kB' THEN 8192 WHEN 'kB' THEN 1024 ELSE 1 END FROM pg_settings WHERE name = $1", &[&name]).await.unwrap();
+            row.get::<_, i64>(0) as u64
+        }
+    };
+    assert_eq!(show("work_mem").await, plan.work_mem);
+    assert_eq!(show("shared_buffers").await, plan.shared_buffers);
+    let jit: String = db.query_one("SHOW jit", &[]).await.unwrap().get(0);
+    assert_eq!(jit, "off");
+    let backend: i32 = db.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+    for pid in [cluster.processes()[0], backend] {
+        let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+        let line = limits.lines().find(|l| l.starts_with("Max address space")).unwrap();
+        assert!(line.contains(&plan.address_space_limit().to_string()), "{pid}: {line}");
+    }
 }

@@ -96,7 +96,7 @@ fn forward(config: &Config, payload: web::Payload, timed_out: Arc<AtomicBool>) -
     actix_web::rt::spawn(async move {
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|e| {
-                if e.code() == body::BODY_TIMEOUT {
+                if e.code() == ParseCode::BODY_TIMEOUT {
                     timed_out.store(true, Ordering::Relaxed);
                 }
                 std::io::Error::other(e.message().to_string())

@@ -22,7 +22,7 @@ fn field<'a>(req: &'a ParseRequest, name: &str) -> Option<&'a str> {
 }
 
 fn invalid() -> ApiError {
-    ApiError::new(ParseCode::new(143, 400), "invalid hook declaration")
+    ApiError::new(ParseCode::WEBHOOK_ERROR, "invalid hook declaration")
 }
 
 fn writes(req: &ParseRequest) -> Result<(), ApiError> {
