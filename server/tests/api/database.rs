@@ -107,7 +107,8 @@ async fn a_client_that_goes_away_takes_its_query_with_it() {
 /// A PostgreSQL cluster of this test's own, which it may stop and freeze.
 struct PrivateCluster {
     dir: std::path::PathBuf,
-    cluster: hearth::db::embedded::Cluster,
+    /// None while restarting (a stopped cluster's handle keeps its lock until dropped).
+    cluster: Option<hearth::db::embedded::Cluster>,
 }
 
 impl PrivateCluster {
@@ -117,11 +118,16 @@ impl PrivateCluster {
         // Reachable by the `postgres` user when the tests run as root.
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let cluster = hearth::db::embedded::Cluster::ensure_running(&dir, None).expect("start a private PostgreSQL");
-        PrivateCluster { dir, cluster }
+        PrivateCluster { dir, cluster: Some(cluster) }
+    }
+
+    fn cluster(&self) -> &hearth::db::embedded::Cluster {
+        self.cluster.as_ref().expect("running")
     }
 
     fn restart(&mut self) {
-        self.cluster = hearth::db::embedded::Cluster::ensure_running(&self.dir, None).expect("restart the private PostgreSQL");
+        self.cluster = None;
+        self.cluster = Some(hearth::db::embedded::Cluster::ensure_running(&self.dir, None).expect("restart the private PostgreSQL"));
     }
 
     /// The postmaster and every process it started.
@@ -152,7 +158,9 @@ impl PrivateCluster {
 impl Drop for PrivateCluster {
     fn drop(&mut self) {
         self.signal(libc::SIGCONT);
-        let _ = self.cluster.stop();
+        if let Some(cluster) = self.cluster.take() {
+            let _ = cluster.stop();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -172,7 +180,7 @@ async fn eventually<F: std::future::Future<Output = bool>>(within: Duration, mut
 #[tokio::test]
 async fn a_stopped_or_frozen_database_answers_within_bounds() {
     let mut cluster = PrivateCluster::start();
-    let mut config = test_config(&cluster.cluster.url("postgres"));
+    let mut config = test_config(&cluster.cluster().url("postgres"));
     config.timeouts.query = Duration::from_secs(1);
     config.timeouts.statement = Duration::from_secs(1);
     config.timeouts.wait = Duration::from_secs(1);
@@ -198,7 +206,7 @@ async fn a_stopped_or_frozen_database_answers_within_bounds() {
     assert!(eventually(Duration::from_secs(30), || async { call(&server, &app, As::Client(None), reqwest::Method::GET, &get, None).await.0 == 200 }).await);
 
     // Stopped: 503 with Retry-After, for the data API and the management API alike.
-    cluster.cluster.stop().unwrap();
+    cluster.cluster().stop().unwrap();
     for (who, method, path) in [(As::Client(None), reqwest::Method::GET, get.as_str()), (As::Client(None), reqwest::Method::GET, "/classes/Item"), (As::Master, reqwest::Method::POST, "/classes/Item")] {
         let res = server
             .http
@@ -233,7 +241,7 @@ async fn a_stopped_or_frozen_database_answers_within_bounds() {
 async fn the_embedded_cluster_runs_within_the_machines_memory() {
     let cluster = PrivateCluster::start();
     let plan = hearth::db::embedded::MemoryPlan::for_machine();
-    let (db, conn) = cluster.cluster.pg_config("postgres").connect(tokio_postgres::NoTls).await.unwrap();
+    let (db, conn) = cluster.cluster().pg_config("postgres").connect(tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
     let show = |name: &'static str| {
         let db = &db;
