@@ -517,7 +517,8 @@ fn engine(max_instances: u32) -> wasmtime::Result<Engine> {
         // table's first 64 KiB likewise. Where Linux has `PAGEMAP_SCAN` (6.7 and later), only the
         // pages the calls wrote are reset: what a module's calls use stays resident, wherever it
         // lies (a Rust module's stack top at 1 MiB, its data and heap above), and nothing else
-        // is touched. Elsewhere the first KEEP_RESIDENT bytes are zeroed whole.
+        // is touched. Elsewhere the memory's first KEEP_RESIDENT bytes are zeroed whole and the
+        // rest is given back.
         .linear_memory_keep_resident(KEEP_RESIDENT)
         .table_keep_resident(64 << 10)
         .pagemap_scan(wasmtime::Enabled::Auto);
