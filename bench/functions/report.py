@@ -5,7 +5,7 @@
 
 Reads from RESULTS_DIR: {parse,hearth}.status and .verify.json; <server>-<workload>-c<N>.txt (wrk
 output with its RESULT line), .cpu and .wrktime; coldstart-deploy.json, coldstart-restart.jsonl;
-bench.wasm. Formatting helpers come from bench/data-api/report.py.
+the modules (bench.wasm, rust-sdk.wasm, plain-rust.wasm, noop.wasm) for their sizes. Formatting helpers come from bench/data-api/report.py.
 """
 import json
 import os
@@ -19,11 +19,16 @@ LABELS = {
     "info": "plain request: `GET /parse/serverInfo` (master key)",
     "get": "data-API read: `GET /parse/classes/BenchItem/<id>`",
     "call": "function call: `POST /parse/functions/noop` (master key; Hearth: AssemblyScript SDK module)",
+    "call_rust": "function call, Hearth's Rust SDK module (`rust-sdk/`)",
+    "call_plain": "function call, Hearth's plain Rust cdylib (`plain-rust/`)",
     "call_wat": "function call, Hearth's handwritten module (`noop.wat`)",
     "create_plain": "create, class without trigger",
     "create_triggered": "create, class with a `beforeSave` that sets a field",
 }
 SERVERS = ("parse", "hearth")
+# Workloads only Hearth runs (other guest kinds), and the module each deploys.
+HEARTH_ONLY = ("call_rust", "call_plain", "call_wat")
+MODULES = {"call": "bench.wasm", "call_rust": "rust-sdk.wasm", "call_plain": "plain-rust.wasm", "call_wat": "noop.wasm"}
 NAMES = {"parse": "Parse Server", "hearth": "Hearth"}
 CORES = os.cpu_count()
 
@@ -36,7 +41,7 @@ def load(d, s, w, c, status, verify):
     """A run's figures (dict) or why there are none (str)."""
     if status[s] != "ok":
         return status[s]
-    if s == "parse" and w == "call_wat":
+    if s == "parse" and w in HEARTH_ONLY:
         return "n/a"
     v = verify[s].get(w, "setup failed")
     if v != "ok":
@@ -88,8 +93,8 @@ def main():
       f"{conc} connections ({meta['threads']} threads) and 1 connection (1 thread). "
       f"Machine: {meta.get('cpu')}, {meta.get('memory')}, {meta.get('os')}. {meta.get('pg_version')}; "
       f"Node {meta.get('node_version')}, Parse Server in cluster mode (one worker per core) with "
-      f"`parse-cloud.js`; Hearth with `bench.ts` (AssemblyScript SDK"
-      + (f", {os.path.getsize(f'{d}/bench.wasm'):,} bytes" if os.path.exists(f"{d}/bench.wasm") else "")
+      f"`parse-cloud.js`; Hearth with one module per guest kind ("
+      + ", ".join(f"`{m}` {os.path.getsize(f'{d}/{m}'):,} bytes" for m in MODULES.values() if os.path.exists(f"{d}/{m}"))
       + f"). Run took {meta.get('elapsed')} s.")
 
     def cells(r, what):
@@ -115,8 +120,8 @@ def main():
     table([w for w in hi_ws if not w.startswith("create")], conc, f"{conc} connections (throughput)")
 
     # Overhead of a call over the plain request.
-    cols = [("parse", "call"), ("hearth", "call"), ("hearth", "call_wat")]
-    heads = ["Parse Server", "Hearth (SDK module)", "Hearth (`noop.wat`)"]
+    cols = [("parse", "call"), ("hearth", "call"), ("hearth", "call_rust"), ("hearth", "call_plain"), ("hearth", "call_wat")]
+    heads = ["Parse Server", "Hearth: AssemblyScript SDK", "Hearth: Rust SDK", "Hearth: plain Rust cdylib", "Hearth: `noop.wat`"]
     p("")
     p("What a call costs over the plain request on the same server (call − `serverInfo`):")
     p("")

@@ -11,14 +11,17 @@
 # What it does, in order (every process it starts is stopped on exit, also on failure); the
 # machinery (PostgreSQL, both servers, wrk and its workload script, measured runs with CPU
 # figures) is bench/data-api's, through bench/lib.sh:
-#  1. builds the cloud code: bench.ts with the AssemblyScript SDK (`asc`), noop.wat with binaryen's
-#     `wasm-as` (both from sdk/functions/assemblyscript/node_modules, installed with npm ci there
-#     when missing);
+#  1. builds the cloud code, one module per guest kind, each with the function `noop`: bench.ts
+#     with the AssemblyScript SDK (`asc`), rust-sdk/ with the Rust SDK and plain-rust/ (a cdylib
+#     with no dependencies) with cargo for wasm32-unknown-unknown (into the SDK's wasm target
+#     directory; without that target their workloads are reported as not available), noop.wat
+#     with binaryen's `wasm-as` (asc and wasm-as from sdk/functions/assemblyscript/node_modules,
+#     installed with npm ci there when missing);
 #  2. starts a private PostgreSQL 15 with the databases parse and hearth;
 #  3. starts Parse Server 9 in cluster mode with parse-cloud.js as its cloud code, and Hearth
-#     (release build) with three apps: benchApp (the ids and keys of Parse Server's app; bench.wasm
-#     deployed; functions.maxConcurrent = CONCURRENCY), benchWat (noop.wasm deployed) and
-#     benchCold (for the cold starts);
+#     (release build) with five apps (each with functions.maxConcurrent = CONCURRENCY): benchApp
+#     (the ids and keys of Parse Server's app; bench.wasm deployed), benchRust (rust-sdk.wasm),
+#     benchPlain (plain-rust.wasm), benchWat (noop.wasm) and benchCold (for the cold starts);
 #  4. per server: creates the classes, seeds OBJECTS objects for the get workload and checks every
 #     workload's answer (setup.mjs); a workload whose check fails is reported as not available;
 #  5. runs each workload with wrk (bench/data-api/workload.lua), Parse Server then Hearth, after a
@@ -26,6 +29,9 @@
 #       info              GET  /parse/serverInfo, master key: the plain request (see README.md)
 #       get               GET  /parse/classes/BenchItem/<id>, REST key: a data-API read
 #       call              POST /parse/functions/noop {}, master key: the trivial function
+#                         (Hearth: the AssemblyScript SDK module)
+#       call_rust         the same on benchRust: the Rust SDK module (Hearth only)
+#       call_plain        the same on benchPlain: the plain Rust cdylib (Hearth only)
 #       call_wat          the same on benchWat: Hearth's handwritten module (Hearth only)
 #       create_plain      POST /parse/classes/BenchPlain, REST key: no trigger
 #       create_triggered  POST /parse/classes/BenchTriggered, REST key: beforeSave sets a field
@@ -35,9 +41,9 @@
 #  7. prints markdown tables (also RESULTS/summary.md); raw outputs stay in RESULTS.
 #
 # Settings (environment): CONCURRENCY (32), DURATION (10 s), WARMUP (3 s), OBJECTS (1000),
-# THREADS (wrk threads at CONCURRENCY; number of cores), WORKLOADS ("info get call call_wat
-# create_plain create_triggered", at CONCURRENCY), LATENCY_WORKLOADS ("info get call call_wat", at
-# 1 connection), COLD_RUNS (10), RESTARTS (3), SERVERS ("parse hearth"), RESULTS
+# THREADS (wrk threads at CONCURRENCY; number of cores), WORKLOADS ("info get call call_rust
+# call_plain call_wat create_plain create_triggered", at CONCURRENCY), LATENCY_WORKLOADS ("info get
+# call call_rust call_plain call_wat", at 1 connection), COLD_RUNS (10), RESTARTS (3), SERVERS ("parse hearth"), RESULTS
 # (bench/results/functions-<date>), PG_BIN (/usr/lib/postgresql/15/bin), HEARTH_BIN (default:
 # built from this checkout), WAIT_QUIET (0), RETRIES (2), as bench/data-api/run.sh.
 set -euo pipefail
@@ -53,8 +59,8 @@ OBJECTS=${OBJECTS:-1000}
 THREADS=${THREADS:-$(nproc)}
 WAIT_QUIET=${WAIT_QUIET:-0}
 RETRIES=${RETRIES:-2}
-WORKLOADS=${WORKLOADS:-info get call call_wat create_plain create_triggered}
-LATENCY_WORKLOADS=${LATENCY_WORKLOADS:-info get call call_wat}
+WORKLOADS=${WORKLOADS:-info get call call_rust call_plain call_wat create_plain create_triggered}
+LATENCY_WORKLOADS=${LATENCY_WORKLOADS:-info get call call_rust call_plain call_wat}
 COLD_RUNS=${COLD_RUNS:-10}
 RESTARTS=${RESTARTS:-3}
 SERVERS=${SERVERS:-parse hearth}
@@ -62,6 +68,8 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 RESULTS=${RESULTS:-$repo/bench/results/functions-$(date +%Y%m%d-%H%M%S)}
 APP_ID=benchApp MASTER_KEY=benchMasterKey REST_KEY=benchRestKey
 WAT_APP=benchWat WAT_MASTER_KEY=benchWatMasterKey
+RUST_APP=benchRust RUST_MASTER_KEY=benchRustMasterKey
+PLAIN_APP=benchPlain PLAIN_MASTER_KEY=benchPlainMasterKey
 COLD_APP=benchCold COLD_MASTER_KEY=benchColdMasterKey
 sdk=$repo/sdk/functions/assemblyscript
 
@@ -80,6 +88,24 @@ log "building bench.ts (asc -O3 --runtime stub) and noop.wat (wasm-as)"
   >"$RESULTS/asc.log" 2>&1 || die "asc failed (see $RESULTS/asc.log)"
 "$sdk/node_modules/.bin/wasm-as" "$here/noop.wat" -o "$RESULTS/noop.wasm" >"$RESULTS/wasm-as.log" 2>&1 \
   || die "wasm-as failed (see $RESULTS/wasm-as.log)"
+# The Rust modules, in the Rust SDK's wasm target directory (as sdk/functions/rust/build.sh): each
+# crate is a workspace of its own with its release profile (and rust-sdk/ the SDK's
+# .cargo/config.toml, as the SDK asks of modules); plain-rust/ has Rust's default settings.
+wasm_target=${HEARTH_WASM_TARGET_DIR:-${CARGO_TARGET_DIR:-$HOME/.cache/hearth/target}-wasm}
+build_rust() { # crate folder, .wasm name, output file
+  (cd "$here/$1" && CARGO_TARGET_DIR=$wasm_target cargo build --release --target wasm32-unknown-unknown --locked) \
+    >>"$RESULTS/cargo-wasm.log" 2>&1 && cp "$wasm_target/wasm32-unknown-unknown/release/$2.wasm" "$3"
+}
+rust_status=ok
+if ! command -v cargo >/dev/null || [ ! -d "$(rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown/lib" ]; then
+  rust_status="the Rust toolchain has no wasm32-unknown-unknown target (rustup target add wasm32-unknown-unknown)"
+else
+  log "building rust-sdk/ and plain-rust/ (cargo build --release --target wasm32-unknown-unknown)"
+  build_rust rust-sdk hearth_bench_rust_sdk "$RESULTS/rust-sdk.wasm" \
+    && build_rust plain-rust hearth_bench_plain_rust "$RESULTS/plain-rust.wasm" \
+    || rust_status="cargo build failed (see cargo-wasm.log)"
+fi
+[ "$rust_status" = ok ] || log "Rust modules: $rust_status; call_rust and call_plain are not available"
 bench_build_hearth
 
 # ---- PostgreSQL and the servers -----------------------------------------------------------------
@@ -106,7 +132,9 @@ if [ "$hearth_status" = ok ]; then
     # maxConcurrent (calls of one app at once per instance, 16 by default) = the connections, so
     # that the app's limit is not what the throughput run measures.
     settings="{\"rateLimits\":[],\"functions\":{\"maxConcurrent\":$CONCURRENCY}}"
-    for app in "$APP_ID $MASTER_KEY $REST_KEY" "$WAT_APP $WAT_MASTER_KEY benchWatRestKey" "$COLD_APP $COLD_MASTER_KEY benchColdRestKey"; do
+    for app in "$APP_ID $MASTER_KEY $REST_KEY" "$RUST_APP $RUST_MASTER_KEY benchRustRestKey" \
+      "$PLAIN_APP $PLAIN_MASTER_KEY benchPlainRestKey" "$WAT_APP $WAT_MASTER_KEY benchWatRestKey" \
+      "$COLD_APP $COLD_MASTER_KEY benchColdRestKey"; do
       set -- $app
       code=$(hearth_create_app "$RESULTS/hearth-app-$1.json" \
         "{\"name\":\"$1\",\"applicationId\":\"$1\",\"masterKey\":\"$2\",\"restApiKey\":\"$3\",\"settings\":$settings}")
@@ -121,6 +149,13 @@ if [ "$hearth_status" = ok ]; then
     code=$(deploy "$WAT_APP" "$RESULTS/noop.wasm")
     [ "$code" = 201 ] || hearth_status="deploying noop.wasm answered HTTP $code (see hearth-deploy-$WAT_APP.json)"
   fi
+  if [ "$hearth_status" = ok ] && [ "$rust_status" = ok ]; then
+    for app in "$RUST_APP rust-sdk" "$PLAIN_APP plain-rust"; do
+      set -- $app
+      code=$(deploy "$1" "$RESULTS/$2.wasm")
+      [ "$code" = 201 ] || { rust_status="deploying $2.wasm answered HTTP $code (see hearth-deploy-$1.json)"; break; }
+    done
+  fi
   [ "$hearth_status" = ok ] || { log "Hearth: $hearth_status"; stop_hearth; }
 fi
 printf '%s\n' "$hearth_status" >"$RESULTS/hearth.status"
@@ -134,11 +169,19 @@ for s in parse hearth; do
   [ -n "${url[$s]:-}" ] || continue
   log "$s: create the classes, seed $OBJECTS objects, check the answers"
   extra=()
-  [ "$s" = hearth ] && extra=(--wat-app "$WAT_APP" --wat-master-key "$WAT_MASTER_KEY")
+  if [ "$s" = hearth ]; then
+    extra=(--guest "call_wat=$WAT_APP:$WAT_MASTER_KEY")
+    [ "$rust_status" = ok ] && extra+=(--guest "call_rust=$RUST_APP:$RUST_MASTER_KEY" --guest "call_plain=$PLAIN_APP:$PLAIN_MASTER_KEY")
+  fi
   node "$here/setup.mjs" --base "${url[$s]}/parse" --objects "$OBJECTS" --out "$RESULTS/$s" \
     --app-id "$APP_ID" --rest-key "$REST_KEY" --master-key "$MASTER_KEY" "${extra[@]}" 2>&1 | tee "$RESULTS/$s-setup.log" >&2 \
     || log "$s: setup.mjs failed (see $s-setup.log); its workloads are reported as not available"
 done
+# Why the Rust modules' workloads are not available, for the report.
+if [ "$rust_status" != ok ] && [ -f "$RESULTS/hearth.verify.json" ]; then
+  python3 -c 'import json,sys; p=sys.argv[1]; v=json.load(open(p)); v.update(call_rust=sys.argv[2], call_plain=sys.argv[2]); json.dump(v, open(p, "w"), indent=2)' \
+    "$RESULTS/hearth.verify.json" "$rust_status"
+fi
 for db in parse hearth; do psql_ -d "$db" -c 'VACUUM ANALYZE'; done
 
 check() { # server workload -> prints ok or the reason
@@ -153,6 +196,8 @@ wrk_run() { # server workload connections seconds outfile
     info) key=$MASTER_KEY args=(serverinfo) ;;
     get) args=(get "$RESULTS/$s.ids") ;;
     call) key=$MASTER_KEY args=(function noop) ;;
+    call_rust) app=$RUST_APP key=$RUST_MASTER_KEY args=(function noop) ;;
+    call_plain) app=$PLAIN_APP key=$PLAIN_MASTER_KEY args=(function noop) ;;
     call_wat) app=$WAT_APP key=$WAT_MASTER_KEY args=(function noop) ;;
     create_plain) args=(create BenchPlain) ;;
     create_triggered) args=(create BenchTriggered) ;;
@@ -168,7 +213,7 @@ for c in 1 "$CONCURRENCY"; do
   for w in $ws; do
     for s in parse hearth; do
       [ -n "${url[$s]:-}" ] || continue
-      [ "$s/$w" = parse/call_wat ] && continue
+      case $s/$w in parse/call_rust | parse/call_plain | parse/call_wat) continue ;; esac
       v=$(check "$s" "$w")
       if [ "$v" != ok ]; then
         log "$s $w: not available ($v)"

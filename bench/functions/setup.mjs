@@ -1,6 +1,7 @@
 // Setup and answer checks for bench/functions/run.sh, run once per server before the timed runs.
 //
-//   node setup.mjs --base http://127.0.0.1:PORT/parse --objects 1000 --out results/parse [--wat-app benchWat --wat-master-key K]
+//   node setup.mjs --base http://127.0.0.1:PORT/parse --objects 1000 --out results/parse \
+//     [--guest call_wat=benchWat:MASTER_KEY ...]
 //
 // 1. Creates, with the master key through the schema API (as bench/data-api does), the classes
 //    BenchItem (score: Number, name: String, tag: String), and BenchPlain and BenchTriggered (the
@@ -11,7 +12,8 @@
 //      info:             GET /serverInfo with the master key answers 200 with parseServerVersion;
 //      call:             POST /functions/noop {} with the master key answers {"result":1} (and with
 //                        the REST key too);
-//      call_wat:         the same on the app --wat-app (Hearth's handwritten module), when given;
+//      call_wat, ...:    the same on each --guest WORKLOAD=APP:MASTER_KEY (Hearth's other apps:
+//                        the Rust SDK module, the plain Rust cdylib, the handwritten module);
 //      get:              GET of 20 seeded ids answers the objects;
 //      create_plain:     POST /classes/BenchPlain answers 201; the object has no `triggered`;
 //      create_triggered: POST /classes/BenchTriggered answers 201; the object, read back, has
@@ -30,8 +32,7 @@ const { values: opt } = parseArgs({
     'app-id': { type: 'string', default: 'benchApp' },
     'rest-key': { type: 'string', default: 'benchRestKey' },
     'master-key': { type: 'string', default: 'benchMasterKey' },
-    'wat-app': { type: 'string' },
-    'wat-master-key': { type: 'string' },
+    guest: { type: 'string', multiple: true, default: [] },
   },
 });
 const base = opt.base.replace(/\/$/, '');
@@ -51,7 +52,13 @@ async function check(key, fn) {
 }
 
 const verify = { schema: 'ok', info: 'ok', call: 'ok', get: 'ok', create_plain: 'ok', create_triggered: 'ok' };
-if (opt['wat-app']) verify.call_wat = 'ok';
+// WORKLOAD=APP:MASTER_KEY: another app whose module answers `noop` (Hearth only).
+const guests = opt.guest.map((g) => {
+  const m = /^(\w+)=([^:]+):(.+)$/.exec(g);
+  if (!m) throw new Error(`--guest ${g}: expected WORKLOAD=APP:MASTER_KEY`);
+  return { workload: m[1], app: m[2], masterKey: m[3] };
+});
+for (const g of guests) verify[g.workload] = 'ok';
 
 // 1. The classes.
 const fields = { score: { type: 'Number' }, name: { type: 'String' }, tag: { type: 'String' } };
@@ -91,10 +98,10 @@ await check('call', async () => {
   r = await call('POST', '/functions/noop', {}, client);
   expect(isOne(r), r, 'POST /functions/noop (REST key)');
 });
-if (opt['wat-app']) {
-  await check('call_wat', async () => {
-    const r = await call('POST', '/functions/noop', {}, { 'X-Parse-Application-Id': opt['wat-app'], 'X-Parse-Master-Key': opt['wat-master-key'] });
-    expect(isOne(r), r, `POST /functions/noop (app ${opt['wat-app']})`);
+for (const g of guests) {
+  await check(g.workload, async () => {
+    const r = await call('POST', '/functions/noop', {}, { 'X-Parse-Application-Id': g.app, 'X-Parse-Master-Key': g.masterKey });
+    expect(isOne(r), r, `POST /functions/noop (app ${g.app})`);
   });
 }
 for (const [key, className, triggered] of [['create_plain', 'BenchPlain', undefined], ['create_triggered', 'BenchTriggered', true]]) {

@@ -77,6 +77,32 @@ describe('deploy', { skip }, () => {
       'afterDelete:Player', 'afterFind:Score', 'afterSave:Player', 'beforeDelete:Player', 'beforeFind:Score', 'beforeLogin:_User', 'beforeSave:Player',
     ]);
   });
+
+  test('the SDK keeps a call within the memory the module starts with, and that memory small', async () => {
+    // Every call is a fresh instance, whose memory Hearth resets afterwards, and growing it costs
+    // every call two system calls. Rust's defaults for wasm32 (a 1 MiB stack below the data, an
+    // allocator that grows the memory at its first allocation) would do both: the SDK's
+    // .cargo/config.toml sets a 128 KiB stack, and its allocator serves small calls from the
+    // free memory the module starts with. The module is run here in Node, its imports stubbed.
+    const module = await WebAssembly.compile(bytes);
+    const imports = {};
+    for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
+    let memory;
+    let answer;
+    imports.hearth.answer = (ptr, len) => { answer = Buffer.from(memory.buffer, ptr, len).toString(); };
+    const { exports } = await WebAssembly.instantiate(module, imports);
+    memory = exports.memory;
+    const initial = memory.buffer.byteLength;
+    assert.ok(initial <= 256 * 1024, `the example's memory starts at ${initial / 1024} KiB`);
+    const request = Buffer.from(JSON.stringify({
+      abi: 1, kind: 'function', name: 'hello', master: false, user: null, installationId: null, ip: '127.0.0.1', params: { name: 'Ferris' }, headers: {},
+    }));
+    const ptr = exports.hearth_alloc(request.length);
+    Buffer.from(memory.buffer, ptr, request.length).set(request);
+    assert.equal(exports.hearth_handle(ptr, request.length), 0);
+    assert.equal(answer, '{"result":"Hello, Ferris!"}');
+    assert.equal(memory.buffer.byteLength, initial, 'the call did not grow the memory');
+  });
 });
 
 describe('Parse.Cloud.run', { skip }, () => {
