@@ -237,7 +237,7 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
     };
     let bus = crate::bus::Bus::start(db.pg_config.clone()).await?;
     let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.statement);
-    let runtime = RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: 4, private_network: config.function_private_network };
+    let runtime = RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: 4, private_network: config.function_private_network, load_deadline: config.timeouts.statement };
     let functions = Functions::new(runtime, db.pool.clone(), schemas, &bus)?;
     let result = async {
         match cmd {

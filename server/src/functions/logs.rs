@@ -34,24 +34,29 @@ struct Line {
 
 enum Entry {
     Line(Line),
-    /// A call that succeeded and logged nothing.
-    Ok { app_id: i64, source: String, us: i64 },
     /// Write everything queued before this, summaries included, then answer.
     Flush(tokio::sync::oneshot::Sender<()>),
 }
+
+/// Silent successful calls summed up so far, per app and source.
+type Summaries = std::sync::Arc<std::sync::Mutex<HashMap<(i64, String), Summary>>>;
 
 /// The sending side, held by the runtime.
 #[derive(Clone)]
 pub struct LogWriter {
     tx: mpsc::Sender<Entry>,
+    /// Added to by the calls themselves: a silent call wakes no task (the writer takes the
+    /// sums at its tick).
+    summaries: Summaries,
 }
 
 impl LogWriter {
     /// Starts the writing task on the current runtime.
     pub fn start(pool: Pool) -> LogWriter {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(pool, rx));
-        LogWriter { tx }
+        let summaries = Summaries::default();
+        tokio::spawn(write_loop(pool, rx, summaries.clone()));
+        LogWriter { tx, summaries }
     }
 
     /// Writes every line queued so far (and the summaries of silent calls), and returns once
@@ -74,7 +79,12 @@ impl LogWriter {
         };
         let us = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
         if lines.is_empty() && error.is_none() {
-            return send(Entry::Ok { app_id, source: source.to_string(), us });
+            let mut summaries = self.summaries.lock().expect("not poisoned");
+            let s = summaries.entry((app_id, source.to_string())).or_default();
+            s.calls += 1;
+            s.total_us = s.total_us.saturating_add(us);
+            s.slowest_us = s.slowest_us.max(us);
+            return;
         }
         let line = |level: &'static str, message: String, duration_us: Option<i64>| Entry::Line(Line { app_id, level, source: source.to_string(), message, duration_us });
         for (level, message) in lines {
@@ -105,9 +115,9 @@ impl Summary {
     }
 }
 
-async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Entry>) {
+async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Entry>, shared: Summaries) {
     let mut last_prune = tokio::time::Instant::now() - Duration::from_secs(3600);
-    let mut summaries: HashMap<(i64, String), Summary> = HashMap::new();
+    let take = || std::mem::take(&mut *shared.lock().expect("not poisoned"));
     let mut every = tokio::time::interval(SUMMARY_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -120,14 +130,8 @@ async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Entry>) {
                 while let Some(entry) = next {
                     match entry {
                         Entry::Line(line) => batch.push(line),
-                        Entry::Ok { app_id, source, us } => {
-                            let s = summaries.entry((app_id, source)).or_default();
-                            s.calls += 1;
-                            s.total_us = s.total_us.saturating_add(us);
-                            s.slowest_us = s.slowest_us.max(us);
-                        }
                         Entry::Flush(done) => {
-                            batch.extend(summaries.drain().map(|((app_id, source), s)| s.line(app_id, source)));
+                            batch.extend(take().into_iter().map(|((app_id, source), s)| s.line(app_id, source)));
                             flushed.push(done);
                         }
                     }
@@ -137,7 +141,7 @@ async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Entry>) {
                 }
             }
             _ = every.tick() => {
-                batch.extend(summaries.drain().map(|((app_id, source), s)| s.line(app_id, source)));
+                batch.extend(take().into_iter().map(|((app_id, source), s)| s.line(app_id, source)));
             }
         }
         if !batch.is_empty()
@@ -158,7 +162,7 @@ async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Entry>) {
         }
     }
     // The runtime is going away: what was summed up so far is written.
-    let rest: Vec<Line> = summaries.drain().map(|((app_id, source), s)| s.line(app_id, source)).collect();
+    let rest: Vec<Line> = take().into_iter().map(|((app_id, source), s)| s.line(app_id, source)).collect();
     if !rest.is_empty() {
         let _ = write(&pool, &rest).await;
     }

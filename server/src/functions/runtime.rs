@@ -46,6 +46,9 @@ pub struct RuntimeConfig {
     pub max_instances: u32,
     /// Whether cloud code's outbound requests may reach private addresses (`network`).
     pub private_network: bool,
+    /// How long loading an app's deployment may wait for the database (see
+    /// `db::Cancellable::bounded`).
+    pub load_deadline: std::time::Duration,
 }
 
 /// What a deployed module declares it offers.
@@ -277,17 +280,20 @@ impl Functions {
 
     async fn load(&self, app: &App) -> Result<Arc<Active>, FunctionError> {
         let generation = self.active.generation();
-        let client = self.pool.get().await?;
-        let row = client.query_opt("SELECT version, sha256, manifest FROM function_deployments WHERE app_id = $1 AND active", &[&app.id]).await?;
-        let hooks = super::webhooks::Webhooks::load(&client, app.id).await?;
+        let conn = crate::db::Cancellable::get(&self.pool).await?;
+        let client = conn.client();
+        let read = async {
+            let row = client.query_opt("SELECT version, manifest, module FROM function_deployments WHERE app_id = $1 AND active", &[&app.id]).await?;
+            let hooks = super::webhooks::Webhooks::load(client, app.id).await?;
+            Ok::<_, FunctionError>((row, hooks))
+        };
+        let (row, hooks) = conn.bounded(self.config.load_deadline, read).await??;
+        drop(conn);
         let active = match row {
             None => Active(None, hooks),
             Some(row) => {
-                let (version, manifest): (i32, Value) = (row.get(0), row.get(2));
+                let (version, manifest, bytes): (i32, Value, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
                 let manifest: Manifest = serde_json::from_value(manifest).unwrap_or_default();
-                let module = client.query_one("SELECT module FROM function_deployments WHERE app_id = $1 AND version = $2", &[&app.id, &version]).await?;
-                let bytes: Vec<u8> = module.get(0);
-                drop(client);
                 let module = self.compile(&bytes)?;
                 Active(Some(self.prepare(&module, version, manifest)?), hooks)
             }
