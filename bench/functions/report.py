@@ -18,6 +18,7 @@ from report import ms, num, read, short  # noqa: E402
 LABELS = {
     "info": "plain request: `GET /parse/serverInfo` (master key)",
     "get": "data-API read: `GET /parse/classes/BenchItem/<id>`",
+    "missing": "a function that does not exist: `POST /parse/functions/nosuch` (141; the baseline of a call)",
     "call": "function call: `POST /parse/functions/noop` (master key; Hearth: AssemblyScript SDK module)",
     "call_rust": "function call, Hearth's Rust SDK module (`rust-sdk/`)",
     "call_plain": "function call, Hearth's plain Rust cdylib (`plain-rust/`)",
@@ -150,6 +151,10 @@ def main():
     row(f"server CPU per request at {conc} connections: call, plain (difference)",
         lambda s, w: f"{us(need(s, w, conc)['server_us'])}, {us(need(s, 'info', conc)['server_us'])} "
                      f"(**{us(need(s, w, conc)['server_us'] - need(s, 'info', conc)['server_us'])}**)")
+    row("latency p50 at 1 connection, call − missing function (the baseline)",
+        lambda s, w: us(need(s, w, "1")["p50_us"] - need(s, "missing", "1")["p50_us"]))
+    row(f"server CPU per request at {conc} connections, call − missing function (the baseline)",
+        lambda s, w: f"**{us(need(s, w, conc)['server_us'] - need(s, 'missing', conc)['server_us'])}**")
     row(f"PostgreSQL CPU per request at {conc} connections: call (plain)",
         lambda s, w: f"{us(need(s, w, conc)['pg_us'])} ({us(need(s, 'info', conc)['pg_us'])})")
     row(f"machine time per request at {conc} connections ({CORES} cores / req/s): call − plain",

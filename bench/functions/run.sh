@@ -41,9 +41,9 @@
 #  7. prints markdown tables (also RESULTS/summary.md); raw outputs stay in RESULTS.
 #
 # Settings (environment): CONCURRENCY (32), DURATION (10 s), WARMUP (3 s), OBJECTS (1000),
-# THREADS (wrk threads at CONCURRENCY; number of cores), WORKLOADS ("info get call call_rust
-# call_plain call_wat create_plain create_triggered", at CONCURRENCY), LATENCY_WORKLOADS ("info get
-# call call_rust call_plain call_wat", at 1 connection), COLD_RUNS (10), RESTARTS (3), SERVERS ("parse hearth"), RESULTS
+# THREADS (wrk threads at CONCURRENCY; number of cores), WORKLOADS ("info get missing call
+# call_rust call_plain call_wat create_plain create_triggered", at CONCURRENCY), LATENCY_WORKLOADS
+# ("info get missing call call_rust call_plain call_wat", at 1 connection), COLD_RUNS (10), RESTARTS (3), SERVERS ("parse hearth"), RESULTS
 # (bench/results/functions-<date>), PG_BIN (/usr/lib/postgresql/15/bin), HEARTH_BIN (default:
 # built from this checkout), WAIT_QUIET (0), RETRIES (2), as bench/data-api/run.sh.
 set -euo pipefail
@@ -59,8 +59,8 @@ OBJECTS=${OBJECTS:-1000}
 THREADS=${THREADS:-$(nproc)}
 WAIT_QUIET=${WAIT_QUIET:-0}
 RETRIES=${RETRIES:-2}
-WORKLOADS=${WORKLOADS:-info get call call_rust call_plain call_wat create_plain create_triggered}
-LATENCY_WORKLOADS=${LATENCY_WORKLOADS:-info get call call_rust call_plain call_wat}
+WORKLOADS=${WORKLOADS:-info get missing call call_rust call_plain call_wat create_plain create_triggered}
+LATENCY_WORKLOADS=${LATENCY_WORKLOADS:-info get missing call call_rust call_plain call_wat}
 COLD_RUNS=${COLD_RUNS:-10}
 RESTARTS=${RESTARTS:-3}
 SERVERS=${SERVERS:-parse hearth}
@@ -195,6 +195,7 @@ wrk_run() { # server workload connections seconds outfile
   case $w in
     info) key=$MASTER_KEY args=(serverinfo) ;;
     get) args=(get "$RESULTS/$s.ids") ;;
+    missing) key=$MASTER_KEY args=(function nosuch) ;;
     call) key=$MASTER_KEY args=(function noop) ;;
     call_rust) app=$RUST_APP key=$RUST_MASTER_KEY args=(function noop) ;;
     call_plain) app=$PLAIN_APP key=$PLAIN_MASTER_KEY args=(function noop) ;;

@@ -51,7 +51,7 @@ async function check(key, fn) {
   }
 }
 
-const verify = { schema: 'ok', info: 'ok', call: 'ok', get: 'ok', create_plain: 'ok', create_triggered: 'ok' };
+const verify = { schema: 'ok', info: 'ok', missing: 'ok', call: 'ok', get: 'ok', create_plain: 'ok', create_triggered: 'ok' };
 // WORKLOAD=APP:MASTER_KEY: another app whose module answers `noop` (Hearth only).
 const guests = opt.guest.map((g) => {
   const m = /^(\w+)=([^:]+):(.+)$/.exec(g);
@@ -92,6 +92,11 @@ await check('info', async () => {
   expect(r.status === 200 && typeof r.body?.parseServerVersion === 'string', r, 'GET /serverInfo');
 });
 const isOne = (r) => r.status === 200 && r.text.replace(/\s/g, '') === '{"result":1}';
+// The baseline of a call: the same request to a function that does not exist (141, no guest runs).
+await check('missing', async () => {
+  const r = await call('POST', '/functions/nosuch', {}, master);
+  expect(r.status === 400 && r.body?.code === 141, r, 'POST /functions/nosuch (master key)');
+});
 await check('call', async () => {
   let r = await call('POST', '/functions/noop', {}, master);
   expect(isOne(r), r, 'POST /functions/noop (master key)');
