@@ -236,16 +236,16 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
         apps::get(&client, &app_id).await?.ok_or_else(|| format!("no app with application id {app_id:?}"))?
     };
     let bus = crate::bus::Bus::start(db.pg_config.clone()).await?;
-    let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.statement);
-    let runtime = RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: 4, private_network: config.function_private_network, load_deadline: config.timeouts.statement };
+    let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.wait);
+    let runtime = RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: 4, private_network: config.function_private_network, load_deadline: config.timeouts.wait };
     let functions = Functions::new(runtime, db.pool.clone(), schemas, &bus)?;
     let result = async {
         match cmd {
             FunctionsCommand::Deploy { file, .. } => {
                 let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
                 let caches = crate::auth::AuthCaches {
-                    sessions: crate::auth::sessions::SessionCache::new(&bus, None, config.timeouts.statement),
-                    roles: crate::auth::roles::RoleCache::new(&bus, config.timeouts.statement),
+                    sessions: crate::auth::sessions::SessionCache::new(&bus, None, config.timeouts.wait),
+                    roles: crate::auth::roles::RoleCache::new(&bus, config.timeouts.wait),
                     limits: crate::auth::limits::RateLimiter::new(None),
                     jwks: crate::auth::providers::JwksCache::default(),
                     functions: Hooks(Some(functions.clone())),

@@ -426,9 +426,10 @@ impl Config {
         let duration = |name: &'static str, text: Option<String>, default: Duration| -> Result<Duration, ConfigError> {
             match text {
                 None => Ok(default),
+                // PostgreSQL takes at most 2^31 - 1 ms (24 days).
                 Some(text) => parse_duration(&text)
-                    .filter(|d| !d.is_zero())
-                    .ok_or(ConfigError::Invalid { name, reason: format!("{text:?} is not a duration like 500ms, 30s or 2m") }),
+                    .filter(|d| !d.is_zero() && d.as_millis() <= i32::MAX as u128)
+                    .ok_or(ConfigError::Invalid { name, reason: format!("{text:?} is not a duration like 500ms, 30s or 2m (at most 24 days)") }),
             }
         };
         let timeouts = DbTimeouts {
@@ -649,6 +650,8 @@ mod tests {
         for bad in ["", "ms", "5 days", "-1s", "1.5s"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
+        let huge = Settings { statement_timeout: Some("1000h".into()), ..Settings::default() };
+        assert!(matches!(Config::resolve(huge), Err(ConfigError::Invalid { name: "statement_timeout", .. })));
         let config = Config::resolve(Settings { query_timeout: Some("250ms".into()), ..Settings::default() }).unwrap();
         assert_eq!(config.timeouts, DbTimeouts { query: Duration::from_millis(250), ..DbTimeouts::default() });
         let zero = Settings { statement_timeout: Some("0s".into()), ..Settings::default() };

@@ -103,8 +103,8 @@ impl Hearth {
         };
         let files = crate::files::service::Files::new(storage, parse_url.clone()).with_triggers(Arc::new(crate::functions::triggers::FileHooks));
         let files = Arc::new(files);
-        let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.statement);
-        let runtime = crate::functions::runtime::RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: config.function_instances, private_network: config.function_private_network, load_deadline: config.timeouts.statement };
+        let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.wait);
+        let runtime = crate::functions::runtime::RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: config.function_instances, private_network: config.function_private_network, load_deadline: config.timeouts.wait };
         // Function calls have a pool of their own: their data calls never wait behind the caches' pool.
         let function_pool = crate::db::pool(&db.pg_config, config.database_pool_size.clamp(2, 8), crate::db::PoolTimeouts::requests(&config.timeouts));
         let functions = crate::functions::Functions::new(runtime, function_pool, schemas.clone(), &bus).map_err(|e| other(&e))?;
@@ -114,10 +114,10 @@ impl Hearth {
             reader: crate::db::SharedReader::new(db.pool.clone()),
             pg_config: db.pg_config.clone(),
             worker_pools: Arc::default(),
-            registry: AppRegistry::new(db.pool.clone(), &bus, config.timeouts.statement),
+            registry: AppRegistry::new(db.pool.clone(), &bus, config.timeouts.wait),
             auth: crate::auth::AuthCaches {
-                sessions: crate::auth::sessions::SessionCache::new(&bus, redis.clone(), config.timeouts.statement),
-                roles: crate::auth::roles::RoleCache::new(&bus, config.timeouts.statement),
+                sessions: crate::auth::sessions::SessionCache::new(&bus, redis.clone(), config.timeouts.wait),
+                roles: crate::auth::roles::RoleCache::new(&bus, config.timeouts.wait),
                 limits: crate::auth::limits::RateLimiter::new(redis),
                 jwks: crate::auth::providers::JwksCache::default(),
                 functions: crate::functions::Hooks(Some(functions.clone())),

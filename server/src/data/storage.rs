@@ -176,6 +176,10 @@ async fn rename_legacy_indexes(client: &impl GenericClient, schema: &str) -> Res
             renames.push((format!("{class}_i_{legacy}"), relation_name("i", &class, name)));
         }
     }
+    // PostgreSQL cut names to 63 bytes when it made them (names are ASCII).
+    for (old, _) in &mut renames {
+        old.truncate(63);
+    }
     // Only those that exist (an app made since has none).
     let olds: Vec<&str> = renames.iter().map(|(old, _)| old.as_str()).collect();
     let existing: Vec<String> = client

@@ -232,6 +232,22 @@ async fn after(caller: &Caller, after: Option<triggers::After>, answer: &Answer)
     }
 }
 
+impl Prepared {
+    /// Whether applying it takes more than one statement: users, sessions and roles (their
+    /// rows, sessions, caches), relations (join tables), deletes of objects with relations.
+    fn several_statements(&self) -> bool {
+        let system = |schema: &ClassSchema| schema.name.as_str().starts_with('_');
+        let relations = |write: &Write| write.ops.iter().any(|(_, op)| matches!(op, objects::Op::AddRelation(..) | objects::Op::RemoveRelation(..)));
+        let has_relations = |schema: &ClassSchema| schema.fields.values().any(|t| matches!(t, crate::data::value::FieldType::Relation(_)));
+        match self {
+            Prepared::Create { schema, write } | Prepared::Update { schema, write, .. } => system(schema) || relations(write),
+            Prepared::Delete { schema, .. } => system(schema) || has_relations(schema),
+            Prepared::CreateSession { .. } => true,
+            Prepared::Get { .. } | Prepared::Read(_) => false,
+        }
+    }
+}
+
 /// A write whose schema is ready.
 pub enum Prepared {
     Create { schema: Arc<ClassSchema>, write: Write },
@@ -370,8 +386,22 @@ async fn sign_up(client: &impl GenericClient, caller: &Caller, schema: &ClassSch
 /// Runs one write (prepared, then applied on its own connection).
 pub async fn run(pool: &Pool, caller: &Caller, schemas: &SchemaCache, request: WriteRequest) -> Result<Answer, DataError> {
     let prepared = request.prepare(caller, schemas).await?;
-    let conn = Cancellable::get(pool).await?;
-    let applied = conn.within(caller.caches.write_deadline(), prepared.apply(conn.client(), caller)).await;
+    let mut conn = Cancellable::get(pool).await?;
+    // Seen through whatever the client does (its after-trigger must run once it committed);
+    // a write of several statements is one transaction, so that a stuck database leaves it
+    // whole or not at all.
+    let deadline = conn.deadline();
+    let several = prepared.write.several_statements();
+    let work = async {
+        if !several {
+            return prepared.apply(conn.client(), caller).await;
+        }
+        let tx = conn.client_mut().transaction().await?;
+        let applied = prepared.apply(&tx, caller).await?;
+        tx.commit().await?;
+        Ok(applied)
+    };
+    let applied = deadline.run(caller.caches.write_deadline(), work).await;
     drop(conn);
     let (answer, then) = applied.ok_or(DataError::Unavailable)??;
     after(caller, then, &answer).await;

@@ -167,7 +167,11 @@ impl Cluster {
         chown(&conf_path, self.owner)?;
         let log = self.pgdata.join("server.log");
         let mut start = self.command("pg_ctl");
-        let limit = memory.address_space_limit();
+        // Never above what the process may set (a limit it inherited: `ulimit -v`, systemd).
+        let mut inherited = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes the struct it is given.
+        let hard = if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut inherited) } == 0 { inherited.rlim_max } else { libc::RLIM_INFINITY };
+        let limit = memory.address_space_limit().min(hard);
         // SAFETY: setrlimit is async-signal-safe; it runs in the child between fork and exec and
         // touches nothing else. The server it starts, and every backend, inherit the limit.
         unsafe {

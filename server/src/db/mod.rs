@@ -123,29 +123,36 @@ impl PoolTimeouts {
     }
 }
 
-/// A pool on the given server. Its connections carry the time limits as session settings, so
+/// A pool on the given server. Each new connection gets the time limits as session settings
+/// (set by a statement, not startup options, which poolers such as PgBouncer refuse), so
 /// PostgreSQL itself stops a statement that runs too long and a transaction left idle, and
-/// checks while a statement runs that its client is still there (a client that went away stops
-/// its statement within a second).
+/// (PostgreSQL 14 and later) checks while a statement runs that its client is still there.
 pub fn pool(pg_config: &tokio_postgres::Config, size: usize, timeouts: PoolTimeouts) -> Pool {
     let mut pg_config = pg_config.clone();
-    let limits = format!(
-        "-c statement_timeout={} -c idle_in_transaction_session_timeout={} -c client_connection_check_interval=1000",
-        timeouts.statement.as_millis(),
-        timeouts.idle_transaction.as_millis()
-    );
-    let options = match pg_config.get_options() {
-        Some(given) if !given.trim().is_empty() => format!("{given} {limits}"),
-        _ => limits,
-    };
-    pg_config.options(&options).connect_timeout(timeouts.wait);
+    pg_config.connect_timeout(timeouts.wait);
     let manager = Manager::from_config(pg_config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let (statement, idle) = (timeouts.statement.as_millis().to_string(), timeouts.idle_transaction.as_millis().to_string());
     Pool::builder(manager)
         .max_size(size)
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .create_timeout(Some(timeouts.wait))
         .wait_timeout(Some(timeouts.wait))
         .recycle_timeout(Some(timeouts.wait))
+        .post_create(deadpool_postgres::Hook::async_fn(move |client, _| {
+            let (statement, idle) = (statement.clone(), idle.clone());
+            Box::pin(async move {
+                client
+                    .query_one(
+                        "SELECT set_config('statement_timeout', $1, false), set_config('idle_in_transaction_session_timeout', $2, false), \
+                         CASE WHEN current_setting('server_version_num')::int >= 140000 \
+                              THEN set_config('client_connection_check_interval', '1000', false) END",
+                        &[&statement, &idle],
+                    )
+                    .await
+                    .map_err(deadpool_postgres::HookError::Backend)?;
+                Ok(())
+            })
+        }))
         .post_recycle(deadpool_postgres::Hook::sync_fn(|client, _| {
             // Each distinct query shape is a prepared statement, cached per connection, whose
             // plan PostgreSQL keeps: a client sending ever new shapes must not grow them without
@@ -239,6 +246,16 @@ async fn client_gone() {
     }
 }
 
+/// Asks the server to cancel the statement a connection runs. Bounded: a server that does not
+/// answer (frozen) is not waited on for ever.
+async fn cancel(token: tokio_postgres::CancelToken) {
+    match tokio::time::timeout(Duration::from_secs(10), token.cancel_query(NoTls)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::warn!(error = %crate::telemetry::error_chain(&err), "could not cancel a statement"),
+        Err(_) => tracing::warn!("could not cancel a statement: no answer from PostgreSQL"),
+    }
+}
+
 /// Disarms its connection when work finishes within the deadline (see [`Cancellable::deadline`]).
 pub struct Deadline(std::sync::Arc<std::sync::atomic::AtomicBool>);
 
@@ -263,9 +280,7 @@ impl Drop for Cancellable {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
-                    if let Err(err) = token.cancel_query(NoTls).await {
-                        tracing::warn!(error = %err, "could not cancel an abandoned statement");
-                    }
+                    cancel(token).await;
                     drop(client);
                 });
             }
@@ -308,11 +323,16 @@ impl SharedReader {
         Ok(client)
     }
 
-    /// Stops sharing `client` (it did not answer in time): the next get takes a new one.
+    /// Stops sharing `client` (it did not answer in time) and cancels the statement it runs:
+    /// the next get takes a new connection, and this one goes back to the pool without a
+    /// statement running ahead (the gets queued behind the stuck one answer first; one of them
+    /// may be the one cancelled, and answers 124).
     pub fn reset(&self, client: &std::sync::Arc<deadpool_postgres::Object>) {
         let mut current = self.current.lock().expect("not poisoned");
         if current.as_ref().is_some_and(|c| std::sync::Arc::ptr_eq(c, client)) {
             *current = None;
+            let token = client.cancel_token();
+            tokio::spawn(cancel(token));
         }
     }
 }

@@ -23,9 +23,11 @@ pub type Param = Box<dyn ToSql + Sync + Send>;
 const MAX_DEPTH: usize = 16;
 
 /// The longest `$in` answered by containment through the GIN index; a longer one compares
-/// values (see `in_scalars`): each containment costs PostgreSQL a few kilobytes to run, so
-/// 100,000 of them took a backend past 700 MB.
-const CONTAINMENT_IN_MAX: usize = 500;
+/// values (see `in_scalars`), through a schema index's expression when the field has one, else
+/// by reading the class: each containment costs PostgreSQL a few kilobytes to run (100,000 of
+/// them took a backend past 700 MB), so past this many the index is given up for a bound on
+/// memory (about 10 MB here).
+const CONTAINMENT_IN_MAX: usize = 2_000;
 
 /// Compiles conditions for one query, collecting the parameters in order.
 pub struct Compiler<'a> {
@@ -163,7 +165,8 @@ impl<'a> Compiler<'a> {
                 Value::Object(m) => !m.keys().any(|k| k.starts_with('$')) && m.get("__type").and_then(Value::as_str) != Some("Pointer"),
                 _ => true,
             };
-            if k.starts_with('$') || !plain || key.is_some_and(|key| key != k) {
+            // A value with NUL matches nothing: as an item of its own, not as a whole `$in`.
+            if k.starts_with('$') || !plain || has_nul(v) || key.is_some_and(|key| key != k) {
                 return Ok(None);
             }
             key = Some(k);
@@ -244,7 +247,8 @@ impl<'a> Compiler<'a> {
                 },
                 "$lt" | "$lte" | "$gt" | "$gte" => self.compare(alias, field, op, arg)?,
                 "$in" => self.in_list(alias, field, arg)?,
-                "$nin" => format!("NOT {}", self.in_list(alias, field, arg)?),
+                // Objects without the field are not in any list (the long forms are NULL there).
+                "$nin" => format!("NOT COALESCE({}, FALSE)", self.in_list(alias, field, arg)?),
                 "$exists" => match arg {
                     Value::Bool(b) => self.exists(alias, field, *b),
                     _ => return Err(DataError::InvalidQuery("$exists: must be a boolean".into())),
