@@ -29,7 +29,9 @@ impl ParseCode {
     /// A failure inside the server; details only in the logs.
     pub const INTERNAL_SERVER_ERROR: ParseCode = ParseCode::new(1, 500);
     /// A dependency (the database) cannot be reached for now: retry later (with Retry-After).
-    pub const SERVICE_UNAVAILABLE: ParseCode = ParseCode::new(2, 503);
+    /// Parse has no code of its own for it: its internal error's, with the status that says
+    /// the failure is passing.
+    pub const SERVICE_UNAVAILABLE: ParseCode = ParseCode::new(1, 503);
     /// The request's database work ran past its time limit and was cancelled.
     pub const TIMEOUT: ParseCode = ParseCode::new(124, 400);
     /// A request body that arrived too slowly: cut off, its connection closed.

@@ -338,3 +338,38 @@ async fn older_apps_index_names_are_renamed_once() {
     assert_eq!(indexes(&db, schema).await.len(), current.len() - 1);
     server.shutdown().await;
 }
+
+/// `$nin` keeps the objects without the field (and those where it is null), however long its
+/// list: long lists are compared through a set, whose comparison is NULL where the field is.
+#[tokio::test]
+async fn nin_keeps_objects_without_the_field_whatever_its_length() {
+    let server = TestServer::start().await;
+    let app = app_keys(&server).await;
+    let mut ids = std::collections::HashMap::new();
+    for (name, body) in [("x", json!({"a": "x", "p": {"__type": "Pointer", "className": "T", "objectId": "x1"}})), ("y", json!({"a": "y"})), ("none", json!({})), ("null", json!({"a": null}))] {
+        let (status, created) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/Nin", Some(body)).await;
+        assert_eq!(status, 201, "{created}");
+        ids.insert(created["objectId"].as_str().unwrap().to_string(), name);
+    }
+    // An index on `a` makes the long list go through its typed expression.
+    let (status, _) = call(&server, &app, As::Master, reqwest::Method::PUT, "/schemas/Nin", Some(json!({"indexes": {"by_a": {"a": 1}}}))).await;
+    assert_eq!(status, 200);
+    let names = |found: &Value| {
+        let mut out: Vec<&str> = found["results"].as_array().unwrap().iter().map(|o| ids[o["objectId"].as_str().unwrap()]).collect();
+        out.sort();
+        out
+    };
+    for n in [1, 3_000] {
+        let strings: Vec<Value> = std::iter::once(json!("x")).chain((1..n).map(|i| json!(format!("v{i}")))).collect();
+        let pointers: Vec<Value> = std::iter::once(json!({"__type": "Pointer", "className": "T", "objectId": "x1"}))
+            .chain((1..n).map(|i| json!({"__type": "Pointer", "className": "T", "objectId": format!("p{i}")})))
+            .collect();
+        let (status, found) = find(&server, &app, As::Master, "Nin", json!({"where": {"a": {"$nin": strings}}})).await;
+        assert_eq!(status, 200, "{found}");
+        assert_eq!(names(&found), ["none", "null", "y"], "$nin of {n} strings");
+        let (status, found) = find(&server, &app, As::Master, "Nin", json!({"where": {"p": {"$nin": pointers}}})).await;
+        assert_eq!(status, 200, "{found}");
+        assert_eq!(names(&found), ["none", "null", "y"], "$nin of {n} pointers");
+    }
+    server.shutdown().await;
+}
