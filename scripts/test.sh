@@ -22,7 +22,8 @@ cleanup() {
   if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
     pg_bin=$(dirname "$(readlink -f "$(command -v pg_ctl 2>/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl | tail -n1)")")
     if [ "$(id -u)" = 0 ]; then
-      runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null || true
+      # From /: the postgres user may not enter the clone's folder.
+      (cd / && runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null) || true
     else
       "$pg_bin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null || true
     fi
