@@ -156,10 +156,21 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_PREAUTH_BODY_SIZE", global = true)]
     pub preauth_body_size: Option<String>,
 
-    /// Bodies written to temporary files before their keys are checked, at once; more wait for a
-    /// turn up to body_timeout, then are answered 503 [default: 8].
-    #[arg(long, env = "HEARTH_PREAUTH_SPOOLS", global = true)]
-    pub preauth_spools: Option<usize>,
+    /// Disk taken at once by bodies written to temporary files before their keys are checked,
+    /// in bytes or with a unit (each body takes its declared length, or its route's limit when
+    /// chunked); more wait for room while their deadline allows, then are answered 503 [default: 1GiB].
+    #[arg(long, env = "HEARTH_PREAUTH_SPOOL_SIZE", global = true)]
+    pub preauth_spool_size: Option<String>,
+
+    /// The most of preauth_spool_size that the bodies of one client address (an IPv6 /64) take at
+    /// once; its other bodies wait like those past preauth_spool_size [default: 128MiB].
+    #[arg(long, env = "HEARTH_PREAUTH_SPOOL_PER_CLIENT", global = true)]
+    pub preauth_spool_per_client: Option<String>,
+
+    /// Seconds a body whose keys are not in its headers has to arrive in all, whatever its size
+    /// and rate; later it is answered 408 [default: 60].
+    #[arg(long, env = "HEARTH_PREAUTH_BODY_TIMEOUT", global = true)]
+    pub preauth_body_timeout: Option<u64>,
 
     /// HTTP worker threads [default: number of CPU cores].
     #[arg(long, env = "HEARTH_WORKERS", global = true)]
@@ -313,7 +324,9 @@ pub struct Config {
     pub body_timeout: Duration,
     pub body_min_rate: usize,
     pub preauth_body_size: usize,
-    pub preauth_spools: usize,
+    pub preauth_spool_size: usize,
+    pub preauth_spool_per_client: usize,
+    pub preauth_body_timeout: Duration,
     pub workers: usize,
     pub log_format: LogFormat,
     pub log: String,
@@ -410,10 +423,8 @@ impl Config {
         };
         let body_min_rate = size(s.body_min_rate, "body_min_rate", 4 << 10)?;
         let preauth_body_size = size(s.preauth_body_size, "preauth_body_size", 64 << 10)?;
-        let preauth_spools = s.preauth_spools.unwrap_or(8);
-        if !(1..=10_000).contains(&preauth_spools) {
-            return Err(ConfigError::Invalid { name: "preauth_spools", reason: "must be 1 to 10000".into() });
-        }
+        let preauth_spool_size = size(s.preauth_spool_size, "preauth_spool_size", 1 << 30)?;
+        let preauth_spool_per_client = size(s.preauth_spool_per_client, "preauth_spool_per_client", 128 << 20)?.min(preauth_spool_size);
         let function_instances = s.function_instances.unwrap_or(64);
         if !(1..=10_000).contains(&function_instances) {
             return Err(ConfigError::Invalid { name: "function_instances", reason: "must be 1 to 10000".into() });
@@ -494,7 +505,9 @@ impl Config {
             body_timeout: Duration::from_secs(s.body_timeout.unwrap_or(30).max(1)),
             body_min_rate,
             preauth_body_size,
-            preauth_spools,
+            preauth_spool_size,
+            preauth_spool_per_client,
+            preauth_body_timeout: Duration::from_secs(s.preauth_body_timeout.unwrap_or(60).max(1)),
             workers: s.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
             log_format: s.log_format.unwrap_or(LogFormat::Text),
             log: s.log.unwrap_or_else(|| "info".into()),
@@ -560,7 +573,9 @@ impl Settings {
             body_timeout: self.body_timeout.or(lower.body_timeout),
             body_min_rate: self.body_min_rate.or(lower.body_min_rate),
             preauth_body_size: self.preauth_body_size.or(lower.preauth_body_size),
-            preauth_spools: self.preauth_spools.or(lower.preauth_spools),
+            preauth_spool_size: self.preauth_spool_size.or(lower.preauth_spool_size),
+            preauth_spool_per_client: self.preauth_spool_per_client.or(lower.preauth_spool_per_client),
+            preauth_body_timeout: self.preauth_body_timeout.or(lower.preauth_body_timeout),
             workers: self.workers.or(lower.workers),
             log_format: self.log_format.or(lower.log_format),
             log: self.log.or(lower.log),

@@ -30,10 +30,21 @@ pub struct RequestId(pub String);
 #[derive(Debug, Clone)]
 pub struct ResolvedApp(pub String);
 
-/// Reads the whole body (against the body deadline), refusing more than the configured limit.
-pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, ApiError> {
-    let state = req.app_data::<web::Data<State>>().expect("state is registered");
-    body::read(req, &state.config, payload.take(), state.config.max_body_size).await
+/// The body as JSON of type `T` (`None` when empty), read against the body deadline up to
+/// `max_body_size`; `preauth`: read before anything admits the request, up to
+/// `preauth_body_size` and within `preauth_body_timeout`.
+fn json_body<T: DeserializeOwned + 'static>(req: &HttpRequest, payload: &mut Payload, preauth: bool) -> Pin<Box<dyn Future<Output = Result<Option<T>, ApiError>>>> {
+    let req = req.clone();
+    let payload = payload.take();
+    Box::pin(async move {
+        let config = &req.app_data::<web::Data<State>>().expect("state is registered").config;
+        let body = if preauth {
+            body::read_timed(&req, body::Timed::before_keys(config, payload), config.preauth_body_size.min(config.max_body_size)).await?
+        } else {
+            body::read(&req, config, payload, config.max_body_size).await?
+        };
+        parse_json(&body)
+    })
 }
 
 /// Parses a body as JSON of type `T`; `None` when the body is empty or only white space.
@@ -47,6 +58,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<Option<T>, ApiErro
 /// A JSON body of type `T`, whatever the content type (the Parse JS SDK sends `text/plain`).
 pub struct Json<T>(pub T);
 
+/// A JSON body of a request that nothing admits before it is read (the admin login): at most
+/// `preauth_body_size` (or `max_body_size` if smaller; a larger declared length is refused
+/// before any of it is read), within `preauth_body_timeout`.
+pub struct PreauthJson<T>(pub T);
+
 /// A JSON body of type `T`, or `None` when the request has no body.
 pub struct OptionalJson<T>(pub Option<T>);
 
@@ -55,9 +71,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move { parse_json(&read_body(&req, &mut payload).await?).map(OptionalJson) })
+        let body = json_body(req, payload, false);
+        Box::pin(async move { body.await.map(OptionalJson) })
     }
 }
 
@@ -66,11 +81,23 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = OptionalJson::<T>::from_request(req, payload);
-        Box::pin(async move {
-            body.await?.0.map(Json).ok_or_else(|| ApiError::new(ParseCode::INVALID_JSON, "request body is empty; expected JSON"))
-        })
+        let body = json_body(req, payload, false);
+        Box::pin(async move { body.await?.map(Json).ok_or_else(empty_body) })
     }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for PreauthJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_body(req, payload, true);
+        Box::pin(async move { body.await?.map(PreauthJson).ok_or_else(empty_body) })
+    }
+}
+
+fn empty_body() -> ApiError {
+    ApiError::new(ParseCode::INVALID_JSON, "request body is empty; expected JSON")
 }
 
 /// A Parse API request: the caller and the JSON body, if any.
@@ -334,7 +361,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
-fn unauthorized() -> ApiError {
+pub fn unauthorized() -> ApiError {
     ApiError::new(ParseCode::UNAUTHORIZED, "unauthorized")
 }
 

@@ -267,12 +267,12 @@ fn open_files_under(dir: &std::path::Path) -> usize {
 }
 
 #[tokio::test]
-async fn bodies_past_the_spool_slots_wait_then_get_503() {
+async fn bodies_past_the_spool_room_wait_then_get_503() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(run_database());
     config.body_timeout = Duration::from_secs(2);
     config.body_min_rate = 1024;
-    config.preauth_spools = 1;
+    config.preauth_spool_size = 1 << 20;
     config.data_dir = dir.path().to_path_buf();
     config.files = hearth::config::FilesConfig::Local { dir: dir.path().join("files") };
     let server = TestServer::start_with(config).await;
@@ -280,7 +280,7 @@ async fn bodies_past_the_spool_slots_wait_then_get_503() {
     let spools = dir.path().join("tmp");
     let address = server.base.trim_start_matches("http://").to_string();
     let large = head("POST", "/parse/classes/Item", &[], "Content-Length: 1000000\r\n");
-    // One large body without keys in its headers takes the only slot, and keeps it by sending
+    // One large body without keys in its headers takes the whole room, and keeps it by sending
     // 2 KiB a second (faster than the slowest rate accepted).
     let mut holder = TcpStream::connect(&address).await.unwrap();
     holder.write_all(large.as_bytes()).await.unwrap();
@@ -290,7 +290,7 @@ async fn bodies_past_the_spool_slots_wait_then_get_503() {
         assert!(Instant::now() < deadline, "the first body never reached a temporary file");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // A second one waits for the slot while its deadline allows, then is told to come back.
+    // A second one waits for room while its deadline allows, then is told to come back.
     let second = async {
         let mut stream = TcpStream::connect(&address).await.unwrap();
         stream.write_all(large.as_bytes()).await.unwrap();
@@ -311,7 +311,7 @@ async fn bodies_past_the_spool_slots_wait_then_get_503() {
         () = keep_holding => unreachable!(),
     };
     assert!(answer.starts_with("HTTP/1.1 503") && answer.contains("send the keys in X-Parse-* headers"), "{answer}");
-    // Once the holder goes away, the slot is free again and its file gone.
+    // Once the holder goes away, the room is free again and its file gone.
     drop(holder);
     let body = sdk_body(&keys, &keys.master, json!({"text": "y".repeat(100 << 10)}));
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -323,5 +323,158 @@ async fn bodies_past_the_spool_slots_wait_then_get_503() {
         assert!(status == 503 && Instant::now() < deadline, "{status} {answer}");
     }
     assert_eq!(open_files_under(&spools), 0, "no temporary file is left open");
+    server.shutdown().await;
+}
+
+/// Connects from `local` (any address of 127.0.0.0/8 reaches the server on 127.0.0.1).
+async fn connect_from(server: &TestServer, local: &str) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{local}:0").parse().unwrap()).unwrap();
+    socket.connect(server.base.trim_start_matches("http://").parse().unwrap()).await.unwrap()
+}
+
+/// Sends `head`, then `body` in pieces of `piece` bytes every `every`, until the server answers
+/// and closes the connection (the request asks it to); answers what it said, within `bound`.
+async fn paced(mut stream: TcpStream, head: &str, body: &[u8], piece: usize, every: Duration, bound: Duration) -> String {
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let (mut got, mut buf, mut sent) = (Vec::new(), [0u8; 4096], 0);
+    loop {
+        assert!(started.elapsed() < bound, "no answer within {bound:?}: {}", String::from_utf8_lossy(&got));
+        tokio::select! {
+            read = stream.read(&mut buf) => match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            },
+            // The sender's pace, not synchronisation.
+            () = tokio::time::sleep(every), if sent < body.len() => {
+                let end = (sent + piece).min(body.len());
+                if stream.write_all(&body[sent..end]).await.is_err() {
+                    break;
+                }
+                sent = end;
+            }
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[tokio::test]
+async fn slow_senders_from_one_address_leave_room_for_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let keys = app_keys(&server).await;
+    // Nine large bodies without keys from 127.0.0.1, each announced as 19 MiB and sent at
+    // 8 KiB a second (twice the slowest rate accepted): they would take 40 minutes.
+    let large = head("POST", "/parse/classes/Item", &[], &format!("Content-Length: {}\r\n", 19 << 20));
+    let mut holders = Vec::new();
+    for _ in 0..9 {
+        let mut holder = connect_from(&server, "127.0.0.1").await;
+        holder.write_all(large.as_bytes()).await.unwrap();
+        holder.write_all(&[b' '; 100 << 10]).await.unwrap();
+        holders.push(holder);
+    }
+    let spools = dir.path().join("tmp");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while open_files_under(&spools) < 6 {
+        assert!(Instant::now() < deadline, "the slow bodies never reached temporary files ({})", open_files_under(&spools));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Meanwhile a client at another address saves a large object in the JS SDK's form.
+    let other = reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).build().unwrap();
+    let body = sdk_body(&keys, &keys.master, json!({"text": "z".repeat(300 << 10)}));
+    let save = async { json_of(other.post(server.url("/parse/classes/Item")).header("Content-Type", "text/plain").body(body).send().await.unwrap()).await };
+    let keep_holding = async {
+        loop {
+            // The holders' pace, not synchronisation.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            for holder in &mut holders {
+                holder.write_all(&[b' '; 8 << 10]).await.unwrap();
+            }
+        }
+    };
+    let (status, saved) = tokio::select! {
+        answer = save => answer,
+        () = keep_holding => unreachable!(),
+    };
+    assert_eq!(status, 201, "{saved}");
+    // The address of the slow bodies holds at most its share (128 MiB: six of them).
+    assert_eq!(open_files_under(&spools), 6);
+    drop(holders);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_body_without_keys_in_its_headers_is_cut_at_its_total_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(run_database());
+    config.body_timeout = Duration::from_secs(2);
+    config.preauth_body_timeout = Duration::from_secs(3);
+    config.data_dir = dir.path().to_path_buf();
+    let server = TestServer::start_with(config).await;
+    let keys = app_keys(&server).await;
+    // 256 KiB sent at 64 KiB a second (sixteen times the slowest rate accepted): four seconds.
+    let text = "w".repeat(256 << 10);
+    let close = |len: usize| format!("Content-Length: {len}\r\nConnection: close\r\n");
+    let body = sdk_body(&keys, &keys.master, json!({"text": text}));
+    let sent = paced(connect_from(&server, "127.0.0.1").await, &head("POST", "/parse/classes/Item", &[], &close(body.len())), body.as_bytes(), 32 << 10, Duration::from_millis(500), Duration::from_secs(60)).await;
+    assert!(sent.starts_with("HTTP/1.1 408"), "{sent}");
+    assert!(sent.contains(r#""code":124"#) && sent.contains("must arrive within 3 s"), "{sent}");
+    // With its keys in the headers, the same body at the same pace is saved.
+    let admitted = [("X-Parse-Application-Id", keys.id.as_str()), ("X-Parse-Master-Key", keys.master.as_str())];
+    let body = json!({"text": text}).to_string();
+    let sent = paced(connect_from(&server, "127.0.0.1").await, &head("POST", "/parse/classes/Item", &admitted, &close(body.len())), body.as_bytes(), 32 << 10, Duration::from_millis(500), Duration::from_secs(60)).await;
+    assert!(sent.starts_with("HTTP/1.1 201"), "{sent}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_admin_login_body_is_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    // A MiB announced: refused before any of it is sent.
+    let login = head("POST", "/admin/v1/auth/login", &[], &format!("Content-Length: {}\r\n", 1 << 20));
+    let (answer, closed) = trickle(&server, &login, b"", Duration::from_millis(100), Duration::from_secs(10)).await;
+    assert!(answer.starts_with("HTTP/1.1 413") && answer.contains("larger than 65536 bytes"), "{answer}");
+    assert!(closed, "the connection of an unread body is closed");
+    // Chunked, without a length: cut off at the limit (after five chunks of 16 KiB).
+    let chunked = head("POST", "/admin/v1/auth/login", &[], "Transfer-Encoding: chunked\r\n");
+    let piece = [b"4000\r\n".as_slice(), &[b' '; 16 << 10], b"\r\n"].concat();
+    let (answer, _) = trickle(&server, &chunked, &piece, Duration::from_millis(50), Duration::from_secs(10)).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // An ordinary login still works.
+    let (status, login) = json_of(server.http.post(server.url("/admin/v1/auth/login")).json(&json!({"email": crate::helpers::ROOT_EMAIL, "password": crate::helpers::ROOT_PASSWORD})).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{login}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn base64_uploads_whose_padding_ends_a_piece_are_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let keys = app_keys(&server).await;
+    // 49,151 and 98,303 bytes: their base64 text (65,536 and 131,072 characters, padded) ends
+    // exactly where a piece of the decoder does.
+    for len in [49_151usize, 98_303, 49_152] {
+        let data: Vec<u8> = (0..len).map(|i| (i * 13 % 251) as u8).collect();
+        let form = sdk_body(&keys, &keys.master, json!({"base64": base64::engine::general_purpose::STANDARD.encode(&data), "_ContentType": "application/octet-stream"}));
+        let (status, saved) = json_of(server.http.post(server.url("/parse/files/edge.bin")).header("Content-Type", "text/plain").body(form).send().await.unwrap()).await;
+        assert_eq!(status, 201, "{len} bytes: {saved}");
+        let back = server.http.get(saved["url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+        assert!(back == data, "{len} bytes: the bytes come back");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_file_forms_members_cannot_wrap_their_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    // Without any key: a long name, a value just under the limit, then a large member. The
+    // name counts first, so the value is over the limit: a clear 400, nothing parsed.
+    let body = format!(r#"{{"{}": "{}", "m": [{}0]}}"#, "k".repeat(1000), "x".repeat((1 << 20) - 12), "0,".repeat(2 << 20));
+    let (status, refused) = json_of(server.http.post(server.url("/parse/files/wrap.bin")).header("Content-Type", "text/plain").body(body).send().await.unwrap()).await;
+    assert_eq!((status, &refused["code"]), (400, &json!(107)), "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("the members beside base64 may take at most 1048576 bytes"), "{refused}");
     server.shutdown().await;
 }

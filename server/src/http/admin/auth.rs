@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::admins::{self, Admin};
 use crate::error::ApiError;
 use crate::http::State;
-use crate::http::extract::{ADMIN_COOKIE, AdminSession, Json};
+use crate::http::extract::{ADMIN_COOKIE, AdminSession, PreauthJson};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,12 +26,14 @@ pub struct LoginResponse {
     pub admin: Admin,
 }
 
-/// Log in with email and password.
+/// Log in with email and password. The body is read before anything admits the request: it
+/// may be at most `preauth_body_size` (64 KiB).
 #[utoipa::path(post, operation_id = "login", path = "/admin/v1/auth/login", tag = "admin", request_body = LoginRequest, responses(
     (status = 200, description = "Success", body = LoginResponse),
-    (status = 401, description = "Invalid email or password (code 209)", body = crate::http::openapi::ErrorBody)
+    (status = 401, description = "Invalid email or password (code 209)", body = crate::http::openapi::ErrorBody),
+    (status = 413, description = "Body larger than preauth_body_size (code -1)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn login(req: HttpRequest, state: web::Data<State>, body: Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn login(req: HttpRequest, state: web::Data<State>, body: PreauthJson<LoginRequest>) -> Result<HttpResponse, ApiError> {
     let admin = admins::verify_login(&state.pool, &body.0.email, &body.0.password).await?;
     let token = state.tokens.issue(&admin);
     let ttl = state.tokens.ttl();

@@ -1,7 +1,9 @@
 //! The Parse JS SDK's JSON form of a file upload (`{"base64": "...", "_ContentType": ...,
 //! "fileData": {...}, "_ApplicationId": ...}`), read from a body in memory or in a temporary
-//! file without holding the file: the members other than `base64` are parsed (they are small:
-//! keys, content type, metadata), the base64 text is only located, then decoded in pieces.
+//! file without holding the file: the members other than `base64` are kept as text (they are
+//! small: keys, content type, metadata; at most [`FIELDS_LIMIT`] with their names) and parsed
+//! only once the keys among them admitted the request, the base64 text is only located, then
+//! decoded in pieces.
 
 use std::io::{BufRead, Read, SeekFrom};
 use std::ops::Range;
@@ -11,6 +13,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
 use crate::http::body::ReadSeek;
+use crate::http::extract::BodyKeys;
 
 /// The most the members other than `base64` may take, in all.
 pub const FIELDS_LIMIT: usize = 1 << 20;
@@ -22,8 +25,8 @@ const PIECE: usize = 64 << 10;
 
 /// What the form holds.
 pub struct Form {
-    /// Every member but `base64`.
-    pub fields: Map<String, Value>,
+    /// Every member but `base64`, its value's JSON text as sent (checked to be one value).
+    fields: Vec<(String, Vec<u8>)>,
     /// Where the text of the `base64` string lies (between its quotes), if it is a string.
     pub base64: Option<Range<u64>>,
 }
@@ -31,7 +34,31 @@ pub struct Form {
 /// Names the members only: their values carry keys.
 impl std::fmt::Debug for Form {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Form").field("fields", &self.fields.keys().collect::<Vec<_>>()).field("base64", &self.base64).finish()
+        f.debug_struct("Form").field("fields", &self.fields.iter().map(|(k, _)| k).collect::<Vec<_>>()).field("base64", &self.base64).finish()
+    }
+}
+
+impl Form {
+    /// The keys among the members (`_ApplicationId`, `_MasterKey`...), without parsing the others.
+    pub fn keys(&self) -> BodyKeys {
+        let mut object = Map::new();
+        for (name, raw) in &self.fields {
+            if name.starts_with('_')
+                && let Ok(value @ Value::String(_)) = serde_json::from_slice(raw)
+            {
+                object.insert(name.clone(), value);
+            }
+        }
+        serde_json::from_value(Value::Object(object)).unwrap_or_default()
+    }
+
+    /// Every member but `base64`, parsed (a later member of a name wins, as in serde_json).
+    pub fn fields(&self) -> Result<Map<String, Value>, FormError> {
+        let mut fields = Map::new();
+        for (name, raw) in &self.fields {
+            fields.insert(name.clone(), serde_json::from_slice(raw).map_err(|e| FormError::Invalid(e.to_string()))?);
+        }
+        Ok(fields)
     }
 }
 
@@ -140,12 +167,13 @@ impl<R: BufRead> Scanner<R> {
     }
 }
 
-/// Reads the form: the members but `base64` (at most [`FIELDS_LIMIT`] bytes of them) and where
-/// the base64 text lies.
+/// Reads the form: the members but `base64` (at most [`FIELDS_LIMIT`] bytes of them, names
+/// included) and where the base64 text lies. Nothing is parsed into values yet: that waits for
+/// the keys.
 pub fn scan(r: impl BufRead) -> Result<Form, FormError> {
     let mut s = Scanner { r, pos: 0 };
-    let (mut fields, mut base64) = (Map::new(), None);
-    let mut used = 0;
+    let (mut fields, mut base64) = (Vec::new(), None);
+    let mut used = 0usize;
     s.expect(b'{')?;
     if s.white_space()? == Some(b'}') {
         s.next()?;
@@ -162,12 +190,22 @@ pub fn scan(r: impl BufRead) -> Result<Form, FormError> {
                 s.string(None, 0)?;
                 base64 = Some(start..s.pos - 1);
             } else {
+                // The name counts before the value is read, so the value's room is what is left.
+                used = used.saturating_add(key.len());
+                if used >= FIELDS_LIMIT {
+                    return Err(FormError::TooLarge);
+                }
                 s.white_space()?;
                 let mut raw = Vec::new();
                 s.value(&mut raw, FIELDS_LIMIT - used)?;
-                used += raw.len() + key.len();
-                let value: Value = serde_json::from_slice(&raw).map_err(|e| FormError::Invalid(e.to_string()))?;
-                fields.insert(key, value);
+                used = used.saturating_add(raw.len());
+                if used > FIELDS_LIMIT {
+                    return Err(FormError::TooLarge);
+                }
+                // One JSON value, checked without building it: it is built once the keys admit
+                // the request.
+                serde_json::from_slice::<serde::de::IgnoredAny>(&raw).map_err(|e| FormError::Invalid(e.to_string()))?;
+                fields.push((key, raw));
             }
             match s.white_space()? {
                 Some(b',') => {
@@ -232,8 +270,10 @@ pub fn decode<E>(r: &mut dyn ReadSeek, range: Range<u64>, mut out: impl FnMut(Ve
             }
         }
         let end = n == 0;
-        // Whole groups of four, but for the last piece, which may be unpadded.
-        let take = if end { clean.len() } else { clean.len() / 4 * 4 };
+        // Whole groups of four, but for the last piece, which may be unpadded. Before the end,
+        // the last group waits: it may be the padded last one, whose end of text comes in a
+        // later read.
+        let take = if end { clean.len() } else { clean.len().saturating_sub(1) / 4 * 4 };
         if take > 0 && (end || clean.len() >= PIECE) {
             let group = &clean[..take];
             if !end && group.contains(&b'=') {
@@ -271,7 +311,8 @@ mod tests {
     fn forms_are_read_without_the_base64_text() {
         let body = r#" {"base64": "aGVsbG8=", "_ContentType": "text/plain", "fileData": {"metadata": {"a": [1, "}"]}}, "_ApplicationId": "app", "n": -1.5e3, "t": true} "#;
         let form = scan(Cursor::new(body.as_bytes())).unwrap();
-        assert_eq!(Value::Object(form.fields), serde_json::json!({"_ContentType": "text/plain", "fileData": {"metadata": {"a": [1, "}"]}}, "_ApplicationId": "app", "n": -1.5e3, "t": true}));
+        assert_eq!(Value::Object(form.fields().unwrap()), serde_json::json!({"_ContentType": "text/plain", "fileData": {"metadata": {"a": [1, "}"]}}, "_ApplicationId": "app", "n": -1.5e3, "t": true}));
+        assert_eq!(form.keys().application_id.as_deref(), Some("app"));
         let at = form.base64.unwrap();
         assert_eq!(&body[at.start as usize..at.end as usize], "aGVsbG8=");
         assert_eq!(scan(Cursor::new(b"{}".as_slice())).unwrap().base64, None);
@@ -280,6 +321,36 @@ mod tests {
         }
         let big = format!("{{\"m\": \"{}\"}}", "x".repeat(FIELDS_LIMIT));
         assert_eq!(scan(Cursor::new(big.as_bytes())).unwrap_err(), FormError::TooLarge);
+        // Not JSON values: refused before anything is built.
+        assert!(matches!(scan(Cursor::new(br#"{"m": [1,]}"#.as_slice())), Err(FormError::Invalid(_))));
+    }
+
+    #[test]
+    fn the_fields_limit_counts_names_before_values() {
+        // A long name, then a value just under the limit, then a large member: the name counts
+        // first, so the value no longer fits (it used to, and the next member's room wrapped).
+        let name = "k".repeat(1000);
+        let value = "x".repeat(FIELDS_LIMIT - 12);
+        let members = format!("[{}0]", "0,".repeat(100_000));
+        let body = format!(r#"{{"{name}": "{value}", "m": {members}}}"#);
+        assert_eq!(scan(Cursor::new(body.as_bytes())).unwrap_err(), FormError::TooLarge);
+        // Name and value within the limit together: read.
+        let value = "x".repeat(FIELDS_LIMIT - 1000 - 3);
+        let body = format!(r#"{{"{name}": "{value}", "_ApplicationId": 1}}"#);
+        assert_eq!(scan(Cursor::new(body.as_bytes())).unwrap_err(), FormError::TooLarge, "the last member's name does not fit");
+        let body = format!(r#"{{"{name}": "{value}"}}"#);
+        let form = scan(Cursor::new(body.as_bytes())).unwrap();
+        assert_eq!(form.fields().unwrap()[&name].as_str().map(str::len), Some(value.len()));
+        // Names alone count too.
+        let many = (0..2000).map(|i| format!(r#""{i:0>1000}": 0"#)).collect::<Vec<_>>().join(",");
+        assert_eq!(scan(Cursor::new(format!("{{{many}}}").as_bytes())).unwrap_err(), FormError::TooLarge);
+    }
+
+    #[test]
+    fn keys_are_read_without_parsing_the_other_members() {
+        let form = scan(Cursor::new(br#"{"fileData": {"metadata": {"k": "v"}}, "_ApplicationId": "app", "_MasterKey": {"a": 1}, "_JavaScriptKey": "js"}"#.as_slice())).unwrap();
+        let keys = form.keys();
+        assert_eq!((keys.application_id.as_deref(), keys.master_key, keys.javascript_key.as_deref()), (Some("app"), None, Some("js")));
     }
 
     #[test]
@@ -292,9 +363,17 @@ mod tests {
         assert_eq!(decoded(r#"{"base64": "ab\/+"}"#).unwrap(), [0x69, 0xbf, 0xfe]);
         assert_eq!(decoded(r#"{"base64": "a*b"}"#), Err(()));
         assert_eq!(decoded(r#"{"base64": "aGk=aGk="}"#), Err(()), "padding only at the end");
-        // Larger than a piece: every byte comes back.
-        let data: Vec<u8> = (0..(PIECE * 2 + 7)).map(|i| (i * 31 % 251) as u8).collect();
-        let body = format!("{{\"base64\": \"{}\"}}", base64::engine::general_purpose::STANDARD.encode(&data));
-        assert_eq!(decoded(&body).unwrap(), data);
+        // Larger than a piece: every byte comes back, also when the padding ends a piece (the
+        // text of 49,151 bytes is one piece exactly, that of 98,303 two).
+        for len in [PIECE * 2 + 7, 49_151, 49_152, 98_303, 98_304, 98_302] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let body = format!("{{\"base64\": \"{}\"}}", base64::engine::general_purpose::STANDARD.encode(&data));
+            assert_eq!(decoded(&body).unwrap(), data, "{len} bytes");
+        }
+        // Padding followed by more text is refused wherever it falls.
+        for at in [PIECE - 4, PIECE, PIECE + 4] {
+            let text = format!("{}aGk={}", "A".repeat(at), "A".repeat(PIECE));
+            assert_eq!(decoded(&format!(r#"{{"base64": "{text}"}}"#)), Err(()), "padding at {at}");
+        }
     }
 }

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::config::Config;
 use crate::http::State;
 use crate::http::body::{self, Unchecked};
-use crate::http::extract::ParseRequest;
+use crate::http::extract::{self, ParseRequest};
 use crate::http::parse::file_form::{self, FormError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -52,12 +52,13 @@ async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<Stri
             .await
             .map_err(|e| if e.code() == ParseCode::PAYLOAD_TOO_LARGE { too_large() } else { e })?;
         let reader = unchecked.reader().map_err(ApiError::internal)?;
-        let form = web::block(move || file_form::scan(reader)).await.map_err(ApiError::internal)?.map_err(|e| match e {
-            FormError::Invalid(why) => ApiError::new(ParseCode::INVALID_JSON, format!("invalid JSON: {why}")),
-            FormError::TooLarge => ApiError::new(ParseCode::INVALID_JSON, format!("the members beside base64 may take at most {} bytes", file_form::FIELDS_LIMIT)),
-            FormError::Io(why) => ApiError::internal(why),
-        })?;
-        let mut map = form.fields;
+        let form = web::block(move || file_form::scan(reader)).await.map_err(ApiError::internal)?.map_err(form_error)?;
+        // The keys first: the other members are parsed only for a request they admit.
+        if !extract::admits(&http, &state, &form.keys()).await? {
+            return Err(extract::unauthorized());
+        }
+        let range = form.base64.clone();
+        let mut map = web::block(move || form.fields()).await.map_err(ApiError::internal)?.map_err(form_error)?;
         let content_type = match map.remove("_ContentType") {
             Some(Value::String(t)) => Some(t),
             _ => None,
@@ -65,7 +66,7 @@ async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<Stri
         let (metadata, tags) = service::file_data(&mut map);
         let req = ParseRequest::resolve(&http, Some(map)).await?;
         let invalid = |why: &str| ApiError::from(DataError::from(FileError::NotAllowed(why.into())));
-        let range = form.base64.ok_or_else(|| invalid("Invalid file upload."))?;
+        let range = range.ok_or_else(|| invalid("Invalid file upload."))?;
         // A first pass checks the text and finds the size, so that a bad upload stores nothing.
         let mut reader = unchecked.reader().map_err(ApiError::internal)?;
         let checked = range.clone();
@@ -84,6 +85,14 @@ async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<Stri
     };
     let url = answer["url"].as_str().unwrap_or_default().to_string();
     Ok(HttpResponse::Created().insert_header((header::LOCATION, url)).json(answer))
+}
+
+fn form_error(e: FormError) -> ApiError {
+    match e {
+        FormError::Invalid(why) => ApiError::new(ParseCode::INVALID_JSON, format!("invalid JSON: {why}")),
+        FormError::TooLarge => ApiError::new(ParseCode::INVALID_JSON, format!("the members beside base64 may take at most {} bytes, their names included", file_form::FIELDS_LIMIT)),
+        FormError::Io(why) => ApiError::internal(why),
+    }
 }
 
 /// The request body as a stream a backend can hold across threads: a task on this worker reads
