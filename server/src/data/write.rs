@@ -417,6 +417,8 @@ pub async fn idempotent(pool: &Pool, caller: &Caller, schemas: &SchemaCache, req
     // Loading the app's schemas also makes sure its bookkeeping tables exist.
     schemas.app(&caller.app).await?;
     let prepared = request.prepare(caller, schemas).await?;
+    // A request with a password derives its record slowly: not while a connection is held.
+    retry.ready().await?;
     let mut conn = Cancellable::get(pool).await?;
     let deadline = conn.deadline();
     let work = async {
@@ -462,6 +464,7 @@ pub async fn idempotent_batch(
     for request in requests {
         prepared.push(request.prepare(caller, schemas).await);
     }
+    retry.ready().await?;
     let mut conn = Cancellable::get(pool).await?;
     let deadline = conn.deadline();
     let work = async {
