@@ -59,6 +59,18 @@ if [ ! -f $sdk/node_modules/.package-lock.json ] || ! cmp -s $sdk/package-lock.j
   echo "Installed the AssemblyScript compiler."
 fi
 
+# rustfmt and clippy, which `make test` runs on the code first.
+for component in rustfmt clippy; do
+  tool=$([ "$component" = rustfmt ] && echo fmt || echo clippy)
+  if ! cargo "$tool" --version >/dev/null 2>&1; then
+    if command -v rustup >/dev/null 2>&1 && rustup component add "$component"; then
+      echo "Installed the Rust component $component."
+    else
+      echo "cargo $tool is missing and rustup cannot add $component: the formatting or lint check will fail" >&2
+    fi
+  fi
+done
+
 # The Rust guest SDK's target (the tests build its example for wasm32-unknown-unknown). Without
 # it, tests/e2e/functions-rust.test.js skips and says why (sdk/functions/rust/build.sh).
 wasm_target=wasm32-unknown-unknown

@@ -37,6 +37,10 @@ trap cleanup EXIT
 
 status=0
 log="$run_dir/test-output.log"
+# The code's habits, checked first (their failures fail the run, after every test has run).
+echo "Checking formatting (cargo fmt) and lints (cargo clippy)..."
+{ cargo fmt --all --check && (cd sdk/functions/rust && cargo fmt --all --check); } 2>&1 | tee -a "$log" || { echo "cargo fmt: the code is not formatted (run cargo fmt)"; status=1; }
+cargo clippy -p hearth --all-targets -- -D warnings 2>&1 | tee -a "$log" || { echo "cargo clippy found warnings"; status=1; }
 echo "Building and running the Rust tests..."
 cargo test --workspace --no-fail-fast 2>&1 | tee -a "$log" || status=$?
 # The Rust guest SDK for cloud functions is a workspace of its own (it builds for wasm32); its

@@ -169,16 +169,8 @@ async fn app(db: &Db, cmd: AppCommand) -> Result<(), Box<dyn std::error::Error>>
                 }
                 None => None,
             };
-            let new = NewApp {
-                name,
-                application_id,
-                master_key,
-                read_only_master_key,
-                rest_api_key,
-                javascript_key,
-                client_key,
-                settings: None,
-            };
+            let new =
+                NewApp { name, application_id, master_key, read_only_master_key, rest_api_key, javascript_key, client_key, settings: None };
             let app = apps::create(&db.pool, &Actor::cli(), new, owner_id).await?;
             println!("Created app {:?}.", app.name);
             println!("  Application ID:       {}", app.application_id);
@@ -237,7 +229,12 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
     };
     let bus = crate::bus::Bus::start(db.pg_config.clone()).await?;
     let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.wait);
-    let runtime = RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: 4, private_network: config.function_private_network, load_deadline: config.timeouts.wait };
+    let runtime = RuntimeConfig {
+        cache_dir: Some(config.data_dir.join("functions-cache")),
+        max_instances: 4,
+        private_network: config.function_private_network,
+        load_deadline: config.timeouts.wait,
+    };
     let functions = Functions::new(runtime, db.pool.clone(), schemas, &bus)?;
     let result = async {
         match cmd {
@@ -255,9 +252,24 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
                 let caller = crate::auth::Caller::master(std::sync::Arc::new(app.clone()), caches);
                 let d = deploy::deploy(&functions, &caller, &bytes, "cli").await?;
                 let client = db.pool.get().await?;
-                crate::admins::audit::record(&client, &Actor::cli(), Some(&app), "functions.deploy", serde_json::json!({"version": d.version, "sha256": d.sha256})).await?;
-                println!("Deployed version {} of {}'s functions ({} KiB, sha256 {}).", d.version, app.application_id, (d.size + 1023) / 1024, &d.sha256[..16]);
-                let list = |items: Vec<&String>| if items.is_empty() { "none".to_string() } else { items.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") };
+                crate::admins::audit::record(
+                    &client,
+                    &Actor::cli(),
+                    Some(&app),
+                    "functions.deploy",
+                    serde_json::json!({"version": d.version, "sha256": d.sha256}),
+                )
+                .await?;
+                println!(
+                    "Deployed version {} of {}'s functions ({} KiB, sha256 {}).",
+                    d.version,
+                    app.application_id,
+                    (d.size + 1023) / 1024,
+                    &d.sha256[..16]
+                );
+                let list = |items: Vec<&String>| {
+                    if items.is_empty() { "none".to_string() } else { items.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") }
+                };
                 println!("  functions: {}", list(d.manifest.functions.iter().collect()));
                 println!("  triggers:  {}", list(d.manifest.triggers.iter().collect()));
                 println!("  jobs:      {}", list(d.manifest.jobs.iter().collect()));
@@ -269,13 +281,27 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
                 }
                 for d in &list {
                     let mark = if d.active { "*" } else { " " };
-                    println!("{mark} v{:<4} {} {:>7} KiB  {}  by {}", d.version, &d.sha256[..16], (d.size + 1023) / 1024, d.created_at.format("%Y-%m-%d %H:%M"), d.created_by);
+                    println!(
+                        "{mark} v{:<4} {} {:>7} KiB  {}  by {}",
+                        d.version,
+                        &d.sha256[..16],
+                        (d.size + 1023) / 1024,
+                        d.created_at.format("%Y-%m-%d %H:%M"),
+                        d.created_by
+                    );
                 }
             }
             FunctionsCommand::Activate { version, .. } => {
                 deploy::activate(&functions, app.id, version).await?;
                 let client = db.pool.get().await?;
-                crate::admins::audit::record(&client, &Actor::cli(), Some(&app), "functions.activate", serde_json::json!({"version": version})).await?;
+                crate::admins::audit::record(
+                    &client,
+                    &Actor::cli(),
+                    Some(&app),
+                    "functions.activate",
+                    serde_json::json!({"version": version}),
+                )
+                .await?;
                 println!("Version {version} of {}'s functions is active.", app.application_id);
             }
         }

@@ -381,10 +381,8 @@ impl Config {
     pub fn resolve(cli: Settings) -> Result<Config, ConfigError> {
         let file = match &cli.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-                toml::from_str::<Settings>(&text)
-                    .map_err(|source| ConfigError::Toml { path: path.clone(), source })?
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                toml::from_str::<Settings>(&text).map_err(|source| ConfigError::Toml { path: path.clone(), source })?
             }
             None => Settings::default(),
         };
@@ -407,10 +405,7 @@ impl Config {
         if let Some(secret) = &jwt_secret
             && secret.expose().len() < 32
         {
-            return Err(ConfigError::Invalid {
-                name: "jwt_secret",
-                reason: "must be at least 32 characters".into(),
-            });
+            return Err(ConfigError::Invalid { name: "jwt_secret", reason: "must be at least 32 characters".into() });
         }
         let max_body_size = match s.max_body_size {
             Some(text) => parse_size(&text)
@@ -418,7 +413,9 @@ impl Config {
             None => 20 * 1024 * 1024,
         };
         let size = |value: Option<String>, name: &'static str, default: usize| match value {
-            Some(text) => parse_size(&text).filter(|n| *n > 0).ok_or(ConfigError::Invalid { name, reason: format!("{text:?} is not a size like 64KiB") }),
+            Some(text) => parse_size(&text)
+                .filter(|n| *n > 0)
+                .ok_or(ConfigError::Invalid { name, reason: format!("{text:?} is not a size like 64KiB") }),
             None => Ok(default),
         };
         let body_min_rate = size(s.body_min_rate, "body_min_rate", 4 << 10)?;
@@ -438,9 +435,12 @@ impl Config {
             match text {
                 None => Ok(default),
                 // PostgreSQL takes at most 2^31 - 1 ms (24 days).
-                Some(text) => parse_duration(&text)
-                    .filter(|d| !d.is_zero() && d.as_millis() <= i32::MAX as u128)
-                    .ok_or(ConfigError::Invalid { name, reason: format!("{text:?} is not a duration like 500ms, 30s or 2m (at most 24 days)") }),
+                Some(text) => {
+                    parse_duration(&text).filter(|d| !d.is_zero() && d.as_millis() <= i32::MAX as u128).ok_or(ConfigError::Invalid {
+                        name,
+                        reason: format!("{text:?} is not a duration like 500ms, 30s or 2m (at most 24 days)"),
+                    })
+                }
             }
         };
         let timeouts = DbTimeouts {
@@ -454,10 +454,10 @@ impl Config {
         let files = match s.files_storage.unwrap_or(FilesStorage::Local) {
             FilesStorage::Local => FilesConfig::Local { dir: s.files_dir.unwrap_or_else(|| data_dir.join("files")) },
             FilesStorage::S3 => {
-                let bucket = s.s3_bucket.filter(|b| !b.is_empty()).ok_or(ConfigError::Invalid {
-                    name: "s3_bucket",
-                    reason: "is required with files_storage = s3".into(),
-                })?;
+                let bucket = s
+                    .s3_bucket
+                    .filter(|b| !b.is_empty())
+                    .ok_or(ConfigError::Invalid { name: "s3_bucket", reason: "is required with files_storage = s3".into() })?;
                 let s3_access_key_id = secret(s.s3_access_key_id, "HEARTH_S3_ACCESS_KEY_ID_FILE")?;
                 let s3_secret_access_key = secret(s.s3_secret_access_key, "HEARTH_S3_SECRET_ACCESS_KEY_FILE")?;
                 if s3_access_key_id.is_some() != s3_secret_access_key.is_some() {
@@ -470,7 +470,10 @@ impl Config {
                     && !endpoint.starts_with("http://")
                     && !endpoint.starts_with("https://")
                 {
-                    return Err(ConfigError::Invalid { name: "s3_endpoint", reason: format!("{endpoint:?} is not an http:// or https:// URL") });
+                    return Err(ConfigError::Invalid {
+                        name: "s3_endpoint",
+                        reason: format!("{endpoint:?} is not an http:// or https:// URL"),
+                    });
                 }
                 FilesConfig::S3(S3Settings {
                     bucket,
@@ -603,8 +606,7 @@ fn secret(direct: Option<String>, file_var: &str) -> Result<Option<Secret>, Conf
     }
     let Some(path) = std::env::var_os(file_var) else { return Ok(None) };
     let path = PathBuf::from(path);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|source| ConfigError::SecretFile { var: file_var.into(), path, source })?;
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::SecretFile { var: file_var.into(), path, source })?;
     Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']))))
 }
 
@@ -718,7 +720,12 @@ mod tests {
         assert_eq!((s3.access_key_id.as_deref(), s3.secret_access_key.as_deref()), (Some("id"), Some("hush")));
         assert!(!format!("{config:?}").contains("hush"), "the secret stays out of debug output");
 
-        let half = Settings { files_storage: Some(FilesStorage::S3), s3_bucket: Some("b".into()), s3_access_key_id: Some("id".into()), ..Settings::default() };
+        let half = Settings {
+            files_storage: Some(FilesStorage::S3),
+            s3_bucket: Some("b".into()),
+            s3_access_key_id: Some("id".into()),
+            ..Settings::default()
+        };
         assert!(matches!(Config::resolve(half), Err(ConfigError::Invalid { name: "s3_access_key_id", .. })));
     }
 

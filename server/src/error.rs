@@ -331,7 +331,6 @@ impl DbError {
         }
     }
 
-
     /// The SQLSTATE of the underlying PostgreSQL error, if any.
     /// The constraint (or unique index) a failed statement broke, if PostgreSQL named one.
     pub fn constraint(&self) -> Option<&str> {

@@ -87,26 +87,38 @@ impl Hearth {
         let bus = Bus::start(db.pg_config.clone()).await.map_err(|e| other(&e))?;
         let port = listener.local_addr().map_err(|e| other(&e))?.port();
         let redis = match &config.redis_url {
-            Some(url) => Some(connect_redis(url.expose()).await.map_err(|e| StartError::Other(format!("cannot connect to Redis: {}", crate::telemetry::error_chain(&e))))?),
+            Some(url) => Some(
+                connect_redis(url.expose())
+                    .await
+                    .map_err(|e| StartError::Other(format!("cannot connect to Redis: {}", crate::telemetry::error_chain(&e))))?,
+            ),
             None => None,
         };
         let parse_url: std::sync::Arc<str> = format!("{}/parse", config.base_url(port)).into();
         let storage: crate::files::SharedStorage = match &config.files {
             crate::config::FilesConfig::Local { dir } => std::sync::Arc::new(crate::files::local::LocalDisk::new(dir.clone())),
             crate::config::FilesConfig::S3(s3) => {
-                let storage = crate::files::s3::S3Storage::connect(s3).await.map_err(|e| StartError::Other(format!("file storage: {e}")))?;
+                let storage =
+                    crate::files::s3::S3Storage::connect(s3).await.map_err(|e| StartError::Other(format!("file storage: {e}")))?;
                 // A wrong bucket or credentials fail the start, not the first upload.
                 storage.check().await.map_err(|e| StartError::Other(format!("file storage: {e}")))?;
                 tracing::info!(bucket = storage.bucket(), "files in S3");
                 std::sync::Arc::new(storage)
             }
         };
-        let files = crate::files::service::Files::new(storage, parse_url.clone()).with_triggers(Arc::new(crate::functions::triggers::FileHooks));
+        let files =
+            crate::files::service::Files::new(storage, parse_url.clone()).with_triggers(Arc::new(crate::functions::triggers::FileHooks));
         let files = Arc::new(files);
         let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.wait);
-        let runtime = crate::functions::runtime::RuntimeConfig { cache_dir: Some(config.data_dir.join("functions-cache")), max_instances: config.function_instances, private_network: config.function_private_network, load_deadline: config.timeouts.wait };
+        let runtime = crate::functions::runtime::RuntimeConfig {
+            cache_dir: Some(config.data_dir.join("functions-cache")),
+            max_instances: config.function_instances,
+            private_network: config.function_private_network,
+            load_deadline: config.timeouts.wait,
+        };
         // Function calls have a pool of their own: their data calls never wait behind the caches' pool.
-        let function_pool = crate::db::pool(&db.pg_config, config.database_pool_size.clamp(2, 8), crate::db::PoolTimeouts::requests(&config.timeouts));
+        let function_pool =
+            crate::db::pool(&db.pg_config, config.database_pool_size.clamp(2, 8), crate::db::PoolTimeouts::requests(&config.timeouts));
         let functions = crate::functions::Functions::new(runtime, function_pool, schemas.clone(), &bus).map_err(|e| other(&e))?;
         let state = web::Data::new(State {
             config: Arc::new(config.clone()),
@@ -130,10 +142,14 @@ impl Hearth {
             tokens,
             shutting_down: Arc::default(),
             in_flight: Arc::default(),
-            spools: Arc::new(crate::http::body::Spools::new(&config)),
+            spools: Arc::new(crate::http::body::Spools::new(config)),
         });
         let server = http::server(state.clone(), listener).map_err(|e| other(&e))?;
-        let jobs = crate::functions::jobs::Runner { functions: state.functions.clone(), registry: state.registry.clone(), caches: state.auth.clone() };
+        let jobs = crate::functions::jobs::Runner {
+            functions: state.functions.clone(),
+            registry: state.registry.clone(),
+            caches: state.auth.clone(),
+        };
         let background = Background {
             queue: crate::queue::Queue::new(db.pool.clone(), Self::QUEUE_CONCURRENCY)
                 .handle(crate::functions::jobs::TASK_KIND, Arc::new(jobs))
@@ -146,11 +162,7 @@ impl Hearth {
     }
 
     pub fn handle(&self) -> StopHandle {
-        StopHandle {
-            server: self.server.handle(),
-            shutting_down: self.shutting_down.clone(),
-            in_flight: self.in_flight.clone(),
-        }
+        StopHandle { server: self.server.handle(), shutting_down: self.shutting_down.clone(), in_flight: self.in_flight.clone() }
     }
 
     /// Serves until stopped (by a [`StopHandle`]), then closes the database (stopping the

@@ -70,12 +70,7 @@ pub async fn record(
 }
 
 /// Entries newest first: those of one app, or all of them. `before` pages backwards by id.
-pub async fn list(
-    client: &impl GenericClient,
-    app_id: Option<i64>,
-    before: Option<i64>,
-    limit: i64,
-) -> Result<Vec<AuditEntry>, DbError> {
+pub async fn list(client: &impl GenericClient, app_id: Option<i64>, before: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
     let rows = client
         .query(
             "SELECT id, at, actor, actor_id, application_id, action, details, request_id FROM audit_log \

@@ -44,9 +44,7 @@ pub struct Member {
 
 /// The admin's role in the app, if any.
 pub async fn role(client: &impl GenericClient, app_id: i64, admin_id: i64) -> Result<Option<Role>, DbError> {
-    let row = client
-        .query_opt("SELECT role FROM app_members WHERE app_id = $1 AND admin_id = $2", &[&app_id, &admin_id])
-        .await?;
+    let row = client.query_opt("SELECT role FROM app_members WHERE app_id = $1 AND admin_id = $2", &[&app_id, &admin_id]).await?;
     Ok(row.map(|r| Role::parse(r.get(0)).expect("the column is checked")))
 }
 
@@ -58,10 +56,7 @@ pub async fn list(client: &impl GenericClient, app_id: i64) -> Result<Vec<Member
             &[&app_id],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Member { admin_id: r.get(0), email: r.get(1), role: Role::parse(r.get(2)).expect("checked") })
-        .collect())
+    Ok(rows.iter().map(|r| Member { admin_id: r.get(0), email: r.get(1), role: Role::parse(r.get(2)).expect("checked") }).collect())
 }
 
 /// Gives the admin with this email a role in the app (adding or changing membership).
@@ -81,8 +76,7 @@ pub async fn set(pool: &Pool, actor: &Actor, app: &App, email: &str, role: Role)
     )
     .await
     .map_err(DbError::from)?;
-    audit::record(&tx, actor, Some(app), "member.set", serde_json::json!({ "email": admin.email, "role": role }))
-        .await?;
+    audit::record(&tx, actor, Some(app), "member.set", serde_json::json!({ "email": admin.email, "role": role })).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(Member { admin_id: admin.id, email: admin.email, role })
 }
@@ -97,9 +91,7 @@ pub async fn remove(pool: &Pool, actor: &Actor, app: &App, admin_id: i64) -> Res
         Some(Role::Owner) if owners(&tx, app.id).await? <= 1 => return Err(AdminError::LastOwner),
         Some(_) => {}
     }
-    tx.execute("DELETE FROM app_members WHERE app_id = $1 AND admin_id = $2", &[&app.id, &admin_id])
-        .await
-        .map_err(DbError::from)?;
+    tx.execute("DELETE FROM app_members WHERE app_id = $1 AND admin_id = $2", &[&app.id, &admin_id]).await.map_err(DbError::from)?;
     audit::record(&tx, actor, Some(app), "member.remove", serde_json::json!({ "adminId": admin_id })).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
@@ -113,8 +105,6 @@ async fn lock_members(client: &impl GenericClient, app_id: i64) -> Result<(), Db
 }
 
 async fn owners(client: &impl GenericClient, app_id: i64) -> Result<i64, DbError> {
-    let row = client
-        .query_one("SELECT count(*) FROM app_members WHERE app_id = $1 AND role = 'owner'", &[&app_id])
-        .await?;
+    let row = client.query_one("SELECT count(*) FROM app_members WHERE app_id = $1 AND role = 'owner'", &[&app_id]).await?;
     Ok(row.get(0))
 }

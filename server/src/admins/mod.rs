@@ -84,19 +84,14 @@ pub async fn create(pool: &Pool, actor: &Actor, email: &str, password: &str, sup
             _ => AdminError::Db(e.into()),
         })?;
     let admin = from_row(&row);
-    audit::record(&tx, actor, None, "admin.create", serde_json::json!({ "email": admin.email, "superuser": superuser }))
-        .await?;
+    audit::record(&tx, actor, None, "admin.create", serde_json::json!({ "email": admin.email, "superuser": superuser })).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(admin)
 }
 
 /// Creates the first admin when there is none. Returns it and, when the password was generated,
 /// that password (to be shown once).
-pub async fn ensure_first(
-    pool: &Pool,
-    email: &str,
-    password: Option<&str>,
-) -> Result<Option<(Admin, Option<String>)>, AdminError> {
+pub async fn ensure_first(pool: &Pool, email: &str, password: Option<&str>) -> Result<Option<(Admin, Option<String>)>, AdminError> {
     let client = pool.get().await.map_err(DbError::from)?;
     let count: i64 = client.query_one("SELECT count(*) FROM admins", &[]).await.map_err(DbError::from)?.get(0);
     drop(client);
@@ -139,9 +134,7 @@ pub async fn get(client: &impl GenericClient, id: i64) -> Result<Option<Admin>, 
 }
 
 pub async fn find_by_email(client: &impl GenericClient, email: &str) -> Result<Option<Admin>, DbError> {
-    let row = client
-        .query_opt(&format!("SELECT {COLUMNS} FROM admins WHERE lower(email) = lower($1)"), &[&email])
-        .await?;
+    let row = client.query_opt(&format!("SELECT {COLUMNS} FROM admins WHERE lower(email) = lower($1)"), &[&email]).await?;
     Ok(row.as_ref().map(from_row))
 }
 

@@ -49,17 +49,10 @@ impl TokenKeys {
                         &[&crate::apps::keys::random_key(64)],
                     )
                     .await?;
-                client
-                    .query_one("SELECT value FROM hearth_settings WHERE key = 'admin_token_secret'", &[])
-                    .await?
-                    .get(0)
+                client.query_one("SELECT value FROM hearth_settings WHERE key = 'admin_token_secret'", &[]).await?.get(0)
             }
         };
-        Ok(TokenKeys {
-            encoding: EncodingKey::from_secret(secret.as_bytes()),
-            decoding: DecodingKey::from_secret(secret.as_bytes()),
-            ttl,
-        })
+        Ok(TokenKeys { encoding: EncodingKey::from_secret(secret.as_bytes()), decoding: DecodingKey::from_secret(secret.as_bytes()), ttl })
     }
 
     pub fn ttl(&self) -> Duration {
@@ -68,13 +61,8 @@ impl TokenKeys {
 
     pub fn issue(&self, admin: &Admin) -> String {
         let now = chrono::Utc::now().timestamp() as u64;
-        let claims = Claims {
-            sub: admin.id.to_string(),
-            ver: admin.token_version,
-            iat: now,
-            exp: now + self.ttl.as_secs(),
-            iss: ISSUER.into(),
-        };
+        let claims =
+            Claims { sub: admin.id.to_string(), ver: admin.token_version, iat: now, exp: now + self.ttl.as_secs(), iss: ISSUER.into() };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).expect("HS256 encoding cannot fail")
     }
 

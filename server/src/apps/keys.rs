@@ -165,7 +165,8 @@ mod tests {
         assert_eq!(k.classify(&ro), Some(KeyPower::ReadOnlyMaster));
         let js = PresentedKeys { javascript_key: Some("js".into()), ..Default::default() };
         assert_eq!(k.classify(&js), Some(KeyPower::Client));
-        let wrong_master_right_client = PresentedKeys { master_key: Some("x".into()), rest_api_key: Some("rest".into()), ..Default::default() };
+        let wrong_master_right_client =
+            PresentedKeys { master_key: Some("x".into()), rest_api_key: Some("rest".into()), ..Default::default() };
         assert_eq!(k.classify(&wrong_master_right_client), Some(KeyPower::Client));
         let swapped = PresentedKeys { rest_api_key: Some("js".into()), ..Default::default() };
         assert_eq!(k.classify(&swapped), None);

@@ -17,7 +17,7 @@ use crate::admins::members::Role;
 use crate::auth::settings::{self, AccountLockout, AuthProviders, EmailSettings, PasswordPolicy, RateLimit, default_rate_limits};
 use crate::bus;
 use crate::error::{DbError, ParseCode, ParseErrorCode};
-use keys::{AppKeys, KeyKind, KEY_LEN, random_key, valid_key};
+use keys::{AppKeys, KEY_LEN, KeyKind, random_key, valid_key};
 
 /// Per-app settings. Unknown keys are rejected so that a typo never passes silently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -285,11 +285,8 @@ pub async fn create(pool: &Pool, actor: &Actor, new: NewApp, owner: Option<i64>)
     tx.batch_execute(&format!("CREATE SCHEMA \"{schema_name}\"")).await?;
     crate::data::storage::ensure_app_tables(&tx, &schema_name).await?;
     if let Some(admin_id) = owner {
-        tx.execute(
-            "INSERT INTO app_members (app_id, admin_id, role) VALUES ($1, $2, $3)",
-            &[&app.id, &admin_id, &Role::Owner.as_str()],
-        )
-        .await?;
+        tx.execute("INSERT INTO app_members (app_id, admin_id, role) VALUES ($1, $2, $3)", &[&app.id, &admin_id, &Role::Owner.as_str()])
+            .await?;
     }
     audit::record(&tx, actor, Some(&app), "app.create", serde_json::json!({ "name": app.name })).await?;
     announce(&tx, &app).await?;
@@ -302,9 +299,7 @@ pub async fn get(client: &impl GenericClient, application_id: &str) -> Result<Op
     if !valid_application_id(application_id) {
         return Ok(None);
     }
-    let row = client
-        .query_opt(&format!("SELECT {COLUMNS} FROM apps WHERE application_id = $1"), &[&application_id])
-        .await?;
+    let row = client.query_opt(&format!("SELECT {COLUMNS} FROM apps WHERE application_id = $1"), &[&application_id]).await?;
     Ok(row.as_ref().map(from_row))
 }
 
@@ -326,10 +321,7 @@ pub async fn list_for_admin(client: &impl GenericClient, admin_id: i64) -> Resul
             &[&admin_id],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| (from_row(r), Role::parse(r.get(13)).expect("the column is checked")))
-        .collect())
+    Ok(rows.iter().map(|r| (from_row(r), Role::parse(r.get(13)).expect("the column is checked"))).collect())
 }
 
 /// Changes an app's name and/or settings.
@@ -369,13 +361,7 @@ pub async fn update(
 }
 
 /// Replaces one key with a new random value, or with the given one.
-pub async fn rotate_key(
-    pool: &Pool,
-    actor: &Actor,
-    app: &App,
-    kind: KeyKind,
-    explicit: Option<String>,
-) -> Result<App, AppError> {
+pub async fn rotate_key(pool: &Pool, actor: &Actor, app: &App, kind: KeyKind, explicit: Option<String>) -> Result<App, AppError> {
     let value = match explicit {
         Some(k) if valid_key(&k) => k,
         Some(_) => return Err(AppError::InvalidKey(kind.as_str())),
@@ -438,8 +424,7 @@ fn valid_name(name: &str) -> Result<String, AppError> {
 /// Application ids: what Parse and Back4App issue (alphanumerics) and what self-hosted Parse
 /// Servers commonly use (`myAppId`, `com.example.app`).
 pub fn valid_application_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
 }
 
 fn parse_settings(value: serde_json::Value) -> Result<AppSettings, AppError> {
@@ -450,11 +435,18 @@ fn parse_settings(value: serde_json::Value) -> Result<AppSettings, AppError> {
     if s.verify_user_emails && s.email.is_none() {
         return Err(AppError::InvalidSettings("verifyUserEmails needs the email settings (an SMTP server to send them)".into()));
     }
-    settings::validate(s.public_server_url.as_deref(), s.email.as_ref(), s.password_policy.as_ref(), s.account_lockout.as_ref(), &s.rate_limits, &s.auth)
-        .and_then(|()| s.files.validate())
-        .and_then(|()| s.functions.validate())
-        .and_then(|()| s.query_limits.validate())
-        .map_err(AppError::InvalidSettings)?;
+    settings::validate(
+        s.public_server_url.as_deref(),
+        s.email.as_ref(),
+        s.password_policy.as_ref(),
+        s.account_lockout.as_ref(),
+        &s.rate_limits,
+        &s.auth,
+    )
+    .and_then(|()| s.files.validate())
+    .and_then(|()| s.functions.validate())
+    .and_then(|()| s.query_limits.validate())
+    .map_err(AppError::InvalidSettings)?;
     Ok(s)
 }
 
@@ -464,7 +456,8 @@ mod tests {
 
     #[test]
     fn the_audit_log_keeps_no_function_secrets() {
-        let settings: AppSettings = serde_json::from_value(serde_json::json!({"functions": {"secrets": {"token": "t0ken"}, "webhookKey": "k3y"}})).unwrap();
+        let settings: AppSettings =
+            serde_json::from_value(serde_json::json!({"functions": {"secrets": {"token": "t0ken"}, "webhookKey": "k3y"}})).unwrap();
         let audit = settings.for_audit().to_string();
         assert!(!audit.contains("t0ken") && !audit.contains("k3y"), "{audit}");
         let mut shown = settings.functions.clone();

@@ -10,7 +10,6 @@ use deadpool_postgres::Pool;
 use super::{App, AppError};
 use crate::bus::{Bus, Topic};
 use crate::cache::BusCache;
-use crate::error::DbError;
 
 #[derive(Clone)]
 pub struct AppRegistry {
@@ -37,7 +36,7 @@ impl AppRegistry {
             return Ok(Some(app));
         }
         let generation = self.cache.generation();
-        let conn = crate::db::Cancellable::get(&self.pool).await.map_err(DbError::from)?;
+        let conn = crate::db::Cancellable::get(&self.pool).await?;
         let Some(app) = conn.bounded(self.deadline, super::get(conn.client(), application_id)).await?? else { return Ok(None) };
         let app = Arc::new(app);
         self.cache.insert(key, app.clone(), generation);

@@ -59,7 +59,10 @@ const MASTER_ONLY_CLASSES: &[&str] = &["_JobStatus", "_PushStatus"];
 fn clp_grant(caller: &Caller, class: &ClassSchema, action: Action) -> Result<Grant, DataError> {
     if MASTER_ONLY_CLASSES.contains(&class.name.as_str()) {
         let method = if action == Action::Count { "find" } else { action.name() };
-        return Err(DataError::Forbidden(format!("Clients aren't allowed to perform the {method} operation on the {} collection.", class.name)));
+        return Err(DataError::Forbidden(format!(
+            "Clients aren't allowed to perform the {method} operation on the {} collection.",
+            class.name
+        )));
     }
     let denied = || DataError::Forbidden(format!("Permission denied for action {} on class {}.", action.name(), class.name));
     let Some(rule) = class.clp.get(action.name()).and_then(Value::as_object) else {
@@ -76,7 +79,8 @@ fn clp_grant(caller: &Caller, class: &ClassSchema, action: Action) -> Result<Gra
     if requires_user && caller.user.is_none() {
         return Err(DataError::AuthRequired);
     }
-    let mut fields: Vec<String> = rule.get("pointerFields").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+    let mut fields: Vec<String> =
+        rule.get("pointerFields").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
     let legacy = if action.reads() { "readUserFields" } else { "writeUserFields" };
     if matches!(action, Action::Get | Action::Find | Action::Count | Action::Update | Action::Delete) {
         fields.extend(class.clp.get(legacy).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string));
@@ -96,7 +100,13 @@ fn clp_grant(caller: &Caller, class: &ClassSchema, action: Action) -> Result<Gra
 /// Checks that the caller may run `action` on `class` at all (error 119, or 101 when the class
 /// requires an authenticated user), and returns the SQL condition over the rows of `alias` that
 /// the caller may touch (`None`: every row), binding its values through `bind`.
-pub fn check(caller: &Caller, class: &ClassSchema, action: Action, alias: &str, bind: &mut dyn FnMut(Param) -> String) -> Result<Option<String>, DataError> {
+pub fn check(
+    caller: &Caller,
+    class: &ClassSchema,
+    action: Action,
+    alias: &str,
+    bind: &mut dyn FnMut(Param) -> String,
+) -> Result<Option<String>, DataError> {
     if caller.is_master() {
         return Ok(None);
     }

@@ -48,7 +48,10 @@ pub async fn finish_password(client: &impl GenericClient, app: &App, user_id: Op
     if let Some(id) = user_id {
         let row = client
             .query_opt(
-                &format!("SELECT data ->> 'username', _hashed_password, _password_history FROM \"{}\".\"_User\" WHERE object_id = $1", app.schema_name),
+                &format!(
+                    "SELECT data ->> 'username', _hashed_password, _password_history FROM \"{}\".\"_User\" WHERE object_id = $1",
+                    app.schema_name
+                ),
                 &[&id],
             )
             .await?;
@@ -171,7 +174,9 @@ fn url_encode(s: &str) -> String {
 
 fn mail_settings(app: &App) -> Result<&super::settings::EmailSettings, DataError> {
     app.settings.email.as_ref().ok_or_else(|| {
-        DataError::EmailNotConfigured("An email server (the app's email settings) is required for password reset and email verification.".into())
+        DataError::EmailNotConfigured(
+            "An email server (the app's email settings) is required for password reset and email verification.".into(),
+        )
     })
 }
 
@@ -208,7 +213,10 @@ pub async fn request_verification(pool: &Pool, caller: &Caller, address: Option<
     let client = pool.get().await?;
     let row = client
         .query_opt(
-            &format!("SELECT object_id, data -> 'emailVerified' FROM \"{}\".\"_User\" WHERE lower(data ->> 'email') = lower($1)", caller.app.schema_name),
+            &format!(
+                "SELECT object_id, data -> 'emailVerified' FROM \"{}\".\"_User\" WHERE lower(data ->> 'email') = lower($1)",
+                caller.app.schema_name
+            ),
             &[&address],
         )
         .await?
@@ -304,7 +312,8 @@ pub async fn reset_password(pool: &Pool, caller: &Caller, token: &str, plain: &s
     write.new_password = Some(plain.to_string());
     finish_password(&tx, app, Some(&user_id), &mut write).await?;
     let unlock = app.settings.account_lockout.as_ref().is_some_and(|l| l.unlock_on_password_reset);
-    let mut set = String::from("_reset_token_hash = NULL, _reset_token_expires = NULL, updated_at = date_trunc('milliseconds', clock_timestamp())");
+    let mut set =
+        String::from("_reset_token_hash = NULL, _reset_token_expires = NULL, updated_at = date_trunc('milliseconds', clock_timestamp())");
     if unlock {
         set.push_str(", _failed_logins = 0, _locked_until = NULL");
     }

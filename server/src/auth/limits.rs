@@ -52,7 +52,8 @@ impl RateLimiter {
     async fn count(&self, key: &str, ends: u64, window: u64, now: u64) -> u32 {
         if let Some(redis) = &self.redis {
             let mut conn = redis.clone();
-            let counted: Result<(u32, i32), _> = redis::pipe().atomic().incr(key, 1u32).expire(key, window as i64).query_async(&mut conn).await;
+            let counted: Result<(u32, i32), _> =
+                redis::pipe().atomic().incr(key, 1u32).expire(key, window as i64).query_async(&mut conn).await;
             match counted {
                 Ok((count, _)) => return count,
                 Err(e) => tracing::warn!(error = %e, "rate limit counted locally: Redis failed"),

@@ -2,8 +2,8 @@
 //! (19 MiB, 2 passes, 1 lane, OWASP's minimum). The parameters are recorded in each hash, so they
 //! can be raised later without invalidating stored hashes. Hashing runs on the blocking pool.
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 /// A hash of a random password, verified against when the account is unknown, so that an
 /// unknown name costs as much time as a wrong password.
@@ -16,7 +16,9 @@ pub async fn hash(password: String) -> String {
 }
 
 pub async fn verify(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || <Argon2 as PasswordVerifier<str>>::verify_password(&Argon2::default(), password.as_bytes(), &hash).is_ok())
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || {
+        <Argon2 as PasswordVerifier<str>>::verify_password(&Argon2::default(), password.as_bytes(), &hash).is_ok()
+    })
+    .await
+    .unwrap_or(false)
 }

@@ -88,7 +88,15 @@ impl JwksCache {
         // key serve as a shared secret.
         if !matches!(
             header.alg,
-            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512 | Algorithm::ES256 | Algorithm::ES384 | Algorithm::EdDSA
+            Algorithm::RS256
+                | Algorithm::RS384
+                | Algorithm::RS512
+                | Algorithm::PS256
+                | Algorithm::PS384
+                | Algorithm::PS512
+                | Algorithm::ES256
+                | Algorithm::ES384
+                | Algorithm::EdDSA
         ) {
             return Err(invalid(name));
         }

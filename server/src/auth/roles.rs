@@ -96,7 +96,9 @@ pub async fn changed(client: &impl GenericClient, cache: &RoleCache, app: &App) 
 
 /// A new role needs a name and an ACL, as Parse requires (error 111).
 pub fn check_new(write: &crate::data::objects::Write) -> Result<(), DataError> {
-    let named = write.ops.iter().any(|(f, op)| f.as_str() == "name" && matches!(op, crate::data::objects::Op::Set(serde_json::Value::String(n), _) if !n.is_empty()));
+    let named = write.ops.iter().any(|(f, op)| {
+        f.as_str() == "name" && matches!(op, crate::data::objects::Op::Set(serde_json::Value::String(n), _) if !n.is_empty())
+    });
     if !named {
         return Err(DataError::IncorrectType("name is required.".into()));
     }

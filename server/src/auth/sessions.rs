@@ -12,10 +12,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::apps::App;
+use crate::auth::Caller;
 use crate::bus::{self, Bus, Topic};
 use crate::cache::BusCache;
 use crate::data::DataError;
-use crate::auth::Caller;
 use crate::data::names::{FieldName, new_object_id};
 use crate::data::objects::{Acl, Op, Write};
 use crate::data::value::format_date;
@@ -154,7 +154,11 @@ impl SessionCache {
                             .get::<_, Option<String>>(2)
                             .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
                             .map_or(DateTime::<Utc>::MAX_UTC, |d| d.with_timezone(&Utc));
-                        let session = Arc::new(Session { session_id: row.get(0), user_id: row.get::<_, Option<String>>(1).unwrap_or_default(), expires_at });
+                        let session = Arc::new(Session {
+                            session_id: row.get(0),
+                            user_id: row.get::<_, Option<String>>(1).unwrap_or_default(),
+                            expires_at,
+                        });
                         // Not shared if a change was heard meanwhile: the load may predate it.
                         if self.cache.generation() == generation {
                             self.shared_put(&shared, &session, epoch).await;
@@ -201,7 +205,12 @@ pub fn created_with(action: &str, provider: &str) -> Value {
 /// Starts a session for a user; returns the token (shown once) and the session's object id.
 /// As in Parse Server, a new session on an installation ends the user's earlier sessions on
 /// that installation (a device holds one session per user).
-pub async fn create(client: &impl GenericClient, caller: &Caller, user_id: &str, created_with: Value) -> Result<(String, String), DataError> {
+pub async fn create(
+    client: &impl GenericClient,
+    caller: &Caller,
+    user_id: &str,
+    created_with: Value,
+) -> Result<(String, String), DataError> {
     let (app, installation_id) = (&caller.app, caller.installation_id.as_deref());
     let token = new_token();
     let id = new_object_id();
@@ -216,7 +225,14 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, user_id: &str,
         data["installationId"] = json!(installation);
     }
     if let Some(installation) = installation_id {
-        end_where(client, &caller.caches.sessions, app, "data -> 'user' ->> 'objectId' = $1 AND data ->> 'installationId' = $2", &[&user_id, &installation]).await?;
+        end_where(
+            client,
+            &caller.caches.sessions,
+            app,
+            "data -> 'user' ->> 'objectId' = $1 AND data ->> 'installationId' = $2",
+            &[&user_id, &installation],
+        )
+        .await?;
     }
     let acl = json!({ user_id: {"read": true, "write": true} });
     let perms = vec![user_id.to_string()];
@@ -263,7 +279,8 @@ pub fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -> Resu
             return Err(DataError::InvalidKeyName("Cannot set ACL on a Session.".into()));
         }
         for (field, op) in &write.ops {
-            let other_user = field.as_str() == "user" && !matches!(op, Op::Set(v, _) if v.get("objectId").and_then(Value::as_str) == Some(&user.user_id));
+            let other_user = field.as_str() == "user"
+                && !matches!(op, Op::Set(v, _) if v.get("objectId").and_then(Value::as_str) == Some(&user.user_id));
             if other_user || matches!(field.as_str(), "installationId" | "sessionToken" | "createdWith" | "expiresAt" | "restricted") {
                 return Err(DataError::InvalidKeyName(field.as_str().to_string()));
             }
@@ -281,7 +298,11 @@ pub fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -> Resu
     if !installation && let Some(id) = &caller.installation_id {
         write.ops.push(set("installationId", json!(id)));
     }
-    write.acl = Some(Acl { json: json!({ &user.user_id: {"read": true, "write": true} }), read: vec![user.user_id.clone()], write: vec![user.user_id.clone()] });
+    write.acl = Some(Acl {
+        json: json!({ &user.user_id: {"read": true, "write": true} }),
+        read: vec![user.user_id.clone()],
+        write: vec![user.user_id.clone()],
+    });
     let token = new_token();
     write.secrets.push(("_token_hash", Box::new(token_hash(&token))));
     Ok(Some(token))
@@ -310,9 +331,8 @@ pub async fn end_where(
     condition: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
 ) -> Result<u64, DataError> {
-    let rows = client
-        .query(&format!("DELETE FROM \"{}\".\"_Session\" WHERE {condition} RETURNING _token_hash", app.schema_name), params)
-        .await?;
+    let rows =
+        client.query(&format!("DELETE FROM \"{}\".\"_Session\" WHERE {condition} RETURNING _token_hash", app.schema_name), params).await?;
     for row in &rows {
         if let Some(hash) = row.get::<_, Option<String>>(0) {
             bus::publish(client, Topic::Sessions, &json!({"app": app.id, "hash": hash})).await?;

@@ -230,7 +230,8 @@ pub fn validate(
         }
         if let Some(url) = &provider.jwks_url {
             // Keys fetched in clear could be swapped on the way: https, but for this machine.
-            let local = ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]:", "http://[::1]/"];
+            let local =
+                ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]:", "http://[::1]/"];
             if !url.starts_with("https://") && !local.iter().any(|p| url.starts_with(p)) {
                 return Err(format!("auth.{name}.jwksUrl must be an https:// URL (http:// only on localhost)"));
             }

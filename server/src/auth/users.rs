@@ -31,7 +31,12 @@ async fn check_auth_data(caller: &Caller, auth_data: &Map<String, Value>) -> Res
                 }
             }
             name => {
-                let settings = caller.app.settings.auth.get(name).ok_or_else(|| DataError::UnsupportedService("This authentication method is unsupported.".into()))?;
+                let settings = caller
+                    .app
+                    .settings
+                    .auth
+                    .get(name)
+                    .ok_or_else(|| DataError::UnsupportedService("This authentication method is unsupported.".into()))?;
                 let data = data.as_object().ok_or_else(|| DataError::InvalidAuthData(format!("{name} auth is invalid for this user.")))?;
                 caller.caches.jwks.verify(name, settings, data).await?;
             }
@@ -52,7 +57,9 @@ pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -
     for (field, op) in &write.ops {
         match (field.as_str(), op) {
             ("password", Op::Set(Value::String(p), _)) => plain = Some(p.clone()),
-            ("password", Op::Set(Value::Null, _) | Op::Delete) if !creating => return Err(DataError::PasswordMissing("password is required".into())),
+            ("password", Op::Set(Value::Null, _) | Op::Delete) if !creating => {
+                return Err(DataError::PasswordMissing("password is required".into()));
+            }
             ("password", _) => return Err(DataError::IncorrectType("password must be a string".into())),
             ("authData", Op::Set(Value::Object(map), _)) => auth_data = Some(map.clone()),
             ("authData", Op::Set(Value::Null, _) | Op::Delete) => {}
@@ -62,7 +69,9 @@ pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -
             ("email", Op::Set(Value::String(e), _)) => {
                 // Parse's rule: something, an @, something; and no spaces or control
                 // characters, which no mail server takes (and which could bend a mail header).
-                if !e.split_once('@').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()) || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                if !e.split_once('@').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+                    || e.chars().any(|c| c.is_whitespace() || c.is_control())
+                {
                     return Err(DataError::InvalidEmail);
                 }
                 email_set = true;
@@ -177,13 +186,20 @@ pub async fn check_links(client: &impl GenericClient, caller: &Caller, user_id: 
 }
 
 /// The id of the user an `authData` (of a provider Hearth verifies) belongs to, if any.
-pub async fn find_by_auth_data(client: &impl GenericClient, caller: &Caller, auth_data: &Map<String, Value>) -> Result<Option<String>, DataError> {
+pub async fn find_by_auth_data(
+    client: &impl GenericClient,
+    caller: &Caller,
+    auth_data: &Map<String, Value>,
+) -> Result<Option<String>, DataError> {
     for (provider, data) in auth_data {
         let Some(id) = data.get("id").and_then(Value::as_str) else { continue };
         // Containment, so the data column's GIN index finds the user.
         let probe = json!({"authData": {provider: {"id": id}}});
         let row = client
-            .query_opt(&format!("SELECT object_id FROM \"{}\".\"_User\" t WHERE t.data @> $1::jsonb LIMIT 1", caller.app.schema_name), &[&probe])
+            .query_opt(
+                &format!("SELECT object_id FROM \"{}\".\"_User\" t WHERE t.data @> $1::jsonb LIMIT 1", caller.app.schema_name),
+                &[&probe],
+            )
             .await?;
         if let Some(row) = row {
             return Ok(Some(row.get(0)));
@@ -215,7 +231,14 @@ pub async fn object(client: &impl GenericClient, caller: &Caller, user_id: &str)
 /// Logs in with a username (or email) and password: the user with a new session token. The
 /// app's `beforeLogin` may refuse once the password is right, before any session exists;
 /// `afterLogin` runs once it does.
-pub async fn log_in(pool: &Pool, caller: &Caller, username: Option<&str>, email: Option<&str>, plain: Option<&str>, action: &str) -> Result<Value, DataError> {
+pub async fn log_in(
+    pool: &Pool,
+    caller: &Caller,
+    username: Option<&str>,
+    email: Option<&str>,
+    plain: Option<&str>,
+    action: &str,
+) -> Result<Value, DataError> {
     let user_id = check_password(pool, caller, username, email, plain).await?;
     let after = triggers::before_login(caller, &user_id).await?;
     let client = pool.get().await?;
@@ -230,7 +253,13 @@ pub async fn log_in(pool: &Pool, caller: &Caller, username: Option<&str>, email:
 
 /// Checks a password: the user's id, or error 101 (an unknown user costs as much time as a
 /// wrong password). The app's lockout, email-verification and password-age rules apply.
-pub async fn check_password(pool: &Pool, caller: &Caller, username: Option<&str>, email: Option<&str>, plain: Option<&str>) -> Result<String, DataError> {
+pub async fn check_password(
+    pool: &Pool,
+    caller: &Caller,
+    username: Option<&str>,
+    email: Option<&str>,
+    plain: Option<&str>,
+) -> Result<String, DataError> {
     let username = username.filter(|u| !u.is_empty());
     let email = email.filter(|e| !e.is_empty());
     if username.is_none() && email.is_none() {

@@ -39,7 +39,10 @@ pub enum Topic {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    Message { topic: Topic, payload: serde_json::Value },
+    Message {
+        topic: Topic,
+        payload: serde_json::Value,
+    },
     /// Events may have been missed: drop every cached entry.
     Reset,
 }

@@ -13,7 +13,13 @@ use crate::auth::Caller;
 
 const MAX_STAGES: usize = 32;
 
-pub async fn run(client: &impl GenericClient, caller: &Caller, app_schema: &AppSchema, class: &ClassName, pipeline: &Value) -> Result<Vec<Value>, DataError> {
+pub async fn run(
+    client: &impl GenericClient,
+    caller: &Caller,
+    app_schema: &AppSchema,
+    class: &ClassName,
+    pipeline: &Value,
+) -> Result<Vec<Value>, DataError> {
     let stages = match pipeline {
         Value::Array(stages) => stages.clone(),
         Value::Object(_) => vec![pipeline.clone()],
@@ -27,12 +33,12 @@ pub async fn run(client: &impl GenericClient, caller: &Caller, app_schema: &AppS
     }
     let limits = &caller.app.settings.query_limits;
     let mut compiler = Compiler::new(app_schema, &caller.app.schema_name);
-    let mut sql = format!(
-        "SELECT t.object_id, t.created_at, t.updated_at, t.data FROM {} t",
-        class.table(&caller.app.schema_name)
-    );
+    let mut sql = format!("SELECT t.object_id, t.created_at, t.updated_at, t.data FROM {} t", class.table(&caller.app.schema_name));
     for (i, stage) in stages.iter().enumerate() {
-        let map = stage.as_object().filter(|m| m.len() == 1).ok_or_else(|| DataError::InvalidQuery("each stage must be an object with one operator".into()))?;
+        let map = stage
+            .as_object()
+            .filter(|m| m.len() == 1)
+            .ok_or_else(|| DataError::InvalidQuery("each stage must be an object with one operator".into()))?;
         let (op, arg) = map.iter().next().expect("one entry");
         let prev = format!("({sql}) s{i}");
         let s = format!("s{i}");
@@ -57,19 +63,28 @@ pub async fn run(client: &impl GenericClient, caller: &Caller, app_schema: &AppS
                 format!("SELECT * FROM {prev} ORDER BY {}", order.join(", "))
             }
             "$limit" | "$skip" => {
-                let n = arg.as_i64().filter(|n| *n >= 0).ok_or_else(|| DataError::InvalidQuery(format!("{op} must be a non-negative integer")))?;
+                let n = arg
+                    .as_i64()
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| DataError::InvalidQuery(format!("{op} must be a non-negative integer")))?;
                 let p = bind(&mut compiler, n);
                 format!("SELECT * FROM {prev} {} {p}", if op == "$limit" { "LIMIT" } else { "OFFSET" })
             }
             "$sample" => {
-                let n = arg.get("size").and_then(Value::as_i64).filter(|n| *n >= 0).ok_or_else(|| DataError::InvalidQuery("$sample needs a size".into()))?;
+                let n = arg
+                    .get("size")
+                    .and_then(Value::as_i64)
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| DataError::InvalidQuery("$sample needs a size".into()))?;
                 let p = bind(&mut compiler, n);
                 format!("SELECT * FROM {prev} ORDER BY random() LIMIT {p}")
             }
             "$count" => {
                 let name = FieldName::parse(arg.as_str().ok_or_else(|| DataError::InvalidQuery("$count needs a field name".into()))?)?;
                 let p = bind(&mut compiler, name.as_str().to_string());
-                format!("SELECT NULL::text AS object_id, NULL::timestamptz AS created_at, NULL::timestamptz AS updated_at, jsonb_build_object({p}::text, count(*)) AS data FROM {prev}")
+                format!(
+                    "SELECT NULL::text AS object_id, NULL::timestamptz AS created_at, NULL::timestamptz AS updated_at, jsonb_build_object({p}::text, count(*)) AS data FROM {prev}"
+                )
             }
             "$project" => {
                 let fields = arg.as_object().ok_or_else(|| DataError::InvalidQuery("$project needs fields".into()))?;
@@ -93,7 +108,10 @@ pub async fn run(client: &impl GenericClient, caller: &Caller, app_schema: &AppS
                 format!("SELECT {s}.object_id, {s}.created_at, {s}.updated_at, {data} AS data FROM {prev}")
             }
             "$group" => {
-                limits.check_list("$group", arg.as_object().map_or(0, |m| m.len() + m.get("_id").and_then(Value::as_object).map_or(0, |id| id.len())))?;
+                limits.check_list(
+                    "$group",
+                    arg.as_object().map_or(0, |m| m.len() + m.get("_id").and_then(Value::as_object).map_or(0, |id| id.len())),
+                )?;
                 group(&mut compiler, &prev, &s, arg)?
             }
             other => return Err(DataError::InvalidQuery(format!("Invalid parameter for query: {other}"))),
@@ -156,7 +174,10 @@ fn group(compiler: &mut Compiler, prev: &str, s: &str, arg: &Value) -> Result<St
         Value::Object(fields) => {
             let mut parts = Vec::new();
             for (name, f) in fields {
-                let f = f.as_str().filter(|f| f.starts_with('$')).ok_or_else(|| DataError::InvalidQuery("$group _id fields must be $field references".into()))?;
+                let f = f
+                    .as_str()
+                    .filter(|f| f.starts_with('$'))
+                    .ok_or_else(|| DataError::InvalidQuery("$group _id fields must be $field references".into()))?;
                 let n = bind(compiler, FieldName::parse(name)?.as_str().to_string());
                 parts.push(format!("{n}::text, {}", field_expr(compiler, s, f)?));
             }
@@ -173,7 +194,11 @@ fn group(compiler: &mut Compiler, prev: &str, s: &str, arg: &Value) -> Result<St
             continue;
         }
         let field = FieldName::parse(name)?;
-        let (op, input) = acc.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next()).ok_or_else(|| DataError::InvalidQuery(format!("bad accumulator for {name}")))?;
+        let (op, input) = acc
+            .as_object()
+            .filter(|m| m.len() == 1)
+            .and_then(|m| m.iter().next())
+            .ok_or_else(|| DataError::InvalidQuery(format!("bad accumulator for {name}")))?;
         let input_expr = match input {
             Value::String(f) if f.starts_with('$') => numeric(&field_expr(compiler, s, f)?),
             Value::Number(n) => {

@@ -15,7 +15,12 @@ pub async fn get(client: &impl GenericClient, caller: &Caller) -> Result<(Value,
 }
 
 /// Merges parameters (a `null` or `{"__op":"Delete"}` value removes one) and flags.
-pub async fn update(client: &impl GenericClient, caller: &Caller, params: Option<&Value>, master_only: Option<&Value>) -> Result<(), DataError> {
+pub async fn update(
+    client: &impl GenericClient,
+    caller: &Caller,
+    params: Option<&Value>,
+    master_only: Option<&Value>,
+) -> Result<(), DataError> {
     let params = match params {
         Some(Value::Object(m)) => m.clone(),
         None => Map::new(),

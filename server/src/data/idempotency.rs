@@ -177,8 +177,11 @@ impl Retry {
         let derived = self.derived().await?;
         let table = table(&caller.app.schema_name);
         // An expired record is no retry: the id starts over.
-        tx.execute(&format!("DELETE FROM {table} WHERE request_id = $1 AND created_at < now() - make_interval(secs => $2)"), &[&self.key, &window()])
-            .await?;
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE request_id = $1 AND created_at < now() - make_interval(secs => $2)"),
+            &[&self.key, &window()],
+        )
+        .await?;
         let claimed = tx
             .execute(
                 &format!(
@@ -190,9 +193,18 @@ impl Retry {
         if claimed == 1 {
             return Ok(Claim::First);
         }
-        let row = tx.query_one(&format!("SELECT caller, method, path, request_hash, status, answer FROM {table} WHERE request_id = $1"), &[&self.key]).await?;
+        let row = tx
+            .query_one(
+                &format!("SELECT caller, method, path, request_hash, status, answer FROM {table} WHERE request_id = $1"),
+                &[&self.key],
+            )
+            .await?;
         let (stored_caller, method, path, check): (String, String, String, Vec<u8>) = (row.get(0), row.get(1), row.get(2), row.get(3));
-        if stored_caller != self.caller || method != self.method || path != self.path || !crate::apps::keys::eq(&hex(&check), &hex(&derived.check)) {
+        if stored_caller != self.caller
+            || method != self.method
+            || path != self.path
+            || !crate::apps::keys::eq(&hex(&check), &hex(&derived.check))
+        {
             return Err(DataError::DuplicateRequest);
         }
         let (status, sealed): (i16, Vec<u8>) = (row.get(4), row.get(5));
@@ -214,7 +226,6 @@ impl Retry {
         // queue row only for the commit.
         queue_sweep(tx, caller.app.id).await
     }
-
 }
 
 fn cipher(derived: &Derived) -> ChaCha20Poly1305 {
@@ -225,7 +236,9 @@ fn cipher(derived: &Derived) -> ChaCha20Poly1305 {
 fn seal(derived: &Derived, key: &str, body: &Value) -> Vec<u8> {
     let nonce: [u8; 12] = rand::random();
     let text = body.to_string();
-    let sealed = cipher(derived).encrypt(&Nonce::from(nonce), Payload { msg: text.as_bytes(), aad: key.as_bytes() }).expect("encryption of a bounded message");
+    let sealed = cipher(derived)
+        .encrypt(&Nonce::from(nonce), Payload { msg: text.as_bytes(), aad: key.as_bytes() })
+        .expect("encryption of a bounded message");
     [nonce.as_slice(), &sealed].concat()
 }
 
@@ -271,7 +284,9 @@ pub async fn sweep(client: &impl GenericClient, app_id: i64) -> Result<u64, Data
     if !present {
         return Ok(0);
     }
-    Ok(client.execute(&format!("DELETE FROM {} WHERE created_at < now() - make_interval(secs => $1)", table(&schema)), &[&window()]).await?)
+    Ok(client
+        .execute(&format!("DELETE FROM {} WHERE created_at < now() - make_interval(secs => $1)", table(&schema)), &[&window()])
+        .await?)
 }
 
 /// The queue's handler of [`SWEEP_TASK`].
@@ -353,7 +368,13 @@ mod tests {
         assert!(carries_password(br#"{"password":"x"}"#));
         assert!(carries_password(br#"{"a":{"password":1}}"#), "nested counts too");
         // A batch's material: length-prefixed methods, paths and bodies.
-        let batch = [b"\x01\0\0\0\0\0\0\0\x04POST".as_slice(), b"\0\0\0\0\0\0\0\x0e/classes/_User", b"\0\0\0\0\0\0\0\x1a", br#"{"username":"a","password":"b"}"#].concat();
+        let batch = [
+            b"\x01\0\0\0\0\0\0\0\x04POST".as_slice(),
+            b"\0\0\0\0\0\0\0\x0e/classes/_User",
+            b"\0\0\0\0\0\0\0\x1a",
+            br#"{"username":"a","password":"b"}"#,
+        ]
+        .concat();
         assert!(carries_password(&batch));
         assert!(!carries_password(br#"{"username":"alice"}"#));
         assert!(!carries_password(br#"{"note":"\"password\":"}"#), "within a string");

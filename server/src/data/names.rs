@@ -16,11 +16,7 @@ pub struct ClassName(String);
 impl ClassName {
     pub fn parse(name: &str) -> Result<ClassName, DataError> {
         let ok = SYSTEM_CLASSES.contains(&name) || (name.len() <= 63 && is_identifier(name));
-        if ok {
-            Ok(ClassName(name.to_string()))
-        } else {
-            Err(DataError::InvalidClassName(name.chars().take(100).collect()))
-        }
+        if ok { Ok(ClassName(name.to_string())) } else { Err(DataError::InvalidClassName(name.chars().take(100).collect())) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -82,7 +78,10 @@ impl IndexName {
         if ok {
             Ok(IndexName(name.to_string()))
         } else {
-            Err(DataError::InvalidQuery(format!("Invalid index name: {}; an index name is 1 to 128 letters, digits, '_', '-' or '.'", name.chars().take(100).collect::<String>())))
+            Err(DataError::InvalidQuery(format!(
+                "Invalid index name: {}; an index name is 1 to 128 letters, digits, '_', '-' or '.'",
+                name.chars().take(100).collect::<String>()
+            )))
         }
     }
 

@@ -10,13 +10,13 @@ use std::sync::Arc;
 use deadpool_postgres::GenericClient;
 use serde_json::{Map, Value, json};
 
+use super::DataError;
 use super::names::{self, ClassName, FieldName};
 use super::query::FindOptions;
 use super::query::compile::{Compiler, Param};
 use super::schema::{AppSchema, ClassSchema, SchemaCache};
 use super::storage::{self, OBJECT_COLUMNS, object_json};
 use super::value::{self, FieldType};
-use super::DataError;
 use crate::auth::access::{self, Action};
 use crate::auth::{Caller, roles, sessions};
 
@@ -47,7 +47,14 @@ impl Op {
         };
         let objects = |v: &Value| -> Result<Vec<Value>, DataError> {
             let items = v.get("objects").and_then(Value::as_array).ok_or_else(|| DataError::InvalidJson(format!("{op} needs objects")))?;
-            items.iter().map(|i| { let mut i = i.clone(); value::type_of(&mut i)?; Ok(i) }).collect()
+            items
+                .iter()
+                .map(|i| {
+                    let mut i = i.clone();
+                    value::type_of(&mut i)?;
+                    Ok(i)
+                })
+                .collect()
         };
         Ok(match op.as_str() {
             "Delete" => Op::Delete,
@@ -70,7 +77,9 @@ impl Op {
                 let mut class = None;
                 let mut ids = Vec::new();
                 for item in value.get("objects").and_then(Value::as_array).into_iter().flatten() {
-                    let (c, id) = value::pointer_parts(item.as_object().ok_or_else(|| DataError::InvalidJson("relation objects must be pointers".into()))?)?;
+                    let (c, id) = value::pointer_parts(
+                        item.as_object().ok_or_else(|| DataError::InvalidJson("relation objects must be pointers".into()))?,
+                    )?;
                     if class.as_ref().is_some_and(|k| k != &c) {
                         return Err(DataError::IncorrectType("related objects must all be of one class".into()));
                     }
@@ -80,7 +89,11 @@ impl Op {
                 let class = class.ok_or_else(|| DataError::InvalidJson(format!("{op} needs objects")))?;
                 if op == "AddRelation" { Op::AddRelation(class, ids) } else { Op::RemoveRelation(class, ids) }
             }
-            "Batch" => return Err(DataError::InvalidJson("Batch operations are not supported; send AddRelation and RemoveRelation separately".into())),
+            "Batch" => {
+                return Err(DataError::InvalidJson(
+                    "Batch operations are not supported; send AddRelation and RemoveRelation separately".into(),
+                ));
+            }
             other => return Err(DataError::InvalidJson(format!("unknown operator {other}"))),
         })
     }
@@ -177,7 +190,12 @@ impl Write {
 }
 
 /// Makes sure the schema has what the write needs, returning the class schema.
-pub async fn prepare_write(schemas: &SchemaCache, caller: &Caller, class: &ClassName, write: &Write) -> Result<Arc<ClassSchema>, DataError> {
+pub async fn prepare_write(
+    schemas: &SchemaCache,
+    caller: &Caller,
+    class: &ClassName,
+    write: &Write,
+) -> Result<Arc<ClassSchema>, DataError> {
     if !caller.may_write() {
         return Err(DataError::Forbidden("read-only masterKey isn't allowed to perform the create operation.".into()));
     }
@@ -276,7 +294,14 @@ fn acl_columns(acl: Option<Acl>) -> (Option<Value>, Option<Vec<String>>, Option<
     }
 }
 
-async fn add_relations(client: &impl GenericClient, schema: &str, class: &ClassName, field: &str, owner: &str, ids: &[String]) -> Result<(), DataError> {
+async fn add_relations(
+    client: &impl GenericClient,
+    schema: &str,
+    class: &ClassName,
+    field: &str,
+    owner: &str,
+    ids: &[String],
+) -> Result<(), DataError> {
     let table = storage::join_table(schema, class, field);
     client
         .execute(
@@ -386,7 +411,8 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
     let returning: String = returned.iter().map(|(_, k)| format!(", t.data -> {k}::text")).collect();
     let table = class.name.table(schema);
     let sql = format!("UPDATE {table} t SET {set} WHERE t.object_id = $1{rows} RETURNING t.updated_at{returning}");
-    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        params.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
     let stmt = client.prepare_cached(&sql).await?;
     let row = client.query_opt(&stmt, &refs).await?.ok_or(DataError::ObjectNotFound)?;
     let mut answer = Map::new();
@@ -428,7 +454,14 @@ pub async fn delete(client: &impl GenericClient, caller: &Caller, class: &ClassS
     let table = class.name.table(schema);
     if class.name.as_str() == "_Session" {
         // Ending a session also tells every instance to forget its token.
-        let ended = sessions::end_where(client, &caller.caches.sessions, &caller.app, &format!("object_id IN (SELECT t.object_id FROM {table} t WHERE t.object_id = $1{rows})"), &refs).await?;
+        let ended = sessions::end_where(
+            client,
+            &caller.caches.sessions,
+            &caller.app,
+            &format!("object_id IN (SELECT t.object_id FROM {table} t WHERE t.object_id = $1{rows})"),
+            &refs,
+        )
+        .await?;
         return if ended == 0 { Err(DataError::ObjectNotFound) } else { Ok(()) };
     }
     let stmt = client.prepare_cached(&format!("DELETE FROM {table} t WHERE t.object_id = $1{rows}")).await?;
@@ -517,7 +550,8 @@ pub async fn find(
         access::allowed(caller, &schema, Action::Count)?;
     }
     // As Parse Server: a query on one objectId and nothing else is a get (the SDKs' `get`).
-    let single = options.where_.as_ref().and_then(Value::as_object).is_some_and(|w| w.len() == 1 && w.get("objectId").is_some_and(Value::is_string));
+    let single =
+        options.where_.as_ref().and_then(Value::as_object).is_some_and(|w| w.len() == 1 && w.get("objectId").is_some_and(Value::is_string));
     let action = match (limit == 0 && options.count, single) {
         (true, _) => Action::Count,
         (false, true) => Action::Get,
@@ -532,7 +566,8 @@ pub async fn find(
     let table = class.table(&caller.app.schema_name);
     let count = if options.count {
         let sql = format!("SELECT count(*) FROM {table} t WHERE {condition}");
-        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = compiler.params[..condition_params].iter().map(|p| p.as_ref() as _).collect();
+        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+            compiler.params[..condition_params].iter().map(|p| p.as_ref() as _).collect();
         let stmt = client.prepare_cached(&sql).await?;
         Some(client.query_one(&stmt, &refs).await?.get(0))
     } else {
@@ -606,7 +641,8 @@ pub async fn reshape(
     }
     let mut objects: Vec<Value> = results.iter().map(|r| serde_json::from_str(r).expect("PostgreSQL made valid JSON")).collect();
     if let Some(include) = &options.include {
-        let paths: Vec<Vec<String>> = include.split(',').map(str::trim).filter(|p| !p.is_empty()).map(|p| p.split('.').map(str::to_string).collect()).collect();
+        let paths: Vec<Vec<String>> =
+            include.split(',').map(str::trim).filter(|p| !p.is_empty()).map(|p| p.split('.').map(str::to_string).collect()).collect();
         include_paths(client, caller, app_schema, &mut objects, &paths, 0).await?;
         if caller.app.settings.files.private {
             for object in &mut objects {
@@ -629,7 +665,8 @@ fn select_keys(object: &mut Value, keys: Option<&str>, exclude: Option<&str>) {
         if !wanted.is_empty() {
             let mut kept = Map::new();
             for (k, v) in std::mem::take(map) {
-                let nested: Vec<&str> = wanted.iter().filter_map(|w| w.strip_prefix(k.as_str()).and_then(|r| r.strip_prefix('.'))).collect();
+                let nested: Vec<&str> =
+                    wanted.iter().filter_map(|w| w.strip_prefix(k.as_str()).and_then(|r| r.strip_prefix('.'))).collect();
                 if ALWAYS.contains(&k.as_str()) || k == "ACL" || wanted.contains(&k.as_str()) {
                     kept.insert(k, v);
                 } else if !nested.is_empty() {
@@ -723,7 +760,10 @@ where
                 // it needs a user); objects the ACL or pointer permissions hide are not fetched.
                 let mut params: Vec<Param> = vec![Box::new(ids)];
                 let rows = and_access(caller, &schema, Action::Get, &mut params)?;
-                let sql = format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = ANY($1::text[]){rows}", class_name.table(&caller.app.schema_name));
+                let sql = format!(
+                    "SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = ANY($1::text[]){rows}",
+                    class_name.table(&caller.app.schema_name)
+                );
                 let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
                 let rows = client.query(&sql, &refs).await?;
                 let texts = access::redact(caller, &schema, rows.iter().map(object_json).collect());
@@ -773,13 +813,15 @@ fn replace_pointers(v: &mut Value, fetched: &BTreeMap<(String, String), Value>) 
             items.retain_mut(|i| replace_pointers(i, fetched));
             true
         }
-        Value::Object(map) if map.get("__type").and_then(Value::as_str) == Some("Pointer") => match value::pointer_parts(map).ok().and_then(|key| fetched.get(&key)) {
-            Some(object) => {
-                *v = object.clone();
-                true
+        Value::Object(map) if map.get("__type").and_then(Value::as_str) == Some("Pointer") => {
+            match value::pointer_parts(map).ok().and_then(|key| fetched.get(&key)) {
+                Some(object) => {
+                    *v = object.clone();
+                    true
+                }
+                None => false,
             }
-            None => false,
-        },
+        }
         _ => true,
     }
 }

@@ -17,13 +17,26 @@ use crate::functions::triggers;
 
 /// A query: its objects' JSON texts (shaped by `keys`, `excludeKeys`, `include`) and the count
 /// if asked.
-pub async fn find(pool: &Pool, caller: &Caller, schemas: &SchemaCache, class: &ClassName, options: FindOptions) -> Result<Found, DataError> {
+pub async fn find(
+    pool: &Pool,
+    caller: &Caller,
+    schemas: &SchemaCache,
+    class: &ClassName,
+    options: FindOptions,
+) -> Result<Found, DataError> {
     run(pool, caller, schemas, class, options, None).await
 }
 
 /// A get by id as Parse Server runs it when triggers are about: a query on `objectId` (which
 /// `beforeFind` may add to), the first object `afterFind` leaves, or error 101.
-pub async fn get(pool: &Pool, caller: &Caller, schemas: &SchemaCache, class: &ClassName, id: &str, options: FindOptions) -> Result<String, DataError> {
+pub async fn get(
+    pool: &Pool,
+    caller: &Caller,
+    schemas: &SchemaCache,
+    class: &ClassName,
+    id: &str,
+    options: FindOptions,
+) -> Result<String, DataError> {
     let options = FindOptions { where_: Some(json!({"objectId": id})), count: false, ..options };
     let found = run(pool, caller, schemas, class, options, Some(id)).await?;
     found.results.into_iter().next().ok_or(DataError::ObjectNotFound)
@@ -31,7 +44,14 @@ pub async fn get(pool: &Pool, caller: &Caller, schemas: &SchemaCache, class: &Cl
 
 /// The triggers' calls run while no connection is held: a request never holds one while waiting
 /// for another (a guest's host calls take their own).
-async fn run(pool: &Pool, caller: &Caller, schemas: &SchemaCache, class: &ClassName, options: FindOptions, get: Option<&str>) -> Result<Found, DataError> {
+async fn run(
+    pool: &Pool,
+    caller: &Caller,
+    schemas: &SchemaCache,
+    class: &ClassName,
+    options: FindOptions,
+    get: Option<&str>,
+) -> Result<Found, DataError> {
     let options = triggers::before_find(caller, class, options, get).await?;
     let app_schema = schemas.app(&caller.app).await?;
     let conn = Cancellable::get(pool).await?;

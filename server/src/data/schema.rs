@@ -11,14 +11,14 @@ use std::sync::Arc;
 use deadpool_postgres::{GenericClient, Pool};
 use serde_json::{Map, Value, json};
 
+use super::DataError;
 use super::names::{ClassName, FieldName, IndexName, relation_name};
-use crate::error::DbError;
 use super::storage;
 use super::value::FieldType;
-use super::DataError;
 use crate::apps::App;
 use crate::bus::{self, Bus, Topic};
 use crate::cache::BusCache;
+use crate::error::DbError;
 
 /// One class's schema.
 #[derive(Debug, Clone)]
@@ -139,7 +139,10 @@ impl SchemaCache {
         let client = conn.client();
         let load = async {
             storage::ensure_app_tables(client, &app.schema_name).await?;
-            client.query(&format!("SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema", app.schema_name), &[]).await.map_err(DbError::from)
+            client
+                .query(&format!("SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema", app.schema_name), &[])
+                .await
+                .map_err(DbError::from)
         };
         let rows = conn.bounded(self.deadline, load).await??;
         let mut classes = HashMap::new();
@@ -240,11 +243,8 @@ async fn upsert_fields(
 ) -> Result<ClassSchema, DataError> {
     let schema = &app.schema_name;
     storage::ensure_app_tables(tx, schema).await?;
-    tx.execute(
-        &format!("INSERT INTO \"{schema}\"._hearth_schema (class_name) VALUES ($1) ON CONFLICT DO NOTHING"),
-        &[&class.as_str()],
-    )
-    .await?;
+    tx.execute(&format!("INSERT INTO \"{schema}\"._hearth_schema (class_name) VALUES ($1) ON CONFLICT DO NOTHING"), &[&class.as_str()])
+        .await?;
     let mut current = lock_class(tx, app, class).await?.expect("the row was just inserted");
     storage::create_class_table(tx, schema, class).await?;
     let mut changed = false;
@@ -312,7 +312,9 @@ pub fn parse_fields(fields: Option<&Value>) -> Result<FieldSpecs, DataError> {
                 && got != ty
             {
                 return Err(DataError::IncorrectType(format!(
-                    "schema mismatch for {name} default value; expected {} but got {}", ty.describe(), got.describe()
+                    "schema mismatch for {name} default value; expected {} but got {}",
+                    ty.describe(),
+                    got.describe()
                 )));
             }
         }
@@ -363,7 +365,10 @@ pub async fn create_class(
 async fn lock_class(tx: &impl GenericClient, app: &App, class: &ClassName) -> Result<Option<ClassSchema>, DataError> {
     let row = tx
         .query_opt(
-            &format!("SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema WHERE class_name = $1 FOR UPDATE", app.schema_name),
+            &format!(
+                "SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema WHERE class_name = $1 FOR UPDATE",
+                app.schema_name
+            ),
             &[&class.as_str()],
         )
         .await?;
@@ -451,7 +456,8 @@ pub async fn delete_class(pool: &Pool, cache: &SchemaCache, app: &App, class: &C
 /// `writeUserFields` such lists; `protectedFields` lists of existing, non-default fields for
 /// `*`, `authenticated`, `role:<name>`, `userField:<field>` or a user id. `null` resets them.
 fn valid_clp(clp: Value, class: &ClassSchema) -> Result<Value, DataError> {
-    const OPS: &[&str] = &["ACL", "find", "count", "get", "create", "update", "delete", "addField", "protectedFields", "readUserFields", "writeUserFields"];
+    const OPS: &[&str] =
+        &["ACL", "find", "count", "get", "create", "update", "delete", "addField", "protectedFields", "readUserFields", "writeUserFields"];
     let invalid = |message: String| DataError::InvalidJson(message);
     if clp.is_null() {
         return Ok(json!({}));
@@ -464,26 +470,26 @@ fn valid_clp(clp: Value, class: &ClassSchema) -> Result<Value, DataError> {
             return Err(invalid(format!("{op} is not a valid operation for class level permissions")));
         }
         if op == "readUserFields" || op == "writeUserFields" {
-            let fields = rule
-                .as_array()
-                .ok_or_else(|| invalid(format!("'{}' is not a valid value for class level permissions {op} - must be an array", js_text(rule))))?;
+            let fields = rule.as_array().ok_or_else(|| {
+                invalid(format!("'{}' is not a valid value for class level permissions {op} - must be an array", js_text(rule)))
+            })?;
             for field in fields {
                 clp_pointer_field(class, field, op)?;
             }
             continue;
         }
-        let entries = rule
-            .as_object()
-            .ok_or_else(|| invalid(format!("'{}' is not a valid value for class level permissions {op} - must be an object", js_text(rule))))?;
+        let entries = rule.as_object().ok_or_else(|| {
+            invalid(format!("'{}' is not a valid value for class level permissions {op} - must be an object", js_text(rule)))
+        })?;
         if op == "protectedFields" {
             for (group, fields) in entries {
                 let known = group == "*" || group == "authenticated" || group.starts_with("role:") || group.starts_with("userField:");
                 if !known && !user_id(group) {
                     return Err(invalid(format!("'{group}' is not a valid key for class level permissions")));
                 }
-                let fields = fields
-                    .as_array()
-                    .ok_or_else(|| invalid(format!("'{}' is not a valid value for protectedFields[{group}] - expected an array.", js_text(fields))))?;
+                let fields = fields.as_array().ok_or_else(|| {
+                    invalid(format!("'{}' is not a valid value for protectedFields[{group}] - expected an array.", js_text(fields)))
+                })?;
                 for field in fields {
                     let name = field.as_str().unwrap_or_default();
                     if super::names::DEFAULT_FIELDS.contains(&name) {
@@ -555,8 +561,8 @@ fn system_field(class: &ClassSchema, name: &str) -> Option<FieldType> {
         ("_Installation", "badge") => FieldType::Number,
         (
             "_Installation",
-            "installationId" | "deviceToken" | "deviceType" | "pushType" | "GCMSenderId" | "timeZone" | "localeIdentifier" | "appVersion" | "appName"
-            | "appIdentifier" | "parseVersion",
+            "installationId" | "deviceToken" | "deviceType" | "pushType" | "GCMSenderId" | "timeZone" | "localeIdentifier" | "appVersion"
+            | "appName" | "appIdentifier" | "parseVersion",
         ) => FieldType::String,
         _ => return None,
     };
@@ -595,7 +601,8 @@ async fn apply_indexes(tx: &impl GenericClient, app: &App, class: &mut ClassSche
         if current.contains_key(name) {
             return Err(DataError::InvalidQuery(format!("Index {name} exists, cannot update.")));
         }
-        let keys = spec.as_object().filter(|m| !m.is_empty()).ok_or_else(|| DataError::InvalidJson(format!("index {name} needs fields")))?;
+        let keys =
+            spec.as_object().filter(|m| !m.is_empty()).ok_or_else(|| DataError::InvalidJson(format!("index {name} needs fields")))?;
         // `"unique": true` beside the fields makes a unique index (Hearth's addition; writes that
         // would duplicate a value get error 137).
         let unique = match keys.get("unique") {
@@ -632,9 +639,7 @@ async fn apply_indexes(tx: &impl GenericClient, app: &App, class: &mut ClassSche
             return Err(DataError::InvalidJson(format!("index {name} needs fields")));
         }
         let kind = if unique { "UNIQUE INDEX" } else { "INDEX" };
-        let created = tx
-            .batch_execute(&format!("CREATE {kind} \"{relation}\" ON {table} ({})", columns.join(", ")))
-            .await;
+        let created = tx.batch_execute(&format!("CREATE {kind} \"{relation}\" ON {table} ({})", columns.join(", "))).await;
         if let Err(e) = created {
             return Err(match e.code() {
                 Some(s) if *s == tokio_postgres::error::SqlState::UNIQUE_VIOLATION => DataError::Duplicate,
@@ -646,4 +651,3 @@ async fn apply_indexes(tx: &impl GenericClient, app: &App, class: &mut ClassSche
     class.indexes = Value::Object(current);
     Ok(())
 }
-

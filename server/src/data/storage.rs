@@ -183,7 +183,10 @@ async fn rename_legacy_indexes(client: &impl GenericClient, schema: &str) -> Res
     // Only those that exist (an app made since has none).
     let olds: Vec<&str> = renames.iter().map(|(old, _)| old.as_str()).collect();
     let existing: Vec<String> = client
-        .query("SELECT relname::text FROM pg_class WHERE relnamespace = $1::text::regnamespace AND relkind = 'i' AND relname::text = ANY($2)", &[&schema, &olds])
+        .query(
+            "SELECT relname::text FROM pg_class WHERE relnamespace = $1::text::regnamespace AND relkind = 'i' AND relname::text = ANY($2)",
+            &[&schema, &olds],
+        )
         .await?
         .iter()
         .map(|r| r.get(0))

@@ -150,7 +150,10 @@ pub fn type_of(value: &mut Value) -> Result<Option<FieldType>, DataError> {
                 FieldType::File
             }
             Some("Relation") => {
-                let class = map.get("className").and_then(Value::as_str).ok_or_else(|| DataError::IncorrectType("a Relation needs a className".into()))?;
+                let class = map
+                    .get("className")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| DataError::IncorrectType("a Relation needs a className".into()))?;
                 FieldType::Relation(class.to_string())
             }
             Some(other) => return Err(DataError::IncorrectType(format!("unknown __type {other:?}"))),
@@ -185,14 +188,17 @@ pub fn geo_point(map: &Map<String, Value>) -> Result<(f64, f64), DataError> {
     let lng = map.get("longitude").and_then(Value::as_f64);
     match (lat, lng) {
         (Some(lat), Some(lng)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lng) => Ok((lat, lng)),
-        (Some(_), Some(_)) => Err(DataError::InvalidGeoPoint("GeoPoint latitude must be within -90 and 90, longitude within -180 and 180".into())),
+        (Some(_), Some(_)) => {
+            Err(DataError::InvalidGeoPoint("GeoPoint latitude must be within -90 and 90, longitude within -180 and 180".into()))
+        }
         _ => Err(DataError::InvalidGeoPoint("a GeoPoint needs numeric latitude and longitude".into())),
     }
 }
 
 /// The [lat, lng] corners of a Polygon (at least three).
 pub fn polygon(map: &Map<String, Value>) -> Result<Vec<(f64, f64)>, DataError> {
-    let coords = map.get("coordinates").and_then(Value::as_array).ok_or_else(|| DataError::IncorrectType("a Polygon needs coordinates".into()))?;
+    let coords =
+        map.get("coordinates").and_then(Value::as_array).ok_or_else(|| DataError::IncorrectType("a Polygon needs coordinates".into()))?;
     let points: Option<Vec<(f64, f64)>> = coords
         .iter()
         .map(|p| {
@@ -239,7 +245,10 @@ mod tests {
         assert_eq!(t(json!("a")).unwrap(), Some(FieldType::String));
         assert_eq!(t(json!(1.5)).unwrap(), Some(FieldType::Number));
         assert_eq!(t(json!(null)).unwrap(), None);
-        assert_eq!(t(json!({"__type": "Pointer", "className": "_User", "objectId": "x"})).unwrap(), Some(FieldType::Pointer("_User".into())));
+        assert_eq!(
+            t(json!({"__type": "Pointer", "className": "_User", "objectId": "x"})).unwrap(),
+            Some(FieldType::Pointer("_User".into()))
+        );
         assert_eq!(t(json!({"__type": "GeoPoint", "latitude": 1, "longitude": 2})).unwrap(), Some(FieldType::GeoPoint));
         assert!(t(json!({"__type": "GeoPoint", "latitude": 91, "longitude": 2})).is_err());
         assert!(t(json!({"__type": "Date"})).is_err());

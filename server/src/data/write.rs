@@ -14,9 +14,9 @@ use super::idempotency::{Claim, Retry};
 use super::names::ClassName;
 use super::objects::{self, Write};
 use super::schema::{ClassSchema, SchemaCache};
+use super::storage::{OBJECT_COLUMNS, object_json};
 use crate::auth::access::{self, Action};
 use crate::auth::settings::LimitedPath;
-use super::storage::{OBJECT_COLUMNS, object_json};
 use crate::auth::{Caller, accounts, roles, sessions, users};
 use crate::db::Cancellable;
 use crate::functions::triggers;
@@ -24,11 +24,24 @@ use crate::functions::triggers;
 /// A write on one object.
 #[derive(Debug, Clone)]
 pub enum WriteRequest {
-    Create { class: ClassName, body: Map<String, Value> },
-    Update { class: ClassName, id: String, body: Map<String, Value> },
-    Delete { class: ClassName, id: String },
+    Create {
+        class: ClassName,
+        body: Map<String, Value>,
+    },
+    Update {
+        class: ClassName,
+        id: String,
+        body: Map<String, Value>,
+    },
+    Delete {
+        class: ClassName,
+        id: String,
+    },
     /// Reads are allowed in batches too, as Parse Server allows them.
-    Get { class: ClassName, id: String },
+    Get {
+        class: ClassName,
+        id: String,
+    },
 }
 
 /// A successful answer: HTTP status and body.
@@ -73,7 +86,9 @@ impl WriteRequest {
     /// The body as sent (before any trigger changed it), serialized: what a retry must repeat.
     fn body_bytes(&self) -> Vec<u8> {
         match self {
-            WriteRequest::Create { body, .. } | WriteRequest::Update { body, .. } => serde_json::to_vec(body).expect("a JSON map serializes"),
+            WriteRequest::Create { body, .. } | WriteRequest::Update { body, .. } => {
+                serde_json::to_vec(body).expect("a JSON map serializes")
+            }
             WriteRequest::Delete { .. } | WriteRequest::Get { .. } => Vec::new(),
         }
     }
@@ -237,7 +252,8 @@ impl Prepared {
     /// rows, sessions, caches), relations (join tables), deletes of objects with relations.
     fn several_statements(&self) -> bool {
         let system = |schema: &ClassSchema| schema.name.as_str().starts_with('_');
-        let relations = |write: &Write| write.ops.iter().any(|(_, op)| matches!(op, objects::Op::AddRelation(..) | objects::Op::RemoveRelation(..)));
+        let relations =
+            |write: &Write| write.ops.iter().any(|(_, op)| matches!(op, objects::Op::AddRelation(..) | objects::Op::RemoveRelation(..)));
         let has_relations = |schema: &ClassSchema| schema.fields.values().any(|t| matches!(t, crate::data::value::FieldType::Relation(_)));
         match self {
             Prepared::Create { schema, write } | Prepared::Update { schema, write, .. } => system(schema) || relations(write),
@@ -250,12 +266,29 @@ impl Prepared {
 
 /// A write whose schema is ready.
 pub enum Prepared {
-    Create { schema: Arc<ClassSchema>, write: Write },
+    Create {
+        schema: Arc<ClassSchema>,
+        write: Write,
+    },
     /// A client's new session of its own: answered with the whole session and its token.
-    CreateSession { schema: Arc<ClassSchema>, write: Write, token: String },
-    Update { schema: Arc<ClassSchema>, id: String, write: Write },
-    Delete { schema: Arc<ClassSchema>, id: String },
-    Get { schema: Arc<ClassSchema>, id: String },
+    CreateSession {
+        schema: Arc<ClassSchema>,
+        write: Write,
+        token: String,
+    },
+    Update {
+        schema: Arc<ClassSchema>,
+        id: String,
+        write: Write,
+    },
+    Delete {
+        schema: Arc<ClassSchema>,
+        id: String,
+    },
+    Get {
+        schema: Arc<ClassSchema>,
+        id: String,
+    },
     /// A read done already (through find triggers).
     Read(Answer),
 }
@@ -272,7 +305,12 @@ impl Prepared {
             Prepared::CreateSession { schema, write, token } => {
                 let created = objects::create(client, caller, &schema, write).await?;
                 let id = created["objectId"].as_str().unwrap_or_default();
-                let row = client.query_one(&format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = $1", schema.name.table(&caller.app.schema_name)), &[&id]).await?;
+                let row = client
+                    .query_one(
+                        &format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = $1", schema.name.table(&caller.app.schema_name)),
+                        &[&id],
+                    )
+                    .await?;
                 let mut body: Value = serde_json::from_str(&object_json(&row)).expect("PostgreSQL made valid JSON");
                 if let (Some(user), Some(installation)) = (body["user"]["objectId"].as_str(), body["installationId"].as_str()) {
                     // As a login: one session per user and installation.
@@ -288,7 +326,9 @@ impl Prepared {
                 body["sessionToken"] = json!(token);
                 Ok(Answer { status: 201, body })
             }
-            Prepared::Update { schema, id, write } if schema.name.as_str() == "_User" => update_user(client, caller, &schema, &id, write).await,
+            Prepared::Update { schema, id, write } if schema.name.as_str() == "_User" => {
+                update_user(client, caller, &schema, &id, write).await
+            }
             Prepared::Update { schema, id, write } => {
                 crate::files::service::check_references(client, caller, written_values(&write)).await?;
                 Ok(Answer { status: 200, body: objects::update(client, caller, &schema, &id, write).await? })
@@ -314,7 +354,13 @@ impl Prepared {
 /// ends every session of the user (as Parse's `revokeSessionOnPasswordReset`) and, for the user
 /// itself, starts a new one whose token the answer carries; a new password or email voids a
 /// pending reset link.
-async fn update_user(client: &impl GenericClient, caller: &Caller, schema: &ClassSchema, id: &str, mut write: Write) -> Result<Answer, DataError> {
+async fn update_user(
+    client: &impl GenericClient,
+    caller: &Caller,
+    schema: &ClassSchema,
+    id: &str,
+    mut write: Write,
+) -> Result<Answer, DataError> {
     users::may_modify(caller, id, &format!("Cannot modify user {id}."))?;
     crate::files::service::check_references(client, caller, written_values(&write)).await?;
     users::check_links(client, caller, id, &write).await?;
@@ -411,7 +457,13 @@ pub async fn run(pool: &Pool, caller: &Caller, schemas: &SchemaCache, request: W
 /// Runs a write once per request id: the first run stores its answer in the same transaction as
 /// the write; a retry by the same caller with the same request (even one racing the first)
 /// waits for it and gets the stored answer; any other use of the id is refused (159).
-pub async fn idempotent(pool: &Pool, caller: &Caller, schemas: &SchemaCache, request_id: &str, request: WriteRequest) -> Result<Answer, DataError> {
+pub async fn idempotent(
+    pool: &Pool,
+    caller: &Caller,
+    schemas: &SchemaCache,
+    request_id: &str,
+    request: WriteRequest,
+) -> Result<Answer, DataError> {
     let (method, path) = request.route();
     let retry = Retry::new(caller, request_id.to_string(), method, &path, &request.body_bytes());
     // Loading the app's schemas also makes sure its bookkeeping tables exist.
@@ -479,7 +531,11 @@ pub async fn idempotent_batch(
                 Ok(p) => {
                     let sp = tx.savepoint("batch_item").await?;
                     let result = p.apply(&sp, caller).await;
-                    if result.is_ok() { sp.commit().await? } else { sp.rollback().await? }
+                    if result.is_ok() {
+                        sp.commit().await?
+                    } else {
+                        sp.rollback().await?
+                    }
                     result.map(|(answer, then)| {
                         afters.push((then, answer.clone()));
                         answer

@@ -109,9 +109,7 @@ impl Cluster {
         if !pgdata.join("PG_VERSION").exists() {
             init(&bin_dir, &pgdata, &password_path, owner)?;
         }
-        let password = Secret::new(
-            fs::read_to_string(&password_path).map_err(io(&password_path))?.trim().to_string(),
-        );
+        let password = Secret::new(fs::read_to_string(&password_path).map_err(io(&password_path))?.trim().to_string());
 
         let mut cluster = Cluster {
             bin_dir,
@@ -184,8 +182,10 @@ impl Cluster {
             });
         }
         let out = start
-            .arg("-D").arg(&self.pgdata)
-            .arg("-l").arg(&log)
+            .arg("-D")
+            .arg(&self.pgdata)
+            .arg("-l")
+            .arg(&log)
             .args(["-w", "-t", "120", "-s", "start"])
             .output()
             .map_err(io(&self.bin_dir))?;
@@ -219,12 +219,7 @@ impl Cluster {
 
     /// A `postgres://` URL for this cluster (socket path in the `host` parameter), for tools.
     pub fn url(&self, dbname: &str) -> String {
-        format!(
-            "postgres://{USER}:{}@/{dbname}?host={}&port={}",
-            self.password.expose(),
-            self.socket_dir.display(),
-            self.port
-        )
+        format!("postgres://{USER}:{}@/{dbname}?host={}&port={}", self.password.expose(), self.socket_dir.display(), self.port)
     }
 
     /// Whether this process started the cluster.
@@ -249,8 +244,10 @@ impl Cluster {
             return Ok(());
         }
         let _ = fs::remove_file(&self.handed_over);
-        let out = self.command("pg_ctl")
-            .arg("-D").arg(&self.pgdata)
+        let out = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.pgdata)
             .args(["-m", "fast", "-w", "-t", "60", "-s", "stop"])
             .output()
             .map_err(io(&self.bin_dir))?;
@@ -262,11 +259,7 @@ impl Cluster {
     }
 
     fn is_running(&self) -> bool {
-        self.command("pg_ctl")
-            .arg("-D").arg(&self.pgdata)
-            .arg("status")
-            .output()
-            .is_ok_and(|o| o.status.success())
+        self.command("pg_ctl").arg("-D").arg(&self.pgdata).arg("status").output().is_ok_and(|o| o.status.success())
     }
 
     fn command(&self, program: &str) -> Command {
@@ -308,7 +301,8 @@ impl MemoryPlan {
         let maintenance_work_mem = (machine / 16).clamp(64 * MIB, 512 * MIB);
         let backend = (machine / 8).clamp(512 * MIB, 4096 * MIB);
         // Whole MiB, as PostgreSQL shows them back.
-        let [shared_buffers, work_mem, maintenance_work_mem, backend] = [shared_buffers, work_mem, maintenance_work_mem, backend].map(|b| b / MIB * MIB);
+        let [shared_buffers, work_mem, maintenance_work_mem, backend] =
+            [shared_buffers, work_mem, maintenance_work_mem, backend].map(|b| b / MIB * MIB);
         MemoryPlan { machine, shared_buffers, work_mem, maintenance_work_mem, backend }
     }
 
@@ -357,8 +351,8 @@ fn init(bin_dir: &Path, pgdata: &Path, password_path: &Path, owner: Option<(u32,
     chown(pgdata, owner)?;
 
     let password = crate::apps::keys::random_key(32);
-    let mut file = fs::OpenOptions::new().create(true).truncate(true).write(true).mode(0o600)
-        .open(password_path).map_err(io(password_path))?;
+    let mut file =
+        fs::OpenOptions::new().create(true).truncate(true).write(true).mode(0o600).open(password_path).map_err(io(password_path))?;
     file.write_all(password.as_bytes()).map_err(io(password_path))?;
     // initdb reads the password from a file it can open as the server's user, outside the
     // folder it initialises (which must be empty).
@@ -368,7 +362,8 @@ fn init(bin_dir: &Path, pgdata: &Path, password_path: &Path, owner: Option<(u32,
 
     tracing::info!(pgdata = %pgdata.display(), "initialising embedded PostgreSQL (first start)");
     let out = command(bin_dir, "initdb", owner)
-        .arg("-D").arg(pgdata)
+        .arg("-D")
+        .arg(pgdata)
         .args(["-U", USER, "-A", "scram-sha-256", "-E", "UTF8", "--no-locale", "--no-instructions"])
         .arg(format!("--pwfile={}", pwfile.display()))
         .output();
@@ -380,8 +375,7 @@ fn init(bin_dir: &Path, pgdata: &Path, password_path: &Path, owner: Option<(u32,
     }
     let conf_path = pgdata.join("postgresql.conf");
     let mut conf = fs::OpenOptions::new().append(true).open(&conf_path).map_err(io(&conf_path))?;
-    conf.write_all(b"\n# Hearth's settings for the embedded cluster.\ninclude_if_exists = 'hearth.conf'\n")
-        .map_err(io(&conf_path))?;
+    conf.write_all(b"\n# Hearth's settings for the embedded cluster.\ninclude_if_exists = 'hearth.conf'\n").map_err(io(&conf_path))?;
     Ok(())
 }
 
@@ -411,8 +405,14 @@ fn locate(data_dir: &Path, owner: Option<(u32, u32)>) -> Result<(PathBuf, PathBu
     }
     // The data folder's name, for people looking in /var/lib/hearth, and a random part, so that a
     // new data folder at the same path never meets an old cluster whose password it lacks.
-    let name: String = data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-        .chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).take(40).collect();
+    let name: String = data_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(40)
+        .collect();
     let home = root.join(format!("{}-{}", name.trim_start_matches('.'), crate::apps::keys::random_key(8).to_lowercase()));
     fs::create_dir(&home).map_err(|e| no_place(format!("{}: {e}", home.display())))?;
     fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).map_err(io(&home))?;

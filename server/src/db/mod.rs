@@ -44,9 +44,7 @@ impl Db {
     pub async fn open(config: &Config) -> Result<Db, OpenError> {
         let deadline = Instant::now() + START_WAIT;
         let (pg_config, embedded) = match &config.database {
-            Database::Url(url) => {
-                (tokio_postgres::Config::from_str(url.expose()).map_err(OpenError::Url)?, None)
-            }
+            Database::Url(url) => (tokio_postgres::Config::from_str(url.expose()).map_err(OpenError::Url)?, None),
             Database::Embedded { bin_dir } => {
                 let cluster = start_embedded(config, bin_dir.clone(), deadline).await?;
                 (cluster.pg_config(embedded::DATABASE), Some(cluster))

@@ -31,7 +31,14 @@ const BATCH: i64 = 10_000;
 /// The longest grace period: ten years.
 pub const MAX_GRACE_HOURS: u32 = 87_600;
 
-pub async fn run(pool: &Pool, schemas: &SchemaCache, files: &Files, app: &App, grace_hours: u32, dry_run: bool) -> Result<Report, DataError> {
+pub async fn run(
+    pool: &Pool,
+    schemas: &SchemaCache,
+    files: &Files,
+    app: &App,
+    grace_hours: u32,
+    dry_run: bool,
+) -> Result<Report, DataError> {
     if grace_hours > MAX_GRACE_HOURS {
         return Err(DataError::InvalidJson(format!("graceHours must be at most {MAX_GRACE_HOURS}")));
     }
@@ -46,10 +53,14 @@ pub async fn run(pool: &Pool, schemas: &SchemaCache, files: &Files, app: &App, g
     let path = "'lax $.** ? (@.__type == \"File\").name'";
     for class in app_schema.classes.values() {
         let table = class.name.table(&app.schema_name);
-        tx.execute(&format!("INSERT INTO hearth_file_refs SELECT n #>> '{{}}' FROM {table} t, jsonb_path_query(t.data, {path}) n"), &[]).await?;
+        tx.execute(&format!("INSERT INTO hearth_file_refs SELECT n #>> '{{}}' FROM {table} t, jsonb_path_query(t.data, {path}) n"), &[])
+            .await?;
     }
     tx.execute(
-        &format!("INSERT INTO hearth_file_refs SELECT n #>> '{{}}' FROM \"{}\"._hearth_config c, jsonb_path_query(c.params, {path}) n", app.schema_name),
+        &format!(
+            "INSERT INTO hearth_file_refs SELECT n #>> '{{}}' FROM \"{}\"._hearth_config c, jsonb_path_query(c.params, {path}) n",
+            app.schema_name
+        ),
         &[],
     )
     .await?;
@@ -75,9 +86,7 @@ pub async fn run(pool: &Pool, schemas: &SchemaCache, files: &Files, app: &App, g
             // The row goes first (a download then finds no file rather than missing bytes).
             // An upload is referenced soon after it is stored, or never: the grace period is
             // what keeps a file whose object is still being saved.
-            let gone = client
-                .execute(&format!("DELETE FROM \"{}\"._hearth_files WHERE name = $1", app.schema_name), &[name])
-                .await?;
+            let gone = client.execute(&format!("DELETE FROM \"{}\"._hearth_files WHERE name = $1", app.schema_name), &[name]).await?;
             if gone == 1 {
                 // A failure is logged and the run goes on: the row is gone, so the file is
                 // unreachable either way, and the report says how many were deleted.

@@ -236,7 +236,9 @@ mod tests {
             });
             let stalled: ByteStream = Box::pin(futures_util::stream::iter([Ok(Bytes::from_static(b"part"))]).chain(waiting));
             let upload = Box::pin(disk.put("app_1/x_stalled.bin", "x", stalled, 100));
-            let futures_util::future::Either::Right((_, upload)) = futures_util::future::select(upload, rx).await else { panic!("the upload waits for more") };
+            let futures_util::future::Either::Right((_, upload)) = futures_util::future::select(upload, rx).await else {
+                panic!("the upload waits for more")
+            };
             let during = std::fs::read_dir(dir.path().join("app_1")).unwrap().count();
             assert_eq!(during, usize::from(!unnamed), "a named temporary file is seen while writing (unnamed: {unnamed})");
             drop(upload);

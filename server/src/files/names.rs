@@ -80,7 +80,12 @@ mod tests {
         assert_ne!(a, stored_name("a.png"));
         assert!(check_stored(&a).is_ok());
         assert_eq!(given_part(&a), "a.png");
-        for bad in ["a.png", "0123456789abcdef0123456789abcdeg_a.png", "0123456789abcdef0123456789abcdef-a.png", "0123456789abcdef0123456789abcdef_../x"] {
+        for bad in [
+            "a.png",
+            "0123456789abcdef0123456789abcdeg_a.png",
+            "0123456789abcdef0123456789abcdef-a.png",
+            "0123456789abcdef0123456789abcdef_../x",
+        ] {
             assert!(check_stored(bad).is_err(), "{bad}");
         }
         assert_eq!(extension("a.tar.GZ"), "gz");

@@ -106,7 +106,15 @@ impl S3Storage {
     }
 
     /// Sends the parts of a started multipart upload: `buf` holds more than a part already.
-    async fn upload_parts(&self, key: &str, upload_id: &str, mut buf: BytesMut, body: &mut ByteStream, size: &mut u64, max: u64) -> Result<Vec<CompletedPart>, FileError> {
+    async fn upload_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+        mut buf: BytesMut,
+        body: &mut ByteStream,
+        size: &mut u64,
+        max: u64,
+    ) -> Result<Vec<CompletedPart>, FileError> {
         let mut parts = Vec::new();
         let mut ended = false;
         let mut number = 0;
@@ -215,7 +223,9 @@ impl Drop for AbortOnDrop {
 /// Whether an SDK error is S3's "no such key" (by code, or a plain 404 as HEAD answers).
 fn not_found<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
     match e {
-        SdkError::ServiceError(service) => matches!(service.err().code(), Some("NoSuchKey" | "NotFound")) || service.raw().status().as_u16() == 404,
+        SdkError::ServiceError(service) => {
+            matches!(service.err().code(), Some("NoSuchKey" | "NotFound")) || service.raw().status().as_u16() == 404
+        }
         _ => false,
     }
 }
@@ -240,7 +250,13 @@ impl Storage for S3Storage {
                 .await
                 .map_err(|e| FileError::Save(DisplayErrorContext(&e).to_string()))?;
             let upload_id = started.upload_id.ok_or_else(|| FileError::Save("S3 gave no upload id".into()))?;
-            let mut guard = AbortOnDrop { client: self.client.clone(), bucket: self.bucket.clone(), key: key.clone(), upload_id: upload_id.clone(), armed: true };
+            let mut guard = AbortOnDrop {
+                client: self.client.clone(),
+                bucket: self.bucket.clone(),
+                key: key.clone(),
+                upload_id: upload_id.clone(),
+                armed: true,
+            };
             let done = match self.upload_parts(&key, &upload_id, buf, &mut body, &mut size, max).await {
                 Ok(parts) => self.complete(&key, &upload_id, parts).await,
                 Err(e) => Err(e),

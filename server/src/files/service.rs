@@ -167,10 +167,20 @@ impl Files {
         }
         let client = pool.get().await?;
         let stmt = client
-            .prepare_cached(&format!("SELECT name, size, content_type, created_at, metadata, tags FROM \"{}\"._hearth_files WHERE name = $1", app.schema_name))
+            .prepare_cached(&format!(
+                "SELECT name, size, content_type, created_at, metadata, tags FROM \"{}\"._hearth_files WHERE name = $1",
+                app.schema_name
+            ))
             .await?;
         let row = client.query_opt(&stmt, &[&name]).await?;
-        Ok(row.map(|r| FileRow { name: r.get(0), size: r.get(1), content_type: r.get(2), created_at: r.get(3), metadata: r.get(4), tags: r.get(5) }))
+        Ok(row.map(|r| FileRow {
+            name: r.get(0),
+            size: r.get(1),
+            content_type: r.get(2),
+            created_at: r.get(3),
+            metadata: r.get(4),
+            tags: r.get(5),
+        }))
     }
 
     /// Deletes a file (master key): its bytes, then its row. Error 153 for an unknown file.
@@ -267,11 +277,21 @@ async fn may_upload(pool: &Pool, caller: &Caller) -> Result<(), DataError> {
         return if s.enable_for_public { Ok(()) } else { Err(FileError::NotAllowed("File upload by public is disabled.".into()).into()) };
     };
     if s.enable_for_anonymous_user == s.enable_for_authenticated_user {
-        return if s.enable_for_authenticated_user { Ok(()) } else { Err(FileError::NotAllowed("File upload by authenticated user is disabled.".into()).into()) };
+        return if s.enable_for_authenticated_user {
+            Ok(())
+        } else {
+            Err(FileError::NotAllowed("File upload by authenticated user is disabled.".into()).into())
+        };
     }
     let client = pool.get().await?;
     let anonymous: bool = client
-        .query_opt(&format!("SELECT coalesce(data -> 'authData' ? 'anonymous', false) FROM \"{}\".\"_User\" WHERE object_id = $1", caller.app.schema_name), &[&user.user_id])
+        .query_opt(
+            &format!(
+                "SELECT coalesce(data -> 'authData' ? 'anonymous', false) FROM \"{}\".\"_User\" WHERE object_id = $1",
+                caller.app.schema_name
+            ),
+            &[&user.user_id],
+        )
         .await?
         .is_some_and(|r| r.get(0));
     match (anonymous, s.enable_for_anonymous_user, s.enable_for_authenticated_user) {
@@ -395,7 +415,11 @@ fn file_names(value: &Value, out: &mut Vec<String>) {
 /// For an app with private files, a File value in an object is a way to get a fresh signed URL
 /// on every read: a client may write only files it uploaded itself (a user, its own; a client
 /// without a user, files uploaded without one). The master key writes any. Error 119 otherwise.
-pub async fn check_references<'a>(client: &impl deadpool_postgres::GenericClient, caller: &Caller, values: impl Iterator<Item = &'a Value>) -> Result<(), DataError> {
+pub async fn check_references<'a>(
+    client: &impl deadpool_postgres::GenericClient,
+    caller: &Caller,
+    values: impl Iterator<Item = &'a Value>,
+) -> Result<(), DataError> {
     if !caller.app.settings.files.private || caller.is_master() {
         return Ok(());
     }
@@ -408,7 +432,10 @@ pub async fn check_references<'a>(client: &impl deadpool_postgres::GenericClient
     }
     let owned: i64 = client
         .query_one(
-            &format!("SELECT count(*) FROM \"{}\"._hearth_files WHERE name = ANY($1) AND created_by IS NOT DISTINCT FROM $2", caller.app.schema_name),
+            &format!(
+                "SELECT count(*) FROM \"{}\"._hearth_files WHERE name = ANY($1) AND created_by IS NOT DISTINCT FROM $2",
+                caller.app.schema_name
+            ),
             &[&names, &caller.user_id()],
         )
         .await?

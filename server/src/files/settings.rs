@@ -134,7 +134,9 @@ impl FileSettings {
         if self.signed_url_ttl == 0 || self.signed_url_ttl > 7 * 86_400 {
             return Err("files.signedUrlTtl must be between 1 and 604800 seconds (S3's limit)".into());
         }
-        if self.redirect == Redirect::Public && self.public_base_url.as_deref().is_none_or(|u| !u.starts_with("https://") && !u.starts_with("http://")) {
+        if self.redirect == Redirect::Public
+            && self.public_base_url.as_deref().is_none_or(|u| !u.starts_with("https://") && !u.starts_with("http://"))
+        {
             return Err("files.redirect public needs files.publicBaseUrl (an http:// or https:// URL)".into());
         }
         if self.redirect != Redirect::None && self.private && self.redirect == Redirect::Public {
@@ -155,7 +157,9 @@ impl FileSettings {
             // An app's storage uses its own keys: the installation's AWS credentials (its
             // environment, profile or instance role) are not the app developers' to use.
             if s3.access_key_id.as_deref().is_none_or(str::is_empty) || s3.secret_access_key.as_deref().is_none_or(str::is_empty) {
-                return Err("files.s3 needs accessKeyId and secretAccessKey (an app's storage does not use the installation's credentials)".into());
+                return Err(
+                    "files.s3 needs accessKeyId and secretAccessKey (an app's storage does not use the installation's credentials)".into(),
+                );
             }
             if let Some(endpoint) = &s3.endpoint
                 && !endpoint.starts_with("https://")

@@ -87,7 +87,11 @@ pub async fn check(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8]) ->
     for import in module.imports() {
         if !ALLOWED_IMPORTS.contains(&(import.module(), import.name())) {
             let hint = if import.module().starts_with("wasi") { " (no file system, sockets or other WASI calls are offered)" } else { "" };
-            return Err(FunctionError::InvalidModule(format!("the module imports {}.{}, which Hearth does not offer{hint}", import.module(), import.name())));
+            return Err(FunctionError::InvalidModule(format!(
+                "the module imports {}.{}, which Hearth does not offer{hint}",
+                import.module(),
+                import.name()
+            )));
         }
     }
     let export = |name: &str| module.exports().find(|e| e.name() == name).map(|e| e.ty());
@@ -97,19 +101,31 @@ pub async fn check(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8]) ->
     let func = |name: &str, params: &[ValType], results: &[ValType]| -> Result<(), FunctionError> {
         let ok = match export(name) {
             Some(ExternType::Func(f)) => {
-                f.params().map(|p| p.to_string()).eq(params.iter().map(ToString::to_string)) && f.results().map(|r| r.to_string()).eq(results.iter().map(ToString::to_string))
+                f.params().map(|p| p.to_string()).eq(params.iter().map(ToString::to_string))
+                    && f.results().map(|r| r.to_string()).eq(results.iter().map(ToString::to_string))
             }
             _ => false,
         };
-        if ok { Ok(()) } else { Err(FunctionError::InvalidModule(format!("the module must export the function {name} (Hearth ABI v{}; see docs/functions.md)", super::ABI_VERSION))) }
+        if ok {
+            Ok(())
+        } else {
+            Err(FunctionError::InvalidModule(format!(
+                "the module must export the function {name} (Hearth ABI v{}; see docs/functions.md)",
+                super::ABI_VERSION
+            )))
+        }
     };
     func("hearth_abi_v1", &[], &[])?;
     func("hearth_alloc", &[ValType::I32], &[ValType::I32])?;
     func("hearth_handle", &[ValType::I32, ValType::I32], &[ValType::I32])?;
     let loaded = functions.prepare(&module, 0, Manifest::default())?;
     let active = Arc::new(super::runtime::Active(Some(loaded), Default::default()));
-    let answer = functions.run_on_threads(active, caller, Kind::Manifest, Map::new()).await.map_err(|e| FunctionError::InvalidModule(format!("the module's manifest call failed: {e}")))?;
-    let mut manifest: Manifest = serde_json::from_value(answer).map_err(|e| FunctionError::InvalidModule(format!("the module's manifest is not {{functions, jobs, triggers}}: {e}")))?;
+    let answer = functions
+        .run_on_threads(active, caller, Kind::Manifest, Map::new())
+        .await
+        .map_err(|e| FunctionError::InvalidModule(format!("the module's manifest call failed: {e}")))?;
+    let mut manifest: Manifest = serde_json::from_value(answer)
+        .map_err(|e| FunctionError::InvalidModule(format!("the module's manifest is not {{functions, jobs, triggers}}: {e}")))?;
     manifest.triggers = manifest.triggers.iter().map(|t| canonical(t)).collect();
     for name in manifest.functions.iter().chain(&manifest.jobs) {
         if name.is_empty() || name.len() > 128 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {

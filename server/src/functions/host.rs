@@ -164,7 +164,11 @@ fn read(caller: &mut Wasm<'_, Host>, ptr: i32, len: i32, max: usize) -> wasmtime
         return Err(caller.data_mut().stop(format!("a host call passed {len} bytes, more than {max}")));
     }
     let memory = memory(caller)?;
-    memory.data(&caller).get(ptr..ptr.saturating_add(len)).map(<[u8]>::to_vec).ok_or_else(|| wasmtime::Error::msg("a host call pointed outside the module's memory"))
+    memory
+        .data(&caller)
+        .get(ptr..ptr.saturating_add(len))
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| wasmtime::Error::msg("a host call pointed outside the module's memory"))
 }
 
 fn write_at(caller: &mut Wasm<'_, Host>, ptr: i32, bytes: &[u8]) -> wasmtime::Result<()> {
@@ -196,7 +200,8 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     linker.func_wrap_async("hearth", "call", |mut caller: Wasm<'_, Host>, (ptr, len): (i32, i32)| {
         Box::new(async move {
             let bytes = read(&mut caller, ptr, len, MAX_CALL_BYTES)?;
-            let (functions, request_caller, job) = (caller.data().functions.clone(), caller.data().caller.clone(), caller.data().job.clone());
+            let (functions, request_caller, job) =
+                (caller.data().functions.clone(), caller.data().caller.clone(), caller.data().job.clone());
             let outcome = match serde_json::from_slice::<Value>(&bytes) {
                 Ok(Value::Object(op)) => host_call(&functions, &request_caller, job.as_deref(), op).await,
                 Ok(_) | Err(_) => Err((107, "a host call takes a JSON object".to_string())),
@@ -211,11 +216,15 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
             Ok(n)
         })
     })?;
-    linker.func_wrap("env", "abort", |mut caller: Wasm<'_, Host>, msg: i32, file: i32, line: i32, column: i32| -> wasmtime::Result<()> {
-        let text = |caller: &mut Wasm<'_, Host>, ptr: i32| assemblyscript_string(caller, ptr).unwrap_or_default();
-        let (message, file) = (text(&mut caller, msg), text(&mut caller, file));
-        Err(caller.data_mut().stop(format!("the function aborted: {message} ({file}:{line}:{column})")))
-    })?;
+    linker.func_wrap(
+        "env",
+        "abort",
+        |mut caller: Wasm<'_, Host>, msg: i32, file: i32, line: i32, column: i32| -> wasmtime::Result<()> {
+            let text = |caller: &mut Wasm<'_, Host>, ptr: i32| assemblyscript_string(caller, ptr).unwrap_or_default();
+            let (message, file) = (text(&mut caller, msg), text(&mut caller, file));
+            Err(caller.data_mut().stop(format!("the function aborted: {message} ({file}:{line}:{column})")))
+        },
+    )?;
     wasi(&mut linker)?;
     Ok(linker)
 }
@@ -239,24 +248,28 @@ fn wasi(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     const W: &str = "wasi_snapshot_preview1";
     const BADF: i32 = 8;
     const INVAL: i32 = 28;
-    linker.func_wrap(W, "fd_write", |mut caller: Wasm<'_, Host>, fd: i32, iovs: i32, count: i32, written: i32| -> wasmtime::Result<i32> {
-        if fd != 1 && fd != 2 {
-            return Ok(BADF);
-        }
-        let mut text = Vec::new();
-        for i in 0..count.clamp(0, 1024) {
-            let iov = read(&mut caller, iovs + i * 8, 8, 8)?;
-            let (ptr, len) = (i32::from_le_bytes(iov[0..4].try_into()?), i32::from_le_bytes(iov[4..8].try_into()?));
-            text.extend(read(&mut caller, ptr, len, 1 << 20)?);
-        }
-        let level = if fd == 2 { Level::Error } else { Level::Info };
-        let message = String::from_utf8_lossy(&text);
-        for line in message.lines().filter(|l| !l.is_empty()) {
-            caller.data_mut().log(level, line);
-        }
-        write_at(&mut caller, written, &(text.len() as u32).to_le_bytes())?;
-        Ok(0)
-    })?;
+    linker.func_wrap(
+        W,
+        "fd_write",
+        |mut caller: Wasm<'_, Host>, fd: i32, iovs: i32, count: i32, written: i32| -> wasmtime::Result<i32> {
+            if fd != 1 && fd != 2 {
+                return Ok(BADF);
+            }
+            let mut text = Vec::new();
+            for i in 0..count.clamp(0, 1024) {
+                let iov = read(&mut caller, iovs + i * 8, 8, 8)?;
+                let (ptr, len) = (i32::from_le_bytes(iov[0..4].try_into()?), i32::from_le_bytes(iov[4..8].try_into()?));
+                text.extend(read(&mut caller, ptr, len, 1 << 20)?);
+            }
+            let level = if fd == 2 { Level::Error } else { Level::Info };
+            let message = String::from_utf8_lossy(&text);
+            for line in message.lines().filter(|l| !l.is_empty()) {
+                caller.data_mut().log(level, line);
+            }
+            write_at(&mut caller, written, &(text.len() as u32).to_le_bytes())?;
+            Ok(0)
+        },
+    )?;
     linker.func_wrap(W, "random_get", |mut caller: Wasm<'_, Host>, ptr: i32, len: i32| -> wasmtime::Result<i32> {
         if len as u32 > 1 << 20 {
             return Ok(INVAL);
@@ -266,18 +279,22 @@ fn wasi(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         write_at(&mut caller, ptr, &bytes)?;
         Ok(0)
     })?;
-    linker.func_wrap(W, "clock_time_get", |mut caller: Wasm<'_, Host>, clock: i32, _precision: i64, out: i32| -> wasmtime::Result<i32> {
-        let nanos: u64 = match clock {
-            0 => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0),
-            1..=3 => {
-                static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-                START.get_or_init(Instant::now).elapsed().as_nanos() as u64
-            }
-            _ => return Ok(INVAL),
-        };
-        write_at(&mut caller, out, &nanos.to_le_bytes())?;
-        Ok(0)
-    })?;
+    linker.func_wrap(
+        W,
+        "clock_time_get",
+        |mut caller: Wasm<'_, Host>, clock: i32, _precision: i64, out: i32| -> wasmtime::Result<i32> {
+            let nanos: u64 = match clock {
+                0 => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0),
+                1..=3 => {
+                    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+                    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+                }
+                _ => return Ok(INVAL),
+            };
+            write_at(&mut caller, out, &nanos.to_le_bytes())?;
+            Ok(0)
+        },
+    )?;
     for name in ["environ_sizes_get", "args_sizes_get"] {
         linker.func_wrap(W, name, |mut caller: Wasm<'_, Host>, count: i32, size: i32| -> wasmtime::Result<i32> {
             write_at(&mut caller, count, &0u32.to_le_bytes())?;
@@ -329,7 +346,8 @@ async fn host_call(functions: &Arc<Functions>, caller: &Caller, job: Option<&str
             let class = class(&op)?;
             let options = FindOptions::from_map(&op).map_err(data_error)?;
             let found = crate::data::read::find(pool, &caller, schemas, &class, options).await.map_err(data_error)?;
-            let results: Vec<Value> = found.results.iter().map(|t| serde_json::from_str(t).expect("found objects are valid JSON")).collect();
+            let results: Vec<Value> =
+                found.results.iter().map(|t| serde_json::from_str(t).expect("found objects are valid JSON")).collect();
             let mut out = json!({ "results": results });
             if let Some(count) = found.count {
                 out["count"] = json!(count);
@@ -371,7 +389,9 @@ async fn host_call(functions: &Arc<Functions>, caller: &Caller, job: Option<&str
             let name = op.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
             let mut fields = Map::new();
             fields.insert("params".into(), op.remove("params").unwrap_or_else(|| json!({})));
-            let answer = Box::pin(functions.call(&caller, Kind::Function(name), fields)).await.map_err(|e| (e.parse_code().code(), e.to_string()))?;
+            let answer = Box::pin(functions.call(&caller, Kind::Function(name), fields))
+                .await
+                .map_err(|e| (e.parse_code().code(), e.to_string()))?;
             Ok(answer.get("result").cloned().unwrap_or(Value::Null))
         }
         "http" => http(functions, &caller, &op).await,
@@ -410,7 +430,8 @@ async fn http(functions: &Functions, caller: &Caller, op: &Map<String, Value>) -
         return Err((119, format!("host {host:?} is not in this app's functions.httpAllow")));
     }
     super::network::check_url(&parsed, functions.private_network()).map_err(|e| (119, e))?;
-    let method = reqwest::Method::from_bytes(op.get("method").and_then(Value::as_str).unwrap_or("GET").as_bytes()).map_err(|_| (107, "invalid method".to_string()))?;
+    let method = reqwest::Method::from_bytes(op.get("method").and_then(Value::as_str).unwrap_or("GET").as_bytes())
+        .map_err(|_| (107, "invalid method".to_string()))?;
     let mut request = functions.http.request(method, parsed);
     if let Some(headers) = op.get("headers").and_then(Value::as_object) {
         for (k, v) in headers {
@@ -426,7 +447,8 @@ async fn http(functions: &Functions, caller: &Caller, op: &Map<String, Value>) -
     }
     let response = request.send().await.map_err(|e| (141, format!("HTTP request failed: {}", super::network::error_text(&e))))?;
     let status = response.status().as_u16();
-    let headers: Map<String, Value> = response.headers().iter().filter_map(|(k, v)| Some((k.to_string(), json!(v.to_str().ok()?)))).collect();
+    let headers: Map<String, Value> =
+        response.headers().iter().filter_map(|(k, v)| Some((k.to_string(), json!(v.to_str().ok()?)))).collect();
     let bytes = response.bytes().await.map_err(|e| (141, format!("HTTP response failed: {e}")))?;
     if bytes.len() > MAX_CALL_BYTES {
         return Err((141, "HTTP response too large".into()));

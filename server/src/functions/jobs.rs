@@ -53,7 +53,14 @@ fn date(at: DateTime<Utc>) -> Value {
 }
 
 /// A task's payload: what the runner needs to run the job.
-pub fn payload(application_id: &str, job: &str, params: &Map<String, Value>, source: Source, status_id: Option<&str>, scheduled_for: Option<DateTime<Utc>>) -> Value {
+pub fn payload(
+    application_id: &str,
+    job: &str,
+    params: &Map<String, Value>,
+    source: Source,
+    status_id: Option<&str>,
+    scheduled_for: Option<DateTime<Utc>>,
+) -> Value {
     json!({
         "applicationId": application_id,
         "job": job,
@@ -69,7 +76,14 @@ pub fn payload(application_id: &str, job: &str, params: &Map<String, Value>, sou
 /// stops, a status that exists is one the task knows (and marks failed if it is given up). None
 /// when this instance no longer holds the task (its lease ran out): nothing is created, and the
 /// task's next holder runs it.
-async fn create_status(functions: &Functions, master: &Caller, job: &str, params: &Map<String, Value>, source: Source, task: Option<&Task>) -> Result<Option<String>, DataError> {
+async fn create_status(
+    functions: &Functions,
+    master: &Caller,
+    job: &str,
+    params: &Map<String, Value>,
+    source: Source,
+    task: Option<&Task>,
+) -> Result<Option<String>, DataError> {
     let body = json!({ "jobName": job, "source": source.as_str(), "status": "running", "params": params, "ACL": {} });
     let Value::Object(body) = body else { unreachable!("an object") };
     let write = objects::Write::parse(body, None)?;
@@ -80,7 +94,10 @@ async fn create_status(functions: &Functions, master: &Caller, job: &str, params
     let id = created.get("objectId").and_then(Value::as_str).unwrap_or_default().to_string();
     if let Some(task) = task {
         let held = tx
-            .execute("UPDATE queue_tasks SET payload = jsonb_set(payload, '{statusId}', to_jsonb($3::text)) WHERE id = $1 AND lease = $2", &[&task.id, &task.lease, &id])
+            .execute(
+                "UPDATE queue_tasks SET payload = jsonb_set(payload, '{statusId}', to_jsonb($3::text)) WHERE id = $1 AND lease = $2",
+                &[&task.id, &task.lease, &id],
+            )
             .await?;
         if held == 0 {
             return Ok(None);
@@ -93,7 +110,8 @@ async fn create_status(functions: &Functions, master: &Caller, job: &str, params
 /// Changes a run's `_JobStatus`.
 pub(crate) async fn update_status(functions: &Functions, master: &Caller, id: &str, changes: Value) -> Result<(), DataError> {
     let Value::Object(body) = changes else { return Ok(()) };
-    write::run(&functions.pool, master, &functions.schemas, WriteRequest::Update { class: status_class(), id: id.to_string(), body }).await?;
+    write::run(&functions.pool, master, &functions.schemas, WriteRequest::Update { class: status_class(), id: id.to_string(), body })
+        .await?;
     Ok(())
 }
 
@@ -106,14 +124,21 @@ pub async fn start(functions: &Arc<Functions>, caller: &Caller, job: &str, param
     }
     let master = Caller::master(caller.app.clone(), caller.caches.clone());
     let id = create_status(functions, &master, job, &params, Source::Api, None).await?.unwrap_or_default();
-    let task = NewTask::new(TASK_KIND, Some(caller.app.id), payload(&caller.app.application_id, job, &params, Source::Api, Some(&id), None));
+    let task =
+        NewTask::new(TASK_KIND, Some(caller.app.id), payload(&caller.app.application_id, job, &params, Source::Api, Some(&id), None));
     let queued = async {
         let client = functions.pool.get().await?;
         queue::enqueue(&client, &task).await?;
         Ok::<_, FunctionError>(())
     };
     if let Err(err) = queued.await {
-        let _ = update_status(functions, &master, &id, json!({ "status": "failed", "message": format!("could not be queued: {err}"), "finishedAt": date(Utc::now()) })).await;
+        let _ = update_status(
+            functions,
+            &master,
+            &id,
+            json!({ "status": "failed", "message": format!("could not be queued: {err}"), "finishedAt": date(Utc::now()) }),
+        )
+        .await;
         return Err(err);
     }
     Ok(id)

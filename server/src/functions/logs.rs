@@ -86,7 +86,9 @@ impl LogWriter {
             s.slowest_us = s.slowest_us.max(us);
             return;
         }
-        let line = |level: &'static str, message: String, duration_us: Option<i64>| Entry::Line(Line { app_id, level, source: source.to_string(), message, duration_us });
+        let line = |level: &'static str, message: String, duration_us: Option<i64>| {
+            Entry::Line(Line { app_id, level, source: source.to_string(), message, duration_us })
+        };
         for (level, message) in lines {
             send(line(level.as_str(), message, None));
         }
@@ -152,7 +154,8 @@ async fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Entry>, shared: Summaries
         if last_prune.elapsed() > Duration::from_secs(600) {
             last_prune = tokio::time::Instant::now();
             if let Ok(client) = pool.get().await
-                && let Err(err) = client.execute("DELETE FROM function_logs WHERE at < now() - make_interval(days => $1)", &[&RETENTION_DAYS]).await
+                && let Err(err) =
+                    client.execute("DELETE FROM function_logs WHERE at < now() - make_interval(days => $1)", &[&RETENTION_DAYS]).await
             {
                 tracing::warn!(error = %crate::telemetry::error_chain(&err), "cannot prune function logs");
             }
@@ -211,5 +214,8 @@ pub async fn list(pool: &Pool, app_id: i64, before: Option<i64>, limit: i64) -> 
             &[&app_id, &before, &limit.clamp(1, 1000)],
         )
         .await?;
-    Ok(rows.iter().map(|r| LogLine { id: r.get(0), at: r.get(1), level: r.get(2), source: r.get(3), message: r.get(4), duration_us: r.get(5) }).collect())
+    Ok(rows
+        .iter()
+        .map(|r| LogLine { id: r.get(0), at: r.get(1), level: r.get(2), source: r.get(3), message: r.get(4), duration_us: r.get(5) })
+        .collect())
 }

@@ -111,7 +111,10 @@ pub struct Active(pub Option<Loaded>, pub super::webhooks::Webhooks);
 pub enum Kind {
     Function(String),
     Job(String),
-    Trigger { trigger: &'static str, class: String },
+    Trigger {
+        trigger: &'static str,
+        class: String,
+    },
     /// At deploy: the module's manifest.
     Manifest,
 }
@@ -165,7 +168,8 @@ impl Drop for Functions {
 
 impl Functions {
     pub fn new(config: RuntimeConfig, pool: Pool, schemas: SchemaCache, bus: &Bus) -> Result<Arc<Functions>, FunctionError> {
-        let engine = engine(config.max_instances).map_err(|e| FunctionError::InvalidModule(format!("cannot start the function engine: {e:#}")))?;
+        let engine =
+            engine(config.max_instances).map_err(|e| FunctionError::InvalidModule(format!("cannot start the function engine: {e:#}")))?;
         let linker = host::linker(&engine).map_err(|e| FunctionError::InvalidModule(format!("cannot link the host calls: {e:#}")))?;
         let ticking = Arc::new(AtomicBool::new(true));
         {
@@ -236,12 +240,15 @@ impl Functions {
                 Err(err) => tracing::warn!(path = %path.display(), error = %err, "compiled module unusable; compiling again"),
             }
         }
-        let module = Module::new(&self.engine, bytes).map_err(|e| FunctionError::InvalidModule(format!("not a valid WebAssembly module: {e}")))?;
+        let module =
+            Module::new(&self.engine, bytes).map_err(|e| FunctionError::InvalidModule(format!("not a valid WebAssembly module: {e}")))?;
         if let Some(path) = &cached
             && let Ok(serialized) = module.serialize()
         {
             let tmp = path.with_extension("tmp");
-            let write = std::fs::create_dir_all(path.parent().expect("a file in a folder")).and_then(|()| std::fs::write(&tmp, serialized)).and_then(|()| std::fs::rename(&tmp, path));
+            let write = std::fs::create_dir_all(path.parent().expect("a file in a folder"))
+                .and_then(|()| std::fs::write(&tmp, serialized))
+                .and_then(|()| std::fs::rename(&tmp, path));
             if let Err(err) = write {
                 tracing::warn!(path = %path.display(), error = %err, "cannot cache the compiled module");
             }
@@ -283,7 +290,9 @@ impl Functions {
         let conn = crate::db::Cancellable::get(&self.pool).await?;
         let client = conn.client();
         let read = async {
-            let row = client.query_opt("SELECT version, manifest, module FROM function_deployments WHERE app_id = $1 AND active", &[&app.id]).await?;
+            let row = client
+                .query_opt("SELECT version, manifest, module FROM function_deployments WHERE app_id = $1 AND active", &[&app.id])
+                .await?;
             let hooks = super::webhooks::Webhooks::load(client, app.id).await?;
             Ok::<_, FunctionError>((row, hooks))
         };
@@ -310,7 +319,8 @@ impl Functions {
     fn app_slots(&self, app: &App) -> Arc<Semaphore> {
         let max = app.settings.functions.max_concurrent;
         let mut slots = self.app_slots.lock().expect("not poisoned");
-        let entry = slots.entry(app.id).or_insert_with(|| AppSlots { as_of: app.updated_at, max, slots: Arc::new(Semaphore::new(max as usize)) });
+        let entry =
+            slots.entry(app.id).or_insert_with(|| AppSlots { as_of: app.updated_at, max, slots: Arc::new(Semaphore::new(max as usize)) });
         if app.updated_at > entry.as_of {
             entry.as_of = app.updated_at;
             if entry.max != max {
@@ -371,7 +381,13 @@ impl Functions {
     /// A call that waits (for a host call's query, a slot, or at its first epoch tick while the
     /// guest computes) moves to the function threads for the rest: a busy guest holds this
     /// thread (an HTTP worker's) for one tick at most, never for its whole run.
-    pub(crate) async fn run_on_threads(self: &Arc<Self>, active: Arc<Active>, caller: &Caller, kind: Kind, fields: Map<String, Value>) -> Result<Value, FunctionError> {
+    pub(crate) async fn run_on_threads(
+        self: &Arc<Self>,
+        active: Arc<Active>,
+        caller: &Caller,
+        kind: Kind,
+        fields: Map<String, Value>,
+    ) -> Result<Value, FunctionError> {
         let (this, caller) = (self.clone(), caller.clone());
         let mut task: Pin<Box<dyn Future<Output = Result<Value, FunctionError>> + Send>> = Box::pin(async move {
             let loaded = active.0.as_ref().expect("a deployment");
@@ -391,7 +407,13 @@ impl Functions {
     }
 
     /// Runs a call on a loaded module: the whole life of one instance.
-    async fn run_loaded(self: &Arc<Self>, loaded: &Loaded, caller: &Caller, kind: Kind, fields: Map<String, Value>) -> Result<Value, FunctionError> {
+    async fn run_loaded(
+        self: &Arc<Self>,
+        loaded: &Loaded,
+        caller: &Caller,
+        kind: Kind,
+        fields: Map<String, Value>,
+    ) -> Result<Value, FunctionError> {
         if caller.depth >= MAX_DEPTH {
             return Err(FunctionError::Stopped(format!("calls nest more than {MAX_DEPTH} deep (a trigger saving what fires it?)")));
         }
@@ -466,7 +488,9 @@ async fn invoke(pre: &InstancePre<Host>, store: &mut Store<Host>, request: &[u8]
     let handle = instance.get_typed_func::<(i32, i32), i32>(&mut *store, "hearth_handle")?;
     let len = i32::try_from(request.len()).map_err(|_| wasmtime::Error::msg("request too large"))?;
     let ptr = alloc.call_async(&mut *store, len).await?;
-    memory.write(&mut *store, ptr as u32 as usize, request).map_err(|_| wasmtime::Error::msg("hearth_alloc returned memory out of bounds"))?;
+    memory
+        .write(&mut *store, ptr as u32 as usize, request)
+        .map_err(|_| wasmtime::Error::msg("hearth_alloc returned memory out of bounds"))?;
     handle.call_async(&mut *store, (ptr, len)).await?;
     Ok(())
 }
@@ -560,7 +584,8 @@ impl Host {
         let Some(bytes) = self.answer.take() else {
             return Err(FunctionError::Stopped("the function gave no answer".into()));
         };
-        let answer: Value = serde_json::from_slice(&bytes).map_err(|e| FunctionError::Stopped(format!("the function's answer is not JSON: {e}")))?;
+        let answer: Value =
+            serde_json::from_slice(&bytes).map_err(|e| FunctionError::Stopped(format!("the function's answer is not JSON: {e}")))?;
         if let Some(error) = answer.get("error").filter(|e| !e.is_null()) {
             let code = error.get("code").and_then(Value::as_i64).and_then(|c| i32::try_from(c).ok()).unwrap_or(141);
             let message = match error.get("message").or(error.get("error")) {

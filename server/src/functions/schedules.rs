@@ -63,12 +63,17 @@ pub fn parse_cron(expression: &str) -> Result<cron::Schedule, FunctionError> {
         _ => 0,
     };
     if weekdays > 0 {
-        parts[weekdays] = standard_weekdays(&parts[weekdays]).map_err(|e| FunctionError::InvalidSchedule(format!("invalid cron expression {expression:?}: {e}")))?;
+        parts[weekdays] = standard_weekdays(&parts[weekdays])
+            .map_err(|e| FunctionError::InvalidSchedule(format!("invalid cron expression {expression:?}: {e}")))?;
     }
     let full = match fields {
         5 => format!("0 {}", parts.join(" ")),
         6 | 7 => parts.join(" "),
-        _ => return Err(FunctionError::InvalidSchedule(format!("cron expression {expression:?} has {fields} fields; expected 5 (minute hour day month weekday) or 6 (seconds first)"))),
+        _ => {
+            return Err(FunctionError::InvalidSchedule(format!(
+                "cron expression {expression:?} has {fields} fields; expected 5 (minute hour day month weekday) or 6 (seconds first)"
+            )));
+        }
     };
     cron::Schedule::from_str(&full).map_err(|e| FunctionError::InvalidSchedule(format!("invalid cron expression {expression:?}: {e}")))
 }
@@ -144,7 +149,8 @@ pub async fn create(pool: &Pool, app_id: i64, input: ScheduleInput, created_by: 
     let job = input.job.ok_or_else(|| FunctionError::InvalidSchedule("job is required".into()))?;
     valid_job(&job)?;
     let expression = input.cron.ok_or_else(|| FunctionError::InvalidSchedule("cron is required".into()))?;
-    let next = next_tick(&parse_cron(&expression)?, Utc::now()).ok_or_else(|| FunctionError::InvalidSchedule(format!("cron expression {expression:?} never fires again")))?;
+    let next = next_tick(&parse_cron(&expression)?, Utc::now())
+        .ok_or_else(|| FunctionError::InvalidSchedule(format!("cron expression {expression:?} never fires again")))?;
     let params = Value::Object(input.params.unwrap_or_default());
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
@@ -160,7 +166,16 @@ pub async fn create(pool: &Pool, app_id: i64, input: ScheduleInput, created_by: 
                 "INSERT INTO function_schedules (app_id, job, params, cron, description, enabled, next_run, created_by)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
             ),
-            &[&app_id, &job, &params, &expression.trim(), &input.description.unwrap_or_default(), &input.enabled.unwrap_or(true), &next, &created_by],
+            &[
+                &app_id,
+                &job,
+                &params,
+                &expression.trim(),
+                &input.description.unwrap_or_default(),
+                &input.enabled.unwrap_or(true),
+                &next,
+                &created_by,
+            ],
         )
         .await?;
     tx.commit().await?;
@@ -195,7 +210,8 @@ pub async fn update(pool: &Pool, app_id: i64, id: i64, input: ScheduleInput) -> 
     if cron_changed || input.enabled == Some(true) {
         // From now on: a schedule switched back on does not catch up the ticks it was off for.
         let parsed = parse_cron(&schedule.cron)?;
-        schedule.next_run = next_tick(&parsed, Utc::now()).ok_or_else(|| FunctionError::InvalidSchedule(format!("cron expression {:?} never fires again", schedule.cron)))?;
+        schedule.next_run = next_tick(&parsed, Utc::now())
+            .ok_or_else(|| FunctionError::InvalidSchedule(format!("cron expression {:?} never fires again", schedule.cron)))?;
     }
     let row = tx
         .query_one(
@@ -235,14 +251,18 @@ pub async fn tick(pool: &Pool) -> Result<usize, FunctionError> {
         .await?;
     for row in &rows {
         let (id, app_id, application_id, job): (i64, i64, String, String) = (row.get(0), row.get(1), row.get(2), row.get(3));
-        let (params, expression, tick, now): (Value, String, DateTime<Utc>, DateTime<Utc>) = (row.get(4), row.get(5), row.get(6), row.get(7));
+        let (params, expression, tick, now): (Value, String, DateTime<Utc>, DateTime<Utc>) =
+            (row.get(4), row.get(5), row.get(6), row.get(7));
         let params = params.as_object().cloned().unwrap_or_default();
-        let mut task = NewTask::new(jobs::TASK_KIND, Some(app_id), jobs::payload(&application_id, &job, &params, Source::Schedule, None, Some(tick)));
+        let mut task =
+            NewTask::new(jobs::TASK_KIND, Some(app_id), jobs::payload(&application_id, &job, &params, Source::Schedule, None, Some(tick)));
         task.dedupe_key = Some(format!("schedule:{id}:{}", tick.timestamp_millis()));
         queue::enqueue(&tx, &task).await?;
         let next = parse_cron(&expression).ok().and_then(|s| next_tick(&s, now.max(tick)));
         match next {
-            Some(next) => tx.execute("UPDATE function_schedules SET next_run = $2, last_run = $3 WHERE id = $1", &[&id, &next, &tick]).await?,
+            Some(next) => {
+                tx.execute("UPDATE function_schedules SET next_run = $2, last_run = $3 WHERE id = $1", &[&id, &next, &tick]).await?
+            }
             None => tx.execute("UPDATE function_schedules SET enabled = false, last_run = $2 WHERE id = $1", &[&id, &tick]).await?,
         };
     }

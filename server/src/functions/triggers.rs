@@ -30,12 +30,22 @@ use crate::files::service::{FileRow, FileTriggers, NewFile};
 /// What an after-trigger needs, captured before the write, login or logout.
 #[derive(Debug, Clone)]
 pub enum After {
-    Save { class: ClassName, original: Option<Value> },
-    Delete { class: ClassName, object: Value },
+    Save {
+        class: ClassName,
+        original: Option<Value>,
+    },
+    Delete {
+        class: ClassName,
+        object: Value,
+    },
     /// A login of this user; the answer is the user with its new session.
-    Login { user_id: String },
+    Login {
+        user_id: String,
+    },
     /// The session a logout ended, as it was stored.
-    Logout { session: Value },
+    Logout {
+        session: Value,
+    },
 }
 
 /// The class of file triggers, as Parse names it.
@@ -112,7 +122,13 @@ pub async fn before_save(caller: &Caller, class: &ClassName, id: Option<&str>, b
     if let Some(id) = id {
         object.insert("objectId".into(), json!(id));
     }
-    let answer = call(caller, "beforeSave", class.as_str(), fields([("object", Value::Object(object.clone())), ("original", original.unwrap_or(Value::Null))])).await?;
+    let answer = call(
+        caller,
+        "beforeSave",
+        class.as_str(),
+        fields([("object", Value::Object(object.clone())), ("original", original.unwrap_or(Value::Null))]),
+    )
+    .await?;
     let changed = match answer.get("object") {
         Some(Value::Object(changed)) => changed.clone(),
         // No object in the answer: the write goes ahead as it was.
@@ -125,7 +141,11 @@ pub async fn before_save(caller: &Caller, class: &ClassName, id: Option<&str>, b
 /// The body, with what the trigger changed in the object it was given: a changed or new value is
 /// set, a removed key deleted; a key the trigger left alone keeps the write's own operation (an
 /// `Increment` stays atomic).
-fn merge_changes(mut body: Map<String, Value>, given: &Map<String, Value>, changed: Map<String, Value>) -> (Map<String, Value>, Map<String, Value>) {
+fn merge_changes(
+    mut body: Map<String, Value>,
+    given: &Map<String, Value>,
+    changed: Map<String, Value>,
+) -> (Map<String, Value>, Map<String, Value>) {
     const SYSTEM: &[&str] = &["className", "objectId", "createdAt", "updatedAt"];
     let mut set = Map::new();
     for (key, value) in &changed {
@@ -205,7 +225,11 @@ pub async fn before_delete(caller: &Caller, class: &ClassName, id: &str) -> Resu
 pub async fn after(caller: &Caller, after: After, answer: &Value) {
     let (trigger, class, fields) = match after {
         After::Save { class, original } => {
-            let id = answer.get("objectId").and_then(Value::as_str).map(str::to_string).or_else(|| original.as_ref().and_then(|o| o["objectId"].as_str().map(str::to_string)));
+            let id = answer
+                .get("objectId")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or_else(|| original.as_ref().and_then(|o| o["objectId"].as_str().map(str::to_string)));
             let Some(id) = id else { return };
             let Ok(Some(object)) = stored(caller, &class, &id).await else { return };
             ("afterSave", class.as_str().to_string(), fields([("object", object), ("original", original.unwrap_or(Value::Null))]))
@@ -275,7 +299,13 @@ fn keep_object_id(where_: Option<Value>, id: &str) -> Value {
 
 /// Runs `afterFind` (if any) on what a find found (JSON texts, shaped as the client asked):
 /// the objects it answers replace them; an error refuses the find.
-pub async fn after_find(caller: &Caller, class: &ClassName, options: &FindOptions, get: bool, results: Vec<String>) -> Result<Vec<String>, DataError> {
+pub async fn after_find(
+    caller: &Caller,
+    class: &ClassName,
+    options: &FindOptions,
+    get: bool,
+    results: Vec<String>,
+) -> Result<Vec<String>, DataError> {
     if !has(caller, "afterFind", class.as_str()).await? {
         return Ok(results);
     }
@@ -467,6 +497,9 @@ mod tests {
         let changed = json!({"className": "A", "n": 2, "name": "X", "added": true}).as_object().unwrap().clone();
         let (merged, set) = merge_changes(body, &given, changed);
         assert_eq!(Value::Object(set), json!({"name": "X", "added": true}));
-        assert_eq!(Value::Object(merged), json!({"n": {"__op": "Increment", "amount": 1}, "name": "X", "added": true, "old": {"__op": "Delete"}}));
+        assert_eq!(
+            Value::Object(merged),
+            json!({"n": {"__op": "Increment", "amount": 1}, "name": "X", "added": true, "old": {"__op": "Delete"}})
+        );
     }
 }

@@ -18,8 +18,8 @@ use super::runtime::Kind;
 use super::{FunctionError, Functions};
 use crate::apps::App;
 use crate::auth::Caller;
-use crate::data::DataError;
 use crate::bus::{self, Topic};
+use crate::data::DataError;
 
 /// An app's webhooks, loaded with its active deployment.
 #[derive(Debug, Default)]
@@ -121,7 +121,9 @@ fn check_url(app: &App, url: &str) -> Result<(), FunctionError> {
     match parsed.scheme() {
         "https" if !host.is_empty() => Ok(()),
         "http" if app.settings.functions.allows_host(host) => Ok(()),
-        "http" => Err(FunctionError::Webhook(format!("webhook URLs must be https (or http to a host in this app's functions.httpAllow): {url}"))),
+        "http" => {
+            Err(FunctionError::Webhook(format!("webhook URLs must be https (or http to a host in this app's functions.httpAllow): {url}")))
+        }
         _ => Err(FunctionError::Webhook(format!("invalid webhook URL {url:?}: only https"))),
     }
 }
@@ -129,7 +131,10 @@ fn check_url(app: &App, url: &str) -> Result<(), FunctionError> {
 pub async fn list(pool: &Pool, app_id: i64, functions: bool) -> Result<Vec<Value>, FunctionError> {
     let client = pool.get().await?;
     let rows = client
-        .query("SELECT class_name, name, url FROM function_hooks WHERE app_id = $1 AND (class_name = '') = $2 ORDER BY class_name, name", &[&app_id, &functions])
+        .query(
+            "SELECT class_name, name, url FROM function_hooks WHERE app_id = $1 AND (class_name = '') = $2 ORDER BY class_name, name",
+            &[&app_id, &functions],
+        )
         .await?;
     Ok(rows
         .iter()
@@ -144,7 +149,9 @@ pub async fn list(pool: &Pool, app_id: i64, functions: bool) -> Result<Vec<Value
 pub async fn get(pool: &Pool, app_id: i64, hook: &Hook) -> Result<Value, FunctionError> {
     let client = pool.get().await?;
     let (class, name) = hook.key();
-    let row = client.query_opt("SELECT url FROM function_hooks WHERE app_id = $1 AND class_name = $2 AND name = $3", &[&app_id, &class, &name]).await?;
+    let row = client
+        .query_opt("SELECT url FROM function_hooks WHERE app_id = $1 AND class_name = $2 AND name = $3", &[&app_id, &class, &name])
+        .await?;
     match row {
         Some(row) => Ok(hook.json(row.get(0))),
         None => Err(hook.not_found()),
@@ -156,15 +163,24 @@ pub async fn get(pool: &Pool, app_id: i64, hook: &Hook) -> Result<Value, Functio
 pub async fn save(functions: &Functions, app: &App, hook: &Hook, url: &str, create: bool) -> Result<Value, FunctionError> {
     check_url(app, url)?;
     if let Ok(parsed) = reqwest::Url::parse(url) {
-        super::network::check_url(&parsed, functions.private_network()).map_err(|e| FunctionError::Webhook(format!("invalid webhook URL {url:?}: {e}")))?;
+        super::network::check_url(&parsed, functions.private_network())
+            .map_err(|e| FunctionError::Webhook(format!("invalid webhook URL {url:?}: {e}")))?;
     }
     let (class, name) = hook.key();
     let mut client = functions.pool.get().await?;
     let tx = client.transaction().await?;
     let changed = if create {
-        tx.execute("INSERT INTO function_hooks (app_id, class_name, name, url) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", &[&app.id, &class, &name, &url]).await?
+        tx.execute(
+            "INSERT INTO function_hooks (app_id, class_name, name, url) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&app.id, &class, &name, &url],
+        )
+        .await?
     } else {
-        tx.execute("UPDATE function_hooks SET url = $4 WHERE app_id = $1 AND class_name = $2 AND name = $3", &[&app.id, &class, &name, &url]).await?
+        tx.execute(
+            "UPDATE function_hooks SET url = $4 WHERE app_id = $1 AND class_name = $2 AND name = $3",
+            &[&app.id, &class, &name, &url],
+        )
+        .await?
     };
     if changed == 0 {
         return Err(match (create, hook) {
@@ -254,13 +270,22 @@ fn error_of(error: &Value, top: &Value) -> FunctionError {
 }
 
 /// Calls a webhook; answers in the ABI's shape (`{"result"}`, `{"object"}`...), as a module would.
-pub async fn call(functions: &Arc<Functions>, caller: &Caller, kind: &Kind, fields: Map<String, Value>, url: &str) -> Result<Value, FunctionError> {
+pub async fn call(
+    functions: &Arc<Functions>,
+    caller: &Caller,
+    kind: &Kind,
+    fields: Map<String, Value>,
+    url: &str,
+) -> Result<Value, FunctionError> {
     let started = Instant::now();
     let settings = &caller.app.settings.functions;
     // Checked again at each call: an `http://` host may have left the app's `httpAllow` since.
     // The client calling the webhook is not told where it is.
     if check_url(&caller.app, url).is_err() {
-        return Err(FunctionError::Stopped("the webhook cannot be called: its URL is no longer allowed (https, or http to a host in this app's functions.httpAllow)".into()));
+        return Err(FunctionError::Stopped(
+            "the webhook cannot be called: its URL is no longer allowed (https, or http to a host in this app's functions.httpAllow)"
+                .into(),
+        ));
     }
     if let Ok(parsed) = reqwest::Url::parse(url)
         && let Err(e) = super::network::check_url(&parsed, functions.private_network())
@@ -273,7 +298,12 @@ pub async fn call(functions: &Arc<Functions>, caller: &Caller, kind: &Kind, fiel
         Some(Value::Object(object)) => object.clone(),
         _ => Map::new(),
     };
-    let mut request = functions.http.post(url).timeout(Duration::from_millis(settings.timeout_ms)).json(&request_body(caller, user_of(functions, caller).await, kind, fields));
+    let mut request = functions.http.post(url).timeout(Duration::from_millis(settings.timeout_ms)).json(&request_body(
+        caller,
+        user_of(functions, caller).await,
+        kind,
+        fields,
+    ));
     if let Some(key) = &settings.webhook_key {
         request = request.header("X-Parse-Webhook-Key", key);
     }
@@ -285,7 +315,9 @@ pub async fn call(functions: &Arc<Functions>, caller: &Caller, kind: &Kind, fiel
             return Err(too_large());
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| FunctionError::Stopped(format!("the webhook's answer failed: {}", without_url(&e))))? {
+        while let Some(chunk) =
+            response.chunk().await.map_err(|e| FunctionError::Stopped(format!("the webhook's answer failed: {}", without_url(&e))))?
+        {
             if bytes.len() + chunk.len() > settings.max_response_bytes {
                 return Err(too_large());
             }

@@ -92,7 +92,9 @@ impl Spools {
         if needed > self.per_client {
             return Err(ApiError::new(
                 ParseCode::PAYLOAD_TOO_LARGE,
-                format!("a body of {len} bytes without keys in its headers is more than this server reads before checking keys; send the keys in X-Parse-* headers"),
+                format!(
+                    "a body of {len} bytes without keys in its headers is more than this server reads before checking keys; send the keys in X-Parse-* headers"
+                ),
             ));
         }
         let needed = needed as u32;
@@ -106,7 +108,12 @@ impl Spools {
             self.room.clone().acquire_many_owned(needed).await.ok()
         };
         // Parse has no code for this: -1, as for its other refusals without one.
-        let busy = || ApiError::new(ParseCode::BUSY, "Too many large requests without keys in their headers at once; retry, or send the keys in X-Parse-* headers.");
+        let busy = || {
+            ApiError::new(
+                ParseCode::BUSY,
+                "Too many large requests without keys in their headers at once; retry, or send the keys in X-Parse-* headers.",
+            )
+        };
         let room = tokio::time::timeout_at(deadline, wait).await.ok().flatten().ok_or_else(busy)?;
         Ok(Reservation { _room: room, _share: taken })
     }
@@ -163,7 +170,15 @@ pub struct Timed {
 impl Timed {
     pub fn new(config: &Config, payload: Payload) -> Timed {
         let now = Instant::now();
-        Timed { payload, started: now, last: now, received: 0, timeout: config.body_timeout, min_rate: config.body_min_rate.max(1) as u64, until: None }
+        Timed {
+            payload,
+            started: now,
+            last: now,
+            received: 0,
+            timeout: config.body_timeout,
+            min_rate: config.body_min_rate.max(1) as u64,
+            until: None,
+        }
     }
 
     /// A payload whose keys are not known yet: it has at most `preauth_body_timeout` in all.
@@ -195,7 +210,10 @@ impl Timed {
                 Some(Err(match self.until {
                     Some((until, total)) if until <= self.deadline() => ApiError::new(
                         ParseCode::BODY_TIMEOUT,
-                        format!("A request body without keys in its headers must arrive within {} s; send the keys in X-Parse-* headers.", total.as_secs()),
+                        format!(
+                            "A request body without keys in its headers must arrive within {} s; send the keys in X-Parse-* headers.",
+                            total.as_secs()
+                        ),
                     ),
                     _ => timed_out_after(self.timeout, self.min_rate),
                 }))
@@ -275,7 +293,13 @@ pub enum Unchecked {
 /// `preauth_body_size` in memory; beyond, to a temporary file (once room for the whole body,
 /// within the client's share, frees: as long as the body's deadline allows, else 503), up to
 /// `limit` in all.
-pub async fn read_unchecked(req: &actix_web::HttpRequest, config: &Config, spools: &Spools, payload: Payload, limit: usize) -> Result<Unchecked, ApiError> {
+pub async fn read_unchecked(
+    req: &actix_web::HttpRequest,
+    config: &Config,
+    spools: &Spools,
+    payload: Payload,
+    limit: usize,
+) -> Result<Unchecked, ApiError> {
     let declared = declared_length(req);
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
@@ -357,6 +381,10 @@ impl Unchecked {
             Unchecked::Memory(bytes) => bytes.len() as u64,
             Unchecked::Disk { len, .. } => *len,
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

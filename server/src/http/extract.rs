@@ -33,7 +33,11 @@ pub struct ResolvedApp(pub String);
 /// The body as JSON of type `T` (`None` when empty), read against the body deadline up to
 /// `max_body_size`; `preauth`: read before anything admits the request, up to
 /// `preauth_body_size` and within `preauth_body_timeout`.
-fn json_body<T: DeserializeOwned + 'static>(req: &HttpRequest, payload: &mut Payload, preauth: bool) -> Pin<Box<dyn Future<Output = Result<Option<T>, ApiError>>>> {
+fn json_body<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    preauth: bool,
+) -> Pin<Box<dyn Future<Output = Result<Option<T>, ApiError>>>> {
     let req = req.clone();
     let payload = payload.take();
     Box::pin(async move {
@@ -158,7 +162,10 @@ impl FromRequest for ParseRequest {
 impl ParseRequest {
     /// The caller of a request whose body (if it has a JSON one) was read already: keys from
     /// the headers, or from the body's `_ApplicationId`... fields, which are taken out of it.
-    pub async fn resolve(req: &HttpRequest, mut body: Option<serde_json::Map<String, serde_json::Value>>) -> Result<ParseRequest, ApiError> {
+    pub async fn resolve(
+        req: &HttpRequest,
+        mut body: Option<serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<ParseRequest, ApiError> {
         let state = req.app_data::<web::Data<State>>().expect("state is registered").clone();
         let headers = req.headers();
         let mut take = |field: &str| -> Option<String> {
@@ -184,9 +191,7 @@ impl ParseRequest {
                 map.remove(field);
             }
         }
-        let application_id = header(headers, "x-parse-application-id")
-            .or(from_body.application_id)
-            .ok_or_else(unauthorized)?;
+        let application_id = header(headers, "x-parse-application-id").or(from_body.application_id).ok_or_else(unauthorized)?;
         let presented = PresentedKeys {
             master_key: header(headers, "x-parse-master-key").or(from_body.master_key),
             rest_api_key: header(headers, "x-parse-rest-api-key").or(from_body.rest_api_key),
@@ -253,7 +258,8 @@ pub async fn admits(req: &HttpRequest, state: &State, body: &BodyKeys) -> Result
         javascript_key: header(headers, "x-parse-javascript-key"),
         client_key: header(headers, "x-parse-client-key"),
     };
-    let any_in_headers = [&in_headers.master_key, &in_headers.rest_api_key, &in_headers.javascript_key, &in_headers.client_key].iter().any(|k| k.is_some());
+    let any_in_headers =
+        [&in_headers.master_key, &in_headers.rest_api_key, &in_headers.javascript_key, &in_headers.client_key].iter().any(|k| k.is_some());
     let presented = PresentedKeys {
         master_key: in_headers.master_key.or_else(|| body.master_key.clone()),
         rest_api_key: in_headers.rest_api_key.or_else(|| body.rest_api_key.clone()),
@@ -414,13 +420,8 @@ pub struct Membership {
 /// `X-Real-Ip` are not read, as a proxy that does not set them would pass them through.
 pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> Option<std::net::IpAddr> {
     if trust_proxy
-        && let Some(ip) = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .last()
-            .and_then(parse_ip)
+        && let Some(ip) =
+            req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).last().and_then(parse_ip)
     {
         return Some(ip);
     }

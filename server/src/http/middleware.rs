@@ -4,11 +4,11 @@
 
 use std::time::Instant;
 
+use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::HttpMessage;
 use futures_util::FutureExt;
 use tracing::Instrument;
 
@@ -21,10 +21,7 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// The route pattern of a request its handler routed by hand, for the metrics' `route` label.
 pub struct RouteLabel(pub &'static str);
 
-pub async fn observe(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let id = incoming_id(&req).unwrap_or_else(|| crate::apps::keys::random_key(16));
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().to_string();
@@ -42,11 +39,8 @@ pub async fn observe(
         Ok(Ok(res)) => res.map_into_boxed_body(),
         Ok(Err(err)) => return Err(err),
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
+            let what =
+                panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
             span.in_scope(|| tracing::error!(panic = %what, "handler panicked"));
             metrics::counter!("hearth_http_panics_total").increment(1);
             return Err(ApiError::internal(std::io::Error::other(format!("handler panicked: {what}"))).into());
@@ -92,7 +86,10 @@ fn client_gone(req: &ServiceRequest) -> crate::db::ClientGone {
         match n {
             0 => true,
             n if n > 0 => false,
-            _ => matches!(std::io::Error::last_os_error().raw_os_error(), Some(libc::ECONNRESET | libc::EPIPE | libc::ENOTCONN | libc::EBADF)),
+            _ => matches!(
+                std::io::Error::last_os_error().raw_os_error(),
+                Some(libc::ECONNRESET | libc::EPIPE | libc::ENOTCONN | libc::EBADF)
+            ),
         }
     }))
 }
@@ -145,11 +142,8 @@ const CORS_EXPOSE_HEADERS: &str = "X-Parse-Job-Status-Id, X-Parse-Push-Status-Id
 /// credentials are headers or body fields, never cookies), preflights answered at once.
 pub async fn cors(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let preflight = req.method() == actix_web::http::Method::OPTIONS;
-    let mut res = if preflight {
-        req.into_response(actix_web::HttpResponse::Ok().finish())
-    } else {
-        next.call(req).await?.map_into_boxed_body()
-    };
+    let mut res =
+        if preflight { req.into_response(actix_web::HttpResponse::Ok().finish()) } else { next.call(req).await?.map_into_boxed_body() };
     let headers = res.headers_mut();
     let set = |headers: &mut actix_web::http::header::HeaderMap, name: &'static str, value: &'static str| {
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));

@@ -68,18 +68,11 @@ impl Modify for Security {
             "parse_application_id",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Parse-Application-Id"))),
         );
-        components.add_security_scheme(
-            "parse_rest_api_key",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Parse-REST-API-Key"))),
-        );
-        components.add_security_scheme(
-            "parse_master_key",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Parse-Master-Key"))),
-        );
-        components.add_security_scheme(
-            "parse_session_token",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Parse-Session-Token"))),
-        );
+        components
+            .add_security_scheme("parse_rest_api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Parse-REST-API-Key"))));
+        components.add_security_scheme("parse_master_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Parse-Master-Key"))));
+        components
+            .add_security_scheme("parse_session_token", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Parse-Session-Token"))));
     }
 }
 
@@ -123,7 +116,9 @@ pub fn render_html() -> String {
                 out.push_str("<p>Parameters: ");
                 let list: Vec<String> = params
                     .iter()
-                    .map(|p| format!("<code>{}</code> ({})", escape(p["name"].as_str().unwrap_or("")), escape(p["in"].as_str().unwrap_or(""))))
+                    .map(|p| {
+                        format!("<code>{}</code> ({})", escape(p["name"].as_str().unwrap_or("")), escape(p["in"].as_str().unwrap_or("")))
+                    })
                     .collect();
                 out.push_str(&list.join(", "));
                 out.push_str("</p>");
@@ -136,7 +131,8 @@ pub fn render_html() -> String {
                 .into_iter()
                 .flatten()
                 .map(|(status, r)| {
-                    let body = r["content"]["application/json"]["schema"].as_object()
+                    let body = r["content"]["application/json"]["schema"]
+                        .as_object()
                         .map(|s| format!(" {}", schema_ref(&serde_json::Value::Object(s.clone()))))
                         .unwrap_or_default();
                     format!("<code>{}</code>{}", escape(status), body)

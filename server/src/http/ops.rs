@@ -22,9 +22,8 @@ pub async fn health() -> HttpResponse {
     (status = 503, description = "Draining, or the database is unreachable")
 ))]
 pub async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
-    let unavailable = |why: &str| {
-        HttpResponse::ServiceUnavailable().json(serde_json::json!({ "code": ParseCode::OTHER_CAUSE.code(), "error": why }))
-    };
+    let unavailable =
+        |why: &str| HttpResponse::ServiceUnavailable().json(serde_json::json!({ "code": ParseCode::OTHER_CAUSE.code(), "error": why }));
     if state.shutting_down.load(Ordering::SeqCst) {
         return Ok(unavailable("shutting down"));
     }
@@ -70,7 +69,5 @@ pub async fn metrics(req: HttpRequest, state: web::Data<State>) -> HttpResponse 
     metrics::gauge!("hearth_db_pool_available").set(available as f64);
     metrics::gauge!("hearth_db_pool_waiting").set(waiting as f64);
     metrics::gauge!("hearth_apps_cached").set(state.registry.cached() as f64);
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(crate::telemetry::metrics_handle().render())
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::telemetry::metrics_handle().render())
 }

@@ -147,7 +147,9 @@ impl Queue {
         tokio::spawn(async move {
             loop {
                 match events.recv().await {
-                    Ok(Event::Message { topic: Topic::Queue, .. }) | Ok(Event::Reset) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => wake.notify_one(),
+                    Ok(Event::Message { topic: Topic::Queue, .. })
+                    | Ok(Event::Reset)
+                    | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => wake.notify_one(),
                     Ok(_) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }
@@ -202,7 +204,15 @@ impl Queue {
             .await?;
         let (mut tasks, mut given_up) = (Vec::new(), Vec::new());
         for row in rows {
-            let task = Task { id: row.get(0), kind: row.get(1), app_id: row.get(2), payload: row.get(3), attempt: row.get(4), max_attempts: row.get(5), lease: row.get(6) };
+            let task = Task {
+                id: row.get(0),
+                kind: row.get(1),
+                app_id: row.get(2),
+                payload: row.get(3),
+                attempt: row.get(4),
+                max_attempts: row.get(5),
+                lease: row.get(6),
+            };
             if task.attempt > task.max_attempts { given_up.push(task) } else { tasks.push(task) }
         }
         if !given_up.is_empty() {
@@ -234,10 +244,16 @@ impl Queue {
                     tokio::time::sleep(LEASE / 3).await;
                     let Ok(client) = pool.get().await else { continue };
                     let renewed = client
-                        .execute("UPDATE queue_tasks SET locked_until = now() + make_interval(secs => $3) WHERE id = $1 AND lease = $2", &[&id, &lease, &LEASE.as_secs_f64()])
+                        .execute(
+                            "UPDATE queue_tasks SET locked_until = now() + make_interval(secs => $3) WHERE id = $1 AND lease = $2",
+                            &[&id, &lease, &LEASE.as_secs_f64()],
+                        )
                         .await;
                     if let Ok(0) = renewed {
-                        tracing::warn!(task = id, "lost the lease of a running queued task (stalled past it); its outcome will not be recorded");
+                        tracing::warn!(
+                            task = id,
+                            "lost the lease of a running queued task (stalled past it); its outcome will not be recorded"
+                        );
                         break;
                     }
                 }

@@ -37,7 +37,15 @@ async fn sign_up(server: &TestServer, app: &Keys, name: &str) -> (String, String
 }
 
 async fn new_class(server: &TestServer, app: &Keys, name: &str, fields: Value, clp: Value) {
-    let (status, body) = call(server, app, MASTER, M::POST, &format!("/schemas/{name}"), Some(json!({"className": name, "fields": fields, "classLevelPermissions": clp}))).await;
+    let (status, body) = call(
+        server,
+        app,
+        MASTER,
+        M::POST,
+        &format!("/schemas/{name}"),
+        Some(json!({"className": name, "fields": fields, "classLevelPermissions": clp})),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -79,7 +87,14 @@ async fn subqueries_obey_the_inner_class_protected_fields_and_permissions() {
     let server = TestServer::start().await;
     let a = app(&server).await;
     let (_, bob) = sign_up(&server, &a, "bob").await;
-    new_class(&server, &a, "Vault", json!({"secret": {"type": "String"}, "name": {"type": "String"}}), with(open(), json!({"protectedFields": {"*": ["secret"]}}))).await;
+    new_class(
+        &server,
+        &a,
+        "Vault",
+        json!({"secret": {"type": "String"}, "name": {"type": "String"}}),
+        with(open(), json!({"protectedFields": {"*": ["secret"]}})),
+    )
+    .await;
     new_class(&server, &a, "Closed", json!({"name": {"type": "String"}}), with(open(), json!({"find": {}}))).await;
     let shown = create(&server, &a, "Vault", json!({"secret": "s1", "name": "shown"})).await;
     let hidden = create(&server, &a, "Vault", json!({"secret": "s2", "name": "hidden", "ACL": {}})).await;
@@ -111,7 +126,11 @@ async fn subqueries_obey_the_inner_class_protected_fields_and_permissions() {
     assert_eq!(names(&find(&server, &a, client, "Probe", &[("where", all.clone())]).await), ["to-shown"]);
     assert_eq!(names(&find(&server, &a, MASTER, "Probe", &[("where", all), ("order", json!("name"))]).await), ["to-hidden", "to-shown"]);
     let not_in = json!({"ref": {"$notInQuery": {"className": "Vault", "where": {}}}});
-    assert_eq!(names(&find(&server, &a, client, "Probe", &[("where", not_in)]).await), ["to-hidden"], "the hidden object is not found by the sub-query");
+    assert_eq!(
+        names(&find(&server, &a, client, "Probe", &[("where", not_in)]).await),
+        ["to-hidden"],
+        "the hidden object is not found by the sub-query"
+    );
     let select = json!({"label": {"$select": {"query": {"className": "Vault", "where": {}}, "key": "name"}}});
     assert_eq!(names(&find(&server, &a, client, "Probe", &[("where", select)]).await), ["to-shown"]);
     // The inner class's class-level permissions apply.
@@ -137,8 +156,22 @@ async fn a_user_field_group_narrows_protection_and_never_adds_to_it() {
     let (_, bob) = sign_up(&server, &a, "bob").await;
     let fields = json!({"owner": {"type": "Pointer", "targetClass": "_User"}, "x": {"type": "String"}, "y": {"type": "String"}, "z": {"type": "String"}});
     new_class(&server, &a, "OnlyOwner", fields.clone(), with(open(), json!({"protectedFields": {"userField:owner": ["x"]}}))).await;
-    new_class(&server, &a, "Mixed", fields.clone(), with(open(), json!({"protectedFields": {"*": ["x", "y"], "userField:owner": ["x", "z"]}}))).await;
-    new_class(&server, &a, "Members", fields, with(open(), json!({"protectedFields": {"authenticated": ["x", "y"], "userField:owner": ["x", "z"]}}))).await;
+    new_class(
+        &server,
+        &a,
+        "Mixed",
+        fields.clone(),
+        with(open(), json!({"protectedFields": {"*": ["x", "y"], "userField:owner": ["x", "z"]}})),
+    )
+    .await;
+    new_class(
+        &server,
+        &a,
+        "Members",
+        fields,
+        with(open(), json!({"protectedFields": {"authenticated": ["x", "y"], "userField:owner": ["x", "z"]}})),
+    )
+    .await;
     let body = json!({"owner": pointer("_User", &ann_id), "x": "X", "y": "Y", "z": "Z"});
     let ids = [
         ("OnlyOwner", create(&server, &a, "OnlyOwner", body.clone()).await),
@@ -185,7 +218,14 @@ async fn pointer_permissions_without_a_user_find_nothing() {
     let owner = json!({"pointerFields": ["owner"]});
     let clp = json!({"find": owner, "get": owner, "count": owner, "update": owner, "delete": owner, "create": {"*": true}, "addField": {}});
     new_class(&server, &a, "Owned", json!({"v": {"type": "Number"}, "owner": {"type": "Pointer", "targetClass": "_User"}}), clp).await;
-    new_class(&server, &a, "Shared", json!({"v": {"type": "Number"}, "readers": {"type": "Array"}}), with(open(), json!({"find": {}, "get": {}, "count": {}, "readUserFields": ["readers"]}))).await;
+    new_class(
+        &server,
+        &a,
+        "Shared",
+        json!({"v": {"type": "Number"}, "readers": {"type": "Array"}}),
+        with(open(), json!({"find": {}, "get": {}, "count": {}, "readUserFields": ["readers"]})),
+    )
+    .await;
     let id = create(&server, &a, "Owned", json!({"v": 1, "owner": pointer("_User", &ann_id)})).await;
     let shared = create(&server, &a, "Shared", json!({"v": 1, "readers": [pointer("_User", &ann_id)]})).await;
 
@@ -228,7 +268,9 @@ async fn includes_leave_out_what_the_caller_may_not_see() {
         json!({"one": pointer("Note", &mine), "many": [pointer("Note", &mine), 7, pointer("Note", &public), pointer("Gone", "abc")], "lock": pointer("Locked", &locked)}),
     )
     .await;
-    let get = async |token: &str, include: &str| call(&server, &a, As::Client(Some(token)), M::GET, &format!("/classes/Post/{post}?include={include}"), None).await;
+    let get = async |token: &str, include: &str| {
+        call(&server, &a, As::Client(Some(token)), M::GET, &format!("/classes/Post/{post}?include={include}"), None).await
+    };
     let (status, seen) = get(&bob, "one,many").await;
     assert_eq!(status, 200, "{seen}");
     assert!(seen.get("one").is_none(), "{seen}");
@@ -274,7 +316,15 @@ async fn invalid_class_level_permissions_are_refused() {
         let answer = call(&server, &a, MASTER, M::PUT, "/schemas/Checked", Some(json!({"classLevelPermissions": clp}))).await;
         assert_eq!(code(&answer), (400, Some(107)), "{clp}: {}", answer.1);
         // The same when the class is created with them.
-        let answer = call(&server, &a, MASTER, M::POST, "/schemas/Fresh", Some(json!({"fields": {"v": {"type": "Number"}}, "classLevelPermissions": clp}))).await;
+        let answer = call(
+            &server,
+            &a,
+            MASTER,
+            M::POST,
+            "/schemas/Fresh",
+            Some(json!({"fields": {"v": {"type": "Number"}}, "classLevelPermissions": clp})),
+        )
+        .await;
         assert_eq!(code(&answer), (400, Some(107)), "creating with {clp}: {}", answer.1);
     }
     let accepted = [
@@ -290,12 +340,36 @@ async fn invalid_class_level_permissions_are_refused() {
     }
     // A field added in the same request may be named; a system class's own fields may be named
     // before any object has them.
-    let answer = call(&server, &a, MASTER, M::POST, "/schemas/Fresh", Some(json!({"fields": {"n": {"type": "Number"}}, "classLevelPermissions": {"protectedFields": {"*": ["n"]}}}))).await;
+    let answer = call(
+        &server,
+        &a,
+        MASTER,
+        M::POST,
+        "/schemas/Fresh",
+        Some(json!({"fields": {"n": {"type": "Number"}}, "classLevelPermissions": {"protectedFields": {"*": ["n"]}}})),
+    )
+    .await;
     assert_eq!(answer.0, 200, "{}", answer.1);
-    let answer = call(&server, &a, MASTER, M::PUT, "/schemas/Checked", Some(json!({"fields": {"w": {"type": "Number"}}, "classLevelPermissions": {"protectedFields": {"*": ["w"]}}}))).await;
+    let answer = call(
+        &server,
+        &a,
+        MASTER,
+        M::PUT,
+        "/schemas/Checked",
+        Some(json!({"fields": {"w": {"type": "Number"}}, "classLevelPermissions": {"protectedFields": {"*": ["w"]}}})),
+    )
+    .await;
     assert_eq!(answer.0, 200, "{}", answer.1);
     sign_up(&server, &a, "someone").await;
-    let answer = call(&server, &a, MASTER, M::PUT, "/schemas/_User", Some(json!({"classLevelPermissions": {"protectedFields": {"*": ["email", "authData"]}}}))).await;
+    let answer = call(
+        &server,
+        &a,
+        MASTER,
+        M::PUT,
+        "/schemas/_User",
+        Some(json!({"classLevelPermissions": {"protectedFields": {"*": ["email", "authData"]}}})),
+    )
+    .await;
     assert_eq!(answer.0, 200, "{}", answer.1);
     server.shutdown().await;
 }
@@ -334,13 +408,22 @@ async fn user_emails_stay_hidden_whatever_the_user_class_protects() {
     let a = app(&server).await;
     let clp = json!({"get": {"*": true}, "find": {"*": true}, "count": {"*": true}, "create": {"*": true}, "update": {"*": true}, "delete": {"*": true},
         "addField": {"*": true}, "protectedFields": {"*": ["phone"]}});
-    let (status, ann) = call(&server, &a, ANONYMOUS, M::POST, "/users", Some(json!({"username": "ann", "password": "pw-1", "email": "ann@example.com", "phone": "1",
-        "ACL": {"*": {"read": true}}}))).await;
+    let (status, ann) = call(
+        &server,
+        &a,
+        ANONYMOUS,
+        M::POST,
+        "/users",
+        Some(json!({"username": "ann", "password": "pw-1", "email": "ann@example.com", "phone": "1",
+        "ACL": {"*": {"read": true}}})),
+    )
+    .await;
     assert_eq!(status, 201, "{ann}");
     let (status, body) = call(&server, &a, MASTER, M::PUT, "/schemas/_User", Some(json!({"classLevelPermissions": clp}))).await;
     assert_eq!(status, 200, "{body}");
     let (_, bob) = sign_up(&server, &a, "bob").await;
-    let (status, seen) = call(&server, &a, As::Client(Some(&bob)), M::GET, &format!("/users/{}", ann["objectId"].as_str().unwrap()), None).await;
+    let (status, seen) =
+        call(&server, &a, As::Client(Some(&bob)), M::GET, &format!("/users/{}", ann["objectId"].as_str().unwrap()), None).await;
     assert_eq!(status, 200, "{seen}");
     assert_eq!(seen["username"], json!("ann"));
     assert!(seen.get("email").is_none() && seen.get("phone").is_none(), "{seen}");

@@ -30,7 +30,10 @@ async fn jwks_server() -> (String, Arc<AtomicUsize>) {
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 let _ = socket.read(&mut buf).await;
-                let answer = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
                 let _ = socket.write_all(answer.as_bytes()).await;
             });
         }
@@ -50,7 +53,8 @@ fn id_token(sub: &str, aud: &str, ttl: i64) -> String {
 /// A new app with these settings; its keys.
 async fn app_with(server: &TestServer, settings: Value) -> Keys {
     let owner = server.new_admin().await;
-    let (status, app) = server.admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "accounts", "settings": settings}))).await;
+    let (status, app) =
+        server.admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "accounts", "settings": settings}))).await;
     assert_eq!(status, 201, "{app}");
     Keys {
         id: app["applicationId"].as_str().unwrap().into(),
@@ -60,7 +64,14 @@ async fn app_with(server: &TestServer, settings: Value) -> Keys {
 }
 
 /// A client call (REST key, optional session token); the status, body and Retry-After.
-async fn call(server: &TestServer, app: &Keys, token: Option<&str>, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value, Option<String>) {
+async fn call(
+    server: &TestServer,
+    app: &Keys,
+    token: Option<&str>,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value, Option<String>) {
     let mut req = server
         .http
         .request(method, server.url(&format!("/parse{path}")))
@@ -115,20 +126,27 @@ async fn openid_connect_tokens_sign_up_log_in_link_and_unlink() {
         &jsonwebtoken::EncodingKey::from_secret(TEST_KEY_N.as_bytes()),
     )
     .unwrap();
-    let (status, err, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"authData": {"acme": {"id": "sub-1", "id_token": forged}}}))).await;
+    let (status, err, _) =
+        call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"authData": {"acme": {"id": "sub-1", "id_token": forged}}})))
+            .await;
     assert_eq!((status, err["code"].as_i64()), (404, Some(101)), "{err}");
     // A provider the app does not configure.
-    let (status, err, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"authData": {"facebook": {"id": "1", "access_token": "x"}}}))).await;
+    let (status, err, _) =
+        call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"authData": {"facebook": {"id": "1", "access_token": "x"}}})))
+            .await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(252)), "{err}");
 
     // A password user links the provider (a new subject), keeps anonymous data apart, unlinks.
-    let (status, pw, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "pat", "password": "pw-1"}))).await;
+    let (status, pw, _) =
+        call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "pat", "password": "pw-1"}))).await;
     assert_eq!(status, 201, "{pw}");
     let (pat, token) = (pw["objectId"].as_str().unwrap().to_string(), pw["sessionToken"].as_str().unwrap().to_string());
     // Linking a subject another user holds: 208.
-    let (status, err, _) = call(&server, &a, Some(&token), reqwest::Method::PUT, &format!("/users/{pat}"), Some(acme("sub-1", "client-1", 600))).await;
+    let (status, err, _) =
+        call(&server, &a, Some(&token), reqwest::Method::PUT, &format!("/users/{pat}"), Some(acme("sub-1", "client-1", 600))).await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(208)), "{err}");
-    let (status, body, _) = call(&server, &a, Some(&token), reqwest::Method::PUT, &format!("/users/{pat}"), Some(acme("sub-3", "client-1", 600))).await;
+    let (status, body, _) =
+        call(&server, &a, Some(&token), reqwest::Method::PUT, &format!("/users/{pat}"), Some(acme("sub-3", "client-1", 600))).await;
     assert_eq!(status, 200, "{body}");
     let anon = json!({"authData": {"anonymous": {"id": "0d5a4b8e-6b4f-4c3e-9f1e-3c2b1a0f9e8d"}}});
     let (status, body, _) = call(&server, &a, Some(&token), reqwest::Method::PUT, &format!("/users/{pat}"), Some(anon)).await;
@@ -142,7 +160,8 @@ async fn openid_connect_tokens_sign_up_log_in_link_and_unlink() {
     let (status, login, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(acme("sub-3", "client-1", 600))).await;
     assert_eq!((status, login["objectId"].as_str()), (200, Some(pat.as_str())), "{login}");
     // Unlinking removes one provider only.
-    let (status, body, _) = call(&server, &a, Some(&token), reqwest::Method::PUT, &format!("/users/{pat}"), Some(json!({"authData": {"acme": null}}))).await;
+    let (status, body, _) =
+        call(&server, &a, Some(&token), reqwest::Method::PUT, &format!("/users/{pat}"), Some(json!({"authData": {"acme": null}}))).await;
     assert_eq!(status, 200, "{body}");
     let (_, me, _) = call(&server, &a, Some(&token), reqwest::Method::GET, "/users/me", None).await;
     assert!(me["authData"].get("acme").is_none() && me["authData"]["anonymous"].is_object(), "{me}");
@@ -169,7 +188,8 @@ async fn settings_refuse_providers_without_keys_and_bad_patterns() {
         // An app's own storage brings its own keys, never the installation's credentials.
         json!({"files": {"s3": {"bucket": "b"}}}),
     ] {
-        let (status, err) = server.admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "x", "settings": settings.clone()}))).await;
+        let (status, err) =
+            server.admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "x", "settings": settings.clone()}))).await;
         assert_eq!((status, err["code"].as_i64()), (400, Some(142)), "{settings} -> {err}");
     }
     server.shutdown().await;
@@ -257,12 +277,12 @@ async fn rate_limits_answer_429_and_two_instances_share_them_through_redis() {
     }
 }
 
-
 #[tokio::test]
 async fn expired_passwords_and_disabled_anonymous_users_are_refused() {
     let server = TestServer::start().await;
     let a = app_with(&server, json!({"passwordPolicy": {"maxPasswordAge": 30}, "enableAnonymousUsers": false})).await;
-    let (status, user, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "old", "password": "pw-1"}))).await;
+    let (status, user, _) =
+        call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "old", "password": "pw-1"}))).await;
     assert_eq!(status, 201, "{user}");
     let login = "/login?username=old&password=pw-1";
     assert_eq!(call(&server, &a, None, reqwest::Method::GET, login, None).await.0, 200);
@@ -271,7 +291,12 @@ async fn expired_passwords_and_disabled_anonymous_users_are_refused() {
     tokio::spawn(conn);
     let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&a.id]).await.unwrap().get(0);
     let moved = db
-        .execute(&format!("UPDATE \"{schema}\".\"_User\" SET _password_changed_at = now() - interval '31 days' WHERE data ->> 'username' = 'old'"), &[])
+        .execute(
+            &format!(
+                "UPDATE \"{schema}\".\"_User\" SET _password_changed_at = now() - interval '31 days' WHERE data ->> 'username' = 'old'"
+            ),
+            &[],
+        )
         .await
         .unwrap();
     assert_eq!(moved, 1);
@@ -289,8 +314,10 @@ async fn expired_passwords_and_disabled_anonymous_users_are_refused() {
 async fn only_the_user_changes_itself_and_a_new_password_ends_its_sessions() {
     let server = TestServer::start().await;
     let a = app_with(&server, json!({"passwordPolicy": {"maxPasswordHistory": 3}})).await;
-    let (_, ann, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "ann", "password": "pw-Ann-1"}))).await;
-    let (_, bob, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "bob", "password": "pw-Bob-1"}))).await;
+    let (_, ann, _) =
+        call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "ann", "password": "pw-Ann-1"}))).await;
+    let (_, bob, _) =
+        call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "bob", "password": "pw-Bob-1"}))).await;
     let ann_id = ann["objectId"].as_str().unwrap();
     let ann_token = ann["sessionToken"].as_str().unwrap();
     let bob_token = bob["sessionToken"].as_str().unwrap();
@@ -326,9 +353,11 @@ async fn only_the_user_changes_itself_and_a_new_password_ends_its_sessions() {
 async fn concurrent_wrong_passwords_leave_the_account_locked() {
     let server = TestServer::start().await;
     let a = app_with(&server, json!({"accountLockout": {"threshold": 3, "duration": 5}})).await;
-    let (status, _, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "lock", "password": "pw-1"}))).await;
+    let (status, _, _) =
+        call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "lock", "password": "pw-1"}))).await;
     assert_eq!(status, 201);
-    let wrong: Vec<_> = (0..12).map(|_| call(&server, &a, None, reqwest::Method::GET, "/login?username=lock&password=nope", None)).collect();
+    let wrong: Vec<_> =
+        (0..12).map(|_| call(&server, &a, None, reqwest::Method::GET, "/login?username=lock&password=nope", None)).collect();
     for (status, body, _) in futures_util::future::join_all(wrong).await {
         assert!(matches!((status, body["code"].as_i64()), (404 | 429, Some(101))), "{status} {body}");
     }
@@ -343,13 +372,15 @@ async fn concurrent_wrong_passwords_leave_the_account_locked() {
 async fn sign_ups_in_a_batch_count_against_the_sign_up_limit() {
     let server = TestServer::start().await;
     let a = app_with(&server, json!({"rateLimits": [{"path": "signup", "requests": 2, "window": 3600}]})).await;
-    let requests: Vec<Value> =
-        (0..3).map(|i| json!({"method": "POST", "path": "/parse/classes/_User", "body": {"username": format!("b{i}"), "password": "pw-1"}})).collect();
+    let requests: Vec<Value> = (0..3)
+        .map(|i| json!({"method": "POST", "path": "/parse/classes/_User", "body": {"username": format!("b{i}"), "password": "pw-1"}}))
+        .collect();
     let (status, answers, _) = call(&server, &a, None, reqwest::Method::POST, "/batch", Some(json!({"requests": requests}))).await;
     assert_eq!(status, 200, "{answers}");
     assert!(answers[0]["success"]["objectId"].is_string() && answers[1]["success"]["objectId"].is_string(), "{answers}");
     assert_eq!(answers[2]["error"]["code"], json!(100), "{answers}");
-    let (status, err, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "b9", "password": "pw-1"}))).await;
+    let (status, err, _) =
+        call(&server, &a, None, reqwest::Method::POST, "/users", Some(json!({"username": "b9", "password": "pw-1"}))).await;
     assert_eq!((status, err["code"].as_i64()), (429, Some(100)), "{err}");
     server.shutdown().await;
 }
@@ -359,12 +390,21 @@ async fn viewers_do_not_see_the_smtp_password() {
     let server = TestServer::start().await;
     let owner = server.new_admin().await;
     let viewer = server.new_admin().await;
-    let settings = json!({"email": {"host": "smtp.example.com", "username": "mailer", "password": "smtp-secret", "from": "app@example.com"}});
-    let (status, app) = server.admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "mail", "settings": settings}))).await;
+    let settings =
+        json!({"email": {"host": "smtp.example.com", "username": "mailer", "password": "smtp-secret", "from": "app@example.com"}});
+    let (status, app) =
+        server.admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "mail", "settings": settings}))).await;
     assert_eq!(status, 201, "{app}");
     let id = app["applicationId"].as_str().unwrap();
     assert_eq!(app["settings"]["email"]["password"], json!("smtp-secret"), "the owner sees it");
-    let (status, m) = server.admin(&owner, reqwest::Method::PUT, &format!("/admin/v1/apps/{id}/members"), Some(json!({"email": viewer.email, "role": "viewer"}))).await;
+    let (status, m) = server
+        .admin(
+            &owner,
+            reqwest::Method::PUT,
+            &format!("/admin/v1/apps/{id}/members"),
+            Some(json!({"email": viewer.email, "role": "viewer"})),
+        )
+        .await;
     assert_eq!(status, 200, "{m}");
     let (status, seen) = server.admin(&viewer, reqwest::Method::GET, &format!("/admin/v1/apps/{id}"), None).await;
     assert_eq!(status, 200, "{seen}");

@@ -10,7 +10,13 @@ async fn login_gives_a_bearer_token_and_an_http_only_cookie() {
     let server = TestServer::start().await;
     let admin = server.new_admin().await;
 
-    let res = server.http.post(server.url("/admin/v1/auth/login")).json(&json!({"email": admin.email, "password": "a-good-password"})).send().await.unwrap();
+    let res = server
+        .http
+        .post(server.url("/admin/v1/auth/login"))
+        .json(&json!({"email": admin.email, "password": "a-good-password"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(cookie.starts_with("hearth_admin="), "{cookie}");
@@ -75,7 +81,12 @@ async fn an_owner_creates_reads_updates_rotates_and_deletes_an_app() {
     assert_eq!(list["results"].as_array().unwrap().len(), 1, "a new admin sees only their own app: {list}");
 
     let (status, updated) = server
-        .admin(&owner, Method::PATCH, &format!("/admin/v1/apps/{id}"), Some(json!({"name": "Renamed", "settings": {"allowClientClassCreation": true}})))
+        .admin(
+            &owner,
+            Method::PATCH,
+            &format!("/admin/v1/apps/{id}"),
+            Some(json!({"name": "Renamed", "settings": {"allowClientClassCreation": true}})),
+        )
         .await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["name"], "Renamed");
@@ -105,7 +116,14 @@ async fn an_owner_creates_reads_updates_rotates_and_deletes_an_app() {
     assert_eq!(status, 204);
     let (status, err) = server.admin(&owner, Method::GET, &format!("/admin/v1/apps/{id}"), None).await;
     assert_eq!((status, err), (404, json!({"code": 101, "error": "app not found"})));
-    let res = server.http.get(server.url("/parse/serverInfo")).header("X-Parse-Application-Id", &id).header("X-Parse-Master-Key", "x").send().await.unwrap();
+    let res = server
+        .http
+        .get(server.url("/parse/serverInfo"))
+        .header("X-Parse-Application-Id", &id)
+        .header("X-Parse-Master-Key", "x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403, "a deleted app answers no more");
     server.shutdown().await;
 }
@@ -121,7 +139,14 @@ async fn explicit_ids_and_keys_keep_existing_clients_working() {
     assert_eq!(status, 201, "{app}");
     assert_eq!(app["applicationId"], app_id.as_str());
     assert_eq!(app["keys"]["masterKey"], "myMasterKey");
-    let res = server.http.get(server.url("/parse/serverInfo")).header("X-Parse-Application-Id", &app_id).header("X-Parse-Master-Key", "myMasterKey").send().await.unwrap();
+    let res = server
+        .http
+        .get(server.url("/parse/serverInfo"))
+        .header("X-Parse-Application-Id", &app_id)
+        .header("X-Parse-Master-Key", "myMasterKey")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     // The same application id cannot be taken twice.
     let (status, err) = server.admin(&owner, Method::POST, "/admin/v1/apps", Some(body)).await;
@@ -135,7 +160,10 @@ async fn invalid_app_input_gets_validation_errors() {
     let owner = server.new_admin().await;
     let cases = [
         (json!({"name": ""}), "app name must be 1 to 100 characters with no control characters"),
-        (json!({"name": "x", "applicationId": "has space"}), "application id must be 1 to 128 characters among letters, digits, '_', '-', '.' and ':'"),
+        (
+            json!({"name": "x", "applicationId": "has space"}),
+            "application id must be 1 to 128 characters among letters, digits, '_', '-', '.' and ':'",
+        ),
         (json!({"name": "x", "masterKey": "bad key"}), "masterKey must be 1 to 256 printable ASCII characters without spaces"),
         (json!({"name": "x", "masterKey": "same", "readOnlyMasterKey": "same"}), "the master key and the read-only master key must differ"),
     ];
@@ -143,7 +171,9 @@ async fn invalid_app_input_gets_validation_errors() {
         let (status, err) = server.admin(&owner, Method::POST, "/admin/v1/apps", Some(body.clone())).await;
         assert_eq!((status, err), (400, json!({"code": 142, "error": message})), "{body}");
     }
-    let (status, err) = server.admin(&owner, Method::POST, "/admin/v1/apps", Some(json!({"name": "x", "settings": {"allowClientClassCreaton": true}}))).await;
+    let (status, err) = server
+        .admin(&owner, Method::POST, "/admin/v1/apps", Some(json!({"name": "x", "settings": {"allowClientClassCreaton": true}})))
+        .await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(142)), "{err}");
     assert!(err["error"].as_str().unwrap().contains("allowClientClassCreaton"), "{err}");
     for body in [json!({"name": "x", "colour": "red"}), json!({"name": 5})] {
@@ -154,7 +184,9 @@ async fn invalid_app_input_gets_validation_errors() {
     let id = app["applicationId"].as_str().unwrap();
     let (status, err) = server.admin(&owner, Method::POST, &format!("/admin/v1/apps/{id}/keys/superKey/rotate"), None).await;
     assert_eq!((status, err["code"].as_i64()), (404, Some(101)), "{err}");
-    let (status, err) = server.admin(&owner, Method::PATCH, &format!("/admin/v1/apps/{id}"), Some(json!({"settings": {"enableAnonymousUsers": "yes"}}))).await;
+    let (status, err) = server
+        .admin(&owner, Method::PATCH, &format!("/admin/v1/apps/{id}"), Some(json!({"settings": {"enableAnonymousUsers": "yes"}})))
+        .await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(142)), "{err}");
     server.shutdown().await;
 }
@@ -190,14 +222,19 @@ async fn an_admin_of_one_app_cannot_see_or_touch_another() {
         let (status, err) = server.admin(&alice, method, path, None).await;
         assert_eq!((status, err["code"].as_i64()), (403, Some(119)), "{path}");
     }
-    let (status, _) = server.admin(&alice, Method::POST, "/admin/v1/admins", Some(json!({"email": "x@y.z", "password": "long-enough"}))).await;
+    let (status, _) =
+        server.admin(&alice, Method::POST, "/admin/v1/admins", Some(json!({"email": "x@y.z", "password": "long-enough"}))).await;
     assert_eq!(status, 403);
 
     // App A's keys are useless on app B through the Parse API.
-    let res = server.http.get(server.url("/parse/serverInfo"))
+    let res = server
+        .http
+        .get(server.url("/parse/serverInfo"))
         .header("X-Parse-Application-Id", b)
         .header("X-Parse-Master-Key", app_a["keys"]["masterKey"].as_str().unwrap())
-        .send().await.unwrap();
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(res).await, (403, json!({"code": 119, "error": "unauthorized"})));
     // And B itself is unchanged.
     let (status, b_now) = server.admin(&bob, Method::GET, &format!("/admin/v1/apps/{b}"), None).await;
@@ -214,7 +251,9 @@ async fn viewers_read_developers_write_owners_manage() {
     let app = server.new_app(&owner).await;
     let id = app["applicationId"].as_str().unwrap();
     for (who, role) in [(&dev, "developer"), (&viewer, "viewer")] {
-        let (status, m) = server.admin(&owner, Method::PUT, &format!("/admin/v1/apps/{id}/members"), Some(json!({"email": who.email, "role": role}))).await;
+        let (status, m) = server
+            .admin(&owner, Method::PUT, &format!("/admin/v1/apps/{id}/members"), Some(json!({"email": who.email, "role": role})))
+            .await;
         assert_eq!((status, m["role"].as_str()), (200, Some(role)), "{m}");
     }
     let (_, members) = server.admin(&viewer, Method::GET, &format!("/admin/v1/apps/{id}/members"), None).await;
@@ -247,11 +286,16 @@ async fn viewers_read_developers_write_owners_manage() {
     assert_eq!(after["keys"], app["keys"], "no key changed");
 
     // The last owner cannot leave or be demoted.
-    let (status, err) = server.admin(&owner, Method::PUT, &format!("/admin/v1/apps/{id}/members"), Some(json!({"email": owner.email, "role": "viewer"}))).await;
+    let (status, err) = server
+        .admin(&owner, Method::PUT, &format!("/admin/v1/apps/{id}/members"), Some(json!({"email": owner.email, "role": "viewer"})))
+        .await;
     assert_eq!((status, err["error"].as_str()), (400, Some("an app must keep at least one owner")));
-    let (status, _) = server.admin(&owner, Method::PUT, &format!("/admin/v1/apps/{id}/members"), Some(json!({"email": "ghost@example.test", "role": "viewer"}))).await;
+    let (status, _) = server
+        .admin(&owner, Method::PUT, &format!("/admin/v1/apps/{id}/members"), Some(json!({"email": "ghost@example.test", "role": "viewer"})))
+        .await;
     assert_eq!(status, 404);
-    let viewer_id = members["results"].as_array().unwrap().iter().find(|m| m["email"] == viewer.email.as_str()).unwrap()["adminId"].as_i64().unwrap();
+    let viewer_id =
+        members["results"].as_array().unwrap().iter().find(|m| m["email"] == viewer.email.as_str()).unwrap()["adminId"].as_i64().unwrap();
     let (status, _) = server.admin(&owner, Method::DELETE, &format!("/admin/v1/apps/{id}/members/{viewer_id}"), None).await;
     assert_eq!(status, 204);
     let (status, _) = server.admin(&viewer, Method::GET, &format!("/admin/v1/apps/{id}"), None).await;
@@ -301,7 +345,12 @@ async fn a_rotated_key_stops_working_on_every_instance() {
     let id = app["applicationId"].as_str().unwrap().to_string();
     let old = app["keys"]["masterKey"].as_str().unwrap().to_string();
     let info = |server: &TestServer, key: &str| {
-        server.http.get(server.url("/parse/serverInfo")).header("X-Parse-Application-Id", &id).header("X-Parse-Master-Key", key.to_string()).send()
+        server
+            .http
+            .get(server.url("/parse/serverInfo"))
+            .header("X-Parse-Application-Id", &id)
+            .header("X-Parse-Master-Key", key.to_string())
+            .send()
     };
     // Instance two caches the app.
     assert_eq!(info(&two, &old).await.unwrap().status(), 200);

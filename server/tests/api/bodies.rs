@@ -81,13 +81,27 @@ async fn keys_in_headers_are_checked_before_the_body_is_read() {
         ("/parse/files/big.bin", vec![("X-Parse-Application-Id", keys.id.as_str()), ("X-Parse-Master-Key", "wrong")]),
     ];
     for (path, headers) in cases {
-        let (answer, closed) = trickle(&server, &head("POST", path, &headers, "Content-Length: 10000000\r\n"), b"", Duration::from_millis(100), Duration::from_secs(10)).await;
+        let (answer, closed) = trickle(
+            &server,
+            &head("POST", path, &headers, "Content-Length: 10000000\r\n"),
+            b"",
+            Duration::from_millis(100),
+            Duration::from_secs(10),
+        )
+        .await;
         assert!(answer.starts_with("HTTP/1.1 403"), "{path} {headers:?}: {answer}");
         assert!(answer.contains(r#"{"code":119,"error":"unauthorized"}"#), "{answer}");
         assert!(closed, "the connection of an unread body is closed");
     }
     // Without keys in the headers, a body larger than the largest accepted is refused as well.
-    let (answer, _) = trickle(&server, &head("POST", "/parse/classes/Item", &[], "Content-Length: 50000000\r\n"), b"", Duration::from_millis(100), Duration::from_secs(10)).await;
+    let (answer, _) = trickle(
+        &server,
+        &head("POST", "/parse/classes/Item", &[], "Content-Length: 50000000\r\n"),
+        b"",
+        Duration::from_millis(100),
+        Duration::from_secs(10),
+    )
+    .await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     server.shutdown().await;
 }
@@ -168,19 +182,27 @@ async fn large_bodies_with_keys_inside_work_once_their_keys_are_checked() {
     let text = "x".repeat(300 << 10);
     let (status, created) = json_of(post("/parse/classes/Item", sdk_body(&keys, &keys.master, json!({"text": text}))).await.unwrap()).await;
     assert_eq!(status, 201, "{created}");
-    let (_, got) = call(&server, &keys, As::Master, Method::GET, &format!("/classes/Item/{}", created["objectId"].as_str().unwrap()), None).await;
+    let (_, got) =
+        call(&server, &keys, As::Master, Method::GET, &format!("/classes/Item/{}", created["objectId"].as_str().unwrap()), None).await;
     assert_eq!(got["text"].as_str().map(str::len), Some(300 << 10));
     let (status, refused) = json_of(post("/parse/classes/Item", sdk_body(&keys, "wrong", json!({"text": text}))).await.unwrap()).await;
     assert_eq!((status, refused), (403, json!({"code": 119, "error": "unauthorized"})));
     // A key that is no string is no key; invalid JSON is 107.
-    let (status, _) = json_of(post("/parse/classes/Item", format!(r#"{{"text": "{text}", "_ApplicationId": {{"a": [1]}}}}"#)).await.unwrap()).await;
+    let (status, _) =
+        json_of(post("/parse/classes/Item", format!(r#"{{"text": "{text}", "_ApplicationId": {{"a": [1]}}}}"#)).await.unwrap()).await;
     assert_eq!(status, 403);
     let (status, err) = json_of(post("/parse/classes/Item", format!(r#"{{"text": "{text}""#)).await.unwrap()).await;
     assert_eq!((status, err["code"].clone()), (400, json!(107)), "{err}");
 
     // A file of 3 MiB in the JS SDK's base64 form: stored whole, every byte back.
     let data: Vec<u8> = (0..3u32 << 20).map(|i| (i * 7 % 251) as u8).collect();
-    let form = |master: &str| sdk_body(&keys, master, json!({"base64": base64::engine::general_purpose::STANDARD.encode(&data), "_ContentType": "application/octet-stream", "fileData": {"metadata": {"k": "v"}}}));
+    let form = |master: &str| {
+        sdk_body(
+            &keys,
+            master,
+            json!({"base64": base64::engine::general_purpose::STANDARD.encode(&data), "_ContentType": "application/octet-stream", "fileData": {"metadata": {"k": "v"}}}),
+        )
+    };
     let (status, saved) = json_of(post("/parse/files/form.bin", form(&keys.master)).await.unwrap()).await;
     assert_eq!(status, 201, "{saved}");
     let back = server.http.get(saved["url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
@@ -188,7 +210,12 @@ async fn large_bodies_with_keys_inside_work_once_their_keys_are_checked() {
     let stored = files_under(&dir.path().join("files")).len();
     let (status, refused) = json_of(post("/parse/files/form.bin", form("wrong")).await.unwrap()).await;
     assert_eq!((status, refused), (403, json!({"code": 119, "error": "unauthorized"})));
-    let (status, bad) = json_of(post("/parse/files/form.bin", sdk_body(&keys, &keys.master, json!({"base64": format!("{}*", "A".repeat(300 << 10))}))).await.unwrap()).await;
+    let (status, bad) = json_of(
+        post("/parse/files/form.bin", sdk_body(&keys, &keys.master, json!({"base64": format!("{}*", "A".repeat(300 << 10))})))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, bad["code"].clone()), (400, json!(130)), "{bad}");
     assert_eq!(files_under(&dir.path().join("files")).len(), stored, "refused uploads store nothing");
     assert!(files_under(&dir.path().join("tmp")).is_empty(), "no temporary file is left");
@@ -222,9 +249,26 @@ async fn large_base64_uploads_do_not_grow_the_servers_memory() {
     let served = crate::processes::serve(&["--data-dir", dir.path().to_str().unwrap()], &[("HEARTH_DATABASE_URL", url.as_str())]);
     let pid = served.child.0.id();
     let http = reqwest::Client::new();
-    let login: Value = http.post(served.url("/admin/v1/auth/login")).json(&json!({"email": "admin@hearth.local", "password": crate::helpers::ROOT_PASSWORD})).send().await.unwrap().json().await.unwrap();
+    let login: Value = http
+        .post(served.url("/admin/v1/auth/login"))
+        .json(&json!({"email": "admin@hearth.local", "password": crate::helpers::ROOT_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = login["token"].as_str().unwrap();
-    let app: Value = http.post(served.url("/admin/v1/apps")).bearer_auth(token).json(&json!({"name": "memory", "settings": {"files": {"maxUploadSize": 100 << 20}}})).send().await.unwrap().json().await.unwrap();
+    let app: Value = http
+        .post(served.url("/admin/v1/apps"))
+        .bearer_auth(token)
+        .json(&json!({"name": "memory", "settings": {"files": {"maxUploadSize": 100 << 20}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let (id, master) = (app["applicationId"].as_str().unwrap(), app["keys"]["masterKey"].as_str().unwrap());
     // A first small upload loads what serving the app needs (its tables, caches, storage).
     let small = format!(r#"{{"base64":"aGk=","_ApplicationId":"{id}","_MasterKey":"{master}"}}"#);
@@ -235,7 +279,9 @@ async fn large_base64_uploads_do_not_grow_the_servers_memory() {
     // Ten 60 MB uploads at once in the JS SDK's form, without any valid key (after the data, as
     // the SDK sends them): all refused, and the server's memory does not hold them.
     let text = base64::engine::general_purpose::STANDARD.encode(vec![0x5a; 45 << 20]);
-    let forged = bytes::Bytes::from(format!(r#"{{"base64":"{text}","_ContentType":"application/octet-stream","_ApplicationId":"{id}","_JavaScriptKey":"forged"}}"#));
+    let forged = bytes::Bytes::from(format!(
+        r#"{{"base64":"{text}","_ContentType":"application/octet-stream","_ApplicationId":"{id}","_JavaScriptKey":"forged"}}"#
+    ));
     let send = |body: bytes::Bytes| http.post(served.url("/parse/files/big.bin")).header("Content-Type", "text/plain").body(body).send();
     let (answers, peak) = peak_rss(pid, futures_util::future::join_all((0..10).map(|_| send(forged.clone())))).await;
     for answer in answers {
@@ -248,7 +294,9 @@ async fn large_base64_uploads_do_not_grow_the_servers_memory() {
     assert!(grown < 64, "ten refused 60 MB bodies grew the server by {grown} MiB");
 
     // Three such uploads with the master key: stored, and the memory goes back.
-    let genuine = bytes::Bytes::from(format!(r#"{{"base64":"{text}","_ContentType":"application/octet-stream","_ApplicationId":"{id}","_MasterKey":"{master}"}}"#));
+    let genuine = bytes::Bytes::from(format!(
+        r#"{{"base64":"{text}","_ContentType":"application/octet-stream","_ApplicationId":"{id}","_MasterKey":"{master}"}}"#
+    ));
     let (answers, peak) = peak_rss(pid, futures_util::future::join_all((0..3).map(|_| send(genuine.clone())))).await;
     for answer in answers {
         let (status, saved) = json_of(answer.unwrap()).await;
@@ -263,7 +311,11 @@ async fn large_base64_uploads_do_not_grow_the_servers_memory() {
 /// Open files of this process (the in-process server's) under `dir`, unlinked ones included.
 fn open_files_under(dir: &std::path::Path) -> usize {
     let dir = dir.to_string_lossy().into_owned();
-    std::fs::read_dir("/proc/self/fd").unwrap().flatten().filter(|fd| std::fs::read_link(fd.path()).is_ok_and(|to| to.to_string_lossy().starts_with(&dir))).count()
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter(|fd| std::fs::read_link(fd.path()).is_ok_and(|to| to.to_string_lossy().starts_with(&dir)))
+        .count()
 }
 
 #[tokio::test]
@@ -316,7 +368,17 @@ async fn bodies_past_the_spool_room_wait_then_get_503() {
     let body = sdk_body(&keys, &keys.master, json!({"text": "y".repeat(100 << 10)}));
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (status, answer) = json_of(server.http.post(server.url("/parse/classes/Item")).header("Content-Type", "text/plain").body(body.clone()).send().await.unwrap()).await;
+        let (status, answer) = json_of(
+            server
+                .http
+                .post(server.url("/parse/classes/Item"))
+                .header("Content-Type", "text/plain")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         if status == 201 {
             break;
         }
@@ -383,7 +445,9 @@ async fn slow_senders_from_one_address_leave_room_for_others() {
     // Meanwhile a client at another address saves a large object in the JS SDK's form.
     let other = reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).build().unwrap();
     let body = sdk_body(&keys, &keys.master, json!({"text": "z".repeat(300 << 10)}));
-    let save = async { json_of(other.post(server.url("/parse/classes/Item")).header("Content-Type", "text/plain").body(body).send().await.unwrap()).await };
+    let save = async {
+        json_of(other.post(server.url("/parse/classes/Item")).header("Content-Type", "text/plain").body(body).send().await.unwrap()).await
+    };
     let keep_holding = async {
         loop {
             // The holders' pace, not synchronisation.
@@ -417,13 +481,29 @@ async fn a_body_without_keys_in_its_headers_is_cut_at_its_total_deadline() {
     let text = "w".repeat(256 << 10);
     let close = |len: usize| format!("Content-Length: {len}\r\nConnection: close\r\n");
     let body = sdk_body(&keys, &keys.master, json!({"text": text}));
-    let sent = paced(connect_from(&server, "127.0.0.1").await, &head("POST", "/parse/classes/Item", &[], &close(body.len())), body.as_bytes(), 32 << 10, Duration::from_millis(500), Duration::from_secs(60)).await;
+    let sent = paced(
+        connect_from(&server, "127.0.0.1").await,
+        &head("POST", "/parse/classes/Item", &[], &close(body.len())),
+        body.as_bytes(),
+        32 << 10,
+        Duration::from_millis(500),
+        Duration::from_secs(60),
+    )
+    .await;
     assert!(sent.starts_with("HTTP/1.1 408"), "{sent}");
     assert!(sent.contains(r#""code":124"#) && sent.contains("must arrive within 3 s"), "{sent}");
     // With its keys in the headers, the same body at the same pace is saved.
     let admitted = [("X-Parse-Application-Id", keys.id.as_str()), ("X-Parse-Master-Key", keys.master.as_str())];
     let body = json!({"text": text}).to_string();
-    let sent = paced(connect_from(&server, "127.0.0.1").await, &head("POST", "/parse/classes/Item", &admitted, &close(body.len())), body.as_bytes(), 32 << 10, Duration::from_millis(500), Duration::from_secs(60)).await;
+    let sent = paced(
+        connect_from(&server, "127.0.0.1").await,
+        &head("POST", "/parse/classes/Item", &admitted, &close(body.len())),
+        body.as_bytes(),
+        32 << 10,
+        Duration::from_millis(500),
+        Duration::from_secs(60),
+    )
+    .await;
     assert!(sent.starts_with("HTTP/1.1 201"), "{sent}");
     server.shutdown().await;
 }
@@ -443,7 +523,16 @@ async fn an_admin_login_body_is_small() {
     let (answer, _) = trickle(&server, &chunked, &piece, Duration::from_millis(50), Duration::from_secs(10)).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     // An ordinary login still works.
-    let (status, login) = json_of(server.http.post(server.url("/admin/v1/auth/login")).json(&json!({"email": crate::helpers::ROOT_EMAIL, "password": crate::helpers::ROOT_PASSWORD})).send().await.unwrap()).await;
+    let (status, login) = json_of(
+        server
+            .http
+            .post(server.url("/admin/v1/auth/login"))
+            .json(&json!({"email": crate::helpers::ROOT_EMAIL, "password": crate::helpers::ROOT_PASSWORD}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200, "{login}");
     server.shutdown().await;
 }
@@ -457,8 +546,15 @@ async fn base64_uploads_whose_padding_ends_a_piece_are_stored() {
     // exactly where a piece of the decoder does.
     for len in [49_151usize, 98_303, 49_152] {
         let data: Vec<u8> = (0..len).map(|i| (i * 13 % 251) as u8).collect();
-        let form = sdk_body(&keys, &keys.master, json!({"base64": base64::engine::general_purpose::STANDARD.encode(&data), "_ContentType": "application/octet-stream"}));
-        let (status, saved) = json_of(server.http.post(server.url("/parse/files/edge.bin")).header("Content-Type", "text/plain").body(form).send().await.unwrap()).await;
+        let form = sdk_body(
+            &keys,
+            &keys.master,
+            json!({"base64": base64::engine::general_purpose::STANDARD.encode(&data), "_ContentType": "application/octet-stream"}),
+        );
+        let (status, saved) = json_of(
+            server.http.post(server.url("/parse/files/edge.bin")).header("Content-Type", "text/plain").body(form).send().await.unwrap(),
+        )
+        .await;
         assert_eq!(status, 201, "{len} bytes: {saved}");
         let back = server.http.get(saved["url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
         assert!(back == data, "{len} bytes: the bytes come back");
@@ -473,7 +569,10 @@ async fn a_file_forms_members_cannot_wrap_their_limit() {
     // Without any key: a long name, a value just under the limit, then a large member. The
     // name counts first, so the value is over the limit: a clear 400, nothing parsed.
     let body = format!(r#"{{"{}": "{}", "m": [{}0]}}"#, "k".repeat(1000), "x".repeat((1 << 20) - 12), "0,".repeat(2 << 20));
-    let (status, refused) = json_of(server.http.post(server.url("/parse/files/wrap.bin")).header("Content-Type", "text/plain").body(body).send().await.unwrap()).await;
+    let (status, refused) = json_of(
+        server.http.post(server.url("/parse/files/wrap.bin")).header("Content-Type", "text/plain").body(body).send().await.unwrap(),
+    )
+    .await;
     assert_eq!((status, &refused["code"]), (400, &json!(107)), "{refused}");
     assert!(refused["error"].as_str().unwrap().contains("the members beside base64 may take at most 1048576 bytes"), "{refused}");
     server.shutdown().await;

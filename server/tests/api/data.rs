@@ -52,8 +52,18 @@ async fn concurrent_operators_give_exact_results() {
     // The master key creates the class; clients may not (allowClientClassCreation is off).
     let (_, created) = call(&server, &keys, true, reqwest::Method::POST, "/classes/Item", Some(json!({"n": 0, "tags": []}))).await;
     let path = format!("/classes/Item/{}", created["objectId"].as_str().unwrap());
-    let increments = (0..25).map(|_| call(&server, &keys, false, reqwest::Method::PUT, &path, Some(json!({"n": {"__op": "Increment", "amount": 2}}))));
-    let adds = (0..25).map(|i| call(&server, &keys, false, reqwest::Method::PUT, &path, Some(json!({"tags": {"__op": "AddUnique", "objects": [format!("t{}", i % 5), "all"]}}))));
+    let increments =
+        (0..25).map(|_| call(&server, &keys, false, reqwest::Method::PUT, &path, Some(json!({"n": {"__op": "Increment", "amount": 2}}))));
+    let adds = (0..25).map(|i| {
+        call(
+            &server,
+            &keys,
+            false,
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({"tags": {"__op": "AddUnique", "objects": [format!("t{}", i % 5), "all"]}})),
+        )
+    });
     let answers = join_all(increments.chain(adds)).await;
     assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
     let (_, object) = call(&server, &keys, false, reqwest::Method::GET, &path, None).await;
@@ -69,8 +79,14 @@ async fn retried_writes_with_a_request_id_apply_once() {
     let server = TestServer::start().await;
     let keys = app(&server).await;
     let send = |rid: &'static str, body: Value| {
-        server.http.post(server.url("/parse/classes/Item")).header("X-Parse-Application-Id", &keys.id)
-            .header("X-Parse-Master-Key", &keys.master).header("X-Parse-Request-Id", rid).json(&body).send()
+        server
+            .http
+            .post(server.url("/parse/classes/Item"))
+            .header("X-Parse-Application-Id", &keys.id)
+            .header("X-Parse-Master-Key", &keys.master)
+            .header("X-Parse-Request-Id", rid)
+            .json(&body)
+            .send()
     };
     // Ten copies of one request at once, then one more later: one object, one answer.
     let answers = join_all((0..10).map(|_| async { json_of(send("req-1", json!({"v": 1})).await.unwrap()).await })).await;
@@ -164,13 +180,18 @@ async fn schema_indexes_on_typed_fields_keep_query_answers() {
     let (db, conn) = tokio_postgres::connect(crate::helpers::run_database(), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
     let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&keys.id]).await.unwrap().get(0);
-    let rows = db.query("SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'Item' AND indexdef LIKE '%''tag''%'", &[&schema]).await.unwrap();
+    let rows = db
+        .query("SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'Item' AND indexdef LIKE '%''tag''%'", &[&schema])
+        .await
+        .unwrap();
     assert!(!rows.is_empty());
     for row in rows {
         let def: String = row.get(0);
         assert!(def.find("'tag'").unwrap() < def.find("'score'").unwrap(), "{def}");
     }
-    let mut requests: Vec<Value> = (0..40).map(|n| json!({"method": "POST", "path": "/parse/classes/Item", "body": {"tag": format!("t{}", n % 2), "score": n}})).collect();
+    let mut requests: Vec<Value> = (0..40)
+        .map(|n| json!({"method": "POST", "path": "/parse/classes/Item", "body": {"tag": format!("t{}", n % 2), "score": n}}))
+        .collect();
     requests.push(json!({"method": "POST", "path": "/parse/classes/Item", "body": {"tag": "t0"}}));
     let (status, _) = call(&server, &keys, true, reqwest::Method::POST, "/batch", Some(json!({"requests": requests}))).await;
     assert_eq!(status, 200);
@@ -181,11 +202,13 @@ async fn schema_indexes_on_typed_fields_keep_query_answers() {
     let scores: Vec<Value> = found["results"].as_array().unwrap().iter().map(|o| o["score"].clone()).collect();
     assert_eq!(scores, [json!(38), json!(36), json!(34), json!(32), json!(30)]);
     let where_ = urlencode(&json!({"tag": "t0"}).to_string());
-    let (_, found) = call(&server, &keys, false, reqwest::Method::GET, &format!("/classes/Item?where={where_}&order=-score&limit=30"), None).await;
+    let (_, found) =
+        call(&server, &keys, false, reqwest::Method::GET, &format!("/classes/Item?where={where_}&order=-score&limit=30"), None).await;
     let results = found["results"].as_array().unwrap();
     assert_eq!(results.len(), 21);
     assert_eq!((results[0]["score"].clone(), results[20].get("score")), (json!(38), None));
-    let (_, found) = call(&server, &keys, false, reqwest::Method::GET, &format!("/classes/Item?where={where_}&order=score&limit=2"), None).await;
+    let (_, found) =
+        call(&server, &keys, false, reqwest::Method::GET, &format!("/classes/Item?where={where_}&order=score&limit=2"), None).await;
     assert_eq!(found["results"][0].get("score"), None, "{found}");
     assert_eq!(found["results"][1]["score"], json!(0));
     // A number compared with a string-typed field matches nothing rather than failing.

@@ -229,16 +229,28 @@ async fn a_stopped_or_frozen_database_answers_within_bounds() {
     assert!(unavailable(status, &body), "{status} {body}");
     assert!(started.elapsed() < Duration::from_secs(20), "answered after {:?}", started.elapsed());
     cluster.signal(libc::SIGCONT);
-    assert!(eventually(Duration::from_secs(30), || async { call(&server, &app, As::Client(None), reqwest::Method::GET, &get, None).await.0 == 200 }).await);
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            call(&server, &app, As::Client(None), reqwest::Method::GET, &get, None).await.0 == 200
+        })
+        .await
+    );
 
     // Stopped: 503 with Retry-After, for the data API and the management API alike.
     cluster.cluster().stop().unwrap();
-    for (who, method, path) in [(As::Client(None), reqwest::Method::GET, get.as_str()), (As::Client(None), reqwest::Method::GET, "/classes/Item"), (As::Master, reqwest::Method::POST, "/classes/Item")] {
+    for (who, method, path) in [
+        (As::Client(None), reqwest::Method::GET, get.as_str()),
+        (As::Client(None), reqwest::Method::GET, "/classes/Item"),
+        (As::Master, reqwest::Method::POST, "/classes/Item"),
+    ] {
         let res = server
             .http
             .request(method.clone(), server.url(&format!("/parse{path}")))
             .header("X-Parse-Application-Id", &app.id)
-            .header(if matches!(who, As::Master) { "X-Parse-Master-Key" } else { "X-Parse-REST-API-Key" }, if matches!(who, As::Master) { &app.master } else { &app.rest })
+            .header(
+                if matches!(who, As::Master) { "X-Parse-Master-Key" } else { "X-Parse-REST-API-Key" },
+                if matches!(who, As::Master) { &app.master } else { &app.rest },
+            )
             .json(&json!({"a": 3}))
             .send()
             .await
@@ -249,12 +261,23 @@ async fn a_stopped_or_frozen_database_answers_within_bounds() {
         assert!(unavailable(status, &body), "{method} {path}: {status} {body}");
         assert_eq!(body["error"], "The database is unavailable; try again later.");
     }
-    let res = server.http.post(server.url("/admin/v1/auth/login")).json(&json!({"email": crate::helpers::ROOT_EMAIL, "password": crate::helpers::ROOT_PASSWORD})).send().await.unwrap();
+    let res = server
+        .http
+        .post(server.url("/admin/v1/auth/login"))
+        .json(&json!({"email": crate::helpers::ROOT_EMAIL, "password": crate::helpers::ROOT_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 503);
 
     // Back: the server recovers without a restart.
     cluster.restart();
-    assert!(eventually(Duration::from_secs(30), || async { call(&server, &app, As::Client(None), reqwest::Method::GET, &get, None).await.0 == 200 }).await);
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            call(&server, &app, As::Client(None), reqwest::Method::GET, &get, None).await.0 == 200
+        })
+        .await
+    );
     let (status, _) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/Item", Some(json!({"a": 4}))).await;
     assert_eq!(status, 201);
     server.shutdown().await;

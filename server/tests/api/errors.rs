@@ -43,7 +43,13 @@ async fn oversized_bodies_are_413_whether_declared_or_streamed() {
     let res = server.http.post(server.url("/parse/serverInfo")).body(reqwest::Body::wrap_stream(stream)).send().await.unwrap();
     assert_eq!(json_of(res).await, (413, expected));
     // Just under the limit is fine (and then fails on its merits).
-    let res = server.http.post(server.url("/admin/v1/auth/login")).json(&json!({"email": "a@b.c", "password": "x".repeat(900)})).send().await.unwrap();
+    let res = server
+        .http
+        .post(server.url("/admin/v1/auth/login"))
+        .json(&json!({"email": "a@b.c", "password": "x".repeat(900)}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     server.shutdown().await;
 }
@@ -71,13 +77,19 @@ async fn missing_or_wrong_keys_are_refused_like_parse_server() {
         assert_eq!(json_of(req.send().await.unwrap()).await, unauthorized, "{headers:?}");
     }
     // A right client key is not enough for a master-only route.
-    let res = server.http.get(server.url("/parse/serverInfo"))
-        .header("X-Parse-Application-Id", id).header("X-Parse-REST-API-Key", app["keys"]["restApiKey"].as_str().unwrap())
-        .send().await.unwrap();
+    let res = server
+        .http
+        .get(server.url("/parse/serverInfo"))
+        .header("X-Parse-Application-Id", id)
+        .header("X-Parse-REST-API-Key", app["keys"]["restApiKey"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(res).await, (403, json!({"code": 119, "error": "unauthorized: master key is required"})));
     // The JS SDK's way: keys in the body of a POST sent as text/plain.
     let body = json!({"_ApplicationId": id, "_MasterKey": app["keys"]["masterKey"], "_ClientVersion": "js5.0.0"});
-    let res = server.http.post(server.url("/parse/serverInfo")).header("content-type", "text/plain").body(body.to_string()).send().await.unwrap();
+    let res =
+        server.http.post(server.url("/parse/serverInfo")).header("content-type", "text/plain").body(body.to_string()).send().await.unwrap();
     let (status, info) = json_of(res).await;
     assert_eq!(status, 200, "{info}");
     assert!(info["parseServerVersion"].is_string());
@@ -101,8 +113,14 @@ async fn unknown_routes_and_methods_answer_in_parse_form() {
     // Under /parse the keys are checked first, as Parse Server does.
     let (status, err) = json_of(server.http.get(server.url("/parse/nothing")).send().await.unwrap()).await;
     assert_eq!((status, err), (403, json!({"code": 119, "error": "unauthorized"})));
-    let res = server.http.get(server.url("/parse/nothing")).header("X-Parse-Application-Id", id)
-        .header("X-Parse-REST-API-Key", app["keys"]["restApiKey"].as_str().unwrap()).send().await.unwrap();
+    let res = server
+        .http
+        .get(server.url("/parse/nothing"))
+        .header("X-Parse-Application-Id", id)
+        .header("X-Parse-REST-API-Key", app["keys"]["restApiKey"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(res).await, (404, json!({"code": -1, "error": "no route for GET /parse/nothing"})));
     let (status, err) = json_of(server.http.delete(server.url("/health")).send().await.unwrap()).await;
     assert_eq!((status, err), (405, json!({"code": -1, "error": "DELETE is not allowed on /health"})));
@@ -115,7 +133,8 @@ async fn unknown_routes_and_methods_answer_in_parse_form() {
 async fn hostile_paths_and_ids_never_cause_a_500() {
     let server = TestServer::start().await;
     let owner = server.new_admin().await;
-    let ids = ["%27%3B%20DROP%20TABLE%20apps%3B--", "..%2F..%2Fetc%2Fpasswd", "%00", "x".repeat(5000).as_str().to_owned().leak(), "%F0%9F%94%A5"];
+    let ids =
+        ["%27%3B%20DROP%20TABLE%20apps%3B--", "..%2F..%2Fetc%2Fpasswd", "%00", "x".repeat(5000).as_str().to_owned().leak(), "%F0%9F%94%A5"];
     for id in ids {
         for path in [format!("/admin/v1/apps/{id}"), format!("/admin/v1/apps/{id}/members"), format!("/admin/v1/apps/{id}/members/{id}")] {
             let (status, err) = server.admin(&owner, reqwest::Method::GET, &path, None).await;

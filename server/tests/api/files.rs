@@ -21,7 +21,11 @@ async fn app(server: &TestServer, settings: Value) -> Keys {
     let owner = server.new_admin().await;
     let (status, app) = server.admin(&owner, M::POST, "/admin/v1/apps", Some(json!({"name": "files", "settings": settings}))).await;
     assert_eq!(status, 201, "{app}");
-    Keys { id: app["applicationId"].as_str().unwrap().into(), master: app["keys"]["masterKey"].as_str().unwrap().into(), rest: app["keys"]["restApiKey"].as_str().unwrap().into() }
+    Keys {
+        id: app["applicationId"].as_str().unwrap().into(),
+        master: app["keys"]["masterKey"].as_str().unwrap().into(),
+        rest: app["keys"]["restApiKey"].as_str().unwrap().into(),
+    }
 }
 
 /// A raw upload; the status and the answer.
@@ -89,14 +93,23 @@ async fn uploads_stream_back_with_ranges_and_conditional_requests() {
     let res = server.http.head(&url).send().await.unwrap();
     assert_eq!((res.status().as_u16(), res.headers()["content-length"].to_str().unwrap()), (200, "300000"));
     // The JS SDK's JSON form, keys in the body; the content type is guessed from the name when absent.
-    let form = json!({"base64": "aGVsbG8=", "_ApplicationId": a.id, "_MasterKey": a.master, "fileData": {"metadata": {"k": "v"}, "tags": {}}});
-    let res = server.http.post(server.url("/parse/files/hello.txt")).header("Content-Type", "text/plain").body(form.to_string()).send().await.unwrap();
+    let form =
+        json!({"base64": "aGVsbG8=", "_ApplicationId": a.id, "_MasterKey": a.master, "fileData": {"metadata": {"k": "v"}, "tags": {}}});
+    let res = server
+        .http
+        .post(server.url("/parse/files/hello.txt"))
+        .header("Content-Type", "text/plain")
+        .body(form.to_string())
+        .send()
+        .await
+        .unwrap();
     let (status, file) = json_of(res).await;
     assert_eq!(status, 201, "{file}");
     let res = server.http.get(file["url"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "text/plain");
     assert_eq!(res.text().await.unwrap(), "hello");
-    let meta = server.http.get(server.url(&format!("/parse/files/{}/metadata/{}", a.id, file["name"].as_str().unwrap()))).send().await.unwrap();
+    let meta =
+        server.http.get(server.url(&format!("/parse/files/{}/metadata/{}", a.id, file["name"].as_str().unwrap()))).send().await.unwrap();
     assert_eq!(json_of(meta).await.1, json!({"metadata": {"k": "v"}}));
     server.shutdown().await;
 }
@@ -159,7 +172,15 @@ async fn who_may_upload_follows_the_file_upload_settings() {
     let a = app(&server, json!({})).await;
     let (_, user) = call(&server, &a, As::Client(None), M::POST, "/users", Some(json!({"username": "u", "password": "pw-1"}))).await;
     let token = user["sessionToken"].as_str().unwrap();
-    let (_, anon) = call(&server, &a, As::Client(None), M::POST, "/users", Some(json!({"authData": {"anonymous": {"id": "0b7c6a2e-1111-4c1e-a7a2-0c9e0d0b6f11"}}}))).await;
+    let (_, anon) = call(
+        &server,
+        &a,
+        As::Client(None),
+        M::POST,
+        "/users",
+        Some(json!({"authData": {"anonymous": {"id": "0b7c6a2e-1111-4c1e-a7a2-0c9e0d0b6f11"}}})),
+    )
+    .await;
     let anon = anon["sessionToken"].as_str().unwrap();
     let (status, err) = upload(&server, &a, As::Client(None), "a.txt", Some("text/plain"), b"x".to_vec()).await;
     assert_eq!((status, err["error"].as_str()), (400, Some("File upload by public is disabled.")), "{err}");
@@ -179,7 +200,8 @@ async fn private_files_need_a_signed_url_and_urls_are_the_servers() {
     let name = file["name"].as_str().unwrap();
     let plain = server.url(&format!("/parse/files/{}/{name}", a.id));
     // A client's own URL is never kept: the server's is stored, and signed on every read.
-    let doc = json!({"file": {"__type": "File", "name": name, "url": "https://evil.example/x"}, "more": [{"__type": "File", "name": name}]});
+    let doc =
+        json!({"file": {"__type": "File", "name": name, "url": "https://evil.example/x"}, "more": [{"__type": "File", "name": name}]});
     let (status, made) = call(&server, &a, As::Master, M::POST, "/classes/Doc", Some(doc)).await;
     assert_eq!(status, 201, "{made}");
     let (_, got) = call(&server, &a, As::Client(None), M::GET, &format!("/classes/Doc/{}", made["objectId"].as_str().unwrap()), None).await;
@@ -208,16 +230,30 @@ async fn private_files_need_a_signed_url_and_urls_are_the_servers() {
     // A File value is a way to a freshly signed URL: a user may save only files it uploaded.
     let (status, _) = call(&server, &a, As::Master, M::POST, "/classes/Note", Some(json!({"f": {"__type": "File", "name": name}}))).await;
     assert_eq!(status, 201, "the master key saves any file");
-    let (status, err) = call(&server, &a, As::Client(Some(token)), M::POST, "/classes/Note", Some(json!({"f": {"__type": "File", "name": name}}))).await;
+    let (status, err) =
+        call(&server, &a, As::Client(Some(token)), M::POST, "/classes/Note", Some(json!({"f": {"__type": "File", "name": name}}))).await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(119)), "someone else's private file: {err}");
     assert!(err["error"].as_str().unwrap().contains("uploaded"), "{err}");
     let (_, own) = upload(&server, &a, As::Client(Some(token)), "mine.txt", Some("text/plain"), b"mine".to_vec()).await;
-    let (status, made) = call(&server, &a, As::Client(Some(token)), M::POST, "/classes/Note", Some(json!({"f": {"__type": "File", "name": own["name"]}}))).await;
+    let (status, made) =
+        call(&server, &a, As::Client(Some(token)), M::POST, "/classes/Note", Some(json!({"f": {"__type": "File", "name": own["name"]}})))
+            .await;
     assert_eq!(status, 201, "its own file: {made}");
     let owner = server.new_admin().await;
     let c = {
-        let (_, made) = server.admin(&owner, M::POST, "/admin/v1/apps", Some(json!({"name": "u", "settings": {"files": {"private": true, "privateReaders": "users", "enableForPublic": true}}}))).await;
-        Keys { id: made["applicationId"].as_str().unwrap().into(), master: made["keys"]["masterKey"].as_str().unwrap().into(), rest: made["keys"]["restApiKey"].as_str().unwrap().into() }
+        let (_, made) = server
+            .admin(
+                &owner,
+                M::POST,
+                "/admin/v1/apps",
+                Some(json!({"name": "u", "settings": {"files": {"private": true, "privateReaders": "users", "enableForPublic": true}}})),
+            )
+            .await;
+        Keys {
+            id: made["applicationId"].as_str().unwrap().into(),
+            master: made["keys"]["masterKey"].as_str().unwrap().into(),
+            rest: made["keys"]["restApiKey"].as_str().unwrap().into(),
+        }
     };
     let (_, file) = upload(&server, &c, As::Client(None), "s.txt", Some("text/plain"), b"s".to_vec()).await;
     let (_, user) = call(&server, &c, As::Client(None), M::POST, "/users", Some(json!({"username": "u", "password": "pw-1"}))).await;
@@ -228,7 +264,15 @@ async fn private_files_need_a_signed_url_and_urls_are_the_servers() {
     assert_eq!(res.status(), 403, "another app's user does not");
     // A public app stores the server's URL too.
     let b = app(&server, json!({})).await;
-    let (_, made) = call(&server, &b, As::Master, M::POST, "/classes/Doc", Some(json!({"file": {"__type": "File", "name": "x_y.txt", "url": "https://evil.example/x"}}))).await;
+    let (_, made) = call(
+        &server,
+        &b,
+        As::Master,
+        M::POST,
+        "/classes/Doc",
+        Some(json!({"file": {"__type": "File", "name": "x_y.txt", "url": "https://evil.example/x"}})),
+    )
+    .await;
     let (_, got) = call(&server, &b, As::Master, M::GET, &format!("/classes/Doc/{}", made["objectId"].as_str().unwrap()), None).await;
     assert_eq!(got["file"]["url"], json!(server.url(&format!("/parse/files/{}/x_y.txt", b.id))));
     server.shutdown().await;
@@ -239,7 +283,11 @@ async fn the_clean_up_deletes_only_unreferenced_files_past_the_grace_period() {
     let (server, dir) = server().await;
     let owner = server.new_admin().await;
     let (_, made) = server.admin(&owner, M::POST, "/admin/v1/apps", Some(json!({"name": "cleanup"}))).await;
-    let a = Keys { id: made["applicationId"].as_str().unwrap().into(), master: made["keys"]["masterKey"].as_str().unwrap().into(), rest: String::new() };
+    let a = Keys {
+        id: made["applicationId"].as_str().unwrap().into(),
+        master: made["keys"]["masterKey"].as_str().unwrap().into(),
+        rest: String::new(),
+    };
     let mut names = Vec::new();
     for n in ["kept.txt", "nested.txt", "config.txt", "orphan.txt"] {
         let (status, file) = upload(&server, &a, As::Master, n, Some("text/plain"), n.as_bytes().to_vec()).await;

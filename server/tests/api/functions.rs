@@ -96,7 +96,15 @@ pub(crate) async fn setup(server: &TestServer) -> (TestAdmin, Keys) {
 }
 
 pub(crate) async fn deploy(server: &TestServer, who: &TestAdmin, app: &Keys, bytes: Vec<u8>) -> (u16, Value) {
-    let res = server.http.post(server.url(&format!("/admin/v1/apps/{}/functions", app.id))).bearer_auth(&who.token).header("Content-Type", "application/wasm").body(bytes).send().await.unwrap();
+    let res = server
+        .http
+        .post(server.url(&format!("/admin/v1/apps/{}/functions", app.id)))
+        .bearer_auth(&who.token)
+        .header("Content-Type", "application/wasm")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
     json_of(res).await
 }
 
@@ -163,7 +171,12 @@ async fn hostile_modules_are_stopped_and_other_requests_carry_on() {
     let (owner, app) = setup(&server).await;
     // Short limits keep the test quick.
     let (status, body) = server
-        .admin(&owner, reqwest::Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(json!({"settings": {"functions": {"timeoutMs": 1500, "memoryMib": 16}}})))
+        .admin(
+            &owner,
+            reqwest::Method::PATCH,
+            &format!("/admin/v1/apps/{}", app.id),
+            Some(json!({"settings": {"functions": {"timeoutMs": 1500, "memoryMib": 16}}})),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let manifest = r#"{"functions":["spin","bomb","deep","trap","fine"]}"#;
@@ -211,9 +224,15 @@ async fn hostile_modules_are_stopped_and_other_requests_carry_on() {
     // (written in the background: polled until there, or failed after 20 s).
     let deadline = Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let (status, lines) = server.admin(&owner, reqwest::Method::GET, &format!("/admin/v1/apps/{}/functions/logs?limit=1000", app.id), None).await;
+        let (status, lines) =
+            server.admin(&owner, reqwest::Method::GET, &format!("/admin/v1/apps/{}/functions/logs?limit=1000", app.id), None).await;
         assert_eq!(status, 200);
-        let messages: Vec<String> = lines.as_array().unwrap().iter().map(|l| format!("{} {}", l["source"].as_str().unwrap(), l["message"].as_str().unwrap())).collect();
+        let messages: Vec<String> = lines
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| format!("{} {}", l["source"].as_str().unwrap(), l["message"].as_str().unwrap()))
+            .collect();
         let failed = messages.iter().any(|m| m.starts_with("function:deep failed after") && m.contains("overflowed its stack"));
         let fine: Vec<&String> = messages.iter().filter(|m| m.starts_with("function:fine ok")).collect();
         if failed && !fine.is_empty() {
@@ -238,7 +257,8 @@ async fn roll_back_and_delete() {
     assert_eq!(status, 204);
     assert_eq!(run(&server, &app, "v", json!({})).await.1, json!({"result": 1}));
     let (_, list) = server.admin(&owner, reqwest::Method::GET, &path, None).await;
-    let active: Vec<(i64, bool)> = list.as_array().unwrap().iter().map(|d| (d["version"].as_i64().unwrap(), d["active"].as_bool().unwrap())).collect();
+    let active: Vec<(i64, bool)> =
+        list.as_array().unwrap().iter().map(|d| (d["version"].as_i64().unwrap(), d["active"].as_bool().unwrap())).collect();
     assert_eq!(active, [(2, false), (1, true)]);
     assert_eq!(server.admin(&owner, reqwest::Method::POST, &format!("{path}/9/activate"), None).await.0, 404);
     assert_eq!(server.admin(&owner, reqwest::Method::DELETE, &format!("{path}/1"), None).await.0, 204);
@@ -280,7 +300,15 @@ async fn before_find_changes_the_query_of_finds_and_gets() {
     // The trigger answers another query: open items only, the newest one.
     let answer = r#"{"query":{"where":{"open":true},"order":"-n","limit":1}}"#;
     assert_eq!(deploy(&server, &owner, &app, module(r#"{"triggers":["beforeFind:Item"]}"#, answer, ECHO, "")).await.0, 201);
-    let (status, found) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/classes/Item", Some(json!({"_method": "GET", "where": {"n": 3}, "keys": "n"}))).await;
+    let (status, found) = call(
+        &server,
+        &app,
+        As::Client(None),
+        reqwest::Method::POST,
+        "/classes/Item",
+        Some(json!({"_method": "GET", "where": {"n": 3}, "keys": "n"})),
+    )
+    .await;
     assert_eq!(status, 200, "{found}");
     assert_eq!(field(&found, "n"), [&json!(2)]);
     let (status, found) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Item", None).await;
@@ -288,7 +316,10 @@ async fn before_find_changes_the_query_of_finds_and_gets() {
     let requests = seen(&server, &app, "beforeFind").await;
     assert_eq!(requests.len(), 2);
     let first = &requests[0];
-    assert_eq!((&first["kind"], &first["className"], &first["master"], &first["user"]), (&json!("trigger"), &json!("Item"), &json!(false), &Value::Null));
+    assert_eq!(
+        (&first["kind"], &first["className"], &first["master"], &first["user"]),
+        (&json!("trigger"), &json!("Item"), &json!(false), &Value::Null)
+    );
     assert_eq!(first["query"], json!({"className": "Item", "where": {"n": 3}, "keys": "n"}));
     assert_eq!((&first["count"], &first["isGet"]), (&json!(false), &json!(false)));
     assert_eq!(requests[1]["query"], json!({"className": "Item", "where": {}}));
@@ -320,7 +351,10 @@ async fn after_find_replaces_what_a_find_found() {
     assert_eq!((status, found), (200, json!({"results": [{"objectId": "madeUp", "title": "from the trigger"}], "count": 2})));
     let request = &seen(&server, &app, "afterFind").await[0];
     let objects = request["objects"].as_array().unwrap();
-    assert_eq!(objects.iter().map(|o| (&o["className"], &o["n"])).collect::<Vec<_>>(), [(&json!("Item"), &json!(1)), (&json!("Item"), &json!(2))]);
+    assert_eq!(
+        objects.iter().map(|o| (&o["className"], &o["n"])).collect::<Vec<_>>(),
+        [(&json!("Item"), &json!(1)), (&json!("Item"), &json!(2))]
+    );
     assert_eq!(request["query"], json!({"className": "Item", "where": {}, "order": "n", "count": true}));
     // A get answers the first object the trigger leaves.
     let (status, got) = call(&server, &app, As::Client(None), reqwest::Method::GET, &format!("/classes/Item/{id}"), None).await;
@@ -384,7 +418,10 @@ async fn a_find_trigger_finding_its_own_class_nests_at_most_four_deep() {
     create(&server, &app, "Item", json!({"n": 1})).await;
     // Each call saves its request, then finds Items (which calls the trigger again).
     let (find, extra) = host_call(r#"{"op":"find","className":"Item"}"#);
-    assert_eq!(deploy(&server, &owner, &app, module(r#"{"triggers":["beforeFind:Item"]}"#, "{}", &format!("{ECHO} {find}"), &extra)).await.0, 201);
+    assert_eq!(
+        deploy(&server, &owner, &app, module(r#"{"triggers":["beforeFind:Item"]}"#, "{}", &format!("{ECHO} {find}"), &extra)).await.0,
+        201
+    );
     let (status, found) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Item", None).await;
     assert_eq!((status, field(&found, "n")), (200, vec![&json!(1)]));
     // The client's find, and three nested ones; the fifth call was refused (its host call
@@ -393,7 +430,8 @@ async fn a_find_trigger_finding_its_own_class_nests_at_most_four_deep() {
 }
 
 async fn sessions_of(server: &TestServer, app: &Keys, user_id: &str) -> usize {
-    let path = format!("/classes/_Session?where={}", encoded(&json!({"user": {"__type": "Pointer", "className": "_User", "objectId": user_id}})));
+    let path =
+        format!("/classes/_Session?where={}", encoded(&json!({"user": {"__type": "Pointer", "className": "_User", "objectId": user_id}})));
     let (status, body) = call(server, app, As::Master, reqwest::Method::GET, &path, None).await;
     assert_eq!(status, 200, "{body}");
     body["results"].as_array().unwrap().len()
@@ -403,7 +441,9 @@ async fn sessions_of(server: &TestServer, app: &Keys, user_id: &str) -> usize {
 async fn before_login_refuses_before_any_session_and_after_login_sees_the_user() {
     let server = TestServer::start().await;
     let (owner, app) = setup(&server).await;
-    let (status, user) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/users", Some(json!({"username": "ada", "password": "pw-123456"}))).await;
+    let (status, user) =
+        call(&server, &app, As::Client(None), reqwest::Method::POST, "/users", Some(json!({"username": "ada", "password": "pw-123456"})))
+            .await;
     assert_eq!(status, 201, "{user}");
     let user_id = user["objectId"].as_str().unwrap().to_string();
     assert_eq!(sessions_of(&server, &app, &user_id).await, 1);
@@ -415,10 +455,15 @@ async fn before_login_refuses_before_any_session_and_after_login_sees_the_user()
     assert_eq!(sessions_of(&server, &app, &user_id).await, 1, "no session for a refused login");
     let request = &seen(&server, &app, "beforeLogin").await[0];
     assert_eq!((&request["className"], &request["user"]), (&json!("_User"), &Value::Null));
-    assert_eq!((&request["object"]["objectId"], &request["object"]["username"], &request["object"]["className"]), (&json!(user_id), &json!("ada"), &json!("_User")));
+    assert_eq!(
+        (&request["object"]["objectId"], &request["object"]["username"], &request["object"]["className"]),
+        (&json!(user_id), &json!("ada"), &json!("_User"))
+    );
     assert!(request["object"].get("sessionToken").is_none() && request["object"].get("password").is_none(), "{request}");
     // A wrong password never reaches the trigger.
-    let (status, _) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/login", Some(json!({"username": "ada", "password": "wrong-one"}))).await;
+    let (status, _) =
+        call(&server, &app, As::Client(None), reqwest::Method::POST, "/login", Some(json!({"username": "ada", "password": "wrong-one"})))
+            .await;
     assert_eq!(status, 404);
     assert_eq!(seen(&server, &app, "beforeLogin").await.len(), 1);
     // A sign-up by authData is not a login; the same authData again logs in, and is refused.
@@ -452,7 +497,9 @@ async fn before_login_refuses_before_any_session_and_after_login_sees_the_user()
 async fn after_logout_gets_the_ended_session() {
     let server = TestServer::start().await;
     let (owner, app) = setup(&server).await;
-    let (_, user) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/users", Some(json!({"username": "bo", "password": "pw-123456"}))).await;
+    let (_, user) =
+        call(&server, &app, As::Client(None), reqwest::Method::POST, "/users", Some(json!({"username": "bo", "password": "pw-123456"})))
+            .await;
     let token = user["sessionToken"].as_str().unwrap().to_string();
     let after = module(r#"{"triggers":["afterLogout:_Session"]}"#, r#"{"error":{"code":142,"message":"ignored"}}"#, ECHO, "");
     assert_eq!(deploy(&server, &owner, &app, after).await.0, 201);
@@ -472,7 +519,11 @@ async fn after_logout_gets_the_ended_session() {
 }
 
 async fn upload(server: &TestServer, app: &Keys, name: &str, body: &'static str) -> (u16, Value) {
-    let req = server.http.post(server.url(&format!("/parse/files/{name}"))).header("X-Parse-Application-Id", &app.id).header("X-Parse-Master-Key", &app.master);
+    let req = server
+        .http
+        .post(server.url(&format!("/parse/files/{name}")))
+        .header("X-Parse-Application-Id", &app.id)
+        .header("X-Parse-Master-Key", &app.master);
     json_of(req.header("Content-Type", "text/plain").body(body).send().await.unwrap()).await
 }
 
@@ -493,14 +544,18 @@ async fn file_triggers_refuse_rename_and_see_what_is_stored() {
     assert_eq!(status, 201, "{file}");
     let name = file["name"].as_str().unwrap().to_string();
     assert!(name.ends_with("_renamed.txt"), "{name}");
-    let (_, metadata) = json_of(server.http.get(server.url(&format!("/parse/files/{}/metadata/{name}", app.id))).send().await.unwrap()).await;
+    let (_, metadata) =
+        json_of(server.http.get(server.url(&format!("/parse/files/{}/metadata/{name}", app.id))).send().await.unwrap()).await;
     assert_eq!(metadata, json!({"metadata": {"checked": "yes"}}));
     assert_eq!(server.http.get(file["url"].as_str().unwrap()).send().await.unwrap().text().await.unwrap(), "hello");
     let before = &seen(&server, &app, "beforeSaveFile").await[0];
     assert_eq!((&before["className"], &before["master"]), (&json!("@File"), &json!(true)));
     assert_eq!(before["file"], json!({"name": "a.txt", "contentType": "text/plain", "size": 5, "metadata": {}, "tags": {}}));
     let after = &seen(&server, &app, "afterSaveFile").await[0];
-    assert_eq!(after["file"], json!({"name": name, "url": file["url"], "contentType": "text/plain", "size": 5, "metadata": {"checked": "yes"}, "tags": {}}));
+    assert_eq!(
+        after["file"],
+        json!({"name": name, "url": file["url"], "contentType": "text/plain", "size": 5, "metadata": {"checked": "yes"}, "tags": {}})
+    );
     // A name the trigger gives is checked as a client's would be.
     for (answer, code) in [(r#"{"file":{"name":"../up.txt"}}"#, 122), (r#"{"file":{"name":7}}"#, 141)] {
         assert_eq!(deploy(&server, &owner, &app, module(r#"{"triggers":["beforeSaveFile:@File"]}"#, answer, "", "")).await.0, 201);
@@ -510,7 +565,14 @@ async fn file_triggers_refuse_rename_and_see_what_is_stored() {
     // beforeDeleteFile refuses: the file stays.
     let keeping = module(r#"{"triggers":["beforeDeleteFile:@File"]}"#, r#"{"error":{"code":153,"message":"kept"}}"#, ECHO, "");
     assert_eq!(deploy(&server, &owner, &app, keeping).await.0, 201);
-    let delete = || server.http.delete(server.url(&format!("/parse/files/{name}"))).header("X-Parse-Application-Id", &app.id).header("X-Parse-Master-Key", &app.master).send();
+    let delete = || {
+        server
+            .http
+            .delete(server.url(&format!("/parse/files/{name}")))
+            .header("X-Parse-Application-Id", &app.id)
+            .header("X-Parse-Master-Key", &app.master)
+            .send()
+    };
     assert_eq!(json_of(delete().await.unwrap()).await, (400, json!({"code": 153, "error": "kept"})));
     assert_eq!(seen(&server, &app, "beforeDeleteFile").await[0]["file"]["name"], json!(name));
     assert_eq!(server.http.get(file["url"].as_str().unwrap()).send().await.unwrap().status(), 200);
@@ -531,11 +593,13 @@ async fn a_change_of_the_apps_limits_reaches_its_loaded_deployment() {
     assert_eq!(status, 200, "{body}");
     // `spin` loops until its time limit stops it.
     let body = r#"(if (i32.eq (i32.load8_u offset=35 (local.get $p)) (i32.const 115)) (then (loop $l (br $l))))"#;
-    let (status, answer) = deploy(&server, &owner, &app, module(r#"{"functions":["spin","fine"]}"#, r#"{"result":"fine"}"#, body, "")).await;
+    let (status, answer) =
+        deploy(&server, &owner, &app, module(r#"{"functions":["spin","fine"]}"#, r#"{"result":"fine"}"#, body, "")).await;
     assert_eq!(status, 201, "{answer}");
     // Loaded with the default concurrency, then limited to one call at a time.
     assert_eq!(run(&server, &app, "fine", json!({})).await, (200, json!({"result": "fine"})));
-    let (status, body) = server.admin(&owner, reqwest::Method::PATCH, &path, Some(settings(json!({"timeoutMs": 300, "maxConcurrent": 1})))).await;
+    let (status, body) =
+        server.admin(&owner, reqwest::Method::PATCH, &path, Some(settings(json!({"timeoutMs": 300, "maxConcurrent": 1})))).await;
     assert_eq!(status, 200, "{body}");
 
     // Two spins now run one after the other: each has its 300 ms once it holds the app's one slot.
@@ -584,12 +648,20 @@ async fn cloud_code_reaches_public_addresses_only_unless_the_server_allows_priva
     let server = TestServer::start().await;
     let (owner, app) = setup(&server).await;
     let (status, body) = server
-        .admin(&owner, reqwest::Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(json!({"settings": {"functions": {"httpAllow": ["127.0.0.1", "localhost"]}}})))
+        .admin(
+            &owner,
+            reqwest::Method::PATCH,
+            &format!("/admin/v1/apps/{}", app.id),
+            Some(json!({"settings": {"functions": {"httpAllow": ["127.0.0.1", "localhost"]}}})),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     // An address in the URL is refused before any request; a name resolving to loopback when
     // the connection is made, although the app's allow-list names both.
-    for (url, code, words) in [("http://127.0.0.1:9/x", 119, "127.0.0.1 is not a public address"), ("http://localhost:9/x", 141, "localhost has no public address")] {
+    for (url, code, words) in [
+        ("http://127.0.0.1:9/x", 119, "127.0.0.1 is not a public address"),
+        ("http://localhost:9/x", 141, "localhost has no public address"),
+    ] {
         assert_eq!(deploy(&server, &owner, &app, relay(&json!({"op": "http", "url": url}).to_string())).await.0, 201);
         let (status, body) = run(&server, &app, "relay", json!({})).await;
         assert_eq!((status, body["code"].clone()), (400, json!(code)), "{url}: {body}");
@@ -597,10 +669,26 @@ async fn cloud_code_reaches_public_addresses_only_unless_the_server_allows_priva
         assert!(error.contains(words) && error.contains("HEARTH_FUNCTION_PRIVATE_NETWORK"), "{url}: {body}");
     }
     // Webhooks too: an address is refused at registration, a name when it is called.
-    let (status, body) = call(&server, &app, As::Master, reqwest::Method::POST, "/hooks/functions", Some(json!({"functionName": "inside", "url": "http://127.0.0.1:9/x"}))).await;
+    let (status, body) = call(
+        &server,
+        &app,
+        As::Master,
+        reqwest::Method::POST,
+        "/hooks/functions",
+        Some(json!({"functionName": "inside", "url": "http://127.0.0.1:9/x"})),
+    )
+    .await;
     assert_eq!((status, body["code"].clone()), (400, json!(143)), "{body}");
     assert!(body["error"].as_str().unwrap().contains("not a public address"), "{body}");
-    let (status, body) = call(&server, &app, As::Master, reqwest::Method::POST, "/hooks/functions", Some(json!({"functionName": "named", "url": "https://localhost:9/x"}))).await;
+    let (status, body) = call(
+        &server,
+        &app,
+        As::Master,
+        reqwest::Method::POST,
+        "/hooks/functions",
+        Some(json!({"functionName": "named", "url": "https://localhost:9/x"})),
+    )
+    .await;
     assert!(status == 200 || status == 201, "{status} {body}");
     let (status, body) = run(&server, &app, "named", json!({})).await;
     assert_eq!((status, body["code"].clone()), (400, json!(141)), "{body}");
@@ -616,16 +704,30 @@ async fn cloud_code_reaches_public_addresses_only_unless_the_server_allows_priva
     let server = TestServer::start_with(config).await;
     let (owner, app) = setup(&server).await;
     let path = format!("/admin/v1/apps/{}", app.id);
-    assert_eq!(server.admin(&owner, reqwest::Method::PATCH, &path, Some(json!({"settings": {"functions": {"httpAllow": ["127.0.0.1"]}}}))).await.0, 200);
+    assert_eq!(
+        server.admin(&owner, reqwest::Method::PATCH, &path, Some(json!({"settings": {"functions": {"httpAllow": ["127.0.0.1"]}}}))).await.0,
+        200
+    );
     assert_eq!(deploy(&server, &owner, &app, relay(r#"{"op":"http","url":"http://127.0.0.1:9/x"}"#)).await.0, 201);
     let (status, body) = run(&server, &app, "relay", json!({})).await;
     assert_eq!((status, body["code"].clone()), (400, json!(141)), "{body}");
     assert!(body["error"].as_str().unwrap().starts_with("HTTP request failed"), "{body}");
     assert!(!body["error"].as_str().unwrap().contains("public address"), "{body}");
     // An http webhook is checked against the app's httpAllow again at each call.
-    let (status, body) = call(&server, &app, As::Master, reqwest::Method::POST, "/hooks/functions", Some(json!({"functionName": "local", "url": "http://127.0.0.1:9/x"}))).await;
+    let (status, body) = call(
+        &server,
+        &app,
+        As::Master,
+        reqwest::Method::POST,
+        "/hooks/functions",
+        Some(json!({"functionName": "local", "url": "http://127.0.0.1:9/x"})),
+    )
+    .await;
     assert!(status == 200 || status == 201, "{status} {body}");
-    assert_eq!(server.admin(&owner, reqwest::Method::PATCH, &path, Some(json!({"settings": {"functions": {"httpAllow": []}}}))).await.0, 200);
+    assert_eq!(
+        server.admin(&owner, reqwest::Method::PATCH, &path, Some(json!({"settings": {"functions": {"httpAllow": []}}}))).await.0,
+        200
+    );
     let (status, body) = run(&server, &app, "local", json!({})).await;
     assert_eq!((status, body["code"].clone()), (400, json!(141)), "{body}");
     let error = body["error"].as_str().unwrap();
@@ -638,7 +740,9 @@ async fn with_one_slot_nested_calls_and_deploys_still_run() {
     let server = TestServer::start().await;
     let (owner, app) = setup(&server).await;
     let path = format!("/admin/v1/apps/{}", app.id);
-    let (status, body) = server.admin(&owner, reqwest::Method::PATCH, &path, Some(json!({"settings": {"functions": {"timeoutMs": 3000, "maxConcurrent": 1}}}))).await;
+    let (status, body) = server
+        .admin(&owner, reqwest::Method::PATCH, &path, Some(json!({"settings": {"functions": {"timeoutMs": 3000, "maxConcurrent": 1}}})))
+        .await;
     assert_eq!(status, 200, "{body}");
     // `spin` loops; `go` saves a Seen object, whose beforeSave trigger (nested in `go`'s call,
     // which holds the app's one slot) saves one too, and so on to the nesting limit.

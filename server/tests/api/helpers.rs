@@ -108,7 +108,8 @@ impl TestServer {
 
     /// Logs in and returns the token.
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let res = self.http.post(self.url("/admin/v1/auth/login")).json(&json!({"email": email, "password": password})).send().await.unwrap();
+        let res =
+            self.http.post(self.url("/admin/v1/auth/login")).json(&json!({"email": email, "password": password})).send().await.unwrap();
         assert_eq!(res.status(), 200, "login of {email}");
         res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
     }

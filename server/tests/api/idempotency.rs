@@ -9,7 +9,15 @@ use serde_json::{Value, json};
 use crate::helpers::{As, Keys, TestServer, app_keys, call, json_of, run_database};
 
 /// A Parse call with the REST key, an optional session token and a request id.
-async fn send(server: &TestServer, keys: &Keys, token: Option<&str>, request_id: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
+async fn send(
+    server: &TestServer,
+    keys: &Keys,
+    token: Option<&str>,
+    request_id: &str,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
     let mut req = server
         .http
         .request(method, server.url(&format!("/parse{path}")))
@@ -35,7 +43,8 @@ async fn schema_of(db: &tokio_postgres::Client, keys: &Keys) -> String {
 
 /// Clients may not create classes: the master key makes it.
 async fn make_class(server: &TestServer, keys: &Keys, class: &str) {
-    let (status, body) = call(server, keys, As::Master, Method::POST, &format!("/schemas/{class}"), Some(json!({"className": class}))).await;
+    let (status, body) =
+        call(server, keys, As::Master, Method::POST, &format!("/schemas/{class}"), Some(json!({"className": class}))).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -58,16 +67,26 @@ async fn a_request_id_never_answers_another_callers_request() {
     let first = send(&server, &keys, None, "signup-1", Method::POST, "/users", alice.clone()).await;
     assert_eq!(first.0, 201, "{first:?}");
     let token = first.1["sessionToken"].as_str().unwrap().to_string();
-    assert_eq!(send(&server, &keys, None, "signup-1", Method::POST, "/users", alice.clone()).await, first, "a retry replays the first answer");
+    assert_eq!(
+        send(&server, &keys, None, "signup-1", Method::POST, "/users", alice.clone()).await,
+        first,
+        "a retry replays the first answer"
+    );
 
     // Another sign-up with the same id: refused, without Alice's objectId or token, and not applied.
-    let mallory = send(&server, &keys, None, "signup-1", Method::POST, "/users", json!({"username": "mallory", "password": "mallory-password"})).await;
+    let mallory =
+        send(&server, &keys, None, "signup-1", Method::POST, "/users", json!({"username": "mallory", "password": "mallory-password"}))
+            .await;
     assert_duplicate(&mallory, "another sign-up with the same id");
     assert_eq!(count(&server, &keys, "/users").await, 1, "the refused sign-up was not applied");
     // The same body from a logged-in client is another caller.
-    let bob = send(&server, &keys, None, "signup-bob", Method::POST, "/users", json!({"username": "bob", "password": "bob-password"})).await;
+    let bob =
+        send(&server, &keys, None, "signup-bob", Method::POST, "/users", json!({"username": "bob", "password": "bob-password"})).await;
     let bob_token = bob.1["sessionToken"].as_str().unwrap().to_string();
-    assert_duplicate(&send(&server, &keys, Some(&bob_token), "signup-1", Method::POST, "/users", alice.clone()).await, "the same body from another session");
+    assert_duplicate(
+        &send(&server, &keys, Some(&bob_token), "signup-1", Method::POST, "/users", alice.clone()).await,
+        "the same body from another session",
+    );
 
     // A PUT with another user's request id is refused, not answered with the other's answer.
     let alice_id = first.1["objectId"].as_str().unwrap().to_string();
@@ -77,15 +96,22 @@ async fn a_request_id_never_answers_another_callers_request() {
     let stolen = send(&server, &keys, Some(&bob_token), "put-1", Method::PUT, &format!("/users/{bob_id}"), json!({"nick": "al"})).await;
     assert_duplicate(&stolen, "a PUT by another user with the same id");
     // The same caller sending another request with the id: refused too.
-    assert_duplicate(&send(&server, &keys, Some(&token), "put-1", Method::PUT, &format!("/users/{alice_id}"), json!({"nick": "other"})).await, "another body");
-    assert_duplicate(&send(&server, &keys, Some(&token), "put-1", Method::DELETE, &format!("/users/{alice_id}"), json!({})).await, "another method");
+    assert_duplicate(
+        &send(&server, &keys, Some(&token), "put-1", Method::PUT, &format!("/users/{alice_id}"), json!({"nick": "other"})).await,
+        "another body",
+    );
+    assert_duplicate(
+        &send(&server, &keys, Some(&token), "put-1", Method::DELETE, &format!("/users/{alice_id}"), json!({})).await,
+        "another method",
+    );
     // The owner's retry still replays.
     assert_eq!(send(&server, &keys, Some(&token), "put-1", Method::PUT, &format!("/users/{alice_id}"), json!({"nick": "al"})).await, put);
 
     // What is stored: no session token, no answer in clear.
     let db = db().await;
     let schema = schema_of(&db, &keys).await;
-    let rows = db.query(&format!("SELECT request_id, row_to_json(t)::text, answer FROM \"{schema}\"._hearth_idempotency t"), &[]).await.unwrap();
+    let rows =
+        db.query(&format!("SELECT request_id, row_to_json(t)::text, answer FROM \"{schema}\"._hearth_idempotency t"), &[]).await.unwrap();
     assert_eq!(rows.len(), 3, "signup-1, signup-bob, put-1");
     for row in rows {
         let (id, text, answer): (String, String, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
@@ -105,7 +131,16 @@ async fn racing_callers_with_one_request_id_get_one_answer_or_159() {
     let keys = app_keys(&server).await;
     let mut tokens = Vec::new();
     for name in ["racer-a", "racer-b"] {
-        let (status, user) = send(&server, &keys, None, &format!("signup-{name}"), Method::POST, "/users", json!({"username": name, "password": "a-password"})).await;
+        let (status, user) = send(
+            &server,
+            &keys,
+            None,
+            &format!("signup-{name}"),
+            Method::POST,
+            "/users",
+            json!({"username": name, "password": "a-password"}),
+        )
+        .await;
         assert_eq!(status, 201);
         tokens.push(user["sessionToken"].as_str().unwrap().to_string());
     }
@@ -132,7 +167,8 @@ async fn racing_callers_with_one_request_id_get_one_answer_or_159() {
 async fn batches_are_told_apart_by_caller_and_requests() {
     let server = TestServer::start().await;
     let keys = app_keys(&server).await;
-    let (_, user) = send(&server, &keys, None, "signup-b", Method::POST, "/users", json!({"username": "batcher", "password": "a-password"})).await;
+    let (_, user) =
+        send(&server, &keys, None, "signup-b", Method::POST, "/users", json!({"username": "batcher", "password": "a-password"})).await;
     let token = user["sessionToken"].as_str().unwrap().to_string();
     make_class(&server, &keys, "Item").await;
     let batch = |i: i64| json!({"requests": [{"method": "POST", "path": "/parse/classes/Item", "body": {"i": i}}]});
@@ -168,7 +204,11 @@ async fn expired_records_are_swept_by_a_queued_task() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let left: i64 = db.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.unwrap().get(0);
-        let queued: i64 = db.query_one("SELECT count(*) FROM queue_tasks WHERE kind = 'idempotency.sweep' AND app_id = $1", &[&app_id]).await.unwrap().get(0);
+        let queued: i64 = db
+            .query_one("SELECT count(*) FROM queue_tasks WHERE kind = 'idempotency.sweep' AND app_id = $1", &[&app_id])
+            .await
+            .unwrap()
+            .get(0);
         if left == 0 && queued == 0 {
             break;
         }

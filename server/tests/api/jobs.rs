@@ -72,18 +72,39 @@ async fn jobs_run_in_the_background_and_report_their_status() {
     let (status, body) = call(&server, &app, As::Client(None), reqwest::Method::GET, "/classes/_JobStatus", None).await;
     assert_eq!((status, body["code"].clone()), (400, json!(119)), "{body}");
     assert_eq!(body["error"], "Clients aren't allowed to perform the find operation on the _JobStatus collection.");
-    let (status, _) = call(&server, &app, As::Client(None), reqwest::Method::PUT, &format!("/classes/_JobStatus/{id}"), Some(json!({"status": "succeeded"}))).await;
+    let (status, _) = call(
+        &server,
+        &app,
+        As::Client(None),
+        reqwest::Method::PUT,
+        &format!("/classes/_JobStatus/{id}"),
+        Some(json!({"status": "succeeded"})),
+    )
+    .await;
     assert_eq!(status, 400);
 
     // A job that fails: its status says so, with the guest's message.
-    let (status, _) = deploy(&server, &owner, &app, module(r#"{"jobs":["nightly"]}"#, r#"{"error":{"code":142,"message":"no data to process"}}"#, "", "")).await;
+    let (status, _) = deploy(
+        &server,
+        &owner,
+        &app,
+        module(r#"{"jobs":["nightly"]}"#, r#"{"error":{"code":142,"message":"no data to process"}}"#, "", ""),
+    )
+    .await;
     assert_eq!(status, 201);
     let (_, _, header) = start_job(&server, &app, master, "nightly", json!({})).await;
     let run = finished(&server, &app, &header.unwrap()).await;
     assert_eq!((run["status"].clone(), run["message"].clone()), (json!("failed"), json!("no data to process")), "{run}");
 
     // A job that loops forever is stopped at its own time limit.
-    let (status, _) = server.admin(&owner, reqwest::Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(json!({"settings": {"functions": {"jobTimeoutMs": 300}}}))).await;
+    let (status, _) = server
+        .admin(
+            &owner,
+            reqwest::Method::PATCH,
+            &format!("/admin/v1/apps/{}", app.id),
+            Some(json!({"settings": {"functions": {"jobTimeoutMs": 300}}})),
+        )
+        .await;
     assert_eq!(status, 200);
     let (status, _) = deploy(&server, &owner, &app, module(r#"{"jobs":["nightly"]}"#, r#"{"result":1}"#, "(loop $l (br $l))", "")).await;
     assert_eq!(status, 201);
@@ -119,7 +140,9 @@ async fn a_schedule_tick_runs_once_however_many_instances_tick() {
     assert_eq!(status, 201);
     // Yearly: after its tick the next one is months away, so exactly one run may follow.
     let path = format!("/admin/v1/apps/{}/functions/schedules", app.id);
-    let (status, schedule) = two.admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "report", "cron": "0 0 1 1 *", "params": {"kind": "yearly"}}))).await;
+    let (status, schedule) = two
+        .admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "report", "cron": "0 0 1 1 *", "params": {"kind": "yearly"}})))
+        .await;
     assert_eq!(status, 201, "{schedule}");
     assert_eq!(schedule["enabled"], true);
     let id = schedule["id"].as_i64().unwrap();
@@ -136,7 +159,8 @@ async fn a_schedule_tick_runs_once_however_many_instances_tick() {
     // committing when every racer has skipped it, so wait for the move to show.
     let until = Instant::now() + Duration::from_secs(10);
     loop {
-        let next: chrono::DateTime<chrono::Utc> = db.query_one("SELECT next_run FROM function_schedules WHERE id = $1", &[&id]).await.unwrap().get(0);
+        let next: chrono::DateTime<chrono::Utc> =
+            db.query_one("SELECT next_run FROM function_schedules WHERE id = $1", &[&id]).await.unwrap().get(0);
         if next > chrono::Utc::now() + chrono::Duration::days(1) {
             break;
         }
@@ -147,7 +171,8 @@ async fn a_schedule_tick_runs_once_however_many_instances_tick() {
     // The one run happens (on either instance) and nothing more is queued.
     let until = Instant::now() + Duration::from_secs(30);
     let runs = loop {
-        let (status, body) = call(&one, &app, As::Master, reqwest::Method::GET, "/classes/_JobStatus?where=%7B%22jobName%22%3A%22report%22%7D", None).await;
+        let (status, body) =
+            call(&one, &app, As::Master, reqwest::Method::GET, "/classes/_JobStatus?where=%7B%22jobName%22%3A%22report%22%7D", None).await;
         assert_eq!(status, 200, "{body}");
         let runs = body["results"].as_array().unwrap().clone();
         let queued: i64 = db.query_one("SELECT count(*) FROM queue_tasks WHERE app_id = $1", &[&app_id]).await.unwrap().get(0);
@@ -158,7 +183,10 @@ async fn a_schedule_tick_runs_once_however_many_instances_tick() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(runs.len(), 1, "{runs:?}");
-    assert_eq!((runs[0]["status"].clone(), runs[0]["source"].clone(), runs[0]["params"].clone()), (json!("succeeded"), json!("schedule"), json!({"kind": "yearly"})));
+    assert_eq!(
+        (runs[0]["status"].clone(), runs[0]["source"].clone(), runs[0]["params"].clone()),
+        (json!("succeeded"), json!("schedule"), json!({"kind": "yearly"}))
+    );
     let (status, list) = one.admin(&owner, reqwest::Method::GET, &path, None).await;
     assert_eq!(status, 200);
     assert!(list[0]["lastRun"].is_string(), "{list}");
@@ -170,7 +198,14 @@ async fn a_schedule_tick_runs_once_however_many_instances_tick() {
 async fn a_scheduled_run_is_known_to_its_task_from_its_first_moment() {
     let (server, url) = own_server().await;
     let (owner, app) = setup(&server).await;
-    let (status, body) = server.admin(&owner, reqwest::Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(json!({"settings": {"functions": {"jobTimeoutMs": 1500}}}))).await;
+    let (status, body) = server
+        .admin(
+            &owner,
+            reqwest::Method::PATCH,
+            &format!("/admin/v1/apps/{}", app.id),
+            Some(json!({"settings": {"functions": {"jobTimeoutMs": 1500}}})),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     // The job (`"kind":"job"`: a `j` at byte 17) loops until its time limit stops it.
     let body = r#"(if (i32.eq (i32.load8_u offset=17 (local.get $p)) (i32.const 106)) (then (loop $l (br $l))))"#;
@@ -181,7 +216,9 @@ async fn a_scheduled_run_is_known_to_its_task_from_its_first_moment() {
     assert_eq!(status, 201, "{schedule}");
     let db = connect(&url).await;
     let app_id = app_internal_id(&db, &app).await;
-    db.execute("UPDATE function_schedules SET next_run = now() - interval '1 second' WHERE id = $1", &[&schedule["id"].as_i64().unwrap()]).await.unwrap();
+    db.execute("UPDATE function_schedules SET next_run = now() - interval '1 second' WHERE id = $1", &[&schedule["id"].as_i64().unwrap()])
+        .await
+        .unwrap();
 
     // While the run is on, its status exists and the task names it (one transaction made both).
     let until = Instant::now() + Duration::from_secs(20);
@@ -216,7 +253,10 @@ async fn schedules_refuse_bad_input_and_can_be_changed_and_deleted() {
     for (body, message) in [
         (json!({"cron": "* * * * *"}), "job is required"),
         (json!({"job": "j"}), "cron is required"),
-        (json!({"job": "j", "cron": "* * *"}), "cron expression \"* * *\" has 3 fields; expected 5 (minute hour day month weekday) or 6 (seconds first)"),
+        (
+            json!({"job": "j", "cron": "* * *"}),
+            "cron expression \"* * *\" has 3 fields; expected 5 (minute hour day month weekday) or 6 (seconds first)",
+        ),
         (json!({"job": "", "cron": "* * * * *"}), "job must be a job's name (1 to 128 characters)"),
     ] {
         let (status, answer) = server.admin(&owner, reqwest::Method::POST, &path, Some(body.clone())).await;
@@ -225,17 +265,23 @@ async fn schedules_refuse_bad_input_and_can_be_changed_and_deleted() {
     let (status, answer) = server.admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "j", "cron": "61 * * * *"}))).await;
     assert_eq!((status, answer["code"].clone()), (400, json!(107)), "{answer}");
     assert!(answer["error"].as_str().unwrap().starts_with("invalid cron expression \"61 * * * *\""), "{answer}");
-    let (status, answer) = server.admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "j", "cron": "* * * * *", "surprise": 1}))).await;
+    let (status, answer) =
+        server.admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "j", "cron": "* * * * *", "surprise": 1}))).await;
     assert_eq!(status, 400, "{answer}");
 
-    let (status, schedule) = server.admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "j", "cron": "*/5 * * * *", "description": "every five minutes"}))).await;
+    let (status, schedule) = server
+        .admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "j", "cron": "*/5 * * * *", "description": "every five minutes"})))
+        .await;
     assert_eq!(status, 201, "{schedule}");
     let next: chrono::DateTime<chrono::Utc> = schedule["nextRun"].as_str().unwrap().parse().unwrap();
     assert_eq!(next.timestamp() % 300, 0, "{schedule}");
     let one = format!("{path}/{}", schedule["id"]);
     let (status, changed) = server.admin(&owner, reqwest::Method::PATCH, &one, Some(json!({"enabled": false, "cron": "0 3 * * *"}))).await;
     assert_eq!(status, 200, "{changed}");
-    assert_eq!((changed["enabled"].clone(), changed["cron"].clone(), changed["description"].clone()), (json!(false), json!("0 3 * * *"), json!("every five minutes")));
+    assert_eq!(
+        (changed["enabled"].clone(), changed["cron"].clone(), changed["description"].clone()),
+        (json!(false), json!("0 3 * * *"), json!("every five minutes"))
+    );
     let (status, _) = server.admin(&owner, reqwest::Method::PATCH, &one, Some(json!({"cron": "nope"}))).await;
     assert_eq!(status, 400);
     let (status, _) = server.admin(&owner, reqwest::Method::DELETE, &one, None).await;
@@ -257,7 +303,15 @@ async fn a_run_whose_instance_stopped_is_marked_failed() {
     assert_eq!(status, 201);
     // A run as a stopped instance leaves it: its status running, its task claimed on its last
     // attempt and its lease run out.
-    let (status, created) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/_JobStatus", Some(json!({"jobName": "long", "status": "running", "source": "api"}))).await;
+    let (status, created) = call(
+        &server,
+        &app,
+        As::Master,
+        reqwest::Method::POST,
+        "/classes/_JobStatus",
+        Some(json!({"jobName": "long", "status": "running", "source": "api"})),
+    )
+    .await;
     assert_eq!(status, 201, "{created}");
     let status_id = created["objectId"].as_str().unwrap();
     let db = connect(&url).await;
@@ -270,13 +324,25 @@ async fn a_run_whose_instance_stopped_is_marked_failed() {
     .await
     .unwrap();
     let run = finished(&server, &app, status_id).await;
-    assert_eq!((run["status"].clone(), run["message"].clone()), (json!("failed"), json!("interrupted: the instance running it stopped")), "{run}");
+    assert_eq!(
+        (run["status"].clone(), run["message"].clone()),
+        (json!("failed"), json!("interrupted: the instance running it stopped")),
+        "{run}"
+    );
     let queued: i64 = db.query_one("SELECT count(*) FROM queue_tasks WHERE app_id = $1", &[&app_id]).await.unwrap().get(0);
     assert_eq!(queued, 0);
 
     // A run that recorded its outcome but whose queue row stayed (its instance stopped just
     // after) keeps its outcome when the row is given up.
-    let (_, done) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/_JobStatus", Some(json!({"jobName": "long", "status": "succeeded", "message": "done"}))).await;
+    let (_, done) = call(
+        &server,
+        &app,
+        As::Master,
+        reqwest::Method::POST,
+        "/classes/_JobStatus",
+        Some(json!({"jobName": "long", "status": "succeeded", "message": "done"})),
+    )
+    .await;
     let done_id = done["objectId"].as_str().unwrap();
     let payload = json!({"applicationId": app.id, "job": "long", "params": {}, "source": "api", "statusId": done_id});
     db.execute(
@@ -310,11 +376,25 @@ async fn browsers_may_call_the_parse_api_and_read_the_job_status_header() {
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
     assert!(res.headers()["access-control-allow-headers"].to_str().unwrap().contains("X-Parse-Session-Token"));
     let (_, app) = setup(&server).await;
-    let res = server.http.get(server.url("/parse/classes/_User")).header("X-Parse-Application-Id", &app.id).header("X-Parse-REST-API-Key", &app.rest).send().await.unwrap();
+    let res = server
+        .http
+        .get(server.url("/parse/classes/_User"))
+        .header("X-Parse-Application-Id", &app.id)
+        .header("X-Parse-REST-API-Key", &app.rest)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["access-control-expose-headers"], "X-Parse-Job-Status-Id, X-Parse-Push-Status-Id");
     // Errors carry the headers too, so that a browser can read them.
-    let res = server.http.get(server.url("/parse/classes/Thing")).header("X-Parse-Application-Id", &app.id).header("X-Parse-REST-API-Key", "wrong").send().await.unwrap();
+    let res = server
+        .http
+        .get(server.url("/parse/classes/Thing"))
+        .header("X-Parse-Application-Id", &app.id)
+        .header("X-Parse-REST-API-Key", "wrong")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
 }

@@ -43,13 +43,23 @@ async fn metrics_count_requests_by_app_route_and_status() {
     let app = server.new_app(&owner).await;
     let id = app["applicationId"].as_str().unwrap();
     for _ in 0..3 {
-        server.http.get(server.url("/parse/serverInfo")).header("X-Parse-Application-Id", id)
-            .header("X-Parse-Master-Key", app["keys"]["masterKey"].as_str().unwrap()).send().await.unwrap();
+        server
+            .http
+            .get(server.url("/parse/serverInfo"))
+            .header("X-Parse-Application-Id", id)
+            .header("X-Parse-Master-Key", app["keys"]["masterKey"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
     }
     let text = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     let line = text
         .lines()
-        .find(|l| l.starts_with("hearth_http_requests_total{") && l.contains(&format!("app=\"{id}\"")) && l.contains("route=\"/parse/serverInfo\""))
+        .find(|l| {
+            l.starts_with("hearth_http_requests_total{")
+                && l.contains(&format!("app=\"{id}\""))
+                && l.contains("route=\"/parse/serverInfo\"")
+        })
         .unwrap_or_else(|| panic!("no counter for the app in:\n{text}"));
     assert!(line.contains("status=\"200\"") && line.ends_with(" 3"), "{line}");
     assert!(text.contains("hearth_http_request_duration_seconds_bucket{"), "latency histogram");
@@ -95,7 +105,9 @@ async fn metrics_need_the_token_when_one_is_set_and_name_no_app_by_default() {
     assert_eq!(status, 200, "the scheme is case-insensitive");
     // The app's requests are counted, without naming the app.
     assert!(!text.contains(&app.id), "the application id is in /metrics:\n{text}");
-    let counted = text.lines().any(|l| l.starts_with("hearth_http_requests_total{") && !l.contains("app=") && l.contains("route=\"/parse/serverInfo\""));
+    let counted = text
+        .lines()
+        .any(|l| l.starts_with("hearth_http_requests_total{") && !l.contains("app=") && l.contains("route=\"/parse/serverInfo\""));
     assert!(counted, "no app-less counter for the route in:\n{text}");
     server.shutdown().await;
 }
@@ -113,7 +125,11 @@ async fn metrics_can_name_apps_by_a_digest_of_their_id() {
     assert_eq!(status, 200);
     let digest: String = <sha2::Sha256 as sha2::Digest>::digest(app.id.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect();
     assert!(!text.contains(&app.id), "the application id is in /metrics");
-    let line = text.lines().find(|l| l.starts_with("hearth_http_requests_total{") && l.contains(&format!("app=\"{digest}\"")) && l.contains("route=\"/parse/serverInfo\""));
+    let line = text.lines().find(|l| {
+        l.starts_with("hearth_http_requests_total{")
+            && l.contains(&format!("app=\"{digest}\""))
+            && l.contains("route=\"/parse/serverInfo\"")
+    });
     assert!(line.is_some_and(|l| l.ends_with(" 1")), "no counter for app {digest} in:\n{text}");
     server.shutdown().await;
 }
@@ -124,7 +140,9 @@ async fn a_created_objects_location_trusts_forwarded_headers_only_behind_a_trust
     // choosing.
     let forged = [("X-Forwarded-Proto", "javascript"), ("X-Forwarded-Host", "evil.example")];
     let proxied = [("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "api.example.com")];
-    let cases: [(bool, Option<&str>, &[(&str, &str)], &str); 6] = [
+    // (trust_proxy, public_url, headers sent, the Location's base expected)
+    type Case<'a> = (bool, Option<&'a str>, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 6] = [
         (false, None, &forged, "http://127.0.0.1:{port}"),
         (false, None, &proxied, "http://127.0.0.1:{port}"),
         (true, None, &proxied, "https://api.example.com"),
@@ -139,7 +157,11 @@ async fn a_created_objects_location_trusts_forwarded_headers_only_behind_a_trust
         config.public_url = public_url.map(str::to_string);
         let server = TestServer::start_with(config).await;
         let app = app_keys(&server).await;
-        let mut req = server.http.post(server.url("/parse/classes/Thing")).header("X-Parse-Application-Id", &app.id).header("X-Parse-Master-Key", &app.master);
+        let mut req = server
+            .http
+            .post(server.url("/parse/classes/Thing"))
+            .header("X-Parse-Application-Id", &app.id)
+            .header("X-Parse-Master-Key", &app.master);
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
@@ -161,16 +183,24 @@ async fn the_openapi_document_is_valid_openapi_3_1() {
     assert_eq!(res.status(), 200);
     let doc: serde_json::Value = res.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
-    for path in ["/admin/v1/apps", "/admin/v1/apps/{application_id}/keys/{kind}/rotate", "/parse/serverInfo", "/parse/classes/{className}", "/parse/batch", "/health"] {
+    for path in [
+        "/admin/v1/apps",
+        "/admin/v1/apps/{application_id}/keys/{kind}/rotate",
+        "/parse/serverInfo",
+        "/parse/classes/{className}",
+        "/parse/batch",
+        "/health",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
     // A real validator, installed by `make test` (HEARTH_OPENAPI_VALIDATOR names it).
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), serde_json::to_vec(&doc).unwrap()).unwrap();
     let validator = std::env::var("HEARTH_OPENAPI_VALIDATOR").unwrap_or_else(|_| "openapi-spec-validator".into());
-    let out = std::process::Command::new(&validator).arg(file.path()).output().unwrap_or_else(|e| {
-        panic!("cannot run {validator} ({e}); `make test` installs it (pip install openapi-spec-validator)")
-    });
+    let out = std::process::Command::new(&validator)
+        .arg(file.path())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {validator} ({e}); `make test` installs it (pip install openapi-spec-validator)"));
     assert!(out.status.success(), "validator said:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("OK"), "{}", String::from_utf8_lossy(&out.stdout));
 

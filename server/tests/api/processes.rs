@@ -114,7 +114,9 @@ impl Starting {
         let mut rest = Vec::new();
         for line in lines.by_ref() {
             let line = line.unwrap();
-            let last = line.starts_with("First admin created") && !line.ends_with(":") || line.contains("password:") || line.starts_with("Log in with");
+            let last = line.starts_with("First admin created") && !line.ends_with(":")
+                || line.contains("password:")
+                || line.starts_with("Log in with");
             rest.push(line);
             if last {
                 break;
@@ -210,7 +212,12 @@ impl Served {
 
 fn cli(args: &[&str]) -> String {
     let out = Command::new(BIN).args(args).output().unwrap();
-    assert!(out.status.success(), "hearth {args:?} failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "hearth {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -282,13 +289,18 @@ async fn two_instances_starting_at_once_migrate_once() {
 #[test]
 fn help_documents_every_setting_and_bad_settings_fail_clearly() {
     let help = cli(&["serve", "--help"]);
-    for setting in ["--port", "--data-dir", "--database-url", "HEARTH_DATABASE_URL", "--max-body-size", "--admin-password", "--config", "--log-format"] {
+    for setting in
+        ["--port", "--data-dir", "--database-url", "HEARTH_DATABASE_URL", "--max-body-size", "--admin-password", "--config", "--log-format"]
+    {
         assert!(help.contains(setting), "--help lacks {setting}");
     }
     let out = Command::new(BIN).args(["serve", "--max-body-size", "lots"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("max_body_size"), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(BIN).args(["serve", "--postgres-bin-dir", "/nonexistent", "--data-dir", "/tmp/hearth-no-pg-test", "--port", "0"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--postgres-bin-dir", "/nonexistent", "--data-dir", "/tmp/hearth-no-pg-test", "--port", "0"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("apt-get install postgresql") && err.contains("HEARTH_DATABASE_URL"), "{err}");
@@ -446,7 +458,10 @@ async fn cli_deploys_write_their_function_log_before_closing_the_database() {
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
     let rows = client
-        .query("SELECT l.source, l.message FROM function_logs l JOIN apps a ON a.id = l.app_id WHERE a.application_id = $1 ORDER BY l.id", &[&app])
+        .query(
+            "SELECT l.source, l.message FROM function_logs l JOIN apps a ON a.id = l.app_id WHERE a.application_id = $1 ORDER BY l.id",
+            &[&app],
+        )
         .await
         .unwrap();
     let lines: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();

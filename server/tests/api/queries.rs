@@ -83,10 +83,20 @@ async fn shapes_past_the_limits_are_refused_before_any_sql() {
     let (status, err) = call(&server, &app, client, reqwest::Method::GET, &format!("/classes/Item/{id}?include={}", list(257)), None).await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(102)), "{err}");
     let pipeline = json!([{"$match": keys_where(201)}]);
-    let (status, err) = call(&server, &app, As::Master, reqwest::Method::POST, "/aggregate/Item", Some(json!({"_method": "GET", "pipeline": pipeline}))).await;
+    let (status, err) =
+        call(&server, &app, As::Master, reqwest::Method::POST, "/aggregate/Item", Some(json!({"_method": "GET", "pipeline": pipeline})))
+            .await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(102)), "{err}");
     let sort: Map<String, Value> = (0..17).map(|i| (format!("f{i}"), json!(1))).collect();
-    let (status, err) = call(&server, &app, As::Master, reqwest::Method::POST, "/aggregate/Item", Some(json!({"_method": "GET", "pipeline": [{"$sort": sort}]}))).await;
+    let (status, err) = call(
+        &server,
+        &app,
+        As::Master,
+        reqwest::Method::POST,
+        "/aggregate/Item",
+        Some(json!({"_method": "GET", "pipeline": [{"$sort": sort}]})),
+    )
+    .await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(102)), "{err}");
     server.shutdown().await;
 }
@@ -103,7 +113,14 @@ async fn an_apps_limits_are_settings_up_to_ceilings() {
     let big_or = json!({"where": or_of(300, |i| json!({"a": i, "b": i}))});
     let (status, _) = find(&server, &app, As::Client(None), "Item", big_or.clone()).await;
     assert_eq!(status, 400);
-    let (status, body) = server.admin(&owner, reqwest::Method::PATCH, &path, Some(json!({"settings": {"queryLimits": {"maxOrItems": 300, "maxConditions": 1000}}}))).await;
+    let (status, body) = server
+        .admin(
+            &owner,
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"settings": {"queryLimits": {"maxOrItems": 300, "maxConditions": 1000}}})),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = find(&server, &app, As::Client(None), "Item", big_or).await;
     assert_eq!(status, 200, "{body}");
@@ -118,12 +135,16 @@ async fn an_apps_limits_are_settings_up_to_ceilings() {
 /// The peak memory of the database's backends (VmHWM, kB), or `None` when PostgreSQL runs
 /// where this process cannot read its processes.
 async fn backends_peak_kib(db: &tokio_postgres::Client) -> Option<u64> {
-    let rows = db.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", &[]).await.unwrap();
+    let rows =
+        db.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", &[]).await.unwrap();
     let mut peak = None;
     for row in rows {
         let pid: i32 = row.get(0);
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())?;
+        let kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())?;
         peak = Some(peak.unwrap_or(0).max(kib));
     }
     peak
@@ -138,7 +159,9 @@ async fn shapes_at_the_ceilings_keep_the_backends_memory_small() {
     let server = TestServer::start_with(test_config(&database)).await;
     let owner = server.new_admin().await;
     let ceilings = json!({"maxConditions": 1000, "maxOrItems": 1000, "maxInValues": 100_000, "maxOrderKeys": 64, "maxKeyEntries": 1000, "maxDepth": 16, "maxParameters": 20_000});
-    let (status, created) = server.admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "Big", "settings": {"queryLimits": ceilings}}))).await;
+    let (status, created) = server
+        .admin(&owner, reqwest::Method::POST, "/admin/v1/apps", Some(json!({"name": "Big", "settings": {"queryLimits": ceilings}})))
+        .await;
     assert_eq!(status, 201, "{created}");
     let app = keys_of(&created);
     let batch: Vec<Value> = (0..200).map(|i| json!({"method": "POST", "path": "/parse/classes/Item", "body": {"a": i, "s": format!("s{i}"), "tags": [format!("t{}", i % 7)]}})).collect();
@@ -179,7 +202,13 @@ async fn ne_and_equality_with_arrays_follow_parse() {
     let server = TestServer::start().await;
     let app = app_keys(&server).await;
     let mut ids = std::collections::HashMap::new();
-    for (name, body) in [("empty", json!({"tags": []})), ("ab", json!({"tags": ["a", "b"]})), ("ba", json!({"tags": ["b", "a"]})), ("abc", json!({"tags": ["a", "b", "c"]})), ("none", json!({"other": 1}))] {
+    for (name, body) in [
+        ("empty", json!({"tags": []})),
+        ("ab", json!({"tags": ["a", "b"]})),
+        ("ba", json!({"tags": ["b", "a"]})),
+        ("abc", json!({"tags": ["a", "b", "c"]})),
+        ("none", json!({"other": 1})),
+    ] {
         let (status, created) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/Box", Some(body)).await;
         assert_eq!(status, 201, "{created}");
         ids.insert(created["objectId"].as_str().unwrap().to_string(), name);
@@ -222,7 +251,14 @@ async fn clients_cannot_query_classes_that_do_not_exist() {
     // System classes exist for clients (those not made yet find nothing).
     assert_eq!(find(&server, &app, As::Client(None), "_Installation", json!({})).await.0, 200);
     // With client class creation on, an unknown class is simply empty.
-    let (status, _) = server.admin(&owner, reqwest::Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(json!({"settings": {"allowClientClassCreation": true}}))).await;
+    let (status, _) = server
+        .admin(
+            &owner,
+            reqwest::Method::PATCH,
+            &format!("/admin/v1/apps/{}", app.id),
+            Some(json!({"settings": {"allowClientClassCreation": true}})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(find(&server, &app, As::Client(None), "Ghost", json!({})).await, (200, json!({"results": []})));
     server.shutdown().await;
@@ -246,9 +282,12 @@ async fn index_names_never_collide() {
     }
     // Classes named as older index names were (`<class>_i_<name>`, `<class>_data`...) are fine.
     for class in ["Item_i_zz", "Item_i_ab", "Item_data", "Item_created", "Item_pkey"] {
-        let (status, body) = call(&server, &app, As::Master, reqwest::Method::POST, &format!("/classes/{class}"), Some(json!({"a": 1}))).await;
+        let (status, body) =
+            call(&server, &app, As::Master, reqwest::Method::POST, &format!("/classes/{class}"), Some(json!({"a": 1}))).await;
         assert_eq!(status, 201, "{class}: {body}");
-        let (status, body) = call(&server, &app, As::Master, reqwest::Method::PUT, &format!("/schemas/{class}"), Some(json!({"indexes": {"zz": {"a": 1}}}))).await;
+        let (status, body) =
+            call(&server, &app, As::Master, reqwest::Method::PUT, &format!("/schemas/{class}"), Some(json!({"indexes": {"zz": {"a": 1}}})))
+                .await;
         assert_eq!(status, 200, "{class}: {body}");
     }
     // Dropping one of two names that a rewrite would have merged leaves the other.
@@ -269,7 +308,9 @@ async fn aggregations_with_many_fields_answer() {
     let project: Map<String, Value> = (0..60).map(|i| (format!("f{i}"), json!(1))).collect();
     let mut group: Map<String, Value> = (0..60).map(|i| (format!("s{i}"), json!({"$sum": format!("$f{i}")}))).collect();
     group.insert("_id".into(), Value::Null);
-    let aggregate = |pipeline: Value| call(&server, &app, As::Master, reqwest::Method::POST, "/aggregate/Wide", Some(json!({"_method": "GET", "pipeline": pipeline})));
+    let aggregate = |pipeline: Value| {
+        call(&server, &app, As::Master, reqwest::Method::POST, "/aggregate/Wide", Some(json!({"_method": "GET", "pipeline": pipeline})))
+    };
     let (status, body) = aggregate(json!([{"$project": project}])).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["results"][0]["f59"], 59, "{body}");
@@ -290,7 +331,8 @@ async fn older_apps_index_names_are_renamed_once() {
     let server = TestServer::start_with(test_config(&database)).await;
     let app = app_keys(&server).await;
     call(&server, &app, As::Master, reqwest::Method::POST, "/classes/Item", Some(json!({"a": 1}))).await;
-    let (status, _) = call(&server, &app, As::Master, reqwest::Method::PUT, "/schemas/Item", Some(json!({"indexes": {"by_a": {"a": 1}}}))).await;
+    let (status, _) =
+        call(&server, &app, As::Master, reqwest::Method::PUT, "/schemas/Item", Some(json!({"indexes": {"by_a": {"a": 1}}}))).await;
     assert_eq!(status, 200);
     server.shutdown().await;
 
@@ -299,14 +341,19 @@ async fn older_apps_index_names_are_renamed_once() {
     tokio::spawn(conn);
     let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0);
     async fn indexes(db: &tokio_postgres::Client, schema: String) -> Vec<String> {
-        let rows = db.query("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'Item' ORDER BY 1", &[&schema]).await.unwrap();
+        let rows =
+            db.query("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'Item' ORDER BY 1", &[&schema]).await.unwrap();
         rows.iter().map(|r| r.get::<_, String>(0)).collect()
     }
     let current = indexes(&db, schema.clone()).await;
     let mut renamed = 0;
     for name in current.iter().filter(|n| n.starts_with("_i_") || n.starts_with("_x_")) {
         // The four class indexes: the primary key's, on data (gin), created_at and updated_at.
-        let def: String = db.query_one("SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = $2", &[&schema, name]).await.unwrap().get(0);
+        let def: String = db
+            .query_one("SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = $2", &[&schema, name])
+            .await
+            .unwrap()
+            .get(0);
         let old = if name.starts_with("_i_") {
             "Item_i_by_a".to_string()
         } else if def.contains("UNIQUE") {
@@ -326,14 +373,17 @@ async fn older_apps_index_names_are_renamed_once() {
 
     let server = TestServer::start_with(test_config(&database)).await;
     for class in ["Item_data", "Item_i_by_a", "Item_pkey"] {
-        let (status, body) = call(&server, &app, As::Master, reqwest::Method::POST, &format!("/classes/{class}"), Some(json!({"a": 1}))).await;
+        let (status, body) =
+            call(&server, &app, As::Master, reqwest::Method::POST, &format!("/classes/{class}"), Some(json!({"a": 1}))).await;
         assert_eq!(status, 201, "{class}: {body}");
     }
     let after = indexes(&db, schema.clone()).await;
     assert!(after.iter().all(|n| !n.starts_with("Item_")), "{after:?}");
     assert_eq!(after.len(), current.len(), "{after:?}");
     // The renamed schema index is still the app's index "by_a": it can be dropped by that name.
-    let (status, body) = call(&server, &app, As::Master, reqwest::Method::PUT, "/schemas/Item", Some(json!({"indexes": {"by_a": {"__op": "Delete"}}}))).await;
+    let (status, body) =
+        call(&server, &app, As::Master, reqwest::Method::PUT, "/schemas/Item", Some(json!({"indexes": {"by_a": {"__op": "Delete"}}})))
+            .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(indexes(&db, schema).await.len(), current.len() - 1);
     server.shutdown().await;
@@ -346,13 +396,19 @@ async fn nin_keeps_objects_without_the_field_whatever_its_length() {
     let server = TestServer::start().await;
     let app = app_keys(&server).await;
     let mut ids = std::collections::HashMap::new();
-    for (name, body) in [("x", json!({"a": "x", "p": {"__type": "Pointer", "className": "T", "objectId": "x1"}})), ("y", json!({"a": "y"})), ("none", json!({})), ("null", json!({"a": null}))] {
+    for (name, body) in [
+        ("x", json!({"a": "x", "p": {"__type": "Pointer", "className": "T", "objectId": "x1"}})),
+        ("y", json!({"a": "y"})),
+        ("none", json!({})),
+        ("null", json!({"a": null})),
+    ] {
         let (status, created) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/Nin", Some(body)).await;
         assert_eq!(status, 201, "{created}");
         ids.insert(created["objectId"].as_str().unwrap().to_string(), name);
     }
     // An index on `a` makes the long list go through its typed expression.
-    let (status, _) = call(&server, &app, As::Master, reqwest::Method::PUT, "/schemas/Nin", Some(json!({"indexes": {"by_a": {"a": 1}}}))).await;
+    let (status, _) =
+        call(&server, &app, As::Master, reqwest::Method::PUT, "/schemas/Nin", Some(json!({"indexes": {"by_a": {"a": 1}}}))).await;
     assert_eq!(status, 200);
     let names = |found: &Value| {
         let mut out: Vec<&str> = found["results"].as_array().unwrap().iter().map(|o| ids[o["objectId"].as_str().unwrap()]).collect();

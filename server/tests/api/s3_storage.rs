@@ -100,10 +100,12 @@ async fn large_files_go_in_parts_and_read_back_exactly() {
 
     // A range across the boundary of the first two parts, and the very end.
     let (start, end) = (PART_SIZE - 10, PART_SIZE + 9);
-    let across = read_all(s3.get("app_1/abc_big.bin", Some(ByteRange { start: start as u64, end: end as u64 })).await.unwrap().unwrap()).await;
+    let across =
+        read_all(s3.get("app_1/abc_big.bin", Some(ByteRange { start: start as u64, end: end as u64 })).await.unwrap().unwrap()).await;
     assert_eq!(across, data[start..=end]);
     let end = data.len() - 1;
-    let tail = read_all(s3.get("app_1/abc_big.bin", Some(ByteRange { start: end as u64 - 99, end: end as u64 })).await.unwrap().unwrap()).await;
+    let tail =
+        read_all(s3.get("app_1/abc_big.bin", Some(ByteRange { start: end as u64 - 99, end: end as u64 })).await.unwrap().unwrap()).await;
     assert_eq!(tail, data[end - 99..]);
 
     assert!(s3.delete("app_1/abc_big.bin").await.unwrap());
@@ -114,7 +116,10 @@ async fn large_files_go_in_parts_and_read_back_exactly() {
 async fn exactly_one_part_is_one_request() {
     let (s3, prefix) = storage().await;
     let data = pattern(PART_SIZE);
-    assert_eq!(s3.put("app_1/abc_part.bin", "application/octet-stream", body(&data), PART_SIZE as u64).await.unwrap().size, PART_SIZE as u64);
+    assert_eq!(
+        s3.put("app_1/abc_part.bin", "application/octet-stream", body(&data), PART_SIZE as u64).await.unwrap().size,
+        PART_SIZE as u64
+    );
     let head = seaweed::client().head_object().bucket(seaweed::BUCKET).key(format!("{prefix}app_1/abc_part.bin")).send().await.unwrap();
     assert!(head.e_tag().is_some_and(|t| !t.contains('-')), "a plain PutObject: {:?}", head.e_tag());
     assert!(read_all(s3.get("app_1/abc_part.bin", None).await.unwrap().unwrap()).await == data);

@@ -180,7 +180,9 @@ fn wait_until_ready(endpoint: &str, exited: &AtomicBool, log: &Path) {
                         match answer {
                             Ok(_) => return Ok(()),
                             Err(e) if exited.load(Ordering::SeqCst) => return Err(format!("SeaweedFS exited ({e:?})")),
-                            Err(e) if Instant::now() > deadline => return Err(format!("SeaweedFS did not answer within {START_DEADLINE:?}: {e:?}")),
+                            Err(e) if Instant::now() > deadline => {
+                                return Err(format!("SeaweedFS did not answer within {START_DEADLINE:?}: {e:?}"));
+                            }
                             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
                         }
                     }

@@ -8,7 +8,8 @@ use crate::helpers::{As, Keys, TestServer, app_keys as app, call};
 
 /// Signs a user up; returns (objectId, sessionToken).
 async fn sign_up(server: &TestServer, app: &Keys, name: &str) -> (String, String) {
-    let (status, user) = call(server, app, As::Client(None), reqwest::Method::POST, "/users", Some(json!({"username": name, "password": "pw-1"}))).await;
+    let (status, user) =
+        call(server, app, As::Client(None), reqwest::Method::POST, "/users", Some(json!({"username": name, "password": "pw-1"}))).await;
     assert_eq!(status, 201, "{user}");
     (user["objectId"].as_str().unwrap().into(), user["sessionToken"].as_str().unwrap().into())
 }
@@ -96,14 +97,32 @@ async fn hidden_objects_stay_hidden_on_every_route() {
         "kids": {"type": "Relation", "targetClass": "Doc"}}});
     assert_eq!(call(&server, &a, As::Master, reqwest::Method::POST, "/schemas/Doc", Some(schema)).await.0, 200);
     let private = json!({ &owner: {"read": true, "write": true} });
-    let (_, secret) = call(&server, &a, As::Client(Some(&owner_token)), reqwest::Method::POST, "/classes/Doc", Some(json!({"title": "secret", "ACL": private}))).await;
+    let (_, secret) = call(
+        &server,
+        &a,
+        As::Client(Some(&owner_token)),
+        reqwest::Method::POST,
+        "/classes/Doc",
+        Some(json!({"title": "secret", "ACL": private})),
+    )
+    .await;
     let secret_id = secret["objectId"].as_str().unwrap().to_string();
     let pointer = json!({"__type": "Pointer", "className": "Doc", "objectId": secret_id});
     let kids = json!({"__op": "AddRelation", "objects": [pointer]});
-    let (_, public) = call(&server, &a, As::Master, reqwest::Method::POST, "/classes/Doc", Some(json!({"title": "public", "parent": pointer, "kids": kids}))).await;
+    let (_, public) = call(
+        &server,
+        &a,
+        As::Master,
+        reqwest::Method::POST,
+        "/classes/Doc",
+        Some(json!({"title": "public", "parent": pointer, "kids": kids})),
+    )
+    .await;
     let public_id = public["objectId"].as_str().unwrap().to_string();
 
-    for (who, sees) in [(As::Client(Some(&owner_token)), true), (As::Client(Some(&other_token)), false), (As::Client(None), false), (As::Master, true)] {
+    for (who, sees) in
+        [(As::Client(Some(&owner_token)), true), (As::Client(Some(&other_token)), false), (As::Client(None), false), (As::Master, true)]
+    {
         let (status, _) = call(&server, &a, who, reqwest::Method::GET, &format!("/classes/Doc/{secret_id}"), None).await;
         assert_eq!(status, if sees { 200 } else { 404 });
         let (_, found) = call(&server, &a, who, reqwest::Method::GET, "/classes/Doc?count=1", None).await;
@@ -115,11 +134,13 @@ async fn hidden_objects_stay_hidden_on_every_route() {
         assert_eq!(found["parent"].get("title").is_some(), sees, "{found}");
         // relation query.
         let related = json!({"$relatedTo": {"object": {"__type": "Pointer", "className": "Doc", "objectId": public_id}, "key": "kids"}});
-        let (_, found) = call(&server, &a, who, reqwest::Method::GET, &format!("/classes/Doc?where={}", urlencode(&related.to_string())), None).await;
+        let (_, found) =
+            call(&server, &a, who, reqwest::Method::GET, &format!("/classes/Doc?where={}", urlencode(&related.to_string())), None).await;
         assert_eq!(found["results"].as_array().unwrap().len(), usize::from(sees), "{found}");
         // a sub-query over the hidden object.
         let sub = json!({"parent": {"$inQuery": {"className": "Doc", "where": {"title": "secret"}}}});
-        let (_, found) = call(&server, &a, who, reqwest::Method::GET, &format!("/classes/Doc?where={}", urlencode(&sub.to_string())), None).await;
+        let (_, found) =
+            call(&server, &a, who, reqwest::Method::GET, &format!("/classes/Doc?where={}", urlencode(&sub.to_string())), None).await;
         assert_eq!(found["results"].as_array().unwrap().len(), usize::from(sees), "{found}");
         // batch: a read and an update of the hidden object.
         let batch = json!({"requests": [
@@ -160,12 +181,15 @@ async fn sessions_and_schemas_are_out_of_a_clients_reach() {
     let (status, err) = call(&server, &a, As::Client(None), reqwest::Method::GET, "/sessions", None).await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(209)));
     // A client changes no schema, even logged in.
-    let (status, err) = call(&server, &a, As::Client(Some(&ann)), reqwest::Method::POST, "/schemas/Mine", Some(json!({"className": "Mine"}))).await;
+    let (status, err) =
+        call(&server, &a, As::Client(Some(&ann)), reqwest::Method::POST, "/schemas/Mine", Some(json!({"className": "Mine"}))).await;
     assert_eq!((status, err["code"].as_i64()), (403, Some(119)), "{err}");
     // Nor another user's object.
     let (_, me) = call(&server, &a, As::Client(Some(&ann)), reqwest::Method::GET, "/users/me", None).await;
     let ann_id = me["objectId"].as_str().unwrap();
-    let (status, err) = call(&server, &a, As::Client(Some(&bob)), reqwest::Method::PUT, &format!("/users/{ann_id}"), Some(json!({"username": "taken"}))).await;
+    let (status, err) =
+        call(&server, &a, As::Client(Some(&bob)), reqwest::Method::PUT, &format!("/users/{ann_id}"), Some(json!({"username": "taken"})))
+            .await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(206)), "{err}");
     // Passwords never come back, not even to the master key.
     let (_, users) = call(&server, &a, As::Master, reqwest::Method::GET, "/users", None).await;
@@ -180,11 +204,20 @@ async fn a_session_given_a_new_token_by_the_master_key_drops_the_old_one() {
     let a = app(&server).await;
     let (user, _) = sign_up(&server, &a, "ann").await;
     let pointer = json!({"__type": "Pointer", "className": "_User", "objectId": user});
-    let (status, made) = call(&server, &a, As::Master, reqwest::Method::POST, "/sessions", Some(json!({"user": pointer, "sessionToken": "r:first-token-0123456789"}))).await;
+    let (status, made) = call(
+        &server,
+        &a,
+        As::Master,
+        reqwest::Method::POST,
+        "/sessions",
+        Some(json!({"user": pointer, "sessionToken": "r:first-token-0123456789"})),
+    )
+    .await;
     assert_eq!(status, 201, "{made}");
     assert_eq!(call(&server, &a, As::Client(Some("r:first-token-0123456789")), reqwest::Method::GET, "/users/me", None).await.0, 200);
     let path = format!("/sessions/{}", made["objectId"].as_str().unwrap());
-    let (status, _) = call(&server, &a, As::Master, reqwest::Method::PUT, &path, Some(json!({"sessionToken": "r:second-token-0123456789"}))).await;
+    let (status, _) =
+        call(&server, &a, As::Master, reqwest::Method::PUT, &path, Some(json!({"sessionToken": "r:second-token-0123456789"}))).await;
     assert_eq!(status, 200);
     let (status, err) = call(&server, &a, As::Client(Some("r:first-token-0123456789")), reqwest::Method::GET, "/users/me", None).await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(209)), "the old token, cached a moment ago: {err}");

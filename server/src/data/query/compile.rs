@@ -8,11 +8,11 @@
 use serde_json::{Map, Value, json};
 use tokio_postgres::types::ToSql;
 
+use crate::auth::Caller;
+use crate::auth::access::{self, Action};
 use crate::data::DataError;
 use crate::data::names::{ClassName, FieldName};
 use crate::data::schema::{AppSchema, ClassSchema};
-use crate::auth::Caller;
-use crate::auth::access::{self, Action};
 use crate::data::storage;
 use crate::data::value::{self, FieldType};
 
@@ -48,7 +48,11 @@ enum Field {
     UpdatedAt,
     /// A path into `data`, with the schema's type of its first segment if known.
     /// `indexed`: a one-segment path whose field is in one of the class's schema indexes.
-    Data { path: Vec<String>, ty: Option<FieldType>, indexed: bool },
+    Data {
+        path: Vec<String>,
+        ty: Option<FieldType>,
+        indexed: bool,
+    },
 }
 
 impl<'a> Compiler<'a> {
@@ -115,9 +119,10 @@ impl<'a> Compiler<'a> {
         for (key, cond) in map {
             let part = match key.as_str() {
                 "$or" | "$and" | "$nor" => {
-                    let items = cond.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
-                        DataError::InvalidQuery("Bad $or format - use an array value.".to_string())
-                    })?;
+                    let items = cond
+                        .as_array()
+                        .filter(|a| !a.is_empty())
+                        .ok_or_else(|| DataError::InvalidQuery("Bad $or format - use an array value.".to_string()))?;
                     if key == "$or"
                         && let Some(part) = self.or_as_in(class, alias, items, depth)?
                     {
@@ -333,7 +338,9 @@ impl<'a> Compiler<'a> {
                     Some(t @ (FieldType::String | FieldType::Number)) if *indexed => {
                         let x = typed_expr(alias, &path[0], t);
                         let q = match &v {
-                            Value::Number(n) if matches!(t, FieldType::Number) => format!("{}::float8", self.bind(n.as_f64().unwrap_or(0.0))),
+                            Value::Number(n) if matches!(t, FieldType::Number) => {
+                                format!("{}::float8", self.bind(n.as_f64().unwrap_or(0.0)))
+                            }
                             Value::String(s) if matches!(t, FieldType::String) => self.bind(s.clone()),
                             // A value of another type matches nothing; containment says so.
                             _ => {
@@ -439,7 +446,9 @@ impl<'a> Compiler<'a> {
                     Value::Object(map) if map.get("__type").and_then(Value::as_str) == Some("Date") => {
                         let iso = value::format_date(date_param(value)?);
                         let p = self.bind(iso);
-                        Ok(format!("((CASE WHEN jsonb_typeof({x}) = 'object' THEN {x} ->> '__type' END) = 'Date' AND ({x} ->> 'iso') COLLATE \"C\" {sql_op} {p})"))
+                        Ok(format!(
+                            "((CASE WHEN jsonb_typeof({x}) = 'object' THEN {x} ->> '__type' END) = 'Date' AND ({x} ->> 'iso') COLLATE \"C\" {sql_op} {p})"
+                        ))
                     }
                     _ => Err(DataError::InvalidQuery(format!("bad {op} value: {value}"))),
                 }
@@ -520,7 +529,9 @@ impl<'a> Compiler<'a> {
         let x = self.json_expr(alias, path);
         let p = self.bind(Value::Array(values));
         let set = format!("(SELECT jsonb_array_elements({p}::jsonb))");
-        let element = format!("EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({x}) = 'array' THEN {x} ELSE '[]'::jsonb END) e WHERE e IN {set})");
+        let element = format!(
+            "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({x}) = 'array' THEN {x} ELSE '[]'::jsonb END) e WHERE e IN {set})"
+        );
         match ty {
             Some(FieldType::Array) => element,
             Some(_) => format!("{x} IN {set}"),
@@ -559,7 +570,10 @@ impl<'a> Compiler<'a> {
             let x = self.json_expr(alias, path);
             let mut parts = Vec::new();
             for item in items {
-                let pattern = item.get("$regex").and_then(Value::as_str).ok_or_else(|| DataError::InvalidQuery("$all: every element must be a $regex".into()))?;
+                let pattern = item
+                    .get("$regex")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| DataError::InvalidQuery("$all: every element must be a $regex".into()))?;
                 let p = self.bind(translate_regex(pattern, "")?);
                 parts.push(format!("EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({x}) = 'array' THEN {x} ELSE '[]'::jsonb END) e WHERE e ~ {p})"));
             }
@@ -640,9 +654,7 @@ impl<'a> Compiler<'a> {
         } else {
             "SELECT NULL::text WHERE FALSE".into()
         };
-        let cond = format!(
-            "COALESCE(({x} ->> 'className') = {class_param} AND ({x} ->> 'objectId') = ANY(ARRAY({subquery})), FALSE)"
-        );
+        let cond = format!("COALESCE(({x} ->> 'className') = {class_param} AND ({x} ->> 'objectId') = ANY(ARRAY({subquery})), FALSE)");
         Ok(if negate { format!("NOT {cond}") } else { cond })
     }
 
@@ -663,8 +675,14 @@ impl<'a> Compiler<'a> {
     }
 
     fn text(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
-        let search = arg.get("$search").and_then(Value::as_object).ok_or_else(|| DataError::InvalidQuery("bad $text: $search, should be object".into()))?;
-        let term = search.get("$term").and_then(Value::as_str).ok_or_else(|| DataError::InvalidQuery("bad $text: $term, should be string".into()))?;
+        let search = arg
+            .get("$search")
+            .and_then(Value::as_object)
+            .ok_or_else(|| DataError::InvalidQuery("bad $text: $search, should be object".into()))?;
+        let term = search
+            .get("$term")
+            .and_then(Value::as_str)
+            .ok_or_else(|| DataError::InvalidQuery("bad $text: $term, should be string".into()))?;
         let language = match search.get("$language") {
             None => "english".to_string(),
             Some(Value::String(l)) => l.to_ascii_lowercase(),
@@ -683,9 +701,10 @@ impl<'a> Compiler<'a> {
         let x = self.data_expr(alias, field, "$nearSphere")?;
         let (a, b) = (self.bind(lat), self.bind(lng));
         let distance = format!("hearth_fn.geo_distance({x}, {a}::float8, {b}::float8)");
-        let max = [("$maxDistance", 1.0), ("$maxDistanceInRadians", 1.0), ("$maxDistanceInKilometers", 6371.0), ("$maxDistanceInMiles", 3958.8)]
-            .iter()
-            .find_map(|(key, radius)| ops.get(*key).map(|v| v.as_f64().map(|d| d / radius)));
+        let max =
+            [("$maxDistance", 1.0), ("$maxDistanceInRadians", 1.0), ("$maxDistanceInKilometers", 6371.0), ("$maxDistanceInMiles", 3958.8)]
+                .iter()
+                .find_map(|(key, radius)| ops.get(*key).map(|v| v.as_f64().map(|d| d / radius)));
         if self.near_order.is_none() {
             self.near_order = Some(distance.clone());
         }
@@ -700,7 +719,11 @@ impl<'a> Compiler<'a> {
     }
 
     fn within_box(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
-        let corners = arg.get("$box").and_then(Value::as_array).filter(|b| b.len() == 2).ok_or_else(|| DataError::InvalidQuery("bad $within: $box, should be an array of 2 GeoPoints".into()))?;
+        let corners = arg
+            .get("$box")
+            .and_then(Value::as_array)
+            .filter(|b| b.len() == 2)
+            .ok_or_else(|| DataError::InvalidQuery("bad $within: $box, should be an array of 2 GeoPoints".into()))?;
         let (sw, ne) = (geo(&corners[0])?, geo(&corners[1])?);
         if sw.0 > ne.0 {
             return Err(DataError::InvalidQuery("GeoBox: the southwest corner must be south of the northeast corner".into()));
@@ -717,12 +740,18 @@ impl<'a> Compiler<'a> {
                 Value::Array(items) => items
                     .iter()
                     .map(|p| match p {
-                        Value::Array(pair) if pair.len() == 2 => Ok((pair[0].as_f64().unwrap_or(f64::NAN), pair[1].as_f64().unwrap_or(f64::NAN))),
+                        Value::Array(pair) if pair.len() == 2 => {
+                            Ok((pair[0].as_f64().unwrap_or(f64::NAN), pair[1].as_f64().unwrap_or(f64::NAN)))
+                        }
                         other => geo(other),
                     })
                     .collect::<Result<_, _>>()?,
                 Value::Object(map) => value::polygon(map)?,
-                _ => return Err(DataError::InvalidQuery("bad $geoWithin value; $polygon should be Polygon object or Array of Parse.GeoPoint's".into())),
+                _ => {
+                    return Err(DataError::InvalidQuery(
+                        "bad $geoWithin value; $polygon should be Polygon object or Array of Parse.GeoPoint's".into(),
+                    ));
+                }
             };
             if points.len() < 3 || points.iter().any(|(a, b)| !a.is_finite() || !b.is_finite()) {
                 return Err(DataError::InvalidQuery("bad $geoWithin value; Polygon must have at least 3 values".into()));
@@ -747,7 +776,8 @@ impl<'a> Compiler<'a> {
     }
 
     fn geo_intersects(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
-        let point = arg.get("$point").ok_or_else(|| DataError::InvalidQuery("bad $geoIntersect value; $point should be GeoPoint".into()))?;
+        let point =
+            arg.get("$point").ok_or_else(|| DataError::InvalidQuery("bad $geoIntersect value; $point should be GeoPoint".into()))?;
         let (lat, lng) = geo(point)?;
         let x = self.data_expr(alias, field, "$geoIntersects")?;
         let (a, b) = (self.bind(lat), self.bind(lng));
@@ -781,7 +811,9 @@ impl<'a> Compiler<'a> {
                 Field::ObjectId => format!("{alias}.object_id COLLATE \"C\""),
                 Field::CreatedAt => format!("{alias}.created_at"),
                 Field::UpdatedAt => format!("{alias}.updated_at"),
-                Field::Data { path, ty, .. } if path.len() == 1 && matches!(ty, Some(FieldType::Number | FieldType::String | FieldType::Date)) => {
+                Field::Data { path, ty, .. }
+                    if path.len() == 1 && matches!(ty, Some(FieldType::Number | FieldType::String | FieldType::Date)) =>
+                {
                     // Typed by the schema: the cheap extraction is safe (see `compare`).
                     typed_expr(alias, &path[0], ty.as_ref().expect("matched a type"))
                 }
@@ -947,7 +979,13 @@ mod tests {
             ("b".to_string(), FieldType::Boolean),
             ("tags".to_string(), FieldType::Array),
         ]);
-        let thing = crate::data::schema::ClassSchema { name: class.clone(), fields, options: BTreeMap::new(), clp: json!({}), indexes: json!({"s_n": {"s": 1, "n": -1}}) };
+        let thing = crate::data::schema::ClassSchema {
+            name: class.clone(),
+            fields,
+            options: BTreeMap::new(),
+            clp: json!({}),
+            indexes: json!({"s_n": {"s": 1, "n": -1}}),
+        };
         let schema = AppSchema { classes: HashMap::from([("Thing".to_string(), Arc::new(thing))]) };
         let mut c = Compiler::new(&schema, "app_1");
         let mut sql = c.condition(&class, "t", &w, 0)?;
@@ -963,9 +1001,14 @@ mod tests {
     /// that text, or PostgreSQL cannot match them to the index.
     #[test]
     fn typed_fields_compile_to_the_indexed_expressions() {
-        let (sql, _) = compile(json!({"s": "a", "n": {"$gte": 1}, "d": {"$lt": {"__type": "Date", "iso": "2020-01-01T00:00:00.000Z"}}})).unwrap();
+        let (sql, _) =
+            compile(json!({"s": "a", "n": {"$gte": 1}, "d": {"$lt": {"__type": "Date", "iso": "2020-01-01T00:00:00.000Z"}}})).unwrap();
         for ty in [FieldType::String, FieldType::Number, FieldType::Date] {
-            let name = match ty { FieldType::String => "s", FieldType::Number => "n", _ => "d" };
+            let name = match ty {
+                FieldType::String => "s",
+                FieldType::Number => "n",
+                _ => "d",
+            };
             let x = typed_expr("t", name, &ty);
             assert!(sql.matches(&x).count() >= 2, "{x} is compared and sorted in {sql}");
         }
@@ -1042,23 +1085,66 @@ mod tests {
     fn arbitrary_where_objects_never_panic() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let keys = ["a", "b.c", "n", "s", "d", "objectId", "createdAt", "$or", "$and", "$nor", "$relatedTo", "bad key", "", "a.$x", "_x", "$regex"];
-        let ops = ["$lt", "$gt", "$lte", "$gte", "$ne", "$in", "$nin", "$exists", "$all", "$containedBy", "$regex", "$options",
-                   "$select", "$dontSelect", "$inQuery", "$notInQuery", "$text", "$nearSphere", "$maxDistance", "$within",
-                   "$geoWithin", "$geoIntersects", "$eq", "$zzz"];
+        let keys = [
+            "a",
+            "b.c",
+            "n",
+            "s",
+            "d",
+            "objectId",
+            "createdAt",
+            "$or",
+            "$and",
+            "$nor",
+            "$relatedTo",
+            "bad key",
+            "",
+            "a.$x",
+            "_x",
+            "$regex",
+        ];
+        let ops = [
+            "$lt",
+            "$gt",
+            "$lte",
+            "$gte",
+            "$ne",
+            "$in",
+            "$nin",
+            "$exists",
+            "$all",
+            "$containedBy",
+            "$regex",
+            "$options",
+            "$select",
+            "$dontSelect",
+            "$inQuery",
+            "$notInQuery",
+            "$text",
+            "$nearSphere",
+            "$maxDistance",
+            "$within",
+            "$geoWithin",
+            "$geoIntersects",
+            "$eq",
+            "$zzz",
+        ];
         fn value(rng: &mut rand::rngs::StdRng, depth: u32, keys: &[&str], ops: &[&str]) -> Value {
             match rng.random_range(0..if depth > 3 { 6 } else { 10 }) {
                 0 => Value::Null,
                 1 => json!(rng.random_range(-1000.0..1000.0)),
                 2 => json!((["x", "(?", "\\Q", "[", "\u{0}", "é"][rng.random_range(0..6)])),
                 3 => json!(rng.random_bool(0.5)),
-                4 => json!({"__type": (["Date", "Pointer", "GeoPoint", "Polygon", "Bytes", "X"][rng.random_range(0..6)]), "iso": "2024-01-01T00:00:00Z", "latitude": rng.random_range(-100.0..100.0), "longitude": 3, "className": "A", "objectId": "x"}),
+                4 => {
+                    json!({"__type": (["Date", "Pointer", "GeoPoint", "Polygon", "Bytes", "X"][rng.random_range(0..6)]), "iso": "2024-01-01T00:00:00Z", "latitude": rng.random_range(-100.0..100.0), "longitude": 3, "className": "A", "objectId": "x"})
+                }
                 5 => json!([1, "a", null]),
                 6 => Value::Array((0..rng.random_range(0..3)).map(|_| value(rng, depth + 1, keys, ops)).collect()),
                 _ => {
                     let mut map = Map::new();
                     for _ in 0..rng.random_range(0..3) {
-                        let k = if rng.random_bool(0.5) { keys[rng.random_range(0..keys.len())] } else { ops[rng.random_range(0..ops.len())] };
+                        let k =
+                            if rng.random_bool(0.5) { keys[rng.random_range(0..keys.len())] } else { ops[rng.random_range(0..ops.len())] };
                         map.insert(k.to_string(), value(rng, depth + 1, keys, ops));
                     }
                     if rng.random_bool(0.2) {

@@ -217,7 +217,9 @@ impl Walk<'_> {
                             "$geoWithin" => {
                                 let points = match arg.get("$polygon") {
                                     Some(Value::Array(points)) => points.len(),
-                                    Some(Value::Object(polygon)) => polygon.get("coordinates").and_then(Value::as_array).map_or(0, Vec::len),
+                                    Some(Value::Object(polygon)) => {
+                                        polygon.get("coordinates").and_then(Value::as_array).map_or(0, Vec::len)
+                                    }
                                     _ => 0,
                                 };
                                 if points > limits.max_in_values {
@@ -250,7 +252,15 @@ mod tests {
     use super::*;
 
     fn limits() -> QueryLimits {
-        QueryLimits { max_conditions: 10, max_or_items: 4, max_in_values: 5, max_order_keys: 3, max_key_entries: 3, max_depth: 2, max_parameters: 50 }
+        QueryLimits {
+            max_conditions: 10,
+            max_or_items: 4,
+            max_in_values: 5,
+            max_order_keys: 3,
+            max_key_entries: 3,
+            max_depth: 2,
+            max_parameters: 50,
+        }
     }
 
     /// Each shape at its limit passes; one more is refused with 102 and a message naming it.
@@ -293,7 +303,12 @@ mod tests {
         let l = limits();
         let options = |map: Value| FindOptions::from_map(map.as_object().unwrap()).unwrap();
         assert!(l.check_options(&options(json!({"order": "a,-b,c", "keys": "a,b,c", "include": "x,y,z"}))).is_ok());
-        for bad in [json!({"order": "a,b,c,d"}), json!({"keys": "a,b,c,d"}), json!({"excludeKeys": ["a", "b", "c", "d"]}), json!({"include": "a,b,c,d"})] {
+        for bad in [
+            json!({"order": "a,b,c,d"}),
+            json!({"keys": "a,b,c,d"}),
+            json!({"excludeKeys": ["a", "b", "c", "d"]}),
+            json!({"include": "a,b,c,d"}),
+        ] {
             let err = l.check_options(&options(bad.clone())).unwrap_err();
             assert!(err.to_string().starts_with("Query is too large"), "{bad}: {err}");
         }
@@ -303,10 +318,9 @@ mod tests {
     fn settings_stay_under_the_ceilings() {
         assert!(QueryLimits::default().validate().is_ok());
         assert!(CEILINGS.validate().is_ok());
-        let mut l = QueryLimits::default();
-        l.max_conditions = CEILINGS.max_conditions + 1;
+        let l = QueryLimits { max_conditions: CEILINGS.max_conditions + 1, ..QueryLimits::default() };
         assert!(l.validate().unwrap_err().contains("maxConditions"));
-        l = QueryLimits { max_depth: 0, ..QueryLimits::default() };
+        let l = QueryLimits { max_depth: 0, ..QueryLimits::default() };
         assert!(l.validate().is_err());
         let parsed: QueryLimits = serde_json::from_value(json!({"maxOrItems": 7})).unwrap();
         assert_eq!(parsed, QueryLimits { max_or_items: 7, ..QueryLimits::default() });

@@ -41,7 +41,9 @@ impl FindOptions {
             match map.get(key) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| DataError::InvalidQuery(format!("{key} must be an integer"))),
-                Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| DataError::InvalidQuery(format!("{key} must be an integer"))),
+                Some(Value::String(s)) => {
+                    s.trim().parse().map(Some).map_err(|_| DataError::InvalidQuery(format!("{key} must be an integer")))
+                }
                 Some(_) => Err(DataError::InvalidQuery(format!("{key} must be an integer"))),
             }
         };
@@ -120,7 +122,10 @@ mod tests {
         let given = json!({"where": {"a": 1}, "order": "-b", "limit": "5", "skip": 2, "keys": ["a", "b"], "include": "p", "count": 1});
         let options = FindOptions::from_map(given.as_object().unwrap()).unwrap();
         let map = options.to_map();
-        assert_eq!(Value::Object(map.clone()), json!({"where": {"a": 1}, "order": "-b", "keys": "a,b", "include": "p", "limit": 5, "skip": 2, "count": true}));
+        assert_eq!(
+            Value::Object(map.clone()),
+            json!({"where": {"a": 1}, "order": "-b", "keys": "a,b", "include": "p", "limit": 5, "skip": 2, "count": true})
+        );
         let again = FindOptions::from_map(&map).unwrap();
         assert_eq!(Value::Object(again.to_map()), Value::Object(map));
         assert_eq!(Value::Object(FindOptions::default().to_map()), json!({"where": {}}));

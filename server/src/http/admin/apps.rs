@@ -192,7 +192,10 @@ pub async fn rotate_key(
 ) -> Result<web::Json<AppView>, ApiError> {
     let (application_id, kind) = path.into_inner();
     let kind = KeyKind::parse(&kind).ok_or_else(|| {
-        ApiError::new(ParseCode::OBJECT_NOT_FOUND, "unknown key kind; one of masterKey, readOnlyMasterKey, restApiKey, javascriptKey, clientKey")
+        ApiError::new(
+            ParseCode::OBJECT_NOT_FOUND,
+            "unknown key kind; one of masterKey, readOnlyMasterKey, restApiKey, javascriptKey, clientKey",
+        )
     })?;
     let m = membership(&state, &session, &application_id, Role::Owner).await?;
     // No body asks for a random value.

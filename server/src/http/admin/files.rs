@@ -28,7 +28,12 @@ pub struct Cleanup {
     (status = 200, description = "What was found and deleted", body = Report), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody),
     (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn cleanup(state: web::Data<State>, session: AdminSession, path: web::Path<String>, body: OptionalJson<Cleanup>) -> Result<web::Json<Report>, ApiError> {
+pub async fn cleanup(
+    state: web::Data<State>,
+    session: AdminSession,
+    path: web::Path<String>,
+    body: OptionalJson<Cleanup>,
+) -> Result<web::Json<Report>, ApiError> {
     let m = membership(&state, &session, &path, Role::Developer).await?;
     let body = body.0.unwrap_or(Cleanup { dry_run: None, grace_hours: None });
     let dry_run = body.dry_run.unwrap_or(true);
@@ -36,8 +41,14 @@ pub async fn cleanup(state: web::Data<State>, session: AdminSession, path: web::
     let report = cleanup::run(&state.pool, &state.schemas, &state.files, &m.app, grace, dry_run).await?;
     if !dry_run {
         let client = state.pool.get().await.map_err(DbError::from)?;
-        audit::record(&client, &session.actor, Some(&m.app), "files.cleanup", serde_json::json!({"deleted": report.deleted, "bytes": report.candidate_bytes}))
-            .await?;
+        audit::record(
+            &client,
+            &session.actor,
+            Some(&m.app),
+            "files.cleanup",
+            serde_json::json!({"deleted": report.deleted, "bytes": report.candidate_bytes}),
+        )
+        .await?;
     }
     Ok(web::Json(report))
 }

@@ -25,13 +25,24 @@ use crate::http::extract::AdminSession;
     (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody),
     (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn deploy(state: web::Data<State>, session: AdminSession, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn deploy(
+    state: web::Data<State>,
+    session: AdminSession,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let m = membership(&state, &session, &path, Role::Developer).await?;
     let caller = Caller::master(m.app.clone(), state.auth.clone());
     let deployment = deploy::deploy(&state.functions, &caller, &body, &session.actor.label).await?;
     let client = state.pool.get().await.map_err(DbError::from)?;
-    audit::record(&client, &session.actor, Some(&m.app), "functions.deploy", serde_json::json!({"version": deployment.version, "sha256": deployment.sha256}))
-        .await?;
+    audit::record(
+        &client,
+        &session.actor,
+        Some(&m.app),
+        "functions.deploy",
+        serde_json::json!({"version": deployment.version, "sha256": deployment.sha256}),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(deployment))
 }
 
@@ -91,7 +102,12 @@ pub struct LogQuery {
     (status = 200, description = "Log lines", body = Vec<LogLine>),
     (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn log(state: web::Data<State>, session: AdminSession, path: web::Path<String>, query: web::Query<LogQuery>) -> Result<web::Json<Vec<LogLine>>, ApiError> {
+pub async fn log(
+    state: web::Data<State>,
+    session: AdminSession,
+    path: web::Path<String>,
+    query: web::Query<LogQuery>,
+) -> Result<web::Json<Vec<LogLine>>, ApiError> {
     let m = membership(&state, &session, &path, Role::Viewer).await?;
     Ok(web::Json(logs::list(&state.pool, m.app.id, query.before, query.limit.unwrap_or(100)).await?))
 }
@@ -102,7 +118,11 @@ pub async fn log(state: web::Data<State>, session: AdminSession, path: web::Path
     (status = 200, description = "Schedules", body = Vec<Schedule>),
     (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn list_schedules(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<web::Json<Vec<Schedule>>, ApiError> {
+pub async fn list_schedules(
+    state: web::Data<State>,
+    session: AdminSession,
+    path: web::Path<String>,
+) -> Result<web::Json<Vec<Schedule>>, ApiError> {
     let m = membership(&state, &session, &path, Role::Viewer).await?;
     Ok(web::Json(schedules::list(&state.pool, m.app.id).await?))
 }
@@ -115,12 +135,23 @@ pub async fn list_schedules(state: web::Data<State>, session: AdminSession, path
     (status = 400, description = "Invalid schedule (code 107, with the reason)", body = crate::http::openapi::ErrorBody),
     (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn create_schedule(state: web::Data<State>, session: AdminSession, path: web::Path<String>, body: web::Json<ScheduleInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create_schedule(
+    state: web::Data<State>,
+    session: AdminSession,
+    path: web::Path<String>,
+    body: web::Json<ScheduleInput>,
+) -> Result<HttpResponse, ApiError> {
     let m = membership(&state, &session, &path, Role::Developer).await?;
     let schedule = schedules::create(&state.pool, m.app.id, body.into_inner(), &session.actor.label).await?;
     let client = state.pool.get().await.map_err(DbError::from)?;
-    audit::record(&client, &session.actor, Some(&m.app), "functions.schedule.create", serde_json::json!({"id": schedule.id, "job": schedule.job, "cron": schedule.cron}))
-        .await?;
+    audit::record(
+        &client,
+        &session.actor,
+        Some(&m.app),
+        "functions.schedule.create",
+        serde_json::json!({"id": schedule.id, "job": schedule.job, "cron": schedule.cron}),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(schedule))
 }
 
@@ -132,13 +163,24 @@ pub async fn create_schedule(state: web::Data<State>, session: AdminSession, pat
     (status = 400, description = "Invalid schedule (code 107, with the reason)", body = crate::http::openapi::ErrorBody),
     (status = 404, description = "No such app or schedule (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn update_schedule(state: web::Data<State>, session: AdminSession, path: web::Path<(String, i64)>, body: web::Json<ScheduleInput>) -> Result<web::Json<Schedule>, ApiError> {
+pub async fn update_schedule(
+    state: web::Data<State>,
+    session: AdminSession,
+    path: web::Path<(String, i64)>,
+    body: web::Json<ScheduleInput>,
+) -> Result<web::Json<Schedule>, ApiError> {
     let (application_id, id) = path.into_inner();
     let m = membership(&state, &session, &application_id, Role::Developer).await?;
     let schedule = schedules::update(&state.pool, m.app.id, id, body.into_inner()).await?;
     let client = state.pool.get().await.map_err(DbError::from)?;
-    audit::record(&client, &session.actor, Some(&m.app), "functions.schedule.update", serde_json::json!({"id": id, "job": schedule.job, "cron": schedule.cron, "enabled": schedule.enabled}))
-        .await?;
+    audit::record(
+        &client,
+        &session.actor,
+        Some(&m.app),
+        "functions.schedule.update",
+        serde_json::json!({"id": id, "job": schedule.job, "cron": schedule.cron, "enabled": schedule.enabled}),
+    )
+    .await?;
     Ok(web::Json(schedule))
 }
 
@@ -148,7 +190,11 @@ pub async fn update_schedule(state: web::Data<State>, session: AdminSession, pat
     (status = 204, description = "Deleted"),
     (status = 404, description = "No such app or schedule (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn delete_schedule(state: web::Data<State>, session: AdminSession, path: web::Path<(String, i64)>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_schedule(
+    state: web::Data<State>,
+    session: AdminSession,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
     let (application_id, id) = path.into_inner();
     let m = membership(&state, &session, &application_id, Role::Developer).await?;
     schedules::delete(&state.pool, m.app.id, id).await?;

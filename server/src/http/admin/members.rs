@@ -53,11 +53,7 @@ pub async fn set(
 #[utoipa::path(delete, operation_id = "removeMember", path = "/admin/v1/apps/{application_id}/members/{admin_id}", tag = "members", security(("admin_token" = [])),
     params(("application_id" = String, Path), ("admin_id" = i64, Path)), responses(
     (status = 204, description = "No content"), (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)))]
-pub async fn remove(
-    state: web::Data<State>,
-    session: AdminSession,
-    path: web::Path<(String, i64)>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn remove(state: web::Data<State>, session: AdminSession, path: web::Path<(String, i64)>) -> Result<HttpResponse, ApiError> {
     let (application_id, admin_id) = path.into_inner();
     let m = membership(&state, &session, &application_id, Role::Owner).await?;
     members::remove(&state.pool, &session.actor, &m.app, admin_id).await?;

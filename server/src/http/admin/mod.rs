@@ -2,9 +2,9 @@
 
 pub mod apps;
 pub mod audit;
+pub mod auth;
 pub mod files;
 pub mod functions;
-pub mod auth;
 pub mod members;
 
 use std::sync::Arc;
@@ -37,7 +37,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/apps/{application_id}/functions/logs").get(functions::log))
         .service(resource("/apps/{application_id}/functions/schedules").get(functions::list_schedules).post(functions::create_schedule))
-        .service(resource("/apps/{application_id}/functions/schedules/{id}").patch(functions::update_schedule).delete(functions::delete_schedule))
+        .service(
+            resource("/apps/{application_id}/functions/schedules/{id}")
+                .patch(functions::update_schedule)
+                .delete(functions::delete_schedule),
+        )
         .service(resource("/apps/{application_id}/functions/{version}/activate").post(functions::activate))
         .service(resource("/apps/{application_id}/functions/{version}").delete(functions::delete))
         .service(resource("/audit").get(audit::instance_log));
@@ -46,12 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The app named in the path, if the admin may act on it with at least `min`. Superusers are
 /// owners of every app. An app the admin cannot see answers "not found", never "forbidden", so
 /// that other tenants' application ids are not revealed.
-pub async fn membership(
-    state: &State,
-    session: &AdminSession,
-    application_id: &str,
-    min: Role,
-) -> Result<Membership, ApiError> {
+pub async fn membership(state: &State, session: &AdminSession, application_id: &str, min: Role) -> Result<Membership, ApiError> {
     let not_found = || ApiError::new(ParseCode::OBJECT_NOT_FOUND, "app not found");
     let client = state.pool.get().await.map_err(DbError::from)?;
     let app = crate::apps::get(&client, application_id).await?.ok_or_else(not_found)?;
@@ -71,9 +70,5 @@ pub async fn membership(
 
 /// Only instance administrators (superusers) may do this.
 pub fn require_superuser(session: &AdminSession) -> Result<(), ApiError> {
-    if session.admin.is_superuser {
-        Ok(())
-    } else {
-        Err(ApiError::new(ParseCode::ADMIN_FORBIDDEN, "this needs an instance administrator"))
-    }
+    if session.admin.is_superuser { Ok(()) } else { Err(ApiError::new(ParseCode::ADMIN_FORBIDDEN, "this needs an instance administrator")) }
 }

@@ -12,7 +12,12 @@ use crate::error::{ApiError, ParseCode};
 use crate::http::State;
 use crate::http::extract::ParseRequest;
 
-pub async fn aggregate(http: HttpRequest, state: web::Data<State>, path: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn aggregate(
+    http: HttpRequest,
+    state: web::Data<State>,
+    path: web::Path<String>,
+    req: ParseRequest,
+) -> Result<HttpResponse, ApiError> {
     require_master(&req)?;
     let class = ClassName::parse(&path)?;
     let mut args = serde_json::Map::new();
@@ -28,7 +33,9 @@ pub async fn aggregate(http: HttpRequest, state: web::Data<State>, path: web::Pa
     let where_ = if args.contains_key("distinct") { find_options(&http, &req)?.where_ } else { None };
     let pipeline = match args.get("pipeline") {
         _ if args.contains_key("distinct") => Value::Null,
-        Some(Value::String(s)) => serde_json::from_str(s).map_err(|e| ApiError::new(ParseCode::INVALID_JSON, format!("invalid pipeline: {e}")))?,
+        Some(Value::String(s)) => {
+            serde_json::from_str(s).map_err(|e| ApiError::new(ParseCode::INVALID_JSON, format!("invalid pipeline: {e}")))?
+        }
         Some(v) => v.clone(),
         None => return Err(ApiError::new(ParseCode::INVALID_QUERY, "aggregate needs a pipeline or distinct")),
     };
@@ -36,7 +43,9 @@ pub async fn aggregate(http: HttpRequest, state: web::Data<State>, path: web::Pa
     let conn = Cancellable::get(&state.pool).await?;
     let work = async {
         match args.get("distinct") {
-            Some(Value::String(field)) => crate::data::objects::distinct(conn.client(), caller, &app_schema, &class, field, where_.as_ref()).await,
+            Some(Value::String(field)) => {
+                crate::data::objects::distinct(conn.client(), caller, &app_schema, &class, field, where_.as_ref()).await
+            }
             Some(_) => Err(DataError::InvalidQuery("distinct must be a field name".into())),
             None => crate::data::aggregate::run(conn.client(), caller, &app_schema, &class, &pipeline).await,
         }

@@ -7,8 +7,8 @@ use crate::data::names::ClassName;
 use crate::data::query::FindOptions;
 use crate::data::write::{self, Answer, WriteRequest};
 use crate::data::{objects, read};
-use crate::functions::triggers;
 use crate::error::{ApiError, ParseCode};
+use crate::functions::triggers;
 use crate::http::State;
 use crate::http::extract::ParseRequest;
 
@@ -20,7 +20,9 @@ pub async fn dispatch(http: HttpRequest, state: web::Data<State>, payload: web::
     let method = http.method().as_str();
     let (pattern, allowed) = match segments.as_slice() {
         [class] if !class.is_empty() => ("/parse/classes/{class}", matches!(method, "GET" | "POST")),
-        [class, id] if !class.is_empty() && !id.is_empty() => ("/parse/classes/{class}/{id}", matches!(method, "GET" | "PUT" | "DELETE" | "POST")),
+        [class, id] if !class.is_empty() && !id.is_empty() => {
+            ("/parse/classes/{class}/{id}", matches!(method, "GET" | "PUT" | "DELETE" | "POST"))
+        }
         _ => ("", true),
     };
     if !allowed {
@@ -52,7 +54,8 @@ pub(crate) async fn class(http: &HttpRequest, state: &State, class: &str, req: P
             let answer = run_write(state, &req, WriteRequest::Create { class: class.clone(), body }).await?;
             // As Parse Server: users live under /users.
             let path = if class.as_str() == "_User" { "users".to_string() } else { format!("classes/{class}") };
-            let location = format!("{}/parse/{path}/{}", base_url(&http, &state.config), answer.body["objectId"].as_str().unwrap_or_default());
+            let location =
+                format!("{}/parse/{path}/{}", base_url(&http, &state.config), answer.body["objectId"].as_str().unwrap_or_default());
             if answer.status != 201 {
                 // A signup with the authData of an existing user logged that user in.
                 return Ok(HttpResponse::Ok().json(answer.body));

@@ -34,7 +34,10 @@ pub struct Form {
 /// Names the members only: their values carry keys.
 impl std::fmt::Debug for Form {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Form").field("fields", &self.fields.iter().map(|(k, _)| k).collect::<Vec<_>>()).field("base64", &self.base64).finish()
+        f.debug_struct("Form")
+            .field("fields", &self.fields.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("base64", &self.base64)
+            .finish()
     }
 }
 
@@ -230,7 +233,10 @@ pub fn scan(r: impl BufRead) -> Result<Form, FormError> {
 /// to `out` a piece at a time. Answers the decoded size; `Err(None)` when the text is not base64,
 /// `Err(Some(e))` when `out` refused.
 pub fn decode<E>(r: &mut dyn ReadSeek, range: Range<u64>, mut out: impl FnMut(Vec<u8>) -> Result<(), E>) -> Result<u64, Option<E>> {
-    let engine = GeneralPurpose::new(&base64::alphabet::STANDARD, GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent));
+    let engine = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
     r.seek(SeekFrom::Start(range.start)).map_err(|_| None)?;
     let mut text = r.take(range.end - range.start);
     let mut raw = vec![0u8; PIECE];
@@ -311,7 +317,10 @@ mod tests {
     fn forms_are_read_without_the_base64_text() {
         let body = r#" {"base64": "aGVsbG8=", "_ContentType": "text/plain", "fileData": {"metadata": {"a": [1, "}"]}}, "_ApplicationId": "app", "n": -1.5e3, "t": true} "#;
         let form = scan(Cursor::new(body.as_bytes())).unwrap();
-        assert_eq!(Value::Object(form.fields().unwrap()), serde_json::json!({"_ContentType": "text/plain", "fileData": {"metadata": {"a": [1, "}"]}}, "_ApplicationId": "app", "n": -1.5e3, "t": true}));
+        assert_eq!(
+            Value::Object(form.fields().unwrap()),
+            serde_json::json!({"_ContentType": "text/plain", "fileData": {"metadata": {"a": [1, "}"]}}, "_ApplicationId": "app", "n": -1.5e3, "t": true})
+        );
         assert_eq!(form.keys().application_id.as_deref(), Some("app"));
         let at = form.base64.unwrap();
         assert_eq!(&body[at.start as usize..at.end as usize], "aGVsbG8=");
@@ -348,7 +357,11 @@ mod tests {
 
     #[test]
     fn keys_are_read_without_parsing_the_other_members() {
-        let form = scan(Cursor::new(br#"{"fileData": {"metadata": {"k": "v"}}, "_ApplicationId": "app", "_MasterKey": {"a": 1}, "_JavaScriptKey": "js"}"#.as_slice())).unwrap();
+        let form = scan(Cursor::new(
+            br#"{"fileData": {"metadata": {"k": "v"}}, "_ApplicationId": "app", "_MasterKey": {"a": 1}, "_JavaScriptKey": "js"}"#
+                .as_slice(),
+        ))
+        .unwrap();
         let keys = form.keys();
         assert_eq!((keys.application_id.as_deref(), keys.master_key, keys.javascript_key.as_deref()), (Some("app"), None, Some("js")));
     }

@@ -32,7 +32,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// pre-authentication limits (a temporary file beyond a small size), its keys checked, then
 /// its base64 text decoded in pieces on its way to storage: neither the text nor the file is
 /// ever whole in memory.
-async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<String>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+async fn upload(
+    http: HttpRequest,
+    state: web::Data<State>,
+    name: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let raw = http.headers().contains_key("x-parse-application-id");
     let timed_out = Arc::new(AtomicBool::new(false));
     let (req, content_type, size, body, metadata, tags) = if raw {
@@ -47,7 +52,14 @@ async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<Stri
         (req, content_type, declared, body, Value::Object(Map::new()), Value::Object(Map::new()))
     } else {
         let limit = service::JSON_FORM_LIMIT;
-        let too_large = || ApiError::new(ParseCode::FILE_TOO_LARGE, format!("a file sent as base64 JSON may be at most {limit} bytes; send larger files as raw bytes with X-Parse-Application-Id"));
+        let too_large = || {
+            ApiError::new(
+                ParseCode::FILE_TOO_LARGE,
+                format!(
+                    "a file sent as base64 JSON may be at most {limit} bytes; send larger files as raw bytes with X-Parse-Application-Id"
+                ),
+            )
+        };
         let unchecked = body::read_unchecked(&http, &state.config, &state.spools, payload.into_inner(), limit)
             .await
             .map_err(|e| if e.code() == ParseCode::PAYLOAD_TOO_LARGE { too_large() } else { e })?;
@@ -90,7 +102,10 @@ async fn upload(http: HttpRequest, state: web::Data<State>, name: web::Path<Stri
 fn form_error(e: FormError) -> ApiError {
     match e {
         FormError::Invalid(why) => ApiError::new(ParseCode::INVALID_JSON, format!("invalid JSON: {why}")),
-        FormError::TooLarge => ApiError::new(ParseCode::INVALID_JSON, format!("the members beside base64 may take at most {} bytes, their names included", file_form::FIELDS_LIMIT)),
+        FormError::TooLarge => ApiError::new(
+            ParseCode::INVALID_JSON,
+            format!("the members beside base64 may take at most {} bytes, their names included", file_form::FIELDS_LIMIT),
+        ),
         FormError::Io(why) => ApiError::internal(why),
     }
 }
@@ -125,8 +140,10 @@ fn decoded(body: Unchecked, range: std::ops::Range<u64>) -> ByteStream {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(2);
     tokio::task::spawn_blocking(move || {
         let sent = body.reader().map_err(|e| e.to_string()).and_then(|mut reader| {
-            file_form::decode(&mut *reader, range, |bytes| tx.blocking_send(Ok(bytes.into())).map_err(|_| "the upload was dropped".to_string()))
-                .map_err(|e| e.unwrap_or_else(|| "the base64 data is not valid".into()))
+            file_form::decode(&mut *reader, range, |bytes| {
+                tx.blocking_send(Ok(bytes.into())).map_err(|_| "the upload was dropped".to_string())
+            })
+            .map_err(|e| e.unwrap_or_else(|| "the base64 data is not valid".into()))
         });
         if let Err(e) = sent {
             let _ = tx.blocking_send(Err(std::io::Error::other(e)));
@@ -148,16 +165,30 @@ async fn delete(state: web::Data<State>, name: web::Path<String>, req: ParseRequ
 
 /// The app of a file URL and the file's row, after the access checks: private files need a
 /// valid signature or the master key.
-async fn open(http: &HttpRequest, state: &State, app_id: &str, name: &str) -> Result<(std::sync::Arc<crate::apps::App>, FileRow), ApiError> {
+async fn open(
+    http: &HttpRequest,
+    state: &State,
+    app_id: &str,
+    name: &str,
+) -> Result<(std::sync::Arc<crate::apps::App>, FileRow), ApiError> {
     let not_found = || ApiError::from(DataError::from(FileError::NotFound));
     let app = state.registry.get(app_id).await?.ok_or_else(not_found)?;
     names::check_stored(name).map_err(DataError::from)?;
     if app.settings.files.private {
-        let query = web::Query::<std::collections::HashMap<String, String>>::from_query(http.query_string()).map(|q| q.into_inner()).unwrap_or_default();
-        let master = http.headers().get("x-parse-master-key").and_then(|v| v.to_str().ok()).is_some_and(|k| crate::apps::keys::eq(k, &app.keys.master_key));
-        let signed = service::signature_valid(&app, name, query.get("expires").map(String::as_str), query.get("signature").map(String::as_str));
+        let query = web::Query::<std::collections::HashMap<String, String>>::from_query(http.query_string())
+            .map(|q| q.into_inner())
+            .unwrap_or_default();
+        let master = http
+            .headers()
+            .get("x-parse-master-key")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|k| crate::apps::keys::eq(k, &app.keys.master_key));
+        let signed =
+            service::signature_valid(&app, name, query.get("expires").map(String::as_str), query.get("signature").map(String::as_str));
         let user = match (app.settings.files.private_readers, http.headers().get("x-parse-session-token").and_then(|v| v.to_str().ok())) {
-            (PrivateReaders::Users, Some(token)) if !master && !signed => state.auth.sessions.resolve(&state.pool, &app, token).await.is_ok(),
+            (PrivateReaders::Users, Some(token)) if !master && !signed => {
+                state.auth.sessions.resolve(&state.pool, &app, token).await.is_ok()
+            }
             _ => false,
         };
         if !master && !signed && !user {
@@ -175,7 +206,9 @@ async fn metadata(http: HttpRequest, state: web::Data<State>, path: web::Path<(S
     let (app_id, name) = path.into_inner();
     match open(&http, &state, &app_id, &name).await {
         Ok((_, row)) => Ok(HttpResponse::Ok().json(serde_json::json!({"metadata": row.metadata}))),
-        Err(e) if e.code() == ParseCode::OBJECT_NOT_FOUND || e.code() == ParseCode::INVALID_FILE_NAME => Ok(HttpResponse::Ok().json(serde_json::json!({}))),
+        Err(e) if e.code() == ParseCode::OBJECT_NOT_FOUND || e.code() == ParseCode::INVALID_FILE_NAME => {
+            Ok(HttpResponse::Ok().json(serde_json::json!({})))
+        }
         Err(e) => Err(e),
     }
 }
@@ -229,7 +262,10 @@ async fn download(http: HttpRequest, state: web::Data<State>, path: web::Path<(S
     match settings.redirect {
         Redirect::Presigned => {
             if let Some(url) = storage.presigned_get(&key, settings.signed_url_ttl).await.map_err(DataError::from)? {
-                return Ok(HttpResponse::Found().insert_header((header::LOCATION, url)).insert_header((header::CACHE_CONTROL, "no-store")).finish());
+                return Ok(HttpResponse::Found()
+                    .insert_header((header::LOCATION, url))
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .finish());
             }
         }
         Redirect::Public if !settings.private => {
@@ -244,7 +280,8 @@ async fn download(http: HttpRequest, state: web::Data<State>, path: web::Path<(S
     let modified = std::time::SystemTime::from(row.created_at);
     let cache = if settings.private { format!("private, max-age={}", settings.signed_url_ttl) } else { settings.cache_control.clone() };
     let given = names::given_part(&row.name).replace('"', "");
-    let disposition = if risky(&row.content_type) { format!("attachment; filename=\"{given}\"") } else { format!("inline; filename=\"{given}\"") };
+    let disposition =
+        if risky(&row.content_type) { format!("attachment; filename=\"{given}\"") } else { format!("inline; filename=\"{given}\"") };
     let headers = |b: &mut actix_web::HttpResponseBuilder| {
         b.insert_header((header::ETAG, etag.clone()))
             .insert_header((header::LAST_MODIFIED, HttpDate::from(modified)))
@@ -256,7 +293,10 @@ async fn download(http: HttpRequest, state: web::Data<State>, path: web::Path<(S
     // Conditional requests: the file never changes, so a matching ETag or date is enough.
     let if_none_match = http.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     let not_modified = match if_none_match {
-        Some(tags) => tags.split(',').any(|t| { let t = t.trim(); t == "*" || t.trim_start_matches("W/") == etag }),
+        Some(tags) => tags.split(',').any(|t| {
+            let t = t.trim();
+            t == "*" || t.trim_start_matches("W/") == etag
+        }),
         None => http
             .headers()
             .get(header::IF_MODIFIED_SINCE)
@@ -317,5 +357,4 @@ mod tests {
         assert_eq!(requested_range(Some("bytes=4-2"), 10), Ok(None));
         assert_eq!(requested_range(Some("items=0-1"), 10), Ok(None));
     }
-
 }

@@ -9,7 +9,15 @@ use crate::http::State;
 use crate::http::extract::ParseRequest;
 
 /// Headers a function never sees (keys and credentials).
-const HIDDEN_HEADERS: &[&str] = &["x-parse-master-key", "x-parse-rest-api-key", "x-parse-javascript-key", "x-parse-client-key", "x-parse-session-token", "authorization", "cookie"];
+const HIDDEN_HEADERS: &[&str] = &[
+    "x-parse-master-key",
+    "x-parse-rest-api-key",
+    "x-parse-javascript-key",
+    "x-parse-client-key",
+    "x-parse-session-token",
+    "authorization",
+    "cookie",
+];
 
 /// The request's headers as a function sees them: lower-case names, without keys and credentials.
 pub fn visible_headers(http: &HttpRequest) -> Value {
@@ -30,7 +38,12 @@ pub fn visible_headers(http: &HttpRequest) -> Value {
     (status = 200, description = "`{\"result\": ...}`"),
     (status = 400, description = "The function failed, threw or does not exist (code 141, or the code it threw)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn call(http: HttpRequest, state: web::Data<State>, path: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn call(
+    http: HttpRequest,
+    state: web::Data<State>,
+    path: web::Path<String>,
+    req: ParseRequest,
+) -> Result<HttpResponse, ApiError> {
     let params = super::classes::request_params(&http, &req)?;
     let mut fields = Map::new();
     fields.insert("params".into(), Value::Object(params));

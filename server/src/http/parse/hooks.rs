@@ -89,7 +89,12 @@ pub async fn functions(http: HttpRequest, state: web::Data<State>, req: ParseReq
     (status = 200, description = "GET: the hook; PUT `{url}`: the changed hook; PUT `{\"__op\": \"Delete\"}`: `{}`"),
     (status = 400, description = "No such hook, or invalid (code 143)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn function(http: HttpRequest, state: web::Data<State>, path: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn function(
+    http: HttpRequest,
+    state: web::Data<State>,
+    path: web::Path<String>,
+    req: ParseRequest,
+) -> Result<HttpResponse, ApiError> {
     let hook = Hook::function(&path.into_inner())?;
     one(http, &state, req, hook).await
 }
@@ -106,7 +111,12 @@ pub async fn triggers(http: HttpRequest, state: web::Data<State>, req: ParseRequ
     (status = 200, description = "GET: the hook; PUT `{url}`: the changed hook; PUT `{\"__op\": \"Delete\"}`: `{}`"),
     (status = 400, description = "No such hook, or invalid (code 143)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn trigger(http: HttpRequest, state: web::Data<State>, path: web::Path<(String, String)>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn trigger(
+    http: HttpRequest,
+    state: web::Data<State>,
+    path: web::Path<(String, String)>,
+    req: ParseRequest,
+) -> Result<HttpResponse, ApiError> {
     let (class, trigger) = path.into_inner();
     let hook = Hook::trigger(&class, &trigger)?;
     one(http, &state, req, hook).await

@@ -25,7 +25,12 @@ fn master_only(req: &ParseRequest) -> Result<(), ApiError> {
     (status = 400, description = "No such job (code 141)", body = crate::http::openapi::ErrorBody),
     (status = 403, description = "Not the master key (code 119)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn start(http: HttpRequest, state: web::Data<State>, path: Option<web::Path<String>>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn start(
+    http: HttpRequest,
+    state: web::Data<State>,
+    path: Option<web::Path<String>>,
+    req: ParseRequest,
+) -> Result<HttpResponse, ApiError> {
     master_only(&req)?;
     let mut params = super::classes::request_params(&http, &req)?;
     let name = match path {
@@ -54,6 +59,7 @@ pub async fn data(http: HttpRequest, state: web::Data<State>, req: ParseRequest)
     }
     let active = state.functions.active(&req.caller).await?;
     let names: Vec<&String> = active.0.as_ref().map(|l| l.manifest.jobs.iter().collect()).unwrap_or_default();
-    let in_use: std::collections::BTreeSet<String> = schedules::list(&state.pool, req.caller.app.id).await?.into_iter().map(|s| s.job).collect();
+    let in_use: std::collections::BTreeSet<String> =
+        schedules::list(&state.pool, req.caller.app.id).await?.into_iter().map(|s| s.job).collect();
     Ok(HttpResponse::Ok().json(json!({ "jobs": names, "in_use": in_use })))
 }

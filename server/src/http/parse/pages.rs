@@ -65,7 +65,12 @@ async fn verify_email(state: web::Data<State>, path: web::Path<String>, query: w
     let Some(app) = app(&state, &path).await? else { return Ok(not_found()) };
     let token = query.token.as_deref().unwrap_or("");
     if !token.is_empty() && accounts::verify_email(&state.pool, &app, token).await? {
-        return Ok(page(actix_web::http::StatusCode::OK, &app.name, "Email verified", "<p>Your email address has been verified. You can close this page.</p>"));
+        return Ok(page(
+            actix_web::http::StatusCode::OK,
+            &app.name,
+            "Email verified",
+            "<p>Your email address has been verified. You can close this page.</p>",
+        ));
     }
     Ok(page(
         actix_web::http::StatusCode::BAD_REQUEST,
@@ -109,7 +114,12 @@ async fn reset_form(state: web::Data<State>, path: web::Path<String>, query: web
     Ok(form(&app.name, token, None))
 }
 
-async fn reset_submit(http: HttpRequest, state: web::Data<State>, path: web::Path<String>, body: web::Form<ResetForm>) -> Result<HttpResponse, ApiError> {
+async fn reset_submit(
+    http: HttpRequest,
+    state: web::Data<State>,
+    path: web::Path<String>,
+    body: web::Form<ResetForm>,
+) -> Result<HttpResponse, ApiError> {
     let Some(app) = app(&state, &path).await? else { return Ok(not_found()) };
     let caller = Caller {
         app: app.clone(),
@@ -125,7 +135,12 @@ async fn reset_submit(http: HttpRequest, state: web::Data<State>, path: web::Pat
     let token = body.token.as_deref().unwrap_or("");
     let plain = body.new_password.as_deref().unwrap_or("");
     match accounts::reset_password(&state.pool, &caller, token, plain).await {
-        Ok(()) => Ok(page(actix_web::http::StatusCode::OK, &app.name, "Password changed", "<p>Your password has been changed. You can log in with it now.</p>")),
+        Ok(()) => Ok(page(
+            actix_web::http::StatusCode::OK,
+            &app.name,
+            "Password changed",
+            "<p>Your password has been changed. You can log in with it now.</p>",
+        )),
         Err(DataError::InvalidAuthData(_)) => Ok(invalid_reset(&app.name)),
         Err(e @ (DataError::PasswordPolicy(_) | DataError::PasswordMissing(_))) => Ok(form(&app.name, token, Some(&e.to_string()))),
         Err(e) => Err(e.into()),

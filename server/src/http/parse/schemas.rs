@@ -11,11 +11,7 @@ use crate::http::extract::ParseRequest;
 
 /// Parse Server's answer when a master-key route is called without it.
 pub fn require_master(req: &ParseRequest) -> Result<(), ApiError> {
-    if req.caller.is_master() {
-        Ok(())
-    } else {
-        Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "unauthorized: master key is required"))
-    }
+    if req.caller.is_master() { Ok(()) } else { Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "unauthorized: master key is required")) }
 }
 
 fn require_writer(req: &ParseRequest) -> Result<(), ApiError> {
@@ -83,7 +79,12 @@ pub async fn one(http: HttpRequest, state: web::Data<State>, path: web::Path<Str
 }
 
 /// `DELETE /purge/X`: deletes every object of the class, keeping the class.
-pub async fn purge(http: HttpRequest, state: web::Data<State>, path: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn purge(
+    http: HttpRequest,
+    state: web::Data<State>,
+    path: web::Path<String>,
+    req: ParseRequest,
+) -> Result<HttpResponse, ApiError> {
     require_writer(&req)?;
     if req.method != "DELETE" {
         return Err(ApiError::new(ParseCode::METHOD_NOT_ALLOWED, format!("{} is not allowed on {}", req.method, http.path())));

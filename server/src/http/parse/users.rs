@@ -36,7 +36,12 @@ async fn users_class(http: HttpRequest, state: web::Data<State>, req: ParseReque
     classes::class(&http, &state, "_User", req).await
 }
 
-async fn user_object(http: HttpRequest, state: web::Data<State>, id: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+async fn user_object(
+    http: HttpRequest,
+    state: web::Data<State>,
+    id: web::Path<String>,
+    req: ParseRequest,
+) -> Result<HttpResponse, ApiError> {
     classes::object(&http, &state, "_User", &id, req).await
 }
 
@@ -45,7 +50,12 @@ async fn sessions_class(http: HttpRequest, state: web::Data<State>, req: ParseRe
     classes::class(&http, &state, "_Session", req).await
 }
 
-async fn session_object(http: HttpRequest, state: web::Data<State>, id: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+async fn session_object(
+    http: HttpRequest,
+    state: web::Data<State>,
+    id: web::Path<String>,
+    req: ParseRequest,
+) -> Result<HttpResponse, ApiError> {
     classes::object(&http, &state, "_Session", &id, req).await
 }
 
@@ -53,7 +63,12 @@ async fn roles_class(http: HttpRequest, state: web::Data<State>, req: ParseReque
     classes::class(&http, &state, "_Role", req).await
 }
 
-async fn role_object(http: HttpRequest, state: web::Data<State>, id: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+async fn role_object(
+    http: HttpRequest,
+    state: web::Data<State>,
+    id: web::Path<String>,
+    req: ParseRequest,
+) -> Result<HttpResponse, ApiError> {
     classes::object(&http, &state, "_Role", &id, req).await
 }
 
@@ -120,7 +135,9 @@ async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest
         return Err(DataError::Forbidden("master key is required".into()).into());
     }
     let p = classes::request_params(&http, &req)?;
-    let user_id = text(&p, "userId").filter(|u| !u.is_empty()).ok_or_else(|| ApiError::new(ParseCode::INVALID_VALUE, "userId must not be empty, null, or undefined"))?;
+    let user_id = text(&p, "userId")
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| ApiError::new(ParseCode::INVALID_VALUE, "userId must not be empty, null, or undefined"))?;
     let client = state.pool.get().await.map_err(DbError::from)?;
     let exists = client
         .query_opt(&format!("SELECT 1 FROM \"{}\".\"_User\" WHERE object_id = $1", req.caller.app.schema_name), &[&user_id])
@@ -145,7 +162,8 @@ async fn session_me(state: web::Data<State>, req: ParseRequest) -> Result<HttpRe
     let (token, _) = token(&req)?;
     let session_id = req.caller.user.as_ref().map(|u| u.session_id.clone()).unwrap_or_default();
     let app_schema = state.schemas.app(&req.caller.app).await?;
-    let schema = app_schema.class(&crate::data::names::ClassName::parse("_Session").expect("a system class")).ok_or(DataError::ObjectNotFound)?;
+    let schema =
+        app_schema.class(&crate::data::names::ClassName::parse("_Session").expect("a system class")).ok_or(DataError::ObjectNotFound)?;
     let client = state.pool.get().await.map_err(DbError::from)?;
     let text = crate::data::objects::get(&client, &req.caller, &schema, &session_id).await?;
     let mut session: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
