@@ -205,7 +205,7 @@ async fn app(db: &Db, cmd: AppCommand) -> Result<(), Box<dyn std::error::Error>>
 async fn admin(db: &Db, cmd: AdminCommand) -> Result<(), Box<dyn std::error::Error>> {
     match cmd {
         AdminCommand::Create { email, password, superuser } => {
-            let generated = password.is_none().then(|| crate::apps::keys::random_key(20));
+            let generated = password.is_none().then(|| crate::crypto::random_key(20));
             let password = password.or(generated.clone()).expect("one is set");
             let admin = admins::create(&db.pool, &Actor::cli(), &email, &password, superuser).await?;
             let kind = if superuser { "instance administrator" } else { "admin" };

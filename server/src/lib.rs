@@ -12,6 +12,7 @@ pub mod bus;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod data;
 pub mod db;
 pub mod error;

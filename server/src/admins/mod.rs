@@ -5,7 +5,7 @@ pub mod audit;
 pub mod members;
 pub mod token;
 
-use crate::auth::password::{DUMMY_HASH, hash as hash_password, verify as verify_password};
+use crate::crypto::password::{DUMMY_HASH, hash as hash_password, verify as verify_password};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool};
 use serde::Serialize;
@@ -98,7 +98,7 @@ pub async fn ensure_first(pool: &Pool, email: &str, password: Option<&str>) -> R
     if count > 0 {
         return Ok(None);
     }
-    let generated = password.is_none().then(|| crate::apps::keys::random_key(20));
+    let generated = password.is_none().then(|| crate::crypto::random_key(20));
     let password = password.or(generated.as_deref()).expect("one of them is set");
     match create(pool, &Actor::system(), email, password, true).await {
         Ok(admin) => Ok(Some((admin, generated))),

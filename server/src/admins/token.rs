@@ -46,7 +46,7 @@ impl TokenKeys {
                     .execute(
                         "INSERT INTO hearth_settings (key, value) VALUES ('admin_token_secret', $1) \
                          ON CONFLICT (key) DO NOTHING",
-                        &[&crate::apps::keys::random_key(64)],
+                        &[&crate::crypto::random_key(64)],
                     )
                     .await?;
                 client.query_one("SELECT value FROM hearth_settings WHERE key = 'admin_token_secret'", &[]).await?.get(0)

@@ -1,13 +1,6 @@
 //! App keys: generation, and classification of the keys a request presents.
 
-use rand::Rng;
-use rand::distr::Alphanumeric;
-
-/// A random alphanumeric string from the operating system's generator (about 5.95 bits a
-/// character: 40 characters carry 238 bits).
-pub fn random_key(len: usize) -> String {
-    rand::rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
-}
+use crate::crypto::eq;
 
 /// Length of generated application ids and keys.
 pub const KEY_LEN: usize = 40;
@@ -127,15 +120,6 @@ impl AppKeys {
     }
 }
 
-/// Constant-time comparison, so that timing does not reveal how much of a key matched.
-pub fn eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Whether an explicit key (given when migrating an app) is acceptable: 1 to 256 printable
 /// ASCII characters, no spaces.
 pub fn valid_key(key: &str) -> bool {
@@ -145,6 +129,7 @@ pub fn valid_key(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::random_key;
 
     fn keys(client: bool) -> AppKeys {
         AppKeys {

@@ -17,7 +17,8 @@ use crate::admins::members::Role;
 use crate::auth::settings::{self, AccountLockout, AuthProviders, EmailSettings, PasswordPolicy, RateLimit, default_rate_limits};
 use crate::bus;
 use crate::error::{DbError, ParseCode, ParseErrorCode};
-use keys::{AppKeys, KEY_LEN, KeyKind, random_key, valid_key};
+use crate::crypto::random_key;
+use keys::{AppKeys, KEY_LEN, KeyKind, valid_key};
 
 /// Per-app settings. Unknown keys are rejected so that a typo never passes silently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -8,7 +8,8 @@ use deadpool_postgres::{GenericClient, Pool};
 use serde_json::Value;
 
 use super::email::{self, Kind, Vars};
-use super::{Caller, password, sessions};
+use super::{Caller, sessions};
+use crate::crypto::password;
 use crate::apps::App;
 use crate::data::DataError;
 use crate::data::objects::Write;
@@ -188,7 +189,7 @@ pub async fn send_verification(client: &impl GenericClient, caller: &Caller, use
         return Ok(());
     }
     let settings = mail_settings(app)?;
-    let token = crate::apps::keys::random_key(32);
+    let token = crate::crypto::random_key(32);
     let row = client
         .query_opt(
             &format!(
@@ -253,7 +254,7 @@ pub async fn request_reset(pool: &Pool, caller: &Caller, address: Option<&str>) 
     let settings = mail_settings(app)?;
     let policy = app.settings.password_policy.clone().unwrap_or_default();
     let validity = policy.reset_token_validity_duration.unwrap_or(86_400) as f64;
-    let token = crate::apps::keys::random_key(32);
+    let token = crate::crypto::random_key(32);
     let client = pool.get().await?;
     let row = client
         .query_opt(

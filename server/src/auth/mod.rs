@@ -7,7 +7,6 @@ pub mod access;
 pub mod accounts;
 pub mod email;
 pub mod limits;
-pub mod password;
 pub mod providers;
 pub mod roles;
 pub mod sessions;

@@ -22,7 +22,7 @@ use crate::data::value::format_date;
 
 /// A new session token: `r:` and 32 random letters and digits (190 bits), as Parse makes them.
 pub fn new_token() -> String {
-    format!("r:{}", crate::apps::keys::random_key(32))
+    format!("r:{}", crate::crypto::random_key(32))
 }
 
 pub fn token_hash(token: &str) -> String {

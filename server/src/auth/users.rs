@@ -5,7 +5,8 @@
 use deadpool_postgres::{GenericClient, Pool};
 use serde_json::{Map, Value, json};
 
-use super::{Caller, accounts, password, sessions};
+use super::{Caller, accounts, sessions};
+use crate::crypto::password;
 use crate::data::DataError;
 use crate::data::names::{ClassName, new_object_id};
 use crate::data::objects::{Op, Write};
@@ -109,7 +110,7 @@ pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -
         } else if username.is_none() {
             // Users signed up by a provider get a random username, as in Parse.
             let name = crate::data::names::FieldName::parse("username").expect("valid");
-            let generated = crate::apps::keys::random_key(25).to_lowercase();
+            let generated = crate::crypto::random_key(25).to_lowercase();
             write.ops.push((name, Op::Set(json!(generated), Some(crate::data::value::FieldType::String))));
             write.generated_username = Some(generated);
         }

@@ -16,7 +16,7 @@
 //!   request id, the caller, the route and the rest of the body, and the stored hash or the
 //!   answer's tag would test guesses of the password at the speed of SHA-256. Such material is
 //!   passed through argon2id with the parameters of the stored password hashes
-//!   ([`crate::auth::password`]), so a guess costs what cracking the user's password hash costs.
+//!   ([`crate::crypto::password`]), so a guess costs what cracking the user's password hash costs.
 //!   It runs on the blocking pool while the write is prepared.
 //! - Records are kept for [`RETRY_WINDOW`]. Each record's app gets a sweep queued in the durable
 //!   queue (once per app and five-minute bucket, in the writing transaction), which deletes the
@@ -203,7 +203,7 @@ impl Retry {
         if stored_caller != self.caller
             || method != self.method
             || path != self.path
-            || !crate::apps::keys::eq(&hex(&check), &hex(&derived.check))
+            || !crate::crypto::eq(&hex(&check), &hex(&derived.check))
         {
             return Err(DataError::DuplicateRequest);
         }

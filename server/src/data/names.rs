@@ -114,7 +114,7 @@ fn is_identifier(name: &str) -> bool {
 
 /// A new object id: 10 random alphanumerics, as Parse makes them.
 pub fn new_object_id() -> String {
-    crate::apps::keys::random_key(10)
+    crate::crypto::random_key(10)
 }
 
 /// Whether a string can be an object id (anything else is simply not found).

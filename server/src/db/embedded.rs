@@ -350,7 +350,7 @@ fn init(bin_dir: &Path, pgdata: &Path, password_path: &Path, owner: Option<(u32,
     fs::set_permissions(pgdata, fs::Permissions::from_mode(0o700)).map_err(io(pgdata))?;
     chown(pgdata, owner)?;
 
-    let password = crate::apps::keys::random_key(32);
+    let password = crate::crypto::random_key(32);
     let mut file =
         fs::OpenOptions::new().create(true).truncate(true).write(true).mode(0o600).open(password_path).map_err(io(password_path))?;
     file.write_all(password.as_bytes()).map_err(io(password_path))?;
@@ -413,7 +413,7 @@ fn locate(data_dir: &Path, owner: Option<(u32, u32)>) -> Result<(PathBuf, PathBu
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         .take(40)
         .collect();
-    let home = root.join(format!("{}-{}", name.trim_start_matches('.'), crate::apps::keys::random_key(8).to_lowercase()));
+    let home = root.join(format!("{}-{}", name.trim_start_matches('.'), crate::crypto::random_key(8).to_lowercase()));
     fs::create_dir(&home).map_err(|e| no_place(format!("{}: {e}", home.display())))?;
     fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).map_err(io(&home))?;
     if blocked_folder(&home, owner).is_some() {

@@ -134,7 +134,7 @@ impl Partial {
             let file = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_TMPFILE).mode(0o644).open(dir)?;
             return Ok(Partial { file: tokio::fs::File::from_std(file), named: None });
         }
-        let temp = dir.join(format!(".upload-{}", crate::apps::keys::random_key(16)));
+        let temp = dir.join(format!(".upload-{}", crate::crypto::random_key(16)));
         let file = tokio::fs::File::create(&temp).await?;
         Ok(Partial { file, named: Some(temp) })
     }
@@ -169,7 +169,7 @@ fn link(file: &impl AsRawFd, path: &Path) -> std::io::Result<()> {
 
 /// Whether an unnamed file can be made in `root` and linked under a name.
 fn unnamed_files_work(root: &Path) -> bool {
-    let probe = root.join(format!(".probe-{}", crate::apps::keys::random_key(16)));
+    let probe = root.join(format!(".probe-{}", crate::crypto::random_key(16)));
     let works = std::fs::create_dir_all(root)
         .and_then(|()| std::fs::OpenOptions::new().write(true).custom_flags(libc::O_TMPFILE).mode(0o644).open(root))
         .and_then(|file| link(&file, &probe))

@@ -22,7 +22,7 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub struct RouteLabel(pub &'static str);
 
 pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let id = incoming_id(&req).unwrap_or_else(|| crate::apps::keys::random_key(16));
+    let id = incoming_id(&req).unwrap_or_else(|| crate::crypto::random_key(16));
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());

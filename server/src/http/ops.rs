@@ -52,7 +52,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<State>) -> HttpResponse 
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, t)| t.trim());
-        if !presented.is_some_and(|t| crate::apps::keys::eq(t, token.expose())) {
+        if !presented.is_some_and(|t| crate::crypto::eq(t, token.expose())) {
             return HttpResponse::Unauthorized()
                 .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"hearth metrics\""))
                 .json(serde_json::json!({ "code": ParseCode::UNAUTHORIZED.code(), "error": "unauthorized" }));

@@ -132,7 +132,7 @@ async fn an_owner_creates_reads_updates_rotates_and_deletes_an_app() {
 async fn explicit_ids_and_keys_keep_existing_clients_working() {
     let server = TestServer::start().await;
     let owner = server.new_admin().await;
-    let app_id = format!("com.example.{}", hearth::apps::keys::random_key(8));
+    let app_id = format!("com.example.{}", hearth::crypto::random_key(8));
     let body = json!({"name": "Moved", "applicationId": app_id, "masterKey": "myMasterKey", "restApiKey": "myRestKey",
                       "javascriptKey": "myJsKey", "clientKey": "myClientKey", "readOnlyMasterKey": "myReadOnlyKey"});
     let (status, app) = server.admin(&owner, Method::POST, "/admin/v1/apps", Some(body.clone())).await;

@@ -139,7 +139,7 @@ struct PrivateCluster {
 
 impl PrivateCluster {
     fn start() -> PrivateCluster {
-        let dir = std::env::temp_dir().join(format!("hearth-test-down-{}", hearth::apps::keys::random_key(8).to_lowercase()));
+        let dir = std::env::temp_dir().join(format!("hearth-test-down-{}", hearth::crypto::random_key(8).to_lowercase()));
         std::fs::create_dir_all(&dir).unwrap();
         // Reachable by the `postgres` user when the tests run as root.
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();

@@ -32,7 +32,7 @@ fn cluster_url() -> &'static str {
 /// Creates an empty database and returns its URL.
 pub fn fresh_database() -> String {
     let base = cluster_url().to_string();
-    let name = format!("hearth_test_{}", hearth::apps::keys::random_key(12).to_lowercase());
+    let name = format!("hearth_test_{}", hearth::crypto::random_key(12).to_lowercase());
     let create = name.clone();
     // A thread of its own, since tests call this from inside their runtime.
     std::thread::spawn(move || {
@@ -117,7 +117,7 @@ impl TestServer {
     /// A new admin of its own (created by the instance administrator), logged in.
     pub async fn new_admin(&self) -> TestAdmin {
         let root = self.login(ROOT_EMAIL, ROOT_PASSWORD).await;
-        let email = format!("{}@example.test", hearth::apps::keys::random_key(10).to_lowercase());
+        let email = format!("{}@example.test", hearth::crypto::random_key(10).to_lowercase());
         let password = "a-good-password";
         let res = self
             .http

@@ -38,7 +38,7 @@ fn weed_binary() -> PathBuf {
 pub fn s3_settings() -> S3Settings {
     S3Settings {
         bucket: BUCKET.into(),
-        prefix: format!("t-{}/", hearth::apps::keys::random_key(12).to_lowercase()),
+        prefix: format!("t-{}/", hearth::crypto::random_key(12).to_lowercase()),
         region: "us-east-1".into(),
         endpoint: Some(seaweed().endpoint.clone()),
         force_path_style: true,

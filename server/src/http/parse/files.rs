@@ -182,7 +182,7 @@ async fn open(
             .headers()
             .get("x-parse-master-key")
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|k| crate::apps::keys::eq(k, &app.keys.master_key));
+            .is_some_and(|k| crate::crypto::eq(k, &app.keys.master_key));
         let signed =
             service::signature_valid(&app, name, query.get("expires").map(String::as_str), query.get("signature").map(String::as_str));
         let user = match (app.settings.files.private_readers, http.headers().get("x-parse-session-token").and_then(|v| v.to_str().ok())) {
