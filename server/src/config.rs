@@ -13,9 +13,33 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use serde::Deserialize;
 
-use crate::files::settings::S3Settings;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// S3-compatible storage: AWS S3, MinIO, SeaweedFS, R2... Credentials from these settings, or
+/// else from the usual AWS sources (environment, profile, instance role).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// Prepended to every key (`apps/` say); empty by default.
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default = "us_east_1")]
+    pub region: String,
+    /// A custom endpoint (MinIO, SeaweedFS...): scheme, host and port.
+    pub endpoint: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`), which most S3-compatible servers need.
+    #[serde(default)]
+    pub force_path_style: bool,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}
+
+fn us_east_1() -> String {
+    "us-east-1".into()
+}
 
 /// A value that must never appear in logs or debug output.
 #[derive(Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::email::{self, Kind, Vars};
 use super::{Caller, sessions};
-use crate::crypto::password;
 use crate::apps::App;
+use crate::crypto::password;
 use crate::data::DataError;
 use crate::data::objects::Write;
 
@@ -173,7 +173,7 @@ fn url_encode(s: &str) -> String {
         .collect()
 }
 
-fn mail_settings(app: &App) -> Result<&super::settings::EmailSettings, DataError> {
+fn mail_settings(app: &App) -> Result<&crate::apps::settings::users::EmailSettings, DataError> {
     app.settings.email.as_ref().ok_or_else(|| {
         DataError::EmailNotConfigured(
             "An email server (the app's email settings) is required for password reset and email verification.".into(),

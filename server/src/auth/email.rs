@@ -8,7 +8,7 @@ use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::settings::{EmailSettings, EmailTemplate, SmtpSecurity};
+use crate::apps::settings::users::{EmailSettings, EmailTemplate, SmtpSecurity};
 
 /// Which email.
 #[derive(Debug, Clone, Copy)]

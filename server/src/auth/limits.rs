@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::Caller;
-use super::settings::{LimitZone, LimitedPath};
+use crate::apps::settings::users::{LimitZone, LimitedPath};
 use crate::data::DataError;
 
 /// Local counters beyond this many keys drop the windows that have passed.

@@ -10,7 +10,6 @@ pub mod limits;
 pub mod providers;
 pub mod roles;
 pub mod sessions;
-pub mod settings;
 pub mod users;
 
 use std::sync::Arc;

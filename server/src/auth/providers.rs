@@ -12,7 +12,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
-use super::settings::AuthProvider;
+use crate::apps::settings::users::AuthProvider;
 use crate::data::DataError;
 
 /// How long fetched keys are trusted without asking again.

@@ -15,7 +15,6 @@ pub mod local;
 pub mod names;
 pub mod s3;
 pub mod service;
-pub mod settings;
 
 use std::pin::Pin;
 use std::sync::Arc;

@@ -21,8 +21,8 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use futures_util::future::{BoxFuture, try_join};
 
-use super::settings::S3Settings;
 use super::{ByteRange, ByteStream, FileError, Storage, Stored};
+use crate::config::S3Settings;
 
 /// The size of a multipart upload's parts, and the largest body sent as one `PutObject`.
 /// S3 wants parts of at least 5 MiB (but the last) and at most 10,000 of them: 8 MiB parts

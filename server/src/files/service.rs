@@ -11,10 +11,10 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
 
-use super::settings::S3Settings;
 use super::{ByteStream, FileError, SharedStorage, names};
 use crate::apps::App;
 use crate::auth::Caller;
+use crate::config::S3Settings;
 use crate::data::DataError;
 
 /// A stored file's row.
@@ -245,7 +245,7 @@ impl Files {
 
 /// The checks on a file as a client (or a `beforeSave` hook) describes it: its name, content
 /// type, and the app's allowed extensions and types.
-fn allowed(settings: &super::settings::FileSettings, file: &NewFile) -> Result<(), DataError> {
+fn allowed(settings: &crate::apps::settings::files::FileSettings, file: &NewFile) -> Result<(), DataError> {
     names::check_given(&file.name)?;
     let content_type = &file.content_type;
     if content_type.chars().any(|c| c.is_control()) || !content_type.contains('/') {

@@ -20,7 +20,6 @@ pub mod logs;
 pub mod network;
 pub mod runtime;
 pub mod schedules;
-pub mod settings;
 pub mod triggers;
 pub mod webhooks;
 

@@ -546,7 +546,7 @@ fn engine(max_instances: u32) -> wasmtime::Result<Engine> {
         .max_memories_per_module(1)
         .max_tables_per_module(1)
         .table_elements(100_000)
-        .max_memory_size((super::settings::MAX_MEMORY_MIB as usize) << 20)
+        .max_memory_size((crate::apps::settings::functions::MAX_MEMORY_MIB as usize) << 20)
         // A finished instance's memory is reset in place for the next one rather than given back
         // to the kernel (no `madvise`, no page faults on the next call), up to KEEP_RESIDENT; its
         // table's first 64 KiB likewise. Where Linux has `PAGEMAP_SCAN` (6.7 and later), only the

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use hearth::files::settings::S3Settings;
+use hearth::config::S3Settings;
 
 pub const BUCKET: &str = "hearth-test";
 const ACCESS_KEY: &str = "hearth-test-key";

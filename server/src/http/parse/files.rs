@@ -5,10 +5,10 @@ use actix_web::http::header::{self, HttpDate};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
+use crate::apps::settings::files::{PrivateReaders, Redirect};
 use crate::data::DataError;
 use crate::error::{ApiError, ParseCode};
 use crate::files::service::{self, FileRow, NewFile};
-use crate::files::settings::{PrivateReaders, Redirect};
 use crate::files::{ByteRange, ByteStream, FileError, names};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

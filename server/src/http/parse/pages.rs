@@ -7,9 +7,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use crate::apps::settings::users::LimitedPath;
 use crate::auth::Caller;
 use crate::auth::accounts;
-use crate::auth::settings::LimitedPath;
 use crate::data::DataError;
 use crate::error::ApiError;
 use crate::http::State;

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
 use super::classes;
-use crate::auth::settings::LimitedPath;
+use crate::apps::settings::users::LimitedPath;
 use crate::auth::{accounts, sessions, users};
 use crate::data::DataError;
 use crate::error::{ApiError, DbError, ParseCode};

@@ -4,29 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// S3-compatible storage: AWS S3, MinIO, SeaweedFS, R2... Credentials from these settings, or
-/// else from the usual AWS sources (environment, profile, instance role).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct S3Settings {
-    pub bucket: String,
-    /// Prepended to every key (`apps/` say); empty by default.
-    #[serde(default)]
-    pub prefix: String,
-    #[serde(default = "us_east_1")]
-    pub region: String,
-    /// A custom endpoint (MinIO, SeaweedFS...): scheme, host and port.
-    pub endpoint: Option<String>,
-    /// Path-style addressing (`endpoint/bucket/key`), which most S3-compatible servers need.
-    #[serde(default)]
-    pub force_path_style: bool,
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
-}
-
-fn us_east_1() -> String {
-    "us-east-1".into()
-}
+use crate::config::S3Settings;
 
 /// Where downloads of public files go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]

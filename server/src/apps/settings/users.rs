@@ -219,7 +219,7 @@ pub fn validate(
         return Err("a rate limit needs at least one request per window of at least one second".into());
     }
     for (name, provider) in providers {
-        if name == "anonymous" || !crate::data::names::FieldName::parse(name).is_ok_and(|f| !f.as_str().starts_with('_')) {
+        if name == "anonymous" || !is_field_name(name) {
             return Err(format!("auth.{name}: not a provider name"));
         }
         if provider.client_ids.is_empty() {
@@ -238,4 +238,11 @@ pub fn validate(
         }
     }
     Ok(())
+}
+
+/// Parse's rule for a field name (a letter, then letters, digits or `_`): a provider's name is
+/// one, as its accounts are kept under it in `authData`.
+fn is_field_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= 128 && chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
