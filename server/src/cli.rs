@@ -171,7 +171,7 @@ async fn app(db: &Db, cmd: AppCommand) -> Result<(), Box<dyn std::error::Error>>
             };
             let new =
                 NewApp { name, application_id, master_key, read_only_master_key, rest_api_key, javascript_key, client_key, settings: None };
-            let app = apps::create(&db.pool, &Actor::cli(), new, owner_id).await?;
+            let app = crate::admins::apps::create(&db.pool, &Actor::cli(), new, owner_id).await?;
             println!("Created app {:?}.", app.name);
             println!("  Application ID:       {}", app.application_id);
             println!("  Master key:           {}", app.keys.master_key);

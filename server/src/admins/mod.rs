@@ -1,6 +1,7 @@
 //! Admins: the people who manage apps through the management API, the dashboard and the CLI.
 //! Passwords are hashed with argon2id; logins return a signed token (see [`token`]).
 
+pub mod apps;
 pub mod audit;
 pub mod members;
 pub mod token;

@@ -9,12 +9,10 @@ pub mod registry;
 pub mod settings;
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{GenericClient, Pool};
+use deadpool_postgres::GenericClient;
 use serde::Deserialize;
 use tokio_postgres::Row;
 
-use crate::admins::audit::{self, Actor};
-use crate::admins::members::Role;
 use crate::bus;
 use crate::crypto::random_key;
 use crate::error::{DbError, ParseCode, ParseErrorCode};
@@ -120,8 +118,10 @@ fn from_row(row: &Row) -> App {
     }
 }
 
-/// Creates an app, its schema, and (when given) its first owner.
-pub async fn create(pool: &Pool, actor: &Actor, new: NewApp, owner: Option<i64>) -> Result<App, AppError> {
+/// Creates an app's row and its (empty) PostgreSQL schema, in the caller's transaction, and
+/// announces it at commit. The app's tables, its first owner and the audit entry are
+/// `admins::apps::create`'s, in the same transaction.
+pub async fn create(tx: &impl GenericClient, new: NewApp) -> Result<App, AppError> {
     let name = valid_name(&new.name)?;
     let application_id = match new.application_id {
         Some(id) if valid_application_id(&id) => id,
@@ -150,8 +150,6 @@ pub async fn create(pool: &Pool, actor: &Actor, new: NewApp, owner: Option<i64>)
         None => AppSettings::default(),
     };
 
-    let mut client = pool.get().await.map_err(DbError::from)?;
-    let tx = client.transaction().await?;
     let id: i64 = tx.query_one("SELECT nextval('apps_id_seq')", &[]).await?.get(0);
     let schema_name = format!("app_{id}");
     let inserted = tx
@@ -184,14 +182,7 @@ pub async fn create(pool: &Pool, actor: &Actor, new: NewApp, owner: Option<i64>)
     };
     // The schema name is `app_` and a number from the database: never input.
     tx.batch_execute(&format!("CREATE SCHEMA \"{schema_name}\"")).await?;
-    crate::data::storage::ensure_app_tables(&tx, &schema_name).await?;
-    if let Some(admin_id) = owner {
-        tx.execute("INSERT INTO app_members (app_id, admin_id, role) VALUES ($1, $2, $3)", &[&app.id, &admin_id, &Role::Owner.as_str()])
-            .await?;
-    }
-    audit::record(&tx, actor, Some(&app), "app.create", serde_json::json!({ "name": app.name })).await?;
-    announce(&tx, &app).await?;
-    tx.commit().await?;
+    announce(tx, &app).await?;
     Ok(app)
 }
 
@@ -210,8 +201,9 @@ pub async fn list(client: &impl GenericClient) -> Result<Vec<App>, AppError> {
     Ok(rows.iter().map(from_row).collect())
 }
 
-/// The apps an admin is a member of, with the admin's role in each, oldest first.
-pub async fn list_for_admin(client: &impl GenericClient, admin_id: i64) -> Result<Vec<(App, Role)>, AppError> {
+/// The apps an admin is a member of, with the admin's role in each (as stored: `admins::members`
+/// reads it), oldest first.
+pub async fn list_for_admin(client: &impl GenericClient, admin_id: i64) -> Result<Vec<(App, String)>, AppError> {
     let rows = client
         .query(
             &format!(
@@ -222,24 +214,16 @@ pub async fn list_for_admin(client: &impl GenericClient, admin_id: i64) -> Resul
             &[&admin_id],
         )
         .await?;
-    Ok(rows.iter().map(|r| (from_row(r), Role::parse(r.get(13)).expect("the column is checked"))).collect())
+    Ok(rows.iter().map(|r| (from_row(r), r.get(13))).collect())
 }
 
-/// Changes an app's name and/or settings.
-pub async fn update(
-    pool: &Pool,
-    actor: &Actor,
-    app: &App,
-    name: Option<String>,
-    settings: Option<serde_json::Value>,
-) -> Result<App, AppError> {
+/// Changes an app's name and/or settings, in the caller's transaction (announced at commit).
+pub async fn update(tx: &impl GenericClient, app: &App, name: Option<String>, settings: Option<serde_json::Value>) -> Result<App, AppError> {
     let name = name.as_deref().map(valid_name).transpose()?.unwrap_or_else(|| app.name.clone());
     let settings = match settings {
         Some(value) => settings::parse(value)?,
         None => app.settings.clone(),
     };
-    let mut client = pool.get().await.map_err(DbError::from)?;
-    let tx = client.transaction().await?;
     let row = tx
         .query_opt(
             &format!("UPDATE apps SET name = $2, settings = $3, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}"),
@@ -248,21 +232,13 @@ pub async fn update(
         .await?
         .ok_or(AppError::NotFound)?;
     let updated = from_row(&row);
-    audit::record(
-        &tx,
-        actor,
-        Some(&updated),
-        "app.update",
-        serde_json::json!({ "name": updated.name, "settings": updated.settings.for_audit() }),
-    )
-    .await?;
-    announce(&tx, &updated).await?;
-    tx.commit().await?;
+    announce(tx, &updated).await?;
     Ok(updated)
 }
 
-/// Replaces one key with a new random value, or with the given one.
-pub async fn rotate_key(pool: &Pool, actor: &Actor, app: &App, kind: KeyKind, explicit: Option<String>) -> Result<App, AppError> {
+/// Replaces one key with a new random value, or with the given one, in the caller's transaction
+/// (announced at commit).
+pub async fn rotate_key(tx: &impl GenericClient, app: &App, kind: KeyKind, explicit: Option<String>) -> Result<App, AppError> {
     let value = match explicit {
         Some(k) if valid_key(&k) => k,
         Some(_) => return Err(AppError::InvalidKey(kind.as_str())),
@@ -276,8 +252,6 @@ pub async fn rotate_key(pool: &Pool, actor: &Actor, app: &App, kind: KeyKind, ex
     if other_master == Some(&value) {
         return Err(AppError::SameMasterKeys);
     }
-    let mut client = pool.get().await.map_err(DbError::from)?;
-    let tx = client.transaction().await?;
     // The column comes from a closed list (KeyKind::column), not from input.
     let row = tx
         .query_opt(
@@ -287,25 +261,20 @@ pub async fn rotate_key(pool: &Pool, actor: &Actor, app: &App, kind: KeyKind, ex
         .await?
         .ok_or(AppError::NotFound)?;
     let updated = from_row(&row);
-    audit::record(&tx, actor, Some(&updated), "app.key.rotate", serde_json::json!({ "key": kind.as_str() })).await?;
-    announce(&tx, &updated).await?;
-    tx.commit().await?;
+    announce(tx, &updated).await?;
     Ok(updated)
 }
 
-/// Deletes an app and drops its schema with every object in it.
-pub async fn delete(pool: &Pool, actor: &Actor, app: &App) -> Result<(), AppError> {
-    let mut client = pool.get().await.map_err(DbError::from)?;
-    let tx = client.transaction().await?;
+/// Deletes an app and drops its schema with every object in it, in the caller's transaction
+/// (announced at commit).
+pub async fn delete(tx: &impl GenericClient, app: &App) -> Result<(), AppError> {
     let deleted = tx.execute("DELETE FROM apps WHERE id = $1", &[&app.id]).await?;
     if deleted == 0 {
         return Err(AppError::NotFound);
     }
     // The schema name is `app_<id>`, read from the database.
     tx.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", app.schema_name)).await?;
-    audit::record(&tx, actor, Some(app), "app.delete", serde_json::json!({ "name": app.name })).await?;
-    announce(&tx, app).await?;
-    tx.commit().await?;
+    announce(tx, app).await?;
     Ok(())
 }
 

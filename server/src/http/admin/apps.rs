@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::membership;
+use crate::admins;
 use crate::admins::members::Role;
 use crate::apps::keys::KeyKind;
 use crate::apps::settings::AppSettings;
@@ -96,11 +97,11 @@ pub struct AppList {
     (status = 200, description = "Success", body = AppList), (status = 401, description = "Not logged in or token invalid (code 209)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn list(state: web::Data<State>, session: AdminSession) -> Result<web::Json<AppList>, ApiError> {
-    let client = state.pool.get().await.map_err(DbError::from)?;
     let apps: Vec<(App, Role)> = if session.admin.is_superuser {
+        let client = state.pool.get().await.map_err(DbError::from)?;
         apps::list(&client).await?.into_iter().map(|a| (a, Role::Owner)).collect()
     } else {
-        apps::list_for_admin(&client, session.admin.id).await?
+        admins::apps::list_for_admin(&state.pool, session.admin.id).await?
     };
     let results = apps
         .into_iter()
@@ -116,7 +117,7 @@ pub async fn list(state: web::Data<State>, session: AdminSession) -> Result<web:
     (status = 409, description = "The application id is taken (code 137)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn create(state: web::Data<State>, session: AdminSession, body: Json<NewApp>) -> Result<HttpResponse, ApiError> {
-    let app = apps::create(&state.pool, &session.actor, body.0, Some(session.admin.id)).await?;
+    let app = admins::apps::create(&state.pool, &session.actor, body.0, Some(session.admin.id)).await?;
     Ok(HttpResponse::Created().json(AppView::new(&app, Role::Owner)))
 }
 
@@ -151,7 +152,7 @@ pub async fn update(
     body: Json<UpdateApp>,
 ) -> Result<web::Json<AppView>, ApiError> {
     let m = membership(&state, &session, &path, Role::Developer).await?;
-    let app = apps::update(&state.pool, &session.actor, &m.app, body.0.name, body.0.settings).await?;
+    let app = admins::apps::update(&state.pool, &session.actor, &m.app, body.0.name, body.0.settings).await?;
     state.registry.forget(&app.application_id);
     Ok(web::Json(AppView::new(&app, m.role)))
 }
@@ -166,7 +167,7 @@ pub async fn delete(state: web::Data<State>, session: AdminSession, path: web::P
     // The files' names first, the app (and its tables) next, the files' bytes last: a failed
     // delete leaves the app whole.
     let names = state.files.app_file_names(&state.pool, &m.app).await?;
-    apps::delete(&state.pool, &session.actor, &m.app).await?;
+    admins::apps::delete(&state.pool, &session.actor, &m.app).await?;
     state.registry.forget(&m.app.application_id);
     let files = state.files.delete_app_files(&m.app, names).await;
     tracing::info!(app = m.app.application_id, files, "app deleted with its files");
@@ -201,7 +202,7 @@ pub async fn rotate_key(
     let m = membership(&state, &session, &application_id, Role::Owner).await?;
     // No body asks for a random value.
     let value = body.0.and_then(|b| b.value);
-    let app = apps::rotate_key(&state.pool, &session.actor, &m.app, kind, value).await?;
+    let app = admins::apps::rotate_key(&state.pool, &session.actor, &m.app, kind, value).await?;
     state.registry.forget(&app.application_id);
     Ok(web::Json(AppView::new(&app, m.role)))
 }
