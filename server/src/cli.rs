@@ -249,7 +249,7 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
                     parse_url: format!("{}/parse", config.base_url(config.port)).into(),
                     timeouts: config.timeouts,
                 };
-                let caller = crate::auth::Caller::master(std::sync::Arc::new(app.clone()), caches);
+                let caller = crate::data::Caller::master(std::sync::Arc::new(app.clone()), caches);
                 let d = deploy::deploy(&functions, &caller, &bytes, "cli").await?;
                 let client = db.pool.get().await?;
                 crate::admins::audit::record(

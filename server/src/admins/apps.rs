@@ -17,7 +17,8 @@ pub async fn create(pool: &Pool, actor: &Actor, new: NewApp, owner: Option<i64>)
     let app = apps::create(&tx, new).await?;
     crate::data::storage::ensure_app_tables(&tx, &app.schema_name).await?;
     if let Some(admin_id) = owner {
-        tx.execute("INSERT INTO app_members (app_id, admin_id, role) VALUES ($1, $2, $3)", &[&app.id, &admin_id, &Role::Owner.as_str()]).await?;
+        tx.execute("INSERT INTO app_members (app_id, admin_id, role) VALUES ($1, $2, $3)", &[&app.id, &admin_id, &Role::Owner.as_str()])
+            .await?;
     }
     audit::record(&tx, actor, Some(&app), "app.create", serde_json::json!({ "name": app.name })).await?;
     tx.commit().await?;
@@ -25,7 +26,13 @@ pub async fn create(pool: &Pool, actor: &Actor, new: NewApp, owner: Option<i64>)
 }
 
 /// Changes an app's name and/or settings.
-pub async fn update(pool: &Pool, actor: &Actor, app: &App, name: Option<String>, settings: Option<serde_json::Value>) -> Result<App, AppError> {
+pub async fn update(
+    pool: &Pool,
+    actor: &Actor,
+    app: &App,
+    name: Option<String>,
+    settings: Option<serde_json::Value>,
+) -> Result<App, AppError> {
     let mut client = pool.get().await.map_err(DbError::from)?;
     let tx = client.transaction().await?;
     let updated = apps::update(&tx, app, name, settings).await?;

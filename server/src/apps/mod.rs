@@ -218,7 +218,12 @@ pub async fn list_for_admin(client: &impl GenericClient, admin_id: i64) -> Resul
 }
 
 /// Changes an app's name and/or settings, in the caller's transaction (announced at commit).
-pub async fn update(tx: &impl GenericClient, app: &App, name: Option<String>, settings: Option<serde_json::Value>) -> Result<App, AppError> {
+pub async fn update(
+    tx: &impl GenericClient,
+    app: &App,
+    name: Option<String>,
+    settings: Option<serde_json::Value>,
+) -> Result<App, AppError> {
     let name = name.as_deref().map(valid_name).transpose()?.unwrap_or_else(|| app.name.clone());
     let settings = match settings {
         Some(value) => settings::parse(value)?,

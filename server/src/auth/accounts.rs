@@ -8,9 +8,10 @@ use deadpool_postgres::{GenericClient, Pool};
 use serde_json::Value;
 
 use super::email::{self, Kind, Vars};
-use super::{Caller, sessions};
+use super::sessions;
 use crate::apps::App;
 use crate::crypto::password;
+use crate::data::Caller;
 use crate::data::DataError;
 use crate::data::objects::Write;
 

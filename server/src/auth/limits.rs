@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::Caller;
 use crate::apps::settings::users::{LimitZone, LimitedPath};
+use crate::data::Caller;
 use crate::data::DataError;
 
 /// Local counters beyond this many keys drop the windows that have passed.

@@ -3,7 +3,6 @@
 //! roles, passwords, and the access rules (class-level permissions, ACLs) that every data path
 //! applies.
 
-pub mod access;
 pub mod accounts;
 pub mod email;
 pub mod limits;
@@ -13,36 +12,6 @@ pub mod sessions;
 pub mod users;
 
 use std::sync::Arc;
-
-use crate::apps::App;
-use crate::apps::keys::KeyPower;
-
-/// The user behind a valid session token.
-#[derive(Debug, Clone)]
-pub struct SessionUser {
-    pub user_id: String,
-    pub session_id: String,
-    /// Names of the roles the user holds, directly or through child roles.
-    pub roles: Arc<Vec<String>>,
-}
-
-/// The caller of a Parse API request: the app it addresses, the powers its keys give, and the
-/// user of its session token, if any.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub app: Arc<App>,
-    pub power: KeyPower,
-    /// The raw `X-Parse-Session-Token` (resolved into `user`).
-    pub session_token: Option<String>,
-    pub installation_id: Option<String>,
-    /// The client's address (rate limits per address).
-    pub ip: Option<std::net::IpAddr>,
-    pub user: Option<SessionUser>,
-    /// The caches a write must keep current (ending sessions, changing roles).
-    pub caches: AuthCaches,
-    /// How many cloud-function calls deep this request is (0: a client's request).
-    pub depth: u8,
-}
 
 /// The instance's user-security state, shared by every request: the session and role caches,
 /// the rate-limit counters, the providers' keys, and where links in emails point.
@@ -72,37 +41,5 @@ impl AuthCaches {
 impl std::fmt::Debug for AuthCaches {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("AuthCaches")
-    }
-}
-
-impl Caller {
-    /// The app's master: for work Hearth does for an app (a deploy's manifest, a scheduled job).
-    pub fn master(app: Arc<App>, caches: AuthCaches) -> Caller {
-        Caller { app, power: KeyPower::Master, session_token: None, installation_id: None, ip: None, user: None, caches, depth: 0 }
-    }
-
-    /// Master or read-only master: may read everything.
-    pub fn is_master(&self) -> bool {
-        matches!(self.power, KeyPower::Master | KeyPower::ReadOnlyMaster)
-    }
-
-    /// Whether the caller may write at all (the read-only master key may not).
-    pub fn may_write(&self) -> bool {
-        self.power != KeyPower::ReadOnlyMaster
-    }
-
-    pub fn user_id(&self) -> Option<&str> {
-        self.user.as_ref().map(|u| u.user_id.as_str())
-    }
-
-    /// The names an ACL or class-level permission may grant to: `*`, the user's id, and
-    /// `role:<name>` for each of the user's roles.
-    pub fn principals(&self) -> Vec<String> {
-        let mut out = vec!["*".to_string()];
-        if let Some(user) = &self.user {
-            out.push(user.user_id.clone());
-            out.extend(user.roles.iter().map(|r| format!("role:{r}")));
-        }
-        out
     }
 }

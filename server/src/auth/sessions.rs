@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::apps::App;
-use crate::auth::Caller;
 use crate::bus::{self, Bus, Topic};
 use crate::cache::BusCache;
+use crate::data::Caller;
 use crate::data::DataError;
 use crate::data::names::{FieldName, new_object_id};
 use crate::data::objects::{Acl, Op, Write};

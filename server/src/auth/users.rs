@@ -5,8 +5,9 @@
 use deadpool_postgres::{GenericClient, Pool};
 use serde_json::{Map, Value, json};
 
-use super::{Caller, accounts, sessions};
+use super::{accounts, sessions};
 use crate::crypto::password;
+use crate::data::Caller;
 use crate::data::DataError;
 use crate::data::names::{ClassName, new_object_id};
 use crate::data::objects::{Op, Write};

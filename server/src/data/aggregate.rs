@@ -9,7 +9,7 @@ use super::DataError;
 use super::names::{ClassName, FieldName};
 use super::query::compile::Compiler;
 use super::schema::AppSchema;
-use crate::auth::Caller;
+use crate::data::Caller;
 
 const MAX_STAGES: usize = 32;
 

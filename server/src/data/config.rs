@@ -4,7 +4,7 @@ use deadpool_postgres::GenericClient;
 use serde_json::{Map, Value};
 
 use super::DataError;
-use crate::auth::Caller;
+use crate::data::Caller;
 
 /// The parameters and the master-key-only flags.
 pub async fn get(client: &impl GenericClient, caller: &Caller) -> Result<(Value, Value), DataError> {

@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::DataError;
-use crate::auth::Caller;
+use crate::data::Caller;
 use crate::queue::{self, BoxFuture, NewTask, Task};
 
 /// How long an answer is kept for retries (Parse Server's default).

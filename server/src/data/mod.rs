@@ -5,10 +5,12 @@
 //! (`object_id`, `created_at`, `updated_at`, `_acl`, `_rperm`, `_wperm`, `data jsonb`) and one join
 //! table per relation field. Adding a field changes `_hearth_schema`, never a table.
 //!
-//! Invariant: every public function takes the [`Caller`](crate::auth::Caller), so the app (and
+//! Invariant: every public function takes the [`Caller`](crate::data::Caller), so the app (and
 //! later the user's rights) always come with the request.
 
+pub mod access;
 pub mod aggregate;
+pub mod caller;
 pub mod config;
 pub mod idempotency;
 pub mod names;
@@ -19,6 +21,8 @@ pub mod schema;
 pub mod storage;
 pub mod value;
 pub mod write;
+
+pub use caller::{Caller, SessionUser};
 
 use crate::error::{DbError, ParseCode, ParseErrorCode};
 

@@ -17,8 +17,9 @@ use super::query::compile::{Compiler, Param};
 use super::schema::{AppSchema, ClassSchema, SchemaCache};
 use super::storage::{self, OBJECT_COLUMNS, object_json};
 use super::value::{self, FieldType};
-use crate::auth::access::{self, Action};
-use crate::auth::{Caller, roles, sessions};
+use crate::auth::{roles, sessions};
+use crate::data::Caller;
+use crate::data::access::{self, Action};
 
 /// A field operation in a write.
 #[derive(Debug, Clone)]

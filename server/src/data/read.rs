@@ -11,7 +11,7 @@ use super::names::ClassName;
 use super::objects::{self, Found};
 use super::query::FindOptions;
 use super::schema::SchemaCache;
-use crate::auth::Caller;
+use crate::data::Caller;
 use crate::db::Cancellable;
 use crate::functions::triggers;
 

@@ -16,8 +16,9 @@ use super::objects::{self, Write};
 use super::schema::{ClassSchema, SchemaCache};
 use super::storage::{OBJECT_COLUMNS, object_json};
 use crate::apps::settings::users::LimitedPath;
-use crate::auth::access::{self, Action};
-use crate::auth::{Caller, accounts, roles, sessions, users};
+use crate::auth::{accounts, roles, sessions, users};
+use crate::data::Caller;
+use crate::data::access::{self, Action};
 use crate::db::Cancellable;
 use crate::functions::triggers;
 

@@ -13,8 +13,8 @@ use sha2::Sha256;
 
 use super::{ByteStream, FileError, SharedStorage, names};
 use crate::apps::App;
-use crate::auth::Caller;
 use crate::config::S3Settings;
+use crate::data::Caller;
 use crate::data::DataError;
 
 /// A stored file's row.

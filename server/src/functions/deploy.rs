@@ -15,8 +15,8 @@ use wasmtime::{ExternType, ValType};
 use super::host::ALLOWED_IMPORTS;
 use super::runtime::{Kind, Manifest, hex};
 use super::{FunctionError, Functions};
-use crate::auth::Caller;
 use crate::bus::{self, Topic};
+use crate::data::Caller;
 
 /// The largest module accepted.
 pub const MAX_MODULE_BYTES: usize = 32 << 20;

@@ -18,7 +18,7 @@ use wasmtime::{Caller as Wasm, Engine, Extern, Linker, ResourceLimiter};
 use super::Functions;
 use super::runtime::Kind;
 use crate::apps::keys::KeyPower;
-use crate::auth::Caller;
+use crate::data::Caller;
 use crate::data::DataError;
 use crate::data::names::ClassName;
 use crate::data::query::FindOptions;

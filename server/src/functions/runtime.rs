@@ -22,9 +22,9 @@ use wasmtime::{Engine, InstancePre, Linker, Module, Store, Trap, UpdateDeadline}
 use super::host::{self, Host};
 use super::{FunctionError, MAX_DEPTH};
 use crate::apps::App;
-use crate::auth::Caller;
 use crate::bus::{Bus, Topic};
 use crate::cache::BusCache;
+use crate::data::Caller;
 use crate::data::schema::SchemaCache;
 
 /// How often the engine's epoch advances: the granularity of time limits, and how often a busy

@@ -21,7 +21,8 @@ use serde_json::{Map, Value, json};
 
 use super::FunctionError;
 use super::runtime::Kind;
-use crate::auth::{Caller, users};
+use crate::auth::users;
+use crate::data::Caller;
 use crate::data::DataError;
 use crate::data::names::ClassName;
 use crate::data::query::FindOptions;

@@ -17,8 +17,8 @@ use serde_json::{Map, Value, json};
 use super::runtime::Kind;
 use super::{FunctionError, Functions};
 use crate::apps::App;
-use crate::auth::Caller;
 use crate::bus::{self, Topic};
+use crate::data::Caller;
 use crate::data::DataError;
 
 /// An app's webhooks, loaded with its active deployment.

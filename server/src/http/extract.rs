@@ -16,7 +16,7 @@ use super::State;
 use super::body::{self, Unchecked};
 use crate::admins::{self, Admin, audit::Actor};
 use crate::apps::keys::PresentedKeys;
-use crate::auth::{Caller, SessionUser};
+use crate::data::{Caller, SessionUser};
 use crate::error::{ApiError, DbError, ParseCode};
 
 /// The admin session cookie, set at login for the dashboard.

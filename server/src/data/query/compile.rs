@@ -8,9 +8,9 @@
 use serde_json::{Map, Value, json};
 use tokio_postgres::types::ToSql;
 
-use crate::auth::Caller;
-use crate::auth::access::{self, Action};
+use crate::data::Caller;
 use crate::data::DataError;
+use crate::data::access::{self, Action};
 use crate::data::names::{ClassName, FieldName};
 use crate::data::schema::{AppSchema, ClassSchema};
 use crate::data::storage;

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use super::membership;
 use crate::admins::audit;
 use crate::admins::members::Role;
-use crate::auth::Caller;
+use crate::data::Caller;
 use crate::error::{ApiError, DbError};
 use crate::functions::deploy::{self, Deployment};
 use crate::functions::logs::{self, LogLine};

@@ -8,8 +8,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::apps::settings::users::LimitedPath;
-use crate::auth::Caller;
 use crate::auth::accounts;
+use crate::data::Caller;
 use crate::data::DataError;
 use crate::error::ApiError;
 use crate::http::State;
