@@ -219,7 +219,7 @@ async fn admin(db: &Db, cmd: AdminCommand) -> Result<(), Box<dyn std::error::Err
 }
 
 async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(), Box<dyn std::error::Error>> {
-    use crate::functions::{Functions, Hooks, deploy, runtime::RuntimeConfig};
+    use crate::functions::{Functions, deploy, runtime::RuntimeConfig};
     let app_id = match &cmd {
         FunctionsCommand::Deploy { app, .. } | FunctionsCommand::List { app } | FunctionsCommand::Activate { app, .. } => app.clone(),
     };
@@ -235,21 +235,29 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
         private_network: config.function_private_network,
         load_deadline: config.timeouts.wait,
     };
-    let functions = Functions::new(runtime, db.pool.clone(), schemas, &bus)?;
+    let functions = Functions::new(runtime, db.pool.clone(), schemas.clone(), &bus)?;
     let result = async {
         match cmd {
             FunctionsCommand::Deploy { file, .. } => {
                 let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-                let caches = crate::auth::AuthCaches {
+                // A deployment writes no app data: no cloud code or change sinks around it.
+                let auth = crate::auth::AuthState {
                     sessions: crate::auth::sessions::SessionCache::new(&bus, None, config.timeouts.wait),
                     roles: crate::auth::roles::RoleCache::new(&bus, config.timeouts.wait),
                     limits: crate::auth::limits::RateLimiter::new(None),
                     jwks: crate::auth::providers::JwksCache::default(),
-                    functions: Hooks(Some(functions.clone())),
+                    logins: std::sync::Arc::new(crate::auth::NoLoginTriggers),
+                };
+                let services = crate::data::hooks::Services {
                     parse_url: format!("{}/parse", config.base_url(config.port)).into(),
                     timeouts: config.timeouts,
+                    triggers: std::sync::Arc::new(crate::data::hooks::NoTriggers),
+                    classes: std::sync::Arc::new(crate::auth::rules::Rules { state: auth }),
+                    changes: std::sync::Arc::new(crate::data::hooks::NoSink),
+                    schemas: schemas.clone(),
+                    pool: db.pool.clone(),
                 };
-                let caller = crate::data::Caller::master(std::sync::Arc::new(app.clone()), caches);
+                let caller = crate::data::Caller::master(std::sync::Arc::new(app.clone()), std::sync::Arc::new(services));
                 let d = deploy::deploy(&functions, &caller, &bytes, "cli").await?;
                 let client = db.pool.get().await?;
                 crate::admins::audit::record(

@@ -106,9 +106,6 @@ impl Hearth {
                 std::sync::Arc::new(storage)
             }
         };
-        let files =
-            crate::files::service::Files::new(storage, parse_url.clone()).with_triggers(Arc::new(crate::functions::triggers::FileHooks));
-        let files = Arc::new(files);
         let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.wait);
         let runtime = crate::functions::runtime::RuntimeConfig {
             cache_dir: Some(config.data_dir.join("functions-cache")),
@@ -119,7 +116,27 @@ impl Hearth {
         // Function calls have a pool of their own: their data calls never wait behind the caches' pool.
         let function_pool =
             crate::db::pool(&db.pg_config, config.database_pool_size.clamp(2, 8), crate::db::PoolTimeouts::requests(&config.timeouts));
-        let functions = crate::functions::Functions::new(runtime, function_pool, schemas.clone(), &bus).map_err(|e| other(&e))?;
+        let functions = crate::functions::Functions::new(runtime, function_pool.clone(), schemas.clone(), &bus).map_err(|e| other(&e))?;
+        // Cloud code plugs into the layers below it: data's triggers and change sink, auth's
+        // login triggers, files' hooks.
+        let code = crate::functions::triggers::CloudCode(functions.clone());
+        let files = Arc::new(crate::files::service::Files::new(storage, parse_url.clone()).with_triggers(Arc::new(code.clone())));
+        let auth = crate::auth::AuthState {
+            sessions: crate::auth::sessions::SessionCache::new(&bus, redis.clone(), config.timeouts.wait),
+            roles: crate::auth::roles::RoleCache::new(&bus, config.timeouts.wait),
+            limits: crate::auth::limits::RateLimiter::new(redis),
+            jwks: crate::auth::providers::JwksCache::default(),
+            logins: Arc::new(code.clone()),
+        };
+        let services = Arc::new(crate::data::hooks::Services {
+            parse_url: parse_url.clone(),
+            timeouts: config.timeouts,
+            triggers: Arc::new(code.clone()),
+            classes: Arc::new(crate::auth::rules::Rules { state: auth.clone() }),
+            changes: Arc::new(code),
+            schemas: schemas.clone(),
+            pool: function_pool,
+        });
         let state = web::Data::new(State {
             config: Arc::new(config.clone()),
             pool: db.pool.clone(),
@@ -127,15 +144,8 @@ impl Hearth {
             pg_config: db.pg_config.clone(),
             worker_pools: Arc::default(),
             registry: AppRegistry::new(db.pool.clone(), &bus, config.timeouts.wait),
-            auth: crate::auth::AuthCaches {
-                sessions: crate::auth::sessions::SessionCache::new(&bus, redis.clone(), config.timeouts.wait),
-                roles: crate::auth::roles::RoleCache::new(&bus, config.timeouts.wait),
-                limits: crate::auth::limits::RateLimiter::new(redis),
-                jwks: crate::auth::providers::JwksCache::default(),
-                functions: crate::functions::Hooks(Some(functions.clone())),
-                parse_url: parse_url.clone(),
-                timeouts: config.timeouts,
-            },
+            auth,
+            services: services.clone(),
             files: files.clone(),
             functions,
             schemas,
@@ -145,11 +155,7 @@ impl Hearth {
             spools: Arc::new(crate::http::body::Spools::new(config)),
         });
         let server = http::server(state.clone(), listener).map_err(|e| other(&e))?;
-        let jobs = crate::functions::jobs::Runner {
-            functions: state.functions.clone(),
-            registry: state.registry.clone(),
-            caches: state.auth.clone(),
-        };
+        let jobs = crate::functions::jobs::Runner { functions: state.functions.clone(), registry: state.registry.clone(), services };
         let background = Background {
             queue: crate::queue::Queue::new(db.pool.clone(), Self::QUEUE_CONCURRENCY)
                 .handle(crate::functions::jobs::TASK_KIND, Arc::new(jobs))

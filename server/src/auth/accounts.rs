@@ -160,7 +160,7 @@ pub fn may_log_in(app: &App, email_verified: Option<bool>, has_email: bool, chan
 
 /// The link a user follows from an email: `{parse URL}/apps/{application id}/{page}?token=`.
 fn link(caller: &Caller, page: &str, token: &str) -> String {
-    let base = caller.app.settings.public_server_url.as_deref().unwrap_or(&caller.caches.parse_url);
+    let base = caller.app.settings.public_server_url.as_deref().unwrap_or(&caller.services.parse_url);
     let app_id: String = url_encode(&caller.app.application_id);
     format!("{}/apps/{app_id}/{page}?token={}", base.trim_end_matches('/'), url_encode(token))
 }
@@ -294,7 +294,13 @@ pub async fn reset_token_valid(pool: &Pool, app: &App, token: &str) -> Result<bo
 
 /// Sets a new password from a reset link: the policy applies, the token is spent, every session
 /// of the user ends (a reset is what one does after a leak), and a lockout may lift.
-pub async fn reset_password(pool: &Pool, caller: &Caller, token: &str, plain: &str) -> Result<(), DataError> {
+pub async fn reset_password(
+    pool: &Pool,
+    sessions_cache: &sessions::SessionCache,
+    caller: &Caller,
+    token: &str,
+    plain: &str,
+) -> Result<(), DataError> {
     let app = &caller.app;
     if plain.is_empty() {
         return Err(DataError::PasswordMissing("password is required.".into()));
@@ -325,7 +331,7 @@ pub async fn reset_password(pool: &Pool, caller: &Caller, token: &str, plain: &s
         params.push(value.as_ref() as _);
     }
     tx.execute(&format!("UPDATE {table} SET {set} WHERE object_id = $1"), &params).await?;
-    sessions::end_where(&tx, &caller.caches.sessions, app, "data -> 'user' ->> 'objectId' = $1", &[&user_id]).await?;
+    sessions::end_where(&tx, sessions_cache, app, "data -> 'user' ->> 'objectId' = $1", &[&user_id]).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -207,6 +207,7 @@ pub fn created_with(action: &str, provider: &str) -> Value {
 /// that installation (a device holds one session per user).
 pub async fn create(
     client: &impl GenericClient,
+    cache: &SessionCache,
     caller: &Caller,
     user_id: &str,
     created_with: Value,
@@ -225,14 +226,8 @@ pub async fn create(
         data["installationId"] = json!(installation);
     }
     if let Some(installation) = installation_id {
-        end_where(
-            client,
-            &caller.caches.sessions,
-            app,
-            "data -> 'user' ->> 'objectId' = $1 AND data ->> 'installationId' = $2",
-            &[&user_id, &installation],
-        )
-        .await?;
+        end_where(client, cache, app, "data -> 'user' ->> 'objectId' = $1 AND data ->> 'installationId' = $2", &[&user_id, &installation])
+            .await?;
     }
     let acl = json!({ user_id: {"read": true, "write": true} });
     let perms = vec![user_id.to_string()];
@@ -310,14 +305,14 @@ pub fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -> Resu
 
 /// Logs the caller out: ends its session (none: nothing to do), then runs the app's
 /// `afterLogout` with the ended session.
-pub async fn log_out(pool: &Pool, caller: &Caller) -> Result<(), DataError> {
+pub async fn log_out(pool: &Pool, auth: &super::AuthState, caller: &Caller) -> Result<(), DataError> {
     let Some(user) = &caller.user else { return Ok(()) };
-    let after = crate::functions::triggers::ending_session(caller, &user.session_id).await?;
+    let after = auth.logins.ending_session(caller, &user.session_id).await?;
     let client = pool.get().await?;
-    end_where(&client, &caller.caches.sessions, &caller.app, "object_id = $1", &[&user.session_id]).await?;
+    end_where(&client, &auth.sessions, &caller.app, "object_id = $1", &[&user.session_id]).await?;
     drop(client);
     if let Some(after) = after {
-        crate::functions::triggers::after(caller, after, &Value::Null).await;
+        after.run(caller, &Value::Null).await;
     }
     Ok(())
 }

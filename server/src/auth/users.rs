@@ -12,7 +12,6 @@ use crate::data::DataError;
 use crate::data::names::{ClassName, new_object_id};
 use crate::data::objects::{Op, Write};
 use crate::data::storage::{OBJECT_COLUMNS, object_json};
-use crate::functions::triggers;
 
 pub fn user_class() -> ClassName {
     ClassName::parse("_User").expect("a system class")
@@ -21,7 +20,7 @@ pub fn user_class() -> ClassName {
 /// Checks `authData` as given on a sign-up or an update: anonymous ids (when the app allows
 /// anonymous users), and ID tokens of the OpenID Connect providers the app configures. A null
 /// provider (unlinking) needs no check. Others are refused with error 252.
-async fn check_auth_data(caller: &Caller, auth_data: &Map<String, Value>) -> Result<(), DataError> {
+async fn check_auth_data(caller: &Caller, jwks: &super::providers::JwksCache, auth_data: &Map<String, Value>) -> Result<(), DataError> {
     for (provider, data) in auth_data {
         if data.is_null() {
             continue;
@@ -40,7 +39,7 @@ async fn check_auth_data(caller: &Caller, auth_data: &Map<String, Value>) -> Res
                     .get(name)
                     .ok_or_else(|| DataError::UnsupportedService("This authentication method is unsupported.".into()))?;
                 let data = data.as_object().ok_or_else(|| DataError::InvalidAuthData(format!("{name} auth is invalid for this user.")))?;
-                caller.caches.jwks.verify(name, settings, data).await?;
+                jwks.verify(name, settings, data).await?;
             }
         }
     }
@@ -51,7 +50,12 @@ async fn check_auth_data(caller: &Caller, auth_data: &Map<String, Value>) -> Res
 /// it), checks `authData` (an update links and unlinks providers rather than replacing them),
 /// and for a new user requires a username and a password (unless `authData` signs it up) and
 /// sets its ACL. With email verification on, a new or changed email starts unverified.
-pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -> Result<(), DataError> {
+pub async fn prepare_write(
+    caller: &Caller,
+    jwks: &super::providers::JwksCache,
+    write: &mut Write,
+    creating: bool,
+) -> Result<(), DataError> {
     let mut plain = None;
     let mut auth_data = None;
     let mut username = None;
@@ -86,7 +90,7 @@ pub async fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -
     }
     write.ops.retain(|(field, _)| field.as_str() != "password");
     if let Some(auth_data) = &auth_data {
-        check_auth_data(caller, auth_data).await?;
+        check_auth_data(caller, jwks, auth_data).await?;
         if !creating {
             // Linking adds providers and unlinking (null) removes one; the others stay.
             for (field, op) in write.ops.iter_mut() {
@@ -225,7 +229,7 @@ pub async fn object(client: &impl GenericClient, caller: &Caller, user_id: &str)
         .ok_or(DataError::ObjectNotFound)?;
     let mut user: Value = serde_json::from_str(&object_json(&row)).expect("valid JSON");
     if caller.app.settings.files.private {
-        crate::files::service::set_urls(&caller.caches.parse_url, &caller.app, &mut user, true);
+        crate::data::files::set_urls(&caller.services.parse_url, &caller.app, &mut user, true);
     }
     Ok(user)
 }
@@ -235,6 +239,7 @@ pub async fn object(client: &impl GenericClient, caller: &Caller, user_id: &str)
 /// `afterLogin` runs once it does.
 pub async fn log_in(
     pool: &Pool,
+    auth: &super::AuthState,
     caller: &Caller,
     username: Option<&str>,
     email: Option<&str>,
@@ -242,13 +247,13 @@ pub async fn log_in(
     action: &str,
 ) -> Result<Value, DataError> {
     let user_id = check_password(pool, caller, username, email, plain).await?;
-    let after = triggers::before_login(caller, &user_id).await?;
+    let after = auth.logins.before_login(caller, &user_id).await?;
     let client = pool.get().await?;
-    let (token, _) = sessions::create(&client, caller, &user_id, sessions::created_with(action, "password")).await?;
+    let (token, _) = sessions::create(&client, &auth.sessions, caller, &user_id, sessions::created_with(action, "password")).await?;
     let user = with_token(&client, caller, &user_id, &token).await?;
     drop(client);
     if let Some(after) = after {
-        triggers::after(caller, after, &user).await;
+        after.run(caller, &user).await;
     }
     Ok(user)
 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::hooks::Services;
 use crate::apps::App;
 use crate::apps::keys::KeyPower;
 
@@ -28,16 +29,23 @@ pub struct Caller {
     /// The client's address (rate limits per address).
     pub ip: Option<std::net::IpAddr>,
     pub user: Option<SessionUser>,
-    /// The caches a write must keep current (ending sessions, changing roles).
-    pub caches: crate::auth::AuthCaches,
+    /// What the layers above registered: cloud code around reads and writes, the system
+    /// classes' rules, who hears of changes.
+    pub services: Arc<Services>,
     /// How many cloud-function calls deep this request is (0: a client's request).
     pub depth: u8,
 }
 
 impl Caller {
     /// The app's master: for work Hearth does for an app (a deploy's manifest, a scheduled job).
-    pub fn master(app: Arc<App>, caches: crate::auth::AuthCaches) -> Caller {
-        Caller { app, power: KeyPower::Master, session_token: None, installation_id: None, ip: None, user: None, caches, depth: 0 }
+    pub fn master(app: Arc<App>, services: Arc<Services>) -> Caller {
+        Caller { app, power: KeyPower::Master, session_token: None, installation_id: None, ip: None, user: None, services, depth: 0 }
+    }
+
+    /// The same app and services with master rights (what a trigger reads its object with,
+    /// whoever asks), at the same call depth.
+    pub fn as_master(&self) -> Caller {
+        Caller { depth: self.depth, ..Caller::master(self.app.clone(), self.services.clone()) }
     }
 
     /// Master or read-only master: may read everything.

@@ -5,16 +5,20 @@
 //! (`object_id`, `created_at`, `updated_at`, `_acl`, `_rperm`, `_wperm`, `data jsonb`) and one join
 //! table per relation field. Adding a field changes `_hearth_schema`, never a table.
 //!
-//! Invariant: every public function takes the [`Caller`](crate::data::Caller), so the app (and
-//! later the user's rights) always come with the request.
+//! Invariant: every public function that reads or writes an app's data takes the
+//! [`Caller`](crate::data::Caller): the app, the caller's rights and the [`hooks::Services`] the
+//! layers above registered always come with the request.
 
 pub mod access;
 pub mod aggregate;
 pub mod caller;
 pub mod config;
+pub mod files;
+pub mod hooks;
 pub mod idempotency;
 pub mod names;
 pub mod objects;
+pub mod ops;
 pub mod query;
 pub mod read;
 pub mod schema;
@@ -122,8 +126,9 @@ pub enum DataError {
     /// The database did not answer in time: it may be down or stuck (503).
     #[error("{}", crate::error::UNAVAILABLE_MESSAGE)]
     Unavailable,
-    #[error(transparent)]
-    File(#[from] crate::files::FileError),
+    /// A refusal or failure of a domain above `data` (files, functions), with its own code.
+    #[error("{0}")]
+    Domain(Box<dyn ParseErrorCode>),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -196,7 +201,7 @@ impl ParseErrorCode for DataError {
             DataError::Script { code, .. } => ParseCode::new(*code, 400),
             DataError::Timeout => ParseCode::TIMEOUT,
             DataError::Unavailable => ParseCode::SERVICE_UNAVAILABLE,
-            DataError::File(e) => e.parse_code(),
+            DataError::Domain(e) => e.parse_code(),
             DataError::Db(e) => e.parse_code(),
         }
     }
@@ -204,6 +209,7 @@ impl ParseErrorCode for DataError {
     fn retry_after(&self) -> Option<u64> {
         match self {
             DataError::AccountLocked { retry_after, .. } | DataError::RateLimited { retry_after } => Some(*retry_after),
+            DataError::Domain(e) => e.retry_after(),
             _ => None,
         }
     }

@@ -17,7 +17,6 @@ use super::query::compile::{Compiler, Param};
 use super::schema::{AppSchema, ClassSchema, SchemaCache};
 use super::storage::{self, OBJECT_COLUMNS, object_json};
 use super::value::{self, FieldType};
-use crate::auth::{roles, sessions};
 use crate::data::Caller;
 use crate::data::access::{self, Action};
 
@@ -205,8 +204,15 @@ pub async fn prepare_write(
     schemas.ensure_for_write(&caller.app, class, &needed, may_create, &|c| access::allowed(caller, c, Action::AddField).is_ok()).await
 }
 
-/// Creates an object; returns `{"objectId", "createdAt"}` as JSON.
-pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassSchema, write: Write) -> Result<Value, DataError> {
+/// Creates an object; returns `{"objectId", "createdAt"}` as JSON (with the values operators
+/// computed), and with `image` the object as stored (known without reading it back).
+pub async fn create(
+    client: &impl GenericClient,
+    caller: &Caller,
+    class: &ClassSchema,
+    write: Write,
+    image: bool,
+) -> Result<(Value, Option<Value>), DataError> {
     let schema = &caller.app.schema_name;
     let mut data = Map::new();
     let mut relations = Vec::new();
@@ -224,8 +230,9 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
                 data.insert(key.clone(), Value::Object(kept));
             }
             Op::Increment(n) => {
-                data.insert(key.clone(), json!(n));
-                computed.insert(key, json!(n));
+                let n = super::ops::number(n);
+                data.insert(key.clone(), n.clone());
+                computed.insert(key, n);
             }
             Op::Add(items) | Op::AddUnique(items) => {
                 data.insert(key.clone(), Value::Array(items.clone()));
@@ -255,6 +262,7 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
             return Err(DataError::Required(field.clone()));
         }
     }
+    let acl_json = write.acl.as_ref().map(|a| a.json.clone());
     let (acl, read, write_perm) = acl_columns(write.acl);
     let table = class.name.table(schema);
     let extra_columns: String = write.secrets.iter().map(|(c, _)| format!(", {c}")).collect();
@@ -265,6 +273,7 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
          RETURNING created_at"
     );
     let stmt = client.prepare_cached(&sql).await?;
+    let stored = image.then(|| data.clone());
     let data = Value::Object(data);
     // A plain INSERT, without ON CONFLICT's arbitration (about 8% of PostgreSQL's work per
     // create, measured): ids are 10 random letters and digits (62^10), so a clash is as rare as
@@ -280,12 +289,19 @@ pub async fn create(client: &impl GenericClient, caller: &Caller, class: &ClassS
     }
     // Formatted here rather than by PostgreSQL, whose CPU is the scarcer one.
     let created: chrono::DateTime<chrono::Utc> = row.get(0);
+    let created = crate::data::value::format_date(created);
     computed.insert("objectId".into(), json!(id));
-    computed.insert("createdAt".into(), json!(crate::data::value::format_date(created)));
-    if class.name.as_str() == "_Role" {
-        roles::changed(client, &caller.caches.roles, &caller.app).await?;
-    }
-    Ok(Value::Object(computed))
+    computed.insert("createdAt".into(), json!(created));
+    let after = stored.map(|mut object| {
+        object.insert("objectId".into(), json!(id));
+        object.insert("createdAt".into(), json!(created));
+        object.insert("updatedAt".into(), json!(created));
+        if let Some(acl) = acl_json {
+            object.insert("ACL".into(), acl);
+        }
+        Value::Object(object)
+    });
+    Ok((Value::Object(computed), after))
 }
 
 fn acl_columns(acl: Option<Acl>) -> (Option<Value>, Option<Vec<String>>, Option<Vec<String>>) {
@@ -313,17 +329,28 @@ async fn add_relations(
     Ok(())
 }
 
+/// An object before and after a write, when asked for.
+#[derive(Debug, Default)]
+pub struct Images {
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
 /// Updates an object with its operators in one statement; returns `{"updatedAt", ...}` with
-/// the new values of fields changed by operators.
-pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassSchema, id: &str, write: Write) -> Result<Value, DataError> {
+/// the new values of fields changed by operators, and with `images` the object before and after
+/// (the same statement locks the row it reads the old version of, so the two are consecutive).
+pub async fn update(
+    client: &impl GenericClient,
+    caller: &Caller,
+    class: &ClassSchema,
+    id: &str,
+    write: Write,
+    images: bool,
+) -> Result<(Value, Images), DataError> {
     if !names::plausible_object_id(id) {
         return Err(DataError::ObjectNotFound);
     }
     let schema = &caller.app.schema_name;
-    if class.name.as_str() == "_Session" && write.secrets.iter().any(|(c, _)| *c == "_token_hash") {
-        // A session given a new token (master key): its old token ends too, everywhere.
-        sessions::changed(client, &caller.caches.sessions, &caller.app, id).await?;
-    }
     let mut params: Vec<Param> = vec![Box::new(id.to_string())];
     let mut bind = |v: Param| {
         params.push(v);
@@ -353,7 +380,8 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
             Op::Increment(n) => {
                 let p = bind(Box::new(n));
                 returned.push((key.clone(), k.clone()));
-                format!("to_jsonb((CASE WHEN jsonb_typeof({old}) = 'number' THEN ({old})::numeric ELSE 0 END) + {p}::float8::numeric)")
+                // In double precision, as `ops::apply` (and JavaScript's numbers) count.
+                format!("to_jsonb((CASE WHEN jsonb_typeof({old}) = 'number' THEN ({old})::float8 ELSE 0 END) + {p}::float8)")
             }
             Op::Add(items) => {
                 let p = bind(Box::new(Value::Array(items)));
@@ -411,7 +439,15 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
     let rows = access::check(caller, class, Action::Update, "t", &mut bind)?.map(|c| format!(" AND {c}")).unwrap_or_default();
     let returning: String = returned.iter().map(|(_, k)| format!(", t.data -> {k}::text")).collect();
     let table = class.name.table(schema);
-    let sql = format!("UPDATE {table} t SET {set} WHERE t.object_id = $1{rows} RETURNING t.updated_at{returning}");
+    let sql = if images {
+        format!(
+            "WITH o AS (SELECT {OBJECT_COLUMNS} FROM {table} t WHERE t.object_id = $1 FOR UPDATE) \
+             UPDATE {table} t SET {set} FROM o WHERE t.object_id = o.object_id{rows} \
+             RETURNING t.updated_at{returning}, o.object_id, o.created_at, o.updated_at, o._acl, o.data, {OBJECT_COLUMNS}"
+        )
+    } else {
+        format!("UPDATE {table} t SET {set} WHERE t.object_id = $1{rows} RETURNING t.updated_at{returning}")
+    };
     let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
         params.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
     let stmt = client.prepare_cached(&sql).await?;
@@ -423,6 +459,12 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
         let v: Option<Value> = row.get(i + 1);
         answer.insert(key.clone(), v.unwrap_or(Value::Null));
     }
+    let images = if images {
+        let at = returned.len() + 1;
+        Images { before: Some(storage::object_value(&row, at)), after: Some(storage::object_value(&row, at + 5)) }
+    } else {
+        Images::default()
+    };
     for (field, ids, add) in relations {
         if add {
             add_relations(client, schema, &class.name, &field, id, &ids).await?;
@@ -431,17 +473,17 @@ pub async fn update(client: &impl GenericClient, caller: &Caller, class: &ClassS
             client.execute(&format!("DELETE FROM {table} WHERE owning_id = $1 AND related_id = ANY($2::text[])"), &[&id, &ids]).await?;
         }
     }
-    match class.name.as_str() {
-        "_Role" => roles::changed(client, &caller.caches.roles, &caller.app).await?,
-        // A changed session (its expiry, say) is read again on its next use, everywhere.
-        "_Session" => sessions::changed(client, &caller.caches.sessions, &caller.app, id).await?,
-        _ => {}
-    }
-    Ok(Value::Object(answer))
+    Ok((Value::Object(answer), images))
 }
 
-/// Deletes an object (and its relation rows).
-pub async fn delete(client: &impl GenericClient, caller: &Caller, class: &ClassSchema, id: &str) -> Result<(), DataError> {
+/// Deletes an object (and its relation rows); with `image`, answers the object as it was.
+pub async fn delete(
+    client: &impl GenericClient,
+    caller: &Caller,
+    class: &ClassSchema,
+    id: &str,
+    image: bool,
+) -> Result<Option<Value>, DataError> {
     if !caller.may_write() {
         return Err(DataError::Forbidden("read-only masterKey isn't allowed to perform the delete operation.".into()));
     }
@@ -453,37 +495,25 @@ pub async fn delete(client: &impl GenericClient, caller: &Caller, class: &ClassS
     let rows = and_access(caller, class, Action::Delete, &mut params)?;
     let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
     let table = class.name.table(schema);
-    if class.name.as_str() == "_Session" {
-        // Ending a session also tells every instance to forget its token.
-        let ended = sessions::end_where(
-            client,
-            &caller.caches.sessions,
-            &caller.app,
-            &format!("object_id IN (SELECT t.object_id FROM {table} t WHERE t.object_id = $1{rows})"),
-            &refs,
-        )
-        .await?;
-        return if ended == 0 { Err(DataError::ObjectNotFound) } else { Ok(()) };
-    }
-    let stmt = client.prepare_cached(&format!("DELETE FROM {table} t WHERE t.object_id = $1{rows}")).await?;
-    if client.execute(&stmt, &refs).await? == 0 {
-        return Err(DataError::ObjectNotFound);
-    }
-    match class.name.as_str() {
-        // A deleted user's sessions end with it.
-        "_User" => {
-            sessions::end_where(client, &caller.caches.sessions, &caller.app, "data -> 'user' ->> 'objectId' = $1", &[&id]).await?;
+    let returning = if image { format!(" RETURNING {OBJECT_COLUMNS}") } else { String::new() };
+    let stmt = client.prepare_cached(&format!("DELETE FROM {table} t WHERE t.object_id = $1{rows}{returning}")).await?;
+    let before = if image {
+        let rows = client.query(&stmt, &refs).await?;
+        let Some(row) = rows.first() else { return Err(DataError::ObjectNotFound) };
+        Some(storage::object_value(row, 0))
+    } else {
+        if client.execute(&stmt, &refs).await? == 0 {
+            return Err(DataError::ObjectNotFound);
         }
-        "_Role" => roles::changed(client, &caller.caches.roles, &caller.app).await?,
-        _ => {}
-    }
+        None
+    };
     for (field, t) in &class.fields {
         if let FieldType::Relation(_) = t {
             let table = storage::join_table(schema, &class.name, field);
             client.execute(&format!("DELETE FROM {table} WHERE owning_id = $1"), &[&id]).await?;
         }
     }
-    Ok(())
+    Ok(before)
 }
 
 /// ` AND <the rows the caller may touch>` over alias `t` (empty when all), its values appended to
@@ -636,7 +666,7 @@ pub async fn reshape(
     options: &FindOptions,
 ) -> Result<Vec<String>, DataError> {
     // Private files: every File URL a client reads is signed (see `files::service`).
-    let results = crate::files::service::sign_texts(&caller.caches.parse_url, &caller.app, results);
+    let results = super::files::sign_texts(&caller.services.parse_url, &caller.app, results);
     if options.keys.is_none() && options.exclude_keys.is_none() && options.include.is_none() {
         return Ok(results);
     }
@@ -647,7 +677,7 @@ pub async fn reshape(
         include_paths(client, caller, app_schema, &mut objects, &paths, 0).await?;
         if caller.app.settings.files.private {
             for object in &mut objects {
-                crate::files::service::set_urls(&caller.caches.parse_url, &caller.app, object, true);
+                super::files::set_urls(&caller.services.parse_url, &caller.app, object, true);
             }
         }
     }
@@ -827,18 +857,36 @@ fn replace_pointers(v: &mut Value, fetched: &BTreeMap<(String, String), Value>) 
     }
 }
 
-/// Deletes every object of a class (and its relation rows), keeping the class.
+/// Deletes every object of a class (and its relation rows), keeping the class. The system
+/// classes' rules act first in the same transaction (sessions forgotten everywhere); once
+/// committed, each object deleted is a change (without images: no `afterDelete` runs, as in
+/// Parse Server, but a subscriber hears that the object is gone).
 pub async fn purge(pool: &deadpool_postgres::Pool, caller: &Caller, schemas: &SchemaCache, class: &ClassName) -> Result<(), DataError> {
     let Some(schema) = schemas.class(&caller.app, class).await? else { return Ok(()) };
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
+    let services = &caller.services;
+    if services.classes.governs(class) {
+        services.classes.purging(&tx, caller, class).await?;
+    }
     let app_schema = &caller.app.schema_name;
-    tx.batch_execute(&format!("DELETE FROM {}", class.table(app_schema))).await?;
+    let rows = tx.query(&format!("DELETE FROM {} RETURNING object_id", class.table(app_schema)), &[]).await?;
     for (field, t) in &schema.fields {
         if let FieldType::Relation(_) = t {
             tx.batch_execute(&format!("DELETE FROM {}", storage::join_table(app_schema, class, field))).await?;
         }
     }
     tx.commit().await?;
+    drop(client);
+    for row in rows {
+        let change = super::hooks::Change {
+            class: class.clone(),
+            kind: super::hooks::ChangeKind::Delete,
+            object_id: row.get(0),
+            before: None,
+            after: None,
+        };
+        services.changes.changed(caller, &change, &Value::Null).await;
+    }
     Ok(())
 }

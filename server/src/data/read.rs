@@ -13,7 +13,6 @@ use super::query::FindOptions;
 use super::schema::SchemaCache;
 use crate::data::Caller;
 use crate::db::Cancellable;
-use crate::functions::triggers;
 
 /// A query: its objects' JSON texts (shaped by `keys`, `excludeKeys`, `include`) and the count
 /// if asked.
@@ -52,7 +51,8 @@ async fn run(
     options: FindOptions,
     get: Option<&str>,
 ) -> Result<Found, DataError> {
-    let options = triggers::before_find(caller, class, options, get).await?;
+    let triggers = &caller.services.triggers;
+    let options = triggers.before_find(caller, class, options, get).await?;
     let app_schema = schemas.app(&caller.app).await?;
     let conn = Cancellable::get(pool).await?;
     let work = async {
@@ -60,9 +60,9 @@ async fn run(
         let results = objects::reshape(conn.client(), caller, &app_schema, found.results, &options).await?;
         Ok::<_, DataError>(Found { results, count: found.count })
     };
-    let found = conn.within(caller.caches.timeouts.query, work).await;
+    let found = conn.within(caller.services.timeouts.query, work).await;
     drop(conn);
     let found = found.ok_or(DataError::Timeout)??;
-    let results = triggers::after_find(caller, class, &options, get.is_some(), found.results).await?;
+    let results = triggers.after_find(caller, class, &options, get.is_some(), found.results).await?;
     Ok(Found { results, count: found.count })
 }

@@ -253,11 +253,22 @@ impl<'a> tokio_postgres::types::FromSql<'a> for RawJson {
 /// document with the system fields appended, assembled as text (PostgreSQL's CPU is the
 /// scarcer one, so it only sends the columns).
 pub fn object_json(row: &tokio_postgres::Row) -> String {
-    let id: &str = row.get(0);
-    let created: chrono::DateTime<chrono::Utc> = row.get(1);
-    let updated: chrono::DateTime<chrono::Utc> = row.get(2);
-    let acl: Option<RawJson> = row.get(3);
-    let data: RawJson = row.get(4);
+    object_json_at(row, 0)
+}
+
+/// An object as a JSON value, from the [`OBJECT_COLUMNS`] starting at column `at` (a change's
+/// images).
+pub fn object_value(row: &tokio_postgres::Row, at: usize) -> serde_json::Value {
+    serde_json::from_str(&object_json_at(row, at)).expect("PostgreSQL made valid JSON")
+}
+
+/// [`object_json`] of the columns starting at `at`.
+fn object_json_at(row: &tokio_postgres::Row, at: usize) -> String {
+    let id: &str = row.get(at);
+    let created: chrono::DateTime<chrono::Utc> = row.get(at + 1);
+    let updated: chrono::DateTime<chrono::Utc> = row.get(at + 2);
+    let acl: Option<RawJson> = row.get(at + 3);
+    let data: RawJson = row.get(at + 4);
     let body = data.0.trim_end();
     let inner = body.strip_prefix('{').and_then(|b| b.strip_suffix('}')).unwrap_or("").trim();
     let mut out = String::with_capacity(body.len() + 110);

@@ -145,7 +145,7 @@ pub fn type_of(value: &mut Value) -> Result<Option<FieldType>, DataError> {
                     Some(Value::String(_)) => {}
                     _ => return Err(DataError::IncorrectType("a File needs a name".into())),
                 }
-                // Hearth sets the URL on write (`files::service::set_urls`): a client's is not kept.
+                // Hearth sets the URL on write (`data::files::set_urls`): a client's is not kept.
                 map.retain(|k, _| k == "__type" || k == "name" || k == "url");
                 FieldType::File
             }

@@ -1,6 +1,16 @@
-//! Writes as one vocabulary for single requests, batches and retried requests: a
-//! [`WriteRequest`] is prepared (schema) and then applied on any client (pool connection or
-//! transaction), and
+//! Writes, one pipeline for every path (single requests, batches, transactional batches,
+//! retried requests, cloud code's writes):
+//!
+//! 1. [`WriteRequest::prepare`] (no connection held): the before-trigger, one parse of the body
+//!    into typed operators ([`Write`]), Hearth's file URLs, the class's permission to create, the
+//!    schema. A class with rules of its own (`_User`, `_Session`, `_Role`) is prepared by them
+//!    ([`ClassRules`]), from the same steps ([`plan`], [`ready`]).
+//! 2. [`Ready::apply`] (on a connection, or [`Ready::apply_in`] in a transaction): the
+//!    statements, which answer the client's answer and one [`Change`] per object written.
+//! 3. Once committed, [`announce`]: every change goes to the [`ChangeSink`]s (`afterSave`,
+//!    `afterDelete`; LiveQuery and push later), then anything the rules left to run after the
+//!    commit (login triggers).
+//!
 //! [`idempotent`] makes a retried write (same `X-Parse-Request-Id`, same caller, same request)
 //! answer its first answer (see [`super::idempotency`]).
 
@@ -10,17 +20,14 @@ use deadpool_postgres::{GenericClient, Pool};
 use serde_json::{Map, Value, json};
 
 use super::DataError;
+use super::access::{self, Action};
+use super::hooks::{Applied, Change, ChangeKind, ChangeSink, RuledWrite};
 use super::idempotency::{Claim, Retry};
 use super::names::ClassName;
 use super::objects::{self, Write};
 use super::schema::{ClassSchema, SchemaCache};
-use super::storage::{OBJECT_COLUMNS, object_json};
-use crate::apps::settings::users::LimitedPath;
-use crate::auth::{accounts, roles, sessions, users};
 use crate::data::Caller;
-use crate::data::access::{self, Action};
 use crate::db::Cancellable;
-use crate::functions::triggers;
 
 /// A write on one object.
 #[derive(Debug, Clone)]
@@ -74,6 +81,15 @@ impl WriteRequest {
         }
     }
 
+    pub fn class(&self) -> &ClassName {
+        match self {
+            WriteRequest::Create { class, .. }
+            | WriteRequest::Update { class, .. }
+            | WriteRequest::Delete { class, .. }
+            | WriteRequest::Get { class, .. } => class,
+        }
+    }
+
     /// The method and path this request stands for (as a batch names it, without a mount prefix).
     fn route(&self) -> (&'static str, String) {
         match self {
@@ -94,116 +110,104 @@ impl WriteRequest {
         }
     }
 
-    /// Runs the before-triggers (which may change or refuse the write), then makes sure the
-    /// schema has what the write needs. Runs before the write takes a connection: a request
-    /// never holds one connection while waiting for another.
+    /// Prepares the request (see the module's steps). Runs before the write takes a
+    /// connection: a request never holds one connection while waiting for another.
     pub async fn prepare(self, caller: &Caller, schemas: &SchemaCache) -> Result<Ready, DataError> {
-        if let WriteRequest::Create { class, body } = &self
-            && class.as_str() == "_User"
-            && let Some(user_id) = triggers::auth_data_login(caller, body).await?
-        {
-            // A sign-up that logs a user in: the login triggers, once the authData is checked.
-            let write = self.prepare_write(caller, schemas).await?;
-            let after = triggers::before_login(caller, &user_id).await?;
-            return Ok(Ready { write, after, changed: Map::new() });
+        let services = &caller.services;
+        if let WriteRequest::Get { class, id } = &self {
+            if services.triggers.on_find(caller, class).await? {
+                // With find triggers, the object is read here, through them: their calls must
+                // not run while a connection is held (in a batch, this is before its writes).
+                let text = super::read::get(&services.pool, caller, schemas, class, id, Default::default()).await?;
+                let body = serde_json::from_str(&text).expect("found objects are valid JSON");
+                return Ok(Ready::new(Prepared::Read(Answer { status: 200, body })));
+            }
+            let schema = schemas.class(&caller.app, class).await?.ok_or(DataError::ObjectNotFound)?;
+            return Ok(Ready::new(Prepared::Get { schema, id: id.clone() }));
         }
-        if let WriteRequest::Get { class, id } = &self
-            && triggers::on_find(caller, class).await?
-        {
-            // With find triggers, the object is read here, through them: their calls must not run
-            // while a connection is held (in a batch, this is before the batch's writes).
-            let functions = caller.caches.functions.get().expect("has find triggers");
-            let text = super::read::get(&functions.pool, caller, schemas, class, id, Default::default()).await?;
-            let body = serde_json::from_str(&text).expect("found objects are valid JSON");
-            return Ok(Ready { write: Prepared::Read(Answer { status: 200, body }), after: None, changed: Map::new() });
+        if services.classes.governs(self.class()) {
+            return services.classes.prepare(caller, schemas, self).await;
         }
-        let (request, after, changed) = match self {
-            WriteRequest::Create { class, body } => {
-                let t = triggers::before_save(caller, &class, None, body).await?;
-                (WriteRequest::Create { class, body: t.body }, t.after, t.changed)
-            }
-            WriteRequest::Update { class, id, body } => {
-                let t = triggers::before_save(caller, &class, Some(&id), body).await?;
-                (WriteRequest::Update { class, id, body: t.body }, t.after, t.changed)
-            }
-            WriteRequest::Delete { class, id } => {
-                let after = triggers::before_delete(caller, &class, &id).await?;
-                (WriteRequest::Delete { class, id }, after, Map::new())
-            }
-            get @ WriteRequest::Get { .. } => (get, None, Map::new()),
-        };
-        Ok(Ready { write: request.prepare_write(caller, schemas).await?, after, changed })
+        let planned = plan(caller, schemas, self).await?;
+        let (object, changed) = ready(caller, schemas, planned).await?;
+        Ok(Ready { write: Prepared::Object(object), changed })
     }
+}
 
-    async fn prepare_write(self, caller: &Caller, schemas: &SchemaCache) -> Result<Prepared, DataError> {
-        match self {
-            WriteRequest::Create { class, body } => {
-                let mut write = Write::parse(body, None)?;
-                file_urls(caller, &mut write);
-                if let Some(schema) = schemas.class(&caller.app, &class).await? {
-                    access::allowed(caller, &schema, Action::Create)?;
-                }
-                let mut token = None;
-                match class.as_str() {
-                    "_User" => {
-                        // Sign-ups are limited however they arrive (alone, in a batch, retried).
-                        caller.caches.limits.check(caller, LimitedPath::Signup).await?;
-                        users::prepare_write(caller, &mut write, true).await?
-                    }
-                    "_Session" => token = sessions::prepare_write(caller, &mut write, true)?,
-                    "_Role" => roles::check_new(&write)?,
-                    _ => {}
-                }
-                let schema = objects::prepare_write(schemas, caller, &class, &write).await?;
-                match token {
-                    Some(token) => Ok(Prepared::CreateSession { schema, write, token }),
-                    None => Ok(Prepared::Create { schema, write }),
-                }
+/// What a write is to do once its before-trigger ran: its class and object, its operators, and
+/// the values the trigger set (the answer carries them, as Parse Server's does).
+pub struct Planned {
+    pub class: ClassName,
+    pub kind: ChangeKind,
+    pub id: Option<String>,
+    /// The operators (none for a delete).
+    pub write: Write,
+    pub changed: Map<String, Value>,
+}
+
+/// Step one of preparing a create, update or delete: the body parsed once into typed operators,
+/// the before-trigger (which may change the write or refuse it), Hearth's URLs on files, the
+/// class's permission to create.
+pub async fn plan(caller: &Caller, schemas: &SchemaCache, request: WriteRequest) -> Result<Planned, DataError> {
+    plan_with(caller, schemas, request, true).await
+}
+
+/// [`plan`], with or without the before-triggers (a sign-up that logs a user in runs the login
+/// triggers instead).
+pub async fn plan_with(caller: &Caller, schemas: &SchemaCache, request: WriteRequest, run_triggers: bool) -> Result<Planned, DataError> {
+    let triggers: &dyn super::hooks::Triggers = if run_triggers { caller.services.triggers.as_ref() } else { &super::hooks::NoTriggers };
+    let (class, kind, id, body) = match request {
+        WriteRequest::Create { class, body } => (class, ChangeKind::Create, None, body),
+        WriteRequest::Update { class, id, body } => (class, ChangeKind::Update, Some(id), body),
+        WriteRequest::Delete { class, id } => {
+            schemas.class(&caller.app, &class).await?.ok_or(DataError::ObjectNotFound)?;
+            triggers.before_delete(caller, &class, &id).await?;
+            let write = Write::parse(Map::new(), Some(&id))?;
+            return Ok(Planned { class, kind: ChangeKind::Delete, id: Some(id), write, changed: Map::new() });
+        }
+        WriteRequest::Get { .. } => return Err(DataError::OtherCause("a get is not a write".into())),
+    };
+    let write = Write::parse(body, id.as_deref())?;
+    let before = triggers.before_save(caller, &class, id.as_deref(), write).await?;
+    let mut write = before.write;
+    file_urls(caller, &mut write);
+    match kind {
+        ChangeKind::Create => {
+            if let Some(schema) = schemas.class(&caller.app, &class).await? {
+                access::allowed(caller, &schema, Action::Create)?;
             }
-            WriteRequest::Update { class, id, body } => {
-                let mut write = Write::parse(body, Some(&id))?;
-                file_urls(caller, &mut write);
-                if schemas.class(&caller.app, &class).await?.is_none() {
-                    return Err(DataError::ObjectNotFound);
-                }
-                match class.as_str() {
-                    "_User" => {
-                        users::prepare_write(caller, &mut write, false).await?;
-                        if users::changes_email(&write) && caller.app.settings.verify_user_emails {
-                            // A changed email sends a verification email: limited as asking for one.
-                            caller.caches.limits.check(caller, LimitedPath::VerificationEmail).await?;
-                        }
-                    }
-                    "_Session" => {
-                        sessions::prepare_write(caller, &mut write, false)?;
-                    }
-                    _ => {}
-                }
-                let schema = objects::prepare_write(schemas, caller, &class, &write).await?;
-                Ok(Prepared::Update { schema, id, write })
-            }
-            WriteRequest::Delete { class, id } => {
-                let schema = schemas.class(&caller.app, &class).await?.ok_or(DataError::ObjectNotFound)?;
-                Ok(Prepared::Delete { schema, id })
-            }
-            WriteRequest::Get { class, id } => {
-                let schema = schemas.class(&caller.app, &class).await?.ok_or(DataError::ObjectNotFound)?;
-                Ok(Prepared::Get { schema, id })
+        }
+        _ => {
+            if schemas.class(&caller.app, &class).await?.is_none() {
+                return Err(DataError::ObjectNotFound);
             }
         }
     }
+    Ok(Planned { class, kind, id, write, changed: before.changed })
+}
+
+/// Step two: the schema made ready for what the write sets (fields added, the class created if
+/// the caller may), and whether its change must carry the object's images.
+pub async fn ready(caller: &Caller, schemas: &SchemaCache, planned: Planned) -> Result<(ObjectWrite, Map<String, Value>), DataError> {
+    let Planned { class, kind, id, write, changed } = planned;
+    let schema = match kind {
+        ChangeKind::Delete => schemas.class(&caller.app, &class).await?.ok_or(DataError::ObjectNotFound)?,
+        _ => objects::prepare_write(schemas, caller, &class, &write).await?,
+    };
+    let images = caller.services.changes.wants_images(caller, &class).await;
+    Ok((ObjectWrite { schema, kind, id, write, images }, changed))
 }
 
 /// Files in a write get the URL Hearth serves them at, whatever URL the client sent: a stored
 /// URL can never point a reader elsewhere. Private files' URLs are signed when read.
 fn file_urls(caller: &Caller, write: &mut Write) {
-    let (parse_url, app) = (&caller.caches.parse_url, &caller.app);
+    let (parse_url, app) = (&caller.services.parse_url, &caller.app);
     for (_, op) in &mut write.ops {
         match op {
-            objects::Op::Set(value, _) => crate::files::service::set_urls(parse_url, app, value, false),
+            objects::Op::Set(value, _) => super::files::set_urls(parse_url, app, value, false),
             objects::Op::Add(items) | objects::Op::AddUnique(items) => {
                 for item in items {
-                    crate::files::service::set_urls(parse_url, app, item, false);
+                    super::files::set_urls(parse_url, app, item, false);
                 }
             }
             _ => {}
@@ -212,7 +216,7 @@ fn file_urls(caller: &Caller, write: &mut Write) {
 }
 
 /// The values a write sets or adds (where File values may be).
-fn written_values(write: &Write) -> impl Iterator<Item = &Value> {
+pub fn written_values(write: &Write) -> impl Iterator<Item = &Value> {
     write.ops.iter().flat_map(|(_, op)| match op {
         objects::Op::Set(value, _) => std::slice::from_ref(value).iter(),
         objects::Op::Add(items) | objects::Op::AddUnique(items) => items.iter(),
@@ -220,72 +224,60 @@ fn written_values(write: &Write) -> impl Iterator<Item = &Value> {
     })
 }
 
-/// A write ready to apply, and what its after-trigger needs once it committed.
-pub struct Ready {
-    pub write: Prepared,
-    pub after: Option<triggers::After>,
-    /// Values a beforeSave trigger set, which the answer carries.
-    changed: Map<String, Value>,
+/// A create, update or delete of one object, its schema ready.
+pub struct ObjectWrite {
+    pub schema: Arc<ClassSchema>,
+    pub kind: ChangeKind,
+    /// The object's id (updates and deletes).
+    pub id: Option<String>,
+    pub write: Write,
+    /// Whether its change carries the object before and after.
+    pub images: bool,
 }
 
-impl Ready {
-    /// Writes with `client`; the after-trigger is the caller's to run once this committed.
-    pub async fn apply(self, client: &impl GenericClient, caller: &Caller) -> Result<(Answer, Option<triggers::After>), DataError> {
-        let mut answer = self.write.apply(client, caller).await?;
-        if let Value::Object(body) = &mut answer.body {
-            for (key, value) in self.changed {
-                body.entry(key).or_insert(value);
-            }
-        }
-        Ok((answer, self.after))
-    }
-}
-
-/// Runs an after-trigger of a committed write.
-async fn after(caller: &Caller, after: Option<triggers::After>, answer: &Answer) {
-    if let Some(after) = after {
-        triggers::after(caller, after, &answer.body).await;
-    }
-}
-
-impl Prepared {
-    /// Whether applying it takes more than one statement: users, sessions and roles (their
-    /// rows, sessions, caches), relations (join tables), deletes of objects with relations.
+impl ObjectWrite {
+    /// Whether applying it takes more than one statement (relations' join tables).
     fn several_statements(&self) -> bool {
-        let system = |schema: &ClassSchema| schema.name.as_str().starts_with('_');
-        let relations =
-            |write: &Write| write.ops.iter().any(|(_, op)| matches!(op, objects::Op::AddRelation(..) | objects::Op::RemoveRelation(..)));
-        let has_relations = |schema: &ClassSchema| schema.fields.values().any(|t| matches!(t, crate::data::value::FieldType::Relation(_)));
-        match self {
-            Prepared::Create { schema, write } | Prepared::Update { schema, write, .. } => system(schema) || relations(write),
-            Prepared::Delete { schema, .. } => system(schema) || has_relations(schema),
-            Prepared::CreateSession { .. } => true,
-            Prepared::Get { .. } | Prepared::Read(_) => false,
+        let relations = self.write.ops.iter().any(|(_, op)| matches!(op, objects::Op::AddRelation(..) | objects::Op::RemoveRelation(..)));
+        let has_relations = || self.schema.fields.values().any(|t| matches!(t, super::value::FieldType::Relation(_)));
+        match self.kind {
+            ChangeKind::Delete => has_relations(),
+            _ => relations,
         }
+    }
+
+    /// Applies it on `client`: the client's answer and the object's change.
+    pub async fn apply(self, client: &impl GenericClient, caller: &Caller) -> Result<Applied, DataError> {
+        let ObjectWrite { schema, kind, id, write, images } = self;
+        let class = schema.name.clone();
+        let (answer, change) = match kind {
+            ChangeKind::Create => {
+                super::files::check_references(client, caller, written_values(&write)).await?;
+                let (body, after) = objects::create(client, caller, &schema, write, images).await?;
+                let id = body["objectId"].as_str().unwrap_or_default().to_string();
+                (Answer { status: 201, body }, Change { class, kind, object_id: id, before: None, after })
+            }
+            ChangeKind::Update => {
+                let id = id.expect("an update has an object id");
+                super::files::check_references(client, caller, written_values(&write)).await?;
+                let (body, images) = objects::update(client, caller, &schema, &id, write, images).await?;
+                (Answer { status: 200, body }, Change { class, kind, object_id: id, before: images.before, after: images.after })
+            }
+            ChangeKind::Delete => {
+                let id = id.expect("a delete has an object id");
+                let before = objects::delete(client, caller, &schema, &id, images).await?;
+                (Answer { status: 200, body: json!({}) }, Change { class, kind, object_id: id, before, after: None })
+            }
+        };
+        Ok(Applied { answer, changes: vec![change], then: None })
     }
 }
 
-/// A write whose schema is ready.
+/// A prepared request.
 pub enum Prepared {
-    Create {
-        schema: Arc<ClassSchema>,
-        write: Write,
-    },
-    /// A client's new session of its own: answered with the whole session and its token.
-    CreateSession {
-        schema: Arc<ClassSchema>,
-        write: Write,
-        token: String,
-    },
-    Update {
-        schema: Arc<ClassSchema>,
-        id: String,
-        write: Write,
-    },
-    Delete {
-        schema: Arc<ClassSchema>,
-        id: String,
-    },
+    Object(ObjectWrite),
+    /// A write of a class with rules of its own, applied by them (in a transaction).
+    Ruled(Box<dyn RuledWrite>),
     Get {
         schema: Arc<ClassSchema>,
         id: String,
@@ -295,164 +287,96 @@ pub enum Prepared {
 }
 
 impl Prepared {
-    /// Writes with `client` (a pool connection or a transaction).
-    pub async fn apply(self, client: &impl GenericClient, caller: &Caller) -> Result<Answer, DataError> {
+    /// Whether applying it takes more than one statement (and so a transaction of its own).
+    fn several_statements(&self) -> bool {
         match self {
-            Prepared::Create { schema, write } if schema.name.as_str() == "_User" => sign_up(client, caller, &schema, write).await,
-            Prepared::Create { schema, write } => {
-                crate::files::service::check_references(client, caller, written_values(&write)).await?;
-                Ok(Answer { status: 201, body: objects::create(client, caller, &schema, write).await? })
-            }
-            Prepared::CreateSession { schema, write, token } => {
-                let created = objects::create(client, caller, &schema, write).await?;
-                let id = created["objectId"].as_str().unwrap_or_default();
-                let row = client
-                    .query_one(
-                        &format!("SELECT {OBJECT_COLUMNS} FROM {} t WHERE t.object_id = $1", schema.name.table(&caller.app.schema_name)),
-                        &[&id],
-                    )
-                    .await?;
-                let mut body: Value = serde_json::from_str(&object_json(&row)).expect("PostgreSQL made valid JSON");
-                if let (Some(user), Some(installation)) = (body["user"]["objectId"].as_str(), body["installationId"].as_str()) {
-                    // As a login: one session per user and installation.
-                    sessions::end_where(
-                        client,
-                        &caller.caches.sessions,
-                        &caller.app,
-                        "data -> 'user' ->> 'objectId' = $1 AND data ->> 'installationId' = $2 AND object_id <> $3",
-                        &[&user, &installation, &id],
-                    )
-                    .await?;
-                }
-                body["sessionToken"] = json!(token);
-                Ok(Answer { status: 201, body })
-            }
-            Prepared::Update { schema, id, write } if schema.name.as_str() == "_User" => {
-                update_user(client, caller, &schema, &id, write).await
-            }
-            Prepared::Update { schema, id, write } => {
-                crate::files::service::check_references(client, caller, written_values(&write)).await?;
-                Ok(Answer { status: 200, body: objects::update(client, caller, &schema, &id, write).await? })
-            }
-            Prepared::Delete { schema, id } => {
-                if schema.name.as_str() == "_User" {
-                    users::may_modify(caller, &id, "insufficient auth to delete user")?;
-                }
-                objects::delete(client, caller, &schema, &id).await?;
-                Ok(Answer { status: 200, body: json!({}) })
-            }
+            Prepared::Object(object) => object.several_statements(),
+            Prepared::Ruled(_) => true,
+            Prepared::Get { .. } | Prepared::Read(_) => false,
+        }
+    }
+}
+
+/// A request ready to apply.
+pub struct Ready {
+    pub write: Prepared,
+    /// Values a beforeSave trigger set, which the answer carries.
+    pub changed: Map<String, Value>,
+}
+
+impl Ready {
+    pub fn new(write: Prepared) -> Ready {
+        Ready { write, changed: Map::new() }
+    }
+
+    /// Applies it in a transaction (any request).
+    pub async fn apply_in(self, tx: &deadpool_postgres::Transaction<'_>, caller: &Caller) -> Result<Applied, DataError> {
+        let applied = match self.write {
+            Prepared::Ruled(ruled) => ruled.apply(tx, caller).await?,
+            other => return Ready { write: other, changed: self.changed }.apply(tx, caller).await,
+        };
+        Ok(with_changed(applied, self.changed))
+    }
+
+    /// Applies it on a connection: a request of one statement (a ruled write needs
+    /// [`Ready::apply_in`]).
+    pub async fn apply(self, client: &impl GenericClient, caller: &Caller) -> Result<Applied, DataError> {
+        let applied = match self.write {
+            Prepared::Object(object) => object.apply(client, caller).await?,
             Prepared::Get { schema, id } => {
                 let text = objects::get(client, caller, &schema, &id).await?;
-                Ok(Answer { status: 200, body: serde_json::from_str(&text).expect("PostgreSQL made valid JSON") })
+                let body = serde_json::from_str(&text).expect("PostgreSQL made valid JSON");
+                Applied { answer: Answer { status: 200, body }, changes: Vec::new(), then: None }
             }
-            Prepared::Read(answer) => Ok(answer),
-        }
+            Prepared::Read(answer) => Applied { answer, changes: Vec::new(), then: None },
+            Prepared::Ruled(_) => return Err(DataError::OtherCause("this write needs a transaction".into())),
+        };
+        Ok(with_changed(applied, self.changed))
     }
 }
 
-/// A change to a `_User`. Only the user itself or the master key gets past the first line, so
-/// nothing below (linked accounts, the password history) can be probed by others. A new password
-/// ends every session of the user (as Parse's `revokeSessionOnPasswordReset`) and, for the user
-/// itself, starts a new one whose token the answer carries; a new password or email voids a
-/// pending reset link.
-async fn update_user(
-    client: &impl GenericClient,
-    caller: &Caller,
-    schema: &ClassSchema,
-    id: &str,
-    mut write: Write,
-) -> Result<Answer, DataError> {
-    users::may_modify(caller, id, &format!("Cannot modify user {id}."))?;
-    crate::files::service::check_references(client, caller, written_values(&write)).await?;
-    users::check_links(client, caller, id, &write).await?;
-    users::check_username(client, caller, Some(id), &write).await?;
-    let new_password = write.new_password.is_some();
-    accounts::finish_password(client, &caller.app, Some(id), &mut write).await?;
-    let new_email = users::changes_email(&write);
-    if new_password || new_email {
-        write.secrets.push(("_reset_token_hash", Box::new(None::<String>)));
-        write.secrets.push(("_reset_token_expires", Box::new(None::<chrono::DateTime<chrono::Utc>>)));
-    }
-    let mut body = objects::update(client, caller, schema, id, write).await?;
-    if new_email {
-        accounts::send_verification(client, caller, id).await?;
-    }
-    if new_password {
-        sessions::end_where(client, &caller.caches.sessions, &caller.app, "data -> 'user' ->> 'objectId' = $1", &[&id]).await?;
-        if !caller.is_master() {
-            let created_with = sessions::created_with("signup", "password");
-            let (token, _) = sessions::create(client, caller, id, created_with).await?;
-            body["sessionToken"] = json!(token);
+/// The answer, with the values a beforeSave trigger set.
+fn with_changed(mut applied: Applied, changed: Map<String, Value>) -> Applied {
+    if let Value::Object(body) = &mut applied.answer.body {
+        for (key, value) in changed {
+            body.entry(key).or_insert(value);
         }
     }
-    Ok(Answer { status: 200, body })
+    applied
 }
 
-/// A new `_User`: signs up (or, with the `authData` of an existing user, logs that user in), and
-/// starts the session whose token the answer carries.
-async fn sign_up(client: &impl GenericClient, caller: &Caller, schema: &ClassSchema, mut write: Write) -> Result<Answer, DataError> {
-    let auth_data = write.ops.iter().find_map(|(f, op)| match (f.as_str(), op) {
-        ("authData", objects::Op::Set(Value::Object(map), _)) => Some(map.clone()),
-        _ => None,
-    });
-    // As Parse: a sign-up by a provider is recorded as a login with it.
-    let (provider, action) = match auth_data.as_ref().and_then(|m| m.keys().next().cloned()) {
-        Some(p) => (p, "login"),
-        None => ("password".to_string(), "signup"),
-    };
-    if let Some(auth_data) = &auth_data
-        && let Some(user_id) = users::find_by_auth_data(client, caller, auth_data).await?
-    {
-        let (token, _) = sessions::create(client, caller, &user_id, sessions::created_with("login", &provider)).await?;
-        return Ok(Answer { status: 200, body: users::with_token(client, caller, &user_id, &token).await? });
+/// After the write committed: its changes to the sinks, then what its rules left to run.
+pub async fn announce(caller: &Caller, applied: Applied) -> Answer {
+    let sink: &dyn ChangeSink = caller.services.changes.as_ref();
+    for change in &applied.changes {
+        sink.changed(caller, change, &applied.answer.body).await;
     }
-    users::check_username(client, caller, None, &write).await?;
-    crate::files::service::check_references(client, caller, written_values(&write)).await?;
-    accounts::finish_password(client, &caller.app, None, &mut write).await?;
-    let has_email = users::changes_email(&write);
-    let generated = write.generated_username.take();
-    let mut body = objects::create(client, caller, schema, write).await?;
-    if let Some(username) = generated {
-        // As Parse: a username Hearth chose is part of the answer.
-        body["username"] = json!(username);
+    if let Some(then) = applied.then {
+        then.run(caller, &applied.answer.body).await;
     }
-    let user_id = body["objectId"].as_str().unwrap_or_default().to_string();
-    let settings = &caller.app.settings;
-    if has_email && settings.verify_user_emails {
-        accounts::send_verification(client, caller, &user_id).await?;
-        if settings.prevent_login_with_unverified_email {
-            // As Parse: no session until the email is verified.
-            return Ok(Answer { status: 201, body });
-        }
-    }
-    let (token, _) = sessions::create(client, caller, &user_id, sessions::created_with(action, &provider)).await?;
-    body["sessionToken"] = json!(token);
-    Ok(Answer { status: 201, body })
+    applied.answer
 }
 
-/// Runs one write (prepared, then applied on its own connection).
+/// Runs one write (prepared, then applied on its own connection; in a transaction when it takes
+/// several statements, so that a stuck database leaves it whole or not at all). Seen through
+/// whatever the client does: its changes must reach their sinks once it committed.
 pub async fn run(pool: &Pool, caller: &Caller, schemas: &SchemaCache, request: WriteRequest) -> Result<Answer, DataError> {
-    let prepared = request.prepare(caller, schemas).await?;
+    let ready = request.prepare(caller, schemas).await?;
     let mut conn = Cancellable::get(pool).await?;
-    // Seen through whatever the client does (its after-trigger must run once it committed);
-    // a write of several statements is one transaction, so that a stuck database leaves it
-    // whole or not at all.
     let deadline = conn.deadline();
-    let several = prepared.write.several_statements();
+    let several = ready.write.several_statements();
     let work = async {
         if !several {
-            return prepared.apply(conn.client(), caller).await;
+            return ready.apply(conn.client(), caller).await;
         }
         let tx = conn.client_mut().transaction().await?;
-        let applied = prepared.apply(&tx, caller).await?;
+        let applied = ready.apply_in(&tx, caller).await?;
         tx.commit().await?;
         Ok(applied)
     };
-    let applied = deadline.run(caller.caches.write_deadline(), work).await;
+    let applied = deadline.run(caller.services.write_deadline(), work).await;
     drop(conn);
-    let (answer, then) = applied.ok_or(DataError::Unavailable)??;
-    after(caller, then, &answer).await;
-    Ok(answer)
+    Ok(announce(caller, applied.ok_or(DataError::Unavailable)??).await)
 }
 
 /// Runs a write once per request id: the first run stores its answer in the same transaction as
@@ -469,7 +393,7 @@ pub async fn idempotent(
     let retry = Retry::new(caller, request_id.to_string(), method, &path, &request.body_bytes());
     // Loading the app's schemas also makes sure its bookkeeping tables exist.
     schemas.app(&caller.app).await?;
-    let prepared = request.prepare(caller, schemas).await?;
+    let ready = request.prepare(caller, schemas).await?;
     // A request with a password derives its record slowly: not while a connection is held.
     retry.ready().await?;
     let mut conn = Cancellable::get(pool).await?;
@@ -477,18 +401,16 @@ pub async fn idempotent(
     let work = async {
         let tx = conn.client_mut().transaction().await?;
         if let Claim::Replay(status, body) = retry.claim(&tx, caller).await? {
-            return Ok((Answer { status, body }, None));
+            return Ok(Applied { answer: Answer { status, body }, changes: Vec::new(), then: None });
         }
-        let (answer, then) = prepared.apply(&tx, caller).await?;
-        retry.store(&tx, caller, answer.status, &answer.body).await?;
+        let applied = ready.apply_in(&tx, caller).await?;
+        retry.store(&tx, caller, applied.answer.status, &applied.answer.body).await?;
         tx.commit().await?;
-        Ok::<_, DataError>((answer, then))
+        Ok::<_, DataError>(applied)
     };
-    let applied = deadline.run(caller.caches.write_deadline(), work).await;
+    let applied = deadline.run(caller.services.write_deadline(), work).await;
     drop(conn);
-    let (answer, then) = applied.ok_or(DataError::Unavailable)??;
-    after(caller, then, &answer).await;
-    Ok(answer)
+    Ok(announce(caller, applied.ok_or(DataError::Unavailable)??).await)
 }
 
 /// Runs a batch once per request id: the whole batch in one transaction (each request in a
@@ -522,23 +444,24 @@ pub async fn idempotent_batch(
     let deadline = conn.deadline();
     let work = async {
         let mut tx = conn.client_mut().transaction().await?;
-        let mut afters = Vec::new();
+        let mut done = Vec::new();
         if let Claim::Replay(_, body) = retry.claim(&tx, caller).await? {
-            return Ok((body, afters));
+            return Ok((body, done));
         }
         let mut answers = Vec::with_capacity(prepared.len());
         for p in prepared {
             let result = match p {
                 Ok(p) => {
                     let sp = tx.savepoint("batch_item").await?;
-                    let result = p.apply(&sp, caller).await;
+                    let result = p.apply_in(&sp, caller).await;
                     if result.is_ok() {
                         sp.commit().await?
                     } else {
                         sp.rollback().await?
                     }
-                    result.map(|(answer, then)| {
-                        afters.push((then, answer.clone()));
+                    result.map(|applied| {
+                        let answer = applied.answer.clone();
+                        done.push(applied);
                         answer
                     })
                 }
@@ -552,13 +475,13 @@ pub async fn idempotent_batch(
         let body = answers_json(answers);
         retry.store(&tx, caller, 200, &body).await?;
         tx.commit().await?;
-        Ok::<_, DataError>((body, afters))
+        Ok::<_, DataError>((body, done))
     };
-    let applied = deadline.run(caller.caches.write_deadline(), work).await;
+    let applied = deadline.run(caller.services.write_deadline(), work).await;
     drop(conn);
-    let (body, afters) = applied.ok_or(DataError::Unavailable)??;
-    for (then, answer) in afters {
-        after(caller, then, &answer).await;
+    let (body, done) = applied.ok_or(DataError::Unavailable)??;
+    for applied in done {
+        announce(caller, applied).await;
     }
     Ok(body)
 }
@@ -601,18 +524,17 @@ pub async fn batch(
             let tx = conn.client_mut().transaction().await?;
             let mut done = Vec::new();
             for p in prepared {
-                done.push(p.apply(&tx, caller).await?);
+                done.push(p.apply_in(&tx, caller).await?);
             }
             tx.commit().await?;
             Ok::<_, DataError>(done)
         };
-        let done = deadline.run(caller.caches.write_deadline(), work).await;
+        let done = deadline.run(caller.services.write_deadline(), work).await;
         drop(conn);
         let done = done.ok_or(DataError::Unavailable)??;
         let mut answers = Vec::with_capacity(done.len());
-        for (answer, then) in done {
-            after(caller, then, &answer).await;
-            answers.push(Ok(answer));
+        for applied in done {
+            answers.push(Ok(announce(caller, applied).await));
         }
         return Ok(answers);
     }

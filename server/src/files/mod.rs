@@ -110,6 +110,12 @@ impl ParseErrorCode for FileError {
     }
 }
 
+impl From<FileError> for crate::data::DataError {
+    fn from(e: FileError) -> Self {
+        crate::data::DataError::Domain(Box::new(e))
+    }
+}
+
 /// Splits a key into its folder and name. Keys are made by Hearth from checked names; backends
 /// refuse anything else rather than trusting that.
 pub fn split_key(key: &str) -> Result<(&str, &str), FileError> {

@@ -409,7 +409,7 @@ async fn host_call(functions: &Arc<Functions>, caller: &Caller, job: Option<&str
                 Some(Value::Null) | None => {}
                 Some(_) => return Err((107, "progress must be a number".into())),
             }
-            let master = Caller::master(caller.app.clone(), caller.caches.clone());
+            let master = caller.as_master();
             super::jobs::update_status(functions, &master, id, Value::Object(changes)).await.map_err(data_error)?;
             Ok(json!({}))
         }

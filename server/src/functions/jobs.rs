@@ -17,7 +17,6 @@ use serde_json::{Map, Value, json};
 use super::runtime::Kind;
 use super::{FunctionError, Functions};
 use crate::apps::registry::AppRegistry;
-use crate::auth::AuthCaches;
 use crate::data::Caller;
 use crate::data::DataError;
 use crate::data::names::ClassName;
@@ -91,7 +90,7 @@ async fn create_status(
     let class = objects::prepare_write(&functions.schemas, master, &status_class(), &write).await?;
     let mut client = functions.pool.get().await?;
     let tx = client.transaction().await?;
-    let created = objects::create(&tx, master, &class, write).await?;
+    let (created, _) = objects::create(&tx, master, &class, write, false).await?;
     let id = created.get("objectId").and_then(Value::as_str).unwrap_or_default().to_string();
     if let Some(task) = task {
         let held = tx
@@ -123,7 +122,7 @@ pub async fn start(functions: &Arc<Functions>, caller: &Caller, job: &str, param
     if !active.0.as_ref().is_some_and(|l| l.manifest.jobs.contains(job)) {
         return Err(FunctionError::UnknownJob(job.to_string()));
     }
-    let master = Caller::master(caller.app.clone(), caller.caches.clone());
+    let master = caller.as_master();
     let id = create_status(functions, &master, job, &params, Source::Api, None).await?.unwrap_or_default();
     let task =
         NewTask::new(TASK_KIND, Some(caller.app.id), payload(&caller.app.application_id, job, &params, Source::Api, Some(&id), None));
@@ -150,7 +149,7 @@ pub async fn start(functions: &Arc<Functions>, caller: &Caller, job: &str, param
 pub struct Runner {
     pub functions: Arc<Functions>,
     pub registry: AppRegistry,
-    pub caches: AuthCaches,
+    pub services: Arc<crate::data::hooks::Services>,
 }
 
 impl Runner {
@@ -160,7 +159,7 @@ impl Runner {
         let application_id = payload.get("applicationId").and_then(Value::as_str)?;
         for attempt in 1..=5 {
             match self.registry.get(application_id).await {
-                Ok(app) => return app.map(|app| Caller::master(app, self.caches.clone())),
+                Ok(app) => return app.map(|app| Caller::master(app, self.services.clone())),
                 Err(err) => {
                     tracing::warn!(app = application_id, attempt, error = %err, "cannot load the app of a queued job");
                     // Backoff between attempts, not synchronisation.

@@ -23,8 +23,6 @@ pub mod schedules;
 pub mod triggers;
 pub mod webhooks;
 
-use std::sync::Arc;
-
 use crate::data::DataError;
 use crate::error::{ParseCode, ParseErrorCode};
 
@@ -36,16 +34,6 @@ pub const ABI_VERSION: u32 = 1;
 
 /// How deep calls may nest (a trigger saving an object that fires a trigger...).
 pub const MAX_DEPTH: u8 = 4;
-
-/// The handle requests carry to reach the instance's cloud functions (none in some tools and tests).
-#[derive(Clone, Default)]
-pub struct Hooks(pub Option<Arc<Functions>>);
-
-impl Hooks {
-    pub fn get(&self) -> Option<&Arc<Functions>> {
-        self.0.as_ref()
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum FunctionError {

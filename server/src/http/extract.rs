@@ -233,7 +233,7 @@ impl ParseRequest {
                 installation_id: header(headers, "x-parse-installation-id").or(from_body.installation_id),
                 ip: client_ip(req, state.config.trust_proxy),
                 user,
-                caches: state.auth.clone(),
+                services: state.services.clone(),
                 depth: 0,
             },
             body,

@@ -36,8 +36,10 @@ pub struct State {
     /// Every worker's pool, for the pool metrics.
     pub worker_pools: Arc<std::sync::Mutex<Vec<Pool>>>,
     pub registry: AppRegistry,
-    /// Session and role caches.
-    pub auth: crate::auth::AuthCaches,
+    /// Session and role caches, rate limits, providers' keys, login triggers.
+    pub auth: crate::auth::AuthState,
+    /// What the data layer calls out to (triggers, the system classes' rules, change sinks).
+    pub services: Arc<crate::data::hooks::Services>,
     pub schemas: crate::data::schema::SchemaCache,
     /// Cloud functions of every app.
     pub functions: Arc<crate::functions::Functions>,

@@ -32,7 +32,7 @@ pub async fn deploy(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let m = membership(&state, &session, &path, Role::Developer).await?;
-    let caller = Caller::master(m.app.clone(), state.auth.clone());
+    let caller = Caller::master(m.app.clone(), state.services.clone());
     let deployment = deploy::deploy(&state.functions, &caller, &body, &session.actor.label).await?;
     let client = state.pool.get().await.map_err(DbError::from)?;
     audit::record(

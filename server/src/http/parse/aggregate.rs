@@ -50,6 +50,6 @@ pub async fn aggregate(
             None => crate::data::aggregate::run(conn.client(), caller, &app_schema, &class, &pipeline).await,
         }
     };
-    let results = conn.within(caller.caches.timeouts.query, work).await.ok_or(DataError::Timeout)??;
+    let results = conn.within(caller.services.timeouts.query, work).await.ok_or(DataError::Timeout)??;
     Ok(HttpResponse::Ok().json(json!({"results": results})))
 }

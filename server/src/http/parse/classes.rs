@@ -8,7 +8,6 @@ use crate::data::query::FindOptions;
 use crate::data::write::{self, Answer, WriteRequest};
 use crate::data::{objects, read};
 use crate::error::{ApiError, ParseCode};
-use crate::functions::triggers;
 use crate::http::State;
 use crate::http::extract::ParseRequest;
 
@@ -75,7 +74,7 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
         "GET" => {
             let options = find_options(&http, &req)?;
             req.caller.app.settings.query_limits.check_options(&options)?;
-            if triggers::on_find(&req.caller, &class).await? {
+            if req.caller.services.triggers.on_find(&req.caller, &class).await? {
                 // Cloud code on the class's finds: the get is a query through its triggers.
                 let text = read::get(&state.pool, &req.caller, &state.schemas, &class, &id, options).await?;
                 return user_itself(&req, &class, &id, text);
@@ -92,7 +91,7 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
                 let text = objects::get(client, &req.caller, &schema, &id).await?;
                 objects::reshape(client, &req.caller, &app_schema, vec![text], &options).await
             };
-            let Ok(texts) = tokio::time::timeout(req.caller.caches.timeouts.query, work).await else {
+            let Ok(texts) = tokio::time::timeout(req.caller.services.timeouts.query, work).await else {
                 // A get by primary key this slow: the database is stuck. The next get takes
                 // another connection; this one goes when the gets queued on it are over.
                 state.reader.reset(&shared);

@@ -183,8 +183,12 @@ async fn open(
             .get("x-parse-master-key")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|k| crate::crypto::eq(k, &app.keys.master_key));
-        let signed =
-            service::signature_valid(&app, name, query.get("expires").map(String::as_str), query.get("signature").map(String::as_str));
+        let signed = crate::data::files::signature_valid(
+            &app,
+            name,
+            query.get("expires").map(String::as_str),
+            query.get("signature").map(String::as_str),
+        );
         let user = match (app.settings.files.private_readers, http.headers().get("x-parse-session-token").and_then(|v| v.to_str().ok())) {
             (PrivateReaders::Users, Some(token)) if !master && !signed => {
                 state.auth.sessions.resolve(&state.pool, &app, token).await.is_ok()
@@ -270,7 +274,7 @@ async fn download(http: HttpRequest, state: web::Data<State>, path: web::Path<(S
         }
         Redirect::Public if !settings.private => {
             let base = settings.public_base_url.as_deref().unwrap_or_default().trim_end_matches('/');
-            let url = format!("{base}/{}/{}", service::encode(&app.schema_name), service::encode(&row.name));
+            let url = format!("{base}/{}/{}", crate::data::files::encode(&app.schema_name), crate::data::files::encode(&row.name));
             return Ok(HttpResponse::MovedPermanently().insert_header((header::LOCATION, url)).finish());
         }
         _ => {}

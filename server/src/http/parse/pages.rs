@@ -128,13 +128,13 @@ async fn reset_submit(
         installation_id: None,
         ip: client_ip(&http, state.config.trust_proxy),
         user: None,
-        caches: state.auth.clone(),
+        services: state.services.clone(),
         depth: 0,
     };
     state.auth.limits.check(&caller, LimitedPath::PasswordReset).await?;
     let token = body.token.as_deref().unwrap_or("");
     let plain = body.new_password.as_deref().unwrap_or("");
-    match accounts::reset_password(&state.pool, &caller, token, plain).await {
+    match accounts::reset_password(&state.pool, &state.auth.sessions, &caller, token, plain).await {
         Ok(()) => Ok(page(
             actix_web::http::StatusCode::OK,
             &app.name,

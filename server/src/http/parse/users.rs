@@ -105,13 +105,14 @@ async fn log_in(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -
     state.auth.limits.check(&req.caller, LimitedPath::Login).await?;
     state.schemas.app(&req.caller.app).await?;
     let p = classes::request_params(&http, &req)?;
-    let user = users::log_in(&state.pool, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password"), "login").await?;
+    let user = users::log_in(&state.pool, &state.auth, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password"), "login")
+        .await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
 /// `POST /logout`: ends the caller's session.
 async fn log_out(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    sessions::log_out(&state.pool, &req.caller).await?;
+    sessions::log_out(&state.pool, &state.auth, &req.caller).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
 
@@ -147,7 +148,8 @@ async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest
     if !exists {
         return Err(ApiError::new(ParseCode::OBJECT_NOT_FOUND, "user not found"));
     }
-    let (token, _) = sessions::create(&client, &req.caller, user_id, sessions::created_with("login", "masterkey")).await?;
+    let (token, _) =
+        sessions::create(&client, &state.auth.sessions, &req.caller, user_id, sessions::created_with("login", "masterkey")).await?;
     Ok(HttpResponse::Ok().json(users::with_token(&client, &req.caller, user_id, &token).await?))
 }
 
