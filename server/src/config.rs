@@ -8,6 +8,7 @@
 //! Rationale: one struct is the CLI, the environment and the file, so `--help` and
 //! `docs/configuration.md` describe the same settings.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -128,6 +129,12 @@ pub struct Settings {
     /// loopback, private and link-local networks [default: false, public addresses only].
     #[arg(long, env = "HEARTH_FUNCTION_PRIVATE_NETWORK", global = true)]
     pub function_private_network: Option<bool>,
+
+    /// Queued tasks of each kind run at once by this server, over the kinds' defaults (job 8,
+    /// idempotency.sweep 2): kind=slots pairs such as job=4,idempotency.sweep=1; 0 leaves a kind
+    /// to other servers.
+    #[arg(long, env = "HEARTH_QUEUE_SLOTS", global = true)]
+    pub queue_slots: Option<String>,
 
     /// Folder holding the PostgreSQL server binaries (initdb, pg_ctl) for the embedded cluster
     /// [default: found on PATH, then under /usr/lib/postgresql/<newest>/bin].
@@ -338,6 +345,8 @@ pub struct Config {
     pub timeouts: DbTimeouts,
     pub function_instances: u32,
     pub function_private_network: bool,
+    /// Slots per queued task kind, over the defaults their handlers are registered with.
+    pub queue_slots: BTreeMap<String, usize>,
     pub public_url: Option<String>,
     pub admin_email: String,
     pub admin_password: Option<Secret>,
@@ -450,6 +459,10 @@ impl Config {
         if !(1..=10_000).contains(&function_instances) {
             return Err(ConfigError::Invalid { name: "function_instances", reason: "must be 1 to 10000".into() });
         }
+        let queue_slots = match &s.queue_slots {
+            Some(text) => parse_slots(text).map_err(|reason| ConfigError::Invalid { name: "queue_slots", reason })?,
+            None => BTreeMap::new(),
+        };
         let pool = s.database_pool_size.unwrap_or(32);
         if pool == 0 {
             return Err(ConfigError::Invalid { name: "database_pool_size", reason: "must be at least 1".into() });
@@ -522,6 +535,7 @@ impl Config {
             timeouts,
             function_instances,
             function_private_network: s.function_private_network.unwrap_or(false),
+            queue_slots,
             public_url: s.public_url.map(|u| u.trim_end_matches('/').to_string()),
             admin_email: s.admin_email.unwrap_or_else(|| "admin@hearth.local".into()),
             admin_password,
@@ -589,6 +603,7 @@ impl Settings {
             database_wait_timeout: self.database_wait_timeout.or(lower.database_wait_timeout),
             function_instances: self.function_instances.or(lower.function_instances),
             function_private_network: self.function_private_network.or(lower.function_private_network),
+            queue_slots: self.queue_slots.or(lower.queue_slots),
             postgres_bin_dir: self.postgres_bin_dir.or(lower.postgres_bin_dir),
             public_url: self.public_url.or(lower.public_url),
             admin_email: self.admin_email.or(lower.admin_email),
@@ -648,6 +663,32 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         _ => None,
     }?;
     n.checked_mul(millis).map(Duration::from_millis)
+}
+
+/// The most slots `queue_slots` gives a kind.
+pub const MAX_QUEUE_SLOTS: usize = 10_000;
+
+/// Parses `queue_slots`: `kind=slots` pairs separated by commas (`job=4,idempotency.sweep=1`).
+/// Which kinds exist is known once their handlers are registered, at start.
+fn parse_slots(text: &str) -> Result<BTreeMap<String, usize>, String> {
+    let mut slots = BTreeMap::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((kind, n)) = pair.split_once('=').map(|(k, n)| (k.trim(), n.trim())) else {
+            return Err(format!("{pair:?} is not kind=slots (such as job=4,idempotency.sweep=1)"));
+        };
+        if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
+            return Err(format!("{kind:?} is not a task kind (lowercase letters, digits, '.', '_' and '-')"));
+        }
+        let n = n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= MAX_QUEUE_SLOTS)
+            .ok_or_else(|| format!("{kind}={n}: slots are a number from 0 to {MAX_QUEUE_SLOTS}"))?;
+        if slots.insert(kind.to_string(), n).is_some() {
+            return Err(format!("{kind} is given twice"));
+        }
+    }
+    Ok(slots)
 }
 
 /// Parses `1048576`, `512KiB`, `20MiB`, `1GiB` (also KB/MB/GB, as powers of 1024).
@@ -775,6 +816,37 @@ mod tests {
         for url in ["javascript://evil.example", "api.example.com", "ftp://files.example.com"] {
             let bad = Settings { public_url: Some(url.into()), ..Settings::default() };
             assert!(matches!(Config::resolve(bad), Err(ConfigError::Invalid { name: "public_url", .. })), "{url}");
+        }
+    }
+
+    #[test]
+    fn queue_slots_are_kind_equals_slots_pairs() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        let cli = <Cli as clap::Parser>::try_parse_from(["hearth", "--queue-slots", " job=4, idempotency.sweep=0 ,"]).unwrap();
+        let config = Config::resolve(cli.settings).unwrap();
+        assert_eq!(config.queue_slots, BTreeMap::from([("idempotency.sweep".to_string(), 0), ("job".to_string(), 4)]));
+        assert!(Config::resolve(Settings::default()).unwrap().queue_slots.is_empty(), "the kinds' defaults");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hearth.toml");
+        std::fs::write(&file, "queue_slots = \"job=2\"\n").unwrap();
+        let config = Config::resolve(Settings { config: Some(file), ..Settings::default() }).unwrap();
+        assert_eq!(config.queue_slots, BTreeMap::from([("job".to_string(), 2)]));
+        for (bad, reason) in [
+            ("job", r#""job" is not kind=slots (such as job=4,idempotency.sweep=1)"#),
+            ("job:4", r#""job:4" is not kind=slots (such as job=4,idempotency.sweep=1)"#),
+            ("=4", r#""" is not a task kind (lowercase letters, digits, '.', '_' and '-')"#),
+            ("Jobs=4", r#""Jobs" is not a task kind (lowercase letters, digits, '.', '_' and '-')"#),
+            ("job=four", "job=four: slots are a number from 0 to 10000"),
+            ("job=-1", "job=-1: slots are a number from 0 to 10000"),
+            ("job=10001", "job=10001: slots are a number from 0 to 10000"),
+            ("job=1,job=2", "job is given twice"),
+        ] {
+            let err = Config::resolve(Settings { queue_slots: Some(bad.into()), ..Settings::default() }).unwrap_err();
+            assert_eq!(err.to_string(), format!("invalid setting queue_slots: {reason}"), "{bad}");
         }
     }
 

@@ -70,9 +70,6 @@ impl Hearth {
         }
     }
 
-    /// Queued tasks (job runs...) running at once on this instance.
-    const QUEUE_CONCURRENCY: usize = 8;
-
     async fn wire(
         config: &Config,
         db: &Db,
@@ -154,17 +151,29 @@ impl Hearth {
             in_flight: Arc::default(),
             spools: Arc::new(crate::http::body::Spools::new(config)),
         });
-        let server = http::server(state.clone(), listener).map_err(|e| other(&e))?;
         let jobs = crate::functions::jobs::Runner { functions: state.functions.clone(), registry: state.registry.clone(), services };
+        // Each kind of queued work with its slots (checked before the server starts).
+        let queue = crate::queue::Queue::new(db.pool.clone())
+            .handle(crate::functions::jobs::TASK_KIND, crate::functions::jobs::TASK_SLOTS, Arc::new(jobs))
+            .handle(
+                crate::data::idempotency::SWEEP_TASK,
+                crate::data::idempotency::SWEEP_SLOTS,
+                Arc::new(crate::data::idempotency::Sweeper { pool: db.pool.clone() }),
+            )
+            .slots(&config.queue_slots)
+            .map_err(|e| StartError::Other(format!("invalid setting queue_slots: {e}")))?;
+        let server = http::server(state.clone(), listener).map_err(|e| other(&e))?;
         let background = Background {
-            queue: crate::queue::Queue::new(db.pool.clone(), Self::QUEUE_CONCURRENCY)
-                .handle(crate::functions::jobs::TASK_KIND, Arc::new(jobs))
-                .handle(crate::data::idempotency::SWEEP_TASK, Arc::new(crate::data::idempotency::Sweeper { pool: db.pool.clone() }))
-                .start(&bus),
+            queue: queue.start(&bus),
             ticker: crate::functions::schedules::start_ticker(db.pool.clone()),
             functions: state.functions.clone(),
         };
         Ok((server, bus, first_admin, state, background))
+    }
+
+    /// The instance's queue: its slots, and a task run here and now (`run_one`) for tests and tools.
+    pub fn queue(&self) -> crate::queue::QueueHandle {
+        self.background.queue.clone()
     }
 
     pub fn handle(&self) -> StopHandle {

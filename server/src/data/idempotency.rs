@@ -42,6 +42,9 @@ pub const RETRY_WINDOW: Duration = Duration::from_secs(5 * 60);
 
 /// The queue task kind that deletes an app's expired records.
 pub const SWEEP_TASK: &str = "idempotency.sweep";
+/// Sweeps at once on an instance unless `queue_slots` says otherwise (one per app and five
+/// minutes, each a single statement).
+pub const SWEEP_SLOTS: usize = 2;
 
 /// Records of one bucket of this many seconds share one sweep.
 const BUCKET_SECS: i64 = 300;

@@ -26,6 +26,9 @@ use crate::queue::{self, BoxFuture, Handler, NewTask, Task};
 
 /// The queue's task kind for job runs.
 pub const TASK_KIND: &str = "job";
+/// Job runs at once on an instance unless `queue_slots` says otherwise; other kinds of queued
+/// work have slots of their own.
+pub const TASK_SLOTS: usize = 8;
 pub const STATUS_CLASS: &str = "_JobStatus";
 
 /// How a run was started (its `_JobStatus.source`).

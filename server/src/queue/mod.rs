@@ -1,6 +1,12 @@
 //! The durable queue: background work kept in PostgreSQL (`queue_tasks`), taken by any number of
-//! instances at once. Cloud-code jobs run from it; push delivery will too.
+//! instances at once. Cloud-code jobs and the idempotency sweep run from it; push delivery will
+//! too.
 //!
+//! - Each kind of task has slots of its own on an instance: the code registering its handler
+//!   gives the default, the `queue_slots` setting overrides it. The worker claims only tasks of
+//!   kinds with a free slot, at most as many as are free, so one kind's long tasks never hold
+//!   back another kind's, and a claimed task never waits for a slot while its lease runs. A kind
+//!   with no slots is not run by this instance's worker.
 //! - A task is claimed with `FOR UPDATE SKIP LOCKED` and leased for [`LEASE`]: each task runs on
 //!   one instance at a time, and instances never wait on each other's claims.
 //! - While a task runs its lease is renewed; a task whose instance died is claimed again once its
@@ -11,19 +17,24 @@
 //! - A task queued with a `dedupe_key` is queued once only, whoever queues it.
 //! - Queuing publishes a bus event in the same transaction: every instance looks for work at once
 //!   after the commit (and every [`POLL`] anyway, for retries and tasks queued for later).
+//! - [`QueueHandle::run_one`] and [`QueueHandle::run_task`] run one task here and now, with the
+//!   worker's claim, lease, retry and give-up, and say what became of it: tests and tools step
+//!   the queue instead of waiting for the worker.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool};
 use serde_json::{Value, json};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::bus::{self, Bus, Event, Topic};
+use crate::config::MAX_QUEUE_SLOTS;
 use crate::error::DbError;
 
 /// How long a claim lasts without renewal.
@@ -32,7 +43,7 @@ pub const LEASE: Duration = Duration::from_secs(30);
 pub const POLL: Duration = Duration::from_secs(1);
 
 /// A task as its handler receives it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Task {
     pub id: i64,
     pub kind: String,
@@ -90,121 +101,248 @@ pub trait Handler: Send + Sync + 'static {
     fn abandon(&self, task: Task, reason: String) -> BoxFuture<()>;
 }
 
-/// The instance's queue worker.
+/// What became of a task run by [`QueueHandle::run_one`] or [`QueueHandle::run_task`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// It succeeded and left the queue.
+    Done,
+    /// It failed with attempts left: it is due again after `after`.
+    Retried { error: String, after: Duration },
+    /// It was given up and its handler's [`Handler::abandon`] ran: it failed on its last
+    /// attempt, or it was claimed after its last attempt's instance stopped while running it.
+    Abandoned { reason: String },
+    /// Its lease ran out while it ran and another claim took it: the outcome is that claim's.
+    Lost,
+}
+
+/// A task run here, and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ran {
+    pub task: Task,
+    pub outcome: Outcome,
+}
+
+/// The settings name a kind no handler runs.
+#[derive(Debug, thiserror::Error)]
+#[error("no task kind {kind:?} (the kinds are {})", known.join(", "))]
+pub struct UnknownKind {
+    pub kind: String,
+    pub known: Vec<&'static str>,
+}
+
+/// The instance's queue, before it starts: its kinds, their handlers and their slots.
 pub struct Queue {
     pool: Pool,
-    handlers: HashMap<&'static str, Arc<dyn Handler>>,
-    /// Tasks running at once on this instance.
-    slots: Arc<Semaphore>,
-    wake: Arc<Notify>,
-    stopped: Arc<std::sync::atomic::AtomicBool>,
-}
-
-/// Stops the worker: nothing new is claimed, running tasks are given time to finish.
-#[derive(Clone)]
-pub struct QueueHandle {
-    wake: Arc<Notify>,
-    stopped: Arc<std::sync::atomic::AtomicBool>,
-    slots: Arc<Semaphore>,
-    concurrency: u32,
-}
-
-impl QueueHandle {
-    /// Stops claiming, then waits up to `grace` for the running tasks (those still running
-    /// afterwards are claimed again, or given up, once their lease runs out).
-    pub async fn stop(&self, grace: Duration) {
-        self.stopped.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.wake.notify_one();
-        if tokio::time::timeout(grace, self.slots.acquire_many(self.concurrency)).await.is_err() {
-            tracing::warn!("queued tasks still running at shutdown; their leases will run out");
-        }
-    }
+    kinds: BTreeMap<&'static str, (Arc<dyn Handler>, usize)>,
 }
 
 impl Queue {
-    pub fn new(pool: Pool, concurrency: usize) -> Queue {
-        Queue {
-            pool,
-            handlers: HashMap::new(),
-            slots: Arc::new(Semaphore::new(concurrency.clamp(1, 10_000))),
-            wake: Arc::default(),
-            stopped: Arc::default(),
-        }
+    pub fn new(pool: Pool) -> Queue {
+        Queue { pool, kinds: BTreeMap::new() }
     }
 
-    pub fn handle(mut self, kind: &'static str, handler: Arc<dyn Handler>) -> Queue {
-        self.handlers.insert(kind, handler);
+    /// Registers the handler of `kind`, which runs `slots` tasks of the kind at once on this
+    /// instance unless the `queue_slots` setting says otherwise.
+    pub fn handle(mut self, kind: &'static str, slots: usize, handler: Arc<dyn Handler>) -> Queue {
+        self.kinds.insert(kind, (handler, slots.min(MAX_QUEUE_SLOTS)));
         self
+    }
+
+    /// Applies the `queue_slots` setting: slots per kind, over the registered defaults.
+    pub fn slots(mut self, configured: &BTreeMap<String, usize>) -> Result<Queue, UnknownKind> {
+        for (kind, slots) in configured {
+            let Some((_, current)) = self.kinds.get_mut(kind.as_str()) else {
+                return Err(UnknownKind { kind: kind.clone(), known: self.kinds.keys().copied().collect() });
+            };
+            *current = (*slots).min(MAX_QUEUE_SLOTS);
+        }
+        Ok(self)
     }
 
     /// Starts claiming and running tasks on the current runtime.
     pub fn start(self, bus: &Bus) -> QueueHandle {
-        let concurrency = u32::try_from(self.slots.available_permits()).unwrap_or(1);
-        let handle = QueueHandle { wake: self.wake.clone(), stopped: self.stopped.clone(), slots: self.slots.clone(), concurrency };
+        let handle = self.manual();
         let mut events = bus.subscribe();
-        let wake = self.wake.clone();
+        let shared = handle.0.clone();
         // Any instance queuing work wakes this one (a missed event only costs up to POLL).
         tokio::spawn(async move {
             loop {
                 match events.recv().await {
                     Ok(Event::Message { topic: Topic::Queue, .. })
                     | Ok(Event::Reset)
-                    | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => wake.notify_one(),
+                    | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => shared.wake.notify_one(),
                     Ok(_) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }
             }
         });
-        tokio::spawn(self.run());
+        tokio::spawn(work(handle.0.clone()));
         handle
     }
 
-    async fn run(self) {
-        let this = Arc::new(self);
-        let kinds: Vec<String> = this.handlers.keys().map(|k| k.to_string()).collect();
-        while !this.stopped.load(std::sync::atomic::Ordering::Relaxed) {
-            let free = this.slots.available_permits();
-            if free > 0 {
-                match this.claim(&kinds, free).await {
-                    Ok(tasks) => {
-                        for task in tasks {
-                            let permit = this.slots.clone().acquire_owned().await.expect("never closed");
-                            let this = this.clone();
-                            tokio::spawn(async move {
-                                this.execute(task).await;
-                                drop(permit);
-                                this.wake.notify_one();
-                            });
-                        }
-                    }
-                    Err(err) => tracing::warn!(error = %err, "cannot claim queued tasks"),
-                }
+    /// The queue without a worker: its tasks run only through [`QueueHandle::run_one`] and
+    /// [`QueueHandle::run_task`] (tests, tools).
+    pub fn manual(self) -> QueueHandle {
+        let kinds = self
+            .kinds
+            .into_iter()
+            .map(|(kind, (handler, slots))| (kind, Kind { handler, slots: Arc::new(Semaphore::new(slots)), size: slots as u32 }))
+            .collect();
+        QueueHandle(Arc::new(Shared { pool: self.pool, kinds, wake: Notify::new(), stopped: AtomicBool::new(false) }))
+    }
+}
+
+struct Kind {
+    handler: Arc<dyn Handler>,
+    /// Its tasks running at once on this instance (by the worker).
+    slots: Arc<Semaphore>,
+    size: u32,
+}
+
+struct Shared {
+    pool: Pool,
+    kinds: HashMap<&'static str, Kind>,
+    wake: Notify,
+    stopped: AtomicBool,
+}
+
+/// The running queue: stops the worker, runs a task on demand.
+#[derive(Clone)]
+pub struct QueueHandle(Arc<Shared>);
+
+impl QueueHandle {
+    /// Stops claiming, then waits up to `grace` for the running tasks (those still running
+    /// afterwards are claimed again, or given up, once their lease runs out).
+    pub async fn stop(&self, grace: Duration) {
+        self.0.stopped.store(true, Ordering::Relaxed);
+        self.0.wake.notify_one();
+        let drained = async {
+            for kind in self.0.kinds.values() {
+                let _ = kind.slots.acquire_many(kind.size).await;
             }
-            // Waiting for work, not synchronisation: woken by the bus or a finished task.
-            let _ = tokio::time::timeout(POLL, this.wake.notified()).await;
+        };
+        if tokio::time::timeout(grace, drained).await.is_err() {
+            tracing::warn!("queued tasks still running at shutdown; their leases will run out");
         }
     }
 
-    /// Claims up to `limit` due tasks. Tasks whose last lease ran out with no attempts left are
-    /// given up here.
-    async fn claim(&self, kinds: &[String], limit: usize) -> Result<Vec<Task>, DbError> {
+    /// Each kind's slots on this instance.
+    pub fn slots(&self) -> BTreeMap<&'static str, usize> {
+        self.0.kinds.iter().map(|(kind, k)| (*kind, k.size as usize)).collect()
+    }
+
+    /// Claims the next due task of `kind` (the earliest due first) and runs it here, now, with
+    /// the worker's lease, retry and give-up, outside the kind's slots. None when no task of the
+    /// kind is due and free (or no handler runs the kind).
+    pub async fn run_one(&self, kind: &str) -> Result<Option<Ran>, DbError> {
+        let Some((kind, _)) = self.0.kinds.get_key_value(kind) else { return Ok(None) };
+        let claimed = self.0.claim(Claim::Due(&[(*kind, 1)])).await?;
+        self.run_claimed(claimed).await
+    }
+
+    /// Claims task `id` and runs it here, now, even when it is due later, as
+    /// [`QueueHandle::run_one`] does. None when there is no such task, no handler runs its kind,
+    /// or another claim holds its lease.
+    pub async fn run_task(&self, id: i64) -> Result<Option<Ran>, DbError> {
+        let claimed = self.0.claim(Claim::Task(id)).await?;
+        self.run_claimed(claimed).await
+    }
+
+    async fn run_claimed(&self, claimed: Vec<Task>) -> Result<Option<Ran>, DbError> {
+        let Some(task) = claimed.into_iter().next() else { return Ok(None) };
+        let outcome = self.0.execute(task.clone()).await?;
+        Ok(Some(Ran { task, outcome }))
+    }
+}
+
+/// What a claim takes.
+enum Claim<'a> {
+    /// Up to so many due tasks of each kind.
+    Due(&'a [(&'static str, usize)]),
+    /// This task, due or not.
+    Task(i64),
+}
+
+/// The worker: claims what its kinds' free slots can take, runs each task in its slot.
+async fn work(shared: Arc<Shared>) {
+    while !shared.stopped.load(Ordering::Relaxed) {
+        // The slots first: a claimed task never waits for one while its lease runs.
+        let mut free: Vec<(&'static str, OwnedSemaphorePermit)> = shared
+            .kinds
+            .iter()
+            .filter_map(|(kind, k)| {
+                let n = u32::try_from(k.slots.available_permits()).ok().filter(|n| *n > 0)?;
+                Some((*kind, k.slots.clone().try_acquire_many_owned(n).ok()?))
+            })
+            .collect();
+        if !free.is_empty() {
+            let wanted: Vec<(&'static str, usize)> = free.iter().map(|(kind, permit)| (*kind, permit.num_permits())).collect();
+            match shared.claim(Claim::Due(&wanted)).await {
+                Ok(tasks) => {
+                    for task in tasks {
+                        let Some(permit) = free.iter_mut().find(|(kind, _)| *kind == task.kind).and_then(|(_, held)| held.split(1)) else {
+                            continue;
+                        };
+                        let shared = shared.clone();
+                        tokio::spawn(async move {
+                            if let Err(err) = shared.execute(task).await {
+                                tracing::warn!(error = %err, "cannot record a queued task's outcome");
+                            }
+                            drop(permit);
+                            shared.wake.notify_one();
+                        });
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "cannot claim queued tasks"),
+            }
+        }
+        // The slots no task took.
+        drop(free);
+        // Waiting for work, not synchronisation: woken by the bus or a finished task.
+        let _ = tokio::time::timeout(POLL, shared.wake.notified()).await;
+    }
+}
+
+impl Shared {
+    /// Claims tasks under a new lease each, counting the attempt.
+    async fn claim(&self, which: Claim<'_>) -> Result<Vec<Task>, DbError> {
+        const CLAIMED: &str = "UPDATE queue_tasks t SET attempts = t.attempts + 1, locked_until = now() + make_interval(secs => $3),
+                                      lease = (random() * 9e18)::bigint
+                                 FROM due WHERE t.id = due.id
+                               RETURNING t.id, t.kind, t.app_id, t.payload, t.attempts, t.max_attempts, t.lease";
+        let lease = LEASE.as_secs_f64();
         let client = self.pool.get().await?;
-        let rows = client
-            .query(
-                "WITH due AS (
-                     SELECT id FROM queue_tasks
-                      WHERE kind = ANY($1) AND run_at <= now() AND (locked_until IS NULL OR locked_until < now())
-                      ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-                 UPDATE queue_tasks t SET attempts = t.attempts + 1, locked_until = now() + make_interval(secs => $3),
-                        lease = (random() * 9e18)::bigint
-                   FROM due WHERE t.id = due.id
-                 RETURNING t.id, t.kind, t.app_id, t.payload, t.attempts, t.max_attempts, t.lease",
-                &[&kinds, &(limit as i64), &LEASE.as_secs_f64()],
-            )
-            .await?;
-        let (mut tasks, mut given_up) = (Vec::new(), Vec::new());
-        for row in rows {
-            let task = Task {
+        let rows = match which {
+            Claim::Due(wanted) => {
+                let kinds: Vec<&str> = wanted.iter().map(|(kind, _)| *kind).collect();
+                let limits: Vec<i64> = wanted.iter().map(|(_, n)| *n as i64).collect();
+                // Each kind's earliest due tasks, as many as it has free slots.
+                let sql = format!(
+                    "WITH due AS (
+                         SELECT q.id FROM unnest($1::text[], $2::bigint[]) AS k (kind, slots)
+                          CROSS JOIN LATERAL (
+                              SELECT id FROM queue_tasks
+                               WHERE kind = k.kind AND run_at <= now() AND (locked_until IS NULL OR locked_until < now())
+                               ORDER BY run_at, id LIMIT k.slots FOR UPDATE SKIP LOCKED) q)
+                     {CLAIMED}"
+                );
+                client.query(&sql, &[&kinds, &limits, &lease]).await?
+            }
+            Claim::Task(id) => {
+                let kinds: Vec<&str> = self.kinds.keys().copied().collect();
+                let sql = format!(
+                    "WITH due AS (
+                         SELECT id FROM queue_tasks
+                          WHERE id = $1 AND kind = ANY($2) AND (locked_until IS NULL OR locked_until < now())
+                            FOR UPDATE SKIP LOCKED)
+                     {CLAIMED}"
+                );
+                client.query(&sql, &[&id, &kinds, &lease]).await?
+            }
+        };
+        Ok(rows
+            .iter()
+            .map(|row| Task {
                 id: row.get(0),
                 kind: row.get(1),
                 app_id: row.get(2),
@@ -212,31 +350,18 @@ impl Queue {
                 attempt: row.get(4),
                 max_attempts: row.get(5),
                 lease: row.get(6),
-            };
-            if task.attempt > task.max_attempts { given_up.push(task) } else { tasks.push(task) }
-        }
-        if !given_up.is_empty() {
-            let ids: Vec<i64> = given_up.iter().map(|t| t.id).collect();
-            if let Err(err) = client.execute("DELETE FROM queue_tasks WHERE id = ANY($1)", &[&ids]).await {
-                // Claimed again once this claim's lease runs out.
-                tracing::warn!(error = %err, "cannot give up queued tasks");
-                given_up.clear();
-            }
-        }
-        // The handlers' own writes take connections of their own: this one goes back first.
-        drop(client);
-        for task in given_up {
-            tracing::warn!(task = task.id, kind = %task.kind, "queued task abandoned: its instance stopped while running it");
-            if let Some(handler) = self.handlers.get(task.kind.as_str()) {
-                handler.abandon(task, "interrupted: the instance running it stopped".into()).await;
-            }
-        }
-        Ok(tasks)
+            })
+            .collect())
     }
 
-    /// Runs one claimed task, renewing its lease meanwhile, and records the outcome.
-    async fn execute(&self, task: Task) {
-        let Some(handler) = self.handlers.get(task.kind.as_str()).cloned() else { return };
+    /// Runs one claimed task, renewing its lease meanwhile, and records the outcome. A task
+    /// claimed past its last attempt (its instance stopped while running it) is given up.
+    async fn execute(&self, task: Task) -> Result<Outcome, DbError> {
+        let handler = self.kinds.get(task.kind.as_str()).expect("only handled kinds are claimed").handler.clone();
+        if task.attempt > task.max_attempts {
+            tracing::warn!(task = task.id, kind = %task.kind, "queued task abandoned: its instance stopped while running it");
+            return self.give_up(&handler, task, "interrupted: the instance running it stopped".into()).await;
+        }
         let renew = {
             let (pool, id, lease) = (self.pool.clone(), task.id, task.lease);
             tokio::spawn(async move {
@@ -261,37 +386,44 @@ impl Queue {
         };
         let outcome = handler.run(task.clone()).await;
         renew.abort();
-        if let Err(err) = self.finish(&handler, task, outcome).await {
-            tracing::warn!(error = %err, "cannot record a queued task's outcome");
+        self.finish(&handler, task, outcome).await
+    }
+
+    async fn finish(&self, handler: &Arc<dyn Handler>, task: Task, outcome: Result<(), String>) -> Result<Outcome, DbError> {
+        // Every statement holds to this claim's lease: a task another instance has claimed since is
+        // its to finish.
+        match outcome {
+            Ok(()) => {
+                let client = self.pool.get().await?;
+                let deleted = client.execute("DELETE FROM queue_tasks WHERE id = $1 AND lease = $2", &[&task.id, &task.lease]).await?;
+                Ok(if deleted == 1 { Outcome::Done } else { Outcome::Lost })
+            }
+            Err(error) if task.attempt < task.max_attempts => {
+                let after = backoff(task.attempt);
+                let client = self.pool.get().await?;
+                let held = client
+                    .execute(
+                        "UPDATE queue_tasks SET run_at = now() + make_interval(secs => $3), locked_until = NULL, last_error = $4 WHERE id = $1 AND lease = $2",
+                        &[&task.id, &task.lease, &after.as_secs_f64(), &error],
+                    )
+                    .await?;
+                Ok(if held == 1 { Outcome::Retried { error, after } } else { Outcome::Lost })
+            }
+            Err(error) => self.give_up(handler, task, error).await,
         }
     }
 
-    async fn finish(&self, handler: &Arc<dyn Handler>, task: Task, outcome: Result<(), String>) -> Result<(), DbError> {
-        // Every statement holds to this claim's lease: a task another instance has claimed since is
-        // its to finish.
+    /// Deletes the task, then lets its handler know, unless another claim took it meanwhile.
+    async fn give_up(&self, handler: &Arc<dyn Handler>, task: Task, reason: String) -> Result<Outcome, DbError> {
         let client = self.pool.get().await?;
-        match outcome {
-            Ok(()) => {
-                client.execute("DELETE FROM queue_tasks WHERE id = $1 AND lease = $2", &[&task.id, &task.lease]).await?;
-            }
-            Err(error) if task.attempt < task.max_attempts => {
-                let backoff = backoff(task.attempt);
-                client
-                    .execute(
-                        "UPDATE queue_tasks SET run_at = now() + make_interval(secs => $3), locked_until = NULL, last_error = $4 WHERE id = $1 AND lease = $2",
-                        &[&task.id, &task.lease, &backoff.as_secs_f64(), &error],
-                    )
-                    .await?;
-            }
-            Err(error) => {
-                let deleted = client.execute("DELETE FROM queue_tasks WHERE id = $1 AND lease = $2", &[&task.id, &task.lease]).await?;
-                drop(client);
-                if deleted == 1 {
-                    handler.abandon(task, error).await;
-                }
-            }
+        let deleted = client.execute("DELETE FROM queue_tasks WHERE id = $1 AND lease = $2", &[&task.id, &task.lease]).await?;
+        // The handler's own writes take connections of their own: this one goes back first.
+        drop(client);
+        if deleted == 0 {
+            return Ok(Outcome::Lost);
         }
-        Ok(())
+        handler.abandon(task, reason.clone()).await;
+        Ok(Outcome::Abandoned { reason })
     }
 }
 

@@ -615,7 +615,12 @@ async fn a_change_of_the_apps_limits_reaches_its_loaded_deployment() {
 
 /// A module whose function `relay` makes the host call `op` and answers its result as its own.
 fn relay(op: &str) -> Vec<u8> {
-    let manifest = r#"{"functions":["relay"]}"#;
+    relay_module(r#"{"functions":["relay"]}"#, op)
+}
+
+/// A module with `manifest` whose functions and jobs make the host call `op` and answer its
+/// result as their own.
+pub(crate) fn relay_module(manifest: &str, op: &str) -> Vec<u8> {
     wat::parse_str(format!(
         r#"(module
   (import "hearth" "answer" (func $answer (param i32 i32)))

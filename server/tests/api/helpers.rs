@@ -83,6 +83,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub stop: StopHandle,
     pub done: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The server's queue, to run its tasks one at a time (`run_one`).
+    pub queue: hearth::queue::QueueHandle,
 }
 
 impl TestServer {
@@ -98,8 +100,9 @@ impl TestServer {
         let hearth = Hearth::build(config).await.expect("Hearth starts");
         let base = format!("http://127.0.0.1:{}", hearth.port);
         let stop = hearth.handle();
+        let queue = hearth.queue();
         let done = tokio::spawn(hearth.run_until_stopped());
-        TestServer { base, http: reqwest::Client::new(), stop, done }
+        TestServer { base, http: reqwest::Client::new(), stop, done, queue }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,16 +1,22 @@
 //! Jobs and schedules: `/parse/jobs` runs a job in the background with its `_JobStatus`, the
-//! durable queue runs it once, and a schedule's tick is queued once however many instances (and
-//! tickers) race for it.
+//! durable queue runs it once, a schedule's tick is queued once however many instances (and
+//! tickers) race for it, and long jobs take only the job slots.
 //!
 //! Each test has a database of its own: every server's queue worker takes tasks from its
 //! database's queue, and another test's server stopping halfway through a run would leave it to
-//! its lease.
+//! its lease. The servers run no jobs on their own unless a test checks that they do: the tests
+//! run each with `run_one`.
 
 use std::time::{Duration, Instant};
 
+use hearth::config::Config;
+use hearth::functions::jobs::TASK_KIND;
+use hearth::queue::{Outcome, Ran};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, watch};
 
-use crate::functions::{deploy, module, setup};
+use crate::functions::{deploy, module, relay_module, setup};
 use crate::helpers::{As, Keys, TestServer, call, fresh_database, json_of, test_config};
 
 /// Starts a job; answers the status, the body and the `X-Parse-Job-Status-Id` header.
@@ -29,7 +35,20 @@ async fn start_job(server: &TestServer, app: &Keys, key: (&str, &str), name: &st
     (status, body, header)
 }
 
-/// Waits (polling, up to 30 s) until the run's status is no longer `running`; answers it.
+/// Runs the next due job run on `server`, here and now; answers what became of it.
+async fn run_next(server: &TestServer) -> Ran {
+    server.queue.run_one(TASK_KIND).await.unwrap().expect("a job run is due")
+}
+
+/// A run's `_JobStatus`.
+async fn job_status(server: &TestServer, app: &Keys, id: &str) -> Value {
+    let (status, body) = call(server, app, As::Master, reqwest::Method::GET, &format!("/classes/_JobStatus/{id}"), None).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Waits (polling, up to 30 s) until the run's status is no longer `running`; answers it. For
+/// runs the server's own worker takes.
 async fn finished(server: &TestServer, app: &Keys, id: &str) -> Value {
     let until = Instant::now() + Duration::from_secs(30);
     loop {
@@ -60,7 +79,9 @@ async fn jobs_run_in_the_background_and_report_their_status() {
     let (status, body, header) = start_job(&server, &app, master, "nightly", json!({"batch": 3})).await;
     assert_eq!((status, body), (200, json!({})));
     let id = header.expect("X-Parse-Job-Status-Id");
-    let run = finished(&server, &app, &id).await;
+    let ran = run_next(&server).await;
+    assert_eq!((ran.task.payload["statusId"].as_str(), ran.outcome), (Some(id.as_str()), Outcome::Done));
+    let run = job_status(&server, &app, &id).await;
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["message"], "all done");
     assert_eq!(run["jobName"], "nightly");
@@ -93,7 +114,8 @@ async fn jobs_run_in_the_background_and_report_their_status() {
     .await;
     assert_eq!(status, 201);
     let (_, _, header) = start_job(&server, &app, master, "nightly", json!({})).await;
-    let run = finished(&server, &app, &header.unwrap()).await;
+    assert_eq!(run_next(&server).await.outcome, Outcome::Done, "a job's failure is its own, not the queue's");
+    let run = job_status(&server, &app, &header.unwrap()).await;
     assert_eq!((run["status"].clone(), run["message"].clone()), (json!("failed"), json!("no data to process")), "{run}");
 
     // A job that loops forever is stopped at its own time limit.
@@ -109,7 +131,8 @@ async fn jobs_run_in_the_background_and_report_their_status() {
     let (status, _) = deploy(&server, &owner, &app, module(r#"{"jobs":["nightly"]}"#, r#"{"result":1}"#, "(loop $l (br $l))", "")).await;
     assert_eq!(status, 201);
     let (_, _, header) = start_job(&server, &app, master, "nightly", json!({})).await;
-    let run = finished(&server, &app, &header.unwrap()).await;
+    assert_eq!(run_next(&server).await.outcome, Outcome::Done);
+    let run = job_status(&server, &app, &header.unwrap()).await;
     assert_eq!(run["status"], "failed");
     assert_eq!(run["message"], "the call took longer than its limit (300 ms)");
 }
@@ -118,10 +141,87 @@ async fn app_internal_id(db: &tokio_postgres::Client, app: &Keys) -> i64 {
     db.query_one("SELECT id FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0)
 }
 
-/// A server on a database of its own; answers it and the database's URL.
+/// A server on a database of its own that runs no jobs on its own (the tests run them with
+/// `run_one`; its other queued work runs as usual); answers it and the database's URL.
 async fn own_server() -> (TestServer, String) {
     let url = fresh_database();
-    (TestServer::start_with(test_config(&url)).await, url)
+    (TestServer::start_with(stepped(&url)).await, url)
+}
+
+/// The test configuration, without job slots.
+fn stepped(url: &str) -> Config {
+    let mut config = test_config(url);
+    config.queue_slots.insert(TASK_KIND.into(), 0);
+    config
+}
+
+/// Waits (polling, up to 10 s) until the schedule moved to a tick more than a day away: its due
+/// tick's run is queued (in the same transaction).
+async fn ticked(db: &tokio_postgres::Client, schedule: i64) {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let next: chrono::DateTime<chrono::Utc> =
+            db.query_one("SELECT next_run FROM function_schedules WHERE id = $1", &[&schedule]).await.unwrap().get(0);
+        if next > chrono::Utc::now() + chrono::Duration::days(1) {
+            return;
+        }
+        assert!(Instant::now() < until, "not moved to the next tick: {next}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// An HTTP server on a free port whose requests wait until `release` turns true; `arrived`
+/// hears of each request. A job calling it runs until the test releases it.
+struct Hold {
+    url: String,
+    arrived: mpsc::UnboundedReceiver<()>,
+    release: watch::Sender<bool>,
+}
+
+async fn hold_server() -> Hold {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hold", listener.local_addr().unwrap());
+    let (tell, arrived) = mpsc::unbounded_channel();
+    let (release, released) = watch::channel(false);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let (tell, mut released) = (tell.clone(), released.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = tell.send(());
+                let _ = released.wait_for(|free| *free).await;
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nfree").await;
+            });
+        }
+    });
+    Hold { url, arrived, release }
+}
+
+impl Hold {
+    /// Waits (up to 30 s) for the next request.
+    async fn next(&mut self) {
+        tokio::time::timeout(Duration::from_secs(30), self.arrived.recv()).await.expect("a request arrives").unwrap();
+    }
+}
+
+/// Lets the app's jobs call `hold` (on a server that allows private networks), and deploys a
+/// module whose job `hold` calls it.
+async fn deploy_hold(server: &TestServer, owner: &crate::helpers::TestAdmin, app: &Keys, hold: &Hold) {
+    let path = format!("/admin/v1/apps/{}", app.id);
+    let (status, body) =
+        server.admin(owner, reqwest::Method::PATCH, &path, Some(json!({"settings": {"functions": {"httpAllow": ["127.0.0.1"]}}}))).await;
+    assert_eq!(status, 200, "{body}");
+    let op = json!({"op": "http", "url": hold.url}).to_string();
+    let (status, body) = deploy(server, owner, app, relay_module(r#"{"jobs":["hold"]}"#, &op)).await;
+    assert_eq!(status, 201, "{body}");
 }
 
 async fn connect(url: &str) -> tokio_postgres::Client {
@@ -134,7 +234,7 @@ async fn connect(url: &str) -> tokio_postgres::Client {
 async fn a_schedule_tick_runs_once_however_many_instances_tick() {
     // Two instances on one database, and eight more tickers racing theirs.
     let (one, url) = own_server().await;
-    let two = TestServer::start_with(test_config(&url)).await;
+    let two = TestServer::start_with(stepped(&url)).await;
     let (owner, app) = setup(&one).await;
     let (status, _) = deploy(&one, &owner, &app, module(r#"{"jobs":["report"]}"#, r#"{"result":"reported"}"#, "", "")).await;
     assert_eq!(status, 201);
@@ -157,31 +257,17 @@ async fn a_schedule_tick_runs_once_however_many_instances_tick() {
     }
     // The servers' own tickers race the eight too: the one holding the row may still be
     // committing when every racer has skipped it, so wait for the move to show.
-    let until = Instant::now() + Duration::from_secs(10);
-    loop {
-        let next: chrono::DateTime<chrono::Utc> =
-            db.query_one("SELECT next_run FROM function_schedules WHERE id = $1", &[&id]).await.unwrap().get(0);
-        if next > chrono::Utc::now() + chrono::Duration::days(1) {
-            break;
-        }
-        assert!(Instant::now() < until, "not moved to the next tick: {next}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    ticked(&db, id).await;
 
-    // The one run happens (on either instance) and nothing more is queued.
-    let until = Instant::now() + Duration::from_secs(30);
-    let runs = loop {
-        let (status, body) =
-            call(&one, &app, As::Master, reqwest::Method::GET, "/classes/_JobStatus?where=%7B%22jobName%22%3A%22report%22%7D", None).await;
-        assert_eq!(status, 200, "{body}");
-        let runs = body["results"].as_array().unwrap().clone();
-        let queued: i64 = db.query_one("SELECT count(*) FROM queue_tasks WHERE app_id = $1", &[&app_id]).await.unwrap().get(0);
-        if queued == 0 && runs.iter().all(|r| r["status"] != "running") && !runs.is_empty() {
-            break runs;
-        }
-        assert!(Instant::now() < until, "no finished run: {runs:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    // One run was queued: it runs (on either instance), and then nothing is left.
+    assert_eq!(run_next(&one).await.outcome, Outcome::Done);
+    assert_eq!(two.queue.run_one(TASK_KIND).await.unwrap(), None);
+    let queued: i64 = db.query_one("SELECT count(*) FROM queue_tasks WHERE app_id = $1", &[&app_id]).await.unwrap().get(0);
+    assert_eq!(queued, 0);
+    let (status, body) =
+        call(&one, &app, As::Master, reqwest::Method::GET, "/classes/_JobStatus?where=%7B%22jobName%22%3A%22report%22%7D", None).await;
+    assert_eq!(status, 200, "{body}");
+    let runs = body["results"].as_array().unwrap().clone();
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(
         (runs[0]["status"].clone(), runs[0]["source"].clone(), runs[0]["params"].clone()),
@@ -196,42 +282,33 @@ async fn a_schedule_tick_runs_once_however_many_instances_tick() {
 
 #[tokio::test]
 async fn a_scheduled_run_is_known_to_its_task_from_its_first_moment() {
-    let (server, url) = own_server().await;
+    let url = fresh_database();
+    let mut config = stepped(&url);
+    config.function_private_network = true;
+    let server = TestServer::start_with(config).await;
     let (owner, app) = setup(&server).await;
-    let (status, body) = server
-        .admin(
-            &owner,
-            reqwest::Method::PATCH,
-            &format!("/admin/v1/apps/{}", app.id),
-            Some(json!({"settings": {"functions": {"jobTimeoutMs": 1500}}})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    // The job (`"kind":"job"`: a `j` at byte 17) loops until its time limit stops it.
-    let body = r#"(if (i32.eq (i32.load8_u offset=17 (local.get $p)) (i32.const 106)) (then (loop $l (br $l))))"#;
-    let (status, _) = deploy(&server, &owner, &app, module(r#"{"jobs":["spin"]}"#, r#"{"result":1}"#, body, "")).await;
-    assert_eq!(status, 201);
+    let mut hold = hold_server().await;
+    deploy_hold(&server, &owner, &app, &hold).await;
     let path = format!("/admin/v1/apps/{}/functions/schedules", app.id);
-    let (status, schedule) = server.admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "spin", "cron": "0 0 1 1 *"}))).await;
+    let (status, schedule) = server.admin(&owner, reqwest::Method::POST, &path, Some(json!({"job": "hold", "cron": "0 0 1 1 *"}))).await;
     assert_eq!(status, 201, "{schedule}");
     let db = connect(&url).await;
     let app_id = app_internal_id(&db, &app).await;
-    db.execute("UPDATE function_schedules SET next_run = now() - interval '1 second' WHERE id = $1", &[&schedule["id"].as_i64().unwrap()])
-        .await
-        .unwrap();
+    let schedule = schedule["id"].as_i64().unwrap();
+    db.execute("UPDATE function_schedules SET next_run = now() - interval '1 second' WHERE id = $1", &[&schedule]).await.unwrap();
+    ticked(&db, schedule).await;
 
-    // While the run is on, its status exists and the task names it (one transaction made both).
-    let until = Instant::now() + Duration::from_secs(20);
-    let status_id = loop {
-        let (status, body) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/_JobStatus", None).await;
-        assert_eq!(status, 200, "{body}");
-        if let Some(run) = body["results"].as_array().unwrap().first() {
-            assert_eq!((run["status"].clone(), run["source"].clone()), (json!("running"), json!("schedule")), "{run}");
-            break run["objectId"].as_str().unwrap().to_string();
-        }
-        assert!(Instant::now() < until, "the schedule never ran");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    // While the run is on (held by the job's request), its status exists and the task names it
+    // (one transaction made both).
+    let queue = server.queue.clone();
+    let running = tokio::spawn(async move { queue.run_one(TASK_KIND).await });
+    hold.next().await;
+    let (status, body) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/_JobStatus", None).await;
+    assert_eq!(status, 200, "{body}");
+    let runs = body["results"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{body}");
+    assert_eq!((runs[0]["status"].clone(), runs[0]["source"].clone()), (json!("running"), json!("schedule")), "{body}");
+    let status_id = runs[0]["objectId"].as_str().unwrap().to_string();
     let named: Vec<Option<String>> = db
         .query("SELECT payload->>'statusId' FROM queue_tasks WHERE app_id = $1", &[&app_id])
         .await
@@ -240,9 +317,69 @@ async fn a_scheduled_run_is_known_to_its_task_from_its_first_moment() {
         .map(|row| row.get(0))
         .collect();
     assert_eq!(named, [Some(status_id.clone())]);
-    let run = finished(&server, &app, &status_id).await;
-    assert_eq!(run["status"], "failed", "{run}");
-    assert!(run["message"].as_str().unwrap().contains("longer than its limit (1500 ms)"), "{run}");
+    hold.release.send(true).unwrap();
+    assert_eq!(running.await.unwrap().unwrap().map(|ran| ran.outcome), Some(Outcome::Done));
+    assert_eq!(job_status(&server, &app, &status_id).await["status"], "succeeded");
+}
+
+#[tokio::test]
+async fn a_long_job_takes_only_the_job_slots() {
+    // One job slot: a held job takes it, the next run waits unclaimed, and other kinds of queued
+    // work (an idempotency sweep) still run beside it.
+    let url = fresh_database();
+    let mut config = test_config(&url);
+    config.queue_slots.insert(TASK_KIND.into(), 1);
+    config.function_private_network = true;
+    let server = TestServer::start_with(config).await;
+    assert_eq!(server.queue.slots().get(TASK_KIND), Some(&1));
+    let (owner, app) = setup(&server).await;
+    let mut hold = hold_server().await;
+    deploy_hold(&server, &owner, &app, &hold).await;
+    let master = ("X-Parse-Master-Key", app.master.as_str());
+    let (_, _, first) = start_job(&server, &app, master, "hold", json!({})).await;
+    hold.next().await;
+    let (_, _, second) = start_job(&server, &app, master, "hold", json!({"n": 2})).await;
+    let (first, second) = (first.unwrap(), second.unwrap());
+
+    let db = connect(&url).await;
+    let app_id = app_internal_id(&db, &app).await;
+    let res = server
+        .http
+        .post(server.url("/parse/classes/Item"))
+        .header("X-Parse-Application-Id", &app.id)
+        .header("X-Parse-Master-Key", &app.master)
+        .header("X-Parse-Request-Id", "long-job-1")
+        .json(&json!({"n": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let swept = "SELECT count(*) FROM queue_tasks WHERE kind = 'idempotency.sweep' AND app_id = $1";
+    assert_eq!(db.query_one(swept, &[&app_id]).await.unwrap().get::<_, i64>(0), 1, "a sweep is queued");
+    db.execute("UPDATE queue_tasks SET run_at = now() WHERE kind = 'idempotency.sweep' AND app_id = $1", &[&app_id]).await.unwrap();
+    // The worker runs it while the job holds its one slot (a bounded poll: the worker's own pace).
+    let until = Instant::now() + Duration::from_secs(30);
+    while db.query_one(swept, &[&app_id]).await.unwrap().get::<_, i64>(0) > 0 {
+        assert!(Instant::now() < until, "the sweep waited behind the job");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let waiting: Vec<(i32, bool)> = db
+        .query("SELECT attempts, locked_until IS NULL FROM queue_tasks WHERE kind = 'job' AND payload->>'statusId' = $1", &[&second])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    assert_eq!(waiting, [(0, true)], "the second run is not claimed while the first holds the slot");
+    assert!(hold.arrived.try_recv().is_err(), "only the first run has started");
+    assert_eq!(job_status(&server, &app, &first).await["status"], "running");
+
+    // Released, the first run ends and the second takes the slot.
+    hold.release.send(true).unwrap();
+    for id in [first, second] {
+        assert_eq!(finished(&server, &app, &id).await["status"], "succeeded");
+    }
+    server.shutdown().await;
 }
 
 #[tokio::test]
@@ -323,7 +460,9 @@ async fn a_run_whose_instance_stopped_is_marked_failed() {
     )
     .await
     .unwrap();
-    let run = finished(&server, &app, status_id).await;
+    let ran = run_next(&server).await;
+    assert_eq!(ran.outcome, Outcome::Abandoned { reason: "interrupted: the instance running it stopped".into() });
+    let run = job_status(&server, &app, status_id).await;
     assert_eq!(
         (run["status"].clone(), run["message"].clone()),
         (json!("failed"), json!("interrupted: the instance running it stopped")),
@@ -351,12 +490,10 @@ async fn a_run_whose_instance_stopped_is_marked_failed() {
     )
     .await
     .unwrap();
-    let until = Instant::now() + Duration::from_secs(30);
-    while db.query_one("SELECT count(*) FROM queue_tasks WHERE app_id = $1", &[&app_id]).await.unwrap().get::<_, i64>(0) > 0 {
-        assert!(Instant::now() < until, "the row was never given up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let (_, kept) = call(&server, &app, As::Master, reqwest::Method::GET, &format!("/classes/_JobStatus/{done_id}"), None).await;
+    assert!(matches!(run_next(&server).await.outcome, Outcome::Abandoned { .. }));
+    let queued: i64 = db.query_one("SELECT count(*) FROM queue_tasks WHERE app_id = $1", &[&app_id]).await.unwrap().get(0);
+    assert_eq!(queued, 0);
+    let kept = job_status(&server, &app, done_id).await;
     assert_eq!((kept["status"].clone(), kept["message"].clone()), (json!("succeeded"), json!("done")), "{kept}");
 }
 

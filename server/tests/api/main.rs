@@ -16,6 +16,7 @@ mod jobs;
 mod ops;
 mod processes;
 mod queries;
+mod queue;
 mod s3_storage;
 mod seaweed;
 mod security;
