@@ -72,7 +72,7 @@ for component in rustfmt clippy; do
 done
 
 # The Rust guest SDK's target (the tests build its example for wasm32-unknown-unknown). Without
-# it, tests/e2e/functions-rust.test.js skips and says why (sdk/functions/rust/build.sh).
+# it, the Rust example's tests in tests/e2e/functions*.test.js skip and say why (sdk/functions/rust/build.sh).
 wasm_target=wasm32-unknown-unknown
 if command -v rustc >/dev/null 2>&1 && [ ! -d "$(rustc --print sysroot)/lib/rustlib/$wasm_target/lib" ]; then
   if command -v rustup >/dev/null 2>&1 && rustup target add "$wasm_target"; then

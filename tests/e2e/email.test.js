@@ -10,11 +10,10 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('../lib/harness');
 const smtp = require('../lib/smtp');
+const { PASSWORD, client, withToken, signUp } = require('../lib/users');
 const { Parse } = h;
 
 const SKIP = h.isParseServer && 'per-app settings and SMTP are Hearth configuration (Parse Server: one app per process here, no built-in SMTP adapter)';
-const PASSWORD = 'pw-Secret-1';
-const client = () => ({ useMasterKey: false });
 const APP_NAME = 'e2e email.test.js'; // the name lib/harness.js gives this file's app
 
 let mail;
@@ -28,12 +27,10 @@ async function settings(extra = {}, email = {}) {
   });
 }
 
-async function signUp(extra = {}) {
+/** A new user (SDK, as a client) with a lower-case username and an email address made of it. */
+async function signUpWithEmail() {
   const name = `m_${h.rand(8)}`.toLowerCase();
-  const user = new Parse.User();
-  user.set({ username: name, password: PASSWORD, email: `${name}@example.com`, ...extra });
-  await user.signUp(null, client());
-  return user;
+  return signUp({ username: name, email: `${name}@example.com` });
 }
 
 const postForm = (url, fields) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
@@ -56,7 +53,7 @@ describe('email', { skip: SKIP }, () => {
     });
 
     test('sign-up sends the app\'s mail; following the link verifies the email; login waits for it (205)', async () => {
-      const user = await signUp();
+      const user = await signUpWithEmail();
       const address = user.getEmail();
       assert.equal(user.getSessionToken(), undefined, 'no session before the email is verified');
       const err = await h.expectParseError(Parse.User.logIn(user.getUsername(), PASSWORD, client()), 205, 'login before verification');
@@ -85,7 +82,7 @@ describe('email', { skip: SKIP }, () => {
     });
 
     test('asking for the mail again: a new link; 205 for an unknown email, 204 without one, -1 once verified', async () => {
-      const user = await signUp();
+      const user = await signUpWithEmail();
       const address = user.getEmail();
       const first = smtp.link((await mail.waitForMail(address)).text, 'verify_email');
       const again = await h.rest('POST', '/verificationEmailRequest', { key: 'rest', body: { email: address } });
@@ -105,11 +102,11 @@ describe('email', { skip: SKIP }, () => {
     });
 
     test('changing the email: unverified again, a mail to the new address, login waits', async () => {
-      const user = await signUp();
+      const user = await signUpWithEmail();
       await fetch(smtp.link((await mail.waitForMail(user.getEmail())).text, 'verify_email'));
       const logged = await Parse.User.logIn(user.getUsername(), PASSWORD, client());
       const fresh = `new_${h.rand(8)}@example.com`.toLowerCase();
-      const res = await h.rest('PUT', `/users/${user.id}`, { key: 'rest', headers: { 'X-Parse-Session-Token': logged.getSessionToken() }, body: { email: fresh } });
+      const res = await h.rest('PUT', `/users/${user.id}`, { ...withToken(logged.getSessionToken()), body: { email: fresh } });
       assert.equal(res.status, 200, res.text);
       assert.equal((await new Parse.Query(Parse.User).get(user.id, { useMasterKey: true })).get('emailVerified'), false);
       const link = smtp.link((await mail.waitForMail(fresh)).text, 'verify_email');
@@ -132,7 +129,7 @@ describe('email', { skip: SKIP }, () => {
     before(async () => {
       await settings(
         {
-          passwordPolicy: { minLength: 8, validationError: MESSAGE, doNotAllowUsername: true },
+          passwordPolicy: { minLength: 8, validationError: MESSAGE, doNotAllowUsername: true, maxPasswordHistory: 1 },
           accountLockout: { threshold: 2, duration: 5, unlockOnPasswordReset: true },
         },
         { templates: { passwordReset: { subject: 'Reset for {{username}} at {{appName}}', text: 'Follow {{link}} to choose a new password for {{email}}.' } } },
@@ -150,8 +147,8 @@ describe('email', { skip: SKIP }, () => {
       return link;
     }
 
-    test('the mail, the form, the policy on the form, the new password; the link is spent', async () => {
-      const user = await signUp();
+    test('the mail, the form, the policy on the form (length, username, history), the new password; the link is spent', async () => {
+      const user = await signUpWithEmail();
       const before = await Parse.User.logIn(user.getUsername(), PASSWORD, client());
       const link = await resetLink(user);
       const form = await fetch(link);
@@ -169,6 +166,9 @@ describe('email', { skip: SKIP }, () => {
       const withName = await postForm(action, { token, new_password: `${user.getUsername()}-123` });
       assert.equal(withName.status, 400);
       assert.match(await withName.text(), /username/);
+      const same = await postForm(action, { token, new_password: PASSWORD });
+      assert.equal(same.status, 400, 'the current password again');
+      assert.match(await same.text(), /last 1 passwords/);
       const missing = await postForm(action, { token });
       assert.equal(missing.status, 400, 'no new password');
       const done = await postForm(action, { token, new_password: 'pw-Better-2' });
@@ -179,11 +179,11 @@ describe('email', { skip: SKIP }, () => {
 
       await h.expectParseError(Parse.User.logIn(user.getUsername(), PASSWORD, client()), 101, 'the old password');
       assert.equal((await Parse.User.logIn(user.getUsername(), 'pw-Better-2', client())).id, user.id, 'the new password');
-      h.assertRestError(await h.rest('GET', '/users/me', { key: 'rest', headers: { 'X-Parse-Session-Token': before.getSessionToken() } }), 400, 209, 'a session from before the reset');
+      h.assertRestError(await h.rest('GET', '/users/me', withToken(before.getSessionToken())), 400, 209, 'a session from before the reset');
     });
 
     test('a new request makes the earlier link invalid', async () => {
-      const user = await signUp();
+      const user = await signUpWithEmail();
       const first = await resetLink(user);
       const second = await resetLink(user);
       assert.notEqual(first, second);
@@ -193,7 +193,7 @@ describe('email', { skip: SKIP }, () => {
     });
 
     test('a reset unlocks a locked account (unlockOnPasswordReset)', async () => {
-      const user = await signUp();
+      const user = await signUpWithEmail();
       for (let i = 0; i < 3; i++) await h.rest('GET', '/login', { key: 'rest', query: { username: user.getUsername(), password: 'wrong' } });
       h.assertRestError(await h.rest('GET', '/login', { key: 'rest', query: { username: user.getUsername(), password: PASSWORD } }), 429, 101, 'locked');
       const link = await resetLink(user);
@@ -224,18 +224,12 @@ describe('email', { skip: SKIP }, () => {
 
     test('an expired reset link shows an error page and changes nothing', async () => {
       await settings({ passwordPolicy: { resetTokenValidityDuration: 1 } });
-      const user = await signUp();
+      const user = await signUpWithEmail();
       await Parse.User.requestPasswordReset(user.getEmail(), client());
       const link = smtp.link((await mail.waitForMail(user.getEmail())).text, 'request_password_reset');
-      // Wait (with a deadline) for the server to answer that the one-second link has expired.
-      const deadline = Date.now() + 10000;
-      let status;
-      for (;;) {
-        status = (await fetch(link)).status;
-        if (status === 400 || Date.now() > deadline) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.equal(status, 400, 'the form of an expired link is an error page');
+      // The form of an expired link is an error page: wait (with a deadline) until the one-second
+      // link has expired.
+      await h.until('the reset link to expire', async () => (await fetch(link)).status === 400, { ms: 10000, every: 50 });
       const post = await postForm(link.split('?')[0], { token: new URL(link).searchParams.get('token'), new_password: 'pw-Late-5' });
       assert.equal(post.status, 400);
       await h.expectParseError(Parse.User.logIn(user.getUsername(), 'pw-Late-5', client()), 101, 'the password did not change');

@@ -13,7 +13,8 @@ const crypto = require('node:crypto');
 const http = require('node:http');
 const { Readable } = require('node:stream');
 const h = require('../lib/harness');
-const { Parse } = h;
+const { signUpRest } = require('../lib/users');
+const { Parse, send } = h;
 
 before(() => h.setup());
 
@@ -32,58 +33,10 @@ function binary(n) {
   return buf;
 }
 
-const KEYS = { master: ['X-Parse-Master-Key', 'masterKey'], js: ['X-Parse-JavaScript-Key', 'javascriptKey'], rest: ['X-Parse-REST-API-Key', 'restApiKey'] };
-
-/**
- * One HTTP request (own connection). `body` a Buffer or string; `chunked` sends it in pieces
- * without a Content-Length. Resolves to { status, headers (lower-case names), bytes, text, body
- * (parsed JSON or undefined) }, the shape h.assertRestError reads.
- */
-function send(method, url, { headers = {}, body, chunked = false } = {}) {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const hdrs = { ...headers, Connection: 'close' };
-    const payload = body === undefined ? undefined : Buffer.from(body);
-    if (payload && !chunked) hdrs['Content-Length'] = String(payload.length);
-    const req = http.request({ method, hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers: hdrs, agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const bytes = Buffer.concat(chunks);
-        const text = bytes.toString('utf8');
-        let json;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode, headers: res.headers, bytes, text, body: json });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (payload && chunked) {
-      // Pieces of 64 KiB, written as the socket takes them.
-      (async () => {
-        for (let i = 0; i < payload.length; i += 64 * 1024) {
-          if (!req.write(payload.subarray(i, i + 64 * 1024))) await new Promise((r) => req.once('drain', r));
-        }
-        req.end();
-      })().catch(reject);
-    } else {
-      if (payload) req.write(payload);
-      req.end();
-    }
-  });
-}
-
-/** Parse headers for `app` with `key` ('master', 'js', 'rest' or 'none') and a session token. */
+/** Parse headers for `app` (this file's app by default) with `key` ('master', 'js', 'rest' or
+ * 'none') and a session token. */
 async function parseHeaders({ key = 'master', app, sessionToken } = {}) {
-  const a = app || (await h.getApp());
-  const headers = { 'X-Parse-Application-Id': a.applicationId };
-  if (key !== 'none') headers[KEYS[key][0]] = a.keys[KEYS[key][1]];
-  if (sessionToken) headers['X-Parse-Session-Token'] = sessionToken;
-  return headers;
+  return h.keyHeaders(app || (await h.getApp()), key, sessionToken);
 }
 
 /** POST /files/{name} with raw bytes. `name` goes in the path as given (encode it yourself). */
@@ -113,9 +66,7 @@ async function fileUrl(name, app) {
 
 /** Signs a new user up (JavaScript key); returns its session token. */
 async function signUp(app) {
-  const res = await h.rest('POST', '/users', { key: 'js', app, body: { username: `files_${h.rand(8)}`, password: 'pw-files-1' } });
-  assert.equal(res.status, 201, `sign-up answers 201: ${res.text}`);
-  return res.body.sessionToken;
+  return (await signUpRest({}, { app, key: 'js' })).token;
 }
 
 /** Logs a new anonymous user in (authData.anonymous); returns its session token. */
@@ -126,11 +77,7 @@ async function anonymous(app) {
 }
 
 /** A new Hearth app with these file settings. */
-async function appWithFiles(files, name = 'e2e files') {
-  const app = await h.createHearthApp(name);
-  await h.updateHearthSettings({ files }, app);
-  return app;
-}
+const appWithFiles = (files, name = 'e2e files') => h.appWith({ files }, name);
 
 /** The media type of a Content-Type header (no parameters). */
 const essence = (ct) => (ct || '').split(';')[0].trim().toLowerCase();
@@ -663,14 +610,10 @@ test('an upload cut off by the client leaves nothing in storage', async () => {
   });
   // The server learns of the cut when its read fails: wait (with a deadline) for the storage to
   // hold exactly what it held before.
-  const deadline = Date.now() + 15_000;
-  let added;
-  for (;;) {
-    added = (await h.storedFiles()).filter((e) => !before.has(e));
-    if (!added.length || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.deepEqual(added, [], `nothing of the cut upload stays in the ${h.FILES} storage`);
+  const added = async () => (await h.storedFiles()).filter((e) => !before.has(e));
+  await h.until(`nothing of the cut upload to stay in the ${h.FILES} storage`, async () => (await added()).length === 0, { ms: 15_000, every: 100 }).catch(async (e) => {
+    assert.fail(`${e.message}: it holds ${(await added()).join(', ')}`);
+  });
 });
 
 describe('size limits (Hearth)', { skip: h.isParseServer && ONE_APP }, () => {
@@ -839,25 +782,11 @@ describe('upload settings (Hearth)', { skip: h.isParseServer && ONE_APP }, () =>
   test('settings that make no sense are refused by the management API', async () => {
     const app = await h.createHearthApp('e2e files bad settings');
     for (const files of [{ maxUploadSize: 0 }, { signedUrlTtl: 0 }, { redirect: 'public' }, { allowedContentTypes: ['png'] }, { nope: true }]) {
-      const res = await fetch(`${h.BASE}/admin/v1/apps/${encodeURIComponent(app.applicationId)}`, {
-        method: 'PATCH',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await adminToken()}` },
-        body: JSON.stringify({ settings: { files } }),
-      });
-      assert.ok(res.status >= 400 && res.status < 500, `files ${JSON.stringify(files)} is refused (got ${res.status}: ${await res.text()})`);
+      const res = await h.admin('PATCH', h.appPath(app), { body: { settings: { files } } });
+      assert.ok(res.status >= 400 && res.status < 500, `files ${JSON.stringify(files)} is refused (got ${res.status}: ${res.text})`);
     }
   });
 });
-
-/** The management API token (Hearth). */
-async function adminToken() {
-  const res = await fetch(`${h.BASE}/admin/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: process.env.E2E_ADMIN_EMAIL, password: process.env.E2E_ADMIN_PASSWORD }),
-  });
-  return (await res.json()).token;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Apps apart (Hearth)
@@ -987,14 +916,11 @@ describe('private files (Hearth)', { skip: h.isParseServer && 'Parse Server has 
     const signed = got.body.doc.url;
     const expires = Number(new URL(signed).searchParams.get('expires'));
     assert.ok(expires <= Date.now() / 1000 + 2, `expires is at most a second or two away (got ${expires})`);
-    // Poll until it answers 403: it must within a few seconds (the TTL is one second).
-    const deadline = Date.now() + 10_000;
-    let res;
-    for (;;) {
-      res = await send('GET', signed);
-      if (res.status !== 200 || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // Poll until it stops answering 200: it must within a few seconds (the TTL is one second).
+    const res = await h.until('the signed url to expire', async () => {
+      const r = await send('GET', signed);
+      return r.status === 200 ? null : r;
+    }, { ms: 10_000, every: 200 });
     h.assertRestError(res, 403, 119, 'an expired signed url');
     assert.ok(Date.now() / 1000 >= expires, 'it was refused only after its expiry');
   });

@@ -1,51 +1,119 @@
 'use strict';
-// Deployments seen from an app's clients (the official Parse JS SDK): a new version replaces the
-// functions at once, a roll back to an earlier version brings them back, and deleting the active
-// version leaves the app without functions. Hearth only.
+// Deployments of cloud functions: what the management API reports of a module (its manifest, its
+// size), the Rust SDK's modules' memory, and what an app's clients (the official Parse JS SDK)
+// see of versions: a new version replaces the functions at once, a roll back to an earlier
+// version brings them back, and deleting the active version leaves the app without functions.
+// Hearth only (Parse Server runs JavaScript cloud code, not WebAssembly modules).
 
 const { test, describe, before } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('../lib/harness');
-const { compileExample, deploy } = require('../lib/functions');
+const { HEARTH_ONLY, compileExample, buildRustExample, deploy } = require('../lib/functions');
 const { Parse } = h;
 
-const skip = h.isHearth ? false : 'WebAssembly cloud functions are Hearth\'s (Parse Server runs JavaScript cloud code)';
+const skip = h.isHearth ? false : HEARTH_ONLY;
 
-async function admin(method, url) {
-  const res = await fetch(`${h.BASE}/admin/v1${url}`, { method, headers: { Authorization: `Bearer ${await h.adminLogin()}` } });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
+// Built before the first request (see compileExample).
+const demo = h.isHearth ? compileExample('demo') : null;
+const triggers = h.isHearth ? compileExample('triggers') : null;
+const rust = h.isHearth ? buildRustExample() : { skip: HEARTH_ONLY };
+
+/** Deploys `bytes` to a new app; answers the deployment. */
+async function deployNew(bytes, name) {
+  return deploy(await h.createHearthApp(name), bytes);
 }
 
-let app;
-let demo;
-let triggers;
-before(async () => {
-  if (!h.isHearth) return;
-  demo = compileExample('demo');
-  triggers = compileExample('triggers');
-  app = await h.setup();
+describe('manifests', { skip }, () => {
+  test('demo.ts: the manifest lists what the module defines', async () => {
+    const deployed = await deployNew(demo, 'e2e deploy demo');
+    assert.equal(deployed.version, 1);
+    assert.deepEqual(deployed.manifest.functions.slice().sort(), ['add', 'addNote', 'callHello', 'configValue', 'countNotes', 'fail', 'fetch', 'getNote', 'hello', 'secretValue', 'whoami']);
+    assert.deepEqual(deployed.manifest.triggers.slice().sort(), ['afterDelete:Player', 'afterSave:Player', 'beforeDelete:Player', 'beforeSave:Player']);
+    assert.deepEqual(deployed.manifest.jobs.slice().sort(), ['broken', 'steps', 'tick', 'tidy']);
+  });
+
+  test('triggers.ts: the manifest lists every trigger kind of the example', async () => {
+    const deployed = await deployNew(triggers, 'e2e deploy triggers');
+    assert.deepEqual(deployed.manifest.triggers.slice().sort(), [
+      'afterDeleteFile:@File',
+      'afterFind:Book',
+      'afterLogin:_User',
+      'afterLogout:_Session',
+      'afterSaveFile:@File',
+      'beforeDeleteFile:@File',
+      'beforeFind:Book',
+      'beforeLogin:_User',
+      'beforeSaveFile:@File',
+    ]);
+  });
+});
+
+describe('the Rust SDK\'s modules', { skip: rust.skip || false }, () => {
+  test('the module is small and its manifest lists what register() defines', async () => {
+    const { bytes } = rust;
+    const deployed = await deployNew(bytes, 'e2e deploy rust');
+    assert.equal(deployed.size, bytes.length);
+    assert.ok(bytes.length < 256 * 1024, `the example is ${bytes.length} bytes`);
+    assert.deepEqual(deployed.manifest.functions, [
+      'add', 'addNote', 'callHello', 'configValue', 'countNotes', 'fail', 'failWithCode', 'fetch', 'getNote', 'hello', 'panic', 'secretValue', 'whoami',
+    ]);
+    assert.deepEqual(deployed.manifest.jobs, ['tidy']);
+    assert.deepEqual(deployed.manifest.triggers, [
+      'afterDelete:Player', 'afterFind:Score', 'afterSave:Player', 'beforeDelete:Player', 'beforeFind:Score', 'beforeLogin:_User', 'beforeSave:Player',
+    ]);
+  });
+
+  test('the SDK keeps a call within the memory the module starts with, and that memory small', async () => {
+    // Every call is a fresh instance, whose memory Hearth resets afterwards, and growing it costs
+    // every call two system calls. Rust's defaults for wasm32 (a 1 MiB stack below the data, an
+    // allocator that grows the memory at its first allocation) would do both: the SDK's
+    // .cargo/config.toml sets a 128 KiB stack, and its allocator serves small calls from the
+    // free memory the module starts with. The module is run here in Node, its imports stubbed.
+    const module = await WebAssembly.compile(rust.bytes);
+    const imports = {};
+    for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
+    let memory;
+    let answer;
+    imports.hearth.answer = (ptr, len) => { answer = Buffer.from(memory.buffer, ptr, len).toString(); };
+    const { exports } = await WebAssembly.instantiate(module, imports);
+    memory = exports.memory;
+    const initial = memory.buffer.byteLength;
+    assert.ok(initial <= 256 * 1024, `the example's memory starts at ${initial / 1024} KiB`);
+    const request = Buffer.from(JSON.stringify({
+      abi: 1, kind: 'function', name: 'hello', master: false, user: null, installationId: null, ip: '127.0.0.1', params: { name: 'Ferris' }, headers: {},
+    }));
+    const ptr = exports.hearth_alloc(request.length);
+    Buffer.from(memory.buffer, ptr, request.length).set(request);
+    assert.equal(exports.hearth_handle(ptr, request.length), 0);
+    assert.equal(answer, '{"result":"Hello, Ferris!"}');
+    assert.equal(memory.buffer.byteLength, initial, 'the call did not grow the memory');
+  });
 });
 
 describe('deployments', { skip }, () => {
+  let app;
+  before(async () => {
+    app = await h.setup();
+  });
+
   test('a new version replaces the functions; a roll back brings them back', async () => {
-    const base = `/apps/${encodeURIComponent(app.applicationId)}/functions`;
+    const base = `${h.appPath(app)}/functions`;
     const v1 = await deploy(app, demo);
     assert.equal(await Parse.Cloud.run('hello', { name: 'Ada' }), 'Hello, Ada!');
     const v2 = await deploy(app, triggers);
     assert.equal(v2.version, v1.version + 1);
     await h.expectParseError(Parse.Cloud.run('hello', { name: 'Ada' }), 141, 'a function the new version lacks');
 
-    const back = await admin('POST', `${base}/${v1.version}/activate`);
+    const back = await h.admin('POST', `${base}/${v1.version}/activate`);
     assert.equal(back.status, 204, back.text);
     assert.equal(await Parse.Cloud.run('hello', { name: 'Bo' }), 'Hello, Bo!');
-    const list = await admin('GET', base);
+    const list = await h.admin('GET', base);
     assert.deepEqual(list.body.map((d) => [d.version, d.active]), [[v2.version, false], [v1.version, true]]);
 
-    const gone = await admin('DELETE', `${base}/${v1.version}`);
+    const gone = await h.admin('DELETE', `${base}/${v1.version}`);
     assert.equal(gone.status, 204, gone.text);
     await h.expectParseError(Parse.Cloud.run('hello', {}), 141, 'no active deployment');
-    const missing = await admin('POST', `${base}/999/activate`);
+    const missing = await h.admin('POST', `${base}/999/activate`);
     assert.equal(missing.status, 404, missing.text);
   });
 });

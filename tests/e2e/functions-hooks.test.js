@@ -7,6 +7,7 @@ const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const h = require('../lib/harness');
+const { as } = require('../lib/users');
 const { Parse } = h;
 
 const skip = h.isHearth ? false : 'the Hearth-side settings (httpAllow, webhookKey) are Hearth\'s';
@@ -58,7 +59,7 @@ describe('function webhooks', { skip }, () => {
   test('a registered function answers Parse.Cloud.run, with Parse\'s request and the key', async () => {
     assert.deepEqual(await Parse.Hooks.createFunction('greet', hook.url('/fn/greet')), { functionName: 'greet', url: hook.url('/fn/greet') });
     const user = await Parse.User.signUp(`hook_${h.rand()}`, 'pw-12345678', { city: 'Lyon' });
-    assert.equal(await Parse.Cloud.run('greet', { name: 'Ada' }, { sessionToken: user.getSessionToken(), useMasterKey: false }), 'hi Ada');
+    assert.equal(await Parse.Cloud.run('greet', { name: 'Ada' }, as(user)), 'hi Ada');
     const call = hook.seen.filter((s) => s.path === '/fn/greet').pop();
     assert.equal(call.headers['x-parse-webhook-key'], KEY);
     assert.equal(call.headers['content-type'], 'application/json');

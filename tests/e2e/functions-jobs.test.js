@@ -7,38 +7,19 @@
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('../lib/harness');
-const { compileExample, deploy } = require('../lib/functions');
+const { HEARTH_ONLY, compileExample, deploy } = require('../lib/functions');
 const { Parse } = h;
 
-const skip = h.isHearth ? false : 'WebAssembly cloud functions are Hearth\'s (Parse Server runs JavaScript cloud code)';
+const skip = h.isHearth ? false : HEARTH_ONLY;
 
-async function admin(method, url, body, base = h.BASE) {
-  const res = await fetch(`${base}/admin/v1${url}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await h.adminLogin()}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
-}
-
-/** Polls (every 20 ms, up to `ms`) until `check` answers a value; answers it. */
-async function until(what, check, ms = 30000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+// Built before the first request (see compileExample).
+const demo = h.isHearth ? compileExample('demo') : null;
 
 let app;
 before(async () => {
   if (!h.isHearth) return;
-  const wasm = compileExample('demo');
   app = await h.setup();
-  await deploy(app, wasm);
+  await deploy(app, demo);
 });
 
 describe('jobs', { skip }, () => {
@@ -46,7 +27,7 @@ describe('jobs', { skip }, () => {
     const key = h.rand();
     const id = await Parse.Cloud.startJob('steps', { key });
     assert.match(id, /^[A-Za-z0-9]{10}$/);
-    const halfway = await until('the progress report', async () => {
+    const halfway = await h.until('the progress report', async () => {
       const status = await Parse.Cloud.getJobStatus(id);
       return status.get('message') === 'halfway' ? status : null;
     });
@@ -56,7 +37,7 @@ describe('jobs', { skip }, () => {
     assert.deepEqual(halfway.get('params'), { key });
     // The job waits for this object.
     await new Parse.Object('Release').save({ key });
-    const done = await until('the end of the run', async () => {
+    const done = await h.until('the end of the run', async () => {
       const status = await Parse.Cloud.getJobStatus(id);
       return status.get('status') !== 'running' ? status : null;
     });
@@ -69,7 +50,7 @@ describe('jobs', { skip }, () => {
 
   test('a failing job ends failed with its message', async () => {
     const id = await Parse.Cloud.startJob('broken', {});
-    const done = await until('the end of the run', async () => {
+    const done = await h.until('the end of the run', async () => {
       const status = await Parse.Cloud.getJobStatus(id);
       return status.get('status') !== 'running' ? status : null;
     });
@@ -104,16 +85,16 @@ describe('schedules', { skip }, () => {
 
   test('a schedule fires once per tick with two instances running', async () => {
     const tag = h.rand();
-    const base = `/apps/${encodeURIComponent(app.applicationId)}/functions/schedules`;
+    const base = `${h.appPath(app)}/functions/schedules`;
     // Created through the second instance: the first learns of it from the database alone.
-    const created = await admin('POST', base, { job: 'tick', cron: '* * * * * *', params: { tag }, description: 'every second' }, second.base);
+    const created = await h.admin('POST', base, { body: { job: 'tick', cron: '* * * * * *', params: { tag }, description: 'every second' }, base: second.base });
     assert.equal(created.status, 201, created.text);
     const ticks = async () => new Parse.Query('Tick').equalTo('tag', tag).limit(1000).find();
-    await until('four ticks', async () => (await ticks()).length >= 4);
-    const off = await admin('PATCH', `${base}/${created.body.id}`, { enabled: false });
+    await h.until('four ticks', async () => (await ticks()).length >= 4);
+    const off = await h.admin('PATCH', `${base}/${created.body.id}`, { body: { enabled: false } });
     assert.equal(off.status, 200, off.text);
     // Every run queued before the schedule went off has ended: as many runs as ticks recorded.
-    const runs = await until('the last runs', async () => {
+    const runs = await h.until('the last runs', async () => {
       const all = await new Parse.Query('_JobStatus').equalTo('jobName', 'tick').equalTo('params.tag', tag).limit(1000).find();
       const recorded = (await ticks()).length;
       return all.length > 0 && all.every((r) => r.get('status') === 'succeeded') && recorded === all.length ? all : null;
@@ -123,7 +104,7 @@ describe('schedules', { skip }, () => {
     assert.ok(seen.length >= 4 && runs.length === seen.length);
     for (const t of seen) assert.match(t, /\.000Z$/, 'ticks fall on whole seconds');
     assert.ok(runs.every((r) => r.get('source') === 'schedule'));
-    const list = await admin('GET', base);
+    const list = await h.admin('GET', base);
     assert.equal(list.body.find((s) => s.id === created.body.id).enabled, false);
     const data = await Parse.Cloud.getJobsData();
     assert.deepEqual(data.in_use, ['tick']);

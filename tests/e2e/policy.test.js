@@ -8,25 +8,10 @@
 const { describe, test, before } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('../lib/harness');
+const { PASSWORD, client, withToken, signUpRest } = require('../lib/users');
 const { Parse } = h;
 
 const SKIP = h.isParseServer && 'per-app settings are Hearth configuration (Parse Server sets them per process, and this suite runs one Parse Server app for all files)';
-const PASSWORD = 'pw-Secret-1';
-const withToken = (token, app) => ({ key: 'rest', app, headers: token ? { 'X-Parse-Session-Token': token } : {} });
-
-async function signUpRest(body, app) {
-  const res = await h.rest('POST', '/users', { key: 'rest', app, body });
-  assert.equal(res.status, 201, res.text);
-  return { id: res.body.objectId, token: res.body.sessionToken, username: body.username };
-}
-
-/** A new Hearth app with `settings`. */
-async function appWith(settings, name) {
-  const app = await h.createHearthApp(name);
-  await h.updateHearthSettings(settings, app);
-  return app;
-}
-
 describe('password policy', { skip: SKIP }, () => {
   const MESSAGE = 'Use at least 8 characters, with a digit.';
   before(async () => {
@@ -89,13 +74,13 @@ describe('account lockout', { skip: SKIP }, () => {
   const LOCKED = 'Your account is locked due to multiple failed login attempts. Please try again after 2 minute(s)';
   before(async () => {
     await h.setup();
-    app = await appWith({ accountLockout: { threshold: 3, duration: 2 } }, 'e2e policy lockout');
+    app = await h.appWith({ accountLockout: { threshold: 3, duration: 2 } }, 'e2e policy lockout');
   });
   const login = (username, password) => h.rest('GET', '/login', { key: 'rest', app, query: { username, password } });
 
   test('after 3 wrong passwords: 429 with Retry-After and Parse\'s code 101, even for the right password', async () => {
     const name = `lk_${h.rand(8)}`;
-    await signUpRest({ username: name, password: PASSWORD }, app);
+    await signUpRest({ username: name, password: PASSWORD }, { app });
     for (let i = 1; i <= 3; i++) {
       const res = await login(name, 'wrong');
       h.assertRestError(res, 404, 101, `wrong password ${i}`);
@@ -110,6 +95,9 @@ describe('account lockout', { skip: SKIP }, () => {
     h.assertRestError(wrong, 429, 101, 'a wrong password on a locked account');
     const post = await h.rest('POST', '/login', { key: 'rest', app, body: { username: name, password: PASSWORD } });
     h.assertRestError(post, 429, 101, 'POST /login');
+    await h.setup(app);
+    await h.expectParseError(Parse.User.logIn(name, PASSWORD, client()), 101, 'the SDK sees Parse\'s code');
+    await h.setup();
     const verify = await h.rest('GET', '/verifyPassword', { key: 'rest', app, query: { username: name, password: PASSWORD } });
     assert.ok(verify.status >= 400 && verify.status < 500 && verify.body.code === 101 && /locked/.test(verify.body.error), `verifyPassword is locked too: ${verify.text}`);
   });
@@ -117,8 +105,8 @@ describe('account lockout', { skip: SKIP }, () => {
   test('the count is per account, and a successful login resets it', async () => {
     const ann = `lka_${h.rand(8)}`;
     const bob = `lkb_${h.rand(8)}`;
-    await signUpRest({ username: ann, password: PASSWORD }, app);
-    await signUpRest({ username: bob, password: PASSWORD }, app);
+    await signUpRest({ username: ann, password: PASSWORD }, { app });
+    await signUpRest({ username: bob, password: PASSWORD }, { app });
     for (let i = 0; i < 4; i++) await login(ann, 'wrong');
     h.assertRestError(await login(ann, PASSWORD), 429, 101, 'ann is locked');
     assert.equal((await login(bob, PASSWORD)).status, 200, 'bob is not');
@@ -132,14 +120,14 @@ describe('account lockout', { skip: SKIP }, () => {
 
   test('the master key can still log the user in (loginAs), and other apps know nothing of it', async () => {
     const name = `lkm_${h.rand(8)}`;
-    const user = await signUpRest({ username: name, password: PASSWORD }, app);
+    const user = await signUpRest({ username: name, password: PASSWORD }, { app });
     for (let i = 0; i < 4; i++) await login(name, 'wrong');
     h.assertRestError(await login(name, PASSWORD), 429, 101, 'locked');
     const as = await h.rest('POST', '/loginAs', { app, body: { userId: user.id } });
     assert.equal(as.status, 200, as.text);
     // The same username in another app with the same policy is not locked.
-    const other = await appWith({ accountLockout: { threshold: 3, duration: 2 } }, 'e2e policy lockout other');
-    await signUpRest({ username: name, password: PASSWORD }, other);
+    const other = await h.appWith({ accountLockout: { threshold: 3, duration: 2 } }, 'e2e policy lockout other');
+    await signUpRest({ username: name, password: PASSWORD }, { app: other });
     assert.equal((await h.rest('GET', '/login', { key: 'rest', app: other, query: { username: name, password: PASSWORD } })).status, 200);
   });
 });
@@ -158,9 +146,9 @@ describe('rate limits', { skip: SKIP }, () => {
 
   test('login: the 4th attempt in the window is 429, failed ones count, other routes are free', async () => {
     const settings = { rateLimits: [{ path: 'login', requests: 3, window: 600, zone: 'ip' }] };
-    const app = await appWith(settings, 'e2e policy login limit');
+    const app = await h.appWith(settings, 'e2e policy login limit');
     const name = `rl_${h.rand(8)}`;
-    await signUpRest({ username: name, password: PASSWORD }, app);
+    await signUpRest({ username: name, password: PASSWORD }, { app });
     const login = (password) => h.rest('POST', '/login', { key: 'rest', app, body: { username: name, password } });
     assert.equal((await login(PASSWORD)).status, 200);
     h.assertRestError(await login('wrong'), 404, 101, 'a wrong password still answers 101');
@@ -168,21 +156,21 @@ describe('rate limits', { skip: SKIP }, () => {
     assertLimited(await login(PASSWORD), 'the 4th login');
     assertLimited(await h.rest('GET', '/login', { key: 'rest', app, query: { username: name, password: PASSWORD } }), 'GET /login is the same route');
     // Sign-ups and data requests are not limited by a login limit; nor is the master key.
-    await signUpRest({ username: `rl2_${h.rand(8)}`, password: PASSWORD }, app);
+    await signUpRest({ username: `rl2_${h.rand(8)}`, password: PASSWORD }, { app });
     assert.equal((await h.rest('GET', '/classes/_User', { app })).status, 200);
     const master = await h.rest('POST', '/login', { app, body: { username: name, password: PASSWORD } });
     assert.equal(master.status, 200, `the master key is not limited: ${master.text}`);
     // Another app with the same limit has counters of its own.
-    const other = await appWith(settings, 'e2e policy login limit other');
-    await signUpRest({ username: name, password: PASSWORD }, other);
+    const other = await h.appWith(settings, 'e2e policy login limit other');
+    await signUpRest({ username: name, password: PASSWORD }, { app: other });
     assert.equal((await h.rest('POST', '/login', { key: 'rest', app: other, body: { username: name, password: PASSWORD } })).status, 200, 'another app');
   });
 
-  test('sign-up: the 3rd in the window is 429; another app is not limited', async () => {
+  test('sign-up: the 3rd in the window is 429; another app and the master key are not limited', async () => {
     const settings = { rateLimits: [{ path: 'signup', requests: 2, window: 600, zone: 'ip' }] };
-    const app = await appWith(settings, 'e2e policy signup limit');
-    const first = await signUpRest({ username: `su_${h.rand(8)}`, password: PASSWORD }, app);
-    await signUpRest({ username: `su_${h.rand(8)}`, password: PASSWORD }, app);
+    const app = await h.appWith(settings, 'e2e policy signup limit');
+    const first = await signUpRest({ username: `su_${h.rand(8)}`, password: PASSWORD }, { app });
+    await signUpRest({ username: `su_${h.rand(8)}`, password: PASSWORD }, { app });
     const name = `su_${h.rand(8)}`;
     assertLimited(await h.rest('POST', '/users', { key: 'rest', app, body: { username: name, password: PASSWORD } }), 'the 3rd sign-up');
     const missing = await h.rest('GET', '/users', { app, query: { where: { username: name } } });
@@ -190,17 +178,20 @@ describe('rate limits', { skip: SKIP }, () => {
     // Updating a user is not a sign-up; logging in is not limited.
     const upd = await h.rest('PUT', `/users/${first.id}`, { ...withToken(first.token, app), body: { city: 'Oslo' } });
     assert.equal(upd.status, 200, upd.text);
-    const other = await appWith(settings, 'e2e policy signup limit other');
-    await signUpRest({ username: `su_${h.rand(8)}`, password: PASSWORD }, other);
+    const other = await h.appWith(settings, 'e2e policy signup limit other');
+    await signUpRest({ username: `su_${h.rand(8)}`, password: PASSWORD }, { app: other });
+    // The master key is never limited.
+    const master = await h.rest('POST', '/users', { app, body: { username: `su_${h.rand(8)}`, password: PASSWORD } });
+    assert.equal(master.status, 201, master.text);
     // Anonymous sign-ups are sign-ups too.
     const anon = await h.rest('POST', '/users', { key: 'rest', app, body: { authData: { anonymous: { id: require('node:crypto').randomUUID() } } } });
     assertLimited(anon, 'an anonymous sign-up');
   });
 
   test('zone "app": one budget for every client of the app', async () => {
-    const app = await appWith({ rateLimits: [{ path: 'login', requests: 2, window: 600, zone: 'app' }] }, 'e2e policy app zone');
-    const ann = await signUpRest({ username: `za_${h.rand(8)}`, password: PASSWORD }, app);
-    const bob = await signUpRest({ username: `zb_${h.rand(8)}`, password: PASSWORD }, app);
+    const app = await h.appWith({ rateLimits: [{ path: 'login', requests: 2, window: 600, zone: 'app' }] }, 'e2e policy app zone');
+    const ann = await signUpRest({ username: `za_${h.rand(8)}`, password: PASSWORD }, { app });
+    const bob = await signUpRest({ username: `zb_${h.rand(8)}`, password: PASSWORD }, { app });
     assert.equal((await h.rest('POST', '/login', { key: 'rest', app, body: { username: ann.username, password: PASSWORD } })).status, 200);
     assert.equal((await h.rest('POST', '/login', { key: 'rest', app, body: { username: bob.username, password: PASSWORD } })).status, 200);
     assertLimited(await h.rest('POST', '/login', { key: 'rest', app, headers: { 'X-Forwarded-For': '203.0.113.9' }, body: { username: bob.username, password: PASSWORD } }), 'the 3rd login in the app, whoever asks');

@@ -7,18 +7,10 @@
 const { describe, test, before } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('../lib/harness');
+const { as, restAs, signUp } = require('../lib/users');
 const { Parse } = h;
 
 const master = { useMasterKey: true };
-const as = (user) => ({ sessionToken: user.getSessionToken(), useMasterKey: false });
-const restAs = (user) => ({ key: 'rest', headers: user ? { 'X-Parse-Session-Token': user.getSessionToken() } : {} });
-
-async function signUp() {
-  const user = new Parse.User();
-  user.set({ username: `u_${h.rand(10)}`, password: 'pw-Secret-1' });
-  await user.signUp(null, { useMasterKey: false });
-  return user;
-}
 
 /** A role saved with the master key: `users` as members, public read by default. */
 async function role(prefix, users = [], acl) {

@@ -1,7 +1,7 @@
 'use strict';
 // The schema API (Parse.Schema and /parse/schemas): get, all, save (create), addField of every
-// type, update, deleteField, indexes, class-level permissions, delete, purge; and what clients may
-// not do.
+// type, update, deleteField, indexes, delete, purge; and what clients may not do. Class-level
+// permissions (set here, enforced on the data): access.test.js.
 
 const { test, before } = require('node:test');
 const assert = require('node:assert/strict');
@@ -204,43 +204,6 @@ test('indexes: add, list, delete', async () => {
   o.set({ name: 'a', score: 1 });
   await o.save();
   assert.equal((await new Parse.Query(className).equalTo('name', 'a').find()).length, 1);
-});
-
-test('class-level permissions are saved and returned', async () => {
-  const className = h.cls('Clp');
-  const clp = {
-    find: { '*': true },
-    get: { '*': true },
-    count: { '*': true },
-    create: { '*': true },
-    update: { '*': true },
-    delete: {},
-    addField: {},
-  };
-  const res = await h.rest('POST', `/schemas/${className}`, { body: { className, fields: { s: { type: 'String' } }, classLevelPermissions: clp } });
-  assert.equal(res.status, 200, res.text);
-  const got = await new Parse.Schema(className).get();
-  for (const [op, v] of Object.entries(clp)) assert.deepEqual(got.classLevelPermissions[op], v, `CLP ${op}`);
-});
-
-test('a client cannot add a field when addField is closed (119)', async () => {
-  const className = h.cls('NoAdd');
-  const res = await h.rest('POST', `/schemas/${className}`, {
-    body: {
-      className,
-      fields: { s: { type: 'String' } },
-      classLevelPermissions: { find: { '*': true }, get: { '*': true }, count: { '*': true }, create: { '*': true }, update: { '*': true }, delete: { '*': true }, addField: {} },
-    },
-  });
-  assert.equal(res.status, 200, res.text);
-  const ok = await h.rest('POST', `/classes/${className}`, { key: 'js', body: { s: 'known field' } });
-  assert.equal(ok.status, 201, `a client may write known fields: ${ok.text}`);
-  const refused = await h.rest('POST', `/classes/${className}`, { key: 'js', body: { s: 'x', brandNew: 1 } });
-  h.assertRestError(refused, 400, 119, 'a client adding a field to a class with addField closed');
-  const got = await new Parse.Schema(className).get();
-  assert.equal(got.fields.brandNew, undefined, 'the field was not added');
-  const master = await h.rest('POST', `/classes/${className}`, { body: { s: 'x', brandNew: 1 } });
-  assert.equal(master.status, 201, `the master key may add it: ${master.text}`);
 });
 
 test('schema changes without the master key are refused (403, code 119 on Hearth)', async () => {

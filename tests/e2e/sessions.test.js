@@ -7,20 +7,8 @@ const { describe, test, before } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const h = require('../lib/harness');
+const { PASSWORD, client, withToken, userPointer, signUpRest } = require('../lib/users');
 const { Parse } = h;
-
-const PASSWORD = 'pw-Secret-1';
-const client = () => ({ useMasterKey: false });
-const withToken = (token) => ({ key: 'rest', headers: token ? { 'X-Parse-Session-Token': token } : {} });
-const userPointer = (id) => ({ __type: 'Pointer', className: '_User', objectId: id });
-
-/** A user signed up over REST (no installation id); returns {id, username, token}. */
-async function signUp() {
-  const username = `s_${h.rand(10)}`;
-  const res = await h.rest('POST', '/users', { key: 'rest', body: { username, password: PASSWORD } });
-  assert.equal(res.status, 201, res.text);
-  return { id: res.body.objectId, username, token: res.body.sessionToken };
-}
 
 /** A new session of `user` by login, from installation `installationId` (none by default). */
 async function login(user, installationId) {
@@ -42,7 +30,7 @@ describe('sessions', () => {
   });
 
   test('Parse.Session.current() is the current user\'s session, as /sessions/me', async () => {
-    const user = await signUp();
+    const user = await signUpRest();
     await Parse.User.become(user.token);
     const current = await Parse.Session.current();
     assert.equal(current.getSessionToken(), user.token);
@@ -58,7 +46,7 @@ describe('sessions', () => {
   });
 
   test('what a session records: how it was created and from which installation', async () => {
-    const user = await signUp();
+    const user = await signUpRest();
     assert.deepEqual((await sessionOf(user.token)).createdWith, { action: 'signup', authProvider: 'password' });
     const installationId = crypto.randomUUID();
     const byLogin = await sessionOf(await login(user, installationId));
@@ -69,11 +57,13 @@ describe('sessions', () => {
     assert.deepEqual((await sessionOf(anon.body.sessionToken)).createdWith, { action: 'login', authProvider: 'anonymous' }, 'Parse records an anonymous sign-up as a login');
     const made = await h.rest('POST', '/sessions', { ...withToken(user.token), body: {} });
     assert.equal(made.status, 201, made.text);
+    assert.equal(made.body.user.objectId, user.id, made.text);
     assert.deepEqual((await sessionOf(made.body.sessionToken)).createdWith, { action: 'create' });
+    assert.equal((await h.rest('GET', '/users/me', withToken(made.body.sessionToken))).body.objectId, user.id, 'the new session works');
   });
 
   test('a login replaces the earlier session of the same installation only', async () => {
-    const user = await signUp();
+    const user = await signUpRest();
     const device = crypto.randomUUID();
     const first = await login(user, device);
     const other = await login(user, crypto.randomUUID());
@@ -85,8 +75,8 @@ describe('sessions', () => {
   });
 
   test('a user lists its own sessions only, with their tokens', async () => {
-    const ann = await signUp();
-    const bob = await signUp();
+    const ann = await signUpRest();
+    const bob = await signUpRest();
     const annSecond = await login(ann);
     await login(bob);
     const mine = await new Parse.Query(Parse.Session).find({ sessionToken: ann.token, useMasterKey: false });
@@ -116,7 +106,7 @@ describe('sessions', () => {
   });
 
   test('revoking a session: its token fails with 209 at once, the others keep working', async () => {
-    const user = await signUp();
+    const user = await signUpRest();
     const second = await login(user);
     const target = await sessionOf(second);
     const session = await new Parse.Query(Parse.Session).get(target.objectId, { sessionToken: user.token, useMasterKey: false });
@@ -139,8 +129,8 @@ describe('sessions', () => {
   });
 
   test('another user\'s session cannot be read, changed or deleted (101)', async () => {
-    const ann = await signUp();
-    const bob = await signUp();
+    const ann = await signUpRest();
+    const bob = await signUpRest();
     const annSession = await sessionOf(ann.token);
     h.assertRestError(await h.rest('GET', `/sessions/${annSession.objectId}`, withToken(bob.token)), 404, 101, 'get');
     h.assertRestError(await h.rest('PUT', `/sessions/${annSession.objectId}`, { ...withToken(bob.token), body: { note: 'x' } }), 404, 101, 'update');
@@ -151,7 +141,7 @@ describe('sessions', () => {
 
   test('without a session: /sessions/me, listing, reading and creating sessions are 209', async () => {
     await Parse.User.logOut();
-    const user = await signUp();
+    const user = await signUpRest();
     const session = await sessionOf(user.token);
     h.assertRestError(await h.rest('GET', '/sessions/me', { key: 'rest' }), 400, 209, '/sessions/me without a token');
     h.assertRestError(await h.rest('GET', '/sessions/me', withToken('r:0123456789abcdef')), 400, 209, '/sessions/me with a bad token');
@@ -163,8 +153,8 @@ describe('sessions', () => {
   });
 
   test('a user may note things on its session, but not set its ACL or move it to another user (105)', async () => {
-    const ann = await signUp();
-    const bob = await signUp();
+    const ann = await signUpRest();
+    const bob = await signUpRest();
     const session = await sessionOf(ann.token);
     const note = await h.rest('PUT', `/sessions/${session.objectId}`, { ...withToken(ann.token), body: { device: 'laptop' } });
     assert.equal(note.status, 200, note.text);
@@ -177,7 +167,7 @@ describe('sessions', () => {
   });
 
   test('an expired session answers 209 "Session token is expired."', async () => {
-    const user = await signUp();
+    const user = await signUpRest();
     const token = await login(user);
     const session = await sessionOf(token);
     const res = await h.rest('PUT', `/sessions/${session.objectId}`, { body: { expiresAt: { __type: 'Date', iso: '2020-01-01T00:00:00.000Z' } } });
@@ -190,8 +180,8 @@ describe('sessions', () => {
   });
 
   test('the master key writes a session as given; a user creates sessions for itself only', async () => {
-    const ann = await signUp();
-    const bob = await signUp();
+    const ann = await signUpRest();
+    const bob = await signUpRest();
     const token = `r:${h.rand(32)}`;
     const expiresAt = { __type: 'Date', iso: new Date(Date.now() + 86400e3).toISOString() };
     const made = await h.rest('POST', '/sessions', { body: { user: userPointer(ann.id), sessionToken: token, expiresAt } });

@@ -1,5 +1,5 @@
 'use strict';
-// Users in depth, through the SDK and the REST API: sign-up, the three ways to log in, log out,
+// Users, through the SDK and the REST API: sign-up, the three ways to log in, log out,
 // become, a user changing itself (and nobody else), anonymous users and their conversion, authData
 // links, verifyPassword, loginAs, and the exact Parse error (status, code) of each wrong move.
 
@@ -7,22 +7,8 @@ const { describe, test, before } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const h = require('../lib/harness');
+const { PASSWORD, client, as, withToken, userPointer, signUp } = require('../lib/users');
 const { Parse } = h;
-
-/** Fresh SDK options for the client's view (the SDK writes into the options object that linkWith
- * and AnonymousUtils.logIn get, so an object shared between calls would carry a stale token). */
-const client = () => ({ useMasterKey: false });
-const PASSWORD = 'pw-Secret-1';
-/** REST options acting with `token` (the REST key, no master key). */
-const withToken = (token) => ({ key: 'rest', headers: token ? { 'X-Parse-Session-Token': token } : {} });
-
-/** A new user signed up through the SDK as a client. */
-async function signUp(extra = {}) {
-  const user = new Parse.User();
-  user.set({ username: `u_${h.rand(10)}`, password: PASSWORD, ...extra });
-  await user.signUp(null, client());
-  return user;
-}
 
 /** Asserts that no key of `body` (deeply) names a password or its hash, and that the clear
  * password is nowhere in `text`. */
@@ -141,7 +127,7 @@ describe('users', () => {
     // The SDK: a user object fetched elsewhere, saved without its session.
     const fetched = await new Parse.Query(Parse.User).get(ann.id, { useMasterKey: true });
     fetched.set('nickname', 'hijacked');
-    await h.expectParseError(fetched.save(null, { useMasterKey: false, sessionToken: bob.getSessionToken() }), 206, 'an SDK save with another user\'s session');
+    await h.expectParseError(fetched.save(null, as(bob)), 206, 'an SDK save with another user\'s session');
     const again = await new Parse.Query(Parse.User).get(ann.id, { useMasterKey: true });
     assert.equal(again.get('nickname'), 'annie', 'nothing changed');
     await Parse.User.logOut();
@@ -209,6 +195,12 @@ describe('users', () => {
       assert.ok(res.status === 200 || res.status === 201, `${what}: ${res.text}`);
       assertNoPassword(res, what);
     }
+    // Another user's view of the user, made public.
+    h.ok(await h.rest('PUT', `/users/${id}`, { ...withToken(token), body: { ACL: { '*': { read: true }, [id]: { read: true, write: true } } } }), 'making the user public');
+    const other = await signUp();
+    const seen = await h.rest('GET', '/users', { ...withToken(other.getSessionToken()), query: { where: { objectId: id } } });
+    assert.equal(seen.body.results.length, 1, seen.text);
+    assertNoPassword(seen, 'another user\'s find');
     const sdk = await new Parse.Query(Parse.User).equalTo('objectId', id).first({ useMasterKey: true });
     assert.equal(sdk.get('password'), undefined);
     assert.equal(sdk.get('_hashed_password'), undefined);
@@ -358,14 +350,14 @@ describe('users', () => {
     h.assertRestError(await h.rest('POST', '/verifyPassword', { key: 'rest', body: { username: `nobody_${h.rand(6)}`, password: PASSWORD } }), 404, 101, 'an unknown user');
     h.assertRestError(await h.rest('GET', '/verifyPassword', { key: 'rest', query: { password: PASSWORD } }), 400, 200, 'no username');
     h.assertRestError(await h.rest('GET', '/verifyPassword', { key: 'rest', query: { username: name } }), 400, 201, 'no password');
-    const sessions = await h.rest('GET', '/sessions', { query: { where: { user: { __type: 'Pointer', className: '_User', objectId: user.id } } } });
+    const sessions = await h.rest('GET', '/sessions', { query: { where: { user: userPointer(user) } } });
     assert.equal(sessions.body.results.length, 1, `only the sign-up session exists: ${sessions.text}`);
   });
 
   test('loginAs: a new session for any user with the master key only', async () => {
     const user = await signUp();
     h.assertRestError(await h.rest('POST', '/loginAs', { key: 'rest', body: { userId: user.id } }), 400, 119, 'without the master key');
-    h.assertRestError(await h.rest('POST', '/loginAs', { key: 'rest', headers: { 'X-Parse-Session-Token': user.getSessionToken() }, body: { userId: user.id } }), 400, 119, 'as the user itself');
+    h.assertRestError(await h.rest('POST', '/loginAs', { ...withToken(user.getSessionToken()), body: { userId: user.id } }), 400, 119, 'as the user itself');
     h.assertRestError(await h.rest('POST', '/loginAs', { body: {} }), 400, 162, 'no userId');
     h.assertRestError(await h.rest('POST', '/loginAs', { body: { userId: 'nobody1234' } }), 404, 101, 'an unknown userId');
     const res = await h.rest('POST', '/loginAs', { body: { userId: user.id } });

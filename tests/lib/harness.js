@@ -1,13 +1,15 @@
 'use strict';
 // What every test file uses: the target's address (from run.js, through the environment), an app
 // of the file's own (Hearth: created through the management API; Parse Server: the run's one
-// app), the Parse SDK set up for it, a small REST client for status and error-code checks, and
-// unique class names so that no test can see another test's data.
+// app), the Parse SDK set up for it, a small REST client for status and error-code checks, the
+// management API, unique class names so that no test can see another test's data, and a bounded
+// wait for what the server does after answering. Users and sessions: lib/users.js.
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const http = require('node:http');
 const Parse = require('parse/node');
+const { until } = require('./wait');
 
 const TARGET = process.env.E2E_TARGET;
 const BASE = process.env.E2E_BASE_URL;
@@ -32,6 +34,15 @@ function cls(prefix = 'E2E') {
   return `${prefix}_${rand(8)}`;
 }
 
+/** `text` parsed as JSON, or undefined when it is empty or not JSON. */
+function jsonOrUndefined(text) {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Management API (Hearth)
 
@@ -50,33 +61,51 @@ async function adminLogin() {
   return adminToken;
 }
 
+/**
+ * Calls the management API as the instance's administrator. `path` is below /admin/v1 (e.g.
+ * `/apps`). opts: body (JSON-encoded), raw (bytes sent as they are, with `contentType`), base
+ * (another instance's address). Returns { status, body (parsed JSON, or undefined), text }.
+ */
+async function admin(method, path, opts = {}) {
+  const headers = { Authorization: `Bearer ${await adminLogin()}` };
+  let body;
+  if (opts.raw !== undefined) {
+    body = opts.raw;
+    if (opts.contentType) headers['Content-Type'] = opts.contentType;
+  } else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['Content-Type'] = 'application/json';
+  }
+  const res = await fetch(`${opts.base || BASE}/admin/v1${path}`, { method, headers, body });
+  const text = await res.text();
+  return { status: res.status, body: jsonOrUndefined(text), text };
+}
+
+/** The management API's path of `app` (its id encoded). */
+const appPath = (app) => `/apps/${encodeURIComponent(app.applicationId)}`;
+
 /** Creates a new app on Hearth; returns {applicationId, keys: {masterKey, ...}}. */
 async function createHearthApp(name = 'e2e') {
-  const token = await adminLogin();
-  const res = await fetch(`${BASE}/admin/v1/apps`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify({ name }),
-  });
-  const text = await res.text();
-  assert.equal(res.status, 201, `creating an app answers 201 (got ${res.status}: ${text})`);
-  const app = JSON.parse(text);
-  assert.ok(app.applicationId && app.keys && app.keys.masterKey && app.keys.javascriptKey, `the new app has an id and keys: ${text}`);
+  const res = await admin('POST', '/apps', { body: { name } });
+  assert.equal(res.status, 201, `creating an app answers 201 (got ${res.status}: ${res.text})`);
+  const app = res.body;
+  assert.ok(app.applicationId && app.keys && app.keys.masterKey && app.keys.javascriptKey, `the new app has an id and keys: ${res.text}`);
   return { applicationId: app.applicationId, keys: app.keys };
 }
 
-/** Replaces the settings of a Hearth app (fields left out take their defaults). */
+/** Replaces the settings of a Hearth app (fields left out take their defaults); `app` is the app
+ * `setup` chose by default. */
 async function updateHearthSettings(settings, app) {
-  const target = app || (await getApp());
-  const token = await adminLogin();
-  const res = await fetch(`${BASE}/admin/v1/apps/${encodeURIComponent(target.applicationId)}`, {
-    method: 'PATCH',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify({ settings }),
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, `updating the app's settings answers 200 (got ${res.status}: ${text})`);
-  return JSON.parse(text).settings;
+  const res = await admin('PATCH', appPath(app || (await currentApp())), { body: { settings } });
+  assert.equal(res.status, 200, `updating the app's settings answers 200 (got ${res.status}: ${res.text})`);
+  return res.body.settings;
+}
+
+/** A new Hearth app with `settings`. */
+async function appWith(settings, name) {
+  const app = await createHearthApp(name);
+  await updateHearthSettings(settings, app);
+  return app;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -91,11 +120,22 @@ function getApp() {
   return appPromise;
 }
 
-/** Sets the Parse SDK up for this file's app, with the master key used by default (as a Node
- * back end would; both Parse Server 9 and Hearth refuse class creation to clients by default).
- * Tests that need the client's view use `{ useMasterKey: false }` or `rest(..., { key: 'js' })`. */
-async function setup() {
-  const app = await getApp();
+let current;
+/** The app the SDK was last set up for (`setup`), else this file's app: what `rest` and
+ * `updateHearthSettings` use when no app is given. */
+function currentApp() {
+  return current || getApp();
+}
+
+/** Sets the Parse SDK up for `app` (by default this file's app) and makes it the app `rest` and
+ * `updateHearthSettings` use by default, with the master key used by default (as a Node back end
+ * would; both Parse Server 9 and Hearth refuse class creation to clients by default). Tests that
+ * need the client's view use `{ useMasterKey: false }` or `rest(..., { key: 'js' })`. A file whose
+ * suites each have an app of their own (the cloud function examples) calls it in each suite's
+ * `before`: the suites of a file run one after the other. */
+async function setup(app) {
+  app = app || (await getApp());
+  current = app;
   Parse.initialize(app.applicationId, app.keys.javascriptKey, app.keys.masterKey);
   Parse.serverURL = PARSE_URL;
   Parse.CoreManager.set('USE_MASTER_KEY', true);
@@ -127,31 +167,54 @@ function qs(params) {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
-/** One HTTP request on a connection of its own (no keep-alive: Parse Server closes the connection
- * after some 403 answers, which makes a reused connection fail at random). Resolves to
- * { status, headers (a Headers), text }. */
-function httpRequest(method, url, headers, body) {
+/** The Parse headers of `app` for `key` ('master', 'readOnlyMaster', 'rest', 'js', 'client' or
+ * 'none'), with a session token when given. */
+function keyHeaders(app, key = 'master', sessionToken) {
+  const headers = { 'X-Parse-Application-Id': app.applicationId };
+  if (key !== 'none') {
+    const [header, field] = KEY_HEADERS[key];
+    headers[header] = app.keys[field];
+  }
+  if (sessionToken) headers['X-Parse-Session-Token'] = sessionToken;
+  return headers;
+}
+
+/**
+ * One HTTP request on a connection of its own (no keep-alive: Parse Server closes the connection
+ * after some 403 answers, which makes a reused connection fail at random). `body` a Buffer or
+ * string; `chunked` sends it in pieces of 64 KiB without a Content-Length. Resolves to { status,
+ * headers (Node's object: lower-case names), bytes, text, body (parsed JSON or undefined) }, the
+ * shape `assertRestError` reads.
+ */
+function send(method, url, { headers = {}, body, chunked = false } = {}) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
+    const hdrs = { ...headers, Connection: 'close' };
     const payload = body === undefined ? undefined : Buffer.from(body);
-    const h = { ...headers, Connection: 'close' };
-    if (payload) h['Content-Length'] = String(payload.length);
-    const req = http.request(
-      { method, hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers: h, agent: false },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const out = new Headers();
-          for (const [k, v] of Object.entries(res.headers)) out.set(k, Array.isArray(v) ? v.join(', ') : String(v));
-          resolve({ status: res.statusCode, headers: out, text: Buffer.concat(chunks).toString('utf8') });
-        });
-        res.on('error', reject);
-      },
-    );
+    if (payload && !chunked) hdrs['Content-Length'] = String(payload.length);
+    const req = http.request({ method, hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers: hdrs, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        const text = bytes.toString('utf8');
+        resolve({ status: res.statusCode, headers: res.headers, bytes, text, body: jsonOrUndefined(text) });
+      });
+      res.on('error', reject);
+    });
     req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
+    if (payload && chunked) {
+      // Written as the socket takes them.
+      (async () => {
+        for (let i = 0; i < payload.length; i += 64 * 1024) {
+          if (!req.write(payload.subarray(i, i + 64 * 1024))) await new Promise((r) => req.once('drain', r));
+        }
+        req.end();
+      })().catch(reject);
+    } else {
+      if (payload) req.write(payload);
+      req.end();
+    }
   });
 }
 
@@ -159,17 +222,12 @@ function httpRequest(method, url, headers, body) {
  * Calls the Parse REST API. `path` is below /parse (e.g. `/classes/Foo`).
  * opts: body (JSON-encoded unless `raw` is given), raw (a string body sent as is), query (object
  * for qs), key ('master' default, 'readOnlyMaster', 'rest', 'js', 'client', 'none'), app (another
- * {applicationId, keys}), headers (extra).
- * Returns { status, body, text, headers }; body is the parsed JSON (or undefined).
+ * {applicationId, keys}; by default the one `setup` chose), headers (extra).
+ * Returns { status, body, text, headers (a Headers) }; body is the parsed JSON (or undefined).
  */
 async function rest(method, path, opts = {}) {
-  const app = opts.app || (await getApp());
-  const headers = { 'X-Parse-Application-Id': app.applicationId, ...(opts.headers || {}) };
-  const key = opts.key || 'master';
-  if (key !== 'none') {
-    const [header, field] = KEY_HEADERS[key];
-    headers[header] = app.keys[field];
-  }
+  const app = opts.app || (await currentApp());
+  const headers = { ...keyHeaders(app, opts.key), ...(opts.headers || {}) };
   let body;
   if (opts.raw !== undefined) {
     body = opts.raw;
@@ -178,15 +236,10 @@ async function rest(method, path, opts = {}) {
     body = JSON.stringify(opts.body);
     headers['Content-Type'] = 'application/json';
   }
-  const res = await httpRequest(method, `${PARSE_URL}${path}${qs(opts.query)}`, headers, body);
-  const text = res.text;
-  let json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, body: json, text, headers: res.headers };
+  const res = await send(method, `${PARSE_URL}${path}${qs(opts.query)}`, { headers, body });
+  const out = new Headers();
+  for (const [k, v] of Object.entries(res.headers)) out.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+  return { status: res.status, body: res.body, text: res.text, headers: out };
 }
 
 /** Asserts a Parse error answer: HTTP status, {"code": code, "error": "<string>"}. */
@@ -282,12 +335,19 @@ module.exports = {
   rand,
   cls,
   getApp,
+  currentApp,
   adminLogin,
+  admin,
+  appPath,
   createHearthApp,
   updateHearthSettings,
+  appWith,
   setup,
+  keyHeaders,
+  send,
   rest,
   qs,
+  until,
   ok,
   assertRestError,
   expectParseError,

@@ -1,5 +1,20 @@
 'use strict';
-// Stopping child processes (servers the tests start).
+// The servers the tests start: a free port for each, and stopping them.
+
+const net = require('node:net');
+
+/** A port free on 127.0.0.1 now (the kernel's choice), for a server that cannot take port 0. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 /** Sends SIGTERM and waits for the exit (SIGKILL after `ms`). */
 function terminate(child, ms = 20000) {
@@ -23,4 +38,4 @@ function terminate(child, ms = 20000) {
   });
 }
 
-module.exports = { terminate };
+module.exports = { freePort, terminate };

@@ -7,21 +7,10 @@
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const { freePort } = require('./process');
+const { until } = require('./wait');
 
 async function start() {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-smtp-'));
@@ -50,8 +39,7 @@ async function start() {
     port,
     /** The next message to `to` not returned before; waits at most `ms`. */
     async waitForMail(to, ms = 15000) {
-      const deadline = Date.now() + ms;
-      for (;;) {
+      return until(`a mail to ${to}`, () => {
         for (const name of fs.readdirSync(folder).filter((n) => n.endsWith('.json')).sort()) {
           if (seen.has(name)) continue;
           const mail = JSON.parse(fs.readFileSync(path.join(folder, name), 'utf8'));
@@ -60,10 +48,8 @@ async function start() {
             return mail;
           }
         }
-        if (Date.now() > deadline) throw new Error(`no mail to ${to} within ${ms} ms`);
-        // Waiting for the mail (an answer), with a deadline: look at the folder again shortly.
-        await new Promise((r) => setTimeout(r, 10));
-      }
+        return null;
+      }, { ms, every: 10 });
     },
     async stop() {
       child.kill('SIGTERM');

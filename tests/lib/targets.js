@@ -9,26 +9,13 @@
 
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const seaweedfs = require('./seaweedfs');
-const { terminate } = require('./process');
+const { freePort, terminate } = require('./process');
 
 const ADMIN_EMAIL = 'e2e@hearth.test';
 const ADMIN_PASSWORD = 'e2e-password-1';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves when `child` prints a line matching `re` on stdout (with the match), rejects when it
  * exits first or when `ms` pass. Everything it prints also goes to `logFile`. */

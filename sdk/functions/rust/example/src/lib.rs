@@ -1,7 +1,7 @@
 //! An example module: functions with parameters, a function that fails with a Parse error, data
 //! calls with the caller's rights, triggers that change and refuse writes, and a job. The Rust
 //! twin of the AssemblyScript SDK's `examples/demo.ts`, used by Hearth's end-to-end tests
-//! (`tests/e2e/functions-rust.test.js`).
+//! (`tests/e2e/functions*.test.js`).
 //!
 //! Build: `cargo build --release --target wasm32-unknown-unknown` (in `sdk/functions/rust`).
 
