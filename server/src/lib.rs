@@ -19,6 +19,8 @@ pub mod error;
 pub mod files;
 pub mod functions;
 pub mod http;
+#[cfg(test)]
+mod layers;
 pub mod queue;
 pub mod startup;
 pub mod telemetry;
