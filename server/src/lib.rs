@@ -1,9 +1,12 @@
 //! Hearth: a self-hostable, multi-tenant Backend-as-a-Service with a Parse-compatible API.
 //!
-//! Reading order: [`config`] and [`cli`] (how it starts), [`startup`] (what runs), [`db`]
-//! (PostgreSQL, embedded or external, and migrations), [`apps`] (tenants and keys), [`admins`]
-//! (who manages them), [`auth`] (who calls the Parse API), [`bus`] (events between instances),
-//! [`http`] (the only module that speaks HTTP). See `docs/architecture.md`.
+//! The modules form layers, bottom to top (`docs/architecture.md`; `layers.rs` checks them):
+//! foundations ([`error`], [`config`], [`telemetry`], [`crypto`], [`db`], [`bus`], [`cache`],
+//! [`queue`]), tenants ([`apps`]), the data core ([`data`]: objects, their access rules and the
+//! write pipeline, with the interfaces the layers above register in [`data::hooks`]), the
+//! domains ([`auth`], [`files`], [`functions`], [`admins`]), and the edges ([`http`], the only
+//! module that speaks HTTP; [`startup`], which wires the layers together; [`cli`]).
+//! Reading order: [`startup`] (what runs), [`data::write`] (how a write flows), then a domain.
 
 pub mod admins;
 pub mod apps;

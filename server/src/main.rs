@@ -9,7 +9,7 @@ use hearth::config::Config;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[actix_web::main]
+#[hearth::http::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let explicit_log = cli.settings.log.is_some();

@@ -5,15 +5,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use actix_web::dev::{Server, ServerHandle};
-use actix_web::web;
-
 use crate::admins::{self, Admin, token::TokenKeys};
 use crate::apps::registry::AppRegistry;
 use crate::bus::Bus;
 use crate::config::Config;
 use crate::db::{Db, OpenError};
-use crate::http::{self, State};
+use crate::http::{self, Server, ServerHandle, SharedState, State};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -74,7 +71,7 @@ impl Hearth {
         config: &Config,
         db: &Db,
         listener: TcpListener,
-    ) -> Result<(Server, Bus, Option<(Admin, Option<String>)>, web::Data<State>, Background), StartError> {
+    ) -> Result<(Server, Bus, Option<(Admin, Option<String>)>, SharedState, Background), StartError> {
         // With the causes: a database error's own text is only "database error".
         let other = |e: &(dyn std::error::Error + 'static)| StartError::Other(crate::telemetry::error_chain(e));
         let first_admin = admins::ensure_first(&db.pool, &config.admin_email, config.admin_password.as_ref().map(|s| s.expose()))
@@ -134,7 +131,7 @@ impl Hearth {
             schemas: schemas.clone(),
             pool: function_pool,
         });
-        let state = web::Data::new(State {
+        let state = SharedState::new(State {
             config: Arc::new(config.clone()),
             pool: db.pool.clone(),
             reader: crate::db::SharedReader::new(db.pool.clone()),

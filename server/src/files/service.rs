@@ -39,7 +39,7 @@ pub struct NewFile {
 }
 
 /// Hooks around file saves and deletes (Parse's `beforeSave(Parse.File)`...), which cloud
-/// functions implement (`functions::triggers::FileHooks`). They see what is known of a file,
+/// functions implement (`functions::triggers::CloudCode`). They see what is known of a file,
 /// never its bytes.
 pub trait FileTriggers: Send + Sync {
     /// Before any byte is stored: may refuse the upload (its error is the answer), or change the

@@ -12,7 +12,7 @@
 //!   that logs an existing user in) are good, and may refuse before any session exists;
 //!   `afterLogin` and `afterLogout` (on `_Session`) run after, their errors logged;
 //! - `beforeSaveFile`, `afterSaveFile`, `beforeDeleteFile` and `afterDeleteFile` (on `@File`) are
-//!   the `files` module's hooks ([`FileHooks`]).
+//!   the `files` module's [`FileTriggers`].
 //!
 //! Nothing is called, and nothing read, for a class the active deployment has no trigger on.
 

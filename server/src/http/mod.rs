@@ -15,13 +15,19 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 
-use actix_web::dev::Server;
+/// The running server, its handle, and the runtime the binary's `main` runs on: the process's
+/// entry points name them through here, so that only `http` knows actix-web.
+pub use actix_web::dev::{Server, ServerHandle};
+pub use actix_web::main;
 use actix_web::{App, HttpServer, Resource, web};
 use deadpool_postgres::Pool;
 
 use crate::admins::token::TokenKeys;
 use crate::apps::registry::AppRegistry;
 use crate::config::Config;
+
+/// The instance's state, shared by every worker.
+pub type SharedState = web::Data<State>;
 
 /// What every handler can reach.
 #[derive(Clone)]
