@@ -214,6 +214,9 @@ impl Background {
         self.queue.stop(grace).await;
         // The last calls' log lines, written while the database is still open.
         self.functions.flush_logs().await;
+        // The functions' pool (which the data layer's own reads share) closes with its
+        // connections before the database does.
+        self.functions.pool.close();
     }
 }
 

@@ -304,12 +304,12 @@ pub fn check_select_key(caller: &Caller, class: &ClassSchema, key: &str) -> Resu
 /// roles, `authenticated`); a `userField:<field>` group is one more such group for the objects
 /// whose `field` points to the user (or lists them), so it can only narrow what is hidden, never
 /// hide more. With no group of the caller's listed, nothing is hidden.
-pub fn redact(caller: &Caller, class: &ClassSchema, texts: Vec<String>) -> Vec<String> {
+pub fn redact(caller: &Caller, class: &ClassSchema, docs: &mut [super::storage::Doc]) {
     if caller.is_master() {
-        return texts;
+        return;
     }
-    let Some(rules) = protection_rules(class) else { return texts };
-    let Some(base) = caller_protection(caller, &rules).filter(|b| !b.is_empty()) else { return texts };
+    let Some(rules) = protection_rules(class) else { return };
+    let Some(base) = caller_protection(caller, &rules).filter(|b| !b.is_empty()) else { return };
     let user_fields: Vec<(&str, Vec<&str>)> = match caller.user_id() {
         Some(_) => rules
             .iter()
@@ -319,28 +319,21 @@ pub fn redact(caller: &Caller, class: &ClassSchema, texts: Vec<String>) -> Vec<S
     };
     let user = caller.user_id();
     let own = if class.name.as_str() == "_User" { user } else { None };
-    texts
-        .into_iter()
-        .map(|text| {
-            let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(&text) else { return text };
-            if own.is_some() && object.get("objectId").and_then(Value::as_str) == own {
-                return text;
+    for doc in docs {
+        let Value::Object(object) = doc.value_mut() else { continue };
+        if own.is_some() && object.get("objectId").and_then(Value::as_str) == own {
+            continue;
+        }
+        let mut hidden = base.clone();
+        for (field, list) in &user_fields {
+            if points_to(object.get(*field), user.unwrap_or_default()) {
+                hidden.retain(|f| list.contains(&f.as_str()));
             }
-            let mut hidden = base.clone();
-            for (field, list) in &user_fields {
-                if points_to(object.get(*field), user.unwrap_or_default()) {
-                    hidden.retain(|f| list.contains(&f.as_str()));
-                }
-            }
-            if hidden.is_empty() {
-                return text;
-            }
-            for field in &hidden {
-                object.remove(field);
-            }
-            Value::Object(object).to_string()
-        })
-        .collect()
+        }
+        for field in &hidden {
+            object.remove(field);
+        }
+    }
 }
 
 /// Whether a pointer (or an array of pointers) names the user.

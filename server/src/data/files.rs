@@ -85,25 +85,15 @@ pub fn set_urls(parse_url: &str, app: &App, value: &mut Value, signed: bool) {
 
 /// Signs the File URLs of objects' JSON texts for an app with private files (others' texts
 /// pass through untouched, without being parsed).
-pub fn sign_texts(parse_url: &str, app: &App, texts: Vec<String>) -> Vec<String> {
+pub fn sign_docs(parse_url: &str, app: &App, docs: &mut [super::storage::Doc]) {
     if !app.settings.files.private {
-        return texts;
+        return;
     }
-    texts
-        .into_iter()
-        .map(|text| {
-            if !text.contains("\"File\"") {
-                return text;
-            }
-            match serde_json::from_str::<Value>(&text) {
-                Ok(mut v) => {
-                    set_urls(parse_url, app, &mut v, true);
-                    v.to_string()
-                }
-                Err(_) => text,
-            }
-        })
-        .collect()
+    for doc in docs {
+        if doc.may_contain("\"File\"") {
+            set_urls(parse_url, app, doc.value_mut(), true);
+        }
+    }
 }
 
 /// The names of the File values in a JSON value, at any depth.

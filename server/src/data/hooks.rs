@@ -14,6 +14,7 @@ use super::names::ClassName;
 use super::objects::Write;
 use super::query::FindOptions;
 use super::schema::SchemaCache;
+use super::storage::Doc;
 use super::write::{Answer, Ready, WriteRequest};
 use super::{Caller, DataError};
 
@@ -90,8 +91,8 @@ pub trait Triggers: Send + Sync {
         class: &'a ClassName,
         options: &'a FindOptions,
         get: bool,
-        results: Vec<String>,
-    ) -> BoxFuture<'a, Result<Vec<String>, DataError>>;
+        results: Vec<Doc>,
+    ) -> BoxFuture<'a, Result<Vec<Doc>, DataError>>;
 }
 
 /// No cloud code: every hook lets the request through unchanged.
@@ -128,8 +129,8 @@ impl Triggers for NoTriggers {
         _: &'a ClassName,
         _: &'a FindOptions,
         _: bool,
-        results: Vec<String>,
-    ) -> BoxFuture<'a, Result<Vec<String>, DataError>> {
+        results: Vec<Doc>,
+    ) -> BoxFuture<'a, Result<Vec<Doc>, DataError>> {
         Box::pin(async move { Ok(results) })
     }
 }

@@ -15,7 +15,7 @@ use super::names::{self, ClassName, FieldName};
 use super::query::FindOptions;
 use super::query::compile::{Compiler, Param};
 use super::schema::{AppSchema, ClassSchema, SchemaCache};
-use super::storage::{self, OBJECT_COLUMNS, object_json};
+use super::storage::{self, Doc, OBJECT_COLUMNS, object_json};
 use super::value::{self, FieldType};
 use crate::data::Caller;
 use crate::data::access::{self, Action};
@@ -527,7 +527,7 @@ fn and_access(caller: &Caller, class: &ClassSchema, action: Action, params: &mut
 }
 
 /// One object's JSON text.
-pub async fn get(client: &impl GenericClient, caller: &Caller, class: &ClassSchema, id: &str) -> Result<String, DataError> {
+pub async fn get(client: &impl GenericClient, caller: &Caller, class: &ClassSchema, id: &str) -> Result<Doc, DataError> {
     if !names::plausible_object_id(id) {
         return Err(DataError::ObjectNotFound);
     }
@@ -537,7 +537,10 @@ pub async fn get(client: &impl GenericClient, caller: &Caller, class: &ClassSche
     let stmt = client.prepare_cached(&sql).await?;
     let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
     let row = client.query_opt(&stmt, &refs).await?.ok_or(DataError::ObjectNotFound)?;
-    Ok(access::redact(caller, class, vec![object_json(&row)]).remove(0))
+    let mut docs = [Doc::Text(object_json(&row))];
+    access::redact(caller, class, &mut docs);
+    let [doc] = docs;
+    Ok(doc)
 }
 
 /// A read of a class that does not exist: nothing to find for the master key, and for system
@@ -552,7 +555,7 @@ pub fn missing_class(caller: &Caller, class: &ClassName) -> Result<(), DataError
 
 /// The result of a find: the objects' JSON texts and, if asked, the count.
 pub struct Found {
-    pub results: Vec<String>,
+    pub results: Vec<Doc>,
     pub count: Option<i64>,
 }
 
@@ -615,7 +618,9 @@ pub async fn find(
     refs.push(&skip);
     let stmt = client.prepare_cached(&sql).await?;
     let rows = client.query(&stmt, &refs).await?;
-    Ok(Found { results: access::redact(caller, &schema, rows.iter().map(object_json).collect()), count })
+    let mut results: Vec<Doc> = rows.iter().map(|row| Doc::Text(object_json(row))).collect();
+    access::redact(caller, &schema, &mut results);
+    Ok(Found { results, count })
 }
 
 /// Distinct values of a field among the objects a query finds.
@@ -662,15 +667,15 @@ pub async fn reshape(
     client: &impl GenericClient,
     caller: &Caller,
     app_schema: &AppSchema,
-    results: Vec<String>,
+    mut results: Vec<Doc>,
     options: &FindOptions,
-) -> Result<Vec<String>, DataError> {
-    // Private files: every File URL a client reads is signed (see `files::service`).
-    let results = super::files::sign_texts(&caller.services.parse_url, &caller.app, results);
+) -> Result<Vec<Doc>, DataError> {
+    // Private files: every File URL a client reads is signed (see `data::files`).
+    super::files::sign_docs(&caller.services.parse_url, &caller.app, &mut results);
     if options.keys.is_none() && options.exclude_keys.is_none() && options.include.is_none() {
         return Ok(results);
     }
-    let mut objects: Vec<Value> = results.iter().map(|r| serde_json::from_str(r).expect("PostgreSQL made valid JSON")).collect();
+    let mut objects: Vec<Value> = results.into_iter().map(Doc::into_value).collect();
     if let Some(include) = &options.include {
         let paths: Vec<Vec<String>> =
             include.split(',').map(str::trim).filter(|p| !p.is_empty()).map(|p| p.split('.').map(str::to_string).collect()).collect();
@@ -684,7 +689,7 @@ pub async fn reshape(
     for object in &mut objects {
         select_keys(object, options.keys.as_deref(), options.exclude_keys.as_deref());
     }
-    Ok(objects.iter().map(Value::to_string).collect())
+    Ok(objects.into_iter().map(Doc::Value).collect())
 }
 
 const ALWAYS: &[&str] = &["objectId", "createdAt", "updatedAt", "className", "__type"];
@@ -797,8 +802,9 @@ where
                 );
                 let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
                 let rows = client.query(&sql, &refs).await?;
-                let texts = access::redact(caller, &schema, rows.iter().map(object_json).collect());
-                let mut found: Vec<Value> = texts.iter().map(|t| serde_json::from_str::<Value>(t).expect("valid JSON")).collect();
+                let mut docs: Vec<Doc> = rows.iter().map(|row| Doc::Text(object_json(row))).collect();
+                access::redact(caller, &schema, &mut docs);
+                let mut found: Vec<Value> = docs.into_iter().map(Doc::into_value).collect();
                 include_paths(client, caller, app_schema, &mut found, &rest, depth + 1).await?;
                 for mut object in found {
                     if let Value::Object(map) = &mut object {

@@ -11,6 +11,7 @@ use super::names::ClassName;
 use super::objects::{self, Found};
 use super::query::FindOptions;
 use super::schema::SchemaCache;
+use super::storage::Doc;
 use crate::data::Caller;
 use crate::db::Cancellable;
 
@@ -35,7 +36,7 @@ pub async fn get(
     class: &ClassName,
     id: &str,
     options: FindOptions,
-) -> Result<String, DataError> {
+) -> Result<Doc, DataError> {
     let options = FindOptions { where_: Some(json!({"objectId": id})), count: false, ..options };
     let found = run(pool, caller, schemas, class, options, Some(id)).await?;
     found.results.into_iter().next().ok_or(DataError::ObjectNotFound)

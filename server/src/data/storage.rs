@@ -249,6 +249,51 @@ impl<'a> tokio_postgres::types::FromSql<'a> for RawJson {
     }
 }
 
+/// An object on its way out: the JSON text a row gave, decoded at most once, by the first step
+/// that must change it (protected fields, private files' signatures, `keys` and `include`,
+/// `afterFind`), and encoded again only if one did. An answer of objects no step changes is the
+/// rows' texts joined.
+#[derive(Debug, Clone)]
+pub enum Doc {
+    Text(String),
+    Value(serde_json::Value),
+}
+
+impl Doc {
+    /// The object as a value to change (decoded now if it was not yet).
+    pub fn value_mut(&mut self) -> &mut serde_json::Value {
+        if let Doc::Text(text) = self {
+            *self = Doc::Value(serde_json::from_str(text).expect("objects out of storage are valid JSON"));
+        }
+        match self {
+            Doc::Value(value) => value,
+            Doc::Text(_) => unreachable!("decoded above"),
+        }
+    }
+
+    /// Whether the text may hold `needle` (always, once decoded).
+    pub fn may_contain(&self, needle: &str) -> bool {
+        match self {
+            Doc::Text(text) => text.contains(needle),
+            Doc::Value(_) => true,
+        }
+    }
+
+    pub fn into_value(self) -> serde_json::Value {
+        match self {
+            Doc::Text(text) => serde_json::from_str(&text).expect("objects out of storage are valid JSON"),
+            Doc::Value(value) => value,
+        }
+    }
+
+    pub fn into_text(self) -> String {
+        match self {
+            Doc::Text(text) => text,
+            Doc::Value(value) => value.to_string(),
+        }
+    }
+}
+
 /// The JSON text of an object as Parse returns it, from a row of [`OBJECT_COLUMNS`]: the stored
 /// document with the system fields appended, assembled as text (PostgreSQL's CPU is the
 /// scarcer one, so it only sends the columns).

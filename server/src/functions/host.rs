@@ -346,8 +346,7 @@ async fn host_call(functions: &Arc<Functions>, caller: &Caller, job: Option<&str
             let class = class(&op)?;
             let options = FindOptions::from_map(&op).map_err(data_error)?;
             let found = crate::data::read::find(pool, &caller, schemas, &class, options).await.map_err(data_error)?;
-            let results: Vec<Value> =
-                found.results.iter().map(|t| serde_json::from_str(t).expect("found objects are valid JSON")).collect();
+            let results: Vec<Value> = found.results.into_iter().map(crate::data::storage::Doc::into_value).collect();
             let mut out = json!({ "results": results });
             if let Some(count) = found.count {
                 out["count"] = json!(count);

@@ -28,6 +28,7 @@ use crate::data::hooks::{AfterCommit, BeforeSave, Change, ChangeKind, ChangeSink
 use crate::data::names::{ClassName, FieldName};
 use crate::data::objects::{Acl, Op, Write};
 use crate::data::query::FindOptions;
+use crate::data::storage::Doc;
 use crate::data::{Caller, DataError};
 use crate::files::service::{FileRow, FileTriggers, NewFile};
 
@@ -72,7 +73,7 @@ impl CloudCode {
         let Some(schema) = self.0.schemas.class(&caller.app, class).await? else { return Ok(None) };
         let client = self.0.pool.get().await?;
         match crate::data::objects::get(&client, &caller.as_master(), &schema, id).await {
-            Ok(text) => Ok(Some(with_class(&serde_json::from_str(&text).expect("stored JSON is valid"), class))),
+            Ok(doc) => Ok(Some(with_class(&doc.into_value(), class))),
             Err(DataError::ObjectNotFound) => Ok(None),
             Err(e) => Err(e),
         }
@@ -164,8 +165,8 @@ impl Triggers for CloudCode {
         class: &'a ClassName,
         options: &'a FindOptions,
         get: bool,
-        results: Vec<String>,
-    ) -> BoxFuture<'a, Result<Vec<String>, DataError>> {
+        results: Vec<Doc>,
+    ) -> BoxFuture<'a, Result<Vec<Doc>, DataError>> {
         Box::pin(self.run_after_find(caller, class, options, get, results))
     }
 }
@@ -293,24 +294,17 @@ impl CloudCode {
         class: &ClassName,
         options: &FindOptions,
         get: bool,
-        results: Vec<String>,
-    ) -> Result<Vec<String>, DataError> {
+        results: Vec<Doc>,
+    ) -> Result<Vec<Doc>, DataError> {
         if !self.has(caller, "afterFind", class.as_str()).await? {
             return Ok(results);
         }
-        let objects: Vec<Value> = results
-            .iter()
-            .map(|text| {
-                let mut object: Value = serde_json::from_str(text).expect("found objects are valid JSON");
-                object["className"] = json!(class.as_str());
-                object
-            })
-            .collect();
+        let objects: Vec<Value> = results.iter().map(|doc| with_class(&doc.clone().into_value(), class)).collect();
         let given = fields([("objects", Value::Array(objects)), ("query", query_json(class, options)), ("isGet", json!(get))]);
         let answer = self.call(caller, "afterFind", class.as_str(), given).await?;
         match answer.get("objects") {
             None | Some(Value::Null) => Ok(results),
-            Some(Value::Array(objects)) if objects.iter().all(Value::is_object) => Ok(objects.iter().map(Value::to_string).collect()),
+            Some(Value::Array(objects)) if objects.iter().all(Value::is_object) => Ok(objects.iter().cloned().map(Doc::Value).collect()),
             Some(_) => Err(bad_answer("afterFind answered objects that are not an array of objects".into())),
         }
     }

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::data::names::ClassName;
 use crate::data::query::FindOptions;
+use crate::data::storage::Doc;
 use crate::data::write::{self, Answer, WriteRequest};
 use crate::data::{objects, read};
 use crate::error::{ApiError, ParseCode};
@@ -113,15 +114,13 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
 }
 
 /// A got object's answer. As Parse Server: a user reading itself gets its session token back.
-fn user_itself(req: &ParseRequest, class: &ClassName, id: &str, text: String) -> Result<HttpResponse, ApiError> {
+fn user_itself(req: &ParseRequest, class: &ClassName, id: &str, mut doc: Doc) -> Result<HttpResponse, ApiError> {
     if let (Some(user), Some(token), "_User") = (&req.caller.user, &req.caller.session_token, class.as_str())
         && user.user_id == id
     {
-        let mut me: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
-        me["sessionToken"] = Value::String(token.clone());
-        return Ok(HttpResponse::Ok().json(me));
+        doc.value_mut()["sessionToken"] = Value::String(token.clone());
     }
-    Ok(json_text(200, text))
+    Ok(json_text(200, doc.into_text()))
 }
 
 async fn run_write(state: &State, req: &ParseRequest, request: WriteRequest) -> Result<Answer, ApiError> {
@@ -134,7 +133,7 @@ async fn run_write(state: &State, req: &ParseRequest, request: WriteRequest) -> 
 
 async fn find(state: &State, req: &ParseRequest, class: &ClassName, options: FindOptions) -> Result<HttpResponse, ApiError> {
     let found = read::find(&state.pool, &req.caller, &state.schemas, class, options).await?;
-    let results = found.results;
+    let results: Vec<String> = found.results.into_iter().map(Doc::into_text).collect();
     let mut body = String::with_capacity(results.iter().map(String::len).sum::<usize>() + 32);
     body.push_str("{\"results\":[");
     body.push_str(&results.join(","));

@@ -167,8 +167,7 @@ async fn session_me(state: web::Data<State>, req: ParseRequest) -> Result<HttpRe
     let schema =
         app_schema.class(&crate::data::names::ClassName::parse("_Session").expect("a system class")).ok_or(DataError::ObjectNotFound)?;
     let client = state.pool.get().await.map_err(DbError::from)?;
-    let text = crate::data::objects::get(&client, &req.caller, &schema, &session_id).await?;
-    let mut session: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
+    let mut session = crate::data::objects::get(&client, &req.caller, &schema, &session_id).await?.into_value();
     session["sessionToken"] = json!(token);
     Ok(HttpResponse::Ok().json(session))
 }
