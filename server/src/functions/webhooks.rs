@@ -18,7 +18,7 @@ use super::runtime::Kind;
 use super::{FunctionError, Functions};
 use crate::apps::App;
 use crate::auth::Caller;
-use crate::bus::{self, Topic};
+use crate::bus::{self, topics::FunctionsChanged};
 use crate::data::DataError;
 
 /// An app's webhooks, loaded with its active deployment.
@@ -189,7 +189,7 @@ pub async fn save(functions: &Functions, app: &App, hook: &Hook, url: &str, crea
             (false, _) => hook.not_found(),
         });
     }
-    bus::publish(&tx, Topic::Functions, &json!({ "app": app.id })).await?;
+    bus::publish(&tx, &FunctionsChanged { app: app.id }).await?;
     tx.commit().await?;
     Ok(hook.json(url))
 }
@@ -202,7 +202,7 @@ pub async fn delete(pool: &Pool, app_id: i64, hook: &Hook) -> Result<(), Functio
     if n == 0 {
         return Err(hook.not_found());
     }
-    bus::publish(&tx, Topic::Functions, &json!({ "app": app_id })).await?;
+    bus::publish(&tx, &FunctionsChanged { app: app_id }).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -20,10 +20,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{Notify, Semaphore};
 
-use crate::bus::{self, Bus, Event, Topic};
+use crate::bus::{self, Bus, topics::TaskQueued};
 use crate::error::DbError;
 
 /// How long a claim lasts without renewal.
@@ -76,7 +76,7 @@ pub async fn enqueue(client: &impl GenericClient, task: &NewTask) -> Result<Opti
         )
         .await?;
     let Some(row) = row else { return Ok(None) };
-    bus::publish(client, Topic::Queue, &json!({ "kind": task.kind })).await?;
+    bus::publish(client, &TaskQueued { kind: task.kind.into() }).await?;
     Ok(Some(row.get(0)))
 }
 
@@ -141,18 +141,12 @@ impl Queue {
     pub fn start(self, bus: &Bus) -> QueueHandle {
         let concurrency = u32::try_from(self.slots.available_permits()).unwrap_or(1);
         let handle = QueueHandle { wake: self.wake.clone(), stopped: self.stopped.clone(), slots: self.slots.clone(), concurrency };
-        let mut events = bus.subscribe();
+        let mut events = bus.subscribe::<TaskQueued>();
         let wake = self.wake.clone();
         // Any instance queuing work wakes this one (a missed event only costs up to POLL).
         tokio::spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(Event::Message { topic: Topic::Queue, .. })
-                    | Ok(Event::Reset)
-                    | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => wake.notify_one(),
-                    Ok(_) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                }
+            while events.recv().await.is_some() {
+                wake.notify_one();
             }
         });
         tokio::spawn(self.run());
