@@ -26,6 +26,9 @@
 //! - **A transport** ([`Transport`]) carries frames (`{"topic": ..., "payload": ...}`, the
 //!   format of every version so far, so that instances of two versions share the bus during an
 //!   upgrade) between instances: [`postgres::PgTransport`].
+//!   PostgreSQL refuses `NOTIFY` payloads of 8,000 bytes or more: a larger frame is stored in
+//!   `bus_payloads` by the same statement and its id is notified; each instance reads it back,
+//!   and old rows are swept ([`postgres`]).
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -154,7 +157,7 @@ pub trait Transport: Send + Sync + 'static {
 /// Publishes an event of a committed topic in the transaction of `client`: every instance
 /// receives it when, and only if, that transaction commits (at once with an autocommit client).
 pub async fn publish<T: Topic<Carrier = Committed>>(client: &impl GenericClient, event: &T) -> Result<(), DbError> {
-    postgres::notify(client, &frame(event)).await?;
+    postgres::notify(client, T::NAME, &frame(event)).await?;
     Ok(())
 }
 

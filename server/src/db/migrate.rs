@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "queue", sql: include_str!("../../../migrations/0005_queue.sql") },
     Migration { version: 6, name: "hooks", sql: include_str!("../../../migrations/0006_hooks.sql") },
     Migration { version: 7, name: "queue_leases", sql: include_str!("../../../migrations/0007_queue_leases.sql") },
+    Migration { version: 9, name: "bus_payloads", sql: include_str!("../../../migrations/0009_bus_payloads.sql") },
 ];
 
 /// The advisory lock key that serialises migration runs ("hearth" in ASCII).

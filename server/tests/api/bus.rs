@@ -1,10 +1,11 @@
 //! The bus between instances, over a real PostgreSQL: a flood of one topic leaves the caches fed
-//! by the others alone, and a lost connection resets every cache of what it carried.
+//! by the others alone, events larger than a NOTIFY travel by reference and only when their
+//! transaction commits, and a lost connection resets every cache of what it carried.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hearth::bus::{self, Bus, Committed, Event, Subscription, Topic, topics::SchemaChanged};
+use hearth::bus::{self, Bus, Committed, Event, FanOut, Subscription, Topic, topics::SchemaChanged};
 use hearth::cache::BusCache;
 use hearth::db::Db;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,28 @@ struct Flood {
 impl Topic for Flood {
     const NAME: &'static str = "test.flood";
     type Carrier = Committed;
+}
+
+/// A committed topic with large events.
+#[derive(Debug, Serialize, Deserialize)]
+struct Big {
+    text: String,
+}
+
+impl Topic for Big {
+    const NAME: &'static str = "test.big";
+    type Carrier = Committed;
+}
+
+/// A fan-out topic.
+#[derive(Debug, Serialize, Deserialize)]
+struct Progress {
+    text: String,
+}
+
+impl Topic for Progress {
+    const NAME: &'static str = "test.progress";
+    type Carrier = FanOut;
 }
 
 /// A database of this test's own (the bus is per database), migrated.
@@ -57,6 +80,12 @@ async fn eventually(what: &str, check: impl Fn() -> bool) {
     }
 }
 
+/// The frames stored by reference.
+async fn stored(db: &Db) -> Vec<String> {
+    let client = db.pool.get().await.unwrap();
+    client.query("SELECT frame FROM bus_payloads ORDER BY id", &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
+}
+
 #[tokio::test]
 async fn a_flood_on_one_topic_leaves_the_caches_fed_by_another_alone() {
     let db = database().await;
@@ -78,6 +107,73 @@ async fn a_flood_on_one_topic_leaves_the_caches_fed_by_another_alone() {
     // The stalled subscriber missed events: it is told so, then reads on.
     assert!(matches!(next(&mut stalled).await, Event::Reset));
     assert!(message(next(&mut stalled).await).n > 0);
+    bus.stop();
+    db.close().await;
+}
+
+#[tokio::test]
+async fn events_larger_than_a_notify_travel_by_reference_when_their_transaction_commits() {
+    let db = database().await;
+    let (one, two) = (Bus::start(db.pg_config.clone()).await.unwrap(), Bus::start(db.pg_config.clone()).await.unwrap());
+    let (mut on_one, mut on_two) = (one.subscribe::<Big>(), two.subscribe::<Big>());
+    let large = |c: char| c.to_string().repeat(20_000);
+    let mut client = db.pool.get().await.unwrap();
+    // Rolled back: neither delivered nor stored.
+    let tx = client.transaction().await.unwrap();
+    bus::publish(&tx, &Big { text: large('a') }).await.unwrap();
+    tx.rollback().await.unwrap();
+    // Committed: delivered whole to every instance, in order with the small events around it.
+    let tx = client.transaction().await.unwrap();
+    bus::publish(&tx, &Big { text: "before".into() }).await.unwrap();
+    bus::publish(&tx, &Big { text: large('b') }).await.unwrap();
+    bus::publish(&tx, &Big { text: "after".into() }).await.unwrap();
+    tx.commit().await.unwrap();
+    for events in [&mut on_one, &mut on_two] {
+        assert_eq!(message(next(events).await).text, "before", "the rolled-back event was not delivered");
+        assert_eq!(message(next(events).await).text, large('b'));
+        assert_eq!(message(next(events).await).text, "after");
+    }
+    let frames = stored(&db).await;
+    assert_eq!(frames.len(), 1, "only the committed large event was stored");
+    assert!(frames[0].starts_with(r#"{"topic":"test.big","payload":{"text":"bbb"#));
+    // At the limit: the largest frame a NOTIFY takes goes as it is, one byte more by reference.
+    let overhead = r#"{"topic":"test.big","payload":{"text":""}}"#.len();
+    for size in [bus::postgres::INLINE_LIMIT, bus::postgres::INLINE_LIMIT + 1] {
+        bus::publish(&client, &Big { text: "x".repeat(size - overhead) }).await.unwrap();
+        assert_eq!(message(next(&mut on_two).await).text.len(), size - overhead);
+    }
+    assert_eq!(stored(&db).await.len(), 2);
+    // Without Redis, fan-out events go over PostgreSQL the same way.
+    let mut progress = two.subscribe::<Progress>();
+    one.send(&Progress { text: large('c') }).await.unwrap();
+    assert_eq!(message(next(&mut progress).await).text, large('c'));
+    assert_eq!(stored(&db).await.len(), 3);
+    drop(client);
+    one.stop();
+    two.stop();
+    db.close().await;
+}
+
+#[tokio::test]
+async fn a_reference_read_too_late_resets_its_topic_alone_and_old_ones_are_swept() {
+    let db = database().await;
+    let client = db.pool.get().await.unwrap();
+    client
+        .batch_execute("INSERT INTO bus_payloads (created_at, frame) VALUES (now() - interval '1 day', 'old'), (now(), 'recent')")
+        .await
+        .unwrap();
+    // A bus sweeps when it connects.
+    let bus = Bus::start(db.pg_config.clone()).await.unwrap();
+    assert_eq!(stored(&db).await, ["recent"]);
+    let schemas = schema_cache(&bus);
+    let mut big = bus.subscribe::<Big>();
+    // A reference whose row is gone (swept while this instance lagged), then a schema event.
+    client.batch_execute(r#"SELECT pg_notify('hearth_bus', '{"ref":-1,"topic":"test.big"}')"#).await.unwrap();
+    bus::publish(&client, &SchemaChanged { app: 1 }).await.unwrap();
+    assert!(matches!(next(&mut big).await, Event::Reset), "the lost event's topic starts over");
+    eventually("the schema event reaches the cache", || schemas.get(&1).is_none()).await;
+    assert_eq!(schemas.len(), 2, "the lost event of another topic reset the schema cache");
+    drop(client);
     bus.stop();
     db.close().await;
 }
