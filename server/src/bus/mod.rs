@@ -14,8 +14,8 @@
 //!   or arrive before the change is visible, so that an instance reloads and keeps the old
 //!   version. Their volume is small (admin changes, schema changes, logouts).
 //! - **Fan-out topics** ([`FanOut`]: LiveQuery events, push progress) are sent with
-//!   [`Bus::send`] after the commit, over the fan-out transport when one is given
-//!   ([`Bus::start_with`]), else over PostgreSQL as well. Their volume is high, and every
+//!   [`Bus::send`] after the commit, over the fan-out transport: Redis pub/sub when Hearth has
+//!   Redis ([`redis::RedisTransport`]), else PostgreSQL as well. Their volume is high, and every
 //!   committing transaction that notifies takes one database-wide lock in PostgreSQL, so they
 //!   are kept off it when they can be; a lost one costs a client one event, never a stale cache.
 //! - **Each topic has its own in-process channel**, bounded by [`Topic::CAPACITY`], and each
@@ -25,7 +25,7 @@
 //!   [`Event::Reset`] on every topic it carries, once it reconnects.
 //! - **A transport** ([`Transport`]) carries frames (`{"topic": ..., "payload": ...}`, the
 //!   format of every version so far, so that instances of two versions share the bus during an
-//!   upgrade) between instances: [`postgres::PgTransport`].
+//!   upgrade) between instances: [`postgres::PgTransport`] and [`redis::RedisTransport`].
 //!   PostgreSQL refuses `NOTIFY` payloads of 8,000 bytes or more: a larger frame is stored in
 //!   `bus_payloads` by the same statement and its id is notified; each instance reads it back,
 //!   and old rows are swept ([`postgres`]).
@@ -45,6 +45,7 @@ use tokio::task::AbortHandle;
 use crate::error::DbError;
 
 pub mod postgres;
+pub mod redis;
 pub mod topics;
 
 /// How a topic's events travel between instances: [`Committed`] or [`FanOut`].
@@ -56,8 +57,8 @@ pub trait Carrier: Send + Sync + 'static {
 /// delivered when, and only if, it commits.
 pub struct Committed;
 
-/// Sent at once, outside any transaction ([`Bus::send`]), over the fan-out transport (PostgreSQL
-/// unless another is given).
+/// Sent at once, outside any transaction ([`Bus::send`]), over the fan-out transport (Redis when
+/// configured, else PostgreSQL).
 pub struct FanOut;
 
 impl Carrier for Committed {
@@ -138,6 +139,8 @@ pub enum BusError {
     Postgres(#[from] tokio_postgres::Error),
     #[error("bus over PostgreSQL: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
+    #[error("bus over Redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
 }
 
 /// What carries frames between instances. An implementation delivers every frame sent by any

@@ -67,7 +67,7 @@ struct Reference {
 pub struct PgTransport {
     /// For the listening connection.
     config: tokio_postgres::Config,
-    /// Connections for frames sent outside a transaction (fan-out topics without a transport of their own).
+    /// Connections for frames sent outside a transaction (fan-out topics without Redis).
     senders: deadpool_postgres::Pool,
 }
 

@@ -1,16 +1,17 @@
-//! The bus between instances, over a real PostgreSQL: a flood of one topic leaves the caches fed
-//! by the others alone, events larger than a NOTIFY travel by reference and only when their
-//! transaction commits, and a lost connection resets every cache of what it carried.
+//! The bus between instances, over a real PostgreSQL and a real Redis: a flood of one topic
+//! leaves the caches fed by the others alone, events larger than a NOTIFY travel by reference
+//! and only when their transaction commits, a lost connection resets every cache of what it
+//! carried, and fan-out topics travel over Redis when there is one.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hearth::bus::{self, Bus, Committed, Event, FanOut, Subscription, Topic, topics::SchemaChanged};
+use hearth::bus::{self, Bus, Committed, Event, FanOut, Subscription, Topic, redis::RedisTransport, topics::SchemaChanged};
 use hearth::cache::BusCache;
 use hearth::db::Db;
 use serde::{Deserialize, Serialize};
 
-use crate::helpers::{fresh_database, test_config};
+use crate::helpers::{Redis, fresh_database, test_config};
 
 /// A committed topic, sent in floods.
 #[derive(Debug, Serialize, Deserialize)]
@@ -201,5 +202,46 @@ async fn a_lost_connection_resets_every_cache_then_events_flow_again() {
     assert_eq!(message(next(&mut flood).await).n, 7);
     drop(client);
     bus.stop();
+    db.close().await;
+}
+
+#[tokio::test]
+async fn fan_out_topics_travel_over_redis_whose_loss_resets_them_alone() {
+    let redis = Redis::start();
+    let db = database().await;
+    let over_redis = async || {
+        let fan_out = RedisTransport::connect(&redis.url).await.unwrap();
+        Bus::start_with(db.pg_config.clone(), Some(Arc::new(fan_out))).await.unwrap()
+    };
+    let (one, two) = (over_redis().await, over_redis().await);
+    let schemas = schema_cache(&two);
+    let (mut progress, mut own) = (two.subscribe::<Progress>(), one.subscribe::<Progress>());
+    // Every instance, the sender too, gets a fan-out event; large ones too, with nothing stored
+    // in PostgreSQL.
+    let large = "p".repeat(100_000);
+    one.send(&Progress { text: large.clone() }).await.unwrap();
+    assert_eq!(message(next(&mut progress).await).text, large);
+    assert_eq!(message(next(&mut own).await).text, large);
+    two.send(&Progress { text: "from two".into() }).await.unwrap();
+    assert_eq!(message(next(&mut own).await).text, "from two");
+    assert_eq!(message(next(&mut progress).await).text, "from two");
+    assert!(stored(&db).await.is_empty(), "the fan-out event went over PostgreSQL");
+    // Committed topics still travel over PostgreSQL.
+    let client = db.pool.get().await.unwrap();
+    bus::publish(&client, &SchemaChanged { app: 1 }).await.unwrap();
+    eventually("the schema event reaches the cache", || schemas.get(&1).is_none()).await;
+    // Redis drops the subscribed connections: the fan-out topics start over, then flow again;
+    // the caches fed over PostgreSQL keep what they hold.
+    let mut admin = redis::Client::open(redis.url.as_str()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let killed: i64 = redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub").query_async(&mut admin).await.unwrap();
+    assert_eq!(killed, 2);
+    assert!(matches!(next(&mut progress).await, Event::Reset), "reset when the connection was lost");
+    assert!(matches!(next(&mut progress).await, Event::Reset), "reset again once subscribed again");
+    one.send(&Progress { text: "again".into() }).await.unwrap();
+    assert_eq!(message(next(&mut progress).await).text, "again");
+    assert_eq!(schemas.len(), 2, "the loss of Redis reset a cache fed over PostgreSQL");
+    drop(client);
+    one.stop();
+    two.stop();
     db.close().await;
 }
