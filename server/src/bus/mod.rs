@@ -181,6 +181,8 @@ struct Hub {
 }
 
 trait Channel: Send + Sync {
+    /// Whether anyone here listens (else its events need not be read at all).
+    fn subscribed(&self) -> bool;
     fn deliver(&self, payload: &serde_json::Value);
     fn reset(&self);
     fn carrier(&self) -> CarrierKind;
@@ -190,8 +192,12 @@ trait Channel: Send + Sync {
 struct TopicChannel<T: Topic>(broadcast::Sender<Event<T>>);
 
 impl<T: Topic> Channel for TopicChannel<T> {
+    fn subscribed(&self) -> bool {
+        self.0.receiver_count() > 0
+    }
+
     fn deliver(&self, payload: &serde_json::Value) {
-        if self.0.receiver_count() == 0 {
+        if !self.subscribed() {
             return;
         }
         let event = match T::deserialize(payload) {
@@ -278,6 +284,12 @@ impl Inbox {
         for channel in topics.values().filter(|c| self.carries.contains(&c.carrier())) {
             channel.reset();
         }
+    }
+
+    /// Whether this instance has subscribers of `topic`: a transport may skip fetching the
+    /// frames of other topics (those it carries by reference).
+    pub fn wants(&self, topic: &str) -> bool {
+        self.hub.channel(topic).is_some_and(|channel| channel.subscribed())
     }
 
     /// An event of `topic` was lost: its subscribers start over.
@@ -495,6 +507,16 @@ pub(crate) mod tests {
         committed.deliver(r#"{"topic":"test.unknown","payload":1}"#);
         committed.deliver(r#"{"topic":"test.quiet","payload":{"key":"k","added":"later"}}"#);
         assert_eq!(message(quiet.recv().await).key, "k");
+    }
+
+    #[tokio::test]
+    async fn an_inbox_wants_the_topics_with_subscribers_only() {
+        let (bus, committed, _) = test_bus().await;
+        assert!(!committed.wants(Quiet::NAME), "no channel yet");
+        let quiet = bus.subscribe::<Quiet>();
+        assert!(committed.wants(Quiet::NAME) && !committed.wants(Flood::NAME));
+        drop(quiet);
+        assert!(!committed.wants(Quiet::NAME), "its last subscriber is gone");
     }
 
     #[test]

@@ -2,16 +2,15 @@
 //! keeps one connection that LISTENs to it (named `hearth-bus` in `pg_stat_activity`).
 //!
 //! PostgreSQL refuses a `NOTIFY` payload of 8,000 bytes or more. A larger frame is carried by
-//! reference rather than refused, since events that carry objects (LiveQuery's) outgrow the
-//! limit on ordinary data: the statement that notifies also stores the frame in
-//! `bus_payloads` and notifies `{"topic": ..., "ref": <its id>}` instead, in the same
-//! transaction, so the row exists exactly when the notification is delivered. Each instance
-//! reads the row back before it delivers the frame, in order with the frames around it. Rows
-//! older than [`KEEP`] are deleted by the instances, when they connect and then at most every
-//! [`SWEEP_EVERY`] while they read references; an instance that reads a reference too late (the
-//! row is gone) resets that topic's subscribers. The table is unlogged: it is not written to the
-//! write-ahead log, and a database crash empties it, after which every listener reconnects and
-//! resets anyway.
+//! reference rather than refused, since events that carry objects (LiveQuery's) outgrow the limit
+//! on ordinary data: the statement that notifies also stores the frame in `bus_payloads` and
+//! notifies `{"topic": ..., "ref": <its id>}` instead, in the same transaction, so the row exists
+//! exactly when the notification is delivered. Each instance with subscribers of the topic reads
+//! the row back before it delivers the frame, in order with the frames around it. Rows older than
+//! [`KEEP`] are deleted by the instances, when they connect and then at most every [`SWEEP_EVERY`]
+//! while references arrive; an instance that reads a reference too late (the row is gone) resets
+//! that topic's subscribers. The table is unlogged: it is not written to the write-ahead log, and a
+//! database crash empties it, after which every listener reconnects and resets anyway.
 
 use std::time::{Duration, Instant};
 
@@ -169,19 +168,22 @@ async fn listen(config: &tokio_postgres::Config, inbox: Inbox) -> Result<tokio::
                 tracing::warn!("ignoring a malformed bus reference");
                 continue;
             };
-            match client.query_opt("SELECT frame FROM bus_payloads WHERE id = $1", &[&reference.id]).await {
-                Ok(Some(row)) => inbox.deliver(row.get(0)),
-                Ok(None) => {
-                    tracing::warn!(topic = reference.topic, "a large bus event was swept before this instance read it");
-                    inbox.reset_topic(&reference.topic);
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot read a large bus event");
-                    // Whatever the cause, this event is lost: its topic starts over, and a lost
-                    // connection ends this task below.
-                    inbox.reset_topic(&reference.topic);
-                    if client.is_closed() {
-                        return;
+            // Frames of topics nobody here follows are not read; old rows are swept all the same.
+            if inbox.wants(&reference.topic) {
+                match client.query_opt("SELECT frame FROM bus_payloads WHERE id = $1", &[&reference.id]).await {
+                    Ok(Some(row)) => inbox.deliver(row.get(0)),
+                    Ok(None) => {
+                        tracing::warn!(topic = reference.topic, "a large bus event was swept before this instance read it");
+                        inbox.reset_topic(&reference.topic);
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot read a large bus event");
+                        // Whatever the cause, this event is lost: its topic starts over, and a
+                        // lost connection ends this task below.
+                        inbox.reset_topic(&reference.topic);
+                        if client.is_closed() {
+                            return;
+                        }
                     }
                 }
             }
