@@ -78,7 +78,6 @@ impl Hearth {
             .await
             .map_err(|e| other(&e))?;
         let tokens = TokenKeys::load(&db.pool, config.jwt_secret.as_ref(), config.admin_token_ttl).await.map_err(|e| other(&e))?;
-        let bus = Bus::start(db.pg_config.clone()).await.map_err(|e| other(&e))?;
         let port = listener.local_addr().map_err(|e| other(&e))?.port();
         let redis = match &config.redis_url {
             Some(url) => Some(
@@ -88,6 +87,12 @@ impl Hearth {
             ),
             None => None,
         };
+        // With Redis, the fan-out topics travel over it; the committed ones always over PostgreSQL.
+        let fan_out = match &config.redis_url {
+            Some(url) => Some(Arc::new(crate::bus::redis::RedisTransport::connect(url.expose()).await.map_err(|e| other(&e))?) as _),
+            None => None,
+        };
+        let bus = Bus::start_with(db.pg_config.clone(), fan_out).await.map_err(|e| other(&e))?;
         let parse_url: std::sync::Arc<str> = format!("{}/parse", config.base_url(port)).into();
         let storage: crate::files::SharedStorage = match &config.files {
             crate::config::FilesConfig::Local { dir } => std::sync::Arc::new(crate::files::local::LocalDisk::new(dir.clone())),

@@ -285,7 +285,7 @@ pub async fn delete(tx: &impl GenericClient, app: &App) -> Result<(), AppError> 
 
 /// Tells every instance (at commit) that this app changed.
 async fn announce(client: &impl GenericClient, app: &App) -> Result<(), DbError> {
-    bus::publish(client, bus::Topic::Apps, &serde_json::json!({ "applicationId": app.application_id })).await
+    bus::publish(client, &bus::topics::AppChanged { application_id: app.application_id.clone() }).await
 }
 
 fn valid_name(name: &str) -> Result<String, AppError> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use deadpool_postgres::Pool;
 
 use super::{App, AppError};
-use crate::bus::{Bus, Topic};
+use crate::bus::{Bus, topics::AppChanged};
 use crate::cache::BusCache;
 
 #[derive(Clone)]
@@ -22,10 +22,7 @@ pub struct AppRegistry {
 impl AppRegistry {
     /// A registry that follows the bus for changes.
     pub fn new(pool: Pool, bus: &Bus, deadline: std::time::Duration) -> AppRegistry {
-        let cache = BusCache::new(bus, 50_000, |topic, payload| match topic {
-            Topic::Apps => payload.get("applicationId").and_then(|v| v.as_str()).map(str::to_string),
-            _ => None,
-        });
+        let cache = BusCache::new(bus, 50_000, |e: &AppChanged| e.application_id.clone());
         AppRegistry { pool, cache, deadline }
     }
 

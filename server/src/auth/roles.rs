@@ -7,10 +7,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use deadpool_postgres::{GenericClient, Pool};
-use serde_json::json;
 
 use crate::apps::App;
-use crate::bus::{self, Bus, Topic};
+use crate::bus::{self, Bus, topics::RolesChanged};
 use crate::cache::BusCache;
 use crate::data::DataError;
 use crate::data::names::ClassName;
@@ -30,10 +29,7 @@ pub struct RoleCache {
 
 impl RoleCache {
     pub fn new(bus: &Bus, deadline: std::time::Duration) -> RoleCache {
-        let cache = BusCache::new(bus, 10_000, |topic, payload| match topic {
-            Topic::Roles => payload.get("app")?.as_i64(),
-            _ => None,
-        });
+        let cache = BusCache::new(bus, 10_000, |e: &RolesChanged| e.app);
         RoleCache { cache, deadline }
     }
 
@@ -89,7 +85,7 @@ async fn load(client: &impl GenericClient, app: &App, user_id: &str) -> Result<V
 
 /// Tells every instance that the app's roles changed (call in the writing transaction).
 pub async fn changed(client: &impl GenericClient, cache: &RoleCache, app: &App) -> Result<(), DataError> {
-    bus::publish(client, Topic::Roles, &json!({"app": app.id})).await?;
+    bus::publish(client, &RolesChanged { app: app.id }).await?;
     cache.forget(app);
     Ok(())
 }

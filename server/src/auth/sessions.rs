@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::apps::App;
-use crate::bus::{self, Bus, Topic};
+use crate::bus::{self, Bus, topics::SessionChanged};
 use crate::cache::BusCache;
 use crate::data::Caller;
 use crate::data::DataError;
@@ -62,29 +62,17 @@ fn shared_key(app: i64, hash: &str) -> String {
 
 impl SessionCache {
     pub fn new(bus: &Bus, redis: Option<redis::aio::ConnectionManager>, deadline: std::time::Duration) -> SessionCache {
-        let cache = BusCache::new(bus, 100_000, |topic, payload| match topic {
-            Topic::Sessions => Some((payload.get("app")?.as_i64()?, payload.get("hash")?.as_str()?.to_string())),
-            _ => None,
-        });
+        let cache = BusCache::new(bus, 100_000, |e: &SessionChanged| (e.app, e.hash.clone()));
         if let Some(redis) = &redis {
             // Every instance drops the shared entry when it hears of the change: the event
             // arrives after the change committed, so no later load can bring the old one back.
-            let mut events = bus.subscribe();
+            let mut events = bus.subscribe::<SessionChanged>();
             let mut conn = redis.clone();
             tokio::spawn(async move {
-                loop {
-                    let dropped: Result<(), redis::RedisError> = match events.recv().await {
-                        Ok(bus::Event::Message { topic: Topic::Sessions, payload }) => {
-                            match (payload.get("app").and_then(Value::as_i64), payload.get("hash").and_then(Value::as_str)) {
-                                (Some(app), Some(hash)) => redis::cmd("DEL").arg(shared_key(app, hash)).query_async(&mut conn).await,
-                                _ => Ok(()),
-                            }
-                        }
-                        Ok(bus::Event::Reset) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                            redis::cmd("INCR").arg(EPOCH_KEY).query_async::<i64>(&mut conn).await.map(|_| ())
-                        }
-                        Ok(_) => Ok(()),
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                while let Some(event) = events.recv().await {
+                    let dropped: Result<(), redis::RedisError> = match event {
+                        bus::Event::Message(e) => redis::cmd("DEL").arg(shared_key(e.app, &e.hash)).query_async(&mut conn).await,
+                        bus::Event::Reset => redis::cmd("INCR").arg(EPOCH_KEY).query_async::<i64>(&mut conn).await.map(|_| ()),
                     };
                     if let Err(e) = dropped {
                         tracing::warn!(error = %e, "cannot drop shared sessions");
@@ -330,7 +318,7 @@ pub async fn end_where(
         client.query(&format!("DELETE FROM \"{}\".\"_Session\" WHERE {condition} RETURNING _token_hash", app.schema_name), params).await?;
     for row in &rows {
         if let Some(hash) = row.get::<_, Option<String>>(0) {
-            bus::publish(client, Topic::Sessions, &json!({"app": app.id, "hash": hash})).await?;
+            bus::publish(client, &SessionChanged { app: app.id, hash: hash.clone() }).await?;
             cache.cache.forget(&(app.id, hash));
         }
     }
@@ -343,7 +331,7 @@ pub async fn changed(client: &impl GenericClient, cache: &SessionCache, app: &Ap
         .query_opt(&format!("SELECT _token_hash FROM \"{}\".\"_Session\" WHERE object_id = $1", app.schema_name), &[&session_id])
         .await?;
     if let Some(hash) = row.and_then(|r| r.get::<_, Option<String>>(0)) {
-        bus::publish(client, Topic::Sessions, &json!({"app": app.id, "hash": hash})).await?;
+        bus::publish(client, &SessionChanged { app: app.id, hash: hash.clone() }).await?;
         cache.cache.forget(&(app.id, hash));
     }
     Ok(())

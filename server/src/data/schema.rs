@@ -16,7 +16,7 @@ use super::names::{ClassName, FieldName, IndexName, relation_name};
 use super::storage;
 use super::value::FieldType;
 use crate::apps::App;
-use crate::bus::{self, Bus, Topic};
+use crate::bus::{self, Bus, topics::SchemaChanged};
 use crate::cache::BusCache;
 use crate::error::DbError;
 
@@ -122,10 +122,7 @@ pub struct SchemaCache {
 impl SchemaCache {
     pub fn new(pool: Pool, bus: &Bus, deadline: std::time::Duration) -> SchemaCache {
         // A deleted app's schema goes with it: ids are never reused.
-        let cache = BusCache::new(bus, 50_000, |topic, payload| match topic {
-            Topic::Schema => payload.get("app").and_then(Value::as_i64),
-            _ => None,
-        });
+        let cache = BusCache::new(bus, 50_000, |e: &SchemaChanged| e.app);
         SchemaCache { pool, cache, deadline }
     }
 
@@ -285,7 +282,7 @@ async fn save(tx: &impl GenericClient, app: &App, class: &ClassSchema) -> Result
         &[&class.name.as_str(), &Value::Object(fields), &class.clp, &class.indexes],
     )
     .await?;
-    bus::publish(tx, Topic::Schema, &json!({"app": app.id})).await?;
+    bus::publish(tx, &SchemaChanged { app: app.id }).await?;
     Ok(())
 }
 
@@ -443,7 +440,7 @@ pub async fn delete_class(pool: &Pool, cache: &SchemaCache, app: &App, class: &C
     }
     tx.batch_execute(&format!("DROP TABLE IF EXISTS {table}")).await?;
     tx.execute(&format!("DELETE FROM \"{}\"._hearth_schema WHERE class_name = $1", app.schema_name), &[&class.as_str()]).await?;
-    bus::publish(&tx, Topic::Schema, &json!({"app": app.id})).await?;
+    bus::publish(&tx, &SchemaChanged { app: app.id }).await?;
     tx.commit().await?;
     cache.forget(app);
     Ok(())

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use deadpool_postgres::Pool;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sha2::Digest;
 use utoipa::ToSchema;
 use wasmtime::{ExternType, ValType};
@@ -15,7 +15,7 @@ use wasmtime::{ExternType, ValType};
 use super::host::ALLOWED_IMPORTS;
 use super::runtime::{Kind, Manifest, hex};
 use super::{FunctionError, Functions};
-use crate::bus::{self, Topic};
+use crate::bus::{self, topics::FunctionsChanged};
 use crate::data::Caller;
 
 /// The largest module accepted.
@@ -162,7 +162,7 @@ pub async fn deploy(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8], a
             &[&app.id, &sha, &bytes, &serde_json::to_value(&manifest).expect("serialises"), &size, &actor],
         )
         .await?;
-    bus::publish(&tx, Topic::Functions, &json!({"app": app.id})).await?;
+    bus::publish(&tx, &FunctionsChanged { app: app.id }).await?;
     tx.commit().await?;
     functions.forget(app.id);
     Ok(Deployment { version: row.get(0), sha256: sha, size, active: true, manifest, created_by: actor.to_string(), created_at: row.get(1) })
@@ -198,7 +198,7 @@ pub async fn activate(functions: &Functions, app_id: i64, version: i32) -> Resul
     }
     tx.execute("UPDATE function_deployments SET active = false WHERE app_id = $1 AND active", &[&app_id]).await?;
     tx.execute("UPDATE function_deployments SET active = true WHERE app_id = $1 AND version = $2", &[&app_id, &version]).await?;
-    bus::publish(&tx, Topic::Functions, &json!({"app": app_id})).await?;
+    bus::publish(&tx, &FunctionsChanged { app: app_id }).await?;
     tx.commit().await?;
     functions.forget(app_id);
     Ok(())
@@ -211,7 +211,7 @@ pub async fn delete(functions: &Functions, app_id: i64, version: i32) -> Result<
     if tx.execute("DELETE FROM function_deployments WHERE app_id = $1 AND version = $2", &[&app_id, &version]).await? == 0 {
         return Err(FunctionError::NoSuchVersion(version));
     }
-    bus::publish(&tx, Topic::Functions, &json!({"app": app_id})).await?;
+    bus::publish(&tx, &FunctionsChanged { app: app_id }).await?;
     tx.commit().await?;
     functions.forget(app_id);
     Ok(())

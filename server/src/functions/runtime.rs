@@ -22,7 +22,7 @@ use wasmtime::{Engine, InstancePre, Linker, Module, Store, Trap, UpdateDeadline}
 use super::host::{self, Host};
 use super::{FunctionError, MAX_DEPTH};
 use crate::apps::App;
-use crate::bus::{Bus, Topic};
+use crate::bus::{Bus, topics::FunctionsChanged};
 use crate::cache::BusCache;
 use crate::data::Caller;
 use crate::data::schema::SchemaCache;
@@ -184,10 +184,7 @@ impl Functions {
                 })
                 .map_err(|e| FunctionError::InvalidModule(format!("cannot start the epoch thread: {e}")))?;
         }
-        let active = BusCache::new(bus, 100_000, |topic, payload| match topic {
-            Topic::Functions => payload.get("app")?.as_i64(),
-            _ => None,
-        });
+        let active = BusCache::new(bus, 100_000, |e: &FunctionsChanged| e.app);
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             // Straight to the checked addresses: never through a proxy that would resolve names itself.

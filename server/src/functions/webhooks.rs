@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use super::runtime::Kind;
 use super::{FunctionError, Functions};
 use crate::apps::App;
-use crate::bus::{self, Topic};
+use crate::bus::{self, topics::FunctionsChanged};
 use crate::data::Caller;
 use crate::data::DataError;
 
@@ -189,7 +189,7 @@ pub async fn save(functions: &Functions, app: &App, hook: &Hook, url: &str, crea
             (false, _) => hook.not_found(),
         });
     }
-    bus::publish(&tx, Topic::Functions, &json!({ "app": app.id })).await?;
+    bus::publish(&tx, &FunctionsChanged { app: app.id }).await?;
     tx.commit().await?;
     Ok(hook.json(url))
 }
@@ -202,7 +202,7 @@ pub async fn delete(pool: &Pool, app_id: i64, hook: &Hook) -> Result<(), Functio
     if n == 0 {
         return Err(hook.not_found());
     }
-    bus::publish(&tx, Topic::Functions, &json!({ "app": app_id })).await?;
+    bus::publish(&tx, &FunctionsChanged { app: app_id }).await?;
     tx.commit().await?;
     Ok(())
 }

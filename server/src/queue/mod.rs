@@ -30,10 +30,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
-use crate::bus::{self, Bus, Event, Topic};
+use crate::bus::{self, Bus, topics::TaskQueued};
 use crate::config::MAX_QUEUE_SLOTS;
 use crate::error::DbError;
 
@@ -87,7 +87,7 @@ pub async fn enqueue(client: &impl GenericClient, task: &NewTask) -> Result<Opti
         )
         .await?;
     let Some(row) = row else { return Ok(None) };
-    bus::publish(client, Topic::Queue, &json!({ "kind": task.kind })).await?;
+    bus::publish(client, &TaskQueued { kind: task.kind.into() }).await?;
     Ok(Some(row.get(0)))
 }
 
@@ -162,18 +162,12 @@ impl Queue {
     /// Starts claiming and running tasks on the current runtime.
     pub fn start(self, bus: &Bus) -> QueueHandle {
         let handle = self.manual();
-        let mut events = bus.subscribe();
+        let mut events = bus.subscribe::<TaskQueued>();
         let shared = handle.0.clone();
         // Any instance queuing work wakes this one (a missed event only costs up to POLL).
         tokio::spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(Event::Message { topic: Topic::Queue, .. })
-                    | Ok(Event::Reset)
-                    | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => shared.wake.notify_one(),
-                    Ok(_) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                }
+            while events.recv().await.is_some() {
+                shared.wake.notify_one();
             }
         });
         tokio::spawn(work(handle.0.clone()));

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{Keys, TestServer, json_of, run_database, test_config};
+use crate::helpers::{Keys, Redis, TestServer, json_of, run_database, test_config};
 
 /// A key made for these tests only (RSA 2048, PKCS#1 DER); its public half is the JWKS.
 const TEST_KEY: &[u8] = include_bytes!("oidc-test-key.der");
@@ -193,43 +193,6 @@ async fn settings_refuse_providers_without_keys_and_bad_patterns() {
         assert_eq!((status, err["code"].as_i64()), (400, Some(142)), "{settings} -> {err}");
     }
     server.shutdown().await;
-}
-
-/// A Redis server of this test's own, on a free port, stopped when dropped.
-struct Redis {
-    url: String,
-    dir: tempfile::TempDir,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let status = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "yes", "--save", "", "--appendonly", "no"])
-            .arg("--pidfile")
-            .arg(dir.path().join("redis.pid"))
-            .arg("--dir")
-            .arg(dir.path())
-            .status()
-            .expect("redis-server runs (make test installs it)");
-        assert!(status.success());
-        // The daemon forks before it listens: wait (at most ten seconds) until it accepts.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
-            std::thread::yield_now();
-        }
-        Redis { url: format!("redis://127.0.0.1:{port}"), dir }
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("redis.pid")) {
-            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
-        }
-    }
 }
 
 #[tokio::test]

@@ -219,3 +219,40 @@ pub async fn call(server: &TestServer, app: &Keys, who: As<'_>, method: reqwest:
     }
     json_of(req.send().await.unwrap()).await
 }
+
+/// A Redis server of this test's own, on a free port, stopped when dropped.
+pub struct Redis {
+    pub url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let status = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "yes", "--save", "", "--appendonly", "no"])
+            .arg("--pidfile")
+            .arg(dir.path().join("redis.pid"))
+            .arg("--dir")
+            .arg(dir.path())
+            .status()
+            .expect("redis-server runs (make test installs it)");
+        assert!(status.success());
+        // The daemon forks before it listens: wait (at most ten seconds) until it accepts.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
+            std::thread::yield_now();
+        }
+        Redis { url: format!("redis://127.0.0.1:{port}"), dir }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("redis.pid")) {
+            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
