@@ -13,6 +13,7 @@ mod functions;
 mod helpers;
 mod idempotency;
 mod jobs;
+mod operators;
 mod ops;
 mod processes;
 mod queries;
