@@ -5,6 +5,7 @@ mod access_rules;
 mod accounts;
 mod admin_api;
 mod bodies;
+mod changes;
 mod data;
 mod database;
 mod errors;
