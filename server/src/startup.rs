@@ -9,6 +9,7 @@ use crate::admins::{self, Admin, token::TokenKeys};
 use crate::apps::registry::AppRegistry;
 use crate::bus::Bus;
 use crate::config::Config;
+use crate::data::hooks::ChangeSink;
 use crate::db::{Db, OpenError};
 use crate::http::{self, Server, ServerHandle, SharedState, State};
 
@@ -36,8 +37,21 @@ pub struct Hearth {
     in_flight: Arc<AtomicUsize>,
 }
 
+/// What an embedder adds to an instance beside what it builds itself.
+#[derive(Default, Clone)]
+pub struct Extensions {
+    /// More consumers of committed changes (LiveQuery, push, a test's recorder), told of every
+    /// change after cloud code's `afterSave`/`afterDelete`, in this order.
+    pub change_sinks: Vec<Arc<dyn ChangeSink>>,
+}
+
 impl Hearth {
     pub async fn build(config: Config) -> Result<Hearth, StartError> {
+        Self::build_with(config, Extensions::default()).await
+    }
+
+    /// [`Hearth::build`], with what the embedder adds ([`Extensions`]).
+    pub async fn build_with(config: Config, extensions: Extensions) -> Result<Hearth, StartError> {
         crate::telemetry::metrics_handle();
         let addr = format!("{}:{}", config.host, config.port);
         // Bind first: a taken port fails fast, before the database is started.
@@ -48,7 +62,7 @@ impl Hearth {
         }
 
         let db = Db::open_and_migrate(&config).await?;
-        match Self::wire(&config, &db, listener).await {
+        match Self::wire(&config, &db, listener, extensions).await {
             Ok((server, bus, first_admin, state, background)) => Ok(Hearth {
                 port,
                 config: Arc::new(config),
@@ -71,6 +85,7 @@ impl Hearth {
         config: &Config,
         db: &Db,
         listener: TcpListener,
+        extensions: Extensions,
     ) -> Result<(Server, Bus, Option<(Admin, Option<String>)>, SharedState, Background), StartError> {
         // With the causes: a database error's own text is only "database error".
         let other = |e: &(dyn std::error::Error + 'static)| StartError::Other(crate::telemetry::error_chain(e));
@@ -132,7 +147,7 @@ impl Hearth {
             timeouts: config.timeouts,
             triggers: Arc::new(code.clone()),
             classes: Arc::new(crate::auth::rules::Rules { state: auth.clone() }),
-            changes: Arc::new(code),
+            changes: change_sinks(code, extensions.change_sinks),
             schemas: schemas.clone(),
             pool: function_pool,
         });
@@ -202,6 +217,17 @@ impl Hearth {
         });
         self.run_until_stopped().await
     }
+}
+
+/// Who hears of committed changes: cloud code, then the embedder's sinks (cloud code alone when
+/// there are none, without the indirection).
+fn change_sinks(code: crate::functions::triggers::CloudCode, more: Vec<Arc<dyn ChangeSink>>) -> Arc<dyn ChangeSink> {
+    if more.is_empty() {
+        return Arc::new(code);
+    }
+    let mut sinks: Vec<Arc<dyn ChangeSink>> = vec![Arc::new(code)];
+    sinks.extend(more);
+    Arc::new(crate::data::hooks::Sinks(sinks))
 }
 
 /// Background work: the queue worker, the schedules' ticker and the function log's writer.

@@ -73,33 +73,49 @@ fn array(value: Option<&Value>) -> Vec<Value> {
     }
 }
 
-/// A double as jsonb writes it: integral values as integers (PostgreSQL prints them without a
-/// fraction), others as they are.
+/// A double as jsonb writes it: its shortest decimal (`to_jsonb(float8)`), so integral values
+/// as integers. Below 2^53 that is the double's exact value; above, the shortest decimal differs
+/// from it (2^63 is stored as 9223372036854776000), and is what PostgreSQL keeps.
 pub fn number(x: f64) -> Value {
     if x.fract() == 0.0 && x.is_finite() {
-        if (0.0..1.8e19).contains(&x) {
-            return json!(x as u64);
-        }
-        if (-9.2e18..0.0).contains(&x) {
+        if x.abs() < 9_007_199_254_740_992.0 {
             return json!(x as i64);
+        }
+        if x.abs() < 18_446_744_073_709_551_616.0 {
+            // Rust's `Display` of a double is its shortest decimal too, without an exponent.
+            let text = x.to_string();
+            if let Ok(n) = text.parse::<u64>() {
+                return json!(n);
+            }
+            if let Ok(n) = text.parse::<i64>() {
+                return json!(n);
+            }
         }
     }
     json!(x)
 }
 
-/// jsonb's containment (`a @> b`): objects contain objects whose keys they have with contained
-/// values; arrays contain arrays each of whose elements is in them (a scalar as an equal
-/// scalar, a container as an element it is contained in); scalars contain equal scalars
-/// (numbers by value).
+/// jsonb's containment (`a @> b`, both arrays or both objects, as the operators ask it):
+/// objects contain objects whose keys they have with contained values of the same kind; arrays
+/// contain arrays each of whose elements is in them (a scalar as an equal scalar, a container as
+/// an element it is contained in); scalars contain equal scalars (numbers by value). Only at the
+/// top level does an array contain a scalar (`["a"] @> "a"`); below it, `{"a": [1]}` does not
+/// contain `{"a": 1}`.
 pub fn contains(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Object(a), Value::Object(b)) => b.iter().all(|(k, bv)| a.get(k).is_some_and(|av| contains(av, bv))),
+        (Value::Array(a), scalar) if !scalar.is_object() && !scalar.is_array() => a.iter().any(|av| scalar_eq(av, scalar)),
+        _ => contained(a, b),
+    }
+}
+
+/// [`contains`] below the top level.
+fn contained(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => b.iter().all(|(k, bv)| a.get(k).is_some_and(|av| contained(av, bv))),
         (Value::Array(a), Value::Array(b)) => b.iter().all(|bv| match bv {
-            Value::Object(_) | Value::Array(_) => a.iter().any(|av| same_kind(av, bv) && contains(av, bv)),
+            Value::Object(_) | Value::Array(_) => a.iter().any(|av| same_kind(av, bv) && contained(av, bv)),
             scalar => a.iter().any(|av| scalar_eq(av, scalar)),
         }),
-        // As PostgreSQL: a top-level array contains a scalar it holds.
-        (Value::Array(a), scalar) if !scalar.is_object() => a.iter().any(|av| scalar_eq(av, scalar)),
         (a, b) => scalar_eq(a, b),
     }
 }
@@ -110,14 +126,45 @@ fn same_kind(a: &Value, b: &Value) -> bool {
 
 fn scalar_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
-            (Some(x), Some(y), _, _) => x == y,
-            (_, _, Some(x), Some(y)) => x == y,
-            _ => x.as_f64() == y.as_f64(),
-        },
+        (Value::Number(x), Value::Number(y)) => same_number(x, y),
         (Value::Object(_) | Value::Array(_), _) | (_, Value::Object(_) | Value::Array(_)) => false,
         (a, b) => a == b,
     }
+}
+
+/// Numbers as PostgreSQL's numeric compares them: the decimals as written, exactly (1 and 1.0
+/// are equal; 9007199254740993 and 9007199254740992.0 are not, though they are the same double).
+fn same_number(x: &serde_json::Number, y: &serde_json::Number) -> bool {
+    match (x.is_f64(), y.is_f64()) {
+        (false, false) => x.as_i128() == y.as_i128(),
+        // A double's decimal (its shortest, as JSON writes it) is equal to another's only when
+        // they are the same double (0.0 and -0.0 included, as numeric has one zero).
+        (true, true) => x.as_f64() == y.as_f64(),
+        _ => decimal(&x.to_string()) == decimal(&y.to_string()),
+    }
+}
+
+/// A JSON number's value as (negative, significant digits, exponent of the last digit), one
+/// spelling per value (zero has no sign).
+fn decimal(text: &str) -> (bool, String, i64) {
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
+        None => (text, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let mut exponent = exponent - fraction.len() as i64;
+    let trimmed = digits.trim_end_matches('0');
+    exponent += (digits.len() - trimmed.len()) as i64;
+    let significant = trimmed.trim_start_matches('0');
+    if significant.is_empty() {
+        return (false, String::new(), 0);
+    }
+    (negative, significant.to_string(), exponent)
 }
 
 #[cfg(test)]
@@ -145,6 +192,41 @@ mod tests {
             Value::Object(object),
             json!({"n": 3, "f": 0.30000000000000004, "tags": ["a", {"k": 1, "j": 2}, "b"], "name": "x", "missing": 5})
         );
+    }
+
+    /// Cases where the in-memory rules once parted from PostgreSQL's (found by the property test
+    /// `server/tests/api/operators.rs`; each answer checked in psql).
+    #[test]
+    fn operators_agree_with_postgresql_where_they_once_did_not() {
+        // `[{"a": [1, 2]}] @> [{"a": 1}]` is false: below the top level, an array does not
+        // contain a scalar. So the item is added.
+        let mut object = json!({"f": [{"a": [1, 2]}]}).as_object().unwrap().clone();
+        apply(&mut object, &write(json!({"f": {"__op": "AddUnique", "objects": [{"a": 1}]}})));
+        assert_eq!(object["f"], json!([{"a": [1, 2]}, {"a": 1}]));
+        // `[9007199254740992.0] @> [9007199254740993]` is false: numeric compares the decimals
+        // exactly, not as doubles. So nothing is removed.
+        let mut object = json!({"f": [9_007_199_254_740_993_u64]}).as_object().unwrap().clone();
+        apply(&mut object, &write(json!({"f": {"__op": "Remove", "objects": [9_007_199_254_740_992.0]}})));
+        assert_eq!(object["f"], json!([9_007_199_254_740_993_u64]));
+        // `to_jsonb(9223372036854775807::float8)` is 9223372036854776000: the double's shortest
+        // decimal, not its exact value (9223372036854775808).
+        let mut object = Map::new();
+        apply(&mut object, &write(json!({"n": {"__op": "Increment", "amount": i64::MAX}})));
+        assert_eq!(object["n"], json!(9_223_372_036_854_776_000_u64));
+        // Past i64, PostgreSQL's integer reads back as a double, as here.
+        assert_eq!(number(-9.223372036854776e18), json!(-9.223372036854776e18));
+        assert_eq!(number(2f64.powi(53)), json!(9_007_199_254_740_992_u64));
+    }
+
+    /// PostgreSQL writes numeric without an exponent: decoding must read its long decimals exactly
+    /// (serde_json's `float_roundtrip`), or an object decoded for a trigger differs from the stored.
+    #[test]
+    fn stored_numbers_decode_exactly() {
+        for x in [1.7e-308, 5e-324, 1.5e-7, 1e300, 1.2345678901234567e-300] {
+            // Its shortest digits without an exponent, as numeric prints them (and as `Display` does).
+            let numeric = x.to_string();
+            assert_eq!(serde_json::from_str::<Value>(&numeric).unwrap().as_f64(), Some(x), "{numeric}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use hearth::config::Config;
-use hearth::startup::{Hearth, StopHandle};
+use hearth::startup::{Extensions, Hearth, StopHandle};
 use serde_json::{Value, json};
 
 pub const ROOT_EMAIL: &str = "root@hearth.test";
@@ -93,11 +93,16 @@ impl TestServer {
     }
 
     pub async fn start_with(config: Config) -> TestServer {
+        TestServer::start_extended(config, Extensions::default()).await
+    }
+
+    /// A server with what a test adds to it (a recorder of changes).
+    pub async fn start_extended(config: Config, extensions: Extensions) -> TestServer {
         // HEARTH_TEST_LOG=debug (or any tracing filter) shows the servers' logs.
         if let Ok(filter) = std::env::var("HEARTH_TEST_LOG") {
             hearth::telemetry::init_logs(hearth::config::LogFormat::Text, &filter);
         }
-        let hearth = Hearth::build(config).await.expect("Hearth starts");
+        let hearth = Hearth::build_with(config, extensions).await.expect("Hearth starts");
         let base = format!("http://127.0.0.1:{}", hearth.port);
         let stop = hearth.handle();
         let queue = hearth.queue();
