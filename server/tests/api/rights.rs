@@ -50,12 +50,14 @@ async fn each_kind_of_refusal_has_one_answer() {
         (M::GET, "/hooks/functions", None),
         (M::GET, "/serverInfo", None),
         (M::PUT, "/config", Some(json!({"params": {"a": 1}}))),
-        (M::POST, "/loginAs", Some(json!({"userId": "x"}))),
         (M::DELETE, "/files/some.txt", None),
     ] {
         let answer = call(&server, &app, As::Client(None), method.clone(), path, body).await;
         assert_eq!(refusal(&answer), (403, Some(119), Some(MASTER_REQUIRED)), "a client on {method} {path}: {}", answer.1);
     }
+    // But for `loginAs`, which Parse Server answers with 400.
+    let answer = call(&server, &app, As::Client(None), M::POST, "/loginAs", Some(json!({"userId": "x"}))).await;
+    assert_eq!(refusal(&answer), (400, Some(119), Some(MASTER_REQUIRED)), "{}", answer.1);
 
     // The read-only master key reads master-key routes, and is refused their writes: 400, 119,
     // in Parse Server's words for what it may not do.
