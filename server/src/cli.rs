@@ -258,16 +258,7 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
                     pool: db.pool.clone(),
                 };
                 let caller = crate::data::Caller::master(std::sync::Arc::new(app.clone()), std::sync::Arc::new(services));
-                let d = deploy::deploy(&functions, &caller, &bytes, "cli").await?;
-                let client = db.pool.get().await?;
-                crate::admins::audit::record(
-                    &client,
-                    &Actor::cli(),
-                    Some(&app),
-                    "functions.deploy",
-                    serde_json::json!({"version": d.version, "sha256": d.sha256}),
-                )
-                .await?;
+                let d = admins::functions::deploy(&functions, &Actor::cli(), &caller, &bytes).await?;
                 println!(
                     "Deployed version {} of {}'s functions ({} KiB, sha256 {}).",
                     d.version,
@@ -300,16 +291,7 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
                 }
             }
             FunctionsCommand::Activate { version, .. } => {
-                deploy::activate(&functions, app.id, version).await?;
-                let client = db.pool.get().await?;
-                crate::admins::audit::record(
-                    &client,
-                    &Actor::cli(),
-                    Some(&app),
-                    "functions.activate",
-                    serde_json::json!({"version": version}),
-                )
-                .await?;
+                admins::functions::activate(&functions, &Actor::cli(), &app, version).await?;
                 println!("Version {version} of {}'s functions is active.", app.application_id);
             }
         }

@@ -1,7 +1,7 @@
 //! The audit log: every admin write, recorded in the transaction that makes it.
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{GenericClient, Pool, Transaction};
 use serde::Serialize;
 
 use crate::apps::App;
@@ -67,6 +67,25 @@ pub async fn record(
         )
         .await?;
     Ok(())
+}
+
+/// Makes a change (in the transaction `change` is given) and records it as `action`, with the
+/// details `details` draws from the change's result, in one transaction: the entry exists if and
+/// only if the change does.
+pub async fn audited<T, E: From<DbError>>(
+    pool: &Pool,
+    actor: &Actor,
+    app: Option<&App>,
+    action: &str,
+    change: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, E>,
+    details: impl FnOnce(&T) -> serde_json::Value,
+) -> Result<T, E> {
+    let mut client = pool.get().await.map_err(DbError::from)?;
+    let tx = client.transaction().await.map_err(DbError::from)?;
+    let done = change(&tx).await?;
+    record(&tx, actor, app, action, details(&done)).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(done)
 }
 
 /// Entries newest first: those of one app, or all of them. `before` pages backwards by id.

@@ -3,6 +3,8 @@
 
 pub mod apps;
 pub mod audit;
+pub mod files;
+pub mod functions;
 pub mod members;
 pub mod token;
 

@@ -256,7 +256,7 @@ pub fn prepare_write(caller: &Caller, write: &mut Write, creating: bool) -> Resu
         }
         return Ok(None);
     }
-    let user = caller.user.as_ref().ok_or_else(|| DataError::InvalidSession("Session token required.".into()))?;
+    let user = caller.require_user()?;
     if !creating {
         if write.acl.is_some() {
             return Err(DataError::InvalidKeyName("Cannot set ACL on a Session.".into()));

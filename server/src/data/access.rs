@@ -142,7 +142,7 @@ pub fn check(
     }
     // Sessions belong to their user alone, whatever their ACL says.
     if class.name.as_str() == "_Session" && action != Action::Create {
-        let user = caller.user_id().ok_or_else(|| DataError::InvalidSession("Invalid session token".into()))?;
+        let user = caller.user_id().ok_or(DataError::SessionRequired)?;
         let p = bind(Box::new(user.to_string()));
         conds.push(format!("({alias}.data -> 'user' ->> 'objectId' = {p})"));
     }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::DataError;
 use super::hooks::Services;
 use crate::apps::App;
 use crate::apps::keys::KeyPower;
@@ -56,6 +57,24 @@ impl Caller {
     /// Whether the caller may write at all (the read-only master key may not).
     pub fn may_write(&self) -> bool {
         self.power != KeyPower::ReadOnlyMaster
+    }
+
+    /// Refuses a caller without the master key (read-only or not): the one answer of every
+    /// master-key route and function.
+    pub fn require_master(&self) -> Result<(), DataError> {
+        if self.is_master() { Ok(()) } else { Err(DataError::MasterKeyRequired) }
+    }
+
+    /// Refuses a caller without the master key, and the read-only master key, which may not
+    /// `action` (in Parse Server's words: "update a schema").
+    pub fn require_writing_master(&self, action: &'static str) -> Result<(), DataError> {
+        self.require_master()?;
+        if self.may_write() { Ok(()) } else { Err(DataError::ReadOnlyMaster(action)) }
+    }
+
+    /// The user of the caller's session, or the refusal of a route that needs one.
+    pub fn require_user(&self) -> Result<&SessionUser, DataError> {
+        self.user.as_ref().ok_or(DataError::SessionRequired)
     }
 
     pub fn user_id(&self) -> Option<&str> {

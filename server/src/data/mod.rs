@@ -66,6 +66,16 @@ pub enum DataError {
     InvalidJson(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A master-key route or function called without the master key (Parse Server's 403).
+    #[error("unauthorized: master key is required")]
+    MasterKeyRequired,
+    /// A write with the read-only master key: what it may not do, in Parse Server's words
+    /// ("update a schema", "perform the delete operation").
+    #[error("read-only masterKey isn't allowed to {0}.")]
+    ReadOnlyMaster(&'static str),
+    /// A route for a logged-in user called without a valid session (Parse Server's 209).
+    #[error("Invalid session token")]
+    SessionRequired,
     #[error("{0}")]
     InvalidAcl(String),
     #[error("A duplicate value for a field with unique values was provided")]
@@ -176,7 +186,9 @@ impl ParseErrorCode for DataError {
             DataError::FieldExists(_) | DataError::FieldMissing(_) | DataError::ClassNotEmpty(..) => ParseCode::INVALID_SCHEMA_OPERATION,
             DataError::InvalidQuery(_) => ParseCode::INVALID_QUERY,
             DataError::InvalidJson(_) => ParseCode::INVALID_JSON,
-            DataError::Forbidden(_) => ParseCode::OPERATION_FORBIDDEN,
+            DataError::Forbidden(_) | DataError::ReadOnlyMaster(_) => ParseCode::OPERATION_FORBIDDEN,
+            DataError::MasterKeyRequired => ParseCode::MASTER_KEY_REQUIRED,
+            DataError::SessionRequired => ParseCode::INVALID_SESSION_TOKEN,
             DataError::InvalidAcl(_) => ParseCode::INVALID_ACL,
             DataError::Duplicate => ParseCode::DUPLICATE_VALUE,
             DataError::Required(_) => ParseCode::VALIDATION_ERROR,

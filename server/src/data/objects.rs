@@ -197,7 +197,7 @@ pub async fn prepare_write(
     write: &Write,
 ) -> Result<Arc<ClassSchema>, DataError> {
     if !caller.may_write() {
-        return Err(DataError::Forbidden("read-only masterKey isn't allowed to perform the create operation.".into()));
+        return Err(DataError::ReadOnlyMaster("perform the create operation"));
     }
     let needed = write.needed_fields();
     let may_create = caller.is_master() || caller.app.settings.allow_client_class_creation;
@@ -485,7 +485,7 @@ pub async fn delete(
     image: bool,
 ) -> Result<Option<Value>, DataError> {
     if !caller.may_write() {
-        return Err(DataError::Forbidden("read-only masterKey isn't allowed to perform the delete operation.".into()));
+        return Err(DataError::ReadOnlyMaster("perform the delete operation"));
     }
     if !names::plausible_object_id(id) {
         return Err(DataError::ObjectNotFound);
@@ -623,7 +623,8 @@ pub async fn find(
     Ok(Found { results, count })
 }
 
-/// Distinct values of a field among the objects a query finds.
+/// Distinct values of a field among the objects a query finds (the master key only, as in Parse
+/// Server).
 pub async fn distinct(
     client: &impl GenericClient,
     caller: &Caller,
@@ -632,6 +633,7 @@ pub async fn distinct(
     field: &str,
     where_: Option<&Value>,
 ) -> Result<Vec<Value>, DataError> {
+    caller.require_master()?;
     let limits = &caller.app.settings.query_limits;
     if let Some(where_) = where_ {
         limits.check_where(where_)?;

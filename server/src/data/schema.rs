@@ -11,10 +11,10 @@ use std::sync::Arc;
 use deadpool_postgres::{GenericClient, Pool};
 use serde_json::{Map, Value, json};
 
-use super::DataError;
 use super::names::{ClassName, FieldName, IndexName, relation_name};
 use super::storage;
 use super::value::FieldType;
+use super::{Caller, DataError};
 use crate::apps::App;
 use crate::bus::{self, Bus, topics::SchemaChanged};
 use crate::cache::BusCache;
@@ -323,16 +323,18 @@ pub fn parse_fields(fields: Option<&Value>) -> Result<FieldSpecs, DataError> {
     Ok((out, options))
 }
 
-/// Creates a class through the schema API.
+/// Creates a class through the schema API (the master key, not the read-only one).
 pub async fn create_class(
     pool: &Pool,
     cache: &SchemaCache,
-    app: &App,
+    caller: &Caller,
     class: &ClassName,
     fields: FieldSpecs,
     clp: Option<Value>,
     indexes: Option<Value>,
 ) -> Result<ClassSchema, DataError> {
+    caller.require_writing_master("create a schema")?;
+    let app = &caller.app;
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     storage::ensure_app_tables(&tx, &app.schema_name).await?;
@@ -373,14 +375,17 @@ async fn lock_class(tx: &impl GenericClient, app: &App, class: &ClassName) -> Re
 }
 
 /// Updates a class through the schema API: adds fields, deletes fields (`{"__op": "Delete"}`,
-/// which also removes their values), replaces class-level permissions, adds or drops indexes.
+/// which also removes their values), replaces class-level permissions, adds or drops indexes
+/// (the master key, not the read-only one).
 pub async fn update_class(
     pool: &Pool,
     cache: &SchemaCache,
-    app: &App,
+    caller: &Caller,
     class: &ClassName,
     body: &Map<String, Value>,
 ) -> Result<ClassSchema, DataError> {
+    caller.require_writing_master("update a schema")?;
+    let app = &caller.app;
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     storage::ensure_app_tables(&tx, &app.schema_name).await?;
@@ -421,8 +426,11 @@ pub async fn update_class(
     Ok(current)
 }
 
-/// Deletes an empty class (Parse refuses to drop a class that holds objects).
-pub async fn delete_class(pool: &Pool, cache: &SchemaCache, app: &App, class: &ClassName) -> Result<(), DataError> {
+/// Deletes an empty class (Parse refuses to drop a class that holds objects; the master key,
+/// not the read-only one).
+pub async fn delete_class(pool: &Pool, cache: &SchemaCache, caller: &Caller, class: &ClassName) -> Result<(), DataError> {
+    caller.require_writing_master("delete a schema")?;
+    let app = &caller.app;
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     storage::ensure_app_tables(&tx, &app.schema_name).await?;

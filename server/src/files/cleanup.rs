@@ -3,7 +3,7 @@
 //! reference it) and no File value names it: in any field of any object of the app, at any
 //! depth, nor in the app's Parse Config. A dry run (the default) only reports the candidates.
 
-use deadpool_postgres::Pool;
+use deadpool_postgres::{GenericClient, Pool};
 use serde::Serialize;
 
 use super::service::{Files, key};
@@ -27,18 +27,13 @@ pub struct Report {
 /// The most files one run handles; a later run takes the rest.
 const BATCH: i64 = 10_000;
 
-/// Finds (and unless `dry_run`, deletes) the app's unreferenced files.
 /// The longest grace period: ten years.
 pub const MAX_GRACE_HOURS: u32 = 87_600;
 
-pub async fn run(
-    pool: &Pool,
-    schemas: &SchemaCache,
-    files: &Files,
-    app: &App,
-    grace_hours: u32,
-    dry_run: bool,
-) -> Result<Report, DataError> {
+/// Finds the app's unreferenced files (at most a batch): the report of a dry run. A clean-up
+/// then [`remove`]s their rows in a transaction (with its audit entry) and, once it commits,
+/// [`delete_bytes`].
+pub async fn find(pool: &Pool, schemas: &SchemaCache, app: &App, grace_hours: u32) -> Result<Report, DataError> {
     if grace_hours > MAX_GRACE_HOURS {
         return Err(DataError::InvalidJson(format!("graceHours must be at most {MAX_GRACE_HOURS}")));
     }
@@ -79,24 +74,37 @@ pub async fn run(
     tx.commit().await?;
     let candidates: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     let candidate_bytes = rows.iter().map(|r| r.get::<_, i64>(1)).sum();
-    let mut deleted = 0;
-    if !dry_run {
-        let storage = files.storage(app).await?;
-        for name in &candidates {
-            // The row goes first (a download then finds no file rather than missing bytes).
-            // An upload is referenced soon after it is stored, or never: the grace period is
-            // what keeps a file whose object is still being saved.
-            let gone = client.execute(&format!("DELETE FROM \"{}\"._hearth_files WHERE name = $1", app.schema_name), &[name]).await?;
-            if gone == 1 {
-                // A failure is logged and the run goes on: the row is gone, so the file is
-                // unreachable either way, and the report says how many were deleted.
-                match storage.delete(&key(app, name)).await {
-                    Ok(_) => deleted += 1,
-                    Err(e) => tracing::warn!(error = %e, name, "cannot delete an unreferenced file's bytes"),
-                }
-            }
+    Ok(Report { dry_run: true, grace_hours, candidates, candidate_bytes, deleted: 0 })
+}
+
+/// Deletes the rows of `candidates` within `tx`, the caller's transaction; answers the names
+/// whose row it deleted. The rows go first: a download then finds no file rather than missing
+/// bytes. An upload is referenced soon after it is stored, or never: the grace period is what
+/// keeps a file whose object is still being saved.
+pub async fn remove(tx: &impl GenericClient, app: &App, candidates: &[String]) -> Result<Vec<String>, DataError> {
+    let rows =
+        tx.query(&format!("DELETE FROM \"{}\"._hearth_files WHERE name = ANY($1) RETURNING name", app.schema_name), &[&candidates]).await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Deletes the bytes of files whose rows [`remove`] deleted (once that committed); answers how
+/// many it deleted. A failure is logged and the run goes on: the row is gone, so the file is
+/// unreachable either way, and the report says how many were deleted.
+pub async fn delete_bytes(files: &Files, app: &App, removed: &[String]) -> usize {
+    let storage = match files.storage(app).await {
+        Ok(storage) => storage,
+        Err(e) => {
+            tracing::warn!(error = %e, app = app.application_id, "cannot reach the storage to delete unreferenced files' bytes");
+            return 0;
         }
-        tracing::info!(app = app.application_id, deleted, bytes = candidate_bytes, "unreferenced files deleted");
+    };
+    let mut deleted = 0;
+    for name in removed {
+        match storage.delete(&key(app, name)).await {
+            Ok(_) => deleted += 1,
+            Err(e) => tracing::warn!(error = %e, name, "cannot delete an unreferenced file's bytes"),
+        }
     }
-    Ok(Report { dry_run, grace_hours, candidates, candidate_bytes, deleted })
+    tracing::info!(app = app.application_id, deleted, "unreferenced files deleted");
+    deleted
 }

@@ -181,9 +181,7 @@ impl Files {
 
     /// Deletes a file (master key): its bytes, then its row. Error 153 for an unknown file.
     pub async fn delete(&self, pool: &Pool, caller: &Caller, name: &str) -> Result<(), DataError> {
-        if !caller.is_master() {
-            return Err(DataError::Forbidden("A master key is required to delete a file.".into()));
-        }
+        caller.require_master()?;
         if !caller.may_write() {
             return Err(FileError::ReadOnly("delete").into());
         }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use deadpool_postgres::Pool;
+use deadpool_postgres::{GenericClient, Pool};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::Digest;
@@ -15,6 +15,7 @@ use wasmtime::{ExternType, ValType};
 use super::host::ALLOWED_IMPORTS;
 use super::runtime::{Kind, Manifest, hex};
 use super::{FunctionError, Functions};
+use crate::apps::App;
 use crate::bus::{self, topics::FunctionsChanged};
 use crate::data::Caller;
 
@@ -143,13 +144,11 @@ pub async fn check(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8]) ->
     Ok(manifest)
 }
 
-/// Checks and stores a module as the app's next version, active at once everywhere.
-pub async fn deploy(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8], actor: &str) -> Result<Deployment, FunctionError> {
-    let manifest = check(functions, caller, bytes).await?;
-    let app = &caller.app;
+/// Stores a module [`check`]ed into `manifest` as the app's next version, active everywhere once
+/// `tx` commits (after which the caller calls `Functions::forget`). `tx` is the caller's
+/// transaction, so that what is recorded with the change (its audit entry) commits with it.
+pub async fn store(tx: &impl GenericClient, app: &App, bytes: &[u8], manifest: Manifest, actor: &str) -> Result<Deployment, FunctionError> {
     let sha = hex(&sha2::Sha256::digest(bytes));
-    let mut client = functions.pool.get().await?;
-    let tx = client.transaction().await?;
     // One deploy at a time per app: the version numbers stay dense and ordered.
     tx.execute("SELECT 1 FROM apps WHERE id = $1 FOR UPDATE", &[&app.id]).await?;
     tx.execute("UPDATE function_deployments SET active = false WHERE app_id = $1 AND active", &[&app.id]).await?;
@@ -162,9 +161,7 @@ pub async fn deploy(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8], a
             &[&app.id, &sha, &bytes, &serde_json::to_value(&manifest).expect("serialises"), &size, &actor],
         )
         .await?;
-    bus::publish(&tx, &FunctionsChanged { app: app.id }).await?;
-    tx.commit().await?;
-    functions.forget(app.id);
+    bus::publish(tx, &FunctionsChanged { app: app.id }).await?;
     Ok(Deployment { version: row.get(0), sha256: sha, size, active: true, manifest, created_by: actor.to_string(), created_at: row.get(1) })
 }
 
@@ -188,32 +185,26 @@ pub async fn list(pool: &Pool, app_id: i64) -> Result<Vec<Deployment>, FunctionE
         .collect())
 }
 
-/// Makes `version` the active one (a roll back, or forward again).
-pub async fn activate(functions: &Functions, app_id: i64, version: i32) -> Result<(), FunctionError> {
-    let mut client = functions.pool.get().await?;
-    let tx = client.transaction().await?;
+/// Makes `version` the active one (a roll back, or forward again) once `tx`, the caller's
+/// transaction, commits (then the caller calls `Functions::forget`).
+pub async fn activate(tx: &impl GenericClient, app_id: i64, version: i32) -> Result<(), FunctionError> {
     tx.execute("SELECT 1 FROM apps WHERE id = $1 FOR UPDATE", &[&app_id]).await?;
     if tx.query_opt("SELECT 1 FROM function_deployments WHERE app_id = $1 AND version = $2", &[&app_id, &version]).await?.is_none() {
         return Err(FunctionError::NoSuchVersion(version));
     }
     tx.execute("UPDATE function_deployments SET active = false WHERE app_id = $1 AND active", &[&app_id]).await?;
     tx.execute("UPDATE function_deployments SET active = true WHERE app_id = $1 AND version = $2", &[&app_id, &version]).await?;
-    bus::publish(&tx, &FunctionsChanged { app: app_id }).await?;
-    tx.commit().await?;
-    functions.forget(app_id);
+    bus::publish(tx, &FunctionsChanged { app: app_id }).await?;
     Ok(())
 }
 
-/// Deletes a version; deleting the active one leaves the app without functions.
-pub async fn delete(functions: &Functions, app_id: i64, version: i32) -> Result<(), FunctionError> {
-    let mut client = functions.pool.get().await?;
-    let tx = client.transaction().await?;
+/// Deletes a version once `tx`, the caller's transaction, commits (then the caller calls
+/// `Functions::forget`); deleting the active one leaves the app without functions.
+pub async fn delete(tx: &impl GenericClient, app_id: i64, version: i32) -> Result<(), FunctionError> {
     if tx.execute("DELETE FROM function_deployments WHERE app_id = $1 AND version = $2", &[&app_id, &version]).await? == 0 {
         return Err(FunctionError::NoSuchVersion(version));
     }
-    bus::publish(&tx, &FunctionsChanged { app: app_id }).await?;
-    tx.commit().await?;
-    functions.forget(app_id);
+    bus::publish(tx, &FunctionsChanged { app: app_id }).await?;
     Ok(())
 }
 

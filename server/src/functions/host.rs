@@ -372,13 +372,7 @@ async fn host_call(functions: &Arc<Functions>, caller: &Caller, job: Option<&str
         }
         "config" => {
             let client = pool.get().await.map_err(|e| data_error(e.into()))?;
-            let (mut params, flags) = crate::data::config::get(&client, &caller).await.map_err(data_error)?;
-            if !caller.is_master()
-                && let Some(map) = params.as_object_mut()
-            {
-                map.retain(|k, _| flags.get(k).and_then(Value::as_bool) != Some(true));
-            }
-            Ok(params)
+            Ok(Value::Object(crate::data::config::get(&client, &caller).await.map_err(data_error)?.params))
         }
         "secret" => {
             let name = op.get("name").and_then(Value::as_str).unwrap_or_default();

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::Pool;
+use deadpool_postgres::{GenericClient, Pool};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -145,15 +145,15 @@ pub async fn list(pool: &Pool, app_id: i64) -> Result<Vec<Schedule>, FunctionErr
     Ok(rows.iter().map(from_row).collect())
 }
 
-pub async fn create(pool: &Pool, app_id: i64, input: ScheduleInput, created_by: &str) -> Result<Schedule, FunctionError> {
+/// Creates a schedule within `tx`, the caller's transaction (so that its audit entry commits
+/// with it).
+pub async fn create(tx: &impl GenericClient, app_id: i64, input: ScheduleInput, created_by: &str) -> Result<Schedule, FunctionError> {
     let job = input.job.ok_or_else(|| FunctionError::InvalidSchedule("job is required".into()))?;
     valid_job(&job)?;
     let expression = input.cron.ok_or_else(|| FunctionError::InvalidSchedule("cron is required".into()))?;
     let next = next_tick(&parse_cron(&expression)?, Utc::now())
         .ok_or_else(|| FunctionError::InvalidSchedule(format!("cron expression {expression:?} never fires again")))?;
     let params = Value::Object(input.params.unwrap_or_default());
-    let mut client = pool.get().await?;
-    let tx = client.transaction().await?;
     // Serialises creations per app, so that the limit holds.
     tx.execute("SELECT 1 FROM apps WHERE id = $1 FOR UPDATE", &[&app_id]).await?;
     let count: i64 = tx.query_one("SELECT count(*) FROM function_schedules WHERE app_id = $1", &[&app_id]).await?.get(0);
@@ -178,13 +178,11 @@ pub async fn create(pool: &Pool, app_id: i64, input: ScheduleInput, created_by: 
             ],
         )
         .await?;
-    tx.commit().await?;
     Ok(from_row(&row))
 }
 
-pub async fn update(pool: &Pool, app_id: i64, id: i64, input: ScheduleInput) -> Result<Schedule, FunctionError> {
-    let mut client = pool.get().await?;
-    let tx = client.transaction().await?;
+/// Changes a schedule within `tx`, the caller's transaction.
+pub async fn update(tx: &impl GenericClient, app_id: i64, id: i64, input: ScheduleInput) -> Result<Schedule, FunctionError> {
     let row = tx
         .query_opt(&format!("SELECT {COLUMNS} FROM function_schedules WHERE app_id = $1 AND id = $2 FOR UPDATE"), &[&app_id, &id])
         .await?
@@ -222,13 +220,12 @@ pub async fn update(pool: &Pool, app_id: i64, id: i64, input: ScheduleInput) -> 
             &[&app_id, &id, &schedule.job, &schedule.params, &schedule.cron, &schedule.description, &schedule.enabled, &schedule.next_run],
         )
         .await?;
-    tx.commit().await?;
     Ok(from_row(&row))
 }
 
-pub async fn delete(pool: &Pool, app_id: i64, id: i64) -> Result<(), FunctionError> {
-    let client = pool.get().await?;
-    let n = client.execute("DELETE FROM function_schedules WHERE app_id = $1 AND id = $2", &[&app_id, &id]).await?;
+/// Deletes a schedule within `tx`, the caller's transaction.
+pub async fn delete(tx: &impl GenericClient, app_id: i64, id: i64) -> Result<(), FunctionError> {
+    let n = tx.execute("DELETE FROM function_schedules WHERE app_id = $1 AND id = $2", &[&app_id, &id]).await?;
     if n == 0 {
         return Err(FunctionError::NoSuchSchedule(id));
     }

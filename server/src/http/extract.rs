@@ -16,7 +16,7 @@ use super::State;
 use super::body::{self, Unchecked};
 use crate::admins::{self, Admin, audit::Actor};
 use crate::apps::keys::PresentedKeys;
-use crate::data::{Caller, SessionUser};
+use crate::data::{Caller, DataError, SessionUser};
 use crate::error::{ApiError, DbError, ParseCode};
 
 /// The admin session cookie, set at login for the dashboard.
@@ -213,7 +213,7 @@ impl ParseRequest {
         let session = match &session_token {
             None => None,
             Some(token) => match state.auth.sessions.resolve(&state.pool, &app, token).await {
-                Err(crate::data::DataError::InvalidSession(_)) if logging_in => None,
+                Err(DataError::InvalidSession(_)) if logging_in => None,
                 other => Some(other?),
             },
         };
@@ -239,6 +239,73 @@ impl ParseRequest {
             body,
             method_override: from_body.method,
             request_id: header(headers, "x-parse-request-id").or(from_body.request_id),
+        })
+    }
+}
+
+/// A Parse API request with the master key, which may write (not the read-only one): a client
+/// is refused with [`DataError::MasterKeyRequired`], the read-only master key with
+/// [`DataError::ReadOnlyMaster`].
+pub struct Master(pub ParseRequest);
+
+/// A Parse API request with the master key or the read-only master key; a client is refused
+/// with [`DataError::MasterKeyRequired`]. Writes on such routes check the read-only key where
+/// they are made (`Caller::require_writing_master`).
+pub struct MasterOrReadOnly(pub ParseRequest);
+
+/// A Parse API request with a valid session: its token and user. Without one, refused with
+/// [`DataError::SessionRequired`].
+pub struct LoggedIn {
+    pub req: ParseRequest,
+    pub token: String,
+    pub user: SessionUser,
+}
+
+impl FromRequest for Master {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parsed = ParseRequest::from_request(req, payload);
+        Box::pin(async move {
+            let req = parsed.await?;
+            // Parse Server's words for each kind of write.
+            let action = match req.method.as_str() {
+                "DELETE" => "perform the delete operation",
+                "PUT" => "perform the update operation",
+                _ => "perform the create operation",
+            };
+            req.caller.require_writing_master(action)?;
+            Ok(Master(req))
+        })
+    }
+}
+
+impl FromRequest for MasterOrReadOnly {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parsed = ParseRequest::from_request(req, payload);
+        Box::pin(async move {
+            let req = parsed.await?;
+            req.caller.require_master()?;
+            Ok(MasterOrReadOnly(req))
+        })
+    }
+}
+
+impl FromRequest for LoggedIn {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parsed = ParseRequest::from_request(req, payload);
+        Box::pin(async move {
+            let req = parsed.await?;
+            let user = req.caller.require_user()?.clone();
+            let token = req.caller.session_token.clone().ok_or(DataError::SessionRequired)?;
+            Ok(LoggedIn { req, token, user })
         })
     }
 }

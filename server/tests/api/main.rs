@@ -20,6 +20,7 @@ mod ops;
 mod processes;
 mod queries;
 mod queue;
+mod rights;
 mod s3_storage;
 mod seaweed;
 mod security;

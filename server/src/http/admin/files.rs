@@ -5,10 +5,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::membership;
-use crate::admins::audit;
+use crate::admins;
 use crate::admins::members::Role;
-use crate::error::{ApiError, DbError};
-use crate::files::cleanup::{self, Report};
+use crate::error::ApiError;
+use crate::files::cleanup::Report;
 use crate::http::State;
 use crate::http::extract::{AdminSession, OptionalJson};
 
@@ -38,17 +38,6 @@ pub async fn cleanup(
     let body = body.0.unwrap_or(Cleanup { dry_run: None, grace_hours: None });
     let dry_run = body.dry_run.unwrap_or(true);
     let grace = body.grace_hours.unwrap_or(24);
-    let report = cleanup::run(&state.pool, &state.schemas, &state.files, &m.app, grace, dry_run).await?;
-    if !dry_run {
-        let client = state.pool.get().await.map_err(DbError::from)?;
-        audit::record(
-            &client,
-            &session.actor,
-            Some(&m.app),
-            "files.cleanup",
-            serde_json::json!({"deleted": report.deleted, "bytes": report.candidate_bytes}),
-        )
-        .await?;
-    }
+    let report = admins::files::cleanup(&state.pool, &state.schemas, &state.files, &session.actor, &m.app, grace, dry_run).await?;
     Ok(web::Json(report))
 }

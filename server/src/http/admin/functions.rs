@@ -6,10 +6,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::membership;
-use crate::admins::audit;
+use crate::admins::functions as admin;
 use crate::admins::members::Role;
 use crate::data::Caller;
-use crate::error::{ApiError, DbError};
+use crate::error::ApiError;
 use crate::functions::deploy::{self, Deployment};
 use crate::functions::logs::{self, LogLine};
 use crate::functions::schedules::{self, Schedule, ScheduleInput};
@@ -33,16 +33,7 @@ pub async fn deploy(
 ) -> Result<HttpResponse, ApiError> {
     let m = membership(&state, &session, &path, Role::Developer).await?;
     let caller = Caller::master(m.app.clone(), state.services.clone());
-    let deployment = deploy::deploy(&state.functions, &caller, &body, &session.actor.label).await?;
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    audit::record(
-        &client,
-        &session.actor,
-        Some(&m.app),
-        "functions.deploy",
-        serde_json::json!({"version": deployment.version, "sha256": deployment.sha256}),
-    )
-    .await?;
+    let deployment = admin::deploy(&state.functions, &session.actor, &caller, &body).await?;
     Ok(HttpResponse::Created().json(deployment))
 }
 
@@ -66,9 +57,7 @@ pub async fn list(state: web::Data<State>, session: AdminSession, path: web::Pat
 pub async fn activate(state: web::Data<State>, session: AdminSession, path: web::Path<(String, i32)>) -> Result<HttpResponse, ApiError> {
     let (application_id, version) = path.into_inner();
     let m = membership(&state, &session, &application_id, Role::Developer).await?;
-    deploy::activate(&state.functions, m.app.id, version).await?;
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    audit::record(&client, &session.actor, Some(&m.app), "functions.activate", serde_json::json!({"version": version})).await?;
+    admin::activate(&state.functions, &session.actor, &m.app, version).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -81,9 +70,7 @@ pub async fn activate(state: web::Data<State>, session: AdminSession, path: web:
 pub async fn delete(state: web::Data<State>, session: AdminSession, path: web::Path<(String, i32)>) -> Result<HttpResponse, ApiError> {
     let (application_id, version) = path.into_inner();
     let m = membership(&state, &session, &application_id, Role::Developer).await?;
-    deploy::delete(&state.functions, m.app.id, version).await?;
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    audit::record(&client, &session.actor, Some(&m.app), "functions.delete", serde_json::json!({"version": version})).await?;
+    admin::delete(&state.functions, &session.actor, &m.app, version).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -142,16 +129,7 @@ pub async fn create_schedule(
     body: web::Json<ScheduleInput>,
 ) -> Result<HttpResponse, ApiError> {
     let m = membership(&state, &session, &path, Role::Developer).await?;
-    let schedule = schedules::create(&state.pool, m.app.id, body.into_inner(), &session.actor.label).await?;
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    audit::record(
-        &client,
-        &session.actor,
-        Some(&m.app),
-        "functions.schedule.create",
-        serde_json::json!({"id": schedule.id, "job": schedule.job, "cron": schedule.cron}),
-    )
-    .await?;
+    let schedule = admin::create_schedule(&state.pool, &session.actor, &m.app, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(schedule))
 }
 
@@ -171,16 +149,7 @@ pub async fn update_schedule(
 ) -> Result<web::Json<Schedule>, ApiError> {
     let (application_id, id) = path.into_inner();
     let m = membership(&state, &session, &application_id, Role::Developer).await?;
-    let schedule = schedules::update(&state.pool, m.app.id, id, body.into_inner()).await?;
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    audit::record(
-        &client,
-        &session.actor,
-        Some(&m.app),
-        "functions.schedule.update",
-        serde_json::json!({"id": id, "job": schedule.job, "cron": schedule.cron, "enabled": schedule.enabled}),
-    )
-    .await?;
+    let schedule = admin::update_schedule(&state.pool, &session.actor, &m.app, id, body.into_inner()).await?;
     Ok(web::Json(schedule))
 }
 
@@ -197,8 +166,6 @@ pub async fn delete_schedule(
 ) -> Result<HttpResponse, ApiError> {
     let (application_id, id) = path.into_inner();
     let m = membership(&state, &session, &application_id, Role::Developer).await?;
-    schedules::delete(&state.pool, m.app.id, id).await?;
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    audit::record(&client, &session.actor, Some(&m.app), "functions.schedule.delete", serde_json::json!({"id": id})).await?;
+    admin::delete_schedule(&state.pool, &session.actor, &m.app, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

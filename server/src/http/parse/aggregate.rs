@@ -4,21 +4,19 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::classes::find_options;
-use super::schemas::require_master;
 use crate::data::DataError;
 use crate::data::names::ClassName;
 use crate::db::Cancellable;
 use crate::error::{ApiError, ParseCode};
 use crate::http::State;
-use crate::http::extract::ParseRequest;
+use crate::http::extract::MasterOrReadOnly;
 
 pub async fn aggregate(
     http: HttpRequest,
     state: web::Data<State>,
     path: web::Path<String>,
-    req: ParseRequest,
+    MasterOrReadOnly(req): MasterOrReadOnly,
 ) -> Result<HttpResponse, ApiError> {
-    require_master(&req)?;
     let class = ClassName::parse(&path)?;
     let mut args = serde_json::Map::new();
     let pairs = web::Query::<Vec<(String, String)>>::from_query(http.query_string())

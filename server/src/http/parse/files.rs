@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::config::Config;
 use crate::http::State;
 use crate::http::body::{self, Unchecked};
-use crate::http::extract::{self, ParseRequest};
+use crate::http::extract::{self, MasterOrReadOnly, ParseRequest};
 use crate::http::parse::file_form::{self, FormError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -154,10 +154,11 @@ fn decoded(body: Unchecked, range: std::ops::Range<u64>) -> ByteStream {
 }
 
 /// `DELETE /files/{name}` (master key).
-async fn delete(state: web::Data<State>, name: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    if !req.caller.is_master() {
-        return Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "A master key is required to delete a file."));
-    }
+async fn delete(
+    state: web::Data<State>,
+    name: web::Path<String>,
+    MasterOrReadOnly(req): MasterOrReadOnly,
+) -> Result<HttpResponse, ApiError> {
     state.schemas.app(&req.caller.app).await?;
     state.files.delete(&state.pool, &req.caller, &name).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({})))

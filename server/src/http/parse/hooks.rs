@@ -8,14 +8,7 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, ParseCode};
 use crate::functions::webhooks::{self, Hook};
 use crate::http::State;
-use crate::http::extract::ParseRequest;
-
-fn master_only(req: &ParseRequest) -> Result<(), ApiError> {
-    match req.caller.is_master() {
-        true => Ok(()),
-        false => Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "unauthorized: master key is required")),
-    }
-}
+use crate::http::extract::{MasterOrReadOnly, ParseRequest};
 
 fn field<'a>(req: &'a ParseRequest, name: &str) -> Option<&'a str> {
     req.body.as_ref()?.get(name)?.as_str()
@@ -25,21 +18,13 @@ fn invalid() -> ApiError {
     ApiError::new(ParseCode::WEBHOOK_ERROR, "invalid hook declaration")
 }
 
-fn writes(req: &ParseRequest) -> Result<(), ApiError> {
-    match req.caller.may_write() {
-        true => Ok(()),
-        false => Err(ApiError::new(ParseCode::OPERATION_FORBIDDEN, "read-only masterKey isn't allowed to change hooks.")),
-    }
-}
-
 /// `GET` lists, `POST` registers.
 async fn collection(http: HttpRequest, state: &State, req: ParseRequest, functions: bool) -> Result<HttpResponse, ApiError> {
-    master_only(&req)?;
     let app = req.caller.app.clone();
     match req.method.as_str() {
         "GET" => Ok(HttpResponse::Ok().json(webhooks::list(&state.pool, app.id, functions).await?)),
         "POST" => {
-            writes(&req)?;
+            req.caller.require_writing_master("change hooks")?;
             let hook = match functions {
                 true => Hook::function(field(&req, "functionName").ok_or_else(invalid)?)?,
                 false => Hook::trigger(field(&req, "className").ok_or_else(invalid)?, field(&req, "triggerName").ok_or_else(invalid)?)?,
@@ -55,12 +40,11 @@ async fn collection(http: HttpRequest, state: &State, req: ParseRequest, functio
 
 /// `GET` reads, `PUT` changes the URL or removes.
 async fn one(http: HttpRequest, state: &State, req: ParseRequest, hook: Hook) -> Result<HttpResponse, ApiError> {
-    master_only(&req)?;
     let app = req.caller.app.clone();
     match req.method.as_str() {
         "GET" => Ok(HttpResponse::Ok().json(webhooks::get(&state.pool, app.id, &hook).await?)),
         "PUT" => {
-            writes(&req)?;
+            req.caller.require_writing_master("change hooks")?;
             let delete = req.body.as_ref().and_then(|b| b.get("__op")).and_then(Value::as_str) == Some("Delete");
             let answer = if delete {
                 webhooks::delete(&state.pool, app.id, &hook).await?;
@@ -81,7 +65,11 @@ async fn one(http: HttpRequest, state: &State, req: ParseRequest, hook: Hook) ->
     (status = 400, description = "Invalid or already registered (code 143)", body = crate::http::openapi::ErrorBody),
     (status = 403, description = "Not the master key (code 119)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn functions(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn functions(
+    http: HttpRequest,
+    state: web::Data<State>,
+    MasterOrReadOnly(req): MasterOrReadOnly,
+) -> Result<HttpResponse, ApiError> {
     collection(http, &state, req, true).await
 }
 
@@ -93,7 +81,7 @@ pub async fn function(
     http: HttpRequest,
     state: web::Data<State>,
     path: web::Path<String>,
-    req: ParseRequest,
+    MasterOrReadOnly(req): MasterOrReadOnly,
 ) -> Result<HttpResponse, ApiError> {
     let hook = Hook::function(&path.into_inner())?;
     one(http, &state, req, hook).await
@@ -103,7 +91,11 @@ pub async fn function(
     (status = 200, description = "GET: `[{className, triggerName, url}]`; POST `{className, triggerName, url}`: the registered hook"),
     (status = 400, description = "Invalid or already registered (code 143)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn triggers(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn triggers(
+    http: HttpRequest,
+    state: web::Data<State>,
+    MasterOrReadOnly(req): MasterOrReadOnly,
+) -> Result<HttpResponse, ApiError> {
     collection(http, &state, req, false).await
 }
 
@@ -115,7 +107,7 @@ pub async fn trigger(
     http: HttpRequest,
     state: web::Data<State>,
     path: web::Path<(String, String)>,
-    req: ParseRequest,
+    MasterOrReadOnly(req): MasterOrReadOnly,
 ) -> Result<HttpResponse, ApiError> {
     let (class, trigger) = path.into_inner();
     let hook = Hook::trigger(&class, &trigger)?;

@@ -8,15 +8,7 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, ParseCode};
 use crate::functions::{jobs, schedules};
 use crate::http::State;
-use crate::http::extract::ParseRequest;
-
-fn master_only(req: &ParseRequest) -> Result<(), ApiError> {
-    if req.caller.is_master() && req.caller.may_write() {
-        Ok(())
-    } else {
-        Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "unauthorized: master key is required"))
-    }
-}
+use crate::http::extract::{Master, MasterOrReadOnly};
 
 /// Starts a job: the body and query string are its `params` (`jobName` in the body names the job
 /// when the path does not).
@@ -29,9 +21,8 @@ pub async fn start(
     http: HttpRequest,
     state: web::Data<State>,
     path: Option<web::Path<String>>,
-    req: ParseRequest,
+    Master(req): Master,
 ) -> Result<HttpResponse, ApiError> {
-    master_only(&req)?;
     let mut params = super::classes::request_params(&http, &req)?;
     let name = match path {
         Some(name) => name.into_inner(),
@@ -49,13 +40,10 @@ pub async fn start(
     (status = 200, description = "`{\"jobs\": [names], \"in_use\": [names]}`"),
     (status = 403, description = "Not the master key (code 119)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn data(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn data(http: HttpRequest, state: web::Data<State>, MasterOrReadOnly(req): MasterOrReadOnly) -> Result<HttpResponse, ApiError> {
     // The JS SDK sends its GETs as POSTs with `_method`.
     if req.method != "GET" {
         return crate::http::error::method_not_allowed(http).await;
-    }
-    if !req.caller.is_master() {
-        return Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "unauthorized: master key is required"));
     }
     let active = state.functions.active(&req.caller).await?;
     let names: Vec<&String> = active.0.as_ref().map(|l| l.manifest.jobs.iter().collect()).unwrap_or_default();

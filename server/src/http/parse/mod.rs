@@ -19,7 +19,7 @@ pub mod users;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::{ApiError, ParseCode};
-use crate::http::extract::ParseRequest;
+use crate::http::extract::{MasterOrReadOnly, ParseRequest};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use super::resource;
@@ -58,10 +58,7 @@ pub async fn health() -> HttpResponse {
     (status = 200, description = "Version and features"),
     (status = 403, description = "Missing or wrong application id or key (code 119)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn server_info(req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    if !req.caller.is_master() {
-        return Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "unauthorized: master key is required"));
-    }
+pub async fn server_info(_: MasterOrReadOnly) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "parseServerVersion": "7.0.0",
         "hearthVersion": env!("CARGO_PKG_VERSION"),

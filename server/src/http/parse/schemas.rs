@@ -7,25 +7,10 @@ use crate::data::names::ClassName;
 use crate::data::schema;
 use crate::error::{ApiError, ParseCode};
 use crate::http::State;
-use crate::http::extract::ParseRequest;
-
-/// Parse Server's answer when a master-key route is called without it.
-pub fn require_master(req: &ParseRequest) -> Result<(), ApiError> {
-    if req.caller.is_master() { Ok(()) } else { Err(ApiError::new(ParseCode::MASTER_KEY_REQUIRED, "unauthorized: master key is required")) }
-}
-
-fn require_writer(req: &ParseRequest) -> Result<(), ApiError> {
-    require_master(req)?;
-    if req.caller.may_write() {
-        Ok(())
-    } else {
-        Err(ApiError::new(ParseCode::OPERATION_FORBIDDEN, "read-only masterKey isn't allowed to update the schema."))
-    }
-}
+use crate::http::extract::{Master, MasterOrReadOnly};
 
 /// `GET /schemas`: every class.
-pub async fn all(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    require_master(&req)?;
+pub async fn all(state: web::Data<State>, MasterOrReadOnly(req): MasterOrReadOnly) -> Result<HttpResponse, ApiError> {
     let app = state.schemas.app(&req.caller.app).await?;
     let mut classes: Vec<Value> = app.classes.values().map(|c| c.to_json()).collect();
     classes.sort_by(|a, b| a["className"].as_str().cmp(&b["className"].as_str()));
@@ -33,10 +18,14 @@ pub async fn all(state: web::Data<State>, req: ParseRequest) -> Result<HttpRespo
 }
 
 /// `GET`, `POST`, `PUT`, `DELETE /schemas/X`.
-pub async fn one(http: HttpRequest, state: web::Data<State>, path: web::Path<String>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    require_master(&req)?;
+pub async fn one(
+    http: HttpRequest,
+    state: web::Data<State>,
+    path: web::Path<String>,
+    MasterOrReadOnly(req): MasterOrReadOnly,
+) -> Result<HttpResponse, ApiError> {
     let class = ClassName::parse(&path)?;
-    let app = &req.caller.app;
+    let (app, caller) = (&req.caller.app, &req.caller);
     let body = req.body.clone().unwrap_or_default();
     match req.method.as_str() {
         "GET" => {
@@ -45,7 +34,6 @@ pub async fn one(http: HttpRequest, state: web::Data<State>, path: web::Path<Str
             Ok(HttpResponse::Ok().json(found.to_json()))
         }
         "POST" => {
-            require_writer(&req)?;
             if let Some(name) = body.get("className").and_then(Value::as_str)
                 && name != class.as_str()
             {
@@ -55,7 +43,7 @@ pub async fn one(http: HttpRequest, state: web::Data<State>, path: web::Path<Str
             let created = schema::create_class(
                 &state.pool,
                 &state.schemas,
-                app,
+                caller,
                 &class,
                 fields,
                 body.get("classLevelPermissions").cloned(),
@@ -65,13 +53,11 @@ pub async fn one(http: HttpRequest, state: web::Data<State>, path: web::Path<Str
             Ok(HttpResponse::Ok().json(created.to_json()))
         }
         "PUT" => {
-            require_writer(&req)?;
-            let updated = schema::update_class(&state.pool, &state.schemas, app, &class, &body).await?;
+            let updated = schema::update_class(&state.pool, &state.schemas, caller, &class, &body).await?;
             Ok(HttpResponse::Ok().json(updated.to_json()))
         }
         "DELETE" => {
-            require_writer(&req)?;
-            schema::delete_class(&state.pool, &state.schemas, app, &class).await?;
+            schema::delete_class(&state.pool, &state.schemas, caller, &class).await?;
             Ok(HttpResponse::Ok().json(json!({})))
         }
         other => Err(ApiError::new(ParseCode::METHOD_NOT_ALLOWED, format!("{other} is not allowed on {}", http.path()))),
@@ -83,9 +69,8 @@ pub async fn purge(
     http: HttpRequest,
     state: web::Data<State>,
     path: web::Path<String>,
-    req: ParseRequest,
+    Master(req): Master,
 ) -> Result<HttpResponse, ApiError> {
-    require_writer(&req)?;
     if req.method != "DELETE" {
         return Err(ApiError::new(ParseCode::METHOD_NOT_ALLOWED, format!("{} is not allowed on {}", req.method, http.path())));
     }

@@ -11,7 +11,7 @@ use crate::auth::{accounts, sessions, users};
 use crate::data::DataError;
 use crate::error::{ApiError, DbError, ParseCode};
 use crate::http::State;
-use crate::http::extract::ParseRequest;
+use crate::http::extract::{LoggedIn, ParseRequest};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use crate::http::resource;
@@ -85,19 +85,10 @@ fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     map.get(key).and_then(Value::as_str)
 }
 
-/// The session token, or error 209 (as Parse answers a missing one).
-fn token(req: &ParseRequest) -> Result<(String, String), ApiError> {
-    match (&req.caller.session_token, &req.caller.user) {
-        (Some(token), Some(user)) => Ok((token.clone(), user.user_id.clone())),
-        _ => Err(DataError::InvalidSession("Invalid session token".into()).into()),
-    }
-}
-
 /// `GET /users/me`: the current user, with its session token.
-async fn me(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    let (token, user_id) = token(&req)?;
+async fn me(state: web::Data<State>, LoggedIn { req, token, user }: LoggedIn) -> Result<HttpResponse, ApiError> {
     let client = state.pool.get().await.map_err(DbError::from)?;
-    Ok(HttpResponse::Ok().json(users::with_token(&client, &req.caller, &user_id, &token).await?))
+    Ok(HttpResponse::Ok().json(users::with_token(&client, &req.caller, &user.user_id, &token).await?))
 }
 
 /// `GET /login?username=&password=` or `POST /login` with JSON.
@@ -130,11 +121,13 @@ async fn verify_password(http: HttpRequest, state: web::Data<State>, req: ParseR
     Ok(HttpResponse::Ok().json(user))
 }
 
-/// `POST /loginAs` (master key): a session for any user.
+/// `POST /loginAs` (master key): a session for any user. Parse Server refuses a client here
+/// with 400 rather than its usual 403 (same code, same words), and clients expect it.
 async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    if !req.caller.is_master() || !req.caller.may_write() {
-        return Err(DataError::Forbidden("master key is required".into()).into());
-    }
+    req.caller.require_writing_master("login as another user").map_err(|e| match e {
+        DataError::MasterKeyRequired => ApiError::new(ParseCode::OPERATION_FORBIDDEN, e.to_string()),
+        e => e.into(),
+    })?;
     let p = classes::request_params(&http, &req)?;
     let user_id = text(&p, "userId")
         .filter(|u| !u.is_empty())
@@ -155,14 +148,13 @@ async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest
 
 /// `POST /upgradeToRevocableSession`: every Hearth session is revocable already; answers the
 /// caller's session.
-async fn upgrade_session(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    session_me(state, req).await
+async fn upgrade_session(state: web::Data<State>, session: LoggedIn) -> Result<HttpResponse, ApiError> {
+    session_me(state, session).await
 }
 
 /// `GET /sessions/me`: the caller's session, with its token.
-async fn session_me(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
-    let (token, _) = token(&req)?;
-    let session_id = req.caller.user.as_ref().map(|u| u.session_id.clone()).unwrap_or_default();
+async fn session_me(state: web::Data<State>, LoggedIn { req, token, user }: LoggedIn) -> Result<HttpResponse, ApiError> {
+    let session_id = user.session_id;
     let app_schema = state.schemas.app(&req.caller.app).await?;
     let schema =
         app_schema.class(&crate::data::names::ClassName::parse("_Session").expect("a system class")).ok_or(DataError::ObjectNotFound)?;
