@@ -81,18 +81,41 @@ pub fn number(x: f64) -> Value {
         if x.abs() < 9_007_199_254_740_992.0 {
             return json!(x as i64);
         }
-        if x.abs() < 18_446_744_073_709_551_616.0 {
-            // Rust's `Display` of a double is its shortest decimal too, without an exponent.
-            let text = x.to_string();
-            if let Ok(n) = text.parse::<u64>() {
+        if x.abs() < 18_446_744_073_709_551_616.0
+            && let Some(n) = shortest_integer(x)
+        {
+            if let Ok(n) = u64::try_from(n) {
                 return json!(n);
             }
-            if let Ok(n) = text.parse::<i64>() {
+            if let Ok(n) = i64::try_from(n) {
                 return json!(n);
             }
         }
     }
     json!(x)
+}
+
+/// The shortest decimal that reads back as the integral double `x` (at least 2^53), as
+/// PostgreSQL's `float8out` finds it: a decimal exactly halfway to a neighbouring double is not
+/// taken (it reads back as `x` only by rounding to even), where Rust's own formatting takes it.
+fn shortest_integer(x: f64) -> Option<i128> {
+    let exact = x as i128;
+    let up = (f64::from_bits(x.abs().to_bits() + 1) - x.abs()) as i128;
+    let down = (x.abs() - f64::from_bits(x.abs().to_bits() - 1)) as i128;
+    for digits in 1..=17 {
+        let text = format!("{:.*e}", digits - 1, x);
+        let (mantissa, exponent) = text.split_once('e')?;
+        let exponent: u32 = exponent.parse().ok()?;
+        let decimals = mantissa.split_once('.').map_or(0, |(_, d)| d.len() as u32);
+        let digits_only: i128 = mantissa.replace('.', "").parse().ok()?;
+        let value = digits_only * 10i128.checked_pow(exponent.checked_sub(decimals)?)?;
+        let off = (value - exact).abs();
+        let gap = if (value - exact).signum() == x.signum() as i128 { up } else { down };
+        if text.parse::<f64>().ok() == Some(x) && 2 * off != gap {
+            return Some(value);
+        }
+    }
+    None
 }
 
 /// jsonb's containment (`a @> b`, both arrays or both objects, as the operators ask it):
@@ -247,5 +270,16 @@ mod tests {
         for (a, b, expected) in cases {
             assert_eq!(contains(&a, &b), expected, "{a} @> {b}");
         }
+    }
+
+    #[test]
+    fn large_integral_doubles_are_written_as_postgresql_writes_them() {
+        // 1e17 + 2^53: Rust's shortest decimal (109007199254741000) is halfway to the next
+        // double and reads back only by rounding to even; PostgreSQL writes 17 digits.
+        assert_eq!(number(109_007_199_254_740_992.0), json!(109_007_199_254_740_990u64));
+        assert_eq!(number(-109_007_199_254_740_992.0), json!(-109_007_199_254_740_990i64));
+        assert_eq!(number(9_223_372_036_854_775_808.0), json!(9_223_372_036_854_776_000u64));
+        assert_eq!(number(1e17), json!(100_000_000_000_000_000u64));
+        assert_eq!(number(9_007_199_254_740_992.0), json!(9_007_199_254_740_992u64));
     }
 }
