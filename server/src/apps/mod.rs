@@ -27,12 +27,51 @@ pub struct App {
     pub application_id: String,
     pub name: String,
     /// `app_<id>`: the PostgreSQL schema holding the app's classes.
-    pub schema_name: String,
+    pub schema_name: SchemaName,
     pub data_source: String,
     pub keys: AppKeys,
     pub settings: AppSettings,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The PostgreSQL schema of an app's tables, `app_<id>`. It reaches SQL quoted, through
+/// [`SchemaName::quoted`], or as a parameter, through [`SchemaName::as_str`]; it has no `Display`
+/// of its own, so that SQL cannot quote it by hand (or forget to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaName(String);
+
+impl SchemaName {
+    /// The schema of the app with this internal id.
+    pub fn of_app(id: i64) -> SchemaName {
+        SchemaName(format!("app_{id}"))
+    }
+
+    /// A name read from the `apps` table (written by [`SchemaName::of_app`]). Whatever it
+    /// holds, it reaches SQL as one quoted identifier.
+    pub fn from_stored(name: String) -> SchemaName {
+        SchemaName(name)
+    }
+
+    /// The name itself (a query parameter, a file's storage key).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name as an SQL identifier: `"app_12"`.
+    pub fn quoted(&self) -> QuotedSchema<'_> {
+        QuotedSchema(&self.0)
+    }
+}
+
+/// [`SchemaName::quoted`].
+#[derive(Debug, Clone, Copy)]
+pub struct QuotedSchema<'a>(&'a str);
+
+impl std::fmt::Display for QuotedSchema<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "\"{}\"", self.0.replace('"', "\"\""))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,7 +141,7 @@ fn from_row(row: &Row) -> App {
         id: row.get(0),
         application_id: row.get(1),
         name: row.get(2),
-        schema_name: row.get(3),
+        schema_name: SchemaName::from_stored(row.get(3)),
         data_source: row.get(4),
         keys: AppKeys {
             master_key: row.get(5),
@@ -151,7 +190,7 @@ pub async fn create(tx: &impl GenericClient, new: NewApp) -> Result<App, AppErro
     };
 
     let id: i64 = tx.query_one("SELECT nextval('apps_id_seq')", &[]).await?.get(0);
-    let schema_name = format!("app_{id}");
+    let schema_name = SchemaName::of_app(id);
     let inserted = tx
         .query_one(
             &format!(
@@ -163,7 +202,7 @@ pub async fn create(tx: &impl GenericClient, new: NewApp) -> Result<App, AppErro
                 &id,
                 &application_id,
                 &name,
-                &schema_name,
+                &schema_name.as_str(),
                 &keys.master_key,
                 &keys.read_only_master_key,
                 &keys.rest_api_key,
@@ -181,7 +220,7 @@ pub async fn create(tx: &impl GenericClient, new: NewApp) -> Result<App, AppErro
         Err(err) => return Err(err.into()),
     };
     // The schema name is `app_` and a number from the database: never input.
-    tx.batch_execute(&format!("CREATE SCHEMA \"{schema_name}\"")).await?;
+    tx.batch_execute(&format!("CREATE SCHEMA {}", schema_name.quoted())).await?;
     announce(tx, &app).await?;
     Ok(app)
 }
@@ -278,7 +317,7 @@ pub async fn delete(tx: &impl GenericClient, app: &App) -> Result<(), AppError> 
         return Err(AppError::NotFound);
     }
     // The schema name is `app_<id>`, read from the database.
-    tx.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", app.schema_name)).await?;
+    tx.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", app.schema_name.quoted())).await?;
     announce(tx, app).await?;
     Ok(())
 }
@@ -304,6 +343,15 @@ pub fn valid_application_id(id: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn schema_names_reach_sql_as_one_quoted_identifier() {
+        let name = SchemaName::of_app(12);
+        assert_eq!(name.as_str(), "app_12");
+        assert_eq!(name.quoted().to_string(), "\"app_12\"");
+        // A damaged row cannot end the identifier early.
+        assert_eq!(SchemaName::from_stored("a\"; DROP TABLE x; --".into()).quoted().to_string(), "\"a\"\"; DROP TABLE x; --\"");
+    }
+
     use super::*;
 
     #[test]

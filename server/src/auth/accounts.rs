@@ -51,8 +51,8 @@ pub async fn finish_password(client: &impl GenericClient, app: &App, user_id: Op
         let row = client
             .query_opt(
                 &format!(
-                    "SELECT data ->> 'username', _hashed_password, _password_history FROM \"{}\".\"_User\" WHERE object_id = $1",
-                    app.schema_name
+                    "SELECT data ->> 'username', _hashed_password, _password_history FROM {}.\"_User\" WHERE object_id = $1",
+                    app.schema_name.quoted()
                 ),
                 &[&id],
             )
@@ -105,7 +105,7 @@ pub async fn login_attempt(
         return Err(DataError::AccountLocked { minutes: seconds.div_ceil(60), retry_after: seconds });
     }
     let client = pool.get().await?;
-    let table = format!("\"{}\".\"_User\"", app.schema_name);
+    let table = format!("{}.\"_User\"", app.schema_name.quoted());
     // Both statements skip a lock that concurrent attempts set after the read above: a right
     // password then still finds the account locked, a wrong one leaves the lock as it is.
     let not_locked = "(_locked_until IS NULL OR _locked_until <= now())";
@@ -194,9 +194,9 @@ pub async fn send_verification(client: &impl GenericClient, caller: &Caller, use
     let row = client
         .query_opt(
             &format!(
-                "UPDATE \"{}\".\"_User\" SET _email_token_hash = $2, _email_token_expires = now() + make_interval(secs => $3::float8) \
+                "UPDATE {}.\"_User\" SET _email_token_hash = $2, _email_token_expires = now() + make_interval(secs => $3::float8) \
                  WHERE object_id = $1 AND data ->> 'email' IS NOT NULL RETURNING data ->> 'username', data ->> 'email'",
-                app.schema_name
+                app.schema_name.quoted()
             ),
             &[&user_id, &sessions::token_hash(&token), &(app.settings.email_verify_token_validity_duration as f64)],
         )
@@ -216,8 +216,8 @@ pub async fn request_verification(pool: &Pool, caller: &Caller, address: Option<
     let row = client
         .query_opt(
             &format!(
-                "SELECT object_id, data -> 'emailVerified' FROM \"{}\".\"_User\" WHERE lower(data ->> 'email') = lower($1)",
-                caller.app.schema_name
+                "SELECT object_id, data -> 'emailVerified' FROM {}.\"_User\" WHERE lower(data ->> 'email') = lower($1)",
+                caller.app.schema_name.quoted()
             ),
             &[&address],
         )
@@ -237,9 +237,9 @@ pub async fn verify_email(pool: &Pool, app: &App, token: &str) -> Result<bool, D
     let n = client
         .execute(
             &format!(
-                "UPDATE \"{}\".\"_User\" SET data = data || '{{\"emailVerified\": true}}'::jsonb, _email_token_hash = NULL, _email_token_expires = NULL, \
+                "UPDATE {}.\"_User\" SET data = data || '{{\"emailVerified\": true}}'::jsonb, _email_token_hash = NULL, _email_token_expires = NULL, \
                  updated_at = date_trunc('milliseconds', clock_timestamp()) WHERE _email_token_hash = $1 AND _email_token_expires > now()",
-                app.schema_name
+                app.schema_name.quoted()
             ),
             &[&sessions::token_hash(token)],
         )
@@ -260,9 +260,9 @@ pub async fn request_reset(pool: &Pool, caller: &Caller, address: Option<&str>) 
     let row = client
         .query_opt(
             &format!(
-                "UPDATE \"{}\".\"_User\" SET _reset_token_hash = $2, _reset_token_expires = now() + make_interval(secs => $3::float8) \
+                "UPDATE {}.\"_User\" SET _reset_token_hash = $2, _reset_token_expires = now() + make_interval(secs => $3::float8) \
                  WHERE lower(data ->> 'email') = lower($1) RETURNING data ->> 'username', data ->> 'email'",
-                app.schema_name
+                app.schema_name.quoted()
             ),
             &[&address, &sessions::token_hash(&token), &validity],
         )
@@ -285,7 +285,7 @@ pub async fn reset_token_valid(pool: &Pool, app: &App, token: &str) -> Result<bo
     let client = pool.get().await?;
     let row = client
         .query_opt(
-            &format!("SELECT 1 FROM \"{}\".\"_User\" WHERE _reset_token_hash = $1 AND _reset_token_expires > now()", app.schema_name),
+            &format!("SELECT 1 FROM {}.\"_User\" WHERE _reset_token_hash = $1 AND _reset_token_expires > now()", app.schema_name.quoted()),
             &[&sessions::token_hash(token)],
         )
         .await?;
@@ -307,7 +307,7 @@ pub async fn reset_password(
     }
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
-    let table = format!("\"{}\".\"_User\"", app.schema_name);
+    let table = format!("{}.\"_User\"", app.schema_name.quoted());
     let row = tx
         .query_opt(
             &format!("SELECT object_id FROM {table} WHERE _reset_token_hash = $1 AND _reset_token_expires > now() FOR UPDATE"),

@@ -76,8 +76,8 @@ async fn load(client: &impl GenericClient, app: &App, user_id: &str) -> Result<V
              UNION
              SELECT j.owning_id FROM {children} j JOIN held h ON j.related_id = h.id
          )
-         SELECT t.data ->> 'name' FROM \"{}\".\"_Role\" t WHERE t.object_id IN (SELECT id FROM held) AND t.data ? 'name'",
-        app.schema_name
+         SELECT t.data ->> 'name' FROM {}.\"_Role\" t WHERE t.object_id IN (SELECT id FROM held) AND t.data ? 'name'",
+        app.schema_name.quoted()
     );
     let rows = client.query(&sql, &[&user_id]).await?;
     Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())

@@ -133,8 +133,8 @@ impl SessionCache {
                     None => {
                         let conn = crate::db::Cancellable::get(pool).await?;
                         let sql = format!(
-                            "SELECT object_id, data -> 'user' ->> 'objectId', data -> 'expiresAt' ->> 'iso' FROM \"{}\".\"_Session\" WHERE _token_hash = $1",
-                            app.schema_name
+                            "SELECT object_id, data -> 'user' ->> 'objectId', data -> 'expiresAt' ->> 'iso' FROM {}.\"_Session\" WHERE _token_hash = $1",
+                            app.schema_name.quoted()
                         );
                         let row = conn.bounded(self.deadline, conn.client().query_opt(&sql, &[&key.1])).await??;
                         let Some(row) = row else { return Err(invalid()) };
@@ -222,9 +222,9 @@ pub async fn create(
     client
         .execute(
             &format!(
-                "INSERT INTO \"{}\".\"_Session\" (object_id, created_at, updated_at, _acl, _rperm, _wperm, data, _token_hash) \
+                "INSERT INTO {}.\"_Session\" (object_id, created_at, updated_at, _acl, _rperm, _wperm, data, _token_hash) \
                  VALUES ($1, date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), $2, $3, $3, $4, $5)",
-                app.schema_name
+                app.schema_name.quoted()
             ),
             &[&id, &acl, &perms, &data, &token_hash(&token)],
         )
@@ -314,8 +314,9 @@ pub async fn end_where(
     condition: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
 ) -> Result<u64, DataError> {
-    let rows =
-        client.query(&format!("DELETE FROM \"{}\".\"_Session\" WHERE {condition} RETURNING _token_hash", app.schema_name), params).await?;
+    let rows = client
+        .query(&format!("DELETE FROM {}.\"_Session\" WHERE {condition} RETURNING _token_hash", app.schema_name.quoted()), params)
+        .await?;
     for row in &rows {
         if let Some(hash) = row.get::<_, Option<String>>(0) {
             bus::publish(client, &SessionChanged { app: app.id, hash: hash.clone() }).await?;
@@ -328,7 +329,7 @@ pub async fn end_where(
 /// Tells every instance to read a session again (call in the writing transaction).
 pub async fn changed(client: &impl GenericClient, cache: &SessionCache, app: &App, session_id: &str) -> Result<(), DataError> {
     let row = client
-        .query_opt(&format!("SELECT _token_hash FROM \"{}\".\"_Session\" WHERE object_id = $1", app.schema_name), &[&session_id])
+        .query_opt(&format!("SELECT _token_hash FROM {}.\"_Session\" WHERE object_id = $1", app.schema_name.quoted()), &[&session_id])
         .await?;
     if let Some(hash) = row.and_then(|r| r.get::<_, Option<String>>(0)) {
         bus::publish(client, &SessionChanged { app: app.id, hash: hash.clone() }).await?;

@@ -163,8 +163,8 @@ pub async fn check_username(client: &impl GenericClient, caller: &Caller, user_i
     let row = client
         .query_opt(
             &format!(
-                "SELECT 1 FROM \"{}\".\"_User\" WHERE lower(data ->> 'username') = lower($1) AND object_id IS DISTINCT FROM $2 LIMIT 1",
-                caller.app.schema_name
+                "SELECT 1 FROM {}.\"_User\" WHERE lower(data ->> 'username') = lower($1) AND object_id IS DISTINCT FROM $2 LIMIT 1",
+                caller.app.schema_name.quoted()
             ),
             &[&username, &user_id],
         )
@@ -203,7 +203,7 @@ pub async fn find_by_auth_data(
         let probe = json!({"authData": {provider: {"id": id}}});
         let row = client
             .query_opt(
-                &format!("SELECT object_id FROM \"{}\".\"_User\" t WHERE t.data @> $1::jsonb LIMIT 1", caller.app.schema_name),
+                &format!("SELECT object_id FROM {}.\"_User\" t WHERE t.data @> $1::jsonb LIMIT 1", caller.app.schema_name.quoted()),
                 &[&probe],
             )
             .await?;
@@ -224,7 +224,10 @@ pub async fn with_token(client: &impl GenericClient, caller: &Caller, user_id: &
 /// A user's object as the user sees it (no password; no find triggers run).
 pub async fn object(client: &impl GenericClient, caller: &Caller, user_id: &str) -> Result<Value, DataError> {
     let row = client
-        .query_opt(&format!("SELECT {OBJECT_COLUMNS} FROM \"{}\".\"_User\" t WHERE t.object_id = $1", caller.app.schema_name), &[&user_id])
+        .query_opt(
+            &format!("SELECT {OBJECT_COLUMNS} FROM {}.\"_User\" t WHERE t.object_id = $1", caller.app.schema_name.quoted()),
+            &[&user_id],
+        )
         .await?
         .ok_or(DataError::ObjectNotFound)?;
     let mut user: Value = serde_json::from_str(&object_json(&row)).expect("valid JSON");
@@ -275,7 +278,7 @@ pub async fn check_password(
     let plain = plain.filter(|p| !p.is_empty()).ok_or_else(|| DataError::PasswordMissing("password is required.".into()))?;
     let client = pool.get().await?;
     let columns = "object_id, _hashed_password, _locked_until, data -> 'emailVerified', data ? 'email', _password_changed_at";
-    let table = format!("\"{}\".\"_User\"", caller.app.schema_name);
+    let table = format!("{}.\"_User\"", caller.app.schema_name.quoted());
     let row = match username {
         Some(u) => client.query_opt(&format!("SELECT {columns} FROM {table} WHERE data ->> 'username' = $1"), &[&u]).await?,
         None => client.query_opt(&format!("SELECT {columns} FROM {table} WHERE lower(data ->> 'email') = lower($1)"), &[&email]).await?,

@@ -29,7 +29,8 @@ pub async fn get(client: &impl GenericClient, caller: &Caller) -> Result<Params,
 async fn stored(client: &impl GenericClient, caller: &Caller) -> Result<(Map<String, Value>, Map<String, Value>), DataError> {
     let schema = &caller.app.schema_name;
     super::storage::ensure_app_tables(client, schema).await?;
-    let row = client.query_opt(&format!("SELECT params, master_key_only FROM \"{schema}\"._hearth_config WHERE id = 1"), &[]).await?;
+    let row =
+        client.query_opt(&format!("SELECT params, master_key_only FROM {}._hearth_config WHERE id = 1", schema.quoted()), &[]).await?;
     let object = |v: Value| match v {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -72,9 +73,9 @@ pub async fn update(
     client
         .execute(
             &format!(
-                "INSERT INTO \"{}\"._hearth_config (id, params, master_key_only) VALUES (1, $1, $2) \
+                "INSERT INTO {}._hearth_config (id, params, master_key_only) VALUES (1, $1, $2) \
                  ON CONFLICT (id) DO UPDATE SET params = EXCLUDED.params, master_key_only = EXCLUDED.master_key_only",
-                caller.app.schema_name
+                caller.app.schema_name.quoted()
             ),
             &[&Value::Object(current), &Value::Object(current_flags)],
         )

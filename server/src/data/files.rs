@@ -134,8 +134,8 @@ pub async fn check_references<'a>(
     let owned: i64 = client
         .query_one(
             &format!(
-                "SELECT count(*) FROM \"{}\"._hearth_files WHERE name = ANY($1) AND created_by IS NOT DISTINCT FROM $2",
-                caller.app.schema_name
+                "SELECT count(*) FROM {}._hearth_files WHERE name = ANY($1) AND created_by IS NOT DISTINCT FROM $2",
+                caller.app.schema_name.quoted()
             ),
             &[&names, &caller.user_id()],
         )

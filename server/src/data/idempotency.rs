@@ -251,8 +251,8 @@ fn open(derived: &Derived, key: &str, sealed: &[u8]) -> Option<Value> {
     serde_json::from_slice(&text).ok()
 }
 
-fn table(schema: &str) -> String {
-    format!("\"{schema}\"._hearth_idempotency")
+fn table(schema: &crate::apps::SchemaName) -> String {
+    format!("{}._hearth_idempotency", schema.quoted())
 }
 
 fn window() -> f64 {
@@ -282,7 +282,7 @@ async fn queue_sweep(tx: &impl GenericClient, app_id: i64) -> Result<(), DataErr
 pub async fn sweep(client: &impl GenericClient, app_id: i64) -> Result<u64, DataError> {
     // The schema's name comes from the database, never from the task's payload.
     let Some(row) = client.query_opt("SELECT schema_name FROM apps WHERE id = $1", &[&app_id]).await? else { return Ok(0) };
-    let schema: String = row.get(0);
+    let schema = crate::apps::SchemaName::from_stored(row.get(0));
     let present = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&table(&schema)]).await?.get::<_, bool>(0);
     if !present {
         return Ok(0);

@@ -24,8 +24,8 @@ impl ClassName {
     }
 
     /// The quoted table name inside the app's schema.
-    pub fn table(&self, schema: &str) -> String {
-        format!("\"{schema}\".\"{}\"", self.0)
+    pub fn table(&self, schema: &crate::apps::SchemaName) -> String {
+        format!("{}.\"{}\"", schema.quoted(), self.0)
     }
 }
 

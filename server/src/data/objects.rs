@@ -313,7 +313,7 @@ fn acl_columns(acl: Option<Acl>) -> (Option<Value>, Option<Vec<String>>, Option<
 
 async fn add_relations(
     client: &impl GenericClient,
-    schema: &str,
+    schema: &crate::apps::SchemaName,
     class: &ClassName,
     field: &str,
     owner: &str,

@@ -137,7 +137,7 @@ impl SchemaCache {
         let load = async {
             storage::ensure_app_tables(client, &app.schema_name).await?;
             client
-                .query(&format!("SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema", app.schema_name), &[])
+                .query(&format!("SELECT class_name, fields, clp, indexes FROM {}._hearth_schema", app.schema_name.quoted()), &[])
                 .await
                 .map_err(DbError::from)
         };
@@ -240,8 +240,11 @@ async fn upsert_fields(
 ) -> Result<ClassSchema, DataError> {
     let schema = &app.schema_name;
     storage::ensure_app_tables(tx, schema).await?;
-    tx.execute(&format!("INSERT INTO \"{schema}\"._hearth_schema (class_name) VALUES ($1) ON CONFLICT DO NOTHING"), &[&class.as_str()])
-        .await?;
+    tx.execute(
+        &format!("INSERT INTO {}._hearth_schema (class_name) VALUES ($1) ON CONFLICT DO NOTHING", schema.quoted()),
+        &[&class.as_str()],
+    )
+    .await?;
     let mut current = lock_class(tx, app, class).await?.expect("the row was just inserted");
     storage::create_class_table(tx, schema, class).await?;
     let mut changed = false;
@@ -278,7 +281,7 @@ async fn upsert_fields(
 async fn save(tx: &impl GenericClient, app: &App, class: &ClassSchema) -> Result<(), DataError> {
     let fields: Map<String, Value> = class.fields.iter().map(|(k, t)| (k.clone(), class.field_json(k, t))).collect();
     tx.execute(
-        &format!("UPDATE \"{}\"._hearth_schema SET fields = $2, clp = $3, indexes = $4 WHERE class_name = $1", app.schema_name),
+        &format!("UPDATE {}._hearth_schema SET fields = $2, clp = $3, indexes = $4 WHERE class_name = $1", app.schema_name.quoted()),
         &[&class.name.as_str(), &Value::Object(fields), &class.clp, &class.indexes],
     )
     .await?;
@@ -340,7 +343,7 @@ pub async fn create_class(
     storage::ensure_app_tables(&tx, &app.schema_name).await?;
     let inserted = tx
         .execute(
-            &format!("INSERT INTO \"{}\"._hearth_schema (class_name) VALUES ($1) ON CONFLICT DO NOTHING", app.schema_name),
+            &format!("INSERT INTO {}._hearth_schema (class_name) VALUES ($1) ON CONFLICT DO NOTHING", app.schema_name.quoted()),
             &[&class.as_str()],
         )
         .await?;
@@ -365,8 +368,8 @@ async fn lock_class(tx: &impl GenericClient, app: &App, class: &ClassName) -> Re
     let row = tx
         .query_opt(
             &format!(
-                "SELECT class_name, fields, clp, indexes FROM \"{}\"._hearth_schema WHERE class_name = $1 FOR UPDATE",
-                app.schema_name
+                "SELECT class_name, fields, clp, indexes FROM {}._hearth_schema WHERE class_name = $1 FOR UPDATE",
+                app.schema_name.quoted()
             ),
             &[&class.as_str()],
         )
@@ -447,7 +450,7 @@ pub async fn delete_class(pool: &Pool, cache: &SchemaCache, caller: &Caller, cla
         }
     }
     tx.batch_execute(&format!("DROP TABLE IF EXISTS {table}")).await?;
-    tx.execute(&format!("DELETE FROM \"{}\"._hearth_schema WHERE class_name = $1", app.schema_name), &[&class.as_str()]).await?;
+    tx.execute(&format!("DELETE FROM {}._hearth_schema WHERE class_name = $1", app.schema_name.quoted()), &[&class.as_str()]).await?;
     bus::publish(&tx, &SchemaChanged { app: app.id }).await?;
     tx.commit().await?;
     cache.forget(app);
@@ -599,7 +602,7 @@ async fn apply_indexes(tx: &impl GenericClient, app: &App, class: &mut ClassSche
             }
             // An existing index's name was checked when it was made (or by older rules).
             let relation = relation_name("i", &class.name, name);
-            tx.batch_execute(&format!("DROP INDEX IF EXISTS \"{}\".\"{relation}\"", app.schema_name)).await?;
+            tx.batch_execute(&format!("DROP INDEX IF EXISTS {}.\"{relation}\"", app.schema_name.quoted())).await?;
             continue;
         }
         let relation = IndexName::parse(name)?.relation(&class.name);
@@ -627,7 +630,7 @@ async fn apply_indexes(tx: &impl GenericClient, app: &App, class: &mut ClassSche
                         return Err(DataError::InvalidQuery(format!("Field {other} does not exist, cannot add index.")));
                     };
                     // The expression queries use for this type, so the planner matches them.
-                    crate::data::query::compile::typed_expr("", f.as_str(), ty)
+                    crate::data::query::compile::typed_expr("", &f, ty)
                 }
             };
             // Nulls sort as queries sort them (first ascending, last descending), so the index

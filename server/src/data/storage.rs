@@ -3,13 +3,15 @@
 
 use deadpool_postgres::GenericClient;
 
+use crate::apps::SchemaName;
+
 use super::names::{ClassName, relation_name};
 use crate::error::DbError;
 
 /// Creates the app's bookkeeping tables if they are missing (new apps, and apps made before a
 /// table was added). Idempotent, also when two connections race (PostgreSQL's
 /// `CREATE TABLE IF NOT EXISTS` can then fail on its catalog; the loser retries and finds them).
-pub async fn ensure_app_tables(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {
+pub async fn ensure_app_tables(client: &impl GenericClient, schema: &SchemaName) -> Result<(), DbError> {
     let retry = |e: &DbError| e.sqlstate() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION);
     match create_app_tables(client, schema).await {
         Err(e) if retry(&e) => create_app_tables(client, schema).await?,
@@ -30,12 +32,11 @@ pub async fn ensure_app_tables(client: &impl GenericClient, schema: &str) -> Res
 /// `_User._hashed_password` (and the account's lockout counter, email and reset token hashes,
 /// password history), `_Session._token_hash` (a session token is only stored hashed).
 /// Usernames are unique, emails unique without regard to case, role names unique.
-async fn ensure_system_classes(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {
+async fn ensure_system_classes(client: &impl GenericClient, schema: &SchemaName) -> Result<(), DbError> {
+    let q = schema.quoted();
     // The last index added to the system classes tells whether they are complete.
-    let present = client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&format!("\"{schema}\".\"_User_username_lower\"")])
-        .await?
-        .get::<_, bool>(0);
+    let present =
+        client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&format!("{q}.\"_User_username_lower\"")]).await?.get::<_, bool>(0);
     if present {
         return Ok(());
     }
@@ -49,7 +50,7 @@ async fn ensure_system_classes(client: &impl GenericClient, schema: &str) -> Res
     create_join_table(client, &roles_join).await?;
     client
         .batch_execute(&format!(
-            "ALTER TABLE \"{schema}\".\"_User\" ADD COLUMN IF NOT EXISTS _hashed_password text,
+            "ALTER TABLE {q}.\"_User\" ADD COLUMN IF NOT EXISTS _hashed_password text,
                ADD COLUMN IF NOT EXISTS _failed_logins integer NOT NULL DEFAULT 0,
                ADD COLUMN IF NOT EXISTS _locked_until timestamptz,
                ADD COLUMN IF NOT EXISTS _email_token_hash text,
@@ -58,17 +59,17 @@ async fn ensure_system_classes(client: &impl GenericClient, schema: &str) -> Res
                ADD COLUMN IF NOT EXISTS _reset_token_expires timestamptz,
                ADD COLUMN IF NOT EXISTS _password_changed_at timestamptz,
                ADD COLUMN IF NOT EXISTS _password_history text[];
-            CREATE UNIQUE INDEX IF NOT EXISTS \"_User_email_token\" ON \"{schema}\".\"_User\" (_email_token_hash) WHERE _email_token_hash IS NOT NULL;
-            CREATE UNIQUE INDEX IF NOT EXISTS \"_User_reset_token\" ON \"{schema}\".\"_User\" (_reset_token_hash) WHERE _reset_token_hash IS NOT NULL;
-            CREATE UNIQUE INDEX IF NOT EXISTS \"_User_username\" ON \"{schema}\".\"_User\" ((data ->> 'username'));
-            CREATE INDEX IF NOT EXISTS \"_User_username_lower\" ON \"{schema}\".\"_User\" (lower(data ->> 'username'));
-            CREATE UNIQUE INDEX IF NOT EXISTS \"_User_email\" ON \"{schema}\".\"_User\" (lower(data ->> 'email'));
-            CREATE UNIQUE INDEX IF NOT EXISTS \"_Role_name\" ON \"{schema}\".\"_Role\" ((data ->> 'name'));
+            CREATE UNIQUE INDEX IF NOT EXISTS \"_User_email_token\" ON {q}.\"_User\" (_email_token_hash) WHERE _email_token_hash IS NOT NULL;
+            CREATE UNIQUE INDEX IF NOT EXISTS \"_User_reset_token\" ON {q}.\"_User\" (_reset_token_hash) WHERE _reset_token_hash IS NOT NULL;
+            CREATE UNIQUE INDEX IF NOT EXISTS \"_User_username\" ON {q}.\"_User\" ((data ->> 'username'));
+            CREATE INDEX IF NOT EXISTS \"_User_username_lower\" ON {q}.\"_User\" (lower(data ->> 'username'));
+            CREATE UNIQUE INDEX IF NOT EXISTS \"_User_email\" ON {q}.\"_User\" (lower(data ->> 'email'));
+            CREATE UNIQUE INDEX IF NOT EXISTS \"_Role_name\" ON {q}.\"_Role\" ((data ->> 'name'));
             CREATE INDEX IF NOT EXISTS \"_Role_users_user\" ON {users_join} (related_id);
             CREATE INDEX IF NOT EXISTS \"_Role_roles_child\" ON {roles_join} (related_id);
-            ALTER TABLE \"{schema}\".\"_Session\" ADD COLUMN IF NOT EXISTS _token_hash text UNIQUE;
-            CREATE INDEX IF NOT EXISTS \"_Session_user\" ON \"{schema}\".\"_Session\" ((data -> 'user' ->> 'objectId'));
-            INSERT INTO \"{schema}\"._hearth_schema (class_name, fields) VALUES
+            ALTER TABLE {q}.\"_Session\" ADD COLUMN IF NOT EXISTS _token_hash text UNIQUE;
+            CREATE INDEX IF NOT EXISTS \"_Session_user\" ON {q}.\"_Session\" ((data -> 'user' ->> 'objectId'));
+            INSERT INTO {q}._hearth_schema (class_name, fields) VALUES
               ('_User', '{{\"username\": {{\"type\": \"String\"}}, \"password\": {{\"type\": \"String\"}}, \"email\": {{\"type\": \"String\"}},
                  \"emailVerified\": {{\"type\": \"Boolean\"}}, \"authData\": {{\"type\": \"Object\"}}}}'),
               ('_Role', '{{\"name\": {{\"type\": \"String\"}}, \"users\": {{\"type\": \"Relation\", \"targetClass\": \"_User\"}},
@@ -82,21 +83,22 @@ async fn ensure_system_classes(client: &impl GenericClient, schema: &str) -> Res
     Ok(())
 }
 
-async fn create_app_tables(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {
+async fn create_app_tables(client: &impl GenericClient, schema: &SchemaName) -> Result<(), DbError> {
+    let q = schema.quoted();
     client
         .batch_execute(&format!(
-            "CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_schema (
+            "CREATE TABLE IF NOT EXISTS {q}._hearth_schema (
                 class_name text PRIMARY KEY,
                 fields     jsonb NOT NULL DEFAULT '{{}}',
                 clp        jsonb NOT NULL DEFAULT '{{}}',
                 indexes    jsonb NOT NULL DEFAULT '{{}}'
             );
-            CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_config (
+            CREATE TABLE IF NOT EXISTS {q}._hearth_config (
                 id              integer PRIMARY KEY DEFAULT 1 CHECK (id = 1),
                 params          jsonb NOT NULL DEFAULT '{{}}',
                 master_key_only jsonb NOT NULL DEFAULT '{{}}'
             );
-            CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_files (
+            CREATE TABLE IF NOT EXISTS {q}._hearth_files (
                 name         text PRIMARY KEY,
                 size         bigint NOT NULL,
                 content_type text NOT NULL,
@@ -107,11 +109,11 @@ async fn create_app_tables(client: &impl GenericClient, schema: &str) -> Result<
             );
             DO $$ BEGIN
               -- The first shape kept answers in clear (`body`): dropped, with its answers.
-              IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('\"{schema}\"._hearth_idempotency') AND attname = 'body' AND NOT attisdropped) THEN
-                DROP TABLE \"{schema}\"._hearth_idempotency;
+              IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('{q}._hearth_idempotency') AND attname = 'body' AND NOT attisdropped) THEN
+                DROP TABLE {q}._hearth_idempotency;
               END IF;
             END $$;
-            CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_idempotency (
+            CREATE TABLE IF NOT EXISTS {q}._hearth_idempotency (
                 request_id   text PRIMARY KEY,
                 created_at   timestamptz NOT NULL DEFAULT now(),
                 caller       text NOT NULL,
@@ -121,14 +123,14 @@ async fn create_app_tables(client: &impl GenericClient, schema: &str) -> Result<
                 status       smallint NOT NULL,
                 answer       bytea NOT NULL
             );
-            CREATE INDEX IF NOT EXISTS \"_hearth_idempotency_created\" ON \"{schema}\"._hearth_idempotency (created_at);"
+            CREATE INDEX IF NOT EXISTS \"_hearth_idempotency_created\" ON {q}._hearth_idempotency (created_at);"
         ))
         .await?;
     Ok(())
 }
 
 /// Creates a class table (idempotent: a concurrent creator may have won).
-pub async fn create_class_table(client: &impl GenericClient, schema: &str, class: &ClassName) -> Result<(), DbError> {
+pub async fn create_class_table(client: &impl GenericClient, schema: &SchemaName, class: &ClassName) -> Result<(), DbError> {
     let table = class.table(schema);
     let [key, data, created, updated] = CLASS_INDEXES.map(|kind| relation_name("x", class, kind));
     client
@@ -160,12 +162,13 @@ const CLASS_INDEXES: [&str; 4] = ["pkey", "data", "created", "updated"];
 /// This renames them to [`relation_name`]'s names (a primary key's constraint with its index),
 /// once per app (`_hearth_meta` is made when it is done); renames are idempotent, so racing
 /// connections do no harm.
-async fn rename_legacy_indexes(client: &impl GenericClient, schema: &str) -> Result<(), DbError> {
-    let done = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&format!("\"{schema}\"._hearth_meta")]).await?.get::<_, bool>(0);
+async fn rename_legacy_indexes(client: &impl GenericClient, schema: &SchemaName) -> Result<(), DbError> {
+    let q = schema.quoted();
+    let done = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&format!("{q}._hearth_meta")]).await?.get::<_, bool>(0);
     if done {
         return Ok(());
     }
-    let rows = client.query(&format!("SELECT class_name, indexes FROM \"{schema}\"._hearth_schema"), &[]).await?;
+    let rows = client.query(&format!("SELECT class_name, indexes FROM {q}._hearth_schema"), &[]).await?;
     let mut renames: Vec<(String, String)> = Vec::new();
     for row in rows {
         let Ok(class) = ClassName::parse(row.get::<_, &str>(0)) else { continue };
@@ -185,7 +188,7 @@ async fn rename_legacy_indexes(client: &impl GenericClient, schema: &str) -> Res
     let existing: Vec<String> = client
         .query(
             "SELECT relname::text FROM pg_class WHERE relnamespace = $1::text::regnamespace AND relkind = 'i' AND relname::text = ANY($2)",
-            &[&schema, &olds],
+            &[&schema.as_str(), &olds],
         )
         .await?
         .iter()
@@ -194,21 +197,22 @@ async fn rename_legacy_indexes(client: &impl GenericClient, schema: &str) -> Res
     let mut sql = String::new();
     for (old, new) in renames.iter().filter(|(old, _)| existing.contains(old)) {
         // Both names are made of validated names and hex digits; quotes cannot occur.
-        sql.push_str(&format!("ALTER INDEX IF EXISTS \"{schema}\".\"{old}\" RENAME TO \"{new}\";\n"));
+        sql.push_str(&format!("ALTER INDEX IF EXISTS {q}.\"{old}\" RENAME TO \"{new}\";\n"));
     }
-    sql.push_str(&format!("CREATE TABLE IF NOT EXISTS \"{schema}\"._hearth_meta (key text PRIMARY KEY, value jsonb NOT NULL);"));
+    sql.push_str(&format!("CREATE TABLE IF NOT EXISTS {q}._hearth_meta (key text PRIMARY KEY, value jsonb NOT NULL);"));
     client.batch_execute(&sql).await?;
     Ok(())
 }
 
 /// The join table of a relation field: `_j_<hash of class and field>` (class and field names
 /// together can exceed PostgreSQL's 63-byte identifiers).
-pub fn join_table(schema: &str, class: &ClassName, field: &str) -> String {
+pub fn join_table(schema: &SchemaName, class: &ClassName, field: &str) -> String {
+    let q = schema.quoted();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in class.as_str().bytes().chain([b':']).chain(field.bytes()) {
         hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    format!("\"{schema}\".\"_j_{hash:016x}\"")
+    format!("{q}.\"_j_{hash:016x}\"")
 }
 
 pub async fn create_join_table(client: &impl GenericClient, table: &str) -> Result<(), DbError> {

@@ -53,8 +53,8 @@ pub async fn find(pool: &Pool, schemas: &SchemaCache, app: &App, grace_hours: u3
     }
     tx.execute(
         &format!(
-            "INSERT INTO hearth_file_refs SELECT n #>> '{{}}' FROM \"{}\"._hearth_config c, jsonb_path_query(c.params, {path}) n",
-            app.schema_name
+            "INSERT INTO hearth_file_refs SELECT n #>> '{{}}' FROM {}._hearth_config c, jsonb_path_query(c.params, {path}) n",
+            app.schema_name.quoted()
         ),
         &[],
     )
@@ -62,11 +62,11 @@ pub async fn find(pool: &Pool, schemas: &SchemaCache, app: &App, grace_hours: u3
     let rows = tx
         .query(
             &format!(
-                "SELECT f.name, f.size FROM \"{}\"._hearth_files f \
+                "SELECT f.name, f.size FROM {}._hearth_files f \
                  WHERE f.created_at < now() - make_interval(hours => $1) \
                    AND NOT EXISTS (SELECT 1 FROM hearth_file_refs r WHERE r.name = f.name) \
                  ORDER BY f.created_at LIMIT $2",
-                app.schema_name
+                app.schema_name.quoted()
             ),
             &[&(grace_hours as i32), &BATCH],
         )
@@ -82,8 +82,9 @@ pub async fn find(pool: &Pool, schemas: &SchemaCache, app: &App, grace_hours: u3
 /// bytes. An upload is referenced soon after it is stored, or never: the grace period is what
 /// keeps a file whose object is still being saved.
 pub async fn remove(tx: &impl GenericClient, app: &App, candidates: &[String]) -> Result<Vec<String>, DataError> {
-    let rows =
-        tx.query(&format!("DELETE FROM \"{}\"._hearth_files WHERE name = ANY($1) RETURNING name", app.schema_name), &[&candidates]).await?;
+    let rows = tx
+        .query(&format!("DELETE FROM {}._hearth_files WHERE name = ANY($1) RETURNING name", app.schema_name.quoted()), &[&candidates])
+        .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 

@@ -134,8 +134,8 @@ impl Files {
             let row = client
                 .query_one(
                     &format!(
-                        "INSERT INTO \"{}\"._hearth_files (name, size, content_type, metadata, tags, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at",
-                        caller.app.schema_name
+                        "INSERT INTO {}._hearth_files (name, size, content_type, metadata, tags, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at",
+                        caller.app.schema_name.quoted()
                     ),
                     &[&name, &(stored.size as i64), &content_type, &metadata, &tags, &caller.user_id()],
                 )
@@ -164,8 +164,8 @@ impl Files {
         let client = pool.get().await?;
         let stmt = client
             .prepare_cached(&format!(
-                "SELECT name, size, content_type, created_at, metadata, tags FROM \"{}\"._hearth_files WHERE name = $1",
-                app.schema_name
+                "SELECT name, size, content_type, created_at, metadata, tags FROM {}._hearth_files WHERE name = $1",
+                app.schema_name.quoted()
             ))
             .await?;
         let row = client.query_opt(&stmt, &[&name]).await?;
@@ -194,7 +194,7 @@ impl Files {
         // The row first: a download meanwhile finds no file, rather than a row without bytes.
         let storage = self.storage(&caller.app).await?;
         let client = pool.get().await?;
-        client.execute(&format!("DELETE FROM \"{}\"._hearth_files WHERE name = $1", caller.app.schema_name), &[&name]).await?;
+        client.execute(&format!("DELETE FROM {}._hearth_files WHERE name = $1", caller.app.schema_name.quoted()), &[&name]).await?;
         drop(client);
         storage.delete(&key(&caller.app, name)).await?;
         if let Some(t) = &self.triggers {
@@ -209,7 +209,7 @@ impl Files {
     /// after it). An app that never had a file may have no table: none.
     pub async fn app_file_names(&self, pool: &Pool, app: &App) -> Result<Vec<String>, DataError> {
         let client = pool.get().await?;
-        match client.query(&format!("SELECT name FROM \"{}\"._hearth_files", app.schema_name), &[]).await {
+        match client.query(&format!("SELECT name FROM {}._hearth_files", app.schema_name.quoted()), &[]).await {
             Ok(rows) => Ok(rows.iter().map(|r| r.get(0)).collect()),
             Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => Ok(Vec::new()),
             Err(e) => Err(e.into()),
@@ -257,7 +257,7 @@ fn allowed(settings: &crate::apps::settings::files::FileSettings, file: &NewFile
 
 /// Where an app's file lives in its backend.
 pub fn key(app: &App, name: &str) -> String {
-    format!("{}/{name}", app.schema_name)
+    format!("{}/{name}", app.schema_name.as_str())
 }
 
 /// Parse's `fileUpload` rules: the master key always; otherwise public clients, anonymous
@@ -281,8 +281,8 @@ async fn may_upload(pool: &Pool, caller: &Caller) -> Result<(), DataError> {
     let anonymous: bool = client
         .query_opt(
             &format!(
-                "SELECT coalesce(data -> 'authData' ? 'anonymous', false) FROM \"{}\".\"_User\" WHERE object_id = $1",
-                caller.app.schema_name
+                "SELECT coalesce(data -> 'authData' ? 'anonymous', false) FROM {}.\"_User\" WHERE object_id = $1",
+                caller.app.schema_name.quoted()
             ),
             &[&user.user_id],
         )

@@ -32,7 +32,7 @@ const CONTAINMENT_IN_MAX: usize = 2_000;
 /// Compiles conditions for one query, collecting the parameters in order.
 pub struct Compiler<'a> {
     schema: &'a AppSchema,
-    app_schema: &'a str,
+    app_schema: &'a crate::apps::SchemaName,
     pub params: Vec<Param>,
     /// A distance expression to sort by when a `$nearSphere` appeared and no order was given.
     pub near_order: Option<String>,
@@ -49,14 +49,35 @@ enum Field {
     /// A path into `data`, with the schema's type of its first segment if known.
     /// `indexed`: a one-segment path whose field is in one of the class's schema indexes.
     Data {
-        path: Vec<String>,
+        path: FieldPath,
         ty: Option<FieldType>,
         indexed: bool,
     },
 }
 
+/// A path into an object's data: a field name (checked, the only part SQL takes as written, in
+/// [`typed_expr`]), then the keys below it (always bound as parameters).
+#[derive(Debug, Clone)]
+pub struct FieldPath {
+    field: FieldName,
+    path: Vec<String>,
+}
+
+impl FieldPath {
+    pub fn field(&self) -> &FieldName {
+        &self.field
+    }
+}
+
+impl std::ops::Deref for FieldPath {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.path
+    }
+}
+
 impl<'a> Compiler<'a> {
-    pub fn new(schema: &'a AppSchema, app_schema: &'a str) -> Compiler<'a> {
+    pub fn new(schema: &'a AppSchema, app_schema: &'a crate::apps::SchemaName) -> Compiler<'a> {
         Compiler { schema, app_schema, params: Vec::new(), near_order: None, aliases: 0, caller: None }
     }
 
@@ -195,6 +216,7 @@ impl<'a> Compiler<'a> {
         let mut segments = key.split('.');
         let first = FieldName::parse(segments.next().unwrap_or_default())?;
         let mut path = vec![first.as_str().to_string()];
+        let field = first.clone();
         for segment in segments {
             if segment.is_empty() || segment.contains('$') {
                 return Err(DataError::InvalidFieldName(key.to_string()));
@@ -204,7 +226,7 @@ impl<'a> Compiler<'a> {
         let schema = self.schema.class(class);
         let ty = schema.as_ref().and_then(|c| c.field(first.as_str()).cloned()).filter(|_| path.len() == 1);
         let indexed = path.len() == 1 && schema.is_some_and(|c| c.indexed(first.as_str()));
-        Ok(Field::Data { path, ty, indexed })
+        Ok(Field::Data { path: FieldPath { field, path }, ty, indexed })
     }
 
     /// The jsonb expression of a data path.
@@ -336,7 +358,7 @@ impl<'a> Compiler<'a> {
                     // to no rows, and (with prepared, generic plans) sort a bitmap scan's rows
                     // instead of reading the index in order.
                     Some(t @ (FieldType::String | FieldType::Number)) if *indexed => {
-                        let x = typed_expr(alias, &path[0], t);
+                        let x = typed_expr(alias, path.field(), t);
                         let q = match &v {
                             Value::Number(n) if matches!(t, FieldType::Number) => {
                                 format!("{}::float8", self.bind(n.as_f64().unwrap_or(0.0)))
@@ -415,18 +437,18 @@ impl<'a> Compiler<'a> {
                     // Bound only in the arms that use it: an unused parameter has no type.
                     match (ty, value) {
                         (Some(FieldType::Number), Value::Number(n)) => {
-                            let x = typed_expr(alias, &path[0], &FieldType::Number);
+                            let x = typed_expr(alias, path.field(), &FieldType::Number);
                             let p = self.bind(n.as_f64().unwrap_or(0.0));
                             return Ok(format!("({x} {sql_op} {p}::float8)"));
                         }
                         (Some(FieldType::String), Value::String(s)) => {
-                            let x = typed_expr(alias, &path[0], &FieldType::String);
+                            let x = typed_expr(alias, path.field(), &FieldType::String);
                             let p = self.bind(s.clone());
                             return Ok(format!("({x} {sql_op} {p})"));
                         }
                         (Some(FieldType::Date), Value::Object(_)) => {
                             let iso = value::format_date(date_param(value)?);
-                            let x = typed_expr(alias, &path[0], &FieldType::Date);
+                            let x = typed_expr(alias, path.field(), &FieldType::Date);
                             let p = self.bind(iso);
                             return Ok(format!("({x} {sql_op} {p})"));
                         }
@@ -511,10 +533,10 @@ impl<'a> Compiler<'a> {
 
     /// A long `$in` of strings, numbers and booleans, compared for equality (PostgreSQL hashes
     /// the list): one containment per value would cost the executor memory per value.
-    fn in_scalars(&mut self, alias: &str, path: &[String], ty: Option<&FieldType>, indexed: bool, values: Vec<Value>) -> String {
+    fn in_scalars(&mut self, alias: &str, path: &FieldPath, ty: Option<&FieldType>, indexed: bool, values: Vec<Value>) -> String {
         if let (Some(t @ (FieldType::Number | FieldType::String)), true, 1) = (ty, indexed, path.len()) {
             // Through the schema index's expression, when every value has the field's type.
-            let x = typed_expr(alias, &path[0], t);
+            let x = typed_expr(alias, path.field(), t);
             if *t == FieldType::Number && values.iter().all(Value::is_number) {
                 let p = self.bind(values.iter().filter_map(Value::as_f64).collect::<Vec<f64>>());
                 return format!("{x} = ANY({p}::float8[])");
@@ -815,7 +837,7 @@ impl<'a> Compiler<'a> {
                     if path.len() == 1 && matches!(ty, Some(FieldType::Number | FieldType::String | FieldType::Date)) =>
                 {
                     // Typed by the schema: the cheap extraction is safe (see `compare`).
-                    typed_expr(alias, &path[0], ty.as_ref().expect("matched a type"))
+                    typed_expr(alias, path.field(), ty.as_ref().expect("matched a type"))
                 }
                 Field::Data { path, .. } => self.json_expr(alias, &path),
             };
@@ -834,8 +856,8 @@ impl<'a> Compiler<'a> {
 /// it and as schema indexes are built on it (`schema::apply_indexes`), so that PostgreSQL
 /// matches the two. The name is a validated field name (letters, digits, `_`), so it is written
 /// as a literal: a parameter would hide the expression from the planner's index matching.
-pub fn typed_expr(alias: &str, name: &str, ty: &FieldType) -> String {
-    assert!(FieldName::parse(name).is_ok(), "typed_expr takes validated field names");
+pub fn typed_expr(alias: &str, name: &FieldName, ty: &FieldType) -> String {
+    let name = name.as_str();
     let data = if alias.is_empty() { "data".to_string() } else { format!("{alias}.data") };
     match ty {
         FieldType::Number => format!("(({data} ->> '{name}')::float8)"),
@@ -987,7 +1009,8 @@ mod tests {
             indexes: json!({"s_n": {"s": 1, "n": -1}}),
         };
         let schema = AppSchema { classes: HashMap::from([("Thing".to_string(), Arc::new(thing))]) };
-        let mut c = Compiler::new(&schema, "app_1");
+        let app_schema = crate::apps::SchemaName::of_app(1);
+        let mut c = Compiler::new(&schema, &app_schema);
         let mut sql = c.condition(&class, "t", &w, 0)?;
         sql.push_str(&c.order(&class, "t", Some("n,-s,d"))?);
         for i in 1..=c.params.len() {
@@ -1009,7 +1032,7 @@ mod tests {
                 FieldType::Number => "n",
                 _ => "d",
             };
-            let x = typed_expr("t", name, &ty);
+            let x = typed_expr("t", &FieldName::parse(name).unwrap(), &ty);
             assert!(sql.matches(&x).count() >= 2, "{x} is compared and sorted in {sql}");
         }
         // Equality on an indexed typed field is the typed comparison alone; on a field in no
@@ -1020,7 +1043,7 @@ mod tests {
         // A value of the wrong type falls back to containment only (it matches nothing): the
         // typed expression appears once, in the order.
         let (sql, _) = compile(json!({"n": "text"})).unwrap();
-        assert_eq!(sql.matches(&typed_expr("t", "n", &FieldType::Number)).count(), 1, "{sql}");
+        assert_eq!(sql.matches(&typed_expr("t", &FieldName::parse("n").unwrap(), &FieldType::Number)).count(), 1, "{sql}");
     }
 
     /// What a client sends many of compiles to a statement that does not grow with it: an `$or`

@@ -275,7 +275,7 @@ async fn download(http: HttpRequest, state: web::Data<State>, path: web::Path<(S
         }
         Redirect::Public if !settings.private => {
             let base = settings.public_base_url.as_deref().unwrap_or_default().trim_end_matches('/');
-            let url = format!("{base}/{}/{}", crate::data::files::encode(&app.schema_name), crate::data::files::encode(&row.name));
+            let url = format!("{base}/{}/{}", crate::data::files::encode(app.schema_name.as_str()), crate::data::files::encode(&row.name));
             return Ok(HttpResponse::MovedPermanently().insert_header((header::LOCATION, url)).finish());
         }
         _ => {}

@@ -134,7 +134,7 @@ async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest
         .ok_or_else(|| ApiError::new(ParseCode::INVALID_VALUE, "userId must not be empty, null, or undefined"))?;
     let client = state.pool.get().await.map_err(DbError::from)?;
     let exists = client
-        .query_opt(&format!("SELECT 1 FROM \"{}\".\"_User\" WHERE object_id = $1", req.caller.app.schema_name), &[&user_id])
+        .query_opt(&format!("SELECT 1 FROM {}.\"_User\" WHERE object_id = $1", req.caller.app.schema_name.quoted()), &[&user_id])
         .await
         .map_err(|e| ApiError::from(DataError::from(e)))?
         .is_some();
