@@ -8,6 +8,7 @@
 #   WAIT_QUIET   seconds to wait for a quiet machine before each measured run (0: only warn)
 #   RETRIES      runs again of a measurement that other processes disturbed
 #   PG_BIN       PostgreSQL 15 server binaries
+#   PG_OPTS      more server settings for pg_start (optional: `-c name=value ...`)
 #   APP_ID MASTER_KEY REST_KEY   the app both servers serve, with the same keys
 # Parse Server comes from bench/data-api (package.json, node_modules, cluster.js); CPU snapshots
 # from bench/data-api/cputicks.py.
@@ -109,7 +110,7 @@ pg_start() { # database...: initdb, start on a free loopback port, create the da
   (cd /tmp && runuser -u postgres -- "$PG_BIN/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8) \
     >"$RESULTS/initdb.log" 2>&1 || die "initdb failed (see $RESULTS/initdb.log)"
   (cd /tmp && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$pgdata" -l "$work/pg/postgres.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$pgport -c unix_socket_directories=$work/pg/sock" start) \
+    -o "-c listen_addresses=127.0.0.1 -c port=$pgport -c unix_socket_directories=$work/pg/sock ${PG_OPTS:-}" start) \
     >/dev/null || die "PostgreSQL did not start"
   pg_started=1
   pg_pid=$(head -1 "$pgdata/postmaster.pid")
