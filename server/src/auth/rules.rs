@@ -39,14 +39,16 @@ impl ClassRules for Rules {
         Box::pin(self.prepare_write(caller, schemas, request))
     }
 
-    /// A purge of `_User` or `_Session` ends the sessions (forgotten on every instance); of
-    /// `_Role`, the role cache is told.
+    /// A purge of `_User` ends the users' sessions; of `_Session`, its sessions are forgotten on
+    /// every instance (the purge deletes them, and announces each); of `_Role`, the role cache
+    /// is told.
     fn purging<'a>(&'a self, tx: &'a Tx<'_>, caller: &'a Caller, class: &'a ClassName) -> BoxFuture<'a, Result<(), DataError>> {
         Box::pin(async move {
             match class.as_str() {
-                "_User" | "_Session" => {
+                "_User" => {
                     sessions::end_where(tx, &self.state.sessions, &caller.app, "true", &[]).await?;
                 }
+                "_Session" => sessions::forget_all(tx, &self.state.sessions, &caller.app).await?,
                 _ => roles::changed(tx, &self.state.roles, &caller.app).await?,
             }
             Ok(())
@@ -92,7 +94,12 @@ impl Rules {
             ("_Role", ChangeKind::Create) => roles::check_new(&planned.write)?,
             _ => {}
         }
-        let (object, changed) = write::ready(caller, schemas, planned).await?;
+        let (mut object, changed) = write::ready(caller, schemas, planned).await?;
+        if login.is_some() {
+            // Its save triggers did not run: should the user be gone by the time it applies (and
+            // a new one signed up), no afterSave runs for it either.
+            object.images = false;
+        }
         let then = match &login {
             Some(user_id) => state.logins.before_login(caller, user_id).await?,
             None => None,

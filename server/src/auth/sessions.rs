@@ -326,6 +326,20 @@ pub async fn end_where(
     Ok(rows.len() as u64)
 }
 
+/// Tells every instance to forget every session of the app (call in the transaction that purges
+/// them; the purge's own delete is the change). Locks the rows it forgets.
+pub async fn forget_all(client: &impl GenericClient, cache: &SessionCache, app: &App) -> Result<(), DataError> {
+    let rows = client
+        .query(&format!("SELECT _token_hash FROM {}.\"_Session\" WHERE _token_hash IS NOT NULL FOR UPDATE", app.schema_name.quoted()), &[])
+        .await?;
+    for row in rows {
+        let hash: String = row.get(0);
+        bus::publish(client, &SessionChanged { app: app.id, hash: hash.clone() }).await?;
+        cache.cache.forget(&(app.id, hash));
+    }
+    Ok(())
+}
+
 /// Tells every instance to read a session again (call in the writing transaction).
 pub async fn changed(client: &impl GenericClient, cache: &SessionCache, app: &App, session_id: &str) -> Result<(), DataError> {
     let row = client

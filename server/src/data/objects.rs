@@ -441,7 +441,7 @@ pub async fn update(
     let table = class.name.table(schema);
     let sql = if images {
         format!(
-            "WITH o AS (SELECT {OBJECT_COLUMNS} FROM {table} t WHERE t.object_id = $1 FOR UPDATE) \
+            "WITH o AS (SELECT {OBJECT_COLUMNS} FROM {table} t WHERE t.object_id = $1{rows} FOR UPDATE) \
              UPDATE {table} t SET {set} FROM o WHERE t.object_id = o.object_id{rows} \
              RETURNING t.updated_at{returning}, o.object_id, o.created_at, o.updated_at, o._acl, o.data, {OBJECT_COLUMNS}"
         )

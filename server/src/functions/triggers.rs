@@ -212,8 +212,17 @@ fn merge_changes(
 impl ChangeSink for CloudCode {
     fn wants_images<'a>(&'a self, caller: &'a Caller, class: &'a ClassName) -> BoxFuture<'a, bool> {
         Box::pin(async move {
-            matches!(self.has(caller, "afterSave", class.as_str()).await, Ok(true))
-                || matches!(self.has(caller, "afterDelete", class.as_str()).await, Ok(true))
+            let mut wanted = false;
+            for trigger in ["afterSave", "afterDelete"] {
+                match self.has(caller, trigger, class.as_str()).await {
+                    Ok(has) => wanted |= has,
+                    // The write goes ahead; its after-triggers cannot run without the deployment.
+                    Err(err) => {
+                        tracing::warn!(app = %caller.app.application_id, class = %class, error = %err, "cannot tell whether a write has after-triggers")
+                    }
+                }
+            }
+            wanted
         })
     }
 

@@ -224,3 +224,43 @@ async fn a_session_given_a_new_token_by_the_master_key_drops_the_old_one() {
     assert_eq!(call(&server, &a, As::Client(Some("r:second-token-0123456789")), reqwest::Method::GET, "/users/me", None).await.0, 200);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_purge_of_sessions_or_users_ends_their_tokens_on_every_instance() {
+    let one = TestServer::start().await;
+    let two = TestServer::start().await;
+    let a = app(&one).await;
+    let (_, ann) = sign_up(&one, &a, "purged-ann").await;
+    let (_, bob) = sign_up(&one, &a, "purged-bob").await;
+    // Both instances cache both sessions.
+    for server in [&one, &two] {
+        for token in [&ann, &bob] {
+            let (status, _) = call(server, &a, As::Client(Some(token)), reqwest::Method::GET, "/users/me", None).await;
+            assert_eq!(status, 200);
+        }
+    }
+    let (status, body) = call(&one, &a, As::Master, reqwest::Method::DELETE, "/purge/_Session", None).await;
+    assert_eq!(status, 200, "{body}");
+    for server in [&one, &two] {
+        for token in [&ann, &bob] {
+            eventually("a purged session's token fails everywhere", || async {
+                call(server, &a, As::Client(Some(token)), reqwest::Method::GET, "/users/me", None).await.0 == 400
+            })
+            .await;
+        }
+    }
+    // A purge of the users ends the sessions they had.
+    let (_, cat) = sign_up(&one, &a, "purged-cat").await;
+    let (status, _) = call(&two, &a, As::Client(Some(&cat)), reqwest::Method::GET, "/users/me", None).await;
+    assert_eq!(status, 200);
+    let (status, body) = call(&one, &a, As::Master, reqwest::Method::DELETE, "/purge/_User", None).await;
+    assert_eq!(status, 200, "{body}");
+    eventually("a purged user's token fails everywhere", || async {
+        call(&two, &a, As::Client(Some(&cat)), reqwest::Method::GET, "/users/me", None).await.0 == 400
+    })
+    .await;
+    let (status, sessions) = call(&one, &a, As::Master, reqwest::Method::GET, "/classes/_Session", None).await;
+    assert_eq!((status, sessions["results"].as_array().map(Vec::len)), (200, Some(0)), "{sessions}");
+    one.shutdown().await;
+    two.shutdown().await;
+}
