@@ -7,7 +7,7 @@ use crate::data::names::ClassName;
 use crate::data::schema;
 use crate::error::{ApiError, ParseCode};
 use crate::http::State;
-use crate::http::extract::{Master, MasterOrReadOnly};
+use crate::http::extract::MasterOrReadOnly;
 
 /// `GET /schemas`: every class.
 pub async fn all(state: web::Data<State>, MasterOrReadOnly(req): MasterOrReadOnly) -> Result<HttpResponse, ApiError> {
@@ -69,11 +69,12 @@ pub async fn purge(
     http: HttpRequest,
     state: web::Data<State>,
     path: web::Path<String>,
-    Master(req): Master,
+    MasterOrReadOnly(req): MasterOrReadOnly,
 ) -> Result<HttpResponse, ApiError> {
     if req.method != "DELETE" {
         return Err(ApiError::new(ParseCode::METHOD_NOT_ALLOWED, format!("{} is not allowed on {}", req.method, http.path())));
     }
+    req.caller.require_writing_master("purge a schema")?;
     let class = ClassName::parse(&path)?;
     crate::data::objects::purge(&state.pool, &req.caller, &state.schemas, &class).await?;
     Ok(HttpResponse::Ok().json(json!({})))

@@ -125,7 +125,8 @@ async fn verify_password(http: HttpRequest, state: web::Data<State>, req: ParseR
 /// with 400 rather than its usual 403 (same code, same words), and clients expect it.
 async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     req.caller.require_writing_master("login as another user").map_err(|e| match e {
-        DataError::MasterKeyRequired => ApiError::new(ParseCode::OPERATION_FORBIDDEN, e.to_string()),
+        // Parse Server's words and status for this route.
+        DataError::MasterKeyRequired => ApiError::new(ParseCode::OPERATION_FORBIDDEN, "master key is required"),
         e => e.into(),
     })?;
     let p = classes::request_params(&http, &req)?;
