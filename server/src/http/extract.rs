@@ -261,14 +261,22 @@ pub struct LoggedIn {
     pub user: SessionUser,
 }
 
+/// A [`ParseRequest`], then `check` on it: what the rights extractors share.
+fn checked<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    check: fn(ParseRequest) -> Result<T, ApiError>,
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
+    let parsed = ParseRequest::from_request(req, payload);
+    Box::pin(async move { check(parsed.await?) })
+}
+
 impl FromRequest for Master {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let parsed = ParseRequest::from_request(req, payload);
-        Box::pin(async move {
-            let req = parsed.await?;
+        checked(req, payload, |req| {
             // Parse Server's words for each kind of write.
             let action = match req.method.as_str() {
                 "DELETE" => "perform the delete operation",
@@ -286,9 +294,7 @@ impl FromRequest for MasterOrReadOnly {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let parsed = ParseRequest::from_request(req, payload);
-        Box::pin(async move {
-            let req = parsed.await?;
+        checked(req, payload, |req| {
             req.caller.require_master()?;
             Ok(MasterOrReadOnly(req))
         })
@@ -300,9 +306,7 @@ impl FromRequest for LoggedIn {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let parsed = ParseRequest::from_request(req, payload);
-        Box::pin(async move {
-            let req = parsed.await?;
+        checked(req, payload, |req| {
             let user = req.caller.require_user()?.clone();
             let token = req.caller.session_token.clone().ok_or(DataError::SessionRequired)?;
             Ok(LoggedIn { req, token, user })
