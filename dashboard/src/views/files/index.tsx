@@ -1,0 +1,5 @@
+import { Empty } from '../../ui'
+
+export default function FilesView() {
+  return <Empty title="Not built yet" />
+}
