@@ -31,8 +31,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   })
   useEffect(() => {
     setSignedOutHandler(() => {
-      qc.clear()
       qc.setQueryData(['me'], null)
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
     })
   }, [qc])
   const session: Session = {
@@ -40,13 +40,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     loading: me.isPending,
     async signIn(email, password) {
       const res = await admin<{ admin: Admin }>('POST', '/auth/login', { email, password })
-      qc.clear()
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
       qc.setQueryData(['me'], res.admin)
     },
     async signOut() {
       await admin('POST', '/auth/logout')
-      qc.clear()
       qc.setQueryData(['me'], null)
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
     },
   }
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>
