@@ -248,3 +248,27 @@ async fn the_dashboard_is_served_with_a_strict_policy_and_a_page_for_its_routes(
     assert!(res.url().path() == "/dashboard/", "/dashboard redirects to /dashboard/: {}", res.url());
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn class_counts_are_exact_for_small_classes_and_members_only() {
+    let server = TestServer::start().await;
+    let owner = server.new_admin().await;
+    let app = keys_of(&server.new_app(&owner).await);
+    for n in 0..3 {
+        let (status, _) = call(&server, &app, As::Master, Method::POST, "/classes/Counted", Some(json!({ "n": n }))).await;
+        assert_eq!(status, 201);
+    }
+    let (status, _) = call(&server, &app, As::Master, Method::POST, "/schemas/Empty", Some(json!({"className": "Empty"}))).await;
+    assert_eq!(status, 200);
+    let path = format!("/admin/v1/apps/{}/classes/counts", app.id);
+    let viewer = member(&server, &owner, &app.id, "viewer").await;
+    let (status, body) = server.admin(&viewer, Method::GET, &path, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"]["Counted"], json!({"count": 3, "estimated": false}), "{body}");
+    assert_eq!(body["results"]["Empty"], json!({"count": 0, "estimated": false}), "{body}");
+    assert_eq!(body["results"]["_User"]["count"], json!(0), "{body}");
+    let stranger = server.new_admin().await;
+    let (status, body) = server.admin(&stranger, Method::GET, &path, None).await;
+    assert_eq!((status, body["code"].clone()), (404, json!(101)), "{body}");
+    server.shutdown().await;
+}
