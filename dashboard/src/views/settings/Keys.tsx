@@ -1,0 +1,195 @@
+// The app's keys: shown on demand, copied, rotated (owner). The master key never reaches the
+// dashboard's answers: it is revealed on request, with the admin's password.
+import { useState } from 'react'
+import { useQueryClient } from '@tanstack/react-query'
+import { admin } from '../../api'
+import { atLeast, type AppKeys, type AppView } from '../../types'
+import { CopyButton, ErrorText, Field, Modal } from '../../ui'
+
+type KeyKind = 'readOnlyMasterKey' | 'restApiKey' | 'javascriptKey' | 'clientKey'
+
+const CLIENT_KEYS: { kind: KeyKind; label: string; doc: string }[] = [
+  { kind: 'javascriptKey', label: 'JavaScript key', doc: 'For the Parse JavaScript SDK in browsers (X-Parse-JavaScript-Key).' },
+  { kind: 'restApiKey', label: 'REST API key', doc: 'For plain HTTP clients (X-Parse-REST-API-Key).' },
+  { kind: 'clientKey', label: 'Client key', doc: 'For the iOS, Android and Flutter SDKs (X-Parse-Client-Key).' },
+  { kind: 'readOnlyMasterKey', label: 'Read-only master key', doc: 'Reads everything, bypassing ACLs and class permissions, and writes nothing. Keep it on servers.' },
+]
+
+export const KEY_LABELS: Record<string, string> = {
+  masterKey: 'Master key',
+  ...Object.fromEntries(CLIENT_KEYS.map((k) => [k.kind, k.label])),
+}
+
+export function KeysSection({ app }: { app: AppView }) {
+  const owner = atLeast(app.role, 'owner')
+  const [rotating, setRotating] = useState<keyof AppKeys | null>(null)
+  const [revealing, setRevealing] = useState(false)
+  return (
+    <section className="card settings-card" aria-labelledby="keys-title">
+      <h2 id="keys-title">Keys</h2>
+      <p className="muted small">
+        Application id <code>{app.applicationId}</code> <CopyButton text={app.applicationId} label="Copy id" />
+      </p>
+      <table className="list keys-table">
+        <tbody>
+          <tr>
+            <th scope="row">
+              Master key
+              <div className="field-hint">All powers: bypasses ACLs, class permissions and settings. Only for your own servers.</div>
+            </th>
+            <td colSpan={2}>
+              <span className="muted">Hidden.</span>{' '}
+              <span className="small muted">
+                The dashboard never receives it: here you act with your role&apos;s rights. Reveal it to set up a server of your own.
+              </span>
+            </td>
+            <td className="key-actions">
+              {atLeast(app.role, 'developer') && (
+                <button type="button" className="small" onClick={() => setRevealing(true)}>
+                  Reveal
+                </button>
+              )}
+              {owner && (
+                <button type="button" className="small" onClick={() => setRotating('masterKey')} aria-label="Rotate Master key">
+                  Rotate
+                </button>
+              )}
+            </td>
+          </tr>
+          {CLIENT_KEYS.map((k) => (
+            <KeyRow key={k.kind} label={k.label} doc={k.doc} value={app.keys[k.kind] ?? null} canRotate={owner} onRotate={() => setRotating(k.kind)} />
+          ))}
+        </tbody>
+      </table>
+      {rotating && <RotateKey app={app} kind={rotating} onClose={() => setRotating(null)} />}
+      {revealing && <RevealMaster app={app} onClose={() => setRevealing(false)} />}
+    </section>
+  )
+}
+
+function KeyRow({ label, doc, value, canRotate, onRotate }: { label: string; doc: string; value: string | null; canRotate: boolean; onRotate: () => void }) {
+  const [shown, setShown] = useState(false)
+  return (
+    <tr>
+      <th scope="row">
+        {label}
+        <div className="field-hint">{doc}</div>
+      </th>
+      <td className="key-value mono" aria-label={`${label} value`}>
+        {value === null ? <span className="muted">Not set (the application id alone admits clients)</span> : shown ? value : '•'.repeat(24)}
+      </td>
+      <td>
+        {value !== null && (
+          <button type="button" className="small" onClick={() => setShown((s) => !s)} aria-label={`${shown ? 'Hide' : 'Show'} ${label}`}>
+            {shown ? 'Hide' : 'Show'}
+          </button>
+        )}
+      </td>
+      <td className="key-actions">
+        {value !== null && <CopyButton text={value} />}
+        {canRotate && (
+          <button type="button" className="small" onClick={onRotate} aria-label={`Rotate ${label}`}>
+            Rotate
+          </button>
+        )}
+      </td>
+    </tr>
+  )
+}
+
+function RotateKey({ app, kind, onClose }: { app: AppView; kind: keyof AppKeys; onClose: () => void }) {
+  const qc = useQueryClient()
+  const [error, setError] = useState<unknown>(null)
+  const [busy, setBusy] = useState(false)
+  const label = KEY_LABELS[kind]
+  return (
+    <Modal title={`Rotate the ${label.toLowerCase()}?`} onClose={onClose}>
+      <p>
+        A new random value replaces the {label.toLowerCase()}. <strong>The old key stops working at once</strong>, on every instance: clients
+        that still send it are refused until they are given the new one.
+      </p>
+      <ErrorText error={error} />
+      <div className="actions">
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className="danger"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true)
+            setError(null)
+            try {
+              const view = await admin<AppView>('POST', `/apps/${encodeURIComponent(app.applicationId)}/keys/${kind}/rotate`)
+              qc.setQueryData(['app', app.applicationId], view)
+              onClose()
+            } catch (e) {
+              setError(e)
+            } finally {
+              setBusy(false)
+            }
+          }}
+        >
+          {busy ? 'Rotating…' : 'Rotate key'}
+        </button>
+      </div>
+    </Modal>
+  )
+}
+
+function RevealMaster({ app, onClose }: { app: AppView; onClose: () => void }) {
+  const [password, setPassword] = useState('')
+  const [error, setError] = useState<unknown>(null)
+  const [busy, setBusy] = useState(false)
+  const [key, setKey] = useState<string | null>(null)
+  return (
+    <Modal title="Reveal the master key" onClose={onClose}>
+      {key === null ? (
+        <form
+          onSubmit={async (e) => {
+            e.preventDefault()
+            setBusy(true)
+            setError(null)
+            try {
+              const res = await admin<{ masterKey: string }>('POST', `/apps/${encodeURIComponent(app.applicationId)}/keys/master/reveal`, { password })
+              setKey(res.masterKey)
+            } catch (err) {
+              setError(err)
+            } finally {
+              setBusy(false)
+            }
+          }}
+        >
+          <p className="small">
+            The master key bypasses every permission. Put it only in servers you control, never in an app or a web page. Revealing it is
+            recorded in the audit log.
+          </p>
+          <Field label="Your password" error={error}>
+            <input type="password" autoComplete="current-password" autoFocus required value={password} onChange={(e) => setPassword(e.target.value)} />
+          </Field>
+          <div className="actions">
+            <button type="button" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" className="primary" disabled={busy || !password}>
+              Reveal
+            </button>
+          </div>
+        </form>
+      ) : (
+        <>
+          <pre className="key-revealed" aria-label="Master key value">
+            {key}
+          </pre>
+          <div className="actions">
+            <CopyButton text={key} />
+            <button type="button" onClick={onClose}>
+              Done
+            </button>
+          </div>
+        </>
+      )}
+    </Modal>
+  )
+}
