@@ -4,7 +4,8 @@ import { useState } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import { admin } from '../../api'
 import { atLeast, type AppKeys, type AppView } from '../../types'
-import { CopyButton, ErrorText, Field, Modal } from '../../ui'
+import { CopyButton, Field, Modal } from '../../ui'
+import { ConfirmAction } from '../../ui/ConfirmAction'
 
 type KeyKind = 'readOnlyMasterKey' | 'restApiKey' | 'javascriptKey' | 'clientKey'
 
@@ -99,42 +100,22 @@ function KeyRow({ label, doc, value, canRotate, onRotate }: { label: string; doc
 
 function RotateKey({ app, kind, onClose }: { app: AppView; kind: keyof AppKeys; onClose: () => void }) {
   const qc = useQueryClient()
-  const [error, setError] = useState<unknown>(null)
-  const [busy, setBusy] = useState(false)
   const label = KEY_LABELS[kind]
   return (
-    <Modal title={`Rotate the ${label.toLowerCase()}?`} onClose={onClose}>
+    <ConfirmAction
+      title={`Rotate the ${label.toLowerCase()}?`}
+      action="Rotate key"
+      onClose={onClose}
+      onConfirm={async () => {
+        const view = await admin<AppView>('POST', `/apps/${encodeURIComponent(app.applicationId)}/keys/${kind}/rotate`)
+        qc.setQueryData(['app', app.applicationId], view)
+      }}
+    >
       <p>
         A new random value replaces the {label.toLowerCase()}. <strong>The old key stops working at once</strong>, on every instance: clients
         that still send it are refused until they are given the new one.
       </p>
-      <ErrorText error={error} />
-      <div className="actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="danger"
-          disabled={busy}
-          onClick={async () => {
-            setBusy(true)
-            setError(null)
-            try {
-              const view = await admin<AppView>('POST', `/apps/${encodeURIComponent(app.applicationId)}/keys/${kind}/rotate`)
-              qc.setQueryData(['app', app.applicationId], view)
-              onClose()
-            } catch (e) {
-              setError(e)
-            } finally {
-              setBusy(false)
-            }
-          }}
-        >
-          {busy ? 'Rotating…' : 'Rotate key'}
-        </button>
-      </div>
-    </Modal>
+    </ConfirmAction>
   )
 }
 
