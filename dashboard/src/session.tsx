@@ -14,6 +14,12 @@ interface Session {
 
 const SessionContext = createContext<Session | null>(null)
 
+/** Forgets every cached answer but the admin's own (`me`, which the session sets next): clearing
+ * the whole cache would detach the session's observer from the `me` query. */
+function forgetAllButMe(qc: ReturnType<typeof useQueryClient>) {
+  qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
+}
+
 export function SessionProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient()
   const me = useQuery({
@@ -31,7 +37,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   })
   useEffect(() => {
     setSignedOutHandler(() => {
-      qc.clear()
+      forgetAllButMe(qc)
       qc.setQueryData(['me'], null)
     })
   }, [qc])
@@ -40,12 +46,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     loading: me.isPending,
     async signIn(email, password) {
       const res = await admin<{ admin: Admin }>('POST', '/auth/login', { email, password })
-      qc.clear()
+      forgetAllButMe(qc)
       qc.setQueryData(['me'], res.admin)
     },
     async signOut() {
       await admin('POST', '/auth/logout')
-      qc.clear()
+      forgetAllButMe(qc)
       qc.setQueryData(['me'], null)
     },
   }

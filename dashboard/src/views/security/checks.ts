@@ -194,7 +194,7 @@ export function runChecks(input: SecurityInput): CheckReport {
         why: system
           ? `Any client, signed in or not, can ${list(ops.map((o) => OP_WORDS[o]))} ${c.className}${ops.includes('addField') ? ', adding whatever fields it likes to it' : ''}${ops.includes('create') ? '; a role created by a stranger can take a name your permissions rely on' : ''}.${after}`
           : `Any client, signed in or not, can ${list(ops.map((o) => OP_WORDS[o]))} objects of ${c.className}. ACLs still guard objects that have one; objects saved without an ACL are open to everyone.${after}`,
-        fix: { type: 'clp', className: c.className, clp: closedClp(c.className, c.classLevelPermissions, ops), label: `Require ${list(fixWords)}` },
+        fix: { type: 'clp', className: c.className, clp: closedClp(c.className, c.classLevelPermissions, ops), label: `Require ${fixWords.join('; ')}` },
       })
     }
     if (openClasses === 0) passed.push(`No class is open to public writes (${input.classes.length} classes checked).`)

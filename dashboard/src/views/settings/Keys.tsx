@@ -16,9 +16,13 @@ const CLIENT_KEYS: { kind: KeyKind; label: string; doc: string }[] = [
   { kind: 'readOnlyMasterKey', label: 'Read-only master key', doc: 'Reads everything, bypassing ACLs and class permissions, and writes nothing. Keep it on servers.' },
 ]
 
-export const KEY_LABELS: Record<string, string> = {
-  masterKey: 'Master key',
-  ...Object.fromEntries(CLIENT_KEYS.map((k) => [k.kind, k.label])),
+/** Each key's name inside a sentence. */
+const KEY_NOUNS: Record<keyof AppKeys, string> = {
+  masterKey: 'master key',
+  readOnlyMasterKey: 'read-only master key',
+  restApiKey: 'REST API key',
+  javascriptKey: 'JavaScript key',
+  clientKey: 'client key',
 }
 
 export function KeysSection({ app }: { app: AppView }) {
@@ -100,10 +104,10 @@ function KeyRow({ label, doc, value, canRotate, onRotate }: { label: string; doc
 
 function RotateKey({ app, kind, onClose }: { app: AppView; kind: keyof AppKeys; onClose: () => void }) {
   const qc = useQueryClient()
-  const label = KEY_LABELS[kind]
+  const noun = KEY_NOUNS[kind]
   return (
     <ConfirmAction
-      title={`Rotate the ${label.toLowerCase()}?`}
+      title={`Rotate the ${noun}?`}
       action="Rotate key"
       onClose={onClose}
       onConfirm={async () => {
@@ -112,7 +116,7 @@ function RotateKey({ app, kind, onClose }: { app: AppView; kind: keyof AppKeys; 
       }}
     >
       <p>
-        A new random value replaces the {label.toLowerCase()}. <strong>The old key stops working at once</strong>, on every instance: clients
+        A new random value replaces the {noun}. <strong>The old key stops working at once</strong>, on every instance: clients
         that still send it are refused until they are given the new one.
       </p>
     </ConfirmAction>
@@ -133,7 +137,7 @@ function RevealMaster({ app, onClose }: { app: AppView; onClose: () => void }) {
             setBusy(true)
             setError(null)
             try {
-              const res = await admin<{ masterKey: string }>('POST', `/apps/${encodeURIComponent(app.applicationId)}/keys/master/reveal`, { password })
+              const res = await admin<{ masterKey: string }>('POST', `/apps/${encodeURIComponent(app.applicationId)}/keys/master/reveal`, { password }, { passwordCheck: true })
               setKey(res.masterKey)
             } catch (err) {
               setError(err)
