@@ -85,6 +85,23 @@ test('apps: create (a bad name is refused next to its field), rename, rotate a k
   assert.ok(!(await page.content()).includes(app.keys.masterKey), 'the master key is not in the page');
   await shots(dash, 'settings');
 
+  // A setting the server refuses: its message is next to that setting, and nothing is saved.
+  const policy = page.getByLabel('Password policy', { exact: true });
+  await policy.fill('{"validatorPattern": "("}');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.locator('.setting', { has: policy }).getByRole('alert').filter({ hasText: /validatorPattern does not compile/ }).waitFor();
+  assert.equal((await appKeys(applicationId)).settings.passwordPolicy, undefined, 'the refused settings were not saved');
+  await policy.fill('{"minLength": 10}');
+  await page.getByLabel('Client class creation').check();
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+  const saved = (await appKeys(applicationId)).settings;
+  const { passwordPolicy, ...rest } = saved;
+  assert.equal(passwordPolicy.minLength, 10);
+  assert.deepEqual(rest, { ...app.settings, allowClientClassCreation: true }, 'the other settings are as they were');
+  await page.getByRole('heading', { name: 'App settings' }).scrollIntoViewIfNeeded();
+  await shots(dash, 'settings-form');
+
   // Rotate the JavaScript key: the old one is refused at once, the new one works.
   const oldKey = app.keys.javascriptKey;
   const asClient = (key) => h.rest('GET', '/config', { app: { applicationId, keys: { javascriptKey: key } }, key: 'js' });

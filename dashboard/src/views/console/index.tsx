@@ -163,6 +163,7 @@ export default function ConsoleView() {
           {answer && (
             <section className="card console-answer" aria-label="Response">
               <div className="row">
+                <h2>Response</h2>
                 <span className={`badge ${answer.status < 300 ? 'ok' : 'danger'}`} aria-label="Status">
                   {answer.status}
                 </span>

@@ -42,7 +42,7 @@ export function KeysSection({ app }: { app: AppView }) {
               Master key
               <div className="field-hint">All powers: bypasses ACLs, class permissions and settings. Only for your own servers.</div>
             </th>
-            <td colSpan={2}>
+            <td>
               <span className="muted">Hidden.</span>{' '}
               <span className="small muted">
                 The dashboard never receives it: here you act with your role&apos;s rights. Reveal it to set up a server of your own.
@@ -83,14 +83,12 @@ function KeyRow({ label, doc, value, canRotate, onRotate }: { label: string; doc
       <td className="key-value mono" aria-label={`${label} value`}>
         {value === null ? <span className="muted">Not set (the application id alone admits clients)</span> : shown ? value : '•'.repeat(24)}
       </td>
-      <td>
+      <td className="key-actions">
         {value !== null && (
           <button type="button" className="small" onClick={() => setShown((s) => !s)} aria-label={`${shown ? 'Hide' : 'Show'} ${label}`}>
             {shown ? 'Hide' : 'Show'}
           </button>
         )}
-      </td>
-      <td className="key-actions">
         {value !== null && <CopyButton text={value} />}
         {canRotate && (
           <button type="button" className="small" onClick={onRotate} aria-label={`Rotate ${label}`}>
