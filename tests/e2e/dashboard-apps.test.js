@@ -88,6 +88,19 @@ describe('the app views', { concurrency: 2 }, () => {
     assert.ok(!(await page.content()).includes(app.keys.masterKey), 'the master key is not in the page');
     await shots(dash, 'settings');
 
+    // Revealing the master key asks for the password again; a wrong one is refused under the
+    // field and does not end the session.
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    const reveal = page.getByRole('dialog', { name: 'Reveal the master key' });
+    await reveal.getByLabel('Your password').fill('not the password');
+    await reveal.getByRole('button', { name: 'Reveal' }).click();
+    await reveal.locator('.field', { hasText: 'Your password' }).getByRole('alert').filter({ hasText: 'wrong password' }).waitFor();
+    await reveal.getByLabel('Your password').fill(process.env.E2E_ADMIN_PASSWORD);
+    await reveal.getByRole('button', { name: 'Reveal' }).click();
+    await reveal.getByLabel('Master key value').filter({ hasText: app.keys.masterKey }).waitFor();
+    await reveal.getByRole('button', { name: 'Done' }).click();
+    await reveal.waitFor({ state: 'detached' });
+
     // A setting the server refuses: its message is next to that setting, and nothing is saved.
     const policy = page.getByLabel('Password policy', { exact: true });
     await policy.fill('{"validatorPattern": "("}');

@@ -11,10 +11,11 @@ type Drafts = Record<string, string | boolean>
 
 function describeDefault(s: Setting): string {
   const d = s.default
+  if (s.defaultText) return s.defaultText
   if (d === null) return 'not set'
   if (typeof d === 'boolean') return d ? 'on' : 'off'
-  if (Array.isArray(d)) return d.length === 0 ? 'empty' : s.kind === 'list' ? d.join(', ') : 'see docs/configuration.md'
-  if (typeof d === 'object') return Object.keys(d).length === 0 ? 'empty' : 'see docs/configuration.md'
+  if (Array.isArray(d)) return d.length === 0 ? 'empty' : s.kind === 'list' ? d.join(', ') : JSON.stringify(d)
+  if (typeof d === 'object') return Object.keys(d).length === 0 ? 'empty' : JSON.stringify(d)
   if (typeof d === 'number') return d.toLocaleString()
   return String(d)
 }

@@ -16,6 +16,8 @@ export interface Setting {
   /** The server's default (null: not set). */
   default: unknown
   options?: string[]
+  /** The default in words, when the value itself says it badly. */
+  defaultText?: string
   /** The smallest and largest accepted value (integers). */
   min?: number
   max?: number
@@ -48,7 +50,7 @@ export const GROUPS: SettingGroup[] = [
       { path: 'email', label: 'Email (SMTP)', kind: 'json', default: null, doc: 'The SMTP server of the app\'s emails: {"host", "port" (587), "security" (none, starttls, tls), "username", "password", "from", "templates"}. Empty: no emails.' },
       { path: 'passwordPolicy', label: 'Password policy', kind: 'json', default: null, doc: 'Rules for new passwords: {"minLength", "validatorPattern", "validationError", "doNotAllowUsername", "maxPasswordHistory", "maxPasswordAge", "resetTokenValidityDuration"}. Empty: any password.' },
       { path: 'accountLockout', label: 'Account lockout', kind: 'json', default: null, doc: 'Lock an account after failed logins: {"threshold" (1–999), "duration" (minutes), "unlockOnPasswordReset"}. Empty: never locked.' },
-      { path: 'rateLimits', label: 'Rate limits', kind: 'json', default: [{ path: 'login', requests: 100, window: 60, zone: 'ip' }, { path: 'signup', requests: 100, window: 60, zone: 'ip' }, { path: 'passwordReset', requests: 20, window: 60, zone: 'ip' }, { path: 'verificationEmail', requests: 20, window: 60, zone: 'ip' }], doc: 'Requests per window (seconds) on login, signup, passwordReset and verificationEmail, per ip or for the whole app.' },
+      { path: 'rateLimits', label: 'Rate limits', kind: 'json', default: [{ path: 'login', requests: 100, window: 60, zone: 'ip' }, { path: 'signup', requests: 100, window: 60, zone: 'ip' }, { path: 'passwordReset', requests: 20, window: 60, zone: 'ip' }, { path: 'verificationEmail', requests: 20, window: 60, zone: 'ip' }], defaultText: 'login and signup 100, passwordReset and verificationEmail 20 per 60 s per ip', doc: 'Requests per window (seconds) on login, signup, passwordReset and verificationEmail, per ip or for the whole app.' },
       { path: 'auth', label: 'Sign-in providers', kind: 'json', default: {}, doc: 'authData providers verified by OpenID Connect: {"google": {"clientIds": [...]}, "apple": {...}, "name": {"clientIds", "issuer", "jwksUrl"}}.' },
     ],
   },
