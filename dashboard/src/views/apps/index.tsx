@@ -46,7 +46,9 @@ export default function AppsView() {
             onChange={(e) => setQuery(e.target.value)}
           />
           <span className="muted small">
-            {rows.length === apps.data.results.length ? `${rows.length} apps` : `${rows.length} of ${apps.data.results.length} apps`}
+            {rows.length === apps.data.results.length
+              ? `${rows.length} app${rows.length === 1 ? '' : 's'}`
+              : `${rows.length} of ${apps.data.results.length} apps`}
           </span>
         </div>
         {rows.length === 0 ? (

@@ -145,20 +145,9 @@ export default function ConsoleView() {
               <button type="submit" className="primary" disabled={busy}>
                 {busy ? 'Sending…' : 'Send'}
               </button>
-              <span className="muted small">Ctrl+Enter in the body sends too.</span>
+              {method !== 'GET' && method !== 'DELETE' && <span className="muted small">Ctrl+Enter in the body sends too.</span>}
             </div>
           </form>
-          {curl && (
-            <section className="card console-curl" aria-label="curl">
-              <div className="row">
-                <h2>curl</h2>
-                <span className="spacer" />
-                <CopyButton text={curl} />
-              </div>
-              <pre>{curl}</pre>
-              <p className="muted small">Set MASTER_KEY in your shell (Settings &amp; keys, Reveal) or use a client key header instead.</p>
-            </section>
-          )}
           <ErrorText error={failure} />
           {answer && (
             <section className="card console-answer" aria-label="Response">
@@ -187,6 +176,17 @@ export default function ConsoleView() {
               <pre className="console-json" aria-label="Response body">
                 {typeof answer.data === 'string' ? answer.data : JSON.stringify(answer.data, null, 2)}
               </pre>
+            </section>
+          )}
+          {curl && (
+            <section className="card console-curl" aria-label="curl">
+              <div className="row">
+                <h2>curl</h2>
+                <span className="spacer" />
+                <CopyButton text={curl} />
+              </div>
+              <pre>{curl}</pre>
+              <p className="muted small">Set MASTER_KEY in your shell (Settings &amp; keys, Reveal) or use a client key header instead.</p>
             </section>
           )}
         </div>

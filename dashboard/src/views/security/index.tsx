@@ -60,7 +60,7 @@ export default function SecurityView() {
       ) : (
         <>
           <p className="muted">
-            {report.findings.length} finding{report.findings.length > 1 ? 's' : ''}. Each fix changes one setting or one class&apos;s permissions and
+            {report.findings.length} finding{report.findings.length > 1 ? 's' : ''} ({summary(report.findings)}). Each fix changes one setting or one class&apos;s permissions and
             checks again.
           </p>
           <ul className="findings" aria-label="Findings">
@@ -91,6 +91,15 @@ export default function SecurityView() {
       </p>
     </div>
   )
+}
+
+/** "2 high, 1 medium": the findings by severity. */
+function summary(findings: Finding[]): string {
+  return (['high', 'medium', 'low'] as const)
+    .map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ')
 }
 
 function FindingItem({ app, finding }: { app: AppView; finding: Finding }) {
