@@ -33,7 +33,7 @@ describe('calls', () => {
 
   it("turns Parse's error body into an ApiError with code and status", async () => {
     stubFetch(400, { code: 142, error: 'name is invalid' })
-    const err = await admin('POST', '/apps', { name: '' }).catch((e) => e)
+    const err = (await admin('POST', '/apps', { name: '' }).catch((e: unknown) => e)) as ApiError
     expect(err).toBeInstanceOf(ApiError)
     expect([err.status, err.code, err.message]).toEqual([400, 142, 'name is invalid'])
   })

@@ -9,7 +9,7 @@ function input(over: Partial<SecurityInput> = {}): SecurityInput {
     settings: { allowClientClassCreation: false, passwordPolicy: { minLength: 8 }, functions: { allowMasterKey: false }, files: { enableForPublic: false, enableForAnonymousUser: false } },
     classes: [],
     rotations: [],
-    keys: { javascriptKey: 'js', restApiKey: 'rest', clientKey: null, readOnlyMasterKey: 'ro' },
+    keys: { javascriptKey: 'js', restApiKey: 'rest', clientKey: null },
     createdAt: '2026-12-01T00:00:00Z',
     now: new Date('2026-12-07T00:00:00Z'),
     ...over,

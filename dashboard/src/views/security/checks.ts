@@ -206,8 +206,8 @@ export function runChecks(input: SecurityInput): CheckReport {
     const day = 86_400_000
     let old = 0
     for (const [key, name] of Object.entries(KEY_NAMES)) {
-      // The master key is never in the dashboard's answers, but every app has one.
-      if (key !== 'masterKey' && !input.keys[key]) continue
+      // The master keys are never in the dashboard's answers, but every app has them.
+      if (key !== 'masterKey' && key !== 'readOnlyMasterKey' && !input.keys[key]) continue
       const times = input.rotations.filter((r) => r.key === key).map((r) => Date.parse(r.at))
       const last = times.length ? Math.max(...times) : null
       const since = last ?? Date.parse(input.createdAt)

@@ -1,5 +1,6 @@
-// The app's keys: shown on demand, copied, rotated (owner). The master key never reaches the
-// dashboard's answers: it is revealed on request, with the admin's password.
+// The app's keys: shown on demand, copied, rotated (owner). The master keys never reach the
+// dashboard's answers: they are revealed on request, with the admin's password (the master key
+// to owners and developers, the read-only one to every member).
 import { useState } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import { admin } from '../../api'
@@ -7,13 +8,17 @@ import { atLeast, type AppKeys, type AppView } from '../../types'
 import { CopyButton, Field, Modal } from '../../ui'
 import { ConfirmAction } from '../../ui/ConfirmAction'
 
-type KeyKind = 'readOnlyMasterKey' | 'restApiKey' | 'javascriptKey' | 'clientKey'
+type KeyKind = 'restApiKey' | 'javascriptKey' | 'clientKey'
 
 const CLIENT_KEYS: { kind: KeyKind; label: string; doc: string }[] = [
   { kind: 'javascriptKey', label: 'JavaScript key', doc: 'For the Parse JavaScript SDK in browsers (X-Parse-JavaScript-Key).' },
   { kind: 'restApiKey', label: 'REST API key', doc: 'For plain HTTP clients (X-Parse-REST-API-Key).' },
   { kind: 'clientKey', label: 'Client key', doc: 'For the iOS, Android and Flutter SDKs (X-Parse-Client-Key).' },
-  { kind: 'readOnlyMasterKey', label: 'Read-only master key', doc: 'Reads everything, bypassing ACLs and class permissions, and writes nothing. Keep it on servers.' },
+]
+
+const MASTER_KEYS: { kind: 'masterKey' | 'readOnlyMasterKey'; label: string; doc: string; min: 'developer' | 'viewer' }[] = [
+  { kind: 'masterKey', label: 'Master key', doc: 'All powers: bypasses ACLs, class permissions and settings. Only for your own servers.', min: 'developer' },
+  { kind: 'readOnlyMasterKey', label: 'Read-only master key', doc: 'Reads everything, bypassing ACLs and class permissions, and writes nothing. Keep it on servers.', min: 'viewer' },
 ]
 
 /** Each key's name inside a sentence. */
@@ -37,30 +42,30 @@ export function KeysSection({ app }: { app: AppView }) {
       </p>
       <table className="list keys-table">
         <tbody>
-          <tr>
-            <th scope="row">
-              Master key
-              <div className="field-hint">All powers: bypasses ACLs, class permissions and settings. Only for your own servers.</div>
-            </th>
-            <td>
-              <span className="muted">Hidden.</span>{' '}
-              <span className="small muted">
-                The dashboard never receives it: here you act with your role&apos;s rights. Reveal it to set up a server of your own.
-              </span>
-            </td>
-            <td className="key-actions">
-              {atLeast(app.role, 'developer') && (
-                <button type="button" className="small" onClick={() => setRevealing(true)}>
-                  Reveal
-                </button>
-              )}
-              {owner && (
-                <button type="button" className="small" onClick={() => setRotating('masterKey')} aria-label="Rotate Master key">
-                  Rotate
-                </button>
-              )}
-            </td>
-          </tr>
+          {MASTER_KEYS.map((k) => (
+            <tr key={k.kind}>
+              <th scope="row">
+                {k.label}
+                <div className="field-hint">{k.doc}</div>
+              </th>
+              <td>
+                <span className="muted">Hidden.</span>{' '}
+                <span className="small muted">The dashboard never receives it: here you act with your role&apos;s rights.</span>
+              </td>
+              <td className="key-actions">
+                {atLeast(app.role, k.min) && (
+                  <button type="button" className="small" onClick={() => setRevealing(true)} aria-label={`Reveal ${k.label}`}>
+                    Reveal
+                  </button>
+                )}
+                {owner && (
+                  <button type="button" className="small" onClick={() => setRotating(k.kind)} aria-label={`Rotate ${k.label}`}>
+                    Rotate
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
           {CLIENT_KEYS.map((k) => (
             <KeyRow key={k.kind} label={k.label} doc={k.doc} value={app.keys[k.kind] ?? null} canRotate={owner} onRotate={() => setRotating(k.kind)} />
           ))}
@@ -121,22 +126,28 @@ function RotateKey({ app, kind, onClose }: { app: AppView; kind: keyof AppKeys; 
   )
 }
 
+interface Revealed {
+  masterKey?: string
+  readOnlyMasterKey?: string
+}
+
 function RevealMaster({ app, onClose }: { app: AppView; onClose: () => void }) {
   const [password, setPassword] = useState('')
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
-  const [key, setKey] = useState<string | null>(null)
+  const [keys, setKeys] = useState<Revealed | null>(null)
   return (
-    <Modal title="Reveal the master key" onClose={onClose}>
-      {key === null ? (
+    <Modal title="Reveal the master keys" onClose={onClose}>
+      {keys === null ? (
         <form
           onSubmit={async (e) => {
             e.preventDefault()
             setBusy(true)
             setError(null)
             try {
-              const res = await admin<{ masterKey: string }>('POST', `/apps/${encodeURIComponent(app.applicationId)}/keys/master/reveal`, { password }, { passwordCheck: true })
-              setKey(res.masterKey)
+              setKeys(
+                await admin<Revealed>('POST', `/apps/${encodeURIComponent(app.applicationId)}/keys/master/reveal`, { password }, { passwordCheck: true }),
+              )
             } catch (err) {
               setError(err)
             } finally {
@@ -145,8 +156,8 @@ function RevealMaster({ app, onClose }: { app: AppView; onClose: () => void }) {
           }}
         >
           <p className="small">
-            The master key bypasses every permission. Put it only in servers you control, never in an app or a web page. Revealing it is
-            recorded in the audit log.
+            The master keys bypass every permission{atLeast(app.role, 'developer') ? '' : ' (you may see the read-only one)'}. Put them only in
+            servers you control, never in an app or a web page. Revealing them is recorded in the audit log.
           </p>
           <Field label="Your password" error={error}>
             <input type="password" autoComplete="current-password" autoFocus required value={password} onChange={(e) => setPassword(e.target.value)} />
@@ -162,11 +173,19 @@ function RevealMaster({ app, onClose }: { app: AppView; onClose: () => void }) {
         </form>
       ) : (
         <>
-          <pre className="key-revealed" aria-label="Master key value">
-            {key}
-          </pre>
+          {MASTER_KEYS.filter((k) => keys[k.kind]).map((k) => (
+            <div key={k.kind} className="key-revealed-row">
+              <div className="row">
+                <strong>{k.label}</strong>
+                <span className="spacer" />
+                <CopyButton text={keys[k.kind]!} />
+              </div>
+              <pre className="key-revealed" aria-label={`${k.label} value`}>
+                {keys[k.kind]}
+              </pre>
+            </div>
+          ))}
           <div className="actions">
-            <CopyButton text={key} />
             <button type="button" onClick={onClose}>
               Done
             </button>
