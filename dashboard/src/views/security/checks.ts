@@ -108,44 +108,76 @@ function list(words: string[]): string {
   return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`
 }
 
+/** Settings that are risky when on, each fixed by turning it off. */
+const SWITCHES: {
+  id: string
+  path: string
+  byDefault: boolean
+  severity: Severity
+  title: string
+  why: string | ((settings: Record<string, unknown>) => [Severity, string])
+  fix: string
+  passed: string
+}[] = [
+  {
+    id: 'client-class-creation',
+    path: 'allowClientClassCreation',
+    byDefault: false,
+    severity: 'high',
+    title: 'Clients may create classes',
+    why: 'Anyone holding a client key (every copy of your app has one) can create new classes by saving to them: tables you never designed, open to all, and a schema that grows without bound.',
+    fix: 'Turn client class creation off',
+    passed: 'Clients cannot create classes.',
+  },
+  {
+    id: 'public-file-upload',
+    path: 'files.enableForPublic',
+    byDefault: false,
+    severity: 'high',
+    title: 'Anyone may upload files without signing in',
+    why: 'Any client can store files on your storage without an account: a free file host for strangers, and a bill for you.',
+    fix: 'Refuse uploads without a signed-in user',
+    passed: 'Clients without a user cannot upload files.',
+  },
+  {
+    id: 'anonymous-file-upload',
+    path: 'files.enableForAnonymousUser',
+    byDefault: false,
+    severity: 'medium',
+    title: 'Anonymous users may upload files',
+    why: (settings) =>
+      setting(settings, 'enableAnonymousUsers', true) === true
+        ? ['high', 'Anonymous sign-up is open, so anyone can get an anonymous session in one call and upload files with it.']
+        : ['medium', 'Users who signed in anonymously can upload files without any account of their own.'],
+    fix: 'Refuse uploads by anonymous users',
+    passed: 'Anonymous users cannot upload files.',
+  },
+  {
+    id: 'master-key-in-cloud-code',
+    path: 'functions.allowMasterKey',
+    byDefault: true,
+    severity: 'medium',
+    title: 'Cloud code may use the master key',
+    why: 'Any function or trigger can ask for master rights (useMasterKey) and bypass every ACL and class permission: one careless function exposes all data. Functions that need it stop working when this is off.',
+    fix: 'Refuse master rights to cloud code',
+    passed: 'Cloud code cannot use the master key.',
+  },
+]
+
 export function runChecks(input: SecurityInput): CheckReport {
   const { settings } = input
   const findings: Finding[] = []
   const passed: string[] = []
   const notes: string[] = []
 
-  if (setting(settings, 'allowClientClassCreation', false) === true) {
-    findings.push({
-      id: 'client-class-creation',
-      severity: 'high',
-      title: 'Clients may create classes',
-      why: 'Anyone holding a client key (every copy of your app has one) can create new classes by saving to them: tables you never designed, open to all, and a schema that grows without bound.',
-      fix: { type: 'setting', path: 'allowClientClassCreation', value: false, label: 'Turn client class creation off' },
-    })
-  } else passed.push('Clients cannot create classes.')
-
-  if (setting(settings, 'files.enableForPublic', false) === true) {
-    findings.push({
-      id: 'public-file-upload',
-      severity: 'high',
-      title: 'Anyone may upload files without signing in',
-      why: 'Any client can store files on your storage without an account: a free file host for strangers, and a bill for you.',
-      fix: { type: 'setting', path: 'files.enableForPublic', value: false, label: 'Refuse uploads without a signed-in user' },
-    })
-  } else passed.push('Clients without a user cannot upload files.')
-
-  if (setting(settings, 'files.enableForAnonymousUser', false) === true) {
-    const anonymous = setting(settings, 'enableAnonymousUsers', true) === true
-    findings.push({
-      id: 'anonymous-file-upload',
-      severity: anonymous ? 'high' : 'medium',
-      title: 'Anonymous users may upload files',
-      why: anonymous
-        ? 'Anonymous sign-up is open, so anyone can get an anonymous session in one call and upload files with it.'
-        : 'Users who signed in anonymously can upload files without any account of their own.',
-      fix: { type: 'setting', path: 'files.enableForAnonymousUser', value: false, label: 'Refuse uploads by anonymous users' },
-    })
-  } else passed.push('Anonymous users cannot upload files.')
+  for (const rule of SWITCHES) {
+    if (setting(settings, rule.path, rule.byDefault) !== true) {
+      passed.push(rule.passed)
+      continue
+    }
+    const [severity, why] = typeof rule.why === 'string' ? [rule.severity, rule.why] : rule.why(settings)
+    findings.push({ id: rule.id, severity, title: rule.title, why, fix: { type: 'setting', path: rule.path, value: false, label: rule.fix } })
+  }
 
   const policy = setting(settings, 'passwordPolicy', null)
   if (!policy || typeof policy !== 'object') {
@@ -162,16 +194,6 @@ export function runChecks(input: SecurityInput): CheckReport {
       },
     })
   } else passed.push('A password policy is set.')
-
-  if (setting(settings, 'functions.allowMasterKey', true) !== false) {
-    findings.push({
-      id: 'master-key-in-cloud-code',
-      severity: 'medium',
-      title: 'Cloud code may use the master key',
-      why: 'Any function or trigger can ask for master rights (useMasterKey) and bypass every ACL and class permission: one careless function exposes all data. Functions that need it stop working when this is off.',
-      fix: { type: 'setting', path: 'functions.allowMasterKey', value: false, label: 'Refuse master rights to cloud code' },
-    })
-  } else passed.push('Cloud code cannot use the master key.')
 
   if (input.classes === null) {
     notes.push('The classes could not be read, so their permissions were not checked.')
