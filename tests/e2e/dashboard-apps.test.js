@@ -220,11 +220,29 @@ describe('the app views', { concurrency: 2 }, () => {
     assert.deepEqual(master.params, { limits: { perDay: 10 }, internalToken: 's3cret' });
     assert.deepEqual(master.masterKeyOnly, { limits: false, internalToken: true });
 
+    // A date from the picker (UTC), and a rename that keeps the flag, in one call each.
+    await page.getByRole('button', { name: 'Add parameter' }).click();
+    const date = page.getByRole('dialog', { name: 'New parameter' });
+    await date.getByLabel('Parameter name').fill('launchAt');
+    await date.getByLabel('Type').selectOption('date');
+    await date.getByLabel('Value').fill('2027-01-02T03:04:05');
+    await date.getByRole('button', { name: 'Save parameter' }).click();
+    await date.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Edit internalToken' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit internalToken' });
+    await edit.getByLabel('Parameter name').fill('serverToken');
+    await edit.getByRole('button', { name: 'Save parameter' }).click();
+    await edit.waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: 'serverToken', exact: true }).waitFor();
+    const renamed = h.ok(await h.rest('GET', '/config', { app }));
+    assert.deepEqual(renamed.params, { limits: { perDay: 10 }, serverToken: 's3cret', launchAt: { __type: 'Date', iso: '2027-01-02T03:04:05.000Z' } });
+    assert.deepEqual(renamed.masterKeyOnly, { limits: false, serverToken: true, launchAt: false });
+
     // Deleted from the list: gone for clients too.
     await page.getByRole('button', { name: 'Delete limits' }).click();
     await page.getByRole('dialog', { name: 'Delete limits?' }).getByRole('button', { name: 'Delete parameter' }).click();
     await page.getByRole('cell', { name: 'limits', exact: true }).waitFor({ state: 'detached' });
-    assert.deepEqual(h.ok(await h.rest('GET', '/config', { app, key: 'js' })).params, {});
+    assert.deepEqual(h.ok(await h.rest('GET', '/config', { app, key: 'js' })).params, { launchAt: { __type: 'Date', iso: '2027-01-02T03:04:05.000Z' } });
   });
 
   test('API console: a GET shows the answer and the curl command; an invalid JSON body is refused before sending', { skip }, async (t) => {
