@@ -37,9 +37,17 @@ export function KeysSection({ app }: { app: AppView }) {
   return (
     <section className="card settings-card" aria-labelledby="keys-title">
       <h2 id="keys-title">Keys</h2>
-      <p className="muted small">
-        Application id <code>{app.applicationId}</code> <CopyButton text={app.applicationId} label="Copy id" />
-      </p>
+      <dl className="facts keys-facts">
+        <dt>Application id</dt>
+        <dd>
+          <code>{app.applicationId}</code> <CopyButton text={app.applicationId} label="Copy id" />
+        </dd>
+        <dt>Server URL</dt>
+        <dd>
+          <code>{`${location.origin}/parse`}</code> <CopyButton text={`${location.origin}/parse`} label="Copy URL" />
+          <span className="muted small"> Parse.serverURL in the SDKs</span>
+        </dd>
+      </dl>
       <table className="list keys-table">
         <tbody>
           {MASTER_KEYS.map((k) => (
