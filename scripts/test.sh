@@ -45,7 +45,7 @@ cargo clippy -p hearth --all-targets -- -D warnings 2>&1 | tee -a "$log" || { ec
 # then its lint (oxlint), type check (tsc) and unit tests (vitest).
 echo "Building and checking the dashboard..."
 HEARTH_DASHBOARD_REQUIRED=1 scripts/build-dashboard.sh 2>&1 | tee -a "$log" || { echo "the dashboard did not build"; status=1; }
-(cd dashboard && npm run --silent lint && NO_COLOR=1 npx vitest run --reporter=dot) 2>&1 | tee -a "$log" | tail -n 12 || { echo "the dashboard's lint or unit tests failed"; status=1; }
+(cd dashboard && npm run --silent budget && npm run --silent lint && NO_COLOR=1 npx vitest run --reporter=dot) 2>&1 | tee -a "$log" | tail -n 12 || { echo "the dashboard's lint or unit tests failed"; status=1; }
 echo "Building and running the Rust tests..."
 cargo test --workspace --no-fail-fast 2>&1 | tee -a "$log" || status=$?
 # The Rust guest SDK for cloud functions is a workspace of its own (it builds for wasm32); its

@@ -71,7 +71,8 @@ async function send<T>(method: Method, url: string, body: unknown, opts: CallOpt
     const code = typeof err.code === 'number' ? err.code : -1
     const message = typeof err.error === 'string' ? err.error : `${res.status} ${res.statusText}`
     // 209 on the management API: the admin session is gone.
-    if (code === 209 && url.startsWith('/admin/v1/') && !url.startsWith('/admin/v1/auth/login') && !opts.passwordCheck) onSignedOut()
+    // (Not for the calls that ask whether there is a session at all.)
+    if (code === 209 && url.startsWith('/admin/v1/') && !url.startsWith('/admin/v1/auth/') && url !== '/admin/v1/me' && !opts.passwordCheck) onSignedOut()
     throw new ApiError(res.status, code, message)
   }
   return { status: res.status, ms, data: data as T, headers: res.headers }

@@ -14,12 +14,6 @@ interface Session {
 
 const SessionContext = createContext<Session | null>(null)
 
-/** Forgets every cached answer but the admin's own (`me`, which the session sets next): clearing
- * the whole cache would detach the session's observer from the `me` query. */
-function forgetAllButMe(qc: ReturnType<typeof useQueryClient>) {
-  qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
-}
-
 export function SessionProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient()
   const me = useQuery({
@@ -37,8 +31,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   })
   useEffect(() => {
     setSignedOutHandler(() => {
-      forgetAllButMe(qc)
       qc.setQueryData(['me'], null)
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
     })
   }, [qc])
   const session: Session = {
@@ -46,13 +40,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     loading: me.isPending,
     async signIn(email, password) {
       const res = await admin<{ admin: Admin }>('POST', '/auth/login', { email, password })
-      forgetAllButMe(qc)
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
       qc.setQueryData(['me'], res.admin)
     },
     async signOut() {
       await admin('POST', '/auth/logout')
-      forgetAllButMe(qc)
       qc.setQueryData(['me'], null)
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
     },
   }
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>
