@@ -20,6 +20,8 @@ function describeDefault(s: Setting): string {
   return String(d)
 }
 
+const groupId = (title: string) => `settings-${title.toLowerCase().replace(/[^a-z]+/g, '-')}`
+
 export function SettingsForm({ app }: { app: AppView }) {
   const qc = useQueryClient()
   const editable = atLeast(app.role, 'developer')
@@ -66,8 +68,15 @@ export function SettingsForm({ app }: { app: AppView }) {
         }
       }}
     >
+      <nav className="settings-jump" aria-label="Setting groups">
+        {GROUPS.map((g) => (
+          <button key={g.title} type="button" className="small ghost" onClick={() => document.getElementById(groupId(g.title))?.scrollIntoView({ block: 'start' })}>
+            {g.title}
+          </button>
+        ))}
+      </nav>
       {GROUPS.map((g) => (
-        <fieldset key={g.title} className="card settings-card settings-group" disabled={!editable}>
+        <fieldset key={g.title} id={groupId(g.title)} className="card settings-card settings-group" disabled={!editable}>
           <legend>{g.title}</legend>
           {g.settings.map((s) => (
             <SettingField
