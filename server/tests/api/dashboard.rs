@@ -185,7 +185,7 @@ async fn master_keys_reach_the_dashboard_only_when_revealed_with_the_password() 
     // Revealing asks for the password again.
     let reveal = format!("{path}/keys/master/reveal");
     let (status, body) = me.call(Method::POST, &reveal, None, Some(json!({"password": "wrong password"}))).await;
-    assert_eq!((status, body["code"].clone()), (401, json!(209)), "{body}");
+    assert_eq!((status, body["code"].clone(), body["error"].clone()), (403, json!(119), json!("wrong password")), "{body}");
     let (status, body) = me.call(Method::POST, &reveal, None, Some(json!({"password": "a-good-password"}))).await;
     assert_eq!((status, body["masterKey"].clone()), (200, json!(app.master)), "{body}");
     // A viewer gets the read-only master key only.

@@ -243,8 +243,7 @@ pub struct RevealedKey {
 #[utoipa::path(post, operation_id = "revealMasterKey", path = "/admin/v1/apps/{application_id}/keys/master/reveal", tag = "apps", security(("admin_token" = [])),
     params(("application_id" = String, Path)), request_body = RevealRequest, responses(
     (status = 200, description = "Success", body = RevealedKey),
-    (status = 401, description = "Wrong password (code 209)", body = crate::http::openapi::ErrorBody),
-    (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody),
+    (status = 403, description = "Wrong password, or not a member with the role (code 119)", body = crate::http::openapi::ErrorBody),
     (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn reveal_master_key(
@@ -256,7 +255,8 @@ pub async fn reveal_master_key(
     let m = membership(&state, &session, &path, Role::Viewer).await?;
     admins::verify_login(&state.pool, &session.admin.email, &body.0.password)
         .await
-        .map_err(|_| ApiError::new(ParseCode::ADMIN_LOGIN_REQUIRED, "wrong password"))?;
+        // Not 209: the session is fine, only this password is not.
+        .map_err(|_| ApiError::new(ParseCode::ADMIN_FORBIDDEN, "wrong password"))?;
     let client = state.pool.get().await.map_err(DbError::from)?;
     admins::audit::record(&client, &session.actor, Some(&m.app), "app.key.reveal", serde_json::json!({ "role": m.role.as_str() })).await?;
     let master_key = (m.role >= Role::Developer).then(|| m.app.keys.master_key.clone());
