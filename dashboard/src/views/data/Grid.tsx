@@ -220,6 +220,7 @@ export function Grid(props: GridProps) {
               key={c.name}
               role="gridcell"
               data-cell={`${i}:${j}`}
+              data-col={c.name}
               aria-selected={isActive}
               className={`grid-cell type-${c.def.type}${isActive ? ' active' : ''}${v === undefined || v === null ? ' empty' : ''}`}
               style={{ width: widths[j] }}
