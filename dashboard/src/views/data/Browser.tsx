@@ -5,7 +5,7 @@ import { useNavigate } from 'react-router'
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { ErrorState, ErrorText, Modal } from '../../ui'
 import { compact } from './ClassList'
-import { count, createObject, deleteMany, find } from './dataApi'
+import { count, createObject, deleteMany, find, updateSchema } from './dataApi'
 import { CellEditor } from './editors'
 import { ExportDialog, ImportDialog } from './transfer'
 import { FilterBar } from './FilterBar'
@@ -127,11 +127,14 @@ export function Browser({ appId, schema, filters, sort, readOnly, setFilters, se
   const where = whereResult.where
   const whereKey = JSON.stringify(where)
   const rows = useRows(appId, className, where, sort)
+  // The count reads every matching row: it starts once the first page is shown, and without
+  // filters it is the sidebar's count (one count, not two).
+  const unfiltered = !!where && Object.keys(where).length === 0
   const counted = useQuery({
-    queryKey: ['rows-count', appId, className, whereKey],
+    queryKey: unfiltered ? ['count', appId, className] : ['rows-count', appId, className, whereKey],
     queryFn: ({ signal }) => count(appId, className, where ?? undefined, signal),
-    enabled: !!where,
-    staleTime: 30_000,
+    enabled: !!where && rows.win !== null,
+    staleTime: unfiltered ? 60_000 : 30_000,
   })
   const total = totalOf(rows.win, counted.data)
   const [active, setActive] = useState<Cell | null>(null)
@@ -294,6 +297,9 @@ export function Browser({ appId, schema, filters, sort, readOnly, setFilters, se
           }}
         />
       </div>
+      {!readOnly && counted.data !== undefined && counted.data >= BIG_CLASS && !hasIndexFor(schema, sort.field) && (
+        <IndexHint appId={appId} schema={schema} sort={sort} />
+      )}
       {whereResult.error != null && <ErrorText error={whereResult.error} />}
       {actionError != null && <ErrorText error={actionError} />}
       {rows.error != null ? (
@@ -364,6 +370,55 @@ export function Browser({ appId, schema, filters, sort, readOnly, setFilters, se
       {dialog === 'export' && <ExportDialog appId={appId} schema={schema} where={where ?? {}} sort={sort} total={counted.data} onClose={() => setDialog(null)} />}
       {dialog === 'import' && <ImportDialog appId={appId} schema={schema} onClose={() => setDialog(null)} onDone={refresh} />}
     </section>
+  )
+}
+
+/** From this many rows on, a sort without an index is worth a hint. */
+const BIG_CLASS = 50_000
+
+/** Whether a schema index serves a sort on `field`: it starts with the field, or holds only the
+ * field and objectId (the server lists an index's fields in alphabetical order). */
+export function hasIndexFor(schema: ClassSchema, field: string): boolean {
+  return Object.values(schema.indexes ?? {}).some((spec) => {
+    const keys = Object.keys(spec)
+    return keys[0] === field || (keys.includes(field) && keys.every((k) => k === field || k === 'objectId'))
+  })
+}
+
+/** Pages of a big class sorted by a field without a matching index each sort the whole class:
+ * one click adds the index that serves the sort and its keyset conditions. */
+function IndexHint({ appId, schema, sort }: { appId: string; schema: ClassSchema; sort: Sort }) {
+  const qc = useQueryClient()
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>(null)
+  const dir = sort.desc ? -1 : 1
+  const name = `${sort.field}_${sort.desc ? 'desc' : 'asc'}_objectId`
+  return (
+    <div className="index-hint" role="note">
+      <span>
+        Sorting this big class by <code>{sort.field}</code> reads all of it for each page: an index on ({sort.field}, objectId) makes pages instant.
+      </span>
+      <button
+        type="button"
+        className="small"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true)
+          setError(null)
+          try {
+            await updateSchema(appId, schema.className, { indexes: { [name]: { [sort.field]: dir, objectId: dir } } })
+            await qc.invalidateQueries({ queryKey: ['schemas', appId] })
+          } catch (e) {
+            setError(e)
+          } finally {
+            setBusy(false)
+          }
+        }}
+      >
+        {busy ? 'Adding index…' : 'Add index'}
+      </button>
+      <ErrorText error={error} />
+    </div>
   )
 }
 
