@@ -296,6 +296,7 @@ export function Grid(props: GridProps) {
 }
 
 function cellText(v: unknown, c: Column): ReactNode {
+  if (v === undefined && c.name === 'ACL') return <span className="muted">Public (no ACL)</span>
   if (v === undefined) return <span className="muted">{c.def.type === 'Relation' ? '' : '—'}</span>
   if (v === null) return <span className="muted">null</span>
   if (typeof v === 'boolean') return v ? 'true' : 'false'

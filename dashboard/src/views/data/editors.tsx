@@ -175,7 +175,7 @@ function BooleanEditor({ label, value, save, error, busy, onClose }: Common) {
   return (
     <EditorFrame label={label} onClose={onClose} busy={busy} onUnset={() => save(undefined)} onSubmit={() => save(v === '' ? undefined : v === 'true')}>
       <Field label={label} error={error}>
-        <select autoFocus value={v} onChange={(e) => setV(e.target.value)}>
+        <select autoFocus aria-label={label} value={v} onChange={(e) => setV(e.target.value)}>
           <option value="true">true</option>
           <option value="false">false</option>
           <option value="">(unset)</option>
@@ -368,7 +368,8 @@ function GeoPointEditor({ label, value, save, error, busy, onClose, setError }: 
 
 /** The ACL editor: public read and write, users by objectId, roles by name. */
 export function AclEditor({ label, value, save, error, busy, onClose }: Common) {
-  const [acl, setAcl] = useState<Acl>(() => (value && typeof value === 'object' ? structuredClone(value as Acl) : {}))
+  // No ACL at all means everyone may read and write the object.
+  const [acl, setAcl] = useState<Acl>(() => (value && typeof value === 'object' ? structuredClone(value as Acl) : { '*': { read: true, write: true } }))
   const [user, setUser] = useState('')
   const [role, setRole] = useState('')
   const set = (key: string, perm: 'read' | 'write', on: boolean) =>

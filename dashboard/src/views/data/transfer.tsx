@@ -266,7 +266,7 @@ export function ImportDialog({ appId, schema, onClose, onDone }: { appId: string
       <ErrorText error={error} />
       <div className="actions">
         <button type="button" onClick={onClose}>
-          {result ? 'Close' : 'Cancel'}
+          {result ? 'Done' : 'Cancel'}
         </button>
         {!result && (
           <button type="button" className="primary" disabled={!plan || plan.objects.length === 0 || tooMany || progress !== null} onClick={run}>

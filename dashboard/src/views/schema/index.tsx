@@ -144,7 +144,7 @@ function Columns({ appId, schema, classes, readOnly }: { appId: string; schema: 
               <input value={name} onChange={(e) => setName(e.target.value)} />
             </Field>
             <Field label="Type">
-              <select value={type} onChange={(e) => setType(e.target.value as FieldType)}>
+              <select aria-label="Type" value={type} onChange={(e) => setType(e.target.value as FieldType)}>
                 {FIELD_TYPES.map((t) => (
                   <option key={t}>{t}</option>
                 ))}
@@ -152,7 +152,7 @@ function Columns({ appId, schema, classes, readOnly }: { appId: string; schema: 
             </Field>
             {needsTarget && (
               <Field label="Target class">
-                <select value={target} onChange={(e) => setTarget(e.target.value)}>
+                <select aria-label="Target class" value={target} onChange={(e) => setTarget(e.target.value)}>
                   {classes.map((c) => (
                     <option key={c}>{c}</option>
                   ))}
@@ -266,14 +266,14 @@ function Indexes({ appId, schema, readOnly }: { appId: string; schema: ClassSche
               <input value={name} onChange={(e) => setName(e.target.value)} />
             </Field>
             <Field label="Field">
-              <select value={field} onChange={(e) => setField(e.target.value)}>
+              <select aria-label="Field" value={field} onChange={(e) => setField(e.target.value)}>
                 {fields.map((c) => (
                   <option key={c.name}>{c.name}</option>
                 ))}
               </select>
             </Field>
             <Field label="Order">
-              <select value={dir} onChange={(e) => setDir(e.target.value)}>
+              <select aria-label="Order" value={dir} onChange={(e) => setDir(e.target.value)}>
                 <option value="1">ascending</option>
                 <option value="-1">descending</option>
               </select>
