@@ -86,7 +86,8 @@ export function writeProtected(rows: { scope: string; fields: string[] }[]): Rec
 }
 
 export function explainProtected(scope: string, fields: string[]): string {
-  const list = fields.length ? fields.join(', ') : 'no field'
+  if (!fields.length) return 'No field is hidden from this scope yet.'
+  const list = fields.join(', ')
   const who =
     scope === '*'
       ? 'everyone'

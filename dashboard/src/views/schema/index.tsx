@@ -89,38 +89,6 @@ function Columns({ appId, schema, classes, readOnly }: { appId: string; schema: 
   const needsTarget = type === 'Pointer' || type === 'Relation'
   return (
     <>
-      <table className="list">
-        <thead>
-          <tr>
-            <th>Column</th>
-            <th>Type</th>
-            <th>Details</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {columnsOf(schema).map((c) => (
-            <tr key={c.name}>
-              <td>
-                <code>{c.name}</code>
-              </td>
-              <td>{typeLabel(c.def)}</td>
-              <td className="muted small">
-                {(BUILTIN as readonly string[]).includes(c.name) ? 'Set by the server' : ''}
-                {c.def.required ? 'required ' : ''}
-                {c.def.defaultValue !== undefined ? `default ${JSON.stringify(c.def.defaultValue)}` : ''}
-              </td>
-              <td className="cell-actions">
-                {!readOnly && !(BUILTIN as readonly string[]).includes(c.name) && !(schema.className.startsWith('_') && isSystemField(schema.className, c.name)) && (
-                  <button type="button" className="small danger" onClick={() => setRemoving(c.name)} aria-label={`Remove column ${c.name}`}>
-                    Remove
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
       {!readOnly && (
         <form
           className="card add-column"
@@ -165,6 +133,38 @@ function Columns({ appId, schema, classes, readOnly }: { appId: string; schema: 
           </div>
         </form>
       )}
+      <table className="list">
+        <thead>
+          <tr>
+            <th>Column</th>
+            <th>Type</th>
+            <th>Details</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {columnsOf(schema).map((c) => (
+            <tr key={c.name}>
+              <td>
+                <code>{c.name}</code>
+              </td>
+              <td>{typeLabel(c.def)}</td>
+              <td className="muted small">
+                {c.name === 'ACL' ? "Each object's own permissions" : (BUILTIN as readonly string[]).includes(c.name) ? 'Set by the server' : ''}
+                {c.def.required ? 'required ' : ''}
+                {c.def.defaultValue !== undefined ? `default ${JSON.stringify(c.def.defaultValue)}` : ''}
+              </td>
+              <td className="cell-actions">
+                {!readOnly && !(BUILTIN as readonly string[]).includes(c.name) && !(schema.className.startsWith('_') && isSystemField(schema.className, c.name)) && (
+                  <button type="button" className="small danger" onClick={() => setRemoving(c.name)} aria-label={`Remove column ${c.name}`}>
+                    Remove
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
       {removing && (
         <TypedConfirm
           title={`Remove column ${removing}`}
