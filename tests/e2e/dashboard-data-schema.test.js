@@ -43,6 +43,7 @@ test('schema view: a class, a column of every type, names Parse refuses, indexes
     ['g', 'GeoPoint'],
     ['poly', 'Polygon'],
     ['by', 'Bytes'],
+    ['perm', 'ACL'],
     ['gone', 'String'],
   ];
   const form = page.locator('form.add-column');
@@ -97,6 +98,9 @@ test('schema view: a class, a column of every type, names Parse refuses, indexes
   const clp = h.ok(await h.rest('GET', `/schemas/${className}`, { app })).classLevelPermissions;
   assert.deepEqual(clp.find, {});
   assert.deepEqual(clp.get, { 'role:Staff': true });
+  await page.locator('.schema-main').evaluate((el) => {
+    el.scrollTop = 0;
+  });
   await dash.screenshot('schema-clp');
   await page.getByRole('button', { name: /^Theme:/ }).click();
   await page.getByRole('button', { name: 'Theme: dark' }).waitFor();

@@ -163,6 +163,14 @@ test('data browser: add a row and edit each type, errors next to the editor, a f
   await first.getByLabel('a (JSON)').press('Escape');
   await first.waitFor({ state: 'detached' });
   await dash.screenshot('data-browser-row');
+  await page.getByRole('button', { name: /^Theme:/ }).click();
+  await page.getByRole('button', { name: 'Theme: dark' }).waitFor();
+  dlg = await edit(page, 0, 'ACL');
+  await dash.screenshot('data-editor-acl-dark');
+  await dlg.getByRole('button', { name: 'Cancel' }).click();
+  dlg = await edit(page, 0, 'p');
+  await dlg.getByRole('button', { name: new RegExp(userId) }).waitFor();
+  await dash.screenshot('data-editor-pointer-dark');
 });
 
 test('data browser: filter, sort, follow a pointer and a relation, delete rows, export CSV, import CSV', { skip }, async (t) => {
