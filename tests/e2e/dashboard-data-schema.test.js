@@ -106,3 +106,35 @@ test('schema view: a class, a column of every type, names Parse refuses, indexes
   await page.getByRole('button', { name: 'Theme: dark' }).waitFor();
   await dash.screenshot('schema-clp-dark');
 });
+
+test('a viewer sees the data browser and the schema read-only', { skip }, async (t) => {
+  const app = await h.createHearthApp('dashboard viewer');
+  const className = h.cls('View');
+  h.ok(await h.rest('POST', `/schemas/${className}`, { app, body: { className, fields: { name: { type: 'String' } } } }), 'the class');
+  h.ok(await h.rest('POST', `/classes/${className}`, { app, body: { name: 'only' } }), 'a row');
+  const email = `viewer-${h.rand(6).toLowerCase()}@hearth.test`;
+  const password = 'viewer-password-1';
+  h.ok(await h.admin('POST', '/admins', { body: { email, password, superuser: false } }), 'the admin');
+  h.ok(await h.admin('PUT', `${appPath(app)}/members`, { body: { email, role: 'viewer' } }), 'the membership');
+  const dash = await openDashboard(t, { email, password });
+  dash.forbid(app.keys.masterKey);
+  const { page } = dash;
+  await dash.goto(`${appPath(app)}/data/${className}`);
+  await page.getByRole('gridcell', { name: 'only', exact: true }).waitFor();
+  await page.getByText('read-only (viewer)').waitFor();
+  for (const name of ['Add row', 'Clone row', 'Import', '+ Class']) assert.equal(await page.getByRole('button', { name, exact: true }).count(), 0, `no ${name} for a viewer`);
+  assert.equal(await page.getByRole('button', { name: /^Delete/ }).count(), 0, 'no delete for a viewer');
+  await page.getByRole('gridcell', { name: 'only', exact: true }).dblclick();
+  await page.getByRole('grid').press('Enter');
+  assert.equal(await page.getByRole('dialog').count(), 0, 'no cell editor for a viewer');
+  await page.getByRole('button', { name: 'Export' }).waitFor();
+
+  await dash.goto(`${appPath(app)}/schema/${className}`);
+  await page.getByRole('heading', { name: className }).waitFor();
+  assert.equal(await page.getByText('Add a column').count(), 0, 'no column form');
+  assert.equal(await page.getByRole('button', { name: 'Remove column name' }).count(), 0, 'no remove');
+  assert.equal(await page.getByRole('button', { name: 'Delete class' }).count(), 0, 'no delete class');
+  await page.getByRole('tab', { name: 'Permissions (CLP)' }).click();
+  assert.ok(await page.getByLabel('Find: public').isDisabled(), 'permissions are read-only');
+  assert.equal(await page.getByRole('button', { name: 'Save permissions' }).count(), 0, 'no save');
+});
