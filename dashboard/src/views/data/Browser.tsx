@@ -12,7 +12,7 @@ import { FilterBar } from './FilterBar'
 import { Grid, type Cell, type Column } from './Grid'
 import type { ClassSchema, ParseObject } from './parseTypes'
 import { columnsOf, READ_ONLY } from './parseTypes'
-import { andWhere, buildWhere, keysetCondition, orderOf, reverseOrderOf, type Filter, type Sort } from './query'
+import { andWhere, buildWhere, hasIndexFor, keysetCondition, orderOf, reverseOrderOf, type Filter, type Sort } from './query'
 import { apply, PAGE, plan, rowAt as windowRow, totalOf, type Plan, type RowWindow } from './window'
 
 interface Props {
@@ -327,6 +327,11 @@ export function Browser({ appId, schema, filters, sort, readOnly, setFilters, se
           allSelected={allSelected}
           toggleAll={() => setSelected(allSelected ? new Set() : new Set(loaded.map((r) => r.objectId)))}
           onEdit={startEdit}
+          onFollow={(c) => {
+            const r = rowAt(c.row)
+            const col = columns[c.col]
+            if (r && col) follow(r, col)
+          }}
           renderExtra={renderExtra}
           scrollTo={goto}
         />
@@ -336,7 +341,7 @@ export function Browser({ appId, schema, filters, sort, readOnly, setFilters, se
           ? `Loaded rows ${(first + 1).toLocaleString('en-US')}–${(first + rows.win.rows.length).toLocaleString('en-US')} of ${compact(total)}`
           : ''}
         {readOnly && ' · read-only (viewer)'}
-        {!readOnly && ' · Enter edits the active cell, Space selects its row, Escape leaves'}
+        {readOnly ? ' · Alt+Enter follows a pointer or relation' : ' · Enter edits the active cell, Alt+Enter follows a pointer, Space selects the row'}
       </footer>
       {editing && editingRow && editingCol && editorPos && (
         <div className="cell-popover" style={{ left: editorPos.left, top: editorPos.top }} role="dialog" aria-label={`Edit ${editingCol.name}`}>
@@ -375,15 +380,6 @@ export function Browser({ appId, schema, filters, sort, readOnly, setFilters, se
 
 /** From this many rows on, a sort without an index is worth a hint. */
 const BIG_CLASS = 50_000
-
-/** Whether a schema index serves a sort on `field`: it starts with the field, or holds only the
- * field and objectId (the server lists an index's fields in alphabetical order). */
-export function hasIndexFor(schema: ClassSchema, field: string): boolean {
-  return Object.values(schema.indexes ?? {}).some((spec) => {
-    const keys = Object.keys(spec)
-    return keys[0] === field || (keys.includes(field) && keys.every((k) => k === field || k === 'objectId'))
-  })
-}
 
 /** Pages of a big class sorted by a field without a matching index each sort the whole class:
  * one click adds the index that serves the sort and its keyset conditions. */

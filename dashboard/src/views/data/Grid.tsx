@@ -57,6 +57,8 @@ interface GridProps {
   toggleAll: () => void
   allSelected: boolean
   onEdit: (c: Cell) => void
+  /** Alt+Enter: follow the active cell's pointer or relation. */
+  onFollow: (c: Cell) => void
   renderExtra: (row: ParseObject, col: Column) => ReactNode
   /** A position to scroll to once (a "go to row"). */
   scrollTo: { row: number; seq: number } | null
@@ -160,7 +162,8 @@ export function Grid(props: GridProps) {
         break
       case 'Enter':
       case 'F2':
-        if (active) props.onEdit(active)
+        if (active && e.altKey) props.onFollow(active)
+        else if (active) props.onEdit(active)
         e.preventDefault()
         return
       case ' ': {
@@ -272,7 +275,7 @@ export function Grid(props: GridProps) {
               style={{ width: widths[j] }}
             >
               {can ? (
-                <button type="button" tabIndex={-1} className="th-button" onClick={() => onSort({ field: c.name, desc: on ? !sort.desc : false })} title={`Sort by ${c.name}`}>
+                <button type="button" className="th-button" onClick={() => onSort({ field: c.name, desc: on ? !sort.desc : false })} title={`Sort by ${c.name}`}>
                   <span className="th-name">
                     {c.name} {on ? (sort.desc ? '▼' : '▲') : ''}
                   </span>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { andWhere, buildWhere, FilterError, keysetCondition, orderOf, reverseOrderOf } from './query'
+import { andWhere, buildWhere, FilterError, hasIndexFor, keysetCondition, orderOf, reverseOrderOf } from './query'
 import type { ClassSchema } from './parseTypes'
 
 const schema: ClassSchema = {
@@ -102,5 +102,16 @@ describe('keyset paging', () => {
     expect(andWhere({}, { a: 1 })).toEqual({ a: 1 })
     expect(andWhere({ b: 2 }, null)).toEqual({ b: 2 })
     expect(andWhere({ b: 2 }, { a: 1 })).toEqual({ $and: [{ b: 2 }, { a: 1 }] })
+  })
+})
+
+describe('indexes that serve a sort', () => {
+  it('starts with the field, or holds only it and objectId in any order', () => {
+    const s = (indexes: Record<string, Record<string, unknown>>): ClassSchema => ({ className: 'C', fields: {}, indexes })
+    expect(hasIndexFor(s({ _id_: { _id: 1 } }), 'createdAt')).toBe(false)
+    expect(hasIndexFor(s({ i: { createdAt: -1, objectId: -1 } }), 'createdAt')).toBe(true)
+    expect(hasIndexFor(s({ i: { objectId: -1, createdAt: -1 } }), 'createdAt')).toBe(true)
+    expect(hasIndexFor(s({ i: { name: 1, createdAt: 1 } }), 'createdAt')).toBe(false)
+    expect(hasIndexFor(s({ i: { score: 1 } }), 'score')).toBe(true)
   })
 })

@@ -240,3 +240,12 @@ export function andWhere(base: Record<string, unknown>, extra: Record<string, un
   if (Object.keys(base).length === 0) return extra
   return { $and: [base, extra] }
 }
+
+/** Whether a schema index serves a sort on `field`: it starts with the field, or holds only the
+ * field and objectId (the server lists an index's fields in alphabetical order). */
+export function hasIndexFor(schema: ClassSchema, field: string): boolean {
+  return Object.values(schema.indexes ?? {}).some((spec) => {
+    const keys = Object.keys(spec)
+    return keys[0] === field || (keys.includes(field) && keys.every((k) => k === field || k === 'objectId'))
+  })
+}
