@@ -131,6 +131,16 @@ test('a class of 1,000,000 rows: first page under a second, a jump to row 500,00
     `# dashboard big data: ${ROWS.toLocaleString('en-US')} rows seeded in ${(seedMs / 1000).toFixed(1)} s; first page shown ${firstPageMs} ms after opening the class; ` +
       `jump to the middle shown in ${jumpMs} ms with ${after.length} requests reading ${rowsRead} rows (${skips.length} positioned); row in view #${(firstVisible.index + 1).toLocaleString('en-US')} is ${firstVisible.id}`,
   );
+  // "Go to row" from the keyboard: one more positioned page.
+  const beforeGoto = answers.length;
+  await page.getByLabel('Go to row').fill('750000');
+  await page.getByLabel('Go to row').press('Enter');
+  await page.getByRole('gridcell', { name: 'r000250001', exact: true }).waitFor();
+  await until('the grid to settle', async () => !(await page.getByText('· loading').count()) && answers.every((a) => a.rows !== null));
+  const gotoAnswers = answers.slice(beforeGoto);
+  assert.equal(gotoAnswers.filter((a) => /[?&]skip=/.test(a.url)).length, 1, 'one positioned query for "Go to row"');
+  assert.ok(gotoAnswers.reduce((n, a) => n + a.rows, 0) <= 500, 'and the rows around it only');
+
   assert.ok(firstPageMs < 1000, `the first page shows in under a second (took ${firstPageMs} ms)`);
   assert.equal(skips.length, 1, `one positioned query for the jump: ${after.map((a) => a.url).join('\n')}`);
   assert.ok(rowsRead <= 500, `the jump reads the rows around the view only (read ${rowsRead} rows in ${after.length} requests)`);
