@@ -229,6 +229,16 @@ test('data browser: filter, sort, follow a pointer and a relation, delete rows, 
   await dash.screenshot('data-browser-filters');
   await page.getByRole('button', { name: 'Clear filters' }).click();
   await rowCount(page, 5).waitFor();
+  // Pointer equality: the objectId typed, a pointer compared.
+  await page.getByRole('button', { name: '+ Filter' }).click();
+  await page.getByLabel('Filter field').selectOption('owner');
+  await page.getByLabel('Filter operator').selectOption('eq');
+  await page.getByLabel('Filter value').fill(userId);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await rowCount(page, 1).waitFor();
+  await page.getByRole('gridcell', { name: ids.c, exact: true }).waitFor();
+  await page.getByRole('button', { name: `Remove filter owner equals ${userId}` }).click();
+  await rowCount(page, 5).waitFor();
 
   // Follow the pointer of c to its user, and the relation of a to its users.
   await page.getByRole('button', { name: `Follow owner of ${ids.c}` }).click();
@@ -270,7 +280,20 @@ test('data browser: filter, sort, follow a pointer and a relation, delete rows, 
   assert.equal(csv[0], 'objectId,name,owner,score,createdAt,updatedAt,ACL');
   assert.equal(csv.length, 3, `a header and two rows: ${csv.join('\n')}`);
   assert.ok(csv.some((l) => l.startsWith(`${ids.c},c,${userId},3,`)), csv.join('\n'));
+  // And as JSON.
+  await page.getByRole('radio', { name: 'JSON' }).check();
+  await page.getByRole('button', { name: 'Export again' }).click();
+  const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: `Download ${className}.json` }).click()]);
+  const exported = JSON.parse(fs.readFileSync(await json.path(), 'utf8')).results;
+  assert.deepEqual(exported.map((o) => o.name).sort(), ['c', 'd']);
   await page.getByRole('dialog').getByRole('button', { name: 'Close', exact: true }).click();
+
+  // An import over the size limit is refused before reading it.
+  await page.getByRole('button', { name: 'Import' }).click();
+  const big = page.getByRole('dialog', { name: `Import into ${className}` });
+  await big.getByLabel('CSV or JSON file').setInputFiles({ name: 'huge.csv', mimeType: 'text/csv', buffer: Buffer.alloc(6 * 1024 * 1024, 'a') });
+  await big.getByRole('alert').filter({ hasText: 'imports take at most 5 MB' }).waitFor();
+  await big.getByRole('button', { name: 'Cancel' }).click();
 
   // Import a CSV: a preview with inferred types, a row with an error skipped.
   await page.getByRole('button', { name: 'Import' }).click();
