@@ -105,6 +105,22 @@ test('schema view: a class, a column of every type, names Parse refuses, indexes
   await page.getByRole('button', { name: /^Theme:/ }).click();
   await page.getByRole('button', { name: 'Theme: dark' }).waitFor();
   await dash.screenshot('schema-clp-dark');
+
+  // Deleting a class with rows: the server refuses until it is emptied (here, in the same dialog).
+  h.ok(await h.rest('POST', `/classes/${className}`, { app, body: { s: 'a row' } }), 'a row');
+  await page.reload();
+  await page.getByRole('heading', { name: className }).waitFor();
+  await page.getByRole('button', { name: 'Delete class' }).click();
+  const del = page.getByRole('dialog', { name: `Delete class ${className}` });
+  await del.getByLabel('confirmation').fill(className);
+  await del.getByRole('checkbox', { name: /Also delete its 1 rows first/ }).waitFor();
+  await del.getByRole('button', { name: 'Delete class' }).click();
+  await del.getByRole('alert').waitFor();
+  assert.equal(h.ok(await h.rest('GET', `/schemas/${className}`, { app })).className, className, 'a refused delete changes nothing');
+  await del.getByRole('checkbox', { name: /Also delete its 1 rows first/ }).check();
+  await del.getByRole('button', { name: 'Delete class' }).click();
+  await page.getByText('Pick a class').waitFor();
+  assert.equal((await h.rest('GET', `/schemas/${className}`, { app })).status, 400, 'the class is gone');
 });
 
 test('a viewer sees the data browser and the schema read-only', { skip }, async (t) => {
