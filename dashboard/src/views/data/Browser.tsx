@@ -127,8 +127,8 @@ export function Browser({ appId, schema, filters, sort, readOnly, setFilters, se
   const where = whereResult.where
   const whereKey = JSON.stringify(where)
   const rows = useRows(appId, className, where, sort)
-  // The count reads every matching row: it starts once the first page is shown, and without
-  // filters it is the sidebar's count (one count, not two).
+  // The count reads every matching row: it starts once the first page is shown (the sidebar's
+  // counts are estimates above 100,000 rows; the grid's scroll positions need the exact one).
   const unfiltered = !!where && Object.keys(where).length === 0
   const counted = useQuery({
     queryKey: unfiltered ? ['count', appId, className] : ['rows-count', appId, className, whereKey],
@@ -151,6 +151,7 @@ export function Browser({ appId, schema, filters, sort, readOnly, setFilters, se
     setSelected(new Set())
     void qc.invalidateQueries({ queryKey: ['rows-count', appId, className] })
     void qc.invalidateQueries({ queryKey: ['count', appId, className] })
+    void qc.invalidateQueries({ queryKey: ['class-counts', appId] })
   }
 
   const replaceRow = (next: ParseObject) =>

@@ -4,28 +4,21 @@ import { useState } from 'react'
 import { NavLink, useNavigate } from 'react-router'
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { Empty, ErrorState, Field, Modal, Spinner } from '../../ui'
-import { count, createSchema } from './dataApi'
+import { admin } from '../../api'
+import { createSchema } from './dataApi'
 import type { ClassSchema } from './parseTypes'
 
-/** At most this many counts run at once (a count of a big class reads all of it). */
-const COUNTS_AT_ONCE = 2
-let running = 0
-const waiting: (() => void)[] = []
-async function limited<T>(f: () => Promise<T>): Promise<T> {
-  if (running >= COUNTS_AT_ONCE) await new Promise<void>((r) => waiting.push(r))
-  running++
-  try {
-    return await f()
-  } finally {
-    running--
-    waiting.shift()?.()
-  }
+interface ClassCounts {
+  results: Record<string, { count: number; estimated: boolean }>
 }
 
+/** Every class's row count in one call: exact up to 100,000 rows, PostgreSQL's estimate above
+ * (no scan of a big class; see docs/dashboard.md). */
 export function useClassCount(appId: string, className: string) {
   return useQuery({
-    queryKey: ['count', appId, className],
-    queryFn: ({ signal }) => limited(() => count(appId, className, undefined, signal)),
+    queryKey: ['class-counts', appId],
+    queryFn: ({ signal }) => admin<ClassCounts>('GET', `/apps/${encodeURIComponent(appId)}/classes/counts`, undefined, { signal }),
+    select: (d) => d.results[className],
     staleTime: 60_000,
   })
 }
@@ -34,7 +27,13 @@ function ClassCount({ appId, className }: { appId: string; className: string }) 
   const c = useClassCount(appId, className)
   if (c.isPending) return <span className="class-count muted">…</span>
   if (c.isError) return <span className="class-count muted" title={String(c.error)}>?</span>
-  return <span className="class-count">{compact(c.data)}</span>
+  if (!c.data) return <span className="class-count muted">0</span>
+  return (
+    <span className="class-count" title={c.data.estimated ? 'estimated by PostgreSQL' : undefined}>
+      {c.data.estimated ? '≈' : ''}
+      {compact(c.data.count)}
+    </span>
+  )
 }
 
 /** 1234 → 1.2k, 1234567 → 1.2M. */

@@ -241,9 +241,11 @@ export function andWhere(base: Record<string, unknown>, extra: Record<string, un
   return { $and: [base, extra] }
 }
 
-/** Whether a schema index serves a sort on `field`: it starts with the field, or holds only the
- * field and objectId (the server lists an index's fields in alphabetical order). */
+/** Whether an index serves a sort on `field`: every class has one on createdAt, updatedAt and
+ * objectId; else a schema index that starts with the field, or holds only the field and objectId
+ * (the server lists an index's fields in alphabetical order). */
 export function hasIndexFor(schema: ClassSchema, field: string): boolean {
+  if (field === 'createdAt' || field === 'updatedAt' || field === 'objectId') return true
   return Object.values(schema.indexes ?? {}).some((spec) => {
     const keys = Object.keys(spec)
     return keys[0] === field || (keys.includes(field) && keys.every((k) => k === field || k === 'objectId'))

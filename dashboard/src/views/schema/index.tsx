@@ -423,7 +423,7 @@ function DeleteClass({ appId, className, onClose }: { appId: string; className: 
   const [purge, setPurge] = useState(false)
   const qc = useQueryClient()
   const navigate = useNavigate()
-  const n = rows.data ?? 0
+  const n = rows.data?.count ?? 0
   return (
     <TypedConfirm
       title={`Delete class ${className}`}
@@ -435,13 +435,14 @@ function DeleteClass({ appId, className, onClose }: { appId: string; className: 
         await deleteSchema(appId, className)
         await qc.invalidateQueries({ queryKey: ['schemas', appId] })
         qc.removeQueries({ queryKey: ['count', appId, className] })
+        void qc.invalidateQueries({ queryKey: ['class-counts', appId] })
         navigate(`/apps/${encodeURIComponent(appId)}/schema`)
       }}
     >
       <p>Deleting a class removes its columns, indexes and permissions. Parse deletes only empty classes.</p>
       {n > 0 && (
         <label className="row">
-          <input type="checkbox" checked={purge} onChange={(e) => setPurge(e.target.checked)} /> Also delete its {n.toLocaleString('en-US')} rows first
+          <input type="checkbox" checked={purge} onChange={(e) => setPurge(e.target.checked)} /> Also delete its {rows.data?.estimated ? 'about ' : ''}{n.toLocaleString('en-US')} rows first
         </label>
       )}
     </TypedConfirm>
