@@ -469,7 +469,7 @@ impl FromRequest for AdminSession {
             let id: i64 = claims.sub.parse().map_err(|_| invalid())?;
             let client = state.pool.get().await.map_err(DbError::from)?;
             let admin = admins::get(&client, id).await?.ok_or_else(invalid)?;
-            if admin.token_version != claims.ver {
+            if admin.token_version != claims.ver || admin.disabled {
                 return Err(invalid());
             }
             let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
