@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::admins::{self, Admin};
 use crate::error::ApiError;
 use crate::http::State;
-use crate::http::extract::{ADMIN_COOKIE, AdminSession, Json, PreauthJson, client_ip};
+use crate::http::extract::{ADMIN_COOKIE, AdminSession, Json, PreauthJson, check_dashboard_origin, client_ip, from_dashboard};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -21,7 +21,10 @@ pub struct LoginRequest {
 #[serde(rename_all = "camelCase")]
 pub struct LoginResponse {
     /// Use as `Authorization: Bearer <token>`; also set as the `hearth_admin` HttpOnly cookie.
-    pub token: String,
+    /// Left out for the dashboard (a login carrying `X-Hearth-Dashboard`): its pages never hold
+    /// the token, only the cookie does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     pub expires_in: u64,
     pub admin: Admin,
 }
@@ -35,6 +38,10 @@ pub struct LoginResponse {
     (status = 413, description = "Body larger than preauth_body_size (code -1)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn login(req: HttpRequest, state: web::Data<State>, body: PreauthJson<LoginRequest>) -> Result<HttpResponse, ApiError> {
+    // A page of another site must not sign the browser in (to an account of its choosing).
+    if req.headers().contains_key(actix_web::http::header::ORIGIN) {
+        check_dashboard_origin(&req, &state)?;
+    }
     let limits =
         admins::LoginLimits { failures: state.config.admin_login_failures, window_secs: state.config.admin_login_window.as_secs() };
     let ip = client_ip(&req, state.config.trust_proxy);
@@ -42,7 +49,8 @@ pub async fn login(req: HttpRequest, state: web::Data<State>, body: PreauthJson<
     Ok(signed_in(&req, &state, admin))
 }
 
-/// The answer that signs `admin` in: a fresh token in the body and in the HttpOnly cookie.
+/// The answer that signs `admin` in: a fresh token in the cookie, and in the body unless the
+/// dashboard asked (it never needs to see one).
 pub fn signed_in(req: &HttpRequest, state: &State, admin: Admin) -> HttpResponse {
     let token = state.tokens.issue(&admin);
     let ttl = state.tokens.ttl();
@@ -53,13 +61,17 @@ pub fn signed_in(req: &HttpRequest, state: &State, admin: Admin) -> HttpResponse
         .secure(req.connection_info().scheme() == "https")
         .max_age(time::Duration::seconds(ttl.as_secs() as i64))
         .finish();
+    let token = (!from_dashboard(req)).then_some(token);
     HttpResponse::Ok().cookie(cookie).json(LoginResponse { token, expires_in: ttl.as_secs(), admin })
 }
 
 /// Log out of the dashboard: clears the cookie.
 #[utoipa::path(post, operation_id = "logout", path = "/admin/v1/auth/logout", tag = "admin", responses((status = 204, description = "No content")))]
-pub async fn logout() -> HttpResponse {
-    signed_out()
+pub async fn logout(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    if req.headers().contains_key(actix_web::http::header::ORIGIN) {
+        check_dashboard_origin(&req, &state)?;
+    }
+    Ok(signed_out())
 }
 
 /// No content, and the cookie cleared.

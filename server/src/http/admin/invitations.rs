@@ -10,7 +10,7 @@ use crate::admins::invitations::{self, Invitation, InvitationView};
 use crate::admins::members::Role;
 use crate::error::{ApiError, DbError};
 use crate::http::State;
-use crate::http::extract::{AdminSession, Json, PreauthJson};
+use crate::http::extract::{AdminSession, Json, PreauthJson, check_dashboard_origin};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -119,11 +119,16 @@ pub struct AcceptedInvitation {
     (status = 403, description = "Signed in as another admin, or not signed in, for an existing admin's email (code 119)", body = crate::http::openapi::ErrorBody),
     (status = 404, description = "Invalid, expired or used (code 101)", body = crate::http::openapi::ErrorBody)))]
 pub async fn accept(
+    req: HttpRequest,
     state: web::Data<State>,
     session: Option<AdminSession>,
     path: web::Path<String>,
     body: PreauthJson<AcceptInvitation>,
 ) -> Result<web::Json<AcceptedInvitation>, ApiError> {
+    // A page of another site must not accept for the browser's admin.
+    if req.headers().contains_key(actix_web::http::header::ORIGIN) {
+        check_dashboard_origin(&req, &state)?;
+    }
     let signed_in = session.map(|s| s.admin);
     let admin = invitations::accept(&state.pool, &path, signed_in.as_ref(), body.0.password.as_deref()).await?;
     Ok(web::Json(AcceptedInvitation { email: admin.email }))
