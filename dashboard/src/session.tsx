@@ -30,23 +30,25 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     retry: false,
   })
   useEffect(() => {
-    setSignedOutHandler(() => {
-      qc.clear()
-      qc.setQueryData(['me'], null)
-    })
+    setSignedOutHandler(() => become(null))
   }, [qc])
+  /** Another admin (or none) from now on: `me` is replaced in place and the rest is dropped.
+   * Clearing `me` too would leave its observer on a removed query (and, while its own fetch is
+   * the call that found the session gone, cancel that fetch): loading forever. */
+  function become(admin: Admin | null) {
+    qc.setQueryData(['me'], admin)
+    qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
+  }
   const session: Session = {
     me: me.data ?? null,
     loading: me.isPending,
     async signIn(email, password) {
       const res = await admin<{ admin: Admin }>('POST', '/auth/login', { email, password })
-      qc.clear()
-      qc.setQueryData(['me'], res.admin)
+      become(res.admin)
     },
     async signOut() {
       await admin('POST', '/auth/logout')
-      qc.clear()
-      qc.setQueryData(['me'], null)
+      become(null)
     },
   }
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>
