@@ -335,3 +335,119 @@ async fn invitations_are_revoked_refused_for_owners_and_members_and_accepted_by_
     assert_eq!((status, &apps["role"]), (200, &json!("developer")));
     server.shutdown().await;
 }
+
+/// A mail server that takes one message and hands its text over.
+async fn smtp_sink() -> (u16, tokio::sync::oneshot::Receiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let (read, mut write) = socket.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+        let mut message = String::new();
+        let mut in_data = false;
+        while let Ok(Some(line)) = lines.next_line().await {
+            if in_data {
+                if line == "." {
+                    in_data = false;
+                    write.write_all(b"250 OK\r\n").await.unwrap();
+                } else {
+                    message.push_str(&line);
+                    message.push('\n');
+                }
+                continue;
+            }
+            let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+            let answer: &[u8] = match verb.as_str() {
+                "DATA" => {
+                    in_data = true;
+                    b"354 go on\r\n"
+                }
+                "QUIT" => {
+                    write.write_all(b"221 bye\r\n").await.unwrap();
+                    break;
+                }
+                _ => b"250 OK\r\n",
+            };
+            write.write_all(answer).await.unwrap();
+        }
+        let _ = tx.send(message);
+    });
+    (port, rx)
+}
+
+#[tokio::test]
+async fn an_invitation_is_emailed_over_the_apps_smtp_server() {
+    let server = TestServer::start().await;
+    let owner = server.new_admin().await;
+    let (port, received) = smtp_sink().await;
+    let settings = json!({"email": {"host": "127.0.0.1", "port": port, "security": "none", "from": "Hearth <app@example.test>"}});
+    let (status, app) =
+        server.admin(&owner, Method::POST, "/admin/v1/apps", Some(json!({"name": "Mailed app", "settings": settings}))).await;
+    assert_eq!(status, 201, "{app}");
+    let app_id = app["applicationId"].as_str().unwrap();
+    let (status, created) = server
+        .admin(
+            &owner,
+            Method::POST,
+            &format!("/admin/v1/apps/{app_id}/invitations"),
+            Some(json!({"email": "dev@example.test", "role": "developer"})),
+        )
+        .await;
+    assert_eq!((status, &created["emailed"]), (201, &json!(true)), "{created}");
+    let message = tokio::time::timeout(std::time::Duration::from_secs(10), received).await.expect("the email arrives").unwrap();
+    assert!(message.contains("Subject: You are invited to Mailed app"), "{message}");
+    assert!(message.contains("as developer"), "{message}");
+    assert!(message.contains(created["link"].as_str().unwrap()), "the link is in the email: {message}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_instances_share_the_failed_login_count_through_redis() {
+    let redis = crate::helpers::Redis::start();
+    let mut config = test_config(run_database());
+    config.redis_url = Some(hearth::config::Secret::new(&redis.url));
+    config.admin_login_failures = 2;
+    let one = TestServer::start_with(config.clone()).await;
+    let two = TestServer::start_with(config).await;
+    let alice = one.new_admin().await;
+    assert_eq!(login(&one, &alice.email, "wrong-password").await.0, 401);
+    assert_eq!(login(&two, &alice.email, "wrong-password").await.0, 401);
+    for server in [&one, &two] {
+        let (status, err) = login(server, &alice.email, PASSWORD).await;
+        assert_eq!((status, &err["code"]), (429, &json!(100)), "{err}");
+    }
+    one.shutdown().await;
+    two.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_expired_invitation_is_refused() {
+    let server = TestServer::start().await;
+    let owner = server.new_admin().await;
+    let app = server.new_app(&owner).await;
+    let app_id = app["applicationId"].as_str().unwrap();
+    let email = format!("{}@example.test", hearth::crypto::random_key(10).to_lowercase());
+    let (_, created) = server
+        .admin(&owner, Method::POST, &format!("/admin/v1/apps/{app_id}/invitations"), Some(json!({"email": email, "role": "viewer"})))
+        .await;
+    let token = created["link"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let expires = chrono::DateTime::parse_from_rfc3339(created["invitation"]["expiresAt"].as_str().unwrap()).unwrap();
+    let days = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours();
+    assert!((167..=168).contains(&days), "valid for 7 days: {days} hours");
+
+    let (client, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    client.execute("UPDATE admin_invitations SET expires_at = now() - interval '1 second' WHERE email = $1", &[&email]).await.unwrap();
+    let gone = json!({"code": 101, "error": "this invitation is invalid, expired or already used"});
+    let (status, err) = json_of(server.http.get(server.url(&format!("/admin/v1/invitations/{token}"))).send().await.unwrap()).await;
+    assert_eq!((status, err), (404, gone.clone()));
+    let accept = server.http.post(server.url(&format!("/admin/v1/invitations/{token}/accept"))).json(&json!({"password": PASSWORD})).send();
+    assert_eq!(json_of(accept.await.unwrap()).await, (404, gone));
+    assert_eq!(login(&server, &email, PASSWORD).await.0, 401, "no admin was created");
+    assert_eq!(server.admin(&owner, Method::GET, &format!("/admin/v1/apps/{app_id}/invitations"), None).await.1["results"], json!([]));
+    server.shutdown().await;
+}
