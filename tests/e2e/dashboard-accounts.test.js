@@ -9,6 +9,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { BASE, admin, createHearthApp, isHearth, rand } = require('../lib/harness');
 const { openDashboard, haveChromium } = require('../lib/browser');
+const { until } = require('../lib/wait');
 
 const skip = !isHearth ? 'the dashboard is Hearth only' : !haveChromium() ? 'no Chromium (apt-get install chromium)' : false;
 
@@ -115,6 +116,12 @@ test('an owner invites a viewer, who accepts in another browser, may change noth
   await viewer.page.getByRole('heading', { name: 'Join accounts e2e' }).waitFor();
   await viewer.page.getByText('viewer', { exact: true }).waitFor();
   await viewer.screenshot('accept-invitation');
+  // Too short a password: the server's words next to the field, and nothing accepted.
+  await viewer.page.getByLabel('Choose a password').fill('short');
+  await viewer.page.getByLabel('Repeat the password').fill('short');
+  await viewer.page.getByRole('button', { name: 'Accept invitation' }).click();
+  await field(viewer.page, 'Choose a password').getByRole('alert').filter({ hasText: 'password must be at least 8 characters' }).waitFor();
+  assert.equal((await fetch(`${BASE}/admin/v1/invitations/${link.split('/').pop()}`)).status, 200, 'the link still works');
   await viewer.page.getByLabel('Choose a password').fill('viewer-password-1');
   await viewer.page.getByLabel('Repeat the password').fill('viewer-password-1');
   await viewer.page.getByRole('button', { name: 'Accept invitation' }).click();
@@ -154,6 +161,14 @@ test('an owner invites a viewer, who accepts in another browser, may change noth
   }, app.applicationId);
   assert.equal(invite, 403);
 
+  // The owner changes the role from the members list.
+  await page.reload();
+  await page.getByRole('combobox', { name: `Role of ${email}` }).selectOption('developer');
+  await until('the role to change', async () => {
+    const res = await admin('GET', `/apps/${encodeURIComponent(app.applicationId)}/members`);
+    return res.body.results.some((m) => m.email === email && m.role === 'developer');
+  });
+
   // The instance administrator disables the viewer: its next request is refused.
   await page.getByRole('link', { name: 'Admins' }).click();
   await page.getByRole('button', { name: `Disable ${email}` }).click();
@@ -170,4 +185,13 @@ test('an owner invites a viewer, who accepts in another browser, may change noth
   assert.equal(after.me, 401, JSON.stringify(after));
   assert.ok(after.read >= 400, JSON.stringify(after));
   assert.equal(await loginStatus(email, 'viewer-password-1'), 401, 'a disabled admin cannot sign in');
+
+  // Deleting takes the typed email; the admin and its membership go.
+  await page.getByRole('button', { name: `Delete ${email}` }).click();
+  const confirm = page.getByRole('dialog', { name: `Delete ${email}` });
+  await confirm.getByLabel('confirmation').fill(email);
+  await confirm.getByRole('button', { name: 'Delete admin' }).click();
+  await page.getByRole('cell', { name: email, exact: true }).waitFor({ state: 'detached' });
+  const members = await admin('GET', `/apps/${encodeURIComponent(app.applicationId)}/members`);
+  assert.ok(!members.body.results.some((m) => m.email === email), members.text);
 });
