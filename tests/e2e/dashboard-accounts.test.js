@@ -195,3 +195,23 @@ test('an owner invites a viewer, who accepts in another browser, may change noth
   const members = await admin('GET', `/apps/${encodeURIComponent(app.applicationId)}/members`);
   assert.ok(!members.body.results.some((m) => m.email === email), members.text);
 });
+
+test('an existing admin signs in on the invitation page to accept it', { skip }, async (t) => {
+  const app = await createHearthApp('accounts e2e existing');
+  const bob = await newAdmin('bob-password-1');
+  const created = await admin('POST', `/apps/${encodeURIComponent(app.applicationId)}/invitations`, { body: { email: bob.email, role: 'developer' } });
+  assert.equal(created.status, 201, created.text);
+  const dash = await openDashboard(t, { signIn: false });
+  dash.forbid(app.keys.masterKey);
+  await dash.page.goto(created.body.link);
+  await dash.page.getByRole('heading', { name: 'Join accounts e2e existing' }).waitFor();
+  await dash.page.getByText(`Sign in as ${bob.email} to accept.`).waitFor();
+  await dash.page.getByLabel('Password').fill('not-bobs-password');
+  await dash.page.getByRole('button', { name: 'Accept invitation' }).click();
+  await field(dash.page, 'Password').getByRole('alert').filter({ hasText: 'invalid email or password' }).waitFor();
+  await dash.page.getByLabel('Password').fill(bob.password);
+  await dash.page.getByRole('button', { name: 'Accept invitation' }).click();
+  await dash.page.getByRole('link', { name: bob.email }).waitFor();
+  const members = await admin('GET', `/apps/${encodeURIComponent(app.applicationId)}/members`);
+  assert.ok(members.body.results.some((m) => m.email === bob.email && m.role === 'developer'), members.text);
+});
