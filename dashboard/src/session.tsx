@@ -30,25 +30,23 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     retry: false,
   })
   useEffect(() => {
-    setSignedOutHandler(() => become(null))
+    setSignedOutHandler(() => {
+      qc.setQueryData(['me'], null)
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
+    })
   }, [qc])
-  /** Another admin (or none) from now on: `me` is replaced in place and the rest is dropped.
-   * Clearing `me` too would leave its observer on a removed query (and, while its own fetch is
-   * the call that found the session gone, cancel that fetch): loading forever. */
-  function become(admin: Admin | null) {
-    qc.setQueryData(['me'], admin)
-    qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
-  }
   const session: Session = {
     me: me.data ?? null,
     loading: me.isPending,
     async signIn(email, password) {
       const res = await admin<{ admin: Admin }>('POST', '/auth/login', { email, password })
-      become(res.admin)
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
+      qc.setQueryData(['me'], res.admin)
     },
     async signOut() {
       await admin('POST', '/auth/logout')
-      become(null)
+      qc.setQueryData(['me'], null)
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
     },
   }
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>

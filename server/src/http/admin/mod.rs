@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod classes;
 pub mod files;
 pub mod functions;
 pub mod invitations;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/apps/{application_id}/invitations").get(invitations::list).post(invitations::create))
         .service(resource("/apps/{application_id}/invitations/{id}").delete(invitations::revoke))
         .service(resource("/apps/{application_id}/audit").get(audit::app_log))
+        .service(resource("/apps/{application_id}/classes/counts").get(classes::counts))
         .service(resource("/apps/{application_id}/files/cleanup").post(files::cleanup))
         .service(
             resource("/apps/{application_id}/functions")
