@@ -3,6 +3,7 @@
 
 mod access_rules;
 mod accounts;
+mod admin_accounts;
 mod admin_api;
 mod bodies;
 mod bus;
