@@ -1,5 +1,25 @@
-import { Empty } from '../../ui'
+// Users, their sessions, and roles (members, child roles, ACL). Tabs are sub-routes:
+// users/ (the users) and users/roles[/:roleId].
+import { NavLink, Route, Routes } from 'react-router'
+import { PageHeader } from '../../ui'
+import { UsersTab } from './Users'
+import { RolesTab } from './Roles'
+import './users.css'
 
 export default function UsersView() {
-  return <Empty title="Not built yet" />
+  return (
+    <div className="users-view">
+      <PageHeader title="Users & roles" />
+      <nav className="tabs" aria-label="Users and roles">
+        <NavLink to="." end>
+          Users
+        </NavLink>
+        <NavLink to="roles">Roles</NavLink>
+      </nav>
+      <Routes>
+        <Route index element={<UsersTab />} />
+        <Route path="roles/:roleId?" element={<RolesTab />} />
+      </Routes>
+    </div>
+  )
 }

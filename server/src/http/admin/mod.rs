@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/apps/{application_id}/members").get(members::list).put(members::set))
         .service(resource("/apps/{application_id}/members/{admin_id}").delete(members::remove))
         .service(resource("/apps/{application_id}/audit").get(audit::app_log))
+        .service(resource("/apps/{application_id}/files").get(files::list))
         .service(resource("/apps/{application_id}/files/cleanup").post(files::cleanup))
         .service(
             resource("/apps/{application_id}/functions")

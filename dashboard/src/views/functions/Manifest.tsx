@@ -1,0 +1,109 @@
+// The active deployment's manifest: its functions, jobs and triggers, and the app's function
+// settings that apply to them.
+import { Link } from 'react-router'
+import { useApp } from '../../appContext'
+import { Empty, ErrorState, Spinner } from '../../ui'
+import { useDeployments } from './index'
+
+export function Manifest() {
+  const app = useApp()
+  const deployments = useDeployments()
+  if (deployments.isPending) return <Spinner />
+  if (deployments.isError) return <ErrorState error={deployments.error} retry={() => deployments.refetch()} />
+  const active = deployments.data.find((d) => d.active)
+  if (!active)
+    return (
+      <Empty title={deployments.data.length ? 'No active version' : 'No module deployed yet'}>
+        Upload a <code>.wasm</code> module in <Link to="../versions">Versions</Link>; the SDKs for AssemblyScript and Rust build one.
+      </Empty>
+    )
+  const settings = (app.settings.functions ?? {}) as Record<string, unknown>
+  const m = active.manifest
+  return (
+    <div className="fn-manifest">
+      <div className="fn-manifest-head row">
+        <span className="badge ok">active</span>
+        <strong>Version {active.version}</strong>
+        <span className="muted small">
+          deployed {new Date(active.createdAt).toLocaleString()} by {active.createdBy} · {(active.size / 1024).toFixed(1)} KB · sha256{' '}
+          <code title={active.sha256}>{active.sha256.slice(0, 12)}…</code>
+        </span>
+      </div>
+      <div className="fn-manifest-grid">
+        <section className="card" aria-label="Functions">
+          <h2>Functions <span className="muted small">{m.functions.length}</span></h2>
+          {m.functions.length === 0 ? (
+            <p className="muted small">None.</p>
+          ) : (
+            <ul className="fn-names">
+              {m.functions.map((f) => (
+                <li key={f}>
+                  <code>{f}</code>
+                  <Link className="small" to={`../console?fn=${encodeURIComponent(f)}`}>
+                    Invoke
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section className="card" aria-label="Jobs">
+          <h2>Jobs <span className="muted small">{m.jobs.length}</span></h2>
+          {m.jobs.length === 0 ? (
+            <p className="muted small">None.</p>
+          ) : (
+            <ul className="fn-names">
+              {m.jobs.map((j) => (
+                <li key={j}>
+                  <code>{j}</code>
+                  <Link className="small" to={`../jobs?job=${encodeURIComponent(j)}`}>
+                    Run
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section className="card" aria-label="Triggers">
+          <h2>Triggers <span className="muted small">{m.triggers.length}</span></h2>
+          {m.triggers.length === 0 ? (
+            <p className="muted small">None.</p>
+          ) : (
+            <ul className="fn-names">
+              {m.triggers.map((t) => {
+                const [kind, cls] = t.split(':')
+                return (
+                  <li key={t}>
+                    <code>{kind}</code> <span className="muted">on</span> <code>{cls}</code>
+                  </li>
+                )
+              })}
+            </ul>
+          )}
+        </section>
+      </div>
+      <section className="card fn-settings" aria-label="Function settings">
+        <h2>Settings</h2>
+        <p className="muted small">
+          The limits every call of this app runs under (change them in <Link to="../../settings">Settings</Link>).
+        </p>
+        <dl>
+          {Object.entries(settings)
+            .filter(([k]) => k !== 'secrets')
+            .map(([k, v]) => (
+              <div key={k} className="fn-setting">
+                <dt>{k}</dt>
+                <dd className="mono">{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>
+              </div>
+            ))}
+          {'secrets' in settings && (
+            <div className="fn-setting">
+              <dt>secrets</dt>
+              <dd className="mono">{Object.keys((settings.secrets as object) ?? {}).join(', ') || '—'}</dd>
+            </div>
+          )}
+        </dl>
+      </section>
+    </div>
+  )
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import { formatMicros, logParams, parseParams, sourcesOf } from './logic'
+
+describe('parseParams', () => {
+  it('takes empty text as {}', () => {
+    expect(parseParams('  ')).toEqual({ ok: true, value: {} })
+  })
+  it('takes an object', () => {
+    expect(parseParams('{"name":"Ada"}')).toEqual({ ok: true, value: { name: 'Ada' } })
+  })
+  it('refuses invalid JSON and what is not an object', () => {
+    const bad = parseParams('{name: Ada}')
+    expect(bad.ok).toBe(false)
+    if (!bad.ok) expect(bad.error).toMatch(/^Invalid JSON/)
+    for (const t of ['[1]', '3', 'null', '"x"']) expect(parseParams(t).ok).toBe(false)
+  })
+})
+
+describe('logParams', () => {
+  it('sends only the filters set', () => {
+    const now = new Date('2026-01-01T01:00:00.000Z')
+    expect(logParams({ level: '', source: '', minutes: 0 }, now)).toEqual({
+      level: undefined, source: undefined, since: undefined, requestId: undefined, before: undefined, limit: 200,
+    })
+    const p = logParams({ level: 'error', source: 'function:hello', minutes: 60, requestId: 'r1', limit: 50 }, now)
+    expect(p).toMatchObject({ level: 'error', source: 'function:hello', since: '2026-01-01T00:00:00.000Z', requestId: 'r1', limit: 50 })
+  })
+})
+
+describe('formatting', () => {
+  it('formats durations', () => {
+    expect(formatMicros(12)).toBe('12 µs')
+    expect(formatMicros(1500)).toBe('1.50 ms')
+    expect(formatMicros(250_000)).toBe('250.0 ms')
+    expect(formatMicros(2_500_000)).toBe('2.50 s')
+  })
+  it('lists the sources of a manifest', () => {
+    expect(sourcesOf({ functions: ['a'], jobs: ['j'], triggers: ['beforeSave:X'] })).toEqual(['function:a', 'job:j', 'beforeSave:X'])
+  })
+})
