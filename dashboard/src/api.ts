@@ -69,7 +69,7 @@ async function send<T>(method: Method, url: string, body: unknown, opts: CallOpt
     const code = typeof err.code === 'number' ? err.code : -1
     const message = typeof err.error === 'string' ? err.error : `${res.status} ${res.statusText}`
     // 209 on the management API: the admin session is gone.
-    if (code === 209 && url.startsWith('/admin/v1/') && !url.startsWith('/admin/v1/auth/login')) onSignedOut()
+    if (code === 209 && url.startsWith('/admin/v1/') && !url.startsWith('/admin/v1/auth/login') && url !== '/admin/v1/me') onSignedOut()
     throw new ApiError(res.status, code, message)
   }
   return { status: res.status, ms, data: data as T, headers: res.headers }

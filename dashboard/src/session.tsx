@@ -31,7 +31,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   })
   useEffect(() => {
     setSignedOutHandler(() => {
-      qc.clear()
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
       qc.setQueryData(['me'], null)
     })
   }, [qc])
@@ -40,12 +40,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     loading: me.isPending,
     async signIn(email, password) {
       const res = await admin<{ admin: Admin }>('POST', '/auth/login', { email, password })
-      qc.clear()
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
       qc.setQueryData(['me'], res.admin)
     },
     async signOut() {
       await admin('POST', '/auth/logout')
-      qc.clear()
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
       qc.setQueryData(['me'], null)
     },
   }

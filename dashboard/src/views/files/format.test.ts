@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { displayName, formatBytes, isImage, sameOrigin } from './format'
+import { displayName, fileBadge, formatBytes, isImage, sameOrigin } from './format'
 
 describe('files formatting', () => {
   it('formats sizes', () => {
@@ -17,6 +17,12 @@ describe('files formatting', () => {
   it('makes URLs same-origin', () => {
     expect(sameOrigin('http://localhost:1337/parse/files/app/a_b.png?expires=1&signature=x')).toBe('/parse/files/app/a_b.png?expires=1&signature=x')
     expect(sameOrigin('/parse/files/app/x')).toBe('/parse/files/app/x')
+  })
+  it('badges files by extension', () => {
+    expect(fileBadge('notes.txt')).toBe('TXT')
+    expect(fileBadge('archive.tar.gz')).toBe('GZ')
+    expect(fileBadge('README')).toBe('FILE')
+    expect(fileBadge('x.markdown')).toBe('FILE')
   })
   it('strips the stored prefix', () => {
     expect(displayName('0123456789abcdef0123456789abcdef_cat.png')).toBe('cat.png')

@@ -31,6 +31,13 @@ export function sameOrigin(url: string): string {
   }
 }
 
+/** A short badge for a file without a preview: its extension (up to 4 letters), else FILE. */
+export function fileBadge(name: string): string {
+  const dot = name.lastIndexOf('.')
+  const ext = dot > 0 ? name.slice(dot + 1) : ''
+  return /^[a-z0-9]{1,4}$/i.test(ext) ? ext.toUpperCase() : 'FILE'
+}
+
 /** The name a user gave a file: Parse stores `<random>_<name>`. */
 export function displayName(stored: string): string {
   const i = stored.indexOf('_')

@@ -7,7 +7,7 @@ import { useApp } from '../../appContext'
 import { atLeast } from '../../types'
 import { Empty, ErrorState, ErrorText, Field, Modal, PageHeader, Spinner } from '../../ui'
 import { ConfirmButton } from '../../ui/ConfirmButton'
-import { displayName, formatBytes, isImage, sameOrigin } from './format'
+import { displayName, fileBadge, formatBytes, isImage, sameOrigin } from './format'
 import './files.css'
 
 interface Listed {
@@ -149,7 +149,7 @@ function FileRow({
           </button>
         ) : (
           <span className="files-thumb files-icon" aria-hidden="true">
-            {(file.contentType.split('/')[1] ?? 'file').slice(0, 4).toUpperCase()}
+            {fileBadge(name)}
           </span>
         )}
       </td>

@@ -3,18 +3,19 @@
 import { Link } from 'react-router'
 import { useApp } from '../../appContext'
 import { Empty, ErrorState, Spinner } from '../../ui'
-import { useDeployments } from './index'
+import { functionsPath, useDeployments } from './index'
 
 export function Manifest() {
   const app = useApp()
   const deployments = useDeployments()
+  const base = functionsPath(app.applicationId)
   if (deployments.isPending) return <Spinner />
   if (deployments.isError) return <ErrorState error={deployments.error} retry={() => deployments.refetch()} />
   const active = deployments.data.find((d) => d.active)
   if (!active)
     return (
       <Empty title={deployments.data.length ? 'No active version' : 'No module deployed yet'}>
-        Upload a <code>.wasm</code> module in <Link to="../versions">Versions</Link>; the SDKs for AssemblyScript and Rust build one.
+        Upload a <code>.wasm</code> module in <Link to={`${base}/versions`}>Versions</Link>; the SDKs for AssemblyScript and Rust build one.
       </Empty>
     )
   const settings = (app.settings.functions ?? {}) as Record<string, unknown>
@@ -39,7 +40,7 @@ export function Manifest() {
               {m.functions.map((f) => (
                 <li key={f}>
                   <code>{f}</code>
-                  <Link className="small" to={`../console?fn=${encodeURIComponent(f)}`}>
+                  <Link className="small" to={`${base}/console?fn=${encodeURIComponent(f)}`} aria-label={`Invoke ${f}`}>
                     Invoke
                   </Link>
                 </li>
@@ -56,7 +57,7 @@ export function Manifest() {
               {m.jobs.map((j) => (
                 <li key={j}>
                   <code>{j}</code>
-                  <Link className="small" to={`../jobs?job=${encodeURIComponent(j)}`}>
+                  <Link className="small" to={`${base}/jobs?job=${encodeURIComponent(j)}`} aria-label={`Run ${j}`}>
                     Run
                   </Link>
                 </li>
@@ -85,7 +86,7 @@ export function Manifest() {
       <section className="card fn-settings" aria-label="Function settings">
         <h2>Settings</h2>
         <p className="muted small">
-          The limits every call of this app runs under (change them in <Link to="../../settings">Settings</Link>).
+          The limits every call of this app runs under (change them in <Link to={`/apps/${encodeURIComponent(app.applicationId)}/settings`}>Settings</Link>).
         </p>
         <dl>
           {Object.entries(settings)

@@ -108,10 +108,12 @@ function ScheduleForm({ base, schedule, onClose }: { base: string; schedule: Sch
       onClose()
     },
   })
-  const err = save.error as { message?: string } | null
-  // The server names the field at fault in its message: the error goes next to it.
-  const about = (word: string) => (err?.message?.toLowerCase().includes(word) ? save.error : null)
-  const general = save.error && !about('cron') && !about('job') && !about('param') ? save.error : null
+  // The server names the field at fault in its message: the error goes next to it (the first
+  // field named), else under the form.
+  const message = save.error?.message.toLowerCase() ?? ''
+  const field = ['cron', 'job', 'param'].find((w) => message.includes(w))
+  const about = (word: string) => (save.error && field === word ? save.error : null)
+  const general = save.error && !field ? save.error : null
   return (
     <Modal title={schedule ? `Edit schedule of ${schedule.job}` : 'New schedule'} onClose={onClose}>
       <form

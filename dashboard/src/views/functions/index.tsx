@@ -26,6 +26,12 @@ const TABS = [
   { path: 'webhooks', label: 'Webhooks' },
 ]
 
+/** Where the functions view of an app is (links are absolute: relative ones in a splat route
+ * resolve against the whole URL). */
+export function functionsPath(applicationId: string) {
+  return `/apps/${encodeURIComponent(applicationId)}/functions`
+}
+
 /** The app's deployments, newest first (shared by the tabs). */
 export function useDeployments() {
   const app = useApp()
@@ -36,18 +42,20 @@ export function useDeployments() {
 }
 
 export default function FunctionsView() {
+  const app = useApp()
+  const base = functionsPath(app.applicationId)
   return (
     <div className="fn-view">
       <PageHeader title="Cloud functions" />
       <nav className="tabs" aria-label="Cloud functions">
         {TABS.map((t) => (
-          <NavLink key={t.path} to={t.path}>
+          <NavLink key={t.path} to={`${base}/${t.path}`}>
             {t.label}
           </NavLink>
         ))}
       </nav>
       <Routes>
-        <Route index element={<Navigate to="manifest" replace />} />
+        <Route index element={<Navigate to={`${base}/manifest`} replace />} />
         <Route path="manifest" element={<Manifest />} />
         <Route path="versions" element={<Versions />} />
         <Route path="console" element={<Console />} />

@@ -10,6 +10,7 @@ import { Empty, ErrorState, ErrorText, Field, Modal, Spinner } from '../../ui'
 import { ConfirmButton } from '../../ui/ConfirmButton'
 import { relatedTo, relationOp } from './query'
 import type { User } from './Users'
+import { usersPath } from './index'
 
 interface Role {
   objectId: string
@@ -35,6 +36,7 @@ export function RolesTab() {
   const { roleId } = useParams()
   const navigate = useNavigate()
   const [creating, setCreating] = useState(false)
+  const base = usersPath(app.applicationId)
   const roles = useQuery({
     queryKey: ['roles', app.applicationId],
     queryFn: () => parse<{ results: Role[] }>(app.applicationId, 'GET', `/roles${qs({ order: 'name', limit: 1000 })}`).then((r) => r.results),
@@ -61,7 +63,7 @@ export function RolesTab() {
           <ul>
             {roles.data.map((r) => (
               <li key={r.objectId}>
-                <Link to={`../roles/${r.objectId}`} className={r.objectId === roleId ? 'active' : undefined}>
+                <Link to={`${base}/roles/${r.objectId}`} className={r.objectId === roleId ? 'active' : undefined}>
                   {r.name}
                 </Link>
               </li>
@@ -71,12 +73,12 @@ export function RolesTab() {
       </aside>
       <div className="roles-detail">
         {roleId ? (
-          <RoleDetail key={roleId} id={roleId} roles={roles.data ?? []} onDeleted={() => navigate('../roles')} />
+          <RoleDetail key={roleId} id={roleId} roles={roles.data ?? []} onDeleted={() => navigate(`${base}/roles`)} />
         ) : (
           <Empty title="Pick a role">Its users, child roles and ACL show here.</Empty>
         )}
       </div>
-      {creating && <CreateRole onClose={() => setCreating(false)} onCreated={(id) => navigate(`../roles/${id}`)} />}
+      {creating && <CreateRole onClose={() => setCreating(false)} onCreated={(id) => navigate(`${base}/roles/${id}`)} />}
     </div>
   )
 }
@@ -179,7 +181,7 @@ function RoleDetail({ id, roles, onDeleted }: { id: string; roles: Role[]; onDel
             <ul className="role-members">
               {users.data.map((u) => (
                 <li key={u.objectId}>
-                  <Link to={`../..?user=${u.objectId}`}>{u.username ?? u.objectId}</Link>
+                  <Link to={`${usersPath(app.applicationId)}?user=${u.objectId}`}>{u.username ?? u.objectId}</Link>
                   <span className="muted small">{u.email}</span>
                   {canWrite && (
                     <button
@@ -215,7 +217,7 @@ function RoleDetail({ id, roles, onDeleted }: { id: string; roles: Role[]; onDel
             <ul className="role-members">
               {children.data.map((r) => (
                 <li key={r.objectId}>
-                  <Link to={`../roles/${r.objectId}`}>{r.name}</Link>
+                  <Link to={`${usersPath(app.applicationId)}/roles/${r.objectId}`}>{r.name}</Link>
                   {canWrite && (
                     <button
                       type="button"
@@ -332,7 +334,7 @@ function AclEditor({ role, canWrite }: { role: Role; canWrite: boolean }) {
       }}
     >
       <Field label="Role ACL (JSON)" hint='Who may read and change this role: "*" everyone, a user id, or "role:Name".' error={local ?? save.error}>
-        <textarea rows={4} value={text} onChange={(e) => setText(e.target.value)} readOnly={!canWrite} />
+        <textarea rows={7} value={text} onChange={(e) => setText(e.target.value)} readOnly={!canWrite} />
       </Field>
       {canWrite && (
         <div className="row">

@@ -1,20 +1,28 @@
 // Users, their sessions, and roles (members, child roles, ACL). Tabs are sub-routes:
 // users/ (the users) and users/roles[/:roleId].
 import { NavLink, Route, Routes } from 'react-router'
+import { useApp } from '../../appContext'
 import { PageHeader } from '../../ui'
 import { UsersTab } from './Users'
 import { RolesTab } from './Roles'
 import './users.css'
 
+/** Where the users view of an app is (links are absolute: relative ones in a splat route
+ * resolve against the whole URL). */
+export function usersPath(applicationId: string) {
+  return `/apps/${encodeURIComponent(applicationId)}/users`
+}
+
 export default function UsersView() {
+  const base = usersPath(useApp().applicationId)
   return (
     <div className="users-view">
       <PageHeader title="Users & roles" />
       <nav className="tabs" aria-label="Users and roles">
-        <NavLink to="." end>
+        <NavLink to={base} end>
           Users
         </NavLink>
-        <NavLink to="roles">Roles</NavLink>
+        <NavLink to={`${base}/roles`}>Roles</NavLink>
       </nav>
       <Routes>
         <Route index element={<UsersTab />} />
