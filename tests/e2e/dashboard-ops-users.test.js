@@ -8,6 +8,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('../lib/harness');
 const { skip, shots, openSection: open } = require('../lib/dashboard-ops');
+const { openDashboard } = require('../lib/browser');
 
 test('users and roles: create a user and a role, add the user to the role; a taken username is refused', { skip }, async (t) => {
   const { app, dash, page } = await open(t, 'users');
@@ -80,4 +81,51 @@ test('users and roles: create a user and a role, add the user to the role; a tak
   // Following a member leads to the user.
   await members.getByRole('link', { name: 'ada' }).click();
   await page.getByRole('dialog', { name: 'User ada' }).waitFor();
+});
+
+test('a viewer sees users, roles, files and functions without the controls that write', { skip }, async (t) => {
+  const app = await h.createHearthApp('ops viewer');
+  const email = `viewer-${h.rand()}@example.com`;
+  const password = 'viewer password 1';
+  assert.equal((await h.admin('POST', '/admins', { body: { email, password } })).status, 201);
+  const member = await h.admin('PUT', `${h.appPath(app)}/members`, { body: { email, role: 'viewer' } });
+  assert.equal(member.status, 200, member.text);
+  const user = await h.rest('POST', '/users', { body: { username: 'ada', password: 'correct horse 1' }, app });
+  assert.equal(user.status, 201, user.text);
+  assert.equal((await h.rest('POST', '/roles', { body: { name: 'Editors', ACL: { '*': { read: true } } }, app })).status, 201);
+
+  const dash = await openDashboard(t, { email, password });
+  dash.forbid(app.keys.masterKey);
+  const page = dash.page;
+  const base = `/apps/${encodeURIComponent(app.applicationId)}`;
+  await dash.goto(`${base}/users`);
+  await page.getByRole('button', { name: 'ada', exact: true }).click();
+  const panel = page.getByRole('dialog', { name: 'User ada' });
+  await panel.getByLabel('Username').waitFor();
+  assert.equal(await panel.getByLabel('Username').isDisabled(), true);
+  assert.equal(await panel.getByRole('button', { name: 'Save changes' }).count(), 0);
+  await panel.getByRole('button', { name: 'Close' }).click();
+  assert.equal(await page.getByRole('button', { name: 'New user' }).count(), 0);
+  await page.getByRole('navigation', { name: 'Users and roles' }).getByRole('link', { name: 'Roles' }).click();
+  await page.getByRole('link', { name: 'Editors' }).click();
+  await page.getByRole('heading', { name: 'Editors' }).waitFor();
+  for (const name of ['New role', 'Add user', 'Delete role', 'Save ACL']) assert.equal(await page.getByRole('button', { name }).count(), 0, name);
+
+  await dash.goto(`${base}/files`);
+  await page.getByText('No files yet').waitFor();
+  assert.equal(await page.getByLabel('File to upload').count(), 0);
+  assert.equal(await page.getByRole('button', { name: 'Clean up unreferenced…' }).count(), 0);
+
+  await dash.goto(`${base}/functions/versions`);
+  await page.getByText('No versions yet').waitFor();
+  assert.equal(await page.getByLabel('Module file').count(), 0);
+  await dash.goto(`${base}/functions/jobs`);
+  await page.getByText('No run yet').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Run job' }).count(), 0);
+  await dash.goto(`${base}/functions/schedules`);
+  await page.getByText('No schedules').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'New schedule' }).count(), 0);
+  await dash.goto(`${base}/functions/webhooks`);
+  await page.getByText('No webhooks').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Register' }).count(), 0);
 });
