@@ -1,5 +1,6 @@
 // The active deployment's manifest: its functions, jobs and triggers, and the app's function
 // settings that apply to them.
+import type { ReactNode } from 'react'
 import { Link } from 'react-router'
 import { useApp } from '../../appContext'
 import { Empty, ErrorState, Spinner } from '../../ui'
@@ -31,57 +32,33 @@ export function Manifest() {
         </span>
       </div>
       <div className="fn-manifest-grid">
-        <section className="card" aria-label="Functions">
-          <h2>Functions <span className="muted small">{m.functions.length}</span></h2>
-          {m.functions.length === 0 ? (
-            <p className="muted small">None.</p>
-          ) : (
-            <ul className="fn-names">
-              {m.functions.map((f) => (
-                <li key={f}>
-                  <code>{f}</code>
-                  <Link className="small" to={`${base}/console?fn=${encodeURIComponent(f)}`} aria-label={`Invoke ${f}`}>
-                    Invoke
-                  </Link>
-                </li>
-              ))}
-            </ul>
+        <Names title="Functions" names={m.functions}>
+          {(f) => (
+            <>
+              <code>{f}</code>
+              <Link className="small" to={`${base}/console?fn=${encodeURIComponent(f)}`} aria-label={`Invoke ${f}`}>
+                Invoke
+              </Link>
+            </>
           )}
-        </section>
-        <section className="card" aria-label="Jobs">
-          <h2>Jobs <span className="muted small">{m.jobs.length}</span></h2>
-          {m.jobs.length === 0 ? (
-            <p className="muted small">None.</p>
-          ) : (
-            <ul className="fn-names">
-              {m.jobs.map((j) => (
-                <li key={j}>
-                  <code>{j}</code>
-                  <Link className="small" to={`${base}/jobs?job=${encodeURIComponent(j)}`} aria-label={`Run ${j}`}>
-                    Run
-                  </Link>
-                </li>
-              ))}
-            </ul>
+        </Names>
+        <Names title="Jobs" names={m.jobs}>
+          {(j) => (
+            <>
+              <code>{j}</code>
+              <Link className="small" to={`${base}/jobs?job=${encodeURIComponent(j)}`} aria-label={`Run ${j}`}>
+                Run
+              </Link>
+            </>
           )}
-        </section>
-        <section className="card" aria-label="Triggers">
-          <h2>Triggers <span className="muted small">{m.triggers.length}</span></h2>
-          {m.triggers.length === 0 ? (
-            <p className="muted small">None.</p>
-          ) : (
-            <ul className="fn-names">
-              {m.triggers.map((t) => {
-                const [kind, cls] = t.split(':')
-                return (
-                  <li key={t}>
-                    <code>{kind}</code> <span className="muted">on</span> <code>{cls}</code>
-                  </li>
-                )
-              })}
-            </ul>
+        </Names>
+        <Names title="Triggers" names={m.triggers}>
+          {(t) => (
+            <>
+              <code>{t.split(':')[0]}</code> <span className="muted">on</span> <code>{t.split(':')[1]}</code>
+            </>
           )}
-        </section>
+        </Names>
       </div>
       <section className="card fn-settings" aria-label="Function settings">
         <h2>Settings</h2>
@@ -106,5 +83,25 @@ export function Manifest() {
         </dl>
       </section>
     </div>
+  )
+}
+
+/** One card of the manifest: a titled list of names, each shown by `children`. */
+function Names({ title, names, children }: { title: string; names: string[]; children: (name: string) => ReactNode }) {
+  return (
+    <section className="card" aria-label={title}>
+      <h2>
+        {title} <span className="muted small">{names.length}</span>
+      </h2>
+      {names.length === 0 ? (
+        <p className="muted small">None.</p>
+      ) : (
+        <ul className="fn-names">
+          {names.map((n) => (
+            <li key={n}>{children(n)}</li>
+          ))}
+        </ul>
+      )}
+    </section>
   )
 }
