@@ -101,4 +101,19 @@ test('functions: deploy, invoke with its log line, run a job, roll back; bad inp
   const schedules = await h.admin('GET', `${h.appPath(app)}/functions/schedules`);
   assert.deepEqual(schedules.body.map((s) => [s.job, s.cron, s.enabled]), [['tick', '*/5 * * * *', true]]);
   await shots(dash, 'functions-schedules');
+
+  // A webhook: a URL the server refuses shows its reason under the URL field; an https one is
+  // registered and listed.
+  await tab('Webhooks').click();
+  await page.getByText('No webhooks').waitFor();
+  await page.getByLabel('Function name').fill('remote');
+  await page.getByLabel('Webhook URL').fill('ftp://hooks.example.com/remote');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await page.locator('label', { hasText: 'Webhook URL' }).getByRole('alert').getByText(/only https/).waitFor();
+  await page.getByLabel('Webhook URL').fill('https://hooks.example.com/remote');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await page.getByLabel('URL of remote').waitFor();
+  const hooks = await h.rest('GET', '/hooks/functions', { app });
+  assert.deepEqual(hooks.body, [{ functionName: 'remote', url: 'https://hooks.example.com/remote' }]);
+  await shots(dash, 'functions-webhooks');
 });

@@ -9,7 +9,7 @@ import { useApp } from '../../appContext'
 import { atLeast } from '../../types'
 import { Empty, ErrorText, Field } from '../../ui'
 import { parseParams, type LogLine } from './logic'
-import { useDeployments } from './index'
+import { useDeployments } from './data'
 import { LogTable } from './Logs'
 
 interface Outcome {

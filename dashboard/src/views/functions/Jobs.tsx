@@ -8,7 +8,7 @@ import { useApp } from '../../appContext'
 import { atLeast } from '../../types'
 import { Empty, ErrorState, Field, Spinner } from '../../ui'
 import { parseParams, type JobStatus } from './logic'
-import { useDeployments } from './index'
+import { useDeployments } from './data'
 
 function when(v: JobStatus['finishedAt'] | string | undefined): string {
   if (!v) return ''

@@ -6,7 +6,7 @@ import { admin, qs } from '../../api'
 import { useApp } from '../../appContext'
 import { Empty, ErrorState, ErrorText, Spinner } from '../../ui'
 import { formatMicros, LEVEL_CHOICES, logParams, sourcesOf, TIME_CHOICES, type LogLine } from './logic'
-import { useDeployments } from './index'
+import { useDeployments } from './data'
 
 export function Logs() {
   const app = useApp()

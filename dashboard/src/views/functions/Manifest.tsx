@@ -4,7 +4,7 @@ import type { ReactNode } from 'react'
 import { Link } from 'react-router'
 import { useApp } from '../../appContext'
 import { Empty, ErrorState, Spinner } from '../../ui'
-import { functionsPath, useDeployments } from './index'
+import { functionsPath, useDeployments } from './data'
 
 export function Manifest() {
   const app = useApp()

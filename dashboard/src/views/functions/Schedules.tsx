@@ -7,8 +7,8 @@ import { useApp } from '../../appContext'
 import { atLeast } from '../../types'
 import { Empty, ErrorState, ErrorText, Field, Modal, Spinner } from '../../ui'
 import { ConfirmButton } from '../../ui/ConfirmButton'
-import { parseParams, type Schedule } from './logic'
-import { useDeployments } from './index'
+import { fieldOf, parseParams, type Schedule } from './logic'
+import { useDeployments } from './data'
 
 export function Schedules() {
   const app = useApp()
@@ -110,8 +110,11 @@ function ScheduleForm({ base, schedule, onClose }: { base: string; schedule: Sch
   })
   // The server names the field at fault in its message: the error goes next to it (the first
   // field named), else under the form.
-  const message = save.error?.message.toLowerCase() ?? ''
-  const field = ['cron', 'job', 'param'].find((w) => message.includes(w))
+  const field = fieldOf(save.error?.message, [
+    ['cron', 'cron'],
+    ['job', 'job'],
+    ['param', 'param'],
+  ])
   const about = (word: string) => (save.error && field === word ? save.error : null)
   const general = save.error && !field ? save.error : null
   return (

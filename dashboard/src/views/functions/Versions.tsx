@@ -8,7 +8,7 @@ import { atLeast } from '../../types'
 import { Empty, ErrorState, ErrorText, Field, Spinner } from '../../ui'
 import { ConfirmButton } from '../../ui/ConfirmButton'
 import type { Deployment } from './logic'
-import { useDeployments } from './index'
+import { useDeployments } from './data'
 
 export function Versions() {
   const app = useApp()

@@ -6,6 +6,7 @@ import { parse } from '../../api'
 import { useApp } from '../../appContext'
 import { atLeast } from '../../types'
 import { Empty, ErrorState, ErrorText, Field, Spinner } from '../../ui'
+import { fieldOf } from './logic'
 
 interface Hook {
   functionName?: string
@@ -41,7 +42,7 @@ export function Webhooks() {
       ) : all.length === 0 ? (
         <Empty title="No webhooks">Register one above.</Empty>
       ) : (
-        <table className="list">
+        <table className="list fn-hooks-table">
           <thead>
             <tr>
               <th>Kind</th>
@@ -112,9 +113,18 @@ function NewHook() {
         : parse(app.applicationId, 'POST', '/hooks/triggers', { className, triggerName: trigger, url }),
     onSuccess: () => {
       setName('')
+      setUrl('https://')
       qc.invalidateQueries({ queryKey: ['hooks', app.applicationId] })
     },
   })
+  // The server's error goes next to the field it is about, else under the form.
+  const field = fieldOf(create.error?.message, [
+    ['url', 'url'],
+    ['function name', 'name'],
+    ['class name', 'class'],
+    ['trigger name', 'trigger'],
+  ])
+  const at = (f: string) => (field === f ? create.error : null)
   return (
     <form
       className="card fn-new-hook"
@@ -131,15 +141,15 @@ function NewHook() {
           </select>
         </Field>
         {kind === 'function' ? (
-          <Field label="Function name">
+          <Field label="Function name" error={at('name')}>
             <input value={name} onChange={(e) => setName(e.target.value)} placeholder="sendInvoice" />
           </Field>
         ) : (
           <>
-            <Field label="Class">
+            <Field label="Class" error={at('class')}>
               <input value={className} onChange={(e) => setClassName(e.target.value)} placeholder="Order" />
             </Field>
-            <Field label="Trigger">
+            <Field label="Trigger" error={at('trigger')}>
               <select value={trigger} onChange={(e) => setTrigger(e.target.value)}>
                 {TRIGGERS.map((t) => (
                   <option key={t}>{t}</option>
@@ -148,14 +158,14 @@ function NewHook() {
             </Field>
           </>
         )}
-        <Field label="Webhook URL">
+        <Field label="Webhook URL" error={at('url')}>
           <input className="fn-url-input" value={url} onChange={(e) => setUrl(e.target.value)} />
         </Field>
         <button type="submit" className="primary" disabled={create.isPending}>
           Register
         </button>
       </div>
-      <ErrorText error={create.error} />
+      <ErrorText error={field ? null : create.error} />
     </form>
   )
 }

@@ -2,11 +2,9 @@
 // the function log with filters, jobs with their `_JobStatus` runs, schedules and webhooks. Each
 // tab is a sub-route (functions/<tab>).
 import { NavLink, Navigate, Route, Routes } from 'react-router'
-import { useQuery } from '@tanstack/react-query'
-import { admin } from '../../api'
 import { useApp } from '../../appContext'
 import { PageHeader } from '../../ui'
-import type { Deployment } from './logic'
+import { functionsPath } from './data'
 import { Manifest } from './Manifest'
 import { Versions } from './Versions'
 import { Console } from './Console'
@@ -25,21 +23,6 @@ const TABS = [
   { path: 'schedules', label: 'Schedules' },
   { path: 'webhooks', label: 'Webhooks' },
 ]
-
-/** Where the functions view of an app is (links are absolute: relative ones in a splat route
- * resolve against the whole URL). */
-export function functionsPath(applicationId: string) {
-  return `/apps/${encodeURIComponent(applicationId)}/functions`
-}
-
-/** The app's deployments, newest first (shared by the tabs). */
-export function useDeployments() {
-  const app = useApp()
-  return useQuery({
-    queryKey: ['deployments', app.applicationId],
-    queryFn: () => admin<Deployment[]>('GET', `/apps/${encodeURIComponent(app.applicationId)}/functions`),
-  })
-}
 
 export default function FunctionsView() {
   const app = useApp()

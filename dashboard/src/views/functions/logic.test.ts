@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatMicros, logParams, parseParams, sourcesOf } from './logic'
+import { fieldOf, formatMicros, logParams, parseParams, sourcesOf } from './logic'
 
 describe('parseParams', () => {
   it('takes empty text as {}', () => {
@@ -13,6 +13,19 @@ describe('parseParams', () => {
     expect(bad.ok).toBe(false)
     if (!bad.ok) expect(bad.error).toMatch(/^Invalid JSON/)
     for (const t of ['[1]', '3', 'null', '"x"']) expect(parseParams(t).ok).toBe(false)
+  })
+})
+
+describe('fieldOf', () => {
+  const fields: [string, string][] = [['cron', 'cron'], ['job', 'job'], ['url', 'url']]
+  it('finds the first field the message names', () => {
+    expect(fieldOf('cron expression "x" has 1 fields', fields)).toBe('cron')
+    expect(fieldOf('job must be a job\'s name', fields)).toBe('job')
+    expect(fieldOf('invalid webhook URL "ftp://x": only https', fields)).toBe('url')
+  })
+  it('leaves other errors to the form', () => {
+    expect(fieldOf('an app has at most 100 schedules', fields)).toBeUndefined()
+    expect(fieldOf(undefined, fields)).toBeUndefined()
   })
 })
 

@@ -16,6 +16,15 @@ export function parseParams(text: string): { ok: true; value: Record<string, unk
   return { ok: true, value: value as Record<string, unknown> }
 }
 
+/**
+ * Which field a server error is about, from the words of its message: the first of `fields`
+ * (`[word, field]`, in order) whose word it contains, else undefined (the error is the form's).
+ */
+export function fieldOf<F extends string>(message: string | undefined, fields: [string, F][]): F | undefined {
+  const m = (message ?? '').toLowerCase()
+  return fields.find(([word]) => m.includes(word))?.[1]
+}
+
 /** Level choices of the log view, as the server's comma-separated `level` filter. */
 export const LEVEL_CHOICES: { label: string; value: string }[] = [
   { label: 'All levels', value: '' },

@@ -10,7 +10,7 @@ import { Empty, ErrorState, ErrorText, Field, Modal, Spinner } from '../../ui'
 import { ConfirmButton } from '../../ui/ConfirmButton'
 import { relatedTo, relationOp } from './query'
 import type { User } from './Users'
-import { usersPath } from './index'
+import { usersPath } from './paths'
 
 interface Role {
   objectId: string

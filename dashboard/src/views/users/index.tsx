@@ -5,13 +5,8 @@ import { useApp } from '../../appContext'
 import { PageHeader } from '../../ui'
 import { UsersTab } from './Users'
 import { RolesTab } from './Roles'
+import { usersPath } from './paths'
 import './users.css'
-
-/** Where the users view of an app is (links are absolute: relative ones in a splat route
- * resolve against the whole URL). */
-export function usersPath(applicationId: string) {
-  return `/apps/${encodeURIComponent(applicationId)}/users`
-}
 
 export default function UsersView() {
   const base = usersPath(useApp().applicationId)
