@@ -31,8 +31,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   })
   useEffect(() => {
     setSignedOutHandler(() => {
-      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
       qc.setQueryData(['me'], null)
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
     })
   }, [qc])
   const session: Session = {
@@ -45,8 +45,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     },
     async signOut() {
       await admin('POST', '/auth/logout')
-      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
       qc.setQueryData(['me'], null)
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
     },
   }
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>

@@ -7,6 +7,7 @@ mod admin_api;
 mod bodies;
 mod bus;
 mod changes;
+mod dashboard;
 mod data;
 mod database;
 mod errors;

@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod classes;
 pub mod files;
 pub mod functions;
 pub mod members;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/apps/{application_id}/members").get(members::list).put(members::set))
         .service(resource("/apps/{application_id}/members/{admin_id}").delete(members::remove))
         .service(resource("/apps/{application_id}/audit").get(audit::app_log))
+        .service(resource("/apps/{application_id}/classes/counts").get(classes::counts))
         .service(resource("/apps/{application_id}/files").get(files::list))
         .service(resource("/apps/{application_id}/files/cleanup").post(files::cleanup))
         .service(
