@@ -67,6 +67,11 @@ test('functions: deploy, invoke with its log line, run a job, roll back; bad inp
   await page.getByLabel('Level').selectOption({ label: 'All levels' });
   await page.getByLabel('Source').fill('function:hello');
   await page.getByRole('cell', { name: 'hello called' }).waitFor();
+  await page.getByLabel('Time').selectOption({ label: 'Custom range' });
+  await page.getByLabel('From').fill('2099-01-01T00:00');
+  await page.getByText('Nothing matches these filters.').waitFor();
+  await page.getByLabel('From').fill('2000-01-01T00:00');
+  await page.getByRole('cell', { name: 'hello called' }).waitFor();
   await shots(dash, 'functions-logs');
 
   // A job run, followed until its `_JobStatus` says succeeded.

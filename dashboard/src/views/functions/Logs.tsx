@@ -5,7 +5,7 @@ import { useInfiniteQuery } from '@tanstack/react-query'
 import { admin, qs } from '../../api'
 import { useApp } from '../../appContext'
 import { Empty, ErrorState, ErrorText, Spinner } from '../../ui'
-import { formatMicros, LEVEL_CHOICES, logParams, sourcesOf, TIME_CHOICES, type LogLine } from './logic'
+import { CUSTOM, formatMicros, LEVEL_CHOICES, logParams, sourcesOf, TIME_CHOICES, type LogLine } from './logic'
 import { useDeployments } from './data'
 
 export function Logs() {
@@ -14,14 +14,17 @@ export function Logs() {
   const [level, setLevel] = useState('')
   const [source, setSource] = useState('')
   const [minutes, setMinutes] = useState(0)
+  const [from, setFrom] = useState('')
+  const [until, setUntil] = useState('')
+  const range = minutes === CUSTOM ? { from, until } : {}
   const [auto, setAuto] = useState(true)
   const sources = sourcesOf(deployments.data?.find((d) => d.active)?.manifest)
   const logs = useInfiniteQuery({
-    queryKey: ['fn-logs', app.applicationId, level, source, minutes],
+    queryKey: ['fn-logs', app.applicationId, level, source, minutes, range],
     queryFn: ({ pageParam }) =>
       admin<LogLine[]>(
         'GET',
-        `/apps/${encodeURIComponent(app.applicationId)}/functions/logs${qs(logParams({ level, source, minutes, before: pageParam, limit: 100 }, new Date()))}`,
+        `/apps/${encodeURIComponent(app.applicationId)}/functions/logs${qs(logParams({ level, source, minutes, ...range, before: pageParam, limit: 100 }, new Date()))}`,
       ),
     initialPageParam: undefined as number | undefined,
     getNextPageParam: (last) => (last.length === 100 ? last[last.length - 1].id : undefined),
@@ -60,6 +63,18 @@ export function Logs() {
             ))}
           </select>
         </label>
+        {minutes === CUSTOM && (
+          <>
+            <label className="fn-filter">
+              <span className="small muted">From</span>
+              <input type="datetime-local" aria-label="From" value={from} onChange={(e) => setFrom(e.target.value)} />
+            </label>
+            <label className="fn-filter">
+              <span className="small muted">Until</span>
+              <input type="datetime-local" aria-label="Until" value={until} onChange={(e) => setUntil(e.target.value)} />
+            </label>
+          </>
+        )}
         <span className="spacer" />
         <label className="row small">
           <input type="checkbox" checked={auto} onChange={(e) => setAuto(e.target.checked)} /> Auto refresh

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fieldOf, formatMicros, logParams, parseParams, sourcesOf } from './logic'
+import { CUSTOM, fieldOf, formatMicros, logParams, parseParams, sourcesOf } from './logic'
 
 describe('parseParams', () => {
   it('takes empty text as {}', () => {
@@ -33,10 +33,20 @@ describe('logParams', () => {
   it('sends only the filters set', () => {
     const now = new Date('2026-01-01T01:00:00.000Z')
     expect(logParams({ level: '', source: '', minutes: 0 }, now)).toEqual({
-      level: undefined, source: undefined, since: undefined, requestId: undefined, before: undefined, limit: 200,
+      level: undefined, source: undefined, since: undefined, until: undefined, requestId: undefined, before: undefined, limit: 200,
     })
     const p = logParams({ level: 'error', source: 'function:hello', minutes: 60, requestId: 'r1', limit: 50 }, now)
     expect(p).toMatchObject({ level: 'error', source: 'function:hello', since: '2026-01-01T00:00:00.000Z', requestId: 'r1', limit: 50 })
+  })
+})
+
+describe('a custom time range', () => {
+  it('sends both ends as instants, and leaves out an empty or invalid one', () => {
+    const now = new Date()
+    const p = logParams({ level: '', source: '', minutes: CUSTOM, from: '2026-01-01T10:00', until: '' }, now)
+    expect(p.since).toBe(new Date('2026-01-01T10:00').toISOString())
+    expect(p.until).toBeUndefined()
+    expect(logParams({ level: '', source: '', minutes: CUSTOM, from: 'nonsense' }, now).since).toBeUndefined()
   })
 })
 

@@ -33,6 +33,9 @@ export const LEVEL_CHOICES: { label: string; value: string }[] = [
   { label: 'Errors only', value: 'error' },
 ]
 
+/** The time choice whose range is typed (`from` and `until`). */
+export const CUSTOM = -1
+
 /** Time choices of the log view: how far back, in minutes (0: all that is kept). */
 export const TIME_CHOICES: { label: string; minutes: number }[] = [
   { label: 'Any time', minutes: 0 },
@@ -40,12 +43,16 @@ export const TIME_CHOICES: { label: string; minutes: number }[] = [
   { label: 'Last hour', minutes: 60 },
   { label: 'Last 24 hours', minutes: 1440 },
   { label: 'Last 7 days', minutes: 10080 },
+  { label: 'Custom range', minutes: CUSTOM },
 ]
 
 export interface LogFilters {
   level: string
   source: string
   minutes: number
+  /** With `minutes` CUSTOM: the range's ends as typed in datetime-local inputs (local time). */
+  from?: string
+  until?: string
   requestId?: string
   before?: number
   limit?: number
@@ -56,11 +63,19 @@ export function logParams(f: LogFilters, now: Date): Record<string, string | num
   return {
     level: f.level || undefined,
     source: f.source || undefined,
-    since: f.minutes > 0 ? new Date(now.getTime() - f.minutes * 60_000).toISOString() : undefined,
+    since: f.minutes > 0 ? new Date(now.getTime() - f.minutes * 60_000).toISOString() : f.minutes === CUSTOM ? isoOf(f.from) : undefined,
+    until: f.minutes === CUSTOM ? isoOf(f.until) : undefined,
     requestId: f.requestId || undefined,
     before: f.before,
     limit: f.limit ?? 200,
   }
+}
+
+/** A datetime-local value (local time) as an ISO instant; undefined when empty or invalid. */
+function isoOf(local: string | undefined): string | undefined {
+  if (!local) return undefined
+  const d = new Date(local)
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString()
 }
 
 /** The log sources a manifest's entries write as. */
