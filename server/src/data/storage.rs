@@ -107,6 +107,7 @@ async fn create_app_tables(client: &impl GenericClient, schema: &SchemaName) -> 
                 tags         jsonb NOT NULL DEFAULT '{{}}',
                 created_by   text
             );
+            CREATE INDEX IF NOT EXISTS _hearth_files_created ON {q}._hearth_files (created_at, name);
             DO $$ BEGIN
               -- The first shape kept answers in clear (`body`): dropped, with its answers.
               IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('{q}._hearth_idempotency') AND attname = 'body' AND NOT attisdropped) THEN

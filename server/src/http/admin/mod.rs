@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/apps/{application_id}/invitations/{id}").delete(invitations::revoke))
         .service(resource("/apps/{application_id}/audit").get(audit::app_log))
         .service(resource("/apps/{application_id}/classes/counts").get(classes::counts))
+        .service(resource("/apps/{application_id}/files").get(files::list))
         .service(resource("/apps/{application_id}/files/cleanup").post(files::cleanup))
         .service(
             resource("/apps/{application_id}/functions")
