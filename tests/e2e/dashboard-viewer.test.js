@@ -48,6 +48,10 @@ test('a viewer sees every section and can change nothing', { skip, timeout: 180_
     await dash.screenshot(`viewer-${section.toLowerCase().replace(/[^a-z]+/g, '-')}`);
   }
   assert.deepEqual(offered, [], 'no control that changes anything is offered to a viewer');
+  // Each section read what it shows (a section that could not read its data says so).
+  await page.getByRole('navigation', { name: 'App sections' }).getByRole('link', { name: 'Security check', exact: true }).click();
+  await page.getByText('Passed').waitFor();
+  assert.equal(await page.getByText('could not be read').count(), 0, 'the security check read the classes after the data browser had');
 
   // The server refuses what the UI does not offer.
   const attempts = await page.evaluate(async ({ id, cls }) => {

@@ -21,7 +21,8 @@ export default function SecurityView() {
   const app = useApp()
   const id = encodeURIComponent(app.applicationId)
   const schemas = useQuery({
-    queryKey: ['schemas', app.applicationId],
+    // Not ['schemas', id]: the data browser keeps that key for its own (sorted list) shape.
+    queryKey: ['security-schemas', app.applicationId],
     queryFn: () => parse<{ results: ClassInfo[] }>(app.applicationId, 'GET', '/schemas'),
   })
   const audit = useQuery({
@@ -121,6 +122,7 @@ function FindingItem({ app, finding }: { app: AppView; finding: Finding }) {
         qc.setQueryData(['app', app.applicationId], view)
       } else if (f.type === 'clp') {
         await parse(app.applicationId, 'PUT', `/schemas/${encodeURIComponent(f.className)}`, { className: f.className, classLevelPermissions: f.clp })
+        await qc.invalidateQueries({ queryKey: ['security-schemas', app.applicationId] })
         await qc.invalidateQueries({ queryKey: ['schemas', app.applicationId] })
       } else {
         const view = await admin<AppView>('POST', `/apps/${id}/keys/${f.key}/rotate`)
