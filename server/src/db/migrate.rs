@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 7, name: "queue_leases", sql: include_str!("../../../migrations/0007_queue_leases.sql") },
     Migration { version: 8, name: "queue_kinds", sql: include_str!("../../../migrations/0008_queue_kinds.sql") },
     Migration { version: 9, name: "bus_payloads", sql: include_str!("../../../migrations/0009_bus_payloads.sql") },
+    Migration { version: 10, name: "app_usage", sql: include_str!("../../../migrations/0010_app_usage.sql") },
 ];
 
 /// The advisory lock key that serialises migration runs ("hearth" in ASCII).

@@ -15,6 +15,7 @@ mod functions;
 mod helpers;
 mod idempotency;
 mod jobs;
+mod metrics;
 mod operators;
 mod ops;
 mod processes;

@@ -1,4 +1,5 @@
-//! The management API at `/admin/v1`: admin login, apps, keys, members, admins, audit log.
+//! The management API at `/admin/v1`: admin login, apps, keys, members, admins, audit log,
+//! usage metrics.
 
 pub mod apps;
 pub mod audit;
@@ -6,6 +7,7 @@ pub mod auth;
 pub mod files;
 pub mod functions;
 pub mod members;
+pub mod metrics;
 
 use std::sync::Arc;
 
@@ -28,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/apps/{application_id}/members").get(members::list).put(members::set))
         .service(resource("/apps/{application_id}/members/{admin_id}").delete(members::remove))
         .service(resource("/apps/{application_id}/audit").get(audit::app_log))
+        .service(resource("/apps/{application_id}/metrics").get(metrics::app_metrics))
         .service(resource("/apps/{application_id}/files/cleanup").post(files::cleanup))
         .service(
             resource("/apps/{application_id}/functions")
@@ -66,6 +69,20 @@ pub async fn membership(state: &State, session: &AdminSession, application_id: &
         ));
     }
     Ok(Membership { app: Arc::new(app), role })
+}
+
+/// A time in a query string, RFC 3339; the error names the parameter.
+pub fn query_time(name: &str, value: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    value
+        .map(|v| {
+            chrono::DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&chrono::Utc)).map_err(|_| {
+                ApiError::new(
+                    ParseCode::INVALID_QUERY,
+                    format!("{name} must be a date and time in RFC 3339 form, such as 2026-12-07T10:00:00Z"),
+                )
+            })
+        })
+        .transpose()
 }
 
 /// Only instance administrators (superusers) may do this.
