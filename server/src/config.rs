@@ -145,6 +145,11 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Folder of a dashboard build (`dashboard/dist`) to serve at /dashboard instead of the copy
+    /// embedded in the binary: for working on the dashboard without rebuilding the server.
+    #[arg(long, env = "HEARTH_DASHBOARD_DIR", global = true)]
+    pub dashboard_dir: Option<PathBuf>,
+
     /// Email of the first admin, created at first start [default: admin@hearth.local].
     #[arg(long, env = "HEARTH_ADMIN_EMAIL", global = true)]
     pub admin_email: Option<String>,
@@ -357,6 +362,7 @@ pub struct Config {
     /// Slots per queued task kind, over the defaults their handlers are registered with.
     pub queue_slots: BTreeMap<String, usize>,
     pub public_url: Option<String>,
+    pub dashboard_dir: Option<PathBuf>,
     pub admin_email: String,
     pub admin_password: Option<Secret>,
     pub jwt_secret: Option<Secret>,
@@ -558,6 +564,7 @@ impl Config {
             function_private_network: s.function_private_network.unwrap_or(false),
             queue_slots,
             public_url: s.public_url.map(|u| u.trim_end_matches('/').to_string()),
+            dashboard_dir: s.dashboard_dir,
             admin_email: s.admin_email.unwrap_or_else(|| "admin@hearth.local".into()),
             admin_password,
             jwt_secret,
@@ -628,6 +635,7 @@ impl Settings {
             function_private_network: self.function_private_network.or(lower.function_private_network),
             queue_slots: self.queue_slots.or(lower.queue_slots),
             postgres_bin_dir: self.postgres_bin_dir.or(lower.postgres_bin_dir),
+            dashboard_dir: self.dashboard_dir.or(lower.dashboard_dir),
             public_url: self.public_url.or(lower.public_url),
             admin_email: self.admin_email.or(lower.admin_email),
             admin_password: self.admin_password.or(lower.admin_password),

@@ -72,6 +72,13 @@ pub struct PresentedKeys {
     pub client_key: Option<String>,
 }
 
+impl PresentedKeys {
+    /// No key at all.
+    pub fn is_empty(&self) -> bool {
+        self.master_key.is_none() && self.rest_api_key.is_none() && self.javascript_key.is_none() && self.client_key.is_none()
+    }
+}
+
 /// What the presented keys allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyPower {

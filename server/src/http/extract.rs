@@ -15,12 +15,26 @@ use serde::de::DeserializeOwned;
 use super::State;
 use super::body::{self, Unchecked};
 use crate::admins::{self, Admin, audit::Actor};
-use crate::apps::keys::PresentedKeys;
+use crate::apps::keys::{KeyPower, PresentedKeys};
 use crate::data::{Caller, DataError, SessionUser};
 use crate::error::{ApiError, DbError, ParseCode};
 
 /// The admin session cookie, set at login for the dashboard.
 pub const ADMIN_COOKIE: &str = "hearth_admin";
+
+/// The header every call of the dashboard carries. A cross-site form or link cannot set it, and
+/// a cross-origin script would need a preflight that `/parse`'s CORS answer does not grant for
+/// it: with the SameSite=Strict cookie and the `Origin` check, the dashboard's CSRF defence.
+pub const DASHBOARD_HEADER: &str = "x-hearth-dashboard";
+
+/// Set on a Parse API request whose rights come from the dashboard's admin cookie: who acts
+/// (for the audit log) and the role that gave the rights.
+#[derive(Debug, Clone)]
+pub struct DashboardRights {
+    pub actor: Actor,
+    pub role: admins::members::Role,
+    pub power: KeyPower,
+}
 
 /// The request id given to every request, also returned as `X-Request-Id`.
 #[derive(Debug, Clone)]
@@ -200,7 +214,11 @@ impl ParseRequest {
             client_key: header(headers, "x-parse-client-key").or(from_body.client_key),
         };
         let app = state.registry.get(&application_id).await?.ok_or_else(unauthorized)?;
-        let power = app.keys.classify(&presented).ok_or_else(unauthorized)?;
+        let power = if presented.is_empty() && from_dashboard(req) {
+            dashboard_rights(req, &state, &app).await?.power
+        } else {
+            app.keys.classify(&presented).ok_or_else(unauthorized)?
+        };
         req.extensions_mut().insert(ResolvedApp(app.application_id.clone(), app.id));
         let method = match (&from_body.method, req.method().as_str()) {
             (Some(m), "POST") => m.to_ascii_uppercase(),
@@ -330,8 +348,10 @@ pub async fn admits(req: &HttpRequest, state: &State, body: &BodyKeys) -> Result
         javascript_key: header(headers, "x-parse-javascript-key"),
         client_key: header(headers, "x-parse-client-key"),
     };
-    let any_in_headers =
-        [&in_headers.master_key, &in_headers.rest_api_key, &in_headers.javascript_key, &in_headers.client_key].iter().any(|k| k.is_some());
+    let any_in_headers = !in_headers.is_empty();
+    if !any_in_headers && from_dashboard(req) && header(headers, "x-parse-application-id").is_some() {
+        return dashboard_rights(req, state, &app).await.map(|_| true);
+    }
     let presented = PresentedKeys {
         master_key: in_headers.master_key.or_else(|| body.master_key.clone()),
         rest_api_key: in_headers.rest_api_key.or_else(|| body.rest_api_key.clone()),
@@ -447,6 +467,8 @@ pub fn unauthorized() -> ApiError {
 pub struct AdminSession {
     pub admin: Admin,
     pub actor: Actor,
+    /// Signed in by the dashboard's cookie (not a bearer token): answers leave the master key out.
+    pub via_cookie: bool,
 }
 
 impl FromRequest for AdminSession {
@@ -462,22 +484,100 @@ impl FromRequest for AdminSession {
                 .get(actix_web::http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Bearer ").map(str::trim).map(str::to_string));
+            let via_cookie = bearer.is_none();
             let token = bearer
                 .or_else(|| req.cookie(ADMIN_COOKIE).map(|c| c.value().to_string()))
                 .ok_or_else(|| ApiError::new(ParseCode::ADMIN_LOGIN_REQUIRED, "admin login required"))?;
-            let invalid = || ApiError::new(ParseCode::ADMIN_LOGIN_REQUIRED, "invalid or expired admin token");
-            let claims = state.tokens.verify(&token).ok_or_else(invalid)?;
-            let id: i64 = claims.sub.parse().map_err(|_| invalid())?;
-            let client = state.pool.get().await.map_err(DbError::from)?;
-            let admin = admins::get(&client, id).await?.ok_or_else(invalid)?;
-            if admin.token_version != claims.ver {
-                return Err(invalid());
+            // A cookie comes with every request the browser makes to this origin, whoever
+            // asked for it: a change made with it must come from the dashboard itself.
+            if via_cookie && !req.method().is_safe() {
+                check_dashboard_origin(&req, &state)?;
             }
-            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-            let actor = Actor { admin_id: Some(admin.id), label: admin.email.clone(), request_id };
-            Ok(AdminSession { admin, actor })
+            let admin = admin_of_token(&state, &token).await?;
+            let actor = actor_of(&req, &admin);
+            Ok(AdminSession { admin, actor, via_cookie })
         })
     }
+}
+
+/// The admin a token belongs to: signed by this instance, unexpired, and issued at the admin's
+/// current token version.
+async fn admin_of_token(state: &State, token: &str) -> Result<Admin, ApiError> {
+    let invalid = || ApiError::new(ParseCode::ADMIN_LOGIN_REQUIRED, "invalid or expired admin token");
+    let claims = state.tokens.verify(token).ok_or_else(invalid)?;
+    let id: i64 = claims.sub.parse().map_err(|_| invalid())?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let admin = admins::get(&client, id).await?.ok_or_else(invalid)?;
+    if admin.token_version != claims.ver {
+        return Err(invalid());
+    }
+    Ok(admin)
+}
+
+fn actor_of(req: &HttpRequest, admin: &Admin) -> Actor {
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    Actor { admin_id: Some(admin.id), label: admin.email.clone(), request_id }
+}
+
+/// Whether the request says it comes from the dashboard (its header, any value).
+pub fn from_dashboard(req: &HttpRequest) -> bool {
+    req.headers().contains_key(DASHBOARD_HEADER)
+}
+
+/// A request made with the admin cookie must carry the dashboard's header and, when the browser
+/// says where the page that made it came from (`Origin`, which browsers send with every request
+/// that may change something), come from this server's own origin.
+pub fn check_dashboard_origin(req: &HttpRequest, state: &State) -> Result<(), ApiError> {
+    let refuse = |why: &str| ApiError::new(ParseCode::ADMIN_FORBIDDEN, format!("cross-site request refused: {why}"));
+    if !from_dashboard(req) {
+        return Err(refuse("a request made with the admin cookie must carry the X-Hearth-Dashboard header"));
+    }
+    let Some(origin) = req.headers().get(actix_web::http::header::ORIGIN) else { return Ok(()) };
+    let origin = origin.to_str().unwrap_or("");
+    let own = {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
+    let public = state.config.public_url.as_deref().and_then(origin_of);
+    if origin.eq_ignore_ascii_case(&own) || public.is_some_and(|p| origin.eq_ignore_ascii_case(p)) {
+        Ok(())
+    } else {
+        Err(refuse(&format!("the page's origin {origin} is not this server's")))
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let end = rest.find('/').map_or(url.len(), |i| url.len() - rest.len() + i);
+    Some(&url[..end])
+}
+
+/// The rights the dashboard's admin cookie gives on `app`: the admin's role there (instance
+/// administrators own every app) as master (owner, developer) or read-only master (viewer).
+/// Remembered on the request, which the body check and the caller both ask for.
+async fn dashboard_rights(req: &HttpRequest, state: &State, app: &crate::apps::App) -> Result<DashboardRights, ApiError> {
+    use admins::members::Role;
+    if let Some(rights) = req.extensions().get::<DashboardRights>() {
+        return Ok(rights.clone());
+    }
+    check_dashboard_origin(req, state)?;
+    let token = req
+        .cookie(ADMIN_COOKIE)
+        .map(|c| c.value().to_string())
+        .ok_or_else(|| ApiError::new(ParseCode::ADMIN_LOGIN_REQUIRED, "admin login required"))?;
+    let admin = admin_of_token(state, &token).await?;
+    let role = if admin.is_superuser {
+        Role::Owner
+    } else {
+        let client = state.pool.get().await.map_err(DbError::from)?;
+        // Not a member: the same answer as an unknown app, so that ids are not revealed.
+        admins::members::role(&client, app.id, admin.id).await?.ok_or_else(unauthorized)?
+    };
+    let power = if role >= Role::Developer { KeyPower::Master } else { KeyPower::ReadOnlyMaster };
+    let rights = DashboardRights { actor: actor_of(req, &admin), role, power };
+    req.extensions_mut().insert(rights.clone());
+    Ok(rights)
 }
 
 /// The app an admin addresses, with the admin's role in it.

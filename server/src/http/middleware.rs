@@ -144,6 +144,44 @@ const CORS_ALLOW_HEADERS: &str = "X-Parse-Master-Key, X-Parse-REST-API-Key, X-Pa
 /// Response headers a browser (and the JS SDK, which reads only these) may see.
 const CORS_EXPOSE_HEADERS: &str = "X-Parse-Job-Status-Id, X-Parse-Push-Status-Id";
 
+/// Records in the audit log each change the dashboard made through the Parse API (the request's
+/// rights came from an admin's cookie): who, on which app, the method and path, and the answer's
+/// status. Refused requests changed nothing and are not recorded.
+pub async fn audit_dashboard_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let writes = !req.method().is_safe();
+    let res = next.call(req).await?.map_into_boxed_body();
+    if !writes || !res.status().is_success() {
+        return Ok(res);
+    }
+    let rights = res.request().extensions().get::<super::extract::DashboardRights>().cloned();
+    let app = res.request().extensions().get::<super::extract::ResolvedApp>().cloned();
+    if let (Some(rights), Some(app), Some(state)) = (rights, app, res.request().app_data::<actix_web::web::Data<super::State>>()) {
+        let details = serde_json::json!({
+            "method": res.request().method().as_str(),
+            "path": res.request().path(),
+            "status": res.status().as_u16(),
+            "role": rights.role.as_str(),
+        });
+        let (pool, registry) = (state.pool.clone(), state.registry.clone());
+        // After the answer: the change is made; its record must not slow or fail it.
+        tokio::spawn(async move {
+            let result = async {
+                let app = registry.get(&app.0).await.ok().flatten();
+                let client = pool.get().await.map_err(crate::error::DbError::from)?;
+                crate::admins::audit::record(&client, &rights.actor, app.as_deref(), "data.write", details).await
+            }
+            .await;
+            if let Err(err) = result {
+                tracing::warn!(error = %err, "could not record a dashboard change in the audit log");
+            }
+        });
+    }
+    Ok(res)
+}
+
 /// Cross-origin requests to `/parse`, as Parse Server allows them: any origin (Parse's
 /// credentials are headers or body fields, never cookies), preflights answered at once.
 pub async fn cors(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {

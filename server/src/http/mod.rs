@@ -77,9 +77,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/admin/v1/openapi.json").get(openapi::json))
         .service(resource("/admin/v1/docs").get(openapi::page))
         .service(web::scope("/admin/v1").configure(admin::configure))
-        .service(web::scope("/parse").wrap(actix_web::middleware::from_fn(middleware::cors)).configure(parse::configure))
-        .service(resource("/dashboard").get(dashboard::index))
-        .service(resource("/dashboard/").get(dashboard::index));
+        .service(
+            web::scope("/parse")
+                .wrap(actix_web::middleware::from_fn(middleware::audit_dashboard_writes))
+                .wrap(actix_web::middleware::from_fn(middleware::cors))
+                .configure(parse::configure),
+        )
+        .service(resource("/dashboard").get(dashboard::redirect))
+        .service(resource("/dashboard/{tail:.*}").get(dashboard::serve));
 }
 
 /// Binds the HTTP server on a listener; it does not handle signals (the caller does).

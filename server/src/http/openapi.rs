@@ -23,7 +23,7 @@ pub struct ErrorBody {
     paths(
         admin::auth::login, admin::auth::logout, admin::auth::me,
         admin::members::list_admins, admin::members::create_admin,
-        admin::apps::list, admin::apps::create, admin::apps::get, admin::apps::update, admin::apps::delete, admin::apps::rotate_key,
+        admin::apps::list, admin::apps::create, admin::apps::get, admin::apps::update, admin::apps::delete, admin::apps::rotate_key, admin::apps::reveal_master_key,
         admin::members::list, admin::members::set, admin::members::remove,
         admin::audit::app_log, admin::audit::instance_log, admin::files::cleanup, admin::metrics::app_metrics,
         admin::functions::deploy, admin::functions::list, admin::functions::activate, admin::functions::delete, admin::functions::log,

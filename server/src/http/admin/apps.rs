@@ -16,7 +16,9 @@ use crate::http::State;
 use crate::http::extract::{AdminSession, Json, OptionalJson};
 
 /// An app as the management API shows it. Owners and developers see every key; viewers see the
-/// client keys and the read-only master key, never the master key.
+/// client keys and the read-only master key, never the master key. The dashboard (an admin
+/// signed in by cookie) never gets the master key in an app's view: it asks for it on purpose,
+/// with the admin's password (`revealMasterKey`).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppView {
@@ -43,6 +45,15 @@ pub struct KeysView {
 }
 
 impl AppView {
+    /// The app as `session` may see it.
+    pub fn of(app: &App, role: Role, session: &AdminSession) -> AppView {
+        let mut view = AppView::new(app, role);
+        if session.via_cookie {
+            view.keys.master_key = None;
+        }
+        view
+    }
+
     pub fn new(app: &App, role: Role) -> AppView {
         let k = &app.keys;
         AppView {
@@ -136,7 +147,7 @@ pub async fn list(state: web::Data<State>, session: AdminSession) -> Result<web:
 ))]
 pub async fn create(state: web::Data<State>, session: AdminSession, body: Json<NewApp>) -> Result<HttpResponse, ApiError> {
     let app = admins::apps::create(&state.pool, &session.actor, body.0, Some(session.admin.id)).await?;
-    Ok(HttpResponse::Created().json(AppView::new(&app, Role::Owner)))
+    Ok(HttpResponse::Created().json(AppView::of(&app, Role::Owner, &session)))
 }
 
 /// One app, with the keys the caller's role may see.
@@ -146,7 +157,7 @@ pub async fn create(state: web::Data<State>, session: AdminSession, body: Json<N
 ))]
 pub async fn get(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<web::Json<AppView>, ApiError> {
     let m = membership(&state, &session, &path, Role::Viewer).await?;
-    Ok(web::Json(AppView::new(&m.app, m.role)))
+    Ok(web::Json(AppView::of(&m.app, m.role, &session)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -172,7 +183,7 @@ pub async fn update(
     let m = membership(&state, &session, &path, Role::Developer).await?;
     let app = admins::apps::update(&state.pool, &session.actor, &m.app, body.0.name, body.0.settings).await?;
     state.registry.forget(&app.application_id);
-    Ok(web::Json(AppView::new(&app, m.role)))
+    Ok(web::Json(AppView::of(&app, m.role, &session)))
 }
 
 /// Delete an app and all its data (owner).
@@ -222,5 +233,43 @@ pub async fn rotate_key(
     let value = body.0.and_then(|b| b.value);
     let app = admins::apps::rotate_key(&state.pool, &session.actor, &m.app, kind, value).await?;
     state.registry.forget(&app.application_id);
-    Ok(web::Json(AppView::new(&app, m.role)))
+    Ok(web::Json(AppView::of(&app, m.role, &session)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealRequest {
+    /// The signed-in admin's password, asked again.
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RevealedKey {
+    pub master_key: String,
+}
+
+/// The app's master key, for an owner or developer who gives their password again. The
+/// dashboard's app views leave the master key out; this is the one deliberate way to see it
+/// there (to copy it into a server's configuration). Audited.
+#[utoipa::path(post, operation_id = "revealMasterKey", path = "/admin/v1/apps/{application_id}/keys/master/reveal", tag = "apps", security(("admin_token" = [])),
+    params(("application_id" = String, Path)), request_body = RevealRequest, responses(
+    (status = 200, description = "Success", body = RevealedKey),
+    (status = 401, description = "Wrong password (code 209)", body = crate::http::openapi::ErrorBody),
+    (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody),
+    (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
+))]
+pub async fn reveal_master_key(
+    state: web::Data<State>,
+    session: AdminSession,
+    path: web::Path<String>,
+    body: Json<RevealRequest>,
+) -> Result<web::Json<RevealedKey>, ApiError> {
+    let m = membership(&state, &session, &path, Role::Developer).await?;
+    admins::verify_login(&state.pool, &session.admin.email, &body.0.password)
+        .await
+        .map_err(|_| ApiError::new(ParseCode::ADMIN_LOGIN_REQUIRED, "wrong password"))?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    admins::audit::record(&client, &session.actor, Some(&m.app), "app.key.reveal", serde_json::json!({ "kind": "masterKey" })).await?;
+    Ok(web::Json(RevealedKey { master_key: m.app.keys.master_key.clone() }))
 }

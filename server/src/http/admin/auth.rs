@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::admins::{self, Admin};
 use crate::error::ApiError;
 use crate::http::State;
-use crate::http::extract::{ADMIN_COOKIE, AdminSession, PreauthJson};
+use crate::http::extract::{ADMIN_COOKIE, AdminSession, PreauthJson, check_dashboard_origin, from_dashboard};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -21,7 +21,10 @@ pub struct LoginRequest {
 #[serde(rename_all = "camelCase")]
 pub struct LoginResponse {
     /// Use as `Authorization: Bearer <token>`; also set as the `hearth_admin` HttpOnly cookie.
-    pub token: String,
+    /// Left out for the dashboard (a login carrying `X-Hearth-Dashboard`): its pages never hold
+    /// the token, only the cookie does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     pub expires_in: u64,
     pub admin: Admin,
 }
@@ -34,6 +37,10 @@ pub struct LoginResponse {
     (status = 413, description = "Body larger than preauth_body_size (code -1)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn login(req: HttpRequest, state: web::Data<State>, body: PreauthJson<LoginRequest>) -> Result<HttpResponse, ApiError> {
+    // A page of another site must not sign the browser in (to an account of its choosing).
+    if req.headers().contains_key(actix_web::http::header::ORIGIN) {
+        check_dashboard_origin(&req, &state)?;
+    }
     let admin = admins::verify_login(&state.pool, &body.0.email, &body.0.password).await?;
     let token = state.tokens.issue(&admin);
     let ttl = state.tokens.ttl();
@@ -44,15 +51,19 @@ pub async fn login(req: HttpRequest, state: web::Data<State>, body: PreauthJson<
         .secure(req.connection_info().scheme() == "https")
         .max_age(time::Duration::seconds(ttl.as_secs() as i64))
         .finish();
+    let token = (!from_dashboard(&req)).then_some(token);
     Ok(HttpResponse::Ok().cookie(cookie).json(LoginResponse { token, expires_in: ttl.as_secs(), admin }))
 }
 
 /// Log out of the dashboard: clears the cookie.
 #[utoipa::path(post, operation_id = "logout", path = "/admin/v1/auth/logout", tag = "admin", responses((status = 204, description = "No content")))]
-pub async fn logout() -> HttpResponse {
+pub async fn logout(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    if req.headers().contains_key(actix_web::http::header::ORIGIN) {
+        check_dashboard_origin(&req, &state)?;
+    }
     let mut cookie = Cookie::build(ADMIN_COOKIE, "").path("/").http_only(true).same_site(SameSite::Strict).finish();
     cookie.make_removal();
-    HttpResponse::NoContent().cookie(cookie).finish()
+    Ok(HttpResponse::NoContent().cookie(cookie).finish())
 }
 
 /// The logged-in admin.
