@@ -74,7 +74,7 @@ async function openDashboard(t, opts = {}) {
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill(password);
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('link', { name: 'Hearth' }).waitFor();
+      await page.getByRole('link', { name: 'Hearth', exact: true }).waitFor();
     },
     /** Saves a full-page screenshot as <artefacts>/screenshots/<name>.png. */
     async screenshot(name) {

@@ -179,5 +179,7 @@ async fn the_audit_log_filters_by_action_actor_and_time() {
     assert_eq!(actions(&future), Vec::<String>::new());
     let (status, err) = get("?from=today".into()).await;
     assert_eq!((status, err["code"].as_i64()), (400, Some(102)), "{err}");
+    let (status, err) = get("?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z".into()).await;
+    assert_eq!((status, err), (400, json!({"code": 102, "error": "from must be before to"})));
     server.shutdown().await;
 }

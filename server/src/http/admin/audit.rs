@@ -40,15 +40,14 @@ impl Page {
 
     /// The filter of the entries of one app (or all, without one).
     fn filter(&self, app_id: Option<i64>) -> Result<Filter, ApiError> {
+        let (from, to) = (query_time("from", self.from.as_deref())?, query_time("to", self.to.as_deref())?);
+        if let (Some(from), Some(to)) = (from, to)
+            && from >= to
+        {
+            return Err(ApiError::new(ParseCode::INVALID_QUERY, "from must be before to"));
+        }
         let text = |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
-        Ok(Filter {
-            app_id,
-            before: self.before,
-            action: text(&self.action),
-            actor: text(&self.actor),
-            from: query_time("from", self.from.as_deref())?,
-            to: query_time("to", self.to.as_deref())?,
-        })
+        Ok(Filter { app_id, before: self.before, action: text(&self.action), actor: text(&self.actor), from, to })
     }
 }
 
