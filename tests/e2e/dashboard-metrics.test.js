@@ -43,6 +43,8 @@ test('the metrics view shows the traffic made with the app\'s keys', { skip }, a
     await page.getByRole('img', { name }).locator('canvas').waitFor();
   }
   await dash.screenshot('metrics-light');
+  await page.getByRole('img', { name: 'Function calls per minute' }).scrollIntoViewIfNeeded();
+  await dash.screenshot('metrics-light-errors');
 
   // More traffic, then Refresh: the totals follow without a reload.
   assert.equal((await rest('GET', '/classes/Metric', { app })).status, 200);

@@ -82,8 +82,9 @@ export function Chart({
           width: 1.5,
           dash: s.dashed ? [6, 4] : undefined,
           spanGaps: s.spanGaps ?? false,
-          // uPlot shows the points only where they are far enough apart.
-          points: { size: 5 },
+          // Points on a series with gaps when its values are few: a lone minute with traffic
+          // has no line to draw. (Counts have zeros between, so always a line.)
+          points: { show: !!s.spanGaps && s.values.filter((v) => v !== null).length * 8 < width, size: 5 },
         })),
       ],
     }
