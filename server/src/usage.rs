@@ -92,7 +92,32 @@ fn minute_now() -> i64 {
 }
 
 /// Counts keyed by (app's internal id, minute since the epoch).
-type Pending = HashMap<(i64, i64), Counts>;
+type Pending = HashMap<(i64, i64), Counts, std::hash::BuildHasherDefault<KeyHasher>>;
+
+/// FxHash's mixing for the keys of [`Pending`]: two integers Hearth chose (no client picks them,
+/// so no flooding to fear), hashed in a few instructions rather than SipHash's hundred.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+}
 
 /// This instance's counts not yet added to the database. Cheap to clone (shared).
 #[derive(Clone)]
@@ -164,7 +189,7 @@ impl Usage {
 
     /// Takes every shard's counts, merged.
     fn drain(&self) -> Pending {
-        let mut all = Pending::new();
+        let mut all = Pending::default();
         for shard in self.0.shards.iter() {
             let taken = std::mem::take(&mut *shard.lock().unwrap_or_else(|p| p.into_inner()));
             for (key, counts) in taken {

@@ -71,7 +71,10 @@ fn safe_path(rel: &str) -> Option<String> {
 fn answer(rel: &str, bytes: Cow<'static, [u8]>, immutable: bool) -> HttpResponse {
     let mime = mime_guess::from_path(rel).first_or_octet_stream();
     let mut res = HttpResponse::Ok();
-    res.insert_header((header::CONTENT_TYPE, mime.essence_str().to_string() + if mime.type_() == "text" || rel.ends_with(".js") { "; charset=utf-8" } else { "" }));
+    res.insert_header((
+        header::CONTENT_TYPE,
+        mime.essence_str().to_string() + if mime.type_() == "text" || rel.ends_with(".js") { "; charset=utf-8" } else { "" },
+    ));
     res.insert_header((header::CACHE_CONTROL, if immutable { "public, max-age=31536000, immutable" } else { "no-cache" }));
     secure(&mut res);
     res.body(bytes.into_owned())
