@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Instructions per get-by-id request of a Hearth release build under callgrind, and how many of
 # them usage::Usage::record_request takes (the per-app usage counting on the request path).
-# Usage: bench/data-api/usage-callgrind.sh BIN OUTDIR [N]; port 1442, one worker.
+# Usage: bench/data-api/usage-callgrind.sh BIN OUTDIR [N]; PORT (1442), one worker.
 set -euo pipefail
-BIN=$1; OUT=$2; N=${3:-2000}; PORT=1442
+BIN=$1; OUT=$2; N=${3:-2000}; PORT=${PORT:-1442}
+# One function instance: valgrind cannot reserve the address space of the default pool (64).
 rm -rf "$OUT"; mkdir -p "$OUT/data"; chmod 755 "$OUT"
 export HEARTH_DATA_DIR=$OUT/data HEARTH_PORT=$PORT HEARTH_ADMIN_EMAIL=a@b.c HEARTH_ADMIN_PASSWORD=password123 HEARTH_WORKERS=1 HEARTH_LOG=warn HEARTH_FUNCTION_INSTANCES=1
 # First start without valgrind: creates the embedded cluster.
