@@ -15,11 +15,13 @@ HEARTH := $(CARGO_TARGET_DIR)/release/hearth
 ## Build everything and start Hearth (embedded PostgreSQL under ./hearth-data, port 1337).
 run: check-toolchain
 	@scripts/install-run-deps.sh
+	@scripts/build-dashboard.sh
 	cargo build --release -p hearth
 	$(HEARTH) serve
 
-## Build the release binary only.
+## Build the dashboard and the release binary.
 build: check-toolchain
+	@scripts/build-dashboard.sh
 	cargo build --release -p hearth
 
 ## Install what the tests need (if missing) and run every test.

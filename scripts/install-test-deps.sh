@@ -44,6 +44,17 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
+# Chromium, for the dashboard's browser tests (driven by playwright-core from tests/).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing chromium (apt-get)..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null
+    echo "Installed chromium."
+  else
+    echo "chromium is missing: install it (apt-get install chromium); the dashboard's browser tests will fail without it" >&2
+  fi
+fi
+
 # The end-to-end suite's npm packages (the Parse JS SDK, and Parse Server 9 as the reference).
 if [ ! -f tests/node_modules/.package-lock.json ] || ! cmp -s tests/package-lock.json tests/node_modules/.hearth-lock; then
   echo "Installing the end-to-end test packages (npm ci in tests/)..."

@@ -41,6 +41,11 @@ log="$run_dir/test-output.log"
 echo "Checking formatting (cargo fmt) and lints (cargo clippy)..."
 { cargo fmt --all --check && (cd sdk/functions/rust && cargo fmt --all --check); } 2>&1 | tee -a "$log" || { echo "cargo fmt: the code is not formatted (run cargo fmt)"; status=1; }
 cargo clippy -p hearth --all-targets -- -D warnings 2>&1 | tee -a "$log" || { echo "cargo clippy found warnings"; status=1; }
+# The dashboard: built first (the debug binary the browser tests run serves dashboard/dist),
+# then its lint (oxlint), type check (tsc) and unit tests (vitest).
+echo "Building and checking the dashboard..."
+HEARTH_DASHBOARD_REQUIRED=1 scripts/build-dashboard.sh 2>&1 | tee -a "$log" || { echo "the dashboard did not build"; status=1; }
+(cd dashboard && npm run --silent budget && npm run --silent lint && NO_COLOR=1 npx vitest run --reporter=dot) 2>&1 | tee -a "$log" | tail -n 12 || { echo "the dashboard's lint or unit tests failed"; status=1; }
 echo "Building and running the Rust tests..."
 cargo test --workspace --no-fail-fast 2>&1 | tee -a "$log" || status=$?
 # The Rust guest SDK for cloud functions is a workspace of its own (it builds for wasm32); its
@@ -68,8 +73,10 @@ e2e_total() {
 }
 
 # One closing line for both runners.
-passed=$(( $(grep -oE '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}') + $(e2e_total pass) ))
-failed=$(( $(grep -oE '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}') + $(e2e_total fail) ))
+# Vitest's summary line: "Tests  N passed (N)" or "Tests  F failed | N passed (M)".
+vitest_count() { grep -E '^ +Tests +[0-9]' "$log" | grep -oE "[0-9]+ $1" | awk '{s+=$1} END {print s+0}'; }
+passed=$(( $(grep -oE '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}') + $(e2e_total pass) + $(vitest_count passed) ))
+failed=$(( $(grep -oE '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}') + $(e2e_total fail) + $(vitest_count failed) ))
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 echo "Total: $passed passed, $failed failed"
 exit $status

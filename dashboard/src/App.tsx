@@ -25,6 +25,7 @@ const Metrics = lazy(() => import('./views/metrics'))
 const Audit = lazy(() => import('./views/audit'))
 const Settings = lazy(() => import('./views/settings'))
 const Members = lazy(() => import('./views/members'))
+const AcceptInvite = lazy(() => import('./views/members/AcceptInvite'))
 
 /** An app's sections, in the order of the navigation. Realtime, push and SDK views join here. */
 export const SECTIONS: { path: string; label: string; group: string }[] = [
@@ -49,6 +50,14 @@ export function App() {
     <BrowserRouter basename="/dashboard">
       <Routes>
         <Route path="/login" element={me ? <Navigate to="/" replace /> : <SignIn />} />
+        <Route
+          path="/invite/:token"
+          element={
+            <Suspense fallback={<Spinner />}>
+              <AcceptInvite />
+            </Suspense>
+          }
+        />
         <Route element={me ? <Frame /> : <Navigate to="/login" replace />}>
           <Route index element={<AppsList />} />
           <Route path="account" element={<Account />} />

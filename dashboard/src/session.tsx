@@ -29,12 +29,6 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     staleTime: 60_000,
     retry: false,
   })
-  // The session's query stays (its observer would wait forever on a removed one); every other
-  // answer belonged to the admin before and goes.
-  const become = (admin: Admin | null) => {
-    qc.setQueryData(['me'], admin)
-    qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
-  }
   useEffect(() => {
     setSignedOutHandler(() => {
       qc.setQueryData(['me'], null)
@@ -46,11 +40,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     loading: me.isPending,
     async signIn(email, password) {
       const res = await admin<{ admin: Admin }>('POST', '/auth/login', { email, password })
-      become(res.admin)
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
+      qc.setQueryData(['me'], res.admin)
     },
     async signOut() {
       await admin('POST', '/auth/logout')
-      become(null)
+      qc.setQueryData(['me'], null)
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
     },
   }
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>

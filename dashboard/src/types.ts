@@ -6,6 +6,8 @@ export interface Admin {
   id: number
   email: string
   isSuperuser: boolean
+  /** A disabled admin cannot sign in. */
+  disabled?: boolean
   createdAt: string
 }
 

@@ -168,6 +168,15 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_ADMIN_TOKEN_TTL", global = true)]
     pub admin_token_ttl: Option<u64>,
 
+    /// Failed admin logins allowed per email and, separately, per client address within
+    /// admin_login_window; more are answered 429 (code 100) until the window ends [default: 10].
+    #[arg(long, env = "HEARTH_ADMIN_LOGIN_FAILURES", global = true)]
+    pub admin_login_failures: Option<u32>,
+
+    /// Length of the fixed window that admin_login_failures counts in, in seconds [default: 900].
+    #[arg(long, env = "HEARTH_ADMIN_LOGIN_WINDOW", global = true)]
+    pub admin_login_window: Option<u64>,
+
     /// Largest accepted request body, in bytes, or with a unit: 512KiB, 20MiB, 1GiB [default: 20MiB].
     #[arg(long, env = "HEARTH_MAX_BODY_SIZE", global = true)]
     pub max_body_size: Option<String>,
@@ -367,6 +376,8 @@ pub struct Config {
     pub admin_password: Option<Secret>,
     pub jwt_secret: Option<Secret>,
     pub admin_token_ttl: Duration,
+    pub admin_login_failures: u32,
+    pub admin_login_window: Duration,
     pub max_body_size: usize,
     pub shutdown_timeout: Duration,
     pub body_timeout: Duration,
@@ -569,6 +580,8 @@ impl Config {
             admin_password,
             jwt_secret,
             admin_token_ttl: Duration::from_secs(s.admin_token_ttl.unwrap_or(12 * 3600)),
+            admin_login_failures: s.admin_login_failures.unwrap_or(10).max(1),
+            admin_login_window: Duration::from_secs(s.admin_login_window.unwrap_or(900).max(1)),
             max_body_size,
             shutdown_timeout: Duration::from_secs(s.shutdown_timeout.unwrap_or(30)),
             body_timeout: Duration::from_secs(s.body_timeout.unwrap_or(30).max(1)),
@@ -641,6 +654,8 @@ impl Settings {
             admin_password: self.admin_password.or(lower.admin_password),
             jwt_secret: self.jwt_secret.or(lower.jwt_secret),
             admin_token_ttl: self.admin_token_ttl.or(lower.admin_token_ttl),
+            admin_login_failures: self.admin_login_failures.or(lower.admin_login_failures),
+            admin_login_window: self.admin_login_window.or(lower.admin_login_window),
             max_body_size: self.max_body_size.or(lower.max_body_size),
             shutdown_timeout: self.shutdown_timeout.or(lower.shutdown_timeout),
             body_timeout: self.body_timeout.or(lower.body_timeout),

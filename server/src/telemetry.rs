@@ -21,6 +21,21 @@ pub fn init_logs(format: LogFormat, filter: &str) {
     };
 }
 
+tokio::task_local! {
+    /// The id of the HTTP request being served (its `X-Request-Id`), set around each request.
+    static REQUEST_ID: String;
+}
+
+/// Runs `fut` as the serving of the request `id`: [`request_id`] answers it within.
+pub async fn with_request_id<F: Future>(id: String, fut: F) -> F::Output {
+    REQUEST_ID.scope(id, fut).await
+}
+
+/// The id of the HTTP request this task serves, if any (a queue worker serves none).
+pub fn request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
 /// The process-wide metrics recorder, installed on first use.
 pub fn metrics_handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();

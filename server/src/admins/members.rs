@@ -69,16 +69,22 @@ pub async fn set(pool: &Pool, actor: &Actor, app: &App, email: &str, role: Role)
     if previous == Some(Role::Owner) && role != Role::Owner && owners(&tx, app.id).await? <= 1 {
         return Err(AdminError::LastOwner);
     }
-    tx.execute(
-        "INSERT INTO app_members (app_id, admin_id, role) VALUES ($1, $2, $3) \
-         ON CONFLICT (app_id, admin_id) DO UPDATE SET role = EXCLUDED.role",
-        &[&app.id, &admin.id, &role.as_str()],
-    )
-    .await
-    .map_err(DbError::from)?;
+    put(&tx, app.id, admin.id, role).await?;
     audit::record(&tx, actor, Some(app), "member.set", serde_json::json!({ "email": admin.email, "role": role })).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(Member { admin_id: admin.id, email: admin.email, role })
+}
+
+/// Adds the admin to the app with `role`, or changes its role (the caller checks the owners).
+pub(super) async fn put(client: &impl GenericClient, app_id: i64, admin_id: i64, role: Role) -> Result<(), DbError> {
+    client
+        .execute(
+            "INSERT INTO app_members (app_id, admin_id, role) VALUES ($1, $2, $3) \
+             ON CONFLICT (app_id, admin_id) DO UPDATE SET role = EXCLUDED.role",
+            &[&app_id, &admin_id, &role.as_str()],
+        )
+        .await?;
+    Ok(())
 }
 
 /// Removes an admin from the app.

@@ -5,6 +5,7 @@ pub mod apps;
 pub mod audit;
 pub mod files;
 pub mod functions;
+pub mod invitations;
 pub mod members;
 pub mod token;
 
@@ -24,6 +25,8 @@ pub struct Admin {
     pub email: String,
     /// Instance administrators see every app and manage admins.
     pub is_superuser: bool,
+    /// A disabled admin cannot log in, and its tokens stop working.
+    pub disabled: bool,
     #[serde(skip)]
     pub token_version: i32,
     pub created_at: DateTime<Utc>,
@@ -43,6 +46,24 @@ pub enum AdminError {
     NotFound,
     #[error("an app must keep at least one owner")]
     LastOwner,
+    #[error("the current password is incorrect")]
+    WrongPassword,
+    #[error("this admin account is disabled")]
+    Disabled,
+    #[error("too many failed logins; try again in {retry_after} seconds")]
+    TooManyFailures { retry_after: u64 },
+    #[error("the instance must keep at least one enabled instance administrator")]
+    LastSuperuser,
+    #[error("you cannot {0} your own account")]
+    Yourself(&'static str),
+    #[error("this invitation is invalid, expired or already used")]
+    InvalidInvitation,
+    #[error("sign in as {0} to accept this invitation")]
+    WrongAdmin(String),
+    #[error("invitations are for developers and viewers; make an owner from the members list")]
+    OwnerInvitation,
+    #[error("this admin is a member of the app already")]
+    AlreadyMember,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -50,21 +71,46 @@ pub enum AdminError {
 impl ParseErrorCode for AdminError {
     fn parse_code(&self) -> ParseCode {
         match self {
-            AdminError::InvalidEmail | AdminError::WeakPassword | AdminError::LastOwner => ParseCode::VALIDATION_ERROR,
+            AdminError::InvalidEmail
+            | AdminError::WeakPassword
+            | AdminError::LastOwner
+            | AdminError::WrongPassword
+            | AdminError::LastSuperuser
+            | AdminError::Yourself(_)
+            | AdminError::OwnerInvitation => ParseCode::VALIDATION_ERROR,
+            AdminError::AlreadyMember => ParseCode::CONFLICT,
+            AdminError::InvalidInvitation => ParseCode::OBJECT_NOT_FOUND,
+            AdminError::WrongAdmin(_) => ParseCode::ADMIN_FORBIDDEN,
+            AdminError::Disabled => ParseCode::ADMIN_LOGIN_REQUIRED,
+            AdminError::TooManyFailures { .. } => ParseCode::RATE_LIMITED,
             AdminError::Duplicate => ParseCode::CONFLICT,
             AdminError::InvalidLogin => ParseCode::ADMIN_LOGIN_REQUIRED,
             AdminError::NotFound => ParseCode::OBJECT_NOT_FOUND,
             AdminError::Db(e) => e.parse_code(),
         }
     }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            AdminError::TooManyFailures { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
 }
 
 pub const MIN_PASSWORD: usize = 8;
 
-const COLUMNS: &str = "id, email, is_superuser, token_version, created_at";
+const COLUMNS: &str = "id, email, is_superuser, disabled, token_version, created_at";
 
 fn from_row(row: &Row) -> Admin {
-    Admin { id: row.get(0), email: row.get(1), is_superuser: row.get(2), token_version: row.get(3), created_at: row.get(4) }
+    Admin {
+        id: row.get(0),
+        email: row.get(1),
+        is_superuser: row.get(2),
+        disabled: row.get(3),
+        token_version: row.get(4),
+        created_at: row.get(5),
+    }
 }
 
 /// Creates an admin.
@@ -76,7 +122,15 @@ pub async fn create(pool: &Pool, actor: &Actor, email: &str, password: &str, sup
     let hash = hash_password(password.to_string()).await;
     let mut client = pool.get().await.map_err(DbError::from)?;
     let tx = client.transaction().await.map_err(DbError::from)?;
-    let row = tx
+    let admin = insert(&tx, &email, &hash, superuser).await?;
+    audit::record(&tx, actor, None, "admin.create", serde_json::json!({ "email": admin.email, "superuser": superuser })).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(admin)
+}
+
+/// Inserts an admin whose email was checked and whose password is hashed.
+async fn insert(client: &impl GenericClient, email: &str, hash: &str, superuser: bool) -> Result<Admin, AdminError> {
+    let row = client
         .query_one(
             &format!("INSERT INTO admins (email, password_hash, is_superuser) VALUES ($1, $2, $3) RETURNING {COLUMNS}"),
             &[&email, &hash, &superuser],
@@ -86,10 +140,7 @@ pub async fn create(pool: &Pool, actor: &Actor, email: &str, password: &str, sup
             Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => AdminError::Duplicate,
             _ => AdminError::Db(e.into()),
         })?;
-    let admin = from_row(&row);
-    audit::record(&tx, actor, None, "admin.create", serde_json::json!({ "email": admin.email, "superuser": superuser })).await?;
-    tx.commit().await.map_err(DbError::from)?;
-    Ok(admin)
+    Ok(from_row(&row))
 }
 
 /// Creates the first admin when there is none. Returns it and, when the password was generated,
@@ -111,6 +162,41 @@ pub async fn ensure_first(pool: &Pool, email: &str, password: Option<&str>) -> R
     }
 }
 
+/// How many failed logins are allowed, per email and per client address, in each fixed window.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    pub failures: u32,
+    pub window_secs: u64,
+}
+
+/// A login under rate limits: refused with [`AdminError::TooManyFailures`] before any password
+/// is checked once the email or the client address has had `limits.failures` failures in the
+/// current window. Failures count against both; a success counts nothing. A disabled admin
+/// with the right password is told so (and that counts as no failure).
+pub async fn login(
+    pool: &Pool,
+    limiter: &crate::auth::limits::RateLimiter,
+    limits: LoginLimits,
+    email: &str,
+    password: &str,
+    client: Option<std::net::IpAddr>,
+) -> Result<Admin, AdminError> {
+    let by_email = format!("admin-login:email:{}", email.trim().to_lowercase());
+    let by_ip = format!("admin-login:ip:{}", client.map_or_else(|| "unknown".to_string(), |ip| ip.to_string()));
+    let keys = [(by_email.as_str(), limits.failures), (by_ip.as_str(), limits.failures)];
+    if let Some(retry_after) = limiter.exhausted(&keys, limits.window_secs).await {
+        return Err(AdminError::TooManyFailures { retry_after });
+    }
+    match verify_login(pool, email, password).await {
+        Err(AdminError::InvalidLogin) => {
+            limiter.fail(&[&by_email, &by_ip], limits.window_secs).await;
+            Err(AdminError::InvalidLogin)
+        }
+        Ok(admin) if admin.disabled => Err(AdminError::Disabled),
+        other => other,
+    }
+}
+
 /// Checks an email and password; the same work is done for unknown emails, so that timing does
 /// not reveal which emails exist.
 pub async fn verify_login(pool: &Pool, email: &str, password: &str) -> Result<Admin, AdminError> {
@@ -121,7 +207,7 @@ pub async fn verify_login(pool: &Pool, email: &str, password: &str) -> Result<Ad
         .map_err(DbError::from)?;
     drop(client);
     let (admin, hash) = match &row {
-        Some(row) => (Some(from_row(row)), row.get::<_, String>(5)),
+        Some(row) => (Some(from_row(row)), row.get::<_, String>(6)),
         None => (None, DUMMY_HASH.to_string()),
     };
     let ok = verify_password(password.to_string(), hash).await;
@@ -129,6 +215,157 @@ pub async fn verify_login(pool: &Pool, email: &str, password: &str) -> Result<Ad
         Some(admin) if ok => Ok(admin),
         _ => Err(AdminError::InvalidLogin),
     }
+}
+
+/// Changes the admin's password after checking the current one, and bumps its token version so
+/// that every token issued before (every other session) stops working. Returns the admin with
+/// its new version, to issue this session a fresh token.
+pub async fn change_password(pool: &Pool, actor: &Actor, id: i64, current: &str, new: &str) -> Result<Admin, AdminError> {
+    if new.chars().count() < MIN_PASSWORD {
+        return Err(AdminError::WeakPassword);
+    }
+    let client = pool.get().await.map_err(DbError::from)?;
+    let row = client.query_opt("SELECT password_hash FROM admins WHERE id = $1", &[&id]).await.map_err(DbError::from)?;
+    drop(client);
+    let hash = row.ok_or(AdminError::NotFound)?.get::<_, String>(0);
+    if !verify_password(current.to_string(), hash.clone()).await {
+        return Err(AdminError::WrongPassword);
+    }
+    let new_hash = hash_password(new.to_string()).await;
+    audit::audited(
+        pool,
+        actor,
+        None,
+        "admin.password.change",
+        async |tx| {
+            // Only if the hash is still the one checked: a concurrent change wins once.
+            let row = tx
+                .query_opt(
+                    &format!(
+                        "UPDATE admins SET password_hash = $2, token_version = token_version + 1, updated_at = now() \
+                         WHERE id = $1 AND password_hash = $3 RETURNING {COLUMNS}"
+                    ),
+                    &[&id, &new_hash, &hash],
+                )
+                .await
+                .map_err(DbError::from)?;
+            row.as_ref().map(from_row).ok_or(AdminError::WrongPassword)
+        },
+        |admin| serde_json::json!({ "adminId": admin.id }),
+    )
+    .await
+}
+
+/// Ends every session of the admin: bumps its token version.
+pub async fn logout_everywhere(pool: &Pool, actor: &Actor, id: i64) -> Result<(), AdminError> {
+    audit::audited(
+        pool,
+        actor,
+        None,
+        "admin.logout_everywhere",
+        async |tx| {
+            let n = tx
+                .execute("UPDATE admins SET token_version = token_version + 1, updated_at = now() WHERE id = $1", &[&id])
+                .await
+                .map_err(DbError::from)?;
+            if n == 0 { Err(AdminError::NotFound) } else { Ok(()) }
+        },
+        |_| serde_json::json!({ "adminId": id }),
+    )
+    .await
+}
+
+/// Disables or enables an admin (instance administrators). Disabling ends its sessions at once
+/// (its token version is bumped, and a disabled admin's tokens are refused anyway). Nobody
+/// disables their own account, nor the last enabled instance administrator.
+pub async fn set_disabled(pool: &Pool, actor: &Actor, id: i64, disabled: bool) -> Result<Admin, AdminError> {
+    if disabled && actor.admin_id == Some(id) {
+        return Err(AdminError::Yourself("disable"));
+    }
+    let action = if disabled { "admin.disable" } else { "admin.enable" };
+    audit::audited(
+        pool,
+        actor,
+        None,
+        action,
+        async |tx| {
+            let target = lock_admins(tx, id).await?;
+            if disabled && target.is_superuser && !target.disabled && enabled_superusers(tx).await? <= 1 {
+                return Err(AdminError::LastSuperuser);
+            }
+            let row = tx
+                .query_one(
+                    &format!(
+                        "UPDATE admins SET disabled = $2, token_version = token_version + CASE WHEN $2 THEN 1 ELSE 0 END, \
+                         updated_at = now() WHERE id = $1 RETURNING {COLUMNS}"
+                    ),
+                    &[&id, &disabled],
+                )
+                .await
+                .map_err(DbError::from)?;
+            Ok(from_row(&row))
+        },
+        |admin: &Admin| serde_json::json!({ "adminId": admin.id, "email": admin.email }),
+    )
+    .await
+}
+
+/// Deletes an admin (instance administrators) with its memberships. Nobody deletes their own
+/// account, nor the last enabled instance administrator, nor the last owner of an app.
+pub async fn delete(pool: &Pool, actor: &Actor, id: i64) -> Result<(), AdminError> {
+    if actor.admin_id == Some(id) {
+        return Err(AdminError::Yourself("delete"));
+    }
+    audit::audited(
+        pool,
+        actor,
+        None,
+        "admin.delete",
+        async |tx| {
+            let target = lock_admins(tx, id).await?;
+            if target.is_superuser && !target.disabled && enabled_superusers(tx).await? <= 1 {
+                return Err(AdminError::LastSuperuser);
+            }
+            // The apps it owns, locked as membership changes lock them, then checked for
+            // another owner.
+            let owned = tx
+                .query(
+                    "SELECT a.id FROM apps a JOIN app_members m ON m.app_id = a.id \
+                     WHERE m.admin_id = $1 AND m.role = 'owner' ORDER BY a.id FOR UPDATE OF a",
+                    &[&id],
+                )
+                .await
+                .map_err(DbError::from)?;
+            for row in &owned {
+                let app_id: i64 = row.get(0);
+                let others: i64 = tx
+                    .query_one("SELECT count(*) FROM app_members WHERE app_id = $1 AND role = 'owner' AND admin_id <> $2", &[&app_id, &id])
+                    .await
+                    .map_err(DbError::from)?
+                    .get(0);
+                if others == 0 {
+                    return Err(AdminError::LastOwner);
+                }
+            }
+            tx.execute("DELETE FROM admins WHERE id = $1", &[&id]).await.map_err(DbError::from)?;
+            Ok(target)
+        },
+        |admin: &Admin| serde_json::json!({ "adminId": admin.id, "email": admin.email }),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Serialises changes to who is an enabled instance administrator (by locking every
+/// superuser's row), then locks and returns the admin `id`.
+async fn lock_admins(client: &impl GenericClient, id: i64) -> Result<Admin, AdminError> {
+    client.execute("SELECT 1 FROM admins WHERE is_superuser ORDER BY id FOR UPDATE", &[]).await.map_err(DbError::from)?;
+    let row = client.query_opt(&format!("SELECT {COLUMNS} FROM admins WHERE id = $1 FOR UPDATE"), &[&id]).await.map_err(DbError::from)?;
+    row.as_ref().map(from_row).ok_or(AdminError::NotFound)
+}
+
+async fn enabled_superusers(client: &impl GenericClient) -> Result<i64, DbError> {
+    Ok(client.query_one("SELECT count(*) FROM admins WHERE is_superuser AND NOT disabled", &[]).await?.get(0))
 }
 
 pub async fn get(client: &impl GenericClient, id: i64) -> Result<Option<Admin>, DbError> {

@@ -88,7 +88,7 @@ mod tests {
     }
 
     fn admin() -> Admin {
-        Admin { id: 7, email: "a@b.c".into(), is_superuser: false, token_version: 3, created_at: chrono::Utc::now() }
+        Admin { id: 7, email: "a@b.c".into(), is_superuser: false, disabled: false, token_version: 3, created_at: chrono::Utc::now() }
     }
 
     #[test]

@@ -15,6 +15,8 @@ use crate::apps::settings::users::{EmailSettings, EmailTemplate, SmtpSecurity};
 pub enum Kind {
     Verification,
     PasswordReset,
+    /// An invitation to help manage the app in the dashboard.
+    Invitation,
 }
 
 impl Kind {
@@ -22,6 +24,7 @@ impl Kind {
         match self {
             Kind::Verification => "verification",
             Kind::PasswordReset => "password_reset",
+            Kind::Invitation => "invitation",
         }
     }
 
@@ -29,6 +32,7 @@ impl Kind {
         let custom = match self {
             Kind::Verification => settings.templates.verification.clone(),
             Kind::PasswordReset => settings.templates.password_reset.clone(),
+            Kind::Invitation => None,
         };
         custom.unwrap_or_else(|| match self {
             Kind::Verification => EmailTemplate {
@@ -41,6 +45,12 @@ impl Kind {
                 subject: "Password Reset for {{appName}}".into(),
                 text: "Hi,\n\nYou requested to reset your password for {{appName}} (your username is '{{username}}').\n\n\
                        Click here to reset it:\n{{link}}\n"
+                    .into(),
+            },
+            Kind::Invitation => EmailTemplate {
+                subject: "You are invited to {{appName}}".into(),
+                text: "Hi,\n\nYou are invited to {{appName}} as {{username}}.\n\n\
+                       Open this link to accept (it works once, within 7 days):\n{{link}}\n"
                     .into(),
             },
         })

@@ -107,6 +107,7 @@ async fn create_app_tables(client: &impl GenericClient, schema: &SchemaName) -> 
                 tags         jsonb NOT NULL DEFAULT '{{}}',
                 created_by   text
             );
+            CREATE INDEX IF NOT EXISTS _hearth_files_created ON {q}._hearth_files (created_at, name);
             DO $$ BEGIN
               -- The first shape kept answers in clear (`body`): dropped, with its answers.
               IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('{q}._hearth_idempotency') AND attname = 'body' AND NOT attisdropped) THEN
@@ -339,4 +340,52 @@ fn object_json_at(row: &tokio_postgres::Row, at: usize) -> String {
     }
     out.push('}');
     out
+}
+
+/// Up to this many rows a class's count is exact; above, PostgreSQL's estimate.
+pub const EXACT_COUNT_UP_TO: i64 = 100_000;
+
+/// How many rows a class has: exact (`estimated: false`) up to [`EXACT_COUNT_UP_TO`], above
+/// that PostgreSQL's estimate from its statistics (kept by autovacuum), so that a sidebar of
+/// classes costs no scan of a large table.
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+pub struct ClassCount {
+    pub count: i64,
+    pub estimated: bool,
+}
+
+/// The row counts of `classes` (their names as stored) in the app's schema.
+pub async fn class_counts(
+    client: &impl GenericClient,
+    schema: &SchemaName,
+    classes: &[String],
+) -> Result<std::collections::BTreeMap<String, ClassCount>, DbError> {
+    let rows = client
+        .query(
+            "SELECT c.relname, c.reltuples::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname = ANY($2)",
+            &[&schema.as_str(), &classes],
+        )
+        .await?;
+    let mut counts = std::collections::BTreeMap::new();
+    for row in rows {
+        let (name, estimate): (String, i64) = (row.get(0), row.get(1));
+        // -1: never analysed yet (a new table); small tables: counted, at most one more row
+        // than the bound is read.
+        let count = if estimate < EXACT_COUNT_UP_TO {
+            // Only names of existing classes get here (the schema's, matched to a table).
+            let Ok(class) = ClassName::parse(&name) else { continue };
+            let sql = format!("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT {}) t", class.table(schema), EXACT_COUNT_UP_TO + 1);
+            let exact: i64 = client.query_one(&sql, &[]).await?.get(0);
+            if exact <= EXACT_COUNT_UP_TO {
+                ClassCount { count: exact, estimated: false }
+            } else {
+                ClassCount { count: estimate.max(exact), estimated: true }
+            }
+        } else {
+            ClassCount { count: estimate, estimated: true }
+        };
+        counts.insert(name, count);
+    }
+    Ok(counts)
 }

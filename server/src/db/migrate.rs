@@ -27,7 +27,9 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 7, name: "queue_leases", sql: include_str!("../../../migrations/0007_queue_leases.sql") },
     Migration { version: 8, name: "queue_kinds", sql: include_str!("../../../migrations/0008_queue_kinds.sql") },
     Migration { version: 9, name: "bus_payloads", sql: include_str!("../../../migrations/0009_bus_payloads.sql") },
-    Migration { version: 10, name: "app_usage", sql: include_str!("../../../migrations/0010_app_usage.sql") },
+    Migration { version: 10, name: "admin_accounts", sql: include_str!("../../../migrations/0010_admin_accounts.sql") },
+    Migration { version: 11, name: "function_log_requests", sql: include_str!("../../../migrations/0011_function_log_requests.sql") },
+    Migration { version: 12, name: "app_usage", sql: include_str!("../../../migrations/0012_app_usage.sql") },
 ];
 
 /// The advisory lock key that serialises migration runs ("hearth" in ASCII).

@@ -11,6 +11,7 @@
 //! `ETag`.
 
 pub mod cleanup;
+pub mod listing;
 pub mod local;
 pub mod names;
 pub mod s3;

@@ -30,6 +30,7 @@ struct Line {
     source: String,
     message: String,
     duration_us: Option<i64>,
+    request_id: Option<String>,
 }
 
 enum Entry {
@@ -70,8 +71,17 @@ impl LogWriter {
         }
     }
 
-    /// Queues a call's lines: the guest's, then one for the outcome with the duration.
-    pub fn record(&self, app_id: i64, source: &str, lines: Vec<(Level, String)>, error: Option<&FunctionError>, duration: Duration) {
+    /// Queues a call's lines: the guest's, then one for the outcome with the duration; each
+    /// remembers `request_id`, the HTTP request the call served.
+    pub fn record(
+        &self,
+        app_id: i64,
+        source: &str,
+        lines: Vec<(Level, String)>,
+        error: Option<&FunctionError>,
+        duration: Duration,
+        request_id: Option<String>,
+    ) {
         let send = |entry: Entry| {
             if self.tx.try_send(entry).is_err() {
                 metrics::counter!("hearth_function_log_lines_dropped_total").increment(1);
@@ -87,7 +97,7 @@ impl LogWriter {
             return;
         }
         let line = |level: &'static str, message: String, duration_us: Option<i64>| {
-            Entry::Line(Line { app_id, level, source: source.to_string(), message, duration_us })
+            Entry::Line(Line { app_id, level, source: source.to_string(), message, duration_us, request_id: request_id.clone() })
         };
         for (level, message) in lines {
             send(line(level.as_str(), message, None));
@@ -113,7 +123,7 @@ impl Summary {
             1 => format!("ok in {} µs", self.total_us),
             n => format!("ok: {n} calls, {} µs on average, slowest {} µs", self.total_us / n, self.slowest_us),
         };
-        Line { app_id, level: "info", source, message, duration_us: Some(self.slowest_us) }
+        Line { app_id, level: "info", source, message, duration_us: Some(self.slowest_us), request_id: None }
     }
 }
 
@@ -178,15 +188,17 @@ async fn write(pool: &Pool, batch: &[Line]) -> Result<(), crate::error::DbError>
     let sources: Vec<&str> = batch.iter().map(|l| l.source.as_str()).collect();
     let messages: Vec<&str> = batch.iter().map(|l| l.message.as_str()).collect();
     let durations: Vec<Option<i64>> = batch.iter().map(|l| l.duration_us).collect();
+    let requests: Vec<Option<&str>> = batch.iter().map(|l| l.request_id.as_deref()).collect();
     // The app may have been deleted since: its lines go with it. The lines keep their order (the
     // ids follow it), whatever plan the semi-join gets.
     client
         .execute(
-            "INSERT INTO function_logs (app_id, level, source, message, duration_us)
-             SELECT l.app_id, l.level, l.source, l.message, l.duration_us
-             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS l(app_id, level, source, message, duration_us, n)
+            "INSERT INTO function_logs (app_id, level, source, message, duration_us, request_id)
+             SELECT l.app_id, l.level, l.source, l.message, l.duration_us, l.request_id
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])
+                  WITH ORDINALITY AS l(app_id, level, source, message, duration_us, request_id, n)
              WHERE EXISTS (SELECT 1 FROM apps WHERE apps.id = l.app_id) ORDER BY l.n",
-            &[&apps, &levels, &sources, &messages, &durations],
+            &[&apps, &levels, &sources, &messages, &durations, &requests],
         )
         .await?;
     Ok(())
@@ -202,20 +214,66 @@ pub struct LogLine {
     pub source: String,
     pub message: String,
     pub duration_us: Option<i64>,
+    /// The HTTP request whose call wrote the line (its `X-Request-Id`); none for jobs run by the
+    /// queue and for the summed-up lines of silent calls.
+    pub request_id: Option<String>,
 }
 
-/// An app's newest lines (before `before`, an id, to page back), newest first.
-pub async fn list(pool: &Pool, app_id: i64, before: Option<i64>, limit: i64) -> Result<Vec<LogLine>, crate::error::DbError> {
+/// The levels a line may have, lowest first.
+pub const LEVELS: &[&str] = &["debug", "info", "warn", "error"];
+
+/// Which lines to list; every condition is optional.
+#[derive(Debug, Default)]
+pub struct LogFilter {
+    /// Lines older than this id (to page back).
+    pub before: Option<i64>,
+    /// Lines of these levels only (empty: all).
+    pub levels: Vec<String>,
+    /// Lines of this source only (`function:<name>`, `job:<name>`, `beforeSave:<class>`...).
+    pub source: Option<String>,
+    /// Lines written at or after this time.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Lines written before this time.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Lines of the calls one HTTP request made.
+    pub request_id: Option<String>,
+}
+
+/// An app's newest lines matching `filter` (at most `limit`, up to 1,000), newest first.
+pub async fn list(pool: &Pool, app_id: i64, filter: &LogFilter, limit: i64) -> Result<Vec<LogLine>, crate::error::DbError> {
     let client = pool.get().await?;
     let rows = client
         .query(
-            "SELECT id, at, level, source, message, duration_us FROM function_logs
-             WHERE app_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
-            &[&app_id, &before, &limit.clamp(1, 1000)],
+            "SELECT id, at, level, source, message, duration_us, request_id FROM function_logs
+             WHERE app_id = $1 AND ($2::bigint IS NULL OR id < $2)
+               AND (cardinality($4::text[]) = 0 OR level = ANY($4))
+               AND ($5::text IS NULL OR source = $5)
+               AND ($6::timestamptz IS NULL OR at >= $6)
+               AND ($7::timestamptz IS NULL OR at < $7)
+               AND ($8::text IS NULL OR request_id = $8)
+             ORDER BY id DESC LIMIT $3",
+            &[
+                &app_id,
+                &filter.before,
+                &limit.clamp(1, 1000),
+                &filter.levels,
+                &filter.source,
+                &filter.since,
+                &filter.until,
+                &filter.request_id,
+            ],
         )
         .await?;
     Ok(rows
         .iter()
-        .map(|r| LogLine { id: r.get(0), at: r.get(1), level: r.get(2), source: r.get(3), message: r.get(4), duration_us: r.get(5) })
+        .map(|r| LogLine {
+            id: r.get(0),
+            at: r.get(1),
+            level: r.get(2),
+            source: r.get(3),
+            message: r.get(4),
+            duration_us: r.get(5),
+            request_id: r.get(6),
+        })
         .collect())
 }

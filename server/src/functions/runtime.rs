@@ -398,9 +398,11 @@ impl Functions {
         fields: Map<String, Value>,
     ) -> Result<Value, FunctionError> {
         let (this, caller) = (self.clone(), caller.clone());
+        // Taken here, on the request's task: the call may run on another thread.
+        let request_id = crate::telemetry::request_id();
         let mut task: Pin<Box<dyn Future<Output = Result<Value, FunctionError>> + Send>> = Box::pin(async move {
             let loaded = active.0.as_ref().expect("a deployment");
-            this.run_loaded(loaded, &caller, kind, fields).await
+            this.run_loaded(loaded, &caller, kind, fields, request_id).await
         });
         let running = Running::start(&self.running);
         if running.before == 0 {
@@ -422,6 +424,7 @@ impl Functions {
         caller: &Caller,
         kind: Kind,
         fields: Map<String, Value>,
+        request_id: Option<String>,
     ) -> Result<Value, FunctionError> {
         if caller.depth >= MAX_DEPTH {
             return Err(FunctionError::Stopped(format!("calls nest more than {MAX_DEPTH} deep (a trigger saving what fires it?)")));
@@ -464,7 +467,7 @@ impl Functions {
         metrics::counter!("hearth_function_calls_total", "status" => status).increment(1);
         metrics::histogram!("hearth_function_call_seconds").record(duration.as_secs_f64());
         let logs = std::mem::take(&mut host.logs);
-        self.record(caller.app.id, &source, logs, result.as_ref().err(), duration);
+        self.record(caller.app.id, &source, logs, result.as_ref().err(), duration, request_id);
         result
     }
 
@@ -473,14 +476,22 @@ impl Functions {
         let status = if error.is_none() { "ok" } else { "error" };
         metrics::counter!("hearth_function_calls_total", "status" => status).increment(1);
         metrics::histogram!("hearth_function_call_seconds").record(duration.as_secs_f64());
-        self.record(app_id, source, Vec::new(), error, duration);
+        self.record(app_id, source, Vec::new(), error, duration, crate::telemetry::request_id());
     }
 
-    fn record(&self, app_id: i64, source: &str, logs: Vec<(host::Level, String)>, error: Option<&FunctionError>, duration: Duration) {
+    fn record(
+        &self,
+        app_id: i64,
+        source: &str,
+        logs: Vec<(host::Level, String)>,
+        error: Option<&FunctionError>,
+        duration: Duration,
+        request_id: Option<String>,
+    ) {
         if let Some(err) = error {
             tracing::info!(app = app_id, source = %source, error = %err, "function call failed");
         }
-        self.logs.record(app_id, source, logs, error, duration);
+        self.logs.record(app_id, source, logs, error, duration, request_id);
     }
 
     /// Writes the function log lines queued so far ([`super::logs::LogWriter::flush`]).

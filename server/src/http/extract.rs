@@ -508,7 +508,7 @@ async fn admin_of_token(state: &State, token: &str) -> Result<Admin, ApiError> {
     let id: i64 = claims.sub.parse().map_err(|_| invalid())?;
     let client = state.pool.get().await.map_err(DbError::from)?;
     let admin = admins::get(&client, id).await?.ok_or_else(invalid)?;
-    if admin.token_version != claims.ver {
+    if admin.token_version != claims.ver || admin.disabled {
         return Err(invalid());
     }
     Ok(admin)

@@ -35,7 +35,12 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
     // The request must not be cloned before routing (actix needs sole ownership to route it),
     // so a panic is answered with an error and no response headers of ours.
     let gone = client_gone(&req);
-    let outcome = crate::db::serve_client(gone, std::panic::AssertUnwindSafe(next.call(req)).catch_unwind()).instrument(span.clone()).await;
+    let outcome = crate::db::serve_client(
+        gone,
+        crate::telemetry::with_request_id(id.clone(), std::panic::AssertUnwindSafe(next.call(req)).catch_unwind()),
+    )
+    .instrument(span.clone())
+    .await;
     let mut res = match outcome {
         Ok(Ok(res)) => res.map_into_boxed_body(),
         Ok(Err(err)) => return Err(err),

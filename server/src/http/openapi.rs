@@ -21,11 +21,12 @@ pub struct ErrorBody {
 #[openapi(
     info(title = "Hearth", description = "Management API (`/admin/v1`) and Parse-compatible data API (`/parse`) of Hearth."),
     paths(
-        admin::auth::login, admin::auth::logout, admin::auth::me,
-        admin::members::list_admins, admin::members::create_admin,
-        admin::apps::list, admin::apps::create, admin::apps::get, admin::apps::update, admin::apps::delete, admin::apps::rotate_key, admin::apps::reveal_master_key,
+        admin::auth::login, admin::auth::logout, admin::auth::logout_everywhere, admin::auth::me, admin::auth::change_password,
+        admin::members::list_admins, admin::members::create_admin, admin::members::update_admin, admin::members::delete_admin,
+        admin::apps::list, admin::apps::create, admin::apps::get, admin::apps::update, admin::apps::delete, admin::apps::rotate_key, admin::apps::reveal_master_key, admin::classes::counts,
         admin::members::list, admin::members::set, admin::members::remove,
-        admin::audit::app_log, admin::audit::instance_log, admin::files::cleanup, admin::metrics::app_metrics,
+        admin::invitations::create, admin::invitations::list, admin::invitations::revoke, admin::invitations::view, admin::invitations::accept,
+        admin::audit::app_log, admin::audit::instance_log, admin::files::list, admin::files::cleanup, admin::metrics::app_metrics,
         admin::functions::deploy, admin::functions::list, admin::functions::activate, admin::functions::delete, admin::functions::log,
         admin::functions::list_schedules, admin::functions::create_schedule, admin::functions::update_schedule, admin::functions::delete_schedule,
         parse::health, parse::server_info, parse::functions::call, parse::jobs::start, parse::jobs::data,

@@ -349,3 +349,82 @@ async fn an_app_with_storage_of_its_own_and_redirects_to_presigned_urls() {
     assert_eq!(server.http.get(&presigned).send().await.unwrap().status(), 404, "gone from the bucket");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn admins_list_files_newest_first_by_keyset_with_a_name_filter() {
+    let (server, _dir) = server().await;
+    let owner = server.new_admin().await;
+    let (status, created) = server.admin(&owner, M::POST, "/admin/v1/apps", Some(json!({"name": "listing"}))).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["applicationId"].as_str().unwrap().to_string();
+    let keys = Keys {
+        id: id.clone(),
+        master: created["keys"]["masterKey"].as_str().unwrap().into(),
+        rest: created["keys"]["restApiKey"].as_str().unwrap().into(),
+    };
+    let list = |query: &str| format!("/admin/v1/apps/{id}/files{query}");
+    // No file yet: an empty page, without a cursor.
+    let (status, page) = server.admin(&owner, M::GET, &list(""), None).await;
+    assert_eq!((status, page), (200, json!({"results": [], "next": null})));
+
+    let mut stored = Vec::new();
+    for name in ["cat.png", "dog.png", "notes.txt"] {
+        let (status, file) = upload(&server, &keys, As::Master, name, None, name.as_bytes().to_vec()).await;
+        assert_eq!(status, 201, "{file}");
+        stored.push(file["name"].as_str().unwrap().to_string());
+    }
+    // Newest first (stored within the same second: then by name, descending), two at a time.
+    let mut expected = stored.clone();
+    expected.reverse();
+    let (status, first) = server.admin(&owner, M::GET, &list("?limit=2"), None).await;
+    assert_eq!(status, 200, "{first}");
+    let names =
+        |page: &Value| page["results"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let cursor = first["next"].as_str().expect("a next page").to_string();
+    let (status, second) = server.admin(&owner, M::GET, &list(&format!("?limit=2&after={}", urlencode(&cursor))), None).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["next"], Value::Null);
+    let mut all = names(&first);
+    all.extend(names(&second));
+    let mut sorted = all.clone();
+    sorted.sort();
+    let mut stored_sorted = stored.clone();
+    stored_sorted.sort();
+    assert_eq!(sorted, stored_sorted, "every file once across the pages");
+    let created_at: Vec<String> = first["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["results"].as_array().unwrap())
+        .map(|f| f["createdAt"].as_str().unwrap().to_string())
+        .collect();
+    assert!(created_at.windows(2).all(|w| w[0] >= w[1]), "newest first: {created_at:?}");
+    let text = &second["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(first["results"].as_array().unwrap())
+        .find(|f| f["name"].as_str().unwrap().ends_with("_notes.txt"))
+        .unwrap()
+        .clone();
+    assert_eq!((text["size"].clone(), text["contentType"].clone()), (json!(9), json!("text/plain")));
+    assert!(text["url"].as_str().unwrap().contains(&format!("/files/{id}/")), "{text}");
+
+    // The name filter: any case; LIKE's wildcards are taken literally.
+    let (_, pngs) = server.admin(&owner, M::GET, &list("?name=PNG"), None).await;
+    assert_eq!(pngs["results"].as_array().unwrap().len(), 2, "{pngs}");
+    let (_, none) = server.admin(&owner, M::GET, &list("?name=%25"), None).await;
+    assert_eq!(none["results"], json!([]));
+
+    // A cursor the server never gave is an invalid query; a stranger sees no app.
+    let (status, body) = server.admin(&owner, M::GET, &list("?after=garbage"), None).await;
+    assert_eq!((status, body), (400, json!({"code": 102, "error": "invalid cursor \"garbage\""})));
+    let stranger = server.new_admin().await;
+    let (status, body) = server.admin(&stranger, M::GET, &list(""), None).await;
+    assert_eq!((status, body["code"].clone()), (404, json!(101)));
+}
+
+fn urlencode(text: &str) -> String {
+    let url = reqwest::Url::parse_with_params("http://x/", &[("v", text)]).unwrap();
+    url.query().unwrap().trim_start_matches("v=").to_string()
+}

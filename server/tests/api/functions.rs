@@ -772,3 +772,101 @@ async fn with_one_slot_nested_calls_and_deploys_still_run() {
     assert_eq!(deployed, 201);
     assert!(deployed_at < spun, "the deploy waited for the running call");
 }
+
+/// A module whose function `loud` logs a warning (`careful`) then answers, and `quiet` traps.
+/// The request's kind starts at byte 17, a function's name at byte 35.
+fn logging_module() -> Vec<u8> {
+    let manifest = r#"{"functions":["loud","quiet"]}"#;
+    let answer = r#"{"result":"done"}"#;
+    wat::parse_str(format!(
+        r#"(module
+  (import "hearth" "log" (func $log (param i32 i32 i32)))
+  (import "hearth" "answer" (func $answer (param i32 i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 1024) "{m}")
+  (data (i32.const 2048) "{a}")
+  (data (i32.const 3072) "careful")
+  (func (export "hearth_abi_v1"))
+  (func (export "hearth_alloc") (param i32) (result i32) (i32.const 65536))
+  (func (export "hearth_handle") (param $p i32) (param $n i32) (result i32)
+    (if (i32.eq (i32.load8_u offset=17 (local.get $p)) (i32.const 109))
+      (then (call $answer (i32.const 1024) (i32.const {ml})) (return (i32.const 0))))
+    (if (i32.eq (i32.load8_u offset=35 (local.get $p)) (i32.const 108))
+      (then (call $log (i32.const 2) (i32.const 3072) (i32.const 7))))
+    (if (i32.eq (i32.load8_u offset=35 (local.get $p)) (i32.const 113)) (then unreachable))
+    (call $answer (i32.const 2048) (i32.const {al}))
+    (i32.const 0)))"#,
+        m = wat_string(manifest),
+        a = wat_string(answer),
+        ml = manifest.len(),
+        al = answer.len(),
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_log_filters_by_level_source_time_and_request() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let (status, body) = deploy(&server, &owner, &app, logging_module()).await;
+    assert_eq!(status, 201, "{body}");
+    // Two calls of `loud` with request ids of the caller's choosing, and a failing `quiet`.
+    for id in ["req-one", "req-two"] {
+        let res = server
+            .http
+            .post(server.url("/parse/functions/loud"))
+            .header("X-Parse-Application-Id", &app.id)
+            .header("X-Parse-REST-API-Key", &app.rest)
+            .header("X-Request-Id", id)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["x-request-id"], id);
+        assert_eq!(json_of(res).await, (200, json!({"result": "done"})));
+    }
+    assert_eq!(run(&server, &app, "quiet", json!({})).await.0, 400);
+    let logs = |query: &str| format!("/admin/v1/apps/{}/functions/logs{query}", app.id);
+    let lines = |body: &Value| -> Vec<String> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|l| format!("{} {} {}", l["level"].as_str().unwrap(), l["source"].as_str().unwrap(), l["message"].as_str().unwrap()))
+            .collect()
+    };
+    // The lines are written in the background: wait for the last call's.
+    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, body) = server.admin(&owner, reqwest::Method::GET, &logs("?level=error"), None).await;
+        if !body.as_array().unwrap().is_empty() {
+            assert!(lines(&body).iter().all(|l| l.starts_with("error function:quiet failed after")), "{body}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the failure's line never arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // One request's lines: its warning, then its outcome (newest first), each with the id.
+    let (status, body) = server.admin(&owner, reqwest::Method::GET, &logs("?requestId=req-two"), None).await;
+    assert_eq!(status, 200, "{body}");
+    let mine = lines(&body);
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    assert!(mine[0].starts_with("info function:loud ok in "), "{mine:?}");
+    assert_eq!(mine[1], "warn function:loud careful");
+    assert!(body.as_array().unwrap().iter().all(|l| l["requestId"] == "req-two"), "{body}");
+    // Levels (several at once), a source, a time range.
+    let (_, body) = server.admin(&owner, reqwest::Method::GET, &logs("?level=warn,error"), None).await;
+    assert_eq!(lines(&body).iter().filter(|l| l.starts_with("warn ")).count(), 2, "{body}");
+    assert_eq!(lines(&body).iter().filter(|l| l.starts_with("error ")).count(), 1, "{body}");
+    let (_, body) = server.admin(&owner, reqwest::Method::GET, &logs("?source=function:quiet"), None).await;
+    assert_eq!(body.as_array().unwrap().len(), 1, "{body}");
+    let (_, body) = server.admin(&owner, reqwest::Method::GET, &logs("?until=2000-01-01T00:00:00Z"), None).await;
+    assert_eq!(body, json!([]));
+    let (_, body) =
+        server.admin(&owner, reqwest::Method::GET, &logs("?since=2000-01-01T00:00:00Z&source=function:loud&level=warn"), None).await;
+    assert_eq!(body.as_array().unwrap().len(), 2, "{body}");
+    // Bad filters are refused with the reason.
+    let (status, body) = server.admin(&owner, reqwest::Method::GET, &logs("?level=loud"), None).await;
+    assert_eq!((status, body), (400, json!({"code": 102, "error": "unknown level \"loud\": the levels are debug, info, warn, error"})));
+    let (status, body) = server.admin(&owner, reqwest::Method::GET, &logs("?since=yesterday"), None).await;
+    assert_eq!(status, 400, "{body}");
+}

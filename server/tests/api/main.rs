@@ -3,10 +3,12 @@
 
 mod access_rules;
 mod accounts;
+mod admin_accounts;
 mod admin_api;
 mod bodies;
 mod bus;
 mod changes;
+mod dashboard;
 mod data;
 mod database;
 mod errors;

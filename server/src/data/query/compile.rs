@@ -829,7 +829,11 @@ impl<'a> Compiler<'a> {
             if key == "$score" {
                 continue;
             }
-            let expr = match self.field(class, key)? {
+            // The built-in columns are never null: no NULLS clause, so that their indexes
+            // (ascending, nulls last) serve the order both ways.
+            let field = self.field(class, key)?;
+            let never_null = matches!(field, Field::ObjectId | Field::CreatedAt | Field::UpdatedAt);
+            let expr = match field {
                 Field::ObjectId => format!("{alias}.object_id COLLATE \"C\""),
                 Field::CreatedAt => format!("{alias}.created_at"),
                 Field::UpdatedAt => format!("{alias}.updated_at"),
@@ -841,7 +845,13 @@ impl<'a> Compiler<'a> {
                 }
                 Field::Data { path, .. } => self.json_expr(alias, &path),
             };
-            parts.push(format!("{expr} {}", if desc { "DESC NULLS LAST" } else { "ASC NULLS FIRST" }));
+            let direction = match (desc, never_null) {
+                (true, true) => "DESC",
+                (false, true) => "ASC",
+                (true, false) => "DESC NULLS LAST",
+                (false, false) => "ASC NULLS FIRST",
+            };
+            parts.push(format!("{expr} {direction}"));
         }
         if parts.is_empty()
             && let Some(distance) = &self.near_order
@@ -1067,6 +1077,22 @@ mod tests {
         // Items of different fields, or not plain equalities, stay an OR.
         let (sql, _) = compile(json!({"$or": [{"x": 1}, {"y": 2}]})).unwrap();
         assert!(sql.contains(" OR "), "{sql}");
+    }
+
+    /// The built-in columns are never null: their order has no NULLS clause, which their plain
+    /// indexes could not serve (a million-row class would be sorted whole for each page).
+    #[test]
+    fn built_in_columns_sort_without_a_nulls_clause() {
+        let schema = AppSchema { classes: Default::default() };
+        let app_schema = crate::apps::SchemaName::of_app(1);
+        let mut c = Compiler::new(&schema, &app_schema);
+        let class = ClassName::parse("Thing").unwrap();
+        let sql = c.order(&class, "t", Some("-createdAt,objectId,updatedAt,other")).unwrap();
+        assert!(
+            sql.contains("t.created_at DESC,") && sql.contains("t.object_id COLLATE \"C\" ASC,") && sql.contains("t.updated_at ASC,"),
+            "{sql}"
+        );
+        assert_eq!(sql.matches("NULLS").count(), 1, "only the data field keeps its nulls order: {sql}");
     }
 
     #[test]

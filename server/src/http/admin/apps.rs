@@ -17,8 +17,9 @@ use crate::http::extract::{AdminSession, Json, OptionalJson};
 
 /// An app as the management API shows it. Owners and developers see every key; viewers see the
 /// client keys and the read-only master key, never the master key. The dashboard (an admin
-/// signed in by cookie) never gets the master key in an app's view: it asks for it on purpose,
-/// with the admin's password (`revealMasterKey`).
+/// signed in by cookie) never gets the master key in an app's view,
+/// nor the read-only one: it asks for them on purpose, with the admin's password
+/// (`revealMasterKey`).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppView {
@@ -50,6 +51,7 @@ impl AppView {
         let mut view = AppView::new(app, role);
         if session.via_cookie {
             view.keys.master_key = None;
+            view.keys.read_only_master_key = None;
         }
         view
     }
@@ -246,17 +248,20 @@ pub struct RevealRequest {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RevealedKey {
-    pub master_key: String,
+    /// Only for owners and developers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master_key: Option<String>,
+    pub read_only_master_key: String,
 }
 
-/// The app's master key, for an owner or developer who gives their password again. The
-/// dashboard's app views leave the master key out; this is the one deliberate way to see it
-/// there (to copy it into a server's configuration). Audited.
+/// The app's master keys, for a member who gives their password again: the master key for
+/// owners and developers, the read-only one for every member. The dashboard's app views leave
+/// both out; this is the one deliberate way to see them there (to copy one into a server's
+/// configuration). Audited.
 #[utoipa::path(post, operation_id = "revealMasterKey", path = "/admin/v1/apps/{application_id}/keys/master/reveal", tag = "apps", security(("admin_token" = [])),
     params(("application_id" = String, Path)), request_body = RevealRequest, responses(
     (status = 200, description = "Success", body = RevealedKey),
-    (status = 401, description = "Wrong password (code 209)", body = crate::http::openapi::ErrorBody),
-    (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody),
+    (status = 403, description = "Wrong password, or not a member with the role (code 119)", body = crate::http::openapi::ErrorBody),
     (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn reveal_master_key(
@@ -265,11 +270,13 @@ pub async fn reveal_master_key(
     path: web::Path<String>,
     body: Json<RevealRequest>,
 ) -> Result<web::Json<RevealedKey>, ApiError> {
-    let m = membership(&state, &session, &path, Role::Developer).await?;
+    let m = membership(&state, &session, &path, Role::Viewer).await?;
     admins::verify_login(&state.pool, &session.admin.email, &body.0.password)
         .await
-        .map_err(|_| ApiError::new(ParseCode::ADMIN_LOGIN_REQUIRED, "wrong password"))?;
+        // Not 209: the session is fine, only this password is not.
+        .map_err(|_| ApiError::new(ParseCode::ADMIN_FORBIDDEN, "wrong password"))?;
     let client = state.pool.get().await.map_err(DbError::from)?;
-    admins::audit::record(&client, &session.actor, Some(&m.app), "app.key.reveal", serde_json::json!({ "kind": "masterKey" })).await?;
-    Ok(web::Json(RevealedKey { master_key: m.app.keys.master_key.clone() }))
+    admins::audit::record(&client, &session.actor, Some(&m.app), "app.key.reveal", serde_json::json!({ "role": m.role.as_str() })).await?;
+    let master_key = (m.role >= Role::Developer).then(|| m.app.keys.master_key.clone());
+    Ok(web::Json(RevealedKey { master_key, read_only_master_key: m.app.keys.read_only_master_key.clone() }))
 }

@@ -9,9 +9,9 @@ use super::membership;
 use crate::admins::functions as admin;
 use crate::admins::members::Role;
 use crate::data::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ParseCode};
 use crate::functions::deploy::{self, Deployment};
-use crate::functions::logs::{self, LogLine};
+use crate::functions::logs::{self, LogFilter, LogLine};
 use crate::functions::schedules::{self, Schedule, ScheduleInput};
 use crate::http::State;
 use crate::http::extract::AdminSession;
@@ -76,17 +76,53 @@ pub async fn delete(state: web::Data<State>, session: AdminSession, path: web::P
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
 pub struct LogQuery {
     /// Lines older than this id (to page back).
     pub before: Option<i64>,
     /// At most this many lines [100; up to 1,000].
     pub limit: Option<i64>,
+    /// Only these levels, comma-separated (`debug`, `info`, `warn`, `error`).
+    pub level: Option<String>,
+    /// Only this source: `function:<name>`, `job:<name>`, `<trigger>:<class>`.
+    pub source: Option<String>,
+    /// Only lines written at or after this time (RFC 3339).
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only lines written before this time (RFC 3339).
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only the lines of the calls made by the request with this `X-Request-Id`.
+    pub request_id: Option<String>,
 }
 
-/// The app's function log, newest first (viewers too).
+impl LogQuery {
+    fn filter(self) -> Result<LogFilter, ApiError> {
+        let mut levels = Vec::new();
+        for level in self.level.iter().flat_map(|l| l.split(',')).map(str::trim).filter(|l| !l.is_empty()) {
+            if !logs::LEVELS.contains(&level) {
+                return Err(ApiError::new(
+                    ParseCode::INVALID_QUERY,
+                    format!("unknown level {level:?}: the levels are {}", logs::LEVELS.join(", ")),
+                ));
+            }
+            levels.push(level.to_string());
+        }
+        let some = |s: Option<String>| s.filter(|s| !s.is_empty());
+        Ok(LogFilter {
+            before: self.before,
+            levels,
+            source: some(self.source),
+            since: self.since,
+            until: self.until,
+            request_id: some(self.request_id),
+        })
+    }
+}
+
+/// The app's function log, newest first, filtered by level, source, time or request (viewers too).
 #[utoipa::path(get, operation_id = "functionLogs", path = "/admin/v1/apps/{application_id}/functions/logs", tag = "functions", security(("admin_token" = [])),
     params(("application_id" = String, Path), LogQuery), responses(
     (status = 200, description = "Log lines", body = Vec<LogLine>),
+    (status = 400, description = "Unknown level or bad time (code 102)", body = crate::http::openapi::ErrorBody),
     (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn log(
@@ -96,7 +132,9 @@ pub async fn log(
     query: web::Query<LogQuery>,
 ) -> Result<web::Json<Vec<LogLine>>, ApiError> {
     let m = membership(&state, &session, &path, Role::Viewer).await?;
-    Ok(web::Json(logs::list(&state.pool, m.app.id, query.before, query.limit.unwrap_or(100)).await?))
+    let query = query.into_inner();
+    let limit = query.limit.unwrap_or(100);
+    Ok(web::Json(logs::list(&state.pool, m.app.id, &query.filter()?, limit).await?))
 }
 
 /// The app's job schedules (viewers too).

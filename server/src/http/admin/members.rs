@@ -94,3 +94,38 @@ pub async fn create_admin(state: web::Data<State>, session: AdminSession, body: 
     let admin = admins::create(&state.pool, &session.actor, &b.email, &b.password, b.superuser).await?;
     Ok(HttpResponse::Created().json(admin))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAdmin {
+    /// A disabled admin cannot log in and its tokens stop working at once.
+    pub disabled: bool,
+}
+
+/// Disable or enable an admin (instance administrators only). Nobody disables their own account
+/// or the last enabled instance administrator.
+#[utoipa::path(patch, operation_id = "updateAdmin", path = "/admin/v1/admins/{admin_id}", tag = "admin", security(("admin_token" = [])),
+    params(("admin_id" = i64, Path)), request_body = UpdateAdmin, responses(
+    (status = 200, description = "Success", body = Admin), (status = 400, description = "Yourself, or the last enabled instance administrator (code 142)", body = crate::http::openapi::ErrorBody),
+    (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)))]
+pub async fn update_admin(
+    state: web::Data<State>,
+    session: AdminSession,
+    path: web::Path<i64>,
+    body: Json<UpdateAdmin>,
+) -> Result<web::Json<Admin>, ApiError> {
+    require_superuser(&session)?;
+    Ok(web::Json(admins::set_disabled(&state.pool, &session.actor, path.into_inner(), body.0.disabled).await?))
+}
+
+/// Delete an admin and its memberships (instance administrators only). Refused for your own
+/// account, the last enabled instance administrator, and the last owner of an app.
+#[utoipa::path(delete, operation_id = "deleteAdmin", path = "/admin/v1/admins/{admin_id}", tag = "admin", security(("admin_token" = [])),
+    params(("admin_id" = i64, Path)), responses(
+    (status = 204, description = "No content"), (status = 400, description = "Yourself, the last enabled instance administrator or an app's last owner (code 142)", body = crate::http::openapi::ErrorBody),
+    (status = 403, description = "Forbidden (code 119)", body = crate::http::openapi::ErrorBody), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)))]
+pub async fn delete_admin(state: web::Data<State>, session: AdminSession, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    require_superuser(&session)?;
+    admins::delete(&state.pool, &session.actor, path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

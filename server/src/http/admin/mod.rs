@@ -4,8 +4,10 @@
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod classes;
 pub mod files;
 pub mod functions;
+pub mod invitations;
 pub mod members;
 pub mod metrics;
 
@@ -22,16 +24,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use super::resource;
     cfg.service(resource("/auth/login").post(auth::login))
         .service(resource("/auth/logout").post(auth::logout))
+        .service(resource("/auth/logout-everywhere").post(auth::logout_everywhere))
         .service(resource("/me").get(auth::me))
+        .service(resource("/me/password").post(auth::change_password))
         .service(resource("/admins").get(members::list_admins).post(members::create_admin))
+        .service(resource("/admins/{admin_id}").patch(members::update_admin).delete(members::delete_admin))
+        .service(resource("/invitations/{token}").get(invitations::view))
+        .service(resource("/invitations/{token}/accept").post(invitations::accept))
         .service(resource("/apps").get(apps::list).post(apps::create))
         .service(resource("/apps/{application_id}").get(apps::get).patch(apps::update).delete(apps::delete))
         .service(resource("/apps/{application_id}/keys/master/reveal").post(apps::reveal_master_key))
         .service(resource("/apps/{application_id}/keys/{kind}/rotate").post(apps::rotate_key))
         .service(resource("/apps/{application_id}/members").get(members::list).put(members::set))
         .service(resource("/apps/{application_id}/members/{admin_id}").delete(members::remove))
+        .service(resource("/apps/{application_id}/invitations").get(invitations::list).post(invitations::create))
+        .service(resource("/apps/{application_id}/invitations/{id}").delete(invitations::revoke))
         .service(resource("/apps/{application_id}/audit").get(audit::app_log))
         .service(resource("/apps/{application_id}/metrics").get(metrics::app_metrics))
+        .service(resource("/apps/{application_id}/classes/counts").get(classes::counts))
+        .service(resource("/apps/{application_id}/files").get(files::list))
         .service(resource("/apps/{application_id}/files/cleanup").post(files::cleanup))
         .service(
             resource("/apps/{application_id}/functions")

@@ -1,0 +1,107 @@
+// The active deployment's manifest: its functions, jobs and triggers, and the app's function
+// settings that apply to them.
+import type { ReactNode } from 'react'
+import { Link } from 'react-router'
+import { useApp } from '../../appContext'
+import { Empty, ErrorState, Spinner } from '../../ui'
+import { functionsPath, useDeployments } from './data'
+
+export function Manifest() {
+  const app = useApp()
+  const deployments = useDeployments()
+  const base = functionsPath(app.applicationId)
+  if (deployments.isPending) return <Spinner />
+  if (deployments.isError) return <ErrorState error={deployments.error} retry={() => deployments.refetch()} />
+  const active = deployments.data.find((d) => d.active)
+  if (!active)
+    return (
+      <Empty title={deployments.data.length ? 'No active version' : 'No module deployed yet'}>
+        Upload a <code>.wasm</code> module in <Link to={`${base}/versions`}>Versions</Link>; the SDKs for AssemblyScript and Rust build one.
+      </Empty>
+    )
+  const settings = (app.settings.functions ?? {}) as Record<string, unknown>
+  const m = active.manifest
+  return (
+    <div className="fn-manifest">
+      <div className="fn-manifest-head row">
+        <span className="badge ok">active</span>
+        <strong>Version {active.version}</strong>
+        <span className="muted small">
+          deployed {new Date(active.createdAt).toLocaleString()} by {active.createdBy} · {(active.size / 1024).toFixed(1)} KB · sha256{' '}
+          <code title={active.sha256}>{active.sha256.slice(0, 12)}…</code>
+        </span>
+      </div>
+      <div className="fn-manifest-grid">
+        <Names title="Functions" names={m.functions}>
+          {(f) => (
+            <>
+              <code>{f}</code>
+              <Link className="small" to={`${base}/console?fn=${encodeURIComponent(f)}`} aria-label={`Invoke ${f}`}>
+                Invoke
+              </Link>
+            </>
+          )}
+        </Names>
+        <Names title="Jobs" names={m.jobs}>
+          {(j) => (
+            <>
+              <code>{j}</code>
+              <Link className="small" to={`${base}/jobs?job=${encodeURIComponent(j)}`} aria-label={`Run ${j}`}>
+                Run
+              </Link>
+            </>
+          )}
+        </Names>
+        <Names title="Triggers" names={m.triggers}>
+          {(t) => (
+            <>
+              <code>{t.split(':')[0]}</code> <span className="muted">on</span> <code>{t.split(':')[1]}</code>
+            </>
+          )}
+        </Names>
+      </div>
+      <section className="card fn-settings" aria-label="Function settings">
+        <h2>Settings</h2>
+        <p className="muted small">
+          The limits every call of this app runs under (change them in <Link to={`/apps/${encodeURIComponent(app.applicationId)}/settings`}>Settings</Link>).
+        </p>
+        <dl>
+          {Object.entries(settings)
+            .filter(([k]) => k !== 'secrets')
+            .map(([k, v]) => (
+              <div key={k} className="fn-setting">
+                <dt>{k}</dt>
+                <dd className="mono">{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>
+              </div>
+            ))}
+          {'secrets' in settings && (
+            <div className="fn-setting">
+              <dt>secrets</dt>
+              <dd className="mono">{Object.keys((settings.secrets as object) ?? {}).join(', ') || '—'}</dd>
+            </div>
+          )}
+        </dl>
+      </section>
+    </div>
+  )
+}
+
+/** One card of the manifest: a titled list of names, each shown by `children`. */
+function Names({ title, names, children }: { title: string; names: string[]; children: (name: string) => ReactNode }) {
+  return (
+    <section className="card" aria-label={title}>
+      <h2>
+        {title} <span className="muted small">{names.length}</span>
+      </h2>
+      {names.length === 0 ? (
+        <p className="muted small">None.</p>
+      ) : (
+        <ul className="fn-names">
+          {names.map((n) => (
+            <li key={n}>{children(n)}</li>
+          ))}
+        </ul>
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { CUSTOM, fieldOf, formatMicros, logParams, parseParams, sourcesOf } from './logic'
+
+describe('parseParams', () => {
+  it('takes empty text as {}', () => {
+    expect(parseParams('  ')).toEqual({ ok: true, value: {} })
+  })
+  it('takes an object', () => {
+    expect(parseParams('{"name":"Ada"}')).toEqual({ ok: true, value: { name: 'Ada' } })
+  })
+  it('refuses invalid JSON and what is not an object', () => {
+    const bad = parseParams('{name: Ada}')
+    expect(bad.ok).toBe(false)
+    if (!bad.ok) expect(bad.error).toMatch(/^Invalid JSON/)
+    for (const t of ['[1]', '3', 'null', '"x"']) expect(parseParams(t).ok).toBe(false)
+  })
+})
+
+describe('fieldOf', () => {
+  const fields: [string, string][] = [['cron', 'cron'], ['job', 'job'], ['url', 'url']]
+  it('finds the first field the message names', () => {
+    expect(fieldOf('cron expression "x" has 1 fields', fields)).toBe('cron')
+    expect(fieldOf('job must be a job\'s name', fields)).toBe('job')
+    expect(fieldOf('invalid webhook URL "ftp://x": only https', fields)).toBe('url')
+  })
+  it('leaves other errors to the form', () => {
+    expect(fieldOf('an app has at most 100 schedules', fields)).toBeUndefined()
+    expect(fieldOf(undefined, fields)).toBeUndefined()
+  })
+})
+
+describe('logParams', () => {
+  it('sends only the filters set', () => {
+    const now = new Date('2026-01-01T01:00:00.000Z')
+    expect(logParams({ level: '', source: '', minutes: 0 }, now)).toEqual({
+      level: undefined, source: undefined, since: undefined, until: undefined, requestId: undefined, before: undefined, limit: 200,
+    })
+    const p = logParams({ level: 'error', source: 'function:hello', minutes: 60, requestId: 'r1', limit: 50 }, now)
+    expect(p).toMatchObject({ level: 'error', source: 'function:hello', since: '2026-01-01T00:00:00.000Z', requestId: 'r1', limit: 50 })
+  })
+})
+
+describe('a custom time range', () => {
+  it('sends both ends as instants, and leaves out an empty or invalid one', () => {
+    const now = new Date()
+    const p = logParams({ level: '', source: '', minutes: CUSTOM, from: '2026-01-01T10:00', until: '' }, now)
+    expect(p.since).toBe(new Date('2026-01-01T10:00').toISOString())
+    expect(p.until).toBeUndefined()
+    expect(logParams({ level: '', source: '', minutes: CUSTOM, from: 'nonsense' }, now).since).toBeUndefined()
+  })
+})
+
+describe('formatting', () => {
+  it('formats durations', () => {
+    expect(formatMicros(12)).toBe('12 µs')
+    expect(formatMicros(1500)).toBe('1.50 ms')
+    expect(formatMicros(250_000)).toBe('250.0 ms')
+    expect(formatMicros(2_500_000)).toBe('2.50 s')
+  })
+  it('lists the sources of a manifest', () => {
+    expect(sourcesOf({ functions: ['a'], jobs: ['j'], triggers: ['beforeSave:X'] })).toEqual(['function:a', 'job:j', 'beforeSave:X'])
+  })
+})
