@@ -251,13 +251,14 @@ impl Background {
     /// database closes.
     async fn stop(self, grace: std::time::Duration) {
         self.ticker.abort();
-        self.usage.abort();
         self.queue.stop(grace).await;
-        // The last requests' counts.
+        // The last requests' counts. A periodic write under way finishes first (one write at a
+        // time), so its counts are not lost to the abort that follows.
         let (usage, pool) = &self.usage_counts;
         if let Err(err) = usage.flush(pool).await {
             tracing::warn!(error = %crate::telemetry::error_chain(&err), "cannot write the apps' usage at shutdown");
         }
+        self.usage.abort();
         // The last calls' log lines, written while the database is still open.
         self.functions.flush_logs().await;
         // The functions' pool (which the data layer's own reads share) closes with its

@@ -183,3 +183,19 @@ async fn the_audit_log_filters_by_action_actor_and_time() {
     assert_eq!((status, err), (400, json!({"code": 102, "error": "from must be before to"})));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_instance_writes_its_counts_when_it_stops() {
+    let one = TestServer::start().await;
+    let owner = one.new_admin().await;
+    let app = keys_of(&one.new_app(&owner).await);
+    for _ in 0..2 {
+        assert_eq!(call(&one, &app, As::Master, Method::GET, "/classes/Item", None).await.0, 200);
+    }
+    // Stopped long before its flush interval (10 s): the counts are written at shutdown.
+    one.shutdown().await;
+    let two = TestServer::start().await;
+    let (_, series) = metrics(&two, &owner, &app.id, "").await;
+    assert_eq!(series["totals"]["requests"].as_i64(), Some(2), "{series}");
+    two.shutdown().await;
+}
