@@ -16,6 +16,8 @@ export interface AppSummary {
   name: string
   role: Role
   createdAt: string
+  /** Requests to the app's Parse API over the last 24 hours (every server's). */
+  requests24h: number
 }
 
 export interface AppKeys {

@@ -234,6 +234,8 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
         max_instances: 4,
         private_network: config.function_private_network,
         load_deadline: config.timeouts.wait,
+        // A deployment's manifest call is not counted.
+        usage: Default::default(),
     };
     let functions = Functions::new(runtime, db.pool.clone(), schemas.clone(), &bus)?;
     let result = async {

@@ -289,6 +289,15 @@ pub struct Settings {
     /// application id) or id (the application id) [default: off].
     #[arg(long, env = "HEARTH_METRICS_APP_LABEL", global = true)]
     pub metrics_app_label: Option<MetricsAppLabel>,
+
+    /// Seconds between two writes of this instance's per-app usage counts (requests, errors,
+    /// latency, function calls) to the per-minute rows in PostgreSQL, 1 to 300 [default: 10].
+    #[arg(long, env = "HEARTH_USAGE_FLUSH_INTERVAL", global = true)]
+    pub usage_flush_interval: Option<u64>,
+
+    /// Days the per-minute usage rows are kept before they are deleted, 1 to 3650 [default: 30].
+    #[arg(long, env = "HEARTH_USAGE_RETENTION_DAYS", global = true)]
+    pub usage_retention_days: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -385,6 +394,10 @@ pub struct Config {
     pub files: FilesConfig,
     pub metrics_token: Option<Secret>,
     pub metrics_app_label: MetricsAppLabel,
+    /// How often per-app usage counts are written to PostgreSQL.
+    pub usage_flush_interval: Duration,
+    /// How long per-minute usage rows are kept.
+    pub usage_retention: Duration,
 }
 
 /// How long database work may take, by kind of work (see the settings of the same names).
@@ -472,6 +485,14 @@ impl Config {
         let preauth_body_size = size(s.preauth_body_size, "preauth_body_size", 64 << 10)?;
         let preauth_spool_size = size(s.preauth_spool_size, "preauth_spool_size", 1 << 30)?;
         let preauth_spool_per_client = size(s.preauth_spool_per_client, "preauth_spool_per_client", 128 << 20)?.min(preauth_spool_size);
+        let usage_flush_interval = s.usage_flush_interval.unwrap_or(10);
+        if !(1..=300).contains(&usage_flush_interval) {
+            return Err(ConfigError::Invalid { name: "usage_flush_interval", reason: "must be 1 to 300 seconds".into() });
+        }
+        let usage_retention_days = s.usage_retention_days.unwrap_or(30);
+        if !(1..=3650).contains(&usage_retention_days) {
+            return Err(ConfigError::Invalid { name: "usage_retention_days", reason: "must be 1 to 3650 days".into() });
+        }
         let function_instances = s.function_instances.unwrap_or(64);
         if !(1..=10_000).contains(&function_instances) {
             return Err(ConfigError::Invalid { name: "function_instances", reason: "must be 1 to 10000".into() });
@@ -577,6 +598,8 @@ impl Config {
             files,
             metrics_token,
             metrics_app_label: s.metrics_app_label.unwrap_or(MetricsAppLabel::Off),
+            usage_flush_interval: Duration::from_secs(usage_flush_interval),
+            usage_retention: Duration::from_secs(usage_retention_days * 86_400),
         })
     }
 
@@ -657,6 +680,8 @@ impl Settings {
             s3_secret_access_key: self.s3_secret_access_key.or(lower.s3_secret_access_key),
             metrics_token: self.metrics_token.or(lower.metrics_token),
             metrics_app_label: self.metrics_app_label.or(lower.metrics_app_label),
+            usage_flush_interval: self.usage_flush_interval.or(lower.usage_flush_interval),
+            usage_retention_days: self.usage_retention_days.or(lower.usage_retention_days),
         }
     }
 }

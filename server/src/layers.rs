@@ -20,6 +20,7 @@ const LAYERS: &[&str] = &[
     "telemetry",
     "crypto",
     "db",
+    "usage",
     "bus",
     "cache",
     "queue",

@@ -2,7 +2,7 @@
 //!
 //! The modules form layers, bottom to top (`docs/architecture.md`; `layers.rs` checks them):
 //! foundations ([`error`], [`config`], [`telemetry`], [`crypto`], [`db`], [`bus`], [`cache`],
-//! [`queue`]), tenants ([`apps`]), the data core ([`data`]: objects, their access rules and the
+//! [`queue`], [`usage`]), tenants ([`apps`]), the data core ([`data`]: objects, their access rules and the
 //! write pipeline, with the interfaces the layers above register in [`data::hooks`]), the
 //! domains ([`auth`], [`files`], [`functions`], [`admins`]), and the edges ([`http`], the only
 //! module that speaks HTTP; [`startup`], which wires the layers together; [`cli`]).
@@ -27,3 +27,4 @@ mod layers;
 pub mod queue;
 pub mod startup;
 pub mod telemetry;
+pub mod usage;

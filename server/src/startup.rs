@@ -121,11 +121,13 @@ impl Hearth {
             }
         };
         let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.wait);
+        let usage = crate::usage::Usage::new();
         let runtime = crate::functions::runtime::RuntimeConfig {
             cache_dir: Some(config.data_dir.join("functions-cache")),
             max_instances: config.function_instances,
             private_network: config.function_private_network,
             load_deadline: config.timeouts.wait,
+            usage: usage.clone(),
         };
         // Function calls have a pool of their own: their data calls never wait behind the caches' pool.
         let function_pool =
@@ -167,6 +169,7 @@ impl Hearth {
             shutting_down: Arc::default(),
             in_flight: Arc::default(),
             spools: Arc::new(crate::http::body::Spools::new(config)),
+            usage: usage.clone(),
         });
         let jobs = crate::functions::jobs::Runner { functions: state.functions.clone(), registry: state.registry.clone(), services };
         // Each kind of queued work with its slots (checked before the server starts).
@@ -184,6 +187,8 @@ impl Hearth {
             queue: queue.start(&bus),
             ticker: crate::functions::schedules::start_ticker(db.pool.clone()),
             functions: state.functions.clone(),
+            usage: usage.start(db.pool.clone(), config.usage_flush_interval, config.usage_retention),
+            usage_counts: (usage, db.pool.clone()),
         };
         Ok((server, bus, first_admin, state, background))
     }
@@ -230,11 +235,15 @@ fn change_sinks(code: crate::functions::triggers::CloudCode, more: Vec<Arc<dyn C
     Arc::new(crate::data::hooks::Sinks(sinks))
 }
 
-/// Background work: the queue worker, the schedules' ticker and the function log's writer.
+/// Background work: the queue worker, the schedules' ticker, the function log's writer and the
+/// usage counts' writer.
 struct Background {
     queue: crate::queue::QueueHandle,
     ticker: tokio::task::AbortHandle,
     functions: Arc<crate::functions::Functions>,
+    usage: tokio::task::AbortHandle,
+    /// The counts and where they go, for the last write at shutdown.
+    usage_counts: (crate::usage::Usage, deadpool_postgres::Pool),
 }
 
 impl Background {
@@ -243,6 +252,13 @@ impl Background {
     async fn stop(self, grace: std::time::Duration) {
         self.ticker.abort();
         self.queue.stop(grace).await;
+        // The last requests' counts. A periodic write under way finishes first (one write at a
+        // time), so its counts are not lost to the abort that follows.
+        let (usage, pool) = &self.usage_counts;
+        if let Err(err) = usage.flush(pool).await {
+            tracing::warn!(error = %crate::telemetry::error_chain(&err), "cannot write the apps' usage at shutdown");
+        }
+        self.usage.abort();
         // The last calls' log lines, written while the database is still open.
         self.functions.flush_logs().await;
         // The functions' pool (which the data layer's own reads share) closes with its

@@ -88,14 +88,41 @@ pub async fn audited<T, E: From<DbError>>(
     Ok(done)
 }
 
-/// Entries newest first: those of one app, or all of them. `before` pages backwards by id.
-pub async fn list(client: &impl GenericClient, app_id: Option<i64>, before: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
+/// Which entries to list; every filter left out matches all.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Those of one app (its internal id).
+    pub app_id: Option<i64>,
+    /// Entries older than this id (paging backwards).
+    pub before: Option<i64>,
+    /// This action (`app.create`), or every action starting with a prefix ending in a dot (`app.`).
+    pub action: Option<String>,
+    /// This actor: an admin's email (any case), `cli` or `system`.
+    pub actor: Option<String>,
+    /// At or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Before this time.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Entries newest first, at most `limit`, as `filter` picks them.
+pub async fn list(client: &impl GenericClient, filter: &Filter, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
+    // A prefix matches by range (`app.` <= action < `app/`), so an index serves it and no
+    // character of the input is a pattern.
+    let (action_exact, action_prefix) = match filter.action.as_deref() {
+        Some(a) if a.ends_with('.') => (None, Some(a)),
+        other => (other, None),
+    };
+    let prefix_end = action_prefix.map(|p| format!("{}/", &p[..p.len() - 1]));
     let rows = client
         .query(
             "SELECT id, at, actor, actor_id, application_id, action, details, request_id FROM audit_log \
              WHERE ($1::bigint IS NULL OR app_id = $1) AND ($2::bigint IS NULL OR id < $2) \
+               AND ($4::text IS NULL OR action = $4) AND ($5::text IS NULL OR (action >= $5 AND action < $6)) \
+               AND ($7::text IS NULL OR lower(actor) = lower($7)) \
+               AND ($8::timestamptz IS NULL OR at >= $8) AND ($9::timestamptz IS NULL OR at < $9) \
              ORDER BY id DESC LIMIT $3",
-            &[&app_id, &before, &limit],
+            &[&filter.app_id, &filter.before, &limit, &action_exact, &action_prefix, &prefix_end, &filter.actor, &filter.from, &filter.to],
         )
         .await?;
     Ok(rows

@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 9, name: "bus_payloads", sql: include_str!("../../../migrations/0009_bus_payloads.sql") },
     Migration { version: 10, name: "admin_accounts", sql: include_str!("../../../migrations/0010_admin_accounts.sql") },
     Migration { version: 11, name: "function_log_requests", sql: include_str!("../../../migrations/0011_function_log_requests.sql") },
+    Migration { version: 12, name: "app_usage", sql: include_str!("../../../migrations/0012_app_usage.sql") },
 ];
 
 /// The advisory lock key that serialises migration runs ("hearth" in ASCII).

@@ -49,6 +49,8 @@ pub struct RuntimeConfig {
     /// How long loading an app's deployment may wait for the database (see
     /// `db::Cancellable::bounded`).
     pub load_deadline: std::time::Duration,
+    /// Where calls of cloud functions are counted, per app.
+    pub usage: crate::usage::Usage,
 }
 
 /// What a deployed module declares it offers.
@@ -344,8 +346,18 @@ impl Functions {
         Ok(active.1.has_trigger(trigger, class) || active.0.as_ref().is_some_and(|l| l.manifest.has_trigger(trigger, class)))
     }
 
-    /// Runs one call of the app's active deployment and answers the guest's JSON answer.
+    /// Runs one call of the app's active deployment and answers the guest's JSON answer. Calls
+    /// of cloud functions (not jobs or triggers) are counted in the app's usage.
     pub async fn call(self: &Arc<Self>, caller: &Caller, kind: Kind, fields: Map<String, Value>) -> Result<Value, FunctionError> {
+        let counted = matches!(kind, Kind::Function(_));
+        let answer = self.call_uncounted(caller, kind, fields).await;
+        if counted {
+            self.config.usage.record_function(caller.app.id, answer.is_ok());
+        }
+        answer
+    }
+
+    async fn call_uncounted(self: &Arc<Self>, caller: &Caller, kind: Kind, fields: Map<String, Value>) -> Result<Value, FunctionError> {
         let active = self.active(caller).await?;
         if let Some(url) = active.1.url_for(&kind) {
             if caller.depth >= MAX_DEPTH {

@@ -40,9 +40,10 @@ pub struct DashboardRights {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// Set on a request once it addressed a known app: the metrics label.
+/// Set on a request once it addressed a known app: the metrics label (application id) and the
+/// app's internal id, which its usage counts are kept under.
 #[derive(Debug, Clone)]
-pub struct ResolvedApp(pub String);
+pub struct ResolvedApp(pub String, pub i64);
 
 /// The body as JSON of type `T` (`None` when empty), read against the body deadline up to
 /// `max_body_size`; `preauth`: read before anything admits the request, up to
@@ -218,7 +219,7 @@ impl ParseRequest {
         } else {
             app.keys.classify(&presented).ok_or_else(unauthorized)?
         };
-        req.extensions_mut().insert(ResolvedApp(app.application_id.clone()));
+        req.extensions_mut().insert(ResolvedApp(app.application_id.clone(), app.id));
         let method = match (&from_body.method, req.method().as_str()) {
             (Some(m), "POST") => m.to_ascii_uppercase(),
             (_, m) => m.to_string(),

@@ -1,6 +1,7 @@
 //! The one middleware around every request: a request id (in the span of every log line and in
 //! the `X-Request-Id` header), access logs, Prometheus metrics (per app only when configured),
-//! and panics turned into Parse's internal error body instead of a dropped connection.
+//! the per-app usage counts behind the dashboard's charts, and panics turned into Parse's
+//! internal error body instead of a dropped connection.
 
 use std::time::Instant;
 
@@ -58,6 +59,11 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
         Some(label) => label.0.to_string(),
         None => res.request().match_pattern().unwrap_or_else(|| "unmatched".into()),
     };
+    if let Some(app) = res.request().extensions().get::<ResolvedApp>()
+        && let Some(state) = res.request().app_data::<actix_web::web::Data<super::State>>()
+    {
+        state.usage.record_request(app.1, status, elapsed);
+    }
     let mut labels = Vec::with_capacity(4);
     if let Some(app) = app_label(app_labels, res.request().extensions().get::<ResolvedApp>()) {
         labels.push(("app", app));

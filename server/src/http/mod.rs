@@ -58,6 +58,8 @@ pub struct State {
     pub in_flight: Arc<AtomicUsize>,
     /// Temporary files for large bodies whose keys are not known yet.
     pub spools: Arc<body::Spools>,
+    /// Per-app usage counted by this instance, written to PostgreSQL every few seconds.
+    pub usage: crate::usage::Usage,
 }
 
 /// A resource whose unmatched methods answer 405 in Parse form.

@@ -80,7 +80,7 @@ async fn seen(server: &TestServer, app: &Keys, trigger: &str) -> Vec<Value> {
     body["results"].as_array().unwrap().iter().map(|o| o["request"].clone()).filter(|r| r["trigger"] == trigger).collect()
 }
 
-fn function(name: &str, result: &str) -> Vec<u8> {
+pub(crate) fn function(name: &str, result: &str) -> Vec<u8> {
     module(&format!(r#"{{"functions":["{name}"]}}"#), &format!(r#"{{"result":{result}}}"#), "", "")
 }
 

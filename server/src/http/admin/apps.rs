@@ -98,6 +98,10 @@ pub struct AppSummary {
     pub name: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+    /// Requests over the last 24 hours, every instance's (each writes its counts every
+    /// `usage_flush_interval`).
+    #[serde(rename = "requests24h")]
+    pub requests_24h: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -105,7 +109,8 @@ pub struct AppList {
     pub results: Vec<AppSummary>,
 }
 
-/// The apps the admin can see (every app for instance administrators).
+/// The apps the admin can see (every app for instance administrators), with each one's requests
+/// over the last 24 hours.
 #[utoipa::path(get, operation_id = "listApps", path = "/admin/v1/apps", tag = "apps", security(("admin_token" = [])), responses(
     (status = 200, description = "Success", body = AppList), (status = 401, description = "Not logged in or token invalid (code 209)", body = crate::http::openapi::ErrorBody)
 ))]
@@ -116,9 +121,22 @@ pub async fn list(state: web::Data<State>, session: AdminSession) -> Result<web:
     } else {
         admins::apps::list_for_admin(&state.pool, session.admin.id).await?
     };
+    // This instance's latest counts first; a failure to write them only leaves them out.
+    if let Err(err) = state.usage.flush(&state.pool).await {
+        tracing::warn!(error = %crate::telemetry::error_chain(&err), "cannot write the apps' usage");
+    }
+    let ids: Vec<i64> = apps.iter().map(|(a, _)| a.id).collect();
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let requests = crate::usage::requests_since(&client, &ids, Utc::now() - chrono::Duration::hours(24)).await?;
     let results = apps
         .into_iter()
-        .map(|(a, role)| AppSummary { application_id: a.application_id, name: a.name, role, created_at: a.created_at })
+        .map(|(a, role)| AppSummary {
+            requests_24h: requests.get(&a.id).copied().unwrap_or(0),
+            application_id: a.application_id,
+            name: a.name,
+            role,
+            created_at: a.created_at,
+        })
         .collect();
     Ok(web::Json(AppList { results }))
 }

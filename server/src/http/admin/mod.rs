@@ -1,4 +1,5 @@
-//! The management API at `/admin/v1`: admin login, apps, keys, members, admins, audit log.
+//! The management API at `/admin/v1`: admin login, apps, keys, members, admins, audit log,
+//! usage metrics.
 
 pub mod apps;
 pub mod audit;
@@ -8,6 +9,7 @@ pub mod files;
 pub mod functions;
 pub mod invitations;
 pub mod members;
+pub mod metrics;
 
 use std::sync::Arc;
 
@@ -38,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/apps/{application_id}/invitations").get(invitations::list).post(invitations::create))
         .service(resource("/apps/{application_id}/invitations/{id}").delete(invitations::revoke))
         .service(resource("/apps/{application_id}/audit").get(audit::app_log))
+        .service(resource("/apps/{application_id}/metrics").get(metrics::app_metrics))
         .service(resource("/apps/{application_id}/classes/counts").get(classes::counts))
         .service(resource("/apps/{application_id}/files").get(files::list))
         .service(resource("/apps/{application_id}/files/cleanup").post(files::cleanup))
@@ -78,6 +81,20 @@ pub async fn membership(state: &State, session: &AdminSession, application_id: &
         ));
     }
     Ok(Membership { app: Arc::new(app), role })
+}
+
+/// A time in a query string, RFC 3339; the error names the parameter.
+pub fn query_time(name: &str, value: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    value
+        .map(|v| {
+            chrono::DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&chrono::Utc)).map_err(|_| {
+                ApiError::new(
+                    ParseCode::INVALID_QUERY,
+                    format!("{name} must be a date and time in RFC 3339 form, such as 2026-12-07T10:00:00Z"),
+                )
+            })
+        })
+        .transpose()
 }
 
 /// Only instance administrators (superusers) may do this.
