@@ -92,8 +92,15 @@ function NotFound() {
 function useTheme(): [string, () => void] {
   const [theme, setTheme] = useState(() => localStorage.getItem('hearth-theme') ?? 'system')
   useEffect(() => {
-    document.documentElement.dataset.theme = theme
     localStorage.setItem('hearth-theme', theme)
+    // 'system' follows the system's setting, also when it changes while the page is open.
+    const media = window.matchMedia('(prefers-color-scheme: dark)')
+    const apply = () => {
+      document.documentElement.dataset.theme = theme === 'system' ? (media.matches ? 'dark' : 'light') : theme
+    }
+    apply()
+    media.addEventListener('change', apply)
+    return () => media.removeEventListener('change', apply)
   }, [theme])
   const next = () => setTheme((t) => (t === 'system' ? 'dark' : t === 'dark' ? 'light' : 'system'))
   return [theme, next]
