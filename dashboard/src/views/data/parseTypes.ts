@@ -115,5 +115,5 @@ export function aclSummary(acl: Record<string, unknown>): string {
 /** Whether a column of this type can be sorted with keyset paging (see query.ts). */
 export function sortable(name: string, def: FieldDef): boolean {
   if (name === 'objectId' || name === 'createdAt' || name === 'updatedAt') return true
-  return def.type === 'String' || def.type === 'Number' || def.type === 'Date'
+  return def.type === 'String' || def.type === 'Number' || def.type === 'Date' || def.type === 'Boolean'
 }

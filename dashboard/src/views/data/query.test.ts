@@ -76,6 +76,18 @@ describe('keyset paging', () => {
     expect(keysetCondition({ field: 'objectId', desc: true }, row, true)).toEqual({ objectId: { $lt: 'm' } })
     expect(keysetCondition({ field: 'objectId', desc: true }, row, false)).toEqual({ objectId: { $gt: 'm' } })
   })
+  it('a boolean: equalities only, false before true, missing values first ascending and last descending', () => {
+    const f = { ...row, done: false }
+    const t = { ...row, done: true }
+    // Ascending, forward: after false come the other falses past the tie-breaker, then every true.
+    expect(keysetCondition({ field: 'done', desc: false }, f, true)).toEqual({ $or: [{ done: true }, { done: false, objectId: { $gt: 'm' } }] })
+    expect(keysetCondition({ field: 'done', desc: false }, t, true)).toEqual({ $or: [{ done: true, objectId: { $gt: 'm' } }] })
+    // Descending, forward: after true come the falses and the missing ones.
+    expect(keysetCondition({ field: 'done', desc: true }, t, true)).toEqual({
+      $or: [{ done: false }, { done: true, objectId: { $lt: 'm' } }, { done: { $exists: false } }],
+    })
+    expect(keysetCondition({ field: 'done', desc: true }, f, true)).toEqual({ $or: [{ done: false, objectId: { $lt: 'm' } }, { done: { $exists: false } }] })
+  })
   it('a date, newest first: a range narrowed by the tie-breaker', () => {
     const d = { __type: 'Date', iso: row.createdAt }
     expect(keysetCondition({ field: 'createdAt', desc: true }, row, true)).toEqual({

@@ -227,6 +227,13 @@ export function keysetCondition(sort: Sort, row: ParseObject, forward: boolean):
     const sameNull = { [f]: { $exists: false }, objectId: { [gt]: id } }
     return up ? { $or: [sameNull, { [f]: { $exists: true } }] } : sameNull
   }
+  if (typeof v === 'boolean') {
+    // Booleans sort false before true and take no range operators: the rows after are those
+    // with the other value on that side, and those with the same value past the tie-breaker.
+    const same = { [f]: v, objectId: { [gt]: id } }
+    const other = v === !up ? [{ [f]: up }] : []
+    return { $or: [...other, same, ...(up ? [] : [{ [f]: { $exists: false } }])] }
+  }
   if (up || !nullable) {
     // A range on the field (index-friendly) narrowed by the tie-breaker.
     return { [f]: { [gte]: v }, $or: [{ [f]: { [gt]: v } }, { objectId: { [gt]: id } }] }
