@@ -46,6 +46,12 @@ test('a deep link into an app opens its section after signing in', { skip }, asy
   await dash.page.getByRole('navigation', { name: 'App sections' }).getByText('deep link').waitFor();
   await dash.page.getByRole('link', { name: 'Data browser' }).waitFor();
   await dash.screenshot('app-frame');
+  // A large screen: the frame fills it.
+  await dash.page.setViewportSize({ width: 2560, height: 1440 });
+  const main = await dash.page.locator('.app-main').boundingBox();
+  assert.ok(main && main.width > 2000 && main.height > 1300, `the section uses the screen: ${JSON.stringify(main)}`);
+  await dash.screenshot('app-frame-large');
+  await dash.page.setViewportSize({ width: 1280, height: 720 });
   // A path that names no view says so.
   await dash.goto('/no/such/page');
   await dash.page.getByText('This page does not exist.').waitFor();

@@ -272,3 +272,42 @@ async fn class_counts_are_exact_for_small_classes_and_members_only() {
     assert_eq!((status, body["code"].clone()), (404, json!(101)), "{body}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_dashboard_folder_is_served_and_without_a_build_a_page_says_how_to_build_it() {
+    // No build: the page that says how to make one.
+    let empty = tempfile::tempdir().unwrap();
+    let mut config = test_config(run_database());
+    config.dashboard_dir = Some(empty.path().to_path_buf());
+    let server = TestServer::start_with(config).await;
+    let res = server.http.get(server.url("/dashboard/apps")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().contains_key("content-security-policy"));
+    assert!(res.text().await.unwrap().contains("built without the dashboard"));
+    assert_eq!(server.http.get(server.url("/dashboard/assets/index.js")).send().await.unwrap().status(), 404);
+    server.shutdown().await;
+
+    // A build: its files, hashed ones cached for good, the page for any other path.
+    let outer = tempfile::tempdir().unwrap();
+    let build = outer.path().join("dist");
+    std::fs::create_dir_all(build.join("assets")).unwrap();
+    std::fs::write(build.join("index.html"), "<!doctype html><title>built</title>").unwrap();
+    std::fs::write(build.join("assets/index-abc123.js"), "console.log(1)").unwrap();
+    std::fs::write(outer.path().join("secret.txt"), "not the dashboard's").unwrap();
+    let mut config = test_config(run_database());
+    config.dashboard_dir = Some(build.clone());
+    let server = TestServer::start_with(config).await;
+    let res = server.http.get(server.url("/dashboard/assets/index-abc123.js")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"), "{:?}", res.headers()["content-type"]);
+    let res = server.http.get(server.url("/dashboard/apps/x/data/Thing")).send().await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    assert_eq!(res.text().await.unwrap(), "<!doctype html><title>built</title>");
+    // Nothing outside the folder can be named.
+    for path in ["/dashboard/..%2Fsecret.txt", "/dashboard/%2e%2e/secret.txt", "/dashboard/assets/..%2F..%2Fsecret.txt"] {
+        let res = server.http.get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
+    server.shutdown().await;
+}
