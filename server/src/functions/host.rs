@@ -327,7 +327,11 @@ async fn host_call(functions: &Arc<Functions>, caller: &Caller, job: Option<&str
         if !caller.app.settings.functions.allow_master_key {
             return Err((119, "this app does not let functions use the master key".into()));
         }
-        caller.power = KeyPower::Master;
+        // A call made with the read-only master key (a dashboard viewer's) stays read-only
+        // inside the function: cloud code must not turn a reader into a writer.
+        if caller.power != KeyPower::ReadOnlyMaster {
+            caller.power = KeyPower::Master;
+        }
     }
     let class = |op: &Map<String, Value>| -> Result<ClassName, (i32, String)> {
         ClassName::parse(op.get("className").and_then(Value::as_str).unwrap_or_default()).map_err(data_error)

@@ -870,3 +870,41 @@ async fn the_log_filters_by_level_source_time_and_request() {
     let (status, body) = server.admin(&owner, reqwest::Method::GET, &logs("?since=yesterday"), None).await;
     assert_eq!(status, 400, "{body}");
 }
+
+/// The read-only master key (a dashboard viewer's rights) stays read-only inside cloud code: a
+/// function asking for the master key to write gets the caller's read-only rights, while the
+/// same function called by a client writes as before.
+#[tokio::test]
+async fn a_read_only_caller_cannot_write_through_a_function_using_the_master_key() {
+    let server = TestServer::start().await;
+    let owner = server.new_admin().await;
+    let view = server.new_app(&owner).await;
+    let app = Keys {
+        id: view["applicationId"].as_str().unwrap().into(),
+        master: view["keys"]["masterKey"].as_str().unwrap().into(),
+        rest: view["keys"]["restApiKey"].as_str().unwrap().into(),
+    };
+    let read_only = view["keys"]["readOnlyMasterKey"].as_str().expect("apps have a read-only master key").to_string();
+    let (body, extra) = host_call(r#"{"op":"save","className":"Written","useMasterKey":true,"object":{"by":"function"}}"#);
+    let (status, deployed) = deploy(&server, &owner, &app, module(r#"{"functions":["write"]}"#, r#"{"result":"done"}"#, &body, &extra)).await;
+    assert_eq!(status, 201, "{deployed}");
+    let count = || async {
+        let (_, found) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Written?count=1&limit=0", None).await;
+        found["count"].as_i64().unwrap_or(0)
+    };
+
+    let res = server
+        .http
+        .post(server.url("/parse/functions/write"))
+        .header("X-Parse-Application-Id", &app.id)
+        .header("X-Parse-Master-Key", &read_only)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the function runs");
+    assert_eq!(count().await, 0, "its master-key write was refused");
+    let (status, _) = run(&server, &app, "write", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(count().await, 1, "a client's call writes as before");
+}
