@@ -32,8 +32,6 @@ export interface CallOptions {
   /** A raw body (file uploads) sent as is, with its content type. */
   raw?: { body: Blob | ArrayBuffer | Uint8Array; contentType: string }
   signal?: AbortSignal
-  /** The call checks the admin's password again: its 209 means a wrong password, not a lost session. */
-  passwordCheck?: boolean
 }
 
 /** What one call did, for the API console: status, duration and the parsed answer. */
@@ -72,7 +70,7 @@ async function send<T>(method: Method, url: string, body: unknown, opts: CallOpt
     const message = typeof err.error === 'string' ? err.error : `${res.status} ${res.statusText}`
     // 209 on the management API: the admin session is gone.
     // (Not for the calls that ask whether there is a session at all.)
-    if (code === 209 && url.startsWith('/admin/v1/') && !url.startsWith('/admin/v1/auth/') && url !== '/admin/v1/me' && !opts.passwordCheck) onSignedOut()
+    if (code === 209 && url.startsWith('/admin/v1/') && !url.startsWith('/admin/v1/auth/') && url !== '/admin/v1/me') onSignedOut()
     throw new ApiError(res.status, code, message)
   }
   return { status: res.status, ms, data: data as T, headers: res.headers }

@@ -78,6 +78,8 @@ pub enum AppCommand {
     },
     /// List apps.
     List,
+    /// Print an app's keys, the master keys included (which the dashboard never shows).
+    Keys { application_id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +160,19 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+fn print_keys(app: &apps::App) {
+    println!("  Application ID:       {}", app.application_id);
+    println!("  Master key:           {}", app.keys.master_key);
+    println!("  Read-only master key: {}", app.keys.read_only_master_key);
+    for (label, key) in [
+        ("REST API key:        ", &app.keys.rest_api_key),
+        ("JavaScript key:      ", &app.keys.javascript_key),
+        ("Client key:          ", &app.keys.client_key),
+    ] {
+        println!("  {label} {}", key.as_deref().unwrap_or("(none)"));
+    }
+}
+
 async fn app(db: &Db, cmd: AppCommand) -> Result<(), Box<dyn std::error::Error>> {
     match cmd {
         AppCommand::Create { name, application_id, master_key, read_only_master_key, rest_api_key, javascript_key, client_key, owner } => {
@@ -173,16 +188,14 @@ async fn app(db: &Db, cmd: AppCommand) -> Result<(), Box<dyn std::error::Error>>
                 NewApp { name, application_id, master_key, read_only_master_key, rest_api_key, javascript_key, client_key, settings: None };
             let app = crate::admins::apps::create(&db.pool, &Actor::cli(), new, owner_id).await?;
             println!("Created app {:?}.", app.name);
-            println!("  Application ID:       {}", app.application_id);
-            println!("  Master key:           {}", app.keys.master_key);
-            println!("  Read-only master key: {}", app.keys.read_only_master_key);
-            for (label, key) in [
-                ("REST API key:        ", &app.keys.rest_api_key),
-                ("JavaScript key:      ", &app.keys.javascript_key),
-                ("Client key:          ", &app.keys.client_key),
-            ] {
-                println!("  {label} {}", key.as_deref().unwrap_or("(none)"));
-            }
+            print_keys(&app);
+            Ok(())
+        }
+        AppCommand::Keys { application_id } => {
+            let client = db.pool.get().await?;
+            let app = apps::get(&client, &application_id).await?.ok_or_else(|| format!("no app with application id {application_id}"))?;
+            println!("Keys of app {:?}:", app.name);
+            print_keys(&app);
             Ok(())
         }
         AppCommand::List => {

@@ -6,10 +6,11 @@
 //   await dash.page.getByRole('link', { name: 'Data browser' }).click();
 //   await dash.screenshot('data-browser');          // saved under the run's artefacts folder
 //
-// Every request the page makes is recorded, and when the test ends `dash.close()` (registered
-// with `t.after`) asserts that none carried a master key (header, body field, or the value of a
-// master key the test registered with `dash.forbid(key)`), and that the page logged no error
-// (a Content-Security-Policy violation is one).
+// Every request the page makes and every answer it gets is recorded, and when the test ends
+// `dash.close()` (registered with `t.after`) asserts that no request carried a master key
+// (header, body field, or the value of a master key the test registered with `dash.forbid(key)`),
+// that no answer carried a registered master key, and that the page logged no error (a
+// Content-Security-Policy violation is one).
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -45,6 +46,16 @@ async function openDashboard(t, opts = {}) {
   const forbidden = new Set();
   page.on('request', (req) => {
     requests.push({ method: req.method(), url: req.url(), headers: req.headers(), body: req.postData() || '' });
+  });
+  // Answers too: a master key must not reach the page, in any answer.
+  const answers = [];
+  page.on('response', (res) => {
+    answers.push(
+      res
+        .text()
+        .then((body) => ({ url: res.url(), body }))
+        .catch(() => ({ url: res.url(), body: '' })),
+    );
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
@@ -97,10 +108,20 @@ async function openDashboard(t, opts = {}) {
       }
       return found;
     },
+    /** The answers the page received that carry a master key the test registered. */
+    async masterKeyAnswers() {
+      const found = [];
+      for (const { url, body } of await Promise.all(answers)) {
+        for (const key of forbidden) if (body.includes(key)) found.push(`${url}: carries a master key's value`);
+      }
+      return found;
+    },
     async close() {
+      const leaked = await dash.masterKeyAnswers();
       await context.close().catch(() => {});
       fs.rmSync(userDataDir, { recursive: true, force: true });
       assert.deepEqual(dash.masterKeyRequests(), [], 'no request from the browser carries a master key');
+      assert.deepEqual(leaked, [], 'no answer to the browser carries a master key');
       assert.deepEqual(problems, [], 'the page logged no errors');
     },
   };

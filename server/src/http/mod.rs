@@ -83,8 +83,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .wrap(actix_web::middleware::from_fn(middleware::cors))
                 .configure(parse::configure),
         )
-        .service(resource("/dashboard").get(dashboard::redirect))
-        .service(resource("/dashboard/{tail:.*}").get(dashboard::serve));
+        .service(resource("/dashboard").get(dashboard::redirect).head(dashboard::redirect))
+        .service(resource("/dashboard/{tail:.*}").get(dashboard::serve).head(dashboard::serve));
 }
 
 /// Binds the HTTP server on a listener; it does not handle signals (the caller does).

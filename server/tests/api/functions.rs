@@ -886,7 +886,8 @@ async fn a_read_only_caller_cannot_write_through_a_function_using_the_master_key
     };
     let read_only = view["keys"]["readOnlyMasterKey"].as_str().expect("apps have a read-only master key").to_string();
     let (body, extra) = host_call(r#"{"op":"save","className":"Written","useMasterKey":true,"object":{"by":"function"}}"#);
-    let (status, deployed) = deploy(&server, &owner, &app, module(r#"{"functions":["write"]}"#, r#"{"result":"done"}"#, &body, &extra)).await;
+    let (status, deployed) =
+        deploy(&server, &owner, &app, module(r#"{"functions":["write"]}"#, r#"{"result":"done"}"#, &body, &extra)).await;
     assert_eq!(status, 201, "{deployed}");
     let count = || async {
         let (_, found) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Written?count=1&limit=0", None).await;

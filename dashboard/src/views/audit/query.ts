@@ -30,7 +30,6 @@ export const KNOWN_ACTIONS = [
   'app.update',
   'app.delete',
   'app.key.rotate',
-  'app.key.reveal',
   'member.',
   'member.set',
   'member.remove',

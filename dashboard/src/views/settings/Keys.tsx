@@ -1,11 +1,11 @@
 // The app's keys: shown on demand, copied, rotated (owner). The master keys never reach the
-// dashboard's answers: they are revealed on request, with the admin's password (the master key
-// to owners and developers, the read-only one to every member).
+// browser: they are for the app's own servers, and are printed by `hearth app keys` (or read
+// from the management API with a bearer token).
 import { useState } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import { admin } from '../../api'
 import { atLeast, type AppKeys, type AppView } from '../../types'
-import { CopyButton, Field, Modal } from '../../ui'
+import { CopyButton } from '../../ui'
 import { ConfirmAction } from '../../ui/ConfirmAction'
 
 type KeyKind = 'restApiKey' | 'javascriptKey' | 'clientKey'
@@ -16,9 +16,9 @@ const CLIENT_KEYS: { kind: KeyKind; label: string; doc: string }[] = [
   { kind: 'clientKey', label: 'Client key', doc: 'For the iOS, Android and Flutter SDKs (X-Parse-Client-Key).' },
 ]
 
-const MASTER_KEYS: { kind: 'masterKey' | 'readOnlyMasterKey'; label: string; doc: string; min: 'developer' | 'viewer' }[] = [
-  { kind: 'masterKey', label: 'Master key', doc: 'All powers: bypasses ACLs, class permissions and settings. Only for your own servers.', min: 'developer' },
-  { kind: 'readOnlyMasterKey', label: 'Read-only master key', doc: 'Reads everything, bypassing ACLs and class permissions, and writes nothing. Keep it on servers.', min: 'viewer' },
+const MASTER_KEYS: { kind: 'masterKey' | 'readOnlyMasterKey'; label: string; doc: string }[] = [
+  { kind: 'masterKey', label: 'Master key', doc: 'All powers: bypasses ACLs, class permissions and settings. Only for your own servers.' },
+  { kind: 'readOnlyMasterKey', label: 'Read-only master key', doc: 'Reads everything, bypassing ACLs and class permissions, and writes nothing. Keep it on servers.' },
 ]
 
 /** Each key's name inside a sentence. */
@@ -33,7 +33,6 @@ const KEY_NOUNS: Record<keyof AppKeys, string> = {
 export function KeysSection({ app }: { app: AppView }) {
   const owner = atLeast(app.role, 'owner')
   const [rotating, setRotating] = useState<keyof AppKeys | null>(null)
-  const [revealing, setRevealing] = useState(false)
   return (
     <section className="card settings-card" aria-labelledby="keys-title">
       <h2 id="keys-title">Keys</h2>
@@ -58,14 +57,12 @@ export function KeysSection({ app }: { app: AppView }) {
               </th>
               <td>
                 <span className="muted">Hidden.</span>{' '}
-                <span className="small muted">The dashboard never receives it: here you act with your role&apos;s rights.</span>
+                <span className="small muted">
+                  The dashboard never receives it (here you act with your role&apos;s rights). On the server, <code>hearth app keys {app.applicationId}</code>{' '}
+                  prints it.
+                </span>
               </td>
               <td className="key-actions">
-                {atLeast(app.role, k.min) && (
-                  <button type="button" className="small" onClick={() => setRevealing(true)} aria-label={`Reveal ${k.label}`}>
-                    Reveal
-                  </button>
-                )}
                 {owner && (
                   <button type="button" className="small" onClick={() => setRotating(k.kind)} aria-label={`Rotate ${k.label}`}>
                     Rotate
@@ -80,7 +77,6 @@ export function KeysSection({ app }: { app: AppView }) {
         </tbody>
       </table>
       {rotating && <RotateKey app={app} kind={rotating} onClose={() => setRotating(null)} />}
-      {revealing && <RevealMaster app={app} onClose={() => setRevealing(false)} />}
     </section>
   )
 }
@@ -134,72 +130,3 @@ function RotateKey({ app, kind, onClose }: { app: AppView; kind: keyof AppKeys; 
   )
 }
 
-interface Revealed {
-  masterKey?: string
-  readOnlyMasterKey?: string
-}
-
-function RevealMaster({ app, onClose }: { app: AppView; onClose: () => void }) {
-  const [password, setPassword] = useState('')
-  const [error, setError] = useState<unknown>(null)
-  const [busy, setBusy] = useState(false)
-  const [keys, setKeys] = useState<Revealed | null>(null)
-  return (
-    <Modal title="Reveal the master keys" onClose={onClose}>
-      {keys === null ? (
-        <form
-          onSubmit={async (e) => {
-            e.preventDefault()
-            setBusy(true)
-            setError(null)
-            try {
-              setKeys(
-                await admin<Revealed>('POST', `/apps/${encodeURIComponent(app.applicationId)}/keys/master/reveal`, { password }, { passwordCheck: true }),
-              )
-            } catch (err) {
-              setError(err)
-            } finally {
-              setBusy(false)
-            }
-          }}
-        >
-          <p className="small">
-            The master keys bypass every permission{atLeast(app.role, 'developer') ? '' : ' (you may see the read-only one)'}. Put them only in
-            servers you control, never in an app or a web page. Revealing them is recorded in the audit log.
-          </p>
-          <Field label="Your password" error={error}>
-            <input type="password" autoComplete="current-password" autoFocus required value={password} onChange={(e) => setPassword(e.target.value)} />
-          </Field>
-          <div className="actions">
-            <button type="button" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="primary" disabled={busy || !password}>
-              Reveal
-            </button>
-          </div>
-        </form>
-      ) : (
-        <>
-          {MASTER_KEYS.filter((k) => keys[k.kind]).map((k) => (
-            <div key={k.kind} className="key-revealed-row">
-              <div className="row">
-                <strong>{k.label}</strong>
-                <span className="spacer" />
-                <CopyButton text={keys[k.kind]!} />
-              </div>
-              <pre className="key-revealed" aria-label={`${k.label} value`}>
-                {keys[k.kind]}
-              </pre>
-            </div>
-          ))}
-          <div className="actions">
-            <button type="button" onClick={onClose}>
-              Done
-            </button>
-          </div>
-        </>
-      )}
-    </Modal>
-  )
-}

@@ -17,9 +17,8 @@ use crate::http::extract::{AdminSession, Json, OptionalJson};
 
 /// An app as the management API shows it. Owners and developers see every key; viewers see the
 /// client keys and the read-only master key, never the master key. The dashboard (an admin
-/// signed in by cookie) never gets the master key in an app's view,
-/// nor the read-only one: it asks for them on purpose, with the admin's password
-/// (`revealMasterKey`).
+/// signed in by cookie) never gets the master key nor the read-only one: the browser holds no
+/// key (they are for servers; `hearth app keys` and a bearer token's view show them).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppView {
@@ -236,47 +235,4 @@ pub async fn rotate_key(
     let app = admins::apps::rotate_key(&state.pool, &session.actor, &m.app, kind, value).await?;
     state.registry.forget(&app.application_id);
     Ok(web::Json(AppView::of(&app, m.role, &session)))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RevealRequest {
-    /// The signed-in admin's password, asked again.
-    pub password: String,
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RevealedKey {
-    /// Only for owners and developers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub master_key: Option<String>,
-    pub read_only_master_key: String,
-}
-
-/// The app's master keys, for a member who gives their password again: the master key for
-/// owners and developers, the read-only one for every member. The dashboard's app views leave
-/// both out; this is the one deliberate way to see them there (to copy one into a server's
-/// configuration). Audited.
-#[utoipa::path(post, operation_id = "revealMasterKey", path = "/admin/v1/apps/{application_id}/keys/master/reveal", tag = "apps", security(("admin_token" = [])),
-    params(("application_id" = String, Path)), request_body = RevealRequest, responses(
-    (status = 200, description = "Success", body = RevealedKey),
-    (status = 403, description = "Wrong password, or not a member with the role (code 119)", body = crate::http::openapi::ErrorBody),
-    (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
-))]
-pub async fn reveal_master_key(
-    state: web::Data<State>,
-    session: AdminSession,
-    path: web::Path<String>,
-    body: Json<RevealRequest>,
-) -> Result<web::Json<RevealedKey>, ApiError> {
-    let m = membership(&state, &session, &path, Role::Viewer).await?;
-    admins::verify_login(&state.pool, &session.admin.email, &body.0.password)
-        .await
-        // Not 209: the session is fine, only this password is not.
-        .map_err(|_| ApiError::new(ParseCode::ADMIN_FORBIDDEN, "wrong password"))?;
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    admins::audit::record(&client, &session.actor, Some(&m.app), "app.key.reveal", serde_json::json!({ "role": m.role.as_str() })).await?;
-    let master_key = (m.role >= Role::Developer).then(|| m.app.keys.master_key.clone());
-    Ok(web::Json(RevealedKey { master_key, read_only_master_key: m.app.keys.read_only_master_key.clone() }))
 }

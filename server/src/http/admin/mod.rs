@@ -33,7 +33,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/invitations/{token}/accept").post(invitations::accept))
         .service(resource("/apps").get(apps::list).post(apps::create))
         .service(resource("/apps/{application_id}").get(apps::get).patch(apps::update).delete(apps::delete))
-        .service(resource("/apps/{application_id}/keys/master/reveal").post(apps::reveal_master_key))
         .service(resource("/apps/{application_id}/keys/{kind}/rotate").post(apps::rotate_key))
         .service(resource("/apps/{application_id}/members").get(members::list).put(members::set))
         .service(resource("/apps/{application_id}/members/{admin_id}").delete(members::remove))
