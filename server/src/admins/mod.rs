@@ -181,17 +181,23 @@ pub async fn login(
     password: &str,
     client: Option<std::net::IpAddr>,
 ) -> Result<Admin, AdminError> {
+    // No admin has a longer email (`valid_email`): nothing to count or hash.
+    if email.len() > 254 {
+        return Err(AdminError::InvalidLogin);
+    }
     let by_email = format!("admin-login:email:{}", email.trim().to_lowercase());
     let by_ip = format!("admin-login:ip:{}", client.map_or_else(|| "unknown".to_string(), |ip| ip.to_string()));
     let keys = [(by_email.as_str(), limits.failures), (by_ip.as_str(), limits.failures)];
-    if let Some(retry_after) = limiter.exhausted(&keys, limits.window_secs).await {
+    // Counted before the password is checked (attempts racing each other all count), given
+    // back when it is right.
+    if let Some(retry_after) = limiter.attempt(&keys, limits.window_secs).await {
         return Err(AdminError::TooManyFailures { retry_after });
     }
-    match verify_login(pool, email, password).await {
-        Err(AdminError::InvalidLogin) => {
-            limiter.fail(&[&by_email, &by_ip], limits.window_secs).await;
-            Err(AdminError::InvalidLogin)
-        }
+    let result = verify_login(pool, email, password).await;
+    if !matches!(result, Err(AdminError::InvalidLogin)) {
+        limiter.refund(&[&by_email, &by_ip], limits.window_secs).await;
+    }
+    match result {
         Ok(admin) if admin.disabled => Err(AdminError::Disabled),
         other => other,
     }

@@ -48,42 +48,40 @@ impl RateLimiter {
         Ok(())
     }
 
-    /// Failures counted under `keys` (each with its limit) in the current fixed window of
-    /// `window` seconds: the seconds until that window ends when one of them has reached its
-    /// limit, `None` otherwise. Reading counts nothing, so only failures ([`Self::fail`]) use
-    /// up the limit.
-    pub async fn exhausted(&self, keys: &[(&str, u32)], window: u64) -> Option<u64> {
+    /// Counts an attempt under each of `keys` (each with its limit) before it is made, so that
+    /// attempts made at the same moment cannot all pass a check made before any of them failed:
+    /// the seconds until the window ends when one key is over its limit, `None` when the attempt
+    /// may go on. An attempt that succeeds gives its count back ([`Self::refund`]), so that only
+    /// failures use up the limit.
+    pub async fn attempt(&self, keys: &[(&str, u32)], window: u64) -> Option<u64> {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let index = now / window;
+        let mut over = false;
         for (key, limit) in keys {
-            if self.read(&format!("hearth:fail:{key}:{window}:{index}"), now).await >= *limit {
-                return Some(window - now % window);
-            }
+            over |= self.count(&format!("hearth:fail:{key}:{window}:{index}"), (index + 1) * window, window, now).await > *limit;
         }
-        None
+        over.then(|| window - now % window)
     }
 
-    /// Counts one failure under each of `keys` in the current window (see [`Self::exhausted`]).
-    pub async fn fail(&self, keys: &[&str], window: u64) {
+    /// Gives back the count an [`Self::attempt`] took under each of `keys` (it succeeded).
+    pub async fn refund(&self, keys: &[&str], window: u64) {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let index = now / window;
         for key in keys {
-            self.count(&format!("hearth:fail:{key}:{window}:{index}"), (index + 1) * window, window, now).await;
-        }
-    }
-
-    /// The count under `key` (0 when absent or its window has passed).
-    async fn read(&self, key: &str, now: u64) -> u32 {
-        if let Some(redis) = &self.redis {
-            let mut conn = redis.clone();
-            let read: Result<Option<u32>, _> = redis::cmd("GET").arg(key).query_async(&mut conn).await;
-            match read {
-                Ok(count) => return count.unwrap_or(0),
-                Err(e) => tracing::warn!(error = %e, "rate limit read locally: Redis failed"),
+            let key = format!("hearth:fail:{key}:{window}:{index}");
+            if let Some(redis) = &self.redis {
+                let mut conn = redis.clone();
+                let done: Result<i64, _> = redis::cmd("DECR").arg(&key).query_async(&mut conn).await;
+                match done {
+                    Ok(_) => continue,
+                    Err(e) => tracing::warn!(error = %e, "rate limit refunded locally: Redis failed"),
+                }
+            }
+            let mut local = self.local.lock().expect("not poisoned");
+            if let Some(entry) = local.get_mut(&key) {
+                entry.1 = entry.1.saturating_sub(1);
             }
         }
-        let local = self.local.lock().expect("not poisoned");
-        local.get(key).filter(|(end, _)| *end > now).map_or(0, |(_, count)| *count)
     }
 
     /// Counts one more request in the window that ends at `ends` (seconds since the epoch).

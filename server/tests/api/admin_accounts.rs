@@ -451,3 +451,44 @@ async fn an_expired_invitation_is_refused() {
     assert_eq!(server.admin(&owner, Method::GET, &format!("/admin/v1/apps/{app_id}/invitations"), None).await.1["results"], json!([]));
     server.shutdown().await;
 }
+
+/// Attempts made at the same moment all count: a burst of wrong passwords checks at most the
+/// limit's number of them, the rest are refused before any password is checked.
+#[tokio::test]
+async fn a_burst_of_logins_checks_no_more_passwords_than_the_limit() {
+    let mut config = test_config(run_database());
+    config.admin_login_failures = 4;
+    let server = TestServer::start_with(config).await;
+    let alice = server.new_admin().await;
+    let burst = (0..20).map(|_| login(&server, &alice.email, "wrong-password"));
+    let statuses: Vec<u16> = futures_util::future::join_all(burst).await.into_iter().map(|(status, _)| status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 4, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 16, "{statuses:?}");
+    assert_eq!(login(&server, &alice.email, PASSWORD).await.0, 429, "the email is out of attempts");
+    // An email longer than any admin's is refused without being counted or checked.
+    let long = format!("{}@example.test", "a".repeat(300));
+    assert_eq!(login(&server, &long, "x").await.0, 401);
+    server.shutdown().await;
+}
+
+/// Guessing the current password with a signed-in session is limited like logins.
+#[tokio::test]
+async fn guesses_of_the_current_password_are_limited() {
+    let mut config = test_config(run_database());
+    config.admin_login_failures = 2;
+    let server = TestServer::start_with(config).await;
+    let alice = server.new_admin().await;
+    let change = |current: &'static str| {
+        server.admin(
+            &alice,
+            reqwest::Method::POST,
+            "/admin/v1/me/password",
+            Some(json!({"currentPassword": current, "newPassword": "another-password-1"})),
+        )
+    };
+    assert_eq!(change("wrong-1").await.0, 400);
+    assert_eq!(change("wrong-2").await.0, 400);
+    let (status, err) = change(PASSWORD).await;
+    assert_eq!((status, err["code"].clone()), (429, json!(100)), "{err}");
+    server.shutdown().await;
+}

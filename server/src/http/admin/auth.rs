@@ -114,8 +114,18 @@ pub async fn change_password(
     body: Json<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.0;
-    let admin = admins::change_password(&state.pool, &session.actor, session.admin.id, &b.current_password, &b.new_password).await?;
-    Ok(signed_in(&req, &state, admin))
+    // Guessing the current password with a borrowed session is limited like logins are (the
+    // same number of failures per window, counted per admin).
+    let window = state.config.admin_login_window.as_secs();
+    let key = format!("admin-password:{}", session.admin.id);
+    if let Some(retry_after) = state.auth.limits.attempt(&[(&key, state.config.admin_login_failures)], window).await {
+        return Err(admins::AdminError::TooManyFailures { retry_after }.into());
+    }
+    let result = admins::change_password(&state.pool, &session.actor, session.admin.id, &b.current_password, &b.new_password).await;
+    if !matches!(result, Err(admins::AdminError::WrongPassword)) {
+        state.auth.limits.refund(&[&key], window).await;
+    }
+    Ok(signed_in(&req, &state, result?))
 }
 
 /// The logged-in admin.
