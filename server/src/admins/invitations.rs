@@ -188,8 +188,15 @@ pub async fn accept(pool: &Pool, token: &str, signed_in: Option<&Admin>, passwor
     let tx = client.transaction().await.map_err(DbError::from)?;
     let row = tx
         .query_opt(
+            // The inviter must still be allowed to invite: an owner of the app (or an instance
+            // administrator), enabled. Links made by an owner since removed, demoted, disabled
+            // or deleted are void.
             "SELECT i.id, i.email, i.role, p.application_id FROM admin_invitations i JOIN apps p ON p.id = i.app_id \
-             WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.expires_at > now() FOR UPDATE OF i, p",
+             JOIN admins inviter ON inviter.id = i.invited_by AND NOT inviter.disabled \
+             WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.expires_at > now() \
+               AND (inviter.is_superuser OR EXISTS (SELECT 1 FROM app_members m \
+                    WHERE m.app_id = i.app_id AND m.admin_id = inviter.id AND m.role = 'owner')) \
+             FOR UPDATE OF i, p",
             &[&hash],
         )
         .await

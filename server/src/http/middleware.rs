@@ -22,11 +22,22 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// The route pattern of a request its handler routed by hand, for the metrics' `route` label.
 pub struct RouteLabel(pub &'static str);
 
+/// A path as the logs show it: an invitation's token (a credential, good for days) left out.
+fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in ["/admin/v1/invitations/", "/dashboard/invite/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.split_once('/').map_or("", |(_, tail)| tail);
+            return format!("{prefix}(token){}{tail}", if tail.is_empty() { "" } else { "/" }).into();
+        }
+    }
+    path.into()
+}
+
 pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let id = incoming_id(&req).unwrap_or_else(|| crate::crypto::random_key(16));
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().to_string();
-    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %logged_path(req.path()));
     let started = Instant::now();
     let state = req.app_data::<actix_web::web::Data<super::State>>();
     let _in_flight = state.map(|s| InFlight::enter(&s.in_flight));
@@ -202,4 +213,15 @@ pub async fn cors(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -
     set(headers, "access-control-allow-headers", CORS_ALLOW_HEADERS);
     set(headers, "access-control-expose-headers", CORS_EXPOSE_HEADERS);
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn invitation_tokens_stay_out_of_the_logs() {
+        assert_eq!(super::logged_path("/admin/v1/invitations/abc123/accept"), "/admin/v1/invitations/(token)/accept");
+        assert_eq!(super::logged_path("/admin/v1/invitations/abc123"), "/admin/v1/invitations/(token)");
+        assert_eq!(super::logged_path("/dashboard/invite/abc123"), "/dashboard/invite/(token)");
+        assert_eq!(super::logged_path("/parse/classes/A"), "/parse/classes/A");
+    }
 }

@@ -492,3 +492,36 @@ async fn guesses_of_the_current_password_are_limited() {
     assert_eq!((status, err["code"].clone()), (429, json!(100)), "{err}");
     server.shutdown().await;
 }
+
+/// A link is only as good as its inviter: once the owner who made it is no longer an owner of
+/// the app, it is void.
+#[tokio::test]
+async fn an_invitation_from_an_owner_since_demoted_is_void() {
+    let server = TestServer::start().await;
+    let first = server.new_admin().await;
+    let second = server.new_admin().await;
+    let app = server.new_app(&first).await;
+    let app_id = app["applicationId"].as_str().unwrap();
+    let members = format!("/admin/v1/apps/{app_id}/members");
+    assert_eq!(server.admin(&first, Method::PUT, &members, Some(json!({"email": second.email, "role": "owner"}))).await.0, 200);
+    let email = format!("{}@example.test", hearth::crypto::random_key(10).to_lowercase());
+    let (status, created) = server
+        .admin(&first, Method::POST, &format!("/admin/v1/apps/{app_id}/invitations"), Some(json!({"email": email, "role": "developer"})))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let token = created["link"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    // The other owner demotes the inviter.
+    assert_eq!(server.admin(&second, Method::PUT, &members, Some(json!({"email": first.email, "role": "viewer"}))).await.0, 200);
+    let res = server
+        .http
+        .post(server.url(&format!("/admin/v1/invitations/{token}/accept")))
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = json_of(res).await;
+    assert_eq!((status, err["code"].clone()), (404, json!(101)), "{err}");
+    let (_, list) = server.admin(&second, Method::GET, &members, None).await;
+    assert!(!list.to_string().contains(&email), "nobody joined: {list}");
+    server.shutdown().await;
+}
