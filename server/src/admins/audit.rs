@@ -107,22 +107,21 @@ pub struct Filter {
 
 /// Entries newest first, at most `limit`, as `filter` picks them.
 pub async fn list(client: &impl GenericClient, filter: &Filter, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
-    // A prefix matches by range (`app.` <= action < `app/`), so an index serves it and no
-    // character of the input is a pattern.
+    // A prefix matches with starts_with: no character of the input is a pattern, and unlike a
+    // range of strings it does not depend on the database's collation.
     let (action_exact, action_prefix) = match filter.action.as_deref() {
         Some(a) if a.ends_with('.') => (None, Some(a)),
         other => (other, None),
     };
-    let prefix_end = action_prefix.map(|p| format!("{}/", &p[..p.len() - 1]));
     let rows = client
         .query(
             "SELECT id, at, actor, actor_id, application_id, action, details, request_id FROM audit_log \
              WHERE ($1::bigint IS NULL OR app_id = $1) AND ($2::bigint IS NULL OR id < $2) \
-               AND ($4::text IS NULL OR action = $4) AND ($5::text IS NULL OR (action >= $5 AND action < $6)) \
-               AND ($7::text IS NULL OR lower(actor) = lower($7)) \
-               AND ($8::timestamptz IS NULL OR at >= $8) AND ($9::timestamptz IS NULL OR at < $9) \
+               AND ($4::text IS NULL OR action = $4) AND ($5::text IS NULL OR starts_with(action, $5)) \
+               AND ($6::text IS NULL OR lower(actor) = lower($6)) \
+               AND ($7::timestamptz IS NULL OR at >= $7) AND ($8::timestamptz IS NULL OR at < $8) \
              ORDER BY id DESC LIMIT $3",
-            &[&filter.app_id, &filter.before, &limit, &action_exact, &action_prefix, &prefix_end, &filter.actor, &filter.from, &filter.to],
+            &[&filter.app_id, &filter.before, &limit, &action_exact, &action_prefix, &filter.actor, &filter.from, &filter.to],
         )
         .await?;
     Ok(rows

@@ -343,7 +343,7 @@ fn object_json_at(row: &tokio_postgres::Row, at: usize) -> String {
 }
 
 /// Up to this many rows a class's count is exact; above, PostgreSQL's estimate.
-pub const EXACT_COUNT_UP_TO: i64 = 100_000;
+pub const EXACT_COUNT_UP_TO: i64 = 10_000;
 
 /// How many rows a class has: exact (`estimated: false`) up to [`EXACT_COUNT_UP_TO`], above
 /// that PostgreSQL's estimate from its statistics (kept by autovacuum), so that a sidebar of

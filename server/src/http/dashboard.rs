@@ -39,9 +39,10 @@ pub async fn serve(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
         let immutable = rel.starts_with("assets/");
         return answer(&rel, bytes, immutable);
     }
-    // A missing script or style is a 404, not the page (a browser would run the page as one).
-    let last = rel.rsplit('/').next().unwrap_or("");
-    if rel.starts_with("assets/") || last.contains('.') {
+    // A missing script, style or top-level file (favicon.svg) is a 404, not the page (a browser
+    // would run the page as one). The dashboard's own routes are nested (apps/<id>/...), and an
+    // app id may hold a dot.
+    if rel.starts_with("assets/") || (!rel.contains('/') && rel.contains('.')) {
         return not_found();
     }
     match file(&state, "index.html").await {

@@ -236,6 +236,9 @@ async fn the_dashboard_is_served_with_a_strict_policy_and_a_page_for_its_routes(
         let res = get(missing).await.unwrap();
         assert_eq!(res.status(), 404, "{missing}");
     }
+    // An app id may hold a dot: its deep links get the page.
+    let res = get("/dashboard/apps/com.example.app/data").await.unwrap();
+    assert_eq!(res.status(), 200);
     let res = server.http.get(server.url("/dashboard")).send().await.unwrap();
     assert!(res.url().path() == "/dashboard/", "/dashboard redirects to /dashboard/: {}", res.url());
     server.shutdown().await;

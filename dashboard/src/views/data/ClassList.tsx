@@ -12,7 +12,7 @@ interface ClassCounts {
   results: Record<string, { count: number; estimated: boolean }>
 }
 
-/** Every class's row count in one call: exact up to 100,000 rows, PostgreSQL's estimate above
+/** Every class's row count in one call: exact up to 10,000 rows, PostgreSQL's estimate above
  * (no scan of a big class; see docs/dashboard.md). */
 export function useClassCount(appId: string, className: string) {
   return useQuery({

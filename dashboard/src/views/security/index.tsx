@@ -27,7 +27,8 @@ export default function SecurityView() {
   })
   const audit = useQuery({
     queryKey: ['audit', app.applicationId, 'security'],
-    queryFn: () => admin<{ results: AuditEntry[] }>('GET', `/apps/${id}/audit?limit=1000`),
+    // Only key rotations: other entries (every dashboard write is one) would push them out.
+    queryFn: () => admin<{ results: AuditEntry[] }>('GET', `/apps/${id}/audit?action=app.key.rotate&limit=1000`),
   })
   if (schemas.isPending || audit.isPending) return <Spinner label="Checking…" />
   const report = runChecks({

@@ -15,11 +15,11 @@ use crate::http::extract::AdminSession;
 
 #[derive(Serialize, ToSchema)]
 pub struct ClassCounts {
-    /// Class name → its row count: exact up to 100,000 rows, above that PostgreSQL's estimate.
+    /// Class name → its row count: exact up to 10,000 rows, above that PostgreSQL's estimate.
     pub results: BTreeMap<String, ClassCount>,
 }
 
-/// Row counts of every class of the app, cheap on large classes (estimated above 100,000 rows).
+/// Row counts of every class of the app, cheap on large classes (estimated above 10,000 rows).
 #[utoipa::path(get, operation_id = "classCounts", path = "/admin/v1/apps/{application_id}/classes/counts", tag = "apps", security(("admin_token" = [])),
     params(("application_id" = String, Path)), responses(
     (status = 200, description = "Success", body = ClassCounts), (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
