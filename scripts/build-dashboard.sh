@@ -28,5 +28,5 @@ if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_m
   cp package-lock.json node_modules/.hearth-lock
 fi
 echo "Building the dashboard (dashboard/dist)..."
-npm run --silent build -- --logLevel warn
+npm run --silent build
 echo "Built the dashboard: $(du -sh dist | cut -f1) in dashboard/dist."

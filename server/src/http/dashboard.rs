@@ -1,7 +1,8 @@
 //! `/dashboard`: the web dashboard's files (dashboard/dist, built by Vite), embedded in the
 //! binary, or read from `dashboard_dir` when set. Paths that name no file get `index.html`, so
 //! that the dashboard's own routes load it (a single-page app); hashed files under `assets/`
-//! are cached for good, everything else is revalidated. Every answer carries a strict
+//! are cached for good, everything else is revalidated; browsers that take gzip get the copies
+//! the build compressed. Every answer carries a strict
 //! Content-Security-Policy: scripts and styles only from this origin, calls only to it.
 //!
 //! A binary built where the dashboard was not (a plain `cargo build` without Node) answers
@@ -33,11 +34,22 @@ pub async fn redirect() -> HttpResponse {
 pub async fn serve(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     let rel = req.path().strip_prefix("/dashboard/").unwrap_or("");
     let Some(rel) = safe_path(rel) else { return not_found() };
-    if !rel.is_empty()
-        && let Some(bytes) = file(&state, &rel).await
-    {
+    if !rel.is_empty() {
         let immutable = rel.starts_with("assets/");
-        return answer(&rel, bytes, immutable);
+        // The build keeps a gzipped copy beside each script and style (`x.js.gz`).
+        if accepts_gzip(&req)
+            && let Some(bytes) = file(&state, &format!("{rel}.gz")).await
+        {
+            let mut res = answer(&rel, bytes, immutable);
+            res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            res.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+            return res;
+        }
+        if let Some(bytes) = file(&state, &rel).await {
+            let mut res = answer(&rel, bytes, immutable);
+            res.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+            return res;
+        }
     }
     // A missing script, style or top-level file (favicon.svg) is a 404, not the page (a browser
     // would run the page as one). The dashboard's own routes are nested (apps/<id>/...), and an
@@ -49,6 +61,14 @@ pub async fn serve(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
         Some(page) => answer("index.html", page, false),
         None => not_built(),
     }
+}
+
+/// Whether the client takes gzip (`Accept-Encoding: gzip`, not with `q=0`).
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    req.headers().get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        parts.next().is_some_and(|name| name.eq_ignore_ascii_case("gzip")) && !parts.any(|p| p.replace(' ', "") == "q=0")
+    })
 }
 
 /// The file at `rel`: from `dashboard_dir` when set, else embedded.

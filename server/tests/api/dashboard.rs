@@ -296,6 +296,15 @@ async fn a_dashboard_folder_is_served_and_without_a_build_a_page_says_how_to_bui
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"), "{:?}", res.headers()["content-type"]);
+    // With a gzipped copy beside it, a client that takes gzip gets that.
+    std::fs::write(build.join("assets/index-abc123.js.gz"), b"gzipped bytes").unwrap();
+    let res = server.http.get(server.url("/dashboard/assets/index-abc123.js")).header("Accept-Encoding", "br, gzip").send().await.unwrap();
+    assert_eq!((res.headers()["content-encoding"].to_str().unwrap(), res.headers()["vary"].to_str().unwrap()), ("gzip", "Accept-Encoding"));
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"gzipped bytes");
+    let res = server.http.get(server.url("/dashboard/assets/index-abc123.js")).header("Accept-Encoding", "gzip;q=0").send().await.unwrap();
+    assert!(res.headers().get("content-encoding").is_none());
+    assert_eq!(res.text().await.unwrap(), "console.log(1)");
     let res = server.http.get(server.url("/dashboard/apps/x/data/Thing")).send().await.unwrap();
     assert_eq!(res.headers()["cache-control"], "no-cache");
     assert_eq!(res.text().await.unwrap(), "<!doctype html><title>built</title>");
