@@ -318,6 +318,23 @@ test('data browser: filter, sort, follow a pointer and a relation, delete rows, 
       ['y', 11, { __type: 'Date', iso: '2026-01-02T10:00:00.000Z' }],
     ],
   );
+  // An import the server refuses part of imports nothing: a JSON row with text for the Number
+  // column is refused, and the row before it and the new column go too.
+  await page.getByRole('button', { name: 'Import' }).click();
+  const refused = page.getByRole('dialog', { name: `Import into ${className}` });
+  await refused.getByLabel('CSV or JSON file').setInputFiles({
+    name: 'rows.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify([{ name: 'j1', score: 1, extra: 'a new column' }, { name: 'j2', score: 'not a number' }])),
+  });
+  await refused.getByRole('button', { name: 'Import 2 rows' }).click();
+  await refused.getByRole('alert').filter({ hasText: 'Nothing was imported.' }).waitFor();
+  await refused.getByRole('button', { name: 'Cancel' }).click();
+  const none = h.ok(await h.rest('GET', `/classes/${className}`, { app, query: { where: { name: { $in: ['j1', 'j2'] } } } })).results;
+  assert.deepEqual(none, [], 'no row of the refused import stays');
+  const after = h.ok(await h.rest('GET', `/schemas/${className}`, { app }));
+  assert.equal(after.fields.extra, undefined, 'nor its new column');
+
   await dash.screenshot('data-browser');
   await page.getByRole('button', { name: /^Theme:/ }).click();
   await page.getByRole('button', { name: 'Theme: dark' }).waitFor();

@@ -79,25 +79,46 @@ export async function deleteMany(
   return failed
 }
 
-/** Creates objects by /batch in chunks of 50; answers per object its objectId or its error. */
-export async function createMany(
+/** Rows a transactional batch refused: which ones (first and last, 0-based) and why. */
+export class ChunkRefused extends Error {
+  readonly first: number
+  readonly last: number
+  readonly created: string[]
+  constructor(message: string, first: number, last: number, created: string[]) {
+    super(message)
+    this.first = first
+    this.last = last
+    this.created = created
+  }
+}
+
+/** Creates objects by /batch in transactional chunks of 500 (a chunk is created whole or not at
+ * all); answers their objectIds. When a chunk is refused, throws [`ChunkRefused`] with the rows
+ * of that chunk and the objectIds the chunks before it created. */
+export async function createAll(
   appId: string,
   className: string,
   bodies: Record<string, unknown>[],
   progress: (done: number, total: number) => void,
-  signal?: AbortSignal,
-): Promise<({ objectId: string } | { error: string })[]> {
-  const out: ({ objectId: string } | { error: string })[] = []
-  for (let i = 0; i < bodies.length; i += 50) {
-    if (signal?.aborted) break
-    const chunk = bodies.slice(i, i + 50)
-    const res = await parse<BatchAnswer>(appId, 'POST', '/batch', {
-      requests: chunk.map((body) => ({ method: 'POST', path: `/parse/classes/${enc(className)}`, body })),
-    })
-    res.forEach((r) => out.push(r.error ? { error: `${r.error.error} (code ${r.error.code})` } : (r.success as { objectId: string })))
-    progress(Math.min(bodies.length, i + 50), bodies.length)
+): Promise<string[]> {
+  const created: string[] = []
+  for (let i = 0; i < bodies.length; i += 500) {
+    const chunk = bodies.slice(i, i + 500)
+    let res: BatchAnswer
+    try {
+      res = await parse<BatchAnswer>(appId, 'POST', '/batch', {
+        transaction: true,
+        requests: chunk.map((body) => ({ method: 'POST', path: `/parse/classes/${enc(className)}`, body })),
+      })
+    } catch (e) {
+      throw new ChunkRefused(e instanceof Error ? e.message : String(e), i, i + chunk.length - 1, created)
+    }
+    const refused = res.find((r) => r.error)
+    if (refused?.error) throw new ChunkRefused(`${refused.error.error} (code ${refused.error.code})`, i, i + chunk.length - 1, created)
+    for (const r of res) created.push((r.success as { objectId: string }).objectId)
+    progress(Math.min(bodies.length, i + 500), bodies.length)
   }
-  return out
+  return created
 }
 
 /** Uploads a file (raw body); answers Parse's `{name, url}`. */

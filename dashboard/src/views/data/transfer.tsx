@@ -3,7 +3,7 @@
 import { useRef, useState } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import { ErrorText, Field, Modal } from '../../ui'
-import { createMany, find, updateSchema } from './dataApi'
+import { ChunkRefused, createAll, deleteMany, find, updateSchema } from './dataApi'
 import { csvLine, csvValue, parseCsv, planCsvImport, planJsonImport, type ImportPlan, type ImportType } from './csv'
 import type { ClassSchema, ParseObject } from './parseTypes'
 import { columnsOf } from './parseTypes'
@@ -144,15 +144,29 @@ export function ImportDialog({ appId, schema, onClose, onDone }: { appId: string
     }
     setProgress([0, plan.objects.length])
     try {
-      const answers = await createMany(
+      const created = await createAll(
         appId,
         schema.className,
         plan.objects.map((o) => o.body),
         (d, t) => setProgress([d, t]),
       )
-      const failed = answers.flatMap((a, i) => ('error' in a ? [{ line: plan!.objects[i].line, message: a.error }] : []))
-      setResult({ created: answers.length - failed.length, failed })
+      setResult({ created: created.length, failed: [] })
     } catch (e) {
+      // All or nothing: what the chunks before the refused one created goes, and so do the
+      // columns this import added.
+      if (e instanceof ChunkRefused) {
+        await deleteMany(appId, schema.className, e.created, () => {}).catch(() => [])
+        const added = Object.keys(newFields)
+        if (added.length) {
+          const drop = Object.fromEntries(added.map((f) => [f, { __op: 'Delete' }]))
+          await updateSchema(appId, schema.className, { fields: drop }).catch(() => null)
+          await qc.invalidateQueries({ queryKey: ['schemas', appId] })
+        }
+        const lines = `${plan.objects[e.first].line}–${plan.objects[e.last].line}`
+        setError(new Error(`A row in lines ${lines} was refused: ${e.message}. Nothing was imported.`))
+        setProgress(null)
+        return
+      }
       setError(e)
     }
     onDone()
