@@ -79,7 +79,9 @@ export default function ConsoleView() {
     }
     setHistory((h) => {
       const next = remember(h, entry)
-      sessionStorage.setItem(`hearth-console:${app.applicationId}`, JSON.stringify(next))
+      // Kept for the tab's life, but never a body that holds a password or a session token.
+      const kept = next.map((e) => (/password|sessionToken/i.test(e.body) ? { ...e, body: '' } : e))
+      sessionStorage.setItem(`hearth-console:${app.applicationId}`, JSON.stringify(kept))
       return next
     })
   }
