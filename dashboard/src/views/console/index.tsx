@@ -188,7 +188,7 @@ export default function ConsoleView() {
                 <CopyButton text={curl} />
               </div>
               <pre>{curl}</pre>
-              <p className="muted small">Set MASTER_KEY in your shell (Settings &amp; keys, Reveal) or use a client key header instead.</p>
+              <p className="muted small">Set MASTER_KEY in your shell (<code>hearth app keys</code> prints it on the server) or use a client key header instead.</p>
             </section>
           )}
         </div>
