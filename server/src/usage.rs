@@ -199,28 +199,41 @@ impl Usage {
         all
     }
 
-    /// Puts counts back (after a failed flush), to be added at the next one.
-    fn restore(&self, pending: Pending) {
+    /// Puts counts back (after a failed flush), to be added at the next one. While the database
+    /// stays away they pile up one entry per app and minute: past [`MAX_PENDING`] entries the
+    /// oldest minutes are dropped (with a warning), so an outage costs bounded memory.
+    fn restore(&self, pending: Vec<((i64, i64), Counts)>) {
+        let mut pending = pending;
+        if pending.len() > MAX_PENDING {
+            pending.sort_by_key(|((_, minute), _)| std::cmp::Reverse(*minute));
+            let dropped = pending.len() - MAX_PENDING;
+            pending.truncate(MAX_PENDING);
+            tracing::warn!(dropped, "usage counts of the oldest minutes dropped: the database has been unreachable too long");
+        }
         let mut shard = self.shard();
         for (key, counts) in pending {
             shard.entry(key).or_default().add(&counts);
         }
     }
 
-    /// Adds the counts taken so far to the database. On failure they are kept for the next flush.
+    /// Adds the counts taken so far to the database, [`WRITE_CHUNK`] rows per statement (so that
+    /// the catch-up after an outage is not one statement too long to finish). What could not be
+    /// written is kept for the next flush.
     pub async fn flush(&self, pool: &Pool) -> Result<(), DbError> {
         let _one = self.0.flushing.lock().await;
-        let pending = self.drain();
-        if pending.is_empty() {
-            return Ok(());
-        }
-        match write(pool, &pending).await {
-            Ok(()) => Ok(()),
-            Err(err) => {
-                self.restore(pending);
-                Err(err)
+        let mut pending: Vec<((i64, i64), Counts)> = self.drain().into_iter().collect();
+        // The same order on every instance: concurrent flushes lock rows in one order.
+        pending.sort_by_key(|(key, _)| *key);
+        let mut written = 0;
+        while written < pending.len() {
+            let end = (written + WRITE_CHUNK).min(pending.len());
+            if let Err(err) = write(pool, &pending[written..end]).await {
+                self.restore(pending.split_off(written));
+                return Err(err);
             }
+            written = end;
         }
+        Ok(())
     }
 
     /// Flushes every `every`, and deletes rows older than `retention` at start and then hourly,
@@ -253,15 +266,17 @@ impl Usage {
 /// How often old rows are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
+/// Rows written per statement.
+const WRITE_CHUNK: usize = 1000;
+
+/// Entries (an app and a minute each) kept in memory at most while the database is unreachable.
+const MAX_PENDING: usize = 200_000;
+
 /// Adds counts to the rows in one statement. Rows of apps deleted meanwhile are skipped.
-async fn write(pool: &Pool, pending: &Pending) -> Result<(), DbError> {
-    let mut keys: Vec<&(i64, i64)> = pending.keys().collect();
-    // The same order on every instance: concurrent flushes lock rows in one order.
-    keys.sort();
-    let rows: Vec<serde_json::Value> = keys
-        .into_iter()
-        .map(|key| {
-            let c = &pending[key];
+async fn write(pool: &Pool, pending: &[((i64, i64), Counts)]) -> Result<(), DbError> {
+    let rows: Vec<serde_json::Value> = pending
+        .iter()
+        .map(|(key, c)| {
             serde_json::json!({
                 "app_id": key.0, "minute": key.1, "requests": c.requests, "client_errors": c.client_errors,
                 "server_errors": c.server_errors, "latency": c.latency, "function_calls": c.function_calls,
@@ -392,6 +407,18 @@ mod tests {
         // Past the last bound: the last bound.
         let c = with_latencies(&[(BUCKETS - 1, 3)]);
         assert_eq!(c.latency_quantile_ms(0.5), Some(10_000.0));
+    }
+
+    /// An outage keeps at most MAX_PENDING entries, the newest minutes.
+    #[test]
+    fn counts_kept_through_an_outage_are_bounded_and_the_newest() {
+        let usage = Usage::new();
+        let one = Counts { requests: 1, ..Counts::default() };
+        let many: Vec<((i64, i64), Counts)> = (0..MAX_PENDING as i64 + 5).map(|minute| ((1, minute), one)).collect();
+        usage.restore(many);
+        let kept = usage.drain();
+        assert_eq!(kept.len(), MAX_PENDING);
+        assert!(!kept.contains_key(&(1, 4)) && kept.contains_key(&(1, 5)) && kept.contains_key(&(1, MAX_PENDING as i64 + 4)));
     }
 
     #[test]
