@@ -79,13 +79,15 @@ async fn file(state: &State, rel: &str) -> Option<Cow<'static, [u8]>> {
     }
 }
 
-/// `rel` when each of its segments is a plain name (no `..`, `.`, empty segment, backslash or
-/// control character): nothing outside the dashboard's folder can be named.
+/// `rel` when each of its segments is a plain name (none empty or starting with a dot, no
+/// backslash or control character): nothing outside the dashboard's folder, and no hidden file
+/// in it, can be named.
 fn safe_path(rel: &str) -> Option<String> {
     if rel.is_empty() {
         return Some(String::new());
     }
-    let ok = rel.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != ".." && !seg.chars().any(|c| c == '\\' || c.is_control()));
+    // No segment starts with a dot: not `.` or `..`, nor a hidden file of a custom folder (`.env`).
+    let ok = rel.split('/').all(|seg| !seg.is_empty() && !seg.starts_with('.') && !seg.chars().any(|c| c == '\\' || c.is_control()));
     ok.then(|| rel.to_string())
 }
 
@@ -135,7 +137,7 @@ mod tests {
     fn paths_cannot_leave_the_folder() {
         assert_eq!(safe_path("assets/index-abc.js").as_deref(), Some("assets/index-abc.js"));
         assert_eq!(safe_path("").as_deref(), Some(""));
-        for bad in ["../etc/passwd", "assets/../../x", "./x", "a//b", "a\\b", "a/\u{0}"] {
+        for bad in ["../etc/passwd", "assets/../../x", "./x", "a//b", "a\\b", "a/\u{0}", ".env", "assets/.hidden"] {
             assert_eq!(safe_path(bad), None, "{bad}");
         }
     }
