@@ -71,7 +71,11 @@ impl RateLimiter {
             let key = format!("hearth:fail:{key}:{window}:{index}");
             if let Some(redis) = &self.redis {
                 let mut conn = redis.clone();
-                let done: Result<i64, _> = redis::cmd("DECR").arg(&key).query_async(&mut conn).await;
+                // Only a count that is there: the window may have ended since (a DECR would
+                // create a key without expiry).
+                let script =
+                    redis::Script::new("if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0");
+                let done: Result<i64, _> = script.key(&key).invoke_async(&mut conn).await;
                 match done {
                     Ok(_) => continue,
                     Err(e) => tracing::warn!(error = %e, "rate limit refunded locally: Redis failed"),

@@ -414,6 +414,10 @@ async fn two_instances_share_the_failed_login_count_through_redis() {
     let one = TestServer::start_with(config.clone()).await;
     let two = TestServer::start_with(config).await;
     let alice = one.new_admin().await;
+    // Successes give their count back, in Redis too.
+    for server in [&one, &two, &one] {
+        assert_eq!(login(server, &alice.email, PASSWORD).await.0, 200);
+    }
     assert_eq!(login(&one, &alice.email, "wrong-password").await.0, 401);
     assert_eq!(login(&two, &alice.email, "wrong-password").await.0, 401);
     for server in [&one, &two] {
