@@ -10,6 +10,8 @@ interface Session {
   loading: boolean
   signIn(email: string, password: string): Promise<void>
   signOut(): Promise<void>
+  /** Forgets the session here (after the server ended it): no admin, no data of the old one. */
+  signedOut(): void
 }
 
 const SessionContext = createContext<Session | null>(null)
@@ -29,25 +31,28 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     staleTime: 60_000,
     retry: false,
   })
-  useEffect(() => {
-    setSignedOutHandler(() => {
-      qc.setQueryData(['me'], null)
-      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
-    })
-  }, [qc])
+  // Every query but the session's own: removing that one while it runs would leave its observer
+  // on a removed query (the page would stay on its spinner).
+  const forgetData = () => qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
+  const signedOut = () => {
+    qc.setQueryData(['me'], null)
+    forgetData()
+  }
+  // signedOut depends on nothing but the query client.
+  useEffect(() => setSignedOutHandler(signedOut), [qc])
   const session: Session = {
     me: me.data ?? null,
     loading: me.isPending,
     async signIn(email, password) {
       const res = await admin<{ admin: Admin }>('POST', '/auth/login', { email, password })
-      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
+      forgetData()
       qc.setQueryData(['me'], res.admin)
     },
     async signOut() {
       await admin('POST', '/auth/logout')
-      qc.setQueryData(['me'], null)
-      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
+      signedOut()
     },
+    signedOut,
   }
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>
 }

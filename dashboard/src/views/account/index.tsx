@@ -1,7 +1,6 @@
 // The signed-in admin's account: who it is, a password change (which ends every other session),
 // and logging out everywhere.
 import { useState } from 'react'
-import { useQueryClient } from '@tanstack/react-query'
 import { useNavigate } from 'react-router'
 import { useSession } from '../../session'
 import { ErrorText, Field, PageHeader } from '../../ui'
@@ -86,7 +85,7 @@ function ChangePassword() {
 }
 
 function LogoutEverywhere() {
-  const qc = useQueryClient()
+  const { signedOut } = useSession()
   const navigate = useNavigate()
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
@@ -105,8 +104,7 @@ function LogoutEverywhere() {
             setError(null)
             try {
               await logoutEverywhere()
-              qc.setQueryData(['me'], null)
-              qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' })
+              signedOut()
               navigate('/login')
             } catch (err) {
               setError(err)
