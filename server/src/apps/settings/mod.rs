@@ -5,6 +5,7 @@
 
 pub mod files;
 pub mod functions;
+pub mod live;
 pub mod queries;
 pub mod users;
 
@@ -67,6 +68,9 @@ pub struct AppSettings {
     /// checked before any SQL is built.
     #[serde(default)]
     pub query_limits: queries::QueryLimits,
+    /// LiveQuery: which classes clients may subscribe to, and the limits of their sockets.
+    #[serde(default)]
+    pub live_query: live::LiveQuerySettings,
 }
 
 fn one_year() -> i64 {
@@ -134,6 +138,7 @@ pub fn parse(value: serde_json::Value) -> Result<AppSettings, AppError> {
     .and_then(|()| s.files.validate())
     .and_then(|()| s.functions.validate())
     .and_then(|()| s.query_limits.validate())
+    .and_then(|()| s.live_query.validate())
     .map_err(AppError::InvalidSettings)?;
     Ok(s)
 }
