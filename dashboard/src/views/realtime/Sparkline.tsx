@@ -5,7 +5,7 @@ import { useEffect } from 'react'
 import uPlot from 'uplot'
 import { colour, useThemeVersion, useWidth } from '../metrics/Chart'
 
-export function Sparkline({ label, time, values, height = 48 }: { label: string; time: number[]; values: number[]; height?: number }) {
+export function Sparkline({ label, time, values, height = 56 }: { label: string; time: number[]; values: number[]; height?: number }) {
   const [box, width] = useWidth()
   const theme = useThemeVersion()
 
@@ -17,6 +17,7 @@ export function Sparkline({ label, time, values, height = 48 }: { label: string;
       width,
       height,
       legend: { show: false },
+      padding: [4, 2, 3, 2],
       cursor: { show: false },
       axes: [{ show: false }, { show: false }],
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },

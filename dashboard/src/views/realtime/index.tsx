@@ -111,14 +111,22 @@ function LiveBody({ state, history, paused, stale }: { state: LiveState; history
       <dl className="realtime-figures" aria-label="Totals">
         <Figure label="Connections" value={formatCount(state.connections)} />
         <Figure label="Subscriptions" value={formatCount(state.subscriptions)} />
-        <Figure label="Events per second" value={formatRate(state.eventsPerSecond)} detail={recent === null ? 'delivered, last 10 s' : `delivered, last 10 s · ${formatRate(recent)} in the last 2 s`}>
-          {time.length >= 2 ? (
-            <Sparkline label="Events per second, last 5 minutes" time={time} values={values} />
-          ) : (
-            <div className="sparkline sparkline-empty muted small">the line starts with the next update</div>
-          )}
+        <Figure label="Dropped" value={formatCount(state.dropped)} detail="events for clients too slow to read them, since the instance started" warn={state.dropped > 0} />
+        <Figure
+          label="Events per second"
+          value={formatRate(state.eventsPerSecond)}
+          detail={recent === null ? 'delivered (10 s average)' : `delivered (10 s average); ${formatRate(recent)} in the last 2 s`}
+          wide
+        >
+          <div className="realtime-spark">
+            {time.length >= 2 ? (
+              <Sparkline label="Events per second, last 5 minutes" time={time} values={values} />
+            ) : (
+              <div className="sparkline sparkline-empty muted small">the line starts with the next update</div>
+            )}
+            <span className="muted small">the last {HISTORY_MS / 60_000} minutes this page has seen</span>
+          </div>
         </Figure>
-        <Figure label="Dropped" value={formatCount(state.dropped)} detail="since the instance started (clients too slow to read)" warn={state.dropped > 0} />
       </dl>
 
       <section className="realtime-section" aria-labelledby="rt-classes">
@@ -204,19 +212,20 @@ function LiveBody({ state, history, paused, stale }: { state: LiveState; history
           </table>
         )}
       </section>
-      <p className="muted small">The sparkline holds the last {HISTORY_MS / 60_000} minutes seen while this page is open.</p>
     </div>
   )
 }
 
-function Figure({ label, value, detail, warn, children }: { label: string; value: string; detail?: string; warn?: boolean; children?: ReactNode }) {
+function Figure({ label, value, detail, warn, wide, children }: { label: string; value: string; detail?: string; warn?: boolean; wide?: boolean; children?: ReactNode }) {
   return (
-    <div className={warn ? 'card realtime-figure warn' : 'card realtime-figure'}>
-      <dt>{label}</dt>
-      <dd aria-label={label}>
-        <span className="realtime-figure-value">{value}</span>
-        {detail && <span className="muted small"> {detail}</span>}
-      </dd>
+    <div className={`card realtime-figure${warn ? ' warn' : ''}${wide ? ' wide' : ''}`}>
+      <div className="realtime-figure-text">
+        <dt>{label}</dt>
+        <dd aria-label={label}>
+          <span className="realtime-figure-value">{value}</span>
+          {detail && <span className="muted small"> {detail}</span>}
+        </dd>
+      </div>
       {children}
     </div>
   )
