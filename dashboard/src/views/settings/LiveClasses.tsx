@@ -3,7 +3,7 @@
 // the classes the entries match now.
 import { useQuery } from '@tanstack/react-query'
 import { listSchemas } from '../data/dataApi'
-import { matchingClasses, patternLines, toggleLine } from './catalog'
+import { invalidPatterns, matchingClasses, ownClassesFirst, patternLines, toggleLine } from './catalog'
 
 export function LiveClassesControl({
   appId,
@@ -19,9 +19,10 @@ export function LiveClassesControl({
   onChange: (v: string) => void
 }) {
   const schemas = useQuery({ queryKey: ['schemas', appId], queryFn: () => listSchemas(appId) })
-  const classes = (schemas.data ?? []).map((s) => s.className)
+  const classes = ownClassesFirst((schemas.data ?? []).map((s) => s.className))
   const lines = patternLines(draft)
   const matched = matchingClasses(lines, classes)
+  const invalid = invalidPatterns(lines)
   return (
     <div className="live-classes">
       <div className="live-classes-pick" role="group" aria-label="Classes of this app">
@@ -54,7 +55,9 @@ export function LiveClassesControl({
       <span className="field-hint" id={`${id}-matches`}>
         {lines.length === 0
           ? 'No entry: LiveQuery is off for this app.'
-          : matched.length === 0
+          : invalid.length > 0
+            ? `Not a regular expression: ${invalid.join(', ')}.`
+            : matched.length === 0
             ? 'No class of the app matches these entries yet (a class created later that matches is live).'
             : `Live now: ${matched.join(', ')}.`}
       </span>

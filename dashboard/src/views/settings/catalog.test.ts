@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildSettings, fromDraft, getPath, isDefault, matchingClasses, patternLines, SETTINGS, setPath, settingForError, toDraft, toggleLine, unknownKeys } from './catalog'
+import { buildSettings, fromDraft, getPath, invalidPatterns, isDefault, matchingClasses, ownClassesFirst, patternLines, SETTINGS, setPath, settingForError, toDraft, toggleLine, unknownKeys } from './catalog'
 
 const setting = (path: string) => SETTINGS.find((s) => s.path === path)!
 
@@ -107,6 +107,8 @@ describe('settings catalogue', () => {
     expect(matchingClasses(['Message', 'Chat.*'], classes)).toEqual(['Chat', 'ChatRoom', 'Message'])
     expect(matchingClasses(['(', '_User|Messages'], classes)).toEqual(['Messages', '_User'])
     expect(matchingClasses([], classes)).toEqual([])
+    expect(invalidPatterns(['Message', 'Chat(', '(A|B)'])).toEqual(['Chat('])
+    expect(ownClassesFirst(['_Role', '_User', 'Chat', 'Message'])).toEqual(['Chat', 'Message', '_Role', '_User'])
     expect(toggleLine('Chat.*\nMessage', 'Post', true)).toBe('Chat.*\nMessage\nPost')
     expect(toggleLine('Chat.*\nMessage\n', 'Message', false)).toBe('Chat.*')
     expect(toggleLine('Message', 'Message', true)).toBe('Message')

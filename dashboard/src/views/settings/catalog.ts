@@ -281,15 +281,26 @@ export function patternLines(text: string): string[] {
  * server says why when the settings are saved).
  */
 export function matchingClasses(patterns: string[], classNames: string[]): string[] {
-  const compiled: RegExp[] = []
-  for (const p of patterns) {
-    try {
-      compiled.push(new RegExp(`^(?:${p})$`))
-    } catch {
-      // Not a pattern here; the server's error is shown when saving.
-    }
-  }
+  const compiled = patterns.map(compilePattern).filter((re) => re !== null)
   return classNames.filter((c) => compiled.some((re) => re.test(c)))
+}
+
+/** The entries that are not regular expressions (the server refuses them when saving). */
+export function invalidPatterns(patterns: string[]): string[] {
+  return patterns.filter((p) => compilePattern(p) === null)
+}
+
+function compilePattern(p: string): RegExp | null {
+  try {
+    return new RegExp(`^(?:${p})$`)
+  } catch {
+    return null
+  }
+}
+
+/** The app's own classes first, then the system ones (`_User`, `_Session`...). */
+export function ownClassesFirst(classNames: string[]): string[] {
+  return [...classNames.filter((c) => !c.startsWith('_')), ...classNames.filter((c) => c.startsWith('_'))]
 }
 
 /** `text` (one entry per line) with the plain class name `name` added or removed. */
