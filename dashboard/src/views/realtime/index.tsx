@@ -120,11 +120,13 @@ function LiveBody({ state, history, paused, stale }: { state: LiveState; history
         >
           <div className="realtime-spark">
             {time.length >= 2 ? (
-              <Sparkline label="Events per second, last 5 minutes" time={time} values={values} />
+              <>
+                <Sparkline label="Events per second, last 5 minutes" time={time} values={values} />
+                <span className="muted small">the last {HISTORY_MS / 60_000} minutes this page has seen</span>
+              </>
             ) : (
               <div className="sparkline sparkline-empty muted small">the line starts with the next update</div>
             )}
-            <span className="muted small">the last {HISTORY_MS / 60_000} minutes this page has seen</span>
           </div>
         </Figure>
       </dl>
