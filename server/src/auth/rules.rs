@@ -190,7 +190,8 @@ async fn sign_up(tx: &Tx<'_>, caller: &Caller, state: &AuthState, object: Object
         body["username"] = json!(username);
     }
     let user_id = body["objectId"].as_str().unwrap_or_default().to_string();
-    let change = Change { class: schema.name.clone(), kind: ChangeKind::Create, object_id: user_id.clone(), before: None, after };
+    let change =
+        Change { class: schema.name.clone(), kind: ChangeKind::Create, object_id: user_id.clone(), before: None, after, stamp: None };
     let settings = &caller.app.settings;
     let mut session = true;
     if has_email && settings.verify_user_emails {
@@ -236,7 +237,14 @@ async fn update_user(tx: &Tx<'_>, caller: &Caller, state: &AuthState, object: Ob
             body["sessionToken"] = json!(token);
         }
     }
-    let change = Change { class: schema.name.clone(), kind: ChangeKind::Update, object_id: id, before: images.before, after: images.after };
+    let change = Change {
+        class: schema.name.clone(),
+        kind: ChangeKind::Update,
+        object_id: id,
+        before: images.before,
+        after: images.after,
+        stamp: images.stamp,
+    };
     Ok(Applied { answer: Answer { status: 200, body }, changes: vec![change], then: None })
 }
 
@@ -252,7 +260,7 @@ async fn create_session(
     let ObjectWrite { schema, write, images, .. } = object;
     let (created, after) = objects::create(tx, caller, &schema, write, images).await?;
     let id = created["objectId"].as_str().unwrap_or_default().to_string();
-    let change = Change { class: schema.name.clone(), kind: ChangeKind::Create, object_id: id.clone(), before: None, after };
+    let change = Change { class: schema.name.clone(), kind: ChangeKind::Create, object_id: id.clone(), before: None, after, stamp: None };
     let Some(token) = token else {
         // The master key's session, answered as any object.
         return Ok(Applied { answer: Answer { status: 201, body: created }, changes: vec![change], then: None });

@@ -216,6 +216,8 @@ pub struct Change {
     pub before: Option<Value>,
     /// The object after the write (creates and updates), when a sink wanted the images.
     pub after: Option<Value>,
+    /// An update's place among the updates of its object ([`super::objects::Images::stamp`]).
+    pub stamp: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -334,6 +334,9 @@ async fn add_relations(
 pub struct Images {
     pub before: Option<Value>,
     pub after: Option<Value>,
+    /// When the update took the row, on the database's clock (microseconds): two updates of
+    /// one object get stamps in the order they committed, whichever instance made them.
+    pub stamp: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Updates an object with its operators in one statement; returns `{"updatedAt", ...}` with
@@ -443,7 +446,7 @@ pub async fn update(
         format!(
             "WITH o AS (SELECT {OBJECT_COLUMNS} FROM {table} t WHERE t.object_id = $1{rows} FOR UPDATE) \
              UPDATE {table} t SET {set} FROM o WHERE t.object_id = o.object_id{rows} \
-             RETURNING t.updated_at{returning}, o.object_id, o.created_at, o.updated_at, o._acl, o.data, {OBJECT_COLUMNS}"
+             RETURNING t.updated_at{returning}, o.object_id, o.created_at, o.updated_at, o._acl, o.data, {OBJECT_COLUMNS}, clock_timestamp()"
         )
     } else {
         format!("UPDATE {table} t SET {set} WHERE t.object_id = $1{rows} RETURNING t.updated_at{returning}")
@@ -461,7 +464,11 @@ pub async fn update(
     }
     let images = if images {
         let at = returned.len() + 1;
-        Images { before: Some(storage::object_value(&row, at)), after: Some(storage::object_value(&row, at + 5)) }
+        Images {
+            before: Some(storage::object_value(&row, at)),
+            after: Some(storage::object_value(&row, at + 5)),
+            stamp: Some(row.get(at + 10)),
+        }
     } else {
         Images::default()
     };
@@ -893,6 +900,7 @@ pub async fn purge(pool: &deadpool_postgres::Pool, caller: &Caller, schemas: &Sc
             object_id: row.get(0),
             before: None,
             after: None,
+            stamp: None,
         };
         services.changes.changed(caller, &change, &Value::Null).await;
     }

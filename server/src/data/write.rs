@@ -255,18 +255,21 @@ impl ObjectWrite {
                 super::files::check_references(client, caller, written_values(&write)).await?;
                 let (body, after) = objects::create(client, caller, &schema, write, images).await?;
                 let id = body["objectId"].as_str().unwrap_or_default().to_string();
-                (Answer { status: 201, body }, Change { class, kind, object_id: id, before: None, after })
+                (Answer { status: 201, body }, Change { class, kind, object_id: id, before: None, after, stamp: None })
             }
             ChangeKind::Update => {
                 let id = id.expect("an update has an object id");
                 super::files::check_references(client, caller, written_values(&write)).await?;
                 let (body, images) = objects::update(client, caller, &schema, &id, write, images).await?;
-                (Answer { status: 200, body }, Change { class, kind, object_id: id, before: images.before, after: images.after })
+                (
+                    Answer { status: 200, body },
+                    Change { class, kind, object_id: id, before: images.before, after: images.after, stamp: images.stamp },
+                )
             }
             ChangeKind::Delete => {
                 let id = id.expect("a delete has an object id");
                 let before = objects::delete(client, caller, &schema, &id, images).await?;
-                (Answer { status: 200, body: json!({}) }, Change { class, kind, object_id: id, before, after: None })
+                (Answer { status: 200, body: json!({}) }, Change { class, kind, object_id: id, before, after: None, stamp: None })
             }
         };
         Ok(Applied { answer, changes: vec![change], then: None })

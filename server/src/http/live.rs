@@ -49,15 +49,32 @@ fn close_reason(code: u16) -> CloseReason {
     CloseReason { code: CloseCode::from(code), description: None }
 }
 
-/// Writes the frames of a reply; false when the client is gone (or too slow to take them).
-async fn send(session: &mut actix_ws::Session, reply: &Reply) -> bool {
+/// What became of a reply's frames.
+enum Sent {
+    All,
+    /// The client is gone, or too slow to take a frame within [`WRITE_WITHIN`].
+    Gone,
+    /// The connection is being closed meanwhile (a client that stopped reading holds a write
+    /// forever): the loop says why and closes.
+    Closing,
+}
+
+/// Writes the frames of a reply.
+async fn send(session: &mut actix_ws::Session, shared: &crate::live::ConnShared, reply: &Reply) -> Sent {
     for frame in &reply.frames {
-        match tokio::time::timeout(WRITE_WITHIN, session.text(frame.clone())).await {
-            Ok(Ok(())) => {}
-            _ => return false,
+        tokio::select! {
+            written = tokio::time::timeout(WRITE_WITHIN, session.text(frame.clone())) => {
+                if !matches!(written, Ok(Ok(()))) {
+                    return Sent::Gone;
+                }
+            }
+            _ = shared.kill.notified() => {
+                shared.kill.notify_one();
+                return Sent::Closing;
+            }
         }
     }
-    true
+    Sent::All
 }
 
 async fn run(
@@ -96,14 +113,23 @@ async fn run(
                     Some(Err(actix_ws::ProtocolError::Overflow)) => break Some(1009),
                     Some(Err(_)) => break Some(1002),
                 };
-                if !send(&mut session, &reply).await { break None; }
-                if reply.close.is_some() { break reply.close; }
+                match send(&mut session, &shared, &reply).await {
+                    Sent::All if reply.close.is_some() => break reply.close,
+                    Sent::All | Sent::Closing => {}
+                    Sent::Gone => break None,
+                }
             }
             item = queue.recv() => {
                 let Some(item) = item else { break Some(1000) };
+                if let crate::live::Outgoing::Frame(frame) = &item {
+                    shared.queued.fetch_sub(frame.len(), std::sync::atomic::Ordering::Relaxed);
+                }
                 let reply = conn.outgoing(item).await;
-                if !send(&mut session, &reply).await { break None; }
-                if reply.close.is_some() { break reply.close; }
+                match send(&mut session, &shared, &reply).await {
+                    Sent::All if reply.close.is_some() => break reply.close,
+                    Sent::All | Sent::Closing => {}
+                    Sent::Gone => break None,
+                }
             }
             _ = ping.tick() => {
                 if !answered { break Some(1001); }

@@ -47,31 +47,23 @@ pub(super) fn start(live: &Arc<Live>, shards: usize) -> Vec<tokio::task::AbortHa
         );
     }
     // Sessions and roles: identities are resolved again.
-    let mut sessions = live.deps.bus.subscribe::<crate::bus::topics::SessionChanged>();
-    let watcher = live.clone();
-    tasks.push(
-        tokio::spawn(async move {
-            while let Some(event) = sessions.recv().await {
-                if let Event::Message(changed) = event {
-                    watcher.refresh(changed.app, Some(changed.hash.clone()));
-                }
-            }
-        })
-        .abort_handle(),
-    );
-    let mut roles = live.deps.bus.subscribe::<crate::bus::topics::RolesChanged>();
-    let watcher = live.clone();
-    tasks.push(
-        tokio::spawn(async move {
-            while let Some(event) = roles.recv().await {
-                if let Event::Message(changed) = event {
-                    watcher.refresh(changed.app, None);
-                }
-            }
-        })
-        .abort_handle(),
-    );
+    tasks.push(watch(live, |live, changed: &crate::bus::topics::SessionChanged| live.refresh(changed.app, Some(changed.hash.clone()))));
+    tasks.push(watch(live, |live, changed: &crate::bus::topics::RolesChanged| live.refresh(changed.app, None)));
     tasks
+}
+
+/// Calls `then` with each event of a topic.
+fn watch<T: crate::bus::Topic>(live: &Arc<Live>, then: impl Fn(&Live, &T) + Send + 'static) -> tokio::task::AbortHandle {
+    let mut events = live.deps.bus.subscribe::<T>();
+    let live = live.clone();
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            if let Event::Message(changed) = event {
+                then(&live, &changed);
+            }
+        }
+    })
+    .abort_handle()
 }
 
 fn shard_of(change: &LiveChange, shards: usize) -> usize {
@@ -80,10 +72,10 @@ fn shard_of(change: &LiveChange, shards: usize) -> usize {
     (h.finish() % shards as u64) as usize
 }
 
-/// The last `updatedAt` delivered per object, to drop events that arrive after a newer one.
+/// The last stamp delivered per object, to drop events that arrive after a newer one.
 #[derive(Default)]
 struct Order {
-    last: HashMap<(i64, String, String), (String, Instant)>,
+    last: HashMap<(i64, String, String), (i64, Instant)>,
     swept: Option<Instant>,
 }
 
@@ -95,14 +87,20 @@ impl Order {
             self.last.retain(|_, (_, at)| now.duration_since(*at) < ORDER_MEMORY);
             self.swept = Some(now);
         }
-        let stamp = match change.kind {
-            // A deletion ends the object: nothing after it is newer.
-            Kind::Delete => "~".to_string(),
-            _ => change.after.as_ref().and_then(|a| a.get("updatedAt")).and_then(Value::as_str).unwrap_or_default().to_string(),
-        };
         let key = (change.app, change.class.clone(), change.id.clone());
+        let stamp = match (change.kind, change.stamp) {
+            // A creation comes before any update of its object.
+            (Kind::Create, _) => {
+                self.last.entry(key).or_insert((i64::MIN, now));
+                return true;
+            }
+            // A deletion ends the object: nothing after it is newer.
+            (Kind::Delete, _) => i64::MAX,
+            (Kind::Update, Some(stamp)) => stamp,
+            (Kind::Update, None) => return true,
+        };
         match self.last.get(&key) {
-            Some((seen, _)) if stamp.as_str() < seen.as_str() => false,
+            Some((seen, _)) if stamp <= *seen => false,
             _ => {
                 self.last.insert(key, (stamp, now));
                 true
@@ -246,13 +244,12 @@ async fn handle(live: &Live, change: &LiveChange, order: &mut Order) {
                 original.as_deref(),
             ))
         };
-        match sub.conn.out.try_send(outgoing) {
-            Ok(()) => delivered += 1,
-            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+        match sub.conn.offer(outgoing) {
+            true => delivered += 1,
+            false => {
                 live.dropped(change.app, &app.application_id, "slow_client");
                 sub.conn.close(1008, protocol::frames::error(1, "Client is too slow: events were dropped", true, None));
             }
-            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => {}
         }
     }
     if delivered > 0 {

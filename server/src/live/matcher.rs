@@ -16,7 +16,8 @@ pub struct Matcher {
 impl Matcher {
     /// Parses `where_` with the query language's rules and limits, and refuses what cannot be
     /// evaluated in memory exactly as the database would (error 102).
-    pub fn new(_schema: &AppSchema, _class: &ClassName, where_: &Value, _limits: &QueryLimits) -> Result<Matcher, DataError> {
+    pub fn new(_schema: &AppSchema, _class: &ClassName, where_: &Value, limits: &QueryLimits) -> Result<Matcher, DataError> {
+        limits.check_where(where_)?;
         let map = where_.as_object().ok_or_else(|| DataError::InvalidQuery("where must be an object".into()))?;
         for (key, value) in map {
             if key.starts_with('$') || value.is_object() || value.is_array() {

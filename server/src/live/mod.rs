@@ -54,6 +54,9 @@ pub struct LiveChange {
     /// The object after the change (creates, updates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<Map<String, Value>>,
+    /// An update's place among its object's updates (microseconds, the database's clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +101,9 @@ pub enum Outgoing {
 /// How many frames may wait for a connection before it is too slow.
 pub const QUEUE: usize = 1024;
 
+/// How many bytes of frames may wait for a connection before it is too slow.
+pub const QUEUE_BYTES: usize = 4 * 1024 * 1024;
+
 /// What the dispatch, the management API and shutdown know of a connection; its state lives in
 /// its task ([`conn::Conn`]).
 pub struct ConnShared {
@@ -110,6 +116,8 @@ pub struct ConnShared {
     pub closing: Mutex<Option<(u16, String)>>,
     pub info: Mutex<ClientInfo>,
     pub subscriptions: AtomicUsize,
+    /// Bytes of the frames waiting in `out`.
+    pub queued: AtomicUsize,
 }
 
 /// A connected client, as the management API lists it.
@@ -130,6 +138,28 @@ pub struct ClientInfo {
 }
 
 impl ConnShared {
+    /// Queues an item without waiting; false when the connection is too slow to take it (its
+    /// queue is full, in frames or in bytes).
+    pub fn offer(&self, item: Outgoing) -> bool {
+        let bytes = match &item {
+            Outgoing::Frame(frame) => frame.len(),
+            _ => 0,
+        };
+        if self.queued.fetch_add(bytes, Ordering::Relaxed) + bytes > QUEUE_BYTES {
+            self.queued.fetch_sub(bytes, Ordering::Relaxed);
+            return false;
+        }
+        match self.out.try_send(item) {
+            Ok(()) => true,
+            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                self.queued.fetch_sub(bytes, Ordering::Relaxed);
+                false
+            }
+            // The connection has ended: nothing to send, nothing to close.
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => true,
+        }
+    }
+
     /// Closes the connection from outside its task: an error frame (best effort), then the
     /// close code.
     pub fn close(&self, code: u16, frame: String) {
@@ -359,6 +389,7 @@ impl Live {
             closing: Mutex::new(None),
             info: Mutex::new(ClientInfo { client_id, address, ..ClientInfo::default() }),
             subscriptions: AtomicUsize::new(0),
+            queued: AtomicUsize::new(0),
         });
         self.conns.lock().expect("not poisoned").insert(id, shared.clone());
         if self.stopping.load(Ordering::SeqCst) {

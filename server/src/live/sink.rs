@@ -41,6 +41,7 @@ impl ChangeSink for LiveSink {
                 id: change.object_id.clone(),
                 before: image(&change.before),
                 after: image(&change.after),
+                stamp: change.stamp.map(|s| s.timestamp_micros()),
             };
             if let Err(err) = self.bus.send(&event).await {
                 metrics::counter!("hearth_live_events_dropped_total", "app" => caller.app.application_id.clone(), "reason" => "bus")
