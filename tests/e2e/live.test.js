@@ -10,19 +10,21 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('../lib/harness');
 const { until } = require('../lib/wait');
-const { signUp, as } = require('../lib/users');
+const { signUp } = require('../lib/users');
+const { startSecondInstance } = require('../lib/instance');
 const { Parse } = h;
 
 const master = { useMasterKey: true };
 const wsURL = () => `${h.PARSE_URL.replace(/^http/, 'ws')}`;
 const clients = [];
 
-/** A LiveQuery client of the app's: anonymous, a user's (session token) or the master's. */
-async function liveClient({ sessionToken, master: asMaster = false } = {}) {
+/** A LiveQuery client of the app's: anonymous, a user's (session token) or the master's; on
+ * this run's server, or the one at `base`. */
+async function liveClient({ sessionToken, master: asMaster = false, base } = {}) {
   const app = await h.currentApp();
   const client = new Parse.LiveQueryClient({
     applicationId: app.applicationId,
-    serverURL: wsURL(),
+    serverURL: base ? `${base.replace(/^http/, 'ws')}/parse` : wsURL(),
     javascriptKey: app.keys.javascriptKey,
     masterKey: asMaster ? app.keys.masterKey : undefined,
     sessionToken,
@@ -178,5 +180,44 @@ describe('LiveQuery', () => {
 
   test('a class that is not live is refused (Hearth: error 119)', { skip: !h.isHearth && 'Parse Server accepts any class and never sends events for it' }, async () => {
     await h.expectParseError(new Parse.Query(h.cls('NotLive')).subscribe(), 119, 'subscribing to a class that is not live');
+  });
+
+  test('a subscriber on another instance gets the writes made here, in order per object', { skip: !h.isHearth && 'one Parse Server process here' }, async (t) => {
+    const second = await startSecondInstance();
+    const name = live();
+    const client = await liveClient({ master: true, base: second.base });
+    // The client first: closing it after its server stopped would wait for a close that never comes.
+    t.after(async () => {
+      await client.close();
+      await second.stop();
+    });
+    const { events } = await subscribe(client, new Parse.Query(name));
+    const o = new Parse.Object(name);
+    await o.save({ n: 0 }, master);
+    for (let i = 1; i <= 20; i++) await o.save({ n: i }, master);
+    await until('21 events', () => events.length === 21);
+    assert.deepEqual(events.map((e) => e.object.get('n')), Array.from({ length: 21 }, (_, i) => i));
+    assert.deepEqual(events.map((e) => e.op), ['create', ...Array(20).fill('update')]);
+  });
+
+  test('after the server restarts, the SDK reconnects and subscribes again', { skip: !h.isHearth && 'the run cannot restart Parse Server' }, async (t) => {
+    let server = await startSecondInstance();
+    const name = live();
+    const client = await liveClient({ master: true, base: server.base });
+    t.after(async () => {
+      await client.close();
+      await server.stop();
+    });
+    const { sub, events } = await subscribe(client, new Parse.Query(name));
+    let opened = 0;
+    sub.on('open', () => opened++);
+    // A graceful stop tells the client to reconnect; the server comes back on the same port.
+    await server.stop();
+    server = await startSecondInstance({ port: server.port });
+    await until('the subscription is open again', () => opened >= 1, { ms: 60000 });
+    await new Parse.Object(name).save({ v: 'after' }, master);
+    await until('the event written after the restart', () => events.length === 1);
+    assert.equal(events[0].op, 'create');
+    assert.equal(events[0].object.get('v'), 'after');
   });
 });

@@ -33,6 +33,9 @@ async function main() {
     logsFolder: process.env.E2E_PS_LOGS || null,
     logLevel: 'warn',
     verifyServerUrl: false,
+    // LiveQuery for tests/e2e/live*.test.js: the classes those tests subscribe to.
+    liveQuery: { classNames: ['Live_.*', 'Other_.*'] },
+    startLiveQueryServer: true,
   });
   process.stdout.write(`parse-server is listening on http://127.0.0.1:${port}\n`);
   let stopping = false;
