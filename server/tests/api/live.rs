@@ -385,3 +385,96 @@ async fn two_instances_over_redis_deliver_each_others_writes_in_order() {
     let redis = Redis::start();
     two_instances(Some(&redis)).await;
 }
+
+#[tokio::test]
+async fn the_management_api_and_metrics_show_live_clients() {
+    let server = TestServer::start().await;
+    let owner = server.new_admin().await;
+    let body = json!({"name": "live", "settings": {"liveQuery": {"classNames": ["LiveA"]}}});
+    let (status, created) = server.admin(&owner, Method::POST, "/admin/v1/apps", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let app = crate::helpers::keys_of(&created);
+    let mut ws = Ws::open(&server).await;
+    ws.connect(&app, None).await;
+    assert_eq!(ws.subscribe(1, "LiveA", json!({})).await["op"], "subscribed");
+    call(&server, &app, As::Master, Method::POST, "/classes/LiveA", Some(json!({"n": 1}))).await;
+    assert_eq!(ws.next().await["op"], "create");
+    let (status, live) = server.admin(&owner, Method::GET, &format!("/admin/v1/apps/{}/live", app.id), None).await;
+    assert_eq!(status, 200, "{live}");
+    assert_eq!(
+        (live["enabled"].as_bool(), live["connections"].as_u64(), live["subscriptions"].as_u64()),
+        (Some(true), Some(1), Some(1)),
+        "{live}"
+    );
+    assert_eq!((live["classes"][0]["className"].as_str(), live["classes"][0]["delivered"].as_u64()), (Some("LiveA"), Some(1)), "{live}");
+    assert_eq!(live["clients"][0]["subscriptions"], 1, "{live}");
+    // Another admin's view of it: refused as an unknown app.
+    let stranger = server.new_admin().await;
+    let (status, _) = server.admin(&stranger, Method::GET, &format!("/admin/v1/apps/{}/live", app.id), None).await;
+    assert_eq!(status, 404);
+    let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for name in ["hearth_live_connections", "hearth_live_subscriptions", "hearth_live_events_delivered_total"] {
+        assert!(metrics.lines().any(|l| l.starts_with(name) && l.contains(&app.id)), "{name} in /metrics");
+    }
+    // serverInfo says which classes are live.
+    let (_, info) = call(&server, &app, As::Master, Method::GET, "/serverInfo", None).await;
+    assert_eq!(info["features"]["liveQuery"], json!({"enabled": true, "classNames": ["LiveA"]}));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn livequery_traffic_does_not_delay_cache_invalidation_between_instances() {
+    let one = TestServer::start().await;
+    let two = TestServer::start().await;
+    let owner = one.new_admin().await;
+    let body = json!({"name": "live", "settings": {"liveQuery": {"classNames": ["LiveFlood"]}}});
+    let (status, created) = one.admin(&owner, Method::POST, "/admin/v1/apps", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let app = crate::helpers::keys_of(&created);
+    let mut ws = Ws::open(&two).await;
+    ws.connect(&app, None).await;
+    assert_eq!(ws.subscribe(1, "LiveFlood", json!({})).await["op"], "subscribed");
+    // A flood of large live events (each carried by reference over PostgreSQL)...
+    let big = "y".repeat(20_000);
+    let mut writers = Vec::new();
+    for _ in 0..4 {
+        let (base, app_id, master, big) = (one.base.clone(), app.id.clone(), app.master.clone(), big.clone());
+        writers.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            for _ in 0..50 {
+                let res = http
+                    .post(format!("{base}/parse/classes/LiveFlood"))
+                    .header("X-Parse-Application-Id", &app_id)
+                    .header("X-Parse-Master-Key", &master)
+                    .json(&json!({"big": big}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 201);
+            }
+        }));
+    }
+    // ...while the app's settings change on the first instance: the second sees them soon.
+    let patch = json!({"settings": {"liveQuery": {"classNames": ["LiveFlood", "Extra"]}}});
+    let (status, _) = one.admin(&owner, Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(patch)).await;
+    assert_eq!(status, 200);
+    let changed = std::time::Instant::now();
+    loop {
+        let (_, info) = call(&two, &app, As::Master, Method::GET, "/serverInfo", None).await;
+        if info["features"]["liveQuery"]["classNames"] == json!(["LiveFlood", "Extra"]) {
+            break;
+        }
+        assert!(changed.elapsed() < Duration::from_secs(2), "the other instance saw the new settings within 2 s");
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    let mut received = 0;
+    while received < 200 {
+        if ws.next().await["op"] == "create" {
+            received += 1;
+        }
+    }
+    one.shutdown().await;
+    two.shutdown().await;
+}
