@@ -248,7 +248,7 @@ async fn handle(live: &Live, change: &LiveChange, order: &mut Order) {
             true => delivered += 1,
             false => {
                 live.dropped(change.app, &app.application_id, "slow_client");
-                sub.conn.close(1008, protocol::frames::error(1, "Client is too slow: events were dropped", true, None));
+                sub.conn.too_slow();
             }
         }
     }

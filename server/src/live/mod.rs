@@ -138,6 +138,11 @@ pub struct ClientInfo {
 }
 
 impl ConnShared {
+    /// Closes a connection too slow to take what it is sent.
+    pub fn too_slow(&self) {
+        self.close(1008, protocol::frames::error(1, "Client is too slow: events were dropped", true, None));
+    }
+
     /// Queues an item without waiting; false when the connection is too slow to take it (its
     /// queue is full, in frames or in bytes).
     pub fn offer(&self, item: Outgoing) -> bool {
@@ -398,18 +403,6 @@ impl Live {
         (shared, rx)
     }
 
-    /// A connection ended: its subscriptions and counts go.
-    pub fn closed(&self, shared: &ConnShared) {
-        self.conns.lock().expect("not poisoned").remove(&shared.id);
-        let (app, label) = {
-            let info = shared.info.lock().expect("not poisoned");
-            (info.app, info.application_id.clone())
-        };
-        if let Some(app) = app {
-            self.leave_app(app, &label);
-        }
-    }
-
     /// Counts a connection to `app`, unless the app has `max` already.
     fn join_app(&self, app: i64, max: usize, label: &str) -> bool {
         let mut per_app = self.per_app.lock().expect("not poisoned");
@@ -470,9 +463,9 @@ impl Live {
     fn refresh(&self, app: i64, hash: Option<String>) {
         let conns: Vec<Arc<ConnShared>> = self.conns.lock().expect("not poisoned").values().cloned().collect();
         for conn in conns {
-            if conn.info.lock().expect("not poisoned").app == Some(app) {
-                // A connection too busy to take it is closed as too slow by the next event.
-                let _ = conn.out.try_send(Outgoing::Refresh(hash.clone()));
+            if conn.info.lock().expect("not poisoned").app == Some(app) && !conn.offer(Outgoing::Refresh(hash.clone())) {
+                // Too busy to take it: closed, so that it never reads with a session that ended.
+                conn.too_slow();
             }
         }
     }

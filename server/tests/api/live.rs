@@ -478,3 +478,65 @@ async fn livequery_traffic_does_not_delay_cache_invalidation_between_instances()
     one.shutdown().await;
     two.shutdown().await;
 }
+
+#[tokio::test]
+async fn update_replaces_a_subscription_and_watch_filters_updates() {
+    let server = TestServer::start().await;
+    let app = live_app(&server, json!({})).await;
+    let mut ws = Ws::open(&server).await;
+    ws.connect(&app, None).await;
+    assert_eq!(ws.subscribe(1, "LiveRoom", json!({"room": "a"})).await["op"], "subscribed");
+    // `update` moves the subscription to room b: `subscribed` again, no `unsubscribed`.
+    ws.send(json!({"op": "update", "requestId": 1, "query": {"className": "LiveRoom", "where": {"room": "b"}, "watch": ["text"]}})).await;
+    let answer = ws.next().await;
+    assert_eq!((answer["op"].as_str(), answer["requestId"].as_i64()), (Some("subscribed"), Some(1)), "{answer}");
+    call(&server, &app, As::Master, Method::POST, "/classes/LiveRoom", Some(json!({"room": "a", "text": "in a"}))).await;
+    let (_, b) = call(&server, &app, As::Master, Method::POST, "/classes/LiveRoom", Some(json!({"room": "b", "text": "in b"}))).await;
+    let event = ws.next().await;
+    assert_eq!((event["op"].as_str(), event["object"]["text"].as_str()), (Some("create"), Some("in b")), "only room b: {event}");
+    // A change of an unwatched field sends nothing; a change of `text` does.
+    let path = format!("/classes/LiveRoom/{}", b["objectId"].as_str().unwrap());
+    call(&server, &app, As::Master, Method::PUT, &path, Some(json!({"other": 1}))).await;
+    call(&server, &app, As::Master, Method::PUT, &path, Some(json!({"text": "changed"}))).await;
+    let event = ws.next().await;
+    assert_eq!((event["op"].as_str(), event["object"]["text"].as_str()), (Some("update"), Some("changed")), "{event}");
+    assert_eq!(event["original"]["other"], 1, "the unwatched change happened before: {event}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn sessions_are_subscribed_to_by_their_user_only() {
+    let server = TestServer::start().await;
+    let owner = server.new_admin().await;
+    let body = json!({"name": "live", "settings": {"liveQuery": {"classNames": ["_Session"]}}});
+    let (status, created) = server.admin(&owner, Method::POST, "/admin/v1/apps", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let app = crate::helpers::keys_of(&created);
+    // Without a user: Parse's 209.
+    let mut anonymous = Ws::open(&server).await;
+    anonymous.connect(&app, None).await;
+    let answer = anonymous.subscribe(1, "_Session", json!({})).await;
+    assert_error(&answer, 209, false);
+    // With one: only the user's own sessions.
+    let signup = |name: &'static str| {
+        let (server, app) = (&server, &app);
+        async move {
+            let (status, user) =
+                call(server, app, As::Client(None), Method::POST, "/users", Some(json!({"username": name, "password": "pw-12345678"})))
+                    .await;
+            assert_eq!(status, 201, "{user}");
+            (user["objectId"].as_str().unwrap().to_string(), user["sessionToken"].as_str().unwrap().to_string())
+        }
+    };
+    let (ann, ann_token) = signup("ann").await;
+    let mut ws = Ws::open(&server).await;
+    ws.connect(&app, Some(&ann_token)).await;
+    assert_eq!(ws.subscribe(1, "_Session", json!({})).await["op"], "subscribed");
+    signup("bob").await;
+    let (status, _) = call(&server, &app, As::Client(None), Method::GET, "/login?username=ann&password=pw-12345678", None).await;
+    assert_eq!(status, 200);
+    let event = ws.next().await;
+    assert_eq!(event["op"], "create", "{event}");
+    assert_eq!(event["object"]["user"]["objectId"], ann.as_str(), "ann's new session, not bob's: {event}");
+    server.shutdown().await;
+}
