@@ -578,9 +578,10 @@ impl CloudCode {
         }
         let ids = |key: &str| request.get(key).and_then(|o| o.get("objectId")).and_then(Value::as_str).map(str::to_string);
         let (object_id, original_id) = (ids("object"), ids("original"));
+        let event = request.get("event").and_then(Value::as_str).map(str::to_string);
         let answer = self.call(caller, "afterLiveQueryEvent", class.as_str(), without_token(request)).await?;
         // The original is the same object as it was.
-        live_event_answer(class, object_id.as_deref(), original_id.or(object_id.clone()).as_deref(), &answer)
+        live_event_answer(class, event.as_deref(), object_id.as_deref(), original_id.or(object_id.clone()).as_deref(), &answer)
     }
 }
 
@@ -627,13 +628,21 @@ fn subscription_query(class: &ClassName, answer: &Value) -> Result<Option<Value>
 /// An `afterLiveQueryEvent` answer (`{sendEvent?, object?, original?}`; left out or null:
 /// unchanged). An object answered without `className` or `objectId` gets the event's; one
 /// answering others is refused: a hook changes what a subscriber sees of an object, not which
-/// object it is.
+/// object it is. Nor can it change the event's type (`event`, given back as it came, is let be).
 fn live_event_answer(
     class: &ClassName,
+    event: Option<&str>,
     object_id: Option<&str>,
     original_id: Option<&str>,
     answer: &Value,
 ) -> Result<LiveEventAnswer, DataError> {
+    match (answer.get("event"), event) {
+        (None | Some(Value::Null), _) => {}
+        (Some(Value::String(given)), Some(event)) if given == event => {}
+        (Some(given), _) => {
+            return Err(bad_answer(format!("afterLiveQueryEvent answered another event ({given}): it cannot change an event's type")));
+        }
+    }
     let send = match answer.get("sendEvent") {
         None | Some(Value::Null) => true,
         Some(Value::Bool(send)) => *send,
@@ -755,12 +764,19 @@ mod tests {
     fn after_live_query_event_may_drop_or_change_an_event_but_not_move_it() {
         let class = ClassName::parse("Message").unwrap();
         let unchanged = LiveEventAnswer { send: true, object: None, original: None };
-        assert_eq!(live_event_answer(&class, Some("m1"), Some("m1"), &json!({})).unwrap(), unchanged);
-        assert_eq!(live_event_answer(&class, Some("m1"), None, &json!({"sendEvent": null, "object": null})).unwrap(), unchanged);
-        assert!(!live_event_answer(&class, Some("m1"), None, &json!({"sendEvent": false})).unwrap().send);
+        assert_eq!(live_event_answer(&class, Some("update"), Some("m1"), Some("m1"), &json!({})).unwrap(), unchanged);
+        assert_eq!(
+            live_event_answer(&class, Some("update"), Some("m1"), None, &json!({"sendEvent": null, "object": null})).unwrap(),
+            unchanged
+        );
+        assert!(!live_event_answer(&class, Some("update"), Some("m1"), None, &json!({"sendEvent": false})).unwrap().send);
+        // The request given back whole: its event is the event's.
+        let echoed = json!({"event": "update", "sendEvent": true, "object": {"className": "Message", "objectId": "m1"}});
+        assert!(live_event_answer(&class, Some("update"), Some("m1"), None, &echoed).unwrap().send);
         // An object without className or objectId gets the event's.
         let changed = live_event_answer(
             &class,
+            Some("update"),
             Some("m1"),
             Some("m1"),
             &json!({"object": {"text": "hi"}, "original": {"objectId": "m1", "text": "ho"}}),
@@ -781,8 +797,9 @@ mod tests {
             (json!({"object": {"objectId": "m2"}}), "another objectId (\"m2\")"),
             (json!({"object": {"className": "Other"}}), "another className (\"Other\")"),
             (json!({"original": {"className": "Message", "objectId": "x"}}), "an original with another objectId"),
+            (json!({"event": "delete"}), "another event (\"delete\")"),
         ] {
-            let said = message(live_event_answer(&class, Some("m1"), Some("m1"), &answer).unwrap_err());
+            let said = message(live_event_answer(&class, Some("update"), Some("m1"), Some("m1"), &answer).unwrap_err());
             assert!(said.contains(says), "{answer}: {said}");
         }
     }
