@@ -494,9 +494,10 @@ impl FileTriggers for CloudCode {
 // ---- LiveQuery --------------------------------------------------------------------------------
 
 // The hooks of Parse's LiveQuery, as the `live` module calls them. It builds each request's own
-// fields (docs/functions.md, "LiveQuery hooks"); the call adds the caller's (`master`, `user`,
-// `installationId`). Guests never see session tokens, here as everywhere: a `sessionToken` in a
-// request is left out (the hook's host calls run with the caller's rights anyway).
+// fields (docs/functions.md, "LiveQuery hooks"); the caller's (`master`, `user` as a pointer,
+// `installationId`, `ip`) are the call's, as in every trigger request, whatever the request
+// says. Guests never see session tokens, here as everywhere: a `sessionToken` in a request is
+// left out (the hook's host calls run with the caller's rights anyway).
 
 /// The LiveQuery hooks a class has in the app's active deployment (or its webhooks), read from
 /// what is loaded in memory: cheap enough to ask per subscription.
@@ -519,9 +520,11 @@ pub struct LiveEventAnswer {
 /// The class of `beforeConnect`, as Parse names it.
 const CONNECT: &str = super::deploy::CONNECT;
 
-/// A request's own fields, without credentials.
-fn without_token(mut request: Map<String, Value>) -> Map<String, Value> {
-    request.remove("sessionToken");
+/// A request's own fields: without credentials, nor what the call sets from the caller.
+fn own_fields(mut request: Map<String, Value>) -> Map<String, Value> {
+    for key in ["sessionToken", "master", "user", "installationId", "ip"] {
+        request.remove(key);
+    }
     request
 }
 
@@ -541,7 +544,7 @@ impl CloudCode {
     /// connection.
     pub async fn before_connect(&self, caller: &Caller, request: Map<String, Value>) -> Result<(), DataError> {
         if self.has_before_connect(caller).await? {
-            self.call(caller, "beforeConnect", CONNECT, without_token(request)).await?;
+            self.call(caller, "beforeConnect", CONNECT, own_fields(request)).await?;
         }
         Ok(())
     }
@@ -559,7 +562,7 @@ impl CloudCode {
         if !self.has(caller, "beforeSubscribe", class.as_str()).await? {
             return Ok(None);
         }
-        let answer = self.call(caller, "beforeSubscribe", class.as_str(), without_token(request)).await?;
+        let answer = self.call(caller, "beforeSubscribe", class.as_str(), own_fields(request)).await?;
         subscription_query(class, &answer)
     }
 
@@ -579,7 +582,7 @@ impl CloudCode {
         let ids = |key: &str| request.get(key).and_then(|o| o.get("objectId")).and_then(Value::as_str).map(str::to_string);
         let (object_id, original_id) = (ids("object"), ids("original"));
         let event = request.get("event").and_then(Value::as_str).map(str::to_string);
-        let answer = self.call(caller, "afterLiveQueryEvent", class.as_str(), without_token(request)).await?;
+        let answer = self.call(caller, "afterLiveQueryEvent", class.as_str(), own_fields(request)).await?;
         // The original is the same object as it was.
         live_event_answer(class, event.as_deref(), object_id.as_deref(), original_id.or(object_id.clone()).as_deref(), &answer)
     }
@@ -805,8 +808,8 @@ mod tests {
     }
 
     #[test]
-    fn live_hooks_never_give_guests_a_session_token() {
-        let request = json!({"event": "connect", "sessionToken": "r:secret", "useMasterKey": false}).as_object().unwrap().clone();
-        assert_eq!(Value::Object(without_token(request)), json!({"event": "connect", "useMasterKey": false}));
+    fn live_hook_requests_keep_the_callers_fields_and_no_session_token() {
+        let request = json!({"event": "connect", "sessionToken": "r:secret", "useMasterKey": false, "user": "u1", "master": false, "installationId": "i"});
+        assert_eq!(Value::Object(own_fields(request.as_object().unwrap().clone())), json!({"event": "connect", "useMasterKey": false}));
     }
 }

@@ -5,7 +5,7 @@
 
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use reqwest::Method;
@@ -82,11 +82,21 @@ impl Live {
     }
 }
 
-/// The requests an echoing module saved, oldest first.
-async fn seen(server: &TestServer, app: &Keys) -> Vec<Value> {
-    let (status, body) = call(server, app, As::Master, Method::GET, "/classes/Seen?order=createdAt", None).await;
-    assert_eq!(status, 200, "{body}");
-    body["results"].as_array().unwrap().iter().map(|o| o["request"].clone()).collect()
+/// The `count` requests an echoing module saved, oldest first. The module's runtime is the
+/// test's, so the server hears of the class its saves made over the bus: wait for that, with a
+/// deadline.
+async fn seen(server: &TestServer, app: &Keys, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = call(server, app, As::Master, Method::GET, "/classes/Seen?order=createdAt", None).await;
+        assert_eq!(status, 200, "{body}");
+        let seen: Vec<Value> = body["results"].as_array().unwrap().iter().map(|o| o["request"].clone()).collect();
+        if seen.len() >= count {
+            return seen;
+        }
+        assert!(Instant::now() < deadline, "the module saved {} requests of {count}", seen.len());
+        tokio::task::yield_now().await;
+    }
 }
 
 const HOOKS: &str =
@@ -101,7 +111,10 @@ fn class(name: &str) -> ClassName {
 }
 
 fn connect() -> Map<String, Value> {
-    map(json!({"event": "connect", "sessionToken": "r:secret", "useMasterKey": false, "clients": 1, "subscriptions": 0}))
+    // `user` and `master` as a request might say them: the call's are the caller's.
+    map(
+        json!({"event": "connect", "sessionToken": "r:secret", "useMasterKey": false, "user": "u1", "master": true, "clients": 1, "subscriptions": 0}),
+    )
 }
 
 fn subscribe() -> Map<String, Value> {
@@ -138,8 +151,9 @@ async fn the_hooks_are_called_with_their_requests_and_their_answers_read() {
     // No hook on the class: nothing is called.
     assert_eq!(code.before_subscribe(&caller, &class("Other"), subscribe()).await.unwrap(), None);
 
-    // What the guest got: the request's fields with the caller's, never the session token.
-    let requests = seen(&live.server, &app).await;
+    // What the guest got: the request's own fields with the caller's (a client without a user
+    // here, whatever the request said), never the session token.
+    let requests = seen(&live.server, &app, 3).await;
     assert_eq!(requests.len(), 3, "{requests:?}");
     let common = |r: &Value, trigger: &str, class: &str| {
         assert_eq!(
