@@ -23,11 +23,12 @@ const Console = lazy(() => import('./views/console'))
 const Security = lazy(() => import('./views/security'))
 const Metrics = lazy(() => import('./views/metrics'))
 const Audit = lazy(() => import('./views/audit'))
+const Realtime = lazy(() => import('./views/realtime'))
 const Settings = lazy(() => import('./views/settings'))
 const Members = lazy(() => import('./views/members'))
 const AcceptInvite = lazy(() => import('./views/members/AcceptInvite'))
 
-/** An app's sections, in the order of the navigation. Realtime, push and SDK views join here. */
+/** An app's sections, in the order of the navigation. Push and SDK views join here. */
 export const SECTIONS: { path: string; label: string; group: string }[] = [
   { path: 'data', label: 'Data browser', group: 'Data' },
   { path: 'schema', label: 'Schema', group: 'Data' },
@@ -37,6 +38,7 @@ export const SECTIONS: { path: string; label: string; group: string }[] = [
   { path: 'config', label: 'Config', group: 'Code' },
   { path: 'console', label: 'API console', group: 'Code' },
   { path: 'metrics', label: 'Metrics', group: 'Observe' },
+  { path: 'realtime', label: 'Realtime', group: 'Observe' },
   { path: 'audit', label: 'Audit log', group: 'Observe' },
   { path: 'security', label: 'Security check', group: 'App' },
   { path: 'settings', label: 'Settings & keys', group: 'App' },
@@ -72,6 +74,7 @@ export function App() {
             <Route path="config" element={<Config />} />
             <Route path="console" element={<Console />} />
             <Route path="metrics" element={<Metrics />} />
+            <Route path="realtime" element={<Realtime />} />
             <Route path="audit" element={<Audit />} />
             <Route path="security" element={<Security />} />
             <Route path="settings" element={<Settings />} />

@@ -29,6 +29,7 @@ const LAYERS: &[&str] = &[
     "auth",
     "files",
     "functions",
+    "live",
     "admins",
     "http",
     "startup",

@@ -24,6 +24,7 @@ pub mod functions;
 pub mod http;
 #[cfg(test)]
 mod layers;
+pub mod live;
 pub mod queue;
 pub mod startup;
 pub mod telemetry;

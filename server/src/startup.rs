@@ -35,6 +35,7 @@ pub struct Hearth {
     db: Db,
     shutting_down: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
+    live: Arc<crate::live::Live>,
 }
 
 /// What an embedder adds to an instance beside what it builds itself.
@@ -73,6 +74,7 @@ impl Hearth {
                 db,
                 shutting_down: state.shutting_down.clone(),
                 in_flight: state.in_flight.clone(),
+                live: state.live.clone(),
             }),
             Err(err) => {
                 db.close().await;
@@ -149,9 +151,19 @@ impl Hearth {
             timeouts: config.timeouts,
             triggers: Arc::new(code.clone()),
             classes: Arc::new(crate::auth::rules::Rules { state: auth.clone() }),
-            changes: change_sinks(code, extensions.change_sinks),
+            changes: change_sinks(code.clone(), extensions.change_sinks, &bus),
             schemas: schemas.clone(),
             pool: function_pool,
+        });
+        let registry = AppRegistry::new(db.pool.clone(), &bus, config.timeouts.wait);
+        let live = crate::live::Live::start(crate::live::Deps {
+            registry: registry.clone(),
+            auth: auth.clone(),
+            pool: db.pool.clone(),
+            schemas: schemas.clone(),
+            services: services.clone(),
+            code: Some(Arc::new(code.clone())),
+            bus: bus.clone(),
         });
         let state = SharedState::new(State {
             config: Arc::new(config.clone()),
@@ -159,7 +171,7 @@ impl Hearth {
             reader: crate::db::SharedReader::new(db.pool.clone()),
             pg_config: db.pg_config.clone(),
             worker_pools: Arc::default(),
-            registry: AppRegistry::new(db.pool.clone(), &bus, config.timeouts.wait),
+            registry,
             auth,
             services: services.clone(),
             files: files.clone(),
@@ -170,6 +182,7 @@ impl Hearth {
             in_flight: Arc::default(),
             spools: Arc::new(crate::http::body::Spools::new(config)),
             usage: usage.clone(),
+            live,
         });
         let jobs = crate::functions::jobs::Runner { functions: state.functions.clone(), registry: state.registry.clone(), services };
         // Each kind of queued work with its slots (checked before the server starts).
@@ -199,13 +212,19 @@ impl Hearth {
     }
 
     pub fn handle(&self) -> StopHandle {
-        StopHandle { server: self.server.handle(), shutting_down: self.shutting_down.clone(), in_flight: self.in_flight.clone() }
+        StopHandle {
+            server: self.server.handle(),
+            shutting_down: self.shutting_down.clone(),
+            in_flight: self.in_flight.clone(),
+            live: self.live.clone(),
+        }
     }
 
     /// Serves until stopped (by a [`StopHandle`]), then closes the database (stopping the
     /// embedded cluster if this process started it).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.live.stop();
         self.background.stop(self.config.shutdown_timeout).await;
         self.bus.stop();
         self.db.close().await;
@@ -224,13 +243,9 @@ impl Hearth {
     }
 }
 
-/// Who hears of committed changes: cloud code, then the embedder's sinks (cloud code alone when
-/// there are none, without the indirection).
-fn change_sinks(code: crate::functions::triggers::CloudCode, more: Vec<Arc<dyn ChangeSink>>) -> Arc<dyn ChangeSink> {
-    if more.is_empty() {
-        return Arc::new(code);
-    }
-    let mut sinks: Vec<Arc<dyn ChangeSink>> = vec![Arc::new(code)];
+/// Who hears of committed changes: cloud code, LiveQuery, then the embedder's sinks.
+fn change_sinks(code: crate::functions::triggers::CloudCode, more: Vec<Arc<dyn ChangeSink>>, bus: &Bus) -> Arc<dyn ChangeSink> {
+    let mut sinks: Vec<Arc<dyn ChangeSink>> = vec![Arc::new(code), Arc::new(crate::live::sink::LiveSink { bus: bus.clone() })];
     sinks.extend(more);
     Arc::new(crate::data::hooks::Sinks(sinks))
 }
@@ -273,6 +288,7 @@ pub struct StopHandle {
     server: ServerHandle,
     shutting_down: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
+    live: Arc<crate::live::Live>,
 }
 
 impl StopHandle {
@@ -280,6 +296,9 @@ impl StopHandle {
     pub async fn stop(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
         tracing::info!(in_flight = self.in_flight(), "stopping");
+        // LiveQuery's sockets are told to reconnect elsewhere and closed, so the drain below
+        // does not wait for them.
+        self.live.shut_down();
         self.server.stop(true).await;
     }
 

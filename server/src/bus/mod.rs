@@ -341,10 +341,12 @@ impl Bus {
     }
 
     /// Committed topics over PostgreSQL, fan-out topics over `fan_out` when given (else over
-    /// PostgreSQL as well).
+    /// PostgreSQL as well, on a channel and a listening connection of their own, so that they
+    /// never delay the committed topics).
     pub async fn start_with(pg_config: tokio_postgres::Config, fan_out: Option<Arc<dyn Transport>>) -> Result<Bus, BusError> {
+        let fan_out = fan_out.unwrap_or_else(|| Arc::new(postgres::PgTransport::fan_out(pg_config.clone())));
         let committed: Arc<dyn Transport> = Arc::new(postgres::PgTransport::new(pg_config));
-        Bus::over(committed, fan_out).await
+        Bus::over(committed, Some(fan_out)).await
     }
 
     async fn over(committed: Arc<dyn Transport>, fan_out: Option<Arc<dyn Transport>>) -> Result<Bus, BusError> {

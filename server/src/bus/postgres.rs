@@ -1,5 +1,8 @@
 //! The bus over PostgreSQL: frames are notified on the channel `hearth_bus`, and each instance
-//! keeps one connection that LISTENs to it (named `hearth-bus` in `pg_stat_activity`).
+//! keeps one connection that LISTENs to it (named `hearth-bus` in `pg_stat_activity`). Without
+//! Redis, fan-out topics (LiveQuery events) travel on a channel and a listening connection of
+//! their own (`hearth_fanout`, `hearth-bus-fanout`), so that a burst of them never delays the
+//! committed topics' cache invalidations behind it.
 //!
 //! PostgreSQL refuses a `NOTIFY` payload of 8,000 bytes or more. A larger frame is carried by
 //! reference rather than refused, since events that carry objects (LiveQuery's) outgrow the limit
@@ -22,8 +25,11 @@ use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::{BusError, Inbox, Transport};
 
-/// The PostgreSQL channel carrying every topic.
+/// The PostgreSQL channel carrying the committed topics.
 const CHANNEL: &str = "hearth_bus";
+
+/// The PostgreSQL channel carrying the fan-out topics when there is no Redis.
+const FAN_OUT_CHANNEL: &str = "hearth_fanout";
 
 /// The largest frame notified as it is (PostgreSQL needs the payload shorter than 8,000 bytes).
 pub const INLINE_LIMIT: usize = 7_999;
@@ -36,9 +42,14 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// Notifies a frame in the transaction of `client` (by reference beyond [`INLINE_LIMIT`]).
 pub(super) async fn notify(client: &impl GenericClient, topic: &str, frame: &str) -> Result<(), tokio_postgres::Error> {
+    notify_on(client, CHANNEL, topic, frame).await
+}
+
+/// [`notify`] on a given channel.
+async fn notify_on(client: &impl GenericClient, channel: &str, topic: &str, frame: &str) -> Result<(), tokio_postgres::Error> {
     if frame.len() <= INLINE_LIMIT {
         let statement = client.prepare_cached("SELECT pg_notify($1, $2)").await?;
-        client.execute(&statement, &[&CHANNEL, &frame]).await?;
+        client.execute(&statement, &[&channel, &frame]).await?;
     } else {
         let statement = client
             .prepare_cached(
@@ -46,7 +57,7 @@ pub(super) async fn notify(client: &impl GenericClient, topic: &str, frame: &str
                    SELECT pg_notify($1, '{"ref":' || id || ',"topic":' || to_json($3::text) || '}') FROM stored"#,
             )
             .await?;
-        client.execute(&statement, &[&CHANNEL, &frame, &topic]).await?;
+        client.execute(&statement, &[&channel, &frame, &topic]).await?;
     }
     Ok(())
 }
@@ -68,10 +79,22 @@ pub struct PgTransport {
     config: tokio_postgres::Config,
     /// Connections for frames sent outside a transaction (fan-out topics without Redis).
     senders: deadpool_postgres::Pool,
+    /// The channel it listens to and sends on.
+    channel: &'static str,
 }
 
 impl PgTransport {
+    /// The committed topics' transport.
     pub fn new(config: tokio_postgres::Config) -> PgTransport {
+        PgTransport::on(config, CHANNEL, "hearth-bus")
+    }
+
+    /// The fan-out topics' transport when there is no Redis: its own channel and connection.
+    pub fn fan_out(config: tokio_postgres::Config) -> PgTransport {
+        PgTransport::on(config, FAN_OUT_CHANNEL, "hearth-bus-fanout")
+    }
+
+    fn on(config: tokio_postgres::Config, channel: &'static str, name: &str) -> PgTransport {
         let timeouts = crate::db::PoolTimeouts {
             statement: Duration::from_secs(10),
             idle_transaction: Duration::from_secs(10),
@@ -79,8 +102,8 @@ impl PgTransport {
         };
         let senders = crate::db::pool(&config, 2, timeouts);
         let mut config = config;
-        config.application_name("hearth-bus");
-        PgTransport { config, senders }
+        config.application_name(name);
+        PgTransport { config, senders, channel }
     }
 }
 
@@ -92,7 +115,8 @@ impl Transport for PgTransport {
     fn receive(&self, inbox: Inbox) -> BoxFuture<'_, Result<AbortHandle, BusError>> {
         Box::pin(async move {
             let config = self.config.clone();
-            let first = listen(&config, inbox.clone()).await?;
+            let channel = self.channel;
+            let first = listen(&config, channel, inbox.clone()).await?;
             let first_abort = first.abort_handle();
             let task = tokio::spawn(async move {
                 // Aborting the supervisor must end the current listening task too.
@@ -100,7 +124,7 @@ impl Transport for PgTransport {
                 let mut session = first;
                 loop {
                     let _ = session.await;
-                    session = inbox.reconnect("postgres", || listen(&config, inbox.clone())).await;
+                    session = inbox.reconnect("postgres", || listen(&config, channel, inbox.clone())).await;
                     _current = AbortOnDrop(session.abort_handle());
                 }
             });
@@ -111,7 +135,7 @@ impl Transport for PgTransport {
     fn send<'a>(&'a self, topic: &'static str, frame: String) -> BoxFuture<'a, Result<(), BusError>> {
         Box::pin(async move {
             let client = self.senders.get().await?;
-            notify(&client, topic, &frame).await?;
+            notify_on(&client, self.channel, topic, &frame).await?;
             Ok(())
         })
     }
@@ -127,7 +151,11 @@ impl Drop for AbortOnDrop {
 
 /// Connects and LISTENs; the returned task delivers what arrives and ends when the connection
 /// does.
-async fn listen(config: &tokio_postgres::Config, inbox: Inbox) -> Result<tokio::task::JoinHandle<()>, tokio_postgres::Error> {
+async fn listen(
+    config: &tokio_postgres::Config,
+    channel: &str,
+    inbox: Inbox,
+) -> Result<tokio::task::JoinHandle<()>, tokio_postgres::Error> {
     let (client, mut connection) = config.connect(NoTls).await?;
     // The connection is read by a task of its own, so that it keeps being read while a
     // reference is fetched; notifications wait in order in the channel meanwhile.
@@ -150,7 +178,7 @@ async fn listen(config: &tokio_postgres::Config, inbox: Inbox) -> Result<tokio::
         }
     });
     let reader = AbortOnDrop(reader.abort_handle());
-    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    client.batch_execute(&format!("LISTEN {channel}")).await?;
     if let Err(err) = sweep(&client).await {
         tracing::warn!(error = %err, "cannot sweep old bus events");
     }

@@ -149,6 +149,57 @@ pub fn check(
     Ok(if conds.is_empty() { None } else { Some(conds.join(" AND ")) })
 }
 
+/// What a reader may see of a class, for checks made in memory on objects (LiveQuery's events)
+/// rather than in SQL: [`check`]'s rules, object by object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadGrant {
+    /// Objects the ACL lets the reader see.
+    All,
+    /// Only those of them whose pointer fields (these) point at the user.
+    PointerFields(Vec<String>),
+    /// No object at all.
+    Nothing,
+}
+
+/// The class-level permission of a read (`find`, or `get`) for the caller: refused (error 119,
+/// or 101 when the class requires a user) or what it grants ([`may_read`] applies it).
+pub fn read_grant(caller: &Caller, class: &ClassSchema, action: Action) -> Result<ReadGrant, DataError> {
+    if caller.is_master() {
+        return Ok(ReadGrant::All);
+    }
+    Ok(match clp_grant(caller, class, action)? {
+        Grant::All => ReadGrant::All,
+        Grant::PointerFields(fields) => ReadGrant::PointerFields(fields),
+        Grant::Nothing => ReadGrant::Nothing,
+    })
+}
+
+/// Whether the caller may read `object` (as a read returns it: `ACL` in Parse's form) under
+/// `grant`: the same rules as the SQL of [`check`] (no ACL: public; otherwise one of the
+/// caller's principals has read access; pointer permissions; a session is its user's alone).
+pub fn may_read(caller: &Caller, class: &ClassSchema, grant: &ReadGrant, object: &Map<String, Value>) -> bool {
+    if caller.is_master() {
+        return true;
+    }
+    let user = caller.user_id().unwrap_or_default();
+    match grant {
+        ReadGrant::Nothing => return false,
+        ReadGrant::PointerFields(fields) => {
+            if user.is_empty() || !fields.iter().any(|f| points_to(object.get(f), user)) {
+                return false;
+            }
+        }
+        ReadGrant::All => {}
+    }
+    if class.name.as_str() == "_Session" && (user.is_empty() || !points_to(object.get("user"), user)) {
+        return false;
+    }
+    match object.get("ACL") {
+        Some(Value::Object(acl)) => caller.principals().iter().any(|p| acl.get(p).and_then(|a| a.get("read")) == Some(&Value::Bool(true))),
+        _ => true,
+    }
+}
+
 /// Checks only the class-level permission (for actions with no rows to filter).
 pub fn allowed(caller: &Caller, class: &ClassSchema, action: Action) -> Result<(), DataError> {
     if caller.is_master() {
@@ -305,29 +356,67 @@ pub fn check_select_key(caller: &Caller, class: &ClassSchema, key: &str) -> Resu
 /// whose `field` points to the user (or lists them), so it can only narrow what is hidden, never
 /// hide more. With no group of the caller's listed, nothing is hidden.
 pub fn redact(caller: &Caller, class: &ClassSchema, docs: &mut [super::storage::Doc]) {
-    if caller.is_master() {
-        return;
-    }
-    let Some(rules) = protection_rules(class) else { return };
-    let Some(base) = caller_protection(caller, &rules).filter(|b| !b.is_empty()) else { return };
-    let user_fields: Vec<(&str, Vec<&str>)> = match caller.user_id() {
-        Some(_) => rules
-            .iter()
-            .filter_map(|(g, l)| Some((g.strip_prefix("userField:")?, l.as_array()?.iter().filter_map(Value::as_str).collect())))
-            .collect(),
-        None => Vec::new(),
-    };
-    let user = caller.user_id();
-    let own = if class.name.as_str() == "_User" { user } else { None };
+    let Some(rules) = Redaction::of(caller, class) else { return };
     for doc in docs {
-        let Value::Object(object) = doc.value_mut() else { continue };
-        if own.is_some() && object.get("objectId").and_then(Value::as_str) == own {
-            continue;
+        if let Value::Object(object) = doc.value_mut() {
+            rules.apply(object);
         }
-        let mut hidden = base.clone();
-        for (field, list) in &user_fields {
-            if points_to(object.get(*field), user.unwrap_or_default()) {
-                hidden.retain(|f| list.contains(&f.as_str()));
+    }
+}
+
+/// [`redact`] for one object.
+pub fn redact_object(caller: &Caller, class: &ClassSchema, object: &mut Map<String, Value>) {
+    if let Some(rules) = Redaction::of(caller, class) {
+        rules.apply(object);
+    }
+}
+
+/// Whether objects of `class` may lose fields before the caller sees them (else they can be
+/// shared with every such reader as they are).
+pub fn redacts(caller: &Caller, class: &ClassSchema) -> bool {
+    Redaction::of(caller, class).is_some()
+}
+
+/// What [`redact`] removes for one caller, worked out once for many objects.
+struct Redaction<'a> {
+    base: Vec<String>,
+    user_fields: Vec<(String, Vec<String>)>,
+    user: Option<&'a str>,
+    own: Option<&'a str>,
+}
+
+impl<'a> Redaction<'a> {
+    fn of(caller: &'a Caller, class: &ClassSchema) -> Option<Redaction<'a>> {
+        if caller.is_master() {
+            return None;
+        }
+        let rules = protection_rules(class)?;
+        let base = caller_protection(caller, &rules).filter(|b| !b.is_empty())?;
+        let user_fields = match caller.user_id() {
+            Some(_) => rules
+                .iter()
+                .filter_map(|(g, l)| {
+                    Some((
+                        g.strip_prefix("userField:")?.to_string(),
+                        l.as_array()?.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+                    ))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let user = caller.user_id();
+        let own = if class.name.as_str() == "_User" { user } else { None };
+        Some(Redaction { base, user_fields, user, own })
+    }
+
+    fn apply(&self, object: &mut Map<String, Value>) {
+        if self.own.is_some() && object.get("objectId").and_then(Value::as_str) == self.own {
+            return;
+        }
+        let mut hidden = self.base.clone();
+        for (field, list) in &self.user_fields {
+            if points_to(object.get(field.as_str()), self.user.unwrap_or_default()) {
+                hidden.retain(|f| list.contains(f));
             }
         }
         for field in &hidden {

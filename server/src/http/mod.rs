@@ -6,6 +6,7 @@ pub mod body;
 pub mod dashboard;
 pub mod error;
 pub mod extract;
+pub mod live;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
@@ -60,6 +61,8 @@ pub struct State {
     pub spools: Arc<body::Spools>,
     /// Per-app usage counted by this instance, written to PostgreSQL every few seconds.
     pub usage: crate::usage::Usage,
+    /// LiveQuery: this instance's connections and subscriptions.
+    pub live: Arc<crate::live::Live>,
 }
 
 /// A resource whose unmatched methods answer 405 in Parse form.
@@ -71,6 +74,13 @@ pub fn resource(path: &str) -> Resource {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
+        // LiveQuery's socket, where the Parse SDKs look for it (`serverURL` as ws://), and at
+        // the root for clients given the host alone.
+        .service(
+            web::resource(["/parse", "/parse/", "/"])
+                .guard(actix_web::guard::fn_guard(live::is_upgrade))
+                .route(web::get().to(live::upgrade)),
+        )
         .service(resource("/health").get(ops::health))
         .service(resource("/ready").get(ops::ready))
         .service(resource("/metrics").get(ops::metrics))

@@ -26,7 +26,7 @@ pub struct ErrorBody {
         admin::apps::list, admin::apps::create, admin::apps::get, admin::apps::update, admin::apps::delete, admin::apps::rotate_key, admin::classes::counts,
         admin::members::list, admin::members::set, admin::members::remove,
         admin::invitations::create, admin::invitations::list, admin::invitations::revoke, admin::invitations::view, admin::invitations::accept,
-        admin::audit::app_log, admin::audit::instance_log, admin::files::list, admin::files::cleanup, admin::metrics::app_metrics,
+        admin::audit::app_log, admin::audit::instance_log, admin::files::list, admin::files::cleanup, admin::metrics::app_metrics, admin::live::app_live,
         admin::functions::deploy, admin::functions::list, admin::functions::activate, admin::functions::delete, admin::functions::log,
         admin::functions::list_schedules, admin::functions::create_schedule, admin::functions::update_schedule, admin::functions::delete_schedule,
         parse::health, parse::server_info, parse::functions::call, parse::jobs::start, parse::jobs::data,

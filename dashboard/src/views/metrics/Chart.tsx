@@ -1,7 +1,7 @@
 // One uPlot chart, sized to its container and coloured from the theme's CSS variables (drawn
 // again when the theme changes). uPlot draws on a canvas and sets element styles through the
 // DOM (never inline <style> or style attributes in markup), so the strict CSP holds.
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useRef, useState, type RefObject } from 'react'
 import uPlot from 'uplot'
 
 export interface ChartSeries {
@@ -15,8 +15,8 @@ export interface ChartSeries {
   spanGaps?: boolean
 }
 
-/** Changes when the theme (chosen or the system's) changes, so colours are read again. */
-function useThemeVersion(): number {
+/** Changes when the theme (chosen or the system's) changes, so colours are read again (the Realtime view's sparkline uses it too). */
+export function useThemeVersion(): number {
   const [version, setVersion] = useState(0)
   useEffect(() => {
     const bump = () => setVersion((v) => v + 1)
@@ -32,7 +32,21 @@ function useThemeVersion(): number {
   return version
 }
 
-function colour(value: string): string {
+/** A box to draw in and its width in pixels, followed as it resizes (0 until laid out). */
+export function useWidth(): [RefObject<HTMLDivElement | null>, number] {
+  const box = useRef<HTMLDivElement>(null)
+  const [width, setWidth] = useState(0)
+  useEffect(() => {
+    const el = box.current
+    if (!el) return
+    const observer = new ResizeObserver(([entry]) => setWidth(Math.floor(entry.contentRect.width)))
+    observer.observe(el)
+    return () => observer.disconnect()
+  }, [])
+  return [box, width]
+}
+
+export function colour(value: string): string {
   if (!value.startsWith('--')) return value
   return getComputedStyle(document.documentElement).getPropertyValue(value).trim() || '#888'
 }
@@ -50,17 +64,8 @@ export function Chart({
   unit: string
   height?: number
 }) {
-  const box = useRef<HTMLDivElement>(null)
-  const [width, setWidth] = useState(0)
+  const [box, width] = useWidth()
   const theme = useThemeVersion()
-
-  useEffect(() => {
-    const el = box.current
-    if (!el) return
-    const observer = new ResizeObserver(([entry]) => setWidth(Math.floor(entry.contentRect.width)))
-    observer.observe(el)
-    return () => observer.disconnect()
-  }, [])
 
   useEffect(() => {
     const el = box.current

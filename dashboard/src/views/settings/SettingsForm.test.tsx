@@ -19,7 +19,9 @@ function renderForm(view: AppView, reply: (body: unknown) => Response) {
   const sent: unknown[] = []
   vi.stubGlobal(
     'fetch',
-    vi.fn((_url: string, init: RequestInit) => {
+    vi.fn((url: string, init: RequestInit) => {
+      // The live classes setting lists the app's classes.
+      if (url === '/parse/schemas') return Promise.resolve(json(200, { results: [{ className: 'Message', fields: {} }, { className: 'Post', fields: {} }] }))
       const body = JSON.parse(String(init.body))
       sent.push(body)
       return Promise.resolve(reply(body))
@@ -66,5 +68,26 @@ describe('the settings form', () => {
     // Disabled by its fieldset.
     expect(screen.getByLabelText('Client class creation').matches(':disabled')).toBe(true)
     expect(screen.queryByRole('button', { name: 'Save settings' })).toBeNull()
+  })
+
+  it("picks live classes among the app's classes and shows the server's refusal of a pattern under them", async () => {
+    const sent = renderForm(app, (body) => {
+      const names = (body as { settings: { liveQuery: { classNames: string[] } } }).settings.liveQuery.classNames
+      if (names.includes('(')) return json(400, { code: 142, error: 'invalid settings: liveQuery.classNames: "(" is not a regular expression' })
+      return json(200, { ...app, settings: (body as { settings: unknown }).settings })
+    })
+    const pick = await screen.findByRole('checkbox', { name: 'Message' })
+    fireEvent.click(pick)
+    const text = screen.getByLabelText('Live classes') as HTMLTextAreaElement
+    expect(text.value).toBe('Message')
+    fireEvent.change(text, { target: { value: 'Message\nPo.*' } })
+    expect(screen.getByText('Live now: Message, Post.')).toBeTruthy()
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }))
+    await screen.findByText('Settings saved.')
+    expect((sent[0] as { settings: { liveQuery: unknown } }).settings.liveQuery).toEqual({ classNames: ['Message', 'Po.*'] })
+    fireEvent.change(text, { target: { value: '(' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }))
+    const error = await screen.findByText(/is not a regular expression/)
+    expect(error.closest('.setting')?.querySelector('label.field-label')?.textContent).toBe('Live classes')
   })
 })

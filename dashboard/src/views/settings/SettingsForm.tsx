@@ -1,10 +1,11 @@
 // Every app setting, with its documentation inline, saved as one document (the server replaces
 // the settings whole: `buildSettings` keeps what the form does not show).
-import { useMemo, useState } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import { admin } from '../../api'
 import { atLeast, type AppView } from '../../types'
 import { ErrorText } from '../../ui'
+import { LiveClassesControl } from './LiveClasses'
 import { buildSettings, getPath, GROUPS, isDefault, settingForError, toDraft, unknownKeys, type Setting } from './catalog'
 
 type Drafts = Record<string, string | boolean>
@@ -33,6 +34,12 @@ export function SettingsForm({ app }: { app: AppView }) {
   const [saved, setSaved] = useState(false)
   const others = useMemo(() => unknownKeys(app.settings), [app.settings])
   const changed = Object.keys(drafts).length + Object.keys(extra).length
+
+  // A link to a group (`settings#settings-livequery`, from the Realtime view) opens on it.
+  useEffect(() => {
+    const target = window.location.hash.slice(1)
+    if (target.startsWith('settings-')) document.getElementById(target)?.scrollIntoView({ block: 'start' })
+  }, [])
 
   const draftOf = (s: Setting) => (s.path in drafts ? drafts[s.path] : toDraft(s, getPath(app.settings, s.path)))
   const edit = (path: string, value: string | boolean) => {
@@ -81,6 +88,7 @@ export function SettingsForm({ app }: { app: AppView }) {
           {g.settings.map((s) => (
             <SettingField
               key={s.path}
+              appId={app.applicationId}
               setting={s}
               draft={draftOf(s)}
               changed={s.path in drafts}
@@ -143,6 +151,7 @@ export function SettingsForm({ app }: { app: AppView }) {
 }
 
 function SettingField({
+  appId,
   setting: s,
   draft,
   changed,
@@ -150,6 +159,7 @@ function SettingField({
   error,
   onChange,
 }: {
+  appId: string
   setting: Setting
   draft: string | boolean
   changed: boolean
@@ -189,6 +199,8 @@ function SettingField({
         ))}
       </select>
     )
+  } else if (s.kind === 'classPatterns') {
+    control = <LiveClassesControl appId={appId} id={id} draft={String(draft)} error={error} onChange={onChange} />
   } else if (s.kind === 'json' || s.kind === 'list') {
     control = (
       <textarea

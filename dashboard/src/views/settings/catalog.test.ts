@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildSettings, fromDraft, getPath, isDefault, SETTINGS, setPath, settingForError, toDraft, unknownKeys } from './catalog'
+import { buildSettings, fromDraft, getPath, invalidPatterns, isDefault, matchingClasses, ownClassesFirst, patternLines, SETTINGS, setPath, settingForError, toDraft, toggleLine, unknownKeys } from './catalog'
 
 const setting = (path: string) => SETTINGS.find((s) => s.path === path)!
 
@@ -36,6 +36,7 @@ const fresh = {
   },
   functions: { timeoutMs: 10000, jobTimeoutMs: 900000, memoryMib: 64, maxConcurrent: 16, maxResponseBytes: 6291456, allowMasterKey: true, httpAllow: [] },
   queryLimits: { maxConditions: 200, maxOrItems: 100, maxInValues: 10000, maxOrderKeys: 16, maxKeyEntries: 256, maxDepth: 8, maxParameters: 5000 },
+  liveQuery: { classNames: [], maxSubscriptionsPerConnection: 500, maxConnections: 10000 },
 }
 
 describe('settings catalogue', () => {
@@ -94,5 +95,24 @@ describe('settings catalogue', () => {
     expect(settingForError('invalid settings: auth.google needs at least one client id')).toBe('auth')
     expect(settingForError('invalid settings: invalid type: string "x", expected u32 for `memoryMib`')).toBe('functions.memoryMib')
     expect(settingForError('invalid settings: a rate limit needs at least one request')).toBeUndefined()
+  })
+
+  it('edits live classes as anchored patterns, one per line', () => {
+    const live = setting('liveQuery.classNames')
+    expect(fromDraft(live, ' Message \n\nA{1,3}\n')).toEqual({ value: ['Message', 'A{1,3}'] })
+    expect(toDraft(live, undefined)).toBe('')
+    expect(toDraft(live, ['Message', 'Chat.*'])).toBe('Message\nChat.*')
+    expect(patternLines('a\n b \n')).toEqual(['a', 'b'])
+    const classes = ['Chat', 'ChatRoom', 'Message', 'MyMessage', 'Messages', '_User']
+    expect(matchingClasses(['Message', 'Chat.*'], classes)).toEqual(['Chat', 'ChatRoom', 'Message'])
+    expect(matchingClasses(['(', '_User|Messages'], classes)).toEqual(['Messages', '_User'])
+    expect(matchingClasses([], classes)).toEqual([])
+    expect(invalidPatterns(['Message', 'Chat(', '(A|B)'])).toEqual(['Chat('])
+    expect(ownClassesFirst(['_Role', '_User', 'Chat', 'Message'])).toEqual(['Chat', 'Message', '_Role', '_User'])
+    expect(toggleLine('Chat.*\nMessage', 'Post', true)).toBe('Chat.*\nMessage\nPost')
+    expect(toggleLine('Chat.*\nMessage\n', 'Message', false)).toBe('Chat.*')
+    expect(toggleLine('Message', 'Message', true)).toBe('Message')
+    expect(settingForError('invalid settings: liveQuery.classNames: "(" is not a regular expression: x')).toBe('liveQuery.classNames')
+    expect(settingForError('invalid settings: liveQuery.maxConnections must be 1 to 100000')).toBe('liveQuery.maxConnections')
   })
 })

@@ -4,7 +4,7 @@
 // unchanged: `PATCH /admin/v1/apps/{id}` replaces the whole settings document, so the form always
 // sends every setting, edited or not.
 
-export type SettingKind = 'boolean' | 'integer' | 'string' | 'optionalString' | 'enum' | 'list' | 'json'
+export type SettingKind = 'boolean' | 'integer' | 'string' | 'optionalString' | 'enum' | 'list' | 'json' | 'classPatterns'
 
 export interface Setting {
   /** Dotted path in AppSettings, e.g. `files.maxUploadSize`. */
@@ -99,6 +99,21 @@ export const GROUPS: SettingGroup[] = [
       { path: 'queryLimits.maxParameters', label: 'SQL parameters', kind: 'integer', default: 5000, min: 1, max: 20_000, doc: 'Bind parameters of the compiled statement.' },
     ],
   },
+  {
+    title: 'LiveQuery',
+    settings: [
+      {
+        path: 'liveQuery.classNames',
+        label: 'Live classes',
+        kind: 'classPatterns',
+        default: [],
+        defaultText: 'empty: LiveQuery is off',
+        doc: 'The classes clients may subscribe to with query.subscribe(), one entry per line. As in Parse Server, each entry is an anchored regular expression: Message is the class Message only, Chat.* every class whose name starts with Chat. A subscription to any other class is refused.',
+      },
+      { path: 'liveQuery.maxSubscriptionsPerConnection', label: 'Subscriptions per connection', kind: 'integer', default: 500, min: 1, max: 10_000, doc: 'Subscriptions one client (one WebSocket) may hold at once; more are refused.' },
+      { path: 'liveQuery.maxConnections', label: 'Connections per instance', kind: 'integer', default: 10_000, min: 1, max: 100_000, doc: 'LiveQuery connections the app may have open on one Hearth instance; more are refused.' },
+    ],
+  },
 ]
 
 export const SETTINGS: Setting[] = GROUPS.flatMap((g) => g.settings)
@@ -148,6 +163,7 @@ export function toDraft(s: Setting, value: unknown): string | boolean {
     case 'optionalString':
       return typeof v === 'string' ? v : ''
     case 'list':
+    case 'classPatterns':
       return Array.isArray(v) ? v.join('\n') : ''
     case 'json':
       return v === null || v === undefined ? '' : JSON.stringify(v, null, 2)
@@ -182,6 +198,9 @@ export function fromDraft(s: Setting, draft: string | boolean): { value: unknown
           .map((x) => x.trim())
           .filter(Boolean),
       }
+    case 'classPatterns':
+      // One per line only: a regular expression may hold a comma (`A{1,3}`).
+      return { value: patternLines(String(draft)) }
     case 'json': {
       const text = String(draft).trim()
       if (text === '') return { value: Array.isArray(s.default) ? [] : s.default && typeof s.default === 'object' ? {} : null }
@@ -245,4 +264,48 @@ export function settingForError(message: string, extraKeys: string[] = []): stri
     if (hit) return hit
   }
   return undefined
+}
+
+/** The entries of a list of class patterns: one per line, trimmed, blank lines dropped. */
+export function patternLines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((x) => x.trim())
+    .filter(Boolean)
+}
+
+/**
+ * The classes of `classNames` that an entry of `patterns` matches whole, as the server decides
+ * (`^(?:pattern)$`). JavaScript's regular expressions stand in for the server's here (they agree
+ * on the usual `Name`, `Chat.*`, `(A|B)`); an entry they cannot compile matches nothing (the
+ * server says why when the settings are saved).
+ */
+export function matchingClasses(patterns: string[], classNames: string[]): string[] {
+  const compiled = patterns.map(compilePattern).filter((re) => re !== null)
+  return classNames.filter((c) => compiled.some((re) => re.test(c)))
+}
+
+/** The entries that are not regular expressions (the server refuses them when saving). */
+export function invalidPatterns(patterns: string[]): string[] {
+  return patterns.filter((p) => compilePattern(p) === null)
+}
+
+function compilePattern(p: string): RegExp | null {
+  try {
+    return new RegExp(`^(?:${p})$`)
+  } catch {
+    return null
+  }
+}
+
+/** The app's own classes first, then the system ones (`_User`, `_Session`...). */
+export function ownClassesFirst(classNames: string[]): string[] {
+  return [...classNames.filter((c) => !c.startsWith('_')), ...classNames.filter((c) => c.startsWith('_'))]
+}
+
+/** `text` (one entry per line) with the plain class name `name` added or removed. */
+export function toggleLine(text: string, name: string, on: boolean): string {
+  const lines = patternLines(text)
+  const without = lines.filter((l) => l !== name)
+  return (on ? [...without, name] : without).join('\n')
 }

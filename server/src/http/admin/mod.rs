@@ -8,6 +8,7 @@ pub mod classes;
 pub mod files;
 pub mod functions;
 pub mod invitations;
+pub mod live;
 pub mod members;
 pub mod metrics;
 
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/apps/{application_id}/invitations/{id}").delete(invitations::revoke))
         .service(resource("/apps/{application_id}/audit").get(audit::app_log))
         .service(resource("/apps/{application_id}/metrics").get(metrics::app_metrics))
+        .service(resource("/apps/{application_id}/live").get(live::app_live))
         .service(resource("/apps/{application_id}/classes/counts").get(classes::counts))
         .service(resource("/apps/{application_id}/files").get(files::list))
         .service(resource("/apps/{application_id}/files/cleanup").post(files::cleanup))

@@ -58,7 +58,8 @@ pub async fn health() -> HttpResponse {
     (status = 200, description = "Version and features"),
     (status = 403, description = "Missing or wrong application id or key (code 119)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn server_info(_: MasterOrReadOnly) -> Result<HttpResponse, ApiError> {
+pub async fn server_info(MasterOrReadOnly(req): MasterOrReadOnly) -> Result<HttpResponse, ApiError> {
+    let live = &req.caller.app.settings.live_query;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "parseServerVersion": "7.0.0",
         "hearthVersion": env!("CARGO_PKG_VERSION"),
@@ -66,6 +67,7 @@ pub async fn server_info(_: MasterOrReadOnly) -> Result<HttpResponse, ApiError> 
             "globalConfig": { "create": false, "read": false, "update": false, "delete": false },
             "hooks": { "create": true, "read": true, "update": true, "delete": true },
             "cloudCode": { "jobs": true },
+            "liveQuery": { "enabled": !live.class_names.is_empty(), "classNames": live.class_names },
             "logs": { "level": false, "size": false, "order": false, "until": false, "from": false },
             "push": { "immediatePush": false, "scheduledPush": false, "storedPushData": false, "pushAudiences": false, "localization": false },
             "schemas": { "addField": false, "removeField": false, "addClass": false, "removeClass": false, "clearAllDataFromClass": false, "exportClass": false, "editClassLevelPermissions": false, "editPointerPermissions": false }

@@ -1,0 +1,262 @@
+//! Matching committed changes against subscriptions, checking what each subscriber may see,
+//! and queueing the frames (see the module [`super`]).
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use super::{Kind, Live, LiveChange, Outgoing, Sub, conn, protocol};
+use crate::bus::Event;
+use crate::data::access::{self, Action, ReadGrant};
+use crate::data::names::ClassName;
+use crate::data::schema::ClassSchema;
+
+/// How long the last event of an object is remembered, to drop older ones that arrive late.
+const ORDER_MEMORY: Duration = Duration::from_secs(30);
+
+pub(super) fn start(live: &Arc<Live>, shards: usize) -> Vec<tokio::task::AbortHandle> {
+    let mut tasks = Vec::new();
+    for shard in 0..shards {
+        let mut events = live.deps.bus.subscribe::<LiveChange>();
+        let live = live.clone();
+        tasks.push(
+            tokio::spawn(async move {
+                let mut order = Order::default();
+                while let Some(event) = events.recv().await {
+                    match event {
+                        Event::Message(change) => {
+                            if shard_of(&change, shards) == shard {
+                                handle(&live, &change, &mut order).await;
+                            }
+                        }
+                        Event::Reset => {
+                            // Events were lost (this shard fell behind, or the bus reconnected):
+                            // Parse's protocol has no way to say so; they are counted.
+                            if shard == 0 {
+                                tracing::warn!("LiveQuery events were lost on the bus");
+                                metrics::counter!("hearth_live_events_lost_total").increment(1);
+                            }
+                        }
+                    }
+                }
+            })
+            .abort_handle(),
+        );
+    }
+    // Sessions and roles: identities are resolved again.
+    let mut sessions = live.deps.bus.subscribe::<crate::bus::topics::SessionChanged>();
+    let watcher = live.clone();
+    tasks.push(
+        tokio::spawn(async move {
+            while let Some(event) = sessions.recv().await {
+                if let Event::Message(changed) = event {
+                    watcher.refresh(changed.app, Some(changed.hash.clone()));
+                }
+            }
+        })
+        .abort_handle(),
+    );
+    let mut roles = live.deps.bus.subscribe::<crate::bus::topics::RolesChanged>();
+    let watcher = live.clone();
+    tasks.push(
+        tokio::spawn(async move {
+            while let Some(event) = roles.recv().await {
+                if let Event::Message(changed) = event {
+                    watcher.refresh(changed.app, None);
+                }
+            }
+        })
+        .abort_handle(),
+    );
+    tasks
+}
+
+fn shard_of(change: &LiveChange, shards: usize) -> usize {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (change.app, &change.class, &change.id).hash(&mut h);
+    (h.finish() % shards as u64) as usize
+}
+
+/// The last `updatedAt` delivered per object, to drop events that arrive after a newer one.
+#[derive(Default)]
+struct Order {
+    last: HashMap<(i64, String, String), (String, Instant)>,
+    swept: Option<Instant>,
+}
+
+impl Order {
+    /// Whether the change is not older than one already seen for its object.
+    fn admit(&mut self, change: &LiveChange) -> bool {
+        let now = Instant::now();
+        if self.swept.is_none_or(|s| now.duration_since(s) > ORDER_MEMORY) {
+            self.last.retain(|_, (_, at)| now.duration_since(*at) < ORDER_MEMORY);
+            self.swept = Some(now);
+        }
+        let stamp = match change.kind {
+            // A deletion ends the object: nothing after it is newer.
+            Kind::Delete => "~".to_string(),
+            _ => change.after.as_ref().and_then(|a| a.get("updatedAt")).and_then(Value::as_str).unwrap_or_default().to_string(),
+        };
+        let key = (change.app, change.class.clone(), change.id.clone());
+        match self.last.get(&key) {
+            Some((seen, _)) if stamp.as_str() < seen.as_str() => false,
+            _ => {
+                self.last.insert(key, (stamp, now));
+                true
+            }
+        }
+    }
+}
+
+/// What one subscriber gets of one change.
+pub struct Delivery {
+    pub op: &'static str,
+    pub object: Arc<Map<String, Value>>,
+    pub original: Option<Arc<Map<String, Value>>>,
+}
+
+/// The event type a subscriber gets, from whether it matched and could read the object before
+/// and after (Parse Server's table).
+pub fn decide(
+    sub: &Sub,
+    class: Option<&ClassSchema>,
+    change: &LiveChange,
+    before: Option<&Arc<Map<String, Value>>>,
+    after: Option<&Arc<Map<String, Value>>>,
+) -> Option<Delivery> {
+    let grant = match class {
+        Some(class) => {
+            let action = if sub.get { Action::Get } else { Action::Find };
+            match access::read_grant(&sub.viewer, class, action) {
+                Ok(grant) => grant,
+                // The class's permissions changed since the subscription: it sees nothing.
+                Err(_) => return None,
+            }
+        }
+        None => ReadGrant::All,
+    };
+    let sees = |image: Option<&Arc<Map<String, Value>>>| -> bool {
+        image.is_some_and(|o| sub.matcher.matches(o) && class.is_none_or(|c| access::may_read(&sub.viewer, c, &grant, o)))
+    };
+    let (was, is) = (sees(before), sees(after));
+    let readable_now = after.is_some_and(|o| class.is_none_or(|c| access::may_read(&sub.viewer, c, &grant, o)));
+    let delivery = match (change.kind, was, is) {
+        (Kind::Create, _, true) => Delivery { op: "create", object: after?.clone(), original: None },
+        (Kind::Delete, true, _) => Delivery { op: "delete", object: before?.clone(), original: None },
+        (Kind::Update, true, true) => Delivery { op: "update", object: after?.clone(), original: before.cloned() },
+        (Kind::Update, false, true) => {
+            // `original` only when the subscriber could read the object before (Parse Server 9).
+            let could_read = before.is_some_and(|o| class.is_none_or(|c| access::may_read(&sub.viewer, c, &grant, o)));
+            Delivery { op: "enter", object: after?.clone(), original: if could_read { before.cloned() } else { None } }
+        }
+        (Kind::Update, true, false) => {
+            // Access lost: the subscriber never sees the object's new state (Parse Server 9).
+            let object = if readable_now { after?.clone() } else { before?.clone() };
+            Delivery { op: "leave", object, original: before.cloned() }
+        }
+        _ => return None,
+    };
+    if matches!(delivery.op, "create" | "update")
+        && let Some(watch) = &sub.watch
+    {
+        let changed = watch.iter().any(|f| delivery.object.get(f) != delivery.original.as_ref().and_then(|o| o.get(f)));
+        if !changed {
+            return None;
+        }
+    }
+    Some(delivery)
+}
+
+/// An object as a subscriber sees it: its protected fields removed, then only `keys` (with the
+/// fields Parse always sends) when the subscription names some; `className` added.
+pub fn view(sub: &Sub, class: Option<&ClassSchema>, object: &Map<String, Value>) -> String {
+    let mut out = object.clone();
+    if let Some(class) = class {
+        access::redact_object(&sub.viewer, class, &mut out);
+    }
+    if let Some(keys) = &sub.keys {
+        out.retain(|k, _| matches!(k.as_str(), "objectId" | "createdAt" | "updatedAt" | "ACL") || keys.iter().any(|key| key == k));
+    }
+    out.insert("className".into(), Value::String(sub.class.as_str().to_string()));
+    serde_json::to_string(&out).expect("JSON values serialise")
+}
+
+/// Serialised views shared by the subscribers who see the same: without protected fields to
+/// remove, every subscriber with the same `keys` gets the same text.
+#[derive(Default)]
+struct Views {
+    shared: Vec<(usize, Option<Vec<String>>, Arc<str>)>,
+}
+
+impl Views {
+    fn get(&mut self, sub: &Sub, class: Option<&ClassSchema>, object: &Arc<Map<String, Value>>) -> Arc<str> {
+        if class.is_some_and(|c| access::redacts(&sub.viewer, c)) {
+            return view(sub, class, object).into();
+        }
+        let ptr = Arc::as_ptr(object) as usize;
+        if let Some((_, _, text)) = self.shared.iter().find(|(p, k, _)| *p == ptr && *k == sub.keys) {
+            return text.clone();
+        }
+        let text: Arc<str> = view(sub, class, object).into();
+        self.shared.push((ptr, sub.keys.clone(), text.clone()));
+        text
+    }
+}
+
+async fn handle(live: &Live, change: &LiveChange, order: &mut Order) {
+    let candidates = live.candidates(change);
+    if candidates.is_empty() {
+        return;
+    }
+    let app = candidates[0].viewer.app.clone();
+    if !order.admit(change) {
+        live.dropped(change.app, &app.application_id, "stale");
+        return;
+    }
+    let class = match ClassName::parse(&change.class) {
+        Ok(name) => live.deps.schemas.class(&app, &name).await.ok().flatten(),
+        Err(_) => return,
+    };
+    let class = class.as_deref();
+    let before = change.before.clone().map(Arc::new);
+    let after = change.after.clone().map(Arc::new);
+    let mut views = Views::default();
+    let mut delivered = 0u64;
+    for sub in candidates {
+        let Some(delivery) = decide(&sub, class, change, before.as_ref(), after.as_ref()) else { continue };
+        let outgoing = if sub.after_event {
+            Outgoing::Hook(Box::new(conn::HookEvent {
+                sub: sub.clone(),
+                op: delivery.op,
+                object: delivery.object,
+                original: delivery.original,
+            }))
+        } else {
+            let object = views.get(&sub, class, &delivery.object);
+            let original = delivery.original.as_ref().map(|o| views.get(&sub, class, o));
+            Outgoing::Frame(protocol::frames::event(
+                delivery.op,
+                &sub.conn.client_id,
+                sub.installation_id.as_deref(),
+                sub.key.1,
+                &object,
+                original.as_deref(),
+            ))
+        };
+        match sub.conn.out.try_send(outgoing) {
+            Ok(()) => delivered += 1,
+            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                live.dropped(change.app, &app.application_id, "slow_client");
+                sub.conn.close(1008, protocol::frames::error(1, "Client is too slow: events were dropped", true, None));
+            }
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+    if delivered > 0 {
+        live.delivered(change.app, &change.class, delivered);
+        metrics::counter!("hearth_live_events_delivered_total", "app" => app.application_id.clone()).increment(delivered);
+    }
+}
