@@ -90,7 +90,7 @@ describe('the LiveQuery hooks of the AssemblyScript SDK (live.ts)', { skip }, ()
     });
     assert.deepEqual(await subscribe(null), { error: { code: 119, message: 'log in to subscribe' } });
     assert.deepEqual(await subscribe({ __type: 'Pointer', className: '_User', objectId: 'u1' }), {
-      query: { className: 'Message', where: { room: 'a', private: { $ne: true } }, keys: ['text'] },
+      query: { className: 'Message', where: { room: 'a', public: true }, keys: ['text'] },
     });
 
     const event = (kind, object, original) => runTrigger(live, { trigger: 'afterLiveQueryEvent', className: 'Message', event: kind, object, original, sendEvent: true });

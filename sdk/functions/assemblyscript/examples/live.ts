@@ -1,8 +1,8 @@
 // An example app of the LiveQuery hooks: a device can be kept from connecting, subscriptions to
-// messages never see those of private rooms, and live events never carry a message's `secret`;
+// messages see public ones only, and live events never carry a message's `secret`;
 // a message that leaves a subscription because it was archived leaves without an event. Its
 // manifest is checked by Hearth's end-to-end tests (tests/e2e/functions-deploy.test.js).
-import { beforeConnect, beforeSubscribe, afterLiveQueryEvent, Request, Response, JSON, remove } from "../assembly/index";
+import { beforeConnect, beforeSubscribe, afterLiveQueryEvent, Request, Response, remove } from "../assembly/index";
 export { hearth_abi_v1, hearth_alloc, hearth_handle } from "../assembly/index";
 
 // beforeConnect: installations named `banned-…` may not connect.
@@ -11,12 +11,10 @@ beforeConnect((req: Request): Response => {
   return Response.nothing();
 });
 
-// beforeSubscribe: only logged-in users subscribe, and never to private rooms.
+// beforeSubscribe: only logged-in users subscribe, and only to public messages.
 beforeSubscribe("Message", (req: Request): Response => {
   if (req.userId.length == 0) return Response.error("log in to subscribe", 119);
-  const notPrivate = new JSON.Obj();
-  notPrivate.set("$ne", true);
-  req.where.set("private", notPrivate);
+  req.where.set("public", true);
   return Response.query(req.query);
 });
 
