@@ -10,6 +10,7 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('../lib/harness');
 const { until } = require('../lib/wait');
+const { recordEvents } = require('../lib/live');
 const { signUp } = require('../lib/users');
 const { HEARTH_ONLY, compileExample, deploy } = require('../lib/functions');
 const { Parse } = h;
@@ -47,10 +48,7 @@ describe('LiveQuery hooks (examples/live.ts)', { skip }, () => {
    * with the server's error (a Parse.Error). */
   async function subscribe(client, query, sessionToken) {
     const sub = client.subscribe(query, sessionToken);
-    const events = [];
-    for (const op of ['create', 'enter', 'update', 'leave', 'delete']) {
-      sub.on(op, (object, original) => events.push({ op, object, original }));
-    }
+    const events = recordEvents(sub);
     const opened = new Promise((resolve) => sub.on('open', resolve));
     await sub.subscribePromise;
     await opened;
