@@ -16,7 +16,33 @@ const skip = h.isHearth ? false : HEARTH_ONLY;
 // Built before the first request (see compileExample).
 const demo = h.isHearth ? compileExample('demo') : null;
 const triggers = h.isHearth ? compileExample('triggers') : null;
+const live = h.isHearth ? compileExample('live') : null;
 const rust = h.isHearth ? buildRustExample() : { skip: HEARTH_ONLY };
+
+/** A fresh instance of a module in Node, its host calls stubbed: `handle(request)` runs one
+ * request and answers the module's answer (its text). */
+async function inNode(bytes) {
+  const module = await WebAssembly.compile(bytes);
+  const imports = {};
+  for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
+  let answer;
+  imports.hearth.answer = (ptr, len) => { answer = Buffer.from(exports.memory.buffer, ptr, len).toString(); };
+  const { exports } = await WebAssembly.instantiate(module, imports);
+  const handle = (request) => {
+    const body = Buffer.from(JSON.stringify(request));
+    const ptr = exports.hearth_alloc(body.length);
+    Buffer.from(exports.memory.buffer, ptr, body.length).set(body);
+    assert.equal(exports.hearth_handle(ptr, body.length), 0);
+    return answer;
+  };
+  return { memory: exports.memory, handle };
+}
+
+/** A trigger's request run in a fresh instance of a module; answers its answer. */
+async function runTrigger(bytes, request) {
+  const { handle } = await inNode(bytes);
+  return JSON.parse(handle({ abi: 1, kind: 'trigger', master: false, user: null, installationId: null, ip: null, ...request }));
+}
 
 /** Deploys `bytes` to a new app; answers the deployment. */
 async function deployNew(bytes, name) {
@@ -48,6 +74,33 @@ describe('manifests', { skip }, () => {
   });
 });
 
+describe('the LiveQuery hooks of the AssemblyScript SDK (live.ts)', { skip }, () => {
+  test('the manifest lists them', async () => {
+    const deployed = await deployNew(live, 'e2e deploy live');
+    assert.deepEqual(deployed.manifest.triggers.slice().sort(), ['afterLiveQueryEvent:Message', 'beforeConnect:@Connect', 'beforeSubscribe:Message']);
+  });
+
+  test('they answer as docs/functions.md says', async () => {
+    const connect = (installationId) => runTrigger(live, { trigger: 'beforeConnect', className: '@Connect', event: 'connect', installationId, clients: 1, subscriptions: 0 });
+    assert.deepEqual(await connect('phone-1'), { result: null }, 'anything but an error lets the client connect');
+    assert.deepEqual(await connect('banned-1'), { error: { code: 119, message: 'this device may not connect' } });
+
+    const subscribe = (user) => runTrigger(live, {
+      trigger: 'beforeSubscribe', className: 'Message', user, requestId: 1, query: { className: 'Message', where: { room: 'a' }, keys: ['text'] },
+    });
+    assert.deepEqual(await subscribe(null), { error: { code: 119, message: 'log in to subscribe' } });
+    assert.deepEqual(await subscribe({ __type: 'Pointer', className: '_User', objectId: 'u1' }), {
+      query: { className: 'Message', where: { room: 'a', public: true }, keys: ['text'] },
+    });
+
+    const event = (kind, object, original) => runTrigger(live, { trigger: 'afterLiveQueryEvent', className: 'Message', event: kind, object, original, sendEvent: true });
+    const message = { className: 'Message', objectId: 'm1', text: 'hi' };
+    assert.deepEqual(await event('create', message, null), { result: null }, 'unchanged');
+    assert.deepEqual(await event('update', { ...message, secret: 's' }, { ...message, secret: 'o' }), { sendEvent: true, object: message, original: message });
+    assert.deepEqual(await event('leave', { ...message, archived: true }, message), { sendEvent: false });
+  });
+});
+
 describe('the Rust SDK\'s modules', { skip: rust.skip || false }, () => {
   test('the module is small and its manifest lists what register() defines', async () => {
     const { bytes } = rust;
@@ -59,7 +112,8 @@ describe('the Rust SDK\'s modules', { skip: rust.skip || false }, () => {
     ]);
     assert.deepEqual(deployed.manifest.jobs, ['tidy']);
     assert.deepEqual(deployed.manifest.triggers, [
-      'afterDelete:Player', 'afterFind:Score', 'afterSave:Player', 'beforeDelete:Player', 'beforeFind:Score', 'beforeLogin:_User', 'beforeSave:Player',
+      'afterDelete:Player', 'afterFind:Score', 'afterLiveQueryEvent:Score', 'afterSave:Player', 'beforeConnect:@Connect',
+      'beforeDelete:Player', 'beforeFind:Score', 'beforeLogin:_User', 'beforeSave:Player', 'beforeSubscribe:Score',
     ]);
   });
 
@@ -69,23 +123,13 @@ describe('the Rust SDK\'s modules', { skip: rust.skip || false }, () => {
     // allocator that grows the memory at its first allocation) would do both: the SDK's
     // .cargo/config.toml sets a 128 KiB stack, and its allocator serves small calls from the
     // free memory the module starts with. The module is run here in Node, its imports stubbed.
-    const module = await WebAssembly.compile(rust.bytes);
-    const imports = {};
-    for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
-    let memory;
-    let answer;
-    imports.hearth.answer = (ptr, len) => { answer = Buffer.from(memory.buffer, ptr, len).toString(); };
-    const { exports } = await WebAssembly.instantiate(module, imports);
-    memory = exports.memory;
+    const { memory, handle } = await inNode(rust.bytes);
     const initial = memory.buffer.byteLength;
     assert.ok(initial <= 256 * 1024, `the example's memory starts at ${initial / 1024} KiB`);
-    const request = Buffer.from(JSON.stringify({
+    const request = {
       abi: 1, kind: 'function', name: 'hello', master: false, user: null, installationId: null, ip: '127.0.0.1', params: { name: 'Ferris' }, headers: {},
-    }));
-    const ptr = exports.hearth_alloc(request.length);
-    Buffer.from(memory.buffer, ptr, request.length).set(request);
-    assert.equal(exports.hearth_handle(ptr, request.length), 0);
-    assert.equal(answer, '{"result":"Hello, Ferris!"}');
+    };
+    assert.equal(handle(request), '{"result":"Hello, Ferris!"}');
     assert.equal(memory.buffer.byteLength, initial, 'the call did not grow the memory');
   });
 });

@@ -10,6 +10,7 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('../lib/harness');
 const { until } = require('../lib/wait');
+const { recordEvents } = require('../lib/live');
 const { signUp } = require('../lib/users');
 const { startSecondInstance } = require('../lib/instance');
 const { Parse } = h;
@@ -37,10 +38,7 @@ async function liveClient({ sessionToken, master: asMaster = false, base } = {})
 /** Subscribes and records every event; resolves once the server confirmed the subscription. */
 async function subscribe(client, query, sessionToken) {
   const sub = client.subscribe(query, sessionToken);
-  const events = [];
-  for (const op of ['create', 'enter', 'update', 'leave', 'delete']) {
-    sub.on(op, (object, original) => events.push({ op, object, original }));
-  }
+  const events = recordEvents(sub);
   const errors = [];
   sub.on('error', (e) => errors.push(e));
   await new Promise((resolve, reject) => {
@@ -66,10 +64,7 @@ describe('LiveQuery', () => {
     const name = live();
     // The SDK's default client: its address derived from serverURL, as apps use it.
     const sub = await new Parse.Query(name).equalTo('room', 'a').subscribe();
-    const events = [];
-    for (const op of ['create', 'enter', 'update', 'leave', 'delete']) {
-      sub.on(op, (object, original) => events.push({ op, object, original }));
-    }
+    const events = recordEvents(sub);
     const o = new Parse.Object(name);
     await o.save({ room: 'a', text: 'hi', gone: 1 }, master);
     await until('create', () => events.length === 1);

@@ -38,19 +38,30 @@ pub const TRIGGERS: &[&str] = &[
     "afterSaveFile",
     "beforeDeleteFile",
     "afterDeleteFile",
+    "beforeConnect",
+    "beforeSubscribe",
+    "afterLiveQueryEvent",
 ];
 
+/// The class of `beforeConnect`, as Parse names it.
+pub(crate) const CONNECT: &str = "@Connect";
+
 /// Whether a trigger may be declared on a class, by Parse Server's rules: the login triggers on
-/// `_User`, `afterLogout` on `_Session` (the only trigger there), file triggers on `@File`.
+/// `_User`, `afterLogout` on `_Session`, file triggers on `@File`, `beforeConnect` on
+/// `@Connect`; the LiveQuery hooks `beforeSubscribe` and `afterLiveQueryEvent` on any class,
+/// `_Session` included (LiveQuery may watch sessions); no other trigger on `_Session`.
 pub(crate) fn trigger_allowed(kind: &str, class: &str) -> bool {
     if !TRIGGERS.contains(&kind) {
         return false;
     }
+    let valid_class = || crate::data::names::ClassName::parse(class).is_ok();
     match kind {
         "beforeLogin" | "afterLogin" => class == "_User",
         "afterLogout" => class == "_Session",
+        "beforeConnect" => class == CONNECT,
+        "beforeSubscribe" | "afterLiveQueryEvent" => valid_class(),
         file if file.ends_with("File") => class == "@File",
-        _ => class != "_Session" && crate::data::names::ClassName::parse(class).is_ok(),
+        _ => class != "_Session" && valid_class(),
     }
 }
 
@@ -137,7 +148,7 @@ pub async fn check(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8]) ->
         let (kind, class) = trigger.split_once(':').unwrap_or((trigger, ""));
         if !trigger_allowed(kind, class) {
             return Err(FunctionError::InvalidModule(format!(
-                "invalid trigger {trigger:?} (kind:ClassName; beforeLogin and afterLogin on _User, afterLogout on _Session and nothing else there, file triggers on @File)"
+                "invalid trigger {trigger:?} (kind:ClassName; beforeLogin and afterLogin on _User, afterLogout on _Session, file triggers on @File, beforeConnect on @Connect; on _Session no other trigger than beforeSubscribe and afterLiveQueryEvent)"
             )));
         }
     }
@@ -230,6 +241,18 @@ mod tests {
             ("beforeSave:@File", false),
             ("beforeSave:1bad", false),
             ("beforeLunch:Item", false),
+            ("beforeConnect:@Connect", true),
+            ("beforeConnect:Item", false),
+            ("beforeConnect:_User", false),
+            ("beforeSubscribe:Message", true),
+            ("beforeSubscribe:_Session", true),
+            ("beforeSubscribe:_User", true),
+            ("afterLiveQueryEvent:Message", true),
+            ("afterLiveQueryEvent:_Session", true),
+            ("beforeSubscribe:@Connect", false),
+            ("afterLiveQueryEvent:@File", false),
+            ("afterLiveQueryEvent:1bad", false),
+            ("beforeSave:@Connect", false),
         ] {
             let (kind, class) = trigger.split_once(':').unwrap();
             assert_eq!(trigger_allowed(kind, class), ok, "{trigger}");

@@ -12,7 +12,10 @@
 //!   that logs an existing user in) are good, and may refuse before any session exists;
 //!   `afterLogin` and `afterLogout` (on `_Session`) run after, their errors logged;
 //! - `beforeSaveFile`, `afterSaveFile`, `beforeDeleteFile` and `afterDeleteFile` (on `@File`) are
-//!   the `files` module's [`FileTriggers`].
+//!   the `files` module's [`FileTriggers`];
+//! - the LiveQuery hooks, called by the `live` module: `beforeConnect` (on `@Connect`) may refuse
+//!   a connection; `beforeSubscribe` may refuse a subscription or answer another query;
+//!   `afterLiveQueryEvent` may drop an event for one subscriber or change its objects.
 //!
 //! Nothing is called, and nothing read, for a class the active deployment has no trigger on.
 
@@ -488,6 +491,192 @@ impl FileTriggers for CloudCode {
     }
 }
 
+// ---- LiveQuery --------------------------------------------------------------------------------
+
+// The hooks of Parse's LiveQuery, as the `live` module calls them. It builds each request's own
+// fields (docs/functions.md, "LiveQuery hooks"); the caller's (`master`, `user` as a pointer,
+// `installationId`, `ip`) are the call's, as in every trigger request, whatever the request
+// says. Guests never see session tokens, here as everywhere: a `sessionToken` in a request is
+// left out (the hook's host calls run with the caller's rights anyway).
+
+/// The LiveQuery hooks a class has in the app's active deployment (or its webhooks), read from
+/// what is loaded in memory: cheap enough to ask per subscription.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LiveHooks {
+    pub before_subscribe: bool,
+    pub after_event: bool,
+}
+
+/// What `afterLiveQueryEvent` answered for one subscriber: whether the event is sent, and the
+/// objects to send instead of the event's (`None`: unchanged). The objects keep the event's
+/// `className` and `objectId`; what the subscriber may not see is still removed after the hook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveEventAnswer {
+    pub send: bool,
+    pub object: Option<Value>,
+    pub original: Option<Value>,
+}
+
+/// The class of `beforeConnect`, as Parse names it.
+const CONNECT: &str = super::deploy::CONNECT;
+
+/// A request's own fields: without credentials, nor what the call sets from the caller.
+fn own_fields(mut request: Map<String, Value>) -> Map<String, Value> {
+    for key in ["sessionToken", "master", "user", "installationId", "ip"] {
+        request.remove(key);
+    }
+    request
+}
+
+impl CloudCode {
+    pub async fn live_hooks(&self, caller: &Caller, class: &str) -> Result<LiveHooks, DataError> {
+        Ok(LiveHooks {
+            before_subscribe: self.has(caller, "beforeSubscribe", class).await?,
+            after_event: self.has(caller, "afterLiveQueryEvent", class).await?,
+        })
+    }
+
+    pub async fn has_before_connect(&self, caller: &Caller) -> Result<bool, DataError> {
+        self.has(caller, "beforeConnect", CONNECT).await
+    }
+
+    /// Runs `beforeConnect` (if any): its error (the guest's code, 141 without one) refuses the
+    /// connection.
+    pub async fn before_connect(&self, caller: &Caller, request: Map<String, Value>) -> Result<(), DataError> {
+        if self.has_before_connect(caller).await? {
+            self.call(caller, "beforeConnect", CONNECT, own_fields(request)).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs `beforeSubscribe:<class>` (if any) on a subscription's request (`query` is
+    /// `{className, where, keys?, watch?}`): its error refuses the subscription; the query it
+    /// answers (`{"query": ...}`) replaces the subscription's, checked for its shape here. The
+    /// caller parses and checks the new query as it did the client's (access, limits, operators).
+    pub async fn before_subscribe(
+        &self,
+        caller: &Caller,
+        class: &ClassName,
+        request: Map<String, Value>,
+    ) -> Result<Option<Value>, DataError> {
+        if !self.has(caller, "beforeSubscribe", class.as_str()).await? {
+            return Ok(None);
+        }
+        let answer = self.call(caller, "beforeSubscribe", class.as_str(), own_fields(request)).await?;
+        subscription_query(class, &answer)
+    }
+
+    /// Runs `afterLiveQueryEvent:<class>` (if any) for one subscriber and event: its answer may
+    /// drop the event (`sendEvent: false`) or replace its `object` or `original`; its error is
+    /// the subscriber's.
+    pub async fn after_live_query_event(
+        &self,
+        caller: &Caller,
+        class: &ClassName,
+        request: Map<String, Value>,
+    ) -> Result<LiveEventAnswer, DataError> {
+        let unchanged = LiveEventAnswer { send: true, object: None, original: None };
+        if !self.has(caller, "afterLiveQueryEvent", class.as_str()).await? {
+            return Ok(unchanged);
+        }
+        let ids = |key: &str| request.get(key).and_then(|o| o.get("objectId")).and_then(Value::as_str).map(str::to_string);
+        let (object_id, original_id) = (ids("object"), ids("original"));
+        let event = request.get("event").and_then(Value::as_str).map(str::to_string);
+        let answer = self.call(caller, "afterLiveQueryEvent", class.as_str(), own_fields(request)).await?;
+        // The original is the same object as it was.
+        live_event_answer(class, event.as_deref(), object_id.as_deref(), original_id.or(object_id.clone()).as_deref(), &answer)
+    }
+}
+
+/// The query a `beforeSubscribe` answer gives (`{"query": {className, where, keys?, watch?}}`),
+/// normalised (the class filled in, `where` `{}` when left out); `None` when it answers none.
+fn subscription_query(class: &ClassName, answer: &Value) -> Result<Option<Value>, DataError> {
+    let query = match answer.get("query") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(query)) => query,
+        Some(other) => return Err(bad_answer(format!("beforeSubscribe answered a query that is not an object: {other}"))),
+    };
+    let mut normal = Map::new();
+    normal.insert("className".into(), json!(class.as_str()));
+    normal.insert("where".into(), json!({}));
+    for (key, value) in query {
+        match (key.as_str(), value) {
+            ("className", Value::String(name)) if name == class.as_str() => {}
+            ("className", other) => {
+                return Err(bad_answer(format!(
+                    "beforeSubscribe answered a query on another class ({other}): a subscription stays on {class}"
+                )));
+            }
+            ("where", Value::Object(_)) => {
+                normal.insert(key.clone(), value.clone());
+            }
+            ("where", _) => return Err(bad_answer("beforeSubscribe answered a where that is not an object".into())),
+            ("keys" | "watch", Value::Null) => {}
+            ("keys" | "watch", Value::Array(names)) if !names.is_empty() && names.iter().all(Value::is_string) => {
+                normal.insert(key.clone(), value.clone());
+            }
+            ("keys" | "watch", _) => {
+                return Err(bad_answer(format!("beforeSubscribe answered {key} that are not a non-empty array of field names")));
+            }
+            (other, _) => {
+                return Err(bad_answer(format!(
+                    "beforeSubscribe answered a query with {other:?}: a subscription's query has only className, where, keys and watch"
+                )));
+            }
+        }
+    }
+    Ok(Some(Value::Object(normal)))
+}
+
+/// An `afterLiveQueryEvent` answer (`{sendEvent?, object?, original?}`; left out or null:
+/// unchanged). An object answered without `className` or `objectId` gets the event's; one
+/// answering others is refused: a hook changes what a subscriber sees of an object, not which
+/// object it is. Nor can it change the event's type (`event`, given back as it came, is let be).
+fn live_event_answer(
+    class: &ClassName,
+    event: Option<&str>,
+    object_id: Option<&str>,
+    original_id: Option<&str>,
+    answer: &Value,
+) -> Result<LiveEventAnswer, DataError> {
+    match (answer.get("event"), event) {
+        (None | Some(Value::Null), _) => {}
+        (Some(Value::String(given)), Some(event)) if given == event => {}
+        (Some(given), _) => {
+            return Err(bad_answer(format!("afterLiveQueryEvent answered another event ({given}): it cannot change an event's type")));
+        }
+    }
+    let send = match answer.get("sendEvent") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(send)) => *send,
+        Some(other) => return Err(bad_answer(format!("afterLiveQueryEvent answered a sendEvent that is not a boolean: {other}"))),
+    };
+    let object = |key: &str, id: Option<&str>| -> Result<Option<Value>, DataError> {
+        let mut object = match answer.get(key) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Object(object)) => object.clone(),
+            Some(_) => return Err(bad_answer(format!("afterLiveQueryEvent answered an {key} that is not an object"))),
+        };
+        for (field, expected) in [("className", Some(class.as_str())), ("objectId", id)] {
+            match (object.get(field), expected) {
+                (None | Some(Value::Null), Some(expected)) => {
+                    object.insert(field.into(), json!(expected));
+                }
+                (Some(given), Some(expected)) if given == expected => {}
+                (None | Some(Value::Null), None) => {}
+                (given, _) => {
+                    return Err(bad_answer(format!(
+                        "afterLiveQueryEvent answered an {key} with another {field} ({}): it may change the object's fields, not which object it is",
+                        given.unwrap_or(&Value::Null)
+                    )));
+                }
+            }
+        }
+        Ok(Some(Value::Object(object)))
+    };
+    Ok(LiveEventAnswer { send, object: object("object", object_id)?, original: object("original", original_id)? })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -532,5 +721,95 @@ mod tests {
         let write = Write::parse(Map::new(), None).unwrap();
         let changed = json!({"bad-name": 1}).as_object().unwrap().clone();
         assert!(merge_changes(write, &Map::new(), &changed).is_err());
+    }
+
+    fn message(err: DataError) -> String {
+        match err {
+            DataError::Script { code: 141, message } => message,
+            other => panic!("not a 141: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn before_subscribe_answers_a_query_on_its_class_or_none() {
+        let class = ClassName::parse("Message").unwrap();
+        assert_eq!(subscription_query(&class, &json!({})).unwrap(), None);
+        assert_eq!(subscription_query(&class, &json!({"query": null})).unwrap(), None);
+        assert_eq!(
+            subscription_query(
+                &class,
+                &json!({"query": {"className": "Message", "where": {"room": "a"}, "keys": ["text"], "watch": ["text"]}})
+            )
+            .unwrap(),
+            Some(json!({"className": "Message", "where": {"room": "a"}, "keys": ["text"], "watch": ["text"]}))
+        );
+        // The class filled in, `where` {} when left out, null keys dropped.
+        assert_eq!(
+            subscription_query(&class, &json!({"query": {"keys": null}})).unwrap(),
+            Some(json!({"className": "Message", "where": {}}))
+        );
+        for (answer, says) in [
+            (json!({"query": "room = a"}), "a query that is not an object"),
+            (json!({"query": {"className": "Other", "where": {}}}), "a subscription stays on Message"),
+            (json!({"query": {"className": 3, "where": {}}}), "another class"),
+            (json!({"query": {"where": []}}), "a where that is not an object"),
+            (json!({"query": {"where": {}, "keys": "text"}}), "keys that are not a non-empty array"),
+            (json!({"query": {"where": {}, "keys": []}}), "keys that are not a non-empty array"),
+            (json!({"query": {"where": {}, "watch": [1]}}), "watch that are not a non-empty array"),
+            (json!({"query": {"where": {}, "limit": 5}}), "only className, where, keys and watch"),
+        ] {
+            let said = message(subscription_query(&class, &answer).unwrap_err());
+            assert!(said.contains(says), "{answer}: {said}");
+        }
+    }
+
+    #[test]
+    fn after_live_query_event_may_drop_or_change_an_event_but_not_move_it() {
+        let class = ClassName::parse("Message").unwrap();
+        let unchanged = LiveEventAnswer { send: true, object: None, original: None };
+        assert_eq!(live_event_answer(&class, Some("update"), Some("m1"), Some("m1"), &json!({})).unwrap(), unchanged);
+        assert_eq!(
+            live_event_answer(&class, Some("update"), Some("m1"), None, &json!({"sendEvent": null, "object": null})).unwrap(),
+            unchanged
+        );
+        assert!(!live_event_answer(&class, Some("update"), Some("m1"), None, &json!({"sendEvent": false})).unwrap().send);
+        // The request given back whole: its event is the event's.
+        let echoed = json!({"event": "update", "sendEvent": true, "object": {"className": "Message", "objectId": "m1"}});
+        assert!(live_event_answer(&class, Some("update"), Some("m1"), None, &echoed).unwrap().send);
+        // An object without className or objectId gets the event's.
+        let changed = live_event_answer(
+            &class,
+            Some("update"),
+            Some("m1"),
+            Some("m1"),
+            &json!({"object": {"text": "hi"}, "original": {"objectId": "m1", "text": "ho"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            changed,
+            LiveEventAnswer {
+                send: true,
+                object: Some(json!({"className": "Message", "objectId": "m1", "text": "hi"})),
+                original: Some(json!({"className": "Message", "objectId": "m1", "text": "ho"})),
+            }
+        );
+        for (answer, says) in [
+            (json!({"sendEvent": "no"}), "a sendEvent that is not a boolean"),
+            (json!({"object": [1]}), "an object that is not an object"),
+            (json!({"original": 1}), "an original that is not an object"),
+            (json!({"object": {"objectId": "m2"}}), "another objectId (\"m2\")"),
+            (json!({"object": {"className": "Other"}}), "another className (\"Other\")"),
+            (json!({"original": {"className": "Message", "objectId": "x"}}), "an original with another objectId"),
+            (json!({"event": "delete"}), "another event (\"delete\")"),
+        ] {
+            let said = message(live_event_answer(&class, Some("update"), Some("m1"), Some("m1"), &answer).unwrap_err());
+            assert!(said.contains(says), "{answer}: {said}");
+        }
+    }
+
+    #[test]
+    fn live_hook_requests_keep_the_callers_fields_and_no_session_token() {
+        let request = json!({"event": "connect", "sessionToken": "r:secret", "useMasterKey": false, "user": "u1", "master": false, "installationId": "i"});
+        assert_eq!(Value::Object(own_fields(request.as_object().unwrap().clone())), json!({"event": "connect", "useMasterKey": false}));
     }
 }

@@ -43,30 +43,37 @@ pub trait LiveTriggers: Send + Sync {
     ) -> BoxFuture<'a, Result<EventAnswer, DataError>>;
 }
 
+/// Cloud code's LiveQuery hooks (`functions::triggers`).
 impl LiveTriggers for crate::functions::triggers::CloudCode {
-    fn has_before_connect<'a>(&'a self, _caller: &'a Caller) -> BoxFuture<'a, Result<bool, DataError>> {
-        Box::pin(async { Ok(false) })
+    fn has_before_connect<'a>(&'a self, caller: &'a Caller) -> BoxFuture<'a, Result<bool, DataError>> {
+        Box::pin(crate::functions::triggers::CloudCode::has_before_connect(self, caller))
     }
-    fn class_hooks<'a>(&'a self, _caller: &'a Caller, _class: &'a str) -> BoxFuture<'a, Result<ClassHooks, DataError>> {
-        Box::pin(async { Ok(ClassHooks::default()) })
+    fn class_hooks<'a>(&'a self, caller: &'a Caller, class: &'a str) -> BoxFuture<'a, Result<ClassHooks, DataError>> {
+        Box::pin(async move {
+            let hooks = self.live_hooks(caller, class).await?;
+            Ok(ClassHooks { before_subscribe: hooks.before_subscribe, after_event: hooks.after_event })
+        })
     }
-    fn before_connect<'a>(&'a self, _caller: &'a Caller, _request: Map<String, Value>) -> BoxFuture<'a, Result<(), DataError>> {
-        Box::pin(async { Ok(()) })
+    fn before_connect<'a>(&'a self, caller: &'a Caller, request: Map<String, Value>) -> BoxFuture<'a, Result<(), DataError>> {
+        Box::pin(crate::functions::triggers::CloudCode::before_connect(self, caller, request))
     }
     fn before_subscribe<'a>(
         &'a self,
-        _caller: &'a Caller,
-        _class: &'a ClassName,
-        _request: Map<String, Value>,
+        caller: &'a Caller,
+        class: &'a ClassName,
+        request: Map<String, Value>,
     ) -> BoxFuture<'a, Result<Option<Value>, DataError>> {
-        Box::pin(async { Ok(None) })
+        Box::pin(crate::functions::triggers::CloudCode::before_subscribe(self, caller, class, request))
     }
     fn after_event<'a>(
         &'a self,
-        _caller: &'a Caller,
-        _class: &'a ClassName,
-        _request: Map<String, Value>,
+        caller: &'a Caller,
+        class: &'a ClassName,
+        request: Map<String, Value>,
     ) -> BoxFuture<'a, Result<EventAnswer, DataError>> {
-        Box::pin(async { Ok(EventAnswer { send: true, object: None, original: None }) })
+        Box::pin(async move {
+            let answer = self.after_live_query_event(caller, class, request).await?;
+            Ok(EventAnswer { send: answer.send, object: answer.object, original: answer.original })
+        })
     }
 }

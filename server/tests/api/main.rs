@@ -18,6 +18,7 @@ mod helpers;
 mod idempotency;
 mod jobs;
 mod live;
+mod live_hooks;
 mod metrics;
 mod operators;
 mod ops;

@@ -49,7 +49,8 @@ export class Request {
   /** The stored object before an update (empty on create). */
   get original(): JSON.Obj { return obj(this.raw, "original"); }
   /** beforeFind, afterFind: the query as the REST API spells it (className, where, order,
-   *  limit, skip, keys, excludeKeys, include, count). Change it and answer `Response.query`. */
+   *  limit, skip, keys, excludeKeys, include, count). beforeSubscribe: the subscription's query
+   *  (className, where, keys?, watch?). Change it and answer `Response.query`. */
   get query(): JSON.Obj { return obj(this.raw, "query"); }
   /** The query's `where` (always there in a beforeFind), to add constraints to. */
   get where(): JSON.Obj {
@@ -68,6 +69,15 @@ export class Request {
   /** File triggers: {name, contentType, size, metadata, tags}, and url once stored. The bytes are
    *  never given. In beforeSaveFile, `size` is null when the client did not say it beforehand. */
   get file(): JSON.Obj { return obj(this.raw, "file"); }
+  /** LiveQuery hooks: "connect" (beforeConnect); "create", "enter", "update", "leave" or
+   *  "delete" (afterLiveQueryEvent). */
+  get event(): string { return str(this.raw, "event"); }
+  /** beforeSubscribe: the client's id of the subscription. */
+  get requestId(): f64 { return number(this.raw, "requestId"); }
+  /** beforeConnect, afterLiveQueryEvent: the app's LiveQuery clients on this instance. */
+  get clients(): f64 { return number(this.raw, "clients"); }
+  /** beforeConnect, afterLiveQueryEvent: the app's LiveQuery subscriptions on this instance. */
+  get subscriptions(): f64 { return number(this.raw, "subscriptions"); }
   /** Whether the caller used the master key. */
   get master(): bool { const b = this.raw.getBool("master"); return b != null && b.valueOf(); }
   /** The caller's user id ("" when none). */
@@ -86,6 +96,9 @@ export function number(o: JSON.Obj, key: string): f64 {
   const n = o.getNum(key);
   return n == null ? NaN : n.valueOf();
 }
+
+/** Removes a key from an object (assemblyscript-json's `Obj` has no method for it). */
+export function remove(o: JSON.Obj, key: string): void { o._obj.delete(key); }
 
 function str(o: JSON.Obj, key: string): string {
   const v = o.getString(key);
@@ -114,7 +127,8 @@ export class Response {
   /** beforeSave: the object to save (changes to what the trigger was given are written). */
   static object(object: JSON.Obj): Response { return Response.of("object", object); }
 
-  /** beforeFind: the query to run instead (a get stays on its objectId whatever it says). */
+  /** beforeFind: the query to run instead (a get stays on its objectId whatever it says).
+   *  beforeSubscribe: the subscription's query instead (on the same class). */
   static query(query: JSON.Obj): Response { return Response.of("query", query); }
 
   /** afterFind: the objects the client gets instead of those found. */
@@ -127,6 +141,17 @@ export class Response {
   /** beforeSaveFile: the file to store instead: a new `name`, `contentType`, `metadata` or
    *  `tags` (keys left out stay as they were). */
   static file(file: JSON.Obj): Response { return Response.of("file", file); }
+
+  /** afterLiveQueryEvent: whether the subscriber gets the event, and the `object` and
+   *  `original` it gets instead of the event's (null: unchanged). They stay the same object
+   *  (`className`, `objectId`); what the subscriber may not see is removed after the hook. */
+  static event(send: bool, object: JSON.Obj | null = null, original: JSON.Obj | null = null): Response {
+    const o = new JSON.Obj();
+    o.set("sendEvent", send);
+    if (object != null) o.set("object", object);
+    if (original != null) o.set("original", original);
+    return new Response(o);
+  }
 
   /** Go ahead unchanged (triggers), or a null result (functions). */
   static nothing(): Response {
@@ -176,6 +201,14 @@ export function afterSaveFile(handler: Handler): void { triggers.set("afterSaveF
 export function beforeDeleteFile(handler: Handler): void { triggers.set("beforeDeleteFile:@File", handler); }
 /** Runs once a file is deleted; errors are only logged. */
 export function afterDeleteFile(handler: Handler): void { triggers.set("afterDeleteFile:@File", handler); }
+/** Runs when a LiveQuery client connects: an error refuses the connection. */
+export function beforeConnect(handler: Handler): void { triggers.set("beforeConnect:@Connect", handler); }
+/** Runs when a LiveQuery client subscribes to a class: may answer another query
+ *  (`Response.query`), or an error. */
+export function beforeSubscribe(className: string, handler: Handler): void { triggers.set("beforeSubscribe:" + className, handler); }
+/** Runs before a LiveQuery event of a class reaches one subscriber: may drop it or change its
+ *  objects (`Response.event`), or answer an error for the subscriber. */
+export function afterLiveQueryEvent(className: string, handler: Handler): void { triggers.set("afterLiveQueryEvent:" + className, handler); }
 
 // ---- the ABI's entry points (re-export these from your module) ---------------------------------
 

@@ -15,7 +15,8 @@ type Handler = Box<dyn Fn(&Request) -> Result<Object, Error>>;
 ///
 /// Registering a name twice keeps the last handler. The manifest Hearth asks for at deploy lists
 /// what is registered: functions and jobs by name, triggers as `kind:ClassName`
-/// (`beforeSave:Player`, `beforeLogin:_User`, `afterLogout:_Session`, `beforeSaveFile:@File`).
+/// (`beforeSave:Player`, `beforeLogin:_User`, `afterLogout:_Session`, `beforeSaveFile:@File`,
+/// `beforeConnect:@Connect`, `beforeSubscribe:Message`).
 #[derive(Default)]
 pub struct App {
     functions: BTreeMap<String, Handler>,
@@ -25,6 +26,22 @@ pub struct App {
 
 /// The class of file triggers.
 const FILE: &str = "@File";
+
+/// The class of `beforeConnect`.
+const CONNECT: &str = "@Connect";
+
+/// One LiveQuery event for one subscriber, as [`App::after_live_query_event`]'s handler may
+/// change it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveEvent {
+    /// Whether the subscriber gets the event (`true` unless the handler drops it).
+    pub send: bool,
+    /// The object as the event leaves it.
+    pub object: Object,
+    /// The object before the change (`update`, `enter`, `leave`); `None` for `create` and
+    /// `delete`.
+    pub original: Option<Object>,
+}
 
 impl App {
     pub fn new() -> App {
@@ -59,11 +76,7 @@ impl App {
     where
         F: Fn(&Request, &mut Object) -> Result<(), Error> + 'static,
     {
-        self.trigger("beforeSave", class, move |req| {
-            let mut object = req.object().clone();
-            handler(req, &mut object)?;
-            Ok(if &object == req.object() { Object::new() } else { answer("object", Value::Object(object)) })
-        })
+        self.trigger("beforeSave", class, changing("object", Request::object, handler))
     }
 
     /// `afterSave`, after the write committed (its errors go to the function log only).
@@ -165,6 +178,53 @@ impl App {
         self.trigger("beforeDeleteFile", FILE, done(handler))
     }
 
+    /// `beforeConnect` (on `@Connect`): a LiveQuery client connects (the request's `event` is
+    /// `connect`, with `clients` and `subscriptions`, the instance's counts for the app); an
+    /// error refuses the connection, with its code and message.
+    pub fn before_connect<F>(&mut self, handler: F) -> &mut App
+    where
+        F: Fn(&Request) -> Result<(), Error> + 'static,
+    {
+        self.trigger("beforeConnect", CONNECT, done(handler))
+    }
+
+    /// `beforeSubscribe`: a LiveQuery client subscribes to the class. The handler gets the
+    /// subscription's query (`{className, where, keys?, watch?}`) and may change its `where`,
+    /// `keys` or `watch` (not its class), or refuse the subscription with an error. An unchanged
+    /// query is not sent back.
+    pub fn before_subscribe<F>(&mut self, class: &str, handler: F) -> &mut App
+    where
+        F: Fn(&Request, &mut Object) -> Result<(), Error> + 'static,
+    {
+        self.trigger("beforeSubscribe", class, changing("query", Request::query, handler))
+    }
+
+    /// `afterLiveQueryEvent`: an event of the class is about to reach one subscriber (the
+    /// request's `event`: `create`, `enter`, `update`, `leave` or `delete`). The handler may
+    /// drop it ([`LiveEvent::send`] `= false`) or change its `object` or `original` (not which
+    /// object they are); what the subscriber may not see is still removed after it. An error is
+    /// sent to the subscriber instead of the event.
+    pub fn after_live_query_event<F>(&mut self, class: &str, handler: F) -> &mut App
+    where
+        F: Fn(&Request, &mut LiveEvent) -> Result<(), Error> + 'static,
+    {
+        self.trigger("afterLiveQueryEvent", class, move |req| {
+            let mut event = LiveEvent { send: true, object: req.object().clone(), original: req.original().cloned() };
+            handler(req, &mut event)?;
+            let mut answer = Object::new();
+            if !event.send {
+                answer.insert("sendEvent".into(), Value::Bool(false));
+            }
+            if &event.object != req.object() {
+                answer.insert("object".into(), Value::Object(event.object));
+            }
+            if event.original.as_ref() != req.original() {
+                answer.insert("original".into(), event.original.map_or(Value::Null, Value::Object));
+            }
+            Ok(answer)
+        })
+    }
+
     /// Any trigger, `trigger:class` in the manifest, whose handler writes the whole answer
     /// object itself (`{}` for "go ahead unchanged"): for triggers or answers newer than the
     /// typed helpers above.
@@ -211,6 +271,19 @@ fn result<T: Serialize, F: Fn(&Request) -> Result<T, Error> + 'static>(handler: 
 /// A trigger that only goes ahead or refuses: it answers `{}`.
 fn done<F: Fn(&Request) -> Result<(), Error> + 'static>(handler: F) -> impl Fn(&Request) -> Result<Object, Error> + 'static {
     move |req| handler(req).map(|()| Object::new())
+}
+
+/// A trigger whose handler may change one object of the request (`key`, read by `field`): it
+/// answers `{key: changed}`, or `{}` when the handler left it as it was.
+fn changing<F>(key: &'static str, field: fn(&Request) -> &Object, handler: F) -> impl Fn(&Request) -> Result<Object, Error> + 'static
+where
+    F: Fn(&Request, &mut Object) -> Result<(), Error> + 'static,
+{
+    move |req| {
+        let mut object = field(req).clone();
+        handler(req, &mut object)?;
+        Ok(if &object == field(req) { Object::new() } else { answer(key, Value::Object(object)) })
+    }
 }
 
 fn answer(key: &str, value: Value) -> Object {

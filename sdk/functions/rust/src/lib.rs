@@ -55,7 +55,7 @@ mod request;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 
-pub use app::App;
+pub use app::{App, LiveEvent};
 pub use error::{Error, code};
 pub use host::{Found, Host, HttpRequest, HttpResponse, Query, config, destroy, find, get, http_fetch, run, save, secret};
 pub use request::Request;

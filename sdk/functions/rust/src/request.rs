@@ -110,7 +110,7 @@ impl Request {
         self.raw.get("original").and_then(Value::as_object)
     }
 
-    /// `beforeFind`'s query.
+    /// `beforeFind`'s query; `beforeSubscribe`'s (`{className, where, keys?, watch?}`).
     pub fn query(&self) -> &Object {
         self.object_field("query")
     }
@@ -118,6 +118,29 @@ impl Request {
     /// `afterFind`'s objects.
     pub fn objects(&self) -> &[Value] {
         self.raw.get("objects").and_then(Value::as_array).map_or(&[], Vec::as_slice)
+    }
+
+    /// The LiveQuery hooks' event: `connect` (`beforeConnect`); `create`, `enter`, `update`,
+    /// `leave` or `delete` (`afterLiveQueryEvent`).
+    pub fn event(&self) -> &str {
+        self.str("event").unwrap_or_default()
+    }
+
+    /// `beforeSubscribe`: the client's id of the subscription.
+    pub fn request_id(&self) -> Option<i64> {
+        self.raw.get("requestId").and_then(Value::as_i64)
+    }
+
+    /// `beforeConnect`, `afterLiveQueryEvent`: the LiveQuery clients connected to this instance
+    /// for the app.
+    pub fn clients(&self) -> u64 {
+        self.raw.get("clients").and_then(Value::as_u64).unwrap_or(0)
+    }
+
+    /// `beforeConnect`, `afterLiveQueryEvent`: the LiveQuery subscriptions on this instance for
+    /// the app.
+    pub fn subscriptions(&self) -> u64 {
+        self.raw.get("subscriptions").and_then(Value::as_u64).unwrap_or(0)
     }
 
     /// Any field of the request.

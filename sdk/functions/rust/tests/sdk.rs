@@ -45,6 +45,27 @@ fn register(app: &mut App) {
     .before_delete_file(|_req| Ok(()))
     .before_delete("Player", |_req| Ok(()))
     .after_delete("Player", |_req| Ok(()));
+    app.before_connect(|req| match req.installation_id() {
+        Some("banned") => Err(Error::new(code::OPERATION_FORBIDDEN, "this device may not connect")),
+        _ => Ok(()),
+    })
+    .before_subscribe("Message", |req, query| {
+        if req.user_id().is_none() {
+            return Err(Error::new(code::OPERATION_FORBIDDEN, "log in to subscribe"));
+        }
+        if let Some(Value::Object(condition)) = query.get_mut("where") {
+            condition.insert("room".into(), json!("public"));
+        }
+        Ok(())
+    })
+    .after_live_query_event("Message", |req, event| {
+        event.send = req.event() != "leave";
+        event.object.remove("secret");
+        if let Some(original) = &mut event.original {
+            original.remove("secret");
+        }
+        Ok(())
+    });
 }
 
 fn no_host(op: &Object) -> Result<Value, Error> {
@@ -70,9 +91,10 @@ fn manifest_lists_functions_jobs_and_triggers_by_their_manifest_names() {
             "functions": ["caller", "count", "hello", "refuse", "save"],
             "jobs": ["tidy"],
             "triggers": [
-                "afterDelete:Player", "afterFind:Score", "afterLogin:_User", "afterLogout:_Session",
-                "afterSave:Player", "afterSaveFile:@File", "beforeDelete:Player", "beforeDeleteFile:@File",
-                "beforeFind:Score", "beforeLogin:_User", "beforeSave:Player", "beforeSaveFile:@File",
+                "afterDelete:Player", "afterFind:Score", "afterLiveQueryEvent:Message", "afterLogin:_User",
+                "afterLogout:_Session", "afterSave:Player", "afterSaveFile:@File", "beforeConnect:@Connect",
+                "beforeDelete:Player", "beforeDeleteFile:@File", "beforeFind:Score", "beforeLogin:_User",
+                "beforeSave:Player", "beforeSaveFile:@File", "beforeSubscribe:Message",
             ],
         })
     );
@@ -166,6 +188,42 @@ fn find_triggers_answer_query_and_objects() {
     assert_eq!(testing::run(register, login, no_host).answer, json!({}));
     let file = trigger("beforeSaveFile", "@File", json!({}));
     assert_eq!(testing::run(register, file, no_host).answer, json!({}));
+}
+
+#[test]
+fn live_query_hooks_refuse_rewrite_and_drop() {
+    let connect = |installation: &str| {
+        trigger("beforeConnect", "@Connect", json!({"event": "connect", "installationId": installation, "clients": 3}))
+    };
+    assert_eq!(testing::run(register, connect("phone"), no_host).answer, json!({}));
+    assert_eq!(
+        testing::run(register, connect("banned"), no_host).answer,
+        json!({"error": {"code": 119, "message": "this device may not connect"}})
+    );
+
+    let query = json!({"className": "Message", "where": {"room": "a"}, "keys": ["text"]});
+    let mut subscribe = trigger("beforeSubscribe", "Message", json!({"requestId": 1, "query": query}));
+    assert_eq!(testing::run(register, subscribe.clone(), no_host).answer["error"]["code"], 119);
+    subscribe["user"] = json!({"__type": "Pointer", "className": "_User", "objectId": "u1"});
+    assert_eq!(
+        testing::run(register, subscribe.clone(), no_host).answer,
+        json!({"query": {"className": "Message", "where": {"room": "public"}, "keys": ["text"]}})
+    );
+    // A query the handler leaves as it was is not sent back.
+    subscribe["query"]["where"]["room"] = json!("public");
+    assert_eq!(testing::run(register, subscribe, no_host).answer, json!({}));
+
+    let event = |kind: &str, object: Value, original: Value| {
+        trigger("afterLiveQueryEvent", "Message", json!({"event": kind, "object": object, "original": original, "sendEvent": true}))
+    };
+    let plain = json!({"className": "Message", "objectId": "m1", "text": "hi"});
+    assert_eq!(testing::run(register, event("create", plain.clone(), Value::Null), no_host).answer, json!({}));
+    let secret = json!({"className": "Message", "objectId": "m1", "text": "hi", "secret": 1});
+    assert_eq!(
+        testing::run(register, event("update", secret.clone(), secret), no_host).answer,
+        json!({"object": plain, "original": plain})
+    );
+    assert_eq!(testing::run(register, event("leave", plain.clone(), plain), no_host).answer, json!({"sendEvent": false}));
 }
 
 #[test]

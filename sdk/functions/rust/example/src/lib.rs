@@ -1,5 +1,6 @@
 //! An example module: functions with parameters, a function that fails with a Parse error, data
-//! calls with the caller's rights, triggers that change and refuse writes, and a job. The Rust
+//! calls with the caller's rights, triggers that change and refuse writes, LiveQuery hooks, and a
+//! job. The Rust
 //! twin of the AssemblyScript SDK's `examples/demo.ts`, used by Hearth's end-to-end tests
 //! (`tests/e2e/functions*.test.js`).
 //!
@@ -68,6 +69,29 @@ fn register(app: &mut App) {
     .before_login(|req| match req.object().get("banned") {
         Some(Value::Bool(true)) => Err(Error::new(code::OPERATION_FORBIDDEN, "this account is banned")),
         _ => Ok(()),
+    });
+
+    // LiveQuery hooks: devices marked banned cannot connect; subscriptions to scores never see
+    // hidden ones (as finds do not); live events never carry `secret`, and a score that turns
+    // hidden leaves without an event.
+    app.before_connect(|req| match req.installation_id() {
+        Some(id) if id.starts_with("banned-") => Err(Error::new(code::OPERATION_FORBIDDEN, "this device may not connect")),
+        _ => Ok(()),
+    })
+    .before_subscribe("Score", |_req, query| {
+        let condition = query.entry("where").or_insert_with(|| json!({}));
+        if let Some(condition) = condition.as_object_mut() {
+            condition.insert("hidden".into(), json!({"$ne": true}));
+        }
+        Ok(())
+    })
+    .after_live_query_event("Score", |req, event| {
+        event.send = !(req.event() == "leave" && event.object.get("hidden") == Some(&Value::Bool(true)));
+        event.object.remove("secret");
+        if let Some(original) = &mut event.original {
+            original.remove("secret");
+        }
+        Ok(())
     });
 
     app.job("tidy", |_req| {
