@@ -258,10 +258,8 @@ impl Conn {
             _ => session.caller.clone(),
         };
         let (mut where_, mut keys, mut watch) = (s.where_, s.keys, s.watch);
-        let mut after_event = false;
         if let Some(code) = &self.live.deps.code {
             let hooks = code.class_hooks(&viewer, class.as_str()).await.map_err(fail)?;
-            after_event = hooks.after_event;
             if hooks.before_subscribe {
                 let mut query = json!({"className": class.as_str(), "where": where_});
                 if let Some(keys) = &keys {
@@ -312,7 +310,6 @@ impl Conn {
             watch,
             viewer,
             installation_id: session.caller.installation_id.clone(),
-            after_event,
             index_on,
         }))
     }

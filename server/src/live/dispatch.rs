@@ -219,13 +219,18 @@ async fn handle(live: &Live, change: &LiveChange, order: &mut Order) {
         Err(_) => return,
     };
     let class = class.as_deref();
+    // Asked per event (an in-memory lookup), so a deployment's new trigger applies at once.
+    let after_event = match &live.deps.code {
+        Some(code) => code.class_hooks(&candidates[0].viewer, &change.class).await.is_ok_and(|h| h.after_event),
+        None => false,
+    };
     let before = change.before.clone().map(Arc::new);
     let after = change.after.clone().map(Arc::new);
     let mut views = Views::default();
     let mut delivered = 0u64;
     for sub in candidates {
         let Some(delivery) = decide(&sub, class, change, before.as_ref(), after.as_ref()) else { continue };
-        let outgoing = if sub.after_event {
+        let outgoing = if after_event {
             Outgoing::Hook(Box::new(conn::HookEvent {
                 sub: sub.clone(),
                 op: delivery.op,

@@ -190,7 +190,6 @@ pub struct Sub {
     /// Who reads: the subscription's session, else the connection's.
     pub viewer: Arc<Caller>,
     pub installation_id: Option<String>,
-    pub after_event: bool,
     /// Where the index keeps it: `(field, value key)`, or scanned.
     pub index_on: Option<(String, String)>,
 }
