@@ -16,18 +16,20 @@ use crate::data::schema::{AppSchema, ClassSchema};
 use crate::data::storage;
 use crate::data::value::{self, FieldType};
 
+use super::parse::Op;
+
 /// A bind parameter.
 pub type Param = Box<dyn ToSql + Sync + Send>;
 
 /// How deep `$or`/`$and`/sub-queries may nest.
-const MAX_DEPTH: usize = 16;
+pub(super) const MAX_DEPTH: usize = 16;
 
 /// The longest `$in` answered by containment through the GIN index; a longer one compares
 /// values (see `in_scalars`), through a schema index's expression when the field has one, else
 /// by reading the class: each containment costs PostgreSQL a few kilobytes to run (100,000 of
 /// them took a backend past 700 MB), so past this many the index is given up for a bound on
 /// memory (about 10 MB here).
-const CONTAINMENT_IN_MAX: usize = 2_000;
+pub(super) const CONTAINMENT_IN_MAX: usize = 2_000;
 
 /// Compiles conditions for one query, collecting the parameters in order.
 pub struct Compiler<'a> {
@@ -42,7 +44,8 @@ pub struct Compiler<'a> {
 }
 
 /// What a `where` key refers to.
-enum Field {
+#[derive(Debug, Clone)]
+pub enum Field {
     ObjectId,
     CreatedAt,
     UpdatedAt,
@@ -124,7 +127,13 @@ impl<'a> Compiler<'a> {
     }
 
     /// The SQL condition for a `where` object on `class`, whose rows are aliased `alias`.
+    /// At the top (`depth` 0), the `where` is first read by [`super::parse`], which refuses
+    /// what may not be compiled: the parser defines what a query may say, the compiler how
+    /// PostgreSQL answers it.
     pub fn condition(&mut self, class: &ClassName, alias: &str, where_: &Value, depth: usize) -> Result<String, DataError> {
+        if depth == 0 {
+            super::parse::parse_tree(self.schema, class, where_)?;
+        }
         if depth > MAX_DEPTH {
             return Err(DataError::InvalidQuery("query is nested too deeply".into()));
         }
@@ -207,26 +216,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn field(&self, class: &ClassName, key: &str) -> Result<Field, DataError> {
-        match key {
-            "objectId" => return Ok(Field::ObjectId),
-            "createdAt" => return Ok(Field::CreatedAt),
-            "updatedAt" => return Ok(Field::UpdatedAt),
-            _ => {}
-        }
-        let mut segments = key.split('.');
-        let first = FieldName::parse(segments.next().unwrap_or_default())?;
-        let mut path = vec![first.as_str().to_string()];
-        let field = first.clone();
-        for segment in segments {
-            if segment.is_empty() || segment.contains('$') {
-                return Err(DataError::InvalidFieldName(key.to_string()));
-            }
-            path.push(segment.to_string());
-        }
-        let schema = self.schema.class(class);
-        let ty = schema.as_ref().and_then(|c| c.field(first.as_str()).cloned()).filter(|_| path.len() == 1);
-        let indexed = path.len() == 1 && schema.is_some_and(|c| c.indexed(first.as_str()));
-        Ok(Field::Data { path: FieldPath { field, path }, ty, indexed })
+        field_of(self.schema, class, key)
     }
 
     /// The jsonb expression of a data path.
@@ -606,20 +596,14 @@ impl<'a> Compiler<'a> {
     }
 
     fn regex(&mut self, alias: &str, field: &Field, pattern: &Value, options: Option<&Value>) -> Result<String, DataError> {
-        let pattern = pattern.as_str().ok_or_else(|| DataError::InvalidQuery("$regex: must be a string".into()))?;
-        let options = match options {
-            None => "",
-            Some(Value::String(o)) => o.as_str(),
-            Some(_) => return Err(DataError::InvalidQuery("$options: must be a string".into())),
-        };
-        let p = self.bind(translate_regex(pattern, options)?);
+        let Op::Regex(regex) = super::parse::regex(field, pattern, options)? else { unreachable!("parse::regex makes a regex") };
+        let p = self.bind(regex.translated);
         let x = match field {
-            Field::ObjectId => format!("{alias}.object_id"),
-            Field::CreatedAt | Field::UpdatedAt => return Err(DataError::InvalidQuery("$regex cannot be used on dates".into())),
             Field::Data { path, .. } => {
                 let x = self.json_expr(alias, path);
                 format!("(CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END)")
             }
+            _ => format!("{alias}.object_id"),
         };
         Ok(format!("({x} ~ {p})"))
     }
@@ -697,24 +681,9 @@ impl<'a> Compiler<'a> {
     }
 
     fn text(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
-        let search = arg
-            .get("$search")
-            .and_then(Value::as_object)
-            .ok_or_else(|| DataError::InvalidQuery("bad $text: $search, should be object".into()))?;
-        let term = search
-            .get("$term")
-            .and_then(Value::as_str)
-            .ok_or_else(|| DataError::InvalidQuery("bad $text: $term, should be string".into()))?;
-        let language = match search.get("$language") {
-            None => "english".to_string(),
-            Some(Value::String(l)) => l.to_ascii_lowercase(),
-            Some(_) => return Err(DataError::InvalidQuery("bad $text: $language, should be string".into())),
-        };
-        if !language.chars().all(|c| c.is_ascii_alphabetic()) {
-            return Err(DataError::InvalidQuery("bad $text: $language".into()));
-        }
+        let Op::Text { term, language } = super::parse::text(field, arg)? else { unreachable!("parse::text makes a text search") };
         let x = self.data_expr(alias, field, "$text")?;
-        let (l, t) = (self.bind(language), self.bind(term.to_string()));
+        let (l, t) = (self.bind(language), self.bind(term));
         Ok(format!("(to_tsvector({l}::text::regconfig, COALESCE({x} #>> '{{}}', '')) @@ plainto_tsquery({l}::text::regconfig, {t}))"))
     }
 
@@ -741,60 +710,27 @@ impl<'a> Compiler<'a> {
     }
 
     fn within_box(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
-        let corners = arg
-            .get("$box")
-            .and_then(Value::as_array)
-            .filter(|b| b.len() == 2)
-            .ok_or_else(|| DataError::InvalidQuery("bad $within: $box, should be an array of 2 GeoPoints".into()))?;
-        let (sw, ne) = (geo(&corners[0])?, geo(&corners[1])?);
-        if sw.0 > ne.0 {
-            return Err(DataError::InvalidQuery("GeoBox: the southwest corner must be south of the northeast corner".into()));
-        }
+        let Op::WithinBox { sw, ne } = super::parse::within_box(field, arg)? else { unreachable!("parse::within_box makes a box") };
         let x = self.data_expr(alias, field, "$within")?;
         let (a, b, c, d) = (self.bind(sw.0), self.bind(sw.1), self.bind(ne.0), self.bind(ne.1));
         Ok(format!("(hearth_fn.geo_point({x}) <@ box(point({a}::float8, {b}::float8), point({c}::float8, {d}::float8)))"))
     }
 
     fn geo_within(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
-        let x = self.data_expr(alias, field, "$geoWithin")?;
-        if let Some(points) = arg.get("$polygon") {
-            let points: Vec<(f64, f64)> = match points {
-                Value::Array(items) => items
-                    .iter()
-                    .map(|p| match p {
-                        Value::Array(pair) if pair.len() == 2 => {
-                            Ok((pair[0].as_f64().unwrap_or(f64::NAN), pair[1].as_f64().unwrap_or(f64::NAN)))
-                        }
-                        other => geo(other),
-                    })
-                    .collect::<Result<_, _>>()?,
-                Value::Object(map) => value::polygon(map)?,
-                _ => {
-                    return Err(DataError::InvalidQuery(
-                        "bad $geoWithin value; $polygon should be Polygon object or Array of Parse.GeoPoint's".into(),
-                    ));
-                }
-            };
-            if points.len() < 3 || points.iter().any(|(a, b)| !a.is_finite() || !b.is_finite()) {
-                return Err(DataError::InvalidQuery("bad $geoWithin value; Polygon must have at least 3 values".into()));
+        match super::parse::geo_within(field, arg)? {
+            Op::WithinPolygon(points) => {
+                let x = self.data_expr(alias, field, "$geoWithin")?;
+                let text = format!("({})", points.iter().map(|(a, b)| format!("({a},{b})")).collect::<Vec<_>>().join(","));
+                let p = self.bind(text);
+                Ok(format!("(hearth_fn.geo_point({x}) <@ CAST({p}::text AS polygon))"))
             }
-            let text = format!("({})", points.iter().map(|(a, b)| format!("({a},{b})")).collect::<Vec<_>>().join(","));
-            let p = self.bind(text);
-            return Ok(format!("(hearth_fn.geo_point({x}) <@ CAST({p}::text AS polygon))"));
+            Op::CenterSphere { lat, lng, radians } => {
+                let x = self.data_expr(alias, field, "$geoWithin")?;
+                let (a, b, r) = (self.bind(lat), self.bind(lng), self.bind(radians));
+                Ok(format!("(hearth_fn.geo_distance({x}, {a}::float8, {b}::float8) <= {r}::float8)"))
+            }
+            _ => unreachable!("parse::geo_within makes a polygon or a sphere"),
         }
-        if let Some(sphere) = arg.get("$centerSphere").and_then(Value::as_array).filter(|s| s.len() == 2) {
-            let (lat, lng) = match &sphere[0] {
-                Value::Array(pair) if pair.len() == 2 => (pair[1].as_f64(), pair[0].as_f64()),
-                other => geo(other).map(|(a, b)| (Some(a), Some(b)))?,
-            };
-            let radius = sphere[1].as_f64();
-            let (Some(lat), Some(lng), Some(radius)) = (lat, lng, radius) else {
-                return Err(DataError::InvalidQuery("bad $geoWithin value; $centerSphere should be [[lng, lat], radius]".into()));
-            };
-            let (a, b, r) = (self.bind(lat), self.bind(lng), self.bind(radius));
-            return Ok(format!("(hearth_fn.geo_distance({x}, {a}::float8, {b}::float8) <= {r}::float8)"));
-        }
-        Err(DataError::InvalidQuery("bad $geoWithin value".into()))
     }
 
     fn geo_intersects(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
@@ -862,6 +798,31 @@ impl<'a> Compiler<'a> {
     }
 }
 
+/// What `key` refers to in `class`: a built-in column, or a checked path into the data with the
+/// schema's type of its field.
+pub(super) fn field_of(schema: &AppSchema, class: &ClassName, key: &str) -> Result<Field, DataError> {
+    match key {
+        "objectId" => return Ok(Field::ObjectId),
+        "createdAt" => return Ok(Field::CreatedAt),
+        "updatedAt" => return Ok(Field::UpdatedAt),
+        _ => {}
+    }
+    let mut segments = key.split('.');
+    let first = FieldName::parse(segments.next().unwrap_or_default())?;
+    let mut path = vec![first.as_str().to_string()];
+    let field = first.clone();
+    for segment in segments {
+        if segment.is_empty() || segment.contains('$') {
+            return Err(DataError::InvalidFieldName(key.to_string()));
+        }
+        path.push(segment.to_string());
+    }
+    let schema = schema.class(class);
+    let ty = schema.as_ref().and_then(|c| c.field(first.as_str()).cloned()).filter(|_| path.len() == 1);
+    let indexed = path.len() == 1 && schema.is_some_and(|c| c.indexed(first.as_str()));
+    Ok(Field::Data { path: FieldPath { field, path }, ty, indexed })
+}
+
 /// The SQL expression of a top-level field whose schema type is `ty`, as queries compare and sort
 /// it and as schema indexes are built on it (`schema::apply_indexes`), so that PostgreSQL
 /// matches the two. The name is a validated field name (letters, digits, `_`), so it is written
@@ -899,7 +860,7 @@ fn containable(field: &Field, cond: &Value) -> Result<Option<(String, Value)>, D
     Ok(Some((path[0].clone(), v)))
 }
 
-fn has_nul(value: &Value) -> bool {
+pub(super) fn has_nul(value: &Value) -> bool {
     match value {
         Value::String(s) => s.contains('\0'),
         Value::Array(items) => items.iter().any(has_nul),
@@ -909,7 +870,7 @@ fn has_nul(value: &Value) -> bool {
 }
 
 /// `{"a": {"b": v}}` for the path `a.b`.
-fn nest(path: &[String], value: Value) -> Value {
+pub(super) fn nest(path: &[String], value: Value) -> Value {
     path.iter().rev().fold(value, |inner, key| {
         let mut map = Map::new();
         map.insert(key.clone(), inner);
@@ -918,7 +879,7 @@ fn nest(path: &[String], value: Value) -> Value {
 }
 
 /// A query value in its stored form (dates normalised, typed values checked).
-fn normalised(value: &Value) -> Result<Value, DataError> {
+pub(super) fn normalised(value: &Value) -> Result<Value, DataError> {
     let mut v = value.clone();
     if let Value::Object(map) = &v
         && map.keys().any(|k| k.starts_with('$'))
@@ -929,11 +890,11 @@ fn normalised(value: &Value) -> Result<Value, DataError> {
     Ok(v)
 }
 
-fn normalised_array(items: &[Value]) -> Result<Value, DataError> {
+pub(super) fn normalised_array(items: &[Value]) -> Result<Value, DataError> {
     Ok(Value::Array(items.iter().map(normalised).collect::<Result<_, _>>()?))
 }
 
-fn date_param(value: &Value) -> Result<chrono::DateTime<chrono::Utc>, DataError> {
+pub(super) fn date_param(value: &Value) -> Result<chrono::DateTime<chrono::Utc>, DataError> {
     let iso = match value {
         Value::Object(map) if map.get("__type").and_then(Value::as_str) == Some("Date") => map.get("iso").and_then(Value::as_str),
         Value::String(s) => Some(s.as_str()),
@@ -942,7 +903,7 @@ fn date_param(value: &Value) -> Result<chrono::DateTime<chrono::Utc>, DataError>
     iso.and_then(value::parse_date).ok_or_else(|| DataError::InvalidQuery(format!("bad date value: {value}")))
 }
 
-fn geo(value: &Value) -> Result<(f64, f64), DataError> {
+pub(super) fn geo(value: &Value) -> Result<(f64, f64), DataError> {
     match value {
         Value::Object(map) if map.get("__type").and_then(Value::as_str) == Some("GeoPoint") => value::geo_point(map),
         _ => Err(DataError::InvalidQuery(format!("bad GeoPoint: {value}"))),
