@@ -17,6 +17,7 @@ mod functions;
 mod helpers;
 mod idempotency;
 mod jobs;
+mod live_match;
 mod metrics;
 mod operators;
 mod ops;
