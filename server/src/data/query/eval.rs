@@ -55,7 +55,8 @@ fn or(values: impl Iterator<Item = Option<bool>>) -> Option<bool> {
 fn cond(c: &Cond, object: &Map<String, Value>) -> Option<bool> {
     match c {
         Cond::Or(subs) => {
-            if let Some((field, values)) = or_as_in(subs) {
+            // The compiler answers it as an `$in`, which is never NULL (some equalities are).
+            if let Some((field, values)) = super::compile::or_as_in(subs) {
                 return in_list(field, &values, false, object);
             }
             or(subs.iter().map(|w| all(w, object)))
@@ -71,27 +72,6 @@ fn cond(c: &Cond, object: &Map<String, Value>) -> Option<bool> {
             Test::Ops(ops) => and(ops.iter().map(|op| operator(field, op, object))),
         },
     }
-}
-
-/// The compiler answers an `$or` whose items each ask the same field to equal a plain value as
-/// an `$in` (never NULL, unlike some equalities): the field and values when `subs` is one.
-fn or_as_in(subs: &[Where]) -> Option<(&Field, Vec<Arg>)> {
-    let mut key = None;
-    let mut values = Vec::with_capacity(subs.len());
-    for sub in subs {
-        let [Cond::Field { key: k, field, test: Test::Eq(arg) }] = sub.conds.as_slice() else { return None };
-        let plain = match arg {
-            Arg::Json(Value::Array(_) | Value::Null) => false,
-            Arg::Json(Value::Object(m)) => m.get("__type").and_then(Value::as_str) != Some("Pointer"),
-            _ => true,
-        };
-        if !plain || key.is_some_and(|(key, _)| key != k) || matches!(field, Field::Data { ty: Some(FieldType::Relation(_)), .. }) {
-            return None;
-        }
-        key = Some((k, field));
-        values.push(arg.clone());
-    }
-    key.map(|(_, field)| (field, values))
 }
 
 /// A data field's first segment: the image's built-in keys are columns, not data.

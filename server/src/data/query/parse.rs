@@ -3,9 +3,9 @@
 //! The parser refuses what the SQL compiler cannot compile, with the same codes and messages
 //! (102 `InvalidQuery`, 105 `InvalidFieldName`/`InvalidKeyName`, 107 `InvalidJson`, and the
 //! value errors of `data::value`), and normalises values the way the compiler binds them (dates
-//! in Parse's form, typed values checked). The compiler runs it before it builds any SQL, so a
-//! `where` the parser refuses never reaches PostgreSQL; [`super::eval`] evaluates the tree on an
-//! object in memory, with the SQL's semantics, for LiveQuery subscriptions.
+//! in Parse's form, typed values checked). The SQL compiler compiles from this tree, so a
+//! `where` the parser refuses never reaches PostgreSQL; [`super::eval`] evaluates the same tree
+//! on an object in memory, with the SQL's semantics, for LiveQuery subscriptions.
 
 use std::sync::{Arc, OnceLock};
 
@@ -185,15 +185,20 @@ pub fn parse_where(schema: &AppSchema, class: &ClassName, where_: &Value, limits
 
 /// Parses `where_` on `class` without the app's size limits (the caller checked them).
 pub fn parse_tree(schema: &AppSchema, class: &ClassName, where_: &Value) -> Result<Where, DataError> {
-    Parser { schema }.parse(class, where_, 0)
+    Parser::new(schema).parse(class, where_, 0)
 }
 
-struct Parser<'a> {
+pub(super) struct Parser<'a> {
     schema: &'a AppSchema,
 }
 
-impl Parser<'_> {
-    fn parse(&self, class: &ClassName, where_: &Value, depth: usize) -> Result<Where, DataError> {
+impl<'a> Parser<'a> {
+    pub(super) fn new(schema: &'a AppSchema) -> Parser<'a> {
+        Parser { schema }
+    }
+
+    /// Parses a `where` found `depth` levels down (`$or` items and sub-queries count).
+    pub(super) fn parse(&self, class: &ClassName, where_: &Value, depth: usize) -> Result<Where, DataError> {
         if depth > MAX_DEPTH {
             return Err(DataError::InvalidQuery("query is nested too deeply".into()));
         }
@@ -444,7 +449,7 @@ fn all(field: &Field, list: &Value) -> Result<Op, DataError> {
     Ok(Op::All(as_items(normalised_array(items)?)))
 }
 
-pub(super) fn regex(field: &Field, pattern: &Value, options: Option<&Value>) -> Result<Op, DataError> {
+fn regex(field: &Field, pattern: &Value, options: Option<&Value>) -> Result<Op, DataError> {
     let pattern = pattern.as_str().ok_or_else(|| DataError::InvalidQuery("$regex: must be a string".into()))?;
     let options = match options {
         None => "",
@@ -458,7 +463,7 @@ pub(super) fn regex(field: &Field, pattern: &Value, options: Option<&Value>) -> 
     Ok(Op::Regex(Regex::new(translated)))
 }
 
-pub(super) fn text(field: &Field, arg: &Value) -> Result<Op, DataError> {
+fn text(field: &Field, arg: &Value) -> Result<Op, DataError> {
     let search = arg
         .get("$search")
         .and_then(Value::as_object)
@@ -493,7 +498,7 @@ fn near(field: &Field, arg: &Value, ops: &serde_json::Map<String, Value>) -> Res
     }
 }
 
-pub(super) fn within_box(field: &Field, arg: &Value) -> Result<Op, DataError> {
+fn within_box(field: &Field, arg: &Value) -> Result<Op, DataError> {
     let corners = arg
         .get("$box")
         .and_then(Value::as_array)
@@ -507,7 +512,7 @@ pub(super) fn within_box(field: &Field, arg: &Value) -> Result<Op, DataError> {
     Ok(Op::WithinBox { sw, ne })
 }
 
-pub(super) fn geo_within(field: &Field, arg: &Value) -> Result<Op, DataError> {
+fn geo_within(field: &Field, arg: &Value) -> Result<Op, DataError> {
     data_only(field, "$geoWithin")?;
     if let Some(points) = arg.get("$polygon") {
         let points: Vec<(f64, f64)> = match points {
