@@ -731,6 +731,12 @@ mod tests {
     }
 
     #[test]
+    fn a_parsed_where_is_shared_between_threads() {
+        fn shareable<T: Clone + std::fmt::Debug + Send + Sync + 'static>() {}
+        shareable::<Where>();
+    }
+
+    #[test]
     fn equalities_are_the_top_level_scalar_equalities() {
         let w = live(json!({"room": "a", "n": {"$eq": 2}, "objectId": "x", "b.c": 1, "$or": [{"z": 1}], "t": {"$gt": 1}})).unwrap();
         assert_eq!(w.equalities(), vec![("room".into(), json!("a")), ("n".into(), json!(2.0)), ("objectId".into(), json!("x"))]);
