@@ -131,7 +131,7 @@ fn equals(field: &Field, arg: &Arg, object: &Map<String, Value>) -> Option<bool>
             if v.is_array() {
                 return Some(x.is_some_and(|x| jsonb_eq(x, v) || x.as_array().is_some_and(|items| items.iter().any(|e| jsonb_eq(e, v)))));
             }
-            let element = || x.is_some_and(|x| contains(x, &Value::Array(vec![v.clone()])));
+            let element = || x.is_some_and(|x| holds_element(x, v));
             let itself = || x.is_some_and(|x| contains(x, v));
             match ty {
                 Some(FieldType::Array) => Some(element()),
@@ -163,7 +163,7 @@ fn operator(field: &Field, op: &Op, object: &Map<String, Value>) -> Option<bool>
         Op::Exists(yes) => Some(exists(field, object) == *yes),
         Op::All(values) => {
             let Field::Data { path, .. } = field else { return Some(false) };
-            Some(at_contained(object, path).is_some_and(|x| contains(x, &Value::Array(values.clone()))))
+            Some(at_contained(object, path).and_then(Value::as_array).is_some_and(|x| contains_items(x, values)))
         }
         Op::AllRegex(patterns) => {
             let Field::Data { path, .. } = field else { return Some(false) };
@@ -174,7 +174,7 @@ fn operator(field: &Field, op: &Op, object: &Map<String, Value>) -> Option<bool>
         Op::ContainedBy(list) => {
             let Field::Data { path, .. } = field else { return Some(false) };
             match at_expr(object, path)? {
-                x @ Value::Array(_) => Some(contains(&Value::Array(list.clone()), x)),
+                Value::Array(x) => Some(contains_items(list, x)),
                 _ => Some(false),
             }
         }
@@ -278,7 +278,7 @@ fn in_list(field: &Field, values: &[Arg], null: bool, object: &Map<String, Value
                 values.iter().filter_map(Arg::json).any(|v| {
                     let as_element = !v.is_array() && !matches!(ty, Some(t) if *t != FieldType::Array);
                     let itself = v.is_array() || !matches!(ty, Some(FieldType::Array));
-                    (as_element && contains(x, &Value::Array(vec![v.clone()]))) || (itself && contains(x, v))
+                    (as_element && holds_element(x, v)) || (itself && contains(x, v))
                 })
             });
             Some(found || (null && at_expr(object, path).is_none_or(Value::is_null)))
@@ -315,15 +315,29 @@ fn jsonb_eq(a: &Value, b: &Value) -> bool {
 fn contains(l: &Value, r: &Value) -> bool {
     match (l, r) {
         (Value::Object(lm), Value::Object(rm)) => rm.iter().all(|(k, rv)| lm.get(k).is_some_and(|lv| contains(lv, rv))),
-        (Value::Array(la), Value::Array(ra)) => ra.iter().all(|re| {
-            if is_scalar(re) {
-                la.iter().any(|le| is_scalar(le) && scalar_eq(le, re))
-            } else {
-                la.iter().any(|le| std::mem::discriminant(le) == std::mem::discriminant(re) && contains(le, re))
-            }
-        }),
+        (Value::Array(la), Value::Array(ra)) => contains_items(la, ra),
         _ => is_scalar(l) && is_scalar(r) && scalar_eq(l, r),
     }
+}
+
+/// An array's `@>` of another's items.
+fn contains_items(la: &[Value], ra: &[Value]) -> bool {
+    ra.iter().all(|re| holds(la, re))
+}
+
+/// An array's `@>` of `[re]`: a scalar among its scalars, a container in one of its containers
+/// of the same kind.
+fn holds(la: &[Value], re: &Value) -> bool {
+    if is_scalar(re) {
+        la.iter().any(|le| is_scalar(le) && scalar_eq(le, re))
+    } else {
+        la.iter().any(|le| std::mem::discriminant(le) == std::mem::discriminant(re) && contains(le, re))
+    }
+}
+
+/// `x @> [v]`: `x` is an array holding `v`.
+fn holds_element(x: &Value, v: &Value) -> bool {
+    x.as_array().is_some_and(|la| holds(la, v))
 }
 
 /// `->>`: a string's text, any other value's JSON text, NULL for JSON null.
