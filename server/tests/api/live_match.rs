@@ -190,6 +190,15 @@ fn cases() -> Vec<(Value, Value, Value, Expect)> {
         (none.clone(), json!({"s": "a/b@c"}), json!({"s": {"$regex": "a\\/b\\@c"}}), Match),
         (none.clone(), json!({"s": "a-b"}), json!({"s": {"$regex": "^[a\\-]+b$"}}), Match),
         (none.clone(), json!({"s": "word here"}), json!({"s": {"$regex": "\\w+\\s\\S"}}), Match),
+        // Classes and case follow the C locale (the embedded cluster's): ASCII only.
+        (none.clone(), json!({"s": "é"}), json!({"s": {"$regex": "^\\w$"}}), NoMatch),
+        (none.clone(), json!({"s": "a\u{a0}b"}), json!({"s": {"$regex": "a\\sb"}}), NoMatch),
+        (none.clone(), json!({"s": "a b"}), json!({"s": {"$regex": "a\\sb", "$options": "x"}}), Match),
+        (none.clone(), json!({"s": "Straße"}), json!({"s": {"$regex": "^s", "$options": "i"}}), Match),
+        (none.clone(), json!({"s": "\u{212a}"}), json!({"s": {"$regex": "k", "$options": "i"}}), NoMatch),
+        (none.clone(), json!({"s": "ABC-"}), json!({"s": {"$regex": "^[a-c-]+$", "$options": "i"}}), Match),
+        (none.clone(), json!({"s": "A"}), json!({"s": {"$regex": "[^a]", "$options": "i"}}), NoMatch),
+        (none.clone(), json!({"s": "١"}), json!({"s": {"$regex": "\\d"}}), NoMatch),
         // $or, $and, $nor.
         (none.clone(), json!({"n": 5, "s": "a"}), json!({"$or": [{"n": 1}, {"n": 5}]}), Match),
         (none.clone(), json!({"n": 5, "s": "a"}), json!({"$or": [{"n": 1}, {"s": "a"}]}), Match),

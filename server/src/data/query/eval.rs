@@ -479,40 +479,38 @@ fn lseg_crossing(x: f64, y: f64, prev_x: f64, prev_y: f64) -> i32 {
 ///
 /// The flags map as PostgreSQL defines them: `p` (the default: `.` and `[^...]` stop at a
 /// newline, `^`/`$` only at the ends), `s` (newline ordinary), `n` (`p` plus `^`/`$` at each
-/// line) and `w` (`^`/`$` at each line, newline ordinary); `i` and `x` as they are. Refused:
+/// line) and `w` (`^`/`$` at each line, newline ordinary); `x` as it is. Classes and case follow
+/// the C locale, the embedded cluster's (`initdb --no-locale`): `\d`, `\w`, `\s` are ASCII
+/// classes and `i` folds ASCII letters only (each letter becomes both of its cases). Refused:
 /// backreferences, lookaround and inline options, the ARE-only escapes (`\m \M \y \Y`, `\b` (a
 /// backspace in an ARE), `\x`, `\u`, octal...), POSIX classes (`[[:alpha:]]`, collating
 /// elements), what the `regex` crate reads as a nested class or set operation inside brackets,
-/// and (with `i`) non-ASCII letters, whose case PostgreSQL folds by its locale. `\d` is ASCII
-/// digits in both; `\w` and `\s` are Unicode classes in both, which may differ on rare
-/// characters.
+/// and (with `i`) non-ASCII letters in the pattern.
 pub(super) fn rust_regex(translated: &str) -> Result<regex::Regex, String> {
+    const WORD: &str = "0-9A-Za-z_";
+    const SPACE: &str = "\\t\\n\\x0B\\f\\r\\x20";
     let rest = translated.strip_prefix("(?").ok_or("the pattern has no options")?;
     let end = rest.find(')').ok_or("the pattern has no options")?;
     let (flags, body) = (&rest[..end], &rest[end + 1..]);
     let newline_sensitive = flags.contains('p') || flags.contains('n');
     let (case_insensitive, expanded) = (flags.contains('i'), flags.contains('x'));
-    let mut out = String::from("(?");
+    let mut modes = String::new();
     if flags.contains('s') || flags.contains('w') {
-        out.push('s');
+        modes.push('s');
     }
     if flags.contains('n') || flags.contains('w') {
-        out.push('m');
-    }
-    if case_insensitive {
-        out.push('i');
+        modes.push('m');
     }
     if expanded {
-        out.push('x');
+        modes.push('x');
     }
-    out.push(')');
-    if out == "()" || out == "(?)" {
-        out.clear();
-    }
+    let mut out = if modes.is_empty() { String::new() } else { format!("(?{modes})") };
     let not_newline = if newline_sensitive { "\\n" } else { "" };
     let chars: Vec<char> = body.chars().collect();
     let mut i = 0;
-    let mut in_bracket = false;
+    // Inside brackets: whether negated, the items as written, and (with `i`) with letters in
+    // their other case.
+    let mut bracket: Option<(bool, String, String)> = None;
     while i < chars.len() {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
@@ -521,13 +519,18 @@ pub(super) fn rust_regex(translated: &str) -> Result<regex::Regex, String> {
         }
         if c == '\\' {
             let Some(e) = next else { return Err("the pattern ends with \\".into()) };
+            let in_bracket = bracket.is_some();
             let piece: String = match e {
                 'd' if in_bracket => "0-9".into(),
                 'd' => "[0-9]".into(),
+                'w' if in_bracket => WORD.into(),
+                'w' => format!("[{WORD}]"),
+                's' if in_bracket => SPACE.into(),
+                's' => format!("[{SPACE}]"),
                 'D' if !in_bracket => format!("[^0-9{not_newline}]"),
-                'W' if !in_bracket => format!("[^\\w{not_newline}]"),
-                'w' | 's' | 'n' | 't' | 'r' | 'f' | 'v' => format!("\\{e}"),
-                'S' if !in_bracket => "\\S".into(),
+                'W' if !in_bracket => format!("[^{WORD}{not_newline}]"),
+                'S' if !in_bracket => format!("[^{SPACE}]"),
+                'n' | 't' | 'r' | 'f' | 'v' => format!("\\{e}"),
                 'A' if !in_bracket => "\\A".into(),
                 'Z' if !in_bracket => "\\z".into(),
                 '<' | '>' => return Err(format!("\\{e} is not supported")),
@@ -535,42 +538,58 @@ pub(super) fn rust_regex(translated: &str) -> Result<regex::Regex, String> {
                 '1'..='9' => return Err("backreferences are not supported".into()),
                 e => return Err(format!("\\{e} is not supported")),
             };
-            out.push_str(&piece);
+            match &mut bracket {
+                Some((_, items, swapped)) => {
+                    items.push_str(&piece);
+                    swapped.push_str(&piece);
+                }
+                None => out.push_str(&piece),
+            }
             i += 2;
             continue;
         }
-        if in_bracket {
+        if let Some((negated, items, swapped)) = &mut bracket {
             match c {
-                ']' => in_bracket = false,
-                '[' if matches!(next, Some(':' | '.' | '=')) => return Err("POSIX bracket classes are not supported".into()),
-                '[' => {
-                    out.push_str("\\[");
+                ']' => {
+                    let head = if *negated { format!("^{not_newline}") } else { String::new() };
+                    if case_insensitive {
+                        out.push_str(&format!("[{head}[{items}][{swapped}]]"));
+                    } else {
+                        out.push_str(&format!("[{head}{items}]"));
+                    }
+                    bracket = None;
                     i += 1;
                     continue;
                 }
+                '[' if matches!(next, Some(':' | '.' | '=')) => return Err("POSIX bracket classes are not supported".into()),
+                '[' => {
+                    items.push_str("\\[");
+                    swapped.push_str("\\[");
+                }
                 '&' | '-' | '~' if next == Some(c) => return Err(format!("{c}{c} in brackets is not supported")),
                 ' ' | '\t' | '\n' | '#' if expanded => return Err("white space or # in brackets with the x option is not supported".into()),
-                _ => {}
+                _ => {
+                    items.push(c);
+                    swapped.push(swap_case(c));
+                }
             }
-            out.push(c);
             i += 1;
             continue;
         }
         match c {
             '[' => {
-                out.push('[');
                 i += 1;
-                if chars.get(i) == Some(&'^') {
-                    out.push('^');
-                    out.push_str(not_newline);
+                let negated = chars.get(i) == Some(&'^');
+                if negated {
                     i += 1;
                 }
+                let mut items = String::new();
                 // A `]` first in brackets is itself.
                 if chars.get(i) == Some(&']') {
-                    out.push_str("\\]");
+                    items.push_str("\\]");
                     i += 1;
                 }
-                in_bracket = true;
+                bracket = Some((negated, items.clone(), items));
                 continue;
             }
             '(' if next == Some('?') => {
@@ -581,11 +600,19 @@ pub(super) fn rust_regex(translated: &str) -> Result<regex::Regex, String> {
                 i += 3;
                 continue;
             }
+            c if case_insensitive && c.is_ascii_alphabetic() => out.push_str(&format!("[{}{}]", c, swap_case(c))),
             _ => out.push(c),
         }
         i += 1;
     }
+    if bracket.is_some() {
+        return Err("brackets are not closed".into());
+    }
     regex::RegexBuilder::new(&out).size_limit(1 << 20).build().map_err(|e| e.to_string())
+}
+
+fn swap_case(c: char) -> char {
+    if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }
 }
 
 #[cfg(test)]
@@ -621,6 +648,10 @@ mod tests {
         assert!(ok("(?pi)AB").is_match("ab"));
         assert!(ok("(?p)[]a]").is_match("]"));
         assert!(ok("(?p)\\d\\Z").is_match("a1"));
+        // The C locale: ASCII classes, ASCII case folding.
+        assert!(!ok("(?p)\\w").is_match("é") && !ok("(?p)\\s").is_match("\u{a0}") && !ok("(?pi)k").is_match("\u{212a}"));
+        assert!(ok("(?pi)[a-c]").is_match("B") && !ok("(?pi)[^a]").is_match("A") && ok("(?pi)^[a-]+$").is_match("A-a"));
+        assert!(ok("(?px)a\\sb").is_match("a b") && ok("(?pix)^ a [b] $").is_match("AB"));
         for bad in ["(?p)(a)\\1", "(?p)a(?=b)", "(?p)\\mword", "(?p)[[:alpha:]]", "(?p)\\y", "(?pi)é", "(?p)[a&&b]", "(?p)\\x41"] {
             assert!(rust_regex(bad).is_err(), "{bad}");
         }
