@@ -19,6 +19,7 @@ mod idempotency;
 mod jobs;
 mod live;
 mod live_hooks;
+mod live_match;
 mod metrics;
 mod operators;
 mod ops;

@@ -1,4 +1,5 @@
-//! Compiles Parse's `where` JSON into a parameterised SQL condition.
+//! Compiles Parse's `where` into a parameterised SQL condition, from the tree [`super::parse`]
+//! reads it into (the parser checks and normalises, the compiler decides the SQL).
 //!
 //! Every value becomes a bind parameter, field names are validated (`FieldName`) and JSON paths
 //! are passed as parameters too, so no input text ever becomes SQL text. A condition that cannot
@@ -16,18 +17,20 @@ use crate::data::schema::{AppSchema, ClassSchema};
 use crate::data::storage;
 use crate::data::value::{self, FieldType};
 
+use super::parse::{Arg, Cmp, Cond, Op, Parser, Regex, SubQuery, Test, Where};
+
 /// A bind parameter.
 pub type Param = Box<dyn ToSql + Sync + Send>;
 
 /// How deep `$or`/`$and`/sub-queries may nest.
-const MAX_DEPTH: usize = 16;
+pub(super) const MAX_DEPTH: usize = 16;
 
 /// The longest `$in` answered by containment through the GIN index; a longer one compares
 /// values (see `in_scalars`), through a schema index's expression when the field has one, else
 /// by reading the class: each containment costs PostgreSQL a few kilobytes to run (100,000 of
 /// them took a backend past 700 MB), so past this many the index is given up for a bound on
 /// memory (about 10 MB here).
-const CONTAINMENT_IN_MAX: usize = 2_000;
+pub(super) const CONTAINMENT_IN_MAX: usize = 2_000;
 
 /// Compiles conditions for one query, collecting the parameters in order.
 pub struct Compiler<'a> {
@@ -42,7 +45,8 @@ pub struct Compiler<'a> {
 }
 
 /// What a `where` key refers to.
-enum Field {
+#[derive(Debug, Clone)]
+pub enum Field {
     ObjectId,
     CreatedAt,
     UpdatedAt,
@@ -123,50 +127,43 @@ impl<'a> Compiler<'a> {
         format!("q{}", self.aliases)
     }
 
-    /// The SQL condition for a `where` object on `class`, whose rows are aliased `alias`.
+    /// The SQL condition for a `where` object on `class`, whose rows are aliased `alias`: the
+    /// `where` is read by [`super::parse`] (which refuses what may not be compiled, and defines
+    /// what a query may say), then compiled from that tree.
     pub fn condition(&mut self, class: &ClassName, alias: &str, where_: &Value, depth: usize) -> Result<String, DataError> {
-        if depth > MAX_DEPTH {
-            return Err(DataError::InvalidQuery("query is nested too deeply".into()));
-        }
-        let map = match where_ {
-            Value::Object(map) => map,
-            Value::Null => return Ok("TRUE".into()),
-            _ => return Err(DataError::InvalidQuery("where must be a JSON object".into())),
-        };
+        let tree = Parser::new(self.schema).parse(class, where_, depth)?;
+        self.compile(class, alias, &tree)
+    }
+
+    /// The SQL condition for a parsed `where`.
+    pub fn compile(&mut self, class: &ClassName, alias: &str, w: &Where) -> Result<String, DataError> {
         let mut parts = Vec::new();
         // Equalities on typed fields, answered together by one containment of their values:
         // one condition for the planner however many fields, so planning stays linear.
         let mut contained = Map::new();
-        for (key, cond) in map {
-            let part = match key.as_str() {
-                "$or" | "$and" | "$nor" => {
-                    let items = cond
-                        .as_array()
-                        .filter(|a| !a.is_empty())
-                        .ok_or_else(|| DataError::InvalidQuery("Bad $or format - use an array value.".to_string()))?;
-                    if key == "$or"
-                        && let Some(part) = self.or_as_in(class, alias, items, depth)?
-                    {
-                        part
-                    } else {
-                        let subs: Vec<String> =
-                            items.iter().map(|w| self.condition(class, alias, w, depth + 1)).collect::<Result<_, _>>()?;
-                        match key.as_str() {
-                            "$or" => format!("({})", subs.join(" OR ")),
-                            "$and" => format!("({})", subs.join(" AND ")),
-                            _ => format!("NOT ({})", subs.join(" OR ")),
-                        }
+        for cond in &w.conds {
+            let part = match cond {
+                Cond::Or(subs) | Cond::And(subs) | Cond::Nor(subs) => {
+                    if let (Cond::Or(_), Some((field, values))) = (cond, or_as_in(subs)) {
+                        let part = self.in_list(alias, field, &values, false)?;
+                        // As an `$in` of its own: one operator in parentheses.
+                        parts.push(format!("({part})"));
+                        continue;
+                    }
+                    let subs: Vec<String> = subs.iter().map(|w| self.compile(class, alias, w)).collect::<Result<_, _>>()?;
+                    match cond {
+                        Cond::Or(_) => format!("({})", subs.join(" OR ")),
+                        Cond::And(_) => format!("({})", subs.join(" AND ")),
+                        _ => format!("NOT ({})", subs.join(" OR ")),
                     }
                 }
-                "$relatedTo" => self.related_to(alias, cond)?,
-                k if k.starts_with('$') => return Err(DataError::InvalidKeyName(k.to_string())),
-                _ => {
-                    let field = self.field(class, key)?;
-                    if let Some((name, value)) = containable(&field, cond)? {
+                Cond::RelatedTo { class: owner_class, object_id, key } => self.related_to(alias, owner_class, object_id, key),
+                Cond::Field { field, test, .. } => {
+                    if let Some((name, value)) = containable(field, test) {
                         contained.insert(name, value);
                         continue;
                     }
-                    self.field_condition(class, alias, &field, cond, depth)?
+                    self.field_condition(class, alias, field, test)?
                 }
             };
             parts.push(part);
@@ -178,55 +175,8 @@ impl<'a> Compiler<'a> {
         Ok(if parts.is_empty() { "TRUE".into() } else { parts.join(" AND ") })
     }
 
-    /// An `$or` whose items each ask one field (the same in all) to equal a plain value is an
-    /// `$in` on that field: one array parameter instead of one condition per item, which
-    /// PostgreSQL plans in constant memory (a long `OR` of containments costs it per item).
-    fn or_as_in(&mut self, class: &ClassName, alias: &str, items: &[Value], depth: usize) -> Result<Option<String>, DataError> {
-        let mut key = None;
-        let mut values = Vec::with_capacity(items.len());
-        for item in items {
-            let Some((k, v)) = item.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next()) else { return Ok(None) };
-            let plain = match v {
-                Value::Array(_) | Value::Null => false,
-                Value::Object(m) => !m.keys().any(|k| k.starts_with('$')) && m.get("__type").and_then(Value::as_str) != Some("Pointer"),
-                _ => true,
-            };
-            // A value with NUL matches nothing: as an item of its own, not as a whole `$in`.
-            if k.starts_with('$') || !plain || has_nul(v) || key.is_some_and(|key| key != k) {
-                return Ok(None);
-            }
-            key = Some(k);
-            values.push(v.clone());
-        }
-        let Some(key) = key else { return Ok(None) };
-        let field = self.field(class, key)?;
-        if let Field::Data { ty: Some(FieldType::Relation(_)), .. } = field {
-            return Ok(None);
-        }
-        self.field_condition(class, alias, &field, &json!({"$in": values}), depth).map(Some)
-    }
-
     fn field(&self, class: &ClassName, key: &str) -> Result<Field, DataError> {
-        match key {
-            "objectId" => return Ok(Field::ObjectId),
-            "createdAt" => return Ok(Field::CreatedAt),
-            "updatedAt" => return Ok(Field::UpdatedAt),
-            _ => {}
-        }
-        let mut segments = key.split('.');
-        let first = FieldName::parse(segments.next().unwrap_or_default())?;
-        let mut path = vec![first.as_str().to_string()];
-        let field = first.clone();
-        for segment in segments {
-            if segment.is_empty() || segment.contains('$') {
-                return Err(DataError::InvalidFieldName(key.to_string()));
-            }
-            path.push(segment.to_string());
-        }
-        let schema = self.schema.class(class);
-        let ty = schema.as_ref().and_then(|c| c.field(first.as_str()).cloned()).filter(|_| path.len() == 1);
-        let indexed = path.len() == 1 && schema.is_some_and(|c| c.indexed(first.as_str()));
-        Ok(Field::Data { path: FieldPath { field, path }, ty, indexed })
+        field_of(self.schema, class, key)
     }
 
     /// The jsonb expression of a data path.
@@ -240,110 +190,116 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn field_condition(&mut self, class: &ClassName, alias: &str, field: &Field, cond: &Value, depth: usize) -> Result<String, DataError> {
-        // Stored text never holds U+0000 (PostgreSQL refuses it), so a value with one matches
-        // nothing; it must not reach PostgreSQL, which would refuse the query.
-        if has_nul(cond) {
-            return Ok(match cond.as_object().map(|m| m.keys().any(|k| k == "$ne" || k == "$nin")) {
-                Some(true) => "TRUE".into(),
-                _ => "FALSE".into(),
-            });
-        }
-        // Equality with an object on a relation field: the objects whose relation holds it.
-        if let Field::Data { path, ty: Some(FieldType::Relation(_)), .. } = field
-            && let Some(map) = cond.as_object()
-            && map.get("__type").and_then(Value::as_str) == Some("Pointer")
-        {
-            let (_, id) = value::pointer_parts(map)?;
-            let table = storage::join_table(self.app_schema, class, &path[0]);
-            let p = self.bind(id);
-            return Ok(format!("({alias}.object_id IN (SELECT owning_id FROM {table} WHERE related_id = {p}))"));
-        }
-        let ops = match cond {
-            Value::Object(map) if map.keys().any(|k| k.starts_with('$')) => map,
-            _ => return self.equals(alias, field, cond),
+    fn field_condition(&mut self, class: &ClassName, alias: &str, field: &Field, test: &Test) -> Result<String, DataError> {
+        let ops = match test {
+            // A value holding U+0000 (see `parse`): it must not reach PostgreSQL, which would refuse the query.
+            Test::Const(b) => return Ok(if *b { "TRUE" } else { "FALSE" }.into()),
+            // Equality with an object on a relation field: the objects whose relation holds it.
+            Test::RelationHolds { object_id } => {
+                let Field::Data { path, .. } = field else { return Ok("FALSE".into()) };
+                let table = storage::join_table(self.app_schema, class, &path[0]);
+                let p = self.bind(object_id.clone());
+                return Ok(format!("({alias}.object_id IN (SELECT owning_id FROM {table} WHERE related_id = {p}))"));
+            }
+            Test::Eq(arg) => return self.equals(alias, field, arg),
+            Test::Ops(ops) => ops,
         };
         let mut parts = Vec::new();
-        for (op, arg) in ops {
-            let part = match op.as_str() {
-                "$eq" => self.equals(alias, field, arg)?,
-                "$ne" => match arg {
-                    Value::Null => self.exists(alias, field, true),
-                    // Objects without the field differ from any value (a typed comparison is NULL there).
-                    _ => format!("NOT COALESCE({}, FALSE)", self.equals(alias, field, arg)?),
-                },
-                "$lt" | "$lte" | "$gt" | "$gte" => self.compare(alias, field, op, arg)?,
-                "$in" => self.in_list(alias, field, arg)?,
+        for op in ops {
+            let part = match op {
+                Op::Eq(arg) => self.equals(alias, field, arg)?,
+                Op::Ne(Arg::Json(Value::Null)) => self.exists(alias, field, true),
+                // Objects without the field differ from any value (a typed comparison is NULL there).
+                Op::Ne(arg) => format!("NOT COALESCE({}, FALSE)", self.equals(alias, field, arg)?),
+                Op::Cmp(cmp, arg) => self.compare(alias, field, *cmp, arg)?,
+                Op::In { values, null } => self.in_list(alias, field, values, *null)?,
                 // Objects without the field are not in any list (the long forms are NULL there).
-                "$nin" => format!("NOT COALESCE({}, FALSE)", self.in_list(alias, field, arg)?),
-                "$exists" => match arg {
-                    Value::Bool(b) => self.exists(alias, field, *b),
-                    _ => return Err(DataError::InvalidQuery("$exists: must be a boolean".into())),
-                },
-                "$all" => self.all(alias, field, arg)?,
-                "$containedBy" => {
-                    let list = arg.as_array().ok_or_else(|| DataError::InvalidQuery("$containedBy: must be an array".into()))?;
+                Op::Nin { values, null } => format!("NOT COALESCE({}, FALSE)", self.in_list(alias, field, values, *null)?),
+                Op::Exists(yes) => self.exists(alias, field, *yes),
+                Op::All(values) => {
+                    let Field::Data { path, .. } = field else { return Err(not_on_columns("$all")) };
+                    let p = self.bind(nest(path, Value::Array(values.clone())));
+                    format!("({alias}.data @> {p}::jsonb)")
+                }
+                // containsAllStartingWith: [{"$regex": "^..."}, ...]
+                Op::AllRegex(patterns) => {
+                    let Field::Data { path, .. } = field else { return Err(not_on_columns("$all")) };
+                    let x = self.json_expr(alias, path);
+                    let mut parts = Vec::new();
+                    for pattern in patterns {
+                        let p = self.bind(pattern.translated.clone());
+                        parts.push(format!("EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({x}) = 'array' THEN {x} ELSE '[]'::jsonb END) e WHERE e ~ {p})"));
+                    }
+                    format!("({})", parts.join(" AND "))
+                }
+                Op::ContainedBy(list) => {
                     let x = self.data_expr(alias, field, "$containedBy")?;
-                    let p = self.bind(normalised_array(list)?);
+                    let p = self.bind(Value::Array(list.clone()));
                     format!("(jsonb_typeof({x}) = 'array' AND {x} <@ {p}::jsonb)")
                 }
-                "$regex" => self.regex(alias, field, arg, ops.get("$options"))?,
-                "$options" => {
-                    if !ops.contains_key("$regex") {
-                        return Err(DataError::InvalidQuery("$options needs $regex".into()));
-                    }
-                    continue;
+                Op::Regex(regex) => self.regex(alias, field, regex),
+                Op::Select { query, key, negate } => self.select(alias, field, query, key, *negate)?,
+                Op::InQuery { query, negate } => self.in_query(alias, field, query, *negate)?,
+                Op::Text { term, language } => {
+                    let x = self.data_expr(alias, field, "$text")?;
+                    let (l, t) = (self.bind(language.clone()), self.bind(term.clone()));
+                    format!(
+                        "(to_tsvector({l}::text::regconfig, COALESCE({x} #>> '{{}}', '')) @@ plainto_tsquery({l}::text::regconfig, {t}))"
+                    )
                 }
-                "$select" | "$dontSelect" => self.select(alias, field, arg, op == "$dontSelect", depth)?,
-                "$inQuery" | "$notInQuery" => self.in_query(alias, field, arg, op == "$notInQuery", depth)?,
-                "$text" => self.text(alias, field, arg)?,
-                "$nearSphere" => self.near(alias, field, arg, ops)?,
-                "$maxDistance" | "$maxDistanceInRadians" | "$maxDistanceInKilometers" | "$maxDistanceInMiles" => {
-                    if !ops.contains_key("$nearSphere") {
-                        return Err(DataError::InvalidQuery(format!("{op} needs $nearSphere")));
-                    }
-                    continue;
+                Op::NearSphere { lat, lng, max_radians } => self.near(alias, field, *lat, *lng, *max_radians)?,
+                Op::WithinBox { sw, ne } => {
+                    let x = self.data_expr(alias, field, "$within")?;
+                    let (a, b, c, d) = (self.bind(sw.0), self.bind(sw.1), self.bind(ne.0), self.bind(ne.1));
+                    format!("(hearth_fn.geo_point({x}) <@ box(point({a}::float8, {b}::float8), point({c}::float8, {d}::float8)))")
                 }
-                "$within" => self.within_box(alias, field, arg)?,
-                "$geoWithin" => self.geo_within(alias, field, arg)?,
-                "$geoIntersects" => self.geo_intersects(alias, field, arg)?,
-                other => return Err(DataError::InvalidQuery(format!("bad constraint: {other}"))),
+                Op::WithinPolygon(points) => {
+                    let x = self.data_expr(alias, field, "$geoWithin")?;
+                    let text = format!("({})", points.iter().map(|(a, b)| format!("({a},{b})")).collect::<Vec<_>>().join(","));
+                    let p = self.bind(text);
+                    format!("(hearth_fn.geo_point({x}) <@ CAST({p}::text AS polygon))")
+                }
+                Op::CenterSphere { lat, lng, radians } => {
+                    let x = self.data_expr(alias, field, "$geoWithin")?;
+                    let (a, b, r) = (self.bind(*lat), self.bind(*lng), self.bind(*radians));
+                    format!("(hearth_fn.geo_distance({x}, {a}::float8, {b}::float8) <= {r}::float8)")
+                }
+                Op::GeoIntersects { lat, lng } => {
+                    let x = self.data_expr(alias, field, "$geoIntersects")?;
+                    let (a, b) = (self.bind(*lat), self.bind(*lng));
+                    format!("(hearth_fn.geo_polygon({x}) @> point({a}::float8, {b}::float8))")
+                }
             };
             parts.push(part);
         }
-        let _ = class;
         Ok(if parts.is_empty() { "TRUE".into() } else { format!("({})", parts.join(" AND ")) })
     }
 
     fn data_expr(&mut self, alias: &str, field: &Field, op: &str) -> Result<String, DataError> {
         match field {
             Field::Data { path, .. } => Ok(self.json_expr(alias, path)),
-            _ => Err(DataError::InvalidQuery(format!("{op} cannot be used on objectId, createdAt or updatedAt"))),
+            _ => Err(not_on_columns(op)),
         }
     }
 
-    fn equals(&mut self, alias: &str, field: &Field, value: &Value) -> Result<String, DataError> {
-        match field {
-            Field::ObjectId => match value {
-                Value::String(id) => {
-                    let p = self.bind(id.clone());
-                    Ok(format!("({alias}.object_id = {p})"))
-                }
-                _ => Ok("FALSE".into()),
-            },
-            Field::CreatedAt | Field::UpdatedAt => {
+    fn equals(&mut self, alias: &str, field: &Field, arg: &Arg) -> Result<String, DataError> {
+        match (field, arg) {
+            (Field::ObjectId, Arg::Json(Value::String(id))) => {
+                let p = self.bind(id.clone());
+                Ok(format!("({alias}.object_id = {p})"))
+            }
+            (Field::CreatedAt | Field::UpdatedAt, Arg::Date(date)) => {
                 let column = if matches!(field, Field::CreatedAt) { "created_at" } else { "updated_at" };
-                let p = self.bind(date_param(value)?);
+                let p = self.bind(*date);
                 Ok(format!("({alias}.{column} = {p})"))
             }
-            Field::Data { path, ty, indexed } => {
-                if value.is_null() {
+            (Field::Data { path, ty, indexed }, Arg::Json(v)) => {
+                if v.is_null() {
                     let x = self.json_expr(alias, path);
                     return Ok(format!("({x} IS NULL OR {x} = 'null'::jsonb)"));
                 }
-                let v = normalised(value)?;
                 if v.is_array() {
-                    return Ok(self.array_equals(alias, path, v));
+                    return Ok(self.array_equals(alias, path, v.clone()));
                 }
                 let doc = nest(path, v.clone());
                 let as_array = nest(path, json!([v]));
@@ -359,7 +315,7 @@ impl<'a> Compiler<'a> {
                     // instead of reading the index in order.
                     Some(t @ (FieldType::String | FieldType::Number)) if *indexed => {
                         let x = typed_expr(alias, path.field(), t);
-                        let q = match &v {
+                        let q = match v {
                             Value::Number(n) if matches!(t, FieldType::Number) => {
                                 format!("{}::float8", self.bind(n.as_f64().unwrap_or(0.0)))
                             }
@@ -383,9 +339,9 @@ impl<'a> Compiler<'a> {
                     }
                 }
             }
+            _ => Ok("FALSE".into()),
         }
     }
-
     /// Equality with an array, as Parse (on MongoDB) has it: the field is that array, in that
     /// order, or an array holding it as an element. Containment finds the candidates through
     /// the GIN index; the exact comparison decides (containment alone would find any superset,
@@ -412,25 +368,24 @@ impl<'a> Compiler<'a> {
         if yes { cond } else { format!("NOT {cond}") }
     }
 
-    fn compare(&mut self, alias: &str, field: &Field, op: &str, value: &Value) -> Result<String, DataError> {
-        let sql_op = match op {
-            "$lt" => "<",
-            "$lte" => "<=",
-            "$gt" => ">",
-            _ => ">=",
+    fn compare(&mut self, alias: &str, field: &Field, cmp: Cmp, arg: &Arg) -> Result<String, DataError> {
+        let sql_op = match cmp {
+            Cmp::Lt => "<",
+            Cmp::Lte => "<=",
+            Cmp::Gt => ">",
+            Cmp::Gte => ">=",
         };
-        match field {
-            Field::ObjectId => {
-                let id = value.as_str().ok_or_else(|| DataError::InvalidQuery(format!("bad {op} value")))?;
-                let p = self.bind(id.to_string());
+        match (field, arg) {
+            (Field::ObjectId, Arg::Json(Value::String(id))) => {
+                let p = self.bind(id.clone());
                 Ok(format!("({alias}.object_id COLLATE \"C\" {sql_op} {p})"))
             }
-            Field::CreatedAt | Field::UpdatedAt => {
+            (Field::CreatedAt | Field::UpdatedAt, Arg::Date(date)) => {
                 let column = if matches!(field, Field::CreatedAt) { "created_at" } else { "updated_at" };
-                let p = self.bind(date_param(value)?);
+                let p = self.bind(*date);
                 Ok(format!("({alias}.{column} {sql_op} {p})"))
             }
-            Field::Data { path, ty, .. } => {
+            (Field::Data { path, ty, .. }, Arg::Json(value)) => {
                 // With the type known from the schema, every stored value has it (or is null),
                 // so the cheap extraction is safe and lets PostgreSQL plan with indexes.
                 if path.len() == 1 {
@@ -446,10 +401,9 @@ impl<'a> Compiler<'a> {
                             let p = self.bind(s.clone());
                             return Ok(format!("({x} {sql_op} {p})"));
                         }
-                        (Some(FieldType::Date), Value::Object(_)) => {
-                            let iso = value::format_date(date_param(value)?);
+                        (Some(FieldType::Date), Value::Object(date)) => {
                             let x = typed_expr(alias, path.field(), &FieldType::Date);
-                            let p = self.bind(iso);
+                            let p = self.bind(date.get("iso").and_then(Value::as_str).unwrap_or_default().to_string());
                             return Ok(format!("({x} {sql_op} {p})"));
                         }
                         _ => {}
@@ -465,43 +419,35 @@ impl<'a> Compiler<'a> {
                         let p = self.bind(s.clone());
                         Ok(format!("((CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END) COLLATE \"C\" {sql_op} {p})"))
                     }
-                    Value::Object(map) if map.get("__type").and_then(Value::as_str) == Some("Date") => {
-                        let iso = value::format_date(date_param(value)?);
-                        let p = self.bind(iso);
+                    // A Date, its `iso` in Parse's form (see `parse`).
+                    _ => {
+                        let p = self.bind(value.get("iso").and_then(Value::as_str).unwrap_or_default().to_string());
                         Ok(format!(
                             "((CASE WHEN jsonb_typeof({x}) = 'object' THEN {x} ->> '__type' END) = 'Date' AND ({x} ->> 'iso') COLLATE \"C\" {sql_op} {p})"
                         ))
                     }
-                    _ => Err(DataError::InvalidQuery(format!("bad {op} value: {value}"))),
                 }
             }
+            _ => Ok("FALSE".into()),
         }
     }
 
-    fn in_list(&mut self, alias: &str, field: &Field, list: &Value) -> Result<String, DataError> {
-        let items = list.as_array().ok_or_else(|| DataError::InvalidJson("bad $in value".into()))?;
+    fn in_list(&mut self, alias: &str, field: &Field, items: &[Arg], null: bool) -> Result<String, DataError> {
         match field {
             Field::ObjectId => {
-                let ids: Vec<String> = items.iter().filter_map(Value::as_str).map(str::to_string).collect();
+                let ids: Vec<String> = items.iter().filter_map(Arg::json).filter_map(Value::as_str).map(str::to_string).collect();
                 let p = self.bind(ids);
                 Ok(format!("({alias}.object_id = ANY({p}::text[]))"))
             }
             Field::CreatedAt | Field::UpdatedAt => {
                 let column = if matches!(field, Field::CreatedAt) { "created_at" } else { "updated_at" };
-                let dates: Vec<chrono::DateTime<chrono::Utc>> = items.iter().map(date_param).collect::<Result<_, _>>()?;
+                let dates: Vec<chrono::DateTime<chrono::Utc>> =
+                    items.iter().filter_map(|a| if let Arg::Date(d) = a { Some(*d) } else { None }).collect();
                 let p = self.bind(dates);
                 Ok(format!("({alias}.{column} = ANY({p}::timestamptz[]))"))
             }
             Field::Data { path, ty, indexed } => {
-                let mut values = Vec::with_capacity(items.len());
-                let mut null = false;
-                for item in items {
-                    if item.is_null() {
-                        null = true;
-                    } else {
-                        values.push(normalised(item)?);
-                    }
-                }
+                let values: Vec<Value> = items.iter().filter_map(Arg::json).cloned().collect();
                 let long = values.len() > CONTAINMENT_IN_MAX;
                 let mut cond = if long && values.iter().all(|v| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))) {
                     self.in_scalars(alias, path, ty.as_ref(), *indexed, values)
@@ -530,7 +476,6 @@ impl<'a> Compiler<'a> {
             }
         }
     }
-
     /// A long `$in` of strings, numbers and booleans, compared for equality (PostgreSQL hashes
     /// the list): one containment per value would cost the executor memory per value.
     fn in_scalars(&mut self, alias: &str, path: &FieldPath, ty: Option<&FieldType>, indexed: bool, values: Vec<Value>) -> String {
@@ -582,73 +527,40 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    fn all(&mut self, alias: &str, field: &Field, list: &Value) -> Result<String, DataError> {
-        let items = list.as_array().ok_or_else(|| DataError::InvalidQuery("$all: must be an array".into()))?;
-        let Field::Data { path, .. } = field else {
-            return Err(DataError::InvalidQuery("$all cannot be used on objectId, createdAt or updatedAt".into()));
-        };
-        // containsAllStartingWith: [{"$regex": "^..."}, ...]
-        if items.iter().any(|i| i.get("$regex").is_some()) {
-            let x = self.json_expr(alias, path);
-            let mut parts = Vec::new();
-            for item in items {
-                let pattern = item
-                    .get("$regex")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| DataError::InvalidQuery("$all: every element must be a $regex".into()))?;
-                let p = self.bind(translate_regex(pattern, "")?);
-                parts.push(format!("EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({x}) = 'array' THEN {x} ELSE '[]'::jsonb END) e WHERE e ~ {p})"));
-            }
-            return Ok(format!("({})", parts.join(" AND ")));
-        }
-        let p = self.bind(nest(path, normalised_array(items)?));
-        Ok(format!("({alias}.data @> {p}::jsonb)"))
-    }
-
-    fn regex(&mut self, alias: &str, field: &Field, pattern: &Value, options: Option<&Value>) -> Result<String, DataError> {
-        let pattern = pattern.as_str().ok_or_else(|| DataError::InvalidQuery("$regex: must be a string".into()))?;
-        let options = match options {
-            None => "",
-            Some(Value::String(o)) => o.as_str(),
-            Some(_) => return Err(DataError::InvalidQuery("$options: must be a string".into())),
-        };
-        let p = self.bind(translate_regex(pattern, options)?);
+    fn regex(&mut self, alias: &str, field: &Field, regex: &Regex) -> String {
+        let p = self.bind(regex.translated.clone());
         let x = match field {
-            Field::ObjectId => format!("{alias}.object_id"),
-            Field::CreatedAt | Field::UpdatedAt => return Err(DataError::InvalidQuery("$regex cannot be used on dates".into())),
             Field::Data { path, .. } => {
                 let x = self.json_expr(alias, path);
                 format!("(CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END)")
             }
+            _ => format!("{alias}.object_id"),
         };
-        Ok(format!("({x} ~ {p})"))
+        format!("({x} ~ {p})")
     }
 
     /// `$select`/`$dontSelect`: the field's value is (not) among the values of `key` in the
     /// objects another query finds.
-    fn select(&mut self, alias: &str, field: &Field, arg: &Value, negate: bool, depth: usize) -> Result<String, DataError> {
+    fn select(&mut self, alias: &str, field: &Field, query: &SubQuery, key: &str, negate: bool) -> Result<String, DataError> {
         let bad = || DataError::InvalidQuery("improper usage of $select".into());
-        let query = arg.get("query").ok_or_else(bad)?;
-        let key = arg.get("key").and_then(Value::as_str).ok_or_else(bad)?;
-        let class = ClassName::parse(query.get("className").and_then(Value::as_str).ok_or_else(bad)?)?;
+        let class = &query.class;
         let sub = self.alias();
-        let sub_field = self.field(&class, key)?;
-        let inner_where = query.get("where").unwrap_or(&Value::Null);
-        if let Some(schema) = self.schema.class(&class) {
-            self.check_subquery(&schema, inner_where, Some(key))?;
+        let sub_field = self.field(class, key)?;
+        if let Some(schema) = self.schema.class(class) {
+            self.check_subquery(&schema, &query.raw, Some(key))?;
         }
         let sub_value = match &sub_field {
             Field::ObjectId => format!("to_jsonb({sub}.object_id)"),
             Field::CreatedAt | Field::UpdatedAt => return Err(bad()),
             Field::Data { path, .. } => self.json_expr(&sub, path),
         };
-        let sub_where = self.condition(&class, &sub, inner_where, depth + 1)?;
+        let sub_where = self.compile(class, &sub, &query.where_)?;
         let x = match field {
             Field::ObjectId => format!("to_jsonb({alias}.object_id)"),
             Field::CreatedAt | Field::UpdatedAt => return Err(bad()),
             Field::Data { path, .. } => self.json_expr(alias, path),
         };
-        let subquery = if let Some(schema) = self.schema.class(&class) {
+        let subquery = if let Some(schema) = self.schema.class(class) {
             let readable = self.readable(&schema, &sub)?;
             format!("SELECT {sub_value} FROM {} {sub} WHERE {sub_where} AND {readable}", class.table(self.app_schema))
         } else {
@@ -659,18 +571,16 @@ impl<'a> Compiler<'a> {
     }
 
     /// `$inQuery`/`$notInQuery`: the pointer field points (not) to an object the sub-query finds.
-    fn in_query(&mut self, alias: &str, field: &Field, arg: &Value, negate: bool, depth: usize) -> Result<String, DataError> {
-        let bad = || DataError::InvalidQuery("improper usage of $inQuery".into());
-        let class = ClassName::parse(arg.get("className").and_then(Value::as_str).ok_or_else(bad)?)?;
+    fn in_query(&mut self, alias: &str, field: &Field, query: &SubQuery, negate: bool) -> Result<String, DataError> {
+        let class = &query.class;
         let x = self.data_expr(alias, field, "$inQuery")?;
         let sub = self.alias();
-        let inner_where = arg.get("where").unwrap_or(&Value::Null);
-        if let Some(schema) = self.schema.class(&class) {
-            self.check_subquery(&schema, inner_where, None)?;
+        if let Some(schema) = self.schema.class(class) {
+            self.check_subquery(&schema, &query.raw, None)?;
         }
-        let sub_where = self.condition(&class, &sub, inner_where, depth + 1)?;
+        let sub_where = self.compile(class, &sub, &query.where_)?;
         let class_param = self.bind(class.as_str().to_string());
-        let subquery = if let Some(schema) = self.schema.class(&class) {
+        let subquery = if let Some(schema) = self.schema.class(class) {
             let readable = self.readable(&schema, &sub)?;
             format!("SELECT {sub}.object_id FROM {} {sub} WHERE {sub_where} AND {readable}", class.table(self.app_schema))
         } else {
@@ -680,130 +590,31 @@ impl<'a> Compiler<'a> {
         Ok(if negate { format!("NOT {cond}") } else { cond })
     }
 
-    fn related_to(&mut self, alias: &str, arg: &Value) -> Result<String, DataError> {
-        let bad = || DataError::InvalidQuery("improper usage of $relatedTo".into());
-        let object = arg.get("object").and_then(Value::as_object).ok_or_else(bad)?;
-        let (owner_class, owner_id) = value::pointer_parts(object)?;
-        let owner_class = ClassName::parse(&owner_class)?;
-        let key = FieldName::parse(arg.get("key").and_then(Value::as_str).ok_or_else(bad)?)?;
-        match self.schema.class(&owner_class).and_then(|c| c.field(key.as_str()).cloned()) {
+    fn related_to(&mut self, alias: &str, owner_class: &ClassName, owner_id: &str, key: &FieldName) -> String {
+        match self.schema.class(owner_class).and_then(|c| c.field(key.as_str()).cloned()) {
             Some(FieldType::Relation(_)) => {
-                let table = storage::join_table(self.app_schema, &owner_class, key.as_str());
-                let p = self.bind(owner_id);
-                Ok(format!("({alias}.object_id IN (SELECT related_id FROM {table} WHERE owning_id = {p}))"))
+                let table = storage::join_table(self.app_schema, owner_class, key.as_str());
+                let p = self.bind(owner_id.to_string());
+                format!("({alias}.object_id IN (SELECT related_id FROM {table} WHERE owning_id = {p}))")
             }
-            _ => Ok("FALSE".into()),
+            _ => "FALSE".into(),
         }
     }
 
-    fn text(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
-        let search = arg
-            .get("$search")
-            .and_then(Value::as_object)
-            .ok_or_else(|| DataError::InvalidQuery("bad $text: $search, should be object".into()))?;
-        let term = search
-            .get("$term")
-            .and_then(Value::as_str)
-            .ok_or_else(|| DataError::InvalidQuery("bad $text: $term, should be string".into()))?;
-        let language = match search.get("$language") {
-            None => "english".to_string(),
-            Some(Value::String(l)) => l.to_ascii_lowercase(),
-            Some(_) => return Err(DataError::InvalidQuery("bad $text: $language, should be string".into())),
-        };
-        if !language.chars().all(|c| c.is_ascii_alphabetic()) {
-            return Err(DataError::InvalidQuery("bad $text: $language".into()));
-        }
-        let x = self.data_expr(alias, field, "$text")?;
-        let (l, t) = (self.bind(language), self.bind(term.to_string()));
-        Ok(format!("(to_tsvector({l}::text::regconfig, COALESCE({x} #>> '{{}}', '')) @@ plainto_tsquery({l}::text::regconfig, {t}))"))
-    }
-
-    fn near(&mut self, alias: &str, field: &Field, arg: &Value, ops: &Map<String, Value>) -> Result<String, DataError> {
-        let (lat, lng) = geo(arg)?;
+    fn near(&mut self, alias: &str, field: &Field, lat: f64, lng: f64, max: Option<f64>) -> Result<String, DataError> {
         let x = self.data_expr(alias, field, "$nearSphere")?;
         let (a, b) = (self.bind(lat), self.bind(lng));
         let distance = format!("hearth_fn.geo_distance({x}, {a}::float8, {b}::float8)");
-        let max =
-            [("$maxDistance", 1.0), ("$maxDistanceInRadians", 1.0), ("$maxDistanceInKilometers", 6371.0), ("$maxDistanceInMiles", 3958.8)]
-                .iter()
-                .find_map(|(key, radius)| ops.get(*key).map(|v| v.as_f64().map(|d| d / radius)));
         if self.near_order.is_none() {
             self.near_order = Some(distance.clone());
         }
         match max {
             None => Ok(format!("({distance} IS NOT NULL)")),
-            Some(Some(max)) => {
+            Some(max) => {
                 let m = self.bind(max);
                 Ok(format!("({distance} <= {m}::float8)"))
             }
-            Some(None) => Err(DataError::InvalidQuery("$maxDistance must be a number".into())),
         }
-    }
-
-    fn within_box(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
-        let corners = arg
-            .get("$box")
-            .and_then(Value::as_array)
-            .filter(|b| b.len() == 2)
-            .ok_or_else(|| DataError::InvalidQuery("bad $within: $box, should be an array of 2 GeoPoints".into()))?;
-        let (sw, ne) = (geo(&corners[0])?, geo(&corners[1])?);
-        if sw.0 > ne.0 {
-            return Err(DataError::InvalidQuery("GeoBox: the southwest corner must be south of the northeast corner".into()));
-        }
-        let x = self.data_expr(alias, field, "$within")?;
-        let (a, b, c, d) = (self.bind(sw.0), self.bind(sw.1), self.bind(ne.0), self.bind(ne.1));
-        Ok(format!("(hearth_fn.geo_point({x}) <@ box(point({a}::float8, {b}::float8), point({c}::float8, {d}::float8)))"))
-    }
-
-    fn geo_within(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
-        let x = self.data_expr(alias, field, "$geoWithin")?;
-        if let Some(points) = arg.get("$polygon") {
-            let points: Vec<(f64, f64)> = match points {
-                Value::Array(items) => items
-                    .iter()
-                    .map(|p| match p {
-                        Value::Array(pair) if pair.len() == 2 => {
-                            Ok((pair[0].as_f64().unwrap_or(f64::NAN), pair[1].as_f64().unwrap_or(f64::NAN)))
-                        }
-                        other => geo(other),
-                    })
-                    .collect::<Result<_, _>>()?,
-                Value::Object(map) => value::polygon(map)?,
-                _ => {
-                    return Err(DataError::InvalidQuery(
-                        "bad $geoWithin value; $polygon should be Polygon object or Array of Parse.GeoPoint's".into(),
-                    ));
-                }
-            };
-            if points.len() < 3 || points.iter().any(|(a, b)| !a.is_finite() || !b.is_finite()) {
-                return Err(DataError::InvalidQuery("bad $geoWithin value; Polygon must have at least 3 values".into()));
-            }
-            let text = format!("({})", points.iter().map(|(a, b)| format!("({a},{b})")).collect::<Vec<_>>().join(","));
-            let p = self.bind(text);
-            return Ok(format!("(hearth_fn.geo_point({x}) <@ CAST({p}::text AS polygon))"));
-        }
-        if let Some(sphere) = arg.get("$centerSphere").and_then(Value::as_array).filter(|s| s.len() == 2) {
-            let (lat, lng) = match &sphere[0] {
-                Value::Array(pair) if pair.len() == 2 => (pair[1].as_f64(), pair[0].as_f64()),
-                other => geo(other).map(|(a, b)| (Some(a), Some(b)))?,
-            };
-            let radius = sphere[1].as_f64();
-            let (Some(lat), Some(lng), Some(radius)) = (lat, lng, radius) else {
-                return Err(DataError::InvalidQuery("bad $geoWithin value; $centerSphere should be [[lng, lat], radius]".into()));
-            };
-            let (a, b, r) = (self.bind(lat), self.bind(lng), self.bind(radius));
-            return Ok(format!("(hearth_fn.geo_distance({x}, {a}::float8, {b}::float8) <= {r}::float8)"));
-        }
-        Err(DataError::InvalidQuery("bad $geoWithin value".into()))
-    }
-
-    fn geo_intersects(&mut self, alias: &str, field: &Field, arg: &Value) -> Result<String, DataError> {
-        let point =
-            arg.get("$point").ok_or_else(|| DataError::InvalidQuery("bad $geoIntersect value; $point should be GeoPoint".into()))?;
-        let (lat, lng) = geo(point)?;
-        let x = self.data_expr(alias, field, "$geoIntersects")?;
-        let (a, b) = (self.bind(lat), self.bind(lng));
-        Ok(format!("(hearth_fn.geo_polygon({x}) @> point({a}::float8, {b}::float8))"))
     }
 
     /// The ORDER BY list for Parse's `order` (`score,-name`), or the `$nearSphere` distance.
@@ -862,6 +673,31 @@ impl<'a> Compiler<'a> {
     }
 }
 
+/// What `key` refers to in `class`: a built-in column, or a checked path into the data with the
+/// schema's type of its field.
+pub(super) fn field_of(schema: &AppSchema, class: &ClassName, key: &str) -> Result<Field, DataError> {
+    match key {
+        "objectId" => return Ok(Field::ObjectId),
+        "createdAt" => return Ok(Field::CreatedAt),
+        "updatedAt" => return Ok(Field::UpdatedAt),
+        _ => {}
+    }
+    let mut segments = key.split('.');
+    let first = FieldName::parse(segments.next().unwrap_or_default())?;
+    let mut path = vec![first.as_str().to_string()];
+    let field = first.clone();
+    for segment in segments {
+        if segment.is_empty() || segment.contains('$') {
+            return Err(DataError::InvalidFieldName(key.to_string()));
+        }
+        path.push(segment.to_string());
+    }
+    let schema = schema.class(class);
+    let ty = schema.as_ref().and_then(|c| c.field(first.as_str()).cloned()).filter(|_| path.len() == 1);
+    let indexed = path.len() == 1 && schema.is_some_and(|c| c.indexed(first.as_str()));
+    Ok(Field::Data { path: FieldPath { field, path }, ty, indexed })
+}
+
 /// The SQL expression of a top-level field whose schema type is `ty`, as queries compare and sort
 /// it and as schema indexes are built on it (`schema::apply_indexes`), so that PostgreSQL
 /// matches the two. The name is a validated field name (letters, digits, `_`), so it is written
@@ -881,25 +717,46 @@ pub fn typed_expr(alias: &str, name: &FieldName, ty: &FieldType) -> String {
 /// contain: a typed top-level field (not a relation, not in a schema index, which compares
 /// through its typed expression) and a plain value that is not null and not an array (an array
 /// is compared exactly, see `array_equals`). An array field's scalar is contained as `[v]`.
-fn containable(field: &Field, cond: &Value) -> Result<Option<(String, Value)>, DataError> {
-    let Field::Data { path, ty: Some(ty), indexed } = field else { return Ok(None) };
-    let plain = match cond {
-        Value::Null | Value::Array(_) => false,
-        Value::Object(m) => !m.keys().any(|k| k.starts_with('$')),
-        _ => true,
-    };
-    if path.len() != 1 || !plain || has_nul(cond) || matches!(ty, FieldType::Relation(_)) {
-        return Ok(None);
+fn containable(field: &Field, test: &Test) -> Option<(String, Value)> {
+    let (Field::Data { path, ty: Some(ty), indexed }, Test::Eq(Arg::Json(v))) = (field, test) else { return None };
+    if path.len() != 1 || matches!(v, Value::Null | Value::Array(_)) || matches!(ty, FieldType::Relation(_)) {
+        return None;
     }
-    if *indexed && matches!(ty, FieldType::String | FieldType::Number) && matches!(cond, Value::String(_) | Value::Number(_)) {
-        return Ok(None);
+    if *indexed && matches!(ty, FieldType::String | FieldType::Number) && matches!(v, Value::String(_) | Value::Number(_)) {
+        return None;
     }
-    let v = normalised(cond)?;
-    let v = if matches!(ty, FieldType::Array) { json!([v]) } else { v };
-    Ok(Some((path[0].clone(), v)))
+    let v = if matches!(ty, FieldType::Array) { json!([v]) } else { v.clone() };
+    Some((path[0].clone(), v))
 }
 
-fn has_nul(value: &Value) -> bool {
+/// An `$or` whose items each ask one field (the same in all) to equal a plain value (not null,
+/// not an array, not a pointer) is an `$in` on that field: one array parameter instead of one
+/// condition per item, which PostgreSQL plans in constant memory (a long `OR` of containments
+/// costs it per item). [`super::eval`] reads `$or`s the same way.
+pub(super) fn or_as_in(subs: &[Where]) -> Option<(&Field, Vec<Arg>)> {
+    let mut key = None;
+    let mut values = Vec::with_capacity(subs.len());
+    for sub in subs {
+        let [Cond::Field { key: k, field, test: Test::Eq(arg) }] = sub.conds.as_slice() else { return None };
+        let plain = match arg {
+            Arg::Json(Value::Array(_) | Value::Null) => false,
+            Arg::Json(Value::Object(m)) => m.get("__type").and_then(Value::as_str) != Some("Pointer"),
+            _ => true,
+        };
+        if !plain || key.is_some_and(|(key, _)| key != k) || matches!(field, Field::Data { ty: Some(FieldType::Relation(_)), .. }) {
+            return None;
+        }
+        key = Some((k, field));
+        values.push(arg.clone());
+    }
+    key.map(|(_, field)| (field, values))
+}
+
+fn not_on_columns(op: &str) -> DataError {
+    DataError::InvalidQuery(format!("{op} cannot be used on objectId, createdAt or updatedAt"))
+}
+
+pub(super) fn has_nul(value: &Value) -> bool {
     match value {
         Value::String(s) => s.contains('\0'),
         Value::Array(items) => items.iter().any(has_nul),
@@ -909,7 +766,7 @@ fn has_nul(value: &Value) -> bool {
 }
 
 /// `{"a": {"b": v}}` for the path `a.b`.
-fn nest(path: &[String], value: Value) -> Value {
+pub(super) fn nest(path: &[String], value: Value) -> Value {
     path.iter().rev().fold(value, |inner, key| {
         let mut map = Map::new();
         map.insert(key.clone(), inner);
@@ -918,7 +775,7 @@ fn nest(path: &[String], value: Value) -> Value {
 }
 
 /// A query value in its stored form (dates normalised, typed values checked).
-fn normalised(value: &Value) -> Result<Value, DataError> {
+pub(super) fn normalised(value: &Value) -> Result<Value, DataError> {
     let mut v = value.clone();
     if let Value::Object(map) = &v
         && map.keys().any(|k| k.starts_with('$'))
@@ -929,11 +786,11 @@ fn normalised(value: &Value) -> Result<Value, DataError> {
     Ok(v)
 }
 
-fn normalised_array(items: &[Value]) -> Result<Value, DataError> {
+pub(super) fn normalised_array(items: &[Value]) -> Result<Value, DataError> {
     Ok(Value::Array(items.iter().map(normalised).collect::<Result<_, _>>()?))
 }
 
-fn date_param(value: &Value) -> Result<chrono::DateTime<chrono::Utc>, DataError> {
+pub(super) fn date_param(value: &Value) -> Result<chrono::DateTime<chrono::Utc>, DataError> {
     let iso = match value {
         Value::Object(map) if map.get("__type").and_then(Value::as_str) == Some("Date") => map.get("iso").and_then(Value::as_str),
         Value::String(s) => Some(s.as_str()),
@@ -942,7 +799,7 @@ fn date_param(value: &Value) -> Result<chrono::DateTime<chrono::Utc>, DataError>
     iso.and_then(value::parse_date).ok_or_else(|| DataError::InvalidQuery(format!("bad date value: {value}")))
 }
 
-fn geo(value: &Value) -> Result<(f64, f64), DataError> {
+pub(super) fn geo(value: &Value) -> Result<(f64, f64), DataError> {
     match value {
         Value::Object(map) if map.get("__type").and_then(Value::as_str) == Some("GeoPoint") => value::geo_point(map),
         _ => Err(DataError::InvalidQuery(format!("bad GeoPoint: {value}"))),

@@ -2,7 +2,9 @@
 //! (order, limit, skip, keys, excludeKeys, include, count).
 
 pub mod compile;
+pub mod eval;
 pub mod limits;
+pub mod parse;
 
 use serde_json::Value;
 
