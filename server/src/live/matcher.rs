@@ -1,50 +1,36 @@
-//! A subscription's `where`, parsed once and evaluated on each change's images.
+//! A subscription's `where`, parsed once by the query language's one parser
+//! (`data::query::parse`) and evaluated on each change's images with the SQL's semantics
+//! (`data::query::eval`).
 
 use serde_json::{Map, Value};
 
 use crate::apps::settings::queries::QueryLimits;
 use crate::data::DataError;
 use crate::data::names::ClassName;
+use crate::data::query::{eval, parse};
 use crate::data::schema::AppSchema;
 
 /// A parsed `where`, ready to be evaluated in memory.
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    where_: Value,
+    where_: parse::Where,
 }
 
 impl Matcher {
-    /// Parses `where_` with the query language's rules and limits, and refuses what cannot be
-    /// evaluated in memory exactly as the database would (error 102).
-    pub fn new(_schema: &AppSchema, _class: &ClassName, where_: &Value, limits: &QueryLimits) -> Result<Matcher, DataError> {
-        limits.check_where(where_)?;
-        let map = where_.as_object().ok_or_else(|| DataError::InvalidQuery("where must be an object".into()))?;
-        for (key, value) in map {
-            if key.starts_with('$') || value.is_object() || value.is_array() {
-                return Err(DataError::InvalidQuery(format!("{key}: only equality is supported in LiveQuery subscriptions")));
-            }
-        }
-        Ok(Matcher { where_: where_.clone() })
+    /// Parses `where_` with the query language's rules and the app's limits, and refuses what
+    /// cannot be evaluated in memory exactly as the database would (error 102).
+    pub fn new(schema: &AppSchema, class: &ClassName, where_: &Value, limits: &QueryLimits) -> Result<Matcher, DataError> {
+        let where_ = parse::parse_where(schema, class, where_, limits)?;
+        where_.check_live()?;
+        Ok(Matcher { where_ })
     }
 
     pub fn matches(&self, object: &Map<String, Value>) -> bool {
-        self.where_.as_object().is_none_or(|map| {
-            map.iter().all(|(key, want)| match object.get(key) {
-                Some(Value::Array(items)) => items.contains(want),
-                Some(have) => have == want,
-                None => want.is_null(),
-            })
-        })
+        eval::matches(&self.where_, object)
     }
 
     /// Top-level `field == scalar` conditions that every match meets (to index subscriptions).
     pub fn equalities(&self) -> Vec<(String, Value)> {
-        self.where_
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(_, v)| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        self.where_.equalities()
     }
 }

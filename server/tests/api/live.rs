@@ -40,8 +40,10 @@ impl Ws {
 
     /// The next frame from the server (pings are answered by the library).
     async fn next(&mut self) -> Value {
+        // One deadline for the frame: the server's pings arrive meanwhile.
+        let deadline = tokio::time::Instant::now() + WITHIN;
         loop {
-            let message = tokio::time::timeout(WITHIN, self.socket.next())
+            let message = tokio::time::timeout_at(deadline, self.socket.next())
                 .await
                 .expect("a frame in time")
                 .expect("the socket is open")
@@ -56,8 +58,9 @@ impl Ws {
 
     /// Waits until the server closes the socket; answers the close code.
     async fn closed(&mut self) -> Option<CloseCode> {
+        let deadline = tokio::time::Instant::now() + WITHIN;
         loop {
-            match tokio::time::timeout(WITHIN, self.socket.next()).await.expect("closed in time") {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await.expect("closed in time") {
                 Some(Ok(Message::Close(close))) => return close.map(|c| c.code),
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return None,
@@ -529,14 +532,29 @@ async fn sessions_are_subscribed_to_by_their_user_only() {
         }
     };
     let (ann, ann_token) = signup("ann").await;
+    let (_, bob_token) = signup("bob").await;
+    let session_of = |token: String| {
+        let (server, app) = (&server, &app);
+        async move {
+            let (status, me) = call(server, app, As::Client(Some(&token)), Method::GET, "/sessions/me", None).await;
+            assert_eq!(status, 200, "{me}");
+            me["objectId"].as_str().unwrap().to_string()
+        }
+    };
+    let (ann_session, bob_session) = (session_of(ann_token.clone()).await, session_of(bob_token).await);
     let mut ws = Ws::open(&server).await;
     ws.connect(&app, Some(&ann_token)).await;
     assert_eq!(ws.subscribe(1, "_Session", json!({})).await["op"], "subscribed");
-    signup("bob").await;
-    let (status, _) = call(&server, &app, As::Client(None), Method::GET, "/login?username=ann&password=pw-12345678", None).await;
-    assert_eq!(status, 200);
+    // Bob's session changes first, then ann's: the first event ann gets is about her own.
+    for session in [&bob_session, &ann_session] {
+        let (status, body) =
+            call(&server, &app, As::Master, Method::PUT, &format!("/sessions/{session}"), Some(json!({"note": "seen"}))).await;
+        assert_eq!(status, 200, "{body}");
+    }
     let event = ws.next().await;
-    assert_eq!(event["op"], "create", "{event}");
-    assert_eq!(event["object"]["user"]["objectId"], ann.as_str(), "ann's new session, not bob's: {event}");
+    assert_eq!(event["op"], "update", "{event}");
+    assert_eq!(event["object"]["objectId"], ann_session.as_str(), "ann's session, not bob's: {event}");
+    assert_eq!(event["object"]["user"]["objectId"], ann.as_str());
+    assert!(event["object"].get("sessionToken").is_none(), "no token in events: {event}");
     server.shutdown().await;
 }
