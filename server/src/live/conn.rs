@@ -155,14 +155,15 @@ impl Conn {
             match code.has_before_connect(&caller).await {
                 Ok(false) => {}
                 Ok(true) => {
+                    let (clients, subscriptions) = self.live.counts(app.id);
                     let request = json!({
                         "event": "connect",
                         "sessionToken": caller.session_token,
                         "installationId": caller.installation_id,
                         "useMasterKey": caller.is_master(),
                         "user": caller.user_id(),
-                        "clients": self.live.conns.lock().expect("not poisoned").len(),
-                        "subscriptions": self.subs.len(),
+                        "clients": clients,
+                        "subscriptions": subscriptions,
                     });
                     if let Err(err) = code.before_connect(&caller, as_map(request)).await {
                         return Reply::failure(err, None);
@@ -401,6 +402,7 @@ impl Conn {
             object.insert("className".into(), json!(sub.class.as_str()));
             Value::Object(object)
         };
+        let (clients, subscriptions) = self.live.counts(app.id);
         let mut request = json!({
             "event": event.op,
             "object": with_class(&event.object),
@@ -408,8 +410,8 @@ impl Conn {
             "installationId": sub.viewer.installation_id,
             "useMasterKey": sub.viewer.is_master(),
             "user": sub.viewer.user_id(),
-            "clients": self.live.conns.lock().expect("not poisoned").len(),
-            "subscriptions": self.subs.len(),
+            "clients": clients,
+            "subscriptions": subscriptions,
         });
         if let Some(original) = &event.original {
             request["original"] = with_class(original);

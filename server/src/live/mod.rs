@@ -443,6 +443,14 @@ impl Live {
         removed
     }
 
+    /// The app's connections and subscriptions on this instance (what cloud hooks are told).
+    pub fn counts(&self, app: i64) -> (usize, usize) {
+        let connections = self.per_app.lock().expect("not poisoned").get(&app).copied().unwrap_or(0);
+        let index = self.index.read().expect("not poisoned");
+        let subscriptions = index.classes.iter().filter(|((a, _), _)| *a == app).map(|(_, subs)| subs.subs.len()).sum();
+        (connections, subscriptions)
+    }
+
     fn candidates(&self, change: &LiveChange) -> Vec<Arc<Sub>> {
         self.index.read().expect("not poisoned").candidates(change)
     }
