@@ -151,20 +151,23 @@ impl Hearth {
             timeouts: config.timeouts,
             triggers: Arc::new(code.clone()),
             classes: Arc::new(crate::auth::rules::Rules { state: auth.clone() }),
-            changes: change_sinks(code.clone(), extensions.change_sinks, &bus),
+            changes: change_sinks(code.clone(), extensions.change_sinks, &bus, config.metrics_app_label),
             schemas: schemas.clone(),
             pool: function_pool,
         });
         let registry = AppRegistry::new(db.pool.clone(), &bus, config.timeouts.wait);
-        let live = crate::live::Live::start(crate::live::Deps {
-            registry: registry.clone(),
-            auth: auth.clone(),
-            pool: db.pool.clone(),
-            schemas: schemas.clone(),
-            services: services.clone(),
-            code: Some(Arc::new(code.clone())),
-            bus: bus.clone(),
-        });
+        let live = crate::live::Live::start(
+            crate::live::Deps {
+                registry: registry.clone(),
+                auth: auth.clone(),
+                pool: db.pool.clone(),
+                schemas: schemas.clone(),
+                services: services.clone(),
+                code: Some(Arc::new(code.clone())),
+                bus: bus.clone(),
+            },
+            config.metrics_app_label,
+        );
         let state = SharedState::new(State {
             config: Arc::new(config.clone()),
             pool: db.pool.clone(),
@@ -244,8 +247,14 @@ impl Hearth {
 }
 
 /// Who hears of committed changes: cloud code, LiveQuery, then the embedder's sinks.
-fn change_sinks(code: crate::functions::triggers::CloudCode, more: Vec<Arc<dyn ChangeSink>>, bus: &Bus) -> Arc<dyn ChangeSink> {
-    let mut sinks: Vec<Arc<dyn ChangeSink>> = vec![Arc::new(code), Arc::new(crate::live::sink::LiveSink { bus: bus.clone() })];
+fn change_sinks(
+    code: crate::functions::triggers::CloudCode,
+    more: Vec<Arc<dyn ChangeSink>>,
+    bus: &Bus,
+    app_labels: crate::config::MetricsAppLabel,
+) -> Arc<dyn ChangeSink> {
+    let live = crate::live::sink::LiveSink { bus: bus.clone(), app_labels };
+    let mut sinks: Vec<Arc<dyn ChangeSink>> = vec![Arc::new(code), Arc::new(live)];
     sinks.extend(more);
     Arc::new(crate::data::hooks::Sinks(sinks))
 }

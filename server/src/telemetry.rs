@@ -74,6 +74,23 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// The `app` label of a metric, per the `metrics_app_label` setting: none when off (the default:
+/// with thousands of apps, per-app series would swamp Prometheus, and /metrics would list every
+/// tenant's id), a digest, or the id. `-` for requests that named no real app.
+pub fn app_label(mode: crate::config::MetricsAppLabel, application_id: Option<&str>) -> Option<String> {
+    use crate::config::MetricsAppLabel;
+    use sha2::Digest;
+    match (mode, application_id) {
+        (MetricsAppLabel::Off, _) => None,
+        (_, None) => Some("-".into()),
+        (MetricsAppLabel::Id, Some(id)) => Some(id.to_string()),
+        (MetricsAppLabel::Hashed, Some(id)) => {
+            let digest = sha2::Sha256::digest(id.as_bytes());
+            Some(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::error_chain;

@@ -76,7 +76,7 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
         state.usage.record_request(app.1, status, elapsed);
     }
     let mut labels = Vec::with_capacity(4);
-    if let Some(app) = app_label(app_labels, res.request().extensions().get::<ResolvedApp>()) {
+    if let Some(app) = crate::telemetry::app_label(app_labels, res.request().extensions().get::<ResolvedApp>().map(|a| a.0.as_str())) {
         labels.push(("app", app));
     }
     labels.extend([("route", route), ("method", method), ("status", status.to_string())]);
@@ -114,22 +114,6 @@ fn client_gone(req: &ServiceRequest) -> crate::db::ClientGone {
             ),
         }
     }))
-}
-
-/// The `app` label of a request's metrics, per the `metrics_app_label` setting: none when off
-/// (the default: with thousands of apps, per-app series would swamp Prometheus, and /metrics would
-/// list every tenant's id), a digest, or the id. `-` for requests that named no real app.
-fn app_label(mode: MetricsAppLabel, app: Option<&ResolvedApp>) -> Option<String> {
-    use sha2::Digest;
-    match (mode, app) {
-        (MetricsAppLabel::Off, _) => None,
-        (_, None) => Some("-".into()),
-        (MetricsAppLabel::Id, Some(app)) => Some(app.0.clone()),
-        (MetricsAppLabel::Hashed, Some(app)) => {
-            let digest = sha2::Sha256::digest(app.0.as_bytes());
-            Some(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
-        }
-    }
 }
 
 /// A request id the client (or a proxy) chose, if it is safe to log and echo.

@@ -259,6 +259,6 @@ async fn handle(live: &Live, change: &LiveChange, order: &mut Order) {
     }
     if delivered > 0 {
         live.delivered(change.app, &change.class, delivered);
-        metrics::counter!("hearth_live_events_delivered_total", "app" => app.application_id.clone()).increment(delivered);
+        metrics::counter!("hearth_live_events_delivered_total", &live.labels(&app.application_id)).increment(delivered);
     }
 }

@@ -348,11 +348,13 @@ pub struct Live {
     started: Instant,
     pub instance: String,
     tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+    /// Whether metrics carry the app (the operator's `metrics_app_label`).
+    app_labels: crate::config::MetricsAppLabel,
 }
 
 impl Live {
     /// Starts the dispatch (one shard per core) and the watchers of sessions and roles.
-    pub fn start(deps: Deps) -> Arc<Live> {
+    pub fn start(deps: Deps, app_labels: crate::config::MetricsAppLabel) -> Arc<Live> {
         let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "localhost".into());
         let live = Arc::new(Live {
             deps,
@@ -366,6 +368,7 @@ impl Live {
             started: Instant::now(),
             instance: format!("{host}:{}", std::process::id()),
             tasks: Mutex::default(),
+            app_labels,
         });
         let shards = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 16);
         let tasks = dispatch::start(&live, shards);
@@ -410,7 +413,7 @@ impl Live {
             return false;
         }
         *n += 1;
-        metrics::gauge!("hearth_live_connections", "app" => label.to_string()).set(*n as f64);
+        metrics::gauge!("hearth_live_connections", &self.labels(label)).increment(1.0);
         true
     }
 
@@ -418,7 +421,7 @@ impl Live {
         let mut per_app = self.per_app.lock().expect("not poisoned");
         if let Some(n) = per_app.get_mut(&app) {
             *n = n.saturating_sub(1);
-            metrics::gauge!("hearth_live_connections", "app" => label.to_string()).set(*n as f64);
+            metrics::gauge!("hearth_live_connections", &self.labels(label)).decrement(1.0);
             if *n == 0 {
                 per_app.remove(&app);
             }
@@ -426,21 +429,24 @@ impl Live {
     }
 
     fn subscribe(&self, app: i64, sub: Arc<Sub>) {
-        let label = sub.viewer.app.application_id.clone();
-        let class = sub.class.as_str().to_string();
+        let labels = self.labels(&sub.viewer.app.application_id);
         let replaced = self.index.write().expect("not poisoned").insert(app, sub);
         if replaced.is_none() {
-            metrics::gauge!("hearth_live_subscriptions", "app" => label, "class" => class).increment(1.0);
+            metrics::gauge!("hearth_live_subscriptions", &labels).increment(1.0);
         }
     }
 
     fn unsubscribe(&self, app: i64, class: &str, key: SubKey) -> Option<Arc<Sub>> {
         let removed = self.index.write().expect("not poisoned").remove(app, class, key);
         if let Some(sub) = &removed {
-            metrics::gauge!("hearth_live_subscriptions", "app" => sub.viewer.app.application_id.clone(), "class" => class.to_string())
-                .decrement(1.0);
+            metrics::gauge!("hearth_live_subscriptions", &self.labels(&sub.viewer.app.application_id)).decrement(1.0);
         }
         removed
+    }
+
+    /// A metric's labels for an app: `app` when the operator wants it.
+    pub fn labels(&self, application_id: &str) -> Vec<(&'static str, String)> {
+        crate::telemetry::app_label(self.app_labels, Some(application_id)).map(|label| vec![("app", label)]).unwrap_or_default()
     }
 
     /// The app's connections and subscriptions on this instance (what cloud hooks are told).
@@ -462,7 +468,9 @@ impl Live {
 
     fn dropped(&self, app: i64, label: &str, reason: &'static str) {
         *self.dropped.lock().expect("not poisoned").entry(app).or_default() += 1;
-        metrics::counter!("hearth_live_events_dropped_total", "app" => label.to_string(), "reason" => reason).increment(1);
+        let mut labels = self.labels(label);
+        labels.push(("reason", reason.to_string()));
+        metrics::counter!("hearth_live_events_dropped_total", &labels).increment(1);
     }
 
     /// Tells the connections of `app` (or those holding the session `hash`) to resolve their

@@ -13,6 +13,8 @@ use crate::data::names::ClassName;
 /// object before and after it.
 pub struct LiveSink {
     pub bus: Bus,
+    /// Whether metrics carry the app (the operator's `metrics_app_label`).
+    pub app_labels: crate::config::MetricsAppLabel,
 }
 
 impl ChangeSink for LiveSink {
@@ -44,8 +46,11 @@ impl ChangeSink for LiveSink {
                 stamp: change.stamp.map(|s| s.timestamp_micros()),
             };
             if let Err(err) = self.bus.send(&event).await {
-                metrics::counter!("hearth_live_events_dropped_total", "app" => caller.app.application_id.clone(), "reason" => "bus")
-                    .increment(1);
+                let mut labels: Vec<(&str, String)> = crate::telemetry::app_label(self.app_labels, Some(&caller.app.application_id))
+                    .map(|l| vec![("app", l)])
+                    .unwrap_or_default();
+                labels.push(("reason", "bus".into()));
+                metrics::counter!("hearth_live_events_dropped_total", &labels).increment(1);
                 tracing::warn!(error = %err, "cannot send a LiveQuery event");
             }
         })

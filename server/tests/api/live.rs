@@ -391,7 +391,10 @@ async fn two_instances_over_redis_deliver_each_others_writes_in_order() {
 
 #[tokio::test]
 async fn the_management_api_and_metrics_show_live_clients() {
-    let server = TestServer::start().await;
+    // Per-app series, as an operator asks for them (without, one series for all apps).
+    let mut config = test_config(run_database());
+    config.metrics_app_label = hearth::config::MetricsAppLabel::Id;
+    let server = TestServer::start_with(config).await;
     let owner = server.new_admin().await;
     let body = json!({"name": "live", "settings": {"liveQuery": {"classNames": ["LiveA"]}}});
     let (status, created) = server.admin(&owner, Method::POST, "/admin/v1/apps", Some(body)).await;
