@@ -105,7 +105,7 @@ hearth_live_start() { # sets hearth_port, hearth_pid, hb, app_uuid; fails when t
   code=$(hearth_create_app "$RESULTS/hearth-app.json" \
     "{\"name\":\"bench\",\"applicationId\":\"$APP_ID\",\"masterKey\":\"$MASTER_KEY\",\"restApiKey\":\"$REST_KEY\",\"settings\":{\"rateLimits\":[],\"liveQuery\":{\"classNames\":[\"$CLASS\"],\"maxConnections\":20000}}}")
   [ "$code" = 201 ] || { log "Hearth: app creation answered HTTP $code ($(cat "$RESULTS/hearth-app.json"))"; return 1; }
-  app_uuid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$RESULTS/hearth-app.json")
+  app_uuid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["applicationId"])' "$RESULTS/hearth-app.json")
 }
 
 sum_status() { # field: sum over the listeners' status files
