@@ -126,7 +126,7 @@ def main():
     rows = {s: server(results, s, params) for s in SERVERS}
     rows = {s: r for s, r in rows.items() if r}
     head = ["", "status", "open / subscribed", "subscribe time", "writes ok / sent (rate)", "events delivered / expected",
-            "delivered events/s", "latency commit p50 / p99 / max (ms)", "latency sent p50 / p99 / max (ms)",
+            "delivered events/s", "events per server CPU-second", "latency commit p50 / p99 / max (ms)", "latency sent p50 / p99 / max (ms)",
             "server RSS before / connected / after (MiB)", "RSS per connection (KiB)",
             "CPU cores: server / PostgreSQL / load client / other"]
     print("| " + " | ".join(head) + " |")
@@ -143,6 +143,7 @@ def main():
             f"{w.get('ok', 0):,} / {w.get('writes', 0):,} ({fmt(w.get('achieved_rate'), '{:.0f}')}/s)",
             f"{r['events']:,} / {r['expected']:,}" if r["expected"] is not None else f"{r['events']:,} / ?",
             fmt(r["eps"], "{:,.0f}"),
+            fmt(r["eps"] / cpu["server"] if r["eps"] and cpu and cpu["server"] > 0 else None, "{:,.0f}"),
             f"{fmt(c[1])} / {fmt(c[2])} / {fmt(c[3])}",
             f"{fmt(t[1])} / {fmt(t[2])} / {fmt(t[3])}",
             f"{mib(r['rss']['before'])} / {mib(r['rss']['connected'])} / {mib(r['rss']['after'])}",
@@ -167,10 +168,15 @@ def main():
         print(f"- {NAMES[s]}: " + "; ".join(notes))
     if "parse" in rows and "hearth" in rows and rows["parse"]["eps"] and rows["hearth"]["eps"]:
         print(f"\nHearth / Parse Server delivered events per second: {rows['hearth']['eps'] / rows['parse']['eps']:.1f}x")
+        pc, hc = rows["parse"].get("cpu"), rows["hearth"].get("cpu")
+        if pc and hc and pc["server"] > 0 and hc["server"] > 0:
+            ratio = (rows["hearth"]["eps"] / hc["server"]) / (rows["parse"]["eps"] / pc["server"])
+            print(f"Hearth / Parse Server events per server CPU-second: {ratio:.1f}x")
     meta = {k: v for k, v in params.items() if k not in ("connections", "subs", "rooms", "rate", "duration")}
     print("\n" + ", ".join(f"{k}: {v}" for k, v in meta.items()))
     print("\nLatency \"commit\": receipt minus the object's updatedAt (server clock at the write, ms precision); "
-          "\"sent\": receipt minus the writer's clock before the request. CPU: cores used over the writes and the drain.")
+          "\"sent\": receipt minus the writer's clock before the request. CPU: cores used over the writes and the drain; "
+          "events per server CPU-second: delivered events/s over the server's cores in that window.")
 
 
 if __name__ == "__main__":
