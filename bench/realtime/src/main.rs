@@ -636,3 +636,28 @@ async fn write(a: WriteArgs) -> Res<()> {
     });
     emit(a.out.as_deref(), &v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_stamps_are_read_to_the_microsecond() {
+        assert_eq!(iso_us("1970-01-01T00:00:00.000Z"), Some(0));
+        assert_eq!(iso_us("2026-12-07T05:00:01.123Z"), Some(1_796_619_601_123_000));
+        assert_eq!(iso_us("2000-02-29T23:59:59.5Z"), Some(951_868_799_500_000));
+        assert_eq!(iso_us("not a date at all...."), None);
+    }
+
+    #[test]
+    fn percentiles_come_from_the_buckets() {
+        let h = Hist::new();
+        for us in [50, 150, 250, 1_000_000] {
+            h.record(us);
+        }
+        let v = h.json();
+        assert_eq!(v["n"], 4);
+        assert_eq!(v["p50_ms"], 0.2);
+        assert_eq!(v["max_ms"], 1000.0);
+    }
+}
