@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpSocket;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 #[derive(Parser)]
 #[command(about = "LiveQuery load client: setup, listen, write")]
@@ -478,7 +479,11 @@ async fn conn(
         let tried = async {
             let tcp = sock.connect(server).await.map_err(|e| format!("connect: {e}"))?;
             let _ = tcp.set_nodelay(true);
-            let (ws, _) = tokio_tungstenite::client_async(url, tcp).await.map_err(|e| format!("handshake: {e}"))?;
+            // tungstenite's default 128 KiB read buffer per socket would make a listener of 5,000
+            // connections hold 650 MB; events are a few hundred bytes.
+            let config = WebSocketConfig::default().read_buffer_size(8 * 1024).write_buffer_size(0);
+            let (ws, _) =
+                tokio_tungstenite::client_async_with_config(url, tcp, Some(config)).await.map_err(|e| format!("handshake: {e}"))?;
             Res::Ok(ws)
         };
         match tokio::time::timeout(Duration::from_secs(30), tried).await.unwrap_or_else(|_| Err("connect timed out".into())) {
