@@ -14,7 +14,8 @@
 #     settings.liveQuery = {classNames: [CLASS], maxConnections: 20000}; or Parse Server 9 (one Node
 #     process, parse-live.js: liveQuery.classNames and startLiveQueryServer);
 #  2. creates CLASS with the schema API and ROOMS objects, one per room (`setup`);
-#  3. records the server's VmRSS, then starts ceil(CONNECTIONS / PER_PROCESS) listener processes;
+#  3. records the server's VmRSS after BASELINE_SETTLE idle seconds, then starts
+#     ceil(CONNECTIONS / PER_PROCESS) listener processes;
 #     connection g subscribes to `room == r<(g*SUBS+k) % ROOMS>` for k < SUBS, so every room has
 #     CONNECTIONS*SUBS/ROOMS subscribers; waits until every subscription is confirmed (or
 #     CONNECT_TIMEOUT seconds: what was held is then reported), lets it settle, records VmRSS again;
@@ -31,7 +32,8 @@
 # Settings (environment): SERVERS ("parse hearth"), CONNECTIONS (15000), SUBS (2), ROOMS (100),
 # RATE (100 writes/s), DURATION (30 s), DRAIN (5 s), PER_PROCESS (5000 connections per listener
 # process, at most 10000), CONNECT_PARALLEL (200 handshakes in progress per process),
-# CONNECT_TIMEOUT (300 s), SETTLE (5 s), SOURCE_ADDRS (comma-separated local addresses to bind,
+# CONNECT_TIMEOUT (300 s), SETTLE (5 s), BASELINE_SETTLE (20 s of idle server before the first RSS
+# reading), SOURCE_ADDRS (comma-separated local addresses to bind,
 # e.g. 127.0.0.2,127.0.0.3, when ephemeral ports run short; default: the kernel's choice), CLASS
 # (LiveBench), RESULTS (bench/results/realtime-<date>), PG_BIN, HEARTH_BIN, CLIENT_BIN (the load
 # client; default: built from bench/realtime with cargo).
@@ -51,6 +53,7 @@ PER_PROCESS=${PER_PROCESS:-5000}
 CONNECT_PARALLEL=${CONNECT_PARALLEL:-200}
 CONNECT_TIMEOUT=${CONNECT_TIMEOUT:-300}
 SETTLE=${SETTLE:-5}
+BASELINE_SETTLE=${BASELINE_SETTLE:-20}
 SOURCE_ADDRS=${SOURCE_ADDRS:-}
 CLASS=${CLASS:-LiveBench}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -137,7 +140,10 @@ run_server() { # s: one whole run against server s (parse or hearth)
   log "$s: class $CLASS with $ROOMS room objects"
   "$CLIENT_BIN" setup "${keys[@]}" --base "$base" --master-key "$MASTER_KEY" --class "$CLASS" --rooms "$ROOMS" \
     --ids-out "$RESULTS/$s.ids" >"$RESULTS/$s.setup.json" 2>&1 || die "$s: setup failed (see $RESULTS/$s.setup.json)"
-  sleep 2
+  # The baseline is read once the server has been idle for a while: Hearth's allocator hands the
+  # memory of start-up and setup back only after some seconds (69 MiB 5 s after setup, 38 MiB
+  # after 20 s), which would otherwise be counted against the connections.
+  sleep "$BASELINE_SETTLE"
   echo "$(rss_kb "$spid")" >"$RESULTS/$s.rss-before"
 
   procs=$(((CONNECTIONS + PER_PROCESS - 1) / PER_PROCESS))
