@@ -132,7 +132,14 @@ describe('LiveQuery', () => {
     shared.setACL(both);
     await shared.save({ v: 'shared' }, master);
     await until('bob sees the shared object', () => bobSub.events.some((e) => e.object.id === shared.id));
-    assert.ok(!bobSub.events.some((e) => e.object.id === secret.id), 'bob never hears of the secret object');
+    // Events of one object arrive in order: had bob been sent the secret object's creation, it
+    // would come before the event of its becoming public.
+    const open = new Parse.ACL();
+    open.setPublicReadAccess(true);
+    secret.setACL(open);
+    await secret.save(null, master);
+    await until('bob sees the secret object once public', () => bobSub.events.some((e) => e.object.id === secret.id));
+    assert.equal(bobSub.events.find((e) => e.object.id === secret.id).op, 'enter', 'bob never heard of the object before it was readable');
     await until('ann sees both', () => annSub.events.filter((e) => e.op === 'create').length === 2);
 
     // Bob loses read access: leave, and the object he gets is the one he could read.
@@ -168,8 +175,11 @@ describe('LiveQuery', () => {
     const second = await subscribe(client, new Parse.Query(name).equalTo('k', 1));
     // `subscription.unsubscribe()` goes through the SDK's default client; this one is the test's own.
     await client.unsubscribe(first.sub);
-    await new Parse.Object(name).save({ k: 1 }, master);
-    await until('the other subscription hears it', () => second.events.length === 1);
+    const o = new Parse.Object(name);
+    await o.save({ k: 1 }, master);
+    await o.save({ k: 1, v: 2 }, master);
+    // The update's event comes after whatever the creation caused, on this one connection.
+    await until('the other subscription hears both', () => second.events.length === 2);
     assert.equal(first.events.length, 0, 'the ended subscription hears nothing');
   });
 

@@ -35,11 +35,20 @@ pub fn is_upgrade(ctx: &actix_web::guard::GuardContext) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
+/// The largest frame a socket may send before it has connected.
+pub const MAX_FRAME_BEFORE_CONNECT: usize = 64 * 1024;
+
 pub async fn upgrade(req: HttpRequest, body: web::Payload, state: web::Data<State>) -> actix_web::Result<HttpResponse> {
-    let (response, session, stream) = actix_ws::handle(&req, body)?;
     let address = super::extract::client_ip(&req, state.config.trust_proxy).map(|ip| ip.to_string());
     let live = state.live.clone();
-    let (shared, queue) = live.open(address);
+    let Some((shared, queue)) = live.open(address) else {
+        let error = crate::error::ApiError::new(
+            crate::error::ParseCode::RATE_LIMITED,
+            "Too many LiveQuery sockets from this address that have not connected",
+        );
+        return Ok(HttpResponse::TooManyRequests().json(error.body()));
+    };
+    let (response, session, stream) = actix_ws::handle(&req, body)?;
     let stream = stream.max_frame_size(MAX_FRAME).aggregate_continuations().max_continuation_size(MAX_FRAME);
     actix_web::rt::spawn(run(Conn::new(live, shared.clone()), shared, session, stream, queue));
     Ok(response)
@@ -57,6 +66,17 @@ enum Sent {
     /// The connection is being closed meanwhile (a client that stopped reading holds a write
     /// forever): the loop says why and closes.
     Closing,
+}
+
+/// Writes a ping or a pong; false when the client is gone, not reading, or being closed.
+async fn control(write: impl std::future::Future<Output = Result<(), actix_ws::Closed>>, shared: &crate::live::ConnShared) -> bool {
+    tokio::select! {
+        written = tokio::time::timeout(WRITE_WITHIN, write) => matches!(written, Ok(Ok(()))),
+        _ = shared.kill.notified() => {
+            shared.kill.notify_one();
+            true
+        }
+    }
 }
 
 /// Writes the frames of a reply.
@@ -102,10 +122,11 @@ async fn run(
             }
             message = stream.recv() => {
                 let reply = match message {
+                    Some(Ok(Message::Text(text))) if conn.is_pending() && text.len() > MAX_FRAME_BEFORE_CONNECT => break Some(1009),
                     Some(Ok(Message::Text(text))) => conn.receive(&text).await,
                     Some(Ok(Message::Binary(_))) => Reply { frames: vec![crate::live::protocol::frames::error(1, "Frames must be text", true, None)], close: Some(1003) },
                     Some(Ok(Message::Ping(bytes))) => {
-                        if session.pong(&bytes).await.is_err() { break None; }
+                        if !control(session.pong(&bytes), &shared).await { break None; }
                         continue;
                     }
                     Some(Ok(Message::Pong(_))) => { answered = true; continue; }
@@ -134,14 +155,15 @@ async fn run(
             _ = ping.tick() => {
                 if !answered { break Some(1001); }
                 answered = false;
-                if session.ping(b"").await.is_err() { break None; }
+                if !control(session.ping(b""), &shared).await { break None; }
             }
             _ = &mut deadline, if !conn.is_connected() => {
                 break Some(1008);
             }
         }
     };
-    conn.end();
+    // Its subscriptions and counts go with it (also if this task panics: `Conn`'s drop).
+    drop(conn);
     if let Some(code) = close {
         let _ = tokio::time::timeout(Duration::from_secs(1), session.close(Some(close_reason(code)))).await;
     }

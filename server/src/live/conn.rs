@@ -190,6 +190,7 @@ impl Conn {
             info.master = caller.is_master();
         }
         self.session = Some(Session { app, caller: Arc::new(caller) });
+        self.live.unpend(&self.shared);
         Reply::frame(frames::connected(&self.shared.client_id, c.installation_id.as_deref()))
     }
 
@@ -205,10 +206,9 @@ impl Conn {
         self.shared.subscriptions.store(0, Ordering::Relaxed);
     }
 
-    /// The connection ended.
-    pub fn end(mut self) {
-        self.forget();
-        self.live.conns.lock().expect("not poisoned").remove(&self.shared.id);
+    /// Whether it has not connected yet (its frames are held to a smaller size).
+    pub fn is_pending(&self) -> bool {
+        self.shared.pending.load(Ordering::SeqCst)
     }
 
     async fn subscribe(&mut self, s: Subscribe, update: bool) -> Reply {
@@ -227,10 +227,17 @@ impl Conn {
                 self.live.subscribe(app, sub.clone());
                 self.subs.insert(rid, sub);
                 self.shared.subscriptions.store(self.subs.len(), Ordering::Relaxed);
-                let _ = update;
                 Reply::frame(frames::subscription("subscribed", &self.shared.client_id, self.installation(), rid))
             }
-            Err(reply) => reply,
+            Err(reply) => {
+                // As Parse Server: an `update` ends the old subscription before the new one is
+                // checked.
+                if update && let Some(old) = self.subs.remove(&rid) {
+                    self.live.unsubscribe(session.app.id, old.class.as_str(), old.key);
+                    self.shared.subscriptions.store(self.subs.len(), Ordering::Relaxed);
+                }
+                reply
+            }
         }
     }
 
@@ -251,6 +258,7 @@ impl Conn {
         if !self.subs.contains_key(&rid) && self.subs.len() >= settings.max_subscriptions_per_connection {
             return Err(Reply::error(155, "Too many subscriptions on this connection", false, Some(rid)));
         }
+        let own_token = s.session_token.as_ref().is_some_and(|t| !t.is_empty());
         let viewer = match s.session_token.filter(|t| !t.is_empty()) {
             Some(token) if Some(&token) != session.caller.session_token.as_ref() => {
                 let installation = session.caller.installation_id.clone();
@@ -290,14 +298,20 @@ impl Conn {
             where_ = json!({"$and": [where_, {"user": {"__type": "Pointer", "className": "_User", "objectId": user}}]});
         }
         let schema = self.live.deps.schemas.app(app).await.map_err(fail)?;
-        let class_schema = self.live.deps.schemas.class(app, &class).await.map_err(fail)?;
+        // A class that does not exist yet may be subscribed to (as in Parse Server), judged as one
+        // without class-level permissions; events are judged with the class as it is then.
+        let cs = match self.live.deps.schemas.class(app, &class).await.map_err(fail)? {
+            Some(cs) => cs,
+            None => Arc::new(dispatch::bare_class(class.clone())),
+        };
         let get = where_.as_object().is_some_and(|w| w.len() == 1 && w.get("objectId").is_some_and(Value::is_string));
-        if let Some(cs) = &class_schema {
-            access::allowed(&viewer, cs, if get { Action::Get } else { Action::Find }).map_err(fail)?;
-            access::check_where(&viewer, cs, &where_).map_err(fail)?;
-            for field in watch.iter().flatten() {
-                access::check_where(&viewer, cs, &json!({ field: {"$exists": true} })).map_err(fail)?;
-            }
+        access::allowed(&viewer, &cs, if get { Action::Get } else { Action::Find }).map_err(fail)?;
+        access::check_where(&viewer, &cs, &where_).map_err(fail)?;
+        for field in watch.iter().flatten() {
+            access::check_where(&viewer, &cs, &json!({ field: {"$exists": true} })).map_err(fail)?;
+        }
+        for (what, list) in [("keys", &keys), ("watch", &watch)] {
+            app.settings.query_limits.check_list(what, list.as_ref().map_or(0, Vec::len)).map_err(fail)?;
         }
         let matcher = Matcher::new(&schema, &class, &where_, &app.settings.query_limits).map_err(fail)?;
         let index_on = Sub::index_on(&matcher);
@@ -310,6 +324,7 @@ impl Conn {
             keys,
             watch,
             viewer,
+            own_token,
             installation_id: session.caller.installation_id.clone(),
             index_on,
         }))
@@ -356,6 +371,12 @@ impl Conn {
         let subs: Vec<Arc<Sub>> = self.subs.values().cloned().collect();
         for sub in subs {
             let viewer = if Arc::ptr_eq(&sub.viewer, &old_connection) {
+                if sub.own_token && old_connection.session_token.is_some() && connection.session_token.is_none() {
+                    // The session the subscription named (the connection's too) ended.
+                    ended.push(sub.key.1);
+                    reply.frames.push(frames::error(209, "Invalid session token", false, Some(sub.key.1)));
+                    continue;
+                }
                 connection.clone()
             } else if concerned(&sub.viewer) {
                 let v = &sub.viewer;
@@ -396,7 +417,7 @@ impl Conn {
         }
         let Some(code) = &self.live.deps.code else { return Reply::default() };
         let app = &sub.viewer.app;
-        let class = self.live.deps.schemas.class(app, &sub.class).await.ok().flatten();
+        let Some(class) = dispatch::class_schema(&self.live, app, sub.class.clone(), app.id).await else { return Reply::default() };
         let with_class = |object: &Map<String, Value>| {
             let mut object = object.clone();
             object.insert("className".into(), json!(sub.class.as_str()));
@@ -439,8 +460,8 @@ impl Conn {
         };
         let object = keep(answer.object, &event.object);
         let original = event.original.as_ref().map(|o| keep(answer.original, o));
-        let object = dispatch::view(sub, class.as_deref(), &object);
-        let original = original.map(|o| dispatch::view(sub, class.as_deref(), &o));
+        let object = dispatch::view(sub, &class, &object);
+        let original = original.map(|o| dispatch::view(sub, &class, &o));
         Reply::frame(frames::event(
             event.op,
             &self.shared.client_id,
@@ -449,6 +470,16 @@ impl Conn {
             &object,
             original.as_deref(),
         ))
+    }
+}
+
+/// However the connection's task ends (a close, an error, a panic), its subscriptions, counts
+/// and place go with it.
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.forget();
+        self.live.unpend(&self.shared);
+        self.live.conns.lock().expect("not poisoned").remove(&self.shared.id);
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::{Kind, Live, LiveChange, Outgoing, Sub, conn, protocol};
 use crate::bus::Event;
-use crate::data::access::{self, Action, ReadGrant};
+use crate::data::access::{self, Action};
 use crate::data::names::ClassName;
 use crate::data::schema::ClassSchema;
 
@@ -120,34 +120,25 @@ pub struct Delivery {
 /// and after (Parse Server's table).
 pub fn decide(
     sub: &Sub,
-    class: Option<&ClassSchema>,
+    class: &ClassSchema,
     change: &LiveChange,
     before: Option<&Arc<Map<String, Value>>>,
     after: Option<&Arc<Map<String, Value>>>,
 ) -> Option<Delivery> {
-    let grant = match class {
-        Some(class) => {
-            let action = if sub.get { Action::Get } else { Action::Find };
-            match access::read_grant(&sub.viewer, class, action) {
-                Ok(grant) => grant,
-                // The class's permissions changed since the subscription: it sees nothing.
-                Err(_) => return None,
-            }
-        }
-        None => ReadGrant::All,
-    };
-    let sees = |image: Option<&Arc<Map<String, Value>>>| -> bool {
-        image.is_some_and(|o| sub.matcher.matches(o) && class.is_none_or(|c| access::may_read(&sub.viewer, c, &grant, o)))
-    };
+    let action = if sub.get { Action::Get } else { Action::Find };
+    // The class's permissions changed since the subscription and refuse it now: it sees nothing.
+    let grant = access::read_grant(&sub.viewer, class, action).ok()?;
+    let readable = |o: &Map<String, Value>| access::may_read(&sub.viewer, class, &grant, o);
+    let sees = |image: Option<&Arc<Map<String, Value>>>| image.is_some_and(|o| sub.matcher.matches(o) && readable(o));
     let (was, is) = (sees(before), sees(after));
-    let readable_now = after.is_some_and(|o| class.is_none_or(|c| access::may_read(&sub.viewer, c, &grant, o)));
+    let readable_now = after.is_some_and(|o| readable(o));
     let delivery = match (change.kind, was, is) {
         (Kind::Create, _, true) => Delivery { op: "create", object: after?.clone(), original: None },
         (Kind::Delete, true, _) => Delivery { op: "delete", object: before?.clone(), original: None },
         (Kind::Update, true, true) => Delivery { op: "update", object: after?.clone(), original: before.cloned() },
         (Kind::Update, false, true) => {
             // `original` only when the subscriber could read the object before (Parse Server 9).
-            let could_read = before.is_some_and(|o| class.is_none_or(|c| access::may_read(&sub.viewer, c, &grant, o)));
+            let could_read = before.is_some_and(|o| readable(o));
             Delivery { op: "enter", object: after?.clone(), original: if could_read { before.cloned() } else { None } }
         }
         (Kind::Update, true, false) => {
@@ -169,16 +160,21 @@ pub fn decide(
 }
 
 /// An object as a subscriber sees it: its protected fields removed, then only `keys` (with the
-/// fields Parse always sends) when the subscription names some; `className` added.
-pub fn view(sub: &Sub, class: Option<&ClassSchema>, object: &Map<String, Value>) -> String {
+/// fields Parse always sends) when the subscription names some; `className` added; private
+/// files' URLs signed.
+pub fn view(sub: &Sub, class: &ClassSchema, object: &Map<String, Value>) -> String {
     let mut out = object.clone();
-    if let Some(class) = class {
-        access::redact_object(&sub.viewer, class, &mut out);
-    }
+    access::redact_object(&sub.viewer, class, &mut out);
     if let Some(keys) = &sub.keys {
         out.retain(|k, _| matches!(k.as_str(), "objectId" | "createdAt" | "updatedAt" | "ACL") || keys.iter().any(|key| key == k));
     }
     out.insert("className".into(), Value::String(sub.class.as_str().to_string()));
+    let mut out = Value::Object(out);
+    // Private files' URLs are signed, as reads sign them.
+    let app = &sub.viewer.app;
+    if app.settings.files.private {
+        crate::data::files::set_urls(&sub.viewer.services.parse_url, app, &mut out, true);
+    }
     serde_json::to_string(&out).expect("JSON values serialise")
 }
 
@@ -190,8 +186,8 @@ struct Views {
 }
 
 impl Views {
-    fn get(&mut self, sub: &Sub, class: Option<&ClassSchema>, object: &Arc<Map<String, Value>>) -> Arc<str> {
-        if class.is_some_and(|c| access::redacts(&sub.viewer, c)) {
+    fn get(&mut self, sub: &Sub, class: &ClassSchema, object: &Arc<Map<String, Value>>) -> Arc<str> {
+        if access::redacts(&sub.viewer, class) {
             return view(sub, class, object).into();
         }
         let ptr = Arc::as_ptr(object) as usize;
@@ -201,6 +197,32 @@ impl Views {
         let text: Arc<str> = view(sub, class, object).into();
         self.shared.push((ptr, sub.keys.clone(), text.clone()));
         text
+    }
+}
+
+/// A class without a schema yet, as reads judge it: no class-level permissions.
+pub fn bare_class(name: ClassName) -> ClassSchema {
+    ClassSchema {
+        name,
+        fields: Default::default(),
+        options: Default::default(),
+        clp: crate::data::schema::default_clp(),
+        indexes: Value::Null,
+    }
+}
+
+/// The class's schema, to judge who may read its objects: a class the cache does not know (yet)
+/// is judged as one without class-level permissions (its objects' ACLs still apply). When the
+/// schema cannot be read, the event is dropped rather than judged without it.
+pub async fn class_schema(live: &Live, app: &crate::apps::App, name: ClassName, app_id: i64) -> Option<Arc<ClassSchema>> {
+    match live.deps.schemas.class(app, &name).await {
+        Ok(Some(class)) => Some(class),
+        Ok(None) => Some(Arc::new(bare_class(name))),
+        Err(err) => {
+            tracing::warn!(error = %err, "a LiveQuery event is dropped: its class's schema cannot be read");
+            live.dropped(app_id, &app.application_id, "schema");
+            None
+        }
     }
 }
 
@@ -214,11 +236,9 @@ async fn handle(live: &Live, change: &LiveChange, order: &mut Order) {
         live.dropped(change.app, &app.application_id, "stale");
         return;
     }
-    let class = match ClassName::parse(&change.class) {
-        Ok(name) => live.deps.schemas.class(&app, &name).await.ok().flatten(),
-        Err(_) => return,
-    };
-    let class = class.as_deref();
+    let Ok(name) = ClassName::parse(&change.class) else { return };
+    let Some(class) = class_schema(live, &app, name, change.app).await else { return };
+    let class = class.as_ref();
     // Asked per event (an in-memory lookup), so a deployment's new trigger applies at once.
     let after_event = match &live.deps.code {
         Some(code) => code.class_hooks(&candidates[0].viewer, &change.class).await.is_ok_and(|h| h.after_event),

@@ -104,6 +104,10 @@ pub const QUEUE: usize = 1024;
 /// How many bytes of frames may wait for a connection before it is too slow.
 pub const QUEUE_BYTES: usize = 4 * 1024 * 1024;
 
+/// Sockets one client address may hold open without having sent `connect` (each for at most
+/// `http::live::CONNECT_WITHIN`): what a client costs before its keys are known is bounded.
+pub const MAX_PENDING_PER_ADDRESS: usize = 1_024;
+
 /// What the dispatch, the management API and shutdown know of a connection; its state lives in
 /// its task ([`conn::Conn`]).
 pub struct ConnShared {
@@ -118,6 +122,8 @@ pub struct ConnShared {
     pub subscriptions: AtomicUsize,
     /// Bytes of the frames waiting in `out`.
     pub queued: AtomicUsize,
+    /// Whether it has not `connect`ed yet (counted per address, see [`MAX_PENDING_PER_ADDRESS`]).
+    pending: AtomicBool,
 }
 
 /// A connected client, as the management API lists it.
@@ -189,6 +195,9 @@ pub struct Sub {
     pub watch: Option<Vec<String>>,
     /// Who reads: the subscription's session, else the connection's.
     pub viewer: Arc<Caller>,
+    /// Whether the `subscribe` named a session (ended with 209 when that session ends, rather
+    /// than read on as anonymous).
+    pub own_token: bool,
     pub installation_id: Option<String>,
     /// Where the index keeps it: `(field, value key)`, or scanned.
     pub index_on: Option<(String, String)>,
@@ -341,6 +350,8 @@ pub struct Live {
     conns: Mutex<HashMap<u64, Arc<ConnShared>>>,
     /// Open connections per app (connected ones).
     per_app: Mutex<HashMap<i64, usize>>,
+    /// Sockets not connected yet, per client address.
+    pending: Mutex<HashMap<Option<String>, usize>>,
     rates: Mutex<HashMap<(i64, String), Rate>>,
     dropped: Mutex<HashMap<i64, u64>>,
     next_id: AtomicU64,
@@ -361,6 +372,7 @@ impl Live {
             index: RwLock::default(),
             conns: Mutex::default(),
             per_app: Mutex::default(),
+            pending: Mutex::default(),
             rates: Mutex::default(),
             dropped: Mutex::default(),
             next_id: AtomicU64::new(1),
@@ -383,8 +395,17 @@ impl Live {
         }
     }
 
-    /// A new connection's shared part and its queue.
-    pub fn open(&self, address: Option<String>) -> (Arc<ConnShared>, mpsc::Receiver<Outgoing>) {
+    /// A new connection's shared part and its queue; `None` when its address holds too many
+    /// sockets that have not connected.
+    pub fn open(&self, address: Option<String>) -> Option<(Arc<ConnShared>, mpsc::Receiver<Outgoing>)> {
+        {
+            let mut pending = self.pending.lock().expect("not poisoned");
+            let n = pending.entry(address.clone()).or_default();
+            if *n >= MAX_PENDING_PER_ADDRESS {
+                return None;
+            }
+            *n += 1;
+        }
         let (out, rx) = mpsc::channel(QUEUE);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let client_id = uuid_v4();
@@ -397,12 +418,27 @@ impl Live {
             info: Mutex::new(ClientInfo { client_id, address, ..ClientInfo::default() }),
             subscriptions: AtomicUsize::new(0),
             queued: AtomicUsize::new(0),
+            pending: AtomicBool::new(true),
         });
         self.conns.lock().expect("not poisoned").insert(id, shared.clone());
         if self.stopping.load(Ordering::SeqCst) {
             shared.close(1001, protocol::frames::error(100, "Server is shutting down", true, None));
         }
-        (shared, rx)
+        Some((shared, rx))
+    }
+
+    /// The socket has connected (or ended): it no longer counts against its address.
+    fn unpend(&self, shared: &ConnShared) {
+        if shared.pending.swap(false, Ordering::SeqCst) {
+            let address = shared.info.lock().expect("not poisoned").address.clone();
+            let mut pending = self.pending.lock().expect("not poisoned");
+            if let Some(n) = pending.get_mut(&address) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    pending.remove(&address);
+                }
+            }
+        }
     }
 
     /// Counts a connection to `app`, unless the app has `max` already.

@@ -89,6 +89,9 @@ fn request_id(map: &Map<String, Value>) -> Result<i64, Invalid> {
     }
 }
 
+/// The most entries `keys` or `watch` may have before the app (and its query limits) is known.
+const MAX_NAMES: usize = 1_000;
+
 /// `keys` and `watch`: at least one string, each once.
 fn names(query: &Map<String, Value>, key: &str) -> Result<Option<Vec<String>>, Invalid> {
     let Some(value) = query.get(key) else { return Ok(None) };
@@ -96,10 +99,14 @@ fn names(query: &Map<String, Value>, key: &str) -> Result<Option<Vec<String>>, I
     if items.is_empty() {
         return Err(Invalid("Array is too short (0), minimum 1".into()));
     }
+    if items.len() > MAX_NAMES {
+        return Err(Invalid(format!("Array is too long ({}), maximum {MAX_NAMES}", items.len())));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
     let mut out: Vec<String> = Vec::with_capacity(items.len());
     for item in items {
         let name = item.as_str().ok_or_else(|| wrong_type(item, "string"))?;
-        if out.iter().any(|n| n == name) {
+        if !seen.insert(name) {
             return Err(Invalid("Array items are not unique".into()));
         }
         out.push(name.to_string());

@@ -162,6 +162,27 @@ async fn bad_frames_get_parse_errors_and_other_clients_are_unaffected() {
         assert_error(&answer, 4, true);
         assert_eq!(answer["error"], "Key in request is not valid");
     }
+    // Too many keys.
+    let keys: Vec<String> = (0..1_001).map(|i| format!("k{i}")).collect();
+    let mut ws = Ws::open(&server).await;
+    ws.connect(&app, None).await;
+    ws.send(json!({"op": "subscribe", "requestId": 1, "query": {"className": "LiveA", "where": {}, "keys": keys}})).await;
+    assert_error(&ws.next().await, 1, true);
+    let mut ws = Ws::open(&server).await;
+    ws.connect(&app, None).await;
+    let keys: Vec<String> = (0..300).map(|i| format!("k{i}")).collect();
+    ws.send(json!({"op": "subscribe", "requestId": 1, "query": {"className": "LiveA", "where": {}, "keys": keys}})).await;
+    assert_error(&ws.next().await, 102, false);
+    // An `update` that is refused ends the subscription it was to replace (as Parse Server).
+    assert_eq!(ws.subscribe(2, "LiveA", json!({})).await["op"], "subscribed");
+    ws.send(json!({"op": "update", "requestId": 2, "query": {"className": "LiveA", "where": {"a": {"$inQuery": {}}}}})).await;
+    assert_error(&ws.next().await, 102, false);
+    ws.send(json!({"op": "unsubscribe", "requestId": 2})).await;
+    assert_error(&ws.next().await, 2, true);
+    // Before `connect`, frames are held to 64 KiB.
+    let mut ws = Ws::open(&server).await;
+    let _ = ws.socket.send(Message::text(format!("{{\"op\":\"connect\",\"applicationId\":\"{}\"}}", "x".repeat(70_000)))).await;
+    assert_eq!(ws.closed().await, Some(CloseCode::Size));
     // A binary frame, and a frame over the size limit.
     let mut ws = Ws::open(&server).await;
     ws.socket.send(Message::binary(vec![1u8, 2, 3])).await.unwrap();
@@ -230,6 +251,17 @@ async fn connections_per_app_are_limited() {
         assert!(std::time::Instant::now() < deadline, "the closed connection's place is freed");
     }
     drop(b);
+    // Sockets that never connect: one address may hold 1,024 at once.
+    let url = server.url("/parse").replacen("http", "ws", 1);
+    let mut idle = Vec::new();
+    for _ in 0..hearth::live::MAX_PENDING_PER_ADDRESS {
+        idle.push(tokio_tungstenite::connect_async(&url).await.expect("the WebSocket opens").0);
+    }
+    match tokio_tungstenite::connect_async(&url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 429),
+        other => panic!("one idle socket too many is refused, not {:?}", other.map(|_| ())),
+    }
+    drop(idle);
     server.shutdown().await;
 }
 
@@ -281,6 +313,11 @@ async fn a_revoked_session_ends_the_subscriptions_that_used_it() {
         call(&server, &app, As::Client(None), Method::POST, "/users", Some(json!({"username": "ann", "password": "pw-12345678"}))).await;
     assert_eq!(status, 201, "{user}");
     let token = user["sessionToken"].as_str().unwrap().to_string();
+    // The SDK's way: the same token on connect and on subscribe.
+    let mut sdk = Ws::open(&server).await;
+    sdk.connect(&app, Some(&token)).await;
+    sdk.send(json!({"op": "subscribe", "requestId": 1, "query": {"className": "LiveA", "where": {}}, "sessionToken": token})).await;
+    assert_eq!(sdk.next().await["op"], "subscribed");
     let mut ws = Ws::open(&server).await;
     ws.connect(&app, None).await;
     ws.send(json!({"op": "subscribe", "requestId": 1, "query": {"className": "LiveA", "where": {}}, "sessionToken": token})).await;
@@ -289,6 +326,9 @@ async fn a_revoked_session_ends_the_subscriptions_that_used_it() {
     let (status, _) = call(&server, &app, As::Client(Some(&token)), Method::POST, "/logout", Some(json!({}))).await;
     assert_eq!(status, 200);
     let frame = ws.next().await;
+    assert_error(&frame, 209, false);
+    assert_eq!(frame["requestId"], 1);
+    let frame = sdk.next().await;
     assert_error(&frame, 209, false);
     assert_eq!(frame["requestId"], 1);
     // The other subscription (anonymous) goes on.
@@ -460,6 +500,13 @@ async fn livequery_traffic_does_not_delay_cache_invalidation_between_instances()
             }
         }));
     }
+    // ...under way (the subscriber has had some of them)...
+    let mut received = 0;
+    while received < 20 {
+        if ws.next().await["op"] == "create" {
+            received += 1;
+        }
+    }
     // ...while the app's settings change on the first instance: the second sees them soon.
     let patch = json!({"settings": {"liveQuery": {"classNames": ["LiveFlood", "Extra"]}}});
     let (status, _) = one.admin(&owner, Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(patch)).await;
@@ -475,7 +522,6 @@ async fn livequery_traffic_does_not_delay_cache_invalidation_between_instances()
     for w in writers {
         w.await.unwrap();
     }
-    let mut received = 0;
     while received < 200 {
         if ws.next().await["op"] == "create" {
             received += 1;

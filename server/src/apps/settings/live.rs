@@ -62,14 +62,32 @@ impl LiveQuerySettings {
         Ok(())
     }
 
-    /// Whether `class` is live: it matches one of the patterns whole. A plain class name (the
-    /// usual entry) is compared, not compiled: this runs on every write.
+    /// Whether `class` is live: it matches one of the patterns whole. This runs on every write:
+    /// a plain class name (the usual entry) is compared, a pattern compiled once per process.
     pub fn is_live(&self, class: &str) -> bool {
         self.class_names.iter().any(|name| {
             let plain = name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            name == class || (!plain && regex_lite::Regex::new(&format!("^(?:{name})$")).is_ok_and(|re| re.is_match(class)))
+            name == class || (!plain && pattern(name).is_some_and(|re| re.is_match(class)))
         })
     }
+}
+
+/// A `classNames` pattern, compiled (cached: patterns are few, and the cache is emptied if an
+/// unusual number of them ever accumulates).
+fn pattern(name: &str) -> Option<regex_lite::Regex> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<regex_lite::Regex>>>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Mutex::default).lock().expect("not poisoned");
+    if let Some(found) = cache.get(name) {
+        return found.clone();
+    }
+    if cache.len() >= 10_000 {
+        cache.clear();
+    }
+    let compiled = regex_lite::Regex::new(&format!("^(?:{name})$")).ok();
+    cache.insert(name.to_string(), compiled.clone());
+    compiled
 }
 
 #[cfg(test)]

@@ -600,6 +600,14 @@ pub(super) fn rust_regex(translated: &str) -> Result<regex::Regex, String> {
                 i += 3;
                 continue;
             }
+            '{' => {
+                // PostgreSQL refuses repetition counts above 255; the regex crate takes them.
+                let bound: String = chars[i + 1..].iter().take_while(|c| c.is_ascii_digit() || **c == ',').collect();
+                if chars.get(i + 1 + bound.len()) == Some(&'}') && bound.split(',').any(|n| n.parse::<u32>().is_ok_and(|n| n > 255)) {
+                    return Err("repetition counts above 255 are not supported".into());
+                }
+                out.push(c);
+            }
             c if case_insensitive && c.is_ascii_alphabetic() => out.push_str(&format!("[{}{}]", c, swap_case(c))),
             _ => out.push(c),
         }
@@ -652,6 +660,7 @@ mod tests {
         assert!(!ok("(?p)\\w").is_match("é") && !ok("(?p)\\s").is_match("\u{a0}") && !ok("(?pi)k").is_match("\u{212a}"));
         assert!(ok("(?pi)[a-c]").is_match("B") && !ok("(?pi)[^a]").is_match("A") && ok("(?pi)^[a-]+$").is_match("A-a"));
         assert!(ok("(?px)a\\sb").is_match("a b") && ok("(?pix)^ a [b] $").is_match("AB"));
+        assert!(ok("(?p)^a{2,255}$").is_match("aa") && rust_regex("(?p)a{256}").is_err() && rust_regex("(?p)a{1,300}").is_err());
         for bad in ["(?p)(a)\\1", "(?p)a(?=b)", "(?p)\\mword", "(?p)[[:alpha:]]", "(?p)\\y", "(?pi)é", "(?p)[a&&b]", "(?p)\\x41"] {
             assert!(rust_regex(bad).is_err(), "{bad}");
         }
