@@ -31,7 +31,8 @@
 #
 # Settings (environment): SERVERS ("parse hearth"), CONNECTIONS (15000), SUBS (2), ROOMS (100),
 # RATE (100 writes/s), DURATION (30 s), DRAIN (5 s), PER_PROCESS (5000 connections per listener
-# process, at most 10000), CONNECT_PARALLEL (200 handshakes in progress per process),
+# process, at most 10000), CONNECT_PARALLEL (64 handshakes in progress per process: Hearth holds at most 256 sockets per
+# address that have not sent `connect`),
 # CONNECT_TIMEOUT (300 s), SETTLE (5 s), BASELINE_SETTLE (20 s of idle server before the first RSS
 # reading), SOURCE_ADDRS (comma-separated local addresses to bind,
 # e.g. 127.0.0.2,127.0.0.3, when ephemeral ports run short; default: the kernel's choice), CLASS
@@ -50,7 +51,7 @@ RATE=${RATE:-100}
 DURATION=${DURATION:-30}
 DRAIN=${DRAIN:-5}
 PER_PROCESS=${PER_PROCESS:-5000}
-CONNECT_PARALLEL=${CONNECT_PARALLEL:-200}
+CONNECT_PARALLEL=${CONNECT_PARALLEL:-64}
 CONNECT_TIMEOUT=${CONNECT_TIMEOUT:-300}
 SETTLE=${SETTLE:-5}
 BASELINE_SETTLE=${BASELINE_SETTLE:-20}

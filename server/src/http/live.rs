@@ -39,6 +39,8 @@ pub fn is_upgrade(ctx: &actix_web::guard::GuardContext) -> bool {
 pub const MAX_FRAME_BEFORE_CONNECT: usize = 64 * 1024;
 
 pub async fn upgrade(req: HttpRequest, body: web::Payload, state: web::Data<State>) -> actix_web::Result<HttpResponse> {
+    // The handshake first: a bad one is refused before anything is counted.
+    let (response, session, stream) = actix_ws::handle(&req, body)?;
     let address = super::extract::client_ip(&req, state.config.trust_proxy).map(|ip| ip.to_string());
     let live = state.live.clone();
     let Some((shared, queue)) = live.open(address) else {
@@ -48,7 +50,6 @@ pub async fn upgrade(req: HttpRequest, body: web::Payload, state: web::Data<Stat
         );
         return Ok(HttpResponse::TooManyRequests().json(error.body()));
     };
-    let (response, session, stream) = actix_ws::handle(&req, body)?;
     let stream = stream.max_frame_size(MAX_FRAME).aggregate_continuations().max_continuation_size(MAX_FRAME);
     actix_web::rt::spawn(run(Conn::new(live, shared.clone()), shared, session, stream, queue));
     Ok(response)

@@ -360,10 +360,15 @@ impl Conn {
         let mut connection = session.caller.clone();
         if concerned(&connection) {
             let token = connection.session_token.clone();
-            connection = Arc::new(match self.identity(&app, connection.power, token.clone(), connection.installation_id.clone()).await {
-                Ok(caller) => caller,
-                Err(_) => Caller { user: None, session_token: None, ..(*connection).clone() },
-            });
+            match self.identity(&app, connection.power, token.clone(), connection.installation_id.clone()).await {
+                Ok(caller) => connection = Arc::new(caller),
+                // The session ended: anonymous from now on.
+                Err(DataError::InvalidSession(_)) => {
+                    connection = Arc::new(Caller { user: None, session_token: None, ..(*connection).clone() })
+                }
+                // The database could not say: the identity of a moment ago stays.
+                Err(err) => tracing::warn!(error = %err, "cannot resolve a LiveQuery connection's session again"),
+            }
         }
         let old_connection = session.caller.clone();
         let mut reply = Reply::default();
@@ -382,6 +387,10 @@ impl Conn {
                 let v = &sub.viewer;
                 match self.identity(&app, v.power, v.session_token.clone(), v.installation_id.clone()).await {
                     Ok(caller) => Arc::new(caller),
+                    Err(err) if !matches!(err, DataError::InvalidSession(_)) => {
+                        tracing::warn!(error = %err, "cannot resolve a LiveQuery subscription's session again");
+                        continue;
+                    }
                     Err(_) => {
                         ended.push(sub.key.1);
                         reply.frames.push(frames::error(209, "Invalid session token", false, Some(sub.key.1)));

@@ -106,7 +106,7 @@ pub const QUEUE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Sockets one client address may hold open without having sent `connect` (each for at most
 /// `http::live::CONNECT_WITHIN`): what a client costs before its keys are known is bounded.
-pub const MAX_PENDING_PER_ADDRESS: usize = 1_024;
+pub const MAX_PENDING_PER_ADDRESS: usize = 256;
 
 /// What the dispatch, the management API and shutdown know of a connection; its state lives in
 /// its task ([`conn::Conn`]).

@@ -251,7 +251,14 @@ async fn connections_per_app_are_limited() {
         assert!(std::time::Instant::now() < deadline, "the closed connection's place is freed");
     }
     drop(b);
-    // Sockets that never connect: one address may hold 1,024 at once.
+    // Bad handshakes are refused (400) and cost nothing: more of them than an address's
+    // allowance of unconnected sockets leave it whole.
+    for _ in 0..=hearth::live::MAX_PENDING_PER_ADDRESS {
+        let res =
+            server.http.get(server.url("/parse")).header("Upgrade", "websocket").header("Connection", "upgrade").send().await.unwrap();
+        assert_eq!(res.status(), 400);
+    }
+    // Sockets that never connect: one address may hold 256 at once.
     let url = server.url("/parse").replacen("http", "ws", 1);
     let mut idle = Vec::new();
     for _ in 0..hearth::live::MAX_PENDING_PER_ADDRESS {
