@@ -74,6 +74,11 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// A metric's labels for an app: `[("app", ...)]` when [`app_label`] gives one, else none.
+pub fn app_labels(mode: crate::config::MetricsAppLabel, application_id: &str) -> Vec<(&'static str, String)> {
+    app_label(mode, Some(application_id)).map(|label| vec![("app", label)]).unwrap_or_default()
+}
+
 /// The `app` label of a metric, per the `metrics_app_label` setting: none when off (the default:
 /// with thousands of apps, per-app series would swamp Prometheus, and /metrics would list every
 /// tenant's id), a digest, or the id. `-` for requests that named no real app.

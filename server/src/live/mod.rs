@@ -291,27 +291,26 @@ impl Index {
     /// object had before or has after.
     fn candidates(&self, change: &LiveChange) -> Vec<Arc<Sub>> {
         let Some(entry) = self.classes.get(&(change.app, change.class.clone())) else { return Vec::new() };
-        let mut keys: HashSet<SubKey> = entry.scan.clone();
+        // Scanned subscriptions are taken as they are; indexed ones may be found twice (the
+        // value before and after), so they are gathered once.
+        let mut out: Vec<Arc<Sub>> = entry.scan.iter().filter_map(|k| entry.subs.get(k).cloned()).collect();
+        let mut indexed: HashSet<SubKey> = HashSet::new();
         for (field, values) in &entry.equal {
             for image in [&change.before, &change.after].into_iter().flatten() {
-                match image.get(field) {
-                    Some(Value::Array(items)) => {
-                        for item in items {
-                            if let Some(found) = value_key(item).and_then(|k| values.get(&k)) {
-                                keys.extend(found);
-                            }
-                        }
+                let found: &[Value] = match image.get(field) {
+                    Some(Value::Array(items)) => items,
+                    Some(v) => std::slice::from_ref(v),
+                    None => &[],
+                };
+                for v in found {
+                    if let Some(keys) = value_key(v).and_then(|k| values.get(&k)) {
+                        indexed.extend(keys);
                     }
-                    Some(v) => {
-                        if let Some(found) = value_key(v).and_then(|k| values.get(&k)) {
-                            keys.extend(found);
-                        }
-                    }
-                    None => {}
                 }
             }
         }
-        keys.iter().filter_map(|k| entry.subs.get(k).cloned()).collect()
+        out.extend(indexed.iter().filter_map(|k| entry.subs.get(k).cloned()));
+        out
     }
 }
 
@@ -482,7 +481,7 @@ impl Live {
 
     /// A metric's labels for an app: `app` when the operator wants it.
     pub fn labels(&self, application_id: &str) -> Vec<(&'static str, String)> {
-        crate::telemetry::app_label(self.app_labels, Some(application_id)).map(|label| vec![("app", label)]).unwrap_or_default()
+        crate::telemetry::app_labels(self.app_labels, application_id)
     }
 
     /// The app's connections and subscriptions on this instance (what cloud hooks are told).

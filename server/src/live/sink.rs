@@ -46,9 +46,7 @@ impl ChangeSink for LiveSink {
                 stamp: change.stamp.map(|s| s.timestamp_micros()),
             };
             if let Err(err) = self.bus.send(&event).await {
-                let mut labels: Vec<(&str, String)> = crate::telemetry::app_label(self.app_labels, Some(&caller.app.application_id))
-                    .map(|l| vec![("app", l)])
-                    .unwrap_or_default();
+                let mut labels = crate::telemetry::app_labels(self.app_labels, &caller.app.application_id);
                 labels.push(("reason", "bus".into()));
                 metrics::counter!("hearth_live_events_dropped_total", &labels).increment(1);
                 tracing::warn!(error = %err, "cannot send a LiveQuery event");
