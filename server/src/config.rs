@@ -136,6 +136,17 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_QUEUE_SLOTS", global = true)]
     pub queue_slots: Option<String>,
 
+    /// Push providers' host names answered with these addresses instead of DNS: host=ip:port
+    /// pairs such as api.push.apple.com=10.0.0.5:443 (an egress proxy, a test peer). TLS still
+    /// checks the host name [default: none].
+    #[arg(long, env = "HEARTH_PUSH_RESOLVE", global = true)]
+    pub push_resolve: Option<String>,
+
+    /// A PEM file of certificates trusted for push providers' connections beside the system's
+    /// roots (an egress proxy's, a test peer's) [default: none].
+    #[arg(long, env = "HEARTH_PUSH_EXTRA_CA_FILE", global = true)]
+    pub push_extra_ca_file: Option<PathBuf>,
+
     /// Folder holding the PostgreSQL server binaries (initdb, pg_ctl) for the embedded cluster
     /// [default: found on PATH, then under /usr/lib/postgresql/<newest>/bin].
     #[arg(long, env = "HEARTH_POSTGRES_BIN_DIR", global = true)]
@@ -370,6 +381,7 @@ pub struct Config {
     pub function_private_network: bool,
     /// Slots per queued task kind, over the defaults their handlers are registered with.
     pub queue_slots: BTreeMap<String, usize>,
+    pub push: PushConfig,
     pub public_url: Option<String>,
     pub dashboard_dir: Option<PathBuf>,
     pub admin_email: String,
@@ -398,6 +410,34 @@ pub struct Config {
     pub usage_flush_interval: Duration,
     /// How long per-minute usage rows are kept.
     pub usage_retention: Duration,
+}
+
+/// How the instance reaches push providers (see the settings of the same names).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushConfig {
+    /// Host names answered with these addresses instead of DNS.
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
+    /// Extra certificates trusted for providers' connections.
+    pub extra_ca_file: Option<PathBuf>,
+}
+
+impl PushConfig {
+    fn resolve(pairs: Option<&str>, extra_ca_file: Option<PathBuf>) -> Result<PushConfig, ConfigError> {
+        let mut resolve = Vec::new();
+        for pair in pairs.unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let parsed = pair.split_once('=').and_then(|(host, addr)| Some((host.trim().to_ascii_lowercase(), addr.trim().parse().ok()?)));
+            match parsed {
+                Some((host, addr)) if !host.is_empty() => resolve.push((host, addr)),
+                _ => return Err(ConfigError::Invalid { name: "push_resolve", reason: format!("{pair:?} is not host=ip:port") }),
+            }
+        }
+        if let Some(file) = &extra_ca_file
+            && !file.is_file()
+        {
+            return Err(ConfigError::Invalid { name: "push_extra_ca_file", reason: format!("{} is not a file", file.display()) });
+        }
+        Ok(PushConfig { resolve, extra_ca_file })
+    }
 }
 
 /// How long database work may take, by kind of work (see the settings of the same names).
@@ -574,6 +614,7 @@ impl Config {
             function_instances,
             function_private_network: s.function_private_network.unwrap_or(false),
             queue_slots,
+            push: PushConfig::resolve(s.push_resolve.as_deref(), s.push_extra_ca_file)?,
             public_url: s.public_url.map(|u| u.trim_end_matches('/').to_string()),
             dashboard_dir: s.dashboard_dir,
             admin_email: s.admin_email.unwrap_or_else(|| "admin@hearth.local".into()),
@@ -647,6 +688,8 @@ impl Settings {
             function_instances: self.function_instances.or(lower.function_instances),
             function_private_network: self.function_private_network.or(lower.function_private_network),
             queue_slots: self.queue_slots.or(lower.queue_slots),
+            push_resolve: self.push_resolve.or(lower.push_resolve),
+            push_extra_ca_file: self.push_extra_ca_file.or(lower.push_extra_ca_file),
             postgres_bin_dir: self.postgres_bin_dir.or(lower.postgres_bin_dir),
             dashboard_dir: self.dashboard_dir.or(lower.dashboard_dir),
             public_url: self.public_url.or(lower.public_url),

@@ -426,7 +426,7 @@ async fn http(functions: &Functions, caller: &Caller, op: &Map<String, Value>) -
     if !caller.app.settings.functions.allows_host(host) {
         return Err((119, format!("host {host:?} is not in this app's functions.httpAllow")));
     }
-    super::network::check_url(&parsed, functions.private_network()).map_err(|e| (119, e))?;
+    crate::net::check_url(&parsed, functions.private_network()).map_err(|e| (119, e))?;
     let method = reqwest::Method::from_bytes(op.get("method").and_then(Value::as_str).unwrap_or("GET").as_bytes())
         .map_err(|_| (107, "invalid method".to_string()))?;
     let mut request = functions.http.request(method, parsed);
@@ -442,7 +442,7 @@ async fn http(functions: &Functions, caller: &Caller, op: &Map<String, Value>) -
         Some(Value::Null) | None => {}
         Some(other) => request = request.json(other),
     }
-    let response = request.send().await.map_err(|e| (141, format!("HTTP request failed: {}", super::network::error_text(&e))))?;
+    let response = request.send().await.map_err(|e| (141, format!("HTTP request failed: {}", crate::net::error_text(&e))))?;
     let status = response.status().as_u16();
     let headers: Map<String, Value> =
         response.headers().iter().filter_map(|(k, v)| Some((k.to_string(), json!(v.to_str().ok()?)))).collect();

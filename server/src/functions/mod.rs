@@ -17,7 +17,6 @@ pub mod deploy;
 pub mod host;
 pub mod jobs;
 pub mod logs;
-pub mod network;
 pub mod runtime;
 pub mod schedules;
 pub mod triggers;

@@ -187,13 +187,7 @@ impl Functions {
                 .map_err(|e| FunctionError::InvalidModule(format!("cannot start the epoch thread: {e}")))?;
         }
         let active = BusCache::new(bus, 100_000, |e: &FunctionsChanged| e.app);
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            // Straight to the checked addresses: never through a proxy that would resolve names itself.
-            .no_proxy()
-            .dns_resolver(super::network::Resolver { private_network: config.private_network })
-            .timeout(Duration::from_secs(30))
-            .build()
+        let http = crate::net::client(config.private_network, Duration::from_secs(30))
             .map_err(|e| FunctionError::InvalidModule(format!("cannot build the HTTP client: {e}")))?;
         let logs = super::logs::LogWriter::start(pool.clone());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -163,7 +163,7 @@ pub async fn get(pool: &Pool, app_id: i64, hook: &Hook) -> Result<Value, Functio
 pub async fn save(functions: &Functions, app: &App, hook: &Hook, url: &str, create: bool) -> Result<Value, FunctionError> {
     check_url(app, url)?;
     if let Ok(parsed) = reqwest::Url::parse(url) {
-        super::network::check_url(&parsed, functions.private_network())
+        crate::net::check_url(&parsed, functions.private_network())
             .map_err(|e| FunctionError::Webhook(format!("invalid webhook URL {url:?}: {e}")))?;
     }
     let (class, name) = hook.key();
@@ -288,7 +288,7 @@ pub async fn call(
         ));
     }
     if let Ok(parsed) = reqwest::Url::parse(url)
-        && let Err(e) = super::network::check_url(&parsed, functions.private_network())
+        && let Err(e) = crate::net::check_url(&parsed, functions.private_network())
     {
         let host = parsed.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
         return Err(FunctionError::Stopped(format!("the webhook cannot be called: {}", e.replace(host, "(host)"))));
@@ -358,7 +358,7 @@ fn without_url(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         return "it did not answer in time".into();
     }
-    let mut text = super::network::error_text(e);
+    let mut text = crate::net::error_text(e);
     if let Some(url) = e.url() {
         text = text.replace(url.as_str(), "(url)");
         if let Some(host) = url.host_str().filter(|h| !h.is_empty()) {

@@ -6,6 +6,7 @@
 pub mod files;
 pub mod functions;
 pub mod live;
+pub mod push;
 pub mod queries;
 pub mod users;
 
@@ -71,6 +72,9 @@ pub struct AppSettings {
     /// LiveQuery: which classes clients may subscribe to, and the limits of their sockets.
     #[serde(default)]
     pub live_query: live::LiveQuerySettings,
+    /// Push delivery: batch sizes, pace and retries (providers are set through the push routes).
+    #[serde(default)]
+    pub push: push::PushSettings,
 }
 
 fn one_year() -> i64 {
@@ -139,6 +143,7 @@ pub fn parse(value: serde_json::Value) -> Result<AppSettings, AppError> {
     .and_then(|()| s.functions.validate())
     .and_then(|()| s.query_limits.validate())
     .and_then(|()| s.live_query.validate())
+    .and_then(|()| s.push.validate())
     .map_err(AppError::InvalidSettings)?;
     Ok(s)
 }

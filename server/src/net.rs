@@ -1,9 +1,10 @@
-//! Where cloud code's outbound requests (the `http` host call and webhooks) may connect.
+//! Where the requests the server makes on an app's behalf (cloud code's `http` host call and
+//! webhooks, push hooks) may connect, and the one HTTP client that keeps to it ([`client`]).
 //!
 //! A server runs many apps, and each app's developers choose the hosts their code may call
-//! (`functions.httpAllow`, `https` webhooks). Without a check here, one app's code could reach
+//! (`functions.httpAllow`, `https` webhooks, a push hook's URL). Without a check here, one app's code could reach
 //! what sits next to the server: the server itself, the database's host, a cloud's metadata
-//! address. So by default cloud code reaches public addresses only. A name is checked on the
+//! address. So by default these requests reach public addresses only. A name is checked on the
 //! addresses it resolves to when the connection is made (a name cannot answer a public address
 //! to a check and a private one to the call); an address written in the URL is checked before
 //! the request. The operator may allow private networks (`function_private_network`), for
@@ -107,6 +108,18 @@ pub fn error_text(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+/// The client for requests made on an app's behalf: straight to the addresses [`Resolver`]
+/// allows (never through a proxy, which would resolve names itself), no redirects (a public
+/// host could redirect to a private one), and a deadline for the whole request.
+pub fn client(private_network: bool, timeout: std::time::Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Resolver { private_network })
+        .timeout(timeout)
+        .build()
 }
 
 #[cfg(test)]

@@ -1,0 +1,1 @@
+//! The rules of `_Installation` writes, as Parse Server has them.
