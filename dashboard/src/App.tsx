@@ -24,16 +24,18 @@ const Security = lazy(() => import('./views/security'))
 const Metrics = lazy(() => import('./views/metrics'))
 const Audit = lazy(() => import('./views/audit'))
 const Realtime = lazy(() => import('./views/realtime'))
+const Push = lazy(() => import('./views/push'))
 const Settings = lazy(() => import('./views/settings'))
 const Members = lazy(() => import('./views/members'))
 const AcceptInvite = lazy(() => import('./views/members/AcceptInvite'))
 
-/** An app's sections, in the order of the navigation. Push and SDK views join here. */
+/** An app's sections, in the order of the navigation. SDK views join here. */
 export const SECTIONS: { path: string; label: string; group: string }[] = [
   { path: 'data', label: 'Data browser', group: 'Data' },
   { path: 'schema', label: 'Schema', group: 'Data' },
   { path: 'users', label: 'Users & roles', group: 'Data' },
   { path: 'files', label: 'Files', group: 'Data' },
+  { path: 'push', label: 'Push', group: 'Data' },
   { path: 'functions', label: 'Cloud functions', group: 'Code' },
   { path: 'config', label: 'Config', group: 'Code' },
   { path: 'console', label: 'API console', group: 'Code' },
@@ -70,6 +72,7 @@ export function App() {
             <Route path="schema/:className?" element={<Schema />} />
             <Route path="users/*" element={<Users />} />
             <Route path="files" element={<Files />} />
+            <Route path="push/*" element={<Push />} />
             <Route path="functions/*" element={<Functions />} />
             <Route path="config" element={<Config />} />
             <Route path="console" element={<Console />} />

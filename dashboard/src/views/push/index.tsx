@@ -1,0 +1,42 @@
+// Push: the app's installations, the providers that deliver to them, composing a push, and the
+// history of pushes with their counts. Each tab is a sub-route (push/<tab>).
+import { NavLink, Navigate, Route, Routes } from 'react-router'
+import { useApp } from '../../appContext'
+import { PageHeader } from '../../ui'
+import { Compose } from './Compose'
+import { pushPath } from './data'
+import { History } from './History'
+import { Installations } from './Installations'
+import { ProvidersView } from './Providers'
+import './push.css'
+
+const TABS = [
+  { path: 'installations', label: 'Installations' },
+  { path: 'providers', label: 'Providers' },
+  { path: 'compose', label: 'Compose' },
+  { path: 'history', label: 'History' },
+]
+
+export default function PushView() {
+  const app = useApp()
+  const base = pushPath(app.applicationId)
+  return (
+    <div className="push-view">
+      <PageHeader title="Push notifications" />
+      <nav className="tabs" aria-label="Push">
+        {TABS.map((t) => (
+          <NavLink key={t.path} to={`${base}/${t.path}`}>
+            {t.label}
+          </NavLink>
+        ))}
+      </nav>
+      <Routes>
+        <Route index element={<Navigate to={`${base}/installations`} replace />} />
+        <Route path="installations" element={<Installations />} />
+        <Route path="providers" element={<ProvidersView />} />
+        <Route path="compose" element={<Compose />} />
+        <Route path="history" element={<History />} />
+      </Routes>
+    </div>
+  )
+}
