@@ -73,15 +73,8 @@ export function Compose() {
 
   const local = form.schedule.kind === 'local'
   return (
-    <form
-      className="push-compose"
-      aria-label="Compose a push"
-      onSubmit={(e) => {
-        e.preventDefault()
-        setSent(null)
-        if (built.ok) send.mutate(built.body)
-      }}
-    >
+    // Not a <form>: the filter bar holds forms of its own.
+    <div className="push-compose" role="form" aria-label="Compose a push">
       <div className="push-compose-main">
         <fieldset className="card push-section">
           <legend>Audience</legend>
@@ -117,7 +110,7 @@ export function Compose() {
         </fieldset>
 
         <fieldset className="card push-section">
-          <legend>Message</legend>
+          <legend>Notification</legend>
           <Field label="Message" hint="The notification's text (data.alert).">
             <textarea aria-label="Message" rows={3} value={form.alert} onChange={(e) => set('alert', e.target.value)} className="push-alert" />
           </Field>
@@ -259,14 +252,22 @@ export function Compose() {
           </div>
         )}
         {canSend ? (
-          <button type="submit" className="primary push-send" disabled={!built.ok || send.isPending}>
+          <button
+            type="button"
+            className="primary push-send"
+            disabled={!built.ok || send.isPending}
+            onClick={() => {
+              setSent(null)
+              if (built.ok) send.mutate(built.body)
+            }}
+          >
             {send.isPending ? 'Sending…' : form.schedule.kind === 'now' ? `Send${targeted.data !== undefined && countable ? ` to ${targeted.data.toLocaleString('en-US')} devices` : ''}` : 'Schedule'}
           </button>
         ) : (
           <p className="muted small">You are a viewer of this app: an owner or developer sends pushes.</p>
         )}
       </aside>
-    </form>
+    </div>
   )
 }
 
