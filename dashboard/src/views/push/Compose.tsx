@@ -13,6 +13,7 @@ import { count } from '../data/dataApi'
 import { FilterBar } from '../data/FilterBar'
 import { buildWhere, type Filter } from '../data/query'
 import { pushPath, sendPush } from './data'
+import { INSTALLATION_SCHEMA } from './Installations'
 import { buildPush, countWhere, EMPTY_COMPOSE, parseChannels, type Compose as Form, type IntervalUnit, type Target } from './logic'
 
 /** How long the form rests before the target is counted again. */
@@ -32,7 +33,7 @@ export function Compose() {
   const qc = useQueryClient()
   const canSend = atLeast(app.role, 'developer')
   const schemas = useSchemas(app.applicationId)
-  const schema = schemas.data?.find((s) => s.className === '_Installation')
+  const schema = schemas.data?.find((s) => s.className === '_Installation') ?? INSTALLATION_SCHEMA
   const [form, setForm] = useState<Form>(EMPTY_COMPOSE)
   const [targetKind, setTargetKind] = useState<Target['kind']>('channels')
   const [channelText, setChannelText] = useState('')
@@ -96,16 +97,13 @@ export function Compose() {
               <input aria-label="Channels" value={channelText} onChange={(e) => setChannelText(e.target.value)} placeholder="news, sports" />
             </Field>
           )}
-          {targetKind === 'query' &&
-            (schema ? (
-              <div className="push-filters">
-                <FilterBar schema={schema} filters={filters} onChange={setFilters} />
-                {filters.length === 0 && <p className="muted small">No filter: every installation with a device token.</p>}
-                <ErrorText error={targetResult.error} />
-              </div>
-            ) : (
-              <ErrorText error={schemas.error ?? (schemas.isPending ? null : 'No _Installation class on this server.')} />
-            ))}
+          {targetKind === 'query' && (
+            <div className="push-filters">
+              <FilterBar schema={schema} filters={filters} onChange={setFilters} />
+              {filters.length === 0 && <p className="muted small">No filter: every installation with a device token.</p>}
+              <ErrorText error={targetResult.error ?? schemas.error} />
+            </div>
+          )}
           <TargetCount count={targeted.data} pending={whereKey !== (countable ? JSON.stringify(countWhere(targetResult.target)) : null) || targeted.isFetching} error={targeted.error} countable={countable} />
         </fieldset>
 

@@ -6,14 +6,38 @@ import { useState } from 'react'
 import { useSearchParams } from 'react-router'
 import { useApp } from '../../appContext'
 import { atLeast } from '../../types'
-import { Empty, ErrorState, Spinner } from '../../ui'
+import { ErrorState, Spinner } from '../../ui'
 import { useSchemas } from '../data'
 import { Browser } from '../data/Browser'
+import type { ClassSchema } from '../data/parseTypes'
 import { DEFAULT_SORT, type Filter, type Sort } from '../data/query'
 import '../data/data.css'
 
 /** Device types the quick filter offers (any other can be typed). */
 export const DEVICE_TYPES = ['ios', 'android', 'web', 'osx', 'tvos', 'expo', 'win']
+
+/** Parse's `_Installation` columns: the grid's schema before the server lists the class (an app
+ * with no installation yet). */
+export const INSTALLATION_SCHEMA: ClassSchema = {
+  className: '_Installation',
+  fields: Object.fromEntries(
+    [
+      ['installationId', 'String'],
+      ['deviceToken', 'String'],
+      ['channels', 'Array'],
+      ['deviceType', 'String'],
+      ['pushType', 'String'],
+      ['GCMSenderId', 'String'],
+      ['timeZone', 'String'],
+      ['localeIdentifier', 'String'],
+      ['badge', 'Number'],
+      ['appVersion', 'String'],
+      ['appName', 'String'],
+      ['appIdentifier', 'String'],
+      ['parseVersion', 'String'],
+    ].map(([name, type]) => [name, { type: type as 'String' }]),
+  ),
+}
 
 const QUICK = ['channels', 'deviceType', 'user'] as const
 type Quick = (typeof QUICK)[number]
@@ -38,7 +62,7 @@ export function Installations() {
   const app = useApp()
   const [params, setParams] = useSearchParams()
   const schemas = useSchemas(app.applicationId)
-  const schema = schemas.data?.find((s) => s.className === '_Installation')
+  const schema = schemas.data?.find((s) => s.className === '_Installation') ?? INSTALLATION_SCHEMA
   const filters = readFilters(params.get('filters'))
   const raw = params.get('sort')
   const sort: Sort = raw ? (raw.startsWith('-') ? { field: raw.slice(1), desc: true } : { field: raw, desc: false }) : DEFAULT_SORT
@@ -57,12 +81,6 @@ export function Installations() {
     })
   if (schemas.isPending) return <Spinner />
   if (schemas.isError) return <ErrorState error={schemas.error} retry={() => schemas.refetch()} />
-  if (!schema)
-    return (
-      <Empty title="No installations class">
-        This server does not have the <code>_Installation</code> class for this app yet.
-      </Empty>
-    )
   const current = (field: Quick) => filters.find((f) => f.field === field && f.op === 'eq')?.value ?? ''
   return (
     <div className="push-installations">
