@@ -285,6 +285,7 @@ function TargetCount({ count, pending, error, countable }: { count: number | und
           </span>{' '}
           device{count === 1 ? '' : 's'} with a token match{count === 1 ? 'es' : ''}
           {pending && <span className="muted small"> (counting…)</span>}
+          {count === 0 && !pending && <div className="muted small">Sent now, it would be recorded as succeeded with nothing sent.</div>}
         </>
       )}
     </div>
