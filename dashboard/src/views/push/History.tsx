@@ -96,10 +96,10 @@ export function History() {
   )
 }
 
-/** An instant as the data browser shows dates (UTC); the stored text when it is not a date. */
+/** An instant to the second, in UTC (`2026-12-07 09:10:00 UTC`); the stored text when it is not a date. */
 function shownTime(iso: string): string {
   const d = new Date(iso)
-  return Number.isNaN(d.getTime()) ? iso : formatDate(d.toISOString())
+  return Number.isNaN(d.getTime()) ? iso : `${formatDate(d.toISOString()).slice(0, 19)} UTC`
 }
 
 function Row({ s, actions, onCancel }: { s: PushStatus; actions: boolean; onCancel: () => void }) {
@@ -108,6 +108,7 @@ function Row({ s, actions, onCancel }: { s: PushStatus; actions: boolean; onCanc
   const failedPer = perKey(s.failedPerType)
   const reasons = perKey(s.failedPerReason)
   const time = s.pushTime ?? s.createdAt
+  const audience = targetSummary(s)
   // A local push time has no zone: each device's own clock.
   const localTime = !!s.pushTime && !/(Z|[+-]\d{2}:?\d{2})$/.test(s.pushTime)
   return (
@@ -119,7 +120,7 @@ function Row({ s, actions, onCancel }: { s: PushStatus; actions: boolean; onCanc
         <span className="mono small">{localTime ? time.replace('T', ' ') : shownTime(time)}</span>
         {localTime && <div className="muted small">each device's local time</div>}
       </td>
-      <td className="push-audience">{targetSummary(s)}</td>
+      <td className="push-audience">{audience.startsWith('{') ? <code>{audience}</code> : audience}</td>
       <td className="push-message">
         {messageSummary(s)}
         {error && <ErrorText error={error} />}
