@@ -156,7 +156,7 @@ export function Compose() {
 
         <fieldset className="card push-section">
           <legend>Delivery</legend>
-          <div className="push-form-grid">
+          <div className="push-form-grid push-delivery">
             <Field label="Send" hint={local ? "The same wall-clock time in each device's time zone (its timeZone field; UTC when it has none)." : `In your browser's time zone (${Intl.DateTimeFormat().resolvedOptions().timeZone}).`}>
               <div className="row push-inline">
                 <select
@@ -232,7 +232,13 @@ export function Compose() {
           <p className="muted small">
             <code>POST /parse/push</code>
           </p>
-          {built.ok ? <pre className="push-preview">{JSON.stringify(built.body, null, 2)}</pre> : <p className="muted small">{built.error}</p>}
+          {built.ok ? (
+            <pre className="push-preview">{JSON.stringify(built.body, null, 2)}</pre>
+          ) : built.field === 'target' || built.field === 'alert' ? (
+            <p className="muted small">{built.error}</p>
+          ) : (
+            <ErrorText error={built.error} />
+          )}
         </section>
         {send.error != null && (
           <div className="card push-result push-result-error">
