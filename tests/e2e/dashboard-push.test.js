@@ -111,6 +111,7 @@ test('push: providers, installations, compose with a live count, history', { ski
   const { app, dash, page } = await openSection(t, 'push');
   const user = await signUpRest({}, { app });
   const [iosId, , webId] = await seedInstallations(app, user.id);
+  await page.reload();
 
   // Installations: the grid of _Installation, filtered by channel, device type and user.
   await page.getByRole('navigation', { name: 'Push' }).getByRole('link', { name: 'Installations' }).waitFor();
