@@ -37,20 +37,17 @@ function credentials() {
 }
 
 /** A push hook receiver: records each delivery and whether its signature verified with the secret
- * it is given (the check documented in docs/push.md). */
+ * and the check (`verify(secret, header, rawBody)`) it is given: the snippet the Providers tab shows. */
 async function startReceiver() {
   const deliveries = [];
   let secret = null;
+  let verify = () => false;
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
-      const header = req.headers['hearth-signature'] || '';
-      const parts = Object.fromEntries(header.split(',').map((p) => p.split('=')));
-      const expected = secret ? crypto.createHmac('sha256', secret).update(`${parts.t}.`).update(raw).digest('hex') : '';
-      const given = Buffer.from(parts.v1 || '', 'hex');
-      const verified = given.length === 32 && crypto.timingSafeEqual(given, Buffer.from(expected, 'hex'));
+      const verified = !!secret && verify(secret, req.headers['hearth-signature'] || '', raw);
       let body = null;
       try {
         body = JSON.parse(raw.toString('utf8'));
@@ -66,6 +63,9 @@ async function startReceiver() {
     deliveries,
     setSecret(s) {
       secret = s;
+    },
+    setVerify(f) {
+      verify = f;
     },
     stop: () => new Promise((resolve) => server.close(resolve)),
   };
@@ -216,6 +216,9 @@ test('push: providers, installations, compose with a live count, history', { ski
   receiver.setSecret(secret);
   await hook.getByText('Copy it now: it is not shown again.').waitFor();
   await hook.getByText('How a receiver checks the signature').click();
+  // The receiver checks signatures with the snippet the page shows.
+  const snippet = await hook.locator('.push-verify pre').innerText();
+  receiver.setVerify(new Function('require', `${snippet}\nreturn verify;`)(require));
   await shots(dash, 'push-providers-secret');
   await once.getByRole('button', { name: 'I have copied it' }).click();
 

@@ -382,13 +382,13 @@ function HookCard({ view, canWrite }: { view: HookView | null; canWrite: boolean
 }
 
 const VERIFY_SNIPPET = `const crypto = require('node:crypto');
+// header: req.headers['hearth-signature']; rawBody: the request body's bytes, unparsed.
 function verify(secret, header, rawBody, toleranceSeconds = 300) {
-  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=')));
-  const t = Number(parts.t);
+  const parts = header.split(',').map((p) => p.split('='));
+  const t = Number((parts.find(([k]) => k === 't') || [])[1]);
   if (!t || Math.abs(Date.now() / 1000 - t) > toleranceSeconds) return false;
-  const expected = crypto.createHmac('sha256', secret).update(\`\${t}.\`).update(rawBody).digest('hex');
-  const given = Buffer.from(parts.v1 || '', 'hex');
-  return given.length === 32 && crypto.timingSafeEqual(given, Buffer.from(expected, 'hex'));
+  const expected = crypto.createHmac('sha256', secret).update(\`\${t}.\`).update(rawBody).digest();
+  return parts.some(([k, v]) => k === 'v1' && v.length === 64 && crypto.timingSafeEqual(Buffer.from(v, 'hex'), expected));
 }`
 
 /** The hook's signing secret, shown once: copy it now. */
