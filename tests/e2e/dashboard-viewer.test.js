@@ -11,7 +11,7 @@ const { openDashboard, haveChromium } = require('../lib/browser');
 const skip = !h.isHearth ? 'the dashboard is Hearth’s' : !haveChromium() ? 'chromium is not installed' : false;
 
 /** Names of controls that change something (a viewer must see none of them). */
-const WRITES = /^(\+(?! Filter)|add|new|create|delete|remove|save|upload|rotate|import|invite|run|fix|revoke|activate|roll ?back|edit|clone|rename|deploy|set|purge|clean)/i;
+const WRITES = /^(\+(?! Filter)|add|new|create(?!dAt)|delete|remove|save|upload|rotate|import|invite|run|fix|revoke|activate|roll ?back|edit|clone|rename|deploy|set|purge|clean)/i;
 
 /** The sections of an app's navigation (App.tsx's SECTIONS), by their link names. */
 const SECTIONS = ['Data browser', 'Schema', 'Users & roles', 'Files', 'Push', 'Cloud functions', 'Config', 'API console', 'Metrics', 'Audit log', 'Security check', 'Settings & keys', 'Members'];
