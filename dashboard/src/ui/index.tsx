@@ -1,6 +1,7 @@
 // Small building blocks every view shares: buttons, fields with the server's error next to
 // them, dialogs, empty/loading/error states.
 import { useEffect, useRef, useState, type ReactNode } from 'react'
+import { NavLink } from 'react-router'
 import { ApiError } from '../api'
 
 export function Spinner({ label = 'Loading…' }: { label?: string }) {
@@ -157,5 +158,18 @@ export function PageHeader({ title, children }: { title: ReactNode; children?: R
       <h1>{title}</h1>
       <div className="page-actions">{children}</div>
     </header>
+  )
+}
+
+/** A section's tabs as links to its sub-routes (`<base>/<path>`). */
+export function TabNav({ label, base, tabs }: { label: string; base: string; tabs: { path: string; label: string }[] }) {
+  return (
+    <nav className="tabs" aria-label={label}>
+      {tabs.map((t) => (
+        <NavLink key={t.path} to={`${base}/${t.path}`}>
+          {t.label}
+        </NavLink>
+      ))}
+    </nav>
   )
 }

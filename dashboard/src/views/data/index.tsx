@@ -17,7 +17,7 @@ export function useSchemas(appId: string) {
 }
 
 /** Filters from the address (`?filters=[...]`); a malformed one is ignored. */
-function readFilters(raw: string | null): Filter[] {
+export function readFilters(raw: string | null): Filter[] {
   if (!raw) return []
   try {
     const v = JSON.parse(raw)
@@ -32,17 +32,10 @@ function readSort(raw: string | null): Sort {
   return raw.startsWith('-') ? { field: raw.slice(1), desc: true } : { field: raw, desc: false }
 }
 
-export default function DataView() {
-  const app = useApp()
-  const { className } = useParams()
+/** The grid's filters and sort, kept in the address (`?filters=[...]&sort=-field`) so that a
+ * view is a link. */
+export function useGridAddress() {
   const [params, setParams] = useSearchParams()
-  const schemas = useSchemas(app.applicationId)
-  const canWrite = atLeast(app.role, 'developer')
-  const schema = schemas.data?.find((s) => s.className === className)
-  const filters = readFilters(params.get('filters'))
-  const sort = readSort(params.get('sort'))
-  const sortKnown = sort.field === 'objectId' || sort.field === 'createdAt' || sort.field === 'updatedAt' || !!schema?.fields[sort.field]
-  const effectiveSort = sortKnown ? sort : DEFAULT_SORT
   const setFilters = (f: Filter[]) =>
     setParams((p) => {
       const n = new URLSearchParams(p)
@@ -56,6 +49,18 @@ export default function DataView() {
       n.set('sort', `${s.desc ? '-' : ''}${s.field}`)
       return n
     })
+  return { filters: readFilters(params.get('filters')), sort: readSort(params.get('sort')), setFilters, setSort }
+}
+
+export default function DataView() {
+  const app = useApp()
+  const { className } = useParams()
+  const schemas = useSchemas(app.applicationId)
+  const canWrite = atLeast(app.role, 'developer')
+  const schema = schemas.data?.find((s) => s.className === className)
+  const { filters, sort, setFilters, setSort } = useGridAddress()
+  const sortKnown = sort.field === 'objectId' || sort.field === 'createdAt' || sort.field === 'updatedAt' || !!schema?.fields[sort.field]
+  const effectiveSort = sortKnown ? sort : DEFAULT_SORT
   return (
     <div className="data-view">
       <ClassList appId={app.applicationId} base="data" schemas={schemas} canCreate={canWrite} />

@@ -1,9 +1,9 @@
 // Cloud functions: the active manifest, versions (upload, roll back, delete), an invoke console,
 // the function log with filters, jobs with their `_JobStatus` runs, schedules and webhooks. Each
 // tab is a sub-route (functions/<tab>).
-import { NavLink, Navigate, Route, Routes } from 'react-router'
+import { Navigate, Route, Routes } from 'react-router'
 import { useApp } from '../../appContext'
-import { PageHeader } from '../../ui'
+import { PageHeader, TabNav } from '../../ui'
 import { functionsPath } from './data'
 import { Manifest } from './Manifest'
 import { Versions } from './Versions'
@@ -30,13 +30,7 @@ export default function FunctionsView() {
   return (
     <div className="fn-view">
       <PageHeader title="Cloud functions" />
-      <nav className="tabs" aria-label="Cloud functions">
-        {TABS.map((t) => (
-          <NavLink key={t.path} to={`${base}/${t.path}`}>
-            {t.label}
-          </NavLink>
-        ))}
-      </nav>
+      <TabNav label="Cloud functions" base={base} tabs={TABS} />
       <Routes>
         <Route index element={<Navigate to={`${base}/manifest`} replace />} />
         <Route path="manifest" element={<Manifest />} />

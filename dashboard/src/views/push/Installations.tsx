@@ -3,14 +3,13 @@
 // channel, a device type, a user. The quick filters are the grid's own filter chips, kept in the
 // address like the data browser's.
 import { useState } from 'react'
-import { useSearchParams } from 'react-router'
 import { useApp } from '../../appContext'
 import { atLeast } from '../../types'
 import { ErrorState, Spinner } from '../../ui'
-import { useSchemas } from '../data'
+import { useGridAddress, useSchemas } from '../data'
 import { Browser } from '../data/Browser'
 import type { ClassSchema } from '../data/parseTypes'
-import { DEFAULT_SORT, type Filter, type Sort } from '../data/query'
+import type { Filter } from '../data/query'
 import '../data/data.css'
 
 /** Device types the quick filter offers (any other can be typed). */
@@ -42,16 +41,6 @@ export const INSTALLATION_SCHEMA: ClassSchema = {
 const QUICK = ['channels', 'deviceType', 'user'] as const
 type Quick = (typeof QUICK)[number]
 
-function readFilters(raw: string | null): Filter[] {
-  if (!raw) return []
-  try {
-    const v = JSON.parse(raw)
-    return Array.isArray(v) ? v.filter((f) => f && typeof f.field === 'string' && typeof f.op === 'string') : []
-  } catch {
-    return []
-  }
-}
-
 /** The filters with the quick filter on `field` replaced by `value` (removed when blank). */
 export function withQuick(filters: Filter[], field: Quick, value: string): Filter[] {
   const rest = filters.filter((f) => !(f.field === field && f.op === 'eq'))
@@ -60,25 +49,9 @@ export function withQuick(filters: Filter[], field: Quick, value: string): Filte
 
 export function Installations() {
   const app = useApp()
-  const [params, setParams] = useSearchParams()
   const schemas = useSchemas(app.applicationId)
   const schema = schemas.data?.find((s) => s.className === '_Installation') ?? INSTALLATION_SCHEMA
-  const filters = readFilters(params.get('filters'))
-  const raw = params.get('sort')
-  const sort: Sort = raw ? (raw.startsWith('-') ? { field: raw.slice(1), desc: true } : { field: raw, desc: false }) : DEFAULT_SORT
-  const setFilters = (f: Filter[]) =>
-    setParams((p) => {
-      const n = new URLSearchParams(p)
-      if (f.length) n.set('filters', JSON.stringify(f))
-      else n.delete('filters')
-      return n
-    })
-  const setSort = (s: Sort) =>
-    setParams((p) => {
-      const n = new URLSearchParams(p)
-      n.set('sort', `${s.desc ? '-' : ''}${s.field}`)
-      return n
-    })
+  const { filters, sort, setFilters, setSort } = useGridAddress()
   if (schemas.isPending) return <Spinner />
   if (schemas.isError) return <ErrorState error={schemas.error} retry={() => schemas.refetch()} />
   const current = (field: Quick) => filters.find((f) => f.field === field && f.op === 'eq')?.value ?? ''

@@ -1,8 +1,8 @@
 // Push: the app's installations, the providers that deliver to them, composing a push, and the
 // history of pushes with their counts. Each tab is a sub-route (push/<tab>).
-import { NavLink, Navigate, Route, Routes } from 'react-router'
+import { Navigate, Route, Routes } from 'react-router'
 import { useApp } from '../../appContext'
-import { PageHeader } from '../../ui'
+import { PageHeader, TabNav } from '../../ui'
 import { Compose } from './Compose'
 import { pushPath } from './data'
 import { History } from './History'
@@ -23,13 +23,7 @@ export default function PushView() {
   return (
     <div className="push-view">
       <PageHeader title="Push notifications" />
-      <nav className="tabs" aria-label="Push">
-        {TABS.map((t) => (
-          <NavLink key={t.path} to={`${base}/${t.path}`}>
-            {t.label}
-          </NavLink>
-        ))}
-      </nav>
+      <TabNav label="Push" base={base} tabs={TABS} />
       <Routes>
         <Route index element={<Navigate to={`${base}/installations`} replace />} />
         <Route path="installations" element={<Installations />} />
