@@ -6,16 +6,15 @@
 // hook's signing secret is shown once and verifies the deliveries. The Installations tab filters
 // by channel, device type and user. Compose counts the devices a target reaches as the target
 // changes (channels, then filters) and sends to web devices through the hook; History shows the
-// push with its counts. A viewer of the app sees the providers and can change nothing.
-// Screenshots light and dark.
+// push with its counts. Screenshots light and dark. (dashboard-push-more.test.js: scheduling,
+// cancelling, a viewer.)
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const http = require('node:http');
 const h = require('../lib/harness');
-const { openDashboard } = require('../lib/browser');
-const { skip, shots, openSection } = require('../lib/dashboard-ops');
+const { skip, shots, openSection, targeted } = require('../lib/dashboard-ops');
 const { signUpRest } = require('../lib/users');
 
 /** An APNs token key as Apple hands it out (a P-256 key in a PKCS#8 .p8 file) and a Firebase
@@ -93,15 +92,6 @@ async function seedInstallations(app, userId) {
 /** The row count the installations grid says. */
 async function gridCount(page, n) {
   await page.locator('.browser-head').getByText(`${n} rows`, { exact: true }).waitFor();
-}
-
-async function targeted(page, n) {
-  await h.until(`${n} targeted devices`, async () => {
-    const el = page.getByLabel('Targeted devices');
-    if (!(await el.count())) return false;
-    if ((await page.locator('.push-count').innerText()).includes('counting')) return false;
-    return (await el.innerText()).trim() === String(n);
-  });
 }
 
 test('push: providers, installations, compose with a live count, history', { skip, timeout: 180_000 }, async (t) => {
@@ -283,43 +273,4 @@ test('push: providers, installations, compose with a live count, history', { ski
   assert.equal(stored.status, 200, stored.text);
   assert.equal(stored.body.numSent, 2);
   await shots(dash, 'push-history');
-});
-
-test('push: an empty history says how pushes get there; a viewer sees the providers and changes nothing', { skip, timeout: 120_000 }, async (t) => {
-  const app = await h.createHearthApp('push viewer');
-  const put = await h.admin('PUT', `${h.appPath(app)}/push/providers/hook`, { body: { url: 'http://127.0.0.1:9/push', deviceTypes: ['web'] } });
-  assert.equal(put.status, 200, put.text);
-  const email = `viewer-${h.rand(8).toLowerCase()}@example.test`;
-  const password = 'viewer-password-1';
-  assert.equal((await h.admin('POST', '/admins', { body: { email, password } })).status, 201);
-  assert.equal((await h.admin('PUT', `${h.appPath(app)}/members`, { body: { email, role: 'viewer' } })).status, 200);
-
-  const dash = await openDashboard(t, { email, password });
-  dash.forbid(app.keys.masterKey);
-  dash.forbid(app.keys.readOnlyMasterKey);
-  const { page } = dash;
-  await dash.goto(`/apps/${encodeURIComponent(app.applicationId)}/push/history`);
-  await page.getByText('No push sent yet').waitFor();
-  await shots(dash, 'push-history-empty');
-
-  await page.getByRole('navigation', { name: 'Push' }).getByRole('link', { name: 'Providers' }).click();
-  const hook = page.getByRole('region', { name: 'Push hook' });
-  await hook.getByText('http://127.0.0.1:9/push').waitFor();
-  await hook.locator('.push-fingerprint').waitFor();
-  await page.getByText('You are a viewer of this app').waitFor();
-  const buttons = await page.locator('.app-main').getByRole('button').allInnerTexts();
-  assert.deepEqual(buttons, [], 'a viewer is offered no button on the providers');
-  await shots(dash, 'push-providers-viewer');
-
-  // The server refuses what the page does not offer, with the viewer's cookie.
-  const status = await page.evaluate(async (id) => {
-    const res = await fetch(`/admin/v1/apps/${encodeURIComponent(id)}/push/providers/hook`, { method: 'DELETE', headers: { 'X-Hearth-Dashboard': '1' } });
-    return res.status;
-  }, app.applicationId);
-  assert.equal(status, 403);
-  assert.equal((await h.admin('GET', `${h.appPath(app)}/push/providers`)).body.hook.url, 'http://127.0.0.1:9/push');
-
-  await page.getByRole('navigation', { name: 'Push' }).getByRole('link', { name: 'Compose' }).click();
-  await page.getByText('You are a viewer of this app: an owner or developer sends pushes.').waitFor();
-  assert.equal(await page.getByRole('button', { name: /^Send/ }).count(), 0);
 });

@@ -1,6 +1,6 @@
 'use strict';
-// Helpers of the dashboard's browser tests of users, files and cloud functions
-// (e2e/dashboard-ops*.test.js).
+// Helpers of the dashboard's browser tests of users, files, cloud functions and push
+// (e2e/dashboard-ops*.test.js, e2e/dashboard-push*.test.js).
 
 const h = require('./harness');
 const { haveChromium, openDashboard } = require('./browser');
@@ -27,4 +27,14 @@ async function openSection(t, section) {
   return { app, dash, page: dash.page };
 }
 
-module.exports = { skip, shots, openSection };
+/** Waits until the Push compose form counts `n` targeted devices (its count settled). */
+async function targeted(page, n) {
+  await h.until(`${n} targeted devices`, async () => {
+    const el = page.getByLabel('Targeted devices');
+    if (!(await el.count())) return false;
+    if ((await page.locator('.push-count').innerText()).includes('counting')) return false;
+    return (await el.innerText()).trim() === String(n);
+  });
+}
+
+module.exports = { skip, shots, openSection, targeted };

@@ -117,7 +117,7 @@ function Row({ s, actions, onCancel }: { s: PushStatus; actions: boolean; onCanc
         <span className={`badge push-status push-status-${statusTone(s.status)}`}>{s.status ?? 'unknown'}</span>
       </td>
       <td className="nowrap" title={`created ${s.createdAt}`}>
-        <span className="mono small">{localTime ? time.replace('T', ' ') : shownTime(time)}</span>
+        <span className="mono small">{localTime ? time.replace('T', ' ').slice(0, 19) : shownTime(time)}</span>
         {localTime && <div className="muted small">each device's local time</div>}
       </td>
       <td className="push-audience">{audience.startsWith('{') ? <code>{audience}</code> : audience}</td>
@@ -127,7 +127,7 @@ function Row({ s, actions, onCancel }: { s: PushStatus; actions: boolean; onCanc
       </td>
       <td className="num" aria-label="Sent">
         {(s.numSent ?? 0).toLocaleString('en-US')}
-        {typeof s.numTargeted === 'number' && <div className="muted small">of {s.numTargeted.toLocaleString('en-US')}</div>}
+        {typeof s.numTargeted === 'number' && s.status !== 'scheduled' && s.status !== 'pending' && <div className="muted small">of {s.numTargeted.toLocaleString('en-US')}</div>}
       </td>
       <td className={(s.numFailed ?? 0) > 0 ? 'num push-failed' : 'num'} aria-label="Failed">
         {(s.numFailed ?? 0).toLocaleString('en-US')}
