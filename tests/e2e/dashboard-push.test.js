@@ -74,19 +74,20 @@ async function startReceiver() {
  * without a token), on channels news/sports/offers; the first web one belongs to `userId`. */
 async function seedInstallations(app, userId) {
   const rows = [
-    { deviceType: 'ios', deviceToken: 'a'.repeat(64), channels: ['news'] },
+    { deviceType: 'ios', deviceToken: crypto.randomBytes(32).toString('hex'), channels: ['news'] },
     { deviceType: 'android', deviceToken: `fcm-${h.rand(20)}`, channels: ['news', 'sports'] },
     { deviceType: 'web', deviceToken: `web-${h.rand(20)}`, channels: ['news', 'offers'], user: { __type: 'Pointer', className: '_User', objectId: userId } },
     { deviceType: 'web', deviceToken: `web-${h.rand(20)}`, channels: ['offers'] },
     { deviceType: 'web', channels: ['offers'] },
   ];
   const ids = [];
+  const tokens = rows.map((r) => r.deviceToken);
   for (const r of rows) {
     const res = await h.rest('POST', '/classes/_Installation', { app, body: { installationId: crypto.randomUUID(), timeZone: 'Europe/Paris', ...r } });
     assert.equal(res.status, 201, res.text);
     ids.push(res.body.objectId);
   }
-  return ids;
+  return { ids, tokens };
 }
 
 /** The row count the installations grid says. */
@@ -97,10 +98,15 @@ async function gridCount(page, n) {
 test('push: providers, installations, compose with a live count, history', { skip, timeout: 180_000 }, async (t) => {
   const receiver = await startReceiver();
   t.after(() => receiver.stop());
-  const { p8, serviceAccount } = credentials();
+  // The run's provider stand-ins when it has them (lib/push-peers, through HEARTH_PUSH_RESOLVE):
+  // then iOS and Android devices are delivered to as well.
+  const peers = process.env.E2E_PUSH_PEERS ? JSON.parse(process.env.E2E_PUSH_PEERS) : null;
+  const { p8, serviceAccount, teamId, keyId, topic } = peers
+    ? { p8: peers.keys.apnsP8Pem, serviceAccount: peers.keys.serviceAccount, teamId: peers.keys.teamId, keyId: peers.keys.keyId, topic: peers.keys.topic }
+    : { ...credentials(), teamId: 'DEF123GHIJ', keyId: 'ABC123DEFG', topic: 'com.example.dash' };
   const { app, dash, page } = await openSection(t, 'push');
   const user = await signUpRest({}, { app });
-  const [iosId, , webId] = await seedInstallations(app, user.id);
+  const { ids: [iosId, , webId], tokens } = await seedInstallations(app, user.id);
   await page.reload();
 
   // Installations: the grid of _Installation, filtered by channel, device type and user.
@@ -172,9 +178,9 @@ test('push: providers, installations, compose with a live count, history', { ski
   await apns.getByText('not configured').waitFor();
   await shots(dash, 'push-providers-empty');
   await apns.getByRole('button', { name: 'Set up' }).click();
-  await apns.getByLabel('Team ID').fill('DEF123GHIJ');
-  await apns.getByLabel('Key ID').fill('ABC123DEFG');
-  await apns.getByLabel('Topic').fill('com.example.dash');
+  await apns.getByLabel('Team ID').fill(teamId);
+  await apns.getByLabel('Key ID').fill(keyId);
+  await apns.getByLabel('Topic').fill(topic);
   await apns.getByLabel('Environment').selectOption('sandbox');
   await apns.getByLabel('Key (.p8)', { exact: true }).fill(p8);
   await apns.getByRole('button', { name: 'Save' }).click();
@@ -193,7 +199,7 @@ test('push: providers, installations, compose with a live count, history', { ski
   await h.until('the file read into the box', async () => (await fcm.getByLabel('Service account (JSON)', { exact: true }).inputValue()).includes('service_account'));
   await fcm.getByRole('button', { name: 'Save' }).click();
   await fcm.getByText(serviceAccount.client_email).waitFor();
-  await fcm.getByText('hearth-dash-test', { exact: true }).waitFor();
+  await fcm.getByText(serviceAccount.project_id, { exact: true }).waitFor();
 
   const hook = page.getByRole('region', { name: 'Push hook' });
   await hook.getByRole('button', { name: 'Set up' }).click();
@@ -273,4 +279,22 @@ test('push: providers, installations, compose with a live count, history', { ski
   assert.equal(stored.status, 200, stored.text);
   assert.equal(stored.body.numSent, 2);
   await shots(dash, 'push-history');
+  if (!peers) return;
+
+  // With the provider stand-ins: a push to "news" reaches the iOS device through APNs, the Android
+  // one through FCM and a web one through the hook; the history counts each type.
+  await tabs.getByRole('link', { name: 'Compose' }).click();
+  await form.getByRole('textbox', { name: 'Channels' }).fill('news');
+  await form.getByLabel('Message').fill('Morning news');
+  await targeted(page, 3);
+  await form.getByRole('button', { name: 'Send to 3 devices' }).click();
+  await page.getByRole('status', { name: 'Push sent' }).getByRole('link', { name: 'Follow it in the history' }).click();
+  const news = pushes.locator('tbody tr').filter({ hasText: 'Morning news' });
+  await h.until('the push to news to succeed', async () => (await news.getAttribute('data-status')) === 'succeeded', { ms: 30000 });
+  await news.getByText('sent: android 1 · ios 1 · web 1').waitFor();
+  assert.equal((await news.getByLabel('Sent').innerText()).split('\n')[0].trim(), '3');
+  const state = await (await fetch(`${peers.control}/state`)).json();
+  assert.ok(state.apns.deliveries.some((d) => d.token === tokens[0]), 'the APNs peer got the iOS device');
+  assert.ok(state.fcm.deliveries.some((d) => d.token === tokens[1]), 'the FCM peer got the Android device');
+  await shots(dash, 'push-history-providers');
 });
