@@ -57,6 +57,10 @@ export function Installations() {
   const current = (field: Quick) => filters.find((f) => f.field === field && f.op === 'eq')?.value ?? ''
   return (
     <div className="push-installations">
+      <p className="muted small push-intro">
+        Each device an app registers (the Parse SDKs' current installation, or <code>POST /parse/installations</code>) is a row here; a push
+        reaches those with a <code>deviceToken</code>.
+      </p>
       <QuickFilters
         key={JSON.stringify(filters)}
         channel={current('channels')}
