@@ -53,6 +53,8 @@ pub async fn rotate_hook_secret(pool: &Pool, actor: &Actor, app: &App) -> Result
 }
 
 async fn fingerprint(client: &impl deadpool_postgres::GenericClient, app_id: i64, provider: ProviderKind) -> Result<String, DbError> {
-    let row = client.query_one("SELECT fingerprint FROM push_credentials WHERE app_id = $1 AND provider = $2", &[&app_id, &provider.name()]).await?;
+    let row = client
+        .query_one("SELECT fingerprint FROM push_credentials WHERE app_id = $1 AND provider = $2", &[&app_id, &provider.name()])
+        .await?;
     Ok(row.get(0))
 }

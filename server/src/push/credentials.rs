@@ -155,7 +155,8 @@ pub async fn load(client: &impl deadpool_postgres::GenericClient, app_id: i64) -
     let mut credentials = Credentials::default();
     let mut version: Option<DateTime<Utc>> = None;
     for row in rows {
-        let (provider, config, secret, updated_at): (String, Value, String, DateTime<Utc>) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        let (provider, config, secret, updated_at): (String, Value, String, DateTime<Utc>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
         version = version.max(Some(updated_at));
         let text = |name: &str| config.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
         match provider.as_str() {
@@ -197,7 +198,8 @@ pub async fn view(client: &impl deadpool_postgres::GenericClient, app_id: i64) -
     let rows = client.query("SELECT provider, config, fingerprint, updated_at FROM push_credentials WHERE app_id = $1", &[&app_id]).await?;
     let mut view = ProvidersView::default();
     for row in rows {
-        let (provider, config, fingerprint, updated_at): (String, Value, String, DateTime<Utc>) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        let (provider, config, fingerprint, updated_at): (String, Value, String, DateTime<Utc>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
         let text = |name: &str| config.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
         match provider.as_str() {
             "apns" => {
@@ -299,7 +301,9 @@ pub async fn configure(
     match provider {
         ProviderKind::Apns => {
             let key = match body.get("key") {
-                None | Some(Value::Null) => apns_key(client, app_id).await?.ok_or_else(|| invalid("key is required (the .p8 file's contents)"))?,
+                None | Some(Value::Null) => {
+                    apns_key(client, app_id).await?.ok_or_else(|| invalid("key is required (the .p8 file's contents)"))?
+                }
                 Some(_) => Secret::new(field(body, "key")?.to_string()),
             };
             let production = match body.get("production") {
@@ -321,9 +325,8 @@ pub async fn configure(
         }
         ProviderKind::Fcm => {
             let account = match body.get("serviceAccount") {
-                Some(Value::String(text)) if text.len() <= MAX_SECRET => {
-                    serde_json::from_str(text).map_err(|_| invalid("serviceAccount is not JSON (the service account key file's contents)"))?
-                }
+                Some(Value::String(text)) if text.len() <= MAX_SECRET => serde_json::from_str(text)
+                    .map_err(|_| invalid("serviceAccount is not JSON (the service account key file's contents)"))?,
                 Some(account @ Value::Object(_)) if account.to_string().len() <= MAX_SECRET => account.clone(),
                 _ => return Err(invalid("serviceAccount is required (the service account key file's contents)")),
             };

@@ -82,7 +82,11 @@ async fn deliver(push: &Push, app: &App, task: &Task) -> Result<(), String> {
     let id = text(p, "push");
     let route = Route::parse(&text(p, "route"));
     let retry = p.get("retry").and_then(Value::as_u64).unwrap_or(0) as u32;
-    let due: DateTime<Utc> = p.get("due").and_then(Value::as_str).and_then(|d| DateTime::parse_from_rfc3339(d).ok()).map_or_else(Utc::now, |d| d.with_timezone(&Utc));
+    let due: DateTime<Utc> = p
+        .get("due")
+        .and_then(Value::as_str)
+        .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+        .map_or_else(Utc::now, |d| d.with_timezone(&Utc));
     let Some(spec) = push.spec(app, &id).await.map_err(|e| e.to_string())? else {
         // The status was deleted: the push was cancelled.
         return Ok(());

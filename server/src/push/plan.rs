@@ -138,7 +138,9 @@ async fn plan(push: &Push, app: &App, id: &str) -> Result<(), PlanError> {
     let local = matches!(spec.push_time, Some(PushTime::Local(_)));
     let zone = if local { zone_sql(&compiler.bind_param(Box::new(zones))) } else { "'UTC'".into() };
     let due = match &spec.push_time {
-        Some(PushTime::Local(naive)) => format!("greatest(now(), {}::timestamp AT TIME ZONE g.zone)", compiler.bind_param(Box::new(*naive))),
+        Some(PushTime::Local(naive)) => {
+            format!("greatest(now(), {}::timestamp AT TIME ZONE g.zone)", compiler.bind_param(Box::new(*naive)))
+        }
         Some(PushTime::At(at)) => format!("greatest(now(), {}::timestamptz)", compiler.bind_param(Box::new(*at))),
         None => "now()".into(),
     };

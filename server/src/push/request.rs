@@ -113,7 +113,10 @@ pub fn parse(body: &Map<String, Value>, supported: &dyn Fn(&str) -> bool) -> Res
     };
     let badge = match data.get("badge") {
         None | Some(Value::Null) => None,
-        Some(value) => Some(badge_of(value).ok_or_else(|| misconfigured("Invalid value for badge, expected number or 'Increment' or {increment: number}"))?),
+        Some(value) => Some(
+            badge_of(value)
+                .ok_or_else(|| misconfigured("Invalid value for badge, expected number or 'Increment' or {increment: number}"))?,
+        ),
     };
     let audience_id = match body.get("audience_id") {
         None | Some(Value::Null) => None,
@@ -252,8 +255,9 @@ mod tests {
 
     #[test]
     fn times_are_read_as_parse_reads_them() {
-        let r = parse(&body(json!({"channels": ["a"], "push_time": 1_900_000_000, "expiration_time": "2030-03-01T10:00:00.000Z"})), &|_| true)
-            .unwrap();
+        let r =
+            parse(&body(json!({"channels": ["a"], "push_time": 1_900_000_000, "expiration_time": "2030-03-01T10:00:00.000Z"})), &|_| true)
+                .unwrap();
         assert_eq!(r.push_time, Some(PushTime::At(Utc.timestamp_opt(1_900_000_000, 0).unwrap())));
         assert_eq!(r.expiration_time.map(iso).as_deref(), Some("2030-03-01T10:00:00.000Z"));
         let local = parse(&body(json!({"channels": ["a"], "push_time": "2030-03-01T09:30:00"})), &|_| true).unwrap();

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use super::credentials::{self, Credentials};
 use super::providers::{self, Transport, apns::Apns, fcm::Fcm, hook::Hook};
 use super::request::{self, APPLE_TYPES, FCM_TYPES, PushTime};
-use super::{PushError, ProviderKind, Provider, status};
+use super::{Provider, ProviderKind, PushError, status};
 use crate::apps::App;
 use crate::apps::registry::AppRegistry;
 use crate::data::hooks::Services;
@@ -95,7 +95,9 @@ impl AppProviders {
             return Route::To(ProviderKind::Fcm);
         }
         match &self.credentials.hook {
-            Some(hook) if hook.device_types.is_empty() || hook.device_types.iter().any(|t| t == device_type) => Route::To(ProviderKind::Hook),
+            Some(hook) if hook.device_types.is_empty() || hook.device_types.iter().any(|t| t == device_type) => {
+                Route::To(ProviderKind::Hook)
+            }
             _ => Route::Unsupported,
         }
     }
@@ -210,13 +212,14 @@ impl Push {
                 None
             }
         });
-        let hook = credentials.hook.as_ref().and_then(|c| match crate::net::client(self.private_network, std::time::Duration::from_secs(30)) {
-            Ok(client) => Some(Arc::new(Hook::new(c, client)) as Arc<dyn Provider>),
-            Err(e) => {
-                broken.push((ProviderKind::Hook, e.to_string()));
-                None
-            }
-        });
+        let hook =
+            credentials.hook.as_ref().and_then(|c| match crate::net::client(self.private_network, std::time::Duration::from_secs(30)) {
+                Ok(client) => Some(Arc::new(Hook::new(c, client)) as Arc<dyn Provider>),
+                Err(e) => {
+                    broken.push((ProviderKind::Hook, e.to_string()));
+                    None
+                }
+            });
         AppProviders { credentials, version, apns, fcm, hook, broken }
     }
 
@@ -304,10 +307,8 @@ impl Push {
         let any = if scheduled || schema.class(&class).is_none() {
             scheduled
         } else {
-            let sql = format!(
-                "SELECT EXISTS (SELECT 1 FROM {} t WHERE ({condition}) AND t.data ? 'deviceToken')",
-                class.table(&app.schema_name)
-            );
+            let sql =
+                format!("SELECT EXISTS (SELECT 1 FROM {} t WHERE ({condition}) AND t.data ? 'deviceToken')", class.table(&app.schema_name));
             let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
                 compiler.params.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
             client.query_one(&sql, &params).await?.get(0)

@@ -75,7 +75,10 @@ pub async fn create(
 pub async fn used_audience(tx: &impl GenericClient, app: &App, id: &str) -> Result<(), DataError> {
     let table = ClassName::parse("_Audience")?.table(&app.schema_name);
     let exists: bool = tx
-        .query_one("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = '_Audience')", &[&app.schema_name.as_str()])
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = '_Audience')",
+            &[&app.schema_name.as_str()],
+        )
         .await?
         .get(0);
     if exists {
@@ -170,7 +173,8 @@ pub async fn add(client: &impl GenericClient, app: &App, id: &str, counts: &Coun
                  UNION ALL SELECT key, value::numeric FROM jsonb_each_text({param}::jsonb)) u GROUP BY k) g)"
         )
     };
-    let num = |field: &str| format!("coalesce(CASE WHEN jsonb_typeof(t.data->'{field}') = 'number' THEN (t.data->>'{field}')::numeric END, 0)");
+    let num =
+        |field: &str| format!("coalesce(CASE WHEN jsonb_typeof(t.data->'{field}') = 'number' THEN (t.data->>'{field}')::numeric END, 0)");
     let count = format!("{} + $8::int8", num("count"));
     let status = if running {
         format!("CASE WHEN {count} <= 0 THEN 'succeeded' ELSE 'running' END")

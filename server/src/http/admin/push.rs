@@ -14,7 +14,8 @@ use crate::push::ProviderKind;
 use crate::push::credentials::{self, ProvidersView};
 
 fn provider(name: &str) -> Result<ProviderKind, ApiError> {
-    ProviderKind::parse(name).ok_or_else(|| ApiError::new(ParseCode::OBJECT_NOT_FOUND, format!("no push provider {name:?} (apns, fcm or hook)")))
+    ProviderKind::parse(name)
+        .ok_or_else(|| ApiError::new(ParseCode::OBJECT_NOT_FOUND, format!("no push provider {name:?} (apns, fcm or hook)")))
 }
 
 /// The app's providers, without their secrets.
