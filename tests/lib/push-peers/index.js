@@ -38,6 +38,7 @@
 //   .until(n, ms)  resolves when n deliveries have been accepted (rejects after ms, 30000)
 // peers.apns.jwts       the distinct provider tokens seen; .expireTokens(): those seen so far are
 //                       answered 403 ExpiredProviderToken from now on
+// peers.hook.addSecret(s)  also accepts batches signed with s (the secret Hearth made for an app)
 // peers.fcm.tokenRequests  how many POST /token arrived; .accessTokens: issued tokens;
 //                       .revokeTokens(): issued tokens are answered 401 UNAUTHENTICATED
 // peers.stop()    closes everything and removes the temporary files
@@ -354,6 +355,7 @@ function verifyHearthSignature(secret, header, rawBody, tolerance = 300) {
 
 async function startHook({ host, port, secret }) {
   const peer = recorder();
+  const secrets = [secret];
   const server = http.createServer(async (req, res) => {
     const at = Date.now();
     const raw = await readBody(req, 64 << 20);
@@ -371,7 +373,7 @@ async function startHook({ host, port, secret }) {
     };
     if (req.method !== 'POST') return refuse('not a POST');
     if (!/^application\/json/.test(req.headers['content-type'] || '')) return refuse('not JSON');
-    if (!verifyHearthSignature(secret, req.headers['hearth-signature'], raw)) return refuse('bad Hearth-Signature');
+    if (!secrets.some((s) => verifyHearthSignature(s, req.headers['hearth-signature'], raw))) return refuse('bad Hearth-Signature');
     if (!deliveryId) return refuse('no Hearth-Delivery-Id');
     const body = json(raw.toString());
     if (!body || typeof body.pushId !== 'string' || !Array.isArray(body.installations) || typeof body.data !== 'object') return refuse('not a push batch');
@@ -382,7 +384,14 @@ async function startHook({ host, port, secret }) {
     reply(200, rule && rule.invalid ? { invalid: rule.invalid } : {});
   });
   const actual = await listen(server, host, port);
-  return Object.assign(peer, { port: actual, server, secret, url: `http://${host}:${actual}/push` });
+  return Object.assign(peer, {
+    port: actual,
+    server,
+    secret,
+    secrets,
+    addSecret(s) { if (!secrets.includes(s)) secrets.push(s); },
+    url: `http://${host}:${actual}/push`,
+  });
 }
 
 async function startPushPeers(opts = {}) {

@@ -11,6 +11,7 @@
 //   POST /script {"peer", "rule"}  peers[peer].script(rule)
 //   POST /apns/expire-tokens       peers.apns.expireTokens()
 //   POST /fcm/revoke-tokens        peers.fcm.revokeTokens()
+//   POST /hook/secret {"secret"}   peers.hook.addSecret(secret)
 //   POST /reset                    every peer's reset()
 
 const http = require('node:http');
@@ -42,6 +43,7 @@ async function main() {
         return reply(200, {});
       }
       if (route === 'POST /apns/expire-tokens') return reply(200, (peers.apns.expireTokens(), {}));
+      if (route === 'POST /hook/secret') return reply(200, (peers.hook.addSecret(String(input.secret)), {}));
       if (route === 'POST /fcm/revoke-tokens') return reply(200, (peers.fcm.revokeTokens(), {}));
       if (route === 'POST /reset') return reply(200, (Object.values(byName).forEach((p) => p.reset()), {}));
       return reply(404, { error: `no route ${route}` });
