@@ -13,6 +13,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const h = require('../lib/harness');
 const { until } = require('../lib/wait');
+const { startSecondInstance } = require('../lib/instance');
 const { Parse } = h;
 
 const PEERS = process.env.E2E_PUSH_PEERS ? JSON.parse(process.env.E2E_PUSH_PEERS) : null;
@@ -185,5 +186,45 @@ describe('push through APNs, FCM and a push hook', { skip }, () => {
     assert.equal(nextStatus.get('numFailed'), 0);
     const after = (await peers.state('apns')).requests.slice(before);
     assert.ok(!after.some((r) => r.token === gone.get('deviceToken') || r.token === bad.get('deviceToken')), 'the deactivated tokens are not sent to again');
+  });
+
+  test('a scheduled push fires at its time, once, with two instances running', async () => {
+    const second = await startSecondInstance();
+    try {
+      await pushApp();
+      const devices = await installations();
+      const at = new Date(Date.now() + 3000);
+      const id = await Parse.Push.send({ channels: ['a', 'b'], push_time: at, data: { alert: 'later' } }, { useMasterKey: true });
+      const early = await Parse.Push.getPushStatus(id, { useMasterKey: true });
+      if (Date.now() < at.getTime()) assert.equal(early.get('status'), 'scheduled');
+      const status = await finished(id);
+      const got = await delivered(id, devices);
+      const apns = got.apns.filter((d) => d.body.aps.alert.body === 'later');
+      assert.deepEqual(apns.map((d) => d.token).sort(), tokensOf(devices.ios), 'each iOS device exactly once');
+      assert.deepEqual(got.fcm.map((d) => d.token).sort(), tokensOf(devices.android), 'each Android device exactly once');
+      assert.deepEqual(got.hook.flatMap((d) => d.installations).sort(), devices.web.map((d) => d.id).sort(), 'each web device exactly once');
+      for (const d of [...apns, ...got.fcm, ...got.hook]) assert.ok(d.at >= at.getTime() - 50, `delivered ${at.getTime() - d.at} ms early`);
+      assert.equal(status.get('status'), 'succeeded');
+      assert.equal(status.get('numSent'), 9);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  test('an expired push is not sent, and counted', async () => {
+    await pushApp();
+    const devices = await installations();
+    const now = Date.now();
+    const id = await Parse.Push.send(
+      { channels: ['a', 'b'], push_time: new Date(now + 2000), expiration_time: new Date(now + 1000), data: { alert: 'too late' } },
+      { useMasterKey: true },
+    );
+    const status = await finished(id);
+    const got = await delivered(id, devices);
+    assert.deepEqual(got.apns.filter((d) => d.body.aps.alert.body === 'too late'), []);
+    assert.deepEqual(got.fcm, []);
+    assert.deepEqual(got.hook, []);
+    assert.equal(status.get('numSent'), 0);
+    assert.equal(status.get('numExpired'), 9);
   });
 });
