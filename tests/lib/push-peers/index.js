@@ -43,7 +43,9 @@
 //                       .revokeTokens(): issued tokens are answered 401 UNAUTHENTICATED
 // peers.stop()    closes everything and removes the temporary files
 //
-// serve.js runs these in a process of their own for tests written in other languages.
+// serve.js runs these in a process of their own for tests written in other languages; redirect.cjs
+// points a Node program whose provider hosts are fixed in code (Parse Server with
+// @parse/push-adapter) at them.
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -326,10 +328,11 @@ async function startFcm({ key, cert, host, port, publicKey, clientEmail, project
   });
   const actual = await listen(server, host, port);
   const peerState = peer.state;
+  // A getter (Object.assign would copy the count once).
+  Object.defineProperty(peer, 'tokenRequests', { get: () => tokenRequests, enumerable: true });
   return Object.assign(peer, {
     port: actual,
     server,
-    get tokenRequests() { return tokenRequests; },
     accessTokens,
     revokeTokens() { for (const t of accessTokens.keys()) accessTokens.set(t, 0); },
     state() { return { ...peerState(), tokenRequests, accessTokens: [...accessTokens.keys()] }; },
