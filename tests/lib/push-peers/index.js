@@ -11,7 +11,7 @@
 // opts (all optional): host ('127.0.0.1'), apnsPort / fcmPort / hookPort (0: any free port),
 // teamId ('DEF123GHIJ'), keyId ('ABC123DEFG'), topic ('com.example.app'), projectId
 // ('peer-project'), hookSecret ('whsec_' + 32 random characters), fcmTokenTtl (seconds an access
-// token lives, 3599).
+// token lives, 3599), light (deliveries keep token, at and key only: for load runs).
 //
 // peers.resolve   'api.push.apple.com=127.0.0.1:P,api.sandbox.push.apple.com=127.0.0.1:P,
 //                  fcm.googleapis.com=127.0.0.1:Q,oauth2.googleapis.com=127.0.0.1:Q'
@@ -165,10 +165,11 @@ function sessionIds() {
   };
 }
 
-async function startApns({ key, cert, host, port, publicKey, teamId, keyId, topic }) {
+async function startApns({ key, cert, host, port, publicKey, teamId, keyId, topic, light }) {
   const peer = recorder();
   const jwts = [];
   const expired = new Set();
+  const verified = new Map();
   const session = sessionIds();
   const server = http2.createSecureServer({ key, cert, maxSessionMemory: 100 });
   server.on('request', async (req, res) => {
@@ -194,7 +195,12 @@ async function startApns({ key, cert, host, port, publicKey, teamId, keyId, topi
     const auth = /^bearer (.+)$/i.exec(req.headers.authorization || '');
     if (!auth) return answer(403, 'MissingProviderToken');
     const jwt = auth[1];
-    const decoded = verifyJwt(jwt, { alg: 'ES256', publicKey });
+    // A token's signature is checked once (a client reuses it for thousands of requests).
+    let decoded = verified.get(jwt);
+    if (!decoded) {
+      decoded = verifyJwt(jwt, { alg: 'ES256', publicKey });
+      if (typeof decoded !== 'string') verified.set(jwt, decoded);
+    }
     if (typeof decoded === 'string' || decoded.header.kid !== keyId || decoded.claims.iss !== teamId || typeof decoded.claims.iat !== 'number') {
       return answer(403, 'InvalidProviderToken');
     }
@@ -229,7 +235,7 @@ async function startApns({ key, cert, host, port, publicKey, teamId, keyId, topi
     if (!payload || typeof payload.aps !== 'object' || payload.aps === null || Array.isArray(payload.aps)) return answer(400, 'BadPayload');
     const rule = peer.take(token);
     if (rule && rule.status !== 200) return answer(rule.status, rule.reason || 'ServiceUnavailable', { scripted: true, retryAfter: rule.retryAfter });
-    peer.deliveries.push({ token, headers: req.headers, body: payload, at, connection: conn.id, stream: req.stream.id, key: `${token}/${id || ''}` });
+    peer.deliveries.push(light ? { token, at, key: `${token}/${id || ''}` } : { token, headers: req.headers, body: payload, at, connection: conn.id, stream: req.stream.id, key: `${token}/${id || ''}` });
     answer(200, null);
   });
   const actual = await listen(server, host, port);
@@ -252,7 +258,7 @@ const FCM_MESSAGE = {
   503: 'The service is currently unavailable.',
 };
 
-async function startFcm({ key, cert, host, port, publicKey, clientEmail, projectId, tokenTtl }) {
+async function startFcm({ key, cert, host, port, publicKey, clientEmail, projectId, tokenTtl, light }) {
   const peer = recorder();
   const accessTokens = new Map(); // token -> expiry (ms)
   const session = sessionIds();
@@ -323,7 +329,8 @@ async function startFcm({ key, cert, host, port, publicKey, clientEmail, project
     sent += 1;
     peer.requests.push({ token, status: 200, reason: null, at, scripted: false });
     const conn = req.stream ? session(req.stream.session).id : 0;
-    peer.deliveries.push({ token, headers: req.headers, body, at, connection: conn, stream: req.stream ? req.stream.id : 0, key: `${token}/${data.push_id || ''}` });
+    const key = `${token}/${data.push_id || ''}`;
+    peer.deliveries.push(light ? { token, at, key } : { token, headers: req.headers, body, at, connection: conn, stream: req.stream ? req.stream.id : 0, key });
     reply(200, { name: `projects/${projectId}/messages/${sent}` });
   });
   const actual = await listen(server, host, port);
@@ -356,7 +363,7 @@ function verifyHearthSignature(secret, header, rawBody, tolerance = 300) {
   return signatures.some((s) => s.length === expected.length && crypto.timingSafeEqual(Buffer.from(s), Buffer.from(expected)));
 }
 
-async function startHook({ host, port, secret }) {
+async function startHook({ host, port, secret, light }) {
   const peer = recorder();
   const secrets = [secret];
   const server = http.createServer(async (req, res) => {
@@ -383,7 +390,7 @@ async function startHook({ host, port, secret }) {
     const rule = peer.take(undefined);
     if (rule && rule.status && rule.status !== 200) return reply(rule.status, { error: 'scripted' }, { scripted: true, retryAfter: rule.retryAfter, reason: `HTTP ${rule.status}` });
     const installations = body.installations.map((i) => i.objectId);
-    peer.deliveries.push({ token: null, deliveryId, pushId: body.pushId, installations, headers: req.headers, body, at, key: deliveryId });
+    peer.deliveries.push(light ? { token: null, deliveryId, pushId: body.pushId, installations, at, key: deliveryId } : { token: null, deliveryId, pushId: body.pushId, installations, headers: req.headers, body, at, key: deliveryId });
     reply(200, rule && rule.invalid ? { invalid: rule.invalid } : {});
   });
   const actual = await listen(server, host, port);
@@ -419,9 +426,10 @@ async function startPushPeers(opts = {}) {
       token_uri: TOKEN_URL,
     };
     const hookSecret = opts.hookSecret || `whsec_${b64url(crypto.randomBytes(24))}`;
-    const apns = await startApns({ key, cert, host, port: opts.apnsPort || 0, publicKey: ec.publicKey, teamId, keyId, topic });
-    const fcm = await startFcm({ key, cert, host, port: opts.fcmPort || 0, publicKey: rsa.publicKey, clientEmail: serviceAccount.client_email, projectId, tokenTtl: opts.fcmTokenTtl || 3599 });
-    const hook = await startHook({ host, port: opts.hookPort || 0, secret: hookSecret });
+    const light = Boolean(opts.light);
+    const apns = await startApns({ key, cert, host, port: opts.apnsPort || 0, publicKey: ec.publicKey, teamId, keyId, topic, light });
+    const fcm = await startFcm({ key, cert, host, port: opts.fcmPort || 0, publicKey: rsa.publicKey, clientEmail: serviceAccount.client_email, projectId, tokenTtl: opts.fcmTokenTtl || 3599, light });
+    const hook = await startHook({ host, port: opts.hookPort || 0, secret: hookSecret, light });
     const resolve = [...APNS_HOSTS.map((h) => `${h}=${host}:${apns.port}`), ...FCM_HOSTS.map((h) => `${h}=${host}:${fcm.port}`)].join(',');
     return {
       resolve,
