@@ -346,21 +346,19 @@ async function startFcm({ key, cert, host, port, publicKey, clientEmail, project
   });
 }
 
-/**
- * Checks a Hearth-Signature header over the raw body, as docs/push.md shows it: true when one
- * v1 signature matches and the timestamp is within `tolerance` seconds of now.
- */
-function verifyHearthSignature(secret, header, rawBody, tolerance = 300) {
-  let t = null;
-  const signatures = [];
-  for (const item of String(header || '').split(',')) {
-    const [k, v] = item.split('=');
-    if (k === 't') t = v;
-    if (k === 'v1') signatures.push(v);
-  }
-  if (!t || Math.abs(Math.floor(Date.now() / 1000) - Number(t)) > tolerance) return false;
-  const expected = crypto.createHmac('sha256', secret).update(t + '.').update(rawBody).digest('hex');
-  return signatures.some((s) => s.length === expected.length && crypto.timingSafeEqual(Buffer.from(s), Buffer.from(expected)));
+// docs/push.md's Node snippet, verbatim (so that the documented check is the one tested): keep
+// the two the same.
+function verify(secret, header, rawBody, tolerance = 300) {
+  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=')));
+  const expected = crypto.createHmac('sha256', secret).update(`${parts.t}.${rawBody}`).digest('hex');
+  const fresh = Math.abs(Date.now() / 1000 - Number(parts.t)) <= tolerance;
+  return fresh && parts.v1?.length === expected.length
+    && crypto.timingSafeEqual(Buffer.from(parts.v1), Buffer.from(expected));
+}
+
+/** Whether a Hearth-Signature header signs `rawBody` with `secret`, within five minutes. */
+function verifyHearthSignature(secret, header, rawBody) {
+  return typeof header === 'string' && verify(secret, header, rawBody);
 }
 
 async function startHook({ host, port, secret, light }) {
