@@ -447,3 +447,18 @@ fn payloads_are_checked_per_provider() {
     let err = apns::check_payload(&data(json!({"alert": "Hi", "alert-de": "x".repeat(4090)}))).unwrap_err();
     assert!(err.contains("APNs"), "{err}");
 }
+
+/// The Python check docs/push.md gives hook receivers accepts Hearth's signatures (the Node one
+/// is the peers' own check), and refuses another secret's.
+#[test]
+fn the_documented_python_check_accepts_hook_signatures() {
+    let docs = std::fs::read_to_string(repo_root().join("docs/push.md")).expect("docs/push.md");
+    let snippet = docs.split("```python\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a Python snippet in docs/push.md");
+    let body = r#"{"pushId":"p1","data":{"alert":"Grüße"}}"#;
+    let header = hook::signature("whsec_documented", chrono::Utc::now().timestamp(), body.as_bytes());
+    let script = format!("{snippet}\nimport sys\nprint(verify(sys.argv[1], sys.argv[2], sys.argv[3].encode()))\n");
+    for (secret, expected) in [("whsec_documented", "True"), ("whsec_another", "False")] {
+        let out = Command::new("python3").arg("-c").arg(&script).arg(secret).arg(&header).arg(body).output().expect("python3");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), expected, "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
