@@ -364,7 +364,7 @@ async fn hook_batches_are_signed_and_answered() {
     // The receiver lists dead installations; then it is down once, and the same batch (same
     // delivery id) goes through.
     peers.script("hook", json!({"invalid": ["o1"], "times": 1})).await;
-    assert_eq!(provider.send(&push, &devices).await, vec![Outcome::Sent, Outcome::Invalid("hook".into()), Outcome::Sent]);
+    assert_eq!(provider.send(&push, &devices).await, vec![Outcome::Sent, Outcome::Invalid("invalid".into()), Outcome::Sent]);
     peers.script("hook", json!({"status": 503, "retryAfter": 2, "times": 1})).await;
     let down = Outcome::Retry { reason: "HTTP 503".into(), after: Some(Duration::from_secs(2)) };
     assert_eq!(provider.send(&push, &devices).await, vec![down.clone(), down.clone(), down]);

@@ -80,7 +80,7 @@ impl Hook {
                     .unwrap_or_default();
                 return devices
                     .iter()
-                    .map(|d| if invalid.contains(&d.object_id) { Outcome::Invalid("hook".into()) } else { Outcome::Sent })
+                    .map(|d| if invalid.contains(&d.object_id) { Outcome::Invalid("invalid".into()) } else { Outcome::Sent })
                     .collect();
             }
             408 | 429 | 500..=599 => Outcome::Retry { reason: format!("HTTP {status}"), after: retry_after(response.headers()) },
