@@ -3,7 +3,8 @@
 // protocol (lib/push-peers, started by run.js for the whole run: Hearth reaches them through
 // HEARTH_PUSH_RESOLVE and HEARTH_PUSH_EXTRA_CA_FILE): an APNs HTTP/2 TLS server checking the
 // request, its headers and the provider JWT; FCM's token endpoint and messages:send checking
-// the OAuth flow; a push-hook receiver verifying Hearth-Signature. Each test has an app of its
+// the OAuth flow; a push-hook receiver verifying Hearth-Signature. Pushes are sent with the SDK
+// and from a cloud function (examples/push.ts). Each test has an app of its
 // own and device tokens of its own, and reads the peers' records of those tokens only.
 // Hearth only: Parse Server's push adapter reaches Apple and Google by their real names (and
 // has no push hooks, retries or scheduled sends).
@@ -14,10 +15,13 @@ const crypto = require('node:crypto');
 const h = require('../lib/harness');
 const { until } = require('../lib/wait');
 const { startSecondInstance } = require('../lib/instance');
+const { compileExample, deploy } = require('../lib/functions');
 const { Parse } = h;
 
 const PEERS = process.env.E2E_PUSH_PEERS ? JSON.parse(process.env.E2E_PUSH_PEERS) : null;
 const skip = h.isHearth ? false : 'Hearth only: Parse Server reaches the providers by their real names';
+// sdk/functions/assemblyscript/examples/push.ts, built before the first request (see compileExample).
+const notify = h.isHearth ? compileExample('push') : null;
 
 /** The peers' control server (lib/push-peers/serve.js). */
 const peers = {
@@ -226,5 +230,20 @@ describe('push through APNs, FCM and a push hook', { skip }, () => {
     assert.deepEqual(got.hook, []);
     assert.equal(status.get('numSent'), 0);
     assert.equal(status.get('numExpired'), 9);
+  });
+
+  test('a push from a cloud function reaches the same devices', async () => {
+    const app = await pushApp();
+    await deploy(app, notify);
+    const devices = await installations();
+    const result = await Parse.Cloud.run('notify', { channel: 'a', alert: 'from code' });
+    const id = result.pushStatusId;
+    assert.match(id, /^\w+$/, `the host call answers the push status id: ${JSON.stringify(result)}`);
+    const status = await finished(id);
+    const got = await delivered(id, devices);
+    assert.deepEqual(got.apns.filter((d) => d.body.aps.alert.body === 'from code').map((d) => d.token).sort(), tokensOf(devices.ios.slice(0, 2)));
+    assert.deepEqual(got.fcm.map((d) => d.token).sort(), tokensOf(devices.android.slice(0, 2)));
+    assert.deepEqual(got.hook.flatMap((d) => d.installations).sort(), devices.web.slice(0, 2).map((d) => d.id).sort());
+    assert.equal(status.get('numSent'), 6);
   });
 });
