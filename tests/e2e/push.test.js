@@ -60,8 +60,9 @@ const fcmToken = () => `fcm-${crypto.randomBytes(16).toString('base64url')}`;
 const webToken = () => `web-${crypto.randomBytes(8).toString('hex')}`;
 
 /** Three installations per device type (saved with the SDK), on channels a / a+b / b, with badge 5;
- * `users[i]` owns the i-th of each type. Answers {ios, android, web}: lists of saved objects. */
-async function installations(users = []) {
+ * `users[i]` owns the i-th of each type, `extra(i)` gives more fields. Answers {ios, android, web}: lists
+ * of saved objects. */
+async function installations(users = [], extra = () => ({})) {
   const channels = [['a'], ['a', 'b'], ['b']];
   const out = {};
   for (const [type, token] of [['ios', appleToken], ['android', fcmToken], ['web', webToken]]) {
@@ -70,6 +71,7 @@ async function installations(users = []) {
       const installation = new Parse.Object('_Installation');
       installation.set({ installationId: crypto.randomUUID(), deviceType: type, deviceToken: token(), channels: channels[i], badge: 5 });
       if (users[i]) installation.set('user', users[i]);
+      installation.set(extra(i));
       await installation.save(null, { useMasterKey: true });
       out[type].push(installation);
     }
@@ -245,5 +247,26 @@ describe('push through APNs, FCM and a push hook', { skip }, () => {
     assert.deepEqual(got.fcm.map((d) => d.token).sort(), tokensOf(devices.android.slice(0, 2)));
     assert.deepEqual(got.hook.flatMap((d) => d.installations).sort(), devices.web.slice(0, 2).map((d) => d.id).sort());
     assert.equal(status.get('numSent'), 6);
+  });
+
+  test('a local-time push follows each installation\'s time zone', async () => {
+    await pushApp();
+    // The first two of each type in UTC, the third in Los Angeles (hours behind: its 'same wall
+    // clock time' is hours away).
+    const devices = await installations([], (i) => ({ timeZone: i < 2 ? 'UTC' : 'America/Los_Angeles' }));
+    const at = new Date(Date.now() + 3000);
+    const local = at.toISOString().replace(/Z$/, '');
+    const id = await Parse.Push.send({ channels: ['a', 'b'], push_time: local, data: { alert: 'local' } }, { useMasterKey: true });
+    const got = await until('the UTC devices to get the local-time push', async () => {
+      const g = await delivered(id, devices);
+      const apns = g.apns.filter((d) => d.body.aps.alert.body === 'local');
+      return apns.length >= 2 && g.fcm.length >= 2 && g.hook.flatMap((d) => d.installations).length >= 2 ? { ...g, apns } : null;
+    }, { ms: 45000, every: 100 });
+    assert.deepEqual(got.apns.map((d) => d.token).sort(), tokensOf(devices.ios.slice(0, 2)));
+    assert.deepEqual(got.fcm.map((d) => d.token).sort(), tokensOf(devices.android.slice(0, 2)));
+    assert.deepEqual(got.hook.flatMap((d) => d.installations).sort(), devices.web.slice(0, 2).map((d) => d.id).sort());
+    for (const d of [...got.apns, ...got.fcm, ...got.hook]) assert.ok(d.at >= at.getTime() - 50, `delivered ${at.getTime() - d.at} ms early`);
+    const status = await Parse.Push.getPushStatus(id, { useMasterKey: true });
+    assert.notEqual(status.get('status'), 'succeeded', 'the Los Angeles devices are still to come');
   });
 });
