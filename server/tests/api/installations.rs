@@ -275,7 +275,10 @@ async fn clients_may_not_list_or_delete_installations() {
     let id = created["objectId"].as_str().unwrap();
     let find = json!({"code": 119, "error": "Clients aren't allowed to perform the find operation on the installation collection."});
     let delete = json!({"code": 119, "error": "Clients aren't allowed to perform the delete operation on the installation collection."});
-    for path in ["/installations", "/classes/_Installation", "/installations?count=1&limit=0", "/classes/_Installation?where=%7B%7D"] {
+    let by_id = format!("/classes/_Installation?where=%7B%22objectId%22%3A%22{id}%22%7D");
+    for path in
+        ["/installations", "/classes/_Installation", "/installations?count=1&limit=0", "/classes/_Installation?where=%7B%7D", &by_id]
+    {
         assert_eq!(call(&server, &app, CLIENT, M::GET, path, None).await, (400, find.clone()), "{path}");
     }
     for path in [format!("/installations/{id}"), format!("/classes/_Installation/{id}")] {
