@@ -198,6 +198,14 @@ pub async fn plan_with(caller: &Caller, schemas: &SchemaCache, request: WriteReq
 /// the caller may), and whether its change must carry the object's images.
 pub async fn ready(caller: &Caller, schemas: &SchemaCache, planned: Planned) -> Result<(ObjectWrite, Map<String, Value>), DataError> {
     let Planned { class, kind, id, write, changed } = planned;
+    if !caller.may_write() {
+        // In Parse Server's words for each kind of write.
+        return Err(DataError::ReadOnlyMaster(match kind {
+            ChangeKind::Create => "perform the create operation",
+            ChangeKind::Update => "perform the update operation",
+            ChangeKind::Delete => "perform the delete operation",
+        }));
+    }
     let schema = match kind {
         ChangeKind::Delete => schemas.class(&caller.app, &class).await?.ok_or(DataError::ObjectNotFound)?,
         _ => objects::prepare_write(schemas, caller, &class, &write).await?,

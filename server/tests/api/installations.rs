@@ -427,3 +427,40 @@ async fn apps_made_before_installations_get_them_at_their_next_load() {
     assert!(!unique(&crowded_schema).await);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_read_only_master_key_reads_installations_and_writes_none() {
+    let server = TestServer::start().await;
+    let owner = server.new_admin().await;
+    let made = server.new_app(&owner).await;
+    let app = crate::helpers::keys_of(&made);
+    let read_only = async |method: M, path: &str, body: Option<Value>| -> (u16, Value) {
+        let mut req = server
+            .http
+            .request(method, server.url(&format!("/parse{path}")))
+            .header("X-Parse-Application-Id", &app.id)
+            .header("X-Parse-Master-Key", made["keys"]["readOnlyMasterKey"].as_str().unwrap());
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        json_of(req.send().await.unwrap()).await
+    };
+    let (status, created) =
+        call(&server, &app, CLIENT, M::POST, "/installations", Some(json!({"installationId": "r", "deviceType": "ios"}))).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["objectId"].as_str().unwrap();
+    let (status, list) = read_only(M::GET, "/installations", None).await;
+    assert_eq!((status, list["results"].as_array().map(Vec::len)), (200, Some(1)), "{list}");
+    let item = format!("/installations/{id}");
+    for (method, path, body, action) in [
+        (M::POST, "/installations", Some(json!({"installationId": "r", "deviceType": "ios"})), "create"),
+        (M::PUT, item.as_str(), Some(json!({"channels": ["a"]})), "update"),
+        (M::DELETE, item.as_str(), None, "delete"),
+        (M::POST, "/push_audiences", Some(json!({"name": "a", "query": {}})), "create"),
+    ] {
+        let message = format!("read-only masterKey isn't allowed to perform the {action} operation.");
+        assert_eq!(read_only(method.clone(), path, body).await, (400, json!({"code": 119, "error": message})), "{method} {path}");
+    }
+    assert_eq!(rows(&server, &app, &[]).await, vec!["new r - ios"]);
+    server.shutdown().await;
+}
