@@ -464,3 +464,21 @@ async fn the_read_only_master_key_reads_installations_and_writes_none() {
     assert_eq!(rows(&server, &app, &[]).await, vec!["new r - ios"]);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_rules_hold_for_cloud_codes_writes() {
+    let server = TestServer::start().await;
+    let (owner, app) = crate::functions::setup(&server).await;
+    let (body, extra) =
+        crate::functions::host_call(r#"{"op":"save","className":"_Installation","object":{"installationId":"CC","deviceType":"ios"}}"#);
+    let module = crate::functions::module(r#"{"functions":["register"]}"#, r#"{"result":true}"#, &body, &extra);
+    let (status, deployed) = crate::functions::deploy(&server, &owner, &app, module).await;
+    assert_eq!(status, 201, "{deployed}");
+    for _ in 0..2 {
+        let (status, answer) = call(&server, &app, CLIENT, M::POST, "/functions/register", Some(json!({}))).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    // Registered once, its id lower-cased: the second save was an update.
+    assert_eq!(rows(&server, &app, &[]).await, vec!["new cc - ios"]);
+    server.shutdown().await;
+}
