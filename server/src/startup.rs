@@ -150,7 +150,7 @@ impl Hearth {
             parse_url: parse_url.clone(),
             timeouts: config.timeouts,
             triggers: Arc::new(code.clone()),
-            classes: Arc::new(crate::auth::rules::Rules { state: auth.clone() }),
+            classes: Arc::new(crate::push::installations::class_rules(auth.clone())),
             changes: change_sinks(code.clone(), extensions.change_sinks, &bus, config.metrics_app_label),
             schemas: schemas.clone(),
             pool: function_pool,

@@ -54,16 +54,29 @@ enum Grant {
 }
 
 /// Classes only the master key may touch at all (Parse Server's list, as far as Hearth has them).
-const MASTER_ONLY_CLASSES: &[&str] = &["_JobStatus", "_PushStatus"];
+const MASTER_ONLY_CLASSES: &[&str] = &["_JobStatus", "_PushStatus", "_Audience"];
 
-fn clp_grant(caller: &Caller, class: &ClassSchema, action: Action) -> Result<Grant, DataError> {
-    if MASTER_ONLY_CLASSES.contains(&class.name.as_str()) {
-        let method = if action == Action::Count { "find" } else { action.name() };
+/// Refuses a client what Parse Server refuses it whatever the class's permissions say, and
+/// whether the class exists yet or not: any use of the master-only classes, and listing or
+/// deleting installations (a client may register and update its own, by id).
+pub fn system_class_refusal(caller: &Caller, class: &str, action: Action) -> Result<(), DataError> {
+    if caller.is_master() {
+        return Ok(());
+    }
+    let method = if action == Action::Count { "find" } else { action.name() };
+    if class == "_Installation" && matches!(action, Action::Find | Action::Count | Action::Delete) {
         return Err(DataError::Forbidden(format!(
-            "Clients aren't allowed to perform the {method} operation on the {} collection.",
-            class.name
+            "Clients aren't allowed to perform the {method} operation on the installation collection."
         )));
     }
+    if MASTER_ONLY_CLASSES.contains(&class) {
+        return Err(DataError::Forbidden(format!("Clients aren't allowed to perform the {method} operation on the {class} collection.")));
+    }
+    Ok(())
+}
+
+fn clp_grant(caller: &Caller, class: &ClassSchema, action: Action) -> Result<Grant, DataError> {
+    system_class_refusal(caller, class.name.as_str(), action)?;
     let denied = || DataError::Forbidden(format!("Permission denied for action {} on class {}.", action.name(), class.name));
     let Some(rule) = class.clp.get(action.name()).and_then(Value::as_object) else {
         // As Parse Server: a class without class-level permissions is open to all; once some

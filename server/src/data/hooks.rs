@@ -28,7 +28,8 @@ pub struct Services {
     pub timeouts: crate::config::DbTimeouts,
     /// Cloud code around saves, deletes and finds.
     pub triggers: Arc<dyn Triggers>,
-    /// The rules of the system classes that have more to them than their objects.
+    /// The rules of the system classes that have more to them than their objects (a
+    /// [`ClassRuleSet`] of `auth`'s and `push`'s).
     pub classes: Arc<dyn ClassRules>,
     /// Who hears of committed changes.
     pub changes: Arc<dyn ChangeSink>,
@@ -175,6 +176,44 @@ impl ClassRules for NoRules {
         _: &'a ClassName,
     ) -> BoxFuture<'a, Result<(), DataError>> {
         Box::pin(async { Ok(()) })
+    }
+}
+
+/// Several rules, each governing its own classes: a write goes to the first that governs its
+/// class (no class is governed by two).
+pub struct ClassRuleSet(pub Vec<Arc<dyn ClassRules>>);
+
+impl ClassRuleSet {
+    fn of(&self, class: &ClassName) -> Option<&dyn ClassRules> {
+        self.0.iter().find(|rules| rules.governs(class)).map(|rules| rules.as_ref())
+    }
+}
+
+impl ClassRules for ClassRuleSet {
+    fn governs(&self, class: &ClassName) -> bool {
+        self.of(class).is_some()
+    }
+    fn prepare<'a>(
+        &'a self,
+        caller: &'a Caller,
+        schemas: &'a SchemaCache,
+        request: WriteRequest,
+    ) -> BoxFuture<'a, Result<Ready, DataError>> {
+        match self.of(request.class()) {
+            Some(rules) => rules.prepare(caller, schemas, request),
+            None => Box::pin(async { Err(DataError::OtherCause("no rules for this class".into())) }),
+        }
+    }
+    fn purging<'a>(
+        &'a self,
+        tx: &'a deadpool_postgres::Transaction<'_>,
+        caller: &'a Caller,
+        class: &'a ClassName,
+    ) -> BoxFuture<'a, Result<(), DataError>> {
+        match self.of(class) {
+            Some(rules) => rules.purging(tx, caller, class),
+            None => Box::pin(async { Ok(()) }),
+        }
     }
 }
 

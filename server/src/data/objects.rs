@@ -127,6 +127,7 @@ pub struct Write {
 }
 
 /// An ACL as given, and its read and write permission lists.
+#[derive(Clone)]
 pub struct Acl {
     pub json: Value,
     pub read: Vec<String>,
@@ -551,9 +552,10 @@ pub async fn get(client: &impl GenericClient, caller: &Caller, class: &ClassSche
 }
 
 /// A read of a class that does not exist: nothing to find for the master key, and for system
-/// classes not made yet; refused for clients unless they may create classes (error 119, as
-/// Parse Server answers it).
-pub fn missing_class(caller: &Caller, class: &ClassName) -> Result<(), DataError> {
+/// classes not made yet (unless they are the master key's alone); refused for clients unless
+/// they may create classes (error 119, as Parse Server answers it).
+pub fn missing_class(caller: &Caller, class: &ClassName, action: Action) -> Result<(), DataError> {
+    access::system_class_refusal(caller, class.as_str(), action)?;
     if caller.is_master() || caller.app.settings.allow_client_class_creation || names::SYSTEM_CLASSES.contains(&class.as_str()) {
         return Ok(());
     }
@@ -581,7 +583,7 @@ pub async fn find(
     let mut compiler = Compiler::new(app_schema, &caller.app.schema_name).for_caller(caller);
     let mut condition = compiler.condition(class, "t", options.where_.as_ref().unwrap_or(&Value::Null), 0)?;
     let Some(schema) = app_schema.class(class) else {
-        missing_class(caller, class)?;
+        missing_class(caller, class, Action::Find)?;
         return Ok(Found { results: Vec::new(), count: options.count.then_some(0) });
     };
     access::check_where(caller, &schema, options.where_.as_ref().unwrap_or(&Value::Null))?;
@@ -648,7 +650,7 @@ pub async fn distinct(
     let mut compiler = Compiler::new(app_schema, &caller.app.schema_name).for_caller(caller);
     let mut condition = compiler.condition(class, "t", where_.unwrap_or(&Value::Null), 0)?;
     let Some(schema) = app_schema.class(class) else {
-        missing_class(caller, class)?;
+        missing_class(caller, class, Action::Find)?;
         return Ok(Vec::new());
     };
     if let Some(rows) = access::check(caller, &schema, Action::Find, "t", &mut |p| compiler.bind_param(p))? {

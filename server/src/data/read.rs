@@ -52,6 +52,11 @@ async fn run(
     options: FindOptions,
     get: Option<&str>,
 ) -> Result<Found, DataError> {
+    if get.is_none() {
+        // A query is a find whatever its `where` (Parse Server refuses by route, before the
+        // class-level permissions that see a query on one objectId as a get).
+        super::access::system_class_refusal(caller, class.as_str(), super::access::Action::Find)?;
+    }
     let triggers = &caller.services.triggers;
     let options = triggers.before_find(caller, class, options, get).await?;
     let app_schema = schemas.app(&caller.app).await?;

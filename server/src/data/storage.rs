@@ -21,6 +21,10 @@ pub async fn ensure_app_tables(client: &impl GenericClient, schema: &SchemaName)
         Err(e) if retry(&e) => ensure_system_classes(client, schema).await?,
         other => other?,
     }
+    match ensure_installations(client, schema).await {
+        Err(e) if retry(&e) => ensure_installations(client, schema).await?,
+        other => other?,
+    }
     match rename_legacy_indexes(client, schema).await {
         Err(e) if retry(&e) => rename_legacy_indexes(client, schema).await,
         other => other,
@@ -77,6 +81,45 @@ async fn ensure_system_classes(client: &impl GenericClient, schema: &SchemaName)
               ('_Session', '{{\"user\": {{\"type\": \"Pointer\", \"targetClass\": \"_User\"}}, \"installationId\": {{\"type\": \"String\"}},
                  \"sessionToken\": {{\"type\": \"String\"}}, \"expiresAt\": {{\"type\": \"Date\"}}, \"createdWith\": {{\"type\": \"Object\"}},
                  \"restricted\": {{\"type\": \"Boolean\"}}}}')
+            ON CONFLICT DO NOTHING;"
+        ))
+        .await?;
+    Ok(())
+}
+
+/// `_Installation`, which every app has from the start as in Parse (apps made before it get it
+/// at their next schema load), with Parse's default fields. An installation id is unique
+/// without regard to case: it makes the upsert by installation id race-free
+/// (`push::installations`). An app whose earlier writes left two installations with one id
+/// (before the class had rules) gets a plain index instead, rather than failing to load.
+async fn ensure_installations(client: &impl GenericClient, schema: &SchemaName) -> Result<(), DbError> {
+    let q = schema.quoted();
+    // The last index made here tells whether it is complete.
+    let present =
+        client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&format!("{q}.\"_Installation_device_token\"")]).await?.get::<_, bool>(0);
+    if present {
+        return Ok(());
+    }
+    create_class_table(client, schema, &ClassName::parse("_Installation").expect("a system class")).await?;
+    client
+        .batch_execute(&format!(
+            "DO $$ BEGIN
+               CREATE UNIQUE INDEX IF NOT EXISTS \"_Installation_installation_id\" ON {q}.\"_Installation\" (lower(data ->> 'installationId'));
+             EXCEPTION WHEN unique_violation THEN
+               IF EXISTS (SELECT 1 FROM {q}.\"_Installation\" WHERE data ? 'installationId'
+                          GROUP BY lower(data ->> 'installationId') HAVING count(*) > 1) THEN
+                 CREATE INDEX IF NOT EXISTS \"_Installation_installation_id\" ON {q}.\"_Installation\" (lower(data ->> 'installationId'));
+               ELSE
+                 RAISE;
+               END IF;
+             END $$;
+            CREATE INDEX IF NOT EXISTS \"_Installation_device_token\" ON {q}.\"_Installation\" ((data ->> 'deviceToken'));
+            INSERT INTO {q}._hearth_schema (class_name, fields) VALUES
+              ('_Installation', '{{\"installationId\": {{\"type\": \"String\"}}, \"deviceToken\": {{\"type\": \"String\"}},
+                 \"channels\": {{\"type\": \"Array\"}}, \"deviceType\": {{\"type\": \"String\"}}, \"pushType\": {{\"type\": \"String\"}},
+                 \"GCMSenderId\": {{\"type\": \"String\"}}, \"timeZone\": {{\"type\": \"String\"}}, \"localeIdentifier\": {{\"type\": \"String\"}},
+                 \"badge\": {{\"type\": \"Number\"}}, \"appVersion\": {{\"type\": \"String\"}}, \"appName\": {{\"type\": \"String\"}},
+                 \"appIdentifier\": {{\"type\": \"String\"}}, \"parseVersion\": {{\"type\": \"String\"}}}}')
             ON CONFLICT DO NOTHING;"
         ))
         .await?;

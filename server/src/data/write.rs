@@ -60,11 +60,19 @@ pub struct Answer {
 }
 
 impl WriteRequest {
-    /// Parses `/classes/X` or `/classes/X/id` with a method, as batch requests carry them (any
-    /// mount prefix such as `/parse` is ignored).
+    /// Parses `/classes/X` or `/classes/X/id` (or `/installations[/id]`, class `_Installation`)
+    /// with a method, as batch requests carry them (any mount prefix such as `/parse` is ignored).
     pub fn from_path(method: &str, path: &str, body: Option<Map<String, Value>>) -> Result<WriteRequest, DataError> {
         let cannot = || DataError::InvalidJson(format!("cannot route batch path {path}"));
-        let rest = path.strip_prefix("/parse/classes/").ok_or_else(cannot)?;
+        let installations = match path.strip_prefix("/parse/installations") {
+            Some(id @ ("" | "/")) => Some(format!("_Installation{}", id.trim_end_matches('/'))),
+            Some(id) if id.starts_with('/') => Some(format!("_Installation{id}")),
+            _ => None,
+        };
+        let rest = match &installations {
+            Some(rest) => rest.as_str(),
+            None => path.strip_prefix("/parse/classes/").ok_or_else(cannot)?,
+        };
         let mut parts = rest.trim_end_matches('/').split('/');
         let class = ClassName::parse(parts.next().unwrap_or_default())?;
         let id = parts.next().map(str::to_string);
@@ -190,6 +198,14 @@ pub async fn plan_with(caller: &Caller, schemas: &SchemaCache, request: WriteReq
 /// the caller may), and whether its change must carry the object's images.
 pub async fn ready(caller: &Caller, schemas: &SchemaCache, planned: Planned) -> Result<(ObjectWrite, Map<String, Value>), DataError> {
     let Planned { class, kind, id, write, changed } = planned;
+    if !caller.may_write() {
+        // In Parse Server's words for each kind of write.
+        return Err(DataError::ReadOnlyMaster(match kind {
+            ChangeKind::Create => "perform the create operation",
+            ChangeKind::Update => "perform the update operation",
+            ChangeKind::Delete => "perform the delete operation",
+        }));
+    }
     let schema = match kind {
         ChangeKind::Delete => schemas.class(&caller.app, &class).await?.ok_or(DataError::ObjectNotFound)?,
         _ => objects::prepare_write(schemas, caller, &class, &write).await?,

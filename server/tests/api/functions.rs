@@ -62,7 +62,7 @@ pub(crate) fn module(manifest: &str, answer: &str, body: &str, extra: &str) -> V
 }
 
 /// A module body making one host call (`op`, JSON; its answer dropped), and the data it needs.
-fn host_call(op: &str) -> (String, String) {
+pub(crate) fn host_call(op: &str) -> (String, String) {
     let body = format!("(drop (call $call (i32.const 24576) (i32.const {})))", op.len());
     (body, format!(r#"(data (i32.const 24576) "{}")"#, wat_string(op)))
 }

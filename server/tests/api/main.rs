@@ -16,6 +16,7 @@ mod files;
 mod functions;
 mod helpers;
 mod idempotency;
+mod installations;
 mod jobs;
 mod live;
 mod live_hooks;

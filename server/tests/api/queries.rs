@@ -249,7 +249,7 @@ async fn clients_cannot_query_classes_that_do_not_exist() {
     assert_eq!(call(&server, &app, As::Client(None), reqwest::Method::GET, "/classes/Ghost/abc", None).await, (400, forbidden));
     assert_eq!(find(&server, &app, As::Master, "Ghost", json!({})).await, (200, json!({"results": []})));
     // System classes exist for clients (those not made yet find nothing).
-    assert_eq!(find(&server, &app, As::Client(None), "_Installation", json!({})).await.0, 200);
+    assert_eq!(find(&server, &app, As::Client(None), "_Product", json!({})).await.0, 200);
     // With client class creation on, an unknown class is simply empty.
     let (status, _) = server
         .admin(

@@ -128,7 +128,7 @@ async fn services(pool: &deadpool_postgres::Pool, bus: &hearth::bus::Bus) -> Arc
         parse_url: "http://localhost/parse".into(),
         timeouts: config.timeouts,
         triggers: Arc::new(hearth::data::hooks::NoTriggers),
-        classes: Arc::new(hearth::auth::rules::Rules { state: auth }),
+        classes: Arc::new(hearth::push::installations::class_rules(auth)),
         changes: Arc::new(hearth::data::hooks::NoSink),
         schemas,
         pool: pool.clone(),

@@ -83,7 +83,7 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
             // Schemas before a connection: a request never holds one while waiting for another.
             let app_schema = state.schemas.app(&req.caller.app).await?;
             let Some(schema) = app_schema.class(&class) else {
-                objects::missing_class(&req.caller, &class)?;
+                objects::missing_class(&req.caller, &class, crate::data::access::Action::Get)?;
                 return Err(crate::data::DataError::ObjectNotFound.into());
             };
             let shared = state.reader.client().await?;

@@ -180,3 +180,71 @@ fn file_metadata() {}
     responses((status = 200, description = "`{}`"), (status = 400, description = "No such file (153)", body = ErrorBody),
               (status = 403, description = "Without the master key (119)", body = ErrorBody)))]
 fn delete_file() {}
+
+/// List installations (master key; clients are refused with 119). Query options as for `/classes`.
+#[utoipa::path(get, operation_id = "findInstallations", path = "/parse/installations", tag = "parse",
+    params(("where" = Option<String>, Query), ("order" = Option<String>, Query), ("limit" = Option<i64>, Query), ("skip" = Option<i64>, Query),
+           ("keys" = Option<String>, Query), ("count" = Option<i64>, Query)),
+    security(("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "`{\"results\": [...], \"count\": N}`"), (status = 400, description = "A client's find (119)", body = ErrorBody)))]
+fn find_installations() {}
+
+/// Register a device (no session needed): `installationId` (or `X-Parse-Installation-Id`) or `deviceToken`, and `deviceType`.
+/// An installation already known by that id or token is updated instead (answered 200 `{updatedAt}`).
+#[utoipa::path(post, operation_id = "createInstallation", path = "/parse/installations", tag = "parse",
+    params(("X-Parse-Installation-Id" = Option<String>, Header, description = "The device's installation id, when the body has none")),
+    request_body(content = Object, description = "The installation's fields"),
+    security(("parse_application_id" = [], "parse_rest_api_key" = []), ("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 201, description = "`{\"objectId\", \"createdAt\"}`"), (status = 200, description = "`{\"updatedAt\"}`: an existing installation was updated"),
+              (status = 400, description = "No id field or device type (135), token on several installations (132)", body = ErrorBody)))]
+fn create_installation() {}
+
+/// Get one installation.
+#[utoipa::path(get, operation_id = "getInstallation", path = "/parse/installations/{objectId}", tag = "parse", params(("objectId" = String, Path)),
+    security(("parse_application_id" = [], "parse_rest_api_key" = []), ("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "The installation"), (status = 404, description = "Object not found (101)", body = ErrorBody)))]
+fn get_installation() {}
+
+/// Update an installation; `installationId`, `deviceType` (and a token without installation id) cannot change (136).
+#[utoipa::path(put, operation_id = "updateInstallation", path = "/parse/installations/{objectId}", tag = "parse", params(("objectId" = String, Path)),
+    request_body(content = Object),
+    security(("parse_application_id" = [], "parse_rest_api_key" = []), ("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "`{\"updatedAt\"}`"), (status = 400, description = "A field that may not change (136)", body = ErrorBody),
+              (status = 404, description = "Object not found for update (101)", body = ErrorBody)))]
+fn update_installation() {}
+
+/// Delete an installation (master key; clients are refused with 119).
+#[utoipa::path(delete, operation_id = "deleteInstallation", path = "/parse/installations/{objectId}", tag = "parse", params(("objectId" = String, Path)),
+    security(("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "`{}`"), (status = 400, description = "A client's delete (119)", body = ErrorBody)))]
+fn delete_installation() {}
+
+/// Saved push audiences (master key): `name`, `query` (answered as an object), `lastUsed`, `timesUsed`.
+#[utoipa::path(get, operation_id = "findPushAudiences", path = "/parse/push_audiences", tag = "parse",
+    security(("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "`{\"results\": [...]}`"), (status = 403, description = "Master key required (119)", body = ErrorBody)))]
+fn find_push_audiences() {}
+
+/// Save an audience: `{"name", "query"}`, the query as an object or as its JSON text (master key).
+#[utoipa::path(post, operation_id = "createPushAudience", path = "/parse/push_audiences", tag = "parse", request_body(content = Object),
+    security(("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 201, description = "`{\"objectId\", \"createdAt\"}`"), (status = 403, description = "Master key required (119)", body = ErrorBody)))]
+fn create_push_audience() {}
+
+/// One audience (master key).
+#[utoipa::path(get, operation_id = "getPushAudience", path = "/parse/push_audiences/{objectId}", tag = "parse", params(("objectId" = String, Path)),
+    security(("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "The audience"), (status = 404, description = "Object not found (101)", body = ErrorBody)))]
+fn get_push_audience() {}
+
+/// Change an audience (master key).
+#[utoipa::path(put, operation_id = "updatePushAudience", path = "/parse/push_audiences/{objectId}", tag = "parse", params(("objectId" = String, Path)),
+    request_body(content = Object), security(("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "`{\"updatedAt\"}`"), (status = 404, description = "Object not found (101)", body = ErrorBody)))]
+fn update_push_audience() {}
+
+/// Delete an audience (master key).
+#[utoipa::path(delete, operation_id = "deletePushAudience", path = "/parse/push_audiences/{objectId}", tag = "parse", params(("objectId" = String, Path)),
+    security(("parse_application_id" = [], "parse_master_key" = [])),
+    responses((status = 200, description = "`{}`"), (status = 404, description = "Object not found (101)", body = ErrorBody)))]
+fn delete_push_audience() {}

@@ -11,6 +11,7 @@ pub mod file_form;
 pub mod files;
 pub mod functions;
 pub mod hooks;
+pub mod installations;
 pub mod jobs;
 pub mod pages;
 pub mod push;
@@ -30,6 +31,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(users::configure)
         .configure(files::configure)
         .configure(pages::configure)
+        .service(web::scope("/installations").default_service(web::to(installations::installations)))
+        .service(resource("/push_audiences").get(installations::audiences).post(installations::audiences))
+        .service(
+            resource("/push_audiences/{id}")
+                .get(installations::audience)
+                .put(installations::audience)
+                .delete(installations::audience)
+                .post(installations::audience),
+        )
         .service(resource("/batch").post(batch::batch))
         .service(resource("/schemas").get(schemas::all).post(schemas::all))
         .service(resource("/schemas/").get(schemas::all).post(schemas::all))
