@@ -241,10 +241,13 @@ async fn queue_slots_are_applied_at_start_and_an_unknown_kind_stops_it() {
     let mut config = test_config(&url);
     config.queue_slots = BTreeMap::from([("job".into(), 3)]);
     let server = TestServer::start_with(config.clone()).await;
-    assert_eq!(server.queue.slots(), BTreeMap::from([("idempotency.sweep", 2), ("job", 3)]));
+    assert_eq!(server.queue.slots(), BTreeMap::from([("idempotency.sweep", 2), ("job", 3), ("push.deliver", 16), ("push.plan", 2)]));
     server.shutdown().await;
 
     config.queue_slots = BTreeMap::from([("jobs".into(), 4)]);
     let Err(err) = hearth::startup::Hearth::build(config).await else { panic!("started with an unknown kind") };
-    assert_eq!(err.to_string(), r#"cannot start: invalid setting queue_slots: no task kind "jobs" (the kinds are idempotency.sweep, job)"#);
+    assert_eq!(
+        err.to_string(),
+        r#"cannot start: invalid setting queue_slots: no task kind "jobs" (the kinds are idempotency.sweep, job, push.deliver, push.plan)"#
+    );
 }
