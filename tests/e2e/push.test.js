@@ -59,7 +59,7 @@ const appleToken = () => crypto.randomBytes(32).toString('hex');
 const fcmToken = () => `fcm-${crypto.randomBytes(16).toString('base64url')}`;
 const webToken = () => `web-${crypto.randomBytes(8).toString('hex')}`;
 
-/** Three installations per device type (saved with the SDK), on channels a / a+b / b, with badge 5;
+/** Three installations per device type, saved by the SDK as a client (no session, no master key), on channels a / a+b / b, with badge 5;
  * `users[i]` owns the i-th of each type, `extra(i)` gives more fields. Answers {ios, android, web}: lists
  * of saved objects. */
 async function installations(users = [], extra = () => ({})) {
@@ -72,7 +72,7 @@ async function installations(users = [], extra = () => ({})) {
       installation.set({ installationId: crypto.randomUUID(), deviceType: type, deviceToken: token(), channels: channels[i], badge: 5 });
       if (users[i]) installation.set('user', users[i]);
       installation.set(extra(i));
-      await installation.save(null, { useMasterKey: true });
+      await installation.save();
       out[type].push(installation);
     }
   }
