@@ -151,16 +151,47 @@ impl ProviderKind {
 
 /// An app's credentials and when they last changed (providers are rebuilt when it moves).
 pub async fn load(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<(Credentials, Option<DateTime<Utc>>), DbError> {
-    let rows = client.query("SELECT provider, config, secret, updated_at FROM push_credentials WHERE app_id = $1", &[&app_id]).await?;
+    let (credentials, stamps) = stored(client, app_id).await?;
+    Ok((credentials, stamps.values().map(|(_, at)| *at).max()))
+}
+
+/// What the management API shows of an app's providers: never a secret.
+pub async fn view(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<ProvidersView, DbError> {
+    let (credentials, stamps) = stored(client, app_id).await?;
+    let stamp = |kind: ProviderKind| stamps.get(&kind).cloned().unwrap_or_default();
+    Ok(ProvidersView {
+        apns: credentials.apns.map(|c| {
+            let (fingerprint, updated_at) = stamp(ProviderKind::Apns);
+            ApnsView { team_id: c.team_id, key_id: c.key_id, topic: c.topic, production: c.production, fingerprint, updated_at }
+        }),
+        fcm: credentials.fcm.map(|c| {
+            let (fingerprint, updated_at) = stamp(ProviderKind::Fcm);
+            FcmView { project_id: c.project_id, client_email: c.client_email, fingerprint, updated_at }
+        }),
+        hook: credentials.hook.map(|c| {
+            let (fingerprint, updated_at) = stamp(ProviderKind::Hook);
+            HookView { url: c.url, device_types: c.device_types, fingerprint, updated_at }
+        }),
+    })
+}
+
+/// The stored credentials, with each provider's fingerprint and when it was set.
+async fn stored(
+    client: &impl deadpool_postgres::GenericClient,
+    app_id: i64,
+) -> Result<(Credentials, std::collections::BTreeMap<ProviderKind, (String, DateTime<Utc>)>), DbError> {
+    let rows = client
+        .query("SELECT provider, config, secret, fingerprint, updated_at FROM push_credentials WHERE app_id = $1", &[&app_id])
+        .await?;
     let mut credentials = Credentials::default();
-    let mut version: Option<DateTime<Utc>> = None;
+    let mut stamps = std::collections::BTreeMap::new();
     for row in rows {
-        let (provider, config, secret, updated_at): (String, Value, String, DateTime<Utc>) =
-            (row.get(0), row.get(1), row.get(2), row.get(3));
-        version = version.max(Some(updated_at));
+        let (provider, config, secret): (String, Value, String) = (row.get(0), row.get(1), row.get(2));
+        let Some(kind) = ProviderKind::parse(&provider) else { continue };
+        stamps.insert(kind, (row.get(3), row.get(4)));
         let text = |name: &str| config.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
-        match provider.as_str() {
-            "apns" => {
+        match kind {
+            ProviderKind::Apns => {
                 credentials.apns = Some(ApnsCredentials {
                     team_id: text("teamId"),
                     key_id: text("keyId"),
@@ -169,7 +200,7 @@ pub async fn load(client: &impl deadpool_postgres::GenericClient, app_id: i64) -
                     key: Secret::new(secret),
                 })
             }
-            "fcm" => {
+            ProviderKind::Fcm => {
                 credentials.fcm = Some(FcmCredentials {
                     project_id: text("projectId"),
                     client_email: text("clientEmail"),
@@ -177,7 +208,7 @@ pub async fn load(client: &impl deadpool_postgres::GenericClient, app_id: i64) -
                     private_key: Secret::new(secret),
                 })
             }
-            _ => {
+            ProviderKind::Hook => {
                 credentials.hook = Some(HookCredentials {
                     url: text("url"),
                     device_types: config
@@ -190,44 +221,7 @@ pub async fn load(client: &impl deadpool_postgres::GenericClient, app_id: i64) -
             }
         }
     }
-    Ok((credentials, version))
-}
-
-/// What the management API shows of an app's providers: never a secret.
-pub async fn view(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<ProvidersView, DbError> {
-    let rows = client.query("SELECT provider, config, fingerprint, updated_at FROM push_credentials WHERE app_id = $1", &[&app_id]).await?;
-    let mut view = ProvidersView::default();
-    for row in rows {
-        let (provider, config, fingerprint, updated_at): (String, Value, String, DateTime<Utc>) =
-            (row.get(0), row.get(1), row.get(2), row.get(3));
-        let text = |name: &str| config.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
-        match provider.as_str() {
-            "apns" => {
-                view.apns = Some(ApnsView {
-                    team_id: text("teamId"),
-                    key_id: text("keyId"),
-                    topic: text("topic"),
-                    production: config.get("production").and_then(Value::as_bool).unwrap_or(false),
-                    fingerprint,
-                    updated_at,
-                })
-            }
-            "fcm" => view.fcm = Some(FcmView { project_id: text("projectId"), client_email: text("clientEmail"), fingerprint, updated_at }),
-            _ => {
-                view.hook = Some(HookView {
-                    url: text("url"),
-                    device_types: config
-                        .get("deviceTypes")
-                        .and_then(Value::as_array)
-                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-                        .unwrap_or_default(),
-                    fingerprint,
-                    updated_at,
-                })
-            }
-        }
-    }
-    Ok(view)
+    Ok((credentials, stamps))
 }
 
 /// Stores one provider's credentials (replacing any), with the part that may be shown.
