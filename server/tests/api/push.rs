@@ -525,6 +525,20 @@ async fn a_hook_outage_is_retried_until_every_device_is_delivered_and_invalid_to
     let (_, _, again) = push(&server, &app, json!({"channels": ["all"], "data": {"alert": "again"}})).await;
     drain(&server).await;
     assert_eq!(status_of(&server, &app, &again.unwrap()).await["numSent"], 5);
+    // Sends, failures and retries are counted per provider in /metrics.
+    let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for name in [
+        "hearth_push_sent_total{provider=\"hook\"}",
+        "hearth_push_retried_total{provider=\"hook\"}",
+        "hearth_push_deactivated_total{provider=\"hook\"}",
+    ] {
+        assert!(metrics.lines().any(|l| l.starts_with(name)), "{name} in /metrics");
+    }
+    assert!(
+        metrics.lines().any(|l| l.starts_with("hearth_push_failed_total{")
+            && l.contains("provider=\"hook\"")
+            && l.contains("reason=\"invalid_token\""))
+    );
 }
 
 #[tokio::test]
