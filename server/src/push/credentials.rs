@@ -301,7 +301,8 @@ pub async fn configure(
                 Some(_) => Secret::new(field(body, "key")?.to_string()),
             };
             let production = match body.get("production") {
-                None | Some(Value::Null) => false,
+                // Left out: as stored (a change of ids must not move the app to the sandbox).
+                None | Some(Value::Null) => stored(client, app_id).await?.0.apns.is_some_and(|a| a.production),
                 Some(Value::Bool(b)) => *b,
                 Some(_) => return Err(invalid("production must be true or false")),
             };

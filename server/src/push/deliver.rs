@@ -46,6 +46,11 @@ impl Handler for Deliver {
     fn abandon(&self, task: Task, reason: String) -> BoxFuture<()> {
         let push = self.0.clone();
         Box::pin(async move {
+            // A batch whose outcome was recorded (its instance stopped before the queue deleted
+            // it) is counted already.
+            if task.payload.get("recorded").and_then(Value::as_bool) == Some(true) {
+                return;
+            }
             let Ok(Some(app)) = push.app(&task).await else { return };
             let p = &task.payload;
             let id = p.get("push").and_then(Value::as_str).unwrap_or_default();
@@ -55,8 +60,8 @@ impl Handler for Deliver {
                 Some(ids) => ids.iter().filter_map(Value::as_str).map(str::to_string).collect(),
                 None => vec![format!("{}..{}", text(p, "from"), text(p, "to"))],
             };
-            let mut counts = Counts { batches: -1, ..Counts::default() };
-            counts.failed(route, "gave up", n);
+            let mut counts = Counts { batches: -1, failed: n, ..Counts::default() };
+            counts.failed_per_reason.insert("gave up".into(), n);
             let recorded = async {
                 let mut client = push.pool.get().await?;
                 let tx = client.transaction().await?;
@@ -91,6 +96,13 @@ async fn deliver(push: &Push, app: &App, task: &Task) -> Result<(), String> {
         // The status was deleted: the push was cancelled.
         return Ok(());
     };
+    // Its immutable fields may come from the cache; whether it still exists is asked each time.
+    let client = push.pool.get().await.map_err(|e| e.to_string())?;
+    let exists = status::exists(&client, app, &id).await.map_err(|e| e.to_string())?;
+    drop(client);
+    if !exists {
+        return Ok(());
+    }
     let devices = devices(push, app, &spec, p).await.map_err(|e| e.to_string())?;
     let mut counts = Counts { batches: -1, ..Counts::default() };
     let mut invalid: Vec<(String, String)> = Vec::new();
@@ -223,8 +235,12 @@ async fn devices(push: &Push, app: &App, spec: &Spec, p: &Value) -> Result<Vec<D
         }
         None => {
             let condition = compiler.condition(&class, "t", &spec.where_, 0)?;
-            let providers = push.providers(app).await?;
-            let route = providers.route_sql(&mut |types| compiler.bind_param(Box::new(types)));
+            // The routing the batch was cut with (a change of providers since must not lose it).
+            let routing = match p.get("routing").cloned().map(serde_json::from_value::<super::service::Routing>) {
+                Some(Ok(routing)) => routing,
+                _ => push.providers(app).await?.routing.clone(),
+            };
+            let route = routing.route_sql(&mut |types| compiler.bind_param(Box::new(types)));
             let zone = if matches!(spec.push_time, Some(PushTime::Local(_))) {
                 let zones = push.zones().await?.clone();
                 zone_sql(&compiler.bind_param(Box::new(zones)))
@@ -290,7 +306,9 @@ async fn send(
     };
     let message = Message { push_id: id.to_string(), data: spec.data.clone(), expires_at: expiry, sent_at: due };
     let limit = push.limit(app);
-    let permits = (devices.len() as u32).clamp(1, app.settings.push.max_concurrent_requests);
+    // APNs and FCM send one request per device; a hook, one per batch.
+    let requests = if kind == ProviderKind::Hook { 1 } else { devices.len() as u32 };
+    let permits = requests.clamp(1, app.settings.push.max_concurrent_requests);
     let _permit = limit.acquire_many_owned(permits).await.ok();
     Ok(provider.send(&message, devices).await)
 }

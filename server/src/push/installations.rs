@@ -126,7 +126,7 @@ async fn prepare_installation(caller: &Caller, schemas: &SchemaCache, mut reques
     if let WriteRequest::Create { body, .. } | WriteRequest::Update { body, .. } = &mut request {
         lower_ids(body);
         let named = |field: &str| body.get(field).is_some_and(truthy);
-        if !update && !named("deviceToken") && !named("installationId") && caller.installation_id.is_none() {
+        if !update && !named("deviceToken") && !named("installationId") && caller.installation_id.as_deref().is_none_or(str::is_empty) {
             return Err(refuse(InstallationError::NoIdField));
         }
     }
@@ -135,6 +135,13 @@ async fn prepare_installation(caller: &Caller, schemas: &SchemaCache, mut reques
     let (object, changed) = write::ready(caller, schemas, planned).await?;
     if delete {
         return Ok(Ready { write: Prepared::Object(object), changed });
+    }
+    // The identity fields are set to a string or left alone: removing one, or setting it to
+    // something else, would change an installation's identity round the rules below.
+    for field in ["installationId", "deviceType"] {
+        if object.write.ops.iter().any(|(f, op)| f.as_str() == field && !matches!(op, Op::Set(Value::String(s), _) if !s.is_empty())) {
+            return Err(refuse(InstallationError::Changed(field)));
+        }
     }
     let body_id = string_op(&object.write, "installationId");
     // As Parse Server: the caller's installation id stands in for the body's, except for the

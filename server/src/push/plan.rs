@@ -130,11 +130,12 @@ async fn plan(push: &Push, app: &App, id: &str) -> Result<(), PlanError> {
             ),
         };
         let sql = format!(
-            "UPDATE {table} t SET data = jsonb_set(t.data, '{{badge}}', {value}), updated_at = now() WHERE ({condition}) AND t.data ? 'deviceToken'"
+            "UPDATE {table} t SET data = jsonb_set(t.data, '{{badge}}', {value}), updated_at = now() WHERE ({condition}) AND jsonb_typeof(t.data->'deviceToken') = 'string'"
         );
         tx.execute(&sql, &refs(&update.params)).await?;
     }
-    let route = providers.route_sql(&mut |types| compiler.bind_param(Box::new(types)));
+    let routing = providers.routing.clone();
+    let route = routing.route_sql(&mut |types| compiler.bind_param(Box::new(types)));
     let local = matches!(spec.push_time, Some(PushTime::Local(_)));
     let zone = if local { zone_sql(&compiler.bind_param(Box::new(zones))) } else { "'UTC'".into() };
     let due = match &spec.push_time {
@@ -156,14 +157,15 @@ async fn plan(push: &Push, app: &App, id: &str) -> Result<(), PlanError> {
     };
     let app_param = compiler.bind_param(Box::new(app.id));
     let payload = format!(
-        "jsonb_build_object('app', {}::text, 'push', {}::text, 'route', g.route, 'zone', g.zone, 'from', g.lo, 'to', g.hi, 'n', g.n, 'due', {due})",
+        "jsonb_build_object('app', {}::text, 'push', {}::text, 'route', g.route, 'zone', g.zone, 'from', g.lo, 'to', g.hi, 'n', g.n, 'due', {due}, 'routing', {}::jsonb)",
         compiler.bind_param(Box::new(app.application_id.clone())),
         compiler.bind_param(Box::new(id.to_string())),
+        compiler.bind_param(Box::new(serde_json::to_value(&routing).expect("routing serialises"))),
     );
     let attempts = compiler.bind_param(Box::new(DELIVER_ATTEMPTS));
     let sql = format!(
         "WITH s AS (
-             SELECT t.object_id, {route} AS route, {zone} AS zone FROM {table} t WHERE ({condition}) AND t.data ? 'deviceToken'
+             SELECT t.object_id, {route} AS route, {zone} AS zone FROM {table} t WHERE ({condition}) AND jsonb_typeof(t.data->'deviceToken') = 'string'
          ), n AS (
              SELECT object_id, route, zone,
                     (row_number() OVER (PARTITION BY route, zone ORDER BY object_id) - 1) / (CASE WHEN route = 'hook' THEN {hook_batch}::int8 ELSE {batch}::int8 END) AS b

@@ -142,6 +142,18 @@ pub fn badge_of(value: &Value) -> Option<Badge> {
 /// A time as Parse Server reads `push_time` and `expiration_time`: a number of seconds since the
 /// epoch, or a date string; a string without a zone is a local time.
 fn time_of(value: &Value) -> Option<PushTime> {
+    // Years PostgreSQL and every computation on the time can hold.
+    let sane = |time: PushTime| {
+        let year = match &time {
+            PushTime::At(at) => chrono::Datelike::year(at),
+            PushTime::Local(naive) => chrono::Datelike::year(naive),
+        };
+        (1900..=9999).contains(&year).then_some(time)
+    };
+    any_time(value).and_then(sane)
+}
+
+fn any_time(value: &Value) -> Option<PushTime> {
     match value {
         Value::Number(n) => {
             let ms = n.as_f64().filter(|s| s.is_finite()).map(|s| s * 1000.0)?;
@@ -239,6 +251,11 @@ mod tests {
         assert_eq!(refusal(json!({"channels": ["a"], "expiration_time": true})), "true is not valid time.");
         assert_eq!(refusal(json!({"channels": ["a"], "push_time": "soon"})), "soon is not valid time.");
         assert_eq!(refusal(json!({"channels": ["a"], "push_time": {}})), "[object Object] is not valid time.");
+        assert_eq!(refusal(json!({"channels": ["a"], "push_time": "-262143-01-01T00:00:00"})), "-262143-01-01T00:00:00 is not valid time.");
+        assert_eq!(
+            refusal(json!({"channels": ["a"], "push_time": "+262142-12-31T23:59:59Z"})),
+            "+262142-12-31T23:59:59Z is not valid time."
+        );
         assert_eq!(refusal(json!({"channels": ["a"], "expiration_interval": 0})), "expiration_interval must be a number greater than 0");
         assert_eq!(refusal(json!({"channels": ["a"], "expiration_interval": "1"})), "expiration_interval must be a number greater than 0");
         assert_eq!(

@@ -68,10 +68,62 @@ impl Route {
     }
 }
 
+/// Which device types go to which provider: a function of which providers an app has set. A
+/// push's batches are cut by it when the push is planned, and each batch keeps the routing it
+/// was cut with, so a change of providers during a push neither loses nor moves devices.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Routing {
+    pub apns: bool,
+    pub fcm: bool,
+    /// The hook's device types (empty: every type no other provider takes), when there is one.
+    pub hook: Option<Vec<String>>,
+}
+
+impl Routing {
+    /// The provider a device type goes to: Apple types to APNs, Android to FCM (when set up),
+    /// then the hook (for its types, or every other type when it lists none).
+    pub fn route(&self, device_type: &str) -> Route {
+        if APPLE_TYPES.contains(&device_type) && self.apns {
+            return Route::To(ProviderKind::Apns);
+        }
+        if FCM_TYPES.contains(&device_type) && self.fcm {
+            return Route::To(ProviderKind::Fcm);
+        }
+        match &self.hook {
+            Some(types) if types.is_empty() || types.iter().any(|t| t == device_type) => Route::To(ProviderKind::Hook),
+            _ => Route::Unsupported,
+        }
+    }
+
+    /// The same rule in SQL, over the row aliased `t` (`pushType`, else `deviceType`); `bind`
+    /// binds the hook's device types.
+    pub fn route_sql(&self, bind: &mut dyn FnMut(Vec<String>) -> String) -> String {
+        let ty = "coalesce(nullif(t.data->>'pushType', ''), t.data->>'deviceType')";
+        let list = |types: &[&str]| types.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
+        let mut arms = Vec::new();
+        if self.apns {
+            arms.push(format!("WHEN {ty} IN ({}) THEN 'apns'", list(APPLE_TYPES)));
+        }
+        if self.fcm {
+            arms.push(format!("WHEN {ty} IN ({}) THEN 'fcm'", list(FCM_TYPES)));
+        }
+        match &self.hook {
+            Some(types) if types.is_empty() => arms.push("WHEN TRUE THEN 'hook'".into()),
+            Some(types) => {
+                let types = bind(types.clone());
+                arms.push(format!("WHEN {ty} = ANY({types}::text[]) THEN 'hook'"));
+            }
+            None => {}
+        }
+        if arms.is_empty() { "'none'".into() } else { format!("(CASE {} ELSE 'none' END)", arms.join(" ")) }
+    }
+}
+
 /// An app's providers, built from its credentials.
 pub struct AppProviders {
     pub credentials: Credentials,
-    version: Option<DateTime<Utc>>,
+    pub routing: Routing,
+    version: Option<String>,
     pub apns: Option<Arc<dyn Provider>>,
     pub fcm: Option<Arc<dyn Provider>>,
     pub hook: Option<Arc<dyn Provider>>,
@@ -83,46 +135,6 @@ impl AppProviders {
     /// Whether any provider is configured.
     pub fn any(&self) -> bool {
         self.credentials.apns.is_some() || self.credentials.fcm.is_some() || self.credentials.hook.is_some()
-    }
-
-    /// The provider a device type goes to: Apple types to APNs, Android to FCM (when set up),
-    /// then the hook (for its types, or every other type when it lists none).
-    pub fn route(&self, device_type: &str) -> Route {
-        if APPLE_TYPES.contains(&device_type) && self.credentials.apns.is_some() {
-            return Route::To(ProviderKind::Apns);
-        }
-        if FCM_TYPES.contains(&device_type) && self.credentials.fcm.is_some() {
-            return Route::To(ProviderKind::Fcm);
-        }
-        match &self.credentials.hook {
-            Some(hook) if hook.device_types.is_empty() || hook.device_types.iter().any(|t| t == device_type) => {
-                Route::To(ProviderKind::Hook)
-            }
-            _ => Route::Unsupported,
-        }
-    }
-
-    /// The same rule in SQL, over the row aliased `t` (`pushType`, else `deviceType`); `bind`
-    /// binds the hook's device types.
-    pub fn route_sql(&self, bind: &mut dyn FnMut(Vec<String>) -> String) -> String {
-        let ty = "coalesce(nullif(t.data->>'pushType', ''), t.data->>'deviceType')";
-        let list = |types: &[&str]| types.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
-        let mut arms = Vec::new();
-        if self.credentials.apns.is_some() {
-            arms.push(format!("WHEN {ty} IN ({}) THEN 'apns'", list(APPLE_TYPES)));
-        }
-        if self.credentials.fcm.is_some() {
-            arms.push(format!("WHEN {ty} IN ({}) THEN 'fcm'", list(FCM_TYPES)));
-        }
-        if let Some(hook) = &self.credentials.hook {
-            if hook.device_types.is_empty() {
-                arms.push("WHEN TRUE THEN 'hook'".into());
-            } else {
-                let types = bind(hook.device_types.clone());
-                arms.push(format!("WHEN {ty} = ANY({types}::text[]) THEN 'hook'"));
-            }
-        }
-        if arms.is_empty() { "'none'".into() } else { format!("(CASE {} ELSE 'none' END)", arms.join(" ")) }
     }
 
     pub fn provider(&self, kind: ProviderKind) -> Option<&Arc<dyn Provider>> {
@@ -182,21 +194,27 @@ impl Push {
     /// The app's providers: built once per version of its credentials.
     pub async fn providers(&self, app: &App) -> Result<Arc<AppProviders>, PushError> {
         let client = self.pool.get().await?;
-        let version: Option<DateTime<Utc>> =
-            client.query_one("SELECT max(updated_at) FROM push_credentials WHERE app_id = $1", &[&app.id]).await?.get(0);
+        // Which providers are set and when each was: a change or a removal of any one moves it.
+        let version: Option<String> = client
+            .query_one(
+                "SELECT string_agg(provider || '@' || updated_at::text, ',' ORDER BY provider) FROM push_credentials WHERE app_id = $1",
+                &[&app.id],
+            )
+            .await?
+            .get(0);
         if let Some(built) = self.apps.lock().expect("push providers lock").get(&app.id)
             && built.version == version
         {
             return Ok(built.clone());
         }
-        let (credentials, version) = credentials::load(&client, app.id).await?;
+        let (credentials, _) = credentials::load(&client, app.id).await?;
         drop(client);
         let built = Arc::new(self.build(credentials, version));
         self.apps.lock().expect("push providers lock").insert(app.id, built.clone());
         Ok(built)
     }
 
-    fn build(&self, credentials: Credentials, version: Option<DateTime<Utc>>) -> AppProviders {
+    fn build(&self, credentials: Credentials, version: Option<String>) -> AppProviders {
         let mut broken = Vec::new();
         let apns = credentials.apns.as_ref().and_then(|c| match Apns::new(c, &self.transport) {
             Ok(p) => Some(Arc::new(p) as Arc<dyn Provider>),
@@ -220,7 +238,12 @@ impl Push {
                     None
                 }
             });
-        AppProviders { credentials, version, apns, fcm, hook, broken }
+        let routing = Routing {
+            apns: credentials.apns.is_some(),
+            fcm: credentials.fcm.is_some(),
+            hook: credentials.hook.as_ref().map(|h| h.device_types.clone()),
+        };
+        AppProviders { credentials, routing, version, apns, fcm, hook, broken }
     }
 
     /// Forgets an app's providers (its credentials changed here; other instances see the new
@@ -292,7 +315,7 @@ impl Push {
         if !providers.any() {
             return Err(PushError::Misconfigured("Missing push configuration".into()));
         }
-        let request = request::parse(body, &|t| providers.route(t) != Route::Unsupported)?;
+        let request = request::parse(body, &|t| providers.routing.route(t) != Route::Unsupported)?;
         providers.check_payload(&request.data)?;
         let class = installation_class();
         let schema = self.services.schemas.app(&app).await?;
@@ -307,8 +330,10 @@ impl Push {
         let any = if scheduled || schema.class(&class).is_none() {
             scheduled
         } else {
-            let sql =
-                format!("SELECT EXISTS (SELECT 1 FROM {} t WHERE ({condition}) AND t.data ? 'deviceToken')", class.table(&app.schema_name));
+            let sql = format!(
+                "SELECT EXISTS (SELECT 1 FROM {} t WHERE ({condition}) AND jsonb_typeof(t.data->'deviceToken') = 'string')",
+                class.table(&app.schema_name)
+            );
             let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
                 compiler.params.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
             client.query_one(&sql, &params).await?.get(0)
@@ -321,7 +346,9 @@ impl Push {
                 None => None,
                 Some(PushTime::At(at)) => Some(*at),
                 // The first instant that wall-clock time comes anywhere (UTC+14).
-                Some(PushTime::Local(naive)) => Some(DateTime::<Utc>::from_naive_utc_and_offset(*naive, Utc) - chrono::Duration::hours(14)),
+                Some(PushTime::Local(naive)) => {
+                    DateTime::<Utc>::from_naive_utc_and_offset(*naive, Utc).checked_sub_signed(chrono::Duration::hours(14))
+                }
             };
             let task = NewTask {
                 kind: PLAN_KIND,

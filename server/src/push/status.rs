@@ -63,6 +63,10 @@ pub async fn create(
     }
     if let Some(interval) = request.expiration_interval {
         body["expiration_interval"] = json!(interval);
+        // Sent now: its expiry is known (Parse Server records it so too).
+        if request.push_time.is_none() {
+            body["expiry"] = json!(now.timestamp_millis() + (interval * 1000.0) as i64);
+        }
     }
     let Value::Object(body) = body else { unreachable!("an object") };
     let write = objects::Write::parse(body, None)?;
@@ -221,14 +225,21 @@ pub async fn add(client: &impl GenericClient, app: &App, id: &str, counts: &Coun
     Ok(row.map(|r| r.get(0)))
 }
 
-/// Marks a push failed as a whole (its plan could not run), with Parse's `errorMessage`.
+/// Whether a push's status still exists (deleting it cancels the push).
+pub async fn exists(client: &impl GenericClient, app: &App, id: &str) -> Result<bool, DataError> {
+    let table = class().table(&app.schema_name);
+    Ok(client.query_one(&format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE object_id = $1)"), &[&id]).await?.get(0))
+}
+
+/// Marks a push failed as a whole (its plan could not run), with Parse's `errorMessage`; only
+/// a push not planned yet (a plan that did its work and then lost its task is not a failure).
 pub async fn fail(client: &impl GenericClient, app: &App, id: &str, message: &str) -> Result<(), DataError> {
     let table = class().table(&app.schema_name);
     client
         .execute(
             &format!(
                 "UPDATE {table} SET data = data || jsonb_build_object('status', 'failed', 'errorMessage', jsonb_build_object('message', $2::text)),
-                     updated_at = now() WHERE object_id = $1"
+                     updated_at = now() WHERE object_id = $1 AND data->>'status' IN ('scheduled', 'pending')"
             ),
             &[&id, &message],
         )

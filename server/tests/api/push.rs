@@ -647,3 +647,72 @@ async fn an_app_rate_paces_its_batches_and_server_info_reports_push() {
         assert!((1_990..=2_010).contains(&gap), "{gap} ms between batches");
     }
 }
+
+#[tokio::test]
+async fn a_deleted_status_cancels_the_rest_and_a_removed_provider_loses_no_device() {
+    let Bed { server, owner, app, app_id, db, .. } = bed().await;
+    let receiver = receiver().await;
+    hook_to(&server, &owner, &app, &receiver).await;
+    let (status, body) = server
+        .admin(&owner, Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(json!({"settings": {"push": {"hookBatchSize": 2}}})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    installations(&server, &app, &db, app_id, 6, json!({})).await;
+    // Cancelled after its first batch: the other two are not sent.
+    let (_, _, id) = push(&server, &app, json!({"channels": ["all"], "data": {"alert": "cancelled"}})).await;
+    let id = id.unwrap();
+    server.queue.run_one(PLAN).await.unwrap().expect("planned");
+    server.queue.run_one(DELIVER).await.unwrap().expect("a batch");
+    assert_eq!(receiver.tokens().len(), 2);
+    let (status, _) = call(&server, &app, As::Master, Method::DELETE, &format!("/classes/_PushStatus/{id}"), None).await;
+    assert_eq!(status, 200);
+    drain(&server).await;
+    assert_eq!(receiver.tokens().len(), 2, "nothing more after the cancel");
+    // The hook is removed after the plan: its batches fail, counted, none lost.
+    let (_, _, id) = push(&server, &app, json!({"channels": ["all"], "data": {"alert": "orphaned"}})).await;
+    let id = id.unwrap();
+    server.queue.run_one(PLAN).await.unwrap().expect("planned");
+    let (status, _) = server.admin(&owner, Method::DELETE, &format!("/admin/v1/apps/{}/push/providers/hook", app.id), None).await;
+    assert_eq!(status, 204);
+    drain(&server).await;
+    let status = status_of(&server, &app, &id).await;
+    assert_eq!(
+        (status["status"].as_str(), status["numTargeted"].as_i64(), status["numFailed"].as_i64()),
+        (Some("succeeded"), Some(6), Some(6)),
+        "{status}"
+    );
+    assert_eq!(status["failedPerReason"], json!({"no hook provider is configured": 6}));
+}
+
+#[tokio::test]
+async fn installation_identities_cannot_be_removed_or_emptied() {
+    let Bed { server, app, .. } = bed().await;
+    let send = |method: Method, path: &str, header: Option<&str>, body: Value| {
+        let mut req = server
+            .http
+            .request(method, server.url(&format!("/parse{path}")))
+            .header("X-Parse-Application-Id", &app.id)
+            .header("X-Parse-REST-API-Key", &app.rest);
+        if let Some(id) = header {
+            req = req.header("X-Parse-Installation-Id", id);
+        }
+        let req = req.json(&body);
+        async move { crate::helpers::json_of(req.send().await.unwrap()).await }
+    };
+    // An empty header names no installation.
+    let (status, body) = send(Method::POST, "/installations", Some(""), json!({"deviceType": "web"})).await;
+    assert_eq!((status, body["code"].as_i64()), (400, Some(135)), "{body}");
+    let (status, body) =
+        send(Method::POST, "/installations", None, json!({"deviceType": "web", "installationId": "dev-1", "deviceToken": "t-1"})).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["objectId"].as_str().unwrap().to_string();
+    for (change, field) in [
+        (json!({"installationId": {"__op": "Delete"}}), "installationId"),
+        (json!({"installationId": ""}), "installationId"),
+        (json!({"deviceType": {"__op": "Delete"}}), "deviceType"),
+    ] {
+        let (status, body) = send(Method::PUT, &format!("/installations/{id}"), None, change.clone()).await;
+        assert_eq!((status, body["code"].as_i64()), (400, Some(136)), "{change} → {body}");
+        assert_eq!(body["error"], format!("{field} may not be changed in this operation"));
+    }
+}

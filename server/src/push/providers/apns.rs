@@ -122,7 +122,8 @@ pub struct Apns {
 impl Apns {
     pub fn new(credentials: &ApnsCredentials, transport: &Transport) -> Result<Apns, String> {
         Ok(Apns {
-            transport: transport.clone(),
+            // Connections of its own: APNs binds a connection to one team.
+            transport: transport.own()?,
             base: if credentials.production { PRODUCTION } else { SANDBOX },
             topic: credentials.topic.clone(),
             signer: Signer::new(credentials)?,
@@ -332,6 +333,9 @@ pub fn check_payload(data: &Map<String, Value>) -> Result<(), String> {
         }
         if notification.collapse_id.as_ref().is_some_and(|id| id.len() > 64) {
             return Err("collapse_id is longer than APNs' 64 bytes".into());
+        }
+        if notification.collapse_id.as_ref().is_some_and(|id| !id.bytes().all(|b| (0x20..0x7f).contains(&b))) {
+            return Err("collapse_id must be printable ASCII (it is sent as a header)".into());
         }
     }
     Ok(())

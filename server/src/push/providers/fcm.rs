@@ -102,15 +102,16 @@ impl Fcm {
             .body(body)
             .send()
             .await
-            .map_err(|e| unreachable(&e))?;
+            .map_err(unreachable)?;
         let status = response.status().as_u16();
         let after = retry_after(response.headers());
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         if status == 200
             && let Some(token) = answer.get("access_token").and_then(Value::as_str)
         {
-            let lifetime = answer.get("expires_in").and_then(Value::as_u64).unwrap_or(3600);
-            return Ok((token.to_string(), Duration::from_secs(lifetime.max(1))));
+            // Google answers about an hour; anything else is held to 1 s ..= 1 h.
+            let lifetime = answer.get("expires_in").and_then(Value::as_u64).unwrap_or(3600).clamp(1, 3600);
+            return Ok((token.to_string(), Duration::from_secs(lifetime)));
         }
         let error = answer.get("error").and_then(Value::as_str).unwrap_or("no access token");
         let reason = match answer.get("error_description").and_then(Value::as_str) {
@@ -163,7 +164,9 @@ fn classify(status: u16, error: &Value, after: Option<Duration>) -> Outcome {
                 .is_some_and(|v| v.iter().any(|f| f.get("field").and_then(Value::as_str) == Some("message.token")))
         });
     match (status, code.as_str()) {
-        (404, _) | (_, "UNREGISTERED") | (_, "SENDER_ID_MISMATCH") => Outcome::Invalid(code),
+        // Only FCM's word that this token is dead removes it: a 404 without it, or
+        // SENDER_ID_MISMATCH, may be the app's credentials (another project) and not the device.
+        (_, "UNREGISTERED") => Outcome::Invalid(code),
         (400, "INVALID_ARGUMENT") if bad_token => Outcome::Invalid(code),
         (429 | 500 | 502 | 503 | 504, _) => Outcome::Retry { reason: code, after },
         // The code alone: reasons are counted by value in the push's record.
@@ -268,6 +271,10 @@ mod tests {
     fn answers_are_classified() {
         let unregistered = json!({"code": 404, "status": "NOT_FOUND", "details": [{"errorCode": "UNREGISTERED"}]});
         assert_eq!(classify(404, &unregistered, None), Outcome::Invalid("UNREGISTERED".into()));
+        // The wrong project's credentials do not cost the devices their tokens.
+        let mismatch = json!({"code": 403, "status": "PERMISSION_DENIED", "details": [{"errorCode": "SENDER_ID_MISMATCH"}]});
+        assert_eq!(classify(403, &mismatch, None), Outcome::Failed("SENDER_ID_MISMATCH".into()));
+        assert_eq!(classify(404, &json!({"code": 404, "status": "NOT_FOUND"}), None), Outcome::Failed("NOT_FOUND".into()));
         let bad_token = json!({"status": "INVALID_ARGUMENT", "message": "The registration token is not a valid FCM registration token"});
         assert_eq!(classify(400, &bad_token, None), Outcome::Invalid("INVALID_ARGUMENT".into()));
         let bad_ttl = json!({"status": "INVALID_ARGUMENT", "message": "Invalid value at 'message.android.ttl'"});

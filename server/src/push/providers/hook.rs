@@ -58,7 +58,10 @@ impl Hook {
             .await;
         let mut response = match response {
             Ok(response) => response,
-            Err(e) => return devices.iter().map(|_| unreachable(&e)).collect(),
+            Err(e) => {
+                let outcome = unreachable(e);
+                return devices.iter().map(|_| outcome.clone()).collect();
+            }
         };
         let status = response.status().as_u16();
         let outcome = match status {

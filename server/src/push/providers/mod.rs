@@ -32,6 +32,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 #[derive(Clone)]
 pub struct Transport {
     pub config: PushConfig,
+    extra: Arc<[reqwest::Certificate]>,
     clients: Arc<[reqwest::Client]>,
     next: Arc<AtomicUsize>,
 }
@@ -47,33 +48,52 @@ impl Transport {
                 return Err(format!("{} holds no PEM certificate", file.display()));
             }
         }
-        let clients = (0..CONNECTIONS)
-            .map(|_| {
-                let mut builder = reqwest::Client::builder()
-                    .http2_prior_knowledge()
-                    .https_only(true)
-                    .no_proxy()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .connect_timeout(Duration::from_secs(10))
-                    .timeout(REQUEST_TIMEOUT)
-                    .http2_keep_alive_interval(Duration::from_secs(30))
-                    .http2_keep_alive_timeout(Duration::from_secs(10))
-                    .pool_idle_timeout(Duration::from_secs(300))
-                    .user_agent(concat!("Hearth-Push/", env!("CARGO_PKG_VERSION")))
-                    .tls_certs_merge(extra.iter().cloned());
-                for (host, addr) in &config.resolve {
-                    builder = builder.resolve(host, *addr);
-                }
-                builder.build().map_err(|e| crate::net::error_text(&e))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        Ok(Transport { config: config.clone(), clients: clients.into(), next: Arc::new(AtomicUsize::new(0)) })
+        let extra: Arc<[reqwest::Certificate]> = extra.into();
+        let clients = clients(config, &extra)?;
+        Ok(Transport { config: config.clone(), extra, clients, next: Arc::new(AtomicUsize::new(0)) })
+    }
+
+    /// The same settings on connections of its own: APNs binds a connection to the team whose
+    /// token it first saw (another team's token on it is refused), so each APNs provider (one
+    /// app's credentials) has its own.
+    pub(crate) fn own(&self) -> Result<Transport, String> {
+        Ok(Transport {
+            config: self.config.clone(),
+            extra: self.extra.clone(),
+            clients: clients(&self.config, &self.extra)?,
+            next: Arc::new(AtomicUsize::new(0)),
+        })
     }
 
     /// The next of the connections, in turn.
     pub(crate) fn client(&self) -> &reqwest::Client {
         &self.clients[self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len()]
     }
+}
+
+/// HTTP/2 clients with the operator's name overrides and extra roots.
+fn clients(config: &PushConfig, extra: &[reqwest::Certificate]) -> Result<Arc<[reqwest::Client]>, String> {
+    let clients = (0..CONNECTIONS)
+        .map(|_| {
+            let mut builder = reqwest::Client::builder()
+                .http2_prior_knowledge()
+                .https_only(true)
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(REQUEST_TIMEOUT)
+                .http2_keep_alive_interval(Duration::from_secs(30))
+                .http2_keep_alive_timeout(Duration::from_secs(10))
+                .pool_idle_timeout(Duration::from_secs(300))
+                .user_agent(concat!("Hearth-Push/", env!("CARGO_PKG_VERSION")))
+                .tls_certs_merge(extra.iter().cloned());
+            for (host, addr) in &config.resolve {
+                builder = builder.resolve(host, *addr);
+            }
+            builder.build().map_err(|e| crate::net::error_text(&e))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(clients.into())
 }
 
 /// The keys Parse localises (`alert-fr`, `title-fr`).
@@ -169,8 +189,14 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 
 /// The outcome of a request that got no answer (refused connection, TLS failure, timeout):
 /// worth retrying; the text names the cause, never a credential.
-fn unreachable(error: &reqwest::Error) -> Outcome {
-    let cause = if error.is_timeout() { "timed out".to_string() } else { crate::net::error_text(error) };
+fn unreachable(error: reqwest::Error) -> Outcome {
+    // Without the URL: an APNs path holds the device token, a hook's URL may hold a key.
+    let error = error.without_url();
+    let cause = if error.is_timeout() { "timed out".to_string() } else { crate::net::error_text(&error) };
+    if error.is_builder() {
+        // A request that cannot be built (a header value it cannot carry) fails the same way again.
+        return Outcome::Failed(format!("cannot build the request: {cause}"));
+    }
     Outcome::Retry { reason: format!("unreachable: {cause}"), after: None }
 }
 
@@ -184,7 +210,7 @@ struct Refusal {
 /// Sends `request`: `Ok(None)` when the provider accepted it (200), `Ok(Some(refusal))`
 /// otherwise, `Err` with the device's outcome when no answer came.
 async fn call(request: reqwest::RequestBuilder) -> Result<Option<Refusal>, Outcome> {
-    let response = request.send().await.map_err(|e| unreachable(&e))?;
+    let response = request.send().await.map_err(unreachable)?;
     let status = response.status().as_u16();
     if status == 200 {
         return Ok(None);
