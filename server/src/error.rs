@@ -65,6 +65,8 @@ impl ParseCode {
     /// The storage failed to keep a file.
     pub const FILE_SAVE_ERROR_INTERNAL: ParseCode = ParseCode::new(130, 500);
     pub const FILE_TOO_LARGE: ParseCode = ParseCode::new(131, 413);
+    /// A push that cannot be sent as asked (its target, times, payload, or no provider).
+    pub const PUSH_MISCONFIGURED: ParseCode = ParseCode::new(115, 400);
     pub const MISSING_REQUIRED_FIELD: ParseCode = ParseCode::new(135, 400);
     pub const DUPLICATE_VALUE: ParseCode = ParseCode::new(137, 400);
     /// A cloud function failed, threw, or does not exist.

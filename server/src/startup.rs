@@ -168,6 +168,15 @@ impl Hearth {
             },
             config.metrics_app_label,
         );
+        let transport = crate::push::providers::Transport::new(&config.push).map_err(StartError::Other)?;
+        let push = Arc::new(crate::push::Push::new(
+            db.pool.clone(),
+            registry.clone(),
+            services.clone(),
+            transport,
+            config.function_private_network,
+        ));
+        functions.set_push(push.clone());
         let state = SharedState::new(State {
             config: Arc::new(config.clone()),
             pool: db.pool.clone(),
@@ -186,6 +195,7 @@ impl Hearth {
             spools: Arc::new(crate::http::body::Spools::new(config)),
             usage: usage.clone(),
             live,
+            push: push.clone(),
         });
         let jobs = crate::functions::jobs::Runner { functions: state.functions.clone(), registry: state.registry.clone(), services };
         // Each kind of queued work with its slots (checked before the server starts).
@@ -196,6 +206,8 @@ impl Hearth {
                 crate::data::idempotency::SWEEP_SLOTS,
                 Arc::new(crate::data::idempotency::Sweeper { pool: db.pool.clone() }),
             )
+            .handle(crate::push::service::PLAN_KIND, crate::push::service::PLAN_SLOTS, Arc::new(crate::push::plan::Plan(push.clone())))
+            .handle(crate::push::service::DELIVER_KIND, crate::push::service::DELIVER_SLOTS, Arc::new(crate::push::deliver::Deliver(push)))
             .slots(&config.queue_slots)
             .map_err(|e| StartError::Other(format!("invalid setting queue_slots: {e}")))?;
         let server = http::server(state.clone(), listener).map_err(|e| other(&e))?;

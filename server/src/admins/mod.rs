@@ -7,6 +7,7 @@ pub mod files;
 pub mod functions;
 pub mod invitations;
 pub mod members;
+pub mod push;
 pub mod token;
 
 use crate::crypto::password::{DUMMY_HASH, hash as hash_password, verify as verify_password};

@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 10, name: "admin_accounts", sql: include_str!("../../../migrations/0010_admin_accounts.sql") },
     Migration { version: 11, name: "function_log_requests", sql: include_str!("../../../migrations/0011_function_log_requests.sql") },
     Migration { version: 12, name: "app_usage", sql: include_str!("../../../migrations/0012_app_usage.sql") },
+    Migration { version: 13, name: "push", sql: include_str!("../../../migrations/0013_push.sql") },
 ];
 
 /// The advisory lock key that serialises migration runs ("hearth" in ASCII).

@@ -410,7 +410,12 @@ async fn host_call(functions: &Arc<Functions>, caller: &Caller, job: Option<&str
             super::jobs::update_status(functions, &master, id, Value::Object(changes)).await.map_err(data_error)?;
             Ok(json!({}))
         }
-        "push" => Err((141, "push is not available on this server yet".into())),
+        // A push as `POST /push` sends it (the master key is needed: `useMasterKey`).
+        "push" => {
+            let Some(push) = functions.push.get() else { return Err((115, "Missing push configuration".into())) };
+            let id = push.send(&caller, &op, crate::push::Source::Cloud).await.map_err(|e| (e.parse_code().code(), e.to_string()))?;
+            Ok(json!({ "pushStatusId": id }))
+        }
         other => Err((141, format!("unknown host call {other:?}"))),
     }
 }

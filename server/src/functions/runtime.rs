@@ -157,6 +157,8 @@ pub struct Functions {
     /// Calls run on threads of their own: a guest busy with computation shares the CPU with the
     /// HTTP workers through the OS scheduler, and never holds up a worker's other requests.
     threads: Option<tokio::runtime::Runtime>,
+    /// Push, for the `push` host call (set once at start-up: push is built after functions).
+    pub(crate) push: std::sync::OnceLock<Arc<crate::push::Push>>,
 }
 
 impl Drop for Functions {
@@ -212,7 +214,13 @@ impl Functions {
             ticking,
             running: Arc::default(),
             threads: Some(threads),
+            push: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Gives cloud code's `push` host call the instance's push service.
+    pub fn set_push(&self, push: Arc<crate::push::Push>) {
+        let _ = self.push.set(push);
     }
 
     /// Compiles a module (or takes its compiled form from the disk cache).

@@ -63,6 +63,8 @@ pub struct State {
     pub usage: crate::usage::Usage,
     /// LiveQuery: this instance's connections and subscriptions.
     pub live: Arc<crate::live::Live>,
+    /// Push: sending, and each app's providers.
+    pub push: Arc<crate::push::Push>,
 }
 
 /// A resource whose unmatched methods answer 405 in Parse form.

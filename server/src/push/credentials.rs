@@ -3,11 +3,13 @@
 //! their public part and a fingerprint, never in full; they are kept out of `apps.settings`
 //! (which members read back), out of logs and out of the audit log.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::ProviderKind;
+use crate::error::DbError;
 
 /// A secret in memory: its `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -145,4 +147,239 @@ impl ProviderKind {
             _ => None,
         }
     }
+}
+
+/// An app's credentials and when they last changed (providers are rebuilt when it moves).
+pub async fn load(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<(Credentials, Option<DateTime<Utc>>), DbError> {
+    let rows = client.query("SELECT provider, config, secret, updated_at FROM push_credentials WHERE app_id = $1", &[&app_id]).await?;
+    let mut credentials = Credentials::default();
+    let mut version: Option<DateTime<Utc>> = None;
+    for row in rows {
+        let (provider, config, secret, updated_at): (String, Value, String, DateTime<Utc>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        version = version.max(Some(updated_at));
+        let text = |name: &str| config.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+        match provider.as_str() {
+            "apns" => {
+                credentials.apns = Some(ApnsCredentials {
+                    team_id: text("teamId"),
+                    key_id: text("keyId"),
+                    topic: text("topic"),
+                    production: config.get("production").and_then(Value::as_bool).unwrap_or(false),
+                    key: Secret::new(secret),
+                })
+            }
+            "fcm" => {
+                credentials.fcm = Some(FcmCredentials {
+                    project_id: text("projectId"),
+                    client_email: text("clientEmail"),
+                    private_key_id: config.get("privateKeyId").and_then(Value::as_str).map(str::to_string),
+                    private_key: Secret::new(secret),
+                })
+            }
+            _ => {
+                credentials.hook = Some(HookCredentials {
+                    url: text("url"),
+                    device_types: config
+                        .get("deviceTypes")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                        .unwrap_or_default(),
+                    secret: Secret::new(secret),
+                })
+            }
+        }
+    }
+    Ok((credentials, version))
+}
+
+/// What the management API shows of an app's providers: never a secret.
+pub async fn view(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<ProvidersView, DbError> {
+    let rows = client.query("SELECT provider, config, fingerprint, updated_at FROM push_credentials WHERE app_id = $1", &[&app_id]).await?;
+    let mut view = ProvidersView::default();
+    for row in rows {
+        let (provider, config, fingerprint, updated_at): (String, Value, String, DateTime<Utc>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        let text = |name: &str| config.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+        match provider.as_str() {
+            "apns" => {
+                view.apns = Some(ApnsView {
+                    team_id: text("teamId"),
+                    key_id: text("keyId"),
+                    topic: text("topic"),
+                    production: config.get("production").and_then(Value::as_bool).unwrap_or(false),
+                    fingerprint,
+                    updated_at,
+                })
+            }
+            "fcm" => view.fcm = Some(FcmView { project_id: text("projectId"), client_email: text("clientEmail"), fingerprint, updated_at }),
+            _ => {
+                view.hook = Some(HookView {
+                    url: text("url"),
+                    device_types: config
+                        .get("deviceTypes")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                        .unwrap_or_default(),
+                    fingerprint,
+                    updated_at,
+                })
+            }
+        }
+    }
+    Ok(view)
+}
+
+/// Stores one provider's credentials (replacing any), with the part that may be shown.
+pub async fn store(
+    client: &impl deadpool_postgres::GenericClient,
+    app_id: i64,
+    provider: ProviderKind,
+    config: &Value,
+    secret: &Secret,
+) -> Result<(), DbError> {
+    client
+        .execute(
+            "INSERT INTO push_credentials (app_id, provider, config, secret, fingerprint, updated_at)
+             VALUES ($1, $2, $3, $4, $5, clock_timestamp())
+             ON CONFLICT (app_id, provider) DO UPDATE SET config = EXCLUDED.config, secret = EXCLUDED.secret,
+                 fingerprint = EXCLUDED.fingerprint, updated_at = EXCLUDED.updated_at",
+            &[&app_id, &provider.name(), config, &secret.expose(), &secret.fingerprint()],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Forgets one provider's credentials; answers whether there were any.
+pub async fn delete(client: &impl deadpool_postgres::GenericClient, app_id: i64, provider: ProviderKind) -> Result<bool, DbError> {
+    Ok(client.execute("DELETE FROM push_credentials WHERE app_id = $1 AND provider = $2", &[&app_id, &provider.name()]).await? > 0)
+}
+
+/// A push hook's stored secret, to keep it when only the URL or device types change.
+pub async fn hook_secret(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<Option<Secret>, DbError> {
+    let row = client.query_opt("SELECT secret FROM push_credentials WHERE app_id = $1 AND provider = 'hook'", &[&app_id]).await?;
+    Ok(row.map(|r| Secret::new(r.get(0))))
+}
+
+/// The stored APNs key, to keep it when only the ids or topic change.
+pub async fn apns_key(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<Option<Secret>, DbError> {
+    let row = client.query_opt("SELECT secret FROM push_credentials WHERE app_id = $1 AND provider = 'apns'", &[&app_id]).await?;
+    Ok(row.map(|r| Secret::new(r.get(0))))
+}
+
+/// A new push hook signing secret.
+pub fn new_hook_secret() -> Secret {
+    Secret::new(format!("whsec_{}", crate::crypto::random_key(32)))
+}
+
+/// Largest key, service account or URL the management API takes.
+const MAX_SECRET: usize = 16 * 1024;
+
+fn invalid(message: impl Into<String>) -> super::PushError {
+    super::PushError::Invalid(message.into())
+}
+
+fn field<'a>(body: &'a Value, name: &str) -> Result<&'a str, super::PushError> {
+    match body.get(name) {
+        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= MAX_SECRET => Ok(s.trim()),
+        _ => Err(invalid(format!("{name} is required"))),
+    }
+}
+
+/// Sets a provider from a management API body (checked whole first), keeping a stored key or
+/// secret the body leaves out. Answers the new hook secret when one was made.
+pub async fn configure(
+    client: &impl deadpool_postgres::GenericClient,
+    app_id: i64,
+    provider: ProviderKind,
+    body: &Value,
+    private_network: bool,
+) -> Result<Option<Secret>, super::PushError> {
+    if !body.is_object() {
+        return Err(invalid("the body must be a JSON object"));
+    }
+    match provider {
+        ProviderKind::Apns => {
+            let key = match body.get("key") {
+                None | Some(Value::Null) => {
+                    apns_key(client, app_id).await?.ok_or_else(|| invalid("key is required (the .p8 file's contents)"))?
+                }
+                Some(_) => Secret::new(field(body, "key")?.to_string()),
+            };
+            let production = match body.get("production") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err(invalid("production must be true or false")),
+            };
+            let credentials = ApnsCredentials {
+                team_id: field(body, "teamId")?.to_string(),
+                key_id: field(body, "keyId")?.to_string(),
+                topic: field(body, "topic")?.to_string(),
+                production,
+                key,
+            };
+            super::providers::apns::check_credentials(&credentials).map_err(invalid)?;
+            let config = serde_json::json!({ "teamId": credentials.team_id, "keyId": credentials.key_id, "topic": credentials.topic, "production": production });
+            store(client, app_id, provider, &config, &credentials.key).await?;
+            Ok(None)
+        }
+        ProviderKind::Fcm => {
+            let account = match body.get("serviceAccount") {
+                Some(Value::String(text)) if text.len() <= MAX_SECRET => serde_json::from_str(text)
+                    .map_err(|_| invalid("serviceAccount is not JSON (the service account key file's contents)"))?,
+                Some(account @ Value::Object(_)) if account.to_string().len() <= MAX_SECRET => account.clone(),
+                _ => return Err(invalid("serviceAccount is required (the service account key file's contents)")),
+            };
+            let credentials = FcmCredentials::from_service_account(&account).map_err(invalid)?;
+            super::providers::fcm::check_credentials(&credentials).map_err(invalid)?;
+            let config = serde_json::json!({
+                "projectId": credentials.project_id, "clientEmail": credentials.client_email, "privateKeyId": credentials.private_key_id,
+            });
+            store(client, app_id, provider, &config, &credentials.private_key).await?;
+            Ok(None)
+        }
+        ProviderKind::Hook => {
+            let url = field(body, "url")?;
+            let parsed = reqwest::Url::parse(url).map_err(|_| invalid(format!("{url} is not a URL")))?;
+            match parsed.scheme() {
+                "https" => {}
+                "http" if private_network => {}
+                _ => return Err(invalid("url must be an https:// URL")),
+            }
+            crate::net::check_url(&parsed, private_network).map_err(invalid)?;
+            let device_types = match body.get("deviceTypes") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(types)) if types.len() <= 50 => types
+                    .iter()
+                    .map(|t| match t {
+                        Value::String(s) if !s.is_empty() && s.len() <= 64 => Ok(s.clone()),
+                        _ => Err(invalid("deviceTypes must be device type names")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                Some(_) => return Err(invalid("deviceTypes must be a list of device types")),
+            };
+            let (secret, new) = match hook_secret(client, app_id).await? {
+                Some(secret) => (secret, None),
+                None => {
+                    let secret = new_hook_secret();
+                    (secret.clone(), Some(secret))
+                }
+            };
+            let config = serde_json::json!({ "url": url, "deviceTypes": device_types });
+            store(client, app_id, provider, &config, &secret).await?;
+            Ok(new)
+        }
+    }
+}
+
+/// Makes the push hook a new signing secret; none when no hook is set up.
+pub async fn rotate_hook_secret(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<Option<Secret>, DbError> {
+    let secret = new_hook_secret();
+    let changed = client
+        .execute(
+            "UPDATE push_credentials SET secret = $2, fingerprint = $3, updated_at = clock_timestamp() WHERE app_id = $1 AND provider = 'hook'",
+            &[&app_id, &secret.expose(), &secret.fingerprint()],
+        )
+        .await?;
+    Ok((changed > 0).then_some(secret))
 }

@@ -10,14 +10,23 @@
 //! in memory.
 
 pub mod credentials;
+pub mod deliver;
 pub mod installations;
+pub mod plan;
 pub mod providers;
+pub mod request;
+pub mod service;
+pub mod status;
+
+pub use service::{Push, Source};
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value};
+
+use crate::data::DataError;
 
 /// The providers a device can be reached through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,4 +102,60 @@ pub enum Outcome {
 pub trait Provider: Send + Sync {
     fn kind(&self) -> ProviderKind;
     fn send<'a>(&'a self, message: &'a Message, devices: &'a [Device]) -> BoxFuture<'a, Vec<Outcome>>;
+}
+
+/// A push refused before anything is recorded or queued.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// Parse's 115: the push cannot be sent as asked.
+    #[error("{0}")]
+    Misconfigured(String),
+    /// Provider settings that cannot be used (the management API's 142).
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+impl crate::error::ParseErrorCode for PushError {
+    fn parse_code(&self) -> crate::error::ParseCode {
+        match self {
+            PushError::Misconfigured(_) => crate::error::ParseCode::PUSH_MISCONFIGURED,
+            PushError::Invalid(_) => crate::error::ParseCode::VALIDATION_ERROR,
+            PushError::Data(e) => e.parse_code(),
+        }
+    }
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            PushError::Data(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+}
+
+impl From<PushError> for DataError {
+    fn from(e: PushError) -> Self {
+        match e {
+            PushError::Data(e) => e,
+            other => DataError::Domain(Box::new(other)),
+        }
+    }
+}
+
+impl From<crate::error::DbError> for PushError {
+    fn from(e: crate::error::DbError) -> Self {
+        PushError::Data(e.into())
+    }
+}
+
+impl From<tokio_postgres::Error> for PushError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        PushError::Data(e.into())
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for PushError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        PushError::Data(crate::error::DbError::from(e).into())
+    }
 }

@@ -24,6 +24,7 @@ mod metrics;
 mod operators;
 mod ops;
 mod processes;
+mod push;
 mod queries;
 mod queue;
 mod rights;

@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod live;
 pub mod members;
 pub mod metrics;
+pub mod push;
 
 use std::sync::Arc;
 
@@ -42,6 +43,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/apps/{application_id}/audit").get(audit::app_log))
         .service(resource("/apps/{application_id}/metrics").get(metrics::app_metrics))
         .service(resource("/apps/{application_id}/live").get(live::app_live))
+        .service(resource("/apps/{application_id}/push/providers").get(push::list))
+        .service(resource("/apps/{application_id}/push/providers/hook/secret").post(push::rotate_secret))
+        .service(resource("/apps/{application_id}/push/providers/{provider}").put(push::set).delete(push::remove))
         .service(resource("/apps/{application_id}/classes/counts").get(classes::counts))
         .service(resource("/apps/{application_id}/files").get(files::list))
         .service(resource("/apps/{application_id}/files/cleanup").post(files::cleanup))

@@ -13,6 +13,7 @@ pub mod functions;
 pub mod hooks;
 pub mod jobs;
 pub mod pages;
+pub mod push;
 pub mod schemas;
 pub mod users;
 
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/jobs/{name}").post(jobs::start))
         .service(resource("/jobs").post(jobs::start))
         .service(resource("/cloud_code/jobs/data").get(jobs::data).post(jobs::data))
+        .service(resource("/push").post(push::send))
         .service(resource("/aggregate/{class}").get(aggregate::aggregate).post(aggregate::aggregate))
         .default_service(web::to(unknown));
 }
@@ -58,8 +60,10 @@ pub async fn health() -> HttpResponse {
     (status = 200, description = "Version and features"),
     (status = 403, description = "Missing or wrong application id or key (code 119)", body = crate::http::openapi::ErrorBody)
 ))]
-pub async fn server_info(MasterOrReadOnly(req): MasterOrReadOnly) -> Result<HttpResponse, ApiError> {
+pub async fn server_info(state: web::Data<crate::http::State>, MasterOrReadOnly(req): MasterOrReadOnly) -> Result<HttpResponse, ApiError> {
     let live = &req.caller.app.settings.live_query;
+    // Push is on for an app with a provider; scheduling, audiences and localisation always are.
+    let push = state.push.providers(&req.caller.app).await?.any();
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "parseServerVersion": "7.0.0",
         "hearthVersion": env!("CARGO_PKG_VERSION"),
@@ -69,7 +73,7 @@ pub async fn server_info(MasterOrReadOnly(req): MasterOrReadOnly) -> Result<Http
             "cloudCode": { "jobs": true },
             "liveQuery": { "enabled": !live.class_names.is_empty(), "classNames": live.class_names },
             "logs": { "level": false, "size": false, "order": false, "until": false, "from": false },
-            "push": { "immediatePush": false, "scheduledPush": false, "storedPushData": false, "pushAudiences": false, "localization": false },
+            "push": { "immediatePush": push, "scheduledPush": push, "storedPushData": push, "pushAudiences": true, "localization": push },
             "schemas": { "addField": false, "removeField": false, "addClass": false, "removeClass": false, "clearAllDataFromClass": false, "exportClass": false, "editClassLevelPermissions": false, "editPointerPermissions": false }
         }
     })))

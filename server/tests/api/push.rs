@@ -1,0 +1,327 @@
+//! Push: `POST /parse/push`'s checks (Parse's codes and messages, nothing recorded or queued for a
+//! refused push), `_PushStatus`, the fan-out into batches (computed in PostgreSQL, once however
+//! often the plan runs), local-time pushes, expiry, and the providers' management routes. The
+//! queue is stepped (`run_one`): these servers run no push work on their own.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{As, Keys, TestAdmin, TestServer, call, fresh_database, keys_of, test_config};
+
+const PLAN: &str = "push.plan";
+const DELIVER: &str = "push.deliver";
+
+/// A server on a database of its own whose push work runs only when a test steps it, an app
+/// (its keys, owner, internal id, and the app's read-only master key) and a database connection.
+struct Bed {
+    server: TestServer,
+    owner: TestAdmin,
+    app: Keys,
+    app_id: i64,
+    read_only: String,
+    db: tokio_postgres::Client,
+}
+
+async fn bed() -> Bed {
+    let url = fresh_database();
+    let mut config = test_config(&url);
+    config.queue_slots.insert(PLAN.into(), 0);
+    config.queue_slots.insert(DELIVER.into(), 0);
+    config.function_private_network = true;
+    let server = TestServer::start_with(config).await;
+    let owner = server.new_admin().await;
+    let view = server.new_app(&owner).await;
+    let app = keys_of(&view);
+    let read_only = view["keys"]["readOnlyMasterKey"].as_str().unwrap().to_string();
+    let (db, conn) = url.parse::<tokio_postgres::Config>().unwrap().connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let app_id: i64 = db.query_one("SELECT id FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0);
+    Bed { server, owner, app, app_id, read_only, db }
+}
+
+/// Sets the app's push hook (to an address nothing listens on: these tests deliver nothing).
+async fn hook(server: &TestServer, owner: &TestAdmin, app: &Keys, types: Value) -> Value {
+    let (status, body) = server
+        .admin(
+            owner,
+            Method::PUT,
+            &format!("/admin/v1/apps/{}/push/providers/hook", app.id),
+            Some(json!({"url": "http://127.0.0.1:9/push", "deviceTypes": types})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn push(server: &TestServer, app: &Keys, body: Value) -> (u16, Value, Option<String>) {
+    let res = server
+        .http
+        .post(server.url("/parse/push"))
+        .header("X-Parse-Application-Id", &app.id)
+        .header("X-Parse-Master-Key", &app.master)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let id = res.headers().get("X-Parse-Push-Status-Id").map(|v| v.to_str().unwrap().to_string());
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null), id)
+}
+
+async fn tasks(db: &tokio_postgres::Client, app: i64, kind: &str) -> i64 {
+    db.query_one("SELECT count(*) FROM queue_tasks WHERE app_id = $1 AND kind = $2", &[&app, &kind]).await.unwrap().get(0)
+}
+
+async fn statuses(server: &TestServer, app: &Keys) -> Vec<Value> {
+    let (status, body) = call(server, app, As::Master, Method::GET, "/classes/_PushStatus", None).await;
+    if status == 200 { body["results"].as_array().cloned().unwrap_or_default() } else { Vec::new() }
+}
+
+async fn status_of(server: &TestServer, app: &Keys, id: &str) -> Value {
+    let (status, body) = call(server, app, As::Master, Method::GET, &format!("/classes/_PushStatus/{id}"), None).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// `n` installations (web, on channel `all`; every third also on `odd`) written straight into
+/// the app's table after one saved through the API (which makes the class).
+async fn installations(server: &TestServer, app: &Keys, db: &tokio_postgres::Client, app_id: i64, n: i64, extra: Value) {
+    let (status, body) = call(
+        server,
+        app,
+        As::Master,
+        Method::POST,
+        "/classes/_Installation",
+        Some(json!({"installationId": "seed-0", "deviceType": "web", "deviceToken": "tok-seed", "channels": ["seed"]})),
+    )
+    .await;
+    assert!(status == 201 || status == 200, "{body}");
+    db.execute(
+        &format!(
+            "INSERT INTO app_{app_id}.\"_Installation\" (object_id, data)
+             SELECT 'i' || lpad(g::text, 9, '0'),
+                    jsonb_build_object('installationId', 'inst-' || g, 'deviceType', 'web', 'deviceToken', 'tok-' || g,
+                                       'channels', CASE WHEN g % 3 = 0 THEN '[\"all\", \"odd\"]'::jsonb ELSE '[\"all\"]'::jsonb END) || $1::jsonb
+             FROM generate_series(1, $2::int8) g"
+        ),
+        &[&extra, &n],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn refused_pushes_answer_parse_errors_and_record_nothing() {
+    let Bed { server, owner, app, app_id, read_only, db } = bed().await;
+    // No provider yet.
+    let (status, body, id) = push(&server, &app, json!({"channels": ["a"], "data": {"alert": "hi"}})).await;
+    assert_eq!((status, body["code"].as_i64()), (400, Some(115)), "{body}");
+    assert_eq!(body["error"], "Missing push configuration");
+    assert!(id.is_none());
+    hook(&server, &owner, &app, json!(["web"])).await;
+    let cases = [
+        (json!({"where": {}, "channels": ["a"]}), 115, "Channels and query can not be set at the same time."),
+        (json!({"data": {"alert": "x"}}), 115, "Sending a push requires either \"channels\" or a \"where\" query."),
+        (json!({"channels": ["a"], "push_time": "soon"}), 115, "soon is not valid time."),
+        (json!({"channels": ["a"], "expiration_time": true}), 115, "true is not valid time."),
+        (json!({"channels": ["a"], "expiration_interval": 0}), 115, "expiration_interval must be a number greater than 0"),
+        (json!({"channels": ["a"], "expiration_interval": "1"}), 115, "expiration_interval must be a number greater than 0"),
+        (
+            json!({"channels": ["a"], "expiration_interval": 5, "expiration_time": "2030-01-01T00:00:00Z"}),
+            115,
+            "Both expiration_time and expiration_interval cannot be set",
+        ),
+        (
+            json!({"channels": ["a"], "data": {"badge": "x"}}),
+            115,
+            "Invalid value for badge, expected number or 'Increment' or {increment: number}",
+        ),
+        (json!({"where": {"deviceType": "blackberry"}}), 115, "blackberry is not supported push type."),
+        (json!({"where": {"deviceType": "ios"}}), 115, "ios is not supported push type."),
+        (json!({"where": {"nope": {"$bogus": 1}}}), 102, ""),
+        (json!({"channels": ["a"], "data": {"alert": "x".repeat(20_000)}}), 115, ""),
+    ];
+    for (body, code, message) in cases {
+        let (status, answer, id) = push(&server, &app, body.clone()).await;
+        let shown: String = body.to_string().chars().take(120).collect();
+        assert_eq!((status, answer["code"].as_i64()), (400, Some(code)), "{shown} → {answer}");
+        if !message.is_empty() {
+            assert_eq!(answer["error"], message, "{shown}");
+        }
+        assert!(id.is_none(), "{shown}");
+    }
+    // Without the master key: Parse Server's 403; with the read-only one: 119.
+    let (status, body) = call(&server, &app, As::Client(None), Method::POST, "/push", Some(json!({"channels": ["a"]}))).await;
+    assert_eq!((status, body["code"].as_i64()), (403, Some(119)), "{body}");
+    let res = server
+        .http
+        .post(server.url("/parse/push"))
+        .header("X-Parse-Application-Id", &app.id)
+        .header("X-Parse-Master-Key", &read_only)
+        .json(&json!({"channels": ["a"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body, json!({"code": 119, "error": "read-only masterKey isn't allowed to send push notifications."}));
+    assert!(statuses(&server, &app).await.is_empty(), "nothing recorded");
+    assert_eq!(tasks(&db, app_id, PLAN).await + tasks(&db, app_id, DELIVER).await, 0, "nothing queued");
+}
+
+#[tokio::test]
+async fn a_push_to_no_device_succeeds_at_once_and_queues_nothing() {
+    let Bed { server, owner, app, app_id, db, .. } = bed().await;
+    hook(&server, &owner, &app, json!([])).await;
+    let (status, body, id) = push(&server, &app, json!({"channels": ["nobody"], "data": {"alert": "hi"}})).await;
+    assert_eq!((status, &body), (200, &json!({"result": true})));
+    let status = status_of(&server, &app, &id.expect("a status id")).await;
+    assert_eq!(status["status"], "succeeded", "{status}");
+    assert_eq!(status["numSent"], 0);
+    assert_eq!(status["source"], "rest");
+    assert_eq!(status["pushHash"], "49f68a5c8493ec2c0bf489821c21fc3b", "md5 of the alert");
+    assert_eq!(status["ACL"], json!({}), "readable with the master key only");
+    assert_eq!(tasks(&db, app_id, PLAN).await, 0);
+    // Clients cannot read it.
+    let (code, _) = call(&server, &app, As::Client(None), Method::GET, "/classes/_PushStatus", None).await;
+    assert_ne!(code, 200);
+}
+
+#[tokio::test]
+async fn the_fan_out_is_one_task_per_batch_covering_each_device_once_however_often_it_runs() {
+    let Bed { server, owner, app, app_id, db, .. } = bed().await;
+    hook(&server, &owner, &app, json!([])).await;
+    let (status, body) = server
+        .admin(&owner, Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(json!({"settings": {"push": {"hookBatchSize": 100}}})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    installations(&server, &app, &db, app_id, 2_500, json!({})).await;
+    let (status, _, id) = push(&server, &app, json!({"channels": ["odd"], "data": {"alert": "odd ones"}})).await;
+    assert_eq!(status, 200);
+    let id = id.unwrap();
+    assert_eq!(status_of(&server, &app, &id).await["status"], "pending");
+    // Queued twice (at-least-once): the second run finds the push planned and does nothing.
+    let plan: i64 = db.query_one("SELECT id FROM queue_tasks WHERE app_id = $1 AND kind = $2", &[&app_id, &PLAN]).await.unwrap().get(0);
+    db.execute(
+        "INSERT INTO queue_tasks (kind, app_id, payload, max_attempts) SELECT kind, app_id, payload, max_attempts FROM queue_tasks WHERE id = $1",
+        &[&plan],
+    )
+    .await
+    .unwrap();
+    for _ in 0..2 {
+        let ran = server.queue.run_one(PLAN).await.unwrap().expect("a plan is due");
+        assert_eq!(ran.outcome, hearth::queue::Outcome::Done);
+    }
+    // 833 of the 2,500 are on `odd`: nine batches of at most 100.
+    let rows = db
+        .query(
+            "SELECT (payload->>'from'), (payload->>'to'), (payload->>'n')::int8, payload->>'route' FROM queue_tasks
+             WHERE app_id = $1 AND kind = $2 ORDER BY payload->>'from'",
+            &[&app_id, &DELIVER],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 9);
+    let total: i64 = rows.iter().map(|r| r.get::<_, i64>(2)).sum();
+    assert_eq!(total, 833);
+    assert!(rows.iter().all(|r| r.get::<_, i64>(2) <= 100 && r.get::<_, String>(3) == "hook"));
+    for pair in rows.windows(2) {
+        assert!(pair[0].get::<_, String>(1) < pair[1].get::<_, String>(0), "ranges do not overlap");
+    }
+    let status = status_of(&server, &app, &id).await;
+    assert_eq!(
+        (status["status"].as_str(), status["count"].as_i64(), status["numTargeted"].as_i64()),
+        (Some("running"), Some(9), Some(833))
+    );
+}
+
+#[tokio::test]
+async fn local_time_pushes_are_due_at_that_time_in_each_installation_zone() {
+    let Bed { server, owner, app, app_id, db, .. } = bed().await;
+    hook(&server, &owner, &app, json!([])).await;
+    installations(&server, &app, &db, app_id, 3, json!({})).await;
+    for (id, zone) in [("i000000001", "Pacific/Kiritimati"), ("i000000002", "America/New_York"), ("i000000003", "Mars/Base")] {
+        db.execute(
+            &format!(
+                "UPDATE app_{app_id}.\"_Installation\" SET data = data || jsonb_build_object('timeZone', $2::text) WHERE object_id = $1"
+            ),
+            &[&id, &zone],
+        )
+        .await
+        .unwrap();
+    }
+    let (status, body, id) =
+        push(&server, &app, json!({"channels": ["all"], "push_time": "2031-06-01T09:00:00", "data": {"alert": "morning"}})).await;
+    assert_eq!(status, 200, "{body}");
+    let status = status_of(&server, &app, &id.unwrap()).await;
+    assert_eq!((status["status"].as_str(), status["pushTime"].as_str()), (Some("scheduled"), Some("2031-06-01T09:00:00.000")));
+    // The plan is due when 09:00 first comes anywhere (UTC+14).
+    let due: chrono::DateTime<chrono::Utc> =
+        db.query_one("SELECT run_at FROM queue_tasks WHERE app_id = $1 AND kind = $2", &[&app_id, &PLAN]).await.unwrap().get(0);
+    assert_eq!(due.to_rfc3339(), "2031-05-31T19:00:00+00:00");
+    db.execute("UPDATE queue_tasks SET run_at = now() WHERE app_id = $1 AND kind = $2", &[&app_id, &PLAN]).await.unwrap();
+    server.queue.run_one(PLAN).await.unwrap().expect("the plan runs");
+    let rows = db
+        .query(
+            "SELECT payload->>'zone', run_at, (payload->>'n')::int8 FROM queue_tasks WHERE app_id = $1 AND kind = $2 ORDER BY run_at",
+            &[&app_id, &DELIVER],
+        )
+        .await
+        .unwrap();
+    let got: Vec<(String, String, i64)> =
+        rows.iter().map(|r| (r.get(0), r.get::<_, chrono::DateTime<chrono::Utc>>(1).to_rfc3339(), r.get(2))).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("Pacific/Kiritimati".to_string(), "2031-05-31T19:00:00+00:00".to_string(), 1),
+            // Mars/Base is unknown: UTC.
+            ("UTC".to_string(), "2031-06-01T09:00:00+00:00".to_string(), 1),
+            ("America/New_York".to_string(), "2031-06-01T13:00:00+00:00".to_string(), 1),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn provider_secrets_are_write_only_and_kept_out_of_the_audit_log() {
+    let Bed { server, owner, app, .. } = bed().await;
+    let path = format!("/admin/v1/apps/{}/push/providers", app.id);
+    let (status, body) = server.admin(&owner, Method::GET, &path, None).await;
+    assert_eq!((status, &body), (200, &json!({"apns": null, "fcm": null, "hook": null})));
+    let first = hook(&server, &owner, &app, json!(["web"])).await;
+    let secret = first["secret"].as_str().expect("the secret, once").to_string();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let fingerprint = first["hook"]["fingerprint"].as_str().unwrap().to_string();
+    assert!(fingerprint.starts_with("SHA256:"));
+    // Changing the URL keeps the secret and does not show it again.
+    let again = hook(&server, &owner, &app, json!(["web", "expo"])).await;
+    assert!(again.get("secret").is_none(), "{again}");
+    assert_eq!(again["hook"]["fingerprint"], fingerprint.as_str());
+    assert_eq!(again["hook"]["deviceTypes"], json!(["web", "expo"]));
+    let (status, rotated) = server.admin(&owner, Method::POST, &format!("{path}/hook/secret"), None).await;
+    assert_eq!(status, 200);
+    assert_ne!(rotated["secret"].as_str().unwrap(), secret);
+    let (_, shown) = server.admin(&owner, Method::GET, &path, None).await;
+    assert_ne!(shown["hook"]["fingerprint"], fingerprint.as_str());
+    let (status, audit) = server.admin(&owner, Method::GET, &format!("/admin/v1/apps/{}/audit", app.id), None).await;
+    assert_eq!(status, 200);
+    let text = audit.to_string();
+    assert!(text.contains("push.provider.set") && text.contains("push.hook.secret.rotate"), "{text}");
+    assert!(!text.contains(&secret) && !text.contains(rotated["secret"].as_str().unwrap()), "no secret in the audit log");
+    // Bad settings: Parse-style 142; an unknown provider: 101.
+    for (provider, body) in [
+        ("hook", json!({"url": "ftp://example.com"})),
+        ("hook", json!({"url": "https://example.com", "deviceTypes": "web"})),
+        ("fcm", json!({"serviceAccount": {"type": "user"}})),
+        ("fcm", json!({"serviceAccount": "not json"})),
+        ("apns", json!({"teamId": "T", "keyId": "K", "topic": "com.example"})),
+    ] {
+        let (status, answer) = server.admin(&owner, Method::PUT, &format!("{path}/{provider}"), Some(body.clone())).await;
+        assert_eq!((status, answer["code"].as_i64()), (400, Some(142)), "{body} → {answer}");
+    }
+    let (status, _) = server.admin(&owner, Method::PUT, &format!("{path}/sms"), Some(json!({}))).await;
+    assert_eq!(status, 404);
+    let (status, _) = server.admin(&owner, Method::DELETE, &format!("{path}/hook"), None).await;
+    assert_eq!(status, 204);
+    let (status, _) = server.admin(&owner, Method::DELETE, &format!("{path}/hook"), None).await;
+    assert_eq!(status, 404);
+}
