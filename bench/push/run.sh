@@ -195,7 +195,9 @@ api() { # base method path json: a Parse API call with the master key; prints th
 # servers: w000000001.. (web, channel web), i.. (ios, channel mobile), a.. (android, channel mobile).
 seed() {
   local s=$1 base=$2 code t0 sql
-  code=$(api "$base" POST /installations '{"installationId":"00000000-0000-4000-8000-000000000000","deviceType":"web","deviceToken":"seed","channels":["seed"],"timeZone":"UTC","localeIdentifier":"en-US","appIdentifier":"com.example.app"}')
+  local one='{"installationId":"00000000-0000-4000-8000-000000000000","deviceType":"web","deviceToken":"seed","channels":["seed"],"timeZone":"UTC","localeIdentifier":"en-US","appIdentifier":"com.example.app"}'
+  code=$(api "$base" POST /installations "$one")
+  [ "$code" != 404 ] || code=$(api "$base" POST /classes/_Installation "$one")
   [ "$code" = 201 ] || die "$s: saving an installation answered HTTP $code ($(cat "$RESULTS/api.out"))"
   t0=$(date +%s.%N)
   if [ "$s" = hearth ]; then
