@@ -113,7 +113,7 @@ def main():
     row("POST /push answered", lambda d, c, k: f"{d['pushAnswer']['status']} in {d['pushAnswer']['ms']:,.0f} ms")
     row("time to enqueue (running, count set)",
         lambda d, c, k: fmt(d["enqueueMs"] / 1000, " s", 2) + (f" (count {fmt(d['countAtRunning'])} when first seen)" if d.get("countAtRunning") is not None else "")
-        if d["enqueueMs"] is not None else "not seen")
+        if d["enqueueMs"] is not None else f"not seen (last status answered: {d['finalStatus'].get('status')})")
     row("delivered (unique, duplicates)", lambda d, c, k: f"{fmt(peer(d, k)['deliveries'])} ({fmt(d['peer'][k[1] if k[1] == 'hook' else 'apns'].get('unique', 0) + (d['peer']['fcm'].get('unique', 0) if k[1] == 'devices' else 0))}, "
         f"{fmt(d['peer'][k[1] if k[1] == 'hook' else 'apns'].get('duplicates', 0) + (d['peer']['fcm'].get('duplicates', 0) if k[1] == 'devices' else 0))})")
     row("of which APNs / FCM", lambda d, c, k: f"{fmt(d['peer']['apns']['deliveries'])} / {fmt(d['peer']['fcm']['deliveries'])}" if k[1] == "devices" else "–")
