@@ -58,6 +58,8 @@ PARSE_TIMEOUT=${PARSE_TIMEOUT:-300}
 SETTLE=${SETTLE:-5}
 CALIBRATE=${CALIBRATE:-100000}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# A stopped server's queries end within a second instead of running on into the next scenario.
+PG_OPTS=${PG_OPTS:--c client_connection_check_interval=1000}
 PARSE_MODULES=${PARSE_MODULES:-$repo/tests/node_modules}
 RESULTS=${RESULTS:-$repo/bench/results/push-$(date +%Y%m%d-%H%M%S)}
 APP_ID=benchApp MASTER_KEY=benchMasterKey REST_KEY=benchRestKey
@@ -265,6 +267,16 @@ run_one() { # s scenario
   ps -eo pcpu,rss,comm --sort=-pcpu | head -16 >"$RESULTS/$s.$sc.ps"
   kill -0 "$spid" 2>/dev/null || echo "died during the run" >"$RESULTS/$s.$sc.status"
   case $s in parse) stop_parse ;; hearth) stop_hearth ;; esac
+  pg_idle
+}
+
+pg_idle() { # waits (at most 60 s) until no query of a stopped server still runs
+  local i
+  for i in $(seq 120); do
+    [ "$(psql_ -d postgres -Atc "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()")" = 0 ] && return
+    sleep 0.5
+  done
+  log "warning: queries of the stopped server still run"
 }
 
 for s in $SERVERS; do
