@@ -325,3 +325,277 @@ async fn provider_secrets_are_write_only_and_kept_out_of_the_audit_log() {
     let (status, _) = server.admin(&owner, Method::DELETE, &format!("{path}/hook"), None).await;
     assert_eq!(status, 404);
 }
+
+/// What a push hook receiver got: each request's delivery id and installations.
+#[derive(Debug, Clone)]
+struct Received {
+    at: chrono::DateTime<chrono::Utc>,
+    delivery: String,
+    push: String,
+    installations: Vec<Value>,
+}
+
+/// A push hook receiver on a free port: checks each request's signature with the secret it is
+/// given, records it, and answers `503` to the first `fail` requests, then `200` with the
+/// objectIds listed in `invalid` called invalid.
+struct Receiver {
+    url: String,
+    secret: std::sync::Arc<std::sync::Mutex<String>>,
+    got: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    fail: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    invalid: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn receiver() -> Receiver {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let r = Receiver {
+        url: format!("http://{}/push", listener.local_addr().unwrap()),
+        secret: Default::default(),
+        got: Default::default(),
+        fail: Default::default(),
+        invalid: Default::default(),
+    };
+    let (secret, got, fail, invalid) = (r.secret.clone(), r.got.clone(), r.fail.clone(), r.invalid.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let (secret, got, fail, invalid) = (secret.clone(), got.clone(), fail.clone(), invalid.clone());
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 16384];
+                let (head_len, length) = loop {
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..at]).to_ascii_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                            .unwrap_or(0);
+                        break (at + 4, length);
+                    }
+                };
+                while buf.len() < head_len + length {
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf[..head_len]).to_string();
+                let body = &buf[head_len..head_len + length];
+                let header = |name: &str| {
+                    head.lines().find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                    })
+                };
+                let signature = header("hearth-signature").expect("a signature");
+                let parts: std::collections::HashMap<&str, &str> = signature.split(',').filter_map(|p| p.split_once('=')).collect();
+                use hmac::Mac;
+                let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.lock().unwrap().as_bytes()).unwrap();
+                mac.update(format!("{}.", parts["t"]).as_bytes());
+                mac.update(body);
+                let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+                assert_eq!(parts["v1"], expected, "the hook's signature checks out");
+                let answer = if fail.load(Ordering::SeqCst) > 0 {
+                    fail.fetch_sub(1, Ordering::SeqCst);
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+                } else {
+                    let value: Value = serde_json::from_slice(body).unwrap();
+                    let installations = value["installations"].as_array().cloned().unwrap_or_default();
+                    got.lock().unwrap().push(Received {
+                        at: chrono::Utc::now(),
+                        delivery: header("hearth-delivery-id").unwrap_or_default(),
+                        push: value["pushId"].as_str().unwrap_or_default().to_string(),
+                        installations,
+                    });
+                    let text = json!({"invalid": *invalid.lock().unwrap()}).to_string();
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                        text.len()
+                    )
+                };
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    r
+}
+
+impl Receiver {
+    /// The token of each installation received, with how many times it was.
+    fn tokens(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut tokens = std::collections::BTreeMap::new();
+        for r in self.got.lock().unwrap().iter() {
+            for i in &r.installations {
+                *tokens.entry(i["deviceToken"].as_str().unwrap_or_default().to_string()).or_default() += 1;
+            }
+        }
+        tokens
+    }
+}
+
+/// Sets the app's push hook to `receiver`, giving it the secret.
+async fn hook_to(server: &TestServer, owner: &TestAdmin, app: &Keys, receiver: &Receiver) {
+    let (status, body) = server
+        .admin(
+            owner,
+            Method::PUT,
+            &format!("/admin/v1/apps/{}/push/providers/hook", app.id),
+            Some(json!({"url": receiver.url, "deviceTypes": ["web"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    *receiver.secret.lock().unwrap() = body["secret"].as_str().unwrap().to_string();
+}
+
+/// Runs the app's due push tasks here until none is left due.
+async fn drain(server: &TestServer) {
+    while server.queue.run_one(PLAN).await.unwrap().is_some() {}
+    while server.queue.run_one(DELIVER).await.unwrap().is_some() {}
+}
+
+#[tokio::test]
+async fn a_push_reaches_exactly_its_devices_through_the_hook_with_exact_counts() {
+    let Bed { server, owner, app, app_id, db, .. } = bed().await;
+    let receiver = receiver().await;
+    hook_to(&server, &owner, &app, &receiver).await;
+    installations(&server, &app, &db, app_id, 30, json!({})).await;
+    // One installation of a type no provider takes.
+    db.execute(
+        &format!(
+            "UPDATE app_{app_id}.\"_Installation\" SET data = data || '{{\"deviceType\": \"blackberry\"}}' WHERE object_id = 'i000000003'"
+        ),
+        &[],
+    )
+    .await
+    .unwrap();
+    let (status, _, id) = push(&server, &app, json!({"channels": ["odd"], "data": {"alert": "hi", "custom": 1}})).await;
+    assert_eq!(status, 200);
+    let id = id.unwrap();
+    drain(&server).await;
+    let expected: std::collections::BTreeMap<String, usize> =
+        (1..=30).filter(|g| g % 3 == 0 && *g != 3).map(|g| (format!("tok-{g}"), 1)).collect();
+    assert_eq!(receiver.tokens(), expected, "each device on `odd` once, none other");
+    assert!(receiver.got.lock().unwrap().iter().all(|r| r.push == id && !r.delivery.is_empty()));
+    let status = status_of(&server, &app, &id).await;
+    assert_eq!(status["status"], "succeeded", "{status}");
+    assert_eq!((status["numSent"].as_i64(), status["numFailed"].as_i64(), status["numTargeted"].as_i64()), (Some(9), Some(1), Some(10)));
+    assert_eq!(status["sentPerType"], json!({"web": 9}));
+    assert_eq!(status["failedPerType"], json!({"blackberry": 1}));
+    assert_eq!(status["failedPerReason"], json!({"unsupported device type": 1}));
+    assert!(status.get("count").is_none(), "count goes when the push is done: {status}");
+}
+
+#[tokio::test]
+async fn a_hook_outage_is_retried_until_every_device_is_delivered_and_invalid_tokens_are_removed() {
+    let Bed { server, owner, app, app_id, db, .. } = bed().await;
+    let receiver = receiver().await;
+    hook_to(&server, &owner, &app, &receiver).await;
+    installations(&server, &app, &db, app_id, 6, json!({})).await;
+    receiver.fail.store(2, std::sync::atomic::Ordering::SeqCst);
+    receiver.invalid.lock().unwrap().push("i000000002".into());
+    let (_, _, id) = push(&server, &app, json!({"channels": ["all"], "data": {"alert": "hi"}})).await;
+    let id = id.unwrap();
+    server.queue.run_one(PLAN).await.unwrap().expect("planned");
+    // Two 503s: the batch is queued again twice, each time after a backoff (made due at once here).
+    for _ in 0..3 {
+        let ran = server.queue.run_one(DELIVER).await.unwrap().expect("a batch is due");
+        assert_eq!(ran.outcome, hearth::queue::Outcome::Done);
+        db.execute("UPDATE queue_tasks SET run_at = now() WHERE app_id = $1 AND kind = $2", &[&app_id, &DELIVER]).await.unwrap();
+    }
+    assert!(server.queue.run_one(DELIVER).await.unwrap().is_none(), "nothing left");
+    let expected: std::collections::BTreeMap<String, usize> = (1..=6).map(|g| (format!("tok-{g}"), 1)).collect();
+    assert_eq!(receiver.tokens(), expected);
+    let status = status_of(&server, &app, &id).await;
+    assert_eq!(status["status"], "succeeded", "{status}");
+    assert_eq!(
+        (status["numSent"].as_i64(), status["numFailed"].as_i64(), status["numRetried"].as_i64()),
+        (Some(5), Some(1), Some(12)),
+        "{status}"
+    );
+    assert_eq!(status["failedPerReason"], json!({"invalid": 1}), "{status}");
+    // The invalid device lost its token; the next push skips it.
+    let (_, body) = call(&server, &app, As::Master, Method::GET, "/classes/_Installation/i000000002", None).await;
+    assert!(body.get("deviceToken").is_none(), "{body}");
+    let (_, _, again) = push(&server, &app, json!({"channels": ["all"], "data": {"alert": "again"}})).await;
+    drain(&server).await;
+    assert_eq!(status_of(&server, &app, &again.unwrap()).await["numSent"], 5);
+}
+
+#[tokio::test]
+async fn an_expired_push_is_not_sent_and_is_counted() {
+    let Bed { server, owner, app, app_id, db, .. } = bed().await;
+    let receiver = receiver().await;
+    hook_to(&server, &owner, &app, &receiver).await;
+    installations(&server, &app, &db, app_id, 4, json!({})).await;
+    let past = (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
+    let (status, body, id) = push(&server, &app, json!({"channels": ["all"], "expiration_time": past, "data": {"alert": "late"}})).await;
+    assert_eq!(status, 200, "{body}");
+    drain(&server).await;
+    assert!(receiver.got.lock().unwrap().is_empty(), "nothing sent");
+    let status = status_of(&server, &app, &id.unwrap()).await;
+    assert_eq!(
+        (status["status"].as_str(), status["numSent"].as_i64(), status["numExpired"].as_i64()),
+        (Some("succeeded"), Some(0), Some(4))
+    );
+}
+
+#[tokio::test]
+async fn a_scheduled_push_fires_once_with_two_instances_running() {
+    let url = fresh_database();
+    let mut config = test_config(&url);
+    config.function_private_network = true;
+    let one = TestServer::start_with(config.clone()).await;
+    let two = TestServer::start_with(config).await;
+    let owner = one.new_admin().await;
+    let app = keys_of(&one.new_app(&owner).await);
+    let (db, conn) = url.parse::<tokio_postgres::Config>().unwrap().connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let app_id: i64 = db.query_one("SELECT id FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0);
+    let receiver = receiver().await;
+    hook_to(&one, &owner, &app, &receiver).await;
+    let (status, body) = one
+        .admin(&owner, Method::PATCH, &format!("/admin/v1/apps/{}", app.id), Some(json!({"settings": {"push": {"hookBatchSize": 7}}})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    installations(&one, &app, &db, app_id, 50, json!({})).await;
+    let at = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let (status, _, id) = two
+        .http
+        .post(two.url("/parse/push"))
+        .header("X-Parse-Application-Id", &app.id)
+        .header("X-Parse-Master-Key", &app.master)
+        .json(&json!({"channels": ["all"], "push_time": at.to_rfc3339(), "data": {"alert": "on time"}}))
+        .send()
+        .await
+        .map(|r| {
+            let id = r.headers().get("X-Parse-Push-Status-Id").map(|v| v.to_str().unwrap().to_string());
+            (r.status().as_u16(), (), id)
+        })
+        .unwrap();
+    assert_eq!(status, 200);
+    let id = id.unwrap();
+    assert_eq!(status_of(&one, &app, &id).await["status"], "scheduled");
+    // Both instances' workers take the work as it comes due; wait (polling, up to 30 s) for the end.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        let status = status_of(&one, &app, &id).await;
+        if status["status"] == "succeeded" {
+            break status;
+        }
+        assert!(std::time::Instant::now() < until, "not done: {status}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let first = receiver.got.lock().unwrap().len();
+    assert!(first >= 8, "50 devices in batches of 7: {first} requests");
+    assert!(receiver.got.lock().unwrap().iter().all(|r| r.at >= at), "nothing before its time");
+    let tokens = receiver.tokens();
+    assert_eq!(tokens.len(), 50);
+    assert!(tokens.values().all(|n| *n == 1), "each device once: {tokens:?}");
+    assert_eq!(status["numSent"], 50);
+}

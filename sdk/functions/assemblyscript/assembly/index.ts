@@ -348,6 +348,19 @@ export function run(name: string, params: JSON.Obj): Result {
   return call(o);
 }
 
+/** Sends a push as `POST /parse/push` does: `push` holds `channels` or `where`, `data`, and
+ *  optionally `push_time`, `expiration_time` or `expiration_interval`. Needs master rights
+ *  (settings.functions.allowMasterKey); answers `{pushStatusId}`. */
+export function push(body: JSON.Obj, useMasterKey: bool = true): Result {
+  const o = op("push", useMasterKey);
+  const keys = body.keys;
+  for (let i = 0; i < keys.length; i++) {
+    const value = body.get(keys[i]);
+    if (value != null && keys[i] != "op" && keys[i] != "useMasterKey") o.set(keys[i], <JSON.Value>value);
+  }
+  return call(o);
+}
+
 /** HTTP to a host on the app's allow-list (settings.functions.httpAllow); answers
  *  `{status, headers, body}`. */
 export function httpFetch(method: string, url: string, body: string = "", headers: JSON.Obj | null = null): Result {

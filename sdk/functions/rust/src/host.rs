@@ -123,6 +123,15 @@ impl Host {
         self.call("run", fields([("name", json!(name)), ("params", serde_json::to_value(params)?)]))
     }
 
+    /// Sends a push as `POST /parse/push` does (`op: push`): `push` holds `channels` or `where`,
+    /// `data`, and optionally `push_time`, `expiration_time` or `expiration_interval`. Needs
+    /// master rights ([`Host::master`], and `settings.functions.allowMasterKey`); answers the
+    /// push's `_PushStatus` objectId.
+    pub fn push(&self, push: &Object) -> Result<String, Error> {
+        let answer = self.call("push", push.clone())?;
+        Ok(answer.get("pushStatusId").and_then(Value::as_str).unwrap_or_default().to_string())
+    }
+
     /// Outbound HTTP (`op: http`), to hosts in `settings.functions.httpAllow` only (119
     /// otherwise); redirects are not followed.
     pub fn http_fetch(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
