@@ -64,6 +64,15 @@ function hearthBin() {
   return path.join(target, 'debug', 'hearth');
 }
 
+/** The push providers' stand-ins (lib/push-peers) in a process of their own for the whole run:
+ * Hearth reaches them through its operator settings, the test files through E2E_PUSH_PEERS
+ * (serve.js's line: the control address, the keys, the hook receiver). */
+async function startPushPeers(runDir) {
+  const child = spawn(process.execPath, [path.join(__dirname, 'push-peers', 'serve.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const m = await waitForLine(child, /^(\{.*\})\n/m, 60000, path.join(runDir, 'push-peers.log'), 'the push peers');
+  return { info: JSON.parse(m[1]), line: m[1], stop: () => terminate(child, 5000) };
+}
+
 /** Starts Hearth; `files` is `local` (files under its data folder) or `s3` (a SeaweedFS server
  * of the run's own, started first and stopped last). */
 async function startHearth(runDir, files = 'local') {
@@ -103,6 +112,17 @@ async function startHearth(runDir, files = 'local') {
   } else {
     throw new Error(`unknown FILES ${JSON.stringify(files)}: use local or s3`);
   }
+  let peers;
+  try {
+    peers = await startPushPeers(runDir);
+  } catch (e) {
+    if (s3) await s3.stop();
+    throw e;
+  }
+  // Pushes go to the peers: every instance of the run (lib/instance.js too) reaches the providers'
+  // names at the peers' ports and trusts their CA.
+  const pushEnv = { HEARTH_PUSH_RESOLVE: peers.info.resolve, HEARTH_PUSH_EXTRA_CA_FILE: peers.info.caFile };
+  Object.assign(env, pushEnv);
   const child = spawn(bin, ['serve', '--port', '0', '--data-dir', dataDir, '--log', 'warn'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -112,6 +132,7 @@ async function startHearth(runDir, files = 'local') {
     m = await waitForLine(child, /is listening on (http:\/\/[^\s]+)/, 120000, logFile, `Hearth (${bin})`);
   } catch (e) {
     await terminate(child);
+    await peers.stop();
     if (s3) await s3.stop();
     throw e;
   }
@@ -126,10 +147,13 @@ async function startHearth(runDir, files = 'local') {
       // For tests that start another instance on the same database (lib/instance.js).
       E2E_HEARTH_BIN: bin,
       E2E_HEARTH_DATA_DIR: dataDir,
+      E2E_PUSH_PEERS: peers.line,
+      ...pushEnv,
       ...filesEnv,
     },
     stop: async () => {
       await terminate(child, 30000);
+      await peers.stop();
       if (s3) await s3.stop();
     },
   };

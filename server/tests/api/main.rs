@@ -25,6 +25,7 @@ mod operators;
 mod ops;
 mod processes;
 mod push;
+mod push_providers;
 mod queries;
 mod queue;
 mod rights;

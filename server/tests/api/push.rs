@@ -599,3 +599,37 @@ async fn a_scheduled_push_fires_once_with_two_instances_running() {
     assert!(tokens.values().all(|n| *n == 1), "each device once: {tokens:?}");
     assert_eq!(status["numSent"], 50);
 }
+
+#[tokio::test]
+async fn an_app_rate_paces_its_batches_and_server_info_reports_push() {
+    let Bed { server, owner, app, app_id, db, .. } = bed().await;
+    let (_, info) = call(&server, &app, As::Master, Method::GET, "/serverInfo", None).await;
+    assert_eq!(info["features"]["push"]["immediatePush"], false, "no provider yet: {info}");
+    hook(&server, &owner, &app, json!([])).await;
+    let (_, info) = call(&server, &app, As::Master, Method::GET, "/serverInfo", None).await;
+    assert_eq!(
+        info["features"]["push"],
+        json!({"immediatePush": true, "scheduledPush": true, "storedPushData": true, "pushAudiences": true, "localization": true})
+    );
+    let (status, body) = server
+        .admin(
+            &owner,
+            Method::PATCH,
+            &format!("/admin/v1/apps/{}", app.id),
+            Some(json!({"settings": {"push": {"hookBatchSize": 100, "ratePerSecond": 50}}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    installations(&server, &app, &db, app_id, 400, json!({})).await;
+    push(&server, &app, json!({"channels": ["all"], "data": {"alert": "paced"}})).await;
+    server.queue.run_one(PLAN).await.unwrap().expect("planned");
+    let rows =
+        db.query("SELECT run_at FROM queue_tasks WHERE app_id = $1 AND kind = $2 ORDER BY run_at", &[&app_id, &DELIVER]).await.unwrap();
+    let due: Vec<chrono::DateTime<chrono::Utc>> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(due.len(), 4);
+    // 100 devices a batch at 50 a second: two seconds apart.
+    for pair in due.windows(2) {
+        let gap = (pair[1] - pair[0]).num_milliseconds();
+        assert!((1_990..=2_010).contains(&gap), "{gap} ms between batches");
+    }
+}
