@@ -109,7 +109,9 @@ async fn deliver(push: &Push, app: &App, task: &Task) -> Result<(), String> {
     let mut again: Vec<String> = Vec::new();
     let mut wait = Duration::ZERO;
     let mut last_reason = String::new();
-    let expiry = spec.expiry.or_else(|| spec.expiration_interval.map(|s| due + chrono::Duration::milliseconds((s * 1000.0) as i64)));
+    let expiry = spec
+        .expiry
+        .or_else(|| spec.expiration_interval.and_then(|s| due.checked_add_signed(chrono::Duration::milliseconds((s * 1000.0) as i64))));
     let provider_name = route.name();
     if expiry.is_some_and(|e| e < Utc::now()) {
         counts.expired += devices.len() as i64;

@@ -57,6 +57,9 @@ pub enum Badge {
     Increment(f64),
 }
 
+/// The longest `expiration_interval`, in seconds.
+pub const MAX_INTERVAL: f64 = 315_360_000.0;
+
 /// The device types each provider delivers to.
 pub const APPLE_TYPES: &[&str] = &["ios", "osx", "tvos", "watchos"];
 pub const FCM_TYPES: &[&str] = &["android", "fcm"];
@@ -98,7 +101,8 @@ pub fn parse(body: &Map<String, Value>, supported: &dyn Fn(&str) -> bool) -> Res
     };
     let expiration_interval = match body.get("expiration_interval") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(n)) if n.as_f64().is_some_and(|n| n > 0.0 && n.is_finite()) => n.as_f64(),
+        // At most about ten years: an expiry must stay a time.
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|n| n > 0.0 && n <= MAX_INTERVAL) => n.as_f64(),
         Some(_) => return Err(misconfigured("expiration_interval must be a number greater than 0")),
     };
     if expiration_time.is_some() && expiration_interval.is_some() {
@@ -258,6 +262,7 @@ mod tests {
         );
         assert_eq!(refusal(json!({"channels": ["a"], "expiration_interval": 0})), "expiration_interval must be a number greater than 0");
         assert_eq!(refusal(json!({"channels": ["a"], "expiration_interval": "1"})), "expiration_interval must be a number greater than 0");
+        assert_eq!(refusal(json!({"channels": ["a"], "expiration_interval": 1e16})), "expiration_interval must be a number greater than 0");
         assert_eq!(
             refusal(json!({"channels": ["a"], "expiration_interval": 5, "expiration_time": "2030-01-01T00:00:00Z"})),
             "Both expiration_time and expiration_interval cannot be set"

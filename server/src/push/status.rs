@@ -65,7 +65,7 @@ pub async fn create(
         body["expiration_interval"] = json!(interval);
         // Sent now: its expiry is known (Parse Server records it so too).
         if request.push_time.is_none() {
-            body["expiry"] = json!(now.timestamp_millis() + (interval * 1000.0) as i64);
+            body["expiry"] = json!(now.timestamp_millis().saturating_add((interval * 1000.0) as i64));
         }
     }
     let Value::Object(body) = body else { unreachable!("an object") };

@@ -378,8 +378,11 @@ impl Shared {
                 }
             })
         };
+        // Stopped however the run ends: a handler that panics must not leave its lease renewed
+        // for ever (the task would be neither retried nor given up).
+        let _renewing = StopOnDrop(renew);
         let outcome = handler.run(task.clone()).await;
-        renew.abort();
+        drop(_renewing);
         self.finish(&handler, task, outcome).await
     }
 
@@ -418,6 +421,15 @@ impl Shared {
         }
         handler.abandon(task, reason.clone()).await;
         Ok(Outcome::Abandoned { reason })
+    }
+}
+
+/// Aborts a task when dropped.
+struct StopOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -199,6 +199,7 @@ pub async fn delete(state: web::Data<State>, session: AdminSession, path: web::P
     let names = state.files.app_file_names(&state.pool, &m.app).await?;
     admins::apps::delete(&state.pool, &session.actor, &m.app).await?;
     state.registry.forget(&m.app.application_id);
+    state.push.forget(m.app.id);
     let files = state.files.delete_app_files(&m.app, names).await;
     tracing::info!(app = m.app.application_id, files, "app deleted with its files");
     Ok(HttpResponse::NoContent().finish())
