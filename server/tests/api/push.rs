@@ -716,3 +716,22 @@ async fn installation_identities_cannot_be_removed_or_emptied() {
         assert_eq!(body["error"], format!("{field} may not be changed in this operation"));
     }
 }
+
+#[tokio::test]
+async fn viewers_see_a_hook_url_without_its_key() {
+    let Bed { server, owner, app, .. } = bed().await;
+    let path = format!("/admin/v1/apps/{}/push/providers", app.id);
+    let (status, body) = server
+        .admin(&owner, Method::PUT, &format!("{path}/hook"), Some(json!({"url": "https://user:pw@hooks.example.com/push?token=abc"})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let viewer = server.new_admin().await;
+    let (status, _) = server
+        .admin(&owner, Method::PUT, &format!("/admin/v1/apps/{}/members", app.id), Some(json!({"email": viewer.email, "role": "viewer"})))
+        .await;
+    assert_eq!(status, 200);
+    let (_, seen) = server.admin(&viewer, Method::GET, &path, None).await;
+    assert_eq!(seen["hook"]["url"], "https://hooks.example.com/push?(hidden)");
+    let (_, full) = server.admin(&owner, Method::GET, &path, None).await;
+    assert_eq!(full["hook"]["url"], "https://user:pw@hooks.example.com/push?token=abc");
+}

@@ -27,7 +27,30 @@ fn provider(name: &str) -> Result<ProviderKind, ApiError> {
 pub async fn list(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<web::Json<ProvidersView>, ApiError> {
     let m = membership(&state, &session, &path, Role::Viewer).await?;
     let client = state.pool.get().await.map_err(DbError::from)?;
-    Ok(web::Json(credentials::view(&client, m.app.id).await?))
+    let mut view = credentials::view(&client, m.app.id).await?;
+    // A hook's URL may carry a key (user:password@, a query token): viewers see where it goes,
+    // not that.
+    if m.role < Role::Developer
+        && let Some(hook) = view.hook.as_mut()
+    {
+        hook.url = redacted(&hook.url);
+    }
+    Ok(web::Json(view))
+}
+
+/// A URL without its user, password and query.
+fn redacted(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            if parsed.query().is_some() {
+                parsed.set_query(Some("(hidden)"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "(hidden)".into(),
+    }
 }
 
 /// Sets or replaces a provider: `apns` `{teamId, keyId, topic, production, key}` (the key may be
