@@ -452,8 +452,7 @@ pub async fn update(
     } else {
         format!("UPDATE {table} t SET {set} WHERE t.object_id = $1{rows} RETURNING t.updated_at{returning}")
     };
-    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-        params.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+    let refs = super::query::compile::param_refs(&params);
     let stmt = client.prepare_cached(&sql).await?;
     let row = client.query_opt(&stmt, &refs).await?.ok_or(DataError::ObjectNotFound)?;
     let mut answer = Map::new();

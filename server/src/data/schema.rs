@@ -578,7 +578,7 @@ fn system_field(class: &ClassSchema, name: &str) -> Option<FieldType> {
 }
 
 /// A value as JavaScript's template strings show it (Parse's messages quote values so).
-fn js_text(value: &Value) -> String {
+pub fn js_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => "null".into(),

@@ -17,7 +17,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::plan::{DELIVER_ATTEMPTS, refs, zone_sql};
+use super::plan::{DELIVER_ATTEMPTS, zone_sql};
 use super::request::PushTime;
 use super::service::{DELIVER_KIND, Push, Route, installation_class};
 use super::status::{self, Counts, Spec};
@@ -25,6 +25,7 @@ use super::{Device, Message, Outcome, ProviderKind};
 use crate::apps::App;
 use crate::bus::{self, topics::TaskQueued};
 use crate::data::query::compile::Compiler;
+use crate::data::query::compile::param_refs as refs;
 use crate::queue::{BoxFuture, Handler, Task};
 
 pub struct Deliver(pub Arc<Push>);

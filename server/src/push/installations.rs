@@ -20,6 +20,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value};
 
+use super::truthy;
 use crate::data::access::{self, Action};
 use crate::data::hooks::{Applied, Change, ChangeKind, ClassRuleSet, ClassRules, RuledWrite};
 use crate::data::names::ClassName;
@@ -159,16 +160,6 @@ async fn prepare_installation(caller: &Caller, schemas: &SchemaCache, mut reques
     let app_identifier = string_op(&object.write, "appIdentifier");
     let upsert = Upsert { object, body_id, installation_id, token, device_type, app_identifier };
     Ok(Ready { write: Prepared::Ruled(Box::new(upsert)), changed })
-}
-
-/// JavaScript's truthiness of a JSON value, as Parse Server tests its ID fields.
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null | Value::Bool(false) => false,
-        Value::String(s) => !s.is_empty(),
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        _ => true,
-    }
 }
 
 fn lower_ids(body: &mut Map<String, Value>) {

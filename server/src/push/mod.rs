@@ -104,6 +104,17 @@ pub trait Provider: Send + Sync {
     fn send<'a>(&'a self, message: &'a Message, devices: &'a [Device]) -> BoxFuture<'a, Vec<Outcome>>;
 }
 
+/// JavaScript's truthiness of a JSON value, as Parse Server tests fields (an installation's ID
+/// fields, a payload's flags).
+pub(crate) fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        _ => true,
+    }
+}
+
 /// A push refused before anything is recorded or queued.
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {

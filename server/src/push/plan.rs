@@ -16,7 +16,7 @@ use super::status::{self, Counts};
 use crate::apps::App;
 use crate::bus::{self, topics::TaskQueued};
 use crate::data::DataError;
-use crate::data::query::compile::{Compiler, Param};
+use crate::data::query::compile::{Compiler, param_refs as refs};
 use crate::queue::{BoxFuture, Handler, Task};
 
 /// Attempts of a delivery task that fails as a whole (the database, not a provider).
@@ -190,8 +190,4 @@ async fn plan(push: &Push, app: &App, id: &str) -> Result<(), PlanError> {
     metrics::counter!("hearth_push_batches_queued_total").increment(batches as u64);
     tracing::info!(app = app.id, push = id, batches, targeted, "push planned");
     Ok(())
-}
-
-pub fn refs(params: &[Param]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
-    params.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect()
 }

@@ -7,6 +7,8 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde_json::{Map, Value, json};
 
 use super::PushError;
+use crate::data::schema::js_text;
+use crate::data::value::format_date;
 
 /// When a push is due.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +23,7 @@ impl PushTime {
     /// As `_PushStatus.pushTime` keeps it: an instant with `Z`, a local time without.
     pub fn text(&self) -> String {
         match self {
-            PushTime::At(at) => iso(*at),
+            PushTime::At(at) => format_date(*at),
             PushTime::Local(naive) => naive.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
         }
     }
@@ -218,21 +220,6 @@ fn named_device_types(where_: &Value) -> Vec<String> {
     types
 }
 
-/// A value as JavaScript's string concatenation shows it (Parse's messages are built so).
-fn js_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Object(_) => "[object Object]".into(),
-        Value::Array(items) => items.iter().map(js_text).collect::<Vec<_>>().join(","),
-        other => other.to_string(),
-    }
-}
-
-/// An instant as Parse writes dates: ISO 8601 in UTC with milliseconds.
-pub fn iso(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,7 +268,7 @@ mod tests {
             parse(&body(json!({"channels": ["a"], "push_time": 1_900_000_000, "expiration_time": "2030-03-01T10:00:00.000Z"})), &|_| true)
                 .unwrap();
         assert_eq!(r.push_time, Some(PushTime::At(Utc.timestamp_opt(1_900_000_000, 0).unwrap())));
-        assert_eq!(r.expiration_time.map(iso).as_deref(), Some("2030-03-01T10:00:00.000Z"));
+        assert_eq!(r.expiration_time.map(format_date).as_deref(), Some("2030-03-01T10:00:00.000Z"));
         let local = parse(&body(json!({"channels": ["a"], "push_time": "2030-03-01T09:30:00"})), &|_| true).unwrap();
         let Some(PushTime::Local(naive)) = local.push_time else { panic!("a local time") };
         assert_eq!(PushTime::Local(naive).text(), "2030-03-01T09:30:00.000");

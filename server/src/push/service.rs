@@ -334,9 +334,7 @@ impl Push {
                 "SELECT EXISTS (SELECT 1 FROM {} t WHERE ({condition}) AND jsonb_typeof(t.data->'deviceToken') = 'string')",
                 class.table(&app.schema_name)
             );
-            let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                compiler.params.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
-            client.query_one(&sql, &params).await?.get(0)
+            client.query_one(&sql, &crate::data::query::compile::param_refs(&compiler.params)).await?.get(0)
         };
         let master = caller.as_master();
         let tx = client.transaction().await?;

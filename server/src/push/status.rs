@@ -11,12 +11,13 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde_json::{Map, Value, json};
 
-use super::request::{PushRequest, PushTime, iso};
+use super::request::{PushRequest, PushTime};
 use super::service::{Source, push_hash};
 use crate::apps::App;
 use crate::data::names::ClassName;
 use crate::data::objects;
 use crate::data::schema::SchemaCache;
+use crate::data::value::format_date;
 use crate::data::{Caller, DataError};
 
 pub const CLASS: &str = "_PushStatus";
@@ -38,7 +39,7 @@ pub async fn create(
     let now = Utc::now();
     let status = status.unwrap_or(if request.push_time.is_some() { "scheduled" } else { "pending" });
     let mut body = json!({
-        "pushTime": request.push_time.as_ref().map_or_else(|| iso(now), PushTime::text),
+        "pushTime": request.push_time.as_ref().map_or_else(|| format_date(now), PushTime::text),
         "source": source.as_str(),
         "query": request.where_.to_string(),
         "payload": Value::Object(request.data.clone()).to_string(),
@@ -93,7 +94,7 @@ pub async fn used_audience(tx: &impl GenericClient, app: &App, id: &str) -> Resu
                      updated_at = now()
                  WHERE object_id = $1"
             ),
-            &[&id, &iso(Utc::now())],
+            &[&id, &format_date(Utc::now())],
         )
         .await?;
     }

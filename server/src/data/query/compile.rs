@@ -22,6 +22,11 @@ use super::parse::{Arg, Cmp, Cond, Op, Parser, Regex, SubQuery, Test, Where};
 /// A bind parameter.
 pub type Param = Box<dyn ToSql + Sync + Send>;
 
+/// Bind parameters as a statement takes them.
+pub fn param_refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
+}
+
 /// How deep `$or`/`$and`/sub-queries may nest.
 pub(super) const MAX_DEPTH: usize = 16;
 

@@ -190,7 +190,7 @@ fn android_data(push_id: &str, sent_at: &chrono::DateTime<chrono::Utc>, data: &M
     data.retain(|key, _| !APNS_INTEGER_KEYS.contains(&key.as_str()));
     let mut out = Map::new();
     out.insert("push_id".into(), Value::from(push_id));
-    out.insert("time".into(), Value::from(sent_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()));
+    out.insert("time".into(), Value::from(crate::data::value::format_date(*sent_at)));
     out.insert("data".into(), Value::from(Value::Object(data).to_string()));
     out
 }

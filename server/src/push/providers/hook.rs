@@ -38,7 +38,7 @@ impl Hook {
                 })
             })
             .collect();
-        let iso = |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let iso = |t: &chrono::DateTime<chrono::Utc>| crate::data::value::format_date(*t);
         let body = json!({
             "pushId": message.push_id, "sentAt": iso(&message.sent_at), "expiresAt": message.expires_at.as_ref().map(iso),
             "data": message.data, "installations": installations,

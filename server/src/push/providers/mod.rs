@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::{Device, Message, Outcome};
+use super::{Device, Message, Outcome, truthy};
 use crate::config::PushConfig;
 
 /// HTTP/2 connections kept per provider host: one connection carries many streams, but a few
@@ -113,15 +113,6 @@ fn locales(data: &Map<String, Value>) -> Vec<String> {
         }
     }
     found
-}
-
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null | Value::Bool(false) => false,
-        Value::String(s) => !s.is_empty(),
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        _ => true,
-    }
 }
 
 /// `data` for one language (`None`: the default), the variants removed (Parse's
