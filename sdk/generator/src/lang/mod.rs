@@ -1,0 +1,6 @@
+//! One module per target language: reserved words, type mapping, file layout.
+
+pub mod dart;
+pub mod kotlin;
+pub mod swift;
+pub mod ts;
