@@ -1,0 +1,128 @@
+// Hearth SDK runtime: the client (keys, session, transport) and every request, with retries of writes.
+import 'dart:convert';
+import 'dart:math';
+
+import 'cache.dart';
+import 'errors.dart';
+import 'http.dart';
+import 'store.dart';
+
+/// How failed requests are retried. Every write carries an `X-Parse-Request-Id`, and a retry resends
+/// the same bytes, id and session: the server answers a repeated id with its first answer (for five
+/// minutes), so a write the server already applied is not applied twice.
+class RetryPolicy {
+  final int maxAttempts;
+  final int baseDelayMs;
+  final int maxDelayMs;
+
+  const RetryPolicy({this.maxAttempts = 4, this.baseDelayMs = 250, this.maxDelayMs = 8000});
+
+  /// The wait before attempt `attempt + 1`: `Retry-After` (seconds) when the server sent one, else exponential backoff.
+  int delayMs(int attempt, String? retryAfter) {
+    final seconds = retryAfter == null ? null : double.tryParse(retryAfter);
+    if (seconds != null) return min((seconds * 1000).round(), maxDelayMs);
+    return min(baseDelayMs * pow(2, attempt - 1).toInt(), maxDelayMs);
+  }
+
+  static bool isRetryable(int status) => status == 429 || status >= 500;
+}
+
+final Random _random = Random.secure();
+
+/// A random version-4 UUID.
+String newRequestId() {
+  final b = List<int>.generate(16, (_) => _random.nextInt(256));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  final hex = b.map((x) => x.toRadixString(16).padLeft(2, '0')).join();
+  return '${hex.substring(0, 8)}-${hex.substring(8, 12)}-${hex.substring(12, 16)}-${hex.substring(16, 20)}-${hex.substring(20)}';
+}
+
+class ParseClient {
+  final String applicationId;
+  final Uri serverUrl;
+  final String? clientKey;
+  ParseHttpClient http;
+  RetryPolicy retry;
+  final KeyValueStore sessionStore;
+  final ParseCache cache;
+  String? installationId;
+  static const String _sessionKey = 'session';
+  String? _sessionToken;
+  bool _sessionLoaded = false;
+
+  ParseClient({
+    required this.applicationId,
+    required this.serverUrl,
+    this.clientKey,
+    ParseHttpClient? http,
+    KeyValueStore? sessionStore,
+    ParseCache? cache,
+    this.retry = const RetryPolicy(),
+  })  : http = http ?? PackageHttpClient(),
+        sessionStore = sessionStore ?? MemoryStore(),
+        cache = cache ?? ParseCache();
+
+  /// The session token of the logged-in user, persisted through [sessionStore].
+  Future<String?> sessionToken() async {
+    if (!_sessionLoaded) {
+      _sessionToken = await sessionStore.get(_sessionKey);
+      _sessionLoaded = true;
+    }
+    return _sessionToken;
+  }
+
+  Future<void> setSessionToken(String? token) async {
+    _sessionToken = token;
+    _sessionLoaded = true;
+    if (token == null) {
+      await sessionStore.remove(_sessionKey);
+    } else {
+      await sessionStore.set(_sessionKey, token);
+    }
+  }
+
+  /// Sends one request to [path] (under the server URL) and returns the answer's body; Parse
+  /// errors are thrown as [ParseException]. [body] is serialised once, before the first attempt.
+  Future<String> request(String method, String path, {Map<String, String>? query, List<int>? body, String contentType = 'application/json'}) async {
+    final base = serverUrl.toString().endsWith('/') ? serverUrl.toString() : '${serverUrl.toString()}/';
+    var url = Uri.parse(base + path);
+    if (query != null && query.isNotEmpty) url = url.replace(queryParameters: query);
+    final headers = <String, String>{'X-Parse-Application-Id': applicationId};
+    final key = clientKey;
+    if (key != null) headers['X-Parse-Client-Key'] = key;
+    final token = await sessionToken();
+    if (token != null) headers['X-Parse-Session-Token'] = token;
+    final installation = installationId;
+    if (installation != null) headers['X-Parse-Installation-Id'] = installation;
+    if (body != null) headers['Content-Type'] = contentType;
+    if (method != 'GET') headers['X-Parse-Request-Id'] = newRequestId();
+    final req = ParseHttpRequest(method, url, headers, body);
+    var attempt = 0;
+    while (true) {
+      attempt += 1;
+      ParseHttpResponse response;
+      try {
+        response = await http.send(req);
+      } catch (error) {
+        if (attempt >= retry.maxAttempts) {
+          throw ParseException(ParseException.connectionFailed, 'the server could not be reached: $error', isNetworkError: true);
+        }
+        await Future<void>.delayed(Duration(milliseconds: retry.delayMs(attempt, null)));
+        continue;
+      }
+      if (response.status >= 200 && response.status < 300) return response.text;
+      if (RetryPolicy.isRetryable(response.status) && attempt < retry.maxAttempts) {
+        await Future<void>.delayed(Duration(milliseconds: retry.delayMs(attempt, response.headers['retry-after'])));
+        continue;
+      }
+      throw ParseException.fromResponse(response.status, response.text);
+    }
+  }
+
+  /// [request] with a JSON body and a decoded answer.
+  Future<Object?> requestJson(String method, String path, {Map<String, String>? query, Object? body}) async {
+    final bytes = body == null ? null : utf8.encode(jsonEncode(body));
+    return jsonDecode(await request(method, path, query: query, body: bytes));
+  }
+}

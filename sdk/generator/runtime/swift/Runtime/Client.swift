@@ -1,0 +1,106 @@
+// Hearth SDK runtime: the client (keys, session, transport) and every request, with retries of writes.
+import Foundation
+
+/// How failed requests are retried. Every write carries an `X-Parse-Request-Id`, and a retry resends
+/// the same bytes, id and session: the server answers a repeated id with its first answer (for five
+/// minutes), so a write the server already applied is not applied twice.
+public struct RetryPolicy {
+    public var maxAttempts: Int
+    public var baseDelayMs: Double
+    public var maxDelayMs: Double
+
+    public init(maxAttempts: Int = 4, baseDelayMs: Double = 250, maxDelayMs: Double = 8000) {
+        self.maxAttempts = maxAttempts
+        self.baseDelayMs = baseDelayMs
+        self.maxDelayMs = maxDelayMs
+    }
+
+    /// The wait before attempt `attempt + 1`: `Retry-After` (seconds) when the server sent one, else exponential backoff.
+    public func delayMs(attempt: Int, retryAfter: String?) -> Double {
+        if let text = retryAfter, let seconds = Double(text) {
+            return min(seconds * 1000, maxDelayMs)
+        }
+        return min(baseDelayMs * pow(2, Double(attempt - 1)), maxDelayMs)
+    }
+
+    public static func isRetryable(status: Int) -> Bool {
+        return status == 429 || status >= 500
+    }
+}
+
+public final class ParseClient {
+    public let applicationId: String
+    public let serverURL: URL
+    public let clientKey: String?
+    public var http: HTTPClient
+    public var retry: RetryPolicy
+    public let sessionStore: KeyValueStore
+    public let cache: ParseCache
+    public var installationId: String?
+    private let sessionKey = "session"
+
+    public init(applicationId: String, serverURL: URL, clientKey: String? = nil, http: HTTPClient = URLSessionHTTPClient(), sessionStore: KeyValueStore = MemoryStore(), cache: ParseCache = ParseCache(), retry: RetryPolicy = RetryPolicy()) {
+        self.applicationId = applicationId
+        self.serverURL = serverURL
+        self.clientKey = clientKey
+        self.http = http
+        self.sessionStore = sessionStore
+        self.cache = cache
+        self.retry = retry
+    }
+
+    /// The session token of the logged-in user, persisted through `sessionStore`.
+    public var sessionToken: String? {
+        get { return sessionStore.get(sessionKey) }
+        set {
+            if let token = newValue { sessionStore.set(sessionKey, token) } else { sessionStore.remove(sessionKey) }
+        }
+    }
+
+    /// Sends one request to `path` (under the server URL) and returns the answer's body; Parse
+    /// errors are thrown as `ParseError`. `body` is serialised once, before the first attempt.
+    public func request(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil, contentType: String = "application/json") async throws -> Data {
+        var components = URLComponents(url: serverURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)
+        if !query.isEmpty {
+            components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        }
+        guard let url = components?.url else { throw ParseError(code: ParseError.otherCause, message: "bad path \(path)") }
+        var headers = ["X-Parse-Application-Id": applicationId]
+        if let key = clientKey { headers["X-Parse-Client-Key"] = key }
+        if let token = sessionToken { headers["X-Parse-Session-Token"] = token }
+        if let id = installationId { headers["X-Parse-Installation-Id"] = id }
+        if body != nil { headers["Content-Type"] = contentType }
+        if method != "GET" { headers["X-Parse-Request-Id"] = UUID().uuidString.lowercased() }
+        let req = HTTPRequest(method: method, url: url, headers: headers, body: body)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let response: HTTPResponse
+            do {
+                response = try await http.send(req)
+            } catch {
+                if attempt >= retry.maxAttempts {
+                    throw ParseError(code: ParseError.connectionFailed, message: "the server could not be reached: \(error)", isNetworkError: true)
+                }
+                try await pause(retry.delayMs(attempt: attempt, retryAfter: nil))
+                continue
+            }
+            if (200..<300).contains(response.status) { return response.body }
+            if RetryPolicy.isRetryable(status: response.status) && attempt < retry.maxAttempts {
+                try await pause(retry.delayMs(attempt: attempt, retryAfter: response.headers["retry-after"]))
+                continue
+            }
+            throw ParseError.from(status: response.status, body: response.body)
+        }
+    }
+
+    /// `request` with a JSON body and a decoded answer.
+    public func requestJSON<T: Decodable>(_ method: String, _ path: String, query: [String: String] = [:], body: JSONValue? = nil, as type: T.Type) async throws -> T {
+        let data = try body.map { try ParseCoding.encode($0) }
+        return try ParseCoding.decode(T.self, from: try await request(method, path, query: query, body: data))
+    }
+
+    private func pause(_ ms: Double) async throws {
+        try await Task.sleep(nanoseconds: UInt64(max(ms, 0) * 1_000_000))
+    }
+}
