@@ -63,6 +63,8 @@ public final class ParseClient {
         var components = URLComponents(url: serverURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)
         if !query.isEmpty {
             components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+            // URLComponents leaves `+` as is, and servers read it as a space in a query string.
+            components?.percentEncodedQuery = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         }
         guard let url = components?.url else { throw ParseError(code: ParseError.otherCause, message: "bad path \(path)") }
         var headers = ["X-Parse-Application-Id": applicationId]

@@ -56,7 +56,11 @@ public struct ParsePointer<Target: ParseObject>: Codable {
         let c = try decoder.container(keyedBy: ParseTypeKeys.self)
         className = try c.decode(String.self, forKey: .className)
         objectId = try c.decode(String.self, forKey: .objectId)
-        object = try c.decodeIfPresent(String.self, forKey: .type) == "Object" ? try Target(from: decoder) : nil
+        if try c.decodeIfPresent(String.self, forKey: .type) == "Object" {
+            object = try Target(from: decoder)
+        } else {
+            object = nil
+        }
     }
 
     public func encode(to encoder: Encoder) throws {

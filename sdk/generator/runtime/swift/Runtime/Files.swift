@@ -9,7 +9,7 @@ private struct Uploaded: Decodable {
 extension ParseClient {
     /// Uploads `data` as a file named `name`; store the returned `ParseFile` in a File field.
     public func uploadFile(name: String, data: Data, contentType: String = "application/octet-stream") async throws -> ParseFile {
-        let path = "files/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name)
+        let path = "files/" + name
         let answer = try ParseCoding.decode(Uploaded.self, from: try await request("POST", path, body: data, contentType: contentType))
         return ParseFile(name: answer.name, url: answer.url)
     }

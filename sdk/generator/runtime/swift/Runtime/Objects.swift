@@ -3,7 +3,7 @@ import Foundation
 
 /// One change to one field of model `M`: a new value or an operation (increment, add, addUnique,
 /// remove, unset, addRelation, removeRelation); made by the model's `Fields`.
-public struct Operation<M: ParseObject> {
+public struct FieldOperation<M: ParseObject> {
     let field: String
     let value: JSONValue
 }
@@ -18,7 +18,7 @@ public struct BatchRequest {
 private let builtinKeys: Set<String> = ["objectId", "createdAt", "updatedAt"]
 
 /// The fields of `object` a save sends: every field that is set, except the server-managed ones.
-func saveBody<M: ParseObject>(_ object: M, ops: [Operation<M>]) throws -> JSONValue {
+func saveBody<M: ParseObject>(_ object: M, ops: [FieldOperation<M>]) throws -> JSONValue {
     guard case .object(var fields) = try JSONValue.from(object) else { return .object([:]) }
     for key in builtinKeys {
         fields.removeValue(forKey: key)
@@ -42,7 +42,7 @@ extension ParseClient {
 
     /// Creates the object (no `objectId` yet) or updates it; `ops` are applied on top of its set fields.
     /// Returns the object with `objectId`, `createdAt` and `updatedAt` from the server.
-    public func save<M: ParseObject>(_ object: M, ops: [Operation<M>] = []) async throws -> M {
+    public func save<M: ParseObject>(_ object: M, ops: [FieldOperation<M>] = []) async throws -> M {
         let body = try saveBody(object, ops: ops)
         var out = object
         if let id = object.objectId {
@@ -58,7 +58,7 @@ extension ParseClient {
     }
 
     /// Applies `ops` to the object `objectId` without reading it first.
-    public func update<M: ParseObject>(_ type: M.Type, objectId: String, ops: [Operation<M>]) async throws {
+    public func update<M: ParseObject>(_ type: M.Type, objectId: String, ops: [FieldOperation<M>]) async throws {
         var fields: [String: JSONValue] = [:]
         for op in ops {
             fields[op.field] = op.value
@@ -91,7 +91,7 @@ extension ParseClient {
 
     /// Sends the requests in one round trip; each answer is its `success` value or its error.
     public func batch(_ requests: [BatchRequest], transaction: Bool = false) async throws -> [Result<JSONValue, ParseError>] {
-        let list: [JSONValue] = requests.map { r in
+        let list: [JSONValue] = requests.map { (r: BatchRequest) -> JSONValue in
             var o: [String: JSONValue] = ["method": .string(r.method), "path": .string(r.path)]
             if let b = r.body { o["body"] = b }
             return .object(o)
@@ -99,7 +99,7 @@ extension ParseClient {
         var body: [String: JSONValue] = ["requests": .array(list)]
         if transaction { body["transaction"] = .bool(true) }
         let answers = try await requestJSON("POST", "batch", body: .object(body), as: [JSONValue].self)
-        return answers.map { answer in
+        return answers.map { (answer: JSONValue) -> Result<JSONValue, ParseError> in
             if let error = answer["error"] {
                 if case .number(let code)? = error["code"] {
                     return .failure(ParseError(code: Int(code), message: error["error"]?.stringValue ?? ""))

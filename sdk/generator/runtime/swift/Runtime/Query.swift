@@ -47,8 +47,8 @@ public class FieldRef<M: ParseObject> {
     }
 
     /// The `unset` operation for `ParseClient.save(_:ops:)`.
-    public func unset() -> Operation<M> {
-        return Operation(field: name, value: .object(["__op": .string("Delete")]))
+    public func unset() -> FieldOperation<M> {
+        return FieldOperation(field: name, value: .object(["__op": .string("Delete")]))
     }
 }
 
@@ -74,8 +74,8 @@ public class Field<M: ParseObject, V: Encodable>: FieldRef<M> {
     }
 
     /// The `set` operation for `ParseClient.save(_:ops:)`.
-    public func set(_ value: V) -> Operation<M> {
-        return Operation(field: name, value: encoded(value))
+    public func set(_ value: V) -> FieldOperation<M> {
+        return FieldOperation(field: name, value: encoded(value))
     }
 }
 
@@ -114,8 +114,8 @@ public final class StringField<M: ParseObject>: ComparableField<M, String> {
 }
 
 public final class NumberField<M: ParseObject>: ComparableField<M, Double> {
-    public func increment(_ amount: Double = 1) -> Operation<M> {
-        return Operation(field: name, value: .object(["__op": .string("Increment"), "amount": .number(amount)]))
+    public func increment(_ amount: Double = 1) -> FieldOperation<M> {
+        return FieldOperation(field: name, value: .object(["__op": .string("Increment"), "amount": .number(amount)]))
     }
 }
 
@@ -136,16 +136,16 @@ public final class ArrayField<M: ParseObject>: Field<M, [JSONValue]> {
         return Constraint(field: name, op: "$all", value: .array(values))
     }
 
-    public func add(_ values: [JSONValue]) -> Operation<M> {
-        return Operation(field: name, value: .object(["__op": .string("Add"), "objects": .array(values)]))
+    public func add(_ values: [JSONValue]) -> FieldOperation<M> {
+        return FieldOperation(field: name, value: .object(["__op": .string("Add"), "objects": .array(values)]))
     }
 
-    public func addUnique(_ values: [JSONValue]) -> Operation<M> {
-        return Operation(field: name, value: .object(["__op": .string("AddUnique"), "objects": .array(values)]))
+    public func addUnique(_ values: [JSONValue]) -> FieldOperation<M> {
+        return FieldOperation(field: name, value: .object(["__op": .string("AddUnique"), "objects": .array(values)]))
     }
 
-    public func remove(_ values: [JSONValue]) -> Operation<M> {
-        return Operation(field: name, value: .object(["__op": .string("Remove"), "objects": .array(values)]))
+    public func remove(_ values: [JSONValue]) -> FieldOperation<M> {
+        return FieldOperation(field: name, value: .object(["__op": .string("Remove"), "objects": .array(values)]))
     }
 }
 
@@ -166,12 +166,12 @@ public final class RelationField<M: ParseObject, T: ParseObject>: Field<M, Parse
         return Constraint(field: name, op: nil, value: (try? JSONValue.from(ParsePointer<T>(objectId))) ?? .null)
     }
 
-    public func add(objectIds: [String]) -> Operation<M> {
-        return Operation(field: name, value: .object(["__op": .string("AddRelation"), "objects": .array(objectIds.map(pointer))]))
+    public func add(objectIds: [String]) -> FieldOperation<M> {
+        return FieldOperation(field: name, value: .object(["__op": .string("AddRelation"), "objects": .array(objectIds.map(pointer))]))
     }
 
-    public func remove(objectIds: [String]) -> Operation<M> {
-        return Operation(field: name, value: .object(["__op": .string("RemoveRelation"), "objects": .array(objectIds.map(pointer))]))
+    public func remove(objectIds: [String]) -> FieldOperation<M> {
+        return FieldOperation(field: name, value: .object(["__op": .string("RemoveRelation"), "objects": .array(objectIds.map(pointer))]))
     }
 
     private func pointer(_ id: String) -> JSONValue {

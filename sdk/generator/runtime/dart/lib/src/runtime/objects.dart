@@ -5,11 +5,11 @@ import 'errors.dart';
 
 /// One change to one field of model `M`: a new value or an operation (increment, add, addUnique,
 /// remove, unset, addRelation, removeRelation); made by the model's `Fields`.
-class Operation<M extends ParseObject> {
+class FieldOperation<M extends ParseObject> {
   final String field;
   final Object? value;
 
-  const Operation(this.field, this.value);
+  const FieldOperation(this.field, this.value);
 }
 
 /// One request of a batch.
@@ -30,7 +30,7 @@ class BatchResult {
 }
 
 /// The fields of [object] a save sends: every field that is set, except the server-managed ones.
-Map<String, Object?> saveBody<M extends ParseObject>(M object, List<Operation<M>> ops) {
+Map<String, Object?> saveBody<M extends ParseObject>(M object, List<FieldOperation<M>> ops) {
   final fields = object.toJson()
     ..remove('objectId')
     ..remove('createdAt')
@@ -46,8 +46,8 @@ extension ParseObjects on ParseClient {
 
   /// Creates the object (no `objectId` yet) or updates it; [ops] are applied on top of its set
   /// fields. Sets `objectId`, `createdAt` and `updatedAt` from the server and returns the object.
-  Future<M> save<M extends ParseObject>(M object, [List<Operation<M>> ops = const []]) async {
-    final body = saveBody(object, ops);
+  Future<M> save<M extends ParseObject>(M object, [List<FieldOperation<M>>? ops]) async {
+    final body = saveBody(object, ops ?? <FieldOperation<M>>[]);
     final id = object.objectId;
     if (id != null) {
       final saved = await requestJson('PUT', _classPath(object.parseClassName, id), body: body) as Map;
@@ -62,7 +62,7 @@ extension ParseObjects on ParseClient {
   }
 
   /// Applies [ops] to the object [objectId] without reading it first.
-  Future<void> update<M extends ParseObject>(ModelType<M> type, String objectId, List<Operation<M>> ops) async {
+  Future<void> update<M extends ParseObject>(ModelType<M> type, String objectId, List<FieldOperation<M>> ops) async {
     await requestJson('PUT', _classPath(type.className, objectId), body: <String, Object?>{for (final op in ops) op.field: op.value});
   }
 
@@ -81,7 +81,7 @@ extension ParseObjects on ParseClient {
   BatchRequest batchSave<M extends ParseObject>(M object) {
     final base = serverUrl.path;
     final id = object.objectId;
-    return BatchRequest(id == null ? 'POST' : 'PUT', '$base/${_classPath(object.parseClassName, id)}', saveBody(object, <Operation<M>>[]));
+    return BatchRequest(id == null ? 'POST' : 'PUT', '$base/${_classPath(object.parseClassName, id)}', saveBody(object, <FieldOperation<M>>[]));
   }
 
   /// A batch request deleting [object].

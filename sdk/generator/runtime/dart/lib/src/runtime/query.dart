@@ -17,10 +17,10 @@ class Constraint<M extends ParseObject> {
   const Constraint(this.field, this.op, this.value);
 
   /// Any of the groups matches (a group matches when all its constraints do).
-  static Constraint<M> or<M extends ParseObject>(List<List<Constraint<M>>> groups) => Constraint<M>(r'$or', null, groups.map(whereJson).toList());
+  static Constraint<M> or<M extends ParseObject>(List<List<Constraint<M>>> groups) => Constraint<M>(r'$or', null, groups.map((g) => whereJson<M>(g)).toList());
 
   /// Every group matches.
-  static Constraint<M> and<M extends ParseObject>(List<List<Constraint<M>>> groups) => Constraint<M>(r'$and', null, groups.map(whereJson).toList());
+  static Constraint<M> and<M extends ParseObject>(List<List<Constraint<M>>> groups) => Constraint<M>(r'$and', null, groups.map((g) => whereJson<M>(g)).toList());
 
   /// The `where` JSON of a list of constraints: equality as the bare value, operators merged per field.
   static Map<String, Object?> whereJson<M extends ParseObject>(List<Constraint<M>> constraints) {
@@ -49,7 +49,7 @@ class FieldRef<M extends ParseObject> {
   Constraint<M> exists([bool yes = true]) => Constraint<M>(name, r'$exists', yes);
 
   /// The `unset` operation for `ParseClient.save`.
-  Operation<M> unset() => Operation<M>(name, <String, Object?>{'__op': 'Delete'});
+  FieldOperation<M> unset() => FieldOperation<M>(name, <String, Object?>{'__op': 'Delete'});
 }
 
 class Field<M extends ParseObject, V> extends FieldRef<M> {
@@ -64,7 +64,7 @@ class Field<M extends ParseObject, V> extends FieldRef<M> {
   Constraint<M> notContainedIn(List<V> values) => Constraint<M>(name, r'$nin', values.map(encodeValue).toList());
 
   /// The `set` operation for `ParseClient.save`.
-  Operation<M> set(V value) => Operation<M>(name, encodeValue(value));
+  FieldOperation<M> set(V value) => FieldOperation<M>(name, encodeValue(value));
 }
 
 /// Numbers, dates and strings: ordered comparisons.
@@ -95,7 +95,7 @@ class StringField<M extends ParseObject> extends ComparableField<M, String> {
 class NumberField<M extends ParseObject> extends ComparableField<M, num> {
   const NumberField(String name) : super(name);
 
-  Operation<M> increment([num amount = 1]) => Operation<M>(name, <String, Object?>{'__op': 'Increment', 'amount': amount});
+  FieldOperation<M> increment([num amount = 1]) => FieldOperation<M>(name, <String, Object?>{'__op': 'Increment', 'amount': amount});
 }
 
 typedef DateField<M extends ParseObject> = ComparableField<M, DateTime>;
@@ -114,11 +114,11 @@ class ArrayField<M extends ParseObject> extends Field<M, List<Object?>> {
 
   Constraint<M> containsAll(List<Object?> values) => Constraint<M>(name, r'$all', encodeValue(values));
 
-  Operation<M> add(List<Object?> values) => Operation<M>(name, <String, Object?>{'__op': 'Add', 'objects': encodeValue(values)});
+  FieldOperation<M> add(List<Object?> values) => FieldOperation<M>(name, <String, Object?>{'__op': 'Add', 'objects': encodeValue(values)});
 
-  Operation<M> addUnique(List<Object?> values) => Operation<M>(name, <String, Object?>{'__op': 'AddUnique', 'objects': encodeValue(values)});
+  FieldOperation<M> addUnique(List<Object?> values) => FieldOperation<M>(name, <String, Object?>{'__op': 'AddUnique', 'objects': encodeValue(values)});
 
-  Operation<M> remove(List<Object?> values) => Operation<M>(name, <String, Object?>{'__op': 'Remove', 'objects': encodeValue(values)});
+  FieldOperation<M> remove(List<Object?> values) => FieldOperation<M>(name, <String, Object?>{'__op': 'Remove', 'objects': encodeValue(values)});
 }
 
 class PointerField<M extends ParseObject, T extends ParseObject> extends Field<M, ParsePointer<T>> {
@@ -140,9 +140,9 @@ class RelationField<M extends ParseObject, T extends ParseObject> extends Field<
   /// The relation holds the object [objectId].
   Constraint<M> containsId(String objectId) => Constraint<M>(name, null, _pointer(objectId));
 
-  Operation<M> addIds(List<String> objectIds) => Operation<M>(name, <String, Object?>{'__op': 'AddRelation', 'objects': objectIds.map(_pointer).toList()});
+  FieldOperation<M> addIds(List<String> objectIds) => FieldOperation<M>(name, <String, Object?>{'__op': 'AddRelation', 'objects': objectIds.map(_pointer).toList()});
 
-  Operation<M> removeIds(List<String> objectIds) => Operation<M>(name, <String, Object?>{'__op': 'RemoveRelation', 'objects': objectIds.map(_pointer).toList()});
+  FieldOperation<M> removeIds(List<String> objectIds) => FieldOperation<M>(name, <String, Object?>{'__op': 'RemoveRelation', 'objects': objectIds.map(_pointer).toList()});
 
   Map<String, Object?> _pointer(String id) => ParsePointer<T>(target.className, id).toJson();
 }

@@ -16,7 +16,7 @@ extension ParseUsers on ParseClient {
 
   /// Creates [user] with [username] and [password] plus the fields set on it, and logs it in.
   Future<U> signUp<U extends ParseObject>(U user, String username, String password) async {
-    final fields = saveBody(user, <Operation<U>>[]);
+    final fields = saveBody(user, <FieldOperation<U>>[]);
     fields['username'] = username;
     fields['password'] = password;
     final answer = await requestJson('POST', 'users', body: fields) as Map;
