@@ -15,7 +15,7 @@ public enum CachePolicy {
     case cacheElseNetwork
     /// The server (answer cached); when it cannot be reached, the cached answer even if stale.
     case networkElseCache
-    /// The cached answer first (to the `cached` callback, even if stale), then the server's.
+    /// The cached answer first (to the `cached` callback, even if stale, with whether it is), then the server's.
     case cacheThenNetwork
 }
 
@@ -26,7 +26,7 @@ public final class ParseCache {
     }
 
     private let store: KeyValueStore
-    private let prefix = "cache:"
+    private let prefix = "hearth-cache:"
     /// Milliseconds since 1970; replace it in tests to move time.
     public var clock: () -> Double
 

@@ -9,7 +9,7 @@ public struct RetryPolicy {
     public var baseDelayMs: Double
     public var maxDelayMs: Double
 
-    public init(maxAttempts: Int = 4, baseDelayMs: Double = 250, maxDelayMs: Double = 8000) {
+    public init(maxAttempts: Int = 4, baseDelayMs: Double = 250, maxDelayMs: Double = 10000) {
         self.maxAttempts = maxAttempts
         self.baseDelayMs = baseDelayMs
         self.maxDelayMs = maxDelayMs
@@ -28,6 +28,15 @@ public struct RetryPolicy {
     }
 }
 
+/// Which session token a request carries.
+public enum SessionChoice {
+    /// The logged-in user's, if any.
+    case current
+    /// None (sign-up and log-in must not run as the previous user).
+    case none
+    case token(String)
+}
+
 public final class ParseClient {
     public let applicationId: String
     public let serverURL: URL
@@ -37,7 +46,6 @@ public final class ParseClient {
     public let sessionStore: KeyValueStore
     public let cache: ParseCache
     public var installationId: String?
-    private let sessionKey = "session"
 
     public init(applicationId: String, serverURL: URL, clientKey: String? = nil, http: HTTPClient = URLSessionHTTPClient(), sessionStore: KeyValueStore = MemoryStore(), cache: ParseCache = ParseCache(), retry: RetryPolicy = RetryPolicy()) {
         self.applicationId = applicationId
@@ -49,6 +57,9 @@ public final class ParseClient {
         self.retry = retry
     }
 
+    var sessionKey: String { return "hearth:" + applicationId + ":sessionToken" }
+    var currentUserKey: String { return "hearth:" + applicationId + ":currentUser" }
+
     /// The session token of the logged-in user, persisted through `sessionStore`.
     public var sessionToken: String? {
         get { return sessionStore.get(sessionKey) }
@@ -59,7 +70,9 @@ public final class ParseClient {
 
     /// Sends one request to `path` (under the server URL) and returns the answer's body; Parse
     /// errors are thrown as `ParseError`. `body` is serialised once, before the first attempt.
-    public func request(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil, contentType: String = "application/json") async throws -> Data {
+    /// Writes (POST, PUT, DELETE) carry a request id and are retried unless `retry` is false;
+    /// reads are sent once.
+    public func request(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil, contentType: String = "application/json", session: SessionChoice = .current, retry retryWrites: Bool = true) async throws -> Data {
         var components = URLComponents(url: serverURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)
         if !query.isEmpty {
             components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
@@ -69,10 +82,19 @@ public final class ParseClient {
         guard let url = components?.url else { throw ParseError(code: ParseError.otherCause, message: "bad path \(path)") }
         var headers = ["X-Parse-Application-Id": applicationId]
         if let key = clientKey { headers["X-Parse-Client-Key"] = key }
-        if let token = sessionToken { headers["X-Parse-Session-Token"] = token }
+        switch session {
+        case .current:
+            if let token = sessionToken { headers["X-Parse-Session-Token"] = token }
+        case .none:
+            break
+        case .token(let token):
+            headers["X-Parse-Session-Token"] = token
+        }
         if let id = installationId { headers["X-Parse-Installation-Id"] = id }
         if body != nil { headers["Content-Type"] = contentType }
-        if method != "GET" { headers["X-Parse-Request-Id"] = UUID().uuidString.lowercased() }
+        let retries = retryWrites && ["POST", "PUT", "DELETE"].contains(method)
+        if retries { headers["X-Parse-Request-Id"] = UUID().uuidString.lowercased() }
+        let attempts = retries ? max(1, retry.maxAttempts) : 1
         let req = HTTPRequest(method: method, url: url, headers: headers, body: body)
         var attempt = 0
         while true {
@@ -81,14 +103,14 @@ public final class ParseClient {
             do {
                 response = try await http.send(req)
             } catch {
-                if attempt >= retry.maxAttempts {
+                if attempt >= attempts {
                     throw ParseError(code: ParseError.connectionFailed, message: "the server could not be reached: \(error)", isNetworkError: true)
                 }
                 try await pause(retry.delayMs(attempt: attempt, retryAfter: nil))
                 continue
             }
             if (200..<300).contains(response.status) { return response.body }
-            if RetryPolicy.isRetryable(status: response.status) && attempt < retry.maxAttempts {
+            if RetryPolicy.isRetryable(status: response.status) && attempt < attempts {
                 try await pause(retry.delayMs(attempt: attempt, retryAfter: response.headers["retry-after"]))
                 continue
             }
@@ -97,9 +119,9 @@ public final class ParseClient {
     }
 
     /// `request` with a JSON body and a decoded answer.
-    public func requestJSON<T: Decodable>(_ method: String, _ path: String, query: [String: String] = [:], body: JSONValue? = nil, as type: T.Type) async throws -> T {
+    public func requestJSON<T: Decodable>(_ method: String, _ path: String, query: [String: String] = [:], body: JSONValue? = nil, session: SessionChoice = .current, as type: T.Type) async throws -> T {
         let data = try body.map { try ParseCoding.encode($0) }
-        return try ParseCoding.decode(T.self, from: try await request(method, path, query: query, body: data))
+        return try ParseCoding.decode(T.self, from: try await request(method, path, query: query, body: data, session: session))
     }
 
     private func pause(_ ms: Double) async throws {

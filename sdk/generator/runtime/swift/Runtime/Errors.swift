@@ -7,6 +7,8 @@ public struct ParseError: Error, Equatable, CustomStringConvertible {
     public static let connectionFailed = 100
     /// The code of an answer that was not Parse's error shape.
     public static let otherCause = -1
+    /// The session token is no longer valid.
+    public static let invalidSessionToken = 209
 
     public let code: Int
     public let message: String

@@ -302,8 +302,8 @@ public final class Query<M: ParseObject> {
 
     /// The matching objects. `cache` picks how the offline cache is used (see `CachePolicy`);
     /// `ttlMs` is how long a cached answer stays fresh; `cached` receives the cached answer
-    /// first under `.cacheThenNetwork`.
-    public func find(cache: CachePolicy = .networkOnly, ttlMs: Double? = nil, cached: (([M]) -> Void)? = nil) async throws -> [M] {
+    /// first under `.cacheThenNetwork`, with whether it has expired.
+    public func find(cache: CachePolicy = .networkOnly, ttlMs: Double? = nil, cached: (([M], Bool) -> Void)? = nil) async throws -> [M] {
         let key = cacheKey
         switch cache {
         case .networkOnly:
@@ -321,7 +321,7 @@ public final class Query<M: ParseObject> {
             }
         case .cacheThenNetwork:
             if let entry = client.cache.getCacheEntry(key), let callback = cached {
-                callback(try decode(entry.value))
+                callback(try decode(entry.value), entry.expired)
             }
         }
         let results = try await fetchResults()

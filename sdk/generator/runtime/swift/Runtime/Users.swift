@@ -8,8 +8,6 @@ private struct SessionAnswer: Decodable {
 }
 
 extension ParseClient {
-    private var currentUserKey: String { return "currentUser" }
-
     func remember(user: JSONValue, token: String?) {
         sessionToken = token
         if let data = try? ParseCoding.encode(user), let text = String(data: data, encoding: .utf8) {
@@ -22,7 +20,7 @@ extension ParseClient {
         guard case .object(var fields) = try saveBody(user, ops: []) else { throw ParseError(code: ParseError.otherCause, message: "a user encodes as an object") }
         fields["username"] = .string(username)
         fields["password"] = .string(password)
-        let answer = try await requestJSON("POST", "users", body: .object(fields), as: SessionAnswer.self)
+        let answer = try await requestJSON("POST", "users", body: .object(fields), session: .none, as: SessionAnswer.self)
         fields.removeValue(forKey: "password")
         fields["objectId"] = answer.objectId.map { .string($0) }
         fields["createdAt"] = answer.createdAt.map { .string(ParseCoding.isoString($0)) }
@@ -32,27 +30,30 @@ extension ParseClient {
 
     public func logIn<U: ParseObject>(_ type: U.Type, username: String, password: String) async throws -> U {
         let body = JSONValue.object(["username": .string(username), "password": .string(password)])
-        let user = try await requestJSON("POST", "login", body: body, as: JSONValue.self)
+        let user = try await requestJSON("POST", "login", body: body, session: .none, as: JSONValue.self)
         remember(user: user, token: user["sessionToken"]?.stringValue)
         return try user.decode(U.self)
     }
 
     /// Logs in with a session token obtained elsewhere (for example from a cloud function).
     public func become<U: ParseObject>(_ type: U.Type, sessionToken token: String) async throws -> U {
-        sessionToken = token
-        let user = try await requestJSON("GET", "users/me", as: JSONValue.self)
+        let user = try await requestJSON("GET", "users/me", session: .token(token), as: JSONValue.self)
         remember(user: user, token: token)
         return try user.decode(U.self)
     }
 
-    /// Ends the session on the server (when reachable) and forgets it here.
+    /// Ends the session on the server and forgets the current user (even when the session was
+    /// already invalid there).
     public func logOut() async throws {
         defer {
             sessionToken = nil
             sessionStore.remove(currentUserKey)
         }
-        if sessionToken != nil {
-            _ = try await request("POST", "logout")
+        guard let token = sessionToken else { return }
+        do {
+            _ = try await request("POST", "logout", session: .token(token), retry: false)
+        } catch let error as ParseError where error.code == ParseError.invalidSessionToken {
+            return
         }
     }
 

@@ -22,13 +22,13 @@ enum CachePolicy {
   /// The server (answer cached); when it cannot be reached, the cached answer even if stale.
   networkElseCache,
 
-  /// The cached answer first (to the `cached` callback, even if stale), then the server's.
+  /// The cached answer first (to the `cached` callback, even if stale, with whether it is), then the server's.
   cacheThenNetwork,
 }
 
 class ParseCache {
   final KeyValueStore store;
-  static const String _prefix = 'cache:';
+  static const String _prefix = 'hearth-cache:';
 
   /// Milliseconds since 1970; replace it in tests to move time.
   int Function() clock;

@@ -15,7 +15,7 @@ class RetryPolicy {
   final int baseDelayMs;
   final int maxDelayMs;
 
-  const RetryPolicy({this.maxAttempts = 4, this.baseDelayMs = 250, this.maxDelayMs = 8000});
+  const RetryPolicy({this.maxAttempts = 4, this.baseDelayMs = 250, this.maxDelayMs = 10000});
 
   /// The wait before attempt `attempt + 1`: `Retry-After` (seconds) when the server sent one, else exponential backoff.
   int delayMs(int attempt, String? retryAfter) {
@@ -47,7 +47,6 @@ class ParseClient {
   final KeyValueStore sessionStore;
   final ParseCache cache;
   String? installationId;
-  static const String _sessionKey = 'session';
   String? _sessionToken;
   bool _sessionLoaded = false;
 
@@ -62,6 +61,11 @@ class ParseClient {
   })  : http = http ?? PackageHttpClient(),
         sessionStore = sessionStore ?? MemoryStore(),
         cache = cache ?? ParseCache();
+
+  String get _sessionKey => 'hearth:$applicationId:sessionToken';
+
+  /// Where the current user is kept in [sessionStore].
+  String get currentUserKey => 'hearth:$applicationId:currentUser';
 
   /// The session token of the logged-in user, persisted through [sessionStore].
   Future<String?> sessionToken() async {
@@ -84,19 +88,23 @@ class ParseClient {
 
   /// Sends one request to [path] (under the server URL) and returns the answer's body; Parse
   /// errors are thrown as [ParseException]. [body] is serialised once, before the first attempt.
-  Future<String> request(String method, String path, {Map<String, String>? query, List<int>? body, String contentType = 'application/json'}) async {
+  /// Writes (POST, PUT, DELETE) carry a request id and are retried unless [retryWrites] is false;
+  /// reads are sent once. [session]: the token to send instead of the current user's; `''` for none.
+  Future<String> request(String method, String path, {Map<String, String>? query, List<int>? body, String contentType = 'application/json', String? session, bool retryWrites = true}) async {
     final base = serverUrl.toString().endsWith('/') ? serverUrl.toString() : '${serverUrl.toString()}/';
     var url = Uri.parse(base + path);
     if (query != null && query.isNotEmpty) url = url.replace(queryParameters: query);
     final headers = <String, String>{'X-Parse-Application-Id': applicationId};
     final key = clientKey;
     if (key != null) headers['X-Parse-Client-Key'] = key;
-    final token = await sessionToken();
-    if (token != null) headers['X-Parse-Session-Token'] = token;
+    final token = session ?? await sessionToken();
+    if (token != null && token.isNotEmpty) headers['X-Parse-Session-Token'] = token;
     final installation = installationId;
     if (installation != null) headers['X-Parse-Installation-Id'] = installation;
     if (body != null) headers['Content-Type'] = contentType;
-    if (method != 'GET') headers['X-Parse-Request-Id'] = newRequestId();
+    final retries = retryWrites && const <String>['POST', 'PUT', 'DELETE'].contains(method);
+    if (retries) headers['X-Parse-Request-Id'] = newRequestId();
+    final attempts = retries ? max(1, retry.maxAttempts) : 1;
     final req = ParseHttpRequest(method, url, headers, body);
     var attempt = 0;
     while (true) {
@@ -105,14 +113,14 @@ class ParseClient {
       try {
         response = await http.send(req);
       } catch (error) {
-        if (attempt >= retry.maxAttempts) {
+        if (attempt >= attempts) {
           throw ParseException(ParseException.connectionFailed, 'the server could not be reached: $error', isNetworkError: true);
         }
         await Future<void>.delayed(Duration(milliseconds: retry.delayMs(attempt, null)));
         continue;
       }
       if (response.status >= 200 && response.status < 300) return response.text;
-      if (RetryPolicy.isRetryable(response.status) && attempt < retry.maxAttempts) {
+      if (RetryPolicy.isRetryable(response.status) && attempt < attempts) {
         await Future<void>.delayed(Duration(milliseconds: retry.delayMs(attempt, response.headers['retry-after'])));
         continue;
       }
@@ -121,8 +129,8 @@ class ParseClient {
   }
 
   /// [request] with a JSON body and a decoded answer.
-  Future<Object?> requestJson(String method, String path, {Map<String, String>? query, Object? body}) async {
+  Future<Object?> requestJson(String method, String path, {Map<String, String>? query, Object? body, String? session}) async {
     final bytes = body == null ? null : utf8.encode(jsonEncode(body));
-    return jsonDecode(await request(method, path, query: query, body: bytes));
+    return jsonDecode(await request(method, path, query: query, body: bytes, session: session));
   }
 }

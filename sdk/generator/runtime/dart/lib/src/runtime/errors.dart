@@ -9,6 +9,9 @@ class ParseException implements Exception {
   /// The code of an answer that was not Parse's error shape.
   static const int otherCause = -1;
 
+  /// The session token is no longer valid.
+  static const int invalidSessionToken = 209;
+
   final int code;
   final String message;
 

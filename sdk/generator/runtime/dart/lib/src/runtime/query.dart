@@ -242,8 +242,8 @@ class Query<M extends ParseObject> {
 
   /// The matching objects. [cache] picks how the offline cache is used (see [CachePolicy]);
   /// [ttlMs] is how long a cached answer stays fresh; [cached] receives the cached answer
-  /// first under [CachePolicy.cacheThenNetwork].
-  Future<List<M>> find({CachePolicy cache = CachePolicy.networkOnly, int? ttlMs, void Function(List<M>)? cached}) async {
+  /// first under [CachePolicy.cacheThenNetwork], with whether it has expired.
+  Future<List<M>> find({CachePolicy cache = CachePolicy.networkOnly, int? ttlMs, void Function(List<M> results, bool expired)? cached}) async {
     final key = cacheKey;
     switch (cache) {
       case CachePolicy.networkOnly:
@@ -265,7 +265,7 @@ class Query<M extends ParseObject> {
         }
       case CachePolicy.cacheThenNetwork:
         final entry = await client.cache.getCacheEntry(key);
-        if (entry != null && cached != null) cached(_decode(entry.value));
+        if (entry != null && cached != null) cached(_decode(entry.value), entry.expired);
         break;
     }
     final results = await _fetchResults();

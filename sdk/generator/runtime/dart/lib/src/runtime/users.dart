@@ -4,14 +4,13 @@ import 'dart:convert';
 
 import 'client.dart';
 import 'codec.dart';
+import 'errors.dart';
 import 'objects.dart';
-
-const String _currentUserKey = 'currentUser';
 
 extension ParseUsers on ParseClient {
   Future<void> _remember(Map<String, Object?> user, String? token) async {
     await setSessionToken(token);
-    await sessionStore.set(_currentUserKey, jsonEncode(user));
+    await sessionStore.set(currentUserKey, jsonEncode(user));
   }
 
   /// Creates [user] with [username] and [password] plus the fields set on it, and logs it in.
@@ -19,7 +18,7 @@ extension ParseUsers on ParseClient {
     final fields = saveBody(user, <FieldOperation<U>>[]);
     fields['username'] = username;
     fields['password'] = password;
-    final answer = await requestJson('POST', 'users', body: fields) as Map;
+    final answer = await requestJson('POST', 'users', body: fields, session: '') as Map;
     fields.remove('password');
     user.objectId = answer['objectId'] as String?;
     user.createdAt = decodeDate(answer['createdAt']);
@@ -30,32 +29,35 @@ extension ParseUsers on ParseClient {
   }
 
   Future<U> logIn<U extends ParseObject>(ModelType<U> type, String username, String password) async {
-    final user = Map<String, Object?>.from(await requestJson('POST', 'login', body: <String, Object?>{'username': username, 'password': password}) as Map);
+    final user = Map<String, Object?>.from(await requestJson('POST', 'login', body: <String, Object?>{'username': username, 'password': password}, session: '') as Map);
     await _remember(user, user['sessionToken'] as String?);
     return type.fromJson(user);
   }
 
   /// Logs in with a session token obtained elsewhere (for example from a cloud function).
   Future<U> become<U extends ParseObject>(ModelType<U> type, String sessionToken) async {
-    await setSessionToken(sessionToken);
-    final user = Map<String, Object?>.from(await requestJson('GET', 'users/me') as Map);
+    final user = Map<String, Object?>.from(await requestJson('GET', 'users/me', session: sessionToken) as Map);
     await _remember(user, sessionToken);
     return type.fromJson(user);
   }
 
-  /// Ends the session on the server (when reachable) and forgets it here.
+  /// Ends the session on the server and forgets the current user (even when the session was
+  /// already invalid there).
   Future<void> logOut() async {
+    final token = await sessionToken();
     try {
-      if (await sessionToken() != null) await request('POST', 'logout');
+      if (token != null) await request('POST', 'logout', session: token, retryWrites: false);
+    } on ParseException catch (error) {
+      if (error.code != ParseException.invalidSessionToken) rethrow;
     } finally {
       await setSessionToken(null);
-      await sessionStore.remove(_currentUserKey);
+      await sessionStore.remove(currentUserKey);
     }
   }
 
   /// The logged-in user as last seen, from the session store; `null` when logged out.
   Future<U?> currentUser<U extends ParseObject>(ModelType<U> type) async {
-    final text = await sessionStore.get(_currentUserKey);
+    final text = await sessionStore.get(currentUserKey);
     if (text == null) return null;
     return type.fromJson(Map<String, Object?>.from(jsonDecode(text) as Map));
   }
