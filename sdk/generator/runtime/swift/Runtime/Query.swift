@@ -224,6 +224,14 @@ public final class Query<M: ParseObject> {
         return self
     }
 
+    /// The objects in `parent`'s relation `field`: `client.query(ParseUser.self).relatedTo(ParsePointer<Player>(id), Player.Fields.fans)`.
+    @discardableResult
+    public func relatedTo<P: ParseObject>(_ parent: ParsePointer<P>, _ field: RelationField<P, M>) -> Query<M> {
+        let object = (try? JSONValue.from(parent)) ?? .null
+        constraints.append(Constraint(field: "$relatedTo", op: nil, value: .object(["object": object, "key": .string(field.name)])))
+        return self
+    }
+
     @discardableResult
     public func order(by field: FieldRef<M>, descending: Bool = false) -> Query<M> {
         orderKeys.append(descending ? "-" + field.name : field.name)

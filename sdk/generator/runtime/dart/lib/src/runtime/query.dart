@@ -183,6 +183,12 @@ class Query<M extends ParseObject> {
     return this;
   }
 
+  /// The objects in [parent]'s relation [field]: `client.query(ParseUser.type$).relatedTo(pointer, PlayerFields.fans)`.
+  Query<M> relatedTo<P extends ParseObject>(ParsePointer<P> parent, RelationField<P, M> field) {
+    _constraints.add(Constraint<M>(r'$relatedTo', null, <String, Object?>{'object': parent.toJson(), 'key': field.name}));
+    return this;
+  }
+
   Query<M> orderBy(FieldRef<M> field, {bool descending = false}) {
     _order.add(descending ? '-${field.name}' : field.name);
     return this;
