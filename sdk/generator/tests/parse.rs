@@ -64,6 +64,33 @@ fn every_dart_file_parses() {
     check(Lang::Dart, ".dart", tree_sitter_dart::LANGUAGE.into());
 }
 
+/// The error-code files with codes in them (the fixtures' document may have none): names that
+/// are keywords once camel-cased (`DEFAULT`, `IN`), and descriptions with quotes, newlines and `*/`.
+#[test]
+fn error_code_files_parse_with_awkward_codes() {
+    let openapi = serde_json::json!({"components": {"schemas": {"ErrorCode": {
+        "enum": [-1, 1, 100, 101, 137, 209],
+        "x-enum-varnames": ["OTHER_CAUSE", "DEFAULT", "CONNECTION_FAILED", "OBJECT_NOT_FOUND", "IN", "INVALID_SESSION_TOKEN"],
+        "x-enum-descriptions": ["Other */ cause", "line one\nline two", "\"quoted\" $x", "", "in", "209"]
+    }}}});
+    let mut input = fixture("every_type");
+    input.openapi = openapi;
+    for (lang, ext, language, name) in [
+        (
+            Lang::Swift,
+            "ErrorCodes.swift",
+            tree_sitter::Language::from(tree_sitter_swift::LANGUAGE),
+            "objectNotFound = ParseErrorCode(rawValue: 101)",
+        ),
+        (Lang::Dart, "error_codes.dart", tree_sitter::Language::from(tree_sitter_dart::LANGUAGE), "static const int objectNotFound = 101;"),
+    ] {
+        let files = hearth_sdkgen::generate(&input, lang).unwrap();
+        let (path, text) = files.iter().find(|(p, _)| p.ends_with(ext)).expect("an error-code file");
+        assert_eq!(first_error(&language, text), None, "{path}:\n{text}");
+        assert!(text.contains(name), "{path}:\n{text}");
+    }
+}
+
 #[test]
 fn a_syntax_error_is_caught_with_its_line() {
     let swift: tree_sitter::Language = tree_sitter_swift::LANGUAGE.into();
