@@ -12,14 +12,30 @@ public protocol ParseObject: Codable {
     init()
 }
 
-/// An object of a class the SDK has no model for (a pointer to a deleted class): its fields stay untyped.
+/// An object of a class the SDK has no model for (a pointer to a deleted class): every field is
+/// kept untyped in `fields`.
 public struct ParseAnyObject: ParseObject {
     public static var className: String { return "" }
     public var objectId: String?
     public var createdAt: Date?
     public var updatedAt: Date?
     public var ACL: ParseACL?
+    public var fields: [String: JSONValue] = [:]
+
     public init() {}
+
+    public init(from decoder: Decoder) throws {
+        fields = try decoder.singleValueContainer().decode([String: JSONValue].self)
+        objectId = fields["objectId"]?.stringValue
+        createdAt = try fields["createdAt"]?.decode(Date.self)
+        updatedAt = try fields["updatedAt"]?.decode(Date.self)
+        ACL = try fields["ACL"]?.decode(ParseACL.self)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(fields)
+    }
 }
 
 private enum ParseTypeKeys: String, CodingKey {
