@@ -1,7 +1,7 @@
 // Hearth SDK runtime: the offline cache, values with a time to live, kept in a pluggable store.
 import 'dart:convert';
 
-import 'store.dart';
+import 'session.dart';
 
 /// A cached value and whether its time to live has passed.
 class CacheEntry {

@@ -9,5 +9,6 @@ export 'http.dart';
 export 'live.dart';
 export 'objects.dart';
 export 'query.dart';
-export 'store.dart';
+export 'retry.dart';
+export 'session.dart';
 export 'users.dart';

@@ -1,4 +1,5 @@
-// Hearth SDK runtime: pluggable key-value storage for the session and the offline cache.
+// Hearth SDK runtime: where the SDK keeps what must outlive the process (the current user and its
+// session token, cache entries): a pluggable key-value store, memory by default.
 
 /// Where the SDK keeps strings it must remember (the session, cache entries). Asynchronous, so
 /// shared_preferences or flutter_secure_storage plug in directly; the default forgets

@@ -1,4 +1,5 @@
-// Hearth SDK runtime: pluggable key-value storage for the session and the offline cache.
+// Hearth SDK runtime: where the SDK keeps what must outlive the process (the current user and its
+// session token, cache entries): a pluggable key-value store, memory by default.
 import Foundation
 
 /// Where the SDK keeps strings it must remember (the session, cache entries). Plug in the
