@@ -291,6 +291,30 @@ mod tests {
         }
     }
 
+    /// tree-sitter-swift accepts `var class: String`, so the generated code itself is scanned:
+    /// no declaration in the awkward fixture's package (models, functions, error codes) names a
+    /// reserved word without backticks.
+    #[test]
+    fn no_generated_declaration_names_a_bare_keyword() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/awkward.json");
+        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let codes = serde_json::json!({"components": {"schemas": {"ErrorCode": {"enum": [1, 2], "x-enum-varnames": ["DEFAULT", "IN"]}}}});
+        let files = crate::generate(&crate::input_from_json(&doc, codes).unwrap(), Lang::Swift).unwrap();
+        let mut declared = 0;
+        for (path, text) in files.iter().filter(|(p, _)| p.ends_with(".swift")) {
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim_start().trim_start_matches("public ").trim_start_matches("static ");
+                let Some(rest) = ["var ", "let ", "case ", "func ", "struct ", "enum "].iter().find_map(|k| line.strip_prefix(k)) else {
+                    continue;
+                };
+                let name: String = rest.chars().take_while(|c| !" :=(<{,".contains(*c)).collect();
+                declared += 1;
+                assert!(!SWIFT_RESERVED.contains(&name.as_str()), "{path}:{}: {line}", n + 1);
+            }
+        }
+        assert!(declared > 500, "the scan found only {declared} declarations");
+    }
+
     #[test]
     fn members_that_backticks_cannot_save_are_renamed() {
         for name in ["self", "Self", "Type", "Protocol", "init", "String", "Date", "className", "Fields", "CodingKeys"] {
