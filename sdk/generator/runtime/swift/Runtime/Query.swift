@@ -46,6 +46,10 @@ public class FieldRef<M: ParseObject> {
         return Constraint(field: name, op: "$exists", value: .bool(yes))
     }
 
+    public func doesNotExist() -> Constraint<M> {
+        return exists(false)
+    }
+
     /// The `unset` operation for `ParseClient.save(_:ops:)`.
     public func unset() -> FieldOperation<M> {
         return FieldOperation(field: name, value: .object(["__op": .string("Delete")]))
@@ -111,6 +115,14 @@ public final class StringField<M: ParseObject>: ComparableField<M, String> {
     public func startsWith(_ prefix: String) -> Constraint<M> {
         return Constraint(field: name, op: "$regex", value: .string("^" + NSRegularExpression.escapedPattern(for: prefix)))
     }
+
+    public func endsWith(_ suffix: String) -> Constraint<M> {
+        return Constraint(field: name, op: "$regex", value: .string(NSRegularExpression.escapedPattern(for: suffix) + "$"))
+    }
+
+    public func contains(_ text: String) -> Constraint<M> {
+        return Constraint(field: name, op: "$regex", value: .string(NSRegularExpression.escapedPattern(for: text)))
+    }
 }
 
 public final class NumberField<M: ParseObject>: ComparableField<M, Double> {
@@ -136,6 +148,11 @@ public final class ArrayField<M: ParseObject>: Field<M, [JSONValue]> {
         return Constraint(field: name, op: "$all", value: .array(values))
     }
 
+    /// Every element of the array is among `values`.
+    public func containedBy(_ values: [JSONValue]) -> Constraint<M> {
+        return Constraint(field: name, op: "$containedBy", value: .array(values))
+    }
+
     public func add(_ values: [JSONValue]) -> FieldOperation<M> {
         return FieldOperation(field: name, value: .object(["__op": .string("Add"), "objects": .array(values)]))
     }
@@ -157,6 +174,10 @@ public final class PointerField<M: ParseObject, T: ParseObject>: Field<M, ParseP
     /// The pointed-to object matches `query`.
     public func matchesQuery(_ query: Query<T>) -> Constraint<M> {
         return Constraint(field: name, op: "$inQuery", value: query.innerJSON())
+    }
+
+    public func doesNotMatchQuery(_ query: Query<T>) -> Constraint<M> {
+        return Constraint(field: name, op: "$notInQuery", value: query.innerJSON())
     }
 }
 
@@ -187,6 +208,11 @@ public final class GeoPointField<M: ParseObject>: Field<M, ParseGeoPoint> {
             out.append(Constraint(field: name, op: "$maxDistanceInKilometers", value: .number(km)))
         }
         return out
+    }
+
+    /// Within `kilometers` of `point`, nearest first.
+    public func withinKilometers(_ point: ParseGeoPoint, _ kilometers: Double) -> [Constraint<M>] {
+        return near(point, maxKilometers: kilometers)
     }
 
     public func withinBox(southwest: ParseGeoPoint, northeast: ParseGeoPoint) -> Constraint<M> {
@@ -342,6 +368,14 @@ public final class Query<M: ParseObject> {
         limitValue = 1
         defer { limitValue = saved }
         return try await find().first
+    }
+
+    /// The objects and how many match in all (ignoring limit and skip).
+    public func findWithCount() async throws -> (results: [M], count: Int) {
+        var p = parameters(count: false)
+        p["count"] = "1"
+        let answer = try await client.requestJSON("GET", "classes/" + M.className, query: p, as: Results.self)
+        return (try decode(.array(answer.results ?? [])), answer.count ?? 0)
     }
 
     public func count() async throws -> Int {

@@ -48,6 +48,8 @@ class FieldRef<M extends ParseObject> {
 
   Constraint<M> exists([bool yes = true]) => Constraint<M>(name, r'$exists', yes);
 
+  Constraint<M> doesNotExist() => exists(false);
+
   /// The `unset` operation for `ParseClient.save`.
   FieldOperation<M> unset() => FieldOperation<M>(name, <String, Object?>{'__op': 'Delete'});
 }
@@ -90,6 +92,10 @@ class StringField<M extends ParseObject> extends ComparableField<M, String> {
       ];
 
   Constraint<M> startsWith(String prefix) => Constraint<M>(name, r'$regex', '^${RegExp.escape(prefix)}');
+
+  Constraint<M> endsWith(String suffix) => Constraint<M>(name, r'$regex', '${RegExp.escape(suffix)}\$');
+
+  Constraint<M> contains(String text) => Constraint<M>(name, r'$regex', RegExp.escape(text));
 }
 
 class NumberField<M extends ParseObject> extends ComparableField<M, num> {
@@ -114,6 +120,9 @@ class ArrayField<M extends ParseObject> extends Field<M, List<Object?>> {
 
   Constraint<M> containsAll(List<Object?> values) => Constraint<M>(name, r'$all', encodeValue(values));
 
+  /// Every element of the array is among [values].
+  Constraint<M> containedBy(List<Object?> values) => Constraint<M>(name, r'$containedBy', encodeValue(values));
+
   FieldOperation<M> add(List<Object?> values) => FieldOperation<M>(name, <String, Object?>{'__op': 'Add', 'objects': encodeValue(values)});
 
   FieldOperation<M> addUnique(List<Object?> values) => FieldOperation<M>(name, <String, Object?>{'__op': 'AddUnique', 'objects': encodeValue(values)});
@@ -130,6 +139,8 @@ class PointerField<M extends ParseObject, T extends ParseObject> extends Field<M
 
   /// The pointed-to object matches [query].
   Constraint<M> matchesQuery(Query<T> query) => Constraint<M>(name, r'$inQuery', query.innerJson());
+
+  Constraint<M> doesNotMatchQuery(Query<T> query) => Constraint<M>(name, r'$notInQuery', query.innerJson());
 }
 
 class RelationField<M extends ParseObject, T extends ParseObject> extends Field<M, ParseRelation<T>> {
@@ -155,6 +166,9 @@ class GeoPointField<M extends ParseObject> extends Field<M, ParseGeoPoint> {
         Constraint<M>(name, r'$nearSphere', point.toJson()),
         if (maxKilometers != null) Constraint<M>(name, r'$maxDistanceInKilometers', maxKilometers),
       ];
+
+  /// Within [kilometers] of [point], nearest first.
+  List<Constraint<M>> withinKilometers(ParseGeoPoint point, double kilometers) => near(point, kilometers);
 
   Constraint<M> withinBox(ParseGeoPoint southwest, ParseGeoPoint northeast) => Constraint<M>(name, r'$within', <String, Object?>{
         r'$box': <Object?>[southwest.toJson(), northeast.toJson()],
@@ -288,6 +302,12 @@ class Query<M extends ParseObject> {
     } finally {
       _limit = saved;
     }
+  }
+
+  /// The objects and how many match in all (ignoring limit and skip).
+  Future<(List<M>, int)> findWithCount() async {
+    final answer = await client.requestJson('GET', 'classes/${type.className}', query: {..._parameters(), 'count': '1'}) as Map;
+    return (_decode(answer['results'] as List? ?? const <Object?>[]), (answer['count'] as num? ?? 0).toInt());
   }
 
   Future<int> count() async {
