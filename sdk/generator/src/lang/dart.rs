@@ -169,7 +169,20 @@ fn model_ctx(model: &Model, types: &BTreeMap<String, String>) -> ModelCtx {
             imports.insert(types[t].clone());
         }
     }
-    let pairs: Vec<(String, String)> = model.fields.iter().map(|f| (f.wire.clone(), member_name(&f.wire))).collect();
+    let taken: BTreeSet<&String> = types.values().collect();
+    let mut fields_class = format!("{name}Fields");
+    while taken.contains(&fields_class) || TYPE_NAMES.contains(&fields_class.as_str()) {
+        fields_class.push('_');
+    }
+    // A member may not be named like its class (that is the constructor's name) nor like the
+    // fields class, where every field has a static member too.
+    let own = |mut ident: String| {
+        while ident == name || ident == fields_class {
+            ident.push('_');
+        }
+        ident
+    };
+    let pairs: Vec<(String, String)> = model.fields.iter().map(|f| (f.wire.clone(), own(member_name(&f.wire)))).collect();
     let fields = model
         .fields
         .iter()
@@ -180,11 +193,6 @@ fn model_ctx(model: &Model, types: &BTreeMap<String, String>) -> ModelCtx {
             FieldCtx { ident, ty, decode, field, doc: doc(f), wire }
         })
         .collect();
-    let taken: BTreeSet<&String> = types.values().collect();
-    let mut fields_class = format!("{name}Fields");
-    while taken.contains(&fields_class) || TYPE_NAMES.contains(&fields_class.as_str()) {
-        fields_class.push('_');
-    }
     ModelCtx {
         fields_class,
         bytes: model.fields.iter().any(|f| f.ty == Ty::Bytes),
@@ -363,6 +371,28 @@ mod tests {
             assert_eq!(type_name(core), format!("{core}_"));
         }
         assert_eq!(type_name("Player"), "Player");
+    }
+
+    /// A Dart member named like its class (the constructor's name) does not compile: the
+    /// awkward fixture's `Tag.Tag`, `Client.Client` and `Client.ClientFields` get a suffix.
+    #[test]
+    fn no_field_is_named_like_its_class_or_fields_class() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/awkward.json");
+        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let api = Api::from_input(&crate::input_from_json(&doc, serde_json::json!({})).unwrap()).unwrap();
+        let types = model_types(&api, &type_name);
+        let mut checked = 0;
+        for model in &api.models {
+            let ctx = model_ctx(model, &types);
+            for f in &ctx.fields {
+                assert!(f.ident != ctx.name && f.ident != ctx.fields_class, "{}.{}", ctx.name, f.ident);
+                checked += 1;
+            }
+        }
+        assert!(checked > 50);
+        let client = api.models.iter().find(|m| m.wire == "Client").unwrap();
+        let idents: Vec<String> = model_ctx(client, &types).fields.into_iter().map(|f| f.ident).collect();
+        assert_eq!(idents, ["Client_", "ClientFields_", "Fields", "parent"]);
     }
 
     #[test]

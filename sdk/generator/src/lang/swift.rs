@@ -45,8 +45,11 @@ const NOT_MEMBERS: &[&str] = &["self", "Self", "Type", "Protocol", "init", "dein
 #[rustfmt::skip]
 pub const TYPE_NAMES: &[&str] = &[
     // Swift and Foundation.
-    "Any", "AnyObject", "Array", "Bool", "Character", "Codable", "CodingKey", "Data", "Date", "Decodable", "Decoder", "Dictionary", "Double", "Encodable", "Encoder", "Equatable", "Error", "Float", "Foundation", "Hashable", "Int", "JSONDecoder", "JSONEncoder", "Never", "NSLock", "Optional", "Result", "Set", "String", "Swift", "Task", "URL", "URLSession", "UUID", "Void",
-    // The runtime.
+    "Any", "AnyObject", "Array", "Bool", "Character", "Codable", "CodingKey", "CustomStringConvertible", "Data", "Date", "DateFormatter", "Decodable", "Decoder", "DecodingError", "Dictionary", "DispatchQueue", "Double", "Encodable", "Encoder", "Equatable", "Error", "Float", "Foundation", "FoundationNetworking", "Hashable", "HTTPURLResponse", "Int", "ISO8601DateFormatter", "JSONDecoder", "JSONEncoder", "Locale", "Never", "NSLock", "NSRegularExpression", "Optional", "Package", "PackageDescription", "RawRepresentable", "Result", "Set", "String", "Swift", "Task", "TimeZone", "UInt64", "URL", "URLComponents", "URLQueryItem", "URLRequest", "URLSession", "URLSessionWebSocketTask", "UserDefaults", "UUID", "Void",
+    // Names every model struct declares inside itself (a model so named would be shadowed there).
+    "ACL", "CodingKeys", "Fields",
+    // The runtime, its private types included (a model would clash with them in their file).
+    "Access", "FunctionAnswer", "ParseTypeKeys", "Results", "SessionAnswer", "Stored", "TypeKeys", "Uploaded",
     "ArrayField", "BatchRequest", "BooleanField", "BytesField", "CacheEntry", "CachePolicy", "CloudFunctions", "ComparableField", "Constraint", "DateField", "Field", "FieldRef", "FileField", "GeoPointField", "HearthApp", "HTTPClient", "HTTPRequest", "HTTPResponse", "JSONValue", "KeyValueStore", "LiveEvent", "LiveQueryClient", "LiveSubscription", "MemoryStore", "NumberField", "ObjectField", "FieldOperation", "ParseACL", "ParseAnyObject", "ParseCache", "ParseClient", "ParseCoding", "ParseError", "ParseErrorCode", "ParseFile", "ParseGeoPoint", "ParseObject", "ParsePointer", "ParsePolygon", "ParseRelation", "PointerField", "PolygonField", "Query", "RelationField", "RetryPolicy", "SessionChoice", "StringField", "URLSessionHTTPClient", "UserDefaultsStore",
 ];
 
@@ -194,7 +197,9 @@ pub fn render(api: &Api) -> Result<Files, Error> {
     let types = model_types(api, &type_name);
     for model in &api.models {
         let ctx = model_ctx(model, &types);
-        let path = format!("{src}Models/{}.swift", ctx.name);
+        // `+Model`: swiftc refuses two files with one base name in a module, and the runtime has
+        // `Client.swift`, `Query.swift`, ... (a class may be called `Client`).
+        let path = format!("{src}Models/{}+Model.swift", ctx.name);
         render_into(&env, "Model.swift", context! { model => Serde(&ctx) }, path, &mut files)?;
     }
     let models: Vec<(String, String)> = api.models.iter().map(|m| (literal(&m.wire), types[&m.name].clone())).collect();
@@ -313,6 +318,73 @@ mod tests {
             }
         }
         assert!(declared > 500, "the scan found only {declared} declarations");
+    }
+
+    /// swiftc refuses two source files with one base name in a module (compared without case:
+    /// the package is unpacked on case-insensitive file systems too), and the runtime has
+    /// `Client.swift`, `Query.swift`, ...: no fixture's package repeats one.
+    #[test]
+    fn no_two_swift_files_share_a_base_name() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let files = crate::generate(&crate::input_from_json(&doc, serde_json::json!({})).unwrap(), Lang::Swift).unwrap();
+            let mut seen = std::collections::BTreeMap::new();
+            for file in files.keys().filter(|p| p.starts_with("Sources/") && p.ends_with(".swift")) {
+                let base = file.rsplit('/').next().unwrap().to_lowercase();
+                if let Some(other) = seen.insert(base, file) {
+                    panic!("{}: {other} and {file}", path.display());
+                }
+            }
+        }
+    }
+
+    /// Every type name the runtime and the templates write unqualified (declared in the runtime,
+    /// or from Swift and Foundation) is one a model or a field may not take.
+    #[test]
+    fn every_type_the_runtime_names_is_avoided() {
+        // Generic parameters, local to their declarations.
+        const GENERIC: &[&str] = &["M", "P", "R", "T", "U", "V", "Target"];
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut sources = Vec::new();
+        for dir in ["runtime/swift/Runtime", "templates/swift"] {
+            for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "swift") {
+                    sources.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+                }
+            }
+        }
+        assert!(sources.len() > 10);
+        let mut missing = BTreeSet::new();
+        for (path, text) in &sources {
+            for line in text.lines() {
+                let code = line.split("//").next().unwrap();
+                // Drop string literals (no escaped quotes in the runtime's code lines matter here).
+                let code: String = code.split('"').step_by(2).collect::<Vec<_>>().join(" ");
+                let mut prev = ' ';
+                let mut word = String::new();
+                for c in code.chars().chain([' ']) {
+                    if c.is_ascii_alphanumeric() || c == '_' {
+                        word.push(c);
+                        continue;
+                    }
+                    // `prev` is the character before the word: `.Type` is a member, not a type.
+                    if word.starts_with(|c: char| c.is_ascii_uppercase())
+                        && prev != '.'
+                        && !TYPE_NAMES.contains(&word.as_str())
+                        && !KEYWORDS.contains(&word.as_str())
+                        && !GENERIC.contains(&word.as_str())
+                    {
+                        missing.insert(format!("{word} ({path})"));
+                    }
+                    word.clear();
+                    prev = c;
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not in TYPE_NAMES: {missing:?}");
     }
 
     #[test]

@@ -50,16 +50,23 @@ private enum ParseTypeKeys: String, CodingKey {
 }
 
 /// `{"__type": "Pointer", "className", "objectId"}`; when the query asked to `include` it, the
-/// server sends the whole object (`"__type": "Object"`), kept in `object`.
+/// server sends the whole object (`"__type": "Object"`), kept in `object`. The object is held in
+/// an array, out of line: a struct may not contain itself, and models point to each other
+/// (`Team.captain` → `Player`, `Player.team` → `Team`).
 public struct ParsePointer<Target: ParseObject>: Codable {
     public var className: String
     public var objectId: String
-    public var object: Target?
+    private var included: [Target] = []
+
+    /// The object itself when the query included it, `nil` otherwise.
+    public var object: Target? {
+        get { return included.first }
+        set { included = newValue.map { [$0] } ?? [] }
+    }
 
     public init(_ objectId: String, className: String = Target.className) {
         self.className = className
         self.objectId = objectId
-        self.object = nil
     }
 
     public init?(_ object: Target) {
@@ -73,9 +80,7 @@ public struct ParsePointer<Target: ParseObject>: Codable {
         className = try c.decode(String.self, forKey: .className)
         objectId = try c.decode(String.self, forKey: .objectId)
         if try c.decodeIfPresent(String.self, forKey: .type) == "Object" {
-            object = try Target(from: decoder)
-        } else {
-            object = nil
+            included = [try Target(from: decoder)]
         }
     }
 

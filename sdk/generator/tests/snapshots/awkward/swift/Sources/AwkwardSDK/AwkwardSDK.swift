@@ -8,6 +8,7 @@ public enum HearthApp {
 
     /// Every class with a model, by its name on the wire.
     public static let models: [String: ParseObject.Type] = [
+        "Client": Client.self,
         "Error": Error_.self,
         "ITEM": ITEM_8550f3.self,
         "Item": Item_652bcc.self,
@@ -16,6 +17,7 @@ public enum HearthApp {
         "Object": Object.self,
         "ParseUser": ParseUser_d5f10c.self,
         "String": String_.self,
+        "Tag": Tag.self,
         "Type": Type_.self,
         "_Installation": ParseInstallation.self,
         "_Role": ParseRole.self,
