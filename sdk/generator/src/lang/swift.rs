@@ -45,16 +45,18 @@ const NOT_MEMBERS: &[&str] = &["self", "Self", "Type", "Protocol", "init", "dein
 #[rustfmt::skip]
 pub const TYPE_NAMES: &[&str] = &[
     // Swift and Foundation.
-    "Any", "AnyObject", "Array", "Bool", "Character", "Codable", "CodingKey", "CustomStringConvertible", "Data", "Date", "DateFormatter", "Decodable", "Decoder", "DecodingError", "Dictionary", "DispatchQueue", "Double", "Encodable", "Encoder", "Equatable", "Error", "Float", "Foundation", "FoundationNetworking", "Hashable", "HTTPURLResponse", "Int", "ISO8601DateFormatter", "JSONDecoder", "JSONEncoder", "Locale", "Never", "NSLock", "NSRegularExpression", "Optional", "Package", "PackageDescription", "RawRepresentable", "Result", "Set", "String", "Swift", "Task", "TimeZone", "UInt64", "URL", "URLComponents", "URLQueryItem", "URLRequest", "URLSession", "URLSessionWebSocketTask", "UserDefaults", "UUID", "Void",
+    "Any", "AnyObject", "Array", "Bool", "Character", "Codable", "CodingKey", "CustomStringConvertible", "Data", "Date", "DateFormatter", "Decodable", "Decoder", "DecodingError", "Dictionary", "DispatchQueue", "Double", "Encodable", "Encoder", "Equatable", "Error", "Float", "Foundation", "FoundationNetworking", "Hashable", "HTTPURLResponse", "Int", "ISO8601DateFormatter", "JSONDecoder", "JSONEncoder", "Locale", "Never", "NSLock", "NSRegularExpression", "Optional", "RawRepresentable", "Result", "Set", "String", "Swift", "Task", "TimeZone", "UInt64", "URL", "URLComponents", "URLQueryItem", "URLRequest", "URLSession", "URLSessionWebSocketTask", "UserDefaults", "UUID", "Void",
     // Names every model struct declares inside itself (a model so named would be shadowed there).
     "ACL", "CodingKeys", "Fields",
     // The runtime, its private types included (a model would clash with them in their file).
     "Access", "FunctionAnswer", "ParseTypeKeys", "Results", "SessionAnswer", "Stored", "TypeKeys", "Uploaded",
+    // The runtime's top-level functions and constants.
+    "builtinKeys", "merged", "saveBody", "serverObject",
     "ArrayField", "BatchRequest", "BooleanField", "BytesField", "CacheEntry", "CachePolicy", "CloudFunctions", "ComparableField", "Constraint", "DateField", "Field", "FieldRef", "FileField", "GeoPointField", "HearthApp", "HTTPClient", "HTTPRequest", "HTTPResponse", "JSONValue", "KeyValueStore", "LiveEvent", "LiveQueryClient", "LiveSubscription", "MemoryStore", "NumberField", "ObjectField", "FieldOperation", "ParseACL", "ParseAnyObject", "ParseCache", "ParseClient", "ParseCoding", "ParseError", "ParseErrorCode", "ParseFile", "ParseGeoPoint", "ParseObject", "ParsePointer", "ParsePolygon", "ParseRelation", "PointerField", "PolygonField", "Query", "RelationField", "RetryPolicy", "SessionChoice", "StringField", "URLSessionHTTPClient", "UserDefaultsStore",
 ];
 
 /// Members every model has besides its fields.
-const MODEL_MEMBERS: &[&str] = &["className", "objectId", "createdAt", "updatedAt", "ACL", "Fields", "CodingKeys"];
+const MODEL_MEMBERS: &[&str] = &["className", "objectId", "createdAt", "updatedAt", "ACL", "savedFields", "Fields", "CodingKeys"];
 
 /// Letters, digits and `_` only, not starting with a digit.
 fn sanitize(wire: &str) -> String {
@@ -351,7 +353,8 @@ mod tests {
         for dir in ["runtime/swift/Runtime", "templates/swift"] {
             for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
                 let path = entry.unwrap().path();
-                if path.extension().is_some_and(|e| e == "swift") {
+                // Package.swift is the manifest, compiled on its own.
+                if path.extension().is_some_and(|e| e == "swift") && !path.ends_with("Package.swift") {
                     sources.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
                 }
             }
@@ -365,6 +368,14 @@ mod tests {
                 let code: String = code.split('"').step_by(2).collect::<Vec<_>>().join(" ");
                 let mut prev = ' ';
                 let mut word = String::new();
+                // A top-level declaration (`func saveBody`, `private let builtinKeys`).
+                let decl = code.trim_start_matches("public ").trim_start_matches("private ");
+                if let Some(rest) = ["func ", "let ", "var "].iter().find_map(|k| decl.strip_prefix(k)) {
+                    let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                    if !TYPE_NAMES.contains(&name.as_str()) {
+                        missing.insert(format!("{name} ({path})"));
+                    }
+                }
                 for c in code.chars().chain([' ']) {
                     if c.is_ascii_alphanumeric() || c == '_' {
                         word.push(c);

@@ -9,7 +9,21 @@ public protocol ParseObject: Codable {
     var createdAt: Date? { get set }
     var updatedAt: Date? { get set }
     var ACL: ParseACL? { get set }
+    /// The fields as the server last sent or acknowledged them (every read and save sets them; a
+    /// new object has none). A save sends only the fields whose value differs from these, as the
+    /// TypeScript SDK sends only the fields it is given: unchanged fields, and fields only the
+    /// server may set (`emailVerified`, `authData` of a user read back), are not resent.
+    var savedFields: [String: JSONValue] { get set }
     init()
+}
+
+/// Decodes an object the server sent and remembers its fields as saved.
+func serverObject<M: ParseObject>(_ type: M.Type, _ json: JSONValue) throws -> M {
+    var object = try json.decode(M.self)
+    if case .object(let fields) = json {
+        object.savedFields = fields
+    }
+    return object
 }
 
 /// An object of a class the SDK has no model for (a pointer to a deleted class): every field is
@@ -21,6 +35,7 @@ public struct ParseAnyObject: ParseObject {
     public var updatedAt: Date?
     public var ACL: ParseACL?
     public var fields: [String: JSONValue] = [:]
+    public var savedFields: [String: JSONValue] = [:]
 
     public init() {}
 
@@ -80,7 +95,7 @@ public struct ParsePointer<Target: ParseObject>: Codable {
         className = try c.decode(String.self, forKey: .className)
         objectId = try c.decode(String.self, forKey: .objectId)
         if try c.decodeIfPresent(String.self, forKey: .type) == "Object" {
-            included = [try Target(from: decoder)]
+            included = [try serverObject(Target.self, try JSONValue(from: decoder))]
         }
     }
 

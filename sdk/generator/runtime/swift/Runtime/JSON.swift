@@ -6,6 +6,9 @@ public enum JSONValue: Codable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
+    /// A whole number written without a fraction (LiveQuery request ids). Decoding never makes
+    /// one: every number read is a `.number`.
+    case integer(Int)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
@@ -26,6 +29,7 @@ public enum JSONValue: Codable, Equatable {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
         case .number(let n): try c.encode(n)
+        case .integer(let n): try c.encode(n)
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)

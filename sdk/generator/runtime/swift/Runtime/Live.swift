@@ -31,6 +31,9 @@ public final class LiveQueryClient {
     private let session: URLSession
     private let lock = NSLock()
     private var task: URLSessionWebSocketTask?
+    /// The server answered `connected` on the current socket: subscriptions may be sent. Until
+    /// then they wait, and the `connected` answer sends them all (once).
+    private var connected = false
     private var subscriptions: [Int: LiveSubscription] = [:]
     private var nextRequestId = 1
     private var attempts = 0
@@ -56,9 +59,11 @@ public final class LiveQueryClient {
         lock.lock()
         let id = nextRequestId
         nextRequestId += 1
-        let sub = LiveSubscription(requestId: id, query: query.innerJSON()) { op, frame in
-            guard let object = try? frame["object"]?.decode(M.self) else { return }
-            let original = try? frame["original"]?.decode(M.self)
+        var q: [String: JSONValue] = ["className": .string(M.className), "where": query.whereJSON]
+        if !query.selectKeys.isEmpty { q["keys"] = .array(query.selectKeys.map { .string($0) }) }
+        let sub = LiveSubscription(requestId: id, query: .object(q)) { op, frame in
+            guard let json = frame["object"], let object = try? serverObject(M.self, json) else { return }
+            let original = frame["original"].flatMap { try? serverObject(M.self, $0) }
             switch op {
             case "create": handler(.create(object))
             case "enter": handler(.enter(object, original: original))
@@ -69,22 +74,24 @@ public final class LiveQueryClient {
             }
         }
         subscriptions[id] = sub
-        let connected = task != nil
+        let ready = connected
         lock.unlock()
-        if connected { send(subscribeFrame(sub)) } else { connect() }
+        if ready { send(subscribeFrame(sub)) } else { connect() }
         return sub
     }
 
     public func unsubscribe(_ subscription: LiveSubscription) {
         lock.lock()
-        subscriptions.removeValue(forKey: subscription.requestId)
+        let known = subscriptions.removeValue(forKey: subscription.requestId) != nil
+        let ready = connected
         lock.unlock()
-        send(.object(["op": .string("unsubscribe"), "requestId": .number(Double(subscription.requestId))]))
+        if known && ready { send(.object(["op": .string("unsubscribe"), "requestId": .integer(subscription.requestId)])) }
     }
 
     public func close() {
         lock.lock()
         closed = true
+        connected = false
         let t = task
         task = nil
         lock.unlock()
@@ -110,7 +117,7 @@ public final class LiveQueryClient {
     }
 
     private func subscribeFrame(_ sub: LiveSubscription) -> JSONValue {
-        var op: [String: JSONValue] = ["op": .string("subscribe"), "requestId": .number(Double(sub.requestId)), "query": sub.query]
+        var op: [String: JSONValue] = ["op": .string("subscribe"), "requestId": .integer(sub.requestId), "query": sub.query]
         if let token = client.sessionToken { op["sessionToken"] = .string(token) }
         return .object(op)
     }
@@ -149,6 +156,7 @@ public final class LiveQueryClient {
         switch op {
         case "connected":
             lock.lock()
+            connected = true
             attempts = 0
             let subs = Array(subscriptions.values)
             lock.unlock()
@@ -172,6 +180,7 @@ public final class LiveQueryClient {
     private func reconnect(after error: Error) {
         lock.lock()
         task = nil
+        connected = false
         attempts += 1
         let delay = min(0.5 * pow(2, Double(attempts - 1)), 30)
         let stop = closed

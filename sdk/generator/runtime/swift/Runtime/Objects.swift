@@ -17,10 +17,12 @@ public struct BatchRequest {
 
 private let builtinKeys: Set<String> = ["objectId", "createdAt", "updatedAt"]
 
-/// The fields of `object` a save sends: every field that is set, except the server-managed ones.
+/// The fields of `object` a save sends: every field that is set and differs from what the server
+/// last had (`savedFields`; all set fields for a new object), except the server-managed ones,
+/// with `ops` on top. A field set to `nil` is not sent: unset it with the field's `unset()`.
 func saveBody<M: ParseObject>(_ object: M, ops: [FieldOperation<M>]) throws -> JSONValue {
     guard case .object(var fields) = try JSONValue.from(object) else { return .object([:]) }
-    for key in builtinKeys {
+    for (key, value) in fields where builtinKeys.contains(key) || object.savedFields[key] == value {
         fields.removeValue(forKey: key)
     }
     for op in ops {
@@ -29,10 +31,25 @@ func saveBody<M: ParseObject>(_ object: M, ops: [FieldOperation<M>]) throws -> J
     return .object(fields)
 }
 
-private struct Saved: Decodable {
-    let objectId: String?
-    let createdAt: Date?
-    let updatedAt: Date?
+/// `object` after a save: the server's answer (objectId, createdAt, updatedAt and the results of
+/// the operations, such as an incremented number) on top of it, and the fields an `unset` removed
+/// cleared; all of it is now what the server has (`savedFields`), so saving the result again sends
+/// nothing that would undo the operations. Included pointed-to objects are not kept (the object is
+/// rebuilt from its JSON, where a pointer is only a pointer).
+func merged<M: ParseObject>(_ object: M, ops: [FieldOperation<M>], answer: JSONValue) throws -> M {
+    guard case .object(var fields) = try JSONValue.from(object) else { return object }
+    for op in ops where op.value["__op"]?.stringValue == "Delete" {
+        fields.removeValue(forKey: op.field)
+    }
+    if case .object(let answered) = answer {
+        for (key, value) in answered {
+            fields[key] = value
+        }
+    }
+    if fields["updatedAt"] == nil, let created = fields["createdAt"] {
+        fields["updatedAt"] = created
+    }
+    return try serverObject(M.self, .object(fields))
 }
 
 extension ParseClient {
@@ -40,21 +57,20 @@ extension ParseClient {
         return "classes/" + M.className + (objectId.map { "/" + $0 } ?? "")
     }
 
-    /// Creates the object (no `objectId` yet) or updates it; `ops` are applied on top of its set fields.
-    /// Returns the object with `objectId`, `createdAt` and `updatedAt` from the server.
+    /// Creates the object (no `objectId` yet) or updates it: sends the fields set and changed since
+    /// the object was read or saved (see `ParseObject.savedFields`), and `ops` on top.
+    /// Returns the object merged with the server's answer: `objectId`, `createdAt`, `updatedAt` and
+    /// the operations' results (an incremented number, an unset field gone). Save the returned
+    /// object next time, not the one passed in: that one still has the values before the operations.
     public func save<M: ParseObject>(_ object: M, ops: [FieldOperation<M>] = []) async throws -> M {
         let body = try saveBody(object, ops: ops)
-        var out = object
+        let answer: JSONValue
         if let id = object.objectId {
-            let saved = try await requestJSON("PUT", classPath(M.self, id), body: body, as: Saved.self)
-            out.updatedAt = saved.updatedAt
+            answer = try await requestJSON("PUT", classPath(M.self, id), body: body, as: JSONValue.self)
         } else {
-            let saved = try await requestJSON("POST", classPath(M.self), body: body, as: Saved.self)
-            out.objectId = saved.objectId
-            out.createdAt = saved.createdAt
-            out.updatedAt = saved.createdAt
+            answer = try await requestJSON("POST", classPath(M.self), body: body, as: JSONValue.self)
         }
-        return out
+        return try merged(object, ops: ops, answer: answer)
     }
 
     /// Applies `ops` to the object `objectId` without reading it first.
@@ -63,11 +79,11 @@ extension ParseClient {
         for op in ops {
             fields[op.field] = op.value
         }
-        _ = try await requestJSON("PUT", classPath(M.self, objectId), body: .object(fields), as: Saved.self)
+        _ = try await requestJSON("PUT", classPath(M.self, objectId), body: .object(fields), as: JSONValue.self)
     }
 
     public func fetch<M: ParseObject>(_ type: M.Type, objectId: String) async throws -> M {
-        return try await requestJSON("GET", classPath(M.self, objectId), as: M.self)
+        return try serverObject(M.self, try await requestJSON("GET", classPath(M.self, objectId), as: JSONValue.self))
     }
 
     public func delete<M: ParseObject>(_ object: M) async throws {

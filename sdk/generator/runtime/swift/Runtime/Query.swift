@@ -331,7 +331,8 @@ public final class Query<M: ParseObject> {
     }
 
     private func decode(_ results: JSONValue) throws -> [M] {
-        return try results.decode([M].self)
+        guard case .array(let list) = results else { return try results.decode([M].self) }
+        return try list.map { try serverObject(M.self, $0) }
     }
 
     /// The matching objects. `cache` picks how the offline cache is used (see `CachePolicy`);
@@ -387,7 +388,7 @@ public final class Query<M: ParseObject> {
         var p: [String: String] = [:]
         if !includeKeys.isEmpty { p["include"] = includeKeys.joined(separator: ",") }
         if !selectKeys.isEmpty { p["keys"] = selectKeys.joined(separator: ",") }
-        return try await client.requestJSON("GET", "classes/" + M.className + "/" + objectId, query: p, as: M.self)
+        return try serverObject(M.self, try await client.requestJSON("GET", "classes/" + M.className + "/" + objectId, query: p, as: JSONValue.self))
     }
 }
 

@@ -19,12 +19,30 @@ public struct RetryPolicy {
         self.maxDelayMs = maxDelayMs
     }
 
-    /// The wait before attempt `attempt + 1`: `Retry-After` (seconds) when the server sent one, else exponential backoff.
-    public func delayMs(attempt: Int, retryAfter: String?) -> Double {
-        if let text = retryAfter, let seconds = Double(text) {
-            return min(seconds * 1000, maxDelayMs)
+    /// The wait before attempt `attempt + 1`: `Retry-After` (seconds or an HTTP date) when the
+    /// server sent one, else exponential backoff.
+    public func delayMs(attempt: Int, retryAfter: String?, now: Date = Date()) -> Double {
+        if let text = retryAfter?.trimmingCharacters(in: .whitespaces) {
+            var ms: Double?
+            if let seconds = Double(text) {
+                ms = seconds * 1000
+            } else if let date = RetryPolicy.httpDate(text) {
+                ms = date.timeIntervalSince(now) * 1000
+            }
+            if let ms = ms, ms >= 0 {
+                return min(ms, maxDelayMs)
+            }
         }
         return min(baseDelayMs * pow(2, Double(attempt - 1)), maxDelayMs)
+    }
+
+    /// An HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`), as `Retry-After` may carry one.
+    static func httpDate(_ text: String) -> Date? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return f.date(from: text)
     }
 
     public static func isRetryable(status: Int) -> Bool {

@@ -25,21 +25,21 @@ extension ParseClient {
         fields["objectId"] = answer.objectId.map { .string($0) }
         fields["createdAt"] = answer.createdAt.map { .string(ParseCoding.isoString($0)) }
         remember(user: .object(fields), token: answer.sessionToken)
-        return try JSONValue.object(fields).decode(U.self)
+        return try serverObject(U.self, .object(fields))
     }
 
     public func logIn<U: ParseObject>(_ type: U.Type, username: String, password: String) async throws -> U {
         let body = JSONValue.object(["username": .string(username), "password": .string(password)])
         let user = try await requestJSON("POST", "login", body: body, session: .none, as: JSONValue.self)
         remember(user: user, token: user["sessionToken"]?.stringValue)
-        return try user.decode(U.self)
+        return try serverObject(U.self, user)
     }
 
     /// Logs in with a session token obtained elsewhere (for example from a cloud function).
     public func become<U: ParseObject>(_ type: U.Type, sessionToken token: String) async throws -> U {
         let user = try await requestJSON("GET", "users/me", session: .token(token), as: JSONValue.self)
         remember(user: user, token: token)
-        return try user.decode(U.self)
+        return try serverObject(U.self, user)
     }
 
     /// Ends the session on the server and forgets the current user (even when the session was
@@ -60,6 +60,7 @@ extension ParseClient {
     /// The logged-in user as last seen, from the session store; `nil` when logged out.
     public func currentUser<U: ParseObject>(_ type: U.Type) -> U? {
         guard let text = sessionStore.get(currentUserKey), let data = text.data(using: .utf8) else { return nil }
-        return try? ParseCoding.decode(U.self, from: data)
+        guard let user = try? ParseCoding.decode(JSONValue.self, from: data) else { return nil }
+        return try? serverObject(U.self, user)
     }
 }

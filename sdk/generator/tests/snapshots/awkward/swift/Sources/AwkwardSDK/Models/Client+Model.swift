@@ -9,6 +9,8 @@ public struct Client: ParseObject {
     public var createdAt: Date?
     public var updatedAt: Date?
     public var ACL: ParseACL?
+    /// The fields as the server last had them: a save sends only what differs (not encoded).
+    public var savedFields: [String: JSONValue] = [:]
     /// `Client`: String
     public var Client_: String?
     /// `ClientFields`: String

@@ -9,6 +9,8 @@ public struct Tag: ParseObject {
     public var createdAt: Date?
     public var updatedAt: Date?
     public var ACL: ParseACL?
+    /// The fields as the server last had them: a save sends only what differs (not encoded).
+    public var savedFields: [String: JSONValue] = [:]
     /// `Tag`: String
     public var Tag_: String?
 

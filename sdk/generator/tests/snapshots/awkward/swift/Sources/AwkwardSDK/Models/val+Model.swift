@@ -9,6 +9,8 @@ public struct val: ParseObject {
     public var createdAt: Date?
     public var updatedAt: Date?
     public var ACL: ParseACL?
+    /// The fields as the server last had them: a save sends only what differs (not encoded).
+    public var savedFields: [String: JSONValue] = [:]
     /// `parent`: Pointer
     public var parent: ParsePointer<class_>?
     /// `value`: String
