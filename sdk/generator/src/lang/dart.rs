@@ -42,7 +42,7 @@ pub const BUILT_IN: &[&str] = &[
 /// Members of every Dart object and of every model (`ParseObject`), and the records' own.
 #[rustfmt::skip]
 const MEMBERS: &[&str] = &[
-    "hashCode", "runtimeType", "toString", "noSuchMethod", "objectId", "createdAt", "updatedAt", "acl", "parseClassName", "readFields", "writeFields", "readJson", "toJson", "fromJson",
+    "hashCode", "runtimeType", "toString", "noSuchMethod", "objectId", "createdAt", "updatedAt", "acl", "savedFields", "parseClassName", "readFields", "writeFields", "readJson", "toJson", "fromJson",
 ];
 
 /// `dart:core` types and the runtime's public names: a model named like one would clash with it

@@ -26,6 +26,12 @@ abstract class ParseObject implements JsonEncodable {
   DateTime? updatedAt;
   ParseACL? acl;
 
+  /// The fields as the server last sent or acknowledged them (every read and save sets them; a
+  /// new object has none). A save sends only the fields whose value differs from these, as the
+  /// TypeScript SDK sends only the fields it is given: unchanged fields, and fields only the
+  /// server may set (`emailVerified`, `authData` of a user read back), are not resent.
+  Map<String, Object?> savedFields = <String, Object?>{};
+
   /// The class name on the wire (`_User` for `ParseUser`).
   String get parseClassName;
 
@@ -34,6 +40,7 @@ abstract class ParseObject implements JsonEncodable {
   Map<String, Object?> writeFields();
 
   void readJson(Map<String, Object?> json) {
+    savedFields = Map<String, Object?>.of(json);
     objectId = json['objectId'] as String?;
     createdAt = decodeDate(json['createdAt']);
     updatedAt = decodeDate(json['updatedAt']);
@@ -86,6 +93,8 @@ Uint8List? decodeBytes(Object? json) => json is Map ? base64.decode(json['base64
 Object? encodeValue(Object? value) {
   if (value is DateTime) return encodeDate(value);
   if (value is Uint8List) return <String, Object?>{'__type': 'Bytes', 'base64': base64.encode(value)};
+  // An object where a value is expected (in `add`, `remove`, relation operations) stands for a pointer to it.
+  if (value is ParseObject) return <String, Object?>{'__type': 'Pointer', 'className': value.parseClassName, 'objectId': value.objectId};
   if (value is JsonEncodable) return value.toJson();
   if (value is List) return value.map(encodeValue).toList();
   if (value is Map) return value.map((k, v) => MapEntry(k as String, encodeValue(v)));

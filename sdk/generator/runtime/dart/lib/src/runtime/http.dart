@@ -31,13 +31,19 @@ abstract class ParseHttpClient {
 }
 
 /// The default transport, on package:http (pass your own `http.Client` to share or mock it).
+/// An answer that has not fully arrived within [timeout] (30 s by default, as in the TypeScript
+/// SDK) throws a `TimeoutException`: a network failure, so writes are retried and a
+/// `networkElseCache` query answers from the cache instead of waiting on a hung connection.
 class PackageHttpClient implements ParseHttpClient {
   final http.Client _client;
+  final Duration timeout;
 
-  PackageHttpClient([http.Client? client]) : _client = client ?? http.Client();
+  PackageHttpClient([http.Client? client, this.timeout = const Duration(seconds: 30)]) : _client = client ?? http.Client();
 
   @override
-  Future<ParseHttpResponse> send(ParseHttpRequest request) async {
+  Future<ParseHttpResponse> send(ParseHttpRequest request) => _send(request).timeout(timeout);
+
+  Future<ParseHttpResponse> _send(ParseHttpRequest request) async {
     final r = http.Request(request.method, request.url)..headers.addAll(request.headers);
     final body = request.body;
     if (body != null) r.bodyBytes = body;

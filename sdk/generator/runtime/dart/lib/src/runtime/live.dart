@@ -72,6 +72,10 @@ class LiveQueryClient {
   final Map<int, LiveSubscription> _subscriptions = <int, LiveSubscription>{};
   LiveSocket? _socket;
   bool _connecting = false;
+
+  /// The server answered `connected` on the current socket: subscriptions may be sent. Until then
+  /// they wait, and the `connected` answer sends them all (once).
+  bool _connected = false;
   bool _closed = false;
   int _nextRequestId = 1;
   int _attempts = 0;
@@ -87,7 +91,7 @@ class LiveQueryClient {
   /// Subscribes to [query]; [handler] gets its events, typed to the model.
   LiveSubscription subscribe<M extends ParseObject>(Query<M> query, void Function(LiveEvent<M> event) handler) {
     final id = _nextRequestId++;
-    final sub = LiveSubscription(id, query.innerJson(), (op, frame) {
+    final sub = LiveSubscription(id, query.liveJson(), (op, frame) {
       final kind = LiveEventKind.values.where((k) => k.name == op).firstOrNull;
       final object = frame['object'];
       if (kind == null || object is! Map) return;
@@ -99,7 +103,7 @@ class LiveQueryClient {
       ));
     });
     _subscriptions[id] = sub;
-    if (_socket != null) {
+    if (_connected) {
       _subscribeFrame(sub).then(_send);
     } else {
       _connect();
@@ -108,12 +112,14 @@ class LiveQueryClient {
   }
 
   void unsubscribe(LiveSubscription subscription) {
-    _subscriptions.remove(subscription.requestId);
-    _send(<String, Object?>{'op': 'unsubscribe', 'requestId': subscription.requestId});
+    if (_subscriptions.remove(subscription.requestId) != null && _connected) {
+      _send(<String, Object?>{'op': 'unsubscribe', 'requestId': subscription.requestId});
+    }
   }
 
   Future<void> close() async {
     _closed = true;
+    _connected = false;
     final socket = _socket;
     _socket = null;
     await socket?.close();
@@ -123,10 +129,16 @@ class LiveQueryClient {
     if (_closed || _socket != null || _connecting) return;
     _connecting = true;
     try {
-      final socket = await connectSocket(url);
-      _socket = socket;
-      socket.messages.listen(_receive, onError: (Object error) => _reconnect(error), onDone: () => _reconnect('closed'));
+      // The token first: nothing may be sent on the socket before the connect frame.
       final token = await client.sessionToken();
+      final socket = await connectSocket(url);
+      if (_closed) {
+        await socket.close();
+        _connecting = false;
+        return;
+      }
+      _socket = socket;
+      socket.messages.listen(_receive, onError: (Object error) => _lost(socket, error), onDone: () => _lost(socket, 'closed'));
       _send(<String, Object?>{
         'op': 'connect',
         'applicationId': client.applicationId,
@@ -159,6 +171,7 @@ class LiveQueryClient {
     if (frame is! Map) return;
     final op = frame['op'];
     if (op == 'connected') {
+      _connected = true;
       _attempts = 0;
       final subs = _subscriptions.values.toList()..sort((a, b) => a.requestId.compareTo(b.requestId));
       for (final sub in subs) {
@@ -172,9 +185,15 @@ class LiveQueryClient {
     }
   }
 
+  /// The socket [socket] failed or closed: reconnect, unless it is an old one already replaced.
+  void _lost(LiveSocket socket, Object error) {
+    if (identical(socket, _socket)) _reconnect(error);
+  }
+
   /// Reconnects with exponential backoff (at most 30 s) and resubscribes every live subscription.
   void _reconnect(Object error) {
     _socket = null;
+    _connected = false;
     if (_closed) return;
     _attempts += 1;
     onError?.call(ParseException(ParseException.connectionFailed, 'LiveQuery connection lost: $error', isNetworkError: true));

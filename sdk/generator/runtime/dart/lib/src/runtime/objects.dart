@@ -29,35 +29,67 @@ class BatchResult {
   const BatchResult(this.success, this.error);
 }
 
-/// The fields of [object] a save sends: every field that is set, except the server-managed ones.
+/// The fields of [object] a save sends: every field that is set and differs from what the server
+/// last had (`savedFields`; all set fields for a new object), except the server-managed ones,
+/// with [ops] on top. A field set to `null` is not sent: unset it with the field's `unset()`.
 Map<String, Object?> saveBody<M extends ParseObject>(M object, List<FieldOperation<M>> ops) {
   final fields = object.toJson()
     ..remove('objectId')
     ..remove('createdAt')
     ..remove('updatedAt');
+  fields.removeWhere((key, value) => _jsonEquals(object.savedFields[key], value));
   for (final op in ops) {
     fields[op.field] = op.value;
   }
   return fields;
 }
 
+/// Whether two JSON values are equal (numbers by value: `10` and `10.0` are equal).
+bool _jsonEquals(Object? a, Object? b) {
+  if (a is Map && b is Map) {
+    return a.length == b.length && a.keys.every((k) => b.containsKey(k) && _jsonEquals(a[k], b[k]));
+  }
+  if (a is List && b is List) {
+    if (a.length != b.length) return false;
+    for (var i = 0; i < a.length; i++) {
+      if (!_jsonEquals(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
+/// Updates [object] after a save: the server's [answer] (objectId, createdAt, updatedAt and the
+/// results of the operations, such as an incremented number) on top of it, and the fields an
+/// `unset` removed cleared; all of it is now what the server has (`savedFields`), so saving it
+/// again sends nothing that would undo the operations. A pointer's included object is not kept
+/// (the object is read back from its JSON, where a pointer is only a pointer).
+void _merge<M extends ParseObject>(M object, List<FieldOperation<M>> ops, Map answer) {
+  final fields = object is ParseAnyObject ? Map<String, Object?>.of(object.fields) : object.toJson();
+  for (final op in ops) {
+    final value = op.value;
+    if (value is Map && value['__op'] == 'Delete') fields.remove(op.field);
+  }
+  answer.forEach((key, value) => fields[key as String] = value);
+  fields['updatedAt'] ??= fields['createdAt'];
+  object.readJson(fields);
+}
+
 extension ParseObjects on ParseClient {
   String _classPath(String className, [String? objectId]) => objectId == null ? 'classes/$className' : 'classes/$className/$objectId';
 
-  /// Creates the object (no `objectId` yet) or updates it; [ops] are applied on top of its set
-  /// fields. Sets `objectId`, `createdAt` and `updatedAt` from the server and returns the object.
+  /// Creates the object (no `objectId` yet) or updates it: sends the fields set and changed since
+  /// the object was read or saved (see `ParseObject.savedFields`), and [ops] on top. Updates the
+  /// object with the server's answer (`objectId`, `createdAt`, `updatedAt`, the operations'
+  /// results: an incremented number, an unset field gone) and returns it.
   Future<M> save<M extends ParseObject>(M object, [List<FieldOperation<M>>? ops]) async {
-    final body = saveBody(object, ops ?? <FieldOperation<M>>[]);
+    final list = ops ?? <FieldOperation<M>>[];
+    final body = saveBody(object, list);
     final id = object.objectId;
-    if (id != null) {
-      final saved = await requestJson('PUT', _classPath(object.parseClassName, id), body: body) as Map;
-      object.updatedAt = decodeDate(saved['updatedAt']);
-    } else {
-      final saved = await requestJson('POST', _classPath(object.parseClassName), body: body) as Map;
-      object.objectId = saved['objectId'] as String?;
-      object.createdAt = decodeDate(saved['createdAt']);
-      object.updatedAt = object.createdAt;
-    }
+    final answer = id != null
+        ? await requestJson('PUT', _classPath(object.parseClassName, id), body: body) as Map
+        : await requestJson('POST', _classPath(object.parseClassName), body: body) as Map;
+    _merge(object, list, answer);
     return object;
   }
 

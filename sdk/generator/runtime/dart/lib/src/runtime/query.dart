@@ -233,6 +233,9 @@ class Query<M extends ParseObject> {
   /// The query as `$inQuery` takes it.
   Map<String, Object?> innerJson() => <String, Object?>{'className': type.className, 'where': whereJson};
 
+  /// The query as a LiveQuery subscription takes it: [innerJson] and the `keys`.
+  Map<String, Object?> liveJson() => <String, Object?>{...innerJson(), if (_keys.isNotEmpty) 'keys': List<String>.of(_keys)};
+
   Map<String, String> _parameters({bool count = false}) {
     final p = <String, String>{'where': canonicalJson(whereJson)};
     if (_order.isNotEmpty) p['order'] = _order.join(',');

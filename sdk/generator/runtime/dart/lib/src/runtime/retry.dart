@@ -15,14 +15,32 @@ class RetryPolicy {
 
   const RetryPolicy({this.maxAttempts = 4, this.baseDelayMs = 250, this.maxDelayMs = 10000});
 
-  /// The wait before attempt `attempt + 1`: `Retry-After` (seconds) when the server sent one, else exponential backoff.
-  int delayMs(int attempt, String? retryAfter) {
-    final seconds = retryAfter == null ? null : double.tryParse(retryAfter);
-    if (seconds != null) return min((seconds * 1000).round(), maxDelayMs);
+  /// The wait before attempt `attempt + 1`: `Retry-After` (seconds or an HTTP date) when the
+  /// server sent one, else exponential backoff.
+  int delayMs(int attempt, String? retryAfter, [DateTime? now]) {
+    if (retryAfter != null) {
+      final text = retryAfter.trim();
+      final seconds = double.tryParse(text);
+      final ms = seconds != null ? (seconds * 1000).round() : _httpDate(text)?.difference(now ?? DateTime.now()).inMilliseconds;
+      if (ms != null && ms >= 0) return min(ms, maxDelayMs);
+    }
     return min(baseDelayMs * pow(2, attempt - 1).toInt(), maxDelayMs);
   }
 
   static bool isRetryable(int status) => status == 429 || status >= 500;
+}
+
+const List<String> _months = <String>['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/// An HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`), as `Retry-After` may carry one; `null` otherwise.
+/// (`HttpDate` of dart:io would do, but dart:io is not there on the web.)
+DateTime? _httpDate(String text) {
+  final m = RegExp(r'^[A-Za-z]{3}, (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$').firstMatch(text);
+  if (m == null) return null;
+  final month = _months.indexOf(m.group(2)!) + 1;
+  if (month == 0) return null;
+  int at(int i) => int.parse(m.group(i)!);
+  return DateTime.utc(at(3), month, at(1), at(4), at(5), at(6));
 }
 
 final Random _random = Random.secure();

@@ -20,11 +20,9 @@ extension ParseUsers on ParseClient {
     fields['password'] = password;
     final answer = await requestJson('POST', 'users', body: fields, session: '') as Map;
     fields.remove('password');
-    user.objectId = answer['objectId'] as String?;
-    user.createdAt = decodeDate(answer['createdAt']);
-    fields['objectId'] = user.objectId;
-    fields['createdAt'] = answer['createdAt'];
-    await _remember(fields, answer['sessionToken'] as String?);
+    final saved = <String, Object?>{...user.toJson(), ...fields, 'objectId': answer['objectId'], 'createdAt': answer['createdAt'], 'updatedAt': answer['createdAt']};
+    user.readJson(saved);
+    await _remember(saved, answer['sessionToken'] as String?);
     return user;
   }
 
