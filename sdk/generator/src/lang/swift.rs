@@ -4,10 +4,12 @@
 //! Names: a field's identifier is its wire name; Swift keywords are escaped with backticks
 //! (`` `class` ``); names that backticks cannot make usable as members (`self`, `Type`,
 //! `init`, ...), names of types the generated code refers to (`String`, `Date`, model names) and
-//! the model's own members (`className`, `Fields`, `CodingKeys`) get a `_` suffix; other
-//! characters become `_` and a leading digit gets a `_` in front. Type names that are keywords
-//! or Swift/runtime type names get a `_` suffix. Identifiers that still collide go through
-//! [`disambiguate`]. The wire name is always the `CodingKeys` raw value.
+//! the model's own members (`className`, `savedFields`, `Fields`, `CodingKeys`) get a `_`
+//! suffix; other characters become `_` and a leading digit gets a `_` in front. Type names that
+//! are keywords, Swift/Foundation/runtime type names or members of `HearthApp` get a `_` suffix.
+//! Model files are `Models/<Type>+Model.swift`: swiftc refuses two files with one base name in a
+//! module, and the runtime has `Client.swift`, `Query.swift`, ... Identifiers that still collide
+//! go through [`disambiguate`]. The wire name is always the `CodingKeys` raw value.
 
 use std::collections::BTreeSet;
 
@@ -55,6 +57,10 @@ pub const TYPE_NAMES: &[&str] = &[
     "ArrayField", "BatchRequest", "BooleanField", "BytesField", "CacheEntry", "CachePolicy", "CloudFunctions", "ComparableField", "Constraint", "DateField", "Field", "FieldRef", "FileField", "GeoPointField", "HearthApp", "HTTPClient", "HTTPRequest", "HTTPResponse", "JSONValue", "KeyValueStore", "LiveEvent", "LiveQueryClient", "LiveSubscription", "MemoryStore", "NumberField", "ObjectField", "FieldOperation", "ParseACL", "ParseAnyObject", "ParseCache", "ParseClient", "ParseCoding", "ParseError", "ParseErrorCode", "ParseFile", "ParseGeoPoint", "ParseObject", "ParsePointer", "ParsePolygon", "ParseRelation", "PointerField", "PolygonField", "Query", "RelationField", "RetryPolicy", "SessionChoice", "StringField", "URLSessionHTTPClient", "UserDefaultsStore",
 ];
 
+/// Members of `HearthApp`, inside which every model is named (`"Player": Player.self`): a model
+/// named like one would be shadowed there. Fields may take these names.
+const APP_MEMBERS: &[&str] = &["applicationId", "serverURL", "models", "client"];
+
 /// Members every model has besides its fields.
 const MODEL_MEMBERS: &[&str] = &["className", "objectId", "createdAt", "updatedAt", "ACL", "savedFields", "Fields", "CodingKeys"];
 
@@ -87,7 +93,11 @@ pub fn escape(ident: &str) -> String {
 /// A type name free in Swift: keywords and known type names get a `_` suffix.
 pub fn type_name(name: &str) -> String {
     let s = sanitize(name);
-    if s == "_" || KEYWORDS.contains(&s.as_str()) || TYPE_NAMES.contains(&s.as_str()) { format!("{s}_") } else { s }
+    if s == "_" || KEYWORDS.contains(&s.as_str()) || TYPE_NAMES.contains(&s.as_str()) || APP_MEMBERS.contains(&s.as_str()) {
+        format!("{s}_")
+    } else {
+        s
+    }
 }
 
 /// A Swift string literal.
@@ -409,6 +419,8 @@ mod tests {
         assert_eq!(as_written("score"), "score");
         assert_eq!(type_name("String"), "String_");
         assert_eq!(type_name("Player"), "Player");
+        assert_eq!(type_name("client"), "client_");
+        assert_eq!(as_written("client"), "client");
     }
 
     #[test]
