@@ -1,0 +1,376 @@
+'use strict';
+// The generated TypeScript SDK of an app with every field type, downloaded from the management
+// API: it type-checks under `tsc --strict`, a misspelt field or a value of the wrong type does
+// not (and the compiler names the field), and, compiled to JavaScript and imported, it works
+// against this Hearth: typed CRUD with operators, queries, users with a session kept in a custom
+// store, files, cloud functions, LiveQuery, the offline cache (fresh, expired, network down) and
+// a create whose answer was lost, retried by the SDK and applied once.
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+const WebSocket = require('ws');
+const h = require('../lib/harness');
+const { until } = require('../lib/wait');
+const { getSdk, typecheck, buildTs, createClasses } = require('../lib/sdk');
+
+const HEARTH_ONLY = h.isHearth ? false : 'generated SDKs are Hearth\'s';
+
+/** A Map-backed session store whose calls are asynchronous, as AsyncStorage's are. */
+function asyncStore() {
+  const map = new Map();
+  return {
+    map,
+    get: async (k) => (map.has(k) ? map.get(k) : null),
+    set: async (k, v) => void map.set(k, v),
+    remove: async (k) => void map.delete(k),
+  };
+}
+
+describe('the generated TypeScript SDK', { skip: HEARTH_ONLY }, () => {
+  let app;
+  let dir;
+  /** The compiled SDK module. */
+  let sdk;
+  /** Options every client of the tests starts from. */
+  let base;
+  const sockets = [];
+
+  before(async () => {
+    app = await h.appWith({ liveQuery: { classNames: ['Player', 'Team'] } }, 'sdk-ts');
+    await createClasses(app);
+    dir = await getSdk(app, 'ts');
+  });
+
+  after(async () => {
+    for (const ws of sockets) ws.close();
+  });
+
+  test('the package is an ES module with types, and type-checks under --strict', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    assert.equal(pkg.type, 'module');
+    assert.equal(pkg.types, './dist/index.d.ts');
+    assert.deepEqual(Object.keys(pkg.dependencies || {}), [], 'no runtime dependencies');
+    assert.ok(fs.existsSync(path.join(dir, 'src', 'models', 'Player.ts')), 'one model file per class');
+    const index = fs.readFileSync(path.join(dir, 'src', 'index.ts'), 'utf8');
+    assert.ok(!index.includes('"score"'), 'the index names classes only, never their fields');
+    const { ok, output } = await typecheck(dir);
+    assert.ok(ok, `tsc --strict accepts the generated SDK:\n${output}`);
+  });
+
+  test('typed code type-checks, and each `@ts-expect-error` line is an error', async () => {
+    const file = path.join(dir, 'src', 'check-good.ts');
+    fs.writeFileSync(file, `
+import { Player, Team, ParseUser, increment, add, unset, pointer, Query } from "./index.js";
+export async function check(): Promise<void> {
+  const p: Player = await Player.create({ name: "a", score: 1, tags: ["x"], birthday: new Date() });
+  await Player.update(p.objectId!, { score: increment(2), tags: add("y"), meta: unset() });
+  const q: Query<Player> = Player.query().where(Player.f.score.greaterThan(1), Player.f.name.startsWith("a")).order(Player.f.score.descending()).include(Player.f.team);
+  const list: Player[] = await q.find({ cache: "networkElseCache", ttlMs: 1000 });
+  const team: Team | undefined = list[0]?.team && "name" in list[0].team ? list[0].team : undefined;
+  void team;
+  // @ts-expect-error a misspelt field reference
+  Player.f.scroe;
+  // @ts-expect-error a number field compared with a string
+  Player.f.score.equalTo("ten");
+  // @ts-expect-error a condition on another class
+  Player.query().where(Team.f.name.equalTo("x"));
+  // @ts-expect-error Increment on a string field
+  await Player.update("x", { name: increment(1) });
+  // @ts-expect-error a pointer to the wrong class
+  await Player.create({ name: "b", team: pointer<ParseUser>("_User", "u") });
+}
+`);
+    try {
+      const { ok, output } = await typecheck(dir);
+      assert.ok(ok, `tsc accepts the typed code and every expected error happens:\n${output}`);
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+
+  test('a misspelt field fails to type-check and the compiler names it', async () => {
+    const file = path.join(dir, 'src', 'check-bad-field.ts');
+    fs.writeFileSync(file, 'import { Player } from "./index.js";\nexport const p = Player.create({ name: "a", scroe: 10 });\n');
+    try {
+      const { ok, output } = await typecheck(dir);
+      assert.ok(!ok, 'tsc refuses a misspelt field');
+      assert.match(output, /check-bad-field\.ts\(2,\d+\): error TS\d+: .*'scroe'/, output);
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+
+  test('a value of the wrong type fails to type-check', async () => {
+    const file = path.join(dir, 'src', 'check-bad-type.ts');
+    fs.writeFileSync(file, 'import { Player } from "./index.js";\nexport const p = Player.create({ name: "a", score: "ten" });\nexport const c = Player.f.active.equalTo(1);\n');
+    try {
+      const { ok, output } = await typecheck(dir);
+      assert.ok(!ok, 'tsc refuses values of the wrong type');
+      assert.match(output, /check-bad-type\.ts\(2,\d+\): error TS2322: Type 'string' is not assignable to type .*number/, output);
+      assert.match(output, /check-bad-type\.ts\(3,\d+\): error TS2345: Argument of type 'number' is not assignable to parameter of type 'boolean'/, output);
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+
+  describe('compiled and run against the server', () => {
+    before(async () => {
+      sdk = await import(pathToFileURL(await buildTs(dir)).href);
+      base = { serverURL: h.PARSE_URL, javascriptKey: app.keys.javascriptKey, retry: { baseDelayMs: 20 } };
+      sdk.initialize(base);
+    });
+
+    test('the defaults baked in are the app id and this server, never a key', async () => {
+      assert.equal(sdk.APP.applicationId, app.applicationId);
+      assert.equal(sdk.APP.serverURL, h.PARSE_URL);
+      const text = fs.readdirSync(path.join(dir, 'src'), { recursive: true }).filter((f) => f.endsWith('.ts')).map((f) => fs.readFileSync(path.join(dir, 'src', f), 'utf8')).join('\n');
+      for (const key of Object.values(app.keys)) assert.ok(!text.includes(key), 'no key of the app in the package');
+    });
+
+    test('typed CRUD: every field type round-trips, operators update, delete removes', async () => {
+      const team = await sdk.Team.create({ name: 'Reds' });
+      assert.equal(team.className, 'Team');
+      assert.ok(team.objectId && team.createdAt instanceof Date);
+      const birthday = new Date('1990-05-17T10:00:00.000Z');
+      const raw = sdk.bytes(new Uint8Array([0, 1, 2, 250]));
+      const p = await sdk.Player.create({
+        name: 'Ada', score: 10, active: true, birthday, meta: { level: 3, nested: { ok: true } }, tags: ['a', 'b'],
+        team, location: sdk.geoPoint(48.85, 2.35), area: sdk.polygon([[0, 0], [0, 1], [1, 1]]), raw,
+      });
+      const got = await sdk.Player.query().include(sdk.Player.f.team).get(p.objectId);
+      assert.equal(got.className, 'Player');
+      assert.equal(got.name, 'Ada');
+      assert.equal(got.score, 10);
+      assert.equal(got.active, true);
+      assert.ok(got.birthday instanceof Date, 'a Date field reads as a Date');
+      assert.equal(got.birthday.toISOString(), birthday.toISOString());
+      assert.deepEqual(got.meta, { level: 3, nested: { ok: true } });
+      assert.deepEqual(got.tags, ['a', 'b']);
+      assert.equal(got.team.className, 'Team', 'an included pointer is the object');
+      assert.equal(got.team.name, 'Reds');
+      assert.ok(got.team.createdAt instanceof Date);
+      assert.deepEqual(got.location, { __type: 'GeoPoint', latitude: 48.85, longitude: 2.35 });
+      assert.deepEqual(got.area.coordinates, [[0, 0], [0, 1], [1, 1]]);
+      assert.deepEqual(Array.from(sdk.base64Decode(got.raw.base64)), [0, 1, 2, 250]);
+      const plain = await sdk.Player.get(p.objectId);
+      assert.deepEqual(plain.team, { __type: 'Pointer', className: 'Team', objectId: team.objectId }, 'without include a pointer stays a pointer');
+
+      const updated = await sdk.Player.update(p.objectId, { score: sdk.increment(5), tags: sdk.addUnique('b', 'c'), meta: sdk.unset() });
+      assert.equal(updated.score, 15, 'the server answers the incremented value');
+      const after1 = await sdk.Player.get(p.objectId);
+      assert.equal(after1.score, 15);
+      assert.deepEqual(after1.tags, ['a', 'b', 'c']);
+      assert.equal(after1.meta, undefined);
+      await sdk.Player.save({ objectId: p.objectId, tags: sdk.remove('a'), active: false });
+      const after2 = await sdk.Player.get(p.objectId);
+      assert.deepEqual(after2.tags, ['b', 'c']);
+      assert.equal(after2.active, false);
+
+      const fan = await h.rest('POST', '/users', { app, body: { username: `fan-${h.rand(6)}`, password: 'pw-123456', ACL: { '*': { read: true } } } });
+      assert.equal(fan.status, 201, fan.text);
+      await sdk.Player.update(p.objectId, { fans: sdk.addRelation(sdk.pointer('_User', fan.body.objectId)) });
+      const fans = await sdk.ParseUser.query().relatedTo(after2, sdk.Player.f.fans).find();
+      assert.deepEqual(fans.map((u) => u.objectId), [fan.body.objectId]);
+      const byFan = await sdk.Player.query().where(sdk.Player.f.fans.contains(sdk.pointer('_User', fan.body.objectId))).find();
+      assert.deepEqual(byFan.map((x) => x.objectId), [p.objectId]);
+
+      const results = await sdk.batch([sdk.Team.createOp({ name: 'Blues' }), sdk.Team.updateOp(team.objectId, { name: 'Reds 2' }), sdk.Team.destroyOp('nope')]);
+      assert.ok(results[0].success.objectId, 'a batch create answers the new id');
+      assert.ok(results[1].success.updatedAt);
+      assert.equal(results[2].error.code, sdk.ErrorCode.OBJECT_NOT_FOUND ?? 101);
+      assert.equal((await sdk.Team.get(team.objectId)).name, 'Reds 2');
+
+      await sdk.Player.destroy(p.objectId);
+      await assert.rejects(sdk.Player.get(p.objectId), (e) => e instanceof sdk.ParseError && e.code === 101 && !e.network);
+    });
+
+    test('queries: where, order, limit, skip, include, keys, count, or', async () => {
+      const team = await sdk.Team.create({ name: 'Q-team' });
+      for (let i = 1; i <= 6; i++) await sdk.Player.create({ name: `q${i}`, score: i * 10, active: i % 2 === 0, team, tags: [`t${i}`] });
+      const F = sdk.Player.f;
+      const q = () => sdk.Player.query().where(F.name.startsWith('q'));
+      assert.deepEqual((await q().where(F.score.greaterThan(20), F.score.lessThanOrEqualTo(50)).ascending(F.score).find()).map((p) => p.name), ['q3', 'q4', 'q5']);
+      assert.deepEqual((await q().order(F.score.descending()).limit(2).skip(1).find()).map((p) => p.name), ['q5', 'q4']);
+      assert.deepEqual((await q().where(F.name.containedIn(['q1', 'q6', 'zz'])).ascending(F.name).find()).map((p) => p.name), ['q1', 'q6']);
+      assert.deepEqual((await q().where(F.tags.contains('t2')).find()).map((p) => p.name), ['q2']);
+      assert.equal(await q().where(F.active.equalTo(true)).count(), 3);
+      const counted = await q().limit(1).findWithCount();
+      assert.equal(counted.results.length, 1);
+      assert.equal(counted.count, 6);
+      const picked = await q().select(F.name).ascending(F.score).first();
+      assert.equal(picked.name, 'q1');
+      assert.equal(picked.score, undefined, 'keys leaves the other fields out');
+      const included = await q().include(F.team).first();
+      assert.equal(included.team.name, 'Q-team');
+      const either = sdk.Query.or(q().where(F.score.equalTo(10)), q().where(F.score.equalTo(60)));
+      assert.deepEqual((await either.ascending(F.score).find()).map((p) => p.name), ['q1', 'q6']);
+      const inTeam = await sdk.Player.query().where(F.team.matchesQuery(sdk.Team.query().where(sdk.Team.f.name.equalTo('Q-team')))).count();
+      assert.equal(inTeam, 6);
+    });
+
+    test('users: sign up, current user, session kept in a custom async store, log out, log in', async () => {
+      const store = asyncStore();
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId, sessionStore: store });
+      const username = `ada-${h.rand(6)}`;
+      const user = await sdk.ParseUser.signUp({ username, password: 'pw-123456', email: `${username}@example.com` }, { client });
+      assert.ok(user.objectId && user.sessionToken, 'sign-up answers the id and a session token');
+      assert.equal(user.password, undefined, 'the password is not kept');
+      const stored = JSON.parse(store.map.get(`hearth:${app.applicationId}:currentUser`));
+      assert.equal(stored.sessionToken, user.sessionToken, 'the session is kept in the store');
+
+      // A private object: only the user may read it.
+      const secret = await sdk.Team.create({ name: 'mine', ACL: { [user.objectId]: { read: true, write: true } } }, { client });
+      await assert.rejects(sdk.Team.get(secret.objectId), (e) => e.code === 101, 'others do not see it');
+
+      // A new client on the same store (an app restarted) is the same user.
+      const again = new sdk.Client({ ...base, applicationId: app.applicationId, sessionStore: store });
+      const current = await sdk.ParseUser.current({ client: again });
+      assert.equal(current.username, username);
+      assert.equal((await sdk.Team.get(secret.objectId, { client: again })).name, 'mine');
+
+      await sdk.ParseUser.logOut({ client: again });
+      assert.equal(await sdk.ParseUser.current({ client: again }), null);
+      assert.equal(store.map.size, 0, 'log out clears the store');
+      const stale = await h.rest('GET', '/users/me', { app, key: 'js', headers: { 'X-Parse-Session-Token': user.sessionToken } });
+      assert.equal(stale.body.code, 209, `the session ended on the server: ${stale.text}`);
+
+      await assert.rejects(sdk.ParseUser.logIn(username, 'wrong', { client }), (e) => e instanceof sdk.ParseError && e.code === 101);
+      const back = await sdk.ParseUser.logIn(username, 'pw-123456', { client });
+      assert.equal(back.objectId, user.objectId);
+      assert.equal((await sdk.ParseUser.current({ client })).objectId, user.objectId);
+      const other = new sdk.Client({ ...base, applicationId: app.applicationId });
+      const became = await sdk.ParseUser.become(back.sessionToken, { client: other });
+      assert.equal(became.username, username);
+      assert.equal((await sdk.Team.get(secret.objectId, { client: other })).name, 'mine');
+    });
+
+    test('files: upload bytes, keep the file in a field, download it', async () => {
+      // Hearth lets logged-in users upload by default, not the public.
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId });
+      await sdk.ParseUser.signUp({ username: `up-${h.rand(6)}`, password: 'pw-123456' }, { client });
+      await assert.rejects(sdk.uploadFile('public.txt', 'x'), (e) => e.code === 130, 'the public may not upload');
+      const file = await sdk.uploadFile('hello.txt', 'Hello, Hearth!', 'text/plain', { client });
+      assert.equal(file.__type, 'File');
+      assert.match(file.name, /hello\.txt$/);
+      assert.ok(file.url.startsWith('http'));
+      const p = await sdk.Player.create({ name: 'with-file', avatar: file });
+      const got = await sdk.Player.get(p.objectId);
+      assert.equal(got.avatar.name, file.name);
+      assert.equal(await sdk.downloadFile(got.avatar), 'Hello, Hearth!');
+      const binary = await sdk.uploadFile('b.bin', new Uint8Array([1, 2, 3]), undefined, { client });
+      const res = await fetch(binary.url);
+      assert.deepEqual(Array.from(new Uint8Array(await res.arrayBuffer())), [1, 2, 3]);
+    });
+
+    test('LiveQuery: a create event arrives typed as the model', async () => {
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId, WebSocket });
+      const sub = await sdk.Player.query().where(sdk.Player.f.score.greaterThan(1000)).subscribe({ client });
+      const events = [];
+      sub.on('create', (o) => events.push(['create', o])).on('update', (o, was) => events.push(['update', o, was])).on('leave', (o) => events.push(['leave', o]));
+      await sdk.Player.create({ name: 'low', score: 1 });
+      const made = await sdk.Player.create({ name: 'live', score: 5000, birthday: new Date('2000-01-01T00:00:00.000Z') });
+      await until('the create event', () => events.length >= 1 || null, { ms: 5000, every: 20 });
+      const [op, obj] = events[0];
+      assert.equal(op, 'create');
+      assert.equal(obj.className, 'Player');
+      assert.equal(obj.objectId, made.objectId);
+      assert.equal(obj.name, 'live', 'the low score never matched');
+      assert.ok(obj.birthday instanceof Date && obj.createdAt instanceof Date, 'event objects are decoded like query results');
+      await sdk.Player.update(made.objectId, { score: sdk.increment(1) });
+      await until('the update event', () => events.length >= 2 || null, { ms: 5000, every: 20 });
+      assert.equal(events[1][0], 'update');
+      assert.equal(events[1][1].score, 5001);
+      assert.equal(events[1][2].score, 5000, 'update carries the object as it was');
+      await sdk.Player.update(made.objectId, { score: 3 });
+      await until('the leave event', () => events.length >= 3 || null, { ms: 5000, every: 20 });
+      assert.equal(events[2][0], 'leave');
+      sub.unsubscribe();
+    });
+
+    test('offline cache: fresh answers from the cache, expired ones from the network, stale ones when the network is down', async () => {
+      let now = 1_000_000;
+      let down = false;
+      let sent = 0;
+      const fetchDown = (url, init) => {
+        if (down) return Promise.reject(new TypeError('fetch failed'));
+        sent++;
+        return fetch(url, init);
+      };
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId, fetch: fetchDown, now: () => now, retry: { attempts: 1 } });
+      const tag = `c-${h.rand(6)}`;
+      const q = () => sdk.Player.query().where(sdk.Player.f.name.equalTo(tag));
+      await sdk.Player.create({ name: tag, score: 1 });
+
+      const first = await q().find({ client, cache: 'networkElseCache', ttlMs: 60_000 });
+      assert.equal(first.length, 1);
+      const key = q().cacheKey(client);
+      assert.ok(key.startsWith(`${app.applicationId}|Player|`), key);
+      assert.equal((await client.cache.getCacheEntry(key)).expired, false);
+
+      await sdk.Player.create({ name: tag, score: 2 });
+      const before = sent;
+      const fresh = await q().find({ client, cache: 'cacheElseNetwork', ttlMs: 60_000 });
+      assert.equal(fresh.length, 1, 'a fresh entry answers without the network');
+      assert.equal(sent, before, 'no request was sent');
+      assert.ok(fresh[0].createdAt instanceof Date, 'cached objects decode like fresh ones');
+
+      now += 61_000;
+      assert.equal(await client.cache.get(key), undefined, 'get answers fresh values only');
+      assert.equal((await client.cache.getCacheEntry(key)).expired, true, 'getCacheEntry answers stale ones, marked');
+      const expired = await q().find({ client, cache: 'cacheElseNetwork', ttlMs: 60_000 });
+      assert.equal(expired.length, 2, 'an expired entry goes to the network');
+
+      now += 61_000;
+      down = true;
+      await assert.rejects(q().find({ client }), (e) => e instanceof sdk.ParseError && e.network && e.code === 100, 'without network a networkOnly query fails as a network error');
+      const stale = await q().find({ client, cache: 'networkElseCache', ttlMs: 60_000 });
+      assert.equal(stale.length, 2, 'network down: the stale entry answers');
+      const seen = [];
+      await assert.rejects(q().find({ client, cache: 'cacheThenNetwork', onCached: (r, isExpired) => seen.push([r.length, isExpired]) }), (e) => e.network);
+      assert.deepEqual(seen, [[2, true]], 'cacheThenNetwork gives the cached answer first');
+      down = false;
+      const both = [];
+      const net = await q().find({ client, cache: 'cacheThenNetwork', ttlMs: 1000, onCached: (r) => both.push(r.length) });
+      assert.deepEqual([both, net.length], [[2], 2]);
+
+      // The cache API itself.
+      await client.cache.set('k', { v: 1 }, 10);
+      assert.deepEqual(await client.cache.get('k'), { v: 1 });
+      now += 10;
+      assert.equal(await client.cache.get('k'), undefined);
+      assert.deepEqual(await client.cache.getCacheEntry('k'), { value: { v: 1 }, expired: true });
+      await client.cache.set('forever', 1);
+      now += 1e12;
+      assert.equal(await client.cache.get('forever'), 1);
+    });
+
+    test('a create whose answer is lost is retried with the same request id and applied once', async () => {
+      const sends = [];
+      let dropped = false;
+      const dropFirstAnswer = async (url, init) => {
+        if (init.method === 'POST' && url.includes('/classes/Player')) sends.push({ id: init.headers['X-Parse-Request-Id'], body: init.body, session: init.headers['X-Parse-Session-Token'] });
+        const res = await fetch(url, init);
+        if (init.method === 'POST' && !dropped) {
+          dropped = true;
+          await res.text();
+          throw new TypeError('fetch failed: the connection was reset');
+        }
+        return res;
+      };
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId, fetch: dropFirstAnswer });
+      const tag = `r-${h.rand(6)}`;
+      const made = await sdk.Player.create({ name: tag, score: 7, birthday: new Date() }, { client });
+      assert.ok(made.objectId);
+      assert.equal(sends.length, 2, 'sent twice');
+      assert.ok(sends[0].id, 'with a request id');
+      assert.deepEqual(sends[1], sends[0], 'the same id, bytes and session');
+      const count = await h.rest('GET', '/classes/Player', { app, query: { where: { name: tag }, count: 1, limit: 0 } });
+      assert.equal(count.body.count, 1, 'one object was created');
+      const [only] = (await h.rest('GET', '/classes/Player', { app, query: { where: { name: tag } } })).body.results;
+      assert.equal(only.objectId, made.objectId, 'the retry answered the first create\'s object');
+    });
+  });
+});
