@@ -347,6 +347,57 @@ export async function check(): Promise<void> {
       assert.equal(await client.cache.get('forever'), 1);
     });
 
+    test('retries: 5xx and 429 are sent again (Retry-After honoured) up to the bound; reads and 4xx are not', async () => {
+      /** A transport answering from `answers` in turn, recording what it was sent. */
+      const scripted = (answers) => {
+        const sent = [];
+        const fetchStub = async (url, init) => {
+          sent.push({ url, ...init, at: Date.now() });
+          const [status, body, headers = {}] = answers[Math.min(sent.length - 1, answers.length - 1)];
+          return new Response(JSON.stringify(body), { status, headers });
+        };
+        return { sent, fetchStub };
+      };
+      const clientWith = (fetchStub, attempts = 3) => new sdk.Client({ ...base, applicationId: app.applicationId, fetch: fetchStub, retry: { attempts, baseDelayMs: 1 } });
+
+      const flaky = scripted([[503, { code: -1, error: 'busy' }], [429, { code: 155, error: 'slow down' }, { 'Retry-After': '1' }], [201, { objectId: 'x1', createdAt: '2026-01-01T00:00:00.000Z' }]]);
+      const made = await sdk.Player.create({ name: 'r' }, { client: clientWith(flaky.fetchStub) });
+      assert.equal(made.objectId, 'x1');
+      assert.equal(flaky.sent.length, 3);
+      assert.equal(new Set(flaky.sent.map((s) => s.headers['X-Parse-Request-Id'])).size, 1, 'one request id for every send');
+      assert.equal(new Set(flaky.sent.map((s) => s.body)).size, 1, 'the same bytes every time');
+      assert.ok(flaky.sent[2].at - flaky.sent[1].at >= 900, `Retry-After: 1 waited a second (${flaky.sent[2].at - flaky.sent[1].at} ms)`);
+
+      const down = scripted([[502, { code: -1, error: 'bad gateway' }]]);
+      await assert.rejects(sdk.Player.create({ name: 'r' }, { client: clientWith(down.fetchStub) }), (e) => e.status === 502);
+      assert.equal(down.sent.length, 3, 'at most `attempts` sends');
+
+      const refused = scripted([[400, { code: 142, error: 'name is required' }]]);
+      await assert.rejects(sdk.Player.create({ score: 1 }, { client: clientWith(refused.fetchStub) }), (e) => e.code === 142 && e.message === 'name is required');
+      assert.equal(refused.sent.length, 1, 'a refusal is final');
+
+      const read = scripted([[503, { code: -1, error: 'busy' }]]);
+      await assert.rejects(sdk.Player.query().find({ client: clientWith(read.fetchStub) }), (e) => e.status === 503);
+      assert.equal(read.sent.length, 1, 'reads are not retried');
+      assert.equal(read.sent[0].headers['X-Parse-Request-Id'], undefined, 'reads carry no request id');
+    });
+
+    test('LiveQuery: after the socket drops, the client reconnects and subscribes again', async () => {
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId, WebSocket });
+      const sub = await sdk.Player.query().where(sdk.Player.f.name.equalTo('reconnect')).subscribe({ client });
+      const created = [];
+      sub.on('create', (o) => created.push(o.objectId));
+      const live = sdk.liveClient(client);
+      live.socket.terminate();
+      // Writes until one arrives: the first may come before the new subscription is in place.
+      const seen = await until('an event after the reconnection', async () => {
+        await sdk.Player.create({ name: 'reconnect' });
+        return created.length > 0 || null;
+      }, { ms: 10000, every: 100 });
+      assert.ok(seen);
+      live.close();
+    });
+
     test('a create whose answer is lost is retried with the same request id and applied once', async () => {
       const sends = [];
       let dropped = false;
@@ -365,10 +416,10 @@ export async function check(): Promise<void> {
       const made = await sdk.Player.create({ name: tag, score: 7, birthday: new Date() }, { client });
       assert.ok(made.objectId);
       assert.equal(sends.length, 2, 'sent twice');
-      assert.ok(sends[0].id, 'with a request id');
-      assert.deepEqual(sends[1], sends[0], 'the same id, bytes and session');
       const count = await h.rest('GET', '/classes/Player', { app, query: { where: { name: tag }, count: 1, limit: 0 } });
       assert.equal(count.body.count, 1, 'one object was created');
+      assert.ok(sends[0].id, 'with a request id');
+      assert.deepEqual(sends[1], sends[0], 'the same id, bytes and session');
       const [only] = (await h.rest('GET', '/classes/Player', { app, query: { where: { name: tag } } })).body.results;
       assert.equal(only.objectId, made.objectId, 'the retry answered the first create\'s object');
     });
