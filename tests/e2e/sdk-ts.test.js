@@ -382,6 +382,14 @@ export async function check(): Promise<void> {
       assert.equal(read.sent[0].headers['X-Parse-Request-Id'], undefined, 'reads carry no request id');
     });
 
+    test('LiveQuery: a subscription the server refuses fails with its error', async () => {
+      const wrongKey = new sdk.Client({ ...base, applicationId: app.applicationId, javascriptKey: 'not-the-key', WebSocket });
+      await assert.rejects(sdk.Player.query().subscribe({ client: wrongKey }), (e) => e instanceof sdk.ParseError && /key/i.test(e.message), 'a wrong key');
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId, WebSocket });
+      await assert.rejects(sdk.ParseUser.query().subscribe({ client }), (e) => e instanceof sdk.ParseError && e.code === 119, 'a class that is not live');
+      sdk.liveClient(client).close();
+    });
+
     test('LiveQuery: after the socket drops, the client reconnects and subscribes again', async () => {
       const client = new sdk.Client({ ...base, applicationId: app.applicationId, WebSocket });
       const sub = await sdk.Player.query().where(sdk.Player.f.name.equalTo('reconnect')).subscribe({ client });

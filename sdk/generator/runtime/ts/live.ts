@@ -133,8 +133,14 @@ export class LiveClient {
     } else if (pending) {
       pending.sub.dispatch(frame);
     } else if (frame.op === "error") {
+      // A refused connection (bad key, a hook said no): the subscriptions waiting for it fail.
       const err = new ParseError(Number(frame.code ?? RuntimeCode.OTHER_CAUSE), String(frame.error));
-      for (const p of this.subs.values()) if (!p.subscribed) p.reject(err);
+      for (const [id, p] of [...this.subs]) {
+        if (p.subscribed) continue;
+        this.subs.delete(id);
+        p.reject(err);
+      }
+      if (this.subs.size === 0) this.close();
     }
   }
 
