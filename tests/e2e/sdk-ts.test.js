@@ -15,6 +15,7 @@ const WebSocket = require('ws');
 const h = require('../lib/harness');
 const { until } = require('../lib/wait');
 const { getSdk, typecheck, buildTs, createClasses } = require('../lib/sdk');
+const { compileExample, deploy } = require('../lib/functions');
 
 const HEARTH_ONLY = h.isHearth ? false : 'generated SDKs are Hearth\'s';
 
@@ -39,8 +40,12 @@ describe('the generated TypeScript SDK', { skip: HEARTH_ONLY }, () => {
   const sockets = [];
 
   before(async () => {
+    // The module declaring its functions' types (`score` typed, `hello` not); compiled before the
+    // first request (the compiler blocks this process).
+    const typed = compileExample('typed');
     app = await h.appWith({ liveQuery: { classNames: ['Player', 'Team'] } }, 'sdk-ts');
     await createClasses(app);
+    await deploy(app, typed);
     dir = await getSdk(app, 'ts');
   });
 
@@ -63,7 +68,7 @@ describe('the generated TypeScript SDK', { skip: HEARTH_ONLY }, () => {
   test('typed code type-checks, and each `@ts-expect-error` line is an error', async () => {
     const file = path.join(dir, 'src', 'check-good.ts');
     fs.writeFileSync(file, `
-import { Player, Team, ParseUser, increment, add, unset, pointer, Query } from "./index.js";
+import { Player, Team, ParseUser, increment, add, unset, pointer, Query, functions, type ScoreParams, type ScoreResult } from "./index.js";
 export async function check(): Promise<void> {
   const p: Player = await Player.create({ name: "a", score: 1, tags: ["x"], birthday: new Date() });
   await Player.update(p.objectId!, { score: increment(2), tags: add("y"), meta: unset() });
@@ -71,6 +76,19 @@ export async function check(): Promise<void> {
   const list: Player[] = await q.find({ cache: "networkElseCache", ttlMs: 1000 });
   const team: Team | undefined = list[0]?.team && "name" in list[0].team ? list[0].team : undefined;
   void team;
+  const params: ScoreParams = { playerId: "x", bonus: 1 };
+  const result: ScoreResult = await functions.score(params);
+  const total: number = result.total;
+  const hello: unknown = await functions.hello({ name: "x" });
+  void total; void hello;
+  // @ts-expect-error playerId is required
+  await functions.score({ bonus: 1 });
+  // @ts-expect-error bonus is a number
+  await functions.score({ playerId: "x", bonus: "1" });
+  // @ts-expect-error a property the function does not declare
+  await functions.score({ playerId: "x", extra: true });
+  // @ts-expect-error a function the app does not have
+  await functions.nope({});
   // @ts-expect-error a misspelt field reference
   Player.f.scroe;
   // @ts-expect-error a number field compared with a string
@@ -263,6 +281,18 @@ export async function check(): Promise<void> {
       const binary = await sdk.uploadFile('b.bin', new Uint8Array([1, 2, 3]), undefined, { client });
       const res = await fetch(binary.url);
       assert.deepEqual(Array.from(new Uint8Array(await res.arrayBuffer())), [1, 2, 3]);
+    });
+
+    test('cloud functions: declared types type the call, undeclared ones stay untyped', async () => {
+      const src = fs.readFileSync(path.join(dir, 'src', 'functions.ts'), 'utf8');
+      assert.match(src, /export interface ScoreParams \{\n  "bonus"\?: number;\n  "playerId": string;\n\}/, src);
+      assert.match(src, /"score": \(params: ScoreParams, [^)]*\): Promise<ScoreResult>/, src);
+      assert.match(src, /"hello": \(params: Record<string, unknown> = \{\}, [^)]*\): Promise<unknown>/, src);
+      assert.deepEqual(await sdk.functions.score({ playerId: 'p1', bonus: 5 }), { playerId: 'p1', total: 15 });
+      assert.equal(await sdk.functions.hello({ name: 'Ada' }), 'Hello Ada');
+      assert.equal(await sdk.run('hello'), 'Hello world');
+      await assert.rejects(sdk.functions.score({}), (e) => e instanceof sdk.ParseError && e.code === 142);
+      await assert.rejects(sdk.run('nope'), (e) => e instanceof sdk.ParseError && e.code === 141);
     });
 
     test('LiveQuery: a create event arrives typed as the model', async () => {
