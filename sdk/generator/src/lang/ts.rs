@@ -394,7 +394,10 @@ impl SchemaTypes {
         let required: BTreeSet<&str> =
             schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let mut out = Vec::new();
-        for (prop, sub) in props {
+        // Sorted: a stored schema's key order depends on where it was kept (PostgreSQL's jsonb
+        // orders keys by length), the generated code must not.
+        let sorted: BTreeMap<&String, &Value> = props.iter().collect();
+        for (prop, sub) in sorted {
             let ty = self.ty(sub, &format!("{name}{}", function_type_base(prop)), &format!("{path}.{prop}"));
             let doc = sub.get("description").and_then(Value::as_str).unwrap_or("").replace("*/", "* /");
             out.push(PropCtx { key: key(prop), optional: !required.contains(prop.as_str()), ty, doc });
@@ -496,6 +499,43 @@ mod tests {
         assert_eq!(function_type_base("score"), "Score");
         assert_eq!(function_type_base("1up"), "F1up");
         assert_eq!(function_type_base("--"), "Function");
+    }
+
+    #[test]
+    fn json_schemas_become_types() {
+        let mut t = SchemaTypes { types: Vec::new(), used: BTreeSet::new() };
+        let schema = serde_json::json!({
+            "type": "object",
+            "required": ["z"],
+            "properties": {
+                "z": {"type": ["integer", "null"]},
+                "a": {"type": "object", "properties": {"deep": {"type": "boolean"}}},
+                "list": {"type": "array", "items": {"type": "object", "properties": {"x": {"type": "string"}}}},
+                "kind": {"type": "string", "enum": ["a", "b"]},
+                "map": {"type": "object", "additionalProperties": {"type": "number"}},
+                "any": {},
+                "either": {"type": "array", "items": {"type": ["string", "number"]}}
+            }
+        });
+        assert_eq!(t.ty(&schema, "ScoreParams", "score"), "ScoreParams");
+        let names: Vec<&str> = t.types.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["ScoreParamsA", "ScoreParamsListItem", "ScoreParams"]);
+        let top = &t.types[2];
+        let props: Vec<(&str, bool, &str)> = top.props.iter().map(|p| (p.key.as_str(), p.optional, p.ty.as_str())).collect();
+        assert_eq!(
+            props,
+            [
+                ("\"a\"", true, "ScoreParamsA"),
+                ("\"any\"", true, "unknown"),
+                ("\"either\"", true, "(string | number)[]"),
+                ("\"kind\"", true, "\"a\" | \"b\""),
+                ("\"list\"", true, "ScoreParamsListItem[]"),
+                ("\"map\"", true, "Record<string, number>"),
+                ("\"z\"", false, "number | null"),
+            ]
+        );
+        // The same name again (another function with a clashing base) gets a suffix.
+        assert_ne!(t.ty(&serde_json::json!({"type": "object", "properties": {"q": {}}}), "ScoreParams", "other"), "ScoreParams");
     }
 
     #[test]
