@@ -278,6 +278,9 @@ export async function check(): Promise<void> {
       const got = await sdk.Player.get(p.objectId);
       assert.equal(got.avatar.name, file.name);
       assert.equal(await sdk.downloadFile(got.avatar), 'Hello, Hearth!');
+      const text = 'Grüße, 👋 — ½';
+      const utf8 = await sdk.uploadFile('utf8.txt', text, undefined, { client });
+      assert.equal(await sdk.downloadFile(utf8), text, 'text is sent as UTF-8');
       const binary = await sdk.uploadFile('b.bin', new Uint8Array([1, 2, 3]), undefined, { client });
       const res = await fetch(binary.url);
       assert.deepEqual(Array.from(new Uint8Array(await res.arrayBuffer())), [1, 2, 3]);
