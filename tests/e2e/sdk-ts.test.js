@@ -89,6 +89,9 @@ export async function check(): Promise<void> {
   await functions.score({ playerId: "x", extra: true });
   // @ts-expect-error a function the app does not have
   await functions.nope({});
+  // @ts-expect-error a required field left out on create
+  await Player.create({ score: 1 });
+  await Player.update("x", { score: 1 });
   // @ts-expect-error a misspelt field reference
   Player.f.scroe;
   // @ts-expect-error a number field compared with a string

@@ -65,6 +65,10 @@ type ServerSet = "className" | "objectId" | "createdAt" | "updatedAt";
 /** What may be sent when creating or updating an `M`. */
 export type Write<M> = { [K in Exclude<keyof M, ServerSet>]?: WriteValue<NonNullable<M[K]>> } & { ACL?: ACL };
 
+/** What may be sent when creating an `M`: `Write<M>` with the fields in `R` (those the schema
+ * marks required and gives no default) required. */
+export type Create<M, R extends keyof M = never> = Write<M> & { [K in Exclude<R, ServerSet>]-?: WriteValue<NonNullable<M[K]>> };
+
 /** An `M` to save: its objectId says whether it exists already. */
 export type Saveable<M> = Write<M> & { objectId?: string };
 
@@ -82,8 +86,8 @@ export interface BatchResult {
   error?: ParseError;
 }
 
-/** Everything the typed API offers for model `M` with field references `F`. */
-export class Model<M extends ParseObject, F> {
+/** Everything the typed API offers for model `M` with field references `F` and required fields `R`. */
+export class Model<M extends ParseObject, F, R extends keyof M = never> {
   /** Field references, for queries: `Player.f.score.greaterThan(10)`. */
   readonly f: F & ReturnType<typeof baseFields<M>>;
   declare readonly __model?: M;
@@ -108,7 +112,7 @@ export class Model<M extends ParseObject, F> {
   }
 
   /** Creates an object; answers it with its objectId and createdAt. */
-  async create(data: Write<M>, options: { client?: Client } = {}): Promise<M> {
+  async create(data: Create<M, R>, options: { client?: Client } = {}): Promise<M> {
     const raw = await clientOf(options.client).request<JSONObject>("POST", this.path(), { body: encodeFields(data as JSONObject) });
     return this.merged(data as JSONObject, raw);
   }
@@ -123,7 +127,7 @@ export class Model<M extends ParseObject, F> {
   /** Creates the object when it has no objectId, else updates it. */
   save(object: Saveable<M>, options: { client?: Client } = {}): Promise<M> {
     const { objectId, ...data } = object as Saveable<M> & JSONObject;
-    return objectId ? this.update(objectId as string, data as Write<M>, options) : this.create(data as Write<M>, options);
+    return objectId ? this.update(objectId as string, data as Write<M>, options) : this.create(data as Create<M, R>, options);
   }
 
   /** The object as stored now. */
@@ -139,7 +143,7 @@ export class Model<M extends ParseObject, F> {
     await clientOf(options.client).request("DELETE", this.path(id));
   }
 
-  createOp(data: Write<M>): BatchOp {
+  createOp(data: Create<M, R>): BatchOp {
     return { method: "POST", path: this.path(), body: encodeFields(data as JSONObject) };
   }
   updateOp(objectId: string, data: Write<M>): BatchOp {
@@ -175,8 +179,9 @@ export async function batch(ops: BatchOp[], options: { transaction?: boolean; cl
   return answers.map((a) => (a.error ? { error: new ParseError(a.error.code, a.error.error) } : { success: a.success }));
 }
 
-/** The handle of model `M`: `model<Player>()("Player", { ...field references })` (the two calls
- * let TypeScript infer the field references' type while `M` is given). */
-export function model<M extends ParseObject>() {
-  return <F>(className: string, fields: F): Model<M, F> => new Model<M, F>(className, fields);
+/** The handle of model `M` whose fields `R` are required on create:
+ * `model<Player, "name">()("Player", { ...field references })` (the two calls let TypeScript
+ * infer the field references' type while `M` and `R` are given). */
+export function model<M extends ParseObject, R extends keyof M = never>() {
+  return <F>(className: string, fields: F): Model<M, F, R> => new Model<M, F, R>(className, fields);
 }

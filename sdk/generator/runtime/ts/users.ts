@@ -5,16 +5,16 @@
 import { Client, clientOf } from "./client.js";
 import { JSONObject, ParseObject, decodeObject, encodeFields } from "./codec.js";
 import { ParseError, RuntimeCode } from "./errors.js";
-import { Model, Write } from "./objects.js";
+import { Create, Model } from "./objects.js";
 
 /** What a user has beyond its class's fields. */
 export interface UserExtras {
   sessionToken?: string;
 }
 
-export class UserModel<U extends ParseObject, F> extends Model<U, F> {
+export class UserModel<U extends ParseObject, F, R extends keyof U = never> extends Model<U, F, R> {
   /** Creates the user and logs it in. */
-  async signUp(data: Write<U> & { username: string; password: string }, options: { client?: Client } = {}): Promise<U & UserExtras> {
+  async signUp(data: Create<U, R> & { username: string; password: string }, options: { client?: Client } = {}): Promise<U & UserExtras> {
     const client = clientOf(options.client);
     const raw = await client.request<JSONObject>("POST", "/users", { body: encodeFields(data as JSONObject), sessionToken: "" });
     const { password: _, ...rest } = data as JSONObject;
@@ -62,6 +62,6 @@ export class UserModel<U extends ParseObject, F> extends Model<U, F> {
 }
 
 /** The handle of the user class: a model with sign-up, log-in and the current user. */
-export function userModel<U extends ParseObject>() {
-  return <F>(className: string, fields: F): UserModel<U, F> => new UserModel<U, F>(className, fields);
+export function userModel<U extends ParseObject, R extends keyof U = never>() {
+  return <F>(className: string, fields: F): UserModel<U, F, R> => new UserModel<U, F, R>(className, fields);
 }

@@ -225,6 +225,8 @@ struct ModelCtx {
     imports: Vec<String>,
     fields: Vec<FieldCtx>,
     user: bool,
+    /// `, "a" | "b"`: the fields required on create (required without a default), or empty.
+    required: String,
 }
 
 /// Model name (as in the IR) → TypeScript identifier, for every model at once.
@@ -297,7 +299,10 @@ fn model_ctx(m: &Model, idents: &BTreeMap<String, String>) -> ModelCtx {
             FieldCtx { wire: f.wire.clone(), lit: lit(&f.wire), key: key(&f.wire), ty, field_ref, doc: field_doc(f) }
         })
         .collect();
+    let required: Vec<String> = m.fields.iter().filter(|f| f.required && !f.has_default).map(|f| lit(&f.wire)).collect();
+    let required = if required.is_empty() { String::new() } else { format!(", {}", required.join(" | ")) };
     ModelCtx {
+        required,
         wire: m.wire.clone(),
         wire_lit: lit(&m.wire),
         ident,

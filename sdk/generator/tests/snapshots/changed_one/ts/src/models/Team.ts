@@ -14,7 +14,7 @@ export interface Team extends rt.ParseObject<"Team"> {
 }
 
 /** Queries, reads and writes of class "Team"; field references in `Team.f`. */
-export const Team = rt.model<Team>()("Team", {
+export const Team = rt.model<Team, "name">()("Team", {
   "captain": new rt.PointerField<Team, Player>("captain"),
   "city": new rt.StringField<Team>("city"),
   "members": new rt.RelationField<Team, Player>("members"),

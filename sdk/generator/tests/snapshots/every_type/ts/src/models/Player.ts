@@ -26,7 +26,7 @@ export interface Player extends rt.ParseObject<"Player"> {
 }
 
 /** Queries, reads and writes of class "Player"; field references in `Player.f`. */
-export const Player = rt.model<Player>()("Player", {
+export const Player = rt.model<Player, "name">()("Player", {
   "active": new rt.BooleanField<Player>("active"),
   "area": new rt.PolygonField<Player>("area"),
   "avatar": new rt.FileField<Player>("avatar"),
