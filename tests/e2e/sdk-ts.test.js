@@ -151,6 +151,23 @@ export async function check(): Promise<void> {
       for (const key of Object.values(app.keys)) assert.ok(!text.includes(key), 'no key of the app in the package');
     });
 
+    test('codec: base64 and UTF-8 without platform helpers, canonical JSON, a `__proto__` key stays a key', () => {
+      for (const n of [0, 1, 2, 3, 4, 5, 255]) {
+        const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 97 + 13) % 256);
+        assert.equal(sdk.base64Encode(bytes), Buffer.from(bytes).toString('base64'), `${n} bytes`);
+        assert.deepEqual(Array.from(sdk.base64Decode(Buffer.from(bytes).toString('base64'))), Array.from(bytes));
+      }
+      const text = 'aé€😀';
+      assert.deepEqual(Array.from(sdk.utf8(text)), Array.from(Buffer.from(text, 'utf8')));
+      assert.equal(sdk.canonicalJSON({ b: 1, a: [{ d: 1, c: 2 }], u: undefined }), '{"a":[{"c":2,"d":1}],"b":1}');
+      const decoded = sdk.decode(JSON.parse('{"__proto__": {"polluted": true}, "when": {"__type": "Date", "iso": "2020-01-02T03:04:05.000Z"}}'));
+      assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
+      assert.deepEqual(Object.keys(decoded), ['__proto__', 'when']);
+      assert.ok(decoded.when instanceof Date);
+      assert.equal(JSON.stringify(sdk.encode(decoded)), '{"__proto__":{"polluted":true},"when":{"__type":"Date","iso":"2020-01-02T03:04:05.000Z"}}');
+      assert.equal(JSON.stringify(sdk.whereOf([new sdk.NumberField('__proto__').greaterThan(1)])), '{"__proto__":{"$gt":1}}');
+    });
+
     test('typed CRUD: every field type round-trips, operators update, delete removes', async () => {
       const team = await sdk.Team.create({ name: 'Reds' });
       assert.equal(team.className, 'Team');
@@ -467,5 +484,44 @@ export async function check(): Promise<void> {
       const [only] = (await h.rest('GET', '/classes/Player', { app, query: { where: { name: tag } } })).body.results;
       assert.equal(only.objectId, made.objectId, 'the retry answered the first create\'s object');
     });
+  });
+});
+
+describe('the generated TypeScript SDK of an app with awkward names', { skip: HEARTH_ONLY }, () => {
+  test('keywords, names of globals and case twins as class and field names compile and keep their wire names', async () => {
+    const app = await h.createHearthApp('sdk-ts-awkward');
+    const fields = { class: { type: 'String' }, default: { type: 'Number' }, in: { type: 'Boolean' }, new: { type: 'String' }, Name: { type: 'String' }, name: { type: 'Number' }, constructor: { type: 'String' } };
+    const classes = { class: { ...fields, parent: { type: 'Pointer', targetClass: 'class' } }, Object: { x: { type: 'Number' } }, Date: { when: { type: 'Date' } }, Item: { label: { type: 'String' } }, ITEM: { flag: { type: 'Boolean' } } };
+    await createClasses(app, classes);
+    const dir = await getSdk(app, 'ts');
+    const models = fs.readdirSync(path.join(dir, 'src', 'models')).sort();
+    for (const name of ['class_.ts', 'Object_.ts', 'Date_.ts']) assert.ok(models.includes(name), `${name} in ${models}`);
+    assert.equal(models.filter((m) => m.toLowerCase().startsWith('item_')).length, 2, `case twins get a suffix each: ${models}`);
+    fs.writeFileSync(path.join(dir, 'src', 'check-awkward.ts'), `
+import { class_, Date_ } from "./index.js";
+export async function check(): Promise<void> {
+  const c = await class_.create({ class: "c", default: 1, in: true, new: "n", Name: "N", name: 2, constructor: "k" });
+  const n: number | undefined = c.name;
+  const N: string | undefined = c.Name;
+  await class_.query().where(class_.f.default.greaterThan(0), class_.f.in.equalTo(true), class_.f.constructor.exists()).find();
+  const d: Date | undefined = (await Date_.create({ when: new Date() })).when;
+  void n; void N; void d;
+}
+`);
+    const { ok, output } = await typecheck(dir);
+    assert.ok(ok, `tsc --strict accepts the awkward SDK:\n${output}`);
+    const sdk = await import(pathToFileURL(await buildTs(dir)).href);
+    const client = new sdk.Client({ applicationId: app.applicationId, serverURL: h.PARSE_URL, javascriptKey: app.keys.javascriptKey });
+    const made = await sdk.class_.create({ class: 'c', default: 1, in: true, new: 'n', Name: 'N', name: 2, constructor: 'k' }, { client });
+    await sdk.class_.update(made.objectId, { parent: made, default: sdk.increment(1) }, { client });
+    const raw = await h.rest('GET', `/classes/class/${made.objectId}`, { app });
+    assert.equal(raw.status, 200, raw.text);
+    assert.deepEqual(
+      { class: raw.body.class, default: raw.body.default, in: raw.body.in, new: raw.body.new, Name: raw.body.Name, name: raw.body.name, constructor: raw.body.constructor, parent: raw.body.parent },
+      { class: 'c', default: 2, in: true, new: 'n', Name: 'N', name: 2, constructor: 'k', parent: { __type: 'Pointer', className: 'class', objectId: made.objectId } },
+      'the wire names are the schema\'s',
+    );
+    const found = await sdk.class_.query().where(sdk.class_.f.in.equalTo(true), sdk.class_.f.name.equalTo(2)).find({ client });
+    assert.deepEqual(found.map((o) => [o.className, o.constructor, o.Name]), [['class', 'k', 'N']]);
   });
 });

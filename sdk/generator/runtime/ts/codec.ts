@@ -86,6 +86,13 @@ export function bytes(data: Uint8Array): Bytes {
   return { __type: "Bytes", base64: base64Encode(data) };
 }
 
+/** Sets `out[key]` as an own property, even for the key `__proto__` (which plain assignment would
+ * take as the object's prototype). */
+export function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
 /** Wire JSON → SDK values: Dates become `Date`, included objects get their `className`. */
 export function decode(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(decode);
@@ -98,7 +105,7 @@ export function decode(value: unknown): unknown {
   }
   if (typeof obj.__type === "string") return obj;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) out[k] = decode(v);
+  for (const [k, v] of Object.entries(obj)) setKey(out, k, decode(v));
   return out;
 }
 
@@ -109,7 +116,7 @@ export function decodeObject(obj: Record<string, unknown>, className?: string): 
   for (const [k, v] of Object.entries(obj)) {
     if ((k === "createdAt" || k === "updatedAt") && typeof v === "string") out[k] = new Date(v);
     else if (k === "ACL") out[k] = v;
-    else out[k] = decode(v);
+    else setKey(out, k, decode(v));
   }
   return out;
 }
@@ -124,7 +131,7 @@ export function encode(value: unknown): unknown {
   if (typeof obj.__type === "string") return obj;
   if (typeof obj.className === "string" && typeof obj.objectId === "string") return { __type: "Pointer", className: obj.className, objectId: obj.objectId };
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = encode(v);
+  for (const [k, v] of Object.entries(obj)) if (v !== undefined) setKey(out, k, encode(v));
   return out;
 }
 
@@ -133,7 +140,7 @@ export function encodeFields(fields: Record<string, unknown>): Record<string, un
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined || k === "className" || k === "objectId" || k === "createdAt" || k === "updatedAt") continue;
-    out[k] = k === "ACL" ? v : encode(v);
+    setKey(out, k, k === "ACL" ? v : encode(v));
   }
   return out;
 }

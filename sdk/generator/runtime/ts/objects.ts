@@ -5,7 +5,7 @@
 // addRelation/removeRelation on relations, unset anything).
 
 import { Client, clientOf } from "./client.js";
-import { ACL, JSONObject, ParseObject, PointerValue, Relation, decodeObject, encodeFields } from "./codec.js";
+import { ACL, JSONObject, ParseObject, PointerValue, Relation, decodeObject, encodeFields, setKey } from "./codec.js";
 import { ParseError } from "./errors.js";
 import { Query, baseFields } from "./query.js";
 
@@ -163,7 +163,7 @@ export class Model<M extends ParseObject, F, R extends keyof M = never> {
     const out: JSONObject = {};
     for (const [k, v] of Object.entries(sent)) {
       const isOp = v !== null && typeof v === "object" && "__op" in (v as JSONObject);
-      if (!isOp && v !== undefined) out[k] = v;
+      if (!isOp && v !== undefined) setKey(out, k, v);
     }
     return { ...out, ...decodeObject(answer, this.className) } as unknown as M;
   }

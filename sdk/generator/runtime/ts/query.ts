@@ -6,7 +6,7 @@
 
 import { CachePolicy } from "./cache.js";
 import { Client, clientOf } from "./client.js";
-import { GeoPoint, JSONObject, ParseFile, ParseObject, Bytes, Polygon, Pointer, PointerValue, Relation, ACL, canonicalJSON, decodeObject, encode, pointerTo } from "./codec.js";
+import { GeoPoint, JSONObject, ParseFile, ParseObject, Bytes, Polygon, Pointer, PointerValue, Relation, ACL, canonicalJSON, decodeObject, encode, pointerTo, setKey } from "./codec.js";
 import { ParseError } from "./errors.js";
 import { LiveSubscription, liveClient } from "./live.js";
 
@@ -208,13 +208,13 @@ export interface Counted<M> {
 export function whereOf(conditions: readonly Condition<unknown>[]): JSONObject {
   const where: JSONObject = {};
   for (const c of conditions) {
-    const prev = where[c.key];
+    const prev = Object.prototype.hasOwnProperty.call(where, c.key) ? where[c.key] : undefined;
     if (c.op === null && prev === undefined && !c.extra) {
-      where[c.key] = c.value;
+      setKey(where, c.key, c.value);
     } else {
       const merged = asConstraint(prev) ?? (prev === undefined ? {} : { $eq: prev });
       merged[c.op ?? "$eq"] = c.value;
-      where[c.key] = c.extra ? { ...merged, ...c.extra } : merged;
+      setKey(where, c.key, c.extra ? { ...merged, ...c.extra } : merged);
     }
   }
   return where;
