@@ -14,7 +14,7 @@ const { pathToFileURL } = require('node:url');
 const WebSocket = require('ws');
 const h = require('../lib/harness');
 const { until } = require('../lib/wait');
-const { getSdk, typecheck, buildTs, createClasses } = require('../lib/sdk');
+const { getSdk, typecheck, typecheckWith, buildTs, createClasses } = require('../lib/sdk');
 const { compileExample, deploy } = require('../lib/functions');
 
 const HEARTH_ONLY = h.isHearth ? false : 'generated SDKs are Hearth\'s';
@@ -66,8 +66,7 @@ describe('the generated TypeScript SDK', { skip: HEARTH_ONLY }, () => {
   });
 
   test('typed code type-checks, and each `@ts-expect-error` line is an error', async () => {
-    const file = path.join(dir, 'src', 'check-good.ts');
-    fs.writeFileSync(file, `
+    const { ok, output } = await typecheckWith(dir, 'check-good', `
 import { Player, Team, ParseUser, increment, add, unset, pointer, Query, functions, type ScoreParams, type ScoreResult } from "./index.js";
 export async function check(): Promise<void> {
   const p: Player = await Player.create({ name: "a", score: 1, tags: ["x"], birthday: new Date() });
@@ -104,37 +103,21 @@ export async function check(): Promise<void> {
   await Player.create({ name: "b", team: pointer<ParseUser>("_User", "u") });
 }
 `);
-    try {
-      const { ok, output } = await typecheck(dir);
-      assert.ok(ok, `tsc accepts the typed code and every expected error happens:\n${output}`);
-    } finally {
-      fs.rmSync(file);
-    }
+    assert.ok(ok, `tsc accepts the typed code and every expected error happens:\n${output}`);
   });
 
   test('a misspelt field fails to type-check and the compiler names it', async () => {
-    const file = path.join(dir, 'src', 'check-bad-field.ts');
-    fs.writeFileSync(file, 'import { Player } from "./index.js";\nexport const p = Player.create({ name: "a", scroe: 10 });\n');
-    try {
-      const { ok, output } = await typecheck(dir);
-      assert.ok(!ok, 'tsc refuses a misspelt field');
-      assert.match(output, /check-bad-field\.ts\(2,\d+\): error TS\d+: .*'scroe'/, output);
-    } finally {
-      fs.rmSync(file);
-    }
+    const { ok, output } = await typecheckWith(dir, 'check-bad-field', 'import { Player } from "./index.js";\nexport const p = Player.create({ name: "a", scroe: 10 });\n');
+    assert.ok(!ok, 'tsc refuses a misspelt field');
+    assert.match(output, /check-bad-field\.ts\(2,\d+\): error TS\d+: .*'scroe'/, output);
   });
 
   test('a value of the wrong type fails to type-check', async () => {
-    const file = path.join(dir, 'src', 'check-bad-type.ts');
-    fs.writeFileSync(file, 'import { Player } from "./index.js";\nexport const p = Player.create({ name: "a", score: "ten" });\nexport const c = Player.f.active.equalTo(1);\n');
-    try {
-      const { ok, output } = await typecheck(dir);
-      assert.ok(!ok, 'tsc refuses values of the wrong type');
-      assert.match(output, /check-bad-type\.ts\(2,\d+\): error TS2322: Type 'string' is not assignable to type .*number/, output);
-      assert.match(output, /check-bad-type\.ts\(3,\d+\): error TS2345: Argument of type 'number' is not assignable to parameter of type 'boolean'/, output);
-    } finally {
-      fs.rmSync(file);
-    }
+    const source = 'import { Player } from "./index.js";\nexport const p = Player.create({ name: "a", score: "ten" });\nexport const c = Player.f.active.equalTo(1);\n';
+    const { ok, output } = await typecheckWith(dir, 'check-bad-type', source);
+    assert.ok(!ok, 'tsc refuses values of the wrong type');
+    assert.match(output, /check-bad-type\.ts\(2,\d+\): error TS2322: Type 'string' is not assignable to type .*number/, output);
+    assert.match(output, /check-bad-type\.ts\(3,\d+\): error TS2345: Argument of type 'number' is not assignable to parameter of type 'boolean'/, output);
   });
 
   describe('compiled and run against the server', () => {
@@ -497,7 +480,7 @@ describe('the generated TypeScript SDK of an app with awkward names', { skip: HE
     const models = fs.readdirSync(path.join(dir, 'src', 'models')).sort();
     for (const name of ['class_.ts', 'Object_.ts', 'Date_.ts']) assert.ok(models.includes(name), `${name} in ${models}`);
     assert.equal(models.filter((m) => m.toLowerCase().startsWith('item_')).length, 2, `case twins get a suffix each: ${models}`);
-    fs.writeFileSync(path.join(dir, 'src', 'check-awkward.ts'), `
+    const { ok, output } = await typecheckWith(dir, 'check-awkward', `
 import { class_, Date_ } from "./index.js";
 export async function check(): Promise<void> {
   const c = await class_.create({ class: "c", default: 1, in: true, new: "n", Name: "N", name: 2, constructor: "k" });
@@ -508,7 +491,6 @@ export async function check(): Promise<void> {
   void n; void N; void d;
 }
 `);
-    const { ok, output } = await typecheck(dir);
     assert.ok(ok, `tsc --strict accepts the awkward SDK:\n${output}`);
     const sdk = await import(pathToFileURL(await buildTs(dir)).href);
     const client = new sdk.Client({ applicationId: app.applicationId, serverURL: h.PARSE_URL, javascriptKey: app.keys.javascriptKey });

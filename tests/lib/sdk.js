@@ -59,6 +59,18 @@ async function typecheck(dir) {
   return { ok: status === 0, output };
 }
 
+/** Type-checks the package at `dir` with one more source file, `src/<name>.ts` holding `source`
+ * (code using the SDK, as an app would), removed afterwards; resolves to { ok, output }. */
+async function typecheckWith(dir, name, source) {
+  const file = path.join(dir, 'src', `${name}.ts`);
+  fs.writeFileSync(file, source);
+  try {
+    return await typecheck(dir);
+  } finally {
+    fs.rmSync(file);
+  }
+}
+
 /** Compiles the TypeScript package at `dir` to `dir/dist` (failing the test on any error);
  * resolves to the path of its compiled entry point, to `import()`. */
 async function buildTs(dir) {
@@ -95,4 +107,4 @@ async function createClasses(app, classes = EVERY_TYPE) {
   }
 }
 
-module.exports = { TSC, tempDir, getSdk, tsc, typecheck, buildTs, EVERY_TYPE, createClasses };
+module.exports = { TSC, tempDir, getSdk, tsc, typecheck, typecheckWith, buildTs, EVERY_TYPE, createClasses };
