@@ -383,6 +383,31 @@ export async function check(): Promise<void> {
       assert.equal(await client.cache.get('forever'), 1);
     });
 
+    test('a request left without an answer times out as a network failure, and the cache answers for it', async () => {
+      let hang = false;
+      let aborted = 0;
+      const hanging = (url, init) => {
+        if (!hang) return fetch(url, init);
+        return new Promise((_, reject) => init.signal.addEventListener('abort', () => {
+          aborted++;
+          reject(new Error('aborted'));
+        }));
+      };
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId, fetch: hanging, timeoutMs: 200, retry: { attempts: 2, baseDelayMs: 1 } });
+      const tag = `t-${h.rand(6)}`;
+      await sdk.Player.create({ name: tag }, { client });
+      const q = () => sdk.Player.query().where(sdk.Player.f.name.equalTo(tag));
+      assert.equal((await q().find({ client, cache: 'networkElseCache' })).length, 1);
+      hang = true;
+      const started = Date.now();
+      await assert.rejects(q().find({ client }), (e) => e instanceof sdk.ParseError && e.network && /200 ms/.test(e.message));
+      assert.ok(Date.now() - started < 5000, 'the timeout ended the wait');
+      assert.equal(aborted, 1, 'the request was aborted');
+      assert.equal((await q().find({ client, cache: 'networkElseCache' })).length, 1, 'the cached answer stands in');
+      await assert.rejects(sdk.Player.create({ name: tag }, { client }), (e) => e.network);
+      assert.equal(aborted, 4, 'a write is sent `attempts` times, each aborted at the timeout');
+    });
+
     test('retries: 5xx and 429 are sent again (Retry-After honoured) up to the bound; reads and 4xx are not', async () => {
       /** A transport answering from `answers` in turn, recording what it was sent. */
       const scripted = (answers) => {

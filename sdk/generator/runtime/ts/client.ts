@@ -32,6 +32,9 @@ export interface Options {
   /** The clock of the cache, in milliseconds since the epoch (tests). */
   now?: () => number;
   retry?: Partial<RetryPolicy>;
+  /** Milliseconds a request may take before it fails as a network error (and, for a write, is
+   * sent again); default 30 000, 0 for no limit. */
+  timeoutMs?: number;
   /** The LiveQuery address; defaults to the server URL with ws/wss. */
   liveQueryURL?: string;
 }
@@ -62,7 +65,7 @@ export class Client {
     const globalFetch = (globalThis as { fetch?: FetchLike }).fetch;
     const transport = options.fetch ?? (globalFetch ? globalFetch.bind(globalThis) : undefined);
     if (!transport) throw new ParseError(RuntimeCode.OTHER_CAUSE, "no fetch: pass one to initialize");
-    this.http = { serverURL: this.serverURL, headers, fetch: transport, retry: { ...DEFAULT_RETRY, ...options.retry } };
+    this.http = { serverURL: this.serverURL, headers, fetch: transport, retry: { ...DEFAULT_RETRY, ...options.retry }, timeoutMs: options.timeoutMs ?? 30_000 };
     this.cache = new Cache(options.cacheStore ?? new MemoryStore(), options.now);
     this.sessionStore = options.sessionStore ?? new MemoryStore();
   }

@@ -18,6 +18,8 @@ export interface HttpInit {
   method: string;
   headers: Record<string, string>;
   body?: string | Uint8Array;
+  /** An AbortSignal ending the request when it takes longer than the client's timeout. */
+  signal?: unknown;
 }
 
 /** A `fetch`-shaped transport: the global fetch fits. */
@@ -41,6 +43,35 @@ export interface HttpConfig {
   headers: Record<string, string>;
   fetch: FetchLike;
   retry: RetryPolicy;
+  /** Milliseconds a send may take (answer read included) before it counts as a network failure; 0: no limit. */
+  timeoutMs: number;
+}
+
+interface Abort {
+  signal: unknown;
+  abort(): void;
+}
+type Timers = { setTimeout: (f: () => void, ms: number) => unknown; clearTimeout: (t: unknown) => void };
+
+/** Runs `send` with an AbortSignal that fires after `ms` (where the platform has AbortController),
+ * and turns a send still unfinished then into a rejection. */
+async function withTimeout<T>(ms: number, send: (signal?: unknown) => Promise<T>): Promise<T> {
+  if (!ms) return send();
+  const Ctor = (globalThis as { AbortController?: new () => Abort }).AbortController;
+  const ctrl = Ctor ? new Ctor() : undefined;
+  const timers = globalThis as unknown as Timers;
+  let timer: unknown;
+  const expired = new Promise<never>((_, reject) => {
+    timer = timers.setTimeout(() => {
+      ctrl?.abort();
+      reject(new Error(`no answer within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([send(ctrl?.signal), expired]);
+  } finally {
+    timers.clearTimeout(timer);
+  }
 }
 
 /** Encodes query parameters the way the Parse REST API reads them. */
@@ -72,27 +103,25 @@ export async function request<T = unknown>(config: HttpConfig, method: string, p
   if (retry) headers["X-Parse-Request-Id"] = newRequestId();
   const attempts = retry ? Math.max(1, config.retry.attempts) : 1;
   for (let attempt = 1; ; attempt++) {
-    let res: HttpResponse;
-    try {
-      res = await config.fetch(url, { method, headers, body });
-    } catch (e) {
-      if (attempt >= attempts) throw ParseError.network(e);
-      await sleep(backoffMs(config.retry, attempt));
-      continue;
-    }
-    if (retryableStatus(res.status) && attempt < attempts) {
-      await sleep(backoffMs(config.retry, attempt, res.headers.get("Retry-After")));
-      continue;
-    }
+    let status: number;
+    let retryAfter: string | null;
     let text: string;
     try {
-      text = await res.text();
+      // One send: the same bytes, id and headers every time.
+      [status, retryAfter, text] = await withTimeout(config.timeoutMs, async (signal) => {
+        const res = await config.fetch(url, signal === undefined ? { method, headers, body } : { method, headers, body, signal });
+        return [res.status, res.headers.get("Retry-After"), await res.text()] as const;
+      });
     } catch (e) {
       if (attempt >= attempts) throw ParseError.network(e);
       await sleep(backoffMs(config.retry, attempt));
       continue;
     }
-    return answer<T>(res.status, text);
+    if (retryableStatus(status) && attempt < attempts) {
+      await sleep(backoffMs(config.retry, attempt, retryAfter));
+      continue;
+    }
+    return answer<T>(status, text);
   }
 }
 
