@@ -262,8 +262,14 @@ export async function check(): Promise<void> {
       const back = await sdk.ParseUser.logIn(username, 'pw-123456', { client });
       assert.equal(back.objectId, user.objectId);
       assert.equal((await sdk.ParseUser.current({ client })).objectId, user.objectId);
+      await sdk.ParseUser.update(back.objectId, { email: `new-${username}@example.com`, password: 'pw-654321' }, { client });
+      const refreshed = await sdk.ParseUser.current({ client });
+      assert.equal(refreshed.email, `new-${username}@example.com`, 'updating the current user updates the stored copy');
+      assert.equal(refreshed.password, undefined, 'never the password');
+      assert.ok(refreshed.sessionToken, 'the session token the password change answered is kept');
+      assert.equal((await sdk.Team.get(secret.objectId, { client })).name, 'mine', 'and it works');
       const other = new sdk.Client({ ...base, applicationId: app.applicationId });
-      const became = await sdk.ParseUser.become(back.sessionToken, { client: other });
+      const became = await sdk.ParseUser.become(refreshed.sessionToken, { client: other });
       assert.equal(became.username, username);
       assert.equal((await sdk.Team.get(secret.objectId, { client: other })).name, 'mine');
     });
@@ -371,6 +377,10 @@ export async function check(): Promise<void> {
       const both = [];
       const net = await q().find({ client, cache: 'cacheThenNetwork', ttlMs: 1000, onCached: (r) => both.push(r.length) });
       assert.deepEqual([both, net.length], [[2], 2]);
+      const firsts = [];
+      const cheapest = await q().ascending(sdk.Player.f.score).first({ client, cache: 'cacheThenNetwork', onCached: (r) => firsts.push(r.map((p) => p.score)) });
+      const firstAgain = await q().ascending(sdk.Player.f.score).first({ client, cache: 'cacheThenNetwork', onCached: (r) => firsts.push(r.map((p) => p.score)) });
+      assert.deepEqual([firsts, cheapest.score, firstAgain.score], [[[1]], 1, 1], 'first: nothing cached the first time, then the cached one first');
 
       // The cache API itself.
       await client.cache.set('k', { v: 1 }, 10);

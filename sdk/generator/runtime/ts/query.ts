@@ -192,7 +192,7 @@ export interface FindOptions<M> {
   cache?: CachePolicy;
   /** How long the cached answer stays fresh, in milliseconds (default: for ever). */
   ttlMs?: number;
-  /** cacheThenNetwork: called with the cached answer (if any) before the server's arrives. */
+  /** cacheThenNetwork, with find and first: called with the cached answer (if any) before the server's arrives. */
   onCached?: (results: M[], expired: boolean) => void;
   /** Another client than the default one. */
   client?: Client;
@@ -356,7 +356,8 @@ export class Query<M extends ParseObject> {
 
   /** Runs the query (through the cache as `options.cache` says). */
   async find(options: FindOptions<M> = {}): Promise<M[]> {
-    const answer = await this.run<{ results: unknown[] }>(this.params(), options);
+    const onCached = options.onCached;
+    const answer = await this.run<{ results: unknown[] }>(this.params(), options, onCached && ((a, expired) => onCached(this.decode(a.results ?? []), expired)));
     return this.decode(answer.results);
   }
 
@@ -374,13 +375,9 @@ export class Query<M extends ParseObject> {
 
   /** The first match, or undefined. */
   async first(options: FindOptions<M> = {}): Promise<M | undefined> {
-    const saved = this.limitN;
-    this.limitN = 1;
-    try {
-      return (await this.find(options))[0];
-    } finally {
-      this.limitN = saved;
-    }
+    const onCached = options.onCached;
+    const answer = await this.run<{ results: unknown[] }>({ ...this.params(), limit: 1 }, options, onCached && ((a, expired) => onCached(this.decode(a.results ?? []), expired)));
+    return this.decode(answer.results)[0];
   }
 
   /** One object by id (with this query's include/keys); ParseError 101 when there is none. */
@@ -398,8 +395,9 @@ export class Query<M extends ParseObject> {
     return liveClient(clientOf(options.client)).subscribe<M>(this.model.className, this.whereJSON(), this.selected);
   }
 
-  /** The raw answer of GET /classes/<class> with `params`, through the cache policy. */
-  private async run<T>(params: JSONObject, options: FindOptions<M>): Promise<T> {
+  /** The raw answer of GET /classes/<class> with `params`, through the cache policy
+   * (`cacheThenNetwork` hands the cached answer to `onCached` first). */
+  private async run<T>(params: JSONObject, options: FindOptions<M>, onCached?: (answer: T, expired: boolean) => void): Promise<T> {
     const client = clientOf(options.client);
     const policy = options.cache ?? "networkOnly";
     const key = `${client.applicationId}|${this.model.className}|${canonicalJSON(params)}`;
@@ -424,8 +422,8 @@ export class Query<M extends ParseObject> {
           throw e;
         }
       case "cacheThenNetwork": {
-        const entry = await client.cache.getCacheEntry<{ results?: unknown[] }>(key);
-        if (entry && options.onCached) options.onCached(this.decode(entry.value.results ?? []), entry.expired);
+        const entry = await client.cache.getCacheEntry<T>(key);
+        if (entry && onCached) onCached(entry.value, entry.expired);
         return network();
       }
     }

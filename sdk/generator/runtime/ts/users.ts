@@ -5,7 +5,7 @@
 import { Client, clientOf } from "./client.js";
 import { JSONObject, ParseObject, decodeObject, encodeFields } from "./codec.js";
 import { ParseError, RuntimeCode } from "./errors.js";
-import { Create, Model } from "./objects.js";
+import { Create, Model, Write } from "./objects.js";
 
 /** What a user has beyond its class's fields. */
 export interface UserExtras {
@@ -21,6 +21,19 @@ export class UserModel<U extends ParseObject, F, R extends keyof U = never> exte
     const stored = { ...(encodeFields(rest) as JSONObject), ...raw };
     await client.setStoredUser(stored);
     return decodeObject(stored, this.className) as U & UserExtras;
+  }
+
+  /** Updates a user; when it is the current user, the stored copy gets the new values too. */
+  override async update(objectId: string, data: Write<U>, options: { client?: Client } = {}): Promise<U> {
+    const updated = await super.update(objectId, data, options);
+    const client = clientOf(options.client);
+    const stored = await client.storedUser();
+    if (stored && stored.objectId === objectId) {
+      // What was sent (operators' results as the server answered them), never the password.
+      const { password: _, ...fields } = updated as JSONObject;
+      await client.setStoredUser({ ...stored, ...encodeFields(fields), updatedAt: updated.updatedAt?.toISOString() });
+    }
+    return updated;
   }
 
   /** Logs in; the user becomes the current user. */
