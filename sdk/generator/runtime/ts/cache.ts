@@ -4,7 +4,7 @@
 // without network can still show what it saw last. Queries use it through their cache modes.
 // The clock is injectable so tests need not wait.
 
-import { KeyValueStore, MemoryStore } from "./session.js";
+import { type KeyValueStore, MemoryStore } from "./session.js";
 
 export interface CacheEntry<T> {
   value: T;

@@ -4,9 +4,9 @@
 
 import { Cache } from "./cache.js";
 import { ParseError, RuntimeCode } from "./errors.js";
-import { FetchLike, HttpConfig, RequestOptions, request } from "./http.js";
-import { DEFAULT_RETRY, RetryPolicy } from "./retry.js";
-import { KeyValueStore, MemoryStore, currentUserKey } from "./session.js";
+import { type FetchLike, type HttpConfig, type RequestOptions, request } from "./http.js";
+import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
+import { type KeyValueStore, MemoryStore, currentUserKey } from "./session.js";
 import type { WebSocketConstructor } from "./live.js";
 
 export interface Options {

@@ -160,10 +160,10 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 export function base64Encode(data: Uint8Array): string {
   let out = "";
   for (let i = 0; i < data.length; i += 3) {
-    const a = data[i], b = data[i + 1], c = data[i + 2];
-    out += ALPHABET[a >> 2] + ALPHABET[((a & 3) << 4) | ((b ?? 0) >> 4)];
-    out += b === undefined ? "=" : ALPHABET[((b & 15) << 2) | ((c ?? 0) >> 6)];
-    out += c === undefined ? "=" : ALPHABET[c & 63];
+    const a = data[i]!, b = data[i + 1], c = data[i + 2];
+    out += ALPHABET.charAt(a >> 2) + ALPHABET.charAt(((a & 3) << 4) | ((b ?? 0) >> 4));
+    out += b === undefined ? "=" : ALPHABET.charAt(((b & 15) << 2) | ((c ?? 0) >> 6));
+    out += c === undefined ? "=" : ALPHABET.charAt(c & 63);
   }
   return out;
 }

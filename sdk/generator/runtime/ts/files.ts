@@ -2,7 +2,7 @@
 // put in a File field. The server picks the final name (a prefix is added to yours).
 
 import { Client, clientOf } from "./client.js";
-import { ParseFile, utf8 } from "./codec.js";
+import { type ParseFile, utf8 } from "./codec.js";
 
 export async function uploadFile(name: string, data: Uint8Array | string, contentType?: string, options: { client?: Client } = {}): Promise<ParseFile> {
   const raw = typeof data === "string" ? utf8(data) : data;

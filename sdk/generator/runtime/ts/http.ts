@@ -5,7 +5,7 @@
 // (retry.ts). Answers are JSON; a non-2xx answer becomes a ParseError with the server's code.
 
 import { ParseError, RuntimeCode } from "./errors.js";
-import { RetryPolicy, backoffMs, newRequestId, retryableStatus, sleep } from "./retry.js";
+import { type RetryPolicy, backoffMs, newRequestId, retryableStatus, sleep } from "./retry.js";
 
 /** What the SDK needs of a fetch Response. */
 export interface HttpResponse {
@@ -17,7 +17,7 @@ export interface HttpResponse {
 export interface HttpInit {
   method: string;
   headers: Record<string, string>;
-  body?: string | Uint8Array;
+  body?: string | Uint8Array | undefined;
   /** An AbortSignal ending the request when it takes longer than the client's timeout. */
   signal?: unknown;
 }
@@ -33,7 +33,7 @@ export interface RequestOptions {
   /** Query-string parameters; objects and arrays are sent as JSON. */
   params?: Record<string, unknown>;
   /** The session token to send; undefined = none. */
-  sessionToken?: string;
+  sessionToken?: string | undefined;
   /** Whether to add X-Parse-Request-Id and retry (default: true for POST, PUT and DELETE). */
   retry?: boolean;
 }

@@ -5,7 +5,7 @@
 // closes unexpectedly the client reconnects with backoff and subscribes again.
 
 import { Client } from "./client.js";
-import { JSONObject, ParseObject, decodeObject } from "./codec.js";
+import { type JSONObject, type ParseObject, decodeObject } from "./codec.js";
 import { ParseError, RuntimeCode } from "./errors.js";
 
 /** What the SDK needs of a WebSocket (the browser's, React Native's and the `ws` package's fit). */

@@ -5,7 +5,7 @@
 // addRelation/removeRelation on relations, unset anything).
 
 import { Client, clientOf } from "./client.js";
-import { ACL, JSONObject, ParseObject, PointerValue, Relation, decodeObject, encodeFields, setKey } from "./codec.js";
+import { type ACL, type JSONObject, type ParseObject, type PointerValue, type Relation, decodeObject, encodeFields, setKey } from "./codec.js";
 import { ParseError } from "./errors.js";
 import { Query, baseFields } from "./query.js";
 
@@ -82,8 +82,8 @@ export interface BatchOp {
 
 /** One answer of a batch: the server's `success` object or a ParseError. */
 export interface BatchResult {
-  success?: JSONObject;
-  error?: ParseError;
+  success?: JSONObject | undefined;
+  error?: ParseError | undefined;
 }
 
 /** Everything the typed API offers for model `M` with field references `F` and required fields `R`. */

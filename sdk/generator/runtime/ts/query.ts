@@ -4,9 +4,9 @@
 // conditions into Parse's `where` JSON plus order/limit/skip/include/keys/count, and runs
 // through the client, optionally through the offline cache (cache.ts).
 
-import { CachePolicy } from "./cache.js";
+import type { CachePolicy } from "./cache.js";
 import { Client, clientOf } from "./client.js";
-import { GeoPoint, JSONObject, ParseFile, ParseObject, Bytes, Polygon, Pointer, PointerValue, Relation, ACL, canonicalJSON, decodeObject, encode, pointerTo, setKey } from "./codec.js";
+import { type GeoPoint, type JSONObject, type ParseFile, type ParseObject, type Bytes, type Polygon, type Pointer, type PointerValue, type Relation, type ACL, canonicalJSON, decodeObject, encode, pointerTo, setKey } from "./codec.js";
 import { ParseError } from "./errors.js";
 import { LiveSubscription, liveClient } from "./live.js";
 
@@ -255,7 +255,7 @@ export class Query<M extends ParseObject> {
 
   private static sameModel<M extends ParseObject>(queries: Query<M>[]): ModelInfo<M> {
     if (queries.length === 0) throw new TypeError("Query.or/and need at least one query");
-    return queries[0].model;
+    return queries[0]!.model;
   }
 
   /** Adds conditions (all must hold). */

@@ -3,9 +3,9 @@
 // default; localStorage or AsyncStorage to survive restarts) and sent with every request.
 
 import { Client, clientOf } from "./client.js";
-import { JSONObject, ParseObject, decodeObject, encodeFields } from "./codec.js";
+import { type JSONObject, type ParseObject, decodeObject, encodeFields } from "./codec.js";
 import { ParseError, RuntimeCode } from "./errors.js";
-import { Create, Model, Write } from "./objects.js";
+import { type Create, Model, type Write } from "./objects.js";
 
 /** What a user has beyond its class's fields. */
 export interface UserExtras {

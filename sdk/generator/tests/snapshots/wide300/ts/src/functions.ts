@@ -3,7 +3,5 @@
 // function's parameter and result types, else taking any object and answering `unknown`.
 // `run(name, params)` calls any function untyped.
 
-import * as rt from "./runtime/index.js";
-
 export const functions = {
 };
