@@ -544,6 +544,22 @@ mod tests {
     }
 
     #[test]
+    fn the_runtime_needs_no_node_builtins_and_no_dependency() {
+        for (path, text) in crate::render::runtime(Lang::TypeScript) {
+            let code: Vec<&str> = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//") && !l.trim_start().starts_with('*') && !l.trim_start().starts_with("/**"))
+                .collect();
+            for banned in ["from \"node:", "require(", "Buffer", "process.", "TextEncoder", "btoa(", "atob("] {
+                assert!(!code.iter().any(|l| l.contains(banned)), "runtime/ts/{path} uses {banned}: browsers and React Native lack it");
+            }
+            for line in text.lines().filter(|l| l.starts_with("import ")) {
+                assert!(line.contains("from \"./"), "runtime/ts/{path} imports a package: {line}");
+            }
+        }
+    }
+
+    #[test]
     fn proto_keys_are_computed() {
         assert_eq!(key("__proto__"), "[\"__proto__\"]");
         assert_eq!(key("class"), "\"class\"");
