@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use actix_web::http::Method;
 use hearth::http::openapi::{document, document_value};
 use hearth::http::parse::routes::{Served, describe, undocumented};
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestServer, app_keys};
 
 fn committed_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sdk/openapi.json")
@@ -152,4 +154,67 @@ fn operation_ids_are_unique() {
             assert!(seen.insert(id.to_string()), "{id} is used twice ({method} {path})");
         }
     }
+}
+
+/// The table serves what it says: every (method, path) it lists reaches a handler (not the
+/// resource's 405, not the unknown route's 404), and a method it does not list is refused
+/// with 405. POSTs carry `_method`, as the JS SDK sends them, so a tunnel the table does not
+/// list is found too.
+#[tokio::test]
+async fn the_route_table_serves_exactly_what_it_lists() {
+    let server = TestServer::start().await;
+    let keys = app_keys(&server).await;
+    let table = describe();
+    let concrete = |path: &str| {
+        path.replace("/parse", "")
+            .replace("{className}", "Thing")
+            .replace("{objectId}", "x1")
+            .replace("{applicationId}", &keys.id)
+            .replace("{triggerName}", "beforeSave")
+            .replace("{name}", "n.txt")
+    };
+    let send = |method: Method, path: String, body: Option<Value>| {
+        let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap();
+        let mut req = server
+            .http
+            .request(method, server.url(&format!("/parse{path}")))
+            .header("X-Parse-Application-Id", &keys.id)
+            .header("X-Parse-Master-Key", &keys.master);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            let body: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap_or(Value::Null);
+            (status, body)
+        }
+    };
+    let mut methods_at: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for s in &table.served {
+        methods_at.entry(s.path.clone()).or_default().insert(s.method.to_string());
+    }
+    for s in &table.served {
+        // An alias POST tunnels one of the path's own operations.
+        let tunnelled =
+            table.served.iter().find(|o| o.alias_of.is_none() && Some(&o.path) == s.alias_of.as_ref()).map(|o| o.method.to_string());
+        let body = match (&s.alias_of, s.method == Method::POST) {
+            (Some(_), true) => Some(json!({ "_method": tunnelled.unwrap() })),
+            _ if s.method == Method::POST || s.method == Method::PUT => Some(json!({})),
+            _ => None,
+        };
+        let (status, answer) = send(s.method.clone(), concrete(&s.path), body).await;
+        assert!(status != 405 && !(status == 404 && answer["code"] == -1), "{} {} is served: {status} {answer}", s.method, s.path);
+    }
+    for (path, methods) in &methods_at {
+        for method in [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+            if !methods.contains(method.as_str()) {
+                // A POST tunnelling one of the path's methods: not served unless listed.
+                let body = (method == Method::POST).then(|| json!({ "_method": methods.iter().next().unwrap() }));
+                let (status, answer) = send(method.clone(), concrete(path), body).await;
+                assert_eq!((status, answer["code"].as_i64()), (405, Some(-1)), "{method} {path} is not served");
+            }
+        }
+    }
+    server.shutdown().await;
 }

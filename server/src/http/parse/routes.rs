@@ -52,7 +52,8 @@ pub fn method_of<T: utoipa::Path>() -> Method {
     }
 }
 
-/// Reads the description `T` (a `__path_<fn>` type) of one operation.
+/// Reads the description `T` (a `__path_<fn>` type) of one operation, with the components it
+/// names (`SchemaReferences` is the trait through which utoipa's `OpenApi` derive collects them).
 pub fn doc<T: utoipa::Path + utoipa::__dev::SchemaReferences>() -> Doc {
     let method = method_of::<T>();
     let mut schemas = Vec::new();
@@ -117,8 +118,9 @@ impl Table<'_> {
         self.describe(ops);
     }
 
-    /// A scope routed by hand (`dispatch` parses the rest of the path): its operations' paths
-    /// start with `/parse<prefix>/`; `aliases` are (method, the operation's path).
+    /// A scope routed by hand (`dispatch` parses the rest of the path and refuses other methods
+    /// with 405): its operations' paths start with `/parse<prefix>/`; `aliases` are (method, the
+    /// operation's path).
     pub fn scope<F, Args>(&mut self, prefix: &str, ops: Vec<Doc>, aliases: Vec<(Method, String)>, dispatch: F)
     where
         F: actix_web::Handler<Args>,
