@@ -2,5 +2,7 @@
 
 pub mod dart;
 pub mod kotlin;
+pub mod schema;
+pub mod shared;
 pub mod swift;
 pub mod ts;
