@@ -203,7 +203,7 @@ pub fn delete_role() {}
 /// Upload a file: the raw bytes with their `Content-Type` and the keys in `X-Parse-*` headers,
 /// streamed to storage; or the JS SDK's JSON (`base64`, `_ContentType`, `fileData`, keys in
 /// the body; at most 64 MiB). Who may upload follows the app's `files` settings.
-#[utoipa::path(post, operation_id = "uploadFile", path = "/parse/files/{name}", tag = "files", params(("name" = String, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream"), security(("parse_application_id" = [], "parse_rest_api_key" = [])), responses((status = 201, description = "Stored; `Location` is its URL", body = FileUploaded), (status = 400, description = "Invalid name (122), refused upload (130)", body = ErrorBody), (status = 413, description = "Larger than the app's maxUploadSize (131)", body = ErrorBody)))]
+#[utoipa::path(post, operation_id = "uploadFile", path = "/parse/files/{name}", tag = "files", params(("name" = String, Path)), request_body(content = Binary, content_type = "application/octet-stream"), security(("parse_application_id" = [], "parse_rest_api_key" = [])), responses((status = 201, description = "Stored; `Location` is its URL", body = FileUploaded), (status = 400, description = "Invalid name (122), refused upload (130)", body = ErrorBody), (status = 413, description = "Larger than the app's maxUploadSize (131)", body = ErrorBody)))]
 pub fn upload_file() {}
 
 /// Delete a file (master key).
@@ -217,7 +217,7 @@ pub fn file_metadata() {}
 /// Download a file, streamed: `Range` (206, 416), `If-None-Match`/`If-Modified-Since` (304),
 /// `ETag`, `Last-Modified`, `Cache-Control`. Private files need the signed URL's `expires` and
 /// `signature`, or the master key. `HEAD` answers the same headers.
-#[utoipa::path(get, operation_id = "downloadFile", path = "/parse/files/{applicationId}/{name}", tag = "files", params(("applicationId" = String, Path), ("name" = String, Path), ("expires" = Option<i64>, Query), ("signature" = Option<String>, Query)), responses((status = 200, description = "The file", body = Vec<u8>, content_type = "application/octet-stream"), (status = 206, description = "Part of the file", body = Vec<u8>, content_type = "application/octet-stream"), (status = 304, description = "Not modified"), (status = 403, description = "A private file without a valid signature (119)", body = ErrorBody), (status = 404, description = "No such file (101)", body = ErrorBody), (status = 416, description = "Range not satisfiable")))]
+#[utoipa::path(get, operation_id = "downloadFile", path = "/parse/files/{applicationId}/{name}", tag = "files", params(("applicationId" = String, Path), ("name" = String, Path), ("expires" = Option<i64>, Query), ("signature" = Option<String>, Query)), responses((status = 200, description = "The file", body = Binary, content_type = "application/octet-stream"), (status = 206, description = "Part of the file", body = Binary, content_type = "application/octet-stream"), (status = 304, description = "Not modified"), (status = 403, description = "A private file without a valid signature (119)", body = ErrorBody), (status = 404, description = "No such file (101)", body = ErrorBody), (status = 416, description = "Range not satisfiable")))]
 pub fn download_file() {}
 
 // Cloud code

@@ -460,6 +460,8 @@ components! {
         "properties": { "name": { "type": "string", "description": "The stored name (a unique prefix, then the given name)" }, "url": { "type": "string", "format": "uri" } },
         "required": ["name", "url"],
     });
+    /// Raw bytes.
+    Binary => json!({ "type": "string", "format": "binary", "description": "Raw bytes (a file's content), in the body as they are" });
     /// A file's metadata.
     FileMetadata => json!({ "type": "object", "properties": { "metadata": { "type": "object" } } });
     /// A cloud function's answer.
