@@ -6,6 +6,67 @@
 
 use std::fmt;
 
+/// Defines the Parse error codes Hearth answers, once: a constant per code in [`code`] (which the
+/// [`ParseCode`] constants are built from, so none can use a code missing here) and
+/// [`ERROR_CODES`], the list the OpenAPI document's `ErrorCode` component is made from (and
+/// through it the error enums of the generated SDKs). Names follow the Parse SDKs' `ParseError`.
+macro_rules! error_codes {
+    ($($name:ident = $code:literal, $description:literal;)*) => {
+        /// The numeric Parse error codes, by name.
+        pub mod code {
+            $(#[doc = $description] pub const $name: i32 = $code;)*
+        }
+        /// Every code: `(code, name, description)`, in numeric order.
+        pub const ERROR_CODES: &[(i32, &str, &str)] = &[$(($code, stringify!($name), $description)),*];
+    };
+}
+
+error_codes! {
+    OTHER_CAUSE = -1, "No more specific code: an unknown route, a method the route does not allow, a body too large, a busy server.";
+    INTERNAL_SERVER_ERROR = 1, "A failure inside the server (HTTP 500), or a dependency unavailable for now (HTTP 503, with Retry-After).";
+    CONNECTION_FAILED = 100, "The connection failed (raised by clients); Hearth also answers it with HTTP 429 and Retry-After when a rate limit is reached.";
+    OBJECT_NOT_FOUND = 101, "The object does not exist or the caller may not see it; also a failed login (HTTP 404), or a locked account (HTTP 429).";
+    INVALID_QUERY = 102, "The query is malformed or uses an operator the field's type does not allow.";
+    INVALID_CLASS_NAME = 103, "The class name is invalid, or the class does not exist (or exists already) for a schema change.";
+    MISSING_OBJECT_ID = 104, "An object id is missing where one is required.";
+    INVALID_KEY_NAME = 105, "A field name is invalid or reserved.";
+    INVALID_POINTER = 106, "A malformed pointer.";
+    INVALID_JSON = 107, "The body or a parameter is not valid JSON, or not of the expected shape.";
+    INCORRECT_TYPE = 111, "A value does not match the field's type.";
+    PUSH_MISCONFIGURED = 115, "A push cannot be sent as asked (its target, times, payload, or no provider).";
+    OPERATION_FORBIDDEN = 119, "The caller may not do this: a missing or wrong key, the master key required, or a refused operation.";
+    INVALID_NESTED_KEY = 121, "A nested field name contains `$` or `.`.";
+    INVALID_FILE_NAME = 122, "The file name is invalid.";
+    INVALID_ACL = 123, "The ACL is malformed.";
+    TIMEOUT = 124, "The request ran past its time limit.";
+    INVALID_EMAIL_ADDRESS = 125, "The email address is invalid.";
+    FILE_SAVE_ERROR = 130, "The file was refused (type, extension, who uploads) or could not be stored.";
+    FILE_TOO_LARGE = 131, "The file is larger than the app's maximum upload size (HTTP 413).";
+    DUPLICATE_DEVICE_TOKEN = 132, "The device token belongs to several installations.";
+    MISSING_REQUIRED_FIELD = 135, "A required field is missing (an installation's id or device type).";
+    FIELD_IMMUTABLE = 136, "A field that may not change was changed (an installation's id, device type or token).";
+    DUPLICATE_VALUE = 137, "A value that must be unique exists already.";
+    SCRIPT_FAILED = 141, "A cloud function failed, threw, or does not exist.";
+    VALIDATION_ERROR = 142, "A value was refused by a validation rule (password policy, a trigger, a deployment).";
+    WEBHOOK_ERROR = 143, "A webhook registration is invalid, or a webhook failed.";
+    FILE_DELETE_ERROR = 153, "The file could not be deleted (it does not exist).";
+    REQUEST_LIMIT_EXCEEDED = 155, "The app's request limit is reached (HTTP 429, with Retry-After).";
+    DUPLICATE_REQUEST = 159, "An `X-Parse-Request-Id` seen before, with a different request.";
+    INVALID_VALUE = 162, "A value is invalid.";
+    USERNAME_MISSING = 200, "The username is missing or empty.";
+    PASSWORD_MISSING = 201, "The password is missing or empty.";
+    USERNAME_TAKEN = 202, "The username is taken.";
+    EMAIL_TAKEN = 203, "The email is taken.";
+    EMAIL_MISSING = 204, "The email is missing.";
+    EMAIL_NOT_FOUND = 205, "No user has that email, or the email is not verified.";
+    SESSION_MISSING = 206, "A session is required, or the session may not be changed.";
+    ACCOUNT_ALREADY_LINKED = 208, "The third-party account is linked to another user.";
+    INVALID_SESSION_TOKEN = 209, "The session token is invalid or expired (the management API: no valid admin login, HTTP 401).";
+    UNSUPPORTED_SERVICE = 252, "The authentication provider is not supported or not configured.";
+    INVALID_SCHEMA_OPERATION = 255, "The schema change cannot be made (a field that exists, a class that is not empty).";
+    FILE_READ_ERROR = 601, "The storage failed to read a file.";
+}
+
 /// A Parse error code and the HTTP status it is answered with. Parse Server answers most codes
 /// with 400, 101 with 404 and internal errors with 500; the management API (ours) uses the
 /// statuses HTTP clients expect (401, 403, 409) with the same codes.
@@ -22,82 +83,82 @@ impl ParseCode {
     }
 
     /// No more specific code: unknown route, wrong method, oversized body.
-    pub const OTHER_CAUSE: ParseCode = ParseCode::new(-1, 400);
-    pub const UNKNOWN_ROUTE: ParseCode = ParseCode::new(-1, 404);
-    pub const METHOD_NOT_ALLOWED: ParseCode = ParseCode::new(-1, 405);
-    pub const PAYLOAD_TOO_LARGE: ParseCode = ParseCode::new(-1, 413);
+    pub const OTHER_CAUSE: ParseCode = ParseCode::new(code::OTHER_CAUSE, 400);
+    pub const UNKNOWN_ROUTE: ParseCode = ParseCode::new(code::OTHER_CAUSE, 404);
+    pub const METHOD_NOT_ALLOWED: ParseCode = ParseCode::new(code::OTHER_CAUSE, 405);
+    pub const PAYLOAD_TOO_LARGE: ParseCode = ParseCode::new(code::OTHER_CAUSE, 413);
     /// A failure inside the server; details only in the logs.
-    pub const INTERNAL_SERVER_ERROR: ParseCode = ParseCode::new(1, 500);
+    pub const INTERNAL_SERVER_ERROR: ParseCode = ParseCode::new(code::INTERNAL_SERVER_ERROR, 500);
     /// A dependency (the database) cannot be reached for now: retry later (with Retry-After).
     /// Parse has no code of its own for it: its internal error's, with the status that says
     /// the failure is passing.
-    pub const SERVICE_UNAVAILABLE: ParseCode = ParseCode::new(1, 503);
+    pub const SERVICE_UNAVAILABLE: ParseCode = ParseCode::new(code::INTERNAL_SERVER_ERROR, 503);
     /// The request's database work ran past its time limit and was cancelled.
-    pub const TIMEOUT: ParseCode = ParseCode::new(124, 400);
+    pub const TIMEOUT: ParseCode = ParseCode::new(code::TIMEOUT, 400);
     /// A request body that arrived too slowly: cut off, its connection closed.
-    pub const BODY_TIMEOUT: ParseCode = ParseCode::new(124, 408);
+    pub const BODY_TIMEOUT: ParseCode = ParseCode::new(code::TIMEOUT, 408);
     /// Too much of something at once on this instance (large unauthenticated bodies): retry.
-    pub const BUSY: ParseCode = ParseCode::new(-1, 503);
+    pub const BUSY: ParseCode = ParseCode::new(code::OTHER_CAUSE, 503);
     /// A webhook (Parse's Hooks API) refused or failed.
-    pub const WEBHOOK_ERROR: ParseCode = ParseCode::new(143, 400);
-    pub const OBJECT_NOT_FOUND: ParseCode = ParseCode::new(101, 404);
-    pub const INVALID_QUERY: ParseCode = ParseCode::new(102, 400);
-    pub const INVALID_CLASS_NAME: ParseCode = ParseCode::new(103, 400);
-    pub const MISSING_OBJECT_ID: ParseCode = ParseCode::new(104, 400);
-    pub const INVALID_KEY_NAME: ParseCode = ParseCode::new(105, 400);
-    pub const INVALID_POINTER: ParseCode = ParseCode::new(106, 400);
-    pub const INVALID_JSON: ParseCode = ParseCode::new(107, 400);
-    pub const INCORRECT_TYPE: ParseCode = ParseCode::new(111, 400);
+    pub const WEBHOOK_ERROR: ParseCode = ParseCode::new(code::WEBHOOK_ERROR, 400);
+    pub const OBJECT_NOT_FOUND: ParseCode = ParseCode::new(code::OBJECT_NOT_FOUND, 404);
+    pub const INVALID_QUERY: ParseCode = ParseCode::new(code::INVALID_QUERY, 400);
+    pub const INVALID_CLASS_NAME: ParseCode = ParseCode::new(code::INVALID_CLASS_NAME, 400);
+    pub const MISSING_OBJECT_ID: ParseCode = ParseCode::new(code::MISSING_OBJECT_ID, 400);
+    pub const INVALID_KEY_NAME: ParseCode = ParseCode::new(code::INVALID_KEY_NAME, 400);
+    pub const INVALID_POINTER: ParseCode = ParseCode::new(code::INVALID_POINTER, 400);
+    pub const INVALID_JSON: ParseCode = ParseCode::new(code::INVALID_JSON, 400);
+    pub const INCORRECT_TYPE: ParseCode = ParseCode::new(code::INCORRECT_TYPE, 400);
     /// Parse Server answers a refused operation with 400...
-    pub const OPERATION_FORBIDDEN: ParseCode = ParseCode::new(119, 400);
+    pub const OPERATION_FORBIDDEN: ParseCode = ParseCode::new(code::OPERATION_FORBIDDEN, 400);
     /// ...but a master-key-only route called without it with 403.
-    pub const MASTER_KEY_REQUIRED: ParseCode = ParseCode::new(119, 403);
+    pub const MASTER_KEY_REQUIRED: ParseCode = ParseCode::new(code::OPERATION_FORBIDDEN, 403);
     /// Management API: the admin's role does not allow this.
-    pub const ADMIN_FORBIDDEN: ParseCode = ParseCode::new(119, 403);
+    pub const ADMIN_FORBIDDEN: ParseCode = ParseCode::new(code::OPERATION_FORBIDDEN, 403);
     /// Parse Server's `{"error":"unauthorized"}` for a missing or wrong application id or key.
-    pub const UNAUTHORIZED: ParseCode = ParseCode::new(119, 403);
-    pub const INVALID_NESTED_KEY: ParseCode = ParseCode::new(121, 400);
-    pub const INVALID_ACL: ParseCode = ParseCode::new(123, 400);
-    pub const INVALID_FILE_NAME: ParseCode = ParseCode::new(122, 400);
-    pub const INVALID_EMAIL_ADDRESS: ParseCode = ParseCode::new(125, 400);
+    pub const UNAUTHORIZED: ParseCode = ParseCode::new(code::OPERATION_FORBIDDEN, 403);
+    pub const INVALID_NESTED_KEY: ParseCode = ParseCode::new(code::INVALID_NESTED_KEY, 400);
+    pub const INVALID_ACL: ParseCode = ParseCode::new(code::INVALID_ACL, 400);
+    pub const INVALID_FILE_NAME: ParseCode = ParseCode::new(code::INVALID_FILE_NAME, 400);
+    pub const INVALID_EMAIL_ADDRESS: ParseCode = ParseCode::new(code::INVALID_EMAIL_ADDRESS, 400);
     /// A file refused (type, extension, who uploads).
-    pub const FILE_SAVE_ERROR: ParseCode = ParseCode::new(130, 400);
+    pub const FILE_SAVE_ERROR: ParseCode = ParseCode::new(code::FILE_SAVE_ERROR, 400);
     /// The storage failed to keep a file.
-    pub const FILE_SAVE_ERROR_INTERNAL: ParseCode = ParseCode::new(130, 500);
-    pub const FILE_TOO_LARGE: ParseCode = ParseCode::new(131, 413);
+    pub const FILE_SAVE_ERROR_INTERNAL: ParseCode = ParseCode::new(code::FILE_SAVE_ERROR, 500);
+    pub const FILE_TOO_LARGE: ParseCode = ParseCode::new(code::FILE_TOO_LARGE, 413);
     /// A push that cannot be sent as asked (its target, times, payload, or no provider).
-    pub const PUSH_MISCONFIGURED: ParseCode = ParseCode::new(115, 400);
-    pub const MISSING_REQUIRED_FIELD: ParseCode = ParseCode::new(135, 400);
-    pub const DUPLICATE_VALUE: ParseCode = ParseCode::new(137, 400);
+    pub const PUSH_MISCONFIGURED: ParseCode = ParseCode::new(code::PUSH_MISCONFIGURED, 400);
+    pub const MISSING_REQUIRED_FIELD: ParseCode = ParseCode::new(code::MISSING_REQUIRED_FIELD, 400);
+    pub const DUPLICATE_VALUE: ParseCode = ParseCode::new(code::DUPLICATE_VALUE, 400);
     /// A cloud function failed, threw, or does not exist.
-    pub const SCRIPT_FAILED: ParseCode = ParseCode::new(141, 400);
-    pub const VALIDATION_ERROR: ParseCode = ParseCode::new(142, 400);
+    pub const SCRIPT_FAILED: ParseCode = ParseCode::new(code::SCRIPT_FAILED, 400);
+    pub const VALIDATION_ERROR: ParseCode = ParseCode::new(code::VALIDATION_ERROR, 400);
     /// Too many requests (Parse Server's rate limiter answers code 100).
-    pub const RATE_LIMITED: ParseCode = ParseCode::new(100, 429);
+    pub const RATE_LIMITED: ParseCode = ParseCode::new(code::CONNECTION_FAILED, 429);
     /// A locked account: Parse's code for a failed login, answered as too many requests.
-    pub const ACCOUNT_LOCKED: ParseCode = ParseCode::new(101, 429);
-    pub const REQUEST_LIMIT_EXCEEDED: ParseCode = ParseCode::new(155, 429);
-    pub const FILE_DELETE_ERROR: ParseCode = ParseCode::new(153, 400);
-    pub const DUPLICATE_REQUEST: ParseCode = ParseCode::new(159, 400);
-    pub const INVALID_VALUE: ParseCode = ParseCode::new(162, 400);
-    pub const USERNAME_MISSING: ParseCode = ParseCode::new(200, 400);
-    pub const PASSWORD_MISSING: ParseCode = ParseCode::new(201, 400);
-    pub const USERNAME_TAKEN: ParseCode = ParseCode::new(202, 400);
-    pub const EMAIL_TAKEN: ParseCode = ParseCode::new(203, 400);
-    pub const EMAIL_MISSING: ParseCode = ParseCode::new(204, 400);
-    pub const EMAIL_NOT_FOUND: ParseCode = ParseCode::new(205, 400);
-    pub const SESSION_MISSING: ParseCode = ParseCode::new(206, 400);
-    pub const ACCOUNT_ALREADY_LINKED: ParseCode = ParseCode::new(208, 400);
-    pub const INVALID_SESSION_TOKEN: ParseCode = ParseCode::new(209, 400);
-    pub const UNSUPPORTED_SERVICE: ParseCode = ParseCode::new(252, 400);
+    pub const ACCOUNT_LOCKED: ParseCode = ParseCode::new(code::OBJECT_NOT_FOUND, 429);
+    pub const REQUEST_LIMIT_EXCEEDED: ParseCode = ParseCode::new(code::REQUEST_LIMIT_EXCEEDED, 429);
+    pub const FILE_DELETE_ERROR: ParseCode = ParseCode::new(code::FILE_DELETE_ERROR, 400);
+    pub const DUPLICATE_REQUEST: ParseCode = ParseCode::new(code::DUPLICATE_REQUEST, 400);
+    pub const INVALID_VALUE: ParseCode = ParseCode::new(code::INVALID_VALUE, 400);
+    pub const USERNAME_MISSING: ParseCode = ParseCode::new(code::USERNAME_MISSING, 400);
+    pub const PASSWORD_MISSING: ParseCode = ParseCode::new(code::PASSWORD_MISSING, 400);
+    pub const USERNAME_TAKEN: ParseCode = ParseCode::new(code::USERNAME_TAKEN, 400);
+    pub const EMAIL_TAKEN: ParseCode = ParseCode::new(code::EMAIL_TAKEN, 400);
+    pub const EMAIL_MISSING: ParseCode = ParseCode::new(code::EMAIL_MISSING, 400);
+    pub const EMAIL_NOT_FOUND: ParseCode = ParseCode::new(code::EMAIL_NOT_FOUND, 400);
+    pub const SESSION_MISSING: ParseCode = ParseCode::new(code::SESSION_MISSING, 400);
+    pub const ACCOUNT_ALREADY_LINKED: ParseCode = ParseCode::new(code::ACCOUNT_ALREADY_LINKED, 400);
+    pub const INVALID_SESSION_TOKEN: ParseCode = ParseCode::new(code::INVALID_SESSION_TOKEN, 400);
+    pub const UNSUPPORTED_SERVICE: ParseCode = ParseCode::new(code::UNSUPPORTED_SERVICE, 400);
     /// The storage failed to read a file.
-    pub const FILE_READ_ERROR: ParseCode = ParseCode::new(601, 500);
+    pub const FILE_READ_ERROR: ParseCode = ParseCode::new(code::FILE_READ_ERROR, 500);
     /// A schema change that cannot be made (a field that exists, a class that is not empty).
-    pub const INVALID_SCHEMA_OPERATION: ParseCode = ParseCode::new(255, 400);
+    pub const INVALID_SCHEMA_OPERATION: ParseCode = ParseCode::new(code::INVALID_SCHEMA_OPERATION, 400);
     /// Management API: no or an invalid admin login.
-    pub const ADMIN_LOGIN_REQUIRED: ParseCode = ParseCode::new(209, 401);
+    pub const ADMIN_LOGIN_REQUIRED: ParseCode = ParseCode::new(code::INVALID_SESSION_TOKEN, 401);
     /// Management API: a value that must be unique exists already.
-    pub const CONFLICT: ParseCode = ParseCode::new(137, 409);
+    pub const CONFLICT: ParseCode = ParseCode::new(code::DUPLICATE_VALUE, 409);
 
     /// The numeric code in the body.
     pub fn code(self) -> i32 {

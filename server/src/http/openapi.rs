@@ -1,21 +1,19 @@
 //! The OpenAPI 3.1 document of the management API and the Parse API (served at
-//! `/admin/v1/openapi.json`), and a self-contained HTML reference rendered from it at
-//! `/admin/v1/docs` (no script, no asset from elsewhere).
+//! `/admin/v1/openapi.json`, printed by `hearth openapi`, committed as `sdk/openapi.json`, from
+//! which the client SDKs are generated), and a self-contained HTML reference rendered from it at
+//! `/admin/v1/docs` (no script, no asset from elsewhere). The management paths are listed
+//! below; the Parse paths come from the Parse route table (`parse::routes`), and Parse's types
+//! from `parse::model`.
 
 use actix_web::HttpResponse;
-use serde::Serialize;
+use serde_json::{Value, json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use super::{admin, ops, parse};
 
-/// Parse's error body, used by every error answer.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Parse's numeric error code (119 forbidden, 101 not found, 107 invalid JSON, 209 invalid session...).
-    pub code: i32,
-    pub error: String,
-}
+/// Parse's error body, used by every error answer (a component of `parse::model`).
+pub use super::parse::model::ErrorBody;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,22 +28,9 @@ pub struct ErrorBody {
         admin::push::list, admin::push::set, admin::push::remove, admin::push::rotate_secret,
         admin::functions::deploy, admin::functions::list, admin::functions::activate, admin::functions::delete, admin::functions::log,
         admin::functions::list_schedules, admin::functions::create_schedule, admin::functions::update_schedule, admin::functions::delete_schedule,
-        parse::health, parse::server_info, parse::functions::call, parse::jobs::start, parse::jobs::data, parse::push::send,
-        parse::hooks::functions, parse::hooks::function, parse::hooks::triggers, parse::hooks::trigger,
-        parse::docs::find_objects, parse::docs::create_object, parse::docs::get_object, parse::docs::update_object,
-        parse::docs::delete_object, parse::docs::batch, parse::docs::schemas, parse::docs::get_schema,
-        parse::docs::create_schema, parse::docs::update_schema, parse::docs::delete_schema, parse::docs::purge,
-        parse::docs::get_config, parse::docs::update_config, parse::docs::aggregate,
-        parse::docs::sign_up, parse::docs::log_in, parse::docs::log_out, parse::docs::me, parse::docs::request_password_reset,
-        parse::docs::verification_email_request, parse::docs::sessions, parse::docs::create_role,
-        parse::docs::upload_file, parse::docs::download_file, parse::docs::file_metadata, parse::docs::delete_file,
-        parse::docs::find_installations, parse::docs::create_installation, parse::docs::get_installation,
-        parse::docs::update_installation, parse::docs::delete_installation, parse::docs::find_push_audiences,
-        parse::docs::create_push_audience, parse::docs::get_push_audience, parse::docs::update_push_audience,
-        parse::docs::delete_push_audience,
         ops::health, ops::ready, ops::metrics,
     ),
-    components(schemas(ErrorBody, crate::apps::keys::KeyKind)),
+    components(schemas(crate::apps::keys::KeyKind)),
     modifiers(&Security),
     tags(
         (name = "admin", description = "Admin login and instance administration"),
@@ -82,11 +67,51 @@ impl Modify for Security {
     }
 }
 
-/// The document as JSON text.
-pub fn document() -> String {
+/// The document: the management paths above, the Parse route table's, and Parse's components.
+pub fn document_value() -> Value {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    doc.to_pretty_json().expect("the document serialises")
+    let table = parse::routes::describe();
+    doc.paths.paths.extend(table.paths.paths);
+    doc.components.get_or_insert_with(Default::default).schemas.extend(table.schemas);
+    let mut doc = serde_json::to_value(doc).expect("the document serialises");
+    // Parse's types, written as JSON Schema (their markers' schemas are empty), in name order.
+    let mut schemas = doc["components"]["schemas"].as_object().cloned().unwrap_or_default();
+    schemas.extend(parse::model::components().into_iter().map(|(name, schema)| (name.to_string(), schema)));
+    let mut names: Vec<String> = schemas.keys().cloned().collect();
+    names.sort();
+    doc["components"]["schemas"] = Value::Object(names.into_iter().map(|n| (n.clone(), schemas[&n].clone())).collect());
+    // A query's `where` is JSON in the query string.
+    for item in doc["paths"].as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
+        for param in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut())
+            .flat_map(|op| op.get_mut("parameters").and_then(Value::as_array_mut))
+            .flatten()
+        {
+            if param["name"] == "where"
+                && param["in"] == "query"
+                && let Some(param) = param.as_object_mut()
+            {
+                param.remove("schema");
+                param.insert("content".into(), json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Where" } } }));
+            }
+        }
+    }
+    // LiveQuery is a WebSocket protocol, which OpenAPI cannot describe: where it is and its messages.
+    doc["x-hearth-livequery"] = json!({
+        "description": "Parse LiveQuery: a WebSocket (ws:// or wss://) at the server URL's `/parse` path (and at `/`), one JSON message per text frame. The client sends `connect` (application id and a key, optional session token), then `subscribe`/`update`/`unsubscribe`; the server answers `connected`, `subscribed`, `unsubscribed`, the events `create`, `enter`, `update`, `leave`, `delete`, and `error`.",
+        "path": "/parse",
+        "clientMessage": { "$ref": "#/components/schemas/LiveQueryClientOp" },
+        "serverMessage": { "$ref": "#/components/schemas/LiveQueryServerEvent" },
+    });
+    doc
+}
+
+/// The document as JSON text (`hearth openapi` prints it, then a newline).
+pub fn document() -> String {
+    serde_json::to_string_pretty(&document_value()).expect("the document serialises")
 }
 
 pub async fn json() -> HttpResponse {

@@ -78,9 +78,11 @@ pub enum InstallationError {
 impl ParseErrorCode for InstallationError {
     fn parse_code(&self) -> ParseCode {
         match self {
-            InstallationError::NoIdField | InstallationError::NoDeviceType => ParseCode::new(135, 400),
-            InstallationError::Changed(_) => ParseCode::new(136, 400),
-            InstallationError::TokenMatchesMany => ParseCode::new(132, 400),
+            InstallationError::NoIdField | InstallationError::NoDeviceType => {
+                ParseCode::new(crate::error::code::MISSING_REQUIRED_FIELD, 400)
+            }
+            InstallationError::Changed(_) => ParseCode::new(crate::error::code::FIELD_IMMUTABLE, 400),
+            InstallationError::TokenMatchesMany => ParseCode::new(crate::error::code::DUPLICATE_DEVICE_TOKEN, 400),
             InstallationError::NotFound => ParseCode::OBJECT_NOT_FOUND,
         }
     }

@@ -23,6 +23,7 @@ mod live;
 mod live_hooks;
 mod live_match;
 mod metrics;
+mod openapi;
 mod operators;
 mod ops;
 mod processes;

@@ -19,9 +19,9 @@ pub async fn dispatch(http: HttpRequest, state: web::Data<State>, payload: web::
     let segments: Vec<&str> = rest.strip_prefix('/').map(|r| r.split('/').collect()).unwrap_or_default();
     let method = http.method().as_str();
     let (pattern, allowed) = match segments.as_slice() {
-        [class] if !class.is_empty() => ("/parse/classes/{class}", matches!(method, "GET" | "POST")),
+        [class] if !class.is_empty() => ("/parse/classes/{className}", matches!(method, "GET" | "POST")),
         [class, id] if !class.is_empty() && !id.is_empty() => {
-            ("/parse/classes/{class}/{id}", matches!(method, "GET" | "PUT" | "DELETE" | "POST"))
+            ("/parse/classes/{className}/{objectId}", matches!(method, "GET" | "PUT" | "DELETE" | "POST"))
         }
         _ => ("", true),
     };

@@ -19,20 +19,13 @@ use crate::http::body::{self, Unchecked};
 use crate::http::extract::{self, MasterOrReadOnly, ParseRequest};
 use crate::http::parse::file_form::{self, FormError};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    use crate::http::resource;
-    cfg.service(resource("/files/{name}").post(upload).delete(delete))
-        .service(resource("/files/{app}/metadata/{name}").get(metadata))
-        .service(resource("/files/{app}/{name}").get(download).head(download));
-}
-
 /// `POST /files/{name}`: with `X-Parse-Application-Id` in the headers, the body is the file,
 /// streamed to storage as it arrives once the headers' keys admitted it; without, it is the JS
 /// SDK's JSON (`base64`, `_ContentType`, `fileData`, and the keys after them), read under the
 /// pre-authentication limits (a temporary file beyond a small size), its keys checked, then
 /// its base64 text decoded in pieces on its way to storage: neither the text nor the file is
 /// ever whole in memory.
-async fn upload(
+pub async fn upload(
     http: HttpRequest,
     state: web::Data<State>,
     name: web::Path<String>,
@@ -154,7 +147,7 @@ fn decoded(body: Unchecked, range: std::ops::Range<u64>) -> ByteStream {
 }
 
 /// `DELETE /files/{name}` (master key).
-async fn delete(
+pub async fn delete(
     state: web::Data<State>,
     name: web::Path<String>,
     MasterOrReadOnly(req): MasterOrReadOnly,
@@ -207,7 +200,7 @@ async fn open(
 }
 
 /// `GET /files/{app}/metadata/{name}`: the metadata saved with the file, or `{}`.
-async fn metadata(http: HttpRequest, state: web::Data<State>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn metadata(http: HttpRequest, state: web::Data<State>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let (app_id, name) = path.into_inner();
     match open(&http, &state, &app_id, &name).await {
         Ok((_, row)) => Ok(HttpResponse::Ok().json(serde_json::json!({"metadata": row.metadata}))),
@@ -258,7 +251,7 @@ fn risky(content_type: &str) -> bool {
 }
 
 /// `GET`/`HEAD /files/{app}/{name}`: the file, streamed.
-async fn download(http: HttpRequest, state: web::Data<State>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn download(http: HttpRequest, state: web::Data<State>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let (app_id, name) = path.into_inner();
     let (app, row) = open(&http, &state, &app_id, &name).await?;
     let settings = &app.settings.files;

@@ -34,10 +34,6 @@ pub fn visible_headers(http: &HttpRequest) -> Value {
 }
 
 /// Runs a function: the body (or query string) is its `params`; the answer is `{"result": ...}`.
-#[utoipa::path(post, operation_id = "callFunction", path = "/parse/functions/{name}", tag = "parse", params(("name" = String, Path)), responses(
-    (status = 200, description = "`{\"result\": ...}`"),
-    (status = 400, description = "The function failed, threw or does not exist (code 141, or the code it threw)", body = crate::http::openapi::ErrorBody)
-))]
 pub async fn call(
     http: HttpRequest,
     state: web::Data<State>,

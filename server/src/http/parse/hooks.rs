@@ -60,11 +60,6 @@ async fn one(http: HttpRequest, state: &State, req: ParseRequest, hook: Hook) ->
     }
 }
 
-#[utoipa::path(post, operation_id = "hookFunctions", path = "/parse/hooks/functions", tag = "parse", security(("parse_master_key" = [], "parse_application_id" = [])), responses(
-    (status = 200, description = "GET: `[{functionName, url}]`; POST `{functionName, url}`: the registered hook"),
-    (status = 400, description = "Invalid or already registered (code 143)", body = crate::http::openapi::ErrorBody),
-    (status = 403, description = "Not the master key (code 119)", body = crate::http::openapi::ErrorBody)
-))]
 pub async fn functions(
     http: HttpRequest,
     state: web::Data<State>,
@@ -73,10 +68,6 @@ pub async fn functions(
     collection(http, &state, req, true).await
 }
 
-#[utoipa::path(put, operation_id = "hookFunction", path = "/parse/hooks/functions/{name}", tag = "parse", params(("name" = String, Path)), security(("parse_master_key" = [], "parse_application_id" = [])), responses(
-    (status = 200, description = "GET: the hook; PUT `{url}`: the changed hook; PUT `{\"__op\": \"Delete\"}`: `{}`"),
-    (status = 400, description = "No such hook, or invalid (code 143)", body = crate::http::openapi::ErrorBody)
-))]
 pub async fn function(
     http: HttpRequest,
     state: web::Data<State>,
@@ -87,10 +78,6 @@ pub async fn function(
     one(http, &state, req, hook).await
 }
 
-#[utoipa::path(post, operation_id = "hookTriggers", path = "/parse/hooks/triggers", tag = "parse", security(("parse_master_key" = [], "parse_application_id" = [])), responses(
-    (status = 200, description = "GET: `[{className, triggerName, url}]`; POST `{className, triggerName, url}`: the registered hook"),
-    (status = 400, description = "Invalid or already registered (code 143)", body = crate::http::openapi::ErrorBody)
-))]
 pub async fn triggers(
     http: HttpRequest,
     state: web::Data<State>,
@@ -99,10 +86,6 @@ pub async fn triggers(
     collection(http, &state, req, false).await
 }
 
-#[utoipa::path(put, operation_id = "hookTrigger", path = "/parse/hooks/triggers/{className}/{triggerName}", tag = "parse", params(("className" = String, Path), ("triggerName" = String, Path)), security(("parse_master_key" = [], "parse_application_id" = [])), responses(
-    (status = 200, description = "GET: the hook; PUT `{url}`: the changed hook; PUT `{\"__op\": \"Delete\"}`: `{}`"),
-    (status = 400, description = "No such hook, or invalid (code 143)", body = crate::http::openapi::ErrorBody)
-))]
 pub async fn trigger(
     http: HttpRequest,
     state: web::Data<State>,

@@ -19,7 +19,7 @@ pub async fn installations(http: HttpRequest, state: web::Data<State>, payload: 
     let method = http.method().as_str();
     let (pattern, allowed) = match rest.as_str() {
         "" => ("/parse/installations", matches!(method, "GET" | "POST")),
-        id if !id.contains('/') => ("/parse/installations/{id}", matches!(method, "GET" | "PUT" | "DELETE" | "POST")),
+        id if !id.contains('/') => ("/parse/installations/{objectId}", matches!(method, "GET" | "PUT" | "DELETE" | "POST")),
         _ => ("", true),
     };
     if !allowed {

@@ -12,11 +12,6 @@ use crate::http::extract::{Master, MasterOrReadOnly};
 
 /// Starts a job: the body and query string are its `params` (`jobName` in the body names the job
 /// when the path does not).
-#[utoipa::path(post, operation_id = "startJob", path = "/parse/jobs/{name}", tag = "parse", params(("name" = String, Path)), security(("parse_master_key" = [], "parse_application_id" = [])), responses(
-    (status = 200, description = "`{}`; the run's `_JobStatus` id is in `X-Parse-Job-Status-Id`"),
-    (status = 400, description = "No such job (code 141)", body = crate::http::openapi::ErrorBody),
-    (status = 403, description = "Not the master key (code 119)", body = crate::http::openapi::ErrorBody)
-))]
 pub async fn start(
     http: HttpRequest,
     state: web::Data<State>,
@@ -36,10 +31,6 @@ pub async fn start(
 }
 
 /// The app's jobs (from its active deployment) and those its schedules use.
-#[utoipa::path(get, operation_id = "jobsData", path = "/parse/cloud_code/jobs/data", tag = "parse", security(("parse_master_key" = [], "parse_application_id" = [])), responses(
-    (status = 200, description = "`{\"jobs\": [names], \"in_use\": [names]}`"),
-    (status = 403, description = "Not the master key (code 119)", body = crate::http::openapi::ErrorBody)
-))]
 pub async fn data(http: HttpRequest, state: web::Data<State>, MasterOrReadOnly(req): MasterOrReadOnly) -> Result<HttpResponse, ApiError> {
     // The JS SDK sends its GETs as POSTs with `_method`.
     if req.method != "GET" {

@@ -13,8 +13,10 @@ pub mod functions;
 pub mod hooks;
 pub mod installations;
 pub mod jobs;
+pub mod model;
 pub mod pages;
 pub mod push;
+pub mod routes;
 pub mod schemas;
 pub mod users;
 
@@ -23,53 +25,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::error::{ApiError, ParseCode};
 use crate::http::extract::{MasterOrReadOnly, ParseRequest};
 
+/// Every Parse route, from the route table (`routes.rs`); any other path answers in Parse form.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use super::resource;
-    cfg.service(web::scope("/classes").default_service(web::to(classes::dispatch)))
-        .service(resource("/health").get(health))
-        .service(resource("/serverInfo").get(server_info).post(server_info))
-        .configure(users::configure)
-        .configure(files::configure)
-        .configure(pages::configure)
-        .service(web::scope("/installations").default_service(web::to(installations::installations)))
-        .service(resource("/push_audiences").get(installations::audiences).post(installations::audiences))
-        .service(
-            resource("/push_audiences/{id}")
-                .get(installations::audience)
-                .put(installations::audience)
-                .delete(installations::audience)
-                .post(installations::audience),
-        )
-        .service(resource("/batch").post(batch::batch))
-        .service(resource("/schemas").get(schemas::all).post(schemas::all))
-        .service(resource("/schemas/").get(schemas::all).post(schemas::all))
-        .service(resource("/schemas/{class}").get(schemas::one).post(schemas::one).put(schemas::one).delete(schemas::one))
-        .service(resource("/purge/{class}").delete(schemas::purge).post(schemas::purge))
-        .service(resource("/config").get(config::config).put(config::config).post(config::config))
-        .service(resource("/functions/{name}").post(functions::call).get(functions::call))
-        .service(resource("/hooks/functions").get(hooks::functions).post(hooks::functions))
-        .service(resource("/hooks/functions/{name}").get(hooks::function).post(hooks::function).put(hooks::function))
-        .service(resource("/hooks/triggers").get(hooks::triggers).post(hooks::triggers))
-        .service(resource("/hooks/triggers/{class}/{trigger}").get(hooks::trigger).post(hooks::trigger).put(hooks::trigger))
-        .service(resource("/jobs/{name}").post(jobs::start))
-        .service(resource("/jobs").post(jobs::start))
-        .service(resource("/cloud_code/jobs/data").get(jobs::data).post(jobs::data))
-        .service(resource("/push").post(push::send))
-        .service(resource("/aggregate/{class}").get(aggregate::aggregate).post(aggregate::aggregate))
-        .default_service(web::to(unknown));
+    routes::configure(cfg);
+    cfg.default_service(web::to(unknown));
 }
 
 /// Parse Server's health check: no keys needed.
-#[utoipa::path(get, operation_id = "parseHealth", path = "/parse/health", tag = "parse", responses((status = 200, description = "`{\"status\":\"ok\"}`")))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
 /// The server's version and features (master key).
-#[utoipa::path(get, operation_id = "serverInfo", path = "/parse/serverInfo", tag = "parse", security(("parse_master_key" = [], "parse_application_id" = [])), responses(
-    (status = 200, description = "Version and features"),
-    (status = 403, description = "Missing or wrong application id or key (code 119)", body = crate::http::openapi::ErrorBody)
-))]
 pub async fn server_info(state: web::Data<crate::http::State>, MasterOrReadOnly(req): MasterOrReadOnly) -> Result<HttpResponse, ApiError> {
     let live = &req.caller.app.settings.live_query;
     // Push is on for an app with a provider; scheduling, audiences and localisation always are.

@@ -15,19 +15,13 @@ use crate::error::ApiError;
 use crate::http::State;
 use crate::http::extract::client_ip;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    use crate::http::resource;
-    cfg.service(resource("/apps/{app}/verify_email").get(verify_email))
-        .service(resource("/apps/{app}/request_password_reset").get(reset_form).post(reset_submit));
-}
-
 #[derive(Deserialize)]
-struct TokenQuery {
+pub struct TokenQuery {
     token: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct ResetForm {
+pub struct ResetForm {
     token: Option<String>,
     new_password: Option<String>,
 }
@@ -61,7 +55,11 @@ async fn app(state: &State, id: &str) -> Result<Option<std::sync::Arc<crate::app
     Ok(state.registry.get(id).await?)
 }
 
-async fn verify_email(state: web::Data<State>, path: web::Path<String>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn verify_email(
+    state: web::Data<State>,
+    path: web::Path<String>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, ApiError> {
     let Some(app) = app(&state, &path).await? else { return Ok(not_found()) };
     let token = query.token.as_deref().unwrap_or("");
     if !token.is_empty() && accounts::verify_email(&state.pool, &app, token).await? {
@@ -105,7 +103,7 @@ fn invalid_reset(app_name: &str) -> HttpResponse {
     )
 }
 
-async fn reset_form(state: web::Data<State>, path: web::Path<String>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn reset_form(state: web::Data<State>, path: web::Path<String>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
     let Some(app) = app(&state, &path).await? else { return Ok(not_found()) };
     let token = query.token.as_deref().unwrap_or("");
     if token.is_empty() || !accounts::reset_token_valid(&state.pool, &app, token).await? {
@@ -114,7 +112,7 @@ async fn reset_form(state: web::Data<State>, path: web::Path<String>, query: web
     Ok(form(&app.name, token, None))
 }
 
-async fn reset_submit(
+pub async fn reset_submit(
     http: HttpRequest,
     state: web::Data<State>,
     path: web::Path<String>,

@@ -13,30 +13,11 @@ use crate::error::{ApiError, DbError, ParseCode};
 use crate::http::State;
 use crate::http::extract::{LoggedIn, ParseRequest};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    use crate::http::resource;
-    cfg.service(resource("/users").get(users_class).post(users_class))
-        .service(resource("/users/me").get(me).post(me))
-        .service(resource("/users/{id}").get(user_object).put(user_object).delete(user_object).post(user_object))
-        .service(resource("/login").get(log_in).post(log_in))
-        .service(resource("/logout").post(log_out))
-        .service(resource("/verifyPassword").get(verify_password).post(verify_password))
-        .service(resource("/requestPasswordReset").post(request_password_reset))
-        .service(resource("/verificationEmailRequest").post(verification_email_request))
-        .service(resource("/loginAs").post(log_in_as))
-        .service(resource("/upgradeToRevocableSession").post(upgrade_session))
-        .service(resource("/sessions").get(sessions_class).post(sessions_class))
-        .service(resource("/sessions/me").get(session_me).post(session_me))
-        .service(resource("/sessions/{id}").get(session_object).put(session_object).delete(session_object).post(session_object))
-        .service(resource("/roles").get(roles_class).post(roles_class))
-        .service(resource("/roles/{id}").get(role_object).put(role_object).delete(role_object).post(role_object));
-}
-
-async fn users_class(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn users_class(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     classes::class(&http, &state, "_User", req).await
 }
 
-async fn user_object(
+pub async fn user_object(
     http: HttpRequest,
     state: web::Data<State>,
     id: web::Path<String>,
@@ -45,12 +26,12 @@ async fn user_object(
     classes::object(&http, &state, "_User", &id, req).await
 }
 
-async fn sessions_class(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn sessions_class(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     // A client's POST makes a session of its own (see `auth::sessions::prepare_write`).
     classes::class(&http, &state, "_Session", req).await
 }
 
-async fn session_object(
+pub async fn session_object(
     http: HttpRequest,
     state: web::Data<State>,
     id: web::Path<String>,
@@ -59,11 +40,11 @@ async fn session_object(
     classes::object(&http, &state, "_Session", &id, req).await
 }
 
-async fn roles_class(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn roles_class(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     classes::class(&http, &state, "_Role", req).await
 }
 
-async fn role_object(
+pub async fn role_object(
     http: HttpRequest,
     state: web::Data<State>,
     id: web::Path<String>,
@@ -86,13 +67,13 @@ fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 }
 
 /// `GET /users/me`: the current user, with its session token.
-async fn me(state: web::Data<State>, LoggedIn { req, token, user }: LoggedIn) -> Result<HttpResponse, ApiError> {
+pub async fn me(state: web::Data<State>, LoggedIn { req, token, user }: LoggedIn) -> Result<HttpResponse, ApiError> {
     let client = state.pool.get().await.map_err(DbError::from)?;
     Ok(HttpResponse::Ok().json(users::with_token(&client, &req.caller, &user.user_id, &token).await?))
 }
 
 /// `GET /login?username=&password=` or `POST /login` with JSON.
-async fn log_in(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn log_in(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     state.auth.limits.check(&req.caller, LimitedPath::Login).await?;
     state.schemas.app(&req.caller.app).await?;
     let p = classes::request_params(&http, &req)?;
@@ -102,13 +83,13 @@ async fn log_in(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -
 }
 
 /// `POST /logout`: ends the caller's session.
-async fn log_out(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn log_out(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     sessions::log_out(&state.pool, &state.auth, &req.caller).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
 
 /// `GET /verifyPassword`: the user, if the password is right (no session is started).
-async fn verify_password(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn verify_password(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     state.auth.limits.check(&req.caller, LimitedPath::Login).await?;
     state.schemas.app(&req.caller.app).await?;
     let p = classes::request_params(&http, &req)?;
@@ -123,7 +104,7 @@ async fn verify_password(http: HttpRequest, state: web::Data<State>, req: ParseR
 
 /// `POST /loginAs` (master key): a session for any user. Parse Server refuses a client here
 /// with 400 rather than its usual 403 (same code, same words), and clients expect it.
-async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     req.caller.require_writing_master("login as another user").map_err(|e| match e {
         // Parse Server's words and status for this route.
         DataError::MasterKeyRequired => ApiError::new(ParseCode::OPERATION_FORBIDDEN, "master key is required"),
@@ -149,12 +130,12 @@ async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseRequest
 
 /// `POST /upgradeToRevocableSession`: every Hearth session is revocable already; answers the
 /// caller's session.
-async fn upgrade_session(state: web::Data<State>, session: LoggedIn) -> Result<HttpResponse, ApiError> {
+pub async fn upgrade_session(state: web::Data<State>, session: LoggedIn) -> Result<HttpResponse, ApiError> {
     session_me(state, session).await
 }
 
 /// `GET /sessions/me`: the caller's session, with its token.
-async fn session_me(state: web::Data<State>, LoggedIn { req, token, user }: LoggedIn) -> Result<HttpResponse, ApiError> {
+pub async fn session_me(state: web::Data<State>, LoggedIn { req, token, user }: LoggedIn) -> Result<HttpResponse, ApiError> {
     let session_id = user.session_id;
     let app_schema = state.schemas.app(&req.caller.app).await?;
     let schema =
@@ -166,7 +147,7 @@ async fn session_me(state: web::Data<State>, LoggedIn { req, token, user }: Logg
 }
 
 /// `POST /requestPasswordReset` `{email}`: emails a link to choose a new password.
-async fn request_password_reset(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn request_password_reset(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     state.auth.limits.check(&req.caller, LimitedPath::PasswordReset).await?;
     state.schemas.app(&req.caller.app).await?;
     let body = req.body.clone().unwrap_or_default();
@@ -175,7 +156,7 @@ async fn request_password_reset(state: web::Data<State>, req: ParseRequest) -> R
 }
 
 /// `POST /verificationEmailRequest` `{email}`: sends the verification email again.
-async fn verification_email_request(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
+pub async fn verification_email_request(state: web::Data<State>, req: ParseRequest) -> Result<HttpResponse, ApiError> {
     state.auth.limits.check(&req.caller, LimitedPath::VerificationEmail).await?;
     state.schemas.app(&req.caller.app).await?;
     let body = req.body.clone().unwrap_or_default();
