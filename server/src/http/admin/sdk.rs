@@ -21,7 +21,7 @@ pub fn openapi() -> serde_json::Value {
 /// zip, generated from the app's classes and its active functions' declared types (any member).
 #[utoipa::path(get, operation_id = "downloadSdk", path = "/admin/v1/apps/{application_id}/sdk/{lang}", tag = "apps", security(("admin_token" = [])),
     params(("application_id" = String, Path), ("lang" = String, Path, description = "ts, kotlin, swift or dart")), responses(
-    (status = 200, description = "The package, one folder `<application id>-<lang>-sdk`", content_type = "application/zip", body = Vec<u8>),
+    (status = 200, description = "The package, one folder `<application id>-<lang>-sdk`", content_type = "application/zip", body = crate::http::parse::model::Binary),
     (status = 400, description = "Unknown language (code 107)", body = crate::http::openapi::ErrorBody),
     (status = 404, description = "Not found (code 101)", body = crate::http::openapi::ErrorBody)
 ))]

@@ -2,6 +2,92 @@
 // Parse's error codes, as the server documents them: `error.code === ErrorCode.OBJECT_NOT_FOUND`.
 
 export const ErrorCode = {
+  /** No more specific code: an unknown route, a method the route does not allow, a body too large, a busy server. */
+  OTHER_CAUSE: -1,
+  /** A failure inside the server (HTTP 500), or a dependency unavailable for now (HTTP 503, with Retry-After). */
+  INTERNAL_SERVER_ERROR: 1,
+  /** The connection failed (raised by clients); Hearth also answers it with HTTP 429 and Retry-After when a rate limit is reached. */
+  CONNECTION_FAILED: 100,
+  /** The object does not exist or the caller may not see it; also a failed login (HTTP 404), or a locked account (HTTP 429). */
+  OBJECT_NOT_FOUND: 101,
+  /** The query is malformed or uses an operator the field's type does not allow. */
+  INVALID_QUERY: 102,
+  /** The class name is invalid, or the class does not exist (or exists already) for a schema change. */
+  INVALID_CLASS_NAME: 103,
+  /** An object id is missing where one is required. */
+  MISSING_OBJECT_ID: 104,
+  /** A field name is invalid or reserved. */
+  INVALID_KEY_NAME: 105,
+  /** A malformed pointer. */
+  INVALID_POINTER: 106,
+  /** The body or a parameter is not valid JSON, or not of the expected shape. */
+  INVALID_JSON: 107,
+  /** A value does not match the field's type. */
+  INCORRECT_TYPE: 111,
+  /** A push cannot be sent as asked (its target, times, payload, or no provider). */
+  PUSH_MISCONFIGURED: 115,
+  /** The caller may not do this: a missing or wrong key, the master key required, or a refused operation. */
+  OPERATION_FORBIDDEN: 119,
+  /** A nested field name contains `$` or `.`. */
+  INVALID_NESTED_KEY: 121,
+  /** The file name is invalid. */
+  INVALID_FILE_NAME: 122,
+  /** The ACL is malformed. */
+  INVALID_ACL: 123,
+  /** The request ran past its time limit. */
+  TIMEOUT: 124,
+  /** The email address is invalid. */
+  INVALID_EMAIL_ADDRESS: 125,
+  /** The file was refused (type, extension, who uploads) or could not be stored. */
+  FILE_SAVE_ERROR: 130,
+  /** The file is larger than the app's maximum upload size (HTTP 413). */
+  FILE_TOO_LARGE: 131,
+  /** The device token belongs to several installations. */
+  DUPLICATE_DEVICE_TOKEN: 132,
+  /** A required field is missing (an installation's id or device type). */
+  MISSING_REQUIRED_FIELD: 135,
+  /** A field that may not change was changed (an installation's id, device type or token). */
+  FIELD_IMMUTABLE: 136,
+  /** A value that must be unique exists already. */
+  DUPLICATE_VALUE: 137,
+  /** A cloud function failed, threw, or does not exist. */
+  SCRIPT_FAILED: 141,
+  /** A value was refused by a validation rule (password policy, a trigger, a deployment). */
+  VALIDATION_ERROR: 142,
+  /** A webhook registration is invalid, or a webhook failed. */
+  WEBHOOK_ERROR: 143,
+  /** The file could not be deleted (it does not exist). */
+  FILE_DELETE_ERROR: 153,
+  /** The app's request limit is reached (HTTP 429, with Retry-After). */
+  REQUEST_LIMIT_EXCEEDED: 155,
+  /** An `X-Parse-Request-Id` seen before, with a different request. */
+  DUPLICATE_REQUEST: 159,
+  /** A value is invalid. */
+  INVALID_VALUE: 162,
+  /** The username is missing or empty. */
+  USERNAME_MISSING: 200,
+  /** The password is missing or empty. */
+  PASSWORD_MISSING: 201,
+  /** The username is taken. */
+  USERNAME_TAKEN: 202,
+  /** The email is taken. */
+  EMAIL_TAKEN: 203,
+  /** The email is missing. */
+  EMAIL_MISSING: 204,
+  /** No user has that email, or the email is not verified. */
+  EMAIL_NOT_FOUND: 205,
+  /** A session is required, or the session may not be changed. */
+  SESSION_MISSING: 206,
+  /** The third-party account is linked to another user. */
+  ACCOUNT_ALREADY_LINKED: 208,
+  /** The session token is invalid or expired (the management API: no valid admin login, HTTP 401). */
+  INVALID_SESSION_TOKEN: 209,
+  /** The authentication provider is not supported or not configured. */
+  UNSUPPORTED_SERVICE: 252,
+  /** The schema change cannot be made (a field that exists, a class that is not empty). */
+  INVALID_SCHEMA_OPERATION: 255,
+  /** The storage failed to read a file. */
+  FILE_READ_ERROR: 601,
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

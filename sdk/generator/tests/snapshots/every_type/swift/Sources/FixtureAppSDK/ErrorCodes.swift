@@ -7,6 +7,135 @@ public struct ParseErrorCode: RawRepresentable, Hashable {
     public init(rawValue: Int) {
         self.rawValue = rawValue
     }
+
+    /// No more specific code: an unknown route, a method the route does not allow, a body too large, a busy server.
+    public static let otherCause = ParseErrorCode(rawValue: -1)
+
+    /// A failure inside the server (HTTP 500), or a dependency unavailable for now (HTTP 503, with Retry-After).
+    public static let internalServerError = ParseErrorCode(rawValue: 1)
+
+    /// The connection failed (raised by clients); Hearth also answers it with HTTP 429 and Retry-After when a rate limit is reached.
+    public static let connectionFailed = ParseErrorCode(rawValue: 100)
+
+    /// The object does not exist or the caller may not see it; also a failed login (HTTP 404), or a locked account (HTTP 429).
+    public static let objectNotFound = ParseErrorCode(rawValue: 101)
+
+    /// The query is malformed or uses an operator the field's type does not allow.
+    public static let invalidQuery = ParseErrorCode(rawValue: 102)
+
+    /// The class name is invalid, or the class does not exist (or exists already) for a schema change.
+    public static let invalidClassName = ParseErrorCode(rawValue: 103)
+
+    /// An object id is missing where one is required.
+    public static let missingObjectId = ParseErrorCode(rawValue: 104)
+
+    /// A field name is invalid or reserved.
+    public static let invalidKeyName = ParseErrorCode(rawValue: 105)
+
+    /// A malformed pointer.
+    public static let invalidPointer = ParseErrorCode(rawValue: 106)
+
+    /// The body or a parameter is not valid JSON, or not of the expected shape.
+    public static let invalidJson = ParseErrorCode(rawValue: 107)
+
+    /// A value does not match the field's type.
+    public static let incorrectType = ParseErrorCode(rawValue: 111)
+
+    /// A push cannot be sent as asked (its target, times, payload, or no provider).
+    public static let pushMisconfigured = ParseErrorCode(rawValue: 115)
+
+    /// The caller may not do this: a missing or wrong key, the master key required, or a refused operation.
+    public static let operationForbidden = ParseErrorCode(rawValue: 119)
+
+    /// A nested field name contains `$` or `.`.
+    public static let invalidNestedKey = ParseErrorCode(rawValue: 121)
+
+    /// The file name is invalid.
+    public static let invalidFileName = ParseErrorCode(rawValue: 122)
+
+    /// The ACL is malformed.
+    public static let invalidAcl = ParseErrorCode(rawValue: 123)
+
+    /// The request ran past its time limit.
+    public static let timeout = ParseErrorCode(rawValue: 124)
+
+    /// The email address is invalid.
+    public static let invalidEmailAddress = ParseErrorCode(rawValue: 125)
+
+    /// The file was refused (type, extension, who uploads) or could not be stored.
+    public static let fileSaveError = ParseErrorCode(rawValue: 130)
+
+    /// The file is larger than the app's maximum upload size (HTTP 413).
+    public static let fileTooLarge = ParseErrorCode(rawValue: 131)
+
+    /// The device token belongs to several installations.
+    public static let duplicateDeviceToken = ParseErrorCode(rawValue: 132)
+
+    /// A required field is missing (an installation's id or device type).
+    public static let missingRequiredField = ParseErrorCode(rawValue: 135)
+
+    /// A field that may not change was changed (an installation's id, device type or token).
+    public static let fieldImmutable = ParseErrorCode(rawValue: 136)
+
+    /// A value that must be unique exists already.
+    public static let duplicateValue = ParseErrorCode(rawValue: 137)
+
+    /// A cloud function failed, threw, or does not exist.
+    public static let scriptFailed = ParseErrorCode(rawValue: 141)
+
+    /// A value was refused by a validation rule (password policy, a trigger, a deployment).
+    public static let validationError = ParseErrorCode(rawValue: 142)
+
+    /// A webhook registration is invalid, or a webhook failed.
+    public static let webhookError = ParseErrorCode(rawValue: 143)
+
+    /// The file could not be deleted (it does not exist).
+    public static let fileDeleteError = ParseErrorCode(rawValue: 153)
+
+    /// The app's request limit is reached (HTTP 429, with Retry-After).
+    public static let requestLimitExceeded = ParseErrorCode(rawValue: 155)
+
+    /// An `X-Parse-Request-Id` seen before, with a different request.
+    public static let duplicateRequest = ParseErrorCode(rawValue: 159)
+
+    /// A value is invalid.
+    public static let invalidValue = ParseErrorCode(rawValue: 162)
+
+    /// The username is missing or empty.
+    public static let usernameMissing = ParseErrorCode(rawValue: 200)
+
+    /// The password is missing or empty.
+    public static let passwordMissing = ParseErrorCode(rawValue: 201)
+
+    /// The username is taken.
+    public static let usernameTaken = ParseErrorCode(rawValue: 202)
+
+    /// The email is taken.
+    public static let emailTaken = ParseErrorCode(rawValue: 203)
+
+    /// The email is missing.
+    public static let emailMissing = ParseErrorCode(rawValue: 204)
+
+    /// No user has that email, or the email is not verified.
+    public static let emailNotFound = ParseErrorCode(rawValue: 205)
+
+    /// A session is required, or the session may not be changed.
+    public static let sessionMissing = ParseErrorCode(rawValue: 206)
+
+    /// The third-party account is linked to another user.
+    public static let accountAlreadyLinked = ParseErrorCode(rawValue: 208)
+
+    /// The session token is invalid or expired (the management API: no valid admin login, HTTP 401).
+    public static let invalidSessionToken = ParseErrorCode(rawValue: 209)
+
+    /// The authentication provider is not supported or not configured.
+    public static let unsupportedService = ParseErrorCode(rawValue: 252)
+
+    /// The schema change cannot be made (a field that exists, a class that is not empty).
+    public static let invalidSchemaOperation = ParseErrorCode(rawValue: 255)
+
+    /// The storage failed to read a file.
+    public static let fileReadError = ParseErrorCode(rawValue: 601)
 }
 
 extension ParseError {

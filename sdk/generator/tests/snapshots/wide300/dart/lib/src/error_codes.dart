@@ -2,4 +2,90 @@
 
 /// The codes a `ParseException` carries, by name: `error.code == ParseErrorCode.objectNotFound`.
 abstract final class ParseErrorCode {
+  /// No more specific code: an unknown route, a method the route does not allow, a body too large, a busy server.
+  static const int otherCause = -1;
+  /// A failure inside the server (HTTP 500), or a dependency unavailable for now (HTTP 503, with Retry-After).
+  static const int internalServerError = 1;
+  /// The connection failed (raised by clients); Hearth also answers it with HTTP 429 and Retry-After when a rate limit is reached.
+  static const int connectionFailed = 100;
+  /// The object does not exist or the caller may not see it; also a failed login (HTTP 404), or a locked account (HTTP 429).
+  static const int objectNotFound = 101;
+  /// The query is malformed or uses an operator the field's type does not allow.
+  static const int invalidQuery = 102;
+  /// The class name is invalid, or the class does not exist (or exists already) for a schema change.
+  static const int invalidClassName = 103;
+  /// An object id is missing where one is required.
+  static const int missingObjectId = 104;
+  /// A field name is invalid or reserved.
+  static const int invalidKeyName = 105;
+  /// A malformed pointer.
+  static const int invalidPointer = 106;
+  /// The body or a parameter is not valid JSON, or not of the expected shape.
+  static const int invalidJson = 107;
+  /// A value does not match the field's type.
+  static const int incorrectType = 111;
+  /// A push cannot be sent as asked (its target, times, payload, or no provider).
+  static const int pushMisconfigured = 115;
+  /// The caller may not do this: a missing or wrong key, the master key required, or a refused operation.
+  static const int operationForbidden = 119;
+  /// A nested field name contains `$` or `.`.
+  static const int invalidNestedKey = 121;
+  /// The file name is invalid.
+  static const int invalidFileName = 122;
+  /// The ACL is malformed.
+  static const int invalidAcl = 123;
+  /// The request ran past its time limit.
+  static const int timeout = 124;
+  /// The email address is invalid.
+  static const int invalidEmailAddress = 125;
+  /// The file was refused (type, extension, who uploads) or could not be stored.
+  static const int fileSaveError = 130;
+  /// The file is larger than the app's maximum upload size (HTTP 413).
+  static const int fileTooLarge = 131;
+  /// The device token belongs to several installations.
+  static const int duplicateDeviceToken = 132;
+  /// A required field is missing (an installation's id or device type).
+  static const int missingRequiredField = 135;
+  /// A field that may not change was changed (an installation's id, device type or token).
+  static const int fieldImmutable = 136;
+  /// A value that must be unique exists already.
+  static const int duplicateValue = 137;
+  /// A cloud function failed, threw, or does not exist.
+  static const int scriptFailed = 141;
+  /// A value was refused by a validation rule (password policy, a trigger, a deployment).
+  static const int validationError = 142;
+  /// A webhook registration is invalid, or a webhook failed.
+  static const int webhookError = 143;
+  /// The file could not be deleted (it does not exist).
+  static const int fileDeleteError = 153;
+  /// The app's request limit is reached (HTTP 429, with Retry-After).
+  static const int requestLimitExceeded = 155;
+  /// An `X-Parse-Request-Id` seen before, with a different request.
+  static const int duplicateRequest = 159;
+  /// A value is invalid.
+  static const int invalidValue = 162;
+  /// The username is missing or empty.
+  static const int usernameMissing = 200;
+  /// The password is missing or empty.
+  static const int passwordMissing = 201;
+  /// The username is taken.
+  static const int usernameTaken = 202;
+  /// The email is taken.
+  static const int emailTaken = 203;
+  /// The email is missing.
+  static const int emailMissing = 204;
+  /// No user has that email, or the email is not verified.
+  static const int emailNotFound = 205;
+  /// A session is required, or the session may not be changed.
+  static const int sessionMissing = 206;
+  /// The third-party account is linked to another user.
+  static const int accountAlreadyLinked = 208;
+  /// The session token is invalid or expired (the management API: no valid admin login, HTTP 401).
+  static const int invalidSessionToken = 209;
+  /// The authentication provider is not supported or not configured.
+  static const int unsupportedService = 252;
+  /// The schema change cannot be made (a field that exists, a class that is not empty).
+  static const int invalidSchemaOperation = 255;
+  /// The storage failed to read a file.
+  static const int fileReadError = 601;
 }
