@@ -139,10 +139,12 @@ impl Drop for InFlight {
     }
 }
 
-/// Headers a browser may send to `/parse` (Parse Server's list).
-const CORS_ALLOW_HEADERS: &str = "X-Parse-Master-Key, X-Parse-REST-API-Key, X-Parse-Javascript-Key, X-Parse-Application-Id, X-Parse-Client-Version, X-Parse-Session-Token, X-Requested-With, X-Parse-Revocable-Session, X-Parse-Request-Id, Content-Type, Pragma, Cache-Control";
-/// Response headers a browser (and the JS SDK, which reads only these) may see.
-const CORS_EXPOSE_HEADERS: &str = "X-Parse-Job-Status-Id, X-Parse-Push-Status-Id";
+/// Headers a browser may send to `/parse`: Parse Server's list, plus the client key and the
+/// installation id, which the generated SDKs send from browsers too.
+const CORS_ALLOW_HEADERS: &str = "X-Parse-Master-Key, X-Parse-REST-API-Key, X-Parse-Javascript-Key, X-Parse-Client-Key, X-Parse-Application-Id, X-Parse-Client-Version, X-Parse-Session-Token, X-Parse-Installation-Id, X-Requested-With, X-Parse-Revocable-Session, X-Parse-Request-Id, Content-Type, Pragma, Cache-Control";
+/// Response headers a browser may see: the JS SDK reads the first two; `Retry-After` tells a
+/// generated SDK when to retry a 429 or 503.
+const CORS_EXPOSE_HEADERS: &str = "X-Parse-Job-Status-Id, X-Parse-Push-Status-Id, Retry-After";
 
 /// Records in the audit log each change the dashboard made through the Parse API (the request's
 /// rights came from an admin's cookie): who, on which app, the method and path, and the answer's
