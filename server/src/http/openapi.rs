@@ -72,6 +72,14 @@ pub fn document_value() -> Value {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     let table = parse::routes::describe();
+    // Methods served without an operation of their own (the `_method` tunnel, HEAD, ...), by
+    // the described path they belong to: in the document so that losing one is a drift too.
+    let mut aliases: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for s in &table.served {
+        if let Some(of) = &s.alias_of {
+            aliases.entry(of.clone()).or_default().push(format!("{} {}", s.method, s.path));
+        }
+    }
     doc.paths.paths.extend(table.paths.paths);
     doc.components.get_or_insert_with(Default::default).schemas.extend(table.schemas);
     let mut doc = serde_json::to_value(doc).expect("the document serialises");
@@ -97,6 +105,11 @@ pub fn document_value() -> Value {
                 param.remove("schema");
                 param.insert("content".into(), json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Where" } } }));
             }
+        }
+    }
+    for (path, served) in aliases {
+        if let Some(item) = doc["paths"][&path].as_object_mut() {
+            item.insert("x-hearth-aliases".into(), json!(served));
         }
     }
     // LiveQuery is a WebSocket protocol, which OpenAPI cannot describe: where it is and its messages.
@@ -136,7 +149,7 @@ pub fn render_html() -> String {
     );
     let paths = doc["paths"].as_object().cloned().unwrap_or_default();
     for (path, item) in &paths {
-        for (method, op) in item.as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten().filter(|(k, _)| !k.starts_with("x-")) {
             out.push_str(&format!(
                 "<div class=\"op\"><span class=\"m\">{}</span><code>{}</code><p>{}</p>",
                 escape(method),

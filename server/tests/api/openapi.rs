@@ -52,7 +52,7 @@ fn every_parse_route_served_is_documented_and_every_documented_one_served() {
     let served: BTreeSet<(String, String)> =
         table.served.iter().filter(|s| s.alias_of.is_none()).map(|s| (s.method.to_string().to_lowercase(), s.path.clone())).collect();
     for (path, item) in doc["paths"].as_object().unwrap().iter().filter(|(p, _)| p.starts_with("/parse")) {
-        for method in item.as_object().unwrap().keys() {
+        for method in item.as_object().unwrap().keys().filter(|k| !k.starts_with("x-")) {
             assert!(served.contains(&(method.clone(), path.clone())), "{method} {path} is documented but not served");
         }
     }
@@ -85,7 +85,8 @@ fn an_undocumented_route_is_reported() {
     let doc = document_value();
     let mut served = describe().served;
     // A route registered without the table (a raw `resource`), an alias of a path nobody
-    // described, and what is covered: HEAD by GET, an alias of a described path.
+    // described, an alias the document does not list (the JS SDK's `_method` tunnel is one:
+    // losing one must show), and what is covered: HEAD by GET.
     served.push(Served { method: Method::POST, path: "/parse/undocumented".into(), alias_of: None });
     served.push(Served { method: Method::GET, path: "/parse/nowhere/".into(), alias_of: Some("/parse/nowhere".into()) });
     served.push(Served { method: Method::PUT, path: "/parse/health".into(), alias_of: None });
@@ -97,6 +98,7 @@ fn an_undocumented_route_is_reported() {
             (Method::POST, "/parse/undocumented".to_string()),
             (Method::GET, "/parse/nowhere/".to_string()),
             (Method::PUT, "/parse/health".to_string()),
+            (Method::PATCH, "/parse/batch".to_string()),
         ]
     );
     // And the committed document drifts from one with a route more.
@@ -149,7 +151,7 @@ fn operation_ids_are_unique() {
     let doc = document_value();
     let mut seen = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
-        for (method, op) in item.as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap().iter().filter(|(k, _)| !k.starts_with("x-")) {
             let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has an operationId"));
             assert!(seen.insert(id.to_string()), "{id} is used twice ({method} {path})");
         }

@@ -179,9 +179,9 @@ pub fn table(t: &mut Table) {
     route!(t; __path_me => users::me; also POST => users::me);
     route!(t; __path_get_user => users::user_object, __path_update_user => users::user_object, __path_delete_user => users::user_object;
         also POST => users::user_object);
-    route!(t; __path_log_in => users::log_in; also POST => users::log_in);
+    route!(t; __path_log_in => users::log_in, __path_log_in_with_body => users::log_in);
     route!(t; __path_log_out => users::log_out);
-    route!(t; __path_verify_password => users::verify_password; also POST => users::verify_password);
+    route!(t; __path_verify_password => users::verify_password, __path_verify_password_with_body => users::verify_password);
     route!(t; __path_request_password_reset => users::request_password_reset);
     route!(t; __path_verification_email_request => users::verification_email_request);
     route!(t; __path_log_in_as => users::log_in_as);
@@ -249,15 +249,18 @@ pub fn describe() -> Table<'static> {
 }
 
 /// The methods served that the document does not describe: a method with its own operation
-/// must be at its path in `document` (HEAD is described by GET); an alias needs its path
-/// described. Empty when every route is.
+/// must be at its path in `document` (HEAD is described by GET); an alias must be listed in
+/// its described path's `x-hearth-aliases`. Empty when every route is.
 pub fn undocumented(served: &[Served], document: &Value) -> Vec<(Method, String)> {
     let described = |path: &str, method: &str| document["paths"][path].get(method.to_ascii_lowercase()).is_some();
     served
         .iter()
         .filter(|s| match &s.alias_of {
             None => !(described(&s.path, s.method.as_str()) || (s.method == Method::HEAD && described(&s.path, "GET"))),
-            Some(of) => document["paths"][of.as_str()].as_object().is_none_or(|item| item.is_empty()),
+            Some(of) => {
+                let listed = format!("{} {}", s.method, s.path);
+                !document["paths"][of.as_str()]["x-hearth-aliases"].as_array().is_some_and(|a| a.iter().any(|v| v.as_str() == Some(listed.as_str())))
+            }
         })
         .map(|s| (s.method.clone(), s.path.clone()))
         .collect()
