@@ -24,7 +24,9 @@ fn main() {
         println!("cargo:rerun-if-changed={top}");
         collect(&root.join(top), &root, &mut files);
     }
-    let mut code = String::from("/// Every file under `templates/` and `runtime/`, by path relative to the crate.\npub static FILES: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// Every file under `templates/` and `runtime/`, by path relative to the crate.\npub static FILES: &[(&str, &str)] = &[\n",
+    );
     for (rel, path) in &files {
         writeln!(code, "    ({rel:?}, include_str!({:?})),", path.display().to_string()).unwrap();
     }

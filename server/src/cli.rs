@@ -1,4 +1,5 @@
-//! The `hearth` command line: `serve`, `migrate`, `app create|list`, `admin create`, `openapi`.
+//! The `hearth` command line: `serve`, `migrate`, `app create|list`, `admin create`,
+//! `functions deploy|list|activate`, `sdk generate`, `openapi`.
 //! Every command prints what it did. Commands other than `serve` work on the configured
 //! database, or on the embedded cluster in the data folder whether or not a server is running.
 
@@ -34,8 +35,31 @@ pub enum Command {
     /// Manage an app's cloud functions.
     #[command(subcommand)]
     Functions(FunctionsCommand),
+    /// Generate typed client SDKs.
+    #[command(subcommand)]
+    Sdk(SdkCommand),
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SdkCommand {
+    /// Write an app's typed client SDK (its classes as models, its functions' declared types) to a folder.
+    Generate {
+        /// The app's application id.
+        #[arg(long)]
+        app: String,
+        /// ts, kotlin, swift or dart.
+        #[arg(long, value_parser = parse_lang)]
+        lang: crate::sdk::Lang,
+        /// The folder to write the package to (created when missing; files are overwritten).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+}
+
+fn parse_lang(s: &str) -> Result<crate::sdk::Lang, String> {
+    crate::sdk::Lang::parse(s).ok_or_else(|| format!("unknown language {s:?}: ts, kotlin, swift or dart"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +146,10 @@ pub async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::er
         Command::Functions(cmd) => {
             let cfg = config.clone();
             with_db(config, move |db| Box::pin(functions(db, cfg, cmd))).await
+        }
+        Command::Sdk(cmd) => {
+            let cfg = config.clone();
+            with_db(config, move |db| Box::pin(sdk(db, cfg, cmd))).await
         }
     }
 }
@@ -229,6 +257,24 @@ async fn admin(db: &Db, cmd: AdminCommand) -> Result<(), Box<dyn std::error::Err
             Ok(())
         }
     }
+}
+
+async fn sdk(db: &Db, config: Config, cmd: SdkCommand) -> Result<(), Box<dyn std::error::Error>> {
+    let SdkCommand::Generate { app: app_id, lang, out } = cmd;
+    let app = {
+        let client = db.pool.get().await?;
+        apps::get(&client, &app_id).await?.ok_or_else(|| format!("no app with application id {app_id:?}"))?
+    };
+    let bus = crate::bus::Bus::start(db.pg_config.clone()).await?;
+    let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.wait);
+    let server_url = format!("{}/parse", config.base_url(config.port));
+    let openapi = serde_json::from_str(&crate::http::openapi::document())?;
+    let input = crate::sdk::input(&db.pool, &schemas, &app, server_url.clone(), openapi).await.map_err(|e| e.to_string())?;
+    let files = crate::sdk::generate(&input, lang).map_err(|e| e.to_string())?;
+    let written = crate::sdk::write(&files, &out).map_err(|e| format!("cannot write to {}: {e}", out.display()))?;
+    let classes = input.classes.len();
+    println!("Wrote the {lang} SDK of {app_id} ({classes} classes, server {server_url}) to {}: {written} files.", out.display());
+    Ok(())
 }
 
 async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(), Box<dyn std::error::Error>> {

@@ -33,6 +33,7 @@ const LAYERS: &[&str] = &[
     "functions",
     "live",
     "admins",
+    "sdk",
     "http",
     "startup",
     "cli",

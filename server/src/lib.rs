@@ -28,6 +28,7 @@ pub mod live;
 pub mod net;
 pub mod push;
 pub mod queue;
+pub mod sdk;
 pub mod startup;
 pub mod telemetry;
 pub mod usage;

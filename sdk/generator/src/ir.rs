@@ -13,7 +13,8 @@ pub const BUILTIN_FIELDS: [&str; 4] = ["objectId", "createdAt", "updatedAt", "AC
 
 /// System classes an app's clients work with; the others (`_PushStatus`, `_JobStatus`, ...) are
 /// master-key bookkeeping and get no model.
-pub const SYSTEM_MODELS: [(&str, &str); 4] = [("_User", "ParseUser"), ("_Role", "ParseRole"), ("_Session", "ParseSession"), ("_Installation", "ParseInstallation")];
+pub const SYSTEM_MODELS: [(&str, &str); 4] =
+    [("_User", "ParseUser"), ("_Role", "ParseRole"), ("_Session", "ParseSession"), ("_Installation", "ParseInstallation")];
 
 /// Upper bounds on the input, so a hostile or broken schema cannot make generation run away.
 pub const MAX_CLASSES: usize = 2_000;
@@ -149,7 +150,9 @@ fn is_internal_class(name: &str) -> bool {
 /// Wire class name → model name, with the case-collision rule of [`Model::name`]. The rule looks
 /// only at the colliding names, so adding or changing an unrelated class renames nothing.
 fn model_names<'a>(wires: impl Iterator<Item = &'a str>) -> BTreeMap<String, String> {
-    let base: Vec<(String, String)> = wires.map(|w| (w.to_string(), SYSTEM_MODELS.iter().find(|(s, _)| *s == w).map_or_else(|| w.to_string(), |(_, n)| n.to_string()))).collect();
+    let base: Vec<(String, String)> = wires
+        .map(|w| (w.to_string(), SYSTEM_MODELS.iter().find(|(s, _)| *s == w).map_or_else(|| w.to_string(), |(_, n)| n.to_string())))
+        .collect();
     let mut folded: BTreeMap<String, usize> = BTreeMap::new();
     for (_, n) in &base {
         *folded.entry(n.to_lowercase()).or_default() += 1;
@@ -209,7 +212,13 @@ fn error_codes(openapi: &Value) -> Vec<ErrorCode> {
         .iter()
         .zip(names.iter())
         .enumerate()
-        .filter_map(|(i, (c, n))| Some(ErrorCode { code: c.as_i64()?, name: n.as_str()?.to_string(), description: descriptions.get(i).and_then(Value::as_str).unwrap_or("").to_string() }))
+        .filter_map(|(i, (c, n))| {
+            Some(ErrorCode {
+                code: c.as_i64()?,
+                name: n.as_str()?.to_string(),
+                description: descriptions.get(i).and_then(Value::as_str).unwrap_or("").to_string(),
+            })
+        })
         .collect();
     out.sort_by(|a, b| a.code.cmp(&b.code).then(a.name.cmp(&b.name)));
     out

@@ -39,7 +39,11 @@ mod tests {
 
     #[test]
     fn colliding_identifiers_get_a_suffix_of_their_wire_name() {
-        let pairs = vec![("class".to_string(), "class_".to_string()), ("class_".to_string(), "class_".to_string()), ("x".to_string(), "x".to_string())];
+        let pairs = vec![
+            ("class".to_string(), "class_".to_string()),
+            ("class_".to_string(), "class_".to_string()),
+            ("x".to_string(), "x".to_string()),
+        ];
         let out = disambiguate(&pairs, false);
         assert_eq!(out[2], "x");
         assert_eq!(out[0], format!("class__{}", short_hash("class")));

@@ -32,7 +32,11 @@ fn output_matches_the_snapshots() {
             }
         }
     }
-    assert!(failures.is_empty(), "generated files differ from the snapshots (run with UPDATE_SNAPSHOTS=1 and review the diff):\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "generated files differ from the snapshots (run with UPDATE_SNAPSHOTS=1 and review the diff):\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -23,7 +23,7 @@ pub struct ErrorBody {
     paths(
         admin::auth::login, admin::auth::logout, admin::auth::logout_everywhere, admin::auth::me, admin::auth::change_password,
         admin::members::list_admins, admin::members::create_admin, admin::members::update_admin, admin::members::delete_admin,
-        admin::apps::list, admin::apps::create, admin::apps::get, admin::apps::update, admin::apps::delete, admin::apps::rotate_key, admin::classes::counts,
+        admin::apps::list, admin::apps::create, admin::apps::get, admin::apps::update, admin::apps::delete, admin::apps::rotate_key, admin::classes::counts, admin::sdk::download,
         admin::members::list, admin::members::set, admin::members::remove,
         admin::invitations::create, admin::invitations::list, admin::invitations::revoke, admin::invitations::view, admin::invitations::accept,
         admin::audit::app_log, admin::audit::instance_log, admin::files::list, admin::files::cleanup, admin::metrics::app_metrics, admin::live::app_live,

@@ -31,5 +31,6 @@ mod queries;
 mod queue;
 mod rights;
 mod s3_storage;
+mod sdk;
 mod seaweed;
 mod security;

@@ -12,6 +12,7 @@ pub mod live;
 pub mod members;
 pub mod metrics;
 pub mod push;
+pub mod sdk;
 
 use std::sync::Arc;
 
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/apps/{application_id}/push/providers/hook/secret").post(push::rotate_secret))
         .service(resource("/apps/{application_id}/push/providers/{provider}").put(push::set).delete(push::remove))
         .service(resource("/apps/{application_id}/classes/counts").get(classes::counts))
+        .service(resource("/apps/{application_id}/sdk/{lang}").get(sdk::download))
         .service(resource("/apps/{application_id}/files").get(files::list))
         .service(resource("/apps/{application_id}/files/cleanup").post(files::cleanup))
         .service(

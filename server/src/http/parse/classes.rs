@@ -180,7 +180,7 @@ fn method_error(method: &str, http: &HttpRequest) -> ApiError {
 /// proxy (`trust_proxy`), the scheme and host it forwards (the rightmost entries, the ones the
 /// proxy wrote); otherwise the request's own `Host`, over http, as Parse Server answers. A client
 /// cannot choose the scheme: it is http or https, and a host is a plain `host[:port]`.
-fn base_url(http: &HttpRequest, config: &crate::config::Config) -> String {
+pub fn base_url(http: &HttpRequest, config: &crate::config::Config) -> String {
     if let Some(url) = &config.public_url {
         return url.clone();
     }
