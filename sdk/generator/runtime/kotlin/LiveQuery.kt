@@ -1,6 +1,7 @@
 package hearth.sdk
 
 import java.net.URI
+import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionStage
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.Executors
@@ -10,7 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger
 
 /** What a WebSocket tells the LiveQuery client. */
 interface WebSocketListener {
-    fun onOpen()
+    /** The socket is open; [connection] is the one [WebSocketFactory.open] answers (it may not have returned yet). */
+    fun onOpen(connection: WebSocketConnection)
     fun onMessage(text: String)
     fun onClosed(code: Int, reason: String)
     fun onFailure(error: Throwable)
@@ -34,12 +36,30 @@ interface WebSocketFactory {
 class JdkWebSocketFactory : WebSocketFactory {
     private val http = java.net.http.HttpClient.newHttpClient()
 
+    /** Sends in order without blocking: the JDK refuses a send while the previous one is pending. */
+    private class Connection : WebSocketConnection {
+        @Volatile var ws: java.net.http.WebSocket? = null
+        private var last: CompletableFuture<*> = CompletableFuture.completedFuture(null)
+
+        @Synchronized
+        override fun send(text: String) {
+            val socket = ws ?: return
+            last = last.handle { _, _ -> null }.thenCompose { socket.sendText(text, true) }
+        }
+
+        override fun close() {
+            ws?.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "")
+        }
+    }
+
     override fun open(url: String, listener: WebSocketListener): WebSocketConnection {
+        val connection = Connection()
         val jdkListener = object : java.net.http.WebSocket.Listener {
             private val buffer = StringBuilder()
 
             override fun onOpen(webSocket: java.net.http.WebSocket) {
-                listener.onOpen()
+                connection.ws = webSocket
+                listener.onOpen(connection)
                 webSocket.request(1)
             }
 
@@ -61,24 +81,8 @@ class JdkWebSocketFactory : WebSocketFactory {
 
             override fun onError(webSocket: java.net.http.WebSocket, error: Throwable) = listener.onFailure(error)
         }
-        val ws = try {
-            http.newWebSocketBuilder().buildAsync(URI.create(url), jdkListener).join()
-        } catch (e: Exception) {
-            listener.onFailure(e)
-            return object : WebSocketConnection {
-                override fun send(text: String) {}
-                override fun close() {}
-            }
-        }
-        return object : WebSocketConnection {
-            override fun send(text: String) {
-                ws.sendText(text, true).join()
-            }
-
-            override fun close() {
-                ws.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "").exceptionally { null }
-            }
-        }
+        http.newWebSocketBuilder().buildAsync(URI.create(url), jdkListener).whenComplete { _, error -> if (error != null) listener.onFailure(error) }
+        return connection
     }
 }
 
@@ -172,7 +176,8 @@ class LiveQueryClient(private val client: ParseClient) : WebSocketListener {
         send(msg)
     }
 
-    override fun onOpen() {
+    override fun onOpen(connection: WebSocketConnection) {
+        socket = connection
         val msg = LinkedHashMap<String, Any?>()
         msg["op"] = "connect"
         msg["applicationId"] = client.config.applicationId

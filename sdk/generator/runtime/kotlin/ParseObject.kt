@@ -133,7 +133,11 @@ open class ParseObject(val className: String) {
         if (createdAt != null && updatedAt == null) updatedAt = createdAt
     }
 
-    internal fun clearChanges() = ops.clear()
+    /** Drops [key] here without sending anything (a password after sign-up). */
+    internal fun forget(key: String) {
+        values.remove(key)
+        ops.remove(key)
+    }
 
     open fun createPath(): String = "/classes/$className"
     internal fun objectPath(): String = createPath() + "/" + (objectId ?: throw IllegalStateException("the $className has no objectId"))
@@ -247,7 +251,10 @@ open class ParseUserBase : ParseObject("_User") {
 
     override fun applySaved(doc: Map<String, Any?>, client: ParseClient) {
         super.applySaved(doc, client)
-        if (doc["sessionToken"] != null && client.sessionToken != null && objectId == client.currentUserData()?.objectId) client.setSession(sessionToken, this)
+        // The password is sent once; it is never kept (nor written to the session store).
+        forget("password")
+        val token = client.sessionToken
+        if (token != null && objectId != null && objectId == client.currentUserData()?.objectId) client.setSession(token, this)
     }
 
     companion object {
