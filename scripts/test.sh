@@ -40,7 +40,7 @@ log="$run_dir/test-output.log"
 # The code's habits, checked first (their failures fail the run, after every test has run).
 echo "Checking formatting (cargo fmt) and lints (cargo clippy)..."
 { cargo fmt --all --check && (cd sdk/functions/rust && cargo fmt --all --check); } 2>&1 | tee -a "$log" || { echo "cargo fmt: the code is not formatted (run cargo fmt)"; status=1; }
-cargo clippy -p hearth --all-targets -- -D warnings 2>&1 | tee -a "$log" || { echo "cargo clippy found warnings"; status=1; }
+cargo clippy -p hearth -p hearth-sdkgen --all-targets -- -D warnings 2>&1 | tee -a "$log" || { echo "cargo clippy found warnings"; status=1; }
 # The dashboard: built first (the debug binary the browser tests run serves dashboard/dist),
 # then its lint (oxlint), type check (tsc) and unit tests (vitest).
 echo "Building and checking the dashboard..."

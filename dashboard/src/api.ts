@@ -81,6 +81,25 @@ export async function admin<T>(method: Method, path: string, body?: unknown, opt
   return (await send<T>(method, `/admin/v1${path}`, body, opts)).data
 }
 
+/** A management API file download (`path` relative to /admin/v1): the body as a Blob and the
+ * file name the server suggests in `Content-Disposition`. Errors are thrown as `ApiError`. */
+export async function adminDownload(path: string, signal?: AbortSignal): Promise<{ blob: Blob; fileName: string | null }> {
+  const url = `/admin/v1${path}`
+  const res = await fetch(url, { headers: { [CSRF_HEADER]: '1' }, credentials: 'same-origin', signal })
+  if (!res.ok) {
+    let err: { code?: number; error?: string } = {}
+    try {
+      err = JSON.parse(await res.text())
+    } catch {}
+    const code = typeof err.code === 'number' ? err.code : -1
+    if (code === 209) onSignedOut()
+    throw new ApiError(res.status, code, typeof err.error === 'string' ? err.error : `${res.status} ${res.statusText}`)
+  }
+  const disposition = res.headers.get('Content-Disposition') ?? ''
+  const fileName = /filename="([^"]+)"/.exec(disposition)?.[1] ?? null
+  return { blob: await res.blob(), fileName }
+}
+
 /** A Parse API call for `appId`: `path` is relative to /parse (starting with `/`). */
 export async function parse<T>(appId: string, method: Method, path: string, body?: unknown, opts?: CallOptions): Promise<T> {
   return (await parseCall<T>(appId, method, path, body, opts)).data

@@ -17,6 +17,7 @@ const skip = h.isHearth ? false : HEARTH_ONLY;
 const demo = h.isHearth ? compileExample('demo') : null;
 const triggers = h.isHearth ? compileExample('triggers') : null;
 const live = h.isHearth ? compileExample('live') : null;
+const typed = h.isHearth ? compileExample('typed') : null;
 const rust = h.isHearth ? buildRustExample() : { skip: HEARTH_ONLY };
 
 /** A fresh instance of a module in Node, its host calls stubbed: `handle(request)` runs one
@@ -71,6 +72,43 @@ describe('manifests', { skip }, () => {
       'beforeLogin:_User',
       'beforeSaveFile:@File',
     ]);
+  });
+});
+
+describe('typed functions (typed.ts)', { skip }, () => {
+  const score = {
+    params: {
+      type: 'object',
+      properties: { playerId: { type: 'string' }, bonus: { type: 'number' } },
+      required: ['playerId'],
+      additionalProperties: false,
+    },
+    result: { type: 'object', properties: { playerId: { type: 'string' }, total: { type: 'number' } }, required: ['playerId', 'total'] },
+  };
+
+  test('the SDK answers the declared types in the manifest, and none for define()', async () => {
+    const { handle } = await inNode(typed);
+    const manifest = JSON.parse(handle({ abi: 1, kind: 'manifest', master: true, user: null, installationId: null, ip: null }));
+    assert.deepEqual(manifest, { functions: ['score', 'hello'], jobs: [], triggers: [], functionTypes: { score } });
+  });
+
+  test('the deployment and the functions list show them; the functions answer as before', async () => {
+    const app = await h.createHearthApp('e2e deploy typed');
+    const deployed = await deploy(app, typed);
+    assert.deepEqual(deployed.manifest.functions, ['hello', 'score']);
+    assert.deepEqual(deployed.manifest.functionTypes, { score });
+    const res = await h.admin('GET', `${h.appPath(app)}/functions`);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.body.map((d) => d.manifest.functionTypes), [{ score }]);
+
+    await h.setup(app);
+    assert.deepEqual(await Parse.Cloud.run('score', { playerId: 'p1', bonus: 5 }), { playerId: 'p1', total: 15 });
+    assert.equal(await Parse.Cloud.run('hello', { name: 'Ada' }), 'Hello Ada');
+  });
+
+  test('a module without types deploys with no functionTypes in its manifest', async () => {
+    const deployed = await deployNew(live, 'e2e deploy untyped');
+    assert.equal('functionTypes' in deployed.manifest, false);
   });
 });
 

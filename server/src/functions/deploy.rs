@@ -132,12 +132,14 @@ pub async fn check(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8]) ->
     func("hearth_handle", &[ValType::I32, ValType::I32], &[ValType::I32])?;
     let loaded = functions.prepare(&module, 0, Manifest::default())?;
     let active = Arc::new(super::runtime::Active(Some(loaded), Default::default()));
-    let answer = functions
+    let mut answer = functions
         .run_on_threads(active, caller, Kind::Manifest, Map::new())
         .await
         .map_err(|e| FunctionError::InvalidModule(format!("the module's manifest call failed: {e}")))?;
-    let mut manifest: Manifest = serde_json::from_value(answer)
-        .map_err(|e| FunctionError::InvalidModule(format!("the module's manifest is not {{functions, jobs, triggers}}: {e}")))?;
+    let declared_types = super::types::take(&mut answer);
+    let mut manifest: Manifest = serde_json::from_value(answer).map_err(|e| {
+        FunctionError::InvalidModule(format!("the module's manifest is not {{functions, jobs, triggers, functionTypes?}}: {e}"))
+    })?;
     manifest.triggers = manifest.triggers.iter().map(|t| canonical(t)).collect();
     for name in manifest.functions.iter().chain(&manifest.jobs) {
         if name.is_empty() || name.len() > 128 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
@@ -152,6 +154,7 @@ pub async fn check(functions: &Arc<Functions>, caller: &Caller, bytes: &[u8]) ->
             )));
         }
     }
+    manifest.function_types = super::types::check(declared_types, &manifest.functions)?;
     Ok(manifest)
 }
 

@@ -1,7 +1,8 @@
 //! Cloud functions: apps' WebAssembly modules, run in wasmtime as Parse Cloud Code runs (functions,
 //! triggers around writes), each call in a fresh instance with hard limits.
 //!
-//! - [`deploy`]: checking an uploaded module, its versions, which one is active.
+//! - [`deploy`]: checking an uploaded module, its versions, which one is active;
+//!   [`types`]: the parameter and result shapes a module may declare for its functions.
 //! - [`runtime`]: the engine, compiled modules (cached on disk), one call from request to answer.
 //! - [`host`]: what a guest may ask of Hearth (the ABI's host calls), always with the caller's
 //!   rights unless it asks for master rights and the app allows them.
@@ -20,6 +21,7 @@ pub mod logs;
 pub mod runtime;
 pub mod schedules;
 pub mod triggers;
+pub mod types;
 pub mod webhooks;
 
 use crate::data::DataError;
@@ -50,6 +52,9 @@ pub enum FunctionError {
     /// The module cannot be deployed.
     #[error("{0}")]
     InvalidModule(String),
+    /// The module's declared function types are not the allowed subset (Parse's code 142).
+    #[error("{0}")]
+    InvalidTypes(String),
     #[error("no deployment with version {0}")]
     NoSuchVersion(i32),
     #[error("{0}")]
@@ -87,6 +92,7 @@ impl ParseErrorCode for FunctionError {
             FunctionError::UnknownFunction(_) | FunctionError::UnknownJob(_) | FunctionError::Stopped(_) => ParseCode::SCRIPT_FAILED,
             FunctionError::Script { code, .. } => ParseCode::new(*code, 400),
             FunctionError::InvalidModule(_) => ParseCode::INVALID_JSON,
+            FunctionError::InvalidTypes(_) => ParseCode::VALIDATION_ERROR,
             FunctionError::NoSuchVersion(_) | FunctionError::NoSuchSchedule(_) => ParseCode::OBJECT_NOT_FOUND,
             FunctionError::InvalidSchedule(_) => ParseCode::INVALID_JSON,
             FunctionError::Webhook(_) => ParseCode::WEBHOOK_ERROR,

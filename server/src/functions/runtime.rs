@@ -3,7 +3,7 @@
 //! the request written into the guest, its answer read back, and every way a call can go wrong
 //! turned into an answer (a trap, the time or memory limit, a bad answer).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -63,6 +63,11 @@ pub struct Manifest {
     /// `beforeSave:ClassName`, `afterDelete:ClassName`, ...
     #[serde(default)]
     pub triggers: BTreeSet<String>,
+    /// Declared shapes of functions' parameters and results, by function name (see
+    /// [`super::types`]); absent from manifests that declare none.
+    #[serde(default, rename = "functionTypes", skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub function_types: BTreeMap<String, super::types::FunctionType>,
 }
 
 impl Manifest {

@@ -13,6 +13,7 @@ mod data;
 mod database;
 mod errors;
 mod files;
+mod function_types;
 mod functions;
 mod helpers;
 mod idempotency;

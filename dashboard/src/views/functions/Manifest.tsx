@@ -1,10 +1,11 @@
-// The active deployment's manifest: its functions, jobs and triggers, and the app's function
-// settings that apply to them.
+// The active deployment's manifest: its functions (with the types they declare), jobs and
+// triggers, and the app's function settings that apply to them.
 import type { ReactNode } from 'react'
 import { Link } from 'react-router'
 import { useApp } from '../../appContext'
 import { Empty, ErrorState, Spinner } from '../../ui'
 import { functionsPath, useDeployments } from './data'
+import { type FunctionType, typeText } from './logic'
 
 export function Manifest() {
   const app = useApp()
@@ -60,6 +61,7 @@ export function Manifest() {
           )}
         </Names>
       </div>
+      {m.functionTypes && Object.keys(m.functionTypes).length > 0 && <Types types={m.functionTypes} />}
       <section className="card fn-settings" aria-label="Function settings">
         <h2>Settings</h2>
         <p className="muted small">
@@ -83,6 +85,49 @@ export function Manifest() {
         </dl>
       </section>
     </div>
+  )
+}
+
+/** The declared parameter and result types, as generated SDKs type their calls; the schema itself on hover and unfolded. */
+function Types({ types }: { types: Record<string, FunctionType> }) {
+  const cell = (schema: unknown) =>
+    schema === undefined ? (
+      <span className="muted">not declared</span>
+    ) : (
+      <details>
+        <summary>
+          <code title={JSON.stringify(schema, null, 2)}>{typeText(schema)}</code>
+        </summary>
+        <pre className="mono small">{JSON.stringify(schema, null, 2)}</pre>
+      </details>
+    )
+  return (
+    <section className="card fn-types" aria-label="Function types">
+      <h2>
+        Function types <span className="muted small">{Object.keys(types).length}</span>
+      </h2>
+      <p className="muted small">Declared by the module; generated SDKs type their calls of these functions from them.</p>
+      <table className="list">
+        <thead>
+          <tr>
+            <th>Function</th>
+            <th>Params</th>
+            <th>Result</th>
+          </tr>
+        </thead>
+        <tbody>
+          {Object.entries(types).map(([name, t]) => (
+            <tr key={name}>
+              <td>
+                <code>{name}</code>
+              </td>
+              <td>{cell(t.params)}</td>
+              <td>{cell(t.result)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   )
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CUSTOM, fieldOf, formatMicros, logParams, parseParams, sourcesOf } from './logic'
+import { CUSTOM, fieldOf, formatMicros, logParams, parseParams, sourcesOf, typeText } from './logic'
 
 describe('parseParams', () => {
   it('takes empty text as {}', () => {
@@ -59,5 +59,30 @@ describe('formatting', () => {
   })
   it('lists the sources of a manifest', () => {
     expect(sourcesOf({ functions: ['a'], jobs: ['j'], triggers: ['beforeSave:X'] })).toEqual(['function:a', 'job:j', 'beforeSave:X'])
+  })
+})
+
+describe('typeText', () => {
+  it('spells objects with their required and optional properties', () => {
+    const params = {
+      type: 'object',
+      properties: { playerId: { type: 'string' }, bonus: { type: 'number' } },
+      required: ['playerId'],
+      additionalProperties: false,
+    }
+    expect(typeText(params)).toBe('{ playerId: string; bonus?: number }')
+  })
+  it('spells arrays, enums, nullable types and maps', () => {
+    expect(typeText({ type: 'array', items: { type: 'string', enum: ['a', 'b'] } })).toBe('("a" | "b")[]')
+    expect(typeText({ type: ['integer', 'null'] })).toBe('integer | null')
+    expect(typeText({ type: 'object', additionalProperties: { type: 'boolean' } })).toBe('{ [key: string]: boolean }')
+    expect(typeText({ type: 'object' })).toBe('object')
+  })
+  it('writes any where no type is declared, and stops spelling deep objects', () => {
+    expect(typeText(undefined)).toBe('any')
+    expect(typeText({ description: 'x' })).toBe('any')
+    let deep: unknown = { type: 'string' }
+    for (let i = 0; i < 5; i++) deep = { type: 'object', properties: { a: deep }, required: ['a'] }
+    expect(typeText(deep)).toBe('{ a: { a: { a: {…} } } }')
   })
 })

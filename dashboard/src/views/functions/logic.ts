@@ -95,6 +95,41 @@ export interface Manifest {
   functions: string[]
   jobs: string[]
   triggers: string[]
+  /** Declared shapes (JSON Schema) of functions' parameters and results; absent when none. */
+  functionTypes?: Record<string, FunctionType>
+}
+
+export interface FunctionType {
+  params?: unknown
+  result?: unknown
+}
+
+/** How deep `typeText` spells out nested objects before writing `{…}`. */
+const TYPE_TEXT_DEPTH = 3
+
+/** A declared JSON Schema as a short TypeScript-like type for people: `{ playerId: string; bonus?: number }`. */
+export function typeText(schema: unknown, depth = 0): string {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return 'any'
+  const s = schema as Record<string, unknown>
+  const types = typeof s.type === 'string' ? [s.type] : Array.isArray(s.type) ? s.type.filter((t): t is string => typeof t === 'string') : []
+  if (types.length === 0) return 'any'
+  const texts = types.map((t) => {
+    if (t === 'string' && Array.isArray(s.enum) && s.enum.length > 0) return s.enum.map((v) => JSON.stringify(v)).join(' | ')
+    if (t === 'array') {
+      const item = s.items === undefined ? 'any' : typeText(s.items, depth + 1)
+      return item.includes(' | ') ? `(${item})[]` : `${item}[]`
+    }
+    if (t !== 'object') return t
+    const props = typeof s.properties === 'object' && s.properties !== null ? Object.entries(s.properties as Record<string, unknown>) : []
+    if (props.length === 0) {
+      const extra = s.additionalProperties
+      return typeof extra === 'object' && extra !== null ? `{ [key: string]: ${typeText(extra, depth + 1)} }` : 'object'
+    }
+    if (depth >= TYPE_TEXT_DEPTH) return '{…}'
+    const required = new Set(Array.isArray(s.required) ? s.required : [])
+    return `{ ${props.map(([k, v]) => `${k}${required.has(k) ? '' : '?'}: ${typeText(v, depth + 1)}`).join('; ')} }`
+  })
+  return [...new Set(texts)].join(' | ')
 }
 
 export interface Deployment {

@@ -8,6 +8,7 @@ import { useApp } from '../../appContext'
 import { atLeast, type AppView } from '../../types'
 import { Field, PageHeader, TypedConfirm } from '../../ui'
 import { KeysSection } from './Keys'
+import { SdkSection } from './Sdk'
 import { SettingsForm } from './SettingsForm'
 import './settings.css'
 
@@ -18,6 +19,7 @@ export default function SettingsView() {
       <PageHeader title="Settings & keys" />
       <GeneralSection app={app} key={`${app.applicationId}:${app.name}`} />
       <KeysSection app={app} />
+      <SdkSection app={app} />
       <h2 className="settings-title">App settings</h2>
       <SettingsForm app={app} key={app.applicationId} />
       {atLeast(app.role, 'owner') && <DangerZone app={app} />}

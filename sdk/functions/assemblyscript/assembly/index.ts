@@ -174,9 +174,25 @@ export type Handler = (req: Request) => Response;
 const functions = new Map<string, Handler>();
 const jobs = new Map<string, Handler>();
 const triggers = new Map<string, Handler>();
+/** Declared types by function name: `{params?, result?}` (JSON Schema), for the manifest. */
+const functionTypes = new Map<string, JSON.Obj>();
 
 /** A function, called at POST /parse/functions/NAME (Parse.Cloud.run). */
-export function define(name: string, handler: Handler): void { functions.set(name, handler); }
+export function define(name: string, handler: Handler): void {
+  functions.set(name, handler);
+  functionTypes.delete(name);
+}
+/** A function with declared parameter and result shapes: each a JSON Schema as JSON text, ""
+ *  when not declared (keywords type, properties, required, items, enum, additionalProperties,
+ *  description, title; docs/functions.md). Generated client SDKs type their calls of it from
+ *  them; Hearth checks the schemas at deploy, not the calls. */
+export function defineTyped(name: string, paramsSchema: string, resultSchema: string, handler: Handler): void {
+  define(name, handler);
+  const types = new JSON.Obj();
+  if (paramsSchema.length > 0) types.set("params", JSON.parse(paramsSchema));
+  if (resultSchema.length > 0) types.set("result", JSON.parse(resultSchema));
+  if (types.keys.length > 0) functionTypes.set(name, types);
+}
 /** A job, run by POST /parse/jobs/NAME or a schedule. */
 export function job(name: string, handler: Handler): void { jobs.set(name, handler); }
 export function beforeSave(className: string, handler: Handler): void { triggers.set("beforeSave:" + className, handler); }
@@ -238,6 +254,12 @@ export function hearth_handle(ptr: usize, len: i32): i32 {
     o.set("functions", names(functions));
     o.set("jobs", names(jobs));
     o.set("triggers", names(triggers));
+    if (functionTypes.size > 0) {
+      const types = new JSON.Obj();
+      const keys = functionTypes.keys();
+      for (let i = 0; i < keys.length; i++) types.set(keys[i], functionTypes.get(keys[i]));
+      o.set("functionTypes", types);
+    }
     answer = new Response(o);
   } else {
     const table = kind == "function" ? functions : kind == "job" ? jobs : triggers;

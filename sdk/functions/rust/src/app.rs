@@ -22,6 +22,8 @@ pub struct App {
     functions: BTreeMap<String, Handler>,
     jobs: BTreeMap<String, Handler>,
     triggers: BTreeMap<String, Handler>,
+    /// Declared shapes by function name: `{"params"?, "result"?}`, for the manifest.
+    function_types: BTreeMap<String, Value>,
 }
 
 /// The class of file triggers.
@@ -56,6 +58,40 @@ impl App {
         F: Fn(&Request) -> Result<T, Error> + 'static,
     {
         self.functions.insert(name.to_string(), result(handler));
+        self.function_types.remove(name);
+        self
+    }
+
+    /// A function, as [`define`](App::define), with the shapes of its parameters and result
+    /// declared as JSON Schema (`Value::Null`: not declared), from which generated client SDKs
+    /// type their calls of it. Hearth checks the schemas at deploy (the keywords `type`,
+    /// `properties`, `required`, `items`, `enum`, `additionalProperties`, `description`, `title`;
+    /// see docs/functions.md), not the calls.
+    ///
+    /// ```
+    /// # use hearth_functions::{App, json};
+    /// # let mut app = App::new();
+    /// app.define_typed(
+    ///     "score",
+    ///     json!({"type": "object", "properties": {"playerId": {"type": "string"}}, "required": ["playerId"]}),
+    ///     json!({"type": "number"}),
+    ///     |req| Ok(req.param::<f64>("bonus")?.unwrap_or(0.0) + 10.0),
+    /// );
+    /// ```
+    pub fn define_typed<T, F>(&mut self, name: &str, params: Value, result: Value, handler: F) -> &mut App
+    where
+        T: Serialize,
+        F: Fn(&Request) -> Result<T, Error> + 'static,
+    {
+        self.define(name, handler);
+        let declared: serde_json::Map<String, Value> = [("params", params), ("result", result)]
+            .into_iter()
+            .filter(|(_, schema)| !schema.is_null())
+            .map(|(part, schema)| (part.to_string(), schema))
+            .collect();
+        if !declared.is_empty() {
+            self.function_types.insert(name.to_string(), Value::Object(declared));
+        }
         self
     }
 
@@ -236,10 +272,15 @@ impl App {
         self
     }
 
-    /// The manifest: `{"functions": [...], "jobs": [...], "triggers": [...]}`.
+    /// The manifest: `{"functions": [...], "jobs": [...], "triggers": [...]}`, and
+    /// `"functionTypes": {name: {"params"?, "result"?}}` when a function declares types.
     pub fn manifest(&self) -> Value {
         let names = |m: &BTreeMap<String, Handler>| m.keys().cloned().collect::<Vec<_>>();
-        json!({ "functions": names(&self.functions), "jobs": names(&self.jobs), "triggers": names(&self.triggers) })
+        let mut manifest = json!({ "functions": names(&self.functions), "jobs": names(&self.jobs), "triggers": names(&self.triggers) });
+        if !self.function_types.is_empty() {
+            manifest["functionTypes"] = json!(self.function_types);
+        }
+        manifest
     }
 
     /// The answer to a request: the manifest, or the named handler's answer, or

@@ -101,6 +101,33 @@ fn manifest_lists_functions_jobs_and_triggers_by_their_manifest_names() {
 }
 
 #[test]
+fn typed_functions_declare_their_types_in_the_manifest() {
+    fn params() -> Value {
+        json!({"type": "object", "properties": {"playerId": {"type": "string"}}, "required": ["playerId"]})
+    }
+    fn register(app: &mut App) {
+        app.define_typed("score", params(), json!({"type": "number"}), |req| Ok(req.param::<f64>("bonus")?.unwrap_or(0.0) + 10.0))
+            .define_typed("onlyResult", Value::Null, json!({"type": "string"}), |_req| Ok("x"))
+            .define_typed("undeclared", Value::Null, Value::Null, |_req| Ok(1))
+            .define_typed("redefined", json!({"type": "object"}), Value::Null, |_req| Ok(1))
+            .define("redefined", |_req| Ok(2))
+            .define("hello", |_req| Ok("hi"));
+    }
+    let answer = testing::run(register, json!({"abi": 1, "kind": "manifest"}), no_host).answer;
+    assert_eq!(
+        answer,
+        json!({
+            "functions": ["hello", "onlyResult", "redefined", "score", "undeclared"],
+            "jobs": [],
+            "triggers": [],
+            "functionTypes": {"score": {"params": params(), "result": {"type": "number"}}, "onlyResult": {"result": {"type": "string"}}},
+        })
+    );
+    let call = json!({"abi": 1, "kind": "function", "name": "score", "params": {"playerId": "p", "bonus": 5}});
+    assert_eq!(testing::run(register, call, no_host).answer, json!({"result": 15.0}));
+}
+
+#[test]
 fn functions_answer_their_result_and_log() {
     let outcome = testing::run(register, function("hello", json!({"name": "Ada"})), no_host);
     assert_eq!(outcome.answer, json!({"result": "Hello, Ada!"}));
