@@ -70,6 +70,7 @@ describe('the generated Kotlin SDK', { skip: !h.isHearth ? 'generated SDKs are H
     const expected = {
       APP: app.applicationId,
       SIGNUP: 'true',
+      NO_PASSWORD: 'true',
       LOGGED_OUT: 'true',
       LOGIN: 'true',
       BAD_LOGIN: '101',
@@ -109,6 +110,7 @@ describe('the generated Kotlin SDK', { skip: !h.isHearth ? 'generated SDKs are H
       ASYNC: 'true',
       SUBSCRIBED: 'true',
       LIVE: `CREATE Live ${suffix}`,
+      LIVE_REFUSED: '119 false',
       DONE: 'true',
     };
     for (const [key, value] of Object.entries(expected)) assert.equal(out[key], value, `${key}; ${why}`);

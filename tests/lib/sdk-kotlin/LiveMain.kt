@@ -51,6 +51,8 @@ fun main(args: Array<String>) {
     user.password = "secret-$suffix"
     user.email = "kt_$suffix@example.com"
     user.signUp()
+    // The password is sent, never kept (nor written to the session store).
+    out("NO_PASSWORD", user.password == null && sessions.get(HearthApp.APPLICATION_ID + "|currentUser")?.contains("secret-") == false)
     out("SIGNUP", user.objectId != null && client.sessionToken != null && sessions.get(HearthApp.APPLICATION_ID + "|sessionToken") == client.sessionToken)
     ParseUser.logOut()
     out("LOGGED_OUT", client.sessionToken == null && ParseUser.current() == null)
@@ -206,6 +208,11 @@ fun main(args: Array<String>) {
     liveTeam.save()
     event.await(20, TimeUnit.SECONDS)
     out("LIVE", seen)
+    // A class that is not live: the server refuses the subscription, which is dropped.
+    val refused = live.subscribe(Player.query(), { Player() }) { _, _ -> }
+    val until = System.currentTimeMillis() + 20000
+    while (refused.lastError == null && System.currentTimeMillis() < until) Thread.sleep(20)
+    out("LIVE_REFUSED", "${refused.lastError?.code} ${refused.subscribed}")
     live.close()
     out("DONE", true)
     System.exit(0)

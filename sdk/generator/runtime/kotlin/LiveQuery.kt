@@ -148,7 +148,7 @@ class LiveQueryClient(private val client: ParseClient) : WebSocketListener {
     }
 
     fun unsubscribe(subscription: Subscription<*>) {
-        subscriptions.remove(subscription.requestId)
+        if (subscriptions.remove(subscription.requestId) == null) return
         if (connected) send(mapOf("op" to "unsubscribe", "requestId" to subscription.requestId))
     }
 
@@ -204,7 +204,19 @@ class LiveQueryClient(private val client: ParseClient) : WebSocketListener {
             "error" -> {
                 val e = ParseException(Codec.asLong(m["code"])?.toInt() ?: ParseException.OTHER_CAUSE, m["error"] as? String ?: "LiveQuery error")
                 val s = if (requestId == null) null else subscriptions[requestId]
-                if (s != null) s.lastError = e else onError?.invoke(e)
+                if (s != null) {
+                    // A refused subscription (a class that is not live, no right to read it) is dropped.
+                    s.lastError = e
+                    if (!s.subscribed) subscriptions.remove(s.requestId)
+                } else {
+                    // A refused connection (a bad key, a hook said no): the subscriptions waiting for it fail.
+                    for (w in subscriptions.values.filter { !it.subscribed }) {
+                        w.lastError = e
+                        subscriptions.remove(w.requestId)
+                    }
+                    onError?.invoke(e)
+                    if (subscriptions.isEmpty()) close()
+                }
             }
             "create", "enter", "update", "leave", "delete" -> {
                 val s = subscriptions[requestId ?: return] ?: return
@@ -228,7 +240,7 @@ class LiveQueryClient(private val client: ParseClient) : WebSocketListener {
         connected = false
         socket = null
         for (s in subscriptions.values) s.subscribed = false
-        if (closed) return
+        if (closed || subscriptions.isEmpty()) return
         val delay = Math.min(30000L, 500L * (1L shl attempts.coerceAtMost(6)))
         attempts++
         try {
