@@ -21,7 +21,7 @@ fun main() {
     val back = hearth.fixture_app.Wide()
     back.mergeServerData(Json.parse(Json.stringify(mapOf("objectId" to "w1", "f000" to "x", "f001" to 2, "p300" to mapOf("__type" to "Pointer", "className" to "_User", "objectId" to "u2")))) as Map<String, Any?>, client.factory)
     out("WIDE_READ", "${back.f000} ${back.f001} ${back.p300?.objectId}")
-    out("WIDE_QUERY", Json.stringify(hearth.fixture_app.Wide.query().where(hearth.fixture_app.Wide.F.f001.greaterThan(1.0)).params(), true))
+    out("WIDE_QUERY", Json.stringify(hearth.fixture_app.Wide.query().where(hearth.fixture_app.Wide.F.f001.greaterThan(1)).params(), true))
 
     // Keywords, case twins, `_` names, clashes with core types.
     val k = hearth.awkward.Keywords()

@@ -107,7 +107,7 @@ fun main(args: Array<String>) {
 
     // Typed queries.
     val found = Player.query()
-        .where(Player.F.score.greaterThan(40.0), Player.F.name.equalTo("Ada"), Player.F.owner.equalTo(again))
+        .where(Player.F.score.greaterThan(40), Player.F.name.equalTo("Ada"), Player.F.owner.equalTo(again))
         .include(Player.F.team)
         .find()
     val f = found.single()

@@ -34,7 +34,8 @@ open class ComparableField<T : ParseObject, V>(name: String) : Field<T, V>(name)
     fun greaterThanOrEqualTo(value: V): Constraint<T> = op("\$gte", enc(value))
 }
 
-class NumberField<T : ParseObject>(name: String) : ComparableField<T, Double>(name)
+/** A Number field: compared with any Kotlin number (`greaterThan(10)`, `equalTo(2.5)`). */
+class NumberField<T : ParseObject>(name: String) : ComparableField<T, Number>(name)
 class DateField<T : ParseObject>(name: String) : ComparableField<T, Date>(name)
 class BooleanField<T : ParseObject>(name: String) : Field<T, Boolean>(name)
 

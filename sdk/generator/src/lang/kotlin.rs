@@ -185,13 +185,15 @@ pub fn render(api: &Api) -> Result<Files, Error> {
     let user = api.model("_User").map(|m| types[&m.name].ident.clone());
     render_into(&env, "Models.kt.j2", context! { app => &app, models => ser(&models) }, format!("{dir}Models.kt"), &mut files)?;
     render_into(&env, "HearthApp.kt.j2", context! { app => &app, user => user }, format!("{dir}HearthApp.kt"), &mut files)?;
-    render_into(
-        &env,
-        "ErrorCode.kt.j2",
-        context! { app => &app, codes => ser(&api.error_codes) },
-        format!("{dir}ErrorCode.kt"),
-        &mut files,
-    )?;
+    // Error code names are SCREAMING_SNAKE already; made identifiers anyway, as everything else.
+    let pairs: Vec<(String, String)> = api.error_codes.iter().map(|c| (c.name.clone(), identifier(&c.name, &["Companion"]))).collect();
+    let codes: Vec<Value> = api
+        .error_codes
+        .iter()
+        .zip(disambiguate(&pairs, false))
+        .map(|(c, name)| serde_json::json!({"name": escape(&name), "code": c.code, "description": c.description}))
+        .collect();
+    render_into(&env, "ErrorCode.kt.j2", context! { app => &app, codes => ser(&codes) }, format!("{dir}ErrorCode.kt"), &mut files)?;
     render_into(
         &env,
         "CloudFunctions.kt.j2",
