@@ -183,15 +183,17 @@ open class ParseObject(val className: String) {
     companion object {
         /**
          * Saves [objects] in one `/batch` request (up to 50 per request); a failed write is reported
-         * as a [BatchException] naming every error, the others are saved.
+         * as a [BatchException] naming every error, the others are saved (with [transaction], all
+         * or none of a request's writes are applied).
          */
-        fun saveAll(objects: List<ParseObject>, client: ParseClient = ParseClient.current()) {
+        fun saveAll(objects: List<ParseObject>, client: ParseClient = ParseClient.current(), transaction: Boolean = false) {
             for (chunk in objects.chunked(50)) {
                 val requests = chunk.map {
                     val path = client.batchPath("/classes/" + it.className + (it.objectId?.let { id -> "/$id" } ?: ""))
                     mapOf("method" to if (it.objectId == null) "POST" else "PUT", "path" to path, "body" to it.changesJson())
                 }
-                val answers = client.request("POST", "/batch", mapOf("requests" to requests)) as? List<*> ?: emptyList<Any?>()
+                val body = if (transaction) mapOf("requests" to requests, "transaction" to true) else mapOf("requests" to requests)
+                val answers = client.request("POST", "/batch", body) as? List<*> ?: emptyList<Any?>()
                 val errors = ArrayList<ParseException>()
                 chunk.forEachIndexed { i, o ->
                     val a = answers.getOrNull(i) as? Map<*, *>

@@ -45,6 +45,8 @@ class StringField<T : ParseObject>(name: String) : ComparableField<T, String>(na
         Constraint(name, if (options.length == 0) mapOf("\$regex" to regex) else mapOf("\$regex" to regex, "\$options" to options))
     fun startsWith(prefix: String): Constraint<T> = matches("^" + java.util.regex.Pattern.quote(prefix))
     fun endsWith(suffix: String): Constraint<T> = matches(java.util.regex.Pattern.quote(suffix) + "$")
+    /** Full-text search (the server's text index): `{"$text": {"$search": {"$term": term}}}`. */
+    fun fullText(term: String): Constraint<T> = op("\$text", mapOf("\$search" to mapOf("\$term" to term)))
 }
 
 /** An Array field: conditions on its elements. */
@@ -80,6 +82,7 @@ class GeoPointField<T : ParseObject>(name: String) : Field<T, GeoPoint>(name) {
     fun near(point: GeoPoint): Constraint<T> = op("\$nearSphere", point.toJson())
     fun withinKilometers(point: GeoPoint, km: Double): Constraint<T> = Constraint(name, mapOf("\$nearSphere" to point.toJson(), "\$maxDistanceInKilometers" to km))
     fun withinMiles(point: GeoPoint, miles: Double): Constraint<T> = Constraint(name, mapOf("\$nearSphere" to point.toJson(), "\$maxDistanceInMiles" to miles))
+    fun withinRadians(point: GeoPoint, radians: Double): Constraint<T> = Constraint(name, mapOf("\$nearSphere" to point.toJson(), "\$maxDistanceInRadians" to radians))
     fun withinBox(southwest: GeoPoint, northeast: GeoPoint): Constraint<T> = op("\$within", mapOf("\$box" to listOf(southwest.toJson(), northeast.toJson())))
     fun withinPolygon(points: List<GeoPoint>): Constraint<T> = op("\$geoWithin", mapOf("\$polygon" to points.map { it.toJson() }))
 }
@@ -145,6 +148,12 @@ class Query<T : ParseObject>(val className: String, private val make: () -> T) {
     /** Answers the objects these pointer fields point to as well. */
     fun include(vararg fields: Field<T, *>): Query<T> {
         include.addAll(fields.map { it.name })
+        return this
+    }
+
+    /** Includes by dotted path, through several pointers (`"team.captain"`). */
+    fun includePath(vararg paths: String): Query<T> {
+        include.addAll(paths)
         return this
     }
 
