@@ -41,5 +41,10 @@ describe('the Kotlin SDKs of the awkward and 300-field fixtures', { skip: missin
     assert.equal(out.QUERY, '{"where":{"in":"x"}}', why);
     assert.equal(out.PARAMS, '{"default":2,"in":"x"}', why);
     assert.equal(out.DECODED, 'true', why);
+    assert.equal(out.JSON_STRING, 'true', why);
+    assert.equal(out.JSON_NUMBERS, '[1,-0.5,1000,12345678901234,true,null,{},[]]', why);
+    assert.equal(out.JSON_UNICODE, 'true', why);
+    assert.ok(!stdout.includes('JSON_BAD=parsed'), why);
+    assert.equal(stdout.split('\n').filter((l) => l === 'JSON_BAD=107').length, 5, why);
   });
 });

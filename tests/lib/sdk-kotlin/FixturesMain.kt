@@ -39,4 +39,18 @@ fun main() {
     out("QUERY", Json.stringify(hearth.awkward.Keywords.query().where(hearth.awkward.Keywords.F.`in`.equalTo("x")).params(), true))
     out("PARAMS", Json.stringify(hearth.awkward.CloudFunctions.ClassParams(`in` = "x", default = 2.0).toJson(), true))
     out("DECODED", client.create("class") is hearth.awkward.`class`)
+
+    // The SDK's own JSON codec.
+    val tricky = "a\"b\\c\u0001\u00e9\ud83d\ude00\n/"
+    out("JSON_STRING", Json.parse(Json.stringify(tricky)) == tricky)
+    out("JSON_NUMBERS", Json.stringify(Json.parse("[1, -0.5, 1e3, 12345678901234, true, null, {}, []]")))
+    out("JSON_UNICODE", Json.parse("\"\\u00e9\\ud83d\\ude00\"") == "\u00e9\ud83d\ude00")
+    for (bad in listOf("{\"a\":}", "[1,]", "\"open", "01x", "{} {}")) {
+        try {
+            Json.parse(bad)
+            out("JSON_BAD", "parsed $bad")
+        } catch (e: ParseException) {
+            out("JSON_BAD", e.code)
+        }
+    }
 }
