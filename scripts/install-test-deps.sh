@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, when missing, under $HEARTH_TOOLS_DIR (outside the clone):
 # PostgreSQL server binaries, and a Python environment with the OpenAPI validator, an SMTP
-# server and SeaweedFS (S3).
+# server and SeaweedFS (S3); with apt-get: Redis, Chromium and kotlinc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +52,19 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "Installed chromium."
   else
     echo "chromium is missing: install it (apt-get install chromium); the dashboard's browser tests will fail without it" >&2
+  fi
+fi
+
+# kotlinc (Debian's kotlin, language level 1.3), for the generated Kotlin SDK's end-to-end test.
+if ! command -v kotlinc >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing kotlin (apt-get)..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends kotlin >/dev/null || {
+      apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends kotlin >/dev/null
+    }
+    echo "Installed kotlin."
+  else
+    echo "kotlinc is missing: install it (apt-get install kotlin); the Kotlin SDK test will fail without it" >&2
   fi
 fi
 
