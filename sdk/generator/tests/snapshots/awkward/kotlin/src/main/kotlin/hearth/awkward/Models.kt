@@ -6,6 +6,7 @@ import hearth.sdk.*
 /** The app's classes, so that pointers and query answers become their models. */
 object Models {
     fun register(client: ParseClient) {
+        client.register(Client.CLASS_NAME) { Client() }
         client.register(Error_.CLASS_NAME) { Error_() }
         client.register(ITEM_8550f3.CLASS_NAME) { ITEM_8550f3() }
         client.register(Item_652bcc.CLASS_NAME) { Item_652bcc() }
@@ -14,6 +15,7 @@ object Models {
         client.register(Object_.CLASS_NAME) { Object_() }
         client.register(ParseUser_d5f10c.CLASS_NAME) { ParseUser_d5f10c() }
         client.register(String_.CLASS_NAME) { String_() }
+        client.register(Tag.CLASS_NAME) { Tag() }
         client.register(Type.CLASS_NAME) { Type() }
         client.register(ParseInstallation.CLASS_NAME) { ParseInstallation() }
         client.register(ParseRole.CLASS_NAME) { ParseRole() }
