@@ -10,6 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { describe, test, before, after } = require('node:test');
 const h = require('../lib/harness');
+const { getSdk } = require('../lib/sdk');
 const fn = require('../lib/functions');
 const kt = require('../lib/sdk-kotlin');
 
@@ -54,7 +55,7 @@ describe('the generated Kotlin SDK', { skip: !h.isHearth ? 'generated SDKs are H
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('compiles with kotlinc and runs against the server: users, typed CRUD and queries, files, typed functions, batch, retries, offline cache, LiveQuery', SLOW, async () => {
-    const pkg = await kt.getSdk(app.applicationId, 'kotlin', dir);
+    const pkg = await getSdk(app.applicationId, 'kotlin', dir);
     assert.ok(fs.existsSync(path.join(pkg, 'settings.gradle.kts')) && fs.existsSync(path.join(pkg, 'build.gradle.kts')), 'a Gradle layout');
     const sources = kt.kotlinSources(path.join(pkg, 'src'));
     // The app's package (from its application id) is the one of HearthApp.kt.

@@ -72,22 +72,4 @@ function tempDir(prefix = 'hearth-kt-') {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/**
- * Downloads the SDK of app `appId` in `lang` from the management API
- * (`GET /admin/v1/apps/{id}/sdk/{lang}`, a zip with one folder `<id>-<lang>-sdk`) and unpacks it
- * into `dir`; answers the package's folder.
- */
-async function getSdk(appId, lang, dir) {
-  const h = require('./harness');
-  const token = await h.adminLogin();
-  const res = await fetch(`${h.BASE}/admin/v1/apps/${encodeURIComponent(appId)}/sdk/${lang}`, { headers: { Authorization: `Bearer ${token}` } });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  if (res.status !== 200) throw new Error(`downloading the ${lang} SDK answers ${res.status}: ${bytes.toString('utf8').slice(0, 500)}`);
-  const zip = path.join(dir, `${appId}-${lang}-sdk.zip`);
-  fs.writeFileSync(zip, bytes);
-  const r = spawnSync('unzip', ['-q', '-o', zip, '-d', dir], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`unzip failed: ${r.stderr}`);
-  return path.join(dir, `${appId}-${lang}-sdk`);
-}
-
-module.exports = { missingTools, kotlinSources, compile, runJar, tempDir, getSdk };
+module.exports = { missingTools, kotlinSources, compile, runJar, tempDir };
