@@ -12,7 +12,7 @@ const { skip, shots, openSection: open } = require('../lib/dashboard-ops');
 const { compileExample } = require('../lib/functions');
 
 // Built before the first request (see compileExample in lib/functions.js).
-const modules = skip ? null : { demo: compileExample('demo'), triggers: compileExample('triggers') };
+const modules = skip ? null : { demo: compileExample('demo'), triggers: compileExample('triggers'), typed: compileExample('typed') };
 
 test('functions: deploy, invoke with its log line, run a job, roll back; bad input is refused', { skip }, async (t) => {
   const { app, dash, page } = await open(t, 'functions/versions');
@@ -121,4 +121,22 @@ test('functions: deploy, invoke with its log line, run a job, roll back; bad inp
   const hooks = await h.rest('GET', '/hooks/functions', { app });
   assert.deepEqual(hooks.body, [{ functionName: 'remote', url: 'https://hooks.example.com/remote' }]);
   await shots(dash, 'functions-webhooks');
+});
+
+test('functions: the manifest shows the parameter and result types a module declares', { skip }, async (t) => {
+  const { dash, page } = await open(t, 'functions/versions');
+  await page.getByLabel('Module file').setInputFiles({ name: 'typed.wasm', mimeType: 'application/wasm', buffer: modules.typed });
+  await page.getByRole('button', { name: 'Deploy' }).click();
+  await page.getByText('Deployed version 1: it is active now.').waitFor();
+  await page.getByRole('navigation', { name: 'Cloud functions' }).getByRole('link', { name: 'Manifest', exact: true }).click();
+  const types = page.getByRole('region', { name: 'Function types' });
+  const score = types.getByRole('row').filter({ hasText: 'score' });
+  await score.getByText('{ playerId: string; bonus?: number }', { exact: true }).waitFor();
+  await score.getByText('{ playerId: string; total: number }', { exact: true }).waitFor();
+  assert.equal(await types.getByRole('row').filter({ hasText: 'hello' }).count(), 0, 'hello declares no types');
+  await page.getByRole('region', { name: 'Functions' }).getByText('hello', { exact: true }).waitFor();
+  // The schema itself, unfolded.
+  await score.getByText('{ playerId: string; bonus?: number }', { exact: true }).click();
+  await score.getByText(/"additionalProperties": false/).waitFor();
+  await shots(dash, 'functions-manifest-types');
 });

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::FunctionError;
 
@@ -78,18 +78,22 @@ pub fn check(declared: Option<Value>, functions: &BTreeSet<String>) -> Result<BT
     Ok(checked)
 }
 
+/// The `functionTypes` of a manifest answer, taken out of it (the rest is the plain manifest).
+pub fn take(answer: &mut Value) -> Option<Value> {
+    answer.as_object_mut().and_then(|o| o.remove("functionTypes"))
+}
+
 /// How deeply `value` nests (objects and arrays), without recursion.
 fn depth(value: &Value) -> usize {
     let mut deepest = 0;
     let mut stack = vec![(value, 0)];
     while let Some((value, above)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match value {
-            Value::Object(o) => Box::new(o.values()),
-            Value::Array(a) => Box::new(a.iter()),
+        match value {
+            Value::Object(o) => stack.extend(o.values().map(|c| (c, above + 1))),
+            Value::Array(a) => stack.extend(a.iter().map(|c| (c, above + 1))),
             _ => continue,
-        };
+        }
         deepest = deepest.max(above + 1);
-        stack.extend(children.map(|c| (c, above + 1)));
     }
     deepest
 }
@@ -142,11 +146,6 @@ fn shape(keyword: &str) -> &'static str {
 
 fn unique(values: &[Value]) -> bool {
     values.iter().enumerate().all(|(i, v)| !values[..i].contains(v))
-}
-
-/// The `functionTypes` of a manifest answer, taken out of it (the rest is the plain manifest).
-pub fn take(answer: &mut Value) -> Option<Value> {
-    answer.as_object_mut().and_then(|o: &mut Map<String, Value>| o.remove("functionTypes"))
 }
 
 #[cfg(test)]

@@ -63,14 +63,14 @@ describe('formatting', () => {
 })
 
 describe('typeText', () => {
-  it('spells objects with their required and optional properties', () => {
+  it('spells objects with their required properties first, each group by name', () => {
     const params = {
       type: 'object',
-      properties: { playerId: { type: 'string' }, bonus: { type: 'number' } },
-      required: ['playerId'],
+      properties: { bonus: { type: 'number' }, zone: { type: 'string' }, playerId: { type: 'string' }, at: { type: 'string' } },
+      required: ['zone', 'playerId'],
       additionalProperties: false,
     }
-    expect(typeText(params)).toBe('{ playerId: string; bonus?: number }')
+    expect(typeText(params)).toBe('{ playerId: string; zone: string; at?: string; bonus?: number }')
   })
   it('spells arrays, enums, nullable types and maps', () => {
     expect(typeText({ type: 'array', items: { type: 'string', enum: ['a', 'b'] } })).toBe('("a" | "b")[]')

@@ -107,7 +107,8 @@ export interface FunctionType {
 /** How deep `typeText` spells out nested objects before writing `{…}`. */
 const TYPE_TEXT_DEPTH = 3
 
-/** A declared JSON Schema as a short TypeScript-like type for people: `{ playerId: string; bonus?: number }`. */
+/** A declared JSON Schema as a short TypeScript-like type for people: `{ playerId: string; bonus?: number }`
+ * (required properties first). */
 export function typeText(schema: unknown, depth = 0): string {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return 'any'
   const s = schema as Record<string, unknown>
@@ -126,8 +127,11 @@ export function typeText(schema: unknown, depth = 0): string {
       return typeof extra === 'object' && extra !== null ? `{ [key: string]: ${typeText(extra, depth + 1)} }` : 'object'
     }
     if (depth >= TYPE_TEXT_DEPTH) return '{…}'
+    // Required properties first, each group by name: the server stores schemas as jsonb, which
+    // does not keep the order they were declared in.
     const required = new Set(Array.isArray(s.required) ? s.required : [])
-    return `{ ${props.map(([k, v]) => `${k}${required.has(k) ? '' : '?'}: ${typeText(v, depth + 1)}`).join('; ')} }`
+    const ordered = props.sort(([a], [b]) => Number(required.has(b)) - Number(required.has(a)) || (a < b ? -1 : a > b ? 1 : 0))
+    return `{ ${ordered.map(([k, v]) => `${k}${required.has(k) ? '' : '?'}: ${typeText(v, depth + 1)}`).join('; ')} }`
   })
   return [...new Set(texts)].join(' | ')
 }

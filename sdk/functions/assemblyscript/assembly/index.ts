@@ -174,8 +174,9 @@ export type Handler = (req: Request) => Response;
 const functions = new Map<string, Handler>();
 const jobs = new Map<string, Handler>();
 const triggers = new Map<string, Handler>();
-/** Declared types by function name: `{params?, result?}` (JSON Schema), for the manifest. */
-const functionTypes = new Map<string, JSON.Obj>();
+/** Declared types by function name, as the manifest's JSON text `{"params":…,"result":…}`: the
+ *  schemas' own text, so that property names assemblyscript-json would not escape stay intact. */
+const functionTypes = new Map<string, string>();
 
 /** A function, called at POST /parse/functions/NAME (Parse.Cloud.run). */
 export function define(name: string, handler: Handler): void {
@@ -188,10 +189,11 @@ export function define(name: string, handler: Handler): void {
  *  them; Hearth checks the schemas at deploy, not the calls. */
 export function defineTyped(name: string, paramsSchema: string, resultSchema: string, handler: Handler): void {
   define(name, handler);
-  const types = new JSON.Obj();
-  if (paramsSchema.length > 0) types.set("params", JSON.parse(paramsSchema));
-  if (resultSchema.length > 0) types.set("result", JSON.parse(resultSchema));
-  if (types.keys.length > 0) functionTypes.set(name, types);
+  const parts = new Array<string>();
+  // Parsed only to stop at deploy on text that is not JSON (the manifest call then fails).
+  if (paramsSchema.length > 0) { JSON.parse(paramsSchema); parts.push("\"params\":" + paramsSchema); }
+  if (resultSchema.length > 0) { JSON.parse(resultSchema); parts.push("\"result\":" + resultSchema); }
+  if (parts.length > 0) functionTypes.set(name, "{" + parts.join(",") + "}");
 }
 /** A job, run by POST /parse/jobs/NAME or a schedule. */
 export function job(name: string, handler: Handler): void { jobs.set(name, handler); }
@@ -248,26 +250,29 @@ export function hearth_handle(ptr: usize, len: i32): i32 {
   const request = <JSON.Obj>JSON.parse(String.UTF8.decodeUnsafe(ptr, len));
   const req = new Request(request);
   const kind = req.kind;
-  let answer: Response;
   if (kind == "manifest") {
-    const o = new JSON.Obj();
-    o.set("functions", names(functions));
-    o.set("jobs", names(jobs));
-    o.set("triggers", names(triggers));
-    if (functionTypes.size > 0) {
-      const types = new JSON.Obj();
-      const keys = functionTypes.keys();
-      for (let i = 0; i < keys.length; i++) types.set(keys[i], functionTypes.get(keys[i]));
-      o.set("functionTypes", types);
-    }
-    answer = new Response(o);
-  } else {
-    const table = kind == "function" ? functions : kind == "job" ? jobs : triggers;
-    const key = kind == "trigger" ? req.trigger + ":" + req.className : req.name;
-    answer = table.has(key) ? table.get(key)(req) : Response.error("Invalid function: \"" + key + "\"");
+    send(manifest(), host_answer);
+    return 0;
   }
+  const table = kind == "function" ? functions : kind == "job" ? jobs : triggers;
+  const key = kind == "trigger" ? req.trigger + ":" + req.className : req.name;
+  const answer = table.has(key) ? table.get(key)(req) : Response.error("Invalid function: \"" + key + "\"");
   send(answer.json.stringify(), host_answer);
   return 0;
+}
+
+/** The manifest's JSON: functions, jobs, triggers, and functionTypes when a function declares types. */
+function manifest(): string {
+  const o = new JSON.Obj();
+  o.set("functions", names(functions));
+  o.set("jobs", names(jobs));
+  o.set("triggers", names(triggers));
+  const text = o.stringify();
+  if (functionTypes.size == 0) return text;
+  const keys = functionTypes.keys();
+  const types = new Array<string>(keys.length);
+  for (let i = 0; i < keys.length; i++) types[i] = JSON.Value.String(keys[i]).stringify() + ":" + functionTypes.get(keys[i]);
+  return text.slice(0, text.length - 1) + ",\"functionTypes\":{" + types.join(",") + "}}";
 }
 
 // ---- what a handler may ask of Hearth ----------------------------------------------------------
