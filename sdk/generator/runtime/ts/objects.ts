@@ -5,7 +5,7 @@
 // addRelation/removeRelation on relations, unset anything).
 
 import { Client, clientOf } from "./client.js";
-import { type ACL, type JSONObject, type ParseObject, type PointerValue, type Relation, decodeObject, encodeFields, setKey } from "./codec.js";
+import { type ACL, type JSONObject, type ParseObject, type PointerValue, type Relation, decodeObject, encodeFields, setKey, track } from "./codec.js";
 import { ParseError } from "./errors.js";
 import { Query, baseFields } from "./query.js";
 
@@ -124,10 +124,12 @@ export class Model<M extends ParseObject, F, R extends keyof M = never> {
     return this.merged({ ...(data as JSONObject), objectId }, raw);
   }
 
-  /** Creates the object when it has no objectId, else updates it. */
+  /** Creates the object when it has no objectId, else updates it. An object the SDK answered
+   * (fetched, queried, saved) sends only the fields changed since; any other object sends every
+   * field it has. Answers the object with the server's answer merged in. */
   save(object: Saveable<M>, options: { client?: Client } = {}): Promise<M> {
-    const { objectId, ...data } = object as Saveable<M> & JSONObject;
-    return objectId ? this.update(objectId as string, data as Write<M>, options) : this.create(data as Create<M, R>, options);
+    const objectId = object.objectId;
+    return objectId ? this.update(objectId, object as Write<M>, options) : this.create(object as Create<M, R>, options);
   }
 
   /** The object as stored now. */
@@ -165,7 +167,7 @@ export class Model<M extends ParseObject, F, R extends keyof M = never> {
       const isOp = v !== null && typeof v === "object" && "__op" in (v as JSONObject);
       if (!isOp && v !== undefined) setKey(out, k, v);
     }
-    return { ...out, ...decodeObject(answer, this.className) } as unknown as M;
+    return track({ ...out, ...decodeObject(answer, this.className) }) as unknown as M;
   }
 }
 

@@ -8,6 +8,7 @@ import type { CachePolicy } from "./cache.js";
 import { Client, clientOf } from "./client.js";
 import { type GeoPoint, type JSONObject, type ParseFile, type ParseObject, type Bytes, type Polygon, type Pointer, type PointerValue, type Relation, type ACL, canonicalJSON, decodeObject, encode, pointerTo, setKey } from "./codec.js";
 import { ParseError } from "./errors.js";
+import { queryString } from "./http.js";
 import { LiveSubscription, liveClient } from "./live.js";
 
 /** One condition on a field of model `M` (`op` null: equality). */
@@ -402,8 +403,14 @@ export class Query<M extends ParseObject> {
     const policy = options.cache ?? "networkOnly";
     const key = `${client.applicationId}|${this.model.className}|${canonicalJSON(params)}`;
     const network = async (): Promise<T> => {
-      const answer = await client.request<T>("GET", `/classes/${encodeURIComponent(this.model.className)}`, { params });
-      if (policy !== "networkOnly") await client.cache.set(key, answer, options.ttlMs);
+      const answer = await findRequest<T>(client, `/classes/${encodeURIComponent(this.model.className)}`, params);
+      if (policy !== "networkOnly") {
+        try {
+          await client.cache.set(key, answer, options.ttlMs);
+        } catch {
+          // The cache is best effort: a store that fails (full, gone) must not lose the answer.
+        }
+      }
       return answer;
     };
     switch (policy) {
@@ -428,4 +435,15 @@ export class Query<M extends ParseObject> {
       }
     }
   }
+}
+
+/** Query strings longer than this go as a POST with `_method: "GET"` (URLs have length limits). */
+const MAX_QUERY_STRING = 2000;
+
+/** A read of `path` with `params`: a GET, or for a long query (a large `containedIn`) a POST
+ * whose body says `_method: "GET"`, as the Parse JavaScript SDK sends it; a read either way, so
+ * without a request id and never retried. */
+function findRequest<T>(client: Client, path: string, params: JSONObject): Promise<T> {
+  if (queryString(params).length <= MAX_QUERY_STRING) return client.request<T>("GET", path, { params });
+  return client.request<T>("POST", path, { body: { ...params, _method: "GET" }, retry: false });
 }

@@ -29,9 +29,11 @@ export class UserModel<U extends ParseObject, F, R extends keyof U = never> exte
     const client = clientOf(options.client);
     const stored = await client.storedUser();
     if (stored && stored.objectId === objectId) {
-      // What was sent (operators' results as the server answered them), never the password.
-      const { password: _, ...fields } = updated as JSONObject;
-      await client.setStoredUser({ ...stored, ...encodeFields(fields), updatedAt: updated.updatedAt?.toISOString() });
+      // What was sent (operators' results as the server answered them), never the password; the
+      // session token only as the server answered it (a password change answers a new one).
+      const { password: _, sessionToken, ...fields } = updated as JSONObject;
+      const session = typeof sessionToken === "string" ? { sessionToken } : {};
+      await client.setStoredUser({ ...stored, ...encodeFields(fields), ...session, updatedAt: updated.updatedAt?.toISOString() });
     }
     return updated;
   }
