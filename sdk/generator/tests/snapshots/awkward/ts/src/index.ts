@@ -9,7 +9,7 @@ export * from "./runtime/index.js";
 export { APP } from "./app.js";
 export { ErrorCode } from "./error-codes.js";
 export * from "./functions.js";
-export { Client } from "./models/Client.js";
+export { Client_ } from "./models/Client_.js";
 export { Error_ } from "./models/Error_.js";
 export { ITEM_8550f3 } from "./models/ITEM_8550f3.js";
 export { Item_652bcc } from "./models/Item_652bcc.js";
