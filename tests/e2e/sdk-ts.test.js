@@ -67,7 +67,7 @@ describe('the generated TypeScript SDK', { skip: HEARTH_ONLY }, () => {
 
   test('typed code type-checks, and each `@ts-expect-error` line is an error', async () => {
     const { ok, output } = await typecheckWith(dir, 'check-good', `
-import { Player, Team, ParseUser, increment, add, unset, pointer, Query, functions, type ScoreParams, type ScoreResult } from "./index.js";
+import { Player, Team, ParseUser, increment, add, addRelation, unset, pointer, Query, functions, type ScoreParams, type ScoreResult } from "./index.js";
 export async function check(): Promise<void> {
   const p: Player = await Player.create({ name: "a", score: 1, tags: ["x"], birthday: new Date() });
   await Player.update(p.objectId!, { score: increment(2), tags: add("y"), meta: unset() });
@@ -101,6 +101,13 @@ export async function check(): Promise<void> {
   await Player.update("x", { name: increment(1) });
   // @ts-expect-error a pointer to the wrong class
   await Player.create({ name: "b", team: pointer<ParseUser>("_User", "u") });
+  // @ts-expect-error an object without an objectId cannot be pointed to
+  await Player.create({ name: "b", team: {} });
+  // @ts-expect-error nor one the app built without saving it
+  await Player.create({ name: "b", team: { name: "unsaved" } });
+  const saved = await Team.create({ name: "t" });
+  await Player.create({ name: "b", team: saved });
+  await Player.update("x", { fans: addRelation(await ParseUser.logIn("u", "p")) });
 }
 `);
     assert.ok(ok, `tsc accepts the typed code and every expected error happens:\n${output}`);

@@ -51,7 +51,8 @@ fn every_fixture_type_checks_under_strict() {
 /// Writes the TypeScript package of `input` under the test's temporary directory, with `extra`
 /// as one more source file (code using the SDK), and type-checks it under `--strict`.
 fn type_check(tsc: &std::path::Path, name: &str, input: &hearth_sdkgen::Input, extra: &str) -> (bool, String) {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ts-compile").join(name);
+    // Not under `ts-compile`, which the fixtures' test empties while this one may run.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ts-compile-extra").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     let files = hearth_sdkgen::generate(input, Lang::TypeScript).unwrap();
     for (path, text) in files.iter().chain([(&"src/uses.ts".to_string(), &extra.to_string())]) {

@@ -24,8 +24,12 @@ export interface Pointer<T extends ParseObject = ParseObject> {
   objectId: string;
 }
 
-/** A pointer field as read: the pointer, or the whole object when the query included it. */
-export type PointerValue<T extends ParseObject = ParseObject> = Pointer<T> | T;
+/** An object the server has: what the SDK answers for fetched, queried and saved objects. */
+export type Saved<T extends ParseObject = ParseObject> = T & { objectId: string };
+
+/** A pointer field: the pointer, or the whole object when the query included it. Written, an
+ * object must have an objectId (an object the SDK answered has one): a pointer to it is sent. */
+export type PointerValue<T extends ParseObject = ParseObject> = Pointer<T> | Saved<T>;
 
 /** A relation to objects of class `T` (query it with `Query.relatedTo`). */
 export interface Relation<T extends ParseObject = ParseObject> {
