@@ -257,6 +257,24 @@ export function setUp(): void {
       assert.equal(inTeam, 6);
     });
 
+    test('queries: geo conditions and and', async () => {
+      const tag = `geo-${h.rand(6)}`;
+      const F = sdk.Player.f;
+      await sdk.Player.create({ name: `${tag}-paris`, score: 1, location: sdk.geoPoint(48.8566, 2.3522), area: sdk.polygon([[48, 2], [49, 2], [49, 3], [48, 3]]) });
+      await sdk.Player.create({ name: `${tag}-lyon`, score: 2, location: sdk.geoPoint(45.764, 4.8357), area: sdk.polygon([[45, 4], [46, 4], [46, 5], [45, 5]]) });
+      await sdk.Player.create({ name: `${tag}-nyc`, score: 3, location: sdk.geoPoint(40.7128, -74.006) });
+      const q = () => sdk.Player.query().where(F.name.startsWith(tag));
+      const names = (list) => list.map((p) => p.name.slice(tag.length + 1));
+      assert.deepEqual(names(await q().where(F.location.near(sdk.geoPoint(48.85, 2.35))).find()), ['paris', 'lyon', 'nyc'], 'near orders by distance');
+      assert.deepEqual(names(await q().where(F.location.withinKilometers(sdk.geoPoint(48.85, 2.35), 500)).ascending(F.score).find()), ['paris', 'lyon']);
+      assert.deepEqual(names(await q().where(F.location.withinMiles(sdk.geoPoint(48.85, 2.35), 10)).find()), ['paris']);
+      assert.deepEqual(names(await q().where(F.location.withinBox(sdk.geoPoint(40, -80), sdk.geoPoint(46, 5))).ascending(F.score).find()), ['lyon', 'nyc']);
+      assert.deepEqual(names(await q().where(F.location.withinPolygon([sdk.geoPoint(48, 2), sdk.geoPoint(49, 2), sdk.geoPoint(49, 3), sdk.geoPoint(48, 3)])).find()), ['paris']);
+      assert.deepEqual(names(await q().where(F.area.containsPoint(sdk.geoPoint(45.5, 4.5))).find()), ['lyon']);
+      const both = sdk.Query.and(q().where(F.score.greaterThan(1)), q().where(F.score.lessThan(3)));
+      assert.deepEqual(names(await both.find()), ['lyon'], '$and of two queries');
+    });
+
     test('users: sign up, current user, session kept in a custom async store, log out, log in', async () => {
       const store = asyncStore();
       const client = new sdk.Client({ ...base, applicationId: app.applicationId, sessionStore: store });
@@ -462,7 +480,7 @@ export function setUp(): void {
       const client = new sdk.Client({ ...base, applicationId: app.applicationId, WebSocket });
       const sub = await sdk.Player.query().where(sdk.Player.f.score.greaterThan(1000)).subscribe({ client });
       const events = [];
-      sub.on('create', (o) => events.push(['create', o])).on('update', (o, was) => events.push(['update', o, was])).on('leave', (o) => events.push(['leave', o]));
+      sub.on('create', (o) => events.push(['create', o])).on('update', (o, was) => events.push(['update', o, was])).on('leave', (o) => events.push(['leave', o])).on('enter', (o, was) => events.push(['enter', o, was])).on('delete', (o) => events.push(['delete', o]));
       await sdk.Player.create({ name: 'low', score: 1 });
       const made = await sdk.Player.create({ name: 'live', score: 5000, birthday: new Date('2000-01-01T00:00:00.000Z') });
       await until('the create event', () => events.length >= 1 || null, { ms: 5000, every: 20 });
@@ -480,6 +498,12 @@ export function setUp(): void {
       await sdk.Player.update(made.objectId, { score: 3 });
       await until('the leave event', () => events.length >= 3 || null, { ms: 5000, every: 20 });
       assert.equal(events[2][0], 'leave');
+      await sdk.Player.update(made.objectId, { score: 6000 });
+      await until('the enter event', () => events.length >= 4 || null, { ms: 5000, every: 20 });
+      assert.deepEqual([events[3][0], events[3][1].score, events[3][2].score], ['enter', 6000, 3], 'enter carries the object before and after');
+      await sdk.Player.destroy(made.objectId);
+      await until('the delete event', () => events.length >= 5 || null, { ms: 5000, every: 20 });
+      assert.deepEqual([events[4][0], events[4][1].objectId, events[4][1].className], ['delete', made.objectId, 'Player']);
       sub.unsubscribe();
     });
 
@@ -563,6 +587,11 @@ export function setUp(): void {
       await assert.rejects(q().find({ client }), (e) => e instanceof sdk.ParseError && e.network && e.code === 100, 'without network a networkOnly query fails as a network error');
       const stale = await q().find({ client, cache: 'networkElseCache', ttlMs: 60_000 });
       assert.equal(stale.length, 2, 'network down: the stale entry answers');
+      down = false;
+      const refusing = new sdk.Client({ ...base, applicationId: app.applicationId, fetch: async () => new Response(JSON.stringify({ code: 119, error: 'not allowed' }), { status: 403 }), now: () => now });
+      await refusing.cache.set(key, await client.cache.getCacheEntry(key).then((e) => e.value));
+      await assert.rejects(q().find({ client: refusing, cache: 'networkElseCache' }), (e) => e.code === 119 && !e.network, 'a refusal (4xx) is never answered from the cache');
+      down = true;
       const seen = [];
       await assert.rejects(q().find({ client, cache: 'cacheThenNetwork', onCached: (r, isExpired) => seen.push([r.length, isExpired]) }), (e) => e.network);
       assert.deepEqual(seen, [[2, true]], 'cacheThenNetwork gives the cached answer first');
