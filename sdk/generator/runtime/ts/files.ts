@@ -25,6 +25,7 @@ export async function downloadFile(file: ParseFile, options: { client?: Client }
     throw ParseError.network(e);
   }
   if (res.status < 200 || res.status >= 300) throw new ParseError(RuntimeCode.OTHER_CAUSE, `downloading ${file.name} answered ${res.status}`, { status: res.status });
+  if (!res.arrayBuffer) throw new ParseError(RuntimeCode.OTHER_CAUSE, "the transport's answers have no arrayBuffer(): downloadFile needs it");
   return new Uint8Array(await res.arrayBuffer());
 }
 

@@ -12,7 +12,8 @@ export interface HttpResponse {
   status: number;
   headers: { get(name: string): string | null };
   text(): Promise<string>;
-  arrayBuffer(): Promise<ArrayBuffer>;
+  /** The body as bytes: only `downloadFile` needs it (fetch's Response has it). */
+  arrayBuffer?(): Promise<ArrayBuffer>;
 }
 
 /** What the SDK passes to the transport. `body` (a string or a Uint8Array) and `signal` (an
