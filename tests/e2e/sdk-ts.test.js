@@ -67,7 +67,7 @@ describe('the generated TypeScript SDK', { skip: HEARTH_ONLY }, () => {
 
   test('typed code type-checks, and each `@ts-expect-error` line is an error', async () => {
     const { ok, output } = await typecheckWith(dir, 'check-good', `
-import { Player, Team, ParseUser, increment, add, unset, pointer, Query, functions, type ScoreParams, type ScoreResult } from "./index.js";
+import { Player, Team, ParseUser, increment, add, addRelation, unset, pointer, Query, functions, type ScoreParams, type ScoreResult } from "./index.js";
 export async function check(): Promise<void> {
   const p: Player = await Player.create({ name: "a", score: 1, tags: ["x"], birthday: new Date() });
   await Player.update(p.objectId!, { score: increment(2), tags: add("y"), meta: unset() });
@@ -101,6 +101,13 @@ export async function check(): Promise<void> {
   await Player.update("x", { name: increment(1) });
   // @ts-expect-error a pointer to the wrong class
   await Player.create({ name: "b", team: pointer<ParseUser>("_User", "u") });
+  // @ts-expect-error an object without an objectId cannot be pointed to
+  await Player.create({ name: "b", team: {} });
+  // @ts-expect-error nor one the app built without saving it
+  await Player.create({ name: "b", team: { name: "unsaved" } });
+  const saved = await Team.create({ name: "t" });
+  await Player.create({ name: "b", team: saved });
+  await Player.update("x", { fans: addRelation(await ParseUser.logIn("u", "p")) });
 }
 `);
     assert.ok(ok, `tsc accepts the typed code and every expected error happens:\n${output}`);
@@ -118,6 +125,24 @@ export async function check(): Promise<void> {
     assert.ok(!ok, 'tsc refuses values of the wrong type');
     assert.match(output, /check-bad-type\.ts\(2,\d+\): error TS2322: Type 'string' is not assignable to type .*number/, output);
     assert.match(output, /check-bad-type\.ts\(3,\d+\): error TS2345: Argument of type 'number' is not assignable to parameter of type 'boolean'/, output);
+  });
+
+  test('your own fetch and WebSocket type-check against the DOM\'s and Node\'s declarations', async () => {
+    // The transport types must accept each platform's own: an app compiles with the DOM library
+    // (browsers, React Native) or with @types/node (Node 20, where `ws` is the WebSocket).
+    const uses = `
+import { initialize } from "./index.js";
+export function setUp(): void {
+  initialize({ fetch, WebSocket });
+  initialize({ fetch: (u, i) => fetch(u, i) });
+  initialize({ fetch: globalThis.fetch.bind(globalThis) });
+}
+`;
+    const dom = await typecheckWith(dir, 'check-dom', `/// <reference lib="dom" />${uses}`);
+    assert.ok(dom.ok, `the DOM's fetch and WebSocket fit:\n${dom.output}`);
+    const nodeTypes = path.join(__dirname, '..', 'node_modules', '@types', 'node', 'index.d.ts');
+    const node = await typecheckWith(dir, 'check-node', `/// <reference path=${JSON.stringify(nodeTypes)} />${uses}`);
+    assert.ok(node.ok, `Node's fetch and WebSocket fit:\n${node.output}`);
   });
 
   describe('compiled and run against the server', () => {
@@ -232,6 +257,24 @@ export async function check(): Promise<void> {
       assert.equal(inTeam, 6);
     });
 
+    test('queries: geo conditions and and', async () => {
+      const tag = `geo-${h.rand(6)}`;
+      const F = sdk.Player.f;
+      await sdk.Player.create({ name: `${tag}-paris`, score: 1, location: sdk.geoPoint(48.8566, 2.3522), area: sdk.polygon([[48, 2], [49, 2], [49, 3], [48, 3]]) });
+      await sdk.Player.create({ name: `${tag}-lyon`, score: 2, location: sdk.geoPoint(45.764, 4.8357), area: sdk.polygon([[45, 4], [46, 4], [46, 5], [45, 5]]) });
+      await sdk.Player.create({ name: `${tag}-nyc`, score: 3, location: sdk.geoPoint(40.7128, -74.006) });
+      const q = () => sdk.Player.query().where(F.name.startsWith(tag));
+      const names = (list) => list.map((p) => p.name.slice(tag.length + 1));
+      assert.deepEqual(names(await q().where(F.location.near(sdk.geoPoint(48.85, 2.35))).find()), ['paris', 'lyon', 'nyc'], 'near orders by distance');
+      assert.deepEqual(names(await q().where(F.location.withinKilometers(sdk.geoPoint(48.85, 2.35), 500)).ascending(F.score).find()), ['paris', 'lyon']);
+      assert.deepEqual(names(await q().where(F.location.withinMiles(sdk.geoPoint(48.85, 2.35), 10)).find()), ['paris']);
+      assert.deepEqual(names(await q().where(F.location.withinBox(sdk.geoPoint(40, -80), sdk.geoPoint(46, 5))).ascending(F.score).find()), ['lyon', 'nyc']);
+      assert.deepEqual(names(await q().where(F.location.withinPolygon([sdk.geoPoint(48, 2), sdk.geoPoint(49, 2), sdk.geoPoint(49, 3), sdk.geoPoint(48, 3)])).find()), ['paris']);
+      assert.deepEqual(names(await q().where(F.area.containsPoint(sdk.geoPoint(45.5, 4.5))).find()), ['lyon']);
+      const both = sdk.Query.and(q().where(F.score.greaterThan(1)), q().where(F.score.lessThan(3)));
+      assert.deepEqual(names(await both.find()), ['lyon'], '$and of two queries');
+    });
+
     test('users: sign up, current user, session kept in a custom async store, log out, log in', async () => {
       const store = asyncStore();
       const client = new sdk.Client({ ...base, applicationId: app.applicationId, sessionStore: store });
@@ -286,13 +329,139 @@ export async function check(): Promise<void> {
       const p = await sdk.Player.create({ name: 'with-file', avatar: file });
       const got = await sdk.Player.get(p.objectId);
       assert.equal(got.avatar.name, file.name);
-      assert.equal(await sdk.downloadFile(got.avatar), 'Hello, Hearth!');
+      assert.equal(await sdk.downloadText(got.avatar), 'Hello, Hearth!');
       const text = 'Grüße, 👋 — ½';
       const utf8 = await sdk.uploadFile('utf8.txt', text, undefined, { client });
-      assert.equal(await sdk.downloadFile(utf8), text, 'text is sent as UTF-8');
-      const binary = await sdk.uploadFile('b.bin', new Uint8Array([1, 2, 3]), undefined, { client });
-      const res = await fetch(binary.url);
-      assert.deepEqual(Array.from(new Uint8Array(await res.arrayBuffer())), [1, 2, 3]);
+      assert.equal(await sdk.downloadText(utf8), text, 'text is sent as UTF-8');
+      const bytes = [0, 1, 2, 127, 128, 200, 255, 0xc3, 0x28];
+      const binary = await sdk.uploadFile('b.bin', new Uint8Array(bytes), undefined, { client });
+      const downloaded = await sdk.downloadFile(binary);
+      assert.ok(downloaded instanceof Uint8Array);
+      assert.deepEqual(Array.from(downloaded), bytes, 'downloadFile answers the bytes as stored');
+      await assert.rejects(sdk.downloadFile({ ...binary, url: `${binary.url}-gone` }), (e) => e instanceof sdk.ParseError && e.status === 404);
+    });
+
+    test('save sends only what changed, never the session token; objects the app builds keep their keys', async () => {
+      const bodies = [];
+      const recording = (url, init) => {
+        if (init.method !== 'GET') bodies.push([init.method, url, init.body === undefined ? undefined : JSON.parse(init.body)]);
+        return fetch(url, init);
+      };
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId, fetch: recording });
+      const username = `save-${h.rand(6)}`;
+      await sdk.ParseUser.signUp({ username, password: 'pw-123456' }, { client });
+      const me = await sdk.ParseUser.current({ client });
+      assert.ok(me.sessionToken);
+      me.email = `${username}@example.com`;
+      bodies.length = 0;
+      await sdk.ParseUser.save(me, { client });
+      assert.deepEqual(bodies.map((b) => b[2]), [{ email: `${username}@example.com` }], 'saving the current user sends the changed field only');
+      const row = await h.rest('GET', `/users/${me.objectId}`, { app });
+      assert.equal(row.status, 200, row.text);
+      assert.equal(row.body.sessionToken, undefined, `the session token is not stored in the user row: ${row.text}`);
+      assert.equal(row.body.email, `${username}@example.com`);
+      // An object spread into a new one is the app's own: every field goes, the token still never.
+      bodies.length = 0;
+      await sdk.ParseUser.save({ ...me, email: `b-${username}@example.com` }, { client });
+      assert.equal(bodies[0][2].sessionToken, undefined);
+      assert.equal((await h.rest('GET', `/users/${me.objectId}`, { app })).body.sessionToken, undefined);
+
+      const made = await sdk.Player.create({ name: 'changes', score: 1, tags: ['a'] }, { client });
+      const p = await sdk.Player.get(made.objectId, { client });
+      p.score = 2;
+      bodies.length = 0;
+      const saved = await sdk.Player.save(p, { client });
+      assert.deepEqual(bodies.map((b) => b[2]), [{ score: 2 }], 'a fetched object sends only the changed field');
+      assert.equal(saved.name, 'changes', 'save answers the whole object');
+      bodies.length = 0;
+      await sdk.Player.save(saved, { client });
+      assert.deepEqual(bodies.map((b) => b[2]), [{}], 'nothing changed, nothing sent');
+    });
+
+    test('objects the app builds with `className` and `objectId` among other keys are data; bare references and fetched objects are pointers', async () => {
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId });
+      const logs = [{ className: 'Log', objectId: 'l1', msg: 'hi' }];
+      const meta = { className: 'Note', objectId: 'n1', text: 'kept' };
+      const data = await sdk.Player.create({ name: 'data', tags: logs, meta }, { client });
+      const back = await sdk.Player.get(data.objectId, { client });
+      assert.deepEqual(back.tags, logs, 'an array of objects keeps their keys');
+      assert.deepEqual(back.meta, meta, 'an Object field keeps its keys');
+      assert.deepEqual(sdk.encode({ item: meta, list: logs }), { item: meta, list: logs }, 'function parameters alike');
+      // A bare reference and an object the SDK answered are still sent as pointers.
+      const team = await sdk.Team.create({ name: 'ptr' }, { client });
+      const fetched = await sdk.Team.get(team.objectId, { client });
+      const viaFetched = await sdk.Player.create({ name: 'p1', team: fetched }, { client });
+      const viaBare = await sdk.Player.create({ name: 'p2', team: { className: 'Team', objectId: team.objectId } }, { client });
+      for (const x of [viaFetched, viaBare]) assert.deepEqual((await sdk.Player.get(x.objectId, { client })).team, { __type: 'Pointer', className: 'Team', objectId: team.objectId });
+    });
+
+    test('a session the server ended is forgotten: the next requests go out without it', async () => {
+      const store = asyncStore();
+      let ended = 0;
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId, sessionStore: store, onInvalidSession: () => ended++ });
+      const user = await sdk.ParseUser.signUp({ username: `ended-${h.rand(6)}`, password: 'pw-123456' }, { client });
+      const out = await h.rest('POST', '/logout', { app, key: 'js', headers: { 'X-Parse-Session-Token': user.sessionToken } });
+      assert.equal(out.status, 200, out.text);
+      await assert.rejects(sdk.Team.query().find({ client }), (e) => e instanceof sdk.ParseError && e.code === 209);
+      assert.equal(await sdk.ParseUser.current({ client }), null, 'the user is forgotten');
+      assert.equal(store.map.size, 0, 'and removed from the store');
+      assert.equal(ended, 1, 'onInvalidSession heard it');
+      assert.ok(Array.isArray(await sdk.Team.query().find({ client })), 'public reads work again');
+      // A token given explicitly (become) that the server refuses leaves the current user alone.
+      const other = await sdk.ParseUser.signUp({ username: `kept-${h.rand(6)}`, password: 'pw-123456' }, { client });
+      await assert.rejects(sdk.ParseUser.become('r:not-a-session', { client }), (e) => e.code === 209);
+      assert.equal((await sdk.ParseUser.current({ client })).objectId, other.objectId);
+    });
+
+    test('the offline cache is emptied when the user changes; a failing cache store never fails a query', async () => {
+      let now = 5_000_000;
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId, now: () => now });
+      const a = `cache-a-${h.rand(6)}`;
+      await sdk.ParseUser.signUp({ username: a, password: 'pw-123456' }, { client });
+      const mine = await sdk.Team.create({ name: `private-${a}`, ACL: { [(await sdk.ParseUser.current({ client })).objectId]: { read: true, write: true } } }, { client });
+      const q = () => sdk.Team.query().where(sdk.Team.f.name.equalTo(`private-${a}`));
+      assert.equal((await q().find({ client, cache: 'cacheElseNetwork', ttlMs: 60_000 })).length, 1);
+      await sdk.ParseUser.logOut({ client });
+      assert.equal((await q().find({ client, cache: 'cacheElseNetwork', ttlMs: 60_000 })).length, 0, 'after log-out the first user\'s answer is gone');
+      await sdk.ParseUser.signUp({ username: `cache-b-${h.rand(6)}`, password: 'pw-123456' }, { client });
+      assert.equal((await q().find({ client, cache: 'networkElseCache', ttlMs: 60_000 })).length, 0, 'another user sees only theirs');
+      assert.ok(mine.objectId);
+
+      await client.cache.set('short', 1, 10);
+      await client.cache.set('long', 2, 100_000);
+      now += 20;
+      assert.equal(await client.cache.prune(), 1, 'prune drops expired entries');
+      assert.equal(await client.cache.getCacheEntry('short'), undefined);
+      assert.equal(await client.cache.get('long'), 2);
+      await client.cache.clear();
+      assert.equal(await client.cache.getCacheEntry('long'), undefined, 'clear drops every entry');
+
+      const full = { get: () => null, set: () => { throw new Error('quota exceeded'); }, remove: () => {} };
+      const broken = new sdk.Client({ ...base, applicationId: app.applicationId, cacheStore: full });
+      assert.ok(Array.isArray(await sdk.Team.query().find({ client: broken, cache: 'networkElseCache' })), 'the network answer stands when the cache cannot keep it');
+    });
+
+    test('a query too long for a URL goes as a POST read, without request id or retries', async () => {
+      const sent = [];
+      const recording = (url, init) => {
+        sent.push({ url, ...init });
+        return fetch(url, init);
+      };
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId, fetch: recording });
+      const tag = `long-${h.rand(6)}`;
+      await sdk.Player.create({ name: tag }, { client });
+      const names = Array.from({ length: 3000 }, (_, i) => `name-number-${i}-${'x'.repeat(20)}`).concat([tag]);
+      sent.length = 0;
+      const found = await sdk.Player.query().where(sdk.Player.f.name.containedIn(names)).find({ client });
+      assert.deepEqual(found.map((p) => p.name), [tag]);
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0].method, 'POST');
+      assert.equal(sent[0].headers['X-Parse-Request-Id'], undefined, 'a read carries no request id');
+      assert.equal(JSON.parse(sent[0].body)._method, 'GET');
+      assert.equal(await sdk.Player.query().where(sdk.Player.f.name.containedIn(names)).count({ client }), 1);
+      sent.length = 0;
+      await sdk.Player.query().where(sdk.Player.f.name.equalTo(tag)).find({ client });
+      assert.equal(sent[0].method, 'GET', 'short queries stay GETs');
     });
 
     test('cloud functions: declared types type the call, undeclared ones stay untyped', async () => {
@@ -311,7 +480,7 @@ export async function check(): Promise<void> {
       const client = new sdk.Client({ ...base, applicationId: app.applicationId, WebSocket });
       const sub = await sdk.Player.query().where(sdk.Player.f.score.greaterThan(1000)).subscribe({ client });
       const events = [];
-      sub.on('create', (o) => events.push(['create', o])).on('update', (o, was) => events.push(['update', o, was])).on('leave', (o) => events.push(['leave', o]));
+      sub.on('create', (o) => events.push(['create', o])).on('update', (o, was) => events.push(['update', o, was])).on('leave', (o) => events.push(['leave', o])).on('enter', (o, was) => events.push(['enter', o, was])).on('delete', (o) => events.push(['delete', o]));
       await sdk.Player.create({ name: 'low', score: 1 });
       const made = await sdk.Player.create({ name: 'live', score: 5000, birthday: new Date('2000-01-01T00:00:00.000Z') });
       await until('the create event', () => events.length >= 1 || null, { ms: 5000, every: 20 });
@@ -329,7 +498,55 @@ export async function check(): Promise<void> {
       await sdk.Player.update(made.objectId, { score: 3 });
       await until('the leave event', () => events.length >= 3 || null, { ms: 5000, every: 20 });
       assert.equal(events[2][0], 'leave');
+      await sdk.Player.update(made.objectId, { score: 6000 });
+      await until('the enter event', () => events.length >= 4 || null, { ms: 5000, every: 20 });
+      assert.deepEqual([events[3][0], events[3][1].score, events[3][2].score], ['enter', 6000, 3], 'enter carries the object before and after');
+      await sdk.Player.destroy(made.objectId);
+      await until('the delete event', () => events.length >= 5 || null, { ms: 5000, every: 20 });
+      assert.deepEqual([events[4][0], events[4][1].objectId, events[4][1].className], ['delete', made.objectId, 'Player']);
       sub.unsubscribe();
+    });
+
+    test('LiveQuery: a refused reconnect reaches every subscription and ends the connection; a socket that cannot open fails the subscribe', async () => {
+      // A scripted socket plays the server: the frames are those Hearth sends.
+      const sockets = [];
+      class ScriptedSocket {
+        constructor(url) {
+          this.url = url;
+          this.sent = [];
+          this.closed = false;
+          sockets.push(this);
+          setImmediate(() => this.onopen?.({}));
+        }
+        send(data) { this.sent.push(JSON.parse(data)); }
+        close() { this.closed = true; }
+        serve(frame) { this.onmessage({ data: JSON.stringify(frame) }); }
+      }
+      const sentOp = (i, op) => until(`socket ${i} sends ${op}`, () => sockets[i]?.sent.find((f) => f.op === op) || null, { ms: 5000, every: 10 });
+      const client = new sdk.Client({ ...base, applicationId: app.applicationId, WebSocket: ScriptedSocket });
+      const subscribing = sdk.Player.query().subscribe({ client });
+      await sentOp(0, 'connect');
+      sockets[0].serve({ op: 'connected' });
+      sockets[0].serve({ op: 'subscribed', requestId: (await sentOp(0, 'subscribe')).requestId });
+      const sub = await subscribing;
+      const errors = [];
+      sub.on('error', (e) => errors.push(e.code));
+      sockets[0].onclose({});
+      await sentOp(1, 'connect');
+      sockets[1].serve({ op: 'error', code: 209, error: 'Invalid session token', reconnect: false, requestId: null });
+      assert.deepEqual(errors, [209], 'the confirmed subscription hears the refusal');
+      assert.ok(sockets[1].closed, 'the refused socket is closed');
+      const again = sdk.Player.query().subscribe({ client });
+      await sentOp(2, 'connect');
+      sockets[2].serve({ op: 'error', code: 101, error: 'no', reconnect: false, requestId: null });
+      await assert.rejects(again, (e) => e.code === 101, 'a later subscribe opens a new socket and settles');
+
+      class NoSocket {
+        constructor() { throw new Error('no sockets here'); }
+      }
+      const broken = new sdk.Client({ ...base, applicationId: app.applicationId, WebSocket: NoSocket });
+      await assert.rejects(sdk.Player.query().subscribe({ client: broken }), /no sockets here/);
+      assert.equal(sdk.liveClient(broken).subs.size, 0, 'the failed subscription is not kept');
     });
 
     test('offline cache: fresh answers from the cache, expired ones from the network, stale ones when the network is down', async () => {
@@ -370,6 +587,11 @@ export async function check(): Promise<void> {
       await assert.rejects(q().find({ client }), (e) => e instanceof sdk.ParseError && e.network && e.code === 100, 'without network a networkOnly query fails as a network error');
       const stale = await q().find({ client, cache: 'networkElseCache', ttlMs: 60_000 });
       assert.equal(stale.length, 2, 'network down: the stale entry answers');
+      down = false;
+      const refusing = new sdk.Client({ ...base, applicationId: app.applicationId, fetch: async () => new Response(JSON.stringify({ code: 119, error: 'not allowed' }), { status: 403 }), now: () => now });
+      await refusing.cache.set(key, await client.cache.getCacheEntry(key).then((e) => e.value));
+      await assert.rejects(q().find({ client: refusing, cache: 'networkElseCache' }), (e) => e.code === 119 && !e.network, 'a refusal (4xx) is never answered from the cache');
+      down = true;
       const seen = [];
       await assert.rejects(q().find({ client, cache: 'cacheThenNetwork', onCached: (r, isExpired) => seen.push([r.length, isExpired]) }), (e) => e.network);
       assert.deepEqual(seen, [[2, true]], 'cacheThenNetwork gives the cached answer first');

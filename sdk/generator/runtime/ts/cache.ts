@@ -2,7 +2,8 @@
 // default; pass localStorage/AsyncStorage to keep it across restarts). `get` answers fresh values
 // only; `getCacheEntry` answers a value even when it has expired, marked `expired`, so an app
 // without network can still show what it saw last. Queries use it through their cache modes.
-// The clock is injectable so tests need not wait.
+// The clock is injectable so tests need not wait. `clear` empties it, `prune` drops expired
+// entries; the SDK clears it whenever the current user changes.
 
 import { type KeyValueStore, MemoryStore } from "./session.js";
 
@@ -29,16 +30,50 @@ interface Stored {
 }
 
 export class Cache {
+  /** Updates of the index, one after the other (a store may be asynchronous). */
+  private indexLock: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly store: KeyValueStore = new MemoryStore(),
     private readonly now: () => number = () => Date.now(),
     private readonly prefix = "hearth-cache:",
   ) {}
 
+  /** The store's key of the index: every key the cache holds, with its expiry, so `clear` and
+   * `prune` can find entries in a store that cannot list its keys. */
+  private get indexKey(): string {
+    return `${this.prefix}#index`;
+  }
+
+  private async readIndex(): Promise<Record<string, number | null>> {
+    try {
+      const text = await this.store.get(this.indexKey);
+      const index = text ? (JSON.parse(text) as unknown) : {};
+      return index !== null && typeof index === "object" && !Array.isArray(index) ? (index as Record<string, number | null>) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  /** Runs `change` on the index and stores it, after the changes before it. */
+  private updateIndex<T>(change: (index: Record<string, number | null>) => Promise<T>): Promise<T> {
+    const run = this.indexLock.then(async () => {
+      const index = await this.readIndex();
+      const out = await change(index);
+      await this.store.set(this.indexKey, JSON.stringify(index));
+      return out;
+    });
+    this.indexLock = run.catch(() => undefined);
+    return run;
+  }
+
   /** Keeps `value` (JSON-serialisable) under `key`, fresh for `ttlMs` milliseconds (for ever when left out). */
   async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
     const entry: Stored = { v: value, e: ttlMs === undefined ? null : this.now() + ttlMs };
-    await this.store.set(this.prefix + key, JSON.stringify(entry));
+    await this.updateIndex(async (index) => {
+      index[key] = entry.e;
+      await this.store.set(this.prefix + key, JSON.stringify(entry));
+    });
   }
 
   /** The value under `key` if it is there and fresh, else undefined. */
@@ -61,6 +96,35 @@ export class Cache {
   }
 
   async remove(key: string): Promise<void> {
-    await this.store.remove(this.prefix + key);
+    await this.updateIndex(async (index) => {
+      delete index[key];
+      await this.store.remove(this.prefix + key);
+    });
+  }
+
+  /** Removes every entry (the SDK does so when the current user changes: cached answers were
+   * what that user could see). */
+  async clear(): Promise<void> {
+    await this.updateIndex(async (index) => {
+      for (const key of Object.keys(index)) {
+        await this.store.remove(this.prefix + key);
+        delete index[key];
+      }
+    });
+  }
+
+  /** Removes the entries that have expired; answers how many. */
+  async prune(): Promise<number> {
+    const now = this.now();
+    return this.updateIndex(async (index) => {
+      let n = 0;
+      for (const [key, expiry] of Object.entries(index)) {
+        if (expiry === null || now < expiry) continue;
+        await this.store.remove(this.prefix + key);
+        delete index[key];
+        n++;
+      }
+      return n;
+    });
   }
 }

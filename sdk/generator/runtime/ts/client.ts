@@ -37,6 +37,9 @@ export interface Options {
   timeoutMs?: number;
   /** The LiveQuery address; defaults to the server URL with ws/wss. */
   liveQueryURL?: string;
+  /** Called when the server refused the current user's session token (code 209: the session
+   * ended or was revoked); the SDK has already forgotten the user then. */
+  onInvalidSession?: () => void;
 }
 
 /** A user as the session store keeps it: its fields and its session token. */
@@ -70,10 +73,19 @@ export class Client {
     this.sessionStore = options.sessionStore ?? new MemoryStore();
   }
 
-  /** A request as the current user (when there is one). */
+  /** A request as the current user (when there is one). When the server refuses the current
+   * user's session token (209), the user is forgotten, so the next requests go out without it. */
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const sessionToken = options.sessionToken ?? (await this.sessionToken());
-    return request<T>(this.http, method, path, { ...options, sessionToken });
+    try {
+      return await request<T>(this.http, method, path, { ...options, sessionToken });
+    } catch (e) {
+      if (e instanceof ParseError && e.code === RuntimeCode.INVALID_SESSION_TOKEN && sessionToken && sessionToken === (await this.sessionToken())) {
+        await this.setStoredUser(null);
+        this.options.onInvalidSession?.();
+      }
+      throw e;
+    }
   }
 
   /** The current user's session token, if someone is logged in. */
@@ -95,9 +107,18 @@ export class Client {
     return this.current;
   }
 
-  /** Replaces (or with null forgets) the current user, in memory and in the store. */
+  /** Replaces (or with null forgets) the current user, in memory and in the store. When the user
+   * changes, the offline cache is emptied: it held what the previous user could see. */
   async setStoredUser(user: StoredUser | null): Promise<void> {
+    const before = await this.storedUser();
     this.current = user;
+    if (before?.objectId !== user?.objectId || before?.sessionToken !== user?.sessionToken) {
+      try {
+        await this.cache.clear();
+      } catch {
+        // The cache is best effort; a store that fails must not fail a log-in.
+      }
+    }
     const key = currentUserKey(this.applicationId);
     if (user) await this.sessionStore.set(key, JSON.stringify(user));
     else await this.sessionStore.remove(key);

@@ -24,8 +24,12 @@ export interface Pointer<T extends ParseObject = ParseObject> {
   objectId: string;
 }
 
-/** A pointer field as read: the pointer, or the whole object when the query included it. */
-export type PointerValue<T extends ParseObject = ParseObject> = Pointer<T> | T;
+/** An object the server has: what the SDK answers for fetched, queried and saved objects. */
+export type Saved<T extends ParseObject = ParseObject> = T & { objectId: string };
+
+/** A pointer field: the pointer, or the whole object when the query included it. Written, an
+ * object must have an objectId (an object the SDK answered has one): a pointer to it is sent. */
+export type PointerValue<T extends ParseObject = ParseObject> = Pointer<T> | Saved<T>;
 
 /** A relation to objects of class `T` (query it with `Query.relatedTo`). */
 export interface Relation<T extends ParseObject = ParseObject> {
@@ -114,14 +118,36 @@ export function decodeObject(obj: Record<string, unknown>, className?: string): 
   const out: Record<string, unknown> = {};
   if (className !== undefined) out.className = className;
   for (const [k, v] of Object.entries(obj)) {
+    if (k === "className" && className !== undefined) continue;
     if ((k === "createdAt" || k === "updatedAt") && typeof v === "string") out[k] = new Date(v);
     else if (k === "ACL") out[k] = v;
     else setKey(out, k, decode(v));
   }
-  return out;
+  return track(out);
 }
 
-/** SDK values → wire JSON: `Date` → Parse Date, a model object with an objectId → its Pointer. */
+/** Where an object the SDK decoded or saved keeps its fields as the server has them (wire JSON
+ * by field): not enumerable, so spreading or serialising the object leaves it out. */
+const SAVED = Symbol("hearth.savedFields");
+
+/** Marks `object` as the server has it now: within another value it is sent as a Pointer, and
+ * saving it later sends only the fields changed since. Answers `object`. */
+export function track<T extends object>(object: T): T {
+  const saved: Record<string, string> = {};
+  for (const [k, v] of Object.entries(object)) if (v !== undefined) saved[k] = canonicalJSON(k === "ACL" ? v : encode(v));
+  Object.defineProperty(object, SAVED, { value: saved, enumerable: false, configurable: true, writable: true });
+  return object;
+}
+
+/** The fields of an object the SDK decoded or saved as the server had them (canonical wire JSON
+ * by field), or undefined for an object the app built itself. */
+export function savedFields(object: object): Readonly<Record<string, string>> | undefined {
+  return (object as { [SAVED]?: Record<string, string> })[SAVED];
+}
+
+/** SDK values → wire JSON: `Date` → Parse Date; an object the SDK decoded or saved (it has a
+ * className and an objectId), or one holding only `className` and `objectId`, → its Pointer.
+ * Any other object is sent as the JSON object it is, whatever its keys. */
 export function encode(value: unknown): unknown {
   if (value instanceof Date) return { __type: "Date", iso: value.toISOString() };
   if (value instanceof Uint8Array) return { __type: "Bytes", base64: base64Encode(value) };
@@ -129,18 +155,30 @@ export function encode(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
   const obj = value as Record<string, unknown>;
   if (typeof obj.__type === "string") return obj;
-  if (typeof obj.className === "string" && typeof obj.objectId === "string") return { __type: "Pointer", className: obj.className, objectId: obj.objectId };
+  if (typeof obj.className === "string" && typeof obj.objectId === "string" && (savedFields(obj) || isBareReference(obj))) return { __type: "Pointer", className: obj.className, objectId: obj.objectId };
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) if (v !== undefined) setKey(out, k, encode(v));
   return out;
 }
 
-/** The fields of an object to send on save: built-ins the server sets are left out. */
+function isBareReference(obj: Record<string, unknown>): boolean {
+  return Object.keys(obj).every((k) => k === "className" || k === "objectId" || obj[k] === undefined);
+}
+
+/** Fields the SDK reads but never sends: the server sets them. `sessionToken` comes with a
+ * logged-in user and must never be stored in its row. */
+const NEVER_SENT = new Set(["className", "objectId", "createdAt", "updatedAt", "sessionToken"]);
+
+/** The fields of an object to send on save: built-ins the server sets are left out, and for an
+ * object the SDK decoded or saved, every field still as the server has it. */
 export function encodeFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const saved = savedFields(fields);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
-    if (v === undefined || k === "className" || k === "objectId" || k === "createdAt" || k === "updatedAt") continue;
-    setKey(out, k, k === "ACL" ? v : encode(v));
+    if (v === undefined || NEVER_SENT.has(k)) continue;
+    const wire = k === "ACL" ? v : encode(v);
+    if (saved && saved[k] === canonicalJSON(wire)) continue;
+    setKey(out, k, wire);
   }
   return out;
 }
@@ -195,4 +233,29 @@ export function utf8(text: string): Uint8Array {
     c = 0;
   }
   return new Uint8Array(out);
+}
+
+/** The string of UTF-8 bytes, without TextDecoder (absent from some React Native engines);
+ * malformed sequences become U+FFFD. */
+export function utf8Decode(data: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < data.length; ) {
+    const a = data[i]!;
+    const need = a < 0x80 ? 0 : a >= 0xf0 && a < 0xf8 ? 3 : a >= 0xe0 ? 2 : a >= 0xc0 ? 1 : -1;
+    let c = need === 0 ? a : need === 1 ? a & 31 : need === 2 ? a & 15 : a & 7;
+    let ok = need >= 0 && i + need < data.length;
+    for (let j = 1; ok && j <= need; j++) {
+      const b = data[i + j];
+      if (b === undefined || (b & 0xc0) !== 0x80) ok = false;
+      else c = (c << 6) | (b & 63);
+    }
+    if (!ok || c > 0x10ffff) {
+      out += "\uFFFD";
+      i++;
+      continue;
+    }
+    out += String.fromCodePoint(c);
+    i += need + 1;
+  }
+  return out;
 }

@@ -12,14 +12,21 @@ export interface HttpResponse {
   status: number;
   headers: { get(name: string): string | null };
   text(): Promise<string>;
+  /** The body as bytes: only `downloadFile` needs it (fetch's Response has it). */
+  arrayBuffer?(): Promise<ArrayBuffer>;
 }
 
+/** What the SDK passes to the transport. `body` (a string or a Uint8Array) and `signal` (an
+ * AbortSignal) are typed `any` so that the DOM's, Node's and React Native's `fetch` accept it as
+ * their RequestInit, whichever of their declarations the app compiles with. */
 export interface HttpInit {
   method: string;
   headers: Record<string, string>;
-  body?: string | Uint8Array | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body?: any;
   /** An AbortSignal ending the request when it takes longer than the client's timeout. */
-  signal?: unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  signal?: any;
 }
 
 /** A `fetch`-shaped transport: the global fetch fits. */

@@ -8,7 +8,7 @@ import { Client } from "./client.js";
 import { type JSONObject, type ParseObject, decodeObject } from "./codec.js";
 import { ParseError, RuntimeCode } from "./errors.js";
 
-/** What the SDK needs of a WebSocket (the browser's, React Native's and the `ws` package's fit). */
+/** What the SDK uses of a WebSocket (the browser's, React Native's and the `ws` package's). */
 export interface WebSocketLike {
   send(data: string): void;
   close(): void;
@@ -17,7 +17,11 @@ export interface WebSocketLike {
   onclose: ((ev: unknown) => void) | null;
   onerror: ((ev: unknown) => void) | null;
 }
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+/** A WebSocket class. Its instances are typed `any` because each platform declares its event
+ * handlers with its own event types, which no one interface accepts; the SDK uses only what
+ * `WebSocketLike` lists. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type WebSocketConstructor = new (url: string) => any;
 
 export type LiveEvent = "create" | "enter" | "update" | "leave" | "delete";
 
@@ -90,7 +94,7 @@ export class LiveClient {
     const Ctor = this.client.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) throw new ParseError(RuntimeCode.OTHER_CAUSE, "no WebSocket: pass one to initialize (in Node 20, the `ws` package's)");
     this.closedByUs = false;
-    const ws = new Ctor(this.url());
+    const ws: WebSocketLike = new Ctor(this.url());
     this.socket = ws;
     ws.onopen = () => void this.sendConnect();
     ws.onmessage = (ev) => this.receive(typeof ev.data === "string" ? ev.data : String(ev.data));
@@ -133,14 +137,21 @@ export class LiveClient {
     } else if (pending) {
       pending.sub.dispatch(frame);
     } else if (frame.op === "error") {
-      // A refused connection (bad key, a hook said no): the subscriptions waiting for it fail.
-      const err = new ParseError(Number(frame.code ?? RuntimeCode.OTHER_CAUSE), String(frame.error));
+      // An error of the connection (a refused connect or reconnect: bad key, expired session, a
+      // hook said no): every subscription hears it, those still waiting fail. A refusal (before
+      // `connected`) or `reconnect: false` ends the connection: no reconnecting.
+      const err = new ParseError(Number(frame.code ?? RuntimeCode.OTHER_CAUSE), String(frame.error ?? "LiveQuery error"));
+      const stop = !this.connected || frame.reconnect === false;
       for (const [id, p] of [...this.subs]) {
-        if (p.subscribed) continue;
-        this.subs.delete(id);
-        p.reject(err);
+        if (p.subscribed) {
+          if (stop) this.subs.delete(id);
+          p.sub.dispatch(frame);
+        } else {
+          this.subs.delete(id);
+          p.reject(err);
+        }
       }
-      if (this.subs.size === 0) this.close();
+      if (stop || this.subs.size === 0) this.close();
     }
   }
 
@@ -172,8 +183,13 @@ export class LiveClient {
     return new Promise((resolve, reject) => {
       const p: Pending = { sub: sub as unknown as LiveSubscription<ParseObject>, resolve: () => resolve(sub), reject, subscribed: false };
       this.subs.set(sub.requestId, p);
-      if (!this.socket) this.open();
-      else if (this.connected) void this.sendSubscribe(p);
+      try {
+        if (!this.socket) this.open();
+        else if (this.connected) void this.sendSubscribe(p);
+      } catch (e) {
+        this.subs.delete(sub.requestId);
+        reject(e);
+      }
     });
   }
 

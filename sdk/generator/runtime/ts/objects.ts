@@ -5,7 +5,7 @@
 // addRelation/removeRelation on relations, unset anything).
 
 import { Client, clientOf } from "./client.js";
-import { type ACL, type JSONObject, type ParseObject, type PointerValue, type Relation, decodeObject, encodeFields, setKey } from "./codec.js";
+import { type ACL, type JSONObject, type ParseObject, type PointerValue, type Relation, type Saved, decodeObject, encodeFields, setKey, track } from "./codec.js";
 import { ParseError } from "./errors.js";
 import { Query, baseFields } from "./query.js";
 
@@ -107,31 +107,33 @@ export class Model<M extends ParseObject, F, R extends keyof M = never> {
   }
 
   /** One object by id (ParseError 101 when there is none or you may not see it). */
-  get(objectId: string, options: { client?: Client } = {}): Promise<M> {
+  get(objectId: string, options: { client?: Client } = {}): Promise<Saved<M>> {
     return this.query().get(objectId, options);
   }
 
   /** Creates an object; answers it with its objectId and createdAt. */
-  async create(data: Create<M, R>, options: { client?: Client } = {}): Promise<M> {
+  async create(data: Create<M, R>, options: { client?: Client } = {}): Promise<Saved<M>> {
     const raw = await clientOf(options.client).request<JSONObject>("POST", this.path(), { body: encodeFields(data as JSONObject) });
     return this.merged(data as JSONObject, raw);
   }
 
   /** Updates the fields given (values or operators); answers what was sent merged with what the
    * server answered (operators' results, updatedAt). */
-  async update(objectId: string, data: Write<M>, options: { client?: Client } = {}): Promise<M> {
+  async update(objectId: string, data: Write<M>, options: { client?: Client } = {}): Promise<Saved<M>> {
     const raw = await clientOf(options.client).request<JSONObject>("PUT", this.path(objectId), { body: encodeFields(data as JSONObject) });
     return this.merged({ ...(data as JSONObject), objectId }, raw);
   }
 
-  /** Creates the object when it has no objectId, else updates it. */
-  save(object: Saveable<M>, options: { client?: Client } = {}): Promise<M> {
-    const { objectId, ...data } = object as Saveable<M> & JSONObject;
-    return objectId ? this.update(objectId as string, data as Write<M>, options) : this.create(data as Create<M, R>, options);
+  /** Creates the object when it has no objectId, else updates it. An object the SDK answered
+   * (fetched, queried, saved) sends only the fields changed since; any other object sends every
+   * field it has. Answers the object with the server's answer merged in. */
+  save(object: Saveable<M>, options: { client?: Client } = {}): Promise<Saved<M>> {
+    const objectId = object.objectId;
+    return objectId ? this.update(objectId, object as Write<M>, options) : this.create(object as Create<M, R>, options);
   }
 
   /** The object as stored now. */
-  fetch(object: M, options: { client?: Client } = {}): Promise<M> {
+  fetch(object: M, options: { client?: Client } = {}): Promise<Saved<M>> {
     if (!object.objectId) throw new TypeError("fetch needs an object with an objectId");
     return this.get(object.objectId, options);
   }
@@ -159,13 +161,13 @@ export class Model<M extends ParseObject, F, R extends keyof M = never> {
   }
 
   /** What was written (operators dropped) with the server's answer on top. */
-  protected merged(sent: JSONObject, answer: JSONObject): M {
+  protected merged(sent: JSONObject, answer: JSONObject): Saved<M> {
     const out: JSONObject = {};
     for (const [k, v] of Object.entries(sent)) {
       const isOp = v !== null && typeof v === "object" && "__op" in (v as JSONObject);
       if (!isOp && v !== undefined) setKey(out, k, v);
     }
-    return { ...out, ...decodeObject(answer, this.className) } as unknown as M;
+    return track({ ...out, ...decodeObject(answer, this.className) }) as unknown as Saved<M>;
   }
 }
 

@@ -6,8 +6,9 @@
 
 import type { CachePolicy } from "./cache.js";
 import { Client, clientOf } from "./client.js";
-import { type GeoPoint, type JSONObject, type ParseFile, type ParseObject, type Bytes, type Polygon, type Pointer, type PointerValue, type Relation, type ACL, canonicalJSON, decodeObject, encode, pointerTo, setKey } from "./codec.js";
+import { type GeoPoint, type JSONObject, type ParseFile, type ParseObject, type Bytes, type Polygon, type Pointer, type PointerValue, type Relation, type Saved, type ACL, canonicalJSON, decodeObject, encode, pointerTo, setKey } from "./codec.js";
 import { ParseError } from "./errors.js";
+import { queryString } from "./http.js";
 import { LiveSubscription, liveClient } from "./live.js";
 
 /** One condition on a field of model `M` (`op` null: equality). */
@@ -350,19 +351,19 @@ export class Query<M extends ParseObject> {
     return `${clientOf(client).applicationId}|${this.model.className}|${canonicalJSON({ ...this.params(), ...extra })}`;
   }
 
-  private decode(raw: unknown[]): M[] {
-    return raw.map((r) => decodeObject(r as Record<string, unknown>, this.model.className) as M);
+  private decode(raw: unknown[]): Saved<M>[] {
+    return raw.map((r) => decodeObject(r as Record<string, unknown>, this.model.className) as unknown as Saved<M>);
   }
 
   /** Runs the query (through the cache as `options.cache` says). */
-  async find(options: FindOptions<M> = {}): Promise<M[]> {
+  async find(options: FindOptions<M> = {}): Promise<Saved<M>[]> {
     const onCached = options.onCached;
     const answer = await this.run<{ results: unknown[] }>(this.params(), options, onCached && ((a, expired) => onCached(this.decode(a.results ?? []), expired)));
     return this.decode(answer.results);
   }
 
   /** The objects and how many match in all (ignoring limit and skip). */
-  async findWithCount(options: FindOptions<M> = {}): Promise<Counted<M>> {
+  async findWithCount(options: FindOptions<M> = {}): Promise<Counted<Saved<M>>> {
     const answer = await this.run<{ results: unknown[]; count: number }>({ ...this.params(), count: 1 }, options);
     return { results: this.decode(answer.results), count: answer.count };
   }
@@ -374,20 +375,20 @@ export class Query<M extends ParseObject> {
   }
 
   /** The first match, or undefined. */
-  async first(options: FindOptions<M> = {}): Promise<M | undefined> {
+  async first(options: FindOptions<M> = {}): Promise<Saved<M> | undefined> {
     const onCached = options.onCached;
     const answer = await this.run<{ results: unknown[] }>({ ...this.params(), limit: 1 }, options, onCached && ((a, expired) => onCached(this.decode(a.results ?? []), expired)));
     return this.decode(answer.results)[0];
   }
 
   /** One object by id (with this query's include/keys); ParseError 101 when there is none. */
-  async get(objectId: string, options: { client?: Client } = {}): Promise<M> {
+  async get(objectId: string, options: { client?: Client } = {}): Promise<Saved<M>> {
     const params: JSONObject = {};
     const p = this.params();
     if (p.include) params.include = p.include;
     if (p.keys) params.keys = p.keys;
     const raw = await clientOf(options.client).request<Record<string, unknown>>("GET", `/classes/${encodeURIComponent(this.model.className)}/${encodeURIComponent(objectId)}`, { params });
-    return decodeObject(raw, this.model.className) as M;
+    return decodeObject(raw, this.model.className) as unknown as Saved<M>;
   }
 
   /** Live events of the objects this query matches (LiveQuery over a WebSocket). */
@@ -402,8 +403,14 @@ export class Query<M extends ParseObject> {
     const policy = options.cache ?? "networkOnly";
     const key = `${client.applicationId}|${this.model.className}|${canonicalJSON(params)}`;
     const network = async (): Promise<T> => {
-      const answer = await client.request<T>("GET", `/classes/${encodeURIComponent(this.model.className)}`, { params });
-      if (policy !== "networkOnly") await client.cache.set(key, answer, options.ttlMs);
+      const answer = await findRequest<T>(client, `/classes/${encodeURIComponent(this.model.className)}`, params);
+      if (policy !== "networkOnly") {
+        try {
+          await client.cache.set(key, answer, options.ttlMs);
+        } catch {
+          // The cache is best effort: a store that fails (full, gone) must not lose the answer.
+        }
+      }
       return answer;
     };
     switch (policy) {
@@ -428,4 +435,15 @@ export class Query<M extends ParseObject> {
       }
     }
   }
+}
+
+/** Query strings longer than this go as a POST with `_method: "GET"` (URLs have length limits). */
+const MAX_QUERY_STRING = 2000;
+
+/** A read of `path` with `params`: a GET, or for a long query (a large `containedIn`) a POST
+ * whose body says `_method: "GET"`, as the Parse JavaScript SDK sends it; a read either way, so
+ * without a request id and never retried. */
+function findRequest<T>(client: Client, path: string, params: JSONObject): Promise<T> {
+  if (queryString(params).length <= MAX_QUERY_STRING) return client.request<T>("GET", path, { params });
+  return client.request<T>("POST", path, { body: { ...params, _method: "GET" }, retry: false });
 }

@@ -176,10 +176,35 @@ pub fn type_ident(name: &str) -> String {
     if ident.is_empty() || !is_identifier(&ident) {
         ident = format!("_{ident}");
     }
-    if RESERVED.contains(&ident.as_str()) || SHADOWING.contains(&ident.as_str()) {
+    if RESERVED.contains(&ident.as_str()) || SHADOWING.contains(&ident.as_str()) || runtime_exports().contains(&ident) {
         ident.push('_');
     }
     ident
+}
+
+/// Every name the runtime exports (`Query`, `Client`, `BatchResult`, `batch`, ...): the package's
+/// index re-exports them beside the models and the functions' types, so a model or a type with
+/// one of these names would hide the runtime's (or, both under `export *`, fail to compile). Read
+/// from the runtime's own sources, so a new export is reserved without a list to keep.
+fn runtime_exports() -> &'static BTreeSet<String> {
+    static NAMES: std::sync::LazyLock<BTreeSet<String>> = std::sync::LazyLock::new(|| {
+        let mut files = Files::new();
+        copy_runtime(Lang::TypeScript, "", &mut files);
+        let kinds = ["abstract class ", "class ", "async function ", "function ", "interface ", "type ", "const ", "let ", "enum "];
+        let mut names = BTreeSet::new();
+        for text in files.values() {
+            for line in text.lines() {
+                let Some(rest) = line.strip_prefix("export ").map(|r| r.strip_prefix("declare ").unwrap_or(r)) else { continue };
+                let Some(rest) = kinds.iter().find_map(|k| rest.strip_prefix(k)) else { continue };
+                let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$').collect();
+                if !name.is_empty() {
+                    names.insert(name);
+                }
+            }
+        }
+        names
+    });
+    &NAMES
 }
 
 /// `default-fn` → `DefaultFn`, `do.it` → `DoIt`: the upper-camel base of a function's type names.
@@ -291,15 +316,19 @@ fn field_doc(f: &crate::ir::Field) -> String {
 fn model_ctx(m: &Model, idents: &BTreeMap<String, String>) -> ModelCtx {
     let ident = idents[&m.name].clone();
     let mut imports = BTreeSet::new();
+    // A field named `className` is left out: the base object's `className` is the class's name,
+    // which the runtime sets on every object it decodes and never sends.
     let fields = m
         .fields
         .iter()
+        .filter(|f| f.wire != "className")
         .map(|f| {
             let (ty, field_ref) = field_types(&f.ty, &ident, idents, &mut imports, &f.wire);
             FieldCtx { wire: f.wire.clone(), lit: lit(&f.wire), key: key(&f.wire), ty, field_ref, doc: field_doc(f) }
         })
         .collect();
-    let required: Vec<String> = m.fields.iter().filter(|f| f.required && !f.has_default).map(|f| lit(&f.wire)).collect();
+    let required: Vec<String> =
+        m.fields.iter().filter(|f| f.required && !f.has_default && f.wire != "className").map(|f| lit(&f.wire)).collect();
     let required = if required.is_empty() { String::new() } else { format!(", {}", required.join(" | ")) };
     ModelCtx {
         required,
@@ -356,6 +385,8 @@ impl SchemaTypes {
         let types: Vec<&str> = match schema.get("type") {
             Some(Value::String(t)) => vec![t.as_str()],
             Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            // Properties without a type describe an object.
+            _ if schema.get("properties").is_some_and(Value::is_object) => vec!["object"],
             _ => return "unknown".into(),
         };
         let mut out: Vec<String> = Vec::new();
@@ -412,6 +443,16 @@ impl SchemaTypes {
     }
 }
 
+/// Whether `schema` allows an object (its type says so, or it has properties and no type).
+fn is_object_schema(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+        None => schema.get("properties").is_some_and(Value::is_object),
+        Some(_) => false,
+    }
+}
+
 fn functions_ctx(api: &Api) -> (Vec<FunctionCtx>, Vec<NamedType>) {
     let pairs: Vec<(String, String)> = api.functions.iter().map(|f| (f.name.clone(), function_type_base(&f.name))).collect();
     let bases = disambiguate(&pairs, true);
@@ -419,12 +460,14 @@ fn functions_ctx(api: &Api) -> (Vec<FunctionCtx>, Vec<NamedType>) {
     let mut out = Vec::new();
     for (f, base) in api.functions.iter().zip(bases) {
         let (params, params_optional) = match &f.params {
-            Some(s) => {
+            // A cloud function's parameters are a JSON object: any other declared type is
+            // ignored and the parameters stay untyped.
+            Some(s) if is_object_schema(s) => {
                 let ty = schemas.ty(s, &format!("{base}Params"), &format!("{}#params", f.name));
                 let none_required = s.get("required").and_then(Value::as_array).is_none_or(|r| r.is_empty());
                 (ty, none_required)
             }
-            None => ("Record<string, unknown>".to_string(), true),
+            _ => ("Record<string, unknown>".to_string(), true),
         };
         let result = match &f.result {
             Some(s) => schemas.ty(s, &format!("{base}Result"), &format!("{}#result", f.name)),
@@ -493,6 +536,9 @@ mod tests {
         assert_eq!(type_ident("Date"), "Date_");
         assert_eq!(type_ident("rt"), "rt_");
         assert_eq!(type_ident("Player"), "Player");
+        for runtime in ["Query", "Client", "Model", "Cache", "Pointer", "BatchResult", "batch", "run", "ParseError", "LiveSubscription"] {
+            assert_eq!(type_ident(runtime), format!("{runtime}_"), "{runtime} is a name the runtime exports");
+        }
         assert_eq!(type_ident("1st"), "_1st");
         assert_eq!(type_ident("do.it"), "do_it");
     }
@@ -551,7 +597,9 @@ mod tests {
                 .filter(|l| !l.trim_start().starts_with("//") && !l.trim_start().starts_with('*') && !l.trim_start().starts_with("/**"))
                 .collect();
             for banned in ["from \"node:", "require(", "Buffer", "process.", "TextEncoder", "btoa(", "atob("] {
-                assert!(!code.iter().any(|l| l.contains(banned)), "runtime/ts/{path} uses {banned}: browsers and React Native lack it");
+                // A whole word: `ArrayBuffer` is everywhere, Node's `Buffer` is not.
+                let used = |l: &&str| l.match_indices(banned).any(|(i, _)| !l[..i].ends_with(|c: char| c.is_ascii_alphanumeric()));
+                assert!(!code.iter().any(used), "runtime/ts/{path} uses {banned}: browsers and React Native lack it");
             }
             for line in text.lines().filter(|l| l.starts_with("import ")) {
                 assert!(line.contains("from \"./"), "runtime/ts/{path} imports a package: {line}");

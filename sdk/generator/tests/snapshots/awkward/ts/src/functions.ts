@@ -5,12 +5,18 @@
 
 import * as rt from "./runtime/index.js";
 
+export interface BatchResult_ {
+  "done"?: boolean;
+}
+
 export interface ClassParams {
   "default"?: number;
   "in"?: string;
 }
 
 export const functions = {
+  /** Cloud function "batch". */
+  "batch": (params: Record<string, unknown> = {}, options: { client?: rt.Client } = {}): Promise<BatchResult_> => rt.run<BatchResult_>("batch", params, options),
   /** Cloud function "class". */
   "class": (params: ClassParams = {}, options: { client?: rt.Client } = {}): Promise<string> => rt.run<string>("class", params, options),
   /** Cloud function "default-fn". */

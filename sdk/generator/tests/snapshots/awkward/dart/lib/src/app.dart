@@ -8,25 +8,27 @@ import 'models/Keywords.dart' as m5;
 import 'models/List_.dart' as m6;
 import 'models/Object_.dart' as m7;
 import 'models/ParseUser_d5f10c.dart' as m8;
-import 'models/String_.dart' as m9;
-import 'models/Tag.dart' as m10;
-import 'models/Type_.dart' as m11;
-import 'models/ParseInstallation.dart' as m12;
-import 'models/ParseRole.dart' as m13;
-import 'models/ParseSession.dart' as m14;
-import 'models/ParseUser_a61ef6.dart' as m15;
-import 'models/class_.dart' as m16;
-import 'models/default_.dart' as m17;
-import 'models/extension_.dart' as m18;
-import 'models/func.dart' as m19;
-import 'models/in_.dart' as m20;
-import 'models/is_.dart' as m21;
-import 'models/item_4a33ea.dart' as m22;
-import 'models/new_.dart' as m23;
-import 'models/operator_.dart' as m24;
-import 'models/protocol.dart' as m25;
-import 'models/val.dart' as m26;
-import 'models/var_.dart' as m27;
+import 'models/Query_.dart' as m9;
+import 'models/String_.dart' as m10;
+import 'models/Tag.dart' as m11;
+import 'models/Type_.dart' as m12;
+import 'models/ParseInstallation.dart' as m13;
+import 'models/ParseRole.dart' as m14;
+import 'models/ParseSession.dart' as m15;
+import 'models/ParseUser_a61ef6.dart' as m16;
+import 'models/batch.dart' as m17;
+import 'models/class_.dart' as m18;
+import 'models/default_.dart' as m19;
+import 'models/extension_.dart' as m20;
+import 'models/func.dart' as m21;
+import 'models/in_.dart' as m22;
+import 'models/is_.dart' as m23;
+import 'models/item_4a33ea.dart' as m24;
+import 'models/new_.dart' as m25;
+import 'models/operator_.dart' as m26;
+import 'models/protocol.dart' as m27;
+import 'models/val.dart' as m28;
+import 'models/var_.dart' as m29;
 
 /// The app this package was generated for: its id and server URL (defaults; no key is embedded).
 class HearthApp {
@@ -43,25 +45,27 @@ class HearthApp {
     'List': m6.List_.type$,
     'Object': m7.Object_.type$,
     'ParseUser': m8.ParseUser_d5f10c.type$,
-    'String': m9.String_.type$,
-    'Tag': m10.Tag.type$,
-    'Type': m11.Type_.type$,
-    '_Installation': m12.ParseInstallation.type$,
-    '_Role': m13.ParseRole.type$,
-    '_Session': m14.ParseSession.type$,
-    '_User': m15.ParseUser_a61ef6.type$,
-    'class': m16.class_.type$,
-    'default': m17.default_.type$,
-    'extension': m18.extension_.type$,
-    'func': m19.func.type$,
-    'in': m20.in_.type$,
-    'is': m21.is_.type$,
-    'item': m22.item_4a33ea.type$,
-    'new': m23.new_.type$,
-    'operator': m24.operator_.type$,
-    'protocol': m25.protocol.type$,
-    'val': m26.val.type$,
-    'var': m27.var_.type$,
+    'Query': m9.Query_.type$,
+    'String': m10.String_.type$,
+    'Tag': m11.Tag.type$,
+    'Type': m12.Type_.type$,
+    '_Installation': m13.ParseInstallation.type$,
+    '_Role': m14.ParseRole.type$,
+    '_Session': m15.ParseSession.type$,
+    '_User': m16.ParseUser_a61ef6.type$,
+    'batch': m17.batch.type$,
+    'class': m18.class_.type$,
+    'default': m19.default_.type$,
+    'extension': m20.extension_.type$,
+    'func': m21.func.type$,
+    'in': m22.in_.type$,
+    'is': m23.is_.type$,
+    'item': m24.item_4a33ea.type$,
+    'new': m25.new_.type$,
+    'operator': m26.operator_.type$,
+    'protocol': m27.protocol.type$,
+    'val': m28.val.type$,
+    'var': m29.var_.type$,
   };
 
   /// A client for this app. [clientKey] is the app's client key; keep the session in secure

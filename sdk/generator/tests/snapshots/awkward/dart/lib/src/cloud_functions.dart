@@ -4,6 +4,24 @@ import 'dart:core' as $core;
 
 import 'runtime/runtime.dart' as $rt;
 
+class BatchResult_ implements $rt.JsonEncodable {
+  $core.bool? done;
+
+  BatchResult_({ this.done });
+
+  static BatchResult_ fromJson($core.Object? json) {
+    final json$ = json as $core.Map;
+    return BatchResult_(
+      done: json$['done'] == null ? null : json$['done'] as $core.bool,
+    );
+  }
+
+  @$core.override
+  $core.Map<$core.String, $core.Object?> toJson() => <$core.String, $core.Object?>{
+        if (done != null) 'done': $rt.encodeValue(done),
+      };
+}
+
 class ClassParams implements $rt.JsonEncodable {
   $core.double? default_;
   $core.String? in_;
@@ -30,6 +48,11 @@ class CloudFunctions {
   final $rt.ParseClient client;
 
   const CloudFunctions(this.client);
+
+  $core.Future<BatchResult_> batch([$core.Object? params = const <$core.String, $core.Object?>{}]) async {
+    final result$ = await $rt.ParseFunctions(client).run('batch', $rt.encodeValue(params));
+    return BatchResult_.fromJson(result$);
+  }
 
   $core.Future<$core.String> class_(ClassParams params) async {
     final result$ = await $rt.ParseFunctions(client).run('class', $rt.encodeValue(params));
