@@ -8,6 +8,12 @@ import hearth.sdk.*
  * types take and answer the classes below; the others take a map and answer the decoded JSON.
  */
 class CloudFunctions(private val client: ParseClient = ParseClient.current()) {
+    /** Calls the cloud function batch. */
+    fun batch(params: Map<String, Any?> = emptyMap()): BatchResult {
+        val raw = client.runRaw("batch", Codec.encode(params))
+        return BatchResult.fromJson(raw) ?: throw ParseException(ParseException.OTHER_CAUSE, "the result of batch is not an object")
+    }
+
     /** Calls the cloud function class. */
     fun `class`(params: ClassParams): String? {
         val raw = client.runRaw("class", params.toJson())
@@ -34,6 +40,28 @@ class CloudFunctions(private val client: ParseClient = ParseClient.current()) {
 
     /** Calls any cloud function by name, untyped. */
     fun run(name: String, params: Map<String, Any?> = emptyMap()): Any? = client.run(name, params)
+
+    class BatchResult(
+        val done: Boolean? = null
+    ) : JsonEncodable {
+        override fun toJson(): Any? {
+            val m = LinkedHashMap<String, Any?>()
+            done?.let { m["done"] = it }
+            return m
+        }
+
+        override fun toString(): String = "BatchResult" + Json.stringify(toJson())
+
+        companion object {
+            /** Reads the JSON form; null when [json] is not an object or misses a required property. */
+            fun fromJson(json: Any?): BatchResult? {
+                val m = Codec.asMap(json) ?: return null
+                return BatchResult(
+                    Codec.asBoolean(m["done"])
+                )
+            }
+        }
+    }
 
     class ClassParams(
         val default: Double? = null,

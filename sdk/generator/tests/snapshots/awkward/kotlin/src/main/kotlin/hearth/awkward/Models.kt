@@ -14,6 +14,7 @@ object Models {
         client.register(List_.CLASS_NAME) { List_() }
         client.register(Object_.CLASS_NAME) { Object_() }
         client.register(ParseUser_d5f10c.CLASS_NAME) { ParseUser_d5f10c() }
+        client.register(Query_.CLASS_NAME) { Query_() }
         client.register(String_.CLASS_NAME) { String_() }
         client.register(Tag.CLASS_NAME) { Tag() }
         client.register(Type.CLASS_NAME) { Type() }
@@ -21,6 +22,7 @@ object Models {
         client.register(ParseRole.CLASS_NAME) { ParseRole() }
         client.register(ParseSession.CLASS_NAME) { ParseSession() }
         client.register(ParseUser_a61ef6.CLASS_NAME) { ParseUser_a61ef6() }
+        client.register(batch.CLASS_NAME) { batch() }
         client.register(`class`.CLASS_NAME) { `class`() }
         client.register(default.CLASS_NAME) { default() }
         client.register(extension.CLASS_NAME) { extension() }
