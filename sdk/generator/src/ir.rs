@@ -196,10 +196,25 @@ fn functions(manifest: &Value) -> Vec<Function> {
         .into_iter()
         .map(|name| {
             let t = types.and_then(|t| t.get(name));
-            let get = |k: &str| t.and_then(|t| t.get(k)).filter(|v| !v.is_null()).cloned();
+            let get = |k: &str| t.and_then(|t| t.get(k)).filter(|v| !v.is_null()).map(sorted);
             Function { name: name.to_string(), params: get("params"), result: get("result") }
         })
         .collect()
+}
+
+/// `v` with every object's keys in name order. The order of a schema's `properties` is not
+/// kept by the server (manifests are stored as jsonb) and would otherwise depend on whether
+/// serde_json keeps insertion order in this build: sorted, the output is the same everywhere.
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&map[k]))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Reads `components.schemas.ErrorCode` (`enum` + `x-enum-varnames` + `x-enum-descriptions`).
