@@ -44,11 +44,27 @@ open class ParseObject(val className: String) {
         ops[key] = mapOf("__op" to "Delete")
     }
 
+    /**
+     * Adds [amount] to a number field. Several operations on one field before a save are merged as
+     * the Parse SDKs do: increments add up; after a set value (or an unset) the new value is sent.
+     */
     fun increment(key: String, amount: Number = 1) {
         val now = (values[key] as? Number)?.toDouble() ?: 0.0
-        values[key] = now + amount.toDouble()
-        ops[key] = mapOf("__op" to "Increment", "amount" to amount)
+        val value = now + amount.toDouble()
+        values[key] = value
+        val before = ops[key]
+        ops[key] = when {
+            !ops.containsKey(key) -> mapOf("__op" to "Increment", "amount" to amount)
+            opName(before) == "Increment" -> mapOf("__op" to "Increment", "amount" to sum((before as Map<*, *>)["amount"] as Number, amount))
+            opName(before) == null || opName(before) == "Delete" -> value
+            else -> throw IllegalStateException("$key has a pending ${opName(before)}: save before incrementing it")
+        }
     }
+
+    private fun sum(a: Number, b: Number): Number =
+        if ((a is Int || a is Long) && (b is Int || b is Long)) a.toLong() + b.toLong() else a.toDouble() + b.toDouble()
+
+    private fun opName(op: Any?): String? = (op as? Map<*, *>)?.get("__op") as? String
 
     fun add(key: String, items: List<Any?>) = arrayOp(key, "Add", items)
     fun addUnique(key: String, items: List<Any?>) = arrayOp(key, "AddUnique", items)
@@ -61,12 +77,26 @@ open class ParseObject(val className: String) {
             "AddUnique" -> now + items.filter { it !in now }
             else -> now.filter { it !in items }
         }
-        ops[key] = mapOf("__op" to op, "objects" to Codec.encode(items))
+        val before = ops[key]
+        ops[key] = when {
+            !ops.containsKey(key) -> mapOf("__op" to op, "objects" to Codec.encode(items))
+            // The same operator twice: one operator with both lists (the server applies them in order).
+            opName(before) == op -> mapOf("__op" to op, "objects" to ((before as Map<*, *>)["objects"] as List<*>) + (Codec.encode(items) as List<*>))
+            // A set value, an unset or a different array operator: the array as it is now here.
+            else -> values[key]
+        }
     }
 
-    /** Adds or removes objects of a relation field (sent with the next [save]). */
+    /** Adds or removes objects of a relation field (sent with the next [save]); adding and removing on one field needs a save in between. */
     fun relationOp(key: String, add: Boolean, objects: List<ParseObject>) {
-        ops[key] = mapOf("__op" to if (add) "AddRelation" else "RemoveRelation", "objects" to objects.map { it.toPointer() })
+        val op = if (add) "AddRelation" else "RemoveRelation"
+        val pointers = objects.map { it.toPointer() }
+        val before = ops[key]
+        ops[key] = when {
+            !ops.containsKey(key) -> mapOf("__op" to op, "objects" to pointers)
+            opName(before) == op -> mapOf("__op" to op, "objects" to ((before as Map<*, *>)["objects"] as List<*>) + pointers)
+            else -> throw IllegalStateException("$key has a pending ${opName(before) ?: "value"}: save before ${if (add) "adding to" else "removing from"} the relation")
+        }
     }
 
     // Typed reads and writes used by the generated properties.
@@ -98,7 +128,9 @@ open class ParseObject(val className: String) {
     }
 
     /** The pending changes as the body of a create or update. */
-    fun changesJson(): Map<String, Any?> {
+    fun changesJson(): Map<String, Any?> = changesJson(ops)
+
+    private fun changesJson(ops: Map<String, Any?>): Map<String, Any?> {
         val out = LinkedHashMap<String, Any?>()
         for ((k, v) in ops) out[k] = if (v is Map<*, *> && v["__op"] != null) v else Codec.encode(v)
         return out
@@ -146,16 +178,17 @@ open class ParseObject(val className: String) {
 
     /** Creates or updates the object on the server with its pending changes. */
     open fun save(client: ParseClient = ParseClient.current()): ParseObject {
-        val body = changesJson()
+        val sent = LinkedHashMap(ops)
+        val body = changesJson(sent)
         val doc = if (objectId == null) client.request("POST", createPath(), body) else client.request("PUT", objectPath(), body)
         @Suppress("UNCHECKED_CAST")
-        applySaved(doc as? Map<String, Any?> ?: emptyMap(), client)
+        applySaved(doc as? Map<String, Any?> ?: emptyMap(), client, sent)
         return this
     }
 
-    internal open fun applySaved(doc: Map<String, Any?>, client: ParseClient) {
-        val pending = LinkedHashMap(ops)
-        ops.clear()
+    /** Takes a save's answer; [pending] are the operations that were sent (those added since stay pending). */
+    internal open fun applySaved(doc: Map<String, Any?>, client: ParseClient, pending: Map<String, Any?>) {
+        for ((k, v) in pending) if (ops.containsKey(k) && ops[k] === v) ops.remove(k)
         mergeServerData(doc, client.factory)
         // The server answers only what it computed (ids, dates, operation results): keep the rest.
         for ((k, v) in pending) if (!doc.containsKey(k) && !(v is Map<*, *> && v["__op"] != null)) values[k] = v
@@ -188,9 +221,10 @@ open class ParseObject(val className: String) {
          */
         fun saveAll(objects: List<ParseObject>, client: ParseClient = ParseClient.current(), transaction: Boolean = false) {
             for (chunk in objects.chunked(50)) {
-                val requests = chunk.map {
+                val sent = chunk.map { LinkedHashMap(it.ops) }
+                val requests = chunk.mapIndexed { i, it ->
                     val path = client.batchPath("/classes/" + it.className + (it.objectId?.let { id -> "/$id" } ?: ""))
-                    mapOf("method" to if (it.objectId == null) "POST" else "PUT", "path" to path, "body" to it.changesJson())
+                    mapOf("method" to if (it.objectId == null) "POST" else "PUT", "path" to path, "body" to it.changesJson(sent[i]))
                 }
                 val body = if (transaction) mapOf("requests" to requests, "transaction" to true) else mapOf("requests" to requests)
                 val answers = client.request("POST", "/batch", body) as? List<*> ?: emptyList<Any?>()
@@ -200,7 +234,7 @@ open class ParseObject(val className: String) {
                     val success = a?.get("success")
                     val error = a?.get("error") as? Map<*, *>
                     @Suppress("UNCHECKED_CAST")
-                    if (success is Map<*, *>) o.applySaved(success as Map<String, Any?>, client)
+                    if (success is Map<*, *>) o.applySaved(success as Map<String, Any?>, client, sent[i])
                     else errors.add(ParseException(Codec.asLong(error?.get("code"))?.toInt() ?: ParseException.OTHER_CAUSE, error?.get("error") as? String ?: "no answer for this object"))
                 }
                 if (errors.isNotEmpty()) throw BatchException(errors)
@@ -221,7 +255,7 @@ open class ParseObject(val className: String) {
 }
 
 /** Some writes of a batch failed; [errors] holds them (the first is this exception's code). */
-class BatchException(val errors: List<ParseException>) : Exception(errors.joinToString("; ") { it.code.toString() + " " + it.message })
+class BatchException(val errors: List<ParseException>) : ParseException(errors.firstOrNull()?.code ?: OTHER_CAUSE, errors.joinToString("; ") { it.code.toString() + " " + it.message })
 
 /** A relation field: objects of [targetClass] related to [parent]. Changes are sent with the parent's next save. */
 class ParseRelation<T : ParseObject>(private val parent: ParseObject, val key: String, val targetClass: String?) {
@@ -251,11 +285,12 @@ open class ParseUserBase : ParseObject("_User") {
         return this
     }
 
-    override fun applySaved(doc: Map<String, Any?>, client: ParseClient) {
-        super.applySaved(doc, client)
+    override fun applySaved(doc: Map<String, Any?>, client: ParseClient, pending: Map<String, Any?>) {
+        super.applySaved(doc, client, pending)
         // The password is sent once; it is never kept (nor written to the session store).
         forget("password")
-        val token = client.sessionToken
+        // A password change ends the user's other sessions and answers a new token: keep that one.
+        val token = doc["sessionToken"] as? String ?: client.sessionToken
         if (token != null && objectId != null && objectId == client.currentUserData()?.objectId) client.setSession(token, this)
     }
 
@@ -272,9 +307,8 @@ open class ParseUserBase : ParseObject("_User") {
 
         /** Takes over the session [sessionToken] (checked with `GET /users/me`). */
         fun <U : ParseUserBase> become(sessionToken: String, make: () -> U, client: ParseClient = ParseClient.current()): U {
-            client.setSession(sessionToken, null)
             @Suppress("UNCHECKED_CAST")
-            val doc = client.request("GET", "/users/me") as? Map<String, Any?> ?: emptyMap()
+            val doc = client.request("GET", "/users/me", sessionToken = sessionToken) as? Map<String, Any?> ?: emptyMap()
             val user = make()
             user.mergeServerData(doc, client.factory)
             client.setSession(sessionToken, user)
@@ -289,10 +323,14 @@ open class ParseUserBase : ParseObject("_User") {
             return user
         }
 
-        /** Ends the session on the server (best effort) and forgets it here. */
+        /** Ends the session on the server and forgets it here (even when the server had already ended it). */
         fun logOut(client: ParseClient = ParseClient.current()) {
+            val token = client.sessionToken
             try {
-                if (client.sessionToken != null) client.request("POST", "/logout")
+                // `{}`: some transports (OkHttp) refuse a POST without a body. Sent once: the server does not replay it.
+                if (token != null) client.request("POST", "/logout", emptyMap<String, Any?>(), retry = false, sessionToken = token)
+            } catch (e: ParseException) {
+                if (e.code != ParseException.INVALID_SESSION_TOKEN) throw e
             } finally {
                 client.setSession(null, null)
             }
