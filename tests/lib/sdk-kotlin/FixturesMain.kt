@@ -45,7 +45,12 @@ fun main() {
     out("JSON_STRING", Json.parse(Json.stringify(tricky)) == tricky)
     out("JSON_NUMBERS", Json.stringify(Json.parse("[1, -0.5, 1e3, 12345678901234, true, null, {}, []]")))
     out("JSON_UNICODE", Json.parse("\"\\u00e9\\ud83d\\ude00\"") == "\u00e9\ud83d\ude00")
-    for (bad in listOf("{\"a\":}", "[1,]", "\"open", "01x", "{} {}")) {
+    out("JSON_BIG", Json.stringify(listOf(java.math.BigDecimal("1.5"), java.math.BigInteger("123456789012345678901234"))))
+    out("JSON_LONE_SURROGATE", Json.stringify("a\ud83d") + " " + (Json.parse(Json.stringify("\ude00b")) == "\ude00b"))
+    out("DATE_MICROS", Codec.formatDate(Codec.parseDate("2020-01-02T03:04:05.123456Z")!!))
+    out("BASE64", Json.stringify(Codec.encode(byteArrayOf(1, 2, 3, 250.toByte()))))
+    out("BASE64_ROUNDTRIP", (0..7).all { n -> val b = ByteArray(n) { (it * 37 + 200).toByte() }; (Codec.decode(Codec.encode(b), client.factory) as ByteArray).toList() == b.toList() })
+    for (bad in listOf("{\"a\":}", "[1,]", "\"open", "01x", "{} {}", "01", ".5", "+1", "1.", "-", "1e", "\"\\u-001\"")) {
         try {
             Json.parse(bad)
             out("JSON_BAD", "parsed $bad")

@@ -145,7 +145,7 @@ class LiveQueryClient(private val client: ParseClient) : WebSocketListener {
     @Synchronized
     fun open() {
         if (socket != null || closed) return
-        val factory = client.config.webSocketFactory ?: JdkWebSocketFactory().also { client.config.webSocketFactory = it }
+        val factory = client.config.webSocketFactory ?: defaultFactory().also { client.config.webSocketFactory = it }
         socket = factory.open(url(), this)
     }
 
@@ -186,6 +186,16 @@ class LiveQueryClient(private val client: ParseClient) : WebSocketListener {
         }
         s?.close()
         timer.shutdownNow()
+    }
+
+    /** The JDK's WebSocket (JVM 11+); Android has none, so there an app must configure a factory. */
+    private fun defaultFactory(): WebSocketFactory {
+        try {
+            Class.forName("java.net.http.WebSocket")
+        } catch (e: ClassNotFoundException) {
+            throw ParseException(ParseException.OTHER_CAUSE, "this platform has no java.net.http.WebSocket: set ParseConfig.webSocketFactory (for example over OkHttp) to use LiveQuery", false, e)
+        }
+        return JdkWebSocketFactory()
     }
 
     private fun send(msg: Map<String, Any?>) {
