@@ -51,5 +51,16 @@ describe('the Kotlin SDKs of the awkward and 300-field fixtures', { skip: missin
     assert.equal(out.DATE_MICROS, '2020-01-02T03:04:05.123Z', why);
     assert.equal(out.BASE64, '{"__type":"Bytes","base64":"AQID+g=="}', why);
     assert.equal(out.BASE64_ROUNDTRIP, 'true', why);
+    // The runtime against a scripted server (FixturesMain.kt's scripted()).
+    assert.equal(out.LATE_209, 'B null', why);
+    assert.equal(out.BECOME_REFUSED, '209 C bad', why);
+    assert.equal(out.LOGOUT_209, 'null {} false', why);
+    assert.equal(out.RETRIES, '1 1 3 1', why);
+    assert.equal(out.RETRY_AFTER, '2000 10000 1 2 true', why);
+    assert.equal(out.OPS, '{"a":{"__op":"Increment","amount":3},"b":11,"c":{"__op":"Add","objects":[1,2]},"d":[],"e":4}', why);
+    assert.equal(out.OPS_IN_FLIGHT, '{"a":{"__op":"Increment","amount":10}} {"a":{"__op":"Increment","amount":15}}', why);
+    assert.equal(out.LONG_QUERY, 'POST /classes/X GET', why);
+    assert.equal(out.BROKEN_CACHE, '0', why);
+    assert.equal(out.LIVE_ERRORS, '2 true true false true [s1 209, s2 1] refused', why);
   });
 });

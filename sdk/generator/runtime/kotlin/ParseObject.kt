@@ -32,7 +32,7 @@ open class ParseObject(val className: String) {
             return
         }
         values[key] = value
-        ops[key] = value
+        queue(key, value)
     }
 
     fun has(key: String): Boolean = values[key] != null
@@ -41,30 +41,18 @@ open class ParseObject(val className: String) {
 
     fun unset(key: String) {
         values.remove(key)
-        ops[key] = mapOf("__op" to "Delete")
+        queue(key, mapOf("__op" to "Delete"))
     }
 
     /**
      * Adds [amount] to a number field. Several operations on one field before a save are merged as
-     * the Parse SDKs do: increments add up; after a set value (or an unset) the new value is sent.
+     * the Parse SDKs do (see [combine]).
      */
     fun increment(key: String, amount: Number = 1) {
         val now = (values[key] as? Number)?.toDouble() ?: 0.0
-        val value = now + amount.toDouble()
-        values[key] = value
-        val before = ops[key]
-        ops[key] = when {
-            !ops.containsKey(key) -> mapOf("__op" to "Increment", "amount" to amount)
-            opName(before) == "Increment" -> mapOf("__op" to "Increment", "amount" to sum((before as Map<*, *>)["amount"] as Number, amount))
-            opName(before) == null || opName(before) == "Delete" -> value
-            else -> throw IllegalStateException("$key has a pending ${opName(before)}: save before incrementing it")
-        }
+        values[key] = now + amount.toDouble()
+        queue(key, mapOf("__op" to "Increment", "amount" to amount))
     }
-
-    private fun sum(a: Number, b: Number): Number =
-        if ((a is Int || a is Long) && (b is Int || b is Long)) a.toLong() + b.toLong() else a.toDouble() + b.toDouble()
-
-    private fun opName(op: Any?): String? = (op as? Map<*, *>)?.get("__op") as? String
 
     fun add(key: String, items: List<Any?>) = arrayOp(key, "Add", items)
     fun addUnique(key: String, items: List<Any?>) = arrayOp(key, "AddUnique", items)
@@ -77,25 +65,68 @@ open class ParseObject(val className: String) {
             "AddUnique" -> now + items.filter { it !in now }
             else -> now.filter { it !in items }
         }
-        val before = ops[key]
-        ops[key] = when {
-            !ops.containsKey(key) -> mapOf("__op" to op, "objects" to Codec.encode(items))
-            // The same operator twice: one operator with both lists (the server applies them in order).
-            opName(before) == op -> mapOf("__op" to op, "objects" to ((before as Map<*, *>)["objects"] as List<*>) + (Codec.encode(items) as List<*>))
-            // A set value, an unset or a different array operator: the array as it is now here.
-            else -> values[key]
-        }
+        queue(key, mapOf("__op" to op, "objects" to Codec.encode(items)))
     }
 
     /** Adds or removes objects of a relation field (sent with the next [save]); adding and removing on one field needs a save in between. */
     fun relationOp(key: String, add: Boolean, objects: List<ParseObject>) {
-        val op = if (add) "AddRelation" else "RemoveRelation"
-        val pointers = objects.map { it.toPointer() }
-        val before = ops[key]
-        ops[key] = when {
-            !ops.containsKey(key) -> mapOf("__op" to op, "objects" to pointers)
-            opName(before) == op -> mapOf("__op" to op, "objects" to ((before as Map<*, *>)["objects"] as List<*>) + pointers)
-            else -> throw IllegalStateException("$key has a pending ${opName(before) ?: "value"}: save before ${if (add) "adding to" else "removing from"} the relation")
+        queue(key, mapOf("__op" to if (add) "AddRelation" else "RemoveRelation", "objects" to objects.map { it.toPointer() }))
+    }
+
+    /** Records [next] (a value or an operator) for [key], merged with what is pending there. */
+    private fun queue(key: String, next: Any?) = synchronized(ops) {
+        ops[key] = if (ops.containsKey(key)) combine(key, ops[key], next) else next
+    }
+
+    /**
+     * [before] then [next] on [key] as one change, as the Parse SDKs merge them: a set value or an
+     * unset replaces anything; increments add up; the same array or relation operator twice is one
+     * with both lists; after a set value or an unset, or for two different array operators, the
+     * field's value as it is now here is sent. Adding to and removing from one relation cannot be
+     * merged ([IllegalStateException]: save in between).
+     */
+    private fun combine(key: String, before: Any?, next: Any?): Any? {
+        val nextOp = opName(next)
+        val beforeOp = opName(before)
+        return when {
+            nextOp == null || nextOp == "Delete" -> next
+            nextOp == "AddRelation" || nextOp == "RemoveRelation" ->
+                if (beforeOp == nextOp) mapOf("__op" to nextOp, "objects" to objects(before) + objects(next))
+                else throw IllegalStateException("$key has a pending ${beforeOp ?: "value"}: save before changing the relation")
+            beforeOp == "Increment" && nextOp == "Increment" -> mapOf("__op" to "Increment", "amount" to sum((before as Map<*, *>)["amount"] as Number, (next as Map<*, *>)["amount"] as Number))
+            beforeOp == nextOp && nextOp != "Increment" -> mapOf("__op" to nextOp, "objects" to objects(before) + objects(next))
+            beforeOp == "AddRelation" || beforeOp == "RemoveRelation" -> throw IllegalStateException("$key has a pending $beforeOp: save before changing it")
+            else -> values[key]
+        }
+    }
+
+    private fun objects(op: Any?): List<Any?> = ((op as Map<*, *>)["objects"] as? List<*>).orEmpty()
+
+    private fun sum(a: Number, b: Number): Number =
+        if ((a is Int || a is Long) && (b is Int || b is Long)) a.toLong() + b.toLong() else a.toDouble() + b.toDouble()
+
+    private fun opName(op: Any?): String? = (op as? Map<*, *>)?.get("__op") as? String
+
+    /** The pending changes, taken for a save: changes made while it is in flight are the next save's. */
+    internal fun takeOps(): Map<String, Any?> = synchronized(ops) {
+        val taken = LinkedHashMap(ops)
+        ops.clear()
+        taken
+    }
+
+    /** Puts back the changes of a save that failed, before those made since. */
+    internal fun restoreOps(taken: Map<String, Any?>) = synchronized(ops) {
+        val since = LinkedHashMap(ops)
+        ops.clear()
+        ops.putAll(taken)
+        for ((k, v) in since) {
+            ops[k] = if (ops.containsKey(k)) {
+                try {
+                    combine(k, ops[k], v)
+                } catch (e: IllegalStateException) {
+                    v
+                }
+            } else v
         }
     }
 
@@ -178,20 +209,24 @@ open class ParseObject(val className: String) {
 
     /** Creates or updates the object on the server with its pending changes. */
     open fun save(client: ParseClient = ParseClient.current()): ParseObject {
-        val sent = LinkedHashMap(ops)
-        val body = changesJson(sent)
-        val doc = if (objectId == null) client.request("POST", createPath(), body) else client.request("PUT", objectPath(), body)
+        val sent = takeOps()
+        val doc = try {
+            val body = changesJson(sent)
+            if (objectId == null) client.request("POST", createPath(), body) else client.request("PUT", objectPath(), body)
+        } catch (e: Throwable) {
+            restoreOps(sent)
+            throw e
+        }
         @Suppress("UNCHECKED_CAST")
         applySaved(doc as? Map<String, Any?> ?: emptyMap(), client, sent)
         return this
     }
 
-    /** Takes a save's answer; [pending] are the operations that were sent (those added since stay pending). */
+    /** Takes a save's answer; [pending] are the operations that were sent (those made since stay pending). */
     internal open fun applySaved(doc: Map<String, Any?>, client: ParseClient, pending: Map<String, Any?>) {
-        for ((k, v) in pending) if (ops.containsKey(k) && ops[k] === v) ops.remove(k)
         mergeServerData(doc, client.factory)
         // The server answers only what it computed (ids, dates, operation results): keep the rest.
-        for ((k, v) in pending) if (!doc.containsKey(k) && !(v is Map<*, *> && v["__op"] != null)) values[k] = v
+        for ((k, v) in pending) if (!doc.containsKey(k) && !ops.containsKey(k) && !(v is Map<*, *> && v["__op"] != null)) values[k] = v
     }
 
     /** Reloads the object from the server (its fields, plus [include]d pointers). */
@@ -221,13 +256,18 @@ open class ParseObject(val className: String) {
          */
         fun saveAll(objects: List<ParseObject>, client: ParseClient = ParseClient.current(), transaction: Boolean = false) {
             for (chunk in objects.chunked(50)) {
-                val sent = chunk.map { LinkedHashMap(it.ops) }
-                val requests = chunk.mapIndexed { i, it ->
-                    val path = client.batchPath("/classes/" + it.className + (it.objectId?.let { id -> "/$id" } ?: ""))
-                    mapOf("method" to if (it.objectId == null) "POST" else "PUT", "path" to path, "body" to it.changesJson(sent[i]))
+                val sent = chunk.map { it.takeOps() }
+                val answers = try {
+                    val requests = chunk.mapIndexed { i, it ->
+                        val path = client.batchPath("/classes/" + it.className + (it.objectId?.let { id -> "/$id" } ?: ""))
+                        mapOf("method" to if (it.objectId == null) "POST" else "PUT", "path" to path, "body" to it.changesJson(sent[i]))
+                    }
+                    val body = if (transaction) mapOf("requests" to requests, "transaction" to true) else mapOf("requests" to requests)
+                    client.request("POST", "/batch", body) as? List<*> ?: emptyList<Any?>()
+                } catch (e: Throwable) {
+                    chunk.forEachIndexed { i, o -> o.restoreOps(sent[i]) }
+                    throw e
                 }
-                val body = if (transaction) mapOf("requests" to requests, "transaction" to true) else mapOf("requests" to requests)
-                val answers = client.request("POST", "/batch", body) as? List<*> ?: emptyList<Any?>()
                 val errors = ArrayList<ParseException>()
                 chunk.forEachIndexed { i, o ->
                     val a = answers.getOrNull(i) as? Map<*, *>
@@ -235,7 +275,10 @@ open class ParseObject(val className: String) {
                     val error = a?.get("error") as? Map<*, *>
                     @Suppress("UNCHECKED_CAST")
                     if (success is Map<*, *>) o.applySaved(success as Map<String, Any?>, client, sent[i])
-                    else errors.add(ParseException(Codec.asLong(error?.get("code"))?.toInt() ?: ParseException.OTHER_CAUSE, error?.get("error") as? String ?: "no answer for this object"))
+                    else {
+                        o.restoreOps(sent[i])
+                        errors.add(ParseException(Codec.asLong(error?.get("code"))?.toInt() ?: ParseException.OTHER_CAUSE, error?.get("error") as? String ?: "no answer for this object"))
+                    }
                 }
                 if (errors.isNotEmpty()) throw BatchException(errors)
             }
