@@ -117,7 +117,7 @@ fun scripted() {
     ws.listener!!.onMessage("{\"op\":\"subscribed\",\"requestId\":${s2.requestId}}")
     val subscribes = ws.frames.filter { it.contains("\"subscribe\"") }.size.toString() + " " + ws.frames.any { it.contains("\"keys\":[\"name\"]") }
     ws.listener!!.onMessage("{\"op\":\"error\",\"code\":209,\"error\":\"session ended\",\"reconnect\":false,\"requestId\":${s1.requestId}}")
-    val afterOne = "${s1.ended} ${s2.ended}"
+    val afterOne = "${s1.ended} ${s1.subscribed} ${s2.ended}"
     ws.listener!!.onMessage("{\"op\":\"error\",\"code\":1,\"error\":\"going away\",\"reconnect\":false}")
     val closed = try { live.subscribe(q2, { ParseObject("X") }) { _, _ -> }; "accepted" } catch (e: IllegalStateException) { "refused" }
     out("LIVE_ERRORS", "$subscribes $afterOne ${s2.ended} $heard $closed")
@@ -170,7 +170,7 @@ fun main() {
     out("DATE_MICROS", Codec.formatDate(Codec.parseDate("2020-01-02T03:04:05.123456Z")!!))
     out("BASE64", Json.stringify(Codec.encode(byteArrayOf(1, 2, 3, 250.toByte()))))
     out("BASE64_ROUNDTRIP", (0..7).all { n -> val b = ByteArray(n) { (it * 37 + 200).toByte() }; (Codec.decode(Codec.encode(b), client.factory) as ByteArray).toList() == b.toList() })
-    for (bad in listOf("{\"a\":}", "[1,]", "\"open", "01x", "{} {}", "01", ".5", "+1", "1.", "-", "1e", "\"\\u-001\"")) {
+    for (bad in listOf("{\"a\":}", "[1,]", "\"open", "01x", "{} {}", "01", ".5", "+1", "1.", "-", "1e", "1e999", "\"\\u-001\"")) {
         try {
             Json.parse(bad)
             out("JSON_BAD", "parsed $bad")

@@ -229,7 +229,9 @@ object Json {
             val text = s.substring(start, i)
             val integral = text.none { it == '.' || it == 'e' || it == 'E' }
             if (integral) text.toLongOrNull()?.let { return it }
-            return text.toDoubleOrNull() ?: throw fail("bad number $text")
+            val d = text.toDoubleOrNull() ?: throw fail("bad number $text")
+            if (d.isInfinite()) throw fail("number out of range $text")
+            return d
         }
 
         private fun isDigit(c: Char) = c in '0'..'9'

@@ -108,6 +108,7 @@ class Subscription<T : ParseObject> internal constructor(
 
     internal fun fail(e: ParseException) {
         lastError = e
+        subscribed = false
         ended = true
         onError?.invoke(e)
     }
