@@ -54,6 +54,7 @@ describe('the Kotlin SDKs of the awkward and 300-field fixtures', { skip: missin
     // The runtime against a scripted server (FixturesMain.kt's scripted()).
     assert.equal(out.LATE_209, 'B null', why);
     assert.equal(out.BECOME_REFUSED, '209 C bad', why);
+    assert.equal(out.BECOME_OK, 'u9 good good', why);
     assert.equal(out.LOGOUT_209, 'null {} false', why);
     assert.equal(out.RETRIES, '1 1 3 1', why);
     assert.equal(out.RETRY_AFTER, '2000 10000 1 2 true', why);

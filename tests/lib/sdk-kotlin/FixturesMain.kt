@@ -47,6 +47,10 @@ fun scripted() {
     c.setSession("C", null)
     val refused = try { ParseUserBase.become("bad", { ParseUserBase() }, c); "accepted" } catch (e: ParseException) { e.code.toString() }
     out("BECOME_REFUSED", "$refused ${c.sessionToken} ${t.sent.last().headers["X-Parse-Session-Token"]}")
+    t.answer = { answer(200, "{\"objectId\":\"u9\",\"username\":\"u\"}") }
+    val became = ParseUserBase.become("good", { ParseUserBase() }, c)
+    out("BECOME_OK", "${became.objectId} ${c.sessionToken} ${ParseUserBase.current({ ParseUserBase() }, c)?.sessionToken}")
+    t.answer = { answer(400, "{\"code\":209,\"error\":\"invalid session token\"}") }
     t.sent.clear()
     ParseUserBase.logOut(c)
     val logout = t.sent.single()

@@ -354,6 +354,7 @@ open class ParseUserBase : ParseObject("_User") {
             val doc = client.request("GET", "/users/me", sessionToken = sessionToken) as? Map<String, Any?> ?: emptyMap()
             val user = make()
             user.mergeServerData(doc, client.factory)
+            if (user.sessionToken == null) user.mergeServerData(mapOf("sessionToken" to sessionToken), client.factory)
             client.setSession(sessionToken, user)
             return user
         }
