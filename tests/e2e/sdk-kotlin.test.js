@@ -33,7 +33,7 @@ describe('the generated Kotlin SDK', { skip: !h.isHearth ? 'generated SDKs are H
   before(async () => {
     wasm = fn.compileExample('typed');
     app = await h.appWith({ liveQuery: { classNames: ['Team'] } }, 'kotlin sdk');
-    await createClass(app, 'Team', { name: { type: 'String' } });
+    await createClass(app, 'Team', { name: { type: 'String' }, rank: { type: 'Number' } });
     await createClass(app, 'Player', {
       name: { type: 'String' },
       score: { type: 'Number' },
@@ -75,10 +75,16 @@ describe('the generated Kotlin SDK', { skip: !h.isHearth ? 'generated SDKs are H
       LOGGED_OUT: 'true',
       LOGIN: 'true',
       BAD_LOGIN: '101',
+      USER_SAVED: 'true',
+      PASSWORD_CHANGED: 'true',
       FILE: 'hello from kotlin',
+      DOWNLOAD: 'hello from kotlin',
+      UPLOAD_ONCE: '100 true 1',
       SAVED: 'true',
       SCORE: '50.0',
       TAGS: '[a, b, c]',
+      INCREMENTS: '53.0 50.0 50.0 50.0',
+      ARRAY_OPS: '[a, b, c]',
       QUERY: '1',
       INCLUDED_TEAM: 'true',
       DATE: 'true',
@@ -108,10 +114,13 @@ describe('the generated Kotlin SDK', { skip: !h.isHearth ? 'generated SDKs are H
       CACHE_STALE: `[Red ${suffix}]`,
       NETWORK_DOWN: '100 true',
       CACHE_THEN_NETWORK: '1 1',
+      CACHE_CLEARED: 'true true',
       ASYNC: 'true',
       SUBSCRIBED: 'true',
       LIVE: `CREATE Live ${suffix}`,
-      LIVE_REFUSED: '119 false',
+      LIVE_KEYS: 'true null',
+      LIVE_REFUSED: '119 false 119 true',
+      LIVE_CLOSED: 'refused',
       DONE: 'true',
     };
     for (const [key, value] of Object.entries(expected)) assert.equal(out[key], value, `${key}; ${why}`);

@@ -15,10 +15,13 @@ class TestTransport(private val inner: HttpTransport) : HttpTransport {
     @Volatile var down = false
     @Volatile var loseNextPostAnswer = false
     val requestIds = ArrayList<String>()
+    /** `METHOD path` of every request sent. */
+    val sent = ArrayList<String>()
 
     override fun send(request: HttpRequest): HttpResponse {
         if (down) throw IOException("network down (test)")
         request.headers["X-Parse-Request-Id"]?.let { synchronized(requestIds) { requestIds.add(it) } }
+        synchronized(sent) { sent.add(request.method + " " + URL(request.url).path) }
         val response = inner.send(request)
         if (loseNextPostAnswer && request.method == "POST") {
             loseNextPostAnswer = false
@@ -66,10 +69,42 @@ fun main(args: Array<String>) {
     }
     ParseUser.logIn("kt_$suffix", "secret-$suffix")
 
+    // The current user saved right after log-in, then again from the stored copy: the session stays.
+    val me = ParseUser.current()!!
+    me.email = "kt2_$suffix@example.com"
+    me.save()
+    val stored = ParseUser.current()!!
+    stored.email = "kt3_$suffix@example.com"
+    stored.save()
+    out("USER_SAVED", client.sessionToken != null && (client.request("GET", "/users/me") as Map<*, *>)["email"] == "kt3_$suffix@example.com")
+    // A password change ends the other sessions and answers a new token, which the SDK keeps.
+    val tokenBefore = client.sessionToken
+    val changing = ParseUser.current()!!
+    changing.password = "secret2-$suffix"
+    changing.save()
+    val meAfter = try {
+        (client.request("GET", "/users/me") as Map<*, *>)["objectId"]
+    } catch (e: ParseException) {
+        "error ${e.code}"
+    }
+    out("PASSWORD_CHANGED", client.sessionToken != null && client.sessionToken != tokenBefore && meAfter == user.objectId && ParseUser.current()?.sessionToken == client.sessionToken)
+    ParseUser.logIn("kt_$suffix", "secret2-$suffix")
+
     // Files.
     val file = client.uploadFile("hello.txt", "hello from kotlin".toByteArray(), "text/plain")
     val fetched = (URL(file.url).openConnection() as HttpURLConnection).inputStream.use { String(it.readBytes()) }
     out("FILE", fetched)
+    out("DOWNLOAD", client.downloadText(file))
+    // An upload is not replayed by the server: a lost answer is reported, never sent again.
+    synchronized(transport.sent) { transport.sent.clear() }
+    transport.loseNextPostAnswer = true
+    val lostUpload = try {
+        client.uploadFile("lost.txt", "x".toByteArray(), "text/plain")
+        "uploaded"
+    } catch (e: ParseException) {
+        "${e.code} ${e.isNetworkError}"
+    }
+    out("UPLOAD_ONCE", "$lostUpload ${synchronized(transport.sent) { transport.sent.count { it.startsWith("POST") && it.contains("/files/") } }}")
 
     // Save with every type.
     val team = Team()
@@ -104,6 +139,23 @@ fun main(args: Array<String>) {
     p.fetch()
     out("SCORE", p.score)
     out("TAGS", p.tags)
+    // Operators on one field before a save merge; a second save after an increment needs no fetch.
+    p.increment("score", 1)
+    p.increment("score", 2)
+    p.save()
+    val afterTwo = Player.query().get(p.objectId!!).score
+    p.increment("score", -3)
+    p.save()
+    val afterThree = Player.query().get(p.objectId!!).score
+    p.score = 10.0
+    p.increment("score", 40)
+    p.save()
+    out("INCREMENTS", "$afterTwo $afterThree ${Player.query().get(p.objectId!!).score} ${p.score}")
+    p.add("tags", listOf("d"))
+    p.add("tags", listOf("e"))
+    p.remove("tags", listOf("d", "e"))
+    p.save()
+    out("ARRAY_OPS", Player.query().get(p.objectId!!).tags)
 
     // Typed queries.
     val found = Player.query()
@@ -177,6 +229,11 @@ fun main(args: Array<String>) {
     var first: Int? = null
     val then = cached.find(cache = CachePolicy.CACHE_THEN_NETWORK, ttlMs = 1000, onCached = { first = it.size })
     out("CACHE_THEN_NETWORK", "$first ${then.size}")
+    // Cached answers were what this user could see: logging out empties the cache.
+    val hadEntry = client.cache.get(cached.cacheKey(client)) != null
+    ParseUser.logOut()
+    out("CACHE_CLEARED", "$hadEntry ${client.cache.getCacheEntry(cached.cacheKey(client)) == null}")
+    ParseUser.logIn("kt_$suffix", "secret2-$suffix")
 
     // Asynchronous variant.
     val latch = CountDownLatch(1)
@@ -208,12 +265,34 @@ fun main(args: Array<String>) {
     liveTeam.save()
     event.await(20, TimeUnit.SECONDS)
     out("LIVE", seen)
+    // Keys: the events carry only the fields asked for.
+    val keyed = CountDownLatch(1)
+    var keyedTeam: Team? = null
+    val keysSub = live.subscribe(Team.query().where(Team.F.name.equalTo("Keys $suffix")).select(Team.F.name), { Team() }) { _, t ->
+        keyedTeam = t
+        keyed.countDown()
+    }
+    val keysDeadline = System.currentTimeMillis() + 20000
+    while (!keysSub.subscribed && System.currentTimeMillis() < keysDeadline) Thread.sleep(20)
+    val rankTeam = Team()
+    rankTeam.name = "Keys $suffix"
+    rankTeam.rank = 7.0
+    rankTeam.save()
+    keyed.await(20, TimeUnit.SECONDS)
+    out("LIVE_KEYS", "${keyedTeam?.name == "Keys $suffix"} ${keyedTeam?.rank}")
     // A class that is not live: the server refuses the subscription, which is dropped.
-    val refused = live.subscribe(Player.query(), { Player() }) { _, _ -> }
+    var heard: ParseException? = null
+    val refused = live.subscribe(Player.query(), { Player() }, onError = { heard = it }) { _, _ -> }
     val until = System.currentTimeMillis() + 20000
-    while (refused.lastError == null && System.currentTimeMillis() < until) Thread.sleep(20)
-    out("LIVE_REFUSED", "${refused.lastError?.code} ${refused.subscribed}")
+    while (heard == null && System.currentTimeMillis() < until) Thread.sleep(20)
+    out("LIVE_REFUSED", "${refused.lastError?.code} ${refused.subscribed} ${heard?.code} ${refused.ended}")
     live.close()
+    out("LIVE_CLOSED", try {
+        live.subscribe(Team.query(), { Team() }) { _, _ -> }
+        "accepted"
+    } catch (e: IllegalStateException) {
+        "refused"
+    })
     out("DONE", true)
     System.exit(0)
 }

@@ -19,9 +19,14 @@ class ParseConfig(
     var sessionStore: KeyValueStore = MemoryStore(),
     var cacheStore: KeyValueStore = MemoryStore(),
     var clock: () -> Long = { System.currentTimeMillis() },
-    /** Attempts per request (1 = no retry). Writes carry `X-Parse-Request-Id`, so a retry the server already applied is answered from its record. */
+    /**
+     * Attempts per object write (1 = no retry). Object writes and batches carry `X-Parse-Request-Id`, so a retry the server
+     * already applied is answered from its record; reads are retried too; uploads, cloud functions and log-out are sent once.
+     */
     var maxAttempts: Int = 3,
     var retryDelayMs: Long = 250,
+    /** The longest wait between attempts, `Retry-After` included. */
+    var maxRetryDelayMs: Long = 10000,
     /** Where the `...Async` variants run; a small shared pool by default. */
     var executor: Executor = DEFAULT_EXECUTOR,
     /** Opens LiveQuery connections; null = the JDK's `java.net.http.WebSocket` (JVM 11+; Android apps plug OkHttp in). */
@@ -52,6 +57,7 @@ interface Callback<T> {
 class ParseClient(val config: ParseConfig) {
     val cache = ParseCache(config.cacheStore, config.clock)
     private val factories = HashMap<String, () -> ParseObject>()
+    private val sessionLock = Any()
     @Volatile private var session: String? = config.sessionStore.get(sessionKey())
 
     companion object {
@@ -84,14 +90,38 @@ class ParseClient(val config: ParseConfig) {
     /** The current user's session token, if one is logged in. */
     val sessionToken: String? get() = session
 
+    /**
+     * Replaces (or with null forgets) the current user's session and stored copy. When the user or
+     * its session changes, the offline cache is emptied: it held what the previous session could see.
+     */
     internal fun setSession(token: String?, user: ParseObject?) {
-        session = token
-        if (token == null) {
-            config.sessionStore.remove(sessionKey())
-            config.sessionStore.remove(userKey())
-        } else {
-            config.sessionStore.set(sessionKey(), token)
-            if (user != null) config.sessionStore.set(userKey(), Json.stringify(user.toServerJson()))
+        synchronized(sessionLock) {
+            val before = session
+            val beforeUser = if (user != null) currentUserData()?.objectId else null
+            session = token
+            if (token == null) {
+                config.sessionStore.remove(sessionKey())
+                config.sessionStore.remove(userKey())
+            } else {
+                config.sessionStore.set(sessionKey(), token)
+                if (user != null) config.sessionStore.set(userKey(), Json.stringify(user.toServerJson()))
+            }
+            if (before != token || (beforeUser != null && beforeUser != user?.objectId)) clearCache()
+        }
+    }
+
+    /** Forgets the session when it is still [token] (a late 209 for an older session must not end a newer one). */
+    private fun dropSession(token: String) {
+        synchronized(sessionLock) {
+            if (session == token) setSession(null, null)
+        }
+    }
+
+    private fun clearCache() {
+        try {
+            cache.clear()
+        } catch (e: Exception) {
+            // The cache is best effort; a store that fails must not fail a log-in.
         }
     }
 
@@ -116,25 +146,31 @@ class ParseClient(val config: ParseConfig) {
      * a write carries one `X-Parse-Request-Id`, and every retry resends the same bytes, id and
      * session: on no answer, on 5xx and on 429 (honouring `Retry-After`), up to `maxAttempts`.
      */
-    fun request(method: String, path: String, body: Any? = null, query: Map<String, Any?>? = null, useSession: Boolean = true): Any? {
+    fun request(method: String, path: String, body: Any? = null, query: Map<String, Any?>? = null, useSession: Boolean = true, retry: Boolean = true, sessionToken: String? = null): Any? {
         val bytes = if (body == null) null else Json.stringify(body).toByteArray(Charsets.UTF_8)
-        return send(method, path, bytes, "application/json", query, useSession)
+        return send(method, path, bytes, "application/json", query, useSession, retry, sessionToken)
     }
 
-    fun send(method: String, path: String, bytes: ByteArray?, contentType: String?, query: Map<String, Any?>? = null, useSession: Boolean = true): Any? {
+    /**
+     * Sends raw [bytes]. [retry] false sends once (the server replays only object writes and
+     * batches, so an upload, a function call or a log-out sent twice would run twice);
+     * [sessionToken] is sent instead of the current one when given.
+     */
+    fun send(method: String, path: String, bytes: ByteArray?, contentType: String?, query: Map<String, Any?>? = null, useSession: Boolean = true, retry: Boolean = true, sessionToken: String? = null): Any? {
         val headers = LinkedHashMap<String, String>()
         headers["X-Parse-Application-Id"] = config.applicationId
         config.clientKey?.let { headers[config.keyHeader] = it }
-        val token = if (useSession) session else null
+        val token = sessionToken ?: if (useSession) session else null
         if (token != null) headers["X-Parse-Session-Token"] = token
         if (bytes != null && contentType != null) headers["Content-Type"] = contentType
-        if (method != "GET") headers["X-Parse-Request-Id"] = UUID.randomUUID().toString()
+        if (method != "GET" && retry) headers["X-Parse-Request-Id"] = UUID.randomUUID().toString()
         val url = config.serverUrl.trimEnd('/') + path + queryString(query)
         val request = HttpRequest(method, url, headers, bytes)
+        val attempts = if (retry) config.maxAttempts else 1
         var attempt = 0
         while (true) {
             attempt++
-            val last = attempt >= config.maxAttempts
+            val last = attempt >= attempts
             val response: HttpResponse
             try {
                 response = config.transport.send(request)
@@ -147,22 +183,36 @@ class ParseClient(val config: ParseConfig) {
                 pause(attempt, response.headers["retry-after"])
                 continue
             }
-            return answer(response)
+            return answer(response, token)
         }
     }
 
+    /** The wait before the next attempt: `Retry-After` (seconds or an HTTP date) when usable, else exponential backoff; at most `maxRetryDelayMs`. */
+    internal fun retryDelay(attempt: Int, retryAfter: String?): Long {
+        val cap = Math.max(0L, config.maxRetryDelayMs)
+        val text = retryAfter?.trim()
+        if (text != null && text.isNotEmpty()) {
+            val ms = text.toLongOrNull()?.let { if (it > Long.MAX_VALUE / 1000) Long.MAX_VALUE else it * 1000 } ?: try {
+                val format = java.text.SimpleDateFormat("EEE, dd MMM yyyy HH:mm:ss zzz", java.util.Locale.US)
+                format.parse(text).time - System.currentTimeMillis()
+            } catch (e: java.text.ParseException) {
+                null
+            }
+            if (ms != null && ms >= 0) return Math.min(ms, cap)
+        }
+        return Math.min(config.retryDelayMs * (1L shl (attempt - 1).coerceAtMost(6)), cap).coerceAtLeast(0L)
+    }
+
     private fun pause(attempt: Int, retryAfter: String?) {
-        val fromServer = retryAfter?.trim()?.toLongOrNull()?.let { it * 1000 }
-        val backoff = config.retryDelayMs * (1L shl (attempt - 1).coerceAtMost(6))
         try {
-            Thread.sleep(Math.min(fromServer ?: backoff, 30000L))
+            Thread.sleep(retryDelay(attempt, retryAfter))
         } catch (e: InterruptedException) {
             Thread.currentThread().interrupt()
             throw ParseException(ParseException.OTHER_CAUSE, "interrupted", false, e)
         }
     }
 
-    private fun answer(response: HttpResponse): Any? {
+    private fun answer(response: HttpResponse, token: String?): Any? {
         val text = response.text()
         val doc = if (text.length == 0) null else try {
             Json.parse(text)
@@ -174,7 +224,7 @@ class ParseClient(val config: ParseConfig) {
             val m = doc as? Map<*, *>
             val code = Codec.asLong(m?.get("code"))?.toInt() ?: ParseException.OTHER_CAUSE
             val message = m?.get("error") as? String ?: "HTTP " + response.status
-            if (code == ParseException.INVALID_SESSION_TOKEN && session != null) setSession(null, null)
+            if (code == ParseException.INVALID_SESSION_TOKEN && token != null) dropSession(token)
             throw ParseException(code, message)
         }
         return doc
@@ -199,7 +249,8 @@ class ParseClient(val config: ParseConfig) {
             } catch (e: ParseException) {
                 callback.onResult(null, e)
                 return@execute
-            } catch (e: RuntimeException) {
+            } catch (e: Throwable) {
+                // Anything else (an Error too) is reported rather than killing the pool's thread.
                 callback.onResult(null, ParseException(ParseException.OTHER_CAUSE, e.toString(), false, e))
                 return@execute
             }
@@ -211,20 +262,32 @@ class ParseClient(val config: ParseConfig) {
 
     /** Uploads [bytes] as a file named [name]; answers the stored file (its final name and URL). */
     fun uploadFile(name: String, bytes: ByteArray, contentType: String = "application/octet-stream"): ParseFile {
-        val doc = send("POST", "/files/" + URLEncoder.encode(name, "UTF-8").replace("+", "%20"), bytes, contentType) as? Map<*, *>
+        val doc = send("POST", "/files/" + URLEncoder.encode(name, "UTF-8").replace("+", "%20"), bytes, contentType, retry = false) as? Map<*, *>
             ?: throw ParseException(ParseException.OTHER_CAUSE, "the upload's answer has no name")
         return ParseFile(doc["name"] as? String ?: name, doc["url"] as? String)
     }
 
-    /** Calls the cloud function [name] with JSON [params]; answers its `result` (decoded: dates, pointers, files). */
-    fun run(name: String, params: Map<String, Any?> = emptyMap()): Any? {
-        val doc = request("POST", "/functions/" + URLEncoder.encode(name, "UTF-8"), Codec.encode(params)) as? Map<*, *>
-        return Codec.decode(doc?.get("result"), factory)
+    /** The bytes of a stored file (fetched from its URL through the transport, no retry of the server's errors). */
+    fun downloadFile(file: ParseFile): ByteArray {
+        val url = file.url ?: throw ParseException(ParseException.OTHER_CAUSE, "the file ${file.name} has no url")
+        val response = try {
+            config.transport.send(HttpRequest("GET", url, emptyMap(), null))
+        } catch (e: IOException) {
+            throw ParseException(ParseException.CONNECTION_FAILED, "the server could not be reached: " + e.message, true, e)
+        }
+        if (response.status < 200 || response.status >= 300) throw ParseException(ParseException.OTHER_CAUSE, "downloading ${file.name} answered ${response.status}")
+        return response.body
     }
+
+    /** A stored text file, decoded as UTF-8. */
+    fun downloadText(file: ParseFile): String = String(downloadFile(file), Charsets.UTF_8)
+
+    /** Calls the cloud function [name] with JSON [params]; answers its `result` (decoded: dates, pointers, files). Sent once (never retried: the server does not replay functions). */
+    fun run(name: String, params: Map<String, Any?> = emptyMap()): Any? = Codec.decode(runRaw(name, Codec.encode(params)), factory)
 
     /** The same as [run], raw: the JSON `result` as sent. */
     fun runRaw(name: String, params: Any?): Any? {
-        val doc = request("POST", "/functions/" + URLEncoder.encode(name, "UTF-8"), params ?: emptyMap<String, Any?>()) as? Map<*, *>
+        val doc = request("POST", "/functions/" + URLEncoder.encode(name, "UTF-8"), params ?: emptyMap<String, Any?>(), retry = false) as? Map<*, *>
         return doc?.get("result")
     }
 

@@ -6,7 +6,7 @@ package hearth.sdk
  * that happens to use code 100, such as rate limiting). The generated `ErrorCode` enum names the
  * codes (`e.errorCode`).
  */
-class ParseException(val code: Int, message: String, val isNetworkError: Boolean = false, cause: Throwable? = null) : Exception(message, cause) {
+open class ParseException(val code: Int, message: String, val isNetworkError: Boolean = false, cause: Throwable? = null) : Exception(message, cause) {
     companion object {
         /** The server could not be reached (no answer); as the official Parse SDKs report it. */
         const val CONNECTION_FAILED = 100

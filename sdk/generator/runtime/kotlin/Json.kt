@@ -30,6 +30,8 @@ object Json {
             is String -> quote(sb, value)
             is Double -> writeDouble(sb, value)
             is Float -> writeDouble(sb, value.toDouble())
+            is java.math.BigDecimal -> sb.append(value.toPlainString())
+            is java.math.BigInteger -> sb.append(value.toString())
             is Number -> sb.append(value.toLong())
             is Map<*, *> -> {
                 sb.append('{')
@@ -67,7 +69,14 @@ object Json {
 
     private fun quote(sb: StringBuilder, s: String) {
         sb.append('"')
-        for (c in s) {
+        for ((i, c) in s.withIndex()) {
+            // A lone surrogate is not UTF-8: it goes as its escape (a pair is one character, kept).
+            val lone = (Character.isHighSurrogate(c) && !(i + 1 < s.length && Character.isLowSurrogate(s[i + 1]))) ||
+                (Character.isLowSurrogate(c) && !(i > 0 && Character.isHighSurrogate(s[i - 1])))
+            if (lone) {
+                sb.append(String.format("\\u%04x", c.toInt()))
+                continue
+            }
             when (c) {
                 '"' -> sb.append("\\\"")
                 '\\' -> sb.append("\\\\")
@@ -186,7 +195,9 @@ object Json {
                             't' -> sb.append('\t')
                             'u' -> {
                                 if (i + 4 > s.length) throw fail("short \\u escape")
-                                sb.append(s.substring(i, i + 4).toIntOrNull(16)?.toChar() ?: throw fail("bad \\u escape"))
+                                val hex = s.substring(i, i + 4)
+                                if (!hex.all { it in '0'..'9' || it in 'a'..'f' || it in 'A'..'F' }) throw fail("bad \\u escape")
+                                sb.append(hex.toInt(16).toChar())
                                 i += 4
                             }
                             else -> throw fail("bad escape \\$e")
@@ -197,15 +208,36 @@ object Json {
             }
         }
 
+        /** JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?` (no `01`, `.5`, `+1`). */
         fun num(): Any {
             val start = i
             if (i < s.length && s[i] == '-') i++
-            while (i < s.length && (s[i].isDigit() || s[i] == '.' || s[i] == 'e' || s[i] == 'E' || s[i] == '+' || s[i] == '-')) i++
+            if (i >= s.length || !isDigit(s[i])) throw fail("unexpected character")
+            if (s[i] == '0') i++ else digits()
+            if (i < s.length && isDigit(s[i])) throw fail("leading zero")
+            if (i < s.length && s[i] == '.') {
+                i++
+                if (i >= s.length || !isDigit(s[i])) throw fail("digits expected after '.'")
+                digits()
+            }
+            if (i < s.length && (s[i] == 'e' || s[i] == 'E')) {
+                i++
+                if (i < s.length && (s[i] == '+' || s[i] == '-')) i++
+                if (i >= s.length || !isDigit(s[i])) throw fail("digits expected in the exponent")
+                digits()
+            }
             val text = s.substring(start, i)
-            if (text.length == 0 || text == "-") throw fail("unexpected character")
             val integral = text.none { it == '.' || it == 'e' || it == 'E' }
             if (integral) text.toLongOrNull()?.let { return it }
-            return text.toDoubleOrNull() ?: throw fail("bad number $text")
+            val d = text.toDoubleOrNull() ?: throw fail("bad number $text")
+            if (d.isInfinite()) throw fail("number out of range $text")
+            return d
+        }
+
+        private fun isDigit(c: Char) = c in '0'..'9'
+
+        private fun digits() {
+            while (i < s.length && isDigit(s[i])) i++
         }
     }
 }

@@ -100,6 +100,18 @@ class Subscription<T : ParseObject> internal constructor(
         internal set
     @Volatile var lastError: ParseException? = null
         internal set
+    /** Called when the server ends this subscription (refused, or its session ended) or the connection with an error. */
+    @Volatile var onError: ((ParseException) -> Unit)? = null
+    /** Whether the subscription is over (an error ended it, or it was unsubscribed). */
+    @Volatile var ended: Boolean = false
+        internal set
+
+    internal fun fail(e: ParseException) {
+        lastError = e
+        subscribed = false
+        ended = true
+        onError?.invoke(e)
+    }
 }
 
 /**
@@ -134,30 +146,57 @@ class LiveQueryClient(private val client: ParseClient) : WebSocketListener {
     @Synchronized
     fun open() {
         if (socket != null || closed) return
-        val factory = client.config.webSocketFactory ?: JdkWebSocketFactory().also { client.config.webSocketFactory = it }
+        val factory = client.config.webSocketFactory ?: defaultFactory().also { client.config.webSocketFactory = it }
         socket = factory.open(url(), this)
     }
 
-    /** Watches objects matching [query]; [make] builds models (the generated `query()`'s model). */
-    fun <T : ParseObject> subscribe(query: Query<T>, make: () -> T, handler: (LiveEvent, T) -> Unit): Subscription<T> {
+    /**
+     * Watches objects matching [query]; [make] builds models (the generated `query()`'s model).
+     * [onError] hears the server ending the subscription (set it here so no error is missed).
+     * Throws [IllegalStateException] once [close] was called.
+     */
+    fun <T : ParseObject> subscribe(query: Query<T>, make: () -> T, onError: ((ParseException) -> Unit)? = null, handler: (LiveEvent, T) -> Unit): Subscription<T> {
         val s = Subscription(ids.incrementAndGet(), query, make, handler)
-        subscriptions[s.requestId] = s
-        open()
-        if (connected) sendSubscribe(s)
+        s.onError = onError
+        synchronized(this) {
+            check(!closed) { "this LiveQuery client is closed" }
+            subscriptions[s.requestId] = s
+            open()
+            // Under the lock that `connected` is handled in: either that pass sends it or this one.
+            if (connected) sendSubscribe(s)
+        }
         return s
     }
 
     fun unsubscribe(subscription: Subscription<*>) {
+        subscription.ended = true
         if (subscriptions.remove(subscription.requestId) == null) return
         if (connected) send(mapOf("op" to "unsubscribe", "requestId" to subscription.requestId))
     }
 
-    /** Closes the connection for good. */
+    /** Closes the connection for good (and ends every subscription). */
     fun close() {
-        closed = true
-        socket?.close()
-        socket = null
+        val s: WebSocketConnection?
+        synchronized(this) {
+            closed = true
+            connected = false
+            s = socket
+            socket = null
+            for (sub in subscriptions.values) sub.ended = true
+            subscriptions.clear()
+        }
+        s?.close()
         timer.shutdownNow()
+    }
+
+    /** The JDK's WebSocket (JVM 11+); Android has none, so there an app must configure a factory. */
+    private fun defaultFactory(): WebSocketFactory {
+        try {
+            Class.forName("java.net.http.WebSocket")
+        } catch (e: ClassNotFoundException) {
+            throw ParseException(ParseException.OTHER_CAUSE, "this platform has no java.net.http.WebSocket: set ParseConfig.webSocketFactory (for example over OkHttp) to use LiveQuery", false, e)
+        }
+        return JdkWebSocketFactory()
     }
 
     private fun send(msg: Map<String, Any?>) {
@@ -168,6 +207,7 @@ class LiveQueryClient(private val client: ParseClient) : WebSocketListener {
         val q = LinkedHashMap<String, Any?>()
         q["className"] = s.query.className
         q["where"] = s.query.whereJson()
+        s.query.selectedKeys()?.let { q["keys"] = it }
         val msg = LinkedHashMap<String, Any?>()
         msg["op"] = "subscribe"
         msg["requestId"] = s.requestId
@@ -195,28 +235,38 @@ class LiveQueryClient(private val client: ParseClient) : WebSocketListener {
         val requestId = Codec.asLong(m["requestId"])?.toInt()
         when (val op = m["op"]) {
             "connected" -> {
-                connected = true
-                attempts = 0
-                for (s in subscriptions.values) sendSubscribe(s)
+                synchronized(this) {
+                    if (closed) return
+                    connected = true
+                    attempts = 0
+                    for (s in subscriptions.values) sendSubscribe(s)
+                }
                 onConnected?.invoke()
             }
             "subscribed" -> subscriptions[requestId]?.subscribed = true
             "error" -> {
                 val e = ParseException(Codec.asLong(m["code"])?.toInt() ?: ParseException.OTHER_CAUSE, m["error"] as? String ?: "LiveQuery error")
-                val s = if (requestId == null) null else subscriptions[requestId]
-                if (s != null) {
-                    // A refused subscription (a class that is not live, no right to read it) is dropped.
-                    s.lastError = e
-                    if (!s.subscribed) subscriptions.remove(s.requestId)
-                } else {
-                    // A refused connection (a bad key, a hook said no): the subscriptions waiting for it fail.
-                    for (w in subscriptions.values.filter { !it.subscribed }) {
-                        w.lastError = e
-                        subscriptions.remove(w.requestId)
-                    }
-                    onError?.invoke(e)
-                    if (subscriptions.isEmpty()) close()
+                if (requestId != null) {
+                    // This subscription is over (refused, or its session ended): it is not sent again on reconnect.
+                    val s = subscriptions.remove(requestId) ?: return
+                    s.fail(e)
+                    return
                 }
+                // An error of the connection (a refused connect: bad key, expired session, a hook said no):
+                // every subscription hears it. A refusal before `connected` or `reconnect: false` ends the connection.
+                val stop = !connected || m["reconnect"] == false
+                val all = ArrayList(subscriptions.values)
+                for (s in all) {
+                    if (stop || !s.subscribed) {
+                        subscriptions.remove(s.requestId)
+                        s.fail(e)
+                    } else {
+                        s.lastError = e
+                        s.onError?.invoke(e)
+                    }
+                }
+                onError?.invoke(e)
+                if (stop || subscriptions.isEmpty()) close()
             }
             "create", "enter", "update", "leave", "delete" -> {
                 val s = subscriptions[requestId ?: return] ?: return

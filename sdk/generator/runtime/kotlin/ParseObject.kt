@@ -32,7 +32,7 @@ open class ParseObject(val className: String) {
             return
         }
         values[key] = value
-        ops[key] = value
+        queue(key, value)
     }
 
     fun has(key: String): Boolean = values[key] != null
@@ -41,13 +41,17 @@ open class ParseObject(val className: String) {
 
     fun unset(key: String) {
         values.remove(key)
-        ops[key] = mapOf("__op" to "Delete")
+        queue(key, mapOf("__op" to "Delete"))
     }
 
+    /**
+     * Adds [amount] to a number field. Several operations on one field before a save are merged as
+     * the Parse SDKs do (see [combine]).
+     */
     fun increment(key: String, amount: Number = 1) {
         val now = (values[key] as? Number)?.toDouble() ?: 0.0
         values[key] = now + amount.toDouble()
-        ops[key] = mapOf("__op" to "Increment", "amount" to amount)
+        queue(key, mapOf("__op" to "Increment", "amount" to amount))
     }
 
     fun add(key: String, items: List<Any?>) = arrayOp(key, "Add", items)
@@ -61,12 +65,69 @@ open class ParseObject(val className: String) {
             "AddUnique" -> now + items.filter { it !in now }
             else -> now.filter { it !in items }
         }
-        ops[key] = mapOf("__op" to op, "objects" to Codec.encode(items))
+        queue(key, mapOf("__op" to op, "objects" to Codec.encode(items)))
     }
 
-    /** Adds or removes objects of a relation field (sent with the next [save]). */
+    /** Adds or removes objects of a relation field (sent with the next [save]); adding and removing on one field needs a save in between. */
     fun relationOp(key: String, add: Boolean, objects: List<ParseObject>) {
-        ops[key] = mapOf("__op" to if (add) "AddRelation" else "RemoveRelation", "objects" to objects.map { it.toPointer() })
+        queue(key, mapOf("__op" to if (add) "AddRelation" else "RemoveRelation", "objects" to objects.map { it.toPointer() }))
+    }
+
+    /** Records [next] (a value or an operator) for [key], merged with what is pending there. */
+    private fun queue(key: String, next: Any?) = synchronized(ops) {
+        ops[key] = if (ops.containsKey(key)) combine(key, ops[key], next) else next
+    }
+
+    /**
+     * [before] then [next] on [key] as one change, as the Parse SDKs merge them: a set value or an
+     * unset replaces anything; increments add up; the same array or relation operator twice is one
+     * with both lists; after a set value or an unset, or for two different array operators, the
+     * field's value as it is now here is sent. Adding to and removing from one relation cannot be
+     * merged ([IllegalStateException]: save in between).
+     */
+    private fun combine(key: String, before: Any?, next: Any?): Any? {
+        val nextOp = opName(next)
+        val beforeOp = opName(before)
+        return when {
+            nextOp == null || nextOp == "Delete" -> next
+            nextOp == "AddRelation" || nextOp == "RemoveRelation" ->
+                if (beforeOp == nextOp) mapOf("__op" to nextOp, "objects" to objects(before) + objects(next))
+                else throw IllegalStateException("$key has a pending ${beforeOp ?: "value"}: save before changing the relation")
+            beforeOp == "Increment" && nextOp == "Increment" -> mapOf("__op" to "Increment", "amount" to sum((before as Map<*, *>)["amount"] as Number, (next as Map<*, *>)["amount"] as Number))
+            beforeOp == nextOp && nextOp != "Increment" -> mapOf("__op" to nextOp, "objects" to objects(before) + objects(next))
+            beforeOp == "AddRelation" || beforeOp == "RemoveRelation" -> throw IllegalStateException("$key has a pending $beforeOp: save before changing it")
+            else -> values[key]
+        }
+    }
+
+    private fun objects(op: Any?): List<Any?> = ((op as Map<*, *>)["objects"] as? List<*>).orEmpty()
+
+    private fun sum(a: Number, b: Number): Number =
+        if ((a is Int || a is Long) && (b is Int || b is Long)) a.toLong() + b.toLong() else a.toDouble() + b.toDouble()
+
+    private fun opName(op: Any?): String? = (op as? Map<*, *>)?.get("__op") as? String
+
+    /** The pending changes, taken for a save: changes made while it is in flight are the next save's. */
+    internal fun takeOps(): Map<String, Any?> = synchronized(ops) {
+        val taken = LinkedHashMap(ops)
+        ops.clear()
+        taken
+    }
+
+    /** Puts back the changes of a save that failed, before those made since. */
+    internal fun restoreOps(taken: Map<String, Any?>) = synchronized(ops) {
+        val since = LinkedHashMap(ops)
+        ops.clear()
+        ops.putAll(taken)
+        for ((k, v) in since) {
+            ops[k] = if (ops.containsKey(k)) {
+                try {
+                    combine(k, ops[k], v)
+                } catch (e: IllegalStateException) {
+                    v
+                }
+            } else v
+        }
     }
 
     // Typed reads and writes used by the generated properties.
@@ -98,7 +159,9 @@ open class ParseObject(val className: String) {
     }
 
     /** The pending changes as the body of a create or update. */
-    fun changesJson(): Map<String, Any?> {
+    fun changesJson(): Map<String, Any?> = changesJson(ops)
+
+    private fun changesJson(ops: Map<String, Any?>): Map<String, Any?> {
         val out = LinkedHashMap<String, Any?>()
         for ((k, v) in ops) out[k] = if (v is Map<*, *> && v["__op"] != null) v else Codec.encode(v)
         return out
@@ -146,19 +209,24 @@ open class ParseObject(val className: String) {
 
     /** Creates or updates the object on the server with its pending changes. */
     open fun save(client: ParseClient = ParseClient.current()): ParseObject {
-        val body = changesJson()
-        val doc = if (objectId == null) client.request("POST", createPath(), body) else client.request("PUT", objectPath(), body)
+        val sent = takeOps()
+        val doc = try {
+            val body = changesJson(sent)
+            if (objectId == null) client.request("POST", createPath(), body) else client.request("PUT", objectPath(), body)
+        } catch (e: Throwable) {
+            restoreOps(sent)
+            throw e
+        }
         @Suppress("UNCHECKED_CAST")
-        applySaved(doc as? Map<String, Any?> ?: emptyMap(), client)
+        applySaved(doc as? Map<String, Any?> ?: emptyMap(), client, sent)
         return this
     }
 
-    internal open fun applySaved(doc: Map<String, Any?>, client: ParseClient) {
-        val pending = LinkedHashMap(ops)
-        ops.clear()
+    /** Takes a save's answer; [pending] are the operations that were sent (those made since stay pending). */
+    internal open fun applySaved(doc: Map<String, Any?>, client: ParseClient, pending: Map<String, Any?>) {
         mergeServerData(doc, client.factory)
         // The server answers only what it computed (ids, dates, operation results): keep the rest.
-        for ((k, v) in pending) if (!doc.containsKey(k) && !(v is Map<*, *> && v["__op"] != null)) values[k] = v
+        for ((k, v) in pending) if (!doc.containsKey(k) && !ops.containsKey(k) && !(v is Map<*, *> && v["__op"] != null)) values[k] = v
     }
 
     /** Reloads the object from the server (its fields, plus [include]d pointers). */
@@ -188,20 +256,29 @@ open class ParseObject(val className: String) {
          */
         fun saveAll(objects: List<ParseObject>, client: ParseClient = ParseClient.current(), transaction: Boolean = false) {
             for (chunk in objects.chunked(50)) {
-                val requests = chunk.map {
-                    val path = client.batchPath("/classes/" + it.className + (it.objectId?.let { id -> "/$id" } ?: ""))
-                    mapOf("method" to if (it.objectId == null) "POST" else "PUT", "path" to path, "body" to it.changesJson())
+                val sent = chunk.map { it.takeOps() }
+                val answers = try {
+                    val requests = chunk.mapIndexed { i, it ->
+                        val path = client.batchPath("/classes/" + it.className + (it.objectId?.let { id -> "/$id" } ?: ""))
+                        mapOf("method" to if (it.objectId == null) "POST" else "PUT", "path" to path, "body" to it.changesJson(sent[i]))
+                    }
+                    val body = if (transaction) mapOf("requests" to requests, "transaction" to true) else mapOf("requests" to requests)
+                    client.request("POST", "/batch", body) as? List<*> ?: emptyList<Any?>()
+                } catch (e: Throwable) {
+                    chunk.forEachIndexed { i, o -> o.restoreOps(sent[i]) }
+                    throw e
                 }
-                val body = if (transaction) mapOf("requests" to requests, "transaction" to true) else mapOf("requests" to requests)
-                val answers = client.request("POST", "/batch", body) as? List<*> ?: emptyList<Any?>()
                 val errors = ArrayList<ParseException>()
                 chunk.forEachIndexed { i, o ->
                     val a = answers.getOrNull(i) as? Map<*, *>
                     val success = a?.get("success")
                     val error = a?.get("error") as? Map<*, *>
                     @Suppress("UNCHECKED_CAST")
-                    if (success is Map<*, *>) o.applySaved(success as Map<String, Any?>, client)
-                    else errors.add(ParseException(Codec.asLong(error?.get("code"))?.toInt() ?: ParseException.OTHER_CAUSE, error?.get("error") as? String ?: "no answer for this object"))
+                    if (success is Map<*, *>) o.applySaved(success as Map<String, Any?>, client, sent[i])
+                    else {
+                        o.restoreOps(sent[i])
+                        errors.add(ParseException(Codec.asLong(error?.get("code"))?.toInt() ?: ParseException.OTHER_CAUSE, error?.get("error") as? String ?: "no answer for this object"))
+                    }
                 }
                 if (errors.isNotEmpty()) throw BatchException(errors)
             }
@@ -221,7 +298,7 @@ open class ParseObject(val className: String) {
 }
 
 /** Some writes of a batch failed; [errors] holds them (the first is this exception's code). */
-class BatchException(val errors: List<ParseException>) : Exception(errors.joinToString("; ") { it.code.toString() + " " + it.message })
+class BatchException(val errors: List<ParseException>) : ParseException(errors.firstOrNull()?.code ?: OTHER_CAUSE, errors.joinToString("; ") { it.code.toString() + " " + it.message })
 
 /** A relation field: objects of [targetClass] related to [parent]. Changes are sent with the parent's next save. */
 class ParseRelation<T : ParseObject>(private val parent: ParseObject, val key: String, val targetClass: String?) {
@@ -251,11 +328,12 @@ open class ParseUserBase : ParseObject("_User") {
         return this
     }
 
-    override fun applySaved(doc: Map<String, Any?>, client: ParseClient) {
-        super.applySaved(doc, client)
+    override fun applySaved(doc: Map<String, Any?>, client: ParseClient, pending: Map<String, Any?>) {
+        super.applySaved(doc, client, pending)
         // The password is sent once; it is never kept (nor written to the session store).
         forget("password")
-        val token = client.sessionToken
+        // A password change ends the user's other sessions and answers a new token: keep that one.
+        val token = doc["sessionToken"] as? String ?: client.sessionToken
         if (token != null && objectId != null && objectId == client.currentUserData()?.objectId) client.setSession(token, this)
     }
 
@@ -272,11 +350,11 @@ open class ParseUserBase : ParseObject("_User") {
 
         /** Takes over the session [sessionToken] (checked with `GET /users/me`). */
         fun <U : ParseUserBase> become(sessionToken: String, make: () -> U, client: ParseClient = ParseClient.current()): U {
-            client.setSession(sessionToken, null)
             @Suppress("UNCHECKED_CAST")
-            val doc = client.request("GET", "/users/me") as? Map<String, Any?> ?: emptyMap()
+            val doc = client.request("GET", "/users/me", sessionToken = sessionToken) as? Map<String, Any?> ?: emptyMap()
             val user = make()
             user.mergeServerData(doc, client.factory)
+            if (user.sessionToken == null) user.mergeServerData(mapOf("sessionToken" to sessionToken), client.factory)
             client.setSession(sessionToken, user)
             return user
         }
@@ -289,10 +367,14 @@ open class ParseUserBase : ParseObject("_User") {
             return user
         }
 
-        /** Ends the session on the server (best effort) and forgets it here. */
+        /** Ends the session on the server and forgets it here (even when the server had already ended it). */
         fun logOut(client: ParseClient = ParseClient.current()) {
+            val token = client.sessionToken
             try {
-                if (client.sessionToken != null) client.request("POST", "/logout")
+                // `{}`: some transports (OkHttp) refuse a POST without a body. Sent once: the server does not replay it.
+                if (token != null) client.request("POST", "/logout", emptyMap<String, Any?>(), retry = false, sessionToken = token)
+            } catch (e: ParseException) {
+                if (e.code != ParseException.INVALID_SESSION_TOKEN) throw e
             } finally {
                 client.setSession(null, null)
             }

@@ -163,6 +163,9 @@ class Query<T : ParseObject>(val className: String, private val make: () -> T) {
         return this
     }
 
+    /** The fields [select] asked for (null: all). */
+    internal fun selectedKeys(): List<String>? = keys
+
     /** The `where` of this query (JSON), for `$inQuery` and `or`/`and`. */
     fun whereJson(): Map<String, Any?> = LinkedHashMap(where)
 
@@ -185,9 +188,29 @@ class Query<T : ParseObject>(val className: String, private val make: () -> T) {
 
     private fun path(): String = if (className == "_User") "/users" else "/classes/$className"
 
-    private fun fetchRaw(client: ParseClient): List<Any?> {
-        val doc = client.request("GET", path(), null, params()) as? Map<*, *>
+    private fun fetchRaw(client: ParseClient, params: Map<String, Any?> = params()): List<Any?> {
+        val doc = read(client, path(), params) as? Map<*, *>
+        @Suppress("UNCHECKED_CAST")
         return doc?.get("results") as? List<Any?> ?: emptyList()
+    }
+
+    /**
+     * A read of [path]: a GET, or for a long query (a large `containedIn`) a POST whose body says
+     * `_method: "GET"`, as the Parse SDKs send it (URLs have length limits); either way a read, so
+     * it carries no request id and is not retried as a write.
+     */
+    private fun read(client: ParseClient, path: String, params: Map<String, Any?>): Any? {
+        val length = params.entries.sumBy { (k, v) -> k.length + 2 + java.net.URLEncoder.encode(if (v is String) v else Json.stringify(v), "UTF-8").length }
+        if (length <= MAX_QUERY_STRING) return client.request("GET", path, null, params)
+        val body = LinkedHashMap(params)
+        body["_method"] = "GET"
+        return client.request("POST", path, body, retry = false)
+    }
+
+    private fun cacheEntry(client: ParseClient, key: String): CacheEntry? = try {
+        client.cache.getCacheEntry(key)
+    } catch (e: Exception) {
+        null // the cache is best effort: a failing store is a miss
     }
 
     private fun decode(rows: List<Any?>, client: ParseClient): List<T> = rows.mapNotNull { row ->
@@ -207,11 +230,12 @@ class Query<T : ParseObject>(val className: String, private val make: () -> T) {
         val store = cache != CachePolicy.NETWORK_ONLY || ttlMs != null
         when (cache) {
             CachePolicy.CACHE_ELSE_NETWORK -> {
-                val fresh = client.cache.get(key) as? List<Any?>
+                val entry = cacheEntry(client, key)
+                val fresh = if (entry == null || entry.expired) null else entry.value as? List<Any?>
                 if (fresh != null) return decode(fresh, client)
             }
             CachePolicy.CACHE_THEN_NETWORK -> {
-                val entry = client.cache.getCacheEntry(key)
+                val entry = cacheEntry(client, key)
                 val rows = entry?.value as? List<Any?>
                 if (rows != null && onCached != null) onCached(decode(rows, client))
             }
@@ -221,12 +245,18 @@ class Query<T : ParseObject>(val className: String, private val make: () -> T) {
             fetchRaw(client)
         } catch (e: ParseException) {
             if (cache == CachePolicy.NETWORK_ELSE_CACHE && e.isNetworkError) {
-                val stale = client.cache.getCacheEntry(key)?.value as? List<Any?>
+                val stale = cacheEntry(client, key)?.value as? List<Any?>
                 if (stale != null) return decode(stale, client)
             }
             throw e
         }
-        if (store) client.cache.set(key, rows, ttlMs)
+        if (store) {
+            try {
+                client.cache.set(key, rows, ttlMs)
+            } catch (e: Exception) {
+                // The cache is best effort: a store that fails (full, gone) must not lose the answer.
+            }
+        }
         return decode(rows, client)
     }
 
@@ -234,19 +264,16 @@ class Query<T : ParseObject>(val className: String, private val make: () -> T) {
         client.async({ find(client, cache, ttlMs) }, callback)
 
     fun first(client: ParseClient = ParseClient.current()): T? {
-        val saved = limit
-        limit = 1
-        try {
-            return find(client).firstOrNull()
-        } finally {
-            limit = saved
-        }
+        val p = LinkedHashMap(params())
+        p["limit"] = 1
+        return decode(fetchRaw(client, p), client).firstOrNull()
     }
 
     /** The object with [objectId] (error 101 when it does not exist or cannot be seen). */
     fun get(objectId: String, client: ParseClient = ParseClient.current()): T {
         val p = LinkedHashMap<String, Any?>()
         if (include.isNotEmpty()) p["include"] = include.joinToString(",")
+        keys?.let { p["keys"] = it.joinToString(",") }
         @Suppress("UNCHECKED_CAST")
         val doc = client.request("GET", path() + "/" + objectId, null, p) as? Map<String, Any?> ?: emptyMap()
         val o = make()
@@ -259,11 +286,14 @@ class Query<T : ParseObject>(val className: String, private val make: () -> T) {
         val p = LinkedHashMap(params())
         p["count"] = 1
         p["limit"] = 0
-        val doc = client.request("GET", path(), null, p) as? Map<*, *>
+        val doc = read(client, path(), p) as? Map<*, *>
         return Codec.asLong(doc?.get("count"))?.toInt() ?: 0
     }
 
     companion object {
+        /** Query strings longer than this (about) go as a POST with `_method: "GET"`. */
+        const val MAX_QUERY_STRING = 2000
+
         /** Objects matching any of [queries] (all of one class). */
         fun <T : ParseObject> or(vararg queries: Query<T>): Query<T> = combine("\$or", queries.toList())
 

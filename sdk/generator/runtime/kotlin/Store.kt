@@ -30,13 +30,39 @@ class CacheEntry(val value: Any?, val expired: Boolean)
 
 /**
  * An offline cache with a time to live, over any [KeyValueStore]. Values are JSON values (what
- * [Json] reads and writes). [clock] answers the time in milliseconds (injectable for tests).
+ * [Json] reads and writes). [clock] answers the time in milliseconds (injectable for tests). Its
+ * keys are stored under [prefix], with an index of them all so [clear] and [prune] work on a store
+ * that cannot list its keys; the client clears it whenever the current user or session changes.
  */
-class ParseCache(private val store: KeyValueStore = MemoryStore(), private val clock: () -> Long = { System.currentTimeMillis() }) {
+class ParseCache(private val store: KeyValueStore = MemoryStore(), private val clock: () -> Long = { System.currentTimeMillis() }, private val prefix: String = "hearth-cache:") {
+    private val indexKey get() = "$prefix#index"
+
+    private fun readIndex(): LinkedHashMap<String, Long?> {
+        val out = LinkedHashMap<String, Long?>()
+        val doc = try {
+            store.get(indexKey)?.let { Json.parse(it) as? Map<*, *> }
+        } catch (e: ParseException) {
+            null
+        } ?: return out
+        for ((k, v) in doc) if (k is String) out[k] = Codec.asLong(v)
+        return out
+    }
+
+    /** Runs [change] on the index and stores it, one change at a time. */
+    private fun <T> updateIndex(change: (MutableMap<String, Long?>) -> T): T = synchronized(this) {
+        val index = readIndex()
+        val out = change(index)
+        store.set(indexKey, Json.stringify(index))
+        out
+    }
+
     /** Keeps [value] under [key]; without [ttlMs] it never expires. */
     fun set(key: String, value: Any?, ttlMs: Long? = null) {
         val expiresAt: Long? = if (ttlMs == null) null else clock() + ttlMs
-        store.set(key, Json.stringify(mapOf("value" to value, "expiresAt" to expiresAt)))
+        updateIndex { index ->
+            index[key] = expiresAt
+            store.set(prefix + key, Json.stringify(mapOf("value" to value, "expiresAt" to expiresAt)))
+        }
     }
 
     /** The value under [key] while it is fresh, else null. */
@@ -47,7 +73,7 @@ class ParseCache(private val store: KeyValueStore = MemoryStore(), private val c
 
     /** The entry under [key], stale or not; null when there is none. */
     fun getCacheEntry(key: String): CacheEntry? {
-        val text = store.get(key) ?: return null
+        val text = store.get(prefix + key) ?: return null
         val doc = try {
             Json.parse(text) as? Map<*, *>
         } catch (e: ParseException) {
@@ -57,5 +83,27 @@ class ParseCache(private val store: KeyValueStore = MemoryStore(), private val c
         return CacheEntry(doc["value"], expiresAt != null && clock() >= expiresAt)
     }
 
-    fun remove(key: String) = store.remove(key)
+    fun remove(key: String) = updateIndex { index ->
+        index.remove(key)
+        store.remove(prefix + key)
+    }
+
+    /** Removes every entry (cached answers were what the previous user could see). */
+    fun clear() = updateIndex { index ->
+        for (key in index.keys) store.remove(prefix + key)
+        index.clear()
+    }
+
+    /** Removes the entries that have expired; answers how many. */
+    fun prune(): Int {
+        val now = clock()
+        return updateIndex { index ->
+            val stale = index.filter { (_, e) -> e != null && now >= e }.keys
+            for (key in stale) {
+                store.remove(prefix + key)
+                index.remove(key)
+            }
+            stale.size
+        }
+    }
 }

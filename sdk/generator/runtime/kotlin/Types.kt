@@ -1,7 +1,6 @@
 package hearth.sdk
 
 import java.text.SimpleDateFormat
-import java.util.Base64
 import java.util.Date
 import java.util.Locale
 import java.util.TimeZone
@@ -71,9 +70,11 @@ object Codec {
 
     fun formatDate(d: Date): String = isoFormat().format(d)
 
-    /** Reads an ISO-8601 date as the server writes it (UTC, with or without milliseconds). */
+    /** Reads an ISO-8601 date as the server writes it (UTC, with or without milliseconds; finer fractions are cut to milliseconds). */
     fun parseDate(s: String): Date? {
-        val trimmed = if (s.endsWith("Z") && !s.contains('.')) s.dropLast(1) + ".000Z" else s
+        if (!s.endsWith("Z")) return null
+        val dot = s.indexOf('.')
+        val trimmed = if (dot < 0) s.dropLast(1) + ".000Z" else s.substring(0, dot + 1) + s.substring(dot + 1, s.length - 1).padEnd(3, '0').take(3) + "Z"
         return try {
             isoFormat().parse(trimmed)
         } catch (e: java.text.ParseException) {
@@ -85,7 +86,7 @@ object Codec {
     fun encode(v: Any?): Any? = when (v) {
         null, is String, is Boolean, is Number -> v
         is Date -> mapOf("__type" to "Date", "iso" to formatDate(v))
-        is ByteArray -> mapOf("__type" to "Bytes", "base64" to Base64.getEncoder().encodeToString(v))
+        is ByteArray -> mapOf("__type" to "Bytes", "base64" to B64.encode(v))
         is ParseObject -> v.toPointer()
         is JsonEncodable -> v.toJson()
         is Map<*, *> -> {
@@ -117,7 +118,7 @@ object Codec {
                         val pair = p as? List<*> ?: emptyList<Any?>()
                         GeoPoint(asDouble(pair.getOrNull(0)) ?: 0.0, asDouble(pair.getOrNull(1)) ?: 0.0)
                     })
-                    "Bytes" -> return (v["base64"] as? String)?.let { Base64.getDecoder().decode(it) }
+                    "Bytes" -> return (v["base64"] as? String)?.let { B64.decode(it) }
                     "Relation" -> return v
                 }
                 val out = LinkedHashMap<String, Any?>()
@@ -147,5 +148,43 @@ object Codec {
             entries[k.toString()] = rm.entries.filter { it.value is Boolean }.associate { it.key.toString() to (it.value as Boolean) }
         }
         return ParseACL(entries)
+    }
+}
+
+/** Standard base64 (with padding), written out: `java.util.Base64` needs Android API 26. */
+internal object B64 {
+    private const val ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+    fun encode(bytes: ByteArray): String {
+        val sb = StringBuilder((bytes.size + 2) / 3 * 4)
+        var i = 0
+        while (i < bytes.size) {
+            val n = minOf(3, bytes.size - i)
+            var chunk = 0
+            for (k in 0 until 3) chunk = (chunk shl 8) or (if (k < n) bytes[i + k].toInt() and 0xff else 0)
+            for (k in 0 until 4) sb.append(if (k <= n) ALPHABET[(chunk shr (18 - 6 * k)) and 0x3f] else '=')
+            i += 3
+        }
+        return sb.toString()
+    }
+
+    /** Decodes base64 (padding optional, whitespace ignored); throws IllegalArgumentException on other characters. */
+    fun decode(text: String): ByteArray {
+        val out = java.io.ByteArrayOutputStream(text.length * 3 / 4)
+        var buffer = 0
+        var bits = 0
+        for (c in text) {
+            if (c == '=') break
+            if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue
+            val v = ALPHABET.indexOf(c)
+            require(v >= 0) { "not base64: '$c'" }
+            buffer = (buffer shl 6) or v
+            bits += 6
+            if (bits >= 8) {
+                bits -= 8
+                out.write((buffer shr bits) and 0xff)
+            }
+        }
+        return out.toByteArray()
     }
 }

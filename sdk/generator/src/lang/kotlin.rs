@@ -65,6 +65,10 @@ const KEYWORDS: &[&str] = &[
 const MODEL_MEMBERS: &[&str] =
     &["className", "objectId", "createdAt", "updatedAt", "acl", "isDirty", "sessionToken", "F", "Companion", "CLASS_NAME", "class"];
 
+/// The properties among [`MODEL_MEMBERS`]: their JVM getters and setters (`getObjectId`) are
+/// those of a field whose first letter differs in case only (`ObjectId`), so such a field gets `_` too.
+const MODEL_PROPERTIES: &[&str] = &["className", "objectId", "createdAt", "updatedAt", "acl", "sessionToken", "class"];
+
 /// Type names a model must not take: Kotlin's (auto-imported, used by the generated code), the
 /// runtime's (`hearth.sdk`) and the generated files' own.
 const RESERVED_TYPES: &[&str] = &[
@@ -102,6 +106,13 @@ const RESERVED_TYPES: &[&str] = &[
     "Runnable",
     "Iterable",
     "Collection",
+    // Package roots the generated code names (`java.util.Date`, `kotlin.*`, `hearth.sdk`), and the
+    // names of a model's own nested object and companion.
+    "java",
+    "kotlin",
+    "hearth",
+    "F",
+    "Companion",
     "Date",
     "Json",
     "JsonEncodable",
@@ -162,7 +173,8 @@ const RESERVED_TYPES: &[&str] = &[
 const FUNCTION_MEMBERS: &[&str] = &["run", "client", "equals", "hashCode", "toString", "getClass", "wait", "notify", "notifyAll"];
 
 /// Names a property of a typed function parameter or result must not take.
-const TYPE_MEMBERS: &[&str] = &["toJson", "fromJson", "Companion", "class"];
+/// (`m` is the map `toJson` fills: a property `m` would shadow it.)
+const TYPE_MEMBERS: &[&str] = &["toJson", "fromJson", "Companion", "class", "m"];
 
 const RUNTIME_DIR: &str = "src/main/kotlin/hearth/sdk/";
 
@@ -244,6 +256,16 @@ pub fn identifier(raw: &str, taken: &[&str]) -> String {
     s
 }
 
+/// A model field's property name: [`identifier`] with [`MODEL_MEMBERS`], and `_` appended when
+/// its JVM accessors would be those of a runtime property ([`MODEL_PROPERTIES`]).
+fn field_identifier(wire: &str) -> String {
+    let mut s = identifier(wire, MODEL_MEMBERS);
+    if MODEL_PROPERTIES.iter().any(|p| upper_first(p) == upper_first(&s)) {
+        s.push('_');
+    }
+    s
+}
+
 /// Wraps a keyword in backticks (after disambiguation, so `class` and `class_` stay apart).
 fn escape(ident: &str) -> String {
     if KEYWORDS.contains(&ident) { format!("`{ident}`") } else { ident.to_string() }
@@ -284,7 +306,7 @@ struct PropView {
 
 fn model_view(api: &Api, m: &Model, types: &BTreeMap<String, TypeName>) -> Value {
     let me = &types[&m.name].ident;
-    let pairs: Vec<(String, String)> = m.fields.iter().map(|f| (f.wire.clone(), identifier(&f.wire, MODEL_MEMBERS))).collect();
+    let pairs: Vec<(String, String)> = m.fields.iter().map(|f| (f.wire.clone(), field_identifier(&f.wire))).collect();
     let idents = disambiguate(&pairs, true);
     let target = |t: &Option<String>| t.as_ref().map_or_else(|| "ParseObject".to_string(), |n| types[n].ident.clone());
     let props: Vec<PropView> = m
@@ -572,6 +594,9 @@ mod tests {
         assert_eq!(escape(&identifier("in", MODEL_MEMBERS)), "`in`");
         assert_eq!(identifier("class", MODEL_MEMBERS), "class_");
         assert_eq!(identifier("objectId", MODEL_MEMBERS), "objectId_");
+        assert_eq!(field_identifier("ObjectId"), "ObjectId_");
+        assert_eq!(field_identifier("Class"), "Class_");
+        assert_eq!(field_identifier("objectIdCopy"), "objectIdCopy");
         assert_eq!(identifier("1st", MODEL_MEMBERS), "_1st");
         assert_eq!(identifier("String", RESERVED_TYPES), "String_");
         assert_eq!(literal("a$b\"c"), "\"a\\$b\\\"c\"");

@@ -14,6 +14,11 @@ export interface ClassParams {
   "in"?: string;
 }
 
+export interface MParams {
+  "it"?: string;
+  "m": string;
+}
+
 export const functions = {
   /** Cloud function "batch". */
   "batch": (params: Record<string, unknown> = {}, options: { client?: rt.Client } = {}): Promise<BatchResult_> => rt.run<BatchResult_>("batch", params, options),
@@ -25,4 +30,6 @@ export const functions = {
   "do.it": (params: Record<string, unknown> = {}, options: { client?: rt.Client } = {}): Promise<unknown> => rt.run<unknown>("do.it", params, options),
   /** Cloud function "in". */
   "in": (params: Record<string, unknown> = {}, options: { client?: rt.Client } = {}): Promise<unknown> => rt.run<unknown>("in", params, options),
+  /** Cloud function "m". */
+  "m": (params: MParams, options: { client?: rt.Client } = {}): Promise<unknown> => rt.run<unknown>("m", params, options),
 };

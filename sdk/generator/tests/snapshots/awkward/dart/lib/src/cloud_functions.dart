@@ -43,6 +43,27 @@ class ClassParams implements $rt.JsonEncodable {
       };
 }
 
+class MParams implements $rt.JsonEncodable {
+  $core.String? it;
+  $core.String m;
+
+  MParams({ this.it, required this.m });
+
+  static MParams fromJson($core.Object? json) {
+    final json$ = json as $core.Map;
+    return MParams(
+      it: json$['it'] == null ? null : json$['it'] as $core.String,
+      m: json$['m'] as $core.String,
+    );
+  }
+
+  @$core.override
+  $core.Map<$core.String, $core.Object?> toJson() => <$core.String, $core.Object?>{
+        if (it != null) 'it': $rt.encodeValue(it),
+        'm': $rt.encodeValue(m),
+      };
+}
+
 /// The app's cloud functions: one method per function, typed where the deployment declares its types.
 class CloudFunctions {
   final $rt.ParseClient client;
@@ -71,6 +92,11 @@ class CloudFunctions {
 
   $core.Future<$core.Object?> in_([$core.Object? params = const <$core.String, $core.Object?>{}]) async {
     final result$ = await $rt.ParseFunctions(client).run('in', $rt.encodeValue(params));
+    return result$;
+  }
+
+  $core.Future<$core.Object?> m(MParams params) async {
+    final result$ = await $rt.ParseFunctions(client).run('m', $rt.encodeValue(params));
     return result$;
   }
 }

@@ -9,7 +9,9 @@ public enum HearthApp {
     /// Every class with a model, by its name on the wire.
     public static let models: [String: ParseObject.Type] = [
         "Client": Client.self,
+        "Companion": Companion.self,
         "Error": Error_.self,
+        "F": F.self,
         "ITEM": ITEM_8550f3.self,
         "Item": Item_652bcc.self,
         "Keywords": Keywords.self,
@@ -32,6 +34,7 @@ public enum HearthApp {
         "in": in_.self,
         "is": is_.self,
         "item": item_4a33ea.self,
+        "java": java.self,
         "new": new.self,
         "operator": operator_.self,
         "protocol": protocol_.self,

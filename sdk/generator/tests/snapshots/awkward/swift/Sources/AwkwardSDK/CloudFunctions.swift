@@ -28,6 +28,21 @@ public struct ClassParams: Codable {
     }
 }
 
+public struct MParams: Codable {
+    public var it: String?
+    public var m: String
+
+    public init(it: String? = nil, m: String) {
+        self.it = it
+        self.m = m
+    }
+
+    public enum CodingKeys: String, CodingKey {
+        case it = "it"
+        case m = "m"
+    }
+}
+
 /// The app's cloud functions: one method per function, typed where the deployment declares its types.
 public struct CloudFunctions {
     public let client: ParseClient
@@ -50,6 +65,10 @@ public struct CloudFunctions {
 
     public func `in`(_ params: JSONValue = .object([:])) async throws -> JSONValue {
         return try await client.run("in", params: params)
+    }
+
+    public func m(_ params: MParams) async throws -> JSONValue {
+        return try await client.run("m", params: params, as: JSONValue.self)
     }
 }
 

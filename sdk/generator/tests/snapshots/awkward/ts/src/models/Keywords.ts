@@ -6,12 +6,18 @@ import * as rt from "../runtime/index.js";
 /** An object of class "Keywords". */
 export interface Keywords extends rt.ParseObject<"Keywords"> {
   "1st"?: string;
+  "Acl"?: string;
+  "ClassName"?: string;
+  "CreatedAt"?: Date;
   "Name"?: string;
   "Object"?: rt.JSONObject;
+  "ObjectId"?: string;
   "Protocol"?: string;
   "Self"?: string;
+  "SessionToken"?: string;
   "String"?: string;
   "Type"?: string;
+  "UpdatedAt"?: Date;
   "__double"?: number;
   "_private"?: string;
   "async"?: boolean;
@@ -60,12 +66,18 @@ export interface Keywords extends rt.ParseObject<"Keywords"> {
 /** Queries, reads and writes of class "Keywords"; field references in `Keywords.f`. */
 export const Keywords = rt.model<Keywords>()("Keywords", {
   "1st": new rt.StringField<Keywords>("1st"),
+  "Acl": new rt.StringField<Keywords>("Acl"),
+  "ClassName": new rt.StringField<Keywords>("ClassName"),
+  "CreatedAt": new rt.DateField<Keywords>("CreatedAt"),
   "Name": new rt.StringField<Keywords>("Name"),
   "Object": new rt.ObjectField<Keywords>("Object"),
+  "ObjectId": new rt.StringField<Keywords>("ObjectId"),
   "Protocol": new rt.StringField<Keywords>("Protocol"),
   "Self": new rt.StringField<Keywords>("Self"),
+  "SessionToken": new rt.StringField<Keywords>("SessionToken"),
   "String": new rt.StringField<Keywords>("String"),
   "Type": new rt.StringField<Keywords>("Type"),
+  "UpdatedAt": new rt.DateField<Keywords>("UpdatedAt"),
   "__double": new rt.NumberField<Keywords>("__double"),
   "_private": new rt.StringField<Keywords>("_private"),
   "async": new rt.BooleanField<Keywords>("async"),

@@ -15,11 +15,23 @@ class Keywords extends $rt.ParseObject {
   /// `1st`: String
   $core.String? $1st;
 
+  /// `Acl`: String
+  $core.String? Acl;
+
+  /// `ClassName`: String
+  $core.String? ClassName;
+
+  /// `CreatedAt`: Date
+  $core.DateTime? CreatedAt;
+
   /// `Name`: String
   $core.String? Name;
 
   /// `Object`: Object
   $core.Map<$core.String, $core.Object?>? Object;
+
+  /// `ObjectId`: String
+  $core.String? ObjectId;
 
   /// `Protocol`: String
   $core.String? Protocol;
@@ -27,11 +39,17 @@ class Keywords extends $rt.ParseObject {
   /// `Self`: String
   $core.String? Self;
 
+  /// `SessionToken`: String
+  $core.String? SessionToken;
+
   /// `String`: String
   $core.String? String;
 
   /// `Type`: String
   $core.String? Type;
+
+  /// `UpdatedAt`: Date
+  $core.DateTime? UpdatedAt;
 
   /// `__double`: Number
   $core.double? $_double;
@@ -163,12 +181,18 @@ class Keywords extends $rt.ParseObject {
   @$core.override
   void readFields($core.Map<$core.String, $core.Object?> json$) {
     $1st = $rt.asString(json$['1st']);
+    Acl = $rt.asString(json$['Acl']);
+    ClassName = $rt.asString(json$['ClassName']);
+    CreatedAt = $rt.decodeDate(json$['CreatedAt']);
     Name = $rt.asString(json$['Name']);
     Object = $rt.asMap(json$['Object']);
+    ObjectId = $rt.asString(json$['ObjectId']);
     Protocol = $rt.asString(json$['Protocol']);
     Self = $rt.asString(json$['Self']);
+    SessionToken = $rt.asString(json$['SessionToken']);
     String = $rt.asString(json$['String']);
     Type = $rt.asString(json$['Type']);
+    UpdatedAt = $rt.decodeDate(json$['UpdatedAt']);
     $_double = $rt.asDouble(json$['__double']);
     $private = $rt.asString(json$['_private']);
     async_ = $rt.asBool(json$['async']);
@@ -215,12 +239,18 @@ class Keywords extends $rt.ParseObject {
   @$core.override
   $core.Map<$core.String, $core.Object?> writeFields() => <$core.String, $core.Object?>{
         if ($1st != null) '1st': $rt.encodeValue($1st),
+        if (Acl != null) 'Acl': $rt.encodeValue(Acl),
+        if (ClassName != null) 'ClassName': $rt.encodeValue(ClassName),
+        if (CreatedAt != null) 'CreatedAt': $rt.encodeValue(CreatedAt),
         if (Name != null) 'Name': $rt.encodeValue(Name),
         if (Object != null) 'Object': $rt.encodeValue(Object),
+        if (ObjectId != null) 'ObjectId': $rt.encodeValue(ObjectId),
         if (Protocol != null) 'Protocol': $rt.encodeValue(Protocol),
         if (Self != null) 'Self': $rt.encodeValue(Self),
+        if (SessionToken != null) 'SessionToken': $rt.encodeValue(SessionToken),
         if (String != null) 'String': $rt.encodeValue(String),
         if (Type != null) 'Type': $rt.encodeValue(Type),
+        if (UpdatedAt != null) 'UpdatedAt': $rt.encodeValue(UpdatedAt),
         if ($_double != null) '__double': $rt.encodeValue($_double),
         if ($private != null) '_private': $rt.encodeValue($private),
         if (async_ != null) 'async': $rt.encodeValue(async_),
@@ -271,12 +301,18 @@ class KeywordsFields {
   static const $rt.DateField<$m.Keywords> createdAt = $rt.DateField<$m.Keywords>('createdAt');
   static const $rt.DateField<$m.Keywords> updatedAt = $rt.DateField<$m.Keywords>('updatedAt');
   static const $1st = $rt.StringField<$m.Keywords>('1st');
+  static const Acl = $rt.StringField<$m.Keywords>('Acl');
+  static const ClassName = $rt.StringField<$m.Keywords>('ClassName');
+  static const CreatedAt = $rt.DateField<$m.Keywords>('CreatedAt');
   static const Name = $rt.StringField<$m.Keywords>('Name');
   static const Object = $rt.ObjectField<$m.Keywords>('Object');
+  static const ObjectId = $rt.StringField<$m.Keywords>('ObjectId');
   static const Protocol = $rt.StringField<$m.Keywords>('Protocol');
   static const Self = $rt.StringField<$m.Keywords>('Self');
+  static const SessionToken = $rt.StringField<$m.Keywords>('SessionToken');
   static const String = $rt.StringField<$m.Keywords>('String');
   static const Type = $rt.StringField<$m.Keywords>('Type');
+  static const UpdatedAt = $rt.DateField<$m.Keywords>('UpdatedAt');
   static const $_double = $rt.NumberField<$m.Keywords>('__double');
   static const $private = $rt.StringField<$m.Keywords>('_private');
   static const async_ = $rt.BooleanField<$m.Keywords>('async');

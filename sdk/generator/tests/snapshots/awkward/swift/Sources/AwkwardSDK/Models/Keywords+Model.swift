@@ -13,18 +13,30 @@ public struct Keywords: ParseObject {
     public var savedFields: [String: JSONValue] = [:]
     /// `1st`: String
     public var _1st: String?
+    /// `Acl`: String
+    public var Acl: String?
+    /// `ClassName`: String
+    public var ClassName: String?
+    /// `CreatedAt`: Date
+    public var CreatedAt: Date?
     /// `Name`: String
     public var Name: String?
     /// `Object`: Object
     public var Object_: [String: JSONValue]?
+    /// `ObjectId`: String
+    public var ObjectId: String?
     /// `Protocol`: String
     public var Protocol_: String?
     /// `Self`: String
     public var Self_: String?
+    /// `SessionToken`: String
+    public var SessionToken: String?
     /// `String`: String
     public var String__: String?
     /// `Type`: String
     public var Type__: String?
+    /// `UpdatedAt`: Date
+    public var UpdatedAt: Date?
     /// `__double`: Number
     public var __double: Double?
     /// `_private`: String
@@ -116,12 +128,18 @@ public struct Keywords: ParseObject {
         case updatedAt
         case ACL
         case _1st = "1st"
+        case Acl = "Acl"
+        case ClassName = "ClassName"
+        case CreatedAt = "CreatedAt"
         case Name = "Name"
         case Object_ = "Object"
+        case ObjectId = "ObjectId"
         case Protocol_ = "Protocol"
         case Self_ = "Self"
+        case SessionToken = "SessionToken"
         case String__ = "String"
         case Type__ = "Type"
+        case UpdatedAt = "UpdatedAt"
         case __double = "__double"
         case _private = "_private"
         case `async` = "async"
@@ -171,12 +189,18 @@ public struct Keywords: ParseObject {
         public static let createdAt = DateField<Keywords>("createdAt")
         public static let updatedAt = DateField<Keywords>("updatedAt")
         public static let _1st = StringField<Keywords>("1st")
+        public static let Acl = StringField<Keywords>("Acl")
+        public static let ClassName = StringField<Keywords>("ClassName")
+        public static let CreatedAt = DateField<Keywords>("CreatedAt")
         public static let Name = StringField<Keywords>("Name")
         public static let Object_ = ObjectField<Keywords>("Object")
+        public static let ObjectId = StringField<Keywords>("ObjectId")
         public static let Protocol_ = StringField<Keywords>("Protocol")
         public static let Self_ = StringField<Keywords>("Self")
+        public static let SessionToken = StringField<Keywords>("SessionToken")
         public static let String__ = StringField<Keywords>("String")
         public static let Type__ = StringField<Keywords>("Type")
+        public static let UpdatedAt = DateField<Keywords>("UpdatedAt")
         public static let __double = NumberField<Keywords>("__double")
         public static let _private = StringField<Keywords>("_private")
         public static let `async` = BooleanField<Keywords>("async")

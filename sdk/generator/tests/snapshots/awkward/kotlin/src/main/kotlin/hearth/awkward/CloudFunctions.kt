@@ -38,6 +38,12 @@ class CloudFunctions(private val client: ParseClient = ParseClient.current()) {
         return Codec.decode(raw, client.factory)
     }
 
+    /** Calls the cloud function m. */
+    fun m(params: MParams): Any? {
+        val raw = client.runRaw("m", params.toJson())
+        return Codec.decode(raw, client.factory)
+    }
+
     /** Calls any cloud function by name, untyped. */
     fun run(name: String, params: Map<String, Any?> = emptyMap()): Any? = client.run(name, params)
 
@@ -83,6 +89,31 @@ class CloudFunctions(private val client: ParseClient = ParseClient.current()) {
                 return ClassParams(
                     Codec.asDouble(m["default"]),
                     Codec.asString(m["in"])
+                )
+            }
+        }
+    }
+
+    class MParams(
+        val it: String? = null,
+        val m_: String
+    ) : JsonEncodable {
+        override fun toJson(): Any? {
+            val m = LinkedHashMap<String, Any?>()
+            it?.let { m["it"] = it }
+            m["m"] = m_
+            return m
+        }
+
+        override fun toString(): String = "MParams" + Json.stringify(toJson())
+
+        companion object {
+            /** Reads the JSON form; null when [json] is not an object or misses a required property. */
+            fun fromJson(json: Any?): MParams? {
+                val m = Codec.asMap(json) ?: return null
+                return MParams(
+                    Codec.asString(m["it"]),
+                    Codec.asString(m["m"]) ?: return null
                 )
             }
         }

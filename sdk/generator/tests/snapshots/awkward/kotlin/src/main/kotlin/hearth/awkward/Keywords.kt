@@ -13,6 +13,21 @@ class Keywords : ParseObject(CLASS_NAME) {
         get() = readString("1st")
         set(value) = write("1st", value)
 
+    /** The field Acl. */
+    var Acl_: String?
+        get() = readString("Acl")
+        set(value) = write("Acl", value)
+
+    /** The field ClassName. */
+    var ClassName_: String?
+        get() = readString("ClassName")
+        set(value) = write("ClassName", value)
+
+    /** The field CreatedAt. */
+    var CreatedAt_: java.util.Date?
+        get() = readDate("CreatedAt")
+        set(value) = write("CreatedAt", value)
+
     /** The field Name. */
     var Name_dcd1d5: String?
         get() = readString("Name")
@@ -22,6 +37,11 @@ class Keywords : ParseObject(CLASS_NAME) {
     var Object_62a6da: Map<String, Any?>?
         get() = readMap("Object")
         set(value) = write("Object", value)
+
+    /** The field ObjectId. */
+    var ObjectId_: String?
+        get() = readString("ObjectId")
+        set(value) = write("ObjectId", value)
 
     /** The field Protocol. */
     var Protocol_cf0883: String?
@@ -33,6 +53,11 @@ class Keywords : ParseObject(CLASS_NAME) {
         get() = readString("Self")
         set(value) = write("Self", value)
 
+    /** The field SessionToken. */
+    var SessionToken_: String?
+        get() = readString("SessionToken")
+        set(value) = write("SessionToken", value)
+
     /** The field String. */
     var String: String?
         get() = readString("String")
@@ -42,6 +67,11 @@ class Keywords : ParseObject(CLASS_NAME) {
     var Type_baaddf: String?
         get() = readString("Type")
         set(value) = write("Type", value)
+
+    /** The field UpdatedAt. */
+    var UpdatedAt_: java.util.Date?
+        get() = readDate("UpdatedAt")
+        set(value) = write("UpdatedAt", value)
 
     /** The field __double. */
     var __double: Double?
@@ -250,12 +280,18 @@ class Keywords : ParseObject(CLASS_NAME) {
     /** Typed references to the fields, for queries: `Keywords.query().where(Keywords.F.<field>.equalTo(...))`. */
     object F {
         val _1st: StringField<Keywords> = StringField("1st")
+        val Acl_: StringField<Keywords> = StringField("Acl")
+        val ClassName_: StringField<Keywords> = StringField("ClassName")
+        val CreatedAt_: DateField<Keywords> = DateField("CreatedAt")
         val Name_dcd1d5: StringField<Keywords> = StringField("Name")
         val Object_62a6da: ObjectField<Keywords> = ObjectField("Object")
+        val ObjectId_: StringField<Keywords> = StringField("ObjectId")
         val Protocol_cf0883: StringField<Keywords> = StringField("Protocol")
         val Self_85bc0f: StringField<Keywords> = StringField("Self")
+        val SessionToken_: StringField<Keywords> = StringField("SessionToken")
         val String: StringField<Keywords> = StringField("String")
         val Type_baaddf: StringField<Keywords> = StringField("Type")
+        val UpdatedAt_: DateField<Keywords> = DateField("UpdatedAt")
         val __double: NumberField<Keywords> = NumberField("__double")
         val _private: StringField<Keywords> = StringField("_private")
         val async: BooleanField<Keywords> = BooleanField("async")

@@ -7,7 +7,9 @@ import hearth.sdk.*
 object Models {
     fun register(client: ParseClient) {
         client.register(Client.CLASS_NAME) { Client() }
+        client.register(Companion_.CLASS_NAME) { Companion_() }
         client.register(Error_.CLASS_NAME) { Error_() }
+        client.register(F_.CLASS_NAME) { F_() }
         client.register(ITEM_8550f3.CLASS_NAME) { ITEM_8550f3() }
         client.register(Item_652bcc.CLASS_NAME) { Item_652bcc() }
         client.register(Keywords.CLASS_NAME) { Keywords() }
@@ -30,6 +32,7 @@ object Models {
         client.register(`in`.CLASS_NAME) { `in`() }
         client.register(`is`.CLASS_NAME) { `is`() }
         client.register(item_4a33ea.CLASS_NAME) { item_4a33ea() }
+        client.register(java_.CLASS_NAME) { java_() }
         client.register(new.CLASS_NAME) { new() }
         client.register(operator.CLASS_NAME) { operator() }
         client.register(protocol.CLASS_NAME) { protocol() }
