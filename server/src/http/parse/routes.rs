@@ -259,7 +259,9 @@ pub fn undocumented(served: &[Served], document: &Value) -> Vec<(Method, String)
             None => !(described(&s.path, s.method.as_str()) || (s.method == Method::HEAD && described(&s.path, "GET"))),
             Some(of) => {
                 let listed = format!("{} {}", s.method, s.path);
-                !document["paths"][of.as_str()]["x-hearth-aliases"].as_array().is_some_and(|a| a.iter().any(|v| v.as_str() == Some(listed.as_str())))
+                !document["paths"][of.as_str()]["x-hearth-aliases"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(listed.as_str())))
             }
         })
         .map(|s| (s.method.clone(), s.path.clone()))
