@@ -234,4 +234,20 @@ async fn functions_stay_when_stored_types_do_not_read_back() {
     let (status, list) = server.admin(&owner, reqwest::Method::GET, &format!("/admin/v1/apps/{}/functions", app.id), None).await;
     assert_eq!(status, 200, "{list}");
     assert_eq!(list[0]["manifest"], json!({"functions": ["score"], "jobs": [], "triggers": []}));
+
+    // A manifest whose lists do not read back fails the calls loudly rather than loading empty.
+    let (owner, app) = setup(&server).await;
+    let (status, deployed) = deploy(&server, &owner, &app, declaring(&manifest)).await;
+    assert_eq!(status, 201, "{deployed}");
+    client
+        .execute(
+            r#"UPDATE function_deployments SET manifest = jsonb_set(manifest, '{functions}', '"score"')
+               WHERE app_id = (SELECT id FROM apps WHERE application_id = $1)"#,
+            &[&app.id],
+        )
+        .await
+        .unwrap();
+    let (status, body) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/functions/score", Some(json!({}))).await;
+    assert_eq!((status, &body["code"]), (400, &json!(141)), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("the active deployment's stored manifest does not read back"), "{body}");
 }
