@@ -18,6 +18,8 @@ const demo = h.isHearth ? compileExample('demo') : null;
 const triggers = h.isHearth ? compileExample('triggers') : null;
 const live = h.isHearth ? compileExample('live') : null;
 const typed = h.isHearth ? compileExample('typed') : null;
+const typedText = h.isHearth ? compileExample('typed-text') : null;
+const typedBroken = h.isHearth ? compileExample('typed-broken') : null;
 const rust = h.isHearth ? buildRustExample() : { skip: HEARTH_ONLY };
 
 /** A fresh instance of a module in Node, its host calls stubbed: `handle(request)` runs one
@@ -86,10 +88,46 @@ describe('typed functions (typed.ts)', { skip }, () => {
     result: { type: 'object', properties: { playerId: { type: 'string' }, total: { type: 'number' } }, required: ['playerId', 'total'] },
   };
 
-  test('the SDK answers the declared types in the manifest, and none for define()', async () => {
+  const manifestRequest = { abi: 1, kind: 'manifest', master: true, user: null, installationId: null, ip: null };
+
+  test('the SDK answers the declared types in the manifest as the schemas\' text, and none for define()', async () => {
     const { handle } = await inNode(typed);
-    const manifest = JSON.parse(handle({ abi: 1, kind: 'manifest', master: true, user: null, installationId: null, ip: null }));
-    assert.deepEqual(manifest, { functions: ['score', 'hello'], jobs: [], triggers: [], functionTypes: { score } });
+    const manifest = JSON.parse(handle(manifestRequest));
+    assert.deepEqual(Object.keys(manifest.functionTypes), ['score']);
+    const sent = manifest.functionTypes.score;
+    assert.equal(typeof sent.params, 'string', 'each schema is sent as its JSON text');
+    assert.deepEqual({ params: JSON.parse(sent.params), result: JSON.parse(sent.result) }, score);
+    assert.deepEqual({ ...manifest, functionTypes: undefined }, { functions: ['score', 'hello'], jobs: [], triggers: [], functionTypes: undefined });
+  });
+
+  test('schema text with raw newlines, escaped newlines and quotes, and odd property names reaches the server intact', async () => {
+    const odd = {
+      params: {
+        type: 'object',
+        description: 'line one\nline "two"',
+        properties: { 'say "hi" \\ back': { type: ['string', 'null'] } },
+      },
+    };
+    const { handle } = await inNode(typedText);
+    const manifest = JSON.parse(handle(manifestRequest));
+    assert.deepEqual(JSON.parse(manifest.functionTypes.odd.params), odd.params);
+    assert.equal('result' in manifest.functionTypes.odd, false, 'an undeclared part is left out');
+    const app = await h.createHearthApp('e2e deploy typed text');
+    const deployed = await deploy(app, typedText);
+    assert.deepEqual(deployed.manifest.functionTypes, { odd });
+  });
+
+  test('a schema that is not JSON: the module still answers its calls, and its deploy is refused with 142 naming the function', async () => {
+    const { handle } = await inNode(typedBroken);
+    const answer = JSON.parse(handle({ abi: 1, kind: 'function', name: 'fine', params: {}, master: false, user: null, installationId: null, ip: null }));
+    assert.deepEqual(answer, { result: 'fine' });
+    const app = await h.createHearthApp('e2e deploy typed broken');
+    const res = await h.admin('POST', `${h.appPath(app)}/functions`, { raw: typedBroken, contentType: 'application/wasm' });
+    assert.equal(res.status, 400, res.text);
+    assert.deepEqual(res.body, {
+      code: 142,
+      error: 'function "broken": result is not JSON text of a schema: EOF while parsing an object at line 2 column 9',
+    });
   });
 
   test('the deployment and the functions list show them; the functions answer as before', async () => {

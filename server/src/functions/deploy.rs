@@ -192,7 +192,12 @@ pub async fn list(pool: &Pool, app_id: i64) -> Result<Vec<Deployment>, FunctionE
             sha256: r.get(1),
             size: r.get(2),
             active: r.get(3),
-            manifest: serde_json::from_value(r.get::<_, Value>(4)).unwrap_or_default(),
+            // Declared types that do not read back are left out (see `Manifest`); a manifest
+            // whose lists do not read back is shown empty, and loading it fails loudly.
+            manifest: serde_json::from_value(r.get::<_, Value>(4)).unwrap_or_else(|err| {
+                tracing::warn!(app = app_id, version = r.get::<_, i32>(0), error = %err, "a stored manifest does not read back");
+                Manifest::default()
+            }),
             created_by: r.get(5),
             created_at: r.get(6),
         })

@@ -84,7 +84,7 @@ pub struct Host {
     caller: Caller,
     pub(crate) deadline: Instant,
     memory_limit: usize,
-    max_answer: usize,
+    pub(crate) max_answer: usize,
     pub(crate) answer: Option<Vec<u8>>,
     /// The result of the last host call, waiting for `take`.
     pending: Vec<u8>,

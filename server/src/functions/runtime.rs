@@ -53,6 +53,10 @@ pub struct RuntimeConfig {
     pub usage: crate::usage::Usage,
 }
 
+/// The most a module's manifest answer may take: far more than any module's functions and their
+/// declared types need, and small enough to parse before its parts are checked.
+pub const MAX_MANIFEST_BYTES: usize = 1 << 20;
+
 /// What a deployed module declares it offers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Manifest {
@@ -65,9 +69,19 @@ pub struct Manifest {
     pub triggers: BTreeSet<String>,
     /// Declared shapes of functions' parameters and results, by function name (see
     /// [`super::types`]); absent from manifests that declare none.
-    #[serde(default, rename = "functionTypes", skip_serializing_if = "BTreeMap::is_empty")]
-    #[schema(value_type = Object)]
+    #[serde(default, rename = "functionTypes", skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "lenient_types")]
     pub function_types: BTreeMap<String, super::types::FunctionType>,
+}
+
+/// A stored manifest's `functionTypes`, or none when they do not read back (written by another
+/// version, or changed by hand): losing the declared types only untypes generated SDKs, whereas
+/// failing the whole manifest would make every function and trigger vanish.
+fn lenient_types<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, super::types::FunctionType>, D::Error> {
+    let value = <Value as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "a stored manifest's functionTypes do not read back; they are left out");
+        BTreeMap::new()
+    }))
 }
 
 impl Manifest {
@@ -308,7 +322,8 @@ impl Functions {
             None => Active(None, hooks),
             Some(row) => {
                 let (version, manifest, bytes): (i32, Value, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
-                let manifest: Manifest = serde_json::from_value(manifest).unwrap_or_default();
+                let manifest: Manifest = serde_json::from_value(manifest)
+                    .map_err(|e| FunctionError::Stopped(format!("the active deployment's stored manifest does not read back: {e}")))?;
                 let module = self.compile(&bytes)?;
                 Active(Some(self.prepare(&module, version, manifest)?), hooks)
             }
@@ -454,6 +469,9 @@ impl Functions {
         };
         let request = request_json(caller, &kind, fields);
         let mut host = Host::new(self.clone(), caller, started + timeout);
+        if matches!(kind, Kind::Manifest) {
+            host.max_answer = host.max_answer.min(MAX_MANIFEST_BYTES);
+        }
         host.job = job;
         let mut store = Store::new(&self.engine, host);
         store.limiter(|host| host);

@@ -36,8 +36,10 @@ pub struct FunctionType {
 }
 
 /// Checks a manifest's `functionTypes` (none: nothing declared) against the functions it
-/// declares. The size and the depth are checked first, so that the walk over the schemas is
-/// bounded; each refusal names the function and where in its schema the problem is.
+/// declares. A schema is a JSON value or, as the AssemblyScript SDK sends it, a JSON string of its
+/// text (parsed here, after the size check). The size and the depth are checked first, so that
+/// the walk over the schemas is bounded; each refusal names the function and where in its schema
+/// the problem is. A function declaring neither part is left out.
 pub fn check(declared: Option<Value>, functions: &BTreeSet<String>) -> Result<BTreeMap<String, FunctionType>, FunctionError> {
     let invalid = |message: String| FunctionError::InvalidTypes(message);
     let types = match declared {
@@ -45,9 +47,21 @@ pub fn check(declared: Option<Value>, functions: &BTreeSet<String>) -> Result<BT
         Some(Value::Object(types)) => types,
         Some(_) => return Err(invalid("functionTypes must be an object of function names to {params, result}".into())),
     };
-    let size = serde_json::to_vec(&types).expect("a JSON value serialises").len();
+    let size: usize = types
+        .values()
+        .filter_map(Value::as_object)
+        .flat_map(|parts| parts.values())
+        .map(|schema| match schema {
+            Value::String(text) => text.len(),
+            Value::Null => 0,
+            other => json_len(other),
+        })
+        .sum();
     if size > MAX_TYPES_BYTES {
-        return Err(invalid(format!("functionTypes takes {size} bytes of JSON, more than the {} KiB allowed", MAX_TYPES_BYTES >> 10)));
+        return Err(invalid(format!(
+            "functionTypes' schemas take {size} bytes of JSON, more than the {} KiB allowed",
+            MAX_TYPES_BYTES >> 10
+        )));
     }
     let mut checked = BTreeMap::new();
     for (name, declared) in types {
@@ -61,19 +75,24 @@ pub fn check(declared: Option<Value>, functions: &BTreeSet<String>) -> Result<BT
             return Err(invalid(format!("function {name:?}: unknown part {other:?} (a function's types are {{params, result}})")));
         }
         let mut part = |which: &str| -> Result<Option<Value>, FunctionError> {
-            let schema = parts.remove(which).filter(|s| !s.is_null());
-            if let Some(schema) = &schema {
-                let depth = depth(schema);
-                if depth > MAX_TYPE_DEPTH {
-                    return Err(invalid(format!("function {name:?}: {which} nests {depth} deep, more than the {MAX_TYPE_DEPTH} allowed")));
-                }
-                schema_at(schema, which).map_err(|(at, problem)| invalid(format!("function {name:?}: {at}: {problem}")))?;
+            let schema = match parts.remove(which) {
+                None | Some(Value::Null) => return Ok(None),
+                Some(Value::String(text)) => serde_json::from_str(&text)
+                    .map_err(|e| invalid(format!("function {name:?}: {which} is not JSON text of a schema: {e}")))?,
+                Some(schema) => schema,
+            };
+            let depth = depth(&schema);
+            if depth > MAX_TYPE_DEPTH {
+                return Err(invalid(format!("function {name:?}: {which} nests {depth} deep, more than the {MAX_TYPE_DEPTH} allowed")));
             }
-            Ok(schema)
+            schema_at(&schema, which).map_err(|(at, problem)| invalid(format!("function {name:?}: {at}: {problem}")))?;
+            Ok(Some(schema))
         };
         let params = part("params")?;
         let result = part("result")?;
-        checked.insert(name, FunctionType { params, result });
+        if params.is_some() || result.is_some() {
+            checked.insert(name, FunctionType { params, result });
+        }
     }
     Ok(checked)
 }
@@ -81,6 +100,23 @@ pub fn check(declared: Option<Value>, functions: &BTreeSet<String>) -> Result<BT
 /// The `functionTypes` of a manifest answer, taken out of it (the rest is the plain manifest).
 pub fn take(answer: &mut Value) -> Option<Value> {
     answer.as_object_mut().and_then(|o| o.remove("functionTypes"))
+}
+
+/// The length of `value` serialised as compact JSON, counted without keeping the text.
+fn json_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).expect("a JSON value serialises");
+    count.0
 }
 
 /// How deeply `value` nests (objects and arrays), without recursion.
@@ -98,32 +134,89 @@ fn depth(value: &Value) -> usize {
     deepest
 }
 
-/// Checks one schema (its depth already bounded); an error is (where, what is wrong).
+/// The JSON kind of an enum value, as `type` names it (`integer` values are `number`s too).
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "boolean",
+        Value::Null => "null",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Whether `value` is of the declared `type` (a name).
+fn is_of(value: &Value, ty: &str) -> bool {
+    match ty {
+        "integer" => value.as_f64().is_some_and(|n| n.fract() == 0.0),
+        ty => kind(value) == ty,
+    }
+}
+
+/// Checks one schema (its depth already bounded); an error is (where, what is wrong). Only what
+/// generated SDKs can type is accepted: a type list is one type and `null`; an enum's values are
+/// of one kind (and `null`), and of the declared type; `required` names declared properties.
 fn schema_at(schema: &Value, at: &str) -> Result<(), (String, String)> {
     let fail = |problem: String| Err((at.to_string(), problem));
     let Value::Object(schema) = schema else {
         return fail("a schema must be an object".into());
     };
     for (keyword, value) in schema {
-        let sub = |key: &str| format!("{at}.{keyword}.{key}");
+        let sub = |key: &str| format!("{at}.{keyword}.{key:?}");
         match (keyword.as_str(), value) {
             ("type", Value::String(t)) if TYPES.contains(&t.as_str()) => {}
             ("type", Value::Array(ts))
-                if !ts.is_empty() && ts.iter().all(|t| t.as_str().is_some_and(|t| TYPES.contains(&t))) && unique(ts) => {}
-            ("type", _) => return fail(format!("type must be one of {} or a list of them without repeats", TYPES.join(", "))),
+                if ts.len() == 2
+                    && ts.iter().all(|t| t.as_str().is_some_and(|t| TYPES.contains(&t)))
+                    && ts.iter().filter(|t| t.as_str() == Some("null")).count() == 1 => {}
+            ("type", _) => {
+                return fail(format!("type must be one of {} or a list of one of them and \"null\"", TYPES.join(", ")));
+            }
             ("properties", Value::Object(properties)) => {
                 for (property, schema) in properties {
+                    if property.contains('\0') {
+                        return fail(format!("property {property:?} contains a NUL character"));
+                    }
                     schema_at(schema, &sub(property))?;
                 }
             }
-            ("required", Value::Array(names)) if names.iter().all(Value::is_string) && unique(names) => {}
+            ("required", Value::Array(names)) if names.iter().all(Value::is_string) && unique(names) => {
+                let properties = schema.get("properties").and_then(Value::as_object);
+                if let Some(missing) = names.iter().filter_map(Value::as_str).find(|n| !properties.is_some_and(|p| p.contains_key(*n))) {
+                    return fail(format!("required names {missing:?}, which is not one of its properties"));
+                }
+            }
             ("required", _) => return fail("required must be a list of property names without repeats".into()),
             ("items", items @ Value::Object(_)) => schema_at(items, &format!("{at}.items"))?,
             ("enum", Value::Array(values))
-                if !values.is_empty() && values.iter().all(|v| !v.is_object() && !v.is_array()) && unique(values) => {}
+                if !values.is_empty() && values.iter().all(|v| !v.is_object() && !v.is_array()) && unique(values) =>
+            {
+                let kinds: BTreeSet<&str> = values.iter().map(kind).filter(|k| *k != "null").collect();
+                if kinds.len() > 1 {
+                    return fail(format!(
+                        "enum mixes {} (its values must be of one kind, and null)",
+                        kinds.into_iter().collect::<Vec<_>>().join(" and ")
+                    ));
+                }
+                if values.iter().any(|v| v.as_str().is_some_and(|s| s.contains('\0'))) {
+                    return fail("enum has a value containing a NUL character".into());
+                }
+                let types: Vec<&str> = match schema.get("type") {
+                    Some(Value::String(t)) => vec![t.as_str()],
+                    Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                if let Some(wrong) = values.iter().find(|v| !types.is_empty() && !types.iter().any(|t| is_of(v, t))) {
+                    return fail(format!("enum value {wrong} is not of its type {}", types.join(" or ")));
+                }
+            }
             ("enum", _) => return fail("enum must be a non-empty list of distinct strings, numbers, booleans or null".into()),
             ("additionalProperties", Value::Bool(_)) => {}
             ("additionalProperties", extra @ Value::Object(_)) => schema_at(extra, &format!("{at}.additionalProperties"))?,
+            ("description" | "title", Value::String(text)) if text.contains('\0') => {
+                return fail(format!("{keyword} contains a NUL character"));
+            }
             ("description" | "title", Value::String(_)) => {}
             ("properties" | "items" | "additionalProperties" | "description" | "title", _) => {
                 return fail(format!("{keyword} has the wrong shape ({})", shape(keyword)));
@@ -144,8 +237,10 @@ fn shape(keyword: &str) -> &'static str {
     }
 }
 
+/// Whether the scalars in `values` are distinct (in one pass: an enum may list thousands).
 fn unique(values: &[Value]) -> bool {
-    values.iter().enumerate().all(|(i, v)| !values[..i].contains(v))
+    let mut seen = std::collections::HashSet::with_capacity(values.len());
+    values.iter().all(|v| seen.insert(v.to_string()))
 }
 
 #[cfg(test)]
@@ -178,14 +273,71 @@ mod tests {
         assert_eq!(checked["score"], FunctionType { params: Some(params), result: None });
         assert!(check(None, &functions()).unwrap().is_empty());
         assert!(check(Some(Value::Null), &functions()).unwrap().is_empty());
-        assert_eq!(check(Some(json!({"hello": {"params": null}})), &functions()).unwrap()["hello"], FunctionType::default());
+        assert!(check(Some(json!({"hello": {"params": null}})), &functions()).unwrap().is_empty(), "nothing declared, left out");
+        let text = "{\"type\": \"object\", \"description\": \"line\\none\", \"properties\": {\"a\\\"b\": {\"type\": \"string\"}}}";
+        let checked = check(Some(json!({"score": {"params": text}})), &functions()).unwrap();
+        assert_eq!(
+            checked["score"].params,
+            Some(json!({"type": "object", "description": "line\none", "properties": {"a\"b": {"type": "string"}}})),
+            "a schema sent as its JSON text is parsed"
+        );
+    }
+
+    #[test]
+    fn what_generated_sdks_cannot_type_is_refused_at_its_place() {
+        for (params, expected) in [
+            (json!({"type": ["string", "number"]}), r#"params: type must be one of"#),
+            (json!({"type": ["string"]}), r#"params: type must be one of"#),
+            (json!({"type": ["null", "null"]}), r#"params: type must be one of"#),
+            (json!({"properties": {"a": {"enum": ["a", 1, null]}}}), r#"params.properties."a": enum mixes number and string"#),
+            (json!({"type": "string", "enum": ["a", 1]}), "enum mixes"),
+            (json!({"type": "string", "enum": ["a", null]}), "params: enum value null is not of its type string"),
+            (json!({"type": "integer", "enum": [1, 1.5]}), "params: enum value 1.5 is not of its type integer"),
+            (
+                json!({"type": "object", "properties": {"a": {}}, "required": ["a", "b"]}),
+                r#"params: required names "b", which is not one of its properties"#,
+            ),
+            (json!({"required": ["a"]}), r#"required names "a""#),
+            (json!({"description": "a\u{0}b"}), "params: description contains a NUL character"),
+            (json!({"title": "\u{0}"}), "params: title contains a NUL character"),
+            (json!({"properties": {"a\u{0}": {}}}), r#"params: property "a\0" contains a NUL character"#),
+            (json!({"items": {"enum": ["\u{0}"]}}), "params.items: enum has a value containing a NUL character"),
+        ] {
+            let err = check_one(params.clone()).unwrap_err();
+            assert!(err.contains(&format!("function \"score\": {expected}")) || err.contains(expected), "{params}: {err}");
+            assert!(err.starts_with("function \"score\": params"), "{params}: {err}");
+        }
+        for fine in [
+            json!({"type": ["null", "integer"], "enum": [1, 2.0, null]}),
+            json!({"type": ["string", "null"], "enum": ["a", null]}),
+            json!({"enum": [true, false]}),
+            json!({"type": "number", "enum": [1, 1.5]}),
+            json!({"type": "object", "properties": {"a b\"": {}}, "required": ["a b\""]}),
+        ] {
+            assert!(check_one(fine.clone()).is_ok(), "{fine}");
+        }
+        let err = check(Some(json!({"score": {"result": "{\"type\":\n \"string\""}})), &functions()).unwrap_err().to_string();
+        assert!(
+            err.contains(r#"function "score": result is not JSON text of a schema: EOF while parsing an object at line 2 column 9"#),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn long_enums_are_checked_in_one_pass() {
+        let values: Vec<Value> = (0..10_000).map(|i| json!(i)).collect();
+        assert!(unique(&values));
+        let mut repeated = values.clone();
+        repeated.push(json!(9_999));
+        assert!(!unique(&repeated));
+        assert!(check_one(json!({"enum": values})).is_ok());
     }
 
     #[test]
     fn what_is_outside_the_subset_is_refused_with_the_function_and_the_place() {
         for (params, expected) in [
             (json!({"oneOf": []}), r#"function "score": params: unknown keyword "oneOf""#),
-            (json!({"properties": {"a": {"$ref": "#/x"}}}), r#"function "score": params.properties.a: unknown keyword "$ref""#),
+            (json!({"properties": {"a\"b": {"$ref": "#/x"}}}), r#"function "score": params.properties."a\"b": unknown keyword "$ref""#),
             (json!({"type": "float"}), r#"function "score": params: type must be one of"#),
             (json!({"type": ["string", "string"]}), "type must be one of"),
             (json!({"type": []}), "type must be one of"),
@@ -196,7 +348,9 @@ mod tests {
             (json!({"enum": [{"a": 1}]}), "enum must be a non-empty list"),
             (json!({"additionalProperties": "no"}), "additionalProperties has the wrong shape"),
             (json!({"title": 3}), "title has the wrong shape (a string)"),
-            (json!("string"), r#"function "score": params: a schema must be an object"#),
+            (json!("string"), r#"function "score": params is not JSON text of a schema: expected value at line 1 column 1"#),
+            (json!("\"string\""), r#"function "score": params: a schema must be an object"#),
+            (json!(7), r#"function "score": params: a schema must be an object"#),
         ] {
             let err = check_one(params.clone()).unwrap_err();
             assert!(err.contains(expected), "{params}: {err}");
@@ -216,9 +370,18 @@ mod tests {
             deep = json!({"type": "object", "properties": {"a": deep}});
         }
         assert_eq!(depth(&deep), 17);
+        assert!(check_one(deep["properties"]["a"].clone()).is_ok(), "16 deep is allowed");
         let err = check_one(deep).unwrap_err();
         assert!(err.contains(r#"function "score": params nests 17 deep, more than the 16 allowed"#), "{err}");
-        let big = json!({"description": "x".repeat(MAX_TYPES_BYTES)});
+        // `{"description":"…"}` takes 18 bytes around the text.
+        let exactly = json!({"description": "x".repeat(MAX_TYPES_BYTES - 18)});
+        assert_eq!(json_len(&exactly), MAX_TYPES_BYTES);
+        assert!(check_one(exactly).is_ok(), "exactly 64 KiB is allowed");
+        let text = format!("{{\"description\":\"{}\"}}", "x".repeat(MAX_TYPES_BYTES - 18));
+        assert!(check(Some(json!({"score": {"params": text.clone()}})), &functions()).is_ok(), "so is 64 KiB of text");
+        let err = check(Some(json!({"score": {"params": text, "result": {}}})), &functions()).unwrap_err().to_string();
+        assert!(err.contains("65538 bytes of JSON, more than the 64 KiB allowed"), "{err}");
+        let big = json!({"description": "x".repeat(MAX_TYPES_BYTES - 17)});
         let err = check_one(big).unwrap_err();
         assert!(err.contains("more than the 64 KiB allowed"), "{err}");
     }

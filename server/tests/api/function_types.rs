@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::functions::{deploy, function, setup};
-use crate::helpers::{As, TestServer, call};
+use crate::helpers::{As, TestServer, call, run_database};
 
 /// A module answering `manifest` to the manifest call and `{"result":"ok"}` to any other; its
 /// memory holds a manifest of any size, and a request of up to 64 KiB after it.
@@ -85,8 +85,7 @@ async fn manifests_without_types_deploy_as_before() {
         let manifest = json!({"functions": ["hello"], "functionTypes": declared});
         let (status, deployed) = deploy(&server, &owner, &app, declaring(&manifest)).await;
         assert_eq!(status, 201, "{declared}: {deployed}");
-        let types = &deployed["manifest"]["functionTypes"];
-        assert!(types.is_null() || *types == json!({"hello": {}}), "{declared}: {types}");
+        assert_eq!(deployed["manifest"], json!({"functions": ["hello"], "jobs": [], "triggers": []}), "{declared}: nothing declared");
     }
 }
 
@@ -105,7 +104,7 @@ async fn types_outside_the_subset_are_refused_with_142_naming_the_function() {
         ),
         (
             json!({"score": {"result": {"properties": {"total": {"format": "int32"}}}}}),
-            r#"function "score": result.properties.total: unknown keyword "format""#,
+            r#"function "score": result.properties."total": unknown keyword "format""#,
         ),
         (
             json!({"other": {"params": {"type": "object"}}}),
@@ -120,7 +119,34 @@ async fn types_outside_the_subset_are_refused_with_142_naming_the_function() {
         (json!({"score": {"params": {"type": ["string", 1]}}}), r#"function "score": params: type must be one of"#),
         (json!({"score": {"params": {"required": [1]}}}), r#"function "score": params: required must be a list of property names"#),
         (json!({"score": {"params": {"items": [{}]}}}), r#"function "score": params: items has the wrong shape (a schema)"#),
-        (json!({"score": {"params": "object"}}), r#"function "score": params: a schema must be an object"#),
+        (
+            json!({"score": {"params": "object"}}),
+            r#"function "score": params is not JSON text of a schema: expected value at line 1 column 1"#,
+        ),
+        (json!({"score": {"params": 3}}), r#"function "score": params: a schema must be an object"#),
+        (
+            json!({"score": {"result": "{\"type\": \"object\",\n \"properties\": {\"a\": }}"}}),
+            r#"function "score": result is not JSON text of a schema: expected value at line 2 column 22"#,
+        ),
+        (json!({"score": {"params": {"type": ["string", "number"]}}}), r#"function "score": params: type must be one of"#),
+        (
+            json!({"score": {"params": {"properties": {"kind": {"enum": ["a", 1, null]}}}}}),
+            r#"function "score": params.properties."kind": enum mixes number and string"#,
+        ),
+        (json!({"score": {"params": {"type": "string", "enum": ["a", 2]}}}), r#"function "score": params: enum mixes"#),
+        (
+            json!({"score": {"params": {"type": "integer", "enum": [1, 2.5]}}}),
+            r#"function "score": params: enum value 2.5 is not of its type integer"#,
+        ),
+        (
+            json!({"score": {"params": {"type": "object", "properties": {"a": {}}, "required": ["a", "b"]}}}),
+            r#"function "score": params: required names "b", which is not one of its properties"#,
+        ),
+        (json!({"score": {"params": {"description": "a\u{0}b"}}}), r#"function "score": params: description contains a NUL character"#),
+        (
+            json!({"score": {"params": {"properties": {"x\"y": {"enum": ["\u{0}"]}}}}}),
+            r#"function "score": params.properties."x\"y": enum has a value containing a NUL character"#,
+        ),
         (json!({"score": {"parameters": {}}}), r#"function "score": unknown part "parameters""#),
         (json!(["score"]), "functionTypes must be an object"),
     ];
@@ -133,4 +159,95 @@ async fn types_outside_the_subset_are_refused_with_142_naming_the_function() {
     }
     let (status, list) = server.admin(&owner, reqwest::Method::GET, &format!("/admin/v1/apps/{}/functions", app.id), None).await;
     assert_eq!((status, list), (200, json!([])), "nothing was stored");
+}
+
+/// Exactly the limits are allowed: 16 deep, and 64 KiB of schema JSON (given as values or as
+/// text); one more is refused.
+#[tokio::test]
+async fn the_limits_are_exact() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let mut deep = json!({"type": "string"});
+    for _ in 0..7 {
+        deep = json!({"type": "object", "properties": {"inner": deep}});
+    }
+    // `{"description":"…"}` is 18 bytes around the text.
+    let at_limit = |extra: usize| json!({"description": "x".repeat((64 << 10) - 18 + extra)});
+    let as_text = |extra: usize| at_limit(extra).to_string();
+    for (types, accepted) in [
+        (json!({"score": {"params": deep.clone()}}), true),
+        (json!({"score": {"params": {"type": "object", "properties": {"a": deep}}}}), false),
+        (json!({"score": {"params": at_limit(0)}}), true),
+        (json!({"score": {"params": at_limit(1)}}), false),
+        (json!({"score": {"result": as_text(0)}}), true),
+        (json!({"score": {"result": as_text(1)}}), false),
+    ] {
+        let manifest = json!({"functions": ["score"], "functionTypes": types});
+        let (status, body) = deploy(&server, &owner, &app, declaring(&manifest)).await;
+        if accepted {
+            assert_eq!(status, 201, "{body}");
+        } else {
+            assert_eq!((status, &body["code"]), (400, &json!(142)), "{body}");
+            let message = body["error"].as_str().unwrap();
+            assert!(
+                message.contains("nests 17 deep") || message.contains("65537 bytes of JSON, more than the 64 KiB allowed"),
+                "{message}"
+            );
+        }
+    }
+}
+
+/// A manifest answer is bounded before it is parsed: more than 1 MiB is refused, whatever the
+/// app's `maxResponseBytes`.
+#[tokio::test]
+async fn a_manifest_answer_over_1_mib_is_refused() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let manifest = json!({"functions": ["score"], "padding": "x".repeat(1 << 20)});
+    let (status, body) = deploy(&server, &owner, &app, declaring(&manifest)).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("the answer is larger than the limit (1048576 bytes)"), "{body}");
+}
+
+/// A stored manifest whose declared types do not read back (written by another version, or
+/// changed by hand) still offers its functions: only the types are left out.
+#[tokio::test]
+async fn functions_stay_when_stored_types_do_not_read_back() {
+    let server = TestServer::start().await;
+    let (owner, app) = setup(&server).await;
+    let manifest = json!({"functions": ["score"], "functionTypes": {"score": score()}});
+    let (status, deployed) = deploy(&server, &owner, &app, declaring(&manifest)).await;
+    assert_eq!(status, 201, "{deployed}");
+    let (client, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let changed = client
+        .execute(
+            r#"UPDATE function_deployments SET manifest = jsonb_set(manifest, '{functionTypes}', '{"score": "not types"}')
+               WHERE app_id = (SELECT id FROM apps WHERE application_id = $1)"#,
+            &[&app.id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    let (status, body) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/functions/score", Some(json!({}))).await;
+    assert_eq!((status, body), (200, json!({"result": "ok"})));
+    let (status, list) = server.admin(&owner, reqwest::Method::GET, &format!("/admin/v1/apps/{}/functions", app.id), None).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list[0]["manifest"], json!({"functions": ["score"], "jobs": [], "triggers": []}));
+
+    // A manifest whose lists do not read back fails the calls loudly rather than loading empty.
+    let (owner, app) = setup(&server).await;
+    let (status, deployed) = deploy(&server, &owner, &app, declaring(&manifest)).await;
+    assert_eq!(status, 201, "{deployed}");
+    client
+        .execute(
+            r#"UPDATE function_deployments SET manifest = jsonb_set(manifest, '{functions}', '"score"')
+               WHERE app_id = (SELECT id FROM apps WHERE application_id = $1)"#,
+            &[&app.id],
+        )
+        .await
+        .unwrap();
+    let (status, body) = call(&server, &app, As::Client(None), reqwest::Method::POST, "/functions/score", Some(json!({}))).await;
+    assert_eq!((status, &body["code"]), (400, &json!(141)), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("the active deployment's stored manifest does not read back"), "{body}");
 }

@@ -5,7 +5,7 @@ import { Link } from 'react-router'
 import { useApp } from '../../appContext'
 import { Empty, ErrorState, Spinner } from '../../ui'
 import { functionsPath, useDeployments } from './data'
-import { type FunctionType, typeText } from './logic'
+import { type FunctionType, shortTypeText } from './logic'
 
 export function Manifest() {
   const app = useApp()
@@ -88,7 +88,7 @@ export function Manifest() {
   )
 }
 
-/** The declared parameter and result types, as generated SDKs type their calls; the schema itself on hover and unfolded. */
+/** The declared parameter and result types, as generated SDKs type their calls (cut short); the schema itself unfolded. */
 function Types({ types }: { types: Record<string, FunctionType> }) {
   const cell = (schema: unknown) =>
     schema === undefined ? (
@@ -96,7 +96,7 @@ function Types({ types }: { types: Record<string, FunctionType> }) {
     ) : (
       <details>
         <summary>
-          <code title={JSON.stringify(schema, null, 2)}>{typeText(schema)}</code>
+          <code>{shortTypeText(schema)}</code>
         </summary>
         <pre className="mono small">{JSON.stringify(schema, null, 2)}</pre>
       </details>

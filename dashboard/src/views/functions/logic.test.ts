@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CUSTOM, fieldOf, formatMicros, logParams, parseParams, sourcesOf, typeText } from './logic'
+import { CUSTOM, fieldOf, formatMicros, logParams, parseParams, shortTypeText, sourcesOf, TYPE_TEXT_MAX, typeText } from './logic'
 
 describe('parseParams', () => {
   it('takes empty text as {}', () => {
@@ -84,5 +84,21 @@ describe('typeText', () => {
     let deep: unknown = { type: 'string' }
     for (let i = 0; i < 5; i++) deep = { type: 'object', properties: { a: deep }, required: ['a'] }
     expect(typeText(deep)).toBe('{ a: { a: { a: {…} } } }')
+  })
+  it('quotes property names that are not identifiers', () => {
+    expect(typeText({ type: 'object', properties: { 'say "hi"': { type: 'string' }, ok: { type: 'string' } } })).toBe('{ ok?: string; "say \\"hi\\""?: string }')
+  })
+})
+
+describe('shortTypeText', () => {
+  it('cuts long enums and wide objects to TYPE_TEXT_MAX characters, the last one …', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => `value${i}`)
+    const long = shortTypeText({ type: 'array', items: { type: 'string', enum: values } })
+    expect(long.length).toBe(TYPE_TEXT_MAX)
+    expect(long.startsWith('("value0" | "value1"')).toBe(true)
+    expect(long.endsWith('…')).toBe(true)
+    const props = Object.fromEntries(values.map((v) => [v, { type: 'object', additionalProperties: { type: 'string' } }]))
+    expect(shortTypeText({ type: 'object', properties: props }).length).toBe(TYPE_TEXT_MAX)
+    expect(shortTypeText({ type: 'string' })).toBe('string')
   })
 })

@@ -107,6 +107,20 @@ export interface FunctionType {
 /** How deep `typeText` spells out nested objects before writing `{…}`. */
 const TYPE_TEXT_DEPTH = 3
 
+/** The most characters of `typeText` a cell shows (a long enum or a wide object is cut with `…`). */
+export const TYPE_TEXT_MAX = 160
+
+/** `typeText`, cut to `TYPE_TEXT_MAX` characters (the last one `…`) so a cell stays short. */
+export function shortTypeText(schema: unknown): string {
+  const text = typeText(schema)
+  return text.length > TYPE_TEXT_MAX ? `${text.slice(0, TYPE_TEXT_MAX - 1)}…` : text
+}
+
+/** A property name as a TypeScript key: quoted when it is not an identifier. */
+function keyText(key: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : JSON.stringify(key)
+}
+
 /** A declared JSON Schema as a short TypeScript-like type for people: `{ playerId: string; bonus?: number }`
  * (required properties first). */
 export function typeText(schema: unknown, depth = 0): string {
@@ -131,7 +145,7 @@ export function typeText(schema: unknown, depth = 0): string {
     // does not keep the order they were declared in.
     const required = new Set(Array.isArray(s.required) ? s.required : [])
     const ordered = props.sort(([a], [b]) => Number(required.has(b)) - Number(required.has(a)) || (a < b ? -1 : a > b ? 1 : 0))
-    return `{ ${ordered.map(([k, v]) => `${k}${required.has(k) ? '' : '?'}: ${typeText(v, depth + 1)}`).join('; ')} }`
+    return `{ ${ordered.map(([k, v]) => `${keyText(k)}${required.has(k) ? '' : '?'}: ${typeText(v, depth + 1)}`).join('; ')} }`
   })
   return [...new Set(texts)].join(' | ')
 }

@@ -174,9 +174,10 @@ export type Handler = (req: Request) => Response;
 const functions = new Map<string, Handler>();
 const jobs = new Map<string, Handler>();
 const triggers = new Map<string, Handler>();
-/** Declared types by function name, as the manifest's JSON text `{"params":…,"result":…}`: the
- *  schemas' own text, so that property names assemblyscript-json would not escape stay intact. */
-const functionTypes = new Map<string, string>();
+/** Declared types by function name: the schemas' text as given ("" when not declared), only
+ *  read when the manifest is asked for (each call runs in a fresh instance, so registration
+ *  runs at every call and must stay cheap). */
+const functionTypes = new Map<string, string[]>();
 
 /** A function, called at POST /parse/functions/NAME (Parse.Cloud.run). */
 export function define(name: string, handler: Handler): void {
@@ -186,14 +187,11 @@ export function define(name: string, handler: Handler): void {
 /** A function with declared parameter and result shapes: each a JSON Schema as JSON text, ""
  *  when not declared (keywords type, properties, required, items, enum, additionalProperties,
  *  description, title; docs/functions.md). Generated client SDKs type their calls of it from
- *  them; Hearth checks the schemas at deploy, not the calls. */
+ *  them; Hearth checks the schemas at deploy (text that is not JSON is refused there, naming the
+ *  function, the part and the line), not the calls. */
 export function defineTyped(name: string, paramsSchema: string, resultSchema: string, handler: Handler): void {
   define(name, handler);
-  const parts = new Array<string>();
-  // Parsed only to stop at deploy on text that is not JSON (the manifest call then fails).
-  if (paramsSchema.length > 0) { JSON.parse(paramsSchema); parts.push("\"params\":" + paramsSchema); }
-  if (resultSchema.length > 0) { JSON.parse(resultSchema); parts.push("\"result\":" + resultSchema); }
-  if (parts.length > 0) functionTypes.set(name, "{" + parts.join(",") + "}");
+  if (paramsSchema.length > 0 || resultSchema.length > 0) functionTypes.set(name, [paramsSchema, resultSchema]);
 }
 /** A job, run by POST /parse/jobs/NAME or a schedule. */
 export function job(name: string, handler: Handler): void { jobs.set(name, handler); }
@@ -261,7 +259,8 @@ export function hearth_handle(ptr: usize, len: i32): i32 {
   return 0;
 }
 
-/** The manifest's JSON: functions, jobs, triggers, and functionTypes when a function declares types. */
+/** The manifest's JSON: functions, jobs, triggers, and functionTypes when a function declares
+ *  types, each schema as a JSON string of its text (Hearth parses it at deploy). */
 function manifest(): string {
   const o = new JSON.Obj();
   o.set("functions", names(functions));
@@ -271,8 +270,35 @@ function manifest(): string {
   if (functionTypes.size == 0) return text;
   const keys = functionTypes.keys();
   const types = new Array<string>(keys.length);
-  for (let i = 0; i < keys.length; i++) types[i] = JSON.Value.String(keys[i]).stringify() + ":" + functionTypes.get(keys[i]);
+  for (let i = 0; i < keys.length; i++) {
+    const schemas = functionTypes.get(keys[i]);
+    const parts = new Array<string>();
+    if (schemas[0].length > 0) parts.push("\"params\":" + jsonString(schemas[0]));
+    if (schemas[1].length > 0) parts.push("\"result\":" + jsonString(schemas[1]));
+    types[i] = jsonString(keys[i]) + ":{" + parts.join(",") + "}";
+  }
   return text.slice(0, text.length - 1) + ",\"functionTypes\":{" + types.join(",") + "}}";
+}
+
+/** `s` as a JSON string: quote, backslash and control characters escaped (assemblyscript-json's
+ *  own escaping writes a backslash before a raw control character, which is not JSON). */
+function jsonString(s: string): string {
+  const out = new Array<string>();
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c != 0x22 && c != 0x5c && c >= 0x20) continue;
+    out.push(s.slice(from, i));
+    if (c == 0x22) out.push("\\\"");
+    else if (c == 0x5c) out.push("\\\\");
+    else if (c == 0x0a) out.push("\\n");
+    else if (c == 0x0d) out.push("\\r");
+    else if (c == 0x09) out.push("\\t");
+    else out.push("\\u00" + (c < 0x10 ? "0" : "1") + "0123456789abcdef".charAt(c & 0xf));
+    from = i + 1;
+  }
+  out.push(s.slice(from));
+  return "\"" + out.join("") + "\"";
 }
 
 // ---- what a handler may ask of Hearth ----------------------------------------------------------
