@@ -55,6 +55,18 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# unzip, for the SDK tests (they unpack the zips the management API answers).
+if ! command -v unzip >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing unzip (apt-get)..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends unzip >/dev/null || {
+      apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends unzip >/dev/null
+    }
+  else
+    echo "unzip is missing: install it (apt-get install unzip); the SDK tests need it" >&2
+  fi
+fi
+
 # kotlinc (Debian's kotlin, language level 1.3), for the generated Kotlin SDK's end-to-end test.
 if ! command -v kotlinc >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then

@@ -12,6 +12,7 @@ export HEARTH_TEST_PYTHON="$tools/venv/bin/python"
 export HEARTH_TEST_WEED="$tools/venv/bin/weed"
 # The generator's tests type-check the TypeScript SDKs with tests/node_modules/.bin/tsc: fail, never skip, without it.
 export HEARTH_REQUIRE_TSC=1
+export HEARTH_REQUIRE_KOTLIN=1
 
 # The test harness starts the cluster (with Hearth's own embedded-PostgreSQL code) in this folder,
 # which only its owner can enter: as root, the cluster then lives under /var/lib/hearth (as with

@@ -25,8 +25,9 @@ for c in range(n):
     classes.append({"className": f"Class{c:04d}", "fields": fields})
 print(json.dumps({"app": {"application_id": "bench", "name": "Bench", "server_url": "http://localhost:1337/parse"}, "classes": classes, "manifest": None}))
 PY
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hearth/target}"
 cargo build -q --release -p hearth-sdkgen --example generate
-bin="${CARGO_TARGET_DIR:-$HOME/.cache/hearth/target}/release/examples/generate"
+bin="$CARGO_TARGET_DIR/release/examples/generate"
 echo "SDK generation, $classes classes x $fields fields, release build:"
 for lang in ts kotlin swift dart; do
   rm -rf "$work/out"

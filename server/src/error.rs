@@ -212,6 +212,12 @@ impl ApiError {
         self.code
     }
 
+    /// The same error, telling the caller to retry after `seconds` (`Retry-After`).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
     pub fn retry_after(&self) -> Option<u64> {
         self.retry_after
     }

@@ -9,11 +9,16 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 
-/** Why the Kotlin tests cannot run here, or null when kotlinc and java are on PATH. */
+/** Why the Kotlin tests cannot run here, or null when kotlinc and java are on PATH. Under
+ * `make test` (HEARTH_REQUIRE_KOTLIN set) a missing compiler is an error, not a skip. */
 function missingTools() {
   for (const tool of ['kotlinc', 'java']) {
     const r = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
-    if (r.status !== 0) return `${tool} is not installed (scripts/install-test-deps.sh installs Debian's kotlin package)`;
+    if (r.status !== 0) {
+      const why = `${tool} is not installed (scripts/install-test-deps.sh installs Debian's kotlin package)`;
+      if (process.env.HEARTH_REQUIRE_KOTLIN) throw new Error(why);
+      return why;
+    }
   }
   return null;
 }

@@ -44,6 +44,13 @@ async fn members_download_their_apps_sdk_as_a_zip_of_its_classes() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+    // Another tenant's class, which must not reach this app's package.
+    let other = keys_of(&server.new_app(&owner).await);
+    let secret = json!({"className": "SecretLab", "fields": {"formula": {"type": "String"}}});
+    let (status, body) = call(&server, &other, As::Master, Method::POST, "/schemas/SecretLab", Some(secret)).await;
+    assert_eq!(status, 200, "{body}");
+    let every_key: Vec<String> = app["keys"].as_object().unwrap().values().filter_map(|v| v.as_str()).map(str::to_string).collect();
+    assert!(every_key.len() >= 5, "{every_key:?}");
 
     for lang in ["ts", "kotlin", "swift", "dart"] {
         let res = server.http.get(server.url(&format!("/admin/v1/apps/{id}/sdk/{lang}"))).bearer_auth(&viewer.token).send().await.unwrap();
@@ -57,7 +64,11 @@ async fn members_download_their_apps_sdk_as_a_zip_of_its_classes() {
         let all: String = files.values().cloned().collect();
         assert!(all.contains("warpFactor"), "{lang}: the class's field");
         assert!(all.contains(&id), "{lang}: the application id is the default");
-        assert!(!all.contains(&keys.master) && !all.contains(&keys.rest), "{lang}: no key is baked in");
+        for key in &every_key {
+            assert!(!all.contains(key.as_str()), "{lang}: no key is baked in");
+        }
+        assert!(!all.contains("SecretLab") && !all.contains("formula"), "{lang}: nothing of another app");
+        assert!(all.contains(&format!("{}/parse", server.base)), "{lang}: the server URL the admin reached is the default");
     }
 
     let (status, body) = server.admin(&owner, Method::GET, &format!("/admin/v1/apps/{id}/sdk/cobol"), None).await;
@@ -99,6 +110,25 @@ async fn the_cli_writes_an_apps_sdk_to_a_folder() {
         written.iter().any(|p| p.to_string_lossy().contains("ParseUser") || p.to_string_lossy().contains("parse_user")),
         "the user class's model: {written:?}"
     );
+
+    // Again into the same folder: it is ours (it has the marker), so it is refreshed; a folder
+    // holding something else is refused untouched.
+    let again = run("dart");
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("pubspec.yaml"), "mine").unwrap();
+    let refused = std::process::Command::new(bin)
+        .args(["sdk", "generate", "--app", &app, "--lang", "dart", "--out", project.path().to_str().unwrap()])
+        .args(common)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is not empty and holds no generated SDK"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(project.path().join("pubspec.yaml")).unwrap(), "mine");
 
     let bad = run("cobol");
     assert!(!bad.status.success());
