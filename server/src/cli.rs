@@ -291,7 +291,7 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
     let runtime = RuntimeConfig {
         cache_dir: Some(config.data_dir.join("functions-cache")),
         max_instances: 4,
-        private_network: config.function_private_network,
+        private_network: config.outbound_private_network,
         load_deadline: config.timeouts.wait,
         // A deployment's manifest call is not counted.
         usage: Default::default(),
@@ -306,7 +306,7 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
                     sessions: crate::auth::sessions::SessionCache::new(&bus, None, config.timeouts.wait),
                     roles: crate::auth::roles::RoleCache::new(&bus, config.timeouts.wait),
                     limits: crate::auth::limits::RateLimiter::new(None),
-                    jwks: crate::auth::providers::JwksCache::default(),
+                    jwks: crate::auth::providers::JwksCache::new(config.outbound_private_network),
                     logins: std::sync::Arc::new(crate::auth::NoLoginTriggers),
                 };
                 let services = crate::data::hooks::Services {

@@ -125,9 +125,15 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_FUNCTION_INSTANCES", global = true)]
     pub function_instances: Option<u32>,
 
-    /// Let cloud code's outbound requests (the http host call, webhooks) reach private addresses:
-    /// loopback, private and link-local networks [default: false, public addresses only].
-    #[arg(long, env = "HEARTH_FUNCTION_PRIVATE_NETWORK", global = true)]
+    /// Let the requests the server makes on an app's behalf (cloud code's http host call,
+    /// webhooks, push hooks, OpenID Connect JWKS fetches) reach private addresses: loopback,
+    /// private and link-local networks [default: false, public addresses only].
+    #[arg(long, env = "HEARTH_OUTBOUND_PRIVATE_NETWORK", global = true)]
+    pub outbound_private_network: Option<bool>,
+
+    /// The former name of outbound_private_network, still read (either one true allows private
+    /// networks) with a warning at start.
+    #[arg(long, env = "HEARTH_FUNCTION_PRIVATE_NETWORK", global = true, hide = true)]
     pub function_private_network: Option<bool>,
 
     /// Queued tasks of each kind run at once by this server, over the kinds' defaults (job 8,
@@ -378,7 +384,10 @@ pub struct Config {
     pub database_pool_size: usize,
     pub timeouts: DbTimeouts,
     pub function_instances: u32,
-    pub function_private_network: bool,
+    /// Whether requests made on an app's behalf may reach private addresses (`crate::net`).
+    pub outbound_private_network: bool,
+    /// Settings given under a former name, as (former, current): warned about at start.
+    pub former_names: Vec<(&'static str, &'static str)>,
     /// Slots per queued task kind, over the defaults their handlers are registered with.
     pub queue_slots: BTreeMap<String, usize>,
     pub push: PushConfig,
@@ -490,6 +499,16 @@ impl Config {
             None => Settings::default(),
         };
         let s = cli.over(file);
+        // Either name allows private networks: an operator who set the former one keeps what it allowed.
+        let outbound_private_network = s.outbound_private_network.unwrap_or(false) || s.function_private_network.unwrap_or(false);
+        let former_names = if s.function_private_network.is_some() {
+            vec![(
+                "function_private_network (HEARTH_FUNCTION_PRIVATE_NETWORK)",
+                "outbound_private_network (HEARTH_OUTBOUND_PRIVATE_NETWORK)",
+            )]
+        } else {
+            Vec::new()
+        };
 
         let database_url = secret(s.database_url, "HEARTH_DATABASE_URL_FILE")?;
         let admin_password = secret(s.admin_password, "HEARTH_ADMIN_PASSWORD_FILE")?;
@@ -612,7 +631,8 @@ impl Config {
             database_pool_size: pool,
             timeouts,
             function_instances,
-            function_private_network: s.function_private_network.unwrap_or(false),
+            outbound_private_network,
+            former_names,
             queue_slots,
             push: PushConfig::resolve(s.push_resolve.as_deref(), s.push_extra_ca_file)?,
             public_url: s.public_url.map(|u| u.trim_end_matches('/').to_string()),
@@ -686,6 +706,7 @@ impl Settings {
             idle_transaction_timeout: self.idle_transaction_timeout.or(lower.idle_transaction_timeout),
             database_wait_timeout: self.database_wait_timeout.or(lower.database_wait_timeout),
             function_instances: self.function_instances.or(lower.function_instances),
+            outbound_private_network: self.outbound_private_network.or(lower.outbound_private_network),
             function_private_network: self.function_private_network.or(lower.function_private_network),
             queue_slots: self.queue_slots.or(lower.queue_slots),
             push_resolve: self.push_resolve.or(lower.push_resolve),
@@ -811,6 +832,30 @@ mod tests {
         assert_eq!(parse_size("ten"), None);
         assert_eq!(parse_size("5 parsecs"), None);
         assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn the_former_outbound_name_still_allows_private_networks() {
+        let resolve = |new: Option<bool>, old: Option<bool>| {
+            let config =
+                Config::resolve(Settings { outbound_private_network: new, function_private_network: old, ..Settings::default() }).unwrap();
+            (config.outbound_private_network, !config.former_names.is_empty())
+        };
+        assert_eq!(resolve(None, None), (false, false));
+        assert_eq!(resolve(Some(true), None), (true, false));
+        assert_eq!(resolve(None, Some(true)), (true, true));
+        // Either one true allows them; the former name is warned about whenever it is given.
+        assert_eq!(resolve(Some(false), Some(true)), (true, true));
+        assert_eq!(resolve(Some(true), Some(false)), (true, true));
+        assert_eq!(resolve(None, Some(false)), (false, true));
+        // The same through the TOML file.
+        let dir = std::env::temp_dir().join(format!("hearth-config-former-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("hearth.toml");
+        std::fs::write(&file, "function_private_network = true\n").unwrap();
+        let config = Config::resolve(Settings { config: Some(file), ..Settings::default() }).unwrap();
+        assert!(config.outbound_private_network && !config.former_names.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! Where the requests the server makes on an app's behalf (cloud code's `http` host call and
-//! webhooks, push hooks) may connect, and the one HTTP client that keeps to it ([`client`]).
+//! webhooks, push hooks, OpenID Connect JWKS fetches) may connect, and the one HTTP client that keeps to it ([`client`]).
 //!
 //! A server runs many apps, and each app's developers choose the hosts their code may call
-//! (`functions.httpAllow`, `https` webhooks, a push hook's URL). Without a check here, one app's code could reach
+//! (`functions.httpAllow`, `https` webhooks, a push hook's URL, a sign-in provider's JWKS URL). Without a check here, one app's code could reach
 //! what sits next to the server: the server itself, the database's host, a cloud's metadata
 //! address. So by default these requests reach public addresses only. A name is checked on the
 //! addresses it resolves to when the connection is made (a name cannot answer a public address
 //! to a check and a private one to the call); an address written in the URL is checked before
-//! the request. The operator may allow private networks (`function_private_network`), for
+//! the request. The operator may allow private networks (`outbound_private_network`), for
 //! webhooks on the same machine or network.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -15,7 +15,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// What a refused connection answers, with the way to allow it.
-const HINT: &str = "cloud code on this server reaches public addresses only (the operator may allow private networks with HEARTH_FUNCTION_PRIVATE_NETWORK=true)";
+const HINT: &str = "requests made on an app's behalf reach public addresses only on this server (the operator may allow private networks with HEARTH_OUTBOUND_PRIVATE_NETWORK=true)";
 
 /// Whether `ip` is a public address: not loopback, private, link-local, shared (CGNAT),
 /// unspecified, multicast, broadcast, documentation, benchmarking or reserved.
@@ -75,7 +75,7 @@ pub fn check_url(url: &reqwest::Url, private_network: bool) -> Result<(), String
     if private_network || is_public(ip) { Ok(()) } else { Err(format!("{ip} is not a public address: {HINT}")) }
 }
 
-/// The HTTP client's resolver: the system's, keeping only the addresses cloud code may reach.
+/// The HTTP client's resolver: the system's, keeping only the addresses these requests may reach.
 pub struct Resolver {
     pub private_network: bool,
 }
@@ -181,7 +181,7 @@ mod tests {
     #[test]
     fn addresses_in_urls_are_checked_and_names_left_to_the_resolver() {
         let url = |u: &str| reqwest::Url::parse(u).unwrap();
-        assert!(check_url(&url("http://127.0.0.1:8080/x"), false).unwrap_err().contains("HEARTH_FUNCTION_PRIVATE_NETWORK"));
+        assert!(check_url(&url("http://127.0.0.1:8080/x"), false).unwrap_err().contains("HEARTH_OUTBOUND_PRIVATE_NETWORK"));
         assert!(check_url(&url("http://[::1]/x"), false).is_err());
         // Other ways of writing an IPv4 address are written the usual way by the URL parser.
         for other in

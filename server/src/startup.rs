@@ -61,6 +61,9 @@ impl Hearth {
         if config.metrics_token.is_none() && !config.host.is_loopback() {
             tracing::warn!("/metrics is open to anyone who reaches this address: set metrics_token (HEARTH_METRICS_TOKEN)");
         }
+        for (former, current) in &config.former_names {
+            tracing::warn!("the setting {former} is now named {current}: the former name still works but may go away");
+        }
 
         let db = Db::open_and_migrate(&config).await?;
         match Self::wire(&config, &db, listener, extensions).await {
@@ -127,7 +130,7 @@ impl Hearth {
         let runtime = crate::functions::runtime::RuntimeConfig {
             cache_dir: Some(config.data_dir.join("functions-cache")),
             max_instances: config.function_instances,
-            private_network: config.function_private_network,
+            private_network: config.outbound_private_network,
             load_deadline: config.timeouts.wait,
             usage: usage.clone(),
         };
@@ -143,7 +146,7 @@ impl Hearth {
             sessions: crate::auth::sessions::SessionCache::new(&bus, redis.clone(), config.timeouts.wait),
             roles: crate::auth::roles::RoleCache::new(&bus, config.timeouts.wait),
             limits: crate::auth::limits::RateLimiter::new(redis),
-            jwks: crate::auth::providers::JwksCache::default(),
+            jwks: crate::auth::providers::JwksCache::new(config.outbound_private_network),
             logins: Arc::new(code.clone()),
         };
         let services = Arc::new(crate::data::hooks::Services {
@@ -174,7 +177,7 @@ impl Hearth {
             registry.clone(),
             services.clone(),
             transport,
-            config.function_private_network,
+            config.outbound_private_network,
         ));
         functions.set_push(push.clone());
         let state = SharedState::new(State {

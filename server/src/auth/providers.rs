@@ -3,6 +3,10 @@
 //! signed by a key of the provider's JWKS (fetched over HTTPS, cached, fetched again when a
 //! token names a key not seen yet, at most once a minute), issued by the provider for one of
 //! the app's client ids, unexpired, and about the user the `id` names.
+//!
+//! An app chooses its providers' JWKS URLs, so their fetches keep to the rule of every request
+//! made on an app's behalf (`crate::net`): public addresses only unless the operator allows
+//! private networks, no redirects, a deadline.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +23,8 @@ use crate::data::DataError;
 const KEYS_TTL: Duration = Duration::from_secs(3600);
 /// The shortest time between two fetches of one JWKS (an unknown key id cannot force more).
 const REFETCH_AFTER: Duration = Duration::from_secs(60);
+/// The deadline of one JWKS fetch, the whole request.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A fetched JWKS and when it was fetched.
 type Fetched = (Instant, Arc<JwkSet>);
@@ -27,17 +33,16 @@ type Fetched = (Instant, Arc<JwkSet>);
 #[derive(Clone)]
 pub struct JwksCache {
     http: reqwest::Client,
+    private_network: bool,
     sets: Arc<Mutex<HashMap<String, Fetched>>>,
 }
 
-impl Default for JwksCache {
-    fn default() -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .build()
-            .expect("the HTTP client builds");
-        JwksCache { http, sets: Arc::default() }
+impl JwksCache {
+    /// An empty cache whose fetches may reach private addresses when `private_network` (the
+    /// operator's `outbound_private_network`).
+    pub fn new(private_network: bool) -> Self {
+        let http = crate::net::client(private_network, FETCH_TIMEOUT).expect("the HTTP client builds");
+        JwksCache { http, private_network, sets: Arc::default() }
     }
 }
 
@@ -56,7 +61,10 @@ impl JwksCache {
             tracing::warn!(url, error = %e, "cannot fetch a JWKS");
             DataError::InvalidAuthData("The sign-in provider's keys cannot be fetched.".into())
         };
-        let response = self.http.get(url).send().await.map_err(|e| unavailable(e.to_string()))?;
+        let parsed = reqwest::Url::parse(url).map_err(|e| unavailable(e.to_string()))?;
+        // An address written in the URL never meets the resolver: checked here.
+        crate::net::check_url(&parsed, self.private_network).map_err(unavailable)?;
+        let response = self.http.get(parsed).send().await.map_err(|e| unavailable(crate::net::error_text(&e)))?;
         if !response.status().is_success() {
             return Err(unavailable(format!("status {}", response.status())));
         }

@@ -17,28 +17,42 @@ const ISSUER: &str = "https://id.example.test";
 
 /// Serves `{"keys": [...]}` over HTTP on a free port; counts the fetches.
 async fn jwks_server() -> (String, Arc<AtomicUsize>) {
+    let body = json!({"keys": [{"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256", "n": TEST_KEY_N, "e": "AQAB"}]}).to_string();
+    let (addr, fetches) = answering(format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ))
+    .await;
+    (format!("http://{addr}/jwks"), fetches)
+}
+
+/// Answers every connection on a free port of 127.0.0.1 with `answer`; its address and the
+/// connections counted.
+async fn answering(answer: String) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    let addr = listener.local_addr().unwrap();
     let fetches = Arc::new(AtomicUsize::new(0));
     let counter = fetches.clone();
-    let body = json!({"keys": [{"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256", "n": TEST_KEY_N, "e": "AQAB"}]}).to_string();
     tokio::spawn(async move {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else { return };
             counter.fetch_add(1, Ordering::SeqCst);
-            let body = body.clone();
+            let answer = answer.clone();
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 let _ = socket.read(&mut buf).await;
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
                 let _ = socket.write_all(answer.as_bytes()).await;
             });
         }
     });
-    (url, fetches)
+    (addr, fetches)
+}
+
+/// A server whose requests on an app's behalf may reach this machine's JWKS servers.
+async fn private_network_server() -> TestServer {
+    let mut config = test_config(run_database());
+    config.outbound_private_network = true;
+    TestServer::start_with(config).await
 }
 
 /// An ID token for `sub`, issued for `aud`, expiring `ttl` seconds from now (negative: past).
@@ -91,7 +105,7 @@ async fn call(
 
 #[tokio::test]
 async fn openid_connect_tokens_sign_up_log_in_link_and_unlink() {
-    let server = TestServer::start().await;
+    let server = private_network_server().await;
     let (jwks, fetches) = jwks_server().await;
     let a = app_with(&server, json!({"auth": {"acme": {"issuer": ISSUER, "jwksUrl": jwks, "clientIds": ["client-1"]}}})).await;
     let acme = |sub: &str, aud: &str, ttl: i64| json!({"authData": {"acme": {"id": sub, "id_token": id_token(sub, aud, ttl)}}});
@@ -168,6 +182,47 @@ async fn openid_connect_tokens_sign_up_log_in_link_and_unlink() {
     // And the password still works.
     let (status, _, _) = call(&server, &a, None, reqwest::Method::GET, "/login?username=pat&password=pw-1", None).await;
     assert_eq!(status, 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn jwks_fetches_keep_to_public_addresses_and_follow_no_redirects() {
+    let (jwks, fetches) = jwks_server().await;
+    let port = jwks.split(':').nth(2).unwrap().split('/').next().unwrap().to_string();
+    let acme = |sub: &str| json!({"authData": {"acme": {"id": sub, "id_token": id_token(sub, "client-1", 600)}}});
+    let refused = |status: u16, err: &Value| {
+        assert_eq!((status, err["code"].as_i64()), (404, Some(101)), "{err}");
+        assert_eq!(err["error"], "The sign-in provider's keys cannot be fetched.", "{err}");
+    };
+
+    // By default: neither an address written in the URL nor a name resolving to loopback is
+    // fetched; the sign-up answers the provider error and the JWKS server sees no request.
+    let server = TestServer::start().await;
+    for url in [jwks.clone(), format!("http://localhost:{port}/jwks")] {
+        let a = app_with(&server, json!({"auth": {"acme": {"issuer": ISSUER, "jwksUrl": url, "clientIds": ["client-1"]}}})).await;
+        let (status, err, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(acme("sub-1"))).await;
+        refused(status, &err);
+    }
+    assert_eq!(fetches.load(Ordering::SeqCst), 0);
+    server.shutdown().await;
+
+    // With private networks allowed, the keys are fetched; a redirect is not followed, even to
+    // an address the server may reach.
+    let server = private_network_server().await;
+    let a = app_with(&server, json!({"auth": {"acme": {"issuer": ISSUER, "jwksUrl": jwks.clone(), "clientIds": ["client-1"]}}})).await;
+    let (status, user, _) = call(&server, &a, None, reqwest::Method::POST, "/users", Some(acme("sub-1"))).await;
+    assert_eq!(status, 201, "{user}");
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    let (redirect, redirects) =
+        answering(format!("HTTP/1.1 302 Found\r\nLocation: {jwks}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")).await;
+    let b = app_with(
+        &server,
+        json!({"auth": {"acme": {"issuer": ISSUER, "jwksUrl": format!("http://{redirect}/moved"), "clientIds": ["client-1"]}}}),
+    )
+    .await;
+    let (status, err, _) = call(&server, &b, None, reqwest::Method::POST, "/users", Some(acme("sub-1"))).await;
+    refused(status, &err);
+    assert_eq!((redirects.load(Ordering::SeqCst), fetches.load(Ordering::SeqCst)), (1, 1));
     server.shutdown().await;
 }
 

@@ -671,7 +671,7 @@ async fn cloud_code_reaches_public_addresses_only_unless_the_server_allows_priva
         let (status, body) = run(&server, &app, "relay", json!({})).await;
         assert_eq!((status, body["code"].clone()), (400, json!(code)), "{url}: {body}");
         let error = body["error"].as_str().unwrap();
-        assert!(error.contains(words) && error.contains("HEARTH_FUNCTION_PRIVATE_NETWORK"), "{url}: {body}");
+        assert!(error.contains(words) && error.contains("HEARTH_OUTBOUND_PRIVATE_NETWORK"), "{url}: {body}");
     }
     // Webhooks too: an address is refused at registration, a name when it is called.
     let (status, body) = call(
@@ -705,7 +705,7 @@ async fn cloud_code_reaches_public_addresses_only_unless_the_server_allows_priva
     // A server that allows private networks lets both through (nothing listens on port 9: the
     // request is made and fails to connect).
     let mut config = test_config(run_database());
-    config.function_private_network = true;
+    config.outbound_private_network = true;
     let server = TestServer::start_with(config).await;
     let (owner, app) = setup(&server).await;
     let path = format!("/admin/v1/apps/{}", app.id);

@@ -284,7 +284,7 @@ async fn a_schedule_tick_runs_once_however_many_instances_tick() {
 async fn a_scheduled_run_is_known_to_its_task_from_its_first_moment() {
     let url = fresh_database();
     let mut config = stepped(&url);
-    config.function_private_network = true;
+    config.outbound_private_network = true;
     let server = TestServer::start_with(config).await;
     let (owner, app) = setup(&server).await;
     let mut hold = hold_server().await;
@@ -329,7 +329,7 @@ async fn a_long_job_takes_only_the_job_slots() {
     let url = fresh_database();
     let mut config = test_config(&url);
     config.queue_slots.insert(TASK_KIND.into(), 1);
-    config.function_private_network = true;
+    config.outbound_private_network = true;
     let server = TestServer::start_with(config).await;
     assert_eq!(server.queue.slots().get(TASK_KIND), Some(&1));
     let (owner, app) = setup(&server).await;

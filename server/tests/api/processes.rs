@@ -289,11 +289,22 @@ async fn two_instances_starting_at_once_migrate_once() {
 #[test]
 fn help_documents_every_setting_and_bad_settings_fail_clearly() {
     let help = cli(&["serve", "--help"]);
-    for setting in
-        ["--port", "--data-dir", "--database-url", "HEARTH_DATABASE_URL", "--max-body-size", "--admin-password", "--config", "--log-format"]
-    {
+    for setting in [
+        "--port",
+        "--data-dir",
+        "--database-url",
+        "HEARTH_DATABASE_URL",
+        "--max-body-size",
+        "--admin-password",
+        "--config",
+        "--log-format",
+        "--outbound-private-network",
+        "HEARTH_OUTBOUND_PRIVATE_NETWORK",
+    ] {
         assert!(help.contains(setting), "--help lacks {setting}");
     }
+    // A former name still works but is not offered.
+    assert!(!help.contains("FUNCTION_PRIVATE_NETWORK") && !help.contains("--function-private-network"), "{help}");
     let out = Command::new(BIN).args(["serve", "--max-body-size", "lots"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("max_body_size"), "{}", String::from_utf8_lossy(&out.stderr));
@@ -400,6 +411,23 @@ fn database_errors_name_their_cause() {
     let err = String::from_utf8_lossy(&out.stderr);
     let name = url.split('/').find(|part| part.starts_with("hearth_missing_")).unwrap().split('?').next().unwrap();
     assert_eq!(err.trim_end(), format!("error: cannot connect to PostgreSQL: FATAL: database \"{name}\" does not exist"));
+}
+
+#[tokio::test]
+async fn the_former_private_network_name_is_read_with_a_warning() {
+    let url = fresh_database();
+    let served = serve(&[], &[("HEARTH_DATABASE_URL", url.as_str()), ("HEARTH_FUNCTION_PRIVATE_NETWORK", "true")]);
+    assert_eq!(reqwest::get(served.url("/ready")).await.unwrap().status(), 200);
+    let logs = served.terminate();
+    assert!(
+        logs.contains("WARN") && logs.contains("HEARTH_FUNCTION_PRIVATE_NETWORK") && logs.contains("HEARTH_OUTBOUND_PRIVATE_NETWORK"),
+        "{logs}"
+    );
+    // The current name alone: no warning.
+    let served = serve(&[], &[("HEARTH_DATABASE_URL", url.as_str()), ("HEARTH_OUTBOUND_PRIVATE_NETWORK", "true")]);
+    assert_eq!(reqwest::get(served.url("/ready")).await.unwrap().status(), 200);
+    let logs = served.terminate();
+    assert!(!logs.contains("PRIVATE_NETWORK"), "{logs}");
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ async fn bed() -> Bed {
     let mut config = test_config(&url);
     config.queue_slots.insert(PLAN.into(), 0);
     config.queue_slots.insert(DELIVER.into(), 0);
-    config.function_private_network = true;
+    config.outbound_private_network = true;
     let server = TestServer::start_with(config).await;
     let owner = server.new_admin().await;
     let view = server.new_app(&owner).await;
@@ -563,7 +563,7 @@ async fn an_expired_push_is_not_sent_and_is_counted() {
 async fn a_scheduled_push_fires_once_with_two_instances_running() {
     let url = fresh_database();
     let mut config = test_config(&url);
-    config.function_private_network = true;
+    config.outbound_private_network = true;
     let one = TestServer::start_with(config.clone()).await;
     let two = TestServer::start_with(config).await;
     let owner = one.new_admin().await;

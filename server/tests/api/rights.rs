@@ -121,7 +121,7 @@ async fn services(pool: &deadpool_postgres::Pool, bus: &hearth::bus::Bus) -> Arc
         sessions: hearth::auth::sessions::SessionCache::new(bus, None, config.timeouts.wait),
         roles: hearth::auth::roles::RoleCache::new(bus, config.timeouts.wait),
         limits: hearth::auth::limits::RateLimiter::new(None),
-        jwks: hearth::auth::providers::JwksCache::default(),
+        jwks: hearth::auth::providers::JwksCache::new(config.outbound_private_network),
         logins: Arc::new(hearth::auth::NoLoginTriggers),
     };
     Arc::new(hearth::data::hooks::Services {

@@ -72,7 +72,7 @@ pub async fn set(
     let m = membership(&state, &session, &application_id, Role::Developer).await?;
     let kind = provider(&name)?;
     let secret =
-        crate::admins::push::configure(&state.pool, &session.actor, &m.app, kind, &body, state.config.function_private_network).await?;
+        crate::admins::push::configure(&state.pool, &session.actor, &m.app, kind, &body, state.config.outbound_private_network).await?;
     state.push.forget(m.app.id);
     let client = state.pool.get().await.map_err(DbError::from)?;
     let mut view = serde_json::to_value(credentials::view(&client, m.app.id).await?).unwrap_or_default();
