@@ -162,7 +162,7 @@ parse_hook_secret=whsec_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
 hearth_push_start() { # sets hearth_port, hearth_pid, hb, token; the app and its providers the first time
   export HEARTH_PUSH_RESOLVE="api.push.apple.com=$PEER_APNS:443,api.sandbox.push.apple.com=$PEER_APNS:443,fcm.googleapis.com=$PEER_FCM:443,oauth2.googleapis.com=$PEER_FCM:443"
   export HEARTH_PUSH_EXTRA_CA_FILE=$keys/ca.pem
-  export HEARTH_FUNCTION_PRIVATE_NETWORK=true # the hook receiver is on 127.0.0.1
+  export HEARTH_OUTBOUND_PRIVATE_NETWORK=true # the hook receiver is on 127.0.0.1
   hearth_start hearth || { log "Hearth did not start (see hearth.log)"; return 1; }
   hearth_login || { log "Hearth: admin login failed"; return 1; }
   [ -z "${hearth_hook_secret:-}" ] || return 0

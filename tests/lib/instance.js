@@ -15,6 +15,7 @@ async function startSecondInstance({ port = 0 } = {}) {
   const dataDir = process.env.E2E_HEARTH_DATA_DIR;
   if (!bin || !dataDir) throw new Error('E2E_HEARTH_BIN and E2E_HEARTH_DATA_DIR are set by run.js for Hearth');
   const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-second-')), 'server.log');
+  // The former name of HEARTH_OUTBOUND_PRIVATE_NETWORK, on purpose: it must keep working.
   const child = spawn(bin, ['serve', '--port', String(port), '--data-dir', dataDir, '--log', 'warn'], {
     env: { ...process.env, HEARTH_ADMIN_EMAIL: process.env.E2E_ADMIN_EMAIL, HEARTH_ADMIN_PASSWORD: process.env.E2E_ADMIN_PASSWORD, HEARTH_FUNCTION_PRIVATE_NETWORK: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],

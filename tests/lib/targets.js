@@ -86,7 +86,7 @@ async function startHearth(runDir, files = 'local') {
   const logFile = path.join(runDir, 'server.log');
   // Cloud code in the tests calls receivers on this machine (loopback), which Hearth refuses by
   // default.
-  const env = { ...process.env, HEARTH_ADMIN_EMAIL: ADMIN_EMAIL, HEARTH_ADMIN_PASSWORD: ADMIN_PASSWORD, HEARTH_FUNCTION_PRIVATE_NETWORK: 'true',
+  const env = { ...process.env, HEARTH_ADMIN_EMAIL: ADMIN_EMAIL, HEARTH_ADMIN_PASSWORD: ADMIN_PASSWORD, HEARTH_OUTBOUND_PRIVATE_NETWORK: 'true',
     // Every browser test signs in from 127.0.0.1 against this one server: the tests that try a
     // wrong password must not use up the address's failed-login budget for the others (the
     // limit itself is tested in server/tests/api/admin_accounts.rs).
