@@ -359,8 +359,8 @@ async fn start_embedded(config: &Config, bin_dir: Option<std::path::PathBuf>, de
 }
 
 /// PostgreSQL refuses connections for now (SQLSTATE 57P03: shutting down, starting up, in
-/// recovery); for the embedded cluster, also a socket that is gone or refuses (its server is
-/// ending) while its `postmaster.pid` was still there.
+/// recovery); for the embedded cluster, also a socket that is gone, refuses, or is reset
+/// mid-handshake (its server is ending) while its `postmaster.pid` was still there.
 fn is_starting_or_stopping(err: &tokio_postgres::Error, embedded: bool) -> bool {
     if err.code() == Some(&tokio_postgres::error::SqlState::CANNOT_CONNECT_NOW) {
         return true;
@@ -368,7 +368,15 @@ fn is_starting_or_stopping(err: &tokio_postgres::Error, embedded: bool) -> bool 
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            return embedded && matches!(io.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused);
+            return embedded
+                && matches!(
+                    io.kind(),
+                    std::io::ErrorKind::NotFound
+                        | std::io::ErrorKind::ConnectionRefused
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::BrokenPipe
+                        | std::io::ErrorKind::UnexpectedEof
+                );
         }
         source = cause.source();
     }
