@@ -11,6 +11,7 @@ use crate::bus::Bus;
 use crate::config::Config;
 use crate::data::hooks::ChangeSink;
 use crate::db::{Db, OpenError};
+use crate::files::Storage as _;
 use crate::http::{self, Server, ServerHandle, SharedState, State};
 
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +143,7 @@ impl Hearth {
         let auth = crate::auth::AuthState {
             sessions: crate::auth::sessions::SessionCache::new(&bus, redis.clone(), config.timeouts.wait),
             roles: crate::auth::roles::RoleCache::new(&bus, config.timeouts.wait),
-            limits: crate::auth::limits::RateLimiter::new(redis),
+            limits: crate::auth::limits::RateLimiter::new(redis.clone()),
             jwks: crate::auth::providers::JwksCache::default(),
             logins: Arc::new(code.clone()),
         };
@@ -196,6 +197,7 @@ impl Hearth {
             usage: usage.clone(),
             live,
             push: push.clone(),
+            redis,
         });
         let jobs = crate::functions::jobs::Runner { functions: state.functions.clone(), registry: state.registry.clone(), services };
         // Each kind of queued work with its slots (checked before the server starts).
