@@ -324,3 +324,58 @@ async fn ready_checks_the_s3_bucket_and_names_it_when_it_is_unreachable() {
     relayed.abort();
     server.shutdown().await;
 }
+
+/// The log lines of what runs on this thread (the test's runtime) while the guard lives.
+fn capture_logs() -> (std::sync::Arc<std::sync::Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+    #[derive(Clone)]
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let capture = Capture(logs.clone());
+    let subscriber =
+        tracing_subscriber::fmt().with_ansi(false).with_max_level(tracing::Level::WARN).with_writer(move || capture.clone()).finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn a_second_instance_on_the_database_warns_when_files_are_on_local_disk() {
+    let database = crate::helpers::fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let config = || {
+        let mut config = test_config(&database);
+        config.files = hearth::config::FilesConfig::Local { dir: dir.path().to_path_buf() };
+        config
+    };
+    let (logs, _guard) = capture_logs();
+    let text = || String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    let first = TestServer::start_with(config()).await;
+    assert!(!text().contains("other Hearth instances"), "alone on its database: {}", text());
+
+    let second = TestServer::start_with(config()).await;
+    let said = text();
+    assert!(said.contains("other Hearth instances use this database while files are on local disk"), "{said}");
+    assert!(said.contains("others=1"), "{said}");
+    second.shutdown().await;
+    first.shutdown().await;
+
+    // With files in S3, nothing to say (on a database of its own: the stopped instances'
+    // connections may take a moment to end).
+    let database = crate::helpers::fresh_database();
+    logs.lock().unwrap().clear();
+    let mut s3 = test_config(&database);
+    s3.files = hearth::config::FilesConfig::S3(crate::seaweed::s3_settings());
+    let mut local = test_config(&database);
+    local.files = hearth::config::FilesConfig::Local { dir: dir.path().to_path_buf() };
+    let (first, second) = (TestServer::start_with(local).await, TestServer::start_with(s3).await);
+    assert!(!text().contains("other Hearth instances"), "{}", text());
+    second.shutdown().await;
+    first.shutdown().await;
+}
