@@ -11,6 +11,7 @@ use crate::bus::Bus;
 use crate::config::Config;
 use crate::data::hooks::ChangeSink;
 use crate::db::{Db, OpenError};
+use crate::files::Storage as _;
 use crate::http::{self, Server, ServerHandle, SharedState, State};
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +113,8 @@ impl Hearth {
             Some(url) => Some(Arc::new(crate::bus::redis::RedisTransport::connect(url.expose()).await.map_err(|e| other(&e))?) as _),
             None => None,
         };
+        // Before this instance's own bus connection exists, so every one seen is another's.
+        warn_if_shared(config, db).await;
         let bus = Bus::start_with(db.pg_config.clone(), fan_out).await.map_err(|e| other(&e))?;
         let parse_url: std::sync::Arc<str> = format!("{}/parse", config.base_url(port)).into();
         let storage: crate::files::SharedStorage = match &config.files {
@@ -145,7 +148,7 @@ impl Hearth {
         let auth = crate::auth::AuthState {
             sessions: crate::auth::sessions::SessionCache::new(&bus, redis.clone(), config.timeouts.wait),
             roles: crate::auth::roles::RoleCache::new(&bus, config.timeouts.wait),
-            limits: crate::auth::limits::RateLimiter::new(redis),
+            limits: crate::auth::limits::RateLimiter::new(redis.clone()),
             jwks: crate::auth::providers::JwksCache::new(config.outbound_private_network),
             logins: Arc::new(code.clone()),
         };
@@ -199,6 +202,7 @@ impl Hearth {
             usage: usage.clone(),
             live,
             push: push.clone(),
+            redis,
         });
         let jobs = crate::functions::jobs::Runner { functions: state.functions.clone(), registry: state.registry.clone(), services };
         // Each kind of queued work with its slots (checked before the server starts).
@@ -329,6 +333,52 @@ impl StopHandle {
     /// Requests being served right now.
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::SeqCst)
+    }
+}
+
+/// Warns when another Hearth instance already runs on this database while this one uses the
+/// embedded PostgreSQL or files on local disk, which do not scale out. Instances have no
+/// registry: each running one holds a connection named `hearth-bus` (its bus's LISTEN, see
+/// [`crate::bus::postgres`]), which PostgreSQL shows to the others in `pg_stat_activity`. Only
+/// the instances started later warn, and a CLI command that listens (`hearth sdk generate`,
+/// `hearth functions deploy`) counts as an instance while it runs.
+async fn warn_if_shared(config: &Config, db: &Db) {
+    let embedded = matches!(config.database, crate::config::Database::Embedded { .. });
+    let local_files = match &config.files {
+        crate::config::FilesConfig::Local { dir } => Some(dir),
+        crate::config::FilesConfig::S3(_) => None,
+    };
+    if !embedded && local_files.is_none() {
+        return;
+    }
+    let others = async {
+        let client = db.pool.get().await.ok()?;
+        let sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hearth-bus' AND datname = current_database()";
+        client.query_one(sql, &[]).await.ok().map(|row| row.get::<_, i64>(0))
+    };
+    let Ok(Some(others)) = tokio::time::timeout(std::time::Duration::from_secs(5), others).await else {
+        tracing::debug!("cannot tell whether other instances share this database");
+        return;
+    };
+    if others == 0 {
+        return;
+    }
+    if embedded {
+        tracing::warn!(
+            others,
+            "other Hearth instances use this embedded PostgreSQL: it listens on a local socket only, so they all run on this machine \
+             and share its one PostgreSQL, which adds no capacity or availability beyond this machine; to run instances on several \
+             machines, use an external PostgreSQL (database_url)"
+        );
+    } else if let Some(dir) = local_files {
+        // (With the embedded cluster, instances are on one machine and may share the folder.)
+        tracing::warn!(
+            others,
+            dir = %dir.display(),
+            "other Hearth instances use this database while files are on local disk: a file uploaded through one instance is missing \
+             on every instance that does not see the same folder; to run instances on several machines, use S3 (files_storage = \"s3\") \
+             or a folder all of them share"
+        );
     }
 }
 

@@ -71,6 +71,12 @@ pub trait Storage: Send + Sync + 'static {
 
     /// A name for logs and `/serverInfo`: `local` or `s3`.
     fn kind(&self) -> &'static str;
+
+    /// Checks that the backend answers, for the start and `/ready`: a request to a remote
+    /// backend, nothing for local disk (whose failures show on each file instead).
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 pub type SharedStorage = Arc<dyn Storage>;

@@ -71,17 +71,6 @@ impl S3Storage {
         Ok(S3Storage { client: Client::from_conf(builder.build()), bucket: settings.bucket.clone(), prefix: settings.prefix.clone() })
     }
 
-    /// Checks that the bucket exists and the credentials reach it (`HeadBucket`).
-    pub async fn check(&self) -> Result<(), String> {
-        self.client
-            .head_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("S3 bucket {}: {}", self.bucket, DisplayErrorContext(&e)))
-    }
-
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
@@ -331,6 +320,19 @@ impl Storage for S3Storage {
 
     fn kind(&self) -> &'static str {
         "s3"
+    }
+
+    /// The bucket exists and the credentials reach it (`HeadBucket`).
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.client
+                .head_bucket()
+                .bucket(&self.bucket)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("S3 bucket {}: {}", self.bucket, DisplayErrorContext(&e)))
+        })
     }
 }
 

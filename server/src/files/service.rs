@@ -82,6 +82,12 @@ impl Files {
         self
     }
 
+    /// Checks the installation's backend (`/ready`). Apps' own buckets are theirs to keep up:
+    /// one app's unreachable bucket does not take the instance out of rotation.
+    pub async fn check(&self) -> Result<(), String> {
+        self.default.check().await
+    }
+
     /// The backend that keeps an app's files.
     pub async fn storage(&self, app: &App) -> Result<SharedStorage, FileError> {
         let Some(settings) = &app.settings.files.s3 else { return Ok(self.default.clone()) };

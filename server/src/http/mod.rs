@@ -65,6 +65,8 @@ pub struct State {
     pub live: Arc<crate::live::Live>,
     /// Push: sending, and each app's providers.
     pub push: Arc<crate::push::Push>,
+    /// The shared Redis, when configured: `/ready` pings it.
+    pub redis: Option<redis::aio::ConnectionManager>,
 }
 
 /// A resource whose unmatched methods answer 405 in Parse form.

@@ -16,25 +16,56 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Ready: the database answers and the instance is not shutting down.
+/// How long each of `/ready`'s checks may take. They run at once, so this also bounds the
+/// answer: a probe gets 503 in about this long even when every dependency hangs.
+const CHECK_BOUND: Duration = Duration::from_secs(2);
+
+/// Ready: the instance is not shutting down, and the database, Redis (when configured) and the
+/// instance's S3 bucket (when files are in S3) answer within [`CHECK_BOUND`]. A 503 names the
+/// failing checks in `failing`. Apps' own S3 buckets are not checked: one app's bucket does
+/// not take the instance out of rotation.
 #[utoipa::path(get, operation_id = "ready", path = "/ready", tag = "operations", responses(
-    (status = 200, description = "Ready for traffic"),
-    (status = 503, description = "Draining, or the database is unreachable")
+    (status = 200, description = "Ready for traffic: `{\"status\": \"ready\"}`"),
+    (status = 503, description = "Draining, or a dependency is unreachable: `{\"status\": \"unavailable\", \"failing\": [\"database\" | \"redis\" | \"s3\"], ...}`")
 ))]
 pub async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
-    let unavailable =
-        |why: &str| HttpResponse::ServiceUnavailable().json(serde_json::json!({ "code": ParseCode::OTHER_CAUSE.code(), "error": why }));
-    if state.shutting_down.load(Ordering::SeqCst) {
-        return Ok(unavailable("shutting down"));
-    }
-    let check = async {
-        let client = state.pool.get().await.ok()?;
-        client.query_one("SELECT 1", &[]).await.ok()
+    let unavailable = |why: &str, failing: &[&str]| {
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({
+            "status": "unavailable", "code": ParseCode::OTHER_CAUSE.code(), "error": why, "failing": failing,
+        }))
     };
-    match tokio::time::timeout(Duration::from_secs(2), check).await {
-        Ok(Some(_)) => Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))),
-        _ => Ok(unavailable("database unreachable")),
+    if state.shutting_down.load(Ordering::SeqCst) {
+        return Ok(unavailable("shutting down", &[]));
     }
+    let database = async {
+        let client = state.pool.get().await.map_err(|e| e.to_string())?;
+        client.query_one("SELECT 1", &[]).await.map(drop).map_err(|e| crate::telemetry::error_chain(&e))
+    };
+    let redis = async {
+        match state.redis.clone() {
+            Some(mut redis) => redis::cmd("PING").query_async::<String>(&mut redis).await.map(drop).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    };
+    let (database, redis, s3) = tokio::join!(within(database), within(redis), within(state.files.check()));
+    let failing: Vec<&str> = [("database", database), ("redis", redis), ("s3", s3)]
+        .into_iter()
+        .filter_map(|(check, outcome)| {
+            let error = outcome.err()?;
+            tracing::warn!(check, error, "not ready");
+            Some(check)
+        })
+        .collect();
+    if failing.is_empty() {
+        Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
+    } else {
+        Ok(unavailable(&format!("{} unreachable", failing.join(", ")), &failing))
+    }
+}
+
+/// A check's outcome, a timeout past [`CHECK_BOUND`] counting as a failure.
+async fn within(check: impl std::future::Future<Output = Result<(), String>>) -> Result<(), String> {
+    tokio::time::timeout(CHECK_BOUND, check).await.unwrap_or_else(|_| Err(format!("no answer within {CHECK_BOUND:?}")))
 }
 
 /// Prometheus metrics in the text exposition format; with `metrics_token` set, only for a

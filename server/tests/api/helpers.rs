@@ -232,9 +232,27 @@ pub struct Redis {
 }
 
 impl Redis {
+    /// A Redis on a free port. The port is free when chosen but may be taken before the server
+    /// binds it (other tests pick ports the same way), so another one is tried then.
     pub fn start() -> Redis {
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            if let Some(redis) = Redis::try_start(port, std::time::Duration::from_secs(5)) {
+                return redis;
+            }
+        }
+        panic!("redis-server did not start on any of five ports");
+    }
+
+    /// A Redis on `port`: a test's Redis started again where its clients look for it.
+    pub fn start_on(port: u16) -> Redis {
+        Redis::try_start(port, std::time::Duration::from_secs(10)).expect("redis-server starts")
+    }
+
+    /// Starts a Redis on `port` and waits until it answers PING (a listener that is not this
+    /// Redis does not), or gives up after `wait`.
+    fn try_start(port: u16, wait: std::time::Duration) -> Option<Redis> {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let status = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "yes", "--save", "", "--appendonly", "no"])
             .arg("--pidfile")
@@ -244,14 +262,26 @@ impl Redis {
             .status()
             .expect("redis-server runs (make test installs it)");
         assert!(status.success());
-        // The daemon forks before it listens: wait (at most ten seconds) until it accepts.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
-            std::thread::yield_now();
+        let redis = Redis { url: format!("redis://127.0.0.1:{port}"), dir };
+        // The daemon forks before it listens: wait until it answers.
+        let deadline = std::time::Instant::now() + wait;
+        while !answers_ping(port) {
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        Redis { url: format!("redis://127.0.0.1:{port}"), dir }
+        Some(redis)
     }
+}
+
+/// Whether a Redis on `port` answers PING.
+fn answers_ping(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+    let mut answer = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut answer).is_ok() && &answer == b"+PONG\r\n"
 }
 
 impl Drop for Redis {

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use hearth::config::{MetricsAppLabel, Secret};
 
-use crate::helpers::{As, TestServer, app_keys, call, json_of, run_database, test_config};
+use crate::helpers::{As, Redis, TestServer, app_keys, call, json_of, run_database, test_config};
 
 #[tokio::test]
 async fn health_ready_and_parse_health() {
@@ -245,4 +245,137 @@ async fn a_graceful_stop_finishes_requests_in_flight() {
 
 fn tokio_stream_from<T: Send + 'static>(mut rx: tokio::sync::mpsc::Receiver<T>) -> impl futures_util::Stream<Item = T> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+/// Asks `/ready` until it answers `status` (at most thirty seconds), checking that every answer
+/// comes within the checks' bound (2 s) plus slack for a busy machine. The last body.
+async fn ready_until(server: &TestServer, status: u16) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let asked = std::time::Instant::now();
+        let (got, body) = json_of(server.http.get(server.url("/ready")).send().await.unwrap()).await;
+        assert!(asked.elapsed() < Duration::from_secs(10), "/ready answered in {:?}", asked.elapsed());
+        if got == status {
+            return body;
+        }
+        assert!(std::time::Instant::now() < deadline, "/ready still answers {got} {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn ready_checks_redis_and_names_it_when_it_stops() {
+    let redis = Redis::start();
+    let port: u16 = redis.url.rsplit(':').next().unwrap().parse().unwrap();
+    let mut config = test_config(run_database());
+    config.redis_url = Some(Secret::new(&redis.url));
+    let server = TestServer::start_with(config).await;
+    assert_eq!(ready_until(&server, 200).await, json!({"status": "ready"}));
+
+    drop(redis);
+    let body = ready_until(&server, 503).await;
+    assert_eq!(body, json!({"status": "unavailable", "code": -1, "error": "redis unreachable", "failing": ["redis"]}));
+    // /health is about the process alone.
+    assert_eq!(server.http.get(server.url("/health")).send().await.unwrap().status(), 200);
+
+    // Redis back on its address: ready again, without a restart.
+    let _redis = Redis::start_on(port);
+    assert_eq!(ready_until(&server, 200).await, json!({"status": "ready"}));
+    server.shutdown().await;
+}
+
+/// A TCP relay to `target` on a port of its own; aborting its task closes the port and every
+/// relayed connection.
+async fn relay(listener: tokio::net::TcpListener, target: String) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let (mut inbound, _) = listener.accept().await.unwrap();
+        let target = target.clone();
+        connections.spawn(async move {
+            if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            }
+        });
+    }
+}
+
+#[tokio::test]
+async fn ready_checks_the_s3_bucket_and_names_it_when_it_is_unreachable() {
+    let mut settings = crate::seaweed::s3_settings();
+    let seaweed = settings.endpoint.clone().unwrap();
+    let target = seaweed.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut relayed = tokio::spawn(relay(listener, target.clone()));
+    settings.endpoint = Some(format!("http://{addr}"));
+    let mut config = test_config(run_database());
+    config.files = hearth::config::FilesConfig::S3(settings);
+    let server = TestServer::start_with(config).await;
+    assert_eq!(ready_until(&server, 200).await, json!({"status": "ready"}));
+
+    // The S3 server's port closes.
+    relayed.abort();
+    let _ = relayed.await;
+    let body = ready_until(&server, 503).await;
+    assert_eq!(body, json!({"status": "unavailable", "code": -1, "error": "s3 unreachable", "failing": ["s3"]}));
+
+    relayed = tokio::spawn(relay(tokio::net::TcpListener::bind(addr).await.unwrap(), target));
+    assert_eq!(ready_until(&server, 200).await, json!({"status": "ready"}));
+    relayed.abort();
+    server.shutdown().await;
+}
+
+/// The log lines of what runs on this thread (the test's runtime) while the guard lives.
+fn capture_logs() -> (std::sync::Arc<std::sync::Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+    #[derive(Clone)]
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let capture = Capture(logs.clone());
+    let subscriber =
+        tracing_subscriber::fmt().with_ansi(false).with_max_level(tracing::Level::WARN).with_writer(move || capture.clone()).finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn a_second_instance_on_the_database_warns_when_files_are_on_local_disk() {
+    let database = crate::helpers::fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let config = || {
+        let mut config = test_config(&database);
+        config.files = hearth::config::FilesConfig::Local { dir: dir.path().to_path_buf() };
+        config
+    };
+    let (logs, _guard) = capture_logs();
+    let text = || String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    let first = TestServer::start_with(config()).await;
+    assert!(!text().contains("other Hearth instances"), "alone on its database: {}", text());
+
+    let second = TestServer::start_with(config()).await;
+    let said = text();
+    assert!(said.contains("other Hearth instances use this database while files are on local disk"), "{said}");
+    assert!(said.contains("others=1"), "{said}");
+    second.shutdown().await;
+    first.shutdown().await;
+
+    // With files in S3, nothing to say (on a database of its own: the stopped instances'
+    // connections may take a moment to end).
+    let database = crate::helpers::fresh_database();
+    logs.lock().unwrap().clear();
+    let mut s3 = test_config(&database);
+    s3.files = hearth::config::FilesConfig::S3(crate::seaweed::s3_settings());
+    let mut local = test_config(&database);
+    local.files = hearth::config::FilesConfig::Local { dir: dir.path().to_path_buf() };
+    let (first, second) = (TestServer::start_with(local).await, TestServer::start_with(s3).await);
+    assert!(!text().contains("other Hearth instances"), "{}", text());
+    second.shutdown().await;
+    first.shutdown().await;
 }

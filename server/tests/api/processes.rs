@@ -507,6 +507,7 @@ async fn a_server_stopping_while_a_newer_one_runs_leaves_it_the_cluster() {
     let new = serve(&["--data-dir", dir.arg()], &[]);
     let logs = old.terminate();
     assert!(logs.contains("the last of them stops it") && !logs.contains("stopped embedded PostgreSQL"), "{logs}");
+    assert!(!logs.contains("other Hearth instances"), "the first had no one to warn of: {logs}");
     assert_eq!(reqwest::get(new.url("/ready")).await.unwrap().status(), 200);
     // The CLI beside it leaves it running too.
     let out = cli(&["app", "list", "--data-dir", dir.arg()]);
@@ -514,5 +515,6 @@ async fn a_server_stopping_while_a_newer_one_runs_leaves_it_the_cluster() {
     assert_eq!(reqwest::get(new.url("/ready")).await.unwrap().status(), 200);
     let logs = new.terminate();
     assert!(logs.contains("stopped embedded PostgreSQL"), "{logs}");
+    assert!(logs.contains("other Hearth instances use this embedded PostgreSQL"), "the second warns that it does not scale: {logs}");
     assert!(!dir.path.join("postgres/postmaster.pid").exists() && !dir.path.join("postgres.handed-over").exists());
 }
