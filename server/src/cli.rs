@@ -1,5 +1,5 @@
 //! The `hearth` command line: `serve`, `migrate`, `app create|list`, `admin create`,
-//! `functions deploy|list|activate`, `sdk generate`, `openapi`.
+//! `functions deploy|list|activate`, `sdk generate`, `openapi`, `healthcheck`.
 //! Every command prints what it did. Commands other than `serve` work on the configured
 //! database, or on the embedded cluster in the data folder whether or not a server is running.
 
@@ -40,6 +40,9 @@ pub enum Command {
     Sdk(SdkCommand),
     /// Print the OpenAPI document.
     Openapi,
+    /// Ask the server on the configured port whether it is ready (`GET /ready`); exit 0 when it
+    /// answers 200, 1 otherwise. For container health checks: needs no shell, curl or database.
+    Healthcheck,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +131,7 @@ pub async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::er
             println!("{}", crate::http::openapi::document());
             Ok(())
         }
+        Command::Healthcheck => healthcheck(&config).await,
         Command::Migrate => {
             let db = Db::open(&config).await?;
             let result = crate::db::migrate::run(&db.pool).await;
@@ -151,6 +155,35 @@ pub async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::er
             let cfg = config.clone();
             with_db(config, move |db| Box::pin(sdk(db, cfg, cmd))).await
         }
+    }
+}
+
+/// `GET /ready` on the listening port (loopback when listening on every address), within 3 s.
+async fn healthcheck(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = match config.host {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let addr = std::net::SocketAddr::new(host, config.port);
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.write_all(format!("GET /ready HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes()).await?;
+        let mut head = Vec::new();
+        (&mut stream).take(4096).read_to_end(&mut head).await?;
+        Ok::<_, std::io::Error>(head)
+    };
+    let head = tokio::time::timeout(std::time::Duration::from_secs(3), ask)
+        .await
+        .map_err(|_| format!("no answer from {addr} within 3 s"))?
+        .map_err(|e| format!("cannot reach {addr}: {e}"))?;
+    let status_line = String::from_utf8_lossy(head.split(|b| *b == b'\n').next().unwrap_or_default()).trim().to_string();
+    if status_line.split(' ').nth(1) == Some("200") {
+        println!("ready ({addr})");
+        Ok(())
+    } else {
+        Err(format!("not ready ({addr}): {status_line}").into())
     }
 }
 

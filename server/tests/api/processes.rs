@@ -518,3 +518,19 @@ async fn a_server_stopping_while_a_newer_one_runs_leaves_it_the_cluster() {
     assert!(logs.contains("other Hearth instances use this embedded PostgreSQL"), "the second warns that it does not scale: {logs}");
     assert!(!dir.path.join("postgres/postmaster.pid").exists() && !dir.path.join("postgres.handed-over").exists());
 }
+
+#[tokio::test]
+async fn healthcheck_says_whether_the_server_on_the_port_is_ready() {
+    let url = fresh_database();
+    let served = serve(&[], &[("HEARTH_DATABASE_URL", url.as_str())]);
+    let port = served.port.to_string();
+    let check = |port: &str| Command::new(BIN).args(["healthcheck", "--port", port]).env("HEARTH_DATABASE_URL", &url).output().unwrap();
+    let out = check(&port);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ready"));
+    served.terminate();
+    // Nothing listens any more: exit 1 with the reason, and no database is opened for it.
+    let out = check(&port);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"), "{}", String::from_utf8_lossy(&out.stderr));
+}
