@@ -24,6 +24,8 @@ NOT_IN_CHART = {
 }
 
 results = []
+# `hearth` subcommands the artefacts run, and where.
+COMMANDS = {}
 
 
 def check(ok, what, why=""):
@@ -73,9 +75,16 @@ def compose(schema_path, compose_path):
                 missing.append(f"{name}: {script} (not executable)")
     check(not missing, f"{compose_path}: the files its services mount or run exist", ", ".join(missing))
     names = set()
-    for service in (doc.get("services") or {}).values():
+    for name, service in (doc.get("services") or {}).items():
         env = service.get("environment") or {}
         names |= {k for k in (env if isinstance(env, dict) else [e.split("=")[0] for e in env]) if k.startswith("HEARTH_")}
+        if "hearth" in str((service.get("build") or {}).get("dockerfile", "")) or service.get("image", "").startswith("hearth"):
+            command = service.get("command") or []
+            if command:
+                COMMANDS.setdefault(command[0], set()).add(f"{compose_path} {name}")
+            test = (service.get("healthcheck") or {}).get("test") or []
+            if len(test) > 2 and test[1].endswith("/hearth"):
+                COMMANDS.setdefault(test[2], set()).add(f"{compose_path} {name} healthcheck")
     return names
 
 
@@ -104,6 +113,8 @@ def manifests(path, sm_schema):
                     if secret["name"] in secrets and item["key"] not in secrets[secret["name"]]:
                         problems.append(f"{d['kind']} {d['metadata']['name']} mounts {secret['name']}/{item['key']}, which the Secret lacks")
         for container in pod["containers"]:
+            if container.get("args"):
+                COMMANDS.setdefault(container["args"][0], set()).add(f"the chart's {d['kind']}")
             for env in container.get("env", []):
                 name = env["name"]
                 if name.startswith("HEARTH_"):
@@ -139,6 +150,34 @@ def manifests(path, sm_schema):
     return names
 
 
+def dockerfile(path):
+    """The subcommands of the image's CMD and HEALTHCHECK (exec form)."""
+    text = open(path, encoding="utf-8").read().replace("\\\n", " ")
+    for line in text.splitlines():
+        match = re.match(r"^(CMD|HEALTHCHECK .*CMD) +(\[.*\])", line.strip())
+        if match:
+            words = json.loads(match.group(2))
+            if words and words[0].endswith("hearth"):
+                words = words[1:]
+            if words:
+                COMMANDS.setdefault(words[0], set()).add(f"{path} {match.group(1).split()[0]}")
+
+
+def subcommands(cli, pending_path):
+    """Every subcommand the artefacts run is one of `hearth`'s (clap: `Serve` is `serve`)."""
+    text = open(cli, encoding="utf-8").read()
+    block = re.search(r"pub enum Command \{(.*?)\n\}", text, re.S).group(1)
+    known = {re.sub(r"(?<!^)([A-Z])", r"-\1", v).lower() for v in re.findall(r"^    ([A-Z][A-Za-z]*)\b", block, re.M)}
+    pending = {l.split()[1] for l in open(pending_path, encoding="utf-8") if l.startswith("command ")}
+    unknown = sorted(f"{c} ({', '.join(sorted(w))})" for c, w in COMMANDS.items() if c not in known and c not in pending)
+    check(not unknown, "the artefacts run only existing hearth subcommands (" + ", ".join(sorted(COMMANDS)) + ")", "unknown: " + ", ".join(unknown))
+    waiting = sorted(c for c in COMMANDS if c in pending and c not in known)
+    if waiting:
+        print("NOTE pending subcommands (deploy/test/pending.txt): " + ", ".join(waiting))
+    stale = sorted(pending & known)
+    check(not stale, "deploy/test/pending.txt lists no subcommand that exists", "remove: " + ", ".join(stale))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", required=True)
@@ -147,6 +186,8 @@ def main():
     parser.add_argument("--compose", required=True)
     parser.add_argument("--compose-schema", required=True)
     parser.add_argument("--servicemonitor-schema", required=True)
+    parser.add_argument("--dockerfile", required=True)
+    parser.add_argument("--cli", required=True)
     parser.add_argument("rendered", nargs="+")
     args = parser.parse_args()
 
@@ -157,8 +198,11 @@ def main():
         for name in manifests(path, args.servicemonitor_schema):
             used.setdefault(name, set()).add("the chart")
 
+    dockerfile(args.dockerfile)
+    subcommands(args.cli, args.pending)
+
     docs, with_file = documented(args.docs)
-    pending = {l.strip() for l in open(args.pending, encoding="utf-8") if l.strip() and not l.startswith("#")}
+    pending = {l.strip() for l in open(args.pending, encoding="utf-8") if l.strip().startswith("HEARTH_")}
     unknown, waiting = [], []
     for name in sorted(used):
         base = name[: -len("_FILE")] if name.endswith("_FILE") else None
@@ -170,9 +214,9 @@ def main():
             unknown.append(f"{name} ({', '.join(sorted(used[name]))})")
     check(not unknown, "every HEARTH_* name of compose.yaml and the chart is in docs/configuration.md", "not documented: " + ", ".join(unknown))
     if waiting:
-        print("NOTE pending rows of docs/configuration.md (deploy/test/pending-settings.txt): " + ", ".join(waiting))
+        print("NOTE pending rows of docs/configuration.md (deploy/test/pending.txt): " + ", ".join(waiting))
     stale = sorted(pending & docs)
-    check(not stale, "deploy/test/pending-settings.txt lists no setting already documented", "remove: " + ", ".join(stale))
+    check(not stale, "deploy/test/pending.txt lists no setting already documented", "remove: " + ", ".join(stale))
 
     # The other way: every documented setting is set by the chart, offered in values.yaml's
     # `config`, or named above as deliberately left out.

@@ -94,7 +94,7 @@ chart=deploy/helm/hearth
 rendered=()
 for values in deploy/test/values-*.yaml; do
   name=$(basename "$values" .yaml)
-  if msg=$("$helm" lint --strict "$chart" -f "$values" 2>&1); then pass "helm lint --strict -f $values"; else fail "helm lint --strict -f $values:"$'\n'"$msg"; fi
+  if msg=$("$helm" lint --strict "$chart" -f "$values" --kube-version "$kube_version" 2>&1); then pass "helm lint --strict -f $values"; else fail "helm lint --strict -f $values:"$'\n'"$msg"; fi
   if ! msg=$("$helm" template hearth "$chart" -f "$values" --namespace hearth --kube-version "$kube_version" 2>&1 >"$out/$name.yaml"); then
     fail "helm template -f $values:"$'\n'"$msg"
     continue
@@ -136,7 +136,8 @@ while IFS= read -r line; do
   esac
   echo "$line"
 done < <("$venv/bin/python" scripts/check-deploy.py --docs docs/configuration.md \
-  --pending deploy/test/pending-settings.txt --values "$chart/values.yaml" \
+  --pending deploy/test/pending.txt --values "$chart/values.yaml" \
   --compose deploy/compose.yaml --compose-schema "$compose_schema" \
-  --servicemonitor-schema deploy/test/servicemonitor.schema.json "${rendered[@]}" 2>&1; echo "EXIT $?")
+  --servicemonitor-schema deploy/test/servicemonitor.schema.json \
+  --dockerfile deploy/Dockerfile --cli server/src/cli.rs "${rendered[@]}" 2>&1; echo "EXIT $?")
 finish

@@ -102,6 +102,9 @@ neither a value nor an existing Secret are left out (the setting stays unset).
 {{- if and $v.secretKey.value $v.secretKey.existingSecret }}
 {{- fail "set secretKey.value or secretKey.existingSecret, not both" }}
 {{- end }}
+{{- if and $v.secretKey.previousKey (not $v.secretKey.existingSecret) }}
+{{- fail "secretKey.previousKey names a key of secretKey.existingSecret: set that Secret, or give the former keys in secretKey.previous" }}
+{{- end }}
 {{- if and $v.pdb.enabled (not (kindIs "invalid" $v.pdb.minAvailable)) (not (kindIs "invalid" $v.pdb.maxUnavailable)) }}
 {{- fail "pdb: set minAvailable or maxUnavailable, not both (Kubernetes accepts only one)" }}
 {{- end }}
