@@ -166,6 +166,10 @@ HEARTH_DATA_DIR: "/var/lib/hearth"
 HEARTH_{{ upper $key }}: {{ $value | toString | quote }}
 {{- end }}
 {{- end }}
+{{- if and (kindIs "invalid" .Values.config.public_url) .Values.ingress.enabled .Values.ingress.hosts }}
+{{- /* Links and Locations on the Ingress's first host, unless config.public_url says otherwise. */}}
+HEARTH_PUBLIC_URL: {{ printf "%s://%s" (ternary "https" "http" (gt (len .Values.ingress.tls) 0)) (index .Values.ingress.hosts 0).host | quote }}
+{{- end }}
 {{- with .Values.admin.email }}
 HEARTH_ADMIN_EMAIL: {{ . | quote }}
 {{- end }}
