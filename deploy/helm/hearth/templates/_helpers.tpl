@@ -132,7 +132,8 @@ neither a value nor an existing Secret are left out (the setting stays unset).
 {{- $own := .secretName }}
 - name: secrets
   projected:
-    defaultMode: 0440
+    # Owner and group (fsGroup) may read: 0440.
+    defaultMode: 288
     sources:
 {{- range (include "hearth.secretFiles" .root | fromYamlArray) }}
 {{- if or (not $onlyJob) .job }}
