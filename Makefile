@@ -10,7 +10,7 @@ export HEARTH_TOOLS_DIR ?= $(HOME)/.cache/hearth/tools
 
 HEARTH := $(CARGO_TARGET_DIR)/release/hearth
 
-.PHONY: run build test test-deps check-toolchain
+.PHONY: run build test test-deps check-deploy check-toolchain
 
 ## Build everything and start Hearth (embedded PostgreSQL under ./hearth-data, port 1337).
 run: check-toolchain
@@ -28,6 +28,10 @@ build: check-toolchain
 test: check-toolchain
 	@scripts/install-test-deps.sh
 	@scripts/test.sh
+
+## Lint the Dockerfile, render and validate the Helm chart, validate compose.yaml (part of `make test`).
+check-deploy:
+	@scripts/check-deploy.sh
 
 check-toolchain:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs) first"; exit 1; }

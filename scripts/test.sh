@@ -44,6 +44,10 @@ log="$run_dir/test-output.log"
 echo "Checking formatting (cargo fmt) and lints (cargo clippy)..."
 { cargo fmt --all --check && (cd sdk/functions/rust && cargo fmt --all --check); } 2>&1 | tee -a "$log" || { echo "cargo fmt: the code is not formatted (run cargo fmt)"; status=1; }
 cargo clippy -p hearth -p hearth-sdkgen --all-targets -- -D warnings 2>&1 | tee -a "$log" || { echo "cargo clippy found warnings"; status=1; }
+# The deployment artefacts (deploy/): the Dockerfile linted, the Helm chart linted, rendered and
+# validated against Kubernetes' schemas, wrong values refused, compose.yaml against its schema.
+echo "Checking the deployment artefacts (deploy/)..."
+scripts/check-deploy.sh 2>&1 | tee "$run_dir/deploy.log" | tee -a "$log" || status=1
 # The dashboard: built first (the debug binary the browser tests run serves dashboard/dist),
 # then its lint (oxlint), type check (tsc) and unit tests (vitest).
 echo "Building and checking the dashboard..."
@@ -75,11 +79,14 @@ e2e_total() {
   echo "$sum"
 }
 
-# One closing line for both runners.
+# scripts/check-deploy.sh's closing line: "Deploy checks: N passed, M failed".
+deploy_count() { grep -oE "^Deploy checks: [0-9]+ passed, [0-9]+ failed" "$run_dir/deploy.log" | grep -oE "[0-9]+ $1" | awk '{s+=$1} END {print s+0}'; }
+
+# One closing line for every runner.
 # Vitest's summary line: "Tests  N passed (N)" or "Tests  F failed | N passed (M)".
 vitest_count() { grep -E '^ +Tests +[0-9]' "$log" | grep -oE "[0-9]+ $1" | awk '{s+=$1} END {print s+0}'; }
-passed=$(( $(grep -oE '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}') + $(e2e_total pass) + $(vitest_count passed) ))
-failed=$(( $(grep -oE '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}') + $(e2e_total fail) + $(vitest_count failed) ))
+passed=$(( $(grep -oE '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}') + $(e2e_total pass) + $(vitest_count passed) + $(deploy_count passed) ))
+failed=$(( $(grep -oE '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}') + $(e2e_total fail) + $(vitest_count failed) + $(deploy_count failed) ))
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 echo "Total: $passed passed, $failed failed"
 exit $status

@@ -1,0 +1,17 @@
+#!/bin/sh
+# The streaming replica of compose.yaml: on its first start, a copy of the primary made with
+# pg_basebackup (-R: standby.signal and primary_conninfo, verify-full over TLS), then the image's
+# entrypoint, which finds the cluster made and starts it as a hot standby.
+set -eu
+install -o postgres -g postgres -m 0600 /compose/certs/server.key /var/lib/postgresql/server.key
+install -o postgres -g postgres -m 0644 /compose/certs/server.crt /var/lib/postgresql/server.crt
+install -o postgres -g postgres -m 0644 /compose/certs/ca.crt /var/lib/postgresql/ca.crt
+PGDATA=${PGDATA:-/var/lib/postgresql/data}
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  install -d -o postgres -g postgres -m 0700 "$PGDATA"
+  PGPASSWORD=$(cat /run/secrets/postgres_password) PGSSLMODE=verify-full PGSSLROOTCERT=/var/lib/postgresql/ca.crt \
+    gosu postgres pg_basebackup -h postgres-primary -U hearth -D "$PGDATA" -R -X stream -c fast
+fi
+exec docker-entrypoint.sh postgres \
+  -c ssl=on -c ssl_cert_file=/var/lib/postgresql/server.crt -c ssl_key_file=/var/lib/postgresql/server.key \
+  -c hot_standby=on
