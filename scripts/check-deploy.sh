@@ -108,6 +108,13 @@ for values in deploy/test/values-*.yaml; do
     continue
   fi
   pass "helm template -f $values ($(grep -c '^kind:' "$out/$name.yaml") resources)"
+  # What the values file says its render must hold (`# expect: text`) or must not (`# expect-not:`).
+  while IFS= read -r want; do
+    if grep -qF -- "$want" "$out/$name.yaml"; then pass "$values renders: $want"; else fail "$values does not render: $want"; fi
+  done < <(sed -n 's/^# expect: //p' "$values")
+  while IFS= read -r unwanted; do
+    if grep -qF -- "$unwanted" "$out/$name.yaml"; then fail "$values renders what it must not: $unwanted"; else pass "$values does not render: $unwanted"; fi
+  done < <(sed -n 's/^# expect-not: //p' "$values")
   rendered+=("$out/$name.yaml")
   # kubernetes-validate says WARN (and exits 0) for kinds it has no schema for: only the
   # ServiceMonitor may be one of them, and check-deploy.py checks its shape.
@@ -124,7 +131,8 @@ for values in deploy/test/values-*.yaml; do
 done
 [ -n "$kube_oldest" ] || fail "no kubeVersion floor (\">=X.Y.Z-0\") in deploy/helm/hearth/Chart.yaml"
 
-# Values that must be refused, each for the reason its `# expect:` line names.
+# Values that must be refused, each for the reason its `# expect:` line names (the chart's `fail`
+# or values.schema.json).
 for values in deploy/test/bad-*.yaml; do
   expect=$(sed -n 's/^# expect: //p' "$values" | head -n1)
   if msg=$("$helm" template hearth "$chart" -f "$values" --kube-version "$kube_version" 2>&1 >/dev/null); then

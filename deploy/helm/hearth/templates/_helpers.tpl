@@ -157,16 +157,31 @@ neither a value nor an existing Secret are left out (the setting stays unset).
 {{- end }}
 {{- end }}
 
+{{/*
+A value as the server's parsers read it. Helm reads the numbers of a values file as float64,
+which toString writes as 1.048576e+06 for a million or more: whole numbers are written as
+integers.
+*/}}
+{{- define "hearth.string" -}}
+{{- if and (kindIs "float64" .) (eq (float64 (int64 .)) .) }}
+{{- int64 . }}
+{{- else }}
+{{- toString . }}
+{{- end }}
+{{- end }}
+
 {{/* Non-secret settings of the ConfigMap, as HEARTH_* keys with string values. */}}
 {{- define "hearth.configData" -}}
-HEARTH_HOST: "0.0.0.0"
-HEARTH_PORT: {{ .Values.containerPort | toString | quote }}
+HEARTH_HOST: {{ .Values.host | quote }}
+HEARTH_PORT: {{ include "hearth.string" .Values.containerPort | quote }}
 HEARTH_DATA_DIR: "/var/lib/hearth"
 {{- range $key, $value := .Values.config }}
-{{- if not (kindIs "invalid" $value) }}
-HEARTH_{{ upper $key }}: {{ $value | toString | quote }}
+{{- if and (not (kindIs "invalid" $value)) (ne $key "trust_proxy") }}
+HEARTH_{{ upper $key }}: {{ include "hearth.string" $value | quote }}
 {{- end }}
 {{- end }}
+{{- /* Believed only behind exactly one proxy that appends X-Forwarded-For: by default, the Ingress. */}}
+HEARTH_TRUST_PROXY: {{ ternary .Values.ingress.enabled .Values.config.trust_proxy (kindIs "invalid" .Values.config.trust_proxy) | toString | quote }}
 {{- if and (kindIs "invalid" .Values.config.public_url) .Values.ingress.enabled .Values.ingress.hosts }}
 {{- /* Links and Locations on the Ingress's first host, unless config.public_url says otherwise. */}}
 HEARTH_PUBLIC_URL: {{ printf "%s://%s" (ternary "https" "http" (gt (len .Values.ingress.tls) 0)) (index .Values.ingress.hosts 0).host | quote }}
