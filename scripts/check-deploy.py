@@ -130,6 +130,8 @@ def manifests(path, sm_schema):
             if any("preStop" in (c.get("lifecycle") or {}) for c in pod["containers"]):
                 problems.append("a preStop hook would add to Hearth's own drain delay")
     check(not problems, f"{label}: mounted secret keys exist, every *_FILE is mounted, grace period = drain + shutdown + 5", "; ".join(problems))
+    job_placement(docs, label)
+    network_policy(docs, label)
     monitors = [d for d in docs if d["kind"] == "ServiceMonitor"]
     if monitors:
         schema = json.load(open(sm_schema, encoding="utf-8"))
@@ -148,6 +150,49 @@ def manifests(path, sm_schema):
                     errors.append(f"token {credentials['name']}/{credentials['key']} is not in the rendered Secret")
             check(not errors, f"{label}: ServiceMonitor {sm['metadata']['name']} has the CRD's shape and selects the Service", "; ".join(errors))
     return names
+
+
+def job_placement(docs, label):
+    """The migrations Job runs where the Deployment's pods run, with their extras: a Job that cannot
+    be scheduled (a taint, a dedicated pool) or that lacks an extraEnv setting fails the install."""
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    jobs = [d for d in docs if d["kind"] == "Job"]
+    if not deployments or not jobs:
+        return
+    server, job = deployments[0]["spec"]["template"], jobs[0]["spec"]["template"]
+    problems = []
+    for key in ("nodeSelector", "tolerations", "affinity"):
+        if server["spec"].get(key) != job["spec"].get(key):
+            problems.append(f"{key} differs")
+    for where, key in (("metadata", "annotations"), ("metadata", "labels")):
+        own = {k: v for k, v in (server[where].get(key) or {}).items() if not k.startswith(("checksum/", "app.kubernetes.io/component"))}
+        theirs = job[where].get(key) or {}
+        missing = [k for k in own if k not in theirs]
+        if missing:
+            problems.append(f"pod {key} missing: {', '.join(missing)}")
+    server_env = {e["name"] for e in server["spec"]["containers"][0].get("env", [])}
+    job_env = {e["name"] for e in job["spec"]["containers"][0].get("env", [])}
+    if missing := sorted(n for n in server_env - job_env if not n.startswith("HEARTH_")):
+        problems.append(f"env missing: {', '.join(missing)}")
+    volumes = lambda t: {v["name"] for v in t["spec"].get("volumes", [])}
+    mounts = lambda t: {m["mountPath"] for m in t["spec"]["containers"][0].get("volumeMounts", [])}
+    if missing := sorted(volumes(server) - volumes(job)):
+        problems.append(f"volumes missing: {', '.join(missing)}")
+    if missing := sorted(mounts(server) - mounts(job)):
+        problems.append(f"mounts missing: {', '.join(missing)}")
+    name = jobs[0]["metadata"]["name"]
+    if len(name) > 63:
+        problems.append(f"its name {name} is longer than 63 characters (the job-name label)")
+    check(not problems, f"{label}: the migrations Job has the Deployment's placement, labels, annotations, extra env and volumes", "; ".join(problems))
+
+
+def network_policy(docs, label):
+    """DNS goes to any address on port 53 (NodeLocal DNSCache listens on a link-local address no
+    selector matches), and some rule reaches PostgreSQL."""
+    for d in (d for d in docs if d["kind"] == "NetworkPolicy"):
+        egress = d["spec"].get("egress", [])
+        dns = any(not rule.get("to") and {(p.get("port"), p.get("protocol")) for p in rule.get("ports", [])} >= {(53, "UDP"), (53, "TCP")} for rule in egress)
+        check(dns, f"{label}: NetworkPolicy {d['metadata']['name']} allows DNS to any address (port 53, UDP and TCP)")
 
 
 def dockerfile(path):

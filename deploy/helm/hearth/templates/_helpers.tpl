@@ -114,6 +114,38 @@ neither a value nor an existing Secret are left out (the setting stays unset).
 {{- if and $v.autoscaling.enabled (gt (int $v.autoscaling.minReplicas) (int $v.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling.minReplicas is above autoscaling.maxReplicas" }}
 {{- end }}
+{{- if and $v.s3.enabled (not $v.s3.existingSecret) (ne (empty $v.s3.accessKeyId) (empty $v.s3.secretAccessKey)) }}
+{{- fail "s3.accessKeyId and s3.secretAccessKey go together (or neither, for the pod's identity): the server refuses one without the other" }}
+{{- end }}
+{{- /* Each worker has its own pool of ceil(pool / workers) connections, and a request can hold
+       one while it asks for a second: a worker with one connection waits on itself (503 after
+       the acquire timeout). */}}
+{{- if not (kindIs "invalid" $v.config.workers) }}
+{{- $pool := ternary 32 (int $v.config.database_pool_size) (kindIs "invalid" $v.config.database_pool_size) }}
+{{- if lt $pool (mul 2 (int $v.config.workers)) }}
+{{- fail (printf "config.database_pool_size (%d) is below 2 x config.workers (%d): each worker gets ceil(pool / workers) connections and needs at least 2. Raise the pool or lower the workers" $pool (int $v.config.workers)) }}
+{{- end }}
+{{- end }}
+{{- if $v.pdb.enabled }}
+{{- $pods := ternary (int $v.autoscaling.minReplicas) (int $v.replicaCount) $v.autoscaling.enabled }}
+{{- $what := ternary "autoscaling.minReplicas" "replicaCount" $v.autoscaling.enabled }}
+{{- $min := $v.pdb.minAvailable }}
+{{- if and (or (kindIs "float64" $min) (kindIs "int" $min) (kindIs "int64" $min)) (ge (int $min) $pods) }}
+{{- fail (printf "pdb.minAvailable (%d) is not below %s (%d): no pod could ever be evicted, which blocks every node drain and cluster upgrade" (int $min) $what $pods) }}
+{{- end }}
+{{- if and (kindIs "string" $min) (eq $min "100%") }}
+{{- fail "pdb.minAvailable of 100% blocks every node drain and cluster upgrade" }}
+{{- end }}
+{{- $max := $v.pdb.maxUnavailable }}
+{{- if and (not (kindIs "invalid" $max)) (or (eq (toString $max) "0") (eq (toString $max) "0%")) }}
+{{- fail "pdb.maxUnavailable of 0 blocks every node drain and cluster upgrade: use 1 (the default), or disable the PDB" }}
+{{- end }}
+{{- end }}
+{{- with $v.networkPolicy }}
+{{- if and .enabled (not .postgresCIDRs) (not .extraEgress) (not (and .postgresPublic .allowEgressPublic)) }}
+{{- fail "networkPolicy.enabled without a way to PostgreSQL: list its addresses in networkPolicy.postgresCIDRs, describe the peers in networkPolicy.extraEgress (an in-cluster database), or set networkPolicy.postgresPublic (with allowEgressPublic) when it has a public address" }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* The Secret's data for the entries given inline (all, or only the Job's). */}}
