@@ -24,8 +24,19 @@ NOT_IN_CHART = {
 }
 
 results = []
-# `hearth` subcommands the artefacts run, and where.
+# `hearth` subcommands the artefacts run, and where; and the flags they give them.
 COMMANDS = {}
+FLAGS = {}
+
+
+def command(words, where):
+    """Records a `hearth` command line (without the binary): its subcommand and its flags."""
+    if not words:
+        return
+    COMMANDS.setdefault(words[0], set()).add(where)
+    for word in words[1:]:
+        if word.startswith("--"):
+            FLAGS.setdefault((words[0], word.split("=")[0]), set()).add(where)
 
 
 def check(ok, what, why=""):
@@ -74,17 +85,33 @@ def compose(schema_path, compose_path):
             if not os.access(script, os.X_OK):
                 missing.append(f"{name}: {script} (not executable)")
     check(not missing, f"{compose_path}: the files its services mount or run exist", ", ".join(missing))
+    # The CA's private key stays on the host: no service mounts it, or a folder holding it.
+    exposed = []
+    for name, service in (doc.get("services") or {}).items():
+        for volume in service.get("volumes") or []:
+            source = volume.split(":")[0] if isinstance(volume, str) else volume.get("source", "")
+            path, key = os.path.normpath(os.path.join(base, source)), os.path.join(base, "compose", "certs", "ca.key")
+            if source.startswith(".") and (path == key or key.startswith(path + os.sep)):
+                exposed.append(f"{name}: {source}")
+    check(not exposed, f"{compose_path}: no service mounts the CA's private key (compose/certs/ca.key)", ", ".join(exposed))
+    # A tmpfs is RAM: each has a size.
+    unsized = [f"{name}: {t}" for name, service in (doc.get("services") or {}).items() for t in (service.get("tmpfs") or []) if "size=" not in t]
+    check(not unsized, f"{compose_path}: every tmpfs has a size", ", ".join(unsized))
+    # The replica streams from a replication slot, so that it catches up after a long stop.
+    replica = os.path.join(base, "compose", "postgres-replica.sh")
+    if os.path.exists(replica):
+        text = open(replica, encoding="utf-8").read()
+        check(re.search(r"pg_basebackup .*-C -S \w+", text) is not None, f"{replica}: the replica is cloned with a replication slot (pg_basebackup -C -S)")
     names = set()
     for name, service in (doc.get("services") or {}).items():
         env = service.get("environment") or {}
         names |= {k for k in (env if isinstance(env, dict) else [e.split("=")[0] for e in env]) if k.startswith("HEARTH_")}
         if "hearth" in str((service.get("build") or {}).get("dockerfile", "")) or service.get("image", "").startswith("hearth"):
-            command = service.get("command") or []
-            if command:
-                COMMANDS.setdefault(command[0], set()).add(f"{compose_path} {name}")
+            command(service.get("command") or [], f"{compose_path} {name}")
             test = (service.get("healthcheck") or {}).get("test") or []
             if len(test) > 2 and test[1].endswith("/hearth"):
-                COMMANDS.setdefault(test[2], set()).add(f"{compose_path} {name} healthcheck")
+                command(test[2:], f"{compose_path} {name} healthcheck")
+                check("--live" in test, f"{compose_path} {name}: the container health check asks /health (--live), not /ready")
     return names
 
 
@@ -113,8 +140,7 @@ def manifests(path, sm_schema):
                     if secret["name"] in secrets and item["key"] not in secrets[secret["name"]]:
                         problems.append(f"{d['kind']} {d['metadata']['name']} mounts {secret['name']}/{item['key']}, which the Secret lacks")
         for container in pod["containers"]:
-            if container.get("args"):
-                COMMANDS.setdefault(container["args"][0], set()).add(f"the chart's {d['kind']}")
+            command(container.get("args") or [], f"the chart's {d['kind']}")
             for env in container.get("env", []):
                 name = env["name"]
                 if name.startswith("HEARTH_"):
@@ -204,8 +230,7 @@ def dockerfile(path):
             words = json.loads(match.group(2))
             if words and words[0].endswith("hearth"):
                 words = words[1:]
-            if words:
-                COMMANDS.setdefault(words[0], set()).add(f"{path} {match.group(1).split()[0]}")
+            command(words, f"{path} {match.group(1).split()[0]}")
 
 
 def subcommands(cli, pending_path):
@@ -221,6 +246,20 @@ def subcommands(cli, pending_path):
         print("NOTE pending subcommands (deploy/test/pending.txt): " + ", ".join(waiting))
     stale = sorted(pending & known)
     check(not stale, "deploy/test/pending.txt lists no subcommand that exists", "remove: " + ", ".join(stale))
+    # Flags: a clap field of that name (`--live` is `live:`) in the subcommand's variant or args.
+    pending_flags = {tuple(l.split()[1:3]) for l in open(pending_path, encoding="utf-8") if l.startswith("flag ")}
+    def exists(sub, flag):
+        variant = re.sub(r"(^|-)([a-z])", lambda m: m.group(2).upper(), sub)
+        body = re.search(rf"^    {variant}\b(.*?)(?=^    [A-Z]|\Z)", block + "\n", re.S | re.M)
+        field = flag[2:].replace("-", "_")
+        return bool(body and re.search(rf"\b{field}\s*:", body.group(1))) or bool(re.search(rf"pub struct {variant}\w*Args\b[^}}]*\b{field}\s*:", text, re.S))
+    unknown = sorted(f"{s} {f} ({', '.join(sorted(w))})" for (s, f), w in FLAGS.items() if not exists(s, f) and (s, f) not in pending_flags)
+    check(not unknown, "the artefacts give hearth's subcommands only flags they have", "unknown: " + ", ".join(unknown))
+    waiting = sorted(f"{s} {f}" for (s, f) in FLAGS if (s, f) in pending_flags and not exists(s, f))
+    if waiting:
+        print("NOTE pending flags (deploy/test/pending.txt): " + ", ".join(waiting))
+    stale = sorted(f"{s} {f}" for (s, f) in pending_flags if exists(s, f))
+    check(not stale, "deploy/test/pending.txt lists no flag that exists", "remove: " + ", ".join(stale))
 
 
 def main():
