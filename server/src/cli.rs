@@ -42,7 +42,13 @@ pub enum Command {
     Openapi,
     /// Ask the server on the configured port whether it is ready (`GET /ready`); exit 0 when it
     /// answers 200, 1 otherwise. For container health checks: needs no shell, curl or database.
-    Healthcheck,
+    Healthcheck {
+        /// Ask whether the process is alive (`GET /health`) instead: unlike `/ready`, it stays
+        /// 200 while PostgreSQL, Redis or S3 are unreachable, so a container is not restarted
+        /// for an outage of something it depends on.
+        #[arg(long)]
+        live: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,7 +137,7 @@ pub async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::er
             println!("{}", crate::http::openapi::document());
             Ok(())
         }
-        Command::Healthcheck => healthcheck(&config).await,
+        Command::Healthcheck { live } => healthcheck(&config, if live { "/health" } else { "/ready" }).await,
         Command::Migrate => {
             let db = Db::open(&config).await?;
             let result = crate::db::migrate::run(&db.pool).await;
@@ -158,8 +164,8 @@ pub async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::er
     }
 }
 
-/// `GET /ready` on the listening port (loopback when listening on every address), within 3 s.
-async fn healthcheck(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+/// `GET path` on the listening port (loopback when listening on every address), within 3 s.
+async fn healthcheck(config: &Config, path: &str) -> Result<(), Box<dyn std::error::Error>> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = match config.host {
         std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
@@ -169,7 +175,7 @@ async fn healthcheck(config: &Config) -> Result<(), Box<dyn std::error::Error>> 
     let addr = std::net::SocketAddr::new(host, config.port);
     let ask = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await?;
-        stream.write_all(format!("GET /ready HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes()).await?;
+        stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes()).await?;
         let mut head = Vec::new();
         (&mut stream).take(4096).read_to_end(&mut head).await?;
         Ok::<_, std::io::Error>(head)
@@ -180,10 +186,10 @@ async fn healthcheck(config: &Config) -> Result<(), Box<dyn std::error::Error>> 
         .map_err(|e| format!("cannot reach {addr}: {e}"))?;
     let status_line = String::from_utf8_lossy(head.split(|b| *b == b'\n').next().unwrap_or_default()).trim().to_string();
     if status_line.split(' ').nth(1) == Some("200") {
-        println!("ready ({addr})");
+        println!("{} ({addr})", if path == "/ready" { "ready" } else { "alive" });
         Ok(())
     } else {
-        Err(format!("not ready ({addr}): {status_line}").into())
+        Err(format!("{path} of {addr} answered {status_line}").into())
     }
 }
 

@@ -101,13 +101,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/dashboard/{tail:.*}").get(dashboard::serve).head(dashboard::serve));
 }
 
+/// Connections a worker's pool has at least: its shared reader's and one for everything else.
+const MIN_WORKER_CONNECTIONS: usize = 2;
+
 /// Binds the HTTP server on a listener; it does not handle signals (the caller does).
 pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result<Server> {
     let config = state.config.clone();
     // Each worker is a single-threaded runtime and gets its own pool, so a request and the task
     // driving its PostgreSQL connection run on the same thread: no cross-thread wake-ups per
     // query. The configured pool size is shared out between the workers.
-    let per_worker = config.database_pool_size.div_ceil(config.workers.max(1));
+    // A worker's shared reader keeps one connection for as long as it lives, so a worker needs a
+    // second one for everything else: with fewer, every query after the first get by id would
+    // wait for a connection that never comes back.
+    let per_worker = config.database_pool_size.div_ceil(config.workers.max(1)).max(MIN_WORKER_CONNECTIONS);
+    if per_worker * config.workers > config.database_pool_size {
+        tracing::warn!(
+            workers = config.workers,
+            database_pool_size = config.database_pool_size,
+            connections = per_worker * config.workers,
+            "each worker needs at least {MIN_WORKER_CONNECTIONS} connections: requests may open more than database_pool_size (lower workers or raise database_pool_size)"
+        );
+    }
     let server = HttpServer::new(move || {
         let pool = crate::db::pool(&state.pg_config, per_worker, crate::db::PoolTimeouts::requests(&state.config.timeouts));
         state.worker_pools.lock().expect("not poisoned").push(pool.clone());

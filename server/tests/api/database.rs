@@ -310,3 +310,22 @@ async fn the_embedded_cluster_runs_within_the_machines_memory() {
         assert!(line.contains(&plan.address_space_limit().to_string()), "{pid}: {line}");
     }
 }
+
+/// A worker's shared reader keeps a connection for itself: with a pool of one, the queries after
+/// the first get by id still get one of their own (each worker has at least two).
+#[tokio::test]
+async fn a_pool_of_one_still_serves_queries_after_a_get() {
+    let mut config = test_config(run_database());
+    config.database_pool_size = 1;
+    config.timeouts.wait = Duration::from_secs(2);
+    let server = TestServer::start_with(config).await;
+    let app = app_keys(&server).await;
+    let (status, created) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/Thing", Some(json!({"n": 1}))).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["objectId"].as_str().unwrap();
+    let (status, got) = call(&server, &app, As::Client(None), reqwest::Method::GET, &format!("/classes/Thing/{id}"), None).await;
+    assert_eq!(status, 200, "{got}");
+    let (status, found) = call(&server, &app, As::Client(None), reqwest::Method::GET, "/classes/Thing", None).await;
+    assert_eq!((status, found["results"].as_array().map(Vec::len)), (200, Some(1)), "{found}");
+    server.shutdown().await;
+}

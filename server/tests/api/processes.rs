@@ -528,6 +528,8 @@ async fn healthcheck_says_whether_the_server_on_the_port_is_ready() {
     let out = check(&port);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("ready"));
+    let out = Command::new(BIN).args(["healthcheck", "--live", "--port", &port]).output().unwrap();
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("alive"), "{}", String::from_utf8_lossy(&out.stderr));
     served.terminate();
     // Nothing listens any more: exit 1 with the reason, and no database is opened for it.
     let out = check(&port);
