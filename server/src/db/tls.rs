@@ -157,6 +157,11 @@ pub(super) fn parse(url: &str, ca_file: Option<&Path>) -> Result<Parsed, String>
         }
         (mode, _) => mode.unwrap_or(SslMode::Prefer),
     };
+    // As libpq, no TLS is asked for on Unix sockets (PostgreSQL never offers it there): `prefer`
+    // would only cost a round trip per connection.
+    let sockets_only =
+        !config.get_hosts().is_empty() && config.get_hosts().iter().all(|h| matches!(h, tokio_postgres::config::Host::Unix(_)));
+    let mode = if sockets_only && matches!(mode, SslMode::Allow | SslMode::Prefer) { SslMode::Disable } else { mode };
     config.ssl_mode(mode.tokio_postgres());
     let verified = mode != SslMode::Disable && (roots.is_some() || matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull));
     let tls = connector(mode, roots, root.is_some())?;
@@ -376,6 +381,8 @@ mod tests {
         assert_eq!(mode_of("postgres://u@localhost/db").unwrap().0, SslMode::Prefer);
         assert_eq!(mode_of("host=localhost user=u").unwrap().0, SslMode::Prefer);
         assert_eq!(mode_of("postgres://u@localhost/db?sslmode=allow").unwrap().1.get_ssl_mode(), tokio_postgres::config::SslMode::Prefer);
+        // Never on a Unix socket.
+        assert_eq!(mode_of("postgres://u:p@/db?host=/run/postgresql&port=5433").unwrap().0, SslMode::Disable);
     }
 
     #[test]
