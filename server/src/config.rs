@@ -84,8 +84,10 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
 
-    /// PostgreSQL URL (postgres://user:pass@host:port/db). When unset, Hearth starts a private
-    /// cluster inside the data folder from the system's PostgreSQL binaries.
+    /// PostgreSQL URL (postgres://user:pass@host:port/db), TLS as libpq's sslmode says
+    /// (disable, allow, prefer [default], require, verify-ca, verify-full) with sslrootcert=PATH.
+    /// When unset, Hearth starts a private cluster inside the data folder from the system's
+    /// PostgreSQL binaries.
     /// Also read from the file named by HEARTH_DATABASE_URL_FILE.
     #[arg(long, env = "HEARTH_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,

@@ -90,12 +90,15 @@ impl Connector {
     }
 
     fn with(verifier: Arc<dyn ServerCertVerifier>) -> Connector {
-        let config = rustls::ClientConfig::builder_with_provider(provider())
+        let mut config = rustls::ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .expect("the default provider supports the default protocol versions")
             .dangerous()
             .with_custom_certificate_verifier(verifier)
             .with_no_client_auth();
+        // PostgreSQL 17 checks it on direct TLS connections (`sslnegotiation=direct`); earlier
+        // servers ignore it.
+        config.alpn_protocols = vec![b"postgresql".to_vec()];
         Connector(MakeRustlsConnect::new(config))
     }
 }
@@ -141,7 +144,11 @@ pub(super) fn parse(url: &str, ca_file: Option<&Path>) -> Result<Parsed, String>
         match key.as_str() {
             "sslmode" => mode = Some(SslMode::parse(&value)?),
             "sslrootcert" => root = Some(value),
-            other => return Err(format!("`{other}` is not supported (client certificates and revocation lists are not)")),
+            other => {
+                return Err(format!(
+                    "`{other}` is not supported: of the TLS settings, Hearth reads sslmode and sslrootcert (no client certificates, no revocation lists)"
+                ));
+            }
         }
     }
     let roots = match root.as_deref() {
@@ -392,6 +399,7 @@ mod tests {
         assert!(!err.contains("secret"), "{err}");
         let err = mode_of("postgres://u@localhost/db?sslcert=/x.pem").unwrap_err();
         assert!(err.contains("`sslcert` is not supported"), "{err}");
+        assert!(mode_of("host=localhost sslnegotiation=direct sslmode=require").is_ok());
         let err = mode_of("postgres://u@localhost/db?sslmode=require&sslrootcert=system").unwrap_err();
         assert!(err.contains("sslrootcert=system"), "{err}");
     }
