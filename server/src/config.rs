@@ -84,11 +84,20 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
 
-    /// PostgreSQL URL (postgres://user:pass@host:port/db). When unset, Hearth starts a private
-    /// cluster inside the data folder from the system's PostgreSQL binaries.
+    /// PostgreSQL URL (postgres://user:pass@host:port/db), TLS as libpq's sslmode says
+    /// (disable, allow, prefer [default], require, verify-ca, verify-full) with sslrootcert=PATH.
+    /// When unset, Hearth starts a private cluster inside the data folder from the system's
+    /// PostgreSQL binaries.
     /// Also read from the file named by HEARTH_DATABASE_URL_FILE.
     #[arg(long, env = "HEARTH_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
+
+    /// PEM file of the CA (one or more certificates) that PostgreSQL's certificate must chain to,
+    /// for every database URL that names no `sslrootcert` of its own. Checked under
+    /// sslmode=verify-ca and verify-full (which use the system's CAs without it), and also
+    /// under require and prefer when given, as libpq does.
+    #[arg(long, env = "HEARTH_DATABASE_CA_FILE", global = true)]
+    pub database_ca_file: Option<PathBuf>,
 
     /// Connections to PostgreSQL for serving requests, shared out between the workers (each worker
     /// has its own pool) [default: 32]. Caches, the CLI and background work use up to 4 more.
@@ -381,6 +390,8 @@ pub struct Config {
     pub port: u16,
     pub data_dir: PathBuf,
     pub database: Database,
+    /// The CA of PostgreSQL's certificate (`db::Target::parse`), for URLs naming none.
+    pub database_ca_file: Option<PathBuf>,
     pub database_pool_size: usize,
     pub timeouts: DbTimeouts,
     pub function_instances: u32,
@@ -628,6 +639,7 @@ impl Config {
                 Some(url) => Database::Url(url),
                 None => Database::Embedded { bin_dir: s.postgres_bin_dir },
             },
+            database_ca_file: s.database_ca_file,
             database_pool_size: pool,
             timeouts,
             function_instances,
@@ -699,6 +711,7 @@ impl Settings {
             port: self.port.or(lower.port),
             data_dir: self.data_dir.or(lower.data_dir),
             database_url: self.database_url.or(lower.database_url),
+            database_ca_file: self.database_ca_file.or(lower.database_ca_file),
             database_pool_size: self.database_pool_size.or(lower.database_pool_size),
             statement_timeout: self.statement_timeout.or(lower.statement_timeout),
             query_timeout: self.query_timeout.or(lower.query_timeout),

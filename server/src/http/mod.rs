@@ -38,8 +38,8 @@ pub struct State {
     pub pool: Pool,
     /// This worker's connection for gets by id, shared and pipelined (see [`crate::db::SharedReader`]).
     pub reader: crate::db::SharedReader,
-    /// Connection settings, to open each worker's pool.
-    pub pg_config: tokio_postgres::Config,
+    /// Where PostgreSQL is, to open each worker's pool.
+    pub target: crate::db::Target,
     /// Every worker's pool, for the pool metrics.
     pub worker_pools: Arc<std::sync::Mutex<Vec<Pool>>>,
     pub registry: AppRegistry,
@@ -123,7 +123,7 @@ pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result
         );
     }
     let server = HttpServer::new(move || {
-        let pool = crate::db::pool(&state.pg_config, per_worker, crate::db::PoolTimeouts::requests(&state.config.timeouts));
+        let pool = crate::db::pool(&state.target, per_worker, crate::db::PoolTimeouts::requests(&state.config.timeouts));
         state.worker_pools.lock().expect("not poisoned").push(pool.clone());
         let reader = crate::db::SharedReader::new(pool.clone());
         let worker = web::Data::new(State { pool, reader, ..State::clone(&state) });

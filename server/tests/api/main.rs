@@ -11,6 +11,7 @@ mod changes;
 mod dashboard;
 mod data;
 mod database;
+mod db_tls;
 mod errors;
 mod files;
 mod function_types;
