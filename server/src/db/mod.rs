@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod migrate;
+pub mod replicas;
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -22,6 +23,9 @@ pub enum OpenError {
     Connect(String),
     #[error(transparent)]
     Migrate(#[from] migrate::MigrateError),
+    /// The URL itself is not repeated: it may hold a password.
+    #[error("invalid setting database_replica_urls (HEARTH_DATABASE_REPLICA_URLS): replica {replica}: {reason}")]
+    ReplicaUrl { replica: usize, reason: String },
 }
 
 /// How long a start waits for PostgreSQL to finish a shutdown or a start in progress (a
@@ -34,6 +38,8 @@ pub struct Db {
     pub pool: Pool,
     /// Connection settings, also used by the bus for its LISTEN connection.
     pub pg_config: tokio_postgres::Config,
+    /// The read replicas (none unless configured); their health checks start with the server.
+    pub replicas: std::sync::Arc<replicas::Replicas>,
     embedded: Option<embedded::Cluster>,
 }
 
@@ -43,6 +49,8 @@ impl Db {
     /// for it, up to [`START_WAIT`].
     pub async fn open(config: &Config) -> Result<Db, OpenError> {
         let deadline = Instant::now() + START_WAIT;
+        // Checked first: a wrong replica URL fails the start before anything is started.
+        let replicas = std::sync::Arc::new(replicas::Replicas::open(&config.database_replica_urls, config.database_replica_max_lag)?);
         let (pg_config, embedded) = match &config.database {
             Database::Url(url) => (tokio_postgres::Config::from_str(url.expose()).map_err(OpenError::Url)?, None),
             Database::Embedded { bin_dir } => {
@@ -73,7 +81,7 @@ impl Db {
             note_wait(&mut waiting, &err);
             tokio::time::sleep(RETRY_EVERY).await;
         }
-        Ok(Db { pool, pg_config, embedded })
+        Ok(Db { pool, pg_config, replicas, embedded })
     }
 
     /// Opens, then applies pending migrations.
@@ -88,6 +96,7 @@ impl Db {
 
     /// Closes the pool and stops the embedded cluster if this process started it.
     pub async fn close(self) {
+        self.replicas.stop();
         self.pool.close();
         if let Some(cluster) = self.embedded {
             let result = tokio::task::spawn_blocking(move || cluster.stop()).await;
