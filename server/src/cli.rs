@@ -265,7 +265,7 @@ async fn sdk(db: &Db, config: Config, cmd: SdkCommand) -> Result<(), Box<dyn std
         let client = db.pool.get().await?;
         apps::get(&client, &app_id).await?.ok_or_else(|| format!("no app with application id {app_id:?}"))?
     };
-    let bus = crate::bus::Bus::start(db.pg_config.clone()).await?;
+    let bus = crate::bus::Bus::start(db.target.clone()).await?;
     let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.wait);
     let server_url = format!("{}/parse", config.base_url(config.port));
     let openapi = serde_json::from_str(&crate::http::openapi::document())?;
@@ -286,7 +286,7 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
         let client = db.pool.get().await?;
         apps::get(&client, &app_id).await?.ok_or_else(|| format!("no app with application id {app_id:?}"))?
     };
-    let bus = crate::bus::Bus::start(db.pg_config.clone()).await?;
+    let bus = crate::bus::Bus::start(db.target.clone()).await?;
     let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.wait);
     let runtime = RuntimeConfig {
         cache_dir: Some(config.data_dir.join("functions-cache")),

@@ -90,6 +90,13 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// PEM file of the CA (one or more certificates) that PostgreSQL's certificate must chain to,
+    /// for every database URL that names no `sslrootcert` of its own. Checked under
+    /// sslmode=verify-ca and verify-full (which use the system's CAs without it), and also
+    /// under require and prefer when given, as libpq does.
+    #[arg(long, env = "HEARTH_DATABASE_CA_FILE", global = true)]
+    pub database_ca_file: Option<PathBuf>,
+
     /// Connections to PostgreSQL for serving requests, shared out between the workers (each worker
     /// has its own pool) [default: 32]. Caches, the CLI and background work use up to 4 more.
     #[arg(long, env = "HEARTH_DATABASE_POOL_SIZE", global = true)]
@@ -392,6 +399,8 @@ pub struct Config {
     pub port: u16,
     pub data_dir: PathBuf,
     pub database: Database,
+    /// The CA of PostgreSQL's certificate (`db::Target::parse`), for URLs naming none.
+    pub database_ca_file: Option<PathBuf>,
     pub database_pool_size: usize,
     /// Read replicas' URLs (see the setting of the same name).
     pub database_replica_urls: Vec<Secret>,
@@ -655,6 +664,7 @@ impl Config {
                 Some(url) => Database::Url(url),
                 None => Database::Embedded { bin_dir: s.postgres_bin_dir },
             },
+            database_ca_file: s.database_ca_file,
             database_pool_size: pool,
             database_replica_urls,
             database_replica_max_lag,
@@ -728,6 +738,7 @@ impl Settings {
             port: self.port.or(lower.port),
             data_dir: self.data_dir.or(lower.data_dir),
             database_url: self.database_url.or(lower.database_url),
+            database_ca_file: self.database_ca_file.or(lower.database_ca_file),
             database_pool_size: self.database_pool_size.or(lower.database_pool_size),
             statement_timeout: self.statement_timeout.or(lower.statement_timeout),
             query_timeout: self.query_timeout.or(lower.query_timeout),

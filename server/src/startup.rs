@@ -115,7 +115,7 @@ impl Hearth {
         };
         // Before this instance's own bus connection exists, so every one seen is another's.
         warn_if_shared(config, db).await;
-        let bus = Bus::start_with(db.pg_config.clone(), fan_out).await.map_err(|e| other(&e))?;
+        let bus = Bus::start_with(db.target.clone(), fan_out).await.map_err(|e| other(&e))?;
         let parse_url: std::sync::Arc<str> = format!("{}/parse", config.base_url(port)).into();
         let storage: crate::files::SharedStorage = match &config.files {
             crate::config::FilesConfig::Local { dir } => std::sync::Arc::new(crate::files::local::LocalDisk::new(dir.clone())),
@@ -139,7 +139,7 @@ impl Hearth {
         };
         // Function calls have a pool of their own: their data calls never wait behind the caches' pool.
         let function_pool =
-            crate::db::pool(&db.pg_config, config.database_pool_size.clamp(2, 8), crate::db::PoolTimeouts::requests(&config.timeouts));
+            crate::db::pool(&db.target, config.database_pool_size.clamp(2, 8), crate::db::PoolTimeouts::requests(&config.timeouts));
         let functions = crate::functions::Functions::new(runtime, function_pool.clone(), schemas.clone(), &bus).map_err(|e| other(&e))?;
         // Cloud code plugs into the layers below it: data's triggers and change sink, auth's
         // login triggers, files' hooks.
@@ -194,7 +194,7 @@ impl Hearth {
                 1,
                 crate::db::PoolTimeouts::requests(&config.timeouts),
             ),
-            pg_config: db.pg_config.clone(),
+            target: db.target.clone(),
             worker_pools: Arc::default(),
             registry,
             auth,

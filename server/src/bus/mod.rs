@@ -336,16 +336,16 @@ pub struct Bus {
 impl Bus {
     /// Every topic over PostgreSQL. Returns once listening, so that no event committed after
     /// this returns is missed.
-    pub async fn start(pg_config: tokio_postgres::Config) -> Result<Bus, BusError> {
-        Bus::start_with(pg_config, None).await
+    pub async fn start(target: crate::db::Target) -> Result<Bus, BusError> {
+        Bus::start_with(target, None).await
     }
 
     /// Committed topics over PostgreSQL, fan-out topics over `fan_out` when given (else over
     /// PostgreSQL as well, on a channel and a listening connection of their own, so that they
     /// never delay the committed topics).
-    pub async fn start_with(pg_config: tokio_postgres::Config, fan_out: Option<Arc<dyn Transport>>) -> Result<Bus, BusError> {
-        let fan_out = fan_out.unwrap_or_else(|| Arc::new(postgres::PgTransport::fan_out(pg_config.clone())));
-        let committed: Arc<dyn Transport> = Arc::new(postgres::PgTransport::new(pg_config));
+    pub async fn start_with(target: crate::db::Target, fan_out: Option<Arc<dyn Transport>>) -> Result<Bus, BusError> {
+        let fan_out = fan_out.unwrap_or_else(|| Arc::new(postgres::PgTransport::fan_out(target.clone())));
+        let committed: Arc<dyn Transport> = Arc::new(postgres::PgTransport::new(target));
         Bus::over(committed, Some(fan_out)).await
     }
 

@@ -21,7 +21,7 @@ use deadpool_postgres::GenericClient;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use tokio::task::AbortHandle;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 
 use super::{BusError, Inbox, Transport};
 
@@ -76,7 +76,7 @@ struct Reference {
 /// PostgreSQL LISTEN/NOTIFY as a [`Transport`].
 pub struct PgTransport {
     /// For the listening connection.
-    config: tokio_postgres::Config,
+    target: crate::db::Target,
     /// Connections for frames sent outside a transaction (fan-out topics without Redis).
     senders: deadpool_postgres::Pool,
     /// The channel it listens to and sends on.
@@ -85,25 +85,25 @@ pub struct PgTransport {
 
 impl PgTransport {
     /// The committed topics' transport.
-    pub fn new(config: tokio_postgres::Config) -> PgTransport {
-        PgTransport::on(config, CHANNEL, "hearth-bus")
+    pub fn new(target: crate::db::Target) -> PgTransport {
+        PgTransport::on(target, CHANNEL, "hearth-bus")
     }
 
     /// The fan-out topics' transport when there is no Redis: its own channel and connection.
-    pub fn fan_out(config: tokio_postgres::Config) -> PgTransport {
-        PgTransport::on(config, FAN_OUT_CHANNEL, "hearth-bus-fanout")
+    pub fn fan_out(target: crate::db::Target) -> PgTransport {
+        PgTransport::on(target, FAN_OUT_CHANNEL, "hearth-bus-fanout")
     }
 
-    fn on(config: tokio_postgres::Config, channel: &'static str, name: &str) -> PgTransport {
+    fn on(target: crate::db::Target, channel: &'static str, name: &str) -> PgTransport {
         let timeouts = crate::db::PoolTimeouts {
             statement: Duration::from_secs(10),
             idle_transaction: Duration::from_secs(10),
             wait: Duration::from_secs(5),
         };
-        let senders = crate::db::pool(&config, 2, timeouts);
-        let mut config = config;
-        config.application_name(name);
-        PgTransport { config, senders, channel }
+        let senders = crate::db::pool(&target, 2, timeouts);
+        let mut target = target;
+        target.config.application_name(name);
+        PgTransport { target, senders, channel }
     }
 }
 
@@ -114,9 +114,9 @@ impl Transport for PgTransport {
 
     fn receive(&self, inbox: Inbox) -> BoxFuture<'_, Result<AbortHandle, BusError>> {
         Box::pin(async move {
-            let config = self.config.clone();
+            let target = self.target.clone();
             let channel = self.channel;
-            let first = listen(&config, channel, inbox.clone()).await?;
+            let first = listen(&target, channel, inbox.clone()).await?;
             let first_abort = first.abort_handle();
             let task = tokio::spawn(async move {
                 // Aborting the supervisor must end the current listening task too.
@@ -124,7 +124,7 @@ impl Transport for PgTransport {
                 let mut session = first;
                 loop {
                     let _ = session.await;
-                    session = inbox.reconnect("postgres", || listen(&config, channel, inbox.clone())).await;
+                    session = inbox.reconnect("postgres", || listen(&target, channel, inbox.clone())).await;
                     _current = AbortOnDrop(session.abort_handle());
                 }
             });
@@ -151,12 +151,8 @@ impl Drop for AbortOnDrop {
 
 /// Connects and LISTENs; the returned task delivers what arrives and ends when the connection
 /// does.
-async fn listen(
-    config: &tokio_postgres::Config,
-    channel: &str,
-    inbox: Inbox,
-) -> Result<tokio::task::JoinHandle<()>, tokio_postgres::Error> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+async fn listen(target: &crate::db::Target, channel: &str, inbox: Inbox) -> Result<tokio::task::JoinHandle<()>, tokio_postgres::Error> {
+    let (client, mut connection) = target.config.connect(target.tls.clone()).await?;
     // The connection is read by a task of its own, so that it keeps being read while a
     // reference is fetched; notifications wait in order in the channel meanwhile.
     let (notifications, mut received) = tokio::sync::mpsc::unbounded_channel();

@@ -4,12 +4,11 @@
 pub mod embedded;
 pub mod migrate;
 pub mod replicas;
+pub mod tls;
 
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
 
 use crate::config::{Config, Database, DbTimeouts};
 
@@ -17,8 +16,10 @@ use crate::config::{Config, Database, DbTimeouts};
 pub enum OpenError {
     #[error(transparent)]
     Embedded(#[from] embedded::EmbeddedError),
-    #[error("invalid database URL: {}", crate::telemetry::error_chain(.0))]
-    Url(tokio_postgres::Error),
+    /// The connection string or its TLS settings (the message names the setting, never the
+    /// URL, which may hold a password).
+    #[error("invalid database URL: {0}")]
+    Url(String),
     #[error("cannot connect to PostgreSQL: {0}")]
     Connect(String),
     #[error(transparent)]
@@ -33,11 +34,40 @@ pub enum OpenError {
 pub const START_WAIT: Duration = Duration::from_secs(90);
 const RETRY_EVERY: Duration = Duration::from_millis(200);
 
+/// Where and how to connect: the connection settings and the TLS that goes with them. Every
+/// connection to the server (pooled, the bus's LISTEN, statement cancel requests) goes through
+/// both.
+#[derive(Clone)]
+pub struct Target {
+    pub config: tokio_postgres::Config,
+    pub tls: tls::Connector,
+}
+
+impl Target {
+    /// A connection string (`postgres://` URL or libpq's `key=value` form) with libpq's
+    /// `sslmode` and `sslrootcert` (see [`tls`]); `ca_file` is the CA when the string names none.
+    pub fn parse(url: &str, ca_file: Option<&std::path::Path>) -> Result<Target, OpenError> {
+        let parsed = tls::parse(url, ca_file).map_err(OpenError::Url)?;
+        if parsed.mode == tls::SslMode::Require && !parsed.verified {
+            tracing::warn!(
+                "PostgreSQL connections are encrypted but the server's certificate is not checked (sslmode=require without a CA): use sslmode=verify-full and database_ca_file to know it is the right server"
+            );
+        }
+        Ok(Target { config: parsed.config, tls: parsed.tls })
+    }
+
+    /// A server reached without TLS (the embedded cluster's Unix socket).
+    pub fn plain(mut config: tokio_postgres::Config) -> Target {
+        config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        Target { config, tls: tls::Connector::plain() }
+    }
+}
+
 /// The open database: a pool, and the embedded cluster when Hearth runs one.
 pub struct Db {
     pub pool: Pool,
-    /// Connection settings, also used by the bus for its LISTEN connection.
-    pub pg_config: tokio_postgres::Config,
+    /// Where the pool connects, also used for the bus's LISTEN connection and other pools.
+    pub target: Target,
     /// The read replicas (none unless configured); their health checks start with the server.
     pub replicas: std::sync::Arc<replicas::Replicas>,
     embedded: Option<embedded::Cluster>,
@@ -50,17 +80,21 @@ impl Db {
     pub async fn open(config: &Config) -> Result<Db, OpenError> {
         let deadline = Instant::now() + START_WAIT;
         // Checked first: a wrong replica URL fails the start before anything is started.
-        let replicas = std::sync::Arc::new(replicas::Replicas::open(&config.database_replica_urls, config.database_replica_max_lag)?);
-        let (pg_config, embedded) = match &config.database {
-            Database::Url(url) => (tokio_postgres::Config::from_str(url.expose()).map_err(OpenError::Url)?, None),
+        let replicas = std::sync::Arc::new(replicas::Replicas::open(
+            &config.database_replica_urls,
+            config.database_replica_max_lag,
+            config.database_ca_file.as_deref(),
+        )?);
+        let (target, embedded) = match &config.database {
+            Database::Url(url) => (Target::parse(url.expose(), config.database_ca_file.as_deref())?, None),
             Database::Embedded { bin_dir } => {
                 let cluster = start_embedded(config, bin_dir.clone(), deadline).await?;
-                (cluster.pg_config(embedded::DATABASE), Some(cluster))
+                (Target::plain(cluster.pg_config(embedded::DATABASE)), Some(cluster))
             }
         };
         // Requests use per-worker pools (`http::server`); this one serves caches, the CLI and
         // background work.
-        let pool = pool(&pg_config, config.database_pool_size.min(4), PoolTimeouts::background(&config.timeouts));
+        let pool = pool(&target, config.database_pool_size.min(4), PoolTimeouts::background(&config.timeouts));
         let mut waiting = false;
         loop {
             let err = match pool.get().await {
@@ -81,7 +115,7 @@ impl Db {
             note_wait(&mut waiting, &err);
             tokio::time::sleep(RETRY_EVERY).await;
         }
-        Ok(Db { pool, pg_config, replicas, embedded })
+        Ok(Db { pool, target, replicas, embedded })
     }
 
     /// Opens, then applies pending migrations.
@@ -134,12 +168,12 @@ impl PoolTimeouts {
 /// (set by a statement, not startup options, which poolers such as PgBouncer refuse), so
 /// PostgreSQL itself stops a statement that runs too long and a transaction left idle, and
 /// (PostgreSQL 14 and later) checks while a statement runs that its client is still there.
-pub fn pool(pg_config: &tokio_postgres::Config, size: usize, timeouts: PoolTimeouts) -> Pool {
-    let mut pg_config = pg_config.clone();
+pub fn pool(target: &Target, size: usize, timeouts: PoolTimeouts) -> Pool {
+    let mut pg_config = target.config.clone();
     pg_config.connect_timeout(timeouts.wait);
-    let manager = Manager::from_config(pg_config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let manager = Manager::from_config(pg_config, target.tls.clone(), ManagerConfig { recycling_method: RecyclingMethod::Fast });
     let (statement, idle) = (timeouts.statement.as_millis().to_string(), timeouts.idle_transaction.as_millis().to_string());
-    Pool::builder(manager)
+    let pool = Pool::builder(manager)
         .max_size(size)
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .create_timeout(Some(timeouts.wait))
@@ -170,7 +204,37 @@ pub fn pool(pg_config: &tokio_postgres::Config, size: usize, timeouts: PoolTimeo
             Ok(())
         }))
         .build()
-        .expect("a runtime is set, so building the pool cannot fail")
+        .expect("a runtime is set, so building the pool cannot fail");
+    cancellers::register(&pool, &target.tls);
+    pool
+}
+
+/// The TLS of each pool's cancel requests. A cancel request opens a connection of its own to the
+/// server, which needs the TLS of the pool its connection came from; deadpool keeps nothing of
+/// ours with a pool or its connections, so pools are looked up here by identity (their manager
+/// lives as long as they do). Entries go with the next pool built after theirs is dropped.
+mod cancellers {
+    use std::sync::Mutex;
+
+    use deadpool_postgres::Pool;
+
+    use super::tls::Connector;
+
+    type Entry = (deadpool_postgres::WeakPool, Connector);
+
+    static POOLS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+    pub(super) fn register(pool: &Pool, tls: &Connector) {
+        let mut pools = POOLS.lock().expect("not poisoned");
+        pools.retain(|(weak, _)| weak.upgrade().is_some());
+        pools.push((pool.weak(), tls.clone()));
+    }
+
+    /// The TLS `pool` was built with; none for a pool not built by [`super::pool`].
+    pub(super) fn of(pool: &Pool) -> Option<Connector> {
+        let pools = POOLS.lock().expect("not poisoned");
+        pools.iter().find(|(weak, _)| weak.upgrade().is_some_and(|p| std::ptr::eq(p.manager(), pool.manager()))).map(|(_, tls)| tls.clone())
+    }
 }
 
 /// Prepared statements a pooled connection keeps before it starts over (see [`pool`]).
@@ -253,10 +317,11 @@ async fn client_gone() {
     }
 }
 
-/// Asks the server to cancel the statement a connection runs. Bounded: a server that does not
-/// answer (frozen) is not waited on for ever.
-async fn cancel(token: tokio_postgres::CancelToken) {
-    match tokio::time::timeout(Duration::from_secs(10), token.cancel_query(NoTls)).await {
+/// Asks the server to cancel the statement a connection of `pool` runs, over the pool's TLS.
+/// Bounded: a server that does not answer (frozen) is not waited on for ever.
+async fn cancel(token: tokio_postgres::CancelToken, pool: Option<&Pool>) {
+    let tls = pool.and_then(cancellers::of).unwrap_or_else(tls::Connector::plain);
+    match tokio::time::timeout(Duration::from_secs(10), token.cancel_query(tls)).await {
         Ok(Ok(())) => {}
         Ok(Err(err)) => tracing::warn!(error = %crate::telemetry::error_chain(&err), "could not cancel a statement"),
         Err(_) => tracing::warn!("could not cancel a statement: no answer from PostgreSQL"),
@@ -282,12 +347,13 @@ impl Drop for Cancellable {
         if !self.armed.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }
+        let pool = deadpool_postgres::Object::pool(&object);
         let client = deadpool_postgres::Object::take(object);
         let token = client.cancel_token();
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
-                    cancel(token).await;
+                    cancel(token, pool.as_ref()).await;
                     drop(client);
                 });
             }
@@ -338,8 +404,8 @@ impl SharedReader {
         let mut current = self.current.lock().expect("not poisoned");
         if current.as_ref().is_some_and(|c| std::sync::Arc::ptr_eq(c, client)) {
             *current = None;
-            let token = client.cancel_token();
-            tokio::spawn(cancel(token));
+            let (token, pool) = (client.cancel_token(), self.pool.clone());
+            tokio::spawn(async move { cancel(token, Some(&pool)).await });
         }
     }
 }
@@ -400,7 +466,8 @@ fn note_wait(waiting: &mut bool, err: &tokio_postgres::Error) {
 
 /// Creates Hearth's database in the embedded cluster on first start.
 async fn create_database(cluster: &embedded::Cluster) -> Result<(), tokio_postgres::Error> {
-    let (client, conn) = cluster.pg_config("postgres").connect(NoTls).await?;
+    let admin = Target::plain(cluster.pg_config("postgres"));
+    let (client, conn) = admin.config.connect(admin.tls).await?;
     let conn = tokio::spawn(conn);
     let exists = client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&embedded::DATABASE]).await?.is_some();
     if !exists {

@@ -16,14 +16,13 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hash};
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::Pool;
 
-use super::{OpenError, PoolTimeouts, SharedReader};
+use super::{OpenError, PoolTimeouts, SharedReader, Target};
 use crate::config::Secret;
 
 /// How often each replica is checked, and the longest a check waits for an answer.
@@ -54,7 +53,8 @@ pub struct Replicas {
 struct Replica {
     /// `host:port/dbname`, for logs and metrics (never the password).
     label: String,
-    config: tokio_postgres::Config,
+    /// Where it is, with the same TLS rules as the primary's URL.
+    target: Target,
     up: AtomicBool,
     lag_bytes: AtomicU64,
     /// One connection for the health checks.
@@ -62,16 +62,22 @@ struct Replica {
 }
 
 impl Replicas {
-    /// Parses the replicas' URLs; none is contacted yet (see [`Replicas::start`]).
-    pub fn open(urls: &[Secret], max_lag: Duration) -> Result<Replicas, OpenError> {
+    /// Parses the replicas' URLs, with the primary's TLS rules (`sslmode`, `sslrootcert`, and
+    /// `ca_file` for a URL naming no CA); none is contacted yet (see [`Replicas::start`]).
+    pub fn open(urls: &[Secret], max_lag: Duration, ca_file: Option<&std::path::Path>) -> Result<Replicas, OpenError> {
         let mut replicas = Vec::with_capacity(urls.len());
         for (n, url) in urls.iter().enumerate() {
-            let config = tokio_postgres::Config::from_str(url.expose())
-                .map_err(|err| OpenError::ReplicaUrl { replica: n + 1, reason: crate::telemetry::error_chain(&err) })?;
-            let label = label_of(&config);
+            let target = Target::parse(url.expose(), ca_file).map_err(|err| OpenError::ReplicaUrl {
+                replica: n + 1,
+                reason: match err {
+                    OpenError::Url(reason) => reason,
+                    other => other.to_string(),
+                },
+            })?;
+            let label = label_of(&target.config);
             let probe_timeouts = PoolTimeouts { statement: CHECK_EVERY, idle_transaction: CHECK_EVERY, wait: CHECK_EVERY };
-            let probe = super::pool(&config, 1, probe_timeouts);
-            replicas.push(Replica { label, config, up: AtomicBool::new(false), lag_bytes: AtomicU64::new(0), probe });
+            let probe = super::pool(&target, 1, probe_timeouts);
+            replicas.push(Replica { label, target, up: AtomicBool::new(false), lag_bytes: AtomicU64::new(0), probe });
         }
         Ok(Replicas {
             replicas,
@@ -310,7 +316,7 @@ impl ReadPools {
             .replicas
             .iter()
             .map(|r| {
-                let pool = super::pool(&r.config, size, timeouts);
+                let pool = super::pool(&r.target, size, timeouts);
                 (pool.clone(), SharedReader::new(pool))
             })
             .collect();

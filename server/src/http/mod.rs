@@ -41,8 +41,8 @@ pub struct State {
     /// This worker's pools for reads: the primary's and each replica's, and the replicas'
     /// health (see [`State::read_pool`]).
     pub reads: crate::db::replicas::ReadPools,
-    /// Connection settings, to open each worker's pool.
-    pub pg_config: tokio_postgres::Config,
+    /// Where PostgreSQL is, to open each worker's pool.
+    pub target: crate::db::Target,
     /// Every worker's pool, for the pool metrics.
     pub worker_pools: Arc<std::sync::Mutex<Vec<Pool>>>,
     pub registry: AppRegistry,
@@ -121,7 +121,7 @@ pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result
     // query. The configured pool size is shared out between the workers.
     let per_worker = config.database_pool_size.div_ceil(config.workers.max(1));
     let server = HttpServer::new(move || {
-        let pool = crate::db::pool(&state.pg_config, per_worker, crate::db::PoolTimeouts::requests(&state.config.timeouts));
+        let pool = crate::db::pool(&state.target, per_worker, crate::db::PoolTimeouts::requests(&state.config.timeouts));
         state.worker_pools.lock().expect("not poisoned").push(pool.clone());
         let reader = crate::db::SharedReader::new(pool.clone());
         let timeouts = crate::db::PoolTimeouts::requests(&state.config.timeouts);

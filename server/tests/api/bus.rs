@@ -90,7 +90,7 @@ async fn stored(db: &Db) -> Vec<String> {
 #[tokio::test]
 async fn a_flood_on_one_topic_leaves_the_caches_fed_by_another_alone() {
     let db = database().await;
-    let bus = Bus::start(db.pg_config.clone()).await.unwrap();
+    let bus = Bus::start(db.target.clone()).await.unwrap();
     let schemas = schema_cache(&bus);
     // A subscriber of the flooded topic that stops reading.
     let mut stalled = bus.subscribe::<Flood>();
@@ -115,7 +115,7 @@ async fn a_flood_on_one_topic_leaves_the_caches_fed_by_another_alone() {
 #[tokio::test]
 async fn events_larger_than_a_notify_travel_by_reference_when_their_transaction_commits() {
     let db = database().await;
-    let (one, two) = (Bus::start(db.pg_config.clone()).await.unwrap(), Bus::start(db.pg_config.clone()).await.unwrap());
+    let (one, two) = (Bus::start(db.target.clone()).await.unwrap(), Bus::start(db.target.clone()).await.unwrap());
     let (mut on_one, mut on_two) = (one.subscribe::<Big>(), two.subscribe::<Big>());
     let large = |c: char| c.to_string().repeat(20_000);
     let mut client = db.pool.get().await.unwrap();
@@ -164,7 +164,7 @@ async fn a_reference_read_too_late_resets_its_topic_alone_and_old_ones_are_swept
         .await
         .unwrap();
     // A bus sweeps when it connects.
-    let bus = Bus::start(db.pg_config.clone()).await.unwrap();
+    let bus = Bus::start(db.target.clone()).await.unwrap();
     assert_eq!(stored(&db).await, ["recent"]);
     let schemas = schema_cache(&bus);
     let mut big = bus.subscribe::<Big>();
@@ -182,7 +182,7 @@ async fn a_reference_read_too_late_resets_its_topic_alone_and_old_ones_are_swept
 #[tokio::test]
 async fn a_lost_connection_resets_every_cache_then_events_flow_again() {
     let db = database().await;
-    let bus = Bus::start(db.pg_config.clone()).await.unwrap();
+    let bus = Bus::start(db.target.clone()).await.unwrap();
     let schemas = schema_cache(&bus);
     let mut flood = bus.subscribe::<Flood>();
     let client = db.pool.get().await.unwrap();
@@ -211,7 +211,7 @@ async fn fan_out_topics_travel_over_redis_whose_loss_resets_them_alone() {
     let db = database().await;
     let over_redis = async || {
         let fan_out = RedisTransport::connect(&redis.url).await.unwrap();
-        Bus::start_with(db.pg_config.clone(), Some(Arc::new(fan_out))).await.unwrap()
+        Bus::start_with(db.target.clone(), Some(Arc::new(fan_out))).await.unwrap()
     };
     let (one, two) = (over_redis().await, over_redis().await);
     let schemas = schema_cache(&two);

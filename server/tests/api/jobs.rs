@@ -250,7 +250,8 @@ async fn a_schedule_tick_runs_once_however_many_instances_tick() {
     let db = connect(&url).await;
     let app_id = app_internal_id(&db, &app).await;
     db.execute("UPDATE function_schedules SET next_run = now() - interval '1 second' WHERE id = $1", &[&id]).await.unwrap();
-    let pool = hearth::db::pool(&url.parse().unwrap(), 8, hearth::db::PoolTimeouts::requests(&Default::default()));
+    let pool =
+        hearth::db::pool(&hearth::db::Target::parse(&url, None).unwrap(), 8, hearth::db::PoolTimeouts::requests(&Default::default()));
     let racers: Vec<_> = (0..8).map(|_| hearth::functions::schedules::tick(&pool)).collect();
     for outcome in futures_util::future::join_all(racers).await {
         outcome.unwrap();

@@ -3,7 +3,6 @@
 //! through `CloudCode` with a real caller of the app (heard from a write, as an embedder's change
 //! sink hears it) on a runtime of the test's own over the same database.
 
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -46,7 +45,7 @@ async fn start() -> Live {
     let callers = Arc::new(Callers::default());
     let extensions = Extensions { change_sinks: vec![callers.clone()] };
     let server = TestServer::start_extended(test_config(run_database()), extensions).await;
-    let pg = tokio_postgres::Config::from_str(run_database()).unwrap();
+    let pg = hearth::db::Target::parse(run_database(), None).unwrap();
     let bus = hearth::bus::Bus::start(pg.clone()).await.unwrap();
     let wait = Duration::from_secs(10);
     let timeouts = hearth::db::PoolTimeouts { statement: Duration::from_secs(30), idle_transaction: Duration::from_secs(30), wait };

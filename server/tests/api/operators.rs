@@ -271,9 +271,9 @@ async fn operators_in_memory_give_the_object_the_sql_stores() {
 
     // The library's own write functions, on a pool of their own: no HTTP between the two.
     let config = test_config(run_database());
-    let pg_config: tokio_postgres::Config = run_database().parse().unwrap();
-    let pool = hearth::db::pool(&pg_config, 4, hearth::db::PoolTimeouts::requests(&config.timeouts));
-    let bus = hearth::bus::Bus::start(pg_config).await.unwrap();
+    let target = hearth::db::Target::parse(run_database(), None).unwrap();
+    let pool = hearth::db::pool(&target, 4, hearth::db::PoolTimeouts::requests(&config.timeouts));
+    let bus = hearth::bus::Bus::start(target).await.unwrap();
     let loaded = hearth::apps::get(&pool.get().await.unwrap(), &app.id).await.unwrap().expect("the app exists");
     let services = Services {
         parse_url: "http://127.0.0.1/parse".into(),

@@ -70,7 +70,7 @@ async fn database() -> (Pool, String) {
 }
 
 fn instance(url: &str) -> Pool {
-    hearth::db::pool(&url.parse().unwrap(), 4, hearth::db::PoolTimeouts::background(&Default::default()))
+    hearth::db::pool(&hearth::db::Target::parse(url, None).unwrap(), 4, hearth::db::PoolTimeouts::background(&Default::default()))
 }
 
 /// Queues a task of `kind`, due `in_secs` from now (before now when negative); answers its id.
@@ -192,7 +192,7 @@ async fn run_one_retries_and_gives_up_as_the_worker_does() {
 #[tokio::test]
 async fn a_kind_with_every_slot_taken_holds_back_no_other_kind() {
     let (pool, url) = database().await;
-    let bus = hearth::bus::Bus::start(url.parse().unwrap()).await.unwrap();
+    let bus = hearth::bus::Bus::start(hearth::db::Target::parse(&url, None).unwrap()).await.unwrap();
     let gate = Arc::new(Semaphore::new(0));
     let (slow, mut heard_slow) = probe(Ok(()), Some(gate.clone()));
     let (quick, mut heard_quick) = probe(Ok(()), None);

@@ -229,15 +229,18 @@ async fn a_stopped_replica_costs_clients_nothing() {
 
 #[tokio::test]
 async fn a_wrong_replica_url_fails_the_start_naming_the_setting() {
-    let mut config = test_config(crate::helpers::run_database());
-    config.database_replica_urls = vec![
-        hearth::config::Secret::new("postgres://u:secret-pw@127.0.0.1/db"),
-        hearth::config::Secret::new("postgres://u:secret-pw@host:notaport/db"),
-    ];
-    let err = match hearth::startup::Hearth::build(config).await {
-        Ok(_) => panic!("a start with a wrong replica URL"),
-        Err(err) => err.to_string(),
-    };
-    assert!(err.contains("database_replica_urls (HEARTH_DATABASE_REPLICA_URLS): replica 2"), "{err}");
-    assert!(!err.contains("secret-pw"), "the URL's password is not shown: {err}");
+    // The replicas' URLs follow the primary's rules, TLS settings included.
+    for (bad, says) in
+        [("postgres://u:secret-pw@host:notaport/db", "port"), ("postgres://u:secret-pw@127.0.0.1/db?sslmode=bogus", "sslmode")]
+    {
+        let mut config = test_config(crate::helpers::run_database());
+        config.database_replica_urls =
+            vec![hearth::config::Secret::new("postgres://u:secret-pw@127.0.0.1/db"), hearth::config::Secret::new(bad)];
+        let err = match hearth::startup::Hearth::build(config).await {
+            Ok(_) => panic!("a start with a wrong replica URL"),
+            Err(err) => err.to_string(),
+        };
+        assert!(err.contains("database_replica_urls (HEARTH_DATABASE_REPLICA_URLS): replica 2") && err.contains(says), "{err}");
+        assert!(!err.contains("secret-pw"), "the URL's password is not shown: {err}");
+    }
 }

@@ -145,9 +145,9 @@ async fn aggregate_schema_changes_and_config_refuse_a_caller_without_the_rights(
     let app = crate::helpers::app_keys(&server).await;
     let (status, _) = call(&server, &app, As::Master, M::POST, "/classes/Thing", Some(json!({"v": 1}))).await;
     assert_eq!(status, 201);
-    let pg_config: tokio_postgres::Config = run_database().parse().unwrap();
-    let pool = hearth::db::pool(&pg_config, 2, hearth::db::PoolTimeouts::background(&test_config(run_database()).timeouts));
-    let bus = hearth::bus::Bus::start(pg_config).await.unwrap();
+    let target = hearth::db::Target::parse(run_database(), None).unwrap();
+    let pool = hearth::db::pool(&target, 2, hearth::db::PoolTimeouts::background(&test_config(run_database()).timeouts));
+    let bus = hearth::bus::Bus::start(target).await.unwrap();
     let services = services(&pool, &bus).await;
     let client = pool.get().await.unwrap();
     let found = hearth::apps::get(&client, &app.id).await.unwrap().unwrap();
