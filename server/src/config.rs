@@ -129,6 +129,17 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_DATABASE_WAIT_TIMEOUT", global = true)]
     pub database_wait_timeout: Option<String>,
 
+    /// Read replicas of the database: PostgreSQL URLs separated by commas, each a streaming
+    /// standby of database_url. Finds, counts, gets and aggregations that may be slightly stale
+    /// go to a healthy one. Also read from the file named by HEARTH_DATABASE_REPLICA_URLS_FILE.
+    #[arg(long, env = "HEARTH_DATABASE_REPLICA_URLS", global = true, hide_env_values = true)]
+    pub database_replica_urls: Option<String>,
+
+    /// A replica further behind the primary than this is out of rotation until it catches up;
+    /// also how long a caller's reads stay on the primary after it wrote [default: 2s].
+    #[arg(long, env = "HEARTH_DATABASE_REPLICA_MAX_LAG", global = true)]
+    pub database_replica_max_lag: Option<String>,
+
     /// Cloud-function instances alive at once on this server (the pooling allocator's slots, whose
     /// address space is reserved at start, 256 MiB each) [default: 64]. More calls wait.
     #[arg(long, env = "HEARTH_FUNCTION_INSTANCES", global = true)]
@@ -393,6 +404,10 @@ pub struct Config {
     /// The CA of PostgreSQL's certificate (`db::Target::parse`), for URLs naming none.
     pub database_ca_file: Option<PathBuf>,
     pub database_pool_size: usize,
+    /// Read replicas' URLs (see the setting of the same name).
+    pub database_replica_urls: Vec<Secret>,
+    /// Past it, a replica is out of rotation; also the read-your-writes window.
+    pub database_replica_max_lag: Duration,
     pub timeouts: DbTimeouts,
     pub function_instances: u32,
     /// Whether requests made on an app's behalf may reach private addresses (`crate::net`).
@@ -522,6 +537,9 @@ impl Config {
         };
 
         let database_url = secret(s.database_url, "HEARTH_DATABASE_URL_FILE")?;
+        let database_replica_urls: Vec<Secret> = secret(s.database_replica_urls, "HEARTH_DATABASE_REPLICA_URLS_FILE")?
+            .map(|urls| urls.expose().split(',').map(str::trim).filter(|u| !u.is_empty()).map(Secret::new).collect())
+            .unwrap_or_default();
         let admin_password = secret(s.admin_password, "HEARTH_ADMIN_PASSWORD_FILE")?;
         let jwt_secret = secret(s.jwt_secret, "HEARTH_JWT_SECRET_FILE")?;
         let redis_url = secret(s.redis_url, "HEARTH_REDIS_URL_FILE")?;
@@ -595,6 +613,15 @@ impl Config {
             idle_transaction: duration("idle_transaction_timeout", s.idle_transaction_timeout, defaults.idle_transaction)?,
             wait: duration("database_wait_timeout", s.database_wait_timeout, defaults.wait)?,
         };
+        let database_replica_max_lag = match s.database_replica_max_lag {
+            None => Duration::from_secs(2),
+            Some(text) => {
+                parse_duration(&text).filter(|d| !d.is_zero() && *d <= Duration::from_secs(3600)).ok_or(ConfigError::Invalid {
+                    name: "database_replica_max_lag",
+                    reason: format!("{text:?} is not a duration like 500ms, 2s or 1m (more than zero, at most 1h)"),
+                })?
+            }
+        };
         let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("hearth-data"));
         let files = match s.files_storage.unwrap_or(FilesStorage::Local) {
             FilesStorage::Local => FilesConfig::Local { dir: s.files_dir.unwrap_or_else(|| data_dir.join("files")) },
@@ -641,6 +668,8 @@ impl Config {
             },
             database_ca_file: s.database_ca_file,
             database_pool_size: pool,
+            database_replica_urls,
+            database_replica_max_lag,
             timeouts,
             function_instances,
             outbound_private_network,
@@ -718,6 +747,8 @@ impl Settings {
             background_statement_timeout: self.background_statement_timeout.or(lower.background_statement_timeout),
             idle_transaction_timeout: self.idle_transaction_timeout.or(lower.idle_transaction_timeout),
             database_wait_timeout: self.database_wait_timeout.or(lower.database_wait_timeout),
+            database_replica_urls: self.database_replica_urls.or(lower.database_replica_urls),
+            database_replica_max_lag: self.database_replica_max_lag.or(lower.database_replica_max_lag),
             function_instances: self.function_instances.or(lower.function_instances),
             outbound_private_network: self.outbound_private_network.or(lower.outbound_private_network),
             function_private_network: self.function_private_network.or(lower.function_private_network),
@@ -887,6 +918,27 @@ mod tests {
         assert_eq!(config.timeouts, DbTimeouts { query: Duration::from_millis(250), ..DbTimeouts::default() });
         let zero = Settings { statement_timeout: Some("0s".into()), ..Settings::default() };
         assert!(matches!(Config::resolve(zero), Err(ConfigError::Invalid { name: "statement_timeout", .. })));
+    }
+
+    #[test]
+    fn replica_settings() {
+        let config = Config::resolve(Settings::default()).unwrap();
+        assert!(config.database_replica_urls.is_empty());
+        assert_eq!(config.database_replica_max_lag, Duration::from_secs(2));
+        let urls = Settings {
+            database_replica_urls: Some(" postgres://a/db , ,postgres://b/db".into()),
+            database_replica_max_lag: Some("500ms".into()),
+            ..Settings::default()
+        };
+        let config = Config::resolve(urls).unwrap();
+        let urls: Vec<&str> = config.database_replica_urls.iter().map(Secret::expose).collect();
+        assert_eq!(urls, ["postgres://a/db", "postgres://b/db"]);
+        assert_eq!(config.database_replica_max_lag, Duration::from_millis(500));
+        for bad in ["0s", "soon", "2h"] {
+            let settings = Settings { database_replica_max_lag: Some(bad.into()), ..Settings::default() };
+            let err = Config::resolve(settings).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { name: "database_replica_max_lag", .. }), "{bad}: {err}");
+        }
     }
 
     #[test]

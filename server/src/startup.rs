@@ -187,6 +187,13 @@ impl Hearth {
             config: Arc::new(config.clone()),
             pool: db.pool.clone(),
             reader: crate::db::SharedReader::new(db.pool.clone()),
+            reads: crate::db::replicas::ReadPools::new(
+                db.replicas.clone(),
+                db.pool.clone(),
+                crate::db::SharedReader::new(db.pool.clone()),
+                1,
+                crate::db::PoolTimeouts::requests(&config.timeouts),
+            ),
             target: db.target.clone(),
             worker_pools: Arc::default(),
             registry,
@@ -218,6 +225,7 @@ impl Hearth {
             .slots(&config.queue_slots)
             .map_err(|e| StartError::Other(format!("invalid setting queue_slots: {e}")))?;
         let server = http::server(state.clone(), listener).map_err(|e| other(&e))?;
+        db.replicas.start(db.pool.clone());
         let background = Background {
             queue: queue.start(&bus),
             ticker: crate::functions::schedules::start_ticker(db.pool.clone()),

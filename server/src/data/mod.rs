@@ -156,6 +156,20 @@ impl From<deadpool_postgres::PoolError> for DataError {
 }
 
 impl DataError {
+    /// A failure of a read on a replica that the primary may not have: no connection, a lost
+    /// one, no answer, or a statement cancelled by a conflict with the replay of the primary's
+    /// changes (SQLSTATE 40001 on a standby). Such a read runs once more on the primary.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DataError::Unavailable => true,
+            DataError::Db(e) => {
+                e.failure() == crate::error::DbFailure::Unavailable
+                    || e.sqlstate().is_some_and(|s| *s == tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE)
+            }
+            _ => false,
+        }
+    }
+
     /// Maps what PostgreSQL says about the caller's input to Parse errors; the rest is internal.
     pub fn from_db(err: DbError) -> DataError {
         use tokio_postgres::error::SqlState;

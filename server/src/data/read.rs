@@ -14,6 +14,7 @@ use super::schema::SchemaCache;
 use super::storage::Doc;
 use crate::data::Caller;
 use crate::db::Cancellable;
+use crate::db::replicas::Route;
 
 /// A query: its objects' JSON texts (shaped by `keys`, `excludeKeys`, `include`) and the count
 /// if asked.
@@ -24,7 +25,18 @@ pub async fn find(
     class: &ClassName,
     options: FindOptions,
 ) -> Result<Found, DataError> {
-    run(pool, caller, schemas, class, options, None).await
+    run(Route::primary(pool), caller, schemas, class, options, None).await
+}
+
+/// [`find`] on where `route` says: a replica when the caller's reads may lag.
+pub async fn find_on(
+    route: Route<'_>,
+    caller: &Caller,
+    schemas: &SchemaCache,
+    class: &ClassName,
+    options: FindOptions,
+) -> Result<Found, DataError> {
+    run(route, caller, schemas, class, options, None).await
 }
 
 /// A get by id as Parse Server runs it when triggers are about: a query on `objectId` (which
@@ -38,14 +50,14 @@ pub async fn get(
     options: FindOptions,
 ) -> Result<Doc, DataError> {
     let options = FindOptions { where_: Some(json!({"objectId": id})), count: false, ..options };
-    let found = run(pool, caller, schemas, class, options, Some(id)).await?;
+    let found = run(Route::primary(pool), caller, schemas, class, options, Some(id)).await?;
     found.results.into_iter().next().ok_or(DataError::ObjectNotFound)
 }
 
 /// The triggers' calls run while no connection is held: a request never holds one while waiting
 /// for another (a guest's host calls take their own).
 async fn run(
-    pool: &Pool,
+    route: Route<'_>,
     caller: &Caller,
     schemas: &SchemaCache,
     class: &ClassName,
@@ -60,15 +72,19 @@ async fn run(
     let triggers = &caller.services.triggers;
     let options = triggers.before_find(caller, class, options, get).await?;
     let app_schema = schemas.app(&caller.app).await?;
-    let conn = Cancellable::get(pool).await?;
-    let work = async {
-        let found = objects::find(conn.client(), caller, &app_schema, class, &options).await?;
-        let results = objects::reshape(conn.client(), caller, &app_schema, found.results, &options).await?;
-        Ok::<_, DataError>(Found { results, count: found.count })
+    let (app_schema, options) = (&app_schema, &options);
+    let attempt = |route| async move {
+        let conn = Cancellable::get(Route::pool(&route)).await?;
+        let work = async {
+            let found = objects::find(conn.client(), caller, app_schema, class, options).await?;
+            let results = objects::reshape(conn.client(), caller, app_schema, found.results, options).await?;
+            Ok::<_, DataError>(Found { results, count: found.count })
+        };
+        let found = conn.within(caller.services.timeouts.query, work).await;
+        drop(conn);
+        found.ok_or(DataError::Timeout)?
     };
-    let found = conn.within(caller.services.timeouts.query, work).await;
-    drop(conn);
-    let found = found.ok_or(DataError::Timeout)??;
-    let results = triggers.after_find(caller, class, &options, get.is_some(), found.results).await?;
+    let found = route.run(attempt, DataError::is_unavailable).await?;
+    let results = triggers.after_find(caller, class, options, get.is_some(), found.results).await?;
     Ok(Found { results, count: found.count })
 }

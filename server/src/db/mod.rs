@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod migrate;
+pub mod replicas;
 pub mod tls;
 
 use std::time::{Duration, Instant};
@@ -23,6 +24,9 @@ pub enum OpenError {
     Connect(String),
     #[error(transparent)]
     Migrate(#[from] migrate::MigrateError),
+    /// The URL itself is not repeated: it may hold a password.
+    #[error("invalid setting database_replica_urls (HEARTH_DATABASE_REPLICA_URLS): replica {replica}: {reason}")]
+    ReplicaUrl { replica: usize, reason: String },
 }
 
 /// How long a start waits for PostgreSQL to finish a shutdown or a start in progress (a
@@ -64,6 +68,8 @@ pub struct Db {
     pub pool: Pool,
     /// Where the pool connects, also used for the bus's LISTEN connection and other pools.
     pub target: Target,
+    /// The read replicas (none unless configured); their health checks start with the server.
+    pub replicas: std::sync::Arc<replicas::Replicas>,
     embedded: Option<embedded::Cluster>,
 }
 
@@ -73,6 +79,12 @@ impl Db {
     /// for it, up to [`START_WAIT`].
     pub async fn open(config: &Config) -> Result<Db, OpenError> {
         let deadline = Instant::now() + START_WAIT;
+        // Checked first: a wrong replica URL fails the start before anything is started.
+        let replicas = std::sync::Arc::new(replicas::Replicas::open(
+            &config.database_replica_urls,
+            config.database_replica_max_lag,
+            config.database_ca_file.as_deref(),
+        )?);
         let (target, embedded) = match &config.database {
             Database::Url(url) => (Target::parse(url.expose(), config.database_ca_file.as_deref())?, None),
             Database::Embedded { bin_dir } => {
@@ -103,7 +115,7 @@ impl Db {
             note_wait(&mut waiting, &err);
             tokio::time::sleep(RETRY_EVERY).await;
         }
-        Ok(Db { pool, target, embedded })
+        Ok(Db { pool, target, replicas, embedded })
     }
 
     /// Opens, then applies pending migrations.
@@ -118,6 +130,7 @@ impl Db {
 
     /// Closes the pool and stops the embedded cluster if this process started it.
     pub async fn close(self) {
+        self.replicas.stop();
         self.pool.close();
         if let Some(cluster) = self.embedded {
             let result = tokio::task::spawn_blocking(move || cluster.stop()).await;

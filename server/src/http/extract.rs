@@ -243,18 +243,20 @@ impl ParseRequest {
                 Some(SessionUser { user_id: session.user_id.clone(), session_id: session.session_id.clone(), roles })
             }
         };
+        let caller = Caller {
+            app,
+            power,
+            session_token,
+            installation_id: header(headers, "x-parse-installation-id").or(from_body.installation_id),
+            ip: client_ip(req, state.config.trust_proxy),
+            user,
+            services: state.services.clone(),
+            depth: 0,
+        };
+        crate::http::parse::note_writer(req, &state, &method, &caller);
         Ok(ParseRequest {
             method,
-            caller: Caller {
-                app,
-                power,
-                session_token,
-                installation_id: header(headers, "x-parse-installation-id").or(from_body.installation_id),
-                ip: client_ip(req, state.config.trust_proxy),
-                user,
-                services: state.services.clone(),
-                depth: 0,
-            },
+            caller,
             body,
             method_override: from_body.method,
             request_id: header(headers, "x-parse-request-id").or(from_body.request_id),

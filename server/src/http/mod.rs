@@ -38,6 +38,9 @@ pub struct State {
     pub pool: Pool,
     /// This worker's connection for gets by id, shared and pipelined (see [`crate::db::SharedReader`]).
     pub reader: crate::db::SharedReader,
+    /// This worker's pools for reads: the primary's and each replica's, and the replicas'
+    /// health (see [`State::read_pool`]).
+    pub reads: crate::db::replicas::ReadPools,
     /// Where PostgreSQL is, to open each worker's pool.
     pub target: crate::db::Target,
     /// Every worker's pool, for the pool metrics.
@@ -67,6 +70,15 @@ pub struct State {
     pub push: Arc<crate::push::Push>,
     /// The shared Redis, when configured: `/ready` pings it.
     pub redis: Option<redis::aio::ConnectionManager>,
+}
+
+impl State {
+    /// Where a read runs: on the primary when it must be [`Fresh`](crate::db::replicas::Consistency::Fresh),
+    /// else on a healthy replica if there is one. Which reads may lag is decided by
+    /// [`parse::read_consistency`] (see docs/architecture.md, "Read replicas").
+    pub fn read_pool(&self, consistency: crate::db::replicas::Consistency) -> crate::db::replicas::Route<'_> {
+        self.reads.route(consistency)
+    }
 }
 
 /// A resource whose unmatched methods answer 405 in Parse form.
@@ -126,7 +138,9 @@ pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result
         let pool = crate::db::pool(&state.target, per_worker, crate::db::PoolTimeouts::requests(&state.config.timeouts));
         state.worker_pools.lock().expect("not poisoned").push(pool.clone());
         let reader = crate::db::SharedReader::new(pool.clone());
-        let worker = web::Data::new(State { pool, reader, ..State::clone(&state) });
+        let timeouts = crate::db::PoolTimeouts::requests(&state.config.timeouts);
+        let reads = crate::db::replicas::ReadPools::new(state.reads.replicas.clone(), pool.clone(), reader.clone(), per_worker, timeouts);
+        let worker = web::Data::new(State { pool, reader, reads, ..State::clone(&state) });
         App::new()
             .app_data(worker)
             .wrap(actix_web::middleware::from_fn(middleware::observe))

@@ -38,16 +38,21 @@ pub async fn aggregate(
         None => return Err(ApiError::new(ParseCode::INVALID_QUERY, "aggregate needs a pipeline or distinct")),
     };
     let caller = &req.caller;
-    let conn = Cancellable::get(&state.pool).await?;
-    let work = async {
-        match args.get("distinct") {
-            Some(Value::String(field)) => {
-                crate::data::objects::distinct(conn.client(), caller, &app_schema, &class, field, where_.as_ref()).await
+    let route = state.read_pool(super::read_consistency(&state, caller, &class));
+    let (args, app_schema, class, where_, pipeline) = (&args, &app_schema, &class, &where_, &pipeline);
+    let attempt = |route| async move {
+        let conn = Cancellable::get(crate::db::replicas::Route::pool(&route)).await?;
+        let work = async {
+            match args.get("distinct") {
+                Some(Value::String(field)) => {
+                    crate::data::objects::distinct(conn.client(), caller, app_schema, class, field, where_.as_ref()).await
+                }
+                Some(_) => Err(DataError::InvalidQuery("distinct must be a field name".into())),
+                None => crate::data::aggregate::run(conn.client(), caller, app_schema, class, pipeline).await,
             }
-            Some(_) => Err(DataError::InvalidQuery("distinct must be a field name".into())),
-            None => crate::data::aggregate::run(conn.client(), caller, &app_schema, &class, &pipeline).await,
-        }
+        };
+        conn.within(caller.services.timeouts.query, work).await.ok_or(DataError::Timeout)?
     };
-    let results = conn.within(caller.services.timeouts.query, work).await.ok_or(DataError::Timeout)??;
+    let results = route.run(attempt, DataError::is_unavailable).await?;
     Ok(HttpResponse::Ok().json(json!({"results": results})))
 }

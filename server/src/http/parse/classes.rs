@@ -52,6 +52,10 @@ pub(crate) async fn class(http: &HttpRequest, state: &State, class: &str, req: P
         "POST" => {
             let body = req.body.clone().unwrap_or_default();
             let answer = run_write(state, &req, WriteRequest::Create { class: class.clone(), body }).await?;
+            if let Some(token) = answer.body["sessionToken"].as_str() {
+                // A signup: the new session's reads follow the user's creation.
+                super::note_new_session(state, &req.caller, token);
+            }
             // As Parse Server: users live under /users.
             let path = if class.as_str() == "_User" { "users".to_string() } else { format!("classes/{class}") };
             let location =
@@ -76,7 +80,8 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
             let options = find_options(&http, &req)?;
             req.caller.app.settings.query_limits.check_options(&options)?;
             if req.caller.services.triggers.on_find(&req.caller, &class).await? {
-                // Cloud code on the class's finds: the get is a query through its triggers.
+                // Cloud code on the class's finds: the get is a query through its triggers, on
+                // the primary (a `beforeFind` may write).
                 let text = read::get(&state.pool, &req.caller, &state.schemas, &class, &id, options).await?;
                 return user_itself(&req, &class, &id, text);
             }
@@ -86,19 +91,26 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
                 objects::missing_class(&req.caller, &class, crate::data::access::Action::Get)?;
                 return Err(crate::data::DataError::ObjectNotFound.into());
             };
-            let shared = state.reader.client().await?;
-            let client: &deadpool_postgres::Object = &shared;
-            let work = async {
-                let text = objects::get(client, &req.caller, &schema, &id).await?;
-                objects::reshape(client, &req.caller, &app_schema, vec![text], &options).await
+            let route = state.read_pool(super::read_consistency(state, &req.caller, &class));
+            let (schema, app_schema, options, caller, id) = (&schema, &app_schema, &options, &req.caller, id.as_str());
+            let attempt = |route| async move {
+                let reader = state.reads.reader(route);
+                let shared = reader.client().await?;
+                let client: &deadpool_postgres::Object = &shared;
+                let work = async {
+                    let text = objects::get(client, caller, schema, id).await?;
+                    objects::reshape(client, caller, app_schema, vec![text], options).await
+                };
+                let Ok(texts) = tokio::time::timeout(caller.services.timeouts.query, work).await else {
+                    // A get by primary key this slow: the database is stuck. The next get takes
+                    // another connection; this one goes when the gets queued on it are over.
+                    reader.reset(&shared);
+                    return Err(crate::data::DataError::Unavailable);
+                };
+                texts
             };
-            let Ok(texts) = tokio::time::timeout(req.caller.services.timeouts.query, work).await else {
-                // A get by primary key this slow: the database is stuck. The next get takes
-                // another connection; this one goes when the gets queued on it are over.
-                state.reader.reset(&shared);
-                return Err(crate::data::DataError::Unavailable.into());
-            };
-            user_itself(&req, &class, &id, texts?.remove(0))
+            let mut texts = route.run(attempt, crate::data::DataError::is_unavailable).await?;
+            user_itself(&req, &class, id, texts.remove(0))
         }
         "PUT" => {
             let body = req.body.clone().unwrap_or_default();
@@ -132,7 +144,12 @@ async fn run_write(state: &State, req: &ParseRequest, request: WriteRequest) -> 
 }
 
 async fn find(state: &State, req: &ParseRequest, class: &ClassName, options: FindOptions) -> Result<HttpResponse, ApiError> {
-    let found = read::find(&state.pool, &req.caller, &state.schemas, class, options).await?;
+    // Cloud code on the class's finds may write in `beforeFind`: the primary then.
+    let consistency = match req.caller.services.triggers.on_find(&req.caller, class).await? {
+        true => crate::db::replicas::Consistency::Fresh,
+        false => super::read_consistency(state, &req.caller, class),
+    };
+    let found = read::find_on(state.read_pool(consistency), &req.caller, &state.schemas, class, options).await?;
     let results: Vec<String> = found.results.into_iter().map(Doc::into_text).collect();
     let mut body = String::with_capacity(results.iter().map(String::len).sum::<usize>() + 32);
     body.push_str("{\"results\":[");

@@ -22,8 +22,87 @@ pub mod users;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::db::replicas::Consistency;
 use crate::error::{ApiError, ParseCode};
 use crate::http::extract::{MasterOrReadOnly, ParseRequest};
+
+/// Where a client's find, count, get or aggregation of `class` may run (see docs/architecture.md,
+/// "Read replicas"): on a replica, unless
+/// - the caller holds the master key: servers and the dashboard, which write and read back
+///   without a session to remember their writes by (the read-only master key cannot write, so
+///   its reads may lag);
+/// - the class is `_Session`: a client lists its sessions right after logging in;
+/// - the caller wrote within the read-your-writes window (by session token or installation id,
+///   by address when it sends neither, as [`note_writer`] remembers them).
+///
+/// Reads of a class with find triggers stay on the primary too (their callers decide: cloud
+/// code may write in `beforeFind`); so does everything this does not route.
+pub fn read_consistency(state: &crate::http::State, caller: &crate::data::Caller, class: &crate::data::names::ClassName) -> Consistency {
+    let replicas = &state.reads.replicas;
+    if !replicas.any() || caller.power == crate::apps::keys::KeyPower::Master || class.as_str() == "_Session" {
+        return Consistency::Fresh;
+    }
+    let who = identities(caller);
+    let who: Vec<&str> = who.iter().map(String::as_str).collect();
+    if replicas.wrote_recently(&who) { Consistency::Fresh } else { Consistency::MayLag }
+}
+
+/// Remembers a client's request that may write (any method but GET and HEAD), as it starts and
+/// again as it ends, so that its caller's next reads go to the primary. The master key's reads
+/// are on the primary anyway.
+pub fn note_writer(http: &HttpRequest, state: &crate::http::State, method: &str, caller: &crate::data::Caller) {
+    let replicas = &state.reads.replicas;
+    if !replicas.any() || matches!(method, "GET" | "HEAD") || caller.power == crate::apps::keys::KeyPower::Master {
+        return;
+    }
+    let mark = WriterMark { replicas: replicas.clone(), who: identities(caller) };
+    mark.note();
+    actix_web::HttpMessage::extensions_mut(http).insert(mark);
+}
+
+/// Remembers a session created by a write (a signup) as a writer: its first reads follow it.
+pub fn note_new_session(state: &crate::http::State, caller: &crate::data::Caller, token: &str) {
+    let replicas = &state.reads.replicas;
+    if replicas.any() {
+        replicas.note_write(&[&format!("{}:s:{token}", caller.app.id)]);
+    }
+}
+
+/// Who a client is, for read-your-writes: its session token and installation id, or its address
+/// when it sends neither. Not the address beside them: behind a proxy or a NAT many clients
+/// share one, and one's writes would send every other's reads to the primary.
+fn identities(caller: &crate::data::Caller) -> Vec<String> {
+    let app = caller.app.id;
+    let mut who: Vec<String> =
+        [caller.session_token.as_ref().map(|t| format!("{app}:s:{t}")), caller.installation_id.as_ref().map(|i| format!("{app}:i:{i}"))]
+            .into_iter()
+            .flatten()
+            .collect();
+    if who.is_empty() {
+        who.extend(caller.ip.map(|ip| format!("{app}:a:{ip}")));
+    }
+    who
+}
+
+/// Notes its writer again when the request is over (its extensions dropped): the window runs
+/// from the end of the write.
+struct WriterMark {
+    replicas: std::sync::Arc<crate::db::replicas::Replicas>,
+    who: Vec<String>,
+}
+
+impl WriterMark {
+    fn note(&self) {
+        let who: Vec<&str> = self.who.iter().map(String::as_str).collect();
+        self.replicas.note_write(&who);
+    }
+}
+
+impl Drop for WriterMark {
+    fn drop(&mut self) {
+        self.note();
+    }
+}
 
 /// Every Parse route, from the route table (`routes.rs`); any other path answers in Parse form.
 pub fn configure(cfg: &mut web::ServiceConfig) {
