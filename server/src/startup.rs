@@ -39,11 +39,9 @@ pub struct Hearth {
     db: Db,
     shutting_down: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
-    /// Requests dropped unanswered while stopping.
-    cut_off: Arc<AtomicUsize>,
     live: Arc<crate::live::Live>,
-    /// When the listener closed and when the stop must be over (see [`StopHandle::stop`]).
-    deadline: Arc<std::sync::OnceLock<(Instant, Instant)>>,
+    /// When the listener closed, once it has (see [`StopHandle::stop`]).
+    closed: Arc<tokio::sync::watch::Sender<Option<Instant>>>,
 }
 
 /// What an embedder adds to an instance beside what it builds itself.
@@ -85,9 +83,8 @@ impl Hearth {
                 db,
                 shutting_down: state.shutting_down.clone(),
                 in_flight: state.in_flight.clone(),
-                cut_off: state.cut_off.clone(),
                 live: state.live.clone(),
-                deadline: Arc::default(),
+                closed: Arc::new(tokio::sync::watch::Sender::new(None)),
             }),
             Err(err) => {
                 db.close().await;
@@ -210,7 +207,6 @@ impl Hearth {
             tokens,
             shutting_down: Arc::default(),
             in_flight: Arc::default(),
-            cut_off: Arc::default(),
             spools: Arc::new(crate::http::body::Spools::new(config)),
             usage: usage.clone(),
             live,
@@ -254,7 +250,7 @@ impl Hearth {
             live: self.live.clone(),
             drain_delay: self.config.drain_delay,
             shutdown_timeout: self.config.shutdown_timeout,
-            deadline: self.deadline.clone(),
+            closed: self.closed.clone(),
         }
     }
 
@@ -262,12 +258,25 @@ impl Hearth {
     /// stop's deadline and closes the database (stopping the embedded cluster if this process
     /// started it).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
-        let (closed, deadline) = *self.deadline.get_or_init(|| (Instant::now(), Instant::now() + self.config.shutdown_timeout));
-        let cut = self.cut_off.load(Ordering::SeqCst);
-        if cut > 0 {
-            tracing::warn!(abandoned = "requests", in_flight = cut, "shutdown bound reached: requests still in flight were cut off");
-        }
+        let server = self.server;
+        tokio::pin!(server);
+        let mut closing = self.closed.subscribe();
+        let result = tokio::select! {
+            result = &mut server => result,
+            Some(closed) = async { closing.wait_for(Option::is_some).await.ok().and_then(|closed| *closed) } => {
+                // Requests in flight get the bound less the reserve kept for the last writes;
+                // those still running then are abandoned (the process exits without them).
+                match tokio::time::timeout_at(closed + self.config.shutdown_requests_timeout(), &mut server).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        tracing::warn!(abandoned = "requests", in_flight = self.in_flight.load(Ordering::SeqCst), "shutdown bound reached: requests still in flight are cut off");
+                        Ok(())
+                    }
+                }
+            }
+        };
+        let closed = self.closed.borrow().unwrap_or_else(Instant::now);
+        let deadline = closed + self.config.shutdown_timeout;
         tracing::info!(phase = "requests", elapsed_ms = ms(closed.elapsed()), "stopped");
         self.live.stop();
         self.background.stop(deadline, self.config.shutdown_reserve()).await;
@@ -359,7 +368,7 @@ pub struct StopHandle {
     live: Arc<crate::live::Live>,
     drain_delay: Duration,
     shutdown_timeout: Duration,
-    deadline: Arc<std::sync::OnceLock<(Instant, Instant)>>,
+    closed: Arc<tokio::sync::watch::Sender<Option<Instant>>>,
 }
 
 impl StopHandle {
@@ -382,7 +391,11 @@ impl StopHandle {
         if !self.drain_delay.is_zero() {
             tokio::time::sleep(self.drain_delay).await;
         }
-        self.deadline.get_or_init(|| (Instant::now(), Instant::now() + self.shutdown_timeout));
+        self.closed.send_if_modified(|closed| {
+            let first = closed.is_none();
+            closed.get_or_insert_with(Instant::now);
+            first
+        });
         tracing::info!(phase = "drain", elapsed_ms = ms(started.elapsed()), in_flight = self.in_flight(), "listener closing");
         // LiveQuery's sockets get a close frame (1001, going away) and are closed, so the wait
         // below does not wait for them.

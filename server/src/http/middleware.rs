@@ -41,7 +41,7 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %logged_path(req.path()));
     let started = Instant::now();
     let state = req.app_data::<actix_web::web::Data<super::State>>();
-    let mut in_flight = state.map(InFlight::enter);
+    let in_flight = state.map(|s| InFlight::enter(&s.in_flight));
     let app_labels = state.map_or(MetricsAppLabel::Off, |s| s.config.metrics_app_label);
     if let (Some(state), Some(in_flight)) = (state, &in_flight)
         && let Some(cap) = state.config.max_in_flight
@@ -60,9 +60,6 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
     )
     .instrument(span.clone())
     .await;
-    if let Some(in_flight) = &mut in_flight {
-        in_flight.answered = true;
-    }
     let mut res = match outcome {
         Ok(Ok(res)) => res.map_into_boxed_body(),
         Ok(Err(err)) => return Err(err),
@@ -136,27 +133,22 @@ fn incoming_id(req: &ServiceRequest) -> Option<String> {
 
 /// Counts a request as in flight until dropped (also when the handler panics).
 struct InFlight {
-    state: actix_web::web::Data<super::State>,
+    counter: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// Requests in flight once this one entered, itself included.
     count: usize,
-    /// Whether its handler came to an end (else it was dropped: cut off at a stop's bound).
-    answered: bool,
 }
 
 impl InFlight {
-    fn enter(state: &actix_web::web::Data<super::State>) -> InFlight {
-        let count = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    fn enter(counter: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> InFlight {
+        let count = counter.fetch_add(1, Ordering::SeqCst) + 1;
         metrics::gauge!("hearth_in_flight").increment(1.0);
-        InFlight { state: state.clone(), count, answered: false }
+        InFlight { counter: counter.clone(), count }
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if !self.answered && self.state.shutting_down.load(Ordering::SeqCst) {
-            self.state.cut_off.fetch_add(1, Ordering::SeqCst);
-        }
-        self.state.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.counter.fetch_sub(1, Ordering::SeqCst);
         metrics::gauge!("hearth_in_flight").decrement(1.0);
     }
 }

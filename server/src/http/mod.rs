@@ -57,8 +57,6 @@ pub struct State {
     pub shutting_down: Arc<AtomicBool>,
     /// Requests being served by this instance.
     pub in_flight: Arc<AtomicUsize>,
-    /// Requests dropped unanswered while shutting down (cut off at the stop's bound).
-    pub cut_off: Arc<AtomicUsize>,
     /// Temporary files for large bodies whose keys are not known yet.
     pub spools: Arc<body::Spools>,
     /// Per-app usage counted by this instance, written to PostgreSQL every few seconds.
@@ -134,9 +132,9 @@ pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result
     // closing at that moment.
     .keep_alive(std::time::Duration::from_secs(75))
     .workers(config.workers)
-    // Requests in flight at a stop are cut off before the stop's deadline, keeping the end of
-    // it for the last writes (see `startup::StopHandle::stop`).
-    .shutdown_timeout(config.shutdown_requests_timeout().as_secs())
+    // A stop stops waiting for requests before this (see `startup::Hearth::run_until_stopped`):
+    // this only bounds the workers' own wind-down when the process outlives the stop (embedded).
+    .shutdown_timeout(config.shutdown_timeout.as_secs())
     .disable_signals()
     .listen(listener)?
     .run();
