@@ -728,9 +728,9 @@ impl Config {
     }
 
     /// How long requests in flight at a stop may run on once the listener has closed: the
-    /// shutdown bound less its reserve, in whole seconds (the HTTP server's unit).
+    /// shutdown bound less its reserve.
     pub fn shutdown_requests_timeout(&self) -> Duration {
-        Duration::from_secs(self.shutdown_timeout.saturating_sub(self.shutdown_reserve()).as_secs())
+        self.shutdown_timeout.saturating_sub(self.shutdown_reserve())
     }
 
     /// The folder of the embedded PostgreSQL cluster.
@@ -951,7 +951,10 @@ mod tests {
         // The default bound of 30 s keeps 2 s for the last writes; a short one a quarter of it.
         assert_eq!((config.shutdown_reserve(), config.shutdown_requests_timeout()), (Duration::from_secs(2), Duration::from_secs(28)));
         let short = Config::resolve(Settings { shutdown_timeout: Some(2), ..Settings::default() }).unwrap();
-        assert_eq!((short.shutdown_reserve(), short.shutdown_requests_timeout()), (Duration::from_millis(500), Duration::from_secs(1)));
+        assert_eq!(
+            (short.shutdown_reserve(), short.shutdown_requests_timeout()),
+            (Duration::from_millis(500), Duration::from_millis(1500))
+        );
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("hearth.toml");
         std::fs::write(&file, "drain_delay = \"10s\"\nmax_in_flight = 0\ndatabase_acquire_timeout = \"100ms\"\n").unwrap();
