@@ -140,6 +140,13 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_DATABASE_REPLICA_MAX_LAG", global = true)]
     pub database_replica_max_lag: Option<String>,
 
+    /// Longest a request waits for a free connection of its worker's pool when every one is in
+    /// use; past it the request is shed: answered 503 with Retry-After: 1 at once rather than
+    /// queued behind the others. Making a new connection is still bounded by
+    /// database_wait_timeout [default: 250ms].
+    #[arg(long, env = "HEARTH_DATABASE_ACQUIRE_TIMEOUT", global = true)]
+    pub database_acquire_timeout: Option<String>,
+
     /// Cloud-function instances alive at once on this server (the pooling allocator's slots, whose
     /// address space is reserved at start, 256 MiB each) [default: 64]. More calls wait.
     #[arg(long, env = "HEARTH_FUNCTION_INSTANCES", global = true)]
@@ -218,9 +225,23 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_MAX_BODY_SIZE", global = true)]
     pub max_body_size: Option<String>,
 
-    /// Seconds to let in-flight requests finish after SIGTERM or Ctrl-C [default: 30].
+    /// Seconds the whole stop after SIGTERM or Ctrl-C may take once the listener has closed
+    /// (after drain_delay): in-flight requests, queued tasks, the last writes. What is left at
+    /// the end is abandoned (logged) [default: 30].
     #[arg(long, env = "HEARTH_SHUTDOWN_TIMEOUT", global = true)]
     pub shutdown_timeout: Option<u64>,
+
+    /// How long after SIGTERM or Ctrl-C `/ready` answers 503 while the listener still accepts
+    /// and serves, so load balancers take the instance out of rotation before it stops
+    /// accepting: 0s, 500ms, 10s [default: 0s].
+    #[arg(long, env = "HEARTH_DRAIN_DELAY", global = true)]
+    pub drain_delay: Option<String>,
+
+    /// Requests served at once by this instance; more are answered 503 with Retry-After: 1 at
+    /// once, before their body is read (`/health`, `/ready` and `/metrics` always answer).
+    /// 0 turns the cap off [default: 256 per worker].
+    #[arg(long, env = "HEARTH_MAX_IN_FLIGHT", global = true)]
+    pub max_in_flight: Option<usize>,
 
     /// Seconds a request body has to arrive, extended by one second for every body_min_rate
     /// bytes received; a slower sender is answered 408 and its connection closed [default: 30].
@@ -426,7 +447,12 @@ pub struct Config {
     pub admin_login_failures: u32,
     pub admin_login_window: Duration,
     pub max_body_size: usize,
+    /// The bound of a graceful stop once the listener has closed (see `startup::StopHandle`).
     pub shutdown_timeout: Duration,
+    /// How long `/ready` answers 503 before the listener closes.
+    pub drain_delay: Duration,
+    /// Requests served at once; more are shed (`None`: no cap).
+    pub max_in_flight: Option<usize>,
     pub body_timeout: Duration,
     pub body_min_rate: usize,
     pub preauth_body_size: usize,
@@ -486,8 +512,10 @@ pub struct DbTimeouts {
     pub background_statement: Duration,
     /// PostgreSQL's idle_in_transaction_session_timeout on every connection.
     pub idle_transaction: Duration,
-    /// How long a request waits for a connection.
+    /// How long a new connection may take to connect, and background work waits for one.
     pub wait: Duration,
+    /// How long a request waits for a free pooled connection before it is shed.
+    pub acquire: Duration,
 }
 
 impl Default for DbTimeouts {
@@ -498,6 +526,7 @@ impl Default for DbTimeouts {
             background_statement: Duration::from_secs(300),
             idle_transaction: Duration::from_secs(60),
             wait: Duration::from_secs(5),
+            acquire: Duration::from_millis(250),
         }
     }
 }
@@ -612,6 +641,20 @@ impl Config {
             background_statement: duration("background_statement_timeout", s.background_statement_timeout, defaults.background_statement)?,
             idle_transaction: duration("idle_transaction_timeout", s.idle_transaction_timeout, defaults.idle_transaction)?,
             wait: duration("database_wait_timeout", s.database_wait_timeout, defaults.wait)?,
+            acquire: duration("database_acquire_timeout", s.database_acquire_timeout, defaults.acquire)?,
+        };
+        let drain_delay = match s.drain_delay {
+            None => Duration::ZERO,
+            Some(text) => parse_duration(&text).filter(|d| *d <= MAX_DRAIN_DELAY).ok_or(ConfigError::Invalid {
+                name: "drain_delay",
+                reason: format!("{text:?} is not a duration like 0s, 500ms or 10s (at most 1h)"),
+            })?,
+        };
+        let workers = s.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let max_in_flight = match s.max_in_flight {
+            None => Some(workers.max(1) * IN_FLIGHT_PER_WORKER),
+            Some(0) => None,
+            Some(n) => Some(n),
         };
         let database_replica_max_lag = match s.database_replica_max_lag {
             None => Duration::from_secs(2),
@@ -686,13 +729,15 @@ impl Config {
             admin_login_window: Duration::from_secs(s.admin_login_window.unwrap_or(900).max(1)),
             max_body_size,
             shutdown_timeout: Duration::from_secs(s.shutdown_timeout.unwrap_or(30)),
+            drain_delay,
+            max_in_flight,
             body_timeout: Duration::from_secs(s.body_timeout.unwrap_or(30).max(1)),
             body_min_rate,
             preauth_body_size,
             preauth_spool_size,
             preauth_spool_per_client,
             preauth_body_timeout: Duration::from_secs(s.preauth_body_timeout.unwrap_or(60).max(1)),
-            workers: s.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+            workers,
             log_format: s.log_format.unwrap_or(LogFormat::Text),
             log: s.log.unwrap_or_else(|| "info".into()),
             trust_proxy: s.trust_proxy.unwrap_or(false),
@@ -714,6 +759,19 @@ impl Config {
                 format!("http://{host}:{port}")
             }
         }
+    }
+
+    /// The end of the shutdown bound kept for the last writes (usage counts, function logs):
+    /// requests in flight and queued tasks are cut off this long before the deadline, so a
+    /// request that never ends does not cost those writes. A quarter of the bound, at most 2 s.
+    pub fn shutdown_reserve(&self) -> Duration {
+        (self.shutdown_timeout / 4).min(Duration::from_secs(2))
+    }
+
+    /// How long requests in flight at a stop may run on once the listener has closed: the
+    /// shutdown bound less its reserve.
+    pub fn shutdown_requests_timeout(&self) -> Duration {
+        self.shutdown_timeout.saturating_sub(self.shutdown_reserve())
     }
 
     /// The folder of the embedded PostgreSQL cluster.
@@ -749,6 +807,7 @@ impl Settings {
             database_wait_timeout: self.database_wait_timeout.or(lower.database_wait_timeout),
             database_replica_urls: self.database_replica_urls.or(lower.database_replica_urls),
             database_replica_max_lag: self.database_replica_max_lag.or(lower.database_replica_max_lag),
+            database_acquire_timeout: self.database_acquire_timeout.or(lower.database_acquire_timeout),
             function_instances: self.function_instances.or(lower.function_instances),
             outbound_private_network: self.outbound_private_network.or(lower.outbound_private_network),
             function_private_network: self.function_private_network.or(lower.function_private_network),
@@ -766,6 +825,8 @@ impl Settings {
             admin_login_window: self.admin_login_window.or(lower.admin_login_window),
             max_body_size: self.max_body_size.or(lower.max_body_size),
             shutdown_timeout: self.shutdown_timeout.or(lower.shutdown_timeout),
+            drain_delay: self.drain_delay.or(lower.drain_delay),
+            max_in_flight: self.max_in_flight.or(lower.max_in_flight),
             body_timeout: self.body_timeout.or(lower.body_timeout),
             body_min_rate: self.body_min_rate.or(lower.body_min_rate),
             preauth_body_size: self.preauth_body_size.or(lower.preauth_body_size),
@@ -804,6 +865,12 @@ fn secret(direct: Option<String>, file_var: &str) -> Result<Option<Secret>, Conf
     let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::SecretFile { var: file_var.into(), path, source })?;
     Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']))))
 }
+
+/// The longest `drain_delay`: past it the setting is surely a mistake (an hour of 503s).
+const MAX_DRAIN_DELAY: Duration = Duration::from_secs(3600);
+
+/// The default of `max_in_flight`, per worker.
+pub const IN_FLIGHT_PER_WORKER: usize = 256;
 
 /// Parses `500ms`, `30s`, `2m`, `1h`; a bare number is seconds.
 pub fn parse_duration(text: &str) -> Option<Duration> {
@@ -938,6 +1005,35 @@ mod tests {
             let settings = Settings { database_replica_max_lag: Some(bad.into()), ..Settings::default() };
             let err = Config::resolve(settings).unwrap_err();
             assert!(matches!(err, ConfigError::Invalid { name: "database_replica_max_lag", .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn stop_and_shedding_settings() {
+        let config = Config::resolve(Settings { workers: Some(3), ..Settings::default() }).unwrap();
+        assert_eq!((config.drain_delay, config.max_in_flight), (Duration::ZERO, Some(3 * IN_FLIGHT_PER_WORKER)));
+        assert_eq!((config.timeouts.acquire, config.timeouts.wait), (Duration::from_millis(250), Duration::from_secs(5)));
+        // The default bound of 30 s keeps 2 s for the last writes; a short one a quarter of it.
+        assert_eq!((config.shutdown_reserve(), config.shutdown_requests_timeout()), (Duration::from_secs(2), Duration::from_secs(28)));
+        let short = Config::resolve(Settings { shutdown_timeout: Some(2), ..Settings::default() }).unwrap();
+        assert_eq!(
+            (short.shutdown_reserve(), short.shutdown_requests_timeout()),
+            (Duration::from_millis(500), Duration::from_millis(1500))
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hearth.toml");
+        std::fs::write(&file, "drain_delay = \"10s\"\nmax_in_flight = 0\ndatabase_acquire_timeout = \"100ms\"\n").unwrap();
+        let config = Config::resolve(Settings { config: Some(file), ..Settings::default() }).unwrap();
+        assert_eq!(
+            (config.drain_delay, config.max_in_flight, config.timeouts.acquire),
+            (Duration::from_secs(10), None, Duration::from_millis(100))
+        );
+        for (settings, name) in [
+            (Settings { drain_delay: Some("soon".into()), ..Settings::default() }, "drain_delay"),
+            (Settings { drain_delay: Some("2h".into()), ..Settings::default() }, "drain_delay"),
+            (Settings { database_acquire_timeout: Some("0ms".into()), ..Settings::default() }, "database_acquire_timeout"),
+        ] {
+            assert!(matches!(Config::resolve(settings), Err(ConfigError::Invalid { name: n, .. }) if n == name), "{name}");
         }
     }
 

@@ -265,6 +265,27 @@ impl fmt::Display for ApiError {
 /// Seconds a client is asked to wait before retrying when a dependency is unavailable.
 pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
 
+/// Whether a failure is, at bottom, a request shed by its pool ([`DbFailure::Busy`]). Module
+/// errors wrap database errors transparently, which shows the wrapped error's own cause in the
+/// chain, so both the error and its kind are looked for.
+fn shed_by_pool(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        let busy = match (err.downcast_ref::<DbError>(), err.downcast_ref::<DbErrorKind>()) {
+            (Some(db), _) => db.failure() == DbFailure::Busy,
+            (None, Some(kind)) => {
+                matches!(kind, DbErrorKind::Pool(deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)))
+            }
+            (None, None) => false,
+        };
+        if busy {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}
+
 impl<E: ParseErrorCode> From<E> for ApiError {
     fn from(err: E) -> Self {
         let code = err.parse_code();
@@ -272,7 +293,11 @@ impl<E: ParseErrorCode> From<E> for ApiError {
             return ApiError::internal(err);
         }
         let unavailable = code == ParseCode::SERVICE_UNAVAILABLE;
-        let retry_after = err.retry_after().or(unavailable.then_some(UNAVAILABLE_RETRY_AFTER));
+        let shed = unavailable && shed_by_pool(&err);
+        if shed {
+            metrics::counter!("hearth_shed_total", "reason" => "pool").increment(1);
+        }
+        let retry_after = err.retry_after().or(unavailable.then_some(if shed { SHED_RETRY_AFTER } else { UNAVAILABLE_RETRY_AFTER }));
         let message = err.to_string();
         // A failure of ours the caller may retry: the cause is kept for the logs.
         let source: Option<Box<dyn std::error::Error + Send + Sync>> = if code.status() >= 500 { Some(Box::new(err)) } else { None };
@@ -288,12 +313,18 @@ impl<E: ParseErrorCode> From<E> for ApiError {
     DbFailure::UnstorableText => "text contains a character that cannot be stored (U+0000)",
     DbFailure::Timeout => TIMEOUT_MESSAGE,
     DbFailure::Unavailable => UNAVAILABLE_MESSAGE,
+    DbFailure::Busy => BUSY_MESSAGE,
     DbFailure::Other => "database error",
 })]
 pub struct DbError(#[from] pub DbErrorKind);
 
 pub const TIMEOUT_MESSAGE: &str = "The request's database work took longer than the server allows and was cancelled.";
 pub const UNAVAILABLE_MESSAGE: &str = "The database is unavailable; try again later.";
+pub const BUSY_MESSAGE: &str = "The server is busy; try again in a moment.";
+
+/// Seconds a shed request (the server at its capacity) is asked to wait: capacity comes back
+/// as soon as other requests finish, and another instance may have room now.
+pub const SHED_RETRY_AFTER: u64 = 1;
 
 /// What a database failure means for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,6 +335,9 @@ pub enum DbFailure {
     Timeout,
     /// No connection, a lost one, or a server shutting down, starting or full.
     Unavailable,
+    /// Every connection of the pool stayed in use past `database_acquire_timeout`: the request
+    /// is shed (503, `Retry-After: 1`, counted in `hearth_shed_total{reason="pool"}`).
+    Busy,
     Other,
 }
 
@@ -341,7 +375,7 @@ impl DbFailure {
         match self {
             DbFailure::UnstorableText => ParseCode::VALIDATION_ERROR,
             DbFailure::Timeout => ParseCode::TIMEOUT,
-            DbFailure::Unavailable => ParseCode::SERVICE_UNAVAILABLE,
+            DbFailure::Unavailable | DbFailure::Busy => ParseCode::SERVICE_UNAVAILABLE,
             DbFailure::Other => ParseCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -360,6 +394,7 @@ impl DbError {
     fn failure_of_pool(err: &deadpool_postgres::PoolError) -> DbFailure {
         use deadpool_postgres::PoolError;
         match err {
+            PoolError::Timeout(deadpool_postgres::TimeoutType::Wait) => DbFailure::Busy,
             PoolError::Timeout(_) | PoolError::Closed => DbFailure::Unavailable,
             PoolError::Backend(e) => match Self::failure_of(e) {
                 // A connection that could not be made or checked: the server is not there.

@@ -4,6 +4,9 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::admins::{self, Admin, token::TokenKeys};
 use crate::apps::registry::AppRegistry;
@@ -37,6 +40,8 @@ pub struct Hearth {
     shutting_down: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
     live: Arc<crate::live::Live>,
+    /// When the listener closed, once it has (see [`StopHandle::stop`]).
+    closed: Arc<tokio::sync::watch::Sender<Option<Instant>>>,
 }
 
 /// What an embedder adds to an instance beside what it builds itself.
@@ -79,6 +84,7 @@ impl Hearth {
                 shutting_down: state.shutting_down.clone(),
                 in_flight: state.in_flight.clone(),
                 live: state.live.clone(),
+                closed: Arc::new(tokio::sync::watch::Sender::new(None)),
             }),
             Err(err) => {
                 db.close().await;
@@ -138,8 +144,11 @@ impl Hearth {
             usage: usage.clone(),
         };
         // Function calls have a pool of their own: their data calls never wait behind the caches' pool.
-        let function_pool =
-            crate::db::pool(&db.target, config.database_pool_size.clamp(2, 8), crate::db::PoolTimeouts::requests(&config.timeouts));
+        // A call already running waits its turn for a connection (as long as a connect may take)
+        // rather than being shed: shedding happens before work starts, in the workers' pools.
+        let function_timeouts =
+            crate::db::PoolTimeouts { acquire: config.timeouts.wait, ..crate::db::PoolTimeouts::requests(&config.timeouts) };
+        let function_pool = crate::db::pool(&db.target, config.database_pool_size.clamp(2, 8), function_timeouts);
         let functions = crate::functions::Functions::new(runtime, function_pool.clone(), schemas.clone(), &bus).map_err(|e| other(&e))?;
         // Cloud code plugs into the layers below it: data's triggers and change sink, auth's
         // login triggers, files' hooks.
@@ -247,26 +256,50 @@ impl Hearth {
             shutting_down: self.shutting_down.clone(),
             in_flight: self.in_flight.clone(),
             live: self.live.clone(),
+            drain_delay: self.config.drain_delay,
+            shutdown_timeout: self.config.shutdown_timeout,
+            closed: self.closed.clone(),
         }
     }
 
-    /// Serves until stopped (by a [`StopHandle`]), then closes the database (stopping the
-    /// embedded cluster if this process started it).
+    /// Serves until stopped (by a [`StopHandle`]), then stops the background work within the
+    /// stop's deadline and closes the database (stopping the embedded cluster if this process
+    /// started it).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
+        let server = self.server;
+        tokio::pin!(server);
+        let mut closing = self.closed.subscribe();
+        let result = tokio::select! {
+            result = &mut server => result,
+            Some(closed) = async { closing.wait_for(Option::is_some).await.ok().and_then(|closed| *closed) } => {
+                // Requests in flight get the bound less the reserve kept for the last writes;
+                // those still running then are abandoned (the process exits without them).
+                match tokio::time::timeout_at(closed + self.config.shutdown_requests_timeout(), &mut server).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        tracing::warn!(abandoned = "requests", in_flight = self.in_flight.load(Ordering::SeqCst), "shutdown bound reached: requests still in flight are cut off");
+                        Ok(())
+                    }
+                }
+            }
+        };
+        let closed = self.closed.borrow().unwrap_or_else(Instant::now);
+        let deadline = closed + self.config.shutdown_timeout;
+        tracing::info!(phase = "requests", elapsed_ms = ms(closed.elapsed()), "stopped");
         self.live.stop();
-        self.background.stop(self.config.shutdown_timeout).await;
+        self.background.stop(deadline, self.config.shutdown_reserve()).await;
         self.bus.stop();
+        let closing = Instant::now();
         self.db.close().await;
+        tracing::info!(phase = "database", elapsed_ms = ms(closing.elapsed()), "stopped");
         result
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests and stops.
+    /// Serves until SIGTERM or Ctrl-C, then stops gracefully (see [`StopHandle::stop`]).
     pub async fn run_until_signalled(self) -> std::io::Result<()> {
         let handle = self.handle();
         tokio::spawn(async move {
             wait_for_signal().await;
-            tracing::info!("shutting down: draining in-flight requests");
             handle.stop().await;
         });
         self.run_until_stopped().await
@@ -298,24 +331,40 @@ struct Background {
 }
 
 impl Background {
-    /// Stops the work, then lets go of the functions (and their pool's connections) before the
-    /// database closes.
-    async fn stop(self, grace: std::time::Duration) {
+    /// Stops the work by `deadline`, then lets go of the functions (and their pool's
+    /// connections) before the database closes: the queue's running tasks finish or are
+    /// released for another instance, then the last usage counts and function log lines are
+    /// written. What the deadline cuts short is abandoned, and logged by name.
+    async fn stop(self, deadline: Instant, reserve: Duration) {
         self.ticker.abort();
-        self.queue.stop(grace).await;
+        let started = Instant::now();
+        // The writes after it keep the end of the bound: the queue's running tasks get the rest.
+        self.queue.stop(deadline - reserve).await;
+        tracing::info!(phase = "queue", elapsed_ms = ms(started.elapsed()), "stopped");
         // The last requests' counts. A periodic write under way finishes first (one write at a
         // time), so its counts are not lost to the abort that follows.
+        let flushing = Instant::now();
         let (usage, pool) = &self.usage_counts;
-        if let Err(err) = usage.flush(pool).await {
-            tracing::warn!(error = %crate::telemetry::error_chain(&err), "cannot write the apps' usage at shutdown");
+        match tokio::time::timeout_at(deadline, usage.flush(pool)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(error = %crate::telemetry::error_chain(&err), "cannot write the apps' usage at shutdown"),
+            Err(_) => tracing::warn!(abandoned = "usage counts", "shutdown deadline reached: the last usage counts are not written"),
         }
         self.usage.abort();
         // The last calls' log lines, written while the database is still open.
-        self.functions.flush_logs().await;
+        if tokio::time::timeout_at(deadline, self.functions.flush_logs()).await.is_err() {
+            tracing::warn!(abandoned = "function logs", "shutdown deadline reached: the last function log lines are not written");
+        }
+        tracing::info!(phase = "flush", elapsed_ms = ms(flushing.elapsed()), "stopped");
         // The functions' pool (which the data layer's own reads share) closes with its
         // connections before the database does.
         self.functions.pool.close();
     }
+}
+
+/// A duration in the logs' unit.
+fn ms(d: Duration) -> u64 {
+    d.as_millis().try_into().unwrap_or(u64::MAX)
 }
 
 /// Stops a running instance gracefully.
@@ -325,16 +374,42 @@ pub struct StopHandle {
     shutting_down: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
     live: Arc<crate::live::Live>,
+    drain_delay: Duration,
+    shutdown_timeout: Duration,
+    closed: Arc<tokio::sync::watch::Sender<Option<Instant>>>,
 }
 
 impl StopHandle {
-    /// Stops accepting connections and waits for requests in flight (up to the shutdown timeout).
+    /// Stops in order: `/ready` answers 503 at once while the listener still accepts and serves
+    /// for the drain delay (load balancers polling it take the instance out of rotation); then
+    /// the listener closes, LiveQuery's sockets are told to reconnect elsewhere, and requests in
+    /// flight finish. From the listener's close, the shutdown timeout bounds the whole rest of
+    /// the stop (these requests, then the queue and the last writes, see
+    /// [`Hearth::run_until_stopped`]); requests still running at the deadline are abandoned.
     pub async fn stop(&self) {
+        let started = Instant::now();
         self.shutting_down.store(true, Ordering::SeqCst);
-        tracing::info!(in_flight = self.in_flight(), "stopping");
-        // LiveQuery's sockets are told to reconnect elsewhere and closed, so the drain below
-        // does not wait for them.
+        tracing::info!(
+            phase = "drain",
+            in_flight = self.in_flight(),
+            drain_delay_ms = ms(self.drain_delay),
+            shutdown_timeout_ms = ms(self.shutdown_timeout),
+            "stopping: /ready answers 503, still serving for the drain delay"
+        );
+        if !self.drain_delay.is_zero() {
+            tokio::time::sleep(self.drain_delay).await;
+        }
+        self.closed.send_if_modified(|closed| {
+            let first = closed.is_none();
+            closed.get_or_insert_with(Instant::now);
+            first
+        });
+        tracing::info!(phase = "drain", elapsed_ms = ms(started.elapsed()), in_flight = self.in_flight(), "listener closing");
+        // LiveQuery's sockets get a close frame (1001, going away) and are closed, so the wait
+        // below does not wait for them.
         self.live.shut_down();
+        // The server's own bound ([`Config::shutdown_requests_timeout`]) cuts off the requests
+        // still running then, before the deadline ([`Hearth::run_until_stopped`] names them).
         self.server.stop(true).await;
     }
 

@@ -99,6 +99,7 @@ impl PgTransport {
             statement: Duration::from_secs(10),
             idle_transaction: Duration::from_secs(10),
             wait: Duration::from_secs(5),
+            acquire: Duration::from_secs(5),
         };
         let senders = crate::db::pool(&target, 2, timeouts);
         let mut target = target;

@@ -148,19 +148,21 @@ pub struct PoolTimeouts {
     pub statement: Duration,
     /// PostgreSQL's idle_in_transaction_session_timeout on each connection.
     pub idle_transaction: Duration,
-    /// How long `get` waits for a connection, and for a new one to connect.
+    /// How long a new connection may take to connect (and be set up or checked).
     pub wait: Duration,
+    /// How long `get` waits for a free connection when every one is in use.
+    pub acquire: Duration,
 }
 
 impl PoolTimeouts {
     /// For the connections that serve requests (and cloud code's data calls).
     pub fn requests(t: &DbTimeouts) -> PoolTimeouts {
-        PoolTimeouts { statement: t.statement, idle_transaction: t.idle_transaction, wait: t.wait }
+        PoolTimeouts { statement: t.statement, idle_transaction: t.idle_transaction, wait: t.wait, acquire: t.acquire }
     }
 
     /// For background work: caches, queued tasks, schema changes, the CLI.
     pub fn background(t: &DbTimeouts) -> PoolTimeouts {
-        PoolTimeouts { statement: t.background_statement, idle_transaction: t.idle_transaction, wait: t.wait }
+        PoolTimeouts { statement: t.background_statement, idle_transaction: t.idle_transaction, wait: t.wait, acquire: t.wait }
     }
 }
 
@@ -177,7 +179,9 @@ pub fn pool(target: &Target, size: usize, timeouts: PoolTimeouts) -> Pool {
         .max_size(size)
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .create_timeout(Some(timeouts.wait))
-        .wait_timeout(Some(timeouts.wait))
+        // Waiting for a busy pool and connecting are bounded apart: requests are shed after a
+        // short wait, while a new connection (a TLS handshake to a distant server) has seconds.
+        .wait_timeout(Some(timeouts.acquire))
         .recycle_timeout(Some(timeouts.wait))
         .post_create(deadpool_postgres::Hook::async_fn(move |client, _| {
             let (statement, idle) = (statement.clone(), idle.clone());

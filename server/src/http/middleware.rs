@@ -3,6 +3,7 @@
 //! the per-app usage counts behind the dashboard's charts, and panics turned into Parse's
 //! internal error body instead of a dropped connection.
 
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use actix_web::HttpMessage;
@@ -15,7 +16,7 @@ use tracing::Instrument;
 
 use super::extract::{RequestId, ResolvedApp};
 use crate::config::MetricsAppLabel;
-use crate::error::ApiError;
+use crate::error::{ApiError, ParseCode};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -40,8 +41,15 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %logged_path(req.path()));
     let started = Instant::now();
     let state = req.app_data::<actix_web::web::Data<super::State>>();
-    let _in_flight = state.map(|s| InFlight::enter(&s.in_flight));
+    let in_flight = state.map(|s| InFlight::enter(&s.in_flight));
     let app_labels = state.map_or(MetricsAppLabel::Off, |s| s.config.metrics_app_label);
+    if let (Some(state), Some(in_flight)) = (state, &in_flight)
+        && let Some(cap) = state.config.max_in_flight
+        && in_flight.count > cap
+        && !UNCAPPED.contains(&req.path())
+    {
+        return Ok(shed(req, &id));
+    }
 
     // The request must not be cloned before routing (actix needs sole ownership to route it),
     // so a panic is answered with an error and no response headers of ours.
@@ -124,19 +132,44 @@ fn incoming_id(req: &ServiceRequest) -> Option<String> {
 }
 
 /// Counts a request as in flight until dropped (also when the handler panics).
-struct InFlight(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+struct InFlight {
+    counter: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Requests in flight once this one entered, itself included.
+    count: usize,
+}
 
 impl InFlight {
     fn enter(counter: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> InFlight {
-        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        InFlight(counter.clone())
+        let count = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        metrics::gauge!("hearth_in_flight").increment(1.0);
+        InFlight { counter: counter.clone(), count }
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.counter.fetch_sub(1, Ordering::SeqCst);
+        metrics::gauge!("hearth_in_flight").decrement(1.0);
     }
+}
+
+/// The operations endpoints, answered whatever the load: a probe failing under overload would
+/// have the instance restarted or taken out of rotation when it only needs a moment.
+const UNCAPPED: [&str; 3] = ["/health", "/ready", "/metrics"];
+
+/// The answer for a request past `max_in_flight`: 503 with `Retry-After`, given before its body
+/// is read (the connection is closed, so the unread body is not waited for), so an overloaded
+/// instance spends almost nothing on the requests it cannot serve.
+fn shed(req: ServiceRequest, id: &str) -> ServiceResponse<BoxBody> {
+    metrics::counter!("hearth_shed_total", "reason" => "in_flight").increment(1);
+    tracing::debug!(path = %logged_path(req.path()), "shed: too many requests in flight");
+    let error = ApiError::new(ParseCode::SERVICE_UNAVAILABLE, crate::error::BUSY_MESSAGE).with_retry_after(crate::error::SHED_RETRY_AFTER);
+    let mut res = actix_web::ResponseError::error_response(&error);
+    res.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+    if let Ok(value) = HeaderValue::from_str(id) {
+        res.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
+    req.into_response(res)
 }
 
 /// Headers a browser may send to `/parse`: Parse Server's list, plus the client key and the

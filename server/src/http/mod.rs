@@ -116,6 +116,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Connections a worker's pool has at least: its shared reader's and one for everything else.
 const MIN_WORKER_CONNECTIONS: usize = 2;
 
+/// Seconds past the shutdown timeout after which the HTTP workers drop the requests a stop left
+/// running (the stop itself has moved on by then).
+const WORKERS_WIND_DOWN_AFTER_STOP: u64 = 5;
+
 /// Binds the HTTP server on a listener; it does not handle signals (the caller does).
 pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result<Server> {
     let config = state.config.clone();
@@ -160,7 +164,10 @@ pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result
     // closing at that moment.
     .keep_alive(std::time::Duration::from_secs(75))
     .workers(config.workers)
-    .shutdown_timeout(config.shutdown_timeout.as_secs())
+    // A stop stops waiting for requests well before this (see `startup::Hearth::run_until_stopped`),
+    // so it can count those it cuts off: this only bounds the workers' own wind-down when the
+    // process outlives the stop (an embedder's, a test's).
+    .shutdown_timeout(config.shutdown_timeout.as_secs() + WORKERS_WIND_DOWN_AFTER_STOP)
     .disable_signals()
     .listen(listener)?
     .run();

@@ -39,6 +39,8 @@ use crate::error::DbError;
 
 /// How long a claim lasts without renewal.
 pub const LEASE: Duration = Duration::from_secs(30);
+/// The longest the release of interrupted tasks may take at shutdown.
+pub const RELEASE_BOUND: Duration = Duration::from_secs(1);
 /// How often each instance looks for due tasks when nothing woke it.
 pub const POLL: Duration = Duration::from_secs(1);
 
@@ -182,7 +184,13 @@ impl Queue {
             .into_iter()
             .map(|(kind, (handler, slots))| (kind, Kind { handler, slots: Arc::new(Semaphore::new(slots)), size: slots as u32 }))
             .collect();
-        QueueHandle(Arc::new(Shared { pool: self.pool, kinds, wake: Notify::new(), stopped: AtomicBool::new(false) }))
+        QueueHandle(Arc::new(Shared {
+            pool: self.pool,
+            kinds,
+            wake: Notify::new(),
+            stopped: AtomicBool::new(false),
+            running: std::sync::Mutex::new(HashMap::new()),
+        }))
     }
 }
 
@@ -198,6 +206,8 @@ struct Shared {
     kinds: HashMap<&'static str, Kind>,
     wake: Notify,
     stopped: AtomicBool,
+    /// The tasks the worker runs, by id: their lease, and how to stop them at shutdown.
+    running: std::sync::Mutex<HashMap<i64, (i64, tokio::task::AbortHandle)>>,
 }
 
 /// The running queue: stops the worker, runs a task on demand.
@@ -205,9 +215,11 @@ struct Shared {
 pub struct QueueHandle(Arc<Shared>);
 
 impl QueueHandle {
-    /// Stops claiming, then waits up to `grace` for the running tasks (those still running
-    /// afterwards are claimed again, or given up, once their lease runs out).
-    pub async fn stop(&self, grace: Duration) {
+    /// Stops claiming, then lets the running tasks finish until `until`. Those still running
+    /// then are stopped and released: their lease is cleared (and the attempt not counted, the
+    /// stop being this instance's doing), so another instance claims them at once rather than
+    /// after [`LEASE`]. The release itself may take up to [`RELEASE_BOUND`] past `until`.
+    pub async fn stop(&self, until: tokio::time::Instant) {
         self.0.stopped.store(true, Ordering::Relaxed);
         self.0.wake.notify_one();
         let drained = async {
@@ -215,8 +227,32 @@ impl QueueHandle {
                 let _ = kind.slots.acquire_many(kind.size).await;
             }
         };
-        if tokio::time::timeout(grace, drained).await.is_err() {
-            tracing::warn!("queued tasks still running at shutdown; their leases will run out");
+        if tokio::time::timeout_at(until, drained).await.is_ok() {
+            return;
+        }
+        let running: Vec<(i64, i64, tokio::task::AbortHandle)> =
+            self.0.running.lock().expect("not poisoned").drain().map(|(id, (lease, handle))| (id, lease, handle)).collect();
+        for (_, _, handle) in &running {
+            handle.abort();
+        }
+        let ids: Vec<i64> = running.iter().map(|(id, _, _)| *id).collect();
+        let leases: Vec<i64> = running.iter().map(|(_, lease, _)| *lease).collect();
+        let release = async {
+            let client = self.0.pool.get().await?;
+            let sql = "UPDATE queue_tasks t SET locked_until = NULL, attempts = greatest(t.attempts - 1, 0)
+                         FROM unnest($1::bigint[], $2::bigint[]) AS r (id, lease) WHERE t.id = r.id AND t.lease = r.lease";
+            Ok::<u64, DbError>(client.execute(sql, &[&ids, &leases]).await?)
+        };
+        match tokio::time::timeout(RELEASE_BOUND, release).await {
+            Ok(Ok(released)) => {
+                tracing::info!(tasks = ?ids, released, "queued tasks still running at shutdown stopped and released for another instance")
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(tasks = ?ids, error = %err, "cannot release queued tasks at shutdown; they are claimed again once their lease runs out")
+            }
+            Err(_) => {
+                tracing::warn!(tasks = ?ids, "queued tasks not released within {RELEASE_BOUND:?} at shutdown; they are claimed again once their lease runs out")
+            }
         }
     }
 
@@ -277,14 +313,20 @@ async fn work(shared: Arc<Shared>) {
                         let Some(permit) = free.iter_mut().find(|(kind, _)| *kind == task.kind).and_then(|(_, held)| held.split(1)) else {
                             continue;
                         };
-                        let shared = shared.clone();
-                        tokio::spawn(async move {
+                        let (id, lease) = (task.id, task.lease);
+                        let shared_here = shared.clone();
+                        // Registered before the task can end (it takes the same lock to leave).
+                        let mut running = shared.running.lock().expect("not poisoned");
+                        let handle = tokio::spawn(async move {
+                            let shared = shared_here;
                             if let Err(err) = shared.execute(task).await {
                                 tracing::warn!(error = %err, "cannot record a queued task's outcome");
                             }
+                            shared.running.lock().expect("not poisoned").remove(&id);
                             drop(permit);
                             shared.wake.notify_one();
                         });
+                        running.insert(id, (lease, handle.abort_handle()));
                     }
                 }
                 Err(err) => tracing::warn!(error = %err, "cannot claim queued tasks"),

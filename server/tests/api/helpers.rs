@@ -74,6 +74,10 @@ pub fn test_config(database_url: &str) -> Config {
     config.admin_email = ROOT_EMAIL.into();
     config.admin_password = Some(hearth::config::Secret::new(ROOT_PASSWORD));
     config.shutdown_timeout = std::time::Duration::from_secs(5);
+    // The tests' pools are small and their requests often concurrent (and slow on a busy
+    // machine): they wait for a connection as long as a connect may take, rather than being
+    // shed after the default 250 ms. The shedding tests set it back.
+    config.timeouts.acquire = config.timeouts.wait;
     config
 }
 

@@ -48,7 +48,8 @@ async fn start() -> Live {
     let pg = hearth::db::Target::parse(run_database(), None).unwrap();
     let bus = hearth::bus::Bus::start(pg.clone()).await.unwrap();
     let wait = Duration::from_secs(10);
-    let timeouts = hearth::db::PoolTimeouts { statement: Duration::from_secs(30), idle_transaction: Duration::from_secs(30), wait };
+    let timeouts =
+        hearth::db::PoolTimeouts { statement: Duration::from_secs(30), idle_transaction: Duration::from_secs(30), wait, acquire: wait };
     let pool = hearth::db::pool(&pg, 2, timeouts);
     let schemas = hearth::data::schema::SchemaCache::new(pool.clone(), &bus, wait);
     let runtime = hearth::functions::runtime::RuntimeConfig {

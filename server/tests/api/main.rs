@@ -39,3 +39,4 @@ mod s3_storage;
 mod sdk;
 mod seaweed;
 mod security;
+mod shutdown;

@@ -200,6 +200,21 @@ impl Served {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }
 
+    /// Waits (at most `bound`) for a clean exit: standard error, and how long the wait took.
+    pub(crate) fn exits_within(mut self, bound: Duration) -> (String, Duration) {
+        let asked = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.0.try_wait().unwrap() {
+                let took = asked.elapsed();
+                let stderr = self.stderr.join().unwrap();
+                assert!(status.success(), "hearth exited with {status}:\n{stderr}");
+                return (stderr, took);
+            }
+            assert!(asked.elapsed() < bound, "hearth still runs after {bound:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// SIGTERM, then wait for a clean exit.
     pub(crate) fn terminate(mut self) -> String {
         unsafe { libc::kill(self.child.0.id() as i32, libc::SIGTERM) };
@@ -300,6 +315,9 @@ fn help_documents_every_setting_and_bad_settings_fail_clearly() {
         "--log-format",
         "--outbound-private-network",
         "HEARTH_OUTBOUND_PRIVATE_NETWORK",
+        "HEARTH_DRAIN_DELAY",
+        "HEARTH_MAX_IN_FLIGHT",
+        "HEARTH_DATABASE_ACQUIRE_TIMEOUT",
     ] {
         assert!(help.contains(setting), "--help lacks {setting}");
     }

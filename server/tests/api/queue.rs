@@ -231,7 +231,7 @@ async fn a_kind_with_every_slot_taken_holds_back_no_other_kind() {
         assert!(Instant::now() < until, "slow tasks are still queued: {:?}", left(&pool).await);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    queue.stop(Duration::from_secs(5)).await;
+    queue.stop(tokio::time::Instant::now() + Duration::from_secs(5)).await;
     bus.stop();
 }
 
@@ -250,4 +250,30 @@ async fn queue_slots_are_applied_at_start_and_an_unknown_kind_stops_it() {
         err.to_string(),
         r#"cannot start: invalid setting queue_slots: no task kind "jobs" (the kinds are idempotency.sweep, job, push.deliver, push.plan)"#
     );
+}
+
+#[tokio::test]
+async fn a_stopping_instance_releases_the_tasks_it_still_runs_so_another_claims_them_at_once() {
+    let (pool, url) = database().await;
+    let bus = hearth::bus::Bus::start(url.parse().unwrap()).await.unwrap();
+    // The first instance's handler waits for a gate that never opens: its run outlasts the stop.
+    let gate = Arc::new(Semaphore::new(0));
+    let (held, mut heard_one) = probe(Ok(()), Some(gate.clone()));
+    let one = Queue::new(pool.clone()).handle("test.a", 1, held).start(&bus);
+    // One attempt only: the interrupted run must not count, or the next claim would give it up.
+    let id = put(&pool, "test.a", -1, 1).await;
+    assert_eq!(heard_one.started().await, id);
+    let (free, mut heard_two) = probe(Ok(()), None);
+    let two = Queue::new(instance(&url)).handle("test.a", 1, free).manual();
+    assert_eq!(two.run_task(id).await.unwrap(), None, "the first instance holds its lease");
+
+    let stopping = Instant::now();
+    one.stop(tokio::time::Instant::now() + Duration::from_millis(100)).await;
+    // Released when the stop returns: the other instance claims it now, not after the lease.
+    let ran = two.run_task(id).await.unwrap().expect("the task is free to claim");
+    assert_eq!((ran.task.id, ran.task.attempt, ran.outcome), (id, 1, Outcome::Done));
+    assert_eq!(heard_two.started().await, id);
+    assert!(stopping.elapsed() < hearth::queue::LEASE / 3, "released in {:?}", stopping.elapsed());
+    assert_eq!(left(&pool).await, []);
+    bus.stop();
 }

@@ -1,0 +1,199 @@
+//! Stopping and overload: after SIGTERM `/ready` answers 503 for the drain delay while the port
+//! still serves, the whole stop is bounded by the shutdown timeout even when a request never
+//! ends, and an instance at capacity sheds requests at once with 503 and `Retry-After` (past
+//! `max_in_flight`, or when its pool stays busy past `database_acquire_timeout`).
+//! A stopping instance's queued tasks are released for another at once: see `queue.rs`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::{As, TestServer, app_keys, call, json_of, run_database, test_config};
+use crate::processes::serve;
+
+/// The rest of a held request's body, sent by the test.
+type BodySender = tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>;
+/// A held request's answer.
+type Answer = tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>;
+
+/// A request to `url` whose body starts arriving and then waits for the test: the server
+/// counts it in flight until the body ends. The sender finishes the body; dropping it without
+/// sending more leaves the request hanging.
+fn held_request(http: &reqwest::Client, url: String) -> (BodySender, Answer) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let body = reqwest::Body::wrap_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    let pending = tokio::spawn(http.post(url).header("content-type", "application/json").body(body).send());
+    (tx, pending)
+}
+
+/// Polls `check` every 20 ms until it is true (at most 20 s).
+async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(Instant::now() < deadline, "not within 20 s: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A client that opens a new connection for every request, as a new client of the port would.
+fn fresh_connections() -> reqwest::Client {
+    reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap()
+}
+
+#[tokio::test]
+async fn past_max_in_flight_requests_are_shed_at_once_and_probes_still_answer() {
+    let mut config = test_config(run_database());
+    config.max_in_flight = Some(2);
+    let server = TestServer::start_with(config).await;
+    let login = server.url("/admin/v1/auth/login");
+    let (first, first_answer) = held_request(&server.http, login.clone());
+    let (second, second_answer) = held_request(&server.http, login.clone());
+    for tx in [&first, &second] {
+        tx.send(Ok(b"{\"email\": \"nobody@example.test\",".to_vec())).await.unwrap();
+    }
+    until("two requests in flight", async || server.stop.in_flight() == 2).await;
+
+    // The third is answered at once, before its body is read, without waiting for the others.
+    let asked = Instant::now();
+    let res =
+        fresh_connections().post(&login).json(&json!({"email": "a@example.test", "password": "whatever-it-is"})).send().await.unwrap();
+    assert_eq!(res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string()), Some("1".into()));
+    let (status, body) = json_of(res).await;
+    assert_eq!((status, body), (503, json!({"code": 1, "error": "The server is busy; try again in a moment."})));
+    assert!(asked.elapsed() < Duration::from_secs(5), "shed in {:?}", asked.elapsed());
+    // The probes and the metrics answer whatever the load.
+    for path in ["/health", "/ready"] {
+        assert_eq!(fresh_connections().get(server.url(path)).send().await.unwrap().status(), 200, "{path}");
+    }
+    let metrics = fresh_connections().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("hearth_shed_total{reason=\"in_flight\"}"), "{metrics}");
+    assert!(metrics.lines().any(|l| l.starts_with("hearth_in_flight ")), "{metrics}");
+
+    // Once the held requests end, requests are served again.
+    for (tx, answer) in [(first, first_answer), (second, second_answer)] {
+        tx.send(Ok(b" \"password\": \"whatever-it-is\"}".to_vec())).await.unwrap();
+        drop(tx);
+        let (status, body) = json_of(answer.await.unwrap().unwrap()).await;
+        assert_eq!((status, body["code"].as_i64()), (401, Some(209)), "the held requests got their answers: {body}");
+    }
+    until("no request in flight", async || server.stop.in_flight() == 0).await;
+    let res =
+        fresh_connections().post(&login).json(&json!({"email": "a@example.test", "password": "whatever-it-is"})).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_that_waits_past_the_acquire_timeout_for_a_busy_pool_is_shed() {
+    let mut config = test_config(run_database());
+    config.database_pool_size = 1;
+    config.workers = 1;
+    config.timeouts.acquire = Duration::from_millis(250);
+    let server = TestServer::start_with(config).await;
+    let app = app_keys(&server).await;
+    for class in ["Held", "Other"] {
+        let (status, body) =
+            call(&server, &app, As::Master, reqwest::Method::POST, &format!("/classes/{class}"), Some(json!({"a": 1}))).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    // The test locks the class's table: a find on it waits for the lock, holding the worker's
+    // only connection.
+    let (mut db, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0);
+    let lock = db.transaction().await.unwrap();
+    lock.batch_execute(&format!("LOCK TABLE \"{schema}\".\"Held\" IN ACCESS EXCLUSIVE MODE")).await.unwrap();
+    let held = tokio::spawn({
+        let (server_http, url, id, master) = (server.http.clone(), server.url("/parse/classes/Held"), app.id.clone(), app.master.clone());
+        async move { server_http.get(url).header("X-Parse-Application-Id", id).header("X-Parse-Master-Key", master).send().await }
+    });
+    let (observer, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let waiting_sql =
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0";
+    let quoted = format!("\"{schema}\".");
+    until("the find waits for the lock", async || observer.query_one(waiting_sql, &[&quoted]).await.unwrap().get::<_, i64>(0) == 1).await;
+
+    let asked = Instant::now();
+    let res = server
+        .http
+        .get(server.url("/parse/classes/Other"))
+        .header("X-Parse-Application-Id", &app.id)
+        .header("X-Parse-Master-Key", &app.master)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string()), Some("1".into()));
+    let (status, body) = json_of(res).await;
+    assert_eq!((status, body), (503, json!({"code": 1, "error": "The server is busy; try again in a moment."})));
+    // Shed after the acquire timeout, not after the connect timeout (5 s).
+    assert!(asked.elapsed() < Duration::from_secs(4), "shed in {:?}", asked.elapsed());
+    let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("hearth_shed_total{reason=\"pool\"}"), "{metrics}");
+
+    // With the lock gone, the held find ends and the pool serves again.
+    lock.rollback().await.unwrap();
+    assert_eq!(held.await.unwrap().unwrap().status(), 200);
+    let (status, body) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Other", None).await;
+    assert_eq!(status, 200, "{body}");
+    server.shutdown().await;
+}
+
+/// The JSON log lines of a stopped process with `field` = `value`.
+fn logged<'a>(stderr: &'a str, field: &str, value: &str) -> Vec<&'a str> {
+    let needle = format!("\"{field}\":\"{value}\"");
+    stderr.lines().filter(|l| l.contains(&needle)).collect()
+}
+
+/// Sends SIGTERM to a served process.
+fn sigterm(served: &crate::processes::Served) {
+    unsafe { libc::kill(served.child.0.id() as i32, libc::SIGTERM) };
+}
+
+#[tokio::test]
+async fn after_sigterm_ready_answers_503_while_the_port_still_serves_for_the_drain_delay() {
+    let url = crate::helpers::fresh_database();
+    let served = serve(&[], &[("HEARTH_DATABASE_URL", url.as_str()), ("HEARTH_DRAIN_DELAY", "4s"), ("HEARTH_SHUTDOWN_TIMEOUT", "5")]);
+    let client = fresh_connections();
+    assert_eq!(client.get(served.url("/ready")).send().await.unwrap().status(), 200);
+    let signalled = Instant::now();
+    sigterm(&served);
+    until("/ready answers 503", async || client.get(served.url("/ready")).send().await.unwrap().status() == 503).await;
+    // New connections are still accepted and served during the drain delay.
+    let res = client
+        .post(served.url("/admin/v1/auth/login"))
+        .json(&json!({"email": "nobody@example.test", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(signalled.elapsed() < Duration::from_secs(4), "checked within the drain delay ({:?}): slow machine?", signalled.elapsed());
+    // Then it stops within drain delay + shutdown timeout (nothing holds it: well within).
+    let (stderr, _) = served.exits_within(Duration::from_secs(4 + 5 + 5));
+    assert!(signalled.elapsed() >= Duration::from_secs(4), "the listener stayed open for the drain delay");
+    for phase in ["drain", "requests", "queue", "flush", "database"] {
+        assert!(!logged(&stderr, "phase", phase).is_empty(), "no {phase} phase logged:\n{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn the_shutdown_timeout_bounds_the_stop_when_a_request_never_ends() {
+    let url = crate::helpers::fresh_database();
+    let served = serve(&[], &[("HEARTH_DATABASE_URL", url.as_str()), ("HEARTH_SHUTDOWN_TIMEOUT", "2")]);
+    let http = reqwest::Client::new();
+    // A request whose body never ends (the body timeout, 30 s, is far past the bound).
+    let (tx, _pending) = held_request(&http, served.url("/admin/v1/auth/login"));
+    tx.send(Ok(b"{\"email\": \"nobody@example.test\",".to_vec())).await.unwrap();
+    let metrics_url = served.url("/metrics");
+    until("the request is in flight", async || {
+        let text = http.get(&metrics_url).send().await.unwrap().text().await.unwrap();
+        // Itself (the /metrics request) and the held one.
+        text.lines().any(|l| l == "hearth_in_flight 2")
+    })
+    .await;
+    sigterm(&served);
+    // A bound with a margin for a busy machine, not a timing: 2 s, then the process exits.
+    let (stderr, took) = served.exits_within(Duration::from_secs(2 + 8));
+    assert!(!logged(&stderr, "abandoned", "requests").is_empty(), "the request cut off is named in the log ({took:?}):\n{stderr}");
+    drop(tx);
+}
