@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod migrate;
+pub mod secrets;
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -22,6 +23,8 @@ pub enum OpenError {
     Connect(String),
     #[error(transparent)]
     Migrate(#[from] migrate::MigrateError),
+    #[error("secrets at rest: {0}")]
+    Secrets(#[from] secrets::SecretsError),
 }
 
 /// How long a start waits for PostgreSQL to finish a shutdown or a start in progress (a
@@ -34,6 +37,8 @@ pub struct Db {
     pub pool: Pool,
     /// Connection settings, also used by the bus for its LISTEN connection.
     pub pg_config: tokio_postgres::Config,
+    /// The keys that seal the secrets the database keeps ([`secrets`]).
+    pub keyring: std::sync::Arc<crate::crypto::secrets::Keyring>,
     embedded: Option<embedded::Cluster>,
 }
 
@@ -73,13 +78,24 @@ impl Db {
             note_wait(&mut waiting, &err);
             tokio::time::sleep(RETRY_EVERY).await;
         }
-        Ok(Db { pool, pg_config, embedded })
+        let keyring = match secrets::keyring(config, &pool).await {
+            Ok(keyring) => std::sync::Arc::new(keyring),
+            Err(err) => {
+                pool.close();
+                if let Some(cluster) = embedded {
+                    let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+                }
+                return Err(err.into());
+            }
+        };
+        Ok(Db { pool, pg_config, keyring, embedded })
     }
 
-    /// Opens, then applies pending migrations.
+    /// Opens, then applies pending migrations and seals the secrets earlier versions kept in
+    /// plain text (checking the keys against the database first).
     pub async fn open_and_migrate(config: &Config) -> Result<Db, OpenError> {
         let db = Db::open(config).await?;
-        if let Err(err) = migrate::run(&db.pool).await {
+        if let Err(err) = migrate::run(&db.pool, Some(&db.keyring)).await {
             db.close().await;
             return Err(err.into());
         }

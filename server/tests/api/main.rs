@@ -35,4 +35,5 @@ mod rights;
 mod s3_storage;
 mod sdk;
 mod seaweed;
+mod secrets;
 mod security;

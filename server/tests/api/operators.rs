@@ -274,7 +274,8 @@ async fn operators_in_memory_give_the_object_the_sql_stores() {
     let pg_config: tokio_postgres::Config = run_database().parse().unwrap();
     let pool = hearth::db::pool(&pg_config, 4, hearth::db::PoolTimeouts::requests(&config.timeouts));
     let bus = hearth::bus::Bus::start(pg_config).await.unwrap();
-    let loaded = hearth::apps::get(&pool.get().await.unwrap(), &app.id).await.unwrap().expect("the app exists");
+    let loaded =
+        hearth::apps::get(&pool.get().await.unwrap(), &crate::helpers::test_keyring(), &app.id).await.unwrap().expect("the app exists");
     let services = Services {
         parse_url: "http://127.0.0.1/parse".into(),
         timeouts: config.timeouts,

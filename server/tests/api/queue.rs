@@ -65,7 +65,7 @@ impl Handler for Probe {
 async fn database() -> (Pool, String) {
     let url = fresh_database();
     let pool = instance(&url);
-    hearth::db::migrate::run(&pool).await.unwrap();
+    hearth::db::migrate::run(&pool, None).await.unwrap();
     (pool, url)
 }
 
