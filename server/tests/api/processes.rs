@@ -489,7 +489,12 @@ async fn cli_deploys_write_their_function_log_before_closing_the_database() {
     for (i, message) in [Some("hello from the manifest"), None].into_iter().enumerate() {
         let file = data.path().join(format!("m{i}.wasm"));
         std::fs::write(&file, logging_module(message)).unwrap();
-        let out = Command::new(BIN).args(["functions", "deploy", &app, file.to_str().unwrap()]).args(common).output().unwrap();
+        let out = Command::new(BIN)
+            .args(["functions", "deploy", &app, file.to_str().unwrap()])
+            .args(common)
+            .env("HEARTH_SECRET_KEY", TEST_SECRET_KEY)
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{stderr}");
         assert_eq!(stderr, "", "the deploy printed nothing on standard error");
