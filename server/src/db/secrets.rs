@@ -112,12 +112,11 @@ pub fn settings_leaves(settings: &mut Value) -> Vec<(String, &mut String)> {
     leaves
 }
 
-/// Seals the secret leaves of an app's settings that `reseal` picks (plain ones; or with
-/// rotation, any not sealed with the current key); answers how many it sealed.
-pub fn seal_settings(keyring: &Keyring, app_id: i64, settings: &mut Value, reseal: fn(&Keyring, &str) -> bool) -> Result<usize, OpenError> {
+/// Seals the secret leaves of an app's settings that `reseal` picks; answers how many it sealed.
+pub fn seal_settings(keyring: &Keyring, app_id: i64, settings: &mut Value, reseal: Reseal) -> Result<usize, OpenError> {
     let mut sealed = 0;
     for (pointer, leaf) in settings_leaves(settings) {
-        if reseal(keyring, leaf) {
+        if reseal.picks(keyring, leaf) {
             let place = settings_place(app_id, &pointer);
             let plain = keyring.open(leaf, &place)?;
             *leaf = keyring.seal(&plain, &place);
@@ -140,14 +139,33 @@ pub fn damaged(err: OpenError) -> DbError {
     DbError(crate::error::DbErrorKind::Secret(err.to_string()))
 }
 
-/// Plain values only: what the start seals.
-pub fn plain(_: &Keyring, stored: &str) -> bool {
-    !sealing::is_sealed(stored)
+/// Which stored values a pass seals (again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reseal {
+    /// Plain values only: what every start and every write seals.
+    Plain,
+    /// Plain values and values sealed with a previous key: what rotation seals.
+    NotCurrent,
 }
 
-/// Plain values and values sealed with an earlier key: what rotation seals.
-pub fn not_current(keyring: &Keyring, stored: &str) -> bool {
-    keyring.needs_sealing(stored)
+impl Reseal {
+    /// What the values this pass leaves alone start with.
+    fn kept_prefix(self, keyring: &Keyring) -> String {
+        match self {
+            Reseal::Plain => sealing::PREFIX.to_string(),
+            Reseal::NotCurrent => format!("{}{}:", sealing::PREFIX, keyring.current().id()),
+        }
+    }
+
+    pub fn picks(self, keyring: &Keyring, stored: &str) -> bool {
+        !stored.starts_with(&self.kept_prefix(keyring))
+    }
+
+    /// The `LIKE` pattern of the values this pass leaves alone (key ids are hex digits: no
+    /// wildcard in them).
+    fn kept_pattern(self, keyring: &Keyring) -> String {
+        format!("{}%", self.kept_prefix(keyring))
+    }
 }
 
 /// Finds the instance's keyring: `secret_key` (and `secret_key_previous`); without one, the
@@ -286,7 +304,7 @@ pub async fn prepare(tx: &impl GenericClient, keyring: &Keyring) -> Result<Count
                 .await?;
         }
     }
-    let counts = reseal_all(tx, keyring, plain).await?;
+    let counts = reseal_all(tx, keyring, Reseal::Plain).await?;
     if counts.total() > 0 {
         tracing::info!(?counts, "sealed the secrets an earlier version kept in plain text");
     }
@@ -316,115 +334,151 @@ impl Counts {
 }
 
 /// Seals again, in the caller's transaction, every value `reseal` picks.
-async fn reseal_all(tx: &impl GenericClient, keyring: &Keyring, reseal: fn(&Keyring, &str) -> bool) -> Result<Counts, SecretsError> {
-    let mut counts = Counts::default();
+async fn reseal_all(tx: &impl GenericClient, keyring: &Keyring, reseal: Reseal) -> Result<Counts, SecretsError> {
+    let mut counts = reseal_instance_settings(tx, keyring, reseal).await?;
     let mut after = 0;
-    loop {
-        let (batch, last) = reseal_batch(tx, keyring, reseal, after).await?;
+    while let Some((batch, last)) = reseal_apps(tx, keyring, reseal, after).await? {
         counts.add(batch);
-        match last {
-            Some(last) => after = last,
-            None => return Ok(counts),
-        }
+        after = last;
     }
+    let mut after = (0, String::new());
+    while let Some((batch, last)) = reseal_push(tx, keyring, reseal, &after).await? {
+        counts.add(batch);
+        after = last;
+    }
+    Ok(counts)
 }
 
-/// Seals again the values `reseal` picks in the next [`BATCH`] apps after the app id `after`,
-/// locking their rows: their keys, settings and push credentials, and on the first batch the
-/// instance's settings. Answers the counts and the last app id of the batch (none when there
-/// were no more apps).
-async fn reseal_batch(
-    tx: &impl GenericClient,
-    keyring: &Keyring,
-    reseal: fn(&Keyring, &str) -> bool,
-    after: i64,
-) -> Result<(Counts, Option<i64>), SecretsError> {
+/// `hearth secrets rotate-key`: seals every value again with the current key, a batch of rows
+/// per transaction, so that the previous keys can then be dropped. Running it again finds
+/// nothing left to do.
+pub async fn rotate(pool: &Pool, keyring: &Keyring) -> Result<Counts, SecretsError> {
+    let reseal = Reseal::NotCurrent;
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let mut counts = reseal_instance_settings(&tx, keyring, reseal).await?;
+    tx.commit().await?;
+    let mut after = 0;
+    loop {
+        let tx = client.transaction().await?;
+        let Some((batch, last)) = reseal_apps(&tx, keyring, reseal, after).await? else { break };
+        tx.commit().await?;
+        counts.add(batch);
+        after = last;
+    }
+    let mut after = (0, String::new());
+    loop {
+        let tx = client.transaction().await?;
+        let Some((batch, last)) = reseal_push(&tx, keyring, reseal, &after).await? else { break };
+        tx.commit().await?;
+        counts.add(batch);
+        after = last;
+    }
+    Ok(counts)
+}
+
+/// Seals again the instance's secret settings (and the check row) that `reseal` picks.
+async fn reseal_instance_settings(tx: &impl GenericClient, keyring: &Keyring, reseal: Reseal) -> Result<Counts, SecretsError> {
     let mut counts = Counts::default();
-    if after == 0 {
-        for key in SEALED_SETTINGS.into_iter().chain([CHECK_ROW]) {
-            let row = tx.query_opt("SELECT value FROM hearth_settings WHERE key = $1 FOR UPDATE", &[&key]).await?;
-            if let Some(row) = row {
-                let stored: String = row.get(0);
-                if reseal(keyring, &stored) {
-                    let place = setting_place(key);
-                    let value = keyring.seal(&keyring.open(&stored, &place)?, &place);
-                    tx.execute("UPDATE hearth_settings SET value = $2 WHERE key = $1", &[&key, &value]).await?;
-                    counts.instance_settings += u64::from(key != CHECK_ROW);
-                }
+    for key in SEALED_SETTINGS.into_iter().chain([CHECK_ROW]) {
+        let row = tx.query_opt("SELECT value FROM hearth_settings WHERE key = $1 FOR UPDATE", &[&key]).await?;
+        if let Some(row) = row {
+            let stored: String = row.get(0);
+            if reseal.picks(keyring, &stored) {
+                let place = setting_place(key);
+                let value = keyring.seal(&keyring.open(&stored, &place)?, &place);
+                tx.execute("UPDATE hearth_settings SET value = $2 WHERE key = $1", &[&key, &value]).await?;
+                counts.instance_settings += u64::from(key != CHECK_ROW);
             }
         }
     }
+    Ok(counts)
+}
+
+/// Seals again the values `reseal` picks in the next [`BATCH`] apps after the app id `after`
+/// that hold one (found by SQL, so that a start on a sealed database reads and locks nothing):
+/// their keys and the secret leaves of their settings. Answers the counts and the batch's last
+/// app id; none when no app is left.
+async fn reseal_apps(
+    tx: &impl GenericClient,
+    keyring: &Keyring,
+    reseal: Reseal,
+    after: i64,
+) -> Result<Option<(Counts, i64)>, SecretsError> {
     let columns = APP_KEY_COLUMNS.join(", ");
+    let keys_left = APP_KEY_COLUMNS.map(|c| format!("{c} NOT LIKE $3")).join(" OR ");
     let rows = tx
-        .query(&format!("SELECT id, {columns}, settings FROM apps WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE"), &[&after, &BATCH])
+        .query(
+            &format!(
+                "SELECT id, {columns}, settings FROM apps WHERE id > $1 AND ({keys_left} \
+                 OR settings #>> '{{email,password}}' NOT LIKE $3 \
+                 OR settings #>> '{{files,s3,secretAccessKey}}' NOT LIKE $3 \
+                 OR settings #>> '{{functions,webhookKey}}' NOT LIKE $3 \
+                 OR EXISTS (SELECT 1 FROM jsonb_each(CASE jsonb_typeof(settings #> '{{functions,secrets}}') \
+                            WHEN 'object' THEN settings #> '{{functions,secrets}}' ELSE '{{}}' END) s \
+                            WHERE jsonb_typeof(s.value) = 'string' AND s.value #>> '{{}}' NOT LIKE $3)) \
+                 ORDER BY id LIMIT $2 FOR UPDATE"
+            ),
+            &[&after, &BATCH, &reseal.kept_pattern(keyring)],
+        )
         .await?;
-    let Some(last) = rows.last().map(|r| r.get::<_, i64>(0)) else { return Ok((counts, None)) };
+    let Some(last) = rows.last().map(|r| r.get::<_, i64>(0)) else { return Ok(None) };
+    let mut counts = Counts::default();
     for row in &rows {
         let id: i64 = row.get(0);
         let mut keys: Vec<Option<String>> = (0..APP_KEY_COLUMNS.len()).map(|i| row.get(i + 1)).collect();
-        let mut changed = false;
         for (column, key) in APP_KEY_COLUMNS.iter().zip(keys.iter_mut()) {
             if let Some(stored) = key.as_mut()
-                && reseal(keyring, stored)
+                && reseal.picks(keyring, stored)
             {
                 let place = app_key_place(id, column);
                 *stored = keyring.seal(&keyring.open(stored, &place)?, &place);
                 counts.app_keys += 1;
-                changed = true;
             }
         }
         let mut settings: Value = row.get(APP_KEY_COLUMNS.len() + 1);
-        let leaves = seal_settings(keyring, id, &mut settings, reseal)?;
-        counts.app_settings += leaves as u64;
-        if changed || leaves > 0 {
-            tx.execute(
-                &format!(
-                    "UPDATE apps SET {} , settings = $7 WHERE id = $1",
-                    APP_KEY_COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 2)).collect::<Vec<_>>().join(", ")
-                ),
-                &[&id, &keys[0], &keys[1], &keys[2], &keys[3], &keys[4], &settings],
-            )
-            .await?;
-        }
+        counts.app_settings += seal_settings(keyring, id, &mut settings, reseal)? as u64;
+        let assignments = APP_KEY_COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 2)).collect::<Vec<_>>().join(", ");
+        tx.execute(
+            &format!("UPDATE apps SET {assignments}, settings = $7 WHERE id = $1"),
+            &[&id, &keys[0], &keys[1], &keys[2], &keys[3], &keys[4], &settings],
+        )
+        .await?;
     }
-    let push = tx
-        .query("SELECT app_id, provider, secret FROM push_credentials WHERE app_id > $1 AND app_id <= $2 FOR UPDATE", &[&after, &last])
-        .await;
-    let push = match push {
-        Ok(rows) => rows,
-        Err(err) if err.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => Vec::new(),
-        Err(err) => return Err(err.into()),
-    };
-    for row in push {
-        let (app_id, provider, stored): (i64, String, String) = (row.get(0), row.get(1), row.get(2));
-        if reseal(keyring, &stored) {
-            let place = push_place(app_id, &provider);
-            let value = keyring.seal(&keyring.open(&stored, &place)?, &place);
-            tx.execute("UPDATE push_credentials SET secret = $3 WHERE app_id = $1 AND provider = $2", &[&app_id, &provider, &value])
-                .await?;
-            counts.push_credentials += 1;
-        }
-    }
-    Ok((counts, Some(last)))
+    Ok(Some((counts, last)))
 }
 
-/// `hearth secrets rotate-key`: seals every value again with the current key, a batch of apps
-/// per transaction, so that the previous keys can then be dropped. Running it again finds
-/// nothing left to do.
-pub async fn rotate(pool: &Pool, keyring: &Keyring) -> Result<Counts, SecretsError> {
+/// Seals again the push credentials `reseal` picks, the next [`BATCH`] after `after` (an app id
+/// and a provider). Answers the counts and where the batch ended; none when none is left.
+async fn reseal_push(
+    tx: &impl GenericClient,
+    keyring: &Keyring,
+    reseal: Reseal,
+    after: &(i64, String),
+) -> Result<Option<(Counts, (i64, String))>, SecretsError> {
+    let rows = tx
+        .query(
+            "SELECT app_id, provider, secret FROM push_credentials WHERE (app_id, provider) > ($1, $2) AND secret NOT LIKE $4 \
+             ORDER BY app_id, provider LIMIT $3 FOR UPDATE",
+            &[&after.0, &after.1, &BATCH, &reseal.kept_pattern(keyring)],
+        )
+        .await;
+    let rows = match rows {
+        Ok(rows) => rows,
+        // Before the push migration (a database of an earlier version, read by `check`).
+        Err(err) if err.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => return Ok(None),
+        Err(err) => return Err(err.into()),
+    };
+    let Some(last) = rows.last().map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1))) else { return Ok(None) };
     let mut counts = Counts::default();
-    let mut after = 0;
-    loop {
-        let mut client = pool.get().await?;
-        let tx = client.transaction().await?;
-        let (batch, last) = reseal_batch(&tx, keyring, not_current, after).await?;
-        tx.commit().await?;
-        counts.add(batch);
-        match last {
-            Some(last) => after = last,
-            None => return Ok(counts),
-        }
+    for row in rows {
+        let (app_id, provider, stored): (i64, String, String) = (row.get(0), row.get(1), row.get(2));
+        let place = push_place(app_id, &provider);
+        let value = keyring.seal(&keyring.open(&stored, &place)?, &place);
+        tx.execute("UPDATE push_credentials SET secret = $3 WHERE app_id = $1 AND provider = $2", &[&app_id, &provider, &value]).await?;
+        counts.push_credentials += 1;
     }
+    Ok(Some((counts, last)))
 }
 
 /// `hearth secrets check`: opens every stored secret; answers how many opened, how many are
@@ -481,20 +535,20 @@ mod tests {
             "sessionLength": 10
         });
         let mut stored = plain.clone();
-        assert_eq!(seal_settings(&ring, 7, &mut stored, plain_only).unwrap(), 5);
+        assert_eq!(seal_settings(&ring, 7, &mut stored, Reseal::Plain).unwrap(), 5);
         let text = stored.to_string();
         for secret in ["smtp-pw", "s3-secret", "t0ken", "odd", "hook-key"] {
             assert!(!text.contains(secret), "{text}");
         }
         assert!(text.contains("smtp.example.com") && text.contains("x.example.com"), "only the secrets are sealed");
-        assert_eq!(seal_settings(&ring, 7, &mut stored, plain_only).unwrap(), 0, "sealing again does nothing");
+        assert_eq!(seal_settings(&ring, 7, &mut stored, Reseal::Plain).unwrap(), 0, "sealing again does nothing");
+        let rotated = Keyring::new(SecretKey::from_bytes(&[10; 32]), vec![SecretKey::from_bytes(&[9; 32])]);
+        let mut again = stored.clone();
+        assert_eq!(seal_settings(&rotated, 7, &mut again, Reseal::NotCurrent).unwrap(), 5, "rotation seals with the new key");
+        assert_eq!(seal_settings(&rotated, 7, &mut again, Reseal::NotCurrent).unwrap(), 0);
         let mut other_app = stored.clone();
         assert!(open_settings(&ring, 8, &mut other_app).is_err(), "settings copied to another app do not open");
         open_settings(&ring, 7, &mut stored).unwrap();
         assert_eq!(stored, plain);
-    }
-
-    fn plain_only(ring: &Keyring, stored: &str) -> bool {
-        plain(ring, stored)
     }
 }
