@@ -1053,6 +1053,30 @@ mod tests {
     }
 
     #[test]
+    fn secret_keys_are_32_bytes_in_base64_or_hex() {
+        let hex = "ab".repeat(32);
+        let config = Config::resolve(Settings {
+            secret_key: Some(hex.clone()),
+            secret_key_previous: Some(format!(" AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE= ,{hex}")),
+            ..Settings::default()
+        });
+        let config = config.unwrap();
+        assert_eq!(config.secret_key, Some(SecretKeyBytes([0xab; 32])));
+        assert_eq!(config.secret_key_previous.len(), 2);
+        assert!(!format!("{config:?}").contains("abab"), "the key stays out of debug output");
+        for (bad, name) in [
+            (Settings { secret_key: Some("c2hvcnQ=".into()), ..Settings::default() }, "secret_key"),
+            (Settings { secret_key: Some("not a key".into()), ..Settings::default() }, "secret_key"),
+            (Settings { secret_key_previous: Some(format!("{hex},nope")), ..Settings::default() }, "secret_key_previous"),
+        ] {
+            let err = Config::resolve(bad).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { name: n, .. } if n == name), "{err}");
+            assert!(err.to_string().contains("generate-key"), "{err}");
+        }
+        assert!(Config::resolve(Settings::default()).unwrap().secret_key.is_none(), "made or required at start, not here");
+    }
+
+    #[test]
     fn short_jwt_secrets_are_rejected() {
         let cli = Settings { jwt_secret: Some("short".into()), ..Settings::default() };
         assert!(matches!(Config::resolve(cli), Err(ConfigError::Invalid { name: "jwt_secret", .. })));

@@ -313,6 +313,8 @@ fn help_documents_every_setting_and_bad_settings_fail_clearly() {
         "--log-format",
         "--outbound-private-network",
         "HEARTH_OUTBOUND_PRIVATE_NETWORK",
+        "--secret-key",
+        "HEARTH_SECRET_KEY_PREVIOUS",
     ] {
         assert!(help.contains(setting), "--help lacks {setting}");
     }
