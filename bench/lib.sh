@@ -117,6 +117,9 @@ pg_start() { # database...: initdb, start on a free loopback port, create the da
   local db
   for db in "$@"; do psql_ -d postgres -c "CREATE DATABASE $db"; done
   pg_url=postgres://postgres@127.0.0.1:$pgport
+  # Hearth on an external database needs a secret key (it seals the apps' keys at rest): a
+  # fixed one for the bench's throwaway databases.
+  export HEARTH_SECRET_KEY=${HEARTH_SECRET_KEY:-$(printf 'b%.0s' {1..64})}
 }
 
 # ---- servers ------------------------------------------------------------------------------------

@@ -18,6 +18,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "Installed PostgreSQL."
 else
   echo "PostgreSQL server binaries (initdb, pg_ctl) are missing. Install them (Debian: apt-get install postgresql)"
-  echo "or run Hearth against an existing server: HEARTH_DATABASE_URL=postgres://... make run"
+  echo "or run Hearth against an existing server: HEARTH_DATABASE_URL=postgres://... HEARTH_SECRET_KEY=<hearth secrets generate-key> make run"
   exit 1
 fi

@@ -1,5 +1,6 @@
 //! The `hearth` command line: `serve`, `migrate`, `app create|list`, `admin create`,
-//! `functions deploy|list|activate`, `sdk generate`, `openapi`, `healthcheck`.
+//! `functions deploy|list|activate`, `sdk generate`, `secrets generate-key|check|rotate-key`,
+//! `openapi`, `healthcheck`.
 //! Every command prints what it did. Commands other than `serve` work on the configured
 //! database, or on the embedded cluster in the data folder whether or not a server is running.
 
@@ -38,6 +39,9 @@ pub enum Command {
     /// Generate typed client SDKs.
     #[command(subcommand)]
     Sdk(SdkCommand),
+    /// Secrets at rest: make a key, check that every stored secret opens, seal them with a new key.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Print the OpenAPI document.
     Openapi,
     /// Ask the server on the configured port whether it is ready (`GET /ready`); exit 0 when it
@@ -49,6 +53,19 @@ pub enum Command {
         #[arg(long)]
         live: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Print a new random secret key (base64 of 32 bytes), for HEARTH_SECRET_KEY.
+    GenerateKey,
+    /// Open every secret stored in the database with the configured keys; exits 1 listing the
+    /// ones that do not open.
+    Check,
+    /// Seal every stored secret again with HEARTH_SECRET_KEY (the new key), opening them with it
+    /// or with HEARTH_SECRET_KEY_PREVIOUS (the former keys), a batch of apps per transaction.
+    /// Running it again finds nothing left to do.
+    RotateKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,7 +157,7 @@ pub async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::er
         Command::Healthcheck { live } => healthcheck(&config, if live { "/health" } else { "/ready" }).await,
         Command::Migrate => {
             let db = Db::open(&config).await?;
-            let result = crate::db::migrate::run(&db.pool).await;
+            let result = crate::db::migrate::run(&db.pool, Some(&db.keyring)).await;
             db.close().await;
             let applied = result?;
             if applied.is_empty() {
@@ -157,6 +174,12 @@ pub async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::er
             let cfg = config.clone();
             with_db(config, move |db| Box::pin(functions(db, cfg, cmd))).await
         }
+        Command::Secrets(SecretsCommand::GenerateKey) => {
+            println!("{}", crate::crypto::secrets::SecretKey::generate());
+            Ok(())
+        }
+        Command::Secrets(SecretsCommand::Check) => with_db(config, |db| Box::pin(check_secrets(db))).await,
+        Command::Secrets(SecretsCommand::RotateKey) => with_db(config, |db| Box::pin(rotate_key(db))).await,
         Command::Sdk(cmd) => {
             let cfg = config.clone();
             with_db(config, move |db| Box::pin(sdk(db, cfg, cmd))).await
@@ -253,21 +276,23 @@ async fn app(db: &Db, cmd: AppCommand) -> Result<(), Box<dyn std::error::Error>>
             };
             let new =
                 NewApp { name, application_id, master_key, read_only_master_key, rest_api_key, javascript_key, client_key, settings: None };
-            let app = crate::admins::apps::create(&db.pool, &Actor::cli(), new, owner_id).await?;
+            let app = crate::admins::apps::create(&db.pool, &db.keyring, &Actor::cli(), new, owner_id).await?;
             println!("Created app {:?}.", app.name);
             print_keys(&app);
             Ok(())
         }
         AppCommand::Keys { application_id } => {
             let client = db.pool.get().await?;
-            let app = apps::get(&client, &application_id).await?.ok_or_else(|| format!("no app with application id {application_id}"))?;
+            let app = apps::get(&client, &db.keyring, &application_id)
+                .await?
+                .ok_or_else(|| format!("no app with application id {application_id}"))?;
             println!("Keys of app {:?}:", app.name);
             print_keys(&app);
             Ok(())
         }
         AppCommand::List => {
             let client = db.pool.get().await?;
-            let list = apps::list(&client).await?;
+            let list = apps::list(&client, &db.keyring).await?;
             if list.is_empty() {
                 println!("No apps yet. Create one with `hearth app create NAME`.");
             } else {
@@ -280,6 +305,31 @@ async fn app(db: &Db, cmd: AppCommand) -> Result<(), Box<dyn std::error::Error>>
             Ok(())
         }
     }
+}
+
+async fn check_secrets(db: &Db) -> Result<(), Box<dyn std::error::Error>> {
+    let (opened, plain, failures) = crate::db::secrets::check(&db.pool, &db.keyring).await?;
+    println!("Keys: {} (current {}).", db.keyring.ids().join(", "), db.keyring.current().id());
+    println!("{opened} sealed secret(s) open, {plain} plain (sealed at the next start or rotation).");
+    if failures.is_empty() {
+        return Ok(());
+    }
+    for failure in &failures {
+        println!("  does not open: {failure}");
+    }
+    Err(format!("{} secret(s) do not open", failures.len()).into())
+}
+
+async fn rotate_key(db: &Db) -> Result<(), Box<dyn std::error::Error>> {
+    let counts = crate::db::secrets::rotate(&db.pool, &db.keyring).await?;
+    let current = db.keyring.current().id();
+    println!("Sealed again with key {current}:");
+    println!("  app keys:          {}", counts.app_keys);
+    println!("  app settings:      {}", counts.app_settings);
+    println!("  push credentials:  {}", counts.push_credentials);
+    println!("  instance settings: {}", counts.instance_settings);
+    println!("Every secret is now sealed with key {current}: the previous keys may be dropped.");
+    Ok(())
 }
 
 async fn admin(db: &Db, cmd: AdminCommand) -> Result<(), Box<dyn std::error::Error>> {
@@ -302,7 +352,7 @@ async fn sdk(db: &Db, config: Config, cmd: SdkCommand) -> Result<(), Box<dyn std
     let SdkCommand::Generate { app: app_id, lang, out } = cmd;
     let app = {
         let client = db.pool.get().await?;
-        apps::get(&client, &app_id).await?.ok_or_else(|| format!("no app with application id {app_id:?}"))?
+        apps::get(&client, &db.keyring, &app_id).await?.ok_or_else(|| format!("no app with application id {app_id:?}"))?
     };
     let bus = crate::bus::Bus::start(db.target.clone()).await?;
     let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.wait);
@@ -323,7 +373,7 @@ async fn functions(db: &Db, config: Config, cmd: FunctionsCommand) -> Result<(),
     };
     let app = {
         let client = db.pool.get().await?;
-        apps::get(&client, &app_id).await?.ok_or_else(|| format!("no app with application id {app_id:?}"))?
+        apps::get(&client, &db.keyring, &app_id).await?.ok_or_else(|| format!("no app with application id {app_id:?}"))?
     };
     let bus = crate::bus::Bus::start(db.target.clone()).await?;
     let schemas = crate::data::schema::SchemaCache::new(db.pool.clone(), &bus, config.timeouts.wait);

@@ -62,6 +62,16 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// A secret key's 32 bytes (`secret_key`), kept out of debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKeyBytes(pub [u8; 32]);
+
+impl std::fmt::Debug for SecretKeyBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKeyBytes(***)")
+    }
+}
+
 /// Settings as given on the command line and in the environment (flags win over environment).
 #[derive(Debug, Clone, Default, Args, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
@@ -207,6 +217,19 @@ pub struct Settings {
     /// kept in the database, shared by every instance]. Also read from HEARTH_JWT_SECRET_FILE.
     #[arg(long, env = "HEARTH_JWT_SECRET", global = true, hide_env_values = true)]
     pub jwt_secret: Option<String>,
+
+    /// The instance's secret key, which seals the secrets Hearth keeps in the database (app keys,
+    /// SMTP passwords, function secrets, S3 secrets, push credentials): 32 bytes in base64 or hex,
+    /// made by `hearth secrets generate-key`. Required with database_url [default with the embedded
+    /// PostgreSQL: generated once into <data_dir>/secret.key]. Also read from HEARTH_SECRET_KEY_FILE.
+    #[arg(long, env = "HEARTH_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// Former secret keys, comma-separated, still accepted for opening secrets while a key
+    /// rotation is under way (`hearth secrets rotate-key`) [default: none]. Also read from
+    /// HEARTH_SECRET_KEY_PREVIOUS_FILE.
+    #[arg(long, env = "HEARTH_SECRET_KEY_PREVIOUS", global = true, hide_env_values = true)]
+    pub secret_key_previous: Option<String>,
 
     /// Lifetime of an admin login token, in seconds [default: 43200 (12 hours)].
     #[arg(long, env = "HEARTH_ADMIN_TOKEN_TTL", global = true)]
@@ -443,6 +466,10 @@ pub struct Config {
     pub admin_email: String,
     pub admin_password: Option<Secret>,
     pub jwt_secret: Option<Secret>,
+    /// The key that seals secrets in the database; none: the embedded setup's key file.
+    pub secret_key: Option<SecretKeyBytes>,
+    /// Former keys, still opening secrets during a rotation.
+    pub secret_key_previous: Vec<SecretKeyBytes>,
     pub admin_token_ttl: Duration,
     pub admin_login_failures: u32,
     pub admin_login_window: Duration,
@@ -572,6 +599,22 @@ impl Config {
         let admin_password = secret(s.admin_password, "HEARTH_ADMIN_PASSWORD_FILE")?;
         let jwt_secret = secret(s.jwt_secret, "HEARTH_JWT_SECRET_FILE")?;
         let redis_url = secret(s.redis_url, "HEARTH_REDIS_URL_FILE")?;
+        let secret_key = secret(s.secret_key, "HEARTH_SECRET_KEY_FILE")?
+            .map(|key| decode_secret_key(key.expose()).map(SecretKeyBytes))
+            .transpose()
+            .map_err(|reason| ConfigError::Invalid { name: "secret_key", reason })?;
+        let secret_key_previous = secret(s.secret_key_previous, "HEARTH_SECRET_KEY_PREVIOUS_FILE")?
+            .map(|keys| {
+                keys.expose()
+                    .split([',', '\n'])
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(|k| decode_secret_key(k).map(SecretKeyBytes))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()
+            .map_err(|reason| ConfigError::Invalid { name: "secret_key_previous", reason })?
+            .unwrap_or_default();
         if let Some(url) = &s.public_url
             && !url.starts_with("http://")
             && !url.starts_with("https://")
@@ -724,6 +767,8 @@ impl Config {
             admin_email: s.admin_email.unwrap_or_else(|| "admin@hearth.local".into()),
             admin_password,
             jwt_secret,
+            secret_key,
+            secret_key_previous,
             admin_token_ttl: Duration::from_secs(s.admin_token_ttl.unwrap_or(12 * 3600)),
             admin_login_failures: s.admin_login_failures.unwrap_or(10).max(1),
             admin_login_window: Duration::from_secs(s.admin_login_window.unwrap_or(900).max(1)),
@@ -820,6 +865,8 @@ impl Settings {
             admin_email: self.admin_email.or(lower.admin_email),
             admin_password: self.admin_password.or(lower.admin_password),
             jwt_secret: self.jwt_secret.or(lower.jwt_secret),
+            secret_key: self.secret_key.or(lower.secret_key),
+            secret_key_previous: self.secret_key_previous.or(lower.secret_key_previous),
             admin_token_ttl: self.admin_token_ttl.or(lower.admin_token_ttl),
             admin_login_failures: self.admin_login_failures.or(lower.admin_login_failures),
             admin_login_window: self.admin_login_window.or(lower.admin_login_window),
@@ -871,6 +918,25 @@ const MAX_DRAIN_DELAY: Duration = Duration::from_secs(3600);
 
 /// The default of `max_in_flight`, per worker.
 pub const IN_FLIGHT_PER_WORKER: usize = 256;
+
+/// Decodes a secret key (`secret_key`): 64 hex digits, or base64 (standard or URL-safe, padded
+/// or not) of exactly 32 bytes.
+pub fn decode_secret_key(text: &str) -> Result<[u8; 32], String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let text = text.trim();
+    let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        (0..32).map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).expect("hex digits")).collect()
+    } else {
+        [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+            .iter()
+            .find_map(|engine| engine.decode(text).ok())
+            .ok_or("is neither base64 nor hex (make one with `hearth secrets generate-key`)")?
+    };
+    <[u8; 32]>::try_from(bytes).map_err(|b: Vec<u8>| {
+        format!("must be 32 bytes (base64 or 64 hex digits; make one with `hearth secrets generate-key`), not {} bytes", b.len())
+    })
+}
 
 /// Parses `500ms`, `30s`, `2m`, `1h`; a bare number is seconds.
 pub fn parse_duration(text: &str) -> Option<Duration> {
@@ -1145,6 +1211,30 @@ mod tests {
             let err = Config::resolve(Settings { queue_slots: Some(bad.into()), ..Settings::default() }).unwrap_err();
             assert_eq!(err.to_string(), format!("invalid setting queue_slots: {reason}"), "{bad}");
         }
+    }
+
+    #[test]
+    fn secret_keys_are_32_bytes_in_base64_or_hex() {
+        let hex = "ab".repeat(32);
+        let config = Config::resolve(Settings {
+            secret_key: Some(hex.clone()),
+            secret_key_previous: Some(format!(" AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE= ,{hex}")),
+            ..Settings::default()
+        });
+        let config = config.unwrap();
+        assert_eq!(config.secret_key, Some(SecretKeyBytes([0xab; 32])));
+        assert_eq!(config.secret_key_previous.len(), 2);
+        assert!(!format!("{config:?}").contains("abab"), "the key stays out of debug output");
+        for (bad, name) in [
+            (Settings { secret_key: Some("c2hvcnQ=".into()), ..Settings::default() }, "secret_key"),
+            (Settings { secret_key: Some("not a key".into()), ..Settings::default() }, "secret_key"),
+            (Settings { secret_key_previous: Some(format!("{hex},nope")), ..Settings::default() }, "secret_key_previous"),
+        ] {
+            let err = Config::resolve(bad).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { name: n, .. } if n == name), "{err}");
+            assert!(err.to_string().contains("generate-key"), "{err}");
+        }
+        assert!(Config::resolve(Settings::default()).unwrap().secret_key.is_none(), "made or required at start, not here");
     }
 
     #[test]

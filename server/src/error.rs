@@ -350,6 +350,9 @@ pub enum DbErrorKind {
     /// No answer within the deadline of a statement that should be quick: the database is stuck.
     #[error("no answer from PostgreSQL within {0:?}")]
     Stalled(std::time::Duration),
+    /// A secret stored sealed that does not open (`crypto::secrets`): damage in the database.
+    #[error("{0}")]
+    Secret(String),
 }
 
 impl From<tokio_postgres::Error> for DbError {
@@ -388,6 +391,7 @@ impl DbError {
             DbErrorKind::Postgres(e) => Self::failure_of(e),
             DbErrorKind::Pool(e) => Self::failure_of_pool(e),
             DbErrorKind::Stalled(_) => DbFailure::Unavailable,
+            DbErrorKind::Secret(_) => DbFailure::Other,
         }
     }
 
@@ -441,7 +445,7 @@ impl DbError {
         let e = match &self.0 {
             DbErrorKind::Postgres(e) => e,
             DbErrorKind::Pool(deadpool_postgres::PoolError::Backend(e)) => e,
-            DbErrorKind::Pool(_) | DbErrorKind::Stalled(_) => return None,
+            DbErrorKind::Pool(_) | DbErrorKind::Stalled(_) | DbErrorKind::Secret(_) => return None,
         };
         e.as_db_error().and_then(|d| d.constraint())
     }
@@ -450,7 +454,7 @@ impl DbError {
         match &self.0 {
             DbErrorKind::Postgres(e) => e.code(),
             DbErrorKind::Pool(deadpool_postgres::PoolError::Backend(e)) => e.code(),
-            DbErrorKind::Pool(_) | DbErrorKind::Stalled(_) => None,
+            DbErrorKind::Pool(_) | DbErrorKind::Stalled(_) | DbErrorKind::Secret(_) => None,
         }
     }
 }

@@ -104,7 +104,8 @@ impl Hearth {
         let first_admin = admins::ensure_first(&db.pool, &config.admin_email, config.admin_password.as_ref().map(|s| s.expose()))
             .await
             .map_err(|e| other(&e))?;
-        let tokens = TokenKeys::load(&db.pool, config.jwt_secret.as_ref(), config.admin_token_ttl).await.map_err(|e| other(&e))?;
+        let tokens =
+            TokenKeys::load(&db.pool, &db.keyring, config.jwt_secret.as_ref(), config.admin_token_ttl).await.map_err(|e| other(&e))?;
         let port = listener.local_addr().map_err(|e| other(&e))?.port();
         let redis = match &config.redis_url {
             Some(url) => Some(
@@ -170,7 +171,7 @@ impl Hearth {
             schemas: schemas.clone(),
             pool: function_pool,
         });
-        let registry = AppRegistry::new(db.pool.clone(), &bus, config.timeouts.wait);
+        let registry = AppRegistry::new(db.pool.clone(), db.keyring.clone(), &bus, config.timeouts.wait);
         let live = crate::live::Live::start(
             crate::live::Deps {
                 registry: registry.clone(),

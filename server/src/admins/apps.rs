@@ -8,13 +8,14 @@ use super::audit::{self, Actor};
 use super::members::Role;
 use crate::apps::keys::KeyKind;
 use crate::apps::{self, App, AppError, NewApp};
+use crate::crypto::secrets::Keyring;
 use crate::error::DbError;
 
 /// Creates an app, its schema and tables, and (when given) its first owner.
-pub async fn create(pool: &Pool, actor: &Actor, new: NewApp, owner: Option<i64>) -> Result<App, AppError> {
+pub async fn create(pool: &Pool, keyring: &Keyring, actor: &Actor, new: NewApp, owner: Option<i64>) -> Result<App, AppError> {
     let mut client = pool.get().await.map_err(DbError::from)?;
     let tx = client.transaction().await?;
-    let app = apps::create(&tx, new).await?;
+    let app = apps::create(&tx, keyring, new).await?;
     crate::data::storage::ensure_app_tables(&tx, &app.schema_name).await?;
     if let Some(admin_id) = owner {
         tx.execute("INSERT INTO app_members (app_id, admin_id, role) VALUES ($1, $2, $3)", &[&app.id, &admin_id, &Role::Owner.as_str()])
@@ -28,6 +29,7 @@ pub async fn create(pool: &Pool, actor: &Actor, new: NewApp, owner: Option<i64>)
 /// Changes an app's name and/or settings.
 pub async fn update(
     pool: &Pool,
+    keyring: &Keyring,
     actor: &Actor,
     app: &App,
     name: Option<String>,
@@ -35,7 +37,7 @@ pub async fn update(
 ) -> Result<App, AppError> {
     let mut client = pool.get().await.map_err(DbError::from)?;
     let tx = client.transaction().await?;
-    let updated = apps::update(&tx, app, name, settings).await?;
+    let updated = apps::update(&tx, keyring, app, name, settings).await?;
     let details = serde_json::json!({ "name": updated.name, "settings": updated.settings.for_audit() });
     audit::record(&tx, actor, Some(&updated), "app.update", details).await?;
     tx.commit().await?;
@@ -43,10 +45,17 @@ pub async fn update(
 }
 
 /// Replaces one key with a new random value, or with the given one.
-pub async fn rotate_key(pool: &Pool, actor: &Actor, app: &App, kind: KeyKind, explicit: Option<String>) -> Result<App, AppError> {
+pub async fn rotate_key(
+    pool: &Pool,
+    keyring: &Keyring,
+    actor: &Actor,
+    app: &App,
+    kind: KeyKind,
+    explicit: Option<String>,
+) -> Result<App, AppError> {
     let mut client = pool.get().await.map_err(DbError::from)?;
     let tx = client.transaction().await?;
-    let updated = apps::rotate_key(&tx, app, kind, explicit).await?;
+    let updated = apps::rotate_key(&tx, keyring, app, kind, explicit).await?;
     audit::record(&tx, actor, Some(&updated), "app.key.rotate", serde_json::json!({ "key": kind.as_str() })).await?;
     tx.commit().await?;
     Ok(updated)
@@ -63,8 +72,8 @@ pub async fn delete(pool: &Pool, actor: &Actor, app: &App) -> Result<(), AppErro
 }
 
 /// The apps an admin is a member of, with the admin's role in each, oldest first.
-pub async fn list_for_admin(pool: &Pool, admin_id: i64) -> Result<Vec<(App, Role)>, AppError> {
+pub async fn list_for_admin(pool: &Pool, keyring: &Keyring, admin_id: i64) -> Result<Vec<(App, Role)>, AppError> {
     let client = pool.get().await.map_err(DbError::from)?;
-    let apps = apps::list_for_admin(&client, admin_id).await?;
+    let apps = apps::list_for_admin(&client, keyring, admin_id).await?;
     Ok(apps.into_iter().map(|(app, role)| (app, Role::parse(&role).expect("the column is checked"))).collect())
 }

@@ -169,7 +169,13 @@ pub async fn view(client: &impl GenericClient, token: &str) -> Result<Invitation
 /// Accepts the invitation `token`: for an email with no admin yet, creates it with `password`;
 /// for an existing admin, `signed_in` must be that admin. Adds the membership (an existing
 /// member keeps a higher role) and consumes the invitation. Returns the admin.
-pub async fn accept(pool: &Pool, token: &str, signed_in: Option<&Admin>, password: Option<&str>) -> Result<Admin, AdminError> {
+pub async fn accept(
+    pool: &Pool,
+    keyring: &crate::crypto::secrets::Keyring,
+    token: &str,
+    signed_in: Option<&Admin>,
+    password: Option<&str>,
+) -> Result<Admin, AdminError> {
     let hash = token_hash(token);
     let client = pool.get().await.map_err(DbError::from)?;
     let invited = view(&client, token).await?;
@@ -204,7 +210,7 @@ pub async fn accept(pool: &Pool, token: &str, signed_in: Option<&Admin>, passwor
         .ok_or(AdminError::InvalidInvitation)?;
     let (id, email, role, application_id): (i64, String, String, String) = (row.get(0), row.get(1), row.get(2), row.get(3));
     let role = Role::parse(&role).expect("checked");
-    let app = crate::apps::get(&tx, &application_id)
+    let app = crate::apps::get(&tx, keyring, &application_id)
         .await
         .map_err(|e| match e {
             crate::apps::AppError::Db(e) => AdminError::Db(e),

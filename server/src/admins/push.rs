@@ -13,6 +13,7 @@ use crate::push::{ProviderKind, PushError};
 /// Sets a provider; answers the hook's new secret when one was made.
 pub async fn configure(
     pool: &Pool,
+    keyring: &crate::crypto::secrets::Keyring,
     actor: &Actor,
     app: &App,
     provider: ProviderKind,
@@ -21,7 +22,7 @@ pub async fn configure(
 ) -> Result<Option<Secret>, PushError> {
     let mut client = pool.get().await.map_err(DbError::from)?;
     let tx = client.transaction().await?;
-    let secret = credentials::configure(&tx, app.id, provider, body, private_network).await?;
+    let secret = credentials::configure(&tx, keyring, app.id, provider, body, private_network).await?;
     let fingerprint = fingerprint(&tx, app.id, provider).await?;
     audit::record(&tx, actor, Some(app), "push.provider.set", json!({ "provider": provider.name(), "fingerprint": fingerprint })).await?;
     tx.commit().await?;
@@ -41,10 +42,15 @@ pub async fn remove(pool: &Pool, actor: &Actor, app: &App, provider: ProviderKin
 }
 
 /// Gives the push hook a new signing secret; none when the app has no hook.
-pub async fn rotate_hook_secret(pool: &Pool, actor: &Actor, app: &App) -> Result<Option<Secret>, PushError> {
+pub async fn rotate_hook_secret(
+    pool: &Pool,
+    keyring: &crate::crypto::secrets::Keyring,
+    actor: &Actor,
+    app: &App,
+) -> Result<Option<Secret>, PushError> {
     let mut client = pool.get().await.map_err(DbError::from)?;
     let tx = client.transaction().await?;
-    let secret = credentials::rotate_hook_secret(&tx, app.id).await?;
+    let secret = credentials::rotate_hook_secret(&tx, keyring, app.id).await?;
     if let Some(secret) = &secret {
         audit::record(&tx, actor, Some(app), "push.hook.secret.rotate", json!({ "fingerprint": secret.fingerprint() })).await?;
     }

@@ -37,19 +37,28 @@ pub struct TokenKeys {
 
 impl TokenKeys {
     /// Uses the configured secret, or the one kept in the database (created on first use).
-    pub async fn load(pool: &Pool, configured: Option<&Secret>, ttl: Duration) -> Result<TokenKeys, DbError> {
+    /// The kept one is sealed with the instance's keyring, like every secret in the database.
+    pub async fn load(
+        pool: &Pool,
+        keyring: &crate::crypto::secrets::Keyring,
+        configured: Option<&Secret>,
+        ttl: Duration,
+    ) -> Result<TokenKeys, DbError> {
         let secret = match configured {
             Some(secret) => secret.expose().to_string(),
             None => {
                 let client = pool.get().await?;
+                let place = crate::db::secrets::setting_place("admin_token_secret");
                 client
                     .execute(
                         "INSERT INTO hearth_settings (key, value) VALUES ('admin_token_secret', $1) \
                          ON CONFLICT (key) DO NOTHING",
-                        &[&crate::crypto::random_key(64)],
+                        &[&keyring.seal(&crate::crypto::random_key(64), &place)],
                     )
                     .await?;
-                client.query_one("SELECT value FROM hearth_settings WHERE key = 'admin_token_secret'", &[]).await?.get(0)
+                let stored: String =
+                    client.query_one("SELECT value FROM hearth_settings WHERE key = 'admin_token_secret'", &[]).await?.get(0);
+                keyring.open(&stored, &place).map_err(crate::db::secrets::damaged)?
             }
         };
         Ok(TokenKeys { encoding: EncodingKey::from_secret(secret.as_bytes()), decoding: DecodingKey::from_secret(secret.as_bytes()), ttl })

@@ -15,6 +15,8 @@ use tokio_postgres::Row;
 
 use crate::bus;
 use crate::crypto::random_key;
+use crate::crypto::secrets::{Keyring, OpenError};
+use crate::db::secrets::{app_key_place, open_settings, seal_settings};
 use crate::error::{DbError, ParseCode, ParseErrorCode};
 use keys::{AppKeys, KEY_LEN, KeyKind, valid_key};
 use settings::AppSettings;
@@ -92,6 +94,10 @@ pub enum AppError {
     NotFound,
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A stored secret of the app that does not open (changed in the database, or moved there
+    /// from another app); the start checks the keys, so this is damage, not configuration.
+    #[error("{0}")]
+    Secret(#[from] OpenError),
 }
 
 impl From<tokio_postgres::Error> for AppError {
@@ -111,6 +117,7 @@ impl ParseErrorCode for AppError {
             AppError::DuplicateApplicationId(_) => ParseCode::CONFLICT,
             AppError::NotFound => ParseCode::OBJECT_NOT_FOUND,
             AppError::Db(e) => e.parse_code(),
+            AppError::Secret(_) => ParseCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -136,31 +143,47 @@ pub struct NewApp {
 const COLUMNS: &str = "id, application_id, name, schema_name, data_source, master_key, read_only_master_key, \
                        rest_api_key, javascript_key, client_key, settings, created_at, updated_at";
 
-fn from_row(row: &Row) -> App {
-    App {
-        id: row.get(0),
+/// An app as read, its keys and secret settings opened with the keyring.
+fn from_row(keyring: &Keyring, row: &Row) -> Result<App, AppError> {
+    let id: i64 = row.get(0);
+    let key = |i: usize| -> Result<String, OpenError> { keyring.open(&row.get::<_, String>(i), &app_key_place(id, KEY_COLUMNS[i - 5])) };
+    let optional_key = |i: usize| row.get::<_, Option<String>>(i).map(|_| key(i)).transpose();
+    let mut settings: serde_json::Value = row.get(10);
+    open_settings(keyring, id, &mut settings)?;
+    Ok(App {
+        id,
         application_id: row.get(1),
         name: row.get(2),
         schema_name: SchemaName::from_stored(row.get(3)),
         data_source: row.get(4),
         keys: AppKeys {
-            master_key: row.get(5),
-            read_only_master_key: row.get(6),
-            rest_api_key: row.get(7),
-            javascript_key: row.get(8),
-            client_key: row.get(9),
+            master_key: key(5)?,
+            read_only_master_key: key(6)?,
+            rest_api_key: optional_key(7)?,
+            javascript_key: optional_key(8)?,
+            client_key: optional_key(9)?,
         },
         // Stored settings were validated on the way in; a newer field missing takes its default.
-        settings: serde_json::from_value(row.get(10)).unwrap_or_default(),
+        settings: serde_json::from_value(settings).unwrap_or_default(),
         created_at: row.get(11),
         updated_at: row.get(12),
-    }
+    })
+}
+
+/// The key columns in [`COLUMNS`]' order.
+const KEY_COLUMNS: [&str; 5] = crate::db::secrets::APP_KEY_COLUMNS;
+
+/// An app's settings as stored: JSON with the secret leaves sealed.
+fn stored_settings(keyring: &Keyring, app_id: i64, settings: &AppSettings) -> Result<serde_json::Value, AppError> {
+    let mut value = serde_json::to_value(settings).expect("settings serialise");
+    seal_settings(keyring, app_id, &mut value, crate::db::secrets::Reseal::Plain)?;
+    Ok(value)
 }
 
 /// Creates an app's row and its (empty) PostgreSQL schema, in the caller's transaction, and
 /// announces it at commit. The app's tables, its first owner and the audit entry are
 /// `admins::apps::create`'s, in the same transaction.
-pub async fn create(tx: &impl GenericClient, new: NewApp) -> Result<App, AppError> {
+pub async fn create(tx: &impl GenericClient, keyring: &Keyring, new: NewApp) -> Result<App, AppError> {
     let name = valid_name(&new.name)?;
     let application_id = match new.application_id {
         Some(id) if valid_application_id(&id) => id,
@@ -191,6 +214,7 @@ pub async fn create(tx: &impl GenericClient, new: NewApp) -> Result<App, AppErro
 
     let id: i64 = tx.query_one("SELECT nextval('apps_id_seq')", &[]).await?.get(0);
     let schema_name = SchemaName::of_app(id);
+    let seal = |column: usize, key: &str| keyring.seal(key, &app_key_place(id, KEY_COLUMNS[column]));
     let inserted = tx
         .query_one(
             &format!(
@@ -203,17 +227,17 @@ pub async fn create(tx: &impl GenericClient, new: NewApp) -> Result<App, AppErro
                 &application_id,
                 &name,
                 &schema_name.as_str(),
-                &keys.master_key,
-                &keys.read_only_master_key,
-                &keys.rest_api_key,
-                &keys.javascript_key,
-                &keys.client_key,
-                &serde_json::to_value(&settings).expect("settings serialise"),
+                &seal(0, &keys.master_key),
+                &seal(1, &keys.read_only_master_key),
+                &keys.rest_api_key.as_deref().map(|k| seal(2, k)),
+                &keys.javascript_key.as_deref().map(|k| seal(3, k)),
+                &keys.client_key.as_deref().map(|k| seal(4, k)),
+                &stored_settings(keyring, id, &settings)?,
             ],
         )
         .await;
     let app = match inserted {
-        Ok(row) => from_row(&row),
+        Ok(row) => from_row(keyring, &row)?,
         Err(err) if err.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
             return Err(AppError::DuplicateApplicationId(application_id));
         }
@@ -226,23 +250,23 @@ pub async fn create(tx: &impl GenericClient, new: NewApp) -> Result<App, AppErro
 }
 
 /// The app with this application id.
-pub async fn get(client: &impl GenericClient, application_id: &str) -> Result<Option<App>, AppError> {
+pub async fn get(client: &impl GenericClient, keyring: &Keyring, application_id: &str) -> Result<Option<App>, AppError> {
     if !valid_application_id(application_id) {
         return Ok(None);
     }
     let row = client.query_opt(&format!("SELECT {COLUMNS} FROM apps WHERE application_id = $1"), &[&application_id]).await?;
-    Ok(row.as_ref().map(from_row))
+    row.as_ref().map(|r| from_row(keyring, r)).transpose()
 }
 
 /// Every app, oldest first.
-pub async fn list(client: &impl GenericClient) -> Result<Vec<App>, AppError> {
+pub async fn list(client: &impl GenericClient, keyring: &Keyring) -> Result<Vec<App>, AppError> {
     let rows = client.query(&format!("SELECT {COLUMNS} FROM apps ORDER BY id"), &[]).await?;
-    Ok(rows.iter().map(from_row).collect())
+    rows.iter().map(|r| from_row(keyring, r)).collect()
 }
 
 /// The apps an admin is a member of, with the admin's role in each (as stored: `admins::members`
 /// reads it), oldest first.
-pub async fn list_for_admin(client: &impl GenericClient, admin_id: i64) -> Result<Vec<(App, String)>, AppError> {
+pub async fn list_for_admin(client: &impl GenericClient, keyring: &Keyring, admin_id: i64) -> Result<Vec<(App, String)>, AppError> {
     let rows = client
         .query(
             &format!(
@@ -253,12 +277,13 @@ pub async fn list_for_admin(client: &impl GenericClient, admin_id: i64) -> Resul
             &[&admin_id],
         )
         .await?;
-    Ok(rows.iter().map(|r| (from_row(r), r.get(13))).collect())
+    rows.iter().map(|r| Ok((from_row(keyring, r)?, r.get(13)))).collect()
 }
 
 /// Changes an app's name and/or settings, in the caller's transaction (announced at commit).
 pub async fn update(
     tx: &impl GenericClient,
+    keyring: &Keyring,
     app: &App,
     name: Option<String>,
     settings: Option<serde_json::Value>,
@@ -271,18 +296,24 @@ pub async fn update(
     let row = tx
         .query_opt(
             &format!("UPDATE apps SET name = $2, settings = $3, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}"),
-            &[&app.id, &name, &serde_json::to_value(&settings).expect("settings serialise")],
+            &[&app.id, &name, &stored_settings(keyring, app.id, &settings)?],
         )
         .await?
         .ok_or(AppError::NotFound)?;
-    let updated = from_row(&row);
+    let updated = from_row(keyring, &row)?;
     announce(tx, &updated).await?;
     Ok(updated)
 }
 
 /// Replaces one key with a new random value, or with the given one, in the caller's transaction
 /// (announced at commit).
-pub async fn rotate_key(tx: &impl GenericClient, app: &App, kind: KeyKind, explicit: Option<String>) -> Result<App, AppError> {
+pub async fn rotate_key(
+    tx: &impl GenericClient,
+    keyring: &Keyring,
+    app: &App,
+    kind: KeyKind,
+    explicit: Option<String>,
+) -> Result<App, AppError> {
     let value = match explicit {
         Some(k) if valid_key(&k) => k,
         Some(_) => return Err(AppError::InvalidKey(kind.as_str())),
@@ -300,11 +331,11 @@ pub async fn rotate_key(tx: &impl GenericClient, app: &App, kind: KeyKind, expli
     let row = tx
         .query_opt(
             &format!("UPDATE apps SET {} = $2, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}", kind.column()),
-            &[&app.id, &value],
+            &[&app.id, &keyring.seal(&value, &app_key_place(app.id, kind.column()))],
         )
         .await?
         .ok_or(AppError::NotFound)?;
-    let updated = from_row(&row);
+    let updated = from_row(keyring, &row)?;
     announce(tx, &updated).await?;
     Ok(updated)
 }

@@ -10,10 +10,14 @@ use deadpool_postgres::Pool;
 use super::{App, AppError};
 use crate::bus::{Bus, topics::AppChanged};
 use crate::cache::BusCache;
+use crate::crypto::secrets::Keyring;
 
 #[derive(Clone)]
 pub struct AppRegistry {
     pool: Pool,
+    /// Opens the apps' keys and secret settings (sealed at rest), once per load: requests
+    /// compare keys with the cached, opened app.
+    keyring: Arc<Keyring>,
     cache: BusCache<String, App>,
     /// How long a load may wait for the database (see `db::Cancellable::bounded`).
     deadline: std::time::Duration,
@@ -21,9 +25,14 @@ pub struct AppRegistry {
 
 impl AppRegistry {
     /// A registry that follows the bus for changes.
-    pub fn new(pool: Pool, bus: &Bus, deadline: std::time::Duration) -> AppRegistry {
+    pub fn new(pool: Pool, keyring: Arc<Keyring>, bus: &Bus, deadline: std::time::Duration) -> AppRegistry {
         let cache = BusCache::new(bus, 50_000, |e: &AppChanged| e.application_id.clone());
-        AppRegistry { pool, cache, deadline }
+        AppRegistry { pool, keyring, cache, deadline }
+    }
+
+    /// The keys that seal the secrets of apps in the database.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
     }
 
     /// The app with this application id, from the cache or the database.
@@ -34,7 +43,9 @@ impl AppRegistry {
         }
         let generation = self.cache.generation();
         let conn = crate::db::Cancellable::get(&self.pool).await?;
-        let Some(app) = conn.bounded(self.deadline, super::get(conn.client(), application_id)).await?? else { return Ok(None) };
+        let Some(app) = conn.bounded(self.deadline, super::get(conn.client(), &self.keyring, application_id)).await?? else {
+            return Ok(None);
+        };
         let app = Arc::new(app);
         self.cache.insert(key, app.clone(), generation);
         Ok(Some(app))

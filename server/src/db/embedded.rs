@@ -461,7 +461,7 @@ fn socket_dir_for(data_dir: &Path) -> PathBuf {
     PathBuf::from(format!("/tmp/hearth-pg-{hash:016x}"))
 }
 
-fn find_binaries(configured: Option<&Path>) -> Result<PathBuf, EmbeddedError> {
+pub fn find_binaries(configured: Option<&Path>) -> Result<PathBuf, EmbeddedError> {
     let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
     if let Some(dir) = configured {
         return if has_both(dir) { Ok(dir.to_path_buf()) } else { Err(EmbeddedError::NoBinaries) };

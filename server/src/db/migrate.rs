@@ -7,6 +7,7 @@
 
 use deadpool_postgres::Pool;
 
+use crate::crypto::secrets::Keyring;
 use crate::error::DbError;
 
 /// A migration: its version, name and SQL.
@@ -44,6 +45,8 @@ pub enum MigrateError {
     Changed { version: i32, name: String },
     #[error("the database has migration {0}, newer than this binary knows; upgrade Hearth")]
     Newer(i32),
+    #[error(transparent)]
+    Secrets(#[from] super::secrets::SecretsError),
 }
 
 impl From<tokio_postgres::Error> for MigrateError {
@@ -52,8 +55,10 @@ impl From<tokio_postgres::Error> for MigrateError {
     }
 }
 
-/// Applies pending migrations; returns the versions this call applied (empty if none).
-pub async fn run(pool: &Pool) -> Result<Vec<&'static Migration>, MigrateError> {
+/// Applies pending migrations; returns the versions this call applied (empty if none). With a
+/// keyring, then checks it against the database and seals the secrets earlier versions kept in
+/// plain text ([`super::secrets::prepare`]), under the same lock and in the same transaction.
+pub async fn run(pool: &Pool, keyring: Option<&Keyring>) -> Result<Vec<&'static Migration>, MigrateError> {
     let mut client = pool.get().await.map_err(DbError::from)?;
     let tx = client.transaction().await?;
     // A migration may rebuild a large table: no statement timeout, whatever the pool's.
@@ -91,6 +96,9 @@ pub async fn run(pool: &Pool) -> Result<Vec<&'static Migration>, MigrateError> {
     let known = MIGRATIONS.last().map_or(0, |m| m.version);
     if let Some(newer) = rows.iter().map(|r| r.get::<_, i32>(0)).find(|v| *v > known) {
         return Err(MigrateError::Newer(newer));
+    }
+    if let Some(keyring) = keyring {
+        super::secrets::prepare(&tx, keyring).await?;
     }
     tx.commit().await?;
     Ok(applied)

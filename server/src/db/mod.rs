@@ -4,6 +4,7 @@
 pub mod embedded;
 pub mod migrate;
 pub mod replicas;
+pub mod secrets;
 pub mod tls;
 
 use std::time::{Duration, Instant};
@@ -27,6 +28,8 @@ pub enum OpenError {
     /// The URL itself is not repeated: it may hold a password.
     #[error("invalid setting database_replica_urls (HEARTH_DATABASE_REPLICA_URLS): replica {replica}: {reason}")]
     ReplicaUrl { replica: usize, reason: String },
+    #[error("secrets at rest: {0}")]
+    Secrets(#[from] secrets::SecretsError),
 }
 
 /// How long a start waits for PostgreSQL to finish a shutdown or a start in progress (a
@@ -70,6 +73,8 @@ pub struct Db {
     pub target: Target,
     /// The read replicas (none unless configured); their health checks start with the server.
     pub replicas: std::sync::Arc<replicas::Replicas>,
+    /// The keys that seal the secrets the database keeps ([`secrets`]).
+    pub keyring: std::sync::Arc<crate::crypto::secrets::Keyring>,
     embedded: Option<embedded::Cluster>,
 }
 
@@ -115,13 +120,24 @@ impl Db {
             note_wait(&mut waiting, &err);
             tokio::time::sleep(RETRY_EVERY).await;
         }
-        Ok(Db { pool, target, replicas, embedded })
+        let keyring = match secrets::keyring(config, &pool).await {
+            Ok(keyring) => std::sync::Arc::new(keyring),
+            Err(err) => {
+                pool.close();
+                if let Some(cluster) = embedded {
+                    let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+                }
+                return Err(err.into());
+            }
+        };
+        Ok(Db { pool, target, replicas, keyring, embedded })
     }
 
-    /// Opens, then applies pending migrations.
+    /// Opens, then applies pending migrations and seals the secrets earlier versions kept in
+    /// plain text (checking the keys against the database first).
     pub async fn open_and_migrate(config: &Config) -> Result<Db, OpenError> {
         let db = Db::open(config).await?;
-        if let Err(err) = migrate::run(&db.pool).await {
+        if let Err(err) = migrate::run(&db.pool, Some(&db.keyring)).await {
             db.close().await;
             return Err(err.into());
         }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::ProviderKind;
+use crate::db::secrets::{damaged, push_place};
 use crate::error::DbError;
 
 /// A secret in memory: its `Debug` never shows it.
@@ -150,14 +151,22 @@ impl ProviderKind {
 }
 
 /// An app's credentials and when they last changed (providers are rebuilt when it moves).
-pub async fn load(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<(Credentials, Option<DateTime<Utc>>), DbError> {
-    let (credentials, stamps) = stored(client, app_id).await?;
+pub async fn load(
+    client: &impl deadpool_postgres::GenericClient,
+    keyring: &crate::crypto::secrets::Keyring,
+    app_id: i64,
+) -> Result<(Credentials, Option<DateTime<Utc>>), DbError> {
+    let (credentials, stamps) = stored(client, keyring, app_id).await?;
     Ok((credentials, stamps.values().map(|(_, at)| *at).max()))
 }
 
 /// What the management API shows of an app's providers: never a secret.
-pub async fn view(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<ProvidersView, DbError> {
-    let (credentials, stamps) = stored(client, app_id).await?;
+pub async fn view(
+    client: &impl deadpool_postgres::GenericClient,
+    keyring: &crate::crypto::secrets::Keyring,
+    app_id: i64,
+) -> Result<ProvidersView, DbError> {
+    let (credentials, stamps) = stored(client, keyring, app_id).await?;
     let stamp = |kind: ProviderKind| stamps.get(&kind).cloned().unwrap_or_default();
     Ok(ProvidersView {
         apns: credentials.apns.map(|c| {
@@ -178,6 +187,7 @@ pub async fn view(client: &impl deadpool_postgres::GenericClient, app_id: i64) -
 /// The stored credentials, with each provider's fingerprint and when it was set.
 async fn stored(
     client: &impl deadpool_postgres::GenericClient,
+    keyring: &crate::crypto::secrets::Keyring,
     app_id: i64,
 ) -> Result<(Credentials, std::collections::BTreeMap<ProviderKind, (String, DateTime<Utc>)>), DbError> {
     let rows = client
@@ -188,6 +198,7 @@ async fn stored(
     for row in rows {
         let (provider, config, secret): (String, Value, String) = (row.get(0), row.get(1), row.get(2));
         let Some(kind) = ProviderKind::parse(&provider) else { continue };
+        let secret = keyring.open(&secret, &push_place(app_id, &provider)).map_err(damaged)?;
         stamps.insert(kind, (row.get(3), row.get(4)));
         let text = |name: &str| config.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
         match kind {
@@ -227,6 +238,7 @@ async fn stored(
 /// Stores one provider's credentials (replacing any), with the part that may be shown.
 pub async fn store(
     client: &impl deadpool_postgres::GenericClient,
+    keyring: &crate::crypto::secrets::Keyring,
     app_id: i64,
     provider: ProviderKind,
     config: &Value,
@@ -238,7 +250,13 @@ pub async fn store(
              VALUES ($1, $2, $3, $4, $5, clock_timestamp())
              ON CONFLICT (app_id, provider) DO UPDATE SET config = EXCLUDED.config, secret = EXCLUDED.secret,
                  fingerprint = EXCLUDED.fingerprint, updated_at = EXCLUDED.updated_at",
-            &[&app_id, &provider.name(), config, &secret.expose(), &secret.fingerprint()],
+            &[
+                &app_id,
+                &provider.name(),
+                config,
+                &keyring.seal(secret.expose(), &push_place(app_id, provider.name())),
+                &secret.fingerprint(),
+            ],
         )
         .await?;
     Ok(())
@@ -250,15 +268,35 @@ pub async fn delete(client: &impl deadpool_postgres::GenericClient, app_id: i64,
 }
 
 /// A push hook's stored secret, to keep it when only the URL or device types change.
-pub async fn hook_secret(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<Option<Secret>, DbError> {
-    let row = client.query_opt("SELECT secret FROM push_credentials WHERE app_id = $1 AND provider = 'hook'", &[&app_id]).await?;
-    Ok(row.map(|r| Secret::new(r.get(0))))
+pub async fn hook_secret(
+    client: &impl deadpool_postgres::GenericClient,
+    keyring: &crate::crypto::secrets::Keyring,
+    app_id: i64,
+) -> Result<Option<Secret>, DbError> {
+    stored_secret(client, keyring, app_id, ProviderKind::Hook).await
 }
 
 /// The stored APNs key, to keep it when only the ids or topic change.
-pub async fn apns_key(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<Option<Secret>, DbError> {
-    let row = client.query_opt("SELECT secret FROM push_credentials WHERE app_id = $1 AND provider = 'apns'", &[&app_id]).await?;
-    Ok(row.map(|r| Secret::new(r.get(0))))
+pub async fn apns_key(
+    client: &impl deadpool_postgres::GenericClient,
+    keyring: &crate::crypto::secrets::Keyring,
+    app_id: i64,
+) -> Result<Option<Secret>, DbError> {
+    stored_secret(client, keyring, app_id, ProviderKind::Apns).await
+}
+
+/// One provider's stored secret, opened.
+async fn stored_secret(
+    client: &impl deadpool_postgres::GenericClient,
+    keyring: &crate::crypto::secrets::Keyring,
+    app_id: i64,
+    provider: ProviderKind,
+) -> Result<Option<Secret>, DbError> {
+    let row =
+        client.query_opt("SELECT secret FROM push_credentials WHERE app_id = $1 AND provider = $2", &[&app_id, &provider.name()]).await?;
+    let Some(row) = row else { return Ok(None) };
+    let secret = keyring.open(row.get(0), &push_place(app_id, provider.name())).map_err(damaged)?;
+    Ok(Some(Secret::new(secret)))
 }
 
 /// A new push hook signing secret.
@@ -284,6 +322,7 @@ fn field<'a>(body: &'a Value, name: &str) -> Result<&'a str, super::PushError> {
 /// secret the body leaves out. Answers the new hook secret when one was made.
 pub async fn configure(
     client: &impl deadpool_postgres::GenericClient,
+    keyring: &crate::crypto::secrets::Keyring,
     app_id: i64,
     provider: ProviderKind,
     body: &Value,
@@ -296,13 +335,13 @@ pub async fn configure(
         ProviderKind::Apns => {
             let key = match body.get("key") {
                 None | Some(Value::Null) => {
-                    apns_key(client, app_id).await?.ok_or_else(|| invalid("key is required (the .p8 file's contents)"))?
+                    apns_key(client, keyring, app_id).await?.ok_or_else(|| invalid("key is required (the .p8 file's contents)"))?
                 }
                 Some(_) => Secret::new(field(body, "key")?.to_string()),
             };
             let production = match body.get("production") {
                 // Left out: as stored (a change of ids must not move the app to the sandbox).
-                None | Some(Value::Null) => stored(client, app_id).await?.0.apns.is_some_and(|a| a.production),
+                None | Some(Value::Null) => stored(client, keyring, app_id).await?.0.apns.is_some_and(|a| a.production),
                 Some(Value::Bool(b)) => *b,
                 Some(_) => return Err(invalid("production must be true or false")),
             };
@@ -315,7 +354,7 @@ pub async fn configure(
             };
             super::providers::apns::check_credentials(&credentials).map_err(invalid)?;
             let config = serde_json::json!({ "teamId": credentials.team_id, "keyId": credentials.key_id, "topic": credentials.topic, "production": production });
-            store(client, app_id, provider, &config, &credentials.key).await?;
+            store(client, keyring, app_id, provider, &config, &credentials.key).await?;
             Ok(None)
         }
         ProviderKind::Fcm => {
@@ -330,7 +369,7 @@ pub async fn configure(
             let config = serde_json::json!({
                 "projectId": credentials.project_id, "clientEmail": credentials.client_email, "privateKeyId": credentials.private_key_id,
             });
-            store(client, app_id, provider, &config, &credentials.private_key).await?;
+            store(client, keyring, app_id, provider, &config, &credentials.private_key).await?;
             Ok(None)
         }
         ProviderKind::Hook => {
@@ -353,7 +392,7 @@ pub async fn configure(
                     .collect::<Result<Vec<_>, _>>()?,
                 Some(_) => return Err(invalid("deviceTypes must be a list of device types")),
             };
-            let (secret, new) = match hook_secret(client, app_id).await? {
+            let (secret, new) = match hook_secret(client, keyring, app_id).await? {
                 Some(secret) => (secret, None),
                 None => {
                     let secret = new_hook_secret();
@@ -361,19 +400,23 @@ pub async fn configure(
                 }
             };
             let config = serde_json::json!({ "url": url, "deviceTypes": device_types });
-            store(client, app_id, provider, &config, &secret).await?;
+            store(client, keyring, app_id, provider, &config, &secret).await?;
             Ok(new)
         }
     }
 }
 
 /// Makes the push hook a new signing secret; none when no hook is set up.
-pub async fn rotate_hook_secret(client: &impl deadpool_postgres::GenericClient, app_id: i64) -> Result<Option<Secret>, DbError> {
+pub async fn rotate_hook_secret(
+    client: &impl deadpool_postgres::GenericClient,
+    keyring: &crate::crypto::secrets::Keyring,
+    app_id: i64,
+) -> Result<Option<Secret>, DbError> {
     let secret = new_hook_secret();
     let changed = client
         .execute(
             "UPDATE push_credentials SET secret = $2, fingerprint = $3, updated_at = clock_timestamp() WHERE app_id = $1 AND provider = 'hook'",
-            &[&app_id, &secret.expose(), &secret.fingerprint()],
+            &[&app_id, &keyring.seal(secret.expose(), &push_place(app_id, ProviderKind::Hook.name())), &secret.fingerprint()],
         )
         .await?;
     Ok((changed > 0).then_some(secret))

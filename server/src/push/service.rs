@@ -207,7 +207,7 @@ impl Push {
         {
             return Ok(built.clone());
         }
-        let (credentials, _) = credentials::load(&client, app.id).await?;
+        let (credentials, _) = credentials::load(&client, self.registry.keyring(), app.id).await?;
         drop(client);
         let built = Arc::new(self.build(credentials, version));
         self.apps.lock().expect("push providers lock").insert(app.id, built.clone());

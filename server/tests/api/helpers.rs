@@ -10,6 +10,13 @@ use serde_json::{Value, json};
 
 pub const ROOT_EMAIL: &str = "root@hearth.test";
 pub const ROOT_PASSWORD: &str = "root-password-1";
+/// The secret key of the servers on the run's databases (an external database needs one).
+pub const TEST_SECRET_KEY: &str = "aGVhcnRoLXRlc3Qtc2VjcmV0LWtleS0zMi1ieXRlcyE=";
+
+/// The keyring of [`TEST_SECRET_KEY`], for tests that read the database directly.
+pub fn test_keyring() -> hearth::crypto::secrets::Keyring {
+    hearth::crypto::secrets::Keyring::new(hearth::crypto::secrets::SecretKey::parse(TEST_SECRET_KEY).unwrap(), vec![])
+}
 
 /// The server the harness creates databases on: a maintenance-database URL.
 fn cluster_url() -> &'static str {
@@ -78,6 +85,7 @@ pub fn test_config(database_url: &str) -> Config {
     // machine): they wait for a connection as long as a connect may take, rather than being
     // shed after the default 250 ms. The shedding tests set it back.
     config.timeouts.acquire = config.timeouts.wait;
+    config.secret_key = Some(hearth::config::SecretKeyBytes(hearth::config::decode_secret_key(TEST_SECRET_KEY).unwrap()));
     config
 }
 

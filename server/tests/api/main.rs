@@ -38,5 +38,6 @@ mod rights;
 mod s3_storage;
 mod sdk;
 mod seaweed;
+mod secrets;
 mod security;
 mod shutdown;

@@ -274,7 +274,8 @@ async fn operators_in_memory_give_the_object_the_sql_stores() {
     let target = hearth::db::Target::parse(run_database(), None).unwrap();
     let pool = hearth::db::pool(&target, 4, hearth::db::PoolTimeouts::requests(&config.timeouts));
     let bus = hearth::bus::Bus::start(target).await.unwrap();
-    let loaded = hearth::apps::get(&pool.get().await.unwrap(), &app.id).await.unwrap().expect("the app exists");
+    let loaded =
+        hearth::apps::get(&pool.get().await.unwrap(), &crate::helpers::test_keyring(), &app.id).await.unwrap().expect("the app exists");
     let services = Services {
         parse_url: "http://127.0.0.1/parse".into(),
         timeouts: config.timeouts,

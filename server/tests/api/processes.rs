@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ROOT_PASSWORD, fresh_database};
+use crate::helpers::{ROOT_PASSWORD, TEST_SECRET_KEY, fresh_database};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hearth");
 
@@ -58,6 +58,8 @@ fn start(dir: Option<&Path>, args: &[&str], envs: &[(&str, &str)]) -> Starting {
         .arg("serve")
         .args(["--port", "0", "--workers", "1"])
         .args(args)
+        // A server on an external database needs a secret key; an embedded one makes its own.
+        .envs(envs.iter().any(|(name, _)| *name == "HEARTH_DATABASE_URL").then_some(("HEARTH_SECRET_KEY", TEST_SECRET_KEY)))
         .envs(envs.iter().copied())
         .env("HEARTH_ADMIN_PASSWORD", ROOT_PASSWORD)
         .env("HEARTH_LOG_FORMAT", "json")
@@ -226,7 +228,12 @@ impl Served {
 }
 
 fn cli(args: &[&str]) -> String {
-    let out = Command::new(BIN).args(args).output().unwrap();
+    let mut command = Command::new(BIN);
+    // An external database needs a secret key; the embedded one makes its own.
+    if args.contains(&"--database-url") {
+        command.env("HEARTH_SECRET_KEY", TEST_SECRET_KEY);
+    }
+    let out = command.args(args).output().unwrap();
     assert!(
         out.status.success(),
         "hearth {args:?} failed:\n{}{}",
@@ -254,6 +261,11 @@ async fn the_embedded_default_keeps_apps_across_restarts() {
     let out = cli(&["app", "create", "Before restart", "--data-dir", data]);
     assert!(out.contains("Application ID:") && out.contains("Master key:"), "{out}");
     assert!(!std::path::Path::new(data).join("postgres/postmaster.pid").exists(), "the CLI stopped the cluster it started");
+    // With no configuration, the first start made the key that seals secrets, readable by Hearth alone.
+    let key_file = std::path::Path::new(data).join("secret.key");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key_file).unwrap().permissions()) & 0o777, 0o600);
+    assert!(hearth::crypto::secrets::SecretKey::parse(&key).is_ok(), "{key}");
 
     let first = serve(&["--data-dir", data], &[("HEARTH_ADMIN_EMAIL", "owner@example.test")]);
     let printed = first.stdout.join("\n");
@@ -274,6 +286,7 @@ async fn the_embedded_default_keeps_apps_across_restarts() {
     assert_eq!(login_and_list(&second, "owner@example.test").await, ["Before restart", "While running"]);
     let list = cli(&["app", "list", "--data-dir", data]);
     assert!(list.contains("Before restart") && list.contains("2 app(s)"), "{list}");
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), key, "the same key all along");
     second.terminate();
 }
 
@@ -318,6 +331,8 @@ fn help_documents_every_setting_and_bad_settings_fail_clearly() {
         "HEARTH_DRAIN_DELAY",
         "HEARTH_MAX_IN_FLIGHT",
         "HEARTH_DATABASE_ACQUIRE_TIMEOUT",
+        "--secret-key",
+        "HEARTH_SECRET_KEY_PREVIOUS",
     ] {
         assert!(help.contains(setting), "--help lacks {setting}");
     }
@@ -494,7 +509,12 @@ async fn cli_deploys_write_their_function_log_before_closing_the_database() {
     for (i, message) in [Some("hello from the manifest"), None].into_iter().enumerate() {
         let file = data.path().join(format!("m{i}.wasm"));
         std::fs::write(&file, logging_module(message)).unwrap();
-        let out = Command::new(BIN).args(["functions", "deploy", &app, file.to_str().unwrap()]).args(common).output().unwrap();
+        let out = Command::new(BIN)
+            .args(["functions", "deploy", &app, file.to_str().unwrap()])
+            .args(common)
+            .env("HEARTH_SECRET_KEY", TEST_SECRET_KEY)
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{stderr}");
         assert_eq!(stderr, "", "the deploy printed nothing on standard error");

@@ -65,7 +65,7 @@ impl Handler for Probe {
 async fn database() -> (Pool, String) {
     let url = fresh_database();
     let pool = instance(&url);
-    hearth::db::migrate::run(&pool).await.unwrap();
+    hearth::db::migrate::run(&pool, None).await.unwrap();
     (pool, url)
 }
 
@@ -255,7 +255,7 @@ async fn queue_slots_are_applied_at_start_and_an_unknown_kind_stops_it() {
 #[tokio::test]
 async fn a_stopping_instance_releases_the_tasks_it_still_runs_so_another_claims_them_at_once() {
     let (pool, url) = database().await;
-    let bus = hearth::bus::Bus::start(url.parse().unwrap()).await.unwrap();
+    let bus = hearth::bus::Bus::start(hearth::db::Target::parse(&url, None).unwrap()).await.unwrap();
     // The first instance's handler waits for a gate that never opens: its run outlasts the stop.
     let gate = Arc::new(Semaphore::new(0));
     let (held, mut heard_one) = probe(Ok(()), Some(gate.clone()));

@@ -150,7 +150,7 @@ async fn aggregate_schema_changes_and_config_refuse_a_caller_without_the_rights(
     let bus = hearth::bus::Bus::start(target).await.unwrap();
     let services = services(&pool, &bus).await;
     let client = pool.get().await.unwrap();
-    let found = hearth::apps::get(&client, &app.id).await.unwrap().unwrap();
+    let found = hearth::apps::get(&client, &crate::helpers::test_keyring(), &app.id).await.unwrap().unwrap();
     let master = hearth::data::Caller::master(Arc::new(found), services.clone());
     let client_caller = hearth::data::Caller { power: KeyPower::Client, ..master.clone() };
     let read_only = hearth::data::Caller { power: KeyPower::ReadOnlyMaster, ..master.clone() };

@@ -86,7 +86,8 @@ async fn the_cli_writes_an_apps_sdk_to_a_folder() {
     let url = fresh_database();
     let data = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let common = ["--database-url", url.as_str(), "--data-dir", data.path().to_str().unwrap()];
+    let common =
+        ["--database-url", url.as_str(), "--data-dir", data.path().to_str().unwrap(), "--secret-key", crate::helpers::TEST_SECRET_KEY];
     let bin = env!("CARGO_BIN_EXE_hearth");
     let created = std::process::Command::new(bin).args(["app", "create", "Cli SDK"]).args(common).output().unwrap();
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));

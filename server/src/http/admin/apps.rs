@@ -116,9 +116,9 @@ pub struct AppList {
 pub async fn list(state: web::Data<State>, session: AdminSession) -> Result<web::Json<AppList>, ApiError> {
     let apps: Vec<(App, Role)> = if session.admin.is_superuser {
         let client = state.pool.get().await.map_err(DbError::from)?;
-        apps::list(&client).await?.into_iter().map(|a| (a, Role::Owner)).collect()
+        apps::list(&client, state.registry.keyring()).await?.into_iter().map(|a| (a, Role::Owner)).collect()
     } else {
-        admins::apps::list_for_admin(&state.pool, session.admin.id).await?
+        admins::apps::list_for_admin(&state.pool, state.registry.keyring(), session.admin.id).await?
     };
     // This instance's latest counts first; a failure to write them only leaves them out.
     if let Err(err) = state.usage.flush(&state.pool).await {
@@ -147,7 +147,7 @@ pub async fn list(state: web::Data<State>, session: AdminSession) -> Result<web:
     (status = 409, description = "The application id is taken (code 137)", body = crate::http::openapi::ErrorBody)
 ))]
 pub async fn create(state: web::Data<State>, session: AdminSession, body: Json<NewApp>) -> Result<HttpResponse, ApiError> {
-    let app = admins::apps::create(&state.pool, &session.actor, body.0, Some(session.admin.id)).await?;
+    let app = admins::apps::create(&state.pool, state.registry.keyring(), &session.actor, body.0, Some(session.admin.id)).await?;
     Ok(HttpResponse::Created().json(AppView::of(&app, Role::Owner, &session)))
 }
 
@@ -182,7 +182,7 @@ pub async fn update(
     body: Json<UpdateApp>,
 ) -> Result<web::Json<AppView>, ApiError> {
     let m = membership(&state, &session, &path, Role::Developer).await?;
-    let app = admins::apps::update(&state.pool, &session.actor, &m.app, body.0.name, body.0.settings).await?;
+    let app = admins::apps::update(&state.pool, state.registry.keyring(), &session.actor, &m.app, body.0.name, body.0.settings).await?;
     state.registry.forget(&app.application_id);
     Ok(web::Json(AppView::of(&app, m.role, &session)))
 }
@@ -233,7 +233,7 @@ pub async fn rotate_key(
     let m = membership(&state, &session, &application_id, Role::Owner).await?;
     // No body asks for a random value.
     let value = body.0.and_then(|b| b.value);
-    let app = admins::apps::rotate_key(&state.pool, &session.actor, &m.app, kind, value).await?;
+    let app = admins::apps::rotate_key(&state.pool, state.registry.keyring(), &session.actor, &m.app, kind, value).await?;
     state.registry.forget(&app.application_id);
     Ok(web::Json(AppView::of(&app, m.role, &session)))
 }

@@ -130,6 +130,6 @@ pub async fn accept(
         check_dashboard_origin(&req, &state)?;
     }
     let signed_in = session.map(|s| s.admin);
-    let admin = invitations::accept(&state.pool, &path, signed_in.as_ref(), body.0.password.as_deref()).await?;
+    let admin = invitations::accept(&state.pool, state.registry.keyring(), &path, signed_in.as_ref(), body.0.password.as_deref()).await?;
     Ok(web::Json(AcceptedInvitation { email: admin.email }))
 }

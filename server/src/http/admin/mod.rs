@@ -75,7 +75,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub async fn membership(state: &State, session: &AdminSession, application_id: &str, min: Role) -> Result<Membership, ApiError> {
     let not_found = || ApiError::new(ParseCode::OBJECT_NOT_FOUND, "app not found");
     let client = state.pool.get().await.map_err(DbError::from)?;
-    let app = crate::apps::get(&client, application_id).await?.ok_or_else(not_found)?;
+    let app = crate::apps::get(&client, state.registry.keyring(), application_id).await?.ok_or_else(not_found)?;
     let role = if session.admin.is_superuser {
         Role::Owner
     } else {

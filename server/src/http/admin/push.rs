@@ -27,7 +27,7 @@ fn provider(name: &str) -> Result<ProviderKind, ApiError> {
 pub async fn list(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<web::Json<ProvidersView>, ApiError> {
     let m = membership(&state, &session, &path, Role::Viewer).await?;
     let client = state.pool.get().await.map_err(DbError::from)?;
-    let mut view = credentials::view(&client, m.app.id).await?;
+    let mut view = credentials::view(&client, state.registry.keyring(), m.app.id).await?;
     // A hook's URL may carry a key (user:password@, a query token): viewers see where it goes,
     // not that.
     if m.role < Role::Developer
@@ -71,11 +71,19 @@ pub async fn set(
     let (application_id, name) = path.into_inner();
     let m = membership(&state, &session, &application_id, Role::Developer).await?;
     let kind = provider(&name)?;
-    let secret =
-        crate::admins::push::configure(&state.pool, &session.actor, &m.app, kind, &body, state.config.outbound_private_network).await?;
+    let secret = crate::admins::push::configure(
+        &state.pool,
+        state.registry.keyring(),
+        &session.actor,
+        &m.app,
+        kind,
+        &body,
+        state.config.outbound_private_network,
+    )
+    .await?;
     state.push.forget(m.app.id);
     let client = state.pool.get().await.map_err(DbError::from)?;
-    let mut view = serde_json::to_value(credentials::view(&client, m.app.id).await?).unwrap_or_default();
+    let mut view = serde_json::to_value(credentials::view(&client, state.registry.keyring(), m.app.id).await?).unwrap_or_default();
     if let Some(secret) = secret {
         view["secret"] = json!(secret.expose());
     }
@@ -107,7 +115,7 @@ pub async fn remove(state: web::Data<State>, session: AdminSession, path: web::P
 ))]
 pub async fn rotate_secret(state: web::Data<State>, session: AdminSession, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let m = membership(&state, &session, &path, Role::Developer).await?;
-    let Some(secret) = crate::admins::push::rotate_hook_secret(&state.pool, &session.actor, &m.app).await? else {
+    let Some(secret) = crate::admins::push::rotate_hook_secret(&state.pool, state.registry.keyring(), &session.actor, &m.app).await? else {
         return Err(ApiError::new(ParseCode::OBJECT_NOT_FOUND, "the app has no push hook"));
     };
     state.push.forget(m.app.id);

@@ -45,3 +45,5 @@ pub mod password {
         .unwrap_or(false)
     }
 }
+
+pub mod secrets;
