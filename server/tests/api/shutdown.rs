@@ -86,7 +86,8 @@ async fn past_max_in_flight_requests_are_shed_at_once_and_probes_still_answer() 
 #[tokio::test]
 async fn a_request_that_waits_past_the_acquire_timeout_for_a_busy_pool_is_shed() {
     let mut config = test_config(run_database());
-    config.database_pool_size = 1;
+    // A worker's pool has at least two connections: two finds held by the lock take both.
+    config.database_pool_size = 2;
     config.workers = 1;
     config.timeouts.acquire = Duration::from_millis(250);
     let server = TestServer::start_with(config).await;
@@ -96,23 +97,26 @@ async fn a_request_that_waits_past_the_acquire_timeout_for_a_busy_pool_is_shed()
             call(&server, &app, As::Master, reqwest::Method::POST, &format!("/classes/{class}"), Some(json!({"a": 1}))).await;
         assert_eq!(status, 201, "{body}");
     }
-    // The test locks the class's table: a find on it waits for the lock, holding the worker's
-    // only connection.
+    // The test locks the class's table: two finds on it wait for the lock, holding both of the
+    // worker's connections.
     let (mut db, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
     let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0);
     let lock = db.transaction().await.unwrap();
     lock.batch_execute(&format!("LOCK TABLE \"{schema}\".\"Held\" IN ACCESS EXCLUSIVE MODE")).await.unwrap();
-    let held = tokio::spawn({
+    let hold = || {
         let (server_http, url, id, master) = (server.http.clone(), server.url("/parse/classes/Held"), app.id.clone(), app.master.clone());
-        async move { server_http.get(url).header("X-Parse-Application-Id", id).header("X-Parse-Master-Key", master).send().await }
-    });
+        tokio::spawn(
+            async move { server_http.get(url).header("X-Parse-Application-Id", id).header("X-Parse-Master-Key", master).send().await },
+        )
+    };
+    let (held, held_too) = (hold(), hold());
     let (observer, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
     let waiting_sql =
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0";
     let quoted = format!("\"{schema}\".");
-    until("the find waits for the lock", async || observer.query_one(waiting_sql, &[&quoted]).await.unwrap().get::<_, i64>(0) == 1).await;
+    until("both finds wait for the lock", async || observer.query_one(waiting_sql, &[&quoted]).await.unwrap().get::<_, i64>(0) == 2).await;
 
     let asked = Instant::now();
     let res = server
@@ -131,9 +135,10 @@ async fn a_request_that_waits_past_the_acquire_timeout_for_a_busy_pool_is_shed()
     let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("hearth_shed_total{reason=\"pool\"}"), "{metrics}");
 
-    // With the lock gone, the held find ends and the pool serves again.
+    // With the lock gone, the held finds end and the pool serves again.
     lock.rollback().await.unwrap();
     assert_eq!(held.await.unwrap().unwrap().status(), 200);
+    assert_eq!(held_too.await.unwrap().unwrap().status(), 200);
     let (status, body) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Other", None).await;
     assert_eq!(status, 200, "{body}");
     server.shutdown().await;
