@@ -104,8 +104,8 @@ pub struct Settings {
 
     /// PEM file of the CA (one or more certificates) that PostgreSQL's certificate must chain to,
     /// for every database URL that names no `sslrootcert` of its own. Checked under
-    /// sslmode=verify-ca and verify-full (which use the system's CAs without it), and also
-    /// under require and prefer when given, as libpq does.
+    /// sslmode=verify-ca (which needs a CA) and verify-full (which uses the system's CAs without
+    /// it), and also under require and prefer when given, as libpq does.
     #[arg(long, env = "HEARTH_DATABASE_CA_FILE", global = true)]
     pub database_ca_file: Option<PathBuf>,
 

@@ -62,7 +62,7 @@ impl Target {
     /// A server reached without TLS (the embedded cluster's Unix socket).
     pub fn plain(mut config: tokio_postgres::Config) -> Target {
         config.ssl_mode(tokio_postgres::config::SslMode::Disable);
-        Target { config, tls: tls::Connector::plain() }
+        Target { config, tls: tls::Connector::unverified() }
     }
 }
 
@@ -338,9 +338,15 @@ async fn client_gone() {
 }
 
 /// Asks the server to cancel the statement a connection of `pool` runs, over the pool's TLS.
-/// Bounded: a server that does not answer (frozen) is not waited on for ever.
+/// Bounded: a server that does not answer (frozen) is not waited on for ever. When the pool's
+/// TLS is not known (the pool is gone, as at shutdown), no cancel is sent: the cancel key must
+/// not go to a server whose certificate was not checked as the pool's are. Closing the
+/// connection then stops the statement at the server's next check of its client.
 async fn cancel(token: tokio_postgres::CancelToken, pool: Option<&Pool>) {
-    let tls = pool.and_then(cancellers::of).unwrap_or_else(tls::Connector::plain);
+    let Some(tls) = pool.and_then(cancellers::of) else {
+        tracing::info!("statement not cancelled: its pool is gone (the connection is closed instead)");
+        return;
+    };
     match tokio::time::timeout(Duration::from_secs(10), token.cancel_query(tls)).await {
         Ok(Ok(())) => {}
         Ok(Err(err)) => tracing::warn!(error = %crate::telemetry::error_chain(&err), "could not cancel a statement"),
@@ -497,4 +503,27 @@ async fn create_database(cluster: &embedded::Cluster) -> Result<(), tokio_postgr
     drop(client);
     let _ = conn.await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cancel request goes out only with the TLS of the pool its connection came from: never
+    /// with a stand-in for a pool not built by [`pool`] (see [`cancel`]).
+    #[test]
+    fn cancel_requests_know_only_the_pools_built_here() {
+        let target = Target::parse("postgres://u@db.example/db?sslmode=require", None).unwrap();
+        let timeouts = PoolTimeouts {
+            statement: Duration::from_secs(1),
+            idle_transaction: Duration::from_secs(1),
+            wait: Duration::from_secs(1),
+            acquire: Duration::from_secs(1),
+        };
+        let ours = pool(&target, 1, timeouts);
+        assert!(cancellers::of(&ours).is_some());
+        let manager = Manager::from_config(target.config.clone(), target.tls.clone(), ManagerConfig::default());
+        let foreign = Pool::builder(manager).max_size(1).build().unwrap();
+        assert!(cancellers::of(&foreign).is_none());
+    }
 }

@@ -10,7 +10,7 @@
 //! | `disable` | never | — |
 //! | `allow`, `prefer` (default) | when the server offers it | against the CA when one is given, else not |
 //! | `require` | always | against the CA when one is given, else not |
-//! | `verify-ca` | always | chain against the CA (else the system's roots), any host name |
+//! | `verify-ca` | always | chain against the CA (required), any host name |
 //! | `verify-full` | always | chain against the CA (else the system's roots), and the host name |
 //!
 //! The handshake's signature is checked in every mode (the server holds the key of the
@@ -83,9 +83,11 @@ impl SslMode {
 pub struct Connector(MakeRustlsConnect);
 
 impl Connector {
-    /// For connections whose mode is `disable` (a Unix socket), where tokio-postgres never
-    /// starts TLS.
-    pub fn plain() -> Connector {
+    /// Encrypts without checking the server's certificate (the handshake's signature only):
+    /// `require` and `prefer` without a CA, and the connections whose mode is `disable` (a Unix
+    /// socket), where tokio-postgres never starts TLS. Never a fallback for a connection whose
+    /// own connector is unknown.
+    pub fn unverified() -> Connector {
         Connector::with(Arc::new(Lenient { provider: provider(), chain: None }))
     }
 
@@ -137,7 +139,7 @@ enum Roots {
 /// the setting at fault and never quote the URL (it may hold a password).
 pub(super) fn parse(url: &str, ca_file: Option<&Path>) -> Result<Parsed, String> {
     let (rest, params) = split(url)?;
-    let mut config: tokio_postgres::Config = rest.parse().map_err(|e| crate::telemetry::error_chain(&e))?;
+    let mut config: tokio_postgres::Config = rest.parse().map_err(|e| hide_option(crate::telemetry::error_chain(&e)))?;
     let mut mode = None;
     let mut root = None;
     for (key, value) in params {
@@ -164,28 +166,76 @@ pub(super) fn parse(url: &str, ca_file: Option<&Path>) -> Result<Parsed, String>
         }
         (mode, _) => mode.unwrap_or(SslMode::Prefer),
     };
-    // As libpq, no TLS is asked for on Unix sockets (PostgreSQL never offers it there): `prefer`
-    // would only cost a round trip per connection.
-    let sockets_only =
-        !config.get_hosts().is_empty() && config.get_hosts().iter().all(|h| matches!(h, tokio_postgres::config::Host::Unix(_)));
-    let mode = if sockets_only && matches!(mode, SslMode::Allow | SslMode::Prefer) { SslMode::Disable } else { mode };
+    let mode = on_sockets(&config, mode)?;
+    if mode == SslMode::VerifyCa && roots.is_none() {
+        // As libpq: the system's CAs vouch for a name, so without the name checked any public
+        // certificate (for any domain) would pass.
+        return Err("sslmode=verify-ca needs a CA: sslrootcert=PATH in the URL or the database CA file (database_ca_file, HEARTH_DATABASE_CA_FILE), or use verify-full".into());
+    }
+    name_hostaddrs(&mut config, mode)?;
     config.ssl_mode(mode.tokio_postgres());
-    let verified = mode != SslMode::Disable && (roots.is_some() || matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull));
+    let verified = mode != SslMode::Disable && (roots.is_some() || mode == SslMode::VerifyFull);
     let tls = connector(mode, roots, root.is_some())?;
     Ok(Parsed { config, mode, tls, verified })
 }
 
+/// As libpq, TLS is never asked for on a Unix socket, whatever the mode (PostgreSQL never offers
+/// it there, so `require` and `verify-*` would always fail). tokio-postgres has one mode for all
+/// the hosts of a list: a list mixing sockets and TCP hosts is refused under the modes that
+/// insist on TLS (the sockets could never be used), and under `allow`/`prefer` the sockets are
+/// used in clear, as the server answers that it has no TLS there.
+fn on_sockets(config: &tokio_postgres::Config, mode: SslMode) -> Result<SslMode, String> {
+    let sockets = config.get_hosts().iter().filter(|h| !matches!(h, tokio_postgres::config::Host::Tcp(_))).count();
+    if sockets == 0 {
+        return Ok(mode);
+    }
+    if sockets == config.get_hosts().len() {
+        if mode != SslMode::Disable {
+            tracing::info!(sslmode = mode.as_str(), "TLS is not used on Unix sockets: connecting without it, as libpq");
+        }
+        return Ok(SslMode::Disable);
+    }
+    if matches!(mode, SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull) {
+        return Err(format!(
+            "sslmode={} cannot be used with a host list mixing Unix sockets and TCP hosts (TLS is never used on a socket): use one URL per kind, or sslmode=prefer",
+            mode.as_str()
+        ));
+    }
+    Ok(mode)
+}
+
+/// A host given only by its address (`hostaddr=10.0.0.5`, no `host`): tokio-postgres would then
+/// start TLS with no server name and fail. As libpq, the address stands for the name, checked
+/// against the certificate's IP addresses; except under `verify-full`, which needs the name the
+/// certificate is for.
+fn name_hostaddrs(config: &mut tokio_postgres::Config, mode: SslMode) -> Result<(), String> {
+    if !config.get_hosts().is_empty() || config.get_hostaddrs().is_empty() || mode == SslMode::Disable {
+        return Ok(());
+    }
+    if mode == SslMode::VerifyFull {
+        return Err(
+            "sslmode=verify-full needs host= to check the server's name: hostaddr alone gives none (add host=NAME next to hostaddr)".into(),
+        );
+    }
+    let addrs: Vec<String> = config.get_hostaddrs().iter().map(ToString::to_string).collect();
+    for addr in addrs {
+        config.host(&addr);
+    }
+    Ok(())
+}
+
 fn connector(mode: SslMode, roots: Option<Roots>, from_url: bool) -> Result<Connector, String> {
     if mode == SslMode::Disable {
-        return Ok(Connector::plain());
+        return Ok(Connector::unverified());
     }
     let roots = match roots {
         Some(Roots::File(path)) => Some(read_roots(&path, from_url)?),
         Some(Roots::System) => Some(system_roots()?),
-        None if matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull) => Some(system_roots()?),
+        // verify-ca without a CA is refused by `parse`.
+        None if mode == SslMode::VerifyFull => Some(system_roots()?),
         None => None,
     };
-    let Some(roots) = roots else { return Ok(Connector::with(Arc::new(Lenient { provider: provider(), chain: None }))) };
+    let Some(roots) = roots else { return Ok(Connector::unverified()) };
     let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
         .build()
         .map_err(|e| format!("the CA certificates cannot be used: {e}"))?;
@@ -259,6 +309,16 @@ fn split(url: &str) -> Result<(String, Vec<(String, String)>), String> {
     Ok((rest, taken))
 }
 
+/// tokio-postgres names an unknown option; in the `key=value` form that "option" may be the end
+/// of an unquoted password with a space (`password=my secret=x`): only its first two characters
+/// are kept.
+fn hide_option(message: String) -> String {
+    let Some(start) = message.find("unknown option `").map(|i| i + "unknown option `".len()) else { return message };
+    let Some(len) = message[start..].find('`') else { return message };
+    let shown: String = message[start..start + len].chars().take(2).collect();
+    format!("{}{shown}…{} (a value with spaces must be in single quotes)", &message[..start], &message[start + len..])
+}
+
 fn decode(text: &str) -> Result<String, String> {
     percent_encoding::percent_decode_str(text)
         .decode_utf8()
@@ -282,7 +342,8 @@ fn key_values(text: &str) -> Result<Vec<(String, String)>, String> {
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.next() != Some('=') {
-            return Err(format!("invalid connection string: `{key}` has no `=`"));
+            // The key is not quoted: it may be the end of an unquoted password with a space.
+            return Err("invalid connection string: a parameter has no `=` (a value with spaces must be in single quotes)".into());
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         let quoted = chars.next_if_eq(&'\'').is_some();
@@ -293,7 +354,7 @@ fn key_values(text: &str) -> Result<Vec<(String, String)>, String> {
                 Some(c) if !quoted && c.is_whitespace() => break,
                 Some('\\') => value.extend(chars.next()),
                 Some(c) => value.push(c),
-                None if quoted => return Err(format!("invalid connection string: the value of `{key}` has no closing quote")),
+                None if quoted => return Err("invalid connection string: a quoted value has no closing quote".into()),
                 None => break,
             }
         }
@@ -415,5 +476,75 @@ mod tests {
         assert!(err.contains("HEARTH_DATABASE_CA_FILE") && err.contains("holds no certificate"), "{err}");
         // Not read when TLS is off.
         assert!(parse("postgres://u@localhost/db?sslmode=disable", Some(&empty)).is_ok());
+    }
+
+    /// A PEM file holding one self-signed CA certificate.
+    fn ca_file(dir: &Path) -> PathBuf {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let path = dir.join("ca.pem");
+        std::fs::write(&path, params.self_signed(&key).unwrap().pem()).unwrap();
+        path
+    }
+
+    #[test]
+    fn verify_ca_needs_a_ca_and_verify_full_may_use_the_systems() {
+        let err = mode_of("postgres://u@db.example/db?sslmode=verify-ca").unwrap_err();
+        assert!(err.contains("sslmode=verify-ca needs a CA") && err.contains("HEARTH_DATABASE_CA_FILE"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let ca = ca_file(dir.path());
+        let parsed = parse("postgres://u@db.example/db?sslmode=verify-ca", Some(&ca)).unwrap();
+        assert!(parsed.mode == SslMode::VerifyCa && parsed.verified);
+        let url = format!("host=db.example sslmode=verify-ca sslrootcert='{}'", ca.display());
+        assert!(parse(&url, None).unwrap().verified);
+        // verify-full checks the name, so the system's CAs are enough (when this machine has any).
+        match parse("postgres://u@db.example/db?sslmode=verify-full", None) {
+            Ok(parsed) => assert!(parsed.verified),
+            Err(err) => assert!(err.contains("no system CA certificate"), "{err}"),
+        }
+        // No CA is needed where TLS is not used.
+        assert_eq!(mode_of("postgres://u@/db?host=/run/postgresql&sslmode=verify-ca").unwrap().0, SslMode::Disable);
+    }
+
+    #[test]
+    fn hostaddr_alone_is_the_tls_name() {
+        for mode in ["prefer", "require"] {
+            let (_, config) = mode_of(&format!("postgres://u:p@/db?hostaddr=10.0.0.5&sslmode={mode}")).unwrap();
+            assert_eq!(config.get_hosts(), [tokio_postgres::config::Host::Tcp("10.0.0.5".into())]);
+            assert_eq!(config.get_hostaddrs(), ["10.0.0.5".parse::<std::net::IpAddr>().unwrap()]);
+        }
+        let (_, config) = mode_of("hostaddr=::1,10.0.0.6 user=u").unwrap();
+        assert_eq!(config.get_hosts().len(), 2);
+        assert_eq!(ServerName::try_from("::1").unwrap(), ServerName::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()));
+        // A name given next to the address stays the name.
+        let (_, config) = mode_of("postgres://u@db.example/db?hostaddr=10.0.0.5&sslmode=verify-full").unwrap();
+        assert_eq!(config.get_hosts(), [tokio_postgres::config::Host::Tcp("db.example".into())]);
+        let err = mode_of("postgres://u:p@/db?hostaddr=10.0.0.5&sslmode=verify-full").unwrap_err();
+        assert!(err.contains("verify-full needs host="), "{err}");
+    }
+
+    #[test]
+    fn unix_sockets_never_use_tls() {
+        for mode in ["allow", "prefer", "require", "verify-full"] {
+            let (got, config) = mode_of(&format!("postgres://u@/db?host=/run/postgresql&sslmode={mode}")).unwrap();
+            assert_eq!(got, SslMode::Disable, "{mode}");
+            assert_eq!(config.get_ssl_mode(), tokio_postgres::config::SslMode::Disable, "{mode}");
+        }
+        // A list mixing sockets and TCP hosts: used in clear on the sockets under prefer,
+        // refused where TLS is insisted on.
+        assert_eq!(mode_of("host=/run/postgresql,db.example user=u").unwrap().0, SslMode::Prefer);
+        let err = mode_of("host=/run/postgresql,db.example user=u sslmode=require").unwrap_err();
+        assert!(err.contains("mixing Unix sockets and TCP hosts"), "{err}");
+    }
+
+    #[test]
+    fn password_fragments_are_not_quoted() {
+        for url in ["password=my secret host=x", "host=x password=my secret=word", "host=x password=a 'secret"] {
+            let err = mode_of(url).unwrap_err();
+            assert!(!err.contains("secret") && !err.contains("word"), "{url}: {err}");
+        }
+        let err = mode_of("host=x password=a secret=word").unwrap_err();
+        assert!(err.contains("unknown option `se…`"), "{err}");
     }
 }

@@ -187,8 +187,9 @@ async fn hearth_runs_over_verify_full_tls() {
         Event::Reset => panic!("expected the event, got a reset"),
     }
 
-    // A statement cancel request opens a connection of its own: over the pool's TLS (the
-    // server refuses a plain one here), and the statement ends while its connection stays.
+    // A statement cancel request opens a connection of its own, over the pool's TLS: without
+    // the pool's connector none is sent (no stand-in), so the statement ending here shows the
+    // pool's was found; its connection stays.
     let reader = hearth::db::SharedReader::new(hearth::db::pool(&db.target, 2, hearth::db::PoolTimeouts::requests(&config.timeouts)));
     let shared = reader.client().await.unwrap();
     let sleeping = {
@@ -282,4 +283,27 @@ async fn key_value_connection_strings_take_sslmode_too() {
         pg.ca_file.display()
     );
     assert_eq!(encrypted(&conninfo, None).await, Ok(true));
+
+    // A host given by its address alone: the address is the TLS server name, as libpq;
+    // verify-full, with no name to check, is refused.
+    let by_address =
+        |mode: &str| format!("hostaddr=127.0.0.1 port={} user=hearth password='{}' dbname={database} sslmode={mode}", pg.port, pg.password);
+    for mode in ["prefer", "require"] {
+        assert_eq!(encrypted(&by_address(mode), None).await, Ok(true), "{mode}");
+    }
+    assert_eq!(encrypted(&by_address("verify-ca"), Some(&pg.ca_file)).await, Ok(true));
+    let err = encrypted(&by_address("verify-full"), Some(&pg.ca_file)).await.unwrap_err();
+    assert!(err.contains("verify-full needs host="), "{err}");
+
+    // A Unix socket never asks for TLS, even under require (PostgreSQL never offers it there).
+    let local = pg.cluster.as_ref().unwrap().pg_config(&database);
+    let Some(tokio_postgres::config::Host::Unix(socket)) = local.get_hosts().first() else { panic!("the cluster listens on a socket") };
+    let conninfo = format!(
+        "host='{}' port={} user='{}' password='{}' dbname={database} sslmode=require",
+        socket.display(),
+        local.get_ports().first().copied().unwrap_or(5432),
+        local.get_user().unwrap(),
+        String::from_utf8_lossy(local.get_password().unwrap_or_default())
+    );
+    assert_eq!(encrypted(&conninfo, None).await, Ok(false));
 }
