@@ -27,3 +27,10 @@ for (const name of Object.keys(faults(null, 'short'))) {
     assert.ok(s.writes.acknowledged > 0, 'the load wrote something');
   });
 }
+
+test('the checks find a duplicated create, a lost one, a doubled increment and a changed file', () => {
+  const c = run.results.selfCheck;
+  assert.ok(c, `the self-check ran (${run.results.error || 'no record'})`);
+  assert.deepEqual(c.cleanProblems, [], 'nothing to find before the tampering');
+  assert.deepEqual(c.caught, { duplicate: true, lost: true, doubleIncrement: true, fileContent: true }, `every tampering found: ${c.problems.join('; ')}`);
+});

@@ -10,6 +10,7 @@
 //                                  runs this through ha/ha.test.js)
 //   node ha/run.js --only=redis,replica   the chaos scenarios whose name contains a word
 //   node ha/run.js --skip-overload --skip-scaling
+//   node ha/run.js --self-check    also prove the checks can fail (always on with --short)
 //   HEARTH_BIN=...                 the binary (default: $CARGO_TARGET_DIR/release/hearth)
 //   HA_RESULTS=path                where the results go (default: ha/results.json; with --short,
 //                                  hearth-ha-short.json in the temporary folder)
@@ -20,7 +21,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { Bed } = require('./lib/bed');
-const { createApp, runChaos } = require('./lib/chaos');
+const { createApp, runChaos, selfCheck } = require('./lib/chaos');
 
 function machine() {
   const cpus = os.cpus();
@@ -56,6 +57,10 @@ async function main(argv = process.argv.slice(2)) {
     const app = await createApp(bed);
     results.scenarios = await runChaos(bed, app, { mode: short ? 'short' : 'full', only });
     failed = results.scenarios.some((s) => s.problems.length);
+    if (short || argv.includes('--self-check')) {
+      results.selfCheck = await selfCheck(bed, app);
+      failed ||= results.selfCheck.cleanProblems.length > 0 || !Object.values(results.selfCheck.caught).every(Boolean);
+    }
     if (!short && !argv.includes('--skip-overload')) {
       const { runOverload } = require('./lib/overload');
       results.overload = await runOverload(bed, app);

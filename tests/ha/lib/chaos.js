@@ -129,4 +129,43 @@ async function runChaos(bed, app, { mode = 'full', only } = {}) {
   return out;
 }
 
-module.exports = { createApp, runChaos, runScenario, faults };
+/** Proof that the checks can fail: a short load, then the table and the records tampered with
+ * the four ways the checks look for (a create stored twice, an acknowledged create lost, an
+ * increment applied twice, a file whose content differs); answers which ones verify() caught. */
+async function selfCheck(bed, app) {
+  const className = 'HA_self_check';
+  const load = new Load({ base: bed.lbUrl, app, className, workers: 4, weights: { create: 50, update: 30, upload: 20 } }).start();
+  await until('a few acknowledged creates, increments and files', () => {
+    const creates = [...load.creates.values()].filter((c) => c.acked).length;
+    const incs = load.objects.flat().filter((o) => o.acked > 0).length;
+    return creates >= 3 && incs >= 1 && load.files.length >= 1;
+  }, { ms: 60000 });
+  await load.stop();
+  const clean = await verify(bed, app, load);
+  const acked = [...load.creates.values()].filter((c) => c.acked);
+  const incremented = load.objects.flat().find((o) => o.acked > 0);
+  const dup = acked.find((c) => c.id !== incremented.id);
+  const lost = acked.find((c) => c.id !== incremented.id && c.id !== dup.id);
+  const schema = bed.psql(`SELECT schema_name FROM apps WHERE application_id = '${app.applicationId}'`)[0][0];
+  const table = `"${schema}"."${className}"`;
+  bed.psql(
+    `CREATE TEMP TABLE copy AS SELECT * FROM ${table} WHERE object_id = '${dup.id}'; UPDATE copy SET object_id = 'selfcheck1'; INSERT INTO ${table} SELECT * FROM copy; ` +
+      `DELETE FROM ${table} WHERE object_id = '${lost.id}'; ` +
+      `UPDATE ${table} SET data = jsonb_set(data, '{v}', to_jsonb((data->>'v')::int + ${incremented.acked + incremented.unacked + 1})) WHERE object_id = '${incremented.id}'`,
+  );
+  load.files[0].sha = '0'.repeat(64);
+  const tampered = await verify(bed, app, load);
+  const caught = (re) => tampered.problems.some((x) => re.test(x));
+  return {
+    cleanProblems: clean.problems,
+    caught: {
+      duplicate: caught(new RegExp(`n=${dup.n} is stored 2 times`)),
+      lost: caught(new RegExp(`n=${lost.n} .*missing`)),
+      doubleIncrement: caught(new RegExp(`object ${incremented.id}: v=`)),
+      fileContent: caught(/content differs/),
+    },
+    problems: tampered.problems,
+  };
+}
+
+module.exports = { createApp, runChaos, runScenario, faults, selfCheck };
