@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 'use strict';
 // Prints the tables of docs/reliability.md from a run's results (node ha/report.js
-// [results.json]), so that the document's figures are the run's own.
+// [results.json]), so that the document's figures are the run's own; with --write DOC, replaces
+// what stands between DOC's `<!-- ha-results:start -->` and `<!-- ha-results:end -->` lines.
 
 const fs = require('node:fs');
 const path = require('node:path');
 
-const file = process.argv[2] || path.join(__dirname, 'results.json');
+const args = process.argv.slice(2);
+const writeAt = args.indexOf('--write');
+const doc = writeAt >= 0 ? args.splice(writeAt, 2)[1] : null;
+const file = args[0] || path.join(__dirname, 'results.json');
 const r = JSON.parse(fs.readFileSync(file, 'utf8'));
 const pct = (x) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)} %`);
 const ms = (x) => (x === null || x === undefined ? 'not within the run' : `${x} ms`);
@@ -73,4 +77,11 @@ if (r.scaling) {
   }
 }
 
-process.stdout.write(`${out.join('\n')}\n`);
+if (doc) {
+  const text = fs.readFileSync(doc, 'utf8');
+  const re = /(<!-- ha-results:start -->\n)[\s\S]*?(<!-- ha-results:end -->)/;
+  if (!re.test(text)) throw new Error(`${doc} has no <!-- ha-results:start --> ... <!-- ha-results:end --> block`);
+  fs.writeFileSync(doc, text.replace(re, (_, a, b) => `${a}${out.join('\n')}\n${b}`));
+} else {
+  process.stdout.write(`${out.join('\n')}\n`);
+}

@@ -438,4 +438,4 @@ class Bed {
   }
 }
 
-module.exports = { Bed, ADMIN_EMAIL, ADMIN_PASSWORD, NAMES, get, until, sleep };
+module.exports = { Bed, makeCerts, ADMIN_EMAIL, ADMIN_PASSWORD, NAMES, get, until, sleep };
