@@ -349,7 +349,8 @@ class Bed {
 
   async startHaproxy() {
     const server = (n) => `  server ${n} 127.0.0.1:${this.ports[n]} check`;
-    const check = ['  balance roundrobin', '  option httpchk GET /ready', '  http-check expect status 200', '  default-server inter 500 fall 2 rise 2'];
+    // HA_CHECK_PATH: another health check path (/health), to compare what a fault does with it.
+    const check = ['  balance roundrobin', `  option httpchk GET ${process.env.HA_CHECK_PATH || '/ready'}`, '  http-check expect status 200', '  default-server inter 500 fall 2 rise 2'];
     this.haproxySock = path.join(this.dir, 'haproxy.sock');
     const cfg = [
       'global',
