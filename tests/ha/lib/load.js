@@ -64,6 +64,7 @@ class Load {
     this.objects = []; // per worker: [{id, n, acked, unacked}]
     this.files = []; // {url, name, sha, size}
     this.fileFailures = []; // download mismatches during the load
+    this.refusals = []; // writes answered with a 4xx other than 429: never expected here
     this.nextN = 1;
     this.running = false;
     this.live = { subscribers: 0, events: 0, seen: new Set(), reconnects: 0, errors: 0 };
@@ -100,7 +101,10 @@ class Load {
     for (let i = 0; ; i++) {
       const res = await this.attempt(op, method, path, { headers, body });
       if (res.status >= 200 && res.status < 300) return res;
-      if (res.status !== undefined && !retriable(res.status)) return { refused: res };
+      if (res.status !== undefined && !retriable(res.status)) {
+        this.refusals.push(`${op} ${method} ${path}: ${res.status} ${res.bytes.toString('utf8').slice(0, 200)}`);
+        return { refused: res };
+      }
       if (Date.now() > deadline) return null;
       const ra = Number(res.headers && res.headers['retry-after']);
       await sleep(Math.min(1000, Number.isFinite(ra) && ra > 0 ? ra * 1000 : 50 * 2 ** Math.min(i, 4)));
@@ -149,7 +153,11 @@ class Load {
         this.files.push({ url: res.body.url, name: res.body.name, sha, size: bytes.length });
         return;
       }
-      if (Date.now() > deadline || (res.status !== undefined && !retriable(res.status))) return;
+      if (res.status !== undefined && !retriable(res.status)) {
+        this.refusals.push(`upload: ${res.status} ${res.bytes.toString('utf8').slice(0, 200)}`);
+        return;
+      }
+      if (Date.now() > deadline) return;
       await sleep(50 * 2 ** Math.min(i, 4));
     }
   }

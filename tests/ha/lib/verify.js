@@ -8,7 +8,8 @@
 //   - no row the client never sent;
 //   - each object's counter `v` counts every acknowledged increment once: acked <= v <= acked +
 //     unacknowledged (an increment given up may or may not have been applied, never twice);
-//   - every acknowledged file answers 200 with the same SHA-256.
+//   - every acknowledged file answers 200 with the same SHA-256;
+//   - no write was refused (a 4xx: a retry answered 159 "Duplicate request", say).
 
 const crypto = require('node:crypto');
 const http = require('node:http');
@@ -90,6 +91,7 @@ async function verify(bed, app, load) {
   problems.push(...fileProblems.slice(0, 10));
   if (fileProblems.length > 10) problems.push(`... and ${fileProblems.length - 10} more files`);
   for (const f of load.fileFailures.slice(0, 5)) problems.push(`during the load, ${f.url}: ${f.why}`);
+  for (const r of load.refusals.slice(0, 5)) problems.push(`a write was refused: ${r}`);
 
   return {
     writes: {
