@@ -35,7 +35,7 @@ test: check-toolchain
 test-ha: check-toolchain
 	@scripts/install-test-deps.sh
 	cargo build --release -p hearth
-	cd tests && HEARTH_BIN=$(HEARTH) node ha/run.js
+	cd tests && HEARTH_BIN=$(HEARTH) HA_BINARY_COMMIT=$$(git rev-parse --short HEAD) node ha/run.js
 
 check-toolchain:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs) first"; exit 1; }

@@ -17,7 +17,7 @@ const ms = (x) => (x === null || x === undefined ? 'not within the run' : `${x} 
 const out = [];
 const p = (s = '') => out.push(s);
 
-p(`Run: \`${r.command}\` on ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, binary \`${r.binaryVersion || r.binary}\` (${r.binary}).`);
+p(`Run: \`${r.command}\` on ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, binary \`${r.binaryVersion || r.binary}\`${r.binaryCommit ? ` built from ${r.binaryCommit}` : ''} (${r.binary}).`);
 const m = r.machine;
 p(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Linux ${m.kernel}; ${m.postgres}, ${m.redis.replace(/ sha=.*/, '')}, ${m.haproxy.replace(/ - https.*/, '')}, Node ${m.node}; load average at the start ${m.loadAverageAtStart.join(' / ')}.`);
 p(`Features the binary had (used by the bed): ${Object.entries(r.features || {}).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}.`);

@@ -52,6 +52,8 @@ async function main(argv = process.argv.slice(2)) {
   try {
     await bed.start();
     results.binary = bed.bin;
+    // The commit the binary was built from, when the caller knows it (make test-ha does).
+    results.binaryCommit = process.env.HA_BINARY_COMMIT || null;
     results.binaryVersion = spawnSync(bed.bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
     results.features = bed.features;
     const app = await createApp(bed);
