@@ -25,6 +25,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const seaweedfs = require('../../lib/seaweedfs');
+const { canListen, terminate } = require('../../lib/process');
 const pg = require('./pg');
 
 const ADMIN_EMAIL = 'ha@hearth.test';
@@ -60,15 +61,6 @@ function get(url, { timeout = 5000, headers = {} } = {}) {
     });
     req.setTimeout(timeout, () => req.destroy(new Error(`GET ${url} timed out`)));
     req.on('error', reject);
-  });
-}
-
-function canListen(port) {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
@@ -253,7 +245,7 @@ class Bed {
 
   /** Stops Redis (SIGTERM: a shutdown without saving, as configured); resolves at its exit. */
   async stopRedis() {
-    await this.terminate(this.redis, 'SIGTERM', 10000);
+    await terminate(this.redis, 10000, 'SIGTERM');
   }
 
   // -------------------------------------------------------------------------------------------
@@ -320,27 +312,10 @@ class Bed {
     return c && c.exitCode === null && c.signalCode === null ? c.pid : null;
   }
 
-  /** Sends `signal` to `child` and resolves at its exit (SIGKILL after `ms`). */
-  terminate(child, signal, ms) {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        try {
-          child.kill('SIGKILL');
-        } catch {}
-      }, ms);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill(signal);
-    });
-  }
-
   /** Stops instance `name` with `signal` and resolves at its exit; answers how long it took. */
   async stopInstance(name, signal = 'SIGTERM') {
     const t = Date.now();
-    await this.terminate(this.instances[name], signal, 40000);
+    await terminate(this.instances[name], 40000, signal);
     return Date.now() - t;
   }
 
@@ -418,8 +393,8 @@ class Bed {
   async stop({ keep = false } = {}) {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.all(NAMES.map((n) => this.terminate(this.instances[n], 'SIGTERM', 20000)));
-    await Promise.all([this.terminate(this.haproxy, 'SIGTERM', 5000), this.terminate(this.redis, 'SIGTERM', 5000), this.terminate(this.proxy, 'SIGTERM', 5000)]);
+    await Promise.all(NAMES.map((n) => terminate(this.instances[n], 20000, 'SIGTERM')));
+    await Promise.all([terminate(this.haproxy, 5000, 'SIGTERM'), terminate(this.redis, 5000, 'SIGTERM'), terminate(this.proxy, 5000, 'SIGTERM')]);
     if (this.s3) await this.s3.stop();
     if (this.pg) this.pg.stop();
     process.off('exit', this.onExit);
