@@ -64,15 +64,17 @@ function get(url, { timeout = 5000, headers = {} } = {}) {
   });
 }
 
-/** The first base (from HA_BASE, else 47000 and up by 100) whose bed ports are all free. */
+/** The first base (from HA_BASE, else 27000 and up by 100) whose bed ports are all free. Below
+ * Linux's ephemeral range (32768 and up), so that no outgoing connection takes an instance's port
+ * while it restarts. */
 async function pickBase() {
   const offsets = [0, 1, 2, 3, 10, 11, 12, 13, 14];
   const fixed = process.env.HA_BASE ? Number(process.env.HA_BASE) : null;
-  for (let base = fixed || 47000; base < (fixed || 47000) + 3000; base += 100) {
+  for (let base = fixed || 27000; base < (fixed || 27000) + 5000; base += 100) {
     if ((await Promise.all(offsets.map((o) => canListen(base + o)))).every(Boolean)) return base;
     if (fixed) throw new Error(`HA_BASE=${fixed}: one of the bed's ports (base + ${offsets.join(', ')}) is taken`);
   }
-  throw new Error('no free range of ports found for the bed (47000-50000)');
+  throw new Error('no free range of ports found for the bed (27000-32000)');
 }
 
 /** What the binary supports, from `serve --help`, overridden by HA_<NAME>=0|1. */
@@ -156,10 +158,10 @@ class Bed {
     this.s3 = await seaweedfs.start(path.join(this.dir, 'seaweedfs'), path.join(this.dir, 'seaweedfs.log'));
     this.log(`SeaweedFS at ${this.s3.endpoint}`);
     this.secretKey = crypto.randomBytes(32).toString('hex');
+    await this.startHaproxy();
     // The first instance migrates the database alone; the others then start together.
     await this.startInstance('a');
     await Promise.all(['b', 'c'].map((n) => this.startInstance(n)));
-    await this.startHaproxy();
     await Promise.all(NAMES.map((n) => this.waitLb(n, 'UP')));
     this.lbUrl = `http://127.0.0.1:${this.ports.lb}`;
     this.lbOneUrl = `http://127.0.0.1:${this.ports.lbOne}`;
