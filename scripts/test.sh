@@ -69,6 +69,11 @@ export HEARTH_TEST_WEED=${HEARTH_TEST_WEED:-$tools/venv/bin/weed}
 (cd tests && node run.js) 2>&1 | tee "$run_dir/e2e-1.log" | tee -a "$log" || status=$?
 echo "Running the end-to-end file tests with files on S3 (SeaweedFS)..."
 (cd tests && FILES=s3 node run.js files) 2>&1 | tee "$run_dir/e2e-2.log" | tee -a "$log" || status=$?
+# The high-availability bed's short correctness mode (tests/ha): PostgreSQL primary and replica,
+# Redis, SeaweedFS, three instances behind HAProxy; each fault once under load, every acknowledged
+# write and file checked. Its figures come from `make test-ha`.
+echo "Running the high-availability bed (tests/ha, short mode)..."
+(cd tests && node --test --test-reporter=spec --test-timeout=300000 ha/ha.test.js) 2>&1 | tee "$run_dir/e2e-ha.log" | tee -a "$log" || status=$?
 
 # The node test runner's summary ("ℹ pass N", "ℹ fail N") of every end-to-end run, added up.
 e2e_total() {

@@ -16,8 +16,18 @@ function freePort() {
   });
 }
 
-/** Sends SIGTERM and waits for the exit (SIGKILL after `ms`). */
-function terminate(child, ms = 20000) {
+/** Whether `port` on 127.0.0.1 can be listened on now. */
+function canListen(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** Sends `signal` (SIGTERM) and waits for the exit (SIGKILL after `ms`). */
+function terminate(child, ms = 20000, signal = 'SIGTERM') {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -30,7 +40,7 @@ function terminate(child, ms = 20000) {
       resolve();
     });
     try {
-      child.kill('SIGTERM');
+      child.kill(signal);
     } catch {
       clearTimeout(timer);
       resolve();
@@ -38,4 +48,4 @@ function terminate(child, ms = 20000) {
   });
 }
 
-module.exports = { freePort, terminate };
+module.exports = { freePort, canListen, terminate };

@@ -16,21 +16,12 @@ const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { terminate } = require('./process');
+const { canListen, terminate } = require('./process');
 
 function weedBin() {
   if (process.env.HEARTH_TEST_WEED) return process.env.HEARTH_TEST_WEED;
   const tools = process.env.HEARTH_TOOLS_DIR || path.join(os.homedir(), '.cache', 'hearth', 'tools');
   return path.join(tools, 'venv', 'bin', 'weed');
-}
-
-function canListen(port) {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
 }
 
 /** `n` distinct free ports, each with `port + offset` free too when `offset` is given (weed's
