@@ -235,7 +235,7 @@ impl Hearth {
             .slots(&config.queue_slots)
             .map_err(|e| StartError::Other(format!("invalid setting queue_slots: {e}")))?;
         let server = http::server(state.clone(), listener).map_err(|e| other(&e))?;
-        db.replicas.start(db.pool.clone());
+        db.replicas.start(&db.target);
         let background = Background {
             queue: queue.start(&bus),
             ticker: crate::functions::schedules::start_ticker(db.pool.clone()),

@@ -156,17 +156,29 @@ impl From<deadpool_postgres::PoolError> for DataError {
 }
 
 impl DataError {
-    /// A failure of a read on a replica that the primary may not have: no connection, a lost
-    /// one, no answer, or a statement cancelled by a conflict with the replay of the primary's
-    /// changes (SQLSTATE 40001 on a standby). Such a read runs once more on the primary.
-    pub fn is_unavailable(&self) -> bool {
+    /// What a read that failed this way on a replica does next: a lost or refused connection
+    /// takes the replica out and reads the primary; a busy pool of this worker's, a statement
+    /// cancelled by a conflict with the replay (SQLSTATE 40001 on a standby), or a table or app
+    /// schema the replica has not replayed yet (42P01, 3F000: a class created a moment ago)
+    /// read the primary and leave the replica in rotation.
+    pub fn replica_fallback(&self) -> crate::db::replicas::Fallback {
+        use crate::db::replicas::Fallback;
+        use tokio_postgres::error::SqlState;
         match self {
-            DataError::Unavailable => true,
-            DataError::Db(e) => {
-                e.failure() == crate::error::DbFailure::Unavailable
-                    || e.sqlstate().is_some_and(|s| *s == tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE)
-            }
-            _ => false,
+            DataError::Unavailable => Fallback::ReplicaDown,
+            DataError::Db(e) => match e.failure() {
+                crate::error::DbFailure::Unavailable => Fallback::ReplicaDown,
+                crate::error::DbFailure::Busy => Fallback::Primary,
+                _ => match e.sqlstate() {
+                    Some(s)
+                        if [SqlState::T_R_SERIALIZATION_FAILURE, SqlState::UNDEFINED_TABLE, SqlState::INVALID_SCHEMA_NAME].contains(s) =>
+                    {
+                        Fallback::Primary
+                    }
+                    _ => Fallback::No,
+                },
+            },
+            _ => Fallback::No,
         }
     }
 

@@ -84,7 +84,7 @@ async fn run(
         drop(conn);
         found.ok_or(DataError::Timeout)?
     };
-    let found = route.run(attempt, DataError::is_unavailable).await?;
+    let found = route.run(attempt, DataError::replica_fallback).await?;
     let results = triggers.after_find(caller, class, options, get.is_some(), found.results).await?;
     Ok(Found { results, count: found.count })
 }

@@ -8,11 +8,14 @@
 //! the thread of the requests that use it.
 //!
 //! Lag is measured by WAL position, not by `now() - pg_last_xact_replay_timestamp()`, which grows
-//! while the primary is idle. Every check samples the primary's `pg_current_wal_lsn()`; a replica
-//! whose `pg_last_wal_replay_lsn()` has not reached the sample taken `max_lag` ago lags by more
-//! than `max_lag`. An idle primary's position does not move, so a replica that replayed it is
-//! caught up however long ago the last write was. The byte gap to the latest sample is reported
-//! as a metric.
+//! while the primary is idle. Every check samples the primary's `pg_current_wal_lsn()` on a
+//! connection of its own (a busy background pool must not leave lag unmeasured), the time taken
+//! before the position is read. A replica is "fresh as of" the newest sample it has replayed: it
+//! has every write committed before that time. It serves reads while that time is at most
+//! `max_lag` old and its last good check at most [`UP_FOR`] old, judged when a read is routed;
+//! a recent writer's reads go to it only if it is fresh as of the end of the write. With no
+//! recent primary sample (the primary unreachable), no replica is fresh: reads go to the
+//! primary. The byte gap to the latest sample is reported as a metric.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hash};
@@ -28,9 +31,13 @@ use crate::config::Secret;
 /// How often each replica is checked, and the longest a check waits for an answer.
 pub const CHECK_EVERY: Duration = Duration::from_secs(1);
 
-/// Callers remembered as recent writers; past it (a flood of writers), every read goes to the
-/// primary until the oldest entries expire.
-const MAX_WRITERS: usize = 100_000;
+/// How long a replica's last good check keeps it in rotation: a stopped or stuck health task
+/// cannot leave it there unchecked.
+pub const UP_FOR: Duration = Duration::from_secs(3);
+
+/// Callers of one app remembered as recent writers; past it (a flood of writers), every read of
+/// that app goes to the primary until its oldest entries expire. Other apps are not affected.
+const MAX_WRITERS_PER_APP: usize = 20_000;
 
 /// Whether a read may be answered by a replica.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +46,9 @@ pub enum Consistency {
     Fresh,
     /// On a healthy replica when there is one (lagging at most `max_lag`), else the primary.
     MayLag,
+    /// On a healthy replica that has every write committed before this time (the end of the
+    /// caller's last write), else the primary.
+    After(Instant),
 }
 
 /// The instance's replicas: their health, and the callers who wrote recently.
@@ -47,6 +57,8 @@ pub struct Replicas {
     max_lag: Duration,
     writers: std::sync::Mutex<Writers>,
     next: AtomicUsize,
+    /// The origin of the times kept as numbers (`last_ok`, `fresh_as_of`).
+    epoch: Instant,
     health: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
 }
 
@@ -55,7 +67,12 @@ struct Replica {
     label: String,
     /// Where it is, with the same TLS rules as the primary's URL.
     target: Target,
+    /// The last verdict (for logs and metrics; routing uses the times below).
     up: AtomicBool,
+    /// When its last good check started ([`Replicas::stamp`]; 0: never).
+    last_ok: AtomicU64,
+    /// The time of the newest primary sample it has replayed ([`Replicas::stamp`]; 0: none).
+    fresh_as_of: AtomicU64,
     lag_bytes: AtomicU64,
     /// One connection for the health checks.
     probe: Pool,
@@ -75,16 +92,23 @@ impl Replicas {
                 },
             })?;
             let label = label_of(&target.config);
-            let probe_timeouts =
-                PoolTimeouts { statement: CHECK_EVERY, idle_transaction: CHECK_EVERY, wait: CHECK_EVERY, acquire: CHECK_EVERY };
-            let probe = super::pool(&target, 1, probe_timeouts);
-            replicas.push(Replica { label, target, up: AtomicBool::new(false), lag_bytes: AtomicU64::new(0), probe });
+            let probe = probe_pool(&target);
+            replicas.push(Replica {
+                label,
+                target,
+                up: AtomicBool::new(false),
+                last_ok: AtomicU64::new(0),
+                fresh_as_of: AtomicU64::new(0),
+                lag_bytes: AtomicU64::new(0),
+                probe,
+            });
         }
         Ok(Replicas {
             replicas,
             max_lag,
             writers: std::sync::Mutex::new(Writers::default()),
             next: AtomicUsize::new(0),
+            epoch: Instant::now(),
             health: std::sync::Mutex::new(None),
         })
     }
@@ -94,12 +118,13 @@ impl Replicas {
         !self.replicas.is_empty()
     }
 
-    /// Starts checking the replicas every second against `primary`. Each is out of rotation until
-    /// its first good check.
-    pub fn start(self: &Arc<Self>, primary: Pool) {
+    /// Starts checking the replicas every second against the primary at `primary`, sampled on a
+    /// connection of its own. Each is out of rotation until its first good check.
+    pub fn start(self: &Arc<Self>, primary: &Target) {
         if self.replicas.is_empty() {
             return;
         }
+        let primary = probe_pool(primary);
         let this = self.clone();
         let task = tokio::spawn(async move {
             let mut history = History::default();
@@ -125,24 +150,42 @@ impl Replicas {
 
     /// One round of checks: the primary's position, then every replica's, at once.
     async fn check(&self, primary: &Pool, history: &mut History) {
+        // Taken before the position is read: a replica that replayed it has every write
+        // committed before `now`.
         let now = Instant::now();
-        // With the primary unreachable, the replicas are judged on the positions known so far.
-        if let Ok(Ok(Some(lsn))) = tokio::time::timeout(CHECK_EVERY, wal_position(primary, "SELECT pg_current_wal_lsn()::text")).await {
-            history.record(now, lsn, self.max_lag);
-        }
-        let history = &*history;
+        let sampled = tokio::time::timeout(CHECK_EVERY, position(primary, PRIMARY_POSITION)).await;
+        let primary_id = match sampled {
+            Ok(Ok((Some(lsn), id))) => {
+                history.record(now, lsn, self.max_lag);
+                id
+            }
+            // Unknown: the replicas' freshness is not renewed, and they leave rotation once the
+            // last sample is `max_lag` old.
+            _ => None,
+        };
+        let (history, primary_id) = (&*history, primary_id.as_deref());
         let checks = self.replicas.iter().map(|replica| async move {
-            let answer = tokio::time::timeout(CHECK_EVERY, replay_position(&replica.probe)).await;
+            let answer = tokio::time::timeout(CHECK_EVERY, position(&replica.probe, REPLICA_POSITION)).await;
             let verdict = match answer {
                 Err(_) => Err("no answer within 1 s".to_string()),
                 Ok(Err(err)) => Err(crate::telemetry::error_chain(&err)),
-                Ok(Ok(None)) => Err("not a standby (pg_is_in_recovery() is false)".to_string()),
-                Ok(Ok(Some(replayed))) => {
+                Ok(Ok((None, _))) => Err("not a standby (pg_is_in_recovery() is false)".to_string()),
+                Ok(Ok((_, Some(id)))) if primary_id.is_some_and(|p| p != id) => {
+                    Err(format!("a standby of another cluster (system identifier {id}, the primary's {})", primary_id.unwrap_or_default()))
+                }
+                Ok(Ok((Some(replayed), _))) => {
                     replica.lag_bytes.store(history.latest().saturating_sub(replayed), Ordering::Relaxed);
-                    if history.lags(now, replayed, self.max_lag) {
-                        Err(format!("lags more than {} ms behind the primary", self.max_lag.as_millis()))
-                    } else {
+                    if let Some(at) = history.fresh_as_of(replayed) {
+                        replica.fresh_as_of.fetch_max(self.stamp(at), Ordering::Relaxed);
+                    }
+                    replica.last_ok.store(self.stamp(now), Ordering::Relaxed);
+                    if self.fresh_enough(replica, Instant::now(), None) {
                         Ok(())
+                    } else {
+                        Err(format!(
+                            "lags more than {} ms behind the primary, or the primary's position is unknown",
+                            self.max_lag.as_millis()
+                        ))
                     }
                 }
             };
@@ -151,35 +194,55 @@ impl Replicas {
         futures_util::future::join_all(checks).await;
     }
 
-    /// A healthy replica's index, in turn.
-    fn pick(&self) -> Option<usize> {
+    /// A time as a number (microseconds since `epoch`, plus one: 0 stands for "never").
+    fn stamp(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.epoch).as_micros() as u64 + 1
+    }
+
+    /// Whether a replica may serve a read now: its last verdict was good, and it is fresh enough.
+    fn fresh(&self, replica: &Replica, now: Instant, after: Option<Instant>) -> bool {
+        replica.up.load(Ordering::Relaxed) && self.fresh_enough(replica, now, after)
+    }
+
+    /// Whether a replica's last good check is recent, it has the primary's writes of `max_lag`
+    /// ago, and those before `after` when given.
+    fn fresh_enough(&self, replica: &Replica, now: Instant, after: Option<Instant>) -> bool {
+        let (ok, fresh) = (replica.last_ok.load(Ordering::Relaxed), replica.fresh_as_of.load(Ordering::Relaxed));
+        let now = self.stamp(now);
+        ok != 0
+            && fresh != 0
+            && now.saturating_sub(ok) <= UP_FOR.as_micros() as u64
+            && now.saturating_sub(fresh) <= self.max_lag.as_micros() as u64
+            && after.is_none_or(|after| fresh >= self.stamp(after))
+    }
+
+    /// A healthy replica's index, in turn; one fresh as of `after` when given.
+    fn pick(&self, after: Option<Instant>) -> Option<usize> {
         let n = self.replicas.len();
         if n == 0 {
             return None;
         }
+        let now = Instant::now();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
-        (0..n).map(|i| (start + i) % n).find(|&i| self.replicas[i].up.load(Ordering::Relaxed))
+        (0..n).map(|i| (start + i) % n).find(|&i| self.fresh(&self.replicas[i], now, after))
     }
 
-    /// Notes that a caller known by these identifiers wrote: its reads go to the primary for the
-    /// read-your-writes window (see [`Replicas::window`]).
-    pub fn note_write(&self, who: &[&str]) {
+    /// Notes that a caller of `app` known by these identifiers has just finished a write: its
+    /// reads go only to a replica that has it (see [`Consistency::After`]).
+    pub fn note_write(&self, app: i64, who: &[&str]) {
         if self.replicas.is_empty() || who.is_empty() {
             return;
         }
-        let until = Instant::now() + self.window();
-        self.writers.lock().expect("not poisoned").note(who, until);
+        self.writers.lock().expect("not poisoned").note(app, who, Instant::now(), self.max_lag);
     }
 
-    /// Whether a caller known by any of these identifiers wrote within the window.
-    pub fn wrote_recently(&self, who: &[&str]) -> bool {
-        !self.replicas.is_empty() && self.writers.lock().expect("not poisoned").any(who, Instant::now())
-    }
-
-    /// How long a writer's reads stay on the primary: the most a replica in rotation lags
-    /// (`max_lag`, plus the time between two checks).
-    pub fn window(&self) -> Duration {
-        self.max_lag + CHECK_EVERY
+    /// When a caller known by any of these identifiers last finished a write, if a replica in
+    /// rotation could still miss it (within `max_lag`).
+    pub fn last_write(&self, app: i64, who: &[&str]) -> Option<Instant> {
+        if self.replicas.is_empty() {
+            return None;
+        }
+        self.writers.lock().expect("not poisoned").last(app, who, Instant::now(), self.max_lag)
     }
 
     /// A replica whose connection failed, out of rotation until its next good check.
@@ -219,15 +282,33 @@ fn parse_lsn(text: &str) -> Option<u64> {
     Some((u64::from_str_radix(high, 16).ok()? << 32) | u64::from_str_radix(low, 16).ok()?)
 }
 
-async fn wal_position(pool: &Pool, sql: &str) -> Result<Option<u64>, crate::error::DbError> {
-    let client = pool.get().await?;
-    let row = client.query_one(sql, &[]).await?;
-    Ok(row.get::<_, Option<String>>(0).as_deref().and_then(parse_lsn))
+/// The system identifier of the cluster, when the role may read it (`pg_control_system()` is
+/// for superusers and `pg_monitor` unless granted).
+macro_rules! system_id {
+    () => {
+        "CASE WHEN has_function_privilege('pg_control_system()', 'execute') \
+         THEN (SELECT system_identifier::text FROM pg_control_system()) END"
+    };
 }
 
-/// The position a standby has replayed up to; `None` on a server that is not a standby.
-async fn replay_position(pool: &Pool) -> Result<Option<u64>, crate::error::DbError> {
-    wal_position(pool, "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END").await
+/// The primary's current WAL position and system identifier.
+const PRIMARY_POSITION: &str = concat!("SELECT pg_current_wal_lsn()::text, ", system_id!());
+
+/// The position a standby has replayed up to (none on a server that is not a standby) and its
+/// system identifier, which is its primary's.
+const REPLICA_POSITION: &str = concat!("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END, ", system_id!());
+
+async fn position(pool: &Pool, sql: &str) -> Result<(Option<u64>, Option<String>), crate::error::DbError> {
+    let client = pool.get().await?;
+    let row = client.query_one(sql, &[]).await?;
+    Ok((row.get::<_, Option<String>>(0).as_deref().and_then(parse_lsn), row.get(1)))
+}
+
+/// One connection for health checks, each bounded by [`CHECK_EVERY`] but for connecting, which
+/// may take longer (a TLS handshake to a distant server).
+fn probe_pool(target: &Target) -> Pool {
+    let timeouts = PoolTimeouts { statement: CHECK_EVERY, idle_transaction: CHECK_EVERY, wait: CHECK_EVERY, acquire: CHECK_EVERY };
+    super::pool(target, 1, timeouts)
 }
 
 /// The primary's WAL positions over the last `max_lag` and a little more.
@@ -247,51 +328,52 @@ impl History {
         self.0.back().map_or(0, |s| s.1)
     }
 
-    /// Whether a standby that replayed up to `replayed` lags more than `max_lag`: it has not
-    /// reached where the primary was `max_lag` ago. With no sample that old yet (the first
-    /// seconds), it must have reached the oldest one.
-    fn lags(&self, now: Instant, replayed: u64, max_lag: Duration) -> bool {
-        let Some(&(oldest_at, oldest)) = self.0.front() else { return false };
-        if oldest_at + max_lag <= now {
-            let reference = self.0.iter().take_while(|s| s.0 + max_lag <= now).last().map_or(oldest, |s| s.1);
-            replayed < reference
-        } else {
-            replayed < oldest
-        }
+    /// The time of the newest sample a standby that replayed up to `replayed` has reached; none
+    /// when it has reached none kept (or there is none).
+    fn fresh_as_of(&self, replayed: u64) -> Option<Instant> {
+        self.0.iter().rev().find(|s| s.1 <= replayed).map(|s| s.0)
     }
 }
 
-/// Callers who wrote recently, by a hash of their identifier (session token, installation id
-/// or address), with the end of their window.
+/// Callers who wrote recently, per app, by a hash of their identifier (session token,
+/// installation id or address), with the end of their last write.
 #[derive(Default)]
 struct Writers {
-    until: HashMap<u64, Instant>,
+    apps: HashMap<i64, AppWriters>,
     hasher: std::collections::hash_map::RandomState,
-    /// Set when the table was full: every read is treated as following a write until then.
-    overflow_until: Option<Instant>,
+}
+
+#[derive(Default)]
+struct AppWriters {
+    ended: HashMap<u64, Instant>,
+    /// Set when the app's table was full: its reads are treated as following a write ending then.
+    overflow: Option<Instant>,
 }
 
 impl Writers {
-    fn note(&mut self, who: &[&str], until: Instant) {
-        let now = Instant::now();
-        if self.until.len() + who.len() > MAX_WRITERS {
-            self.until.retain(|_, end| *end > now);
-            if self.until.len() + who.len() > MAX_WRITERS {
-                self.overflow_until = Some(until);
+    fn note(&mut self, app: i64, who: &[&str], now: Instant, max_lag: Duration) {
+        let keys: Vec<u64> = who.iter().map(|id| self.hash(id)).collect();
+        let writers = self.apps.entry(app).or_default();
+        if writers.overflow.is_some_and(|at| at + max_lag > now) {
+            writers.overflow = Some(now);
+            return;
+        }
+        if writers.ended.len() + keys.len() > MAX_WRITERS_PER_APP {
+            writers.ended.retain(|_, end| *end + max_lag > now);
+            if writers.ended.len() + keys.len() > MAX_WRITERS_PER_APP {
+                writers.overflow = Some(now);
                 return;
             }
         }
-        for id in who {
-            let key = self.hash(id);
-            self.until.insert(key, until);
+        for key in keys {
+            writers.ended.insert(key, now);
         }
     }
 
-    fn any(&self, who: &[&str], now: Instant) -> bool {
-        if self.overflow_until.is_some_and(|end| end > now) {
-            return true;
-        }
-        who.iter().any(|id| self.until.get(&self.hash(id)).is_some_and(|end| *end > now))
+    fn last(&self, app: i64, who: &[&str], now: Instant, max_lag: Duration) -> Option<Instant> {
+        let writers = self.apps.get(&app)?;
+        let ended = who.iter().filter_map(|id| writers.ended.get(&self.hash(id)).copied());
+        ended.chain(writers.overflow).filter(|end| *end + max_lag > now).max()
     }
 
     fn hash(&self, id: &str) -> u64 {
@@ -328,7 +410,8 @@ impl ReadPools {
     pub fn route(&self, consistency: Consistency) -> Route<'_> {
         let replica = match consistency {
             Consistency::Fresh => None,
-            Consistency::MayLag => self.replicas.pick(),
+            Consistency::MayLag => self.replicas.pick(None),
+            Consistency::After(at) => self.replicas.pick(Some(at)),
         };
         Route { primary: &self.primary, replica: replica.map(|i| (i, &self.replica_pools[i].0, &*self.replicas)) }
     }
@@ -366,26 +449,45 @@ impl<'a> Route<'a> {
         self.replica.is_some()
     }
 
-    /// Runs `work` (a read) here. On a replica, a failure that `unavailable` takes for a lost or
-    /// refused connection takes the replica out of rotation and runs the read once more on the
-    /// primary: the client sees no error.
+    /// Runs `work` (a read) here. On a replica, a failure that `fallback` says the primary
+    /// may not have runs the read once more on the primary: the client sees no error. Only a
+    /// lost or refused connection also takes the replica out of rotation.
     pub async fn run<T, E: std::fmt::Display, F: std::future::Future<Output = Result<T, E>>>(
         self,
         work: impl Fn(Route<'a>) -> F,
-        unavailable: impl Fn(&E) -> bool,
+        fallback: impl Fn(&E) -> Fallback,
     ) -> Result<T, E> {
         count(self.replica.is_some());
         let result = work(self).await;
         let Some((index, _, replicas)) = self.replica else { return result };
         match result {
-            Err(err) if unavailable(&err) => {
-                replicas.failed(index, &err);
-                count(false);
-                work(Route { replica: None, ..self }).await
-            }
-            other => other,
+            Err(err) => match fallback(&err) {
+                Fallback::No => Err(err),
+                how => {
+                    if how == Fallback::ReplicaDown {
+                        replicas.failed(index, &err);
+                    }
+                    count(false);
+                    work(Route { replica: None, ..self }).await
+                }
+            },
+            ok => ok,
         }
     }
+}
+
+/// What a read that failed on a replica does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// Nothing: the primary would fail the same way.
+    No,
+    /// Runs on the primary; the replica stays in rotation (it is behind on a new table, a
+    /// statement conflicted with its replay, or this worker's pool for it was busy: the
+    /// primary's pool is then waited on for the same short time).
+    Primary,
+    /// Runs on the primary; the replica is out of rotation until its next good check (its
+    /// connection was lost or refused).
+    ReplicaDown,
 }
 
 fn count(replica: bool) {
@@ -404,43 +506,70 @@ mod tests {
     }
 
     #[test]
-    fn lag_by_position() {
+    fn fresh_as_of_the_newest_sample_replayed() {
         let max = Duration::from_secs(2);
         let t0 = Instant::now();
         let mut h = History::default();
+        // No sample (the primary never answered): a replica is fresh as of nothing.
+        assert_eq!(h.fresh_as_of(u64::MAX), None);
         h.record(t0, 100, max);
-        // Young history: caught up with the oldest sample, or not.
-        assert!(!h.lags(t0, 100, max));
-        assert!(h.lags(t0, 99, max));
+        assert_eq!(h.fresh_as_of(99), None);
+        assert_eq!(h.fresh_as_of(100), Some(t0));
         h.record(t0 + Duration::from_secs(1), 200, max);
         h.record(t0 + Duration::from_secs(2), 300, max);
         h.record(t0 + Duration::from_secs(3), 400, max);
-        let now = t0 + Duration::from_secs(3);
-        // Where the primary was 2 s ago (200) is the bound.
-        assert!(!h.lags(now, 200, max));
-        assert!(!h.lags(now, 350, max));
-        assert!(h.lags(now, 150, max));
-        // An idle primary: its position stays, and a replica at it is caught up for ever.
+        assert_eq!(h.fresh_as_of(350), Some(t0 + Duration::from_secs(2)));
+        assert_eq!(h.fresh_as_of(400), Some(t0 + Duration::from_secs(3)));
+        // An idle primary: its position stays, and a replica at it stays fresh.
         for s in 4..20 {
             h.record(t0 + Duration::from_secs(s), 400, max);
         }
-        assert!(!h.lags(t0 + Duration::from_secs(19), 400, max));
-        assert!(h.lags(t0 + Duration::from_secs(19), 399, max));
+        assert_eq!(h.fresh_as_of(400), Some(t0 + Duration::from_secs(19)));
         assert!(h.0.len() <= 4, "old samples are dropped: {}", h.0.len());
     }
 
+    fn replicas(max_lag: Duration) -> Replicas {
+        let url = Secret::new("postgres://u@127.0.0.1:1/db".to_string());
+        Replicas::open(&[url], max_lag, None).expect("a valid URL")
+    }
+
+    #[tokio::test]
+    async fn rotation_needs_a_fresh_sample_and_a_recent_check() {
+        let r = replicas(Duration::from_secs(2));
+        let (now, replica) = (Instant::now(), &r.replicas[0]);
+        assert_eq!(r.pick(None), None, "never checked: out");
+        replica.up.store(true, Ordering::Relaxed);
+        replica.last_ok.store(r.stamp(now), Ordering::Relaxed);
+        assert!(!r.fresh(replica, now, None), "no primary sample replayed: out");
+        replica.fresh_as_of.store(r.stamp(now), Ordering::Relaxed);
+        assert!(r.fresh(replica, now, None));
+        assert!(r.fresh(replica, now + Duration::from_secs(2), None) && !r.fresh(replica, now + Duration::from_millis(2100), None));
+        // The last good check expires even with a long bound.
+        replica.fresh_as_of.store(r.stamp(now + Duration::from_secs(10)), Ordering::Relaxed);
+        assert!(!r.fresh(replica, now + Duration::from_secs(4), None), "no good check for 3 s: out");
+        // A writer's read: only a replica fresh as of the end of its write.
+        replica.last_ok.store(r.stamp(now + Duration::from_secs(10)), Ordering::Relaxed);
+        let at = now + Duration::from_secs(10);
+        assert!(r.fresh(replica, at, Some(at - Duration::from_millis(1))));
+        assert!(!r.fresh(replica, at, Some(at + Duration::from_millis(1))));
+    }
+
     #[test]
-    fn writers_expire_and_overflow() {
+    fn writers_expire_and_overflow_per_app() {
+        let max = Duration::from_secs(3);
         let mut w = Writers::default();
         let now = Instant::now();
-        w.note(&["token-a"], now + Duration::from_secs(3));
-        assert!(w.any(&["x", "token-a"], now));
-        assert!(!w.any(&["token-b"], now));
-        assert!(!w.any(&["token-a"], now + Duration::from_secs(4)));
-        for n in 0..MAX_WRITERS {
-            w.until.insert(n as u64, now + Duration::from_secs(60));
+        w.note(1, &["token-a"], now, max);
+        assert_eq!(w.last(1, &["x", "token-a"], now, max), Some(now));
+        assert_eq!(w.last(2, &["token-a"], now, max), None, "per app");
+        assert_eq!(w.last(1, &["token-b"], now, max), None);
+        assert_eq!(w.last(1, &["token-a"], now + max, max), None, "forgotten after max_lag");
+        for n in 0..MAX_WRITERS_PER_APP {
+            w.apps.get_mut(&1).unwrap().ended.insert(n as u64, now);
         }
-        w.note(&["token-c"], now + Duration::from_secs(3));
-        assert!(w.any(&["anyone"], now), "a full table sends every read to the primary");
+        w.note(1, &["token-c"], now, max);
+        assert_eq!(w.last(1, &["anyone"], now, max), Some(now), "a full table sends the app's reads to fresh replicas only");
+        w.note(2, &["token-d"], now, max);
+        assert_eq!(w.last(2, &["anyone"], now, max), None, "another app is not affected");
     }
 }

@@ -105,6 +105,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::scope("/admin/v1").configure(admin::configure))
         .service(
             web::scope("/parse")
+                .wrap(actix_web::middleware::from_fn(parse::mark_writers))
                 .wrap(actix_web::middleware::from_fn(middleware::audit_dashboard_writes))
                 .wrap(actix_web::middleware::from_fn(middleware::cors))
                 .configure(parse::configure),

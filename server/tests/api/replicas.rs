@@ -227,6 +227,77 @@ async fn a_stopped_replica_costs_clients_nothing() {
     bed.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_replica_behind_on_a_class_a_login_or_a_failed_write() {
+    let bed = Bed::start(Duration::from_secs(120)).await;
+    bed.replicated_row("writer", 1).await;
+    bed.replica.execute(DB, "SELECT pg_wal_replay_pause()");
+    let up = format!("hearth_db_replica_up{{replica=\"{}\"}}", bed.label());
+
+    // A class created a moment ago has no table on the replica yet: the read runs on the
+    // primary, and the replica stays in rotation.
+    let (status, body) = bed.master(Method::POST, "/schemas/Fresh", Some(json!({"className": "Fresh"}))).await;
+    assert_eq!(status, 200, "{body}");
+    let (reads_before, replica_before) =
+        (metric(&bed.server, "hearth_db_reads_total{target=\"primary\"}").await.unwrap_or(0.0), replica_reads(&bed.server).await);
+    let (status, body) = bed.call("reader", None, Method::GET, "/classes/Fresh", None).await;
+    assert_eq!((status, body["results"].as_array().map(Vec::len)), (200, Some(0)), "{body}");
+    assert!(replica_reads(&bed.server).await > replica_before, "tried on the replica first");
+    assert!(metric(&bed.server, "hearth_db_reads_total{target=\"primary\"}").await.unwrap_or(0.0) > reads_before, "then on the primary");
+    assert_eq!(metric(&bed.server, &up).await, Some(1.0), "a replica behind on a new table stays in rotation");
+    assert_eq!(bed.finds("reader", None).await, (vec![1], 1), "and serves the next reads");
+
+    // A failed write marks nothing: its caller's reads stay on the replica.
+    let (status, body) = bed.call("failer", None, Method::POST, "/classes/Item", Some(json!({"n": "not a number"}))).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = bed.call("writer", None, Method::POST, "/classes/Item", Some(json!({"n": 2}))).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(bed.finds("failer", None).await, (vec![1], 1), "the failed writer reads the paused replica");
+    assert_eq!(bed.finds("writer", None).await, (vec![1, 2], 2), "the writer reads its write");
+
+    // A user signed up on the primary (not on the paused replica) logs in by GET elsewhere: the
+    // new session's reads, from yet another installation, see the user.
+    let (status, user) = bed.call("phone", None, Method::POST, "/users", Some(json!({"username": "ada", "password": "pw-for-ada"}))).await;
+    assert_eq!(status, 201, "{user}");
+    let user_id = user["objectId"].as_str().unwrap().to_string();
+    let (status, login) = bed.call("tablet", None, Method::GET, "/login?username=ada&password=pw-for-ada", None).await;
+    assert_eq!(status, 200, "{login}");
+    let token = login["sessionToken"].as_str().unwrap().to_string();
+    let (status, me) = bed.call("laptop", Some(&token), Method::GET, &format!("/users/{user_id}"), None).await;
+    assert_eq!(status, 200, "the new session reads what preceded it: {me}");
+    let (status, _) = bed.call("reader", None, Method::GET, &format!("/users/{user_id}"), None).await;
+    assert_eq!(status, 404, "another client still reads the paused replica");
+
+    bed.replica.execute(DB, "SELECT pg_wal_replay_resume()");
+    bed.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_of_another_cluster_stays_out_of_rotation() {
+    let primary = PgCluster::primary();
+    primary.execute("postgres", &format!("CREATE DATABASE {DB}"));
+    let other = PgCluster::primary();
+    other.execute("postgres", &format!("CREATE DATABASE {DB}"));
+    let stranger = other.replica();
+    let mut config = test_config(&primary.url(DB));
+    config.database_replica_urls = vec![hearth::config::Secret::new(stranger.url(DB))];
+    let server = TestServer::start_with(config).await;
+    // Its own checks answer (it is a standby, its position known); only the identifier differs.
+    let name = format!("hearth_db_replica_up{{replica=\"127.0.0.1:{}/{DB}\"}}", stranger.port);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(&server, &name).await.is_none() {
+        assert!(Instant::now() < deadline, "the replica was never checked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Several rounds of checks: never in rotation.
+    for _ in 0..30 {
+        assert_eq!(metric(&server, &name).await, Some(0.0), "a standby of another cluster is out");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.shutdown().await;
+    drop((stranger, other, primary));
+}
+
 #[tokio::test]
 async fn a_wrong_replica_url_fails_the_start_naming_the_setting() {
     // The replicas' URLs follow the primary's rules, TLS settings included.

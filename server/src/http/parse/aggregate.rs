@@ -53,6 +53,6 @@ pub async fn aggregate(
         };
         conn.within(caller.services.timeouts.query, work).await.ok_or(DataError::Timeout)?
     };
-    let results = route.run(attempt, DataError::is_unavailable).await?;
+    let results = route.run(attempt, DataError::replica_fallback).await?;
     Ok(HttpResponse::Ok().json(json!({"results": results})))
 }

@@ -109,7 +109,7 @@ pub(crate) async fn object(http: &HttpRequest, state: &State, class: &str, id: &
                 };
                 texts
             };
-            let mut texts = route.run(attempt, crate::data::DataError::is_unavailable).await?;
+            let mut texts = route.run(attempt, crate::data::DataError::replica_fallback).await?;
             user_itself(&req, &class, id, texts.remove(0))
         }
         "PUT" => {

@@ -32,8 +32,9 @@ use crate::http::extract::{MasterOrReadOnly, ParseRequest};
 ///   without a session to remember their writes by (the read-only master key cannot write, so
 ///   its reads may lag);
 /// - the class is `_Session`: a client lists its sessions right after logging in;
-/// - the caller wrote within the read-your-writes window (by session token or installation id,
-///   by address when it sends neither, as [`note_writer`] remembers them).
+/// - the caller wrote within `max_lag` (by session token or installation id, by address when it
+///   sends neither, as [`note_writer`] remembers them): then only a replica that has replayed
+///   the write's end serves it.
 ///
 /// Reads of a class with find triggers stay on the primary too (their callers decide: cloud
 /// code may write in `beforeFind`); so does everything this does not route.
@@ -44,28 +45,47 @@ pub fn read_consistency(state: &crate::http::State, caller: &crate::data::Caller
     }
     let who = identities(caller);
     let who: Vec<&str> = who.iter().map(String::as_str).collect();
-    if replicas.wrote_recently(&who) { Consistency::Fresh } else { Consistency::MayLag }
+    match replicas.last_write(caller.app.id, &who) {
+        Some(ended) => Consistency::After(ended),
+        None => Consistency::MayLag,
+    }
 }
 
-/// Remembers a client's request that may write (any method but GET and HEAD), as it starts and
-/// again as it ends, so that its caller's next reads go to the primary. The master key's reads
-/// are on the primary anyway.
+/// Remembers a client's request that may write (any method but GET and HEAD, and a login
+/// whatever its method), so that once it has succeeded (a 2xx answer, [`mark_writers`]) its
+/// caller's next reads see it. The master key's reads are on the primary anyway.
 pub fn note_writer(http: &HttpRequest, state: &crate::http::State, method: &str, caller: &crate::data::Caller) {
     let replicas = &state.reads.replicas;
-    if !replicas.any() || matches!(method, "GET" | "HEAD") || caller.power == crate::apps::keys::KeyPower::Master {
+    let login = http.path().ends_with("/login");
+    if !replicas.any() || (matches!(method, "GET" | "HEAD") && !login) || caller.power == crate::apps::keys::KeyPower::Master {
         return;
     }
-    let mark = WriterMark { replicas: replicas.clone(), who: identities(caller) };
-    mark.note();
+    let mark = WriterMark { replicas: replicas.clone(), app: caller.app.id, who: identities(caller), wrote: Default::default() };
     actix_web::HttpMessage::extensions_mut(http).insert(mark);
 }
 
-/// Remembers a session created by a write (a signup) as a writer: its first reads follow it.
+/// Remembers a session answered by a write (a signup, a login) as a writer: its first reads
+/// follow it.
 pub fn note_new_session(state: &crate::http::State, caller: &crate::data::Caller, token: &str) {
     let replicas = &state.reads.replicas;
     if replicas.any() {
-        replicas.note_write(&[&format!("{}:s:{token}", caller.app.id)]);
+        replicas.note_write(caller.app.id, &[&format!("{}:s:{token}", caller.app.id)]);
     }
+}
+
+/// Middleware of the Parse routes: a request [`note_writer`] marked that answered 2xx wrote; its
+/// writer is noted as the request ends (its extensions dropped, before the answer is sent).
+pub async fn mark_writers(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    if res.status().is_success()
+        && let Some(mark) = actix_web::HttpMessage::extensions(res.request()).get::<WriterMark>()
+    {
+        mark.wrote.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(res)
 }
 
 /// Who a client is, for read-your-writes: its session token and installation id, or its address
@@ -84,23 +104,21 @@ fn identities(caller: &crate::data::Caller) -> Vec<String> {
     who
 }
 
-/// Notes its writer again when the request is over (its extensions dropped): the window runs
-/// from the end of the write.
+/// Notes its writer when the request is over (its extensions dropped) if it succeeded: reads
+/// must see the write from its end on.
 struct WriterMark {
     replicas: std::sync::Arc<crate::db::replicas::Replicas>,
+    app: i64,
     who: Vec<String>,
-}
-
-impl WriterMark {
-    fn note(&self) {
-        let who: Vec<&str> = self.who.iter().map(String::as_str).collect();
-        self.replicas.note_write(&who);
-    }
+    wrote: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for WriterMark {
     fn drop(&mut self) {
-        self.note();
+        if self.wrote.load(std::sync::atomic::Ordering::Relaxed) {
+            let who: Vec<&str> = self.who.iter().map(String::as_str).collect();
+            self.replicas.note_write(self.app, &who);
+        }
     }
 }
 

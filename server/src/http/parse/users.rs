@@ -79,6 +79,9 @@ pub async fn log_in(http: HttpRequest, state: web::Data<State>, req: ParseReques
     let p = classes::request_params(&http, &req)?;
     let user = users::log_in(&state.pool, &state.auth, &req.caller, text(&p, "username"), text(&p, "email"), text(&p, "password"), "login")
         .await?;
+    if let Some(token) = user["sessionToken"].as_str() {
+        super::note_new_session(&state, &req.caller, token);
+    }
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -125,6 +128,7 @@ pub async fn log_in_as(http: HttpRequest, state: web::Data<State>, req: ParseReq
     }
     let (token, _) =
         sessions::create(&client, &state.auth.sessions, &req.caller, user_id, sessions::created_with("login", "masterkey")).await?;
+    super::note_new_session(&state, &req.caller, &token);
     Ok(HttpResponse::Ok().json(users::with_token(&client, &req.caller, user_id, &token).await?))
 }
 
