@@ -178,7 +178,13 @@ pub async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::er
             println!("{}", crate::crypto::secrets::SecretKey::generate());
             Ok(())
         }
-        Command::Secrets(SecretsCommand::Check) => with_db(config, |db| Box::pin(check_secrets(db))).await,
+        Command::Secrets(SecretsCommand::Check) => {
+            // Reads only: no migration, no sealing, no key file made.
+            let db = Db::open_existing(&config).await?;
+            let result = check_secrets(&db).await;
+            db.close().await;
+            result
+        }
         Command::Secrets(SecretsCommand::RotateKey) => with_db(config, |db| Box::pin(rotate_key(db))).await,
         Command::Sdk(cmd) => {
             let cfg = config.clone();
@@ -328,7 +334,10 @@ async fn rotate_key(db: &Db) -> Result<(), Box<dyn std::error::Error>> {
     println!("  app settings:      {}", counts.app_settings);
     println!("  push credentials:  {}", counts.push_credentials);
     println!("  instance settings: {}", counts.instance_settings);
-    println!("Every secret is now sealed with key {current}: the previous keys may be dropped.");
+    println!(
+        "Check with `HEARTH_SECRET_KEY=<new key> hearth secrets check` (no previous key) before dropping the previous keys: \
+         instances still sealing with a previous key may have written values since."
+    );
     Ok(())
 }
 

@@ -176,7 +176,7 @@ const KEY_COLUMNS: [&str; 5] = crate::db::secrets::APP_KEY_COLUMNS;
 /// An app's settings as stored: JSON with the secret leaves sealed.
 fn stored_settings(keyring: &Keyring, app_id: i64, settings: &AppSettings) -> Result<serde_json::Value, AppError> {
     let mut value = serde_json::to_value(settings).expect("settings serialise");
-    seal_settings(keyring, app_id, &mut value, crate::db::secrets::Reseal::Plain)?;
+    seal_settings(keyring, app_id, &mut value, crate::db::secrets::Reseal::All)?;
     Ok(value)
 }
 

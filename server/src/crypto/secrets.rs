@@ -126,14 +126,11 @@ impl Keyring {
         format!("{PREFIX}{}:{}", self.current.id, URL_SAFE_NO_PAD.encode(bytes))
     }
 
-    /// Opens a value stored at `place`. A plain value (no `hs1:` prefix: a row written by an
-    /// earlier version, during a rolling upgrade) is answered as it is; it is sealed at the next
-    /// start or rotation.
+    /// Opens a value stored at `place`. A plain value (one that is not `hs1:<key id>:<base64>`
+    /// in full: a row written by an earlier version, whatever it starts with) is answered as it
+    /// is; it is sealed at the next start or rotation.
     pub fn open(&self, stored: &str, place: &str) -> Result<String, OpenError> {
         let Some((key_id, body)) = split(stored) else {
-            if stored.starts_with(PREFIX) {
-                return Err(OpenError::Malformed { place: place.into() });
-            }
             return Ok(stored.to_string());
         };
         let key = self.key(key_id).ok_or_else(|| OpenError::UnknownKey { key_id: key_id.into(), place: place.into() })?;
@@ -150,9 +147,16 @@ impl Keyring {
     }
 }
 
-/// Whether a stored value is sealed (whatever the key).
+/// Whether a stored value is sealed (whatever the key): `hs1:<8 lowercase hex>:<base64url>` in
+/// full. A plain value that merely starts with `hs1:` is not.
 pub fn is_sealed(stored: &str) -> bool {
-    stored.starts_with(PREFIX)
+    split(stored).is_some()
+}
+
+/// The PostgreSQL regular expression matching the values [`is_sealed`] accepts, sealed with the
+/// key `key_id` (any key when none).
+pub fn sealed_regex(key_id: Option<&str>) -> String {
+    format!("^{PREFIX}{}:[A-Za-z0-9_-]+$", key_id.unwrap_or("[0-9a-f]{8}"))
 }
 
 /// The id of the key that sealed a stored value; none for a plain or damaged one.
@@ -163,7 +167,9 @@ pub fn key_id(stored: &str) -> Option<&str> {
 fn split(stored: &str) -> Option<(&str, &str)> {
     let rest = stored.strip_prefix(PREFIX)?;
     let (id, body) = rest.split_once(':')?;
-    (id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some((id, body))
+    let id_ok = id.len() == 8 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let body_ok = !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (id_ok && body_ok).then_some((id, body))
 }
 
 fn associated_data(key_id: &str, place: &str) -> String {
@@ -197,8 +203,14 @@ mod tests {
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
         assert!(matches!(ring.open(&tampered, "apps.master_key:1"), Err(OpenError::Failed { .. })));
-        assert!(matches!(ring.open("hs1:zz:abc", "p"), Err(OpenError::Malformed { .. })));
-        assert!(matches!(ring.open(&format!("hs1:{}:!!", ring.current().id()), "p"), Err(OpenError::Malformed { .. })));
+        assert!(matches!(ring.open(&format!("hs1:{}:abc", ring.current().id()), "p"), Err(OpenError::Malformed { .. })));
+        // A value is sealed only when it parses in full: anything else is a plain value.
+        for plain in
+            ["hs1:zz:abc", "hs1:", "hs1:0123ABCD:abc", &format!("hs1:{}:!!", ring.current().id()), &format!("hs1:{}:", ring.current().id())]
+        {
+            assert!(!is_sealed(plain), "{plain}");
+            assert_eq!(ring.open(plain, "p").unwrap(), plain);
+        }
         // Plain values (written by an earlier version) read as they are.
         assert_eq!(ring.open("plain", "p").unwrap(), "plain");
         assert!(!is_sealed("plain") && is_sealed(&sealed));

@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 11, name: "function_log_requests", sql: include_str!("../../../migrations/0011_function_log_requests.sql") },
     Migration { version: 12, name: "app_usage", sql: include_str!("../../../migrations/0012_app_usage.sql") },
     Migration { version: 13, name: "push", sql: include_str!("../../../migrations/0013_push.sql") },
+    Migration { version: 14, name: "secrets_sealed", sql: include_str!("../../../migrations/0014_secrets_sealed.sql") },
 ];
 
 /// The advisory lock key that serialises migration runs ("hearth" in ASCII).

@@ -83,6 +83,16 @@ impl Db {
     /// While PostgreSQL is shutting down or starting up (a restart right after a stop), waits
     /// for it, up to [`START_WAIT`].
     pub async fn open(config: &Config) -> Result<Db, OpenError> {
+        Db::open_with(config, true).await
+    }
+
+    /// Opens like [`Db::open`], but never makes the embedded setup's key file: for commands that
+    /// only read (`hearth secrets check`).
+    pub async fn open_existing(config: &Config) -> Result<Db, OpenError> {
+        Db::open_with(config, false).await
+    }
+
+    async fn open_with(config: &Config, create_key_file: bool) -> Result<Db, OpenError> {
         let deadline = Instant::now() + START_WAIT;
         // Checked first: a wrong replica URL fails the start before anything is started.
         let replicas = std::sync::Arc::new(replicas::Replicas::open(
@@ -120,7 +130,7 @@ impl Db {
             note_wait(&mut waiting, &err);
             tokio::time::sleep(RETRY_EVERY).await;
         }
-        let keyring = match secrets::keyring(config, &pool).await {
+        let keyring = match secrets::keyring(config, &pool, create_key_file).await {
             Ok(keyring) => std::sync::Arc::new(keyring),
             Err(err) => {
                 pool.close();

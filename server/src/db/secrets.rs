@@ -118,7 +118,7 @@ pub fn seal_settings(keyring: &Keyring, app_id: i64, settings: &mut Value, resea
     for (pointer, leaf) in settings_leaves(settings) {
         if reseal.picks(keyring, leaf) {
             let place = settings_place(app_id, &pointer);
-            let plain = keyring.open(leaf, &place)?;
+            let plain = reseal.plain(keyring, leaf, &place)?;
             *leaf = keyring.seal(&plain, &place);
             sealed += 1;
         }
@@ -142,35 +142,50 @@ pub fn damaged(err: OpenError) -> DbError {
 /// Which stored values a pass seals (again).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reseal {
-    /// Plain values only: what every start and every write seals.
+    /// Every value, taken as plain text: what every write seals (a new value may start with
+    /// `hs1:` and still be plain).
+    All,
+    /// Plain values only (not `hs1:<key id>:<base64>` in full): what every start seals.
     Plain,
     /// Plain values and values sealed with a previous key: what rotation seals.
     NotCurrent,
 }
 
 impl Reseal {
-    /// What the values this pass leaves alone start with.
-    fn kept_prefix(self, keyring: &Keyring) -> String {
+    /// The id of the key whose sealed values this pass leaves alone; any key when none.
+    fn kept_key(self, keyring: &Keyring) -> Option<&str> {
         match self {
-            Reseal::Plain => sealing::PREFIX.to_string(),
-            Reseal::NotCurrent => format!("{}{}:", sealing::PREFIX, keyring.current().id()),
+            Reseal::All | Reseal::Plain => None,
+            Reseal::NotCurrent => Some(keyring.current().id()),
         }
     }
 
     pub fn picks(self, keyring: &Keyring, stored: &str) -> bool {
-        !stored.starts_with(&self.kept_prefix(keyring))
+        match self {
+            Reseal::All => true,
+            Reseal::Plain => !sealing::is_sealed(stored),
+            Reseal::NotCurrent => sealing::key_id(stored) != Some(keyring.current().id()),
+        }
     }
 
-    /// The `LIKE` pattern of the values this pass leaves alone (key ids are hex digits: no
-    /// wildcard in them).
-    fn kept_pattern(self, keyring: &Keyring) -> String {
-        format!("{}%", self.kept_prefix(keyring))
+    /// The regular expression (`~`) of the stored values a start or rotation leaves alone.
+    fn kept_regex(self, keyring: &Keyring) -> String {
+        sealing::sealed_regex(self.kept_key(keyring))
+    }
+
+    /// The plain text of a value this pass picked.
+    fn plain(self, keyring: &Keyring, stored: &str, place: &str) -> Result<String, OpenError> {
+        match self {
+            Reseal::All => Ok(stored.to_string()),
+            Reseal::Plain | Reseal::NotCurrent => keyring.open(stored, place),
+        }
     }
 }
 
 /// Finds the instance's keyring: `secret_key` (and `secret_key_previous`); without one, the
-/// embedded setup's key file, made at the first start. An external database needs the key set.
-pub async fn keyring(config: &Config, pool: &Pool) -> Result<Keyring, SecretsError> {
+/// embedded setup's key file, made at the first start when `create` (never by `hearth secrets
+/// check`, which only reads). An external database needs the key set.
+pub async fn keyring(config: &Config, pool: &Pool, create: bool) -> Result<Keyring, SecretsError> {
     let previous = config.secret_key_previous.iter().map(|k| SecretKey::from_bytes(&k.0)).collect();
     if let Some(key) = &config.secret_key {
         return Ok(Keyring::new(SecretKey::from_bytes(&key.0), previous));
@@ -197,7 +212,7 @@ pub async fn keyring(config: &Config, pool: &Pool) -> Result<Keyring, SecretsErr
                     .map_err(|reason| SecretsError::Key(format!("the key file {}: {reason}", path.display()))),
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                     let held = sealed_with().await?;
-                    if !held.is_empty() {
+                    if !held.is_empty() || !create {
                         return Err(SecretsError::Key(format!(
                             "the key file {} is missing{held}: restore it, or set HEARTH_SECRET_KEY to the key",
                             path.display()
@@ -230,36 +245,48 @@ fn create_key_file(path: &Path) -> Result<SecretKey, SecretsError> {
     };
     let linked = write().and_then(|()| std::fs::hard_link(&temp, path));
     let _ = std::fs::remove_file(&temp);
+    // The folder's entry must be on disk before anything is sealed with the key: a crash
+    // must not leave sealed rows and no key file.
+    let synced = std::fs::File::open(&dir).and_then(|folder| folder.sync_all());
     match linked {
         Ok(()) => {}
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(err) => return Err(fail("write", err)),
     }
+    synced.map_err(|e| fail("sync the folder of", e))?;
     let stored = std::fs::read_to_string(path).map_err(|e| fail("read", e))?;
     SecretKey::parse(&stored).map_err(|reason| SecretsError::Key(format!("the key file {}: {reason}", path.display())))
 }
 
-/// The ids of the keys that sealed the database's values, found cheaply: the check row, the
-/// admin token secret, the apps' master keys and the push credentials. Tables not made yet
-/// (a new database) hold none.
+/// The ids of the keys that sealed the database's values: the instance settings (the check row,
+/// the admin token secret), every app key column, the secret leaves of the apps' settings and
+/// the push credentials, found with one scan of each table. Tables not made yet (a new
+/// database) hold none.
 async fn key_ids_in_use(client: &impl GenericClient) -> Result<Vec<String>, SecretsError> {
+    // Sealed values only (a plain value may start with `hs1:`); `hs1:` and 8 hex digits name the key.
+    let app_values = APP_KEY_COLUMNS.map(|c| format!("({c})")).join(", ");
     let queries = [
-        "SELECT value FROM hearth_settings WHERE value LIKE 'hs1:%'",
-        "SELECT DISTINCT split_part(master_key, ':', 1) || ':' || split_part(master_key, ':', 2) || ':' FROM apps WHERE master_key LIKE 'hs1:%'",
-        "SELECT DISTINCT split_part(secret, ':', 1) || ':' || split_part(secret, ':', 2) || ':' FROM push_credentials WHERE secret LIKE 'hs1:%'",
+        "SELECT DISTINCT substr(value, 5, 8) FROM hearth_settings WHERE value ~ $1".to_string(),
+        format!(
+            "SELECT DISTINCT substr(v, 5, 8) FROM apps, LATERAL (VALUES {app_values}, (settings #>> '{{email,password}}'), \
+             (settings #>> '{{files,s3,secretAccessKey}}'), (settings #>> '{{functions,webhookKey}}')) AS t(v) WHERE v ~ $1 \
+             UNION SELECT DISTINCT substr(s.value #>> '{{}}', 5, 8) FROM apps, jsonb_each(CASE jsonb_typeof(settings #> '{{functions,secrets}}') \
+             WHEN 'object' THEN settings #> '{{functions,secrets}}' ELSE '{{}}' END) s \
+             WHERE jsonb_typeof(s.value) = 'string' AND s.value #>> '{{}}' ~ $1"
+        ),
+        "SELECT DISTINCT substr(secret, 5, 8) FROM push_credentials WHERE secret ~ $1".to_string(),
     ];
+    let sealed = sealing::sealed_regex(None);
     let mut ids = Vec::new();
     for sql in queries {
-        let rows = match client.query(sql, &[]).await {
+        let rows = match client.query(&sql, &[&sealed]).await {
             Ok(rows) => rows,
             Err(err) if err.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => continue,
             Err(err) => return Err(err.into()),
         };
         for row in rows {
-            let value: String = row.get(0);
-            if let Some(id) = sealing::key_id(&value).map(str::to_string)
-                && !ids.contains(&id)
-            {
+            let id: String = row.get(0);
+            if !ids.contains(&id) {
                 ids.push(id);
             }
         }
@@ -272,6 +299,22 @@ async fn key_ids_in_use(client: &impl GenericClient) -> Result<Vec<String>, Secr
 /// with a colliding id), then seals the plain values earlier versions wrote and, on a new
 /// database, writes the check row.
 pub async fn prepare(tx: &impl GenericClient, keyring: &Keyring) -> Result<Counts, SecretsError> {
+    if !verify(tx, keyring).await? {
+        let check = keyring.seal(CHECK_TEXT, &setting_place(CHECK_ROW));
+        tx.execute("INSERT INTO hearth_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", &[&CHECK_ROW, &check]).await?;
+    }
+    let counts = reseal_all(tx, keyring, Reseal::Plain).await?;
+    if counts.total() > 0 {
+        tracing::info!(?counts, "sealed the secrets an earlier version kept in plain text");
+    }
+    Ok(counts)
+}
+
+/// Checks the keyring against the database, writing nothing: refuses a keyring that lacks a
+/// key the database's values were sealed with, or whose key does not open the check row.
+/// Answers whether the check row exists (not yet on a new database or one of an earlier
+/// version).
+async fn verify(tx: &impl GenericClient, keyring: &Keyring) -> Result<bool, SecretsError> {
     for id in key_ids_in_use(tx).await? {
         if !keyring.knows(&id) {
             return Err(SecretsError::Key(format!(
@@ -285,30 +328,17 @@ pub async fn prepare(tx: &impl GenericClient, keyring: &Keyring) -> Result<Count
             )));
         }
     }
-    match tx.query_opt("SELECT value FROM hearth_settings WHERE key = $1", &[&CHECK_ROW]).await? {
-        Some(row) => {
-            let stored: String = row.get(0);
-            match keyring.open(&stored, &setting_place(CHECK_ROW)) {
-                Ok(text) if text == CHECK_TEXT => {}
-                _ => {
-                    return Err(SecretsError::Key(format!(
-                        "the configured secret key does not open the database's secrets (sealed with key {}): it is the wrong key",
-                        sealing::key_id(&stored).unwrap_or("(damaged)")
-                    )));
-                }
-            }
-        }
-        None => {
-            let check = keyring.seal(CHECK_TEXT, &setting_place(CHECK_ROW));
-            tx.execute("INSERT INTO hearth_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", &[&CHECK_ROW, &check])
-                .await?;
-        }
+    let Some(row) = tx.query_opt("SELECT value FROM hearth_settings WHERE key = $1", &[&CHECK_ROW]).await? else {
+        return Ok(false);
+    };
+    let stored: String = row.get(0);
+    match keyring.open(&stored, &setting_place(CHECK_ROW)) {
+        Ok(text) if text == CHECK_TEXT => Ok(true),
+        _ => Err(SecretsError::Key(format!(
+            "the configured secret key does not open the database's secrets (sealed with key {}): it is the wrong key",
+            sealing::key_id(&stored).unwrap_or("(damaged)")
+        ))),
     }
-    let counts = reseal_all(tx, keyring, Reseal::Plain).await?;
-    if counts.total() > 0 {
-        tracing::info!(?counts, "sealed the secrets an earlier version kept in plain text");
-    }
-    Ok(counts)
 }
 
 /// How many values were sealed, by kind.
@@ -386,7 +416,7 @@ async fn reseal_instance_settings(tx: &impl GenericClient, keyring: &Keyring, re
             let stored: String = row.get(0);
             if reseal.picks(keyring, &stored) {
                 let place = setting_place(key);
-                let value = keyring.seal(&keyring.open(&stored, &place)?, &place);
+                let value = keyring.seal(&reseal.plain(keyring, &stored, &place)?, &place);
                 tx.execute("UPDATE hearth_settings SET value = $2 WHERE key = $1", &[&key, &value]).await?;
                 counts.instance_settings += u64::from(key != CHECK_ROW);
             }
@@ -406,20 +436,20 @@ async fn reseal_apps(
     after: i64,
 ) -> Result<Option<(Counts, i64)>, SecretsError> {
     let columns = APP_KEY_COLUMNS.join(", ");
-    let keys_left = APP_KEY_COLUMNS.map(|c| format!("{c} NOT LIKE $3")).join(" OR ");
+    let keys_left = APP_KEY_COLUMNS.map(|c| format!("{c} !~ $3")).join(" OR ");
     let rows = tx
         .query(
             &format!(
                 "SELECT id, {columns}, settings FROM apps WHERE id > $1 AND ({keys_left} \
-                 OR settings #>> '{{email,password}}' NOT LIKE $3 \
-                 OR settings #>> '{{files,s3,secretAccessKey}}' NOT LIKE $3 \
-                 OR settings #>> '{{functions,webhookKey}}' NOT LIKE $3 \
+                 OR settings #>> '{{email,password}}' !~ $3 \
+                 OR settings #>> '{{files,s3,secretAccessKey}}' !~ $3 \
+                 OR settings #>> '{{functions,webhookKey}}' !~ $3 \
                  OR EXISTS (SELECT 1 FROM jsonb_each(CASE jsonb_typeof(settings #> '{{functions,secrets}}') \
                             WHEN 'object' THEN settings #> '{{functions,secrets}}' ELSE '{{}}' END) s \
-                            WHERE jsonb_typeof(s.value) = 'string' AND s.value #>> '{{}}' NOT LIKE $3)) \
+                            WHERE jsonb_typeof(s.value) = 'string' AND s.value #>> '{{}}' !~ $3)) \
                  ORDER BY id LIMIT $2 FOR UPDATE"
             ),
-            &[&after, &BATCH, &reseal.kept_pattern(keyring)],
+            &[&after, &BATCH, &reseal.kept_regex(keyring)],
         )
         .await?;
     let Some(last) = rows.last().map(|r| r.get::<_, i64>(0)) else { return Ok(None) };
@@ -432,7 +462,7 @@ async fn reseal_apps(
                 && reseal.picks(keyring, stored)
             {
                 let place = app_key_place(id, column);
-                *stored = keyring.seal(&keyring.open(stored, &place)?, &place);
+                *stored = keyring.seal(&reseal.plain(keyring, stored, &place)?, &place);
                 counts.app_keys += 1;
             }
         }
@@ -458,9 +488,9 @@ async fn reseal_push(
 ) -> Result<Option<(Counts, (i64, String))>, SecretsError> {
     let rows = tx
         .query(
-            "SELECT app_id, provider, secret FROM push_credentials WHERE (app_id, provider) > ($1, $2) AND secret NOT LIKE $4 \
+            "SELECT app_id, provider, secret FROM push_credentials WHERE (app_id, provider) > ($1, $2) AND secret !~ $4 \
              ORDER BY app_id, provider LIMIT $3 FOR UPDATE",
-            &[&after.0, &after.1, &BATCH, &reseal.kept_pattern(keyring)],
+            &[&after.0, &after.1, &BATCH, &reseal.kept_regex(keyring)],
         )
         .await;
     let rows = match rows {
@@ -474,7 +504,7 @@ async fn reseal_push(
     for row in rows {
         let (app_id, provider, stored): (i64, String, String) = (row.get(0), row.get(1), row.get(2));
         let place = push_place(app_id, &provider);
-        let value = keyring.seal(&keyring.open(&stored, &place)?, &place);
+        let value = keyring.seal(&reseal.plain(keyring, &stored, &place)?, &place);
         tx.execute("UPDATE push_credentials SET secret = $3 WHERE app_id = $1 AND provider = $2", &[&app_id, &provider, &value]).await?;
         counts.push_credentials += 1;
     }
@@ -485,6 +515,7 @@ async fn reseal_push(
 /// still plain, and the failures.
 pub async fn check(pool: &Pool, keyring: &Keyring) -> Result<(u64, u64, Vec<OpenError>), SecretsError> {
     let client = pool.get().await?;
+    verify(&client, keyring).await?;
     let mut values: Vec<(String, String)> = Vec::new();
     for key in SEALED_SETTINGS.iter().chain(&[CHECK_ROW]) {
         if let Some(row) = client.query_opt("SELECT value FROM hearth_settings WHERE key = $1", &[key]).await? {
@@ -542,6 +573,17 @@ mod tests {
         }
         assert!(text.contains("smtp.example.com") && text.contains("x.example.com"), "only the secrets are sealed");
         assert_eq!(seal_settings(&ring, 7, &mut stored, Reseal::Plain).unwrap(), 0, "sealing again does nothing");
+        // A write seals every leaf, even a plain one that looks sealed.
+        let mut written = serde_json::json!({"email": {"password": "hs1:00000000:looks-sealed"}, "functions": {"secrets": {"t": "hs1:"}}});
+        assert_eq!(seal_settings(&ring, 7, &mut written, Reseal::All).unwrap(), 2);
+        assert_eq!(seal_settings(&ring, 7, &mut written, Reseal::Plain).unwrap(), 0);
+        open_settings(&ring, 7, &mut written).unwrap();
+        assert_eq!(written["email"]["password"], "hs1:00000000:looks-sealed");
+        // A stored plain value that looks sealed but does not parse is sealed by a start.
+        let mut earlier = serde_json::json!({"functions": {"webhookKey": "hs1:not-a-sealed-value"}});
+        assert_eq!(seal_settings(&ring, 7, &mut earlier, Reseal::Plain).unwrap(), 1);
+        open_settings(&ring, 7, &mut earlier).unwrap();
+        assert_eq!(earlier["functions"]["webhookKey"], "hs1:not-a-sealed-value");
         let rotated = Keyring::new(SecretKey::from_bytes(&[10; 32]), vec![SecretKey::from_bytes(&[9; 32])]);
         let mut again = stored.clone();
         assert_eq!(seal_settings(&rotated, 7, &mut again, Reseal::NotCurrent).unwrap(), 5, "rotation seals with the new key");
