@@ -75,7 +75,8 @@ impl Replicas {
                 },
             })?;
             let label = label_of(&target.config);
-            let probe_timeouts = PoolTimeouts { statement: CHECK_EVERY, idle_transaction: CHECK_EVERY, wait: CHECK_EVERY, acquire: CHECK_EVERY };
+            let probe_timeouts =
+                PoolTimeouts { statement: CHECK_EVERY, idle_transaction: CHECK_EVERY, wait: CHECK_EVERY, acquire: CHECK_EVERY };
             let probe = super::pool(&target, 1, probe_timeouts);
             replicas.push(Replica { label, target, up: AtomicBool::new(false), lag_bytes: AtomicU64::new(0), probe });
         }

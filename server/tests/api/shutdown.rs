@@ -96,30 +96,43 @@ async fn a_request_that_waits_past_the_acquire_timeout_for_a_busy_pool_is_shed()
             call(&server, &app, As::Master, reqwest::Method::POST, &format!("/classes/{class}"), Some(json!({"a": 1}))).await;
         assert_eq!(status, 201, "{body}");
     }
-    // The test locks the class's table: a find on it waits for the lock, holding the worker's
-    // only connection.
+    // The test locks the class's table: two saves into it wait for the lock, holding both of the
+    // worker's connections (a worker gets at least two; finds may go through the shared
+    // reader's connection, so writes are used).
     let (mut db, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
     let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0);
     let lock = db.transaction().await.unwrap();
     lock.batch_execute(&format!("LOCK TABLE \"{schema}\".\"Held\" IN ACCESS EXCLUSIVE MODE")).await.unwrap();
-    let held = tokio::spawn({
-        let (server_http, url, id, master) = (server.http.clone(), server.url("/parse/classes/Held"), app.id.clone(), app.master.clone());
-        async move { server_http.get(url).header("X-Parse-Application-Id", id).header("X-Parse-Master-Key", master).send().await }
-    });
+    let held: Vec<_> = (0..2)
+        .map(|_| {
+            let (server_http, url, id, master) =
+                (server.http.clone(), server.url("/parse/classes/Held"), app.id.clone(), app.master.clone());
+            tokio::spawn(async move {
+                server_http
+                    .post(url)
+                    .header("X-Parse-Application-Id", id)
+                    .header("X-Parse-Master-Key", master)
+                    .json(&json!({"a": 2}))
+                    .send()
+                    .await
+            })
+        })
+        .collect();
     let (observer, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
     let waiting_sql =
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0";
     let quoted = format!("\"{schema}\".");
-    until("the find waits for the lock", async || observer.query_one(waiting_sql, &[&quoted]).await.unwrap().get::<_, i64>(0) == 1).await;
+    until("both saves wait for the lock", async || observer.query_one(waiting_sql, &[&quoted]).await.unwrap().get::<_, i64>(0) == 2).await;
 
     let asked = Instant::now();
     let res = server
         .http
-        .get(server.url("/parse/classes/Other"))
+        .post(server.url("/parse/classes/Other"))
         .header("X-Parse-Application-Id", &app.id)
         .header("X-Parse-Master-Key", &app.master)
+        .json(&json!({"a": 3}))
         .send()
         .await
         .unwrap();
@@ -130,10 +143,15 @@ async fn a_request_that_waits_past_the_acquire_timeout_for_a_busy_pool_is_shed()
     assert!(asked.elapsed() < Duration::from_secs(4), "shed in {:?}", asked.elapsed());
     let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("hearth_shed_total{reason=\"pool\"}"), "{metrics}");
+    // A busy pool is ready: the database answers, it is only busy.
+    let (status, body) = json_of(server.http.get(server.url("/ready")).send().await.unwrap()).await;
+    assert_eq!((status, body), (200, json!({"status": "ready"})));
 
-    // With the lock gone, the held find ends and the pool serves again.
+    // With the lock gone, the held saves end and the pool serves again.
     lock.rollback().await.unwrap();
-    assert_eq!(held.await.unwrap().unwrap().status(), 200);
+    for held in held {
+        assert_eq!(held.await.unwrap().unwrap().status(), 201);
+    }
     let (status, body) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Other", None).await;
     assert_eq!(status, 200, "{body}");
     server.shutdown().await;
