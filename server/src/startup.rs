@@ -260,6 +260,7 @@ impl Hearth {
             drain_delay: self.config.drain_delay,
             shutdown_timeout: self.config.shutdown_timeout,
             closed: self.closed.clone(),
+            queue: self.background.queue.clone(),
         }
     }
 
@@ -334,7 +335,7 @@ struct Background {
 impl Background {
     /// Stops the work by `deadline`, then lets go of the functions (and their pool's
     /// connections) before the database closes: the queue's running tasks finish or are
-    /// released for another instance, then the last usage counts and function log lines are
+    /// left to their lease (see [`crate::queue::QueueHandle::stop`]), then the last usage counts and function log lines are
     /// written. What the deadline cuts short is abandoned, and logged by name.
     async fn stop(self, deadline: Instant, reserve: Duration) {
         self.ticker.abort();
@@ -378,6 +379,9 @@ pub struct StopHandle {
     drain_delay: Duration,
     shutdown_timeout: Duration,
     closed: Arc<tokio::sync::watch::Sender<Option<Instant>>>,
+    /// Stops claiming queued tasks at the stop's start: none starts during the drain only to be
+    /// cut at its end.
+    queue: crate::queue::QueueHandle,
 }
 
 impl StopHandle {
@@ -390,6 +394,7 @@ impl StopHandle {
     pub async fn stop(&self) {
         let started = Instant::now();
         self.shutting_down.store(true, Ordering::SeqCst);
+        self.queue.stop_claiming();
         tracing::info!(
             phase = "drain",
             in_flight = self.in_flight(),
