@@ -61,6 +61,27 @@ async fn past_max_in_flight_requests_are_shed_at_once_and_probes_still_answer() 
     let (status, body) = json_of(res).await;
     assert_eq!((status, body), (503, json!({"code": 1, "error": "The server is busy; try again in a moment."})));
     assert!(asked.elapsed() < Duration::from_secs(5), "shed in {:?}", asked.elapsed());
+    // A /parse request is shed with the CORS headers, so a browser reads the 503 and its
+    // Retry-After; a preflight is never shed.
+    let res = fresh_connections()
+        .get(server.url("/parse/classes/A"))
+        .header("origin", "https://app.example.test")
+        .header("x-parse-application-id", "any")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    assert!(res.headers()["access-control-expose-headers"].to_str().unwrap().contains("Retry-After"));
+    let res = fresh_connections()
+        .request(reqwest::Method::OPTIONS, server.url("/parse/classes/A"))
+        .header("origin", "https://app.example.test")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
     // The probes and the metrics answer whatever the load.
     for path in ["/health", "/ready"] {
         assert_eq!(fresh_connections().get(server.url(path)).send().await.unwrap().status(), 200, "{path}");
