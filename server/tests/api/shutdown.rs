@@ -192,24 +192,20 @@ fn sigterm(served: &crate::processes::Served) {
 #[tokio::test]
 async fn after_sigterm_ready_answers_503_while_the_port_still_serves_for_the_drain_delay() {
     let url = crate::helpers::fresh_database();
-    let served = serve(&[], &[("HEARTH_DATABASE_URL", url.as_str()), ("HEARTH_DRAIN_DELAY", "4s"), ("HEARTH_SHUTDOWN_TIMEOUT", "5")]);
+    // A generous drain delay: the checks inside it must not race it on a loaded machine.
+    let served = serve(&[], &[("HEARTH_DATABASE_URL", url.as_str()), ("HEARTH_DRAIN_DELAY", "10s"), ("HEARTH_SHUTDOWN_TIMEOUT", "5")]);
     let client = fresh_connections();
     assert_eq!(client.get(served.url("/ready")).send().await.unwrap().status(), 200);
     let signalled = Instant::now();
     sigterm(&served);
     until("/ready answers 503", async || client.get(served.url("/ready")).send().await.unwrap().status() == 503).await;
-    // New connections are still accepted and served during the drain delay.
-    let res = client
-        .post(served.url("/admin/v1/auth/login"))
-        .json(&json!({"email": "nobody@example.test", "password": "x"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-    assert!(signalled.elapsed() < Duration::from_secs(4), "checked within the drain delay ({:?}): slow machine?", signalled.elapsed());
+    // New connections are still accepted and served during the drain delay (a cheap request,
+    // on a fresh connection).
+    assert_eq!(fresh_connections().get(served.url("/health")).send().await.unwrap().status(), 200);
+    assert!(signalled.elapsed() < Duration::from_secs(10), "checked within the drain delay ({:?}): slow machine?", signalled.elapsed());
     // Then it stops within drain delay + shutdown timeout (nothing holds it: well within).
-    let (stderr, _) = served.exits_within(Duration::from_secs(4 + 5 + 5));
-    assert!(signalled.elapsed() >= Duration::from_secs(4), "the listener stayed open for the drain delay");
+    let (stderr, _) = served.exits_within(Duration::from_secs(10 + 5 + 5));
+    assert!(signalled.elapsed() >= Duration::from_secs(10), "the listener stayed open for the drain delay");
     for phase in ["drain", "requests", "queue", "flush", "database"] {
         assert!(!logged(&stderr, "phase", phase).is_empty(), "no {phase} phase logged:\n{stderr}");
     }
