@@ -190,6 +190,20 @@ fn sigterm(served: &crate::processes::Served) {
 }
 
 #[tokio::test]
+async fn a_second_sigterm_ends_the_drain_delay_at_once() {
+    let url = crate::helpers::fresh_database();
+    let served = serve(&[], &[("HEARTH_DATABASE_URL", url.as_str()), ("HEARTH_DRAIN_DELAY", "600s"), ("HEARTH_SHUTDOWN_TIMEOUT", "5")]);
+    let client = fresh_connections();
+    assert_eq!(client.get(served.url("/ready")).send().await.unwrap().status(), 200);
+    sigterm(&served);
+    until("/ready answers 503", async || client.get(served.url("/ready")).send().await.unwrap().status() == 503).await;
+    sigterm(&served);
+    // Far within the 600 s drain delay: the second signal cut it.
+    let (stderr, _) = served.exits_within(Duration::from_secs(60));
+    assert!(stderr.contains("signalled again"), "{stderr}");
+}
+
+#[tokio::test]
 async fn after_sigterm_ready_answers_503_while_the_port_still_serves_for_the_drain_delay() {
     let url = crate::helpers::fresh_database();
     // A generous drain delay: the checks inside it must not race it on a loaded machine.
