@@ -260,6 +260,7 @@ impl Hearth {
             drain_delay: self.config.drain_delay,
             shutdown_timeout: self.config.shutdown_timeout,
             closed: self.closed.clone(),
+            queue: self.background.queue.clone(),
         }
     }
 
@@ -300,8 +301,10 @@ impl Hearth {
     pub async fn run_until_signalled(self) -> std::io::Result<()> {
         let handle = self.handle();
         tokio::spawn(async move {
-            wait_for_signal().await;
-            handle.stop().await;
+            let mut signals = Signals::new();
+            signals.next().await;
+            // A second signal ends the drain delay at once (an operator's second Ctrl-C).
+            handle.stop_after_drain_or(signals.next()).await;
         });
         self.run_until_stopped().await
     }
@@ -334,7 +337,7 @@ struct Background {
 impl Background {
     /// Stops the work by `deadline`, then lets go of the functions (and their pool's
     /// connections) before the database closes: the queue's running tasks finish or are
-    /// released for another instance, then the last usage counts and function log lines are
+    /// left to their lease (see [`crate::queue::QueueHandle::stop`]), then the last usage counts and function log lines are
     /// written. What the deadline cuts short is abandoned, and logged by name.
     async fn stop(self, deadline: Instant, reserve: Duration) {
         self.ticker.abort();
@@ -378,6 +381,9 @@ pub struct StopHandle {
     drain_delay: Duration,
     shutdown_timeout: Duration,
     closed: Arc<tokio::sync::watch::Sender<Option<Instant>>>,
+    /// Stops claiming queued tasks at the stop's start: none starts during the drain only to be
+    /// cut at its end.
+    queue: crate::queue::QueueHandle,
 }
 
 impl StopHandle {
@@ -388,8 +394,14 @@ impl StopHandle {
     /// the stop (these requests, then the queue and the last writes, see
     /// [`Hearth::run_until_stopped`]); requests still running at the deadline are abandoned.
     pub async fn stop(&self) {
+        self.stop_after_drain_or(std::future::pending()).await;
+    }
+
+    /// [`StopHandle::stop`], the drain delay ending early when `cut` does.
+    pub async fn stop_after_drain_or(&self, cut: impl std::future::Future<Output = ()>) {
         let started = Instant::now();
         self.shutting_down.store(true, Ordering::SeqCst);
+        self.queue.stop_claiming();
         tracing::info!(
             phase = "drain",
             in_flight = self.in_flight(),
@@ -398,7 +410,10 @@ impl StopHandle {
             "stopping: /ready answers 503, still serving for the drain delay"
         );
         if !self.drain_delay.is_zero() {
-            tokio::time::sleep(self.drain_delay).await;
+            tokio::select! {
+                _ = tokio::time::sleep(self.drain_delay) => {}
+                _ = cut => tracing::info!(phase = "drain", "signalled again: the drain delay ends now"),
+            }
         }
         self.closed.send_if_modified(|closed| {
             let first = closed.is_none();
@@ -466,12 +481,20 @@ async fn warn_if_shared(config: &Config, db: &Db) {
     }
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+/// SIGTERM and Ctrl-C, heard for the whole run (the first starts the stop, a second cuts the
+/// drain delay short).
+struct Signals(tokio::signal::unix::Signal);
+
+impl Signals {
+    fn new() -> Signals {
+        Signals(tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler installs"))
+    }
+
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.0.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
     }
 }
 

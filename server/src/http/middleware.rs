@@ -47,6 +47,8 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
         && let Some(cap) = state.config.max_in_flight
         && in_flight.count > cap
         && !UNCAPPED.contains(&req.path())
+        // A preflight is nearly free, and a refused one fails the browser's request outright.
+        && req.method() != actix_web::http::Method::OPTIONS
     {
         return Ok(shed(req, &id));
     }
@@ -166,6 +168,11 @@ fn shed(req: ServiceRequest, id: &str) -> ServiceResponse<BoxBody> {
     let error = ApiError::new(ParseCode::SERVICE_UNAVAILABLE, crate::error::BUSY_MESSAGE).with_retry_after(crate::error::SHED_RETRY_AFTER);
     let mut res = actix_web::ResponseError::error_response(&error);
     res.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+    // Answered outside the `/parse` scope's CORS layer: a browser must still read the 503 and
+    // its Retry-After.
+    if req.path() == "/parse" || req.path().starts_with("/parse/") {
+        cors_headers(res.headers_mut());
+    }
     if let Ok(value) = HeaderValue::from_str(id) {
         res.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
@@ -223,15 +230,19 @@ pub async fn cors(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -
     let preflight = req.method() == actix_web::http::Method::OPTIONS;
     let mut res =
         if preflight { req.into_response(actix_web::HttpResponse::Ok().finish()) } else { next.call(req).await?.map_into_boxed_body() };
-    let headers = res.headers_mut();
-    let set = |headers: &mut actix_web::http::header::HeaderMap, name: &'static str, value: &'static str| {
+    cors_headers(res.headers_mut());
+    Ok(res)
+}
+
+/// The headers [`cors`] adds to every `/parse` answer (also to a shed one, answered outside it).
+fn cors_headers(headers: &mut actix_web::http::header::HeaderMap) {
+    let mut set = |name: &'static str, value: &'static str| {
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     };
-    set(headers, "access-control-allow-origin", "*");
-    set(headers, "access-control-allow-methods", "GET,PUT,POST,DELETE,OPTIONS");
-    set(headers, "access-control-allow-headers", CORS_ALLOW_HEADERS);
-    set(headers, "access-control-expose-headers", CORS_EXPOSE_HEADERS);
-    Ok(res)
+    set("access-control-allow-origin", "*");
+    set("access-control-allow-methods", "GET,PUT,POST,DELETE,OPTIONS");
+    set("access-control-allow-headers", CORS_ALLOW_HEADERS);
+    set("access-control-expose-headers", CORS_EXPOSE_HEADERS);
 }
 
 #[cfg(test)]

@@ -38,7 +38,14 @@ pub async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
         return Ok(unavailable("shutting down", &[]));
     }
     let database = async {
-        let client = state.pool.get().await.map_err(|e| e.to_string())?;
+        // Every request connection may be busy under load: a busy pool proves the database
+        // works, so waiting for a connection (bounded by CHECK_BOUND below) is not a failure,
+        // and the request pool's short acquire timeout does not apply here.
+        let client = match state.pool.timeout_get(&ready_timeouts()).await {
+            Ok(client) => client,
+            Err(deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)) => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+        };
         client.query_one("SELECT 1", &[]).await.map(drop).map_err(|e| crate::telemetry::error_chain(&e))
     };
     let redis = async {
@@ -61,6 +68,12 @@ pub async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     } else {
         Ok(unavailable(&format!("{} unreachable", failing.join(", ")), &failing))
     }
+}
+
+/// `/ready`'s pool timeouts: wait for a busy pool half of [`CHECK_BOUND`] (so a busy pool is
+/// reported as such before the check's own bound ends), connect and recycle within it.
+fn ready_timeouts() -> deadpool_postgres::Timeouts {
+    deadpool_postgres::Timeouts { wait: Some(CHECK_BOUND / 2), create: Some(CHECK_BOUND), recycle: Some(CHECK_BOUND) }
 }
 
 /// A check's outcome, a timeout past [`CHECK_BOUND`] counting as a failure.

@@ -21,7 +21,7 @@
 //!   worker's claim, lease, retry and give-up, and say what became of it: tests and tools step
 //!   the queue instead of waiting for the worker.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -39,8 +39,6 @@ use crate::error::DbError;
 
 /// How long a claim lasts without renewal.
 pub const LEASE: Duration = Duration::from_secs(30);
-/// The longest the release of interrupted tasks may take at shutdown.
-pub const RELEASE_BOUND: Duration = Duration::from_secs(1);
 /// How often each instance looks for due tasks when nothing woke it.
 pub const POLL: Duration = Duration::from_secs(1);
 
@@ -189,7 +187,7 @@ impl Queue {
             kinds,
             wake: Notify::new(),
             stopped: AtomicBool::new(false),
-            running: std::sync::Mutex::new(HashMap::new()),
+            running: std::sync::Mutex::new(HashSet::new()),
         }))
     }
 }
@@ -206,8 +204,8 @@ struct Shared {
     kinds: HashMap<&'static str, Kind>,
     wake: Notify,
     stopped: AtomicBool,
-    /// The tasks the worker runs, by id: their lease, and how to stop them at shutdown.
-    running: std::sync::Mutex<HashMap<i64, (i64, tokio::task::AbortHandle)>>,
+    /// The tasks the worker runs, by id (named in the stop's log when they outlast it).
+    running: std::sync::Mutex<HashSet<i64>>,
 }
 
 /// The running queue: stops the worker, runs a task on demand.
@@ -216,44 +214,30 @@ pub struct QueueHandle(Arc<Shared>);
 
 impl QueueHandle {
     /// Stops claiming, then lets the running tasks finish until `until`. Those still running
-    /// then are stopped and released: their lease is cleared (and the attempt not counted, the
-    /// stop being this instance's doing), so another instance claims them at once rather than
-    /// after [`LEASE`]. The release itself may take up to [`RELEASE_BOUND`] past `until`.
+    /// then are left to their lease, as a crash would: another instance claims them once it runs
+    /// out, counting the attempt, so a job (one attempt) is given up as interrupted rather than
+    /// run twice. They are not released early: a released task's handler could not be proven
+    /// stopped (cloud code runs on the function runtime, a statement already sent still commits,
+    /// and the abort would also cut its outcome's bookkeeping), and another instance would run
+    /// it a second time alongside.
     pub async fn stop(&self, until: tokio::time::Instant) {
-        self.0.stopped.store(true, Ordering::Relaxed);
-        self.0.wake.notify_one();
+        self.stop_claiming();
         let drained = async {
             for kind in self.0.kinds.values() {
                 let _ = kind.slots.acquire_many(kind.size).await;
             }
         };
-        if tokio::time::timeout_at(until, drained).await.is_ok() {
-            return;
+        if tokio::time::timeout_at(until, drained).await.is_err() {
+            let ids: Vec<i64> = self.0.running.lock().expect("not poisoned").iter().copied().collect();
+            tracing::warn!(tasks = ?ids, "queued tasks still running at shutdown; they are claimed again once their lease runs out");
         }
-        let running: Vec<(i64, i64, tokio::task::AbortHandle)> =
-            self.0.running.lock().expect("not poisoned").drain().map(|(id, (lease, handle))| (id, lease, handle)).collect();
-        for (_, _, handle) in &running {
-            handle.abort();
-        }
-        let ids: Vec<i64> = running.iter().map(|(id, _, _)| *id).collect();
-        let leases: Vec<i64> = running.iter().map(|(_, lease, _)| *lease).collect();
-        let release = async {
-            let client = self.0.pool.get().await?;
-            let sql = "UPDATE queue_tasks t SET locked_until = NULL, attempts = greatest(t.attempts - 1, 0)
-                         FROM unnest($1::bigint[], $2::bigint[]) AS r (id, lease) WHERE t.id = r.id AND t.lease = r.lease";
-            Ok::<u64, DbError>(client.execute(sql, &[&ids, &leases]).await?)
-        };
-        match tokio::time::timeout(RELEASE_BOUND, release).await {
-            Ok(Ok(released)) => {
-                tracing::info!(tasks = ?ids, released, "queued tasks still running at shutdown stopped and released for another instance")
-            }
-            Ok(Err(err)) => {
-                tracing::warn!(tasks = ?ids, error = %err, "cannot release queued tasks at shutdown; they are claimed again once their lease runs out")
-            }
-            Err(_) => {
-                tracing::warn!(tasks = ?ids, "queued tasks not released within {RELEASE_BOUND:?} at shutdown; they are claimed again once their lease runs out")
-            }
-        }
+    }
+
+    /// Stops claiming new tasks (at the stop's start, so nothing new starts during the drain);
+    /// the running ones go on.
+    pub fn stop_claiming(&self) {
+        self.0.stopped.store(true, Ordering::Relaxed);
+        self.0.wake.notify_one();
     }
 
     /// Each kind's slots on this instance.
@@ -313,11 +297,11 @@ async fn work(shared: Arc<Shared>) {
                         let Some(permit) = free.iter_mut().find(|(kind, _)| *kind == task.kind).and_then(|(_, held)| held.split(1)) else {
                             continue;
                         };
-                        let (id, lease) = (task.id, task.lease);
+                        let id = task.id;
                         let shared_here = shared.clone();
                         // Registered before the task can end (it takes the same lock to leave).
                         let mut running = shared.running.lock().expect("not poisoned");
-                        let handle = tokio::spawn(async move {
+                        tokio::spawn(async move {
                             let shared = shared_here;
                             if let Err(err) = shared.execute(task).await {
                                 tracing::warn!(error = %err, "cannot record a queued task's outcome");
@@ -326,7 +310,7 @@ async fn work(shared: Arc<Shared>) {
                             drop(permit);
                             shared.wake.notify_one();
                         });
-                        running.insert(id, (lease, handle.abort_handle()));
+                        running.insert(id);
                     }
                 }
                 Err(err) => tracing::warn!(error = %err, "cannot claim queued tasks"),

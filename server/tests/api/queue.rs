@@ -253,27 +253,22 @@ async fn queue_slots_are_applied_at_start_and_an_unknown_kind_stops_it() {
 }
 
 #[tokio::test]
-async fn a_stopping_instance_releases_the_tasks_it_still_runs_so_another_claims_them_at_once() {
+async fn a_stopping_instance_leaves_the_tasks_it_still_runs_to_their_lease() {
     let (pool, url) = database().await;
     let bus = hearth::bus::Bus::start(hearth::db::Target::parse(&url, None).unwrap()).await.unwrap();
-    // The first instance's handler waits for a gate that never opens: its run outlasts the stop.
+    // The first instance's handler waits for a gate: its run outlasts the stop.
     let gate = Arc::new(Semaphore::new(0));
     let (held, mut heard_one) = probe(Ok(()), Some(gate.clone()));
     let one = Queue::new(pool.clone()).handle("test.a", 1, held).start(&bus);
-    // One attempt only: the interrupted run must not count, or the next claim would give it up.
     let id = put(&pool, "test.a", -1, 1).await;
     assert_eq!(heard_one.started().await, id);
-    let (free, mut heard_two) = probe(Ok(()), None);
+    let (free, _heard_two) = probe(Ok(()), None);
     let two = Queue::new(instance(&url)).handle("test.a", 1, free).manual();
-    assert_eq!(two.run_task(id).await.unwrap(), None, "the first instance holds its lease");
 
-    let stopping = Instant::now();
     one.stop(tokio::time::Instant::now() + Duration::from_millis(100)).await;
-    // Released when the stop returns: the other instance claims it now, not after the lease.
-    let ran = two.run_task(id).await.unwrap().expect("the task is free to claim");
-    assert_eq!((ran.task.id, ran.task.attempt, ran.outcome), (id, 1, Outcome::Done));
-    assert_eq!(heard_two.started().await, id);
-    assert!(stopping.elapsed() < hearth::queue::LEASE / 3, "released in {:?}", stopping.elapsed());
-    assert_eq!(left(&pool).await, []);
+    // Not released: a run that could not be proven stopped is never run a second time
+    // alongside it; another instance claims it only once its lease runs out.
+    assert_eq!(two.run_task(id).await.unwrap(), None, "the first instance still holds its lease");
+    gate.add_permits(1);
     bus.stop();
 }
