@@ -917,7 +917,7 @@ fn secret(direct: Option<String>, file_var: &str) -> Result<Option<Secret>, Conf
 const MAX_DRAIN_DELAY: Duration = Duration::from_secs(3600);
 
 /// The default of `max_in_flight`, per worker.
-pub const IN_FLIGHT_PER_WORKER: usize = 64;
+pub const IN_FLIGHT_PER_WORKER: usize = 256;
 
 /// Decodes a secret key (`secret_key`): 64 hex digits, or base64 (standard or URL-safe, padded
 /// or not) of exactly 32 bytes.
