@@ -305,7 +305,10 @@ def main():
     # The other way: every documented setting is set by the chart, offered in values.yaml's
     # `config`, or named above as deliberately left out.
     config = yaml.safe_load(open(args.values, encoding="utf-8")).get("config", {})
-    offered = {"HEARTH_" + k.upper() for k in config} | {n[: -len("_FILE")] if n.endswith("_FILE") else n for n, where in used.items() if "the chart" in where}
+    # A `*_FILE` name offers its setting (HEARTH_X_FILE → HEARTH_X), and itself when the setting's
+    # own name ends in _FILE (HEARTH_DATABASE_CA_FILE is a path, not a secret's file form).
+    chart_names = {n for n, where in used.items() if "the chart" in where}
+    offered = {"HEARTH_" + k.upper() for k in config} | chart_names | {n[: -len("_FILE")] for n in chart_names if n.endswith("_FILE")}
     missing = sorted(n for n in docs if n not in offered and n not in NOT_IN_CHART)
     check(not missing, "the chart offers every setting of docs/configuration.md (or says why not)", "missing: " + ", ".join(missing))
     return 0 if all(results) else 1
