@@ -153,9 +153,9 @@ impl Replicas {
         // Taken before the position is read: a replica that replayed it has every write
         // committed before `now`.
         let now = Instant::now();
-        let sampled = tokio::time::timeout(CHECK_EVERY, position(primary, PRIMARY_POSITION)).await;
+        let sampled = position(primary, PRIMARY_POSITION).await;
         let primary_id = match sampled {
-            Ok(Ok((Some(lsn), id))) => {
+            Ok(Some((Some(lsn), id))) => {
                 history.record(now, lsn, self.max_lag);
                 id
             }
@@ -165,15 +165,16 @@ impl Replicas {
         };
         let (history, primary_id) = (&*history, primary_id.as_deref());
         let checks = self.replicas.iter().map(|replica| async move {
-            let answer = tokio::time::timeout(CHECK_EVERY, position(&replica.probe, REPLICA_POSITION)).await;
-            let verdict = match answer {
-                Err(_) => Err("no answer within 1 s".to_string()),
-                Ok(Err(err)) => Err(crate::telemetry::error_chain(&err)),
-                Ok(Ok((None, _))) => Err("not a standby (pg_is_in_recovery() is false)".to_string()),
-                Ok(Ok((_, Some(id)))) if primary_id.is_some_and(|p| p != id) => {
+            let verdict = match position(&replica.probe, REPLICA_POSITION).await {
+                // No answer within a second is no verdict: one slow check (a replica busy with
+                // reads) does not take it out, while one with no good check for `UP_FOR` leaves.
+                Ok(None) => return,
+                Err(err) => Err(crate::telemetry::error_chain(&err)),
+                Ok(Some((None, _))) => Err("not a standby (pg_is_in_recovery() is false)".to_string()),
+                Ok(Some((_, Some(id)))) if primary_id.is_some_and(|p| p != id) => {
                     Err(format!("a standby of another cluster (system identifier {id}, the primary's {})", primary_id.unwrap_or_default()))
                 }
-                Ok(Ok((Some(replayed), _))) => {
+                Ok(Some((Some(replayed), _))) => {
                     replica.lag_bytes.store(history.latest().saturating_sub(replayed), Ordering::Relaxed);
                     if let Some(at) = history.fresh_as_of(replayed) {
                         replica.fresh_as_of.fetch_max(self.stamp(at), Ordering::Relaxed);
@@ -298,16 +299,26 @@ const PRIMARY_POSITION: &str = concat!("SELECT pg_current_wal_lsn()::text, ", sy
 /// system identifier, which is its primary's.
 const REPLICA_POSITION: &str = concat!("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END, ", system_id!());
 
-async fn position(pool: &Pool, sql: &str) -> Result<(Option<u64>, Option<String>), crate::error::DbError> {
+/// A probe's WAL position and system identifier. Connecting takes the probe pool's own bound
+/// ([`PROBE_CONNECT`]); the query is bounded by [`CHECK_EVERY`], and `None` is no answer in time.
+async fn position(pool: &Pool, sql: &str) -> Result<Option<(Option<u64>, Option<String>)>, crate::error::DbError> {
     let client = pool.get().await?;
-    let row = client.query_one(sql, &[]).await?;
-    Ok((row.get::<_, Option<String>>(0).as_deref().and_then(parse_lsn), row.get(1)))
+    let Ok(row) = tokio::time::timeout(CHECK_EVERY, client.query_one(sql, &[])).await else {
+        return Ok(None);
+    };
+    let row = row?;
+    Ok(Some((row.get::<_, Option<String>>(0).as_deref().and_then(parse_lsn), row.get(1))))
 }
+
+/// How long a probe may take to connect: a TLS handshake to a distant server takes several
+/// round trips, more than a check's second; under [`UP_FOR`], so that a round waiting on an
+/// unreachable replica does not age the others' last good check past it.
+const PROBE_CONNECT: Duration = Duration::from_secs(2);
 
 /// One connection for health checks, each bounded by [`CHECK_EVERY`] but for connecting, which
 /// may take longer (a TLS handshake to a distant server).
 fn probe_pool(target: &Target) -> Pool {
-    let timeouts = PoolTimeouts { statement: CHECK_EVERY, idle_transaction: CHECK_EVERY, wait: CHECK_EVERY, acquire: CHECK_EVERY };
+    let timeouts = PoolTimeouts { statement: CHECK_EVERY, idle_transaction: CHECK_EVERY, wait: PROBE_CONNECT, acquire: CHECK_EVERY };
     super::pool(target, 1, timeouts)
 }
 
