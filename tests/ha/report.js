@@ -73,7 +73,7 @@ if (r.scaling) {
   if (s.reads) {
     const x = s.reads;
     p();
-    p(`Reads (\`GET ${x.query.split('?')[0]}\`, three instances, replicas ${x.replicasConfigured ? 'configured' : 'not configured'}): ${x.okPerSecond}/s, p99 ${x.okLatencyMs.p99} ms; PostgreSQL CPU primary ${x.cpuSeconds.postgres.primary} s, replica ${x.cpuSeconds.postgres.replica} s; \`hearth_db_reads_total\` by target: ${x.dbReadsByTarget ? JSON.stringify(x.dbReadsByTarget) : 'not exported by this binary'}.`);
+    p(`Reads (\`GET ${x.query.split('?')[0]}\`, three instances, as ${x.as || 'master key'}, replicas ${x.replicasConfigured ? 'configured' : 'not configured'}): ${x.okPerSecond}/s, p99 ${x.okLatencyMs.p99} ms; PostgreSQL CPU primary ${x.cpuSeconds.postgres.primary} s, replica ${x.cpuSeconds.postgres.replica} s; \`hearth_db_reads_total\` by target: ${x.dbReadsByTarget ? JSON.stringify(x.dbReadsByTarget) : 'not exported by this binary'}.`);
   }
 }
 

@@ -41,7 +41,13 @@ function record(out, t0, res, err) {
 }
 
 /** `concurrency` loops sending `path` to `base` for `ms`; answers the attempts. */
-async function closedLoop(base, app, path, concurrency, ms) {
+/** The headers of a client request (the REST API key, no session): reads that may be served by
+ * a replica, unlike the master key's. */
+function clientHeaders(app) {
+  return { 'X-Parse-Application-Id': app.applicationId, 'X-Parse-REST-API-Key': app.keys.restApiKey };
+}
+
+async function closedLoop(base, app, path, concurrency, ms, { asClient = false } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const out = [];
   const end = Date.now() + ms;
@@ -50,7 +56,7 @@ async function closedLoop(base, app, path, concurrency, ms) {
       while (Date.now() < end) {
         const t0 = Date.now();
         try {
-          record(out, t0, await request(agent, base, 'GET', path, { headers: headers(app), timeout: 15000 }));
+          record(out, t0, await request(agent, base, 'GET', path, { headers: asClient ? clientHeaders(app) : headers(app), timeout: 15000 }));
         } catch (e) {
           record(out, t0, null, e);
         }

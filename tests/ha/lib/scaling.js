@@ -13,12 +13,12 @@ const { request, round } = require('./load');
 const { seed, queryPath, closedLoop, summarize, cpuSeconds, clusterCpuSeconds, scrape, diff } = require('./measure');
 const { NAMES } = require('./bed');
 
-async function phase(bed, app, base, path, concurrency, ms) {
+async function phase(bed, app, base, path, concurrency, ms, options = {}) {
   const reads0 = await scrape(bed, NAMES, 'hearth_db_reads_total', 'target');
   const cpu0 = Object.fromEntries(NAMES.map((n) => [n, cpuSeconds(bed.pid(n))]));
   const pg0 = { primary: clusterCpuSeconds(bed.pg.primary), replica: clusterCpuSeconds(bed.pg.replica) };
   const gen0 = process.cpuUsage();
-  const attempts = await closedLoop(base, app, path, concurrency, ms);
+  const attempts = await closedLoop(base, app, path, concurrency, ms, options);
   const gen = process.cpuUsage(gen0);
   const cpu = Object.fromEntries(NAMES.map((n) => [n, round(cpuSeconds(bed.pid(n)) - cpu0[n], 2)]));
   const pgCpu = { primary: round(clusterCpuSeconds(bed.pg.primary) - pg0.primary, 2), replica: round(clusterCpuSeconds(bed.pg.replica) - pg0.replica, 2) };
@@ -50,15 +50,16 @@ async function runScaling(bed, app, { concurrency = 16, ms = 15000 } = {}) {
   bed.log(`scaling: three instances, ${concurrency} concurrent clients, ${ms / 1000} s`);
   const three = await phase(bed, app, bed.lbUrl, path, concurrency, ms);
   bed.log(`  ${three.okPerSecond} ok/s, p99 ${three.okLatencyMs.p99} ms`);
-  // Reads: the query of lib/measure.js through the three instances; with replicas configured,
-  // finds may go to the replica, which the PostgreSQL CPU split and the read counters show.
+  // Reads: the query of lib/measure.js through the three instances, as a client; with replicas
+  // configured, finds may go to the replica, which the PostgreSQL CPU split and the read counters show.
   const className = 'Load_reads';
   await seed(bed.lbUrl, app, className, 1000);
   bed.log(`reads: the query workload through three instances, ${concurrency} concurrent clients, ${ms / 1000} s`);
-  const reads = await phase(bed, app, bed.lbUrl, queryPath(className), concurrency, ms);
+  // As clients (the REST API key): the master key's reads always go to the primary.
+  const reads = await phase(bed, app, bed.lbUrl, queryPath(className), concurrency, ms, { asClient: true });
   bed.log(`  ${reads.okPerSecond} ok/s, PostgreSQL CPU ${JSON.stringify(reads.cpuSeconds.postgres)}, reads ${JSON.stringify(reads.dbReadsByTarget)}`);
   return {
-    reads: { query: queryPath(className), replicasConfigured: !!bed.features.replicas, ...reads },
+    reads: { query: queryPath(className), as: 'client (REST API key)', replicasConfigured: !!bed.features.replicas, ...reads },
     request: 'GET /parse/login (argon2id check on the instance, one session row inserted)',
     concurrency,
     seconds: ms / 1000,
