@@ -336,14 +336,16 @@ struct Background {
 
 impl Background {
     /// Stops the work by `deadline`, then lets go of the functions (and their pool's
-    /// connections) before the database closes: the queue's running tasks finish or are
-    /// left to their lease (see [`crate::queue::QueueHandle::stop`]), then the last usage counts and function log lines are
-    /// written. What the deadline cuts short is abandoned, and logged by name.
+    /// connections) before the database closes: the queue's running tasks finish, or are
+    /// interrupted and released for another instance (see [`crate::queue::QueueHandle::stop`]),
+    /// then the last usage counts and function log lines are written. What the deadline cuts
+    /// short is abandoned, and logged by name.
     async fn stop(self, deadline: Instant, reserve: Duration) {
         self.ticker.abort();
         let started = Instant::now();
-        // The writes after it keep the end of the bound: the queue's running tasks get the rest.
-        self.queue.stop(deadline - reserve).await;
+        // The writes after it keep the end of the bound: the queue's running tasks get the rest,
+        // and those still running then are released within the first half of the reserve.
+        self.queue.stop(deadline - reserve, deadline - reserve / 2).await;
         tracing::info!(phase = "queue", elapsed_ms = ms(started.elapsed()), "stopped");
         // The last requests' counts. A periodic write under way finishes first (one write at a
         // time), so its counts are not lost to the abort that follows.

@@ -231,6 +231,11 @@ impl Handler for Runner {
         })
     }
 
+    fn settled(&self) -> BoxFuture<()> {
+        let functions = self.functions.clone();
+        Box::pin(async move { functions.settled().await })
+    }
+
     fn abandon(&self, task: Task, reason: String) -> BoxFuture<()> {
         let this = self.clone();
         Box::pin(async move {

@@ -176,8 +176,42 @@ pub struct Functions {
     /// Calls run on threads of their own: a guest busy with computation shares the CPU with the
     /// HTTP workers through the OS scheduler, and never holds up a worker's other requests.
     threads: Option<tokio::runtime::Runtime>,
+    /// Calls stopped on the function threads (their waiter gone) that have not ended yet.
+    stopping: tokio::sync::watch::Sender<usize>,
     /// Push, for the `push` host call (set once at start-up: push is built after functions).
     pub(crate) push: std::sync::OnceLock<Arc<crate::push::Push>>,
+}
+
+/// A call on the function threads that is stopped, not left running, when its waiter stops
+/// waiting; [`Functions::settled`] tells when it has ended.
+struct Handed {
+    /// Until joined.
+    handle: Option<tokio::task::JoinHandle<Result<Value, FunctionError>>>,
+    threads: tokio::runtime::Handle,
+    stopping: tokio::sync::watch::Sender<usize>,
+}
+
+impl Handed {
+    async fn join(mut self) -> Result<Result<Value, FunctionError>, tokio::task::JoinError> {
+        let answer = self.handle.as_mut().expect("held until joined").await;
+        self.handle = None;
+        answer
+    }
+}
+
+impl Drop for Handed {
+    fn drop(&mut self) {
+        let Some(handle) = self.handle.take() else { return };
+        // The guest yields at every epoch tick, where the abort lands; its instance, slots and
+        // host calls are dropped with it. Counted from now until the task is gone.
+        handle.abort();
+        self.stopping.send_modify(|n| *n += 1);
+        let stopping = self.stopping.clone();
+        self.threads.spawn(async move {
+            let _ = handle.await;
+            stopping.send_modify(|n| *n -= 1);
+        });
+    }
 }
 
 impl Drop for Functions {
@@ -233,6 +267,7 @@ impl Functions {
             ticking,
             running: Arc::default(),
             threads: Some(threads),
+            stopping: tokio::sync::watch::Sender::new(0),
             push: std::sync::OnceLock::new(),
         }))
     }
@@ -419,6 +454,10 @@ impl Functions {
         kind: Kind,
         fields: Map<String, Value>,
     ) -> Result<Value, FunctionError> {
+        // A job's run (interrupted at a stop) and a nested call (whose parent stopped) end with
+        // whoever waits for them; a request's call is left to finish, as a client's disconnect
+        // does not stop cloud code.
+        let stops_with_waiter = caller.depth > 0 || matches!(kind, Kind::Job(_));
         let (this, caller) = (self.clone(), caller.clone());
         // Taken here, on the request's task: the call may run on another thread.
         let request_id = crate::telemetry::request_id();
@@ -436,7 +475,20 @@ impl Functions {
             }
         }
         let threads = self.threads.as_ref().expect("running until dropped");
-        threads.spawn(task).await.map_err(|e| FunctionError::Stopped(format!("the call ended abnormally: {e}")))?
+        let handle = threads.spawn(task);
+        let answer = if stops_with_waiter {
+            Handed { handle: Some(handle), threads: threads.handle().clone(), stopping: self.stopping.clone() }.join().await
+        } else {
+            handle.await
+        };
+        answer.map_err(|e| FunctionError::Stopped(format!("the call ended abnormally: {e}")))?
+    }
+
+    /// Ends when every call stopped because its waiter went away (a job interrupted at a stop,
+    /// and the calls it had nested) has ended: none of their work goes on.
+    pub async fn settled(&self) {
+        let mut stopping = self.stopping.subscribe();
+        let _ = stopping.wait_for(|n| *n == 0).await;
     }
 
     /// Runs a call on a loaded module: the whole life of one instance.

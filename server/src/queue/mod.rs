@@ -14,6 +14,10 @@
 //!   has a lease id of its own, and only its holder renews, finishes or gives up the task: an
 //!   instance that lost its lease (stalled past it) leaves the task to the next holder.
 //! - A failed attempt is retried after a backoff while attempts remain, then given up.
+//! - A stopping instance lets its running tasks finish until the stop's bound, then interrupts
+//!   the rest (their handlers' work is dropped and proven ended, [`Handler::settled`]) and
+//!   releases them, the attempt counted: another instance claims them at once, not after their
+//!   lease.
 //! - A task queued with a `dedupe_key` is queued once only, whoever queues it.
 //! - Queuing publishes a bus event in the same transaction: every instance looks for work at once
 //!   after the commit (and every [`POLL`] anyway, for retries and tasks queued for later).
@@ -31,7 +35,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool};
 use serde_json::Value;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::bus::{self, Bus, topics::TaskQueued};
 use crate::config::MAX_QUEUE_SLOTS;
@@ -99,6 +103,13 @@ pub trait Handler: Send + Sync + 'static {
     fn run(&self, task: Task) -> BoxFuture<Result<(), String>>;
     /// A task given up: it failed on its last attempt, or its instance stopped while running it.
     fn abandon(&self, task: Task, reason: String) -> BoxFuture<()>;
+    /// Ends when the work of the runs whose futures were dropped (interrupted at a stop) has
+    /// ended too: work a run handed elsewhere (another runtime's threads) is stopped when its
+    /// run is dropped, and this waits for that. A handler whose runs do all their work in their
+    /// own future has nothing to wait for.
+    fn settled(&self) -> BoxFuture<()> {
+        Box::pin(async {})
+    }
 }
 
 /// What became of a task run by [`QueueHandle::run_one`] or [`QueueHandle::run_task`].
@@ -113,6 +124,9 @@ pub enum Outcome {
     Abandoned { reason: String },
     /// Its lease ran out while it ran and another claim took it: the outcome is that claim's.
     Lost,
+    /// It was still running at its instance's stop and was interrupted: the stop releases it
+    /// (its attempt counted) for another instance to claim at once.
+    Interrupted,
 }
 
 /// A task run here, and what became of it.
@@ -188,6 +202,8 @@ impl Queue {
             wake: Notify::new(),
             stopped: AtomicBool::new(false),
             running: std::sync::Mutex::new(HashSet::new()),
+            interrupt: watch::Sender::new(false),
+            interrupted: std::sync::Mutex::new(Vec::new()),
         }))
     }
 }
@@ -206,6 +222,10 @@ struct Shared {
     stopped: AtomicBool,
     /// The tasks the worker runs, by id (named in the stop's log when they outlast it).
     running: std::sync::Mutex<HashSet<i64>>,
+    /// Set at the stop's bound: running handlers are dropped.
+    interrupt: watch::Sender<bool>,
+    /// The claims interrupted so (id, lease), for the stop to release.
+    interrupted: std::sync::Mutex<Vec<(i64, i64)>>,
 }
 
 /// The running queue: stops the worker, runs a task on demand.
@@ -214,22 +234,69 @@ pub struct QueueHandle(Arc<Shared>);
 
 impl QueueHandle {
     /// Stops claiming, then lets the running tasks finish until `until`. Those still running
-    /// then are left to their lease, as a crash would: another instance claims them once it runs
-    /// out, counting the attempt, so a job (one attempt) is given up as interrupted rather than
-    /// run twice. They are not released early: a released task's handler could not be proven
-    /// stopped (cloud code runs on the function runtime, a statement already sent still commits,
-    /// and the abort would also cut its outcome's bookkeeping), and another instance would run
-    /// it a second time alongside.
-    pub async fn stop(&self, until: tokio::time::Instant) {
+    /// then are interrupted and released by `release_by`, as a crash would leave them but at
+    /// once: another instance claims them now, counting the attempt, so a job (one attempt) is
+    /// given up as interrupted rather than run twice, and other kinds are retried.
+    ///
+    /// A task is released only once its run is proven ended: its handler's future is dropped
+    /// (only the run: a run that has ended records its outcome), the work it handed elsewhere has
+    /// ended ([`Handler::settled`]), and the release goes over a connection taken before the
+    /// interruption (never one a dropped run left mid-statement). A statement the run had already
+    /// sent may still commit, as after a crash. What cannot be proven ended by `release_by` is
+    /// left to its lease.
+    pub async fn stop(&self, until: tokio::time::Instant, release_by: tokio::time::Instant) {
         self.stop_claiming();
-        let drained = async {
+        if tokio::time::timeout_at(until, self.drained()).await.is_ok() {
+            return;
+        }
+        let started = tokio::time::Instant::now();
+        // Before the interruption: an idle connection, none a dropped run could leave busy.
+        let client = tokio::time::timeout_at(release_by, self.0.pool.get()).await;
+        self.0.interrupt.send_replace(true);
+        let settled = async {
+            self.drained().await;
             for kind in self.0.kinds.values() {
-                let _ = kind.slots.acquire_many(kind.size).await;
+                kind.handler.settled().await;
             }
         };
-        if tokio::time::timeout_at(until, drained).await.is_err() {
+        let settled = tokio::time::timeout_at(release_by, settled).await.is_ok();
+        let interrupted = std::mem::take(&mut *self.0.interrupted.lock().expect("not poisoned"));
+        if !settled {
             let ids: Vec<i64> = self.0.running.lock().expect("not poisoned").iter().copied().collect();
-            tracing::warn!(tasks = ?ids, "queued tasks still running at shutdown; they are claimed again once their lease runs out");
+            tracing::warn!(tasks = ?ids, "queued tasks still running at shutdown could not be stopped in time; they are claimed again once their lease runs out");
+            return;
+        }
+        if interrupted.is_empty() {
+            return;
+        }
+        let ids: Vec<i64> = interrupted.iter().map(|(id, _)| *id).collect();
+        let release = async {
+            let mut client = match client {
+                Ok(client) => client?,
+                Err(_) => self.0.pool.get().await?,
+            };
+            release(&mut client, &interrupted).await
+        };
+        match tokio::time::timeout_at(release_by, release).await {
+            Ok(Ok(released)) => tracing::info!(
+                tasks = ?ids,
+                released,
+                elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "queued tasks still running at the stop's bound were interrupted and released: another instance claims them at once"
+            ),
+            Ok(Err(err)) => {
+                tracing::warn!(tasks = ?ids, error = %err, "cannot release interrupted queued tasks; they are claimed again once their lease runs out")
+            }
+            Err(_) => {
+                tracing::warn!(tasks = ?ids, "releasing interrupted queued tasks took too long; they are claimed again once their lease runs out")
+            }
+        }
+    }
+
+    /// Ends when no task runs (the claiming stopped).
+    async fn drained(&self) {
+        for kind in self.0.kinds.values() {
+            let _ = kind.slots.acquire_many(kind.size).await;
         }
     }
 
@@ -407,7 +474,16 @@ impl Shared {
         // Stopped however the run ends: a handler that panics must not leave its lease renewed
         // for ever (the task would be neither retried nor given up).
         let _renewing = StopOnDrop(renew);
-        let outcome = handler.run(task.clone()).await;
+        // Only the run is interrupted: its outcome, once it has one, is recorded.
+        let mut interrupt = self.interrupt.subscribe();
+        let outcome = tokio::select! {
+            biased;
+            outcome = handler.run(task.clone()) => outcome,
+            _ = interrupt.wait_for(|now| *now) => {
+                self.interrupted.lock().expect("not poisoned").push((task.id, task.lease));
+                return Ok(Outcome::Interrupted);
+            }
+        };
         drop(_renewing);
         self.finish(&handler, task, outcome).await
     }
@@ -448,6 +524,31 @@ impl Shared {
         handler.abandon(task, reason.clone()).await;
         Ok(Outcome::Abandoned { reason })
     }
+}
+
+/// Releases interrupted claims (id, lease) with their attempt counted, and wakes every
+/// instance's worker. Answers how many were released (a claim finished meanwhile is not).
+async fn release(client: &mut deadpool_postgres::Object, claims: &[(i64, i64)]) -> Result<u64, DbError> {
+    let (ids, leases): (Vec<i64>, Vec<i64>) = claims.iter().copied().unzip();
+    let tx = client.transaction().await?;
+    let kinds = tx
+        .query(
+            "UPDATE queue_tasks t SET locked_until = NULL, last_error = 'interrupted: the instance running it stopped'
+               FROM unnest($1::bigint[], $2::bigint[]) AS r (id, lease)
+              WHERE t.id = r.id AND t.lease = r.lease
+          RETURNING t.kind",
+            &[&ids, &leases],
+        )
+        .await?;
+    let mut woken = HashSet::new();
+    for row in &kinds {
+        let kind: String = row.get(0);
+        if woken.insert(kind.clone()) {
+            bus::publish(&tx, &TaskQueued { kind }).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(kinds.len() as u64)
 }
 
 /// Aborts a task when dropped.

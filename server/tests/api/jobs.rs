@@ -175,6 +175,8 @@ async fn ticked(db: &tokio_postgres::Client, schedule: i64) {
 struct Hold {
     url: String,
     arrived: mpsc::UnboundedReceiver<()>,
+    /// Hears of each request whose caller hung up before its answer.
+    hung_up: mpsc::UnboundedReceiver<()>,
     release: watch::Sender<bool>,
 }
 
@@ -182,11 +184,12 @@ async fn hold_server() -> Hold {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hold", listener.local_addr().unwrap());
     let (tell, arrived) = mpsc::unbounded_channel();
+    let (tell_hung_up, hung_up) = mpsc::unbounded_channel();
     let (release, released) = watch::channel(false);
     tokio::spawn(async move {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else { return };
-            let (tell, mut released) = (tell.clone(), released.clone());
+            let (tell, tell_hung_up, mut released) = (tell.clone(), tell_hung_up.clone(), released.clone());
             tokio::spawn(async move {
                 let mut head = Vec::new();
                 let mut buf = [0u8; 1024];
@@ -197,12 +200,26 @@ async fn hold_server() -> Hold {
                     }
                 }
                 let _ = tell.send(());
-                let _ = released.wait_for(|free| *free).await;
-                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nfree").await;
+                let (mut reading, mut writing) = socket.split();
+                let hangs_up = async {
+                    loop {
+                        if let Ok(0) | Err(_) = reading.read(&mut buf).await {
+                            return;
+                        }
+                    }
+                };
+                tokio::select! {
+                    () = async { let _ = released.wait_for(|free| *free).await; } => {
+                        let _ = writing.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nfree").await;
+                    }
+                    () = hangs_up => {
+                        let _ = tell_hung_up.send(());
+                    }
+                }
             });
         }
     });
-    Hold { url, arrived, release }
+    Hold { url, arrived, hung_up, release }
 }
 
 impl Hold {
@@ -539,7 +556,7 @@ async fn browsers_may_call_the_parse_api_and_read_the_job_status_header() {
 }
 
 #[tokio::test]
-async fn a_run_held_by_a_stopping_instance_is_not_run_again_by_another() {
+async fn a_run_held_by_a_stopping_instance_is_stopped_and_released_at_once() {
     let url = fresh_database();
     let mut config = test_config(&url);
     config.queue_slots.insert(TASK_KIND.into(), 1);
@@ -548,15 +565,31 @@ async fn a_run_held_by_a_stopping_instance_is_not_run_again_by_another() {
     let (owner, app) = setup(&first).await;
     let mut hold = hold_server().await;
     deploy_hold(&first, &owner, &app, &hold).await;
-    start_job(&first, &app, ("X-Parse-Master-Key", app.master.as_str()), "hold", json!({})).await;
+    let (status, body, run) = start_job(&first, &app, ("X-Parse-Master-Key", app.master.as_str()), "hold", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let run = run.expect("a status id");
     // The first instance runs it (its call waits on the hold server), then stops: the run is
     // still going when its share of the shutdown bound ends.
     hold.next().await;
-    let second = TestServer::start_with(config).await;
     first.shutdown().await;
-    // A job runs once: the second instance does not start it again (it is left to its lease,
-    // and claimed after it only to be marked failed as interrupted).
-    assert!(tokio::time::timeout(Duration::from_secs(3), hold.next()).await.is_err(), "the job ran a second time");
-    hold.release.send(true).unwrap();
+    // The run was stopped, not left going alongside another: its call hung up (long before
+    // the call's own 30 s limit would end it).
+    tokio::time::timeout(Duration::from_secs(10), hold.hung_up.recv()).await.expect("the first run's call hangs up").unwrap();
+    // Released at once (not left to its 30 s lease), its one attempt counted.
+    let db = connect(&url).await;
+    let row = db.query_one("SELECT attempts, locked_until IS NULL FROM queue_tasks WHERE kind = $1", &[&TASK_KIND]).await.unwrap();
+    assert_eq!((row.get::<_, i32>(0), row.get::<_, bool>(1)), (1, true));
+    // Another instance claims it at once and, a job running once, marks it failed as
+    // interrupted instead of running it again.
+    let second = TestServer::start_with(config).await;
+    let status = finished(&second, &app, &run).await;
+    assert_eq!(
+        (status["status"].clone(), status["message"].clone()),
+        (json!("failed"), json!("interrupted: the instance running it stopped")),
+        "{status}"
+    );
+    let queued: i64 = db.query_one("SELECT count(*) FROM queue_tasks", &[]).await.unwrap().get(0);
+    assert_eq!(queued, 0);
+    assert!(hold.arrived.try_recv().is_err(), "the job ran a second time");
     second.shutdown().await;
 }

@@ -16,9 +16,10 @@ use tokio::sync::{Semaphore, mpsc};
 use crate::helpers::{TestServer, fresh_database, test_config};
 
 /// A handler that tells when each run starts, waits for a permit of `gate` (when it has one),
-/// then answers `answer`; it tells what it gives up.
+/// then answers `answer`; it tells when each run ends (finished or dropped) and what it gives up.
 struct Probe {
     started: mpsc::UnboundedSender<i64>,
+    ended: mpsc::UnboundedSender<i64>,
     gate: Option<Arc<Semaphore>>,
     answer: Result<(), String>,
     abandoned: mpsc::UnboundedSender<(i64, String)>,
@@ -27,7 +28,17 @@ struct Probe {
 /// What a probe tells.
 struct Heard {
     started: mpsc::UnboundedReceiver<i64>,
+    ended: mpsc::UnboundedReceiver<i64>,
     abandoned: mpsc::UnboundedReceiver<(i64, String)>,
+}
+
+/// Tells its task's id when dropped: the run's future is gone.
+struct Ends(mpsc::UnboundedSender<i64>, i64);
+
+impl Drop for Ends {
+    fn drop(&mut self) {
+        let _ = self.0.send(self.1);
+    }
 }
 
 impl Heard {
@@ -39,15 +50,18 @@ impl Heard {
 
 fn probe(answer: Result<(), String>, gate: Option<Arc<Semaphore>>) -> (Arc<dyn Handler>, Heard) {
     let (started, started_rx) = mpsc::unbounded_channel();
+    let (ended, ended_rx) = mpsc::unbounded_channel();
     let (abandoned, abandoned_rx) = mpsc::unbounded_channel();
-    (Arc::new(Probe { started, gate, answer, abandoned }), Heard { started: started_rx, abandoned: abandoned_rx })
+    (Arc::new(Probe { started, ended, gate, answer, abandoned }), Heard { started: started_rx, ended: ended_rx, abandoned: abandoned_rx })
 }
 
 impl Handler for Probe {
     fn run(&self, task: Task) -> BoxFuture<Result<(), String>> {
         let _ = self.started.send(task.id);
         let (gate, answer) = (self.gate.clone(), self.answer.clone());
+        let ends = Ends(self.ended.clone(), task.id);
         Box::pin(async move {
+            let _ends = ends;
             if let Some(gate) = gate {
                 gate.acquire().await.unwrap().forget();
             }
@@ -231,7 +245,8 @@ async fn a_kind_with_every_slot_taken_holds_back_no_other_kind() {
         assert!(Instant::now() < until, "slow tasks are still queued: {:?}", left(&pool).await);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    queue.stop(tokio::time::Instant::now() + Duration::from_secs(5)).await;
+    let now = tokio::time::Instant::now();
+    queue.stop(now + Duration::from_secs(5), now + Duration::from_secs(6)).await;
     bus.stop();
 }
 
@@ -253,22 +268,60 @@ async fn queue_slots_are_applied_at_start_and_an_unknown_kind_stops_it() {
 }
 
 #[tokio::test]
-async fn a_stopping_instance_leaves_the_tasks_it_still_runs_to_their_lease() {
+async fn a_stopping_instance_interrupts_the_tasks_it_still_runs_and_releases_them_at_once() {
     let (pool, url) = database().await;
     let bus = hearth::bus::Bus::start(hearth::db::Target::parse(&url, None).unwrap()).await.unwrap();
-    // The first instance's handler waits for a gate: its run outlasts the stop.
+    // The first instance's handler waits for a gate that never opens: its runs outlast the stop.
     let gate = Arc::new(Semaphore::new(0));
     let (held, mut heard_one) = probe(Ok(()), Some(gate.clone()));
-    let one = Queue::new(pool.clone()).handle("test.a", 1, held).start(&bus);
-    let id = put(&pool, "test.a", -1, 1).await;
-    assert_eq!(heard_one.started().await, id);
-    let (free, _heard_two) = probe(Ok(()), None);
+    let one = Queue::new(pool.clone()).handle("test.a", 2, held).start(&bus);
+    // A task with one attempt (as a job) and one with attempts left.
+    let once = put(&pool, "test.a", -2, 1).await;
+    let again = put(&pool, "test.a", -1, 3).await;
+    let mut started = [heard_one.started().await, heard_one.started().await];
+    started.sort();
+    assert_eq!(started, [once, again]);
+    let (free, mut heard_two) = probe(Ok(()), None);
     let two = Queue::new(instance(&url)).handle("test.a", 1, free).manual();
+    assert_eq!(two.run_task(once).await.unwrap(), None, "the first instance holds its lease while it runs");
 
-    one.stop(tokio::time::Instant::now() + Duration::from_millis(100)).await;
-    // Not released: a run that could not be proven stopped is never run a second time
-    // alongside it; another instance claims it only once its lease runs out.
-    assert_eq!(two.run_task(id).await.unwrap(), None, "the first instance still holds its lease");
+    let now = tokio::time::Instant::now();
+    one.stop(now + Duration::from_millis(100), now + Duration::from_secs(5)).await;
+    // Both runs were stopped before the stop ended, not left running.
+    let mut ended = [heard_one.ended.try_recv().unwrap(), heard_one.ended.try_recv().unwrap()];
+    ended.sort();
+    assert_eq!(ended, [once, again]);
+    // Released, the attempt counted: no lease holds them.
+    assert_eq!(left(&pool).await, [(once, 1, false), (again, 1, false)]);
+    // Another instance takes them now: the one-attempt task is given up as interrupted (never
+    // run twice), the other runs again.
+    let ran = two.run_task(once).await.unwrap().unwrap();
+    assert_eq!(ran.outcome, Outcome::Abandoned { reason: "interrupted: the instance running it stopped".into() });
+    assert_eq!(heard_two.abandoned.try_recv().unwrap().0, once);
+    let ran = two.run_task(again).await.unwrap().unwrap();
+    assert_eq!((ran.task.attempt, ran.outcome), (2, Outcome::Done));
+    assert_eq!(heard_two.started().await, again);
+    assert!(left(&pool).await.is_empty());
+    // The gate opening later wakes nothing of the first instance's.
+    gate.add_permits(2);
+    assert!(heard_one.started.try_recv().is_err());
+    bus.stop();
+}
+
+#[tokio::test]
+async fn a_stop_whose_tasks_end_in_time_releases_nothing() {
+    let (pool, url) = database().await;
+    let bus = hearth::bus::Bus::start(hearth::db::Target::parse(&url, None).unwrap()).await.unwrap();
+    let gate = Arc::new(Semaphore::new(0));
+    let (held, mut heard) = probe(Ok(()), Some(gate.clone()));
+    let queue = Queue::new(pool.clone()).handle("test.a", 1, held).start(&bus);
+    let id = put(&pool, "test.a", -1, 1).await;
+    assert_eq!(heard.started().await, id);
+    // The run finishes within the bound: it is done, not interrupted.
     gate.add_permits(1);
+    let now = tokio::time::Instant::now();
+    queue.stop(now + Duration::from_secs(30), now + Duration::from_secs(31)).await;
+    assert!(left(&pool).await.is_empty());
+    assert_eq!(heard.ended.try_recv().unwrap(), id);
     bus.stop();
 }
