@@ -201,10 +201,11 @@ impl Hearth {
                 db.replicas.clone(),
                 db.pool.clone(),
                 crate::db::SharedReader::new(db.pool.clone()),
-                1,
+                crate::http::MIN_WORKER_CONNECTIONS,
                 crate::db::PoolTimeouts::requests(&config.timeouts),
             ),
             target: db.target.clone(),
+            health: crate::db::replicas::probe_pool(&db.target),
             worker_pools: Arc::default(),
             registry,
             auth,
@@ -221,7 +222,12 @@ impl Hearth {
             push: push.clone(),
             redis,
         });
-        let jobs = crate::functions::jobs::Runner { functions: state.functions.clone(), registry: state.registry.clone(), services };
+        let jobs = crate::functions::jobs::Runner {
+            functions: state.functions.clone(),
+            registry: state.registry.clone(),
+            services,
+            recording: Default::default(),
+        };
         // Each kind of queued work with its slots (checked before the server starts).
         let queue = crate::queue::Queue::new(db.pool.clone())
             .handle(crate::functions::jobs::TASK_KIND, crate::functions::jobs::TASK_SLOTS, Arc::new(jobs))

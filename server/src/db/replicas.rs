@@ -125,15 +125,18 @@ impl Replicas {
             return;
         }
         let primary = probe_pool(primary);
-        let this = self.clone();
+        // Held weakly: replicas dropped without a stop (an embedder's) end their checks too.
+        let this = Arc::downgrade(self);
         let task = tokio::spawn(async move {
             let mut history = History::default();
             let mut tick = tokio::time::interval(CHECK_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                let Some(this) = this.upgrade() else { break };
                 this.check(&primary, &mut history).await;
             }
+            primary.close();
         });
         *self.health.lock().expect("not poisoned") = Some(task.abort_handle());
     }
@@ -317,7 +320,7 @@ const PROBE_CONNECT: Duration = Duration::from_secs(2);
 
 /// One connection for health checks, each bounded by [`CHECK_EVERY`] but for connecting, which
 /// may take longer (a TLS handshake to a distant server).
-fn probe_pool(target: &Target) -> Pool {
+pub(crate) fn probe_pool(target: &Target) -> Pool {
     let timeouts = PoolTimeouts { statement: CHECK_EVERY, idle_transaction: CHECK_EVERY, wait: PROBE_CONNECT, acquire: CHECK_EVERY };
     super::pool(target, 1, timeouts)
 }
@@ -415,6 +418,11 @@ impl ReadPools {
             })
             .collect();
         ReadPools { replicas, primary, primary_reader, replica_pools }
+    }
+
+    /// Each replica's pool, by the replica's label (for the pool metrics).
+    pub fn replica_pools(&self) -> Vec<(String, Pool)> {
+        self.replicas.replicas.iter().zip(self.replica_pools.iter()).map(|(r, (pool, _))| (r.label.clone(), pool.clone())).collect()
     }
 
     /// Where a read with this consistency runs now.

@@ -153,6 +153,9 @@ pub struct Runner {
     pub functions: Arc<Functions>,
     pub registry: AppRegistry,
     pub services: Arc<crate::data::hooks::Services>,
+    /// Runs' outcomes being recorded: a run interrupted at a stop still records the outcome it
+    /// has (see [`Handler::settled`]).
+    pub recording: queue::Uncut,
 }
 
 impl Runner {
@@ -215,9 +218,14 @@ impl Runner {
                 changes["message"] = json!(err.to_string());
             }
         }
-        if let Err(err) = update_status(&self.functions, &master, &status_id, changes).await {
-            tracing::warn!(app = master.app.id, job = %job, error = %err, "cannot record a job's outcome");
-        }
+        let functions = self.functions.clone();
+        self.recording
+            .run(async move {
+                if let Err(err) = update_status(&functions, &master, &status_id, changes).await {
+                    tracing::warn!(app = master.app.id, job = %job, error = %err, "cannot record a job's outcome");
+                }
+            })
+            .await;
     }
 }
 
@@ -232,8 +240,11 @@ impl Handler for Runner {
     }
 
     fn settled(&self) -> BoxFuture<()> {
-        let functions = self.functions.clone();
-        Box::pin(async move { functions.settled().await })
+        let (functions, recording) = (self.functions.clone(), self.recording.clone());
+        Box::pin(async move {
+            functions.settled().await;
+            recording.settled().await;
+        })
     }
 
     fn abandon(&self, task: Task, reason: String) -> BoxFuture<()> {

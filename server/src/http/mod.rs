@@ -43,8 +43,11 @@ pub struct State {
     pub reads: crate::db::replicas::ReadPools,
     /// Where PostgreSQL is, to open each worker's pool.
     pub target: crate::db::Target,
-    /// Every worker's pool, for the pool metrics.
-    pub worker_pools: Arc<std::sync::Mutex<Vec<Pool>>>,
+    /// One connection of `/ready`'s own, asked when every request connection is busy: a busy
+    /// pool and a frozen database look the same from the pool.
+    pub health: Pool,
+    /// Every worker's pools, for the pool metrics: the primary's (no label) and each replica's.
+    pub worker_pools: Arc<std::sync::Mutex<Vec<LabelledPool>>>,
     pub registry: AppRegistry,
     /// Session and role caches, rate limits, providers' keys, login triggers.
     pub auth: crate::auth::AuthState,
@@ -115,7 +118,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Connections a worker's pool has at least: its shared reader's and one for everything else.
-const MIN_WORKER_CONNECTIONS: usize = 2;
+pub(crate) const MIN_WORKER_CONNECTIONS: usize = 2;
+
+/// A worker's pool for the metrics: the primary's (no label) or a replica's (its label).
+pub type LabelledPool = (Option<String>, Pool);
 
 /// Seconds past the shutdown timeout after which the HTTP workers drop the requests a stop left
 /// running (the stop itself has moved on by then).
@@ -141,10 +147,14 @@ pub fn server(state: web::Data<State>, listener: TcpListener) -> std::io::Result
     }
     let server = HttpServer::new(move || {
         let pool = crate::db::pool(&state.target, per_worker, crate::db::PoolTimeouts::requests(&state.config.timeouts));
-        state.worker_pools.lock().expect("not poisoned").push(pool.clone());
         let reader = crate::db::SharedReader::new(pool.clone());
         let timeouts = crate::db::PoolTimeouts::requests(&state.config.timeouts);
         let reads = crate::db::replicas::ReadPools::new(state.reads.replicas.clone(), pool.clone(), reader.clone(), per_worker, timeouts);
+        {
+            let mut pools = state.worker_pools.lock().expect("not poisoned");
+            pools.push((None, pool.clone()));
+            pools.extend(reads.replica_pools().into_iter().map(|(label, pool)| (Some(label), pool)));
+        }
         let worker = web::Data::new(State { pool, reader, reads, ..State::clone(&state) });
         App::new()
             .app_data(worker)

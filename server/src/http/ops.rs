@@ -38,15 +38,26 @@ pub async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
         return Ok(unavailable("shutting down", &[]));
     }
     let database = async {
-        // Every request connection may be busy under load: a busy pool proves the database
-        // works, so waiting for a connection (bounded by CHECK_BOUND below) is not a failure,
-        // and the request pool's short acquire timeout does not apply here.
+        // Every request connection may be busy under load, or held by a database that no longer
+        // answers: past a short wait, the check asks on a connection of its own, so a busy
+        // database is ready and a frozen one is not. The request pool's short acquire timeout
+        // does not apply here.
         let client = match state.pool.timeout_get(&ready_timeouts()).await {
             Ok(client) => client,
-            Err(deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)) => return Ok(()),
+            Err(deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)) => {
+                state.health.get().await.map_err(|e| format!("every request connection is busy, and the check's own: {e}"))?
+            }
             Err(e) => return Err(e.to_string()),
         };
-        client.query_one("SELECT 1", &[]).await.map(drop).map_err(|e| crate::telemetry::error_chain(&e))
+        // A check with no answer in time leaves its connection mid-query: closed, not reused (the
+        // next check would queue behind it, failing long after the database is back).
+        match tokio::time::timeout(CHECK_BOUND / 2, client.query_one("SELECT 1", &[])).await {
+            Ok(answer) => answer.map(drop).map_err(|e| crate::telemetry::error_chain(&e)),
+            Err(_) => {
+                drop(deadpool_postgres::Object::take(client));
+                Err(format!("no answer within {:?}", CHECK_BOUND / 2))
+            }
+        }
     };
     let redis = async {
         match state.redis.clone() {
@@ -70,10 +81,10 @@ pub async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     }
 }
 
-/// `/ready`'s pool timeouts: wait for a busy pool half of [`CHECK_BOUND`] (so a busy pool is
-/// reported as such before the check's own bound ends), connect and recycle within it.
+/// `/ready`'s pool timeouts: wait for a busy pool a quarter of [`CHECK_BOUND`] (then the check
+/// asks on its own connection, within the rest of the bound), connect and recycle within it.
 fn ready_timeouts() -> deadpool_postgres::Timeouts {
-    deadpool_postgres::Timeouts { wait: Some(CHECK_BOUND / 2), create: Some(CHECK_BOUND), recycle: Some(CHECK_BOUND) }
+    deadpool_postgres::Timeouts { wait: Some(CHECK_BOUND / 4), create: Some(CHECK_BOUND), recycle: Some(CHECK_BOUND) }
 }
 
 /// A check's outcome, a timeout past [`CHECK_BOUND`] counting as a failure.
@@ -102,16 +113,32 @@ pub async fn metrics(req: HttpRequest, state: web::Data<State>) -> HttpResponse 
                 .json(serde_json::json!({ "code": ParseCode::UNAUTHORIZED.code(), "error": "unauthorized" }));
         }
     }
-    // Summed over the workers' pools (each worker has its own).
-    let (mut size, mut max, mut available, mut waiting) = (0, 0, 0, 0);
-    for pool in state.worker_pools.lock().expect("not poisoned").iter() {
+    // Summed over the workers' pools (each worker has its own): the primary's, and each replica's
+    // under its label.
+    let mut sums: std::collections::BTreeMap<Option<String>, [usize; 4]> = std::collections::BTreeMap::new();
+    for (replica, pool) in state.worker_pools.lock().expect("not poisoned").iter() {
         let s = pool.status();
-        (size, max, available, waiting) = (size + s.size, max + s.max_size, available + s.available, waiting + s.waiting);
+        let sum = sums.entry(replica.clone()).or_default();
+        for (total, value) in sum.iter_mut().zip([s.size, s.max_size, s.available, s.waiting]) {
+            *total += value;
+        }
     }
-    metrics::gauge!("hearth_db_pool_size").set(size as f64);
-    metrics::gauge!("hearth_db_pool_max").set(max as f64);
-    metrics::gauge!("hearth_db_pool_available").set(available as f64);
-    metrics::gauge!("hearth_db_pool_waiting").set(waiting as f64);
+    for (replica, [size, max, available, waiting]) in sums {
+        match replica {
+            None => {
+                metrics::gauge!("hearth_db_pool_size").set(size as f64);
+                metrics::gauge!("hearth_db_pool_max").set(max as f64);
+                metrics::gauge!("hearth_db_pool_available").set(available as f64);
+                metrics::gauge!("hearth_db_pool_waiting").set(waiting as f64);
+            }
+            Some(replica) => {
+                metrics::gauge!("hearth_db_replica_pool_size", "replica" => replica.clone()).set(size as f64);
+                metrics::gauge!("hearth_db_replica_pool_max", "replica" => replica.clone()).set(max as f64);
+                metrics::gauge!("hearth_db_replica_pool_available", "replica" => replica.clone()).set(available as f64);
+                metrics::gauge!("hearth_db_replica_pool_waiting", "replica" => replica).set(waiting as f64);
+            }
+        }
+    }
     metrics::gauge!("hearth_apps_cached").set(state.registry.cached() as f64);
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::telemetry::metrics_handle().render())
 }

@@ -45,6 +45,9 @@ use crate::error::DbError;
 pub const LEASE: Duration = Duration::from_secs(30);
 /// How often each instance looks for due tasks when nothing woke it.
 pub const POLL: Duration = Duration::from_secs(1);
+/// How long a stop waits for an idle connection to release interrupted tasks on, before it
+/// interrupts them.
+const EARLY_CONNECTION: Duration = Duration::from_millis(100);
 
 /// A task as its handler receives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,7 +187,8 @@ impl Queue {
                 shared.wake.notify_one();
             }
         });
-        tokio::spawn(work(handle.0.clone()));
+        let worker = tokio::spawn(work(handle.0.clone()));
+        *handle.0.worker.lock().expect("not poisoned") = Some(worker);
         handle
     }
 
@@ -204,6 +208,7 @@ impl Queue {
             running: std::sync::Mutex::new(HashSet::new()),
             interrupt: watch::Sender::new(false),
             interrupted: std::sync::Mutex::new(Vec::new()),
+            worker: std::sync::Mutex::new(None),
         }))
     }
 }
@@ -224,8 +229,17 @@ struct Shared {
     running: std::sync::Mutex<HashSet<i64>>,
     /// Set at the stop's bound: running handlers are dropped.
     interrupt: watch::Sender<bool>,
-    /// The claims interrupted so (id, lease), for the stop to release.
-    interrupted: std::sync::Mutex<Vec<(i64, i64)>>,
+    /// The claims interrupted so, for the stop to release.
+    interrupted: std::sync::Mutex<Vec<Interrupted>>,
+    /// The worker's loop, once started.
+    worker: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// A claim whose run was interrupted.
+struct Interrupted {
+    kind: String,
+    id: i64,
+    lease: i64,
 }
 
 /// The running queue: stops the worker, runs a task on demand.
@@ -238,65 +252,100 @@ impl QueueHandle {
     /// once: another instance claims them now, counting the attempt, so a job (one attempt) is
     /// given up as interrupted rather than run twice, and other kinds are retried.
     ///
-    /// A task is released only once its run is proven ended: its handler's future is dropped
-    /// (only the run: a run that has ended records its outcome), the work it handed elsewhere has
-    /// ended ([`Handler::settled`]), and the release goes over a connection taken before the
-    /// interruption (never one a dropped run left mid-statement). A statement the run had already
-    /// sent may still commit, as after a crash. What cannot be proven ended by `release_by` is
-    /// left to its lease.
+    /// A task is released only once its run here has ended: its handler's future is dropped
+    /// (only the run: a run that has ended records its outcome), and the work it handed elsewhere
+    /// in this process has ended too ([`Handler::settled`]). What it did outside the process (a
+    /// statement already sent, a webhook called) is not undone, as after a crash. Each kind is
+    /// released on its own: one whose runs are not proven ended by `release_by` leaves its tasks
+    /// to their lease, and no other kind's.
     pub async fn stop(&self, until: tokio::time::Instant, release_by: tokio::time::Instant) {
         self.stop_claiming();
-        if tokio::time::timeout_at(until, self.drained()).await.is_ok() {
+        // The worker's loop ends first: a claim under way at the signal starts its tasks before
+        // they are waited for, and nothing is claimed after.
+        let worker = self.0.worker.lock().expect("not poisoned").take();
+        if let Some(mut worker) = worker
+            && tokio::time::timeout_at(until, &mut worker).await.is_err()
+        {
+            // Stuck in a claim (a database that does not answer): stopped, so nothing it claims
+            // runs; a claim it had committed is left to its lease.
+            worker.abort();
+            let _ = worker.await;
+        }
+        let drained = async {
+            for kind in self.0.kinds.values() {
+                let _ = kind.slots.acquire_many(kind.size).await;
+            }
+        };
+        if tokio::time::timeout_at(until, drained).await.is_ok() {
             return;
         }
         let started = tokio::time::Instant::now();
-        // Before the interruption: an idle connection, none a dropped run could leave busy.
-        let client = tokio::time::timeout_at(release_by, self.0.pool.get()).await;
+        // An idle connection for the releases when one is free now: not one a dropped run could
+        // leave mid-statement (else one is taken after, which may wait for such a statement).
+        let early = tokio::time::timeout(EARLY_CONNECTION, self.0.pool.get()).await.ok().and_then(Result::ok);
+        let connection = tokio::sync::Mutex::new(early);
         self.0.interrupt.send_replace(true);
-        let settled = async {
-            self.drained().await;
-            for kind in self.0.kinds.values() {
-                kind.handler.settled().await;
+        // Each kind on its own, released as soon as its runs have ended: one whose runs are not
+        // proven ended holds back no other.
+        let unproven = futures_util::future::join_all(self.0.kinds.iter().map(|(name, kind)| {
+            let connection = &connection;
+            async move {
+                let settled = async {
+                    let _ = kind.slots.acquire_many(kind.size).await;
+                    kind.handler.settled().await;
+                };
+                if tokio::time::timeout_at(release_by, settled).await.is_err() {
+                    return Some(*name);
+                }
+                let claims: Vec<Interrupted> = {
+                    let mut interrupted = self.0.interrupted.lock().expect("not poisoned");
+                    let (mine, others) = std::mem::take(&mut *interrupted).into_iter().partition(|claim| claim.kind == *name);
+                    *interrupted = others;
+                    mine
+                };
+                if claims.is_empty() {
+                    return None;
+                }
+                let ids: Vec<i64> = claims.iter().map(|claim| claim.id).collect();
+                let release = async {
+                    let mut connection = connection.lock().await;
+                    let mut client = match connection.take() {
+                        Some(client) => client,
+                        None => self.0.pool.get().await?,
+                    };
+                    let released = release(&mut client, name, &claims).await;
+                    *connection = Some(client);
+                    released
+                };
+                match tokio::time::timeout_at(release_by, release).await {
+                    Ok(Ok(released)) => tracing::info!(
+                        kind = *name,
+                        tasks = ?ids,
+                        released,
+                        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                        "queued tasks still running at the stop's bound were interrupted and released: another instance claims them at once"
+                    ),
+                    Ok(Err(err)) => tracing::warn!(
+                        kind = *name,
+                        tasks = ?ids,
+                        error = %err,
+                        "cannot release interrupted queued tasks; they are claimed again once their lease runs out"
+                    ),
+                    Err(_) => tracing::warn!(
+                        kind = *name,
+                        tasks = ?ids,
+                        "releasing interrupted queued tasks took too long: they were released, or are claimed again once their lease runs out"
+                    ),
+                }
+                None
             }
-        };
-        let settled = tokio::time::timeout_at(release_by, settled).await.is_ok();
-        let interrupted = std::mem::take(&mut *self.0.interrupted.lock().expect("not poisoned"));
-        if !settled {
-            let ids: Vec<i64> = self.0.running.lock().expect("not poisoned").iter().copied().collect();
-            tracing::warn!(tasks = ?ids, "queued tasks still running at shutdown could not be stopped in time; they are claimed again once their lease runs out");
-            return;
-        }
-        if interrupted.is_empty() {
-            return;
-        }
-        let ids: Vec<i64> = interrupted.iter().map(|(id, _)| *id).collect();
-        let release = async {
-            let mut client = match client {
-                Ok(client) => client?,
-                Err(_) => self.0.pool.get().await?,
-            };
-            release(&mut client, &interrupted).await
-        };
-        match tokio::time::timeout_at(release_by, release).await {
-            Ok(Ok(released)) => tracing::info!(
-                tasks = ?ids,
-                released,
-                elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                "queued tasks still running at the stop's bound were interrupted and released: another instance claims them at once"
-            ),
-            Ok(Err(err)) => {
-                tracing::warn!(tasks = ?ids, error = %err, "cannot release interrupted queued tasks; they are claimed again once their lease runs out")
-            }
-            Err(_) => {
-                tracing::warn!(tasks = ?ids, "releasing interrupted queued tasks took too long; they are claimed again once their lease runs out")
-            }
-        }
-    }
-
-    /// Ends when no task runs (the claiming stopped).
-    async fn drained(&self) {
-        for kind in self.0.kinds.values() {
-            let _ = kind.slots.acquire_many(kind.size).await;
+        }))
+        .await;
+        let unproven: HashSet<&'static str> = unproven.into_iter().flatten().collect();
+        if !unproven.is_empty() {
+            let mut left: Vec<i64> = self.0.interrupted.lock().expect("not poisoned").iter().map(|claim| claim.id).collect();
+            left.extend(self.0.running.lock().expect("not poisoned").iter().copied());
+            tracing::warn!(kinds = ?unproven, tasks = ?left, "queued tasks still running at shutdown could not be proven stopped in time; they are claimed again once their lease runs out");
         }
     }
 
@@ -359,6 +408,12 @@ async fn work(shared: Arc<Shared>) {
         if !free.is_empty() {
             let wanted: Vec<(&'static str, usize)> = free.iter().map(|(kind, permit)| (*kind, permit.num_permits())).collect();
             match shared.claim(Claim::Due(&wanted)).await {
+                // Claimed as the stop began: handed back as they were, not started during the drain.
+                Ok(tasks) if shared.stopped.load(Ordering::Relaxed) => {
+                    if let Err(err) = shared.unclaim(&tasks).await {
+                        tracing::warn!(error = %err, "cannot hand back tasks claimed as the stop began; they are claimed again once their lease runs out");
+                    }
+                }
                 Ok(tasks) => {
                     for task in tasks {
                         let Some(permit) = free.iter_mut().find(|(kind, _)| *kind == task.kind).and_then(|(_, held)| held.split(1)) else {
@@ -441,6 +496,26 @@ impl Shared {
             .collect())
     }
 
+    /// Hands back claims that did not start, their attempt uncounted.
+    async fn unclaim(&self, tasks: &[Task]) -> Result<(), DbError> {
+        if tasks.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = tasks.iter().map(|task| task.id).collect();
+        let leases: Vec<i64> = tasks.iter().map(|task| task.lease).collect();
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "UPDATE queue_tasks t SET attempts = greatest(t.attempts - 1, 0), locked_until = NULL, lease = NULL
+                   FROM unnest($1::bigint[], $2::bigint[]) AS r (id, lease)
+                  WHERE t.id = r.id AND t.lease = r.lease",
+                &[&ids, &leases],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Runs one claimed task, renewing its lease meanwhile, and records the outcome. A task
     /// claimed past its last attempt (its instance stopped while running it) is given up.
     async fn execute(&self, task: Task) -> Result<Outcome, DbError> {
@@ -474,13 +549,18 @@ impl Shared {
         // Stopped however the run ends: a handler that panics must not leave its lease renewed
         // for ever (the task would be neither retried nor given up).
         let _renewing = StopOnDrop(renew);
-        // Only the run is interrupted: its outcome, once it has one, is recorded.
+        // Only the run is interrupted: its outcome, once it has one, is recorded. A run not yet
+        // started when the interruption came is not started.
         let mut interrupt = self.interrupt.subscribe();
+        if *interrupt.borrow_and_update() {
+            self.interrupted.lock().expect("not poisoned").push(Interrupted { kind: task.kind.clone(), id: task.id, lease: task.lease });
+            return Ok(Outcome::Interrupted);
+        }
         let outcome = tokio::select! {
             biased;
             outcome = handler.run(task.clone()) => outcome,
             _ = interrupt.wait_for(|now| *now) => {
-                self.interrupted.lock().expect("not poisoned").push((task.id, task.lease));
+                self.interrupted.lock().expect("not poisoned").push(Interrupted { kind: task.kind.clone(), id: task.id, lease: task.lease });
                 return Ok(Outcome::Interrupted);
             }
         };
@@ -526,29 +606,69 @@ impl Shared {
     }
 }
 
-/// Releases interrupted claims (id, lease) with their attempt counted, and wakes every
-/// instance's worker. Answers how many were released (a claim finished meanwhile is not).
-async fn release(client: &mut deadpool_postgres::Object, claims: &[(i64, i64)]) -> Result<u64, DbError> {
-    let (ids, leases): (Vec<i64>, Vec<i64>) = claims.iter().copied().unzip();
+/// Releases interrupted claims of `kind` with their attempt counted, and wakes every instance's
+/// worker.
+/// Answers how many were released (a claim finished meanwhile is not). The lease is cleared, so
+/// a late statement of the interrupted claim (a renewal already sent) matches nothing.
+async fn release(client: &mut deadpool_postgres::Object, kind: &str, claims: &[Interrupted]) -> Result<u64, DbError> {
+    let ids: Vec<i64> = claims.iter().map(|claim| claim.id).collect();
+    let leases: Vec<i64> = claims.iter().map(|claim| claim.lease).collect();
     let tx = client.transaction().await?;
-    let kinds = tx
-        .query(
-            "UPDATE queue_tasks t SET locked_until = NULL, last_error = 'interrupted: the instance running it stopped'
+    let released = tx
+        .execute(
+            "UPDATE queue_tasks t SET locked_until = NULL, lease = NULL, last_error = 'interrupted: the instance running it stopped'
                FROM unnest($1::bigint[], $2::bigint[]) AS r (id, lease)
-              WHERE t.id = r.id AND t.lease = r.lease
-          RETURNING t.kind",
+              WHERE t.id = r.id AND t.lease = r.lease",
             &[&ids, &leases],
         )
         .await?;
-    let mut woken = HashSet::new();
-    for row in &kinds {
-        let kind: String = row.get(0);
-        if woken.insert(kind.clone()) {
-            bus::publish(&tx, &TaskQueued { kind }).await?;
-        }
+    if released > 0 {
+        bus::publish(&tx, &TaskQueued { kind: kind.into() }).await?;
     }
     tx.commit().await?;
-    Ok(kinds.len() as u64)
+    Ok(released)
+}
+
+/// Work a handler's run must not have cut once it has started, such as recording the outcome
+/// the run already has: it runs in a task of its own, which goes on if the run is interrupted,
+/// and [`Uncut::settled`] (for the handler's [`Handler::settled`]) waits for it.
+#[derive(Clone)]
+pub struct Uncut(Arc<watch::Sender<usize>>);
+
+impl Default for Uncut {
+    fn default() -> Uncut {
+        Uncut(Arc::new(watch::Sender::new(0)))
+    }
+}
+
+impl Uncut {
+    /// Runs `work` to its end, even if this future is dropped.
+    pub async fn run<T: Send + 'static>(&self, work: impl Future<Output = T> + Send + 'static) -> T {
+        /// Counts the work as done however it ends (a panic too).
+        struct Done(Arc<watch::Sender<usize>>);
+        impl Drop for Done {
+            fn drop(&mut self) {
+                self.0.send_modify(|n| *n -= 1);
+            }
+        }
+        self.0.send_modify(|n| *n += 1);
+        let done = Done(self.0.clone());
+        let task = tokio::spawn(async move {
+            let _done = done;
+            work.await
+        });
+        match task.await {
+            Ok(out) => out,
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            // Cancelled: the runtime is shutting down, and this with it.
+            Err(_) => std::future::pending().await,
+        }
+    }
+
+    /// Ends when no such work is under way.
+    pub async fn settled(&self) {
+        let _ = self.0.subscribe().wait_for(|n| *n == 0).await;
+    }
 }
 
 /// Aborts a task when dropped.

@@ -329,3 +329,66 @@ async fn a_pool_of_one_still_serves_queries_after_a_get() {
     assert_eq!((status, found["results"].as_array().map(Vec::len)), (200, Some(1)), "{found}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn ready_tells_a_busy_database_from_a_frozen_one() {
+    let cluster = PrivateCluster::start();
+    let url = cluster.cluster().url("postgres");
+    let mut config = test_config(&url);
+    // One worker with two connections, both to be held by saves.
+    config.workers = 1;
+    config.database_pool_size = 2;
+    let server = TestServer::start_with(config).await;
+    let app = app_keys(&server).await;
+    let (status, created) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/Item", Some(json!({"a": 1}))).await;
+    assert_eq!(status, 201, "{created}");
+
+    // Busy: two saves wait for a lock the test holds, taking both request connections.
+    let (mut db, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0);
+    let lock = db.transaction().await.unwrap();
+    lock.batch_execute(&format!("LOCK TABLE \"{schema}\".\"Item\" IN ACCESS EXCLUSIVE MODE")).await.unwrap();
+    let saves: Vec<_> = (0..2)
+        .map(|_| {
+            let (http, url, id, master) = (server.http.clone(), server.url("/parse/classes/Item"), app.id.clone(), app.master.clone());
+            tokio::spawn(async move {
+                http.post(url).header("X-Parse-Application-Id", id).header("X-Parse-Master-Key", master).json(&json!({"a": 2})).send().await
+            })
+        })
+        .collect();
+    let (observer, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND strpos(query, $1) > 0";
+    let quoted = format!("\"{schema}\".");
+    assert!(
+        eventually(Duration::from_secs(10), || async { observer.query_one(waiting, &[&quoted]).await.unwrap().get::<_, i64>(0) == 2 })
+            .await,
+        "both saves wait for the lock"
+    );
+    // Every request connection is in use, but the database answers: ready.
+    let res = server.http.get(server.url("/ready")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+
+    // Frozen, with the same connections held: the check asks on a connection of its own, which
+    // gets no answer: not ready.
+    cluster.signal(libc::SIGSTOP);
+    let started = Instant::now();
+    let res = server.http.get(server.url("/ready")).send().await.unwrap();
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!((status, body["failing"].clone()), (503, json!(["database"])), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(5), "answered after {:?}", started.elapsed());
+
+    // Thawed and unlocked: the saves end and the instance is ready again.
+    cluster.signal(libc::SIGCONT);
+    lock.rollback().await.unwrap();
+    for save in saves {
+        assert_eq!(save.await.unwrap().unwrap().status(), 201);
+    }
+    assert!(
+        eventually(Duration::from_secs(10), || async { server.http.get(server.url("/ready")).send().await.unwrap().status() == 200 }).await,
+        "ready again"
+    );
+    server.shutdown().await;
+}

@@ -175,8 +175,8 @@ async fn ticked(db: &tokio_postgres::Client, schedule: i64) {
 struct Hold {
     url: String,
     arrived: mpsc::UnboundedReceiver<()>,
-    /// Hears of each request whose caller hung up before its answer.
-    hung_up: mpsc::UnboundedReceiver<()>,
+    /// Hears of each request whose caller hung up before its answer, and when.
+    hung_up: mpsc::UnboundedReceiver<Instant>,
     release: watch::Sender<bool>,
 }
 
@@ -213,7 +213,7 @@ async fn hold_server() -> Hold {
                         let _ = writing.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nfree").await;
                     }
                     () = hangs_up => {
-                        let _ = tell_hung_up.send(());
+                        let _ = tell_hung_up.send(Instant::now());
                     }
                 }
             });
@@ -561,6 +561,8 @@ async fn a_run_held_by_a_stopping_instance_is_stopped_and_released_at_once() {
     let mut config = test_config(&url);
     config.queue_slots.insert(TASK_KIND.into(), 1);
     config.outbound_private_network = true;
+    // A reserve of 2 s: the release has the first second of it.
+    config.shutdown_timeout = Duration::from_secs(8);
     let first = TestServer::start_with(config.clone()).await;
     let (owner, app) = setup(&first).await;
     let mut hold = hold_server().await;
@@ -571,12 +573,28 @@ async fn a_run_held_by_a_stopping_instance_is_stopped_and_released_at_once() {
     // The first instance runs it (its call waits on the hold server), then stops: the run is
     // still going when its share of the shutdown bound ends.
     hold.next().await;
-    first.shutdown().await;
-    // The run was stopped, not left going alongside another: its call hung up (long before
-    // the call's own 30 s limit would end it).
-    tokio::time::timeout(Duration::from_secs(10), hold.hung_up.recv()).await.expect("the first run's call hangs up").unwrap();
-    // Released at once (not left to its 30 s lease), its one attempt counted.
+    // When the task is released, as an observer of the database sees it.
     let db = connect(&url).await;
+    let released = tokio::spawn({
+        let db = connect(&url).await;
+        async move {
+            loop {
+                let row = db.query_one("SELECT locked_until IS NULL FROM queue_tasks WHERE kind = $1", &[&TASK_KIND]).await.unwrap();
+                if row.get::<_, bool>(0) {
+                    return Instant::now();
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    });
+    first.shutdown().await;
+    // The run was stopped before its task was released, not left going alongside another run:
+    // its call hung up first (give or take the HTTP client's own connection task, which closes
+    // the socket just after the call is dropped).
+    let hung_up = tokio::time::timeout(Duration::from_secs(30), hold.hung_up.recv()).await.expect("the first run's call hangs up").unwrap();
+    let released = tokio::time::timeout(Duration::from_secs(30), released).await.expect("the task is released").unwrap();
+    assert!(hung_up <= released + Duration::from_secs(1), "released {:?} before the run stopped", hung_up - released);
+    // Released at once (not left to its 30 s lease), its one attempt counted.
     let row = db.query_one("SELECT attempts, locked_until IS NULL FROM queue_tasks WHERE kind = $1", &[&TASK_KIND]).await.unwrap();
     assert_eq!((row.get::<_, i32>(0), row.get::<_, bool>(1)), (1, true));
     // Another instance claims it at once and, a job running once, marks it failed as

@@ -23,6 +23,8 @@ struct Probe {
     gate: Option<Arc<Semaphore>>,
     answer: Result<(), String>,
     abandoned: mpsc::UnboundedSender<(i64, String)>,
+    /// When set, `settled` waits for one of its permits (work the runs handed elsewhere).
+    settle: Option<Arc<Semaphore>>,
 }
 
 /// What a probe tells.
@@ -52,7 +54,21 @@ fn probe(answer: Result<(), String>, gate: Option<Arc<Semaphore>>) -> (Arc<dyn H
     let (started, started_rx) = mpsc::unbounded_channel();
     let (ended, ended_rx) = mpsc::unbounded_channel();
     let (abandoned, abandoned_rx) = mpsc::unbounded_channel();
-    (Arc::new(Probe { started, ended, gate, answer, abandoned }), Heard { started: started_rx, ended: ended_rx, abandoned: abandoned_rx })
+    (
+        Arc::new(Probe { started, ended, gate, answer, abandoned, settle: None }),
+        Heard { started: started_rx, ended: ended_rx, abandoned: abandoned_rx },
+    )
+}
+
+/// A probe whose runs wait for `gate` and whose `settled` waits for `settle`.
+fn settling_probe(gate: Arc<Semaphore>, settle: Arc<Semaphore>) -> (Arc<dyn Handler>, Heard) {
+    let (started, started_rx) = mpsc::unbounded_channel();
+    let (ended, ended_rx) = mpsc::unbounded_channel();
+    let (abandoned, abandoned_rx) = mpsc::unbounded_channel();
+    (
+        Arc::new(Probe { started, ended, gate: Some(gate), answer: Ok(()), abandoned, settle: Some(settle) }),
+        Heard { started: started_rx, ended: ended_rx, abandoned: abandoned_rx },
+    )
 }
 
 impl Handler for Probe {
@@ -72,6 +88,15 @@ impl Handler for Probe {
     fn abandon(&self, task: Task, reason: String) -> BoxFuture<()> {
         let _ = self.abandoned.send((task.id, reason));
         Box::pin(async {})
+    }
+
+    fn settled(&self) -> BoxFuture<()> {
+        let settle = self.settle.clone();
+        Box::pin(async move {
+            if let Some(settle) = settle {
+                let _ = settle.acquire().await;
+            }
+        })
     }
 }
 
@@ -302,9 +327,37 @@ async fn a_stopping_instance_interrupts_the_tasks_it_still_runs_and_releases_the
     assert_eq!((ran.task.attempt, ran.outcome), (2, Outcome::Done));
     assert_eq!(heard_two.started().await, again);
     assert!(left(&pool).await.is_empty());
-    // The gate opening later wakes nothing of the first instance's.
-    gate.add_permits(2);
-    assert!(heard_one.started.try_recv().is_err());
+    bus.stop();
+}
+
+#[tokio::test]
+async fn an_interrupted_task_is_released_only_once_its_handler_has_settled() {
+    let (pool, url) = database().await;
+    let bus = hearth::bus::Bus::start(hearth::db::Target::parse(&url, None).unwrap()).await.unwrap();
+    // Both kinds' runs outlast the stop; each kind's handler says when the work its runs handed
+    // elsewhere has ended: kind a's once the test lets it, kind b's never.
+    let (never, settles_a) = (Arc::new(Semaphore::new(0)), Arc::new(Semaphore::new(0)));
+    let (a, mut heard_a) = settling_probe(never.clone(), settles_a.clone());
+    let (b, mut heard_b) = settling_probe(never.clone(), never.clone());
+    let queue = Queue::new(pool.clone()).handle("test.a", 1, a).handle("test.b", 1, b).start(&bus);
+    let task_a = put(&pool, "test.a", -1, 1).await;
+    let task_b = put(&pool, "test.b", -1, 1).await;
+    assert_eq!((heard_a.started().await, heard_b.started().await), (task_a, task_b));
+
+    let now = tokio::time::Instant::now();
+    let stopping = {
+        let queue = queue.clone();
+        tokio::spawn(async move { queue.stop(now + Duration::from_millis(100), now + Duration::from_secs(3)).await })
+    };
+    // The runs are dropped, but their handlers' work has not ended: both stay leased.
+    let ended = async { (heard_a.ended.recv().await, heard_b.ended.recv().await) };
+    assert_eq!(tokio::time::timeout(Duration::from_secs(30), ended).await.unwrap(), (Some(task_a), Some(task_b)));
+    assert_eq!(left(&pool).await, [(task_a, 1, true), (task_b, 1, true)]);
+    // Kind a's work ends: its task is released; kind b's never does, and its task is left to
+    // its lease without holding back kind a's.
+    settles_a.add_permits(1);
+    stopping.await.unwrap();
+    assert_eq!(left(&pool).await, [(task_a, 1, false), (task_b, 1, true)]);
     bus.stop();
 }
 
