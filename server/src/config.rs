@@ -594,7 +594,7 @@ impl Config {
 
         let database_url = secret(s.database_url, "HEARTH_DATABASE_URL_FILE")?;
         let database_replica_urls: Vec<Secret> = secret(s.database_replica_urls, "HEARTH_DATABASE_REPLICA_URLS_FILE")?
-            .map(|urls| urls.expose().split(',').map(str::trim).filter(|u| !u.is_empty()).map(Secret::new).collect())
+            .map(|urls| urls.expose().split([',', '\n']).map(str::trim).filter(|u| !u.is_empty()).map(Secret::new).collect())
             .unwrap_or_default();
         let admin_password = secret(s.admin_password, "HEARTH_ADMIN_PASSWORD_FILE")?;
         let jwt_secret = secret(s.jwt_secret, "HEARTH_JWT_SECRET_FILE")?;
@@ -1059,13 +1059,13 @@ mod tests {
         assert!(config.database_replica_urls.is_empty());
         assert_eq!(config.database_replica_max_lag, Duration::from_secs(2));
         let urls = Settings {
-            database_replica_urls: Some(" postgres://a/db , ,postgres://b/db".into()),
+            database_replica_urls: Some(" postgres://a/db , ,postgres://b/db\npostgres://c/db\n".into()),
             database_replica_max_lag: Some("500ms".into()),
             ..Settings::default()
         };
         let config = Config::resolve(urls).unwrap();
         let urls: Vec<&str> = config.database_replica_urls.iter().map(Secret::expose).collect();
-        assert_eq!(urls, ["postgres://a/db", "postgres://b/db"]);
+        assert_eq!(urls, ["postgres://a/db", "postgres://b/db", "postgres://c/db"]);
         assert_eq!(config.database_replica_max_lag, Duration::from_millis(500));
         for bad in ["0s", "soon", "2h"] {
             let settings = Settings { database_replica_max_lag: Some(bad.into()), ..Settings::default() };

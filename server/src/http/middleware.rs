@@ -50,7 +50,13 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
         // A preflight is nearly free, and a refused one fails the browser's request outright.
         && req.method() != actix_web::http::Method::OPTIONS
     {
-        return Ok(shed(req, &id));
+        // Counted as a request too (route "shed"), so dashboards built on 503 rates see it.
+        let method = req.method().to_string();
+        let res = shed(req, &id);
+        let labels = [("route", "shed".to_string()), ("method", method), ("status", "503".to_string())];
+        metrics::counter!("hearth_http_requests_total", &labels).increment(1);
+        metrics::histogram!("hearth_http_request_duration_seconds", &labels[..2]).record(started.elapsed().as_secs_f64());
+        return Ok(res);
     }
 
     // The request must not be cloned before routing (actix needs sole ownership to route it),
@@ -160,14 +166,18 @@ impl Drop for InFlight {
 const UNCAPPED: [&str; 3] = ["/health", "/ready", "/metrics"];
 
 /// The answer for a request past `max_in_flight`: 503 with `Retry-After`, given before its body
-/// is read (the connection is closed, so the unread body is not waited for), so an overloaded
-/// instance spends almost nothing on the requests it cannot serve.
+/// is read, so an overloaded instance spends almost nothing on the requests it cannot serve. A
+/// request with a body has its connection closed (its unread body is not waited for); one
+/// without keeps it, so a client (or a load balancer) retrying does not open a new connection
+/// for every refused request, which under overload would cost both sides more than the answer.
 fn shed(req: ServiceRequest, id: &str) -> ServiceResponse<BoxBody> {
     metrics::counter!("hearth_shed_total", "reason" => "in_flight").increment(1);
     tracing::debug!(path = %logged_path(req.path()), "shed: too many requests in flight");
     let error = ApiError::new(ParseCode::SERVICE_UNAVAILABLE, crate::error::BUSY_MESSAGE).with_retry_after(crate::error::SHED_RETRY_AFTER);
     let mut res = actix_web::ResponseError::error_response(&error);
-    res.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+    if has_body(req.headers()) {
+        res.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+    }
     // Answered outside the `/parse` scope's CORS layer: a browser must still read the 503 and
     // its Retry-After.
     if req.path() == "/parse" || req.path().starts_with("/parse/") {
@@ -177,6 +187,14 @@ fn shed(req: ServiceRequest, id: &str) -> ServiceResponse<BoxBody> {
         res.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     req.into_response(res)
+}
+
+/// Whether a request's head announces a body (a length above zero, or chunks).
+fn has_body(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers.contains_key(actix_web::http::header::TRANSFER_ENCODING)
+        || headers
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .is_some_and(|length| length.to_str().ok().and_then(|l| l.trim().parse::<u64>().ok()) != Some(0))
 }
 
 /// Headers a browser may send to `/parse`: Parse Server's list, plus the client key and the

@@ -40,6 +40,30 @@ fn fresh_connections() -> reqwest::Client {
     reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap()
 }
 
+/// Sends `request` on `socket` and reads one answer (its head and a `Content-Length` body);
+/// answers the head.
+async fn raw_exchange(socket: &mut tokio::net::TcpStream, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&got[..end]).to_string();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                .unwrap_or(0);
+            if got.len() >= end + 4 + length {
+                return head;
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut buf)).await.expect("an answer").unwrap();
+        assert!(n > 0, "the connection closed: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
 #[tokio::test]
 async fn past_max_in_flight_requests_are_shed_at_once_and_probes_still_answer() {
     let mut config = test_config(run_database());
@@ -61,6 +85,20 @@ async fn past_max_in_flight_requests_are_shed_at_once_and_probes_still_answer() 
     let (status, body) = json_of(res).await;
     assert_eq!((status, body), (503, json!({"code": 1, "error": "The server is busy; try again in a moment."})));
     assert!(asked.elapsed() < Duration::from_secs(5), "shed in {:?}", asked.elapsed());
+    // Its unread body is not waited for: the connection closes. A request without a body keeps
+    // its connection (a client retrying does not open a new one each time): two on one.
+    let res =
+        fresh_connections().post(&login).json(&json!({"email": "a@example.test", "password": "whatever-it-is"})).send().await.unwrap();
+    assert_eq!(
+        (res.status().as_u16(), res.headers().get("connection").map(|v| v.to_str().unwrap().to_string())),
+        (503, Some("close".into()))
+    );
+    let mut socket = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://")).await.unwrap();
+    for _ in 0..2 {
+        let head = raw_exchange(&mut socket, "GET /parse/classes/A HTTP/1.1\r\nHost: hearth\r\nX-Parse-Application-Id: any\r\n\r\n").await;
+        assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+        assert!(!head.to_ascii_lowercase().contains("connection: close"), "{head}");
+    }
     // A /parse request is shed with the CORS headers, so a browser reads the 503 and its
     // Retry-After; a preflight is never shed.
     let res = fresh_connections()
@@ -88,6 +126,7 @@ async fn past_max_in_flight_requests_are_shed_at_once_and_probes_still_answer() 
     }
     let metrics = fresh_connections().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("hearth_shed_total{reason=\"in_flight\"}"), "{metrics}");
+    assert!(metrics.contains("hearth_http_requests_total{route=\"shed\",method=\"GET\",status=\"503\"}"), "{metrics}");
     assert!(metrics.lines().any(|l| l.starts_with("hearth_in_flight ")), "{metrics}");
 
     // Once the held requests end, requests are served again.
