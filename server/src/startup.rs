@@ -216,6 +216,7 @@ impl Hearth {
             tokens,
             shutting_down: Arc::default(),
             in_flight: Arc::default(),
+            overload: Arc::default(),
             spools: Arc::new(crate::http::body::Spools::new(config)),
             usage: usage.clone(),
             live,

@@ -43,16 +43,28 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
     let state = req.app_data::<actix_web::web::Data<super::State>>();
     let in_flight = state.map(|s| InFlight::enter(&s.in_flight));
     let app_labels = state.map_or(MetricsAppLabel::Off, |s| s.config.metrics_app_label);
-    if let (Some(state), Some(in_flight)) = (state, &in_flight)
-        && let Some(cap) = state.config.max_in_flight
-        && in_flight.count > cap
-        && !UNCAPPED.contains(&req.path())
+    let refused = match (state, &in_flight) {
         // A preflight is nearly free, and a refused one fails the browser's request outright.
-        && req.method() != actix_web::http::Method::OPTIONS
-    {
+        (Some(state), Some(in_flight)) if !UNCAPPED.contains(&req.path()) && req.method() != actix_web::http::Method::OPTIONS => {
+            if state.config.max_in_flight.is_some_and(|cap| in_flight.count > cap) {
+                Some("in_flight")
+            } else if state.overload.active() && {
+                let pool = state.pool.status();
+                pool.waiting >= pool.max_size
+            } {
+                // Still overloaded: refused now rather than after waiting for the pool.
+                state.overload.mark();
+                Some("queue")
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
+    if let Some(reason) = refused {
         // Counted as a request too (route "shed"), so dashboards built on 503 rates see it.
         let method = req.method().to_string();
-        let res = shed(req, &id);
+        let res = shed(req, &id, reason);
         let labels = [("route", "shed".to_string()), ("method", method), ("status", "503".to_string())];
         metrics::counter!("hearth_http_requests_total", &labels).increment(1);
         metrics::histogram!("hearth_http_request_duration_seconds", &labels[..2]).record(started.elapsed().as_secs_f64());
@@ -82,6 +94,17 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
 
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
+    // Shed by its pool (the one 503 with this Retry-After that gets here): the instance is
+    // overloaded.
+    if status == 503
+        && res
+            .headers()
+            .get(actix_web::http::header::RETRY_AFTER)
+            .is_some_and(|v| v.as_bytes() == crate::error::SHED_RETRY_AFTER.to_string().as_bytes())
+        && let Some(state) = res.request().app_data::<actix_web::web::Data<super::State>>()
+    {
+        state.overload.mark();
+    }
     let route = match res.request().extensions().get::<RouteLabel>() {
         Some(label) => label.0.to_string(),
         None => res.request().match_pattern().unwrap_or_else(|| "unmatched".into()),
@@ -165,14 +188,52 @@ impl Drop for InFlight {
 /// have the instance restarted or taken out of rotation when it only needs a moment.
 const UNCAPPED: [&str; 3] = ["/health", "/ready", "/metrics"];
 
+/// Whether the instance is overloaded, as its pools tell: a request shed by its pool (it waited
+/// past `database_acquire_timeout` for a connection) marks it for [`OVERLOAD_HOLD`]. While
+/// marked, a request arriving when its worker's pool already has as many requests waiting as it
+/// has connections is refused at once (and renews the mark), instead of joining a queue that
+/// would keep it a quarter of a second only to refuse it then. So under sustained overload the
+/// refusals are immediate and the accepted requests wait little, while a burst on an instance
+/// that is keeping up (its pool sheds nothing) is queued and served, whatever its size.
+pub struct Overload {
+    epoch: Instant,
+    /// Milliseconds from `epoch` until which the instance counts as overloaded.
+    until: std::sync::atomic::AtomicU64,
+}
+
+/// How long an overload sign lasts.
+const OVERLOAD_HOLD: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Default for Overload {
+    fn default() -> Overload {
+        Overload { epoch: Instant::now(), until: std::sync::atomic::AtomicU64::new(0) }
+    }
+}
+
+impl Overload {
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// An overload sign: the mark lasts [`OVERLOAD_HOLD`] from now.
+    pub fn mark(&self) {
+        let until = self.now().saturating_add(OVERLOAD_HOLD.as_millis() as u64);
+        self.until.fetch_max(until, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn active(&self) -> bool {
+        self.now() < self.until.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// The answer for a request past `max_in_flight`: 503 with `Retry-After`, given before its body
 /// is read, so an overloaded instance spends almost nothing on the requests it cannot serve. A
 /// request with a body has its connection closed (its unread body is not waited for); one
 /// without keeps it, so a client (or a load balancer) retrying does not open a new connection
 /// for every refused request, which under overload would cost both sides more than the answer.
-fn shed(req: ServiceRequest, id: &str) -> ServiceResponse<BoxBody> {
-    metrics::counter!("hearth_shed_total", "reason" => "in_flight").increment(1);
-    tracing::debug!(path = %logged_path(req.path()), "shed: too many requests in flight");
+fn shed(req: ServiceRequest, id: &str, reason: &'static str) -> ServiceResponse<BoxBody> {
+    metrics::counter!("hearth_shed_total", "reason" => reason).increment(1);
+    tracing::debug!(path = %logged_path(req.path()), reason, "shed");
     let error = ApiError::new(ParseCode::SERVICE_UNAVAILABLE, crate::error::BUSY_MESSAGE).with_retry_after(crate::error::SHED_RETRY_AFTER);
     let mut res = actix_web::ResponseError::error_response(&error);
     if has_body(req.headers()) {

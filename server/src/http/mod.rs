@@ -63,6 +63,8 @@ pub struct State {
     pub shutting_down: Arc<AtomicBool>,
     /// Requests being served by this instance.
     pub in_flight: Arc<AtomicUsize>,
+    /// Whether the pools have been shedding lately (see [`middleware::Overload`]).
+    pub overload: Arc<middleware::Overload>,
     /// Temporary files for large bodies whose keys are not known yet.
     pub spools: Arc<body::Spools>,
     /// Per-app usage counted by this instance, written to PostgreSQL every few seconds.

@@ -143,6 +143,74 @@ async fn past_max_in_flight_requests_are_shed_at_once_and_probes_still_answer() 
     server.shutdown().await;
 }
 
+/// A save of `{"a": n}` into `class` with the master key, sent from a task of its own.
+fn spawn_save(server: &TestServer, app: &crate::helpers::Keys, class: &str) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+    let (http, url, id, master) = (server.http.clone(), server.url(&format!("/parse/classes/{class}")), app.id.clone(), app.master.clone());
+    tokio::spawn(async move {
+        http.post(url).header("X-Parse-Application-Id", id).header("X-Parse-Master-Key", master).json(&json!({"a": 2})).send().await
+    })
+}
+
+#[tokio::test]
+async fn while_the_pool_sheds_a_request_that_would_queue_behind_it_is_refused_at_once() {
+    let mut config = test_config(run_database());
+    config.database_pool_size = 2;
+    config.workers = 1;
+    config.timeouts.acquire = Duration::from_secs(2);
+    let server = TestServer::start_with(config).await;
+    let app = app_keys(&server).await;
+    for class in ["Held", "Other"] {
+        let (status, body) =
+            call(&server, &app, As::Master, reqwest::Method::POST, &format!("/classes/{class}"), Some(json!({"a": 1}))).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    // Both of the worker's connections are held by saves waiting for a lock the test holds.
+    let (mut db, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0);
+    let lock = db.transaction().await.unwrap();
+    lock.batch_execute(&format!("LOCK TABLE \"{schema}\".\"Held\" IN ACCESS EXCLUSIVE MODE")).await.unwrap();
+    let held = [spawn_save(&server, &app, "Held"), spawn_save(&server, &app, "Held")];
+    let pool_metric = async |name: &str| -> f64 {
+        let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        metrics.lines().find_map(|l| l.strip_prefix(&format!("{name} ")).map(|v| v.trim().parse().unwrap())).unwrap_or(0.0)
+    };
+    until("both connections held", async || {
+        pool_metric("hearth_db_pool_available").await == 0.0 && pool_metric("hearth_db_pool_size").await == 2.0
+    })
+    .await;
+
+    // A request that waits for the pool past the acquire timeout is shed by it: from then on the
+    // instance counts as overloaded.
+    let (status, _) = json_of(spawn_save(&server, &app, "Other").await.unwrap().unwrap()).await;
+    assert_eq!(status, 503);
+    // Two more wait in the pool's queue (as long as the pool): a request arriving now would only
+    // wait behind them to be shed in turn, so it is refused at once.
+    let queued = [spawn_save(&server, &app, "Other"), spawn_save(&server, &app, "Other")];
+    until("two requests wait for the pool", async || pool_metric("hearth_db_pool_waiting").await == 2.0).await;
+    let asked = Instant::now();
+    let res = spawn_save(&server, &app, "Other").await.unwrap().unwrap();
+    assert_eq!(res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string()), Some("1".into()));
+    let (status, body) = json_of(res).await;
+    assert_eq!((status, body), (503, json!({"code": 1, "error": "The server is busy; try again in a moment."})));
+    assert!(asked.elapsed() < Duration::from_secs(2), "refused after {:?}, as late as the pool would", asked.elapsed());
+    let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("hearth_shed_total{reason=\"queue\"}"), "{metrics}");
+
+    // With the lock gone, everything is served again.
+    lock.rollback().await.unwrap();
+    for held in held {
+        assert_eq!(held.await.unwrap().unwrap().status(), 201);
+    }
+    for queued in queued {
+        let status = queued.await.unwrap().unwrap().status().as_u16();
+        assert!(status == 201 || status == 503, "{status}");
+    }
+    let (status, body) = call(&server, &app, As::Master, reqwest::Method::POST, "/classes/Other", Some(json!({"a": 4}))).await;
+    assert_eq!(status, 201, "{body}");
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_request_that_waits_past_the_acquire_timeout_for_a_busy_pool_is_shed() {
     let mut config = test_config(run_database());
