@@ -46,17 +46,23 @@ if (r.overload) {
   const o = r.overload;
   p(`Capacity ramp (${o.target}, \`GET ${o.query.split('?')[0]}\`): ${o.ramp.map((x) => `${x.concurrency} clients ${x.okPerSecond}/s (p99 ${x.p99} ms)`).join(', ')}; capacity **${o.capacityPerSecond}/s**.`);
   p();
-  p('| phase | offered | answered 2xx per second | 2xx share | 503 shed share (with Retry-After) | other failures | p50 / p99 of 2xx | p50 / p99 of 503 | RSS first / max / last |');
-  p('|---|---|---|---|---|---|---|---|---|');
-  const row = (name, x) =>
+  p('| target | phase | offered | answered 2xx per second | 2xx share | 503 shed share (with Retry-After) | other failures | p50 / p99 of 2xx | p50 / p99 of 503 | load generator lag p50 / p99 | RSS first / max / last |');
+  p('|---|---|---|---|---|---|---|---|---|---|---|');
+  const lag = (x) => (x.generatorLagMs ? `${x.generatorLagMs.p50} / ${x.generatorLagMs.p99} ms` : '—');
+  const row = (target, name, x) =>
     p(
-      `| ${name} | ${x.offeredPerSecond}/s for ${x.seconds} s${x.notSentClientLimit ? ` (${x.notSentClientLimit} not sent: 3000 already waiting)` : ''} | ${x.okPerSecond} | ${pct(x.okShare)} | ${pct(x.shed503Share)} (${x.shed503WithRetryAfter}) | ${x.otherFailures} | ${x.okLatencyMs.p50} / ${x.okLatencyMs.p99} ms | ${x.shedLatencyMs.p50 ?? '—'} / ${x.shedLatencyMs.p99 ?? '—'} ms | ${x.rssMiB ? `${x.rssMiB.first} / ${x.rssMiB.max} / ${x.rssMiB.last} MiB` : '—'} |`,
+      `| ${target} | ${name} | ${x.offeredPerSecond}/s for ${x.seconds} s${x.notSentClientLimit ? ` (${x.notSentClientLimit} not sent: 3000 already waiting)` : ''} | ${x.okPerSecond} | ${pct(x.okShare)} | ${pct(x.shed503Share)} (${x.shed503WithRetryAfter}${x.shed503ByHaproxy ? `, ${x.shed503ByHaproxy} by HAProxy` : ''}) | ${x.otherFailures} | ${x.okLatencyMs.p50} / ${x.okLatencyMs.p99} ms | ${x.shedLatencyMs.p50 ?? '—'} / ${x.shedLatencyMs.p99 ?? '—'} ms | ${lag(x)} | ${x.rssMiB ? `${x.rssMiB.first} / ${x.rssMiB.max} / ${x.rssMiB.last} MiB` : '—'} |`,
     );
-  row('2 × capacity', o.overload);
-  row('then ½ × capacity', o.afterwards);
+  const runs = [['instance directly', o], ...(o.viaHaproxy ? [['behind HAProxy (maxconn 64, queue of 64)', o.viaHaproxy]] : [])];
+  for (const [target, x] of runs) {
+    row(target, '2 × capacity', x.overload);
+    row(target, 'then ½ × capacity', x.afterwards);
+  }
   p();
-  p(`Recovery once the load dropped: ${ms(o.afterwards.recoveryMs)} to 20 answers in a row under a second; p50 / p99 over the last half of that phase ${o.afterwards.okLatencyLastHalfMs.p50} / ${o.afterwards.okLatencyLastHalfMs.p99} ms. Shed counters: ${JSON.stringify(o.overload.shedTotal)}.`);
-  p();
+  for (const [target, x] of runs) {
+    p(`${target[0].toUpperCase()}${target.slice(1)}: recovery once the load dropped ${ms(x.afterwards.recoveryMs)} to 20 answers in a row under a second; p50 / p99 over the last half of that phase ${x.afterwards.okLatencyLastHalfMs.p50} / ${x.afterwards.okLatencyLastHalfMs.p99} ms. Hearth's shed counters: ${JSON.stringify(x.overload.shedTotal)}.`);
+    p();
+  }
 }
 
 if (r.scaling) {

@@ -68,7 +68,7 @@ function get(url, { timeout = 5000, headers = {} } = {}) {
  * Linux's ephemeral range (32768 and up), so that no outgoing connection takes an instance's port
  * while it restarts. */
 async function pickBase() {
-  const offsets = [0, 1, 2, 3, 10, 11, 12, 13, 14];
+  const offsets = [0, 1, 2, 3, 10, 11, 12, 13, 14, 15];
   const fixed = process.env.HA_BASE ? Number(process.env.HA_BASE) : null;
   for (let base = fixed || 27000; base < (fixed || 27000) + 5000; base += 100) {
     if ((await Promise.all(offsets.map((o) => canListen(base + o)))).every(Boolean)) return base;
@@ -120,6 +120,11 @@ function haproxyCommand(sock, command) {
   });
 }
 
+/** Requests HAProxy's shedding frontend lets reach the instance at once (and queues at most). */
+const SHED_MAXCONN = 64;
+/** Its 503, Hearth's own. */
+const SHED_BODY = '{"code":1,"error":"The server is busy; try again in a moment."}';
+
 class Bed {
   constructor() {
     this.children = new Set();
@@ -143,7 +148,7 @@ class Bed {
     this.features = features(this.bin);
     this.base = await pickBase();
     const b = this.base;
-    this.ports = { primary: b, replica: b + 1, redis: b + 2, proxy: b + 3, lb: b + 10, lbOne: b + 14, a: b + 11, b: b + 12, c: b + 13 };
+    this.ports = { primary: b, replica: b + 1, redis: b + 2, proxy: b + 3, lb: b + 10, lbOne: b + 14, lbShed: b + 15, a: b + 11, b: b + 12, c: b + 13 };
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-ha-'));
     fs.chmodSync(this.dir, 0o755); // the postgres user must reach the clusters below it
     this.installExitHandler();
@@ -165,6 +170,7 @@ class Bed {
     await Promise.all(NAMES.map((n) => this.waitLb(n, 'UP')));
     this.lbUrl = `http://127.0.0.1:${this.ports.lb}`;
     this.lbOneUrl = `http://127.0.0.1:${this.ports.lbOne}`;
+    this.lbShedUrl = `http://127.0.0.1:${this.ports.lbShed}`;
     this.log(`HAProxy at ${this.lbUrl} with a, b, c up`);
     return this;
   }
@@ -357,6 +363,17 @@ class Bed {
       'backend hearth_one',
       ...check,
       server('a'),
+      // Instance a behind the load balancer's own shedding, as docs/self-hosting.md advises in
+      // front of a fleet: at most SHED_MAXCONN requests at the instance, a queue of as many in
+      // HAProxy, and past that an answer at once, the same 503 with Retry-After as Hearth's.
+      'frontend shed',
+      `  bind 127.0.0.1:${this.ports.lbShed}`,
+      `  http-request return status 503 content-type application/json string '${SHED_BODY}' hdr Retry-After 1 hdr X-Shed-By haproxy if { queue(hearth_shed) ge ${SHED_MAXCONN} }`,
+      '  default_backend hearth_shed',
+      'backend hearth_shed',
+      ...check,
+      '  timeout queue 1s',
+      `  server a 127.0.0.1:${this.ports.a} check maxconn ${SHED_MAXCONN}`,
       '',
     ].join('\n');
     const cfgFile = path.join(this.dir, 'haproxy.cfg');

@@ -3,6 +3,7 @@
 // open-loop (fixed arrival rate) request drivers, process figures read from /proc (resident
 // memory, CPU time), and Hearth's /metrics.
 
+const { monitorEventLoopDelay } = require('perf_hooks');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
@@ -37,7 +38,7 @@ function queryPath(className) {
 function record(out, t0, res, err) {
   const t1 = Date.now();
   if (err) out.push({ t0, t1, status: 0, err: err.code || err.message });
-  else out.push({ t0, t1, status: res.status, retryAfter: res.headers['retry-after'], lb: res.body === undefined && /html/.test(res.headers['content-type'] || '') });
+  else out.push({ t0, t1, status: res.status, retryAfter: res.headers['retry-after'], lb: res.body === undefined && /html/.test(res.headers['content-type'] || ''), shedBy: res.headers['x-shed-by'] });
 }
 
 /** `concurrency` loops sending `path` to `base` for `ms`; answers the attempts. */
@@ -77,6 +78,9 @@ async function openLoop(base, app, path, rate, ms, { maxOutstanding = 3000, agen
   let outstanding = 0;
   let notSent = 0;
   const pending = new Set();
+  // The generator's own lag (its event loop behind schedule): part of every latency it measures.
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const start = Date.now();
   let sent = 0;
   while (Date.now() - start < ms) {
@@ -101,8 +105,9 @@ async function openLoop(base, app, path, rate, ms, { maxOutstanding = 3000, agen
     await sleep(5);
   }
   await Promise.all(pending);
+  lag.disable();
   if (own) agent.destroy();
-  return { attempts: out, notSent };
+  return { attempts: out, notSent, generatorLagMs: { p50: round(lag.percentile(50) / 1e6), p99: round(lag.percentile(99) / 1e6) } };
 }
 
 /** Figures of a set of attempts lasting `ms`. */
@@ -119,6 +124,7 @@ function summarize(attempts, ms) {
     okShare: attempts.length ? round(ok.length / attempts.length, 3) : null,
     shed503Share: attempts.length ? round(shed.length / attempts.length, 3) : null,
     shed503WithRetryAfter: shedWithRetryAfter.length,
+    shed503ByHaproxy: shed.filter((a) => a.shedBy === 'haproxy').length,
     haproxy503: lb.length,
     otherFailures: other,
     failuresByKind: attempts
