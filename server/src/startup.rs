@@ -216,7 +216,7 @@ impl Hearth {
             tokens,
             shutting_down: Arc::default(),
             in_flight: Arc::default(),
-            overload: Arc::default(),
+            overload: Arc::new(crate::http::middleware::Overload::new(config.timeouts.acquire)),
             spools: Arc::new(crate::http::body::Spools::new(config)),
             usage: usage.clone(),
             live,

@@ -53,7 +53,7 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
                 pool.waiting >= pool.max_size
             } {
                 // Still overloaded: refused now rather than after waiting for the pool.
-                state.overload.mark();
+                state.overload.refused();
                 Some("queue")
             } else {
                 None
@@ -94,16 +94,21 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
 
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
-    // Shed by its pool (the one 503 with this Retry-After that gets here): the instance is
-    // overloaded.
+    // Shed by a pool (the one 503 with this Retry-After that gets here) while every connection of
+    // its worker's pool is in use: the instance is overloaded. (A shed by another pool, the
+    // background or the functions' one, with the worker's pool idle, is not that.)
     if status == 503
         && res
             .headers()
             .get(actix_web::http::header::RETRY_AFTER)
             .is_some_and(|v| v.as_bytes() == crate::error::SHED_RETRY_AFTER.to_string().as_bytes())
         && let Some(state) = res.request().app_data::<actix_web::web::Data<super::State>>()
+        && {
+            let pool = state.pool.status();
+            pool.size >= pool.max_size && pool.available == 0
+        }
     {
-        state.overload.mark();
+        state.overload.shed_by_pool();
     }
     let route = match res.request().extensions().get::<RouteLabel>() {
         Some(label) => label.0.to_string(),
@@ -188,36 +193,53 @@ impl Drop for InFlight {
 /// have the instance restarted or taken out of rotation when it only needs a moment.
 const UNCAPPED: [&str; 3] = ["/health", "/ready", "/metrics"];
 
-/// Whether the instance is overloaded, as its pools tell: a request shed by its pool (it waited
-/// past `database_acquire_timeout` for a connection) marks it for [`OVERLOAD_HOLD`]. While
-/// marked, a request arriving when its worker's pool already has as many requests waiting as it
-/// has connections is refused at once (and renews the mark), instead of joining a queue that
-/// would keep it a quarter of a second only to refuse it then. So under sustained overload the
-/// refusals are immediate and the accepted requests wait little, while a burst on an instance
-/// that is keeping up (its pool sheds nothing) is queued and served, whatever its size.
+/// Whether the instance is overloaded, as its pools tell: a request shed by its worker's pool (it
+/// waited past `database_acquire_timeout` for a connection, with every connection of that pool
+/// in use) marks it for a hold of four acquire timeouts (at least a second). While marked, a
+/// request arriving when its worker's pool already has as many requests waiting as it has
+/// connections is refused at once, instead of joining a queue that would keep it an acquire
+/// timeout only to refuse it then. Such a refusal renews the mark, but never past
+/// [`OVERLOAD_RENEWAL`] after the last shed by a pool: an instance that keeps up again (its pool
+/// sheds nothing) queues and serves its bursts, whatever their size.
 pub struct Overload {
     epoch: Instant,
+    hold: u64,
     /// Milliseconds from `epoch` until which the instance counts as overloaded.
     until: std::sync::atomic::AtomicU64,
+    /// Milliseconds from `epoch` past which refusals no longer renew the mark.
+    renewable: std::sync::atomic::AtomicU64,
 }
 
-/// How long an overload sign lasts.
-const OVERLOAD_HOLD: std::time::Duration = std::time::Duration::from_secs(1);
-
-impl Default for Overload {
-    fn default() -> Overload {
-        Overload { epoch: Instant::now(), until: std::sync::atomic::AtomicU64::new(0) }
-    }
-}
+/// How long after the last shed by a pool refusals may keep the mark on.
+const OVERLOAD_RENEWAL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Overload {
+    /// With the pools' acquire timeout.
+    pub fn new(acquire: std::time::Duration) -> Overload {
+        let hold = (acquire * 4).max(std::time::Duration::from_secs(1));
+        Overload {
+            epoch: Instant::now(),
+            hold: u64::try_from(hold.as_millis()).unwrap_or(u64::MAX),
+            until: std::sync::atomic::AtomicU64::new(0),
+            renewable: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
     fn now(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// An overload sign: the mark lasts [`OVERLOAD_HOLD`] from now.
-    pub fn mark(&self) {
-        let until = self.now().saturating_add(OVERLOAD_HOLD.as_millis() as u64);
+    /// A request shed by its pool: marked for the hold from now.
+    pub fn shed_by_pool(&self) {
+        let now = self.now();
+        let renewal = u64::try_from(OVERLOAD_RENEWAL.as_millis()).unwrap_or(u64::MAX);
+        self.renewable.fetch_max(now.saturating_add(self.hold.max(renewal)), std::sync::atomic::Ordering::Relaxed);
+        self.until.fetch_max(now.saturating_add(self.hold), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A request refused while marked: the mark is renewed, within the renewal window.
+    fn refused(&self) {
+        let until = self.now().saturating_add(self.hold).min(self.renewable.load(std::sync::atomic::Ordering::Relaxed));
         self.until.fetch_max(until, std::sync::atomic::Ordering::Relaxed);
     }
 

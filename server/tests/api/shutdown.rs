@@ -171,23 +171,27 @@ async fn while_the_pool_sheds_a_request_that_would_queue_behind_it_is_refused_at
     let lock = db.transaction().await.unwrap();
     lock.batch_execute(&format!("LOCK TABLE \"{schema}\".\"Held\" IN ACCESS EXCLUSIVE MODE")).await.unwrap();
     let held = [spawn_save(&server, &app, "Held"), spawn_save(&server, &app, "Held")];
-    let pool_metric = async |name: &str| -> f64 {
+    let (observer, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let waiting_sql =
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0";
+    let quoted = format!("\"{schema}\".");
+    until("both saves wait for the lock", async || observer.query_one(waiting_sql, &[&quoted]).await.unwrap().get::<_, i64>(0) == 2).await;
+    // This server's pool queue, as its /metrics tell (the gauge is set from this server's pools
+    // as the page is made).
+    let pool_waiting = async || -> f64 {
         let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
-        metrics.lines().find_map(|l| l.strip_prefix(&format!("{name} ")).map(|v| v.trim().parse().unwrap())).unwrap_or(0.0)
+        metrics.lines().find_map(|l| l.strip_prefix("hearth_db_pool_waiting ").map(|v| v.trim().parse().unwrap())).unwrap_or(0.0)
     };
-    until("both connections held", async || {
-        pool_metric("hearth_db_pool_available").await == 0.0 && pool_metric("hearth_db_pool_size").await == 2.0
-    })
-    .await;
 
-    // A request that waits for the pool past the acquire timeout is shed by it: from then on the
-    // instance counts as overloaded.
+    // A request that waits for the pool past the acquire timeout is shed by it: from then on (for
+    // four acquire timeouts) the instance counts as overloaded.
     let (status, _) = json_of(spawn_save(&server, &app, "Other").await.unwrap().unwrap()).await;
     assert_eq!(status, 503);
     // Two more wait in the pool's queue (as long as the pool): a request arriving now would only
     // wait behind them to be shed in turn, so it is refused at once.
     let queued = [spawn_save(&server, &app, "Other"), spawn_save(&server, &app, "Other")];
-    until("two requests wait for the pool", async || pool_metric("hearth_db_pool_waiting").await == 2.0).await;
+    until("two requests wait for the pool", async || server.stop.in_flight() == 4 && pool_waiting().await == 2.0).await;
     let asked = Instant::now();
     let res = spawn_save(&server, &app, "Other").await.unwrap().unwrap();
     assert_eq!(res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string()), Some("1".into()));

@@ -363,9 +363,9 @@ class Bed {
       'backend hearth_one',
       ...check,
       server('a'),
-      // Instance a behind the load balancer's own shedding, as docs/self-hosting.md advises in
-      // front of a fleet: at most SHED_MAXCONN requests at the instance, a queue of as many in
-      // HAProxy, and past that an answer at once, the same 503 with Retry-After as Hearth's.
+      // Instance a behind the load balancer's own shedding, to compare with Hearth's: at most
+      // SHED_MAXCONN requests at the instance, a queue of as many in HAProxy, and past that an
+      // answer at once, the same 503 with Retry-After as Hearth's.
       'frontend shed',
       `  bind 127.0.0.1:${this.ports.lbShed}`,
       `  http-request return status 503 content-type application/json string '${SHED_BODY}' hdr Retry-After 1 hdr X-Shed-By haproxy if { queue(hearth_shed) ge ${SHED_MAXCONN} }`,
