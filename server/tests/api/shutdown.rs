@@ -143,6 +143,16 @@ async fn past_max_in_flight_requests_are_shed_at_once_and_probes_still_answer() 
     server.shutdown().await;
 }
 
+/// Waits until two statements on the app schema `schema` wait for a lock.
+async fn two_wait_for_the_lock(schema: &str) {
+    let (observer, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let waiting_sql =
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0";
+    let quoted = format!("\"{schema}\".");
+    until("two saves wait for the lock", async || observer.query_one(waiting_sql, &[&quoted]).await.unwrap().get::<_, i64>(0) == 2).await;
+}
+
 /// A save of `{"a": n}` into `class` with the master key, sent from a task of its own.
 fn spawn_save(server: &TestServer, app: &crate::helpers::Keys, class: &str) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
     let (http, url, id, master) = (server.http.clone(), server.url(&format!("/parse/classes/{class}")), app.id.clone(), app.master.clone());
@@ -171,12 +181,7 @@ async fn while_the_pool_sheds_a_request_that_would_queue_behind_it_is_refused_at
     let lock = db.transaction().await.unwrap();
     lock.batch_execute(&format!("LOCK TABLE \"{schema}\".\"Held\" IN ACCESS EXCLUSIVE MODE")).await.unwrap();
     let held = [spawn_save(&server, &app, "Held"), spawn_save(&server, &app, "Held")];
-    let (observer, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(conn);
-    let waiting_sql =
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0";
-    let quoted = format!("\"{schema}\".");
-    until("both saves wait for the lock", async || observer.query_one(waiting_sql, &[&quoted]).await.unwrap().get::<_, i64>(0) == 2).await;
+    two_wait_for_the_lock(&schema).await;
     // This server's pool queue, as its /metrics tell (the gauge is set from this server's pools
     // as the page is made).
     let pool_waiting = async || -> f64 {
@@ -252,12 +257,7 @@ async fn a_request_that_waits_past_the_acquire_timeout_for_a_busy_pool_is_shed()
             })
         })
         .collect();
-    let (observer, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(conn);
-    let waiting_sql =
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0";
-    let quoted = format!("\"{schema}\".");
-    until("both saves wait for the lock", async || observer.query_one(waiting_sql, &[&quoted]).await.unwrap().get::<_, i64>(0) == 2).await;
+    two_wait_for_the_lock(&schema).await;
 
     let asked = Instant::now();
     let res = server
