@@ -26,10 +26,12 @@ test('push: a push scheduled at local time waits in the history and is cancelled
   await form.getByLabel('Message').fill('Good morning');
   await targeted(page, 1);
   await form.getByLabel('Send when').selectOption('local');
-  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-  await form.getByLabel('Send at').fill(`${tomorrow}T08:00`);
+  // Two days ahead: a local time comes first in UTC+14, so 08:00 tomorrow has already come
+  // somewhere from 18:00 UTC today, and the push would start at once.
+  const later = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+  await form.getByLabel('Send at').fill(`${later}T08:00`);
   const preview = JSON.parse(await page.getByRole('region', { name: 'Request preview' }).locator('pre').innerText());
-  assert.equal(preview.push_time, `${tomorrow}T08:00:00`, 'a local push time has no zone');
+  assert.equal(preview.push_time, `${later}T08:00:00`, 'a local push time has no zone');
   await form.getByRole('button', { name: 'Schedule' }).click();
   const sent = page.getByRole('status', { name: 'Push sent' });
   await sent.getByText('Push scheduled').waitFor();
@@ -39,7 +41,7 @@ test('push: a push scheduled at local time waits in the history and is cancelled
   const row = page.getByRole('table', { name: 'Pushes' }).locator('tbody tr').first();
   await row.getByText('scheduled', { exact: true }).waitFor();
   await row.getByText("each device's local time").waitFor();
-  await row.getByText(`${tomorrow} 08:00:00`, { exact: true }).waitFor();
+  await row.getByText(`${later} 08:00:00`, { exact: true }).waitFor();
   await shots(dash, 'push-history-scheduled');
   await row.getByRole('button', { name: `Cancel push ${statusId}` }).click();
   await page.getByRole('dialog', { name: 'Cancel this scheduled push?' }).getByRole('button', { name: 'Cancel the push' }).click();
