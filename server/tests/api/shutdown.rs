@@ -143,17 +143,7 @@ async fn past_max_in_flight_requests_are_shed_at_once_and_probes_still_answer() 
     server.shutdown().await;
 }
 
-/// Waits until two statements on the app schema `schema` wait for a lock.
-async fn two_wait_for_the_lock(schema: &str) {
-    let (observer, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(conn);
-    let waiting_sql =
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0";
-    let quoted = format!("\"{schema}\".");
-    until("two saves wait for the lock", async || observer.query_one(waiting_sql, &[&quoted]).await.unwrap().get::<_, i64>(0) == 2).await;
-}
-
-/// A save of `{"a": n}` into `class` with the master key, sent from a task of its own.
+/// A save of `{"a": 2}` into `class` with the master key, sent from a task of its own.
 fn spawn_save(server: &TestServer, app: &crate::helpers::Keys, class: &str) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
     let (http, url, id, master) = (server.http.clone(), server.url(&format!("/parse/classes/{class}")), app.id.clone(), app.master.clone());
     tokio::spawn(async move {
@@ -161,27 +151,59 @@ fn spawn_save(server: &TestServer, app: &crate::helpers::Keys, class: &str) -> t
     })
 }
 
+/// A server with one worker whose two connections are both held: two saves into class `Held`
+/// wait for a lock the test holds on its table (saves, since finds may go through the shared
+/// reader's connection). Class `Other` is free.
+struct HeldPool {
+    server: TestServer,
+    app: crate::helpers::Keys,
+    /// In a transaction holding the lock.
+    lock: tokio_postgres::Client,
+    held: [tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>; 2],
+}
+
+impl HeldPool {
+    async fn start(acquire: Duration) -> HeldPool {
+        let mut config = test_config(run_database());
+        // A worker's pool has at least two connections.
+        config.database_pool_size = 2;
+        config.workers = 1;
+        config.timeouts.acquire = acquire;
+        let server = TestServer::start_with(config).await;
+        let app = app_keys(&server).await;
+        for class in ["Held", "Other"] {
+            let (status, body) =
+                call(&server, &app, As::Master, reqwest::Method::POST, &format!("/classes/{class}"), Some(json!({"a": 1}))).await;
+            assert_eq!(status, 201, "{body}");
+        }
+        let (lock, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        let schema: String = lock.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0);
+        lock.batch_execute(&format!("BEGIN; LOCK TABLE \"{schema}\".\"Held\" IN ACCESS EXCLUSIVE MODE")).await.unwrap();
+        let held = [spawn_save(&server, &app, "Held"), spawn_save(&server, &app, "Held")];
+        let (observer, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        let waiting_sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0";
+        let quoted = format!("\"{schema}\".");
+        until("both saves wait for the lock", async || observer.query_one(waiting_sql, &[&quoted]).await.unwrap().get::<_, i64>(0) == 2)
+            .await;
+        HeldPool { server, app, lock, held }
+    }
+
+    /// Lets go of the lock: the held saves end, stored.
+    async fn release(self) -> (TestServer, crate::helpers::Keys) {
+        self.lock.batch_execute("ROLLBACK").await.unwrap();
+        for held in self.held {
+            assert_eq!(held.await.unwrap().unwrap().status(), 201);
+        }
+        (self.server, self.app)
+    }
+}
+
 #[tokio::test]
 async fn while_the_pool_sheds_a_request_that_would_queue_behind_it_is_refused_at_once() {
-    let mut config = test_config(run_database());
-    config.database_pool_size = 2;
-    config.workers = 1;
-    config.timeouts.acquire = Duration::from_secs(2);
-    let server = TestServer::start_with(config).await;
-    let app = app_keys(&server).await;
-    for class in ["Held", "Other"] {
-        let (status, body) =
-            call(&server, &app, As::Master, reqwest::Method::POST, &format!("/classes/{class}"), Some(json!({"a": 1}))).await;
-        assert_eq!(status, 201, "{body}");
-    }
-    // Both of the worker's connections are held by saves waiting for a lock the test holds.
-    let (mut db, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(conn);
-    let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0);
-    let lock = db.transaction().await.unwrap();
-    lock.batch_execute(&format!("LOCK TABLE \"{schema}\".\"Held\" IN ACCESS EXCLUSIVE MODE")).await.unwrap();
-    let held = [spawn_save(&server, &app, "Held"), spawn_save(&server, &app, "Held")];
-    two_wait_for_the_lock(&schema).await;
+    let pool = HeldPool::start(Duration::from_secs(2)).await;
+    let (server, app) = (&pool.server, &pool.app);
     // This server's pool queue, as its /metrics tell (the gauge is set from this server's pools
     // as the page is made).
     let pool_waiting = async || -> f64 {
@@ -191,14 +213,14 @@ async fn while_the_pool_sheds_a_request_that_would_queue_behind_it_is_refused_at
 
     // A request that waits for the pool past the acquire timeout is shed by it: from then on (for
     // four acquire timeouts) the instance counts as overloaded.
-    let (status, _) = json_of(spawn_save(&server, &app, "Other").await.unwrap().unwrap()).await;
+    let (status, _) = json_of(spawn_save(server, app, "Other").await.unwrap().unwrap()).await;
     assert_eq!(status, 503);
     // Two more wait in the pool's queue (as long as the pool): a request arriving now would only
     // wait behind them to be shed in turn, so it is refused at once.
-    let queued = [spawn_save(&server, &app, "Other"), spawn_save(&server, &app, "Other")];
+    let queued = [spawn_save(server, app, "Other"), spawn_save(server, app, "Other")];
     until("two requests wait for the pool", async || server.stop.in_flight() == 4 && pool_waiting().await == 2.0).await;
     let asked = Instant::now();
-    let res = spawn_save(&server, &app, "Other").await.unwrap().unwrap();
+    let res = spawn_save(server, app, "Other").await.unwrap().unwrap();
     assert_eq!(res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string()), Some("1".into()));
     let (status, body) = json_of(res).await;
     assert_eq!((status, body), (503, json!({"code": 1, "error": "The server is busy; try again in a moment."})));
@@ -207,10 +229,7 @@ async fn while_the_pool_sheds_a_request_that_would_queue_behind_it_is_refused_at
     assert!(metrics.contains("hearth_shed_total{reason=\"queue\"}"), "{metrics}");
 
     // With the lock gone, everything is served again.
-    lock.rollback().await.unwrap();
-    for held in held {
-        assert_eq!(held.await.unwrap().unwrap().status(), 201);
-    }
+    let (server, app) = pool.release().await;
     for queued in queued {
         let status = queued.await.unwrap().unwrap().status().as_u16();
         assert!(status == 201 || status == 503, "{status}");
@@ -222,42 +241,8 @@ async fn while_the_pool_sheds_a_request_that_would_queue_behind_it_is_refused_at
 
 #[tokio::test]
 async fn a_request_that_waits_past_the_acquire_timeout_for_a_busy_pool_is_shed() {
-    let mut config = test_config(run_database());
-    // A worker's pool has at least two connections: two finds held by the lock take both.
-    config.database_pool_size = 2;
-    config.workers = 1;
-    config.timeouts.acquire = Duration::from_millis(250);
-    let server = TestServer::start_with(config).await;
-    let app = app_keys(&server).await;
-    for class in ["Held", "Other"] {
-        let (status, body) =
-            call(&server, &app, As::Master, reqwest::Method::POST, &format!("/classes/{class}"), Some(json!({"a": 1}))).await;
-        assert_eq!(status, 201, "{body}");
-    }
-    // The test locks the class's table: two saves into it wait for the lock, holding both of the
-    // worker's connections (a worker gets at least two; finds may go through the shared
-    // reader's connection, so writes are used).
-    let (mut db, conn) = tokio_postgres::connect(run_database(), tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(conn);
-    let schema: String = db.query_one("SELECT schema_name FROM apps WHERE application_id = $1", &[&app.id]).await.unwrap().get(0);
-    let lock = db.transaction().await.unwrap();
-    lock.batch_execute(&format!("LOCK TABLE \"{schema}\".\"Held\" IN ACCESS EXCLUSIVE MODE")).await.unwrap();
-    let held: Vec<_> = (0..2)
-        .map(|_| {
-            let (server_http, url, id, master) =
-                (server.http.clone(), server.url("/parse/classes/Held"), app.id.clone(), app.master.clone());
-            tokio::spawn(async move {
-                server_http
-                    .post(url)
-                    .header("X-Parse-Application-Id", id)
-                    .header("X-Parse-Master-Key", master)
-                    .json(&json!({"a": 2}))
-                    .send()
-                    .await
-            })
-        })
-        .collect();
-    two_wait_for_the_lock(&schema).await;
+    let pool = HeldPool::start(Duration::from_millis(250)).await;
+    let (server, app) = (&pool.server, &pool.app);
 
     let asked = Instant::now();
     let res = server
@@ -281,10 +266,7 @@ async fn a_request_that_waits_past_the_acquire_timeout_for_a_busy_pool_is_shed()
     assert_eq!((status, body), (200, json!({"status": "ready"})));
 
     // With the lock gone, the held saves end and the pool serves again.
-    lock.rollback().await.unwrap();
-    for held in held {
-        assert_eq!(held.await.unwrap().unwrap().status(), 201);
-    }
+    let (server, app) = pool.release().await;
     let (status, body) = call(&server, &app, As::Master, reqwest::Method::GET, "/classes/Other", None).await;
     assert_eq!(status, 200, "{body}");
     server.shutdown().await;
